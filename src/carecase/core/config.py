@@ -1,0 +1,277 @@
+"""The project configuration: ``carecase.yaml``, a Pydantic model.
+
+Each stage owns its section model (``carecase.<stage>.config``); this module assembles
+them, loads YAML and turns validation failures into one clear message per problem that
+names the key path, the bad value and what is allowed, with a "did you mean" hint for
+unknown keys. ``carecase schema`` prints the JSON Schema; docs/configuration.md is
+generated from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from carecase.audit.config import AuditConfig
+from carecase.cba.config import CBASection
+from carecase.core.errors import ConfigError
+from carecase.core.model import StrictModel
+from carecase.costs.config import CostsConfig
+from carecase.evaluate.config import EvaluationConfig
+from carecase.ingest.config import IngestConfig, PrivacyConfig
+from carecase.link.config import LinkageConfig
+from carecase.report.config import ReportConfig
+
+
+class ProjectInfo(StrictModel):
+    """What the project is and the period of activity it covers."""
+
+    name: str = Field(description="Name shown on reports.")
+    area: str = Field("", description="Area or partnership the project covers.")
+    period_start: dt.date = Field(description="First date of activity in scope (inclusive).")
+    period_end: dt.date = Field(description="Last date of activity in scope (inclusive).")
+
+    @model_validator(mode="after")
+    def _period_order(self) -> ProjectInfo:
+        if self.period_end < self.period_start:
+            raise ValueError(
+                f"period_end ({self.period_end}) is before period_start ({self.period_start}); "
+                "swap them or correct the dates"
+            )
+        return self
+
+
+class EngineConfig(StrictModel):
+    """Where the tables live and what runs the queries (see docs/engines.md)."""
+
+    backend: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="duckdb: the embedded default. spark: PySpark (local or a cluster)."
+    )
+    database: str = Field(
+        "carecase.duckdb", description="DuckDB store, relative to the project folder."
+    )
+    spark_master: str = Field("local[2]", description="Spark master URL when backend is spark.")
+    spark_warehouse: str = Field(
+        "spark", description="Folder (relative to the project) where Spark keeps its tables."
+    )
+    threads: int | None = Field(None, ge=1, description="DuckDB threads (default: all cores).")
+    memory_limit: str | None = Field(None, description="DuckDB memory limit, e.g. '8GB'.")
+
+
+class CarecaseConfig(StrictModel):
+    """Everything about one carecase project."""
+
+    version: Literal[1] = Field(1, description="Configuration format version.")
+    project: ProjectInfo
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    privacy: PrivacyConfig = Field(
+        default_factory=PrivacyConfig,
+        description="The pseudonymisation key and what is kept after linkage (docs/privacy.md).",
+    )
+    ingest: IngestConfig = Field(
+        default_factory=IngestConfig,
+        description="The agency extracts, population register, lookups, programme register "
+        "and outcome readings, and how each maps onto carecase events.",
+    )
+    linkage: LinkageConfig = Field(
+        default_factory=LinkageConfig, description="Linking records to people across agencies."
+    )
+    costs: CostsConfig = Field(
+        default_factory=CostsConfig, description="Unit costs, price year and uprating."
+    )
+    audit: AuditConfig = Field(
+        default_factory=AuditConfig, description="The whole-system cost audit."
+    )
+    evaluation: EvaluationConfig = Field(
+        default_factory=EvaluationConfig,
+        description="The programme evaluation with a matched comparison group.",
+    )
+    cba: CBASection = Field(
+        default_factory=CBASection,
+        description="The cost-benefit model: who pays, who benefits, when.",
+    )
+    report: ReportConfig = Field(
+        default_factory=ReportConfig, description="The HTML, Excel and PDF report."
+    )
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _field_names_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Walk ``loc`` through nested models and return the field names allowed there."""
+    import typing
+
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        # unwrap Optional / list / Annotated until a model is found
+        for _ in range(4):
+            origin = typing.get_origin(ann)
+            if origin is None:
+                break
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            ann = models[0] if models else (args[0] if args else ann)
+        current = ann
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+_SNAKE_CASE = r"^[a-z][a-z0-9_]*$"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the deepest YAML node reached along ``loc`` (None without a node)."""
+    line = None
+    for part in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            nxt = [(k, v) for k, v in node.value if getattr(k, "value", None) == str(part)]
+            if not nxt:
+                break
+            key, node = nxt[0]
+            line = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _keys_at(data: Any, loc: tuple[Any, ...]) -> set[str]:
+    """Keys given in the input mapping at ``loc`` (empty when unknown)."""
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return set()
+    return {str(k) for k in data} if isinstance(data, dict) else set()
+
+
+def _hint(e: Any) -> str:
+    """A fix for the common error types, appended to pydantic's message."""
+    kind = e["type"]
+    ctx = e.get("ctx") or {}
+    if kind.startswith("date_") or kind.startswith("datetime_"):
+        return ". Write dates as YYYY-MM-DD, e.g. 2024-04-01"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == _SNAKE_CASE:
+        return ". Use lower-case letters, digits and underscores, starting with a letter (e.g. 'acute_ae')"
+    return ""
+
+
+def format_validation_error(
+    err: ValidationError,
+    model: type[BaseModel],
+    source: str | Path,
+    node: yaml.Node | None = None,
+    data: Any = None,
+) -> str:
+    """One line per problem: where (key path, and YAML line when ``node`` is given), the bad
+    value (scalars only, never a whole section), what is wrong and how to fix it.
+
+    "Did you mean" prefers keys not already given (``data``: the validated input)."""
+    lines = [f"{source}: {err.error_count()} problem(s) in the configuration"]
+    for e in err.errors(include_url=False):
+        loc = tuple(e["loc"])
+        path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc)
+        path = path.replace(".[", "[") or "(top level)"
+        line = _line_of(node, loc[:-1] if e["type"] == "missing" else loc)
+        where = f"{path} (line {line})" if line else path
+        if e["type"] == "extra_forbidden":
+            allowed = _field_names_at(model, loc[:-1])
+            present = _keys_at(data, loc[:-1])
+            unused = [a for a in allowed if a not in present]
+            hint = difflib.get_close_matches(str(loc[-1]), unused, n=1, cutoff=0.6)
+            hint = hint or difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+            did = f" Did you mean '{hint[0]}'?" if hint else ""
+            lines.append(
+                f"  - {where}: unknown key.{did} Allowed here: {', '.join(allowed) or '(none)'}."
+            )
+            continue
+        if e["type"] == "missing":
+            lines.append(f"  - {where}: required key is missing. Add '{loc[-1]}:' here.")
+            continue
+        value = e.get("input")
+        msg = e["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        msg = msg.rstrip(".") + _hint(e)
+        if isinstance(value, dict | list):  # a whole section: the message says what is wrong
+            lines.append(f"  - {where}: {msg}.")
+            continue
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        lines.append(f"  - {where} = {shown}: {msg}.")
+    return "\n".join(lines)
+
+
+def validate_config(
+    data: Any, source: str | Path = "carecase.yaml", node: yaml.Node | None = None
+) -> CarecaseConfig:
+    """Validate parsed YAML; ``node`` (from ``yaml.compose``) adds line numbers to messages."""
+    if data is None:
+        raise ConfigError(f"{source}: the configuration is empty. Start from `carecase init`.")
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{source}: expected a mapping of keys (project:, ingest:, ...) at the top level, "
+            f"got {type(data).__name__}. Start from `carecase init`."
+        )
+    try:
+        return CarecaseConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, CarecaseConfig, source, node, data)) from None
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file. Create a project with `carecase init DIR`."
+        ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(
+            f"{path}: not valid YAML{where}: {problem}. Check indentation (spaces, not tabs) "
+            "and that values containing ':' are quoted."
+        ) from None
+
+
+def load_config(path: str | Path) -> CarecaseConfig:
+    p = Path(path)
+    if p.is_dir():
+        p = p / "carecase.yaml"
+    data = load_yaml(p)
+    try:
+        node = yaml.compose(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError:  # pragma: no cover - load_yaml has already parsed it
+        node = None
+    return validate_config(data, p, node)
+
+
+def json_schema() -> dict[str, Any]:
+    return CarecaseConfig.model_json_schema()

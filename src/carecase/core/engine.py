@@ -1,0 +1,202 @@
+"""The engine layer: one Ibis connection for the whole pipeline.
+
+DuckDB (a file in the project folder) is the embedded default; PySpark is the scale-out
+alternative (``engine.backend: spark``, extra ``carecase[spark]``). Every table transform in
+the stages is an Ibis expression over ``Engine.con``. Each place where the engines differ is
+one small named method on ``Engine`` that fails loudly where unsupported; the known gaps are
+listed as data in ``carecase.core.engine_gaps``.
+
+Only the stages listed in docs/privacy.md ("who may touch row-level data") read rows back
+into Python, and never into logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from carecase.core.errors import EngineError
+
+Backend = Literal["duckdb", "spark"]
+
+
+def _patch_duckdb_dbapi() -> None:
+    """DuckDB 2.0 renamed ``fetch_arrow_table``/``fetch_record_batch`` on a DB-API result to
+    ``to_arrow_table``/``to_arrow_reader``; Ibis 12 still calls the old names (``list_tables``,
+    ``con.table``, ``con.sql``, ``to_pyarrow_batches``). Add the old names back, quietly."""
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover - duckdb is a core dependency
+        return
+    import warnings
+
+    relation = getattr(duckdb, "DuckDBPyRelation", None)
+    if relation is not None and hasattr(relation, "to_arrow_table"):
+        # Ibis' get_schema calls the deprecated relation method on every table lookup.
+        relation.fetch_arrow_table = lambda self, *a, **k: self.to_arrow_table(*a, **k)
+    conn = duckdb.DuckDBPyConnection
+    if hasattr(conn, "fetch_arrow_table") or not hasattr(conn, "to_arrow_table"):
+        return
+
+    def fetch_arrow_table(self: Any) -> pa.Table:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return self.to_arrow_table()
+
+    def fetch_record_batch(self: Any, rows_per_batch: int = 1_000_000) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return self.to_arrow_reader(rows_per_batch)
+
+    conn.fetch_arrow_table = fetch_arrow_table  # type: ignore[attr-defined]
+    conn.fetch_record_batch = fetch_record_batch  # type: ignore[attr-defined]
+
+
+_patch_duckdb_dbapi()
+
+
+@dataclass
+class Engine:
+    name: Backend
+    con: Any  # ibis backend
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="carecase-")))
+    _spark: Any = None
+
+    # ------------------------------------------------------------------ tables
+    def table(self, name: str) -> ir.Table:
+        if not self.has_table(name):
+            raise EngineError(
+                f"Table '{name}' is not in the store. Run the stage that makes it first "
+                "(`carecase run PROJECT` runs every stage in order)."
+            )
+        return self.con.table(name)
+
+    def has_table(self, name: str) -> bool:
+        return name in self.con.list_tables()
+
+    def write(self, name: str, data: ir.Table | pa.Table | Any, overwrite: bool = True) -> ir.Table:
+        """Materialise an Ibis expression, Arrow table or pandas frame as table ``name``."""
+        if isinstance(data, ir.Table):
+            return self.con.create_table(name, data, overwrite=overwrite)
+        arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        return self._write_arrow(name, arrow, overwrite)
+
+    def _write_arrow(self, name: str, arrow: pa.Table, overwrite: bool) -> ir.Table:
+        if self.name == "duckdb":
+            return self.con.create_table(name, arrow, overwrite=overwrite)
+        # Spark: go through Parquet with the Arrow schema (no pandas NaN/NULL casts under ANSI).
+        path = self.workdir / f"{name}.parquet"
+        pq.write_table(arrow, path)
+        return self.con.create_table(name, self.con.read_parquet(str(path)), overwrite=overwrite)
+
+    def drop(self, name: str) -> None:
+        if self.has_table(name):
+            self.con.drop_table(name)
+
+    def memtable(self, data: pa.Table | Any, name: str | None = None) -> ir.Table:
+        """A small in-memory table usable in expressions on this engine."""
+        arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        # Named by a digest of the content: the same data gives the same name in every run,
+        # and two different tables never share one (a schema-only name would let them clash).
+        tmp = name or f"_mem_{_content_digest(arrow)}"
+        if self.name == "duckdb":
+            return self.con.create_table(tmp, arrow, temp=True, overwrite=True)
+        return self._write_arrow(tmp, arrow, overwrite=True)
+
+    def read_parquet(self, path: str | Path) -> ir.Table:
+        return self.con.read_parquet(str(path))
+
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        return expr.to_pyarrow()
+
+    def to_pandas(self, expr: ir.Table) -> Any:
+        return expr.to_pandas()
+
+    def sql(self, query: str) -> ir.Table:
+        return self.con.sql(query)
+
+    def close(self) -> None:
+        try:
+            if self.name == "duckdb":
+                self.con.disconnect()
+        except Exception:  # pragma: no cover - closing is best effort
+            pass
+
+
+def _content_digest(arrow: pa.Table) -> str:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, arrow.schema) as writer:
+        writer.write_table(arrow)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()[:16]
+
+
+def connect_duckdb(path: str | Path | None = None, threads: int | None = None,
+                   memory_limit: str | None = None) -> Engine:
+    """A DuckDB engine on a file (or in memory when ``path`` is None)."""
+    kwargs: dict[str, Any] = {}
+    if threads:
+        kwargs["threads"] = threads
+    if memory_limit:
+        kwargs["memory_limit"] = memory_limit
+    con = ibis.duckdb.connect(str(path) if path else ":memory:", **kwargs)
+    con.raw_sql("SET TimeZone = 'UTC'")
+    return Engine("duckdb", con)
+
+
+_SPARK_SESSION: Any = None
+
+
+def spark_session(master: str = "local[2]", warehouse: str | Path | None = None) -> Any:
+    """One Spark session per process, UTC, with the UI off and few shuffle partitions."""
+    global _SPARK_SESSION
+    if _SPARK_SESSION is not None:
+        return _SPARK_SESSION
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError(
+            "engine.backend is 'spark' but PySpark is not installed. "
+            "Install the extra: pip install 'carecase[spark]' (needs Java 17)."
+        ) from None
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("carecase")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.memory", "2g")
+        .config("spark.sql.ansi.enabled", "true")
+    )
+    # Without a project warehouse, use a fresh temporary one: Spark's default (./spark-warehouse)
+    # would collide with tables left there by an earlier run (LOCATION_ALREADY_EXISTS).
+    where = Path(warehouse) if warehouse else Path(tempfile.mkdtemp(prefix="carecase-spark-"))
+    builder = builder.config("spark.sql.warehouse.dir", str(where.resolve()))
+    try:
+        _SPARK_SESSION = builder.getOrCreate()
+    except Exception as err:  # Java missing or wrong version
+        raise EngineError(f"Could not start Spark ({err}). Spark needs Java 17 on PATH.") from None
+    _SPARK_SESSION.sparkContext.setLogLevel("ERROR")
+    return _SPARK_SESSION
+
+
+def connect_spark(master: str = "local[2]", warehouse: str | Path | None = None) -> Engine:
+    session = spark_session(master, warehouse)
+    con = ibis.pyspark.connect(session)
+    return Engine("spark", con, _spark=session)
+
+
+def connect(backend: Backend = "duckdb", **kwargs: Any) -> Engine:
+    if backend == "duckdb":
+        return connect_duckdb(**kwargs)
+    if backend == "spark":
+        return connect_spark(**kwargs)
+    raise EngineError(f"Unknown engine {backend!r}; allowed: duckdb, spark.")

@@ -1,0 +1,55 @@
+"""``make demo`` / ``carecase demo``: synthesise an area, run every stage, report.
+
+The demo makes its own pseudonymisation key (derived from the seed, so reruns are
+byte-identical) and keeps it in ``<folder>/demo.key``, outside the project folder
+``<folder>/area``. Real projects must use a secret key: see docs/privacy.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from carecase.core.project import Project
+from carecase.pipeline import run_all
+
+
+def demo_key(seed: int) -> str:
+    """A deterministic key for the synthetic demo only (never for real data)."""
+    return hashlib.sha256(f"carecase-demo-key:{seed}".encode()).hexdigest()
+
+
+def prepare_demo(folder: str | Path, people: int, seed: int) -> Path:
+    """Generate the synthetic area into ``folder/area`` and its key into ``folder/demo.key``."""
+    from carecase.synth import generate
+
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "demo.key").write_text(demo_key(seed) + "\n")
+    area = root / "area"
+    generate(area, people=people, seed=seed)
+    return area
+
+
+def run_demo(
+    folder: str | Path,
+    people: int = 4000,
+    seed: int = 20240401,
+    console: Any = None,
+    progress_factory: Callable[[], Any] | None = None,
+) -> tuple[dict[str, Any], Path]:
+    area = prepare_demo(folder, people, seed)
+    if console is not None:
+        console.print(f"Synthesised {people:,} people into {area} (seed {seed})")
+    project = Project.open(area)
+    try:
+        if progress_factory is not None:
+            with progress_factory() as progress:
+                results = run_all(project, progress=progress)
+        else:
+            results = run_all(project)
+    finally:
+        project.close()
+    return results, project.out

@@ -1,0 +1,56 @@
+"""The stages in order. ``carecase run`` calls each stage's ``run(project)`` in turn.
+
+A stage is listed here when its subpackage exposes ``stage.run(project, progress=None)``
+returning a summary dict (printed by the CLI, written under ``out/<stage>/``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from carecase.core.project import Project
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    module: str
+    description: str
+
+    def runner(self) -> Callable[..., dict[str, Any]] | None:
+        try:
+            mod = importlib.import_module(self.module)
+        except ModuleNotFoundError as err:
+            if err.name == self.module:
+                return None
+            raise
+        return getattr(mod, "run", None)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("ingest", "carecase.ingest.stage", "read, validate, quarantine and pseudonymise extracts"),
+    Stage("link", "carecase.link.stage", "link records to people across agencies"),
+    Stage("costs", "carecase.costs.stage", "cost every event at the project price year"),
+    Stage("audit", "carecase.audit.stage", "whole-system cost per person, agency, need and period"),
+    Stage("evaluate", "carecase.evaluate.stage", "naive and matched before/after impact"),
+    Stage("cba", "carecase.cba.stage", "who pays, who benefits, NPV, ROI and uncertainty"),
+    Stage("report", "carecase.report.stage", "HTML, Excel and PDF report"),
+)
+
+
+def available_stages() -> list[Stage]:
+    return [s for s in STAGES if s.runner() is not None]
+
+
+def run_all(project: Project, progress: Any = None, only: list[str] | None = None) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for stage in available_stages():
+        if only and stage.name not in only:
+            continue
+        run = stage.runner()
+        assert run is not None
+        results[stage.name] = run(project, progress=progress)
+    return results

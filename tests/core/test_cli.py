@@ -1,0 +1,74 @@
+"""The command line: one clear message and a non-zero exit on error; --debug shows the traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+from typer.testing import CliRunner
+
+from carecase.cli import app
+from carecase.core.schema_doc import schema_markdown
+
+CLI = [sys.executable, "-c", "from carecase.cli import main; main()"]
+
+
+def _carecase(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run([*CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_error_prints_one_clear_message_without_traceback(tmp_path):
+    bad = tmp_path / "proj"
+    bad.mkdir()
+    (bad / "carecase.yaml").write_text("version: 1\nproject:\n  name: x\n  period_start: 2024-01-01\n"
+                                       "  period_end: 2023-01-01\nengine: {backend: postgres}\n")
+    result = _carecase("run", str(bad), cwd=tmp_path)
+    assert result.returncode == 2  # ConfigError.exit_code
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.startswith("error: ")
+    assert "2 problem(s) in the configuration" in result.stderr
+    assert "engine.backend (line 6) = 'postgres'" in result.stderr
+    assert "project (line 2): period_end (2023-01-01) is before period_start" in result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = _carecase("--debug", "run", str(tmp_path / "missing"), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "ConfigError" in result.stderr and "is not a carecase project" in result.stderr
+
+
+def test_init_then_refuse_to_overwrite(tmp_path):
+    first = _carecase("init", "proj", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "proj" / "carecase.yaml").is_file()
+    again = _carecase("init", "proj", cwd=tmp_path)
+    assert again.returncode == 2
+    assert "already exists" in again.stderr and "--force" in again.stderr
+    assert "Traceback" not in again.stderr
+    forced = _carecase("init", "proj", "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+
+
+def test_usage_error_exits_non_zero_without_traceback(tmp_path):
+    result = _carecase("no-such-command", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "No such command" in result.stderr and "unexpected error" not in result.stderr
+
+
+def test_schema_prints_valid_json_schema():
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0
+    jsonschema.Draft202012Validator.check_schema(json.loads(result.stdout))
+
+
+def test_schema_markdown_is_the_configuration_reference():
+    result = CliRunner().invoke(app, ["schema", "--markdown"])
+    assert result.exit_code == 0
+    assert result.stdout == schema_markdown()

@@ -1,0 +1,254 @@
+"""DuckDB / PySpark parity: the same Ibis code gives the same answer on both engines.
+
+One Spark session for the module (``spark_session`` is per process); every test here is
+marked ``spark`` and put in one xdist group, so ``pytest -n 2 --dist loadgroup`` (make test)
+runs them in a single worker. Spark is fed from Parquet written with an explicit Arrow schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import ibis
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from carecase.core import spark_policy
+from carecase.core.dates import (
+    add_days,
+    days_between,
+    fiscal_year,
+    fiscal_year_expr,
+    month_index,
+    month_index_py,
+)
+from carecase.core.engine import Engine, connect_duckdb, connect_spark
+from carecase.core.engine_gaps import GAPS
+from carecase.core.random import generator
+from carecase.costs.proration import event_span_days, overlap_share
+
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+
+D = dt.date
+
+PEOPLE_SCHEMA = pa.schema([("person_id", pa.string()), ("index_date", pa.date32()),
+                           ("locality", pa.string())])
+EVENTS_SCHEMA = pa.schema([("event_id", pa.int64()), ("person_id", pa.string()),
+                           ("start_date", pa.date32()), ("end_date", pa.date32()),
+                           ("cost", pa.float64())])
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory) -> dict[str, Engine]:
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    duck = connect_duckdb()
+    spark = connect_spark("local[2]", warehouse)
+    yield {"duckdb": duck, "spark": spark}
+    duck.close()
+
+
+@pytest.fixture(scope="module")
+def parquet(tmp_path_factory) -> dict[str, Path]:
+    """Seeded people and events, including same-day ties broken by event_id."""
+    rng = generator(20240401, "tests", "spark_parity")
+    n_people, n_events = 40, 400
+    base = np.datetime64("2023-01-01")
+    people = pa.table({
+        "person_id": [f"p{i:03d}" for i in range(n_people)],
+        "index_date": (base + rng.integers(200, 500, n_people).astype("timedelta64[D]")).astype(
+            "datetime64[D]").tolist(),
+        "locality": rng.choice(["North", "South", "East"], n_people).tolist(),
+    }, schema=PEOPLE_SCHEMA)
+    start = base + rng.integers(0, 900, n_events).astype("timedelta64[D]")
+    length = rng.integers(0, 60, n_events)
+    end = [None if n == 0 else (s + np.timedelta64(int(n), "D")).astype("datetime64[D]").tolist()
+           for s, n in zip(start, length, strict=True)]
+    events = pa.table({
+        "event_id": np.arange(n_events, dtype=np.int64)[::-1].copy(),  # ids not in date order
+        "person_id": [f"p{i:03d}" for i in rng.integers(0, n_people, n_events)],
+        "start_date": start.astype("datetime64[D]").tolist(),
+        "end_date": end,
+        "cost": (rng.integers(1, 4000, n_events) * 0.25).tolist(),  # exact in binary: sums agree
+    }, schema=EVENTS_SCHEMA)
+    folder = tmp_path_factory.mktemp("parquet")
+    pq.write_table(people, folder / "people.parquet")
+    pq.write_table(events, folder / "events.parquet")
+    return {"people": folder / "people.parquet", "events": folder / "events.parquet"}
+
+
+def _transform(engine: Engine, parquet: dict[str, Path]) -> pa.Table:
+    """Join, date windows, group-by and a row_number with an explicit tie-break."""
+    people = engine.read_parquet(parquet["people"])
+    events = engine.read_parquet(parquet["events"])
+    j = events.join(people, "person_id")
+    j = j.mutate(
+        day=days_between(j.index_date, j.start_date),
+        month=month_index(j.start_date) - month_index(j.index_date),
+        span=event_span_days(j),
+    )
+    window = j.filter((j.day >= -365) & (j.day < 365))
+    ranked = window.mutate(
+        seq=ibis.row_number().over(group_by=window.person_id,
+                                   order_by=[window.start_date, window.event_id])
+    )
+    summary = ranked.group_by(["person_id", "locality", "month"]).aggregate(
+        events=ranked.count(),
+        cost=ranked.cost.sum(),
+        bed_days=ranked.span.sum(),
+        first_seq=ranked.seq.min(),
+        first_event=ranked.event_id.argmin(ranked.seq),
+    )
+    return engine.to_arrow(summary.order_by(["person_id", "month"]))
+
+
+def test_representative_transform_is_identical_on_both_engines(engines, parquet):
+    duck = _transform(engines["duckdb"], parquet).to_pylist()
+    spark = _transform(engines["spark"], parquet).to_pylist()
+    assert len(duck) > 50
+    assert duck == spark
+
+
+def test_row_number_tie_break_is_the_same_on_both_engines(engines, parquet):
+    def ranks(engine: Engine) -> list[tuple]:
+        e = engine.read_parquet(parquet["events"])
+        r = e.mutate(seq=ibis.row_number().over(group_by=e.person_id,
+                                                order_by=[e.start_date, e.event_id]))
+        return [tuple(x.values()) for x in engine.to_arrow(
+            r.select("event_id", "seq").order_by("event_id")).to_pylist()]
+
+    assert ranks(engines["duckdb"]) == ranks(engines["spark"])
+
+
+DATE_CASES = [  # (start, end, days, calendar-month steps)
+    (D(2024, 1, 31), D(2024, 2, 1), 1, 1),
+    (D(2024, 2, 28), D(2024, 3, 1), 2, 1),
+    (D(2023, 2, 28), D(2023, 3, 1), 1, 1),
+    (D(2000, 2, 28), D(2000, 3, 1), 2, 1),
+    (D(1900, 2, 28), D(1900, 3, 1), 1, 1),
+    (D(2023, 12, 31), D(2024, 1, 1), 1, 1),
+    (D(2024, 1, 1), D(2024, 12, 31), 365, 11),
+    (D(2024, 3, 1), D(2024, 2, 1), -29, -1),
+]
+
+
+_DATE_RESULTS: dict[str, pa.Table] = {}
+
+
+def _date_table(engine: Engine) -> pa.Table:
+    """DATE_CASES computed on ``engine`` (once per engine: Spark queries are slow to plan)."""
+    if engine.name not in _DATE_RESULTS:
+        _DATE_RESULTS[engine.name] = _compute_date_table(engine)
+    return _DATE_RESULTS[engine.name]
+
+
+def _compute_date_table(engine: Engine) -> pa.Table:
+    t = engine.write("date_cases", pa.table({
+        "i": pa.array(range(len(DATE_CASES)), pa.int64()),
+        "s": pa.array([c[0] for c in DATE_CASES], pa.date32()),
+        "e": pa.array([c[1] for c in DATE_CASES], pa.date32()),
+    }))
+    q = t.mutate(days=days_between(t.s, t.e), months=month_index(t.e) - month_index(t.s),
+                 mi=month_index(t.s), fy=fiscal_year_expr(t.e), plus=add_days(t.s, t.i),
+                 ibis_months=t.e.delta(t.s, unit="month"))
+    return engine.to_arrow(q.order_by("i"))
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "spark"])
+def test_date_rules_hold_on_each_engine(engines, backend):
+    """2024-01-31 → 2024-02-01 is 1 day and 1 month-index step; leap years (Gregorian
+    rule: every 4th year, not centuries unless divisible by 400) on DuckDB and Spark."""
+    rows = _date_table(engines[backend]).to_pylist()
+    for (s, e, days, months), row in zip(DATE_CASES, rows, strict=True):
+        assert (row["days"], row["months"]) == (days, months), (backend, s, e)
+        assert row["mi"] == month_index_py(s)
+        assert row["fy"] == fiscal_year(e)
+        assert row["plus"] == s + dt.timedelta(days=row["i"])
+
+
+def _gap_ibis_month_delta(engine: Engine) -> bool:
+    """True when the engine shows the documented behaviour: Ibis' month delta for
+    2024-01-31 → 2024-02-01 is 0 (whole months) where DuckDB counts the boundary (1)."""
+    [row] = _date_table(engine).slice(0, 1).to_pylist()
+    return row["ibis_months"] == 0 and row["months"] == 1
+
+
+GAP_CHECKS = {"ibis_month_delta": _gap_ibis_month_delta}
+
+
+@pytest.mark.parametrize("gap", GAPS, ids=[g.operation for g in GAPS])
+def test_every_documented_engine_gap_behaves_as_documented(engines, gap):
+    """Reads carecase.core.engine_gaps.GAPS: every gap needs a check here (never skipped),
+    shows on the engine it names and not on the others."""
+    assert gap.operation in GAP_CHECKS, (
+        f"engine gap {gap.operation!r} has no check in tests/core/test_spark_parity.py; add one")
+    check = GAP_CHECKS[gap.operation]
+    assert check(engines[gap.engine]), f"{gap.operation} no longer differs on {gap.engine}"
+    for other in sorted(set(engines) - {gap.engine}):
+        assert not check(engines[other]), f"{gap.operation} also shows on {other}"
+
+
+def test_ibis_month_delta_gap_values(engines):
+    """The gap in numbers: Ibis delta(unit='month') gives 1 on DuckDB and 0 on Spark."""
+    duck = _date_table(engines["duckdb"]).column("ibis_months").to_pylist()[0]
+    spark = _date_table(engines["spark"]).column("ibis_months").to_pylist()[0]
+    assert (duck, spark) == (1, 0)
+
+
+WRITE_DATA = pa.table({
+    "person_id": pa.array(["p2", "p1", "p3"], pa.string()),
+    "start_date": pa.array([D(2024, 2, 29), D(2024, 1, 31), None], pa.date32()),
+    "cost": pa.array([None, 1.5, 3.0], pa.float64()),
+    "n": pa.array([2, 1, None], pa.int64()),
+})
+
+
+@pytest.mark.parametrize("kind", ["arrow", "pandas", "ibis"])
+def test_engine_write_is_the_same_on_both_engines(engines, kind):
+    out = {}
+    for name, engine in engines.items():
+        data = {"arrow": lambda: WRITE_DATA,
+                "pandas": lambda: WRITE_DATA.to_pandas(),
+                "ibis": lambda e=engine: e.write("write_src", WRITE_DATA)}[kind]()
+        table = engine.write(f"write_{kind}", data)
+        assert engine.has_table(f"write_{kind}")
+        out[name] = engine.to_arrow(table.order_by("person_id")).to_pylist()
+    assert out["duckdb"] == out["spark"]
+    assert [r["person_id"] for r in out["spark"]] == ["p1", "p2", "p3"]
+    assert out["spark"][0]["start_date"] == D(2024, 1, 31)
+    assert out["spark"][1]["cost"] is None  # a null stays null (not NaN) on both engines
+
+
+PRORATION_EVENTS = pa.table({
+    "event_id": pa.array([1, 2, 3, 4, 5, 6], pa.int64()),
+    "start_date": pa.array([D(2024, 1, 31), D(2024, 2, 10), D(2024, 1, 1), D(2024, 2, 29),
+                            D(2024, 3, 1), D(2024, 1, 15)], pa.date32()),
+    "end_date": pa.array([D(2024, 2, 2), None, D(2024, 4, 1), D(2024, 2, 29), None,
+                          D(2024, 2, 15)], pa.date32()),
+})
+# window [2024-02-01, 2024-03-01): February 2024, 29 days
+EXPECTED_SHARE = {1: 1 / 2, 2: 1.0, 3: 29 / 91, 4: 1.0, 5: 0.0, 6: 14 / 31}
+
+
+def test_overlap_share_is_the_same_on_both_engines(engines):
+    """Share = overlap days / max(end - start, 1) on [start, start + span) (see
+    carecase.costs.proration); known answers worked by hand for February 2024."""
+    shares = {}
+    for name, engine in engines.items():
+        t = engine.write("proration_events", PRORATION_EVENTS)
+        q = t.mutate(share=overlap_share(t, ibis.date(2024, 2, 1), ibis.date(2024, 3, 1)))
+        rows = engine.to_arrow(q.select("event_id", "share").order_by("event_id")).to_pylist()
+        shares[name] = {r["event_id"]: r["share"] for r in rows}
+    assert shares["duckdb"] == shares["spark"]
+    assert shares["spark"] == pytest.approx(EXPECTED_SHARE, abs=1e-12)
+
+
+def test_spark_policy_checkpoint_materialises_on_spark(engines):
+    spark = engines["spark"]
+    t = spark.write("policy_src", WRITE_DATA)
+    cp = spark_policy.checkpoint(spark, t.filter(t.n.notnull()), "policy_checkpoint")
+    assert spark.has_table("policy_checkpoint")
+    assert sorted(spark.to_arrow(cp).column("person_id").to_pylist()) == ["p1", "p2"]
+    assert spark_policy.cache(spark, cp) is not cp
