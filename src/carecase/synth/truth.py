@@ -1,0 +1,143 @@
+"""Ground truth for tests (``truth/``): planted effects, broken-row counts and true links.
+
+Nothing in the pipeline reads these files; tests use them to check that ingest finds every
+planted broken row, that linkage recovers the true people and that evaluation recovers the
+planted effects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from carecase.synth import params
+from carecase.synth.activity import (
+    DAYS_PER_YEAR,
+    Segments,
+    mean_units_per_event,
+    person_rate,
+    segment_rate,
+)
+from carecase.synth.broken import KINDS
+from carecase.synth.extract import Extract
+from carecase.synth.model import Area
+from carecase.synth.population import NONE
+
+DAYS_PER_MONTH = 30.4375
+
+
+def window_key(window: tuple[int, int]) -> str:
+    return f"{window[0]}-{window[1]}"
+
+
+def participant_segments(area: Area) -> Segments:
+    seg = area.segments
+    keep = np.zeros(len(area.people), dtype=bool)
+    keep[area.programme.person] = True
+    k = keep[seg.person]
+    return Segments(seg.person[k], seg.lo[k], seg.hi[k], seg.severity[k], seg.post[k])
+
+
+def _participant_rates(area: Area) -> tuple[Segments, dict[str, np.ndarray]]:
+    """Participants' segments and each service's counterfactual rate per day in them."""
+    if "participant_rates" not in area.derived:
+        seg = participant_segments(area)
+        rates = {sp.code: segment_rate(seg, person_rate(area.people, sp), sp.crisis_power, 1.0)
+                 for sp in params.SERVICE_PARAMS}
+        area.derived["participant_rates"] = (seg, rates)
+    return area.derived["participant_rates"]
+
+
+def expected_counts(area: Area, window: tuple[int, int]) -> tuple[dict[str, float], float]:
+    """Participants' expected events per service in ``window`` (months from each start date,
+    30.4375-day months) WITHOUT the programme, and their person-days in the area there."""
+    prog = area.programme
+    start = np.full(len(area.people), NONE, dtype=np.int64)
+    start[prog.person] = prog.start_day
+    seg, rates = _participant_rates(area)
+    t = start[seg.person]
+    lo_w = t + int(round(window[0] * DAYS_PER_MONTH))
+    hi_w = t + int(round(window[1] * DAYS_PER_MONTH))
+    overlap = np.clip(np.minimum(seg.hi, hi_w) - np.maximum(seg.lo, lo_w), 0, None)
+    exposure = float(overlap[seg.severity == 0].sum())
+    counts = {code: float((per_day * overlap).sum()) for code, per_day in rates.items()}
+    return counts, exposure
+
+
+def expected_rates(area: Area, window: tuple[int, int]) -> dict[str, float]:
+    """Counterfactual events per person-year for participants in ``window``."""
+    counts, exposure = expected_counts(area, window)
+    return {k: (v / exposure * DAYS_PER_YEAR if exposure else 0.0) for k, v in counts.items()}
+
+
+def effects_truth(area: Area, windows: tuple[tuple[int, int], ...]) -> dict[str, Any]:
+    cf = {window_key(w): expected_rates(area, w) for w in windows}
+    pre = expected_rates(area, (-12, 0))
+    out: dict[str, Any] = {}
+    for sp in params.SERVICE_PARAMS:
+        units = mean_units_per_event(sp)
+        per_window = {}
+        for key, rates in cf.items():
+            change = (sp.effect - 1.0) * rates[sp.code]
+            per_window[key] = {
+                "counterfactual_events_per_person_year": round(rates[sp.code], 6),
+                "change_events_per_person_year": round(change, 6),
+                "change_units_per_person_year": round(change * units, 6),
+            }
+        out[sp.code] = {
+            "rate_ratio": sp.effect,
+            "pre_12_months_events_per_person_year": round(pre[sp.code], 6),
+            "mean_units_per_event": round(units, 6),
+            "windows": per_window,
+        }
+    return out
+
+
+def true_links(extracts: list[Extract]) -> pa.Table:
+    parts = []
+    for e in extracts:
+        n = e.table.num_rows
+        if e.person.size != n:
+            continue  # lookups describe IDs, not people's records
+        codes = e.kind.astype(np.int8) - 1
+        parts.append(pa.table({
+            "source": pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int8), pa.array([e.name])),
+            "source_row": pa.array(np.arange(1, n + 1, dtype=np.int32)),
+            "person_key": pa.array(e.person.astype(np.int32) + 1),
+            "broken_kind": pa.DictionaryArray.from_arrays(
+                pa.array(np.maximum(codes, 0), mask=codes < 0), pa.array(KINDS)),
+        }))
+    parts.sort(key=lambda t: t.column("source")[0].as_py() if t.num_rows else "")
+    return pa.concat_tables(parts, promote_options="permissive").unify_dictionaries().combine_chunks()
+
+
+def write_truth(folder: Path, payload: dict[str, Any], links: pa.Table) -> None:
+    import json
+
+    d = folder / "truth"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "truth.json").write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+    pq.write_table(links, d / "true_links.parquet", compression="zstd", compression_level=1)
+    (d / "README.md").write_text(README)
+
+
+README = """\
+# Ground truth of this synthetic area (used only by tests)
+
+- `truth.json`: the planted programme effect per service (`rate_ratio` multiplies a
+  participant's rate from their start date on; per post window, the counterfactual
+  events per person-year and the implied change in events and units per person per year,
+  units counted before truncation at the period end), the broken rows planted per
+  source and kind (ingest must quarantine exactly these), rows outside the catalogue per
+  source (mapped to 'ignore'), typos planted in identity fields, the population size and
+  the number of programme participants.
+- `true_links.parquet`: `source`, 1-based `source_row` (header = row 0) → `person_key`
+  (the true person: 1-based person number; the same number in every source is the same
+  person), plus `broken_kind` where the row was broken on purpose.
+
+Nothing in the pipeline reads this folder.
+"""
