@@ -1,0 +1,251 @@
+"""The role-specific part of validating a batch: events, population, programme, outcomes
+and lookups. Each builder checks its rules (in a fixed order) and returns the store rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from carecase.core.services import BY_CODE
+from carecase.ingest.dates import BLANK, OK, UNPARSEABLE
+from carecase.ingest.nhs_number import nhs_number_valid, normalise_nhs_number
+from carecase.ingest.normalise import normalise_local_id
+from carecase.ingest.pseudonymise import pseudonymise
+from carecase.ingest.validate import (
+    Batch,
+    StagedBatch,
+    check_identity,
+    finish,
+    flag_duplicates,
+    identity_table,
+    parse_date_fields,
+    record_ids,
+)
+
+NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+#: Plausible maximum quantity per row by unit, used when event.max_quantity is not set.
+DEFAULT_MAX_QUANTITY: dict[str, float] = {
+    "attendance": 50, "appointment": 100, "incident": 50, "application": 10, "arrest": 20,
+    "hour": 168,  # home care hours per week: there are 168 hours in a week
+    "week": 7,  # placements per week
+}
+FALLBACK_MAX_QUANTITY = 1000.0
+
+
+def parse_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Finite decimal numbers (surrounding whitespace ignored) → (float64 values, status)."""
+    arr = pc.utf8_trim_whitespace(pc.fill_null(values.cast(pa.string()), ""))
+    blank = pc.equal(arr, "").to_numpy(zero_copy_only=False).astype(bool)
+    shaped = pc.match_substring_regex(arr, pattern=NUMBER).to_numpy(zero_copy_only=False).astype(bool)
+    nums = pc.cast(pc.if_else(pa.array(shaped), arr, "0"), pa.float64()).to_numpy(zero_copy_only=False)
+    ok = shaped & np.isfinite(nums)
+    status = np.where(blank, BLANK, np.where(ok, OK, UNPARSEABLE)).astype(np.int8)
+    return np.where(ok, nums, np.nan), status
+
+
+def _days(arr: pa.Array) -> np.ndarray:
+    """date32 → int days (nulls as a sentinel far in the past)."""
+    return pc.fill_null(arr.cast(pa.int32()), -(2**31) + 1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _valid(arr: pa.Array) -> np.ndarray:
+    return pc.is_valid(arr).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _const(value: object, n: int, typ: pa.DataType) -> pa.Array:
+    return pa.repeat(pa.scalar(value, typ), n)
+
+
+def stage_events(b: Batch) -> StagedBatch:
+    s, ev, n = b.feed.spec, b.feed.spec.event, b.n
+    # 1. service mapping: ignored codes are out of scope, never checked further
+    if ev.service.code:
+        codes = _const(ev.service.code, n, pa.string())
+    else:
+        raw_code = pc.utf8_trim_whitespace(b.col(ev.service.column))
+        keys = sorted(ev.service.map)
+        idx = pc.index_in(raw_code, value_set=pa.array(keys, pa.string()))
+        codes = pc.take(pa.array([ev.service.map[k] for k in keys], pa.string()), idx)
+        unmapped = ~_valid(codes)
+        if ev.service.unmapped == "ignore":
+            b.out_of_scope |= unmapped
+            b.tracker.exclude(unmapped)
+        else:
+            b.tracker.fail(unmapped, "unmapped_service", ev.service.column, key=f"{b.feed.key}.event.service.map")
+    # 2. identifiers, 3. dates
+    parse_date_fields(b, only={"dob"})
+    ident = check_identity(b)
+    parse_date_fields(b, skip={"dob"})
+    start = b.dates["start"]
+    end = pa.nulls(n, pa.date32())
+    if ev.kind in ("spell", "package"):
+        end = b.dates.get("end", end)
+        blank_end = pc.equal(pc.utf8_trim_whitespace(b.col(ev.end.column)), "").to_numpy(zero_copy_only=False)
+        if ev.open_ended == "quarantine":
+            b.tracker.fail(blank_end, "missing_end", ev.end.column, key=f"{b.feed.key}.event.open_ended")
+        else:
+            ongoing = pa.scalar(period_end_exclusive(b.ctx.period_end), pa.date32())
+            end = pc.if_else(pa.array(blank_end), ongoing, end)
+        b.tracker.fail(_valid(end) & _valid(start) & (_days(end) < _days(start)), "end_before_start", ev.end.column)
+    # 4. quantity
+    catalogue = sorted(BY_CODE)
+    units = pc.take(pa.array([BY_CODE[c].unit for c in catalogue], pa.string()),
+                    pc.index_in(codes, value_set=pa.array(catalogue, pa.string())))
+    quantity = np.where(np.full(n, ev.kind == "spell"), np.nan, 1.0)
+    if ev.quantity and ev.kind != "spell":
+        qty, status = parse_numbers(b.col(ev.quantity))
+        if ev.kind == "point":
+            qty = np.where(status == BLANK, 1.0, qty)
+        else:
+            b.tracker.fail(status == BLANK, "missing_value", ev.quantity)
+        b.tracker.fail(status == UNPARSEABLE, "unparseable_number", ev.quantity)
+        b.tracker.fail(qty < 0, "negative_quantity", ev.quantity)
+        if ev.max_quantity is not None:
+            limit = np.full(n, float(ev.max_quantity))
+        else:
+            limit = _default_limits(codes)
+        too_big = qty > limit
+        if too_big.any():
+            for lim in np.unique(limit[too_big]):
+                b.tracker.fail(too_big & (limit == lim), "absurd_quantity", ev.quantity,
+                               limit=f"{lim:g}", key=f"{b.feed.key}.event.max_quantity")
+        quantity = qty
+    # 5. project period: [start, max(end, start + 1 day)) must overlap the period
+    s_days, e_days = _days(start), _days(end)
+    eff_end = np.where(_valid(end), np.maximum(e_days, s_days + 1), s_days + 1)
+    p0 = (b.ctx.period_start - dt.date(1970, 1, 1)).days
+    p1 = (b.ctx.period_end - dt.date(1970, 1, 1)).days
+    outside = _valid(start) & ((s_days > p1) | (eff_end <= p0))
+    b.tracker.fail(outside, "outside_period", ev.start.column, period=f"{b.ctx.period_start} to {b.ctx.period_end}")
+    # 6. duplicates
+    flag_duplicates(b, {"nhs": ident.nhs, "local_id": ident.local, "given": ident.given, "family": ident.family,
+                        "dob": ident.dob, "service": codes, "start": start, "end": end})
+    accepted_np = b.tracker.open & ~b.out_of_scope
+    accepted = pa.array(accepted_np)
+    rid, source_row = record_ids(b)
+    events = pa.table({
+        "record_id": rid, "source": _const(s.name, n, pa.string()), "batch_id": _const(b.ctx.batch_id, n, pa.string()),
+        "source_row": source_row, "agency_l1": _const(s.agency.level1, n, pa.string()),
+        "agency_l2": _const(s.agency.level2, n, pa.string()), "service_code": codes,
+        "kind": _const(ev.kind, n, pa.string()), "start_date": start, "end_date": end,
+        "quantity": pa.array(quantity, pa.float64(), mask=np.isnan(quantity)), "unit": units,
+    }).filter(accepted)
+    ident_t = identity_table(b, ident, accepted, rid, source_row)
+    return finish(b, {"events_staged": events, "staging_identity": ident_t}, accepted_np)
+
+
+def _default_limits(codes: pa.Array) -> np.ndarray:
+    """The plausible maximum quantity for each row's service unit."""
+    keys = sorted(BY_CODE)
+    limits = pa.array([float(DEFAULT_MAX_QUANTITY.get(BY_CODE[c].unit, FALLBACK_MAX_QUANTITY)) for c in keys])
+    picked = pc.take(limits, pc.index_in(codes, value_set=pa.array(keys, pa.string())))
+    return pc.fill_null(picked, FALLBACK_MAX_QUANTITY).to_numpy(zero_copy_only=False)
+
+
+def period_end_exclusive(period_end: dt.date) -> dt.date:
+    """An open-ended spell or package runs to the end of the period: ``[start, period_end + 1)``."""
+    return period_end + dt.timedelta(days=1)
+
+
+def stage_population(b: Batch) -> StagedBatch:
+    s, n = b.feed.spec, b.n
+    parse_date_fields(b, only={"dob"})
+    ident = check_identity(b)
+    parse_date_fields(b, skip={"dob"})
+    decile = pa.nulls(n, pa.int64())
+    if s.deprivation_decile:
+        nums, status = parse_numbers(b.col(s.deprivation_decile))
+        bad = (status == UNPARSEABLE) | ((status == OK) & ~((nums >= 1) & (nums <= 10) & (nums == np.floor(nums))))
+        b.tracker.fail(bad, "invalid_decile", s.deprivation_decile)
+        good = (status == OK) & ~bad
+        decile = pa.array(np.where(good, nums, 0).astype(np.int64), pa.int64(), mask=~good)
+    locality = pa.nulls(n, pa.string())
+    if s.locality:
+        loc = pc.utf8_trim_whitespace(b.col(s.locality))
+        locality = pc.if_else(pc.equal(loc, ""), pa.scalar(None, pa.string()), loc)
+    reg_from = b.dates.get("registered_from", pa.nulls(n, pa.date32()))
+    reg_to = b.dates.get("registered_to", pa.nulls(n, pa.date32()))
+    if s.registered_to is not None:
+        b.tracker.fail(_valid(reg_from) & _valid(reg_to) & (_days(reg_to) < _days(reg_from)), "end_before_start", s.registered_to.column)
+    flag_duplicates(b, {})
+    accepted_np = b.tracker.open & ~b.out_of_scope
+    accepted = pa.array(accepted_np)
+    rid, source_row = record_ids(b)
+    table = pa.table({
+        "record_id": rid, "deprivation_decile": decile, "locality": locality, "registered_from": reg_from,
+        "registered_to": reg_to, "date_of_death": b.dates.get("date_of_death", pa.nulls(n, pa.date32())),
+    }).filter(accepted)
+    return finish(b, {"population_staged": table, "staging_identity": identity_table(b, ident, accepted, rid, source_row)}, accepted_np)
+
+
+def stage_programme(b: Batch) -> StagedBatch:
+    s, n = b.feed.spec, b.n
+    parse_date_fields(b, only={"dob"})
+    ident = check_identity(b)
+    parse_date_fields(b, skip={"dob"})
+    start = b.dates["start"]
+    end = b.dates.get("end", pa.nulls(n, pa.date32()))
+    if s.end is not None:
+        b.tracker.fail(_valid(start) & _valid(end) & (_days(end) < _days(start)), "end_before_start", s.end.column)
+    flag_duplicates(b, {"nhs": ident.nhs, "local_id": ident.local, "given": ident.given, "family": ident.family, "dob": ident.dob, "start": start})
+    accepted_np = b.tracker.open & ~b.out_of_scope
+    accepted = pa.array(accepted_np)
+    rid, source_row = record_ids(b)
+    table = pa.table({"record_id": rid, "start_date": start, "end_date": end}).filter(accepted)
+    return finish(b, {"programme_staged": table, "staging_identity": identity_table(b, ident, accepted, rid, source_row)}, accepted_np)
+
+
+def stage_outcomes(b: Batch) -> StagedBatch:
+    s, n = b.feed.spec, b.n
+    parse_date_fields(b, only={"dob"})
+    ident = check_identity(b)
+    parse_date_fields(b, skip={"dob"})
+    assessment = pc.utf8_trim_whitespace(b.col(s.assessment))
+    b.tracker.fail(pc.equal(assessment, "").to_numpy(zero_copy_only=False), "missing_value", s.assessment)
+    scores: dict[str, np.ndarray] = {}
+    for domain in sorted(s.domains):
+        nums, status = parse_numbers(b.col(s.domains[domain]))
+        b.tracker.fail(status == UNPARSEABLE, "unparseable_number", s.domains[domain])
+        scores[domain] = nums
+    flag_duplicates(b, {})
+    accepted_np = b.tracker.open & ~b.out_of_scope
+    accepted = pa.array(accepted_np)
+    rid, source_row = record_ids(b)
+    parts = [
+        pa.table({
+            "record_id": rid, "instrument": _const(s.instrument, n, pa.string()), "assessment": assessment,
+            "assessment_date": b.dates["date"], "domain": _const(domain, n, pa.string()),
+            "score": pa.array(vals, pa.float64(), mask=np.isnan(vals)),
+        }).filter(accepted)
+        for domain, vals in scores.items()
+    ]
+    table = pa.concat_tables(parts).sort_by([("record_id", "ascending"), ("domain", "ascending")])
+    return finish(b, {"outcomes_staged": table, "staging_identity": identity_table(b, ident, accepted, rid, source_row)}, accepted_np)
+
+
+def stage_lookup(b: Batch) -> StagedBatch:
+    s, n = b.feed.spec, b.n
+    local = normalise_local_id(b.col(s.local_id))
+    b.tracker.fail(~_valid(local), "blank_identifier", s.local_id)
+    raw_nhs = b.col(s.nhs_number)
+    valid = nhs_number_valid(raw_nhs)
+    b.tracker.fail(~valid, "nhs_number_invalid", s.nhs_number)
+    flag_duplicates(b, {})
+    accepted_np = b.tracker.open
+    accepted = pa.array(accepted_np)
+    _, source_row = record_ids(b)
+    table = pa.table({
+        "lookup": _const(b.feed.name.removeprefix("lookup_"), n, pa.string()),
+        "batch_id": _const(b.ctx.batch_id, n, pa.string()), "source_row": source_row,
+        "local_pseudo": local, "nhs_pseudo": normalise_nhs_number(raw_nhs),
+    }).filter(accepted)
+    table = table.set_column(3, "local_pseudo", pseudonymise(table.column("local_pseudo"), b.ctx.key))
+    table = table.set_column(4, "nhs_pseudo", pseudonymise(table.column("nhs_pseudo"), b.ctx.key))
+    return finish(b, {"ingest_lookup_rows": table}, accepted_np)
+
+
+BUILDERS = {"events": stage_events, "population": stage_population, "programme": stage_programme,
+            "outcomes": stage_outcomes, "lookup": stage_lookup}

@@ -1,0 +1,85 @@
+"""Pseudonymisation: HMAC-SHA256 of normalised identifiers under the project's secret key.
+
+The key comes from the environment variable ``privacy.key_env`` (default ``CARECASE_KEY``)
+or, when that is unset, from ``privacy.key_file``, which must lie outside the project folder
+(so the key never travels with the data or the outputs). Only NHS numbers and local IDs
+are hashed; names, dates of birth and postcodes stay in the linkage staging area only.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from carecase.core.errors import PrivacyError
+
+if TYPE_CHECKING:
+    from carecase.core.project import Project
+
+MIN_KEY_LENGTH = 16
+
+
+def _check_key(text: str, where: str) -> bytes:
+    key = text.strip()
+    if len(key) < MIN_KEY_LENGTH:
+        raise PrivacyError(
+            f"The pseudonymisation key from {where} is shorter than {MIN_KEY_LENGTH} characters. "
+            "Use a long random secret, e.g. the output of "
+            "`python -c \"import secrets; print(secrets.token_hex(32))\"`."
+        )
+    return key.encode("utf-8")
+
+
+def load_key(project: Project) -> bytes:
+    """The project's secret key as bytes (surrounding whitespace removed)."""
+    privacy = project.config.privacy
+    env = os.environ.get(privacy.key_env)
+    if env is not None and env.strip():
+        return _check_key(env, f"environment variable {privacy.key_env}")
+    if privacy.key_file:
+        path = Path(privacy.key_file).expanduser()
+        path = (path if path.is_absolute() else project.root / path).resolve()
+        if path.is_relative_to(project.root.resolve()):
+            raise PrivacyError(
+                "privacy.key_file points inside the project folder, so the key would travel "
+                "with the data. Move the key file outside the project folder and update "
+                "privacy.key_file (or set the environment variable "
+                f"{privacy.key_env} instead)."
+            )
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            raise PrivacyError(
+                "privacy.key_file cannot be read (missing or no permission). Check the path in "
+                f"carecase.yaml, or set the environment variable {privacy.key_env}."
+            ) from None
+        return _check_key(text, "privacy.key_file")
+    raise PrivacyError(
+        "No pseudonymisation key: set the environment variable "
+        f"{privacy.key_env} (e.g. export {privacy.key_env}=<long random secret>) or give "
+        "privacy.key_file (a file outside the project folder) in carecase.yaml."
+    )
+
+
+def pseudonymise(values: pa.Array | pa.ChunkedArray | Sequence[str | None], key: bytes) -> pa.Array:
+    """HMAC-SHA256 (hex) of each already-normalised value; nulls stay null.
+
+    Each distinct value is hashed once, so the cost scales with people, not events.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not isinstance(values, pa.Array):
+        values = pa.array(list(values), type=pa.string())
+    values = values.cast(pa.string())
+    distinct = pc.drop_null(pc.unique(values))
+    digests = pa.array(
+        [hmac.digest(key, v.encode("utf-8"), "sha256").hex() for v in distinct.to_pylist()],
+        type=pa.string(),
+    )
+    return pc.take(digests, pc.index_in(values, value_set=distinct))

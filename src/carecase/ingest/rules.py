@@ -1,0 +1,149 @@
+"""Validation rules: names, fix hints, and the per-row record of the first rule a row fails.
+
+Each row is quarantined for the first rule it fails, in the order rules are checked, so the
+quarantine has one row per quarantined source row and
+``rows_read = rows_accepted + rows_quarantined + rows_out_of_scope`` always holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+WITHHELD = "<withheld>"
+MAX_VALUE_CHARS = 80
+
+RULES: dict[str, str] = {
+    "blank_identifier": "no usable identifier (NHS number, local ID, or name with date of birth); add one at source or remove the row",
+    "nhs_number_invalid": "not a valid NHS number (10 digits passing the Modulus 11 check); correct it at source, or leave it blank if unknown",
+    "unparseable_date": "does not match the date format {format}; correct the value, or set {key} to the format the file uses",
+    "impossible_date": "not a real calendar date, before 1900 or in the future; correct it at source",
+    "missing_value": "a required value is blank; fill it in at source",
+    "end_before_start": "the end date is before the start date; correct the dates at source",
+    "missing_end": "no end date and {key} is 'quarantine'; add the end date, or set it to 'period_end' to treat the row as ongoing",
+    "unparseable_number": "not a number; correct the value at source",
+    "negative_quantity": "the quantity is negative; correct it at source",
+    "absurd_quantity": "the quantity is above the plausible maximum {limit}; correct it at source, or raise {key} if it is genuine",
+    "invalid_decile": "a deprivation decile must be a whole number from 1 to 10; correct it at source",
+    "unmapped_service": "the activity code is not in {key}; add it to the map, or set unmapped: ignore to count such rows as out of scope",
+    "outside_period": "the activity falls outside the project period {period}; this is expected for history in the extract - narrow the extract or widen project.period_start/period_end",
+    "duplicate_row": "an exact copy of an earlier data row (the first copy is kept); remove the copy at source",
+    "duplicate_key": "same person, service, start and end as an earlier row (the first is kept); remove or correct the repeat at source",
+}
+
+
+@dataclass
+class RuleTracker:
+    """First failing rule per row (``-1`` = none yet), with the column and a hint."""
+
+    n: int
+    rule: np.ndarray = field(init=False)
+    column: np.ndarray = field(init=False)
+    hint: np.ndarray = field(init=False)
+    names: list[tuple[str, str, str]] = field(default_factory=list)  # (rule, column, hint)
+
+    def __post_init__(self) -> None:
+        self.rule = np.full(self.n, -1, dtype=np.int32)
+
+    @property
+    def open(self) -> np.ndarray:
+        """Rows that have not failed a rule yet (and are not out of scope)."""
+        return self.rule == -1
+
+    def exclude(self, mask: np.ndarray) -> None:
+        """Mark rows as out of scope (``-2``): counted, never checked or quarantined."""
+        self.rule[np.asarray(mask, dtype=bool) & self.open] = -2
+
+    def fail(self, mask: np.ndarray, rule: str, column: str, **hint_args: object) -> None:
+        assert rule in RULES, rule
+        hit = np.asarray(mask, dtype=bool) & self.open
+        if not hit.any():
+            return
+        self.names.append((rule, column, RULES[rule].format(**hint_args)))
+        self.rule[hit] = len(self.names) - 1
+
+
+def quarantine_table(
+    tracker: RuleTracker,
+    raw: pa.Table,
+    source_row: np.ndarray,
+    withheld_columns: set[str],
+    values: dict[int, pa.Array],
+    source: str,
+    batch_id: str,
+    file: str,
+) -> pa.Table:
+    """The quarantine rows: the failing column's raw value (identifier values withheld;
+    ``values`` overrides the shown value per failure index, e.g. 'same as row 3')."""
+    parts = []
+    for idx, (rule, column, hint) in enumerate(tracker.names):
+        rows = np.flatnonzero(tracker.rule == idx)
+        if rows.size == 0:
+            continue
+        take = pa.array(rows)
+        if idx in values:
+            shown = pc.take(values[idx], take)
+        elif column in withheld_columns or column not in raw.column_names:
+            shown = pa.repeat(pa.scalar(WITHHELD if column in withheld_columns else "", pa.string()), rows.size)
+        else:
+            shown = pc.utf8_slice_codeunits(pc.take(raw.column(column), take), 0, MAX_VALUE_CHARS)
+            # a value that looks like an NHS number is withheld wherever it appears
+            looks = pc.match_substring_regex(shown, pattern=r"[0-9]{3}[\s-]?[0-9]{3}[\s-]?[0-9]{4}")
+            shown = pc.if_else(looks, WITHHELD, shown)
+        parts.append(
+            pa.table(
+                {
+                    "source": pa.repeat(pa.scalar(source, pa.string()), rows.size),
+                    "batch_id": pa.repeat(pa.scalar(batch_id, pa.string()), rows.size),
+                    "file": pa.repeat(pa.scalar(file, pa.string()), rows.size),
+                    "source_row": pa.array(source_row[rows], pa.int64()),
+                    "column": pa.repeat(pa.scalar(column, pa.string()), rows.size),
+                    "value": shown.cast(pa.string()),
+                    "rule": pa.repeat(pa.scalar(rule, pa.string()), rows.size),
+                    "hint": pa.repeat(pa.scalar(hint, pa.string()), rows.size),
+                }
+            )
+        )
+    if not parts:
+        return QUARANTINE_SCHEMA.empty_table()
+    return pa.concat_tables(parts).sort_by([("source_row", "ascending")])
+
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()), ("batch_id", pa.string()), ("file", pa.string()),
+        ("source_row", pa.int64()), ("column", pa.string()), ("value", pa.string()),
+        ("rule", pa.string()), ("hint", pa.string()),
+    ]
+)
+
+
+def later_duplicates(table: pa.Table, keys: list[str], order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row: is it a repeat of an earlier row (by ``order``) with equal ``keys``
+    (nulls equal), and the ``order`` value of the first row of its group."""
+    n = table.num_rows
+    if n == 0:
+        return np.zeros(0, bool), np.zeros(0, np.int64)
+    sort_keys = [(k, "ascending", "at_end") for k in keys]
+    work = table.select(keys).append_column("__order", pa.array(order, pa.int64()))
+    idx = pc.sort_indices(work, sort_keys=[*sort_keys, ("__order", "ascending", "at_end")]).to_numpy()
+    srt = work.take(pa.array(idx))
+    same_as_prev = np.ones(n, dtype=bool)
+    same_as_prev[0] = False
+    for k in keys:
+        col = srt.column(k).combine_chunks()
+        a, b = col.slice(1), col.slice(0, n - 1)
+        eq = pc.fill_null(pc.equal(a, b), False)
+        both_null = pc.and_(a.is_null(), b.is_null())
+        same_as_prev[1:] &= pc.or_(eq, both_null).to_numpy(zero_copy_only=False)
+    group_first = np.where(~same_as_prev, np.arange(n), 0)
+    group_first = np.maximum.accumulate(group_first)
+    sorted_order = np.asarray(order, dtype=np.int64)[idx]
+    dup = np.zeros(n, bool)
+    first = np.zeros(n, np.int64)
+    dup[idx] = same_as_prev
+    first[idx] = sorted_order[group_first]
+    return dup, first

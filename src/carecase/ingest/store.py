@@ -1,0 +1,166 @@
+"""The ingest tables in the store, and replacing one file's batch in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from carecase.core.engine import Engine
+from carecase.core.errors import IngestError
+from carecase.ingest.rules import QUARANTINE_SCHEMA
+from carecase.ingest.validate import StagedBatch
+
+_S, _I, _D, _F = pa.string(), pa.int64(), pa.date32(), pa.float64()
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "ingest_files": pa.schema([("source", _S), ("path", _S), ("sha256", _S), ("batch_id", _S), ("rows_read", _I),
+                               ("rows_accepted", _I), ("rows_quarantined", _I), ("rows_out_of_scope", _I)]),
+    "ingest_feed_state": pa.schema([("source", _S), ("fingerprint", _S)]),
+    "quarantine": QUARANTINE_SCHEMA,
+    "staging_identity": pa.schema([("record_id", _S), ("source", _S), ("batch_id", _S), ("source_row", _I),
+                                   ("nhs_pseudo", _S), ("local_pseudo", _S), ("given_name", _S), ("family_name", _S),
+                                   ("dob", _D), ("sex", _S), ("postcode", _S)]),
+    "events_staged": pa.schema([("record_id", _S), ("source", _S), ("batch_id", _S), ("source_row", _I),
+                                ("agency_l1", _S), ("agency_l2", _S), ("service_code", _S), ("kind", _S),
+                                ("start_date", _D), ("end_date", _D), ("quantity", _F), ("unit", _S)]),
+    "population_staged": pa.schema([("record_id", _S), ("deprivation_decile", _I), ("locality", _S),
+                                    ("registered_from", _D), ("registered_to", _D), ("date_of_death", _D)]),
+    "programme_staged": pa.schema([("record_id", _S), ("start_date", _D), ("end_date", _D)]),
+    "outcomes_staged": pa.schema([("record_id", _S), ("instrument", _S), ("assessment", _S),
+                                  ("assessment_date", _D), ("domain", _S), ("score", _F)]),
+    "ingest_lookup_rows": pa.schema([("lookup", _S), ("batch_id", _S), ("source_row", _I),
+                                     ("local_pseudo", _S), ("nhs_pseudo", _S)]),
+}
+LOOKUP_SCHEMA = pa.schema([("local_pseudo", _S), ("nhs_pseudo", _S)])
+
+# How each table's rows of one batch are found: (SQL condition, which parameters).
+_BATCH_ROWS: dict[str, str] = {
+    "quarantine": "source = $source AND batch_id = $batch",
+    "staging_identity": "source = $source AND batch_id = $batch",
+    "events_staged": "source = $source AND batch_id = $batch",
+    "population_staged": "starts_with(record_id, $prefix)",
+    "programme_staged": "starts_with(record_id, $prefix)",
+    "outcomes_staged": "starts_with(record_id, $prefix)",
+    "ingest_lookup_rows": "'lookup_' || lookup = $source AND batch_id = $batch",
+}
+
+
+def ensure_tables(engine: Engine) -> None:
+    """Create any missing ingest table, empty, with its schema."""
+    existing = set(engine.con.list_tables())
+    missing = [name for name in SCHEMAS if name not in existing]
+    if engine.name != "duckdb":
+        for name in missing:
+            engine.write(name, SCHEMAS[name].empty_table())
+        return
+    if not missing:
+        return
+    raw = engine.con.con
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        for name in missing:
+            raw.register("_carecase_empty", SCHEMAS[name].empty_table())
+            raw.execute(f"CREATE TABLE {name} AS SELECT * FROM _carecase_empty")
+            raw.unregister("_carecase_empty")
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+
+
+def _conform(table: pa.Table, name: str) -> pa.Table:
+    return table.select(SCHEMAS[name].names).cast(SCHEMAS[name])
+
+
+def replace_batch(
+    engine: Engine,
+    source: str,
+    path: str,
+    old_batch_id: str | None,
+    staged: StagedBatch | None,
+    file_row: dict[str, Any] | None,
+) -> None:
+    """Delete ``path``'s earlier batch (if any) and insert its new one (if any) as ONE
+    transaction: a failure leaves the store as it was, and nothing is counted twice."""
+    if engine.name != "duckdb":
+        _replace_batch_generic(engine, source, path, old_batch_id, staged, file_row)
+        return
+    raw = engine.con.con
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        raw.execute("DELETE FROM ingest_files WHERE source = $source AND path = $path", {"source": source, "path": path})
+        if old_batch_id is not None:
+            params = {"source": source, "batch": old_batch_id, "prefix": f"{source}:{old_batch_id}:"}
+            for table, where in _BATCH_ROWS.items():
+                used = {k: v for k, v in params.items() if f"${k}" in where}
+                raw.execute(f"DELETE FROM {table} WHERE {where}", used)
+        if staged is not None and file_row is not None:
+            inserts = dict(staged.tables)
+            inserts["quarantine"] = staged.quarantine
+            inserts["ingest_files"] = pa.Table.from_pylist([file_row], schema=SCHEMAS["ingest_files"])
+            for table, rows in sorted(inserts.items()):
+                raw.register("_carecase_batch", _conform(rows, table))
+                raw.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _carecase_batch")
+                raw.unregister("_carecase_batch")
+            _verify(raw, source, file_row, staged)
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+
+
+def _verify(raw: Any, source: str, file_row: dict[str, Any], staged: StagedBatch) -> None:
+    batch = file_row["batch_id"]
+    table = "ingest_lookup_rows" if "ingest_lookup_rows" in staged.tables else "staging_identity"
+    where = _BATCH_ROWS[table]
+    accepted = raw.execute(f"SELECT count(*) FROM {table} WHERE {where}", {"source": source, "batch": batch}).fetchone()[0]
+    quarantined = raw.execute(f"SELECT count(*) FROM quarantine WHERE {_BATCH_ROWS['quarantine']}", {"source": source, "batch": batch}).fetchone()[0]
+    if accepted != staged.rows_accepted or quarantined != staged.rows_quarantined:
+        raise IngestError(
+            f"{file_row['path']}: the store holds {accepted} accepted and {quarantined} quarantined rows for this "
+            f"file but validation produced {staged.rows_accepted} and {staged.rows_quarantined}; nothing was "
+            "changed. Another file of this source may have identical content (it would share the batch id)."
+        )
+
+
+def _replace_batch_generic(
+    engine: Engine, source: str, path: str, old_batch_id: str | None,
+    staged: StagedBatch | None, file_row: dict[str, Any] | None,
+) -> None:
+    """Engines without transactions (Spark): rewrite each table without the old batch plus
+    the new one. Not atomic; a failure part-way is repaired by running ingest again."""
+    import pyarrow.compute as pc
+
+    def keep(table: str, t: pa.Table) -> pa.Table:
+        if table == "ingest_files":
+            return t.filter(pc.invert(pc.and_(pc.equal(t["source"], source), pc.equal(t["path"], path))))
+        if old_batch_id is None:
+            return t
+        if table in ("population_staged", "programme_staged", "outcomes_staged"):
+            return t.filter(pc.invert(pc.starts_with(t["record_id"], f"{source}:{old_batch_id}:")))
+        src = pc.binary_join_element_wise("lookup_", t["lookup"], "") if table == "ingest_lookup_rows" else t["source"]
+        return t.filter(pc.invert(pc.and_(pc.equal(src, source), pc.equal(t["batch_id"], old_batch_id))))
+
+    inserts: dict[str, pa.Table] = {}
+    if staged is not None and file_row is not None:
+        inserts = dict(staged.tables)
+        inserts["quarantine"] = staged.quarantine
+        inserts["ingest_files"] = pa.Table.from_pylist([file_row], schema=SCHEMAS["ingest_files"])
+    for table in ["ingest_files", *_BATCH_ROWS]:
+        current = engine.to_arrow(engine.table(table)).cast(SCHEMAS[table])
+        parts = [keep(table, current)] + ([_conform(inserts[table], table)] if table in inserts else [])
+        engine.write(table, pa.concat_tables(parts))
+
+
+def write_feed_state(engine: Engine, states: dict[str, str]) -> None:
+    rows = [{"source": s, "fingerprint": f} for s, f in sorted(states.items())]
+    engine.write("ingest_feed_state", pa.Table.from_pylist(rows, schema=SCHEMAS["ingest_feed_state"]))
+
+
+def materialise_lookups(engine: Engine, names: list[str]) -> None:
+    """``lookup_<name>`` (local_pseudo, nhs_pseudo): the distinct pairs of every file."""
+    rows = engine.table("ingest_lookup_rows")
+    for name in names:
+        expr = rows.filter(rows.lookup == name).select("local_pseudo", "nhs_pseudo").distinct()
+        engine.write(f"lookup_{name}", expr.order_by(["local_pseudo", "nhs_pseudo"]))

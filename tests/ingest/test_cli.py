@@ -1,0 +1,34 @@
+"""``carecase ingest PROJECT [--strict]``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from .helpers import TEST_KEY, event_source, make_project
+
+CLI = [sys.executable, "-c", "from carecase.cli import main; main()"]
+CSV = "nhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n9434765918,B,AE,05/01/2024\n"
+
+
+def _carecase(*args: str, cwd, key: str | None = TEST_KEY) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    env.pop("CARECASE_KEY", None)
+    if key:
+        env["CARECASE_KEY"] = key
+    return subprocess.run([*CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_cli_ingest_table_strict_and_missing_key(tmp_path) -> None:
+    p = make_project(tmp_path / "proj", {"sources": [event_source()]}, {"ae.csv": CSV})
+    p.close()
+    ok = _carecase("ingest", str(p.root), cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert "acute" in ok.stdout and "nhs_number_invalid 1" in ok.stdout
+    assert "2 rows read, 1 accepted, 1 quarantined" in ok.stdout
+    strict = _carecase("ingest", str(p.root), "--strict", cwd=tmp_path)
+    assert strict.returncode == 1 and "--strict: 1 row(s) were quarantined" in strict.stderr
+    assert "Traceback" not in strict.stderr
+    nokey = _carecase("ingest", str(p.root), cwd=tmp_path, key=None)
+    assert nokey.returncode == 1 and "CARECASE_KEY" in nokey.stderr

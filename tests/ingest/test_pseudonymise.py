@@ -1,0 +1,70 @@
+"""Pseudonymisation: HMAC-SHA256 (RFC 2104 / FIPS 198-1) under the project key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carecase.core.errors import PrivacyError
+from carecase.ingest.pseudonymise import load_key, pseudonymise
+
+from .helpers import TEST_KEY, event_source, make_project
+
+
+def test_rfc4231_test_case_2() -> None:
+    """RFC 4231 section 4.3: key 'Jefe', data 'what do ya want for nothing?'."""
+    out = pseudonymise(["what do ya want for nothing?", None], b"Jefe").to_pylist()
+    assert out == ["5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", None]
+
+
+@settings(deadline=None)
+@given(st.lists(st.text(max_size=12), max_size=20))
+def test_equal_values_equal_hashes_and_key_matters(values: list[str]) -> None:
+    a = pseudonymise(values, b"k" * 20).to_pylist()
+    b = pseudonymise(values, b"j" * 20).to_pylist()
+    for i, v in enumerate(values):
+        for j, w in enumerate(values):
+            assert (a[i] == a[j]) == (v == w)
+        assert a[i] != b[i]
+        assert len(a[i]) == 64
+
+
+def _project(tmp_path: Path, privacy: dict | None = None):
+    return make_project(tmp_path / "p", {"sources": [event_source()]}, {}, privacy=privacy)
+
+
+def test_key_from_environment(tmp_path: Path) -> None:
+    assert load_key(_project(tmp_path)) == TEST_KEY.encode()
+
+
+def test_missing_key_says_how_to_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CARECASE_KEY")
+    with pytest.raises(PrivacyError, match="CARECASE_KEY.*key_file"):
+        load_key(_project(tmp_path))
+
+
+def test_key_file_outside_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CARECASE_KEY")
+    (tmp_path / "secret.key").write_text("a-long-secret-from-a-file\n")
+    p = _project(tmp_path, {"key_file": str(tmp_path / "secret.key")})
+    assert load_key(p) == b"a-long-secret-from-a-file"
+
+
+def test_key_file_inside_project_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CARECASE_KEY")
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "secret.key").write_text("a-long-secret-from-a-file\n")
+    p = _project(tmp_path, {"key_file": "secret.key"})
+    with pytest.raises(PrivacyError, match="inside the project folder") as err:
+        load_key(p)
+    assert "a-long-secret" not in str(err.value)
+
+
+def test_short_key_refused_without_echoing_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARECASE_KEY", "short")
+    with pytest.raises(PrivacyError) as err:
+        load_key(_project(tmp_path))
+    assert "short" not in str(err.value).replace("shorter", "")

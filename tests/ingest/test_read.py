@@ -1,0 +1,122 @@
+"""Reading CSV (encodings, delimiters, skipped rows), XLSX and Parquet as text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from carecase.core.errors import IngestError
+from carecase.ingest.stage import run
+
+from .helpers import event_source, quarantine_rules, table
+
+D = dt.date
+
+
+def _events(p) -> list[tuple]:
+    return [(e["source_row"], e["service_code"], e["start_date"]) for e in table(p, "events_staged", ["source_row"])]
+
+
+def test_cp1252_semicolon_skip_rows_and_bom(project_factory) -> None:
+    src = event_source(format={"type": "csv", "encoding": "cp1252", "delimiter": ";", "skip_rows": 2},
+                       ids={"nhs_number": "nhs", "family_name": "surname"})
+    text = "Extract from the trust\nrun 2024\nnhs;mrn;surname;code;date\n9434765919;A;Müller;AE;05/01/2024\n"
+    p = project_factory({"sources": [src]}, {"ae.csv": text.encode("cp1252")})
+    run(p)
+    assert _events(p) == [(1, "AE_ATTEND", D(2024, 1, 5))]
+    assert table(p, "staging_identity")[0]["family_name"] == "MULLER"
+
+
+def test_utf8_bom_and_quoted_newlines(project_factory) -> None:
+    text = '\ufeffnhs,mrn,code,date\n9434765919,"A\nB",AE,05/01/2024\n\n4010232137,C,AE,06/01/2024\n'
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": text.encode("utf-8")})
+    run(p)
+    assert _events(p) == [(1, "AE_ATTEND", D(2024, 1, 5)), (2, "AE_ATTEND", D(2024, 1, 6))]
+
+
+def test_invalid_utf8_asks_for_encoding(project_factory) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": "nhs,mrn,code,date\n9434765919,Müller,AE,05/01/2024\n".encode("cp1252")})
+    with pytest.raises(IngestError, match="format.encoding"):
+        run(p)
+
+
+def test_ragged_rows_stop_without_quoting_values(project_factory) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": "nhs,mrn,code,date\n9434765919,A,AE,05/01/2024,extra\n"})
+    with pytest.raises(IngestError, match="do not have 4 fields") as err:
+        run(p)
+    assert "9434765919" not in str(err.value)
+
+
+def test_empty_file_and_header_only(project_factory) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": ""})
+    with pytest.raises(IngestError, match="empty"):
+        run(p)
+    p2 = project_factory({"sources": [event_source()]}, {"ae.csv": "nhs,mrn,code,date\n"}, sub="p2")
+    s = run(p2)
+    assert s["totals"]["rows_read"] == 0
+
+
+def test_duplicate_header_refused(project_factory) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": "nhs,mrn,code,date,code\n"})
+    with pytest.raises(IngestError, match="repeats column"):
+        run(p)
+
+
+def test_xlsx_sheet_dates_and_numbers(project_factory, tmp_path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cover"
+    ws = wb.create_sheet("Data")
+    ws.append(["nhs", "mrn", "code", "date"])
+    ws.append([9434765919, "A", "AE", dt.datetime(2024, 1, 5)])  # a real date cell and a numeric NHS number
+    ws.append(["401 023 2137", 7.0, "AE", "06/01/2024"])  # text date in the configured format
+    ws.append([None, None, None, None])  # empty row: not a data row
+    ws.append([9434765919, "A", "AE", "31/02/2024"])
+    path = tmp_path / "ae.xlsx"
+    wb.save(path)
+    src = event_source(path="ae.xlsx", format={"type": "xlsx", "sheet": "Data"})
+    p = project_factory({"sources": [src]}, {"ae.xlsx": path.read_bytes()})
+    run(p)
+    assert _events(p) == [(1, "AE_ATTEND", D(2024, 1, 5)), (2, "AE_ATTEND", D(2024, 1, 6))]
+    assert quarantine_rules(p) == [(3, "impossible_date", "date")]
+    src_bad = event_source(path="ae.xlsx", format={"type": "xlsx", "sheet": "Nope"})
+    p2 = project_factory({"sources": [src_bad]}, {"ae.xlsx": path.read_bytes()}, sub="p2")
+    with pytest.raises(IngestError, match="no sheet named 'Nope'"):
+        run(p2)
+
+
+def test_parquet_typed_columns(project_factory, tmp_path) -> None:
+    t = pa.table({
+        "nhs": pa.array([9434765919, 4010232137, None], pa.int64()),
+        "mrn": pa.array(["A", None, "C"]),
+        "code": pa.array(["AE", "AE", "AE"]).dictionary_encode(),
+        "date": pa.array([D(2024, 1, 5), D(2024, 1, 6), None], pa.date32()),
+        "qty": pa.array([1.0, 2.5, None]),
+    })
+    pq.write_table(t, tmp_path / "ae.parquet")
+    src = event_source(path="ae.parquet", format={"type": "parquet"},
+                       event={"kind": "count", "quantity": "qty"})
+    p = project_factory({"sources": [src]}, {"ae.parquet": (tmp_path / "ae.parquet").read_bytes()})
+    run(p)
+    got = [(e["source_row"], e["start_date"], e["quantity"]) for e in table(p, "events_staged", ["source_row"])]
+    assert got == [(1, D(2024, 1, 5), 1.0), (2, D(2024, 1, 6), 2.5)]
+    assert quarantine_rules(p) == [(3, "missing_value", "date")]
+
+
+def test_no_file_matches(project_factory) -> None:
+    p = project_factory({"sources": [event_source(path="missing/*.csv")]}, {})
+    with pytest.raises(IngestError, match=r"ingest.sources\[0\].path: no file matches"):
+        run(p)
+
+
+def test_parquet_nested_column_names_the_file(project_factory, tmp_path) -> None:
+    t = pa.table({"nhs": ["9434765919"], "mrn": ["A"], "code": ["AE"], "date": ["05/01/2024"],
+                  "nested": pa.array([[1, 2]], pa.list_(pa.int64()))})
+    pq.write_table(t, tmp_path / "ae.parquet")
+    src = event_source(path="ae.parquet", format={"type": "parquet"})
+    p = project_factory({"sources": [src]}, {"ae.parquet": (tmp_path / "ae.parquet").read_bytes()})
+    with pytest.raises(IngestError, match=r"^ae.parquet: 'nested' is a column of type list<.*which cannot be read as text"):
+        run(p)

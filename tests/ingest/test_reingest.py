@@ -1,0 +1,183 @@
+"""Re-ingest: unchanged files are skipped, a changed file replaces its batch (never adds),
+a file no longer matched is removed, and a failure leaves the store as it was."""
+
+from __future__ import annotations
+
+import pytest
+
+from carecase.core.errors import IngestError
+from carecase.ingest.stage import run
+
+from .helpers import event_source, table
+
+CSV1 = "nhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n4010232137,B,AE,06/01/2024\n9434765918,C,AE,07/01/2024\n"
+CSV2 = "nhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n9434765918,C,AE,07/01/2024\n"
+
+TABLES = ("events_staged", "staging_identity", "quarantine", "ingest_files")
+
+
+def _snapshot(p) -> dict[str, list[dict]]:
+    return {t: sorted(table(p, t), key=repr) for t in TABLES}
+
+
+def test_unchanged_file_is_a_no_op(project_factory) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": CSV1})
+    first = run(p)
+    before = _snapshot(p)
+    out_before = {f.name: f.read_bytes() for f in (p.out / "ingest").iterdir()}
+    second = run(p)
+    assert second["sources"]["acute"]["files"][0]["status"] == "unchanged"
+    assert first["sources"]["acute"]["files"][0]["status"] == "new"
+    assert _snapshot(p) == before
+    for name in ("quarantine.csv", "ingest_files.csv", "quarantine.parquet", "ingest_files.parquet"):
+        assert (p.out / "ingest" / name).read_bytes() == out_before[name]
+    assert second["totals"] == first["totals"]
+
+
+def test_changed_file_replaces_its_batch(project_factory) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": CSV1})
+    run(p)
+    old_batch = table(p, "ingest_files")[0]["batch_id"]
+    (p.root / "ae.csv").write_text(CSV2)
+    s = run(p)
+    f = s["sources"]["acute"]["files"][0]
+    assert f["status"] == "replaced" and f["batch_id"] != old_batch
+    assert (f["rows_read"], f["rows_accepted"], f["rows_quarantined"]) == (2, 1, 1)
+    for t in ("events_staged", "staging_identity", "quarantine"):
+        assert {r["batch_id"] for r in table(p, t)} == {f["batch_id"]}
+    assert len(table(p, "events_staged")) == 1 and len(table(p, "quarantine")) == 1
+    assert len(table(p, "ingest_files")) == 1
+
+
+def test_glob_adds_and_removes_files(project_factory) -> None:
+    src = event_source(path="extracts/*.csv")
+    p = project_factory({"sources": [src]}, {"extracts/jan.csv": CSV1})
+    run(p)
+    (p.root / "extracts" / "feb.csv").write_text(CSV2.replace("05/01", "05/02").replace("07/01", "07/02"))
+    s = run(p)
+    assert [(f["path"], f["status"]) for f in s["sources"]["acute"]["files"]] == [
+        ("extracts/feb.csv", "new"), ("extracts/jan.csv", "unchanged")]
+    assert len(table(p, "events_staged")) == 3
+    (p.root / "extracts" / "jan.csv").unlink()
+    s = run(p)
+    assert [r["path"] for r in s["removed"]] == ["extracts/jan.csv"]
+    assert len(table(p, "events_staged")) == 1
+    assert [r["path"] for r in table(p, "ingest_files")] == ["extracts/feb.csv"]
+
+
+def test_identical_files_in_one_source_refused(project_factory) -> None:
+    p = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/a.csv": CSV1, "x/b.csv": CSV1})
+    with pytest.raises(IngestError, match="identical content"):
+        run(p)
+
+
+def test_same_file_in_two_sources_is_fine(project_factory) -> None:
+    a = event_source("ae_one")
+    b = event_source("ae_two")
+    p = project_factory({"sources": [a, b]}, {"ae.csv": CSV1})
+    run(p)
+    assert sorted({r["source"] for r in table(p, "events_staged")}) == ["ae_one", "ae_two"]
+    assert len({r["record_id"] for r in table(p, "events_staged")}) == 4
+
+
+def test_changed_mapping_reprocesses_unchanged_file(project_factory) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": CSV1})
+    run(p)
+    cfg = (p.root / "carecase.yaml").read_text().replace("AE: AE_ATTEND", "AE: GP_APPT")
+    (p.root / "carecase.yaml").write_text(cfg)
+    from carecase.core.project import Project
+
+    p2 = Project.open(p.root)
+    p.close()
+    try:
+        s = run(p2)
+        assert s["sources"]["acute"]["files"][0]["status"] == "reprocessed"
+        assert {r["service_code"] for r in table(p2, "events_staged")} == {"GP_APPT"}
+        assert len(table(p2, "events_staged")) == 2
+    finally:
+        p2.close()
+
+
+def test_failure_mid_replace_rolls_back(project_factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": CSV1})
+    run(p)
+    before = _snapshot(p)
+    (p.root / "ae.csv").write_text(CSV2)
+
+    from carecase.ingest import store
+
+    def broken_verify(*args, **kwargs):
+        raise IngestError("simulated failure after inserting")
+
+    monkeypatch.setattr(store, "_verify", broken_verify)
+    with pytest.raises(IngestError, match="simulated"):
+        run(p)
+    assert _snapshot(p) == before
+    monkeypatch.undo()
+    monkeypatch.setenv("CARECASE_KEY", "carecase-test-key-0123456789")
+    s = run(p)
+    assert s["sources"]["acute"]["files"][0]["status"] == "replaced"
+
+
+def test_removed_source_is_removed(project_factory) -> None:
+    p = project_factory({"sources": [event_source("one"), event_source("two")]}, {"ae.csv": CSV1})
+    run(p)
+    from carecase.core.project import Project
+
+    cfg = (p.root / "carecase.yaml").read_text()
+    import yaml
+
+    data = yaml.safe_load(cfg)
+    data["ingest"]["sources"] = data["ingest"]["sources"][:1]
+    (p.root / "carecase.yaml").write_text(yaml.safe_dump(data))
+    p2 = Project.open(p.root)
+    p.close()
+    try:
+        s = run(p2)
+        assert [r["source"] for r in s["removed"]] == ["two"]
+        assert {r["source"] for r in table(p2, "events_staged")} == {"one"}
+        assert {r["source"] for r in table(p2, "quarantine")} == {"one"}
+    finally:
+        p2.close()
+
+
+def test_same_input_gives_byte_identical_outputs(project_factory) -> None:
+    csv = CSV1 + "9434765919,A,AE,05/01/2024\n,,AE,01/01/2024\n"
+    a = project_factory({"sources": [event_source()]}, {"ae.csv": csv}, sub="a")
+    b = project_factory({"sources": [event_source()]}, {"ae.csv": csv}, sub="b")
+    run(a)
+    run(b)
+    names = sorted(f.name for f in (a.out / "ingest").iterdir())
+    assert names == ["ingest_files.csv", "ingest_files.parquet", "quarantine.csv", "quarantine.parquet", "summary.json"]
+    for name in names:
+        assert (a.out / "ingest" / name).read_bytes() == (b.out / "ingest" / name).read_bytes()
+    for t in ("events_staged", "staging_identity", "quarantine"):
+        assert table(a, t, ["record_id"] if t != "quarantine" else ["source_row"]) == \
+            table(b, t, ["record_id"] if t != "quarantine" else ["source_row"])
+
+
+def test_interrupted_run_then_changed_mapping_is_rebuilt(project_factory) -> None:
+    ambiguous = event_source("second", "b.csv", event={"start": {"column": "date"}})
+    p = project_factory({"sources": [event_source(), ambiguous]},
+                        {"ae.csv": CSV1, "b.csv": "nhs,mrn,code,date\n9434765919,A,AE,01/02/2024\n"})
+    with pytest.raises(IngestError, match="cannot tell the date format"):
+        run(p)  # the first source was staged before the second one stopped the run
+    assert {r["service_code"] for r in table(p, "events_staged")} == {"AE_ATTEND"}
+    import yaml
+
+    from carecase.core.project import Project
+
+    data = yaml.safe_load((p.root / "carecase.yaml").read_text())
+    data["ingest"]["sources"][0]["event"]["service"]["map"] = {"AE": "GP_APPT"}
+    data["ingest"]["sources"][1]["event"]["start"]["format"] = "%d/%m/%Y"
+    (p.root / "carecase.yaml").write_text(yaml.safe_dump(data))
+    p2 = Project.open(p.root)
+    p.close()
+    try:
+        s = run(p2)
+        assert s["sources"]["acute"]["files"][0]["status"] == "reprocessed"
+        assert {r["service_code"] for r in table(p2, "events_staged") if r["source"] == "acute"} == {"GP_APPT"}
+        s = run(p2)
+        assert {f["status"] for src in s["sources"].values() for f in src["files"]} == {"unchanged"}
+    finally:
+        p2.close()
