@@ -1,0 +1,67 @@
+"""``carecase link PROJECT`` runs linkage; ``carecase link review PROJECT`` says where the
+clerical-review file is and how to feed decisions back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from carecase.link.clerical import REVIEW_FILE
+
+console = Console()
+
+
+def review_location(project_dir: Path) -> tuple[Path, int | None]:
+    """The clerical-review file of a project and its number of pairs (None if not written)."""
+    from carecase.core.project import Project
+
+    proj = Project.open(project_dir)
+    path = proj.root / "out" / "link" / REVIEW_FILE
+    summary = proj.read_json("link", "summary.json") or {}
+    pairs = (summary.get("clerical_review") or {}).get("pairs")
+    return path, pairs if path.exists() else None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("link")
+    def link_command(
+        first: Annotated[str, typer.Argument(metavar="[review] PROJECT",
+                                             help="Project folder; or 'review' then the folder.")],
+        second: Annotated[str | None, typer.Argument(show_default=False, hidden=True)] = None,
+    ) -> None:
+        """Link records to people (deterministic, then probabilistic); `link review PROJECT`
+        shows where the clerical-review file is."""
+        if second is not None:
+            if first != "review":
+                raise typer.BadParameter(
+                    f"unknown sub-command {first!r}; use `carecase link PROJECT` or "
+                    "`carecase link review PROJECT`."
+                )
+            _review(Path(second))
+            return
+        _run(Path(first))
+
+
+def _run(folder: Path) -> None:
+    from carecase.cli import run_stage
+    from carecase.link.stage import run
+
+    summary, out = run_stage(folder, run)
+    console.print(summary["headline"])
+    console.print(f"Linkage report: [bold]{out / 'link' / 'summary.json'}[/bold]")
+
+
+def _review(folder: Path) -> None:
+    path, pairs = review_location(folder)
+    if pairs is None:
+        console.print(f"No clerical-review file yet ({path}). Run `carecase link {folder}` first.",
+                      soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(f"Clerical review: [bold]{path}[/bold] ({pairs} pair(s)).", soft_wrap=True)
+    console.print(
+        "Fill in 'decision' (match / non-match), set linkage.clerical_decisions to the "
+        "reviewed file in carecase.yaml and run `carecase link` again."
+    )

@@ -1,0 +1,38 @@
+"""Linkage settings (``linkage:`` in carecase.yaml)."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from carecase.core.model import StrictModel
+
+
+class LinkageConfig(StrictModel):
+    match_probability: float = Field(
+        0.95, gt=0, lt=1, description="Pairs at or above this match probability are links."
+    )
+    clerical_lower: float = Field(
+        0.5, gt=0, lt=1, description="Pairs between this and match_probability go to clerical review."
+    )
+    clerical_decisions: str | None = Field(
+        None, description="CSV of reviewed pairs (pair_id, decision: match/non-match) fed back in."
+    )
+    max_pairs_u: float = Field(2e6, gt=0, description="Pairs sampled to estimate u probabilities.")
+    seed: int = Field(20240401, description="Seed for the random pair sample that estimates u.")
+    deterministic_recall: float = Field(
+        0.8, gt=0, le=1,
+        description="Share of true matches the exact name + date of birth rule is believed to "
+        "find; used to estimate the prior probability that two records match.",
+    )
+    truth: str | None = Field(
+        None,
+        description="CSV or Parquet of known links (record_id, true_person), e.g. from synthetic "
+        "data or a clerically reviewed sample; when given, the linkage report adds precision "
+        "and recall.",
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> LinkageConfig:
+        if self.clerical_lower >= self.match_probability:
+            raise ValueError("clerical_lower must be below match_probability")
+        return self

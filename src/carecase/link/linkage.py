@@ -1,0 +1,142 @@
+"""Linkage end to end on the store: deterministic, then probabilistic, then resolution.
+
+``link(engine, identity, lookups, settings, decisions)`` is the public API: it writes
+``record_links`` (and the working tables listed in ``WORK_TABLES``) and returns a
+``LinkOutcome`` naming what it wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from carecase.core.engine import Engine
+from carecase.core.errors import LinkError
+from carecase.link.config import LinkageConfig
+from carecase.link.deterministic import link_deterministic
+from carecase.link.model import MODEL_COLUMNS, train_and_predict
+from carecase.link.profiles import (
+    candidate_profiles,
+    candidate_records,
+    comparison_columns,
+    reference_profiles,
+)
+from carecase.link.resolve import (
+    GAMMAS,
+    apply_decisions,
+    best_matches,
+    oriented_pairs,
+    record_links,
+)
+
+IDENTITY_COLUMNS = (
+    "record_id", "source", "batch_id", "source_row", "nhs_pseudo", "local_pseudo",
+    "given_name", "family_name", "dob", "sex", "postcode",
+)
+REFERENCE = "_link_reference"
+REFERENCE_MODEL = "_link_reference_model"
+CANDIDATES = "_link_candidates"
+CANDIDATE_PROFILES = "_link_candidate_profiles"
+PAIRS = "_link_pairs"
+BEST = "_link_best"
+WORK_TABLES = (REFERENCE, REFERENCE_MODEL, CANDIDATES, CANDIDATE_PROFILES, PAIRS, BEST)
+#: Pairs scoring below this probability are not kept (they are never links nor reviews).
+SCORE_FLOOR = 0.001
+
+
+@dataclass
+class LinkOutcome:
+    """What ``link`` wrote: table names in the store, and the trained model (or None when
+    no record needed probabilistic linkage)."""
+
+    record_links: str = "record_links"
+    pairs: str = PAIRS
+    best: str = BEST
+    reference: str = REFERENCE
+    candidate_profiles: str = CANDIDATE_PROFILES
+    model: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def check_identity(identity: ir.Table) -> None:
+    missing = [c for c in IDENTITY_COLUMNS if c not in identity.columns]
+    if missing:
+        raise LinkError(
+            f"staging_identity lacks column(s) {', '.join(missing)}; it is written by ingest "
+            "(re-run `carecase ingest PROJECT`)."
+        )
+
+
+def _empty_pairs() -> ir.Table:
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [("pair_id", pa.string()), ("reference_id", pa.string()), ("candidate_id", pa.string()),
+         ("nhs_pseudo", pa.string()), ("match_weight", pa.float64()),
+         ("match_probability", pa.float64())] + [(g, pa.int32()) for g in GAMMAS]
+    )
+    return ibis.memtable(schema.empty_table())
+
+
+def link(
+    engine: Engine,
+    identity: ir.Table,
+    lookups: Mapping[str, ir.Table],
+    settings: LinkageConfig,
+    decisions: ir.Table | None = None,
+) -> LinkOutcome:
+    """Link every staging record to one person and write ``record_links``."""
+    check_identity(identity)
+    out = LinkOutcome()
+    linked = link_deterministic(identity.select(*IDENTITY_COLUMNS), lookups)
+    ref = engine.write(REFERENCE, comparison_columns(reference_profiles(linked)).order_by("unique_id"))
+    cands = engine.write(CANDIDATES, candidate_records(linked).order_by("record_id"))
+    profiles = engine.write(
+        CANDIDATE_PROFILES,
+        comparison_columns(candidate_profiles(cands)).select(*MODEL_COLUMNS).order_by("unique_id"),
+    )
+    engine.write(REFERENCE_MODEL, ref.select(*MODEL_COLUMNS).order_by("unique_id"))
+    n_ref = int(ref.count().to_pyarrow().as_py())
+    n_cand = int(profiles.count().to_pyarrow().as_py())
+    if n_ref and n_cand:
+        scored_name, out.model = train_and_predict(
+            engine, REFERENCE_MODEL, CANDIDATE_PROFILES,
+            seed=settings.seed, max_pairs_u=settings.max_pairs_u,
+            deterministic_recall=settings.deterministic_recall,
+            threshold=min(SCORE_FLOOR, settings.clerical_lower),
+        )
+        pairs_expr = oriented_pairs(engine.table(scored_name), ref)
+    else:
+        out.notes.append(
+            "no probabilistic linkage: "
+            + ("no records without an NHS number" if not n_cand else "no NHS-identified records")
+        )
+        pairs_expr = _empty_pairs()
+    pairs = engine.write(PAIRS, pairs_expr.order_by(["candidate_id", "reference_id"]))
+    if n_ref and n_cand:
+        engine.drop(scored_name)
+    best = engine.write(
+        BEST,
+        best_matches(
+            apply_decisions(pairs, decisions), settings.match_probability, settings.clerical_lower
+        ).order_by("candidate_id"),
+    )
+    links = record_links(linked, cands, best)
+    _check_person_ids(links)
+    engine.write(out.record_links, links.drop("_person_key").order_by("record_id"))
+    return out
+
+
+def _check_person_ids(links: ir.Table) -> None:
+    """A person_id is a 64-bit digest; fail loudly rather than merge two people on a clash."""
+    per_id = links.group_by("person_id").aggregate(keys=links._person_key.nunique())
+    clashes = int(per_id.filter(per_id["keys"] > 1).count().to_pyarrow().as_py())
+    if clashes:
+        raise LinkError(
+            f"{clashes} person_id digest clash(es) between different people. This is "
+            "astronomically unlikely; report it with the record counts (no identifiers)."
+        )

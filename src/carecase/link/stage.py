@@ -1,0 +1,302 @@
+"""The link stage: ``run(project)`` links every staged record to one person and writes
+``record_links``, ``people``, ``events``, ``programme`` and ``outcome_scores`` (see
+docs/architecture.md), the clerical-review file and the linkage report under ``out/link/``.
+Afterwards ``staging_identity`` and the working tables (which hold names, dates of birth and
+postcodes) are dropped unless ``privacy.keep_linkage_staging`` is true.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from carecase.core.engine import Engine
+from carecase.core.errors import LinkError
+from carecase.core.project import Project
+from carecase.link import outputs, quality
+from carecase.link.clerical import REVIEW_FILE, load_decisions, review_table
+from carecase.link.deterministic import lookup_table_name
+from carecase.link.linkage import (
+    BEST,
+    CANDIDATE_PROFILES,
+    CANDIDATES,
+    PAIRS,
+    REFERENCE,
+    SCORE_FLOOR,
+    WORK_TABLES,
+    link,
+)
+
+STAGE = "link"
+# Small inputs stored under plain names (on Spark, Engine.memtable's '_mem_' Parquet file
+# is a hidden file that Spark will not read).
+DECISIONS_TABLE = "link_input_decisions"
+TRUTH_TABLE = "link_input_truth"
+STEPS = 6
+SORT_KEYS: dict[str, list[str]] = {
+    "record_links": ["record_id"],
+    "people": ["person_id"],
+    "events": ["person_id", "source", "batch_id", "source_row"],
+    "programme": ["person_id", "start_date", "end_date"],
+    "outcome_scores": ["person_id", "instrument", "assessment", "assessment_date", "domain",
+                       "score"],
+}
+
+
+def lookup_names(project: Project) -> dict[str, str]:
+    """staging source name → lookup name, for every ingest feed whose ids name a lookup
+    (event sources, and the population/programme/outcome registers, named as ingest names
+    them in staging_identity.source)."""
+    from carecase.ingest.feeds import feeds_from_config
+
+    return {f.name: f.ids.lookup for f in feeds_from_config(project.config)
+            if f.ids is not None and f.ids.lookup}
+
+
+def source_lookups(project: Project) -> dict[str, ir.Table]:
+    """source name → its lookup table (``lookup_<name>``, written by ingest)."""
+    engine = project.engine
+    found: dict[str, ir.Table] = {}
+    for source, name in sorted(lookup_names(project).items()):
+        table = lookup_table_name(name)
+        if not engine.has_table(table):
+            raise LinkError(
+                f"Source '{source}' uses lookup '{name}' but table '{table}' is not in the "
+                "store. Run `carecase ingest PROJECT` first."
+            )
+        found[source] = engine.table(table)
+    return found
+
+
+def write_files(engine: Engine, expr: ir.Table, folder: Path, name: str) -> pa.Table:
+    """Write ``expr`` as ``name``.parquet and ``name``.csv (already sorted by the caller)."""
+    arrow = engine.to_arrow(expr)
+    pq.write_table(arrow, folder / f"{name}.parquet")
+    pacsv.write_csv(arrow, folder / f"{name}.csv")
+    return arrow
+
+
+def _optional(engine: Engine, name: str) -> ir.Table | None:
+    return engine.table(name) if engine.has_table(name) else None
+
+
+def _scalar(expr: Any) -> Any:
+    return expr.to_pyarrow().as_py()
+
+
+def run(project: Project, progress: Any = None) -> dict[str, Any]:
+    cfg = project.config.linkage
+    engine = project.engine
+    folder = project.stage_dir(STAGE)
+    task = progress.add_task("link", total=STEPS) if progress is not None else None
+
+    def step(description: str) -> None:
+        if progress is not None:
+            progress.update(task, advance=1, description=f"link: {description}")
+
+    if not engine.has_table("staging_identity"):
+        raise LinkError(
+            "Table 'staging_identity' is not in the store: it was dropped after an earlier "
+            "linkage (privacy.keep_linkage_staging is false) or ingest has not run. Run "
+            "`carecase ingest PROJECT` and then `carecase link PROJECT`."
+        )
+    identity = engine.table("staging_identity")
+    staged = _optional(engine, "events_staged")
+    if int(_scalar(identity.count())) == 0 and staged is not None and int(_scalar(staged.count())):
+        raise LinkError(
+            "staging_identity is empty but events_staged is not: the previous linkage dropped "
+            "the identities (privacy.keep_linkage_staging is false) and ingest kept the "
+            "unchanged extracts without re-staging them. Delete the store "
+            f"({project.config.engine.database}) and run `carecase run PROJECT` again, or set "
+            "privacy.keep_linkage_staging: true to re-link without re-ingesting."
+        )
+    decisions = None
+    n_decisions = 0
+    if cfg.clerical_decisions:
+        arrow = load_decisions(project.path(cfg.clerical_decisions))
+        n_decisions = arrow.num_rows
+        decisions = engine.write(DECISIONS_TABLE, arrow)
+    outcome = link(engine, identity, source_lookups(project), cfg, decisions)
+    step("records linked")
+
+    links = engine.table("record_links")
+    keep = project.config.privacy.keep_linkage_staging
+    review = review_table(
+        engine.table(BEST), engine.table(CANDIDATES), engine.table(REFERENCE),
+        engine.table(CANDIDATE_PROFILES), with_identity=keep,
+    )
+    review_arrow = engine.to_arrow(review)
+    pacsv.write_csv(review_arrow, folder / REVIEW_FILE)
+    step("clerical review written")
+
+    tables = _person_tables(engine, links, identity)
+    step("person tables built")
+
+    report = _report(project, engine, links, identity, folder)
+    step("report built")
+
+    files = {}
+    for name, keys in SORT_KEYS.items():
+        sorted_expr = engine.table(name).order_by(keys)
+        write_files(engine, sorted_expr, folder, name)
+        files[name] = str(folder / f"{name}.parquet")
+    step("files written")
+
+    if not keep:
+        engine.drop("staging_identity")
+    for t in WORK_TABLES:
+        if not keep or t in (PAIRS, BEST):
+            engine.drop(t)
+    engine.drop(DECISIONS_TABLE)
+    engine.drop(TRUTH_TABLE)
+    step("staging dropped" if not keep else "staging kept")
+
+    by_method = report["records_by_method_total"]
+    total = sum(by_method.values())
+    linked = total - by_method.get("unlinked", 0)
+    summary: dict[str, Any] = {
+        **report,
+        "records": total,
+        "people": tables["people"],
+        "events": tables["events"],
+        "clerical_review": {"pairs": review_arrow.num_rows, "file": str(folder / REVIEW_FILE),
+                            "with_identity": keep, "decisions_applied": n_decisions},
+        "model": _model_summary(outcome.model),
+        "notes": outcome.notes,
+        "staging_dropped": not keep,
+        "files": files,
+    }
+    share = linked / total if total else 0.0
+    summary["headline"] = (
+        f"{total:,} records → {tables['people']:,} people; {share:.1%} linked to a person "
+        f"with an NHS number; {review_arrow.num_rows:,} pair(s) for clerical review"
+    )
+    project.write_json(STAGE, "summary.json", summary)
+    return summary
+
+
+def _person_tables(engine: Engine, links: ir.Table, identity: ir.Table) -> dict[str, int]:
+    pop = _optional(engine, "population_staged")
+    engine.write("people", outputs.people(links, identity, pop).order_by("person_id"))
+    counts = {"people": int(_scalar(engine.table("people").count()))}
+    staged_events = _optional(engine, "events_staged")
+    if staged_events is None:
+        raise LinkError("Table 'events_staged' is not in the store. Run `carecase ingest PROJECT`.")
+    ev = outputs.events(links, staged_events)
+    outputs.check_all_linked(ev, "events_staged")
+    engine.write("events", ev.order_by(SORT_KEYS["events"]))
+    counts["events"] = int(_scalar(engine.table("events").count()))
+    for name, staged, cols in (
+        ("programme", "programme_staged", outputs.PROGRAMME_COLUMNS),
+        ("outcome_scores", "outcomes_staged", outputs.OUTCOME_COLUMNS),
+    ):
+        table = _optional(engine, staged)
+        if table is None:
+            engine.write(name, _empty(name))
+            continue
+        expr = outputs.attach_person(links, table, cols)
+        outputs.check_all_linked(expr, staged)
+        engine.write(name, expr.distinct().order_by(SORT_KEYS[name]))
+    return counts
+
+
+def _empty(name: str) -> pa.Table:
+    schemas = {
+        "programme": pa.schema([("person_id", pa.string()), ("start_date", pa.date32()),
+                                ("end_date", pa.date32())]),
+        "outcome_scores": pa.schema([
+            ("person_id", pa.string()), ("instrument", pa.string()), ("assessment", pa.string()),
+            ("assessment_date", pa.date32()), ("domain", pa.string()), ("score", pa.float64())]),
+    }
+    return schemas[name].empty_table()
+
+
+def _report(project: Project, engine: Engine, links: ir.Table, identity: ir.Table,
+            folder: Path) -> dict[str, Any]:
+    by_method = write_files(engine, quality.records_by_method(links, identity), folder,
+                            "records_by_method")
+    pairs = engine.table(PAIRS)
+    best = engine.table(BEST)
+    hist = quality.weight_histogram(pairs, "all_scored_pairs").union(
+        quality.weight_histogram(best, "best_match_per_profile")
+    ).order_by(["population", "bin_lower"])
+    hist_arrow = write_files(engine, hist, folder, "match_weight_histogram")
+    per_source: dict[str, dict[str, int]] = {}
+    totals: dict[str, int] = {}
+    for row in by_method.to_pylist():
+        per_source.setdefault(row["source"], {})[row["method"]] = int(row["records"])
+        totals[row["method"]] = totals.get(row["method"], 0) + int(row["records"])
+    report: dict[str, Any] = {
+        "records_by_method": per_source,
+        "records_by_method_total": totals,
+        "match_weight_histogram": hist_arrow.to_pylist(),
+        "match_weight_histogram_note": (
+            f"all_scored_pairs: candidate pairs scoring at least {SCORE_FLOOR} (lower scores "
+            "are not kept); best_match_per_profile: each candidate profile's best pair"
+        ),
+        "truth": None,
+    }
+    cfg = project.config.linkage
+    if cfg.truth:
+        truth = _truth_by_record(
+            engine.write(TRUTH_TABLE, _read_truth(project.path(cfg.truth))), identity
+        )
+        no_nhs = quality.sources_without_nhs(identity)
+        scoped = links.inner_join(identity.select("record_id", "source"), "record_id")
+        scoped = scoped.semi_join(no_nhs, "source")
+        report["truth"] = {
+            "sources_without_nhs_numbers": quality.evaluate_against_truth(scoped, truth),
+            "all_records": quality.evaluate_against_truth(links, truth),
+        }
+    return report
+
+
+def _read_truth(path: Path) -> pa.Table:
+    """(record_id, true_person), or (source, source_row, true_person) from a file keyed by
+    source and row (as carecase.synth writes truth/true_links.parquet with person_key)."""
+    if not path.exists():
+        raise LinkError(f"{path}: linkage.truth names a file that does not exist.")
+    table = pq.read_table(path) if path.suffix == ".parquet" else pacsv.read_csv(path)
+    names = set(table.column_names)
+    if {"record_id", "true_person"} <= names:
+        return table.select(["record_id", "true_person"]).cast(
+            pa.schema([("record_id", pa.string()), ("true_person", pa.string())]))
+    if {"source", "source_row", "person_key"} <= names:
+        out = table.select(["source", "source_row", "person_key"])
+        return pa.table({
+            "source": out["source"].cast(pa.string()),
+            "source_row": out["source_row"].cast(pa.int64()),
+            "true_person": out["person_key"].cast(pa.string()),
+        })
+    raise LinkError(f"{path}: a truth file needs columns record_id and true_person (or source, "
+                    "source_row and person_key).")
+
+
+def _truth_by_record(truth: ir.Table, identity: ir.Table) -> ir.Table:
+    if "record_id" in truth.columns:
+        return truth
+    ident = identity.select("record_id", i_source=identity.source, i_row=identity.source_row)
+    j = truth.inner_join(ident, [truth.source == ident.i_source,
+                                 truth.source_row == ident.i_row])
+    return j.select("record_id", "true_person")
+
+
+def _model_summary(model: dict[str, Any] | None) -> dict[str, Any] | None:
+    """λ and m/u per comparison level (no data values)."""
+    if not model:
+        return None
+    levels = {}
+    for comp in model.get("comparisons", []):
+        name = comp.get("output_column_name")
+        levels[name] = [
+            {"label": lv.get("label_for_charts"), "m": lv.get("m_probability"),
+             "u": lv.get("u_probability")}
+            for lv in comp.get("comparison_levels", []) if not lv.get("is_null_level")
+        ]
+    return {"probability_two_random_records_match":
+            model.get("probability_two_random_records_match"), "comparisons": levels}

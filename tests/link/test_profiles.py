@@ -1,0 +1,54 @@
+"""Identity profiles and the derived comparison columns."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import pyarrow as pa
+
+from carecase.link.profiles import candidate_profiles, candidate_records, comparison_columns
+
+SCHEMA = pa.schema([
+    ("record_id", pa.string()), ("source", pa.string()), ("local_pseudo", pa.string()),
+    ("resolved_nhs", pa.string()), ("given_name", pa.string()), ("family_name", pa.string()),
+    ("dob", pa.date32()), ("sex", pa.string()), ("postcode", pa.string()),
+])
+D = dt.date(1980, 7, 3)
+
+
+def _run(expr):
+    return ibis.duckdb.connect().to_pyarrow(expr).to_pylist()
+
+
+def test_postcode_sector_and_district_known_answers():
+    """ONS postcode structure: 'M14 5RB' → sector 'M14 5', district (outward code) 'M14'."""
+    t = ibis.memtable(pa.table({"given_name": ["ANNA", "JO"], "family_name": ["LEE", "OX"],
+                                "dob": [D, D], "postcode": ["M14 5RB", " wn12 7ab "]}))
+    rows = _run(comparison_columns(t))
+    assert [(r["postcode_sector"], r["postcode_district"]) for r in rows] == [
+        ("M14 5", "M14"), ("WN12 7", "WN12")]
+    assert (rows[0]["dob_year"], rows[0]["dob_month"], rows[0]["dob_day"]) == (1980, 7, 3)
+    assert rows[0]["given_prefix"] == "AN" and rows[1]["family_prefix"] == "OX"
+
+
+def test_candidate_profiles_group_identical_identities_across_sources():
+    rows = [
+        ("hou:b1:1", "hou", None, None, "ANN", "LEE", D, "F", "M1 1AA"),
+        ("pol:b1:1", "pol", None, None, "ANN", "LEE", D, "F", "M1 1AA"),   # same identity
+        ("hou:b1:2", "hou", None, None, "ANN", "LEE", D, "F", None),       # differs: postcode
+        ("hou:b1:3", "hou", None, None, None, None, None, None, None),      # anonymous
+        ("hou:b1:4", "hou", None, None, None, None, None, None, None),      # anonymous
+        ("asc:b1:1", "asc", "L1", None, None, None, None, None, None),     # local ID only
+        ("asc:b1:2", "asc", "L1", None, None, None, None, None, None),
+        ("gp:b1:1", "gp", None, "N1", "ANN", "LEE", D, "F", "M1 1AA"),      # resolved: not a candidate
+    ]
+    t = ibis.memtable(pa.Table.from_pylist([dict(zip(SCHEMA.names, r, strict=True)) for r in rows], SCHEMA))
+    recs = {r["record_id"]: r for r in _run(candidate_records(t))}
+    assert "gp:b1:1" not in recs
+    assert recs["pol:b1:1"]["profile_id"] == "hou:b1:1"
+    assert recs["hou:b1:2"]["profile_id"] == "hou:b1:2"
+    assert recs["hou:b1:3"]["profile_id"] == "hou:b1:3" and recs["hou:b1:4"]["profile_id"] == "hou:b1:4"
+    assert recs["asc:b1:2"]["profile_id"] == "asc:b1:1" and not recs["asc:b1:2"]["scorable"]
+    profiles = sorted(r["unique_id"] for r in _run(candidate_profiles(candidate_records(t))))
+    assert profiles == ["hou:b1:1", "hou:b1:2"]
