@@ -1,0 +1,139 @@
+"""``audit`` stage: whole-system cost per person, period, agency, service and area of need;
+cohort against population; the most costly people; concentration; locality demand.
+
+Reads ``costed_events`` (and ``people``, ``programme`` when present); writes store table
+``audit_person_month`` and, under ``out/audit/``, Parquet + CSV: cost_by_person_period,
+cost_by_agency, cost_by_service, cost_by_need, cost_by_year_agency, cohort_vs_population,
+top_n, concentration, lorenz, locality_demand; and summary.json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from carecase.audit import tables
+from carecase.audit.concentration import gini, lorenz, period_weeks, top_share
+from carecase.audit.periods import exact_sum, person_month, split_by_month
+from carecase.core.errors import AuditError
+from carecase.core.project import Project
+from carecase.costs.io import write_table
+
+
+def window(project: Project) -> tuple[dt.date, dt.date]:
+    """Audit window ``[start, end)`` (end exclusive) from audit.start/end or the project period."""
+    a, p = project.config.audit, project.config.project
+    start = a.start or p.period_start
+    end = (a.end or p.period_end) + dt.timedelta(days=1)
+    if end <= start:
+        raise AuditError(f"audit window is empty: start {start} is not before end {end}. Fix audit.start/audit.end.")
+    return start, end
+
+
+def concentration_frames(costs: pd.Series, points: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    x = np.sort(costs.to_numpy(dtype=float))  # row order from the engine is not fixed
+    rows = []
+    for label, frac in (("top 1%", 0.01), ("top 5%", 0.05), ("top 10%", 0.10)):
+        k, c, s = top_share(x, frac)
+        rows.append({"measure": label, "people": k, "cost": c, "value": s})
+    rows.append({"measure": "gini", "people": int(x.size), "cost": float(x.sum()), "value": gini(x)})
+    pop, share = lorenz(x, points)
+    return pd.DataFrame(rows), pd.DataFrame({"population_share": pop, "cost_share": share})
+
+
+def run(project: Project, progress: Any = None) -> dict[str, Any]:
+    cfg = project.config.audit
+    engine = project.engine
+    if not engine.has_table("costed_events"):
+        raise AuditError("Table 'costed_events' is not in the store: run `carecase costs PROJECT` first.")
+    start, end = window(project)
+    steps = 4 + len(cfg.periods)
+    task = progress.add_task("audit", total=steps) if progress is not None else None
+
+    def step() -> None:
+        if task is not None:
+            progress.advance(task)
+
+    split = split_by_month(engine.table("costed_events"), start, end)
+    engine.write("audit_person_month", person_month(split, list(cfg.value_types)))
+    pm = engine.table("audit_person_month")
+    step()
+    out = project.stage_dir("audit")
+    files: dict[str, Any] = {}
+    frames = []
+    for grain in cfg.periods:
+        frames.append(tables.cost_by_person_period(pm, grain).to_pyarrow().to_pandas())
+        step()
+    bpp = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    files["cost_by_person_period"] = write_table(
+        bpp, out, "cost_by_person_period",
+        ["grain", "person_id", "period_index", "agency_l1", "agency_l2", "service_code", "area_of_need"])
+    for name, keys in (
+        ("cost_by_agency", ["agency_l1", "agency_l2"]),
+        ("cost_by_service", ["service_code", "agency_l1", "agency_l2", "area_of_need"]),
+        ("cost_by_need", ["area_of_need"]),
+    ):
+        files[name] = write_table(tables.cost_by(pm, keys), out, name, keys)
+    files["cost_by_year_agency"] = write_table(
+        tables.cost_by_year_agency(pm), out, "cost_by_year_agency", ["financial_year", "agency_l1", "agency_l2"])
+    step()
+
+    totals = tables.person_totals(pm)
+    if engine.has_table("people"):
+        people = engine.table("people")
+        population = people.filter(people.in_population.coalesce(True)).select("person_id")
+    else:
+        people = None
+        population = totals.select("person_id")
+    cohort = engine.table("programme") if engine.has_table("programme") else population.limit(0)
+    years = period_weeks(start, end) / 52.0
+    cvp = tables.cohort_vs_population(totals, population, cohort, years)
+    files["cohort_vs_population"] = write_table(cvp, out, "cohort_vs_population", ["group"])
+    top = tables.top_n_from(totals, cfg.top_n, start, end).to_pyarrow().to_pandas()
+    files["top_n"] = write_table(top, out, "top_n", ["rank"])
+    step()
+
+    per_person = population.left_join(totals, "person_id").select(
+        cost=totals.cost.coalesce(0.0)
+    ).to_pyarrow().to_pandas()["cost"]
+    conc, lor = concentration_frames(per_person, cfg.lorenz_points)
+    files["concentration"] = write_table(conc, out, "concentration", [])
+    files["lorenz"] = write_table(lor, out, "lorenz", ["population_share"])
+    if people is not None and "locality" in people.columns:
+        loc = tables.locality_demand(pm, people)
+    else:
+        loc = tables.locality_demand(pm, pm.select("person_id").distinct().mutate(locality=ibis.literal("Unknown")))
+    files["locality_demand"] = write_table(loc, out, "locality_demand", ["locality", "demand"])
+    step()
+
+    by_vt = pm.aggregate(t=exact_sum(pm.cost), f=exact_sum(pm.fiscal_cost),
+                         e=exact_sum(pm.economic_cost)).to_pyarrow().to_pylist()[0]
+    total = float(by_vt["t"] or 0.0)
+    top_total = float(top["cost"].sum()) if len(top) else 0.0
+    weeks = period_weeks(start, end)
+    g = float(conc.loc[conc.measure == "gini", "value"].iloc[0])
+    top10 = float(conc.loc[conc.measure == "top 10%", "value"].iloc[0])
+    summary = {
+        "headline": (
+            f"£{total:,.0f} across {len(per_person):,} people, {start} to {end - dt.timedelta(days=1)}; "
+            f"top {cfg.top_n} cost £{top_total / weeks if weeks else 0:,.2f} a week; "
+            f"top 10% of people account for {top10:.0%} of cost (Gini {g:.2f})"
+        ),
+        "window": {"start": str(start), "end_inclusive": str(end - dt.timedelta(days=1)), "weeks": weeks},
+        "value_types": list(cfg.value_types),
+        "total_cost": round(total, 2),
+        "fiscal_cost": round(float(by_vt["f"] or 0.0), 2),
+        "economic_cost": round(float(by_vt["e"] or 0.0), 2),
+        "people": int(len(per_person)),
+        "top_n": {"n": cfg.top_n, "cost": round(top_total, 2),
+                  "cost_per_week": round(top_total / weeks, 2) if weeks else None},
+        "gini": round(g, 6),
+        "files": {k: {kk: vv.split("/")[-1] for kk, vv in v.items()} for k, v in files.items()},
+    }
+    project.write_json("audit", "summary.json", summary)
+    step()
+    return summary

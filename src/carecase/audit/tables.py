@@ -1,0 +1,113 @@
+"""The audit's tables, as Ibis expressions over the person × month table
+(:func:`carecase.audit.periods.person_month`) and the ``people`` / ``programme`` tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+
+from carecase.audit.concentration import period_weeks
+from carecase.audit.periods import (
+    GROUP_COLUMNS,
+    exact_sum,
+    label_periods,
+    person_month,
+    split_by_month,
+)
+
+MONEY = ("cost", "fiscal_cost", "economic_cost")
+
+
+def _sums(t: ir.Table) -> dict[str, ir.Value]:
+    return {c: exact_sum(t[c]) for c in MONEY}
+
+
+def cost_by_person_period(pm: ir.Table, grain: str) -> ir.Table:
+    t = label_periods(pm, grain)
+    keys = ["person_id", "period_index", "period", "period_start", *GROUP_COLUMNS[1:]]
+    return t.group_by(keys).aggregate(**_sums(t), activity=exact_sum(t.activity)).mutate(
+        grain=ibis.literal(grain)
+    )
+
+
+def cost_by(pm: ir.Table, keys: list[str]) -> ir.Table:
+    """Totals by ``keys`` with distinct people and share of all cost."""
+    total = exact_sum(pm.cost).as_scalar()
+    return pm.group_by(keys).aggregate(
+        **_sums(pm), activity=exact_sum(pm.activity), people=pm.person_id.nunique()
+    ).mutate(share_of_cost=lambda t: t.cost / total)
+
+
+def cost_by_year_agency(pm: ir.Table) -> ir.Table:
+    t = label_periods(pm, "year")
+    return t.group_by(["period_index", "period", "agency_l1", "agency_l2"]).aggregate(
+        **_sums(t), people=t.person_id.nunique()
+    ).rename(financial_year="period_index", year_label="period")
+
+
+def person_totals(pm: ir.Table) -> ir.Table:
+    return pm.group_by("person_id").aggregate(**_sums(pm))
+
+
+def top_n(costed: ir.Table, n: int, start: dt.date, end: dt.date,
+          value_types: tuple[str, ...] = ("fiscal", "economic")) -> ir.Table:
+    """The ``n`` most costly people over ``[start, end)``; cost per week at 52 weeks a year.
+
+    Columns: rank, person_id, cost, fiscal_cost, economic_cost, cost_per_week, weeks.
+    Ties are broken by person_id.
+    """
+    pm = person_month(split_by_month(costed, start, end), list(value_types))
+    return top_n_from(person_totals(pm), n, start, end)
+
+
+def top_n_from(totals: ir.Table, n: int, start: dt.date, end: dt.date) -> ir.Table:
+    weeks = period_weeks(start, end)
+    ranked = totals.order_by([ibis.desc("cost"), "person_id"]).limit(n)
+    ranked = ranked.mutate(
+        rank=ibis.row_number().over(order_by=[ibis.desc(ranked.cost), ranked.person_id]) + 1
+    )
+    return ranked.mutate(cost_per_week=ranked.cost / weeks, weeks=ibis.literal(weeks)).select(
+        "rank", "person_id", *MONEY, "cost_per_week", "weeks"
+    )
+
+
+def cohort_vs_population(totals: ir.Table, population: ir.Table, cohort: ir.Table,
+                         years: float) -> ir.Table:
+    """Cohort (people in the programme) against the rest of the population and everyone.
+
+    ``population``: one row per person_id (zero-cost people count in the denominators).
+    """
+    flagged = population.select("person_id").distinct()
+    c = cohort.select("person_id").distinct().mutate(_in=ibis.literal(True))
+    flagged = flagged.left_join(c, "person_id").select(flagged.person_id, c._in)
+    j = flagged.left_join(totals, "person_id").select(
+        flagged.person_id, in_cohort=flagged._in.coalesce(False),
+        **{m: totals[m].coalesce(0.0) for m in MONEY},
+    )
+    j = j.mutate(group=ibis.ifelse(j.in_cohort, "cohort", "rest of population"))
+
+    def agg(t: ir.Table) -> dict[str, ir.Value]:
+        return dict(people=t.count(), people_with_cost=(t.cost > 0).cast("int64").sum(), **_sums(t))
+
+    by_group = j.group_by("group").aggregate(**agg(j))
+    everyone = j.aggregate(**agg(j)).mutate(group=ibis.literal("all")).select(*by_group.columns)
+    out = by_group.union(everyone)
+    return out.mutate(
+        cost_per_person=out.cost / out.people,
+        cost_per_person_year=out.cost / out.people / years,
+    )
+
+
+def locality_demand(pm: ir.Table, people: ir.Table) -> ir.Table:
+    """People in residential placements and temporary accommodation, and their cost, by locality."""
+    groups = {"ASC_RESIDENTIAL": "residential care", "HOU_TEMP_ACCOM": "temporary accommodation"}
+    t = pm.filter(pm.service_code.isin(list(groups)))
+    t = t.mutate(demand=t.service_code.cases(*groups.items(), else_="other"))
+    p = people.select("person_id", "locality")
+    j = t.left_join(p, "person_id").select(t, locality=p.locality.coalesce("Unknown"))
+    out = j.group_by(["locality", "demand"]).aggregate(
+        people=j.person_id.nunique(), **_sums(j), activity=exact_sum(j.activity)
+    )
+    return out.mutate(cost_per_person=out.cost / out.people)

@@ -1,0 +1,119 @@
+"""Costing events: every event gets a cost at the project price year, or is reported as
+unmapped with its service code, kind and count (nothing is silently zero).
+
+Each event is joined to the unit-cost code of its service (:mod:`carecase.costs.mapping`)
+and to that code's library rows for the requested value types, so an event yields one row
+per value type (e.g. residential care: fiscal two-thirds and economic one-third).
+``cost = units × unit_cost`` with units from the costing basis. Open-ended spells and
+packages (no end date) are costed up to the end of the project period (``period_end``
+inclusive) and flagged ``open_ended``.
+
+All table work is Ibis (DuckDB or Spark); the unit-cost table is small.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+
+from carecase.core.dates import days_between
+
+KINDS = ("point", "count", "spell", "package")
+COSTED_EXTRA = [
+    "unit_cost_code", "basis", "value_type", "days", "cost_end_date", "open_ended", "units",
+    "unit_cost", "cost", "cashable", "transfer",
+]
+
+
+def _reason(e: ir.Table) -> ir.StringValue:
+    ranged = e.kind.isin(["spell", "package"])
+    return ibis.cases(
+        (~e.kind.isin(list(KINDS)) | e.kind.isnull(), "unknown kind (expected point, count, spell or package)"),
+        (e.start_date.isnull(), "no start_date"),
+        (ranged & e.end_date.notnull() & (e.end_date < e.start_date), "end_date before start_date"),
+        (e.quantity.notnull() & (e.quantity < 0), "negative quantity"),
+        ((e.kind == "package") & e.quantity.isnull(), "package without quantity per week"),
+        (e.unit_cost_code.isnull(), "no unit cost mapped to this service code (set costs.service_costs)"),
+        (e._has_cost.isnull(), "mapped unit-cost code has no value of the chosen value types in the library"),
+        else_=ibis.null("string"),
+    )
+
+
+def cost_events(
+    events: ir.Table,
+    unit_costs: ir.Table,
+    service_map: ir.Table,
+    period_end: dt.date,
+) -> tuple[ir.Table, ir.Table]:
+    """Return ``(costed_events, unmapped_events)`` as Ibis expressions.
+
+    ``unit_costs``: code, value_type, value, cashable, transfer (already filtered to the
+    value types wanted and uprated). ``service_map``: service_code, unit_cost_code, basis.
+    """
+    event_cols = list(events.columns)
+    codes = unit_costs.select("code").distinct().mutate(_has_cost=ibis.literal(1))
+    e = events.left_join(service_map, events.service_code == service_map.service_code).select(
+        *[events[c] for c in event_cols], service_map.unit_cost_code, service_map.basis
+    )
+    e = e.left_join(codes, e.unit_cost_code == codes.code).select(
+        *[e[c] for c in e.columns], codes._has_cost
+    )
+    e = e.mutate(_reason=_reason(e))
+
+    bad = e.filter(e._reason.notnull())
+    unmapped = (
+        bad.group_by(service_code=bad.service_code, kind=bad.kind, reason=bad._reason)
+        .aggregate(events=bad.count())
+        .order_by(["service_code", "kind", "reason"])
+    )
+
+    ok = e.filter(e._reason.isnull())
+    ranged = ok.kind.isin(["spell", "package"])
+    open_ended = ranged & ok.end_date.isnull()
+    stop = ibis.date(period_end) + ibis.interval(days=1)
+    end = ibis.ifelse(ranged, ok.end_date.coalesce(stop), ok.start_date)
+    days = ibis.greatest(days_between(ok.start_date, end), ibis.literal(1, "int64"))
+    q = ok.quantity.cast("float64").coalesce(ibis.literal(1.0))
+    intensity = ibis.ifelse(ok.kind == "package", q, ibis.literal(1.0))
+    d = days.cast("float64")
+    units = ibis.cases(
+        (ok.basis == "per_unit", ibis.ifelse(ranged, ibis.literal(1.0), q)),
+        (ok.basis == "per_episode", ibis.literal(1.0)),
+        (ok.basis == "per_day", d * intensity),
+        (ok.basis == "per_week", d / 7.0 * intensity),
+        (ok.basis == "per_hour", d / 7.0 * intensity),
+        (ok.basis == "per_month", d * 12.0 / 365.0 * intensity),
+        (ok.basis == "per_year", d / 365.0 * intensity),
+        else_=ibis.null("float64"),
+    )
+    ok = ok.mutate(
+        days=days,
+        cost_end_date=ok.start_date + ibis.interval(days=1) * days,
+        open_ended=open_ended,
+        units=units,
+    )
+    uc = unit_costs.select(
+        _code=unit_costs.code,
+        value_type=unit_costs.value_type,
+        unit_cost=unit_costs.value.cast("float64"),
+        cashable=unit_costs.cashable,
+        transfer=unit_costs.transfer,
+    )
+    joined = ok.inner_join(uc, ok.unit_cost_code == uc._code)
+    costed = joined.select(
+        *[joined[c] for c in event_cols],
+        joined.unit_cost_code,
+        joined.basis,
+        joined.value_type,
+        joined.days,
+        joined.cost_end_date,
+        joined.open_ended,
+        joined.units,
+        joined.unit_cost,
+        (joined.units * joined.unit_cost).name("cost"),
+        joined.cashable,
+        joined.transfer,
+    )
+    return costed, unmapped

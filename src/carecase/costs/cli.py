@@ -1,0 +1,78 @@
+"""``carecase costs apply|show|import-gmca``: thin commands over carecase.costs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+costs_app = typer.Typer(help="Unit costs: cost every event, list the library, import the GMCA database.",
+                        no_args_is_help=True)
+
+
+@costs_app.command("apply")
+def apply_cmd(project: Annotated[Path, typer.Argument(help="Project folder (holding carecase.yaml).")]) -> None:
+    """Cost every event at the project price year (writes costed_events, unmapped_events)."""
+    from carecase.cli import run_stage
+    from carecase.costs.stage import run
+
+    summary, _ = run_stage(project, run)
+    console.print(summary["headline"])
+
+
+@costs_app.command("show")
+def show_cmd(
+    project: Annotated[Path | None, typer.Argument(help="Project folder; omit for the default library.")] = None,
+    price_year: Annotated[int | None, typer.Option(help="Financial year to uprate to (default: project's).")] = None,
+    code: Annotated[str | None, typer.Option(help="Show only codes starting with this.")] = None,
+) -> None:
+    """List the unit-cost library, uprated, with sources."""
+    from carecase.costs.library import load_library
+
+    if project is not None:
+        from carecase.core.project import Project
+        from carecase.costs.stage import project_library
+
+        proj = Project.open(project)
+        cfg = proj.config.costs
+        if price_year is not None:
+            cfg = cfg.model_copy(update={"price_year": price_year})
+        lib = project_library(cfg, proj)
+        year = cfg.price_year
+    else:
+        year = price_year or 2024
+        lib = load_library(year)
+    if code:
+        lib = lib[lib["code"].str.startswith(code)]
+    table = Table(title=f"Unit costs at {year}/{(year + 1) % 100:02d} prices")
+    for col in ("code", "type", "description", "unit", "agency", "base", "value", "rag", "from"):
+        table.add_column(col, overflow="fold")
+    for r in lib.itertuples(index=False):
+        table.add_row(
+            str(r.code), str(r.value_type), str(r.description)[:60], str(r.unit), str(r.agency_l1),
+            f"£{r.base_value:,.2f} ({r.base_price_year})", f"£{r.value:,.2f}", str(r.rag), str(r.provenance),
+        )
+    console.print(table)
+    console.print("Default library: New Economy / GMCA Unit Cost Database v1.4, CC BY 4.0 "
+                  "(each row cites its original source).")
+
+
+@costs_app.command("import-gmca")
+def import_gmca_cmd(
+    workbook: Annotated[Path, typer.Argument(help="GMCA / New Economy Unit Cost Database .xlsx")],
+    out: Annotated[Path, typer.Option(help="Library CSV to write.")] = Path("library.csv"),
+) -> None:
+    """Read every theme sheet of the GMCA Unit Cost Database into a carecase library CSV."""
+    from carecase.costs.gmca import LIBRARY_COLUMNS, import_gmca
+
+    df = import_gmca(workbook)
+    df[[*LIBRARY_COLUMNS, "theme", "headline", "workbook_uprated"]].to_csv(out, index=False, lineterminator="\n")
+    console.print(f"Wrote {len(df):,} values for {df['code'].nunique():,} cost codes to {out}.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(costs_app, name="costs")

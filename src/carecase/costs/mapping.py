@@ -1,0 +1,76 @@
+"""Default map from service catalogue codes (carecase.core.services) to unit-cost codes and
+costing bases. ``costs.service_costs`` / ``costs.service_basis`` override it per project.
+
+Bases (units per event; ``days`` = ``max(end - start, 1)``, ``q`` = ``coalesce(quantity, 1)``):
+
+========== ================================ ============================================
+basis      units                            used for
+========== ================================ ============================================
+per_unit   q (point/count); 1 (spell/package) attendances, arrests, applications
+per_episode 1                               an admission costed per spell
+per_day    days × q (package) / days (spell) bed days, nights
+per_week   days / 7 × q (package) / days/7   residential placements (q = 1 a week)
+per_hour   days / 7 × q                     home care (q = hours a week)
+per_month  days × 12 / 365 × q              monthly unit costs
+per_year   days / 365 × q                   annual unit costs (a non-leap year costs 1 year)
+========== ================================ ============================================
+
+Acute admissions are costed per episode because the GMCA Unit Cost Database v1.4 has no
+acute bed-day cost; add one as a local override and set ``service_basis`` to ``per_day``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from carecase.core.errors import ConfigError
+from carecase.core.services import BY_CODE, SERVICE_CODES
+
+
+@dataclass(frozen=True)
+class ServiceCost:
+    service_code: str
+    unit_cost_code: str
+    basis: str
+    note: str = ""
+
+
+DEFAULT_MAP: tuple[ServiceCost, ...] = (
+    ServiceCost("AE_ATTEND", "HE4.0", "per_unit", "A&E attendance, all scenarios"),
+    ServiceCost("NEL_ADMIT", "HE7.0.2", "per_episode", "non-elective inpatient episode"),
+    ServiceCost("EL_ADMIT", "HE7.0.1", "per_episode", "elective inpatient episode"),
+    ServiceCost("MH_INPATIENT", "HE14.0.1", "per_day", "adult mental health bed day"),
+    ServiceCost("GP_APPT", "HE20.2", "per_unit", "GP face-to-face consultation"),
+    ServiceCost("AMBULANCE", "HE3.0.2", "per_unit", "see, treat and convey"),
+    ServiceCost("ASC_HOMECARE", "SS11.2", "per_hour", "home care hour (2/3 fiscal, 1/3 economic)"),
+    ServiceCost("ASC_RESIDENTIAL", "SS7.0", "per_week", "residential care week (2/3 fiscal, 1/3 economic)"),
+    ServiceCost("HOU_HOMELESS_APP", "HO3.0.2", "per_unit",
+                "decision on an application only: temporary accommodation is costed by its own events"),
+    ServiceCost("HOU_TEMP_ACCOM", "HO4.0N", "per_day", "temporary accommodation night (hostel week ÷ 7)"),
+    ServiceCost("POL_CUSTODY", "CR7.0", "per_unit", "arrest, detained"),
+    ServiceCost("DA_TREATMENT", "HE2.2", "per_year", "structured community drug treatment, annual"),
+)
+
+
+def service_map(service_costs: dict[str, str] | None = None,
+                service_basis: dict[str, str] | None = None) -> list[ServiceCost]:
+    """The default map with a project's overrides applied (unknown service codes are errors)."""
+    by = {m.service_code: m for m in DEFAULT_MAP}
+    for key, mapping in (("service_costs", service_costs or {}), ("service_basis", service_basis or {})):
+        for svc in mapping:
+            if svc not in BY_CODE:
+                import difflib
+
+                hint = difflib.get_close_matches(svc, SERVICE_CODES, n=1)
+                extra = f" Did you mean {hint[0]!r}?" if hint else ""
+                raise ConfigError(f"costs.{key}: unknown service code {svc!r}.{extra}")
+    for svc, code in (service_costs or {}).items():
+        old = by.get(svc)
+        basis = (service_basis or {}).get(svc) or (old.basis if old else None)
+        if basis is None:
+            raise ConfigError(f"costs.service_basis.{svc}: give a costing basis for this service.")
+        by[svc] = ServiceCost(svc, code, basis, "project override")
+    for svc, basis in (service_basis or {}).items():
+        if svc not in (service_costs or {}) and svc in by:
+            by[svc] = ServiceCost(svc, by[svc].unit_cost_code, basis, "project basis override")
+    return [by[k] for k in sorted(by)]

@@ -1,0 +1,99 @@
+"""Splitting costs into months, quarters and years: edges, additivity, order invariance."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carecase.audit.periods import label_periods, person_month, split_by_month
+from carecase.audit.tables import cost_by_person_period
+from carecase.core.engine import connect_duckdb
+from carecase.core.random import generator
+
+D = dt.date
+ENG = connect_duckdb()
+
+
+def costed_of(rows: list[tuple]) -> pa.Table:
+    """rows: (person, kind, start, end_exclusive, cost, value_type)."""
+    n = len(rows)
+    return pa.table({
+        "person_id": [r[0] for r in rows], "agency_l1": ["LA"] * n, "agency_l2": ["ASC"] * n,
+        "service_code": ["ASC_RESIDENTIAL"] * n, "area_of_need": ["Social care"] * n,
+        "kind": [r[1] for r in rows], "value_type": [r[5] for r in rows], "transfer": [False] * n,
+        "start_date": pa.array([r[2] for r in rows], pa.date32()),
+        "cost_end_date": pa.array([r[3] for r in rows], pa.date32()),
+        "days": pa.array([max((r[3] - r[2]).days, 1) for r in rows], pa.int64()),
+        "units": [1.0] * n, "cost": [float(r[4]) for r in rows],
+    })
+
+
+def months(rows: list[tuple], start: dt.date, end: dt.date) -> pd.DataFrame:
+    t = ENG.write("_costed", costed_of(rows))
+    pm = person_month(split_by_month(t, start, end), ["fiscal", "economic"])
+    return pm.order_by(["person_id", "month"]).to_pyarrow().to_pandas()
+
+
+def test_spell_split_across_months() -> None:
+    """A placement 20 Jan - 10 Feb (21 days, £2,100): 12 days (£1,200) in January, 9 (£900)
+    in February (costs/proration.py: share = overlap days / span)."""
+    got = months([("P1", "package", D(2024, 1, 20), D(2024, 2, 10), 2100, "fiscal")], D(2023, 4, 1), D(2025, 4, 1))
+    assert got["cost"].tolist() == pytest.approx([1200.0, 900.0])
+    assert got["month"].tolist() == [2024 * 12, 2024 * 12 + 1]
+
+
+def test_window_edges_clip() -> None:
+    """Audit window 1 Feb - 1 Mar: only February's 9 days count; a point event on the window
+    end is outside; one on the window start is inside."""
+    got = months([
+        ("P1", "package", D(2024, 1, 20), D(2024, 2, 10), 2100, "fiscal"),
+        ("P2", "point", D(2024, 3, 1), D(2024, 3, 2), 50, "fiscal"),
+        ("P3", "point", D(2024, 2, 1), D(2024, 2, 2), 70, "fiscal"),
+    ], D(2024, 2, 1), D(2024, 3, 1))
+    assert dict(zip(got.person_id, got.cost, strict=True)) == pytest.approx({"P1": 900.0, "P3": 70.0})
+
+
+def test_fiscal_economic_columns() -> None:
+    got = months([("P1", "point", D(2024, 1, 5), D(2024, 1, 6), 200, "fiscal"),
+                  ("P1", "point", D(2024, 1, 5), D(2024, 1, 6), 100, "economic")], D(2024, 1, 1), D(2024, 2, 1))
+    r = got.iloc[0]
+    assert (r.cost, r.fiscal_cost, r.economic_cost, r.activity) == (300.0, 200.0, 100.0, 1.0)
+
+
+event = st.tuples(st.integers(0, 3), st.sampled_from(["point", "package", "spell"]),
+                  st.integers(0, 800), st.integers(1, 400), st.floats(0, 1e5))
+
+
+@settings(deadline=None, max_examples=10)
+@given(st.lists(event, min_size=1, max_size=12), st.integers(0, 2**31 - 1))
+def test_partitions_sum_to_total_and_order_invariant(evs: list[tuple], seed: int) -> None:
+    base = D(2022, 1, 1)
+    rows = [(f"P{p}", k, base + dt.timedelta(days=s),
+             base + dt.timedelta(days=s + (n if k != "point" else 1)), c, "fiscal") for p, k, s, n, c in evs]
+    start, end = D(2021, 1, 1), D(2026, 1, 1)  # covers every event: totals are whole costs
+    t = ENG.write("_costed", costed_of(rows))
+    pm = ENG.write("_pm", person_month(split_by_month(t, start, end), ["fiscal"]))
+    total = sum(r[4] for r in rows)
+    for grain in ("month", "quarter", "year"):
+        g = cost_by_person_period(pm, grain).to_pyarrow().to_pandas()
+        assert g["cost"].sum() == pytest.approx(total, rel=1e-9, abs=1e-6)
+        assert (g["cost"] >= 0).all()
+    perm = generator(seed, "order").permutation(len(rows))
+    t2 = ENG.write("_costed2", costed_of([rows[i] for i in perm]))
+    a = pm.order_by(["person_id", "month"]).to_pyarrow().to_pandas()
+    b = person_month(split_by_month(t2, start, end), ["fiscal"]).order_by(["person_id", "month"]).to_pyarrow().to_pandas()
+    pd.testing.assert_frame_equal(a[["person_id", "month"]], b[["person_id", "month"]])
+    assert a["cost"].to_numpy() == pytest.approx(b["cost"].to_numpy())
+
+
+def test_financial_quarter_labels() -> None:
+    t = ENG.write("_m", pa.table({"month": [2024 * 12 + 2, 2024 * 12 + 3, 2024 * 12 + 11]}))
+    q = label_periods(t, "quarter").order_by("month").to_pyarrow().to_pandas()
+    assert q["period"].tolist() == ["2023/24 Q4", "2024/25 Q1", "2024/25 Q3"]
+    y = label_periods(t, "year").order_by("month").to_pyarrow().to_pandas()
+    assert y["period"].tolist() == ["2023/24", "2024/25", "2024/25"]

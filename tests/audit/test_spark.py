@@ -1,0 +1,44 @@
+"""The same costing and month split on PySpark give DuckDB's answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from carecase.audit.periods import person_month, split_by_month
+from carecase.core.engine import connect_duckdb
+from carecase.costs.apply import cost_events
+from carecase.costs.config import CostsConfig
+from carecase.costs.library import load_library
+from carecase.costs.stage import map_frame
+from carecase.costs.synthetic import synthetic_events
+
+pytestmark = pytest.mark.spark
+
+
+def _run(engine) -> tuple[float, int, dict]:
+    lib = load_library(2023)
+    uc = lib[lib.value_type.isin(["fiscal", "economic"])][["code", "value_type", "value", "cashable", "transfer"]]
+    ev = engine.write("events", synthetic_events(500, 50, 5))
+    u = engine.write("uc", uc.reset_index(drop=True))
+    sm = engine.write("sm", map_frame(CostsConfig()))
+    costed, unmapped = cost_events(ev, u, sm, dt.date(2024, 3, 31))
+    ce = engine.write("costed_events", costed)
+    pm = person_month(split_by_month(ce, dt.date(2022, 4, 1), dt.date(2024, 4, 1)), ["fiscal", "economic"])
+    df = pm.to_pyarrow().to_pandas()
+    by_month = df.groupby("month")["cost"].sum().round(6).to_dict()
+    return float(df["cost"].sum()), int(ce.count().to_pyarrow().as_py()), by_month
+
+
+def test_spark_matches_duckdb() -> None:
+    pytest.importorskip("pyspark")
+    from carecase.core.engine import connect_spark
+
+    d = _run(connect_duckdb())
+    s = _run(connect_spark())
+    assert s[1] == d[1]
+    assert s[0] == pytest.approx(d[0], rel=1e-12)
+    assert s[2].keys() == d[2].keys()
+    for k in d[2]:
+        assert s[2][k] == pytest.approx(d[2][k], rel=1e-9)

@@ -1,0 +1,81 @@
+"""Both stage runners on a small synthetic project: files, consistency, determinism."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from carecase.audit import stage as audit_stage
+from carecase.core.project import Project
+from carecase.costs import stage as costs_stage
+from carecase.costs.synthetic import synthetic_events, synthetic_people, synthetic_programme
+
+AUDIT_FILES = ["cost_by_person_period", "cost_by_agency", "cost_by_service", "cost_by_need",
+               "cost_by_year_agency", "cohort_vs_population", "top_n", "concentration", "lorenz",
+               "locality_demand"]
+
+
+def make_project(folder: Path) -> Project:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "carecase.yaml").write_text(
+        "project:\n  name: t\n  period_start: 2022-04-01\n  period_end: 2024-03-31\n"
+        "engine:\n  threads: 2\n"
+    )
+    p = Project.open(folder)
+    p.engine.write("events", synthetic_events(3000, 300, 11))
+    p.engine.write("people", synthetic_people(300, 11))
+    p.engine.write("programme", synthetic_programme(300, 11))
+    return p
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, dict, dict]:
+    p = make_project(tmp_path_factory.mktemp("proj"))
+    cs = costs_stage.run(p)
+    au = audit_stage.run(p)
+    return p, cs, au
+
+
+def test_files_and_headlines(ran: tuple[Project, dict, dict]) -> None:
+    p, cs, au = ran
+    for name in AUDIT_FILES:
+        assert (p.out / "audit" / f"{name}.parquet").exists() and (p.out / "audit" / f"{name}.csv").exists()
+    assert (p.out / "audit" / "summary.json").exists() and (p.out / "costs" / "summary.json").exists()
+    assert cs["events_costed"] == 3000 and cs["events_unmapped"] == 0
+    assert "events costed" in cs["headline"] and "a week" in au["headline"]
+
+
+def test_tables_agree(ran: tuple[Project, dict, dict]) -> None:
+    p, _, au = ran
+    read = lambda n: pd.read_parquet(p.out / "audit" / f"{n}.parquet")  # noqa: E731
+    total = au["total_cost"]
+    for n in ("cost_by_agency", "cost_by_service", "cost_by_need", "cost_by_year_agency"):
+        assert read(n)["cost"].sum() == pytest.approx(total)
+    bpp = read("cost_by_person_period")
+    for grain in ("month", "quarter", "year"):
+        assert bpp.loc[bpp.grain == grain, "cost"].sum() == pytest.approx(total)
+    cvp = read("cohort_vs_population").set_index("group")
+    assert cvp.loc["all", "people"] == 300
+    assert cvp.loc["cohort", "cost"] + cvp.loc["rest of population", "cost"] == pytest.approx(cvp.loc["all", "cost"])
+    assert read("concentration").set_index("measure").loc["gini", "cost"] == pytest.approx(total)
+    assert read("cost_by_agency")["share_of_cost"].sum() == pytest.approx(1.0)
+    # audit covers the whole project period: the costed events inside it add up to the same total
+    ce = p.engine.table("costed_events")
+    inside = ce.filter((ce.start_date >= pd.Timestamp("2022-04-01").date()) & (ce.cost_end_date <= pd.Timestamp("2024-04-01").date()))
+    assert inside.cost.sum().to_pyarrow().as_py() <= total + 1e-6
+
+
+def test_rerun_is_byte_identical(ran: tuple[Project, dict, dict]) -> None:
+    p, _, _ = ran
+    before = {**digest(p.out / "audit"), **{f"c/{k}": v for k, v in digest(p.out / "costs").items()}}
+    costs_stage.run(p)
+    audit_stage.run(p)
+    after = {**digest(p.out / "audit"), **{f"c/{k}": v for k, v in digest(p.out / "costs").items()}}
+    assert before == after

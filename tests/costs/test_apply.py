@@ -1,0 +1,161 @@
+"""Costing events: bases, value-type splits, unmapped reporting, properties."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carecase.core.engine import connect_duckdb
+from carecase.core.random import generator
+from carecase.costs.apply import cost_events
+from carecase.costs.config import CostsConfig
+from carecase.costs.library import load_library
+from carecase.costs.stage import map_frame
+from carecase.costs.synthetic import synthetic_events
+
+D = dt.date
+PERIOD_END = D(2024, 3, 31)
+LIB = load_library(2023)
+FISCAL_ECONOMIC = LIB[LIB.value_type.isin(["fiscal", "economic"])][
+    ["code", "value_type", "value", "cashable", "transfer"]].reset_index(drop=True)
+UC = LIB.set_index(["code", "value_type"])["value"]
+
+
+ENG = connect_duckdb()
+
+
+def run(events: pa.Table, cfg: CostsConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    eng = ENG
+    ev = eng.write("events", events)
+    uc = eng.write("uc", FISCAL_ECONOMIC)
+    sm = eng.write("sm", map_frame(cfg or CostsConfig()))
+    costed, unmapped = cost_events(ev, uc, sm, PERIOD_END)
+    return costed.to_pyarrow().to_pandas(), unmapped.to_pyarrow().to_pandas()
+
+
+def events_of(rows: list[tuple]) -> pa.Table:
+    """rows: (person, service, kind, start, end, quantity)."""
+    n = len(rows)
+    return pa.table({
+        "person_id": [r[0] for r in rows], "agency_l1": ["X"] * n, "agency_l2": ["Y"] * n,
+        "service_code": [r[1] for r in rows], "area_of_need": ["Z"] * n, "kind": [r[2] for r in rows],
+        "start_date": pa.array([r[3] for r in rows], pa.date32()),
+        "end_date": pa.array([r[4] for r in rows], pa.date32()),
+        "quantity": pa.array([r[5] for r in rows], pa.float64()),
+        "unit": ["u"] * n, "source": ["s"] * n, "batch_id": ["b"] * n,
+        "source_row": pa.array(range(1, n + 1), pa.int64()),
+    })
+
+
+def test_bases_known_answers() -> None:
+    """Bases (costs/mapping.py): residential 10 days at 1 a week = 10/7 weeks of SS7.0 (fiscal
+    two-thirds and economic one-third, GMCA UCD v1.4); home care 14 days at 10 h/week = 20
+    hours of SS11.2; a 5-night mental-health stay = 5 bed days; 3 GP consultations; a
+    non-elective spell = 1 episode; 73 days of drug treatment = 0.2 of the annual cost."""
+    ev = events_of([
+        ("P1", "ASC_RESIDENTIAL", "package", D(2023, 5, 1), D(2023, 5, 11), 1.0),
+        ("P1", "ASC_HOMECARE", "package", D(2023, 5, 1), D(2023, 5, 15), 10.0),
+        ("P2", "MH_INPATIENT", "spell", D(2023, 6, 1), D(2023, 6, 6), None),
+        ("P2", "GP_APPT", "count", D(2023, 6, 1), None, 3.0),
+        ("P3", "NEL_ADMIT", "spell", D(2023, 7, 1), D(2023, 7, 9), None),
+        ("P3", "DA_TREATMENT", "spell", D(2023, 1, 1), D(2023, 3, 15), None),
+    ])
+    c, u = run(ev)
+    assert u.empty
+    got = c.set_index(["service_code", "value_type"])
+    assert got.loc[("ASC_RESIDENTIAL", "fiscal"), "units"] == pytest.approx(10 / 7)
+    assert got.loc[("ASC_RESIDENTIAL", "fiscal"), "cost"] == pytest.approx(10 / 7 * UC["SS7.0", "fiscal"])
+    assert got.loc[("ASC_RESIDENTIAL", "economic"), "cost"] == pytest.approx(
+        got.loc[("ASC_RESIDENTIAL", "fiscal"), "cost"] / 2)
+    assert got.loc[("ASC_HOMECARE", "fiscal"), "units"] == pytest.approx(20)
+    assert got.loc[("MH_INPATIENT", "fiscal"), "units"] == 5
+    assert got.loc[("GP_APPT", "fiscal"), "cost"] == pytest.approx(3 * UC["HE20.2", "fiscal"])
+    assert got.loc[("NEL_ADMIT", "fiscal"), "cost"] == pytest.approx(UC["HE7.0.2", "fiscal"])
+    assert got.loc[("DA_TREATMENT", "fiscal"), "units"] == pytest.approx(73 / 365)
+    assert len(c) == 8  # two value types for the two care packages
+
+
+def test_open_ended_package_runs_to_period_end() -> None:
+    ev = events_of([("P1", "ASC_RESIDENTIAL", "package", D(2024, 3, 25), None, 1.0)])
+    c, _ = run(ev)
+    row = c[c.value_type == "fiscal"].iloc[0]
+    assert row.days == 7 and bool(row.open_ended) and row.cost_end_date == D(2024, 4, 1)
+
+
+def test_every_event_costed_or_reported_unmapped() -> None:
+    ev = events_of([
+        ("P1", "AE_ATTEND", "point", D(2023, 5, 1), None, None),
+        ("P1", "AE_ATTEND", "point", D(2023, 5, 2), None, -1.0),
+        ("P1", "MH_INPATIENT", "spell", D(2023, 5, 9), D(2023, 5, 1), None),
+        ("P2", "NOT_A_SERVICE", "point", D(2023, 5, 1), None, None),
+        ("P2", "NOT_A_SERVICE", "point", D(2023, 5, 3), None, None),
+        ("P2", "ASC_HOMECARE", "package", D(2023, 5, 1), D(2023, 6, 1), None),
+    ])
+    c, u = run(ev)
+    assert c["source_row"].tolist() == [1]
+    got = {(r.service_code, r.reason): r.events for r in u.itertuples()}
+    assert got[("NOT_A_SERVICE", "no unit cost mapped to this service code (set costs.service_costs)")] == 2
+    assert got[("AE_ATTEND", "negative quantity")] == 1
+    assert got[("MH_INPATIENT", "end_date before start_date")] == 1
+    assert got[("ASC_HOMECARE", "package without quantity per week")] == 1
+    assert c["source_row"].nunique() + u["events"].sum() == 6
+
+
+def test_service_cost_override_and_missing_code() -> None:
+    cfg = CostsConfig(service_costs={"AE_ATTEND": "HE4.0", "GP_APPT": "NOPE1"}, service_basis={"AE_ATTEND": "per_unit"})
+    ev = events_of([("P1", "AE_ATTEND", "point", D(2023, 5, 1), None, 2.0),
+                    ("P1", "GP_APPT", "point", D(2023, 5, 1), None, None)])
+    c, u = run(ev, cfg)
+    assert c.cost.tolist() == [pytest.approx(2 * UC["HE4.0", "fiscal"])]
+    assert u.reason.tolist() == ["mapped unit-cost code has no value of the chosen value types in the library"]
+
+
+SYN = synthetic_events(400, 60, 3)
+SYN_COSTED, _ = run(SYN)
+
+
+def test_synthetic_costs_non_negative_and_complete() -> None:
+    assert (SYN_COSTED.cost >= 0).all() and SYN_COSTED.cost.notna().all()
+    assert SYN_COSTED.source_row.nunique() == SYN.num_rows
+
+
+@settings(deadline=None, max_examples=6)
+@given(st.integers(0, 2**31 - 1))
+def test_invariant_to_event_order(seed: int) -> None:
+    perm = generator(seed, "perm").permutation(SYN.num_rows)
+    shuffled, _ = run(SYN.take(pa.array(perm)))
+    key = ["source_row", "value_type"]
+    a = SYN_COSTED.sort_values(key).reset_index(drop=True)
+    b = shuffled.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@settings(deadline=None, max_examples=8)
+@given(st.lists(st.tuples(st.integers(0, 400), st.integers(0, 120), st.floats(0, 40)), min_size=1, max_size=6))
+def test_costs_non_negative(rows: list[tuple[int, int, float]]) -> None:
+    base = D(2022, 4, 1)
+    ev = events_of([
+        (f"P{i}", svc, kind, base + dt.timedelta(days=s), base + dt.timedelta(days=s + n), q)
+        for i, (s, n, q) in enumerate(rows)
+        for svc, kind in (("ASC_HOMECARE", "package"), ("HOU_TEMP_ACCOM", "spell"))
+    ])
+    c, u = run(ev)
+    assert u.empty
+    assert np.all(c.cost.to_numpy() >= 0) and np.all(c.units.to_numpy() >= 0)
+
+
+def test_headline_and_constituent_cannot_both_cost_events() -> None:
+    """GMCA UCD: indented constituents belong to the headline above; count one level only."""
+    from carecase.core.errors import CostError
+    from carecase.costs.stage import check_no_double_count
+
+    check_no_double_count(map_frame(CostsConfig()), LIB)
+    cfg = CostsConfig(service_costs={"AE_ATTEND": "HE3.0"})  # AMBULANCE uses HE3.0.2, its constituent
+    with pytest.raises(CostError, match="counts the same cost twice"):
+        check_no_double_count(map_frame(cfg), LIB)

@@ -1,0 +1,46 @@
+"""The thin CLI: costs show / apply / import-gmca, and audit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from carecase.cli import app
+from carecase.core.project import Project
+from carecase.costs.synthetic import synthetic_events, synthetic_people, synthetic_programme
+
+from .test_gmca import WORKBOOK
+
+runner = CliRunner()
+
+
+def test_costs_show_lists_library() -> None:
+    res = runner.invoke(app, ["costs", "show", "--code", "SS7", "--price-year", "2023"])
+    assert res.exit_code == 0, res.output
+    assert "SS7.0" in res.output and "GMCA" in res.output
+
+
+def test_costs_apply_and_audit(tmp_path: Path) -> None:
+    (tmp_path / "carecase.yaml").write_text(
+        "project:\n  name: t\n  period_start: 2022-04-01\n  period_end: 2024-03-31\n")
+    p = Project.open(tmp_path)
+    p.engine.write("events", synthetic_events(500, 40, 2))
+    p.engine.write("people", synthetic_people(40, 2))
+    p.engine.write("programme", synthetic_programme(40, 2))
+    p.close()
+    res = runner.invoke(app, ["costs", "apply", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "500 of 500 events costed" in res.output
+    res = runner.invoke(app, ["audit", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "Cost by agency" in res.output and (tmp_path / "out" / "audit" / "top_n.csv").exists()
+
+
+@pytest.mark.skipif(WORKBOOK is None, reason="GMCA workbook not present (../shared/data)")
+def test_import_gmca(tmp_path: Path) -> None:
+    out = tmp_path / "lib.csv"
+    res = runner.invoke(app, ["costs", "import-gmca", str(WORKBOOK), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "683 cost codes" in res.output and out.exists()

@@ -1,0 +1,120 @@
+"""The shipped default library, overrides, user libraries and the lookup API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from carecase.core.errors import CostError
+from carecase.costs.library import (
+    default_library,
+    import_user_library,
+    load_library,
+    lookup,
+    unit_cost,
+)
+from carecase.costs.mapping import DEFAULT_MAP
+from carecase.costs.uprate import load_index
+
+REQUIRED_CODES = {
+    "HE4.0": "A&E attendance", "HE7.0.2": "non-elective spell", "HE7.0.1": "elective spell",
+    "HE14.0.1": "mental-health bed day", "HE20.2": "GP consultation", "HE23.0": "community nurse hour",
+    "HE3.0.2": "ambulance incident", "SS11.2": "home care hour", "SS7.0": "residential care week",
+    "SS8.0": "nursing care week", "SS13.0": "learning disability residential week",
+    "SS18.0": "social worker hour", "HO3.0.2": "homelessness application", "HO4.0": "TA week",
+    "HO4.0N": "TA night", "HO6.0": "rough sleeping year", "CR7.0": "arrest and custody",
+    "CR3.0": "prison place", "CR3.2": "probation", "HE2.2": "drug and alcohol community treatment",
+    "HE2.10": "inpatient detox", "E&E1.3": "out-of-work benefit",
+}
+
+
+def test_default_library_covers_the_brief_and_is_cited() -> None:
+    lib = default_library()
+    assert set(REQUIRED_CODES) <= set(lib["code"])
+    assert lib["source"].str.contains("GMCA Unit Cost Database v1.4, CC BY 4.0").all()
+    assert lib["url"].str.startswith("https://").all() and (lib["licence"] == "CC BY 4.0").all()
+    assert set(lib["code"][lib["transfer"]]) == {"E&E1.0.1", "E&E1.3"}
+    assert set(lib["parent_code"].dropna()) <= set(lib["code"])
+    assert lib["grade"].between(1, 6).all()
+    assert not lib.duplicated(["code", "value_type"]).any()
+    for m in DEFAULT_MAP:
+        assert m.unit_cost_code in set(lib["code"]), m
+
+
+def test_known_values_transcribed() -> None:
+    """GMCA UCD v1.4: SS7.0 £358.80 fiscal + £179.40 economic (2013/14); E&E1.0 DWP £9,234 +
+    NHS £566 = £9,800 fiscal (2012/13) and £14,044 economic; TA night = HO4.0 £107.45 ÷ 7."""
+    lib = default_library().set_index(["code", "value_type"])["value"]
+    assert round(lib["SS7.0", "fiscal"], 2) == 358.80 and round(lib["SS7.0", "economic"], 2) == 179.40
+    assert lib["E&E1.0.1", "fiscal"] + lib["E&E1.0.2", "fiscal"] == lib["E&E1.0", "fiscal"] == 9800
+    assert lib["E&E1.0", "economic"] == 14044
+    assert lib["HO4.0N", "fiscal"] == pytest.approx(107.45 / 7)
+
+
+def test_load_library_uprates_with_provenance() -> None:
+    lib = load_library(2023)
+    row = lookup("SS7.0", lib, value_type="fiscal").iloc[0]
+    idx = load_index("hmt_gdp")
+    assert row.base_value == pytest.approx(358.8) and row.base_price_year == 2013
+    assert row.value == pytest.approx(358.8 * idx.values[2023] / idx.values[2013])
+    assert row.price_year == 2023 and row.provenance == "default"
+    assert unit_cost("SS7.0", "fiscal", 2023, lib) == pytest.approx(row.value)
+    assert len(lookup("SS7.0", lib)) == 2
+
+
+def test_overrides_take_precedence(tmp_path: Path) -> None:
+    ov = tmp_path / "local.csv"
+    ov.write_text(
+        "code,value_type,value,price_year,description,unit,agency_l1,source\n"
+        "SS7.0,fiscal,700,2023,,,,Local commissioning 2023/24\n"
+        "LOC1,fiscal,50,2023,Local day centre,Per day,Local Authority,Local budget\n"
+    )
+    lib = load_library(2023, overrides=ov)
+    ss7 = lookup("SS7.0", lib, value_type="fiscal").iloc[0]
+    assert ss7.value == pytest.approx(700) and ss7.provenance == "override"
+    assert ss7.description.startswith("Residential care")  # blanks inherit from the default
+    assert lookup("SS7.0", lib, value_type="economic").iloc[0].provenance == "default"
+    assert lookup("LOC1", lib).iloc[0].provenance == "override"
+
+
+def test_new_override_code_needs_description(tmp_path: Path) -> None:
+    ov = tmp_path / "local.csv"
+    ov.write_text("code,value_type,value,price_year\nNEW1,fiscal,5,2023\n")
+    with pytest.raises(CostError, match="NEW1 needs description and unit"):
+        load_library(2023, overrides=ov)
+
+
+def test_bad_library_rows_name_row_and_column(tmp_path: Path) -> None:
+    p = tmp_path / "lib.csv"
+    p.write_text("code,value_type,value,price_year\nA1,fiscal,10,2020\nA2,fiscal,-3,2020\n")
+    with pytest.raises(CostError, match=r"row 2, column value"):
+        import_user_library(p)
+    p.write_text("code,value_type,value,price_year\nA1,fiskal,10,2020\n")
+    with pytest.raises(CostError, match=r"row 1, column value_type"):
+        import_user_library(p)
+
+
+def test_user_library_with_column_mapping(tmp_path: Path) -> None:
+    """A user's own licensed figures (e.g. their PSSRU copy) with their own headers."""
+    p = tmp_path / "pssru.csv"
+    p.write_text("Ref,Item,Cost,Year,Per\nX1,Care worker hour,30,2022/23,Per hour\n")
+    lib = import_user_library(p, {"Ref": "code", "Item": "description", "Cost": "value",
+                                  "Year": "price_year", "Per": "unit"},
+                              {"value_type": "fiscal", "licence": "user's own licence"})
+    assert lib.iloc[0].code == "X1" and lib.iloc[0].price_year == 2022 and lib.iloc[0].cashable
+    up = load_library(2023, library=p, columns={"Ref": "code", "Item": "description", "Cost": "value",
+                                                 "Year": "price_year", "Per": "unit"})
+    assert (up["provenance"] == "imported").all()
+
+
+def test_unknown_code_suggests() -> None:
+    with pytest.raises(CostError, match="Did you mean 'SS7.0'"):
+        lookup("SS7.O", load_library(2023))
+
+
+def test_lookup_frame_types() -> None:
+    lib = load_library(2022)
+    assert isinstance(lib, pd.DataFrame)
+    assert {"value", "agency_l1", "agency_l2", "value_type", "transfer", "price_year"} <= set(lib.columns)
