@@ -1,0 +1,156 @@
+"""The evaluation in one call: ``evaluate_project(engine, config) -> EvaluationResult``.
+
+Reading the results: every ``*_ppy`` column is per person per year (summed amount / summed
+observed person-years) in the ``measure``'s units — ``events`` (attendances, admissions…),
+``units`` (bed days, hours…; service rows only) or ``cost`` (£ at the price year). In
+``matched`` the DiD ``effect_ppy`` compares with a true absolute effect on the treated;
+``ratio_of_ratios`` (bootstrap) and ``rate_ratios.rate_ratio`` (Poisson GLM) compare with a
+multiplicative rate ratio. Rows are keyed by window, key_type (service/agency/total), key
+and measure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from carecase.core.dates import month_index
+from carecase.core.engine import Engine
+from carecase.core.errors import EvaluationError
+from carecase.core.random import generator
+from carecase.evaluate import cohort
+from carecase.evaluate.adjust import bias_corrected
+from carecase.evaluate.case_studies import case_studies
+from carecase.evaluate.config import EvaluationConfig
+from carecase.evaluate.effects import effects_payload
+from carecase.evaluate.estimates import matched_did, naive
+from carecase.evaluate.match_search import match
+from carecase.evaluate.outcomes import outcome_changes
+from carecase.evaluate.panel import Panel, build_panel
+from carecase.evaluate.ratemodels import rate_ratios
+from carecase.evaluate.windows import window_summaries
+
+
+@dataclass
+class EvaluationResult:
+    matched: pd.DataFrame
+    naive: pd.DataFrame
+    rate_ratios: pd.DataFrame
+    balance: pd.DataFrame
+    rtm: pd.DataFrame
+    match_counts: pd.DataFrame
+    outcomes: pd.DataFrame
+    case_studies: pd.DataFrame
+    matched_sets: pd.DataFrame
+    effects: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+    panel: Panel | None = None  # outcome amounts of treated + matched rows (for re-analysis)
+
+    def estimate(self, service: str, window: str, measure: str = "events") -> dict[str, float]:
+        """Matched, naive and rate-ratio numbers for one service in one window."""
+        def pick(frame: pd.DataFrame) -> pd.Series:
+            f = frame[(frame["key_type"] == "service") & (frame["key"] == service)
+                      & (frame["window"] == window) & (frame["measure"] == measure)]
+            if len(f) != 1:
+                raise EvaluationError(f"No estimate for service {service!r}, window {window!r}, "
+                                      f"measure {measure!r}.")
+            return f.iloc[0]
+        m, n = pick(self.matched), pick(self.naive)
+        out = {"effect_ppy": m["effect_ppy"], "ci_low": m["ci_low"], "ci_high": m["ci_high"],
+               "naive_ppy": n["change_ppy"], "ratio_of_ratios": m["ratio_of_ratios"]}
+        if measure != "cost":
+            r = pick(self.rate_ratios)
+            out.update(rate_ratio=r["rate_ratio"], rr_ci_low=r["rr_ci_low"], rr_ci_high=r["rr_ci_high"])
+        return {k: float(v) for k, v in out.items()}
+
+
+def _events_table(engine: Engine) -> Any:
+    for name in ("costed_events", "events"):
+        if engine.has_table(name):
+            return engine.table(name)
+    raise EvaluationError("Neither 'costed_events' nor 'events' is in the store. Run "
+                          "`carecase run PROJECT --only link --only costs` first.")
+
+
+def _period(events: Any, engine: Engine) -> tuple[dt.date, dt.date]:
+    agg = engine.to_pandas(events.aggregate(lo=events.start_date.min(), hi=events.start_date.max()))
+    if agg.empty or pd.isna(agg["lo"].iloc[0]):
+        raise EvaluationError("The events table is empty: nothing to evaluate.")
+    return pd.Timestamp(agg["lo"].iloc[0]).date(), pd.Timestamp(agg["hi"].iloc[0]).date()
+
+
+def evaluate_project(
+    engine: Engine,
+    config: EvaluationConfig,
+    price_year: int | None = None,
+    period: tuple[dt.date, dt.date] | None = None,
+    suppress_small: bool = True,
+) -> EvaluationResult:
+    """Run the whole evaluation on the tables in ``engine`` (people, costed_events or events,
+    programme, optional outcome_scores). ``period`` defaults to the span of event dates."""
+    events = _events_table(engine)
+    people = engine.to_pandas(engine.table("people"))
+    programme = engine.to_pandas(engine.table("programme"))
+    period_start, period_end = period or _period(events, engine)
+    services = sorted(config.services) or sorted(
+        engine.to_pandas(events.select("service_code").distinct())["service_code"].astype(str))
+    starts = cohort.first_starts(programme)
+    activity = engine.to_pandas(
+        events.group_by(person_id=events.person_id, month=month_index(events.start_date.cast("date")))
+        .aggregate(events=events.count()).order_by(["person_id", "month"]))
+    rows, excluded = cohort.risk_sets(people, starts, config, period_start, period_end, activity)
+    n_treated = int(rows["treated"].sum())
+    if n_treated == 0:
+        raise EvaluationError("No programme participant is eligible at their start date; check "
+                              "the programme register dates and evaluation.eligibility.")
+    fw = cohort.feature_windows(rows, config.pre_months)
+    f_amounts, _ = window_summaries(engine, fw, events, engine.table("people"), period_end,
+                                    keys=("service_code",))
+    members, balance, meta, x_match = match(rows, people, f_amounts, config, services)
+    treated_rows = rows.loc[rows["treated"], "row_id"].to_numpy()
+    keep = np.union1d(treated_rows, members["row_id"].to_numpy())
+    out_rows = rows[rows["row_id"].isin(keep)]
+    amounts, person_time = window_summaries(
+        engine, cohort.outcome_windows(out_rows, config), events, engine.table("people"), period_end)
+    windows = ["pre", *[f"post_{a}_{b}" for a, b in config.post_windows]]
+    panel = build_panel(amounts, person_time, services, windows, keep)
+    draws, seed = config.bootstrap_draws, config.seed
+    naive_t = naive(panel, treated_rows, draws, generator(seed, "evaluate", "naive-bootstrap"))
+    did_panel = bias_corrected(panel, members, x_match) if config.bias_correction else panel
+    matched_t, rtm = matched_did(did_panel, members, draws, generator(seed, "evaluate", "did-bootstrap"))
+    rr = rate_ratios(panel, members)
+    counts = _match_counts(rows, members, excluded, starts)
+    outcomes = outcome_changes(engine, config.instruments)
+    cases = case_studies(engine, events, rows[rows["treated"]], config.case_studies,
+                         suppress=suppress_small)
+    meta.update(n_treated=n_treated, services=services, period_start=str(period_start),
+                period_end=str(period_end), price_year=price_year,
+                n_candidate_rows=int((~rows["treated"]).sum()))
+    effects = effects_payload(matched_t, naive_t, rr, meta, config)
+    return EvaluationResult(matched_t, naive_t, rr, balance, rtm, counts, outcomes, cases,
+                            members, effects, meta, panel)
+
+
+def _match_counts(rows: pd.DataFrame, members: pd.DataFrame, excluded: pd.DataFrame,
+                  starts: pd.DataFrame) -> pd.DataFrame:
+    t = rows[rows["treated"]]
+    matched_t = members.loc[members["treated"], "row_id"].nunique()
+    controls = members[~members["treated"]]
+    used = controls["row_id"].nunique()
+    candidate_rows = int((~rows["treated"]).sum())
+    data = [
+        ("participants", len(starts)),
+        ("treated_eligible", len(t)),
+        ("treated_matched", int(matched_t)),
+        ("treated_unmatched", int(len(t) - matched_t)),
+        ("candidate_control_rows", candidate_rows),
+        ("control_rows_matched", int(used)),
+        ("control_people_matched", int(rows.loc[rows["row_id"].isin(controls["row_id"]), "person_id"].nunique())),
+        ("candidate_rows_discarded", int(candidate_rows - used)),
+    ]
+    data += [(f"excluded_{r}", int(n)) for r, n in zip(excluded["reason"], excluded["people"], strict=True)]
+    return pd.DataFrame(data, columns=["count", "value"])

@@ -1,0 +1,58 @@
+"""``carecase evaluate PROJECT``: naive and matched estimates side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def _fmt(v: float) -> str:
+    return "–" if pd.isna(v) else f"{v:+,.2f}"
+
+
+def comparison_table(matched: pd.DataFrame, naive: pd.DataFrame, measure: str, window: str) -> Table:
+    keys = ["window", "key_type", "key", "measure"]
+    m = matched[(matched["measure"] == measure) & (matched["window"] == window)]
+    n = naive[(naive["measure"] == measure) & (naive["window"] == window)]
+    j = m.merge(n[keys + ["change_ppy", "ci_low", "ci_high"]], on=keys, suffixes=("", "_naive"))
+    table = Table(title=f"{measure} per person per year, {window}: naive vs matched")
+    for col in ("key", "naive change", "naive 95% CI", "matched DiD", "matched 95% CI",
+                "comparison change"):
+        table.add_column(col, justify="left" if col == "key" else "right")
+    for r in j.itertuples(index=False):
+        table.add_row(
+            f"{r.key_type}: {r.key}", _fmt(r.change_ppy),
+            f"{_fmt(r.ci_low_naive)} to {_fmt(r.ci_high_naive)}", _fmt(r.effect_ppy),
+            f"{_fmt(r.ci_low)} to {_fmt(r.ci_high)}", _fmt(r.control_post_ppy - r.control_pre_ppy),
+        )
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("evaluate")
+    def evaluate_cmd(
+        project: Annotated[Path, typer.Argument(help="Project folder (holding carecase.yaml).")],
+        measure: Annotated[str, typer.Option(help="events, units or cost.")] = "cost",
+    ) -> None:
+        """Naive before/after and matched difference-in-differences, side by side."""
+        from carecase.cli import run_stage
+        from carecase.core.errors import ConfigError
+        from carecase.evaluate.stage import STAGE, run
+
+        if measure not in ("events", "units", "cost"):
+            raise ConfigError(f"--measure {measure!r}: use events, units or cost.")
+        summary, out = run_stage(project, run)
+        folder = out / STAGE
+        matched = pd.read_parquet(folder / "matched.parquet")
+        naive = pd.read_parquet(folder / "naive.parquet")
+        for window in sorted(matched["window"].unique()):
+            console.print(comparison_table(matched, naive, measure, window))
+        console.print(summary["headline"])
+        console.print(f"Tables and effects.json are in [bold]{folder}[/bold]")

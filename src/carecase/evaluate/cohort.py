@@ -1,0 +1,185 @@
+"""The treated cohort and calendar-time risk sets (per-person work, in pandas/numpy).
+
+Index date = a participant's first programme start. At that date the eligible controls are
+people who are in the population, alive and registered, registered for the whole
+pre-period (and the pre-period lies inside the data period), within the age bounds and not
+yet treated (never treated, or treated later — their later follow-up is censored at their
+own start). Controls take the treated person's index date. Candidates are sampled (seeded)
+per index month to ``matching.pool_size`` people so large areas stay fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from carecase.core.dates import add_months_py, month_index_py
+from carecase.core.random import generator
+from carecase.evaluate.config import EvaluationConfig, window_name
+
+NAT = np.datetime64("NaT", "D")
+
+
+def to_days(values: pd.Series) -> np.ndarray:
+    """Dates (any pandas representation) as ``datetime64[D]`` (NaT for missing)."""
+    return pd.to_datetime(values).to_numpy().astype("datetime64[D]")
+
+
+def first_starts(programme: pd.DataFrame) -> pd.DataFrame:
+    """One row per participant: their first programme start (the index date)."""
+    p = programme.dropna(subset=["start_date"]).copy()
+    p["index_date"] = to_days(p["start_date"])
+    p = p.sort_values(["person_id", "index_date"], kind="stable")
+    return p.drop_duplicates("person_id")[["person_id", "index_date"]].reset_index(drop=True)
+
+
+def eligible_at(
+    people: pd.DataFrame, when: np.datetime64, cfg: EvaluationConfig, period_start: dt.date
+) -> np.ndarray:
+    """Boolean mask over ``people`` rows: eligible for the comparison at date ``when``."""
+    day = pd.Timestamp(when).date()
+    pre_start = np.datetime64(add_months_py(day, -cfg.pre_months), "D")
+    reg_from = to_days(people["registered_from"])
+    reg_to = to_days(people["registered_to"])
+    death = to_days(people["date_of_death"])
+    ok = ~(reg_to < when) & ~(death <= when)
+    if cfg.eligibility.require_full_pre:
+        ok &= ~(reg_from > pre_start) & (pre_start >= np.datetime64(period_start, "D"))
+    else:
+        ok &= ~(reg_from > when)
+    if cfg.eligibility.population_only:
+        ok &= people["in_population"].fillna(False).to_numpy(bool)
+    age = age_years(people["birth_date"], when)
+    ok &= ~(age < cfg.eligibility.min_age) & ~(age > cfg.eligibility.max_age)
+    return ok
+
+
+def age_years(birth: pd.Series, when: np.datetime64 | np.ndarray) -> np.ndarray:
+    born = to_days(birth)
+    return (np.asarray(when, dtype="datetime64[D]") - born).astype("float64") / 365.25
+
+
+def risk_sets(
+    people: pd.DataFrame,
+    starts: pd.DataFrame,
+    cfg: EvaluationConfig,
+    period_start: dt.date,
+    period_end: dt.date,
+    activity: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Treated rows and candidate-control rows.
+
+    Returns ``(rows, excluded)``: ``rows`` has row_id, set_id (the treated row it may serve),
+    person_id, index_date, treated (bool), censor (a control's own later start, else NaT);
+    ``excluded`` counts participants not eligible at their own index date, by reason.
+    ``activity`` (person_id, month, events: events starting per calendar month index) steers
+    the pool towards recently active people when the pool is capped.
+    """
+    people = people.sort_values("person_id", kind="stable").reset_index(drop=True)
+    start_of = dict(zip(starts["person_id"], starts["index_date"], strict=True))
+    own_start = np.array([start_of.get(p, NAT) for p in people["person_id"]], dtype="datetime64[D]")
+    pos = {p: i for i, p in enumerate(people["person_id"])}
+    treated_rows: list[tuple[str, np.datetime64]] = []
+    reasons = {"not_in_people": 0, "not_eligible_at_index": 0, "index_outside_period": 0}
+    end = np.datetime64(period_end, "D")
+    for person, day in zip(starts["person_id"], starts["index_date"], strict=True):
+        i = pos.get(person)
+        if i is None:
+            reasons["not_in_people"] += 1
+        elif day > end:
+            reasons["index_outside_period"] += 1
+        elif not eligible_at(people.iloc[[i]], day, cfg, period_start)[0]:
+            reasons["not_eligible_at_index"] += 1
+        else:
+            treated_rows.append((person, day))
+    treated = pd.DataFrame(treated_rows, columns=["person_id", "index_date"])
+    treated = treated.sort_values(["index_date", "person_id"], kind="stable").reset_index(drop=True)
+    treated["row_id"] = np.arange(len(treated), dtype="int64")
+    treated["set_id"] = treated["row_id"]
+    treated["treated"] = True
+    treated["censor"] = NAT
+    frames = [treated]
+    next_id = len(treated)
+    months = treated["index_date"].map(lambda d: month_index_py(pd.Timestamp(d).date()))
+    for month, group in treated.groupby(months, sort=True):
+        first = np.datetime64(dt.date(int(month) // 12, int(month) % 12 + 1, 1), "D")
+        pool = np.nonzero(eligible_at(people, first, cfg, period_start)
+                          | eligible_at(people, group["index_date"].max(), cfg, period_start))[0]
+        if len(pool) > cfg.matching.pool_size:
+            recent = recent_activity(activity, people["person_id"], int(month))[pool]
+            pool = sample_pool(pool, recent, cfg.matching.pool_size,
+                               generator(cfg.seed, "evaluate", "pool", int(month)))
+        sub = people.iloc[pool]
+        for row_id, day in zip(group["row_id"], group["index_date"], strict=True):
+            ok = eligible_at(sub, day, cfg, period_start)
+            later = own_start[pool]
+            ok &= np.isnat(later) | (later > day)
+            chosen = pool[ok]
+            n = len(chosen)
+            frames.append(pd.DataFrame({
+                "person_id": people["person_id"].to_numpy()[chosen],
+                "index_date": np.full(n, day, dtype="datetime64[D]"),
+                "row_id": np.arange(next_id, next_id + n, dtype="int64"),
+                "set_id": np.full(n, row_id, dtype="int64"),
+                "treated": False,
+                "censor": own_start[chosen],
+            }))
+            next_id += n
+    rows = pd.concat(frames, ignore_index=True)
+    excluded = pd.DataFrame({"reason": list(reasons), "people": list(reasons.values())})
+    return rows, excluded
+
+
+def recent_activity(activity: pd.DataFrame | None, person_ids: pd.Series, month: int) -> np.ndarray:
+    """Events per person (aligned with ``person_ids``) in the 3 calendar months before ``month``."""
+    if activity is None or activity.empty:
+        return np.zeros(len(person_ids))
+    a = activity[(activity["month"] >= month - 3) & (activity["month"] < month)]
+    totals = a.groupby("person_id")["events"].sum()
+    return totals.reindex(person_ids.to_numpy()).fillna(0.0).to_numpy(float)
+
+
+def sample_pool(pool: np.ndarray, recent: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Half the most recently active (ties by a random key), half a random sample of the rest."""
+    key = rng.random(len(pool))
+    order = np.lexsort((key, -recent))
+    top = order[: size // 2]
+    rest = np.setdiff1d(np.arange(len(pool)), top)
+    others = rng.choice(rest, size - len(top), replace=False)
+    return np.sort(pool[np.r_[top, others]])
+
+
+def feature_windows(rows: pd.DataFrame, pre_months: int) -> pd.DataFrame:
+    """Window rows for the propensity covariates: pre, last 3 months, last month."""
+    return _windows(rows, {"pre": (-pre_months, 0), "last3": (-3, 0), "last1": (-1, 0)},
+                    censor=False)
+
+
+def outcome_windows(rows: pd.DataFrame, cfg: EvaluationConfig) -> pd.DataFrame:
+    """Window rows for outcomes: the pre-period and each post window (controls censored)."""
+    spec = {"pre": (-cfg.pre_months, 0)}
+    spec.update({window_name(w): w for w in cfg.post_windows})
+    return _windows(rows, spec, censor=cfg.matching.censor_controls)
+
+
+def _windows(rows: pd.DataFrame, spec: dict[str, tuple[int, int]], censor: bool) -> pd.DataFrame:
+    index = rows["index_date"].to_numpy().astype("datetime64[D]")
+    unique, inverse = np.unique(index, return_inverse=True)
+    dates = [pd.Timestamp(d).date() for d in unique]
+
+    def shifted(months: int) -> np.ndarray:
+        return np.array([add_months_py(d, months) for d in dates], dtype="datetime64[D]")[inverse]
+
+    frames = []
+    for name, (a, b) in spec.items():
+        frames.append(pd.DataFrame({
+            "row_id": rows["row_id"].to_numpy(),
+            "person_id": rows["person_id"].to_numpy(),
+            "window": name,
+            "w_start": shifted(a),
+            "w_end": shifted(b),
+            "censor": rows["censor"].to_numpy() if censor else np.full(len(rows), NAT),
+        }))
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,138 @@
+"""Evaluation settings (``evaluation:`` in carecase.yaml).
+
+Windows are half-open month offsets from each person's index date: the pre-period is
+``[index - pre_months months, index)`` and a post window ``[a, b]`` is
+``[index + a months, index + b months)`` (so ``[0, 12]`` is the first twelve months).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from carecase.core.model import StrictModel
+
+
+class Eligibility(StrictModel):
+    """Who may be in the comparison (and the treated cohort) at an index date."""
+
+    min_age: int = Field(0, ge=0, le=120, description="Youngest age (years) at the index date.")
+    max_age: int = Field(120, ge=0, le=130, description="Oldest age (years) at the index date.")
+    population_only: bool = Field(
+        True, description="Only people flagged in_population are eligible (treated and controls)."
+    )
+    require_full_pre: bool = Field(
+        True, description="Registered for the whole pre-period (registered_from ≤ its start)."
+    )
+
+    @model_validator(mode="after")
+    def _ages(self) -> Eligibility:
+        if self.max_age < self.min_age:
+            raise ValueError(f"max_age ({self.max_age}) is below min_age ({self.min_age}); swap them")
+        return self
+
+
+class MatchingConfig(StrictModel):
+    covariates: list[str] = Field(
+        default_factory=list,
+        description="Extra people columns (numeric) added to the propensity model.",
+    )
+    exact: list[str] = Field(
+        default_factory=list,
+        description="Variables matched exactly (e.g. sex, locality, deprivation_decile).",
+    )
+    k: int = Field(1, ge=1, le=10, description="Controls per treated person (k:1).")
+    caliper: float = Field(
+        0.2, gt=0, le=5, description="Caliper in SDs of the logit propensity score (Austin 2011)."
+    )
+    replacement: bool = Field(True, description="A control may be matched to several treated.")
+    pool_size: int = Field(
+        400, ge=20, le=100_000,
+        description="Candidate controls sampled (seeded) per index month from the eligible people.",
+    )
+    censor_controls: bool = Field(
+        True,
+        description="Cut a control's follow-up at their own later programme start (else keep "
+        "it, diluting the effect towards zero).",
+    )
+    calibrate: bool = Field(
+        False,
+        description="Entropy-balance the matched controls' weights so their weighted "
+        "covariate means equal the treated means (Hainmueller 2012).",
+    )
+    smd_threshold: float = Field(0.1, gt=0, le=1, description="|SMD| at or above this fails balance.")
+
+
+class InstrumentConfig(StrictModel):
+    name: str = Field(description="Instrument as in outcome_scores.instrument, e.g. 'SWEMWBS'.")
+    domains: list[str] = Field(
+        default_factory=list, description="Domains (or items) to report; empty = all found."
+    )
+    scoring: Literal["sum", "wemwbs", "swemwbs", "eq5d", "none"] = Field(
+        "sum",
+        description="Total: 'sum' of domains, 'wemwbs' (14 items 1-5), 'swemwbs' (7 items, "
+        "Rasch metric), 'eq5d' (index from value_set), 'none' (domains only).",
+    )
+    scale_min: float = Field(1, description="Lowest possible domain score.")
+    scale_max: float = Field(5, description="Highest possible domain score.")
+    higher_is_better: bool = Field(True, description="Direction of improvement.")
+    assessments: list[str] = Field(
+        default_factory=lambda: ["baseline", "follow_up"],
+        description="Assessment points in order; change is last minus first.",
+    )
+    value_set: str | None = Field(
+        None, description="EQ-5D value set CSV (dimension,level,decrement + constant row)."
+    )
+
+    @model_validator(mode="after")
+    def _scale(self) -> InstrumentConfig:
+        if self.scale_max <= self.scale_min:
+            raise ValueError(f"scale_max ({self.scale_max}) must exceed scale_min ({self.scale_min})")
+        if len(self.assessments) < 2:
+            raise ValueError("assessments needs at least two points (e.g. [baseline, follow_up])")
+        if self.scoring == "eq5d" and not self.value_set:
+            raise ValueError("scoring 'eq5d' needs value_set: a CSV of the value set you licence")
+        return self
+
+
+class CaseStudyConfig(StrictModel):
+    count: int = Field(3, ge=0, le=20, description="Participants auto-selected (highest pre cost).")
+    window_months: int = Field(12, ge=1, le=60, description="Months before and after joining.")
+    suppress_below: int = Field(8, ge=1, description="Counts 1..suppress_below-1 are suppressed.")
+
+
+class EvaluationConfig(StrictModel):
+    pre_months: int = Field(12, ge=4, le=60, description="Months before the index date.")
+    post_windows: list[tuple[int, int]] = Field(
+        default_factory=lambda: [(0, 8), (0, 11), (0, 12)],
+        description="Post windows as [from_month, to_month) after the index date.",
+    )
+    eligibility: Eligibility = Field(default_factory=lambda: Eligibility.model_validate({}))
+    matching: MatchingConfig = Field(default_factory=lambda: MatchingConfig.model_validate({}))
+    bias_correction: bool = Field(
+        False, description="Regression-adjust matched controls for residual covariate "
+        "differences before the DiD (Abadie & Imbens 2011).",
+    )
+    bootstrap_draws: int = Field(1000, ge=50, le=100_000, description="Bootstrap resamples.")
+    seed: int = Field(20240401, description="Seed for pools, matching ties and bootstrap.")
+    services: list[str] = Field(
+        default_factory=list, description="Service codes to evaluate; empty = all with activity."
+    )
+    instruments: list[InstrumentConfig] = Field(default_factory=list)
+    case_studies: CaseStudyConfig = Field(default_factory=lambda: CaseStudyConfig.model_validate({}))
+
+    @model_validator(mode="after")
+    def _windows(self) -> EvaluationConfig:
+        for a, b in self.post_windows:
+            if not 0 <= a < b <= 120:
+                raise ValueError(
+                    f"post window [{a}, {b}] must satisfy 0 <= from < to <= 120 (months)"
+                )
+        if len(set(self.post_windows)) != len(self.post_windows):
+            raise ValueError("post_windows has duplicates; list each window once")
+        return self
+
+
+def window_name(window: tuple[int, int]) -> str:
+    return f"post_{window[0]}_{window[1]}"

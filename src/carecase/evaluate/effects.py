@@ -1,0 +1,68 @@
+"""``effects.json``: what the CBA consumes — per post window, per service and agency, the
+matched effect per person per year (events, units, £) with its 95% CI, the rate ratio with
+its CI and the naive estimate beside it. Negative effects are reductions in use/cost."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from carecase.core.services import BY_CODE
+from carecase.evaluate.config import EvaluationConfig
+
+
+def _num(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return round(f, 6) if math.isfinite(f) else None
+
+
+def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame,
+                    meta: dict[str, Any], cfg: EvaluationConfig) -> dict[str, Any]:
+    key = ["window", "key_type", "key", "measure"]
+    merged = matched.merge(
+        naive[key + ["change_ppy", "ci_low", "ci_high"]].rename(
+            columns={"change_ppy": "naive_ppy", "ci_low": "naive_ci_low", "ci_high": "naive_ci_high"}),
+        on=key, how="left")
+    merged = merged.merge(rr[key + ["rate_ratio", "rr_ci_low", "rr_ci_high"]], on=key, how="left") \
+        if len(rr) else merged.assign(rate_ratio=None, rr_ci_low=None, rr_ci_high=None)
+    windows: dict[str, Any] = {}
+    for (window, key_type, k), g in merged.groupby(["window", "key_type", "key"], sort=True):
+        entry: dict[str, Any] = {}
+        for row in g.itertuples(index=False):
+            entry[f"{row.measure}_ppy"] = {
+                "effect": _num(row.effect_ppy), "ci_low": _num(row.ci_low), "ci_high": _num(row.ci_high),
+                "naive": _num(row.naive_ppy), "naive_ci_low": _num(row.naive_ci_low),
+                "naive_ci_high": _num(row.naive_ci_high),
+                "treated_pre": _num(row.treated_pre_ppy), "treated_post": _num(row.treated_post_ppy),
+                "control_pre": _num(row.control_pre_ppy), "control_post": _num(row.control_post_ppy),
+            }
+            if row.measure in ("events", "units"):
+                entry[f"{row.measure}_ppy"]["rate_ratio"] = {
+                    "estimate": _num(row.rate_ratio), "ci_low": _num(row.rr_ci_low),
+                    "ci_high": _num(row.rr_ci_high)}
+        if key_type == "service":
+            svc = BY_CODE.get(k)
+            entry.update(agency_l1=svc.agency_l1 if svc else None,
+                         agency_l2=svc.agency_l2 if svc else None,
+                         unit=svc.unit if svc else None)
+        elif key_type == "agency":
+            l1, _, l2 = str(k).partition(" / ")
+            entry.update(agency_l1=l1, agency_l2=l2)
+        section = {"service": "services", "agency": "agencies", "total": "total"}[key_type]
+        windows.setdefault(window, {}).setdefault(section, {})[k] = entry
+    return {
+        "description": "Matched difference-in-differences effect per person per year "
+                       "(negative = reduction), 95% cluster-bootstrap CI; rate ratios from a "
+                       "Poisson GLM with cluster-robust SE; naive before/after beside it.",
+        "price_year": meta.get("price_year"),
+        "pre_months": cfg.pre_months,
+        "n_treated": meta.get("n_treated"),
+        "n_matched_sets": int(matched["n_sets"].iloc[0]) if len(matched) else 0,
+        "balance": {"balanced": meta.get("balanced"), "max_abs_smd": _num(meta.get("max_abs_smd"))},
+        "windows": windows,
+    }

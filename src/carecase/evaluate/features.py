@@ -1,0 +1,105 @@
+"""Propensity-model covariates from the pre-period window summaries (per row, pandas).
+
+Per service: pre-period use (``log1p`` of events for point/count services, of units — bed
+days, hours — for spells and packages) and, at the richer level, the same over the last 3
+months. Totals: ``log1p`` events in the last 3 months and the last month, the recent trend
+``log1p(last 3 months) - log1p(earlier months scaled to 3 months)`` and ``log1p`` pre £.
+Then age at the index date, sex, deprivation decile and configured people columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from carecase.core.errors import EvaluationError
+from carecase.core.services import BY_CODE
+from carecase.evaluate.cohort import age_years
+
+BASE = 0
+RICH = 1
+
+
+def _measure(service: str) -> str:
+    svc = BY_CODE.get(service)
+    return "units" if svc is not None and svc.kind in ("spell", "package") else "events"
+
+
+def covariates(
+    rows: pd.DataFrame,
+    people: pd.DataFrame,
+    amounts: pd.DataFrame,
+    pre_months: int,
+    services: list[str],
+    extra: list[str],
+    level: int = RICH,
+) -> pd.DataFrame:
+    """Covariate frame indexed by row_id (sorted), one column per covariate."""
+    ids = np.sort(rows["row_id"].to_numpy())
+    a = amounts[amounts["service_code"].isin(services)]
+    wide = a.pivot_table(index="row_id", columns=["window", "service_code"],
+                         values=["events", "units", "cost"], aggfunc="sum", fill_value=0.0)
+    wide = wide.reindex(ids, fill_value=0.0)
+
+    def col(measure: str, window: str, service: str) -> np.ndarray:
+        key = (measure, window, service)
+        return wide[key].to_numpy(float) if key in wide.columns else np.zeros(len(ids))
+
+    def total(measure: str, window: str) -> np.ndarray:
+        return sum((col(measure, window, s) for s in services), np.zeros(len(ids)))
+
+    out: dict[str, np.ndarray] = {}
+    for s in services:
+        out[f"pre_{s}"] = np.log1p(col(_measure(s), "pre", s))
+    last3 = total("events", "last3")
+    earlier = np.maximum(total("events", "pre") - last3, 0.0) * 3.0 / max(pre_months - 3, 1)
+    out["last3_events"] = np.log1p(last3)
+    out["trend"] = np.log1p(last3) - np.log1p(earlier)
+    if level >= RICH:
+        for s in services:
+            out[f"last3_{s}"] = np.log1p(col(_measure(s), "last3", s))
+        out["last1_events"] = np.log1p(total("events", "last1"))
+        out["pre_cost"] = np.log1p(total("cost", "pre"))
+    r = rows.set_index("row_id").loc[ids]
+    ppl = people.set_index("person_id")
+    who = ppl.loc[r["person_id"].to_numpy()]
+    out["age"] = age_years(who["birth_date"].reset_index(drop=True), r["index_date"].to_numpy())
+    sex = who["sex"].astype("string").fillna("unknown").to_numpy()
+    levels = sorted(set(sex))
+    for lv in levels[1:]:
+        out[f"sex_{lv}"] = (sex == lv).astype(float)
+    dep = pd.to_numeric(who["deprivation_decile"], errors="coerce").to_numpy(float)
+    out["deprivation_decile"] = np.where(np.isnan(dep), np.nanmedian(dep) if np.isfinite(dep).any() else 5.0, dep)
+    for c in extra:
+        if c not in people.columns:
+            raise EvaluationError(
+                f"evaluation.matching.covariates: column {c!r} is not in the people table; "
+                f"use one of: {', '.join(sorted(people.columns))}."
+            )
+        v = pd.to_numeric(who[c], errors="coerce").to_numpy(float)
+        if np.isnan(v).all():
+            raise EvaluationError(
+                f"evaluation.matching.covariates: column {c!r} is not numeric; encode it as "
+                "numbers or list it under evaluation.matching.exact instead."
+            )
+        out[c] = np.where(np.isnan(v), np.nanmedian(v), v)
+    frame = pd.DataFrame(out, index=pd.Index(ids, name="row_id"))
+    age = frame["age"].to_numpy()
+    frame["age"] = np.where(np.isnan(age), np.nanmedian(age) if np.isfinite(age).any() else 0.0, age)
+    return frame
+
+
+def exact_keys(rows: pd.DataFrame, people: pd.DataFrame, exact: list[str]) -> np.ndarray:
+    """A string key per row (sorted by row_id) joining the exact-match variables."""
+    ids = np.sort(rows["row_id"].to_numpy())
+    if not exact:
+        return np.full(len(ids), "", dtype=object)
+    missing = [c for c in exact if c not in people.columns]
+    if missing:
+        raise EvaluationError(
+            f"evaluation.matching.exact: {missing} not in the people table; "
+            f"use columns from: {', '.join(sorted(people.columns))}."
+        )
+    r = rows.set_index("row_id").loc[ids]
+    who = people.set_index("person_id").loc[r["person_id"].to_numpy(), exact]
+    return who.astype("string").fillna("NA").agg("|".join, axis=1).to_numpy(object)

@@ -1,0 +1,90 @@
+"""Outcome measures: change per domain and total between the first and last configured
+assessment points, with paired tests and the distribution of change (improved / no change /
+worse, in the instrument's direction of improvement)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from carecase.core.engine import Engine
+from carecase.core.errors import EvaluationError
+from carecase.evaluate import scoring
+from carecase.evaluate.config import InstrumentConfig
+from carecase.evaluate.estimates import paired_tests
+
+COLUMNS = ["instrument", "measure", "from_assessment", "to_assessment", "n", "mean_from",
+           "mean_to", "mean_change", "sd_change", "t_stat", "t_p", "wilcoxon_stat",
+           "wilcoxon_p", "improved", "no_change", "worse"]
+
+
+def instrument_totals(wide: pd.DataFrame, inst: InstrumentConfig) -> pd.Series | None:
+    """Total score per row of ``wide`` (columns = domains) by the instrument's scoring."""
+    cols = sorted(wide.columns, key=lambda c: (len(str(c)), str(c)))  # item1 < item2 < item10
+    if inst.scoring == "none":
+        return None
+    if inst.scoring == "sum":
+        return wide[cols].sum(axis=1, min_count=len(cols))
+    if inst.scoring == "wemwbs":
+        return pd.Series(scoring.wemwbs_total(wide[cols].to_numpy(float)), index=wide.index)
+    if inst.scoring == "swemwbs":
+        raw = scoring.swemwbs_raw(wide[cols].to_numpy(float))
+        return pd.Series(scoring.swemwbs_metric(raw), index=wide.index)
+    vs = scoring.load_value_set(inst.value_set or "")
+    return pd.Series(scoring.eq5d_index(wide[cols], vs), index=wide.index)
+
+
+def change_summary(before: np.ndarray, after: np.ndarray, higher_is_better: bool) -> dict[str, float]:
+    d = after - before
+    better = d > 0 if higher_is_better else d < 0
+    worse = d < 0 if higher_is_better else d > 0
+    return {
+        "n": int(len(d)), "mean_from": float(np.mean(before)) if len(d) else np.nan,
+        "mean_to": float(np.mean(after)) if len(d) else np.nan,
+        "mean_change": float(np.mean(d)) if len(d) else np.nan,
+        "sd_change": float(np.std(d, ddof=1)) if len(d) > 1 else np.nan,
+        **paired_tests(before, after),
+        "improved": int(better.sum()), "no_change": int((d == 0).sum()), "worse": int(worse.sum()),
+    }
+
+
+def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig) -> pd.DataFrame:
+    s = scores[scores["instrument"] == inst.name]
+    if inst.domains:
+        s = s[s["domain"].isin(inst.domains)]
+    a0, a1 = inst.assessments[0], inst.assessments[-1]
+    s = s[s["assessment"].isin([a0, a1])]
+    if s.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    sc = pd.to_numeric(s["score"], errors="coerce")
+    if ((sc < inst.scale_min) | (sc > inst.scale_max)).any():
+        raise EvaluationError(
+            f"outcome_scores: instrument {inst.name!r} has scores outside "
+            f"[{inst.scale_min}, {inst.scale_max}]; fix the data or the instrument's scale_min/max.")
+    wide = s.assign(score=sc).pivot_table(index=["person_id", "assessment"], columns="domain",
+                                          values="score", aggfunc="mean")
+    rows = []
+    measures = {str(c): wide[c] for c in sorted(wide.columns, key=str)}
+    total = instrument_totals(wide, inst)
+    if total is not None:
+        measures["total"] = total
+    for name, series in measures.items():
+        pv = series.unstack("assessment")
+        if a0 not in pv.columns or a1 not in pv.columns:
+            continue
+        pv = pv[[a0, a1]].dropna().sort_index()
+        res = change_summary(pv[a0].to_numpy(float), pv[a1].to_numpy(float), inst.higher_is_better)
+        rows.append({"instrument": inst.name, "measure": name, "from_assessment": a0,
+                     "to_assessment": a1, **res})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def outcome_changes(engine: Engine, instruments: list[InstrumentConfig]) -> pd.DataFrame:
+    if not instruments or not engine.has_table("outcome_scores"):
+        return pd.DataFrame(columns=COLUMNS)
+    scores = engine.to_pandas(engine.table("outcome_scores"))
+    frames = [instrument_changes(scores, inst) for inst in instruments]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.concat(frames, ignore_index=True).sort_values(["instrument", "measure"], kind="stable")

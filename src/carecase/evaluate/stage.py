@@ -1,0 +1,86 @@
+"""``carecase evaluate``: run the evaluation on a project and write ``out/evaluate/``.
+
+Tables (Parquet and CSV, sorted by their keys): naive, matched (DiD), rate_ratios, balance,
+rtm, match_counts, outcomes, case_studies; plus ``effects.json`` (the CBA's input) and
+``summary.json``. Matched sets are written only as row numbers, never person ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from carecase.core.project import Project
+from carecase.evaluate.api import EvaluationResult, evaluate_project
+
+STAGE = "evaluate"
+TABLE_KEYS: dict[str, list[str]] = {
+    "naive": ["window", "key_type", "key", "measure"],
+    "matched": ["window", "key_type", "key", "measure"],
+    "rate_ratios": ["window", "key_type", "key", "measure"],
+    "balance": ["stage", "covariate"],
+    "rtm": ["window", "key_type", "key", "measure"],
+    "match_counts": [],
+    "outcomes": ["instrument", "measure"],
+    "case_studies": ["case", "area_of_need"],
+}
+
+
+def write_tables(project: Project, result: EvaluationResult) -> dict[str, str]:
+    folder = project.stage_dir(STAGE)
+    files = {}
+    for name, keys in TABLE_KEYS.items():
+        frame: pd.DataFrame = getattr(result, name).copy()
+        if keys and len(frame):
+            frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].astype("string")
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+        frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
+        files[name] = str(folder / f"{name}.parquet")
+    return files
+
+
+def headline(result: EvaluationResult) -> str:
+    m = result.matched
+    total = m[(m["key_type"] == "total") & (m["measure"] == "cost")]
+    if total.empty:
+        return f"{result.meta.get('n_treated', 0)} participants evaluated"
+    row = total.sort_values("window", kind="stable").iloc[-1]
+    naive = result.naive
+    nrow = naive[(naive["key_type"] == "total") & (naive["measure"] == "cost")
+                 & (naive["window"] == row["window"])]
+    naive_txt = f"; naive {nrow['change_ppy'].iloc[0]:+,.0f}" if len(nrow) else ""
+    balance = "balanced" if result.meta.get("balanced") else "NOT balanced (see balance table)"
+    return (f"{int(row['n_sets'])} matched participants, {row['window']}: "
+            f"£{row['effect_ppy']:+,.0f} per person-year (95% CI {row['ci_low']:+,.0f} to "
+            f"{row['ci_high']:+,.0f}){naive_txt}; {balance}")
+
+
+def run(project: Project, progress: Any = None) -> dict[str, Any]:
+    task = progress.add_task("evaluate", total=3) if progress is not None else None
+    cfg = project.config
+    result = evaluate_project(
+        project.engine, cfg.evaluation, price_year=cfg.costs.price_year,
+        period=(cfg.project.period_start, cfg.project.period_end),
+        suppress_small=getattr(cfg.report, "mode", "shared") != "internal",
+    )
+    if progress is not None:
+        progress.advance(task)
+    files = write_tables(project, result)
+    project.write_json(STAGE, "effects.json", result.effects)
+    if progress is not None:
+        progress.advance(task)
+    counts = dict(zip(result.match_counts["count"], result.match_counts["value"].astype(int), strict=True))
+    summary = {
+        "headline": headline(result),
+        "match_counts": counts,
+        "matching": {k: v for k, v in result.meta.items() if k != "distance_weights"},
+        "files": {**files, "effects": str(project.stage_dir(STAGE) / "effects.json")},
+    }
+    project.write_json(STAGE, "summary.json", summary)
+    if progress is not None:
+        progress.advance(task)
+    return summary

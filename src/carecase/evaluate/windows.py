@@ -1,0 +1,155 @@
+"""Per-person window summaries, on the engine (Ibis).
+
+For each row of a *window table* (``row_id, person_id, window, w_start, w_end, censor``)
+this computes the days the person was observed inside ``[w_start, w_end)`` — cut at
+``registered_from``, the day after ``registered_to`` / ``date_of_death`` (both inclusive),
+the day after the period end and the row's own ``censor`` date (a control's own programme
+start) — and the events, units and £ in that observed span per service and agency.
+
+Spells and packages are split across windows in proportion to time with
+:func:`carecase.costs.proration.overlap_share`; ``events`` counts what *starts* inside the
+observed span (point/count rows count their quantity, spells/packages count 1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from carecase.core.dates import days_between
+from carecase.core.engine import Engine
+from carecase.costs.proration import event_span_days, overlap_share
+
+FAR = dt.date(9999, 12, 31)
+EVENT_KEYS = ("service_code", "agency_l1", "agency_l2", "area_of_need")
+
+
+def window_table(frame: pd.DataFrame) -> pa.Table:
+    """Arrow window table from a frame with row_id, person_id, window, w_start, w_end, censor."""
+    def _dates(col: str) -> pa.Array:
+        values = pd.to_datetime(frame[col]).astype("datetime64[s]")
+        return pa.array(values.dt.date.where(values.notna(), None), pa.date32())
+
+    return pa.table(
+        {
+            "row_id": pa.array(frame["row_id"].to_numpy("int64")),
+            "person_id": pa.array(frame["person_id"].tolist()),
+            "window": pa.array(frame["window"].astype(str).tolist(), pa.string()),
+            "w_start": _dates("w_start"),
+            "w_end": _dates("w_end"),
+            "censor": _dates("censor"),
+        }
+    )
+
+
+def event_units(t: ir.Table) -> ir.FloatingValue:
+    """Natural units when no costed units exist: point/count → quantity; spell → days;
+    package → quantity per week × weeks."""
+    qty = t.quantity.cast("float64").coalesce(1.0)
+    span = event_span_days(t).cast("float64")
+    return (
+        ibis.cases(
+            (t.kind == "spell", span),
+            (t.kind == "package", qty * span / 7.0),
+            else_=qty,
+        )
+    )
+
+
+def prepare_events(events: ir.Table) -> ir.Table:
+    """The columns the summaries need; ``costed_events`` supplies units and £, plain
+    ``events`` get natural units and £0."""
+    cols = set(events.columns)
+    units = events.units.cast("float64") if "units" in cols else event_units(events)
+    cost = events.cost.cast("float64").coalesce(0.0) if "cost" in cols else ibis.literal(0.0)
+    keys = {k: (events[k] if k in cols else ibis.literal("Unknown")) for k in EVENT_KEYS}
+    return events.select(
+        person_id=events.person_id,
+        start_date=events.start_date.cast("date"),
+        end_date=events.end_date.cast("date"),
+        kind=events.kind,
+        quantity=events.quantity.cast("float64"),
+        units=units.coalesce(0.0),
+        cost=cost,
+        **keys,
+    )
+
+
+def observed_windows(w: ir.Table, people: ir.Table, period_end: dt.date) -> ir.Table:
+    """Each window row with its observed span ``[obs_start, obs_end)`` and ``days``."""
+    far = ibis.literal(FAR)
+    one = ibis.interval(days=1)
+    p = people.select(
+        pid=people.person_id,
+        reg_from=people.registered_from.cast("date"),
+        reg_to=people.registered_to.cast("date"),
+        death=people.date_of_death.cast("date"),
+    )
+    j = w.left_join(p, w.person_id == p.pid)
+    start = ibis.greatest(j.w_start, j.reg_from.coalesce(j.w_start))
+    end = ibis.least(
+        j.w_end,
+        (j.reg_to + one).coalesce(far),
+        (j.death + one).coalesce(far),
+        ibis.literal(period_end + dt.timedelta(days=1)),
+        j.censor.coalesce(far),
+    )
+    end = ibis.greatest(end, start)
+    out = j.select("row_id", "person_id", "window", obs_start=start, obs_end=end)
+    return out.mutate(days=days_between(out.obs_start, out.obs_end))
+
+
+def window_summaries(
+    engine: Engine,
+    windows: pd.DataFrame,
+    events: ir.Table,
+    people: ir.Table,
+    period_end: dt.date,
+    keys: tuple[str, ...] = EVENT_KEYS,
+    name: str = "_evaluate_windows",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Amounts per (row_id, window, *keys) and observed days per (row_id, window).
+
+    Returns ``(amounts, person_time)``: ``amounts`` has columns row_id, window, keys...,
+    events, units, cost (only non-empty combinations); ``person_time`` has row_id, window,
+    days for every window row.
+    """
+    w = engine.memtable(window_table(windows), name=name)
+    obs = observed_windows(w, people, period_end)
+    ev = prepare_events(events)
+    span = event_span_days(ev)
+    ev = ev.mutate(ev_end=ev.start_date + ibis.interval(days=1) * span)
+    o = obs.filter(obs.days > 0).select(
+        opid=obs.person_id, row_id=obs.row_id, window=obs.window,
+        obs_start=obs.obs_start, obs_end=obs.obs_end,
+    )
+    j = ev.join(
+        o,
+        [ev.person_id == o.opid, ev.start_date < o.obs_end, ev.ev_end > o.obs_start],
+    )
+    share = overlap_share(j, j.obs_start, j.obs_end)
+    starts_inside = (j.start_date >= j.obs_start) & (j.start_date < j.obs_end)
+    n_events = ibis.ifelse(
+        j.kind.isin(["point", "count"]), j.quantity.coalesce(1.0), ibis.literal(1.0)
+    )
+    j = j.mutate(
+        _events=ibis.ifelse(starts_inside, n_events, ibis.literal(0.0)),
+        _units=j.units * share,
+        _cost=j.cost * share,
+    )
+    agg = j.group_by(["row_id", "window", *keys]).aggregate(
+        events=j._events.sum(), units=j._units.sum(), cost=j._cost.sum()
+    )
+    amounts = engine.to_pandas(agg.order_by(["row_id", "window", *keys]))
+    person_time = engine.to_pandas(
+        obs.select("row_id", "window", "days").order_by(["row_id", "window"])
+    )
+    engine.drop(name)
+    for col in ("events", "units", "cost"):
+        amounts[col] = amounts[col].astype("float64")
+    person_time["days"] = person_time["days"].astype("float64")
+    return amounts, person_time

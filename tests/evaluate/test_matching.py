@@ -1,0 +1,117 @@
+"""Propensity model, nearest-neighbour matching and balance diagnostics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carecase.core.random import generator
+from carecase.evaluate import matching
+
+
+def test_smd_known_answer_continuous():
+    """Austin 2009 (Stat Med 28:3083), eq. 1: d = (x̄_t − x̄_c) / sqrt((s²_t + s²_c)/2).
+    Treated 1,2,3 (mean 2, s²=1); controls 2,4,6 (mean 4, s²=4): d = −2/sqrt(2.5)."""
+    assert matching.smd(np.array([1.0, 2, 3]), np.array([2.0, 4, 6])) == pytest.approx(-2 / np.sqrt(2.5))
+    assert matching.variance_ratio(np.array([1.0, 2, 3]), np.array([2.0, 4, 6])) == pytest.approx(0.25)
+
+
+def test_smd_known_answer_binary():
+    """Austin 2009, eq. 2 with sample variances: p_t = 0.5 (n=4, s²=1/3), p_c = 0.25
+    (n=4, s²=0.25): d = 0.25 / sqrt((1/3 + 1/4)/2)."""
+    d = matching.smd(np.array([1.0, 1, 0, 0]), np.array([1.0, 0, 0, 0]))
+    assert d == pytest.approx(0.25 / np.sqrt((1 / 3 + 0.25) / 2))
+
+
+def test_weighted_smd_known_answer():
+    """Weighted control moments: mean Σwx/Σw, variance Σw(x−m)²/(Σw − Σw²/Σw).
+    Controls 1,2 with weights 2,1: mean 4/3, variance (2/3)/(4/3) = 1/2; treated 1,3,4:
+    mean 8/3, variance 7/3 → d = (4/3)/sqrt((7/3 + 1/2)/2)."""
+    t = np.array([1.0, 3, 4])
+    d_w = matching.smd(t, np.array([1.0, 2]), np.array([2.0, 1.0]))
+    assert d_w == pytest.approx((4 / 3) / np.sqrt((7 / 3 + 0.5) / 2))
+    # scaling every weight leaves it unchanged; equal weights = unweighted
+    assert matching.smd(t, np.array([1.0, 2]), np.array([1.0, 0.5])) == pytest.approx(d_w)
+    assert matching.smd(t, np.array([1.0, 2]), np.array([0.5, 0.5])) == pytest.approx(
+        matching.smd(t, np.array([1.0, 2])))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-100, 100), min_size=3, max_size=20),
+       st.lists(st.floats(-100, 100), min_size=3, max_size=20),
+       st.floats(0.1, 10), st.floats(-50, 50))
+def test_smd_invariant_to_affine_change(t, c, scale, shift):
+    t, c = np.array(t), np.array(c)
+    if np.std(t) + np.std(c) < 1e-3:
+        return
+    a = matching.smd(t, c)
+    b = matching.smd(t * scale + shift, c * scale + shift)
+    assert b == pytest.approx(a, rel=1e-6, abs=1e-9)
+    assert matching.smd(c, t) == pytest.approx(-a, rel=1e-9, abs=1e-12)
+
+
+def test_logistic_fit_matches_statsmodels():
+    """Newton–Raphson ML logistic regression equals statsmodels Logit."""
+    rng = generator(5, "logit-test")
+    x = rng.normal(size=(500, 3))
+    y = (rng.random(500) < 1 / (1 + np.exp(-(0.5 + x @ np.array([1.0, -0.5, 0.2]))))).astype(float)
+    design = np.column_stack([np.ones(500), x])
+    ours = matching.fit_logistic(design, y, ridge=0.0)
+    ref = sm.Logit(y, design).fit(disp=0).params
+    np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-8)
+
+
+def _sets():
+    # one treated (row 0) with candidates 1..4 in set 0; one treated (row 5) with 6..7 in set 5
+    set_id = np.array([0, 0, 0, 0, 0, 5, 5, 5])
+    row_id = np.arange(8)
+    person = np.array(["t1", "a", "b", "c", "d", "t2", "a", "e"])
+    treated = np.array([1, 0, 0, 0, 0, 1, 0, 0], bool)
+    logit = np.array([1.0, 1.3, 0.7, 2.0, 1.05, 0.5, 0.52, 0.9])
+    return set_id, row_id, person, treated, logit, np.full(8, "")
+
+
+def test_nearest_neighbour_with_replacement_ties_and_caliper():
+    set_id, row_id, person, treated, logit, exact = _sets()
+    m = matching.nearest_neighbours(set_id, row_id, person, treated, logit, exact, 2, 0.31, True)
+    # set 0: distances d .05, then a .3 and b .3 tied → person a; c is outside the caliper
+    assert m[m.set_id == 0].row_id.tolist() == [0, 1, 4]
+    assert m[m.set_id == 0].weight.tolist() == [1.0, 0.5, 0.5]
+    # set 5: a (.02) then e (.4 > caliper) → a only, weight 1
+    assert m[m.set_id == 5].row_id.tolist() == [5, 6]
+
+
+def test_nearest_neighbour_without_replacement_uses_each_person_once():
+    set_id, row_id, person, treated, logit, exact = _sets()
+    m = matching.nearest_neighbours(set_id, row_id, person, treated, logit, exact, 1, 0.5, False)
+    # hardest first: t1 (logit 1.0) takes d; t2 takes a (row 6)
+    assert m[~m.treated].row_id.tolist() == [4, 6]
+    m2 = matching.nearest_neighbours(set_id, row_id, person, treated,
+                                     np.array([1.0, 1.3, 0.7, 2.0, 1.5, 0.5, 0.52, 0.9]),
+                                     exact, 1, 0.5, False)
+    # now t1 takes a (0.3); t2 cannot reuse person a → e is outside 0.5? |0.9-0.5| = .4 → e
+    assert m2[~m2.treated].row_id.tolist() == [1, 7]
+
+
+def test_exact_matching_restricts_candidates():
+    set_id, row_id, person, treated, logit, _ = _sets()
+    exact = np.array(["F", "F", "M", "M", "M", "M", "F", "M"])
+    m = matching.nearest_neighbours(set_id, row_id, person, treated, logit, exact, 1, 5.0, True)
+    assert m[~m.treated].row_id.tolist() == [1, 7]
+
+
+def test_balance_table_before_after():
+    x = pd.DataFrame({"v": [1.0, 3.0, 0.0, 1.0, 3.0]}, index=pd.Index([0, 1, 2, 3, 4], name="row_id"))
+    treated = np.array([True, True, False, False, False])
+    members = pd.DataFrame({"set_id": [0, 0, 1, 1], "row_id": [0, 3, 1, 4],
+                            "weight": [1.0, 1.0, 1.0, 1.0], "treated": [True, False, True, False]})
+    bal = matching.balance_table(x, treated, members, 0.1)
+    after = bal[bal.stage == "after"].iloc[0]
+    assert after["smd"] == 0.0 and not after["imbalanced"]
+    before = bal[bal.stage == "before"].iloc[0]
+    assert before["smd"] == pytest.approx(matching.smd(np.array([1.0, 3]), np.array([0.0, 1, 3])))
+    assert before["imbalanced"]

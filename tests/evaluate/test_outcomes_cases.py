@@ -1,0 +1,54 @@
+"""Outcome-measure changes and case-study suppression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carecase.evaluate.case_studies import suppress_counts
+from carecase.evaluate.config import InstrumentConfig
+from carecase.evaluate.outcomes import change_summary, instrument_changes
+
+
+def _scores():
+    rows = []
+    for pid, base, follow in (("a", [1, 2, 3, 4, 5, 1, 2], [2, 2, 3, 4, 5, 1, 2]),
+                              ("b", [3] * 7, [4] * 7), ("c", [5] * 7, [4] * 7)):
+        for label, items in (("baseline", base), ("follow_up", follow)):
+            rows += [{"person_id": pid, "instrument": "SWEMWBS", "assessment": label,
+                      "assessment_date": None, "domain": f"item{j + 1}", "score": float(v)}
+                     for j, v in enumerate(items)]
+    return pd.DataFrame(rows)
+
+
+def test_swemwbs_total_change_known_answer():
+    """Raw totals: a 18→19, b 21→28, c 35→28; metric (Warwick table) a 17.43→17.98,
+    b 19.25→25.03, c 35.00→25.03."""
+    out = instrument_changes(_scores(), InstrumentConfig(name="SWEMWBS", scoring="swemwbs"))
+    total = out[out["measure"] == "total"].iloc[0]
+    changes = np.array([17.98 - 17.43, 25.03 - 19.25, 25.03 - 35.00])
+    assert total["mean_change"] == pytest.approx(changes.mean())
+    assert total["sd_change"] == pytest.approx(changes.std(ddof=1))
+    assert (total["improved"], total["no_change"], total["worse"]) == (2, 0, 1)
+    item1 = out[out["measure"] == "item1"].iloc[0]
+    assert item1["mean_change"] == pytest.approx((1 + 1 - 1) / 3)
+
+
+def test_lower_is_better_flips_direction():
+    s = change_summary(np.array([5.0, 5, 5]), np.array([3.0, 5, 6]), higher_is_better=False)
+    assert (s["improved"], s["no_change"], s["worse"]) == (1, 1, 1)
+
+
+def test_scores_outside_scale_are_rejected():
+    from carecase.core.errors import EvaluationError
+
+    bad = _scores().assign(score=9.0)
+    with pytest.raises(EvaluationError, match="outside"):
+        instrument_changes(bad, InstrumentConfig(name="SWEMWBS", scoring="swemwbs"))
+
+
+def test_small_counts_suppressed():
+    counts, flag = suppress_counts(pd.Series([0.0, 1, 7, 8, 30]), 8)
+    assert counts.isna().tolist() == [False, True, True, False, False]
+    assert flag.tolist() == [False, True, True, False, False]

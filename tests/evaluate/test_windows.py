@@ -1,0 +1,67 @@
+"""Window summaries on the engine: proration, person-time and censoring."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from carecase.core.engine import connect_duckdb
+from carecase.evaluate.windows import window_summaries
+
+D = dt.date
+
+
+@pytest.fixture()
+def engine():
+    e = connect_duckdb(None)
+    e.write("people", pd.DataFrame({
+        "person_id": ["p1", "p2"], "registered_from": [D(2020, 1, 1), D(2020, 1, 1)],
+        "registered_to": [None, None], "date_of_death": [None, D(2020, 1, 20)],
+    }).astype({"registered_to": "datetime64[s]", "date_of_death": "datetime64[s]",
+               "registered_from": "datetime64[s]"}))
+    e.write("events", pd.DataFrame({
+        "person_id": ["p1", "p1", "p1", "p2"],
+        "agency_l1": "NHS", "agency_l2": "Acute Trust", "area_of_need": "Physical health",
+        "service_code": ["NEL_ADMIT", "AE_ATTEND", "ASC_HOMECARE", "AE_ATTEND"],
+        "kind": ["spell", "point", "package", "point"],
+        "start_date": pd.to_datetime(["2020-01-28", "2020-02-03", "2020-01-01", "2020-01-25"]),
+        "end_date": pd.to_datetime(["2020-02-07", None, "2020-03-01", None]),
+        "quantity": [1.0, 2.0, 7.0, 1.0],
+    }))
+    yield e
+    e.close()
+
+
+def test_spell_split_and_person_time(engine):
+    """A 10-night spell 28 Jan–7 Feb puts 4 nights in January and 6 in February
+    (carecase.costs.proration); a point event counts its quantity; a package of 7 h/week
+    over 60 days gives 60 h split 31/29."""
+    w = pd.DataFrame({"row_id": [1, 2], "person_id": ["p1", "p1"], "window": ["jan", "feb"],
+                      "w_start": pd.to_datetime(["2020-01-01", "2020-02-01"]),
+                      "w_end": pd.to_datetime(["2020-02-01", "2020-03-01"]), "censor": pd.NaT})
+    amounts, pt = window_summaries(engine, w, engine.table("events"), engine.table("people"),
+                                   D(2020, 12, 31), keys=("service_code",))
+    a = amounts.set_index(["window", "service_code"])
+    assert a.loc[("jan", "NEL_ADMIT"), "units"] == pytest.approx(4.0)
+    assert a.loc[("feb", "NEL_ADMIT"), "units"] == pytest.approx(6.0)
+    assert a.loc[("jan", "NEL_ADMIT"), "events"] == 1 and a.loc[("feb", "NEL_ADMIT"), "events"] == 0
+    assert a.loc[("feb", "AE_ATTEND"), "events"] == 2
+    assert a.loc[("jan", "ASC_HOMECARE"), "units"] == pytest.approx(7 * 31 / 7)
+    assert a.loc[("feb", "ASC_HOMECARE"), "units"] == pytest.approx(7 * 29 / 7)
+    assert pt.set_index("window")["days"].to_dict() == {"jan": 31.0, "feb": 29.0}
+
+
+def test_death_and_censor_cut_person_time(engine):
+    w = pd.DataFrame({"row_id": [1, 2], "person_id": ["p2", "p1"], "window": ["post", "post"],
+                      "w_start": pd.to_datetime(["2020-01-01", "2020-01-01"]),
+                      "w_end": pd.to_datetime(["2020-03-01", "2020-03-01"]),
+                      "censor": pd.to_datetime([None, "2020-02-01"])})
+    amounts, pt = window_summaries(engine, w, engine.table("events"), engine.table("people"),
+                                   D(2020, 12, 31), keys=("service_code",))
+    days = pt.set_index("row_id")["days"].to_dict()
+    assert days == {1: 20.0, 2: 31.0}  # died 20 Jan (alive that day); censored 1 Feb
+    a = amounts.set_index(["row_id", "service_code"])
+    assert a.loc[(2, "NEL_ADMIT"), "units"] == pytest.approx(4.0)  # February nights cut
+    assert (2, "AE_ATTEND") not in a.index  # 3 Feb attendance is after the censor
