@@ -1,0 +1,43 @@
+"""CBA section of carecase.yaml: where the cost-benefit model lives, and how an evaluation
+result feeds it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from carecase.core.model import StrictModel
+
+
+class EvaluationLink(StrictModel):
+    """Take outcomes from ``out/evaluate/effects.json`` (see carecase.cba.from_evaluation)."""
+
+    cohort: str = Field(description="Cohort of the model the effects apply to (success rate 1).")
+    window: str | None = Field(None, description="Evaluation window to use (needed if several).")
+    services: list[str] | None = Field(None, description="Only these service codes (default all).")
+    duration_years: int = Field(1, ge=1, description="Years each effect lasts.")
+    lag_years: int = Field(0, ge=0, description="Years before the effect starts.")
+    drop_off: float = Field(0.0, ge=0, le=1, description="Yearly fall after the first year.")
+    confidence_grade: int = Field(2, ge=1, le=6, description="Confidence grade of the evidence.")
+    file: str = Field("out/evaluate/effects.json", description="Effects file, relative to the project.")
+
+
+class CBASection(StrictModel):
+    model: str | None = Field(None, description="Path to a CBA model YAML (relative to the project).")
+    inline: dict[str, Any] | None = Field(None, description="The CBA model written inline.")
+    from_evaluation: EvaluationLink | None = Field(
+        None, description="Add outcomes measured by the evaluation stage."
+    )
+    draws: int | None = Field(None, ge=2, description="Override the model's Monte Carlo draws.")
+    unit_costs: Literal["project", "builtin"] = Field(
+        "project",
+        description="project: the project's unit-cost library (costs: section) at the model's "
+        "price_base_year (else costs.price_year); builtin: the small cited table in carecase.cba.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CBASection:
+        if self.model is not None and self.inline is not None:
+            raise ValueError("give either model (a file) or inline, not both")
+        return self

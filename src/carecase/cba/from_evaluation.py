@@ -1,0 +1,126 @@
+"""Outcomes from an evaluation result (``out/evaluate/effects.json``).
+
+The matched-comparison effect on a service's cost per person per year becomes an outcome
+whose £ value per participant is a normal distribution: mean = −effect (a fall in cost is a
+benefit to the agency that bears it), sd = (CI high − CI low) / (2 × 1.959964) from the 95%
+interval. The measured effect therefore drives both the benefit and its uncertainty.
+Deadweight is 0 by default because the comparison group already nets off what would have
+happened anyway; use a cohort whose success rate is 1 (the effect is per treated person).
+
+Accepted shapes (all give records with window, service_code, effect_gbp, ci_low_gbp,
+ci_high_gbp and optionally agency_l1 / agency_l2):
+
+- carecase evaluate's own: ``{"price_year": 2024, "windows": {W: {"services": {CODE:
+  {"cost_ppy": {"effect", "ci_low", "ci_high", ...}, "agency_l1", "agency_l2"}}}}}``
+  (services whose cost effect could not be estimated, ``effect: null``, are left out)
+- ``{"windows": {W: {"services": {CODE: {effect_gbp, ci_low_gbp, ci_high_gbp, ...}}}}}``
+- ``{"effects": [{window, service_code, effect_gbp, ci_low_gbp, ci_high_gbp, ...}, ...]}``
+
+(``ci95_gbp: [low, high]`` may replace the two CI keys.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from carecase.core.errors import CBAError
+from carecase.core.services import BY_CODE
+
+Z95 = 1.959963984540054
+
+
+def effect_records(effects: dict[str, Any]) -> list[dict[str, Any]]:
+    if not isinstance(effects, dict):
+        raise CBAError("effects.json: expected a mapping with 'windows' or 'effects'.")
+    records: list[dict[str, Any]] = []
+    if isinstance(effects.get("effects"), list):
+        records = [dict(r) for r in effects["effects"]]
+    elif isinstance(effects.get("windows"), dict):
+        for w, body in effects["windows"].items():
+            services = (body or {}).get("services", {})
+            for code, r in services.items():
+                rec = {"window": str(w), "service_code": code, **r}
+                cost = r.get("cost_ppy")
+                if isinstance(cost, dict):
+                    if cost.get("effect") is None:
+                        continue
+                    rec.update(effect_gbp=cost["effect"], ci_low_gbp=cost.get("ci_low"),
+                               ci_high_gbp=cost.get("ci_high"))
+                records.append(rec)
+    else:
+        raise CBAError("effects.json: found neither 'windows' nor 'effects'; "
+                       "re-run `carecase evaluate` to produce it.")
+    for i, r in enumerate(records):
+        if "ci95_gbp" in r and "ci_low_gbp" not in r:
+            r["ci_low_gbp"], r["ci_high_gbp"] = r["ci95_gbp"]
+        for key in ("window", "service_code", "effect_gbp", "ci_low_gbp", "ci_high_gbp"):
+            if r.get(key) is None:
+                raise CBAError(f"effects.json: effect [{i}] has no {key}.")
+        if r["ci_low_gbp"] > r["ci_high_gbp"]:
+            raise CBAError(f"effects.json: effect [{i}] ({r['service_code']}, window "
+                           f"{r['window']}): ci_low_gbp > ci_high_gbp.")
+    return sorted(records, key=lambda r: (str(r["window"]), str(r["service_code"])))
+
+
+def impacts_from_evaluation(
+    effects: dict[str, Any],
+    *,
+    cohort: str,
+    window: str | None = None,
+    services: list[str] | None = None,
+    duration_years: int = 1,
+    lag_years: int = 0,
+    drop_off: float = 0.0,
+    confidence_grade: int = 2,
+    price_base_year: int | None = None,
+) -> list[dict[str, Any]]:
+    """Outcome definitions (dicts for ``CBAModel.outcomes``), one per service effect.
+
+    When ``price_base_year`` and the file's ``price_year`` differ, £ are uprated with the
+    GDP deflator (:func:`carecase.cba.unit_costs.uprating_factor`)."""
+    recs = effect_records(effects)
+    factor = 1.0
+    if price_base_year is not None and effects.get("price_year") not in (None, price_base_year):
+        from carecase.cba.unit_costs import uprating_factor
+
+        try:
+            factor = uprating_factor(int(effects["price_year"]), price_base_year)
+        except KeyError:
+            raise CBAError(f"effects.json price_year {effects['price_year']} cannot be uprated "
+                           f"to {price_base_year}: outside the GDP deflator's years.") from None
+    windows = sorted({str(r["window"]) for r in recs})
+    if window is None:
+        if len(windows) != 1:
+            raise CBAError(f"effects.json has windows {', '.join(windows)}; choose one "
+                           "(cba.from_evaluation.window).")
+        window = windows[0]
+    if window not in windows:
+        raise CBAError(f"cba.from_evaluation.window = {window!r}: not in effects.json; "
+                       f"available: {', '.join(windows)}.")
+    outcomes = []
+    for r in recs:
+        if str(r["window"]) != window or (services and r["service_code"] not in services):
+            continue
+        svc = BY_CODE.get(r["service_code"])
+        agency = r.get("agency_l1") or (svc.agency_l1 if svc else None)
+        if agency is None:
+            raise CBAError(f"effects.json: service {r['service_code']!r} has no agency_l1 and "
+                           "is not in the service catalogue; add agency_l1.")
+        sd = factor * (float(r["ci_high_gbp"]) - float(r["ci_low_gbp"])) / (2 * Z95)
+        outcomes.append({
+            "name": f"{r['service_code']}: evaluated effect ({window})",
+            "cohort": cohort,
+            "values": [{"agency": agency,
+                        "agency_l2": r.get("agency_l2") or (svc.agency_l2 if svc else ""),
+                        "value_type": "fiscal",
+                        "amount": {"dist": "normal", "mean": -factor * float(r["effect_gbp"]),
+                                   "sd": sd}}],
+            "duration_years": duration_years, "lag_years": lag_years, "drop_off": drop_off,
+            "confidence_grade": confidence_grade,
+            "source": f"carecase evaluate effects.json, window {window}, matched comparison; "
+                      f"95% CI £{r['ci_low_gbp']:.2f} to £{r['ci_high_gbp']:.2f}",
+        })
+    if not outcomes:
+        raise CBAError(f"effects.json: no effects for window {window!r}"
+                       + (f" and services {', '.join(services)}" if services else "") + ".")
+    return outcomes

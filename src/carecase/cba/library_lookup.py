@@ -1,0 +1,75 @@
+"""A :class:`~carecase.cba.unit_costs.UnitCostLookup` over the project's unit-cost library
+(:mod:`carecase.costs.library`), so CBA outcomes use the same cited, uprated (and locally
+overridden) values as the cost audit.
+
+Two CBA rules are applied to library rows:
+
+- a headline fiscal row whose agency is "Multiple" is replaced by its constituent rows
+  (``parent_code``), which name the agencies (E&E1.0 → DWP £9,234, a transfer, + NHS £566),
+  when those constituents add up to the headline (within 0.5%); otherwise the headline stays;
+- economic and social values accrue to individuals and the wider economy, not to an agency's
+  budget, so they are assigned to the agency "Individual" whatever agency the library names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from carecase.cba.unit_costs import BUILTIN, TableLookup, UnitCostLookup, UnitValue
+from carecase.core.services import SERVICES
+
+INDIVIDUAL = "Individual"
+#: Agency spellings of the service catalogue; a library spelling that differs only in case
+#: ("Local authority") is written the catalogue's way so one agency is not counted as two.
+CANONICAL = {s.agency_l1.lower(): s.agency_l1 for s in SERVICES}
+
+
+def _agency(name: str) -> str:
+    return CANONICAL.get(name.lower(), name)
+
+
+def _text(v: Any) -> str:
+    return "" if v is None or (isinstance(v, float) and v != v) or pd.isna(v) else str(v)
+
+
+def lookup_from_library(lib: pd.DataFrame) -> TableLookup:
+    """Build a lookup from a library table (``carecase.costs.library`` columns)."""
+    lib = lib.sort_values(["code", "value_type"], kind="mergesort")
+    children: dict[str, pd.DataFrame] = {
+        str(k): g for k, g in lib[lib["parent_code"].notna()].groupby("parent_code", sort=True)
+    }
+    rows: list[UnitValue] = []
+    for r in lib.itertuples(index=False):
+        code, vt = str(r.code), str(r.value_type)
+        l1, l2 = _agency(_text(r.agency_l1)), _text(r.agency_l2)
+        source = _text(r.source)
+        year = int(str(r.price_year)[:4])
+        if vt != "fiscal":
+            rows.append(UnitValue(code, float(r.value), INDIVIDUAL, "", vt, bool(r.transfer),  # type: ignore[arg-type]
+                                  year, _text(r.unit), f"{source}; {vt} value assigned to individuals"))
+            continue
+        kids = children.get(code)
+        if l1 == "Multiple" and kids is not None:
+            fiscal_kids = kids[kids["value_type"] == "fiscal"]
+            total = float(fiscal_kids["value"].sum())
+            if total > 0 and abs(total - float(r.value)) <= 0.005 * float(r.value):
+                for k in fiscal_kids.itertuples(index=False):
+                    rows.append(UnitValue(code, float(k.value), _agency(_text(k.agency_l1)) or l1,
+                                          _text(k.agency_l2), "fiscal", bool(k.transfer), year,
+                                          _text(r.unit), f"{_text(k.source)}; constituent {k.code}"))
+                continue
+        rows.append(UnitValue(code, float(r.value), l1, l2, "fiscal", bool(r.transfer), year,
+                              _text(r.unit), source))
+    return TableLookup(rows)
+
+
+def library_lookup(price_year: int, **load_kwargs: Any) -> UnitCostLookup:
+    """The project's library at ``price_year`` (``load_kwargs`` as for ``load_library``);
+    the built-in table when the costs package is not installed."""
+    try:
+        from carecase.costs.library import load_library
+    except ModuleNotFoundError:
+        return BUILTIN
+    return lookup_from_library(load_library(price_year, **load_kwargs))

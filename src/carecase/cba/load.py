@@ -1,0 +1,248 @@
+"""Reading and checking a CBA model: YAML or dict → :class:`CBAModel`, or one ``CBAError``.
+
+Pydantic checks each value (ranges, distribution parameters); :func:`check_references`
+then checks what spans the model (cohort names, unit-cost codes, years inside the period,
+agencies that neither pay nor benefit, scenario paths). Nothing is computed from a model
+that fails either check. :func:`numeric_inputs` lists every number the model uses under a
+stable key path (``outcomes[0].deadweight``), the handle for scenarios and sensitivity.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from carecase.cba.distributions import Distribution, Param, central
+from carecase.cba.model import CBAModel
+from carecase.cba.unit_costs import BUILTIN, UnitCostLookup, UnitValue, gdp_deflator
+from carecase.core.config import format_validation_error
+from carecase.core.errors import CBAError
+
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One numeric input: where it is, its value, allowed range, provenance."""
+
+    path: str
+    value: Param
+    low: float
+    high: float
+    label: str
+    source: str
+    confidence_grade: int | None
+
+    @property
+    def central(self) -> float:
+        return central(self.value)
+
+
+def _line(path: str, value: Any, message: str) -> str:
+    shown = repr(value)
+    return f"  - {path} = {shown[:77] + '...' if len(shown) > 80 else shown}: {message}."
+
+
+def read_model_yaml(path: str | Path) -> Any:
+    """The raw mapping of a model YAML (a top-level ``cba:`` wrapper is unwrapped)."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CBAError(f"{p}: no such CBA model file. See examples/cba_example.yaml.") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise CBAError(f"{p}: not valid YAML{where}. Check indentation and quoting.") from None
+    if isinstance(data, dict) and set(data) == {"cba"} and isinstance(data["cba"], dict):
+        data = data["cba"]
+    return data
+
+
+def load_yaml_model(path: str | Path, lookup: UnitCostLookup = BUILTIN) -> CBAModel:
+    return model_from_dict(read_model_yaml(path), source=str(path), lookup=lookup)
+
+
+def model_from_dict(
+    data: Any, source: str = "CBA model", lookup: UnitCostLookup = BUILTIN
+) -> CBAModel:
+    if not isinstance(data, dict):
+        raise CBAError(f"{source}: expected a mapping (name:, appraisal_years:, ...), "
+                       f"got {type(data).__name__}.")
+    try:
+        model = CBAModel.model_validate(data)
+    except ValidationError as err:
+        raise CBAError(format_validation_error(err, CBAModel, source)) from None
+    check_model(model, source, lookup)
+    return model
+
+
+def check_model(model: CBAModel, source: str = "CBA model", lookup: UnitCostLookup = BUILTIN) -> None:
+    """Raise one CBAError listing every cross-reference problem (nothing else is computed)."""
+    problems = check_references(model, lookup)
+    if problems:
+        raise CBAError(f"{source}: {len(problems)} problem(s) in the CBA model\n" + "\n".join(problems))
+
+
+def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[str]:
+    out: list[str] = []
+    n = model.appraisal_years
+    names = [c.name for c in model.cohorts]
+    for i, c in enumerate(model.cohorts):
+        if names.count(c.name) > 1:
+            out.append(_line(f"cohorts[{i}].name", c.name, "cohort names must be unique"))
+        for y in c.need:
+            if not 0 <= y < n:
+                out.append(_line(f"cohorts[{i}].need", y, f"year must lie in 0–{n - 1}"))
+        for key in ("engagement_rate", "success_rate"):
+            for y in getattr(c, key) if isinstance(getattr(c, key), dict) else []:
+                if not 0 <= y < n:
+                    out.append(_line(f"cohorts[{i}].{key}", y, f"year must lie in 0–{n - 1}"))
+
+    def cohort_ref(path: str, name: str | None, required: bool) -> None:
+        if name is None:
+            if required and len(names) > 1:
+                out.append(_line(path, None, f"name the cohort; one of {', '.join(names)}"))
+            return
+        if name not in names:
+            hint = difflib.get_close_matches(name, names, n=1)
+            did = f" Did you mean '{hint[0]}'?" if hint else ""
+            out.append(_line(path, name, f"unknown cohort.{did} Defined: {', '.join(names)}"))
+
+    for i, cost in enumerate(model.costs):
+        for y in cost.years or []:
+            if not 0 <= y < n:
+                out.append(_line(f"costs[{i}].years", y, f"year must lie in 0–{n - 1}"))
+        cohort_ref(f"costs[{i}].cohort", cost.cohort, False)
+    for i, o in enumerate(model.outcomes):
+        cohort_ref(f"outcomes[{i}].cohort", o.cohort, True)
+        if (o.unit_cost is None) == (o.values is None):
+            out.append(_line(f"outcomes[{i}]", o.name, "give exactly one of unit_cost or values"))
+        elif o.values is not None and not o.values:
+            out.append(_line(f"outcomes[{i}].values", [], "give at least one value"))
+        elif o.unit_cost is not None:
+            try:
+                comps = lookup.components(o.unit_cost)
+            except KeyError:
+                hint = difflib.get_close_matches(o.unit_cost, lookup.codes(), n=1)
+                did = f" Did you mean '{hint[0]}'?" if hint else ""
+                out.append(_line(f"outcomes[{i}].unit_cost", o.unit_cost,
+                                 f"unknown unit-cost code.{did} Known: {', '.join(lookup.codes())}"))
+                continue
+            if model.price_base_year is not None:
+                idx = gdp_deflator()
+                for uv in comps:
+                    if uv.price_year != model.price_base_year and (
+                        uv.price_year not in idx or model.price_base_year not in idx
+                    ):
+                        out.append(_line(f"outcomes[{i}].unit_cost", o.unit_cost,
+                                         f"cannot uprate {uv.price_year} prices to "
+                                         f"{model.price_base_year}: the GDP deflator covers "
+                                         f"{min(idx)}–{max(idx)}"))
+    for i, r in enumerate(model.rollouts):
+        cohort_ref(f"rollouts[{i}].cohort", r.cohort, True)
+        if len(r.uptake) > n:
+            out.append(_line(f"rollouts[{i}].uptake", len(r.uptake),
+                             f"at most {n} years of uptake (the appraisal period)"))
+    if model.discounting.schedule == "custom" and model.discounting.rate is None \
+            and model.discounting.bands is None:
+        out.append(_line("discounting", "custom", "custom discounting needs rate or bands"))
+    if not out:
+        active = set(payers(model)) | set(beneficiaries(model, lookup))
+        for key, agencies in (("agencies", model.agencies or []), ("cashable", list(model.cashable))):
+            for a in agencies:
+                if a not in active:
+                    out.append(_line(f"{key}.{a}" if key == "cashable" else key, a,
+                                     "this agency pays nothing and benefits nothing; remove it or "
+                                     f"give it a cost or a benefit. Active: {', '.join(sorted(active))}"))
+        known = {s.path for s in numeric_inputs(model, lookup)}
+        for i, s in enumerate(model.scenarios):
+            for path, value in s.overrides.items():
+                if path not in known:
+                    hint = difflib.get_close_matches(path, sorted(known), n=1)
+                    did = f" Did you mean '{hint[0]}'?" if hint else ""
+                    out.append(_line(f"scenarios[{i}].overrides.{path}", value,
+                                     f"no such input.{did} Inputs are listed under 'assumptions'"))
+            specs = {sp.path: sp for sp in numeric_inputs(model, lookup)}
+            for path, value in s.overrides.items():
+                sp = specs.get(path)
+                if sp is not None and not sp.low <= value <= sp.high:
+                    out.append(_line(f"scenarios[{i}].overrides.{path}", value,
+                                     f"must lie in {sp.low:g}–{sp.high:g}"))
+    return out
+
+
+def payers(model: CBAModel) -> list[str]:
+    return [c.agency for c in model.costs]
+
+
+def beneficiaries(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[str]:
+    out: list[str] = []
+    for o in model.outcomes:
+        if o.values is not None:
+            out += [v.agency for v in o.values]
+        elif o.unit_cost is not None:
+            out += [c.agency_l1 for c in lookup.components(o.unit_cost)]
+    return out
+
+
+def unit_components(model: CBAModel, code: str, lookup: UnitCostLookup = BUILTIN) -> list[tuple[UnitValue, float]]:
+    """The library components of ``code`` with their uprating factor to the price base."""
+    comps = lookup.components(code)
+    if model.price_base_year is None:
+        return [(c, 1.0) for c in comps]
+    idx = gdp_deflator()
+    return [(c, idx[model.price_base_year] / idx[c.price_year]
+             if c.price_year != model.price_base_year else 1.0) for c in comps]
+
+
+def numeric_inputs(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[InputSpec]:
+    """Every number the model uses, in model order, each with a unique key path."""
+    specs: list[InputSpec] = []
+
+    def add(path: str, value: Param, low: float, high: float, label: str, source: str,
+            grade: int | None) -> None:
+        specs.append(InputSpec(path, value, low, high, label, source, grade))
+
+    for i, c in enumerate(model.cohorts):
+        for y in sorted(c.need):
+            add(f"cohorts[{i}].need.{y}", c.need[y], 0, INF, f"{c.name}: in need, year {y}", c.source, None)
+        for key in ("engagement_rate", "success_rate"):
+            value = getattr(c, key)
+            what = key.replace("_", " ")
+            if isinstance(value, dict):
+                for y in value:
+                    add(f"cohorts[{i}].{key}.{y}", value[y], 0, 1, f"{c.name}: {what} from year {y}",
+                        c.source, None)
+            else:
+                add(f"cohorts[{i}].{key}", value, 0, 1, f"{c.name}: {what}", c.source, None)
+    for i, cost in enumerate(model.costs):
+        add(f"costs[{i}].amount", cost.amount, 0, INF, f"cost: {cost.name} ({cost.agency})",
+            cost.source, cost.confidence_grade)
+    for i, o in enumerate(model.outcomes):
+        g = o.confidence_grade
+        if o.values is not None:
+            for j, v in enumerate(o.values):
+                add(f"outcomes[{i}].values[{j}].amount", v.amount, -INF, INF,
+                    f"{o.name}: £ per unit to {v.agency} ({v.value_type})", o.source, g)
+        elif o.unit_cost is not None:
+            for j, (uv, f) in enumerate(unit_components(model, o.unit_cost, lookup)):
+                add(f"outcomes[{i}].unit_value[{j}]", uv.value * f, -INF, INF,
+                    f"{o.name}: {o.unit_cost} £ per unit to {uv.agency_l1} ({uv.value_type})",
+                    uv.source + (f"; uprated ×{f:.6f} to {model.price_base_year}" if f != 1 else ""), g)
+        add(f"outcomes[{i}].quantity", o.quantity, 0, INF, f"{o.name}: units per success a year", o.source, g)
+        for k in ("deadweight", "displacement", "attribution", "drop_off"):
+            add(f"outcomes[{i}].{k}", getattr(o, k), 0, 1, f"{o.name}: {k.replace('_', '-')}", o.source, g)
+    for a in sorted(model.cashable):
+        add(f"cashable.{a}", model.cashable[a], 0, 1, f"{a}: cashable share of fiscal benefit", "", None)
+    return specs
+
+
+def describe_value(value: Param) -> str:
+    return value.describe() if isinstance(value, Distribution) else f"{value:g}"

@@ -1,0 +1,211 @@
+"""Run a model end to end and gather every output under documented keys (docs/cba.md).
+
+Headline definitions (HM Treasury Green Book 2022; HM Treasury / New Economy 2014):
+
+- ``npv`` = PV(public-value benefits) − PV(costs); public value = fiscal + economic + social
+  net benefits with transfer payments excluded
+- ``bcr`` = ``roi_public_value`` = PV(public-value benefits) ÷ PV(costs)
+- ``roi_financial`` = PV(cashable fiscal benefits) ÷ PV(costs); ``roi_fiscal`` uses all fiscal
+- ``payback_year`` = first year from which the cumulative discounted net stays ≥ 0 to the end
+  of the period, else "not within the period"
+- ``net_present_budget_impact`` = PV(cashable fiscal benefits) − PV(cash costs, i.e. excluding
+  in-kind contributions)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from carecase.cba.discounting import rates_by_year
+from carecase.cba.distributions import Distribution
+from carecase.cba.engine import (
+    VALUE_TYPES,
+    Flows,
+    Plan,
+    Totals,
+    compile_model,
+    evaluate,
+    ratio,
+    totals,
+)
+from carecase.cba.load import describe_value
+from carecase.cba.model import CBAModel
+from carecase.cba.scenarios import run_rollouts, run_scenarios
+from carecase.cba.uncertainty import monte_carlo, monte_carlo_summary, switching_values, tornado
+from carecase.cba.unit_costs import BUILTIN, UnitCostLookup
+
+NOT_WITHIN = "not within the period"
+
+
+
+def headline(plan: Plan, t: Totals, i: int = 0) -> dict[str, Any]:
+    pb = int(t.payback_year[i])
+    return {
+        "npv": float(t.npv[i]),
+        "bcr": _f(ratio(t.pv_public_value, t.pv_costs)[i]),
+        "roi_public_value": _f(ratio(t.pv_public_value, t.pv_costs)[i]),
+        "roi_financial": _f(ratio(t.pv_cashable, t.pv_costs)[i]),
+        "roi_fiscal": _f(ratio(t.pv_fiscal, t.pv_costs)[i]),
+        "payback_year": pb if pb >= 0 else NOT_WITHIN,
+        "net_present_budget_impact": float(t.net_present_budget_impact[i]),
+        "pv_costs": float(t.pv_costs[i]),
+        "pv_public_value": float(t.pv_public_value[i]),
+        "pv_fiscal": float(t.pv_fiscal[i]),
+        "pv_cashable": float(t.pv_cashable[i]),
+        "pv_transfers": float(t.pv_transfers[i]),
+    }
+
+
+def _f(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def discount_table(plan: Plan) -> list[dict[str, Any]]:
+    rates = rates_by_year(plan.years, plan.model.discounting.schedule_bands())
+    return [{"year": y, "rate": float(rates[y]) if y else 0.0, "factor": float(plan.factors[y])}
+            for y in range(plan.years)]
+
+
+def cost_rows(plan: Plan, fl: Flows) -> list[dict[str, Any]]:
+    rows = []
+    for i, c in enumerate(plan.model.costs):
+        ob = plan.model.optimism_bias.costs[c.confidence_grade]
+        for y in range(plan.years):
+            adj = float(fl.cost_items[0, i, y])
+            rows.append({"item": i, "name": c.name, "agency": c.agency, "agency_l2": c.agency_l2,
+                         "kind": c.kind, "basis": c.basis, "confidence_grade": c.confidence_grade,
+                         "optimism_bias": ob, "year": y, "base": float(fl.cost_items_base[0, i, y]),
+                         "adjusted": adj, "discounted": adj * float(plan.factors[y])})
+    return rows
+
+
+def benefit_rows(plan: Plan, fl: Flows, values: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    rows = []
+    m = plan.model
+    for c, comp in enumerate(plan.components):
+        o = m.outcomes[comp.outcome]
+        adj = {k: float(values[f"outcomes[{comp.outcome}].{k}"][0])
+               for k in ("deadweight", "displacement", "attribution")}
+        ob = m.optimism_bias.benefits[o.confidence_grade]
+        for y in range(plan.years):
+            g = float(fl.gross[0, c, y])
+            a1 = g * (1 - adj["deadweight"])
+            a2 = a1 * (1 - adj["displacement"])
+            a3 = a2 * (1 - adj["attribution"])
+            net = float(fl.net[0, c, y])
+            rows.append({
+                "component": c, "outcome": o.name, "agency": plan.agencies[comp.agency],
+                "agency_l2": comp.agency_l2, "value_type": VALUE_TYPES[comp.value_type],
+                "transfer": comp.transfer, "cashable_share": float(fl.cashable_share[0, c]),
+                "unit_value": float(values[comp.amount_path][0]), "year": y, "gross": g,
+                **adj, "optimism_bias": ob, "after_deadweight": a1, "after_displacement": a2,
+                "after_attribution": a3, "net": net, "discounted": net * float(plan.factors[y]),
+            })
+    return rows
+
+
+def matrix_rows(plan: Plan, t: Totals, fl: Flows) -> list[dict[str, Any]]:
+    """Agency × year: costs, gross and net benefits by value type, transfers, cashable,
+    undiscounted and discounted, and the cumulative discounted net."""
+    gross = np.zeros((len(plan.agencies), plan.years))
+    for c, comp in enumerate(plan.components):
+        gross[comp.agency] += fl.gross[0, c]
+    rows = []
+    for a, agency in enumerate(plan.agencies):
+        cum = 0.0
+        for y in range(plan.years):
+            cost = float(t.costs[0, a, y])
+            ben = float(t.benefits[0, a, :, y].sum())
+            f = float(plan.factors[y])
+            cum += (ben - cost) * f
+            rows.append({
+                "agency": agency, "year": y, "discount_factor": f, "costs": cost,
+                "costs_in_kind": float(t.costs_in_kind[0, a, y]),
+                "gross_benefits": float(gross[a, y]),
+                **{f"{v}_net": float(t.benefits[0, a, k, y]) for k, v in enumerate(VALUE_TYPES)},
+                "transfers_net": float(t.transfers[0, a, y]),
+                "cashable_net": float(t.cashable[0, a, y]),
+                "benefits": ben, "net": ben - cost, "costs_discounted": cost * f,
+                "benefits_discounted": ben * f, "net_discounted": (ben - cost) * f,
+                "cumulative_discounted": cum})
+    return rows
+
+
+def agency_net(plan: Plan, t: Totals) -> dict[str, dict[str, float]]:
+    f = plan.factors
+    out = {}
+    for a, agency in enumerate(plan.agencies):
+        by_type = {f"{v}_pv": float(t.benefits[0, a, k, :] @ f) for k, v in enumerate(VALUE_TYPES)}
+        out[agency] = {
+            "costs_pv": float(t.costs[0, a] @ f), "benefits_pv": float(t.benefits[0, a].sum(0) @ f),
+            **by_type, "cashable_pv": float(t.cashable[0, a] @ f),
+            "transfers_pv": float(t.transfers[0, a] @ f), "net_pv": float(t.agency_net_pv[0, a]),
+        }
+    return out
+
+
+def assumptions(plan: Plan) -> list[dict[str, Any]]:
+    return [{"path": s.path, "label": s.label, "value": describe_value(s.value),
+             "distribution": s.value.to_json() if isinstance(s.value, Distribution) else None,
+             "central": s.central, "low_allowed": s.low if math.isfinite(s.low) else None,
+             "high_allowed": s.high if math.isfinite(s.high) else None, "source": s.source,
+             "confidence_grade": s.confidence_grade} for s in plan.inputs]
+
+
+def analyse(model: CBAModel, lookup: UnitCostLookup = BUILTIN, *, draws: int | None = None,
+            uncertainty: bool = True) -> dict[str, Any]:
+    """Every CBA output as a JSON-able dict (keys in docs/cba.md)."""
+    plan = compile_model(model, lookup)
+    values = plan.central_values()
+    fl = evaluate(plan, values)
+    t = totals(plan, fl)
+    matrix = matrix_rows(plan, t, fl)
+    out: dict[str, Any] = {
+        "model": {"name": model.name, "description": model.description,
+                  "appraisal_years": model.appraisal_years, "price_base_year": model.price_base_year,
+                  "discounting": model.discounting.schedule, "agencies": list(plan.agencies),
+                  "years": list(range(plan.years))},
+        "headline": headline(plan, t),
+        "discount_factors": discount_table(plan),
+        "costs": cost_rows(plan, fl),
+        "benefits": benefit_rows(plan, fl, values),
+        "matrix": {a: [r["net"] for r in matrix if r["agency"] == a] for a in plan.agencies},
+        "matrix_discounted": {a: [r["net_discounted"] for r in matrix if r["agency"] == a]
+                              for a in plan.agencies},
+        "matrix_rows": matrix,
+        "cashflow": {**{a: [r["cumulative_discounted"] for r in matrix if r["agency"] == a]
+                        for a in plan.agencies},
+                     "Total (public value)": np.cumsum(
+                         (t.benefits[0].sum(axis=(0, 1)) - t.transfers[0].sum(0)
+                          - t.costs[0].sum(0)) * plan.factors).tolist()},
+        "agency_net": agency_net(plan, t),
+        "optimism_bias": {"costs": {str(k): v for k, v in model.optimism_bias.costs.items()},
+                          "benefits": {str(k): v for k, v in model.optimism_bias.benefits.items()},
+                          "source": model.optimism_bias.source},
+        "assumptions": assumptions(plan),
+        "scenarios": run_scenarios(plan, headline),
+        "rollouts": run_rollouts(plan, headline, lookup),
+    }
+    if uncertainty:
+        mc = monte_carlo(plan, draws=draws)
+        out.update(monte_carlo_summary(plan, mc))
+        out["tornado"] = tornado(plan)
+        out["switching_values"] = switching_values(plan)
+    return clean(out)
+
+
+def clean(obj: Any) -> Any:
+    """numpy → Python, NaN/inf → None (valid, deterministic JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

@@ -1,0 +1,141 @@
+"""``cba`` stage: run the project's cost-benefit model and write its outputs.
+
+Writes ``out/cba/results.json`` (keys in docs/cba.md), ``summary.json``, ``model.xlsx`` and
+tables (Parquet and CSV, sorted): ``cba_costs``, ``cba_benefits``, ``cba_matrix``,
+``cba_tornado``, ``cba_assumptions``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from carecase.cba.from_evaluation import impacts_from_evaluation
+from carecase.cba.library_lookup import library_lookup
+from carecase.cba.load import model_from_dict, read_model_yaml
+from carecase.cba.model import CBAModel
+from carecase.cba.results import analyse
+from carecase.cba.unit_costs import BUILTIN, UnitCostLookup
+from carecase.cba.workbook import write_workbook
+from carecase.core.errors import CBAError
+from carecase.core.project import Project
+
+TABLES = {
+    "cba_costs": ("costs", ["item", "year"]),
+    "cba_benefits": ("benefits", ["component", "year"]),
+    "cba_matrix": ("matrix_rows", ["agency", "year"]),
+    "cba_tornado": ("tornado", ["path"]),
+    "cba_assumptions": ("assumptions", ["path"]),
+}
+
+
+def model_for_project(project: Project) -> CBAModel | None:
+    """The project's model (cba.model file or cba.inline), with evaluation outcomes added."""
+    found = project_model(project)
+    return None if found is None else found[0]
+
+
+def project_model(project: Project) -> tuple[CBAModel, UnitCostLookup] | None:
+    """(model, the unit-cost lookup it was checked against), or None when there is no model."""
+    cfg = project.config.cba
+    if cfg.inline is not None:
+        data: Any = dict(cfg.inline)
+        source = f"{project.root / 'carecase.yaml'}: cba.inline"
+    elif cfg.model is not None:
+        path = project.path(cfg.model)
+        if not path.exists():
+            raise CBAError(f"cba.model = {cfg.model!r}: no such file under {project.root}. "
+                           "Correct the path or write the model inline under cba.inline.")
+        data, source = read_model_yaml(path), str(path)
+    else:
+        return None
+    if cfg.from_evaluation is not None and isinstance(data, dict):
+        link = cfg.from_evaluation
+        effects = _read_effects(project.path(link.file))
+        extra = impacts_from_evaluation(
+            effects, cohort=link.cohort, window=link.window, services=link.services,
+            duration_years=link.duration_years, lag_years=link.lag_years,
+            drop_off=link.drop_off, confidence_grade=link.confidence_grade,
+            price_base_year=data.get("price_base_year"))
+        data = {**data, "outcomes": list(data.get("outcomes") or []) + extra}
+    lookup = project_lookup(project, data.get("price_base_year") if isinstance(data, dict) else None)
+    return model_from_dict(data, source=source, lookup=lookup), lookup
+
+
+def project_lookup(project: Project, price_base_year: int | None) -> UnitCostLookup:
+    """The project's unit-cost library as a lookup (cba.unit_costs: project), else BUILTIN."""
+    if project.config.cba.unit_costs == "builtin":
+        return BUILTIN
+    c = project.config.costs
+    year = price_base_year if isinstance(price_base_year, int) else c.price_year
+    return library_lookup(year, overrides=c.overrides, library=c.library, deflator=c.deflator,
+                          base=project.root, columns=getattr(c, "library_columns", None) or None)
+
+
+def _read_effects(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise CBAError(f"{path}: no evaluation effects file; run `carecase evaluate` first or "
+                       "remove cba.from_evaluation.")
+    return json.loads(path.read_text())
+
+
+def write_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for name, (key, sort) in TABLES.items():
+        rows = results.get(key) or []
+        df = pd.DataFrame(rows)
+        if not df.empty:
+            df = df.sort_values(sort, kind="mergesort").reset_index(drop=True)
+            for col in df.columns:
+                if df[col].dtype == object:
+                    df[col] = df[col].map(_cell_text)
+        df.to_parquet(out_dir / f"{name}.parquet", index=False)
+        df.to_csv(out_dir / f"{name}.csv", index=False)
+        files[name] = f"out/cba/{name}.parquet"
+    write_workbook(results, out_dir / "model.xlsx")
+    files["workbook"] = "out/cba/model.xlsx"
+    return files
+
+
+def _cell_text(v: Any) -> str | None:
+    """Mixed/object cells as text: JSON (sorted keys) for mappings and lists."""
+    if v is None:
+        return None
+    if isinstance(v, dict | list):
+        return json.dumps(v, sort_keys=True)
+    return str(v)
+
+
+def headline_text(results: dict[str, Any]) -> str:
+    h = results["headline"]
+    bcr = f"{h['bcr']:.2f}" if h["bcr"] is not None else "n/a"
+    text = f"NPV £{h['npv']:,.0f}, BCR {bcr}, payback {h['payback_year']}"
+    if results.get("p_npv_positive") is not None:
+        text += f", P(NPV>0) {results['p_npv_positive']:.0%}"
+    return text
+
+
+def run(project: Project, progress: Any = None) -> dict[str, Any]:
+    found = project_model(project)
+    if found is None:
+        summary: dict[str, Any] = {"headline": "skipped: no cba.model or cba.inline in carecase.yaml"}
+        project.write_json("cba", "summary.json", summary)
+        return summary
+    task = progress.add_task("cba", total=2) if progress is not None else None
+    model, lookup = found
+    results = analyse(model, lookup, draws=project.config.cba.draws)
+    if task is not None:
+        progress.advance(task)
+    out_dir = project.stage_dir("cba")
+    project.write_json("cba", "results.json", results)
+    files = write_outputs(results, out_dir)
+    files["results"] = "out/cba/results.json"
+    if task is not None:
+        progress.advance(task)
+    summary = {"headline": headline_text(results), "files": files,  # type: ignore[dict-item]
+               "results": results["headline"], "p_npv_positive": results.get("p_npv_positive")}
+    project.write_json("cba", "summary.json", summary)
+    return summary

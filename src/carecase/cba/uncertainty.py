@@ -1,0 +1,163 @@
+"""Uncertainty: Monte Carlo, one-way sensitivity (tornado), switching values.
+
+Monte Carlo draws every distribution-valued input independently from its own seeded stream
+(``generator(seed, "cba", path)``) so adding an input never changes another's draws, then
+runs the vectorised engine once over all draws. The tornado runs one batch of 2 × inputs
+rows (each input at its low and high, the rest at their central values). Switching values
+solve NPV(x) = 0 with ``scipy.optimize.brentq`` over the input's search range.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import brentq
+
+from carecase.cba.distributions import Distribution
+from carecase.cba.engine import Plan, Totals, ratio, run_values
+from carecase.cba.load import InputSpec
+from carecase.core.random import generator
+
+PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
+
+
+def sample_inputs(plan: Plan, draws: int, seed: int) -> dict[str, np.ndarray]:
+    values: dict[str, np.ndarray] = {}
+    for s in plan.inputs:
+        if isinstance(s.value, Distribution):
+            values[s.path] = s.value.sample(generator(seed, "cba", s.path), draws)
+        else:
+            values[s.path] = np.full(draws, s.central)
+    return values
+
+
+@dataclass
+class Draws:
+    """Per-draw results of a Monte Carlo run (the year-by-year flows are not kept)."""
+
+    npv: np.ndarray
+    pv_costs: np.ndarray
+    pv_public_value: np.ndarray
+    agency_net_pv: np.ndarray  # (D, A)
+    payback_year: np.ndarray
+
+
+#: Most array cells (draws × (components + cost items + agencies × 5) × years) evaluated at
+#: once; larger runs go in chunks of draws, so memory stays bounded (same draws either way).
+CHUNK_CELLS = 20_000_000
+
+
+def monte_carlo(plan: Plan, draws: int | None = None, seed: int | None = None) -> Draws:
+    mc = plan.model.monte_carlo
+    n = draws or mc.draws
+    values = sample_inputs(plan, n, mc.seed if seed is None else seed)
+    width = (len(plan.components) + len(plan.model.costs) + 5 * len(plan.agencies)) * plan.years
+    step = max(1, CHUNK_CELLS // max(width, 1))
+    parts: list[Totals] = []
+    for start in range(0, n, step):
+        parts.append(run_values(plan, {k: v[start : start + step] for k, v in values.items()}))
+    return Draws(*(np.concatenate([getattr(t, f) for t in parts]) for f in
+                   ("npv", "pv_costs", "pv_public_value", "agency_net_pv", "payback_year")))
+
+
+def summarise(x: np.ndarray, bins: int) -> dict[str, Any]:
+    x = np.asarray(x, dtype=float)
+    pct = np.percentile(x, PERCENTILES)
+    counts, edges = np.histogram(x, bins=bins)
+    return {
+        "mean": float(x.mean()), "sd": float(x.std(ddof=1)) if x.size > 1 else 0.0,
+        "min": float(x.min()), "max": float(x.max()),
+        "percentiles": {f"p{p}": float(v) for p, v in zip(PERCENTILES, pct, strict=True)},
+        "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
+    }
+
+
+def monte_carlo_summary(plan: Plan, t: Draws | Totals) -> dict[str, Any]:
+    bins = plan.model.monte_carlo.histogram_bins
+    bcr = ratio(t.pv_public_value, t.pv_costs)
+    return {
+        "npv_draws": {"draws": int(t.npv.size), "seed": plan.model.monte_carlo.seed,
+                      **summarise(t.npv, bins)},
+        "p_npv_positive": float(np.mean(t.npv > 0)),
+        "bcr_draws": summarise(bcr[np.isfinite(bcr)], bins) if np.isfinite(bcr).any() else None,
+        "agency_draws": {a: summarise(t.agency_net_pv[:, k], bins)
+                         for k, a in enumerate(plan.agencies)},
+        "p_payback_within_period": float(np.mean(t.payback_year >= 0)),
+    }
+
+
+def sensitivity_range(s: InputSpec, swing: float) -> tuple[float, float, str]:
+    """(low, high, basis): the 10th/90th percentiles of a distribution, else ±swing."""
+    if isinstance(s.value, Distribution):
+        lo, hi = (float(v) for v in s.value.ppf(np.array([0.1, 0.9])))
+        basis = "p10/p90"
+    else:
+        c = s.central
+        lo, hi = sorted((c * (1 - swing), c * (1 + swing)))
+        basis = f"±{swing:.0%}"
+    return max(lo, s.low), min(hi, s.high), basis
+
+
+def tornado(plan: Plan) -> list[dict[str, Any]]:
+    specs = plan.inputs
+    n = len(specs)
+    ranges = [sensitivity_range(s, plan.model.sensitivity_swing) for s in specs]
+    values = {s.path: np.full(2 * n, s.central) for s in specs}
+    for i, (s, (lo, hi, _)) in enumerate(zip(specs, ranges, strict=True)):
+        values[s.path][2 * i] = lo
+        values[s.path][2 * i + 1] = hi
+    npv = run_values(plan, values).npv
+    rows: list[dict[str, Any]] = []
+    for i, (s, (lo, hi, basis)) in enumerate(zip(specs, ranges, strict=True)):
+        rows.append({
+            "path": s.path, "label": s.label, "base": s.central, "low": lo, "high": hi,
+            "basis": basis, "npv_low": float(npv[2 * i]), "npv_high": float(npv[2 * i + 1]),
+            "swing": float(abs(npv[2 * i + 1] - npv[2 * i])),
+        })
+    rows.sort(key=lambda r: (-r["swing"], r["path"]))
+    return rows
+
+
+def search_range(s: InputSpec) -> tuple[float, float]:
+    """Where a switching value is sought: the allowed range; unbounded sides are capped at
+    10 × |central| (at least 1), widened to the distribution's 0.1–99.9th percentiles."""
+    c = abs(s.central)
+    span = max(10.0 * c, 1.0)
+    lo = s.low if math.isfinite(s.low) else -span
+    hi = s.high if math.isfinite(s.high) else span
+    if isinstance(s.value, Distribution):
+        q = s.value.ppf(np.array([0.001, 0.999]))
+        lo = lo if math.isfinite(s.low) else min(lo, float(q[0]))
+        hi = hi if math.isfinite(s.high) else max(hi, float(q[1]))
+    return lo, hi
+
+
+def npv_at(plan: Plan, path: str, x: float, base: dict[str, np.ndarray] | None = None) -> float:
+    values = dict(base or plan.central_values())
+    values[path] = np.array([x])
+    return float(run_values(plan, values).npv[0])
+
+
+def switching_value(plan: Plan, s: InputSpec) -> dict[str, Any]:
+    base = plan.central_values()
+    lo, hi = search_range(s)
+    f_lo, f_hi = npv_at(plan, s.path, lo, base), npv_at(plan, s.path, hi, base)
+    row: dict[str, Any] = {"path": s.path, "label": s.label, "base": s.central,
+                           "search_low": lo, "search_high": hi}
+    if f_lo == 0 or f_hi == 0:
+        x = lo if f_lo == 0 else hi
+    elif (f_lo > 0) == (f_hi > 0):
+        return {**row, "value": None, "status": "none in range", "change": None}
+    else:
+        x = brentq(lambda z: npv_at(plan, s.path, z, base), lo, hi, xtol=1e-12,
+                   rtol=4 * np.finfo(float).eps, maxiter=500)
+    change = (x - s.central) / s.central if s.central else None
+    return {**row, "value": float(x), "status": "found", "change": change,
+            "npv_at_value": npv_at(plan, s.path, x, base)}
+
+
+def switching_values(plan: Plan) -> list[dict[str, Any]]:
+    return [switching_value(plan, s) for s in plan.inputs]

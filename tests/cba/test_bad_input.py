@@ -1,0 +1,127 @@
+"""Impossible inputs are refused with CBAError naming the key path, the value and what is
+allowed; nothing is computed from a half-valid model."""
+
+import copy
+
+import pytest
+
+from carecase.cba.load import load_yaml_model, model_from_dict
+from carecase.core.errors import CBAError
+
+from .helpers import rich_model, simple_model
+
+
+def _err(data) -> str:
+    with pytest.raises(CBAError) as exc:
+        model_from_dict(copy.deepcopy(data), source="model.yaml")
+    return str(exc.value)
+
+
+def test_rate_above_one() -> None:
+    d = simple_model()
+    d["outcomes"][0]["deadweight"] = 1.2
+    msg = _err(d)
+    assert "outcomes[0].deadweight = 1.2" in msg and "0–1" in msg
+
+
+def test_probability_distribution_outside_unit_interval() -> None:
+    d = simple_model()
+    d["cohorts"][0]["success_rate"] = {"dist": "normal", "mean": 0.5, "sd": 0.1}
+    msg = _err(d)
+    assert "cohorts[0].success_rate" in msg and "beta" in msg
+
+
+def test_negative_cost() -> None:
+    d = simple_model()
+    d["costs"][0]["amount"] = -5
+    msg = _err(d)
+    assert "costs[0].amount = -5" in msg and "≥ 0" in msg
+
+
+def test_negative_period() -> None:
+    msg = _err(simple_model(appraisal_years=-3))
+    assert "appraisal_years = -3" in msg and "greater than or equal to 1" in msg
+
+
+def test_unknown_unit_cost_code() -> None:
+    d = simple_model()
+    d["outcomes"][0] = {"name": "x", "cohort": "c", "unit_cost": "E&E1", "confidence_grade": 1}
+    msg = _err(d)
+    assert "outcomes[0].unit_cost = 'E&E1'" in msg and "Did you mean 'E&E1.0'" in msg
+
+
+def test_agency_that_pays_nothing_and_benefits_nothing() -> None:
+    d = simple_model(cashable={"Police": 0.5})
+    msg = _err(d)
+    assert "cashable.Police = 'Police'" in msg and "pays nothing and benefits nothing" in msg
+    d = simple_model(agencies=["LA", "Fire"])
+    assert "agencies = 'Fire'" in _err(d)
+
+
+def test_negative_sd() -> None:
+    d = simple_model()
+    d["outcomes"][0]["values"][0]["amount"] = {"dist": "normal", "mean": 30, "sd": -1}
+    msg = _err(d)
+    assert "outcomes[0].values[0].amount" in msg and "sd must be ≥ 0" in msg
+
+
+def test_min_above_mode() -> None:
+    d = simple_model()
+    d["costs"][0]["amount"] = {"dist": "triangular", "min": 50, "mode": 40, "max": 90}
+    msg = _err(d)
+    assert "costs[0].amount" in msg and "min ≤ mode ≤ max" in msg
+
+
+def test_unknown_distribution_and_missing_parameter() -> None:
+    d = simple_model()
+    d["costs"][0]["amount"] = {"dist": "weibull", "k": 2}
+    assert "unknown distribution 'weibull'" in _err(d)
+    d["costs"][0]["amount"] = {"dist": "gamma", "shape": 2}
+    assert "gamma distribution needs scale" in _err(d)
+
+
+def test_unknown_cohort_and_key() -> None:
+    d = simple_model()
+    d["outcomes"][0]["cohort"] = "cc"
+    assert "outcomes[0].cohort = 'cc': unknown cohort. Did you mean 'c'?" in _err(d)
+    d = simple_model()
+    d["outcomes"][0]["deadwieght"] = 0.1
+    assert "Did you mean 'deadweight'?" in _err(d)
+
+
+def test_year_outside_period_and_bad_grade() -> None:
+    d = simple_model()
+    d["costs"][0]["years"] = [0, 9]
+    assert "costs[0].years = 9: year must lie in 0–5" in _err(d)
+    d = simple_model()
+    d["costs"][0]["confidence_grade"] = 7
+    assert "costs[0].confidence_grade = 7" in _err(d)
+
+
+def test_bad_scenario_path_and_value() -> None:
+    d = simple_model(scenarios=[{"name": "s", "overrides": {"outcomes[0].deadweigh": 0.5}}])
+    assert "no such input. Did you mean 'outcomes[0].deadweight'?" in _err(d)
+    d = simple_model(scenarios=[{"name": "s", "overrides": {"outcomes[0].deadweight": 2}}])
+    assert "must lie in 0–1" in _err(d)
+
+
+def test_optimism_table_must_cover_each_grade() -> None:
+    d = simple_model(optimism_bias={"costs": {1: 0, 2: 0.1}})
+    assert "optimism_bias.costs" in _err(d)
+
+
+def test_every_problem_listed_at_once() -> None:
+    d = rich_model()
+    d["costs"][0]["amount"] = -1
+    d["outcomes"][1]["deadweight"] = 3
+    msg = _err(d)
+    assert "2 problem(s)" in msg
+
+
+def test_yaml_file_errors(tmp_path) -> None:
+    with pytest.raises(CBAError, match="no such CBA model file"):
+        load_yaml_model(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(CBAError, match="not valid YAML at line"):
+        load_yaml_model(bad)

@@ -1,0 +1,95 @@
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from carecase.cba import stage
+from carecase.cli import app
+from carecase.core.errors import CBAError
+from carecase.core.project import Project
+
+from .helpers import rich_model, simple_model
+from .test_from_evaluation import EFFECTS
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cba_example.yaml"
+
+
+def _project(tmp_path: Path, cba: dict) -> Path:
+    cfg = {"project": {"name": "t", "period_start": "2023-04-01", "period_end": "2024-03-31"},
+           "cba": cba}
+    (tmp_path / "carecase.yaml").write_text(yaml.safe_dump(cfg))
+    return tmp_path
+
+
+def test_stage_writes_results_tables_and_workbook(tmp_path: Path) -> None:
+    model = rich_model()
+    model["monte_carlo"]["draws"] = 300
+    root = _project(tmp_path, {"inline": model})
+    summary = stage.run(Project.open(root))
+    assert summary["headline"].startswith("NPV £")
+    out = root / "out" / "cba"
+    r = json.loads((out / "results.json").read_text())
+    for key in ("headline", "matrix", "agency_net", "cashflow", "tornado", "npv_draws",
+                "p_npv_positive", "switching_values", "scenarios", "assumptions"):
+        assert key in r
+    for key in ("npv", "bcr", "roi_financial", "roi_public_value", "payback_year",
+                "net_present_budget_impact"):
+        assert key in r["headline"]
+    for name in stage.TABLES:
+        assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
+    costs = pd.read_parquet(out / "cba_costs.parquet")
+    assert costs["adjusted"].sum() == pytest.approx(sum(x["adjusted"] for x in r["costs"]))
+    assert (out / "model.xlsx").exists()
+    first = (out / "results.json").read_bytes(), (out / "cba_matrix.csv").read_bytes()
+    stage.run(Project.open(root))
+    assert ((out / "results.json").read_bytes(), (out / "cba_matrix.csv").read_bytes()) == first
+
+
+def test_stage_model_file_with_evaluation_outcomes(tmp_path: Path) -> None:
+    model = simple_model()
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(model))
+    root = _project(tmp_path, {"model": "m.yaml", "draws": 200, "from_evaluation": {
+        "cohort": "c", "window": "0-11", "services": ["AE_ATTEND"]}})
+    with pytest.raises(CBAError, match="run `carecase evaluate` first"):
+        stage.run(Project.open(root))
+    (root / "out" / "evaluate").mkdir(parents=True)
+    (root / "out" / "evaluate" / "effects.json").write_text(json.dumps(EFFECTS))
+    stage.run(Project.open(root))
+    r = json.loads((root / "out" / "cba" / "results.json").read_text())
+    assert any(o["path"].startswith("outcomes[1].values[0]") for o in r["assumptions"])
+
+
+def test_stage_skips_without_model(tmp_path: Path) -> None:
+    assert stage.run(Project.open(_project(tmp_path, {})))["headline"].startswith("skipped")
+
+
+def test_cli_on_example(tmp_path: Path) -> None:
+    js, xl = tmp_path / "o.json", tmp_path / "o.xlsx"
+    res = CliRunner().invoke(app, ["cba", str(EXAMPLE), "--json", str(js), "--xlsx", str(xl),
+                                   "--draws", "500"])
+    assert res.exit_code == 0, res.output
+    assert "Net present value" in res.output and "Who pays" in res.output
+    r = json.loads(js.read_text())
+    assert r["npv_draws"]["draws"] == 500 and xl.exists()
+
+
+def test_cli_on_project_folder(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLE, tmp_path / "cba.yaml")
+    root = _project(tmp_path, {"model": "cba.yaml", "draws": 100})
+    res = CliRunner().invoke(app, ["cba", str(root)])
+    assert res.exit_code == 0, res.output
+    assert "Local Authority" in res.output
+
+
+def test_cli_bad_model_is_a_clear_error(tmp_path: Path) -> None:
+    bad = simple_model()
+    bad["costs"][0]["amount"] = -1
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump(bad))
+    res = CliRunner().invoke(app, ["cba", str(p)])
+    assert res.exit_code != 0
+    assert isinstance(res.exception, CBAError) and "costs[0].amount = -1: this amount must be ≥ 0" in str(res.exception)

@@ -1,0 +1,119 @@
+import copy
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carecase.cba.engine import compile_model, run_values
+from carecase.cba.load import model_from_dict
+from carecase.cba.results import analyse
+from carecase.cba.uncertainty import (
+    monte_carlo,
+    npv_at,
+    sample_inputs,
+    sensitivity_range,
+    switching_value,
+    tornado,
+)
+
+from .helpers import rich_model, simple_model
+
+
+def _plan(d):
+    return compile_model(model_from_dict(copy.deepcopy(d)))
+
+
+def test_monte_carlo_is_reproducible_and_centred() -> None:
+    plan = _plan(rich_model())
+    a = monte_carlo(plan, draws=4000, seed=11)
+    b = monte_carlo(plan, draws=4000, seed=11)
+    np.testing.assert_array_equal(a.npv, b.npv)
+    base = run_values(plan, plan.central_values()).npv[0]
+    # inputs enter products, so the mean differs from the base case only through covariance-free
+    # nonlinearity; with independent draws and a multilinear model the means agree.
+    assert a.npv.mean() == pytest.approx(base, rel=0.03)
+    c = monte_carlo(plan, draws=4000, seed=12)
+    assert not np.array_equal(a.npv, c.npv)
+
+
+def test_adding_an_input_keeps_other_draws() -> None:
+    d = rich_model()
+    plan1 = _plan(d)
+    d["costs"][2]["amount"] = {"dist": "uniform", "min": 4000, "max": 6000}
+    plan2 = _plan(d)
+    v1, v2 = sample_inputs(plan1, 100, 3), sample_inputs(plan2, 100, 3)
+    np.testing.assert_array_equal(v1["outcomes[0].deadweight"], v2["outcomes[0].deadweight"])
+
+
+def test_p_npv_positive_and_summary_keys() -> None:
+    r = analyse(model_from_dict(rich_model()), draws=500)
+    assert 0 <= r["p_npv_positive"] <= 1
+    p = r["npv_draws"]["percentiles"]
+    assert p["p5"] <= p["p50"] <= p["p95"]
+    assert sum(r["npv_draws"]["histogram"]["counts"]) == 500
+    assert set(r["agency_draws"]) == set(r["model"]["agencies"])
+
+
+def test_tornado_ranges() -> None:
+    """Tornado lows/highs: 10th/90th percentiles of a distribution, else ±20%."""
+    plan = _plan(rich_model())
+    rows = {r["path"]: r for r in tornado(plan)}
+    dw = rows["outcomes[0].deadweight"]  # uniform(0.1, 0.3)
+    assert (dw["low"], dw["high"]) == pytest.approx((0.12, 0.28))
+    cap = rows["costs[0].amount"]
+    assert (cap["low"], cap["high"]) == pytest.approx((40000, 60000))
+    assert cap["npv_low"] > cap["npv_high"]
+    assert cap["npv_low"] == pytest.approx(npv_at(plan, "costs[0].amount", 40000))
+    swings = [r["swing"] for r in tornado(plan)]
+    assert swings == sorted(swings, reverse=True)
+
+
+def test_sensitivity_range_clipped_to_allowed() -> None:
+    d = simple_model()
+    d["outcomes"][0]["deadweight"] = 0.9
+    plan = _plan(d)
+    spec = next(s for s in plan.inputs if s.path == "outcomes[0].deadweight")
+    lo, hi, _ = sensitivity_range(spec, 0.2)
+    assert (lo, hi) == pytest.approx((0.72, 1.0))
+
+
+def test_switching_value_known_answer() -> None:
+    """NPV = −100 + 30·a with a = Σ 1.035^−t (t=1..5) = 4.51505; the capital switching value is
+    30·a = 135.45 (Green Book sensitivity: the value at which NPV = 0)."""
+    plan = _plan(simple_model())
+    spec = next(s for s in plan.inputs if s.path == "costs[0].amount")
+    sv = switching_value(plan, spec)
+    assert sv["value"] == pytest.approx(135.4515712641, rel=1e-9)
+    d = simple_model()
+    d["outcomes"][0]["values"][0]["amount"] = 300  # switching capital 1354.5 > 10 × 100
+    plan = _plan(d)
+    spec = next(s for s in plan.inputs if s.path == "costs[0].amount")
+    assert switching_value(plan, spec)["status"] == "none in range"
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(10, 2000), st.floats(0, 0.9), st.floats(1, 500))
+def test_switching_value_zeroes_npv(capital: float, deadweight: float, benefit: float) -> None:
+    d = simple_model()
+    d["costs"][0]["amount"] = capital
+    d["outcomes"][0]["deadweight"] = deadweight
+    d["outcomes"][0]["values"][0]["amount"] = benefit
+    plan = _plan(d)
+    for spec in plan.inputs:
+        sv = switching_value(plan, spec)
+        if sv["value"] is not None:
+            assert abs(npv_at(plan, spec.path, sv["value"])) < 1e-6
+            assert sv["search_low"] <= sv["value"] <= sv["search_high"]
+
+
+def test_chunked_monte_carlo_equals_one_batch(monkeypatch) -> None:
+    import carecase.cba.uncertainty as u
+
+    plan = _plan(rich_model())
+    whole = u.monte_carlo(plan, draws=500, seed=4)
+    monkeypatch.setattr(u, "CHUNK_CELLS", 1)  # one draw at a time
+    chunked = u.monte_carlo(plan, draws=500, seed=4)
+    np.testing.assert_allclose(chunked.npv, whole.npv, rtol=1e-12)
+    np.testing.assert_array_equal(chunked.payback_year, whole.payback_year)
+    np.testing.assert_allclose(chunked.agency_net_pv, whole.agency_net_pv, rtol=1e-12)

@@ -1,0 +1,87 @@
+from pathlib import Path
+
+import pytest
+
+from carecase.cba.unit_costs import BUILTIN, gdp_deflator, uprating_factor
+
+GMCA = Path("/work/shared/data/gmca_unit_cost_database_v1_4.xlsx")
+DEFLATOR = Path("/work/shared/data/hmt_gdp_deflator_2024_100.csv")
+
+
+def test_e_and_e1_split() -> None:
+    """GMCA Unit Cost Database v1.4 E&E1.0: DWP £9,234 + NHS £566 = £9,800 fiscal (2012/13)."""
+    comps = BUILTIN.components("E&E1.0")
+    fiscal = {c.agency_l1: c.value for c in comps if c.value_type == "fiscal"}
+    assert fiscal == {"DWP": 9234.0, "NHS": 566.0} and sum(fiscal.values()) == 9800.0
+    assert [c.value for c in comps if c.value_type == "economic"] == [14044.0]
+
+
+def test_ss7_two_thirds_split() -> None:
+    """GMCA v1.4 SS7.0: £538.20 a week = £358.80 fiscal (council) + £179.40 economic."""
+    comps = BUILTIN.components("SS7.0")
+    assert sum(c.value for c in comps) == pytest.approx(538.20)
+
+
+def test_uprating_factor_uses_deflator() -> None:
+    idx = gdp_deflator()
+    assert uprating_factor(2012, 2024) == pytest.approx(100 / idx[2012])
+    assert uprating_factor(2020, 2020) == 1.0
+    with pytest.raises(KeyError):
+        uprating_factor(1980, 2024)
+
+
+@pytest.mark.skipif(not DEFLATOR.exists(), reason="shared reference data (/work/shared) absent")
+def test_transcribed_deflator_matches_source() -> None:
+    import csv
+
+    src = {int(r["year"]): float(r["value"]) for r in csv.DictReader(DEFLATOR.open())}
+    assert gdp_deflator() == src
+
+
+@pytest.mark.skipif(not GMCA.exists(), reason="shared reference data (/work/shared) absent")
+def test_builtin_headlines_match_workbook() -> None:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(GMCA, read_only=True, data_only=True)
+    found = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            if row and len(row) > 10 and row[2] in BUILTIN.codes():
+                found[row[2]] = (row[7], row[10])
+    for code in BUILTIN.codes():
+        comps = BUILTIN.components(code)
+        fiscal = sum(c.value for c in comps if c.value_type == "fiscal")
+        economic = sum(c.value for c in comps if c.value_type == "economic")
+        assert found[code][0] == pytest.approx(fiscal), code
+        assert (found[code][1] or 0) == pytest.approx(economic), code
+
+
+def test_costs_library_adapter_splits_headline_into_agencies() -> None:
+    """The costs library's E&E1.0 headline (agency "Multiple", fiscal £9,800) becomes its
+    constituents DWP £9,234 (transfer) + NHS £566; economic £14,044 goes to individuals."""
+    from carecase.cba.library_lookup import library_lookup
+
+    lk = library_lookup(2012)
+    comps = {(c.agency_l1, c.value_type): (c.value, c.transfer) for c in lk.components("E&E1.0")}
+    assert comps == {("DWP", "fiscal"): (9234.0, True), ("NHS", "fiscal"): (566.0, False),
+                     ("Individual", "economic"): (14044.0, False)}
+    ss7 = lk.components("SS7.0")
+    assert {c.agency_l1 for c in ss7 if c.value_type == "economic"} == {"Individual"}
+    assert [c.agency_l1 for c in lk.components("HO4.0")] == ["Local Authority"]
+
+
+def test_adapter_keeps_headline_when_constituents_do_not_add_up() -> None:
+    import pandas as pd
+
+    from carecase.cba.library_lookup import lookup_from_library
+
+    lib = pd.DataFrame([
+        {"code": "X1", "value_type": "fiscal", "value": 100.0, "agency_l1": "Multiple",
+         "agency_l2": None, "price_year": 2020, "transfer": False, "parent_code": None,
+         "unit": "u", "source": "s"},
+        {"code": "X1.1", "value_type": "fiscal", "value": 60.0, "agency_l1": "NHS",
+         "agency_l2": None, "price_year": 2020, "transfer": False, "parent_code": "X1",
+         "unit": "u", "source": "s"},
+    ])
+    comps = lookup_from_library(lib).components("X1")
+    assert [(c.agency_l1, c.value) for c in comps] == [("Multiple", 100.0)]

@@ -1,0 +1,66 @@
+"""A tiny evaluator for the formulas the CBA workbook writes (SUM, SUMPRODUCT, SUMIF, IF,
+arithmetic, cross-sheet references), so tests can check that each formula recomputes the
+value cached beside it — without a spreadsheet application."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import openpyxl
+from openpyxl.utils import column_index_from_string
+
+REF = re.compile(r"(?:'([^']+)'!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
+STRING = re.compile(r'"[^"]*"')
+
+
+class Book:
+    def __init__(self, path: str) -> None:
+        self.wb = openpyxl.load_workbook(path)
+        self.cache: dict[tuple[str, int, int], Any] = {}
+
+    def cell(self, sheet: str, row: int, col: int) -> Any:
+        key = (sheet, row, col)
+        if key not in self.cache:
+            v = self.wb[sheet].cell(row=row, column=col).value
+            if isinstance(v, str) and v.startswith("="):
+                v = self.formula(sheet, v[1:])
+            self.cache[key] = v
+        return self.cache[key]
+
+    def rng(self, sheet: str, c0: str, r0: str, c1: str, r1: str) -> list[Any]:
+        a, b = column_index_from_string(c0), column_index_from_string(c1)
+        return [self.cell(sheet, r, c) for r in range(int(r0), int(r1) + 1) for c in range(a, b + 1)]
+
+    def formula(self, sheet: str, text: str) -> Any:
+        parts = re.split(r'("[^"]*")', text)
+        out = []
+        for p in parts:
+            if p.startswith('"'):
+                out.append(p)
+                continue
+            def ref(m: re.Match[str]) -> str:
+                sh = m.group(1) or sheet
+                if m.group(4):
+                    return f"_rng({sh!r},{m.group(2)!r},{m.group(3)!r},{m.group(4)!r},{m.group(5)!r})"
+                return f"_cell({sh!r},{m.group(3)},{column_index_from_string(m.group(2))})"
+            p = REF.sub(ref, p)
+            p = re.sub(r"(?<![<>=!])=(?!=)", "==", p)
+            out.append(p)
+        expr = "".join(out)
+        env = {"_rng": self.rng, "_cell": self.cell, "SUM": lambda *a: sum(sum(x) if isinstance(x, list) else x for x in a),
+               "SUMPRODUCT": lambda a, b: sum(x * y for x, y in zip(a, b, strict=True)),
+               "SUMIF": _sumif, "IF": lambda c, a, b: a if c else b}
+        return eval(expr, {"__builtins__": {}}, env)  # noqa: S307 - test helper on our own file
+
+
+def _sumif(rng: list[Any], crit: Any, sums: list[float]) -> float:
+    if isinstance(crit, str) and crit.startswith("<>"):
+        return sum(s for r, s in zip(rng, sums, strict=True) if r != crit[2:])
+    return sum(s for r, s in zip(rng, sums, strict=True) if r == crit)
+
+
+def formula_cells(path: str) -> list[tuple[str, int, int]]:
+    wb = openpyxl.load_workbook(path)
+    return [(ws.title, c.row, c.column) for ws in wb.worksheets for row in ws.iter_rows()
+            for c in row if isinstance(c.value, str) and c.value.startswith("=")]
