@@ -1,0 +1,37 @@
+"""Assemble the content model from the stage outputs (one place for section order)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from carecase.report.config import ReportConfig
+from carecase.report.content import Report
+from carecase.report.disclose import disclose_report
+from carecase.report.loaders import StageOutputs
+from carecase.report.sections import audit, cba, data, evaluation, logic, registers, summary
+from carecase.report.sections.common import Context
+
+BUILDERS = (
+    summary.build,
+    data.build,
+    audit.build,
+    evaluation.build,
+    cba.build,
+    logic.build,
+    registers.case_studies,
+    registers.assumptions,
+    registers.methods,
+)
+
+
+def build_report(out: Path, config: ReportConfig, project_name: str = "", area: str = "",
+                 period: str = "", mode: Literal["shared", "internal"] | None = None) -> Report:
+    """The whole report for the outputs under ``out`` (a project's out/ folder), with
+    disclosure control applied for ``mode`` (default: ``config.mode``)."""
+    m = mode or config.mode
+    ctx = Context(StageOutputs(Path(out)), config, m, project_name)
+    sections = [b(ctx) for b in BUILDERS]
+    subtitle = " · ".join(p for p in (project_name, area, period) if p)
+    report = Report(title=config.title, subtitle=subtitle, mode=m, sections=sections)
+    return disclose_report(report, config.suppression)

@@ -1,0 +1,35 @@
+"""``carecase report PROJECT [--internal]``: HTML, Excel and PDF from the stage outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("report")
+    def report_cmd(
+        project: Annotated[Path, typer.Argument(help="Project folder (holding carecase.yaml).")],
+        internal: Annotated[bool, typer.Option(
+            "--internal", help="Unsuppressed internal report, labelled INTERNAL – NOT FOR SHARING.")] = False,
+    ) -> None:
+        """Write out/report/report.html, report.xlsx and report.pdf (small numbers suppressed)."""
+        from carecase.core.project import Project
+        from carecase.report.stage import run
+
+        console = Console()
+        proj = Project.open(project)
+        try:
+            with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                          TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                          console=console) as progress:
+                summary = run(proj, progress=progress, internal=internal or None)
+        finally:
+            proj.close()
+        console.print(summary["headline"], highlight=False, soft_wrap=True)
+        for name, path in sorted(summary["files"].items()):
+            console.print(f"  {name}: [bold]{path}[/bold]", highlight=False, soft_wrap=True)

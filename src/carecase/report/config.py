@@ -1,0 +1,117 @@
+"""Report settings (``report:`` in carecase.yaml).
+
+``suppression`` controls statistical disclosure control for shared outputs (see
+docs/report.md); ``logic_model`` declares the programme's theory of change drawn in the
+report (inputs → activities → outputs → outcomes → impacts, each outcome with the
+indicator that measures it).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from carecase.core.model import StrictModel
+
+
+class SuppressionConfig(StrictModel):
+    threshold: int = Field(
+        7, ge=0, description="Counts from 1 to this value are shown as the suppression symbol."
+    )
+    rounding_base: int = Field(
+        5, ge=1, description="Other counts are rounded to the nearest multiple of this (1: none)."
+    )
+    symbol: str = Field("*", min_length=1, description="Shown in place of a suppressed value.")
+    secondary: bool = Field(
+        True,
+        description="Complementary suppression: a row or column with exactly one suppressed "
+        "cell has its next-smallest cell suppressed too, repeated until stable.",
+    )
+    totals: Literal["displayed", "suppress"] = Field(
+        "displayed",
+        description="displayed: a total is the sum of the rounded values shown, or the symbol "
+        "when its row/column holds a suppressed cell. suppress: every total of a table "
+        "holding any suppressed cell is suppressed.",
+    )
+
+
+class Outcome(StrictModel):
+    name: str = Field(description="The outcome, in plain words.")
+    indicator: str = Field(description="The indicator that measures it (instrument, service use...).")
+
+
+class LogicModel(StrictModel):
+    inputs: list[str] = Field(default_factory=list, description="Resources put in.")
+    activities: list[str] = Field(default_factory=list, description="What the programme does.")
+    outputs: list[str] = Field(default_factory=list, description="Direct, countable products.")
+    outcomes: list[Outcome] = Field(default_factory=list, description="Changes for people.")
+    impacts: list[str] = Field(default_factory=list, description="Long-run, system-level change.")
+
+
+def default_logic_model() -> LogicModel:  # noqa: D401
+    """A generic theory of change for a multiple-complex-needs (MCN) programme."""
+    return LogicModel(
+        inputs=[
+            "Pooled budget from NHS, council, housing and police partners",
+            "Navigators with small caseloads",
+            "Personal budgets for flexible spending",
+        ],
+        activities=[
+            "Assertive outreach and engagement",
+            "Navigator coordination across agencies",
+            "Housing-led support (Housing First)",
+            "Access to mental health and substance misuse treatment",
+        ],
+        outputs=[
+            "People engaged and with a support plan",
+            "People housed in settled accommodation",
+            "Referrals accepted into treatment",
+        ],
+        outcomes=[
+            Outcome(name="Better mental wellbeing", indicator="SWEMWBS metric score change"),
+            Outcome(name="Fewer crises", indicator="A&E attendances and non-elective admissions per person-year"),
+            Outcome(name="Stable housing", indicator="Nights in temporary accommodation per person-year"),
+            Outcome(name="Less offending", indicator="Arrests and custody nights per person-year"),
+        ],
+        impacts=[
+            "Lower reactive whole-system cost",
+            "Improved quality of life",
+            "Resources released for prevention",
+        ],
+    )
+
+
+OutputFormat = Literal["html", "xlsx", "pdf"]
+
+
+def _all_formats() -> list[OutputFormat]:
+    return ["html", "xlsx", "pdf"]
+
+
+def _default_suppression() -> SuppressionConfig:
+    return SuppressionConfig.model_validate({})
+
+
+class ReportConfig(StrictModel):
+    title: str = Field("Whole-system cost and impact", description="Report title.")
+    mode: Literal["shared", "internal"] = Field(
+        "shared", description="shared: small-number suppression applied; internal: unsuppressed, labelled."
+    )
+    formats: list[OutputFormat] = Field(default_factory=_all_formats, description="Formats to write.")
+    top_n: int = Field(10, ge=1, le=100, description="Rows of the highest-cost people table shown.")
+    suppression: SuppressionConfig = Field(
+        default_factory=_default_suppression, description="Small-number suppression for shared outputs."
+    )
+    logic_model: LogicModel = Field(
+        default_factory=default_logic_model, description="The programme's logic model (theory of change)."
+    )
+    chromium: str | None = Field(
+        None, description="Path to a Chromium executable for the PDF (default: `chromium` on PATH)."
+    )
+
+    @model_validator(mode="after")
+    def _formats_unique(self) -> ReportConfig:
+        if len(set(self.formats)) != len(self.formats):
+            raise ValueError(f"formats lists a format twice ({self.formats}); list each once")
+        return self

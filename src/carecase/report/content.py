@@ -1,0 +1,181 @@
+"""The report's content model: one structure rendered to HTML, Excel and PDF.
+
+A :class:`Report` holds :class:`Section` s; a section holds blocks — :class:`Paragraph`,
+:class:`KeyFigures`, :class:`Table` (with column formats and which columns are counts),
+:class:`Chart` (a Vega-Lite spec), :class:`Diagram` (inline SVG) and :class:`Note`.
+Builders (``carecase.report.sections``) make it from the stage outputs; disclosure control
+(``carecase.report.disclose``) fills each table's shown values; renderers only format.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Format = Literal["text", "int", "count", "gbp", "gbp2", "pct", "ratio", "num", "p"]
+
+INTERNAL_LABEL = "INTERNAL – NOT FOR SHARING: unsuppressed"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    fmt: Format = "text"
+    count: bool = False  # a count of people/events: small-number suppression applies
+    from_count: str | None = None  # a value derived from this count column: hidden with it
+    total: bool = False  # summed in the table's total row
+
+
+@dataclass
+class Paragraph:
+    text: str
+
+
+@dataclass
+class Note:
+    text: str
+    kind: Literal["info", "not_run", "warning"] = "info"
+
+
+@dataclass
+class KeyFigure:
+    label: str
+    value: Any
+    fmt: Format = "num"
+    detail: str = ""
+
+
+@dataclass
+class KeyFigures:
+    items: list[KeyFigure]
+
+
+@dataclass
+class Table:
+    id: str
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    note: str = ""
+    total_row: bool = False
+    protect_rows: bool = True  # secondary suppression across a row's count columns (rows add up)
+    protect_columns: bool = True  # secondary suppression down each count column (columns add up)
+    # filled by disclosure control
+    shown: list[dict[str, Any]] = field(default_factory=list)
+    hidden: set[tuple[int, str]] = field(default_factory=set)
+    totals: dict[str, Any] | None = None
+    hidden_totals: set[str] = field(default_factory=set)
+
+    def cell(self, r: int, key: str) -> tuple[Any, bool]:
+        """(value to show, hidden?) for row ``r`` and column ``key`` after disclosure."""
+        rows = self.shown if self.shown else self.rows
+        return rows[r].get(key), (r, key) in self.hidden
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    spec: dict[str, Any]
+    description: str = ""
+
+
+@dataclass
+class Diagram:
+    id: str
+    title: str
+    svg: str
+    description: str = ""
+
+
+Block = Paragraph | Note | KeyFigures | Table | Chart | Diagram
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+    def charts(self) -> list[Chart]:
+        return [b for b in self.blocks if isinstance(b, Chart)]
+
+
+@dataclass
+class Report:
+    title: str
+    subtitle: str
+    mode: Literal["shared", "internal"]
+    sections: list[Section]
+    disclosure_note: str = ""
+
+    @property
+    def label(self) -> str:
+        return INTERNAL_LABEL if self.mode == "internal" else ""
+
+    def tables(self) -> list[Table]:
+        return [t for s in self.sections for t in s.tables()]
+
+    def charts(self) -> list[Chart]:
+        return [c for s in self.sections for c in s.charts()]
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN or ±inf (an undefined ratio): shown as a dash, written as a blank cell."""
+    if value is None:
+        return True
+    if isinstance(value, bool | int | str):
+        return False
+    try:
+        return not math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_value(value: Any, fmt: Format) -> str:
+    """Text for HTML/PDF. Money in £ with thousands separators; negative money as −£1,234."""
+    if is_missing(value):
+        return "–"
+    if fmt == "text" or isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    v = float(value)
+    minus = "−" if v < 0 else ""
+    a = abs(v)
+    if fmt in ("int", "count"):
+        return f"{minus}{a:,.0f}"
+    if fmt == "gbp":
+        return f"{minus}£{a:,.0f}"
+    if fmt == "gbp2":
+        return f"{minus}£{a:,.2f}"
+    if fmt == "pct":
+        return f"{minus}{a * 100:,.1f}%"
+    if fmt == "ratio":
+        return f"{minus}{a:,.2f}"
+    if fmt == "p":
+        return "<0.001" if a < 0.001 else f"{a:.3f}"
+    if a != 0 and (a >= 1e6 or a < 0.01):
+        return f"{minus}{a:,.3g}"
+    return f"{minus}{a:,.2f}"
+
+
+EXCEL_FORMATS: dict[str, str] = {
+    "int": "#,##0",
+    "count": "#,##0",
+    "gbp": '"£"#,##0;[Red]-"£"#,##0',
+    "gbp2": '"£"#,##0.00;[Red]-"£"#,##0.00',
+    "pct": "0.0%",
+    "ratio": "0.00",
+    "num": "#,##0.00",
+    "p": "0.000",
+    "text": "@",
+}

@@ -1,0 +1,101 @@
+"""Apply disclosure control (``carecase.report.suppression``) to every table of a report.
+
+Shared mode: count columns are suppressed/rounded (with secondary suppression down columns,
+and across a row's count columns when the table says its rows are additive); money columns
+declared ``from_count`` are hidden with their count; totals come from the values shown.
+Internal mode: values as computed, totals exact; the report carries the INTERNAL label.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from carecase.report.config import SuppressionConfig
+from carecase.report.content import Report, Table, is_missing
+from carecase.report.suppression import disclose_counts, line_totals
+
+
+def _as_float(v: Any) -> float:
+    if is_missing(v) or isinstance(v, str):
+        return float("nan")
+    return float(v)
+
+
+def _raw_totals(table: Table) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for col in table.columns:
+        if col.total:
+            vals = [_as_float(r.get(col.key)) for r in table.rows]
+            out[col.key] = float(np.nansum(vals)) if any(not np.isnan(v) for v in vals) else None
+    return out
+
+
+def disclose_table(table: Table, cfg: SuppressionConfig, mode: str) -> Table:
+    """Fill ``table.shown``, ``hidden``, ``totals`` and ``hidden_totals`` in place."""
+    table.shown = [dict(r) for r in table.rows]
+    table.hidden = set()
+    table.hidden_totals = set()
+    if mode == "internal" or not table.rows:
+        table.totals = _raw_totals(table) if table.total_row else None
+        return table
+    counts = [c for c in table.columns if c.count]
+    col_hidden: dict[str, np.ndarray] = {}
+    if counts:
+        matrix = np.array([[_as_float(r.get(c.key)) for c in counts] for r in table.rows], dtype=float)
+        axes = tuple(a for a, on in ((0, table.protect_columns), (1, table.protect_rows and len(counts) > 1)) if on)
+        disc = disclose_counts(matrix, cfg, axes)  # type: ignore[arg-type]
+        for j, c in enumerate(counts):
+            col_hidden[c.key] = disc.hidden[:, j]
+            for i, row in enumerate(table.shown):
+                if disc.hidden[i, j]:
+                    row[c.key] = None
+                    table.hidden.add((i, c.key))
+                elif not np.isnan(disc.values[i, j]):
+                    row[c.key] = int(disc.values[i, j])
+    for c in table.columns:
+        if c.from_count and c.from_count in col_hidden:
+            col_hidden[c.key] = col_hidden[c.from_count]
+            for i, row in enumerate(table.shown):
+                if col_hidden[c.key][i]:
+                    row[c.key] = None
+                    table.hidden.add((i, c.key))
+    if table.total_row:
+        table.totals = {}
+        any_hidden = bool(table.hidden)
+        for c in table.columns:
+            if not c.total:
+                continue
+            shown = np.array([_as_float(r.get(c.key)) for r in table.shown], dtype=float)
+            hid = col_hidden.get(c.key, np.zeros(len(shown), dtype=bool))
+            tot = line_totals(shown.reshape(-1, 1), hid.reshape(-1, 1), axis=0, mode=cfg.totals)
+            hidden_total = bool(tot.hidden[0]) or (cfg.totals == "suppress" and any_hidden)
+            if hidden_total:
+                table.hidden_totals.add(c.key)
+                table.totals[c.key] = None
+            else:
+                v = tot.values[0]
+                table.totals[c.key] = None if np.isnan(v) else float(v)
+    else:
+        table.totals = None
+    return table
+
+
+def disclose_report(report: Report, cfg: SuppressionConfig) -> Report:
+    for table in report.tables():
+        disclose_table(table, cfg, report.mode)
+    if report.mode == "internal":
+        report.disclosure_note = (
+            "INTERNAL – NOT FOR SHARING: unsuppressed. Counts are shown as computed; "
+            "do not circulate outside the partnership's information-governance agreement."
+        )
+    else:
+        report.disclosure_note = (
+            f"Disclosure control: counts from 1 to {cfg.threshold} are shown as '{cfg.symbol}'; "
+            f"other counts are rounded to the nearest {cfg.rounding_base}; further cells are "
+            "suppressed where a hidden count could otherwise be worked out from a total; costs "
+            "of suppressed counts are suppressed too. Totals are computed from the rounded "
+            "figures shown, so parts may not add exactly."
+        )
+    return report

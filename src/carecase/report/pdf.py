@@ -1,0 +1,78 @@
+"""Print the HTML report to PDF with headless Chromium (Playwright, system browser).
+
+The page is opened from the file (no network: every request other than the report file
+itself is aborted), the printer waits until every Vega chart has rendered, then prints A4
+with page numbers — and, for an internal report, the INTERNAL label on every page.
+"""
+
+from __future__ import annotations
+
+import shutil
+from html import escape
+from pathlib import Path
+
+from carecase.core.errors import ReportError
+
+CHART_TIMEOUT_MS = 60_000
+
+
+def find_chromium(configured: str | None = None) -> str:
+    """The Chromium executable: ``report.chromium`` if set, else chromium on PATH."""
+    for candidate in (configured, "chromium", "chromium-browser", "google-chrome"):
+        if candidate and (found := shutil.which(candidate)):
+            return found
+    raise ReportError(
+        "No Chromium browser found for the PDF report. Install it (`make browser`, or "
+        "`apt-get install chromium`), set report.chromium in carecase.yaml to its path, or "
+        "leave 'pdf' out of report.formats."
+    )
+
+
+def _footer(label: str) -> str:
+    text = f"{escape(label)} · " if label else ""
+    return (f'<div style="font-size:8px;width:100%;text-align:center;color:#555;">{text}'
+            'page <span class="pageNumber"></span> of <span class="totalPages"></span></div>')
+
+
+def _header(label: str) -> str:
+    if not label:
+        return "<span></span>"
+    return (f'<div style="font-size:9px;width:100%;text-align:center;color:#b00020;font-weight:bold;">'
+            f"{escape(label)}</div>")
+
+
+def html_to_pdf(html_path: Path, pdf_path: Path, label: str = "", chromium: str | None = None) -> Path:
+    """Render ``html_path`` to ``pdf_path``; raise ReportError if a chart fails to render."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    exe = find_chromium(chromium)
+    html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
+    url = html_path.as_uri()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_page()
+                page.route("**/*", lambda route: route.continue_() if route.request.url == url else route.abort())
+                page.goto(url, wait_until="load")
+                page.wait_for_function(
+                    "() => window.__carecaseChartsReady === true || window.__carecaseChartsError !== undefined",
+                    timeout=CHART_TIMEOUT_MS)
+                error = page.evaluate("() => window.__carecaseChartsError || null")
+                if error:
+                    raise ReportError(f"{html_path}: a chart failed to render in Chromium ({error}); "
+                                      "the PDF was not written. Check the chart specs (tests/report).")
+                page.emulate_media(media="print")
+                pdf_path.parent.mkdir(parents=True, exist_ok=True)
+                page.pdf(path=str(pdf_path), format="A4", print_background=True,
+                         display_header_footer=True, header_template=_header(label),
+                         footer_template=_footer(label),
+                         margin={"top": "16mm", "bottom": "16mm", "left": "12mm", "right": "12mm"})
+            finally:
+                browser.close()
+    except PlaywrightError as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ReportError(f"Chromium ({exe}) could not print {html_path} to PDF: {first}. "
+                          "Check the browser runs headless (`chromium --headless --version`).") from None
+    return pdf_path

@@ -1,0 +1,1 @@
+"""Section builders: each reads its stage outputs and returns a content-model Section."""

@@ -1,0 +1,161 @@
+"""Cost-benefit section (out/cba/results.json): who pays / who benefits, cumulative
+discounted cash flow by agency, tornado, NPV distribution, switching values, scenarios."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from carecase.report import charts
+from carecase.report.content import Chart, Column, KeyFigure, KeyFigures, Paragraph, Section, Table
+from carecase.report.loaders import get, named_items, numeric, records
+from carecase.report.sections.common import Context, not_run
+
+# results.json key → block, in one place
+HEADLINE = "headline"
+MATRIX = ("matrix", "who_pays_who_benefits")
+AGENCY_NET = ("agency_net", "agency_net_position")
+CASHFLOW = ("cashflow", "cumulative_cashflow")
+TORNADO = "tornado"
+DRAWS = ("npv_draws", "monte_carlo")
+SWITCHING = "switching_values"
+SCENARIOS = "scenarios"
+P_POSITIVE = "p_npv_positive"
+NAME = ("label", "input", "name", "parameter", "path")
+NET = ("net_pv", "value", "net", "npv")
+LOW = ("npv_low", "low")
+HIGH = ("npv_high", "high")
+
+
+def _matrix(results: dict[str, Any], keys: tuple[str, ...], value: str) -> list[dict[str, Any]]:
+    years = get(get(results, "model", default={}), "years")
+    rows = records(get(results, *keys), "agency", "year", value, columns=years)
+    out = []
+    for r in rows:
+        agency = get(r, "agency", "agency_l1", "row")
+        year = get(r, "year", "col")
+        v = get(r, value, "value", "net", "amount")
+        if agency is not None and year is not None and v is not None:
+            out.append({"agency": str(agency), "year": int(float(year)) if str(year).lstrip("-").replace(".", "").isdigit()
+                        else str(year), value: float(v)})
+    return sorted(out, key=lambda r: (r["agency"], str(r["year"]).zfill(6)))
+
+
+TRANSFER_NOTE = ("Agency positions include transfers (e.g. benefit payments moving between the state and "
+                 "individuals), so they do not add up to the NPV, which excludes transfers.")
+CASHFLOW_TOTAL = {"total_public_value": "Total (public value)"}
+TORNADO_CHART_ROWS = 15
+
+
+def matrix_table(rows: list[dict[str, Any]], value: str, tid: str, title: str) -> Table:
+    years = sorted({r["year"] for r in rows}, key=lambda y: str(y).zfill(6))
+    agencies = sorted({r["agency"] for r in rows})
+    lookup = {(r["agency"], r["year"]): r[value] for r in rows}
+    cols = [Column("agency", "Agency")] + [Column(f"y{y}", f"Year {y}", "gbp") for y in years]
+    cols.append(Column("total", "All years (undiscounted)", "gbp"))
+    body = []
+    for a in agencies:
+        row: dict[str, Any] = {"agency": a}
+        for y in years:
+            row[f"y{y}"] = lookup.get((a, y))
+        row["total"] = sum(v for y in years if (v := lookup.get((a, y))) is not None)
+        body.append(row)
+    return Table(tid, title, cols, body, note=TRANSFER_NOTE)
+
+
+def headline_figures(h: dict[str, Any], p_pos: Any) -> list[KeyFigure]:
+    payback = get(h, "payback_year")
+    figs = [
+        KeyFigure("Net present value", get(h, "npv"), "gbp", "discounted benefits − discounted costs"),
+        KeyFigure("Benefit-cost ratio", get(h, "bcr"), "ratio", "£ of benefit per £1 of cost"),
+        KeyFigure("Financial ROI", get(h, "roi_financial"), "ratio", "cashable fiscal benefits ÷ costs"),
+        KeyFigure("Public value ROI", get(h, "roi_public_value"), "ratio",
+                  "fiscal + economic + social benefits ÷ costs"),
+        KeyFigure("Payback", f"year {payback}" if isinstance(payback, int | float) else
+                  (payback or "not within the period"), "text", "first year cumulative discounted net ≥ 0"),
+        KeyFigure("Net present budget impact", get(h, "net_present_budget_impact"), "gbp", "cashable, to budgets"),
+    ]
+    if p_pos is not None:
+        figs.append(KeyFigure("Chance NPV > 0", p_pos, "pct", "Monte Carlo"))
+    return [f for f in figs if f.value is not None]
+
+
+def build(ctx: Context) -> Section:
+    sec = Section("cba", "Cost-benefit analysis")
+    res = ctx.outs.json("cba", "results.json")
+    if res is None:
+        sec.blocks.append(not_run("cba", "the cost-benefit analysis"))
+        return sec
+    model = get(res, "model", default={})
+    if model:
+        years = get(model, "years", default=[])
+        sec.blocks.append(Paragraph(
+            f"Model: {get(model, 'name', default='(unnamed)')}. Appraisal period {len(years) or get(model, 'appraisal_years')} "
+            f"years from year 0, prices at {get(model, 'price_base_year', default='the base year')}, discounting: "
+            f"{get(model, 'discounting', default='Green Book')}. {get(model, 'description', default='')}".strip()))
+    sec.blocks.append(KeyFigures(headline_figures(get(res, HEADLINE, default={}), get(res, P_POSITIVE))))
+    m = _matrix(res, MATRIX, "net")
+    if m:
+        sec.blocks.append(Paragraph("Who pays and who benefits: each agency's net position by year "
+                                    "(benefits minus costs, £; positive = the agency gains)."))
+        sec.blocks.append(matrix_table(m, "net", "cba-matrix", "Who pays, who benefits: net £ by agency and year"))
+        sec.blocks.append(Chart("chart-cba-matrix", "Who pays, who benefits (net £)",
+                                charts.heatmap("Who pays, who benefits (net £)", m, "year", "agency", "net")))
+    net = named_items(get(res, *AGENCY_NET), "agency")
+    if net:
+        rows = [{"agency": str(r["agency"]), "net": get(r, *NET)} for r in net]
+        sec.blocks.append(Table("cba-agency-net", "Net present position by agency",
+                                [Column("agency", "Agency"), Column("net", "Net present value", "gbp")],
+                                sorted(rows, key=lambda r: r["agency"]), note=TRANSFER_NOTE))
+    cf = [{**r, "agency": CASHFLOW_TOTAL.get(r["agency"], r["agency"])} for r in _matrix(res, CASHFLOW, "cumulative")]
+    if cf:
+        sec.blocks.append(Chart("chart-cba-cashflow", "Cumulative discounted cash flow by agency",
+                                charts.lines("Cumulative discounted cash flow by agency", cf, "year", "cumulative",
+                                             "agency")))
+    tor = named_items(get(res, TORNADO), "input")
+    if tor:
+        rows = [{"input": str(get(r, *NAME)), "npv_low": get(r, *LOW), "npv_high": get(r, *HIGH)} for r in tor]
+        rows.sort(key=lambda r: -abs(float(r["npv_high"] or 0) - float(r["npv_low"] or 0)))
+        sec.blocks.append(Table("cba-tornado", "One-way sensitivity (NPV at low and high input values)",
+                                [Column("input", "Input"), Column("npv_low", "NPV at low", "gbp"),
+                                 Column("npv_high", "NPV at high", "gbp")], rows))
+        npv = get(get(res, HEADLINE, default={}), "npv")
+        sec.blocks.append(Chart("chart-cba-tornado", f"Tornado: NPV range by input (largest {TORNADO_CHART_ROWS})",
+                                charts.tornado("Tornado: NPV range by input", rows[:TORNADO_CHART_ROWS], "input",
+                                               "npv_low", "npv_high",
+                                               float(npv) if npv is not None else None)))
+    draws = get(res, *DRAWS, default={})
+    hist = get(draws, "histogram", default={})
+    edges = numeric(get(hist, "edges", "bin_edges", "bins", default=[]))
+    counts = numeric(get(hist, "counts", "count", "frequency", default=[]))
+    if len(edges) == len(counts) + 1 and counts:
+        rows = [{"from": edges[i], "to": edges[i + 1], "draws": counts[i]} for i in range(len(counts))]
+        sec.blocks.append(Chart("chart-cba-npv", "Distribution of NPV (Monte Carlo)",
+                                charts.histogram("Distribution of NPV (Monte Carlo)", rows, "from", "to", "draws")))
+    pct = get(draws, "percentiles", default={})
+    if isinstance(pct, dict) and pct:
+        rows = [{"percentile": str(k), "npv": v} for k, v in sorted(pct.items(), key=lambda kv: _pnum(kv[0]))]
+        sec.blocks.append(Table("cba-npv-percentiles", "NPV percentiles (Monte Carlo)",
+                                [Column("percentile", "Percentile"), Column("npv", "NPV", "gbp")], rows))
+    sw = named_items(get(res, SWITCHING), "input")
+    if sw:
+        rows = [{"input": str(get(r, *NAME)), "base": get(r, "base", "base_value"),
+                 "switching_value": get(r, "switching_value", "value", "status", default="none in range")}
+                for r in sw]
+        sec.blocks.append(Table("cba-switching", "Switching values (input value at which NPV = 0)",
+                                [Column("input", "Input"), Column("base", "Base value", "num"),
+                                 Column("switching_value", "Switching value", "num")], rows))
+    sc = named_items(get(res, SCENARIOS), "name")
+    if sc:
+        sec.blocks.append(Table("cba-scenarios", "Scenarios",
+                                [Column("name", "Scenario"), Column("npv", "NPV", "gbp"), Column("bcr", "BCR", "ratio")],
+                                [{"name": str(get(r, "name", "scenario")), "npv": get(get(r, HEADLINE, default=r), "npv"),
+                                  "bcr": get(get(r, HEADLINE, default=r), "bcr")} for r in sc]))
+    return sec
+
+
+def _pnum(key: str) -> float:
+    digits = "".join(ch for ch in str(key) if ch.isdigit() or ch == ".")
+    try:
+        return float(digits)
+    except ValueError:
+        return 0.0

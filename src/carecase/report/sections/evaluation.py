@@ -1,0 +1,261 @@
+"""Evaluation section (out/evaluate/*.parquet): naive before/after beside the matched
+difference-in-differences, rate ratios, covariate balance, the regression-to-the-mean
+diagnostic and outcome measures.
+
+The tables are tidy: one row per (window, key_type, key, measure) where key_type is
+service / agency / total and measure is events / units / cost (per person per year).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from carecase.report import charts
+from carecase.report.content import Chart, Column, Paragraph, Section, Table
+from carecase.report.loaders import pick
+from carecase.report.sections.common import (
+    Context,
+    F,
+    clean_value,
+    frame_table,
+    missing_table,
+    not_run,
+)
+
+# file → columns → block, in one place
+KEYS = (("window", "post_window"), ("key_type",), ("key", "service", "service_code"), ("measure", "unit", "metric"))
+NAIVE_EFFECT = ("change_ppy", "effect", "estimate_ppy", "change", "mean_change")
+MATCHED_EFFECT = ("effect_ppy", "effect", "did", "diff")
+LOW = ("ci_low", "lower", "ci_lower")
+HIGH = ("ci_high", "upper", "ci_upper")
+N_NAIVE = ("n", "n_treated", "people")
+N_MATCHED = ("n_sets", "n_treated", "n", "treated")
+MONEY_MEASURES = ("cost", "gbp", "£", "cost_gbp")
+RATE_RATIOS = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text", "service"),
+               F("measure", "Measure", "text"), F("rate_ratio", "Rate ratio", "ratio", "irr"),
+               F("rr_ci_low", "95% low", "ratio", "ci_low"), F("rr_ci_high", "95% high", "ratio", "ci_high"),
+               F("rr_p", "p", "p", "p_value")]
+MATCH_LABEL = ("status", "item", "group", "stage", "count")
+MATCH_VALUE = ("n", "value", "people", "count")
+RTM = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text", "service"),
+       F("measure", "Measure", "text"),
+       F("treated_change_ppy", "Participants' change", "num"), F("control_change_ppy", "Comparison change", "num"),
+       F("share_of_naive_change_seen_in_controls", "Share of naive change also seen in comparison", "pct")]
+OUTCOMES = [F("instrument", "Instrument", "text"), F("measure", "Measure / domain", "text", "domain"),
+            F("from_assessment", "From", "text"), F("to_assessment", "To", "text"),
+            F("n", "People", "count", "people", count=True), F("mean_from", "Mean before", "num", "pre_mean"),
+            F("mean_to", "Mean after", "num", "post_mean"), F("mean_change", "Mean change", "num", "change"),
+            F("sd_change", "SD of change", "num"), F("ci_low", "95% low", "num"), F("ci_high", "95% high", "num"),
+            F("t_p", "p (paired t)", "p", "p_ttest"), F("wilcoxon_p", "p (Wilcoxon)", "p", "p_wilcoxon"),
+            F("improved", "Improved", "count", count=True), F("no_change", "No change", "count", count=True),
+            F("worse", "Worse", "count", count=True)]
+TABLE_MEASURES = ("cost", "gbp", "£", "cost_gbp")  # events/units: see the rate ratios
+RTM_MEASURES = ("cost", "gbp", "£", "cost_gbp")
+RR_MEASURES = ("events",)
+
+
+def only_measures(df: pd.DataFrame, keep: tuple[str, ...]) -> pd.DataFrame:
+    """Rows whose measure is one of ``keep`` (all rows when there is no measure column or
+    none would be left)."""
+    m = pick(df, "measure", "unit", "metric")
+    if m is None:
+        return df
+    sub = df[df[m].astype(str).str.lower().isin(keep)]
+    return sub if len(sub) else df
+
+
+def window_label(w: object) -> str:
+    m = re.fullmatch(r"post_(\d+)_(\d+)", str(w))
+    return f"months {m.group(1)}–{m.group(2)} after" if m else str(w)
+
+
+def window_order(windows: list[str]) -> list[str]:
+    """Windows in natural order (post_0_8 before post_0_12)."""
+    return sorted(set(windows), key=lambda w: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", str(w))])
+
+
+def _standard(df: pd.DataFrame | None, effect: tuple[str, ...], n_names: tuple[str, ...]) -> pd.DataFrame | None:
+    if df is None:
+        return None
+    cols = {"effect": pick(df, *effect), "ci_low": pick(df, *LOW), "ci_high": pick(df, *HIGH), "n": pick(df, *n_names)}
+    if cols["effect"] is None:
+        return None
+    out = pd.DataFrame(index=df.index)
+    for names in KEYS:
+        c = pick(df, *names)
+        if c is not None:
+            out[names[0]] = df[c].astype(str)
+    for k, c in cols.items():
+        out[k] = pd.to_numeric(df[c], errors="coerce") if c is not None else float("nan")
+    return out
+
+
+def _labelled_windows(df: pd.DataFrame) -> pd.DataFrame:
+    w = pick(df, "window", "post_window")
+    if w is None or not len(df):
+        return df
+    order = {x: i for i, x in enumerate(window_order(df[w].astype(str).tolist()))}
+    df = df.assign(_w=df[w].astype(str).map(order)).sort_values("_w", kind="mergesort").drop(columns="_w")
+    return df.assign(**{w: df[w].map(window_label)})
+
+
+def is_money(measure: object) -> bool:
+    return str(measure).lower() in MONEY_MEASURES
+
+
+def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None) -> tuple[Table | None, list[dict]]:
+    """The naive/matched table, and chart rows (£ measures) for the longest window."""
+    naive = only_measures(naive, TABLE_MEASURES) if naive is not None else None
+    matched = only_measures(matched, TABLE_MEASURES) if matched is not None else None
+    n, m = _standard(naive, NAIVE_EFFECT, N_NAIVE), _standard(matched, MATCHED_EFFECT, N_MATCHED)
+    if n is None or m is None:
+        return None, []
+    keys = [k[0] for k in KEYS if k[0] in n.columns and k[0] in m.columns]
+    if not keys:
+        return None, []
+    both = n.merge(m, on=keys, how="outer", suffixes=("_naive", "_matched"))
+    if "window" in keys:
+        order = {w: i for i, w in enumerate(window_order(both["window"].tolist()))}
+        both = both.assign(_w=both["window"].map(order)).sort_values(["_w", *keys[1:]], kind="mergesort")
+    else:
+        both = both.sort_values(keys, kind="mergesort")
+    labels = {"window": "Window", "key_type": "Level", "key": "Service / agency", "measure": "Measure"}
+    cols = [Column(k, labels[k]) for k in keys] + [
+        Column("n_matched", "Matched participants", "count", count=True),
+        Column("effect_naive", "Naive change", "num"), Column("ci_low_naive", "Naive 95% low", "num"),
+        Column("ci_high_naive", "Naive 95% high", "num"),
+        Column("effect_matched", "Matched DiD", "num"), Column("ci_low_matched", "Matched 95% low", "num"),
+        Column("ci_high_matched", "Matched 95% high", "num")]
+    rows = []
+    for r in both.to_dict("records"):
+        row = {c.key: clean_value(r.get(c.key)) for c in cols}
+        if "window" in row:
+            row["window"] = window_label(row["window"])
+        rows.append(row)
+    table = Table("evaluation-effects", "Naive before/after and matched difference-in-differences, per person per year",
+                  cols, rows, note="Negative values are reductions. Naive: the participants' own change. "
+                  "Matched: their change minus the matched comparison group's change. Measure 'cost' is £.")
+    last = window_label(window_order(both["window"].tolist())[-1]) if "window" in keys else None
+    chart_rows: list[dict] = []
+    for r in rows:
+        if "measure" in keys and not is_money(r["measure"]):
+            continue
+        if last is not None and r["window"] != last:
+            continue
+        label = str(r.get("key", "")) if r.get("key_type") != "total" else "all services"
+        for method in ("naive", "matched"):
+            chart_rows.append({"label": label, "level": r.get("key_type", ""), "window": r.get("window", ""),
+                               "method": method, "effect": r[f"effect_{method}"],
+                               "low": r[f"ci_low_{method}"], "high": r[f"ci_high_{method}"]})
+    return table, chart_rows
+
+
+def balance_wide(bal: pd.DataFrame) -> pd.DataFrame:
+    """Balance as one row per covariate (smd/vr before and after), from long or wide input."""
+    stage, smd = pick(bal, "stage"), pick(bal, "smd")
+    if stage is None or smd is None:
+        return bal
+    vr = pick(bal, "variance_ratio", "vr")
+    cov = pick(bal, "covariate", "variable")
+    parts = {}
+    for st in ("before", "after"):
+        sub = bal[bal[stage].astype(str) == st].set_index(cov)
+        parts[f"smd_{st}"] = sub[smd]
+        if vr:
+            parts[f"vr_{st}"] = sub[vr]
+    wide = pd.DataFrame(parts)
+    wide["flag"] = wide["smd_after"].abs() >= 0.1 if "smd_after" in wide else None
+    return wide.reset_index(names="covariate").sort_values("covariate", kind="mergesort")
+
+
+BALANCE = [F("covariate", "Covariate", "text", "variable"), F("smd_before", "SMD before", "ratio"),
+           F("smd_after", "SMD after", "ratio"), F("vr_before", "Variance ratio before", "ratio"),
+           F("vr_after", "Variance ratio after", "ratio"), F("flag", "|SMD| ≥ 0.1 after", "text", "imbalanced")]
+
+
+def _match_counts(df: pd.DataFrame) -> Table:
+    label = next((c for c in MATCH_LABEL if c in df.columns and not pd.api.types.is_numeric_dtype(df[c])), None)
+    value = next((c for c in MATCH_VALUE if c in df.columns and pd.api.types.is_numeric_dtype(df[c])), None)
+    rows = [{"item": str(r[label]).replace("_", " ") if label else "", "n": clean_value(r[value]) if value else None}
+            for r in df.to_dict("records")]
+    return Table("evaluation-match-counts", "Participants and comparison group",
+                 [Column("item", ""), Column("n", "Number", "count", count=True)], rows,
+                 note="Counts of people or person-index rows; small numbers suppressed in shared reports.")
+
+
+def build(ctx: Context) -> Section:
+    outs = ctx.outs
+    sec = Section("evaluation", "Evaluation")
+    if not outs.has_stage("evaluate"):
+        sec.blocks.append(not_run("evaluate", "the impact evaluation"))
+        return sec
+    sec.blocks.append(Paragraph(
+        "Participants were compared with similar people who had not (yet) joined the programme, "
+        "matched on their service use in the year before, its trend, age, sex and deprivation "
+        "(propensity-score matching in calendar time). The naive before/after change is shown "
+        "beside the matched estimate: people often join at a crisis, so their use would have "
+        "fallen anyway (regression to the mean) and the naive change overstates the effect."))
+    counts = outs.table("evaluate", "match_counts")
+    if counts is not None:
+        sec.blocks.append(_match_counts(counts))
+    naive, matched = outs.table("evaluate", "naive"), outs.table("evaluate", "matched")
+    table, chart_rows = side_by_side(naive, matched)
+    if table is None:
+        sec.blocks.append(missing_table("evaluate", "naive" if naive is None else "matched"))
+    else:
+        sec.blocks.append(table)
+        if chart_rows:
+            title = f"Change in £ per person per year, 95% intervals ({chart_rows[0]['window']})"
+            sec.blocks.append(Chart("chart-evaluation-effects", title,
+                                    charts.intervals(title, chart_rows, "label", "effect", "low", "high", "method",
+                                                     "£ per person per year")))
+    rr = outs.table("evaluate", "rate_ratios")
+    if rr is not None:
+        sec.blocks.append(frame_table("evaluation-rate-ratios", "Rate ratios (count models with person-time offset)",
+                                      _labelled_windows(only_measures(rr, RR_MEASURES)), RATE_RATIOS))
+    bal = outs.table("evaluate", "balance")
+    if bal is None:
+        sec.blocks.append(missing_table("evaluate", "balance"))
+    else:
+        wide = balance_wide(bal)
+        sec.blocks.append(frame_table("evaluation-balance", "Covariate balance before and after matching", wide,
+                                      BALANCE, note="Balance is adequate when |SMD| < 0.1 (Austin 2009)."))
+        if {"covariate", "smd_before", "smd_after"} <= set(wide.columns):
+            rows = [{"covariate": str(r["covariate"]), "stage": st, "smd": abs(float(r[f"smd_{st}"]))}
+                    for r in wide.to_dict("records") for st in ("before", "after") if pd.notna(r[f"smd_{st}"])]
+            sec.blocks.append(Chart("chart-evaluation-balance", "Balance (Love plot)",
+                                    charts.love_plot("Balance (Love plot)", rows, "covariate", "smd", "stage")))
+    rtm = outs.table("evaluate", "rtm")
+    if rtm is not None:
+        rtm = only_measures(rtm, RTM_MEASURES)
+        wc = pick(rtm, "window")
+        if wc and len(rtm):  # the longest window: the full series is in out/evaluate/rtm.csv
+            rtm = rtm[rtm[wc].astype(str) == window_order(rtm[wc].astype(str).tolist())[-1]]
+        sec.blocks.append(Paragraph("Regression-to-the-mean diagnostic: the comparison group's own change "
+                                    "over the same windows shows how much use would have fallen anyway."))
+        wcol = pick(rtm, "window")
+        last = None
+        if wcol:
+            last = window_label(window_order(rtm[wcol].astype(str).tolist())[-1]) if len(rtm) else None
+            rtm = rtm.assign(**{wcol: rtm[wcol].map(window_label)})
+        t = frame_table("evaluation-rtm", "Change in £ per person per year: participants and comparison group",
+                        rtm, RTM, note="Longest post window; every window is in out/evaluate/rtm.csv.")
+        sec.blocks.append(t)
+        keys = {c.key for c in t.columns}
+        if {"key", "treated_change_ppy", "control_change_ppy"} <= keys:
+            rows = [{"key": r["key"], "group": g, "change": r[c]} for r in t.rows
+                    if (r.get("measure") is None or is_money(r["measure"])) and r.get("window") == last
+                    for g, c in (("participants", "treated_change_ppy"), ("comparison", "control_change_ppy"))]
+            if rows:
+                sec.blocks.append(Chart("chart-evaluation-rtm", f"£ change per person per year by group ({last})",
+                                        charts.grouped_bars(f"£ change per person per year by group ({last})", rows,
+                                                            "key", "group", "change", "£ per person per year")))
+    out = outs.table("evaluate", "outcomes")
+    if out is not None:
+        sec.blocks.append(frame_table("evaluation-outcomes", "Outcome measures (change between assessments)", out,
+                                      OUTCOMES, protect_columns=False,
+                                      note="Rows are different comparisons of the same people, so small numbers "
+                                           "are protected within each row (People = improved + no change + worse)."))
+    return sec

@@ -1,0 +1,139 @@
+"""Economic case studies (evaluate/case_studies.parquet), the assumptions register
+(cba/results.json ``assumptions``) and method notes with references."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from carecase.report import charts
+from carecase.report.content import Chart, Column, Paragraph, Section, Table
+from carecase.report.loaders import get, named_items, pick
+from carecase.report.sections.common import Context, clean_value, missing_table, not_run
+
+# file → columns → block, in one place
+CASE = ("case", "case_id", "case_study", "person_id")
+NEED = ("area_of_need", "need")
+PERIOD = ("period", "window")
+VALUE = ("mean_cost_per_month", "cost_per_month", "gbp_month")
+PRE = ("pre_gbp_month", "pre_mean_month", "pre", "before", "pre_cost_per_month")
+POST = ("post_gbp_month", "post_mean_month", "post", "after", "post_cost_per_month")
+ASSUMPTION = {"name": ("label", "name", "input", "parameter", "key"), "path": ("path", "key"),
+              "value": ("value", "base", "mean"), "central": ("central",), "unit": ("unit", "units"),
+              "source": ("source", "reference", "citation"),
+              "confidence": ("confidence_grade", "confidence", "grade")}
+
+REFERENCES = [
+    "HM Treasury (2022). The Green Book: central government guidance on appraisal and evaluation.",
+    "HM Treasury, Public Service Transformation Network and New Economy (2014). Supporting public "
+    "service transformation: cost benefit analysis guidance for local partnerships.",
+    "Cabinet Office (2012). A guide to Social Return on Investment.",
+    "Austin PC (2009). Balance diagnostics for comparing the distribution of baseline covariates "
+    "between treatment groups in propensity-score matched samples. Statistics in Medicine 28:3083–3107.",
+    "Barnett AG, van der Pols JC, Dobson AJ (2005). Regression to the mean: what it is and how to deal "
+    "with it. International Journal of Epidemiology 34:215–220.",
+    "Office for National Statistics / NHS England: statistical disclosure control guidance for "
+    "published health statistics (small-number suppression and rounding).",
+]
+
+METHOD_NOTES = [
+    "Linkage: records sharing a pseudonymised NHS number are one person; others are linked "
+    "probabilistically (Fellegi–Sunter, Splink) on name, date of birth, postcode and sex.",
+    "Costing: every event is costed with a unit cost uprated to the project price year; spells and "
+    "packages crossing period boundaries are split in proportion to the days in each period.",
+    "Evaluation: propensity-score nearest-neighbour matching in calendar time (controls not yet "
+    "treated at the index date), difference-in-differences per person per year with cluster "
+    "bootstrap 95% intervals, and rate ratios from count models with a person-time offset.",
+    "Cost-benefit analysis: discounted at the Green Book rate; benefits adjusted for deadweight, "
+    "attribution, displacement, drop-off and optimism bias by confidence grade; uncertainty by "
+    "Monte Carlo simulation, one-way sensitivity (tornado) and switching values.",
+]
+
+
+def case_rows(df: pd.DataFrame) -> list[dict[str, Any]] | None:
+    """Rows {case, area_of_need, pre, post, change} from the long (period = before/after,
+    mean_cost_per_month) or wide (pre/post columns) case-study table."""
+    case, need = pick(df, *CASE), pick(df, *NEED)
+    period, value = pick(df, *PERIOD), pick(df, *VALUE)
+    if case is None or need is None:
+        return None
+    if period is not None and value is not None:
+        wide: dict[tuple[str, str], dict[str, Any]] = {}
+        for rec in df.to_dict("records"):
+            k = (str(rec[case]), str(rec[need]))
+            slot = "pre" if str(rec[period]).lower() in ("before", "pre") else "post"
+            wide.setdefault(k, {"case": k[0], "area_of_need": k[1], "pre": None, "post": None})[slot] = \
+                clean_value(rec[value])
+        rows = [wide[k] for k in sorted(wide)]
+    else:
+        pre, post = pick(df, *PRE), pick(df, *POST)
+        if pre is None or post is None:
+            return None
+        rows = [{"case": str(r[case]), "area_of_need": str(r[need]), "pre": clean_value(r[pre]),
+                 "post": clean_value(r[post])} for r in df.to_dict("records")]
+        rows.sort(key=lambda r: (r["case"], r["area_of_need"]))
+    for r in rows:
+        r["change"] = None if r["pre"] is None or r["post"] is None else r["post"] - r["pre"]
+    return rows
+
+
+def case_studies(ctx: Context) -> Section:
+    sec = Section("case-studies", "Economic case studies")
+    if not ctx.outs.has_stage("evaluate"):
+        sec.blocks.append(not_run("evaluate", "economic case studies"))
+        return sec
+    df = ctx.outs.table("evaluate", "case_studies")
+    rows = case_rows(df) if df is not None else None
+    if rows is None:
+        sec.blocks.append(missing_table("evaluate", "case_studies"))
+        return sec
+    if ctx.mode == "shared":  # never a person id in a shared report, even a pseudonymous one
+        names = {c: f"Case {i + 1}" for i, c in enumerate(sorted({r["case"] for r in rows}))}
+        if not all(c.lower().startswith("case") for c in names):
+            for r in rows:
+                r["case"] = names[r["case"]]
+    sec.blocks.append(Paragraph("Average cost per month by area of need before and after joining, for "
+                                "individual participants (pseudonymous)."))
+    sec.blocks.append(Table("case-studies-table", "Cost per month by area of need, before and after",
+                            [Column("case", "Case"), Column("area_of_need", "Area of need"),
+                             Column("pre", "Before (£/month)", "gbp"), Column("post", "After (£/month)", "gbp"),
+                             Column("change", "Change (£/month)", "gbp")], rows))
+    for case in sorted({r["case"] for r in rows}):
+        data = [{"area_of_need": r["area_of_need"], "period": p, "gbp": r[k]}
+                for r in rows if r["case"] == case for p, k in (("before", "pre"), ("after", "post"))]
+        cid = "".join(ch if ch.isalnum() else "-" for ch in case.lower())
+        sec.blocks.append(Chart(f"chart-case-{cid}", f"{case}: £ per month before and after",
+                                charts.grouped_bars(f"{case}: £ per month before and after", data,
+                                                    "area_of_need", "period", "gbp", "£ per month")))
+    return sec
+
+
+def assumptions(ctx: Context) -> Section:
+    sec = Section("assumptions", "Assumptions register")
+    res = ctx.outs.json("cba", "results.json")
+    items = named_items(get(res, "assumptions"), "name") if res else []
+    if not items:
+        sec.blocks.append(not_run("cba", "the assumptions register"))
+        return sec
+    rows = [{k: clean_value(get(r, *names)) for k, names in ASSUMPTION.items()} for r in items]
+    for r in rows:
+        if isinstance(r["value"], dict | list):
+            r["value"] = str(r["value"])
+    sec.blocks.append(Paragraph("Every input to the cost-benefit model with its source and confidence "
+                                "grade (1 = independently audited, up to 6 = opinion; New Economy 2014)."))
+    sec.blocks.append(Table("assumptions-register", "Assumptions register",
+                            [Column("name", "Input"), Column("path", "Model key"), Column("value", "Value", "num"),
+                             Column("central", "Central value", "num"), Column("unit", "Unit"),
+                             Column("source", "Source"), Column("confidence", "Confidence grade", "int")],
+                            sorted(rows, key=lambda r: str(r["name"]))))
+    return sec
+
+
+def methods(ctx: Context) -> Section:
+    sec = Section("methods", "Method notes and references")
+    for note in METHOD_NOTES:
+        sec.blocks.append(Paragraph(note))
+    sec.blocks.append(Table("references", "References", [Column("reference", "Reference")],
+                            [{"reference": r} for r in REFERENCES]))
+    return sec

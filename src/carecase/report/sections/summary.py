@@ -1,0 +1,55 @@
+"""Executive summary: NPV, ROI, payback, who benefits, headline effects with intervals and the
+method in plain words — drawn from cba/results.json and evaluate/matched.parquet."""
+
+from __future__ import annotations
+
+from carecase.report.content import KeyFigures, Note, Paragraph, Section, format_value
+from carecase.report.loaders import get, named_items
+from carecase.report.sections import cba as cba_section
+from carecase.report.sections import evaluation as eval_section
+from carecase.report.sections.common import Context
+
+METHOD = (
+    "How the figures were made: agency records were linked to people, every service contact was "
+    "costed with published unit costs at one price year, and the programme's effect was measured "
+    "by comparing participants' service use before and after joining with that of similar people "
+    "who had not joined (a matched comparison group), so that changes that would have happened "
+    "anyway are not counted as programme benefits. The cost-benefit analysis follows the HM "
+    "Treasury Green Book and its local-partnership CBA guidance: future values are discounted, "
+    "and benefits are reduced for deadweight, attribution, displacement and optimism bias."
+)
+
+
+def build(ctx: Context) -> Section:
+    sec = Section("summary", "Executive summary")
+    res = ctx.outs.json("cba", "results.json")
+    if res is None:
+        sec.blocks.append(Note("Not run: the cost-benefit analysis (out/cba/results.json) — NPV, ROI and "
+                               "payback are not available.", kind="not_run"))
+    else:
+        sec.blocks.append(KeyFigures(cba_section.headline_figures(get(res, "headline", default={}),
+                                                                  get(res, "p_npv_positive"))))
+        net = [(str(r["agency"]), get(r, *cba_section.NET)) for r in
+               named_items(get(res, *cba_section.AGENCY_NET), "agency")]
+        net = [(a, float(v)) for a, v in net if v is not None]
+        gain = sorted([x for x in net if x[1] > 0], key=lambda x: (-x[1], x[0]))
+        pay = sorted([x for x in net if x[1] < 0], key=lambda x: (x[1], x[0]))
+        if net:
+            text = "Who benefits: " + (", ".join(f"{a} ({format_value(v, 'gbp')})" for a, v in gain) or "no agency")
+            text += ". Net contributors: " + (", ".join(f"{a} ({format_value(v, 'gbp')})" for a, v in pay) or "none")
+            sec.blocks.append(Paragraph(text + " (net present values over the appraisal period)."))
+    naive, matched = ctx.outs.table("evaluate", "naive"), ctx.outs.table("evaluate", "matched")
+    table, _ = eval_section.side_by_side(naive, matched)
+    effects = [r for r in (table.rows if table else [])
+               if eval_section.is_money(r.get("measure", "cost")) and r.get("key_type", "total") == "total"
+               and r.get("effect_matched") is not None]
+    if effects:
+        parts = [f"{r.get('window', 'after joining')}: {format_value(r['effect_matched'], 'gbp')} "
+                 f"(95% CI {format_value(r['ci_low_matched'], 'gbp')} to {format_value(r['ci_high_matched'], 'gbp')}; "
+                 f"naive before/after {format_value(r['effect_naive'], 'gbp')})" for r in effects]
+        sec.blocks.append(Paragraph("Headline effect on whole-system cost (matched comparison, change in £ per "
+                                    "person per year; negative = saving): " + "; ".join(parts) + "."))
+    elif matched is None:
+        sec.blocks.append(Note("Not run: the matched evaluation (out/evaluate/matched.parquet).", kind="not_run"))
+    sec.blocks.append(Paragraph(METHOD))
+    return sec

@@ -1,0 +1,80 @@
+"""The report stage: ``run(project)`` writes out/report/report.html, report.xlsx, report.pdf."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from carecase.core.errors import ReportError
+from carecase.core.project import Project
+from carecase.report.build import build_report
+from carecase.report.content import Report
+from carecase.report.html import render_html
+from carecase.report.pdf import find_chromium, html_to_pdf
+from carecase.report.xlsx import render_xlsx
+
+
+def check_ids(report: Report) -> None:
+    ids = [t.id for t in report.tables()] + [c.id for c in report.charts()] + [s.id for s in report.sections]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ReportError(f"report content has duplicate ids {dupes}; every table and chart needs its own id")
+
+
+def project_report(project: Project, mode: Literal["shared", "internal"] | None = None) -> Report:
+    cfg = project.config
+    period = f"{cfg.project.period_start.isoformat()} to {cfg.project.period_end.isoformat()}"
+    report = build_report(project.out, cfg.report, cfg.project.name, cfg.project.area, period, mode)
+    check_ids(report)
+    return report
+
+
+def run(project: Project, progress: Any = None, internal: bool | None = None) -> dict[str, Any]:
+    """Build the report once and write each configured format; ``internal=True`` overrides
+    ``report.mode`` for this run (unsuppressed, labelled)."""
+    cfg = project.config.report
+    mode: Literal["shared", "internal"] = "internal" if internal else cfg.mode
+    formats = list(cfg.formats)
+    task = progress.add_task("report", total=len(formats) + 1) if progress is not None else None
+
+    def step() -> None:
+        if progress is not None and task is not None:
+            progress.advance(task)
+
+    report = project_report(project, mode)
+    step()
+    out = project.stage_dir("report")
+    symbol = cfg.suppression.symbol
+    files: dict[str, str] = {}
+    html_path = out / "report.html"
+    if "html" in formats or "pdf" in formats:
+        html_path.write_text(render_html(report, symbol), encoding="utf-8")
+        if "html" in formats:
+            files["html"] = str(html_path)
+            step()
+    if "xlsx" in formats:
+        files["xlsx"] = str(render_xlsx(report, out / "report.xlsx", symbol))
+        step()
+    warnings: list[str] = []
+    if "pdf" in formats:
+        try:
+            find_chromium(cfg.chromium)
+        except ReportError as err:  # no browser on this machine: the other formats still stand
+            warnings.append(f"PDF skipped: {err}")
+        else:
+            files["pdf"] = str(html_to_pdf(html_path, out / "report.pdf", report.label, cfg.chromium))
+        if "html" not in formats:
+            Path(html_path).unlink(missing_ok=True)
+        step()
+    not_run = sorted({s.id for s in report.sections for b in s.blocks if getattr(b, "kind", "") == "not_run"})
+    headline = (f"{mode} report: {len(report.sections)} sections, {len(report.tables())} tables, "
+                f"{len(report.charts())} charts → {', '.join(sorted(files))}")
+    if not_run:
+        headline += f" (not run: {', '.join(not_run)})"
+    if warnings:
+        headline += "; PDF skipped (no Chromium)"
+    summary = {"headline": headline, "files": files, "mode": mode, "warnings": warnings,
+               "sections": [s.id for s in report.sections], "not_run": not_run,
+               "tables": len(report.tables()), "charts": len(report.charts())}
+    project.write_json("report", "summary.json", summary)
+    return summary

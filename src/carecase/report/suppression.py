@@ -1,0 +1,123 @@
+"""Statistical disclosure control for shared tables: pure functions.
+
+The rules (configurable in ``report.suppression``; the defaults follow common NHS England /
+ONS practice for published health and care statistics — see docs/report.md):
+
+* **primary suppression** — a count from 1 to ``threshold`` (default 7) is hidden; 0 is shown;
+* **rounding** — every other count is rounded to the nearest ``base`` (default 5), halves up;
+* **secondary (complementary) suppression** — a row or column of the count matrix that holds
+  exactly one suppressed cell has its next-smallest visible cell suppressed too (smallest
+  non-zero first, ties to the earliest position), repeated over rows and columns until no
+  line holds exactly one suppressed cell, so a hidden cell cannot be recovered by subtracting
+  the visible cells from a published total of that line;
+* **linked values** — a money value derived from a count (say the cost of the people
+  counted) is hidden wherever its count is hidden;
+* **totals** — computed from the rounded values shown, or suppressed when their line holds a
+  suppressed cell.
+
+Everything here works on numpy arrays (rows × count columns); missing values are NaN and are
+never suppressed or counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from carecase.report.config import SuppressionConfig
+
+
+def round_to_base(values: np.ndarray, base: int) -> np.ndarray:
+    """Round to the nearest multiple of ``base``, halves away from zero; NaN stays NaN."""
+    v = np.asarray(values, dtype=float)
+    if base <= 1:
+        return np.round(v)
+    return np.sign(v) * np.floor(np.abs(v) / base + 0.5) * base
+
+
+def primary_mask(counts: np.ndarray, threshold: int) -> np.ndarray:
+    """True where a count is small and non-zero: 1 ≤ count ≤ threshold (magnitudes)."""
+    c = np.abs(np.asarray(counts, dtype=float))
+    with np.errstate(invalid="ignore"):
+        return (c > 0) & (c <= threshold) & ~np.isnan(c)
+
+
+def _pick_complement(values: np.ndarray, hidden: np.ndarray) -> int | None:
+    """Index of the cell to suppress next in one line: smallest non-zero visible value,
+    then smallest zero; ties go to the earliest index. None when nothing is left."""
+    candidates = [
+        (0 if v != 0 else 1, abs(v), i)
+        for i, (v, h) in enumerate(zip(values.tolist(), hidden.tolist(), strict=True))
+        if not h and not np.isnan(v)
+    ]
+    if not candidates:
+        return None
+    return min(candidates)[2]
+
+
+def secondary_mask(counts: np.ndarray, mask: np.ndarray, axes: tuple[int, ...] = (0, 1)) -> np.ndarray:
+    """Extend ``mask`` so that no row (axis 1 lines) / column (axis 0 lines) among ``axes``
+    holds exactly one suppressed cell. ``axes``: 0 protects column totals, 1 row totals."""
+    values = np.atleast_2d(np.asarray(counts, dtype=float))
+    hidden = np.atleast_2d(np.asarray(mask, dtype=bool)).copy()
+    changed = True
+    while changed:
+        changed = False
+        if 1 in axes:
+            for r in range(values.shape[0]):
+                if hidden[r].sum() == 1:
+                    j = _pick_complement(values[r], hidden[r])
+                    if j is not None:
+                        hidden[r, j] = True
+                        changed = True
+        if 0 in axes:
+            for c in range(values.shape[1]):
+                if hidden[:, c].sum() == 1:
+                    i = _pick_complement(values[:, c], hidden[:, c])
+                    if i is not None:
+                        hidden[i, c] = True
+                        changed = True
+    return hidden
+
+
+@dataclass(frozen=True)
+class Disclosed:
+    """A count matrix after disclosure control: ``values`` to show (rounded; NaN missing)
+    and ``hidden`` (True where the symbol is shown instead)."""
+
+    values: np.ndarray
+    hidden: np.ndarray
+
+
+def disclose_counts(
+    counts: np.ndarray, cfg: SuppressionConfig, axes: tuple[int, ...] = (0, 1)
+) -> Disclosed:
+    """Primary + secondary suppression and rounding of a rows × columns count matrix."""
+    values = np.atleast_2d(np.asarray(counts, dtype=float))
+    hidden = primary_mask(values, cfg.threshold)
+    if cfg.secondary and hidden.any():
+        hidden = secondary_mask(values, hidden, axes)
+    shown = round_to_base(values, cfg.rounding_base)
+    shown = np.where(hidden, np.nan, shown)
+    return Disclosed(values=shown, hidden=hidden)
+
+
+def line_totals(shown: np.ndarray, hidden: np.ndarray, axis: int, mode: str = "displayed") -> Disclosed:
+    """Totals along ``axis`` (0: a total per column, 1: a total per row) computed from the
+    values shown; a total whose line holds a hidden cell is hidden (``mode='displayed'``), or
+    every total is hidden when any cell is (``mode='suppress'``)."""
+    s = np.atleast_2d(np.asarray(shown, dtype=float))
+    h = np.atleast_2d(np.asarray(hidden, dtype=bool))
+    total = np.nansum(np.where(h, 0.0, s), axis=axis)
+    all_missing = np.all(np.isnan(s) & ~h, axis=axis)
+    line_hidden = h.any(axis=axis)
+    if mode == "suppress" and h.any():
+        line_hidden = np.ones_like(line_hidden)
+    total = np.where(line_hidden | all_missing, np.nan, total)
+    return Disclosed(values=total, hidden=np.asarray(line_hidden, dtype=bool))
+
+
+def link_hidden(count_hidden: np.ndarray, n_linked: int) -> np.ndarray:
+    """The mask for money columns derived from a count column: same rows hidden."""
+    return np.repeat(np.asarray(count_hidden, dtype=bool).reshape(-1, 1), n_linked, axis=1)

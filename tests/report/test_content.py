@@ -1,0 +1,139 @@
+"""Content model pieces: formatting, defensive loaders, identifier columns, logic model,
+configuration, chart specs (rendered by vl-convert, i.e. valid Vega-Lite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import vl_convert
+from hypothesis import given
+from hypothesis import strategies as st
+
+from carecase.core.config import validate_config
+from carecase.core.errors import ConfigError, ReportError
+from carecase.core.project import Project
+from carecase.report.config import LogicModel, Outcome, ReportConfig
+from carecase.report.content import format_value
+from carecase.report.loaders import StageOutputs, pick, records
+from carecase.report.sections.common import F, frame_table, is_identifier_column
+from carecase.report.sections.logic import logic_svg
+from carecase.report.stage import project_report
+from carecase.report.xlsx import sheet_name
+
+from .report_fixture_outputs import write_project
+
+
+@pytest.mark.parametrize(("value", "fmt", "text"), [
+    (1234567.4, "gbp", "£1,234,567"), (-105000.25, "gbp", "−£105,000"), (8298.9711, "gbp2", "£8,298.97"),
+    (0.87, "pct", "87.0%"), (1.8444, "ratio", "1.84"), (0.0004, "p", "<0.001"), (None, "gbp", "–"),
+    (float("nan"), "count", "–"), (1205, "count", "1,205"), ("year 3", "text", "year 3"),
+])
+def test_format_known_answers(value: object, fmt: str, text: str) -> None:
+    """£8,298.97 a week: the published complex-needs audit figure (£863,092 over 104 weeks)."""
+    assert format_value(value, fmt) == text
+
+
+def test_records_accepts_each_matrix_shape() -> None:
+    want = [{"row": "NHS", "col": "1", "value": 5.0}, {"row": "NHS", "col": "2", "value": 6.0}]
+    assert records({"NHS": {"1": 5.0, "2": 6.0}}) == want
+    assert records({"rows": ["NHS"], "columns": ["1", "2"], "values": [[5.0, 6.0]]}) == want
+    assert records(want) == want
+    assert records(None) == [] and records("x") == []
+
+
+def test_pick_is_case_insensitive_and_ordered() -> None:
+    df = pd.DataFrame({"Total_Cost": [1], "cost": [2]})
+    assert pick(df, "cost_gbp", "total_cost", "cost") == "Total_Cost"
+    assert pick(df, "nope") is None and pick(None, "cost") is None
+
+
+@pytest.mark.parametrize("name", ["nhs_number", "NHS_Number", "given_name", "family_name", "dob", "postcode",
+                                  "client_name", "address_line_1", "record_id", "local_pseudo"])
+def test_identifier_columns_are_recognised(name: str) -> None:
+    assert is_identifier_column(name)
+
+
+@pytest.mark.parametrize("name", ["name", "person_id", "agency_l1", "service_name", "cost", "area_of_need"])
+def test_ordinary_columns_are_kept(name: str) -> None:
+    assert not is_identifier_column(name)
+
+
+def test_frame_table_drops_identifiers_and_infers_counts() -> None:
+    df = pd.DataFrame({"area": ["a", "b"], "people": [3, 50], "cost": [1.0, 2.0], "nhs_number": ["x", "y"]})
+    t = frame_table("t", "t", df, [F("area", "Area")], extra=True)
+    keys = {c.key: c for c in t.columns}
+    assert "nhs_number" not in keys and keys["people"].count and keys["cost"].fmt == "gbp"
+
+
+def test_corrupt_stage_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "audit").mkdir()
+    (tmp_path / "audit" / "top_n.parquet").write_text("not parquet")
+    with pytest.raises(ReportError, match="top_n.parquet.*carecase audit"):
+        StageOutputs(tmp_path).table("audit", "top_n")
+
+
+def test_logic_model_svg_lists_everything_and_is_stable() -> None:
+    model = LogicModel(inputs=["Money"], activities=["Outreach & support"], outputs=["Plans"],
+                       outcomes=[Outcome(name="Fewer crises", indicator="A&E per person-year")],
+                       impacts=["Lower cost"])
+    svg = logic_svg(model)
+    assert svg == logic_svg(model) and svg.startswith("<svg")
+    for text in ("Money", "Outreach &amp; support", "Plans", "Fewer crises", "Indicator: A&amp;E per",
+                 "Lower cost", "Outcomes", "Impacts"):
+        assert text in svg
+    assert svg.count("marker-end") == 4
+
+
+def test_default_logic_model_and_config_validation() -> None:
+    cfg = ReportConfig()
+    assert cfg.logic_model.outcomes and all(o.indicator for o in cfg.logic_model.outcomes)
+    assert cfg.suppression.threshold == 7 and cfg.suppression.rounding_base == 5
+    base = {"project": {"name": "x", "period_start": "2022-01-01", "period_end": "2022-12-31"}}
+    with pytest.raises(ConfigError, match=r"report.suppression.threshhold: unknown key. Did you mean 'threshold'"):
+        validate_config({**base, "report": {"suppression": {"threshhold": 5}}})
+    with pytest.raises(ConfigError, match=r"report.suppression.rounding_base = 0"):
+        validate_config({**base, "report": {"suppression": {"rounding_base": 0}}})
+    with pytest.raises(ConfigError, match="formats lists a format twice"):
+        validate_config({**base, "report": {"formats": ["html", "html"]}})
+
+
+@given(st.lists(st.text(min_size=0, max_size=40), min_size=1, max_size=30))
+def test_sheet_names_are_valid_and_unique(titles: list[str]) -> None:
+    used: set[str] = {"summary"}
+    names = [sheet_name(t, used) for t in titles]
+    assert len({n.lower() for n in names}) == len(names)
+    for n in names:
+        assert 0 < len(n) <= 31 and not set(n) & set("[]:*?/\\") and n.lower() != "summary"
+
+
+def test_every_chart_spec_is_valid_vega_lite(tmp_path: Path) -> None:
+    """vl-convert compiles and renders each spec (so Vega-Lite accepted it) with marks drawn."""
+    report = project_report(Project.open(write_project(tmp_path / "p")))
+    assert len(report.charts()) >= 12
+    for chart in report.charts():
+        svg = vl_convert.vegalite_to_svg(chart.spec)
+        assert svg.count("<path") + svg.count("<rect") > 3, chart.id
+
+
+def test_chart_data_from_counts_is_disclosed(tmp_path: Path) -> None:
+    """A chart never shows a count its (shared) table suppresses."""
+    report = project_report(Project.open(write_project(tmp_path / "p")))
+    chart = next(c for c in report.charts() if c.id == "chart-data-linkage")
+    by_method = {r["method"]: r["records"] for r in chart.spec["data"]["values"]}
+    assert by_method["clerical"] is None and by_method["nhs_number"] == 2900
+
+
+def test_non_finite_values_render_as_missing(tmp_path: Path) -> None:
+    """An undefined ratio (±inf, NaN) is a dash in HTML and a blank cell in Excel, never an error."""
+    import openpyxl
+
+    from carecase.report.content import Column, Report, Section, Table
+    from carecase.report.xlsx import render_xlsx
+
+    assert format_value(float("inf"), "ratio") == "–" and format_value(-float("inf"), "gbp") == "–"
+    t = Table("t", "t", [Column("a", "A", "ratio")], [{"a": float("inf")}, {"a": 2.0}])
+    path = render_xlsx(Report("r", "", "internal", [Section("s", "S", [t])]), tmp_path / "r.xlsx")
+    values = [r[0] for r in openpyxl.load_workbook(path)["T"].iter_rows(values_only=True)]
+    assert values[-2:] == [None, 2.0]

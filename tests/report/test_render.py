@@ -1,0 +1,211 @@
+"""The three formats render from the fixture outputs; Excel figures equal the JSON results;
+no planted identifier reaches any file; same inputs give identical HTML and XLSX bytes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from carecase.core.project import Project
+from carecase.report.content import INTERNAL_LABEL
+from carecase.report.stage import run
+
+from .report_fixture_outputs import PLANTED, write_project
+from .report_readback import pdf_page_pixels, pdf_pages_text, xlsx_text
+
+HAS_CHROMIUM = shutil.which("chromium") is not None or shutil.which("chromium-browser") is not None
+
+
+def _html_xlsx(root: Path, internal: bool = False) -> dict:
+    proj = Project.open(root)
+    proj.config.report.formats = ["html", "xlsx"]
+    return run(proj, internal=internal)
+
+
+def test_html_and_xlsx_written(rendered: dict) -> None:
+    files = rendered["summary"]["files"]
+    html = Path(files["html"]).read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "vegaEmbed" in html
+    assert html.count('class="chart"') == rendered["summary"]["charts"] >= 12
+    for section in ("summary", "data", "audit", "evaluation", "cba", "logic-model", "case-studies",
+                    "assumptions", "methods"):
+        assert f'<section id="{section}">' in html
+    assert "<svg" in html  # the logic-model diagram is inline
+    assert 'src="http' not in html and "href=\"http" not in html  # nothing loaded from the network
+    assert "INTERNAL" not in html  # shared by default
+    wb = openpyxl.load_workbook(files["xlsx"])
+    assert wb.sheetnames[0] == "Summary" and "Assumptions" in wb.sheetnames
+    assert len(wb.sheetnames) == rendered["summary"]["tables"] + 1
+
+
+def _summary_value(wb: openpyxl.Workbook, label: str) -> object:
+    ws = wb["Summary"]
+    for row in ws.iter_rows(values_only=True):
+        if row[0] == label:
+            return row[1]
+    raise AssertionError(f"{label} not on the Summary sheet")
+
+
+def test_excel_figures_equal_json_results(rendered: dict) -> None:
+    res = rendered["results"]
+    wb = openpyxl.load_workbook(rendered["summary"]["files"]["xlsx"], data_only=True)
+    h = res["headline"]
+    assert _summary_value(wb, "Net present value") == pytest.approx(h["npv"], abs=1e-9)
+    assert _summary_value(wb, "Benefit-cost ratio") == pytest.approx(h["bcr"])
+    assert _summary_value(wb, "Financial ROI") == pytest.approx(h["roi_financial"])
+    assert _summary_value(wb, "Net present budget impact") == pytest.approx(h["net_present_budget_impact"])
+    assert _summary_value(wb, "Chance NPV > 0") == pytest.approx(res["p_npv_positive"])
+    ws = wb["Cba matrix"]
+    rows = list(ws.iter_rows(values_only=True))
+    header_i = next(i for i, r in enumerate(rows) if r[0] == "Agency")
+    header = rows[header_i]
+    seen = 0
+    for r in rows[header_i + 1:]:
+        if r[0] in res["matrix"]:
+            for j, label in enumerate(header[1:-1], start=1):
+                year = int(label.split()[-1])
+                assert r[j] == pytest.approx(res["matrix"][r[0]][year]), (r[0], year)
+                seen += 1
+            assert r[-1] == pytest.approx(sum(res["matrix"][r[0]]))
+    assert seen == sum(len(v) for v in res["matrix"].values())
+    assert ws.freeze_panes is not None and ws.auto_filter.ref
+    register = {r[0]: r for r in wb["Assumptions"].iter_rows(values_only=True)}
+    for a in res["assumptions"]:
+        row = register[a["label"]]
+        assert a["source"] in row and a["path"] in row and a["central"] in row
+    net = {r[0]: r[1] for r in wb["Cba agency net"].iter_rows(values_only=True)}
+    for agency, v in res["agency_net"].items():
+        assert net[agency] == pytest.approx(v["net_pv"])
+
+
+def test_shared_excel_suppresses_small_counts(rendered: dict) -> None:
+    wb = openpyxl.load_workbook(rendered["summary"]["files"]["xlsx"], data_only=True)
+    rows = list(wb["Evaluation match counts"].iter_rows(values_only=True))
+    values = {r[0]: r[1] for r in rows[4:]}
+    assert values["treated unmatched"] == "*" and values["excluded no full pre period"] == "*"  # 2 and 4
+    assert values["treated matched"] == 120 and values["participants"] == 125  # rounded to 5
+    rows = list(wb["Evaluation outcomes"].iter_rows(values_only=True))
+    header = next(r for r in rows if r[0] == "Instrument")
+    twelve = dict(zip(header, next(r for r in rows if r[3] == "12m"), strict=True))
+    assert twelve["People"] == "*" and twelve["Improved"] == "*"  # n = 5, improved = 4
+    six = dict(zip(header, next(r for r in rows if r[3] == "6m"), strict=True))
+    assert six["People"] == 95 and six["Improved"] == 70 and six["Worse"] == 15  # rows not additive down
+
+
+def test_no_planted_identifier_in_any_file(rendered: dict) -> None:
+    files = rendered["summary"]["files"]
+    texts = [Path(files["html"]).read_text(encoding="utf-8"), xlsx_text(Path(files["xlsx"]))]
+    if "pdf" in files:
+        texts.append("\n".join(pdf_pages_text(Path(files["pdf"]))))
+    parts = {p for s in PLANTED for p in [s, *s.split()] if len(p) > 4}
+    for text in texts:
+        for secret in parts:
+            assert secret not in text
+    person_ids = pd.read_parquet(rendered["root"] / "out/audit/top_n.parquet")["person_id"]
+    for text in texts:  # shared reports show ranks, not (pseudonymous) person ids
+        assert not any(pid in text for pid in person_ids)
+
+
+def test_deterministic_bytes(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "a")
+    first = _html_xlsx(root)["files"]
+    html1, xlsx1 = Path(first["html"]).read_bytes(), Path(first["xlsx"]).read_bytes()
+    # again in a fresh interpreter with another hash seed (set/dict order must not leak in)
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from carecase.core.project import Project; from carecase.report.stage import run; "
+            "p = Project.open(sys.argv[1]); p.config.report.formats = ['html', 'xlsx']; run(p)")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code, str(root)], check=True, env=env, timeout=300)
+    assert Path(first["html"]).read_bytes() == html1
+    assert Path(first["xlsx"]).read_bytes() == xlsx1
+
+
+def test_internal_mode_labelled_on_every_sheet(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p")
+    summary = _html_xlsx(root, internal=True)
+    assert summary["mode"] == "internal"
+    html = Path(summary["files"]["html"]).read_text(encoding="utf-8")
+    assert INTERNAL_LABEL in html
+    wb = openpyxl.load_workbook(summary["files"]["xlsx"], data_only=True)
+    for ws in wb.worksheets:
+        assert ws["A1"].value == INTERNAL_LABEL, ws.title
+    rows = list(wb["Evaluation match counts"].iter_rows(values_only=True))
+    assert ("treated unmatched", 2) in [(r[0], r[1]) for r in rows]  # unsuppressed
+
+
+def test_missing_stages_say_not_run(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", stages=("cba",))
+    summary = _html_xlsx(root)
+    assert {"data", "audit", "evaluation", "case-studies"} <= set(summary["not_run"])
+    html = Path(summary["files"]["html"]).read_text(encoding="utf-8")
+    assert "Not run: the whole-system cost audit" in html
+    assert "Net present value" in html
+
+
+def test_nothing_run_still_renders(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", stages=())
+    summary = _html_xlsx(root)
+    assert summary["charts"] == 0 and "cba" in summary["not_run"]
+    wb = openpyxl.load_workbook(summary["files"]["xlsx"])
+    assert "Summary" in wb.sheetnames
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not HAS_CHROMIUM, reason="needs Chromium (make browser)")
+def test_pdf_rendered_and_not_blank(rendered: dict) -> None:
+    pdf = Path(rendered["summary"]["files"]["pdf"])
+    pages = pdf_pages_text(pdf)
+    assert len(pages) >= 5 and "Executive summary" in pages[0]
+    pixels = pdf_page_pixels(pdf, 0)
+    assert (pixels < 200).mean() > 0.005  # ink on the page, not a blank sheet
+    chart_page = next(i for i, t in enumerate(pages) if "Distribution of NPV" in t)
+    assert (pdf_page_pixels(pdf, chart_page) < 200).mean() > 0.01
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not HAS_CHROMIUM, reason="needs Chromium (make browser)")
+def test_internal_pdf_labelled_on_every_page(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", mode="internal")
+    summary = run(Project.open(root))
+    pages = pdf_pages_text(Path(summary["files"]["pdf"]))
+    assert pages and all(INTERNAL_LABEL in t for t in pages)
+    json.dumps(summary)
+
+
+def test_every_shared_table_protects_its_hidden_counts(tmp_path: Path) -> None:
+    """Across the whole shared report: no declared row/column of counts holds exactly one
+    suppressed cell, and every money value derived from a hidden count is hidden too."""
+    from carecase.report.stage import project_report
+
+    report = project_report(Project.open(write_project(tmp_path / "p")))
+    assert report.mode == "shared"
+    checked = 0
+    for t in report.tables():
+        counts = [c.key for c in t.columns if c.count]
+        if not counts or not t.rows:
+            continue
+        checked += 1
+        if t.protect_columns:
+            for key in counts:
+                assert sum((i, key) in t.hidden for i in range(len(t.rows))) != 1, (t.id, key)
+        if t.protect_rows and len(counts) > 1:
+            for i in range(len(t.rows)):
+                assert sum((i, key) in t.hidden for key in counts) != 1, (t.id, i)
+        for c in t.columns:
+            if c.from_count:
+                for i in range(len(t.rows)):
+                    if (i, c.from_count) in t.hidden:
+                        assert (i, c.key) in t.hidden, (t.id, c.key, i)
+        for i, row in enumerate(t.shown):
+            for key in counts:
+                v = row.get(key)
+                assert (i, key) in t.hidden or v is None or v % 5 == 0, (t.id, key, v)
+    assert checked >= 10

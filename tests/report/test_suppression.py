@@ -1,0 +1,119 @@
+"""Small-number suppression, rounding and secondary suppression (carecase.report.suppression).
+
+Rules follow the common UK practice for published health and care statistics: NHS England /
+NHS Digital's statistical disclosure control ("counts of 1–7 suppressed, others rounded to the
+nearest 5") and the ONS "Disclosure control guidance for tables produced from administrative
+sources" (complementary suppression so a suppressed cell cannot be derived from totals).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from carecase.report.config import SuppressionConfig
+from carecase.report.content import Column, Table
+from carecase.report.disclose import disclose_table
+from carecase.report.suppression import (
+    disclose_counts,
+    line_totals,
+    primary_mask,
+    round_to_base,
+    secondary_mask,
+)
+
+CFG = SuppressionConfig()
+
+
+def test_rounding_known_answers() -> None:
+    """NHS Digital convention: round to nearest 5, halves up (12.5 → 15), 0 stays 0."""
+    got = round_to_base(np.array([0, 8, 12, 12.5, 13, 22, 1234, np.nan]), 5)
+    assert got[:7].tolist() == [0, 10, 10, 15, 15, 20, 1235]
+    assert np.isnan(got[7])
+
+
+def test_primary_threshold_known_answers() -> None:
+    """Counts 1–7 are suppressed, 0 and 8+ are not (default threshold 7)."""
+    mask = primary_mask(np.array([0, 1, 7, 8, np.nan]), 7)
+    assert mask.tolist() == [False, True, True, False, False]
+
+
+def test_secondary_suppression_worked_example() -> None:
+    """ONS guidance worked pattern: one small cell forces a complementary cell in its row and
+    column; those in turn force complements until every line holds 0 or ≥2 hidden cells."""
+    counts = np.array([[20, 3, 15], [30, 40, 50], [12, 25, 9]])
+    d = disclose_counts(counts, CFG)
+    assert {tuple(x) for x in np.argwhere(d.hidden)} == {(0, 1), (0, 2), (2, 1), (2, 2)}
+    assert d.values[0, 0] == 20 and d.values[2, 0] == 10 and d.values[1, 2] == 50
+    # without secondary suppression the 3 could be read off the row total 38
+    only_primary = disclose_counts(counts, SuppressionConfig(secondary=False))
+    assert only_primary.hidden.sum() == 1
+
+
+def test_secondary_prefers_nonzero_then_zero() -> None:
+    """The complement is the smallest non-zero visible cell; a zero only when nothing else is left."""
+    mask = secondary_mask(np.array([[4, 0, 9, 30]]), np.array([[True, False, False, False]]), axes=(1,))
+    assert mask.tolist() == [[True, False, True, False]]
+    mask = secondary_mask(np.array([[4, 0]]), np.array([[True, False]]), axes=(1,))
+    assert mask.tolist() == [[True, True]]
+
+
+def test_totals_from_displayed_values() -> None:
+    shown = np.array([[20.0, np.nan], [30.0, 40.0]])
+    hidden = np.array([[False, True], [False, False]])
+    col = line_totals(shown, hidden, axis=0)
+    assert col.values[0] == 50 and np.isnan(col.values[1]) and col.hidden.tolist() == [False, True]
+
+
+def test_table_money_hidden_with_its_count_and_totals() -> None:
+    t = Table("t", "t", [Column("area", "Area"), Column("people", "People", "count", count=True, total=True),
+                         Column("cost", "Cost", "gbp", from_count="people", total=True)],
+              [{"area": "a", "people": 3, "cost": 900.0}, {"area": "b", "people": 40, "cost": 12000.0},
+               {"area": "c", "people": 52, "cost": 15000.0}], total_row=True)
+    disclose_table(t, CFG, "shared")
+    assert (0, "people") in t.hidden and (0, "cost") in t.hidden
+    assert (1, "people") in t.hidden and (1, "cost") in t.hidden  # complement for the column total
+    assert t.cell(2, "people") == (50, False) and t.cell(2, "cost") == (15000.0, False)
+    assert t.hidden_totals == {"people", "cost"}
+    disclose_table(t, CFG, "internal")
+    assert not t.hidden and t.totals == {"people": 95.0, "cost": 27900.0}
+
+
+counts_matrix = st.tuples(st.integers(2, 6), st.integers(2, 6)).flatmap(
+    lambda shape: arrays(np.int64, shape, elements=st.integers(0, 60)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(counts_matrix)
+def test_no_suppressed_cell_recoverable_from_a_line_total(counts: np.ndarray) -> None:
+    """With the exact total of any row or column and every visible cell known, a hidden cell
+    is recoverable only if it is the single hidden cell of that line — never allowed."""
+    d = disclose_counts(counts, CFG)
+    for line in list(d.hidden) + list(d.hidden.T):
+        assert line.sum() != 1
+    assert (d.hidden | ~primary_mask(counts, CFG.threshold)).all()  # every small count hidden
+    visible = ~d.hidden
+    assert np.all(d.values[visible] % 5 == 0)
+    assert np.all(np.abs(d.values[visible] - counts[visible]) <= 2.5)
+    assert np.all(d.values[counts == 0][visible[counts == 0]] == 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(counts_matrix)
+def test_displayed_totals_never_expose_a_hidden_cell(counts: np.ndarray) -> None:
+    d = disclose_counts(counts, CFG)
+    for axis in (0, 1):
+        tot = line_totals(d.values, d.hidden, axis=axis)
+        lines_hidden = d.hidden.any(axis=axis)
+        assert np.array_equal(np.isnan(tot.values), lines_hidden)
+        assert np.allclose(tot.values[~lines_hidden], np.nansum(d.values, axis=axis)[~lines_hidden])
+
+
+@pytest.mark.parametrize("threshold", [0, 3, 10])
+def test_threshold_is_configurable(threshold: int) -> None:
+    d = disclose_counts(np.array([[2, 9, 50], [50, 50, 50]]), SuppressionConfig(threshold=threshold, secondary=False))
+    assert bool(d.hidden[0, 0]) == (threshold >= 2)
+    assert bool(d.hidden[0, 1]) == (threshold >= 9)
