@@ -1,0 +1,46 @@
+"""``make bench``: run every ``benchmarks/bench_*.py`` and collect results.
+
+Each benchmark module has ``main(quick: bool = False) -> dict``, times carecase side by side
+with a baseline (ratios, not absolute thresholds) and writes ``benchmarks/results/<name>.json``.
+``python -m benchmarks.run_all --quick`` runs the small sizes only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    quick = "--quick" in args
+    names = [a for a in args if not a.startswith("--")]
+    mods = sorted(p.stem for p in HERE.glob("bench_*.py"))
+    if names:
+        mods = [m for m in mods if m.removeprefix("bench_") in names or m in names]
+    summary: dict[str, object] = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "quick": quick,
+        "benchmarks": {},
+    }
+    for m in mods:
+        print(f"== {m}", flush=True)
+        t0 = time.perf_counter()
+        mod = importlib.import_module(f"benchmarks.{m}")
+        result = mod.main(quick=quick)
+        summary["benchmarks"][m] = {"seconds": round(time.perf_counter() - t0, 2), "result": result}  # type: ignore[index]
+    out = HERE / "results" / "summary.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""Golden summaries at the edges: the headline figures of the synthetic area, pinned.
+
+A change to any stage that moves these numbers must be deliberate: regenerate with
+``CARECASE_UPDATE_GOLDEN=1 pytest tests/e2e/test_golden.py`` and explain the change in the
+commit message. Also checks that a second run of the same area is byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_area
+
+pytestmark = pytest.mark.xdist_group("e2e")
+
+GOLDEN = Path(__file__).parent / "golden_summary.json"
+
+
+def headline_figures(area) -> dict:
+    ingest = json.loads(area.out("ingest", "summary.json").read_text())
+    audit = json.loads(area.out("audit", "summary.json").read_text())
+    cba = json.loads(area.out("cba", "results.json").read_text())
+    link = json.loads(area.out("link", "summary.json").read_text())
+    return {
+        "ingest_totals": ingest["totals"],
+        "link_headline": link["headline"],
+        "audit_headline": audit["headline"],
+        "cba_npv": round(cba["headline"]["npv"], 2),
+        "cba_bcr": round(cba["headline"]["bcr"], 4) if cba["headline"]["bcr"] is not None else None,
+    }
+
+
+def test_golden_summary(area):
+    figures = headline_figures(area)
+    if os.environ.get("CARECASE_UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    assert GOLDEN.exists(), "no golden summary: run with CARECASE_UPDATE_GOLDEN=1 and commit it"
+    assert figures == json.loads(GOLDEN.read_text())
+
+
+def _digests(root: Path) -> dict[str, str]:
+    out = {}
+    for p in sorted((root / "out").rglob("*")):
+        if p.is_file() and p.suffix != ".pdf":  # Chromium stamps the PDF with its creation time
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.mark.slow
+def test_same_inputs_give_byte_identical_outputs(tmp_path):
+    """Two runs of the whole pipeline on the same (small) area give identical files."""
+    first_run = run_area(tmp_path / "one", people=800, seed=11)
+    second_run = run_area(tmp_path / "two", people=800, seed=11)
+    first, second = _digests(first_run.project), _digests(second_run.project)
+    assert first.keys() == second.keys()
+    differ = sorted(k for k in first if first[k] != second[k])
+    assert not differ, differ

@@ -1,0 +1,244 @@
+"""The whole pipeline on a synthetic area must recover the generator's known truth.
+
+The truth (truth/truth.json, truth/true_links.parquet) is written by carecase.synth and read
+only by tests. One area is generated and run once per session (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import ibis
+import pandas as pd
+import pytest
+
+from carecase.link.quality import evaluate_against_truth
+
+pytestmark = pytest.mark.xdist_group("e2e")
+
+STAGES = ["ingest", "link", "costs", "audit", "evaluate", "cba", "report"]
+NAME_ONLY_SOURCES = ("housing_applications", "temporary_accommodation", "police_custody")
+
+
+def test_every_stage_ran_and_report_files_exist(area):
+    assert list(area.results) == STAGES
+    files = area.results["report"]["files"]
+    for fmt in ("html", "xlsx", "pdf"):
+        assert files.get(fmt), f"no {fmt} report"
+        path = area.project / "out" / "report" / f"report.{fmt}"
+        assert path.exists() and path.stat().st_size > 10_000, path
+
+
+def test_row_accounting_and_every_planted_broken_row_quarantined(area):
+    """rows read = accepted + quarantined (+ out of scope), and the quarantine holds exactly
+    the broken rows the generator planted, each with the right rule."""
+    summary = json.loads(area.out("ingest", "summary.json").read_text())
+    planted = area.truth["broken_rows"]
+    out_of_scope = area.truth["out_of_scope_rows"]
+    for name, src in summary["sources"].items():
+        assert src["rows_read"] == (
+            src["rows_accepted"] + src["rows_quarantined"] + src["rows_out_of_scope"]
+        ), name
+        if name in planted:
+            assert src["quarantined_by_rule"] == planted[name], name
+            assert src["rows_out_of_scope"] == out_of_scope.get(name, 0), name
+            assert src["rows_read"] == area.truth["rows"][name], name
+    assert set(planted) <= set(summary["sources"])
+
+
+def _store(area):
+    return duckdb.connect(str(area.project / "carecase.duckdb"), read_only=True)
+
+
+def test_probabilistic_linkage_precision_and_recall(area):
+    """Sources with no NHS number are linked on name, DOB and postcode with typos:
+    precision >= 0.98 and recall >= 0.95 against the generator's true links."""
+    con = _store(area)
+    try:
+        links = con.sql("select record_id, person_id from record_links").df()
+        files = con.sql("select source, batch_id from ingest_files").df()
+    finally:
+        con.close()
+    truth = pd.read_parquet(area.project / "truth" / "true_links.parquet")
+    truth = truth[truth["broken_kind"].isna()] if "broken_kind" in truth else truth
+    truth = truth.merge(files, on="source")
+    truth["record_id"] = (
+        truth["source"] + ":" + truth["batch_id"] + ":" + truth["source_row"].astype(str)
+    )
+    population = truth[truth["source"] == "population"]
+    for source in NAME_ONLY_SOURCES:
+        subset = pd.concat([truth[truth["source"] == source], population])
+        t = ibis.memtable(subset.rename(columns={"person_key": "true_person"})[["record_id", "true_person"]])
+        p = ibis.memtable(links)
+        q = evaluate_against_truth(p, t)
+        assert q["precision"] >= 0.98, (source, q)
+        assert q["recall"] >= 0.95, (source, q)
+
+
+def _effects(area, table, column):
+    df = pd.read_parquet(area.out("evaluate", f"{table}.parquet"))
+    df = df[(df["key_type"] == "service") & (df["measure"] == "events")]
+    return df.set_index(["key", "window"])
+
+
+def _planted(area):
+    for code, eff in sorted(area.truth["effects"].items()):
+        if eff["rate_ratio"] == 1.0:
+            continue
+        for window, w in sorted(eff["windows"].items()):
+            start, end = window.split("-")
+            yield code, f"post_{start}_{end}", w["change_events_per_person_year"]
+
+
+def test_matched_did_interval_contains_every_planted_effect(area):
+    matched = _effects(area, "matched", "effect_ppy")
+    misses = []
+    for code, window, truth in _planted(area):
+        row = matched.loc[(code, window)]
+        if not (row["ci_low"] <= truth <= row["ci_high"]):
+            misses.append((code, window, truth, row["effect_ppy"], row["ci_low"], row["ci_high"]))
+    assert not misses, misses
+
+
+def _closer(area):
+    matched = _effects(area, "matched", "effect_ppy")
+    naive = _effects(area, "naive", "change_ppy")
+    rows = []
+    for code, window, truth in _planted(area):
+        m = matched.loc[(code, window), "effect_ppy"]
+        n = naive.loc[(code, window), "change_ppy"]
+        rows.append((code, window, truth, m, n, abs(m - truth) <= abs(n - truth)))
+    return rows
+
+
+def test_matched_is_closer_to_truth_than_naive_overall(area):
+    """Across the planted effects the matched estimate is closer to the truth than the naive
+    one in total absolute error, and for at least 90% of the effects one by one."""
+    rows = _closer(area)
+    assert sum(abs(m - t) for _, _, t, m, _, _ in rows) < 0.5 * sum(abs(n - t) for _, _, t, _, n, _ in rows)
+    assert sum(ok for *_, ok in rows) >= 0.9 * len(rows), [r for r in rows if not r[-1]]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known gap (issue 5): for mental-health inpatient stays, rare and crisis-driven, "
+    "matching on pre-period counts does not remove regression to the mean, so in the 0-8 "
+    "month window the matched estimate is no closer to the truth than the naive one.",
+)
+def test_matched_is_closer_to_truth_than_naive_for_every_planted_effect(area):
+    worse = [r for r in _closer(area) if not r[-1]]
+    assert not worse, worse
+
+
+def test_naive_is_biased_as_regression_to_the_mean_predicts(area):
+    """Participants were referred at a crisis peak, so before/after exaggerates reductions:
+    summed over the services the programme reduces, the naive change is more negative than
+    the truth."""
+    naive = _effects(area, "naive", "change_ppy")
+    reduced = [(c, w, t) for c, w, t in _planted(area) if t < 0 and w == "post_0_12"]
+    assert reduced
+    naive_sum = sum(naive.loc[(c, w), "change_ppy"] for c, w, _ in reduced)
+    truth_sum = sum(t for _, _, t in reduced)
+    assert naive_sum < truth_sum
+
+
+def test_matching_balances_every_covariate(area):
+    balance = pd.read_parquet(area.out("evaluate", "balance.parquet"))
+    after = balance[balance["stage"] == "after"]
+    assert len(after) > 5
+    assert (after["smd"].abs() < 0.1).all(), after[after["smd"].abs() >= 0.1]
+
+
+def test_no_identifier_or_key_in_any_output(area):
+    """No NHS number, name, postcode or the key appears in any file the pipeline wrote
+    (out/ and the run's console log). Candidate tokens are pulled out of each file with
+    patterns and looked up in the sets of the synthetic area's identifiers."""
+    import re
+
+    register = pd.read_csv(area.project / "extracts" / "gp_registrations.csv", dtype=str)
+    nhs = set(register["NHS_No"].dropna().str.replace(" ", ""))
+    given = set(register["Forename"].dropna().str.upper())
+    family = set(register["Surname"].dropna().str.upper())
+    full_names = set((register["Forename"] + " " + register["Surname"]).dropna().str.upper())
+    postcodes = set(register["Postcode"].dropna().str.upper().str.replace(" ", ""))
+    key = (area.root / "demo.key").read_text().strip()
+    assert len(nhs) > 1000 and len(full_names) > 1000 and len(postcodes) > 100
+
+    digits = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?!\d)")
+    postcode = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})\b")
+    word_pair = re.compile(r"\b([A-Z][A-Z'-]+) ([A-Z][A-Z'-]+)\b")
+
+    def leaks_in(text: str) -> list[str]:
+        upper = text.upper()
+        found = ["key" for _ in [0] if key in text]
+        found += ["nhs number" for m in digits.finditer(upper) if "".join(m.groups()) in nhs]
+        found += ["postcode" for m in postcode.finditer(upper) if "".join(m.groups()) in postcodes]
+        found += [
+            "name" for m in word_pair.finditer(upper)
+            if m.group(1) in given and m.group(2) in family
+            and f"{m.group(1)} {m.group(2)}" in full_names
+        ]
+        return found
+
+    # the detector itself must find planted identifiers (so this test can fail)
+    nhs_one, name_one, pc_one = sorted(nhs)[0], sorted(full_names)[0], sorted(postcodes)[0]
+    planted = f"x {nhs_one[:3]} {nhs_one[3:6]} {nhs_one[6:]}, {name_one.title()}, {pc_one[:-3]} {pc_one[-3:]} {key}"
+    assert sorted(leaks_in(planted)) == ["key", "name", "nhs number", "postcode"]
+
+    haystacks = {"console log": area.log}
+    for path in sorted((area.project / "out").rglob("*")):
+        if path.is_file():
+            if path.suffix in (".parquet", ".xlsx", ".pdf"):
+                haystacks[str(path)] = _text_of(path)
+            else:
+                haystacks[str(path)] = path.read_text(errors="replace")
+    assert len(haystacks) > 20
+    leaks = [(where, kind) for where, text in haystacks.items() for kind in leaks_in(text)]
+    assert not leaks, leaks[:10]
+
+
+def _text_of(path):
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path).astype(str).to_csv()
+    if path.suffix == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+        return "\n".join(
+            "|".join("" if v is None else str(v) for v in row)
+            for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
+        )
+    if path.suffix == ".pdf":
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(str(path))
+        return "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    return ""
+
+
+@pytest.mark.parametrize("stage", ["ingest", "link", "costs", "audit", "evaluate", "cba"])
+def test_stage_summary_written(area, stage):
+    assert area.out(stage, "summary.json").exists()
+
+
+def test_rerunning_the_pipeline_never_duplicates(area):
+    """Re-running ingest and link on unchanged extracts gives the same people and events."""
+    from carecase.core.project import Project
+    from carecase.pipeline import run_all
+
+    def counts():
+        con = _store(area)
+        try:
+            return {t: con.sql(f"select count(*) from {t}").fetchall()[0][0]
+                    for t in ("people", "events", "record_links", "quarantine", "ingest_files")}
+        finally:
+            con.close()
+
+    before = counts()
+    project = Project.open(area.project)
+    try:
+        run_all(project, only=["ingest", "link"])
+    finally:
+        project.close()
+    assert counts() == before
