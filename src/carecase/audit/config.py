@@ -9,14 +9,17 @@ from pydantic import Field
 
 from carecase.core.model import StrictModel
 
+Period = Literal["month", "quarter", "year"]
+AuditValueType = Literal["fiscal", "economic", "social"]
+
 
 class AuditConfig(StrictModel):
     top_n: int = Field(10, ge=1, le=1000, description="People listed in the top-N cost table.")
-    periods: list[Literal["month", "quarter", "year"]] = Field(
-        default_factory=lambda: ["month", "quarter", "year"], description="Period grains to tabulate."
+    periods: list[Period] = Field(
+        default_factory=lambda: list[Period](["month", "quarter", "year"]), description="Period grains to tabulate."
     )
-    value_types: list[Literal["fiscal", "economic", "social"]] = Field(
-        default_factory=lambda: ["fiscal", "economic"],
+    value_types: list[AuditValueType] = Field(
+        default_factory=lambda: list[AuditValueType](["fiscal", "economic"]),
         description="Value types added into 'cost' (fiscal_cost and economic_cost are also shown). "
         "Transfers (benefit payments) are never added.",
     )

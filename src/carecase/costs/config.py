@@ -37,7 +37,7 @@ class CostsConfig(StrictModel):
         "per_hour, per_month, per_year), overriding the default map.",
     )
     value_types: list[ValueType] = Field(
-        default_factory=lambda: ["fiscal", "economic"],
+        default_factory=lambda: list[ValueType](["fiscal", "economic"]),
         description="Value types costed per event: fiscal (public bodies), economic (e.g. the "
         "one-third of care paid by self-funders), social.",
     )

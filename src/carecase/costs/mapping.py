@@ -21,6 +21,7 @@ acute bed-day cost; add one as a local override and set ``service_basis`` to ``p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from carecase.core.errors import ConfigError
@@ -52,8 +53,8 @@ DEFAULT_MAP: tuple[ServiceCost, ...] = (
 )
 
 
-def service_map(service_costs: dict[str, str] | None = None,
-                service_basis: dict[str, str] | None = None) -> list[ServiceCost]:
+def service_map(service_costs: Mapping[str, str] | None = None,
+                service_basis: Mapping[str, str] | None = None) -> list[ServiceCost]:
     """The default map with a project's overrides applied (unknown service codes are errors)."""
     by = {m.service_code: m for m in DEFAULT_MAP}
     for key, mapping in (("service_costs", service_costs or {}), ("service_basis", service_basis or {})):
