@@ -30,12 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import ibis
-import pyarrow.parquet as pq
 
-from carecase.core.config import validate_config
 from carecase.core.project import Project
 from carecase.link.deterministic import link_deterministic
-from carecase.link.fabricate import fabricate
+from carecase.link.fabricate import fabricate, load_project, project_config
 from carecase.link.quality import evaluate_against_truth
 from carecase.link.resolve import person_id
 
@@ -45,33 +43,8 @@ QUICK = {"people": 3_000, "records_per_person": 6.0}
 TEN_MILLION = {"people": 700_000, "records_per_person": 19.5}  # ~10M events
 
 
-def _config() -> dict[str, Any]:
-    return {
-        "project": {"name": "bench", "period_start": "2023-04-01", "period_end": "2025-03-31"},
-        "engine": {"threads": 2},
-        "ingest": {
-            "sources": [{
-                "name": "asc", "path": "asc.csv", "format": {"type": "csv"},
-                "agency": {"level1": "Local Authority", "level2": "Adult Social Care"},
-                "ids": {"local_id": "client_id", "lookup": "asc"},
-                "event": {"kind": "package", "service": {"code": "ASC_HOMECARE"},
-                          "start": {"column": "start"}, "end": {"column": "end"},
-                          "quantity": "hours"},
-            }],
-            "lookups": [{"name": "asc", "path": "l.csv", "format": {"type": "csv"},
-                         "local_id": "client_id", "nhs_number": "nhs_number"}],
-        },
-        "linkage": {"truth": "truth.parquet", "max_pairs_u": 2e6},
-    }
-
-
 def _load(folder: Path, fab: Any) -> Project:
-    folder.mkdir(parents=True, exist_ok=True)
-    project = Project(folder, validate_config(_config()))
-    for name, table in fab.tables.items():
-        project.engine.write(name, table)
-    pq.write_table(fab.truth, folder / "truth.parquet")
-    return project
+    return load_project(folder, fab, project_config(max_pairs_u=2e6, threads=2))
 
 
 def baseline_exact(project: Project) -> None:

@@ -12,11 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
 from carecase.core.random import generator
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from carecase.core.project import Project
 
 GIVEN_F = ("MARY", "PATRICIA", "JENNIFER", "ELIZABETH", "SUSAN", "MARGARET", "SARAH", "KAREN",
            "NANCY", "LISA", "BETTY", "HELEN", "SANDRA", "DONNA", "CAROL", "RUTH", "SHARON",
@@ -257,3 +263,44 @@ def _activity(identity: pa.Table, seed: int, people: int) -> dict[str, pa.Table]
     })
     return {"events_staged": events, "population_staged": population,
             "programme_staged": programme, "outcomes_staged": outcomes}
+
+
+def project_config(max_pairs_u: float = 3e5, keep_linkage_staging: bool = False, threads: int | None = None,
+                   **linkage: Any) -> dict[str, Any]:
+    """A project configuration matching what :func:`fabricate` writes (one ASC source with a
+    lookup), with linkage scored against the fabricated truth file ``truth.parquet``."""
+    cfg: dict[str, Any] = {
+        "project": {"name": "fabricated linkage", "period_start": "2023-04-01", "period_end": "2025-03-31"},
+        "privacy": {"keep_linkage_staging": keep_linkage_staging},
+        "ingest": {
+            "sources": [{
+                "name": "asc", "path": "asc.csv", "format": {"type": "csv"},
+                "agency": {"level1": "Local Authority", "level2": "Adult Social Care"},
+                "ids": {"local_id": "client_id", "lookup": "asc"},
+                "event": {"kind": "package", "service": {"code": "ASC_HOMECARE"},
+                          "start": {"column": "start"}, "end": {"column": "end"},
+                          "quantity": "hours"},
+            }],
+            "lookups": [{"name": "asc", "path": "asc_lookup.csv", "format": {"type": "csv"},
+                         "local_id": "client_id", "nhs_number": "nhs_number"}],
+        },
+        "linkage": {"truth": "truth.parquet", "max_pairs_u": max_pairs_u, **linkage},
+    }
+    if threads is not None:
+        cfg["engine"] = {"threads": threads}
+    return cfg
+
+
+def load_project(folder: Path, fab: Fabricated, config: dict[str, Any]) -> Project:
+    """A throw-away project in ``folder`` whose store holds the fabricated tables."""
+    import pyarrow.parquet as pq
+
+    from carecase.core.config import validate_config
+    from carecase.core.project import Project
+
+    folder.mkdir(parents=True, exist_ok=True)
+    project = Project(folder, validate_config(config))
+    for name, table in fab.tables.items():
+        project.engine.write(name, table)
+    pq.write_table(fab.truth, folder / "truth.parquet")
+    return project
