@@ -8,7 +8,7 @@ DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 4000
 DEMO_SEED ?= 20240401
 
-.PHONY: demo test test-fast bench lint venv browser clean docs
+.PHONY: demo test test-fast test-explore bench lint venv browser clean docs
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,10 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+# Property tests with fresh random examples (make test uses the same examples every run).
+test-explore: $(STAMP)
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -n 2 -q -m "not spark and not browser and not slow" --ignore=tests/e2e
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "not spark and not browser and not slow"
