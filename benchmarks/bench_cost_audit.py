@@ -33,17 +33,18 @@ TOP = 10
 PANDAS_MAX_EVENTS = 10_000_000
 DUCKDB_MEMORY = "6GB"
 STATUS = {
-    "speedup_vs_pandas_10x": "NOT MET: 2.2x wall / 1.9x CPU at 1M, 3.7x wall / 2.1x CPU at 10M (quiet machine, "
-                             "2026-11-23); fused variant (costed_events not stored) 3.7x / 5.0x wall",
-    "100M_under_30s": "NOT MET: last 100M run 885 s wall / 452 CPU-s (loaded machine, previous code, which the "
-                      "stage code still is); 10M now takes 13 s wall / 25 CPU-s, so 100M is roughly 130-250 s",
+    "speedup_vs_pandas_10x": "NOT MET: 1.9x wall / 1.6x section CPU at 1M, 3.0x wall / 1.7x section CPU at 10M "
+                             "(2026-11-23, run by make bench); fused variant (costed_events not stored) 3.0x and 4.9x wall",
+    "100M_under_30s": "NOT MET: 184 s wall / 356 CPU-s at 100M (fused variant 168 s); same run as above",
     "peak_under_8GB": "MET: 6.1 GB at 100M, 2.3 GB at 10M (DuckDB memory_limit 6GB with spilling)",
     "profile": "1M, EXPLAIN ANALYZE: storing costed_events (24 columns, CREATE TABLE AS) ~1.0 s of the 1.7 s "
-               "costing query; person x month split + group-by ~0.5 s wall; replacing the DECIMAL(38,10) sums "
-               "by float sums saves only ~0.15 CPU-s, so the exact sums were kept. 10M, EXPLAIN ANALYZE of "
+               "costing query; person x month split + group-by ~0.5 s wall. 10M, EXPLAIN ANALYZE of "
                "person_month: the hash group-by (14.4M split rows -> 5.4M person x agency x service x need x "
                "month groups, five string keys, four DECIMAL sums) is 5.4 s of ~6 s operator time; the month "
-               "split itself (unnest of 1.6M ranged rows into 5.7M) is ~0.3 s. Float sums: 11.2 -> 9.2 CPU-s",
+               "split itself (unnest of 1.6M ranged rows into 5.7M) is ~0.3 s. 3M rows, DuckDB 2 threads: the "
+               "four sums cost ~0.4 of 1.4 CPU-s (DECIMAL(38,10), DECIMAL(18,6) and DOUBLE within 10%), the "
+               "five-string grouping the rest; person + service + month keys alone take ~0.6 CPU-s. Reaching "
+               "10x needs compact integer keys (person and service dimension) and costing fused into the audit.",
     "section_cpu_s": "CPU seconds of the timed section only (process_time, all threads); cpu_s includes imports",
 }
 
