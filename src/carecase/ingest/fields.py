@@ -17,10 +17,11 @@ from carecase.ingest.pseudonymise import pseudonymise
 from carecase.ingest.validate import (
     Batch,
     StagedBatch,
+    accepted_rows,
     check_identity,
     finish,
+    finish_with_identity,
     flag_duplicates,
-    identity_table,
     parse_date_fields,
     record_ids,
 )
@@ -123,9 +124,8 @@ def stage_events(b: Batch) -> StagedBatch:
     # 6. duplicates
     flag_duplicates(b, {"nhs": ident.nhs, "local_id": ident.local, "given": ident.given, "family": ident.family,
                         "dob": ident.dob, "service": codes, "start": start, "end": end})
-    accepted_np = b.tracker.open & ~b.out_of_scope
-    accepted = pa.array(accepted_np)
-    rid, source_row = record_ids(b)
+    acc = accepted_rows(b)
+    rid, source_row, accepted = acc.record_id, acc.source_row, acc.rows
     events = pa.table({
         "record_id": rid, "source": _const(s.name, n, pa.string()), "batch_id": _const(b.ctx.batch_id, n, pa.string()),
         "source_row": source_row, "agency_l1": _const(s.agency.level1, n, pa.string()),
@@ -133,8 +133,7 @@ def stage_events(b: Batch) -> StagedBatch:
         "kind": _const(ev.kind, n, pa.string()), "start_date": start, "end_date": end,
         "quantity": pa.array(quantity, pa.float64(), mask=np.isnan(quantity)), "unit": units,
     }).filter(accepted)
-    ident_t = identity_table(b, ident, accepted, rid, source_row)
-    return finish(b, {"events_staged": events, "staging_identity": ident_t}, accepted_np)
+    return finish_with_identity(b, "events_staged", events, ident, acc)
 
 
 def _default_limits(codes: pa.Array) -> np.ndarray:
@@ -171,14 +170,13 @@ def stage_population(b: Batch) -> StagedBatch:
     if s.registered_to is not None:
         b.tracker.fail(_valid(reg_from) & _valid(reg_to) & (_days(reg_to) < _days(reg_from)), "end_before_start", s.registered_to.column)
     flag_duplicates(b, {})
-    accepted_np = b.tracker.open & ~b.out_of_scope
-    accepted = pa.array(accepted_np)
-    rid, source_row = record_ids(b)
+    acc = accepted_rows(b)
+    rid, accepted = acc.record_id, acc.rows
     table = pa.table({
         "record_id": rid, "deprivation_decile": decile, "locality": locality, "registered_from": reg_from,
         "registered_to": reg_to, "date_of_death": b.dates.get("date_of_death", pa.nulls(n, pa.date32())),
     }).filter(accepted)
-    return finish(b, {"population_staged": table, "staging_identity": identity_table(b, ident, accepted, rid, source_row)}, accepted_np)
+    return finish_with_identity(b, "population_staged", table, ident, acc)
 
 
 def stage_programme(b: Batch) -> StagedBatch:
@@ -191,11 +189,10 @@ def stage_programme(b: Batch) -> StagedBatch:
     if s.end is not None:
         b.tracker.fail(_valid(start) & _valid(end) & (_days(end) < _days(start)), "end_before_start", s.end.column)
     flag_duplicates(b, {"nhs": ident.nhs, "local_id": ident.local, "given": ident.given, "family": ident.family, "dob": ident.dob, "start": start})
-    accepted_np = b.tracker.open & ~b.out_of_scope
-    accepted = pa.array(accepted_np)
-    rid, source_row = record_ids(b)
+    acc = accepted_rows(b)
+    rid, accepted = acc.record_id, acc.rows
     table = pa.table({"record_id": rid, "start_date": start, "end_date": end}).filter(accepted)
-    return finish(b, {"programme_staged": table, "staging_identity": identity_table(b, ident, accepted, rid, source_row)}, accepted_np)
+    return finish_with_identity(b, "programme_staged", table, ident, acc)
 
 
 def stage_outcomes(b: Batch) -> StagedBatch:
@@ -211,9 +208,8 @@ def stage_outcomes(b: Batch) -> StagedBatch:
         b.tracker.fail(status == UNPARSEABLE, "unparseable_number", s.domains[domain])
         scores[domain] = nums
     flag_duplicates(b, {})
-    accepted_np = b.tracker.open & ~b.out_of_scope
-    accepted = pa.array(accepted_np)
-    rid, source_row = record_ids(b)
+    acc = accepted_rows(b)
+    rid, accepted = acc.record_id, acc.rows
     parts = [
         pa.table({
             "record_id": rid, "instrument": _const(s.instrument, n, pa.string()), "assessment": assessment,
@@ -223,7 +219,7 @@ def stage_outcomes(b: Batch) -> StagedBatch:
         for domain, vals in scores.items()
     ]
     table = pa.concat_tables(parts).sort_by([("record_id", "ascending"), ("domain", "ascending")])
-    return finish(b, {"outcomes_staged": table, "staging_identity": identity_table(b, ident, accepted, rid, source_row)}, accepted_np)
+    return finish_with_identity(b, "outcomes_staged", table, ident, acc)
 
 
 def stage_lookup(b: Batch) -> StagedBatch:

@@ -232,6 +232,28 @@ def finish(b: Batch, tables: dict[str, pa.Table], accepted: np.ndarray) -> Stage
     return StagedBatch(b.n, n_accepted, quarantined, out_of_scope, tables, quarantine, dict(b.date_formats))
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """The rows of a batch that pass every rule and lie in scope, with their record ids."""
+
+    mask: np.ndarray
+    rows: pa.Array
+    record_id: pa.Array
+    source_row: pa.Array
+
+
+def accepted_rows(b: Batch) -> Accepted:
+    mask = b.tracker.open & ~b.out_of_scope
+    rid, source_row = record_ids(b)
+    return Accepted(mask, pa.array(mask), rid, source_row)
+
+
+def finish_with_identity(b: Batch, name: str, table: pa.Table, ident: Identity, acc: Accepted) -> StagedBatch:
+    """Finish a batch whose accepted rows also stage their identities for linkage."""
+    identity = identity_table(b, ident, acc.rows, acc.record_id, acc.source_row)
+    return finish(b, {name: table, "staging_identity": identity}, acc.mask)
+
+
 def record_ids(b: Batch) -> tuple[pa.Array, pa.Array]:
     source_row = pa.array(np.arange(1, b.n + 1, dtype=np.int64))
     prefix = f"{b.feed.name}:{b.ctx.batch_id}:"
