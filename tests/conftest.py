@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import settings
 import scipy.stats  # noqa: F401  imported before the guard: its import draws doc examples
 import statsmodels.api  # noqa: F401  (same: import-time work, not carecase's randomness)
+from hypothesis import settings
 
 import carecase
 
