@@ -1,9 +1,10 @@
 """Read the stage outputs under ``out/`` defensively.
 
-Stages are built in parallel, so column names may differ slightly from the documented ones:
-:func:`pick` finds the first of several candidate names, and :func:`records` turns the
-shapes a JSON matrix may take (list of records, nested mapping, rows/columns/values) into one
-list of records. A missing file is ``None`` — the section then says the stage was not run.
+The section builders name the columns and keys each stage writes; :func:`pick` and
+:func:`get` return ``None`` where one is absent (an older or partial run), so the section
+shows "not available" instead of failing. :func:`records` turns a JSON matrix (agency →
+values by year, or another of the shapes it lists) into one list of records. A missing file
+is ``None`` — the section then says the stage was not run.
 """
 
 from __future__ import annotations

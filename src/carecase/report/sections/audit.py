@@ -10,46 +10,44 @@ from carecase.report.sections.common import Context, F, frame_table, missing_tab
 
 # file → columns → block, in one place. People are not totalled: one person uses several
 # agencies/services, so a column sum would count them more than once.
-COST_PARTS = [F("cost", "Cost", "gbp", "total_cost", "cost_gbp", total=True, from_count="people"),
+COST_PARTS = [F("cost", "Cost", "gbp", total=True, from_count="people"),
               F("fiscal_cost", "Fiscal cost", "gbp", total=True, from_count="people"),
               F("economic_cost", "Economic cost", "gbp", total=True, from_count="people"),
               F("share_of_cost", "Share of cost", "pct", from_count="people"),
               F("activity", "Activity (units)", "num", from_count="people")]
-AGENCY = [F("agency_l1", "Agency", "text", "agency"), F("agency_l2", "Part of agency", "text"),
-          F("people", "People", "count", "persons", "n_people", count=True),
-          F("events", "Events", "count", "n_events", count=True, total=True), *COST_PARTS]
-SERVICE = [F("service_code", "Service", "text", "service"), F("agency_l1", "Agency", "text"),
+AGENCY = [F("agency_l1", "Agency", "text"), F("agency_l2", "Part of agency", "text"),
+          F("people", "People", "count", count=True),
+          F("events", "Events", "count", count=True, total=True), *COST_PARTS]
+SERVICE = [F("service_code", "Service", "text"), F("agency_l1", "Agency", "text"),
            F("agency_l2", "Part of agency", "text"), F("area_of_need", "Area of need", "text"),
-           F("people", "People", "count", "persons", "n_people", count=True),
-           F("events", "Events", "count", "n_events", count=True, total=True), *COST_PARTS]
-NEED = [F("area_of_need", "Area of need", "text", "need"),
-        F("people", "People", "count", "persons", "n_people", count=True), *COST_PARTS]
+           F("people", "People", "count", count=True),
+           F("events", "Events", "count", count=True, total=True), *COST_PARTS]
+NEED = [F("area_of_need", "Area of need", "text"),
+        F("people", "People", "count", count=True), *COST_PARTS]
 TOP_N = [F("rank", "Rank", "int"), F("person_id", "Person (pseudonymous)", "text"),
-         F("cost", "Cost", "gbp", "total_cost"), F("fiscal_cost", "Fiscal cost", "gbp"),
+         F("cost", "Cost", "gbp"), F("fiscal_cost", "Fiscal cost", "gbp"),
          F("economic_cost", "Economic cost", "gbp"), F("weeks", "Weeks", "num"),
-         F("cost_per_week", "Cost per week", "gbp2", "weekly_cost")]
-COHORT = [F("group", "Group", "text", "cohort"),
-          F("people", "People", "count", "persons", "n_people", count=True),
+         F("cost_per_week", "Cost per week", "gbp2")]
+COHORT = [F("group", "Group", "text"),
+          F("people", "People", "count", count=True),
           F("people_with_cost", "People with any cost", "count", count=True),
-          F("cost", "Cost", "gbp", "total_cost", from_count="people"),
+          F("cost", "Cost", "gbp", from_count="people"),
           F("fiscal_cost", "Fiscal cost", "gbp", from_count="people"),
           F("economic_cost", "Economic cost", "gbp", from_count="people"),
           F("cost_per_person", "Cost per person", "gbp", from_count="people"),
           F("cost_per_person_year", "Cost per person-year", "gbp", from_count="people")]
-CONCENTRATION = [F("group", "Highest-cost group", "text", "measure", "top", "segment"),
-                 F("people", "People", "count", "persons", "n_people", count=True),
-                 F("cost", "Cost", "gbp", "total_cost", from_count="people"),
-                 F("share_of_cost", "Share of spend", "pct", "value", "share", "cost_share")]
-LOCALITY = [F("locality", "Locality", "text"), F("service", "Demand", "text", "demand", "setting"),
-            F("people", "People", "count", "persons", count=True),
-            F("cost", "Cost", "gbp", "total_cost", total=True, from_count="people"),
+CONCENTRATION = [F("group", "Highest-cost group", "text", source="measure"),
+                 F("people", "People", "count", count=True),
+                 F("cost", "Cost", "gbp", from_count="people"),
+                 F("share_of_cost", "Share of spend", "pct", source="value")]
+LOCALITY = [F("locality", "Locality", "text"), F("service", "Demand", "text", source="demand"),
+            F("people", "People", "count", count=True),
+            F("cost", "Cost", "gbp", total=True, from_count="people"),
             F("fiscal_cost", "Fiscal cost", "gbp", from_count="people"),
             F("economic_cost", "Economic cost", "gbp", from_count="people"),
             F("activity", "Activity (units)", "num", from_count="people"),
             F("cost_per_person", "Cost per person", "gbp", from_count="people")]
-LORENZ_X = ("population_share", "people_share", "x", "cum_people_share")
-LORENZ_Y = ("cost_share", "spend_share", "y", "cum_cost_share")
-YEAR_AGENCY = (("year_label", "year", "financial_year", "period"), ("agency_l1", "agency"), ("cost", "total_cost"))
+YEAR_AGENCY = ("year_label", "agency_l1", "cost")
 
 
 def build(ctx: Context) -> Section:
@@ -76,7 +74,7 @@ def build(ctx: Context) -> Section:
     conc = outs.table("audit", "concentration")
     gini = get(summary, "gini")
     if conc is not None:
-        label, value = pick(conc, "measure", "group"), pick(conc, "value", "share_of_cost", "share")
+        label, value = pick(conc, "measure"), pick(conc, "value")
         if label and value:
             is_gini = conc[label].astype(str).str.lower() == "gini"
             if is_gini.any():
@@ -88,7 +86,7 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(Paragraph(f"Gini coefficient of cost per person: {float(gini):.2f} "
                                     "(0 = everyone costs the same; 1 = one person accounts for all spend)."))
     lor = outs.table("audit", "lorenz")
-    x, y = pick(lor, *LORENZ_X), pick(lor, *LORENZ_Y)
+    x, y = pick(lor, "population_share"), pick(lor, "cost_share")
     if lor is not None and x and y:
         rows = lor[[x, y]].rename(columns={x: "people_share", y: "cost_share"}).to_dict("records")
         sec.blocks.append(Chart("chart-audit-lorenz", "Lorenz curve of spend",
@@ -112,7 +110,7 @@ def build(ctx: Context) -> Section:
             sec.blocks.append(Chart(f"chart-{tid}", title, charts.hbar(title, rows, cat, "cost")))
 
     ya = outs.table("audit", "cost_by_year_agency")
-    cols = [pick(ya, *c) for c in YEAR_AGENCY]
+    cols = [pick(ya, c) for c in YEAR_AGENCY]
     if ya is not None and all(cols):
         rows = ya[cols].rename(columns=dict(zip(cols, ("year", "agency", "cost"), strict=True)))
         rows = (rows.astype({"year": str, "agency": str}).groupby(["year", "agency"], as_index=False)["cost"].sum()

@@ -12,28 +12,22 @@ from carecase.report.sections.common import Context, not_run
 
 # results.json key → block, in one place
 HEADLINE = "headline"
-MATRIX = ("matrix", "who_pays_who_benefits")
-AGENCY_NET = ("agency_net", "agency_net_position")
-CASHFLOW = ("cashflow", "cumulative_cashflow")
+MATRIX = "matrix"
+AGENCY_NET = "agency_net"
+CASHFLOW = "cashflow"
 TORNADO = "tornado"
-DRAWS = ("npv_draws", "monte_carlo")
+DRAWS = "npv_draws"
 SWITCHING = "switching_values"
 SCENARIOS = "scenarios"
 P_POSITIVE = "p_npv_positive"
-NAME = ("label", "input", "name", "parameter", "path")
-NET = ("net_pv", "value", "net", "npv")
-LOW = ("npv_low", "low")
-HIGH = ("npv_high", "high")
 
 
-def _matrix(results: dict[str, Any], keys: tuple[str, ...], value: str) -> list[dict[str, Any]]:
+def _matrix(results: dict[str, Any], key: str, value: str) -> list[dict[str, Any]]:
     years = get(get(results, "model", default={}), "years")
-    rows = records(get(results, *keys), "agency", "year", value, columns=years)
+    rows = records(get(results, key), "agency", "year", value, columns=years)
     out = []
     for r in rows:
-        agency = get(r, "agency", "agency_l1", "row")
-        year = get(r, "year", "col")
-        v = get(r, value, "value", "net", "amount")
+        agency, year, v = get(r, "agency"), get(r, "year"), get(r, value)
         if agency is not None and year is not None and v is not None:
             out.append({"agency": str(agency), "year": int(float(year)) if str(year).lstrip("-").replace(".", "").isdigit()
                         else str(year), value: float(v)})
@@ -100,9 +94,9 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(matrix_table(m, "net", "cba-matrix", "Who pays, who benefits: net £ by agency and year"))
         sec.blocks.append(Chart("chart-cba-matrix", "Who pays, who benefits (net £)",
                                 charts.heatmap("Who pays, who benefits (net £)", m, "year", "agency", "net")))
-    net = named_items(get(res, *AGENCY_NET), "agency")
+    net = named_items(get(res, AGENCY_NET), "agency")
     if net:
-        rows = [{"agency": str(r["agency"]), "net": get(r, *NET)} for r in net]
+        rows = [{"agency": str(r["agency"]), "net": get(r, "net_pv")} for r in net]
         sec.blocks.append(Table("cba-agency-net", "Net present position by agency",
                                 [Column("agency", "Agency"), Column("net", "Net present value", "gbp")],
                                 sorted(rows, key=lambda r: r["agency"]), note=TRANSFER_NOTE))
@@ -113,7 +107,8 @@ def build(ctx: Context) -> Section:
                                              "agency")))
     tor = named_items(get(res, TORNADO), "input")
     if tor:
-        rows = [{"input": str(get(r, *NAME)), "npv_low": get(r, *LOW), "npv_high": get(r, *HIGH)} for r in tor]
+        rows = [{"input": str(get(r, "label")), "npv_low": get(r, "npv_low"), "npv_high": get(r, "npv_high")}
+                for r in tor]
         rows.sort(key=lambda r: -abs(float(r["npv_high"] or 0) - float(r["npv_low"] or 0)))
         sec.blocks.append(Table("cba-tornado", "One-way sensitivity (NPV at low and high input values)",
                                 [Column("input", "Input"), Column("npv_low", "NPV at low", "gbp"),
@@ -123,10 +118,10 @@ def build(ctx: Context) -> Section:
                                 charts.tornado("Tornado: NPV range by input", rows[:TORNADO_CHART_ROWS], "input",
                                                "npv_low", "npv_high",
                                                float(npv) if npv is not None else None)))
-    draws = get(res, *DRAWS, default={})
+    draws = get(res, DRAWS, default={})
     hist = get(draws, "histogram", default={})
-    edges = numeric(get(hist, "edges", "bin_edges", "bins", default=[]))
-    counts = numeric(get(hist, "counts", "count", "frequency", default=[]))
+    edges = numeric(get(hist, "edges", default=[]))
+    counts = numeric(get(hist, "counts", default=[]))
     if len(edges) == len(counts) + 1 and counts:
         rows = [{"from": edges[i], "to": edges[i + 1], "draws": counts[i]} for i in range(len(counts))]
         sec.blocks.append(Chart("chart-cba-npv", "Distribution of NPV (Monte Carlo)",
@@ -138,8 +133,9 @@ def build(ctx: Context) -> Section:
                                 [Column("percentile", "Percentile"), Column("npv", "NPV", "gbp")], rows))
     sw = named_items(get(res, SWITCHING), "input")
     if sw:
-        rows = [{"input": str(get(r, *NAME)), "base": get(r, "base", "base_value"),
-                 "switching_value": get(r, "switching_value", "value", "status", default="none in range")}
+        # value: the switching value; status says why there is none ("none in range", …)
+        rows = [{"input": str(get(r, "label")), "base": get(r, "base"),
+                 "switching_value": get(r, "value", "status", default="none in range")}
                 for r in sw]
         sec.blocks.append(Table("cba-switching", "Switching values (input value at which NPV = 0)",
                                 [Column("input", "Input"), Column("base", "Base value", "num"),
@@ -148,7 +144,7 @@ def build(ctx: Context) -> Section:
     if sc:
         sec.blocks.append(Table("cba-scenarios", "Scenarios",
                                 [Column("name", "Scenario"), Column("npv", "NPV", "gbp"), Column("bcr", "BCR", "ratio")],
-                                [{"name": str(get(r, "name", "scenario")), "npv": get(get(r, HEADLINE, default=r), "npv"),
+                                [{"name": str(get(r, "name")), "npv": get(get(r, HEADLINE, default=r), "npv"),
                                   "bcr": get(get(r, HEADLINE, default=r), "bcr")} for r in sc]))
     return sec
 

@@ -53,14 +53,15 @@ def infer_column(name: str, series: pd.Series) -> Column:
 
 @dataclass(frozen=True)
 class Field:
-    """One declared column: the names a stage may use for it, and how to show it."""
+    """One declared column: the stage output column it comes from, and how to show it."""
 
-    candidates: tuple[str, ...]
+    source: str
     column: Column
 
 
-def F(key: str, label: str, fmt: Format = "text", *alts: str, **kw: Any) -> Field:  # noqa: N802
-    return Field((key, *alts), Column(key, label, fmt, **kw))
+def F(key: str, label: str, fmt: Format = "text", source: str | None = None, **kw: Any) -> Field:  # noqa: N802
+    """Column ``key`` of the report, read from the stage's column ``source`` (default: ``key``)."""
+    return Field(source or key, Column(key, label, fmt, **kw))
 
 
 def clean_value(v: Any) -> Any:
@@ -89,14 +90,14 @@ def frame_table(
     protect_columns: bool = True,
     sort_by: list[str] | None = None,
 ) -> Table:
-    """A Table from ``df``: declared fields first (found by any candidate name), then —
-    when ``extra`` — every other non-identifier column with an inferred format."""
+    """A Table from ``df``: declared fields first (those whose source column is present), then
+    — when ``extra`` — every other non-identifier column with an inferred format."""
     df = df[[c for c in df.columns if not is_identifier_column(c)]]
     chosen: list[tuple[str, Column]] = []
     used: set[str] = set()
     for f in fields:
         lower = {str(c).lower(): str(c) for c in df.columns}
-        actual = next((lower[c.lower()] for c in f.candidates if c.lower() in lower), None)
+        actual = lower.get(f.source.lower())
         if actual is not None and actual not in used:
             chosen.append((actual, f.column))
             used.add(actual)
@@ -110,7 +111,7 @@ def frame_table(
     keys = {col.key for _, col in chosen}
     people = next((k for k in ("people", "persons", "n_people", "n") if k in keys), None)
     chosen = [(a, replace(col, from_count=people) if col.fmt in ("gbp", "gbp2") and col.from_count is None
-               and not col.count and people and a not in {f.candidates[0] for f in fields} else col)
+               and not col.count and people and a not in {f.column.key for f in fields} else col)
               for a, col in chosen]
     chosen = [(a, replace(col, from_count=col.from_count if col.from_count in keys else None))
               for a, col in chosen]

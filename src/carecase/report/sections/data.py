@@ -10,8 +10,7 @@ from carecase.report.content import Chart, Column, KeyFigure, KeyFigures, Paragr
 from carecase.report.loaders import get, named_items
 from carecase.report.sections.common import Context, not_run
 
-# file → key → block, in one place
-SOURCE_KEYS = {"sources": ("sources", "per_source", "files"), "name": ("source", "name")}
+# the keys of out/ingest/summary.json and out/link/summary.json, in one place
 SOURCE_COLUMNS = [
     Column("source", "Source"),
     Column("rows_read", "Rows read", "count", count=True, total=True),
@@ -20,22 +19,22 @@ SOURCE_COLUMNS = [
     Column("rows_out_of_scope", "Out of scope", "count", count=True, total=True),
     Column("status", "Status"),
 ]
-REASON_KEYS = ("quarantined_by_rule", "quarantined_by_reason", "quarantine_reasons", "reasons", "by_reason")
-LINK_METHOD_KEYS = ("records_by_method_total", "by_method", "links_by_method", "methods")
-LINK_PER_SOURCE_KEYS = ("records_by_method",)
+REASONS = "quarantined_by_rule"
+LINK_METHODS = "records_by_method_total"
+LINK_PER_SOURCE = "records_by_method"
 TRUTH_SCOPES = {"sources_without_nhs_numbers": "Sources without NHS numbers", "all_records": "All records"}
 QUALITY_KEYS = ("precision", "recall", "f1")
 
 
 def _sources(summary: Any) -> list[dict[str, Any]]:
-    items = named_items(get(summary, *SOURCE_KEYS["sources"]), name_key="source")
+    items = named_items(get(summary, "sources"), name_key="source")
     out = []
     for s in items:
         raw = s.get("files")
         files: list[Any] = raw if isinstance(raw, list) else []
         status = s.get("status") or ", ".join(sorted({str(f.get("status")) for f in files
                                                       if isinstance(f, dict) and f.get("status")}))
-        out.append({**s, "source": get(s, *SOURCE_KEYS["name"], default="?"), "status": status or None})
+        out.append({**s, "status": status or None})
     return out
 
 
@@ -55,7 +54,7 @@ def build(ctx: Context) -> Section:
                                 SOURCE_COLUMNS, rows, total_row=True))  # read = accepted + quarantined + out of scope
         reasons = []
         for s in sources:
-            for reason, n in sorted((get(s, *REASON_KEYS) or {}).items()):
+            for reason, n in sorted((get(s, REASONS) or {}).items()):
                 reasons.append({"source": s["source"], "reason": reason, "rows": n})
         if reasons and ctx.mode == "internal":
             sec.blocks.append(Table(
@@ -75,13 +74,8 @@ def build(ctx: Context) -> Section:
     if link is None:
         sec.blocks.append(not_run("link", "record linkage"))
         return sec
-    methods = get(link, *LINK_METHOD_KEYS) or {}
-    if isinstance(methods, dict):
-        mrows = [{"method": k, "records": v if not isinstance(v, dict) else get(v, "records", "n", "count")}
-                 for k, v in sorted(methods.items())]
-    else:
-        mrows = [{"method": get(m, "method", "name"), "records": get(m, "records", "n", "count")}
-                 for m in named_items(methods, "method")]
+    methods = get(link, LINK_METHODS) or {}  # method → records
+    mrows = [{"method": k, "records": v} for k, v in sorted(methods.items())]
     if mrows:
         table = Table("data-linkage", "Records linked to people, by method",
                       [Column("method", "Linkage method"),
@@ -91,7 +85,7 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(Chart("chart-data-linkage", "Records by linkage method",
                                 charts.hbar("Records by linkage method", ctx.shown(table), "method", "records",
                                             "Records", fmt=",d")))
-    per_source = get(link, *LINK_PER_SOURCE_KEYS)
+    per_source = get(link, LINK_PER_SOURCE)
     if isinstance(per_source, dict) and per_source and all(isinstance(v, dict) for v in per_source.values()):
         methods_seen = sorted({m for v in per_source.values() for m in v})
         cols = [Column("source", "Source")] + [Column(m, m.replace("_", " "), "count", count=True, total=True)
@@ -100,12 +94,8 @@ def build(ctx: Context) -> Section:
                 for src in sorted(per_source)]
         sec.blocks.append(Table("data-linkage-sources", "Records by source and linkage method", cols, rows,
                                 total_row=True))
-    truth = get(link, "truth")
-    scopes = [(TRUTH_SCOPES.get(k, k), v) for k, v in sorted(truth.items()) if isinstance(v, dict)] \
-        if isinstance(truth, dict) and not any(k in truth for k in QUALITY_KEYS) else []
-    if not scopes:
-        quality = get(link, "quality", default=truth if isinstance(truth, dict) else link)
-        scopes = [("All records", quality)] if any(get(quality, k) is not None for k in QUALITY_KEYS) else []
+    truth = get(link, "truth") or {}  # scope → precision, recall, f1 (null without linkage.truth)
+    scopes = [(TRUTH_SCOPES.get(k, k), v) for k, v in sorted(truth.items()) if isinstance(v, dict)]
     if scopes:
         sec.blocks.append(Paragraph("Linkage quality against a known or clerically reviewed truth sample "
                                     "(pairwise precision and recall over record pairs):"))

@@ -25,44 +25,31 @@ from carecase.report.sections.common import (
 )
 
 # file → columns → block, in one place
-KEYS = (("window", "post_window"), ("key_type",), ("key", "service", "service_code"), ("measure", "unit", "metric"))
-NAIVE_EFFECT = ("change_ppy", "effect", "estimate_ppy", "change", "mean_change")
-MATCHED_EFFECT = ("effect_ppy", "effect", "did", "diff")
-LOW = ("ci_low", "lower", "ci_lower")
-HIGH = ("ci_high", "upper", "ci_upper")
-N_NAIVE = ("n", "n_treated", "people")
-N_MATCHED = ("n_sets", "n_treated", "n", "treated")
-MONEY_MEASURES = ("cost", "gbp", "£", "cost_gbp")
-RATE_RATIOS = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text", "service"),
-               F("measure", "Measure", "text"), F("rate_ratio", "Rate ratio", "ratio", "irr"),
-               F("rr_ci_low", "95% low", "ratio", "ci_low"), F("rr_ci_high", "95% high", "ratio", "ci_high"),
-               F("rr_p", "p", "p", "p_value")]
-MATCH_LABEL = ("status", "item", "group", "stage", "count")
-MATCH_VALUE = ("n", "value", "people", "count")
-RTM = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text", "service"),
+# the columns the evaluate stage writes (out/evaluate/naive, matched, rate_ratios, rtm, …)
+KEYS = ("window", "key_type", "key", "measure")
+MONEY = "cost"  # the measure in £ (the others are events and units)
+RATE_RATIOS = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text"),
+               F("measure", "Measure", "text"), F("rate_ratio", "Rate ratio", "ratio"),
+               F("rr_ci_low", "95% low", "ratio"), F("rr_ci_high", "95% high", "ratio"), F("rr_p", "p", "p")]
+RTM = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text"),
        F("measure", "Measure", "text"),
        F("treated_change_ppy", "Participants' change", "num"), F("control_change_ppy", "Comparison change", "num"),
        F("share_of_naive_change_seen_in_controls", "Share of naive change also seen in comparison", "pct")]
-OUTCOMES = [F("instrument", "Instrument", "text"), F("measure", "Measure / domain", "text", "domain"),
+OUTCOMES = [F("instrument", "Instrument", "text"), F("measure", "Measure / domain", "text"),
             F("from_assessment", "From", "text"), F("to_assessment", "To", "text"),
-            F("n", "People", "count", "people", count=True), F("mean_from", "Mean before", "num", "pre_mean"),
-            F("mean_to", "Mean after", "num", "post_mean"), F("mean_change", "Mean change", "num", "change"),
+            F("n", "People", "count", count=True), F("mean_from", "Mean before", "num"),
+            F("mean_to", "Mean after", "num"), F("mean_change", "Mean change", "num"),
             F("sd_change", "SD of change", "num"), F("ci_low", "95% low", "num"), F("ci_high", "95% high", "num"),
-            F("t_p", "p (paired t)", "p", "p_ttest"), F("wilcoxon_p", "p (Wilcoxon)", "p", "p_wilcoxon"),
+            F("t_p", "p (paired t)", "p"), F("wilcoxon_p", "p (Wilcoxon)", "p"),
             F("improved", "Improved", "count", count=True), F("no_change", "No change", "count", count=True),
             F("worse", "Worse", "count", count=True)]
-TABLE_MEASURES = ("cost", "gbp", "£", "cost_gbp")  # events/units: see the rate ratios
-RTM_MEASURES = ("cost", "gbp", "£", "cost_gbp")
-RR_MEASURES = ("events",)
-
-
-def only_measures(df: pd.DataFrame, keep: tuple[str, ...]) -> pd.DataFrame:
-    """Rows whose measure is one of ``keep`` (all rows when there is no measure column or
-    none would be left)."""
-    m = pick(df, "measure", "unit", "metric")
+def only_measure(df: pd.DataFrame, keep: str) -> pd.DataFrame:
+    """Rows whose measure is ``keep`` (all rows when there is no measure column or none
+    would be left)."""
+    m = pick(df, "measure")
     if m is None:
         return df
-    sub = df[df[m].astype(str).str.lower().isin(keep)]
+    sub = df[df[m].astype(str).str.lower() == keep]
     return sub if len(sub) else df
 
 
@@ -76,24 +63,24 @@ def window_order(windows: list[str]) -> list[str]:
     return sorted(set(windows), key=lambda w: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", str(w))])
 
 
-def _standard(df: pd.DataFrame | None, effect: tuple[str, ...], n_names: tuple[str, ...]) -> pd.DataFrame | None:
+def _standard(df: pd.DataFrame | None, effect: str, n: str) -> pd.DataFrame | None:
     if df is None:
         return None
-    cols = {"effect": pick(df, *effect), "ci_low": pick(df, *LOW), "ci_high": pick(df, *HIGH), "n": pick(df, *n_names)}
+    cols = {"effect": pick(df, effect), "ci_low": pick(df, "ci_low"), "ci_high": pick(df, "ci_high"), "n": pick(df, n)}
     if cols["effect"] is None:
         return None
     out = pd.DataFrame(index=df.index)
-    for names in KEYS:
-        c = pick(df, *names)
+    for key in KEYS:
+        c = pick(df, key)
         if c is not None:
-            out[names[0]] = df[c].astype(str)
+            out[key] = df[c].astype(str)
     for k, c in cols.items():
         out[k] = pd.to_numeric(df[c], errors="coerce") if c is not None else float("nan")
     return out
 
 
 def _labelled_windows(df: pd.DataFrame) -> pd.DataFrame:
-    w = pick(df, "window", "post_window")
+    w = pick(df, "window")
     if w is None or not len(df):
         return df
     order = {x: i for i, x in enumerate(window_order(df[w].astype(str).tolist()))}
@@ -102,17 +89,18 @@ def _labelled_windows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def is_money(measure: object) -> bool:
-    return str(measure).lower() in MONEY_MEASURES
+    return str(measure).lower() == MONEY
 
 
 def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None) -> tuple[Table | None, list[dict]]:
     """The naive/matched table, and chart rows (£ measures) for the longest window."""
-    naive = only_measures(naive, TABLE_MEASURES) if naive is not None else None
-    matched = only_measures(matched, TABLE_MEASURES) if matched is not None else None
-    n, m = _standard(naive, NAIVE_EFFECT, N_NAIVE), _standard(matched, MATCHED_EFFECT, N_MATCHED)
+    # events and units are in the rate ratios
+    naive = only_measure(naive, MONEY) if naive is not None else None
+    matched = only_measure(matched, MONEY) if matched is not None else None
+    n, m = _standard(naive, "change_ppy", "n"), _standard(matched, "effect_ppy", "n_sets")
     if n is None or m is None:
         return None, []
-    keys = [k[0] for k in KEYS if k[0] in n.columns and k[0] in m.columns]
+    keys = [k for k in KEYS if k in n.columns and k in m.columns]
     if not keys:
         return None, []
     both = n.merge(m, on=keys, how="outer", suffixes=("_naive", "_matched"))
@@ -153,12 +141,12 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None) -> tu
 
 
 def balance_wide(bal: pd.DataFrame) -> pd.DataFrame:
-    """Balance as one row per covariate (smd/vr before and after), from long or wide input."""
+    """Balance as one row per covariate (smd/vr before and after) from the stage's long table."""
     stage, smd = pick(bal, "stage"), pick(bal, "smd")
     if stage is None or smd is None:
         return bal
-    vr = pick(bal, "variance_ratio", "vr")
-    cov = pick(bal, "covariate", "variable")
+    vr = pick(bal, "variance_ratio")
+    cov = pick(bal, "covariate")
     parts = {}
     for st in ("before", "after"):
         sub = bal[bal[stage].astype(str) == st].set_index(cov)
@@ -170,14 +158,13 @@ def balance_wide(bal: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index(names="covariate").sort_values("covariate", kind="mergesort")
 
 
-BALANCE = [F("covariate", "Covariate", "text", "variable"), F("smd_before", "SMD before", "ratio"),
+BALANCE = [F("covariate", "Covariate", "text"), F("smd_before", "SMD before", "ratio"),
            F("smd_after", "SMD after", "ratio"), F("vr_before", "Variance ratio before", "ratio"),
-           F("vr_after", "Variance ratio after", "ratio"), F("flag", "|SMD| ≥ 0.1 after", "text", "imbalanced")]
+           F("vr_after", "Variance ratio after", "ratio"), F("flag", "|SMD| ≥ 0.1 after", "text")]
 
 
 def _match_counts(df: pd.DataFrame) -> Table:
-    label = next((c for c in MATCH_LABEL if c in df.columns and not pd.api.types.is_numeric_dtype(df[c])), None)
-    value = next((c for c in MATCH_VALUE if c in df.columns and pd.api.types.is_numeric_dtype(df[c])), None)
+    label, value = pick(df, "count"), pick(df, "value")  # out/evaluate/match_counts: count (what), value (how many)
     rows = [{"item": str(r[label]).replace("_", " ") if label else "", "n": clean_value(r[value]) if value else None}
             for r in df.to_dict("records")]
     return Table("evaluation-match-counts", "Participants and comparison group",
@@ -214,7 +201,7 @@ def build(ctx: Context) -> Section:
     rr = outs.table("evaluate", "rate_ratios")
     if rr is not None:
         sec.blocks.append(frame_table("evaluation-rate-ratios", "Rate ratios (count models with person-time offset)",
-                                      _labelled_windows(only_measures(rr, RR_MEASURES)), RATE_RATIOS))
+                                      _labelled_windows(only_measure(rr, "events")), RATE_RATIOS))
     bal = outs.table("evaluate", "balance")
     if bal is None:
         sec.blocks.append(missing_table("evaluate", "balance"))
@@ -229,7 +216,7 @@ def build(ctx: Context) -> Section:
                                     charts.love_plot("Balance (Love plot)", rows, "covariate", "smd", "stage")))
     rtm = outs.table("evaluate", "rtm")
     if rtm is not None:
-        rtm = only_measures(rtm, RTM_MEASURES)
+        rtm = only_measure(rtm, MONEY)
         wc = pick(rtm, "window")
         if wc and len(rtm):  # the longest window: the full series is in out/evaluate/rtm.csv
             rtm = rtm[rtm[wc].astype(str) == window_order(rtm[wc].astype(str).tolist())[-1]]

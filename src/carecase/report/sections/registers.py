@@ -12,17 +12,9 @@ from carecase.report.content import Chart, Column, Paragraph, Section, Table
 from carecase.report.loaders import get, named_items, pick
 from carecase.report.sections.common import Context, clean_value, missing_table, not_run
 
-# file → columns → block, in one place
-CASE = ("case", "case_id", "case_study", "person_id")
-NEED = ("area_of_need", "need")
-PERIOD = ("period", "window")
-VALUE = ("mean_cost_per_month", "cost_per_month", "gbp_month")
-PRE = ("pre_gbp_month", "pre_mean_month", "pre", "before", "pre_cost_per_month")
-POST = ("post_gbp_month", "post_mean_month", "post", "after", "post_cost_per_month")
-ASSUMPTION = {"name": ("label", "name", "input", "parameter", "key"), "path": ("path", "key"),
-              "value": ("value", "base", "mean"), "central": ("central",), "unit": ("unit", "units"),
-              "source": ("source", "reference", "citation"),
-              "confidence": ("confidence_grade", "confidence", "grade")}
+# register column → key of an entry in out/cba/results.json "assumptions"
+ASSUMPTION = {"name": "label", "path": "path", "value": "value", "central": "central", "unit": "unit",
+              "source": "source", "confidence": "confidence_grade"}
 
 REFERENCES = [
     "HM Treasury (2022). The Green Book: central government guidance on appraisal and evaluation.",
@@ -52,27 +44,19 @@ METHOD_NOTES = [
 
 
 def case_rows(df: pd.DataFrame) -> list[dict[str, Any]] | None:
-    """Rows {case, area_of_need, pre, post, change} from the long (period = before/after,
-    mean_cost_per_month) or wide (pre/post columns) case-study table."""
-    case, need = pick(df, *CASE), pick(df, *NEED)
-    period, value = pick(df, *PERIOD), pick(df, *VALUE)
-    if case is None or need is None:
+    """Rows {case, area_of_need, pre, post, change} from out/evaluate/case_studies (one row
+    per case, area of need and period = before/after, with mean_cost_per_month)."""
+    case, need = pick(df, "case"), pick(df, "area_of_need")
+    period, value = pick(df, "period"), pick(df, "mean_cost_per_month")
+    if case is None or need is None or period is None or value is None:
         return None
-    if period is not None and value is not None:
-        wide: dict[tuple[str, str], dict[str, Any]] = {}
-        for rec in df.to_dict("records"):
-            k = (str(rec[case]), str(rec[need]))
-            slot = "pre" if str(rec[period]).lower() in ("before", "pre") else "post"
-            wide.setdefault(k, {"case": k[0], "area_of_need": k[1], "pre": None, "post": None})[slot] = \
-                clean_value(rec[value])
-        rows = [wide[k] for k in sorted(wide)]
-    else:
-        pre, post = pick(df, *PRE), pick(df, *POST)
-        if pre is None or post is None:
-            return None
-        rows = [{"case": str(r[case]), "area_of_need": str(r[need]), "pre": clean_value(r[pre]),
-                 "post": clean_value(r[post])} for r in df.to_dict("records")]
-        rows.sort(key=lambda r: (r["case"], r["area_of_need"]))
+    wide: dict[tuple[str, str], dict[str, Any]] = {}
+    for rec in df.to_dict("records"):
+        k = (str(rec[case]), str(rec[need]))
+        slot = "pre" if str(rec[period]).lower() == "before" else "post"
+        wide.setdefault(k, {"case": k[0], "area_of_need": k[1], "pre": None, "post": None})[slot] = \
+            clean_value(rec[value])
+    rows = [wide[k] for k in sorted(wide)]
     for r in rows:
         r["change"] = None if r["pre"] is None or r["post"] is None else r["post"] - r["pre"]
     return rows
@@ -116,7 +100,7 @@ def assumptions(ctx: Context) -> Section:
     if not items:
         sec.blocks.append(not_run("cba", "the assumptions register"))
         return sec
-    rows = [{k: clean_value(get(r, *names)) for k, names in ASSUMPTION.items()} for r in items]
+    rows = [{k: clean_value(get(r, key)) for k, key in ASSUMPTION.items()} for r in items]
     for r in rows:
         if isinstance(r["value"], dict | list):
             r["value"] = str(r["value"])

@@ -29,8 +29,8 @@ def build(ctx: Context) -> Section:
     else:
         sec.blocks.append(KeyFigures(cba_section.headline_figures(get(res, "headline", default={}),
                                                                   get(res, "p_npv_positive"))))
-        net = [(str(r["agency"]), get(r, *cba_section.NET)) for r in
-               named_items(get(res, *cba_section.AGENCY_NET), "agency")]
+        net = [(str(r["agency"]), get(r, "net_pv")) for r in
+               named_items(get(res, cba_section.AGENCY_NET), "agency")]
         net = [(a, float(v)) for a, v in net if v is not None]
         gain = sorted([x for x in net if x[1] > 0], key=lambda x: (-x[1], x[0]))
         pay = sorted([x for x in net if x[1] < 0], key=lambda x: (x[1], x[0]))
