@@ -13,11 +13,11 @@ import json
 import os
 import platform
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmarks.record import write_result
 from carecase.cba.engine import compile_model, run_values
 from carecase.cba.load import model_from_dict
 from carecase.cba.results import analyse
@@ -104,9 +104,7 @@ def main(quick: bool = False) -> dict[str, Any]:
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
         "quick": quick,
     }
-    out = Path(__file__).parent / "results" / "cba.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    write_result("cba", result)
     return result
 
 

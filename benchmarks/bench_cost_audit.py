@@ -22,9 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.record import RESULTS, write_result
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work" / "cost_audit"
-RESULTS = HERE / "results" / "cost_audit.json"
 START, END = dt.date(2022, 4, 1), dt.date(2024, 4, 1)
 PERIOD_END = dt.date(2024, 3, 31)
 CHUNK = 5_000_000
@@ -227,7 +228,8 @@ def main(quick: bool = False, sizes: list[int] | None = None) -> dict[str, Any]:
     import os
 
     sizes = sizes or ([1_000_000] if quick else [1_000_000, 10_000_000, 100_000_000])
-    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    previous = RESULTS / "cost_audit.json"
+    old = json.loads(previous.read_text()) if previous.exists() else {}
     results: dict[str, Any] = {"sizes": old.get("sizes", {}), "duckdb_memory_limit": DUCKDB_MEMORY, "threads": 2,
                                "targets": {"speedup_vs_pandas": 10, "seconds_at_100M": 30, "peak_gb": 8},
                                "status": STATUS}
@@ -258,8 +260,7 @@ def main(quick: bool = False, sizes: list[int] | None = None) -> dict[str, Any]:
                              "plus its month split would not fit in this machine's 24 GB"}
         results["sizes"][str(n)] = row
         print(f"{n:>12,} events: {json.dumps(row)}", flush=True)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
+        write_result("cost_audit", results)
     return results
 
 

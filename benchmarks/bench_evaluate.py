@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from tests.evaluate.synthetic import START, make_area
 
+from benchmarks.record import write_result
 from carecase.core.engine import connect_duckdb
 from carecase.core.random import generator
 from carecase.evaluate.api import evaluate_project
@@ -20,8 +20,6 @@ from carecase.evaluate.config import EvaluationConfig
 from carecase.evaluate.estimates import matched_did
 from carecase.evaluate.panel import rates, set_sums
 from carecase.evaluate.windows import window_summaries
-
-OUT = Path(__file__).parent / "results" / "evaluate.json"
 
 
 def _pandas_window_events(windows: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -78,8 +76,7 @@ def main(quick: bool = False) -> dict:
         "balanced": bool(result.meta["balanced"]),
         "max_abs_smd": round(float(result.meta["max_abs_smd"]), 4),
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    write_result("evaluate", out)
     return out
 
 

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import yaml
 
+from benchmarks.record import write_result
 from carecase.core.random import generator
 
 HERE = Path(__file__).parent
@@ -147,9 +148,7 @@ def main(quick: bool = False) -> dict[str, Any]:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
         shutil.rmtree(folder, ignore_errors=True)
-    out = HERE / "results" / "ingest.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    write_result("ingest", result)
     return result
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import ibis
 
+from benchmarks.record import write_result
 from carecase.core.project import Project
 from carecase.link.deterministic import link_deterministic
 from carecase.link.fabricate import fabricate, load_project, project_config
@@ -130,9 +131,7 @@ def main(quick: bool = False, size_name: str = "1m") -> dict[str, Any]:
         },
         "slowdown_vs_baseline": round(wall / base_wall, 2) if base_wall else None,
     }
-    out = HERE / "results" / ("link_10m.json" if size_name == "10m" and not quick else "link.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    write_result("link_10m" if size_name == "10m" and not quick else "link", result)
     return result
 
 

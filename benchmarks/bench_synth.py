@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.record import write_result
 from carecase.core.random import generator
 from carecase.synth import generate, params
 from carecase.synth.model import simulate
@@ -80,9 +81,7 @@ def main(quick: bool = False) -> dict:
         "note": "generate() writes every extract, the programme files, carecase.yaml and truth/; "
         "the dense baseline only draws counts (no crises, referrals, dates or files).",
     }
-    out = HERE / "results" / "synth.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    write_result("synth", result)
     return result
 
 

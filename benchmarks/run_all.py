@@ -8,11 +8,12 @@ with a baseline (ratios, not absolute thresholds) and writes ``benchmarks/result
 from __future__ import annotations
 
 import importlib
-import json
 import platform
 import sys
 import time
 from pathlib import Path
+
+from benchmarks.record import write_result
 
 HERE = Path(__file__).parent
 
@@ -35,10 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         mod = importlib.import_module(f"benchmarks.{m}")
         result = mod.main(quick=quick)
         summary["benchmarks"][m] = {"seconds": round(time.perf_counter() - t0, 2), "result": result}  # type: ignore[index]
-    out = HERE / "results" / "summary.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
-    print(f"wrote {out}")
+    print(f"wrote {write_result('summary', summary)}")
     return 0
 
 
