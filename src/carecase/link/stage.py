@@ -109,11 +109,11 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     staged = _optional(engine, "events_staged")
     if int(_scalar(identity.count())) == 0 and staged is not None and int(_scalar(staged.count())):
         raise LinkError(
-            "staging_identity is empty but events_staged is not: the previous linkage dropped "
-            "the identities (privacy.keep_linkage_staging is false) and ingest kept the "
-            "unchanged extracts without re-staging them. Delete the store "
-            f"({project.config.engine.database}) and run `carecase run PROJECT` again, or set "
-            "privacy.keep_linkage_staging: true to re-link without re-ingesting."
+            "staging_identity is empty but events_staged is not, so the store is inconsistent "
+            "(ingest re-stages every file after a linkage that dropped the identities; here they "
+            "were removed some other way). Delete the store "
+            f"({project.config.engine.database}) and run `carecase run PROJECT` again; set "
+            "privacy.keep_linkage_staging: true to be able to re-link without re-ingesting."
         )
     decisions = None
     n_decisions = 0
