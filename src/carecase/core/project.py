@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
 from carecase.core.config import CarecaseConfig, load_config
 from carecase.core.engine import Engine, connect_duckdb, connect_spark
 from carecase.core.errors import ConfigError
@@ -91,6 +95,14 @@ class Project:
         )
         p.write_text(text + "\n")
         return p
+
+    def write_arrow(self, stage: str, name: str, table: pa.Table) -> pa.Table:
+        """Write an Arrow table as the stage's ``name``.parquet and ``name``.csv (rows in the
+        order given: the caller sorts)."""
+        folder = self.stage_dir(stage)
+        pq.write_table(table, folder / f"{name}.parquet")
+        pacsv.write_csv(table, folder / f"{name}.csv")
+        return table
 
     def _relative_paths(self, value: Any) -> Any:
         if isinstance(value, Path):

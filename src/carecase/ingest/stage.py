@@ -16,8 +16,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pcsv
-import pyarrow.parquet as pq
 
 from carecase.core.errors import IngestError
 from carecase.core.project import Project
@@ -192,20 +190,14 @@ def _file_report(row: dict[str, Any], status: str, date_formats: dict[str, str])
     return {**{k: row[k] for k in keys}, "status": status, "date_formats": date_formats}
 
 
-def _write_table(project: Project, name: str, table: pa.Table) -> None:
-    d = project.stage_dir(STAGE)
-    pq.write_table(table, d / f"{name}.parquet")
-    pcsv.write_csv(table, d / f"{name}.csv")
-
-
 def _summarise(project: Project, feeds: list[Feed], file_reports: dict[str, list[dict[str, Any]]],
                removed: list[dict[str, Any]]) -> dict[str, Any]:
     engine = project.engine
     q = engine.table("quarantine")
     quarantine = engine.to_arrow(q.order_by(["source", "batch_id", "source_row", "rule", "column"])).cast(SCHEMAS["quarantine"])
     files = engine.to_arrow(engine.table("ingest_files").order_by(["source", "path"])).cast(SCHEMAS["ingest_files"])
-    _write_table(project, "quarantine", quarantine)
-    _write_table(project, "ingest_files", files)
+    project.write_arrow(STAGE, "quarantine", quarantine)
+    project.write_arrow(STAGE, "ingest_files", files)
     by_rule: dict[tuple[str, str], Counter[str]] = {}
     for r in quarantine.select(["source", "batch_id", "rule"]).group_by(["source", "batch_id", "rule"]).aggregate([([], "count_all")]).to_pylist():
         by_rule.setdefault((r["source"], r["batch_id"]), Counter())[r["rule"]] += r["count_all"]

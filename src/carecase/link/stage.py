@@ -73,12 +73,9 @@ def source_lookups(project: Project) -> dict[str, ir.Table]:
     return found
 
 
-def write_files(engine: Engine, expr: ir.Table, folder: Path, name: str) -> pa.Table:
+def write_files(project: Project, expr: ir.Table, name: str) -> pa.Table:
     """Write ``expr`` as ``name``.parquet and ``name``.csv (already sorted by the caller)."""
-    arrow = engine.to_arrow(expr)
-    pq.write_table(arrow, folder / f"{name}.parquet")
-    pacsv.write_csv(arrow, folder / f"{name}.csv")
-    return arrow
+    return project.write_arrow(STAGE, name, project.engine.to_arrow(expr))
 
 
 def _optional(engine: Engine, name: str) -> ir.Table | None:
@@ -137,13 +134,13 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     tables = _person_tables(engine, links, identity)
     step("person tables built")
 
-    report = _report(project, engine, links, identity, folder)
+    report = _report(project, engine, links, identity)
     step("report built")
 
     files = {}
     for name, keys in SORT_KEYS.items():
         sorted_expr = engine.table(name).order_by(keys)
-        write_files(engine, sorted_expr, folder, name)
+        write_files(project, sorted_expr, name)
         files[name] = str(folder / f"{name}.parquet")
     step("files written")
 
@@ -216,16 +213,14 @@ def _empty(name: str) -> pa.Table:
     return schemas[name].empty_table()
 
 
-def _report(project: Project, engine: Engine, links: ir.Table, identity: ir.Table,
-            folder: Path) -> dict[str, Any]:
-    by_method = write_files(engine, quality.records_by_method(links, identity), folder,
-                            "records_by_method")
+def _report(project: Project, engine: Engine, links: ir.Table, identity: ir.Table) -> dict[str, Any]:
+    by_method = write_files(project, quality.records_by_method(links, identity), "records_by_method")
     pairs = engine.table(PAIRS)
     best = engine.table(BEST)
     hist = quality.weight_histogram(pairs, "all_scored_pairs").union(
         quality.weight_histogram(best, "best_match_per_profile")
     ).order_by(["population", "bin_lower"])
-    hist_arrow = write_files(engine, hist, folder, "match_weight_histogram")
+    hist_arrow = write_files(project, hist, "match_weight_histogram")
     per_source: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = {}
     for row in by_method.to_pylist():
