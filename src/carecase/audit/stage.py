@@ -1,8 +1,8 @@
 """``audit`` stage: whole-system cost per person, period, agency, service and area of need;
 cohort against population; the most costly people; concentration; locality demand.
 
-Reads ``costed_events`` (and ``people``, ``programme`` when present); writes store table
-``audit_person_month`` and, under ``out/audit/``, Parquet + CSV: cost_by_person_period,
+Reads ``costed_events`` (and ``people``, ``programme`` when present); writes store tables
+``audit_person_month`` and ``audit_person_totals`` (cost per person over the window) and, under ``out/audit/``, Parquet + CSV: cost_by_person_period,
 cost_by_agency, cost_by_service, cost_by_need, cost_by_year_agency, cohort_vs_population,
 top_n, concentration, lorenz, locality_demand; and summary.json.
 """
@@ -82,7 +82,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         tables.cost_by_year_agency(pm), out, "cost_by_year_agency", ["financial_year", "agency_l1", "agency_l2"])
     step()
 
-    totals = tables.person_totals(pm)
+    # used three times below (cohort, top-N, concentration): computed once
+    totals = engine.write("audit_person_totals", tables.person_totals(pm))
     if engine.has_table("people"):
         people = engine.table("people")
         population = people.filter(people.in_population.coalesce(True)).select("person_id")
