@@ -159,3 +159,29 @@ def test_headline_and_constituent_cannot_both_cost_events() -> None:
     cfg = CostsConfig(service_costs={"AE_ATTEND": "HE3.0"})  # AMBULANCE uses HE3.0.2, its constituent
     with pytest.raises(CostError, match="counts the same cost twice"):
         check_no_double_count(map_frame(cfg), LIB)
+
+
+def test_exactly_one_activity_row_per_event() -> None:
+    """An event costed as fiscal + economic (SS7.0 residential care: two-thirds council,
+    one-third self-funders, GMCA UCD v1.4) yields two rows; exactly one — the fiscal row —
+    carries the event's activity, so counting events or units from activity rows counts it
+    once. Single-value-type events have their one row marked."""
+    costed, _ = run(events_of([
+        ("p1", "ASC_RESIDENTIAL", "package", D(2023, 5, 1), D(2023, 5, 15), 1.0),
+        ("p1", "AE_ATTEND", "point", D(2023, 6, 1), None, 1.0),
+        ("p2", "ASC_HOMECARE", "package", D(2023, 7, 1), D(2023, 7, 29), 10.0),
+    ]))
+    per_event = costed.groupby("source_row")["activity_row"].agg(["sum", "size"])
+    assert per_event["sum"].tolist() == [1, 1, 1]
+    assert per_event["size"].tolist() == [2, 1, 2]
+    assert set(costed.loc[costed.activity_row, "value_type"]) == {"fiscal"}
+
+
+@settings(deadline=None, max_examples=8)
+@given(st.integers(0, 2**31 - 1))
+def test_activity_rows_count_each_event_once(seed: int) -> None:
+    events = synthetic_events(300, 40, seed, D(2022, 4, 1), D(2024, 4, 1))
+    costed, unmapped = run(events)
+    counted = costed.groupby(["source", "batch_id", "source_row"])["activity_row"].sum()
+    assert (counted == 1).all()
+    assert len(counted) == events.num_rows - int(unmapped["events"].sum() if len(unmapped) else 0)

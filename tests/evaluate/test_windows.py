@@ -65,3 +65,27 @@ def test_death_and_censor_cut_person_time(engine):
     a = amounts.set_index(["row_id", "service_code"])
     assert a.loc[(2, "NEL_ADMIT"), "units"] == pytest.approx(4.0)  # February nights cut
     assert (2, "AE_ATTEND") not in a.index  # 3 Feb attendance is after the censor
+
+
+def test_an_event_costed_in_two_value_types_is_counted_once(engine):
+    """costed_events holds a row per event and value type (here a home-care package, fiscal
+    £200 and economic £100): both rows add £, only the activity row adds events and units;
+    a transfer row adds neither £ nor activity (as in the audit)."""
+    base = {"person_id": "p1", "agency_l1": "Local Authority", "agency_l2": "Adult Social Care",
+            "area_of_need": "Social care", "service_code": "ASC_HOMECARE", "kind": "package",
+            "start_date": pd.Timestamp("2020-01-01"), "end_date": pd.Timestamp("2020-01-29"),
+            "quantity": 10.0, "units": 40.0}
+    engine.write("costed", pd.DataFrame([
+        {**base, "value_type": "fiscal", "cost": 200.0, "transfer": False, "activity_row": True},
+        {**base, "value_type": "economic", "cost": 100.0, "transfer": False, "activity_row": False},
+        {**base, "value_type": "fiscal", "cost": 50.0, "transfer": True, "activity_row": False},
+    ]))
+    w = pd.DataFrame({"row_id": [1], "person_id": ["p1"], "window": ["jan"],
+                      "w_start": pd.to_datetime(["2020-01-01"]), "w_end": pd.to_datetime(["2020-02-01"]),
+                      "censor": pd.NaT})
+    amounts, _ = window_summaries(engine, w, engine.table("costed"), engine.table("people"),
+                                  D(2020, 12, 31), keys=("service_code",))
+    row = amounts.set_index("service_code").loc["ASC_HOMECARE"]
+    assert row["events"] == 1
+    assert row["units"] == pytest.approx(40.0)
+    assert row["cost"] == pytest.approx(300.0)

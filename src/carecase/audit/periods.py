@@ -69,8 +69,9 @@ def split_by_month(costed: ir.Table, start: dt.date, end: dt.date) -> ir.Table:
 
 def person_month(split: ir.Table, value_types: list[str]) -> ir.Table:
     """Person × month × agency × service × need, with cost (the chosen value types, transfers
-    excluded), fiscal_cost, economic_cost and activity (units, counted once from the fiscal
-    rows or, when an event has none, from whichever value type it has)."""
+    excluded), fiscal_cost, economic_cost and activity (units from the rows of one value
+    type — fiscal when chosen, else the first chosen — so that an event costed as fiscal +
+    economic is not counted twice; an event with no row of that type adds no activity)."""
     s = split.filter(split.value_type.isin(value_types) & ~split.transfer)
     primary = "fiscal" if "fiscal" in value_types else sorted(value_types)[0]
     return s.group_by([*GROUP_COLUMNS, "month"]).aggregate(

@@ -3,7 +3,9 @@ unmapped with its service code, kind and count (nothing is silently zero).
 
 Each event is joined to the unit-cost code of its service (:mod:`carecase.costs.mapping`)
 and to that code's library rows for the requested value types, so an event yields one row
-per value type (e.g. residential care: fiscal two-thirds and economic one-third).
+per value type (e.g. residential care: fiscal two-thirds and economic one-third); exactly
+one of an event's rows has ``activity_row`` true, so counts of events and units taken from
+those rows count each event once.
 ``cost = units × unit_cost`` with units from the costing basis. Open-ended spells and
 packages (no end date) are costed up to the end of the project period (``period_end``
 inclusive) and flagged ``open_ended``.
@@ -23,7 +25,7 @@ from carecase.core.dates import days_between
 KINDS = ("point", "count", "spell", "package")
 COSTED_EXTRA = [
     "unit_cost_code", "basis", "value_type", "days", "cost_end_date", "open_ended", "units",
-    "unit_cost", "cost", "cashable", "transfer",
+    "unit_cost", "cost", "cashable", "transfer", "activity_row",
 ]
 
 
@@ -100,7 +102,12 @@ def cost_events(
         unit_cost=unit_costs.value.cast("float64"),
         cashable=unit_costs.cashable,
         transfer=unit_costs.transfer,
+        _rank=ibis.ifelse(unit_costs.value_type == "fiscal", "", unit_costs.value_type),
     )
+    # an event yields one row per value type; activity (events, units) belongs to one of them:
+    # the fiscal row, else the first value type the code has
+    first = uc.group_by(_fcode=uc._code).aggregate(_first=uc._rank.min())
+    uc = uc.join(first, uc._code == first._fcode).mutate(activity_row=uc._rank == first._first)
     joined = ok.inner_join(uc, ok.unit_cost_code == uc._code)
     costed = joined.select(
         *[joined[c] for c in event_cols],
@@ -115,5 +122,6 @@ def cost_events(
         (joined.units * joined.unit_cost).name("cost"),
         joined.cashable,
         joined.transfer,
+        joined.activity_row,
     )
     return costed, unmapped

@@ -99,9 +99,10 @@ def evaluate_project(
     services = sorted(config.services) or sorted(
         engine.to_pandas(events.select("service_code").distinct())["service_code"].astype(str))
     starts = cohort.first_starts(programme)
+    once = events.filter(events.activity_row) if "activity_row" in events.columns else events  # one row per event
     activity = engine.to_pandas(
-        events.group_by(person_id=events.person_id, month=month_index(events.start_date.cast("date")))
-        .aggregate(events=events.count()).order_by(["person_id", "month"]))
+        once.group_by(person_id=once.person_id, month=month_index(once.start_date.cast("date")))
+        .aggregate(events=once.count()).order_by(["person_id", "month"]))
     rows, excluded = cohort.risk_sets(people, starts, config, period_start, period_end, activity)
     n_treated = int(rows["treated"].sum())
     if n_treated == 0:

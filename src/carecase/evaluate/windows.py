@@ -62,10 +62,18 @@ def event_units(t: ir.Table) -> ir.FloatingValue:
 
 def prepare_events(events: ir.Table) -> ir.Table:
     """The columns the summaries need; ``costed_events`` supplies units and £, plain
-    ``events`` get natural units and £0."""
+    ``events`` get natural units and £0.
+
+    ``costed_events`` holds one row per event and value type: each row adds its £ (transfers
+    excepted, as in the audit), and only the event's ``activity_row`` adds to events and
+    units (``counted``), so an event costed as fiscal + economic is counted once.
+    """
     cols = set(events.columns)
     units = events.units.cast("float64") if "units" in cols else event_units(events)
     cost = events.cost.cast("float64").coalesce(0.0) if "cost" in cols else ibis.literal(0.0)
+    if "transfer" in cols:
+        cost = ibis.ifelse(events.transfer.fill_null(False), 0.0, cost)
+    counted = events.activity_row.fill_null(False) if "activity_row" in cols else ibis.literal(True)
     keys = {k: (events[k] if k in cols else ibis.literal("Unknown")) for k in EVENT_KEYS}
     return events.select(
         person_id=events.person_id,
@@ -75,6 +83,7 @@ def prepare_events(events: ir.Table) -> ir.Table:
         quantity=events.quantity.cast("float64"),
         units=units.coalesce(0.0),
         cost=cost,
+        counted=counted,
         **keys,
     )
 
@@ -137,8 +146,8 @@ def window_summaries(
         j.kind.isin(["point", "count"]), j.quantity.coalesce(1.0), ibis.literal(1.0)
     )
     j = j.mutate(
-        _events=ibis.ifelse(starts_inside, n_events, ibis.literal(0.0)),
-        _units=j.units * share,
+        _events=ibis.ifelse(starts_inside & j.counted, n_events, ibis.literal(0.0)),
+        _units=ibis.ifelse(j.counted, j.units * share, ibis.literal(0.0)),
         _cost=j.cost * share,
     )
     agg = j.group_by(["row_id", "window", *keys]).aggregate(
