@@ -73,6 +73,27 @@ def test_drop_and_has_table(duck):
     duck.drop("t")  # dropping a missing table is a no-op
 
 
+def test_a_view_is_computed_when_read_and_can_be_replaced_by_a_table(tmp_path):
+    """define_view: stored in the database file, follows the table it reads, and a later
+    write() or drop() of the same name replaces or removes it."""
+    path = tmp_path / "store.duckdb"
+    eng = connect_duckdb(path)
+    t = eng.write("t", ARROW)
+    eng.define_view("v", t.mutate(twice=t.n * 2))
+    eng.write("t", ARROW.slice(0, 1))  # the view follows the table it reads
+    assert eng.table("v").count().execute() == 1
+    eng.close()
+    eng = connect_duckdb(path)  # kept in the file
+    assert eng.table("v").twice.execute().tolist() == [2]
+    eng.write("v", ARROW)  # a table replaces the view ...
+    assert eng.table("v").count().execute() == 3
+    eng.define_view("v", eng.table("t"))  # ... and a view the table
+    assert eng.table("v").count().execute() == 1
+    eng.drop("v")
+    assert not eng.has_table("v") and eng.has_table("t")
+    eng.close()
+
+
 def test_memtables_with_the_same_schema_never_clash(duck):
     a = duck.memtable(pd.DataFrame({"x": [1, 2]}))
     b = duck.memtable(pd.DataFrame({"x": [3, 4]}))

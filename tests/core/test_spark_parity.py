@@ -252,3 +252,13 @@ def test_spark_policy_checkpoint_materialises_on_spark(engines):
     assert spark.has_table("policy_checkpoint")
     assert sorted(spark.to_arrow(cp).column("person_id").to_pylist()) == ["p1", "p2"]
     assert spark_policy.cache(spark, cp) is not cp
+
+
+def test_define_view_gives_the_same_table_on_both_engines(engines, parquet):
+    """DuckDB keeps a view; Spark materialises it (a Spark view ends with its session)."""
+    rows = {}
+    for name, engine in engines.items():
+        events = engine.write("pv_events", engine.read_parquet(parquet["events"]))
+        view = engine.define_view("pv_costed", events.mutate(double=events.cost * 2))
+        rows[name] = engine.to_arrow(view.order_by("event_id")).to_pylist()
+    assert rows["duckdb"] == rows["spark"] and len(rows["duckdb"]) == 400

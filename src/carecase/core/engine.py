@@ -84,6 +84,8 @@ class Engine:
 
     def write(self, name: str, data: ir.Table | pa.Table | Any, overwrite: bool = True) -> ir.Table:
         """Materialise an Ibis expression, Arrow table or pandas frame as table ``name``."""
+        if overwrite and self._is_view(name):
+            self.con.drop_view(name)
         if isinstance(data, ir.Table):
             return self.con.create_table(name, data, overwrite=overwrite)
         arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
@@ -97,8 +99,32 @@ class Engine:
         pq.write_table(arrow, path)
         return self.con.create_table(name, self.con.read_parquet(str(path)), overwrite=overwrite)
 
+    def define_view(self, name: str, expr: ir.Table) -> ir.Table:
+        """``name`` as a derived table computed whenever it is read, from the tables ``expr``
+        reads (they must stay in the store). Use it for a cheap, row-for-row derivation of a
+        large table, so that it is not copied.
+
+        DuckDB: a view stored in the database file. Spark: materialised with :meth:`write`,
+        since a Spark view lives only as long as its session and stages may run in separate
+        processes."""
+        if self.name != "duckdb":
+            return self.write(name, expr)
+        if self.has_table(name) and not self._is_view(name):
+            self.con.drop_table(name)
+        return self.con.create_view(name, expr, overwrite=True)
+
+    def _is_view(self, name: str) -> bool:
+        if self.name != "duckdb":
+            return False
+        found = self.con.con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal", [name]
+        ).fetchone()
+        return bool(found and found[0])
+
     def drop(self, name: str) -> None:
-        if self.has_table(name):
+        if self._is_view(name):
+            self.con.drop_view(name)
+        elif self.has_table(name):
             self.con.drop_table(name)
 
     def memtable(self, data: pa.Table | Any, name: str | None = None) -> ir.Table:
