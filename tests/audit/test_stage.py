@@ -79,3 +79,12 @@ def test_rerun_is_byte_identical(ran: tuple[Project, dict, dict]) -> None:
     audit_stage.run(p)
     after = {**digest(p.out / "audit"), **{f"c/{k}": v for k, v in digest(p.out / "costs").items()}}
     assert before == after
+
+
+def test_costed_events_is_a_view_of_events(ran: tuple[Project, dict, dict]) -> None:
+    """costed_events is not a copy: on DuckDB it is a view computed from ``events`` (one row
+    per event and value type; every synthetic event is costed)."""
+    p, cs, _ = ran
+    assert p.engine._is_view("costed_events")
+    ce = p.engine.table("costed_events")
+    assert int(ce.filter(ce.activity_row).count().to_pyarrow().as_py()) == cs["events_costed"] == 3000

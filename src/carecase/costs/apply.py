@@ -74,7 +74,7 @@ def cost_events(
     ok = e.filter(e._reason.isnull())
     ranged = ok.kind.isin(["spell", "package"])
     open_ended = ranged & ok.end_date.isnull()
-    stop = ibis.date(period_end) + ibis.interval(days=1)
+    stop = ibis.date(period_end + dt.timedelta(days=1))
     end = ibis.ifelse(ranged, ok.end_date.coalesce(stop), ok.start_date)
     days = ibis.greatest(days_between(ok.start_date, end), ibis.literal(1, "int64"))
     q = ok.quantity.cast("float64").coalesce(ibis.literal(1.0))
@@ -92,7 +92,9 @@ def cost_events(
     )
     ok = ok.mutate(
         days=days,
-        cost_end_date=ok.start_date + ibis.interval(days=1) * days,
+        # DATE + INTERVAL is a TIMESTAMP on DuckDB (Ibis types it DATE, so a cast would be
+        # dropped): add to a timestamp and take its date, as the contract says DATE
+        cost_end_date=(ok.start_date.cast("timestamp") + ibis.interval(days=1) * days).date(),
         open_ended=open_ended,
         units=units,
     )

@@ -1,6 +1,9 @@
 """``costs`` stage: uprate the library, cost every event, report what could not be costed.
 
-Reads ``events``; writes store tables ``unit_costs``, ``costed_events``, ``unmapped_events``
+Reads ``events``; writes store tables ``unit_costs``, ``unmapped_events``, the view
+``costed_events`` (computed from ``events``, ``_costs_unit_values`` and
+``_costs_service_map`` when read, so it follows ``events``; re-run this stage after changing
+the library or the service mapping)
 and files ``out/costs/unit_costs.{parquet,csv}``, ``unmapped_events.{parquet,csv}``,
 ``cost_by_service.{parquet,csv}`` and ``summary.json``.
 """
@@ -66,7 +69,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         progress.advance(task)
 
     costed, unmapped = cost_events(engine.table("events"), uc, sm, project.config.project.period_end)
-    engine.write("costed_events", costed)
+    # a view: costing is a row-for-row derivation of ``events`` with two small tables, so
+    # copying it (one row per event and value type, 24 columns) cost more than recomputing it
+    engine.define_view("costed_events", costed)
     engine.write("unmapped_events", unmapped)
     if task is not None:
         progress.advance(task)
