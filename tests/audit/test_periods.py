@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carecase.audit.periods import label_periods, person_month, split_by_month
+from carecase.audit.periods import label_periods, person_month
 from carecase.audit.tables import cost_by_person_period
 from carecase.core.engine import connect_duckdb
 from carecase.core.random import generator
@@ -35,7 +35,7 @@ def costed_of(rows: list[tuple]) -> pa.Table:
 
 def months(rows: list[tuple], start: dt.date, end: dt.date) -> pd.DataFrame:
     t = ENG.write("_costed", costed_of(rows))
-    pm = person_month(split_by_month(t, start, end), ["fiscal", "economic"])
+    pm = person_month(t, start, end, ["fiscal", "economic"])
     return pm.order_by(["person_id", "month"]).to_pyarrow().to_pandas()
 
 
@@ -58,6 +58,18 @@ def test_window_edges_clip() -> None:
     assert dict(zip(got.person_id, got.cost, strict=True)) == pytest.approx({"P1": 900.0, "P3": 70.0})
 
 
+def test_missing_labels_form_their_own_line_and_are_kept() -> None:
+    """An event with no area of need (service not in the catalogue) is grouped, not dropped:
+    service lines match null labels to null labels."""
+    rows = [("P1", "point", D(2024, 1, 5), D(2024, 1, 6), 200, "fiscal"),
+            ("P1", "point", D(2024, 1, 9), D(2024, 1, 10), 50, "fiscal")]
+    t = costed_of(rows).set_column(4, "area_of_need", pa.array(["Social care", None]))
+    got = person_month(ENG.write("_costed_nulls", t), D(2024, 1, 1), D(2024, 2, 1), ["fiscal"])
+    got = got.order_by("cost").to_pyarrow().to_pandas()
+    assert got["cost"].tolist() == [50.0, 200.0]
+    assert got["area_of_need"].isna().tolist() == [True, False]
+
+
 def test_fiscal_economic_columns() -> None:
     got = months([("P1", "point", D(2024, 1, 5), D(2024, 1, 6), 200, "fiscal"),
                   ("P1", "point", D(2024, 1, 5), D(2024, 1, 6), 100, "economic")], D(2024, 1, 1), D(2024, 2, 1))
@@ -77,7 +89,7 @@ def test_partitions_sum_to_total_and_order_invariant(evs: list[tuple], seed: int
              base + dt.timedelta(days=s + (n if k != "point" else 1)), c, "fiscal") for p, k, s, n, c in evs]
     start, end = D(2021, 1, 1), D(2026, 1, 1)  # covers every event: totals are whole costs
     t = ENG.write("_costed", costed_of(rows))
-    pm = ENG.write("_pm", person_month(split_by_month(t, start, end), ["fiscal"]))
+    pm = ENG.write("_pm", person_month(t, start, end, ["fiscal"]))
     total = sum(r[4] for r in rows)
     for grain in ("month", "quarter", "year"):
         g = cost_by_person_period(pm, grain).to_pyarrow().to_pandas()
@@ -86,7 +98,7 @@ def test_partitions_sum_to_total_and_order_invariant(evs: list[tuple], seed: int
     perm = generator(seed, "order").permutation(len(rows))
     t2 = ENG.write("_costed2", costed_of([rows[i] for i in perm]))
     a = pm.order_by(["person_id", "month"]).to_pyarrow().to_pandas()
-    b = person_month(split_by_month(t2, start, end), ["fiscal"]).order_by(["person_id", "month"]).to_pyarrow().to_pandas()
+    b = person_month(t2, start, end, ["fiscal"]).order_by(["person_id", "month"]).to_pyarrow().to_pandas()
     pd.testing.assert_frame_equal(a[["person_id", "month"]], b[["person_id", "month"]])
     assert a["cost"].to_numpy() == pytest.approx(b["cost"].to_numpy())
 

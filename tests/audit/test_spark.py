@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from carecase.audit.periods import person_month, split_by_month
+from carecase.audit.periods import person_month
 from carecase.core.engine import connect_duckdb
 from carecase.costs.apply import cost_events
 from carecase.costs.config import CostsConfig
@@ -25,7 +25,7 @@ def _run(engine) -> tuple[float, int, dict]:
     sm = engine.write("sm", map_frame(CostsConfig()))
     costed, unmapped = cost_events(ev, u, sm, dt.date(2024, 3, 31))
     ce = engine.write("costed_events", costed)
-    pm = person_month(split_by_month(ce, dt.date(2022, 4, 1), dt.date(2024, 4, 1)), ["fiscal", "economic"])
+    pm = person_month(ce, dt.date(2022, 4, 1), dt.date(2024, 4, 1), ["fiscal", "economic"])
     df = pm.to_pyarrow().to_pandas()
     by_month = df.groupby("month")["cost"].sum().round(6).to_dict()
     return float(df["cost"].sum()), int(ce.count().to_pyarrow().as_py()), by_month

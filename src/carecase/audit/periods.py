@@ -18,8 +18,9 @@ import datetime as dt
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
-from carecase.core.dates import days_between, month_index
+from carecase.core.dates import month_index, month_index_py
 
 GROUP_COLUMNS = ["person_id", "agency_l1", "agency_l2", "service_code", "area_of_need"]
 
@@ -35,51 +36,109 @@ def month_start(m: ir.IntegerValue) -> ir.DateValue:
     return ibis.date((m // 12).cast("int32"), (m % 12 + 1).cast("int32"), ibis.literal(1, "int32"))
 
 
-def split_by_month(costed: ir.Table, start: dt.date, end: dt.date) -> ir.Table:
+def service_lines(costed: ir.Table) -> ir.Table:
+    """The distinct (agency_l1, agency_l2, service_code, area_of_need) combinations of
+    ``costed`` — a few dozen rows — each with a small integer ``line`` (numbered in label order).
+
+    The person × month table is grouped on ``person_id, line, month`` and labelled by joining
+    this table back: grouping on three compact keys instead of six (five of them strings) is
+    the largest single cost of the audit (benchmarks/bench_cost_audit.py)."""
+    labels = GROUP_COLUMNS[1:]
+    d = costed.select(*labels).distinct()
+    return d.mutate(line=ibis.row_number().over(order_by=[d[k] for k in labels]).cast("int32"))
+
+
+def _with_line(t: ir.Table, lines: ir.Table) -> ir.Table:
+    """``t`` with its label columns replaced by ``line`` (null labels match null labels)."""
+    labels = GROUP_COLUMNS[1:]
+    ln = lines.select(line=lines.line, **{f"_l_{k}": lines[k] for k in labels})
+    j = t.inner_join(ln, [t[k].identical_to(ln[f"_l_{k}"]) for k in labels])
+    return j.select(*[c for c in t.columns if c not in labels], "line")
+
+
+def _epoch_day(d: dt.date) -> int:
+    return (d - dt.date(1970, 1, 1)).days
+
+
+def calendar(start: dt.date, end: dt.date) -> ir.Table:
+    """One row per calendar month touching ``[start, end)``: ``c_month`` (month index),
+    ``c_first`` and ``c_next`` (its first day and the next month's, as days since 1970-01-01)."""
+    months = range(month_index_py(start), month_index_py(end - dt.timedelta(days=1)) + 1)
+    first = [dt.date(m // 12, m % 12 + 1, 1) for m in months]
+    nxt = [dt.date((m + 1) // 12, (m + 1) % 12 + 1, 1) for m in months]
+    return ibis.memtable(pa.table({
+        "c_month": pa.array(list(months), pa.int64()),
+        "c_first": pa.array([_epoch_day(d) for d in first], pa.int64()),
+        "c_next": pa.array([_epoch_day(d) for d in nxt], pa.int64()),
+    }))
+
+
+def split_by_month(costed: ir.Table, start: dt.date, end: dt.date, lines: ir.Table | None = None) -> ir.Table:
     """Each costed event's cost in each month of the window ``[start, end)`` (end exclusive).
 
-    Returns GROUP_COLUMNS + value_type, transfer, month (int index), share, units, cost.
+    Returns person_id, line (see :func:`service_lines`; computed from ``costed`` when not
+    given), value_type, transfer, month (int index), share, units, cost.
     """
     ws, we = ibis.date(start), ibis.date(end)
     keep = [*GROUP_COLUMNS, "value_type", "transfer", "kind", "start_date", "cost_end_date",
             "days", "units", "cost"]
     t = costed.select(*keep)
     t = t.filter((t.start_date < we) & (t.cost_end_date > ws))
+    t = _with_line(t, service_lines(costed) if lines is None else lines)
+    # One pass, no union: a point/count event (or a one-day spell) is a range of one month
+    # with share 1 (a union of two branches makes engines materialise the input twice).
+    # Overlaps are counted in whole days as integers (days since 1970-01-01); each month's
+    # first and next-first day come from a small calendar table, not date functions per row.
     single = t.kind.isin(["point", "count"]) | (t.days == 1)
-    point = t.filter(single).mutate(month=month_index(t.start_date), share=ibis.literal(1.0))
-    ranged = t.filter(~single)
-    lo_all = ibis.greatest(ranged.start_date, ws)
-    hi_all = ibis.least(ranged.cost_end_date, we)
-    m0 = month_index(lo_all)
-    m1 = month_index(hi_all - ibis.interval(days=1))
-    ranged = ranged.mutate(_m0=m0, _k=ibis.range(0, m1 - m0 + 1).unnest())
-    month = ranged._m0 + ranged._k
-    ms = month_start(month)
-    me = month_start(month + 1)
-    lo = ibis.greatest(ranged.start_date, ms, ws)
-    hi = ibis.least(ranged.cost_end_date, me, we)
-    share = days_between(lo, hi).cast("float64") / ranged.days.cast("float64")
-    ranged = ranged.mutate(month=month, share=share).drop("_m0", "_k")
-    both = point.union(ranged.select(*point.columns))
+    first_m, last_m = month_index_py(start), month_index_py(end - dt.timedelta(days=1))
+    m0 = ibis.greatest(month_index(t.start_date), first_m)
+    m1 = ibis.ifelse(single, m0, ibis.least(month_index(t.cost_end_date - ibis.interval(days=1)), last_m))
+    t = t.mutate(_single=single, _m0=m0, _k=ibis.range(0, m1 - m0 + 1).unnest(),
+                 _d0=t.start_date.epoch_days(), _d1=t.cost_end_date.epoch_days())
+    t = t.mutate(month=t._m0 + t._k)
+    cal = calendar(start, end)
+    t = t.inner_join(cal, t.month == cal.c_month)
+    w0, w1 = _epoch_day(start), _epoch_day(end)
+    lo = ibis.greatest(t._d0, t.c_first, w0)
+    hi = ibis.least(t._d1, t.c_next, w1)
+    share = ibis.ifelse(t._single, ibis.literal(1.0), (hi - lo).cast("float64") / t.days.cast("float64"))
+    both = t.mutate(share=share)
     return both.select(
-        *GROUP_COLUMNS, "value_type", "transfer", "month", "share",
+        "person_id", "line", "value_type", "transfer", "month", "share",
         units=both.units * both.share, cost=both.cost * both.share,
     )
 
 
-def person_month(split: ir.Table, value_types: list[str]) -> ir.Table:
-    """Person × month × agency × service × need, with cost (the chosen value types, transfers
-    excluded), fiscal_cost, economic_cost and activity (units from the rows of one value
-    type — fiscal when chosen, else the first chosen — so that an event costed as fiscal +
-    economic is not counted twice; an event with no row of that type adds no activity)."""
+def person_line_month(
+    costed: ir.Table, start: dt.date, end: dt.date, value_types: list[str], lines: ir.Table,
+) -> ir.Table:
+    """:func:`person_month` keyed by ``line`` instead of its four labels."""
+    split = split_by_month(costed, start, end, lines)
     s = split.filter(split.value_type.isin(value_types) & ~split.transfer)
     primary = "fiscal" if "fiscal" in value_types else sorted(value_types)[0]
-    return s.group_by([*GROUP_COLUMNS, "month"]).aggregate(
+    return s.group_by(["person_id", "line", "month"]).aggregate(
         cost=exact_sum(s.cost),
         fiscal_cost=exact_sum(s.cost, s.value_type == "fiscal"),
         economic_cost=exact_sum(s.cost, s.value_type == "economic"),
         activity=exact_sum(s.units, s.value_type == primary),
     )
+
+
+def person_month(
+    costed: ir.Table, start: dt.date, end: dt.date, value_types: list[str], lines: ir.Table | None = None,
+) -> ir.Table:
+    """Person × month × agency × service × need inside the window ``[start, end)``, with cost
+    (the chosen value types, transfers excluded), fiscal_cost, economic_cost and activity
+    (units from the rows of one value type — fiscal when chosen, else the first chosen — so
+    that an event costed as fiscal + economic is not counted twice; an event with no row of
+    that type adds no activity).
+
+    ``lines``: :func:`service_lines` of ``costed`` when already stored (computed otherwise).
+    Grouped on ``person_id, line, month``, then labelled from ``lines``."""
+    lines = service_lines(costed) if lines is None else lines
+    pm = person_line_month(costed, start, end, value_types, lines)
+    j = pm.inner_join(lines, pm.line == lines.line)
+    return j.select(*GROUP_COLUMNS, "month", "cost", "fiscal_cost", "economic_cost", "activity")
 
 
 def label_periods(t: ir.Table, grain: str) -> ir.Table:

@@ -2,7 +2,9 @@
 cohort against population; the most costly people; concentration; locality demand.
 
 Reads ``costed_events`` (and ``people``, ``programme`` when present); writes store tables
-``audit_person_month`` and ``audit_person_totals`` (cost per person over the window) and, under ``out/audit/``, Parquet + CSV: cost_by_person_period,
+``audit_service_lines`` (the agency × service × need combinations, numbered),
+``audit_person_month`` and ``audit_person_totals`` (cost per person over the window) and,
+under ``out/audit/``, Parquet + CSV: cost_by_person_period,
 cost_by_agency, cost_by_service, cost_by_need, cost_by_year_agency, cohort_vs_population,
 top_n, concentration, lorenz, locality_demand; and summary.json.
 """
@@ -18,7 +20,7 @@ import pandas as pd
 
 from carecase.audit import tables
 from carecase.audit.concentration import gini, lorenz, period_weeks, top_share
-from carecase.audit.periods import exact_sum, person_month, split_by_month
+from carecase.audit.periods import exact_sum, person_month, service_lines
 from carecase.core.errors import AuditError
 from carecase.core.project import Project
 from carecase.costs.io import write_table
@@ -58,8 +60,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         if task is not None:
             progress.advance(task)
 
-    split = split_by_month(engine.table("costed_events"), start, end)
-    engine.write("audit_person_month", person_month(split, list(cfg.value_types)))
+    costed = engine.table("costed_events")
+    lines = engine.write("audit_service_lines", service_lines(costed))
+    engine.write("audit_person_month", person_month(costed, start, end, list(cfg.value_types), lines))
     pm = engine.table("audit_person_month")
     step()
     out = project.stage_dir("audit")

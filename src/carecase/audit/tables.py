@@ -14,7 +14,6 @@ from carecase.audit.periods import (
     exact_sum,
     label_periods,
     person_month,
-    split_by_month,
 )
 
 MONEY = ("cost", "fiscal_cost", "economic_cost")
@@ -58,7 +57,7 @@ def top_n(costed: ir.Table, n: int, start: dt.date, end: dt.date,
     Columns: rank, person_id, cost, fiscal_cost, economic_cost, cost_per_week, weeks.
     Ties are broken by person_id.
     """
-    pm = person_month(split_by_month(costed, start, end), list(value_types))
+    pm = person_month(costed, start, end, list(value_types))
     return top_n_from(person_totals(pm), n, start, end)
 
 
