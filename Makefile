@@ -8,7 +8,7 @@ DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 4000
 DEMO_SEED ?= 20240401
 
-.PHONY: demo test test-fast test-explore bench lint venv browser clean docs
+.PHONY: demo test test-fast test-explore bench evaluate-seeds lint venv browser clean docs
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -42,6 +42,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
+
+# The evaluation against the synthetic truth on five seeds (about a minute each).
+evaluate-seeds: $(STAMP)
+	$(BIN)/python -m benchmarks.evaluate_seeds
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
