@@ -133,8 +133,9 @@ def person_month(
     that an event costed as fiscal + economic is not counted twice; an event with no row of
     that type adds no activity).
 
-    ``lines``: :func:`service_lines` of ``costed`` when already stored (computed otherwise).
-    Grouped on ``person_id, line, month``, then labelled from ``lines``."""
+    ``lines``: :func:`service_lines` of this same ``costed``, when already stored (computed
+    otherwise); a combination missing from it would be left out, so never pass lines of other
+    data. Grouped on ``person_id, line, month``, then labelled from ``lines``."""
     lines = service_lines(costed) if lines is None else lines
     pm = person_line_month(costed, start, end, value_types, lines)
     j = pm.inner_join(lines, pm.line == lines.line)
