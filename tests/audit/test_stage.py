@@ -88,3 +88,17 @@ def test_costed_events_is_a_view_of_events(ran: tuple[Project, dict, dict]) -> N
     assert p.engine._is_view("costed_events")
     ce = p.engine.table("costed_events")
     assert int(ce.filter(ce.activity_row).count().to_pyarrow().as_py()) == cs["events_costed"] == 3000
+
+
+def test_audit_refuses_events_changed_since_costing(tmp_path: Path) -> None:
+    """costed_events follows events, so an audit after a re-ingest without re-costing would
+    mix new events with the old unmapped report: it fails and says which command to run."""
+    from carecase.core.errors import CostError
+
+    p = make_project(tmp_path / "proj")
+    costs_stage.run(p)
+    p.engine.write("events", synthetic_events(3100, 300, 12))
+    with pytest.raises(CostError, match=r"'events' has 3,100 rows but the costs stage last ran on 3,000.*carecase costs apply"):
+        audit_stage.run(p)
+    costs_stage.run(p)
+    assert audit_stage.run(p)["total_cost"] > 0

@@ -24,6 +24,7 @@ from carecase.audit.periods import exact_sum, person_month, service_lines
 from carecase.core.errors import AuditError
 from carecase.core.project import Project
 from carecase.costs.io import write_table
+from carecase.costs.stage import check_costs_current
 
 
 def window(project: Project) -> tuple[dt.date, dt.date]:
@@ -51,7 +52,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     cfg = project.config.audit
     engine = project.engine
     if not engine.has_table("costed_events"):
-        raise AuditError("Table 'costed_events' is not in the store: run `carecase costs PROJECT` first.")
+        raise AuditError("Table 'costed_events' is not in the store: run `carecase costs apply PROJECT` first.")
+    check_costs_current(project)
     start, end = window(project)
     steps = 4 + len(cfg.periods)
     task = progress.add_task("audit", total=steps) if progress is not None else None

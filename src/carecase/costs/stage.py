@@ -46,6 +46,25 @@ def check_no_double_count(service_map: pd.DataFrame, lib: pd.DataFrame) -> None:
             )
 
 
+def check_costs_current(project: Project) -> None:
+    """Fail when ``events`` has changed size since the costs stage last ran.
+
+    ``costed_events`` is a view of ``events``, so after a re-run of ingest or link it would cost
+    the new events while ``unmapped_events`` and the costs summary still describe the old ones
+    (events of a new, unmapped service would be left out without being reported). A row count
+    is checked, not the content: a change that keeps the count is not caught."""
+    summary = project.read_json("costs", "summary.json")
+    if not summary or "events" not in summary or not project.engine.has_table("events"):
+        return
+    now = int(project.engine.table("events").count().to_pyarrow().as_py())
+    if now != int(summary["events"]):
+        raise CostError(
+            f"Table 'events' has {now:,} rows but the costs stage last ran on {int(summary['events']):,}: "
+            "ingest or link has run since. Run `carecase costs apply PROJECT` (or `carecase run "
+            "PROJECT`) before the audit and the evaluation."
+        )
+
+
 def map_frame(cfg: CostsConfig) -> pd.DataFrame:
     rows = service_map(cfg.service_costs, cfg.service_basis)
     return pd.DataFrame(

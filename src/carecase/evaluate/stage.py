@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from carecase.core.project import Project
+from carecase.costs.stage import check_costs_current
 from carecase.evaluate.api import EvaluationResult, evaluate_project
 
 STAGE = "evaluate"
@@ -62,6 +63,7 @@ def headline(result: EvaluationResult) -> str:
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
     task = progress.add_task("evaluate", total=3) if progress is not None else None
     cfg = project.config
+    check_costs_current(project)
     result = evaluate_project(
         project.engine, cfg.evaluation, price_year=cfg.costs.price_year,
         period=(cfg.project.period_start, cfg.project.period_end),
