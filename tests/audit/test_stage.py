@@ -102,3 +102,25 @@ def test_audit_refuses_events_changed_since_costing(tmp_path: Path) -> None:
         audit_stage.run(p)
     costs_stage.run(p)
     assert audit_stage.run(p)["total_cost"] > 0
+
+
+class _Progress:
+    """Records a stage's progress calls (the CLI passes a Rich Progress)."""
+
+    def __init__(self) -> None:
+        self.total, self.done = 0, 0
+
+    def add_task(self, name: str, total: int) -> int:
+        self.total = total
+        return 0
+
+    def advance(self, task: int) -> None:
+        self.done += 1
+
+
+def test_progress_bar_ends_full(ran: tuple[Project, dict, dict]) -> None:
+    """The audit's progress bar has as many steps as it advances (it showed 8/7)."""
+    p, _, _ = ran
+    progress = _Progress()
+    audit_stage.run(p, progress)
+    assert progress.done == progress.total

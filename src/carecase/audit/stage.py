@@ -55,7 +55,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         raise AuditError("Table 'costed_events' is not in the store: run `carecase costs apply PROJECT` first.")
     check_costs_current(project)
     start, end = window(project)
-    steps = 4 + len(cfg.periods)
+    steps = 5 + len(cfg.periods)
     task = progress.add_task("audit", total=steps) if progress is not None else None
 
     def step() -> None:
