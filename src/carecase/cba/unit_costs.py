@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from importlib import resources
 from typing import Literal, Protocol
 
 ValueType = Literal["fiscal", "economic", "social"]
@@ -94,10 +93,12 @@ BUILTIN = TableLookup(_BUILTIN_ROWS)
 
 def gdp_deflator() -> dict[int, float]:
     """HM Treasury GDP deflator at market prices, 2024 = 100 (OGL; December 2025 QNA),
-    calendar years 1990–2024, transcribed to ``cba/data/gdp_deflator.csv``."""
-    text = resources.files("carecase.cba").joinpath("data/gdp_deflator.csv").read_text()
-    rows = [r for r in csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))]
-    return {int(r["year"]): float(r["value"]) for r in rows}
+    calendar years 1990–2024: the series the costs stage ships
+    (``costs/data/hmt_gdp_deflator.csv``), read as calendar-year values."""
+    from carecase.costs.uprate import default_deflator_path
+
+    with default_deflator_path().open(newline="") as fh:
+        return {int(r["year"]): float(r["value"]) for r in csv.DictReader(fh)}
 
 
 def uprating_factor(from_year: int, to_year: int, index: dict[int, float] | None = None) -> float:
