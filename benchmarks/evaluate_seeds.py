@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,19 +50,10 @@ def prepare(seed: int) -> Path:
     return Path(done.read_text())
 
 
-def planted(truth: dict[str, Any]) -> Iterator[tuple[str, str, float]]:
-    """(service, window, true change in events per person-year) for each planted effect."""
-    for code, eff in sorted(truth["effects"].items()):
-        if eff["rate_ratio"] == 1.0:
-            continue
-        for window, w in sorted(eff["windows"].items()):
-            start, end = window.split("-")
-            yield code, f"post_{start}_{end}", w["change_events_per_person_year"]
-
-
 def check(seed: int) -> dict[str, Any]:
     from carecase.core.project import Project
     from carecase.evaluate.api import evaluate_project
+    from carecase.synth.truth import planted_effects
 
     area = prepare(seed)
     truth = json.loads((area / "truth" / "truth.json").read_text())
@@ -83,7 +73,7 @@ def check(seed: int) -> dict[str, Any]:
 
     matched, naive = by_service(res.matched), by_service(res.naive)
     effects = []
-    for code, window, t in planted(truth):
+    for code, window, t in planted_effects(truth):
         m = matched.loc[(code, window)]
         n = float(naive.loc[(code, window), "change_ppy"])
         est, lo, hi = float(m["effect_ppy"]), float(m["ci_low"]), float(m["ci_high"])

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from carecase.link.quality import evaluate_against_truth
+from carecase.synth.truth import planted_effects
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -83,12 +84,7 @@ def _effects(area, table, column):
 
 
 def _planted(area):
-    for code, eff in sorted(area.truth["effects"].items()):
-        if eff["rate_ratio"] == 1.0:
-            continue
-        for window, w in sorted(eff["windows"].items()):
-            start, end = window.split("-")
-            yield code, f"post_{start}_{end}", w["change_events_per_person_year"]
+    return planted_effects(area.truth)
 
 
 def test_matched_did_interval_contains_every_planted_effect(area):

@@ -7,6 +7,7 @@ planted effects.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,17 @@ def effects_truth(area: Area, windows: tuple[tuple[int, int], ...]) -> dict[str,
             "windows": per_window,
         }
     return out
+
+
+def planted_effects(truth: dict[str, Any]) -> Iterator[tuple[str, str, float]]:
+    """From a ``truth.json``: (service, evaluation window name such as ``post_0_8``, true change
+    in events per person-year) for every service with a planted effect (rate ratio ≠ 1)."""
+    for code, eff in sorted(truth["effects"].items()):
+        if eff["rate_ratio"] == 1.0:
+            continue
+        for window, w in sorted(eff["windows"].items()):
+            start, end = window.split("-")
+            yield code, f"post_{start}_{end}", w["change_events_per_person_year"]
 
 
 def true_links(extracts: list[Extract]) -> pa.Table:
