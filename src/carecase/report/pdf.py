@@ -7,6 +7,8 @@ with page numbers — and, for an internal report, the INTERNAL label on every p
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
 from html import escape
 from pathlib import Path
@@ -41,8 +43,28 @@ def _header(label: str) -> str:
             f"{escape(label)}</div>")
 
 
-def html_to_pdf(html_path: Path, pdf_path: Path, label: str = "", chromium: str | None = None) -> Path:
-    """Render ``html_path`` to ``pdf_path``; raise ReportError if a chart fails to render."""
+# Chromium writes /CreationDate and /ModDate as (D:YYYYMMDDHHmmSS+00'00'): fixed length, so a
+# date of the same form can replace it without moving any byte the cross-reference table counts
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[^)]{0,7}\)")
+
+
+def stamp_pdf_dates(pdf: bytes, when: dt.date) -> bytes:
+    """``pdf`` with its creation and modification dates set to ``when`` (midnight UTC), so
+    that the same inputs print the same bytes. A date of another form is left alone."""
+    def fixed(m: re.Match[bytes]) -> bytes:
+        new = b"/" + m.group(1) + b" (D:" + when.strftime("%Y%m%d").encode() + b"000000+00'00')"
+        return new if len(new) == len(m.group(0)) else m.group(0)
+
+    return _PDF_DATE.sub(fixed, pdf)
+
+
+def html_to_pdf(html_path: Path, pdf_path: Path, label: str = "", chromium: str | None = None,
+                dated: dt.date | None = None) -> Path:
+    """Render ``html_path`` to ``pdf_path``; raise ReportError if a chart fails to render.
+
+    ``dated``: the date written as the PDF's creation date (the report stage passes the end
+    of the project period, so the file depends on its inputs only); Chromium's own clock
+    time when None."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -71,6 +93,8 @@ def html_to_pdf(html_path: Path, pdf_path: Path, label: str = "", chromium: str 
                          margin={"top": "16mm", "bottom": "16mm", "left": "12mm", "right": "12mm"})
             finally:
                 browser.close()
+        if dated is not None:
+            pdf_path.write_bytes(stamp_pdf_dates(pdf_path.read_bytes(), dated))
     except PlaywrightError as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ReportError(f"Chromium ({exe}) could not print {html_path} to PDF: {first}. "

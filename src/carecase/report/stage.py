@@ -62,7 +62,8 @@ def run(project: Project, progress: Any = None, internal: bool | None = None) ->
         except ReportError as err:  # no browser on this machine: the other formats still stand
             warnings.append(f"PDF skipped: {err}")
         else:
-            files["pdf"] = str(html_to_pdf(html_path, out / "report.pdf", report.label, cfg.chromium))
+            files["pdf"] = str(html_to_pdf(html_path, out / "report.pdf", report.label, cfg.chromium,
+                                             dated=project.config.project.period_end))
         if "html" not in formats:
             Path(html_path).unlink(missing_ok=True)
         step()
