@@ -11,6 +11,9 @@ A third run, ``duckdb_sql_floor`` (:func:`run_floor`), is hand-written SQL for t
 work alone (month split + person × service line × month group-by, one sum): the fastest any
 DuckDB implementation of the audit's person × month table could be on this machine, so the
 gap between carecase and the target is split into "our overhead" and "the engine's limit".
+A fourth, ``duckdb_sql_full`` (:func:`run_sql_full`), hand-writes the whole stored person ×
+line × month table (costing, split, three exact sums, written to a database file) and must
+give carecase's total: the best a hand-tuned query could do for what carecase stores.
 Results: benchmarks/results/cost_audit.json (each size is written as soon as it finishes;
 ``python -m benchmarks.bench_cost_audit 10000000`` runs one size). Wall time is reported
 with CPU time (all threads) and the load average, since a shared machine skews wall time.
@@ -91,10 +94,10 @@ def unit_cost_frames() -> tuple[Any, Any]:
 # --------------------------------------------------------------------------- carecase
 def run_carecase(folder: Path) -> dict[str, Any]:
     """The cost + audit stages as the pipeline runs them: ``costed_events`` defined as a view
-    of the events (not copied), the service lines and the person × month table stored, then
-    the audit's tables read from that."""
+    of the events (not copied), the service lines and the narrow person × line × month table
+    stored, its labelled view defined, then the audit's tables read from that."""
     from carecase.audit.concentration import gini, top_share
-    from carecase.audit.periods import exact_sum, person_month, service_lines
+    from carecase.audit.periods import exact_sum, label_lines, person_line_month, service_lines
     from carecase.audit.tables import cost_by, person_totals, top_n_from
     from carecase.core.engine import connect_duckdb
     from carecase.costs.apply import cost_events
@@ -114,8 +117,9 @@ def run_carecase(folder: Path) -> dict[str, Any]:
     costed, unmapped = cost_events(events, uc, sm, PERIOD_END)
     costed = eng.define_view("costed_events", costed)
     t_cost = time.perf_counter() - t0
-    lines = eng.write("audit_service_lines", service_lines(costed))
-    pm = eng.write("audit_person_month", person_month(costed, START, END, ["fiscal", "economic"], lines))
+    lines = eng.write("audit_service_lines", service_lines(events))
+    plm = eng.write("audit_person_line_month", person_line_month(costed, START, END, ["fiscal", "economic"], lines))
+    pm = eng.define_view("audit_person_month", label_lines(plm, lines))
     by_agency = cost_by(pm, ["agency_l1", "agency_l2"]).to_pyarrow().to_pandas()
     totals = eng.write("person_totals", person_totals(pm))
     top = top_n_from(totals, TOP, START, END).to_pyarrow().to_pandas()
@@ -243,6 +247,77 @@ def run_floor(folder: Path) -> dict[str, Any]:
     return {"wall_s": wall, "section_cpu_s": cpu, "groups": int(rows[0]) if rows else 0}
 
 
+FULL_SQL = """
+CREATE TABLE full_person_line_month AS
+WITH lc AS (  -- per service line: costing basis and unit cost per value type (transfers out)
+  SELECT l.line, sm.basis,
+         sum(CASE WHEN uc.value_type = 'fiscal' AND NOT uc.transfer THEN uc.value END) AS f_uc,
+         sum(CASE WHEN uc.value_type = 'economic' AND NOT uc.transfer THEN uc.value END) AS e_uc
+  FROM lines l JOIN sm USING (service_code) JOIN uc ON uc.code = sm.unit_cost_code GROUP BY ALL
+), ev AS (
+  SELECT *, greatest(end_d - start_date, 1)::BIGINT AS days FROM (
+    SELECT person_id, agency_l1, agency_l2, service_code, area_of_need, kind, start_date,
+           CASE WHEN kind IN ('spell', 'package') THEN coalesce(end_date, DATE '{stop}') ELSE start_date END AS end_d,
+           coalesce(quantity, 1.0) AS q, CASE WHEN kind = 'package' THEN coalesce(quantity, 1.0) ELSE 1.0 END AS inten
+    FROM read_parquet('{files}'))
+), c AS (
+  SELECT person_id, lc.line, kind, start_date, end_d, days, f_uc, e_uc,
+         CASE basis WHEN 'per_unit' THEN (CASE WHEN kind IN ('spell', 'package') THEN 1.0 ELSE q END)
+           WHEN 'per_episode' THEN 1.0 WHEN 'per_day' THEN days * inten WHEN 'per_week' THEN days / 7.0 * inten
+           WHEN 'per_hour' THEN days / 7.0 * inten WHEN 'per_month' THEN days * 12.0 / 365.0 * inten
+           WHEN 'per_year' THEN days / 365.0 * inten END AS units
+  FROM ev JOIN lines USING (agency_l1, agency_l2, service_code, area_of_need) JOIN lc ON lc.line = lines.line
+  WHERE start_date < DATE '{we}' AND start_date + days::INT > DATE '{ws}'
+), split AS (
+  SELECT person_id, line, year(start_date) * 12 + month(start_date) - 1 AS m, units AS u, f_uc, e_uc
+  FROM c WHERE kind IN ('point', 'count') OR days = 1
+  UNION ALL
+  SELECT person_id, line, m, units * (least(end_d, make_date((m // 12)::INT, (m % 12 + 1)::INT, 1) + INTERVAL 1 MONTH, DATE '{we}')::DATE
+         - greatest(start_date, make_date((m // 12)::INT, (m % 12 + 1)::INT, 1), DATE '{ws}')) / days AS u, f_uc, e_uc
+  FROM (SELECT *, unnest(range(year(greatest(start_date, DATE '{ws}')) * 12 + month(greatest(start_date, DATE '{ws}')) - 1,
+                               year(least(end_d, DATE '{we}') - 1) * 12 + month(least(end_d, DATE '{we}') - 1))) AS m
+        FROM c WHERE NOT (kind IN ('point', 'count') OR days = 1))
+)
+SELECT person_id, line, m AS month,
+       sum((u * coalesce(f_uc, 0))::DECIMAL(38, 10)) AS fiscal_cost,
+       sum((u * coalesce(e_uc, 0))::DECIMAL(38, 10)) AS economic_cost,
+       sum(CASE WHEN f_uc IS NOT NULL THEN u::DECIMAL(38, 10) ELSE 0 END) AS activity
+FROM split GROUP BY ALL
+"""
+
+
+def run_sql_full(folder: Path) -> dict[str, Any]:
+    """A second bound: the whole person × line × month table as carecase stores it — costing
+    (service map, unit costs per value type, costing bases, window), the month split and the
+    three exact sums — hand-written in DuckDB SQL into a database file, as carecase does. It
+    still leaves out the audit's other tables, the unmapped-event report and the labels. Its
+    total must equal carecase's."""
+    import duckdb
+
+    tmp = WORK / "duckdb_tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    db = WORK / "bench_full.duckdb"
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    con = duckdb.connect(str(db))
+    con.execute(f"SET threads = 2; SET memory_limit = '{DUCKDB_MEMORY}'; SET preserve_insertion_order = false")
+    con.execute(f"SET temp_directory = '{tmp}'")
+    uc_df, map_df = unit_cost_frames()
+    con.register("uc_df", uc_df)
+    con.register("sm_df", map_df)
+    con.execute("CREATE TABLE uc AS SELECT * FROM uc_df; CREATE TABLE sm AS SELECT * FROM sm_df")
+    files = str(folder / "*.parquet")
+    t0, c0 = time.perf_counter(), time.process_time()
+    con.execute(f"CREATE TABLE lines AS SELECT row_number() OVER (ORDER BY agency_l1, agency_l2, service_code, area_of_need)::INT "
+                f"AS line, * FROM (SELECT DISTINCT agency_l1, agency_l2, service_code, area_of_need FROM read_parquet('{files}'))")
+    con.execute(FULL_SQL.format(files=files, stop=PERIOD_END + dt.timedelta(days=1), ws=START, we=END))
+    row = con.execute("SELECT count(*), sum(fiscal_cost + economic_cost)::DOUBLE FROM full_person_line_month").fetchone()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    con.close()
+    return {"wall_s": wall, "section_cpu_s": cpu, "groups": int(row[0]) if row else 0,
+            "total": float(row[1]) if row else 0.0}
+
+
 def _child(which: str, folder: str) -> None:
     import resource
 
@@ -250,6 +325,8 @@ def _child(which: str, folder: str) -> None:
         out = run_pandas(Path(folder))
     elif which == "floor":
         out = run_floor(Path(folder))
+    elif which == "full":
+        out = run_sql_full(Path(folder))
     else:
         out = run_carecase(Path(folder))
     ru = resource.getrusage(resource.RUSAGE_SELF)
@@ -296,6 +373,13 @@ def main(quick: bool = False, sizes: list[int] | None = None) -> dict[str, Any]:
         row["carecase"] = {k: cc.get(k) for k in ("wall_s", "cost_s", "cpu_s", "section_cpu_s", "peak_rss_gb", "total", "unmapped", "error")}
         fl = _spawn("floor", folder)
         row["duckdb_sql_floor"] = {k: fl.get(k) for k in ("wall_s", "section_cpu_s", "peak_rss_gb", "groups", "error")}
+        fu = _spawn("full", folder)
+        row["duckdb_sql_full"] = {k: fu.get(k) for k in ("wall_s", "section_cpu_s", "peak_rss_gb", "groups", "total", "error")}
+        if "error" not in cc and "error" not in fu:
+            import math
+
+            row["full_same_total"] = math.isclose(cc["total"], fu["total"], rel_tol=1e-9)
+            assert row["full_same_total"], f"carecase and the hand-written full SQL disagree at {n:,} events"
         if n <= PANDAS_MAX_EVENTS:
             pdr = _spawn("pandas", folder)
             row["pandas"] = {k: pdr.get(k) for k in ("wall_s", "cpu_s", "section_cpu_s", "peak_rss_gb", "total", "error")}
@@ -307,6 +391,8 @@ def main(quick: bool = False, sizes: list[int] | None = None) -> dict[str, Any]:
                 row["speedup_section_cpu"] = round(pdr["section_cpu_s"] / cc["section_cpu_s"], 2)
                 if "error" not in fl:
                     row["floor_speedup"] = round(pdr["wall_s"] / fl["wall_s"], 2)
+                if "error" not in fu:
+                    row["full_sql_speedup"] = round(pdr["wall_s"] / fu["wall_s"], 2)
         else:
             row["pandas"] = {"skipped": f"not run above {PANDAS_MAX_EVENTS:,} events: the event frame "
                              "plus its month split would not fit in this machine's 24 GB"}

@@ -77,6 +77,20 @@ def test_fiscal_economic_columns() -> None:
     assert (r.cost, r.fiscal_cost, r.economic_cost, r.activity) == (300.0, 200.0, 100.0, 1.0)
 
 
+def test_other_value_types_count_in_cost_only() -> None:
+    """With social values chosen too, cost is fiscal + economic + social; the fiscal and
+    economic columns stay their own (cost is added from the parts, so it must include every
+    chosen type), and a type not chosen counts nowhere."""
+    rows = [("P1", "point", D(2024, 1, 5), D(2024, 1, 6), 200, "fiscal"),
+            ("P1", "point", D(2024, 1, 5), D(2024, 1, 6), 100, "economic"),
+            ("P1", "point", D(2024, 1, 5), D(2024, 1, 6), 40, "social")]
+    t = ENG.write("_costed_social", costed_of(rows))
+    r = person_month(t, D(2024, 1, 1), D(2024, 2, 1), ["fiscal", "economic", "social"]).to_pyarrow().to_pandas().iloc[0]
+    assert (r.cost, r.fiscal_cost, r.economic_cost, r.activity) == (340.0, 200.0, 100.0, 1.0)
+    r = person_month(t, D(2024, 1, 1), D(2024, 2, 1), ["fiscal", "social"]).to_pyarrow().to_pandas().iloc[0]
+    assert (r.cost, r.fiscal_cost, r.economic_cost) == (240.0, 200.0, 0.0)
+
+
 event = st.tuples(st.integers(0, 3), st.sampled_from(["point", "package", "spell"]),
                   st.integers(0, 800), st.integers(1, 400), st.floats(0, 1e5))
 

@@ -25,10 +25,13 @@ from carecase.core.dates import month_index, month_index_py
 GROUP_COLUMNS = ["person_id", "agency_l1", "agency_l2", "service_code", "area_of_need"]
 
 
+_EXACT = "decimal(38, 10)"
+
+
 def exact_sum(x: ir.NumericValue, where: ir.BooleanValue | None = None) -> ir.FloatingValue:
     """Sum as DECIMAL(38, 10) (exact, so independent of row order and parallelism — outputs stay
     byte-identical run to run), returned as float64; 0 when nothing is summed."""
-    return x.cast("decimal(38, 10)").sum(where=where).cast("float64").coalesce(0.0)
+    return x.cast(_EXACT).sum(where=where).cast("float64").coalesce(0.0)
 
 
 def month_start(m: ir.IntegerValue) -> ir.DateValue:
@@ -36,15 +39,18 @@ def month_start(m: ir.IntegerValue) -> ir.DateValue:
     return ibis.date((m // 12).cast("int32"), (m % 12 + 1).cast("int32"), ibis.literal(1, "int32"))
 
 
-def service_lines(costed: ir.Table) -> ir.Table:
+def service_lines(events: ir.Table) -> ir.Table:
     """The distinct (agency_l1, agency_l2, service_code, area_of_need) combinations of
-    ``costed`` — a few dozen rows — each with a small integer ``line`` (numbered in label order).
+    ``events`` or of the costed events made from them — a few dozen rows — each with a small
+    integer ``line`` (numbered in label order). The audit reads them from ``events``: the
+    same combinations as the costed events, or a few more (those of unmapped events, unused),
+    and no costing joins to pay for.
 
     The person × month table is grouped on ``person_id, line, month`` and labelled by joining
     this table back: grouping on three compact keys instead of six (five of them strings) is
     the largest single cost of the audit (benchmarks/bench_cost_audit.py)."""
     labels = GROUP_COLUMNS[1:]
-    d = costed.select(*labels).distinct()
+    d = events.select(*labels).distinct()
     return d.mutate(line=ibis.row_number().over(order_by=[d[k] for k in labels]).cast("int32"))
 
 
@@ -112,16 +118,40 @@ def split_by_month(costed: ir.Table, start: dt.date, end: dt.date, lines: ir.Tab
 def person_line_month(
     costed: ir.Table, start: dt.date, end: dt.date, value_types: list[str], lines: ir.Table,
 ) -> ir.Table:
-    """:func:`person_month` keyed by ``line`` instead of its four labels."""
+    """:func:`person_month` keyed by ``line`` instead of its four labels (label it with
+    :func:`label_lines`). This is the table the audit stores: narrow, so cheap to write.
+
+    The sums are exact (:func:`exact_sum`'s DECIMAL) and written as sums of CASE values, not
+    FILTERed sums, which engines aggregate more slowly. ``cost`` is fiscal + economic (+ the
+    other chosen value types) added as DECIMALs before the cast, so it equals the sum of every
+    row's cost exactly — one sum fewer per group."""
     split = split_by_month(costed, start, end, lines)
     s = split.filter(split.value_type.isin(value_types) & ~split.transfer)
     primary = "fiscal" if "fiscal" in value_types else sorted(value_types)[0]
-    return s.group_by(["person_id", "line", "month"]).aggregate(
-        cost=exact_sum(s.cost),
-        fiscal_cost=exact_sum(s.cost, s.value_type == "fiscal"),
-        economic_cost=exact_sum(s.cost, s.value_type == "economic"),
-        activity=exact_sum(s.units, s.value_type == primary),
-    )
+    zero = ibis.literal(0).cast(_EXACT)
+
+    def part(x: ir.NumericValue, when: ir.BooleanValue) -> ir.DecimalValue:
+        return ibis.ifelse(when, x.cast(_EXACT), zero).sum()
+
+    sums = {"_f": part(s.cost, s.value_type == "fiscal"), "_e": part(s.cost, s.value_type == "economic"),
+            "_a": part(s.units, s.value_type == primary)}
+    others = [v for v in value_types if v not in ("fiscal", "economic")]
+    if others:
+        sums["_o"] = part(s.cost, s.value_type.isin(others))
+    g = s.group_by(["person_id", "line", "month"]).aggregate(**sums)
+    total = g._f + g._e + (g._o if others else zero)
+
+    def out(x: ir.DecimalValue) -> ir.FloatingValue:
+        return x.cast("float64").coalesce(0.0)
+
+    return g.select("person_id", "line", "month", cost=out(total), fiscal_cost=out(g._f),
+                    economic_cost=out(g._e), activity=out(g._a))
+
+
+def label_lines(plm: ir.Table, lines: ir.Table) -> ir.Table:
+    """A :func:`person_line_month` table with the labels of each ``line`` from ``lines``."""
+    j = plm.inner_join(lines, plm.line == lines.line)
+    return j.select(*GROUP_COLUMNS, "month", "cost", "fiscal_cost", "economic_cost", "activity")
 
 
 def person_month(
@@ -133,13 +163,12 @@ def person_month(
     that an event costed as fiscal + economic is not counted twice; an event with no row of
     that type adds no activity).
 
-    ``lines``: :func:`service_lines` of this same ``costed``, when already stored (computed
-    otherwise); a combination missing from it would be left out, so never pass lines of other
-    data. Grouped on ``person_id, line, month``, then labelled from ``lines``."""
+    ``lines``: :func:`service_lines` of this same ``costed`` or of the events it was costed
+    from, when already stored (computed otherwise); a combination missing from it would be
+    left out, so never pass lines of other data. Grouped on ``person_id, line, month``, then
+    labelled from ``lines``."""
     lines = service_lines(costed) if lines is None else lines
-    pm = person_line_month(costed, start, end, value_types, lines)
-    j = pm.inner_join(lines, pm.line == lines.line)
-    return j.select(*GROUP_COLUMNS, "month", "cost", "fiscal_cost", "economic_cost", "activity")
+    return label_lines(person_line_month(costed, start, end, value_types, lines), lines)
 
 
 def label_periods(t: ir.Table, grain: str) -> ir.Table:

@@ -1,9 +1,10 @@
 """``audit`` stage: whole-system cost per person, period, agency, service and area of need;
 cohort against population; the most costly people; concentration; locality demand.
 
-Reads ``costed_events`` (and ``people``, ``programme`` when present); writes store tables
+Reads ``costed_events``, ``events`` (its service lines) (and ``people``, ``programme`` when present); writes store tables
 ``audit_service_lines`` (the agency × service × need combinations, numbered),
-``audit_person_month`` and ``audit_person_totals`` (cost per person over the window) and,
+``audit_person_line_month`` (person × line × month, narrow), the view ``audit_person_month``
+(the same, labelled), ``audit_person_totals`` (cost per person over the window) and,
 under ``out/audit/``, Parquet + CSV: cost_by_person_period,
 cost_by_agency, cost_by_service, cost_by_need, cost_by_year_agency, cohort_vs_population,
 top_n, concentration, lorenz, locality_demand; and summary.json.
@@ -20,7 +21,7 @@ import pandas as pd
 
 from carecase.audit import tables
 from carecase.audit.concentration import gini, lorenz, period_weeks, top_share
-from carecase.audit.periods import exact_sum, person_month, service_lines
+from carecase.audit.periods import exact_sum, label_lines, person_line_month, service_lines
 from carecase.core.errors import AuditError
 from carecase.core.project import Project
 from carecase.costs.io import write_table
@@ -63,9 +64,12 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
             progress.advance(task)
 
     costed = engine.table("costed_events")
-    lines = engine.write("audit_service_lines", service_lines(costed))
-    engine.write("audit_person_month", person_month(costed, start, end, list(cfg.value_types), lines))
-    pm = engine.table("audit_person_month")
+    lines = engine.write("audit_service_lines", service_lines(engine.table("events")))
+    plm = engine.write("audit_person_line_month",
+                       person_line_month(costed, start, end, list(cfg.value_types), lines))
+    # labelled on read (a join with a few dozen lines): storing five label strings per row
+    # cost more than the joins do
+    pm = engine.define_view("audit_person_month", label_lines(plm, lines))
     step()
     out = project.stage_dir("audit")
     files: dict[str, Any] = {}
