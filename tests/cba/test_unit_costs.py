@@ -22,20 +22,36 @@ def test_ss7_two_thirds_split() -> None:
     assert sum(c.value for c in comps) == pytest.approx(538.20)
 
 
-def test_uprating_factor_uses_deflator() -> None:
-    idx = gdp_deflator()
-    assert uprating_factor(2012, 2024) == pytest.approx(100 / idx[2012])
+def test_uprating_factor_uses_the_financial_year_deflator() -> None:
+    """HM Treasury GDP deflator, December 2025 QNA (2024 = 100): CY2012 71.9294, CY2013
+    73.4795, CY2023 96.2507, CY2024 100. Financial years as the costs stage takes them
+    (0.75 × CY(y) + 0.25 × CY(y+1)): FY2012/13 = 72.316925, FY2023/24 = 97.188025, so
+    2012/13 prices × 1.343918 are 2023/24 prices; FY2024/25 carries CY2024 forward (100)."""
+    assert uprating_factor(2012, 2023) == pytest.approx(97.188025 / 72.316925, rel=1e-12)
+    assert uprating_factor(2012, 2023) == pytest.approx(1.343918, abs=1e-6)
+    assert uprating_factor(2012, 2024) == pytest.approx(100 / 72.316925, rel=1e-12)
     assert uprating_factor(2020, 2020) == 1.0
     with pytest.raises(KeyError):
         uprating_factor(1980, 2024)
+
+
+def test_cba_and_costs_uprate_with_the_same_index() -> None:
+    from carecase.costs.uprate import load_index
+
+    index = load_index()
+    assert gdp_deflator() == index.values
+    assert uprating_factor(2013, 2023) == index.factor(2013, 2023)
 
 
 @pytest.mark.skipif(not DEFLATOR.exists(), reason="shared reference data (/work/shared) absent")
 def test_transcribed_deflator_matches_source() -> None:
     import csv
 
+    from carecase.costs.uprate import default_deflator_path
+
     src = {int(r["year"]): float(r["value"]) for r in csv.DictReader(DEFLATOR.open())}
-    assert gdp_deflator() == src
+    shipped = {int(r["year"]): float(r["value"]) for r in csv.DictReader(default_deflator_path().open())}
+    assert shipped == src
 
 
 @pytest.mark.skipif(not GMCA.exists(), reason="shared reference data (/work/shared) absent")

@@ -73,21 +73,23 @@ def impacts_from_evaluation(
     drop_off: float = 0.0,
     confidence_grade: int = 2,
     price_base_year: int | None = None,
+    index: dict[int, float] | None = None,
 ) -> list[dict[str, Any]]:
     """Outcome definitions (dicts for ``CBAModel.outcomes``), one per service effect.
 
     When ``price_base_year`` and the file's ``price_year`` differ, £ are uprated with the
-    GDP deflator (:func:`carecase.cba.unit_costs.uprating_factor`)."""
+    financial-year price ``index`` ({year: index}; the project's ``costs.deflator`` in the
+    stage), by default the GDP deflator (:func:`carecase.cba.unit_costs.uprating_factor`)."""
     recs = effect_records(effects)
     factor = 1.0
     if price_base_year is not None and effects.get("price_year") not in (None, price_base_year):
         from carecase.cba.unit_costs import uprating_factor
 
         try:
-            factor = uprating_factor(int(effects["price_year"]), price_base_year)
+            factor = uprating_factor(int(effects["price_year"]), price_base_year, index)
         except KeyError:
             raise CBAError(f"effects.json price_year {effects['price_year']} cannot be uprated "
-                           f"to {price_base_year}: outside the GDP deflator's years.") from None
+                           f"to {price_base_year}: outside the price index's years.") from None
     windows = sorted({str(r["window"]) for r in recs})
     if window is None:
         if len(windows) != 1:

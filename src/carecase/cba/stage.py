@@ -59,10 +59,17 @@ def project_model(project: Project) -> tuple[CBAModel, UnitCostLookup] | None:
             effects, cohort=link.cohort, window=link.window, services=link.services,
             duration_years=link.duration_years, lag_years=link.lag_years,
             drop_off=link.drop_off, confidence_grade=link.confidence_grade,
-            price_base_year=data.get("price_base_year"))
+            price_base_year=data.get("price_base_year"), index=project_index(project))
         data = {**data, "outcomes": list(data.get("outcomes") or []) + extra}
     lookup = project_lookup(project, data.get("price_base_year") if isinstance(data, dict) else None)
     return model_from_dict(data, source=source, lookup=lookup), lookup
+
+
+def project_index(project: Project) -> dict[int, float]:
+    """The project's financial-year price index (``costs.deflator``), as the costs stage uses it."""
+    from carecase.costs.uprate import load_index
+
+    return dict(load_index(project.config.costs.deflator, base=project.root).values)
 
 
 def project_lookup(project: Project, price_base_year: int | None) -> UnitCostLookup:

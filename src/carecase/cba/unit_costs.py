@@ -10,7 +10,6 @@ years named by their start year (2012 = 2012/13), as in ``costs.price_year``.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -92,18 +91,19 @@ BUILTIN = TableLookup(_BUILTIN_ROWS)
 
 
 def gdp_deflator() -> dict[int, float]:
-    """HM Treasury GDP deflator at market prices, 2024 = 100 (OGL; December 2025 QNA),
-    calendar years 1990–2024: the series the costs stage ships
-    (``costs/data/hmt_gdp_deflator.csv``), read as calendar-year values."""
-    from carecase.costs.uprate import default_deflator_path
+    """The HM Treasury GDP deflator (2024 = 100; OGL; December 2025 QNA) as the
+    financial-year index the costs stage uses by default, {financial year start: index}:
+    FY y/y+1 = 0.75 × CY(y) + 0.25 × CY(y+1), the latest year carried forward
+    (:mod:`carecase.costs.uprate`, from ``costs/data/hmt_gdp_deflator.csv``). One index for
+    both stages, so a unit cost uprated by the audit and by the CBA is the same number."""
+    from carecase.costs.uprate import load_index
 
-    with default_deflator_path().open(newline="") as fh:
-        return {int(r["year"]): float(r["value"]) for r in csv.DictReader(fh)}
+    return dict(load_index().values)
 
 
 def uprating_factor(from_year: int, to_year: int, index: dict[int, float] | None = None) -> float:
-    """Index(to) / Index(from). A financial year is indexed by the calendar year it starts
-    in (an approximation stated in docs/cba.md). Raises ``KeyError`` outside the index."""
+    """Index(to) / Index(from) between financial years (start years: 2023 = 2023/24), with
+    :func:`gdp_deflator` unless ``index`` is given. Raises ``KeyError`` outside the index."""
     if from_year == to_year:
         return 1.0
     idx = gdp_deflator() if index is None else index
