@@ -93,3 +93,24 @@ def test_cli_bad_model_is_a_clear_error(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["cba", str(p)])
     assert res.exit_code != 0
     assert isinstance(res.exception, CBAError) and "costs[0].amount = -1: this amount must be ≥ 0" in str(res.exception)
+
+
+def test_evaluated_effects_are_uprated_with_the_projects_price_index(tmp_path: Path) -> None:
+    """effects.json at 2023/24 prices, model at 2024/25: the CBA uprates with the project's
+    costs.deflator (here a user index, 100 → 110), the index the costs stage uses too."""
+    from .test_from_evaluation import EVALUATE_SHAPE
+
+    (tmp_path / "index.csv").write_text("year,value,basis\n2022,95,financial\n2023,100,financial\n2024,110,financial\n")
+    model = {**simple_model(), "price_base_year": 2024}
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(model))
+    cfg = {"project": {"name": "t", "period_start": "2023-04-01", "period_end": "2024-03-31"},
+           "costs": {"price_year": 2024, "deflator": "index.csv"},
+           "cba": {"model": "m.yaml", "draws": 100, "unit_costs": "builtin",
+                   "from_evaluation": {"cohort": "c", "window": "0-11"}}}
+    (tmp_path / "carecase.yaml").write_text(yaml.safe_dump(cfg))
+    (tmp_path / "out" / "evaluate").mkdir(parents=True)
+    (tmp_path / "out" / "evaluate" / "effects.json").write_text(json.dumps(EVALUATE_SHAPE))
+    built = stage.project_model(Project.open(tmp_path))
+    assert built is not None
+    evaluated = [o for o in built[0].outcomes if o.name.startswith("NEL_ADMIT")]
+    assert evaluated[0].values[0].amount.mean == pytest.approx(500.0 * 1.1)
