@@ -10,7 +10,8 @@ carecase code or a test.
 
 Libraries that use global randomness for their own bookkeeping are let through when their
 frame is reached first on the way up the stack: hypothesis (seeds and restores the global
-state around each example) and splink (random table-name suffixes, not results).
+state around each example), splink (random table-name suffixes, not results) and rich (a
+random start for its style ids, drawn when it is first imported).
 A library that *draws data* from the global state for carecase (pandas ``sample()`` without
 ``random_state``, scipy ``rvs()`` without ``random_state``) sits between the draw and the
 carecase frame and is not let through, so those calls fail too.
@@ -44,7 +45,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _SRC = str(Path(carecase.__file__).resolve().parent)  # editable or installed
 _TESTS = str(Path(__file__).resolve().parent)
-_ALLOWED_LIBRARIES = ("hypothesis", "splink")
+_ALLOWED_LIBRARIES = ("hypothesis", "splink", "rich")
 
 
 def pytest_configure(config: pytest.Config) -> None:
