@@ -104,6 +104,23 @@ def test_audit_refuses_events_changed_since_costing(tmp_path: Path) -> None:
     assert audit_stage.run(p)["total_cost"] > 0
 
 
+def test_audit_refuses_events_relinked_since_costing_with_the_same_row_count(tmp_path: Path) -> None:
+    """The costs stage copies the link stage's digest of the events it wrote; when link has
+    since written different events of the same size, the audit stops and says what to run."""
+    from carecase.core.errors import CostError
+
+    p = make_project(tmp_path / "proj")
+    p.write_json("link", "summary.json", {"events": 3000, "events_digest": "a" * 64})
+    costs_stage.run(p)
+    assert p.read_json("costs", "summary.json")["events_digest"] == "a" * 64
+    audit_stage.run(p)  # unchanged: runs
+    p.write_json("link", "summary.json", {"events": 3000, "events_digest": "b" * 64})
+    with pytest.raises(CostError, match=r"different events \(same row count, 3,000\).*carecase costs apply"):
+        audit_stage.run(p)
+    costs_stage.run(p)
+    assert audit_stage.run(p)["total_cost"] > 0
+
+
 class _Progress:
     """Records a stage's progress calls (the CLI passes a Rich Progress)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -99,6 +100,8 @@ def test_outputs_written_and_summary_json(linked):
         assert (folder / f"{name}.parquet").exists() and (folder / f"{name}.csv").exists()
     on_disk = json.loads((folder / "summary.json").read_text())
     assert on_disk["headline"] == summary["headline"]
+    # what the costs stage checks the costed events against (costs.stage.check_costs_current)
+    assert on_disk["events_digest"] == hashlib.sha256((folder / "events.parquet").read_bytes()).hexdigest()
     hist = on_disk["match_weight_histogram"]
     assert sum(r["pairs"] for r in hist if r["population"] == "best_match_per_profile") > 0
     review = (folder / "clerical_review.csv").read_text().splitlines()[0].split(",")

@@ -47,22 +47,31 @@ def check_no_double_count(service_map: pd.DataFrame, lib: pd.DataFrame) -> None:
 
 
 def check_costs_current(project: Project) -> None:
-    """Fail when ``events`` has changed size since the costs stage last ran.
+    """Fail when ``events`` has changed since the costs stage last ran.
 
     ``costed_events`` is a view of ``events``, so after a re-run of ingest or link it would cost
     the new events while ``unmapped_events`` and the costs summary still describe the old ones
-    (events of a new, unmapped service would be left out without being reported). A row count
-    is checked, not the content: a change that keeps the count is not caught."""
+    (events of a new, unmapped service would be left out without being reported). Two checks:
+    the link stage's digest of the events it wrote (``events_digest`` in its summary, copied
+    into the costs summary), which catches any change made by re-running link; and the row
+    count, which also covers events written by other means (the API), where only a change of
+    size is caught."""
     summary = project.read_json("costs", "summary.json")
     if not summary or "events" not in summary or not project.engine.has_table("events"):
         return
+    fix = ("Run `carecase costs apply PROJECT` (or `carecase run PROJECT`) before the audit "
+           "and the evaluation.")
     now = int(project.engine.table("events").count().to_pyarrow().as_py())
     if now != int(summary["events"]):
         raise CostError(
             f"Table 'events' has {now:,} rows but the costs stage last ran on {int(summary['events']):,}: "
-            "ingest or link has run since. Run `carecase costs apply PROJECT` (or `carecase run "
-            "PROJECT`) before the audit and the evaluation."
+            f"ingest or link has run since. {fix}"
         )
+    costed_from = summary.get("events_digest")
+    link_now = (project.read_json("link", "summary.json") or {}).get("events_digest")
+    if costed_from and link_now and costed_from != link_now:
+        raise CostError(f"The link stage has written different events (same row count, {now:,}) "
+                        f"since the costs stage last ran. {fix}")
 
 
 def map_frame(cfg: CostsConfig) -> pd.DataFrame:
@@ -123,6 +132,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         ),
         "price_year": cfg.price_year,
         "events": total_events,
+        "events_digest": (project.read_json("link", "summary.json") or {}).get("events_digest"),
         "events_costed": total_events - n_unmapped,
         "events_unmapped": n_unmapped,
         "open_ended_rows": int(by_service_df["open_ended"].sum()) if len(by_service_df) else 0,

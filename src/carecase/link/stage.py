@@ -7,6 +7,7 @@ postcodes) are dropped unless ``privacy.keep_linkage_staging`` is true.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,15 @@ def source_lookups(project: Project) -> dict[str, ir.Table]:
             )
         found[source] = engine.table(table)
     return found
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (read in 8 MiB blocks)."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(8 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 def write_files(project: Project, expr: ir.Table, name: str) -> pa.Table:
@@ -143,6 +153,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         write_files(project, sorted_expr, name)
         files[name] = str(folder / f"{name}.parquet")
     step("files written")
+    # the costs stage records this, so the audit and the evaluation can tell whether the
+    # events they read (through the costed_events view) are the ones that were costed
+    events_digest = file_digest(folder / "events.parquet")
 
     if not keep:
         engine.drop("staging_identity")
@@ -161,6 +174,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "records": total,
         "people": tables["people"],
         "events": tables["events"],
+        "events_digest": events_digest,
         "clerical_review": {"pairs": review_arrow.num_rows, "file": str(folder / REVIEW_FILE),
                             "with_identity": keep, "decisions_applied": n_decisions},
         "model": _model_summary(outcome.model),
