@@ -136,13 +136,16 @@ def run_carecase(folder: Path) -> dict[str, Any]:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     eng.close()
     return {"wall_s": wall, "section_cpu_s": cpu, "cost_s": t_cost, "total": total, "unmapped": n_unmapped,
-            "by_agency": {f"{r.agency_l1}|{r.agency_l2}": r.cost for r in by_agency.itertuples()},
+            "by_agency": {f"{r.agency_l1}|{r.agency_l2}": [r.cost, r.fiscal_cost, r.economic_cost, r.activity,
+                                                          int(r.people)] for r in by_agency.itertuples()},
             "top": [[r.person_id, r.cost] for r in top.itertuples()], **conc}
 
 
 # --------------------------------------------------------------------------- pandas
 def run_pandas(folder: Path) -> dict[str, Any]:
-    """The same computation written plainly in pandas (vectorised, no row loops)."""
+    """The same computation written plainly in pandas (vectorised, no row loops): the same
+    four measures per person × service × month (cost, fiscal, economic, activity), the same
+    agency table (with distinct people), person totals, top-N and concentration."""
     import numpy as np
     import pandas as pd
 
@@ -183,24 +186,32 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     s_lo = np.maximum(np.maximum(ce.start.to_numpy()[idx], ms.to_numpy()), np.datetime64(ws))
     s_hi = np.minimum(np.minimum(ce.cend.to_numpy()[idx], me.to_numpy()), np.datetime64(we))
     share = (s_hi - s_lo).astype("timedelta64[D]").astype(float) / ce.days.to_numpy()[idx]
+    # the audit's four measures: cost, its fiscal and economic parts, activity (units of the
+    # fiscal rows, so an event costed as fiscal + economic counts once)
+    vt = ce.value_type.to_numpy()[idx]
+    cost = ce.cost.to_numpy()[idx] * share
     parts = pd.DataFrame({
         "person_id": ce.person_id.to_numpy()[idx], "agency_l1": ce.agency_l1.to_numpy()[idx],
         "agency_l2": ce.agency_l2.to_numpy()[idx], "service_code": ce.service_code.to_numpy()[idx],
-        "area_of_need": ce.area_of_need.to_numpy()[idx], "month": month,
-        "cost": ce.cost.to_numpy()[idx] * share,
+        "area_of_need": ce.area_of_need.to_numpy()[idx], "month": month, "cost": cost,
+        "fiscal_cost": np.where(vt == "fiscal", cost, 0.0), "economic_cost": np.where(vt == "economic", cost, 0.0),
+        "activity": np.where(vt == "fiscal", ce.units.to_numpy()[idx] * share, 0.0),
     })
+    measures = ["cost", "fiscal_cost", "economic_cost", "activity"]
     pm = parts.groupby(["person_id", "agency_l1", "agency_l2", "service_code", "area_of_need", "month"],
-                       sort=False, observed=True).cost.sum().reset_index()
-    by_agency = pm.groupby(["agency_l1", "agency_l2"]).cost.sum()
-    totals = pm.groupby("person_id").cost.sum()
+                       sort=False, observed=True)[measures].sum().reset_index()
+    g = pm.groupby(["agency_l1", "agency_l2"])
+    by_agency = g[measures].sum().assign(people=g.person_id.nunique())
+    totals = pm.groupby("person_id")[["cost", "fiscal_cost", "economic_cost"]].sum()
     top = totals.reset_index().sort_values(["cost", "person_id"], ascending=[False, True]).head(TOP)
     from carecase.audit.concentration import gini, top_share
 
-    per_person = np.sort(totals.to_numpy())
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    per_person = np.sort(totals.cost.to_numpy())
     unmapped = int(ev.basis.isna().sum())
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"wall_s": wall, "section_cpu_s": cpu, "total": float(pm.cost.sum()), "unmapped": unmapped,
-            "by_agency": {f"{a}|{b}": float(v) for (a, b), v in by_agency.items()},
+            "by_agency": {f"{a}|{b}": [float(r[m]) for m in measures] + [int(r.people)]
+                          for (a, b), r in by_agency.iterrows()},
             "top": [[r.person_id, float(r.cost)] for r in top.itertuples()],
             "gini": gini(per_person), "top10pct": top_share(per_person, 0.10)[2]}
 
@@ -351,8 +362,9 @@ def same_answer(a: dict[str, Any], b: dict[str, Any]) -> bool:
     import math
 
     ok = math.isclose(a["total"], b["total"], rel_tol=1e-9)
-    ok &= set(a["by_agency"]) == set(b["by_agency"]) and all(
-        math.isclose(a["by_agency"][k], b["by_agency"][k], rel_tol=1e-9) for k in a["by_agency"])
+    ok &= set(a["by_agency"]) == set(b["by_agency"]) and all(  # cost, fiscal, economic, activity, people
+        math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-6)
+        for k in a["by_agency"] for x, y in zip(a["by_agency"][k], b["by_agency"][k], strict=True))
     ok &= [p for p, _ in a["top"]] == [p for p, _ in b["top"]]
     ok &= math.isclose(a["gini"], b["gini"], rel_tol=1e-9)
     return bool(ok)
