@@ -72,3 +72,16 @@ def test_schema_markdown_is_the_configuration_reference():
     result = CliRunner().invoke(app, ["schema", "--markdown"])
     assert result.exit_code == 0
     assert result.stdout == schema_markdown()
+
+
+def test_help_does_not_load_the_engines() -> None:
+    """`carecase --help` (and every stage's command list) loads no table engine, statistics or
+    linkage library: each command imports what it needs when it runs (a quick --help)."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "ibis", "duckdb", "scipy", "statsmodels", "splink", "openpyxl", "altair")
+    code = ("import sys, carecase.cli; "
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""

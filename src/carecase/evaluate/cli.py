@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:  # pandas is imported by the command, not by `carecase --help`
+    import pandas as pd
+
 console = Console()
 
 
-def _fmt(v: float) -> str:
-    return "–" if pd.isna(v) else f"{v:+,.2f}"
+def _fmt(v: float | None) -> str:
+    return "–" if v is None or math.isnan(v) else f"{v:+,.2f}"
 
 
 def comparison_table(matched: pd.DataFrame, naive: pd.DataFrame, measure: str, window: str) -> Table:
@@ -42,6 +45,8 @@ def register(app: typer.Typer) -> None:
         measure: Annotated[str, typer.Option(help="events, units or cost.")] = "cost",
     ) -> None:
         """Naive before/after and matched difference-in-differences, side by side."""
+        import pandas as pd
+
         from carecase.cli import run_stage
         from carecase.core.errors import ConfigError
         from carecase.evaluate.stage import STAGE, run

@@ -9,14 +9,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from carecase.link.clerical import REVIEW_FILE
-
 console = Console()
 
 
 def review_location(project_dir: Path) -> tuple[Path, int | None]:
     """The clerical-review file of a project and its number of pairs (None if not written)."""
     from carecase.core.project import Project
+    from carecase.link.clerical import REVIEW_FILE
 
     proj = Project.open(project_dir)
     path = proj.root / "out" / "link" / REVIEW_FILE
