@@ -21,6 +21,7 @@ from carecase.cba.results import analyse
 from carecase.cba.unit_costs import BUILTIN, UnitCostLookup
 from carecase.cba.workbook import write_workbook
 from carecase.core.errors import CBAError
+from carecase.core.output import write_table
 from carecase.core.project import Project
 
 TABLES = {
@@ -94,13 +95,10 @@ def write_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, str]:
     for name, (key, sort) in TABLES.items():
         rows = results.get(key) or []
         df = pd.DataFrame(rows)
-        if not df.empty:
-            df = df.sort_values(sort, kind="mergesort").reset_index(drop=True)
-            for col in df.columns:
-                if df[col].dtype == object:
-                    df[col] = df[col].map(_cell_text)
-        df.to_parquet(out_dir / f"{name}.parquet", index=False)
-        df.to_csv(out_dir / f"{name}.csv", index=False)
+        for col in df.columns:
+            if df[col].dtype == object:
+                df[col] = df[col].map(_cell_text)
+        write_table(df, out_dir, name, sort)
         files[name] = f"out/cba/{name}.parquet"
     write_workbook(results, out_dir / "model.xlsx")
     files["workbook"] = "out/cba/model.xlsx"

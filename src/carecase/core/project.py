@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from carecase.core.config import CarecaseConfig, load_config
 from carecase.core.engine import Engine, connect_duckdb, connect_spark
@@ -99,9 +97,9 @@ class Project:
     def write_arrow(self, stage: str, name: str, table: pa.Table) -> pa.Table:
         """Write an Arrow table as the stage's ``name``.parquet and ``name``.csv (rows in the
         order given: the caller sorts)."""
-        folder = self.stage_dir(stage)
-        pq.write_table(table, folder / f"{name}.parquet")
-        pacsv.write_csv(table, folder / f"{name}.csv")
+        from carecase.core.output import write_table
+
+        write_table(table, self.stage_dir(stage), name)
         return table
 
     def _relative_paths(self, value: Any) -> Any:

@@ -16,10 +16,10 @@ import pandas as pd
 
 from carecase.audit.periods import exact_sum
 from carecase.core.errors import CostError
+from carecase.core.output import write_table
 from carecase.core.project import Project
 from carecase.costs.apply import cost_events
 from carecase.costs.config import CostsConfig
-from carecase.costs.io import write_table
 from carecase.costs.library import load_library
 from carecase.costs.mapping import service_map
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.core.output import write_table
 from carecase.core.project import Project
 from carecase.costs.stage import check_costs_current
 from carecase.evaluate.api import EvaluationResult, evaluate_project
@@ -33,13 +34,10 @@ def write_tables(project: Project, result: EvaluationResult) -> dict[str, str]:
     files = {}
     for name, keys in TABLE_KEYS.items():
         frame: pd.DataFrame = getattr(result, name).copy()
-        if keys and len(frame):
-            frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
         for col in frame.columns:
             if frame[col].dtype == object:
                 frame[col] = frame[col].astype("string")
-        frame.to_parquet(folder / f"{name}.parquet", index=False)
-        frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
+        write_table(frame, folder, name, keys)
         files[name] = str(folder / f"{name}.parquet")
     return files
 
