@@ -45,9 +45,9 @@ def test_negative_period() -> None:
 
 def test_unknown_unit_cost_code() -> None:
     d = simple_model()
-    d["outcomes"][0] = {"name": "x", "cohort": "c", "unit_cost": "E&E1", "confidence_grade": 1}
+    d["outcomes"][0] = {"name": "x", "cohort": "c", "unit_cost": "EE1.0", "confidence_grade": 1}
     msg = _err(d)
-    assert "outcomes[0].unit_cost = 'E&E1'" in msg and "Did you mean 'E&E1.0'" in msg
+    assert "outcomes[0].unit_cost = 'EE1.0'" in msg and "Did you mean 'E&E1.0'" in msg
 
 
 def test_agency_that_pays_nothing_and_benefits_nothing() -> None:

@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         draws: Annotated[int | None, typer.Option(help="Monte Carlo draws (default: the model's).")] = None,
         library: Annotated[bool, typer.Option(
             help="Value unit_cost codes from carecase's unit-cost library at the model's "
-            "price_base_year (else the small built-in table).")] = True,
+            "price_base_year (else the shipped library at its published price years).")] = True,
     ) -> None:
         """Cost-benefit analysis: NPV, ratios, payback, who pays / who benefits, uncertainty."""
         from carecase.cba.library_lookup import library_lookup

@@ -33,7 +33,7 @@ class CBASection(StrictModel):
     unit_costs: Literal["project", "builtin"] = Field(
         "project",
         description="project: the project's unit-cost library (costs: section) at the model's "
-        "price_base_year (else costs.price_year); builtin: the small cited table in carecase.cba.",
+        "price_base_year (else costs.price_year); builtin: the shipped default library at its published price years (no local overrides), uprated by the CBA.",
     )
 
     @model_validator(mode="after")

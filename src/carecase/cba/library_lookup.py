@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from carecase.cba.unit_costs import BUILTIN, TableLookup, UnitCostLookup, UnitValue
+from carecase.cba.unit_costs import TableLookup, UnitCostLookup, UnitValue
 from carecase.core.services import SERVICES
 
 INDIVIDUAL = "Individual"
@@ -66,10 +66,7 @@ def lookup_from_library(lib: pd.DataFrame) -> TableLookup:
 
 
 def library_lookup(price_year: int, **load_kwargs: Any) -> UnitCostLookup:
-    """The project's library at ``price_year`` (``load_kwargs`` as for ``load_library``);
-    the built-in table when the costs package is not installed."""
-    try:
-        from carecase.costs.library import load_library
-    except ModuleNotFoundError:
-        return BUILTIN
+    """The project's library at ``price_year`` (``load_kwargs`` as for ``load_library``)."""
+    from carecase.costs.library import load_library
+
     return lookup_from_library(load_library(price_year, **load_kwargs))

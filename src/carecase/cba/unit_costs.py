@@ -1,11 +1,13 @@
-"""Unit values for CBA outcomes: the ``UnitCostLookup`` protocol and a small built-in table.
+"""Unit values for CBA outcomes: the ``UnitCostLookup`` protocol and the built-in lookup.
 
 An outcome valued ``unit_cost: E&E1.0`` takes one component per agency and value type from a
 lookup. Any object with ``components(code)`` and ``codes()`` serves (the project's unit-cost
-library can be adapted to it); :data:`BUILTIN` holds the few codes the examples and tests use,
-transcribed from the New Economy / GMCA *Unit Cost Database* v1.4 (March 2015, CC BY 4.0;
-attribute New Economy / Greater Manchester Combined Authority). Price years are financial
-years named by their start year (2012 = 2012/13), as in ``costs.price_year``.
+library is adapted to it by :mod:`carecase.cba.library_lookup`); :data:`BUILTIN` is the
+library carecase ships (curated from the New Economy / GMCA *Unit Cost Database* v1.4, March
+2015, CC BY 4.0; attribute New Economy / Greater Manchester Combined Authority), at the price
+years its sources publish, so the CBA and the cost audit value a code from one table. Price
+years are financial years named by their start year (2012 = 2012/13), as in
+``costs.price_year``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 ValueType = Literal["fiscal", "economic", "social"]
-GMCA = "New Economy / GMCA Unit Cost Database v1.4 (2015), CC BY 4.0"
 
 
 @dataclass(frozen=True)
@@ -40,38 +41,6 @@ class UnitCostLookup(Protocol):
     def codes(self) -> list[str]: ...
 
 
-def _uv(code, value, l1, l2, vt, transfer, year, unit, note) -> UnitValue:  # noqa: ANN001
-    return UnitValue(code, value, l1, l2, vt, transfer, year, unit, f"{GMCA}; {note}")
-
-
-_BUILTIN_ROWS: tuple[UnitValue, ...] = (
-    # E&E1.0 jobseeker entering work (2012/13, per claimant per year): fiscal £9,800 =
-    # DWP £9,234 (E&E1.1, benefit payments: a transfer, excluded from public value as the
-    # workbook's comment says) + NHS £566 (E&E1.2); economic £14,044 (earnings, individual).
-    _uv("E&E1.0", 9234.0, "DWP", "DWP", "fiscal", True, 2012, "per claimant per year", "E&E1.1"),
-    _uv("E&E1.0", 566.0, "NHS", "NHS", "fiscal", False, 2012, "per claimant per year", "E&E1.2"),
-    _uv("E&E1.0", 14044.0, "Individual", "Individual", "economic", False, 2012,
-        "per claimant per year", "E&E1.0 economic value"),
-    # SS7.0 residential care for older people, per week (2013/14): £538.20 split two-thirds
-    # fiscal (council) and one-third economic (self-funders).
-    _uv("SS7.0", 358.80, "Local Authority", "Social Services", "fiscal", False, 2013,
-        "per week", "SS7.0 fiscal"),
-    _uv("SS7.0", 179.40, "Individual", "Self-funders", "economic", False, 2013, "per week",
-        "SS7.0 economic"),
-    # SS1.0 child taken into care, per year (2013/14).
-    _uv("SS1.0", 51080.0, "Local Authority", "Social Services", "fiscal", False, 2013,
-        "per year", "SS1.0 fiscal"),
-    # HE1.0 alcohol dependency, per dependent drinker per year (2009/10): NHS fiscal, social (QALY).
-    _uv("HE1.0", 1800.0, "NHS", "Clinical Commissioning Group", "fiscal", False, 2009,
-        "per person per year", "HE1.0 fiscal"),
-    _uv("HE1.0", 1398.0, "Individual", "Individual", "social", False, 2009,
-        "per person per year", "HE1.0 social"),
-    # HO4.0 temporary accommodation (hostel), per week (2010/11).
-    _uv("HO4.0", 107.45, "Local Authority", "Housing", "fiscal", False, 2010, "per week",
-        "HO4.0 fiscal"),
-)
-
-
 class TableLookup:
     """A lookup over a fixed list of :class:`UnitValue` rows (order kept)."""
 
@@ -87,7 +56,33 @@ class TableLookup:
         return sorted(self._by_code)
 
 
-BUILTIN = TableLookup(_BUILTIN_ROWS)
+class ShippedLibrary:
+    """carecase's shipped unit-cost library (``costs/data/default_library.csv``) at the price
+    years its sources publish, with the CBA's rules (:mod:`carecase.cba.library_lookup`:
+    constituents for a "Multiple" headline, economic and social values to individuals).
+    Read on first use. The CBA uprates each value to the model's ``price_base_year`` with
+    :func:`gdp_deflator`, the index the costs stage uses, so the numbers equal the project
+    library's at that year when no local override applies."""
+
+    def __init__(self) -> None:
+        self._table: TableLookup | None = None
+
+    def _lookup(self) -> TableLookup:
+        if self._table is None:
+            from carecase.cba.library_lookup import lookup_from_library
+            from carecase.costs.library import default_library
+
+            self._table = lookup_from_library(default_library())
+        return self._table
+
+    def components(self, code: str) -> list[UnitValue]:
+        return self._lookup().components(code)
+
+    def codes(self) -> list[str]:
+        return self._lookup().codes()
+
+
+BUILTIN = ShippedLibrary()
 
 
 def gdp_deflator() -> dict[int, float]:
