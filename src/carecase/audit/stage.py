@@ -18,6 +18,7 @@ from typing import Any
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from carecase.audit import tables
 from carecase.audit.concentration import gini, lorenz, period_weeks, top_share
@@ -73,11 +74,12 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     step()
     out = project.stage_dir("audit")
     files: dict[str, Any] = {}
-    frames = []
+    parts = []
     for grain in cfg.periods:
-        frames.append(tables.cost_by_person_period(pm, grain).to_pyarrow().to_pandas())
+        parts.append(tables.cost_by_person_period(pm, grain).to_pyarrow())
         step()
-    bpp = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    # Arrow throughout: the largest output (a row per person, period and service line)
+    bpp = pa.concat_tables(parts) if parts else pd.DataFrame()
     files["cost_by_person_period"] = write_table(
         bpp, out, "cost_by_person_period",
         ["grain", "person_id", "period_index", "agency_l1", "agency_l2", "service_code", "area_of_need"])
