@@ -105,9 +105,10 @@ def run_carecase(folder: Path) -> dict[str, Any]:
     of the events (not copied), the service lines and the narrow person × line × month table
     stored, its labelled view defined, then the audit's tables read from that."""
     from carecase.audit.concentration import gini, top_share
-    from carecase.audit.periods import exact_sum, label_lines, person_line_month, service_lines
+    from carecase.audit.periods import label_lines, person_line_month, service_lines
     from carecase.audit.tables import cost_by, person_totals, top_n_from
     from carecase.core.engine import connect_duckdb
+    from carecase.core.exact import exact_sum
     from carecase.costs.apply import cost_events
 
     tmp = WORK / "duckdb_tmp"

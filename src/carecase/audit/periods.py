@@ -21,17 +21,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from carecase.core.dates import month_index, month_index_py
+from carecase.core.exact import EXACT
 
 GROUP_COLUMNS = ["person_id", "agency_l1", "agency_l2", "service_code", "area_of_need"]
-
-
-_EXACT = "decimal(38, 10)"
-
-
-def exact_sum(x: ir.NumericValue, where: ir.BooleanValue | None = None) -> ir.FloatingValue:
-    """Sum as DECIMAL(38, 10) (exact, so independent of row order and parallelism — outputs stay
-    byte-identical run to run), returned as float64; 0 when nothing is summed."""
-    return x.cast(_EXACT).sum(where=where).cast("float64").coalesce(0.0)
 
 
 def month_start(m: ir.IntegerValue) -> ir.DateValue:
@@ -128,10 +120,10 @@ def person_line_month(
     split = split_by_month(costed, start, end, lines)
     s = split.filter(split.value_type.isin(value_types) & ~split.transfer)
     primary = "fiscal" if "fiscal" in value_types else sorted(value_types)[0]
-    zero = ibis.literal(0).cast(_EXACT)
+    zero = ibis.literal(0).cast(EXACT)
 
     def part(x: ir.NumericValue, when: ir.BooleanValue) -> ir.DecimalValue:
-        return ibis.ifelse(when, x.cast(_EXACT), zero).sum()
+        return ibis.ifelse(when, x.cast(EXACT), zero).sum()
 
     sums = {"_f": part(s.cost, s.value_type == "fiscal"), "_e": part(s.cost, s.value_type == "economic"),
             "_a": part(s.units, s.value_type == primary)}

@@ -22,8 +22,9 @@ import pyarrow as pa
 
 from carecase.audit import tables
 from carecase.audit.concentration import gini, lorenz, period_weeks, top_share
-from carecase.audit.periods import exact_sum, label_lines, person_line_month, service_lines
+from carecase.audit.periods import label_lines, person_line_month, service_lines
 from carecase.core.errors import AuditError
+from carecase.core.exact import exact_sum
 from carecase.core.output import write_table
 from carecase.core.project import Project
 from carecase.costs.stage import check_costs_current

@@ -11,10 +11,10 @@ import ibis.expr.types as ir
 from carecase.audit.concentration import period_weeks
 from carecase.audit.periods import (
     GROUP_COLUMNS,
-    exact_sum,
     label_periods,
     person_month,
 )
+from carecase.core.exact import exact_sum
 
 MONEY = ("cost", "fiscal_cost", "economic_cost")
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from carecase.audit.periods import exact_sum
 from carecase.core.errors import CostError
+from carecase.core.exact import exact_sum
 from carecase.core.output import write_table
 from carecase.core.project import Project
 from carecase.costs.apply import cost_events

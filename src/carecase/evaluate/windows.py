@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from carecase.core.dates import days_between
 from carecase.core.engine import Engine
+from carecase.core.exact import exact_sum
 from carecase.costs.proration import event_span_days, overlap_share
 
 FAR = dt.date(9999, 12, 31)
@@ -150,8 +151,9 @@ def window_summaries(
         _units=ibis.ifelse(j.counted, j.units * share, ibis.literal(0.0)),
         _cost=j.cost * share,
     )
+    # exact sums: a parallel float sum would change its last digits from run to run
     agg = j.group_by(["row_id", "window", *keys]).aggregate(
-        events=j._events.sum(), units=j._units.sum(), cost=j._cost.sum()
+        events=exact_sum(j._events), units=exact_sum(j._units), cost=exact_sum(j._cost)
     )
     amounts = engine.to_pandas(agg.order_by(["row_id", "window", *keys]))
     person_time = engine.to_pandas(

@@ -1,0 +1,19 @@
+"""Exact sums in the engine: the same inputs give the same bytes.
+
+A floating-point sum depends on the order of its additions, and a parallel engine adds in a
+different order from run to run, so the last digits of a total would change between runs.
+Casting each value to DECIMAL(38, 10) first makes the sum exact, so independent of row order,
+thread count and engine; the result is returned as float64.
+"""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+
+EXACT = "decimal(38, 10)"
+
+
+def exact_sum(x: ir.NumericValue, where: ir.BooleanValue | None = None) -> ir.FloatingValue:
+    """Sum of ``x`` (rows where ``where`` holds) as DECIMAL(38, 10), returned as float64;
+    0 when nothing is summed."""
+    return x.cast(EXACT).sum(where=where).cast("float64").coalesce(0.0)
