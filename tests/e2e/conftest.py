@@ -29,16 +29,33 @@ class Area:
         return self.project / "out" / stage / name
 
 
-def run_area(folder: Path, people: int = E2E_PEOPLE, seed: int = E2E_SEED) -> Area:
+def run_area(folder: Path, people: int = E2E_PEOPLE, seed: int = E2E_SEED, threads: int | None = None) -> Area:
+    """The demo pipeline on a synthetic area; ``threads`` sets the project's DuckDB threads
+    (``engine.threads``), else the demo's default (all cores)."""
     import io
 
+    import yaml
     from rich.console import Console
 
-    from carecase.demo import run_demo
+    from carecase.core.project import Project
+    from carecase.demo import prepare_demo, run_demo
+    from carecase.pipeline import run_all
 
     buf = io.StringIO()
     console = Console(file=buf, width=120)
-    results, _ = run_demo(folder, people=people, seed=seed, console=console)
+    if threads is None:
+        results, _ = run_demo(folder, people=people, seed=seed, console=console)
+    else:
+        area = prepare_demo(folder, people, seed)
+        config = area / "carecase.yaml"
+        data = yaml.safe_load(config.read_text())
+        data.setdefault("engine", {})["threads"] = threads
+        config.write_text(yaml.safe_dump(data, sort_keys=False))
+        opened = Project.open(area)
+        try:
+            results = run_all(opened)
+        finally:
+            opened.close()
     project = folder / "area"
     truth = json.loads((project / "truth" / "truth.json").read_text())
     return Area(folder, project, results, truth, buf.getvalue())
