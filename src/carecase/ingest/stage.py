@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from carecase.core.digest import file_sha256
 from carecase.core.errors import IngestError
 from carecase.core.project import Project
 from carecase.ingest.feeds import Feed, feeds_from_config
@@ -46,14 +47,6 @@ class SourceFile:
     @property
     def batch_id(self) -> str:
         return self.sha256[:12]
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def resolve_files(project: Project, feed: Feed) -> list[SourceFile]:

@@ -7,7 +7,6 @@ postcodes) are dropped unless ``privacy.keep_linkage_staging`` is true.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from carecase.core.digest import file_sha256
 from carecase.core.engine import Engine
 from carecase.core.errors import LinkError
 from carecase.core.project import Project
@@ -72,15 +72,6 @@ def source_lookups(project: Project) -> dict[str, ir.Table]:
             )
         found[source] = engine.table(table)
     return found
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes (read in 8 MiB blocks)."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(8 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_files(project: Project, expr: ir.Table, name: str) -> pa.Table:
@@ -155,7 +146,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     step("files written")
     # the costs stage records this, so the audit and the evaluation can tell whether the
     # events they read (through the costed_events view) are the ones that were costed
-    events_digest = file_digest(folder / "events.parquet")
+    events_digest = file_sha256(folder / "events.parquet")
 
     if not keep:
         engine.drop("staging_identity")
