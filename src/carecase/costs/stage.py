@@ -46,6 +46,12 @@ def check_no_double_count(service_map: pd.DataFrame, lib: pd.DataFrame) -> None:
             )
 
 
+def linked_events_digest(project: Project) -> str | None:
+    """The link stage's digest of the events it last wrote (None when link has not recorded one)."""
+    digest = (project.read_json("link", "summary.json") or {}).get("events_digest")
+    return str(digest) if digest else None
+
+
 def check_costs_current(project: Project) -> None:
     """Fail when ``events`` has changed since the costs stage last ran.
 
@@ -67,8 +73,7 @@ def check_costs_current(project: Project) -> None:
             f"Table 'events' has {now:,} rows but the costs stage last ran on {int(summary['events']):,}: "
             f"ingest or link has run since. {fix}"
         )
-    costed_from = summary.get("events_digest")
-    link_now = (project.read_json("link", "summary.json") or {}).get("events_digest")
+    costed_from, link_now = summary.get("events_digest"), linked_events_digest(project)
     if costed_from and link_now and costed_from != link_now:
         raise CostError(f"The link stage has written different events (same row count, {now:,}) "
                         f"since the costs stage last ran. {fix}")
@@ -132,7 +137,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         ),
         "price_year": cfg.price_year,
         "events": total_events,
-        "events_digest": (project.read_json("link", "summary.json") or {}).get("events_digest"),
+        "events_digest": linked_events_digest(project),
         "events_costed": total_events - n_unmapped,
         "events_unmapped": n_unmapped,
         "open_ended_rows": int(by_service_df["open_ended"].sum()) if len(by_service_df) else 0,
