@@ -86,15 +86,14 @@ def html_to_pdf(html_path: Path, pdf_path: Path, label: str = "", chromium: str 
                     raise ReportError(f"{html_path}: a chart failed to render in Chromium ({error}); "
                                       "the PDF was not written. Check the chart specs (tests/report).")
                 page.emulate_media(media="print")
-                pdf_path.parent.mkdir(parents=True, exist_ok=True)
-                page.pdf(path=str(pdf_path), format="A4", print_background=True,
-                         display_header_footer=True, header_template=_header(label),
-                         footer_template=_footer(label),
-                         margin={"top": "16mm", "bottom": "16mm", "left": "12mm", "right": "12mm"})
+                printed = page.pdf(format="A4", print_background=True,
+                                   display_header_footer=True, header_template=_header(label),
+                                   footer_template=_footer(label),
+                                   margin={"top": "16mm", "bottom": "16mm", "left": "12mm", "right": "12mm"})
             finally:
                 browser.close()
-        if dated is not None:
-            pdf_path.write_bytes(stamp_pdf_dates(pdf_path.read_bytes(), dated))
+        pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        pdf_path.write_bytes(printed if dated is None else stamp_pdf_dates(printed, dated))
     except PlaywrightError as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ReportError(f"Chromium ({exe}) could not print {html_path} to PDF: {first}. "
