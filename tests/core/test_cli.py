@@ -80,7 +80,8 @@ def test_help_does_not_load_the_engines() -> None:
     import subprocess
     import sys
 
-    heavy = ("pandas", "ibis", "duckdb", "scipy", "statsmodels", "splink", "openpyxl", "altair")
+    heavy = ("pandas", "ibis", "duckdb", "scipy", "statsmodels", "splink", "openpyxl", "altair",
+             "pyarrow", "carecase.synth.build")
     code = ("import sys, carecase.cli; "
             f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
