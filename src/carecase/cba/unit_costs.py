@@ -13,6 +13,7 @@ years are financial years named by their start year (2012 = 2012/13), as in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, Protocol
 
 ValueType = Literal["fiscal", "economic", "social"]
@@ -90,10 +91,16 @@ def gdp_deflator() -> dict[int, float]:
     financial-year index the costs stage uses by default, {financial year start: index}:
     FY y/y+1 = 0.75 × CY(y) + 0.25 × CY(y+1), the latest year carried forward
     (:mod:`carecase.costs.uprate`, from ``costs/data/hmt_gdp_deflator.csv``). One index for
-    both stages, so a unit cost uprated by the audit and by the CBA is the same number."""
+    both stages, so a unit cost uprated by the audit and by the CBA is the same number.
+    The shipped file is read once per process; each call returns its own dict."""
+    return dict(_shipped_deflator())
+
+
+@lru_cache(maxsize=1)
+def _shipped_deflator() -> tuple[tuple[int, float], ...]:
     from carecase.costs.uprate import load_index
 
-    return dict(load_index().values)
+    return tuple(sorted(load_index().values.items()))
 
 
 def uprating_factor(from_year: int, to_year: int, index: dict[int, float] | None = None) -> float:
