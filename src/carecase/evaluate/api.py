@@ -25,6 +25,7 @@ from carecase.core.random import generator
 from carecase.evaluate import cohort
 from carecase.evaluate.adjust import bias_corrected
 from carecase.evaluate.case_studies import case_studies
+from carecase.evaluate.clusters import shared_person_clusters
 from carecase.evaluate.config import EvaluationConfig
 from carecase.evaluate.effects import effects_payload
 from carecase.evaluate.estimates import matched_did, naive
@@ -112,6 +113,9 @@ def evaluate_project(
     f_amounts, _ = window_summaries(engine, fw, events, engine.table("people"), period_end,
                                     keys=("service_code",))
     members, balance, meta, x_match = match(rows, people, f_amounts, config, services)
+    person_of = rows.set_index("row_id")["person_id"]
+    members["cluster"] = shared_person_clusters(
+        members["set_id"].to_numpy(), person_of.loc[members["row_id"].to_numpy()].to_numpy())
     treated_rows = rows.loc[rows["treated"], "row_id"].to_numpy()
     keep = np.union1d(treated_rows, members["row_id"].to_numpy())
     out_rows = rows[rows["row_id"].isin(keep)]
@@ -128,7 +132,8 @@ def evaluate_project(
     outcomes = outcome_changes(engine, config.instruments)
     cases = case_studies(engine, events, rows[rows["treated"]], config.case_studies,
                          suppress=suppress_small)
-    meta.update(n_treated=n_treated, services=services, period_start=str(period_start),
+    meta.update(n_treated=n_treated, n_clusters=int(members["cluster"].nunique()),
+                services=services, period_start=str(period_start),
                 period_end=str(period_end), price_year=price_year,
                 n_candidate_rows=int((~rows["treated"]).sum()))
     effects = effects_payload(matched_t, naive_t, rr, meta, config)

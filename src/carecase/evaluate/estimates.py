@@ -8,7 +8,8 @@ Rates are ratio estimators: summed amount / summed observed person-years of a gr
 - Matched DiD: ``(post_T - pre_T) - (post_C - pre_C)`` with control amounts weighted
   (1/k within a set; a control reused with replacement counts once per set); 95% CI by the
   percentile cluster bootstrap over matched sets (Austin & Small 2014, Stat Med 33:4306),
-  vectorised as multinomial resampling counts × per-set sums. The bootstrap also gives the
+  sets that share a person resampled together as one cluster (``evaluate.clusters``),
+  vectorised as multinomial resampling counts × per-cluster sums. The bootstrap also gives the
   ratio-of-ratios ``(post_T/pre_T) / (post_C/pre_C)``.
 - Regression to the mean: the comparison group's own pre→post change beside the treated's.
 """
@@ -21,7 +22,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from carecase.evaluate.panel import DAYS_PER_YEAR, Panel, rates, resample_counts, set_sums
+from carecase.evaluate.panel import (
+    DAYS_PER_YEAR,
+    Panel,
+    cluster_sums,
+    rates,
+    resample_counts,
+    set_sums,
+)
 
 
 def percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -110,9 +118,10 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int,
     post_w = list(panel.windows[1:])
     rt, rc = rates(ta.sum(0), td.sum(0)), rates(ca.sum(0), cd.sum(0))
     did = (rt[1:] - rt[0]) - (rc[1:] - rc[0])
-    counts = resample_counts(len(ta), draws, rng)
-    bt = rates(np.tensordot(counts, ta, axes=1), counts @ td)
-    bc = rates(np.tensordot(counts, ca, axes=1), counts @ cd)
+    ka, kd, kca, kcd = cluster_sums(members, ta, td, ca, cd)
+    counts = resample_counts(len(ka), draws, rng)
+    bt = rates(np.tensordot(counts, ka, axes=1), counts @ kd)
+    bc = rates(np.tensordot(counts, kca, axes=1), counts @ kcd)
     boot = (bt[:, 1:] - bt[:, :1]) - (bc[:, 1:] - bc[:, :1])
     lo, hi = percentile_ci(boot)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -133,6 +142,7 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int,
     matched.insert(0, "estimate", "matched difference-in-differences")
     matched["n_sets"] = n_sets
     matched["n_control_rows"] = n_controls
+    matched["n_clusters"] = len(ka)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where((rt[1:] - rt[0]) != 0, (rc[1:] - rc[0]) / (rt[1:] - rt[0]), np.nan)
     rtm = _frame(panel, post_w, {

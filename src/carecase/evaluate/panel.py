@@ -95,6 +95,22 @@ def set_sums(panel: Panel, members: pd.DataFrame) -> tuple[np.ndarray, ...]:
     return ta, td, ca, cd
 
 
+def cluster_sums(members: pd.DataFrame, *per_set: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per-set arrays (in ``set_id`` order, as from ``set_sums``) summed to the bootstrap's
+    independent units: ``members["cluster"]`` when present (matched sets joined through a
+    shared person, see ``evaluate.clusters``), else each set on its own."""
+    if "cluster" not in members.columns:
+        return per_set
+    by_set = members.drop_duplicates("set_id").sort_values("set_id", kind="stable")
+    _, c_idx = np.unique(by_set["cluster"].to_numpy(), return_inverse=True)
+    out = []
+    for arr in per_set:
+        acc = np.zeros((int(c_idx.max()) + 1 if c_idx.size else 0, *arr.shape[1:]))
+        np.add.at(acc, c_idx, arr)
+        out.append(acc)
+    return tuple(out)
+
+
 def rates(amount: np.ndarray, days: np.ndarray) -> np.ndarray:
     """Per person-year rates: summed amount / summed days × 365.25 (amount (...,W,Q),
     days (...,W)); NaN where no person-time."""

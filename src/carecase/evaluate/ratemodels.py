@@ -1,8 +1,9 @@
 """Rate ratios from count models: Poisson GLM with a log person-years offset,
 ``log E[y] = b0 + b1 treated + b2 post + b3 treated×post + log(person-years)``, control rows
 weighted (1/k within a matched set: for a Poisson likelihood a weight w is the same as
-multiplying the count and the person-years by w, so scores and sandwich are exact), cluster-robust (sandwich) standard errors by matched
-set. ``exp(b3)`` is the programme rate ratio: the treated group's post/pre change relative
+multiplying the count and the person-years by w, so scores and sandwich are exact),
+cluster-robust (sandwich) standard errors by matched set, sets that share a person taken as
+one cluster (``evaluate.clusters``). ``exp(b3)`` is the programme rate ratio: the treated group's post/pre change relative
 to the matched comparison's (a quasi-Poisson-robust estimate; Cameron & Trivedi 2013, ch. 3).
 """
 
@@ -50,7 +51,7 @@ def rate_ratios(panel: Panel, members: pd.DataFrame) -> pd.DataFrame:
     pos = panel.position(members["row_id"].to_numpy())
     treated = members["treated"].to_numpy(bool).astype(float)
     weight = members["weight"].to_numpy(float)
-    groups = members["set_id"].to_numpy()
+    groups = members["cluster" if "cluster" in members.columns else "set_id"].to_numpy()
     n = len(pos)
     rows = []
     for wi, window in enumerate(panel.windows[1:], start=1):
