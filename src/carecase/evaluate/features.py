@@ -37,13 +37,19 @@ def covariates(
     """Covariate frame indexed by row_id (sorted), one column per covariate."""
     ids = np.sort(rows["row_id"].to_numpy())
     a = amounts[amounts["service_code"].isin(services)]
-    wide = a.pivot_table(index="row_id", columns=["window", "service_code"],
-                         values=["events", "units", "cost"], aggfunc="sum", fill_value=0.0)
-    wide = wide.reindex(ids, fill_value=0.0)
+    row_id = a["row_id"].to_numpy()
+    pos = np.minimum(np.searchsorted(ids, row_id), max(len(ids) - 1, 0))
+    found = (ids[pos] == row_id) if len(ids) else np.zeros(len(a), bool)
+    cells = a.groupby([a["window"].astype(str), a["service_code"].astype(str)], sort=False).indices
+    values = {m: a[m].to_numpy(float) for m in ("events", "units", "cost")}
 
     def col(measure: str, window: str, service: str) -> np.ndarray:
-        key = (measure, window, service)
-        return wide[key].to_numpy(float) if key in wide.columns else np.zeros(len(ids))
+        """One (measure, window, service) column per row id: a scatter, not a pivot."""
+        at = cells.get((window, service))
+        if at is None:
+            return np.zeros(len(ids))
+        at = at[found[at]]
+        return np.bincount(pos[at], weights=values[measure][at], minlength=len(ids))
 
     def total(measure: str, window: str) -> np.ndarray:
         return sum((col(measure, window, s) for s in services), np.zeros(len(ids)))

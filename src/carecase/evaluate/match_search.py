@@ -52,6 +52,7 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
     z = matching.standardise(x_rich)
     weights = np.ones(z.shape[1])
     best: tuple[float, pd.DataFrame, pd.DataFrame, dict[str, Any]] | None = None
+    before = matching.balance_before(x_rich, treated, m.smd_threshold)
     plan = [("base", False), ("rich", False)] + [("rich", True)] * (1 + MAX_REWEIGHT)
     for step, (ps, distance) in enumerate(plan, start=1):
         logit = logits[ps]
@@ -64,7 +65,7 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
         calibrated = _calibrate(members, x_rich) if m.calibrate else None
         if calibrated is not None:
             members = calibrated
-        bal = matching.balance_table(x_rich, treated, members, m.smd_threshold)
+        bal = matching.balance_table(x_rich, treated, members, m.smd_threshold, before)
         after = bal[bal["stage"] == "after"].set_index("covariate")["smd"].abs()
         worst = float(after.max())
         meta = {"iteration": step, "propensity_covariates": ps,

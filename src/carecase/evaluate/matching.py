@@ -123,34 +123,70 @@ def nearest_neighbours(
                              kind="stable").reset_index(drop=True)
 
 
-def weighted_moments(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """Weighted mean and (reliability-weighted, unbiased) variance; equal weights give the
-    ordinary sample mean and ``ddof=1`` variance."""
+def column_moments(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean and (reliability-weighted, unbiased) variance of each column of ``x``
+    (rows × columns); equal weights give the ordinary sample mean and ``ddof=1`` variance."""
+    x = np.asarray(x, float).reshape(len(w), -1)
     w = np.asarray(w, float)
     sw = w.sum()
-    mean = float((w * x).sum() / sw)
+    mean = w @ x / sw
     denom = sw - (w**2).sum() / sw
-    var = float((w * (x - mean) ** 2).sum() / denom) if denom > 0 else 0.0
+    var = w @ (x - mean) ** 2 / denom if denom > 0 else np.zeros(x.shape[1])
     return mean, var
+
+
+def weighted_moments(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """``column_moments`` of one column."""
+    mean, var = column_moments(np.asarray(x, float)[:, None], w)
+    return float(mean[0]), float(var[0])
+
+
+def _smd_vr(m_t: np.ndarray, v_t: np.ndarray, m_c: np.ndarray, v_c: np.ndarray,
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Standardised mean differences and variance ratios from the groups' moments."""
+    pooled = np.sqrt((v_t + v_c) / 2.0)
+    diff = m_t - m_c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(pooled > 0, diff / pooled, np.where(diff == 0, 0.0, np.sign(diff) * np.inf))
+        vr = np.where(v_c > 0, v_t / v_c, np.where(v_t == 0, 1.0, np.inf))
+    return s, vr
 
 
 def smd(x_t: np.ndarray, x_c: np.ndarray, w_c: np.ndarray | None = None) -> float:
     """Standardised mean difference (Austin 2009, eq. 1; binary variables give eq. 2 when
     the variance is p(1-p) — here the sample variance is used for both)."""
     w_c = np.ones(len(x_c)) if w_c is None else w_c
-    m_t, v_t = weighted_moments(x_t, np.ones(len(x_t)))
-    m_c, v_c = weighted_moments(x_c, w_c)
-    pooled = np.sqrt((v_t + v_c) / 2.0)
-    if pooled == 0:
-        return 0.0 if m_t == m_c else float(np.sign(m_t - m_c) * np.inf)
-    return float((m_t - m_c) / pooled)
+    m_t, v_t = column_moments(np.asarray(x_t, float)[:, None], np.ones(len(x_t)))
+    m_c, v_c = column_moments(np.asarray(x_c, float)[:, None], w_c)
+    return float(_smd_vr(m_t, v_t, m_c, v_c)[0][0])
 
 
 def variance_ratio(x_t: np.ndarray, x_c: np.ndarray, w_c: np.ndarray | None = None) -> float:
     w_c = np.ones(len(x_c)) if w_c is None else w_c
-    _, v_t = weighted_moments(x_t, np.ones(len(x_t)))
-    _, v_c = weighted_moments(x_c, w_c)
-    return float(v_t / v_c) if v_c > 0 else (1.0 if v_t == 0 else float("inf"))
+    m_t, v_t = column_moments(np.asarray(x_t, float)[:, None], np.ones(len(x_t)))
+    m_c, v_c = column_moments(np.asarray(x_c, float)[:, None], w_c)
+    return float(_smd_vr(m_t, v_t, m_c, v_c)[1][0])
+
+
+def _balance_rows(stage: str, names: list[str], xt: np.ndarray, xc: np.ndarray, wc: np.ndarray,
+                  threshold: float) -> pd.DataFrame:
+    if len(xt) == 0 or len(xc) == 0:
+        return pd.DataFrame()
+    m_t, v_t = column_moments(xt, np.ones(len(xt)))
+    m_c, v_c = column_moments(xc, wc)
+    s, vr = _smd_vr(m_t, v_t, m_c, v_c)
+    return pd.DataFrame({
+        "covariate": names, "stage": stage, "mean_treated": m_t, "mean_control": m_c,
+        "smd": s, "variance_ratio": vr, "imbalanced": np.abs(s) >= threshold,
+        "n_treated": len(xt), "n_control": len(xc),
+    })
+
+
+def balance_before(x: pd.DataFrame, treated: np.ndarray, threshold: float) -> pd.DataFrame:
+    """Balance before matching: treated vs every candidate (the same for every attempt)."""
+    values = x.to_numpy(float)
+    c = values[~treated]
+    return _balance_rows("before", list(x.columns), values[treated], c, np.ones(len(c)), threshold)
 
 
 def balance_table(
@@ -158,29 +194,17 @@ def balance_table(
     treated: np.ndarray,
     matched: pd.DataFrame,
     threshold: float,
+    before: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Balance before (treated vs every candidate) and after matching (matched treated vs
-    weighted matched controls) for each covariate in ``x`` (indexed by row_id)."""
-    rows = []
-    t_all = x.to_numpy(float)[treated]
-    c_all = x.to_numpy(float)[~treated]
+    """Balance before (treated vs every candidate; ``before`` when already computed) and
+    after matching (matched treated vs weighted matched controls) for each covariate in
+    ``x`` (indexed by row_id)."""
+    if before is None:
+        before = balance_before(x, treated, threshold)
     mt = matched[matched["treated"]]
     mc = matched[~matched["treated"]]
     xt = x.loc[mt["row_id"].to_numpy()].to_numpy(float)
     xc = x.loc[mc["row_id"].to_numpy()].to_numpy(float)
-    wc = mc["weight"].to_numpy(float)
-    for j, name in enumerate(x.columns):
-        for stage, a, b, w in (("before", t_all[:, j], c_all[:, j], None),
-                               ("after", xt[:, j], xc[:, j], wc)):
-            if len(a) == 0 or len(b) == 0:
-                continue
-            ww = np.ones(len(b)) if w is None else w
-            s = smd(a, b, ww)
-            rows.append({
-                "covariate": name, "stage": stage,
-                "mean_treated": float(a.mean()), "mean_control": weighted_moments(b, ww)[0],
-                "smd": s, "variance_ratio": variance_ratio(a, b, ww),
-                "imbalanced": bool(abs(s) >= threshold),
-                "n_treated": int(len(a)), "n_control": int(len(b)),
-            })
-    return pd.DataFrame(rows).sort_values(["stage", "covariate"], kind="stable").reset_index(drop=True)
+    after = _balance_rows("after", list(x.columns), xt, xc, mc["weight"].to_numpy(float), threshold)
+    return (pd.concat([f for f in (after, before) if len(f)], ignore_index=True)
+            .sort_values(["stage", "covariate"], kind="stable").reset_index(drop=True))
