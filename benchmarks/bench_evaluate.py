@@ -1,9 +1,13 @@
 """Evaluation speed: the whole ``evaluate_project`` on a synthetic area (4,000 people ×
 5 years; quick: 1,500), window summaries on DuckDB vs a pandas merge-and-filter baseline,
-and the vectorised cluster bootstrap vs a Python-loop bootstrap baseline."""
+the vectorised cluster bootstrap vs a Python-loop bootstrap baseline, the balance tables of
+a matching search (before-matching rows once, column-wise) vs a per-covariate baseline that
+recomputes them for every attempt, and the propensity covariates (bincount scatter) vs a
+pandas ``pivot_table`` baseline. Each pair is run side by side and checked to agree."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
@@ -12,10 +16,11 @@ import pandas as pd
 from tests.evaluate.synthetic import START, make_area
 
 from benchmarks.record import write_result
-from carecase.core.engine import connect_duckdb
+from carecase.core.engine import Engine, connect_duckdb
 from carecase.core.random import generator
-from carecase.evaluate.api import evaluate_project
-from carecase.evaluate.cohort import outcome_windows
+from carecase.evaluate import features, matching
+from carecase.evaluate.api import _events_table, evaluate_project
+from carecase.evaluate.cohort import feature_windows, first_starts, outcome_windows, risk_sets
 from carecase.evaluate.config import EvaluationConfig
 from carecase.evaluate.estimates import matched_did
 from carecase.evaluate.panel import rates, set_sums
@@ -28,6 +33,51 @@ def _pandas_window_events(windows: pd.DataFrame, events: pd.DataFrame) -> pd.Dat
     start = j["start_date"].to_numpy().astype("datetime64[D]")
     inside = (start >= j["w_start"].to_numpy()) & (start < j["w_end"].to_numpy())
     return j[inside].groupby(["row_id", "window", "service_code"]).size().reset_index(name="events")
+
+
+def _balance_per_covariate_baseline(x: pd.DataFrame, treated: np.ndarray,
+                                    matched: pd.DataFrame) -> pd.DataFrame:
+    """Baseline: SMD and variance ratio one covariate at a time, before and after."""
+    rows = []
+    values = x.to_numpy(float)
+    mt, mc = matched[matched["treated"]], matched[~matched["treated"]]
+    xt = x.loc[mt["row_id"].to_numpy()].to_numpy(float)
+    xc = x.loc[mc["row_id"].to_numpy()].to_numpy(float)
+    wc = mc["weight"].to_numpy(float)
+    for j, name in enumerate(x.columns):
+        for stage, a, b, w in (("before", values[treated, j], values[~treated, j], None),
+                               ("after", xt[:, j], xc[:, j], wc)):
+            rows.append({"covariate": name, "stage": stage, "smd": matching.smd(a, b, w),
+                         "variance_ratio": matching.variance_ratio(a, b, w)})
+    return pd.DataFrame(rows).sort_values(["stage", "covariate"], kind="stable").reset_index(drop=True)
+
+
+def _pivot_covariates_baseline(amounts: pd.DataFrame, ids: np.ndarray, services: list[str]
+                               ) -> dict[str, np.ndarray]:
+    """Baseline: the per-service pre and last-3-month columns through a pandas pivot."""
+    a = amounts[amounts["service_code"].isin(services)]
+    wide = a.pivot_table(index="row_id", columns=["window", "service_code"],
+                         values=["events", "units", "cost"], aggfunc="sum", fill_value=0.0)
+    wide = wide.reindex(ids, fill_value=0.0)
+    out = {}
+    for window in ("pre", "last3"):
+        for s in services:
+            key = (features._measure(s), window, s)
+            v = wide[key].to_numpy(float) if key in wide.columns else np.zeros(len(ids))
+            out[f"{window}_{s}"] = np.log1p(v)
+    return out
+
+
+def _matching_inputs(engine: Engine, cfg: EvaluationConfig, period: tuple[dt.date, dt.date]
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+    events = _events_table(engine)
+    people = engine.to_pandas(engine.table("people"))
+    starts = first_starts(engine.to_pandas(engine.table("programme")))
+    rows, _ = risk_sets(people, starts, cfg, period[0], period[1], None)
+    amounts, _ = window_summaries(engine, feature_windows(rows, cfg.pre_months), events,
+                                  engine.table("people"), period[1], keys=("service_code",))
+    services = sorted(amounts["service_code"].astype(str).unique())
+    return rows, people, amounts, services
 
 
 def main(quick: bool = False) -> dict:
@@ -65,6 +115,34 @@ def main(quick: bool = False) -> dict:
         pick = rng.integers(0, len(ta), len(ta))
         _ = rates(ta[pick].sum(0), td[pick].sum(0)) - rates(ca[pick].sum(0), cd[pick].sum(0))
     t_loop = time.perf_counter() - t0
+    # balance tables over a matching search of 8 attempts (the demo area's search length)
+    rows, people, amounts, services = _matching_inputs(engine, cfg, (START, area.period_end))
+    x = features.covariates(rows, people, amounts, cfg.pre_months, services, [], features.RICH)
+    treated = rows.set_index("row_id").loc[x.index, "treated"].to_numpy(bool)
+    attempts = 8
+    t0 = time.perf_counter()
+    before = matching.balance_before(x, treated, 0.1)
+    for _ in range(attempts):
+        ours = matching.balance_table(x, treated, members, 0.1, before)
+    t_balance = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(attempts):
+        base = _balance_per_covariate_baseline(x, treated, members)
+    t_balance_base = time.perf_counter() - t0
+    np.testing.assert_allclose(ours["smd"], base["smd"], rtol=1e-9, atol=1e-12)
+
+    # propensity covariates: scatter (ours, both levels as in a search) vs pivot_table
+    ids = np.sort(rows["row_id"].to_numpy())
+    t0 = time.perf_counter()
+    for level in (features.BASE, features.RICH):
+        cov = features.covariates(rows, people, amounts, cfg.pre_months, services, [], level)
+    t_cov = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in (features.BASE, features.RICH):
+        piv = _pivot_covariates_baseline(amounts, ids, services)
+    t_cov_base = time.perf_counter() - t0
+    for name, v in piv.items():
+        np.testing.assert_array_equal(cov[name].to_numpy(), v)
     engine.close()
     out = {
         "people": n, "treated": int(result.meta["n_treated"]),
@@ -73,6 +151,10 @@ def main(quick: bool = False) -> dict:
         "window_summaries_duckdb_s": round(t_ibis, 3),
         "window_events_pandas_baseline_s": round(t_pandas, 3),
         "bootstrap_vectorised_s": round(t_vec, 3), "bootstrap_loop_baseline_s": round(t_loop, 3),
+        "balance_tables_8_attempts_s": round(t_balance, 3),
+        "balance_per_covariate_baseline_s": round(t_balance_base, 3),
+        "covariates_scatter_s": round(t_cov, 3),
+        "covariates_pivot_baseline_s": round(t_cov_base, 3),
         "balanced": bool(result.meta["balanced"]),
         "max_abs_smd": round(float(result.meta["max_abs_smd"]), 4),
     }
