@@ -65,7 +65,8 @@ class EvaluationResult:
                "naive_ppy": n["change_ppy"], "ratio_of_ratios": m["ratio_of_ratios"]}
         if measure != "cost":
             r = pick(self.rate_ratios)
-            out.update(rate_ratio=r["rate_ratio"], rr_ci_low=r["rr_ci_low"], rr_ci_high=r["rr_ci_high"])
+            out.update(rate_ratio=r["rate_ratio"], rr_ci_low=r["rr_ci_low"], rr_ci_high=r["rr_ci_high"],
+                       e_value=r["e_value"], e_value_ci=r["e_value_ci"])
         return {k: float(v) for k, v in out.items()}
 
 

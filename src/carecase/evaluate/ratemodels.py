@@ -3,8 +3,10 @@
 weighted (1/k within a matched set: for a Poisson likelihood a weight w is the same as
 multiplying the count and the person-years by w, so scores and sandwich are exact),
 cluster-robust (sandwich) standard errors by matched set, sets that share a person taken as
-one cluster (``evaluate.clusters``). ``exp(b3)`` is the programme rate ratio: the treated group's post/pre change relative
-to the matched comparison's (a quasi-Poisson-robust estimate; Cameron & Trivedi 2013, ch. 3).
+one cluster (``evaluate.clusters``). ``exp(b3)`` is the programme rate ratio: the treated
+group's post/pre change relative to the matched comparison's (a quasi-Poisson-robust estimate; Cameron & Trivedi 2013, ch. 3).
+Each rate ratio carries its E-values (``evaluate.sensitivity``): how strong an unmeasured
+confounder would have to be to explain it, and its interval's limit nearest 1, away.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from carecase.evaluate.panel import DAYS_PER_YEAR, Panel
+from carecase.evaluate.sensitivity import e_value, e_value_ci
 
 
 def interaction_rate_ratio(
@@ -68,4 +71,9 @@ def rate_ratios(panel: Panel, members: pd.DataFrame) -> pd.DataFrame:
             )
             rows.append({"window": window, "key_type": key_type, "key": key,
                          "measure": measure, **res, "method": "Poisson GLM, cluster-robust"})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if len(table):
+        table.insert(table.columns.get_loc("method"), "e_value", e_value(table["rate_ratio"]))
+        table.insert(table.columns.get_loc("method"), "e_value_ci",
+                     e_value_ci(table["rr_ci_low"], table["rr_ci_high"]))
+    return table

@@ -30,7 +30,8 @@ KEYS = ("window", "key_type", "key", "measure")
 MONEY = "cost"  # the measure in £ (the others are events and units)
 RATE_RATIOS = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text"),
                F("measure", "Measure", "text"), F("rate_ratio", "Rate ratio", "ratio"),
-               F("rr_ci_low", "95% low", "ratio"), F("rr_ci_high", "95% high", "ratio"), F("rr_p", "p", "p")]
+               F("rr_ci_low", "95% low", "ratio"), F("rr_ci_high", "95% high", "ratio"), F("rr_p", "p", "p"),
+               F("e_value", "E-value", "ratio"), F("e_value_ci", "E-value (95% limit)", "ratio")]
 RTM = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text"),
        F("measure", "Measure", "text"),
        F("treated_change_ppy", "Participants' change", "num"), F("control_change_ppy", "Comparison change", "num"),
@@ -201,7 +202,12 @@ def build(ctx: Context) -> Section:
     rr = outs.table("evaluate", "rate_ratios")
     if rr is not None:
         sec.blocks.append(frame_table("evaluation-rate-ratios", "Rate ratios (count models with person-time offset)",
-                                      _labelled_windows(only_measure(rr, "events")), RATE_RATIOS))
+                                      _labelled_windows(only_measure(rr, "events")), RATE_RATIOS,
+                                      note="E-value: how strongly an unmeasured confounder would have to be "
+                                      "associated with both joining the programme and the outcome (as a risk "
+                                      "ratio, beyond the matched covariates) to explain the rate ratio away; "
+                                      "the 95% limit's E-value is 1 when the interval already includes no "
+                                      "effect (VanderWeele & Ding 2017)."))
     bal = outs.table("evaluate", "balance")
     if bal is None:
         sec.blocks.append(missing_table("evaluate", "balance"))
