@@ -32,3 +32,11 @@ def test_instrument_rules():
         InstrumentConfig(name="X", scale_min=5, scale_max=1)
     with pytest.raises(ValidationError, match="two points"):
         InstrumentConfig(name="X", assessments=["baseline"])
+
+
+@pytest.mark.parametrize(("given", "mode"), [(True, "always"), (False, "never"), ("auto", "auto")])
+def test_calibrate_accepts_the_old_booleans(given, mode):
+    assert EvaluationConfig.model_validate({"matching": {"calibrate": given}}).matching.calibrate == mode
+    assert EvaluationConfig().matching.calibrate == "auto"
+    with pytest.raises(ValidationError, match="calibrate"):
+        EvaluationConfig.model_validate({"matching": {"calibrate": "sometimes"}})

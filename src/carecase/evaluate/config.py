@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from carecase.core.model import StrictModel
 
@@ -56,12 +56,19 @@ class MatchingConfig(StrictModel):
         description="Cut a control's follow-up at their own later programme start (else keep "
         "it, diluting the effect towards zero).",
     )
-    calibrate: bool = Field(
-        False,
+    calibrate: Literal["auto", "always", "never"] = Field(
+        "auto",
         description="Entropy-balance the matched controls' weights so their weighted "
-        "covariate means equal the treated means (Hainmueller 2012).",
+        "covariate means equal the treated means (Hainmueller 2012): 'auto' when matching "
+        "alone leaves a covariate with |SMD| at or above smd_threshold, 'always', or 'never' "
+        "(true and false mean always and never).",
     )
     smd_threshold: float = Field(0.1, gt=0, le=1, description="|SMD| at or above this fails balance.")
+
+    @field_validator("calibrate", mode="before")
+    @classmethod
+    def _calibrate_bool(cls, v: object) -> object:
+        return {True: "always", False: "never"}.get(v, v) if isinstance(v, bool) else v
 
 
 class InstrumentConfig(StrictModel):

@@ -11,11 +11,15 @@ Attempts, in order, keeping the first balanced one (else the one with the smalle
    imbalanced (|SMD| ≥ 0.75 × threshold) — a deterministic, greedy version of the weight
    search in genetic matching (Diamond & Sekhon 2013, Rev Econ Stat 95:932).
 
-Balance is always judged on the rich covariate set.
+Balance is always judged on the rich covariate set. With ``matching.calibrate: auto`` (the
+default), when no attempt balances, the search runs again with the matched controls'
+weights entropy-balanced in each attempt (``evaluate.calibrate``), and keeps that result when
+it is better balanced; ``always`` calibrates from the start, ``never`` not at all.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +31,9 @@ from carecase.evaluate.calibrate import entropy_weights
 from carecase.evaluate.config import EvaluationConfig
 
 MAX_REWEIGHT = 10
+
+
+Best = tuple[float, pd.DataFrame, pd.DataFrame, dict[str, Any]]
 
 
 def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
@@ -42,30 +49,56 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
     ids = x_rich.index.to_numpy()
     r = rows.set_index("row_id").loc[ids]
     treated = r["treated"].to_numpy(bool)
-    set_id = r["set_id"].to_numpy()
-    person = r["person_id"].astype(str).to_numpy()
-    exact = features.exact_keys(rows, people, m.exact)
     logits = {"base": matching.logit_propensity(x_base, treated),
               "rich": matching.logit_propensity(x_rich, treated)}
-    keep = x_rich.to_numpy(float).std(axis=0) > 1e-12
-    names = list(x_rich.columns[keep])
-    z = matching.standardise(x_rich)
+    inputs = _Inputs(x_rich, treated, r["set_id"].to_numpy(), ids, r["person_id"].astype(str).to_numpy(),
+                     features.exact_keys(rows, people, m.exact), logits,
+                     matching.balance_before(x_rich, treated, m.smd_threshold))
+    best = _search(inputs, cfg, calibrate=m.calibrate == "always")
+    if best is None:
+        raise EvaluationError("No treated person found a control within the caliper; widen "
+                              "evaluation.matching.caliper or check evaluation.eligibility.")
+    if m.calibrate == "auto" and not best[3]["balanced"]:
+        again = _search(inputs, cfg, calibrate=True)
+        if again is not None and again[0] < best[0]:
+            best = again
+    return best[1], best[2], best[3], x_rich
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    x: pd.DataFrame  # rich covariates by row_id
+    treated: np.ndarray
+    set_id: np.ndarray
+    ids: np.ndarray
+    person: np.ndarray
+    exact: np.ndarray
+    logits: dict[str, np.ndarray]
+    before: pd.DataFrame  # balance before matching
+
+
+def _search(inp: _Inputs, cfg: EvaluationConfig, calibrate: bool) -> Best | None:
+    """The attempts in order; the first balanced one, else the one with the smallest worst
+    |SMD| (``None`` when no treated person has a control within the caliper)."""
+    m = cfg.matching
+    keep = inp.x.to_numpy(float).std(axis=0) > 1e-12
+    names = list(inp.x.columns[keep])
+    z = matching.standardise(inp.x)
     weights = np.ones(z.shape[1])
-    best: tuple[float, pd.DataFrame, pd.DataFrame, dict[str, Any]] | None = None
-    before = matching.balance_before(x_rich, treated, m.smd_threshold)
+    best: Best | None = None
     plan = [("base", False), ("rich", False)] + [("rich", True)] * (1 + MAX_REWEIGHT)
     for step, (ps, distance) in enumerate(plan, start=1):
-        logit = logits[ps]
+        logit = inp.logits[ps]
         caliper = m.caliper * float(np.std(logit, ddof=1))
         metric = z * np.sqrt(weights) if distance else None
-        members = matching.nearest_neighbours(set_id, ids, person, treated, logit, exact, m.k,
-                                              caliper, m.replacement, metric)
+        members = matching.nearest_neighbours(inp.set_id, inp.ids, inp.person, inp.treated, logit,
+                                              inp.exact, m.k, caliper, m.replacement, metric)
         if members.empty:
             continue
-        calibrated = _calibrate(members, x_rich) if m.calibrate else None
+        calibrated = _calibrate(members, inp.x) if calibrate else None
         if calibrated is not None:
             members = calibrated
-        bal = matching.balance_table(x_rich, treated, members, m.smd_threshold, before)
+        bal = matching.balance_table(inp.x, inp.treated, members, m.smd_threshold, inp.before)
         after = bal[bal["stage"] == "after"].set_index("covariate")["smd"].abs()
         worst = float(after.max())
         meta = {"iteration": step, "propensity_covariates": ps,
@@ -81,10 +114,7 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
         if distance:
             bad = np.array([after.get(n, 0.0) >= 0.75 * m.smd_threshold for n in names])
             weights = np.where(bad, weights * 2.0, weights)
-    if best is None:
-        raise EvaluationError("No treated person found a control within the caliper; widen "
-                              "evaluation.matching.caliper or check evaluation.eligibility.")
-    return best[1], best[2], best[3], x_rich
+    return best
 
 
 def _calibrate(members: pd.DataFrame, x: pd.DataFrame) -> pd.DataFrame | None:

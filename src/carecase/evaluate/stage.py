@@ -53,6 +53,8 @@ def headline(result: EvaluationResult) -> str:
                  & (naive["window"] == row["window"])]
     naive_txt = f"; naive {nrow['change_ppy'].iloc[0]:+,.0f}" if len(nrow) else ""
     balance = "balanced" if result.meta.get("balanced") else "NOT balanced (see balance table)"
+    if result.meta.get("calibrated"):
+        balance += ", controls entropy-balanced"
     return (f"{int(row['n_sets'])} matched participants, {row['window']}: "
             f"£{row['effect_ppy']:+,.0f} per person-year (95% CI {row['ci_low']:+,.0f} to "
             f"{row['ci_high']:+,.0f}){naive_txt}; {balance}")
