@@ -1,0 +1,30 @@
+"""Issue 5's multi-seed check on the full synthetic area: five more seeds of the demo area
+(only the seed changes), each through ingest, link, costs and the evaluation."""
+
+from __future__ import annotations
+
+import pytest
+
+from .recovery import prepare, recovery
+
+SEEDS = (1, 2, 3, 4, 5)
+
+
+@pytest.mark.slow
+def test_matched_intervals_cover_at_the_nominal_rate_over_seeds(tmp_path_factory):
+    """Over 5 seeds × 27 planted effects (135 nominal 95% intervals; expected 128) at least
+    122 contain the truth: fewer has probability under 1% if coverage is 95% (binomial,
+    treating the intervals as independent). With matching alone (no entropy balancing where
+    it fails to balance) this area gave 114. The matched estimates are also, in total, less
+    than half as far from the truth as the naive ones, and the naive ones lean towards the
+    larger reductions that regression to the mean predicts."""
+    rows = [recovery(prepare(tmp_path_factory.mktemp(f"seed{seed}"), seed)) for seed in SEEDS]
+    effects = [e for r in rows for e in r["detail"]]
+    covered = sum(e["covered"] for e in effects)
+    assert len(effects) == 135
+    per_seed = {r["seed"]: (r["covered"], r["closer"], r["worst_abs_smd"]) for r in rows}
+    assert covered >= 122, per_seed
+    err_matched = sum(abs(e["matched"] - e["truth"]) for e in effects)
+    err_naive = sum(abs(e["naive"] - e["truth"]) for e in effects)
+    assert err_matched < 0.5 * err_naive, (err_matched, err_naive)
+    assert sum(e["naive"] - e["truth"] for e in effects) < 0
