@@ -51,9 +51,11 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
     treated = r["treated"].to_numpy(bool)
     logits = {"base": matching.logit_propensity(x_base, treated),
               "rich": matching.logit_propensity(x_rich, treated)}
+    varies = x_rich.to_numpy(float).std(axis=0) > 1e-12
     inputs = _Inputs(x_rich, treated, r["set_id"].to_numpy(), ids, r["person_id"].astype(str).to_numpy(),
                      features.exact_keys(rows, people, m.exact), logits,
-                     matching.balance_before(x_rich, treated, m.smd_threshold))
+                     matching.balance_before(x_rich, treated, m.smd_threshold),
+                     list(x_rich.columns[varies]), matching.standardise(x_rich))
     best = _search(inputs, cfg, calibrate=m.calibrate == "always")
     if best is None:
         raise EvaluationError("No treated person found a control within the caliper; widen "
@@ -75,15 +77,15 @@ class _Inputs:
     exact: np.ndarray
     logits: dict[str, np.ndarray]
     before: pd.DataFrame  # balance before matching
+    names: list[str]  # the covariates that vary (the columns of ``z``)
+    z: np.ndarray  # those covariates standardised, for covariate-distance matching
 
 
 def _search(inp: _Inputs, cfg: EvaluationConfig, calibrate: bool) -> Best | None:
     """The attempts in order; the first balanced one, else the one with the smallest worst
     |SMD| (``None`` when no treated person has a control within the caliper)."""
     m = cfg.matching
-    keep = inp.x.to_numpy(float).std(axis=0) > 1e-12
-    names = list(inp.x.columns[keep])
-    z = matching.standardise(inp.x)
+    names, z = inp.names, inp.z
     weights = np.ones(z.shape[1])
     best: Best | None = None
     plan = [("base", False), ("rich", False)] + [("rich", True)] * (1 + MAX_REWEIGHT)

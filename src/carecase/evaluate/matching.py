@@ -135,12 +135,6 @@ def column_moments(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return mean, var
 
 
-def weighted_moments(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """``column_moments`` of one column."""
-    mean, var = column_moments(np.asarray(x, float)[:, None], w)
-    return float(mean[0]), float(var[0])
-
-
 def _smd_vr(m_t: np.ndarray, v_t: np.ndarray, m_c: np.ndarray, v_c: np.ndarray,
             ) -> tuple[np.ndarray, np.ndarray]:
     """Standardised mean differences and variance ratios from the groups' moments."""

@@ -4,7 +4,8 @@ weighted (1/k within a matched set: for a Poisson likelihood a weight w is the s
 multiplying the count and the person-years by w, so scores and sandwich are exact),
 cluster-robust (sandwich) standard errors by matched set, sets that share a person taken as
 one cluster (``evaluate.clusters``). ``exp(b3)`` is the programme rate ratio: the treated
-group's post/pre change relative to the matched comparison's (a quasi-Poisson-robust estimate; Cameron & Trivedi 2013, ch. 3).
+group's post/pre change relative to the matched comparison's (a quasi-Poisson-robust
+estimate; Cameron & Trivedi 2013, ch. 3).
 Each rate ratio carries its E-values (``evaluate.sensitivity``): how strong an unmeasured
 confounder would have to be to explain it, and its interval's limit nearest 1, away.
 """
