@@ -110,7 +110,7 @@ def evaluate_project(
     if n_treated == 0:
         raise EvaluationError("No programme participant is eligible at their start date; check "
                               "the programme register dates and evaluation.eligibility.")
-    fw = cohort.feature_windows(rows, config.pre_months)
+    fw = cohort.feature_windows(rows, config.pre_months, config.matching.history_months)
     f_amounts, _ = window_summaries(engine, fw, events, engine.table("people"), period_end,
                                     keys=("service_code",))
     members, balance, meta, x_match = match(rows, people, f_amounts, config, services)

@@ -151,10 +151,13 @@ def sample_pool(pool: np.ndarray, recent: np.ndarray, size: int, rng: np.random.
     return np.sort(pool[np.r_[top, others]])
 
 
-def feature_windows(rows: pd.DataFrame, pre_months: int) -> pd.DataFrame:
-    """Window rows for the propensity covariates: pre, last 3 months, last month."""
-    return _windows(rows, {"pre": (-pre_months, 0), "last3": (-3, 0), "last1": (-1, 0)},
-                    censor=False)
+def feature_windows(rows: pd.DataFrame, pre_months: int, history_months: int = 0) -> pd.DataFrame:
+    """Window rows for the propensity covariates: pre, last 3 months, last month and, when
+    ``history_months`` > 0, ``hist``: the ``history_months`` before the pre-period."""
+    spec = {"pre": (-pre_months, 0), "last3": (-3, 0), "last1": (-1, 0)}
+    if history_months > 0:
+        spec["hist"] = (-pre_months - history_months, -pre_months)
+    return _windows(rows, spec, censor=False)
 
 
 def outcome_windows(rows: pd.DataFrame, cfg: EvaluationConfig) -> pd.DataFrame:

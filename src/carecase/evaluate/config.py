@@ -64,6 +64,13 @@ class MatchingConfig(StrictModel):
         "(true and false mean always and never).",
     )
     smd_threshold: float = Field(0.1, gt=0, le=1, description="|SMD| at or above this fails balance.")
+    history_months: int = Field(
+        0, ge=0, le=48,
+        description="Months of use before the pre-period added to the propensity model, per "
+        "service (0 = none): lasting need that a crisis-inflated pre-period hides. Use before "
+        "the data starts counts as none, alike for a participant and the controls that share "
+        "their index date.",
+    )
 
     @field_validator("calibrate", mode="before")
     @classmethod

@@ -4,7 +4,10 @@ Per service: pre-period use (``log1p`` of events for point/count services, of un
 days, hours — for spells and packages) and, at the richer level, the same over the last 3
 months. Totals: ``log1p`` events in the last 3 months and the last month, the recent trend
 ``log1p(last 3 months) - log1p(earlier months scaled to 3 months)`` and ``log1p`` pre £.
-Then age at the index date, sex, deprivation decile and configured people columns.
+With ``matching.history_months``, also use per service in the ``hist`` window (the months
+before the pre-period): a person whose pre-period use is high only because of a recent crisis
+has little use there, one with lasting need has more. Then age at the index date, sex,
+deprivation decile and configured people columns.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def covariates(
     services: list[str],
     extra: list[str],
     level: int = RICH,
+    history: bool = False,
 ) -> pd.DataFrame:
     """Covariate frame indexed by row_id (sorted), one column per covariate."""
     ids = np.sort(rows["row_id"].to_numpy())
@@ -57,6 +61,9 @@ def covariates(
     out: dict[str, np.ndarray] = {}
     for s in services:
         out[f"pre_{s}"] = np.log1p(col(_measure(s), "pre", s))
+    if history:
+        for s in services:
+            out[f"hist_{s}"] = np.log1p(col(_measure(s), "hist", s))
     last3 = total("events", "last3")
     earlier = np.maximum(total("events", "pre") - last3, 0.0) * 3.0 / max(pre_months - 3, 1)
     out["last3_events"] = np.log1p(last3)

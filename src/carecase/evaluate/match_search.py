@@ -42,10 +42,11 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
     """Returns (members, balance, meta, covariates); ``members`` has set_id, row_id,
     weight, treated; ``covariates`` is the rich covariate frame indexed by row_id."""
     m = cfg.matching
+    history = m.history_months > 0
     x_rich = features.covariates(rows, people, amounts, cfg.pre_months, services, m.covariates,
-                                 features.RICH)
+                                 features.RICH, history)
     x_base = features.covariates(rows, people, amounts, cfg.pre_months, services, m.covariates,
-                                 features.BASE)
+                                 features.BASE, history)
     ids = x_rich.index.to_numpy()
     r = rows.set_index("row_id").loc[ids]
     treated = r["treated"].to_numpy(bool)
