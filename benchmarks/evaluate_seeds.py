@@ -8,16 +8,24 @@ compare each planted effect (truth/truth.json) with the matched 95% interval and
 naive before/after (tests/e2e/recovery.py, shared with the multi-seed test). Not part of
 ``make bench`` (about 25 s per seed on 2 cores)::
 
-    make evaluate-seeds                          # seeds 20240401 1 2 3 4 5
-    python -m benchmarks.evaluate_seeds 5 6      # other seeds
+    make evaluate-seeds                          # seeds 20240401 and 1 to 11
+    python -m benchmarks.evaluate_seeds 12 13    # other seeds (added to the record)
+    python -m benchmarks.evaluate_seeds --variant k3 --set '{"matching": {"k": 3}}' 1 2
+
+A variant merges ``--set`` into the project's evaluation settings and is recorded under
+``variants[NAME]`` beside the default, so that the two can be read seed by seed.
+
+Besides each seed's checks, ``per_effect`` reads the criterion across seeds: for each planted
+effect, how many seeds' intervals contain the truth and the mean absolute error of the
+matched and the naive estimates over all the seeds on record.
 
 Areas are kept under benchmarks/work/evaluate_seeds/ (git-ignored) and reused.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,27 +35,67 @@ from benchmarks.record import RESULTS, write_result
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work" / "evaluate_seeds"
-SEEDS = (20240401, 1, 2, 3, 4, 5)
+SEEDS = (20240401, *range(1, 12))
 
 
-def check(seed: int) -> dict[str, Any]:
-    return recovery(prepare(WORK / str(seed), seed))
+def check(seed: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    return recovery(prepare(WORK / str(seed), seed), overrides)
 
 
-def main(seeds: tuple[int, ...] = SEEDS) -> dict[str, Any]:
+def per_effect(seeds: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each planted effect over the seeds: intervals covering, matched closer, and the mean
+    absolute error of the matched and naive estimates (sorted by service and window)."""
+    by: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in seeds.values():
+        for e in row["detail"]:
+            by.setdefault((e["service"], e["window"]), []).append(e)
+    out = []
+    for (service, window), effects in sorted(by.items()):
+        n = len(effects)
+        out.append({
+            "service": service, "window": window, "seeds": n,
+            "covered": sum(e["covered"] for e in effects),
+            "closer": sum(e["closer"] for e in effects),
+            "mae_matched": round(sum(abs(e["matched"] - e["truth"]) for e in effects) / n, 4),
+            "mae_naive": round(sum(abs(e["naive"] - e["truth"]) for e in effects) / n, 4),
+        })
+    return out
+
+
+def main(seeds: tuple[int, ...] = SEEDS, variant: str | None = None,
+         overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     previous = RESULTS / "evaluate_seeds.json"
     results: dict[str, Any] = json.loads(previous.read_text()) if previous.exists() else {}
-    results.setdefault("seeds", {})
+    record = results
+    if variant:
+        record = results.setdefault("variants", {}).setdefault(variant, {})
+        record["settings"] = overrides or {}
+    record.setdefault("seeds", {})
     for seed in seeds:
-        row = check(seed)
-        results["seeds"][str(seed)] = row
-        print(f"seed {seed}: {row['covered']}/{row['effects']} intervals contain the truth, "
-              f"matched closer for {row['closer']}, worst |SMD| {row['worst_abs_smd']} "
-              f"({row['evaluate_s']} s)", flush=True)
+        row = check(seed, overrides)
+        record["seeds"][str(seed)] = row
+        print(f"{variant or 'default'} seed {seed}: {row['covered']}/{row['effects']} intervals "
+              f"contain the truth, matched closer for {row['closer']}, worst |SMD| "
+              f"{row['worst_abs_smd']} ({row['evaluate_s']} s)", flush=True)
+        record["per_effect"] = per_effect(record["seeds"])
         write_result("evaluate_seeds", results)
+    rows = record["seeds"].values()
+    effects = record["per_effect"]
+    better = sum(e["mae_matched"] < e["mae_naive"] for e in effects)
+    print(f"over {len(record['seeds'])} seeds: {sum(r['covered'] for r in rows)} of "
+          f"{sum(r['effects'] for r in rows)} intervals contain the truth, matched closer for "
+          f"{sum(r['closer'] for r in rows)}; matched mean absolute error below the naive for "
+          f"{better} of {len(effects)} planted effects", flush=True)
     return results
 
 
 if __name__ == "__main__":
-    given = tuple(int(a) for a in sys.argv[1:])
-    main(given or SEEDS)
+    parser = argparse.ArgumentParser(description="The evaluation against the synthetic truth.")
+    parser.add_argument("seeds", nargs="*", type=int, help="seeds (default: the demo's and 1-11)")
+    parser.add_argument("--variant", help="record under this name instead of the default")
+    parser.add_argument("--set", dest="overrides", type=json.loads, default=None,
+                        help="JSON merged into the evaluation settings (with --variant)")
+    args = parser.parse_args()
+    if args.overrides and not args.variant:
+        parser.error("--set needs --variant, so that the default's record stays the default's")
+    main(tuple(args.seeds) or SEEDS, args.variant, args.overrides)

@@ -35,8 +35,18 @@ def prepare(folder: Path, seed: int, people: int = PEOPLE) -> Path:
     return Path(done.read_text())
 
 
-def recovery(area: Path) -> dict[str, Any]:
-    """Per planted effect: truth, naive, matched estimate and interval, covered, closer."""
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Per planted effect: truth, naive, matched estimate and interval, covered, closer.
+
+    ``overrides`` (for example ``{"matching": {"k": 3}}``) are merged into the project's
+    evaluation settings and validated, to measure a variant on the same area."""
     import pandas as pd
 
     from carecase.core.project import Project
@@ -46,9 +56,12 @@ def recovery(area: Path) -> dict[str, Any]:
     truth = json.loads((area / "truth" / "truth.json").read_text())
     project = Project.open(area)
     cfg = project.config
+    settings = cfg.evaluation
+    if overrides:
+        settings = type(settings).model_validate(_merge(settings.model_dump(), overrides))
     t0 = time.perf_counter()
     try:
-        res = evaluate_project(project.engine, cfg.evaluation, price_year=cfg.costs.price_year,
+        res = evaluate_project(project.engine, settings, price_year=cfg.costs.price_year,
                                period=(cfg.project.period_start, cfg.project.period_end))
     finally:
         project.close()
