@@ -43,7 +43,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
 
-# The evaluation against the synthetic truth on six seeds (about 25 s each).
+# The evaluation against the synthetic truth on twelve seeds (about 25 s each once prepared).
 evaluate-seeds: $(STAMP)
 	$(BIN)/python -m benchmarks.evaluate_seeds
 
