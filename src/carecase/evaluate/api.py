@@ -127,7 +127,8 @@ def evaluate_project(
     draws, seed = config.bootstrap_draws, config.seed
     naive_t = naive(panel, treated_rows, draws, generator(seed, "evaluate", "naive-bootstrap"))
     did_panel = bias_corrected(panel, members, x_match) if config.bias_correction else panel
-    matched_t, rtm = matched_did(did_panel, members, draws, generator(seed, "evaluate", "did-bootstrap"))
+    matched_t, rtm = matched_did(did_panel, members, draws, generator(seed, "evaluate", "did-bootstrap"),
+                               power=config.power)
     rr = rate_ratios(panel, members)
     counts = _match_counts(rows, members, excluded, starts)
     outcomes = outcome_changes(engine, config.instruments)

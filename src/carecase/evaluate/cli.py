@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -25,15 +26,24 @@ def comparison_table(matched: pd.DataFrame, naive: pd.DataFrame, measure: str, w
     m = matched[(matched["measure"] == measure) & (matched["window"] == window)]
     n = naive[(naive["measure"] == measure) & (naive["window"] == window)]
     j = m.merge(n[keys + ["change_ppy", "ci_low", "ci_high"]], on=keys, suffixes=("", "_naive"))
-    table = Table(title=f"{measure} per person per year, {window}: naive vs matched")
-    for col in ("key", "naive change", "naive 95% CI", "matched DiD", "matched 95% CI",
-                "comparison change"):
-        table.add_column(col, justify="left" if col == "key" else "right")
-    for r in j.itertuples(index=False):
+    table = Table(title=f"{measure} per person per year, {window}: naive vs matched",
+                  box=box.SIMPLE_HEAD)
+    labels = ["all services" if kt == "total" else str(k) for kt, k in zip(j["key_type"], j["key"], strict=True)]
+    codes = [x for x, kt in zip(labels, j["key_type"], strict=True) if kt == "service"]
+    table.add_column("service / agency", min_width=min(max(map(len, codes), default=12), 24))
+    for col in ("naive change", "naive 95% CI", "matched DiD", "matched 95% CI",
+                "MDE", "comparison change"):
+        table.add_column(col, justify="right")
+    previous = None
+    for label, r in zip(labels, j.itertuples(index=False), strict=True):
+        if previous is not None and r.key_type != previous:
+            table.add_section()
+        previous = r.key_type
         table.add_row(
-            f"{r.key_type}: {r.key}", _fmt(r.change_ppy),
+            label, _fmt(r.change_ppy),
             f"{_fmt(r.ci_low_naive)} to {_fmt(r.ci_high_naive)}", _fmt(r.effect_ppy),
-            f"{_fmt(r.ci_low)} to {_fmt(r.ci_high)}", _fmt(r.control_post_ppy - r.control_pre_ppy),
+            f"{_fmt(r.ci_low)} to {_fmt(r.ci_high)}", _fmt(r.mde_ppy).lstrip("+"),
+            _fmt(r.control_post_ppy - r.control_pre_ppy),
         )
     return table
 
@@ -59,5 +69,7 @@ def register(app: typer.Typer) -> None:
         naive = pd.read_parquet(folder / "naive.parquet")
         for window in sorted(matched["window"].unique()):
             console.print(comparison_table(matched, naive, measure, window))
+        console.print("MDE: the smallest effect these data would show as significant "
+                      "(5% two-sided, evaluation.power); smaller true effects may be missed.")
         console.print(summary["headline"])
         console.print(f"Tables and effects.json are in [bold]{folder}[/bold]")

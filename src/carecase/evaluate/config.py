@@ -138,6 +138,10 @@ class EvaluationConfig(StrictModel):
         "differences before the DiD (Abadie & Imbens 2011).",
     )
     bootstrap_draws: int = Field(1000, ge=50, le=100_000, description="Bootstrap resamples.")
+    power: float = Field(
+        0.8, ge=0.5, lt=1, description="Power for the minimum detectable effect shown beside "
+        "each matched estimate (Bloom 1995; 5% two-sided level, as the 95% intervals).",
+    )
     seed: int = Field(20240401, description="Seed for pools, matching ties and bootstrap.")
     services: list[str] = Field(
         default_factory=list, description="Service codes to evaluate; empty = all with activity."

@@ -36,6 +36,7 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
         for row in g.itertuples(index=False):
             entry[f"{row.measure}_ppy"] = {
                 "effect": _num(row.effect_ppy), "ci_low": _num(row.ci_low), "ci_high": _num(row.ci_high),
+                "mde": _num(row.mde_ppy),
                 "naive": _num(row.naive_ppy), "naive_ci_low": _num(row.naive_ci_low),
                 "naive_ci_high": _num(row.naive_ci_high),
                 "treated_pre": _num(row.treated_pre_ppy), "treated_post": _num(row.treated_post_ppy),
@@ -57,7 +58,8 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
         windows.setdefault(window, {}).setdefault(section, {})[k] = entry
     return {
         "description": "Matched difference-in-differences effect per person per year "
-                       "(negative = reduction), 95% cluster-bootstrap CI; rate ratios from a "
+                       "(negative = reduction), 95% cluster-bootstrap CI and minimum detectable effect "
+                       f"(5% two-sided, {cfg.power:.0%} power); rate ratios from a "
                        "Poisson GLM with cluster-robust SE; naive before/after beside it.",
         "price_year": meta.get("price_year"),
         "pre_months": cfg.pre_months,

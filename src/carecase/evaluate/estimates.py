@@ -30,6 +30,7 @@ from carecase.evaluate.panel import (
     resample_counts,
     set_sums,
 )
+from carecase.evaluate.power import minimum_detectable_effect
 
 
 def percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -111,9 +112,12 @@ def naive(panel: Panel, treated_rows: np.ndarray, draws: int,
     return frame
 
 
-def matched_did(panel: Panel, members: pd.DataFrame, draws: int,
-                rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Matched DiD table and the regression-to-the-mean table."""
+def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.Generator,
+                power: float = 0.80) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Matched DiD table and the regression-to-the-mean table.
+
+    ``se`` is the bootstrap standard deviation of the effect; ``mde_ppy`` the minimum
+    detectable effect at 5% two-sided and ``power`` (Bloom 1995), in the same units."""
     ta, td, ca, cd = set_sums(panel, members)
     post_w = list(panel.windows[1:])
     rt, rc = rates(ta.sum(0), td.sum(0)), rates(ca.sum(0), cd.sum(0))
@@ -130,13 +134,14 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int,
     brr = np.where(np.isfinite(brr), brr, np.nan)
     rr_lo, rr_hi = percentile_ci(brr)
     shape = did.shape
+    se = np.nanstd(boot, axis=0, ddof=1)
     n_sets = len(ta)
     n_controls = int((~members["treated"]).sum())
     matched = _frame(panel, post_w, {
         "treated_pre_ppy": np.broadcast_to(rt[0], shape), "treated_post_ppy": rt[1:],
         "control_pre_ppy": np.broadcast_to(rc[0], shape), "control_post_ppy": rc[1:],
         "effect_ppy": did, "ci_low": lo, "ci_high": hi,
-        "se": np.nanstd(boot, axis=0, ddof=1),
+        "se": se, "mde_ppy": minimum_detectable_effect(se, power=power),
         "ratio_of_ratios": rr, "ratio_ci_low": rr_lo, "ratio_ci_high": rr_hi,
     })
     matched.insert(0, "estimate", "matched difference-in-differences")

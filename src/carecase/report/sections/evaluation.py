@@ -67,7 +67,8 @@ def window_order(windows: list[str]) -> list[str]:
 def _standard(df: pd.DataFrame | None, effect: str, n: str) -> pd.DataFrame | None:
     if df is None:
         return None
-    cols = {"effect": pick(df, effect), "ci_low": pick(df, "ci_low"), "ci_high": pick(df, "ci_high"), "n": pick(df, n)}
+    cols = {"effect": pick(df, effect), "ci_low": pick(df, "ci_low"), "ci_high": pick(df, "ci_high"), "n": pick(df, n),
+            "mde": pick(df, "mde_ppy")}
     if cols["effect"] is None:
         return None
     out = pd.DataFrame(index=df.index)
@@ -116,7 +117,8 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None) -> tu
         Column("effect_naive", "Naive change", "num"), Column("ci_low_naive", "Naive 95% low", "num"),
         Column("ci_high_naive", "Naive 95% high", "num"),
         Column("effect_matched", "Matched DiD", "num"), Column("ci_low_matched", "Matched 95% low", "num"),
-        Column("ci_high_matched", "Matched 95% high", "num")]
+        Column("ci_high_matched", "Matched 95% high", "num"),
+        Column("mde_matched", "Matched minimum detectable effect", "num")]
     rows = []
     for r in both.to_dict("records"):
         row = {c.key: clean_value(r.get(c.key)) for c in cols}
@@ -125,7 +127,10 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None) -> tu
         rows.append(row)
     table = Table("evaluation-effects", "Naive before/after and matched difference-in-differences, per person per year",
                   cols, rows, note="Negative values are reductions. Naive: the participants' own change. "
-                  "Matched: their change minus the matched comparison group's change. Measure 'cost' is £.")
+                  "Matched: their change minus the matched comparison group's change. Minimum detectable effect "
+                  "(Bloom 1995): the smallest true effect these numbers would show as significant at 5% "
+                  "with the configured power (80% unless set); a smaller effect may be real but unseen. "
+                  "Measure 'cost' is £.")
     last = window_label(window_order(both["window"].tolist())[-1]) if "window" in keys else None
     chart_rows: list[dict] = []
     for r in rows:
