@@ -62,3 +62,16 @@ def test_same_inputs_give_byte_identical_outputs(tmp_path):
     assert first.keys() == second.keys()
     differ = sorted(k for k in first if first[k] != second[k])
     assert not differ, differ
+
+
+def test_tests_marked_e2e_run_on_one_worker(request):
+    """Under ``--dist loadgroup`` (``make test``) pytest-xdist sends each ``xdist_group`` to
+    one worker by suffixing the node id with ``@group``, so the area is built once. When a
+    pytest release breaks that (pytest 9.2: pytest-xdist issue #1386) nothing else fails, but
+    the area is built on every worker and the suite takes half as long again."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("not run with --dist loadgroup: nothing is grouped, nothing to check")
+    assert request.node.nodeid.endswith("@e2e"), (
+        f"pytest-xdist did not group {request.node.nodeid}: pytest {pytest.__version__} and "
+        "pytest-xdist disagree (pytest-xdist issue #1386). Install the pinned versions (make venv)."
+    )
