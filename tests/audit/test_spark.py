@@ -14,7 +14,7 @@ from carecase.costs.library import load_library
 from carecase.costs.stage import map_frame
 from carecase.costs.synthetic import synthetic_events
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]  # one Spark session
 
 
 def _run(engine) -> tuple[float, int, dict]:

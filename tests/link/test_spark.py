@@ -23,6 +23,7 @@ def test_unknown_engine_fails_loudly():
 
 @pytest.mark.spark
 @pytest.mark.slow
+@pytest.mark.xdist_group("spark")  # one Spark session for every Spark test
 def test_spark_links_like_duckdb(tmp_path: Path, config_for):
     fab = fabricate(150, seed=21)
     results = {}
