@@ -84,3 +84,23 @@ def test_cli_prints_side_by_side(project_dir):
     assert result.exit_code == 0, result.output
     assert "naive" in result.output and "matched" in result.output
     assert "AE_ATTEND" in result.output
+
+
+def test_headline_reports_the_longest_window_not_the_last_as_text():
+    """Windows sort by months: post_0_8 < post_0_11 < post_0_12 (as text post_0_8 is last)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from carecase.evaluate.config import window_key
+    from carecase.evaluate.stage import headline
+
+    windows = ["post_0_11", "post_0_12", "post_0_8"]
+    assert sorted(windows, key=window_key) == ["post_0_8", "post_0_11", "post_0_12"]
+    base = {"key_type": "total", "key": "all", "measure": "cost", "n_sets": 10}
+    matched = pd.DataFrame([{**base, "window": w, "effect_ppy": e, "ci_low": e - 1, "ci_high": e + 1}
+                            for w, e in zip(windows, [-11, -12, -8], strict=True)])
+    naive = pd.DataFrame([{**base, "window": w, "change_ppy": 10 * e}
+                          for w, e in zip(windows, [-11, -12, -8], strict=True)])
+    text = headline(SimpleNamespace(matched=matched, naive=naive, meta={"balanced": True}))
+    assert "post_0_12: £-12 per person-year" in text and "naive -120" in text

@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
 
         from carecase.cli import run_stage
         from carecase.core.errors import ConfigError
+        from carecase.evaluate.config import window_key
         from carecase.evaluate.stage import STAGE, run
 
         if measure not in ("events", "units", "cost"):
@@ -67,7 +68,7 @@ def register(app: typer.Typer) -> None:
         folder = out / STAGE
         matched = pd.read_parquet(folder / "matched.parquet")
         naive = pd.read_parquet(folder / "naive.parquet")
-        for window in sorted(matched["window"].unique()):
+        for window in sorted(matched["window"].unique(), key=window_key):
             console.print(comparison_table(matched, naive, measure, window))
         console.print("MDE: the smallest effect these data would show as significant "
                       "(5% two-sided, evaluation.power); smaller true effects may be missed.")

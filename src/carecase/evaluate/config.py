@@ -163,3 +163,11 @@ class EvaluationConfig(StrictModel):
 
 def window_name(window: tuple[int, int]) -> str:
     return f"post_{window[0]}_{window[1]}"
+
+
+def window_key(name: str) -> tuple[int, int, str]:
+    """Sort key putting ``post_0_8`` before ``post_0_11`` (by months, not as text)."""
+    parts = name.split("_")
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]), int(parts[2]), name
+    return -1, -1, name

@@ -15,6 +15,7 @@ from carecase.core.output import write_table
 from carecase.core.project import Project
 from carecase.costs.stage import check_costs_current
 from carecase.evaluate.api import EvaluationResult, evaluate_project
+from carecase.evaluate.config import window_key
 
 STAGE = "evaluate"
 TABLE_KEYS: dict[str, list[str]] = {
@@ -47,7 +48,7 @@ def headline(result: EvaluationResult) -> str:
     total = m[(m["key_type"] == "total") & (m["measure"] == "cost")]
     if total.empty:
         return f"{result.meta.get('n_treated', 0)} participants evaluated"
-    row = total.sort_values("window", kind="stable").iloc[-1]
+    row = total.loc[max(total.index, key=lambda i: window_key(str(total.at[i, "window"])))]
     naive = result.naive
     nrow = naive[(naive["key_type"] == "total") & (naive["measure"] == "cost")
                  & (naive["window"] == row["window"])]
