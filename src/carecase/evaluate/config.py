@@ -7,6 +7,7 @@ Windows are half-open month offsets from each person's index date: the pre-perio
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -165,9 +166,6 @@ def window_name(window: tuple[int, int]) -> str:
     return f"post_{window[0]}_{window[1]}"
 
 
-def window_key(name: str) -> tuple[int, int, str]:
-    """Sort key putting ``post_0_8`` before ``post_0_11`` (by months, not as text)."""
-    parts = name.split("_")
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-        return int(parts[1]), int(parts[2]), name
-    return -1, -1, name
+def window_key(name: object) -> list[int | str]:
+    """Natural sort key: ``post_0_8`` before ``post_0_11`` (numbers as numbers, not text)."""
+    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", str(name))]

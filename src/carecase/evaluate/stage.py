@@ -48,7 +48,7 @@ def headline(result: EvaluationResult) -> str:
     total = m[(m["key_type"] == "total") & (m["measure"] == "cost")]
     if total.empty:
         return f"{result.meta.get('n_treated', 0)} participants evaluated"
-    row = total.loc[max(total.index, key=lambda i: window_key(str(total.at[i, "window"])))]
+    row = total.loc[max(total.index, key=lambda i: window_key(total.at[i, "window"]))]
     naive = result.naive
     nrow = naive[(naive["key_type"] == "total") & (naive["measure"] == "cost")
                  & (naive["window"] == row["window"])]

@@ -12,6 +12,7 @@ import re
 
 import pandas as pd
 
+from carecase.evaluate.config import window_key
 from carecase.report import charts
 from carecase.report.content import Chart, Column, Paragraph, Section, Table
 from carecase.report.loaders import pick
@@ -61,7 +62,7 @@ def window_label(w: object) -> str:
 
 def window_order(windows: list[str]) -> list[str]:
     """Windows in natural order (post_0_8 before post_0_12)."""
-    return sorted(set(windows), key=lambda w: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", str(w))])
+    return sorted(set(windows), key=window_key)
 
 
 def _standard(df: pd.DataFrame | None, effect: str, n: str) -> pd.DataFrame | None:
