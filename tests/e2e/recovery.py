@@ -3,7 +3,8 @@ the multi-seed test (test_evaluation_seeds.py) and ``make evaluate-seeds``.
 
 The area is the demo's (only the seed changes); ingest, link and costs run as in the
 pipeline, then the evaluation with the project's configuration. Each planted effect
-(truth/truth.json) is compared with the matched 95% interval and with the naive before/after.
+(truth/truth.json) is compared with the matched 95% interval and with the naive before/after,
+and each planted rate ratio with every rate model's interval.
 """
 
 from __future__ import annotations
@@ -80,6 +81,18 @@ def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
         effects.append({"service": code, "window": window, "truth": t, "naive": n, "matched": est,
                         "ci_low": lo, "ci_high": hi, "covered": lo <= t <= hi,
                         "closer": abs(est - t) <= abs(n - t)})
+    rr = res.rate_ratios[(res.rate_ratios["key_type"] == "service") & (res.rate_ratios["measure"] == "events")]
+    ratios = []
+    for r in rr.itertuples(index=False):
+        planted = truth["effects"].get(r.key, {}).get("rate_ratio", 1.0)
+        if planted == 1.0:
+            continue
+        ratios.append({"service": r.key, "window": r.window, "model": r.model, "truth": planted,
+                       "rate_ratio": float(r.rate_ratio), "ci_low": float(r.rr_ci_low),
+                       "ci_high": float(r.rr_ci_high),
+                       "covered": bool(r.rr_ci_low <= planted <= r.rr_ci_high)})
+    rr_covered = {m: sum(x["covered"] for x in ratios if x["model"] == m)
+                  for m in sorted({x["model"] for x in ratios})}
     after = res.balance[res.balance["stage"] == "after"]
     worst = after.loc[after["smd"].abs().idxmax()]
     return {
@@ -88,4 +101,5 @@ def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
         "worst_abs_smd": round(abs(float(worst["smd"])), 3), "worst_covariate": str(worst["covariate"]),
         "calibrated": bool(res.meta.get("calibrated")),
         "evaluate_s": round(seconds, 1), "detail": effects,
+        "rate_ratios_covered": rr_covered, "rate_ratio_detail": ratios,
     }

@@ -40,3 +40,36 @@ def test_calibrate_accepts_the_old_booleans(given, mode):
     assert EvaluationConfig().matching.calibrate == "auto"
     with pytest.raises(ValidationError, match="calibrate"):
         EvaluationConfig.model_validate({"matching": {"calibrate": "sometimes"}})
+
+
+def test_rate_models_default_both_poisson_first():
+    assert EvaluationConfig().rate_models == ["poisson", "negative_binomial"]
+    assert EvaluationConfig(rate_models=["negative_binomial"]).rate_models == ["negative_binomial"]
+
+
+@pytest.mark.parametrize(("models", "message"), [
+    ([], "at least 1"), (["poisson", "poisson"], "duplicates"), (["zip"], "negative_binomial"),
+])
+def test_bad_rate_models(models, message):
+    with pytest.raises(ValidationError, match=message):
+        EvaluationConfig(rate_models=models)
+
+
+def test_effects_json_carries_the_first_rate_model():
+    """The CBA's input holds the first listed model's rate ratio, and says which."""
+    import pandas as pd
+
+    from carecase.evaluate.effects import effects_payload
+
+    key = {"window": "post_0_12", "key_type": "service", "key": "AE_ATTEND", "measure": "events"}
+    matched = pd.DataFrame([{**key, "effect_ppy": -0.5, "ci_low": -0.9, "ci_high": -0.1, "mde_ppy": 0.3,
+                             "treated_pre_ppy": 3.0, "treated_post_ppy": 2.0, "control_pre_ppy": 3.0,
+                             "control_post_ppy": 2.5, "n_sets": 10}])
+    naive = pd.DataFrame([{**key, "change_ppy": -1.0, "ci_low": -1.5, "ci_high": -0.5}])
+    rr = pd.DataFrame([{**key, "model": "poisson", "rate_ratio": 0.8, "rr_ci_low": 0.7, "rr_ci_high": 0.9},
+                       {**key, "model": "negative_binomial", "rate_ratio": 0.75, "rr_ci_low": 0.6,
+                        "rr_ci_high": 0.95}])
+    for models, expected in ((["poisson", "negative_binomial"], 0.8), (["negative_binomial", "poisson"], 0.75)):
+        out = effects_payload(matched, naive, rr, {}, EvaluationConfig(rate_models=models))
+        got = out["windows"]["post_0_12"]["services"]["AE_ATTEND"]["events_ppy"]["rate_ratio"]
+        assert got["estimate"] == expected and got["model"] == models[0]

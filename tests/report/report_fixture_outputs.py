@@ -149,7 +149,10 @@ def write_evaluate(out: Path, rng: np.random.Generator) -> None:
                                 "se": abs(m) * 0.3, "ratio_of_ratios": 0.8, "ratio_ci_low": 0.6,
                                 "ratio_ci_high": 0.95, "n_sets": 118, "n_control_rows": 236})
                 if measure == "events":
-                    rr.append({**base, "rate_ratio": 0.8, "rr_ci_low": 0.66, "rr_ci_high": 0.97, "rr_p": 0.02})
+                    rr.append({**base, "model": "poisson", "rate_ratio": 0.8, "rr_ci_low": 0.66,
+                               "rr_ci_high": 0.97, "rr_p": 0.02, "alpha": float("nan")})
+                    rr.append({**base, "model": "negative_binomial", "rate_ratio": 0.82, "rr_ci_low": 0.67,
+                               "rr_ci_high": 1.0, "rr_p": 0.05, "alpha": 1.3})
                 rtm.append({**base, "treated_pre_ppy": 3000.0, "treated_post_ppy": 3000.0 + nv,
                             "treated_change_ppy": nv, "control_pre_ppy": 2950.0,
                             "control_post_ppy": 2950.0 + nv - m, "control_change_ppy": nv - m,

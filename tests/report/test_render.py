@@ -209,3 +209,13 @@ def test_every_shared_table_protects_its_hidden_counts(tmp_path: Path) -> None:
                 v = row.get(key)
                 assert (i, key) in t.hidden or v is None or v % 5 == 0, (t.id, key, v)
     assert checked >= 10
+
+
+def test_rate_ratios_show_each_model_labelled(rendered: dict) -> None:
+    """Both count models' rows appear, named for readers, with the NB dispersion column."""
+    html = Path(rendered["summary"]["files"]["html"]).read_text(encoding="utf-8")
+    table = html[html.index('id="evaluation-rate-ratios"'):]
+    table = table[: table.index("</table>")]
+    assert "Dispersion α" in table and ">Model<" in table
+    assert ">Poisson<" in table and ">Negative binomial<" in table
+    assert "negative_binomial" not in table

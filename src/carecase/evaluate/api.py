@@ -4,9 +4,9 @@ Reading the results: every ``*_ppy`` column is per person per year (summed amoun
 observed person-years) in the ``measure``'s units — ``events`` (attendances, admissions…),
 ``units`` (bed days, hours…; service rows only) or ``cost`` (£ at the price year). In
 ``matched`` the DiD ``effect_ppy`` compares with a true absolute effect on the treated;
-``ratio_of_ratios`` (bootstrap) and ``rate_ratios.rate_ratio`` (Poisson GLM) compare with a
-multiplicative rate ratio. Rows are keyed by window, key_type (service/agency/total), key
-and measure.
+``ratio_of_ratios`` (bootstrap) and ``rate_ratios.rate_ratio`` (Poisson GLM or negative
+binomial, column ``model``) compare with a multiplicative rate ratio. Rows are keyed by
+window, key_type (service/agency/total), key and measure (and model for rate ratios).
 """
 
 from __future__ import annotations
@@ -51,14 +51,20 @@ class EvaluationResult:
     meta: dict[str, Any] = field(default_factory=dict)
     panel: Panel | None = None  # outcome amounts of treated + matched rows (for re-analysis)
 
-    def estimate(self, service: str, window: str, measure: str = "events") -> dict[str, float]:
-        """Matched, naive and rate-ratio numbers for one service in one window."""
+    def estimate(self, service: str, window: str, measure: str = "events",
+                 rate_model: str | None = None) -> dict[str, float]:
+        """Matched, naive and rate-ratio numbers for one service in one window; the rate
+        ratio from ``rate_model`` (default: the first of ``evaluation.rate_models``)."""
+        model = rate_model or self.meta.get("rate_model", "poisson")
+
         def pick(frame: pd.DataFrame) -> pd.Series:
             f = frame[(frame["key_type"] == "service") & (frame["key"] == service)
                       & (frame["window"] == window) & (frame["measure"] == measure)]
+            if "model" in f.columns:
+                f = f[f["model"] == model]
             if len(f) != 1:
                 raise EvaluationError(f"No estimate for service {service!r}, window {window!r}, "
-                                      f"measure {measure!r}.")
+                                      f"measure {measure!r} (rate model {model!r}).")
             return f.iloc[0]
         m, n = pick(self.matched), pick(self.naive)
         out = {"effect_ppy": m["effect_ppy"], "ci_low": m["ci_low"], "ci_high": m["ci_high"],
@@ -66,7 +72,7 @@ class EvaluationResult:
         if measure != "cost":
             r = pick(self.rate_ratios)
             out.update(rate_ratio=r["rate_ratio"], rr_ci_low=r["rr_ci_low"], rr_ci_high=r["rr_ci_high"],
-                       e_value=r["e_value"], e_value_ci=r["e_value_ci"])
+                       e_value=r["e_value"], e_value_ci=r["e_value_ci"], alpha=r["alpha"])
         return {k: float(v) for k, v in out.items()}
 
 
@@ -129,13 +135,13 @@ def evaluate_project(
     did_panel = bias_corrected(panel, members, x_match) if config.bias_correction else panel
     matched_t, rtm = matched_did(did_panel, members, draws, generator(seed, "evaluate", "did-bootstrap"),
                                power=config.power)
-    rr = rate_ratios(panel, members)
+    rr = rate_ratios(panel, members, config.rate_models)
     counts = _match_counts(rows, members, excluded, starts)
     outcomes = outcome_changes(engine, config.instruments)
     cases = case_studies(engine, events, rows[rows["treated"]], config.case_studies,
                          suppress=suppress_small)
     meta.update(n_treated=n_treated, n_clusters=int(members["cluster"].nunique()),
-                services=services, period_start=str(period_start),
+                services=services, rate_model=config.rate_models[0], period_start=str(period_start),
                 period_end=str(period_end), price_year=price_year,
                 n_candidate_rows=int((~rows["treated"]).sum()))
     effects = effects_payload(matched_t, naive_t, rr, meta, config)

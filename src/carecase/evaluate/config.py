@@ -14,6 +14,9 @@ from pydantic import Field, field_validator, model_validator
 
 from carecase.core.model import StrictModel
 
+RateModel = Literal["poisson", "negative_binomial"]
+RATE_MODELS: tuple[RateModel, ...] = ("poisson", "negative_binomial")
+
 
 class Eligibility(StrictModel):
     """Who may be in the comparison (and the treated cohort) at an index date."""
@@ -143,6 +146,13 @@ class EvaluationConfig(StrictModel):
         0.8, ge=0.5, lt=1, description="Power for the minimum detectable effect shown beside "
         "each matched estimate (Bloom 1995; 5% two-sided level, as the 95% intervals).",
     )
+    rate_models: list[RateModel] = Field(
+        default_factory=lambda: list(RATE_MODELS),
+        min_length=1,
+        description="Count models for the rate ratios (log person-time offset, cluster-robust "
+        "SE): 'poisson' (GLM) and/or 'negative_binomial' (NB2). The first listed is the one "
+        "effects.json and the headline figures carry; the rate_ratios table has them all.",
+    )
     seed: int = Field(20240401, description="Seed for pools, matching ties and bootstrap.")
     services: list[str] = Field(
         default_factory=list, description="Service codes to evaluate; empty = all with activity."
@@ -159,6 +169,8 @@ class EvaluationConfig(StrictModel):
                 )
         if len(set(self.post_windows)) != len(self.post_windows):
             raise ValueError("post_windows has duplicates; list each window once")
+        if len(set(self.rate_models)) != len(self.rate_models):
+            raise ValueError("rate_models has duplicates; list each model once")
         return self
 
 

@@ -1,6 +1,7 @@
 """``effects.json``: what the CBA consumes — per post window, per service and agency, the
 matched effect per person per year (events, units, £) with its 95% CI, the rate ratio with
-its CI and the naive estimate beside it. Negative effects are reductions in use/cost."""
+its CI (from the first of ``evaluation.rate_models``) and the naive estimate beside it.
+Negative effects are reductions in use/cost."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from carecase.core.services import BY_CODE
 from carecase.evaluate.config import EvaluationConfig
+from carecase.evaluate.ratemodels import METHOD
 
 
 def _num(v: Any) -> float | None:
@@ -28,6 +30,9 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
         naive[key + ["change_ppy", "ci_low", "ci_high"]].rename(
             columns={"change_ppy": "naive_ppy", "ci_low": "naive_ci_low", "ci_high": "naive_ci_high"}),
         on=key, how="left")
+    rate_model = cfg.rate_models[0]
+    if len(rr) and "model" in rr.columns:
+        rr = rr[rr["model"] == rate_model]
     merged = merged.merge(rr[key + ["rate_ratio", "rr_ci_low", "rr_ci_high"]], on=key, how="left") \
         if len(rr) else merged.assign(rate_ratio=None, rr_ci_low=None, rr_ci_high=None)
     windows: dict[str, Any] = {}
@@ -45,7 +50,7 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
             if row.measure in ("events", "units"):
                 entry[f"{row.measure}_ppy"]["rate_ratio"] = {
                     "estimate": _num(row.rate_ratio), "ci_low": _num(row.rr_ci_low),
-                    "ci_high": _num(row.rr_ci_high)}
+                    "ci_high": _num(row.rr_ci_high), "model": rate_model}
         if key_type == "service":
             svc = BY_CODE.get(k)
             entry.update(agency_l1=svc.agency_l1 if svc else None,
@@ -59,8 +64,8 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
     return {
         "description": "Matched difference-in-differences effect per person per year "
                        "(negative = reduction), 95% cluster-bootstrap CI and minimum detectable effect "
-                       f"(5% two-sided, {cfg.power:.0%} power); rate ratios from a "
-                       "Poisson GLM with cluster-robust SE; naive before/after beside it.",
+                       f"(5% two-sided, {cfg.power:.0%} power); rate ratios ({METHOD[rate_model]}, "
+                       "person-time offset); naive before/after beside it.",
         "price_year": meta.get("price_year"),
         "pre_months": cfg.pre_months,
         "n_treated": meta.get("n_treated"),

@@ -1,13 +1,25 @@
-"""Rate ratios from count models: Poisson GLM with a log person-years offset,
-``log E[y] = b0 + b1 treated + b2 post + b3 treated×post + log(person-years)``, control rows
-weighted (1/k within a matched set: for a Poisson likelihood a weight w is the same as
-multiplying the count and the person-years by w, so scores and sandwich are exact),
-cluster-robust (sandwich) standard errors by matched set, sets that share a person taken as
-one cluster (``evaluate.clusters``). ``exp(b3)`` is the programme rate ratio: the treated
-group's post/pre change relative to the matched comparison's (a quasi-Poisson-robust
-estimate; Cameron & Trivedi 2013, ch. 3).
-Each rate ratio carries its E-values (``evaluate.sensitivity``): how strong an unmeasured
-confounder would have to be to explain it, and its interval's limit nearest 1, away.
+"""Rate ratios from count models with a log person-years offset,
+``log E[y] = b0 + b1 treated + b2 post + b3 treated×post + log(person-years)``, one row per
+person × period, with cluster-robust (sandwich) standard errors by matched set, sets that
+share a person taken as one cluster (``evaluate.clusters``). ``exp(b3)`` is the programme
+rate ratio: the treated group's post/pre change relative to the matched comparison's.
+
+Two models (``evaluation.rate_models``; the first listed is the one ``effects.json`` carries):
+
+- ``poisson``: Poisson GLM (quasi-Poisson-robust; Cameron & Trivedi 2013, ch. 3). Control rows
+  weighted 1/k within a matched set: for a Poisson likelihood a weight w is the same as
+  multiplying the count and the person-years by w, so scores and sandwich are exact. The
+  sandwich carries statsmodels' small-sample factor G/(G−1)·(N−1)/(N−K).
+- ``negative_binomial``: NB2 (variance μ + αμ²) by weighted pseudo-maximum likelihood
+  (``evaluate.negbin``), the weight multiplying each row's log-likelihood, as Stata's
+  ``nbreg [pweight]``; sandwich factor G/(G−1) as Stata's. Its α is reported: how far
+  use varies between people beyond Poisson chance.
+
+Both estimate the same rate ratio and stay consistent when the variance is misspecified (the
+sandwich makes the intervals honest); they differ in how they weight heavy and light users,
+so a gap between them is worth reading. Each rate ratio carries its E-values
+(``evaluate.sensitivity``): how strong an unmeasured confounder would have to be to explain
+it, and its interval's limit nearest 1, away.
 """
 
 from __future__ import annotations
@@ -17,41 +29,60 @@ import warnings
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import stats
 
+from carecase.evaluate.config import RateModel
+from carecase.evaluate.negbin import fit_nb2
 from carecase.evaluate.panel import DAYS_PER_YEAR, Panel
 from carecase.evaluate.sensitivity import e_value, e_value_ci
+
+METHOD: dict[str, str] = {"poisson": "Poisson GLM, cluster-robust",
+                          "negative_binomial": "Negative binomial (NB2), cluster-robust"}
+Z95 = 1.959963984540054
 
 
 def interaction_rate_ratio(
     y: np.ndarray, years: np.ndarray, treated: np.ndarray, post: np.ndarray,
-    weight: np.ndarray, groups: np.ndarray,
+    weight: np.ndarray, groups: np.ndarray, model: RateModel = "poisson",
 ) -> dict[str, float]:
-    """Fit the model on long rows (one per person × period); NaN when not estimable."""
-    out = {"rate_ratio": np.nan, "rr_ci_low": np.nan, "rr_ci_high": np.nan, "rr_p": np.nan}
+    """Fit the model on long rows (one per person × period); NaN when not estimable.
+    ``alpha`` is the NB2 dispersion (NaN for Poisson; 0 when the data show none)."""
+    out = {"rate_ratio": np.nan, "rr_ci_low": np.nan, "rr_ci_high": np.nan, "rr_p": np.nan,
+           "alpha": np.nan}
     keep = (years > 0) & (weight > 0)
     y, years, treated, post, weight, groups = (v[keep] for v in (y, years, treated, post, weight, groups))
-    y, years = y * weight, years * weight
     cells = [(treated == a) & (post == b) for a in (0, 1) for b in (0, 1)]
-    if any(y[c].sum() <= 0 for c in cells):
+    if any((y * weight)[c].sum() <= 0 for c in cells):
         return out
     x = np.column_stack([np.ones(len(y)), treated, post, treated * post]).astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            fit = sm.GLM(y, x, family=sm.families.Poisson(), offset=np.log(years)).fit(
-                cov_type="cluster", cov_kwds={"groups": groups})
-        except (np.linalg.LinAlgError, ValueError):
+            if model == "poisson":
+                fit = sm.GLM(y * weight, x, family=sm.families.Poisson(),
+                             offset=np.log(years * weight)).fit(
+                    cov_type="cluster", cov_kwds={"groups": groups})
+                b, se = float(fit.params[3]), float(fit.bse[3])
+            elif model == "negative_binomial":
+                nb = fit_nb2(y, x, np.log(years), weight, groups)
+                if not nb.converged:
+                    return out
+                b, se = float(nb.params[3]), float(nb.bse[3])
+                out["alpha"] = nb.alpha
+            else:
+                raise ValueError(f"unknown rate model {model!r}: use poisson or negative_binomial")
+        except (np.linalg.LinAlgError, FloatingPointError):
             return out
-    b, se = float(fit.params[3]), float(fit.bse[3])
-    if not (np.isfinite(b) and np.isfinite(se)):
+    if not (np.isfinite(b) and np.isfinite(se) and se > 0):
         return out
-    out.update(rate_ratio=float(np.exp(b)), rr_ci_low=float(np.exp(b - 1.959964 * se)),
-               rr_ci_high=float(np.exp(b + 1.959964 * se)), rr_p=float(fit.pvalues[3]))
+    out.update(rate_ratio=float(np.exp(b)), rr_ci_low=float(np.exp(b - Z95 * se)),
+               rr_ci_high=float(np.exp(b + Z95 * se)), rr_p=float(2 * stats.norm.sf(abs(b / se))))
     return out
 
 
-def rate_ratios(panel: Panel, members: pd.DataFrame) -> pd.DataFrame:
-    """Rate ratio per post window × service × measure (events, units)."""
+def rate_ratios(panel: Panel, members: pd.DataFrame,
+                models: tuple[RateModel, ...] | list[RateModel] = ("poisson",)) -> pd.DataFrame:
+    """Rate ratio per post window × service × measure (events, units) × model."""
     pos = panel.position(members["row_id"].to_numpy())
     treated = members["treated"].to_numpy(bool).astype(float)
     weight = members["weight"].to_numpy(float)
@@ -66,12 +97,13 @@ def rate_ratios(panel: Panel, members: pd.DataFrame) -> pd.DataFrame:
             if key_type != "service" or measure == "cost":
                 continue
             y = np.r_[panel.amount[pos, 0, q], panel.amount[pos, wi, q]]
-            res = interaction_rate_ratio(
-                y, years, np.r_[treated, treated], np.r_[np.zeros(n), np.ones(n)],
-                np.r_[weight, weight], np.r_[groups, groups],
-            )
-            rows.append({"window": window, "key_type": key_type, "key": key,
-                         "measure": measure, **res, "method": "Poisson GLM, cluster-robust"})
+            for model in models:
+                res = interaction_rate_ratio(
+                    y, years, np.r_[treated, treated], np.r_[np.zeros(n), np.ones(n)],
+                    np.r_[weight, weight], np.r_[groups, groups], model,
+                )
+                rows.append({"window": window, "key_type": key_type, "key": key,
+                             "measure": measure, "model": model, **res, "method": METHOD[model]})
     table = pd.DataFrame(rows)
     if len(table):
         table.insert(table.columns.get_loc("method"), "e_value", e_value(table["rate_ratio"]))

@@ -21,7 +21,7 @@ STAGE = "evaluate"
 TABLE_KEYS: dict[str, list[str]] = {
     "naive": ["window", "key_type", "key", "measure"],
     "matched": ["window", "key_type", "key", "measure"],
-    "rate_ratios": ["window", "key_type", "key", "measure"],
+    "rate_ratios": ["window", "key_type", "key", "measure", "model"],
     "balance": ["stage", "covariate"],
     "rtm": ["window", "key_type", "key", "measure"],
     "match_counts": [],

@@ -30,9 +30,10 @@ from carecase.report.sections.common import (
 KEYS = ("window", "key_type", "key", "measure")
 MONEY = "cost"  # the measure in £ (the others are events and units)
 RATE_RATIOS = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text"),
-               F("measure", "Measure", "text"), F("rate_ratio", "Rate ratio", "ratio"),
+               F("measure", "Measure", "text"), F("model", "Model", "text"),
+               F("rate_ratio", "Rate ratio", "ratio"),
                F("rr_ci_low", "95% low", "ratio"), F("rr_ci_high", "95% high", "ratio"), F("rr_p", "p", "p"),
-               F("e_value", "E-value", "ratio"), F("e_value_ci", "E-value (95% limit)", "ratio")]
+               F("alpha", "Dispersion α", "num"), F("e_value", "E-value", "ratio"), F("e_value_ci", "E-value (95% limit)", "ratio")]
 RTM = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text"),
        F("measure", "Measure", "text"),
        F("treated_change_ppy", "Participants' change", "num"), F("control_change_ppy", "Comparison change", "num"),
@@ -89,6 +90,14 @@ def _labelled_windows(df: pd.DataFrame) -> pd.DataFrame:
     order = {x: i for i, x in enumerate(window_order(df[w].astype(str).tolist()))}
     df = df.assign(_w=df[w].astype(str).map(order)).sort_values("_w", kind="mergesort").drop(columns="_w")
     return df.assign(**{w: df[w].map(window_label)})
+
+
+RATE_MODEL_LABELS = {"poisson": "Poisson", "negative_binomial": "Negative binomial"}
+
+
+def _labelled_models(df: pd.DataFrame) -> pd.DataFrame:
+    m = pick(df, "model")
+    return df if m is None else df.assign(**{m: df[m].map(lambda v: RATE_MODEL_LABELS.get(str(v), v))})
 
 
 def is_money(measure: object) -> bool:
@@ -208,8 +217,12 @@ def build(ctx: Context) -> Section:
     rr = outs.table("evaluate", "rate_ratios")
     if rr is not None:
         sec.blocks.append(frame_table("evaluation-rate-ratios", "Rate ratios (count models with person-time offset)",
-                                      _labelled_windows(only_measure(rr, "events")), RATE_RATIOS,
-                                      note="E-value: how strongly an unmeasured confounder would have to be "
+                                      _labelled_models(_labelled_windows(only_measure(rr, "events"))),
+                                      RATE_RATIOS,
+                                      note="Poisson and negative binomial models estimate the same rate ratio "
+                                      "and both have cluster-robust intervals; the negative binomial's α "
+                                      "measures how far use varies between people beyond chance (0 = none), "
+                                      "and a gap between the two models is worth reading. E-value: how strongly an unmeasured confounder would have to be "
                                       "associated with both joining the programme and the outcome (as a risk "
                                       "ratio, beyond the matched covariates) to explain the rate ratio away; "
                                       "the 95% limit's E-value is 1 when the interval already includes no "

@@ -1,0 +1,167 @@
+"""Negative binomial (NB2) regression: a published known answer, the calculus, weights as
+replicated rows, and recovery of a seeded truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from statsmodels.tools.numdiff import approx_fprime
+
+from carecase.core.random import generator
+from carecase.evaluate.negbin import LN_ALPHA_FLOOR, fit_nb2, hessian, loglike_obs, score_obs
+from carecase.evaluate.ratemodels import interaction_rate_ratio
+
+# Ship damage incidents (McCullagh & Nelder 1989, Generalized Linear Models, 2nd ed., Table 6.2;
+# Stata's `webuse ships`): ship type 1-5, construction period coded 1-4, operation in 1975-79,
+# aggregate months of service, damage incidents. The six cells with no service are dropped
+# (Stata drops them too: N = 34).
+SHIP = [1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5]
+YR_CON = [1, 1, 2, 2, 3, 3, 4, 1, 1, 2, 2, 3, 3, 4, 1, 1, 2, 2, 3, 3, 4, 1, 1, 2, 2, 3, 3, 4, 1, 2, 2, 3, 3, 4]
+OP_75_79 = [0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 1, 1]
+SERVICE = [127, 63, 1095, 1095, 1512, 3353, 2244, 44882, 17176, 28609, 20370, 7064, 13099, 7117, 1179,
+           552, 781, 676, 783, 1948, 274, 251, 105, 288, 192, 349, 1208, 2051, 45, 789, 437, 1157, 2161, 542]
+ACCIDENT = [0, 0, 3, 4, 6, 18, 11, 39, 29, 58, 53, 12, 44, 18, 1, 1, 0, 1, 6, 2, 1, 0, 0, 0, 0, 2, 11, 4,
+            0, 7, 7, 5, 12, 1]
+
+
+def _ships():
+    x = np.column_stack([YR_CON, OP_75_79, np.ones(len(SHIP))]).astype(float)
+    return np.array(ACCIDENT, float), x, np.log(np.array(SERVICE, float)), np.array(SHIP)
+
+
+def test_ships_known_answer_stata_nbreg_cluster():
+    """Stata: `nbreg accident yr_con op_75_79, exposure(service) vce(cluster ship)` on the
+    ships data (Stata output as recorded in statsmodels' test results,
+    statsmodels/discrete/tests/results/results_count_robust_cluster.py,
+    `results_negbin_exposure_clu`): coefficients, α, log pseudolikelihood, and the
+    cluster-robust standard errors of β and ln α (5 clusters, factor G/(G−1))."""
+    y, x, offset, ship = _ships()
+    fit = fit_nb2(y, x, offset, groups=ship)
+    assert fit.converged and not fit.at_floor
+    assert fit.params == pytest.approx([0.28503762550355, 0.17127003537767, -6.5908639033905], abs=1e-7)
+    assert fit.alpha == pytest.approx(0.2457422083490335, rel=1e-6)
+    assert fit.loglike == pytest.approx(-82.49115612464289, abs=1e-8)
+    assert fit.bse == pytest.approx([0.14270989695062, 0.17997186802799, 0.62542746996715], rel=1e-6)
+    assert fit.ln_alpha_se == pytest.approx(0.86579403765571, rel=1e-6)
+
+
+def test_ships_poisson_cluster_known_answer_and_factor():
+    """The Poisson side of the same known answer: Stata `poisson accident yr_con op_75_79,
+    exposure(service) vce(cluster ship)` (results_poisson_exposure_clu, as above) gives
+    β = 0.30633819450439, 0.35592229608495, -6.974712802772 and SE 0.03817694295902, …;
+    statsmodels' GLM sandwich, which the Poisson rate ratios use, adds the factor
+    (N−1)/(N−K) to Stata's G/(G−1): here √(33/31)."""
+    y, x, offset, ship = _ships()
+    fit = sm.GLM(y, x, family=sm.families.Poisson(), offset=offset).fit(
+        cov_type="cluster", cov_kwds={"groups": ship})
+    assert fit.params == pytest.approx([0.30633819450439, 0.35592229608495, -6.974712802772], abs=1e-7)
+    stata_se = np.array([0.03817694295902, 0.09213163536669, 0.0968656626603])
+    assert fit.bse == pytest.approx(stata_se * np.sqrt(33 / 31), rel=1e-6)
+
+
+def _data(seed: int, n: int, alpha: float = 0.8):
+    rng = generator(seed, "nb2-data")
+    x = np.column_stack([np.ones(n), rng.integers(0, 2, n), rng.normal(0, 1, n)])
+    t = rng.uniform(0.3, 1.5, n)
+    mu = t * np.exp(x @ np.array([0.4, -0.3, 0.25]))
+    y = rng.poisson(mu * rng.gamma(1 / alpha, alpha, n)).astype(float)
+    return y, x, np.log(t), rng
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), ln_alpha=st.floats(-3, 1.5), shift=st.floats(-0.5, 0.5))
+def test_score_and_hessian_are_the_derivatives_of_the_loglikelihood(seed, ln_alpha, shift):
+    y, x, off, rng = _data(seed, 40)
+    w = rng.uniform(0.2, 2, len(y))
+    theta = np.array([0.4 + shift, -0.3, 0.25, ln_alpha])
+
+    def ll(t):
+        return float(np.sum(w * loglike_obs(t, y, x, off)))
+
+    def grad(t):
+        return (w[:, None] * score_obs(t, y, x, off)).sum(axis=0)
+
+    assert grad(theta) == pytest.approx(approx_fprime(theta, ll, centered=True), rel=1e-5, abs=1e-5)
+    numeric = approx_fprime(theta, grad, centered=True)
+    assert hessian(theta, y, x, off, w) == pytest.approx(numeric, rel=1e-5, abs=1e-5)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_integer_weight_equals_repeating_the_row(seed):
+    """A weight multiplies a row's log-likelihood, so weight 2 is the row twice (estimates,
+    log-likelihood, and the cluster sandwich when the copies share the cluster)."""
+    y, x, off, rng = _data(seed, 60)
+    w = rng.integers(1, 4, len(y)).astype(float)
+    groups = np.arange(len(y)) // 3
+    weighted = fit_nb2(y, x, off, w, groups)
+    rep = np.repeat(np.arange(len(y)), w.astype(int))
+    repeated = fit_nb2(y[rep], x[rep], off[rep], None, groups[rep])
+    assert weighted.params == pytest.approx(repeated.params, rel=1e-6, abs=1e-8)
+    assert weighted.alpha == pytest.approx(repeated.alpha, rel=1e-6, abs=1e-8)
+    assert weighted.loglike == pytest.approx(repeated.loglike, rel=1e-9)
+    assert weighted.cov == pytest.approx(repeated.cov, rel=1e-5, abs=1e-10)
+
+
+def test_recovers_seeded_truth():
+    """4,000 NB2 rows with β = (0.4, −0.3, 0.25) and α = 0.8: each estimate lies within four
+    standard errors of the truth (a fixed seed: the check is deterministic)."""
+    y, x, off, _ = _data(7, 4000, alpha=0.8)
+    fit = fit_nb2(y, x, off)
+    assert fit.converged
+    assert np.all(np.abs(fit.params - [0.4, -0.3, 0.25]) < 4 * fit.bse)
+    assert abs(np.log(fit.alpha) - np.log(0.8)) < 4 * fit.ln_alpha_se
+    poisson = sm.GLM(y, x, family=sm.families.Poisson(), offset=off).fit()
+    assert fit.loglike > poisson.llf + 100  # the overdispersion is real and NB2 sees it
+
+
+def test_no_overdispersion_stops_at_the_floor_and_equals_poisson():
+    """Counts less variable than Poisson: α's estimate runs to 0; the fit stops at the floor
+    and its β is the Poisson MLE."""
+    rng = generator(3, "under")
+    n = 300
+    x = np.column_stack([np.ones(n), rng.integers(0, 2, n)])
+    y = rng.binomial(4, np.where(x[:, 1] == 1, 0.3, 0.5)).astype(float)  # variance < mean
+    fit = fit_nb2(y, x, np.zeros(n))
+    poisson = sm.GLM(y, x, family=sm.families.Poisson()).fit()
+    assert fit.at_floor and fit.alpha == 0.0 and np.isnan(fit.ln_alpha_se)
+    assert fit.params == pytest.approx(poisson.params, abs=1e-6)
+    assert LN_ALPHA_FLOOR < -10
+
+
+def test_saturated_cells_with_equal_person_time_give_the_ratio_of_mean_ratios():
+    """With one parameter per treated × period cell and equal person-time, the NB2 score
+    equations Σ(y−μ)/(1+αμ) = 0 hold cell by cell with μ constant, so each cell's fitted mean
+    is its (weighted) mean count and the rate ratio is the ratio of ratios — as for Poisson
+    (McCullagh & Nelder 1989, §6.2, for the saturated log-linear model)."""
+    rng = generator(5, "cells")
+    n = 50
+    treated = np.repeat([1.0, 0.0], n)
+    y_pre = rng.negative_binomial(2, 0.3, 2 * n).astype(float)
+    y_post = rng.negative_binomial(2, 0.4, 2 * n).astype(float)
+    w = np.where(treated == 1, 1.0, rng.choice([0.5, 1.0], 2 * n))
+    sets = np.r_[np.arange(n), np.arange(n)]
+    args = (np.r_[y_pre, y_post], np.ones(4 * n), np.r_[treated, treated],
+            np.r_[np.zeros(2 * n), np.ones(2 * n)], np.r_[w, w], np.r_[sets, sets])
+    nb = interaction_rate_ratio(*args, model="negative_binomial")
+    poisson = interaction_rate_ratio(*args, model="poisson")
+
+    def mean(y, mask):
+        return np.average(y[mask], weights=w[mask])
+
+    tm, cm = treated == 1, treated == 0
+    expected = (mean(y_post, tm) / mean(y_pre, tm)) / (mean(y_post, cm) / mean(y_pre, cm))
+    assert nb["rate_ratio"] == pytest.approx(expected, rel=1e-7)
+    assert poisson["rate_ratio"] == pytest.approx(expected, rel=1e-7)
+    assert nb["alpha"] > 0 and np.isnan(poisson["alpha"])
+    assert nb["rr_ci_low"] < nb["rate_ratio"] < nb["rr_ci_high"]
+
+
+def test_unknown_rate_model_is_refused():
+    args = (np.ones(4), np.ones(4), np.array([1.0, 0, 1, 0]), np.array([0.0, 0, 1, 1]), np.ones(4),
+            np.arange(4))
+    with pytest.raises(ValueError, match="unknown rate model 'zip'"):
+        interaction_rate_ratio(*args, model="zip")  # type: ignore[arg-type]
