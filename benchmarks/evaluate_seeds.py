@@ -17,7 +17,8 @@ A variant merges ``--set`` into the project's evaluation settings and is recorde
 
 Besides each seed's checks, ``per_effect`` reads the criterion across seeds: for each planted
 effect, how many seeds' intervals contain the truth and the mean absolute error of the
-matched and the naive estimates over all the seeds on record.
+matched and the naive estimates over all the seeds on record; ``rate_ratios``, for each
+rate model, how many intervals contain the planted rate ratio.
 
 Areas are kept under benchmarks/work/evaluate_seeds/ (git-ignored) and reused.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,21 @@ def per_effect(seeds: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def rate_ratio_coverage(seeds: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per rate model over the seeds: planted rate ratios whose 95% interval contains them,
+    and the mean absolute error of the log rate ratio."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in seeds.values():
+        for e in row.get("rate_ratio_detail", []):
+            m = out.setdefault(e["model"], {"intervals": 0, "covered": 0, "abs_log_error": 0.0})
+            m["intervals"] += 1
+            m["covered"] += int(e["covered"])
+            m["abs_log_error"] += abs(math.log(e["rate_ratio"] / e["truth"])) if e["rate_ratio"] > 0 else math.inf
+    for m in out.values():
+        m["mean_abs_log_error"] = round(m.pop("abs_log_error") / m["intervals"], 4)
+    return dict(sorted(out.items()))
+
+
 def main(seeds: tuple[int, ...] = SEEDS, variant: str | None = None,
          overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     previous = RESULTS / "evaluate_seeds.json"
@@ -78,6 +95,7 @@ def main(seeds: tuple[int, ...] = SEEDS, variant: str | None = None,
               f"contain the truth, matched closer for {row['closer']}, worst |SMD| "
               f"{row['worst_abs_smd']} ({row['evaluate_s']} s)", flush=True)
         record["per_effect"] = per_effect(record["seeds"])
+        record["rate_ratios"] = rate_ratio_coverage(record["seeds"])
         write_result("evaluate_seeds", results)
     rows = record["seeds"].values()
     effects = record["per_effect"]
@@ -86,6 +104,9 @@ def main(seeds: tuple[int, ...] = SEEDS, variant: str | None = None,
           f"{sum(r['effects'] for r in rows)} intervals contain the truth, matched closer for "
           f"{sum(r['closer'] for r in rows)}; matched mean absolute error below the naive for "
           f"{better} of {len(effects)} planted effects", flush=True)
+    for model, m in record.get("rate_ratios", {}).items():
+        print(f"rate ratios, {model}: {m['covered']} of {m['intervals']} intervals contain the "
+              f"planted ratio; mean |log error| {m['mean_abs_log_error']}", flush=True)
     return results
 
 

@@ -91,6 +91,14 @@ def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
                        "rate_ratio": float(r.rate_ratio), "ci_low": float(r.rr_ci_low),
                        "ci_high": float(r.rr_ci_high),
                        "covered": bool(r.rr_ci_low <= planted <= r.rr_ci_high)})
+    for (code, window), r in matched.iterrows():  # the bootstrap interval of the same ratio
+        planted = truth["effects"].get(code, {}).get("rate_ratio", 1.0)
+        if planted == 1.0:
+            continue
+        ratios.append({"service": code, "window": window, "model": "ratio_of_rates_bootstrap",
+                       "truth": planted, "rate_ratio": float(r["ratio_of_ratios"]),
+                       "ci_low": float(r["ratio_ci_low"]), "ci_high": float(r["ratio_ci_high"]),
+                       "covered": bool(r["ratio_ci_low"] <= planted <= r["ratio_ci_high"])})
     rr_covered = {m: sum(x["covered"] for x in ratios if x["model"] == m)
                   for m in sorted({x["model"] for x in ratios})}
     after = res.balance[res.balance["stage"] == "after"]

@@ -17,7 +17,13 @@ def test_matched_intervals_cover_at_the_nominal_rate_over_seeds(tmp_path_factory
     treating the intervals as independent). With matching alone (no entropy balancing where
     it fails to balance) this area gave 114. The matched estimates are also, in total, less
     than half as far from the truth as the naive ones, and the naive ones lean towards the
-    larger reductions that regression to the mean predicts."""
+    larger reductions that regression to the mean predicts.
+
+    Rate ratios: each count model's intervals and the bootstrap interval of the ratio cover
+    the planted ratio at least 108 times in 135 (80%). They cover less often than nominal on
+    this area (measured 116 Poisson, 117 negative binomial, 121 bootstrap on these seeds;
+    docs/evaluation.md, Known limitations), so this floor is a guard against a broken
+    interval (a wrong standard error, a model that stops fitting), not a calibration claim."""
     rows = [recovery(prepare(tmp_path_factory.mktemp(f"seed{seed}"), seed)) for seed in SEEDS]
     effects = [e for r in rows for e in r["detail"]]
     covered = sum(e["covered"] for e in effects)
@@ -28,3 +34,8 @@ def test_matched_intervals_cover_at_the_nominal_rate_over_seeds(tmp_path_factory
     err_naive = sum(abs(e["naive"] - e["truth"]) for e in effects)
     assert err_matched < 0.5 * err_naive, (err_matched, err_naive)
     assert sum(e["naive"] - e["truth"] for e in effects) < 0
+    ratios = [x for r in rows for x in r["rate_ratio_detail"]]
+    for model in ("poisson", "negative_binomial", "ratio_of_rates_bootstrap"):
+        mine = [x for x in ratios if x["model"] == model]
+        assert len(mine) == 135, model
+        assert sum(x["covered"] for x in mine) >= 108, (model, {r["seed"]: r["rate_ratios_covered"] for r in rows})
