@@ -64,8 +64,8 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
     return {
         "description": "Matched difference-in-differences effect per person per year "
                        "(negative = reduction), 95% cluster-bootstrap CI and minimum detectable effect "
-                       f"(5% two-sided, {cfg.power:.0%} power); rate ratios ({METHOD[rate_model]}, "
-                       "person-time offset); naive before/after beside it.",
+                       f"(5% two-sided, {cfg.power:.0%} power); rate ratios: {METHOD[rate_model]}, "
+                       "person-time offset; naive before/after beside it.",
         "price_year": meta.get("price_year"),
         "pre_months": cfg.pre_months,
         "n_treated": meta.get("n_treated"),
