@@ -203,3 +203,24 @@ def test_poisson_data_always_fit_and_at_the_floor_equal_poisson(seed, n, rate, w
         assert fit.params == pytest.approx(poisson.params, abs=1e-4)
     else:
         assert fit.alpha > 0
+
+
+def test_a_ratio_that_cannot_be_estimated_says_why():
+    """A period with no events in one group: every number NaN, and the note names the cause;
+    counts with less spread than Poisson: the NB row says α is 0 and equals the Poisson fit."""
+    treated = np.array([1.0, 1, 0, 0, 1, 1, 0, 0])
+    post = np.array([0.0, 0, 0, 0, 1, 1, 1, 1])
+    y = np.array([2.0, 3, 1, 2, 0, 0, 2, 1])  # participants have none after
+    args = (y, np.ones(8), treated, post, np.ones(8), np.array([0, 1, 2, 3, 0, 1, 2, 3]))
+    for model in ("poisson", "negative_binomial"):
+        res = interaction_rate_ratio(*args, model=model)  # type: ignore[arg-type]
+        assert np.isnan(res["rate_ratio"]) and "no events" in str(res["note"])
+    rng = generator(8, "even")
+    n = 200
+    t, p = np.tile([1.0, 1, 0, 0], n // 4), np.tile([0.0, 1], n // 2)
+    even = rng.binomial(3, 0.5, n).astype(float)
+    nb = interaction_rate_ratio(even, np.ones(n), t, p, np.ones(n), np.arange(n) // 2,
+                                model="negative_binomial")
+    po = interaction_rate_ratio(even, np.ones(n), t, p, np.ones(n), np.arange(n) // 2)
+    assert nb["alpha"] == 0.0 and "no overdispersion" in str(nb["note"]) and po["note"] == ""
+    assert nb["rate_ratio"] == pytest.approx(po["rate_ratio"], rel=1e-6)

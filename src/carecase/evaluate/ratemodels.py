@@ -44,16 +44,17 @@ Z95 = 1.959963984540054
 def interaction_rate_ratio(
     y: np.ndarray, years: np.ndarray, treated: np.ndarray, post: np.ndarray,
     weight: np.ndarray, groups: np.ndarray, model: RateModel = "poisson",
-) -> dict[str, float]:
-    """Fit the model on long rows (one per person × period); NaN when not estimable.
-    ``alpha`` is the NB2 dispersion (NaN for Poisson; 0 when the data show none)."""
-    out = {"rate_ratio": np.nan, "rr_ci_low": np.nan, "rr_ci_high": np.nan, "rr_p": np.nan,
-           "alpha": np.nan}
+) -> dict[str, float | str]:
+    """Fit the model on long rows (one per person × period); NaN when not estimable, and
+    ``note`` then says why. ``alpha`` is the NB2 dispersion (NaN for Poisson; 0 when the data
+    show none, noted)."""
+    out: dict[str, float | str] = {"rate_ratio": np.nan, "rr_ci_low": np.nan, "rr_ci_high": np.nan,
+                                   "rr_p": np.nan, "alpha": np.nan, "note": ""}
     keep = (years > 0) & (weight > 0)
     y, years, treated, post, weight, groups = (v[keep] for v in (y, years, treated, post, weight, groups))
     cells = [(treated == a) & (post == b) for a in (0, 1) for b in (0, 1)]
     if any((y * weight)[c].sum() <= 0 for c in cells):
-        return out
+        return {**out, "note": "not estimable: participants or comparison have no events in a period"}
     x = np.column_stack([np.ones(len(y)), treated, post, treated * post]).astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -66,15 +67,17 @@ def interaction_rate_ratio(
             elif model == "negative_binomial":
                 nb = fit_nb2(y, x, np.log(years), weight, groups)
                 if not nb.converged:
-                    return out
+                    return {**out, "note": "not estimable: the negative binomial fit did not converge"}
                 b, se = float(nb.params[3]), float(nb.bse[3])
                 out["alpha"] = nb.alpha
+                if nb.at_floor:
+                    out["note"] = "no overdispersion: alpha 0, the Poisson fit"
             else:
                 raise ValueError(f"unknown rate model {model!r}: use poisson or negative_binomial")
         except (np.linalg.LinAlgError, FloatingPointError):
-            return out
+            return {**out, "note": "not estimable: singular model"}
     if not (np.isfinite(b) and np.isfinite(se) and se > 0):
-        return out
+        return {**out, "note": "not estimable: no finite standard error"}
     out.update(rate_ratio=float(np.exp(b)), rr_ci_low=float(np.exp(b - Z95 * se)),
                rr_ci_high=float(np.exp(b + Z95 * se)), rr_p=float(2 * stats.norm.sf(abs(b / se))))
     return out

@@ -33,7 +33,8 @@ RATE_RATIOS = [F("window", "Window", "text"), F("key_type", "Level", "text"), F(
                F("measure", "Measure", "text"), F("model", "Model", "text"),
                F("rate_ratio", "Rate ratio", "ratio"),
                F("rr_ci_low", "95% low", "ratio"), F("rr_ci_high", "95% high", "ratio"), F("rr_p", "p", "p"),
-               F("alpha", "Dispersion α", "num"), F("e_value", "E-value", "ratio"), F("e_value_ci", "E-value (95% limit)", "ratio")]
+               F("alpha", "Dispersion α", "num"), F("e_value", "E-value", "ratio"),
+               F("e_value_ci", "E-value (95% limit)", "ratio"), F("note", "Note", "text")]
 RTM = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text"),
        F("measure", "Measure", "text"),
        F("treated_change_ppy", "Participants' change", "num"), F("control_change_ppy", "Comparison change", "num"),
