@@ -36,7 +36,8 @@ METHOD_NOTES = [
     "packages crossing period boundaries are split in proportion to the days in each period.",
     "Evaluation: propensity-score nearest-neighbour matching in calendar time (controls not yet "
     "treated at the index date), difference-in-differences per person per year with cluster "
-    "bootstrap 95% intervals, and rate ratios from count models with a person-time offset.",
+    "bootstrap 95% intervals, and rate ratios from count models (Poisson and negative binomial) "
+    "with a person-time offset and cluster-robust intervals.",
     "Cost-benefit analysis: discounted at the Green Book rate; benefits adjusted for deadweight, "
     "attribution, displacement, drop-off and optimism bias by confidence grade; uncertainty by "
     "Monte Carlo simulation, one-way sensitivity (tornado) and switching values.",
