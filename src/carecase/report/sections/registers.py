@@ -25,6 +25,8 @@ REFERENCES = [
     "between treatment groups in propensity-score matched samples. Statistics in Medicine 28:3083–3107.",
     "Barnett AG, van der Pols JC, Dobson AJ (2005). Regression to the mean: what it is and how to deal "
     "with it. International Journal of Epidemiology 34:215–220.",
+    "Cameron AC, Trivedi PK (2013). Regression Analysis of Count Data, 2nd edition. Cambridge "
+    "University Press (Poisson and negative binomial rate models).",
     "Office for National Statistics / NHS England: statistical disclosure control guidance for "
     "published health statistics (small-number suppression and rounding).",
 ]
