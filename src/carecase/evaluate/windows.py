@@ -32,8 +32,8 @@ EVENT_KEYS = ("service_code", "agency_l1", "agency_l2", "area_of_need")
 def window_table(frame: pd.DataFrame) -> pa.Table:
     """Arrow window table from a frame with row_id, person_id, window, w_start, w_end, censor."""
     def _dates(col: str) -> pa.Array:
-        values = pd.to_datetime(frame[col]).astype("datetime64[s]")
-        return pa.array(values.dt.date.where(values.notna(), None), pa.date32())
+        days = pd.to_datetime(frame[col]).to_numpy("datetime64[D]")  # NaT → null below
+        return pa.array(days, pa.date32(), from_pandas=True)
 
     return pa.table(
         {
