@@ -81,9 +81,13 @@ def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
         effects.append({"service": code, "window": window, "truth": t, "naive": n, "matched": est,
                         "ci_low": lo, "ci_high": hi, "covered": lo <= t <= hi,
                         "closer": abs(est - t) <= abs(n - t)})
-    rr = res.rate_ratios[(res.rate_ratios["key_type"] == "service") & (res.rate_ratios["measure"] == "events")]
+    cols = ["key", "window", "model", "rate_ratio", "rr_ci_low", "rr_ci_high"]
+    boot = matched.reset_index().rename(columns={  # the bootstrap interval of the same ratio
+        "ratio_of_ratios": "rate_ratio", "ratio_ci_low": "rr_ci_low", "ratio_ci_high": "rr_ci_high",
+    }).assign(model="ratio_of_rates_bootstrap")
+    intervals = pd.concat([by_service(res.rate_ratios).reset_index()[cols], boot[cols]], ignore_index=True)
     ratios = []
-    for r in rr.itertuples(index=False):
+    for r in intervals.itertuples(index=False):
         planted = truth["effects"].get(r.key, {}).get("rate_ratio", 1.0)
         if planted == 1.0:
             continue
@@ -91,14 +95,6 @@ def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
                        "rate_ratio": float(r.rate_ratio), "ci_low": float(r.rr_ci_low),
                        "ci_high": float(r.rr_ci_high),
                        "covered": bool(r.rr_ci_low <= planted <= r.rr_ci_high)})
-    for (code, window), r in matched.iterrows():  # the bootstrap interval of the same ratio
-        planted = truth["effects"].get(code, {}).get("rate_ratio", 1.0)
-        if planted == 1.0:
-            continue
-        ratios.append({"service": code, "window": window, "model": "ratio_of_rates_bootstrap",
-                       "truth": planted, "rate_ratio": float(r["ratio_of_ratios"]),
-                       "ci_low": float(r["ratio_ci_low"]), "ci_high": float(r["ratio_ci_high"]),
-                       "covered": bool(r["ratio_ci_low"] <= planted <= r["ratio_ci_high"])})
     rr_covered = {m: sum(x["covered"] for x in ratios if x["model"] == m)
                   for m in sorted({x["model"] for x in ratios})}
     after = res.balance[res.balance["stage"] == "after"]

@@ -25,8 +25,7 @@ from typing import Any
 
 from carecase.core.errors import CBAError
 from carecase.core.services import BY_CODE
-
-Z95 = 1.959963984540054
+from carecase.evaluate.power import Z95
 
 
 def effect_records(effects: dict[str, Any]) -> list[dict[str, Any]]:

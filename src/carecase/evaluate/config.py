@@ -16,6 +16,7 @@ from carecase.core.model import StrictModel
 
 RateModel = Literal["poisson", "negative_binomial"]
 RATE_MODELS: tuple[RateModel, ...] = ("poisson", "negative_binomial")
+RATE_MODEL_LABELS: dict[str, str] = {"poisson": "Poisson", "negative_binomial": "Negative binomial"}
 
 
 class Eligibility(StrictModel):

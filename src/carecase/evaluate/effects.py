@@ -31,7 +31,7 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
             columns={"change_ppy": "naive_ppy", "ci_low": "naive_ci_low", "ci_high": "naive_ci_high"}),
         on=key, how="left")
     rate_model = cfg.rate_models[0]
-    if len(rr) and "model" in rr.columns:
+    if len(rr):
         rr = rr[rr["model"] == rate_model]
     merged = merged.merge(rr[key + ["rate_ratio", "rr_ci_low", "rr_ci_high"]], on=key, how="left") \
         if len(rr) else merged.assign(rate_ratio=None, rr_ci_low=None, rr_ci_high=None)

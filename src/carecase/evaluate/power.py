@@ -17,6 +17,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+#: The standard normal 0.975 quantile: the evaluation's model-based 95% intervals are
+#: estimate ± Z95 × SE, and the CBA reads an SE back from them with it.
+Z95 = 1.959963984540054
+
 
 def mde_multiplier(alpha: float = 0.05, power: float = 0.80, two_sided: bool = True,
                    df: float | None = None) -> float:

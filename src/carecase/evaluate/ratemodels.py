@@ -34,11 +34,11 @@ from scipy import stats
 from carecase.evaluate.config import RateModel
 from carecase.evaluate.negbin import fit_nb2
 from carecase.evaluate.panel import DAYS_PER_YEAR, Panel
+from carecase.evaluate.power import Z95
 from carecase.evaluate.sensitivity import e_value, e_value_ci
 
 METHOD: dict[str, str] = {"poisson": "Poisson GLM, cluster-robust",
                           "negative_binomial": "Negative binomial (NB2), cluster-robust"}
-Z95 = 1.959963984540054
 
 
 def interaction_rate_ratio(

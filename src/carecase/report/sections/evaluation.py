@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 
-from carecase.evaluate.config import window_key
+from carecase.evaluate.config import RATE_MODEL_LABELS, window_key
 from carecase.report import charts
 from carecase.report.content import Chart, Column, Paragraph, Section, Table
 from carecase.report.loaders import pick
@@ -91,9 +91,6 @@ def _labelled_windows(df: pd.DataFrame) -> pd.DataFrame:
     order = {x: i for i, x in enumerate(window_order(df[w].astype(str).tolist()))}
     df = df.assign(_w=df[w].astype(str).map(order)).sort_values("_w", kind="mergesort").drop(columns="_w")
     return df.assign(**{w: df[w].map(window_label)})
-
-
-RATE_MODEL_LABELS = {"poisson": "Poisson", "negative_binomial": "Negative binomial"}
 
 
 def _labelled_models(df: pd.DataFrame) -> pd.DataFrame:
