@@ -65,6 +65,24 @@ def test_logistic_fit_matches_statsmodels():
     np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-8)
 
 
+def test_logistic_fit_of_a_rare_outcome_with_skewed_covariates_matches_statsmodels():
+    """The evaluation's regime: a few hundred participants among tens of thousands of
+    candidate rows, with count covariates (log1p, heavy-tailed). The fit starts from the intercept-only model and halves steps that lower the likelihood;
+    it must land where statsmodels' Newton does, and more rows than one block of the
+    weighted X'WX (16,384) must give the same answer."""
+    rng = generator(5, "logit-rare")
+    n = 40_000
+    x = np.column_stack([np.log1p(rng.negative_binomial(1, 0.2, n)), rng.normal(size=n),
+                         np.log1p(rng.poisson(0.3, n))])
+    eta = -6.5 + x @ np.array([0.8, -0.4, 1.2])
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    assert 50 < y.sum() < 400
+    design = np.column_stack([np.ones(n), (x - x.mean(axis=0)) / x.std(axis=0)])
+    ours = matching.fit_logistic(design, y, ridge=0.0)
+    ref = sm.Logit(y, design).fit(disp=0, method="newton", tol=1e-12, maxiter=100).params
+    np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-6)
+
+
 def _sets():
     # one treated (row 0) with candidates 1..4 in set 0; one treated (row 5) with 6..7 in set 5
     set_id = np.array([0, 0, 0, 0, 0, 5, 5, 5])
@@ -95,6 +113,25 @@ def test_nearest_neighbour_without_replacement_uses_each_person_once():
                                      exact, 1, 0.5, False)
     # now t1 takes a (0.3); t2 cannot reuse person a → e is outside 0.5? |0.9-0.5| = .4 → e
     assert m2[~m2.treated].row_id.tolist() == [1, 7]
+
+
+@pytest.mark.parametrize("replacement", [True, False])
+def test_person_codes_give_the_same_matches_as_person_ids(replacement):
+    """Integer codes (computed once, reused across attempts) keep the IDs' text order as the
+    tie-break: "p10" sorts before "p9", as the IDs themselves do."""
+    rng = generator(7)
+    n = 400
+    set_id = np.repeat(np.arange(0, n, 20), 20)
+    person = np.array([f"p{i}" for i in rng.integers(0, 60, n)])
+    treated = np.arange(n) % 20 == 0
+    logit = np.round(rng.normal(size=n), 1)  # coarse, so that ties are common
+    exact = np.full(n, "")
+    codes = matching.person_codes(person)
+    assert matching.person_codes(np.array(["p9", "p10", "p9"])).tolist() == [1, 0, 1]
+    by_id = matching.nearest_neighbours(set_id, np.arange(n), person, treated, logit, exact, 2, 0.3, replacement)
+    by_code = matching.nearest_neighbours(set_id, np.arange(n), codes, treated, logit, exact, 2, 0.3, replacement)
+    assert len(by_id) > 20
+    pd.testing.assert_frame_equal(by_id, by_code)
 
 
 def test_exact_matching_restricts_candidates():

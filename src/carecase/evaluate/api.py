@@ -57,10 +57,10 @@ class EvaluationResult:
         ratio from ``rate_model`` (default: the first of ``evaluation.rate_models``)."""
         model = rate_model or self.meta.get("rate_model", "poisson")
 
-        def pick(frame: pd.DataFrame) -> pd.Series:
+        def pick(frame: pd.DataFrame, by_model: bool = False) -> pd.Series:
             f = frame[(frame["key_type"] == "service") & (frame["key"] == service)
                       & (frame["window"] == window) & (frame["measure"] == measure)]
-            if "model" in f.columns:
+            if by_model:
                 f = f[f["model"] == model]
             if len(f) != 1:
                 raise EvaluationError(f"No estimate for service {service!r}, window {window!r}, "
@@ -70,7 +70,7 @@ class EvaluationResult:
         out = {"effect_ppy": m["effect_ppy"], "ci_low": m["ci_low"], "ci_high": m["ci_high"],
                "naive_ppy": n["change_ppy"], "ratio_of_ratios": m["ratio_of_ratios"]}
         if measure != "cost":
-            r = pick(self.rate_ratios)
+            r = pick(self.rate_ratios, by_model=True)
             out.update(rate_ratio=r["rate_ratio"], rr_ci_low=r["rr_ci_low"], rr_ci_high=r["rr_ci_high"],
                        e_value=r["e_value"], e_value_ci=r["e_value_ci"], alpha=r["alpha"])
         return {k: float(v) for k, v in out.items()}

@@ -102,6 +102,13 @@ def covariates(
     return frame
 
 
+def base_covariates(rich: pd.DataFrame, services: list[str]) -> pd.DataFrame:
+    """The base covariates (``level=BASE``) taken from the rich frame, which holds them all,
+    instead of computing them a second time."""
+    rich_only = {f"last3_{s}" for s in services} | {"last1_events", "pre_cost"}
+    return rich[[c for c in rich.columns if c not in rich_only]]
+
+
 def exact_keys(rows: pd.DataFrame, people: pd.DataFrame, exact: list[str]) -> np.ndarray:
     """A string key per row (sorted by row_id) joining the exact-match variables."""
     ids = np.sort(rows["row_id"].to_numpy())

@@ -45,16 +45,17 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
     history = m.history_months > 0
     x_rich = features.covariates(rows, people, amounts, cfg.pre_months, services, m.covariates,
                                  features.RICH, history)
-    x_base = features.covariates(rows, people, amounts, cfg.pre_months, services, m.covariates,
-                                 features.BASE, history)
+    x_base = features.base_covariates(x_rich, services)
     ids = x_rich.index.to_numpy()
     r = rows.set_index("row_id").loc[ids]
     treated = r["treated"].to_numpy(bool)
     logits = {"base": matching.logit_propensity(x_base, treated),
               "rich": matching.logit_propensity(x_rich, treated)}
     varies = x_rich.to_numpy(float).std(axis=0) > 1e-12
-    inputs = _Inputs(x_rich, treated, r["set_id"].to_numpy(), ids, r["person_id"].astype(str).to_numpy(),
-                     features.exact_keys(rows, people, m.exact), logits,
+    # integer codes, computed once: every attempt compares them for each treated row
+    person = matching.person_codes(r["person_id"].to_numpy())
+    exact = np.unique(features.exact_keys(rows, people, m.exact).astype(str), return_inverse=True)[1]
+    inputs = _Inputs(x_rich, treated, r["set_id"].to_numpy(), ids, person, exact, logits,
                      matching.balance_before(x_rich, treated, m.smd_threshold),
                      list(x_rich.columns[varies]), matching.standardise(x_rich))
     best = _search(inputs, cfg, calibrate=m.calibrate == "always")
@@ -74,8 +75,8 @@ class _Inputs:
     treated: np.ndarray
     set_id: np.ndarray
     ids: np.ndarray
-    person: np.ndarray
-    exact: np.ndarray
+    person: np.ndarray  # matching.person_codes: same person, same code
+    exact: np.ndarray  # exact-match key as an integer code (equal key, equal code)
     logits: dict[str, np.ndarray]
     before: pd.DataFrame  # balance before matching
     names: list[str]  # the covariates that vary (the columns of ``z``)

@@ -38,8 +38,9 @@ def window_table(frame: pd.DataFrame) -> pa.Table:
     return pa.table(
         {
             "row_id": pa.array(frame["row_id"].to_numpy("int64")),
-            "person_id": pa.array(frame["person_id"].tolist()),
-            "window": pa.array(frame["window"].astype(str).tolist(), pa.string()),
+            # straight from the frame's (Arrow-backed) strings: no Python objects per row
+            "person_id": pa.array(frame["person_id"].astype("str"), pa.string()),
+            "window": pa.array(frame["window"].astype("str"), pa.string()),
             "w_start": _dates("w_start"),
             "w_end": _dates("w_end"),
             "censor": _dates("censor"),

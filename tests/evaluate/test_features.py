@@ -1,0 +1,46 @@
+"""Propensity covariates: the base set is the rich set without its extra columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carecase.core.random import generator
+from carecase.evaluate import features
+
+SERVICES = ["AE_ATTEND", "GP_APPT", "MH_INPATIENT"]
+
+
+def _inputs(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    rng = generator(seed)
+    n_people, n_rows = 40, 120
+    people = pd.DataFrame({
+        "person_id": [f"p{i}" for i in range(n_people)],
+        "birth_date": pd.to_datetime("1950-01-01") + pd.to_timedelta(rng.integers(0, 20000, n_people), "D"),
+        "sex": rng.choice(["F", "M", None], n_people),
+        "deprivation_decile": rng.choice([1.0, 5.0, 10.0, np.nan], n_people),
+        "frailty": rng.normal(size=n_people),
+    })
+    rows = pd.DataFrame({
+        "row_id": rng.permutation(n_rows),
+        "person_id": [f"p{i}" for i in rng.integers(0, n_people, n_rows)],
+        "index_date": pd.to_datetime("2022-01-01") + pd.to_timedelta(rng.integers(0, 700, n_rows), "D"),
+    })
+    cells = [(r, w, s) for r in range(n_rows) for w in ("pre", "last3", "last1", "hist") for s in SERVICES]
+    pick = rng.random(len(cells)) < 0.3
+    amounts = pd.DataFrame([c for c, keep in zip(cells, pick, strict=True) if keep],
+                           columns=["row_id", "window", "service_code"])
+    for col in ("events", "units", "cost"):
+        amounts[col] = rng.poisson(3.0, len(amounts)).astype(float)
+    return rows, people, amounts
+
+
+@pytest.mark.parametrize("history", [False, True])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_base_covariates_equal_the_base_level_computed_on_its_own(seed, history):
+    rows, people, amounts = _inputs(seed)
+    rich = features.covariates(rows, people, amounts, 12, SERVICES, ["frailty"], features.RICH, history)
+    base = features.covariates(rows, people, amounts, 12, SERVICES, ["frailty"], features.BASE, history)
+    assert rich.shape[1] > base.shape[1]
+    pd.testing.assert_frame_equal(features.base_covariates(rich, SERVICES), base)
