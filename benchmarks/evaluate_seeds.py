@@ -66,16 +66,22 @@ def per_effect(seeds: dict[str, Any]) -> list[dict[str, Any]]:
 
 def rate_ratio_coverage(seeds: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per rate model over the seeds: planted rate ratios whose 95% interval contains them,
-    and the mean absolute error of the log rate ratio."""
+    and the mean absolute error of the log rate ratio over the estimates that have a log
+    (``not_positive``: estimates of 0, with no events after, or none at all)."""
     out: dict[str, dict[str, Any]] = {}
     for row in seeds.values():
         for e in row.get("rate_ratio_detail", []):
-            m = out.setdefault(e["model"], {"intervals": 0, "covered": 0, "abs_log_error": 0.0})
+            m = out.setdefault(e["model"], {"intervals": 0, "covered": 0, "not_positive": 0,
+                                            "abs_log_error": 0.0})
             m["intervals"] += 1
             m["covered"] += int(e["covered"])
-            m["abs_log_error"] += abs(math.log(e["rate_ratio"] / e["truth"])) if e["rate_ratio"] > 0 else math.inf
+            if e["rate_ratio"] is not None and math.isfinite(e["rate_ratio"]) and e["rate_ratio"] > 0:
+                m["abs_log_error"] += abs(math.log(e["rate_ratio"] / e["truth"]))
+            else:
+                m["not_positive"] += 1
     for m in out.values():
-        m["mean_abs_log_error"] = round(m.pop("abs_log_error") / m["intervals"], 4)
+        logged = m["intervals"] - m["not_positive"]
+        m["mean_abs_log_error"] = round(m.pop("abs_log_error") / logged, 4) if logged else None
     return dict(sorted(out.items()))
 
 
@@ -106,7 +112,8 @@ def main(seeds: tuple[int, ...] = SEEDS, variant: str | None = None,
           f"{better} of {len(effects)} planted effects", flush=True)
     for model, m in record.get("rate_ratios", {}).items():
         print(f"rate ratios, {model}: {m['covered']} of {m['intervals']} intervals contain the "
-              f"planted ratio; mean |log error| {m['mean_abs_log_error']}", flush=True)
+              f"planted ratio; mean |log error| {m['mean_abs_log_error']} (not positive: "
+              f"{m['not_positive']})", flush=True)
     return results
 
 

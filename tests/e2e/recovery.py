@@ -10,6 +10,7 @@ and each planted rate ratio with every rate model's interval.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,13 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     for key, value in over.items():
         out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
+
+
+def _finite(x: Any) -> float | None:
+    """A float for the record, or None (JSON null) where there is none: a ratio with no
+    control events after is infinite, one that could not be estimated NaN."""
+    v = float(x)
+    return v if math.isfinite(v) else None
 
 
 def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -92,8 +100,8 @@ def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
         if planted == 1.0:
             continue
         ratios.append({"service": r.key, "window": r.window, "model": r.model, "truth": planted,
-                       "rate_ratio": float(r.rate_ratio), "ci_low": float(r.rr_ci_low),
-                       "ci_high": float(r.rr_ci_high),
+                       "rate_ratio": _finite(r.rate_ratio), "ci_low": _finite(r.rr_ci_low),
+                       "ci_high": _finite(r.rr_ci_high),
                        "covered": bool(r.rr_ci_low <= planted <= r.rr_ci_high)})
     rr_covered = {m: sum(x["covered"] for x in ratios if x["model"] == m)
                   for m in sorted({x["model"] for x in ratios})}

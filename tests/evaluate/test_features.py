@@ -44,3 +44,17 @@ def test_base_covariates_equal_the_base_level_computed_on_its_own(seed, history)
     base = features.covariates(rows, people, amounts, 12, SERVICES, ["frailty"], features.BASE, history)
     assert rich.shape[1] > base.shape[1]
     pd.testing.assert_frame_equal(features.base_covariates(rich, SERVICES), base)
+
+
+def test_spell_services_count_spells_or_their_units_as_configured():
+    """MH_INPATIENT is a spell service (bed days), A&E a point service: ``spell_measure``
+    changes what the spell service's covariates count and leaves the point service alone."""
+    rows, people, amounts = _inputs(3)
+    frames = {m: features.covariates(rows, people, amounts, 12, SERVICES, [], features.RICH,
+                                     spell_measure=m) for m in ("units", "events")}
+    pre = amounts[(amounts["window"] == "pre") & (amounts["service_code"] == "MH_INPATIENT")]
+    for measure, frame in frames.items():
+        expected = np.log1p(pre.set_index("row_id")[measure]).reindex(frame.index, fill_value=0.0)
+        np.testing.assert_array_equal(frame["pre_MH_INPATIENT"].to_numpy(), expected.to_numpy())
+    assert not np.array_equal(frames["units"]["last3_MH_INPATIENT"], frames["events"]["last3_MH_INPATIENT"])
+    pd.testing.assert_series_equal(frames["units"]["pre_AE_ATTEND"], frames["events"]["pre_AE_ATTEND"])

@@ -85,6 +85,13 @@ class MatchingConfig(StrictModel):
         "the data starts counts as none, alike for a participant and the controls that share "
         "their index date.",
     )
+    spell_measure: Literal["units", "events"] = Field(
+        "units",
+        description="What the propensity covariates count of each spell and package service "
+        "(admissions, stays, placements) before the index date: 'events' (the spells "
+        "themselves, the rate the difference-in-differences compares) or 'units' (bed days, "
+        "nights, hours).",
+    )
 
     @field_validator("calibrate", mode="before")
     @classmethod

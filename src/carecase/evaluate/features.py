@@ -1,7 +1,8 @@
 """Propensity-model covariates from the pre-period window summaries (per row, pandas).
 
 Per service: pre-period use (``log1p`` of events for point/count services, of units — bed
-days, hours — for spells and packages) and, at the richer level, the same over the last 3
+days, hours — for spells and packages, or of their events with ``matching.spell_measure:
+events``) and, at the richer level, the same over the last 3
 months. Totals: ``log1p`` events in the last 3 months and the last month, the recent trend
 ``log1p(last 3 months) - log1p(earlier months scaled to 3 months)`` and ``log1p`` pre £.
 With ``matching.history_months``, also use per service in the ``hist`` window (the months
@@ -37,6 +38,7 @@ def covariates(
     extra: list[str],
     level: int = RICH,
     history: bool = False,
+    spell_measure: str = "units",
 ) -> pd.DataFrame:
     """Covariate frame indexed by row_id (sorted), one column per covariate."""
     ids = np.sort(rows["row_id"].to_numpy())
@@ -58,19 +60,22 @@ def covariates(
     def total(measure: str, window: str) -> np.ndarray:
         return sum((col(measure, window, s) for s in services), np.zeros(len(ids)))
 
+    def measure(service: str) -> str:
+        return "events" if spell_measure == "events" else _measure(service)
+
     out: dict[str, np.ndarray] = {}
     for s in services:
-        out[f"pre_{s}"] = np.log1p(col(_measure(s), "pre", s))
+        out[f"pre_{s}"] = np.log1p(col(measure(s), "pre", s))
     if history:
         for s in services:
-            out[f"hist_{s}"] = np.log1p(col(_measure(s), "hist", s))
+            out[f"hist_{s}"] = np.log1p(col(measure(s), "hist", s))
     last3 = total("events", "last3")
     earlier = np.maximum(total("events", "pre") - last3, 0.0) * 3.0 / max(pre_months - 3, 1)
     out["last3_events"] = np.log1p(last3)
     out["trend"] = np.log1p(last3) - np.log1p(earlier)
     if level >= RICH:
         for s in services:
-            out[f"last3_{s}"] = np.log1p(col(_measure(s), "last3", s))
+            out[f"last3_{s}"] = np.log1p(col(measure(s), "last3", s))
         out["last1_events"] = np.log1p(total("events", "last1"))
         out["pre_cost"] = np.log1p(total("cost", "pre"))
     r = rows.set_index("row_id").loc[ids]

@@ -44,7 +44,7 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
     m = cfg.matching
     history = m.history_months > 0
     x_rich = features.covariates(rows, people, amounts, cfg.pre_months, services, m.covariates,
-                                 features.RICH, history)
+                                 features.RICH, history, m.spell_measure)
     x_base = features.base_covariates(x_rich, services)
     ids = x_rich.index.to_numpy()
     r = rows.set_index("row_id").loc[ids]
