@@ -116,7 +116,7 @@ def test_nearest_neighbour_without_replacement_uses_each_person_once():
 
 
 @pytest.mark.parametrize("replacement", [True, False])
-def test_person_codes_give_the_same_matches_as_person_ids(replacement):
+def test_text_codes_give_the_same_matches_as_person_ids(replacement):
     """Integer codes (computed once, reused across attempts) keep the IDs' text order as the
     tie-break: "p10" sorts before "p9", as the IDs themselves do."""
     rng = generator(7)
@@ -126,8 +126,8 @@ def test_person_codes_give_the_same_matches_as_person_ids(replacement):
     treated = np.arange(n) % 20 == 0
     logit = np.round(rng.normal(size=n), 1)  # coarse, so that ties are common
     exact = np.full(n, "")
-    codes = matching.person_codes(person)
-    assert matching.person_codes(np.array(["p9", "p10", "p9"])).tolist() == [1, 0, 1]
+    codes = matching.text_codes(person)
+    assert matching.text_codes(np.array(["p9", "p10", "p9"])).tolist() == [1, 0, 1]
     by_id = matching.nearest_neighbours(set_id, np.arange(n), person, treated, logit, exact, 2, 0.3, replacement)
     by_code = matching.nearest_neighbours(set_id, np.arange(n), codes, treated, logit, exact, 2, 0.3, replacement)
     assert len(by_id) > 20

@@ -53,8 +53,8 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
               "rich": matching.logit_propensity(x_rich, treated)}
     varies = x_rich.to_numpy(float).std(axis=0) > 1e-12
     # integer codes, computed once: every attempt compares them for each treated row
-    person = matching.person_codes(r["person_id"].to_numpy())
-    exact = np.unique(features.exact_keys(rows, people, m.exact).astype(str), return_inverse=True)[1]
+    person = matching.text_codes(r["person_id"].to_numpy())
+    exact = matching.text_codes(features.exact_keys(rows, people, m.exact))
     inputs = _Inputs(x_rich, treated, r["set_id"].to_numpy(), ids, person, exact, logits,
                      matching.balance_before(x_rich, treated, m.smd_threshold),
                      list(x_rich.columns[varies]), matching.standardise(x_rich))
@@ -75,7 +75,7 @@ class _Inputs:
     treated: np.ndarray
     set_id: np.ndarray
     ids: np.ndarray
-    person: np.ndarray  # matching.person_codes: same person, same code
+    person: np.ndarray  # matching.text_codes: same person, same code
     exact: np.ndarray  # exact-match key as an integer code (equal key, equal code)
     logits: dict[str, np.ndarray]
     before: pd.DataFrame  # balance before matching

@@ -98,9 +98,10 @@ def logit_propensity(x: pd.DataFrame, treated: np.ndarray) -> np.ndarray:
     return design @ fit_logistic(design, treated.astype(float))
 
 
-def person_codes(person: np.ndarray) -> np.ndarray:
-    """An integer per row, equal for the same person and ordered as the IDs are as text."""
-    return np.unique(np.asarray(person).astype(str), return_inverse=True)[1].astype(np.int64)
+def text_codes(values: np.ndarray) -> np.ndarray:
+    """An integer per row, equal for equal values and ordered as the values are as text
+    (person IDs, exact-match keys)."""
+    return np.unique(np.asarray(values).astype(str), return_inverse=True)[1].astype(np.int64)
 
 
 def nearest_neighbours(
@@ -118,7 +119,7 @@ def nearest_neighbours(
     """Matched sets: columns set_id, row_id, treated, weight (controls 1/n in the set).
 
     ``person`` holds person IDs, ties broken by their text order, or integer codes (such as
-    :func:`person_codes`, cheaper when matching the same rows repeatedly), ties broken by
+    :func:`text_codes`, cheaper when matching the same rows repeatedly), ties broken by
     their order. ``caliper`` is absolute on the logit scale (multiply the SD beforehand). Treated rows
     without any control in the caliper are left out (counted as unmatched by the caller).
     With ``metric`` (rows × p covariates, standardised and weighted), candidates inside the
@@ -129,7 +130,7 @@ def nearest_neighbours(
     set_s, row_s, treat_s = set_id[order], row_id[order], treated[order]
     logit_s, exact_s = logit[order], exact[order]
     person = np.asarray(person)
-    person_s = (person if np.issubdtype(person.dtype, np.integer) else person_codes(person))[order]
+    person_s = (person if np.issubdtype(person.dtype, np.integer) else text_codes(person))[order]
     # ``used`` marks people already serving as a control (without replacement)
     used = np.zeros(int(person_s.max()) + 1 if len(person_s) else 0, dtype=bool)
     white_s = metric[order] if metric is not None else None
