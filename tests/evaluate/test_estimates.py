@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from carecase.core.random import generator
-from carecase.evaluate.estimates import bootstrap_mean_ci, matched_did, naive, paired_tests
+from carecase.evaluate.estimates import (
+    bootstrap_mean_ci,
+    matched_did,
+    naive,
+    paired_tests,
+    ratio_percentile_ci,
+)
 from carecase.evaluate.panel import Panel
 from carecase.evaluate.ratemodels import interaction_rate_ratio, rate_ratios
 
@@ -31,6 +37,46 @@ def test_paired_tests_known_answer_and_scipy():
 def test_paired_tests_undefined_when_no_change():
     res = paired_tests(np.ones(5), np.ones(5))
     assert all(np.isnan(v) for v in res.values())
+
+
+def test_wilcoxon_when_every_person_changes_by_the_same_amount():
+    """Everyone up 3 points: the t statistic is undefined (no spread: NaN), but the signed-rank
+    test is not, and equals scipy's (exact p = 2/2^10 for n = 10, all ranks positive)."""
+    pre = np.arange(10.0)
+    res = paired_tests(pre, pre + 3)
+    assert np.isnan(res["t_stat"]) and np.isnan(res["t_p"])
+    assert res["wilcoxon_p"] == pytest.approx(stats.wilcoxon(pre + 3, pre).pvalue)
+    assert res["wilcoxon_p"] == pytest.approx(2 / 2**10)
+
+
+def test_ratio_interval_keeps_infinite_draws():
+    """Percentile limits of a ratio's draws: +inf draws (no control events after) sort at the
+    top and are kept (Efron & Tibshirani 1993, ch. 13), so with 10% of draws infinite the
+    97.5% limit is +inf; zeros give a lower limit of 0; 0/0 draws are left out."""
+    finite = np.linspace(1.0, 2.0, 90)
+    lo, hi = ratio_percentile_ci(np.r_[finite, np.full(10, np.inf)][:, None])
+    assert hi[0] == np.inf and lo[0] == pytest.approx(np.nanquantile(np.r_[finite, [1e9] * 10], 0.025))
+    lo, hi = ratio_percentile_ci(np.r_[np.zeros(5), finite, np.full(5, np.nan)][:, None])
+    assert lo[0] == 0.0
+    assert hi[0] == pytest.approx(np.quantile(np.r_[np.zeros(5), finite], 0.975))
+    lo, hi = ratio_percentile_ci(np.r_[finite, [np.inf]][:, None])  # one in 91: still finite
+    assert np.isfinite(hi[0])
+
+
+def test_matched_ratio_interval_unbounded_when_controls_rarely_have_events_after():
+    """30 sets, controls' post-period events held by 2 people: resamples without them give an
+    infinite ratio often enough that the percentile interval has no upper limit."""
+    n = 30
+    pre_t, post_t = [1] * n, [2] * n
+    pre_c, post_c = [1] * n, [1, 1] + [0] * (n - 2)
+    panel = _panel(pre_t, post_t, pre_c, post_c)
+    members = pd.DataFrame({"set_id": list(range(n)) * 2, "row_id": list(range(2 * n)),
+                            "weight": 1.0, "treated": [True] * n + [False] * n})
+    m, _ = matched_did(panel, members, 2000, generator(5, "rr"))
+    row = m.iloc[0]
+    assert row["ratio_of_ratios"] == pytest.approx(2 / (2 / 30))
+    assert row["ratio_ci_high"] == np.inf  # P(no draw of the two) = (28/30)^60 ≈ 1.6%… and more
+    assert 0 < row["ratio_ci_low"] < row["ratio_of_ratios"]
 
 
 def test_bootstrap_agrees_with_scipy_bootstrap():

@@ -41,6 +41,16 @@ def percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, n
         return np.nanquantile(draws, alpha, axis=0), np.nanquantile(draws, 1 - alpha, axis=0)
 
 
+def ratio_percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of a ratio's bootstrap draws, infinite draws included (a resample
+    with no control events after gives +inf): when more than (1 − level)/2 of the draws are
+    infinite the upper limit is +inf, as the percentile bootstrap says (Efron & Tibshirani
+    1993, ch. 13). Only undefined draws (0/0) are left out."""
+    big = np.finfo(float).max / 4  # interpolating towards an infinite draw stays beyond big/2
+    lo, hi = percentile_ci(np.where(np.isposinf(draws), big, draws), level)
+    return np.where(lo >= big / 2, np.inf, lo), np.where(hi >= big / 2, np.inf, hi)
+
+
 def bootstrap_mean_ci(x: np.ndarray, draws: int, rng: np.random.Generator,
                       level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap CI of a mean (same method as ``scipy.stats.bootstrap(...,
@@ -67,12 +77,13 @@ def paired_tests(pre: np.ndarray, post: np.ndarray) -> dict[str, float]:
     """Paired t-test and Wilcoxon signed-rank on per-person rates (NaN when undefined)."""
     out = {"t_stat": np.nan, "t_p": np.nan, "wilcoxon_stat": np.nan, "wilcoxon_p": np.nan}
     d = post - pre
-    if len(d) < 2 or np.allclose(d, d[0]):
+    if len(d) < 2:
         return out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t = stats.ttest_rel(post, pre)
-        out["t_stat"], out["t_p"] = float(t.statistic), float(t.pvalue)
+        if not np.allclose(d, d[0]):  # t undefined when every difference is the same
+            t = stats.ttest_rel(post, pre)
+            out["t_stat"], out["t_p"] = float(t.statistic), float(t.pvalue)
         if np.any(d != 0):
             w = stats.wilcoxon(post, pre)
             out["wilcoxon_stat"], out["wilcoxon_p"] = float(w.statistic), float(w.pvalue)
@@ -131,8 +142,7 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.
     with np.errstate(divide="ignore", invalid="ignore"):
         rr = (rt[1:] / rt[0]) / (rc[1:] / rc[0])
         brr = (bt[:, 1:] / bt[:, :1]) / (bc[:, 1:] / bc[:, :1])
-    brr = np.where(np.isfinite(brr), brr, np.nan)
-    rr_lo, rr_hi = percentile_ci(brr)
+    rr_lo, rr_hi = ratio_percentile_ci(brr)
     shape = did.shape
     se = np.nanstd(boot, axis=0, ddof=1)
     n_sets = len(ta)
