@@ -32,6 +32,11 @@ def test_instrument_rules():
         InstrumentConfig(name="X", scale_min=5, scale_max=1)
     with pytest.raises(ValidationError, match="two points"):
         InstrumentConfig(name="X", assessments=["baseline"])
+    with pytest.raises(ValidationError, match="repeats a point"):  # else a change of 0 for all
+        InstrumentConfig(name="X", assessments=["baseline", "baseline"])
+    with pytest.raises(ValidationError, match="EQ-5D fixes the direction"):
+        InstrumentConfig(name="EQ-5D", scoring="eq5d", value_set="vs.csv", higher_is_better=True)
+    assert InstrumentConfig(name="EQ-5D", scoring="eq5d", value_set="vs.csv").scoring == "eq5d"
 
 
 @pytest.mark.parametrize(("given", "mode"), [(True, "always"), (False, "never"), ("auto", "auto")])

@@ -109,3 +109,19 @@ def test_matching_on_history_separates_lasting_need_from_a_one_off_crisis():
     controls = with_history.matched_sets
     assert with_history.meta["balanced"]
     assert len(controls[~controls["treated"]]) == GROUP
+
+
+def test_age_limits_use_completed_years():
+    """An age limit is in completed years: 18 from the 18th birthday, 64 until the day before
+    the 65th (days / 365.25 would make the first 17.998 and the second 64.5)."""
+    import numpy as np
+    import pandas as pd
+
+    from carecase.evaluate.cohort import completed_years
+
+    births = pd.Series(pd.to_datetime(["2005-01-01", "1958-07-01", "1958-01-02", "1958-01-01", "2000-02-29", None]))
+    ages = completed_years(births, np.datetime64("2023-01-01"))
+    assert ages[:5].tolist() == [18, 64, 64, 65, 22]
+    assert np.isnan(ages[5])
+    assert completed_years(births[4:5], np.datetime64("2023-02-28")).tolist() == [22]
+    assert completed_years(births[4:5], np.datetime64("2023-03-01")).tolist() == [23]

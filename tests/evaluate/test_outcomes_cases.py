@@ -48,6 +48,36 @@ def test_scores_outside_scale_are_rejected():
         instrument_changes(bad, InstrumentConfig(name="SWEMWBS", scoring="swemwbs"))
 
 
+def test_eq5d_dimensions_improve_downwards_and_the_index_upwards(tmp_path):
+    """EQ-5D-3L: level 1 is 'no problems', so 3 → 1 on mobility is an improvement, and the
+    index (UK MVH TTO tariff, Dolan 1997, Med Care 35:1095: MO 2 −0.069, MO 3 −0.314,
+    constant −0.081, N3 −0.269) rises from 1 − 0.081 − 0.314 − 0.269 = 0.336 to 1."""
+    rows = [("MO", 2, 0.069), ("MO", 3, 0.314), ("constant", None, 0.081), ("N3", None, 0.269)]
+    for dim in ("SC", "UA", "PD", "AD"):
+        rows += [(dim, 2, 0.1), (dim, 3, 0.2)]
+    path = tmp_path / "vs.csv"
+    pd.DataFrame(rows, columns=["dimension", "level", "decrement"]).to_csv(path, index=False)
+    scores = pd.DataFrame([
+        {"person_id": p, "instrument": "EQ-5D", "assessment": a, "assessment_date": None,
+         "domain": d, "score": float(3 if (a == "baseline" and d == "MO") else 1)}
+        for p in ("a", "b", "c") for a in ("baseline", "follow_up") for d in ("MO", "SC", "UA", "PD", "AD")])
+    out = instrument_changes(scores, InstrumentConfig(name="EQ-5D", scoring="eq5d", value_set=str(path),
+                                                      scale_min=1, scale_max=3)).set_index("measure")
+    assert (out.loc["MO", "improved"], out.loc["MO", "worse"]) == (3, 0)
+    assert (out.loc["total", "improved"], out.loc["total", "worse"]) == (3, 0)
+    assert out.loc["total", "mean_from"] == pytest.approx(1 - 0.081 - 0.314 - 0.269)
+
+
+def test_an_instrument_or_assessment_not_in_the_scores_is_an_error():
+    from carecase.core.errors import EvaluationError
+
+    with pytest.raises(EvaluationError, match=r"no scores for it \(instruments found: 'SWEMWBS'\)"):
+        instrument_changes(_scores(), InstrumentConfig(name="SWEMWBS ", scoring="swemwbs"))
+    with pytest.raises(EvaluationError, match=r"assessment 'Follow_up'.*'baseline', 'follow_up'"):
+        instrument_changes(_scores(), InstrumentConfig(name="SWEMWBS", scoring="swemwbs",
+                                                       assessments=["baseline", "Follow_up"]))
+
+
 def test_small_counts_suppressed():
     counts, flag = suppress_counts(pd.Series([0.0, 1, 7, 8, 30]), 8)
     assert counts.isna().tolist() == [False, True, True, False, False]

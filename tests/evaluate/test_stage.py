@@ -104,3 +104,19 @@ def test_headline_reports_the_longest_window_not_the_last_as_text():
                           for w, e in zip(windows, [-11, -12, -8], strict=True)])
     text = headline(SimpleNamespace(matched=matched, naive=naive, meta={"balanced": True}))
     assert "post_0_12: £-12 per person-year" in text and "naive -120" in text
+
+
+def test_a_service_code_no_event_has_is_refused(small_area):
+    """A misspelt code in evaluation.services is an error naming it, not an effect of 0 ± 0."""
+    from carecase.core.errors import EvaluationError
+    from carecase.evaluate.api import evaluate_project
+
+    from .conftest import START, evaluation_config, load_area
+
+    engine = load_area(small_area)
+    try:
+        with pytest.raises(EvaluationError, match=r"'AE_ATTENDANCE', which no event has.*AE_ATTEND"):
+            evaluate_project(engine, evaluation_config(services=["AE_ATTEND", "AE_ATTENDANCE"]), 2024,
+                             period=(START, small_area.period_end))
+    finally:
+        engine.close()

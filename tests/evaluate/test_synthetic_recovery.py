@@ -93,3 +93,7 @@ def test_outcomes_and_case_studies(evaluated):
     assert "person_id" not in cs.columns
     shown = cs["events"].dropna()
     assert not ((shown >= 1) & (shown <= 7)).any()
+    # a suppressed count's £ a month is hidden with it: £ × months ÷ unit cost gives it back
+    hidden = cs[cs["events_suppressed"]]
+    assert len(hidden) and hidden["mean_cost_per_month"].isna().all()
+    assert cs.loc[~cs["events_suppressed"] & (cs["months"] > 0), "mean_cost_per_month"].notna().all()

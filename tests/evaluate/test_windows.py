@@ -89,3 +89,20 @@ def test_an_event_costed_in_two_value_types_is_counted_once(engine):
     assert row["events"] == 1
     assert row["units"] == pytest.approx(40.0)
     assert row["cost"] == pytest.approx(300.0)
+
+
+def test_days_before_the_data_starts_are_not_observed(engine):
+    """A pre-period reaching back before the first day of data (possible with
+    ``eligibility.require_full_pre: false``) observes only the days with data: a window
+    1 Jan–1 Mar 2020 with data from 1 Feb has 29 days, not 60 (which would halve its rate)."""
+    w = pd.DataFrame({"row_id": [1], "person_id": ["p1"], "window": ["pre"],
+                      "w_start": pd.to_datetime(["2020-01-01"]), "w_end": pd.to_datetime(["2020-03-01"]),
+                      "censor": pd.NaT})
+    args = (engine, w, engine.table("events"), engine.table("people"), D(2020, 12, 31))
+    _, whole = window_summaries(*args, keys=("service_code",))
+    amounts, cut = window_summaries(*args, keys=("service_code",), period_start=D(2020, 2, 1))
+    assert whole["days"].tolist() == [60.0]
+    assert cut["days"].tolist() == [29.0]
+    a = amounts.set_index("service_code")
+    assert a.loc["NEL_ADMIT", "units"] == pytest.approx(6.0)  # January's 4 nights are before the data
+    assert a.loc["AE_ATTEND", "events"] == 2

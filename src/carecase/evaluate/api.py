@@ -104,8 +104,13 @@ def evaluate_project(
     people = engine.to_pandas(engine.table("people"))
     programme = engine.to_pandas(engine.table("programme"))
     period_start, period_end = period or _period(events, engine)
-    services = sorted(config.services) or sorted(
-        engine.to_pandas(events.select("service_code").distinct())["service_code"].astype(str))
+    present = sorted(engine.to_pandas(events.select("service_code").distinct())["service_code"].astype(str))
+    unknown = sorted(set(config.services) - set(present))
+    if unknown:  # else a misspelt code would be reported as a precise zero effect
+        raise EvaluationError(
+            f"evaluation.services lists {', '.join(map(repr, unknown))}, which no event has. "
+            f"Service codes in the events: {', '.join(present)}. Correct the code or remove it.")
+    services = sorted(config.services) or present
     starts = cohort.first_starts(programme)
     once = events.filter(events.activity_row) if "activity_row" in events.columns else events  # one row per event
     activity = engine.to_pandas(
@@ -118,6 +123,7 @@ def evaluate_project(
                               "the programme register dates and evaluation.eligibility.")
     fw = cohort.feature_windows(rows, config.pre_months, config.matching.history_months)
     f_amounts, _ = window_summaries(engine, fw, events, engine.table("people"), period_end,
+                                    period_start=period_start,
                                     keys=("service_code",))
     members, balance, meta, x_match = match(rows, people, f_amounts, config, services)
     person_of = rows.set_index("row_id")["person_id"]
@@ -127,7 +133,8 @@ def evaluate_project(
     keep = np.union1d(treated_rows, members["row_id"].to_numpy())
     out_rows = rows[rows["row_id"].isin(keep)]
     amounts, person_time = window_summaries(
-        engine, cohort.outcome_windows(out_rows, config), events, engine.table("people"), period_end)
+        engine, cohort.outcome_windows(out_rows, config), events, engine.table("people"), period_end,
+        period_start=period_start)
     windows = ["pre", *[f"post_{a}_{b}" for a, b in config.post_windows]]
     panel = build_panel(amounts, person_time, services, windows, keep)
     draws, seed = config.bootstrap_draws, config.seed
@@ -139,7 +146,7 @@ def evaluate_project(
     counts = _match_counts(rows, members, excluded, starts)
     outcomes = outcome_changes(engine, config.instruments)
     cases = case_studies(engine, events, rows[rows["treated"]], config.case_studies,
-                         suppress=suppress_small)
+                         (period_start, period_end), suppress=suppress_small)
     meta.update(n_treated=n_treated, n_clusters=int(members["cluster"].nunique()),
                 services=services, rate_model=config.rate_models[0], period_start=str(period_start),
                 period_end=str(period_end), price_year=price_year,

@@ -2,11 +2,16 @@
 person), mean £ per month by area of need in the months before and after joining.
 
 Output is pseudonymous (``case`` = "Case A", "Case B"…; no person_id or dates) and event
-counts of 1 to ``suppress_below - 1`` are suppressed (NaN with ``events_suppressed``).
+counts of 1 to ``suppress_below - 1`` are suppressed (NaN with ``events_suppressed``), and
+so is that row's £ a month: with the months shown and a service's published unit cost it
+would give the count back (£232.58 × 11.99 months ÷ £929.70 an arrest = 3 arrests). Months
+are observed months: a window is cut at registration, death and the project period, so a
+"before" window that reaches back before the data starts counts only the months with data.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from typing import Any
 
@@ -29,7 +34,9 @@ def suppress_counts(counts: pd.Series, below: int) -> tuple[pd.Series, pd.Series
 
 
 def case_studies(engine: Engine, events: Any, treated: pd.DataFrame, cfg: CaseStudyConfig,
-                 suppress: bool = True) -> pd.DataFrame:
+                 period: tuple[dt.date, dt.date], suppress: bool = True) -> pd.DataFrame:
+    """Case-study rows for the ``cfg.count`` participants with the highest cost before;
+    ``period`` is the project's (first, last) day of data."""
     if cfg.count == 0 or treated.empty:
         return pd.DataFrame(columns=COLUMNS)
     from carecase.core.dates import add_months_py
@@ -43,9 +50,9 @@ def case_studies(engine: Engine, events: Any, treated: pd.DataFrame, cfg: CaseSt
         "w_end": np.array([add_months_py(d, b) for d in dates], dtype="datetime64[D]"),
         "censor": np.full(len(t), NAT)}) for name, (a, b) in spec.items()], ignore_index=True)
     people = engine.table("people")
-    period_end = pd.Timestamp(engine.to_pandas(events.aggregate(hi=events.start_date.max()))["hi"].iloc[0]).date()
-    amounts, pt = window_summaries(engine, windows, events, people, period_end,
-                                   keys=("area_of_need",), name="_evaluate_case_windows")
+    amounts, pt = window_summaries(engine, windows, events, people, period[1],
+                                   keys=("area_of_need",), name="_evaluate_case_windows",
+                                   period_start=period[0])
     pre_cost = amounts[amounts["window"] == "before"].groupby("row_id")["cost"].sum()
     ranked = pre_cost.reset_index().sort_values(["cost", "row_id"], ascending=[False, True], kind="stable")
     chosen = ranked["row_id"].head(cfg.count).tolist()
@@ -70,7 +77,7 @@ def case_studies(engine: Engine, events: Any, treated: pd.DataFrame, cfg: CaseSt
     out = pd.DataFrame({
         "case": g["row_id"].map(label), "area_of_need": g["area_of_need"],
         "period": g["window"], "months": g["months"].round(2),
-        "mean_cost_per_month": g["mean_cost_per_month"].round(2),
+        "mean_cost_per_month": g["mean_cost_per_month"].round(2).where(~flag),
         "events": counts, "events_suppressed": flag.astype(bool),
     })
     order = {"before": 0, "after": 1}

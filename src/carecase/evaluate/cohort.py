@@ -51,12 +51,23 @@ def eligible_at(
         ok &= ~(reg_from > when)
     if cfg.eligibility.population_only:
         ok &= people["in_population"].fillna(False).to_numpy(bool)
-    age = age_years(people["birth_date"], when)
+    age = completed_years(people["birth_date"], when)
     ok &= ~(age < cfg.eligibility.min_age) & ~(age > cfg.eligibility.max_age)
     return ok
 
 
+def completed_years(birth: pd.Series, when: np.datetime64) -> np.ndarray:
+    """Age in completed years at ``when`` (the age limits' sense: 18 from the 18th birthday,
+    64 until the 65th; born 29 February, a year completes on 1 March); NaN without a birth date."""
+    born = pd.DatetimeIndex(to_days(birth))
+    day = pd.Timestamp(when)
+    not_yet = (born.month > day.month) | ((born.month == day.month) & (born.day > day.day))
+    years = (day.year - born.year - not_yet.astype(int)).to_numpy(dtype=float)
+    return np.where(born.isna(), np.nan, years)
+
+
 def age_years(birth: pd.Series, when: np.datetime64 | np.ndarray) -> np.ndarray:
+    """Age in fractional years (days / 365.25): the propensity model's covariate."""
     born = to_days(birth)
     return (np.asarray(when, dtype="datetime64[D]") - born).astype("float64") / 365.25
 

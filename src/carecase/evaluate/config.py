@@ -111,7 +111,9 @@ class InstrumentConfig(StrictModel):
     )
     scale_min: float = Field(1, description="Lowest possible domain score.")
     scale_max: float = Field(5, description="Highest possible domain score.")
-    higher_is_better: bool = Field(True, description="Direction of improvement.")
+    higher_is_better: bool = Field(
+        True, description="Direction of improvement of the domains and the total (EQ-5D's "
+        "is fixed: lower dimension levels and a higher index are better).")
     assessments: list[str] = Field(
         default_factory=lambda: ["baseline", "follow_up"],
         description="Assessment points in order; change is last minus first.",
@@ -126,6 +128,12 @@ class InstrumentConfig(StrictModel):
             raise ValueError(f"scale_max ({self.scale_max}) must exceed scale_min ({self.scale_min})")
         if len(self.assessments) < 2:
             raise ValueError("assessments needs at least two points (e.g. [baseline, follow_up])")
+        if len(set(self.assessments)) != len(self.assessments):
+            raise ValueError(f"assessments {self.assessments} repeats a point; list each once, "
+                             "first to last (e.g. [baseline, follow_up])")
+        if self.scoring == "eq5d" and "higher_is_better" in self.model_fields_set and self.higher_is_better:
+            raise ValueError("EQ-5D fixes the direction: a higher level of a dimension is worse "
+                             "and a higher index is better; leave higher_is_better out")
         if self.scoring == "eq5d" and not self.value_set:
             raise ValueError("scoring 'eq5d' needs value_set: a CSV of the value set you licence")
         return self

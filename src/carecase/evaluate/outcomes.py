@@ -48,14 +48,28 @@ def change_summary(before: np.ndarray, after: np.ndarray, higher_is_better: bool
     }
 
 
+def _listed(values: pd.Series) -> str:
+    return ", ".join(repr(v) for v in sorted(values.dropna().astype(str).unique())) or "none"
+
+
 def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig) -> pd.DataFrame:
+    """Change per domain and in total for one instrument. EQ-5D's direction is the
+    instrument's own: a lower level of a dimension is better, a higher index is better."""
     s = scores[scores["instrument"] == inst.name]
+    if s.empty:
+        raise EvaluationError(
+            f"evaluation.instruments names {inst.name!r}, but outcome_scores has no scores for it "
+            f"(instruments found: {_listed(scores['instrument'])}). Correct the name.")
     if inst.domains:
         s = s[s["domain"].isin(inst.domains)]
     a0, a1 = inst.assessments[0], inst.assessments[-1]
+    missing = [a for a in (a0, a1) if not (s["assessment"] == a).any()]
+    if missing:
+        raise EvaluationError(
+            f"Instrument {inst.name!r}: no scores at assessment {', '.join(map(repr, missing))} "
+            f"(assessments found: {_listed(s['assessment'])}). Set the instrument's assessments "
+            "to the names in outcome_scores.")
     s = s[s["assessment"].isin([a0, a1])]
-    if s.empty:
-        return pd.DataFrame(columns=COLUMNS)
     sc = pd.to_numeric(s["score"], errors="coerce")
     if ((sc < inst.scale_min) | (sc > inst.scale_max)).any():
         raise EvaluationError(
@@ -73,7 +87,8 @@ def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig) -> pd.DataF
         if a0 not in pv.columns or a1 not in pv.columns:
             continue
         pv = pv[[a0, a1]].dropna().sort_index()
-        res = change_summary(pv[a0].to_numpy(float), pv[a1].to_numpy(float), inst.higher_is_better)
+        better_up = inst.higher_is_better if inst.scoring != "eq5d" else name == "total"
+        res = change_summary(pv[a0].to_numpy(float), pv[a1].to_numpy(float), better_up)
         rows.append({"instrument": inst.name, "measure": name, "from_assessment": a0,
                      "to_assessment": a1, **res})
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -90,8 +90,12 @@ def prepare_events(events: ir.Table) -> ir.Table:
     )
 
 
-def observed_windows(w: ir.Table, people: ir.Table, period_end: dt.date) -> ir.Table:
-    """Each window row with its observed span ``[obs_start, obs_end)`` and ``days``."""
+def observed_windows(w: ir.Table, people: ir.Table, period_end: dt.date,
+                     period_start: dt.date | None = None) -> ir.Table:
+    """Each window row with its observed span ``[obs_start, obs_end)`` and ``days``: the
+    window cut to registration, death, the data's period and a control's own later start.
+    ``period_start`` is the first day of data: days before it are not observed (without it a
+    window reaching back before the data would count those days as time with no use)."""
     far = ibis.literal(FAR)
     one = ibis.interval(days=1)
     p = people.select(
@@ -102,6 +106,8 @@ def observed_windows(w: ir.Table, people: ir.Table, period_end: dt.date) -> ir.T
     )
     j = w.left_join(p, w.person_id == p.pid)
     start = ibis.greatest(j.w_start, j.reg_from.coalesce(j.w_start))
+    if period_start is not None:
+        start = ibis.greatest(start, ibis.literal(period_start))
     end = ibis.least(
         j.w_end,
         (j.reg_to + one).coalesce(far),
@@ -122,6 +128,7 @@ def window_summaries(
     period_end: dt.date,
     keys: tuple[str, ...] = EVENT_KEYS,
     name: str = "_evaluate_windows",
+    period_start: dt.date | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Amounts per (row_id, window, *keys) and observed days per (row_id, window).
 
@@ -130,7 +137,7 @@ def window_summaries(
     days for every window row.
     """
     w = engine.memtable(window_table(windows), name=name)
-    obs = observed_windows(w, people, period_end)
+    obs = observed_windows(w, people, period_end, period_start)
     ev = prepare_events(events)
     span = event_span_days(ev)
     ev = ev.mutate(ev_end=ev.start_date + ibis.interval(days=1) * span)
