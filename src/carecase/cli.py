@@ -96,7 +96,9 @@ def schema(
 @app.command()
 def run(
     project: Annotated[Path, typer.Argument(help="Project folder (holding carecase.yaml).")],
-    only: Annotated[list[str] | None, typer.Option(help="Run only these stages.")] = None,
+    only: Annotated[list[str] | None, typer.Option(
+        help="Run only these stages (repeat the option, or give a comma-separated list); "
+        "an unknown name is an error.")] = None,
 ) -> None:
     """Run every stage in order: ingest, link, costs, audit, evaluate, cba, report."""
     from carecase.core.project import Project

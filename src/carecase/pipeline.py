@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from carecase.core.errors import ConfigError
 from carecase.core.project import Project
 
 
@@ -45,11 +46,25 @@ def available_stages() -> list[Stage]:
     return [s for s in STAGES if s.runner() is not None]
 
 
+def chosen_stages(only: list[str] | None) -> list[Stage]:
+    """The stages to run, in pipeline order: all of them for ``None``, else those named
+    (``["cba", "report"]`` or ``["cba,report"]``). A name that is not a stage, or an empty
+    list, is an error listing the stages, so a typo never runs nothing and reports success."""
+    stages = available_stages()
+    if only is None:
+        return stages
+    names = [n.strip() for item in only for n in item.split(",") if n.strip()]
+    known = [s.name for s in stages]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        what = f"Unknown stage(s): {', '.join(map(repr, unknown))}." if unknown else "No stage named."
+        raise ConfigError(f"{what} Stages: {', '.join(known)} (omit the list to run them all).")
+    return [s for s in stages if s.name in names]
+
+
 def run_all(project: Project, progress: Any = None, only: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    for stage in available_stages():
-        if only and stage.name not in only:
-            continue
+    for stage in chosen_stages(only):
         run = stage.runner()
         assert run is not None
         results[stage.name] = run(project, progress=progress)

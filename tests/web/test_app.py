@@ -48,3 +48,27 @@ def test_results_and_tables(tmp_path):
     assert rows == [{"agency_l1": "NHS", "cost": 1000.0}, {"agency_l1": "Police", "cost": 234.0}]
     assert client.get("/api/tables/audit/missing").status_code == 404
     assert client.get("/report").status_code == 404
+
+
+def test_damaged_outputs_give_a_message_not_a_traceback(tmp_path):
+    """A damaged summary or table is a 500 whose message names the file and the re-run
+    command; the index still lists the other stages."""
+    root = make_project(tmp_path)
+    (root / "out" / "audit" / "summary.json").write_text("{not json")
+    (root / "out" / "audit" / "bad.parquet").write_bytes(b"PAR1 not a parquet file")
+    client = TestClient(create_app(root), raise_server_exceptions=False)
+    page = client.get("/")
+    assert page.status_code == 200 and "summary.json is damaged" in page.text and "not run" in page.text
+    res = client.get("/api/results/audit")
+    assert res.status_code == 500 and "summary.json is damaged" in res.json()["detail"]
+    assert "--only audit" in res.json()["detail"]
+    res = client.get("/api/tables/audit/bad")
+    assert res.status_code == 500 and "bad.parquet is damaged" in res.json()["detail"]
+
+
+def test_run_refuses_unknown_or_no_stages(tmp_path):
+    client = TestClient(create_app(make_project(tmp_path)), raise_server_exceptions=False)
+    res = client.post("/api/run", json=["nosuchstage"])
+    assert res.status_code == 400 and "Unknown stage(s): 'nosuchstage'" in res.json()["detail"]
+    res = client.post("/api/run", json=[])
+    assert res.status_code == 400 and "No stage named" in res.json()["detail"]

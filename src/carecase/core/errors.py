@@ -62,3 +62,7 @@ class CBAError(CarecaseError):
 
 class ReportError(CarecaseError):
     """A report could not be rendered."""
+
+
+class OutputError(CarecaseError):
+    """A stage's output file is damaged: re-run the stage."""

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from carecase.core.config import CarecaseConfig, load_config
 from carecase.core.engine import Engine, connect_duckdb, connect_spark
-from carecase.core.errors import ConfigError
+from carecase.core.errors import ConfigError, OutputError
 
 
 def json_safe(value: Any) -> Any:
@@ -118,4 +118,9 @@ class Project:
         p = self.out / stage / name
         if not p.exists():
             return None
-        return json.loads(p.read_text())
+        try:
+            return json.loads(p.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise OutputError(
+                f"{p} is damaged ({err}). Re-run the stage to rewrite it: "
+                f"`carecase run {self.root} --only {stage}`.") from None

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from carecase.core.errors import CarecaseError
+from carecase.core.errors import CarecaseError, OutputError
 from carecase.core.project import Project
 from carecase.pipeline import STAGES, available_stages, run_all
 
@@ -35,7 +35,10 @@ def create_app(project_dir: str | Path) -> FastAPI:
         proj = project()
         rows = []
         for st in STAGES:
-            summary = proj.read_json(st.name, "summary.json")
+            try:
+                summary = proj.read_json(st.name, "summary.json")
+            except OutputError as err:  # one damaged file: say so in its row, show the rest
+                summary = {"headline": str(err)}
             headline = html.escape(str((summary or {}).get("headline", "not run")))
             rows.append(
                 f"<tr><td><a href='/api/results/{st.name}'>{st.name}</a></td>"
@@ -62,7 +65,10 @@ def create_app(project_dir: str | Path) -> FastAPI:
     @app.get("/api/results/{stage}")
     def results(stage: str) -> JSONResponse:
         _check_stage(stage)
-        summary = project().read_json(stage, "summary.json")
+        try:
+            summary = project().read_json(stage, "summary.json")
+        except OutputError as err:
+            raise HTTPException(500, str(err)) from None
         if summary is None:
             raise HTTPException(404, f"Stage '{stage}' has not been run for this project.")
         return JSONResponse(summary)
@@ -81,7 +87,11 @@ def create_app(project_dir: str | Path) -> FastAPI:
             raise HTTPException(404, f"No table '{table}' for stage '{stage}'.")
         import pyarrow.parquet as pq
 
-        data = pq.read_table(path).slice(0, max(0, min(limit, 100_000)))
+        try:
+            data = pq.read_table(path).slice(0, max(0, min(limit, 100_000)))
+        except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+            raise HTTPException(500, f"{path} is damaged ({err}). Re-run the stage to rewrite "
+                                     f"it: `carecase run {root} --only {stage}`.") from None
         return JSONResponse(json.loads(data.to_pandas().to_json(orient="records", date_format="iso")))
 
     @app.post("/api/run")
