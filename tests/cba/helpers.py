@@ -31,6 +31,7 @@ def rich_model() -> dict[str, Any]:
     return {
         "name": "rich",
         "appraisal_years": 8,
+        "price_base_year": 2012,  # E&E1.0's published price year: library values as published
         "cashable": {"NHS": 0.4, "DWP": 1.0},
         "cohorts": [{"name": "c", "need": {0: 100, 1: 120, 2: 80},
                      "engagement_rate": {"dist": "beta", "alpha": 8, "beta": 2},
@@ -39,7 +40,7 @@ def rich_model() -> dict[str, Any]:
             {"name": "capital", "agency": "Local Authority", "kind": "capital", "amount": 50000,
              "confidence_grade": 2},
             {"name": "support", "agency": "Local Authority", "kind": "revenue",
-             "basis": "per_participant", "years": [0, 1, 2],
+             "basis": "per_participant",
              "amount": {"dist": "triangular", "min": 800, "mode": 1000, "max": 1500},
              "confidence_grade": 3},
             {"name": "nurse time", "agency": "NHS", "kind": "in_kind", "amount": 5000,

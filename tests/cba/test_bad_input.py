@@ -125,3 +125,48 @@ def test_yaml_file_errors(tmp_path) -> None:
     bad.write_text("name: [unclosed\n")
     with pytest.raises(CBAError, match="not valid YAML at line"):
         load_yaml_model(bad)
+
+
+def test_years_on_a_per_participant_cost_refused() -> None:
+    """A per-participant cost is charged for whoever is engaged each year (so a rollout that
+    engages people in later years pays for them): years would silently drop those costs."""
+    d = simple_model()
+    d["costs"].append({"name": "support", "agency": "LA", "kind": "revenue",
+                       "basis": "per_participant", "amount": 200, "years": [0, 1, 2],
+                       "confidence_grade": 1})
+    msg = _err(d)
+    assert ("costs[1].years = [0, 1, 2]: a per-participant cost is charged for the people engaged "
+            "each year; remove years, or use basis: per_year.") in msg
+    d["costs"][1]["basis"] = "per_year"
+    model_from_dict(copy.deepcopy(d))
+
+
+def test_discounting_rate_or_bands_need_schedule_custom() -> None:
+    """rate and bands are read only by schedule: custom; elsewhere they were ignored (a 10% rate
+    discounted at 3.5%), so they are refused with the fix named."""
+    msg = _err(simple_model(discounting={"rate": 0.10}))
+    assert ("discounting.rate = 0.1: rate is used only with schedule: custom (schedule: standard "
+            "would ignore it); set schedule: custom to discount with it") in msg
+    msg = _err(simple_model(discounting={"schedule": "health", "bands": [[0, 0.07]]}))
+    assert "discounting.bands: bands is used only with schedule: custom (schedule: health" in msg
+    msg = _err(simple_model(discounting={"schedule": "custom", "rate": 0.03, "bands": [[0, 0.07]]}))
+    assert "give rate or bands, not both" in msg
+    for ok in ({"schedule": "custom", "rate": 0.1}, {"schedule": "custom", "bands": [[0, 0.1]]},
+               {"schedule": "health"}):
+        model_from_dict(simple_model(discounting=ok))
+
+
+def test_unit_cost_without_price_base_year_refused() -> None:
+    """Library values come at their sources' price years (E&E1.0 2012/13, HO4.0 2010/11):
+    summed without a price base they would mix years unnoticed, so the model is refused,
+    naming each code, its price year and the fix."""
+    d = simple_model()
+    d["outcomes"] = [
+        {"name": "work", "cohort": "c", "unit_cost": "E&E1.0", "confidence_grade": 1},
+        {"name": "housing", "cohort": "c", "unit_cost": "HO4.0", "confidence_grade": 1},
+    ]
+    msg = _err(d)
+    assert "price_base_year = None: outcomes use library unit costs at their published price " \
+           "years (E&E1.0 2012/13; HO4.0 2010/11); set price_base_year" in msg
+    model_from_dict(copy.deepcopy({**d, "price_base_year": 2024}))
+    model_from_dict(simple_model())  # direct values only: no price base needed

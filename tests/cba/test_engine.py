@@ -74,11 +74,47 @@ def test_optimism_bias_by_confidence_grade() -> None:
     assert fl.net[0, 0, 1] == pytest.approx(30)
 
 
+def test_optimism_bias_makes_a_disbenefit_larger() -> None:
+    """HM Treasury Green Book (2022) and its supplementary guidance on optimism bias: the
+    adjustment is pessimistic — it raises costs and lowers benefits — so a disbenefit (a
+    negative benefit value) grows by the share: 100 people × −£10 at grade 6 (40%) is −£1,400,
+    not −£600, and weaker evidence (grade 6) gives a lower NPV than grade 1 (−£1,000)."""
+    d = simple_model(discounting=NO_DISCOUNT, appraisal_years=1)
+    d["cohorts"][0]["need"] = {0: 100}
+    d["costs"][0]["amount"] = 0
+    d["outcomes"][0].update(lag_years=0, duration_years=1, confidence_grade=6)
+    d["outcomes"][0]["values"][0]["amount"] = -10
+    p, fl = _flows(d)
+    assert fl.net[0, 0, 0] == pytest.approx(-1400)
+    grade6 = npv_of(d)
+    d["outcomes"][0]["confidence_grade"] = 1
+    assert grade6 == pytest.approx(-1400) and npv_of(d) == pytest.approx(-1000)
+    assert grade6 < npv_of(d)
+
+
+def test_optimism_bias_sign_is_per_component() -> None:
+    """One outcome with a benefit to one agency and a disbenefit to another: at grade 4 (15%)
+    the benefit × 0.85 and the disbenefit × 1.15; the breakdown reports each factor, and
+    net = after attribution × optimism_factor."""
+    d = simple_model(discounting=NO_DISCOUNT, appraisal_years=1)
+    d["costs"][0]["amount"] = 0
+    d["outcomes"][0].update(lag_years=0, duration_years=1, confidence_grade=4, deadweight=0.5)
+    d["outcomes"][0]["values"] = [{"agency": "LA", "value_type": "fiscal", "amount": 100},
+                                  {"agency": "NHS", "value_type": "fiscal", "amount": -40}]
+    p, fl = _flows(d)
+    np.testing.assert_allclose(fl.net[0, :, 0], [100 * 0.5 * 0.85, -40 * 0.5 * 1.15])
+    rows = analyse(model_from_dict(d), uncertainty=False)["benefits"]
+    assert [r["optimism_factor"] for r in rows] == pytest.approx([0.85, 1.15])
+    for r in rows:
+        assert r["net"] == pytest.approx(r["after_attribution"] * r["optimism_factor"])
+
+
 def test_agency_split_sums_to_headline_e_and_e1() -> None:
     """New Economy / GMCA Unit Cost Database v1.4, E&E1.0: a jobseeker entering work saves
     DWP £9,234 and the NHS £566 (fiscal £9,800, 2012/13) plus £14,044 economic benefit;
-    public value excludes the DWP benefit transfer: £566 + £14,044 = £14,610."""
-    d = simple_model(discounting=NO_DISCOUNT, appraisal_years=1)
+    public value excludes the DWP benefit transfer: £566 + £14,044 = £14,610 (prices at the
+    code's published year, 2012/13, so nothing is uprated)."""
+    d = simple_model(discounting=NO_DISCOUNT, appraisal_years=1, price_base_year=2012)
     d["costs"][0]["amount"] = 1
     d["outcomes"][0] = {"name": "work", "cohort": "c", "unit_cost": "E&E1.0", "confidence_grade": 1}
     r = analyse(model_from_dict(d), uncertainty=False)
@@ -98,6 +134,17 @@ def test_per_participant_costs_follow_engagement() -> None:
                        "basis": "per_participant", "amount": 200, "confidence_grade": 1})
     p, fl = _flows(d)
     np.testing.assert_allclose(fl.cost_items[0, 1], [5000, 3000, 0, 0, 0, 0])
+
+
+def test_per_participant_cost_charged_every_year_people_are_engaged() -> None:
+    """A per-participant cost follows the cohort: engaged people in year 4 are paid for too
+    (it takes no years), whatever the kind; a capital per-participant cost is no exception."""
+    d = simple_model(discounting=NO_DISCOUNT)
+    d["cohorts"][0].update(need={0: 10, 4: 20}, engagement_rate=1)
+    d["costs"].append({"name": "kit", "agency": "LA", "kind": "capital",
+                       "basis": "per_participant", "amount": 50, "confidence_grade": 1})
+    p, fl = _flows(d)
+    np.testing.assert_allclose(fl.cost_items[0, 1], [500, 0, 0, 0, 1000, 0])
 
 
 def test_cashability_budget_impact_and_in_kind() -> None:

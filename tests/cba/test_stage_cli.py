@@ -114,3 +114,67 @@ def test_evaluated_effects_are_uprated_with_the_projects_price_index(tmp_path: P
     assert built is not None
     evaluated = [o for o in built[0].outcomes if o.name.startswith("NEL_ADMIT")]
     assert evaluated[0].values[0].amount.mean == pytest.approx(500.0 * 1.1)
+
+
+@pytest.mark.parametrize("draws", ["1", "0", "-5", "1000001"])
+def test_cli_draws_outside_the_allowed_range_refused(draws: str) -> None:
+    """--draws 1 ran a one-draw Monte Carlo, 0 silently used the model's default and -5 failed
+    with "unexpected error"; each is now refused before anything runs, naming --draws and its
+    range (2–1,000,000, as monte_carlo.draws allows)."""
+    res = CliRunner().invoke(app, ["cba", str(EXAMPLE), "--draws", draws])
+    assert res.exit_code == 2, res.output
+    assert "--draws" in res.output
+    assert ("greater than or equal to 2" in res.output if int(draws) < 2
+            else "less than or equal to 1000000" in res.output)
+
+
+def test_analyse_refuses_bad_draws() -> None:
+    from carecase.cba.load import model_from_dict
+    from carecase.cba.results import analyse
+
+    with pytest.raises(CBAError, match=r"draws = 0: Monte Carlo draws must lie in 2–1,000,000"):
+        analyse(model_from_dict(simple_model()), draws=0)
+
+
+def test_cli_values_codes_as_the_default_library_at_the_price_base(tmp_path: Path) -> None:
+    """`carecase cba MODEL.yaml` values unit_cost codes from the shipped library uprated to
+    price_base_year: the numbers of the project library loaded at that year (there is no
+    --library switch: the two gave the same numbers)."""
+    from carecase.cba.library_lookup import library_lookup
+    from carecase.cba.load import load_yaml_model
+    from carecase.cba.results import analyse
+
+    js = tmp_path / "o.json"
+    res = CliRunner().invoke(app, ["cba", str(EXAMPLE), "--json", str(js), "--draws", "50"])
+    assert res.exit_code == 0, res.output
+    lib = library_lookup(2024)
+    want = analyse(load_yaml_model(EXAMPLE, lib), lib, uncertainty=False)
+    got = json.loads(js.read_text())
+    assert got["headline"]["npv"] == pytest.approx(want["headline"]["npv"], rel=1e-12)
+    res = CliRunner().invoke(app, ["cba", str(EXAMPLE), "--no-library"])
+    assert res.exit_code == 2
+
+
+def test_money_is_written_one_way() -> None:
+    """The stage's headline line and `carecase cba` write money alike: -£616,041."""
+    from carecase.cba import cli
+    from carecase.cba.formatting import money
+
+    assert cli.money is money and stage.money is money
+    assert money(-616041.2) == "-£616,041"
+    assert money(1585092.2) == "£1,585,092" and money(-0.4) == "£0" and money(None) == "n/a"
+    h = {"npv": -616041.2, "bcr": 0.0612, "payback_year": "not within the period"}
+    assert stage.headline_text({"headline": h}) == \
+        "NPV -£616,041, BCR 0.06, payback not within the period"
+
+
+def test_stage_model_without_price_base_year_takes_costs_price_year(tmp_path: Path) -> None:
+    """In a project the library is loaded, and evaluated effects uprated, to costs.price_year;
+    a model that gives no price_base_year is read at that year (so unit_cost outcomes are
+    not refused for want of one)."""
+    model = simple_model()
+    model["outcomes"].append({"name": "work", "cohort": "c", "unit_cost": "E&E1.0",
+                              "confidence_grade": 1})
+    root = _project(tmp_path, {"inline": model, "draws": 100})
+    built = stage.project_model(Project.open(root))
+    assert built is not None and built[0].price_base_year == 2024

@@ -46,6 +46,26 @@ def test_adding_an_input_keeps_other_draws() -> None:
     np.testing.assert_array_equal(v1["outcomes[0].deadweight"], v2["outcomes[0].deadweight"])
 
 
+def test_draws_are_keyed_by_path_so_inserting_renumbers() -> None:
+    """Streams are keyed by input path, which holds list positions: appending a cost keeps
+    every existing input's draws; inserting one before them renumbers the costs after it,
+    which then draw from other streams (the docstring says so, not "never changes")."""
+    d = rich_model()
+    v1 = sample_inputs(_plan(d), 100, 3)
+    extra = {"name": "extra", "agency": "NHS", "kind": "revenue", "confidence_grade": 1,
+             "amount": {"dist": "uniform", "min": 1, "max": 2}}
+    appended = copy.deepcopy(d)
+    appended["costs"].append(extra)
+    v2 = sample_inputs(_plan(appended), 100, 3)
+    for path, x in v1.items():
+        np.testing.assert_array_equal(x, v2[path])
+    inserted = copy.deepcopy(d)
+    inserted["costs"].insert(0, extra)
+    v3 = sample_inputs(_plan(inserted), 100, 3)
+    assert not np.array_equal(v1["costs[1].amount"], v3["costs[2].amount"])  # same cost, moved
+    np.testing.assert_array_equal(v1["outcomes[0].deadweight"], v3["outcomes[0].deadweight"])
+
+
 def test_p_npv_positive_and_summary_keys() -> None:
     r = analyse(model_from_dict(rich_model()), draws=500)
     assert 0 <= r["p_npv_positive"] <= 1

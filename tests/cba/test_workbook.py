@@ -38,6 +38,27 @@ def test_cached_values_read_back_equal_json(book) -> None:
 def test_every_formula_recomputes_its_cached_value(book) -> None:
     """Each Excel formula, evaluated independently, equals the Python result cached in it."""
     _, path = book
+    _check_every_formula(path)
+
+
+def test_disbenefit_optimism_bias_formula_recomputes(tmp_path) -> None:
+    """A disbenefit's net block is after attribution × (1 + optimism bias) (the pessimistic
+    correction, HM Treasury Green Book 2022 supplementary guidance on optimism bias); the
+    workbook's IF(gross<0, 1+OB, 1−OB) formula recomputes results.json exactly."""
+    d = rich_model()
+    d["outcomes"].append({"name": "more police call-outs", "cohort": "c", "confidence_grade": 5,
+                          "values": [{"agency": "Police", "value_type": "fiscal", "amount": -75}]})
+    r = analyse(model_from_dict(d), uncertainty=False)
+    path = tmp_path / "model.xlsx"
+    write_workbook(r, path)
+    _check_every_formula(str(path))
+    police = [x for x in r["benefits"] if x["agency"] == "Police" and x["gross"] != 0]
+    assert police and all(x["net"] == pytest.approx(x["after_attribution"] * 1.25) for x in police)
+    ws = openpyxl.load_workbook(path)["Benefits"]
+    assert any("IF(" in str(c.value) and "<0,1+" in str(c.value) for row in ws.iter_rows() for c in row)
+
+
+def _check_every_formula(path: str) -> None:
     cached = openpyxl.load_workbook(path, data_only=True)
     b = Book(path)
     cells = formula_cells(path)

@@ -10,13 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-
-def _money(x: float | None) -> str:
-    return "n/a" if x is None else (f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}")
-
-
-def _ratio(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.2f}"
+from carecase.cba.config import MAX_DRAWS, MIN_DRAWS
+from carecase.cba.formatting import money, ratio_text
 
 
 def print_results(results: dict[str, Any], console: Console) -> None:
@@ -24,16 +19,16 @@ def print_results(results: dict[str, Any], console: Console) -> None:
     t = Table(title=f"CBA: {results['model']['name']}")
     t.add_column("measure")
     t.add_column("value", justify="right")
-    rows = [("Net present value", _money(h["npv"])), ("Benefit-cost ratio", _ratio(h["bcr"])),
-            ("Financial ROI (cashable)", _ratio(h["roi_financial"])),
-            ("Public-value return", _ratio(h["roi_public_value"])),
+    rows = [("Net present value", money(h["npv"])), ("Benefit-cost ratio", ratio_text(h["bcr"])),
+            ("Financial ROI (cashable)", ratio_text(h["roi_financial"])),
+            ("Public-value return", ratio_text(h["roi_public_value"])),
             ("Payback year", str(h["payback_year"])),
-            ("Net present budget impact", _money(h["net_present_budget_impact"])),
-            ("PV costs", _money(h["pv_costs"])), ("PV public-value benefits", _money(h["pv_public_value"]))]
+            ("Net present budget impact", money(h["net_present_budget_impact"])),
+            ("PV costs", money(h["pv_costs"])), ("PV public-value benefits", money(h["pv_public_value"]))]
     if results.get("p_npv_positive") is not None:
         p = results["npv_draws"]["percentiles"]
         rows += [("P(NPV > 0)", f"{results['p_npv_positive']:.1%}"),
-                 ("NPV 5th–95th percentile", f"{_money(p['p5'])} to {_money(p['p95'])}")]
+                 ("NPV 5th–95th percentile", f"{money(p['p5'])} to {money(p['p95'])}")]
     for r in rows:
         t.add_row(*r)
     console.print(t)
@@ -44,7 +39,7 @@ def print_results(results: dict[str, Any], console: Console) -> None:
         m.add_column(f"y{y}", justify="right")
     m.add_column("net PV", justify="right")
     for agency, row in results["matrix"].items():
-        m.add_row(agency, *[_money(v) for v in row], _money(results["agency_net"][agency]["net_pv"]))
+        m.add_row(agency, *[money(v) for v in row], money(results["agency_net"][agency]["net_pv"]))
     console.print(m)
 
 
@@ -54,14 +49,15 @@ def register(app: typer.Typer) -> None:
         source: Annotated[Path, typer.Argument(help="A CBA model YAML, or a project folder.")],
         json_out: Annotated[Path | None, typer.Option("--json", help="Write every output here.")] = None,
         xlsx_out: Annotated[Path | None, typer.Option("--xlsx", help="Write the audit workbook here.")] = None,
-        draws: Annotated[int | None, typer.Option(help="Monte Carlo draws (default: the model's).")] = None,
-        library: Annotated[bool, typer.Option(
-            help="Value unit_cost codes from carecase's unit-cost library at the model's "
-            "price_base_year (else the shipped library at its published price years).")] = True,
+        draws: Annotated[int | None, typer.Option(
+            min=MIN_DRAWS, max=MAX_DRAWS,
+            help=f"Monte Carlo draws, {MIN_DRAWS:,}–{MAX_DRAWS:,} (default: the model's "
+            "monte_carlo.draws; for a project, cba.draws).")] = None,
     ) -> None:
-        """Cost-benefit analysis: NPV, ratios, payback, who pays / who benefits, uncertainty."""
-        from carecase.cba.library_lookup import library_lookup
-        from carecase.cba.load import model_from_dict, read_model_yaml
+        """Cost-benefit analysis: NPV, ratios, payback, who pays / who benefits, uncertainty.
+
+        A model file's unit_cost codes are valued from carecase's shipped unit-cost library, uprated to the model's price_base_year with the GDP deflator; a project folder uses its own library (cba.unit_costs)."""  # noqa: E501 - one line: the help keeps line breaks
+        from carecase.cba.load import load_yaml_model
         from carecase.cba.results import analyse
         from carecase.cba.unit_costs import BUILTIN
         from carecase.cba.workbook import write_workbook
@@ -81,10 +77,8 @@ def register(app: typer.Typer) -> None:
             model, lookup = found
             draws = draws or project.config.cba.draws
         else:
-            data = read_model_yaml(source)
-            year = data.get("price_base_year") if isinstance(data, dict) else None
-            lookup = library_lookup(year) if isinstance(year, int) and library else BUILTIN
-            model = model_from_dict(data, source=str(source), lookup=lookup)
+            lookup = BUILTIN
+            model = load_yaml_model(source, lookup)
         with console.status("Running the cost-benefit model…"):
             results = analyse(model, lookup, draws=draws)
         print_results(results, console)

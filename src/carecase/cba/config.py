@@ -9,6 +9,10 @@ from pydantic import Field, model_validator
 
 from carecase.core.model import StrictModel
 
+#: Allowed Monte Carlo draws: the model's ``monte_carlo.draws``, ``cba.draws`` and
+#: ``carecase cba --draws`` (kept here, a light module the CLI can import at start-up).
+MIN_DRAWS, MAX_DRAWS = 2, 1_000_000
+
 
 class EvaluationLink(StrictModel):
     """Take outcomes from ``out/evaluate/effects.json`` (see carecase.cba.from_evaluation)."""
@@ -29,7 +33,8 @@ class CBASection(StrictModel):
     from_evaluation: EvaluationLink | None = Field(
         None, description="Add outcomes measured by the evaluation stage."
     )
-    draws: int | None = Field(None, ge=2, description="Override the model's Monte Carlo draws.")
+    draws: int | None = Field(None, ge=MIN_DRAWS, le=MAX_DRAWS,
+                              description="Override the model's Monte Carlo draws.")
     unit_costs: Literal["project", "builtin"] = Field(
         "project",
         description="project: the project's unit-cost library (costs: section) at the model's "

@@ -9,8 +9,13 @@ Cabinet Office 2012 *A guide to Social Return on Investment*, stage 4):
 - benefit flow(t) = Σ_y successes(y) × g(t − y), with g(k) = (1 − drop_off)^(k − lag) for
   lag ≤ k < lag + duration, else 0 (drop-off applies year on year after the first year)
 - gross(t) = flow(t) × quantity × £ per unit
-- net = gross × (1 − deadweight) × (1 − displacement) × (1 − attribution) × (1 − OB_benefit(grade))
-- cost(t) = amount × (1 + OB_cost(grade)) [× engaged(t) for per-participant costs]
+- net = gross × (1 − deadweight) × (1 − displacement) × (1 − attribution) × OB factor, where
+  the OB factor is (1 − OB_benefit(grade)) for gross ≥ 0 and (1 + OB_benefit(grade)) for a
+  disbenefit (gross < 0): optimism bias moves every figure the pessimistic way (Green Book
+  2022 and HM Treasury supplementary guidance on optimism bias), so it never makes a
+  disbenefit smaller
+- cost(t) = amount × (1 + OB_cost(grade)) in the cost's years, or for per-participant costs
+  amount × engaged(t) × (1 + OB_cost(grade)) in every year (they follow the cohort)
 """
 
 from __future__ import annotations
@@ -128,20 +133,22 @@ def evaluate(plan: Plan, values: dict[str, np.ndarray]) -> Flows:
     ob_c, ob_b = m.optimism_bias.costs, m.optimism_bias.benefits
     base = np.zeros((D, len(m.costs), Y))
     for i, cost in enumerate(m.costs):
+        amount = v(f"costs[{i}].amount")[:, None]
+        if cost.basis == "per_participant":  # every year: whoever is engaged is paid for
+            ks = [cohort_index[cost.cohort]] if cost.cohort else list(range(len(m.cohorts)))
+            base[:, i, :] = amount * engaged[:, ks, :].sum(axis=1)
+            continue
         years = cost.years if cost.years is not None else ([0] if cost.kind == "capital" else range(Y))
         mask = np.zeros(Y)
         mask[list(years)] = 1.0
-        row = v(f"costs[{i}].amount")[:, None] * mask[None, :]
-        if cost.basis == "per_participant":
-            ks = [cohort_index[cost.cohort]] if cost.cohort else list(range(len(m.cohorts)))
-            row = row * engaged[:, ks, :].sum(axis=1)
-        base[:, i, :] = row
+        base[:, i, :] = amount * mask[None, :]
     uplift = np.array([1.0 + ob_c[c.confidence_grade] for c in m.costs])
     cost_items = base * uplift[None, :, None]
 
     lags = np.arange(Y)
     outcome_flow = np.zeros((D, len(m.outcomes), Y))
     adjust = np.ones((D, len(m.outcomes)))
+    ob = np.array([ob_b[o.confidence_grade] for o in m.outcomes])
     for i, o in enumerate(m.outcomes):
         drop = v(f"outcomes[{i}].drop_off")
         since = lags - o.lag_years
@@ -153,19 +160,26 @@ def evaluate(plan: Plan, values: dict[str, np.ndarray]) -> Flows:
             flow[:, lag:] += succ[:, : Y - lag] * g[:, lag : lag + 1]
         outcome_flow[:, i, :] = flow * v(f"outcomes[{i}].quantity")[:, None]
         adjust[:, i] = ((1 - v(f"outcomes[{i}].deadweight")) * (1 - v(f"outcomes[{i}].displacement"))
-                        * (1 - v(f"outcomes[{i}].attribution")) * (1 - ob_b[o.confidence_grade]))
+                        * (1 - v(f"outcomes[{i}].attribution")))
 
     comps = plan.components
     comp_outcome = np.array([c.outcome for c in comps], dtype=int)
     amounts = np.stack([v(c.amount_path) for c in comps], axis=1)  # (D, C)
     gross = outcome_flow[:, comp_outcome, :] * amounts[:, :, None]
-    net = gross * adjust[:, comp_outcome][:, :, None]
+    ob_comp = ob[comp_outcome][None, :, None]
+    net = gross * adjust[:, comp_outcome][:, :, None] * optimism_factor(gross, ob_comp)
     cash = np.zeros((D, len(comps)))
     for j, comp in enumerate(comps):
         agency = plan.agencies[comp.agency]
         if comp.value_type == 0 and agency in m.cashable:
             cash[:, j] = v(f"cashable.{agency}")
     return Flows(engaged, successes, cost_items, base, gross, net, cash)
+
+
+def optimism_factor(gross: np.ndarray | float, ob: np.ndarray | float) -> np.ndarray:
+    """The pessimistic optimism-bias correction of a benefit: 1 − ob for gross ≥ 0, 1 + ob for
+    a disbenefit (gross < 0), so the correction always lowers the net value."""
+    return np.where(np.asarray(gross) < 0, 1.0 + np.asarray(ob), 1.0 - np.asarray(ob))
 
 
 @dataclass

@@ -1,10 +1,11 @@
 """Reading and checking a CBA model: YAML or dict → :class:`CBAModel`, or one ``CBAError``.
 
 Pydantic checks each value (ranges, distribution parameters); :func:`check_references`
-then checks what spans the model (cohort names, unit-cost codes, years inside the period,
-agencies that neither pay nor benefit, scenario paths). Nothing is computed from a model
-that fails either check. :func:`numeric_inputs` lists every number the model uses under a
-stable key path (``outcomes[0].deadweight``), the handle for scenarios and sensitivity.
+then checks what spans the model (cohort names, unit-cost codes and a price base year for
+them, years inside the period, no years on per-participant costs, agencies that neither pay
+nor benefit, scenario paths). Nothing is computed from a model that fails either check.
+:func:`numeric_inputs` lists every number the model uses under a stable key path
+(``outcomes[0].deadweight``), the handle for scenarios and sensitivity.
 """
 
 from __future__ import annotations
@@ -116,6 +117,10 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
             out.append(_line(path, name, f"unknown cohort.{did} Defined: {', '.join(names)}"))
 
     for i, cost in enumerate(model.costs):
+        if cost.basis == "per_participant" and cost.years is not None:
+            out.append(_line(f"costs[{i}].years", cost.years,
+                             "a per-participant cost is charged for the people engaged each year; "
+                             "remove years, or use basis: per_year"))
         for y in cost.years or []:
             if not 0 <= y < n:
                 out.append(_line(f"costs[{i}].years", y, f"year must lie in 0–{n - 1}"))
@@ -145,6 +150,14 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
                                          f"cannot uprate {uv.price_year} prices to "
                                          f"{model.price_base_year}: the GDP deflator covers "
                                          f"{min(idx)}–{max(idx)}"))
+    if model.price_base_year is None:
+        published = _published_price_years(model, lookup)
+        if published:
+            out.append(_line("price_base_year", None,
+                             "outcomes use library unit costs at their published price years ("
+                             + "; ".join(published) + "); set price_base_year to the financial "
+                             "year of the model's prices (e.g. price_base_year: 2024 for 2024/25) "
+                             "so they are uprated to it"))
     for i, r in enumerate(model.rollouts):
         cohort_ref(f"rollouts[{i}].cohort", r.cohort, True)
         if len(r.uptake) > n:
@@ -176,6 +189,25 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
                     out.append(_line(f"scenarios[{i}].overrides.{path}", value,
                                      f"must lie in {sp.low:g}–{sp.high:g}"))
     return out
+
+
+def _fy(year: int) -> str:
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def _published_price_years(model: CBAModel, lookup: UnitCostLookup) -> list[str]:
+    """'CODE YYYY/YY' for each library code the outcomes use (unknown codes are reported
+    elsewhere), in first-use order."""
+    out: dict[str, str] = {}
+    for o in model.outcomes:
+        if o.unit_cost is None or o.unit_cost in out:
+            continue
+        try:
+            years = sorted({c.price_year for c in lookup.components(o.unit_cost)})
+        except KeyError:
+            continue
+        out[o.unit_cost] = f"{o.unit_cost} {', '.join(_fy(y) for y in years)}"
+    return list(out.values())
 
 
 def payers(model: CBAModel) -> list[str]:

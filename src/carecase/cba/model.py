@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
+from carecase.cba.config import MAX_DRAWS, MIN_DRAWS
 from carecase.cba.distributions import Param, check_bounds, parse_param
 from carecase.core.model import StrictModel
 
@@ -95,6 +103,22 @@ class Discounting(StrictModel):
             raise ValueError("every band rate must lie in 0–1 (0.035 for 3.5%)")
         return v
 
+    @field_validator("rate", "bands")
+    @classmethod
+    def _custom_only(cls, v: Any, info: ValidationInfo) -> Any:
+        """rate and bands are read only by schedule: custom, so elsewhere they are refused
+        rather than silently ignored; and only one of them may be given."""
+        schedule = info.data.get("schedule")
+        if v is None or schedule is None:
+            return v
+        if schedule != "custom":
+            raise ValueError(f"{info.field_name} is used only with schedule: custom (schedule: "
+                             f"{schedule} would ignore it); set schedule: custom to discount with "
+                             f"it, or remove {info.field_name} to use the {schedule} schedule")
+        if info.field_name == "bands" and info.data.get("rate") is not None:
+            raise ValueError("give rate or bands, not both (bands would override rate)")
+        return v
+
     def schedule_bands(self) -> tuple[tuple[int, float], ...]:
         from carecase.cba.discounting import SCHEDULES
 
@@ -125,7 +149,8 @@ class OptimismBias(StrictModel):
     )
     benefits: GradeTable = Field(
         default_factory=lambda: dict(NEW_ECONOMY_GRADES),
-        description="Grade → reduction of benefits (benefit × (1 − reduction)).",
+        description="Grade → pessimistic correction of benefits: a benefit × (1 − share), "
+        "a disbenefit (negative value) × (1 + share).",
     )
     source: str = Field(
         "HM Treasury / New Economy (2014) CBA guidance for local partnerships, "
@@ -142,7 +167,9 @@ class CostItem(StrictModel):
     basis: Literal["per_year", "per_participant"] = "per_year"
     amount: NonNegative = Field(description="£ per year, or £ per engaged participant.")
     years: list[int] | None = Field(
-        None, description="Years incurred (default: capital year 0; otherwise every year)."
+        None, description="per_year costs: years incurred (default: capital year 0; otherwise "
+        "every year). Not allowed on per_participant costs, charged for the people engaged "
+        "each year.",
     )
     cohort: str | None = Field(None, description="per_participant: which cohort (default all).")
     confidence_grade: Grade
@@ -202,7 +229,7 @@ class Rollout(StrictModel):
 
 
 class MonteCarlo(StrictModel):
-    draws: int = Field(10_000, ge=2, le=1_000_000)
+    draws: int = Field(10_000, ge=MIN_DRAWS, le=MAX_DRAWS)
     seed: int = Field(20140402, ge=0)
     histogram_bins: int = Field(30, ge=2, le=500)
 

@@ -28,6 +28,7 @@ from carecase.cba.engine import (
     Totals,
     compile_model,
     evaluate,
+    optimism_factor,
     ratio,
     totals,
 )
@@ -96,14 +97,16 @@ def benefit_rows(plan: Plan, fl: Flows, values: dict[str, np.ndarray]) -> list[d
             a1 = g * (1 - adj["deadweight"])
             a2 = a1 * (1 - adj["displacement"])
             a3 = a2 * (1 - adj["attribution"])
+            factor = float(optimism_factor(g, ob))
             net = float(fl.net[0, c, y])
             rows.append({
                 "component": c, "outcome": o.name, "agency": plan.agencies[comp.agency],
                 "agency_l2": comp.agency_l2, "value_type": VALUE_TYPES[comp.value_type],
                 "transfer": comp.transfer, "cashable_share": float(fl.cashable_share[0, c]),
                 "unit_value": float(values[comp.amount_path][0]), "year": y, "gross": g,
-                **adj, "optimism_bias": ob, "after_deadweight": a1, "after_displacement": a2,
-                "after_attribution": a3, "net": net, "discounted": net * float(plan.factors[y]),
+                **adj, "optimism_bias": ob, "optimism_factor": factor, "after_deadweight": a1,
+                "after_displacement": a2, "after_attribution": a3, "net": net,
+                "discounted": net * float(plan.factors[y]),
             })
     return rows
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.cba.formatting import money, ratio_text
 from carecase.cba.from_evaluation import impacts_from_evaluation
 from carecase.cba.library_lookup import library_lookup
 from carecase.cba.load import model_from_dict, read_model_yaml
@@ -53,6 +54,10 @@ def project_model(project: Project) -> tuple[CBAModel, UnitCostLookup] | None:
         data, source = read_model_yaml(path), str(path)
     else:
         return None
+    if isinstance(data, dict) and data.get("price_base_year") is None:
+        # the project's prices: its library is loaded, and evaluated effects are uprated, to
+        # costs.price_year, so the model's own figures are read at that year too
+        data = {**data, "price_base_year": project.config.costs.price_year}
     if cfg.from_evaluation is not None and isinstance(data, dict):
         link = cfg.from_evaluation
         effects = _read_effects(project.path(link.file))
@@ -116,8 +121,7 @@ def _cell_text(v: Any) -> str | None:
 
 def headline_text(results: dict[str, Any]) -> str:
     h = results["headline"]
-    bcr = f"{h['bcr']:.2f}" if h["bcr"] is not None else "n/a"
-    text = f"NPV £{h['npv']:,.0f}, BCR {bcr}, payback {h['payback_year']}"
+    text = f"NPV {money(h['npv'])}, BCR {ratio_text(h['bcr'])}, payback {h['payback_year']}"
     if results.get("p_npv_positive") is not None:
         text += f", P(NPV>0) {results['p_npv_positive']:.0%}"
     return text

@@ -1,8 +1,11 @@
 """Uncertainty: Monte Carlo, one-way sensitivity (tornado), switching values.
 
 Monte Carlo draws every distribution-valued input independently from its own seeded stream
-(``generator(seed, "cba", path)``) so adding an input never changes another's draws, then
-runs the vectorised engine once over all draws. The tornado runs one batch of 2 × inputs
+(``generator(seed, "cba", path)``), keyed by the input's path, then runs the vectorised engine
+once over all draws. Paths hold list positions (``costs[2].amount``), so appending a cost,
+outcome or value, or making a fixed number a distribution, keeps every other input's draws;
+inserting or removing an entry earlier in a list renumbers the paths after it, and those
+inputs get new draws (the same seed, a different stream). The tornado runs one batch of 2 × inputs
 rows (each input at its low and high, the rest at their central values). Switching values
 solve NPV(x) = 0 with ``scipy.optimize.brentq`` over the input's search range.
 """
@@ -16,9 +19,11 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
+from carecase.cba.config import MAX_DRAWS, MIN_DRAWS
 from carecase.cba.distributions import Distribution
 from carecase.cba.engine import Plan, Totals, ratio, run_values
 from carecase.cba.load import InputSpec
+from carecase.core.errors import CBAError
 from carecase.core.random import generator
 
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
@@ -52,6 +57,10 @@ CHUNK_CELLS = 20_000_000
 
 def monte_carlo(plan: Plan, draws: int | None = None, seed: int | None = None) -> Draws:
     mc = plan.model.monte_carlo
+    if draws is not None and not MIN_DRAWS <= draws <= MAX_DRAWS:
+        raise CBAError(f"draws = {draws}: Monte Carlo draws must lie in {MIN_DRAWS:,}–"
+                       f"{MAX_DRAWS:,}; give another number, or leave it out to use the "
+                       f"model's monte_carlo.draws ({mc.draws:,}).")
     n = draws or mc.draws
     values = sample_inputs(plan, n, mc.seed if seed is None else seed)
     width = (len(plan.components) + len(plan.model.costs) + 5 * len(plan.agencies)) * plan.years

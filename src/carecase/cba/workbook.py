@@ -113,7 +113,8 @@ def write_workbook(results: dict[str, Any], path: str | Path) -> Path:
              ("after_deadweight", "after deadweight = gross × (1 − deadweight)"),
              ("after_displacement", "after displacement = previous × (1 − displacement)"),
              ("after_attribution", "after attribution = previous × (1 − attribution)"),
-             ("net", "net = previous × (1 − optimism bias)")]
+             ("net", "net = previous × (1 − optimism bias), or × (1 + optimism bias) where "
+              "gross < 0 (a disbenefit): the correction is always pessimistic")]
     ws.write_row(0, 0, meta, bold)
     for s, (key, text) in enumerate(steps):
         ws.write_string(1, bm + s * Y, text, note)
@@ -142,7 +143,10 @@ def write_workbook(results: dict[str, Any], path: str | Path) -> Path:
             for s, (key, _) in enumerate(steps[1:], start=1):
                 prev = xl_rowcol_to_cell(r, bm + (s - 1) * Y + y)
                 factor = xl_rowcol_to_cell(r, adj_cols[key], col_abs=True)
-                ws.write_formula(r, bm + s * Y + y, f"={prev}*(1-{factor})", money, x[key])
+                adjust = f"(1-{factor})"
+                if key == "net":  # optimism bias: 1 − OB for a benefit, 1 + OB for a disbenefit
+                    adjust = f"IF({xl_rowcol_to_cell(r, bm + y)}<0,1+{factor},1-{factor})"
+                ws.write_formula(r, bm + s * Y + y, f"={prev}*{adjust}", money, x[key])
         pv = sum(x["discounted"] for x in rows)
         net_rng = _rng("Benefits", r, bm + 4 * Y, bm + 5 * Y - 1, False)
         ws.write_formula(r, pv_col, f"=SUMPRODUCT({net_rng},{df_row})", money, pv)
