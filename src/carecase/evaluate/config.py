@@ -165,7 +165,7 @@ class EvaluationConfig(StrictModel):
     rate_models: list[RateModel] = Field(
         default_factory=lambda: list(RATE_MODELS),
         min_length=1,
-        description="Count models for the rate ratios (log person-time offset, cluster-robust "
+        description="Count models for the rate ratios (log person-time offset, cluster jackknife "
         "SE): 'poisson' (GLM) and/or 'negative_binomial' (NB2). The first listed is the one "
         "effects.json and the headline figures carry; the rate_ratios table has them all.",
     )
