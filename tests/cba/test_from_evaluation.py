@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from carecase.cba.from_evaluation import Z95, impacts_from_evaluation
@@ -89,3 +90,71 @@ def test_carecase_evaluate_shape_with_uprating() -> None:
     f = uprating_factor(2023, 2024)
     assert up[0]["values"][0]["amount"]["mean"] == pytest.approx(500.0 * f)
     assert up[0]["values"][0]["amount"]["sd"] == pytest.approx(f * 600 / (2 * Z95))
+
+
+CORRELATED = {
+    "windows": {"0-11": {
+        "services": {
+            "AE_ATTEND": {"effect_gbp": -100.0, "ci_low_gbp": -100 - Z95 * 50, "ci_high_gbp": -100 + Z95 * 50},
+            "NEL_ADMIT": {"effect_gbp": -300.0, "ci_low_gbp": -300 - Z95 * 80, "ci_high_gbp": -300 + Z95 * 80},
+            "GP_APPT": {"effect_gbp": 40.0, "ci_low_gbp": 40 - Z95 * 10, "ci_high_gbp": 40 + Z95 * 10},
+        },
+        "cost_correlation": {"services": ["AE_ATTEND", "NEL_ADMIT"], "matrix": [[1.0, 0.6], [0.6, 1.0]]},
+    }},
+}
+
+
+def test_evaluated_effects_are_drawn_jointly_as_correlated() -> None:
+    """Two services with sd 50 and 80 correlated 0.6 (effects.json's cost_correlation): the sd
+    of their summed benefit is sqrt(50² + 80² + 2 × 0.6 × 50 × 80) = 115.8, not the 94.3 of
+    independent draws; GP appointments, absent from the matrix, stay independent. Each keeps
+    its own mean and sd."""
+    from carecase.cba.engine import compile_model
+    from carecase.cba.from_evaluation import evaluation_correlation, evaluation_outcomes
+    from carecase.cba.uncertainty import sample_inputs
+
+    outs, window, codes = evaluation_outcomes(CORRELATED, cohort="c")
+    assert (window, codes) == ("0-11", ["AE_ATTEND", "GP_APPT", "NEL_ADMIT"])
+    d = simple_model()
+    d["outcomes"] = d["outcomes"] + outs
+    group = evaluation_correlation(CORRELATED, window, codes, first_index=1)
+    assert group is not None
+    assert group["inputs"] == [f"outcomes[{i}].values[0].amount" for i in (1, 2, 3)]
+    assert group["matrix"] == [[1.0, 0.0, 0.6], [0.0, 1.0, 0.0], [0.6, 0.0, 1.0]]
+    plan = compile_model(model_from_dict({**d, "correlations": [group]}))
+    v = sample_inputs(plan, 200_000, seed=3)
+    ae, gp, nel = (v[f"outcomes[{i}].values[0].amount"] for i in (1, 2, 3))
+    assert (ae + nel).std() == pytest.approx(np.sqrt(50**2 + 80**2 + 2 * 0.6 * 50 * 80), rel=0.01)
+    assert np.corrcoef(ae, gp)[0, 1] == pytest.approx(0.0, abs=0.01)
+    assert nel.mean() == pytest.approx(300.0, abs=0.5) and nel.std() == pytest.approx(80.0, rel=0.01)
+    independent = sample_inputs(compile_model(model_from_dict(d)), 200_000, seed=3)
+    assert np.allclose(independent["outcomes[1].values[0].amount"], ae, rtol=1e-12, atol=0)  # first keeps its draws
+    assert evaluation_correlation(EFFECTS, "0-11", ["AE_ATTEND", "ASC_HOMECARE"], 1) is None  # no matrix
+
+
+@pytest.mark.parametrize(("group", "message"), [
+    ({"inputs": ["outcomes[0].values[0].amount", "outcomes[1].values[0].amount"],
+      "matrix": [[1, 0.5], [0.5, 1]]}, "must be a normal distribution"),
+    ({"inputs": ["outcomes[1].values[0].amount", "outcomes[9].values[0].amount"],
+      "matrix": [[1, 0.5], [0.5, 1]]}, "no such input"),
+    ({"inputs": [f"outcomes[{i}].values[0].amount" for i in (1, 2, 3)],
+      "matrix": [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]}, "not positive semi-definite"),
+])
+def test_bad_correlation_groups_are_refused(group: dict, message: str) -> None:
+    d = simple_model()
+    d["outcomes"] = d["outcomes"] + evaluation_outcomes_only(CORRELATED)
+    with pytest.raises(CBAError, match=message):
+        model_from_dict({**d, "correlations": [group]})
+
+
+def test_a_correlation_matrix_must_be_symmetric_with_a_unit_diagonal() -> None:
+    d = simple_model()
+    d["outcomes"] = d["outcomes"] + evaluation_outcomes_only(CORRELATED)
+    paths = ["outcomes[1].values[0].amount", "outcomes[2].values[0].amount"]
+    for matrix, message in (([[1, 0.5], [0.4, 1]], "symmetric"), ([[2, 0], [0, 1]], "diagonal must be 1")):
+        with pytest.raises(CBAError, match=message):
+            model_from_dict({**d, "correlations": [{"inputs": paths, "matrix": matrix}]})
+
+
+def evaluation_outcomes_only(effects: dict) -> list[dict]:
+    return impacts_from_evaluation(effects, cohort="c")

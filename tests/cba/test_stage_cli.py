@@ -178,3 +178,24 @@ def test_stage_model_without_price_base_year_takes_costs_price_year(tmp_path: Pa
     root = _project(tmp_path, {"inline": model, "draws": 100})
     built = stage.project_model(Project.open(root))
     assert built is not None and built[0].price_base_year == 2024
+
+
+def test_stage_draws_evaluated_effects_jointly_and_carries_the_balance_caveat(tmp_path: Path) -> None:
+    """The project's model gets effects.json's correlation as a correlations group over the
+    evaluated outcomes, and an unbalanced evaluation is named in the headline line."""
+    from .test_from_evaluation import CORRELATED
+
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(simple_model()))
+    root = _project(tmp_path, {"model": "m.yaml", "draws": 200, "from_evaluation": {
+        "cohort": "c", "window": "0-11"}})
+    (root / "out" / "evaluate").mkdir(parents=True)
+    effects = {**CORRELATED, "balance": {"balanced": False, "max_abs_smd": 0.265}}
+    (root / "out" / "evaluate" / "effects.json").write_text(json.dumps(effects))
+    built = stage.project_model(Project.open(root))
+    assert built is not None
+    (group,) = built[0].correlations
+    assert group.inputs == [f"outcomes[{i}].values[0].amount" for i in (1, 2, 3)]
+    summary = stage.run(Project.open(root))
+    assert "not balanced (largest |SMD| 0.27)" in summary["headline"]
+    r = json.loads((root / "out" / "cba" / "results.json").read_text())
+    assert r["evaluation_balance"] == {"balanced": False, "max_abs_smd": 0.265}

@@ -84,6 +84,24 @@ def test_effects_json_has_services_agencies_and_rate_ratios(evaluated):
     assert total_cost == pytest.approx(parts, rel=1e-6, abs=1e-3)
 
 
+def test_effects_json_carries_the_correlation_of_service_cost_effects(evaluated):
+    """Per window, the services' £ effects' correlation over the bootstrap draws: a valid
+    correlation matrix (symmetric, unit diagonal, positive semi-definite) whose services have
+    cost effects; on this area heavy users move several services at once, so some pairs
+    correlate clearly."""
+    import numpy as np
+
+    _, result = evaluated
+    for window, body in result.effects["windows"].items():
+        corr = body["cost_correlation"]
+        m = np.array(corr["matrix"], float)
+        assert m.shape == (len(corr["services"]),) * 2
+        assert np.allclose(m, m.T) and np.allclose(np.diag(m), 1.0)
+        assert np.linalg.eigvalsh(m).min() > -1e-6
+        assert set(corr["services"]) <= set(body["services"])
+        assert np.abs(m - np.eye(len(m))).max() > 0.2, window
+
+
 def test_outcomes_and_case_studies(evaluated):
     _, result = evaluated
     total = result.outcomes[result.outcomes["measure"] == "total"].iloc[0]

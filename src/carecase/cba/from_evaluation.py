@@ -3,7 +3,11 @@
 The matched-comparison effect on a service's cost per person per year becomes an outcome
 whose £ value per participant is a normal distribution: mean = −effect (a fall in cost is a
 benefit to the agency that bears it), sd = (CI high − CI low) / (2 × 1.959964) from the 95%
-interval. The measured effect therefore drives both the benefit and its uncertainty.
+interval. The measured effect therefore drives both the benefit and its uncertainty. The
+services' effects come from one matched sample and share people, so they are drawn jointly,
+correlated as they were over the evaluation's bootstrap (:func:`evaluation_correlation`);
+drawn independently, the spread of their total would be wrong (on the demo £749 a
+person-year where the evaluation's own total implies £652; jointly £657).
 Deadweight is 0 by default because the comparison group already nets off what would have
 happened anyway; use a cohort whose success rate is 1 (the effect is per treated person).
 
@@ -61,7 +65,34 @@ def effect_records(effects: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(records, key=lambda r: (str(r["window"]), str(r["service_code"])))
 
 
-def impacts_from_evaluation(
+def impacts_from_evaluation(effects: dict[str, Any], **kw: Any) -> list[dict[str, Any]]:
+    """Outcome definitions (dicts for ``CBAModel.outcomes``), one per service effect (see
+    :func:`evaluation_outcomes`, which also says which window and services they are)."""
+    return evaluation_outcomes(effects, **kw)[0]
+
+
+def evaluation_correlation(effects: dict[str, Any], window: str, services: list[str],
+                           first_index: int) -> dict[str, Any] | None:
+    """A ``CBAModel.correlations`` group for the evaluated outcomes: ``services`` (in outcome
+    order) are outcomes ``first_index``, ``first_index + 1``…; their £ values correlate as the
+    services' effects did over the evaluation's bootstrap draws (effects.json's
+    ``cost_correlation``; a fall in cost is a benefit for every service alike, so the signs
+    stay). A service missing from that matrix is taken as uncorrelated; None when there is no
+    matrix (an older effects.json) or fewer than two services."""
+    corr = (effects.get("windows", {}).get(window) or {}).get("cost_correlation")
+    if not isinstance(corr, dict) or len(services) < 2:
+        return None
+    pos = {code: i for i, code in enumerate(corr.get("services", []))}
+    full = corr.get("matrix", [])
+    matrix = [[1.0 if a == b else (float(full[pos[a]][pos[b]] or 0.0) if a in pos and b in pos else 0.0)
+               for b in services] for a in services]
+    return {"inputs": [f"outcomes[{first_index + j}].values[0].amount" for j in range(len(services))],
+            "matrix": matrix,
+            "source": f"carecase evaluate effects.json, window {window}: correlation of the "
+                      "services' £ effects over the cluster bootstrap"}
+
+
+def evaluation_outcomes(
     effects: dict[str, Any],
     *,
     cohort: str,
@@ -73,8 +104,8 @@ def impacts_from_evaluation(
     confidence_grade: int = 2,
     price_base_year: int | None = None,
     index: dict[int, float] | None = None,
-) -> list[dict[str, Any]]:
-    """Outcome definitions (dicts for ``CBAModel.outcomes``), one per service effect.
+) -> tuple[list[dict[str, Any]], str, list[str]]:
+    """(outcome definitions, one per service effect; the window; their service codes).
 
     When ``price_base_year`` and the file's ``price_year`` differ, £ are uprated with the
     financial-year price ``index`` ({year: index}; the project's ``costs.deflator`` in the
@@ -98,7 +129,7 @@ def impacts_from_evaluation(
     if window not in windows:
         raise CBAError(f"cba.from_evaluation.window = {window!r}: not in effects.json; "
                        f"available: {', '.join(windows)}.")
-    outcomes = []
+    outcomes, codes = [], []
     for r in recs:
         if str(r["window"]) != window or (services and r["service_code"] not in services):
             continue
@@ -121,7 +152,8 @@ def impacts_from_evaluation(
             "source": f"carecase evaluate effects.json, window {window}, matched comparison; "
                       f"95% CI £{r['ci_low_gbp']:.2f} to £{r['ci_high_gbp']:.2f}",
         })
+        codes.append(str(r["service_code"]))
     if not outcomes:
         raise CBAError(f"effects.json: no effects for window {window!r}"
                        + (f" and services {', '.join(services)}" if services else "") + ".")
-    return outcomes
+    return outcomes, window, codes

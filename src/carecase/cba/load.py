@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import ValidationError
 
@@ -167,6 +168,8 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
             and model.discounting.bands is None:
         out.append(_line("discounting", "custom", "custom discounting needs rate or bands"))
     if not out:
+        out += check_correlations(model, lookup)
+    if not out:
         active = set(payers(model)) | set(beneficiaries(model, lookup))
         for key, agencies in (("agencies", model.agencies or []), ("cashable", list(model.cashable))):
             for a in agencies:
@@ -208,6 +211,30 @@ def _published_price_years(model: CBAModel, lookup: UnitCostLookup) -> list[str]
             continue
         out[o.unit_cost] = f"{o.unit_cost} {', '.join(_fy(y) for y in years)}"
     return list(out.values())
+
+
+def check_correlations(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[str]:
+    """Each correlated input is a normal distribution of the model, in one group only, and
+    each matrix is positive semi-definite (a valid correlation matrix)."""
+    out: list[str] = []
+    specs = {sp.path: sp for sp in numeric_inputs(model, lookup)}
+    seen: set[str] = set()
+    for i, group in enumerate(model.correlations):
+        for j, path in enumerate(group.inputs):
+            value = specs[path].value if path in specs else None
+            if path not in specs:
+                out.append(_line(f"correlations[{i}].inputs[{j}]", path,
+                                 "no such input; inputs are listed under 'assumptions'"))
+            elif not (isinstance(value, Distribution) and value.dist == "normal"):
+                out.append(_line(f"correlations[{i}].inputs[{j}]", path,
+                                 "must be a normal distribution ({dist: normal, mean, sd})"))
+            elif path in seen:
+                out.append(_line(f"correlations[{i}].inputs[{j}]", path, "already in another group"))
+            seen.add(path)
+        if float(np.linalg.eigvalsh(np.asarray(group.matrix, float)).min()) < -1e-8:
+            out.append(_line(f"correlations[{i}].matrix", "…", "not a correlation matrix (not "
+                             "positive semi-definite): some correlations contradict the others"))
+    return out
 
 
 def payers(model: CBAModel) -> list[str]:

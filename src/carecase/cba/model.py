@@ -18,6 +18,7 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from carecase.cba.config import MAX_DRAWS, MIN_DRAWS
@@ -228,6 +229,33 @@ class Rollout(StrictModel):
     capacity: float | None = Field(None, gt=0, description="Most people served a year.")
 
 
+class Correlation(StrictModel):
+    """Inputs drawn jointly: normal distributions whose standard normal draws are correlated
+    by ``matrix`` (z ← L z with L the Cholesky factor; the first input keeps its own draws)."""
+
+    inputs: list[str] = Field(
+        min_length=2, description="Input paths (each a normal distribution), e.g. "
+        "outcomes[3].values[0].amount, in the matrix's order.")
+    matrix: list[list[float]] = Field(description="Correlation matrix (symmetric, 1 on the diagonal).")
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _square(self) -> Correlation:
+        k = len(self.inputs)
+        if len(set(self.inputs)) != k:
+            raise ValueError("inputs repeats a path; list each input once")
+        if len(self.matrix) != k or any(len(row) != k for row in self.matrix):
+            raise ValueError(f"matrix must be {k} × {k}, one row and column per input")
+        for i in range(k):
+            if abs(self.matrix[i][i] - 1) > 1e-9:
+                raise ValueError(f"matrix[{i}][{i}] = {self.matrix[i][i]}: the diagonal must be 1")
+            for j in range(k):
+                if abs(self.matrix[i][j] - self.matrix[j][i]) > 1e-9 or abs(self.matrix[i][j]) > 1:
+                    raise ValueError(f"matrix[{i}][{j}] = {self.matrix[i][j]}: entries lie in "
+                                     "−1…1 and the matrix is symmetric")
+        return self
+
+
 class MonteCarlo(StrictModel):
     draws: int = Field(10_000, ge=MIN_DRAWS, le=MAX_DRAWS)
     seed: int = Field(20140402, ge=0)
@@ -252,6 +280,9 @@ class CBAModel(StrictModel):
     outcomes: list[Outcome] = Field(min_length=1)
     scenarios: list[Scenario] = Field(default_factory=list)
     rollouts: list[Rollout] = Field(default_factory=list)
+    correlations: list[Correlation] = Field(
+        default_factory=list, description="Groups of normal inputs drawn jointly (the "
+        "evaluated effects of several services, which share people, come as one).")
     monte_carlo: MonteCarlo = Field(default_factory=lambda: MonteCarlo.model_validate({}))
     sensitivity_swing: float = Field(
         0.2, gt=0, lt=1, description="± share for one-way sensitivity of fixed inputs."

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from carecase.cba.formatting import money, ratio_text
-from carecase.cba.from_evaluation import impacts_from_evaluation
+from carecase.cba.from_evaluation import evaluation_correlation, evaluation_outcomes
 from carecase.cba.library_lookup import library_lookup
 from carecase.cba.load import model_from_dict, read_model_yaml
 from carecase.cba.model import CBAModel
@@ -61,12 +61,16 @@ def project_model(project: Project) -> tuple[CBAModel, UnitCostLookup] | None:
     if cfg.from_evaluation is not None and isinstance(data, dict):
         link = cfg.from_evaluation
         effects = _read_effects(project.path(link.file))
-        extra = impacts_from_evaluation(
+        extra, window, codes = evaluation_outcomes(
             effects, cohort=link.cohort, window=link.window, services=link.services,
             duration_years=link.duration_years, lag_years=link.lag_years,
             drop_off=link.drop_off, confidence_grade=link.confidence_grade,
             price_base_year=data.get("price_base_year"), index=project_index(project))
+        first = len(data.get("outcomes") or [])
         data = {**data, "outcomes": list(data.get("outcomes") or []) + extra}
+        joint = evaluation_correlation(effects, window, codes, first)
+        if joint is not None:
+            data["correlations"] = list(data.get("correlations") or []) + [joint]
     lookup = project_lookup(project, data.get("price_base_year") if isinstance(data, dict) else None)
     return model_from_dict(data, source=source, lookup=lookup), lookup
 
@@ -124,6 +128,11 @@ def headline_text(results: dict[str, Any]) -> str:
     text = f"NPV {money(h['npv'])}, BCR {ratio_text(h['bcr'])}, payback {h['payback_year']}"
     if results.get("p_npv_positive") is not None:
         text += f", P(NPV>0) {results['p_npv_positive']:.0%}"
+    balance = results.get("evaluation_balance") or {}
+    if balance.get("balanced") is False:
+        smd = balance.get("max_abs_smd")
+        text += ("; caution: the evaluation's matched groups are not balanced"
+                 + (f" (largest |SMD| {smd:.2f})" if isinstance(smd, int | float) else ""))
     return text
 
 
@@ -136,6 +145,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     task = progress.add_task("cba", total=2) if progress is not None else None
     model, lookup = found
     results = analyse(model, lookup, draws=project.config.cba.draws)
+    if project.config.cba.from_evaluation is not None:  # the evidence's own caveat travels with it
+        effects = _read_effects(project.path(project.config.cba.from_evaluation.file))
+        results["evaluation_balance"] = effects.get("balance")
     if task is not None:
         progress.advance(task)
     out_dir = project.stage_dir("cba")

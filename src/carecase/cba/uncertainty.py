@@ -1,8 +1,10 @@
 """Uncertainty: Monte Carlo, one-way sensitivity (tornado), switching values.
 
-Monte Carlo draws every distribution-valued input independently from its own seeded stream
-(``generator(seed, "cba", path)``), keyed by the input's path, then runs the vectorised engine
-once over all draws. Paths hold list positions (``costs[2].amount``), so appending a cost,
+Monte Carlo draws every distribution-valued input from its own seeded stream
+(``generator(seed, "cba", path)``), keyed by the input's path, independently except for the
+model's ``correlations`` groups (normal inputs combined through the Cholesky factor of their
+correlation matrix, as the evaluated effects of services that share people come), then runs
+the vectorised engine once over all draws. Paths hold list positions (``costs[2].amount``), so appending a cost,
 outcome or value, or making a fixed number a distribution, keeps every other input's draws;
 inserting or removing an entry earlier in a list renumbers the paths after it, and those
 inputs get new draws (the same seed, a different stream). The tornado runs one batch of 2 × inputs
@@ -36,7 +38,31 @@ def sample_inputs(plan: Plan, draws: int, seed: int) -> dict[str, np.ndarray]:
             values[s.path] = s.value.sample(generator(seed, "cba", s.path), draws)
         else:
             values[s.path] = np.full(draws, s.central)
+    specs = {s.path: s.value for s in plan.inputs}
+    for group in plan.model.correlations:
+        correlate(values, {p: specs[p] for p in group.inputs}, np.asarray(group.matrix, float))
     return values
+
+
+def correlate(values: dict[str, np.ndarray], normals: dict[str, Any], matrix: np.ndarray) -> None:
+    """Make the normal inputs ``normals`` (path → Distribution, in the matrix's order) jointly
+    normal with correlation ``matrix``, in place: each input's own standard normal draws
+    z = (x − mean)/sd are combined as L z, L the lower Cholesky factor, so the first input's
+    draws are unchanged (to rounding) and every input keeps its mean and sd."""
+    paths = list(normals)
+    mean = np.array([normals[p].params["mean"] for p in paths])
+    sd = np.array([normals[p].params["sd"] for p in paths])
+    z = np.stack([values[p] for p in paths], axis=1)
+    safe = np.where(sd > 0, sd, 1.0)
+    z = (z - mean) / safe
+    k = len(paths)
+    try:
+        factor = np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:  # semi-definite (two inputs perfectly correlated): a tiny ridge
+        factor = np.linalg.cholesky(matrix + 1e-12 * np.eye(k))
+    joint = z @ factor.T
+    for j, p in enumerate(paths):
+        values[p] = mean[j] + sd[j] * joint[:, j]
 
 
 @dataclass

@@ -140,8 +140,9 @@ def evaluate_project(
     draws, seed = config.bootstrap_draws, config.seed
     naive_t = naive(panel, treated_rows, draws, generator(seed, "evaluate", "naive-bootstrap"))
     did_panel = bias_corrected(panel, members, x_match) if config.bias_correction else panel
+    correlations: dict[str, pd.DataFrame] = {}
     matched_t, rtm = matched_did(did_panel, members, draws, generator(seed, "evaluate", "did-bootstrap"),
-                               power=config.power)
+                                 power=config.power, correlations=correlations)
     rr = rate_ratios(panel, members, config.rate_models)
     counts = _match_counts(rows, members, excluded, starts)
     outcomes = outcome_changes(engine, config.instruments)
@@ -151,7 +152,7 @@ def evaluate_project(
                 services=services, rate_model=config.rate_models[0], period_start=str(period_start),
                 period_end=str(period_end), price_year=price_year,
                 n_candidate_rows=int((~rows["treated"]).sum()))
-    effects = effects_payload(matched_t, naive_t, rr, meta, config)
+    effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations)
     return EvaluationResult(matched_t, naive_t, rr, balance, rtm, counts, outcomes, cases,
                             members, effects, meta, panel)
 

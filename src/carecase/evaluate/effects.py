@@ -24,7 +24,11 @@ def _num(v: Any) -> float | None:
 
 
 def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame,
-                    meta: dict[str, Any], cfg: EvaluationConfig) -> dict[str, Any]:
+                    meta: dict[str, Any], cfg: EvaluationConfig,
+                    correlations: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
+    """The payload; ``correlations`` (per window, services' £ effects over the bootstrap
+    draws) becomes each window's ``cost_correlation`` ({services, matrix}), which the CBA uses
+    to draw the services' benefits jointly."""
     key = ["window", "key_type", "key", "measure"]
     merged = matched.merge(
         naive[key + ["change_ppy", "ci_low", "ci_high"]].rename(
@@ -61,6 +65,11 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
             entry.update(agency_l1=l1, agency_l2=l2)
         section = {"service": "services", "agency": "agencies", "total": "total"}[key_type]
         windows.setdefault(window, {}).setdefault(section, {})[k] = entry
+    for window, corr in sorted((correlations or {}).items()):
+        if window in windows and len(corr):
+            windows[window]["cost_correlation"] = {
+                "services": [str(c) for c in corr.columns],
+                "matrix": [[_num(v) for v in row] for row in corr.to_numpy()]}
     return {
         "description": "Matched difference-in-differences effect per person per year "
                        "(negative = reduction), 95% cluster-bootstrap CI and minimum detectable effect "

@@ -123,12 +123,33 @@ def naive(panel: Panel, treated_rows: np.ndarray, draws: int,
     return frame
 
 
+def cost_effect_correlation(boot: np.ndarray, panel: Panel, windows: list[str]) -> dict[str, pd.DataFrame]:
+    """Per post window, the correlation matrix of the services' £ effects over the cluster
+    bootstrap's draws (``boot``: draws × windows × columns), services in the panel's order.
+    The effects share people (a heavy user moves several services at once), so the CBA draws
+    them jointly with this matrix rather than independently. A service whose effect does not
+    vary over the draws (no cost in either group) is left out."""
+    cols = panel.columns
+    pick = np.flatnonzero(((cols["key_type"] == "service") & (cols["measure"] == "cost")).to_numpy())
+    out = {}
+    for i, w in enumerate(windows):
+        x = boot[:, i, pick]
+        ok = np.all(np.isfinite(x), axis=0) & (np.nanstd(x, axis=0) > 0)
+        names = cols["key"].to_numpy()[pick][ok].astype(str)
+        corr = np.corrcoef(x[:, ok], rowvar=False).reshape(len(names), len(names))
+        out[w] = pd.DataFrame(corr, index=names, columns=names)
+    return out
+
+
 def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.Generator,
-                power: float = 0.80) -> tuple[pd.DataFrame, pd.DataFrame]:
+                power: float = 0.80, correlations: dict[str, pd.DataFrame] | None = None,
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Matched DiD table and the regression-to-the-mean table.
 
     ``se`` is the bootstrap standard deviation of the effect; ``mde_ppy`` the minimum
-    detectable effect at 5% two-sided and ``power`` (Bloom 1995), in the same units."""
+    detectable effect at 5% two-sided and ``power`` (Bloom 1995), in the same units. Given a
+    dict, ``correlations`` receives per post window the correlation of the services' £
+    effects over the bootstrap draws (:func:`cost_effect_correlation`)."""
     ta, td, ca, cd = set_sums(panel, members)
     post_w = list(panel.windows[1:])
     rt, rc = rates(ta.sum(0), td.sum(0)), rates(ca.sum(0), cd.sum(0))
@@ -139,6 +160,8 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.
     bc = rates(np.tensordot(counts, kca, axes=1), counts @ kcd)
     boot = (bt[:, 1:] - bt[:, :1]) - (bc[:, 1:] - bc[:, :1])
     lo, hi = percentile_ci(boot)
+    if correlations is not None:
+        correlations.update(cost_effect_correlation(boot, panel, post_w))
     with np.errstate(divide="ignore", invalid="ignore"):
         rr = (rt[1:] / rt[0]) / (rc[1:] / rc[0])
         brr = (bt[:, 1:] / bt[:, :1]) / (bc[:, 1:] / bc[:, :1])
