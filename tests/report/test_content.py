@@ -50,14 +50,30 @@ def test_pick_is_case_insensitive_and_ordered() -> None:
 
 
 @pytest.mark.parametrize("name", ["nhs_number", "NHS_Number", "given_name", "family_name", "dob", "postcode",
-                                  "client_name", "address_line_1", "record_id", "local_pseudo"])
+                                  "client_name", "address_line_1", "record_id", "local_pseudo",
+                                  # pseudonymous and record-level identifiers
+                                  "person_id", "PersonID", "row_id", "pseudo_id", "set_id", "patient_id",
+                                  "client_id", "id", "nhs_pseudo", "pseudonym", "uprn", "hospital_number"])
 def test_identifier_columns_are_recognised(name: str) -> None:
     assert is_identifier_column(name)
 
 
-@pytest.mark.parametrize("name", ["name", "person_id", "agency_l1", "service_name", "cost", "area_of_need"])
+@pytest.mark.parametrize("name", ["name", "agency_l1", "service_name", "cost", "area_of_need", "amount_paid",
+                                  "valid", "mid_point", "key", "rr_ci_low", "e_value_ci", "identity"])
 def test_ordinary_columns_are_kept(name: str) -> None:
     assert not is_identifier_column(name)
+
+
+def test_frame_table_drops_pseudonymous_ids_unless_kept() -> None:
+    """person_id, row_id, pseudo_id… never reach a table inferred from a frame; the top-N
+    table of an internal report keeps its declared person_id (keep_ids)."""
+    df = pd.DataFrame({"rank": [1], "person_id": ["Pab12"], "row_id": [3], "pseudo_id": ["x9"],
+                       "record_id": ["r1"], "nhs_number": ["9434765919"], "cost": [10.0]})
+    t = frame_table("t", "t", df, [F("rank", "Rank", "int"), F("person_id", "Person", "text")], extra=True)
+    assert [c.key for c in t.columns] == ["rank", "cost"]
+    t = frame_table("t", "t", df, [F("rank", "Rank", "int"), F("person_id", "Person", "text")], extra=True,
+                    keep_ids=("person_id",))
+    assert [c.key for c in t.columns] == ["rank", "person_id", "cost"]
 
 
 def test_frame_table_drops_identifiers_and_infers_counts() -> None:

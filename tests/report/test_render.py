@@ -89,6 +89,9 @@ def test_shared_excel_suppresses_small_counts(rendered: dict) -> None:
     values = {r[0]: r[1] for r in rows[4:]}
     assert values["treated unmatched"] == "*" and values["excluded no full pre period"] == "*"  # 2 and 4
     assert values["treated matched"] == 120 and values["participants"] == 125  # rounded to 5
+    # participants = eligible + excluded: eligible is hidden with the 4 excluded (and so covers
+    # the 2 unmatched: eligible = matched + unmatched), not an unrelated row
+    assert values["treated eligible"] == "*" and values["candidate control rows"] == 3000
     rows = list(wb["Evaluation outcomes"].iter_rows(values_only=True))
     header = next(r for r in rows if r[0] == "Instrument")
     twelve = dict(zip(header, next(r for r in rows if r[3] == "12m"), strict=True))
@@ -199,11 +202,15 @@ def test_every_shared_table_protects_its_hidden_counts(tmp_path: Path) -> None:
         if t.protect_rows and len(counts) > 1:
             for i in range(len(t.rows)):
                 assert sum((i, key) in t.hidden for key in counts) != 1, (t.id, i)
+        for group in t.relations:  # rows that add up (all = cohort + rest, …)
+            for key in counts:
+                assert sum((i, key) in t.hidden for i in group) != 1, (t.id, group, key)
         for c in t.columns:
-            if c.from_count:
+            for link in (c.from_count, *c.hidden_with):
                 for i in range(len(t.rows)):
-                    if (i, c.from_count) in t.hidden:
+                    if link and (i, link) in t.hidden:
                         assert (i, c.key) in t.hidden, (t.id, c.key, i)
+        assert t.withheld <= t.hidden, t.id
         for i, row in enumerate(t.shown):
             for key in counts:
                 v = row.get(key)

@@ -22,6 +22,7 @@ from carecase.report.suppression import (
     line_totals,
     primary_mask,
     round_to_base,
+    secondary_lines,
     secondary_mask,
 )
 
@@ -117,3 +118,37 @@ def test_threshold_is_configurable(threshold: int) -> None:
     d = disclose_counts(np.array([[2, 9, 50], [50, 50, 50]]), SuppressionConfig(threshold=threshold, secondary=False))
     assert bool(d.hidden[0, 0]) == (threshold >= 2)
     assert bool(d.hidden[0, 1]) == (threshold >= 9)
+
+
+def test_groups_protect_rows_that_add_up() -> None:
+    """participants = eligible + excluded (rows 0, 1, 2) and eligible = matched + unmatched
+    (rows 1, 3, 4): the complement is taken inside the relation, never from an unrelated row
+    (row 5, the smallest visible count)."""
+    counts = np.array([[124], [120], [4], [118], [2], [9]])
+    d = disclose_counts(counts, CFG, axes=(), groups=[(0, 1, 2), (1, 3, 4)])
+    hidden = set(np.flatnonzero(d.hidden[:, 0]).tolist())
+    assert hidden == {1, 2, 4}  # eligible hides with the 4 excluded, and then covers the 2 unmatched
+    assert not d.hidden[5, 0]
+    # the whole column as one line would have left both relations open
+    assert set(np.flatnonzero(disclose_counts(counts, CFG, axes=(0,)).hidden[:, 0]).tolist()) == {2, 4}
+
+
+def test_forced_cells_are_hidden_and_protected() -> None:
+    d = disclose_counts(np.array([[40, 50], [60, 70]]), CFG, forced=np.array([[True, False], [False, False]]))
+    assert d.hidden.tolist() == [[True, True], [True, True]]
+
+
+lines_case = st.integers(3, 12).flatmap(lambda n: st.tuples(
+    arrays(np.int64, n, elements=st.integers(0, 40)),
+    st.lists(st.lists(st.integers(0, n - 1), min_size=2, max_size=n, unique=True), min_size=1, max_size=6)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines_case)
+def test_secondary_lines_leave_no_line_with_one_hidden_cell(case: tuple[np.ndarray, list[list[int]]]) -> None:
+    values, lines = case
+    first = primary_mask(values, CFG.threshold)
+    hidden = secondary_lines(values, first, lines)
+    assert (hidden | ~first).all()
+    for line in lines:
+        assert hidden[line].sum() != 1 or (~hidden[line]).sum() == 0

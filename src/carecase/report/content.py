@@ -25,6 +25,7 @@ class Column:
     fmt: Format = "text"
     count: bool = False  # a count of people/events: small-number suppression applies
     from_count: str | None = None  # a value derived from this count column: hidden with it
+    hidden_with: tuple[str, ...] = ()  # count columns that can be worked back from this value: hidden with any
     total: bool = False  # summed in the table's total row
 
 
@@ -62,6 +63,12 @@ class Table:
     total_row: bool = False
     protect_rows: bool = True  # secondary suppression across a row's count columns (rows add up)
     protect_columns: bool = True  # secondary suppression down each count column (columns add up)
+    # groups of row indices that add up (one row is the sum of the others, e.g. all = cohort +
+    # rest): protected like a column of their own, in every count column
+    relations: list[tuple[int, ...]] = field(default_factory=list)
+    # cells hidden in shared reports whatever their value, because another figure of the
+    # report hides what they would reveal (a source's hidden count, a related table's cell)
+    withheld: set[tuple[int, str]] = field(default_factory=set)
     # filled by disclosure control
     shown: list[dict[str, Any]] = field(default_factory=list)
     hidden: set[tuple[int, str]] = field(default_factory=set)

@@ -1,8 +1,10 @@
 """Apply disclosure control (``carecase.report.suppression``) to every table of a report.
 
 Shared mode: count columns are suppressed/rounded (with secondary suppression down columns,
-and across a row's count columns when the table says its rows are additive); money columns
-declared ``from_count`` are hidden with their count; totals come from the values shown.
+across a row's count columns when the table says its rows are additive, and within each
+declared group of rows that add up); cells the builder ``withheld`` are hidden whatever their
+value; money columns declared ``from_count`` are hidden with their count, and values declaring
+``hidden_with`` with any of those counts; totals come from the values shown.
 Internal mode: values as computed, totals exact; the report carries the INTERNAL label.
 """
 
@@ -45,7 +47,9 @@ def disclose_table(table: Table, cfg: SuppressionConfig, mode: str) -> Table:
     if counts:
         matrix = np.array([[_as_float(r.get(c.key)) for c in counts] for r in table.rows], dtype=float)
         axes = tuple(a for a, on in ((0, table.protect_columns), (1, table.protect_rows and len(counts) > 1)) if on)
-        disc = disclose_counts(matrix, cfg, axes)  # type: ignore[arg-type]
+        forced = np.array([[(i, c.key) in table.withheld for c in counts] for i in range(len(table.rows))],
+                          dtype=bool).reshape(matrix.shape)
+        disc = disclose_counts(matrix, cfg, axes, forced=forced, groups=table.relations)  # type: ignore[arg-type]
         for j, c in enumerate(counts):
             col_hidden[c.key] = disc.hidden[:, j]
             for i, row in enumerate(table.shown):
@@ -55,10 +59,16 @@ def disclose_table(table: Table, cfg: SuppressionConfig, mode: str) -> Table:
                 elif not np.isnan(disc.values[i, j]):
                     row[c.key] = int(disc.values[i, j])
     for c in table.columns:
-        if c.from_count and c.from_count in col_hidden:
-            col_hidden[c.key] = col_hidden[c.from_count]
+        if c.count:
+            continue
+        mask = np.array([(i, c.key) in table.withheld for i in range(len(table.rows))], dtype=bool)
+        linked = [k for k in (c.from_count, *c.hidden_with) if k and k in col_hidden]
+        for k in linked:
+            mask = mask | col_hidden[k]
+        if mask.any() or linked:
+            col_hidden[c.key] = mask
             for i, row in enumerate(table.shown):
-                if col_hidden[c.key][i]:
+                if mask[i]:
                     row[c.key] = None
                     table.hidden.add((i, c.key))
     if table.total_row:

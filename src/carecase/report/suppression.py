@@ -10,6 +10,10 @@ ONS practice for published health and care statistics — see docs/report.md):
   non-zero first, ties to the earliest position), repeated over rows and columns until no
   line holds exactly one suppressed cell, so a hidden cell cannot be recovered by subtracting
   the visible cells from a published total of that line;
+* **related cells** — besides whole rows and columns, a table can declare groups of rows
+  that add up (one row is the sum of the others, say participants = eligible + excluded),
+  and cells of different tables can be protected together (:func:`secondary_lines`): each
+  such group is a line too, so a hidden cell is not recovered from its relation's total;
 * **linked values** — a money value derived from a count (say the cost of the people
   counted) is hidden wherever its count is hidden;
 * **totals** — computed from the rounded values shown, or suppressed when their line holds a
@@ -21,6 +25,7 @@ never suppressed or counted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,14 +61,25 @@ def _pick_complement(values: np.ndarray, hidden: np.ndarray) -> int | None:
     return min(candidates)[2]
 
 
-def secondary_mask(counts: np.ndarray, mask: np.ndarray, axes: tuple[int, ...] = (0, 1)) -> np.ndarray:
+def secondary_mask(counts: np.ndarray, mask: np.ndarray, axes: tuple[int, ...] = (0, 1),
+                   groups: Sequence[Sequence[int]] = ()) -> np.ndarray:
     """Extend ``mask`` so that no row (axis 1 lines) / column (axis 0 lines) among ``axes``
-    holds exactly one suppressed cell. ``axes``: 0 protects column totals, 1 row totals."""
+    holds exactly one suppressed cell. ``axes``: 0 protects column totals, 1 row totals.
+    ``groups``: sets of row indices that add up (one row is the sum of the others); within
+    each column each group is a line too."""
     values = np.atleast_2d(np.asarray(counts, dtype=float))
     hidden = np.atleast_2d(np.asarray(mask, dtype=bool)).copy()
     changed = True
     while changed:
         changed = False
+        for group in groups:
+            rows = np.asarray(group, dtype=int)
+            for c in range(values.shape[1]):
+                if hidden[rows, c].sum() == 1:
+                    k = _pick_complement(values[rows, c], hidden[rows, c])
+                    if k is not None:
+                        hidden[rows[k], c] = True
+                        changed = True
         if 1 in axes:
             for r in range(values.shape[0]):
                 if hidden[r].sum() == 1:
@@ -90,14 +106,39 @@ class Disclosed:
     hidden: np.ndarray
 
 
+def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequence[int]]) -> np.ndarray:
+    """Secondary suppression over arbitrary lines of a flat vector of cells (cells of one or
+    several tables): extend ``mask`` until no line (a list of cell indices whose values add
+    up, one being the sum of the others, or whose sum is published) holds exactly one hidden
+    cell. Complements are chosen as in :func:`secondary_mask`."""
+    v = np.asarray(values, dtype=float).ravel()
+    hidden = np.asarray(mask, dtype=bool).ravel().copy()
+    idx = [np.asarray(line, dtype=int) for line in lines]
+    changed = True
+    while changed:
+        changed = False
+        for line in idx:
+            if len(line) and hidden[line].sum() == 1:
+                k = _pick_complement(v[line], hidden[line])
+                if k is not None:
+                    hidden[line[k]] = True
+                    changed = True
+    return hidden
+
+
 def disclose_counts(
-    counts: np.ndarray, cfg: SuppressionConfig, axes: tuple[int, ...] = (0, 1)
+    counts: np.ndarray, cfg: SuppressionConfig, axes: tuple[int, ...] = (0, 1),
+    forced: np.ndarray | None = None, groups: Sequence[Sequence[int]] = (),
 ) -> Disclosed:
-    """Primary + secondary suppression and rounding of a rows × columns count matrix."""
+    """Primary + secondary suppression and rounding of a rows × columns count matrix.
+    ``forced``: cells hidden whatever their value (hidden elsewhere in the report);
+    ``groups``: row groups that add up (see :func:`secondary_mask`)."""
     values = np.atleast_2d(np.asarray(counts, dtype=float))
     hidden = primary_mask(values, cfg.threshold)
+    if forced is not None:
+        hidden = hidden | np.atleast_2d(np.asarray(forced, dtype=bool))
     if cfg.secondary and hidden.any():
-        hidden = secondary_mask(values, hidden, axes)
+        hidden = secondary_mask(values, hidden, axes, groups)
     shown = round_to_base(values, cfg.rounding_base)
     shown = np.where(hidden, np.nan, shown)
     return Disclosed(values=shown, hidden=hidden)

@@ -3,10 +3,16 @@ concentration and the Lorenz curve, cost by agency, area of need, year and local
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
 from carecase.report import charts
-from carecase.report.content import Chart, Paragraph, Section
+from carecase.report.content import Block, Chart, Note, Paragraph, Section, Table
 from carecase.report.loaders import get, pick
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
+from carecase.report.suppression import disclose_counts
 
 # file → columns → block, in one place. People are not totalled: one person uses several
 # agencies/services, so a column sum would count them more than once.
@@ -39,7 +45,8 @@ COHORT = [F("group", "Group", "text"),
 CONCENTRATION = [F("group", "Highest-cost group", "text", source="measure"),
                  F("people", "People", "count", count=True),
                  F("cost", "Cost", "gbp", from_count="people"),
-                 F("share_of_cost", "Share of spend", "pct", source="value")]
+                 # share × the published total spend = the group's cost: hidden with it
+                 F("share_of_cost", "Share of spend", "pct", source="value", from_count="people")]
 LOCALITY = [F("locality", "Locality", "text"), F("service", "Demand", "text", source="demand"),
             F("people", "People", "count", count=True),
             F("cost", "Cost", "gbp", total=True, from_count="people"),
@@ -48,6 +55,92 @@ LOCALITY = [F("locality", "Locality", "text"), F("service", "Demand", "text", so
             F("activity", "Activity (units)", "num", from_count="people"),
             F("cost_per_person", "Cost per person", "gbp", from_count="people")]
 YEAR_AGENCY = ("year_label", "agency_l1", "cost")
+YEAR_AGENCY_KEYS = ("agency_l1", "agency_l2")  # the agency parts a year's cost is split by
+COHORT_GROUPS = ("all", "cohort", "rest")  # 'all' = cohort + rest of population
+
+
+def cohort_relation(t: Table) -> tuple[int, ...] | None:
+    """Row indices (all, cohort, rest) of the cohort table, when it has exactly those rows."""
+    names = [str(r.get("group", "")).strip().lower() for r in t.rows]
+    found = [next((i for i, n in enumerate(names) if n == g or (g == "rest" and n.startswith("rest"))), None)
+             for g in COHORT_GROUPS]
+    if len(names) != len(COHORT_GROUPS) or any(i is None for i in found):
+        return None
+    return tuple(i for i in found if i is not None)
+
+
+def _hidden_agency_parts(agency: Table | None, keys: list[str]) -> set[tuple[str, ...]]:
+    """(agency_l1[, agency_l2]) of the cost-by-agency rows whose cost is hidden; keys the
+    year table has that the agency table lacks are left out of the match."""
+    if agency is None:
+        return set()
+    have = [k for k in keys if any(c.key == k for c in agency.columns)]
+    return {tuple(str(agency.rows[i].get(k)) for k in have) for i in range(len(agency.rows))
+            if (i, "cost") in agency.hidden}
+
+
+def year_agency_rows(ctx: Context, ya: pd.DataFrame, agency: Table | None) -> tuple[list[dict[str, Any]], int]:
+    """Chart rows {year, agency, cost} from out/audit/cost_by_year_agency and how many
+    year × agency parts were left out.
+
+    Shared reports: each year × agency part (agency_l1 × agency_l2 where the stage splits by
+    part) is a cell whose count is its people; a part is left out when its people are
+    1..threshold, when the cost-by-agency table hides that agency (its yearly parts would add
+    up to the hidden cost) and, by secondary suppression across years and across agencies,
+    when it would let such a part be worked out (an agency's years add up to its published
+    cost). A bar is the sum of the parts shown."""
+    year, l1, cost = (pick(ya, c) for c in YEAR_AGENCY)
+    assert year is not None and l1 is not None and cost is not None
+    l2, people = pick(ya, "agency_l2"), pick(ya, "people")
+    keys = [l1] + ([l2] if l2 else [])
+    names = list(YEAR_AGENCY_KEYS[:len(keys)])
+    df = ya.assign(**{c: ya[c].astype(str) for c in (year, *keys)})
+    if ctx.mode == "internal":
+        rows = df[[year, l1, cost]].set_axis(["year", "agency", "cost"], axis=1)
+        return (rows.groupby(["year", "agency"], as_index=False)["cost"].sum()
+                .sort_values(["year", "agency"], kind="mergesort").to_dict("records")), 0
+    years = sorted(df[year].unique().tolist())
+    parts = sorted({tuple(r) for r in df[keys].itertuples(index=False, name=None)})
+    pos_y = {y: j for j, y in enumerate(years)}
+    pos_p = {p: i for i, p in enumerate(parts)}
+    money = np.full((len(parts), len(years)), np.nan)
+    count = np.full((len(parts), len(years)), np.nan)
+    for rec in df.to_dict("records"):
+        i, j = pos_p[tuple(rec[k] for k in keys)], pos_y[rec[year]]
+        money[i, j] = (0.0 if np.isnan(money[i, j]) else money[i, j]) + float(rec[cost])
+        n = float(rec[people]) if people is not None and pd.notna(rec[people]) else np.nan
+        # two rows for one part: at least the larger number of people (never more than exact)
+        count[i, j] = n if np.isnan(count[i, j]) else max(count[i, j], n)
+    hidden_parts = _hidden_agency_parts(agency, names)
+    have = [k for k in names if agency is not None and any(c.key == k for c in agency.columns)]
+    forced = np.zeros(money.shape, dtype=bool)
+    for p, i in pos_p.items():
+        if tuple(v for v, k in zip(p, names, strict=True) if k in have) in hidden_parts:
+            forced[i, :] = ~np.isnan(money[i, :])  # the years it has (an absent year is no cell)
+    forced |= ~np.isnan(money) & np.isnan(count)  # a cost with no people count: cannot be shown
+    disc = disclose_counts(count, ctx.config.suppression, (0, 1), forced=forced)
+    left_out = int((disc.hidden & ~np.isnan(money)).sum())
+    rows = []
+    for y, j in pos_y.items():
+        for a in sorted({p[0] for p in parts}):
+            shown = [money[i, j] for p, i in pos_p.items() if p[0] == a
+                     and not disc.hidden[i, j] and not np.isnan(money[i, j])]
+            if shown:
+                rows.append({"year": y, "agency": a, "cost": float(sum(shown))})
+    return rows, left_out
+
+
+def year_agency_chart(ctx: Context, ya: pd.DataFrame, agency: Table | None) -> list[Block]:
+    if ctx.mode != "internal" and pick(ya, "people") is None:
+        return [Note("Cost by year and agency is not shown: out/audit/cost_by_year_agency has no people "
+                     "count, so small numbers could not be suppressed.", kind="warning")]
+    rows, left_out = year_agency_rows(ctx, ya, agency)
+    note = ""
+    if left_out:
+        note = (f"Shared report: parts of an agency's yearly cost that rest on 1–{ctx.config.suppression.threshold} "
+                "people, or that would let such a cost be worked out from another figure, are left out of the bars.")
+    return [Chart("chart-audit-year-agency", "Cost by year and agency",
+                  charts.stacked_bars("Cost by year and agency", rows, "year", "cost", "agency"), note)]
 
 
 def build(ctx: Context) -> Section:
@@ -64,9 +157,10 @@ def build(ctx: Context) -> Section:
     if top is None:
         sec.blocks.append(missing_table("audit", "top_n"))
     else:
-        fields = TOP_N if ctx.mode == "internal" else [f for f in TOP_N if f.column.key != "person_id"]
+        internal = ctx.mode == "internal"
+        fields = TOP_N if internal else [f for f in TOP_N if f.column.key != "person_id"]
         t = frame_table("audit-top-n", f"The {ctx.config.top_n} highest-cost people", top.head(ctx.config.top_n),
-                        fields, sort_by=["rank"],
+                        fields, sort_by=["rank"], keep_ids=("person_id",) if internal else (),
                         note="Cost per week = cost over the period ÷ weeks observed in the period. "
                              "People are shown by rank only in shared reports.")
         sec.blocks.append(t)
@@ -92,6 +186,7 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(Chart("chart-audit-lorenz", "Lorenz curve of spend",
                                 charts.lorenz("Lorenz curve of spend", rows, "people_share", "cost_share")))
 
+    agency_table: Table | None = None
     for name, fields, tid, title, cat in (
         ("cost_by_agency", AGENCY, "audit-agency", "Cost by agency", "agency_l1"),
         ("cost_by_need", NEED, "audit-need", "Cost by area of need", "area_of_need"),
@@ -105,24 +200,27 @@ def build(ctx: Context) -> Section:
                         sort_by=[cat])
         sec.blocks.append(t)
         shown = ctx.shown(t)
+        if name == "cost_by_agency":
+            agency_table = t
         if {cat, "cost"} <= {c.key for c in t.columns}:
             rows = [{cat: r[cat], "cost": r["cost"]} for r in shown]
             sec.blocks.append(Chart(f"chart-{tid}", title, charts.hbar(title, rows, cat, "cost")))
 
     ya = outs.table("audit", "cost_by_year_agency")
-    cols = [pick(ya, c) for c in YEAR_AGENCY]
-    if ya is not None and all(cols):
-        rows = ya[cols].rename(columns=dict(zip(cols, ("year", "agency", "cost"), strict=True)))
-        rows = (rows.astype({"year": str, "agency": str}).groupby(["year", "agency"], as_index=False)["cost"].sum()
-                .sort_values(["year", "agency"], kind="mergesort").to_dict("records"))
-        sec.blocks.append(Chart("chart-audit-year-agency", "Cost by year and agency",
-                                charts.stacked_bars("Cost by year and agency", rows, "year", "cost", "agency")))
+    if ya is not None and all(pick(ya, c) for c in YEAR_AGENCY):
+        sec.blocks.extend(year_agency_chart(ctx, ya, agency_table))
 
     coh = outs.table("audit", "cohort_vs_population")
     if coh is not None:
-        sec.blocks.append(frame_table("audit-cohort", "Programme cohort compared with the population",
-                                      coh, COHORT, extra=True, protect_columns=False,
-                                      note="'all' = cohort + rest of population."))
+        t = frame_table("audit-cohort", "Programme cohort compared with the population",
+                        coh, COHORT, extra=True, protect_columns=False,
+                        note="'all' = cohort + rest of population.")
+        relation = cohort_relation(t)
+        if relation is None:
+            t.protect_columns = True  # unknown groups: protect the whole column
+        else:
+            t.relations = [relation]  # a hidden cohort cell hides its rest-of-population cell too
+        sec.blocks.append(t)
     loc = outs.table("audit", "locality_demand")
     if loc is not None:
         sec.blocks.append(frame_table("audit-locality", "Residential and temporary accommodation demand by locality",

@@ -13,12 +13,18 @@ from carecase.report.content import Column, Format, Note, Table, is_missing
 from carecase.report.disclose import disclose_table
 from carecase.report.loaders import StageOutputs
 
-# Column names that could hold an identifier: never shown, whatever a stage wrote.
+# Column names that could hold an identifier: never shown, whatever a stage wrote. Direct
+# identifiers (NHS number, names, date of birth, postcode, contact details) and pseudonymous
+# or record-level ones: any column named ``id`` or with an ``id`` part (person_id, row_id,
+# pseudo_id, record_id, set_id, patient id…), pseudonyms and hashes, local reference numbers.
 IDENTIFIER_COLUMN = re.compile(
     r"^(.*_)?(nhs|nhs_?number|nhs_?no|given_?name|family_?name|forename|surname|first_?name|"
     r"last_?name|full_?name|person_?name|client_?name|dob|date_of_birth|birth_?date|"
     r"post_?code|address|nhs_pseudo|local_pseudo|local_id|record_id|source_row|email|"
-    r"phone|telephone)(_.*)?$",
+    r"phone|telephone|"
+    r"ids?|person_?id|patient_?id|client_?id|row_?id|record_?id|pseudo_?id|"
+    r"pseudo|pseudonyms?|pseudonymous|hash|hashed|uprn|mrn|nino|ni_?number|"
+    r"hospital_?(number|no)|chi_?(number|no))(_.*)?$",
     re.IGNORECASE,
 )
 
@@ -89,10 +95,14 @@ def frame_table(
     protect_rows: bool = True,
     protect_columns: bool = True,
     sort_by: list[str] | None = None,
+    keep_ids: tuple[str, ...] = (),
 ) -> Table:
     """A Table from ``df``: declared fields first (those whose source column is present), then
-    — when ``extra`` — every other non-identifier column with an inferred format."""
-    df = df[[c for c in df.columns if not is_identifier_column(c)]]
+    — when ``extra`` — every other non-identifier column with an inferred format.
+    ``keep_ids``: identifier-like columns kept all the same (internal reports only: the
+    highest-cost people's pseudonymous person_id)."""
+    keep = {k.lower() for k in keep_ids}
+    df = df[[c for c in df.columns if str(c).lower() in keep or not is_identifier_column(c)]]
     chosen: list[tuple[str, Column]] = []
     used: set[str] = set()
     for f in fields:
@@ -113,7 +123,8 @@ def frame_table(
     chosen = [(a, replace(col, from_count=people) if col.fmt in ("gbp", "gbp2") and col.from_count is None
                and not col.count and people and a not in {f.column.key for f in fields} else col)
               for a, col in chosen]
-    chosen = [(a, replace(col, from_count=col.from_count if col.from_count in keys else None))
+    chosen = [(a, replace(col, from_count=col.from_count if col.from_count in keys else None,
+                          hidden_with=tuple(k for k in col.hidden_with if k in keys)))
               for a, col in chosen]
     if sort_by:
         present = [next((a for a, col in chosen if col.key == s), None) for s in sort_by]

@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from carecase.report import charts
-from carecase.report.content import Chart, Column, KeyFigure, KeyFigures, Paragraph, Section, Table
+from carecase.report.config import SuppressionConfig
+from carecase.report.content import (
+    Chart,
+    Column,
+    KeyFigure,
+    KeyFigures,
+    Paragraph,
+    Section,
+    Table,
+    is_missing,
+)
 from carecase.report.loaders import get, named_items
 from carecase.report.sections.common import Context, not_run
+from carecase.report.suppression import primary_mask, secondary_lines
 
 # the keys of out/ingest/summary.json and out/link/summary.json, in one place
 SOURCE_COLUMNS = [
@@ -38,10 +51,65 @@ def _sources(summary: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _num(v: Any) -> float:
+    return float("nan") if is_missing(v) or isinstance(v, str) else float(v)
+
+
+def protect_together(sources: Table | None, by_method: Table | None, per_source: Table | None,
+                     cfg: SuppressionConfig) -> None:
+    """Secondary suppression across the Data section's count tables, written into each
+    table's ``withheld`` cells (shared reports).
+
+    The tables share figures: a source's linked records (its row of ``per_source``, every
+    method) add up to its accepted rows in ``sources``, and each method's records over the
+    sources add up to that method's row of ``by_method``. So beside every table's own rows
+    and columns, each source's linkage row with its accepted count, and each method's column
+    with its total, are lines of one secondary suppression: a count hidden in one table
+    (say a source's 3 quarantined rows, read − accepted − out of scope) is not given back by
+    another (the linked records of that source add up to its accepted rows)."""
+    cells: list[tuple[Table, int, str]] = []
+    where: dict[tuple[int, int, str], int] = {}
+    tables = [t for t in (sources, by_method, per_source) if t is not None and t.rows]
+    for t in tables:
+        for i in range(len(t.rows)):
+            for c in t.columns:
+                if c.count:
+                    where[(id(t), i, c.key)] = len(cells)
+                    cells.append((t, i, c.key))
+    values = np.array([_num(t.rows[i].get(k)) for t, i, k in cells], dtype=float)
+    lines: list[list[int]] = []
+    for t in tables:  # each table's own rows (read = accepted + quarantined + out of scope), then columns
+        counts = [c.key for c in t.columns if c.count]
+        if t.protect_rows and len(counts) > 1:
+            lines += [[where[(id(t), i, k)] for k in counts] for i in range(len(t.rows))]
+        lines += [[where[(id(t), i, k)] for i in range(len(t.rows))] for k in counts]
+    src_row = {str(r.get("source")): i for i, r in enumerate(sources.rows)} if sources is not None else {}
+    method_row = {str(r.get("method")): i for i, r in enumerate(by_method.rows)} if by_method is not None else {}
+    if per_source is not None and per_source.rows:
+        methods = [c.key for c in per_source.columns if c.count]
+        for i, r in enumerate(per_source.rows):  # a source's linked records add up to its accepted rows
+            row = [where[(id(per_source), i, m)] for m in methods]
+            j = src_row.get(str(r.get("source")))
+            lines.append(row + ([where[(id(sources), j, "rows_accepted")]] if sources is not None and j is not None
+                                else []))
+        for m in methods:  # a method's records over the sources add up to its total
+            total = method_row.get(m)
+            if by_method is not None and total is not None:
+                lines.append([where[(id(per_source), i, m)] for i in range(len(per_source.rows))]
+                             + [where[(id(by_method), total, "records")]])
+    hidden = primary_mask(values, cfg.threshold)
+    if cfg.secondary and hidden.any():
+        hidden = secondary_lines(values, hidden, lines)
+    for (t, i, key), h in zip(cells, hidden.tolist(), strict=True):
+        if h:
+            t.withheld.add((i, key))
+
+
 def build(ctx: Context) -> Section:
     outs = ctx.outs
     sec = Section("data", "Data")
     ingest = outs.json("ingest", "summary.json")
+    source_table: Table | None = None
     if ingest is None:
         sec.blocks.append(not_run("ingest", "sources and rows accepted"))
     else:
@@ -50,8 +118,9 @@ def build(ctx: Context) -> Section:
             f"{len(sources)} agency extract(s) were read, validated and pseudonymised. Rows that "
             "failed validation were quarantined (kept aside with the reason), not silently dropped."))
         rows = [{c.key: s.get(c.key) for c in SOURCE_COLUMNS} for s in sources]
-        sec.blocks.append(Table("data-sources", "Rows read, accepted and quarantined by source",
-                                SOURCE_COLUMNS, rows, total_row=True))  # read = accepted + quarantined + out of scope
+        source_table = Table("data-sources", "Rows read, accepted and quarantined by source",
+                             SOURCE_COLUMNS, rows, total_row=True)  # read = accepted + quarantined + out of scope
+        sec.blocks.append(source_table)
         reasons = []
         for s in sources:
             for reason, n in sorted((get(s, REASONS) or {}).items()):
@@ -73,27 +142,40 @@ def build(ctx: Context) -> Section:
     link = outs.json("link", "summary.json")
     if link is None:
         sec.blocks.append(not_run("link", "record linkage"))
+        if ctx.mode != "internal":
+            protect_together(source_table, None, None, ctx.config.suppression)
         return sec
     methods = get(link, LINK_METHODS) or {}  # method → records
     mrows = [{"method": k, "records": v} for k, v in sorted(methods.items())]
+    method_table: Table | None = None
     if mrows:
-        table = Table("data-linkage", "Records linked to people, by method",
-                      [Column("method", "Linkage method"),
-                       Column("records", "Records", "count", count=True, total=True)],
-                      mrows, total_row=True)
-        sec.blocks.append(table)
-        sec.blocks.append(Chart("chart-data-linkage", "Records by linkage method",
-                                charts.hbar("Records by linkage method", ctx.shown(table), "method", "records",
-                                            "Records", fmt=",d")))
+        method_table = Table("data-linkage", "Records linked to people, by method",
+                             [Column("method", "Linkage method"),
+                              Column("records", "Records", "count", count=True, total=True)],
+                             mrows, total_row=True)
+        sec.blocks.append(method_table)
+        chart_at = len(sec.blocks)
     per_source = get(link, LINK_PER_SOURCE)
+    per_source_table: Table | None = None
     if isinstance(per_source, dict) and per_source and all(isinstance(v, dict) for v in per_source.values()):
         methods_seen = sorted({m for v in per_source.values() for m in v})
         cols = [Column("source", "Source")] + [Column(m, m.replace("_", " "), "count", count=True, total=True)
                                                for m in methods_seen]
         rows = [{"source": src, **{m: per_source[src].get(m, 0) for m in methods_seen}}
                 for src in sorted(per_source)]
-        sec.blocks.append(Table("data-linkage-sources", "Records by source and linkage method", cols, rows,
-                                total_row=True))
+        # a row's methods add up to the source's accepted rows, protected across tables below
+        per_source_table = Table("data-linkage-sources", "Records by source and linkage method", cols, rows,
+                                 total_row=True, protect_rows=False,
+                                 note="A source's records add up to its accepted rows: small numbers are "
+                                      "protected together with the rows-by-source and records-by-method "
+                                      "tables, so none can be worked out from another.")
+        sec.blocks.append(per_source_table)
+    if ctx.mode != "internal":
+        protect_together(source_table, method_table, per_source_table, ctx.config.suppression)
+    if method_table is not None:
+        sec.blocks.insert(chart_at, Chart("chart-data-linkage", "Records by linkage method",
+                                          charts.hbar("Records by linkage method", ctx.shown(method_table),
+                                                      "method", "records", "Records", fmt=",d")))
     truth = get(link, "truth") or {}  # scope → precision, recall, f1 (null without linkage.truth)
     scopes = [(TRUTH_SCOPES.get(k, k), v) for k, v in sorted(truth.items()) if isinstance(v, dict)]
     if scopes:

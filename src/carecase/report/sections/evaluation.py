@@ -8,6 +8,7 @@ service / agency / total and measure is events / units / cost (per person per ye
 
 from __future__ import annotations
 
+import math
 import re
 
 import pandas as pd
@@ -39,14 +40,59 @@ RTM = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "
        F("measure", "Measure", "text"),
        F("treated_change_ppy", "Participants' change", "num"), F("control_change_ppy", "Comparison change", "num"),
        F("share_of_naive_change_seen_in_controls", "Share of naive change also seen in comparison", "pct")]
+# the statistics of an outcome row describe its n people: hidden with n (from_count), and in
+# shared reports rounded (OUTCOME_MEANS to 1 decimal, OUTCOME_P to 2 significant figures or
+# "<0.001"). The p-values are also hidden with any of the row's improved / no change / worse
+# counts: an exact signed-rank p gives the number of non-zero changes back (m changes all of
+# one sign: p = 2 / 2^m, so 0.031 means 6 improved), which rounding does not hide.
+OUTCOME_MEANS = ("mean_from", "mean_to", "mean_change", "sd_change", "ci_low", "ci_high")
+OUTCOME_P = ("t_p", "wilcoxon_p")
+OUTCOME_COUNTS = ("improved", "no_change", "worse")
 OUTCOMES = [F("instrument", "Instrument", "text"), F("measure", "Measure / domain", "text"),
             F("from_assessment", "From", "text"), F("to_assessment", "To", "text"),
-            F("n", "People", "count", count=True), F("mean_from", "Mean before", "num"),
-            F("mean_to", "Mean after", "num"), F("mean_change", "Mean change", "num"),
-            F("sd_change", "SD of change", "num"), F("ci_low", "95% low", "num"), F("ci_high", "95% high", "num"),
-            F("t_p", "p (paired t)", "p"), F("wilcoxon_p", "p (Wilcoxon)", "p"),
+            F("n", "People", "count", count=True), F("mean_from", "Mean before", "num", from_count="n"),
+            F("mean_to", "Mean after", "num", from_count="n"),
+            F("mean_change", "Mean change", "num", from_count="n"),
+            F("sd_change", "SD of change", "num", from_count="n"),
+            F("ci_low", "95% low", "num", from_count="n"), F("ci_high", "95% high", "num", from_count="n"),
+            F("t_p", "p (paired t)", "p", from_count="n", hidden_with=OUTCOME_COUNTS),
+            F("wilcoxon_p", "p (Wilcoxon)", "p", from_count="n", hidden_with=OUTCOME_COUNTS),
             F("improved", "Improved", "count", count=True), F("no_change", "No change", "count", count=True),
             F("worse", "Worse", "count", count=True)]
+# out/evaluate/match_counts: rows that add up (the first is the sum of the others; a name
+# ending in * stands for every row starting with it)
+MATCH_RELATIONS = (
+    ("participants", "treated_eligible", "excluded_*"),
+    ("treated_eligible", "treated_matched", "treated_unmatched"),
+    ("candidate_control_rows", "control_rows_matched", "candidate_rows_discarded"),
+)
+
+
+def p_for_sharing(p: float) -> float | str | None:
+    """A p-value to 2 significant figures, or the text "<0.001"; missing stays missing."""
+    if not math.isfinite(p):
+        return None
+    if abs(p) < 0.001:
+        return "<0.001"
+    return float(f"{p:.2g}")
+
+
+def outcomes_for_sharing(df: pd.DataFrame) -> pd.DataFrame:
+    """Shared reports: outcome means, SDs and intervals to 1 decimal, p-values to 2
+    significant figures (or "<0.001")."""
+    out = df.copy()
+    for name in OUTCOME_MEANS:
+        c = pick(out, name)
+        if c is not None:
+            out[c] = pd.to_numeric(out[c], errors="coerce").round(1)
+    for name in OUTCOME_P:
+        c = pick(out, name)
+        if c is not None:
+            out[c] = pd.Series([p_for_sharing(float(v)) for v in pd.to_numeric(out[c], errors="coerce")],
+                               index=out.index, dtype=object)
+    return out
+
+
 def only_measure(df: pd.DataFrame, keep: str) -> pd.DataFrame:
     """Rows whose measure is ``keep`` (all rows when there is no measure column or none
     would be left)."""
@@ -177,13 +223,37 @@ BALANCE = [F("covariate", "Covariate", "text"), F("smd_before", "SMD before", "r
            F("vr_after", "Variance ratio after", "ratio"), F("flag", "|SMD| ≥ 0.1 after", "text")]
 
 
+def match_relations(names: list[str]) -> list[tuple[int, ...]]:
+    """Row groups of the match counts that add up (MATCH_RELATIONS), by row index; a
+    relation is left out when one of its named rows is missing."""
+    pos = {n: i for i, n in enumerate(names)}
+    out = []
+    for relation in MATCH_RELATIONS:
+        rows: list[int] = []
+        for name in relation:
+            if name.endswith("*"):
+                rows += [i for i, n in enumerate(names) if n.startswith(name[:-1])]
+            elif name in pos:
+                rows.append(pos[name])
+            else:
+                break
+        else:
+            out.append(tuple(rows))
+    return out
+
+
 def _match_counts(df: pd.DataFrame) -> Table:
     label, value = pick(df, "count"), pick(df, "value")  # out/evaluate/match_counts: count (what), value (how many)
-    rows = [{"item": str(r[label]).replace("_", " ") if label else "", "n": clean_value(r[value]) if value else None}
-            for r in df.to_dict("records")]
+    names = [str(r[label]) if label else "" for r in df.to_dict("records")]
+    rows = [{"item": n.replace("_", " "), "n": clean_value(r[value]) if value else None}
+            for n, r in zip(names, df.to_dict("records"), strict=True)]
+    # the column is not a sum: only the rows that add up protect each other
     return Table("evaluation-match-counts", "Participants and comparison group",
                  [Column("item", ""), Column("n", "Number", "count", count=True)], rows,
-                 note="Counts of people or person-index rows; small numbers suppressed in shared reports.")
+                 note="Counts of people or person-index rows; small numbers suppressed in shared reports "
+                      "(participants = eligible + excluded; eligible = matched + unmatched; candidate "
+                      "comparison rows = matched + discarded).",
+                 protect_columns=False, relations=match_relations(names))
 
 
 def build(ctx: Context) -> Section:
@@ -267,8 +337,13 @@ def build(ctx: Context) -> Section:
                                                             "key", "group", "change", "£ per person per year")))
     out = outs.table("evaluate", "outcomes")
     if out is not None:
+        note = ("Rows are different comparisons of the same people, so small numbers "
+                "are protected within each row (People = improved + no change + worse).")
+        if ctx.mode != "internal":
+            out = outcomes_for_sharing(out)
+            note += (" Means, SDs and intervals are shown to 1 decimal and p-values to 2 significant figures; "
+                     "a row's statistics are hidden with its number of people, and its p-values with any of "
+                     "its improved / no change / worse counts.")
         sec.blocks.append(frame_table("evaluation-outcomes", "Outcome measures (change between assessments)", out,
-                                      OUTCOMES, protect_columns=False,
-                                      note="Rows are different comparisons of the same people, so small numbers "
-                                           "are protected within each row (People = improved + no change + worse)."))
+                                      OUTCOMES, protect_columns=False, note=note))
     return sec

@@ -46,22 +46,44 @@ METHOD_NOTES = [
 ]
 
 
-def case_rows(df: pd.DataFrame) -> list[dict[str, Any]] | None:
+def _small_count(rec: dict[str, Any], events: str | None, flag: str | None, value: Any, threshold: int) -> bool:
+    """Whether a case-study cell's £ a month rests on a suppressed or small event count:
+    flagged by the evaluate stage (``events_suppressed``), 1..threshold events, or no count
+    given (NaN) for a non-zero £ — with the months and a unit cost the £ gives the count back."""
+    if flag is not None and bool(clean_value(rec[flag])):
+        return True
+    if events is None:
+        return False
+    n = clean_value(rec[events])
+    if n is None or isinstance(n, str):
+        return value not in (None, 0, 0.0)
+    return 0 < abs(float(n)) <= threshold
+
+
+def case_rows(df: pd.DataFrame, threshold: int | None = None) -> list[dict[str, Any]] | None:
     """Rows {case, area_of_need, pre, post, change} from out/evaluate/case_studies (one row
-    per case, area of need and period = before/after, with mean_cost_per_month)."""
+    per case, area of need and period = before/after, with mean_cost_per_month).
+
+    With ``threshold`` (shared reports) a row also says which of its £ cells rest on a small
+    or suppressed event count: ``hidden`` = the set of "pre" / "post" / "change"."""
     case, need = pick(df, "case"), pick(df, "area_of_need")
     period, value = pick(df, "period"), pick(df, "mean_cost_per_month")
+    events, flag = pick(df, "events"), pick(df, "events_suppressed")
     if case is None or need is None or period is None or value is None:
         return None
     wide: dict[tuple[str, str], dict[str, Any]] = {}
     for rec in df.to_dict("records"):
         k = (str(rec[case]), str(rec[need]))
         slot = "pre" if str(rec[period]).lower() == "before" else "post"
-        wide.setdefault(k, {"case": k[0], "area_of_need": k[1], "pre": None, "post": None})[slot] = \
-            clean_value(rec[value])
+        row = wide.setdefault(k, {"case": k[0], "area_of_need": k[1], "pre": None, "post": None, "hidden": set()})
+        row[slot] = clean_value(rec[value])
+        if threshold is not None and _small_count(rec, events, flag, row[slot], threshold):
+            row["hidden"].add(slot)
     rows = [wide[k] for k in sorted(wide)]
     for r in rows:
         r["change"] = None if r["pre"] is None or r["post"] is None else r["post"] - r["pre"]
+        if r["hidden"]:
+            r["hidden"].add("change")  # post − pre gives a hidden one back from the other
     return rows
 
 
@@ -71,10 +93,12 @@ def case_studies(ctx: Context) -> Section:
         sec.blocks.append(not_run("evaluate", "economic case studies"))
         return sec
     df = ctx.outs.table("evaluate", "case_studies")
-    rows = case_rows(df) if df is not None else None
+    shared = ctx.mode != "internal"
+    rows = case_rows(df, ctx.config.suppression.threshold if shared else None) if df is not None else None
     if rows is None:
         sec.blocks.append(missing_table("evaluate", "case_studies"))
         return sec
+    withheld = {(i, k) for i, r in enumerate(rows) for k in r.pop("hidden")}
     if ctx.mode == "shared":  # never a person id in a shared report, even a pseudonymous one
         names = {c: f"Case {i + 1}" for i, c in enumerate(sorted({r["case"] for r in rows}))}
         if not all(c.lower().startswith("case") for c in names):
@@ -82,13 +106,21 @@ def case_studies(ctx: Context) -> Section:
                 r["case"] = names[r["case"]]
     sec.blocks.append(Paragraph("Average cost per month by area of need before and after joining, for "
                                 "individual participants (pseudonymous)."))
+    note = ""
+    if withheld:
+        note = (f"£ a month resting on 1–{ctx.config.suppression.threshold} events (or an event count "
+                "suppressed by the evaluation) is hidden, with its change: with the months and a unit cost "
+                "it would give the count back.")
     sec.blocks.append(Table("case-studies-table", "Cost per month by area of need, before and after",
                             [Column("case", "Case"), Column("area_of_need", "Area of need"),
                              Column("pre", "Before (£/month)", "gbp"), Column("post", "After (£/month)", "gbp"),
-                             Column("change", "Change (£/month)", "gbp")], rows))
+                             Column("change", "Change (£/month)", "gbp")], rows, note=note, withheld=withheld))
     for case in sorted({r["case"] for r in rows}):
         data = [{"area_of_need": r["area_of_need"], "period": p, "gbp": r[k]}
-                for r in rows if r["case"] == case for p, k in (("before", "pre"), ("after", "post"))]
+                for i, r in enumerate(rows) if r["case"] == case for p, k in (("before", "pre"), ("after", "post"))
+                if (i, k) not in withheld]  # a hidden £ is left out of the chart
+        if not data:
+            continue
         cid = "".join(ch if ch.isalnum() else "-" for ch in case.lower())
         sec.blocks.append(Chart(f"chart-case-{cid}", f"{case}: £ per month before and after",
                                 charts.grouped_bars(f"{case}: £ per month before and after", data,
