@@ -42,3 +42,33 @@ def test_spark_matches_duckdb() -> None:
     assert s[2].keys() == d[2].keys()
     for k in d[2]:
         assert s[2][k] == pytest.approx(d[2][k], rel=1e-9)
+
+
+def _totals_and_digests(engine) -> tuple[tuple[float, float, int], bool]:
+    from carecase.costs.stage import _batch_digests, cost_by_service
+
+    lib = load_library(2023)
+    uc = lib[lib.value_type.isin(["fiscal", "economic"])][["code", "value_type", "value", "cashable", "transfer"]]
+    events = synthetic_events(500, 50, 6)
+    ev = engine.write("events", events)
+    staged = engine.write("events_staged_less", events.slice(1))
+    u = engine.write("uc", uc.reset_index(drop=True))
+    sm = engine.write("sm", map_frame(CostsConfig()))
+    costed, _ = cost_events(ev, u, sm, dt.date(2024, 3, 31), ["src_housing"])
+    ce = engine.write("costed_events", costed)
+    bs = cost_by_service(ce, dt.date(2022, 4, 1), dt.date(2024, 4, 1)).to_pyarrow().to_pandas()
+    same = _batch_digests(ev) == _batch_digests(engine.write("events_staged", events))
+    differs = _batch_digests(ev) != _batch_digests(staged)
+    return (float(bs.cost.sum()), float(bs.cost_outside_period.sum()), int(bs.open_ended.sum())), same and differs
+
+
+def test_spark_costs_totals_and_staged_digest_match_duckdb() -> None:
+    """The costs stage's period totals and its events-versus-staged digest run on Spark (no
+    XOR aggregate there) and give DuckDB's totals."""
+    pytest.importorskip("pyspark")
+    from carecase.core.engine import connect_spark
+
+    d, d_ok = _totals_and_digests(connect_duckdb())
+    s, s_ok = _totals_and_digests(connect_spark())
+    assert d_ok and s_ok
+    assert s[0] == pytest.approx(d[0], rel=1e-12) and s[1] == pytest.approx(d[1], rel=1e-12) and s[2] == d[2]

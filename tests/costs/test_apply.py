@@ -30,12 +30,13 @@ UC = LIB.set_index(["code", "value_type"])["value"]
 ENG = connect_duckdb()
 
 
-def run(events: pa.Table, cfg: CostsConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run(events: pa.Table, cfg: CostsConfig | None = None,
+        closed_sources: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     eng = ENG
     ev = eng.write("events", events)
     uc = eng.write("uc", FISCAL_ECONOMIC)
     sm = eng.write("sm", map_frame(cfg or CostsConfig()))
-    costed, unmapped = cost_events(ev, uc, sm, PERIOD_END)
+    costed, unmapped = cost_events(ev, uc, sm, PERIOD_END, closed_sources)
     return costed.to_pyarrow().to_pandas(), unmapped.to_pyarrow().to_pandas()
 
 
@@ -86,6 +87,57 @@ def test_open_ended_package_runs_to_period_end() -> None:
     c, _ = run(ev)
     row = c[c.value_type == "fiscal"].iloc[0]
     assert row.days == 7 and bool(row.open_ended) and row.cost_end_date == D(2024, 4, 1)
+
+
+def test_ingest_open_ended_convention_is_flagged() -> None:
+    """Ingest stores a blank end date as period_end + 1 (ingest.fields.period_end_exclusive),
+    never as null: such spells and packages are open-ended, costed as before, and flagged;
+    ends on other days are not. In a source whose blank ends ingest quarantines, that day is
+    a real end."""
+    from carecase.ingest.fields import period_end_exclusive
+
+    stop = period_end_exclusive(PERIOD_END)
+    assert stop == D(2024, 4, 1)
+    ev = events_of([
+        ("P1", "HOU_TEMP_ACCOM", "spell", D(2024, 3, 1), stop, None),
+        ("P1", "ASC_RESIDENTIAL", "package", D(2024, 3, 25), stop, 1.0),
+        ("P2", "HOU_TEMP_ACCOM", "spell", D(2024, 3, 1), D(2024, 3, 31), None),
+        ("P2", "HOU_TEMP_ACCOM", "spell", D(2024, 3, 1), D(2024, 4, 2), None),
+        ("P3", "AE_ATTEND", "point", D(2024, 3, 31), None, None),
+    ])
+    c, _ = run(ev)
+    fiscal = c[c.value_type == "fiscal"].sort_values("source_row")
+    assert fiscal.open_ended.tolist() == [True, True, False, False, False]
+    assert fiscal.days.tolist() == [31, 7, 30, 32, 1]
+    ev = ev.set_column(ev.schema.get_field_index("source"), "source", pa.array(["closed", "s", "s", "s", "s"]))
+    c, _ = run(ev, closed_sources=("closed",))
+    assert c[c.value_type == "fiscal"].sort_values("source_row").open_ended.tolist() == [False, True, False, False, False]
+
+
+def test_period_share_is_the_audit_split() -> None:
+    """period_share: the days of [start_date, cost_end_date) inside the window over days, so
+    cost × share is what the audit's months add up to for that window."""
+    from carecase.audit.periods import person_month
+    from carecase.costs.apply import period_share
+
+    ev = events_of([
+        ("P1", "HOU_TEMP_ACCOM", "spell", D(2020, 1, 1), D(2022, 4, 11), None),  # 10 of 831 nights inside
+        ("P1", "ASC_HOMECARE", "package", D(2024, 3, 25), None, 10.0),  # open-ended, inside
+        ("P2", "MH_INPATIENT", "spell", D(2024, 3, 30), D(2024, 4, 5), None),  # 2 of 6 inside (recorded end after)
+        ("P2", "AE_ATTEND", "point", D(2022, 3, 31), None, None),  # the day before: outside
+        ("P3", "GP_APPT", "count", D(2022, 4, 1), None, 2.0),  # first day: inside
+    ])
+    ENG.write("events", ev)
+    uc, sm = ENG.write("uc", FISCAL_ECONOMIC), ENG.write("sm", map_frame(CostsConfig()))
+    costed, _ = cost_events(ENG.table("events"), uc, sm, PERIOD_END)
+    ce = ENG.write("ce", costed)
+    start, end = D(2022, 4, 1), D(2024, 4, 1)
+    got = ce.mutate(share=period_share(ce, start, end)).to_pyarrow().to_pandas()
+    share = got[got.activity_row].sort_values("source_row").share.tolist()
+    assert share == pytest.approx([10 / 831, 1.0, 2 / 6, 0.0, 1.0])
+    inside = float((got.cost * got.share).sum())
+    audit = person_month(ce, start, end, ["fiscal", "economic"]).to_pyarrow().to_pandas()
+    assert inside == pytest.approx(float(audit.cost.sum()), rel=1e-12)
 
 
 def test_every_event_costed_or_reported_unmapped() -> None:

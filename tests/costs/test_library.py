@@ -118,3 +118,41 @@ def test_lookup_frame_types() -> None:
     lib = load_library(2022)
     assert isinstance(lib, pd.DataFrame)
     assert {"value", "agency_l1", "agency_l2", "value_type", "transfer", "price_year"} <= set(lib.columns)
+
+
+def test_cp1252_overrides_csv_names_file_row_column_value_and_fix(tmp_path: Path) -> None:
+    """Excel's plain 'CSV' is Windows-1252: a £ sign is the byte 0xA3, which is not UTF-8.
+    That was an 'unexpected error: UnicodeDecodeError'; it is a CostError saying where and
+    how to fix it."""
+    ov = tmp_path / "local.csv"
+    text = "code,value_type,value,price_year,description\nHE4.0,fiscal,150,2023,A&E £ local tariff\n"
+    ov.write_bytes(text.encode("cp1252"))
+    with pytest.raises(CostError) as err:
+        load_library(2023, overrides=ov)
+    msg = str(err.value)
+    assert msg.startswith(f"{ov}: the overrides CSV (costs.overrides) is not UTF-8 text")
+    assert "row 1 (line 2), column description has byte 0xA3 at byte offset 71" in msg
+    assert "'A&E £ local tariff'" in msg and "CSV UTF-8" in msg and "iconv -f cp1252 -t utf-8" in msg
+    # saved as UTF-8, with or without Excel's byte-order mark, it reads
+    for encoding in ("utf-8", "utf-8-sig"):
+        ov.write_bytes(text.encode(encoding))
+        lib = load_library(2023, overrides=ov)
+        row = lookup("HE4.0", lib, value_type="fiscal").iloc[0]
+        assert row.value == pytest.approx(150) and row.description == "A&E £ local tariff"
+
+
+def test_non_utf8_library_and_index_csvs_are_refused(tmp_path: Path) -> None:
+    lib = tmp_path / "lib.csv"
+    lib.write_bytes("code,value_type,value,price_year\nX1,fiscal,10,2020\nX\xa32,fiscal,10,2020\n".encode("latin-1"))
+    with pytest.raises(CostError, match=r"lib.csv: the user library CSV \(costs.library\) is not UTF-8 text: "
+                                        r"row 2 \(line 3\), column code has byte 0xA3"):
+        import_user_library(lib)
+    with pytest.raises(CostError, match=r"unit-cost library CSV \(costs.library\) is not UTF-8.*row 2 \(line 3\)"):
+        load_library(2023, library=lib)
+    idx = tmp_path / "index.csv"
+    idx.write_bytes("year,value,source\n2020,100,ONS \xa3\n".encode("latin-1"))
+    with pytest.raises(CostError, match=r"price index CSV \(costs.deflator\) is not UTF-8.*column source"):
+        load_index(idx)
+    idx.write_bytes("ye\xe4r,value\n2020,100\n".encode("latin-1"))
+    with pytest.raises(CostError, match=r"not UTF-8 text: the header \(line 1\) has byte 0xE4"):
+        load_index(idx)

@@ -8,6 +8,8 @@ Public API:
   value_type=None)``; ``unit_cost(code, value_type="fiscal", price_year=2024)``.
 - ``carecase.costs.uprate``: ``load_index``, ``uprate``, ``read_index_csv``.
 - ``carecase.costs.gmca.import_gmca(path)``: every cost in a GMCA Unit Cost Database workbook.
-- ``carecase.costs.apply.cost_events(events, unit_costs, service_map, period_end)``.
-- ``carecase.costs.stage.run(project, progress=None)``.
+- ``carecase.costs.apply.cost_events(events, unit_costs, service_map, period_end,
+  closed_sources=())``; ``period_share(costed, start, end)``: each costed event's share
+  inside a window, split as the audit splits it.
+- ``carecase.costs.stage.run(project, progress=None)``; ``check_costs_current(project)``.
 """

@@ -8,7 +8,15 @@ one of an event's rows has ``activity_row`` true, so counts of events and units 
 those rows count each event once.
 ``cost = units × unit_cost`` with units from the costing basis. Open-ended spells and
 packages (no end date) are costed up to the end of the project period (``period_end``
-inclusive) and flagged ``open_ended``.
+inclusive) and flagged ``open_ended``. Ingest stores a blank end date as the day after the
+period end (:func:`carecase.ingest.fields.period_end_exclusive`, its ``open_ended:
+period_end`` convention), so an end on that day is read as open-ended too (except in the
+sources given as ``closed_sources``, whose blank ends ingest quarantines); a spell really
+ending that day costs the same either way.
+
+``cost`` is the whole event's cost, days outside the project period included (a spell may
+start before it); :func:`period_share` is the part of it inside a window, split as the audit
+splits it, which the costs stage's totals count.
 
 All table work is Ibis (DuckDB or Spark); the unit-cost table is small.
 """
@@ -16,11 +24,13 @@ All table work is Ibis (DuckDB or Spark); the unit-cost table is small.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import ibis
 import ibis.expr.types as ir
 
 from carecase.core.dates import days_between
+from carecase.ingest.fields import period_end_exclusive
 
 KINDS = ("point", "count", "spell", "package")
 COSTED_EXTRA = [
@@ -48,11 +58,14 @@ def cost_events(
     unit_costs: ir.Table,
     service_map: ir.Table,
     period_end: dt.date,
+    closed_sources: Sequence[str] = (),
 ) -> tuple[ir.Table, ir.Table]:
     """Return ``(costed_events, unmapped_events)`` as Ibis expressions.
 
     ``unit_costs``: code, value_type, value, cashable, transfer (already filtered to the
     value types wanted and uprated). ``service_map``: service_code, unit_cost_code, basis.
+    ``closed_sources``: sources (``events.source``) whose blank end dates ingest quarantines
+    (``open_ended: quarantine``), so an end on the day after ``period_end`` is a real end.
     """
     event_cols = list(events.columns)
     codes = unit_costs.select("code").distinct().mutate(_has_cost=ibis.literal(1))
@@ -73,8 +86,12 @@ def cost_events(
 
     ok = e.filter(e._reason.isnull())
     ranged = ok.kind.isin(["spell", "package"])
-    open_ended = ranged & ok.end_date.isnull()
-    stop = ibis.date(period_end + dt.timedelta(days=1))
+    # ingest writes a blank end as this day (its ``open_ended: period_end`` convention)
+    stop = ibis.date(period_end_exclusive(period_end))
+    at_stop = ok.end_date == stop
+    if closed_sources:
+        at_stop = at_stop & ~ok.source.isin(list(closed_sources))
+    open_ended = ranged & (ok.end_date.isnull() | at_stop.fill_null(False))
     end = ibis.ifelse(ranged, ok.end_date.coalesce(stop), ok.start_date)
     days = ibis.greatest(days_between(ok.start_date, end), ibis.literal(1, "int64"))
     q = ok.quantity.cast("float64").coalesce(ibis.literal(1.0))
@@ -127,3 +144,15 @@ def cost_events(
         joined.activity_row,
     )
     return costed, unmapped
+
+
+def period_share(costed: ir.Table, start: dt.date, end: dt.date) -> ir.FloatingValue:
+    """The share of each costed event inside the window ``[start, end)`` (end exclusive),
+    0 to 1: the days of ``[start_date, cost_end_date)`` inside it over ``days``, as the audit
+    splits an event over months (carecase.audit.periods), so ``cost × share`` summed over
+    events equals the audit's total for the same window. A point or count event (one day)
+    counts whole when its day is inside."""
+    lo = ibis.greatest(costed.start_date, ibis.date(start))
+    hi = ibis.least(costed.cost_end_date, ibis.date(end))
+    inside = ibis.greatest(days_between(lo, hi), ibis.literal(0, "int64"))
+    return inside.cast("float64") / costed.days.cast("float64")

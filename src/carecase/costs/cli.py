@@ -22,6 +22,20 @@ def apply_cmd(project: Annotated[Path, typer.Argument(help="Project folder (hold
 
     summary, _ = run_stage(project, run)
     console.print(summary["headline"])
+    ignored = summary.get("ignored_at_ingest", {}).get("by_source", [])
+    if ignored:
+        table = Table(title="Extract rows ignored at ingest (unmapped: ignore), never costed")
+        for col in ("source", "code column", "rows ignored", "of rows read", "codes kept (map)"):
+            table.add_column(col, overflow="fold")
+        for r in ignored:
+            table.add_row(r["source"], r["column"], f"{r['rows_ignored']:,}", f"{r['rows_read']:,}",
+                          ", ".join(r["mapped_codes"]))
+        console.print(table)
+        console.print("Rows whose code is not in the source's map ("
+                      + ", ".join(f"{r['config_key']}.map" for r in ignored)
+                      + ") are left out of every cost; codes match exactly ('stc' is not 'STC'). Check the "
+                      "codes in those columns and add any that belong to the map, or set unmapped: quarantine "
+                      "to list each such row, with its code, in the ingest quarantine.")
 
 
 @costs_app.command("show")

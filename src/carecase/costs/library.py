@@ -9,7 +9,8 @@ The shipped default (``data/default_library.csv``) is curated from the New Econo
 Unit Cost Database v1.4 (CC BY 4.0; see :mod:`carecase.costs.curate`). A local overrides CSV
 takes precedence row by row (same ``code`` and ``value_type``); a user library CSV (e.g. the
 user's own licensed PSSRU or HACT figures) can replace the default, with a column mapping
-for its own headers (:func:`import_user_library`).
+for its own headers (:func:`import_user_library`). Every CSV is read as UTF-8 (one saved by
+Excel as plain "CSV" is Windows-1252 and is refused with where and how to fix it).
 
 Public API for later stages::
 
@@ -26,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from carecase.core.errors import CostError
+from carecase.costs.csvfile import read_utf8_csv
 from carecase.costs.gmca import LIBRARY_COLUMNS
 from carecase.costs.uprate import DEFAULT_DEFLATOR, PriceIndex, load_index
 
@@ -104,11 +106,14 @@ def validate_library(df: pd.DataFrame, where: str, complete: bool = True) -> pd.
     return out[LIBRARY_COLUMNS]
 
 
-def read_library_csv(path: str | Path, complete: bool = True) -> pd.DataFrame:
+def read_library_csv(path: str | Path, complete: bool = True,
+                     what: str = "the unit-cost library CSV (costs.library)") -> pd.DataFrame:
+    """A library CSV (``what`` names it in messages); it must be UTF-8 (see costs.csvfile)."""
     p = Path(path)
     if not p.exists():
         raise CostError(f"{p}: unit-cost library file not found. Set costs.library to 'default' or a CSV path.")
-    return validate_library(pd.read_csv(p, dtype="string", keep_default_na=False, na_values=[""]), str(p), complete)
+    df = read_utf8_csv(p, what, dtype="string", keep_default_na=False, na_values=[""])
+    return validate_library(df, str(p), complete)
 
 
 def default_library() -> pd.DataFrame:
@@ -129,7 +134,7 @@ def import_user_library(
     p = Path(path)
     if not p.exists():
         raise CostError(f"{p}: user library file not found.")
-    df = pd.read_csv(p, dtype="string", keep_default_na=False, na_values=[""])
+    df = read_utf8_csv(p, "the user library CSV (costs.library)", dtype="string", keep_default_na=False, na_values=[""])
     if columns:
         unknown = [k for k in columns if k not in df.columns]
         if unknown:
@@ -196,7 +201,7 @@ def load_library(
         lib = import_user_library(resolve(library), columns) if columns else read_library_csv(resolve(library))
         lib["provenance"] = "imported"
     if overrides:
-        ov = read_library_csv(resolve(overrides), complete=False)
+        ov = read_library_csv(resolve(overrides), complete=False, what="the overrides CSV (costs.overrides)")
         lib, keys = apply_overrides(lib.drop(columns="provenance"), ov)
         prov = "default" if str(library) == "default" else "imported"
         lib["provenance"] = [

@@ -6,19 +6,30 @@ Reads ``events``; writes store tables ``unit_costs``, ``unmapped_events``, the v
 the library or the service mapping)
 and files ``out/costs/unit_costs.{parquet,csv}``, ``unmapped_events.{parquet,csv}``,
 ``cost_by_service.{parquet,csv}`` and ``summary.json``.
+
+The totals (``cost_by_service``, the summary's ``total_cost`` and headline) count the part of
+each event inside the project period, split as the audit splits it, so they equal the audit's
+totals over the same period; ``costed_events.cost`` stays the whole event's cost. Transfers
+(benefit payments) are totalled apart (``transfer_cost``), as the audit never adds them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
+from carecase.core.engine import Engine
 from carecase.core.errors import CostError
 from carecase.core.exact import exact_sum
 from carecase.core.output import write_table
 from carecase.core.project import Project
-from carecase.costs.apply import cost_events
+from carecase.costs.apply import cost_events, period_share
 from carecase.costs.config import CostsConfig
 from carecase.costs.library import load_library
 from carecase.costs.mapping import service_map
@@ -52,8 +63,95 @@ def linked_events_digest(project: Project) -> str | None:
     return str(digest) if digest else None
 
 
+#: The columns of ``events`` that link copies from ``events_staged`` unchanged, as digested
+#: per batch (``source`` and ``batch_id`` are the batch; ``unit`` follows ``service_code``).
+STAGED_COLUMNS = {
+    "source_row": "int64", "service_code": "string", "kind": "string", "start_date": "date",
+    "end_date": "date", "quantity": "float64", "agency_l1": "string", "agency_l2": "string",
+}
+
+
+def _batch_digests(t: ir.Table) -> dict[tuple[str, str], tuple[int, int]]:
+    """(source, batch_id) → (rows, an order-free digest of their ``STAGED_COLUMNS``): the sum
+    of a hash of each row, each taken modulo the prime 2³¹ − 1 so that the sum cannot
+    overflow (Ibis has no XOR aggregate on Spark). Hashes differ between engines; both sides
+    of a comparison are on one. One grouped scan (about 1 s for 10 million rows on two cores)."""
+    row = ibis.struct({c: t[c].cast(typ) for c, typ in STAGED_COLUMNS.items()})
+    h = row.hash().cast("int64") % 2147483647
+    agg = t.group_by(["source", "batch_id"]).aggregate(n=t.count(), x=h.sum())
+    return {(r["source"], r["batch_id"]): (int(r["n"]), int(r["x"])) for r in agg.to_pyarrow().to_pylist()}
+
+
+def ingest_state(engine: Engine) -> str | None:
+    """A digest of ingest's own record of what it has staged: every file's source, path,
+    SHA-256, batch id and accepted rows (``ingest_files``) and every source's configuration
+    fingerprint (``ingest_feed_state``, which changes with the source's mapping, the project
+    period or the key). Ingest re-stages rows only when one of them changes; None without
+    them (no ingest)."""
+    if not (engine.has_table("ingest_files") and engine.has_table("ingest_feed_state")):
+        return None
+    f, s = engine.table("ingest_files"), engine.table("ingest_feed_state")
+    files = f.select("source", "path", "sha256", "batch_id", "rows_accepted").to_pyarrow().to_pylist()
+    states = s.select("source", "fingerprint").to_pyarrow().to_pylist()
+    payload = json.dumps([sorted(files, key=lambda r: (r["source"], r["path"])),
+                          sorted(states, key=lambda r: r["source"])], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def stale_events(engine: Engine) -> str | None:
+    """How ``events`` differs from what ingest has staged since (``events_staged``), or None
+    when they hold the same rows (or cannot be compared: no staged table, or events written
+    by other means without the source and batch columns).
+
+    Link copies every staged event into ``events`` with its ``source``, ``batch_id`` (the
+    first 12 hex digits of the file's SHA-256, recorded in ``ingest_files``) and
+    ``source_row``. Ingest replaces a changed file's batch (a new batch id) and re-stages a
+    file whose source mapping or the project period changed (same batch id, other rows), so
+    per source and batch the row counts and a digest of the copied columns must agree."""
+    if not (engine.has_table("events_staged") and engine.has_table("events")):
+        return None
+    ev, st = engine.table("events"), engine.table("events_staged")
+    if not all(c in ev.columns and c in st.columns for c in ["source", "batch_id", *STAGED_COLUMNS]):
+        return None
+    have, staged = _batch_digests(ev), _batch_digests(st)
+    if have == staged:
+        return None
+    problems = []
+    for source in sorted({s for s, _ in have} | {s for s, _ in staged}):
+        h = {b: v for (s, b), v in have.items() if s == source}
+        g = {b: v for (s, b), v in staged.items() if s == source}
+        if h == g:
+            continue
+
+        def batches(d: dict[str, tuple[int, int]]) -> str:
+            if not d:
+                return "no batch"
+            return ("batch " if len(d) == 1 else "batches ") + ", ".join(
+                f"{b} ({v[0]:,} rows)" for b, v in sorted(d.items()))
+
+        if h.keys() == g.keys():
+            problems.append(f"source {source}: {batches(h)} re-staged with other rows "
+                            f"({sum(v[0] for v in g.values()):,} staged)")
+        else:
+            problems.append(f"source {source}: events hold {batches(h)}, ingest has staged {batches(g)}")
+    shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more source(s)" if len(problems) > 5 else "")
+    return shown
+
+
+def check_events_current(project: Project) -> None:
+    """Fail when ingest has staged other rows since link wrote ``events`` (:func:`stale_events`)."""
+    problem = stale_events(project.engine)
+    if problem:
+        raise CostError(
+            "events are older than the staged ingest: re-run `carecase link PROJECT`, then "
+            "`carecase costs apply PROJECT` (or `carecase run PROJECT`). Ingest has staged other "
+            f"rows since link wrote table 'events': {problem}."
+        )
+
+
 def check_costs_current(project: Project) -> None:
-    """Fail when ``events`` has changed since the costs stage last ran.
+    """Fail when ``events`` is older than the staged ingest (:func:`check_events_current`) or
+    has changed since the costs stage last ran.
 
     ``costed_events`` is a view of ``events``, so after a re-run of ingest or link it would cost
     the new events while ``unmapped_events`` and the costs summary still describe the old ones
@@ -61,8 +159,15 @@ def check_costs_current(project: Project) -> None:
     the link stage's digest of the events it wrote (``events_digest`` in its summary, copied
     into the costs summary), which catches any change made by re-running link; and the row
     count, which also covers events written by other means (the API), where only a change of
-    size is caught."""
+    size is caught.
+
+    The events were checked against the staged ingest when the costs stage ran; that check
+    (a scan of both tables) is repeated only when ingest's record (:func:`ingest_state`) has
+    changed since."""
     summary = project.read_json("costs", "summary.json")
+    state = (summary or {}).get("ingest_state")
+    if not state or state != ingest_state(project.engine):
+        check_events_current(project)
     if not summary or "events" not in summary or not project.engine.has_table("events"):
         return
     fix = ("Run `carecase costs apply PROJECT` (or `carecase run PROJECT`) before the audit "
@@ -87,10 +192,63 @@ def map_frame(cfg: CostsConfig) -> pd.DataFrame:
     )
 
 
+def closed_sources(project: Project) -> list[str]:
+    """Event sources whose blank end dates ingest quarantines (``open_ended: quarantine``):
+    an end on the day after the period end is a real end there, not ingest's open-ended mark."""
+    return sorted(s.name for s in project.config.ingest.sources if s.event.open_ended == "quarantine")
+
+
+def ignored_rows(project: Project) -> list[dict[str, Any]]:
+    """Rows that ingest left out as out of scope, per event source whose service codes are
+    mapped with ``unmapped: ignore`` (codes not in its ``map``): from ``ingest_files``, the
+    counts ingest recorded per file. Ingest records how many rows, not which codes; the codes
+    are in the extract (the column named here)."""
+    engine = project.engine
+    srcs = {s.name: (i, s) for i, s in enumerate(project.config.ingest.sources)
+            if s.event.service.column and s.event.service.unmapped == "ignore"}
+    if not srcs or not engine.has_table("ingest_files"):
+        return []
+    f = engine.table("ingest_files")
+    f = f.filter(f.source.isin(list(srcs)))
+    got = f.group_by("source").aggregate(rows=f.rows_out_of_scope.sum(), read=f.rows_read.sum())
+    out = []
+    for r in sorted(got.to_pyarrow().to_pylist(), key=lambda r: str(r["source"])):
+        if not r["rows"]:
+            continue
+        i, src = srcs[r["source"]]
+        out.append({
+            "source": r["source"], "config_key": f"ingest.sources[{i}].event.service",
+            "column": src.event.service.column, "mapped_codes": sorted(src.event.service.map),
+            "rows_ignored": int(r["rows"]), "rows_read": int(r["read"]),
+        })
+    return out
+
+
+def cost_by_service(costed: ir.Table, start: dt.date, end: dt.date) -> ir.Table:
+    """Rows, units and cost per service, unit-cost code, basis, value type and transfer flag,
+    counting the part of each event inside ``[start, end)`` (:func:`period_share`, the audit's
+    split), with the cost of the days outside it and the open-ended rows."""
+    share = period_share(costed, start, end)
+    c = costed.mutate(_in_units=costed.units * share, _in_cost=costed.cost * share)
+    return (
+        c.group_by(["service_code", "unit_cost_code", "basis", "value_type", "transfer"])
+        .aggregate(rows=c.count(), units=exact_sum(c._in_units), cost=exact_sum(c._in_cost),
+                   cost_outside_period=exact_sum(c.cost - c._in_cost),
+                   open_ended=c.open_ended.cast("int64").sum())
+    )
+
+
+def _money(by_service: pd.DataFrame, column: str, value_types: list[str], transfer: bool) -> dict[str, float]:
+    rows = by_service[by_service["transfer"].astype(bool) == transfer]
+    return {vt: round(float(rows.loc[rows.value_type == vt, column].sum()), 2) for vt in value_types}
+
+
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
     cfg = project.config.costs
     engine = project.engine
+    period = project.config.project
     task = progress.add_task("costs", total=3) if progress is not None else None
+    check_events_current(project)
 
     lib = project_library(cfg, project)
     engine.write("unit_costs", lib)
@@ -101,7 +259,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     if task is not None:
         progress.advance(task)
 
-    costed, unmapped = cost_events(engine.table("events"), uc, sm, project.config.project.period_end)
+    costed, unmapped = cost_events(engine.table("events"), uc, sm, period.period_end, closed_sources(project))
     # a view: costing is a row-for-row derivation of ``events`` with two small tables, so
     # copying it (one row per event and value type, 24 columns) cost more than recomputing it
     engine.define_view("costed_events", costed)
@@ -110,11 +268,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         progress.advance(task)
 
     ce = engine.table("costed_events")
-    by_service = (
-        ce.group_by(["service_code", "unit_cost_code", "basis", "value_type"])
-        .aggregate(rows=ce.count(), units=exact_sum(ce.units), cost=exact_sum(ce.cost),
-                   open_ended=ce.open_ended.cast("int64").sum())
-    )
+    stop = period.period_end + dt.timedelta(days=1)
+    by_service = cost_by_service(ce, period.period_start, stop)
     out = project.stage_dir("costs")
     by_service_df = by_service.to_pyarrow().to_pandas()
     unmapped_df = engine.table("unmapped_events").to_pyarrow().to_pandas()
@@ -125,23 +280,40 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
                                        ["service_code", "value_type"]),
     }
     total_events = int(engine.table("events").count().to_pyarrow().as_py())
+    open_events = int(ce.filter(ce.activity_row & ce.open_ended).count().to_pyarrow().as_py())
     n_unmapped = int(unmapped_df["events"].sum()) if len(unmapped_df) else 0
-    total = {vt: round(float(by_service_df.loc[by_service_df.value_type == vt, "cost"].sum()), 2)
-             for vt in cfg.value_types}
+    vts: list[str] = list(cfg.value_types)
+    total = _money(by_service_df, "cost", vts, transfer=False)
+    outside = _money(by_service_df, "cost_outside_period", vts, transfer=False)
+    transfers = _money(by_service_df, "cost", vts, transfer=True)
+    ignored = ignored_rows(project)
+    n_ignored = sum(r["rows_ignored"] for r in ignored)
+    n_outside = sum(outside.values())
     summary = {
         "headline": (
             f"{total_events - n_unmapped:,} of {total_events:,} events costed at {cfg.price_year}/"
-            f"{(cfg.price_year + 1) % 100:02d} prices: £{total.get('fiscal', 0.0):,.0f} fiscal"
+            f"{(cfg.price_year + 1) % 100:02d} prices, {period.period_start} to {period.period_end}: "
+            f"£{total.get('fiscal', 0.0):,.0f} fiscal"
             + (f", £{total['economic']:,.0f} economic" if "economic" in total else "")
+            + (f" (£{n_outside:,.0f} of spells outside the period not counted)" if n_outside >= 0.5 else "")
+            + (f"; £{sum(transfers.values()):,.0f} of transfers not added" if sum(transfers.values()) >= 0.5 else "")
             + (f"; {n_unmapped:,} unmapped (see out/costs/unmapped_events.csv)" if n_unmapped else "")
+            + (f"; {n_ignored:,} extract rows ignored at ingest (unmapped: ignore): "
+               + ", ".join(f"{r['source']} {r['rows_ignored']:,}" for r in ignored) if n_ignored else "")
         ),
         "price_year": cfg.price_year,
+        "period": {"start": str(period.period_start), "end_inclusive": str(period.period_end)},
         "events": total_events,
         "events_digest": linked_events_digest(project),
+        "ingest_state": ingest_state(engine),
         "events_costed": total_events - n_unmapped,
         "events_unmapped": n_unmapped,
+        "open_ended_events": open_events,
         "open_ended_rows": int(by_service_df["open_ended"].sum()) if len(by_service_df) else 0,
         "total_cost": total,
+        "cost_outside_period": outside,
+        "transfer_cost": transfers,
+        "ignored_at_ingest": {"rows": n_ignored, "by_source": ignored},
         "library_rows": len(lib),
         "overridden_rows": int((lib["provenance"] == "override").sum()),
         "index_approximate": bool(lib["index_approximate"].any()),

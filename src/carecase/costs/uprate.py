@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from carecase.core.errors import CostError
+from carecase.costs.csvfile import read_utf8_csv
 
 DEFAULT_DEFLATOR = "hmt_gdp"
 
@@ -70,7 +71,7 @@ def read_index_csv(path: str | Path, name: str | None = None) -> PriceIndex:
     p = Path(path)
     if not p.exists():
         raise CostError(f"{p}: price index file not found. Set costs.deflator to 'hmt_gdp' or a CSV path.")
-    df = pd.read_csv(p)
+    df = read_utf8_csv(p, "the price index CSV (costs.deflator)")
     for col in ("year", "value"):
         if col not in df.columns:
             raise CostError(
