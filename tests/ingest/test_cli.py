@@ -32,3 +32,19 @@ def test_cli_ingest_table_strict_and_missing_key(tmp_path) -> None:
     assert "Traceback" not in strict.stderr
     nokey = _carecase("ingest", str(p.root), cwd=tmp_path, key=None)
     assert nokey.returncode == 1 and "CARECASE_KEY" in nokey.stderr
+
+
+def test_cli_prints_repeats_blank_rows_and_renames(tmp_path) -> None:
+    src = event_source(path="x/*.csv")
+    crlf = (CSV + "\n").replace("\n", "\r\n")  # a re-saved copy with a blank line at the end
+    p = make_project(tmp_path / "proj", {"sources": [src]}, {"x/a.csv": CSV, "x/b.csv": crlf})
+    p.close()
+    out = _carecase("ingest", str(p.root), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    text = " ".join(out.stdout.split())
+    assert "duplicate_other_file 1" in text and "blank" in text
+    assert "warning: x/b.csv (acute): 1 of its rows repeat rows already read from x/a.csv" in text
+    assert "5 rows read, 1 accepted, 3 quarantined, 0 out of scope, 1 blank" in text
+    (p.root / "x" / "a.csv").rename(p.root / "x" / "0.csv")
+    out = _carecase("ingest", str(p.root), cwd=tmp_path)
+    assert "renamed from x/a.csv" in " ".join(out.stdout.split())

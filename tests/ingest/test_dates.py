@@ -50,6 +50,32 @@ def test_times_month_names_and_bad_times() -> None:
     assert p.status.tolist() == [OK, OK, IMPOSSIBLE]
 
 
+@pytest.mark.parametrize(
+    ("fmt", "values", "expected"),
+    [
+        # compact formats: every numeric part must have its full width
+        ("%Y%m%d", ["20240105", "202011", "2019112", "2024015", "20241", "202401050", " 20240105 "],
+         [dt.date(2024, 1, 5), None, None, None, None, None, dt.date(2024, 1, 5)]),
+        ("%d%m%Y", ["05012024", "5012024", "512024"], [dt.date(2024, 1, 5), None, None]),
+        ("%Y%m%d%H%M", ["202401051430", "20240105143"], [dt.date(2024, 1, 5), None]),
+        ("%Y%m%d %H:%M", ["20240105 9:05", "2024015 9:05"], [dt.date(2024, 1, 5), None]),
+        # with separators one digit is still enough
+        ("%d/%m/%Y", ["5/1/2024"], [dt.date(2024, 1, 5)]),
+        ("%Y-%m-%d", ["2024-1-5"], [dt.date(2024, 1, 5)]),
+    ],
+)
+def test_compact_formats_need_the_full_width(fmt: str, values: list[str], expected: list) -> None:
+    p = parse_dates(pa.array(values), fmt, TODAY)
+    assert p.dates.to_pylist() == expected
+    assert p.status.tolist() == [OK if e else UNPARSEABLE for e in expected]
+
+
+def test_time_of_day_is_returned_apart() -> None:
+    p = parse_dates(pa.array(["02/04/2019 04:48", "02/04/2019 21:30", "x", "02/04/2019 24:00"]), "%d/%m/%Y %H:%M", TODAY)
+    assert p.seconds.tolist() == [4 * 3600 + 48 * 60, 21 * 3600 + 30 * 60, 0, 0]
+    assert parse_dates(pa.array(["02/04/2019"]), "%d/%m/%Y", TODAY).seconds.tolist() == [0]
+
+
 @pytest.mark.parametrize("fmt", ["%y-%m-%d", "%d/%m", "%Y-%m-%d %Z", "%d/%m/%Y%"])
 def test_unsupported_formats_are_refused(fmt: str) -> None:
     with pytest.raises(DateFormatError):

@@ -145,7 +145,8 @@ def test_reingest_is_a_no_op_and_a_changed_file_replaces(first: list[dict[str, s
                 fresh.close()
             for src in s3["sources"].values():
                 assert src["rows_read"] == len(second)
-                assert src["rows_read"] == src["rows_accepted"] + src["rows_quarantined"] + src["rows_out_of_scope"]
+                assert src["rows_read"] == (src["rows_accepted"] + src["rows_quarantined"] + src["rows_out_of_scope"]
+                                            + src["rows_blank"])
         finally:
             p.close()
     finally:

@@ -120,3 +120,98 @@ def test_parquet_nested_column_names_the_file(project_factory, tmp_path) -> None
     p = project_factory({"sources": [src]}, {"ae.parquet": (tmp_path / "ae.parquet").read_bytes()})
     with pytest.raises(IngestError, match=r"^ae.parquet: 'nested' is a column of type list<.*which cannot be read as text"):
         run(p)
+
+
+NHS_DIGITS = ("9434765919", "4010232137", "943 476 5919")
+
+
+def test_row_length_error_names_the_lines(project_factory) -> None:
+    text = ("nhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n"
+            '4010232137,"B,\nC",AE,06/01/2024\n'   # a quoted newline: the next line is line 5
+            "9434765919,A,AE\n"                      # line 5: three fields
+            "\n"
+            "9434765919,A,AE,07/01/2024,x,y\n")     # line 7: six fields
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": text})
+    with pytest.raises(IngestError) as err:
+        run(p)
+    msg = str(err.value)
+    assert msg.startswith("ae.csv: 2 row(s) do not have 4 fields like the header (line 5 has 3, line 7 has 6;")
+    assert "ingest.sources[0].format.delimiter (',')" in msg and "unknown" not in msg
+    assert not any(d in msg for d in NHS_DIGITS)
+
+
+def test_semicolon_file_read_as_comma_names_the_delimiter_setting(project_factory) -> None:
+    text = '"nhs";"mrn";"code";"date"\n"9434765919";"A, B";"AE";"05/01/2024"\n"4010232137";"C";"AE";"06/01/2024"\n'
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": text})
+    with pytest.raises(IngestError) as err:
+        run(p)
+    msg = str(err.value)
+    assert "semicolon-delimited" in msg and "set ingest.sources[0].format.delimiter: ';'" in msg
+    assert not any(d in msg for d in NHS_DIGITS)
+
+
+def test_rows_in_another_delimiter_than_the_header(project_factory) -> None:
+    text = "nhs,mrn,code,date\n9434765919\tA\tAE\t05/01/2024\n4010232137\tB\tAE\t06/01/2024\n"
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": text})
+    with pytest.raises(IngestError) as err:
+        run(p)
+    msg = str(err.value)
+    assert "line 2 has 1, line 3 has 1" in msg and "single field while the header has 4" in msg
+    assert "ingest.sources[0].format.delimiter" in msg
+    assert not any(d in msg for d in NHS_DIGITS)
+
+
+@pytest.mark.parametrize("first_line", [
+    '"AE00000001","943 476 5919","05/01/2024 10:00","Home"',
+    "9434765919,A1,AE,05/01/2024",
+    "9434765919,,AE,",            # blank cells: would be blank header names
+    "9434765919,9434765919,AE,x",  # repeated values: would be repeated header names
+])
+def test_headerless_file_never_echoes_its_first_line(project_factory, first_line: str) -> None:
+    text = first_line + "\n4010232137,B,AE,06/01/2024\n"
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": text})
+    with pytest.raises(IngestError) as err:
+        run(p)
+    msg = str(err.value)
+    assert "first line looks like data" in msg and "header" in msg
+    assert "AE00000001" not in msg and "05/01/2024" not in msg
+    assert not any(d in msg for d in NHS_DIGITS)
+    digits = "".join(ch for ch in msg if ch.isdigit())
+    assert "9434765919" not in digits and "4347659" not in digits
+
+
+def test_wrong_header_still_lists_the_columns(project_factory) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": "nhs,mrn,activity,date\n9434765919,A,AE,05/01/2024\n"})
+    with pytest.raises(IngestError, match=r"Columns found: nhs, mrn, activity, date\."):
+        run(p)
+
+
+def _blank_xlsx(path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["nhs", "mrn", "code", "date"])
+    ws.append(["9434765919", "A", "AE", "05/01/2024"])
+    ws.append([None, None, None, None])
+    ws.append(["4010232137", "B", "AE", "06/01/2024"])
+    ws.append([" ", None, "  ", None])
+    ws.append([None, None, None, None])
+    wb.save(path)
+
+
+def test_blank_rows_are_counted_alike_in_csv_xlsx_and_parquet(project_factory, tmp_path) -> None:
+    csv = "nhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n\n4010232137,B,AE,06/01/2024\n , ,  ,\n,,,\n"
+    _blank_xlsx(tmp_path / "ae.xlsx")
+    pq.write_table(pa.table({"nhs": ["9434765919", None, "4010232137", " ", ""], "mrn": ["A", None, "B", None, ""],
+                             "code": ["AE", None, "AE", "  ", ""], "date": ["05/01/2024", None, "06/01/2024", None, ""]}),
+                   tmp_path / "ae.parquet")
+    results = []
+    for name, fmt in (("ae.csv", "csv"), ("ae.xlsx", "xlsx"), ("ae.parquet", "parquet")):
+        content = csv if fmt == "csv" else (tmp_path / name).read_bytes()
+        p = project_factory({"sources": [event_source(path=name, format={"type": fmt})]}, {name: content}, sub=fmt)
+        s = run(p)
+        f = s["sources"]["acute"]["files"][0]
+        results.append((f["rows_read"], f["rows_accepted"], f["rows_quarantined"], f["rows_out_of_scope"], f["rows_blank"]))
+        assert _events(p) == [(1, "AE_ATTEND", D(2024, 1, 5)), (2, "AE_ATTEND", D(2024, 1, 6))]
+        assert s["totals"]["rows_blank"] == 3 and "3 blank" in s["headline"]
+        assert table(p, "ingest_files")[0]["rows_blank"] == 3
+    assert results == [(5, 2, 0, 0, 3)] * 3

@@ -65,21 +65,6 @@ def test_glob_adds_and_removes_files(project_factory) -> None:
     assert [r["path"] for r in table(p, "ingest_files")] == ["extracts/feb.csv"]
 
 
-def test_identical_files_in_one_source_refused(project_factory) -> None:
-    p = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/a.csv": CSV1, "x/b.csv": CSV1})
-    with pytest.raises(IngestError, match="identical content"):
-        run(p)
-
-
-def test_same_file_in_two_sources_is_fine(project_factory) -> None:
-    a = event_source("ae_one")
-    b = event_source("ae_two")
-    p = project_factory({"sources": [a, b]}, {"ae.csv": CSV1})
-    run(p)
-    assert sorted({r["source"] for r in table(p, "events_staged")}) == ["ae_one", "ae_two"]
-    assert len({r["record_id"] for r in table(p, "events_staged")}) == 4
-
-
 def test_changed_mapping_reprocesses_unchanged_file(project_factory) -> None:
     p = project_factory({"sources": [event_source()]}, {"ae.csv": CSV1})
     run(p)
@@ -181,3 +166,16 @@ def test_interrupted_run_then_changed_mapping_is_rebuilt(project_factory) -> Non
         assert {f["status"] for src in s["sources"].values() for f in src["files"]} == {"unchanged"}
     finally:
         p2.close()
+
+
+def test_header_only_file_replacing_rows_is_a_warning(project_factory) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": CSV1})
+    run(p)
+    (p.root / "ae.csv").write_text("nhs,mrn,code,date\n")
+    s = run(p)
+    assert s["totals"]["rows_read"] == 0 and table(p, "events_staged") == []
+    assert s["warnings"] == ["ae.csv (acute) has no data rows: its 3 earlier row(s) were removed. If the extract "
+                             "is incomplete, put the full one back and run ingest again."]
+    assert s["headline"].endswith("; 1 warning(s)")
+    s = run(p)  # still said on later runs, more briefly
+    assert s["warnings"] == ["ae.csv (acute) has no data rows (a header only)."]

@@ -42,7 +42,7 @@ def test_point_source_every_rule(project_factory) -> None:
         (6, "unparseable_date", "date"),
         (7, "outside_period", "date"),
         (8, "duplicate_row", "(row)"),
-        (9, "duplicate_key", "(nhs, local_id, given, family, dob, service, start, end)"),
+        (9, "duplicate_key", "(nhs, local_id, service, start)"),
         (11, "missing_value", "date"),
         (12, "impossible_date", "date"),
     ]
@@ -229,5 +229,18 @@ def test_nothing_configured_needs_no_key(project_factory, monkeypatch) -> None:
     monkeypatch.delenv("CARECASE_KEY")
     p = project_factory({}, {})
     s = run(p)
-    assert s["totals"] == {"rows_read": 0, "rows_accepted": 0, "rows_quarantined": 0, "rows_out_of_scope": 0}
+    assert s["totals"] == {"rows_read": 0, "rows_accepted": 0, "rows_quarantined": 0, "rows_out_of_scope": 0,
+                           "rows_blank": 0}
     assert s["headline"].startswith("0 file(s) from 0 source(s)")
+
+
+def test_short_compact_dates_are_unparseable_not_misread(project_factory) -> None:
+    src = event_source("ambulance", "amb.csv", event={"start": {"column": "date", "format": "%Y%m%d"}})
+    csv = "nhs,mrn,code,date\n9434765919,A,AE,20240105\n9434765919,A,AE,202011\n4010232137,B,AE,2024112\n"
+    p = project_factory({"sources": [src]}, {"amb.csv": csv})
+    run(p)
+    assert [e["start_date"] for e in table(p, "events_staged")] == [D(2024, 1, 5)]
+    q = table(p, "quarantine", ["source_row"])
+    assert [(r["source_row"], r["rule"], r["column"], r["value"]) for r in q] == [
+        (2, "unparseable_date", "date", "202011"), (3, "unparseable_date", "date", "2024112")]
+    assert "'%Y%m%d' (e.g. 20240105)" in q[0]["hint"] and "ingest.sources[0].event.start.format" in q[0]["hint"]

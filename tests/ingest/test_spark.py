@@ -40,3 +40,30 @@ def test_spark_matches_duckdb(tmp_path) -> None:
     finally:
         duck.close()
         spark.close()
+
+
+def test_spark_repeats_and_renames_match_duckdb(tmp_path) -> None:
+    """Repeats across files (a CRLF copy in a glob), then the first copy renamed and removed."""
+    ingest = {"sources": [event_source(path="x/*.csv")]}
+    files = {"x/a.csv": CSV, "x/b.csv": CSV.replace("\n", "\r\n")}
+    duck = make_project(tmp_path / "duck", ingest, files)
+    spark = make_project(tmp_path / "spark", ingest, files)
+    cfg = (spark.root / "carecase.yaml").read_text() + "engine: {backend: spark, spark_warehouse: wh}\n"
+    (spark.root / "carecase.yaml").write_text(cfg)
+    from carecase.core.project import Project
+
+    spark = Project.open(spark.root)
+    try:
+        for p in (duck, spark):
+            s = run(p)
+            assert [f["rows_accepted"] for f in s["sources"]["acute"]["files"]] == [2, 0]
+            (p.root / "x" / "a.csv").rename(p.root / "x" / "c.csv")  # now after b.csv: b keeps the rows
+            s = run(p)
+            assert {f["path"]: (f["status"], f["rows_accepted"]) for f in s["sources"]["acute"]["files"]} == {
+                "x/b.csv": ("reprocessed", 2), "x/c.csv": ("renamed", 0)}
+        for name in ("events_staged", "staging_identity", "quarantine", "ingest_files", "ingest_row_keys"):
+            assert _rows(spark, name) == _rows(duck, name), name
+        assert len(_rows(spark, "events_staged")) == 2
+    finally:
+        duck.close()
+        spark.close()

@@ -31,13 +31,17 @@ def register(app: typer.Typer) -> None:
 def print_summary(summary: dict) -> None:
     for name, src in sorted(summary["sources"].items()):
         table = Table(title=f"{name} ({src['role']}, {src['config_key']})")
-        for col in ("file", "status", "read", "accepted", "quarantined", "out of scope", "quarantined by rule"):
-            table.add_column(col, justify="right" if col in ("read", "accepted", "quarantined", "out of scope") else "left")
+        counts = ("read", "accepted", "quarantined", "out of scope", "blank")
+        for col in ("file", "status", *counts, "quarantined by rule"):
+            table.add_column(col, justify="right" if col in counts else "left")
         for f in src["files"]:
             rules = ", ".join(f"{r} {n:,}" for r, n in f["quarantined_by_rule"].items())
-            table.add_row(f["path"], f["status"], f"{f['rows_read']:,}", f"{f['rows_accepted']:,}",
-                          f"{f['rows_quarantined']:,}", f"{f['rows_out_of_scope']:,}", rules)
+            status = f"renamed from {f['renamed_from']}" if f.get("renamed_from") else f["status"]
+            table.add_row(f["path"], status, f"{f['rows_read']:,}", f"{f['rows_accepted']:,}",
+                          f"{f['rows_quarantined']:,}", f"{f['rows_out_of_scope']:,}", f"{f.get('rows_blank', 0):,}", rules)
         console.print(table)
     for r in summary.get("removed", []):
-        console.print(f"removed {r['source']}: {r['path']} (no longer configured)")
+        console.print(f"removed {r['source']}: {r['path']} (no longer matched or configured; its {r['rows_read']:,} row(s) were removed)")
+    for w in summary.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/bold yellow] {w}", highlight=False)
     console.print(summary["headline"])

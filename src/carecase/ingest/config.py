@@ -134,6 +134,12 @@ class SourceConfig(StrictModel):
     format: FileFormat
     agency: Agency
     ids: Identifiers
+    record_id: str | None = Field(
+        None,
+        description="Column holding each row's own identifier (e.g. an attendance or spell ID). "
+        "When given, two rows of the source repeat each other only if it repeats; when omitted, "
+        "only if every mapped value (person, service, date and time, end, quantity) is equal.",
+    )
     event: EventMapping
 
 

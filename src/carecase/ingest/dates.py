@@ -6,7 +6,10 @@ extracted as integers and checked against the calendar with numpy. A value that 
 have the format's shape is *unparseable*; one that has the shape but is not a real date
 (31/02, month 13), is before 1900 or is after today is *impossible*.
 
-Supported directives: %d %m %Y %H %M %S %b %B (English month names) and %%.
+Supported directives: %d %m %Y %H %M %S %b %B (English month names) and %%. A numeric
+directive written next to another with nothing between them (a compact format such as
+``%Y%m%d``) must have its full width (two digits for %d %m %H %M %S), so ``202011`` is not
+read as 2020-01-01; with a separator (``%d/%m/%Y``) one digit is enough (``5/1/2024``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ _DIRECTIVES: dict[str, str] = {
     "b": r"(?P<b>[A-Za-z]{3})",
     "B": r"(?P<B>[A-Za-z]{3,9})",
 }
+_NUMERIC = frozenset("dmYHMS")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _FULL_MONTHS = (
     "january", "february", "march", "april", "may", "june", "july", "august",
@@ -43,43 +47,66 @@ class DateFormatError(ValueError):
     """The format string uses a directive carecase cannot parse safely."""
 
 
-def format_pattern(fmt: str) -> str:
-    """The anchored regular expression (RE2 syntax) matching values written in ``fmt``."""
-    out, i, seen = ["^"], 0, set()
+def _tokens(fmt: str) -> list[tuple[bool, str]]:
+    """``fmt`` as (is_directive, directive letter or literal character) pairs."""
+    out: list[tuple[bool, str]] = []
+    i, seen = 0, set()
     while i < len(fmt):
         ch = fmt[i]
-        if ch == "%":
-            if i + 1 >= len(fmt):
-                raise DateFormatError(f"format {fmt!r} ends with a lone '%'")
-            d = fmt[i + 1]
-            if d == "%":
-                out.append("%")
-            elif d in _DIRECTIVES:
-                if d in seen:
-                    raise DateFormatError(f"format {fmt!r} repeats %{d}")
-                seen.add(d)
-                out.append(_DIRECTIVES[d])
-            else:
-                raise DateFormatError(
-                    f"format {fmt!r} uses %{d}, which carecase does not read; supported: "
-                    "%d %m %Y %H %M %S %b %B (use %Y for four-digit years)"
-                )
-            i += 2
-        else:
-            out.append(re.escape(ch))
+        if ch != "%":
+            out.append((False, ch))
             i += 1
+            continue
+        if i + 1 >= len(fmt):
+            raise DateFormatError(f"format {fmt!r} ends with a lone '%'")
+        d = fmt[i + 1]
+        if d == "%":
+            out.append((False, "%"))
+        elif d in _DIRECTIVES:
+            if d in seen:
+                raise DateFormatError(f"format {fmt!r} repeats %{d}")
+            seen.add(d)
+            out.append((True, d))
+        else:
+            raise DateFormatError(
+                f"format {fmt!r} uses %{d}, which carecase does not read; supported: "
+                "%d %m %Y %H %M %S %b %B (use %Y for four-digit years)"
+            )
+        i += 2
     if "Y" not in seen or not ({"m", "b", "B"} & seen) or "d" not in seen:
         raise DateFormatError(f"format {fmt!r} needs a day (%d), a month (%m, %b or %B) and a year (%Y)")
+    return out
+
+
+def format_pattern(fmt: str) -> str:
+    """The anchored regular expression (RE2 syntax) matching values written in ``fmt``.
+    Numeric directives next to another numeric directive must have their full width."""
+    tokens = _tokens(fmt)
+    out = ["^"]
+    for i, (directive, ch) in enumerate(tokens):
+        if not directive:
+            out.append(re.escape(ch))
+            continue
+        neighbours = [tokens[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
+        compact = ch in _NUMERIC and any(d and c in _NUMERIC for d, c in neighbours)
+        out.append(_DIRECTIVES[ch].replace("{1,2}", "{2}") if compact else _DIRECTIVES[ch])
     out.append("$")
     return "".join(out)
 
 
+def format_example(fmt: str) -> str:
+    """``fmt`` written out for 5 January 2024, 14:30:00 (for messages)."""
+    return dt.datetime(2024, 1, 5, 14, 30, 0).strftime(fmt)
+
+
 @dataclass(frozen=True)
 class ParsedDates:
-    """``dates`` (date32, null unless status is OK) and ``status`` per value."""
+    """``dates`` (date32, null unless status is OK), ``status`` and the time of day in
+    seconds (0 where the format has no time or the value is not OK) per value."""
 
     dates: pa.Array
     status: np.ndarray  # int8: OK, BLANK, UNPARSEABLE, IMPOSSIBLE
+    seconds: np.ndarray  # int64
 
 
 def _month_from_names(arr: pa.Array, names: tuple[str, ...]) -> np.ndarray:
@@ -94,7 +121,8 @@ def _ints(struct: pa.StructArray, name: str, matched: np.ndarray) -> np.ndarray:
 
 
 def parse_dates(values: pa.Array | pa.ChunkedArray, fmt: str, today: dt.date) -> ParsedDates:
-    """Parse strings written in ``fmt`` (surrounding whitespace ignored); times are dropped."""
+    """Parse strings written in ``fmt`` (surrounding whitespace ignored); the time of day,
+    if any, is returned apart from the date (``seconds``)."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     arr = pc.utf8_trim_whitespace(values.cast(pa.string()))
@@ -103,7 +131,7 @@ def parse_dates(values: pa.Array | pa.ChunkedArray, fmt: str, today: dt.date) ->
     names = re.findall(r"\?P<(\w)>", pattern)
     n = len(arr)
     if n == 0:
-        return ParsedDates(pa.array([], pa.date32()), np.zeros(0, np.int8))
+        return ParsedDates(pa.array([], pa.date32()), np.zeros(0, np.int8), np.zeros(0, np.int64))
     struct = pc.extract_regex(pc.fill_null(arr, ""), pattern=pattern)
     matched = struct.is_valid().to_numpy(zero_copy_only=False).astype(bool) & ~blank
     year = _ints(struct, "Y", matched)
@@ -117,9 +145,12 @@ def parse_dates(values: pa.Array | pa.ChunkedArray, fmt: str, today: dt.date) ->
         short = _month_from_names(struct.field("B"), _MONTHS)
         month = np.where(full > 0, full, short)
     ok = matched & (month >= 1) & (month <= 12) & (year >= MIN_YEAR) & (year <= 9999) & (day >= 1)
-    for part, limit in (("H", 23), ("M", 59), ("S", 59)):
+    seconds = np.zeros(n, np.int64)
+    for part, limit, scale in (("H", 23, 3600), ("M", 59, 60), ("S", 59, 1)):
         if part in names:
-            ok &= _ints(struct, part, matched) <= limit
+            value = _ints(struct, part, matched)
+            ok &= value <= limit
+            seconds += value * scale
     safe_y = np.where(ok, year, 2000)
     safe_m = np.where(ok, month, 1)
     month_start = ((safe_y - 1970) * 12 + (safe_m - 1)).astype("datetime64[M]")
@@ -132,7 +163,7 @@ def parse_dates(values: pa.Array | pa.ChunkedArray, fmt: str, today: dt.date) ->
     status[matched & ~ok] = IMPOSSIBLE
     status[ok] = OK
     dates = pa.array(days.astype("datetime64[D]"), type=pa.date32(), mask=~ok)
-    return ParsedDates(dates, status)
+    return ParsedDates(dates, status, np.where(ok, seconds, 0))
 
 
 # ---------------------------------------------------------------------------- inference

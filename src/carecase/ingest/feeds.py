@@ -68,6 +68,8 @@ class Feed:
         ids = self.ids
         assert ids is not None
         cols = [ids.nhs_number, ids.local_id, ids.full_name, ids.given_name, ids.family_name, ids.dob, ids.sex, ids.postcode]
+        if self.role == "events":
+            cols.append(self.spec.record_id)  # a record ID is withheld like a person's ID
         return {c for c in cols if c}
 
     def required_columns(self) -> list[tuple[str, str]]:
@@ -80,6 +82,8 @@ class Feed:
                     out.append((col, f"{self.key}.ids.{f}"))
         s = self.spec
         if self.role == "events":
+            if s.record_id:
+                out.append((s.record_id, f"{self.key}.record_id"))
             if s.event.service.column:
                 out.append((s.event.service.column, f"{self.key}.event.service.column"))
             if s.event.quantity and s.event.kind != "spell":

@@ -16,6 +16,7 @@ from carecase.ingest.normalise import normalise_local_id
 from carecase.ingest.pseudonymise import pseudonymise
 from carecase.ingest.validate import (
     Batch,
+    Identity,
     StagedBatch,
     accepted_rows,
     check_identity,
@@ -24,6 +25,7 @@ from carecase.ingest.validate import (
     flag_duplicates,
     parse_date_fields,
     record_ids,
+    timestamp,
 )
 
 NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -58,6 +60,22 @@ def _valid(arr: pa.Array) -> np.ndarray:
 
 def _const(value: object, n: int, typ: pa.DataType) -> pa.Array:
     return pa.repeat(pa.scalar(value, typ), n)
+
+
+def _person_key(b: Batch, ident: Identity) -> tuple[dict[str, pa.Array], list[str]]:
+    """Every identity field as a key column (the same set for every source, so rows of
+    different sources can match), and the names of those the source maps (for messages)."""
+    ids = b.feed.ids
+    assert ids is not None
+    cols = {"nhs": ident.nhs, "local_id": ident.local, "given": ident.given, "family": ident.family,
+            "dob": ident.dob, "sex": ident.sex, "postcode": ident.postcode}
+    mapped = {"nhs": ids.nhs_number, "local_id": ids.local_id, "given": ids.given_name or ids.full_name,
+              "family": ids.family_name or ids.full_name, "dob": ids.dob, "sex": ids.sex, "postcode": ids.postcode}
+    return cols, [k for k in cols if mapped[k]]
+
+
+def _label(names: list[str]) -> str:
+    return "(" + ", ".join(names) + ")"
 
 
 def stage_events(b: Batch) -> StagedBatch:
@@ -121,9 +139,15 @@ def stage_events(b: Batch) -> StagedBatch:
     p1 = (b.ctx.period_end - dt.date(1970, 1, 1)).days
     outside = _valid(start) & ((s_days > p1) | (eff_end <= p0))
     b.tracker.fail(outside, "outside_period", ev.start.column, period=f"{b.ctx.period_start} to {b.ctx.period_end}")
-    # 6. duplicates
-    flag_duplicates(b, {"nhs": ident.nhs, "local_id": ident.local, "given": ident.given, "family": ident.family,
-                        "dob": ident.dob, "service": codes, "start": start, "end": end})
+    # 6. duplicates: the key is every mapped value, the start and end with their time of day
+    person, mapped = _person_key(b, ident)
+    end_ts = timestamp(b, "end") if "end" in b.dates else pa.nulls(n, pa.int64())
+    end_ts = pc.if_else(pc.is_valid(end_ts), end_ts, pc.multiply(end.cast(pa.int32()).cast(pa.int64()), 86400))
+    qty_key = pa.array(quantity, pa.float64(), mask=np.isnan(quantity))
+    key_columns = {**person, "service": codes, "start": timestamp(b, "start"), "end": end_ts, "quantity": qty_key}
+    flag_duplicates(b, key_columns, (s.agency.level1, s.agency.level2, ev.kind),
+                    _label([*mapped, "service", "start", *(["end"] if ev.kind in ("spell", "package") else []),
+                            *(["quantity"] if ev.quantity and ev.kind != "spell" else [])]))
     acc = accepted_rows(b)
     rid, source_row, accepted = acc.record_id, acc.source_row, acc.rows
     events = pa.table({
@@ -169,7 +193,12 @@ def stage_population(b: Batch) -> StagedBatch:
     reg_to = b.dates.get("registered_to", pa.nulls(n, pa.date32()))
     if s.registered_to is not None:
         b.tracker.fail(_valid(reg_from) & _valid(reg_to) & (_days(reg_to) < _days(reg_from)), "end_before_start", s.registered_to.column)
-    flag_duplicates(b, {})
+    person, mapped = _person_key(b, ident)
+    dod = b.dates.get("date_of_death", pa.nulls(n, pa.date32()))
+    flag_duplicates(b, {**person, "deprivation_decile": decile, "locality": locality, "registered_from": reg_from,
+                        "registered_to": reg_to, "date_of_death": dod},
+                    label=_label([*mapped, *[k for k in ("deprivation_decile", "locality") if getattr(s, k)],
+                                  *[k for k in ("registered_from", "registered_to", "date_of_death") if getattr(s, k)]]))
     acc = accepted_rows(b)
     rid, accepted = acc.record_id, acc.rows
     table = pa.table({
@@ -188,7 +217,8 @@ def stage_programme(b: Batch) -> StagedBatch:
     end = b.dates.get("end", pa.nulls(n, pa.date32()))
     if s.end is not None:
         b.tracker.fail(_valid(start) & _valid(end) & (_days(end) < _days(start)), "end_before_start", s.end.column)
-    flag_duplicates(b, {"nhs": ident.nhs, "local_id": ident.local, "given": ident.given, "family": ident.family, "dob": ident.dob, "start": start})
+    person, mapped = _person_key(b, ident)
+    flag_duplicates(b, {**person, "start": start}, label=_label([*mapped, "start"]))
     acc = accepted_rows(b)
     rid, accepted = acc.record_id, acc.rows
     table = pa.table({"record_id": rid, "start_date": start, "end_date": end}).filter(accepted)
@@ -207,7 +237,10 @@ def stage_outcomes(b: Batch) -> StagedBatch:
         nums, status = parse_numbers(b.col(s.domains[domain]))
         b.tracker.fail(status == UNPARSEABLE, "unparseable_number", s.domains[domain])
         scores[domain] = nums
-    flag_duplicates(b, {})
+    person, mapped = _person_key(b, ident)
+    score_keys = {f"score_{d}": pa.array(v, pa.float64(), mask=np.isnan(v)) for d, v in scores.items()}
+    flag_duplicates(b, {**person, "assessment": assessment, "date": b.dates["date"], **score_keys}, (s.instrument,),
+                    _label([*mapped, "assessment", "date", *scores]))
     acc = accepted_rows(b)
     rid, accepted = acc.record_id, acc.rows
     parts = [
@@ -229,7 +262,7 @@ def stage_lookup(b: Batch) -> StagedBatch:
     raw_nhs = b.col(s.nhs_number)
     valid = nhs_number_valid(raw_nhs)
     b.tracker.fail(~valid, "nhs_number_invalid", s.nhs_number)
-    flag_duplicates(b, {})
+    flag_duplicates(b, {})  # a repeated pair is harmless: lookup_<name> holds distinct pairs
     accepted_np = b.tracker.open
     accepted = pa.array(accepted_np)
     _, source_row = record_ids(b)

@@ -3,12 +3,19 @@
 Every column is read as text first so junk never crashes ingest; parsing happens later with
 rules. Cells that a spreadsheet or Parquet file already stores as dates are written back as
 text in the column's configured format (ISO when none), so they parse like any other value.
-Blank lines are not data rows; ``source_row`` (added by the caller) counts data rows from 1.
+Blank rows (every cell empty or whitespace, an empty line in a CSV) are not data rows, in
+every format alike: they are counted (``Extract.blank_rows``) and skipped; ``source_row``
+(added by the caller) counts the other rows from 1.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,9 +26,39 @@ import pyarrow.parquet as pq
 from carecase.core.errors import IngestError
 from carecase.ingest.config import FileFormat
 
+#: A header name that looks like a value, not a column name: an NHS-number shape, five or
+#: more digits in a row (record and person IDs), a number or a date.
+_DATA_LIKE = re.compile(
+    r"[0-9]{3}[\s-]?[0-9]{3}[\s-]?[0-9]{4}|[0-9]{5}|^\s*[+-]?[0-9]+([.,][0-9]+)?\s*$"
+    r"|[0-9]{1,4}[/.-][0-9]{1,2}[/.-][0-9]{1,4}"
+)
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+HEADER_IS_DATA = ("the first line looks like data, not a header (its values are withheld here): is the header "
+                  "row missing? Add it, or set format.skip_rows if the header comes further down")
+
+
+def looks_like_data(name: str) -> bool:
+    """True when a header name looks like a data value (it may be an identifier, so it is
+    never echoed in a message)."""
+    return bool(_DATA_LIKE.search(str(name)))
+
+
+def header_looks_like_data(names: list[str]) -> bool:
+    return any(looks_like_data(n) for n in names)
+
+
+@dataclass(frozen=True)
+class Extract:
+    """A file's data rows as a table of (non-null) strings, and how many blank rows it had."""
+
+    table: pa.Table
+    blank_rows: int
+
 
 def _check_header(names: list[str], path: Path) -> list[str]:
     clean = [str(n).strip() for n in names]
+    if (any(not n for n in clean) or len(set(clean)) < len(clean)) and header_looks_like_data(clean):
+        raise IngestError(f"{path.name}: {HEADER_IS_DATA}.")
     if any(not n for n in clean):
         pos = [i + 1 for i, n in enumerate(clean) if not n]
         raise IngestError(f"{path.name}: header has blank column name(s) at position(s) {pos}; give every column a name (or set format.skip_rows).")
@@ -31,16 +68,119 @@ def _check_header(names: list[str], path: Path) -> list[str]:
     return clean
 
 
-def _read_csv(path: Path, fmt: FileFormat) -> pa.Table:
+def _text_encoding(fmt: FileFormat) -> str:
+    try:
+        name = codecs.lookup(fmt.encoding).name
+    except LookupError:
+        return fmt.encoding
+    return "utf-8-sig" if name == "utf-8" else fmt.encoding
+
+
+def _records(path: Path, fmt: FileFormat, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, fields) of each CSV record after ``format.skip_rows`` lines, read
+    in Python. Only for messages about a file that Arrow could not read as it should."""
+    with open(path, encoding=_text_encoding(fmt), errors="replace", newline="") as fh:
+        for _ in range(fmt.skip_rows):
+            if not fh.readline():
+                return
+        reader = csv.reader(fh, delimiter=delimiter)
+        line = fmt.skip_rows + 1
+        try:
+            for fields in reader:
+                yield line, fields
+                line = fmt.skip_rows + reader.line_num + 1
+        except csv.Error:
+            return
+
+
+def _is_blank(fields: list[str]) -> bool:
+    return all(not f.strip() for f in fields)
+
+
+def _guess_delimiter(path: Path, fmt: FileFormat) -> tuple[str, int] | None:
+    """Another common delimiter that splits the header into several columns and the first
+    data rows into as many, with the header's column count."""
+    best: tuple[str, int] | None = None
+    for cand in DELIMITER_NAMES:
+        if cand == fmt.delimiter:
+            continue
+        counts: list[int] = []
+        for _, fields in _records(path, fmt, cand):
+            if not _is_blank(fields):
+                counts.append(len(fields))
+            if len(counts) > 20:
+                break
+        if counts and counts[0] > 1 and all(c == counts[0] for c in counts) and (best is None or counts[0] > best[1]):
+            best = (cand, counts[0])
+    return best
+
+
+def _delimiter_fix(path: Path, fmt: FileFormat, key: str) -> str:
+    guess = _guess_delimiter(path, fmt)
+    if guess is None:
+        return ""
+    cand, width = guess
+    return (f"The file looks {DELIMITER_NAMES[cand]}-delimited (the header splits into {width} columns on {cand!r}) "
+            f"but {key}.delimiter is {fmt.delimiter!r}: set {key}.delimiter: {cand!r}.")
+
+
+def _bad_lines(path: Path, fmt: FileFormat, width: int) -> list[tuple[int, int]]:
+    """(line number, field count) of each data record whose field count is not ``width``."""
+    out: list[tuple[int, int]] = []
+    records = _records(path, fmt, fmt.delimiter)
+    next(records, None)  # the header
+    for line, fields in records:
+        if len(fields) != width and not _is_blank(fields):
+            out.append((line, len(fields)))
+    return out
+
+
+def _locate(path: Path, fmt: FileFormat, texts: list[str]) -> list[tuple[int, int]]:
+    """Line numbers of rows Arrow rejected, found by their text (when the Python reader
+    disagrees with Arrow about where the rows are)."""
+    raw = path.read_text(encoding=_text_encoding(fmt), errors="replace")
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for text in texts:
+        at = raw.find(text, pos) if text else -1
+        if at < 0:
+            continue
+        out.append((raw.count("\n", 0, at) + 1, text.count(fmt.delimiter) + 1))
+        pos = at + len(text)
+    return out
+
+
+def _row_length_error(path: Path, fmt: FileFormat, key: str, width: int, texts: list[str]) -> str:
+    lines = _bad_lines(path, fmt, width) or _locate(path, fmt, texts)
+    n = max(len(texts), len(lines))
+    shown = ", ".join(f"line {ln} has {k}" for ln, k in lines[:5]) + (f" (and {len(lines) - 5} more)" if len(lines) > 5 else "")
+    where = f" ({shown}; line numbers count every line of the file from 1, the header included)" if lines else " (lines not found)"
+    msg = f"{path.name}: {n} row(s) do not have {width} fields like the header{where}."
+    fix = _delimiter_fix(path, fmt, key)
+    if lines and all(k == 1 for _, k in lines) and width > 1:
+        msg += f" Every such row has a single field while the header has {width}, so the delimiter is probably wrong."
+    if fix:
+        return f"{msg} {fix}"
+    return (f"{msg} Check {key}.delimiter ({fmt.delimiter!r}) and that text containing the delimiter is quoted; "
+            "carecase stops rather than drop rows.")
+
+
+def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int]:
     if len(fmt.delimiter) != 1:
-        raise IngestError(f"{path.name}: format.delimiter must be one character, got {fmt.delimiter!r}.")
-    bad_rows: list[int] = []
+        raise IngestError(f"{path.name}: {key}.delimiter must be one character, got {fmt.delimiter!r}.")
+    bad_rows: list[str] = []
+    blank: list[int] = []
 
     def _invalid(row: pcsv.InvalidRow) -> str:
-        bad_rows.append(row.number if row.number is not None else -1)
+        text = row.text or ""
+        if not text.replace(fmt.delimiter, "").replace('"', "").strip():
+            blank.append(1)  # an empty or whitespace-only line: a blank row
+        else:
+            bad_rows.append(text)
         return "skip"
 
-    parse = pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True, invalid_row_handler=_invalid)
+    parse = pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True, ignore_empty_lines=False,
+                              invalid_row_handler=_invalid)
     try:
         head = pcsv.open_csv(
             path,
@@ -55,11 +195,15 @@ def _read_csv(path: Path, fmt: FileFormat) -> pa.Table:
     except (pa.ArrowInvalid, LookupError, UnicodeError) as err:
         if "Empty CSV file" in str(err):
             raise IngestError(f"{path.name}: the file is empty; it needs at least a header row.") from None
-        raise IngestError(_csv_problem(path, fmt, err)) from None
+        raise IngestError(_csv_problem(path, fmt, err, key)) from None
     if first.num_rows == 0:
         raise IngestError(f"{path.name}: the file is empty; it needs at least a header row.")
-    header = _check_header([first.column(i)[0].as_py() if first.column(i)[0].is_valid else "" for i in range(first.num_columns)], path)
-    header = [str(h) for h in header]
+    names = [first.column(i)[0].as_py() if first.column(i)[0].is_valid else "" for i in range(first.num_columns)]
+    if len(names) == 1:
+        fix = _delimiter_fix(path, fmt, key)
+        if fix:
+            raise IngestError(f"{path.name}: the header has a single column. {fix}")
+    header = [str(h) for h in _check_header(names, path)]
     try:
         table = pcsv.read_csv(
             path,
@@ -71,28 +215,23 @@ def _read_csv(path: Path, fmt: FileFormat) -> pa.Table:
         )
     except (pa.ArrowInvalid, LookupError, UnicodeError) as err:
         if "Empty CSV file" in str(err):
-            return pa.table({h: pa.array([], pa.string()) for h in header})
-        raise IngestError(_csv_problem(path, fmt, err)) from None
+            return pa.table({h: pa.array([], pa.string()) for h in header}), len(blank)
+        raise IngestError(_csv_problem(path, fmt, err, key)) from None
     if bad_rows:
-        where = ", ".join(str(n) for n in sorted(bad_rows)[:5] if n >= 0) or "unknown lines"
-        raise IngestError(
-            f"{path.name}: {len(bad_rows)} row(s) (line(s) {where}) do not have {len(header)} fields like "
-            "the header. Check format.delimiter and that text containing the delimiter is quoted; "
-            "carecase stops rather than drop rows."
-        )
-    return table
+        raise IngestError(_row_length_error(path, fmt, key, len(header), bad_rows))
+    return table, len(blank)
 
 
-def _csv_problem(path: Path, fmt: FileFormat, err: Exception) -> str:
+def _csv_problem(path: Path, fmt: FileFormat, err: Exception, key: str) -> str:
     text = str(err)
     if "UTF8" in text or "utf-8" in text.lower() or isinstance(err, UnicodeError):
-        return (f"{path.name}: the bytes are not valid {fmt.encoding} text. Set format.encoding "
+        return (f"{path.name}: the bytes are not valid {fmt.encoding} text. Set {key}.encoding "
                 "to the file's encoding (e.g. cp1252 or latin-1 for Excel exports).")
     if isinstance(err, LookupError):
-        return f"{path.name}: unknown format.encoding {fmt.encoding!r}; use e.g. utf-8, cp1252, latin-1."
+        return f"{path.name}: unknown {key}.encoding {fmt.encoding!r}; use e.g. utf-8, cp1252, latin-1."
     first_line = text.splitlines()[0] if text else type(err).__name__
     # Arrow messages may quote row text; keep only the message head without values.
-    return f"{path.name}: could not read the CSV ({first_line.split(':')[0]}). Check format.delimiter, quoting and format.skip_rows."
+    return f"{path.name}: could not read the CSV ({first_line.split(':')[0]}). Check {key}.delimiter, quoting and {key}.skip_rows."
 
 
 def _cell_text(v: object, date_fmt: str | None) -> str:
@@ -139,12 +278,12 @@ def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None])
         header = _check_header([_cell_text(v, None) for v in head[: last + 1]], path)
         fmts = [date_formats.get(h) for h in header]
         width = len(header)
-        data = [r for r in rows if any(v not in (None, "") for v in r)]
+        data = list(rows)  # blank rows too: read_extract counts and skips them like a CSV's
     finally:
         wb.close()
-    extra = [i + 1 for i, r in enumerate(data) if any(v not in (None, "") for v in r[width:])]
+    extra = [fmt.skip_rows + i + 2 for i, r in enumerate(data) if any(_cell_text(v, None).strip() for v in r[width:])]
     if extra:
-        raise IngestError(f"{path.name}: data row(s) {extra[:5]} have values beyond the last named column; name every column in the header.")
+        raise IngestError(f"{path.name}: sheet row(s) {extra[:5]} have values beyond the last named column; name every column in the header.")
     cols = list(zip(*[tuple(r[:width]) + (None,) * (width - len(r[:width])) for r in data], strict=False)) if data else [()] * width
     return pa.table({h: pa.array([_cell_text(v, f) for v in col], pa.string()) for h, col, f in zip(header, cols, fmts, strict=True)})
 
@@ -187,13 +326,31 @@ def _read_parquet(path: Path, date_formats: dict[str, str | None]) -> pa.Table:
     return pa.table(columns)
 
 
-def read_extract(path: Path, fmt: FileFormat, date_formats: dict[str, str | None] | None = None) -> pa.Table:
-    """The file as a table of (non-null) strings, one column per header name."""
+def _blank_rows(table: pa.Table) -> pa.Array:
+    """True where every cell of the row is empty or whitespace."""
+    blank = pa.array([True] * table.num_rows, pa.bool_())
+    for col in table.columns:
+        blank = pc.and_(blank, pc.equal(pc.utf8_trim_whitespace(col.combine_chunks()), ""))
+    return blank
+
+
+def read_extract(path: Path, fmt: FileFormat, date_formats: dict[str, str | None] | None = None,
+                 key: str = "format") -> Extract:
+    """The file's data rows as a table of (non-null) strings, one column per header name, and
+    the number of blank rows skipped. ``key`` is the configuration key of ``fmt`` (messages)."""
     formats = date_formats or {}
+    blank = 0
     if fmt.type == "csv":
-        table = _read_csv(path, fmt)
+        table, blank = _read_csv(path, fmt, key)
     elif fmt.type == "xlsx":
         table = _read_xlsx(path, fmt, formats)
     else:
         table = _read_parquet(path, formats)
-    return table.combine_chunks()
+    table = table.combine_chunks()
+    if table.num_rows and table.num_columns:
+        empty = _blank_rows(table)
+        n_empty = int(pc.sum(empty).as_py() or 0)
+        if n_empty:
+            table = table.filter(pc.invert(empty)).combine_chunks()
+            blank += n_empty
+    return Extract(table, blank)

@@ -31,7 +31,8 @@ RULES: dict[str, str] = {
     "unmapped_service": "the activity code is not in {key}; add it to the map, or set unmapped: ignore to count such rows as out of scope",
     "outside_period": "the activity falls outside the project period {period}; this is expected for history in the extract - narrow the extract or widen project.period_start/period_end",
     "duplicate_row": "an exact copy of an earlier data row (the first copy is kept); remove the copy at source",
-    "duplicate_key": "same person, service, start and end as an earlier row (the first is kept); remove or correct the repeat at source",
+    "duplicate_key": "repeats an earlier row of the file: the same record ID, or (where the source declares no record_id) the same person, service, date and time, end and quantity (every mapped value); the first is kept. Remove or correct the repeat at source, or declare the source's record_id column if such rows are genuine",
+    "duplicate_other_file": "the same record was already read from another file (the first copy, by source name, file path and row, is kept): a re-sent or re-saved extract, or one file named by two sources; remove the copy or narrow the path so each extract is read once",
 }
 
 
@@ -111,6 +112,18 @@ def quarantine_table(
         return QUARANTINE_SCHEMA.empty_table()
     return pa.concat_tables(parts).sort_by([("source_row", "ascending")])
 
+
+#: One row per row that passed every rule of its own file (before the check across files):
+#: keyed hashes of its mapped values (h1, h2) and of its record ID (r1, r2; null when none),
+#: and the earlier file's row it repeats (dup_*; null when none). ``grp`` is the target
+#: table's role: rows repeat each other only within one.
+ROW_KEYS_SCHEMA = pa.schema(
+    [
+        ("grp", pa.string()), ("source", pa.string()), ("path", pa.string()), ("batch_id", pa.string()),
+        ("source_row", pa.int64()), ("h1", pa.int64()), ("h2", pa.int64()), ("r1", pa.int64()), ("r2", pa.int64()),
+        ("dup_source", pa.string()), ("dup_path", pa.string()), ("dup_row", pa.int64()),
+    ]
+)
 
 QUARANTINE_SCHEMA = pa.schema(
     [

@@ -8,14 +8,15 @@ import pyarrow as pa
 
 from carecase.core.engine import Engine
 from carecase.core.errors import IngestError
-from carecase.ingest.rules import QUARANTINE_SCHEMA
+from carecase.ingest.rules import QUARANTINE_SCHEMA, ROW_KEYS_SCHEMA
 from carecase.ingest.validate import StagedBatch
 
 _S, _I, _D, _F = pa.string(), pa.int64(), pa.date32(), pa.float64()
 
 SCHEMAS: dict[str, pa.Schema] = {
     "ingest_files": pa.schema([("source", _S), ("path", _S), ("sha256", _S), ("batch_id", _S), ("rows_read", _I),
-                               ("rows_accepted", _I), ("rows_quarantined", _I), ("rows_out_of_scope", _I)]),
+                               ("rows_accepted", _I), ("rows_quarantined", _I), ("rows_out_of_scope", _I),
+                               ("rows_blank", _I)]),
     "ingest_feed_state": pa.schema([("source", _S), ("fingerprint", _S)]),
     "quarantine": QUARANTINE_SCHEMA,
     "staging_identity": pa.schema([("record_id", _S), ("source", _S), ("batch_id", _S), ("source_row", _I),
@@ -31,6 +32,7 @@ SCHEMAS: dict[str, pa.Schema] = {
                                   ("assessment_date", _D), ("domain", _S), ("score", _F)]),
     "ingest_lookup_rows": pa.schema([("lookup", _S), ("batch_id", _S), ("source_row", _I),
                                      ("local_pseudo", _S), ("nhs_pseudo", _S)]),
+    "ingest_row_keys": ROW_KEYS_SCHEMA,
 }
 LOOKUP_SCHEMA = pa.schema([("local_pseudo", _S), ("nhs_pseudo", _S)])
 
@@ -43,12 +45,31 @@ _BATCH_ROWS: dict[str, str] = {
     "programme_staged": "starts_with(record_id, $prefix)",
     "outcomes_staged": "starts_with(record_id, $prefix)",
     "ingest_lookup_rows": "'lookup_' || lookup = $source AND batch_id = $batch",
+    "ingest_row_keys": "source = $source AND batch_id = $batch",
 }
 
 
+def _outdated(engine: Engine, existing: set[str]) -> list[str]:
+    """Ingest tables whose columns are not those of :data:`SCHEMAS` (a store written by an
+    older carecase)."""
+    out = []
+    for name in sorted(existing & set(SCHEMAS)):
+        schema = engine.con.table(name).schema()
+        if list(schema.names) != SCHEMAS[name].names:
+            out.append(name)
+    return out
+
+
 def ensure_tables(engine: Engine) -> None:
-    """Create any missing ingest table, empty, with its schema."""
+    """Create any missing ingest table, empty, with its schema. A store whose ingest tables
+    have other columns (an older carecase) has them all emptied, so every file is staged
+    again: they are derived from the extracts alone, and partly emptied tables could count
+    rows twice."""
     existing = set(engine.con.list_tables())
+    if _outdated(engine, existing):
+        for name in sorted(existing & set(SCHEMAS)):
+            engine.drop(name)
+        existing = set(engine.con.list_tables())
     missing = [name for name in SCHEMAS if name not in existing]
     if engine.name != "duckdb":
         for name in missing:
@@ -120,7 +141,7 @@ def _verify(raw: Any, source: str, file_row: dict[str, Any], staged: StagedBatch
         raise IngestError(
             f"{file_row['path']}: the store holds {accepted} accepted and {quarantined} quarantined rows for this "
             f"file but validation produced {staged.rows_accepted} and {staged.rows_quarantined}; nothing was "
-            "changed. Another file of this source may have identical content (it would share the batch id)."
+            f"changed. Another batch of source '{source}' has the id {batch}; this is a carecase bug, please report it."
         )
 
 

@@ -4,9 +4,12 @@ rows, the identity rows and the quarantine, all as Arrow tables. Pure: no I/O, n
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -17,6 +20,7 @@ from carecase.ingest.dates import (
     OK,
     UNPARSEABLE,
     AmbiguousDates,
+    format_example,
     infer_date_format,
     parse_dates,
 )
@@ -30,7 +34,11 @@ from carecase.ingest.normalise import (
     split_full_name,
 )
 from carecase.ingest.pseudonymise import pseudonymise
-from carecase.ingest.rules import RuleTracker, later_duplicates, quarantine_table
+from carecase.ingest.rules import ROW_KEYS_SCHEMA, RuleTracker, later_duplicates, quarantine_table
+
+#: Finds, for a batch's row keys (source_row, h1, h2, r1, r2), the rows that repeat a row of
+#: an earlier file: a table (source_row, dup_source, dup_path, dup_row). Set by the stage.
+Repeats = Callable[[pa.Table], pa.Table]
 
 
 @dataclass(frozen=True)
@@ -53,8 +61,11 @@ class Batch:
     tracker: RuleTracker
     out_of_scope: np.ndarray
     dates: dict[str, pa.Array] = field(default_factory=dict)
+    times: dict[str, np.ndarray] = field(default_factory=dict)  # time of day in seconds
     date_formats: dict[str, str] = field(default_factory=dict)
     shown: dict[int, pa.Array] = field(default_factory=dict)
+    repeats: Repeats | None = None
+    row_keys: pa.Table | None = None
 
     @property
     def n(self) -> int:
@@ -104,14 +115,16 @@ def parse_date_fields(b: Batch, only: set[str] | None = None, skip: set[str] | N
         if fmt is None:  # the column is blank throughout
             parsed_status = np.full(b.n, BLANK, np.int8)
             b.dates[d.name] = pa.nulls(b.n, pa.date32())
+            b.times[d.name] = np.zeros(b.n, np.int64)
         else:
             parsed = parse_dates(b.col(d.column), fmt, b.ctx.today)
             parsed_status = parsed.status
             b.dates[d.name] = parsed.dates
+            b.times[d.name] = parsed.seconds
             b.date_formats[d.name] = fmt if d.format else f"{fmt} (inferred)"
         if d.required:
             b.tracker.fail(parsed_status == BLANK, "missing_value", d.column)
-        show_fmt = repr(fmt) if fmt else "(none)"
+        show_fmt = f"{fmt!r} (e.g. {format_example(fmt)})" if fmt else "(none)"
         b.tracker.fail(parsed_status == UNPARSEABLE, "unparseable_date", d.column, format=show_fmt, key=d.key)
         b.tracker.fail(parsed_status == IMPOSSIBLE, "impossible_date", d.column)
 
@@ -164,25 +177,119 @@ def check_identity(b: Batch) -> Identity:
     return Identity(nhs, local, given, family, dob, sex, postcode)
 
 
-def flag_duplicates(b: Batch, key_columns: dict[str, pa.Array]) -> None:
-    """Exact duplicate rows, then same-key duplicates, among rows still accepted."""
+def timestamp(b: Batch, name: str) -> pa.Array:
+    """A parsed date field with its time of day (seconds; 0 when the format has none), as
+    one key column: two events on the same day at different times are different events."""
+    days = b.dates[name].cast(pa.int32()).cast(pa.int64())
+    return pc.add(pc.multiply(days, 86400), pa.array(b.times.get(name, np.zeros(b.n, np.int64))))
+
+
+def record_key(b: Batch) -> pa.Array | None:
+    """The row's own identifier (``record_id`` of an event source), trimmed and upper-cased,
+    null where blank; None when the source declares none."""
+    column = getattr(b.feed.spec, "record_id", None)
+    return normalise_local_id(b.col(column)) if column else None
+
+
+def flag_duplicates(b: Batch, key_columns: dict[str, pa.Array], constants: tuple[str, ...] = (), label: str = "") -> None:
+    """Among rows still accepted: exact copies of an earlier row (``duplicate_row``); then
+    repeats of an earlier row of the file (``duplicate_key``): the same record ID where the
+    source declares ``record_id``, else the same value in every ``key_columns`` (every mapped
+    value of the row); then repeats of a row of an earlier file of the same target table
+    (``duplicate_other_file``, through ``b.repeats``). ``constants`` (agency, instrument...)
+    join the key across files; ``label`` names the key columns the source maps (messages).
+    Leaves the row keys of the rows still accepted in ``b.row_keys``."""
     open_rows = np.flatnonzero(b.tracker.open & ~b.out_of_scope)
-    if open_rows.size < 2:
-        return
-    take = pa.array(open_rows)
-    order = open_rows + 1  # source_row
-    raw = b.raw.take(take)
-    dup, first = later_duplicates(raw, raw.column_names, order)
-    _fail_dups(b, open_rows, dup, first, "duplicate_row", "(row)")
-    if key_columns:
+    rec = record_key(b)
+    if open_rows.size >= 2:
+        take = pa.array(open_rows)
+        raw = b.raw.take(take)
+        dup, first = later_duplicates(raw, raw.column_names, open_rows + 1)
+        _fail_dups(b, open_rows, dup, first, "duplicate_row", "(row)")
         still = b.tracker.open[open_rows]
-        keys = pa.table({k: pc.take(v, take) for k, v in key_columns.items()}).filter(pa.array(still))
         rows = open_rows[still]
-        dup, first = later_duplicates(keys, list(key_columns), rows + 1)
-        _fail_dups(b, rows, dup, first, "duplicate_key", "(" + ", ".join(key_columns) + ")")
+        if rec is not None:
+            has_rec = pc.is_valid(pc.take(rec, pa.array(rows))).to_numpy(zero_copy_only=False).astype(bool)
+            with_rec = rows[has_rec]
+            ids = pa.table({"record_id": pc.take(rec, pa.array(with_rec))})
+            dup, first = later_duplicates(ids, ["record_id"], with_rec + 1)
+            _fail_dups(b, with_rec, dup, first, "duplicate_key", b.feed.spec.record_id, same="same record ID as row")
+            rows = rows[~has_rec]  # a blank record ID: compared on every mapped value
+        if key_columns and rows.size >= 2:
+            keys = pa.table({k: pc.take(v, pa.array(rows)) for k, v in key_columns.items()})
+            dup, first = later_duplicates(keys, list(key_columns), rows + 1)
+            _fail_dups(b, rows, dup, first, "duplicate_key", label or "(" + ", ".join(key_columns) + ")")
+    if not key_columns:
+        return  # no row keys: the rows are not compared with other files (lookups)
+    rows = np.flatnonzero(b.tracker.open & ~b.out_of_scope)
+    b.row_keys = _row_keys(b, rows, key_columns, constants, rec)
+    if b.repeats is None or rows.size == 0:
+        return
+    found = b.repeats(b.row_keys.select(["source_row", "h1", "h2", "r1", "r2"]))
+    if found.num_rows == 0:
+        return
+    found = found.sort_by([("source_row", "ascending")])
+    idx = found.column("source_row").to_numpy() - 1
+    mask = np.zeros(b.n, bool)
+    mask[idx] = True
+    before = len(b.tracker.names)
+    b.tracker.fail(mask, "duplicate_other_file", "(row)")
+    same_source = pc.equal(found.column("dup_source"), b.feed.name)
+    where = pc.if_else(same_source, found.column("dup_path"),
+                       pc.binary_join_element_wise(found.column("dup_source"), found.column("dup_path"), ": "))
+    text = pc.binary_join_element_wise("same as ", where, " row ", found.column("dup_row").cast(pa.string()), "")
+    shown = np.full(b.n, "", dtype=object)
+    shown[idx] = text.to_numpy(zero_copy_only=False)
+    b.shown[before] = pa.array(shown, pa.string())
+    # the applied state, compared with what the store implies on every later run
+    at = pc.index_in(b.row_keys.column("source_row"), value_set=found.column("source_row"))
+    for name in ("dup_source", "dup_path", "dup_row"):
+        col = pc.take(found.column(name), at)
+        b.row_keys = b.row_keys.set_column(b.row_keys.schema.get_field_index(name), name, col)
 
 
-def _fail_dups(b: Batch, rows: np.ndarray, dup: np.ndarray, first: np.ndarray, rule: str, column: str) -> None:
+def _hash_key(key: bytes, label: str) -> str:
+    """A 16-character SipHash key derived from the project key (pandas.util.hash_array)."""
+    return hmac.new(key, f"carecase-row-key:{label}".encode(), "sha256").hexdigest()[:16]
+
+
+def row_hashes(columns: list[pa.Array], prefix: str, key: bytes, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two keyed 64-bit hashes (SipHash under keys derived from the project key, so the
+    store never holds a value that could be reversed to an identifier) of each row of
+    ``columns`` (nulls distinct from empty text), written after ``prefix``."""
+    parts: list[pa.Array | pa.Scalar] = [pa.scalar(prefix)]
+    parts += [pc.fill_null(pc.cast(c, pa.string()), "\x00") for c in columns]
+    joined = pc.binary_join_element_wise(*parts, pa.repeat(pa.scalar("\x1f"), n)) if len(parts) > 1 else pa.repeat(pa.scalar(prefix), n)
+    values = np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+    h1 = pd.util.hash_array(values, hash_key=_hash_key(key, "1"), categorize=False).view(np.int64)
+    h2 = pd.util.hash_array(values, hash_key=_hash_key(key, "2"), categorize=False).view(np.int64)
+    return h1, h2
+
+
+def _row_keys(b: Batch, rows: np.ndarray, key_columns: dict[str, pa.Array], constants: tuple[str, ...],
+              rec: pa.Array | None) -> pa.Table:
+    m = rows.size
+    take = pa.array(rows)
+    h1, h2 = row_hashes([pc.take(key_columns[k], take) for k in key_columns],
+                        "\x1e".join((b.feed.role, *constants, *key_columns)), b.ctx.key, m)
+    r1 = r2 = pa.nulls(m, pa.int64())
+    if rec is not None:
+        ids = pc.take(rec, take)
+        valid = pc.is_valid(ids)
+        a, c = row_hashes([ids], "record_id", b.ctx.key, m)
+        none = pa.scalar(None, pa.int64())
+        r1, r2 = pc.if_else(valid, pa.array(a), none), pc.if_else(valid, pa.array(c), none)
+    const = {"grp": b.feed.role, "source": b.feed.name, "path": b.ctx.file, "batch_id": b.ctx.batch_id}
+    cols = {k: pa.repeat(pa.scalar(v, pa.string()), m) for k, v in const.items()}
+    t = pa.table({**cols, "source_row": pa.array(rows + 1, pa.int64()), "h1": pa.array(h1, pa.int64()),
+                  "h2": pa.array(h2, pa.int64()), "r1": r1, "r2": r2,
+                  "dup_source": pa.nulls(m, pa.string()), "dup_path": pa.nulls(m, pa.string()),
+                  "dup_row": pa.nulls(m, pa.int64())})
+    return t.cast(ROW_KEYS_SCHEMA)
+
+
+def _fail_dups(b: Batch, rows: np.ndarray, dup: np.ndarray, first: np.ndarray, rule: str, column: str,
+               same: str = "same as row") -> None:
     if not dup.any():
         return
     mask = np.zeros(b.n, bool)
@@ -191,7 +298,7 @@ def _fail_dups(b: Batch, rows: np.ndarray, dup: np.ndarray, first: np.ndarray, r
     b.tracker.fail(mask, rule, column)
     if len(b.tracker.names) > before:
         shown = np.full(b.n, "", dtype=object)
-        shown[rows[dup]] = [f"same as row {int(r)}" for r in first[dup]]
+        shown[rows[dup]] = [f"{same} {int(r)}" for r in first[dup]]
         b.shown[before] = pa.array(shown, pa.string())
 
 
@@ -229,7 +336,9 @@ def finish(b: Batch, tables: dict[str, pa.Table], accepted: np.ndarray) -> Stage
             f"{b.ctx.file}: row accounting failed (read {b.n}, accepted {n_accepted}, quarantined "
             f"{quarantined}, out of scope {out_of_scope}). This is a carecase bug; please report it."
         )
-    return StagedBatch(b.n, n_accepted, quarantined, out_of_scope, tables, quarantine, dict(b.date_formats))
+    keys = b.row_keys if b.row_keys is not None else ROW_KEYS_SCHEMA.empty_table()
+    return StagedBatch(b.n, n_accepted, quarantined, out_of_scope, {**tables, "ingest_row_keys": keys},
+                       quarantine, dict(b.date_formats))
 
 
 @dataclass(frozen=True)

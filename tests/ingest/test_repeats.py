@@ -1,0 +1,265 @@
+"""Rows are never counted twice: a row that repeats a row of an earlier file (a re-saved
+copy in a glob, the same extract named by two sources) is quarantined as
+``duplicate_other_file``; a renamed extract replaces its old path; the duplicate key holds
+the time of day, the quantity and the source's record ID, so genuine same-day repeats stay."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+import yaml
+
+from carecase.core.project import Project
+from carecase.ingest.stage import run
+
+from .helpers import event_source, quarantine_rules, table
+
+CSV1 = "nhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n4010232137,B,AE,06/01/2024\n9434765918,C,AE,07/01/2024\n"
+FEB = "nhs,mrn,code,date\n9434765919,A,AE,05/02/2024\n4010232137,B,AE,06/02/2024\n"
+
+
+def _accounting(s: dict) -> None:
+    for src in s["sources"].values():
+        assert src["rows_read"] == (src["rows_accepted"] + src["rows_quarantined"] + src["rows_out_of_scope"]
+                                    + src["rows_blank"])
+
+
+def _reopen(p: Project, edit) -> Project:
+    data = yaml.safe_load((p.root / "carecase.yaml").read_text())
+    edit(data)
+    (p.root / "carecase.yaml").write_text(yaml.safe_dump(data))
+    p.close()
+    return Project.open(p.root)
+
+
+def _repeats(p: Project) -> list[tuple[str, str, int, str]]:
+    return [(q["source"], q["file"], q["source_row"], q["value"])
+            for q in table(p, "quarantine", ["source", "file", "source_row"]) if q["rule"] == "duplicate_other_file"]
+
+
+# ---------------------------------------------------------------- 1. copies across files and sources
+
+
+def test_crlf_resave_in_a_glob_is_quarantined_not_counted_twice(project_factory) -> None:
+    """An Excel re-save (CRLF line ends) of a file in the same glob: bytes differ, rows do not."""
+    crlf = CSV1.replace("\n", "\r\n").encode()
+    p = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/a.csv": CSV1, "x/a_copy.csv": crlf})
+    s = run(p)
+    _accounting(s)
+    files = {f["path"]: f for f in s["sources"]["acute"]["files"]}
+    assert (files["x/a.csv"]["rows_accepted"], files["x/a_copy.csv"]["rows_accepted"]) == (2, 0)
+    assert files["x/a_copy.csv"]["quarantined_by_rule"] == {"duplicate_other_file": 2, "nhs_number_invalid": 1}
+    assert len(table(p, "events_staged")) == 2 and len(table(p, "staging_identity")) == 2
+    assert _repeats(p) == [("acute", "x/a_copy.csv", 1, "same as x/a.csv row 1"),
+                           ("acute", "x/a_copy.csv", 2, "same as x/a.csv row 2")]
+    assert any("x/a_copy.csv (acute)" in w and "x/a.csv" in w for w in s["warnings"])
+    again = run(p)
+    assert {f["status"] for f in again["sources"]["acute"]["files"]} == {"unchanged"}
+    assert again["totals"] == s["totals"]
+
+
+def test_byte_identical_copy_in_a_glob_gets_its_own_batch_and_is_quarantined(project_factory) -> None:
+    p = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/a.csv": CSV1, "x/b.csv": CSV1})
+    s = run(p)
+    _accounting(s)
+    a, b = s["sources"]["acute"]["files"]
+    assert a["batch_id"] != b["batch_id"]
+    assert (a["rows_accepted"], b["rows_accepted"], b["quarantined_by_rule"]) == (
+        2, 0, {"duplicate_other_file": 2, "nhs_number_invalid": 1})
+    assert s["totals"]["rows_accepted"] == 2
+
+
+def test_same_file_named_by_a_second_source_is_quarantined(project_factory) -> None:
+    p = project_factory({"sources": [event_source("ae_two"), event_source("ae_one")]}, {"ae.csv": CSV1})
+    s = run(p)
+    _accounting(s)
+    # the first copy by source name is kept, whatever the configuration order
+    assert (s["sources"]["ae_one"]["rows_accepted"], s["sources"]["ae_two"]["rows_accepted"]) == (2, 0)
+    assert {r["source"] for r in table(p, "events_staged")} == {"ae_one"}
+    assert _repeats(p) == [("ae_two", "ae.csv", 1, "same as ae_one: ae.csv row 1"),
+                           ("ae_two", "ae.csv", 2, "same as ae_one: ae.csv row 2")]
+    assert s["totals"]["rows_accepted"] == 2
+
+
+def test_other_agency_or_service_is_not_a_repeat(project_factory) -> None:
+    other = event_source("community", agency={"level1": "NHS", "level2": "Community Trust"})
+    p = project_factory({"sources": [event_source(), other]}, {"ae.csv": CSV1})
+    s = run(p)
+    assert s["totals"]["rows_accepted"] == 4 and not _repeats(p)
+
+
+def test_removing_or_changing_the_first_copy_restores_the_later_one(project_factory) -> None:
+    p = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/a.csv": CSV1, "x/b.csv": CSV1 + "9434765919,A,AE,09/01/2024\n"})
+    s = run(p)
+    assert [f["rows_accepted"] for f in s["sources"]["acute"]["files"]] == [2, 1]
+    (p.root / "x" / "a.csv").write_text(FEB)  # the earlier file no longer holds b's rows
+    s = run(p)
+    _accounting(s)
+    files = {f["path"]: f for f in s["sources"]["acute"]["files"]}
+    assert (files["x/a.csv"]["status"], files["x/b.csv"]["status"]) == ("replaced", "reprocessed")
+    assert (files["x/a.csv"]["rows_accepted"], files["x/b.csv"]["rows_accepted"]) == (2, 3)
+    assert not _repeats(p)
+    (p.root / "x" / "a.csv").unlink()
+    s = run(p)
+    assert s["sources"]["acute"]["files"][0]["status"] == "unchanged"
+    assert s["totals"]["rows_accepted"] == 3 == len(table(p, "events_staged"))
+    # and a new earlier file that holds them quarantines them in the later file again
+    (p.root / "x" / "0.csv").write_text(CSV1)
+    s = run(p)
+    files = {f["path"]: f for f in s["sources"]["acute"]["files"]}
+    assert (files["x/0.csv"]["status"], files["x/b.csv"]["status"]) == ("new", "reprocessed")
+    assert (files["x/0.csv"]["rows_accepted"], files["x/b.csv"]["rows_accepted"]) == (2, 1)
+    assert len(table(p, "events_staged")) == 3
+
+
+def test_repeats_are_re_derived_after_an_interrupted_run(project_factory) -> None:
+    p = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/a.csv": CSV1, "x/b.csv": CSV1})
+    run(p)
+    # as if a run had stopped after staging b.csv without its check against a.csv
+    con = p.engine.con.con
+    con.execute("UPDATE ingest_row_keys SET dup_source = NULL, dup_path = NULL, dup_row = NULL")
+    s = run(p)
+    files = {f["path"]: f for f in s["sources"]["acute"]["files"]}
+    assert files["x/b.csv"]["status"] == "reprocessed" and files["x/b.csv"]["rows_accepted"] == 0
+
+
+def test_record_ids_tell_rows_of_two_sources_apart(project_factory) -> None:
+    csv_a = "id,nhs,mrn,code,date\nR1,9434765919,A,AE,05/01/2024\nR2,4010232137,B,AE,06/01/2024\n"
+    csv_b = "id,nhs,mrn,code,date\nR1,9434765919,A,AE,05/01/2024\nX2,4010232137,B,AE,06/01/2024\n"
+    srcs = [event_source("one", "a.csv", record_id="id"), event_source("two", "b.csv", record_id="id")]
+    p = project_factory({"sources": srcs}, {"a.csv": csv_a, "b.csv": csv_b})
+    s = run(p)
+    assert (s["sources"]["one"]["rows_accepted"], s["sources"]["two"]["rows_accepted"]) == (2, 1)
+    assert _repeats(p) == [("two", "b.csv", 1, "same as one: a.csv row 1")]
+
+
+# ---------------------------------------------------------------- 2. renamed extracts
+
+
+def test_renamed_extract_replaces_its_old_path(project_factory) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": CSV1})
+    first = run(p)
+    before = sorted(r["record_id"] for r in table(p, "events_staged"))
+    (p.root / "ae.csv").rename(p.root / "ae_v2.csv")
+
+    def edit(data):
+        data["ingest"]["sources"][0]["path"] = "ae_v2.csv"
+
+    p = _reopen(p, edit)
+    try:
+        s = run(p)
+        f = s["sources"]["acute"]["files"][0]
+        assert (f["path"], f["status"], f["renamed_from"]) == ("ae_v2.csv", "renamed", "ae.csv")
+        assert s["totals"] == first["totals"] and s["removed"] == []
+        assert sorted(r["record_id"] for r in table(p, "events_staged")) == before  # same batch id
+        assert [r["path"] for r in table(p, "ingest_files")] == ["ae_v2.csv"]
+        assert {q["file"] for q in table(p, "quarantine")} == {"ae_v2.csv"}
+        assert run(p)["sources"]["acute"]["files"][0]["status"] == "unchanged"
+    finally:
+        p.close()
+
+
+def test_renamed_file_inside_a_glob(project_factory) -> None:
+    p = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/jan.csv": CSV1, "x/feb.csv": FEB})
+    first = run(p)
+    (p.root / "x" / "jan.csv").rename(p.root / "x" / "2024_01.csv")
+    s = run(p)
+    assert {f["path"]: f["status"] for f in s["sources"]["acute"]["files"]} == {
+        "x/2024_01.csv": "renamed", "x/feb.csv": "unchanged"}
+    assert s["totals"] == first["totals"] and s["removed"] == []
+    assert len(table(p, "events_staged")) == first["totals"]["rows_accepted"] == 4
+
+
+def test_rename_and_copy_at_once(project_factory) -> None:
+    """The old path goes; of the two files with its content, the first keeps its rows."""
+    p = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/m.csv": CSV1})
+    run(p)
+    (p.root / "x" / "m.csv").rename(p.root / "x" / "z.csv")
+    (p.root / "x" / "a.csv").write_text(CSV1)
+    s = run(p)
+    _accounting(s)
+    files = {f["path"]: f for f in s["sources"]["acute"]["files"]}
+    assert (files["x/a.csv"]["rows_accepted"], files["x/z.csv"]["rows_accepted"]) == (2, 0)
+    assert len(table(p, "events_staged")) == 2
+
+
+# ---------------------------------------------------------------- 3. the duplicate key
+
+
+def test_same_day_repeats_at_other_times_are_kept(project_factory) -> None:
+    src = event_source(event={"start": {"column": "date", "format": "%d/%m/%Y %H:%M"}})
+    csv = ("id,nhs,mrn,code,date,mode\n"
+           "AE1,9434765919,A,AE,02/04/2024 04:48,Walk-in\n"
+           "AE2,9434765919,A,AE,02/04/2024 21:30,Ambulance\n"   # 17 hours later: a second attendance
+           "AE3,9434765919,A,AE,02/04/2024 21:30,Other\n")      # the same minute again: a repeat
+    p = project_factory({"sources": [src]}, {"ae.csv": csv})
+    run(p)
+    assert [e["source_row"] for e in table(p, "events_staged", ["source_row"])] == [1, 2]
+    assert quarantine_rules(p) == [(3, "duplicate_key", "(nhs, local_id, service, start)")]
+
+
+def test_counts_with_other_quantities_are_kept_and_record_ids_decide(project_factory) -> None:
+    gp = event_source("gp", "gp.csv", ids={"nhs_number": "nhs", "local_id": None},
+                      event={"kind": "count", "service": {"code": "GP_APPT"},
+                             "start": {"column": "month", "format": "%Y-%m-%d"}, "quantity": "n"})
+    csv = ("row_id,practice,nhs,month,n\n"
+           "1,Y01007,9434765919,2024-04-01,1\n"
+           "2,Y09999,9434765919,2024-04-01,3\n"   # another practice, another quantity: kept
+           "3,Y05555,9434765919,2024-04-01,1\n"   # another practice, the same quantity
+           "3,Y05556,9434765919,2024-04-01,2\n")  # the same record ID as row 3
+    p = project_factory({"sources": [gp]}, {"gp.csv": csv})
+    run(p)
+    assert [e["quantity"] for e in table(p, "events_staged", ["source_row"])] == [1.0, 3.0, 2.0]
+    assert quarantine_rules(p) == [(3, "duplicate_key", "(nhs, service, start, quantity)")]
+    # with the source's own record ID declared, row 3 is a genuine appointment and only the
+    # repeated ID is quarantined; the ID is withheld
+    p2 = project_factory({"sources": [{**gp, "record_id": "row_id"}]}, {"gp.csv": csv}, sub="p2")
+    run(p2)
+    assert [e["source_row"] for e in table(p2, "events_staged", ["source_row"])] == [1, 2, 3]
+    q = table(p2, "quarantine")
+    assert [(r["source_row"], r["rule"], r["column"], r["value"]) for r in q] == [
+        (4, "duplicate_key", "row_id", "same record ID as row 3")]
+
+
+def test_repeated_record_id_in_a_later_file_of_the_source(project_factory) -> None:
+    src = event_source(path="x/*.csv", record_id="id")
+    jan = "id,nhs,mrn,code,date\nAE1,9434765919,A,AE,05/01/2024\n"
+    feb = "id,nhs,mrn,code,date\nAE1,9434765919,A,AE,06/01/2024\nAE2,9434765919,A,AE,05/01/2024\n"
+    p = project_factory({"sources": [src]}, {"x/a.csv": jan, "x/b.csv": feb})
+    run(p)
+    # AE1 again (a corrected date): a repeat; AE2 has a1's values but its own ID: kept
+    assert _repeats(p) == [("acute", "x/b.csv", 1, "same as x/a.csv row 1")]
+    assert len(table(p, "events_staged")) == 2
+
+
+@pytest.mark.parametrize("role", ["population", "programme"])
+def test_registers_repeat_across_files_too(project_factory, role) -> None:
+    reg = {"path": "r/*.csv", "format": {"type": "csv"}, "ids": {"nhs_number": "nhs"}}
+    csv = "nhs,start\n9434765919,2024-01-05\n4010232137,2024-01-06\n"
+    if role == "programme":
+        reg["start"] = {"column": "start", "format": "%Y-%m-%d"}
+    else:
+        reg["registered_from"] = {"column": "start", "format": "%Y-%m-%d"}
+    p = project_factory({role: reg}, {"r/a.csv": csv, "r/b.csv": csv.replace("\n", "\r\n")})
+    s = run(p)
+    _accounting(s)
+    assert s["sources"][role]["rows_accepted"] == 2
+    assert s["sources"][role]["quarantined_by_rule"] == {"duplicate_other_file": 2}
+
+
+def test_store_from_an_older_carecase_is_rebuilt(project_factory) -> None:
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": CSV1})
+    first = run(p)
+    p.close()
+    con = duckdb.connect(str(p.root / "carecase.duckdb"))
+    con.execute("ALTER TABLE ingest_files DROP COLUMN rows_blank")
+    con.execute("DROP TABLE ingest_row_keys")
+    con.close()
+    p = Project.open(p.root)
+    try:
+        s = run(p)
+        assert s["sources"]["acute"]["files"][0]["status"] == "new"
+        assert s["totals"] == first["totals"]
+        assert len(table(p, "events_staged")) == 2 and len(table(p, "staging_identity")) == 2
+    finally:
+        p.close()
