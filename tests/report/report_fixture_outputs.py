@@ -119,7 +119,13 @@ def write_audit(out: Path, rng: np.random.Generator) -> None:
                          "people": [14, 3, 22, 9, 0], "cost": [410000.0, 33000.0, 600000.0, 51000.0, 0.0],
                          "activity": [700.0, 90.0, 1000.0, 260.0, 0.0],
                          "postcode": ["ZZ1 1ZZ"] * 5}), d / "locality_demand.parquet")
-    _json({"headline": "£5.5m across 1,204 people; top 10% account for 61% of cost (Gini 0.62)"}, d / "summary.json")
+    top10 = float(cost[:10].sum())
+    _json({"headline": f"£5,500,000 across 1,204 people, 2022-01-01 to 2023-12-30; top 10 cost £{top10 / 104.0:,.2f} "
+                       "a week; top 10% of people account for 61% of cost (Gini 0.62)",
+           "total_cost": 5.5e6, "fiscal_cost": 5.5e6, "economic_cost": 0.0, "people": 1204, "gini": 0.62,
+           "window": {"start": "2022-01-01", "end_inclusive": "2023-12-30", "weeks": 104.0},
+           "top_n": {"n": 10, "cost": round(top10, 2), "cost_per_week": round(top10 / 104.0, 2)}},
+          d / "summary.json")
 
 
 WINDOWS = ("post_0_8", "post_0_12")

@@ -1,7 +1,8 @@
 """A figure hidden in a shared report cannot be worked out from other figures of the same
 report: charts, related rows (all = cohort + rest), tables that share figures (a source's
 linked records = its accepted rows), shares and p-values of hidden counts, £ a month of a
-suppressed event count.
+suppressed event count, single people's costs (the top-N people, the Lorenz curve) and
+estimates resting on a few matched people (effects, rate ratios, the CBA built on them).
 
 Each test builds the fixture project, plants a small number where the relation would give it
 back, and checks the shared content model (rounding_base 1 where rounding would blur it, so
@@ -22,20 +23,22 @@ import pandas as pd
 import pytest
 
 from carecase.core.project import Project
-from carecase.report.content import Report, Table
-from carecase.report.stage import project_report
+from carecase.report.content import Chart, KeyFigures, Note, Paragraph, Report, Table, format_value
+from carecase.report.stage import project_report, run
 
 from .report_fixture_outputs import write_project
 
 
 def _report(tmp_path: Path, plant: Callable[[Path], None] | None = None, mode: str = "shared",
-            rounding_base: int | None = None) -> Report:
+            rounding_base: int | None = None, top_n: int | None = None) -> Report:
     root = write_project(tmp_path / "p", mode=mode)
     if plant is not None:
         plant(root / "out")
     proj = Project.open(root)
     if rounding_base is not None:
         proj.config.report.suppression.rounding_base = rounding_base
+    if top_n is not None:
+        proj.config.report.top_n = top_n
     return project_report(proj)
 
 
@@ -308,15 +311,354 @@ def test_outcome_statistics_rounded_and_hidden_with_counts(tmp_path: Path) -> No
 
 
 def test_top_n_person_ids_only_in_internal_reports(tmp_path: Path) -> None:
-    """Pseudonymous ids are identifier columns: never in a shared report; the internal
-    top-N table keeps its declared person_id."""
+    """Pseudonymous ids are identifier columns: never in a shared report (which has no
+    per-person table at all); the internal top-N table keeps its declared person_id."""
     def plant(out: Path) -> None:
         top = pd.read_parquet(out / "audit" / "top_n.parquet")
         _write(top.assign(row_id=range(len(top)), pseudo_id=[f"X{i}" for i in range(len(top))]),
                out / "audit" / "top_n.parquet")
 
-    shared = _table(_report(tmp_path, plant), "audit-top-n")
-    assert not {"person_id", "row_id", "pseudo_id", "nhs_number"} & {c.key for c in shared.columns}
+    shared = _report(tmp_path, plant)
+    audit = next(s for s in shared.sections if s.id == "audit")
+    for t in audit.tables():
+        assert not {"person_id", "row_id", "pseudo_id", "nhs_number"} & {c.key for c in t.columns}, t.id
+    assert not any(t.id == "audit-top-n" for t in shared.tables())
     internal = _table(_report(tmp_path / "i", plant, mode="internal"), "audit-top-n")
     keys = {c.key for c in internal.columns}
     assert "person_id" in keys and not {"row_id", "pseudo_id", "nhs_number"} & keys
+
+
+# ------------------------------------------------------------------ 9. the highest-cost people
+
+WEEKS = 104.0
+# a published complex-needs audit's arithmetic: ten people costing £863,092.88 over two years
+# (104 weeks) cost £8,298.97 a week
+TOP_TEN = np.array([131_205.43, 112_870.19, 98_311.07, 90_004.62, 84_577.35, 77_950.88, 72_616.24,
+                    68_113.59, 64_020.77, 63_422.74])
+
+
+def _population(size: int, seed: int, top: np.ndarray | None = None) -> np.ndarray:
+    """Per-person costs over the period, highest first (zeros included, as the audit ranks
+    the whole population); ``top`` replaces the highest costs."""
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.lognormal(7.5, 1.2, size) * (rng.random(size) > 0.1), 2)
+    if top is not None:
+        x = np.concatenate([top, np.minimum(x[: size - len(top)], float(top.min()) - 1.0)])
+    return np.sort(x)[::-1]
+
+
+def _plant_population(costs: np.ndarray, top_rows: int = 12) -> Callable[[Path], None]:
+    """out/audit top_n, concentration, lorenz and summary as the audit stage writes them for
+    a population with these per-person costs (carecase.audit.concentration's functions)."""
+    from carecase.audit.concentration import gini, lorenz, top_share
+
+    x = np.sort(np.asarray(costs, dtype=float))[::-1]
+
+    def plant(out: Path) -> None:
+        d = out / "audit"
+        rank = np.arange(1, top_rows + 1)
+        top = x[:top_rows]
+        _write(pd.DataFrame({"rank": rank, "person_id": [f"P{i:016x}" for i in rank * 7919], "cost": top,
+                             "fiscal_cost": top, "economic_cost": 0.0, "cost_per_week": top / WEEKS,
+                             "weeks": WEEKS}), d / "top_n.parquet")
+        rows = []
+        for label, frac in (("top 1%", 0.01), ("top 5%", 0.05), ("top 10%", 0.10)):
+            k, c, share = top_share(x, frac)
+            rows.append({"measure": label, "people": k, "cost": c, "value": share})
+        rows.append({"measure": "gini", "people": x.size, "cost": float(x.sum()), "value": gini(x)})
+        _write(pd.DataFrame(rows), d / "concentration.parquet")
+        pop, share = lorenz(x, 101)
+        _write(pd.DataFrame({"population_share": pop, "cost_share": share}), d / "lorenz.parquet")
+        top10 = float(x[:10].sum())
+        summary = {"headline": f"£{x.sum():,.0f} across {x.size:,} people, 2022-01-01 to 2023-12-30; top 10 cost "
+                               f"£{top10 / WEEKS:,.2f} a week; top 10% of people account for "
+                               f"{rows[2]['value']:.0%} of cost (Gini {gini(x):.2f})",
+                   "total_cost": float(x.sum()), "people": int(x.size), "gini": gini(x),
+                   "window": {"start": "2022-01-01", "end_inclusive": "2023-12-30", "weeks": WEEKS},
+                   "top_n": {"n": 10, "cost": round(top10, 2), "cost_per_week": round(top10 / WEEKS, 2)}}
+        (d / "summary.json").write_text(json.dumps(summary))
+
+    return plant
+
+
+def _ranked_relations(report: Report, size: int, lorenz: bool) -> list[dict[str, float]]:
+    """What a reader of the shared report knows about the ranked costs x1 ≥ x2 ≥ … ≥ x{size}
+    (the total spend is published): a row per rank (cost), every "top k" group shown (the
+    concentration table's groups, the top-N group) and, with ``lorenz``, every Lorenz point
+    (the bottom share p of people holds the cost of the bottom ⌊p·size⌋ people plus the
+    interpolated part of the next one)."""
+    xs = [f"x{i}" for i in range(1, size + 1)]
+    rel: list[dict[str, float]] = [dict.fromkeys(xs, 1.0)]
+
+    def top(k: int) -> dict[str, float]:
+        return dict.fromkeys(xs[:k], 1.0)
+
+    for t in report.tables():
+        keys = {c.key for c in t.columns}
+        for i, r in enumerate(t.rows):
+            shown = [m for m in ("cost", "cost_per_week", "share_of_cost", "cost_per_person")
+                     if m in keys and (i, m) not in t.hidden and t.shown[i].get(m) is not None]
+            if "rank" in keys and shown:
+                rel.append({f"x{int(r['rank'])}": 1.0})
+            elif t.id in ("audit-concentration", "audit-top-n-group") and shown:
+                rel.append(top(int(r["people"])))
+    if lorenz:
+        chart = next((c for c in report.charts() if c.id == "chart-audit-lorenz"), None)
+        for v in chart.spec["data"]["values"] if chart else []:
+            if v["line"] != "actual":
+                continue
+            m = int(np.floor(v["people_share"] * size + 1e-9))
+            f = v["people_share"] * size - m
+            eq = dict.fromkeys(xs[size - m:], 1.0)
+            if f > 1e-9:
+                eq[xs[size - m - 1]] = f
+            rel.append(eq)
+    return rel
+
+
+def _file_texts(root: Path) -> tuple[str, list[float]]:
+    """The shared HTML's text and every number of the workbook."""
+    import openpyxl
+
+    proj = Project.open(root)
+    proj.config.report.formats = ["html", "xlsx"]
+    files = run(proj)["files"]
+    wb = openpyxl.load_workbook(files["xlsx"], data_only=True)
+    numbers = [float(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row
+               if isinstance(v, int | float) and not isinstance(v, bool)]
+    return Path(files["html"]).read_text(encoding="utf-8"), numbers
+
+
+def test_top_n_shown_as_a_group_not_per_person(tmp_path: Path) -> None:
+    """Shared: the ten highest-cost people are one group (their cost, cost per person, cost
+    per week for the group, share of all spend), never a row per person: no single person's
+    cost is in the content model, the HTML or the workbook, and none can be worked out from
+    the group, the concentration table and the Lorenz curve. Internal: a row per person."""
+    costs = _population(4000, 11, TOP_TEN)
+    plant = _plant_population(costs)
+    report = _report(tmp_path, plant)
+    assert not [t.id for t in report.tables() if "rank" in {c.key for c in t.columns}]
+    group = _table(report, "audit-top-n-group")
+    row = group.shown[0]
+    assert row["people"] == 10 and row["cost"] == pytest.approx(863_092.88)
+    assert row["cost_per_week"] == pytest.approx(8_298.97, abs=0.005)  # £863,092.88 ÷ 104 weeks
+    assert row["cost_per_person"] == pytest.approx(86_309.288)
+    assert row["share_of_cost"] == pytest.approx(863_092.88 / costs.sum())
+    headline = next(b.text for s in report.sections if s.id == "audit" for b in s.blocks if isinstance(b, Paragraph))
+    assert "the 10 highest-cost people cost £8,298.97 a week" in headline
+    # the reader's side: every "top k" figure and Lorenz point, 4000 unknowns would be slow;
+    # the top 40 people (the top 1%) are the whole question, the rest is one lump
+    rel = _ranked_relations(report, costs.size, lorenz=True)
+    lump = [f"x{i}" for i in range(41, costs.size + 1)]
+    rel = [{**{k: v for k, v in r.items() if k not in lump}, **({"rest": r[lump[0]]} if lump[0] in r else {})}
+           for r in rel if all(r.get(k, 0.0) == r.get(lump[0], 0.0) for k in lump)]
+    assert not recoverable([f"x{i}" for i in range(1, 41)] + ["rest"], rel) & {f"x{i}" for i in range(1, 41)}
+    html, numbers = _file_texts(tmp_path / "p")
+    for c in costs[:12]:
+        assert format_value(c, "gbp") not in html and format_value(c / WEEKS, "gbp2") not in html, c
+        assert repr(float(c)) not in html
+        assert not any(abs(v - c) < 0.005 or abs(v - c / WEEKS) < 0.005 for v in numbers), c
+    assert "£863,093" in html and "£8,298.97" in html
+    internal = _table(_report(tmp_path / "i", plant, mode="internal"), "audit-top-n")
+    assert [r["cost"] for r in internal.rows] == pytest.approx(list(TOP_TEN))
+    assert len({r["person_id"] for r in internal.rows}) == 10
+
+
+def test_top_n_group_hidden_when_it_would_give_people_back(tmp_path: Path) -> None:
+    """90 people: the top 1% is one person, whose cost the concentration table hides (and the
+    top 5%, 5 people). The old per-rank table gave it back as rank 1; a group of the top 10
+    would give back the 10th person's cost less the shown top 10% (9 people), and a group of
+    5 is itself small: neither is shown, and no single cost nor the hidden top groups can be
+    worked out from the shared tables."""
+    costs = _population(90, 5)
+    plant = _plant_population(costs)
+    for top_n in (10, 5):
+        report = _report(tmp_path / str(top_n), plant, top_n=top_n)
+        xs = [f"x{i}" for i in range(1, 91)]
+        rel = _ranked_relations(report, 90, lorenz=False)
+        assert not recoverable(xs, rel)
+        assert not determined(xs, rel, {"x1": 1.0})  # the top 1%
+        assert not determined(xs, rel, dict.fromkeys(xs[:5], 1.0))  # the top 5%
+        conc = _table(report, "audit-concentration")
+        assert {(0, "cost"), (1, "cost")} <= conc.hidden and (2, "cost") not in conc.hidden
+        assert not any(t.id in ("audit-top-n", "audit-top-n-group") for t in report.tables())
+        notes = [b.text for s in report.sections for b in s.blocks if isinstance(b, Note)]
+        assert any(f"The {top_n} highest-cost people are not shown" in n for n in notes)
+        text = " ".join(b.text for s in report.sections for b in s.blocks if isinstance(b, Paragraph))
+        assert f"£{costs[:10].sum() / WEEKS:,.2f}" not in text  # the stage's headline names the top 10
+    internal = _report(tmp_path / "i", plant, mode="internal")
+    assert _table(internal, "audit-top-n-group").rows[0]["cost"] == pytest.approx(costs[:10].sum())
+    assert _table(internal, "audit-top-n").rows[0]["cost"] == pytest.approx(costs[0])
+
+
+# ------------------------------------------------------------------ 10. the Lorenz curve
+
+
+def test_lorenz_points_do_not_give_back_single_people(tmp_path: Path) -> None:
+    """The stage's curve has 101 points, interpolated between people: with 90 people two
+    points within the top person's step (0.99 and 1) give that person's cost, the hidden
+    top 1%. Shared: only points at whole numbers of people, steps of more than threshold
+    people, none at a group the concentration table hides; no single cost and no hidden top
+    group follows from them with the concentration table. With 4000 people (steps of 40)
+    every point is kept; internal reports keep them all."""
+    costs = _population(90, 5)
+    plant = _plant_population(costs)
+    report = _report(tmp_path, plant)
+    xs = [f"x{i}" for i in range(1, 91)]
+    rel = _ranked_relations(report, 90, lorenz=True)
+    assert not recoverable(xs, rel)
+    assert not determined(xs, rel, {"x1": 1.0}) and not determined(xs, rel, dict.fromkeys(xs[:5], 1.0))
+    points = [v for v in _chart_rows(report, "chart-audit-lorenz") if v["line"] == "actual"]
+    people = [round(v["people_share"] * 90, 6) for v in points]
+    assert all(p == int(p) for p in people) and people[0] == 0 and people[-1] == 90
+    assert all(b - a > 7 for a, b in zip(people, people[1:], strict=False))
+    assert 89 not in people and 85 not in people  # the hidden top 1% and top 5%
+    chart = next(c for c in report.charts() if c.id == "chart-audit-lorenz")
+    assert "whole numbers of people" in chart.description
+    internal = _report(tmp_path / "i", plant, mode="internal")
+    assert len([v for v in _chart_rows(internal, "chart-audit-lorenz") if v["line"] == "actual"]) == 101
+    large = _report(tmp_path / "l", _plant_population(_population(4000, 11, TOP_TEN)))
+    assert len([v for v in _chart_rows(large, "chart-audit-lorenz") if v["line"] == "actual"]) == 101
+
+
+def test_lorenz_not_drawn_without_the_population_size(tmp_path: Path) -> None:
+    def plant(out: Path) -> None:
+        _plant_population(_population(90, 5))(out)
+        conc = pd.read_parquet(out / "audit" / "concentration.parquet")
+        _write(conc[conc["measure"] != "gini"], out / "audit" / "concentration.parquet")
+        summary = json.loads((out / "audit" / "summary.json").read_text())
+        del summary["people"]
+        (out / "audit" / "summary.json").write_text(json.dumps(summary))
+
+    report = _report(tmp_path, plant)
+    assert not any(c.id == "chart-audit-lorenz" for c in report.charts())
+    notes = [b.text for s in report.sections for b in s.blocks if isinstance(b, Note)]
+    assert any("Lorenz curve is not shown" in n for n in notes)
+
+
+# ------------------------------------------------------------------ 11. evaluation estimates
+
+
+EVALUATED_INPUT = {"path": "outcomes[1].values[0].amount", "central": -868.125, "confidence_grade": 2,
+                   "value": "normal(mean=-868.125, sd=312.4)"}
+
+
+def _plant_few_matched(n_sets: dict[str, int], control_people: int = 230, naive_n: int = 118,
+                       counts: dict[str, int] | None = None, cba_window: str | None = None) -> Callable[[Path], None]:
+    """Matched participants per window (n_sets), the naive estimate's participants and the
+    matched comparison group's people (match counts); with ``cba_window`` the CBA takes an
+    evaluated effect of that window (carecase.cba.from_evaluation's label and source)."""
+    def plant(out: Path) -> None:
+        if cba_window is not None:
+            path = out / "cba" / "results.json"
+            res = json.loads(path.read_text())
+            res["assumptions"].append({
+                **EVALUATED_INPUT, "label": f"NEL_ADMIT: evaluated effect ({cba_window}): £ per unit to NHS (fiscal)",
+                "source": f"carecase evaluate effects.json, window {cba_window}, matched comparison; "
+                          "95% CI £255.81 to £1480.44"})
+            path.write_text(json.dumps(res))
+        d = out / "evaluate"
+        matched = pd.read_parquet(d / "matched.parquet")
+        _write(matched.assign(n_sets=matched["window"].map(n_sets)), d / "matched.parquet")
+        naive = pd.read_parquet(d / "naive.parquet")
+        _write(naive.assign(n=naive_n), d / "naive.parquet")
+        mc = {"participants": 124, "treated_eligible": 120, "treated_matched": max(n_sets.values()),
+              "treated_unmatched": 120 - max(n_sets.values()), "candidate_control_rows": 3000,
+              "control_rows_matched": 236, "control_people_matched": control_people,
+              "candidate_rows_discarded": 2764, "excluded_no_full_pre_period": 4, **(counts or {})}
+        _write(pd.DataFrame({"count": list(mc), "value": list(mc.values())}), d / "match_counts.parquet")
+
+    return plant
+
+
+def _effect_values(root: Path) -> list[float]:
+    return [float(v) for c in ("effect_ppy", "ci_low", "ci_high")
+            for v in pd.read_parquet(root / "out/evaluate/matched.parquet").query("measure == 'cost'")[c]]
+
+
+def test_effects_hidden_when_they_rest_on_few_matched_participants(tmp_path: Path) -> None:
+    """3 matched participants (and 6 naive participants, 2 comparison people), as in the
+    90-person demo: the table used to hide the 3 but print every effect estimated on them.
+    Shared: no effect, interval, rate ratio or participants' change is shown — the tables
+    become notes, the charts go, and the executive summary gives no headline effect.
+    Internal: all shown."""
+    plant = _plant_few_matched({"post_0_8": 3, "post_0_12": 3}, control_people=2, naive_n=6,
+                               counts={"participants": 6, "treated_eligible": 6, "treated_unmatched": 3,
+                                       "control_rows_matched": 3, "excluded_no_full_pre_period": 0},
+                               cba_window="post_0_12")
+    report = _report(tmp_path, plant)
+    ids = {t.id for t in report.tables()} | {c.id for c in report.charts()}
+    assert not ids & {"evaluation-effects", "chart-evaluation-effects", "evaluation-rate-ratios",
+                      "evaluation-rtm", "chart-evaluation-rtm"}
+    notes = [b.text for s in report.sections for b in s.blocks if isinstance(b, Note)]
+    assert any("estimated effects are not shown" in n for n in notes)
+    assert any("rate ratios are not shown" in n for n in notes)
+    summary = next(s for s in report.sections if s.id == "summary")
+    assert not any("Headline effect" in b.text for b in summary.blocks if isinstance(b, Paragraph))
+    # the cost-benefit model takes the effect as an input: the register would print it with its
+    # interval, and NPV, agency positions, tornado and switching values all follow from it
+    cba = next(s for s in report.sections if s.id == "cba")
+    assert not [b for s in (summary, cba) for b in s.blocks if isinstance(b, KeyFigures | Table | Chart)]
+    register = _table(report, "assumptions-register")
+    row = next(i for i, r in enumerate(register.rows) if "evaluated effect" in r["name"])
+    assert {(row, "value"), (row, "central"), (row, "source")} <= register.hidden
+    html, _ = _file_texts(tmp_path / "p")
+    for v in _effect_values(tmp_path / "p"):
+        assert format_value(v, "gbp") not in html and format_value(v, "num") not in html, v
+    assert "868.1" not in html and "1480.44" not in html and "412,346" not in html  # input, CI, NPV
+    internal = _report(tmp_path / "i", plant, mode="internal")
+    t = _table(internal, "evaluation-effects")
+    assert all(r["effect_matched"] is not None and r["n_matched"] == 3 for r in t.rows)
+    assert _table(internal, "evaluation-rate-ratios").rows[0]["rate_ratio"] == 0.8
+    assert any(isinstance(b, KeyFigures) for s in internal.sections if s.id == "cba" for b in s.blocks)
+
+
+def test_effects_hidden_per_window_and_with_a_small_comparison_group(tmp_path: Path) -> None:
+    """A window whose matched estimate rests on 5 people hides its matched estimates (the
+    naive change, on 118 participants, stays) and its rate ratios; the chart (that window)
+    draws the naive estimates only, and the summary names the other window. A comparison
+    group of 4 people hides every matched estimate."""
+    report = _report(tmp_path, _plant_few_matched({"post_0_8": 118, "post_0_12": 5}, cba_window="post_0_8"))
+    t = _table(report, "evaluation-effects")
+    for i, r in enumerate(t.rows):
+        late = r["window"] == "months 0–12 after"
+        for k in ("n_matched", "effect_matched", "ci_low_matched", "ci_high_matched"):
+            assert ((i, k) in t.hidden) == late, (r["window"], k)
+        assert (i, "effect_naive") not in t.hidden and t.shown[i]["effect_naive"] is not None
+    assert {r["method"] for r in _chart_rows(report, "chart-evaluation-effects")} == {"naive"}
+    rr = _table(report, "evaluation-rate-ratios")
+    for i, r in enumerate(rr.rows):
+        assert ((i, "rate_ratio") in rr.hidden) == (r["window"] == "months 0–12 after")
+    summary = next(s for s in report.sections if s.id == "summary")
+    text = " ".join(b.text for b in summary.blocks if isinstance(b, Paragraph))
+    assert "months 0–8 after" in text and "months 0–12 after" not in text
+    # the CBA takes the 118 people's window: shown
+    assert any(isinstance(b, KeyFigures) for s in report.sections if s.id == "cba" for b in s.blocks)
+    register = _table(report, "assumptions-register")
+    assert not register.hidden
+    report = _report(tmp_path / "w", _plant_few_matched({"post_0_8": 118, "post_0_12": 5}, cba_window="post_0_12"))
+    assert not any(isinstance(b, KeyFigures) for s in report.sections if s.id in ("summary", "cba") for b in s.blocks)
+    report = _report(tmp_path / "c", _plant_few_matched({"post_0_8": 118, "post_0_12": 118}, control_people=4))
+    t = _table(report, "evaluation-effects")
+    assert all((i, "effect_matched") in t.hidden and (i, "effect_naive") not in t.hidden for i in range(len(t.rows)))
+
+
+def test_matched_participants_hidden_with_the_match_counts(tmp_path: Path) -> None:
+    """eligible = matched + unmatched: with 5 unmatched hidden, the participants table hides
+    the 115 matched as their complement; the effects table's "Matched participants" is the
+    same figure, so it is hidden too (else 120 − 115 = 5). The estimates rest on 115 people
+    and stay."""
+    plant = _plant_few_matched({"post_0_8": 115, "post_0_12": 115},
+                               counts={"participants": 120, "excluded_no_full_pre_period": 0})
+    report = _report(tmp_path, plant, rounding_base=1)
+    counts = _table(report, "evaluation-match-counts")
+    names = [r["item"] for r in counts.rows]
+    unknown = [names[i] for i in range(len(names)) if (i, "n") in counts.hidden]
+    assert {"treated matched", "treated unmatched"} <= set(unknown)
+    t = _table(report, "evaluation-effects")
+    assert all((i, "n_matched") in t.hidden for i in range(len(t.rows)))
+    assert all(t.shown[i]["effect_matched"] is not None for i in range(len(t.rows)))
+    rel = [{"participants": 1, "treated eligible": -1, "excluded no full pre period": -1},
+           {"treated eligible": 1, "treated matched": -1, "treated unmatched": -1},
+           {"candidate control rows": 1, "control rows matched": -1, "candidate rows discarded": -1}]
+    assert not recoverable(unknown, [{k: v for k, v in r.items() if k in unknown} for r in rel])

@@ -99,7 +99,8 @@ class ReportConfig(StrictModel):
         "shared", description="shared: small-number suppression applied; internal: unsuppressed, labelled."
     )
     formats: list[OutputFormat] = Field(default_factory=_all_formats, description="Formats to write.")
-    top_n: int = Field(10, ge=1, le=100, description="Rows of the highest-cost people table shown.")
+    top_n: int = Field(10, ge=1, le=100, description="Size of the highest-cost people group (shared reports) and rows of "
+                       "the per-person table (internal reports only).")
     suppression: SuppressionConfig = Field(
         default_factory=_default_suppression, description="Small-number suppression for shared outputs."
     )

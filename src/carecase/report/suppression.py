@@ -17,7 +17,12 @@ ONS practice for published health and care statistics — see docs/report.md):
 * **linked values** — a money value derived from a count (say the cost of the people
   counted) is hidden wherever its count is hidden;
 * **totals** — computed from the rounded values shown, or suppressed when their line holds a
-  suppressed cell.
+  suppressed cell;
+* **nested top groups** — figures of "the k highest-cost people" of one ranked population
+  (the concentration table's top 1% / 5% / 10%, the top-N group, each point of the Lorenz
+  curve) give, two at a time, the cost of the people between them: :func:`nested_groups`
+  publishes a group only when it differs from every other published group (and from nobody
+  and from everybody) by 0 or more than ``threshold`` people.
 
 Everything here works on numpy arrays (rows × count columns); missing values are NaN and are
 never suppressed or counted.
@@ -162,3 +167,30 @@ def line_totals(shown: np.ndarray, hidden: np.ndarray, axis: int, mode: str = "d
 def link_hidden(count_hidden: np.ndarray, n_linked: int) -> np.ndarray:
     """The mask for money columns derived from a count column: same rows hidden."""
     return np.repeat(np.asarray(count_hidden, dtype=bool).reshape(-1, 1), n_linked, axis=1)
+
+
+def nested_groups(candidates: Sequence[int], threshold: int, population: int | None = None,
+                  published: Sequence[int] = (), forbidden: Sequence[int] = ()) -> list[bool]:
+    """Which "top k" groups of one ranked population can be published, in priority order.
+
+    ``candidates``: the sizes k of groups made of the k highest-cost people (nested: with the
+    total spend published, any two of them give the cost of the people ranked between them,
+    and a group of the whole population less k people is the same figure as the top k);
+    ``published``: sizes already published; ``forbidden``: sizes hidden elsewhere (never
+    given back). A candidate is published when it is not forbidden and differs from nobody
+    (0), from the whole ``population`` (when known), from every published size and from every
+    candidate already accepted by 0 or more than ``threshold`` people, so no published
+    difference is a group of 1 to ``threshold`` people."""
+    bounds = {0, *(int(k) for k in published)}
+    if population is not None:
+        bounds.add(int(population))
+    banned = {int(k) for k in forbidden}
+    out = []
+    for k in candidates:
+        k = int(k)
+        ok = k >= 0 and (population is None or k <= population) and k not in banned \
+            and all(abs(k - b) == 0 or abs(k - b) > threshold for b in bounds)
+        if ok:
+            bounds.add(k)
+        out.append(ok)
+    return out

@@ -3,11 +3,22 @@ discounted cash flow by agency, tornado, NPV distribution, switching values, sce
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from carecase.report import charts
-from carecase.report.content import Chart, Column, KeyFigure, KeyFigures, Paragraph, Section, Table
+from carecase.report.content import (
+    Chart,
+    Column,
+    KeyFigure,
+    KeyFigures,
+    Note,
+    Paragraph,
+    Section,
+    Table,
+)
 from carecase.report.loaders import get, named_items, numeric, records
+from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.common import Context, not_run
 
 # results.json key → block, in one place
@@ -20,6 +31,45 @@ DRAWS = "npv_draws"
 SWITCHING = "switching_values"
 SCENARIOS = "scenarios"
 P_POSITIVE = "p_npv_positive"
+
+
+# an input taken from the evaluation (carecase.cba.from_evaluation): "AE_ATTEND: evaluated
+# effect (post_0_12): …", source "carecase evaluate effects.json, window post_0_12, …"
+EVALUATED_LABEL = re.compile(r"evaluated effect \(([^)]+)\)")
+EVALUATED_SOURCE = re.compile(r"evaluate effects\.json, window ([^,:;\s]+)")
+
+
+def evaluated_window(item: dict[str, Any]) -> str | None:
+    """The evaluation window an assumption's value was taken from ('' when it comes from the
+    evaluation without a window named); None for any other input."""
+    m = EVALUATED_LABEL.search(str(get(item, "label", "name", default="")))
+    m = m or EVALUATED_SOURCE.search(str(get(item, "source", default="")))
+    if m:
+        return m.group(1)
+    return "" if "carecase evaluate" in str(get(item, "source", default="")) else None
+
+
+def few_evaluated_inputs(ctx: Context, results: dict[str, Any] | None) -> set[int]:
+    """Shared reports: indices (in ``named_items`` order) of the assumptions whose value is an
+    evaluated effect resting on 1..threshold people (the evaluation section hides it: the
+    register would print it, with its interval, and every result of the model rests on it)."""
+    if ctx.mode == "internal" or not results:
+        return set()
+    thin = eval_section.thin_windows(ctx, ctx.outs.table("evaluate", "matched"), eval_section.match_counts_table(ctx))
+    if thin == set():
+        return set()
+    out = set()
+    for i, item in enumerate(named_items(get(results, "assumptions"), "name")):
+        w = evaluated_window(item)
+        if w is not None and (thin is None or not w or eval_section.window_label(w) in thin):
+            out.add(i)
+    return out
+
+
+def few_people_note(ctx: Context, what: str) -> Note:
+    return Note(f"{what} not shown in a shared report: the model's evaluated effects rest on "
+                f"1–{ctx.config.suppression.threshold} people (see the Evaluation section), and every result "
+                "of the model follows from them. They are in the internal report.")
 
 
 def _matrix(results: dict[str, Any], key: str, value: str) -> list[dict[str, Any]]:
@@ -86,6 +136,10 @@ def build(ctx: Context) -> Section:
             f"Model: {get(model, 'name', default='(unnamed)')}. Appraisal period {len(years) or get(model, 'appraisal_years')} "
             f"years from year 0, prices at {get(model, 'price_base_year', default='the base year')}, discounting: "
             f"{get(model, 'discounting', default='Green Book')}. {get(model, 'description', default='')}".strip()))
+    if few_evaluated_inputs(ctx, res):
+        sec.blocks.append(few_people_note(ctx, "The cost-benefit results (NPV, ROI, who pays and who benefits, "
+                                               "sensitivity, scenarios) are"))
+        return sec
     sec.blocks.append(KeyFigures(headline_figures(get(res, HEADLINE, default={}), get(res, P_POSITIVE))))
     m = _matrix(res, MATRIX, "net")
     if m:

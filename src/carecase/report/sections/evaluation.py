@@ -15,7 +15,7 @@ import pandas as pd
 
 from carecase.evaluate.config import RATE_MODEL_LABELS, window_key
 from carecase.report import charts
-from carecase.report.content import Chart, Column, Paragraph, Section, Table
+from carecase.report.content import Chart, Column, Note, Paragraph, Section, Table, is_missing
 from carecase.report.loaders import pick
 from carecase.report.sections.common import (
     Context,
@@ -148,17 +148,36 @@ def is_money(measure: object) -> bool:
     return str(measure).lower() == MONEY
 
 
-def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None) -> tuple[Table | None, list[dict]]:
-    """The naive/matched table, and chart rows (£ measures) for the longest window."""
+MATCHED_ESTIMATES = ("effect_matched", "ci_low_matched", "ci_high_matched", "mde_matched")
+NAIVE_ESTIMATES = ("effect_naive", "ci_low_naive", "ci_high_naive")
+# rate ratios and the regression-to-the-mean changes are estimated on the matched people too
+RATE_RATIO_ESTIMATES = ("rate_ratio", "rr_ci_low", "rr_ci_high", "rr_p", "alpha", "e_value", "e_value_ci")
+RTM_ESTIMATES = ("treated_change_ppy", "control_change_ppy", "share_of_naive_change_seen_in_controls")
+
+
+def few(n: object, threshold: int) -> bool:
+    """A number of people from 1 to ``threshold``: an estimate resting on them is hidden."""
+    if is_missing(n) or isinstance(n, str):
+        return False
+    return 1 <= abs(float(n)) <= threshold  # type: ignore[arg-type]
+
+
+def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, threshold: int | None = None,
+                 comparison: float | None = None) -> Table | None:
+    """The naive/matched table (£ measures). With ``threshold`` (shared reports) the
+    estimates resting on 1..threshold people are withheld: a row's matched DiD, interval and
+    minimum detectable effect when its matched participants (or the matched comparison
+    group's people, ``comparison``) are that few, its naive change and interval when the
+    naive estimate's participants are."""
     # events and units are in the rate ratios
     naive = only_measure(naive, MONEY) if naive is not None else None
     matched = only_measure(matched, MONEY) if matched is not None else None
     n, m = _standard(naive, "change_ppy", "n"), _standard(matched, "effect_ppy", "n_sets")
     if n is None or m is None:
-        return None, []
+        return None
     keys = [k for k in KEYS if k in n.columns and k in m.columns]
     if not keys:
-        return None, []
+        return None
     both = n.merge(m, on=keys, how="outer", suffixes=("_naive", "_matched"))
     if "window" in keys:
         order = {w: i for i, w in enumerate(window_order(both["window"].tolist()))}
@@ -174,18 +193,38 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None) -> tu
         Column("ci_high_matched", "Matched 95% high", "num"),
         Column("mde_matched", "Matched minimum detectable effect", "num")]
     rows = []
-    for r in both.to_dict("records"):
+    withheld: set[tuple[int, str]] = set()
+    for i, r in enumerate(both.to_dict("records")):
         row = {c.key: clean_value(r.get(c.key)) for c in cols}
         if "window" in row:
             row["window"] = window_label(row["window"])
         rows.append(row)
-    table = Table("evaluation-effects", "Naive before/after and matched difference-in-differences, per person per year",
-                  cols, rows, note="Negative values are reductions. Naive: the participants' own change. "
-                  "Matched: their change minus the matched comparison group's change. Minimum detectable effect "
-                  "(Bloom 1995): the smallest true effect these numbers would show as significant at 5% "
-                  "with the configured power (80% unless set); a smaller effect may be real but unseen. "
-                  "Measure 'cost' is £.")
-    last = window_label(window_order(both["window"].tolist())[-1]) if "window" in keys else None
+        if threshold is not None:
+            if few(r.get("n_matched"), threshold) or few(comparison, threshold):
+                withheld |= {(i, k) for k in MATCHED_ESTIMATES}
+            if few(r.get("n_naive"), threshold):
+                withheld |= {(i, k) for k in NAIVE_ESTIMATES}
+    note = ("Negative values are reductions. Naive: the participants' own change. "
+            "Matched: their change minus the matched comparison group's change. Minimum detectable effect "
+            "(Bloom 1995): the smallest true effect these numbers would show as significant at 5% "
+            "with the configured power (80% unless set); a smaller effect may be real but unseen. "
+            "Measure 'cost' is £.")
+    if withheld:
+        note += (f" Shared report: estimates resting on 1–{threshold} people (participants, or the matched "
+                 "comparison group) are hidden.")
+    # the matched-participants column is the same people on every row, not a sum: only
+    # small numbers (and figures hidden elsewhere) are hidden, no complement down the column
+    return Table("evaluation-effects", "Naive before/after and matched difference-in-differences, per person per year",
+                 cols, rows, note=note, protect_columns=False, withheld=withheld)
+
+
+def effect_chart_rows(table: Table) -> list[dict]:
+    """Chart rows (£ measures, the longest window) from the table's disclosed rows: an
+    estimate the table hides is not drawn."""
+    rows = table.shown if table.shown else table.rows
+    keys = {c.key for c in table.columns}
+    windows = [str(r["window"]) for r in table.rows] if "window" in keys else []
+    last = windows[-1] if windows else None  # rows are in window order
     chart_rows: list[dict] = []
     for r in rows:
         if "measure" in keys and not is_money(r["measure"]):
@@ -194,10 +233,84 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None) -> tu
             continue
         label = str(r.get("key", "")) if r.get("key_type") != "total" else "all services"
         for method in ("naive", "matched"):
+            if r.get(f"effect_{method}") is None:
+                continue
             chart_rows.append({"label": label, "level": r.get("key_type", ""), "window": r.get("window", ""),
                                "method": method, "effect": r[f"effect_{method}"],
                                "low": r[f"ci_low_{method}"], "high": r[f"ci_high_{method}"]})
-    return table, chart_rows
+    return chart_rows
+
+
+def estimates_hidden(table: Table, keys: tuple[str, ...]) -> bool:
+    """Every estimate of the table (``keys``) is hidden or missing after disclosure."""
+    present = [k for k in keys if any(c.key == k for c in table.columns)]
+    return bool(present) and all((i, k) in table.hidden or is_missing(r.get(k))
+                                 for i, r in enumerate(table.shown) for k in present)
+
+
+def _count_of(counts: Table | None, item: str) -> tuple[object, bool]:
+    """(raw value, hidden?) of a row of the disclosed match-counts table."""
+    if counts is None:
+        return None, False
+    for i, r in enumerate(counts.rows):
+        if r.get("item") == item:
+            return r.get("n"), (i, "n") in counts.hidden
+    return None, False
+
+
+def thin_windows(ctx: Context, matched: pd.DataFrame | None, counts: Table | None) -> set[str] | None:
+    """Window labels whose matched estimates rest on 1..threshold people (participants, or
+    the matched comparison group's people); None when every window does (or the windows are
+    not known). Empty in internal reports."""
+    if ctx.mode == "internal":
+        return set()
+    threshold = ctx.config.suppression.threshold
+    treated, _ = _count_of(counts, "treated matched")
+    comparison, _ = _count_of(counts, "control people matched")
+    if few(comparison, threshold):
+        return None
+    if matched is None or pick(matched, "n_sets") is None:
+        return None if few(treated, threshold) else set()
+    w = pick(matched, "window")
+    small = [few(v, threshold) for v in matched[pick(matched, "n_sets")]]
+    if w is None:
+        return None if any(small) else set()
+    return {window_label(v) for v, s in zip(matched[w].astype(str), small, strict=True) if s}
+
+
+def withhold_windows(t: Table, thin: set[str] | None, keys: tuple[str, ...]) -> None:
+    """Withhold ``keys`` in the rows of ``t`` whose window is thin (every row when None)."""
+    present = [k for k in keys if any(c.key == k for c in t.columns)]
+    for i, r in enumerate(t.rows):
+        if thin is None or str(r.get("window")) in thin:
+            t.withheld |= {(i, k) for k in present}
+
+
+def effects_table(ctx: Context, counts: Table | None) -> Table | None:
+    """The naive/matched table, disclosed. Shared reports hide the estimates resting on
+    1..threshold people, and the matched participants wherever the participants-and-
+    comparison table hides the number matched (the same figure)."""
+    naive, matched = ctx.outs.table("evaluate", "naive"), ctx.outs.table("evaluate", "matched")
+    shared = ctx.mode != "internal"
+    comparison, _ = _count_of(counts, "control people matched")
+    table = side_by_side(naive, matched, ctx.config.suppression.threshold if shared else None,
+                         None if is_missing(comparison) else float(comparison))  # type: ignore[arg-type]
+    if table is None:
+        return None
+    _, matched_hidden = _count_of(counts, "treated matched")
+    if shared and matched_hidden:
+        table.withheld |= {(i, "n_matched") for i in range(len(table.rows))}
+    ctx.shown(table)
+    return table
+
+
+def match_counts_table(ctx: Context) -> Table | None:
+    counts = ctx.outs.table("evaluate", "match_counts")
+    if counts is None:
+        return None
+    t = _match_counts(counts)
+    ctx.shown(t)
+    return t
 
 
 def balance_wide(bal: pd.DataFrame) -> pd.DataFrame:
@@ -268,15 +381,22 @@ def build(ctx: Context) -> Section:
         "(propensity-score matching in calendar time). The naive before/after change is shown "
         "beside the matched estimate: people often join at a crisis, so their use would have "
         "fallen anyway (regression to the mean) and the naive change overstates the effect."))
-    counts = outs.table("evaluate", "match_counts")
+    counts = match_counts_table(ctx)
     if counts is not None:
-        sec.blocks.append(_match_counts(counts))
+        sec.blocks.append(counts)
     naive, matched = outs.table("evaluate", "naive"), outs.table("evaluate", "matched")
-    table, chart_rows = side_by_side(naive, matched)
+    thin = thin_windows(ctx, matched, counts)
+    threshold = ctx.config.suppression.threshold
+    table = effects_table(ctx, counts)
     if table is None:
         sec.blocks.append(missing_table("evaluate", "naive" if naive is None else "matched"))
+    elif ctx.mode != "internal" and estimates_hidden(table, MATCHED_ESTIMATES + NAIVE_ESTIMATES):
+        sec.blocks.append(Note(f"The estimated effects are not shown in a shared report: they rest on 1–{threshold} "
+                               "people (participants, or the matched comparison group). They are in the internal "
+                               "report."))
     else:
         sec.blocks.append(table)
+        chart_rows = effect_chart_rows(table)
         if chart_rows:
             title = f"Change in £ per person per year, 95% intervals ({chart_rows[0]['window']})"
             sec.blocks.append(Chart("chart-evaluation-effects", title,
@@ -284,20 +404,30 @@ def build(ctx: Context) -> Section:
                                                      "£ per person per year")))
     rr = outs.table("evaluate", "rate_ratios")
     if rr is not None:
-        sec.blocks.append(frame_table("evaluation-rate-ratios", "Rate ratios (count models with person-time offset)",
-                                      _labelled_models(_labelled_windows(only_measure(rr, "events"))),
-                                      RATE_RATIOS,
-                                      note="Poisson and negative binomial models estimate the same rate ratio "
-                                      "and both have cluster-robust intervals; the negative binomial's α "
-                                      "measures how far use varies between people beyond chance (0 = none), "
-                                      "and a gap between the two models is worth reading. For rare services these "
-                                      "intervals are too narrow (on synthetic areas they contain the true ratio "
-                                      "about 91% of the time): read the matched difference beside them. "
-                                      "E-value: how strongly an unmeasured confounder would have to be "
-                                      "associated with both joining the programme and the outcome (as a risk "
-                                      "ratio, beyond the matched covariates) to explain the rate ratio away; "
-                                      "the 95% limit's E-value is 1 when the interval already includes no "
-                                      "effect (VanderWeele & Ding 2017)."))
+        t = frame_table("evaluation-rate-ratios", "Rate ratios (count models with person-time offset)",
+                        _labelled_models(_labelled_windows(only_measure(rr, "events"))),
+                        RATE_RATIOS,
+                        note="Poisson and negative binomial models estimate the same rate ratio "
+                        "and both have cluster-robust intervals; the negative binomial's α "
+                        "measures how far use varies between people beyond chance (0 = none), "
+                        "and a gap between the two models is worth reading. For rare services these "
+                        "intervals are too narrow (on synthetic areas they contain the true ratio "
+                        "about 91% of the time): read the matched difference beside them. "
+                        "E-value: how strongly an unmeasured confounder would have to be "
+                        "associated with both joining the programme and the outcome (as a risk "
+                        "ratio, beyond the matched covariates) to explain the rate ratio away; "
+                        "the 95% limit's E-value is 1 when the interval already includes no "
+                        "effect (VanderWeele & Ding 2017).")
+        withhold_windows(t, thin, RATE_RATIO_ESTIMATES)
+        ctx.shown(t)
+        if t.withheld and estimates_hidden(t, RATE_RATIO_ESTIMATES):
+            sec.blocks.append(Note(f"The rate ratios are not shown in a shared report: they rest on 1–{threshold} "
+                                   "matched people. They are in the internal report."))
+        else:
+            if t.withheld:
+                t.note += (f" Shared report: rate ratios of a window whose matched estimates rest on 1–{threshold} "
+                           "people are hidden.")
+            sec.blocks.append(t)
     bal = outs.table("evaluate", "balance")
     if bal is None:
         sec.blocks.append(missing_table("evaluate", "balance"))
@@ -325,16 +455,24 @@ def build(ctx: Context) -> Section:
             rtm = rtm.assign(**{wcol: rtm[wcol].map(window_label)})
         t = frame_table("evaluation-rtm", "Change in £ per person per year: participants and comparison group",
                         rtm, RTM, note="Longest post window; every window is in out/evaluate/rtm.csv.")
-        sec.blocks.append(t)
-        keys = {c.key for c in t.columns}
-        if {"key", "treated_change_ppy", "control_change_ppy"} <= keys:
-            rows = [{"key": r["key"], "group": g, "change": r[c]} for r in t.rows
-                    if (r.get("measure") is None or is_money(r["measure"])) and r.get("window") == last
-                    for g, c in (("participants", "treated_change_ppy"), ("comparison", "control_change_ppy"))]
-            if rows:
-                sec.blocks.append(Chart("chart-evaluation-rtm", f"£ change per person per year by group ({last})",
-                                        charts.grouped_bars(f"£ change per person per year by group ({last})", rows,
-                                                            "key", "group", "change", "£ per person per year")))
+        withhold_windows(t, thin, RTM_ESTIMATES)
+        shown = ctx.shown(t)
+        if t.withheld and estimates_hidden(t, RTM_ESTIMATES):
+            sec.blocks.append(Note(f"The participants' and comparison group's changes are not shown in a shared "
+                                   f"report: they rest on 1–{threshold} matched people."))
+        else:
+            sec.blocks.append(t)
+            keys = {c.key for c in t.columns}
+            if {"key", "treated_change_ppy", "control_change_ppy"} <= keys:
+                rows = [{"key": r["key"], "group": g, "change": r[c]} for r in shown
+                        if (r.get("measure") is None or is_money(r["measure"])) and r.get("window") == last
+                        for g, c in (("participants", "treated_change_ppy"), ("comparison", "control_change_ppy"))
+                        if r[c] is not None]
+                if rows:
+                    sec.blocks.append(Chart("chart-evaluation-rtm", f"£ change per person per year by group ({last})",
+                                            charts.grouped_bars(f"£ change per person per year by group ({last})",
+                                                                rows, "key", "group", "change",
+                                                                "£ per person per year")))
     out = outs.table("evaluate", "outcomes")
     if out is not None:
         note = ("Rows are different comparisons of the same people, so small numbers "

@@ -10,6 +10,7 @@ import pandas as pd
 from carecase.report import charts
 from carecase.report.content import Chart, Column, Paragraph, Section, Table
 from carecase.report.loaders import get, named_items, pick
+from carecase.report.sections import cba as cba_section
 from carecase.report.sections.common import Context, clean_value, missing_table, not_run
 
 # register column → key of an entry in out/cba/results.json "assumptions"
@@ -141,11 +142,19 @@ def assumptions(ctx: Context) -> Section:
             r["value"] = str(r["value"])
     sec.blocks.append(Paragraph("Every input to the cost-benefit model with its source and confidence "
                                 "grade (1 = independently audited, up to 6 = opinion; New Economy 2014)."))
+    # shared reports: an evaluated effect resting on 1..threshold people is hidden (its value,
+    # central value and source, which quotes its interval)
+    few = cba_section.few_evaluated_inputs(ctx, res)
+    order = sorted(range(len(rows)), key=lambda i: str(rows[i]["name"]))
+    withheld = {(j, k) for j, i in enumerate(order) if i in few for k in ("value", "central", "source")}
     sec.blocks.append(Table("assumptions-register", "Assumptions register",
                             [Column("name", "Input"), Column("path", "Model key"), Column("value", "Value", "num"),
                              Column("central", "Central value", "num"), Column("unit", "Unit"),
                              Column("source", "Source"), Column("confidence", "Confidence grade", "int")],
-                            sorted(rows, key=lambda r: str(r["name"]))))
+                            [rows[i] for i in order], withheld=withheld,
+                            note=(f"Shared report: evaluated effects resting on 1–{ctx.config.suppression.threshold} "
+                                  "people are hidden, with their source (which quotes their interval).")
+                            if withheld else ""))
     return sec
 
 

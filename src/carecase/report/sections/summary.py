@@ -26,6 +26,8 @@ def build(ctx: Context) -> Section:
     if res is None:
         sec.blocks.append(Note("Not run: the cost-benefit analysis (out/cba/results.json) — NPV, ROI and "
                                "payback are not available.", kind="not_run"))
+    elif cba_section.few_evaluated_inputs(ctx, res):
+        sec.blocks.append(cba_section.few_people_note(ctx, "NPV, ROI, payback and who benefits are"))
     else:
         sec.blocks.append(KeyFigures(cba_section.headline_figures(get(res, "headline", default={}),
                                                                   get(res, "p_npv_positive"))))
@@ -38,17 +40,23 @@ def build(ctx: Context) -> Section:
             text = "Who benefits: " + (", ".join(f"{a} ({format_value(v, 'gbp')})" for a, v in gain) or "no agency")
             text += ". Net contributors: " + (", ".join(f"{a} ({format_value(v, 'gbp')})" for a, v in pay) or "none")
             sec.blocks.append(Paragraph(text + " (net present values over the appraisal period)."))
-    naive, matched = ctx.outs.table("evaluate", "naive"), ctx.outs.table("evaluate", "matched")
-    table, _ = eval_section.side_by_side(naive, matched)
-    effects = [r for r in (table.rows if table else [])
-               if eval_section.is_money(r.get("measure", "cost")) and r.get("key_type", "total") == "total"
-               and r.get("effect_matched") is not None]
+    matched = ctx.outs.table("evaluate", "matched")
+    # the disclosed effects table: a shared report's summary shows no estimate the evaluation
+    # section hides (an effect resting on 1..threshold matched people)
+    table = eval_section.effects_table(ctx, eval_section.match_counts_table(ctx))
+    totals = [(i, r) for i, r in enumerate(table.shown if table else [])
+              if eval_section.is_money(r.get("measure", "cost")) and r.get("key_type", "total") == "total"]
+    effects = [r for i, r in totals if r.get("effect_matched") is not None
+               and table is not None and (i, "effect_matched") not in table.hidden]
     if effects:
         parts = [f"{r.get('window', 'after joining')}: {format_value(r['effect_matched'], 'gbp')} "
                  f"(95% CI {format_value(r['ci_low_matched'], 'gbp')} to {format_value(r['ci_high_matched'], 'gbp')}; "
                  f"naive before/after {format_value(r['effect_naive'], 'gbp')})" for r in effects]
         sec.blocks.append(Paragraph("Headline effect on whole-system cost (matched comparison, change in £ per "
                                     "person per year; negative = saving): " + "; ".join(parts) + "."))
+    elif table is not None and any((i, "effect_matched") in table.hidden for i, _ in totals):
+        sec.blocks.append(Note("The headline effect on whole-system cost is not shown in a shared report: it rests "
+                               f"on 1–{ctx.config.suppression.threshold} people.", kind="info"))
     elif matched is None:
         sec.blocks.append(Note("Not run: the matched evaluation (out/evaluate/matched.parquet).", kind="not_run"))
     sec.blocks.append(Paragraph(METHOD))
