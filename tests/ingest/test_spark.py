@@ -18,16 +18,22 @@ def _rows(p, name: str) -> list[dict]:
     return sorted(p.engine.table(name).to_pyarrow().to_pylist(), key=repr)
 
 
-def test_spark_matches_duckdb(tmp_path) -> None:
-    ingest = {"sources": [event_source()]}
-    files = {"ae.csv": CSV}
+def _duck_and_spark(tmp_path, ingest: dict, files: dict):
+    """The same project twice, the second on the Spark engine."""
+    from carecase.core.project import Project
+
     duck = make_project(tmp_path / "duck", ingest, files)
     spark = make_project(tmp_path / "spark", ingest, files)
     cfg = (spark.root / "carecase.yaml").read_text() + "engine: {backend: spark, spark_warehouse: wh}\n"
     (spark.root / "carecase.yaml").write_text(cfg)
-    from carecase.core.project import Project
+    spark.close()
+    return duck, Project.open(spark.root)
 
-    spark = Project.open(spark.root)
+
+def test_spark_matches_duckdb(tmp_path) -> None:
+    ingest = {"sources": [event_source()]}
+    files = {"ae.csv": CSV}
+    duck, spark = _duck_and_spark(tmp_path, ingest, files)
     try:
         for p in (duck, spark):
             run(p)
@@ -46,13 +52,7 @@ def test_spark_repeats_and_renames_match_duckdb(tmp_path) -> None:
     """Repeats across files (a CRLF copy in a glob), then the first copy renamed and removed."""
     ingest = {"sources": [event_source(path="x/*.csv")]}
     files = {"x/a.csv": CSV, "x/b.csv": CSV.replace("\n", "\r\n")}
-    duck = make_project(tmp_path / "duck", ingest, files)
-    spark = make_project(tmp_path / "spark", ingest, files)
-    cfg = (spark.root / "carecase.yaml").read_text() + "engine: {backend: spark, spark_warehouse: wh}\n"
-    (spark.root / "carecase.yaml").write_text(cfg)
-    from carecase.core.project import Project
-
-    spark = Project.open(spark.root)
+    duck, spark = _duck_and_spark(tmp_path, ingest, files)
     try:
         for p in (duck, spark):
             s = run(p)
