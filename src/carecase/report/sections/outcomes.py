@@ -1,0 +1,72 @@
+"""Outcome measures for the evaluation section (out/evaluate/outcomes): the change between
+assessments on each instrument, measure or domain, with shared-report rounding."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from carecase.report.content import Table
+from carecase.report.loaders import pick
+from carecase.report.sections.common import Context, F, frame_table
+
+# file → columns → block, in one place.
+# The statistics of an outcome row describe its n people: hidden with n (from_count), and in
+# shared reports rounded (OUTCOME_MEANS to 1 decimal, OUTCOME_P to 2 significant figures or
+# "<0.001"). The p-values are also hidden with any of the row's improved / no change / worse
+# counts: an exact signed-rank p gives the number of non-zero changes back (m changes all of
+# one sign: p = 2 / 2^m, so 0.031 means 6 improved), which rounding does not hide.
+OUTCOME_MEANS = ("mean_from", "mean_to", "mean_change", "sd_change", "ci_low", "ci_high")
+OUTCOME_P = ("t_p", "wilcoxon_p")
+OUTCOME_COUNTS = ("improved", "no_change", "worse")
+OUTCOMES = [F("instrument", "Instrument", "text"), F("measure", "Measure / domain", "text"),
+            F("from_assessment", "From", "text"), F("to_assessment", "To", "text"),
+            F("n", "People", "count", count=True), F("mean_from", "Mean before", "num", from_count="n"),
+            F("mean_to", "Mean after", "num", from_count="n"),
+            F("mean_change", "Mean change", "num", from_count="n"),
+            F("sd_change", "SD of change", "num", from_count="n"),
+            F("ci_low", "95% low", "num", from_count="n"), F("ci_high", "95% high", "num", from_count="n"),
+            F("t_p", "p (paired t)", "p", from_count="n", hidden_with=OUTCOME_COUNTS),
+            F("wilcoxon_p", "p (Wilcoxon)", "p", from_count="n", hidden_with=OUTCOME_COUNTS),
+            F("improved", "Improved", "count", count=True), F("no_change", "No change", "count", count=True),
+            F("worse", "Worse", "count", count=True)]
+
+
+def p_for_sharing(p: float) -> float | str | None:
+    """A p-value to 2 significant figures, or the text "<0.001"; missing stays missing."""
+    if not math.isfinite(p):
+        return None
+    if abs(p) < 0.001:
+        return "<0.001"
+    return float(f"{p:.2g}")
+
+
+def outcomes_for_sharing(df: pd.DataFrame) -> pd.DataFrame:
+    """Shared reports: outcome means, SDs and intervals to 1 decimal, p-values to 2
+    significant figures (or "<0.001")."""
+    out = df.copy()
+    for name in OUTCOME_MEANS:
+        c = pick(out, name)
+        if c is not None:
+            out[c] = pd.to_numeric(out[c], errors="coerce").round(1)
+    for name in OUTCOME_P:
+        c = pick(out, name)
+        if c is not None:
+            out[c] = pd.Series([p_for_sharing(float(v)) for v in pd.to_numeric(out[c], errors="coerce")],
+                               index=out.index, dtype=object)
+    return out
+
+
+def outcomes_table(ctx: Context, out: pd.DataFrame) -> Table:
+    """The outcome measures table; in shared reports with the statistics rounded
+    (outcomes_for_sharing)."""
+    note = ("Rows are different comparisons of the same people, so small numbers "
+            "are protected within each row (People = improved + no change + worse).")
+    if ctx.mode != "internal":
+        out = outcomes_for_sharing(out)
+        note += (" Means, SDs and intervals are shown to 1 decimal and p-values to 2 significant figures; "
+                 "a row's statistics are hidden with its number of people, and its p-values with any of "
+                 "its improved / no change / worse counts.")
+    return frame_table("evaluation-outcomes", "Outcome measures (change between assessments)", out,
+                       OUTCOMES, protect_columns=False, note=note)
