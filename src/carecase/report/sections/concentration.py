@@ -39,26 +39,31 @@ CONCENTRATION = [F("group", "Highest-cost group", "text", source="measure"),
                  F("share_of_cost", "Share of spend", "pct", source="value", from_count="people")]
 
 
+def _gini_row_value(conc: pd.DataFrame | None, column: str) -> Any:
+    """``column`` of the concentration table's Gini row (which covers everyone), or None."""
+    if conc is None:
+        return None
+    label, col = pick(conc, "measure"), pick(conc, column)
+    if not (label and col):
+        return None
+    gini_row = conc[conc[label].astype(str).str.lower() == "gini"]
+    return gini_row[col].iloc[0] if len(gini_row) else None
+
+
 def population_size(summary: dict[str, Any], conc: pd.DataFrame | None) -> int | None:
     """People in the population the concentration and Lorenz curve rank (zero-cost people
     included): the audit summary's ``people``, else the concentration table's Gini row."""
     n = get(summary, "people")
-    if n is None and conc is not None:
-        label, people = pick(conc, "measure"), pick(conc, "people")
-        if label and people:
-            gini_row = conc[conc[label].astype(str).str.lower() == "gini"]
-            n = gini_row[people].iloc[0] if len(gini_row) else None
+    if n is None:
+        n = _gini_row_value(conc, "people")
     return int(n) if n is not None and pd.notna(n) else None
 
 
 def total_spend(summary: dict[str, Any], conc: pd.DataFrame | None) -> float | None:
     """All spend over the period: the audit summary's ``total_cost``, else the Gini row's cost."""
     total = get(summary, "total_cost")
-    if total is None and conc is not None:
-        label, cost = pick(conc, "measure"), pick(conc, "cost")
-        if label and cost:
-            gini_row = conc[conc[label].astype(str).str.lower() == "gini"]
-            total = gini_row[cost].iloc[0] if len(gini_row) else None
+    if total is None:
+        total = _gini_row_value(conc, "cost")
     return float(total) if total is not None and pd.notna(total) else None
 
 
