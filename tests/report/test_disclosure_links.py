@@ -606,7 +606,11 @@ def test_effects_hidden_when_they_rest_on_few_matched_participants(tmp_path: Pat
     for v in _effect_values(tmp_path / "p"):
         assert format_value(v, "gbp") not in html and format_value(v, "num") not in html, v
     assert "868.1" not in html and "1480.44" not in html and "412,346" not in html  # input, CI, NPV
+    # the balance table's 'after' means would be averages of those few people's covariates
+    assert not ids & {"evaluation-balance", "chart-evaluation-balance"}
+    assert any("covariate balance is not shown" in n for n in notes)
     internal = _report(tmp_path / "i", plant, mode="internal")
+    assert "evaluation-balance" in {t.id for t in internal.tables()}
     t = _table(internal, "evaluation-effects")
     assert all(r["effect_matched"] is not None and r["n_matched"] == 3 for r in t.rows)
     assert _table(internal, "evaluation-rate-ratios").rows[0]["rate_ratio"] == 0.8

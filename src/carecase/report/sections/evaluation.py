@@ -41,6 +41,7 @@ from carecase.report.sections.participants import (
     MATCH_RELATIONS,
     estimates_hidden,
     few,
+    match_count,
     match_counts_table,
     match_relations,
     thin_windows,
@@ -153,11 +154,12 @@ def build(ctx: Context) -> Section:
                         _labelled_models(_labelled_windows(only_measure(rr, "events"))),
                         RATE_RATIOS,
                         note="Poisson and negative binomial models estimate the same rate ratio "
-                        "and both have cluster-robust intervals; the negative binomial's α "
+                        "and both have cluster jackknife intervals (each matched set, or group of "
+                        "sets sharing a person, left out in turn); the negative binomial's α "
                         "measures how far use varies between people beyond chance (0 = none), "
-                        "and a gap between the two models is worth reading. For rare services these "
-                        "intervals are too narrow (on synthetic areas they contain the true ratio "
-                        "about 91% of the time): read the matched difference beside them. "
+                        "and a gap between the two models is worth reading. On synthetic areas these "
+                        "intervals contain the true ratio about 94% of the time (the misses are bias "
+                        "that matching leaves): read the matched difference beside them. "
                         "E-value: how strongly an unmeasured confounder would have to be "
                         "associated with both joining the programme and the outcome (as a risk "
                         "ratio, beyond the matched covariates) to explain the rate ratio away; "
@@ -174,8 +176,13 @@ def build(ctx: Context) -> Section:
                            "people are hidden.")
             sec.blocks.append(t)
     bal = outs.table("evaluate", "balance")
+    matched_people = (match_count(counts, "treated matched")[0], match_count(counts, "control people matched")[0])
     if bal is None:
         sec.blocks.append(missing_table("evaluate", "balance"))
+    elif ctx.mode != "internal" and any(few(n, threshold) for n in matched_people):
+        # the 'after' means are averages of the few matched people's age, use and so on
+        sec.blocks.append(Note(f"The covariate balance is not shown in a shared report: after matching it "
+                               f"describes 1–{threshold} people. It is in the internal report."))
     else:
         wide = balance_wide(bal)
         sec.blocks.append(frame_table("evaluation-balance", "Covariate balance before and after matching", wide,
