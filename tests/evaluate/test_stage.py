@@ -103,7 +103,7 @@ def test_headline_reports_the_longest_window_not_the_last_as_text():
     naive = pd.DataFrame([{**base, "window": w, "change_ppy": 10 * e}
                           for w, e in zip(windows, [-11, -12, -8], strict=True)])
     text = headline(SimpleNamespace(matched=matched, naive=naive, meta={"balanced": True}))
-    assert "post_0_12: £-12 per person-year" in text and "naive -120" in text
+    assert "post_0_12: -£12 per person-year (95% CI -£13 to -£11); naive -£120" in text
 
 
 def test_a_service_code_no_event_has_is_refused(small_area):

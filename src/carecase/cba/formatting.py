@@ -3,13 +3,9 @@ one way everywhere: negative money as ``-£616,041``, never ``£-616,041``."""
 
 from __future__ import annotations
 
+from carecase.core.text import money
 
-def money(x: float | None) -> str:
-    """Whole pounds with thousands separators, the minus sign before the £; ``n/a`` for None."""
-    if x is None:
-        return "n/a"
-    text = f"£{abs(x):,.0f}"
-    return text if text == "£0" or x >= 0 else f"-{text}"
+__all__ = ["money", "ratio_text"]
 
 
 def ratio_text(x: float | None) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from carecase.core.output import write_table
 from carecase.core.project import Project
+from carecase.core.text import signed_money
 from carecase.costs.stage import check_costs_current
 from carecase.evaluate.api import EvaluationResult, evaluate_project
 from carecase.evaluate.config import window_key
@@ -52,13 +53,13 @@ def headline(result: EvaluationResult) -> str:
     naive = result.naive
     nrow = naive[(naive["key_type"] == "total") & (naive["measure"] == "cost")
                  & (naive["window"] == row["window"])]
-    naive_txt = f"; naive {nrow['change_ppy'].iloc[0]:+,.0f}" if len(nrow) else ""
+    naive_txt = f"; naive {signed_money(nrow['change_ppy'].iloc[0])}" if len(nrow) else ""
     balance = "balanced" if result.meta.get("balanced") else "NOT balanced (see balance table)"
     if result.meta.get("calibrated"):
         balance += ", controls entropy-balanced"
     return (f"{int(row['n_sets'])} matched participants, {row['window']}: "
-            f"£{row['effect_ppy']:+,.0f} per person-year (95% CI {row['ci_low']:+,.0f} to "
-            f"{row['ci_high']:+,.0f}){naive_txt}; {balance}")
+            f"{signed_money(row['effect_ppy'])} per person-year (95% CI {signed_money(row['ci_low'])} to "
+            f"{signed_money(row['ci_high'])}){naive_txt}; {balance}")
 
 
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
