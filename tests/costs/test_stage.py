@@ -158,16 +158,23 @@ def test_a_source_re_staged_under_the_same_batch_is_caught(project: Project) -> 
         p.close()
 
 
-def test_rows_ignored_at_ingest_are_listed(project: Project) -> None:
+def test_rows_ignored_at_ingest_are_listed(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from carecase.costs import cli as costs_cli
+
+    monkeypatch.setattr(costs_cli, "console", Console(width=200))  # the table's cells unfolded
     summary = costs_stage.run(project)
     ignored = summary["ignored_at_ingest"]
     assert ignored["rows"] == 2
     assert ignored["by_source"] == [{
         "source": "ambulance", "config_key": "ingest.sources[1].event.service", "column": "outcome",
         "mapped_codes": ["STC"], "rows_ignored": 2, "rows_read": 3,
+        "codes": [{"code": "HT", "rows": 1}, {"code": "stc", "rows": 1}], "other_codes": 0, "other_rows": 0,
     }]
     assert "2 extract rows ignored at ingest (unmapped: ignore): ambulance 2" in summary["headline"]
     res = CliRunner().invoke(app, ["costs", "apply", str(project.root)], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "Extract rows ignored at ingest" in res.output
     assert "ambulance" in res.output and "outcome" in res.output and "'stc' is not 'STC'" in res.output
+    assert "codes ignored (rows)" in res.output and "'HT' 1, 'stc' 1" in res.output

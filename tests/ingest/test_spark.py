@@ -31,18 +31,26 @@ def _duck_and_spark(tmp_path, ingest: dict, files: dict):
 
 
 def test_spark_matches_duckdb(tmp_path) -> None:
-    ingest = {"sources": [event_source()]}
-    files = {"ae.csv": CSV}
+    """Also the codes ignored as unmapped (``unmapped: ignore``), kept for an unchanged file."""
+    ingest = {"sources": [event_source(event={"service": {"column": "code", "map": {"AE": "AE_ATTEND"},
+                                                          "unmapped": "ignore"}}),
+                          event_source(name="other", path="o.csv", event={"service": {
+                              "column": "code", "map": {"AE": "AE_ATTEND"}, "unmapped": "ignore"}})]}
+    files = {"ae.csv": CSV + "9434765919,A,ae,07/01/2024\n", "o.csv": "nhs,mrn,code,date\n4010232137,C,AE,09/02/2024\n4010232137,C,XX,07/01/2024\n"}
     duck, spark = _duck_and_spark(tmp_path, ingest, files)
     try:
         for p in (duck, spark):
             run(p)
-            (p.root / "ae.csv").write_text(CSV2)
+            (p.root / "ae.csv").write_text(CSV2 + "9434765919,A,XX,05/01/2024\n")
             s = run(p)
             assert s["sources"]["acute"]["files"][0]["status"] == "replaced"
-        for name in ("events_staged", "staging_identity", "quarantine", "ingest_files"):
+            assert s["sources"]["other"]["files"][0]["status"] == "unchanged"
+            assert [(n, s["sources"][n]["ignored_codes"]["codes"]) for n in ("acute", "other")] == [
+                ("acute", [{"code": "XX", "rows": 1}]), ("other", [{"code": "XX", "rows": 1}])]
+        for name in ("events_staged", "staging_identity", "quarantine", "ingest_files", "ingest_ignored_codes"):
             assert _rows(spark, name) == _rows(duck, name), name
-        assert len(_rows(spark, "events_staged")) == 1
+        assert len(_rows(spark, "ingest_ignored_codes")) == 2
+        assert len(_rows(spark, "events_staged")) == 1 + 1
     finally:
         duck.close()
         spark.close()

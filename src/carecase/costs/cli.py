@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 console = Console()
 costs_app = typer.Typer(help="Unit costs: cost every event, list the library, import the GMCA database.",
@@ -19,17 +20,21 @@ def apply_cmd(project: Annotated[Path, typer.Argument(help="Project folder (hold
     """Cost every event at the project price year (writes costed_events, unmapped_events)."""
     from carecase.cli import run_stage
     from carecase.costs.stage import run
+    from carecase.ingest.ignored import describe
 
     summary, _ = run_stage(project, run)
     console.print(summary["headline"])
     ignored = summary.get("ignored_at_ingest", {}).get("by_source", [])
     if ignored:
         table = Table(title="Extract rows ignored at ingest (unmapped: ignore), never costed")
-        for col in ("source", "code column", "rows ignored", "of rows read", "codes kept (map)"):
+        for col in ("source", "code column", "rows ignored", "of rows read", "codes ignored (rows)",
+                    "codes kept (map)"):
             table.add_column(col, overflow="fold")
         for r in ignored:
+            # codes come from the extract: never read as Rich markup
             table.add_row(r["source"], r["column"], f"{r['rows_ignored']:,}", f"{r['rows_read']:,}",
-                          ", ".join(r["mapped_codes"]))
+                          Text(describe(r) if r.get("codes") else "(not recorded: run ingest again)"),
+                          Text(", ".join(r["mapped_codes"])))
         console.print(table)
         console.print("Rows whose code is not in the source's map ("
                       + ", ".join(f"{r['config_key']}.map" for r in ignored)

@@ -33,6 +33,7 @@ from carecase.costs.apply import cost_events, period_share
 from carecase.costs.config import CostsConfig
 from carecase.costs.library import load_library
 from carecase.costs.mapping import service_map
+from carecase.ingest.ignored import summarise as ignored_codes
 
 
 def project_library(cfg: CostsConfig, project: Project) -> pd.DataFrame:
@@ -201,8 +202,10 @@ def closed_sources(project: Project) -> list[str]:
 def ignored_rows(project: Project) -> list[dict[str, Any]]:
     """Rows that ingest left out as out of scope, per event source whose service codes are
     mapped with ``unmapped: ignore`` (codes not in its ``map``): from ``ingest_files``, the
-    counts ingest recorded per file. Ingest records how many rows, not which codes; the codes
-    are in the extract (the column named here)."""
+    counts ingest recorded per file, and from ``ingest_ignored_codes`` which codes, most rows
+    first (the first 20 listed, the rest counted in ``other_codes`` and ``other_rows``; each
+    code as ingest recorded it: cut to 30 characters, one that looks like an identifier
+    withheld). A store that ingest has not re-run on since it recorded codes lists none."""
     engine = project.engine
     srcs = {s.name: (i, s) for i, s in enumerate(project.config.ingest.sources)
             if s.event.service.column and s.event.service.unmapped == "ignore"}
@@ -211,6 +214,7 @@ def ignored_rows(project: Project) -> list[dict[str, Any]]:
     f = engine.table("ingest_files")
     f = f.filter(f.source.isin(list(srcs)))
     got = f.group_by("source").aggregate(rows=f.rows_out_of_scope.sum(), read=f.rows_read.sum())
+    codes = ignored_codes(engine, sorted(srcs))
     out = []
     for r in sorted(got.to_pyarrow().to_pylist(), key=lambda r: str(r["source"])):
         if not r["rows"]:
@@ -220,6 +224,7 @@ def ignored_rows(project: Project) -> list[dict[str, Any]]:
             "source": r["source"], "config_key": f"ingest.sources[{i}].event.service",
             "column": src.event.service.column, "mapped_codes": sorted(src.event.service.map),
             "rows_ignored": int(r["rows"]), "rows_read": int(r["read"]),
+            **codes.get(r["source"], {"codes": [], "other_codes": 0, "other_rows": 0}),
         })
     return out
 

@@ -29,6 +29,8 @@ def register(app: typer.Typer) -> None:
 
 
 def print_summary(summary: dict) -> None:
+    from carecase.ingest.ignored import describe
+
     for name, src in sorted(summary["sources"].items()):
         table = Table(title=f"{name} ({src['role']}, {src['config_key']})")
         counts = ("read", "accepted", "quarantined", "out of scope", "blank")
@@ -40,6 +42,10 @@ def print_summary(summary: dict) -> None:
             table.add_row(f["path"], status, f"{f['rows_read']:,}", f"{f['rows_accepted']:,}",
                           f"{f['rows_quarantined']:,}", f"{f['rows_out_of_scope']:,}", f"{f.get('rows_blank', 0):,}", rules)
         console.print(table)
+        ign = src.get("ignored_codes")
+        if ign and ign["codes"]:
+            console.print(f"{name}: codes ignored (unmapped: ignore; not in {src['config_key']}.event.service.map, "
+                          f"which matches exactly): {describe(ign)}", highlight=False, markup=False)
     for r in summary.get("removed", []):
         console.print(f"removed {r['source']}: {r['path']} (no longer matched or configured; its {r['rows_read']:,} row(s) were removed)")
     for w in summary.get("warnings", []):

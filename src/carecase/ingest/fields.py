@@ -3,6 +3,7 @@ and lookups. Each builder checks its rules (in a fixed order) and returns the st
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -11,6 +12,8 @@ import pyarrow.compute as pc
 
 from carecase.core.services import BY_CODE
 from carecase.ingest.dates import BLANK, OK, UNPARSEABLE
+from carecase.ingest.ignored import TABLE as IGNORED_TABLE
+from carecase.ingest.ignored import count_codes
 from carecase.ingest.nhs_number import nhs_number_valid, normalise_nhs_number
 from carecase.ingest.normalise import normalise_local_id
 from carecase.ingest.pseudonymise import pseudonymise
@@ -80,6 +83,7 @@ def _label(names: list[str]) -> str:
 
 def stage_events(b: Batch) -> StagedBatch:
     s, ev, n = b.feed.spec, b.feed.spec.event, b.n
+    ignored: pa.Table | None = None
     # 1. service mapping: ignored codes are out of scope, never checked further
     if ev.service.code:
         codes = _const(ev.service.code, n, pa.string())
@@ -92,6 +96,7 @@ def stage_events(b: Batch) -> StagedBatch:
         if ev.service.unmapped == "ignore":
             b.out_of_scope |= unmapped
             b.tracker.exclude(unmapped)
+            ignored = count_codes(raw_code, unmapped, s.name, b.ctx.file, b.ctx.batch_id)
         else:
             b.tracker.fail(unmapped, "unmapped_service", ev.service.column, key=f"{b.feed.key}.event.service.map")
     # 2. identifiers, 3. dates
@@ -157,7 +162,10 @@ def stage_events(b: Batch) -> StagedBatch:
         "kind": _const(ev.kind, n, pa.string()), "start_date": start, "end_date": end,
         "quantity": pa.array(quantity, pa.float64(), mask=np.isnan(quantity)), "unit": units,
     }).filter(accepted)
-    return finish_with_identity(b, "events_staged", events, ident, acc)
+    staged = finish_with_identity(b, "events_staged", events, ident, acc)
+    if ignored is None:
+        return staged
+    return dataclasses.replace(staged, tables={**staged.tables, IGNORED_TABLE: ignored})
 
 
 def _default_limits(codes: pa.Array) -> np.ndarray:

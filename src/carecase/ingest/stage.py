@@ -27,6 +27,7 @@ from carecase.core.errors import IngestError
 from carecase.core.project import Project
 from carecase.ingest.feeds import Feed, feeds_from_config
 from carecase.ingest.fields import BUILDERS
+from carecase.ingest.ignored import summarise as ignored_codes
 from carecase.ingest.pseudonymise import load_key
 from carecase.ingest.read import header_looks_like_data, read_extract
 from carecase.ingest.rules import RuleTracker
@@ -41,8 +42,10 @@ from carecase.ingest.validate import Batch, BatchContext, Repeats, StagedBatch
 
 STAGE = "ingest"
 _GLOB_CHARS = set("*?[")
-#: Bumped when validation rules change what a file stages, so every file is staged again.
-RULES_VERSION = 2
+#: Bumped when validation rules change what a file stages, so every file is staged again
+#: (3: the codes of rows ignored as unmapped, ``ingest_ignored_codes``, which a store written
+#: by an older carecase lacks for its unchanged files).
+RULES_VERSION = 3
 #: Roles in the order they are staged; within a role, feeds by name and files by path.
 ROLE_ORDER = {"population": 0, "events": 1, "programme": 2, "outcomes": 3, "lookup": 4}
 
@@ -368,6 +371,12 @@ def _repeat_warnings(project: Project, file_reports: dict[str, list[dict[str, An
     return out
 
 
+def _ignores_unmapped(feed: Feed) -> bool:
+    """An event source whose rows with codes not in its service map are out of scope."""
+    svc = feed.spec.event.service if feed.role == "events" else None
+    return svc is not None and bool(svc.column) and svc.unmapped == "ignore"
+
+
 def _summarise(project: Project, feeds: list[Feed], file_reports: dict[str, list[dict[str, Any]]],
                removed: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
     engine = project.engine
@@ -380,6 +389,7 @@ def _summarise(project: Project, feeds: list[Feed], file_reports: dict[str, list
     for r in quarantine.select(["source", "batch_id", "rule"]).group_by(["source", "batch_id", "rule"]).aggregate([([], "count_all")]).to_pylist():
         by_rule.setdefault((r["source"], r["batch_id"]), Counter())[r["rule"]] += r["count_all"]
     counts = COUNTS
+    ignored = ignored_codes(engine, [fd.name for fd in feeds if _ignores_unmapped(fd)])
     sources: dict[str, Any] = {}
     totals: Counter[str] = Counter()
     status_totals: Counter[str] = Counter()
@@ -397,6 +407,9 @@ def _summarise(project: Project, feeds: list[Feed], file_reports: dict[str, list
         totals.update(entry)
         sources[feed.name] = {**entry, "role": feed.role, "config_key": feed.key, "files": reports,
                               "quarantined_by_rule": dict(sorted(src_rules.items()))}
+        if _ignores_unmapped(feed):
+            sources[feed.name]["ignored_codes"] = ignored.get(
+                feed.name, {"codes": [], "other_codes": 0, "other_rows": 0})
     t = {c: int(totals[c]) for c in counts}
     headline = (
         f"{sum(len(v) for v in file_reports.values())} file(s) from {len(feeds)} source(s): "

@@ -8,6 +8,8 @@ import pyarrow as pa
 
 from carecase.core.engine import Engine
 from carecase.core.errors import IngestError
+from carecase.ingest.ignored import SCHEMA as IGNORED_SCHEMA
+from carecase.ingest.ignored import TABLE as IGNORED_TABLE
 from carecase.ingest.rules import QUARANTINE_SCHEMA, ROW_KEYS_SCHEMA
 from carecase.ingest.validate import StagedBatch
 
@@ -33,6 +35,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "ingest_lookup_rows": pa.schema([("lookup", _S), ("batch_id", _S), ("source_row", _I),
                                      ("local_pseudo", _S), ("nhs_pseudo", _S)]),
     "ingest_row_keys": ROW_KEYS_SCHEMA,
+    IGNORED_TABLE: IGNORED_SCHEMA,
 }
 LOOKUP_SCHEMA = pa.schema([("local_pseudo", _S), ("nhs_pseudo", _S)])
 
@@ -46,6 +49,7 @@ _BATCH_ROWS: dict[str, str] = {
     "outcomes_staged": "starts_with(record_id, $prefix)",
     "ingest_lookup_rows": "'lookup_' || lookup = $source AND batch_id = $batch",
     "ingest_row_keys": "source = $source AND batch_id = $batch",
+    IGNORED_TABLE: "source = $source AND batch_id = $batch",
 }
 
 
