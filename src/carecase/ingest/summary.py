@@ -1,0 +1,102 @@
+"""The ingest summary: each file's report, row accounting per source and in total (every row
+read is accepted, quarantined, out of scope or blank), the headline and the warnings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pyarrow as pa
+
+from carecase.core.errors import IngestError
+from carecase.core.project import Project
+from carecase.ingest.feeds import Feed
+from carecase.ingest.ignored import summarise as ignored_codes
+
+COUNTS = ("rows_read", "rows_accepted", "rows_quarantined", "rows_out_of_scope", "rows_blank")
+
+
+def data_rows(row: dict[str, Any]) -> int:
+    """The rows of a file (an ``ingest_files`` row or a file report) that are not blank."""
+    return int(row["rows_read"]) - int(row.get("rows_blank") or 0)
+
+
+def file_report(row: dict[str, Any], status: str, date_formats: dict[str, str]) -> dict[str, Any]:
+    return {"path": row["path"], "batch_id": row["batch_id"], **{k: int(row[k] or 0) for k in COUNTS},
+            "status": status, "date_formats": date_formats}
+
+
+def _repeat_warnings(project: Project, file_reports: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """One line per file with rows quarantined as repeats of another file's rows."""
+    k = project.engine.table("ingest_row_keys")
+    k = k.filter(k.dup_row.notnull())
+    got = project.engine.to_arrow(
+        k.group_by(["source", "path", "dup_source", "dup_path"]).aggregate(n=k.source_row.count())
+        .order_by(["source", "path", "dup_source", "dup_path"])).to_pylist()
+    per_file: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in got:
+        per_file.setdefault((r["source"], r["path"]), []).append(r)
+    rows_by_file = {(src, rep["path"]): data_rows(rep) for src, reps in file_reports.items() for rep in reps}
+    out = []
+    for (source, path), rows in sorted(per_file.items()):
+        n = sum(int(r["n"]) for r in rows)
+        others = ", ".join(f"{r['dup_path']}" + (f" ({r['dup_source']})" if r["dup_source"] != source else "")
+                           for r in rows[:3]) + (" and others" if len(rows) > 3 else "")
+        every = n == rows_by_file.get((source, path), -1)
+        what = f"every one of its {n:,} rows repeats" if every else f"{n:,} of its rows repeat"
+        out.append(f"{path} ({source}): {what} rows already read from {others}; they were quarantined as "
+                   "duplicate_other_file and counted once. Remove the copy, or narrow the path so each extract is read once.")
+    return out
+
+
+def _ignores_unmapped(feed: Feed) -> bool:
+    """An event source whose rows with codes not in its service map are out of scope."""
+    svc = feed.spec.event.service if feed.role == "events" else None
+    return svc is not None and bool(svc.column) and svc.unmapped == "ignore"
+
+
+def summarise(project: Project, feeds: list[Feed], quarantine: pa.Table, file_reports: dict[str, list[dict[str, Any]]],
+              removed: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
+    """The summary of a run (written to ``out/ingest/summary.json``): ``quarantine`` is the
+    whole quarantine table; adds each file report's ``quarantined_by_rule``."""
+    engine = project.engine
+    by_rule: dict[tuple[str, str], Counter[str]] = {}
+    for r in quarantine.select(["source", "batch_id", "rule"]).group_by(["source", "batch_id", "rule"]).aggregate([([], "count_all")]).to_pylist():
+        by_rule.setdefault((r["source"], r["batch_id"]), Counter())[r["rule"]] += r["count_all"]
+    counts = COUNTS
+    ignored = ignored_codes(engine, [fd.name for fd in feeds if _ignores_unmapped(fd)])
+    sources: dict[str, Any] = {}
+    totals: Counter[str] = Counter()
+    status_totals: Counter[str] = Counter()
+    for feed in feeds:
+        reports = file_reports.get(feed.name, [])
+        src_rules: Counter[str] = Counter()
+        for rep in reports:
+            rep["quarantined_by_rule"] = dict(sorted(by_rule.get((feed.name, rep["batch_id"]), Counter()).items()))
+            src_rules.update(rep["quarantined_by_rule"])
+            status_totals[rep["status"]] += 1
+        entry = {c: sum(r[c] for r in reports) for c in counts}
+        if entry["rows_read"] != (entry["rows_accepted"] + entry["rows_quarantined"] + entry["rows_out_of_scope"]
+                                  + entry["rows_blank"]):
+            raise IngestError(f"{feed.key}: row accounting failed ({entry}); this is a carecase bug, please report it.")
+        totals.update(entry)
+        sources[feed.name] = {**entry, "role": feed.role, "config_key": feed.key, "files": reports,
+                              "quarantined_by_rule": dict(sorted(src_rules.items()))}
+        if _ignores_unmapped(feed):
+            sources[feed.name]["ignored_codes"] = ignored.get(
+                feed.name, {"codes": [], "other_codes": 0, "other_rows": 0})
+    t = {c: int(totals[c]) for c in counts}
+    headline = (
+        f"{sum(len(v) for v in file_reports.values())} file(s) from {len(feeds)} source(s): "
+        f"{t['rows_read']:,} rows read, {t['rows_accepted']:,} accepted, {t['rows_quarantined']:,} quarantined, "
+        f"{t['rows_out_of_scope']:,} out of scope"
+        + (f", {t['rows_blank']:,} blank" if t["rows_blank"] else "")
+        + " (" + ", ".join(f"{n} {s}" for s, n in sorted(status_totals.items())) + ")"
+    )
+    if removed:
+        headline += f"; {len(removed)} file(s) no longer matched or configured were removed"
+    warnings = [*warnings, *_repeat_warnings(project, file_reports)]
+    if warnings:
+        headline += f"; {len(warnings)} warning(s)"
+    return {"headline": headline, "sources": sources, "totals": t, "files_by_status": dict(sorted(status_totals.items())),
+            "removed": removed, "warnings": warnings}
