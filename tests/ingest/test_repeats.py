@@ -263,3 +263,18 @@ def test_store_from_an_older_carecase_is_rebuilt(project_factory) -> None:
         assert len(table(p, "events_staged")) == 2 and len(table(p, "staging_identity")) == 2
     finally:
         p.close()
+
+
+def test_row_hashes_do_not_depend_on_the_chunk_size(monkeypatch):
+    """Rows are hashed in chunks to bound memory; the hashes are each row's own."""
+    import numpy as np
+    import pyarrow as pa
+
+    from carecase.ingest import validate
+
+    cols = [pa.array(["a", None, "", "b", "a"] * 7), pa.array([1, 2, None, 4, 1] * 7)]
+    whole = validate.row_hashes(cols, "p", b"k" * 32, 35)
+    monkeypatch.setattr(validate, "HASH_CHUNK", 4)
+    chunked = validate.row_hashes(cols, "p", b"k" * 32, 35)
+    assert all(np.array_equal(a, b) for a, b in zip(whole, chunked, strict=True))
+    assert whole[0][0] == whole[0][4] and whole[0][1] != whole[0][2]  # null is not empty text
