@@ -166,6 +166,9 @@ def test_money_is_written_one_way() -> None:
     h = {"npv": -616041.2, "bcr": 0.0612, "payback_year": "not within the period"}
     assert stage.headline_text({"headline": h}) == \
         "NPV -£616,041, BCR 0.06, payback not within the period"
+    from carecase.cba.formatting import ratio_text
+
+    assert ratio_text(-0.004) == "0.00" and ratio_text(-0.0612) == "-0.06" and ratio_text(None) == "n/a"
 
 
 def test_stage_model_without_price_base_year_takes_costs_price_year(tmp_path: Path) -> None:

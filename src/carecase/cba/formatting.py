@@ -10,4 +10,7 @@ __all__ = ["money", "ratio_text"]
 
 def ratio_text(x: float | None) -> str:
     """A ratio to two decimals; ``n/a`` for None (a ratio with zero costs)."""
-    return "n/a" if x is None else f"{x:.2f}"
+    if x is None:
+        return "n/a"
+    text = f"{x:.2f}"
+    return "0.00" if text == "-0.00" else text  # a tiny negative BCR is written 0.00, not -0.00
