@@ -146,6 +146,80 @@ def test_cohort_hidden_with_its_complement(tmp_path: Path) -> None:
     assert t.relations == [(0, 1, 2)]
 
 
+# ------------------------------------------------------------------ 2b. cost by agency / area of need / service / locality
+
+# (service, agency_l1, agency_l2, area_of_need, people, events, cost): the 250-person demo's
+# Housing (17 + 3 people: Housing less homeless applications gave temporary accommodation's
+# £ back), a single-service Police, two Acute Trust services and a 5-person mental-health stay
+SERVICES = [("AE_ATTEND", "NHS", "Acute Trust", "Physical health", 151, 365, 55_950.22),
+            ("NEL_ADMIT", "NHS", "Acute Trust", "Physical health", 56, 86, 179_757.49),
+            ("MH_INPATIENT", "NHS", "Mental Health Trust", "Mental health", 5, 9, 28_252.86),
+            ("GP_APPT", "NHS", "Primary Care", "Physical health", 245, 4448, 229_114.49),
+            ("HOU_HOMELESS_APP", "Local Authority", "Housing", "Housing", 17, 18, 9_705.28),
+            ("HOU_TEMP_ACCOM", "Local Authority", "Housing", "Housing", 3, 182, 4_016.84),
+            ("POL_CUSTODY", "Police", "Police", "Crime and justice", 18, 28, 26_031.53)]
+LOCALITIES = [("Southmoor", "temporary accommodation", 1, 640.05), ("Westcombe", "temporary accommodation", 2, 3_376.79)]
+
+
+def _plant_cost_tables(out: Path) -> None:
+    sv = pd.DataFrame(SERVICES, columns=["service_code", "agency_l1", "agency_l2", "area_of_need", "people", "events",
+                                         "cost"])
+    money = {"fiscal_cost": sv["cost"], "economic_cost": 0.0, "activity": sv["events"].astype(float),
+             "share_of_cost": sv["cost"] / sv["cost"].sum()}
+    _write(sv.assign(**money), out / "audit" / "cost_by_service.parquet")
+    for keys, name in ((["agency_l1", "agency_l2"], "cost_by_agency"), (["area_of_need"], "cost_by_need")):
+        g = sv.assign(**money).groupby(keys, as_index=False)[["cost", "fiscal_cost", "economic_cost", "activity",
+                                                               "share_of_cost", "events"]].sum()
+        # distinct people: a part with one service has its people, else at least the largest
+        g["people"] = sv.groupby(keys)["people"].max().to_numpy() + (sv.groupby(keys).size().to_numpy() > 1) * 2
+        _write(g if name == "cost_by_agency" else g.drop(columns="events"), out / "audit" / f"{name}.parquet")
+    loc = pd.DataFrame(LOCALITIES, columns=["locality", "demand", "people", "cost"])
+    _write(loc.assign(fiscal_cost=loc["cost"], economic_cost=0.0, activity=[29.0, 153.0],
+                      cost_per_person=loc["cost"] / loc["people"]), out / "audit" / "locality_demand.parquet")
+
+
+def test_cost_tables_do_not_give_each_other_back(tmp_path: Path) -> None:
+    """Every service is one agency part's and one area of need's, and a kind of demand's
+    localities add up to its service: the £ (and events, activity) of an agency or area of
+    need is the sum of its services', and the people of one with a single service are that
+    service's. With every shown cell, those relations, each table's shown totals and the total
+    spend (published in the cohort table and the headline) as equations, no hidden £ or
+    events is recoverable, and no people count is shown in one table and hidden in another."""
+    report = _report(tmp_path, _plant_cost_tables, rounding_base=1)
+    ag, nd, sv, lc = (_table(report, k) for k in ("audit-agency", "audit-need", "audit-service", "audit-locality"))
+    code = {r["service_code"]: i for i, r in enumerate(sv.rows)}
+    assert (code["HOU_TEMP_ACCOM"], "cost") in sv.hidden and (code["MH_INPATIENT"], "cost") in sv.hidden
+    assert (code["HOU_HOMELESS_APP"], "cost") in sv.hidden  # else Housing − homeless applications = it
+    tables = (ag, nd, sv, lc)
+    for key in ("cost", "activity", "events"):
+        cell = {t.id: [f"{t.id}:{i}" for i in range(len(t.rows))] for t in tables}
+        unknown = [f"{t.id}:{i}" for t in tables for i in range(len(t.rows)) if (i, key) in t.hidden]
+        if not any(c.key == key for c in lc.columns):
+            unknown = [u for u in unknown if not u.startswith("audit-locality")]
+        rel: list[dict[str, float]] = []
+        for t, names in ((ag, ("agency_l1", "agency_l2")), (nd, ("area_of_need",))):
+            if not any(c.key == key for c in t.columns):
+                continue
+            for i, r in enumerate(t.rows):
+                rel.append({cell[t.id][i]: 1.0, **{cell[sv.id][j]: -1.0 for j, s in enumerate(sv.rows)
+                                                   if all(s[k] == r[k] for k in names)}})
+        if any(c.key == key for c in lc.columns):
+            rel.append({**dict.fromkeys(cell[lc.id], 1.0), cell[sv.id][code["HOU_TEMP_ACCOM"]]: -1.0})
+        rel.append(dict.fromkeys(cell[sv.id], 1.0))  # the total spend
+        for t in tables:  # totals shown
+            if t.totals and t.totals.get(key) is not None:
+                rel.append(dict.fromkeys(cell[t.id], 1.0))
+        assert unknown or key == "events", key  # events of 9 or more are shown
+        assert not recoverable(unknown, rel), key
+    for t, names in ((ag, ("agency_l1", "agency_l2")), (nd, ("area_of_need",))):
+        for i, r in enumerate(t.rows):
+            parts = [j for j, s in enumerate(sv.rows) if all(s[k] == r[k] for k in names)]
+            if len(parts) == 1:
+                assert ((i, "people") in t.hidden) == ((parts[0], "people") in sv.hidden), r
+    internal = _report(tmp_path / "i", _plant_cost_tables, mode="internal")
+    assert not _table(internal, "audit-service").hidden
+
+
 # ------------------------------------------------------------------ 3. concentration
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from carecase.report import charts
+from carecase.report.config import SuppressionConfig
 from carecase.report.content import Block, Chart, Note, Paragraph, Section, Table
 from carecase.report.loaders import get, pick
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
@@ -27,12 +28,12 @@ from carecase.report.sections.concentration import (
     top_group_blocks,
     total_spend,
 )
-from carecase.report.suppression import disclose_counts
+from carecase.report.suppression import disclose_counts, primary_mask, secondary_lines
 
 __all__ = [  # the concentration names are re-exported: they were defined here
     "AGENCY", "COHORT", "COHORT_GROUPS", "CONCENTRATION", "COST_PARTS", "LOCALITY", "NEED", "SERVICE",
-    "TOP_GROUP", "TOP_N", "YEAR_AGENCY", "YEAR_AGENCY_KEYS", "build", "cohort_relation",
-    "concentration_groups", "lorenz_rows", "population_size", "protect_concentration", "shared_headline",
+    "LOCALITY_DEMAND", "TOP_GROUP", "TOP_N", "YEAR_AGENCY", "YEAR_AGENCY_KEYS", "build", "cohort_relation",
+    "concentration_groups", "lorenz_rows", "population_size", "protect_concentration", "protect_cost_tables", "shared_headline",
     "top_group", "top_group_blocks", "total_spend", "year_agency_chart", "year_agency_rows",
 ]
 
@@ -70,6 +71,8 @@ LOCALITY = [F("locality", "Locality", "text"), F("service", "Demand", "text", so
 YEAR_AGENCY = ("year_label", "agency_l1", "cost")
 YEAR_AGENCY_KEYS = ("agency_l1", "agency_l2")  # the agency parts a year's cost is split by
 COHORT_GROUPS = ("all", "cohort", "rest")  # 'all' = cohort + rest of population
+# locality_demand's kinds of demand and the service each is made of (carecase.audit.tables)
+LOCALITY_DEMAND = {"residential care": "ASC_RESIDENTIAL", "temporary accommodation": "HOU_TEMP_ACCOM"}
 
 
 def cohort_relation(t: Table) -> tuple[int, ...] | None:
@@ -80,6 +83,86 @@ def cohort_relation(t: Table) -> tuple[int, ...] | None:
     if len(names) != len(COHORT_GROUPS) or any(i is None for i in found):
         return None
     return tuple(i for i in found if i is not None)
+
+
+def protect_cost_tables(agency: Table | None, need: Table | None, service: Table | None,
+                        locality: Table | None, cfg: SuppressionConfig) -> None:
+    """Secondary suppression across the audit's cost tables, written into each table's
+    ``withheld`` cells (shared reports).
+
+    The tables share figures: every service belongs to one agency part and one area of need
+    (carecase.core.services), so an agency's (or an area of need's) £, activity and events
+    are the sum of its services' in *Cost by service*, and an agency or area of need with one
+    service has that service's people; the localities of one kind of demand add up to its
+    service (residential care: ASC_RESIDENTIAL, temporary accommodation: HOU_TEMP_ACCOM).
+    So beside each table's own count columns, each agency row with its services, each area
+    of need with its services and each service of ``LOCALITY_DEMAND`` with its localities
+    are lines of one secondary suppression, for every count column the tables share (people,
+    and events where present): a cost hidden in one table (say temporary accommodation's, 3
+    people) is not given back by another (the Housing agency's cost less homeless
+    applications'). Money columns follow their people count (``from_count``)."""
+    tables = [t for t in (agency, need, service, locality) if t is not None and t.rows]
+    if service is None or not service.rows:
+        return
+    cells: list[tuple[Table, int, str]] = []
+    where: dict[tuple[int, int, str], int] = {}
+    for t in tables:
+        for i in range(len(t.rows)):
+            for c in t.columns:
+                if c.count:
+                    where[(id(t), i, c.key)] = len(cells)
+                    cells.append((t, i, c.key))
+    values = np.array([_number(t.rows[i].get(k)) for t, i, k in cells], dtype=float)
+    lines: list[list[int]] = []
+    for t in tables:  # each table's own columns (its totals, and the total spend published elsewhere)
+        for c in t.columns:
+            if c.count and t.protect_columns:
+                lines.append([where[(id(t), i, c.key)] for i in range(len(t.rows))])
+
+    def keys_of(t: Table, names: tuple[str, ...]) -> list[str]:
+        return [k for k in names if any(c.key == k for c in t.columns)
+                and any(c.key == k for c in service.columns)]
+
+    def link(t: Table | None, names: tuple[str, ...]) -> None:
+        """A row of ``t`` with the services that share its ``names`` (agency, area of need)."""
+        if t is None or not t.rows:
+            return
+        keys = keys_of(t, names)
+        if not keys:
+            return
+        for i, r in enumerate(t.rows):
+            parts = [j for j, s in enumerate(service.rows)
+                     if all(str(s.get(k)) == str(r.get(k)) for k in keys)]
+            for c in t.columns:
+                if c.count and (id(service), 0, c.key) in where:
+                    lines.append([where[(id(t), i, c.key)]] + [where[(id(service), j, c.key)] for j in parts])
+
+    link(agency, ("agency_l1", "agency_l2"))
+    link(need, ("area_of_need",))
+    if locality is not None and locality.rows and any(c.key == "service_code" for c in service.columns):
+        code_row = {str(s.get("service_code")): j for j, s in enumerate(service.rows)}
+        for demand, code in LOCALITY_DEMAND.items():
+            rows = [i for i, r in enumerate(locality.rows) if str(r.get("service", "")).strip().lower() == demand]
+            j = code_row.get(code)
+            for c in locality.columns:
+                if c.count and rows and (id(service), 0, c.key) in where:
+                    lines.append([where[(id(locality), i, c.key)] for i in rows]
+                                 + ([where[(id(service), j, c.key)]] if j is not None else []))
+    hidden = primary_mask(values, cfg.threshold)
+    for n, (t, i, key) in enumerate(cells):
+        hidden[n] |= (i, key) in t.withheld
+    if cfg.secondary and hidden.any():
+        hidden = secondary_lines(values, hidden, lines)
+    for (t, i, key), h in zip(cells, hidden.tolist(), strict=True):
+        if h:
+            t.withheld.add((i, key))
+
+
+def _number(v: Any) -> float:
+    try:
+        return float("nan") if v is None or isinstance(v, str) else float(v)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _hidden_agency_parts(agency: Table | None, keys: list[str]) -> set[tuple[str, ...]]:
@@ -195,7 +278,8 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(Paragraph(str(headline)))
     sec.blocks.extend(spend.blocks)
 
-    agency_table: Table | None = None
+    cost_tables: dict[str, Table] = {}
+    pending: list[Block | tuple[Table, str, str, str]] = []
     for name, fields, tid, title, cat in (
         ("cost_by_agency", AGENCY, "audit-agency", "Cost by agency", "agency_l1"),
         ("cost_by_need", NEED, "audit-need", "Cost by area of need", "area_of_need"),
@@ -203,14 +287,27 @@ def build(ctx: Context) -> Section:
     ):
         df = outs.table("audit", name)
         if df is None:
-            sec.blocks.append(missing_table("audit", name))
+            pending.append(missing_table("audit", name))
             continue
         t = frame_table(tid, title, df, fields, extra=True, total_row=True, protect_rows=False,
                         sort_by=[cat])
+        cost_tables[name] = t
+        pending.append((t, tid, title, cat))
+    loc = outs.table("audit", "locality_demand")
+    loc_table = None if loc is None else frame_table(
+        "audit-locality", "Residential and temporary accommodation demand by locality",
+        loc, LOCALITY, extra=True, total_row=True, sort_by=["locality", "service"], protect_rows=False)
+    if not internal:  # before any of them is disclosed (ctx.shown)
+        protect_cost_tables(cost_tables.get("cost_by_agency"), cost_tables.get("cost_by_need"),
+                            cost_tables.get("cost_by_service"), loc_table, ctx.config.suppression)
+    agency_table = cost_tables.get("cost_by_agency")
+    for item in pending:
+        if not isinstance(item, tuple):
+            sec.blocks.append(item)
+            continue
+        t, tid, title, cat = item
         sec.blocks.append(t)
         shown = ctx.shown(t)
-        if name == "cost_by_agency":
-            agency_table = t
         if {cat, "cost"} <= {c.key for c in t.columns}:
             rows = [{cat: r[cat], "cost": r["cost"]} for r in shown]
             sec.blocks.append(Chart(f"chart-{tid}", title, charts.hbar(title, rows, cat, "cost")))
@@ -230,8 +327,6 @@ def build(ctx: Context) -> Section:
         else:
             t.relations = [relation]  # a hidden cohort cell hides its rest-of-population cell too
         sec.blocks.append(t)
-    loc = outs.table("audit", "locality_demand")
-    if loc is not None:
-        sec.blocks.append(frame_table("audit-locality", "Residential and temporary accommodation demand by locality",
-                                      loc, LOCALITY, extra=True, total_row=True, sort_by=["locality", "service"], protect_rows=False))
+    if loc_table is not None:
+        sec.blocks.append(loc_table)
     return sec
