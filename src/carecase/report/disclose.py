@@ -16,13 +16,48 @@ import numpy as np
 
 from carecase.report.config import SuppressionConfig
 from carecase.report.content import Report, Table, is_missing
-from carecase.report.suppression import disclose_counts, line_totals
+from carecase.report.suppression import disclose_counts, line_totals, primary_mask, secondary_lines
 
 
 def _as_float(v: Any) -> float:
     if is_missing(v) or isinstance(v, str):
         return float("nan")
-    return float(v)
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+class CountCells:
+    """The count cells of several tables, numbered for one secondary suppression across them
+    (figures one table shares with another: a source's linked records and its accepted rows,
+    an agency's cost and its services'). ``cells(t, i, key)`` is a cell's number, to write the
+    lines (cells that add up) with; :meth:`withhold` hides what the lines would give back."""
+
+    def __init__(self, tables: list[Table]) -> None:
+        self.cells = [(t, i, c.key) for t in tables for i in range(len(t.rows)) for c in t.columns if c.count]
+        self._number = {(id(t), i, key): n for n, (t, i, key) in enumerate(self.cells)}
+        self.values = np.array([_as_float(t.rows[i].get(key)) for t, i, key in self.cells], dtype=float)
+
+    def __call__(self, t: Table, i: int, key: str) -> int:
+        return self._number[(id(t), i, key)]
+
+    def __contains__(self, cell: tuple[Table, int, str]) -> bool:
+        t, i, key = cell
+        return (id(t), i, key) in self._number
+
+    def withhold(self, lines: list[list[int]], cfg: SuppressionConfig, start_withheld: bool = False) -> None:
+        """Primary suppression of every cell, secondary over ``lines``, written into each
+        table's ``withheld``; with ``start_withheld`` the cells already withheld count as
+        hidden from the start."""
+        hidden = primary_mask(self.values, cfg.threshold)
+        if start_withheld:
+            hidden |= np.array([(i, key) in t.withheld for t, i, key in self.cells], dtype=bool)
+        if cfg.secondary and hidden.any():
+            hidden = secondary_lines(self.values, hidden, lines)
+        for (t, i, key), h in zip(self.cells, hidden.tolist(), strict=True):
+            if h:
+                t.withheld.add((i, key))
 
 
 def _raw_totals(table: Table) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import pandas as pd
 from carecase.report import charts
 from carecase.report.config import SuppressionConfig
 from carecase.report.content import Block, Chart, Note, Paragraph, Section, Table
+from carecase.report.disclose import CountCells
 from carecase.report.loaders import get, pick
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
 from carecase.report.sections.concentration import (
@@ -28,7 +29,7 @@ from carecase.report.sections.concentration import (
     top_group_blocks,
     total_spend,
 )
-from carecase.report.suppression import disclose_counts, primary_mask, secondary_lines
+from carecase.report.suppression import disclose_counts
 
 __all__ = [  # the concentration names are re-exported: they were defined here
     "AGENCY", "COHORT", "COHORT_GROUPS", "CONCENTRATION", "COST_PARTS", "LOCALITY", "NEED", "SERVICE",
@@ -104,20 +105,12 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
     tables = [t for t in (agency, need, service, locality) if t is not None and t.rows]
     if service is None or not service.rows:
         return
-    cells: list[tuple[Table, int, str]] = []
-    where: dict[tuple[int, int, str], int] = {}
-    for t in tables:
-        for i in range(len(t.rows)):
-            for c in t.columns:
-                if c.count:
-                    where[(id(t), i, c.key)] = len(cells)
-                    cells.append((t, i, c.key))
-    values = np.array([_number(t.rows[i].get(k)) for t, i, k in cells], dtype=float)
+    cell = CountCells(tables)
     lines: list[list[int]] = []
     for t in tables:  # each table's own columns (its totals, and the total spend published elsewhere)
         for c in t.columns:
             if c.count and t.protect_columns:
-                lines.append([where[(id(t), i, c.key)] for i in range(len(t.rows))])
+                lines.append([cell(t, i, c.key) for i in range(len(t.rows))])
 
     def keys_of(t: Table, names: tuple[str, ...]) -> list[str]:
         return [k for k in names if any(c.key == k for c in t.columns)
@@ -134,8 +127,8 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
             parts = [j for j, s in enumerate(service.rows)
                      if all(str(s.get(k)) == str(r.get(k)) for k in keys)]
             for c in t.columns:
-                if c.count and (id(service), 0, c.key) in where:
-                    lines.append([where[(id(t), i, c.key)]] + [where[(id(service), j, c.key)] for j in parts])
+                if c.count and (service, 0, c.key) in cell:
+                    lines.append([cell(t, i, c.key)] + [cell(service, j, c.key) for j in parts])
 
     link(agency, ("agency_l1", "agency_l2"))
     link(need, ("area_of_need",))
@@ -145,24 +138,10 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
             rows = [i for i, r in enumerate(locality.rows) if str(r.get("service", "")).strip().lower() == demand]
             j = code_row.get(code)
             for c in locality.columns:
-                if c.count and rows and (id(service), 0, c.key) in where:
-                    lines.append([where[(id(locality), i, c.key)] for i in rows]
-                                 + ([where[(id(service), j, c.key)]] if j is not None else []))
-    hidden = primary_mask(values, cfg.threshold)
-    for n, (t, i, key) in enumerate(cells):
-        hidden[n] |= (i, key) in t.withheld
-    if cfg.secondary and hidden.any():
-        hidden = secondary_lines(values, hidden, lines)
-    for (t, i, key), h in zip(cells, hidden.tolist(), strict=True):
-        if h:
-            t.withheld.add((i, key))
-
-
-def _number(v: Any) -> float:
-    try:
-        return float("nan") if v is None or isinstance(v, str) else float(v)
-    except (TypeError, ValueError):
-        return float("nan")
+                if c.count and rows and (service, 0, c.key) in cell:
+                    lines.append([cell(locality, i, c.key) for i in rows]
+                                 + ([cell(service, j, c.key)] if j is not None else []))
+    cell.withhold(lines, cfg, start_withheld=True)
 
 
 def _hidden_agency_parts(agency: Table | None, keys: list[str]) -> set[tuple[str, ...]]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from carecase.report import charts
 from carecase.report.config import SuppressionConfig
 from carecase.report.content import (
@@ -17,11 +15,10 @@ from carecase.report.content import (
     Paragraph,
     Section,
     Table,
-    is_missing,
 )
+from carecase.report.disclose import CountCells
 from carecase.report.loaders import get, named_items
 from carecase.report.sections.common import Context, not_run
-from carecase.report.suppression import primary_mask, secondary_lines
 
 # the keys of out/ingest/summary.json and out/link/summary.json, in one place
 SOURCE_COLUMNS = [
@@ -51,10 +48,6 @@ def _sources(summary: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _num(v: Any) -> float:
-    return float("nan") if is_missing(v) or isinstance(v, str) else float(v)
-
-
 def protect_together(sources: Table | None, by_method: Table | None, per_source: Table | None,
                      cfg: SuppressionConfig) -> None:
     """Secondary suppression across the Data section's count tables, written into each
@@ -67,42 +60,29 @@ def protect_together(sources: Table | None, by_method: Table | None, per_source:
     with its total, are lines of one secondary suppression: a count hidden in one table
     (say a source's 3 quarantined rows, read − accepted − out of scope) is not given back by
     another (the linked records of that source add up to its accepted rows)."""
-    cells: list[tuple[Table, int, str]] = []
-    where: dict[tuple[int, int, str], int] = {}
     tables = [t for t in (sources, by_method, per_source) if t is not None and t.rows]
-    for t in tables:
-        for i in range(len(t.rows)):
-            for c in t.columns:
-                if c.count:
-                    where[(id(t), i, c.key)] = len(cells)
-                    cells.append((t, i, c.key))
-    values = np.array([_num(t.rows[i].get(k)) for t, i, k in cells], dtype=float)
+    cell = CountCells(tables)
     lines: list[list[int]] = []
     for t in tables:  # each table's own rows (read = accepted + quarantined + out of scope), then columns
         counts = [c.key for c in t.columns if c.count]
         if t.protect_rows and len(counts) > 1:
-            lines += [[where[(id(t), i, k)] for k in counts] for i in range(len(t.rows))]
-        lines += [[where[(id(t), i, k)] for i in range(len(t.rows))] for k in counts]
+            lines += [[cell(t, i, k) for k in counts] for i in range(len(t.rows))]
+        lines += [[cell(t, i, k) for i in range(len(t.rows))] for k in counts]
     src_row = {str(r.get("source")): i for i, r in enumerate(sources.rows)} if sources is not None else {}
     method_row = {str(r.get("method")): i for i, r in enumerate(by_method.rows)} if by_method is not None else {}
     if per_source is not None and per_source.rows:
         methods = [c.key for c in per_source.columns if c.count]
         for i, r in enumerate(per_source.rows):  # a source's linked records add up to its accepted rows
-            row = [where[(id(per_source), i, m)] for m in methods]
+            row = [cell(per_source, i, m) for m in methods]
             j = src_row.get(str(r.get("source")))
-            lines.append(row + ([where[(id(sources), j, "rows_accepted")]] if sources is not None and j is not None
+            lines.append(row + ([cell(sources, j, "rows_accepted")] if sources is not None and j is not None
                                 else []))
         for m in methods:  # a method's records over the sources add up to its total
             total = method_row.get(m)
             if by_method is not None and total is not None:
-                lines.append([where[(id(per_source), i, m)] for i in range(len(per_source.rows))]
-                             + [where[(id(by_method), total, "records")]])
-    hidden = primary_mask(values, cfg.threshold)
-    if cfg.secondary and hidden.any():
-        hidden = secondary_lines(values, hidden, lines)
-    for (t, i, key), h in zip(cells, hidden.tolist(), strict=True):
-        if h:
-            t.withheld.add((i, key))
+                lines.append([cell(per_source, i, m) for i in range(len(per_source.rows))]
+                             + [cell(by_method, total, "records")])
+    cell.withhold(lines, cfg)
 
 
 def build(ctx: Context) -> Section:
