@@ -158,3 +158,23 @@ def test_ibis_catalogue_calls_work_on_duckdb_2(duck):
     batches = duck.table("t").to_pyarrow_batches(chunk_size=2).read_all()
     assert batches.num_rows == 3
     assert duck.sql("SELECT 1 AS one").schema()["one"].is_integer()
+
+
+def test_an_engine_leaves_no_scratch_folder_behind(tmp_path, monkeypatch):
+    """Every command opens an engine; each used to leave an empty carecase-* folder in the
+    temp folder (3,844 of them after a few days of tests). The scratch folder is made only
+    when used (Spark's Parquet hand-overs) and removed on close."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    engine = connect_duckdb()
+    engine.write("t", ARROW)
+    engine.close()
+    assert list(tmp_path.iterdir()) == []
+
+    engine = connect_duckdb()
+    scratch = engine.workdir
+    (scratch / "x.parquet").write_bytes(b"x")
+    assert scratch.parent == tmp_path
+    engine.close()
+    assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,9 @@ into Python, and never into logs.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,8 +69,16 @@ _patch_duckdb_dbapi()
 class Engine:
     name: Backend
     con: Any  # ibis backend
-    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="carecase-")))
     _spark: Any = None
+    _workdir: Path | None = field(default=None, repr=False)
+
+    @property
+    def workdir(self) -> Path:
+        """This engine's scratch folder (Spark's Parquet hand-overs): made on first use and
+        removed by :meth:`close`, so that commands leave nothing behind in the temp folder."""
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="carecase-"))
+        return self._workdir
 
     # ------------------------------------------------------------------ tables
     def table(self, name: str) -> ir.Table:
@@ -155,6 +165,9 @@ class Engine:
                 self.con.disconnect()
         except Exception:  # pragma: no cover - closing is best effort
             pass
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
 
 
 def _content_digest(arrow: pa.Table) -> str:
@@ -178,6 +191,17 @@ def connect_duckdb(path: str | Path | None = None, threads: int | None = None,
 
 
 _SPARK_SESSION: Any = None
+_SPARK_SCRATCH: Path | None = None
+
+
+def spark_scratch() -> Path:
+    """The Spark session's scratch folder (a warehouse when the project names none, Splink's
+    checkpoints): one per process, removed when the process exits."""
+    global _SPARK_SCRATCH
+    if _SPARK_SCRATCH is None:
+        _SPARK_SCRATCH = Path(tempfile.mkdtemp(prefix="carecase-spark-"))
+        atexit.register(shutil.rmtree, _SPARK_SCRATCH, True)
+    return _SPARK_SCRATCH
 
 
 def spark_session(master: str = "local[2]", warehouse: str | Path | None = None) -> Any:
@@ -204,7 +228,7 @@ def spark_session(master: str = "local[2]", warehouse: str | Path | None = None)
     )
     # Without a project warehouse, use a fresh temporary one: Spark's default (./spark-warehouse)
     # would collide with tables left there by an earlier run (LOCATION_ALREADY_EXISTS).
-    where = Path(warehouse) if warehouse else Path(tempfile.mkdtemp(prefix="carecase-spark-"))
+    where = Path(warehouse) if warehouse else spark_scratch() / "warehouse"
     builder = builder.config("spark.sql.warehouse.dir", str(where.resolve()))
     try:
         _SPARK_SESSION = builder.getOrCreate()
