@@ -50,6 +50,8 @@ def _run(folder: Path) -> None:
 
     summary, out = run_stage(folder, run)
     console.print(summary["headline"])
+    for note in summary.get("notes", []):
+        console.print(f"Note: {note}", soft_wrap=True)
     console.print(f"Linkage report: [bold]{out / 'link' / 'summary.json'}[/bold]")
 
 

@@ -109,6 +109,12 @@ def link(
             deterministic_recall=settings.deterministic_recall,
             threshold=min(SCORE_FLOOR, settings.clerical_lower),
         )
+        for fixed in out.model.get("carecase_fixed_m", []):
+            out.notes.append(
+                f"{fixed['comparison']} '{fixed['level']}': no true match in training showed "
+                f"this level, so its m probability is fixed at {fixed['m']:.3g} (Jeffreys "
+                "estimate for 0 of the candidate profiles); expected in a small area"
+            )
         pairs_expr = oriented_pairs(engine.table(scored_name), ref)
     else:
         out.notes.append(

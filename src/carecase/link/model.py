@@ -19,12 +19,19 @@ birth year; given + family name. A true match is missed only if it disagrees on 
 Training: the prior (λ) from the exact given + family + date-of-birth rule with its assumed
 recall; u by seeded random sampling; m by expectation maximisation on the date-of-birth and
 postcode blocks (each comparison is estimated in at least one of them).
+
+A level that no true match in a training block shows (common in a small area: every matched
+pair there agrees at least partly on given name) has a maximum-likelihood m of exactly 0,
+which Splink 5 refuses. Such a level's m is then fixed at the Jeffreys estimate of a
+proportion seen 0 times in n trials, 0.5 / (n + 1), with n the number of candidate profiles
+(the most true matches the training can hold), and the model is trained again; the fixed
+levels are listed in the linkage summary.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -81,9 +88,11 @@ def splink_db_api(engine: Engine) -> Any:
             raise LinkError("The Spark engine has no session; open the project again.")
         # Splink's string-similarity UDFs (jaro_winkler) live in a jar shipped with Splink.
         session.sql(f"ADD JAR '{similarity_jar_location()}'")
-        # Splink breaks long query lineages with checkpoints; keep them in the engine's workdir.
+        # Splink breaks long query lineages with checkpoints; they live as long as the session.
         if session.sparkContext.getCheckpointDir() is None:
-            session.sparkContext.setCheckpointDir(str(engine.workdir / "splink-checkpoints"))
+            from carecase.core.engine import spark_scratch
+
+            session.sparkContext.setCheckpointDir(str(spark_scratch() / "splink-checkpoints"))
         return SparkAPI(spark_session=session)
     raise UnsupportedOnEngine(
         f"Probabilistic linkage is not available on engine '{engine.name}'; "
@@ -132,7 +141,8 @@ def _postcode_comparison() -> Any:
 
 
 def settings() -> Any:
-    """The Splink settings (link-only: candidates against NHS-identified profiles)."""
+    """The Splink settings (link-only: candidates against NHS-identified profiles); see
+    :func:`settings_dict` for the form training uses."""
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
@@ -162,6 +172,65 @@ def settings() -> Any:
     )
 
 
+def settings_dict(dialect: str, fixed_m: Mapping[tuple[str, str], float]) -> dict[str, Any]:
+    """:func:`settings` as a Splink settings dictionary, with the m probability of each level
+    named in ``fixed_m`` ((comparison, level label) → m) fixed during training."""
+    spec = settings().create_settings_dict(dialect)
+    for comparison in spec["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            key = (comparison["output_column_name"], level["label_for_charts"])
+            if key in fixed_m:
+                level["m_probability"] = fixed_m[key]
+                level["fix_m_probability"] = True
+    return spec
+
+
+def zero_m_level(err: BaseException) -> tuple[str, str] | None:
+    """(comparison, level label) of the level whose m probability expectation maximisation
+    set to 0 (Splink 5 raises ValueError in the m setter), read from the traceback's
+    ``populate_m_u_from_lookup`` frame; None when ``err`` is anything else."""
+    if not isinstance(err, ValueError) or "m_probability" not in str(err):
+        return None
+    tb = err.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "populate_m_u_from_lookup":
+            level = frame.f_locals.get("cl")
+            column = frame.f_locals.get("output_column_name")
+            if level is not None and isinstance(column, str):
+                return column, str(level.label_for_charts)
+        tb = tb.tb_next
+    return None
+
+
+def jeffreys_zero(n: int) -> float:
+    """Posterior mean of a proportion seen 0 times in ``n`` trials under the Jeffreys prior
+    Beta(½, ½): (0 + ½) / (n + 1)."""
+    return 0.5 / (max(n, 0) + 1)
+
+
+def _untrainable(err: Exception) -> LinkError:
+    return LinkError(
+        f"The probabilistic model could not be trained ({type(err).__name__}). There may "
+        "be too few records without an NHS number, or too few sharing a date of birth "
+        "or postcode with the population. Check the linkage inputs."
+    )
+
+
+def _train(linker: Any, *, seed: int, max_pairs_u: float, deterministic_recall: float,
+           engine: Engine) -> None:
+    from splink import block_on
+
+    training = linker.training
+    training.estimate_probability_two_random_records_match(
+        [block_on("given_name", "family_name", "dob")], recall=deterministic_recall
+    )
+    training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
+    with one_thread(engine):
+        training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+        training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
+
+
 def train_and_predict(
     engine: Engine,
     reference_table: str,
@@ -176,37 +245,36 @@ def train_and_predict(
     ``threshold``. Returns the name of the stored table of scored pairs (unique_id_l,
     unique_id_r, match_weight, match_probability, gamma_<comparison>) and the trained model
     as JSON (m and u per level, λ). Splink's working tables are deleted afterwards."""
-    from splink import Linker, block_on
+    from splink import Linker
 
     for name in ("splink", "py4j"):
         logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
     db = splink_db_api(engine)
+    n_candidates = int(engine.table(candidate_table).count().to_pyarrow().as_py())
+    fixed_m: dict[tuple[str, str], float] = {}
     ref = db.register(reference_table, dataset_display_name="reference")
     cand = db.register(candidate_table, dataset_display_name="candidates")
-    linker = Linker([ref, cand], settings(), log_level=SPLINK_LOG_LEVEL)
-    for name in ("splink", "py4j"):  # Linker() re-enables logging at the level it is given
-        logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
-    training = linker.training
-    try:
-        training.estimate_probability_two_random_records_match(
-            [block_on("given_name", "family_name", "dob")], recall=deterministic_recall
-        )
-        training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
-        with one_thread(engine):
-            training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-            training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
-    except LinkError:
-        raise
-    except ImportError:
-        raise
-    except Exception as err:  # Splink raises plain exceptions for untrainable data
-        raise LinkError(
-            f"The probabilistic model could not be trained ({type(err).__name__}). There may "
-            "be too few records without an NHS number, or too few sharing a date of birth "
-            "or postcode with the population. Check the linkage inputs."
-        ) from err  # the cause is shown only with --debug
+    while True:
+        spec = settings_dict(db.sql_dialect.sql_dialect_str, fixed_m)
+        linker = Linker([ref, cand], spec, log_level=SPLINK_LOG_LEVEL)
+        for name in ("splink", "py4j"):  # Linker() re-enables logging at the level given
+            logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
+        try:
+            _train(linker, seed=seed, max_pairs_u=max_pairs_u,
+                   deterministic_recall=deterministic_recall, engine=engine)
+            break
+        except (LinkError, ImportError):
+            raise
+        except Exception as err:  # Splink raises plain exceptions for untrainable data
+            level = zero_m_level(err)  # the next Linker reuses this one's cached tables
+            if level is None or level in fixed_m:
+                raise _untrainable(err) from err  # the cause is shown only with --debug
+            fixed_m[level] = jeffreys_zero(n_candidates)
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     model = linker.misc.save_model_to_json(out_path=None)
+    model["carecase_fixed_m"] = [
+        {"comparison": c, "level": label, "m": m} for (c, label), m in sorted(fixed_m.items())
+    ]
     scored = engine.con.table(predictions.physical_name)
     keep = ["source_dataset_l", "source_dataset_r", "unique_id_l", "unique_id_r"]
     keep += ["match_weight", "match_probability"]

@@ -1,0 +1,59 @@
+"""Probabilistic linkage on a small synthetic area (300 people).
+
+There every true match in the postcode training block agrees at least partly on given name,
+so expectation maximisation drives that level's m probability to exactly 0, which Splink 5
+refuses ("m_probability value 0.0 is below the minimum allowed value"). `carecase demo DIR
+--people 300 --seed 7` failed with "The probabilistic model could not be trained" until
+such a level's m was fixed at the Jeffreys estimate and the model trained again."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from carecase.core.project import Project
+from carecase.demo import prepare_demo
+from carecase.link.model import jeffreys_zero
+from carecase.pipeline import run_all
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    area = prepare_demo(tmp_path_factory.mktemp("small") / "demo", 300, 7)
+    config = area / "carecase.yaml"
+    data = yaml.safe_load(config.read_text())
+    data.setdefault("linkage", {})["truth"] = "truth/true_links.parquet"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    project = Project.open(area)
+    try:
+        return run_all(project, only=["ingest", "link"])["link"]
+    finally:
+        project.close()
+
+
+def test_a_level_no_match_shows_is_fixed_and_the_model_trains(small):
+    fixed = {
+        (name, level["label"]): level["m"]
+        for name, levels in small["model"]["comparisons"].items() for level in levels
+        if level["m_fixed"]
+    }
+    assert ("given_name", "All other comparisons") in fixed
+    assert all(m == pytest.approx(jeffreys_zero(50)) for m in fixed.values())  # 50 profiles
+    assert any("given_name 'All other comparisons'" in note for note in small["notes"])
+
+
+def test_the_small_area_links_accurately(small):
+    truth = small["truth"]["all_records"]
+    assert truth["precision"] >= 0.98 and truth["recall"] >= 0.95
+    scoped = small["truth"]["sources_without_nhs_numbers"]
+    assert scoped["true_pairs"] > 20
+    assert scoped["precision"] >= 0.98 and scoped["recall"] >= 0.95
+
+
+def test_jeffreys_estimate_of_a_proportion_never_observed():
+    """Jeffreys prior Beta(1/2, 1/2): after 0 successes in n trials the posterior is
+    Beta(1/2, n + 1/2), whose mean is (1/2) / (n + 1) (Brown, Cai & DasGupta 2001,
+    Statistical Science 16(2), §4.1.2)."""
+    assert jeffreys_zero(0) == 0.5
+    assert jeffreys_zero(49) == 0.01
+    assert jeffreys_zero(999) == pytest.approx(5e-4)
