@@ -92,3 +92,21 @@ def test_interval_uses_the_jackknife_and_t_critical_value():
     assert np.log(res["rate_ratio"]) == pytest.approx(full)
     assert np.log(res["rr_ci_high"]) == pytest.approx(full + crit * cv3_se(full, left))
     assert res["rr_p"] == pytest.approx(2 * stats.t.sf(abs(full / cv3_se(full, left)), 39))
+
+
+def test_one_cluster_holding_two_cells_events_is_unbounded_without_a_warning():
+    """One set holds every event of the treated after and of the controls after: without it
+    both log rates are −inf, their difference NaN (numpy warned 'invalid value encountered
+    in add' on the seeds benchmark). That delete-one estimate is undefined, so the standard
+    error is unbounded, quietly."""
+    import warnings
+
+    y, years, treated, post, weight, groups = _long(5)
+    after = post == 1
+    y = np.where(after & (groups != 0), 0.0, y)
+    y[after & (groups == 0)] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        full, left = interaction_jackknife(y, years, treated, post, weight, groups)
+    assert np.isnan(left[0]) and np.isfinite(full)
+    assert cv3_se(full, left) == np.inf

@@ -85,7 +85,10 @@ def interaction_jackknife(y: np.ndarray, years: np.ndarray, treated: np.ndarray,
             m = (treated == a) & (post == b)
             sign = 1.0 if a == b else -1.0  # + θ11 + θ00 − θ10 − θ01
             f, g = _cell_log_rates(y[m], years[m], weight[m], idx[m], n_groups, alpha)
-            full, left = full + sign * f, left + sign * g
+            # A cluster holding all of two cells' events leaves −inf − (−inf) = NaN: that
+            # delete-one estimate is undefined, and cv3_se reads it as unbounded, as for ±inf.
+            with np.errstate(invalid="ignore"):
+                full, left = full + sign * f, left + sign * g
     return full, left
 
 
