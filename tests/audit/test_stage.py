@@ -148,3 +148,37 @@ def test_progress_bar_ends_full(ran: tuple[Project, dict, dict]) -> None:
     progress = _Progress()
     audit_stage.run(p, progress)
     assert progress.done == progress.total
+
+
+def test_people_outside_the_population_count_everywhere_their_cost_does(tmp_path: Path) -> None:
+    """People with cost but not flagged in_population (a non-resident's police or housing
+    record) are in total_cost, so the concentration, the Lorenz curve, the cohort table and
+    the headline's people count them too: otherwise "£X across N people" and "the top 10%
+    account for Y% of cost" describe different totals, and total_cost less the
+    concentration's total publishes those few people's cost. A programme participant
+    outside the population is in the cohort, with or without cost."""
+    import pyarrow as pa
+
+    p = make_project(tmp_path / "proj")
+    people = p.engine.table("people").to_pyarrow()
+    first_participant = p.engine.table("programme").to_pyarrow()["person_id"][0].as_py()
+    outside = {"P00000000", "P00000003", "P00000299", first_participant}
+    flags = [pid not in outside for pid in people["person_id"].to_pylist()]
+    p.engine.write("people", people.set_column(people.schema.get_field_index("in_population"),
+                                               "in_population", pa.array(flags)))
+    costs_stage.run(p)
+    au = audit_stage.run(p)
+    read = lambda n: pd.read_parquet(p.out / "audit" / f"{n}.parquet")  # noqa: E731
+    totals = p.engine.table("audit_person_totals").to_pyarrow().to_pandas().set_index("person_id")["cost"]
+    assert totals.loc[["P00000000", "P00000003"]].min() > 0  # outside the population, with cost
+    conc = read("concentration").set_index("measure")
+    assert conc.loc["gini", "cost"] == pytest.approx(au["total_cost"], abs=0.01)
+    cohort = set(p.engine.table("programme").to_pyarrow()["person_id"].to_pylist())
+    # P00000299: outside the population, no cost, not in the programme: nobody the audit counts
+    assert "P00000299" not in totals.index and "P00000299" not in cohort
+    assert conc.loc["gini", "people"] == au["people"] == 299
+    cvp = read("cohort_vs_population").set_index("group")
+    assert cvp.loc["all", "cost"] == pytest.approx(au["total_cost"], abs=0.01)
+    assert cvp.loc["all", "people"] == 299
+    assert "across 299 people" in au["headline"]
+    assert cvp.loc["cohort", "people"] == len(cohort)

@@ -16,6 +16,7 @@ import datetime as dt
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -38,6 +39,20 @@ def window(project: Project) -> tuple[dt.date, dt.date]:
     if end <= start:
         raise AuditError(f"audit window is empty: start {start} is not before end {end}. Fix audit.start/audit.end.")
     return start, end
+
+
+def audited_people(residents: ir.Table, totals: ir.Table, cohort: ir.Table | None) -> ir.Table:
+    """One row per person the audit counts: ``residents`` (people flagged in_population,
+    with or without cost), everyone in ``totals`` (cost recorded in the window) and the
+    programme ``cohort``, so that the concentration, the Lorenz curve, the cohort table and
+    the headline's people all cover the same people as ``total_cost``."""
+    parts = [residents.select("person_id"), totals.select("person_id")]
+    if cohort is not None:
+        parts.append(cohort.select("person_id"))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.union(part, distinct=True)
+    return out.filter(out.person_id.notnull())  # a row with no person is nobody
 
 
 def concentration_frames(costs: pd.Series, points: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -96,13 +111,23 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
 
     # used three times below (cohort, top-N, concentration): computed once
     totals = engine.write("audit_person_totals", tables.person_totals(pm))
+    cohort = engine.table("programme").select("person_id") if engine.has_table("programme") else None
     if engine.has_table("people"):
         people = engine.table("people")
-        population = people.filter(people.in_population.coalesce(True)).select("person_id")
+        residents = people.filter(people.in_population.coalesce(True)).select("person_id")
     else:
         people = None
-        population = totals.select("person_id")
-    cohort = engine.table("programme") if engine.has_table("programme") else population.limit(0)
+        residents = totals.select("person_id")
+    # The people the audit counts: every resident (zero cost included), and anyone else whose
+    # cost is in the totals or who is in the programme. Counting residents only would leave
+    # the cost of people outside the population (in_population false: say a police or
+    # housing record of a non-resident) in total_cost but out of the concentration, the
+    # cohort table and their denominators: the headline's "£X across N people" and "top 10%
+    # of people account for Y% of cost" would describe different totals, and total_cost less
+    # the concentration's total would publish those few people's cost.
+    population = audited_people(residents, totals, cohort)
+    if cohort is None:
+        cohort = population.limit(0)
     years = period_weeks(start, end) / 52.0
     cvp = tables.cohort_vs_population(totals, population, cohort, years)
     files["cohort_vs_population"] = write_table(cvp, out, "cohort_vs_population", ["group"])
