@@ -5,8 +5,11 @@ carecase reads every column as text, parses and validates with vectorised Arrow 
 rows in DuckDB in one transaction. The baseline is a plain pandas read (``dtype=str``) plus
 the same core validation in pandas (``to_datetime``, a vectorised Modulus 11, ``duplicated``)
 and no store at all, so it is a lower bound on the work. The row accounting of both is
-compared. Wall-clock and CPU seconds are reported (the machine is shared). The 10M size
-runs only without ``--quick`` (it needs ~6 GB of memory and a few minutes).
+compared. Wall-clock and CPU seconds are reported (the machine is shared). Memory: each
+step's own peak RSS (``carecase.peak_rss_mb``, ``pandas_baseline.peak_rss_mb``,
+``generate_peak_rss_mb``: sampled every 10 ms while it runs) and the process's peak so far
+(``peak_rss_mb``: ``ru_maxrss``, which includes the extract's generation and the smaller
+size). The 10M size runs only without ``--quick`` (it needs ~6 GB of memory and a few minutes).
 Writes benchmarks/results/ingest.json.
 """
 
@@ -17,6 +20,7 @@ import os
 import platform
 import resource
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -116,10 +120,44 @@ def run_pandas(extract: Path) -> dict[str, int]:
     return {"rows_read": len(df), "rows_accepted": len(df) - quarantined, "rows_quarantined": quarantined}
 
 
-def _timed(fn: Any, *args: Any) -> tuple[Any, float, float]:
-    w0, c0 = time.perf_counter(), time.process_time()
-    out = fn(*args)
-    return out, time.perf_counter() - w0, time.process_time() - c0
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class _PeakRss:
+    """The highest resident set size sampled (every 10 ms) while the block runs, in MB:
+    the memory of that step alone, where ``ru_maxrss`` is the process's peak since it
+    started (the extract's generation and the other sizes included)."""
+
+    def __enter__(self) -> _PeakRss:
+        self.peak, self._stop = 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while True:
+            self.peak = max(self.peak, _rss_bytes())
+            if self._stop.wait(0.01):
+                return
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def mb(self) -> float:
+        return round(self.peak / 2**20, 1)
+
+
+def _timed(fn: Any, *args: Any) -> tuple[Any, float, float, float]:
+    """(result, wall seconds, CPU seconds, peak RSS in MB while it ran)."""
+    with _PeakRss() as rss:
+        w0, c0 = time.perf_counter(), time.process_time()
+        out = fn(*args)
+        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    return out, wall, cpu, rss.mb
 
 
 def main(quick: bool = False) -> dict[str, Any]:
@@ -133,16 +171,18 @@ def main(quick: bool = False) -> dict[str, Any]:
     for rows in sizes:
         folder = WORK / f"rows_{rows}"
         extract = folder / "ae.csv"
-        _, gen_s, _ = _timed(make_extract, extract, rows)
+        _, gen_s, _, gen_rss = _timed(make_extract, extract, rows)
         make_project(folder / "project", extract)
-        totals, wall, cpu = _timed(run_carecase, folder / "project")
-        base, b_wall, b_cpu = _timed(run_pandas, extract)
+        totals, wall, cpu, rss = _timed(run_carecase, folder / "project")
+        base, b_wall, b_cpu, b_rss = _timed(run_pandas, extract)
         agree = all(totals[k] == base[k] for k in base)
         result["sizes"][str(rows)] = {
             "extract_mb": round(extract.stat().st_size / 1e6, 1), "generate_seconds": round(gen_s, 2),
+            "generate_peak_rss_mb": gen_rss,
             "carecase": {"wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "totals": totals,
-                         "rows_per_second": int(rows / wall)},
-            "pandas_baseline": {"wall_seconds": round(b_wall, 2), "cpu_seconds": round(b_cpu, 2), "totals": base},
+                         "rows_per_second": int(rows / wall), "peak_rss_mb": rss},
+            "pandas_baseline": {"wall_seconds": round(b_wall, 2), "cpu_seconds": round(b_cpu, 2), "totals": base,
+                                "peak_rss_mb": b_rss},
             "wall_ratio_carecase_over_pandas": round(wall / b_wall, 2),
             "accounting_agrees_with_baseline": agree,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -17,6 +17,7 @@ from carecase.ingest.ignored import count_codes
 from carecase.ingest.nhs_number import nhs_number_valid, normalise_nhs_number
 from carecase.ingest.normalise import normalise_local_id
 from carecase.ingest.pseudonymise import pseudonymise
+from carecase.ingest.rules import repeated
 from carecase.ingest.validate import (
     Batch,
     Identity,
@@ -156,10 +157,10 @@ def stage_events(b: Batch) -> StagedBatch:
     acc = accepted_rows(b)
     rid, source_row, accepted = acc.record_id, acc.source_row, acc.rows
     events = pa.table({
-        "record_id": rid, "source": _const(s.name, n, pa.string()), "batch_id": _const(b.ctx.batch_id, n, pa.string()),
-        "source_row": source_row, "agency_l1": _const(s.agency.level1, n, pa.string()),
-        "agency_l2": _const(s.agency.level2, n, pa.string()), "service_code": codes,
-        "kind": _const(ev.kind, n, pa.string()), "start_date": start, "end_date": end,
+        "record_id": rid, "source": repeated(s.name, n), "batch_id": repeated(b.ctx.batch_id, n),
+        "source_row": source_row, "agency_l1": repeated(s.agency.level1, n),
+        "agency_l2": repeated(s.agency.level2, n), "service_code": codes,
+        "kind": repeated(ev.kind, n), "start_date": start, "end_date": end,
         "quantity": pa.array(quantity, pa.float64(), mask=np.isnan(quantity)), "unit": units,
     }).filter(accepted)
     staged = finish_with_identity(b, "events_staged", events, ident, acc)

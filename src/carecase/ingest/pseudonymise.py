@@ -67,10 +67,13 @@ def load_key(project: Project) -> bytes:
     )
 
 
-def pseudonymise(values: pa.Array | pa.ChunkedArray | Sequence[str | None], key: bytes) -> pa.Array:
+def pseudonymise(values: pa.Array | pa.ChunkedArray | Sequence[str | None], key: bytes,
+                 dictionary: bool = False) -> pa.Array:
     """HMAC-SHA256 (hex) of each already-normalised value; nulls stay null.
 
-    Each distinct value is hashed once, so the cost scales with people, not events.
+    Each distinct value is hashed once, so the cost scales with people, not events. With
+    ``dictionary``, the digests come as a dictionary array (each distinct digest held once,
+    an index a row: about 4 bytes a row rather than 68), for rows that go to the store.
     """
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -82,4 +85,7 @@ def pseudonymise(values: pa.Array | pa.ChunkedArray | Sequence[str | None], key:
         [hmac.digest(key, v.encode("utf-8"), "sha256").hex() for v in distinct.to_pylist()],
         type=pa.string(),
     )
-    return pc.take(digests, pc.index_in(values, value_set=distinct))
+    index = pc.index_in(values, value_set=distinct)
+    if dictionary:
+        return pa.DictionaryArray.from_arrays(index, digests)
+    return pc.take(digests, index)

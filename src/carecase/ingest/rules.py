@@ -67,6 +67,13 @@ class RuleTracker:
         self.rule[hit] = len(self.names) - 1
 
 
+def repeated(value: str, n: int) -> pa.Array:
+    """``value`` on each of ``n`` rows as a dictionary array: one byte a row, where a plain
+    string array holds a copy of the text on every row (at 10M rows a path of 50 characters
+    is 0.5 GB). The store keeps it as text (:func:`carecase.ingest.store.replace_batch`)."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int8)), pa.array([value], pa.string()))
+
+
 def quarantine_table(
     tracker: RuleTracker,
     raw: pa.Table,

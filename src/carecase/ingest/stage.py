@@ -105,10 +105,12 @@ def _feed_states(project: Project) -> dict[str, str]:
 
 
 def _stage_file(project: Project, feed: Feed, f: SourceFile, old_batch: str | None, key: bytes,
-                today: dt.date, repeats: pa.Table | None = None) -> tuple[dict[str, Any], StagedBatch]:
+                today: dt.date, repeats: pa.Table | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """Read, validate and stage one file, replacing its earlier batch in one transaction;
     ``repeats``: its rows that repeat rows of earlier files (see
-    :func:`~carecase.ingest.repeats.stale_repeats`)."""
+    :func:`~carecase.ingest.repeats.stale_repeats`). Returns the file's ``ingest_files`` row
+    and its date formats: the rows themselves are let go once stored, so the next file (or
+    the check across files) never runs with two files' rows in memory."""
     cfg = project.config
     date_formats = {d.column: d.format for d in reversed(feed.date_fields())}
     extract = read_extract(f.path, feed.format, date_formats, f"{feed.key}.format")
@@ -118,8 +120,9 @@ def _stage_file(project: Project, feed: Feed, f: SourceFile, old_batch: str | No
            "rows_read": staged.rows_read + extract.blank_rows, "rows_accepted": staged.rows_accepted,
            "rows_quarantined": staged.rows_quarantined, "rows_out_of_scope": staged.rows_out_of_scope,
            "rows_blank": extract.blank_rows}
+    del extract
     replace_batch(project.engine, feed.name, f.rel, old_batch, staged, row)
-    return row, staged
+    return row, staged.date_formats
 
 
 def run(project: Project, progress: Any = None, strict: bool = False) -> dict[str, Any]:
@@ -168,12 +171,12 @@ def run(project: Project, progress: Any = None, strict: bool = False) -> dict[st
                     and not config_changed and not restage):
                 reports[(feed.name, f.rel)] = file_report(prior, "unchanged", {})
             else:
-                row, staged = _stage_file(project, feed, f, prior["batch_id"] if prior else None, key, today)
+                row, date_formats = _stage_file(project, feed, f, prior["batch_id"] if prior else None, key, today)
                 if prior is None:
                     status = "renamed" if (feed.name, f.rel) in renamed else "new"
                 else:
                     status = "replaced" if prior["sha256"] != f.sha256 else "reprocessed"
-                rep = file_report(row, status, staged.date_formats)
+                rep = file_report(row, status, date_formats)
                 if status == "renamed":
                     rep["renamed_from"] = renamed[(feed.name, f.rel)]
                 reports[(feed.name, f.rel)] = rep
@@ -196,10 +199,10 @@ def run(project: Project, progress: Any = None, strict: bool = False) -> dict[st
     for grp in sorted({fd.role for fd in feeds}, key=ROLE_ORDER.__getitem__):
         for (source, path), repeats in stale_repeats(engine, grp).items():
             feed, f = by_name[source], files[(source, path)]
-            row, staged = _stage_file(project, feed, f, f.batch_id, key, today, repeats)
+            row, date_formats = _stage_file(project, feed, f, f.batch_id, key, today, repeats)
             before = reports[(source, path)]
             status = "reprocessed" if before["status"] == "unchanged" else before["status"]
-            reports[(source, path)] = {**file_report(row, status, staged.date_formats),
+            reports[(source, path)] = {**file_report(row, status, date_formats),
                                        **({"renamed_from": before["renamed_from"]} if "renamed_from" in before else {})}
     write_feed_state(engine, {n: f for n, f in states.items() if n in {fd.name for fd in feeds}})
     warnings += [f"{rel} ({source}) has no data rows (a header only)." for (source, rel), rep in sorted(reports.items())

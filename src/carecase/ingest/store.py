@@ -94,8 +94,20 @@ def ensure_tables(engine: Engine) -> None:
         raise
 
 
-def _conform(table: pa.Table, name: str) -> pa.Table:
-    return table.select(SCHEMAS[name].names).cast(SCHEMAS[name])
+def _conform(table: pa.Table, name: str, dictionaries: bool = False) -> pa.Table:
+    """``table`` with the columns and types of ``name``'s schema; with ``dictionaries``, a
+    dictionary-encoded text column stays so (DuckDB reads it as text), never expanded to
+    a copy of its text per row."""
+    schema = SCHEMAS[name]
+    table = table.select(schema.names)
+    if dictionaries:
+        schema = pa.schema([table.schema.field(f.name) if _text_dictionary(table.schema.field(f.name).type, f.type)
+                            else f for f in schema])
+    return table.cast(schema)
+
+
+def _text_dictionary(typ: pa.DataType, want: pa.DataType) -> bool:
+    return pa.types.is_dictionary(typ) and typ.value_type == want and pa.types.is_string(want)
 
 
 def replace_batch(
@@ -125,7 +137,7 @@ def replace_batch(
             inserts["quarantine"] = staged.quarantine
             inserts["ingest_files"] = pa.Table.from_pylist([file_row], schema=SCHEMAS["ingest_files"])
             for table, rows in sorted(inserts.items()):
-                raw.register("_carecase_batch", _conform(rows, table))
+                raw.register("_carecase_batch", _conform(rows, table, dictionaries=True))
                 raw.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _carecase_batch")
                 raw.unregister("_carecase_batch")
             _verify(raw, source, file_row, staged)

@@ -34,7 +34,13 @@ from carecase.ingest.normalise import (
     split_full_name,
 )
 from carecase.ingest.pseudonymise import pseudonymise
-from carecase.ingest.rules import ROW_KEYS_SCHEMA, RuleTracker, later_duplicates, quarantine_table
+from carecase.ingest.rules import (
+    ROW_KEYS_SCHEMA,
+    RuleTracker,
+    later_duplicates,
+    quarantine_table,
+    repeated,
+)
 
 #: Finds, for a batch's row keys (source_row, h1, h2, r1, r2), the rows that repeat a row of
 #: an earlier file: a table (source_row, dup_source, dup_path, dup_row). Set by the stage.
@@ -290,12 +296,12 @@ def _row_keys(b: Batch, rows: np.ndarray, key_columns: dict[str, pa.Array], cons
         none = pa.scalar(None, pa.int64())
         r1, r2 = pc.if_else(valid, pa.array(a), none), pc.if_else(valid, pa.array(c), none)
     const = {"grp": b.feed.role, "source": b.feed.name, "path": b.ctx.file, "batch_id": b.ctx.batch_id}
-    cols = {k: pa.repeat(pa.scalar(v, pa.string()), m) for k, v in const.items()}
+    cols = {k: repeated(v, m) for k, v in const.items()}
     t = pa.table({**cols, "source_row": pa.array(rows + 1, pa.int64()), "h1": pa.array(h1, pa.int64()),
                   "h2": pa.array(h2, pa.int64()), "r1": r1, "r2": r2,
                   "dup_source": pa.nulls(m, pa.string()), "dup_path": pa.nulls(m, pa.string()),
                   "dup_row": pa.nulls(m, pa.int64())})
-    return t.cast(ROW_KEYS_SCHEMA)
+    return t  # ROW_KEYS_SCHEMA, with the constant text columns dictionary-encoded
 
 
 def _fail_dups(b: Batch, rows: np.ndarray, dup: np.ndarray, first: np.ndarray, rule: str, column: str,
@@ -317,8 +323,8 @@ def identity_table(b: Batch, ident: Identity, accepted: pa.Array, record_id: pa.
     t = pa.table(
         {
             "record_id": record_id,
-            "source": pa.repeat(pa.scalar(b.feed.name, pa.string()), b.n),
-            "batch_id": pa.repeat(pa.scalar(b.ctx.batch_id, pa.string()), b.n),
+            "source": repeated(b.feed.name, b.n),
+            "batch_id": repeated(b.ctx.batch_id, b.n),
             "source_row": source_row,
             "nhs_pseudo": ident.nhs,
             "local_pseudo": ident.local,
@@ -329,8 +335,8 @@ def identity_table(b: Batch, ident: Identity, accepted: pa.Array, record_id: pa.
             "postcode": ident.postcode,
         }
     ).filter(accepted)
-    t = t.set_column(4, "nhs_pseudo", pseudonymise(t.column("nhs_pseudo"), key))
-    return t.set_column(5, "local_pseudo", pseudonymise(t.column("local_pseudo"), key))
+    t = t.set_column(4, "nhs_pseudo", pseudonymise(t.column("nhs_pseudo"), key, dictionary=True))
+    return t.set_column(5, "local_pseudo", pseudonymise(t.column("local_pseudo"), key, dictionary=True))
 
 
 def finish(b: Batch, tables: dict[str, pa.Table], accepted: np.ndarray) -> StagedBatch:
