@@ -117,7 +117,7 @@ def run(
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Argument(help="Folder for the demo (git-ignored 'demo/').")] = Path("demo"),
-    people: Annotated[int, typer.Option(help="People in the synthetic area.")] = 4000,
+    people: Annotated[int, typer.Option(help="People in the synthetic area (50 to 5,000,000).")] = 4000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20240401,
 ) -> None:
     """Synthesise an area, run the whole pipeline on it and print where the results are."""

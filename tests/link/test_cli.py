@@ -19,3 +19,14 @@ def test_cli_link_runs_and_reports(tmp_path, new_project, config_for):
     assert (project.root / "out" / "link" / "summary.json").exists()
     missing = CliRunner().invoke(app, ["link", "review", str(tmp_path / "nowhere")])
     assert missing.exit_code != 0
+
+
+def test_link_review_without_a_folder_asks_for_it(tmp_path, monkeypatch):
+    """`carecase link review` alone said "…/review is not a carecase project", reading the
+    word as the folder."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["link", "review"])
+    assert result.exit_code == 2
+    assert "needs the project folder" in result.output
+    usage = CliRunner().invoke(app, ["link", "--help"]).output
+    assert "second" not in usage and "review|PROJECT" in usage

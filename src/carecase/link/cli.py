@@ -27,9 +27,10 @@ def review_location(project_dir: Path) -> tuple[Path, int | None]:
 def register(app: typer.Typer) -> None:
     @app.command("link")
     def link_command(
-        first: Annotated[str, typer.Argument(metavar="[review] PROJECT",
+        first: Annotated[str, typer.Argument(metavar="review|PROJECT",
                                              help="Project folder; or 'review' then the folder.")],
-        second: Annotated[str | None, typer.Argument(show_default=False, hidden=True)] = None,
+        second: Annotated[str | None, typer.Argument(show_default=False, hidden=True,
+                                                     metavar="PROJECT")] = None,
     ) -> None:
         """Link records to people (deterministic, then probabilistic); `link review PROJECT`
         shows where the clerical-review file is."""
@@ -41,6 +42,10 @@ def register(app: typer.Typer) -> None:
                 )
             _review(Path(second))
             return
+        if first == "review" and not (Path(first) / "carecase.yaml").exists():
+            raise typer.BadParameter(
+                "`carecase link review` needs the project folder: `carecase link review PROJECT`."
+            )
         _run(Path(first))
 
 

@@ -13,10 +13,12 @@ def register(app: typer.Typer) -> None:
     @app.command("synth")
     def synth(
         folder: Annotated[Path, typer.Argument(help="Project folder to write (created if missing).")],
-        people: Annotated[int, typer.Option(help="People in the synthetic area.")] = 4000,
+        people: Annotated[int, typer.Option(help="People in the synthetic area (50 to 5,000,000).")] = 4000,
         seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 20240401,
         start: Annotated[str, typer.Option(help="First day of the period (YYYY-MM-01).")] = "2019-04-01",
-        years: Annotated[int, typer.Option(help="Length of the period in years.")] = 5,
+        years: Annotated[int, typer.Option(
+            help="Length of the period in years, 3 to 20 (a year before the programme and a "
+            "year of follow-up are needed).")] = 5,
         formats: Annotated[str, typer.Option(help="realistic: CSV/XLSX/Parquet mix; fast: no XLSX.")] = "realistic",
     ) -> None:
         """Synthesise a multi-agency area (extracts, programme files, carecase.yaml, truth/)."""
