@@ -67,9 +67,10 @@ def completed_years(birth: pd.Series, when: np.datetime64) -> np.ndarray:
 
 
 def age_years(birth: pd.Series, when: np.datetime64 | np.ndarray) -> np.ndarray:
-    """Age in fractional years (days / 365.25): the propensity model's covariate."""
-    born = to_days(birth)
-    return (np.asarray(when, dtype="datetime64[D]") - born).astype("float64") / 365.25
+    """Age in fractional years (days / 365.25): the propensity model's covariate; NaN
+    without a birth date (NaT's days as a float are −9.2e18, which matched as an age)."""
+    days = np.asarray(when, dtype="datetime64[D]") - to_days(birth)
+    return np.where(np.isnat(days), np.nan, days.astype("float64") / 365.25)
 
 
 def risk_sets(

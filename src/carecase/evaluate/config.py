@@ -85,12 +85,12 @@ class MatchingConfig(StrictModel):
         "the data starts counts as none, alike for a participant and the controls that share "
         "their index date.",
     )
-    spell_measure: Literal["units", "events"] = Field(
+    spell_measure: Literal["units", "events", "both"] = Field(
         "units",
         description="What the propensity covariates count of each spell and package service "
         "(admissions, stays, placements) before the index date: 'events' (the spells "
-        "themselves, the rate the difference-in-differences compares) or 'units' (bed days, "
-        "nights, hours).",
+        "themselves, the rate the difference-in-differences compares), 'units' (bed days, "
+        "nights, hours: what drives their cost) or 'both' (pre-period spells beside units).",
     )
 
     @field_validator("calibrate", mode="before")

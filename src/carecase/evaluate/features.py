@@ -2,12 +2,14 @@
 
 Per service: pre-period use (``log1p`` of events for point/count services, of units — bed
 days, hours — for spells and packages, or of their events with ``matching.spell_measure:
-events``) and, at the richer level, the same over the last 3
+events``; with ``both``, a spell or package service's pre-period spells beside its units)
+and, at the richer level, the same over the last 3
 months. Totals: ``log1p`` events in the last 3 months and the last month, the recent trend
 ``log1p(last 3 months) - log1p(earlier months scaled to 3 months)`` and ``log1p`` pre £.
 With ``matching.history_months``, also use per service in the ``hist`` window (the months
 before the pre-period): a person whose pre-period use is high only because of a recent crisis
-has little use there, one with lasting need has more. Then age at the index date, sex,
+has little use there, one with lasting need has more. Then age at the index date (the
+median, with an ``age_unknown`` indicator, for people with no birth date), sex,
 deprivation decile and configured people columns.
 """
 
@@ -66,6 +68,10 @@ def covariates(
     out: dict[str, np.ndarray] = {}
     for s in services:
         out[f"pre_{s}"] = np.log1p(col(measure(s), "pre", s))
+    if spell_measure == "both":  # the spells too: the rate the difference compares
+        for s in services:
+            if _measure(s) == "units":
+                out[f"pre_spells_{s}"] = np.log1p(col("events", "pre", s))
     if history:
         for s in services:
             out[f"hist_{s}"] = np.log1p(col(measure(s), "hist", s))
@@ -104,6 +110,8 @@ def covariates(
     frame = pd.DataFrame(out, index=pd.Index(ids, name="row_id"))
     age = frame["age"].to_numpy()
     frame["age"] = np.where(np.isnan(age), np.nanmedian(age) if np.isfinite(age).any() else 0.0, age)
+    if np.isnan(age).any():  # the missing-indicator method: the median alone hides who lacks it
+        frame["age_unknown"] = np.isnan(age).astype(float)
     return frame
 
 
