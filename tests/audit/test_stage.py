@@ -6,6 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from carecase.audit import stage as audit_stage
@@ -182,3 +184,16 @@ def test_people_outside_the_population_count_everywhere_their_cost_does(tmp_path
     assert cvp.loc["all", "people"] == 299
     assert "across 299 people" in au["headline"]
     assert cvp.loc["cohort", "people"] == len(cohort)
+
+
+def test_the_headline_names_the_people_its_top_cost_is_of(tmp_path: Path) -> None:
+    """With fewer people with any cost than audit.top_n, the headline said "top 10 cost £X a
+    week" of four people's cost."""
+    p = make_project(tmp_path / "proj")
+    events = p.engine.table("events").to_pyarrow()
+    few = sorted(set(events["person_id"].to_pylist()))[:4]
+    p.engine.write("events", events.filter(pc.is_in(events["person_id"], pa.array(few))))
+    costs_stage.run(p)
+    au = audit_stage.run(p)
+    assert "top 4 cost £" in au["headline"]
+    assert au["top_n"]["n"] == 4 and au["top_n"]["requested"] == 10

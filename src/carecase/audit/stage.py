@@ -158,7 +158,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     summary = {
         "headline": (
             f"£{total:,.0f} across {len(per_person):,} people, {start} to {end - dt.timedelta(days=1)}; "
-            f"top {cfg.top_n} cost £{top_total / weeks if weeks else 0:,.2f} a week; "
+            f"top {len(top)} cost £{top_total / weeks if weeks else 0:,.2f} a week; "
             f"top 10% of people account for {top10:.0%} of cost (Gini {g:.2f})"
         ),
         "window": {"start": str(start), "end_inclusive": str(end - dt.timedelta(days=1)), "weeks": weeks},
@@ -167,7 +167,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "fiscal_cost": round(float(by_vt["f"] or 0.0), 2),
         "economic_cost": round(float(by_vt["e"] or 0.0), 2),
         "people": int(len(per_person)),
-        "top_n": {"n": cfg.top_n, "cost": round(top_total, 2),
+        # n: the people the cost is of (fewer than audit.top_n when fewer have any cost)
+        "top_n": {"n": len(top), "requested": cfg.top_n, "cost": round(top_total, 2),
                   "cost_per_week": round(top_total / weeks, 2) if weeks else None},
         "gini": round(g, 6),
         "files": {k: {kk: vv.split("/")[-1] for kk, vv in v.items()} for k, v in files.items()},
