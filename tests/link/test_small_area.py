@@ -57,3 +57,27 @@ def test_jeffreys_estimate_of_a_proportion_never_observed():
     assert jeffreys_zero(0) == 0.5
     assert jeffreys_zero(49) == 0.01
     assert jeffreys_zero(999) == pytest.approx(5e-4)
+
+
+def test_no_level_is_left_untrained(small):
+    """A level no pair of its training block fell in (date of birth with one part different:
+    the synthetic identities have no such typo) was left untrained, and Splink scored it with
+    m = 1e-6, almost as heavily against a match as a wholly different date. Every level now
+    has a trained or fixed m."""
+    levels = [lv for lvs in small["model"]["comparisons"].values() for lv in lvs]
+    assert all(isinstance(lv["m"], float) for lv in levels)
+    dob = {lv["label"]: lv for lv in small["model"]["comparisons"]["dob"]}
+    assert dob["one of day, month, year differs"]["m_fixed"]
+
+
+def test_unobserved_levels_are_the_non_null_levels_without_m():
+    from carecase.link.model import unobserved_levels
+
+    model = {"comparisons": [{"output_column_name": "dob", "comparison_levels": [
+        {"label_for_charts": "dob is NULL", "is_null_level": True},
+        {"label_for_charts": "Exact match on dob", "m_probability": 0.98},
+        {"label_for_charts": "one of day, month, year differs"},
+        {"label_for_charts": "All other comparisons", "m_probability": None},
+    ]}]}
+    assert unobserved_levels(model) == [("dob", "one of day, month, year differs"),
+                                        ("dob", "All other comparisons")]

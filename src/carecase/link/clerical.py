@@ -15,6 +15,7 @@ file (or any CSV with pair_id and decision) and re-run: decisions override the m
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import ibis
@@ -22,6 +23,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from carecase.core.errors import LinkError
+from carecase.core.utf8 import not_utf8_message
 from carecase.link.profiles import IDENTITY
 from carecase.link.resolve import GAMMAS
 
@@ -30,44 +32,97 @@ REVIEW_FILE = "clerical_review.csv"
 
 
 def load_decisions(path: Path) -> pa.Table:
-    """Read reviewed pairs (pair_id, decision). Blank decisions are skipped (not yet
-    reviewed); a pair decided twice must be decided the same way."""
+    """Read reviewed pairs: (pair_id, decision, row), ``row`` the 1-based data row that first
+    decides the pair. Blank decisions are skipped (not yet reviewed); a pair decided twice must
+    be decided the same way. The file is UTF-8 (a byte-order mark is fine), comma-separated
+    (``;``, tab or ``|``, as a spreadsheet in another locale saves it, is recognised from the
+    header); header names are matched ignoring case and surrounding spaces."""
     if not path.exists():
         raise LinkError(
             f"{path}: linkage.clerical_decisions names a file that does not exist. Point it "
             f"at a reviewed copy of out/link/{REVIEW_FILE}, or remove the setting."
         )
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in ("pair_id", "decision") if c not in (reader.fieldnames or [])]
-        if missing:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise LinkError(not_utf8_message(path, "the clerical decisions CSV", data, err.start)) from None
+    lines = text.splitlines()
+    header_line = lines[0] if lines else ""
+    delimiter = next((d for d in (",", ";", "\t", "|")
+                      if {"pair_id", "decision"} <= {c.strip().lower() for c in header_line.split(d)}), ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [c.strip().lower() for c in next(reader, [])]
+    missing = [c for c in ("pair_id", "decision") if c not in header]
+    if missing:
+        found = ", ".join(repr(c) for c in header) or "none (the file is empty)"
+        raise LinkError(
+            f"{path}: missing column(s) {', '.join(missing)} (header columns found: {found}); "
+            "the file needs a header row with pair_id and decision (match / non-match), "
+            f"separated by commas, as in out/link/{REVIEW_FILE}."
+        )
+    for name in ("pair_id", "decision"):
+        if header.count(name) > 1:
+            raise LinkError(f"{path}: the header has column {name} more than once; keep one.")
+    i_pid, i_dec = header.index("pair_id"), header.index("decision")
+    decided: dict[str, tuple[str, int]] = {}
+    for row_no, row in enumerate(reader, start=1):
+        pid = row[i_pid].strip() if i_pid < len(row) else ""
+        raw = row[i_dec] if i_dec < len(row) else ""
+        value = raw.strip().lower().replace("_", "-").replace(" ", "-")
+        if not value:
+            continue
+        if value not in DECISIONS:
             raise LinkError(
-                f"{path}: missing column(s) {', '.join(missing)}; the file needs pair_id and "
-                "decision (match / non-match)."
+                f"{path}: row {row_no}, column decision = {raw!r} is not "
+                "allowed; write match or non-match (or leave it blank)."
             )
-        decided: dict[str, str] = {}
-        for row_no, row in enumerate(reader, start=1):
-            pid = (row["pair_id"] or "").strip()
-            value = (row["decision"] or "").strip().lower().replace("_", "-").replace(" ", "-")
-            if not value:
-                continue
-            if value not in DECISIONS:
-                raise LinkError(
-                    f"{path}: row {row_no}, column decision = {row['decision']!r} is not "
-                    "allowed; write match or non-match (or leave it blank)."
-                )
-            if not pid:
-                raise LinkError(f"{path}: row {row_no}, column pair_id is empty; copy it "
-                                f"from out/link/{REVIEW_FILE}.")
-            if decided.get(pid, value) != value:
-                raise LinkError(
-                    f"{path}: row {row_no}: pair_id {pid} is decided both match and "
-                    "non-match; keep one decision."
-                )
-            decided[pid] = value
+        if not pid:
+            raise LinkError(f"{path}: row {row_no}, column pair_id is empty; copy it "
+                            f"from out/link/{REVIEW_FILE}.")
+        if pid in decided and decided[pid][0] != value:
+            raise LinkError(
+                f"{path}: row {row_no}: pair_id {pid} is decided both match and "
+                f"non-match (row {decided[pid][1]}); keep one decision."
+            )
+        decided.setdefault(pid, (value, row_no))
     ids = sorted(decided)
     return pa.table({"pair_id": pa.array(ids, pa.string()),
-                     "decision": pa.array([decided[i] for i in ids], pa.string())})
+                     "decision": pa.array([decided[i][0] for i in ids], pa.string()),
+                     "row": pa.array([decided[i][1] for i in ids], pa.int64())})
+
+
+def check_decisions(path: Path, decisions: ir.Table, pairs: ir.Table, shown: int = 5) -> None:
+    """Every decided pair must be one this run scored (``pairs``, before decisions apply),
+    and no candidate may be decided a match to two different people; else a LinkError
+    naming the rows, so that no reviewer's decision is silently ignored."""
+    p = pairs.select(p_pair=pairs.pair_id, candidate_id=pairs.candidate_id, nhs_pseudo=pairs.nhs_pseudo)
+    j = decisions.left_join(p, decisions.pair_id == p.p_pair)
+    rows = j.select("row", "pair_id", "decision", "candidate_id", "nhs_pseudo", known=j.p_pair.notnull())
+    found = rows.order_by("row").to_pyarrow().to_pylist()
+    unknown = [r for r in found if not r["known"]]
+    if unknown:
+        listed = "; ".join(f"row {r['row']}, column pair_id = {r['pair_id']!r}" for r in unknown[:shown])
+        more = f" and {len(unknown) - shown} more" if len(unknown) > shown else ""
+        raise LinkError(
+            f"{path}: {len(unknown)} of {len(found)} decided pair(s) are not pairs this run "
+            f"scored: {listed}{more}. Pair ids are made from the two records' ids, which change "
+            "when an extract changes, so decisions from an older run (or a mistyped id) cannot "
+            f"be applied. Copy pair_id from the current out/link/{REVIEW_FILE} and decide those "
+            "pairs again, or remove these rows."
+        )
+    matched: dict[str, list[dict]] = {}
+    for r in found:
+        if r["decision"] == "match":
+            matched.setdefault(r["candidate_id"], []).append(r)
+    for cand in sorted(matched, key=lambda c: matched[c][0]["row"]):
+        group = matched[cand]
+        if len({r["nhs_pseudo"] for r in group}) > 1:
+            listed = ", ".join(f"row {r['row']} ({r['pair_id']})" for r in group)
+            raise LinkError(
+                f"{path}: {listed} decide record {cand} a match to different people; a record "
+                "is one person: keep match on one of these rows and write non-match on the others."
+            )
 
 
 def review_table(

@@ -112,8 +112,8 @@ def link(
         for fixed in out.model.get("carecase_fixed_m", []):
             out.notes.append(
                 f"{fixed['comparison']} '{fixed['level']}': no true match in training showed "
-                f"this level, so its m probability is fixed at {fixed['m']:.3g} (Jeffreys "
-                "estimate for 0 of the candidate profiles); expected in a small area"
+                f"this level, so its m probability is fixed at {fixed['m']:.3g}, the Jeffreys "
+                f"estimate for none of {fixed['candidate_profiles']:,} candidate profiles"
             )
         pairs_expr = oriented_pairs(engine.table(scored_name), ref)
     else:

@@ -22,7 +22,9 @@ postcode blocks (each comparison is estimated in at least one of them).
 
 A level that no true match in a training block shows (common in a small area: every matched
 pair there agrees at least partly on given name) has a maximum-likelihood m of exactly 0,
-which Splink 5 refuses. Such a level's m is then fixed at the Jeffreys estimate of a
+which Splink 5 refuses; a level no pair of its training block falls in at all (no true
+match in the synthetic area has a date of birth with one part wrong) is left untrained, and
+Splink then scores it with m = 1e-6. Either level's m is fixed at the Jeffreys estimate of a
 proportion seen 0 times in n trials, 0.5 / (n + 1), with n the number of candidate profiles
 (the most true matches the training can hold), and the model is trained again; the fixed
 levels are listed in the linkage summary.
@@ -203,6 +205,19 @@ def zero_m_level(err: BaseException) -> tuple[str, str] | None:
     return None
 
 
+def unobserved_levels(model: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(comparison, level label) of each non-null level that no pair of its training block
+    fell in, so that EM left its m untrained (Splink then scores it with m = 1e-6: a date of
+    birth with one part different weighed almost as heavily against a match as one wholly
+    different)."""
+    return [
+        (str(c.get("output_column_name")), str(lv.get("label_for_charts")))
+        for c in model.get("comparisons", [])
+        for lv in c.get("comparison_levels", [])
+        if not lv.get("is_null_level") and lv.get("m_probability") is None
+    ]
+
+
 def jeffreys_zero(n: int) -> float:
     """Posterior mean of a proportion seen 0 times in ``n`` trials under the Jeffreys prior
     Beta(½, ½): (0 + ½) / (n + 1)."""
@@ -262,7 +277,6 @@ def train_and_predict(
         try:
             _train(linker, seed=seed, max_pairs_u=max_pairs_u,
                    deterministic_recall=deterministic_recall, engine=engine)
-            break
         except (LinkError, ImportError):
             raise
         except Exception as err:  # Splink raises plain exceptions for untrainable data
@@ -270,10 +284,18 @@ def train_and_predict(
             if level is None or level in fixed_m:
                 raise _untrainable(err) from err  # the cause is shown only with --debug
             fixed_m[level] = jeffreys_zero(n_candidates)
+            continue
+        unseen = [lv for lv in unobserved_levels(linker.misc.save_model_to_json(out_path=None))
+                  if lv not in fixed_m]
+        if not unseen:
+            break
+        for lv in unseen:
+            fixed_m[lv] = jeffreys_zero(n_candidates)
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     model = linker.misc.save_model_to_json(out_path=None)
     model["carecase_fixed_m"] = [
-        {"comparison": c, "level": label, "m": m} for (c, label), m in sorted(fixed_m.items())
+        {"comparison": c, "level": label, "m": m, "candidate_profiles": n_candidates}
+        for (c, label), m in sorted(fixed_m.items())
     ]
     scored = engine.con.table(predictions.physical_name)
     keep = ["source_dataset_l", "source_dataset_r", "unique_id_l", "unique_id_r"]

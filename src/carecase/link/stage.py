@@ -20,7 +20,7 @@ from carecase.core.engine import Engine
 from carecase.core.errors import LinkError
 from carecase.core.project import Project
 from carecase.link import outputs, quality
-from carecase.link.clerical import REVIEW_FILE, load_decisions, review_table
+from carecase.link.clerical import REVIEW_FILE, check_decisions, load_decisions, review_table
 from carecase.link.deterministic import lookup_table_name
 from carecase.link.linkage import (
     BEST,
@@ -120,6 +120,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         n_decisions = arrow.num_rows
         decisions = engine.write(DECISIONS_TABLE, arrow)
     outcome = link(engine, identity, source_lookups(project), cfg, decisions)
+    if decisions is not None and cfg.clerical_decisions:
+        check_decisions(project.path(cfg.clerical_decisions), decisions, engine.table(outcome.pairs))
     step("records linked")
 
     links = engine.table("record_links")
