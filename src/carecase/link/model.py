@@ -177,7 +177,12 @@ def settings() -> Any:
 def settings_dict(dialect: str, fixed_m: Mapping[tuple[str, str], float]) -> dict[str, Any]:
     """:func:`settings` as a Splink settings dictionary, with the m probability of each level
     named in ``fixed_m`` ((comparison, level label) → m) fixed during training."""
-    spec = settings().create_settings_dict(dialect)
+    return with_m(settings().create_settings_dict(dialect), fixed_m)
+
+
+def with_m(spec: dict[str, Any], fixed_m: Mapping[tuple[str, str], float]) -> dict[str, Any]:
+    """``spec`` (a Splink settings or model dictionary, changed in place) with the m
+    probability of each level named in ``fixed_m`` set and fixed."""
     for comparison in spec["comparisons"]:
         for level in comparison["comparison_levels"]:
             key = (comparison["output_column_name"], level["label_for_charts"])
@@ -285,12 +290,15 @@ def train_and_predict(
                 raise _untrainable(err) from err  # the cause is shown only with --debug
             fixed_m[level] = jeffreys_zero(n_candidates)
             continue
-        unseen = [lv for lv in unobserved_levels(linker.misc.save_model_to_json(out_path=None))
-                  if lv not in fixed_m]
-        if not unseen:
-            break
-        for lv in unseen:
-            fixed_m[lv] = jeffreys_zero(n_candidates)
+        break
+    trained = linker.misc.save_model_to_json(out_path=None)
+    unseen = unobserved_levels(trained)
+    if unseen:  # no pair fell in them, so EM is the same without them: set m, no retraining
+        for level in unseen:
+            fixed_m[level] = jeffreys_zero(n_candidates)
+        linker = Linker([ref, cand], with_m(trained, fixed_m), log_level=SPLINK_LOG_LEVEL)
+        for name in ("splink", "py4j"):
+            logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     model = linker.misc.save_model_to_json(out_path=None)
     model["carecase_fixed_m"] = [
