@@ -251,6 +251,31 @@ def _train(linker: Any, *, seed: int, max_pairs_u: float, deterministic_recall: 
         training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
 
 
+def _trained_linker(engine: Engine, db: Any, ref: Any, cand: Any,
+                    fixed_m: dict[tuple[str, str], float], n_candidates: int, *, seed: int,
+                    max_pairs_u: float, deterministic_recall: float) -> Any:
+    """A trained Splink linker; each level EM drives to m = 0 is added to ``fixed_m`` at the
+    Jeffreys estimate and the model trained again."""
+    from splink import Linker
+
+    while True:
+        spec = settings_dict(db.sql_dialect.sql_dialect_str, fixed_m)
+        linker = Linker([ref, cand], spec, log_level=SPLINK_LOG_LEVEL)
+        for name in ("splink", "py4j"):  # Linker() re-enables logging at the level given
+            logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
+        try:
+            _train(linker, seed=seed, max_pairs_u=max_pairs_u,
+                   deterministic_recall=deterministic_recall, engine=engine)
+            return linker
+        except (LinkError, ImportError):
+            raise
+        except Exception as err:  # Splink raises plain exceptions for untrainable data
+            level = zero_m_level(err)  # the next Linker reuses this one's cached tables
+            if level is None or level in fixed_m:
+                raise _untrainable(err) from err  # the cause is shown only with --debug
+            fixed_m[level] = jeffreys_zero(n_candidates)
+
+
 def train_and_predict(
     engine: Engine,
     reference_table: str,
@@ -274,23 +299,8 @@ def train_and_predict(
     fixed_m: dict[tuple[str, str], float] = {}
     ref = db.register(reference_table, dataset_display_name="reference")
     cand = db.register(candidate_table, dataset_display_name="candidates")
-    while True:
-        spec = settings_dict(db.sql_dialect.sql_dialect_str, fixed_m)
-        linker = Linker([ref, cand], spec, log_level=SPLINK_LOG_LEVEL)
-        for name in ("splink", "py4j"):  # Linker() re-enables logging at the level given
-            logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
-        try:
-            _train(linker, seed=seed, max_pairs_u=max_pairs_u,
-                   deterministic_recall=deterministic_recall, engine=engine)
-        except (LinkError, ImportError):
-            raise
-        except Exception as err:  # Splink raises plain exceptions for untrainable data
-            level = zero_m_level(err)  # the next Linker reuses this one's cached tables
-            if level is None or level in fixed_m:
-                raise _untrainable(err) from err  # the cause is shown only with --debug
-            fixed_m[level] = jeffreys_zero(n_candidates)
-            continue
-        break
+    linker = _trained_linker(engine, db, ref, cand, fixed_m, n_candidates, seed=seed,
+                             max_pairs_u=max_pairs_u, deterministic_recall=deterministic_recall)
     trained = linker.misc.save_model_to_json(out_path=None)
     unseen = unobserved_levels(trained)
     if unseen:  # no pair fell in them, so EM is the same without them: set m, no retraining
