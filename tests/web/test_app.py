@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
 
+import pytest
 from fastapi.testclient import TestClient
 
+import carecase.web.app as web_app
 from carecase.web.app import create_app
+
+
+def local_client(app, **kwargs):
+    """A client that talks to the app as a browser on this machine does (Host: 127.0.0.1)."""
+    return TestClient(app, base_url="http://127.0.0.1:8000", **kwargs)
 
 CONFIG = """
 project:
@@ -30,7 +38,7 @@ def make_project(tmp_path):
 
 
 def test_index_lists_stages_and_headlines(tmp_path):
-    client = TestClient(create_app(make_project(tmp_path)))
+    client = local_client(create_app(make_project(tmp_path)))
     page = client.get("/")
     assert page.status_code == 200
     assert "Web test area" in page.text
@@ -39,7 +47,7 @@ def test_index_lists_stages_and_headlines(tmp_path):
 
 
 def test_results_and_tables(tmp_path):
-    client = TestClient(create_app(make_project(tmp_path)))
+    client = local_client(create_app(make_project(tmp_path)))
     assert client.get("/api/results/audit").json()["headline"].startswith("£1,234")
     assert client.get("/api/results/cba").status_code == 404
     assert client.get("/api/results/nonsense").status_code == 404
@@ -56,7 +64,7 @@ def test_damaged_outputs_give_a_message_not_a_traceback(tmp_path):
     root = make_project(tmp_path)
     (root / "out" / "audit" / "summary.json").write_text("{not json")
     (root / "out" / "audit" / "bad.parquet").write_bytes(b"PAR1 not a parquet file")
-    client = TestClient(create_app(root), raise_server_exceptions=False)
+    client = local_client(create_app(root), raise_server_exceptions=False)
     page = client.get("/")
     assert page.status_code == 200 and "summary.json is damaged" in page.text and "not run" in page.text
     res = client.get("/api/results/audit")
@@ -67,8 +75,157 @@ def test_damaged_outputs_give_a_message_not_a_traceback(tmp_path):
 
 
 def test_run_refuses_unknown_or_no_stages(tmp_path):
-    client = TestClient(create_app(make_project(tmp_path)), raise_server_exceptions=False)
+    client = local_client(create_app(make_project(tmp_path)), raise_server_exceptions=False)
     res = client.post("/api/run", json=["nosuchstage"])
     assert res.status_code == 400 and "Unknown stage(s): 'nosuchstage'" in res.json()["detail"]
     res = client.post("/api/run", json=[])
     assert res.status_code == 400 and "No stage named" in res.json()["detail"]
+
+
+def test_a_second_run_while_one_is_going_is_refused_and_progress_is_shown(tmp_path, monkeypatch):
+    """Two runs at once raced in the store (the second failed on 'Table staging_identity
+    already exists' or overwrote the first's outputs half-way); now the second is a 409, and
+    GET /api/run and the index say which step the running one is at."""
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def fake_run_all(project, progress=None, only=None):
+        calls.append(only)
+        task = progress.add_task("link", total=6)
+        progress.update(task, advance=1, description="link: staging")
+        progress.advance(task)
+        started.set()
+        assert release.wait(10)
+        return {"cba": {"headline": "done"}}
+
+    monkeypatch.setattr(web_app, "run_all", fake_run_all)
+    client = local_client(create_app(make_project(tmp_path)))
+    assert client.get("/api/run").json() == {"running": False, "last": None}
+    first = {}
+    worker = threading.Thread(target=lambda: first.update(r=client.post("/api/run", json=["cba"])))
+    worker.start()
+    try:
+        assert started.wait(10)
+        second = client.post("/api/run", json=["cba"])
+        assert second.status_code == 409 and "already in progress (cba" in second.json()["detail"]
+        now = client.get("/api/run").json()
+        assert now["running"] and now["stages"] == ["cba"]
+        assert now["step"] == "link: staging" and now["completed"] == 2 and now["total"] == 6
+        assert "A run is in progress" in client.get("/").text
+    finally:
+        release.set()
+        worker.join(10)
+    assert first["r"].status_code == 200 and first["r"].json() == {"cba": {"headline": "done"}}
+    assert calls == [["cba"]]  # the refused run never started
+    done = client.get("/api/run").json()
+    assert not done["running"] and done["last"]["ok"] and done["last"]["stages"] == ["cba"]
+    assert client.post("/api/run", json=["cba"]).status_code == 200  # the lock was released
+
+
+def test_run_while_another_process_holds_the_store_is_a_409(tmp_path, monkeypatch):
+    import duckdb
+
+    def locked(project, progress=None, only=None):
+        raise duckdb.IOException('IO Error: Could not set lock on file "x/carecase.duckdb"')
+
+    monkeypatch.setattr(web_app, "run_all", locked)
+    client = local_client(create_app(make_project(tmp_path)), raise_server_exceptions=False)
+    res = client.post("/api/run", json=["cba"])
+    assert res.status_code == 409 and "in use by another carecase process" in res.json()["detail"]
+    assert client.get("/api/run").json()["last"]["ok"] is False
+    assert client.post("/api/run", json=["cba"]).status_code == 409  # not stuck: the lock is free
+
+
+@pytest.mark.parametrize("headers", [{}, {"content-type": "text/plain"},
+                                     {"content-type": "application/x-www-form-urlencoded"}])
+def test_run_needs_a_json_content_type(tmp_path, monkeypatch, headers):
+    """A cross-site page can POST a form, a text/plain body or a Blob with no type without a
+    CORS preflight; only a JSON content type (which needs one) may start a run, whatever
+    FastAPI version is installed."""
+    monkeypatch.setattr(web_app, "run_all", lambda *a, **k: pytest.fail("a run started"))
+    client = local_client(create_app(make_project(tmp_path)))
+    res = client.post("/api/run", content=b'["cba"]', headers=headers)
+    assert res.status_code == 415 and "application/json" in res.json()["detail"]
+
+
+def test_run_body_is_bounded_and_checked(tmp_path, monkeypatch):
+    monkeypatch.setattr(web_app, "run_all", lambda *a, **k: pytest.fail("a run started"))
+    client = local_client(create_app(make_project(tmp_path)))
+    res = client.post("/api/run", json=["x" * 200_000])
+    assert res.status_code == 413 and len(res.text) < 500  # not echoed back
+    for body in (b"{not json", b'{"a": 1}', b"[1, 2]"):
+        res = client.post("/api/run", content=body, headers={"content-type": "application/json"})
+        assert res.status_code == 400, body
+
+
+def test_requests_naming_another_host_are_refused(tmp_path):
+    """A DNS-rebinding page (attacker.example resolving to 127.0.0.1) read row-level tables."""
+    app = create_app(make_project(tmp_path))
+    client = local_client(app)
+    assert client.get("/api/tables/audit/cost_by_agency").status_code == 200
+    for host in ("attacker.example:8000", "attacker.example", "127.0.0.1.attacker.example"):
+        res = client.get("/api/tables/audit/cost_by_agency", headers={"host": host})
+        assert res.status_code == 421, host
+    for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
+        assert client.get("/", headers={"host": host}).status_code == 200, host
+    named = TestClient(create_app(tmp_path, host="analysis01.council.local"),
+                       base_url="http://analysis01.council.local:8000")
+    assert named.get("/").status_code == 200
+    anywhere = TestClient(create_app(tmp_path, host="0.0.0.0"), base_url="http://10.1.2.3:8000")
+    assert anywhere.get("/").status_code == 200  # a wildcard bind: the token guards it
+
+
+def test_token_is_required_when_set(tmp_path):
+    """Every user of a shared server can reach 127.0.0.1: with a token only the analyst who
+    started the app (and saw the printed URL) can read it."""
+    client = local_client(create_app(make_project(tmp_path), token="s3cret-token"))
+    for path in ("/", "/api/stages", "/api/tables/audit/cost_by_agency", "/report", "/openapi.json"):
+        assert client.get(path).status_code == 401, path
+    assert client.post("/api/run", json=["cba"]).status_code == 401
+    assert client.get("/?token=wrong").status_code == 401
+    assert client.get("/api/stages", headers={"authorization": "Bearer s3cret-token"}).status_code == 200
+    first = client.get("/?token=s3cret-token")
+    assert first.status_code == 200 and "samesite=strict" in first.headers["set-cookie"].lower()
+    assert "httponly" in first.headers["set-cookie"].lower()
+    assert first.headers["referrer-policy"] == "no-referrer"
+    assert client.get("/api/tables/audit/cost_by_agency").status_code == 200  # the cookie
+
+
+def test_reading_does_not_create_out_and_no_cdn_docs(tmp_path):
+    (tmp_path / "carecase.yaml").write_text(CONFIG)
+    client = local_client(create_app(tmp_path))
+    assert client.get("/").status_code == 200
+    assert client.get("/api/tables/audit").json() == []
+    assert client.get("/report").status_code == 404
+    assert not (tmp_path / "out").exists()  # a read-only project folder still works
+    assert client.get("/docs").status_code == 404  # Swagger UI's scripts come from a CDN
+    assert client.get("/redoc").status_code == 404
+
+
+def test_cli_refuses_a_remote_bind_and_prints_the_url(tmp_path, monkeypatch):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from carecase.cli import app
+
+    served = []
+    monkeypatch.setattr(uvicorn, "run", lambda application, **kw: served.append(kw))
+    root = make_project(tmp_path)
+    res = CliRunner().invoke(app, ["web", str(root), "--host", "0.0.0.0"])
+    assert res.exit_code != 0 and "--allow-remote" in str(res.exception or res.output)
+    assert served == []
+    res = CliRunner().invoke(app, ["web", str(root), "--port", "8123"])
+    assert res.exit_code == 0, res.output
+    assert "http://127.0.0.1:8123/?token=" in res.output
+    assert served == [{"host": "127.0.0.1", "port": 8123, "log_level": "warning"}]
+    res = CliRunner().invoke(app, ["web", str(root), "--host", "0.0.0.0", "--allow-remote"])
+    assert res.exit_code == 0 and served[-1]["host"] == "0.0.0.0"
+
+
+def test_a_run_that_cannot_open_the_project_does_not_stay_running(tmp_path):
+    root = make_project(tmp_path)
+    client = local_client(create_app(root))
+    (root / "carecase.yaml").write_text("project: [broken")
+    res = client.post("/api/run", json=["cba"])
+    assert res.status_code == 400
+    assert client.get("/api/run").json()["running"] is False

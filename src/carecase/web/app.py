@@ -3,32 +3,145 @@
 It calls the same public API as the CLI (``carecase.pipeline``, ``carecase.core.project``).
 It binds to 127.0.0.1 by default: the store holds pseudonymised row-level data, so the app is
 for the analyst's own machine; share the suppressed report, not the app.
+
+Guards, because ``/api/tables`` serves row-level tables (``link/people``, ``link/events``…):
+
+- ``token``: every request must carry the access token (``?token=`` once, then a cookie, or
+  ``Authorization: Bearer``), so another user of a shared server cannot read the app on
+  127.0.0.1, and a web page the analyst visits cannot use the analyst's cookie (``SameSite``);
+  ``carecase web`` always sets one.
+- ``host``: when bound to a loopback or named address, a request whose ``Host`` header names
+  another host is refused (a DNS-rebinding page would otherwise read the tables).
+- ``POST /api/run`` needs a JSON body (``Content-Type: application/json``, at most 64 KiB),
+  so a cross-site form or beacon cannot start a run; one run at a time (409 for a second
+  one); ``GET /api/run`` reports its progress.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import secrets
+import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from carecase.core.errors import CarecaseError, OutputError
 from carecase.core.project import Project
-from carecase.pipeline import STAGES, available_stages, run_all
+from carecase.pipeline import STAGES, available_stages, chosen_stages, run_all
 
-_TABLE_SUFFIXES = (".parquet",)
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+MAX_RUN_BODY = 64 * 1024
+TOKEN_PARAM = "token"
 
 
-def create_app(project_dir: str | Path) -> FastAPI:
-    root = Path(project_dir).resolve()
-    Project.open(root).close()  # validate the configuration up front
-    app = FastAPI(title="carecase", description="Results of one carecase project.")
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _host_name(header: str) -> str:
+    """The host part of a ``Host`` header, lower-cased (``[::1]:8000`` → ``[::1]``)."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[: header.find("]") + 1] if "]" in header else header
+    return header.split(":", 1)[0]
+
+
+class _Progress:
+    """The part of rich's Progress the stages use (add_task, advance, update), recorded in
+    the run status that ``GET /api/run`` returns."""
+
+    def __init__(self, status: dict[str, Any], lock: threading.Lock) -> None:
+        self.status, self.lock = status, lock
+
+    def add_task(self, description: str, total: float | None = None, **_: Any) -> int:
+        with self.lock:
+            self.status.update(step=str(description), completed=0, total=total)
+        return 0
+
+    def advance(self, task: int, advance: float = 1) -> None:
+        with self.lock:
+            self.status["completed"] = (self.status.get("completed") or 0) + advance
+
+    def update(self, task: int, *, advance: float | None = None, completed: float | None = None,
+               description: str | None = None, total: float | None = None, **_: Any) -> None:
+        with self.lock:
+            if completed is not None:
+                self.status["completed"] = completed
+            if advance is not None:
+                self.status["completed"] = (self.status.get("completed") or 0) + advance
+            if description is not None:
+                self.status["step"] = str(description)
+            if total is not None:
+                self.status["total"] = total
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str | None = None) -> FastAPI:
+    """The app for one project. ``host`` is the address it is bound to (requests naming
+    another host are refused unless it is a wildcard such as 0.0.0.0); ``token``, when given,
+    is required on every request."""
+    first = Project.open(project_dir)  # validate the configuration up front
+    root = first.root
+    first.close()
+    out = root / "out"  # never created by a read: Project.out would mkdir it
+    # No /docs or /redoc: they load Swagger UI / ReDoc scripts from a CDN into the origin
+    # that serves row-level tables.
+    app = FastAPI(title="carecase", description="Results of one carecase project.",
+                  docs_url=None, redoc_url=None)
+    allowed_hosts = None if host.strip().lower() in WILDCARD_HOSTS else (
+        {*LOOPBACK_HOSTS, _host_name(host if ":" not in host else f"[{host}]")})
+    cookie = "carecase_" + hashlib.sha256((token or "").encode()).hexdigest()[:12]
+    run_lock = threading.Lock()
+    status_lock = threading.Lock()
+    status: dict[str, Any] = {"running": False, "last": None}
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Response:
+        if allowed_hosts is not None and _host_name(request.headers.get("host", "")) not in allowed_hosts:
+            return JSONResponse({"detail": "Unknown host: open the app at the address "
+                                           "`carecase web` printed."}, status_code=421)
+        from_query = False
+        if token is not None:
+            given = [request.cookies.get(cookie, "")]
+            auth = request.headers.get("authorization", "")
+            if auth.lower().startswith("bearer "):
+                given.append(auth[7:].strip())
+            query = request.query_params.get(TOKEN_PARAM)
+            if query is not None:
+                given.append(query)
+            if not any(secrets.compare_digest(g.encode(), token.encode()) for g in given if g):
+                return JSONResponse({"detail": "This app needs its access token: open the URL "
+                                               "`carecase web` printed (…/?token=…)."},
+                                    status_code=401)
+            from_query = query is not None and secrets.compare_digest(query.encode(), token.encode())
+        response: Response = await call_next(request)
+        if from_query:
+            response.set_cookie(cookie, token or "", httponly=True, samesite="strict")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")  # the token is in the URL
+        return response
 
     def project() -> Project:
         return Project.open(root)
+
+    def summary_of(proj: Project, stage: str) -> Any:
+        # Project.read_json reaches the file through Project.out, which creates out/: check first
+        return proj.read_json(stage, "summary.json") if (out / stage / "summary.json").exists() else None
+
+    def run_status() -> dict[str, Any]:
+        with status_lock:
+            return json.loads(json.dumps(status, default=str))
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
@@ -36,7 +149,7 @@ def create_app(project_dir: str | Path) -> FastAPI:
         rows = []
         for st in STAGES:
             try:
-                summary = proj.read_json(st.name, "summary.json")
+                summary = summary_of(proj, st.name)
             except OutputError as err:  # one damaged file: say so in its row, show the rest
                 summary = {"headline": str(err)}
             headline = html.escape(str((summary or {}).get("headline", "not run")))
@@ -44,13 +157,20 @@ def create_app(project_dir: str | Path) -> FastAPI:
                 f"<tr><td><a href='/api/results/{st.name}'>{st.name}</a></td>"
                 f"<td>{html.escape(st.description)}</td><td>{headline}</td></tr>"
             )
-        report = proj.out / "report" / "report.html"
+        report = out / "report" / "report.html"
         link = "<p><a href='/report'>Open the report</a></p>" if report.exists() else ""
+        now = run_status()
+        running = ""
+        if now["running"]:
+            step = html.escape(str(now.get("step") or "starting"))
+            done = f" ({now.get('completed') or 0:g}/{now['total']:g})" if now.get("total") else ""
+            running = (f"<p><strong>A run is in progress</strong> ({html.escape(', '.join(now['stages']))}):"
+                       f" {step}{done}. Results below may change; reload when it ends.</p>")
         name = html.escape(proj.config.project.name)
         return (
             "<!doctype html><html><head><meta charset='utf-8'><title>carecase</title>"
             "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 12px}</style></head>"
-            f"<body><h1>{name}</h1>{link}<table><tr><th>stage</th><th>what</th>"
+            f"<body><h1>{name}</h1>{running}{link}<table><tr><th>stage</th><th>what</th>"
             f"<th>result</th></tr>{''.join(rows)}</table></body></html>"
         )
 
@@ -66,7 +186,7 @@ def create_app(project_dir: str | Path) -> FastAPI:
     def results(stage: str) -> JSONResponse:
         _check_stage(stage)
         try:
-            summary = project().read_json(stage, "summary.json")
+            summary = summary_of(project(), stage)
         except OutputError as err:
             raise HTTPException(500, str(err)) from None
         if summary is None:
@@ -76,14 +196,14 @@ def create_app(project_dir: str | Path) -> FastAPI:
     @app.get("/api/tables/{stage}")
     def tables(stage: str) -> list[str]:
         _check_stage(stage)
-        folder = project().out / stage
+        folder = out / stage
         return sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
 
     @app.get("/api/tables/{stage}/{table}")
     def table(stage: str, table: str, limit: int = 1000) -> JSONResponse:
         _check_stage(stage)
-        path = project().out / stage / f"{table}.parquet"
-        if not path.exists() or "/" in table or ".." in table:
+        path = out / stage / f"{table}.parquet"
+        if "/" in table or ".." in table or not path.exists():
             raise HTTPException(404, f"No table '{table}' for stage '{stage}'.")
         import pyarrow.parquet as pq
 
@@ -94,25 +214,85 @@ def create_app(project_dir: str | Path) -> FastAPI:
                                      f"it: `carecase run {root} --only {stage}`.") from None
         return JSONResponse(json.loads(data.to_pandas().to_json(orient="records", date_format="iso")))
 
+    @app.get("/api/run")
+    def run_progress() -> JSONResponse:
+        return JSONResponse(run_status())
+
     @app.post("/api/run")
-    def run(stages: list[str] | None = None) -> JSONResponse:
-        proj = project()
+    async def run(request: Request) -> JSONResponse:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            raise HTTPException(415, "Send the stages as JSON (Content-Type: application/json): "
+                                     'a list such as ["cba", "report"], or null for every stage.')
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_RUN_BODY:
+                raise HTTPException(413, f"Request body over {MAX_RUN_BODY // 1024} KiB: send a "
+                                         "list of stage names.")
         try:
-            out = run_all(proj, only=stages)
+            only = json.loads(body) if body.strip() else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise HTTPException(400, 'The body is not valid JSON: send a list such as ["cba", "report"].') from None
+        if only is not None and not (isinstance(only, list) and all(isinstance(s, str) for s in only)):
+            raise HTTPException(400, 'Send a list of stage names such as ["cba", "report"], or null.')
+        try:  # in a thread: the first call imports the stages
+            names = [s.name for s in await run_in_threadpool(chosen_stages, only)]
         except CarecaseError as err:
             raise HTTPException(400, str(err)) from None
+        if not run_lock.acquire(blocking=False):
+            now = run_status()
+            raise HTTPException(409, f"A run is already in progress ({', '.join(now.get('stages') or [])}, "
+                                     f"started {now.get('started')}); GET /api/run shows its progress.")
+        try:
+            with status_lock:
+                status.update(running=True, stages=names, started=_now(), step="starting",
+                              completed=None, total=None)
+            return await run_in_threadpool(_run, only, names)
         finally:
-            proj.close()
-        return JSONResponse(json.loads(json.dumps(out, default=str)))
+            run_lock.release()
+
+    def _run(only: list[str] | None, names: list[str]) -> JSONResponse:
+        outcome: dict[str, Any] = {"stages": names, "started": status["started"], "ok": False}
+        proj: Project | None = None
+        try:
+            proj = project()
+            res = run_all(proj, progress=_Progress(status, status_lock), only=only)
+            outcome["ok"] = True
+        except CarecaseError as err:
+            outcome["error"] = str(err)
+            raise HTTPException(400, str(err)) from None
+        except Exception as err:
+            if _store_locked(err):
+                outcome["error"] = "store in use by another process"
+                raise HTTPException(409, "The store is in use by another carecase process (a "
+                                         "`carecase run` in a terminal?): try again when it ends.") from None
+            outcome["error"] = f"internal error ({type(err).__name__})"
+            raise
+        finally:
+            if proj is not None:
+                proj.close()
+            with status_lock:
+                status.clear()
+                status.update(running=False, last={**outcome, "finished": _now()})
+        return JSONResponse(json.loads(json.dumps(res, default=str)))
 
     @app.get("/report")
     def report() -> FileResponse:
-        path = project().out / "report" / "report.html"
+        path = out / "report" / "report.html"
         if not path.exists():
             raise HTTPException(404, "No report yet: run `carecase report PROJECT`.")
         return FileResponse(path, media_type="text/html")
 
     return app
+
+
+def _store_locked(err: BaseException) -> bool:
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover - duckdb is a dependency
+        return False
+    return isinstance(err, duckdb.IOException) and "lock" in str(err).lower()
 
 
 def _check_stage(stage: str) -> None:

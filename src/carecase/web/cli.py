@@ -8,14 +8,30 @@ from typing import Annotated
 import typer
 
 
+def app_url(host: str, port: int, token: str) -> str:
+    """The address to open: a wildcard bind is reached on 127.0.0.1, IPv6 in brackets."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/?token={token}"
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def web(
         project: Annotated[Path, typer.Argument(help="Project folder.")],
-        host: Annotated[str, typer.Option(help="Address to bind (keep it local).")] = "127.0.0.1",
+        host: Annotated[str, typer.Option(
+            help="Address to bind. Keep it local: the app serves row-level tables; any other "
+            "address needs --allow-remote.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port.")] = 8000,
+        allow_remote: Annotated[bool, typer.Option(
+            help="Allow an address other than 127.0.0.1 / localhost / ::1 (the access token "
+            "is still required).")] = False,
     ) -> None:
-        """Serve a project's results and report in the browser (local only by default)."""
+        """Serve a project's results and report in the browser, local only by default.
+
+        Prints the URL to open, with a new access token that every request needs (another
+        user of a shared machine cannot read the app without it)."""
         from carecase.core.errors import CarecaseError
 
         try:
@@ -24,6 +40,16 @@ def register(app: typer.Typer) -> None:
             raise CarecaseError(
                 "The web app needs the 'web' extra: pip install 'carecase[web]'."
             ) from None
-        from carecase.web.app import create_app
+        from carecase.web.app import create_app, new_token
 
-        uvicorn.run(create_app(project), host=host, port=port, log_level="warning")
+        if host.strip().lower() not in ("127.0.0.1", "localhost", "::1") and not allow_remote:
+            raise CarecaseError(
+                f"--host {host} would serve the project's row-level tables beyond this machine. "
+                "Share the suppressed report instead, or add --allow-remote if you mean it."
+            )
+        token = new_token()
+        application = create_app(project, host=host, token=token)
+        typer.echo(f"carecase web: serving {Path(project).resolve()}\n"
+                   f"  open {app_url(host, port, token)}\n"
+                   "  (the token in the URL is needed; Ctrl+C stops the app)")
+        uvicorn.run(application, host=host, port=port, log_level="warning")
