@@ -229,3 +229,20 @@ def test_a_run_that_cannot_open_the_project_does_not_stay_running(tmp_path):
     res = client.post("/api/run", json=["cba"])
     assert res.status_code == 400
     assert client.get("/api/run").json()["running"] is False
+
+
+def test_a_table_is_read_only_as_far_as_the_limit(tmp_path, monkeypatch):
+    """`?limit=1` read the whole Parquet file (a 10M-row link/events) to return one row;
+    now only its first batch is read, and the rows are the same."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    project = make_project(tmp_path)
+    pq.write_table(pa.table({"n": list(range(5000))}), project / "out" / "audit" / "big.parquet",
+                   row_group_size=1000)
+    client = local_client(create_app(project))
+    assert client.get("/api/tables/audit/big?limit=3").json() == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert client.get("/api/tables/audit/big?limit=0").json() == []
+    assert len(client.get("/api/tables/audit/big?limit=4500").json()) == 4500
+    monkeypatch.setattr(pq, "read_table", lambda *a, **k: pytest.fail("read the whole table"))
+    assert client.get("/api/tables/audit/big?limit=2").json() == [{"n": 0}, {"n": 1}]
