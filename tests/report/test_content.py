@@ -153,3 +153,21 @@ def test_non_finite_values_render_as_missing(tmp_path: Path) -> None:
     path = render_xlsx(Report("r", "", "internal", [Section("s", "S", [t])]), tmp_path / "r.xlsx")
     values = [r[0] for r in openpyxl.load_workbook(path)["T"].iter_rows(values_only=True)]
     assert values[-2:] == [None, 2.0]
+
+
+def test_linkage_model_notes_are_shown_in_the_data_section(tmp_path: Path) -> None:
+    """A level fixed in training (a small area, or a typo the data never shows) changes how
+    records are scored; the linkage summary's notes are shown in the report's Data section."""
+    import json
+
+    from carecase.report.content import Note
+
+    root = write_project(tmp_path / "p")
+    path = root / "out" / "link" / "summary.json"
+    summary = json.loads(path.read_text())
+    note = ("given_name 'All other comparisons': no true match in training showed this level, so its m "
+            "probability is fixed at 0.0098, the Jeffreys estimate for none of 50 candidate profiles")
+    path.write_text(json.dumps({**summary, "notes": [note]}))
+    report = project_report(Project.open(root))
+    data = next(s for s in report.sections if s.id == "data")
+    assert any(isinstance(b, Note) and note in b.text for b in data.blocks)

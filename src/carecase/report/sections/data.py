@@ -12,6 +12,7 @@ from carecase.report.content import (
     Column,
     KeyFigure,
     KeyFigures,
+    Note,
     Paragraph,
     Section,
     Table,
@@ -156,6 +157,8 @@ def build(ctx: Context) -> Section:
         sec.blocks.insert(chart_at, Chart("chart-data-linkage", "Records by linkage method",
                                           charts.hbar("Records by linkage method", ctx.shown(method_table),
                                                       "method", "records", "Records", fmt=",d")))
+    for note in link.get("notes") or []:  # model notes (levels fixed in training): no data values
+        sec.blocks.append(Note(f"Linkage model: {note}"))
     truth = get(link, "truth") or {}  # scope → precision, recall, f1 (null without linkage.truth)
     scopes = [(TRUTH_SCOPES.get(k, k), v) for k, v in sorted(truth.items()) if isinstance(v, dict)]
     if scopes:
