@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -156,3 +157,58 @@ def test_non_utf8_library_and_index_csvs_are_refused(tmp_path: Path) -> None:
     idx.write_bytes("ye\xe4r,value\n2020,100\n".encode("latin-1"))
     with pytest.raises(CostError, match=r"not UTF-8 text: the header \(line 1\) has byte 0xE4"):
         load_index(idx)
+
+
+@pytest.mark.parametrize("line,column,value", [
+    ("SS7.0,fiscal,inf,2013", "value", "'inf'"),
+    ('SS7.0,fiscal,"£1,234.50",2013', "value", "'£1,234.50'"),
+    ("SS7.0,fiscal,5,20131", "price_year", "'20131'"),
+    ("SS7.0,fiscal,5,2013abc", "price_year", "'2013abc'"),
+    ("SS7.0,fiscal,5,2013/15", "price_year", "'2013/15'"),
+    ("SS7.0,fiscal,5,2013.5", "price_year", "'2013.5'"),
+])
+def test_override_values_and_years_are_read_strictly(tmp_path: Path, line: str, column: str, value: str) -> None:
+    """An infinite cost, or a price year such as 20131 read as 2013, was taken silently."""
+    ov = tmp_path / "local.csv"
+    ov.write_text(f"code,value_type,value,price_year\n{line}\n")
+    with pytest.raises(CostError, match=rf"row 1, column {column}: {re.escape(value)}"):
+        load_library(2024, overrides=ov)
+
+
+def test_money_formatting_in_a_value_gets_the_fix(tmp_path: Path) -> None:
+    ov = tmp_path / "local.csv"
+    ov.write_text('code,value_type,value,price_year\nSS7.0,fiscal,"£1,234.50",2013\n')
+    with pytest.raises(CostError, match="no £ sign or thousands separators"):
+        load_library(2024, overrides=ov)
+
+
+@pytest.mark.parametrize("year", ["2013", "2013/14", "2013-14", "2013/2014", "2013.0"])
+def test_price_year_spellings(tmp_path: Path, year: str) -> None:
+    ov = tmp_path / "local.csv"
+    ov.write_text(f"code,value_type,value,price_year\nSS7.0,fiscal,5,{year}\n")
+    lib = load_library(2024, overrides=ov)
+    assert lib.loc[(lib.code == "SS7.0") & (lib.value_type == "fiscal"), "base_price_year"].item() == 2013
+
+
+@pytest.mark.parametrize("grade", ["three", "3.5", "0"])
+def test_bad_grades_are_refused_not_blanked(tmp_path: Path, grade: str) -> None:
+    ov = tmp_path / "local.csv"
+    ov.write_text(f"code,value_type,value,price_year,grade\nSS7.0,fiscal,5,2013,{grade}\n")
+    with pytest.raises(CostError, match=rf"row 1, column grade: '{grade}' must be a whole number 1-6"):
+        load_library(2024, overrides=ov)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", "the overrides CSV .* is empty"),
+    ("code;value_type;value;price_year\nSS7.0;fiscal;5;2013\n", "separated by semicolons"),
+    ("code,value_type,value,value,price_year\nSS7.0,fiscal,5,6,2013\n", "'value' more than once"),
+    ("code,value_type,value,price_year\nSS7.0,fiscal,1,234.50,2013\n",
+     r"row 1 \(line 2\) has 5 field\(s\) but the header has 4"),
+])
+def test_unreadable_override_files_are_named(tmp_path: Path, text: str, message: str) -> None:
+    """An empty file crashed (EmptyDataError); a duplicated header or a row with an unquoted
+    comma was read shifted or with one of the columns silently."""
+    ov = tmp_path / "local.csv"
+    ov.write_text(text)
+    with pytest.raises(CostError, match=message):
+        load_library(2024, overrides=ov)

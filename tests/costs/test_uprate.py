@@ -89,3 +89,20 @@ def test_uprating_chains_and_round_trips(a: int, b: int, c: int, v: float) -> No
     assert uprate(uprate(v, a, b, idx), b, c, idx) == pytest.approx(uprate(v, a, c, idx), rel=1e-12)
     assert uprate(uprate(v, a, b, idx), b, a, idx) == pytest.approx(v, rel=1e-12)
     assert uprate(v, a, b, idx) > 0
+
+
+@pytest.mark.parametrize("text,message", [
+    ("year,value\n2020,100\n2020,103\n", r"rows 1, 2: year 2020 is given more than once"),
+    ("year,value\n2020,inf\n2021,103\n", r"row 1: year '2020' / value 'inf'"),
+    ("year,value\n20201,100\n2021,103\n", r"row 1: year '20201'"),
+    ("year,value,basis\n2020,100,financial\n2021,103,calendar\n", "basis mixes calendar, financial"),
+    ("year,value\n", "has no rows"),
+    ("", "is empty"),
+])
+def test_bad_index_csvs_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    """A repeated year (last one won), an infinite value, a year such as 20201 read as 2020,
+    mixed bases (the first row's was used) were taken silently; an empty file crashed."""
+    p = tmp_path / "index.csv"
+    p.write_text(text)
+    with pytest.raises(CostError, match=message):
+        read_index_csv(p)

@@ -30,8 +30,8 @@ def test_load_decisions_normalises_and_skips_blanks(tmp_path):
         {"pair_id": "C3", "decision": ""}, {"pair_id": "C1", "decision": "MATCH"},
     ])
     got = load_decisions(path).to_pylist()
-    assert got == [{"pair_id": "C1", "decision": "match"},
-                   {"pair_id": "C2", "decision": "non-match"}]
+    assert got == [{"pair_id": "C1", "decision": "match", "row": 2},
+                   {"pair_id": "C2", "decision": "non-match", "row": 1}]
 
 
 @pytest.mark.parametrize("rows,header,message", [
@@ -89,3 +89,84 @@ def test_decisions_override_the_model(new_project, config_for):
     assert no["pair_id"] not in {r["pair_id"] for r in _review(second)}
     # staging now dropped (keep_linkage_staging false in the second config)
     assert summary["staging_dropped"] is True
+
+
+def test_load_decisions_names_a_file_that_is_not_utf8(tmp_path):
+    """Excel's plain CSV is Windows-1252: a clear error with the row, not a UnicodeDecodeError."""
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"pair_id,decision,notes\nC1,match,caf\xe9\n")
+    with pytest.raises(LinkError, match=r"d\.csv: the clerical decisions CSV is not UTF-8 text: "
+                                        r"row 1 \(line 2\), column notes"):
+        load_decisions(path)
+
+
+def test_load_decisions_reads_other_delimiters_and_header_spellings(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("PAIR_ID ; Decision\nC1;match\nC2; non-match\n")
+    assert load_decisions(path).to_pylist() == [
+        {"pair_id": "C1", "decision": "match", "row": 1},
+        {"pair_id": "C2", "decision": "non-match", "row": 2},
+    ]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", r"header columns found: none \(the file is empty\)"),
+    ("pair_id,decision,decision\nC1,match,non-match\n", "column decision more than once"),
+])
+def test_load_decisions_refuses_unreadable_headers(tmp_path, text, message):
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    with pytest.raises(LinkError, match=message):
+        load_decisions(path)
+
+
+def _pairs():
+    import ibis
+
+    return ibis.memtable({"pair_id": ["C1", "C2", "C3"], "candidate_id": ["c:1", "c:1", "c:2"],
+                          "nhs_pseudo": ["N1", "N2", "N1"]})
+
+
+def test_check_decisions_refuses_pairs_this_run_did_not_score(tmp_path):
+    """A decision for a pair id the run does not have (a file from an older run, whose record
+    ids changed with the extract, or a typo) was silently ignored and still counted as applied."""
+    import ibis
+
+    from carecase.link.clerical import check_decisions
+
+    path = _write(tmp_path / "d.csv", [{"pair_id": "C1", "decision": "match"},
+                                       {"pair_id": "Cold", "decision": "non-match"}])
+    decisions = ibis.memtable(load_decisions(path))
+    with pytest.raises(LinkError, match=r"1 of 2 decided pair\(s\) are not pairs this run scored: "
+                                        r"row 2, column pair_id = 'Cold'.*older run"):
+        check_decisions(path, decisions, _pairs())
+    ok = ibis.memtable(load_decisions(_write(tmp_path / "ok.csv", [{"pair_id": "C1", "decision": "match"}])))
+    check_decisions(path, ok, _pairs())
+
+
+def test_check_decisions_refuses_one_record_matched_to_two_people(tmp_path):
+    import ibis
+
+    from carecase.link.clerical import check_decisions
+
+    path = _write(tmp_path / "d.csv", [{"pair_id": "C1", "decision": "match"},
+                                       {"pair_id": "C2", "decision": "match"}])
+    with pytest.raises(LinkError, match=r"row 1 \(C1\), row 2 \(C2\) decide record c:1 a match "
+                                        "to different people"):
+        check_decisions(path, ibis.memtable(load_decisions(path)), _pairs())
+
+
+def test_stale_decisions_stop_the_link_stage(new_project, config_for):
+    fab = fabricate(120, seed=5)
+    project = new_project("stale", fab, keep_linkage_staging=True)
+    decisions = _write(project.root / "decisions.csv", [{"pair_id": "C0123456789abcdef",
+                                                         "decision": "match"}])
+    root = project.root
+    project.close()
+    second = Project(root, validate_config(config_for(clerical_decisions=str(decisions),
+                                                      keep_linkage_staging=True)))
+    try:
+        with pytest.raises(LinkError, match="row 1, column pair_id = 'C0123456789abcdef'"):
+            run(second)
+    finally:
+        second.close()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from carecase.core.errors import CostError
+from carecase.core.utf8 import not_utf8_message
 
 
 def read_utf8_csv(path: Path, what: str, **read_csv: Any) -> pd.DataFrame:
@@ -25,32 +27,52 @@ def read_utf8_csv(path: Path, what: str, **read_csv: Any) -> pd.DataFrame:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise CostError(not_utf8_message(path, what, data, err.start)) from None
+    if not text.strip():
+        raise CostError(f"{path}: {what} is empty; it needs a header row and one row per value.")
+    check_shape(path, what, text)
     return pd.read_csv(io.StringIO(text), **read_csv)
 
 
-def not_utf8_message(path: Path, what: str, data: bytes, offset: int) -> str:
-    """Where the first byte that is not UTF-8 is (line, data row, column and the value as
-    Windows-1252 shows it) and how to fix the file."""
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    line_end = data.find(b"\n", offset)
-    line_end = len(data) if line_end < 0 else line_end
-    line_no = data.count(b"\n", 0, offset) + 1
+def check_shape(path: Path, what: str, text: str) -> None:
+    """A header that names a column twice (pandas would read the first and rename the
+    other), or a row with more or fewer fields than the header (pandas would shift or pad
+    its values), is refused with the line."""
+    rows = csv.reader(io.StringIO(text, newline=""))
+    header = [c.strip() for c in next(rows, [])]
+    twice = sorted({c for c in header if c and header.count(c) > 1})
+    if twice:
+        raise CostError(f"{path}: {what} names column(s) {', '.join(map(repr, twice))} more than once "
+                        "in its header; keep one of each.")
+    for i, row in enumerate(rows, start=1):
+        if row and any(c.strip() for c in row) and len(row) != len(header):
+            raise CostError(
+                f"{path}: {what} row {i} (line {rows.line_num}) has {len(row)} field(s) but the header has "
+                f"{len(header)}; a value with a comma in it (such as 1,234.50 or a description) must be "
+                "in double quotes, and every row needs one field per column."
+            )
 
-    def text(b: bytes) -> str:
-        return b.decode("cp1252", errors="replace").rstrip("\r")
 
-    prefix = text(data[line_start:offset])
-    col = len(next(csv.reader([prefix]))) - 1 if prefix else 0
-    fields = next(csv.reader([text(data[line_start:line_end])]), [])
-    value = fields[col] if col < len(fields) else ""
-    header = next(csv.reader([text(data[: max(data.find(b"\n"), 0) or len(data)])]), [])
-    name = header[col].lstrip("\ufeff").strip() if col < len(header) else f"#{col + 1}"
-    where = ("the header (line 1)" if line_no == 1
-             else f"row {line_no - 1} (line {line_no}), column {name}")
-    return (
-        f"{path}: {what} is not UTF-8 text: {where} has byte 0x{data[offset]:02X} at byte offset "
-        f"{offset} (value {value!r} as Windows-1252 reads it). The file was probably saved as "
-        "Windows-1252/Latin-1 (Excel's plain 'CSV' format; a £ sign is then the byte 0xA3). "
-        "Save it as UTF-8 (in Excel: Save As → 'CSV UTF-8 (Comma delimited)'), or convert it: "
-        f"`iconv -f cp1252 -t utf-8 {path.name} > utf8_{path.name}`."
-    )
+def columns_found(columns: Any) -> str:
+    """'found: a, b' for a missing-column message, and which delimiter the header seems to
+    use when it is not a comma (a spreadsheet in another locale saves ';')."""
+    names = [str(c) for c in columns]
+    text = f"found: {', '.join(repr(c) for c in names)}"
+    for d, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if any(d in c for c in names):
+            return f"{text}; the header seems separated by {name}: save the file comma-separated"
+    return text
+
+
+_YEAR = re.compile(r"(\d{4})(?:\.0+|[/-](\d{2}|\d{4}))?")
+
+
+def financial_year(text: Any) -> int | None:
+    """'2013', '2013/14', '2013-14' or '2013/2014' → 2013; None for anything else (a
+    second year that does not follow the first, '20131', '2013abc', '13/14', '2013.5')."""
+    m = _YEAR.fullmatch(str(text).strip()) if text is not None else None
+    if m is None:
+        return None
+    first, second = int(m.group(1)), m.group(2)
+    if second is not None and int(second) != (first + 1 if len(second) == 4 else (first + 1) % 100):
+        return None
+    return first

@@ -24,10 +24,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from carecase.core.errors import CostError
-from carecase.costs.csvfile import read_utf8_csv
+from carecase.costs.csvfile import columns_found, financial_year, read_utf8_csv
 from carecase.costs.gmca import LIBRARY_COLUMNS
 from carecase.costs.uprate import DEFAULT_DEFLATOR, PriceIndex, load_index
 
@@ -60,8 +61,8 @@ def validate_library(df: pd.DataFrame, where: str, complete: bool = True) -> pd.
     missing = [c for c in (LIBRARY_COLUMNS if complete else REQUIRED) if c not in df.columns]
     if missing:
         raise CostError(
-            f"{where}: missing column(s) {', '.join(missing)}. A library CSV needs "
-            f"{', '.join(LIBRARY_COLUMNS if complete else REQUIRED)}."
+            f"{where}: missing column(s) {', '.join(missing)} ({columns_found(df.columns)}). "
+            f"A library CSV needs {', '.join(LIBRARY_COLUMNS if complete else REQUIRED)}."
         )
     out = df.copy()
     for c in LIBRARY_COLUMNS:
@@ -70,12 +71,18 @@ def validate_library(df: pd.DataFrame, where: str, complete: bool = True) -> pd.
     out["code"] = out["code"].astype("string").str.strip()
     out["value_type"] = out["value_type"].astype("string").str.strip().str.lower()
     value = pd.to_numeric(out["value"], errors="coerce")
-    year = pd.to_numeric(out["price_year"].astype("string").str[:4], errors="coerce")
+    year = pd.to_numeric(out["price_year"].map(financial_year), errors="coerce")
+    grade = pd.to_numeric(out["grade"], errors="coerce")
     checks = [
         (out["code"].isna() | (out["code"] == ""), "code", "is empty; give every cost a code"),
         (~out["value_type"].isin(VALUE_TYPES), "value_type", "must be fiscal, economic or social"),
-        (value.isna() | (value < 0), "value", "must be a number ≥ 0 (record savings as positive costs)"),
-        (year.isna() | (year < 1900) | (year > 2100), "price_year", "must be a financial year like 2013 or '2013/14'"),
+        (value.isna() | ~np.isfinite(value) | (value < 0), "value",
+         "must be a finite number ≥ 0 written plainly, e.g. 1234.5 (no £ sign or thousands "
+         "separators; record savings as positive costs)"),
+        (year.isna() | (year < 1900) | (year > 2100), "price_year",
+         "must be a financial year like 2013 or '2013/14' (its start year)"),
+        (out["grade"].notna() & (grade.isna() | (grade != grade.round()) | (grade < 1) | (grade > 6)),
+         "grade", "must be a whole number 1-6 (or blank)"),
     ]
     for bad, col, fix in checks:
         if bad.any():
@@ -87,10 +94,6 @@ def validate_library(df: pd.DataFrame, where: str, complete: bool = True) -> pd.
     if (~out["rag"].isin(["G", "A", "R", ""])).any():
         i = int((~out["rag"].isin(["G", "A", "R", ""])).to_numpy().nonzero()[0][0])
         raise CostError(f"{where} row {i + 1}, column rag: {out['rag'].iloc[i]!r} must be G, A or R.")
-    grade = pd.to_numeric(out["grade"], errors="coerce")
-    if ((grade < 1) | (grade > 6)).any():
-        i = int(((grade < 1) | (grade > 6)).to_numpy().nonzero()[0][0])
-        raise CostError(f"{where} row {i + 1}, column grade: {out['grade'].iloc[i]!r} must be 1-6.")
     out["grade"] = grade.astype("Int64")
     out["transfer"] = _bool_col(out["transfer"], "transfer", where, pd.Series(False, index=out.index))
     out["cashable"] = _bool_col(out["cashable"], "cashable", where, out["value_type"] == "fiscal")

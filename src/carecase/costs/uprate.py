@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from carecase.core.errors import CostError
-from carecase.costs.csvfile import read_utf8_csv
+from carecase.costs.csvfile import columns_found, financial_year, read_utf8_csv
 
 DEFAULT_DEFLATOR = "hmt_gdp"
 
@@ -71,22 +72,35 @@ def read_index_csv(path: str | Path, name: str | None = None) -> PriceIndex:
     p = Path(path)
     if not p.exists():
         raise CostError(f"{p}: price index file not found. Set costs.deflator to 'hmt_gdp' or a CSV path.")
-    df = read_utf8_csv(p, "the price index CSV (costs.deflator)")
+    df = read_utf8_csv(p, "the price index CSV (costs.deflator)", dtype="string",
+                       keep_default_na=False, na_values=[""])
     for col in ("year", "value"):
         if col not in df.columns:
             raise CostError(
-                f"{p}: price index CSV needs columns 'year' and 'value' (found: {', '.join(map(str, df.columns))})."
+                f"{p}: price index CSV needs columns 'year' and 'value' ({columns_found(df.columns)})."
             )
-    years = pd.to_numeric(df["year"].astype(str).str[:4], errors="coerce")
+    if df.empty:
+        raise CostError(f"{p}: the price index CSV has no rows; give one row per year (year,value).")
+    years = pd.to_numeric(df["year"].map(financial_year), errors="coerce")
     values = pd.to_numeric(df["value"], errors="coerce")
-    bad = df.index[years.isna() | values.isna() | (values <= 0)]
+    bad = df.index[years.isna() | values.isna() | ~np.isfinite(values) | (values <= 0)]
     if len(bad):
         row = int(bad[0]) + 1
         raise CostError(
             f"{p} row {row}: year {df['year'].iloc[bad[0]]!r} / value {df['value'].iloc[bad[0]]!r} is not "
-            "a year and a positive number. Fix that row."
+            "a year (2013 or '2013/14') and a finite positive number written plainly. Fix that row."
         )
-    basis = str(df["basis"].iloc[0]).strip().lower() if "basis" in df.columns else "financial"
+    dup = years.duplicated(keep=False)
+    if dup.any():
+        year = int(years[dup].iloc[0])
+        rows = [int(i) + 1 for i in df.index[years == year]]
+        raise CostError(f"{p} rows {', '.join(map(str, rows))}: year {year} is given more than once; "
+                        "keep one value per year.")
+    bases = sorted(set(df["basis"].fillna("").str.strip().str.lower()) - {""}) if "basis" in df.columns else []
+    if len(bases) > 1:
+        raise CostError(f"{p}: column basis mixes {', '.join(bases)}; the index is one series, all "
+                        "'financial' or all 'calendar'.")
+    basis = bases[0] if bases else "financial"
     if basis not in ("financial", "calendar"):
         raise CostError(f"{p}: basis {basis!r} must be 'financial' or 'calendar'.")
     raw = dict(zip(years.astype(int).tolist(), values.astype(float).tolist(), strict=True))
