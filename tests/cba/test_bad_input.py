@@ -170,3 +170,48 @@ def test_unit_cost_without_price_base_year_refused() -> None:
            "years (E&E1.0 2012/13; HO4.0 2010/11); set price_base_year" in msg
     model_from_dict(copy.deepcopy({**d, "price_base_year": 2024}))
     model_from_dict(simple_model())  # direct values only: no price base needed
+
+
+@pytest.mark.parametrize("payer", ["la", "LA ", " la"])
+def test_an_agency_spelt_two_ways_is_refused(payer: str) -> None:
+    """'la' paying and 'LA' benefiting were two agencies in who pays / who benefits."""
+    d = simple_model()
+    d["costs"][0]["agency"] = payer
+    msg = _err(d)
+    assert f"= 'LA': spelt differently from {payer!r} (costs[0].agency)" in msg
+
+
+def test_a_blank_agency_is_refused() -> None:
+    d = simple_model()
+    d["outcomes"][0]["values"][0]["agency"] = "  "
+    assert "outcomes[0].values[0].agency = '  ': name the agency" in _err(d)
+
+
+def test_a_benefit_that_starts_after_the_period_is_refused() -> None:
+    """lag_years beyond the appraisal period silently counted nothing."""
+    d = simple_model()
+    d["outcomes"][0]["lag_years"] = d["appraisal_years"]
+    msg = _err(d)
+    assert f"outcomes[0].lag_years = {d['appraisal_years']}: the benefit would start after" in msg
+
+
+def test_empty_uptake_and_empty_need_are_refused() -> None:
+    """uptake: [] crashed (IndexError); need: {} silently modelled nobody."""
+    d = rich_model()
+    d["rollouts"] = [{"name": "r", "cohort": d["cohorts"][0]["name"], "eligible_population": 100,
+                      "uptake": []}]
+    assert "rollouts[0].uptake" in _err(d)
+    d = simple_model()
+    d["cohorts"][0]["need"] = {}
+    assert "cohorts[0].need" in _err(d)
+
+
+def test_model_files_that_are_empty_or_not_utf8(tmp_path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    with pytest.raises(CBAError, match="the CBA model is empty"):
+        load_yaml_model(empty)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"name: Caf\xe9 model\n")
+    with pytest.raises(CBAError, match="latin.yaml: not UTF-8 text: line 1 has byte 0xE9"):
+        load_yaml_model(latin)

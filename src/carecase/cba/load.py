@@ -58,6 +58,12 @@ def read_model_yaml(path: str | Path) -> Any:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CBAError(f"{p}: no such CBA model file. See examples/cba_example.yaml.") from None
+    except UnicodeDecodeError as err:
+        raw = p.read_bytes()
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise CBAError(f"{p}: not UTF-8 text: line {line} has byte 0x{raw[err.start]:02X} (a £ sign "
+                       "or accented letter saved as Windows-1252/Latin-1). Save the file as UTF-8, "
+                       f"or convert it: `iconv -f cp1252 -t utf-8 {p.name} > utf8_{p.name}`.") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -74,6 +80,9 @@ def load_yaml_model(path: str | Path, lookup: UnitCostLookup = BUILTIN) -> CBAMo
 def model_from_dict(
     data: Any, source: str = "CBA model", lookup: UnitCostLookup = BUILTIN
 ) -> CBAModel:
+    if data is None:
+        raise CBAError(f"{source}: the CBA model is empty; write name:, appraisal_years:, "
+                       "cohorts:, costs: and outcomes: (see examples/cba_example.yaml).")
     if not isinstance(data, dict):
         raise CBAError(f"{source}: expected a mapping (name:, appraisal_years:, ...), "
                        f"got {type(data).__name__}.")
@@ -128,6 +137,10 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
         cohort_ref(f"costs[{i}].cohort", cost.cohort, False)
     for i, o in enumerate(model.outcomes):
         cohort_ref(f"outcomes[{i}].cohort", o.cohort, True)
+        if o.lag_years >= n:
+            out.append(_line(f"outcomes[{i}].lag_years", o.lag_years,
+                             f"the benefit would start after the appraisal period (years 0–{n - 1}), "
+                             "so it would count nothing; shorten lag_years or lengthen appraisal_years"))
         if (o.unit_cost is None) == (o.values is None):
             out.append(_line(f"outcomes[{i}]", o.name, "give exactly one of unit_cost or values"))
         elif o.values is not None and not o.values:
@@ -170,6 +183,8 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
     if not out:
         out += check_correlations(model, lookup)
     if not out:
+        out += check_agency_names(model, lookup)
+    if not out:
         active = set(payers(model)) | set(beneficiaries(model, lookup))
         for key, agencies in (("agencies", model.agencies or []), ("cashable", list(model.cashable))):
             for a in agencies:
@@ -191,6 +206,31 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
                 if sp is not None and not sp.low <= value <= sp.high:
                     out.append(_line(f"scenarios[{i}].overrides.{path}", value,
                                      f"must lie in {sp.low:g}–{sp.high:g}"))
+    return out
+
+
+def check_agency_names(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[str]:
+    """Agencies are matched by exact name, so one spelt two ways ('NHS' and 'nhs', or with a
+    trailing space) would be two agencies in who pays / who benefits; a blank one, none."""
+    out: list[str] = []
+    named: list[tuple[str, str]] = [(f"costs[{i}].agency", c.agency) for i, c in enumerate(model.costs)]
+    for i, o in enumerate(model.outcomes):
+        named += [(f"outcomes[{i}].values[{j}].agency", v.agency) for j, v in enumerate(o.values or [])]
+        if o.unit_cost is not None:
+            named += [(f"outcomes[{i}].unit_cost {o.unit_cost}", c.agency_l1)
+                      for c in lookup.components(o.unit_cost)]
+    named += [(f"agencies[{i}]", a) for i, a in enumerate(model.agencies or [])]
+    named += [(f"cashable.{a}", a) for a in model.cashable]
+    first: dict[str, tuple[str, str]] = {}
+    for path, name in named:
+        if not name.strip():
+            out.append(_line(path, name, "name the agency (e.g. NHS, Local Authority, Police)"))
+            continue
+        key = " ".join(name.split()).casefold()
+        seen = first.setdefault(key, (path, name))
+        if seen[1] != name:
+            out.append(_line(path, name, f"spelt differently from {seen[1]!r} ({seen[0]}); agencies "
+                             "are matched by exact name, so spell it the same everywhere"))
     return out
 
 

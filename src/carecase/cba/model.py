@@ -179,7 +179,8 @@ class CostItem(StrictModel):
 
 class Cohort(StrictModel):
     name: str
-    need: dict[int, NonNegative] = Field(description="Year → people in need entering that year.")
+    need: dict[int, NonNegative] = Field(
+        min_length=1, description="Year → people in need entering that year.")
     engagement_rate: RateByYear = Field(
         description="Share of those in need who engage (a rate, or {year: rate})."
     )
@@ -224,7 +225,7 @@ class Rollout(StrictModel):
     cohort: str | None = Field(None, description="Cohort scaled (needed when there are several).")
     eligible_population: float = Field(gt=0)
     uptake: list[Annotated[float, Field(ge=0, le=1)]] = Field(
-        description="Share of the eligible population in need each year (ramp)."
+        min_length=1, description="Share of the eligible population in need each year (ramp)."
     )
     capacity: float | None = Field(None, gt=0, description="Most people served a year.")
 
