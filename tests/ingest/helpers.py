@@ -34,12 +34,15 @@ def event_source(name: str = "acute", path: str = "ae.csv", **over: Any) -> dict
 
 
 def make_project(root: Path, ingest: dict[str, Any], files: dict[str, str | bytes],
-                 period: tuple[str, str] = PERIOD, privacy: dict[str, Any] | None = None) -> Project:
+                 period: tuple[str, str] = PERIOD, privacy: dict[str, Any] | None = None,
+                 evaluation: dict[str, Any] | None = None) -> Project:
     root.mkdir(parents=True, exist_ok=True)
     cfg: dict[str, Any] = {"project": {"name": "test", "period_start": period[0], "period_end": period[1]},
                            "ingest": ingest}
     if privacy:
         cfg["privacy"] = privacy
+    if evaluation:
+        cfg["evaluation"] = evaluation
     (root / "carecase.yaml").write_text(yaml.safe_dump(cfg, sort_keys=True))
     for rel, content in files.items():
         p = root / rel

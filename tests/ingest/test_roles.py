@@ -87,3 +87,41 @@ def test_lookup_table(project_factory) -> None:
     assert table(p, "lookup_hou") == [{"local_pseudo": _hash("H1"), "nhs_pseudo": _hash("9434765919")}]
     assert table(p, "staging_identity")[0]["local_pseudo"] == _hash("H1")
     assert s["sources"]["lookup_hou"]["rows_read"] == 4
+
+
+def test_outcome_scores_outside_the_instruments_scale_are_quarantined(project_factory) -> None:
+    """A score of 15 on a 1-10 scale was staged; the evaluation then stopped with no file, row
+    or value ('instrument has scores outside [1, 10]'), and scores at other assessments or in
+    unreported domains were never checked."""
+    out = {"instrument": "cnos", "path": "cnos.csv", "format": {"type": "csv"}, "ids": {"local_id": "client"},
+           "date": {"column": "when", "format": "%Y-%m-%d"}, "assessment": "point",
+           "domains": {"housing": "h", "health": "hl"}}
+    evaluation = {"instruments": [{"name": "cnos", "domains": ["housing"], "scale_min": 1, "scale_max": 10,
+                                   "assessments": ["baseline", "8m"]}]}
+    csv = ("client,when,point,h,hl\nc1,2024-01-01,baseline,3,4\nc1,2024-05-01,4m,15,4\n"
+           "c2,2024-01-01,baseline,10,0\nc3,2024-01-01,baseline,1,\nc4,2024-01-01,baseline,x,11\n")
+    p = project_factory({"outcomes": [out]}, {"cnos.csv": csv}, evaluation=evaluation)
+    s = run(p)
+    assert quarantine_rules(p) == [(2, "score_out_of_range", "h"), (3, "score_out_of_range", "hl"),
+                                   (5, "unparseable_number", "h")]
+    q = table(p, "quarantine", ["source_row"])
+    assert (q[0]["value"], q[1]["value"]) == ("15", "0")
+    assert "scale 1-10 (evaluation.instruments[0].scale_min/scale_max)" in q[0]["hint"]
+    counts = s["sources"]["outcomes_cnos"]
+    assert (counts["rows_read"], counts["rows_accepted"], counts["rows_quarantined"]) == (5, 2, 3)
+
+
+def test_a_local_id_mapped_to_two_nhs_numbers_is_warned_of(project_factory) -> None:
+    """Linkage ignores an ambiguous local ID; ingest accepted both rows without a word."""
+    src = event_source("housing", "hou.csv", ids={"nhs_number": None, "local_id": "ref", "lookup": "hou"},
+                       agency={"level1": "Local Authority", "level2": "Housing"},
+                       event={"service": {"code": "HOU_HOMELESS_APP"}})
+    lk = {"name": "hou", "path": "lk.csv", "format": {"type": "csv"}, "local_id": "ref", "nhs_number": "nhs"}
+    files = {"hou.csv": "ref,date\nh1,05/01/2024\n",
+             "lk.csv": "ref,nhs\nh1,9434765919\nh2,4010232137\nh1,4010232137\n"}
+    p = project_factory({"sources": [src], "lookups": [lk]}, files)
+    s = run(p)
+    assert s["warnings"] == [
+        "lookup hou: 1 local ID(s) map to more than one NHS number (lk.csv row 1, lk.csv row 3); linkage "
+        "cannot use them, so their records are matched on name and date of birth instead, or stay "
+        "unlinked. Correct the lookup so each local ID has one NHS number."]

@@ -36,6 +36,8 @@ class Feed:
     format: FileFormat
     ids: Identifiers | None
     spec: Any
+    #: outcomes: (scale_min, scale_max) of the instrument in evaluation.instruments, and its key
+    scale: tuple[float, float, str] | None = None
 
     def date_fields(self) -> list[DateField]:
         out: list[DateField] = []
@@ -122,7 +124,9 @@ def feeds_from_config(cfg: CarecaseConfig) -> list[Feed]:
         name = f"outcomes_{_slug(o.instrument)}"
         if any(f.name == name for f in feeds):
             name = f"{name}_{i}"
-        feeds.append(Feed("outcomes", name, f"ingest.outcomes[{i}]", o.path, o.format, o.ids, o))
+        scale = next(((inst.scale_min, inst.scale_max, f"evaluation.instruments[{k}]")
+                      for k, inst in enumerate(cfg.evaluation.instruments) if inst.name == o.instrument), None)
+        feeds.append(Feed("outcomes", name, f"ingest.outcomes[{i}]", o.path, o.format, o.ids, o, scale))
     for i, lk in enumerate(ing.lookups):
         feeds.append(Feed("lookup", f"lookup_{lk.name}", f"ingest.lookups[{i}]", lk.path, lk.format, None, lk))
     names = [f.name for f in feeds]

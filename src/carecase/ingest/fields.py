@@ -246,6 +246,11 @@ def stage_outcomes(b: Batch) -> StagedBatch:
         nums, status = parse_numbers(b.col(s.domains[domain]))
         b.tracker.fail(status == UNPARSEABLE, "unparseable_number", s.domains[domain])
         scores[domain] = nums
+    if b.feed.scale is not None:  # after every domain's number check: first rule per row
+        low, high, key = b.feed.scale
+        for domain in sorted(s.domains):
+            b.tracker.fail((scores[domain] < low) | (scores[domain] > high), "score_out_of_range",
+                           s.domains[domain], scale=f"{low:g}-{high:g}", key=key)
     person, mapped = _person_key(b, ident)
     score_keys = {f"score_{d}": pa.array(v, pa.float64(), mask=np.isnan(v)) for d, v in scores.items()}
     flag_duplicates(b, {**person, "assessment": assessment, "date": b.dates["date"], **score_keys}, (s.instrument,),

@@ -27,6 +27,7 @@ RULES: dict[str, str] = {
     "unparseable_number": "not a number; correct the value at source",
     "negative_quantity": "the quantity is negative; correct it at source",
     "absurd_quantity": "the quantity is above the plausible maximum {limit}; correct it at source, or raise {key} if it is genuine",
+    "score_out_of_range": "the score is outside the instrument's scale {scale} ({key}.scale_min/scale_max); correct it at source, or correct the scale",
     "invalid_decile": "a deprivation decile must be a whole number from 1 to 10; correct it at source",
     "unmapped_service": "the activity code is not in {key}; add it to the map, or set unmapped: ignore to count such rows as out of scope",
     "outside_period": "the activity falls outside the project period {period}; this is expected for history in the extract - narrow the extract or widen project.period_start/period_end",

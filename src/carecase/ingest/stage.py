@@ -31,6 +31,7 @@ from carecase.ingest.source_files import SourceFile, renamed_files, resolve_file
 from carecase.ingest.store import (
     SCHEMAS,
     ensure_tables,
+    lookup_conflicts,
     materialise_lookups,
     replace_batch,
     write_feed_state,
@@ -54,7 +55,8 @@ def feed_fingerprint(project: Project, feed: Feed, key: bytes) -> str:
     never stored)."""
     payload = json.dumps(
         {"spec": feed.spec.model_dump(mode="json"), "role": feed.role, "rules": RULES_VERSION,
-         "period": [str(project.config.project.period_start), str(project.config.project.period_end)]},
+         "period": [str(project.config.project.period_start), str(project.config.project.period_end)],
+         **({"scale": list(feed.scale)} if feed.scale is not None else {})},
         sort_keys=True,
     )
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
@@ -208,6 +210,7 @@ def run(project: Project, progress: Any = None, strict: bool = False) -> dict[st
     warnings += [f"{rel} ({source}) has no data rows (a header only)." for (source, rel), rep in sorted(reports.items())
                  if data_rows(rep) == 0 and (source, rel) not in emptied]
     materialise_lookups(engine, [lk.name for lk in cfg.ingest.lookups])
+    warnings += lookup_conflicts(engine, [lk.name for lk in cfg.ingest.lookups])
     file_reports = {fd.name: [reports[(fd.name, f.rel)] for f in planned[fd.name]] for fd in feeds}
     summary = summarise(project, feeds, _write_tables(project), file_reports, removed, warnings)
     project.write_json(STAGE, "summary.json", summary)

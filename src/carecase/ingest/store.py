@@ -201,3 +201,31 @@ def materialise_lookups(engine: Engine, names: list[str]) -> None:
     for name in names:
         expr = rows.filter(rows.lookup == name).select("local_pseudo", "nhs_pseudo").distinct()
         engine.write(f"lookup_{name}", expr.order_by(["local_pseudo", "nhs_pseudo"]))
+
+
+def lookup_conflicts(engine: Engine, names: list[str], shown: int = 10) -> list[str]:
+    """A warning for each lookup that maps a local ID to more than one NHS number: linkage
+    cannot use such an ID (it is ambiguous), so its records go to probabilistic linkage. The
+    rows are named by file and row (never by value: both are identifiers)."""
+    rows, files = engine.table("ingest_lookup_rows"), engine.table("ingest_files")
+    out = []
+    for name in names:
+        mine = rows.filter(rows.lookup == name)
+        per = mine.group_by("local_pseudo").aggregate(n=mine.nhs_pseudo.nunique())
+        bad = per.filter(per.n > 1).select(bad_local="local_pseudo")
+        hit = mine.inner_join(bad, mine.local_pseudo == bad.bad_local)
+        f = files.filter(files.source == f"lookup_{name}").select(f_batch="batch_id", path="path")
+        hit = hit.inner_join(f, hit.batch_id == f.f_batch)
+        found = hit.select("local_pseudo", "path", "source_row").order_by(
+            ["path", "source_row"]).to_pyarrow().to_pylist()
+        if not found:
+            continue
+        ids = {r["local_pseudo"] for r in found}
+        where = ", ".join(f"{r['path']} row {r['source_row']}" for r in found[:shown])
+        more = f" and {len(found) - shown} more" if len(found) > shown else ""
+        out.append(
+            f"lookup {name}: {len(ids):,} local ID(s) map to more than one NHS number ({where}{more}); "
+            "linkage cannot use them, so their records are matched on name and date of birth "
+            "instead, or stay unlinked. Correct the lookup so each local ID has one NHS number."
+        )
+    return out
