@@ -41,9 +41,8 @@ from carecase.report.config import SuppressionConfig
 def round_to_base(values: np.ndarray, base: int) -> np.ndarray:
     """Round to the nearest multiple of ``base``, halves away from zero; NaN stays NaN."""
     v = np.asarray(values, dtype=float)
-    if base <= 1:
-        return np.round(v)
-    return np.sign(v) * np.floor(np.abs(v) / base + 0.5) * base
+    b = max(int(base), 1)  # base 1 too: np.round would take halves to even (2.5 → 2)
+    return np.sign(v) * np.floor(np.abs(v) / b + 0.5) * b
 
 
 def primary_mask(counts: np.ndarray, threshold: int) -> np.ndarray:
