@@ -75,3 +75,21 @@ def test_eq5d_missing_level_is_an_error(tmp_path):
     pd.DataFrame([("MO", 2, 0.1)], columns=["dimension", "level", "decrement"]).to_csv(path, index=False)
     with pytest.raises(EvaluationError, match="level 3"):
         scoring.eq5d_index(pd.DataFrame({"MO": [3]}), scoring.load_value_set(path))
+
+
+#: The whole SWEMWBS raw → metric table as Warwick Medical School publishes it (scoring
+#: guidance, "SWEMWBS conversion table"; Stewart-Brown et al. 2009), raw 7 to 35, typed from
+#: the published table and checked against an independent public transcription (an R
+#: analysis script's conversion_table), not copied from carecase's own table.
+PUBLISHED_SWEMWBS = [
+    7.00, 9.51, 11.25, 12.40, 13.33, 14.08, 14.75, 15.32, 15.84, 16.36,
+    16.88, 17.43, 17.98, 18.59, 19.25, 19.98, 20.73, 21.54, 22.35, 23.21,
+    24.11, 25.03, 26.02, 27.03, 28.13, 29.31, 30.70, 32.55, 35.00,
+]
+
+
+def test_every_swemwbs_raw_score_converts_as_published():
+    """All 29 rows: the eight spot checks above let a typo in the other 21 through
+    (mutation testing: 24 → 21.45 instead of 21.54 survived)."""
+    raw = np.arange(7, 36)
+    np.testing.assert_array_equal(scoring.swemwbs_metric(raw), np.array(PUBLISHED_SWEMWBS))
