@@ -49,3 +49,13 @@ def test_engine_is_the_configured_duckdb_store(project):
     assert (project.root / "carecase.duckdb").is_file()
     project.close()
     assert project.engine.has_table("t")
+
+
+def test_reading_a_result_does_not_create_out(project):
+    """read_json went through Project.out, which makes the folder: a read wrote to the
+    project (and failed on a read-only one)."""
+    import shutil
+
+    shutil.rmtree(project.root / "out", ignore_errors=True)  # `carecase init` makes it
+    assert project.read_json("audit", "summary.json") is None
+    assert not (project.root / "out").exists()

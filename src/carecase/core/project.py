@@ -115,7 +115,7 @@ class Project:
         return value
 
     def read_json(self, stage: str, name: str) -> Any:
-        p = self.out / stage / name
+        p = self.root / "out" / stage / name  # not self.out: a read never creates out/
         if not p.exists():
             return None
         try:
