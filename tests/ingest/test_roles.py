@@ -125,3 +125,17 @@ def test_a_local_id_mapped_to_two_nhs_numbers_is_warned_of(project_factory) -> N
         "lookup hou: 1 local ID(s) map to more than one NHS number (lk.csv row 1, lk.csv row 3); linkage "
         "cannot use them, so their records are matched on name and date of birth instead, or stay "
         "unlinked. Correct the lookup so each local ID has one NHS number."]
+
+
+def test_an_outcome_instrument_the_evaluation_does_not_declare_is_warned_of(project_factory) -> None:
+    """Its scores were staged unchecked and silently left out of the evaluation."""
+    out = {"instrument": "cnos", "path": "cnos.csv", "format": {"type": "csv"}, "ids": {"local_id": "client"},
+           "date": {"column": "when", "format": "%Y-%m-%d"}, "assessment": "point",
+           "domains": {"housing": "h"}}
+    p = project_factory({"outcomes": [out]}, {"cnos.csv": "client,when,point,h\nc1,2024-01-01,baseline,15\n"})
+    s = run(p)
+    assert s["warnings"] == [
+        "ingest.outcomes[0]: instrument 'cnos' is not declared under evaluation.instruments, so its "
+        "scores are not checked against a scale and the evaluation does not report it; declare it "
+        "(name, domains, scale_min, scale_max)."]
+    assert s["sources"]["outcomes_cnos"]["rows_accepted"] == 1

@@ -211,6 +211,10 @@ def run(project: Project, progress: Any = None, strict: bool = False) -> dict[st
                  if data_rows(rep) == 0 and (source, rel) not in emptied]
     materialise_lookups(engine, [lk.name for lk in cfg.ingest.lookups])
     warnings += lookup_conflicts(engine, [lk.name for lk in cfg.ingest.lookups])
+    warnings += [f"{fd.key}: instrument {fd.spec.instrument!r} is not declared under "
+                 "evaluation.instruments, so its scores are not checked against a scale and the "
+                 "evaluation does not report it; declare it (name, domains, scale_min, scale_max)."
+                 for fd in feeds if fd.role == "outcomes" and fd.scale is None]
     file_reports = {fd.name: [reports[(fd.name, f.rel)] for f in planned[fd.name]] for fd in feeds}
     summary = summarise(project, feeds, _write_tables(project), file_reports, removed, warnings)
     project.write_json(STAGE, "summary.json", summary)
