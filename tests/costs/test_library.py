@@ -212,3 +212,26 @@ def test_unreadable_override_files_are_named(tmp_path: Path, text: str, message:
     ov.write_text(text)
     with pytest.raises(CostError, match=message):
         load_library(2024, overrides=ov)
+
+
+def test_an_override_code_one_character_from_a_library_code_is_warned_of(tmp_path: Path) -> None:
+    """'SS7.O' (letter O) meant to override SS7.0 was added as a new, unused code and SS7.0
+    kept its library value without a word."""
+    from carecase.costs.library import near_miss_codes
+
+    ov = tmp_path / "local.csv"
+    ov.write_text(
+        "code,value_type,value,price_year,description,unit,agency_l1,source\n"
+        "SS7.O,fiscal,700,2023,Residential care,Per week,Local Authority,Local 2023/24\n"
+        "LOC1,fiscal,50,2023,Local day centre,Per day,Local Authority,Local budget\n"
+        "SS7.0,fiscal,710,2023,,,,Local 2023/24\n"
+    )
+    new: set[str] = set()
+    lib = load_library(2023, overrides=ov, new_codes=new)
+    assert new == {"SS7.O", "LOC1"}
+    codes = set(lib["code"])
+    warnings = near_miss_codes(new, codes, used={"LOC1"})
+    assert warnings == [
+        "costs.overrides: code SS7.O is new (not in the library) and no service uses it, but differs "
+        "by one character from SS7.0; if it was meant to override that code, correct it."]
+    assert near_miss_codes(new, codes, used={"SS7.O", "LOC1"}) == []  # a service uses it: meant

@@ -24,6 +24,8 @@ def apply_cmd(project: Annotated[Path, typer.Argument(help="Project folder (hold
 
     summary, _ = run_stage(project, run)
     console.print(summary["headline"])
+    for warning in summary.get("warnings", []):
+        console.print(f"[yellow]Warning:[/yellow] {warning}", soft_wrap=True)
     ignored = summary.get("ignored_at_ingest", {}).get("by_source", [])
     if ignored:
         table = Table(title="Extract rows ignored at ingest (unmapped: ignore), never costed")

@@ -186,8 +186,10 @@ def load_library(
     deflator: str | Path = DEFAULT_DEFLATOR,
     base: Path | None = None,
     columns: dict[str, str] | None = None,
+    new_codes: set[str] | None = None,
 ) -> pd.DataFrame:
-    """The unit-cost library uprated to ``price_year`` with provenance.
+    """The unit-cost library uprated to ``price_year`` with provenance; ``new_codes``, when
+    given, receives the override codes the library did not have.
 
     Columns: ``UPRATED_COLUMNS`` — the library columns with ``value`` and ``price_year`` at the
     target year, plus base_value, base_price_year, uprate_factor, index_name,
@@ -205,6 +207,8 @@ def load_library(
         lib["provenance"] = "imported"
     if overrides:
         ov = read_library_csv(resolve(overrides), complete=False, what="the overrides CSV (costs.overrides)")
+        if new_codes is not None:
+            new_codes.update(set(ov["code"]) - set(lib["code"]))
         lib, keys = apply_overrides(lib.drop(columns="provenance"), ov)
         prov = "default" if str(library) == "default" else "imported"
         lib["provenance"] = [
@@ -251,3 +255,18 @@ def unit_cost(code: str, value_type: str = "fiscal", price_year: int = 2024,
               library: pd.DataFrame | None = None) -> float:
     """One unit cost at ``price_year`` prices."""
     return float(lookup(code, library, price_year, value_type)["value"].iloc[0])
+
+
+def near_miss_codes(new_codes: set[str], library_codes: set[str], used: set[str]) -> list[str]:
+    """Warnings for override codes that are new, used by no service, and one character from a
+    code the library has (``SS7.O`` beside ``SS7.0``): probably meant to override it, in which
+    case the intended code keeps its library value."""
+    out = []
+    for code in sorted(new_codes - used):
+        near = sorted(c for c in library_codes - new_codes
+                      if len(c) == len(code) and sum(a != b for a, b in zip(c, code, strict=True)) == 1)
+        if near:
+            out.append(f"costs.overrides: code {code} is new (not in the library) and no service uses it, "
+                       f"but differs by one character from {', '.join(near)}; if it was meant to "
+                       "override that code, correct it.")
+    return out

@@ -31,16 +31,18 @@ from carecase.core.output import write_table
 from carecase.core.project import Project
 from carecase.costs.apply import cost_events, period_share
 from carecase.costs.config import CostsConfig
-from carecase.costs.library import load_library
+from carecase.costs.library import load_library, near_miss_codes
 from carecase.costs.mapping import service_map
 from carecase.ingest.ignored import summarise as ignored_codes
 
 
-def project_library(cfg: CostsConfig, project: Project) -> pd.DataFrame:
-    """The project's unit costs at ``costs.price_year`` with provenance."""
+def project_library(cfg: CostsConfig, project: Project,
+                    new_codes: set[str] | None = None) -> pd.DataFrame:
+    """The project's unit costs at ``costs.price_year`` with provenance (``new_codes``: see
+    :func:`carecase.costs.library.load_library`)."""
     return load_library(
         cfg.price_year, overrides=cfg.overrides, library=cfg.library, deflator=cfg.deflator,
-        base=project.root, columns=cfg.library_columns or None,
+        base=project.root, columns=cfg.library_columns or None, new_codes=new_codes,
     )
 
 
@@ -255,7 +257,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     task = progress.add_task("costs", total=3) if progress is not None else None
     check_events_current(project)
 
-    lib = project_library(cfg, project)
+    new_codes: set[str] = set()
+    lib = project_library(cfg, project, new_codes)
+    warnings = near_miss_codes(new_codes, set(lib["code"]), set(map_frame(cfg)["unit_cost_code"]))
     engine.write("unit_costs", lib)
     check_no_double_count(map_frame(cfg), lib)
     wanted = lib[lib["value_type"].isin(cfg.value_types)][["code", "value_type", "value", "cashable", "transfer"]]
@@ -322,6 +326,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "library_rows": len(lib),
         "overridden_rows": int((lib["provenance"] == "override").sum()),
         "index_approximate": bool(lib["index_approximate"].any()),
+        "warnings": warnings,
         "files": files,
     }
     project.write_json("costs", "summary.json", summary)
