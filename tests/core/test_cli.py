@@ -86,3 +86,27 @@ def test_help_does_not_load_the_engines() -> None:
             f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
+
+
+def test_a_run_prints_each_stages_warnings_and_notes() -> None:
+    """`carecase run` and the demo printed only headlines: an ingest warning (an outcome
+    instrument nobody declared), a costs warning (an override code one character off) or a
+    linkage note (a level fixed in training) was only in the summary files."""
+    from rich.console import Console
+
+    import carecase.cli as cli
+
+    buffer = Console(record=True, width=200)
+    original, cli.console = cli.console, buffer
+    try:
+        cli.print_summaries({
+            "ingest": {"headline": "1 file", "warnings": ["outcome instrument not declared"]},
+            "link": {"headline": "1 person", "notes": ["dob level fixed"]},
+            "costs": {"headline": "costed", "warnings": []},
+            "audit": None,
+        })
+    finally:
+        cli.console = original
+    text = buffer.export_text()
+    assert "ingest: outcome instrument not declared" in text
+    assert "link: dob level fixed" in text
