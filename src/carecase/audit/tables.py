@@ -77,6 +77,8 @@ def cohort_vs_population(totals: ir.Table, population: ir.Table, cohort: ir.Tabl
     """Cohort (people in the programme) against the rest of the population and everyone.
 
     ``population``: one row per person_id (zero-cost people count in the denominators).
+    ``cost_per_person_year`` is cost ÷ people ÷ ``years`` (the window's): every person counts
+    for the whole window, not for their own registered time.
     """
     flagged = population.select("person_id").distinct()
     c = cohort.select("person_id").distinct().mutate(_in=ibis.literal(True))
