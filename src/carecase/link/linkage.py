@@ -104,7 +104,7 @@ def link(
     n_cand = int(profiles.count().to_pyarrow().as_py())
     if n_ref and n_cand:
         scored_name, out.model = train_and_predict(
-            engine, REFERENCE_MODEL, CANDIDATE_PROFILES,
+            engine, REFERENCE_MODEL, CANDIDATE_PROFILES, n_candidates=n_cand,
             seed=settings.seed, max_pairs_u=settings.max_pairs_u,
             deterministic_recall=settings.deterministic_recall,
             threshold=min(SCORE_FLOOR, settings.clerical_lower),

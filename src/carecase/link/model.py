@@ -251,18 +251,23 @@ def _train(linker: Any, *, seed: int, max_pairs_u: float, deterministic_recall: 
         training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
 
 
+def _linker(ref: Any, cand: Any, spec: dict[str, Any]) -> Any:
+    """A Splink linker on the two registered tables, with Splink's logging kept quiet."""
+    from splink import Linker
+
+    linker = Linker([ref, cand], spec, log_level=SPLINK_LOG_LEVEL)
+    for name in ("splink", "py4j"):  # Linker() re-enables logging at the level given
+        logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
+    return linker
+
+
 def _trained_linker(engine: Engine, db: Any, ref: Any, cand: Any,
                     fixed_m: dict[tuple[str, str], float], n_candidates: int, *, seed: int,
                     max_pairs_u: float, deterministic_recall: float) -> Any:
     """A trained Splink linker; each level EM drives to m = 0 is added to ``fixed_m`` at the
     Jeffreys estimate and the model trained again."""
-    from splink import Linker
-
     while True:
-        spec = settings_dict(db.sql_dialect.sql_dialect_str, fixed_m)
-        linker = Linker([ref, cand], spec, log_level=SPLINK_LOG_LEVEL)
-        for name in ("splink", "py4j"):  # Linker() re-enables logging at the level given
-            logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
+        linker = _linker(ref, cand, settings_dict(db.sql_dialect.sql_dialect_str, fixed_m))
         try:
             _train(linker, seed=seed, max_pairs_u=max_pairs_u,
                    deterministic_recall=deterministic_recall, engine=engine)
@@ -281,21 +286,20 @@ def train_and_predict(
     reference_table: str,
     candidate_table: str,
     *,
+    n_candidates: int,
     seed: int,
     max_pairs_u: float,
     deterministic_recall: float,
     threshold: float,
 ) -> tuple[str, dict[str, Any]]:
     """Train the model on the two stored tables and score candidate pairs at or above
-    ``threshold``. Returns the name of the stored table of scored pairs (unique_id_l,
-    unique_id_r, match_weight, match_probability, gamma_<comparison>) and the trained model
-    as JSON (m and u per level, λ). Splink's working tables are deleted afterwards."""
-    from splink import Linker
-
+    ``threshold``. ``n_candidates``: the rows of ``candidate_table``. Returns the name of the
+    stored table of scored pairs (unique_id_l, unique_id_r, match_weight, match_probability,
+    gamma_<comparison>) and the trained model as JSON (m and u per level, λ). Splink's
+    working tables are deleted afterwards."""
     for name in ("splink", "py4j"):
         logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
     db = splink_db_api(engine)
-    n_candidates = int(engine.table(candidate_table).count().to_pyarrow().as_py())
     fixed_m: dict[tuple[str, str], float] = {}
     ref = db.register(reference_table, dataset_display_name="reference")
     cand = db.register(candidate_table, dataset_display_name="candidates")
@@ -306,9 +310,7 @@ def train_and_predict(
     if unseen:  # no pair fell in them, so EM is the same without them: set m, no retraining
         for level in unseen:
             fixed_m[level] = jeffreys_zero(n_candidates)
-        linker = Linker([ref, cand], with_m(trained, fixed_m), log_level=SPLINK_LOG_LEVEL)
-        for name in ("splink", "py4j"):
-            logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
+        linker = _linker(ref, cand, with_m(trained, fixed_m))
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     model = linker.misc.save_model_to_json(out_path=None)
     model["carecase_fixed_m"] = [
