@@ -46,12 +46,8 @@ def audited_people(residents: ir.Table, totals: ir.Table, cohort: ir.Table | Non
     with or without cost), everyone in ``totals`` (cost recorded in the window) and the
     programme ``cohort``, so that the concentration, the Lorenz curve, the cohort table and
     the headline's people all cover the same people as ``total_cost``."""
-    parts = [residents.select("person_id"), totals.select("person_id")]
-    if cohort is not None:
-        parts.append(cohort.select("person_id"))
-    out = parts[0]
-    for part in parts[1:]:
-        out = out.union(part, distinct=True)
+    parts = [t.select("person_id") for t in (residents, totals, cohort) if t is not None]
+    out = ibis.union(*parts, distinct=True)
     return out.filter(out.person_id.notnull())  # a row with no person is nobody
 
 

@@ -259,12 +259,13 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
 
     new_codes: set[str] = set()
     lib = project_library(cfg, project, new_codes)
-    warnings = near_miss_codes(new_codes, set(lib["code"]), set(map_frame(cfg)["unit_cost_code"]))
+    services = map_frame(cfg)
+    warnings = near_miss_codes(new_codes, set(lib["code"]), set(services["unit_cost_code"]))
     engine.write("unit_costs", lib)
-    check_no_double_count(map_frame(cfg), lib)
+    check_no_double_count(services, lib)
     wanted = lib[lib["value_type"].isin(cfg.value_types)][["code", "value_type", "value", "cashable", "transfer"]]
     uc = engine.write("_costs_unit_values", wanted.reset_index(drop=True))
-    sm = engine.write("_costs_service_map", map_frame(cfg))
+    sm = engine.write("_costs_service_map", services)
     if task is not None:
         progress.advance(task)
 
