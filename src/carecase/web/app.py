@@ -135,10 +135,6 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
     def project() -> Project:
         return Project.open(root)
 
-    def summary_of(proj: Project, stage: str) -> Any:
-        # Project.read_json reaches the file through Project.out, which creates out/: check first
-        return proj.read_json(stage, "summary.json") if (out / stage / "summary.json").exists() else None
-
     def run_status() -> dict[str, Any]:
         with status_lock:
             return json.loads(json.dumps(status, default=str))
@@ -149,7 +145,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         rows = []
         for st in STAGES:
             try:
-                summary = summary_of(proj, st.name)
+                summary = proj.read_json(st.name, "summary.json")
             except OutputError as err:  # one damaged file: say so in its row, show the rest
                 summary = {"headline": str(err)}
             headline = html.escape(str((summary or {}).get("headline", "not run")))
@@ -186,7 +182,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
     def results(stage: str) -> JSONResponse:
         _check_stage(stage)
         try:
-            summary = summary_of(project(), stage)
+            summary = project().read_json(stage, "summary.json")
         except OutputError as err:
             raise HTTPException(500, str(err)) from None
         if summary is None:
