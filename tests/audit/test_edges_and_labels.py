@@ -11,6 +11,7 @@ import pytest
 
 from carecase.audit.concentration import top_share
 from carecase.audit.periods import label_periods
+from carecase.audit.tables import cost_by
 
 from .test_periods import ENG, months
 
@@ -44,3 +45,14 @@ def test_top_share_rounds_the_number_of_people_up() -> None:
     assert (k, cost) == (2, 29.0)
     assert top_share(np.arange(1, 101, dtype=float), 0.07)[0] == 7
     assert top_share(np.arange(1, 6, dtype=float), 0.10)[0] == 1
+
+
+def test_share_of_cost_is_zero_not_nan_when_nothing_has_a_cost() -> None:
+    """A window whose events all cost £0 (say every unit cost overridden to 0): each agency's
+    share of cost is 0, not 0 / 0 (NaN, printed "nan%" by `carecase audit`); with a cost, the
+    shares are cost / total."""
+    for price, want in ((0, [0.0]), (2100, [1.0])):
+        pm = ENG.write("_pm_zero", pa.Table.from_pandas(
+            months([("P1", "package", D(2024, 1, 20), D(2024, 2, 10), price, "fiscal")], D(2024, 1, 1), D(2024, 3, 1))))
+        got = cost_by(pm, ["agency_l1"]).to_pyarrow().to_pandas()
+        assert got["share_of_cost"].tolist() == want

@@ -32,11 +32,13 @@ def cost_by_person_period(pm: ir.Table, grain: str) -> ir.Table:
 
 
 def cost_by(pm: ir.Table, keys: list[str]) -> ir.Table:
-    """Totals by ``keys`` with distinct people and share of all cost."""
+    """Totals by ``keys`` with distinct people and share of all cost (0 for every group when
+    nothing in the window has a cost, as in :func:`~carecase.audit.concentration.top_share`,
+    rather than 0 / 0)."""
     total = exact_sum(pm.cost).as_scalar()
     return pm.group_by(keys).aggregate(
         **_sums(pm), activity=exact_sum(pm.activity), people=pm.person_id.nunique()
-    ).mutate(share_of_cost=lambda t: t.cost / total)
+    ).mutate(share_of_cost=lambda t: ibis.ifelse(total > 0, t.cost / total, 0.0))
 
 
 def cost_by_year_agency(pm: ir.Table) -> ir.Table:
