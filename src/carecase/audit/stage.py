@@ -125,7 +125,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     if cohort is None:
         cohort = population.limit(0)
     years = period_weeks(start, end) / 52.0
-    cvp = tables.cohort_vs_population(totals, population, cohort, years)
+    observed = tables.observed_days(population, people, start, end)
+    cvp = tables.cohort_vs_population(totals, population, cohort, years, observed)
     files["cohort_vs_population"] = write_table(cvp, out, "cohort_vs_population", ["group"])
     top = tables.top_n_from(totals, cfg.top_n, start, end).to_pyarrow().to_pandas()
     files["top_n"] = write_table(top, out, "top_n", ["rank"])

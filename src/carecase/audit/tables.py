@@ -14,6 +14,7 @@ from carecase.audit.periods import (
     label_periods,
     person_month,
 )
+from carecase.core.dates import days_between
 from carecase.core.exact import exact_sum
 
 MONEY = ("cost", "fiscal_cost", "economic_cost")
@@ -74,13 +75,42 @@ def top_n_from(totals: ir.Table, n: int, start: dt.date, end: dt.date) -> ir.Tab
     )
 
 
+def observed_days(population: ir.Table, people: ir.Table | None, start: dt.date,
+                  end: dt.date) -> ir.Table:
+    """Each person's days in the audit window ``[start, end)`` cut to their registration
+    (``registered_from`` to ``registered_to``, inclusive) and death (``date_of_death``, the
+    last day counted) where ``people`` records them; a person it does not date (or without a
+    ``people`` table) counts the whole window. Columns: person_id, days (≥ 0)."""
+    ids = population.select("person_id").distinct()
+    whole = days_between(ibis.literal(start), ibis.literal(end))
+    cols = {"registered_from", "registered_to", "date_of_death"}
+    if people is None or not cols <= set(people.columns):
+        return ids.mutate(days=whole)
+    one = ibis.interval(days=1)
+    p = people.group_by(pid=people.person_id).aggregate(  # one row a person, on any engine
+        reg_from=people.registered_from.cast("date").min(),
+        reg_to=people.registered_to.cast("date").max(),
+        death=people.date_of_death.cast("date").min(),
+    )
+    j = ids.left_join(p, ids.person_id == p.pid)
+    lo = ibis.greatest(ibis.literal(start), j.reg_from.coalesce(ibis.literal(start)))
+    hi = ibis.least(ibis.literal(end), (j.reg_to + one).coalesce(ibis.literal(end)),
+                    (j.death + one).coalesce(ibis.literal(end)))
+    d = days_between(lo, hi)
+    return j.select(j.person_id, days=ibis.ifelse(d > 0, d, 0))
+
+
 def cohort_vs_population(totals: ir.Table, population: ir.Table, cohort: ir.Table,
-                         years: float) -> ir.Table:
+                         years: float, observed: ir.Table | None = None) -> ir.Table:
     """Cohort (people in the programme) against the rest of the population and everyone.
 
     ``population``: one row per person_id (zero-cost people count in the denominators).
     ``cost_per_person_year`` is cost ÷ people ÷ ``years`` (the window's): every person counts
-    for the whole window, not for their own registered time.
+    for the whole window. ``observed`` (from :func:`observed_days`) adds person-time:
+    ``person_years`` (observed days ÷ 365.25) and ``cost_per_observed_person_year`` (cost ÷
+    person_years), which does not dilute the rate of people who died, moved away or arrived
+    during the window. All of a person's cost in the window counts, including any outside
+    their registration.
     """
     flagged = population.select("person_id").distinct()
     c = cohort.select("person_id").distinct().mutate(_in=ibis.literal(True))
@@ -89,18 +119,29 @@ def cohort_vs_population(totals: ir.Table, population: ir.Table, cohort: ir.Tabl
         flagged.person_id, in_cohort=flagged._in.coalesce(False),
         **{m: totals[m].coalesce(0.0) for m in MONEY},
     )
+    if observed is not None:
+        j = j.left_join(observed, "person_id").select(j, days=observed.days.coalesce(0))
     j = j.mutate(group=ibis.ifelse(j.in_cohort, "cohort", "rest of population"))
 
     def agg(t: ir.Table) -> dict[str, ir.Value]:
-        return dict(people=t.count(), people_with_cost=(t.cost > 0).cast("int64").sum(), **_sums(t))
+        extra = {"person_days": t.days.sum()} if observed is not None else {}
+        return dict(people=t.count(), people_with_cost=(t.cost > 0).cast("int64").sum(), **_sums(t),
+                    **extra)
 
     by_group = j.group_by("group").aggregate(**agg(j))
     everyone = j.aggregate(**agg(j)).mutate(group=ibis.literal("all")).select(*by_group.columns)
     out = by_group.union(everyone)
-    return out.mutate(
+    out = out.mutate(
         cost_per_person=out.cost / out.people,
         cost_per_person_year=out.cost / out.people / years,
     )
+    if observed is None:
+        return out
+    py = out.person_days.cast("float64") / 365.25
+    return out.mutate(
+        person_years=py,
+        cost_per_observed_person_year=ibis.ifelse(py > 0, out.cost / py, ibis.null("float64")),
+    ).drop("person_days")
 
 
 def locality_demand(pm: ir.Table, people: ir.Table) -> ir.Table:

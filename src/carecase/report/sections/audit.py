@@ -61,7 +61,9 @@ COHORT = [F("group", "Group", "text"),
           F("fiscal_cost", "Fiscal cost", "gbp", from_count="people"),
           F("economic_cost", "Economic cost", "gbp", from_count="people"),
           F("cost_per_person", "Cost per person", "gbp", from_count="people"),
-          F("cost_per_person_year", "Cost per person per year", "gbp", from_count="people")]
+          F("cost_per_person_year", "Cost per person per year", "gbp", from_count="people"),
+          F("person_years", "Person-years observed", "num", from_count="people"),
+          F("cost_per_observed_person_year", "Cost per observed person-year", "gbp", from_count="people")]
 LOCALITY = [F("locality", "Locality", "text"), F("service", "Demand", "text", source="demand"),
             F("people", "People", "count", count=True),
             F("cost", "Cost", "gbp", total=True, from_count="people"),
