@@ -148,14 +148,14 @@ def test_per_participant_cost_charged_every_year_people_are_engaged() -> None:
 
 
 def test_cashability_budget_impact_and_in_kind() -> None:
-    """Financial ROI counts cashable fiscal benefit; budget impact leaves out in-kind costs."""
+    """Cashable ROI counts cashable fiscal benefit; budget impact leaves out in-kind costs."""
     d = simple_model(discounting=NO_DISCOUNT, cashable={"LA": 0.5})
     d["costs"].append({"name": "volunteers", "agency": "LA", "kind": "in_kind", "amount": 10,
                        "years": [0], "confidence_grade": 1})
     h = analyse(model_from_dict(d), uncertainty=False)["headline"]
     assert h["pv_costs"] == pytest.approx(110)
     assert h["pv_cashable"] == pytest.approx(75)
-    assert h["roi_financial"] == pytest.approx(75 / 110)
+    assert h["roi_cashable"] == pytest.approx(75 / 110)
     assert h["net_present_budget_impact"] == pytest.approx(75 - 100)
     assert h["npv"] == pytest.approx(150 - 110)
     assert h["payback_year"] == 4

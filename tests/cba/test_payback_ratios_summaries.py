@@ -43,13 +43,13 @@ def test_payback_counts_the_year_the_cumulative_net_reaches_exactly_zero() -> No
 
 
 def test_fiscal_roi_counts_all_fiscal_benefit_financial_roi_only_cashable() -> None:
-    """results.py: roi_fiscal = PV(all fiscal benefits) / PV(costs); roi_financial = PV(cashable
+    """results.py: roi_fiscal = PV(all fiscal benefits) / PV(costs); roi_cashable = PV(cashable
     fiscal benefits) / PV(costs); bcr = PV(public value) / PV(costs). 5 × £30 fiscal to LA, half
     cashable, £100 cost, undiscounted: 1.5, 0.75 and 1.5."""
     d = simple_model(discounting=NO_DISCOUNT, cashable={"LA": 0.5})
     h = analyse(model_from_dict(d), uncertainty=False)["headline"]
     assert h["roi_fiscal"] == pytest.approx(1.5)
-    assert h["roi_financial"] == pytest.approx(0.75)
+    assert h["roi_cashable"] == pytest.approx(0.75)
     assert h["bcr"] == pytest.approx(1.5)
 
 

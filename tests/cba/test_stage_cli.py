@@ -36,7 +36,7 @@ def test_stage_writes_results_tables_and_workbook(tmp_path: Path) -> None:
     for key in ("headline", "matrix", "agency_net", "cashflow", "tornado", "npv_draws",
                 "p_npv_positive", "switching_values", "scenarios", "assumptions"):
         assert key in r
-    for key in ("npv", "bcr", "roi_financial", "roi_public_value", "payback_year",
+    for key in ("npv", "bcr", "roi_cashable", "roi_public_value", "payback_year",
                 "net_present_budget_impact"):
         assert key in r["headline"]
     for name in stage.TABLES:

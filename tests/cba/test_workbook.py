@@ -21,11 +21,12 @@ def test_cached_values_read_back_equal_json(book) -> None:
     r, path = book
     wb = openpyxl.load_workbook(path, data_only=True)
     ws = wb["Headlines"]
-    got = {ws.cell(row=i, column=1).value: ws.cell(row=i, column=2).value for i in range(2, 11)}
+    got = {ws.cell(row=i, column=1).value: ws.cell(row=i, column=2).value for i in range(2, 14)}
     h = r["headline"]
     assert got["Net present value"] == pytest.approx(h["npv"], rel=1e-12)
     assert got["Benefit-cost ratio"] == pytest.approx(h["bcr"], rel=1e-12)
-    assert got["Financial ROI"] == pytest.approx(h["roi_financial"], rel=1e-12)
+    assert got["Financial ROI"] == pytest.approx(h["roi_fiscal"], rel=1e-12)
+    assert got["Cashable ROI"] == pytest.approx(h["roi_cashable"], rel=1e-12)
     assert got["Net present budget impact"] == pytest.approx(h["net_present_budget_impact"], rel=1e-12)
     assert got["Payback year"] == h["payback_year"]
     m = wb["Discounted"]

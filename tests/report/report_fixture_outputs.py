@@ -211,7 +211,7 @@ def write_cba(out: Path, rng: np.random.Generator) -> dict[str, Any]:
     results = {
         "model": {"name": "Navigator programme (fixture)", "description": "Fixture model.", "appraisal_years": 6,
                   "price_base_year": 2024, "discounting": "standard", "agencies": list(AGENCIES), "years": years},
-        "headline": {"npv": 412345.67, "bcr": 1.84, "roi_financial": 0.42, "roi_public_value": 1.84,
+        "headline": {"npv": 412345.67, "bcr": 1.84, "roi_cashable": 0.42, "roi_fiscal": 0.61, "roi_public_value": 1.84,
                      "payback_year": 3, "net_present_budget_impact": -105000.25,
                      "pv_costs": 490000.0, "pv_public_value": 902345.67},
         "matrix": matrix,

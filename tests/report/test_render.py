@@ -57,7 +57,8 @@ def test_excel_figures_equal_json_results(rendered: dict) -> None:
     h = res["headline"]
     assert _summary_value(wb, "Net present value") == pytest.approx(h["npv"], abs=1e-9)
     assert _summary_value(wb, "Benefit-cost ratio") == pytest.approx(h["bcr"])
-    assert _summary_value(wb, "Financial ROI") == pytest.approx(h["roi_financial"])
+    assert _summary_value(wb, "Financial ROI") == pytest.approx(h["roi_fiscal"])
+    assert _summary_value(wb, "Cashable ROI") == pytest.approx(h["roi_cashable"])
     assert _summary_value(wb, "Net present budget impact") == pytest.approx(h["net_present_budget_impact"])
     assert _summary_value(wb, "Chance NPV > 0") == pytest.approx(res["p_npv_positive"])
     ws = wb["Cba matrix"]

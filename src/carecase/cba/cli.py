@@ -20,7 +20,8 @@ def print_results(results: dict[str, Any], console: Console) -> None:
     t.add_column("measure")
     t.add_column("value", justify="right")
     rows = [("Net present value", money(h["npv"])), ("Benefit-cost ratio", ratio_text(h["bcr"])),
-            ("Financial ROI (cashable)", ratio_text(h["roi_financial"])),
+            ("Financial ROI (fiscal)", ratio_text(h["roi_fiscal"])),
+            ("Cashable ROI", ratio_text(h["roi_cashable"])),
             ("Public-value return", ratio_text(h["roi_public_value"])),
             ("Payback year", str(h["payback_year"])),
             ("Net present budget impact", money(h["net_present_budget_impact"])),

@@ -5,7 +5,9 @@ Headline definitions (HM Treasury Green Book 2022; HM Treasury / New Economy 201
 - ``npv`` = PV(public-value benefits) − PV(costs); public value = fiscal + economic + social
   net benefits with transfer payments excluded
 - ``bcr`` = ``roi_public_value`` = PV(public-value benefits) ÷ PV(costs)
-- ``roi_financial`` = PV(cashable fiscal benefits) ÷ PV(costs); ``roi_fiscal`` uses all fiscal
+- ``roi_fiscal`` = PV(all fiscal benefits, transfers included) ÷ PV(costs): New Economy's
+  "financial return on investment" (the financial case counts fiscal values only)
+- ``roi_cashable`` = PV(cashable fiscal benefits) ÷ PV(costs) (carecase's own, for budgets)
 - ``payback_year`` = first year from which the cumulative discounted net stays ≥ 0 to the end
   of the period, else "not within the period"
 - ``net_present_budget_impact`` = PV(cashable fiscal benefits) − PV(cash costs, i.e. excluding
@@ -48,7 +50,7 @@ def headline(plan: Plan, t: Totals, i: int = 0) -> dict[str, Any]:
         "npv": float(t.npv[i]),
         "bcr": _f(ratio(t.pv_public_value, t.pv_costs)[i]),
         "roi_public_value": _f(ratio(t.pv_public_value, t.pv_costs)[i]),
-        "roi_financial": _f(ratio(t.pv_cashable, t.pv_costs)[i]),
+        "roi_cashable": _f(ratio(t.pv_cashable, t.pv_costs)[i]),
         "roi_fiscal": _f(ratio(t.pv_fiscal, t.pv_costs)[i]),
         "payback_year": pb if pb >= 0 else NOT_WITHIN,
         "net_present_budget_impact": float(t.net_present_budget_impact[i]),

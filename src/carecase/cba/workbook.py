@@ -189,16 +189,20 @@ def write_workbook(results: dict[str, Any], path: str | Path) -> Path:
     pv_costs = f"SUM({_col('Costs', costs_pv_col, cost_first, cost_last)})"
     pv_pub = f"SUM({_col('Benefits', pv_col + 1, ben_first, ben_last)})"
     pv_cash = f"SUM({_col('Benefits', pv_col + 2, ben_first, ben_last)})"
+    pv_fiscal = (f"SUMIF({_col('Benefits', 3, ben_first, ben_last)},\"fiscal\","
+                 f"{_col('Benefits', pv_col, ben_first, ben_last)})")
     cash_costs = (f"SUMIF({_col('Costs', 3, cost_first, cost_last)},\"<>in_kind\","
                   f"{_col('Costs', costs_pv_col, cost_first, cost_last)})")
     lines = [
         ("PV costs (after optimism bias)", "pv_costs", f"={pv_costs}", "Σ Costs present values"),
         ("PV public-value benefits", "pv_public_value", f"={pv_pub}", "fiscal + economic + social, transfers excluded"),
         ("PV cashable fiscal benefits", "pv_cashable", f"={pv_cash}", "fiscal × cashable share"),
+        ("PV fiscal benefits", "pv_fiscal", f"={pv_fiscal}", "all fiscal, transfers included"),
         ("Net present value", "npv", "=B3-B2", "PV public value − PV costs"),
         ("Benefit-cost ratio", "bcr", "=IF(B2=0,\"\",B3/B2)", "PV public value ÷ PV costs"),
         ("Public-value return", "roi_public_value", "=IF(B2=0,\"\",B3/B2)", "same ratio (New Economy name)"),
-        ("Financial ROI", "roi_financial", "=IF(B2=0,\"\",B4/B2)", "PV cashable fiscal ÷ PV costs"),
+        ("Financial ROI", "roi_fiscal", "=IF(B2=0,\"\",B5/B2)", "PV fiscal ÷ PV costs (New Economy name)"),
+        ("Cashable ROI", "roi_cashable", "=IF(B2=0,\"\",B4/B2)", "PV cashable fiscal ÷ PV costs"),
         ("Net present budget impact", "net_present_budget_impact", f"=B4-{cash_costs}",
          "PV cashable fiscal − PV costs excluding in-kind"),
     ]

@@ -111,7 +111,8 @@ def headline_figures(h: dict[str, Any], p_pos: Any) -> list[KeyFigure]:
     figs = [
         KeyFigure("Net present value", get(h, "npv"), "gbp", "discounted benefits − discounted costs"),
         KeyFigure("Benefit-cost ratio", get(h, "bcr"), "ratio", "£ of benefit per £1 of cost"),
-        KeyFigure("Financial ROI", get(h, "roi_financial"), "ratio", "cashable fiscal benefits ÷ costs"),
+        KeyFigure("Financial ROI", get(h, "roi_fiscal"), "ratio", "fiscal benefits ÷ costs"),
+        KeyFigure("Cashable ROI", get(h, "roi_cashable"), "ratio", "cashable fiscal benefits ÷ costs"),
         KeyFigure("Public value ROI", get(h, "roi_public_value"), "ratio",
                   "fiscal + economic + social benefits ÷ costs"),
         KeyFigure("Payback", f"year {payback}" if isinstance(payback, int | float) else
