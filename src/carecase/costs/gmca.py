@@ -29,7 +29,7 @@ THEME_SHEETS = (
     "Social Services",
 )
 ATTRIBUTION = "New Economy / GMCA Unit Cost Database v1.4, CC BY 4.0"
-GMCA_URL = "https://www.gov.uk/government/publications/cost-benefit-analysis-guidance-for-local-partnerships"
+GMCA_URL = "https://www.greatermanchester-ca.gov.uk/what-we-do/research/research-cost-benefit-analysis/"
 GMCA_LICENCE = "CC BY 4.0"
 # (value column, year column, workbook-uprated column), 1-based, for each value type
 VALUE_BLOCKS = {"fiscal": (8, 9, 10), "economic": (11, 12, 13), "social": (14, 15, 16)}
