@@ -39,6 +39,8 @@ def test_stage_writes_results_tables_and_workbook(tmp_path: Path) -> None:
     for key in ("npv", "bcr", "roi_cashable", "roi_public_value", "payback_year",
                 "net_present_budget_impact"):
         assert key in r["headline"]
+    # not suppressed, and says so (docs/privacy.md: share out/report/ instead)
+    assert r["disclosure"].startswith("internal: no small-number suppression")
     for name in stage.TABLES:
         assert (out / f"{name}.parquet").exists() and (out / f"{name}.csv").exists()
     costs = pd.read_parquet(out / "cba_costs.parquet")

@@ -33,6 +33,10 @@ TABLES = {
     "cba_assumptions": ("assumptions", ["path"]),
 }
 
+# results.json holds figures the shared report may withhold (an effect resting on a few people)
+INTERNAL = ("internal: no small-number suppression; share the report in shared mode "
+            "(out/report/), not this file (docs/privacy.md)")
+
 
 def model_for_project(project: Project) -> CBAModel | None:
     """The project's model (cba.model file or cba.inline), with evaluation outcomes added."""
@@ -151,6 +155,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     if task is not None:
         progress.advance(task)
     out_dir = project.stage_dir("cba")
+    results["disclosure"] = INTERNAL
     project.write_json("cba", "results.json", results)
     files = write_outputs(results, out_dir)
     files["results"] = "out/cba/results.json"
