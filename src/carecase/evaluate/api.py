@@ -138,11 +138,13 @@ def evaluate_project(
     windows = ["pre", *[f"post_{a}_{b}" for a, b in config.post_windows]]
     panel = build_panel(amounts, person_time, services, windows, keep)
     draws, seed = config.bootstrap_draws, config.seed
-    naive_t = naive(panel, treated_rows, draws, generator(seed, "evaluate", "naive-bootstrap"))
+    persons = person_of.loc[panel.row_ids].to_numpy()  # people, for counting users
+    naive_t = naive(panel, treated_rows, draws, generator(seed, "evaluate", "naive-bootstrap"), persons)
     did_panel = bias_corrected(panel, members, x_match) if config.bias_correction else panel
     correlations: dict[str, pd.DataFrame] = {}
     matched_t, rtm = matched_did(did_panel, members, draws, generator(seed, "evaluate", "did-bootstrap"),
-                                 power=config.power, correlations=correlations)
+                                 power=config.power, correlations=correlations, persons=persons,
+                                 observed=panel)
     rr = rate_ratios(panel, members, config.rate_models)
     counts = _match_counts(rows, members, excluded, starts)
     outcomes = outcome_changes(engine, config.instruments)

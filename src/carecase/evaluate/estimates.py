@@ -61,6 +61,24 @@ def bootstrap_mean_ci(x: np.ndarray, draws: int, rng: np.random.Generator,
     return float(lo), float(hi)
 
 
+def users(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None = None) -> np.ndarray:
+    """Distinct people among ``row_ids`` with any use (a non-zero amount) before or in each
+    post window, per column: (post windows, columns). ``persons`` (aligned with
+    ``panel.row_ids``) maps rows to people, so a control matched at two index dates counts
+    once; without it each row is a person. An estimate resting on a few users gives their
+    own use back (mean × participants), so the report withholds it (docs/report.md)."""
+    row_ids = np.unique(row_ids)
+    pos = panel.position(row_ids)
+    a = panel.amount[pos]
+    used = (a[:, :1, :] != 0) | (a[:, 1:, :] != 0)  # rows × post windows × columns
+    if persons is None:
+        return used.sum(axis=0)
+    _, who = np.unique(np.asarray(persons)[pos].astype(str), return_inverse=True)
+    per_person = np.zeros((int(who.max()) + 1 if who.size else 0, *used.shape[1:]), dtype=bool)
+    np.logical_or.at(per_person, who, used)
+    return per_person.sum(axis=0)
+
+
 def _frame(panel: Panel, windows: list[str], values: dict[str, np.ndarray]) -> pd.DataFrame:
     """Tidy (window × column) frame from arrays shaped (post windows, Q)."""
     parts = []
@@ -91,7 +109,7 @@ def paired_tests(pre: np.ndarray, post: np.ndarray) -> dict[str, float]:
 
 
 def naive(panel: Panel, treated_rows: np.ndarray, draws: int,
-          rng: np.random.Generator) -> pd.DataFrame:
+          rng: np.random.Generator, persons: np.ndarray | None = None) -> pd.DataFrame:
     pos = panel.position(np.sort(treated_rows))
     a, d = panel.amount[pos], panel.days[pos]
     post_w = list(panel.windows[1:])
@@ -106,6 +124,7 @@ def naive(panel: Panel, treated_rows: np.ndarray, draws: int,
         "pre_ppy": np.broadcast_to(point[0], change.shape), "post_ppy": point[1:],
         "change_ppy": change, "ci_low": lo, "ci_high": hi,
         "se": np.nanstd(boot[:, 1:] - boot[:, :1], axis=0, ddof=1),
+        "users": users(panel, treated_rows, persons),
     })
     tests = []
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -143,13 +162,17 @@ def cost_effect_correlation(boot: np.ndarray, panel: Panel, windows: list[str]) 
 
 def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.Generator,
                 power: float = 0.80, correlations: dict[str, pd.DataFrame] | None = None,
+                persons: np.ndarray | None = None, observed: Panel | None = None,
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Matched DiD table and the regression-to-the-mean table.
 
     ``se`` is the bootstrap standard deviation of the effect; ``mde_ppy`` the minimum
     detectable effect at 5% two-sided and ``power`` (Bloom 1995), in the same units. Given a
     dict, ``correlations`` receives per post window the correlation of the services' £
-    effects over the bootstrap draws (:func:`cost_effect_correlation`)."""
+    effects over the bootstrap draws (:func:`cost_effect_correlation`). ``treated_users`` and
+    ``control_users``: distinct matched people with any use of the column before or in the
+    window (:func:`users`), counted on ``observed`` (the panel before any bias correction,
+    which changes the controls' amounts; default ``panel``)."""
     ta, td, ca, cd = set_sums(panel, members)
     post_w = list(panel.windows[1:])
     rt, rc = rates(ta.sum(0), td.sum(0)), rates(ca.sum(0), cd.sum(0))
@@ -170,12 +193,18 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.
     se = np.nanstd(boot, axis=0, ddof=1)
     n_sets = len(ta)
     n_controls = int((~members["treated"]).sum())
+    is_t = members["treated"].to_numpy(bool)
+    row = members["row_id"].to_numpy()
+    seen = panel if observed is None else observed
+    group_users = {"treated_users": users(seen, row[is_t], persons),
+                   "control_users": users(seen, row[~is_t], persons)}
     matched = _frame(panel, post_w, {
         "treated_pre_ppy": np.broadcast_to(rt[0], shape), "treated_post_ppy": rt[1:],
         "control_pre_ppy": np.broadcast_to(rc[0], shape), "control_post_ppy": rc[1:],
         "effect_ppy": did, "ci_low": lo, "ci_high": hi,
         "se": se, "mde_ppy": minimum_detectable_effect(se, power=power),
         "ratio_of_ratios": rr, "ratio_ci_low": rr_lo, "ratio_ci_high": rr_hi,
+        **group_users,
     })
     matched.insert(0, "estimate", "matched difference-in-differences")
     matched["n_sets"] = n_sets
@@ -189,5 +218,6 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.
         "control_pre_ppy": np.broadcast_to(rc[0], shape), "control_post_ppy": rc[1:],
         "control_change_ppy": rc[1:] - rc[0],
         "share_of_naive_change_seen_in_controls": share,
+        **group_users,
     })
     return matched, rtm

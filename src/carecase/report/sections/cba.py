@@ -20,6 +20,7 @@ from carecase.report.content import (
 from carecase.report.loaders import get, named_items, numeric, records
 from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.common import Context, not_run
+from carecase.report.sections.effects import few_user_keys
 
 # results.json key → block, in one place
 HEADLINE = "headline"
@@ -51,17 +52,24 @@ def evaluated_window(item: dict[str, Any]) -> str | None:
 
 def few_evaluated_inputs(ctx: Context, results: dict[str, Any] | None) -> set[int]:
     """Shared reports: indices (in ``named_items`` order) of the assumptions whose value is an
-    evaluated effect resting on 1..threshold people (the evaluation section hides it: the
-    register would print it, with its interval, and every result of the model rests on it)."""
+    evaluated effect resting on 1..threshold people, matched people or users of that service
+    among them (the evaluation section hides it: the register would print it, with its
+    interval, and every result of the model rests on it: with the other inputs shown, the
+    NPV gives it back)."""
     if ctx.mode == "internal" or not results:
         return set()
     thin = eval_section.thin_windows(ctx, ctx.outs.table("evaluate", "matched"), eval_section.match_counts_table(ctx))
-    if thin == set():
+    few_users, _ = few_user_keys(ctx)
+    if thin == set() and not few_users:
         return set()
     out = set()
     for i, item in enumerate(named_items(get(results, "assumptions"), "name")):
         w = evaluated_window(item)
-        if w is not None and (thin is None or not w or eval_section.window_label(w) in thin):
+        if w is None:
+            continue
+        service = str(get(item, "label", "name", default="")).split(":", 1)[0].strip()
+        if (thin is None or not w or eval_section.window_label(w) in thin
+                or (eval_section.window_label(w), "service", service) in few_users):
             out.add(i)
     return out
 

@@ -24,11 +24,11 @@ MATCHED_ESTIMATES = ("effect_matched", "ci_low_matched", "ci_high_matched", "mde
 NAIVE_ESTIMATES = ("effect_naive", "ci_low_naive", "ci_high_naive")
 
 
-def _standard(df: pd.DataFrame | None, effect: str, n: str) -> pd.DataFrame | None:
+def _standard(df: pd.DataFrame | None, effect: str, n: str, users: str = "users") -> pd.DataFrame | None:
     if df is None:
         return None
     cols = {"effect": pick(df, effect), "ci_low": pick(df, "ci_low"), "ci_high": pick(df, "ci_high"), "n": pick(df, n),
-            "mde": pick(df, "mde_ppy")}
+            "mde": pick(df, "mde_ppy"), "users": pick(df, users), "cusers": pick(df, "control_users")}
     if cols["effect"] is None:
         return None
     out = pd.DataFrame(index=df.index)
@@ -46,12 +46,14 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
     """The naive/matched table (£ measures). With ``threshold`` (shared reports) the
     estimates resting on 1..threshold people are withheld: a row's matched DiD, interval and
     minimum detectable effect when its matched participants (or the matched comparison
-    group's people, ``comparison``) are that few, its naive change and interval when the
-    naive estimate's participants are."""
+    group's people, ``comparison``) are that few, or the users of its service or agency among
+    either (``treated_users``, ``control_users``: a mean change times the participants is
+    the users' own use); its naive change and interval when the naive estimate's
+    participants, or its users among them, are that few."""
     # events and units are in the rate ratios
     naive = only_measure(naive, MONEY) if naive is not None else None
     matched = only_measure(matched, MONEY) if matched is not None else None
-    n, m = _standard(naive, "change_ppy", "n"), _standard(matched, "effect_ppy", "n_sets")
+    n, m = _standard(naive, "change_ppy", "n"), _standard(matched, "effect_ppy", "n_sets", "treated_users")
     if n is None or m is None:
         return None
     keys = [k for k in KEYS if k in n.columns and k in m.columns]
@@ -79,9 +81,10 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
             row["window"] = window_label(row["window"])
         rows.append(row)
         if threshold is not None:
-            if few(r.get("n_matched"), threshold) or few(comparison, threshold):
+            if any(few(v, threshold) for v in (r.get("n_matched"), comparison, r.get("users_matched"),
+                                                  r.get("cusers_matched"))):
                 withheld |= {(i, k) for k in MATCHED_ESTIMATES}
-            if few(r.get("n_naive"), threshold):
+            if few(r.get("n_naive"), threshold) or few(r.get("users_naive"), threshold):
                 withheld |= {(i, k) for k in NAIVE_ESTIMATES}
     note = ("Negative values are reductions. Naive: the participants' own change. "
             "Matched: their change minus the matched comparison group's change. Minimum detectable effect "
@@ -89,8 +92,8 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
             "with the configured power (80% unless set); a smaller effect may be real but unseen. "
             "Measure 'cost' is £.")
     if withheld:
-        note += (f" Shared report: estimates resting on 1–{threshold} people (participants, or the matched "
-                 "comparison group) are hidden.")
+        note += (f" Shared report: estimates resting on 1–{threshold} people (participants, the matched "
+                 "comparison group, or the people in either who used that service or agency) are hidden.")
     # the matched-participants column is the same people on every row, not a sum: only
     # small numbers (and figures hidden elsewhere) are hidden, no complement down the column
     return Table("evaluation-effects", "Naive before/after and matched difference-in-differences, per person per year",
@@ -136,3 +139,34 @@ def effects_table(ctx: Context, counts: Table | None) -> Table | None:
         table.withheld |= {(i, "n_matched") for i in range(len(table.rows))}
     ctx.shown(table)
     return table
+
+
+def few_user_keys(ctx: Context) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
+    """Shared reports: the (window label, key_type, key) whose matched estimates, and whose
+    naive estimates, rest on 1..threshold users of that service or agency (any measure).
+    Empty in internal reports, or when the tables predate the user counts."""
+    if ctx.mode == "internal":
+        return set(), set()
+    threshold = ctx.config.suppression.threshold
+
+    def keys(df: pd.DataFrame | None, columns: tuple[str, ...]) -> set[tuple[str, str, str]]:
+        if df is None or any(pick(df, k) is None for k in ("window", "key_type", "key")):
+            return set()
+        present = [pick(df, c) for c in columns if pick(df, c) is not None]
+        out = set()
+        for r in df.to_dict("records"):
+            if any(few(r[c], threshold) for c in present):
+                out.add((window_label(r[pick(df, "window")]), str(r[pick(df, "key_type")]), str(r[pick(df, "key")])))
+        return out
+
+    return (keys(ctx.outs.table("evaluate", "matched"), ("treated_users", "control_users")),
+            keys(ctx.outs.table("evaluate", "naive"), ("users",)))
+
+
+def withhold_few_users(t: Table, few_keys: set[tuple[str, str, str]], columns: tuple[str, ...]) -> None:
+    """Withhold ``columns`` in the rows of ``t`` (windows labelled) whose window, level and
+    service or agency rest on few users (:func:`few_user_keys`)."""
+    present = [k for k in columns if any(c.key == k for c in t.columns)]
+    for i, r in enumerate(t.rows):
+        if (str(r.get("window")), str(r.get("key_type")), str(r.get("key"))) in few_keys:
+            t.withheld |= {(i, k) for k in present}

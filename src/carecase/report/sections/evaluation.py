@@ -26,7 +26,9 @@ from carecase.report.sections.effects import (
     NAIVE_ESTIMATES,
     effect_chart_rows,
     effects_table,
+    few_user_keys,
     side_by_side,
+    withhold_few_users,
 )
 from carecase.report.sections.outcomes import (
     OUTCOME_COUNTS,
@@ -148,6 +150,7 @@ def build(ctx: Context) -> Section:
             sec.blocks.append(Chart("chart-evaluation-effects", title,
                                     charts.intervals(title, chart_rows, "label", "effect", "low", "high", "method",
                                                      "£ per person per year")))
+    few_matched_users, _ = few_user_keys(ctx)
     rr = outs.table("evaluate", "rate_ratios")
     if rr is not None:
         t = frame_table("evaluation-rate-ratios", "Rate ratios (count models with person-time offset)",
@@ -166,14 +169,15 @@ def build(ctx: Context) -> Section:
                         "the 95% limit's E-value is 1 when the interval already includes no "
                         "effect (VanderWeele & Ding 2017).")
         withhold_windows(t, thin, RATE_RATIO_ESTIMATES)
+        withhold_few_users(t, few_matched_users, RATE_RATIO_ESTIMATES)
         ctx.shown(t)
         if t.withheld and estimates_hidden(t, RATE_RATIO_ESTIMATES):
             sec.blocks.append(Note(f"The rate ratios are not shown in a shared report: they rest on 1–{threshold} "
                                    "matched people. They are in the internal report."))
         else:
             if t.withheld:
-                t.note += (f" Shared report: rate ratios of a window whose matched estimates rest on 1–{threshold} "
-                           "people are hidden.")
+                t.note += (f" Shared report: rate ratios resting on 1–{threshold} people (matched people, or "
+                           "the users of that service or agency among them) are hidden.")
             sec.blocks.append(t)
     bal = outs.table("evaluate", "balance")
     matched_people = (match_count(counts, "treated matched")[0], match_count(counts, "control people matched")[0])
@@ -208,6 +212,7 @@ def build(ctx: Context) -> Section:
         t = frame_table("evaluation-rtm", "Change in £ per person per year: participants and comparison group",
                         rtm, RTM, note="Longest post window; every window is in out/evaluate/rtm.csv.")
         withhold_windows(t, thin, RTM_ESTIMATES)
+        withhold_few_users(t, few_matched_users, RTM_ESTIMATES)
         shown = ctx.shown(t)
         if t.withheld and estimates_hidden(t, RTM_ESTIMATES):
             sec.blocks.append(Note(f"The participants' and comparison group's changes are not shown in a shared "

@@ -1,0 +1,86 @@
+"""An estimate for one service resting on a few users of it: in the 4,000-person demo one
+participant used residential care, so the naive change × 250 participants was that person's
+£33,999 a person-year (and the 0–8 and 0–11 month windows their timeline). The shared report
+withholds a service's estimates (effects, rate ratios, participants' and comparison changes,
+and a CBA input taken from them) when 1..threshold people among the participants or the
+matched comparison group used it; other services stay."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from carecase.core.project import Project
+from carecase.report.content import KeyFigures, Table
+from carecase.report.stage import project_report
+
+from .report_fixture_outputs import write_project
+
+FEW = "MH_INPATIENT"
+
+
+def _report(tmp_path: Path, *, treated: int = 1, control: int = 40, naive: int = 1, mode: str = "shared",
+            cba_input: bool = False):
+    root = write_project(tmp_path / "p", mode=mode)
+    d = root / "out" / "evaluate"
+    for name, cols in (("matched", {"treated_users": treated, "control_users": control}),
+                       ("rtm", {"treated_users": treated, "control_users": control}),
+                       ("naive", {"users": naive})):
+        df = pd.read_parquet(d / f"{name}.parquet")
+        for c, few in cols.items():
+            df[c] = (df["key"] == FEW).map({True: few, False: 60})
+        df.to_parquet(d / f"{name}.parquet", index=False)
+    if cba_input:
+        path = root / "out" / "cba" / "results.json"
+        res = json.loads(path.read_text())
+        res["assumptions"].append({
+            "path": "outcomes[1].values[0].amount", "central": -868.125, "confidence_grade": 2,
+            "value": "normal(mean=-868.125, sd=312.4)",
+            "label": f"{FEW}: evaluated effect (post_0_12): £ per unit to NHS (fiscal)",
+            "source": "carecase evaluate effects.json, window post_0_12, matched comparison"})
+        path.write_text(json.dumps(res))
+    return project_report(Project.open(root))
+
+
+def _table(report, tid: str) -> Table:
+    return next(t for t in report.tables() if t.id == tid)
+
+
+def _hidden_rows(t: Table, col: str) -> set[str]:
+    return {str(r["key"]) for i, r in enumerate(t.rows) if (i, col) in t.hidden}
+
+
+def test_a_service_with_one_user_is_withheld_and_the_others_shown(tmp_path: Path) -> None:
+    report = _report(tmp_path)
+    effects = _table(report, "evaluation-effects")
+    assert _hidden_rows(effects, "effect_matched") == {FEW}
+    assert _hidden_rows(effects, "effect_naive") == {FEW}
+    assert _hidden_rows(effects, "ci_low_naive") == {FEW}
+    assert _hidden_rows(_table(report, "evaluation-rate-ratios"), "rate_ratio") == {FEW}
+    rtm = _table(report, "evaluation-rtm")
+    assert _hidden_rows(rtm, "treated_change_ppy") == {FEW} == _hidden_rows(rtm, "control_change_ppy")
+    chart = next(c for c in report.charts() if c.id == "chart-evaluation-effects").spec["data"]["values"]
+    assert FEW not in {r["label"] for r in chart} and chart
+
+
+def test_few_comparison_users_hide_the_matched_estimates_only(tmp_path: Path) -> None:
+    report = _report(tmp_path, treated=30, control=3, naive=30)
+    effects = _table(report, "evaluation-effects")
+    assert _hidden_rows(effects, "effect_matched") == {FEW}
+    assert _hidden_rows(effects, "effect_naive") == set()
+
+
+def test_a_cba_input_resting_on_few_users_hides_the_cba_and_internal_shows_all(tmp_path: Path) -> None:
+    report = _report(tmp_path / "s", cba_input=True)
+    cba = next(s for s in report.sections if s.id == "cba")
+    assert not any(isinstance(b, KeyFigures) for b in cba.blocks)
+    register = _table(report, "assumptions-register")
+    row = next(i for i, r in enumerate(register.rows) if "evaluated effect" in str(r["name"]))
+    assert (row, "value") in register.hidden
+    shown = _report(tmp_path / "ok", treated=30, control=30, naive=30, cba_input=True)
+    assert any(isinstance(b, KeyFigures) for s in shown.sections if s.id == "cba" for b in s.blocks)
+    internal = _report(tmp_path / "i", mode="internal", cba_input=True)
+    assert not _table(internal, "evaluation-effects").hidden
+    assert any(isinstance(b, KeyFigures) for s in internal.sections if s.id == "cba" for b in s.blocks)
