@@ -73,4 +73,6 @@ def register(app: typer.Typer) -> None:
         console.print("MDE: the smallest effect these data would show as significant "
                       "(5% two-sided, evaluation.power); smaller true effects may be missed.")
         console.print(summary["headline"])
+        for line in summary.get("warnings") or []:
+            console.print(f"[yellow]warning:[/yellow] {line}", soft_wrap=True)
         console.print(f"Tables and effects.json are in [bold]{folder}[/bold]")

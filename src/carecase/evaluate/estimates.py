@@ -32,6 +32,14 @@ from carecase.evaluate.panel import (
 )
 from carecase.evaluate.power import minimum_detectable_effect
 
+# A cluster bootstrap resamples clusters: with one (every matched set joined to the others
+# through shared people) every resample is the sample, and the "interval" has no width. Below
+# this many clusters the matched intervals, standard errors and MDEs are not estimated.
+MIN_CLUSTERS = 2
+# Below this many, intervals from resampling clusters are too narrow (Cameron & Miller 2015,
+# J Hum Resour 50:317, section VI, "few clusters"): estimated, with a warning.
+FEW_CLUSTERS = 20
+
 
 def percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap interval along axis 0 (NaN draws ignored)."""
@@ -191,6 +199,9 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.
     rr_lo, rr_hi = ratio_percentile_ci(brr)
     shape = did.shape
     se = np.nanstd(boot, axis=0, ddof=1)
+    if len(ka) < MIN_CLUSTERS:  # nothing to resample: no interval, not a zero-width one
+        lo, hi, se = (np.full(shape, np.nan) for _ in range(3))
+        rr_lo, rr_hi = np.full(shape, np.nan), np.full(shape, np.nan)
     n_sets = len(ta)
     n_controls = int((~members["treated"]).sum())
     is_t = members["treated"].to_numpy(bool)

@@ -17,6 +17,7 @@ from carecase.core.text import signed_money
 from carecase.costs.stage import check_costs_current
 from carecase.evaluate.api import EvaluationResult, evaluate_project
 from carecase.evaluate.config import window_key
+from carecase.evaluate.estimates import FEW_CLUSTERS, MIN_CLUSTERS
 
 STAGE = "evaluate"
 TABLE_KEYS: dict[str, list[str]] = {
@@ -57,9 +58,29 @@ def headline(result: EvaluationResult) -> str:
     balance = "balanced" if result.meta.get("balanced") else "NOT balanced (see balance table)"
     if result.meta.get("calibrated"):
         balance += ", controls entropy-balanced"
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
+        ci = f"95% CI not estimable: {int(row['n_clusters'])} cluster of matched sets"
+    else:
+        ci = f"95% CI {signed_money(row['ci_low'])} to {signed_money(row['ci_high'])}"
     return (f"{int(row['n_sets'])} matched participants, {row['window']}: "
-            f"{signed_money(row['effect_ppy'])} per person-year (95% CI {signed_money(row['ci_low'])} to "
-            f"{signed_money(row['ci_high'])}){naive_txt}; {balance}")
+            f"{signed_money(row['effect_ppy'])} per person-year ({ci}){naive_txt}; {balance}")
+
+
+def cluster_warnings(result: EvaluationResult) -> list[str]:
+    """What the number of independent clusters means for the matched intervals."""
+    n = int(result.meta.get("n_clusters", 0))
+    sets = int(result.matched["n_sets"].max()) if len(result.matched) else 0
+    if n < MIN_CLUSTERS:
+        return [f"The matched intervals, standard errors and MDEs are not estimable: all {sets} matched "
+                f"sets share people (risk-set matching reused controls), so they form {n} cluster and the "
+                "cluster bootstrap has nothing to resample. Match without replacement "
+                "(evaluation.matching.replacement: false) or with more participants."]
+    if n < FEW_CLUSTERS:
+        return [f"The matched intervals rest on {n} independent clusters of matched sets (sets sharing "
+                f"a person resampled together); with fewer than {FEW_CLUSTERS} a cluster bootstrap's "
+                "intervals are too narrow (Cameron & Miller 2015): read them as a lower bound on the "
+                "uncertainty."]
+    return []
 
 
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
@@ -82,6 +103,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "headline": headline(result),
         "match_counts": counts,
         "matching": {k: v for k, v in result.meta.items() if k != "distance_weights"},
+        "warnings": cluster_warnings(result),
         "files": {**files, "effects": str(project.stage_dir(STAGE) / "effects.json")},
     }
     project.write_json(STAGE, "summary.json", summary)

@@ -19,7 +19,7 @@ import pandas as pd
 from carecase.evaluate.config import RATE_MODEL_LABELS
 from carecase.report import charts
 from carecase.report.content import Chart, Note, Paragraph, Section
-from carecase.report.loaders import pick
+from carecase.report.loaders import get, pick
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
 from carecase.report.sections.effects import (
     MATCHED_ESTIMATES,
@@ -132,6 +132,9 @@ def build(ctx: Context) -> Section:
     counts = match_counts_table(ctx)
     if counts is not None:
         sec.blocks.append(counts)
+    # the stage's warnings (few clusters: no interval, or intervals too narrow); text only
+    for line in (get(outs.json("evaluate", "summary.json") or {}, "warnings") or []):
+        sec.blocks.append(Note(str(line)))
     naive, matched = outs.table("evaluate", "naive"), outs.table("evaluate", "matched")
     thin = thin_windows(ctx, matched, counts)
     threshold = ctx.config.suppression.threshold
