@@ -31,9 +31,17 @@ def test_cli_internal_report(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app(), ["report", str(root), "--internal"])
     assert result.exit_code == 0, result.output
     assert "internal report" in result.output and "report.xlsx" in result.output
-    summary = json.loads((root / "out/report/summary.json").read_text())
+    summary = json.loads((root / "out/report/internal/summary.json").read_text())
     assert summary["mode"] == "internal" and set(summary["files"]) == {"html", "xlsx"}
-    assert (root / "out/report/report.html").exists() and not (root / "out/report/report.pdf").exists()
+    internal = root / "out/report/internal"
+    assert (internal / "report.html").exists() and not (internal / "report.pdf").exists()
+    # the folder to share holds no internal report, and a shared report there is left alone
+    assert not (root / "out/report/report.html").exists()
+    assert CliRunner().invoke(_app(), ["report", str(root)]).exit_code == 0
+    shared = (root / "out/report/report.html").read_bytes()
+    assert CliRunner().invoke(_app(), ["report", str(root), "--internal"]).exit_code == 0
+    assert (root / "out/report/report.html").read_bytes() == shared
+    assert json.loads((root / "out/report/summary.json").read_text())["mode"] == "shared"
 
 
 def test_pdf_skipped_with_a_warning_without_chromium(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001

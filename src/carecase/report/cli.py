@@ -15,7 +15,8 @@ def register(app: typer.Typer) -> None:
     def report_cmd(
         project: Annotated[Path, typer.Argument(help="Project folder (holding carecase.yaml).")],
         internal: Annotated[bool, typer.Option(
-            "--internal", help="Unsuppressed internal report, labelled INTERNAL – NOT FOR SHARING.")] = False,
+            "--internal", help="Unsuppressed internal report, labelled INTERNAL – NOT FOR SHARING, "
+                               "written to out/report/internal/ (the shared report is left as it is).")] = False,
     ) -> None:
         """Write out/report/report.html, report.xlsx and report.pdf (small numbers suppressed)."""
         from carecase.core.project import Project

@@ -1,4 +1,6 @@
-"""The report stage: ``run(project)`` writes out/report/report.html, report.xlsx, report.pdf."""
+"""The report stage: ``run(project)`` writes out/report/report.html, report.xlsx, report.pdf
+and summary.json; an internal (unsuppressed) report goes to out/report/internal/ instead, so
+that it never replaces the shared report in the folder docs/privacy.md says to share."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from carecase.report.content import Report
 from carecase.report.html import render_html
 from carecase.report.pdf import find_chromium, html_to_pdf
 from carecase.report.xlsx import render_xlsx
+
+
+INTERNAL_DIR = "internal"  # out/report/internal/: never shared
 
 
 def check_ids(report: Report) -> None:
@@ -44,6 +49,9 @@ def run(project: Project, progress: Any = None, internal: bool | None = None) ->
     report = project_report(project, mode)
     step()
     out = project.stage_dir("report")
+    if mode == "internal":
+        out = out / INTERNAL_DIR
+        out.mkdir(exist_ok=True)
     symbol = cfg.suppression.symbol
     files: dict[str, str] = {}
     html_path = out / "report.html"
@@ -77,5 +85,5 @@ def run(project: Project, progress: Any = None, internal: bool | None = None) ->
     summary = {"headline": headline, "files": files, "mode": mode, "warnings": warnings,
                "sections": [s.id for s in report.sections], "not_run": not_run,
                "tables": len(report.tables()), "charts": len(report.charts())}
-    project.write_json("report", "summary.json", summary)
+    project.write_json("report", f"{INTERNAL_DIR}/summary.json" if mode == "internal" else "summary.json", summary)
     return summary
