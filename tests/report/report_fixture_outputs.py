@@ -253,6 +253,9 @@ def write_project(root: Path, seed: int = 7, stages: tuple[str, ...] = ("ingest"
         "version: 1\nproject:\n  name: Fixture partnership\n  area: Testshire\n"
         "  period_start: 2022-01-01\n  period_end: 2023-12-31\n"
         f"report:\n  title: Fixture report\n  mode: {mode}\n"
+        "  logic_model:\n    inputs: [Navigators]\n    activities: [Outreach]\n    outputs: [Support plans]\n"
+        "    outcomes: [{name: Fewer crises, indicator: A&E attendances per person-year}]\n"
+        "    impacts: [Lower reactive cost]\n"
     )
     out = root / "out"
     if "ingest" in stages:

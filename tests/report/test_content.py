@@ -4,6 +4,7 @@ configuration, chart specs (rendered by vl-convert, i.e. valid Vega-Lite)."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -102,9 +103,15 @@ def test_logic_model_svg_lists_everything_and_is_stable() -> None:
     assert svg.count("marker-end") == 4
 
 
-def test_default_logic_model_and_config_validation() -> None:
+def test_no_logic_model_by_default_and_config_validation() -> None:
+    """No made-up theory of change: the default is empty, and the section says none was given
+    (a generic model used to be printed as "declared in the configuration")."""
+    from carecase.report.sections import logic
+
     cfg = ReportConfig()
-    assert cfg.logic_model.outcomes and all(o.indicator for o in cfg.logic_model.outcomes)
+    assert not (cfg.logic_model.inputs or cfg.logic_model.outcomes or cfg.logic_model.impacts)
+    sec = logic.build(SimpleNamespace(config=cfg))  # type: ignore[arg-type]
+    assert [type(b).__name__ for b in sec.blocks] == ["Note"] and "No logic model" in sec.blocks[0].text
     assert cfg.suppression.threshold == 7 and cfg.suppression.rounding_base == 5
     base = {"project": {"name": "x", "period_start": "2022-01-01", "period_end": "2022-12-31"}}
     with pytest.raises(ConfigError, match=r"report.suppression.threshhold: unknown key. Did you mean 'threshold'"):

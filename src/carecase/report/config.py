@@ -49,39 +49,6 @@ class LogicModel(StrictModel):
     impacts: list[str] = Field(default_factory=list, description="Long-run, system-level change.")
 
 
-def default_logic_model() -> LogicModel:  # noqa: D401
-    """A generic theory of change for a multiple-complex-needs (MCN) programme."""
-    return LogicModel(
-        inputs=[
-            "Pooled budget from NHS, council, housing and police partners",
-            "Navigators with small caseloads",
-            "Personal budgets for flexible spending",
-        ],
-        activities=[
-            "Assertive outreach and engagement",
-            "Navigator coordination across agencies",
-            "Housing-led support (Housing First)",
-            "Access to mental health and substance misuse treatment",
-        ],
-        outputs=[
-            "People engaged and with a support plan",
-            "People housed in settled accommodation",
-            "Referrals accepted into treatment",
-        ],
-        outcomes=[
-            Outcome(name="Better mental wellbeing", indicator="SWEMWBS metric score change"),
-            Outcome(name="Fewer crises", indicator="A&E attendances and non-elective admissions per person-year"),
-            Outcome(name="Stable housing", indicator="Nights in temporary accommodation per person-year"),
-            Outcome(name="Less offending", indicator="Arrests and custody nights per person-year"),
-        ],
-        impacts=[
-            "Lower reactive whole-system cost",
-            "Improved quality of life",
-            "Resources released for prevention",
-        ],
-    )
-
-
 OutputFormat = Literal["html", "xlsx", "pdf"]
 
 
@@ -105,7 +72,8 @@ class ReportConfig(StrictModel):
         default_factory=_default_suppression, description="Small-number suppression for shared outputs."
     )
     logic_model: LogicModel = Field(
-        default_factory=default_logic_model, description="The programme's logic model (theory of change)."
+        default_factory=LogicModel, description="The programme's logic model (theory of change); empty by "
+        "default: the report then says none was given."
     )
     chromium: str | None = Field(
         None, description="Path to a Chromium executable for the PDF (default: `chromium` on PATH)."

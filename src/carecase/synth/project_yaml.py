@@ -50,8 +50,30 @@ def project_config(
             "matching": {"pool_size": min(max(len(area.people), 20), 5000)},
         },
         "cba": cba_section(len(area.programme.person), area.period.months / 12, area.seed),
-        "report": {"title": "Caxton complex-needs programme: whole-system cost and impact (synthetic)"},
+        "report": {"title": "Caxton complex-needs programme: whole-system cost and impact (synthetic)",
+                   "logic_model": LOGIC_MODEL},
     }
+
+
+# The synthetic programme's theory of change (a generic multiple-complex-needs team), declared
+# in its carecase.yaml as a real project would declare its own (report.logic_model).
+LOGIC_MODEL: dict[str, Any] = {
+    "inputs": ["Pooled budget from NHS, council, housing and police partners",
+               "Navigators with small caseloads", "Personal budgets for flexible spending"],
+    "activities": ["Assertive outreach and engagement", "Navigator coordination across agencies",
+                   "Housing-led support (Housing First)",
+                   "Access to mental health and substance misuse treatment"],
+    "outputs": ["People engaged and with a support plan", "People housed in settled accommodation",
+                "Referrals accepted into treatment"],
+    "outcomes": [
+        {"name": "Better mental wellbeing", "indicator": "SWEMWBS metric score change"},
+        {"name": "Fewer crises", "indicator": "A&E attendances and non-elective admissions per person-year"},
+        {"name": "Stable housing", "indicator": "Nights in temporary accommodation per person-year"},
+        {"name": "Less offending", "indicator": "Arrests and custody nights per person-year"},
+    ],
+    "impacts": ["Lower reactive whole-system cost", "Improved quality of life",
+                "Resources released for prevention"],
+}
 
 
 def cba_section(participants: int, years: float, seed: int) -> dict[str, Any]:

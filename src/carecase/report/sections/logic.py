@@ -7,7 +7,7 @@ import textwrap
 from html import escape
 
 from carecase.report.config import LogicModel
-from carecase.report.content import Column, Diagram, Paragraph, Section, Table
+from carecase.report.content import Column, Diagram, Note, Paragraph, Section, Table
 from carecase.report.sections.common import Context
 
 COL_W, GAP, BOX_PAD, LINE_H, TOP = 168, 36, 8, 14, 40
@@ -64,6 +64,11 @@ def logic_svg(model: LogicModel) -> str:
 def build(ctx: Context) -> Section:
     model = ctx.config.logic_model
     sec = Section("logic-model", "Logic model")
+    if not any((model.inputs, model.activities, model.outputs, model.outcomes, model.impacts)):
+        sec.blocks.append(Note("No logic model was given: add the programme's theory of change as "
+                               "report.logic_model in carecase.yaml (inputs, activities, outputs, outcomes "
+                               "with their indicators, impacts; docs/report.md)."))
+        return sec
     sec.blocks.append(Paragraph("The programme's theory of change, as declared in the configuration "
                                 "(report.logic_model). Each outcome is linked to the indicator that measures it."))
     sec.blocks.append(Diagram("diagram-logic-model", "Logic model", logic_svg(model)))
