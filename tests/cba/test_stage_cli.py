@@ -82,9 +82,13 @@ def test_cli_on_example(tmp_path: Path) -> None:
 def test_cli_on_project_folder(tmp_path: Path) -> None:
     shutil.copy(EXAMPLE, tmp_path / "cba.yaml")
     root = _project(tmp_path, {"model": "cba.yaml", "draws": 100})
-    res = CliRunner().invoke(app, ["cba", str(root)])
+    res = CliRunner().invoke(app, ["cba", str(root), "--draws", "200"])
     assert res.exit_code == 0, res.output
     assert "Local Authority" in res.output
+    # a project folder runs the stage: out/cba/ is written for the report, as by `carecase run`
+    written = json.loads((root / "out" / "cba" / "results.json").read_text())
+    assert written["npv_draws"]["draws"] == 200 and (root / "out" / "cba" / "model.xlsx").exists()
+    assert json.loads((root / "out" / "cba" / "summary.json").read_text())["headline"].startswith("NPV £")
 
 
 def test_cli_bad_model_is_a_clear_error(tmp_path: Path) -> None:

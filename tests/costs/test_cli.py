@@ -33,6 +33,12 @@ def test_costs_apply_and_audit(tmp_path: Path) -> None:
     res = runner.invoke(app, ["costs", "apply", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "500 of 500 events costed" in res.output
+    # `carecase costs PROJECT`, like every other stage command, is the stage (costs apply)
+    res = runner.invoke(app, ["costs", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "500 of 500 events costed" in res.output
+    res = runner.invoke(app, ["costs", str(tmp_path / "no-such-folder")])
+    assert res.exit_code != 0 and "No such command" in res.output
     res = runner.invoke(app, ["audit", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "Cost by agency" in res.output and (tmp_path / "out" / "audit" / "top_n.csv").exists()

@@ -57,6 +57,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Cost-benefit analysis: NPV, ratios, payback, who pays / who benefits, uncertainty.
 
+        Given a project folder, runs its CBA stage and writes out/cba/ (as `carecase run --only cba`); given a model YAML, prints the results (and writes only what --json / --xlsx ask for).
+
         A model file's unit_cost codes are valued from carecase's shipped unit-cost library, uprated to the model's price_base_year with the GDP deflator; a project folder uses its own library (cba.unit_costs)."""  # noqa: E501 - one line: the help keeps line breaks
         from carecase.cba.load import load_yaml_model
         from carecase.cba.results import analyse
@@ -68,21 +70,32 @@ def register(app: typer.Typer) -> None:
         if not console.is_terminal:
             console = Console(width=200)
         if source.is_dir() or source.name == "carecase.yaml":
+            # a project: the CBA stage itself (out/cba/, read by the report), as `carecase run`
             from carecase.cba.stage import project_model
+            from carecase.cba.stage import run as run_stage
             from carecase.core.project import Project
 
             project = Project.open(source)
-            found = project_model(project)
-            if found is None:
-                raise CBAError(f"{project.root}/carecase.yaml has no cba.model or cba.inline.")
-            model, lookup = found
-            draws = draws or project.config.cba.draws
+            try:
+                if project_model(project) is None:
+                    raise CBAError(f"{project.root}/carecase.yaml has no cba.model or cba.inline: add "
+                                   "`cba: {model: cba_model.yaml}` or `cba: {inline: {...}}` (docs/cba.md).")
+                if draws is not None:
+                    project.config.cba.draws = draws
+                with console.status("Running the cost-benefit model…"):
+                    summary = run_stage(project)
+                results = project.read_json("cba", "results.json")
+            finally:
+                project.close()
+            print_results(results, console)
+            console.print(summary["headline"], highlight=False, soft_wrap=True)
+            console.print(f"Wrote {project.root / 'out' / 'cba'}")
         else:
             lookup = BUILTIN
             model = load_yaml_model(source, lookup)
-        with console.status("Running the cost-benefit model…"):
-            results = analyse(model, lookup, draws=draws)
-        print_results(results, console)
+            with console.status("Running the cost-benefit model…"):
+                results = analyse(model, lookup, draws=draws)
+            print_results(results, console)
         if json_out is not None:
             json_out.parent.mkdir(parents=True, exist_ok=True)
             json_out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

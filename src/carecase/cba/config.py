@@ -18,7 +18,8 @@ class EvaluationLink(StrictModel):
     """Take outcomes from ``out/evaluate/effects.json`` (see carecase.cba.from_evaluation)."""
 
     cohort: str = Field(description="Cohort of the model the effects apply to (success rate 1).")
-    window: str | None = Field(None, description="Evaluation window to use (needed if several).")
+    window: str | None = Field(None, description="Evaluation window to use, named `post_<from>_<to>` after "
+                               "evaluation.post_windows (e.g. post_0_12); needed if several.")
     services: list[str] | None = Field(None, description="Only these service codes (default all).")
     duration_years: int = Field(1, ge=1, description="Years each effect lasts.")
     lag_years: int = Field(0, ge=0, description="Years before the effect starts.")

@@ -9,10 +9,26 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
 
 console = Console()
-costs_app = typer.Typer(help="Unit costs: cost every event, list the library, import the GMCA database.",
-                        no_args_is_help=True)
+
+
+class _CostsGroup(TyperGroup):
+    """`carecase costs PROJECT` is `carecase costs apply PROJECT` (the costs stage, as every
+    other stage is `carecase STAGE PROJECT`); anything else that is not a sub-command is an
+    error naming them."""
+
+    def resolve_command(self, ctx, args):  # type: ignore[no-untyped-def]  # click's signature
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            if Path(args[0]).is_dir() or Path(args[0]).name == "carecase.yaml":
+                return "apply", self.commands["apply"], args
+        return super().resolve_command(ctx, args)
+
+
+costs_app = typer.Typer(help="Unit costs: cost every event (`carecase costs PROJECT` = `costs apply PROJECT`), "
+                             "list the library, import the GMCA database.",
+                        no_args_is_help=True, cls=_CostsGroup)
 
 
 @costs_app.command("apply")
