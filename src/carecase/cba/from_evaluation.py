@@ -7,7 +7,11 @@ interval. The measured effect therefore drives both the benefit and its uncertai
 services' effects come from one matched sample and share people, so they are drawn jointly,
 correlated as they were over the evaluation's bootstrap (:func:`evaluation_correlation`);
 drawn independently, the spread of their total would be wrong (on the demo £749 a
-person-year where the evaluation's own total implies £652; jointly £657).
+person-year where the evaluation's own total implies £652; jointly £657). A matrix that is not
+positive semi-definite (few matched sets make it singular, and rounding can tip it below
+zero) is replaced by the nearest correlation matrix (Higham 2002,
+:mod:`carecase.cba.correlation`), or, should that not converge, by independence; either way
+a note says which and why (:func:`usable_correlation`).
 Deadweight is 0 by default because the comparison group already nets off what would have
 happened anyway; use a cohort whose success rate is 1 (the effect is per treated person).
 
@@ -27,6 +31,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from carecase.cba.correlation import PSD_TOLERANCE, nearest_correlation, smallest_eigenvalue
 from carecase.core.errors import CBAError
 from carecase.core.services import BY_CODE
 from carecase.evaluate.power import Z95
@@ -72,24 +79,61 @@ def impacts_from_evaluation(effects: dict[str, Any], **kw: Any) -> list[dict[str
 
 
 def evaluation_correlation(effects: dict[str, Any], window: str, services: list[str],
-                           first_index: int) -> dict[str, Any] | None:
+                           first_index: int, notes: list[str] | None = None) -> dict[str, Any] | None:
     """A ``CBAModel.correlations`` group for the evaluated outcomes: ``services`` (in outcome
     order) are outcomes ``first_index``, ``first_index + 1``…; their £ values correlate as the
     services' effects did over the evaluation's bootstrap draws (effects.json's
     ``cost_correlation``; a fall in cost is a benefit for every service alike, so the signs
     stay). A service missing from that matrix is taken as uncorrelated; None when there is no
-    matrix (an older effects.json) or fewer than two services."""
+    matrix (an older effects.json) or fewer than two services. A matrix that is not positive
+    semi-definite is repaired (:func:`usable_correlation`) and a line saying how is appended
+    to ``notes``."""
     corr = (effects.get("windows", {}).get(window) or {}).get("cost_correlation")
     if not isinstance(corr, dict) or len(services) < 2:
         return None
     pos = {code: i for i, code in enumerate(corr.get("services", []))}
     full = corr.get("matrix", [])
-    matrix = [[1.0 if a == b else (float(full[pos[a]][pos[b]] or 0.0) if a in pos and b in pos else 0.0)
+    matrix = [[1.0 if a == b else (_entry(full[pos[a]][pos[b]]) if a in pos and b in pos else 0.0)
                for b in services] for a in services]
+    source = (f"carecase evaluate effects.json, window {window}: correlation of the services' £ "
+              "effects over the cluster bootstrap")
+    usable, note = usable_correlation(np.asarray(matrix, float), f"window {window}",
+                                      effects.get("n_matched_sets"))
+    if note is not None:
+        source += f" ({note})"
+        if notes is not None:
+            notes.append(note)
     return {"inputs": [f"outcomes[{first_index + j}].values[0].amount" for j in range(len(services))],
-            "matrix": matrix,
-            "source": f"carecase evaluate effects.json, window {window}: correlation of the "
-                      "services' £ effects over the cluster bootstrap"}
+            "matrix": usable.tolist(), "source": source}
+
+
+def _entry(v: Any) -> float:
+    """A correlation from effects.json; null (a service with no spread) → 0, uncorrelated."""
+    f = float(v) if v is not None else 0.0
+    return f if np.isfinite(f) else 0.0
+
+
+def usable_correlation(matrix: np.ndarray, label: str,
+                       matched_sets: int | None = None) -> tuple[np.ndarray, str | None]:
+    """(the matrix to draw with, a note or None). A positive semi-definite ``matrix`` is kept.
+    Otherwise (estimated from few matched sets the bootstrap correlation is singular, and
+    rounded to six decimals it can fall just below) it is replaced by the nearest correlation
+    matrix (Higham 2002), or by independence (the identity) when that does not converge;
+    the note says which, why and by how much the correlations moved."""
+    low = smallest_eigenvalue(matrix)
+    if low >= -PSD_TOLERANCE:
+        return matrix, None
+    sets = f" (estimated from {matched_sets} matched sets)" if matched_sets else ""
+    why = (f"{label}: the evaluation's correlation of the services' £ effects{sets} is not a "
+           f"valid correlation matrix (not positive semi-definite: smallest eigenvalue {low:.2g})")
+    near = nearest_correlation(matrix)
+    if near.converged and smallest_eigenvalue(near.matrix) >= -PSD_TOLERANCE:
+        moved = float(np.abs(near.matrix - matrix).max())
+        return near.matrix, (f"{why}; the services' effects are drawn with the nearest correlation "
+                             f"matrix (Higham 2002), which moves no correlation by more than {moved:.2g}")
+    return np.eye(len(matrix)), (f"{why}; the nearest correlation matrix (Higham 2002) did not "
+                                 f"converge in {near.iterations} iterations, so the services' "
+                                 "effects are drawn independently")
 
 
 def evaluation_outcomes(

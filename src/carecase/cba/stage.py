@@ -44,8 +44,10 @@ def model_for_project(project: Project) -> CBAModel | None:
     return None if found is None else found[0]
 
 
-def project_model(project: Project) -> tuple[CBAModel, UnitCostLookup] | None:
-    """(model, the unit-cost lookup it was checked against), or None when there is no model."""
+def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBAModel, UnitCostLookup] | None:
+    """(model, the unit-cost lookup it was checked against), or None when there is no model.
+    What the reader should know about how the model was built (an evaluated correlation
+    matrix repaired) is appended to ``notes``."""
     cfg = project.config.cba
     if cfg.inline is not None:
         data: Any = dict(cfg.inline)
@@ -72,7 +74,7 @@ def project_model(project: Project) -> tuple[CBAModel, UnitCostLookup] | None:
             price_base_year=data.get("price_base_year"), index=project_index(project))
         first = len(data.get("outcomes") or [])
         data = {**data, "outcomes": list(data.get("outcomes") or []) + extra}
-        joint = evaluation_correlation(effects, window, codes, first)
+        joint = evaluation_correlation(effects, window, codes, first, notes=notes)
         if joint is not None:
             data["correlations"] = list(data.get("correlations") or []) + [joint]
     lookup = project_lookup(project, data.get("price_base_year") if isinstance(data, dict) else None)
@@ -141,7 +143,8 @@ def headline_text(results: dict[str, Any]) -> str:
 
 
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
-    found = project_model(project)
+    notes: list[str] = []
+    found = project_model(project, notes)
     if found is None:
         summary: dict[str, Any] = {"headline": "skipped: no cba.model or cba.inline in carecase.yaml"}
         project.write_json("cba", "summary.json", summary)
@@ -162,6 +165,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     if task is not None:
         progress.advance(task)
     summary = {"headline": headline_text(results), "files": files,  # type: ignore[dict-item]
-               "results": results["headline"], "p_npv_positive": results.get("p_npv_positive")}
+               "results": results["headline"], "p_npv_positive": results.get("p_npv_positive"),
+               "notes": notes}
     project.write_json("cba", "summary.json", summary)
     return summary

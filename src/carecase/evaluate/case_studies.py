@@ -7,6 +7,11 @@ so is that row's £ a month: with the months shown and a service's published uni
 would give the count back (£232.58 × 11.99 months ÷ £929.70 an arrest = 3 arrests). Months
 are observed months: a window is cut at registration, death and the project period, so a
 "before" window that reaches back before the data starts counts only the months with data.
+
+``events`` counts the events *overlapping* the observed window (:func:`overlapping_events`),
+not only those starting in it: a spell or package that began before the window and runs into
+it puts £ in the window, and £ × months ÷ the unit cost gives its bed days, nights or weeks
+back, so it counts (one spell = 1) and the suppression rule applies to its £ as to any other.
 """
 
 from __future__ import annotations
@@ -15,13 +20,22 @@ import datetime as dt
 import string
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from carecase.core.engine import Engine
+from carecase.core.exact import exact_sum
+from carecase.costs.proration import event_span_days
 from carecase.evaluate.cohort import NAT
 from carecase.evaluate.config import CaseStudyConfig
-from carecase.evaluate.windows import window_summaries
+from carecase.evaluate.windows import (
+    observed_windows,
+    prepare_events,
+    window_summaries,
+    window_table,
+)
 
 COLUMNS = ["case", "area_of_need", "period", "months", "mean_cost_per_month", "events",
            "events_suppressed"]
@@ -31,6 +45,28 @@ def suppress_counts(counts: pd.Series, below: int) -> tuple[pd.Series, pd.Series
     """Counts 1..below-1 → NaN (flagged); 0 and ≥ below are kept."""
     small = (counts >= 1) & (counts < below)
     return counts.where(~small), small
+
+
+def overlapping_events(engine: Engine, windows: pd.DataFrame, events: ir.Table, people: ir.Table,
+                       period: tuple[dt.date, dt.date]) -> pd.DataFrame:
+    """Events per (row_id, window, area_of_need) that overlap the observed window (cut as in
+    :func:`carecase.evaluate.windows.observed_windows`): point/count rows count their quantity,
+    spells and packages 1, whether they start inside the window or before it and run into it.
+    Only an event's activity row counts (as in the window summaries)."""
+    w = engine.memtable(window_table(windows), name="_evaluate_case_overlap")
+    obs = observed_windows(w, people, period[1], period[0])
+    o = obs.filter(obs.days > 0).select(opid=obs.person_id, row_id=obs.row_id, window=obs.window,
+                                        obs_start=obs.obs_start, obs_end=obs.obs_end)
+    ev = prepare_events(events)
+    ev = ev.mutate(ev_end=ev.start_date + ibis.interval(days=1) * event_span_days(ev))
+    j = ev.filter(ev.counted).join(
+        o, [ev.person_id == o.opid, ev.start_date < o.obs_end, ev.ev_end > o.obs_start])
+    n = ibis.ifelse(j.kind.isin(["point", "count"]), j.quantity.coalesce(1.0), ibis.literal(1.0))
+    j = j.mutate(_n=n)
+    agg = j.group_by(["row_id", "window", "area_of_need"]).aggregate(events=exact_sum(j._n))
+    out = engine.to_pandas(agg.order_by(["row_id", "window", "area_of_need"]))
+    engine.drop("_evaluate_case_overlap")
+    return out.assign(area_of_need=out["area_of_need"].astype(str), events=out["events"].astype("float64"))
 
 
 def case_studies(engine: Engine, events: Any, treated: pd.DataFrame, cfg: CaseStudyConfig,
@@ -63,8 +99,11 @@ def case_studies(engine: Engine, events: Any, treated: pd.DataFrame, cfg: CaseSt
     needs = sorted(a["area_of_need"].astype(str).unique())
     grid = pd.MultiIndex.from_product([chosen, ["before", "after"], needs],
                                       names=["row_id", "window", "area_of_need"]).to_frame(index=False)
-    g = grid.merge(a.assign(area_of_need=a["area_of_need"].astype(str)),
-                   on=["row_id", "window", "area_of_need"], how="left").fillna({"cost": 0.0, "events": 0.0})
+    overlap = overlapping_events(engine, windows[windows["row_id"].isin(chosen)], events, people, period)
+    g = grid.merge(a.assign(area_of_need=a["area_of_need"].astype(str)).drop(columns="events"),
+                   on=["row_id", "window", "area_of_need"], how="left")
+    g = g.merge(overlap, on=["row_id", "window", "area_of_need"], how="left").fillna(
+        {"cost": 0.0, "events": 0.0})
     g = g.merge(pt, on=["row_id", "window"], how="left")
     g["months"] = g["days"] / (365.25 / 12)
     with np.errstate(divide="ignore", invalid="ignore"):

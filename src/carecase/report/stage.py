@@ -15,7 +15,6 @@ from carecase.report.html import render_html
 from carecase.report.pdf import find_chromium, html_to_pdf
 from carecase.report.xlsx import render_xlsx
 
-
 INTERNAL_DIR = "internal"  # out/report/internal/: never shared
 
 

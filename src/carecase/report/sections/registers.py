@@ -50,15 +50,18 @@ METHOD_NOTES = [
 def _small_count(rec: dict[str, Any], events: str | None, flag: str | None, value: Any, threshold: int) -> bool:
     """Whether a case-study cell's £ a month rests on a suppressed or small event count:
     flagged by the evaluate stage (``events_suppressed``), 1..threshold events, or no count
-    given (NaN) for a non-zero £ — with the months and a unit cost the £ gives the count back."""
+    (missing or 0) for a non-zero £ — with the months and a unit cost the £ gives the count
+    back. A £ with a count of 0 comes from something the count missed (a spell or package
+    that began before the window, counted only where it starts by an older evaluate stage):
+    its bed days, nights or weeks are unknown to the rule, so it is hidden too."""
     if flag is not None and bool(clean_value(rec[flag])):
         return True
     if events is None:
         return False
     n = clean_value(rec[events])
-    if n is None or isinstance(n, str):
+    if n is None or isinstance(n, str) or float(n) == 0:
         return value not in (None, 0, 0.0)
-    return 0 < abs(float(n)) <= threshold
+    return abs(float(n)) <= threshold
 
 
 def case_rows(df: pd.DataFrame, threshold: int | None = None) -> list[dict[str, Any]] | None:
@@ -110,8 +113,8 @@ def case_studies(ctx: Context) -> Section:
     note = ""
     if withheld:
         note = (f"£ a month resting on 1–{ctx.config.suppression.threshold} events (or an event count "
-                "suppressed by the evaluation) is hidden, with its change: with the months and a unit cost "
-                "it would give the count back.")
+                "suppressed by the evaluation, or none) is hidden, with its change: with the months and a "
+                "unit cost it would give the count back.")
     sec.blocks.append(Table("case-studies-table", "Cost per month by area of need, before and after",
                             [Column("case", "Case"), Column("area_of_need", "Area of need"),
                              Column("pre", "Before (£/month)", "gbp"), Column("post", "After (£/month)", "gbp"),

@@ -1,0 +1,59 @@
+"""Case studies in shared reports: a non-zero £ a month whose event count is 0 or missing is
+hidden (defence in depth: an evaluate stage that counted only events starting in the window
+gave a spell begun before it 0 events, and £ × months ÷ the unit cost gave its bed days)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from carecase.core.project import Project
+from carecase.report.content import Table
+from carecase.report.sections.registers import case_rows
+from carecase.report.stage import project_report
+
+from .report_fixture_outputs import write_project
+
+# Case B Mental health after: £240.41 a month over 12 months with 0 events (5 bed days at
+# £576.59); Housing before: £0 with 0 events (nothing to give back); Housing after: £60.74 with
+# no count at all; Physical health: 9 and 12 events, shown.
+ROWS = [("Case B", "Mental health", "before", 0.0, 0.0),
+        ("Case B", "Mental health", "after", 240.41, 0.0),
+        ("Case B", "Housing", "before", 0.0, 0.0),
+        ("Case B", "Housing", "after", 60.74, np.nan),
+        ("Case B", "Physical health", "before", 94.17, 9.0),
+        ("Case B", "Physical health", "after", 40.0, 12.0)]
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({"case": [r[0] for r in ROWS], "area_of_need": [r[1] for r in ROWS],
+                         "period": [r[2] for r in ROWS], "months": 12.0,
+                         "mean_cost_per_month": [r[3] for r in ROWS], "events": [r[4] for r in ROWS],
+                         "events_suppressed": False})
+
+
+def test_case_rows_hide_a_non_zero_pound_on_zero_or_missing_events() -> None:
+    rows = {r["area_of_need"]: r for r in case_rows(_frame(), threshold=7) or []}
+    assert rows["Mental health"]["hidden"] == {"post", "change"}
+    assert rows["Housing"]["hidden"] == {"post", "change"}
+    assert rows["Physical health"]["hidden"] == set()
+    internal = {r["area_of_need"]: r for r in case_rows(_frame()) or []}
+    assert internal["Mental health"]["post"] == 240.41 and not internal["Mental health"]["hidden"]
+
+
+def test_shared_report_never_shows_the_pounds_of_zero_events(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", mode="shared")
+    _frame().to_parquet(root / "out" / "evaluate" / "case_studies.parquet", index=False)
+    report = project_report(Project.open(root))
+    t = next(t for t in report.tables() if t.id == "case-studies-table")
+    assert isinstance(t, Table)
+    at = {r["area_of_need"]: i for i, r in enumerate(t.rows)}
+    mh, housing, phys = at["Mental health"], at["Housing"], at["Physical health"]
+    assert {(mh, "post"), (mh, "change"), (housing, "post"), (housing, "change")} <= t.hidden
+    assert t.cell(mh, "pre") == (0.0, False) and t.cell(phys, "post") == (40.0, False)
+    chart = next(c for c in report.charts() if c.id.startswith("chart-case-"))
+    values = {(r["area_of_need"], r["period"], r["gbp"]) for r in chart.spec["data"]["values"]}
+    assert ("Mental health", "after", 240.41) not in values and ("Housing", "after", 60.74) not in values
+    assert ("Physical health", "after", 40.0) in values
