@@ -18,8 +18,10 @@ from carecase.report.loaders import get, pick
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
 from carecase.report.sections.concentration import (
     CONCENTRATION,
+    COST_SPLIT,
     TOP_GROUP,
     TOP_N,
+    audit_table,
     concentration_groups,
     lorenz_rows,
     population_size,
@@ -32,8 +34,8 @@ from carecase.report.sections.concentration import (
 from carecase.report.suppression import disclose_counts
 
 __all__ = [  # the concentration names are re-exported: they were defined here
-    "AGENCY", "COHORT", "COHORT_GROUPS", "CONCENTRATION", "COST_PARTS", "LOCALITY", "NEED", "SERVICE",
-    "LOCALITY_DEMAND", "TOP_GROUP", "TOP_N", "YEAR_AGENCY", "YEAR_AGENCY_KEYS", "build", "cohort_relation",
+    "AGENCY", "COHORT", "COHORT_GROUPS", "CONCENTRATION", "COST_PARTS", "COST_SPLIT", "LOCALITY", "NEED", "SERVICE",
+    "LOCALITY_DEMAND", "TOP_GROUP", "TOP_N", "YEAR_AGENCY", "YEAR_AGENCY_KEYS", "audit_table", "build", "cohort_relation",
     "concentration_groups", "lorenz_rows", "population_size", "protect_concentration", "protect_cost_tables", "shared_headline",
     "top_group", "top_group_blocks", "total_spend", "year_agency_chart", "year_agency_rows",
 ]
@@ -266,7 +268,7 @@ def build(ctx: Context) -> Section:
         ("cost_by_need", NEED, "audit-need", "Cost by area of need", "area_of_need"),
         ("cost_by_service", SERVICE, "audit-service", "Cost by service", "service_code"),
     ):
-        df = outs.table("audit", name)
+        df = audit_table(ctx, name)
         if df is None:
             pending.append(missing_table("audit", name))
             continue
@@ -274,7 +276,7 @@ def build(ctx: Context) -> Section:
                         sort_by=[cat])
         cost_tables[name] = t
         pending.append((t, tid, title, cat))
-    loc = outs.table("audit", "locality_demand")
+    loc = audit_table(ctx, "locality_demand")
     loc_table = None if loc is None else frame_table(
         "audit-locality", "Residential and temporary accommodation demand by locality",
         loc, LOCALITY, extra=True, total_row=True, sort_by=["locality", "service"], protect_rows=False)
@@ -293,11 +295,11 @@ def build(ctx: Context) -> Section:
             rows = [{cat: r[cat], "cost": r["cost"]} for r in shown]
             sec.blocks.append(Chart(f"chart-{tid}", title, charts.hbar(title, rows, cat, "cost")))
 
-    ya = outs.table("audit", "cost_by_year_agency")
+    ya = audit_table(ctx, "cost_by_year_agency")
     if ya is not None and all(pick(ya, c) for c in YEAR_AGENCY):
         sec.blocks.extend(year_agency_chart(ctx, ya, agency_table))
 
-    coh = outs.table("audit", "cohort_vs_population")
+    coh = audit_table(ctx, "cohort_vs_population")
     if coh is not None:
         t = frame_table("audit-cohort", "Programme cohort compared with the population",
                         coh, COHORT, extra=True, protect_columns=False,

@@ -39,6 +39,23 @@ CONCENTRATION = [F("group", "Highest-cost group", "text", source="measure"),
                  F("share_of_cost", "Share of spend", "pct", source="value", from_count="people")]
 
 
+# The fiscal / economic split of a cost. Economic cost comes from a few services only (in
+# the default library, adult social care's self-funded third), so in any row it is those
+# services' cost for that row's people: the cohort's or the top group's economic cost gave
+# back adult social care's cost for them (with no count to suppress), and the all-people
+# row's gave back a hidden agency's cost (complementary suppression assumes no column is a
+# known structural zero). Shared reports show the total cost only; internal reports the split.
+COST_SPLIT = ("fiscal_cost", "economic_cost")
+
+
+def audit_table(ctx: Context, name: str) -> pd.DataFrame | None:
+    """An audit table for this report: in shared reports without the fiscal/economic split."""
+    df = ctx.outs.table("audit", name)
+    if df is None or ctx.mode == "internal":
+        return df
+    return df.drop(columns=[c for c in df.columns if str(c).lower() in COST_SPLIT])
+
+
 def _gini_row_value(conc: pd.DataFrame | None, column: str) -> Any:
     """``column`` of the concentration table's Gini row (which covers everyone), or None."""
     if conc is None:
@@ -190,10 +207,9 @@ class SpendConcentration:
 def spend_concentration(ctx: Context, summary: dict[str, Any]) -> SpendConcentration:
     """The concentration table, the top-N people and the Lorenz curve from out/audit, with
     ``summary`` (out/audit/summary.json) for the population size, total spend and Gini."""
-    outs = ctx.outs
     internal = ctx.mode == "internal"
     threshold = ctx.config.suppression.threshold
-    conc = outs.table("audit", "concentration")
+    conc = audit_table(ctx, "concentration")
     population, total = population_size(summary, conc), total_spend(summary, conc)
 
     # the concentration table first: its groups take precedence over the top-N group and the
@@ -215,7 +231,7 @@ def spend_concentration(ctx: Context, summary: dict[str, Any]) -> SpendConcentra
             conc_table.note = (f"Shared report: a group whose size differs from another group's by 1–{threshold} "
                                "people is hidden (the difference would be those people's cost).")
 
-    top = outs.table("audit", "top_n")
+    top = audit_table(ctx, "top_n")
     blocks: list[Block] = []
     group: dict[str, Any] | None = None
     if top is None:
@@ -248,7 +264,7 @@ def spend_concentration(ctx: Context, summary: dict[str, Any]) -> SpendConcentra
     if gini is not None:
         blocks.append(Paragraph(f"Gini coefficient of cost per person: {float(gini):.2f} "
                                 "(0 = everyone costs the same; 1 = one person accounts for all spend)."))
-    lor = outs.table("audit", "lorenz")
+    lor = audit_table(ctx, "lorenz")
     if lor is not None and pick(lor, "population_share") and pick(lor, "cost_share"):
         published = conc_shown + ([int(group["people"])] if group is not None else [])
         rows, left_out = lorenz_rows(ctx, lor, population, published, conc_hidden)

@@ -1,0 +1,32 @@
+"""The fiscal / economic split is not shown in shared reports. Economic cost comes from a few
+services (adult social care's self-funded third), so every economic figure is those
+services' cost for the row's people: on a 300-person demo the all-people row's economic
+cost × 3 gave back adult social care's hidden agency total (and by difference the other
+hidden agency's, and its bed days); the cohort's and top group's gave back the care costs of
+2 or 3 people, which have no count to suppress. Internal reports keep the split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from carecase.core.project import Project
+from carecase.report.stage import project_report
+
+from .report_fixture_outputs import write_project
+
+SPLIT = {"fiscal_cost", "economic_cost"}
+
+
+def _columns(tmp_path: Path, mode: str) -> dict[str, set[str]]:
+    report = project_report(Project.open(write_project(tmp_path / mode, mode=mode)))
+    return {t.id: {c.key for c in t.columns} for t in report.tables() if t.id.startswith("audit")}
+
+
+def test_shared_audit_tables_show_total_cost_only(tmp_path: Path) -> None:
+    shared = _columns(tmp_path, "shared")
+    assert {"audit-agency", "audit-cohort", "audit-need", "audit-service"} <= set(shared)
+    for tid, keys in shared.items():
+        assert not keys & SPLIT, tid
+    assert "cost" in shared["audit-agency"] and "cost" in shared["audit-cohort"]
+    internal = _columns(tmp_path, "internal")
+    assert SPLIT <= internal["audit-agency"] and SPLIT <= internal["audit-service"]
