@@ -158,3 +158,37 @@ def test_a_correlation_matrix_must_be_symmetric_with_a_unit_diagonal() -> None:
 
 def evaluation_outcomes_only(effects: dict) -> list[dict]:
     return impacts_from_evaluation(effects, cohort="c")
+
+
+def _with_users(treated: int, control: int, ci: bool = True) -> dict:
+    cost = {"effect": -30000.0, "ci_low": -60000.0 if ci else None, "ci_high": -1.0 if ci else None,
+            "treated_users": treated, "control_users": control}
+    shape = {"windows": {"post_0_12": {"services": {
+        "ASC_RESIDENTIAL": {"agency_l1": "Local Authority", "cost_ppy": cost},
+        "AE_ATTEND": {"agency_l1": "NHS", "cost_ppy": {"effect": -100.0, "ci_low": -200.0, "ci_high": 0.0,
+                                                       "treated_users": 180, "control_users": 170}}}}}}
+    return shape
+
+
+def test_a_service_used_by_few_people_is_left_out_with_a_note() -> None:
+    """One participant's residential care (1 user, no comparison user) is not evidence of an
+    effect: with min_users 10 it is left out and a note names it; 0 keeps it."""
+    from carecase.cba.from_evaluation import evaluation_outcomes
+
+    notes: list[str] = []
+    outs, _, codes = evaluation_outcomes(_with_users(1, 0), cohort="c", min_users=10, notes=notes)
+    assert codes == ["AE_ATTEND"] and len(outs) == 1
+    assert "ASC_RESIDENTIAL (1 participant, 0 comparison people)" in notes[0] and "min_users = 10" in notes[0]
+    assert evaluation_outcomes(_with_users(1, 0), cohort="c", min_users=0)[2] == ["AE_ATTEND", "ASC_RESIDENTIAL"]
+    assert evaluation_outcomes(_with_users(12, 10), cohort="c", min_users=10)[2] == ["AE_ATTEND", "ASC_RESIDENTIAL"]
+    with pytest.raises(CBAError, match="with at least 500 users on each side"):
+        evaluation_outcomes(_with_users(1, 0), cohort="c", min_users=500)
+
+
+def test_an_effect_without_an_interval_is_refused() -> None:
+    """The evaluation leaves the interval empty when it cannot estimate one (one cluster of
+    matched sets); drawn with no spread the CBA would report P(NPV > 0) = 100%."""
+    with pytest.raises(CBAError, match="ASC_RESIDENTIAL .* has an effect but no 95% interval"):
+        impacts_from_evaluation(_with_users(50, 50, ci=False), cohort="c")
+    # a service left out for its users is not refused for its interval
+    assert len(impacts_from_evaluation(_with_users(1, 1, ci=False), cohort="c", min_users=10)) == 1

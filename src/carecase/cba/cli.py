@@ -89,6 +89,8 @@ def register(app: typer.Typer) -> None:
                 project.close()
             print_results(results, console)
             console.print(summary["headline"], highlight=False, soft_wrap=True)
+            for line in summary.get("notes") or []:
+                console.print(f"[yellow]Note:[/yellow] {line}", soft_wrap=True)
             console.print(f"Wrote {project.root / 'out' / 'cba'}")
         else:
             lookup = BUILTIN

@@ -25,6 +25,9 @@ class EvaluationLink(StrictModel):
     lag_years: int = Field(0, ge=0, description="Years before the effect starts.")
     drop_off: float = Field(0.0, ge=0, le=1, description="Yearly fall after the first year.")
     confidence_grade: int = Field(2, ge=1, le=6, description="Confidence grade of the evidence.")
+    min_users: int = Field(10, ge=0, description="Leave out a service whose matched effect rests on fewer "
+                           "participants, or comparison people, who used it (the effect of one resident's "
+                           "care is not evidence; a note names each service left out). 0 keeps every service.")
     file: str = Field("out/evaluate/effects.json", description="Effects file, relative to the project.")
 
 

@@ -55,7 +55,8 @@ def effect_records(effects: dict[str, Any]) -> list[dict[str, Any]]:
                     if cost.get("effect") is None:
                         continue
                     rec.update(effect_gbp=cost["effect"], ci_low_gbp=cost.get("ci_low"),
-                               ci_high_gbp=cost.get("ci_high"))
+                               ci_high_gbp=cost.get("ci_high"), treated_users=cost.get("treated_users"),
+                               control_users=cost.get("control_users"))
                 records.append(rec)
     else:
         raise CBAError("effects.json: found neither 'windows' nor 'effects'; "
@@ -63,9 +64,11 @@ def effect_records(effects: dict[str, Any]) -> list[dict[str, Any]]:
     for i, r in enumerate(records):
         if "ci95_gbp" in r and "ci_low_gbp" not in r:
             r["ci_low_gbp"], r["ci_high_gbp"] = r["ci95_gbp"]
-        for key in ("window", "service_code", "effect_gbp", "ci_low_gbp", "ci_high_gbp"):
+        for key in ("window", "service_code", "effect_gbp"):
             if r.get(key) is None:
                 raise CBAError(f"effects.json: effect [{i}] has no {key}.")
+        if r.get("ci_low_gbp") is None or r.get("ci_high_gbp") is None:
+            continue  # no interval: refused when chosen (evaluation_outcomes says why)
         if r["ci_low_gbp"] > r["ci_high_gbp"]:
             raise CBAError(f"effects.json: effect [{i}] ({r['service_code']}, window "
                            f"{r['window']}): ci_low_gbp > ci_high_gbp.")
@@ -148,8 +151,15 @@ def evaluation_outcomes(
     confidence_grade: int = 2,
     price_base_year: int | None = None,
     index: dict[int, float] | None = None,
+    min_users: int = 0,
+    notes: list[str] | None = None,
 ) -> tuple[list[dict[str, Any]], str, list[str]]:
     """(outcome definitions, one per service effect; the window; their service codes).
+
+    A service whose effect rests on fewer than ``min_users`` matched participants or
+    comparison people who used it (effects.json's ``treated_users`` / ``control_users``) is
+    left out, with a line in ``notes``. An effect with no 95% interval (the evaluation could
+    not estimate one) is refused: drawn with no spread, it would make the model look certain.
 
     When ``price_base_year`` and the file's ``price_year`` differ, £ are uprated with the
     financial-year price ``index`` ({year: index}; the project's ``costs.deflator`` in the
@@ -173,10 +183,23 @@ def evaluation_outcomes(
     if window not in windows:
         raise CBAError(f"cba.from_evaluation.window = {window!r}: not in effects.json; "
                        f"available: {', '.join(windows)}.")
-    outcomes, codes = [], []
+    outcomes, codes, few = [], [], []
     for r in recs:
         if str(r["window"]) != window or (services and r["service_code"] not in services):
             continue
+        users = [r.get(k) for k in ("treated_users", "control_users") if r.get(k) is not None]
+        if users and min(users) < min_users:
+            t, c = r.get("treated_users"), r.get("control_users")
+            few.append(f"{r['service_code']} ({t} participant{'' if t == 1 else 's'}, "
+                       f"{c} comparison {'person' if c == 1 else 'people'})")
+            continue
+        if r.get("ci_low_gbp") is None or r.get("ci_high_gbp") is None:
+            raise CBAError(
+                f"effects.json: {r['service_code']} (window {window}) has an effect but no 95% interval: "
+                "the evaluation could not estimate one (see its warnings, e.g. every matched set in one "
+                "cluster). Drawn with no spread, it would make the model look certain. Evaluate more "
+                "participants (or match without replacement), or leave the service out with "
+                "cba.from_evaluation.services.")
         svc = BY_CODE.get(r["service_code"])
         agency = r.get("agency_l1") or (svc.agency_l1 if svc else None)
         if agency is None:
@@ -197,7 +220,12 @@ def evaluation_outcomes(
                       f"95% CI £{r['ci_low_gbp']:.2f} to £{r['ci_high_gbp']:.2f}",
         })
         codes.append(str(r["service_code"]))
+    if few and notes is not None:
+        notes.append(f"Left out of the CBA (cba.from_evaluation.min_users = {min_users}): the effect on "
+                     + "; ".join(few) + " rests on too few people who used the service to be evidence.")
     if not outcomes:
         raise CBAError(f"effects.json: no effects for window {window!r}"
-                       + (f" and services {', '.join(services)}" if services else "") + ".")
+                       + (f" and services {', '.join(services)}" if services else "")
+                       + (f" with at least {min_users} users on each side (cba.from_evaluation.min_users)"
+                          if few else "") + ".")
     return outcomes, window, codes

@@ -23,6 +23,11 @@ def _num(v: Any) -> float | None:
     return round(f, 6) if math.isfinite(f) else None
 
 
+def _count(v: Any) -> int | None:
+    f = _num(v)
+    return None if f is None else int(f)
+
+
 def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame,
                     meta: dict[str, Any], cfg: EvaluationConfig,
                     correlations: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
@@ -50,6 +55,8 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
                 "naive_ci_high": _num(row.naive_ci_high),
                 "treated_pre": _num(row.treated_pre_ppy), "treated_post": _num(row.treated_post_ppy),
                 "control_pre": _num(row.control_pre_ppy), "control_post": _num(row.control_post_ppy),
+                "treated_users": _count(getattr(row, "treated_users", None)),
+                "control_users": _count(getattr(row, "control_users", None)),
             }
             if row.measure in ("events", "units"):
                 entry[f"{row.measure}_ppy"]["rate_ratio"] = {
