@@ -37,6 +37,19 @@ def test_top_share_and_lorenz_known_answers() -> None:
     assert cum.tolist() == pytest.approx([0, 0, 0, 0, 1.0])
 
 
+def test_lorenz_points_fall_on_whole_people() -> None:
+    """4,002 people and 101 points: 0, 40, 80, … people (0.01 × 4,002 = 40.02 is not a whole
+    person, and a shared report drops any point that is not: the demo's curve had 3 points).
+    Each point is the exact cumulative share of the least costly k people."""
+    x = np.arange(1, 4003, dtype=float)
+    pop, cum = lorenz(x, 101)
+    k = pop * 4002
+    assert len(pop) == 101 and np.allclose(k, np.rint(k)) and int(round(k[1])) == 40
+    assert cum[1] == pytest.approx(x[:40].sum() / x.sum())
+    pop5, _ = lorenz(np.ones(3), 101)  # fewer people than points: each person once
+    assert pop5.tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1.0])
+
+
 def test_period_weeks() -> None:
     """52 weeks a year: two financial years are 104 weeks; a 14-day window is 2 weeks."""
     assert period_weeks(D(2022, 4, 1), D(2024, 4, 1)) == pytest.approx(104.0)

@@ -569,12 +569,12 @@ def test_top_n_group_hidden_when_it_would_give_people_back(tmp_path: Path) -> No
 
 
 def test_lorenz_points_do_not_give_back_single_people(tmp_path: Path) -> None:
-    """The stage's curve has 101 points, interpolated between people: with 90 people two
-    points within the top person's step (0.99 and 1) give that person's cost, the hidden
-    top 1%. Shared: only points at whole numbers of people, steps of more than threshold
-    people, none at a group the concentration table hides; no single cost and no hidden top
-    group follows from them with the concentration table. With 4000 people (steps of 40)
-    every point is kept; internal reports keep them all."""
+    """The stage's curve has up to 101 points, at whole numbers of people: with 90 people one
+    a person, so two neighbouring points give a person's cost (the last two, the hidden top
+    1%). Shared: only steps of more than threshold people, none at a group the concentration
+    table hides; no single cost and no hidden top group follows from them with the
+    concentration table. With 4,000 or 4,002 people (steps of 40) every point is kept;
+    internal reports keep them all."""
     costs = _population(90, 5)
     plant = _plant_population(costs)
     report = _report(tmp_path, plant)
@@ -590,9 +590,13 @@ def test_lorenz_points_do_not_give_back_single_people(tmp_path: Path) -> None:
     chart = next(c for c in report.charts() if c.id == "chart-audit-lorenz")
     assert "whole numbers of people" in chart.description
     internal = _report(tmp_path / "i", plant, mode="internal")
-    assert len([v for v in _chart_rows(internal, "chart-audit-lorenz") if v["line"] == "actual"]) == 101
-    large = _report(tmp_path / "l", _plant_population(_population(4000, 11, TOP_TEN)))
-    assert len([v for v in _chart_rows(large, "chart-audit-lorenz") if v["line"] == "actual"]) == 101
+    assert len([v for v in _chart_rows(internal, "chart-audit-lorenz") if v["line"] == "actual"]) == 91
+    # 4,002 (the demo, where 1% is not a whole person): the stage's points are at whole people
+    # (0, 40, 80, …); the three whose top group is 1 person from the top 1%, 5% and 10% (41,
+    # 201 and 401 people) are dropped, not the whole curve (it had 3 points)
+    for n, kept in ((4000, 101), (4002, 98)):
+        large = _report(tmp_path / f"l{n}", _plant_population(_population(n, 11, TOP_TEN)))
+        assert len([v for v in _chart_rows(large, "chart-audit-lorenz") if v["line"] == "actual"]) == kept
 
 
 def test_lorenz_not_drawn_without_the_population_size(tmp_path: Path) -> None:

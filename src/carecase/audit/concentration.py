@@ -3,8 +3,10 @@ of per-person costs (zeros included for people with no recorded cost).
 
 - Top share: the ``ceil(p × N)`` most costly people's share of total cost.
 - Lorenz curve (Lorenz 1905): cumulative share of cost against cumulative share of people,
-  people sorted from least to most costly; points at population shares 0, 0.01, ..., 1,
-  linearly interpolated between people.
+  people sorted from least to most costly; points at the whole numbers of people nearest to
+  population shares 0, 0.01, ..., 1 (4,002 people: 0, 40, 80, …), so that no point falls
+  inside one person's step (which a shared report would have to drop: two points in one
+  step give that person's cost back).
 - Gini coefficient (the sorted-values form, e.g. Damgaard & Weiner 2000):
   ``G = 2 Σ_i i·x_(i) / (n Σ x) − (n + 1) / n`` with ``x_(1) ≤ … ≤ x_(n)``, i = 1..n.
   0 when everyone costs the same; (n − 1)/n when one person has all the cost.
@@ -42,14 +44,18 @@ def gini(costs: np.ndarray) -> float:
 
 
 def lorenz(costs: np.ndarray, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
-    """(population share, cost share) at ``points`` evenly spaced population shares."""
+    """(population share, cost share) at the whole numbers of people nearest to ``points``
+    evenly spaced population shares (fewer points when people are fewer than that)."""
     x = np.sort(np.asarray(costs, dtype=float))
-    pop = np.linspace(0.0, 1.0, points)
-    if x.size == 0 or x.sum() <= 0:
+    if x.size == 0:
+        pop = np.linspace(0.0, 1.0, points)
+        return pop, pop.copy()
+    people = np.unique(np.rint(np.linspace(0.0, x.size, points)).astype(np.int64))
+    pop = people / x.size
+    if x.sum() <= 0:
         return pop, pop.copy()
     cum = np.concatenate([[0.0], np.cumsum(x)]) / x.sum()
-    grid = np.linspace(0.0, 1.0, x.size + 1)
-    return pop, np.interp(pop, grid, cum)
+    return pop, cum[people]
 
 
 def period_weeks(start: date, end: date) -> float:
