@@ -184,6 +184,8 @@ def test_people_outside_the_population_count_everywhere_their_cost_does(tmp_path
     assert cvp.loc["all", "people"] == 299
     assert "across 299 people" in au["headline"]
     assert cvp.loc["cohort", "people"] == len(cohort)
+    # 296 residents + P00000000 and P00000003 (cost) + the participant: 3 outside, and a note
+    assert au["outside_register"] == 3 and au["notes"][0].startswith("3 of the 299 people audited")
 
 
 def test_the_headline_names_the_people_its_top_cost_is_of(tmp_path: Path) -> None:

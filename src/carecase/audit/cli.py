@@ -22,6 +22,8 @@ def audit(project: Annotated[Path, typer.Argument(help="Project folder (holding 
     summary, out = run_stage(project, run)
     agency = pd.read_parquet(out / "audit" / "cost_by_agency.parquet")
     console.print(summary["headline"])
+    for line in summary.get("notes") or []:
+        console.print(f"[yellow]Note:[/yellow] {line}", soft_wrap=True)
     table = Table(title="Cost by agency")
     for col in ("agency", "service area", "cost", "share", "people"):
         table.add_column(col)

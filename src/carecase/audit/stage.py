@@ -170,6 +170,14 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "gini": round(g, 6),
         "files": {k: {kk: vv.split("/")[-1] for kk, vv in v.items()} for k, v in files.items()},
     }
+    outside = int(len(per_person)) - int(residents.distinct().count().to_pyarrow().as_py())
+    summary["outside_register"] = outside
+    if outside:
+        summary["notes"] = [
+            f"{outside:,} of the {len(per_person):,} people audited are outside the population register "
+            "(records not linked to a resident, or non-residents) but have a cost in the window or are in "
+            "the programme: they are in every total and in the cohort table's 'rest of population' row. "
+            "Many such people can mean that records failed to link (docs/linkage.md)."]
     project.write_json("audit", "summary.json", summary)
     step()
     return summary
