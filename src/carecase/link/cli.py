@@ -55,6 +55,8 @@ def _run(folder: Path) -> None:
 
     summary, out = run_stage(folder, run)
     console.print(summary["headline"])
+    for warning in summary.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/bold yellow] {warning}", soft_wrap=True, highlight=False)
     for note in summary.get("notes", []):
         console.print(f"Note: {note}", soft_wrap=True)
     console.print(f"Linkage report: [bold]{out / 'link' / 'summary.json'}[/bold]")
@@ -69,5 +71,11 @@ def _review(folder: Path) -> None:
     console.print(f"Clerical review: [bold]{path}[/bold] ({pairs} pair(s)).", soft_wrap=True)
     console.print(
         "Fill in 'decision' (match / non-match), set linkage.clerical_decisions to the "
-        "reviewed file in carecase.yaml and run `carecase link` again."
-    )
+        f"reviewed file in carecase.yaml and run `carecase run {folder} --only ingest,link` "
+        "(linkage needs the identities ingest stages, which each link run drops), then the "
+        "later stages.", soft_wrap=True)
+    console.print(
+        "The file holds record ids and agreement levels only. To review with names and dates of "
+        "birth, set privacy.keep_linkage_staging: true, re-run ingest and link, review, then set it "
+        "back to false and run ingest and link once more (the identities then leave the store).",
+        soft_wrap=True)
