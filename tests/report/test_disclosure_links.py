@@ -287,7 +287,7 @@ def test_match_counts_protected_within_their_relations(tmp_path: Path) -> None:
            {"treated eligible": 1, "treated matched": -1, "treated unmatched": -1},
            {"candidate control rows": 1, "control rows matched": -1, "candidate rows discarded": -1}]
     assert not recoverable(unknown, rel)
-    assert not t.protect_columns and len(t.relations) == 3
+    assert not t.protect_columns and len(t.relations) == 4  # 3 that add up; treated ~ control rows matched
     for group in t.relations:
         assert sum((i, "n") in t.hidden for i in group) != 1, [names[i] for i in group]
 
@@ -744,3 +744,11 @@ def test_matched_participants_hidden_with_the_match_counts(tmp_path: Path) -> No
            {"treated eligible": 1, "treated matched": -1, "treated unmatched": -1},
            {"candidate control rows": 1, "control rows matched": -1, "candidate rows discarded": -1}]
     assert not recoverable(unknown, [{k: v for k, v in r.items() if k in unknown} for r in rel])
+    # the balance after matching would give the 115 back (a binary covariate's SMD and
+    # variance ratio are functions of the number matched): before only, in table and chart
+    bal = _table(report, "evaluation-balance")
+    assert {c.key for c in bal.columns} >= {"smd_before"} and not {"smd_after", "vr_after"} & {c.key for c in bal.columns}
+    love = _chart_rows(report, "chart-evaluation-balance")
+    assert love and {r["stage"] for r in love} == {"before"}
+    internal = _report(tmp_path / "i", plant, rounding_base=1, mode="internal")
+    assert "smd_after" in {c.key for c in _table(internal, "evaluation-balance").columns}

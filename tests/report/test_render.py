@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from carecase.core.project import Project
-from carecase.report.content import INTERNAL_LABEL
+from carecase.report.content import INTERNAL_LABEL, shown_number
 from carecase.report.stage import run
 
 from .report_fixture_outputs import PLANTED, write_project
@@ -52,15 +52,17 @@ def _summary_value(wb: openpyxl.Workbook, label: str) -> object:
 
 
 def test_excel_figures_equal_json_results(rendered: dict) -> None:
+    """The shared workbook holds each figure as shown (content.shown_number): £ whole, ratios
+    to 2 decimals, shares to 0.1%."""
     res = rendered["results"]
     wb = openpyxl.load_workbook(rendered["summary"]["files"]["xlsx"], data_only=True)
     h = res["headline"]
-    assert _summary_value(wb, "Net present value") == pytest.approx(h["npv"], abs=1e-9)
-    assert _summary_value(wb, "Benefit-cost ratio") == pytest.approx(h["bcr"])
-    assert _summary_value(wb, "Financial ROI") == pytest.approx(h["roi_fiscal"])
-    assert _summary_value(wb, "Cashable ROI") == pytest.approx(h["roi_cashable"])
-    assert _summary_value(wb, "Net present budget impact") == pytest.approx(h["net_present_budget_impact"])
-    assert _summary_value(wb, "Chance NPV > 0") == pytest.approx(res["p_npv_positive"])
+    assert _summary_value(wb, "Net present value") == shown_number(h["npv"], "gbp")
+    assert _summary_value(wb, "Benefit-cost ratio") == shown_number(h["bcr"], "ratio")
+    assert _summary_value(wb, "Financial ROI") == shown_number(h["roi_fiscal"], "ratio")
+    assert _summary_value(wb, "Cashable ROI") == shown_number(h["roi_cashable"], "ratio")
+    assert _summary_value(wb, "Net present budget impact") == shown_number(h["net_present_budget_impact"], "gbp")
+    assert _summary_value(wb, "Chance NPV > 0") == shown_number(res["p_npv_positive"], "pct")
     ws = wb["Cba matrix"]
     rows = list(ws.iter_rows(values_only=True))
     header_i = next(i for i, r in enumerate(rows) if r[0] == "Agency")
@@ -70,18 +72,18 @@ def test_excel_figures_equal_json_results(rendered: dict) -> None:
         if r[0] in res["matrix"]:
             for j, label in enumerate(header[1:-1], start=1):
                 year = int(label.split()[-1])
-                assert r[j] == pytest.approx(res["matrix"][r[0]][year]), (r[0], year)
+                assert r[j] == shown_number(res["matrix"][r[0]][year], "gbp"), (r[0], year)
                 seen += 1
-            assert r[-1] == pytest.approx(sum(res["matrix"][r[0]]))
+            assert r[-1] == shown_number(sum(res["matrix"][r[0]]), "gbp")
     assert seen == sum(len(v) for v in res["matrix"].values())
     assert ws.freeze_panes is not None and ws.auto_filter.ref
     register = {r[0]: r for r in wb["Assumptions"].iter_rows(values_only=True)}
     for a in res["assumptions"]:
         row = register[a["label"]]
-        assert a["source"] in row and a["path"] in row and a["central"] in row
+        assert a["source"] in row and a["path"] in row and shown_number(a["central"], "num") in row
     net = {r[0]: r[1] for r in wb["Cba agency net"].iter_rows(values_only=True)}
     for agency, v in res["agency_net"].items():
-        assert net[agency] == pytest.approx(v["net_pv"])
+        assert net[agency] == shown_number(v["net_pv"], "gbp")
 
 
 def test_shared_excel_suppresses_small_counts(rendered: dict) -> None:

@@ -3,6 +3,11 @@
 Written as dicts rather than through Altair's object model so the same input always gives
 the same spec text (Altair names parameters from a process-wide counter); every spec is
 checked against the Vega-Lite schema by rendering it in the tests.
+
+Each spec names the format its values are shown in, as its table shows them
+(``usermeta.shown``: field → ``content.Format``). A shared report rounds the chart's data to
+those digits (``content.chart_as_shown``): the spec is in the page's source, and the extra
+digits of a full-precision value can give back what the table's rounding hides.
 """
 
 from __future__ import annotations
@@ -10,9 +15,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from carecase.report.content import Format
+
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 WIDTH = 560
 GBP = "$,.0f"  # rendered with the en-GB locale below: "$" is the £ sign
+D3_FORMATS: dict[str, str] = {"gbp": GBP, "gbp2": "$,.2f", "pct": ".1%", "int": ",d", "count": ",d"}
+"""Tooltip formats for a value shown as a table column of that format (others: 2 decimals)."""
 LOCALE = {"number": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["£", ""]}}
 
 
@@ -28,13 +37,15 @@ def values(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{str(k): _clean(v) for k, v in r.items()} for r in rows]
 
 
-def _base(title: str, rows: list[dict[str, Any]], height: int = 260) -> dict[str, Any]:
+def _base(title: str, rows: list[dict[str, Any]], shown: dict[str, Format], height: int = 260) -> dict[str, Any]:
+    """The spec's common part; ``shown``: the format each value field is shown in."""
     return {
         "$schema": SCHEMA,
         "width": WIDTH,
         "height": height,
         "data": {"values": values(rows)},
         "config": {"view": {"stroke": None}, "axis": {"labelLimit": 220}, "locale": LOCALE},
+        "usermeta": {"shown": dict(shown)},
     }
 
 
@@ -43,9 +54,12 @@ def _money_axis(title: str) -> dict[str, Any]:
 
 
 def hbar(title: str, rows: list[dict[str, Any]], category: str, value: str,
-         value_title: str = "£", color: str | None = None, fmt: str = GBP) -> dict[str, Any]:
-    """Horizontal bars sorted by value (largest first); money axis unless ``fmt`` says."""
-    spec = _base(title, rows, height=max(120, 24 * len(rows)))
+         value_title: str = "£", color: str | None = None, fmt: str = GBP,
+         value_fmt: Format | None = None) -> dict[str, Any]:
+    """Horizontal bars sorted by value (largest first); money axis unless ``fmt`` (d3) says;
+    values shown as a ``value_fmt`` column (default: £ for the money axis, else a count)."""
+    shown: Format = value_fmt or ("gbp" if fmt == GBP else "count")
+    spec = _base(title, rows, {value: shown}, height=max(120, 24 * len(rows)))
     enc: dict[str, Any] = {
         "y": {"field": category, "type": "nominal", "sort": "-x", "title": None},
         "x": {"field": value, "type": "quantitative", "axis": {"title": value_title, "format": fmt}},
@@ -60,7 +74,7 @@ def hbar(title: str, rows: list[dict[str, Any]], category: str, value: str,
 
 
 def stacked_bars(title: str, rows: list[dict[str, Any]], x: str, value: str, color: str) -> dict[str, Any]:
-    spec = _base(title, rows)
+    spec = _base(title, rows, {value: "gbp"})
     spec.update(
         mark={"type": "bar"},
         encoding={
@@ -77,7 +91,9 @@ def stacked_bars(title: str, rows: list[dict[str, Any]], x: str, value: str, col
 def lorenz(title: str, rows: list[dict[str, Any]], x: str, y: str) -> dict[str, Any]:
     diag = [{x: 0.0, y: 0.0, "line": "equal spend"}, {x: 1.0, y: 1.0, "line": "equal spend"}]
     data = [{**r, "line": "actual"} for r in rows] + diag
-    spec = _base(title, data, height=320)
+    # the share of spend as the concentration table shows shares (0.1%); the share of people
+    # is left exact: a whole number of people over the published population, hiding nothing
+    spec = _base(title, data, {y: "pct"}, height=320)
     spec["width"] = 360
     spec.update(
         mark={"type": "line", "point": False},
@@ -96,7 +112,7 @@ def lorenz(title: str, rows: list[dict[str, Any]], x: str, y: str) -> dict[str, 
 
 
 def heatmap(title: str, rows: list[dict[str, Any]], x: str, y: str, value: str) -> dict[str, Any]:
-    spec = _base(title, rows, height=max(120, 36 * len({r.get(y) for r in rows})))
+    spec = _base(title, rows, {value: "gbp"}, height=max(120, 36 * len({r.get(y) for r in rows})))
     enc_xy = {
         "x": {"field": x, "type": "ordinal", "title": x.replace("_", " ")},
         "y": {"field": y, "type": "nominal", "title": None},
@@ -116,7 +132,7 @@ def heatmap(title: str, rows: list[dict[str, Any]], x: str, y: str, value: str) 
 
 def lines(title: str, rows: list[dict[str, Any]], x: str, y: str, color: str,
           y_title: str = "£") -> dict[str, Any]:
-    spec = _base(title, rows)
+    spec = _base(title, rows, {y: "gbp"})
     spec["layer"] = [
         {"mark": {"type": "line", "point": True},
          "encoding": {
@@ -133,7 +149,7 @@ def lines(title: str, rows: list[dict[str, Any]], x: str, y: str, color: str,
 
 def tornado(title: str, rows: list[dict[str, Any]], name: str, low: str, high: str,
             base: float | None) -> dict[str, Any]:
-    spec = _base(title, rows, height=max(120, 26 * len(rows)))
+    spec = _base(title, rows, {low: "gbp", high: "gbp"}, height=max(120, 26 * len(rows)))
     layers: list[dict[str, Any]] = [
         {"mark": {"type": "bar", "height": 16},
          "encoding": {
@@ -146,12 +162,13 @@ def tornado(title: str, rows: list[dict[str, Any]], name: str, low: str, high: s
     ]
     if base is not None and math.isfinite(base):
         layers.append({"mark": {"type": "rule", "color": "#222"}, "encoding": {"x": {"datum": base}}})
+        spec["usermeta"]["datum"] = "gbp"  # the NPV, shown in whole £
     spec["layer"] = layers
     return spec
 
 
 def histogram(title: str, rows: list[dict[str, Any]], start: str, end: str, count: str) -> dict[str, Any]:
-    spec = _base(title, rows)
+    spec = _base(title, rows, {start: "gbp", end: "gbp", count: "int"})
     spec["layer"] = [
         {"mark": {"type": "bar"},
          "encoding": {
@@ -171,8 +188,10 @@ def histogram(title: str, rows: list[dict[str, Any]], start: str, end: str, coun
 
 def intervals(title: str, rows: list[dict[str, Any]], category: str, est: str, lo: str, hi: str,
               color: str, x_title: str) -> dict[str, Any]:
-    """Point estimates with 95% intervals, one row per category, coloured by method."""
-    spec = _base(title, rows, height=max(140, 30 * len({r.get(category) for r in rows})))
+    """Point estimates with 95% intervals, one row per category, coloured by method; values
+    as the effects table shows them (``num``)."""
+    spec = _base(title, rows, {est: "num", lo: "num", hi: "num"},
+                 height=max(140, 30 * len({r.get(category) for r in rows})))
     y = {"field": category, "type": "nominal", "title": None}
     off = {"field": color, "type": "nominal"}
     tip = [{"field": category, "type": "nominal"}, {"field": color, "type": "nominal"},
@@ -192,7 +211,7 @@ def intervals(title: str, rows: list[dict[str, Any]], category: str, est: str, l
 
 
 def love_plot(title: str, rows: list[dict[str, Any]], covariate: str, smd: str, stage: str) -> dict[str, Any]:
-    spec = _base(title, rows, height=max(140, 22 * len({r.get(covariate) for r in rows})))
+    spec = _base(title, rows, {smd: "ratio"}, height=max(140, 22 * len({r.get(covariate) for r in rows})))
     spec["layer"] = [
         {"mark": {"type": "point", "filled": True, "size": 50},
          "encoding": {"y": {"field": covariate, "type": "nominal", "title": None, "sort": None},
@@ -200,15 +219,17 @@ def love_plot(title: str, rows: list[dict[str, Any]], covariate: str, smd: str, 
                       "color": {"field": stage, "type": "nominal", "title": None},
                       "shape": {"field": stage, "type": "nominal", "title": None},
                       "tooltip": [{"field": covariate, "type": "nominal"}, {"field": stage, "type": "nominal"},
-                                  {"field": smd, "type": "quantitative", "format": ".3f"}]}},
+                                  {"field": smd, "type": "quantitative", "format": ".2f"}]}},
         {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#c0504d"}, "encoding": {"x": {"datum": 0.1}}},
     ]
     return spec
 
 
 def grouped_bars(title: str, rows: list[dict[str, Any]], category: str, group: str, value: str,
-                 value_title: str = "£") -> dict[str, Any]:
-    spec = _base(title, rows, height=max(140, 30 * len({r.get(category) for r in rows})))
+                 value_title: str = "£", value_fmt: Format = "gbp") -> dict[str, Any]:
+    """Bars by category and group; values shown as a ``value_fmt`` column (whole £ by default:
+    no more digits than a £ table, and fewer than a ``num`` one)."""
+    spec = _base(title, rows, {value: value_fmt}, height=max(140, 30 * len({r.get(category) for r in rows})))
     spec.update(
         mark={"type": "bar"},
         encoding={
@@ -217,7 +238,7 @@ def grouped_bars(title: str, rows: list[dict[str, Any]], category: str, group: s
             "x": {"field": value, "type": "quantitative", "axis": _money_axis(value_title)},
             "color": {"field": group, "type": "nominal", "title": None, "sort": None},
             "tooltip": [{"field": category, "type": "nominal"}, {"field": group, "type": "nominal"},
-                        {"field": value, "type": "quantitative", "format": ",.1f"}],
+                        {"field": value, "type": "quantitative", "format": D3_FORMATS.get(value_fmt, ",.2f")}],
         },
     )
     return spec

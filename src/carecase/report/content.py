@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 Format = Literal["text", "int", "count", "gbp", "gbp2", "pct", "ratio", "num", "p"]
@@ -121,6 +122,12 @@ class Report:
     sections: list[Section]
     disclosure_note: str = ""
 
+    def __post_init__(self) -> None:
+        # a shared report's charts carry their values as shown, like its workbook (docs/report.md)
+        if self.mode == "shared":
+            for chart in self.charts():
+                chart.spec = chart_as_shown(chart.spec)
+
     @property
     def label(self) -> str:
         return INTERNAL_LABEL if self.mode == "internal" else ""
@@ -173,6 +180,63 @@ def format_value(value: Any, fmt: Format) -> str:
     if a != 0 and (a >= 1e6 or a < 0.01):
         return f"{minus}{a:,.3g}"
     return f"{minus}{a:,.2f}"
+
+
+def shown_number(value: Any, fmt: Format) -> Any:
+    """``value`` rounded to the digits :func:`format_value` prints, still a number: whole £
+    (``gbp``, ``int``, ``count``), pence (``gbp2``), 0.1 of a percentage point (``pct``),
+    2 decimals (``ratio``; ``num`` too, or 3 significant figures below 0.01 and from a
+    million) and 3 decimals for ``p`` (the text "<0.001" below). Shared reports write numbers
+    to the workbook and the charts' data this way: the extra digits of a full-precision
+    figure can give back what the rounding hides (an SMD and a variance ratio to 16 digits
+    give the numbers matched). Text, yes/no and missing values are returned as they are."""
+    if is_missing(value) or fmt == "text" or isinstance(value, bool | str):
+        return value
+    v = float(value)
+    a = abs(v)
+    if fmt in ("int", "count", "gbp"):
+        if isinstance(value, int):
+            return value
+        text = f"{v:.0f}"
+    elif fmt in ("gbp2", "ratio"):
+        text = f"{v:.2f}"
+    elif fmt == "pct":  # as format_value: the percentage to 1 decimal
+        text = str(Decimal(f"{v * 100:.1f}").scaleb(-2))
+    elif fmt == "p":
+        if a < 0.001:
+            return "<0.001"
+        text = f"{v:.3f}"
+    elif a != 0 and (a >= 1e6 or a < 0.01):
+        text = f"{v:.3g}"
+    else:
+        text = f"{v:.2f}"
+    return float(text) + 0.0  # + 0.0: no negative zero
+
+
+def chart_as_shown(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a chart spec (``carecase.report.charts``) with its values rounded as shown:
+    each data field named in ``usermeta.shown`` to its format's digits (:func:`shown_number`)
+    and, when ``usermeta.datum`` names a format, the layers' constant positions (the tornado's
+    NPV line)."""
+    meta = spec.get("usermeta") or {}
+    fields: dict[str, Format] = meta.get("shown") or {}
+    datum: Format | None = meta.get("datum")
+
+    def row(r: dict[str, Any]) -> dict[str, Any]:
+        return {k: shown_number(v, fields[k]) if k in fields else v for k, v in r.items()}
+
+    def channel(enc: Any) -> Any:
+        if datum and isinstance(enc, dict) and isinstance(enc.get("datum"), int | float):
+            return {**enc, "datum": shown_number(enc["datum"], datum)}
+        return enc
+
+    out = dict(spec)
+    if "data" in spec:
+        out["data"] = {**spec["data"], "values": [row(r) for r in spec["data"]["values"]]}
+    if "layer" in spec:
+        out["layer"] = [{**lay, "encoding": {ch: channel(e) for ch, e in lay["encoding"].items()}}
+                        if "encoding" in lay else lay for lay in spec["layer"]]
+    return out
 
 
 EXCEL_FORMATS: dict[str, str] = {

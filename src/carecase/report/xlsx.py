@@ -3,7 +3,10 @@
 Sheets: ``Summary`` (title, disclosure note, key figures, contents), one sheet per table
 (frozen header, autofilter, £/% number formats, sensible widths, totals row) and the
 assumptions register as ``Assumptions``. Numbers are written as numbers (a suppressed cell
-as the suppression symbol). Bytes are deterministic: fixed creation date, fixed zip times.
+as the suppression symbol); a shared report writes each as it is shown, rounded to its
+format's digits (``content.shown_number``), since a number format only changes the display
+and the full value's extra digits can give back what the rounding hides. Bytes are
+deterministic: fixed creation date, fixed zip times.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from carecase.report.content import (
     Table,
     format_value,
     is_missing,
+    shown_number,
 )
 
 FIXED_CREATED = dt.datetime(2000, 1, 1, 0, 0, 0)
@@ -60,6 +64,7 @@ class _Formats:
         self.suppressed = wb.add_format({"align": "right", "font_color": "#5B6775"})
         self.suppressed_total = wb.add_format({"align": "right", "bold": True, "top": 2})
         self.text = wb.add_format({})
+        self.shown_text = wb.add_format({"align": "right"})  # a number shown as text: "<0.001"
         self.total_label = wb.add_format({"bold": True, "top": 2})
 
     def number(self, fmt: str, total: bool = False) -> Any:
@@ -72,8 +77,15 @@ class _Formats:
         return self.cache[key]
 
 
-def _write_value(ws: Any, r: int, c: int, value: Any, fmt: Format, f: _Formats, total: bool = False) -> int:
-    """Write one cell; return its display width."""
+def _write_value(ws: Any, r: int, c: int, value: Any, fmt: Format, f: _Formats, total: bool = False,
+                 as_shown: bool = False) -> int:
+    """Write one cell; return its display width. ``as_shown`` (shared reports): a number is
+    written rounded as it is shown, not at full precision."""
+    if as_shown and not isinstance(value, str):
+        value = shown_number(value, fmt)
+        if isinstance(value, str):  # a p-value below 0.001
+            ws.write_string(r, c, value, f.shown_text)
+            return len(value)
     if is_missing(value):
         ws.write_blank(r, c, None, f.number(fmt, total) if total else None)
         return 1
@@ -85,7 +97,7 @@ def _write_value(ws: Any, r: int, c: int, value: Any, fmt: Format, f: _Formats, 
     return len(format_value(value, fmt))
 
 
-def _table_sheet(wb: Any, f: _Formats, t: Table, name: str, label: str, symbol: str) -> None:
+def _table_sheet(wb: Any, f: _Formats, t: Table, name: str, label: str, symbol: str, as_shown: bool) -> None:
     ws = wb.add_worksheet(name)
     row = 0
     if label:
@@ -109,7 +121,7 @@ def _table_sheet(wb: Any, f: _Formats, t: Table, name: str, label: str, symbol: 
                 ws.write_string(r, j, symbol, f.suppressed)
                 w = 1
             else:
-                w = _write_value(ws, r, j, value, c.fmt, f)
+                w = _write_value(ws, r, j, value, c.fmt, f, as_shown=as_shown)
             widths[j] = min(MAX_WIDTH, max(widths[j], w + 2))
     last = header_row + len(t.rows)
     if t.totals is not None:
@@ -118,7 +130,7 @@ def _table_sheet(wb: Any, f: _Formats, t: Table, name: str, label: str, symbol: 
             if c.key in t.hidden_totals:
                 ws.write_string(r, j, symbol, f.suppressed_total)
             elif c.key in t.totals:
-                _write_value(ws, r, j, t.totals[c.key], c.fmt, f, total=True)
+                _write_value(ws, r, j, t.totals[c.key], c.fmt, f, total=True, as_shown=as_shown)
             elif j == 0:
                 ws.write_string(r, j, "Total", f.total_label)
     for j, w in enumerate(widths):
@@ -161,7 +173,7 @@ def _summary_sheet(wb: Any, f: _Formats, report: Report, contents: list[tuple[st
         for block in figures:
             for fig in block.items:
                 ws.write_string(row, 0, fig.label)
-                _write_value(ws, row, 1, fig.value, fig.fmt, f)
+                _write_value(ws, row, 1, fig.value, fig.fmt, f, as_shown=report.mode == "shared")
                 ws.write_string(row, 2, fig.detail, f.note)
                 row += 1
         if section.id == "summary":
@@ -191,6 +203,6 @@ def render_xlsx(report: Report, path: Path, symbol: str = "*") -> Path:
     names = [sheet_name(_sheet_title(t), used) for t in tables]
     _summary_sheet(wb, f, report, [(t.title, n) for t, n in zip(tables, names, strict=True)])
     for t, n in zip(tables, names, strict=True):
-        _table_sheet(wb, f, t, n, report.label, symbol)
+        _table_sheet(wb, f, t, n, report.label, symbol, as_shown=report.mode == "shared")
     wb.close()
     return path

@@ -192,11 +192,21 @@ def build(ctx: Context) -> Section:
                                f"describes 1–{threshold} people. It is in the internal report."))
     else:
         wide = balance_wide(bal)
+        note = "Balance is adequate when |SMD| < 0.1 (Austin 2009)."
+        stages = ("before", "after")
+        if ctx.mode != "internal" and match_count(counts, "treated matched")[1]:
+            # a binary covariate's SMD and variance ratio after matching are functions of the
+            # number matched and how many of them have it: with that number hidden (say as
+            # the complement of a few unmatched), they would give it back
+            wide = wide.drop(columns=[c for c in ("smd_after", "vr_after", "flag") if c in wide.columns])
+            stages = ("before",)
+            note += (" Shared report: the balance after matching is not shown, as the number matched is "
+                     "hidden (the after-matching statistics would give it back); it is in the internal report.")
         sec.blocks.append(frame_table("evaluation-balance", "Covariate balance before and after matching", wide,
-                                      BALANCE, note="Balance is adequate when |SMD| < 0.1 (Austin 2009)."))
-        if {"covariate", "smd_before", "smd_after"} <= set(wide.columns):
+                                      BALANCE, note=note))
+        if {"covariate", "smd_before"} <= set(wide.columns):
             rows = [{"covariate": str(r["covariate"]), "stage": st, "smd": abs(float(r[f"smd_{st}"]))}
-                    for r in wide.to_dict("records") for st in ("before", "after") if pd.notna(r[f"smd_{st}"])]
+                    for r in wide.to_dict("records") for st in stages if pd.notna(r[f"smd_{st}"])]
             sec.blocks.append(Chart("chart-evaluation-balance", "Balance (Love plot)",
                                     charts.love_plot("Balance (Love plot)", rows, "covariate", "smd", "stage")))
     rtm = outs.table("evaluate", "rtm")

@@ -20,14 +20,24 @@ MATCH_RELATIONS = (
     ("treated_eligible", "treated_matched", "treated_unmatched"),
     ("candidate_control_rows", "control_rows_matched", "candidate_rows_discarded"),
 )
+# rows that give each other back without adding up, protected as pairs (one is never shown
+# beside the other hidden): with k:1 matching the control rows matched are k × the treated
+# matched (fewer only when a control is reused), and the comparison group's people as many
+# as those rows when no person gives two of them. So a hidden 'treated matched' (say as the
+# complement of 4 unmatched) hides both, and 'candidate rows discarded' follows through its
+# relation (candidate rows = matched + discarded).
+MATCH_LINKS = (
+    ("treated_matched", "control_rows_matched"),
+    ("treated_matched", "control_people_matched"),
+)
 
 
 def match_relations(names: list[str]) -> list[tuple[int, ...]]:
-    """Row groups of the match counts that add up (MATCH_RELATIONS), by row index; a
-    relation is left out when one of its named rows is missing."""
+    """Row groups of the match counts protected together (MATCH_RELATIONS, then
+    MATCH_LINKS), by row index; a group is left out when one of its named rows is missing."""
     pos = {n: i for i, n in enumerate(names)}
     out = []
-    for relation in MATCH_RELATIONS:
+    for relation in MATCH_RELATIONS + MATCH_LINKS:
         rows: list[int] = []
         for name in relation:
             if name.endswith("*"):
@@ -51,7 +61,8 @@ def _match_counts(df: pd.DataFrame) -> Table:
                  [Column("item", ""), Column("n", "Number", "count", count=True)], rows,
                  note="Counts of people or person-index rows; small numbers suppressed in shared reports "
                       "(participants = eligible + excluded; eligible = matched + unmatched; candidate "
-                      "comparison rows = matched + discarded).",
+                      "comparison rows = matched + discarded; comparison rows and people matched are up "
+                      "to k per participant matched, so they are hidden with it).",
                  protect_columns=False, relations=match_relations(names))
 
 
