@@ -187,7 +187,7 @@ def evaluation_outcomes(
     for r in recs:
         if str(r["window"]) != window or (services and r["service_code"] not in services):
             continue
-        users = [r.get(k) for k in ("treated_users", "control_users") if r.get(k) is not None]
+        users = [int(r[k]) for k in ("treated_users", "control_users") if r.get(k) is not None]
         if users and min(users) < min_users:
             t, c = r.get("treated_users"), r.get("control_users")
             few.append(f"{r['service_code']} ({t} participant{'' if t == 1 else 's'}, "

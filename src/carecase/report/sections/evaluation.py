@@ -193,7 +193,7 @@ def build(ctx: Context) -> Section:
     else:
         wide = balance_wide(bal)
         note = "Balance is adequate when |SMD| < 0.1 (Austin 2009)."
-        stages = ("before", "after")
+        stages: tuple[str, ...] = ("before", "after")
         if ctx.mode != "internal" and match_count(counts, "treated matched")[1]:
             # a binary covariate's SMD and variance ratio after matching are functions of the
             # number matched and how many of them have it: with that number hidden (say as
