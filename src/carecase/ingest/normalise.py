@@ -5,7 +5,8 @@
   underscores become spaces, other punctuation is removed, whitespace collapsed;
 - postcodes: upper-cased, spaces removed, then written ``OUTWARD INWARD`` (the inward code
   is always the last three characters); a value that is not a UK postcode shape is null;
-- sex: mapped with the source's ``sex_map``, else M/MALE/1 → M, F/FEMALE/2 → F, other → U.
+- sex: mapped with the source's ``sex_map``, else M/MALE/1 → M, F/FEMALE/2 → F, other → U
+  (codes neither covers are counted and warned of: :mod:`carecase.ingest.sex_codes`).
 
 Blank results are null, so "no value" is always null downstream.
 """
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 POSTCODE_SHAPE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
-_DEFAULT_SEX = {"M": "M", "MALE": "M", "1": "M", "F": "F", "FEMALE": "F", "2": "F"}
+DEFAULT_SEX = {"M": "M", "MALE": "M", "1": "M", "F": "F", "FEMALE": "F", "2": "F"}
 
 
 def _null_if_blank(arr: pa.Array) -> pa.Array:
@@ -64,7 +65,7 @@ def normalise_postcode(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def normalise_sex(values: pa.Array | pa.ChunkedArray, sex_map: dict[str, str]) -> pa.Array:
     arr = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(_strings(values), "")))
-    mapping = {k.strip().upper(): v for k, v in sex_map.items()} if sex_map else _DEFAULT_SEX
+    mapping = {k.strip().upper(): v for k, v in sex_map.items()} if sex_map else DEFAULT_SEX
     keys = pa.array(list(mapping), pa.string())
     vals = pa.array([mapping[k] for k in mapping], pa.string())
     idx = pc.index_in(arr, value_set=keys)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -45,6 +47,36 @@ def looks_like_data(name: str) -> bool:
 
 def header_looks_like_data(names: list[str]) -> bool:
     return any(looks_like_data(n) for n in names)
+
+
+#: Rows looked at (from the first) for a title above the header.
+TITLE_ROWS_SEEN = 10
+
+
+def title_rows(rows: list[list[str]]) -> int:
+    """How many rows at the top of ``rows`` (cell texts, from the row read as the header) are
+    a title above the header: the first has exactly one filled cell, it and any further rows
+    of at most one filled cell (a subtitle, a blank row) are followed by a row of two or more
+    distinct filled cells none of which looks like data (column names). 0 when the first
+    row is not such a title."""
+    filled = [[c.strip() for c in r if c is not None and c.strip()] for r in rows[:TITLE_ROWS_SEEN]]
+    if not filled or len(filled[0]) != 1:
+        return 0
+    for i, cells in enumerate(filled[1:], start=1):
+        if len(cells) <= 1:
+            continue
+        if len(set(cells)) == len(cells) and not header_looks_like_data(cells):
+            return i
+        return 0
+    return 0
+
+
+def _title_message(path: Path, fmt: FileFormat, key: str, n: int, what: str) -> str:
+    first = fmt.skip_rows + 1
+    rows = f"{what} {first}" if n == 1 else f"{what}s {first}-{fmt.skip_rows + n}"
+    return (f"{path.name}: {rows} {'looks' if n == 1 else 'look'} like a title above the header (one filled "
+            f"cell, then {what} {fmt.skip_rows + n + 1} holds column names): set {key}.skip_rows: "
+            f"{fmt.skip_rows + n} to start at the header.")
 
 
 @dataclass(frozen=True)
@@ -76,10 +108,44 @@ def _text_encoding(fmt: FileFormat) -> str:
     return "utf-8-sig" if name == "utf-8" else fmt.encoding
 
 
+def _bom_length(path: Path, fmt: FileFormat) -> int:
+    """3 when the file starts with a UTF-8 byte-order mark (EF BB BF) that the configured
+    encoding would read as text (e.g. 'ï»¿' in cp1252 or latin-1): Excel writes one even
+    before text in another encoding. The mark is skipped whatever the encoding; UTF-16 and
+    UTF-32 files (their own marks) are left to their codec."""
+    try:
+        name = codecs.lookup(fmt.encoding).name
+    except LookupError:
+        return 0
+    if name.startswith(("utf-16", "utf-32")):
+        return 0
+    with open(path, "rb") as fh:
+        return len(codecs.BOM_UTF8) if fh.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8 else 0
+
+
+def _csv_input(path: Path, fmt: FileFormat) -> Any:
+    """What Arrow reads: the path, or the file opened after its UTF-8 byte-order mark (the
+    caller closes it)."""
+    skip = _bom_length(path, fmt)
+    if not skip:
+        return path
+    fh = pa.OSFile(str(path), "r")
+    fh.seek(skip)
+    return fh
+
+
+def _open_text(path: Path, fmt: FileFormat) -> io.TextIOWrapper:
+    """The file as text in its configured encoding (undecodable bytes replaced), after any
+    UTF-8 byte-order mark."""
+    raw = open(path, "rb")  # noqa: SIM115 (closed with the wrapper)
+    raw.seek(_bom_length(path, fmt))
+    return io.TextIOWrapper(raw, encoding=_text_encoding(fmt), errors="replace", newline="")
+
+
 def _records(path: Path, fmt: FileFormat, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(first line number, fields) of each CSV record after ``format.skip_rows`` lines, read
     in Python. Only for messages about a file that Arrow could not read as it should."""
-    with open(path, encoding=_text_encoding(fmt), errors="replace", newline="") as fh:
+    with _open_text(path, fmt) as fh:
         for _ in range(fmt.skip_rows):
             if not fh.readline():
                 return
@@ -138,7 +204,8 @@ def _bad_lines(path: Path, fmt: FileFormat, width: int) -> list[tuple[int, int]]
 def _locate(path: Path, fmt: FileFormat, texts: list[str]) -> list[tuple[int, int]]:
     """Line numbers of rows Arrow rejected, found by their text (when the Python reader
     disagrees with Arrow about where the rows are)."""
-    raw = path.read_text(encoding=_text_encoding(fmt), errors="replace")
+    with _open_text(path, fmt) as fh:
+        raw = fh.read()
     out: list[tuple[int, int]] = []
     pos = 0
     for text in texts:
@@ -181,9 +248,10 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int]:
 
     parse = pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True, ignore_empty_lines=False,
                               invalid_row_handler=_invalid)
+    source = _csv_input(path, fmt)
     try:
         head = pcsv.open_csv(
-            path,
+            source,
             read_options=pcsv.ReadOptions(encoding=fmt.encoding, skip_rows=fmt.skip_rows, autogenerate_column_names=True, block_size=1 << 16),
             parse_options=pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True,
                                             invalid_row_handler=lambda row: "skip"),
@@ -196,6 +264,9 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int]:
         if "Empty CSV file" in str(err):
             raise IngestError(f"{path.name}: the file is empty; it needs at least a header row.") from None
         raise IngestError(_csv_problem(path, fmt, err, key)) from None
+    finally:
+        if source is not path:
+            source.close()
     if first.num_rows == 0:
         raise IngestError(f"{path.name}: the file is empty; it needs at least a header row.")
     names = [first.column(i)[0].as_py() if first.column(i)[0].is_valid else "" for i in range(first.num_columns)]
@@ -203,10 +274,15 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int]:
         fix = _delimiter_fix(path, fmt, key)
         if fix:
             raise IngestError(f"{path.name}: the header has a single column. {fix}")
+        top = [rec[1] for _, rec in zip(range(TITLE_ROWS_SEEN), _records(path, fmt, fmt.delimiter), strict=False)]
+        n_title = title_rows(top)
+        if n_title:
+            raise IngestError(_title_message(path, fmt, key, n_title, "line"))
     header = [str(h) for h in _check_header(names, path)]
+    source = _csv_input(path, fmt)
     try:
         table = pcsv.read_csv(
-            path,
+            source,
             read_options=pcsv.ReadOptions(encoding=fmt.encoding, skip_rows=fmt.skip_rows + 1, column_names=header),
             parse_options=parse,
             convert_options=pcsv.ConvertOptions(
@@ -217,6 +293,9 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int]:
         if "Empty CSV file" in str(err):
             return pa.table({h: pa.array([], pa.string()) for h in header}), len(blank)
         raise IngestError(_csv_problem(path, fmt, err, key)) from None
+    finally:
+        if source is not path:
+            source.close()
     if bad_rows:
         raise IngestError(_row_length_error(path, fmt, key, len(header), bad_rows))
     return table, len(blank)
@@ -225,8 +304,12 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int]:
 def _csv_problem(path: Path, fmt: FileFormat, err: Exception, key: str) -> str:
     text = str(err)
     if "UTF8" in text or "utf-8" in text.lower() or isinstance(err, UnicodeError):
-        return (f"{path.name}: the bytes are not valid {fmt.encoding} text. Set {key}.encoding "
-                "to the file's encoding (e.g. cp1252 or latin-1 for Excel exports).")
+        msg = (f"{path.name}: the bytes are not valid {fmt.encoding} text. Set {key}.encoding "
+               "to the file's encoding (e.g. cp1252 or latin-1 for Excel exports).")
+        if _bom_length(path, fmt):
+            msg += (" The file starts with a UTF-8 byte-order mark although the rest is not UTF-8 (Excel "
+                    "writes one); carecase skips the mark whatever the encoding.")
+        return msg
     if isinstance(err, LookupError):
         return f"{path.name}: unknown {key}.encoding {fmt.encoding!r}; use e.g. utf-8, cp1252, latin-1."
     first_line = text.splitlines()[0] if text else type(err).__name__
@@ -250,7 +333,7 @@ def _cell_text(v: object, date_fmt: str | None) -> str:
     return str(v)
 
 
-def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None]) -> pa.Table:
+def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None], key: str = "format") -> pa.Table:
     import openpyxl
 
     try:
@@ -275,15 +358,20 @@ def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None])
         if head is None:
             raise IngestError(f"{path.name}: the sheet is empty; it needs at least a header row.")
         last = max((i for i, v in enumerate(head) if v not in (None, "")), default=-1)
-        header = _check_header([_cell_text(v, None) for v in head[: last + 1]], path)
-        fmts = [date_formats.get(h) for h in header]
-        width = len(header)
         data = list(rows)  # blank rows too: read_extract counts and skips them like a CSV's
     finally:
         wb.close()
+    n_title = title_rows([[_cell_text(v, None) for v in r] for r in [head, *data[: TITLE_ROWS_SEEN - 1]]])
+    if n_title:
+        raise IngestError(_title_message(path, fmt, key, n_title, "sheet row"))
+    header = _check_header([_cell_text(v, None) for v in head[: last + 1]], path)
+    fmts = [date_formats.get(h) for h in header]
+    width = len(header)
     extra = [fmt.skip_rows + i + 2 for i, r in enumerate(data) if any(_cell_text(v, None).strip() for v in r[width:])]
     if extra:
-        raise IngestError(f"{path.name}: sheet row(s) {extra[:5]} have values beyond the last named column; name every column in the header.")
+        raise IngestError(f"{path.name}: sheet row(s) {extra[:5]} have values beyond the last named column; name every "
+                          f"column in the header (or, if the header is further down, set {key}.skip_rows to the rows "
+                          "above it).")
     cols = list(zip(*[tuple(r[:width]) + (None,) * (width - len(r[:width])) for r in data], strict=False)) if data else [()] * width
     return pa.table({h: pa.array([_cell_text(v, f) for v in col], pa.string()) for h, col, f in zip(header, cols, fmts, strict=True)})
 
@@ -343,7 +431,7 @@ def read_extract(path: Path, fmt: FileFormat, date_formats: dict[str, str | None
     if fmt.type == "csv":
         table, blank = _read_csv(path, fmt, key)
     elif fmt.type == "xlsx":
-        table = _read_xlsx(path, fmt, formats)
+        table = _read_xlsx(path, fmt, formats, key)
     else:
         table = _read_parquet(path, formats)
     table = table.combine_chunks()

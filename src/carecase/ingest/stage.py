@@ -27,6 +27,7 @@ from carecase.ingest.read import header_looks_like_data, read_extract
 from carecase.ingest.repeats import find_repeats as find_repeats
 from carecase.ingest.repeats import known_repeats, stale_repeats
 from carecase.ingest.rules import RuleTracker
+from carecase.ingest.sex_codes import warnings as sex_code_warnings
 from carecase.ingest.source_files import SourceFile, renamed_files, resolve_files
 from carecase.ingest.store import (
     SCHEMAS,
@@ -43,8 +44,9 @@ from carecase.ingest.validate import Batch, BatchContext, Repeats, StagedBatch
 STAGE = "ingest"
 #: Bumped when validation rules change what a file stages, so every file is staged again
 #: (3: the codes of rows ignored as unmapped, ``ingest_ignored_codes``, which a store written
-#: by an older carecase lacks for its unchanged files).
-RULES_VERSION = 3
+#: by an older carecase lacks for its unchanged files; 4: the sex codes no sex_map covers,
+#: ``ingest_unmapped_sex``, likewise).
+RULES_VERSION = 4
 #: Roles in the order they are staged; within a role, feeds by name and files by path.
 ROLE_ORDER = {"population": 0, "events": 1, "programme": 2, "outcomes": 3, "lookup": 4}
 
@@ -211,6 +213,7 @@ def run(project: Project, progress: Any = None, strict: bool = False) -> dict[st
                  if data_rows(rep) == 0 and (source, rel) not in emptied]
     materialise_lookups(engine, [lk.name for lk in cfg.ingest.lookups])
     warnings += lookup_conflicts(engine, [lk.name for lk in cfg.ingest.lookups])
+    warnings += sex_code_warnings(engine, feeds)
     warnings += [f"{fd.key}: instrument {fd.spec.instrument!r} is not declared under "
                  "evaluation.instruments, so its scores are not checked against a scale and the "
                  "evaluation does not report it; declare it (name, domains, scale_min, scale_max)."

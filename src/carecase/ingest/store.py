@@ -11,6 +11,7 @@ from carecase.core.errors import IngestError
 from carecase.ingest.ignored import SCHEMA as IGNORED_SCHEMA
 from carecase.ingest.ignored import TABLE as IGNORED_TABLE
 from carecase.ingest.rules import QUARANTINE_SCHEMA, ROW_KEYS_SCHEMA
+from carecase.ingest.sex_codes import TABLE as SEX_TABLE
 from carecase.ingest.validate import StagedBatch
 
 _S, _I, _D, _F = pa.string(), pa.int64(), pa.date32(), pa.float64()
@@ -36,6 +37,7 @@ SCHEMAS: dict[str, pa.Schema] = {
                                      ("local_pseudo", _S), ("nhs_pseudo", _S)]),
     "ingest_row_keys": ROW_KEYS_SCHEMA,
     IGNORED_TABLE: IGNORED_SCHEMA,
+    SEX_TABLE: IGNORED_SCHEMA,
 }
 LOOKUP_SCHEMA = pa.schema([("local_pseudo", _S), ("nhs_pseudo", _S)])
 
@@ -50,6 +52,7 @@ _BATCH_ROWS: dict[str, str] = {
     "ingest_lookup_rows": "'lookup_' || lookup = $source AND batch_id = $batch",
     "ingest_row_keys": "source = $source AND batch_id = $batch",
     IGNORED_TABLE: "source = $source AND batch_id = $batch",
+    SEX_TABLE: "source = $source AND batch_id = $batch",
 }
 
 

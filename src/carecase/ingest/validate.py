@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carecase.core.errors import IngestError
+from carecase.ingest import sex_codes
 from carecase.ingest.dates import (
     BLANK,
     IMPOSSIBLE,
@@ -72,6 +73,7 @@ class Batch:
     shown: dict[int, pa.Array] = field(default_factory=dict)
     repeats: Repeats | None = None
     row_keys: pa.Table | None = None
+    unmapped_sex: np.ndarray | None = None  # rows whose sex code ids.sex_map does not cover
 
     @property
     def n(self) -> int:
@@ -172,6 +174,8 @@ def check_identity(b: Batch) -> Identity:
         family = normalise_name(b.col(ids.family_name)) if ids.family_name else _nulls(n)
     dob = b.dates.get("dob", pa.nulls(n, pa.date32()))
     sex = normalise_sex(b.col(ids.sex), ids.sex_map) if ids.sex else pa.repeat(pa.scalar("U", pa.string()), n)
+    if ids.sex:
+        b.unmapped_sex = sex_codes.unmapped_mask(b.col(ids.sex), ids.sex_map)
     postcode = normalise_postcode(b.col(ids.postcode)) if ids.postcode else _nulls(n)
     usable = (
         pc.is_valid(nhs).to_numpy(zero_copy_only=False)
@@ -353,8 +357,11 @@ def finish(b: Batch, tables: dict[str, pa.Table], accepted: np.ndarray) -> Stage
             f"{quarantined}, out of scope {out_of_scope}). This is a carecase bug; please report it."
         )
     keys = b.row_keys if b.row_keys is not None else ROW_KEYS_SCHEMA.empty_table()
-    return StagedBatch(b.n, n_accepted, quarantined, out_of_scope, {**tables, "ingest_row_keys": keys},
-                       quarantine, dict(b.date_formats))
+    tables = {**tables, "ingest_row_keys": keys}
+    if b.unmapped_sex is not None and b.feed.ids is not None and b.feed.ids.sex:
+        tables[sex_codes.TABLE] = sex_codes.count(b.col(b.feed.ids.sex), b.unmapped_sex & accepted, b.feed.name,
+                                                  b.ctx.file, b.ctx.batch_id)
+    return StagedBatch(b.n, n_accepted, quarantined, out_of_scope, tables, quarantine, dict(b.date_formats))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,94 @@
+"""Sex codes that a source's ``ids.sex_map`` (or, without one, the default codes) does not
+cover: such a value is read as ``U`` (not known), which weakens matching and linkage, so
+ingest counts them and warns.
+
+Per file (batch), ingest counts the accepted rows of each unmapped code and stages the counts
+in ``ingest_unmapped_sex`` (source, path, batch_id, code, rows; the schema of
+``ingest_ignored_codes``), replaced with the file's batch, so an unchanged file still warns on
+later runs. A blank value, and ``U`` itself, are not unmapped (they are read as ``U`` rightly);
+without a ``sex_map`` neither are the NHS codes for "not known" and "not specified", 0 and 9.
+Codes are recorded as :func:`carecase.ingest.ignored.shown_codes` shows them (an
+identifier-like code withheld); a file with more than :data:`MAX_CODES` different unmapped
+values (the column is probably not a sex column, and may hold names) has its values withheld
+altogether.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from carecase.ingest.ignored import SCHEMA, count_codes
+from carecase.ingest.normalise import DEFAULT_SEX
+
+TABLE = "ingest_unmapped_sex"
+#: More different unmapped values than this in one file: none is shown.
+MAX_CODES = 10
+MANY_CODES = "(withheld: many different values)"
+#: Values that, without a ``sex_map``, are read as U rightly (``DEFAULT_SEX`` maps the M/F ones).
+DEFAULT_UNKNOWN = ("U", "UNKNOWN", "NOT KNOWN", "NOT SPECIFIED", "0", "9")
+
+
+def unmapped_mask(values: pa.Array | pa.ChunkedArray, sex_map: dict[str, str]) -> np.ndarray:
+    """True where a value is not blank, not ``U`` and not a key of ``sex_map`` (matched as
+    :func:`carecase.ingest.normalise.normalise_sex` does: trimmed, case-insensitive); without
+    a ``sex_map``, not a key of ``DEFAULT_SEX`` nor one of :data:`DEFAULT_UNKNOWN`."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    arr = pc.utf8_upper(pc.utf8_trim_whitespace(pc.fill_null(values.cast(pa.string()), "")))
+    known = ({k.strip().upper() for k in sex_map} | {"U"}) if sex_map else {*DEFAULT_SEX, *DEFAULT_UNKNOWN}
+    mapped = pc.is_in(arr, value_set=pa.array(sorted(known), pa.string()))
+    blank = pc.equal(arr, "")
+    return ~(mapped.to_numpy(zero_copy_only=False) | blank.to_numpy(zero_copy_only=False)).astype(bool)
+
+
+def count(values: pa.Array | pa.ChunkedArray, rows: np.ndarray, source: str, path: str, batch_id: str) -> pa.Table:
+    """The rows of each unmapped code among ``rows`` (a mask) of one batch, by code."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    per = count_codes(values, rows, source, path, batch_id)
+    if per.num_rows <= MAX_CODES:
+        return per
+    total = int(pc.sum(per.column("rows")).as_py() or 0)
+    return pa.table({"source": [source], "path": [path], "batch_id": [batch_id], "code": [MANY_CODES],
+                     "rows": [total]}, schema=SCHEMA)
+
+
+def _shown(code: str, rows: int) -> str:
+    text = code if code.startswith("(") else repr(code)
+    return f"{text} {rows:,} row{'s' if rows != 1 else ''}"
+
+
+def warnings(engine: Any, feeds: list[Any]) -> list[str]:
+    """One warning per file with unmapped sex codes (files in ``ingest_files`` only), naming
+    the file, the column, the ``sex_map`` key and the codes, most rows first."""
+    if not engine.has_table(TABLE):
+        return []
+    by_name = {fd.name: fd for fd in feeds if fd.ids is not None and fd.ids.sex}
+    t = engine.table(TABLE)
+    f = engine.table("ingest_files").select(f_source="source", f_batch="batch_id")
+    t = t.semi_join(f, [t.source == f.f_source, t.batch_id == f.f_batch])
+    rows = engine.to_arrow(t.group_by(["source", "path", "code"]).aggregate(rows=t.rows.sum())).to_pylist()
+    per_file: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for r in rows:
+        if r["source"] in by_name and int(r["rows"]):
+            per_file.setdefault((r["source"], r["path"]), []).append((r["code"], int(r["rows"])))
+    out = []
+    for (source, path), codes in sorted(per_file.items()):
+        feed = by_name[source]
+        codes.sort(key=lambda c: (-c[1], c[0]))
+        key = f"{feed.key}.ids.sex_map"
+        listed = ", ".join(_shown(c, n) for c, n in codes)
+        if feed.ids.sex_map:
+            out.append(f"{path}: {feed.ids.sex} values not in {key} were read as U (not known): {listed}. "
+                       f"Add each to {key} with its M, F or U.")
+        else:
+            out.append(f"{path}: {feed.ids.sex} values that the default sex codes (M, MALE, 1 for M; F, FEMALE, 2 "
+                       f"for F; U, 0, 9 for U) do not cover were read as U (not known): {listed}. Set {key} to "
+                       "map every code the file uses to M, F or U.")
+        if any(c == MANY_CODES for c, _ in codes):
+            out[-1] += f" So many different values suggest {feed.key}.ids.sex names the wrong column."
+    return out

@@ -1,0 +1,120 @@
+"""Two reading problems of files saved by Excel (walkthrough M1, M5): a UTF-8 byte-order mark
+before Windows-1252 text, and a title row above the header."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+
+from carecase.core.errors import IngestError
+from carecase.ingest.config import FileFormat
+from carecase.ingest.read import read_extract, title_rows
+from carecase.ingest.stage import run
+
+from .helpers import event_source, table
+
+BOM = b"\xef\xbb\xbf"
+ROWS = "ClientRef,Forename,Cost\nC1000,Zoë,£123.45\nC1001,Renée,£5\n"
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "windows-1252"])
+def test_a_utf8_byte_order_mark_is_skipped_whatever_the_encoding(tmp_path, encoding) -> None:
+    path = tmp_path / "asc.csv"
+    path.write_bytes(BOM + ROWS.encode("cp1252"))
+    got = read_extract(path, FileFormat(type="csv", encoding=encoding)).table
+    assert got.column_names == ["ClientRef", "Forename", "Cost"]
+    assert got.to_pylist() == [{"ClientRef": "C1000", "Forename": "Zoë", "Cost": "£123.45"},
+                               {"ClientRef": "C1001", "Forename": "Renée", "Cost": "£5"}]
+
+
+def test_a_bom_file_that_is_not_utf8_says_so(tmp_path) -> None:
+    path = tmp_path / "asc.csv"
+    path.write_bytes(BOM + ROWS.encode("cp1252"))
+    with pytest.raises(IngestError, match=r"not valid utf-8 text\. Set key\.encoding .* starts with a UTF-8 "
+                                          r"byte-order mark although the rest is not UTF-8"):
+        read_extract(path, FileFormat(type="csv"), key="key")
+    # UTF-8 with a mark, as before
+    path.write_bytes(BOM + ROWS.encode("utf-8"))
+    assert read_extract(path, FileFormat(type="csv")).table.column("Forename").to_pylist() == ["Zoë", "Renée"]
+
+
+def test_bom_cp1252_source_ingests_and_row_errors_count_lines(project_factory) -> None:
+    src = event_source(path="ae.csv", format={"type": "csv", "encoding": "cp1252"}, ids={"nhs_number": "nhs", "local_id": "mrn"})
+    csv = BOM + "nhs,mrn,code,date\n9434765919,Zoë,AE,05/01/2024\n".encode("cp1252")
+    p = project_factory({"sources": [src]}, {"ae.csv": csv})
+    s = run(p)
+    assert s["sources"]["acute"]["rows_accepted"] == 1
+    assert len(table(p, "events_staged")) == 1
+    # the Python reader used for messages skips the mark too: the bad line is line 3
+    bad = BOM + "nhs,mrn,code,date\n9434765919,Zoë,AE,05/01/2024\n9434765919,A,AE\n".encode("cp1252")
+    q = project_factory({"sources": [src]}, {"ae.csv": bad}, sub="q")
+    with pytest.raises(IngestError, match="line 3 has 3"):
+        run(q)
+
+
+def _police_xlsx(path, title_rows: int = 1) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Custody"
+    ws.append(["Police custody extract, April 2024"])
+    for _ in range(title_rows - 1):
+        ws.append([None])
+    ws.append(["nhs", "mrn", "code", "date"])
+    ws.append([9434765919, "A", "AE", dt.datetime(2024, 1, 5)])
+    ws.append([4010232137, "B", "AE", dt.datetime(2024, 1, 6)])
+    wb.save(path)
+
+
+def test_a_title_row_above_an_xlsx_header_names_skip_rows(project_factory, tmp_path) -> None:
+    _police_xlsx(tmp_path / "police.xlsx")
+    data = (tmp_path / "police.xlsx").read_bytes()
+    src = event_source(path="police.xlsx", format={"type": "xlsx", "sheet": "Custody"})
+    p = project_factory({"sources": [event_source(name="other", path="o.csv"), src]},
+                        {"police.xlsx": data, "o.csv": "nhs,mrn,code,date\n"})
+    with pytest.raises(IngestError) as caught:
+        run(p)
+    assert str(caught.value) == (
+        "police.xlsx: sheet row 1 looks like a title above the header (one filled cell, then sheet row 2 holds "
+        "column names): set ingest.sources[1].format.skip_rows: 1 to start at the header.")
+    ok = event_source(path="police.xlsx", format={"type": "xlsx", "sheet": "Custody", "skip_rows": 1})
+    q = project_factory({"sources": [ok]}, {"police.xlsx": data}, sub="q")
+    assert run(q)["sources"]["acute"]["rows_accepted"] == 2
+
+
+def test_a_title_and_a_blank_row_above_an_xlsx_header(tmp_path) -> None:
+    _police_xlsx(tmp_path / "police.xlsx", title_rows=2)
+    with pytest.raises(IngestError, match=r"sheet rows 1-2 look like a title .* set f\.skip_rows: 2 to start"):
+        read_extract(tmp_path / "police.xlsx", FileFormat(type="xlsx"), key="f")
+    got = read_extract(tmp_path / "police.xlsx", FileFormat(type="xlsx", skip_rows=2)).table
+    assert got.column_names == ["nhs", "mrn", "code", "date"] and got.num_rows == 2
+
+
+def test_values_beyond_the_header_still_name_skip_rows(tmp_path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["nhs", "mrn"])
+    ws.append([9434765919, "A", "extra"])
+    wb.save(tmp_path / "x.xlsx")
+    with pytest.raises(IngestError, match=r"beyond the last named column; name every column in the header \(or, if "
+                                          r"the header is further down, set f\.skip_rows"):
+        read_extract(tmp_path / "x.xlsx", FileFormat(type="xlsx"), key="f")
+
+
+def test_a_title_line_above_a_csv_header(tmp_path) -> None:
+    path = tmp_path / "police.csv"
+    path.write_text("Police custody extract\nnhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n")
+    with pytest.raises(IngestError, match=r"police\.csv: line 1 looks like a title above the header .* set "
+                                          r"f\.skip_rows: 1"):
+        read_extract(path, FileFormat(type="csv"), key="f")
+    assert read_extract(path, FileFormat(type="csv", skip_rows=1)).table.num_rows == 1
+
+
+def test_title_rows() -> None:
+    assert title_rows([["Title"], ["a", "b"], ["1", "2"]]) == 1
+    assert title_rows([["Title", ""], ["", ""], ["a", "b"]]) == 2
+    assert title_rows([["a", "b"], ["1", "2"]]) == 0  # a header
+    assert title_rows([["a"], ["1"], ["2"]]) == 0  # a single-column file
+    assert title_rows([["Title"], ["9434765919", "05/01/2024"]]) == 0  # data, not column names
+    assert title_rows([["Title"], ["a", "a"]]) == 0
