@@ -60,6 +60,7 @@ class LinkOutcome:
     candidate_profiles: str = CANDIDATE_PROFILES
     model: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def check_identity(identity: ir.Table) -> None:
@@ -103,6 +104,7 @@ def link(
     n_ref = int(ref.count().to_pyarrow().as_py())
     n_cand = int(profiles.count().to_pyarrow().as_py())
     if n_ref and n_cand:
+        out.warnings += names_warning(ref, cands)
         scored_name, out.model = train_and_predict(
             engine, REFERENCE_MODEL, CANDIDATE_PROFILES, n_candidates=n_cand,
             seed=settings.seed, max_pairs_u=settings.max_pairs_u,
@@ -135,6 +137,41 @@ def link(
     _check_person_ids(links)
     engine.write(out.record_links, links.drop("_person_key").order_by("record_id"))
     return out
+
+
+#: Below this share of NHS-identified people with a name, name-bearing records without an
+#: NHS number are compared mostly on date of birth, postcode and sex: ``names_warning``.
+NAMED_SHARE = 0.5
+
+
+def names_warning(reference: ir.Table, candidates: ir.Table) -> list[str]:
+    """A warning when records without an NHS number carry names but fewer than
+    :data:`NAMED_SHARE` of the people with one (``reference``: the deterministically linked
+    profiles) have a given or family name on any record (typically a population register
+    mapped without its name columns): the names cannot be compared, so such records link
+    poorly, with no other sign. Names the sources of those records; holds no data values."""
+    named = reference.given_name.notnull() | reference.family_name.notnull()
+    named_nhs = ibis.ifelse(named, reference.nhs_pseudo, ibis.null("string"))
+    counts = reference.aggregate(people=reference.nhs_pseudo.nunique(),
+                                 named=named_nhs.nunique()).to_pyarrow().to_pylist()[0]
+    people, with_name = int(counts["people"] or 0), int(counts["named"] or 0)
+    if not people or with_name >= NAMED_SHARE * people:
+        return []
+    c = candidates.filter(candidates.scorable & (candidates.given_name.notnull() | candidates.family_name.notnull()))
+    per = c.group_by("source").aggregate(records=c.count()).order_by("source").to_pyarrow().to_pylist()
+    if not per:
+        return []
+    sources = ", ".join(r["source"] for r in per)
+    records = sum(int(r["records"]) for r in per)
+    who = ("no record with an NHS number carries a given or family name" if not with_name else
+           f"only {with_name:,} of the {people:,} people with an NHS number ({with_name / people:.0%}) have a "
+           "given or family name on any record")
+    whom = "most of them" if with_name else "the people who have one"
+    return [f"{who}, so the {records:,} record(s) of {sources} that have no NHS number but carry names can be "
+            f"compared with {whom} only on date of birth, postcode and sex: many stay unlinked or link to the "
+            "wrong person. Add given_name and family_name (or full_name) to "
+            "ingest.population.ids (and to the ids of the other sources with NHS numbers that hold names), "
+            "then run ingest and link again."]
 
 
 def _check_person_ids(links: ir.Table) -> None:

@@ -172,6 +172,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
                             "with_identity": keep, "decisions_applied": n_decisions},
         "model": _model_summary(outcome.model),
         "notes": outcome.notes,
+        "warnings": outcome.warnings,
         "staging_dropped": not keep,
         "files": files,
     }
