@@ -178,3 +178,24 @@ def test_linkage_model_notes_are_shown_in_the_data_section(tmp_path: Path) -> No
     report = project_report(Project.open(root))
     data = next(s for s in report.sections if s.id == "data")
     assert any(isinstance(b, Note) and note in b.text for b in data.blocks)
+
+
+def test_linkage_warnings_in_the_data_section(tmp_path: Path) -> None:
+    """The link stage's warnings (say, names missing from the population register) are in
+    the internal report's Data section; a shared report says there are some (their text can
+    name counts of people)."""
+    import json
+
+    from carecase.report.content import Note
+
+    warning = "only 11 of the 49 people with an NHS number have a name on any record"
+    for mode in ("internal", "shared"):
+        root = write_project(tmp_path / mode, mode=mode)
+        path = root / "out" / "link" / "summary.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "warnings": [warning]}))
+        data = next(s for s in project_report(Project.open(root)).sections if s.id == "data")
+        notes = [b.text for b in data.blocks if isinstance(b, Note)]
+        if mode == "internal":
+            assert any(warning in n for n in notes)
+        else:
+            assert not any(warning in n for n in notes) and any("raised 1 warning(s)" in n for n in notes)

@@ -111,12 +111,7 @@ def link(
             deterministic_recall=settings.deterministic_recall,
             threshold=min(SCORE_FLOOR, settings.clerical_lower),
         )
-        for fixed in out.model.get("carecase_fixed_m", []):
-            out.notes.append(
-                f"{fixed['comparison']} '{fixed['level']}': no true match in training showed "
-                f"this level, so its m probability is fixed at {fixed['m']:.3g}, the Jeffreys "
-                f"estimate for none of {fixed['candidate_profiles']:,} candidate profiles"
-            )
+        out.notes += fixed_m_notes(out.model.get("carecase_fixed_m", []))
         pairs_expr = oriented_pairs(engine.table(scored_name), ref)
     else:
         out.notes.append(
@@ -183,3 +178,19 @@ def _check_person_ids(links: ir.Table) -> None:
             f"{clashes} person_id digest clash(es) between different people. This is "
             "astronomically unlikely; report it with the record counts (no identifiers)."
         )
+
+
+def fixed_m_notes(fixed: list[dict[str, Any]]) -> list[str]:
+    """One line for the comparison levels whose m probability training could not estimate
+    (each level listed in the model's ``carecase_fixed_m``): a line each when one or two,
+    else one line naming them all (a project whose names are missing had 14 such lines)."""
+    if len(fixed) <= 2:
+        return [f"{f['comparison']} '{f['level']}': no true match in training showed this level, so its m "
+                f"probability is fixed at {f['m']:.3g}, the Jeffreys estimate for none of "
+                f"{f['candidate_profiles']:,} candidate profiles" for f in fixed]
+    levels = "; ".join(f"{f['comparison']} '{f['level']}' ({f['m']:.3g})" for f in fixed)
+    n = sorted({int(f["candidate_profiles"]) for f in fixed})
+    return [f"{len(fixed)} comparison levels showed no true match in training, so their m probabilities are "
+            f"fixed at the Jeffreys estimate for none of {', '.join(f'{v:,}' for v in n)} candidate profiles "
+            f"(½ ÷ (n + 1)): {levels}. Many such levels can mean a comparison field is missing on one side "
+            "(names in the population register, say)."]

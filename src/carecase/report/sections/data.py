@@ -159,6 +159,13 @@ def build(ctx: Context) -> Section:
                                                       "method", "records", "Records", fmt=",d")))
     for note in link.get("notes") or []:  # model notes (levels fixed in training): no data values
         sec.blocks.append(Note(f"Linkage model: {note}"))
+    warnings = [str(w) for w in link.get("warnings") or []]
+    if warnings and ctx.mode == "internal":
+        sec.blocks.extend(Note(f"Linkage warning: {w}") for w in warnings)
+    elif warnings:  # they may name counts of people: the text is in the internal report
+        sec.blocks.append(Note(f"The linkage stage raised {len(warnings)} warning(s) about the data "
+                               "(out/link/summary.json; shown in the internal report). Read them before "
+                               "relying on the figures."))
     truth = get(link, "truth") or {}  # scope → precision, recall, f1 (null without linkage.truth)
     scopes = [(TRUTH_SCOPES.get(k, k), v) for k, v in sorted(truth.items()) if isinstance(v, dict)]
     if scopes:

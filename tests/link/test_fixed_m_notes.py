@@ -1,0 +1,27 @@
+"""Levels whose m probability training could not estimate: one note each when one or two,
+one line naming all of them when more (a project without names in its population register
+printed 14 such notes on every run and in the report)."""
+
+from __future__ import annotations
+
+from carecase.link.linkage import fixed_m_notes
+
+
+def _level(comparison: str, level: str, m: float = 0.0006) -> dict:
+    return {"comparison": comparison, "level": level, "m": m, "candidate_profiles": 832}
+
+
+def test_one_or_two_levels_keep_a_line_each() -> None:
+    notes = fixed_m_notes([_level("dob", "one of day, month, year differs")])
+    assert notes == ["dob 'one of day, month, year differs': no true match in training showed this level, so "
+                     "its m probability is fixed at 0.0006, the Jeffreys estimate for none of 832 candidate profiles"]
+    assert len(fixed_m_notes([_level("dob", "a"), _level("sex", "b")])) == 2
+    assert fixed_m_notes([]) == []
+
+
+def test_many_levels_make_one_line() -> None:
+    levels = [_level("given_name", f"level {i}") for i in range(14)]
+    notes = fixed_m_notes(levels)
+    assert len(notes) == 1
+    assert notes[0].startswith("14 comparison levels showed no true match in training")
+    assert "given_name 'level 13' (0.0006)" in notes[0] and "832 candidate profiles" in notes[0]
