@@ -25,3 +25,15 @@ def test_many_levels_make_one_line() -> None:
     assert len(notes) == 1
     assert notes[0].startswith("14 comparison levels showed no true match in training")
     assert "given_name 'level 13' (0.0006)" in notes[0] and "832 candidate profiles" in notes[0]
+
+
+def test_the_headline_names_a_source_that_links_much_worse_than_the_rest() -> None:
+    """A 95.7% headline hid that police records were 43% linked (name-only records with no
+    names in the population register)."""
+    from carecase.link.stage import lowest_source
+
+    by_source = {"ae": {"nhs_number": 800}, "police": {"probabilistic": 16, "unlinked": 21},
+                 "housing": {"probabilistic": 14, "unlinked": 1}}
+    assert lowest_source(by_source, 0.957) == "; lowest: police 43.2%"
+    assert lowest_source({"ae": {"nhs_number": 800}, "gp": {"nhs_number": 99, "unlinked": 1}}, 0.999) == ""
+    assert lowest_source({}, 1.0) == ""
