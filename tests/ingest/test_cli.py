@@ -12,8 +12,8 @@ CLI = [sys.executable, "-c", "from carecase.cli import main; main()"]
 CSV = "nhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n9434765918,B,AE,05/01/2024\n"
 
 
-def _carecase(*args: str, cwd, key: str | None = TEST_KEY) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+def _carecase(*args: str, cwd, key: str | None = TEST_KEY, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1"}
     env.pop("CARECASE_KEY", None)
     if key:
         env["CARECASE_KEY"] = key
@@ -27,6 +27,9 @@ def test_cli_ingest_table_strict_and_missing_key(tmp_path) -> None:
     assert ok.returncode == 0, ok.stderr
     assert "acute" in ok.stdout and "nhs_number_invalid 1" in ok.stdout
     assert "2 rows read, 1 accepted, 1 quarantined" in ok.stdout
+    # at 80 columns the reasons are still whole (a table column cut them to "quaran…")
+    narrow = _carecase("ingest", str(p.root), cwd=tmp_path, columns=80)
+    assert narrow.returncode == 0 and "quarantined by rule: nhs_number_invalid 1" in narrow.stdout
     strict = _carecase("ingest", str(p.root), "--strict", cwd=tmp_path)
     assert strict.returncode == 1 and "--strict: 1 row(s) were quarantined" in strict.stderr
     assert "Traceback" not in strict.stderr

@@ -34,14 +34,19 @@ def print_summary(summary: dict) -> None:
     for name, src in sorted(summary["sources"].items()):
         table = Table(title=f"{name} ({src['role']}, {src['config_key']})")
         counts = ("read", "accepted", "quarantined", "out of scope", "blank")
-        for col in ("file", "status", *counts, "quarantined by rule"):
+        for col in ("file", "status", *counts):
             table.add_column(col, justify="right" if col in counts else "left")
+        by_rule = []  # under the table, whole: in a column a narrow terminal cut the reasons short
         for f in src["files"]:
             rules = ", ".join(f"{r} {n:,}" for r, n in f["quarantined_by_rule"].items())
             status = f"renamed from {f['renamed_from']}" if f.get("renamed_from") else f["status"]
             table.add_row(f["path"], status, f"{f['rows_read']:,}", f"{f['rows_accepted']:,}",
-                          f"{f['rows_quarantined']:,}", f"{f['rows_out_of_scope']:,}", f"{f.get('rows_blank', 0):,}", rules)
+                          f"{f['rows_quarantined']:,}", f"{f['rows_out_of_scope']:,}", f"{f.get('rows_blank', 0):,}")
+            if rules:
+                by_rule.append(f"  {f['path']}: quarantined by rule: {rules}")
         console.print(table)
+        for line in by_rule:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
         ign = src.get("ignored_codes")
         if ign and ign["codes"]:
             console.print(f"{name}: codes ignored (unmapped: ignore; not in {src['config_key']}.event.service.map, "
