@@ -752,3 +752,32 @@ def test_matched_participants_hidden_with_the_match_counts(tmp_path: Path) -> No
     assert love and {r["stage"] for r in love} == {"before"}
     internal = _report(tmp_path / "i", plant, rounding_base=1, mode="internal")
     assert "smd_after" in {c.key for c in _table(internal, "evaluation-balance").columns}
+
+
+def test_balance_after_matching_shown_when_it_cannot_give_the_number_matched_back(tmp_path: Path) -> None:
+    """As above (115 matched hidden as the complement of 5 unmatched), but the balance table
+    marks its 0/1 covariates (carecase evaluate writes `binary`), and sex_female's SMD and
+    variance ratio after matching (60 of 115 participants, 58 of 115 controls) fit every
+    number matched a reader cannot exclude: the balance after matching is shown."""
+    from carecase.report.sections.balance_disclosure import feasible_matched
+
+    base = _plant_few_matched({"post_0_8": 115, "post_0_12": 115},
+                              counts={"participants": 120, "excluded_no_full_pre_period": 0})
+
+    def plant(out: Path) -> None:
+        base(out)
+        path = out / "evaluate" / "balance.parquet"
+        bal = pd.read_parquet(path)
+        n, a, b = 115, 60, 58
+        p_t, p_c = a / n, b / n
+        v_t, v_c = p_t * (1 - p_t) * n / (n - 1), p_c * (1 - p_c) * n / (n - 1)
+        smd, vr = (p_t - p_c) / np.sqrt((v_t + v_c) / 2), v_t / v_c
+        assert len(feasible_matched([(round(smd, 2), round(vr, 2))], range(111, 122))) >= 3
+        after = (bal["stage"] == "after") & (bal["covariate"] == "sex_female")
+        bal.loc[after, ["smd", "variance_ratio"]] = [smd, vr]
+        bal["binary"] = bal["covariate"] == "sex_female"
+        bal.loc[bal["stage"] == "after", ["n_treated", "n_control"]] = [n, n]
+        _write(bal, path)
+
+    report = _report(tmp_path, plant, rounding_base=1)
+    assert {"smd_after", "vr_after"} <= {c.key for c in _table(report, "evaluation-balance").columns}

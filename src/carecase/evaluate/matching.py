@@ -215,10 +215,14 @@ def _balance_rows(stage: str, names: list[str], xt: np.ndarray, xc: np.ndarray, 
     m_t, v_t = column_moments(xt, np.ones(len(xt)))
     m_c, v_c = column_moments(xc, wc)
     s, vr = _smd_vr(m_t, v_t, m_c, v_c)
+    both = np.vstack([np.asarray(xt, float).reshape(len(xt), -1), np.asarray(xc, float).reshape(len(xc), -1)])
     return pd.DataFrame({
         "covariate": names, "stage": stage, "mean_treated": m_t, "mean_control": m_c,
         "smd": s, "variance_ratio": vr, "imbalanced": np.abs(s) >= threshold,
         "n_treated": len(xt), "n_control": len(xc),
+        # a 0/1 covariate: its SMD and variance ratio are functions of the group sizes and
+        # how many have it (the report needs to know, docs/report.md)
+        "binary": np.all((both == 0) | (both == 1), axis=0),
     })
 
 

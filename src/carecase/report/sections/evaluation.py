@@ -18,8 +18,9 @@ import pandas as pd
 
 from carecase.evaluate.config import RATE_MODEL_LABELS
 from carecase.report import charts
-from carecase.report.content import Chart, Note, Paragraph, Section
+from carecase.report.content import Chart, Note, Paragraph, Section, Table
 from carecase.report.loaders import get, pick
+from carecase.report.sections.balance_disclosure import after_pins_matched
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
 from carecase.report.sections.effects import (
     MATCHED_ESTIMATES,
@@ -117,6 +118,38 @@ def balance_wide(bal: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index(names="covariate").sort_values("covariate", kind="mergesort")
 
 
+def balance_gives_back_matched(ctx: Context, bal: pd.DataFrame, counts: Table | None) -> bool:
+    """Whether the shown balance after matching would give back the hidden number matched
+    (:mod:`carecase.report.sections.balance_disclosure`). Entropy-balanced controls carry
+    continuous weights, so their statistics do not; anything this cannot judge (a table
+    from an older carecase without the ``binary`` column, unequal control weights, a hidden
+    number eligible) counts as giving it back."""
+    summary = outs_json(ctx, "summary.json")
+    if get(get(summary, "matching", default={}), "calibrated"):
+        return False
+    cols = {k: pick(bal, k) for k in ("stage", "binary", "smd", "variance_ratio", "n_treated", "n_control")}
+    if any(c is None for c in cols.values()) or counts is None:
+        return True
+    after = bal[bal[cols["stage"]].astype(str) == "after"]
+    if not len(after):
+        return False
+    k = float(after[cols["n_control"]].iloc[0]) / max(float(after[cols["n_treated"]].iloc[0]), 1.0)
+    eligible = next((i for i, r in enumerate(counts.rows) if r.get("item") == "treated eligible"), None)
+    if abs(k - round(k)) > 1e-9 or eligible is None or (eligible, "n") in counts.hidden:
+        return True
+    shown_eligible = counts.shown[eligible].get("n") if counts.shown else None
+    if not isinstance(shown_eligible, int | float):
+        return True
+    binary = after[after[cols["binary"]].astype(bool)]
+    rows = list(zip(binary[cols["smd"]].astype(float), binary[cols["variance_ratio"]].astype(float), strict=True))
+    cfg = ctx.config.suppression
+    return after_pins_matched(rows, int(shown_eligible), cfg.threshold, cfg.rounding_base, int(round(k)))
+
+
+def outs_json(ctx: Context, name: str) -> dict:
+    return ctx.outs.json("evaluate", name) or {}
+
+
 def build(ctx: Context) -> Section:
     outs = ctx.outs
     sec = Section("evaluation", "Evaluation")
@@ -194,7 +227,8 @@ def build(ctx: Context) -> Section:
         wide = balance_wide(bal)
         note = "Balance is adequate when |SMD| < 0.1 (Austin 2009)."
         stages: tuple[str, ...] = ("before", "after")
-        if ctx.mode != "internal" and match_count(counts, "treated matched")[1]:
+        if ctx.mode != "internal" and match_count(counts, "treated matched")[1] and balance_gives_back_matched(
+                ctx, bal, counts):
             # a binary covariate's SMD and variance ratio after matching are functions of the
             # number matched and how many of them have it: with that number hidden (say as
             # the complement of a few unmatched), they would give it back

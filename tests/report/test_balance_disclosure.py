@@ -1,0 +1,47 @@
+"""The balance after matching in a shared report must not give back a hidden number matched.
+On a 300-person demo (seed 7) 15 participants were matched and 4 not, so both counts were
+hidden; sex_M's SMD 0.2946… and variance ratio 1.3888… after matching, even shown to two
+decimals (0.29, 1.39), fit only n = 15 among the values the shown counts allow (20 eligible,
+less 1 to 7 unmatched). On the 4,000-person demo (245 matched, 5 not) sex_M's −0.02 and 1.00
+fit every n in that range, so the balance after matching, the evidence that matching
+worked, is shown."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from carecase.evaluate.matching import balance_table
+from carecase.report.sections.balance_disclosure import after_pins_matched, feasible_matched
+
+
+def _stats(n: int, a: int, b: int, k: int = 1) -> tuple[float, float]:
+    """sex_M's SMD and variance ratio for a of n participants and b of k·n controls (k:1,
+    weights 1/k), computed by carecase's own balance table."""
+    m = n + k * n
+    x = pd.DataFrame({"sex_M": [1.0] * a + [0.0] * (n - a) + [1.0] * b + [0.0] * (k * n - b)},
+                     index=np.arange(m))
+    treated = np.arange(m) < n
+    matched = pd.DataFrame({"row_id": np.arange(m), "treated": treated, "weight": np.where(treated, 1.0, 1 / k)})
+    after = balance_table(x, treated, matched, 0.1).query("stage == 'after'").iloc[0]
+    assert bool(after["binary"])
+    return float(after["smd"]), float(after["variance_ratio"])
+
+
+def test_the_small_demo_is_pinned_and_the_large_one_is_not() -> None:
+    smd, vr = _stats(15, 5, 3)
+    assert (round(smd, 2), round(vr, 2)) == (0.29, 1.39)
+    assert feasible_matched([(0.29, 1.39)], range(11, 22)) == [15]
+    assert after_pins_matched([(smd, vr)], eligible_shown=20, threshold=7, rounding_base=5)
+    big = _stats(245, 135, 137)
+    assert len(feasible_matched([(round(big[0], 2), round(big[1], 2))], range(241, 252))) == 11
+    assert not after_pins_matched([big], eligible_shown=250, threshold=7, rounding_base=5)
+
+
+def test_k_to_1_and_no_binary_covariate() -> None:
+    """With 2:1 matching b counts of 2n controls (weights ½); no 0/1 covariate, nothing to pin."""
+    assert not after_pins_matched([], 20, 7, 5)
+    smd, vr = _stats(15, 5, 9, k=2)
+    assert 15 in feasible_matched([(round(smd, 2), round(vr, 2))], range(11, 22), k=2)
+    assert after_pins_matched([(smd, vr)], 20, 7, 5, k=2) == (
+        len(feasible_matched([(round(smd, 2), round(vr, 2))], range(11, 22), k=2)) < 3)
