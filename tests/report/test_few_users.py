@@ -52,15 +52,20 @@ def _hidden_rows(t: Table, col: str) -> set[str]:
     return {str(r["key"]) for i, r in enumerate(t.rows) if (i, col) in t.hidden}
 
 
+# the total row is the sum of the service rows, so one hidden service would be the total less
+# the others: the service with the smallest non-zero estimate (A&E, −£300) is hidden with it
+COMPLEMENT = "AE_ATTEND"
+
+
 def test_a_service_with_one_user_is_withheld_and_the_others_shown(tmp_path: Path) -> None:
     report = _report(tmp_path)
     effects = _table(report, "evaluation-effects")
-    assert _hidden_rows(effects, "effect_matched") == {FEW}
-    assert _hidden_rows(effects, "effect_naive") == {FEW}
-    assert _hidden_rows(effects, "ci_low_naive") == {FEW}
-    assert _hidden_rows(_table(report, "evaluation-rate-ratios"), "rate_ratio") == {FEW}
+    assert _hidden_rows(effects, "effect_matched") == {FEW, COMPLEMENT}
+    assert _hidden_rows(effects, "effect_naive") == {FEW, COMPLEMENT}
+    assert _hidden_rows(effects, "ci_low_naive") == {FEW, COMPLEMENT}
+    assert _hidden_rows(_table(report, "evaluation-rate-ratios"), "rate_ratio") == {FEW}  # ratios do not add up
     rtm = _table(report, "evaluation-rtm")
-    assert _hidden_rows(rtm, "treated_change_ppy") == {FEW} == _hidden_rows(rtm, "control_change_ppy")
+    assert _hidden_rows(rtm, "treated_change_ppy") == {FEW, COMPLEMENT} == _hidden_rows(rtm, "control_change_ppy")
     chart = next(c for c in report.charts() if c.id == "chart-evaluation-effects").spec["data"]["values"]
     assert FEW not in {r["label"] for r in chart} and chart
 
@@ -68,7 +73,7 @@ def test_a_service_with_one_user_is_withheld_and_the_others_shown(tmp_path: Path
 def test_few_comparison_users_hide_the_matched_estimates_only(tmp_path: Path) -> None:
     report = _report(tmp_path, treated=30, control=3, naive=30)
     effects = _table(report, "evaluation-effects")
-    assert _hidden_rows(effects, "effect_matched") == {FEW}
+    assert _hidden_rows(effects, "effect_matched") == {FEW, COMPLEMENT}
     assert _hidden_rows(effects, "effect_naive") == set()
 
 
@@ -84,3 +89,22 @@ def test_a_cba_input_resting_on_few_users_hides_the_cba_and_internal_shows_all(t
     internal = _report(tmp_path / "i", mode="internal", cba_input=True)
     assert not _table(internal, "evaluation-effects").hidden
     assert any(isinstance(b, KeyFigures) for s in internal.sections if s.id == "cba" for b in s.blocks)
+
+
+def test_a_hidden_service_does_not_come_back_as_its_agency_less_the_others(tmp_path: Path) -> None:
+    """4,000-person demo: Adult Social Care's naive change (163.83) less home care's (27.84)
+    gave back residential care's 135.99, withheld for its one user. Rows that add up (each
+    agency and its services, the total and the agencies, the total and the services; the
+    evaluate stage writes each row's ``parent``) never have exactly one row hidden."""
+    from carecase.report.sections.effects import protect_sums, sum_lines
+
+    meta = [("w", "total", "all", ""), ("w", "agency", "LA / ASC", "all"), ("w", "agency", "NHS / Acute", "all"),
+            ("w", "service", "ASC_HOMECARE", "LA / ASC"), ("w", "service", "ASC_RESIDENTIAL", "LA / ASC"),
+            ("w", "service", "AE_ATTEND", "NHS / Acute")]
+    lines = sum_lines(meta)
+    assert sorted(map(sorted, lines)) == [[0, 1, 2], [0, 3, 4, 5], [1, 3, 4], [2, 5]]
+    values = [200.0, 163.83, 36.17, 27.84, 135.99, 36.17]
+    extra = protect_sums({(4, "effect")}, ("effect",), values, lines)
+    hidden = {4} | {i for i, _ in extra}
+    assert 3 in hidden  # home care, the smallest in the agency's line
+    assert all(len(hidden & set(line)) != 1 for line in lines)

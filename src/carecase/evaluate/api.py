@@ -31,7 +31,7 @@ from carecase.evaluate.effects import effects_payload
 from carecase.evaluate.estimates import matched_did, naive
 from carecase.evaluate.match_search import match
 from carecase.evaluate.outcomes import outcome_changes
-from carecase.evaluate.panel import Panel, build_panel
+from carecase.evaluate.panel import Panel, build_panel, parents
 from carecase.evaluate.ratemodels import rate_ratios
 from carecase.evaluate.windows import window_summaries
 
@@ -154,9 +154,17 @@ def evaluate_project(
                 services=services, rate_model=config.rate_models[0], period_start=str(period_start),
                 period_end=str(period_end), price_year=price_year,
                 n_candidate_rows=int((~rows["treated"]).sum()))
+    parent = parents(amounts, services)
+    naive_t, matched_t, rtm = (with_parent(t, parent) for t in (naive_t, matched_t, rtm))
     effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations)
     return EvaluationResult(matched_t, naive_t, rr, balance, rtm, counts, outcomes, cases,
                             members, effects, meta, panel)
+
+
+def with_parent(frame: pd.DataFrame, parent: dict[tuple[str, str], str]) -> pd.DataFrame:
+    """``frame`` with a ``parent`` column (:func:`carecase.evaluate.panel.parents`)."""
+    keys = zip(frame["key_type"].astype(str), frame["key"].astype(str), strict=True)
+    return frame.assign(parent=[parent.get(k, "") for k in keys])
 
 
 def _match_counts(rows: pd.DataFrame, members: pd.DataFrame, excluded: pd.DataFrame,

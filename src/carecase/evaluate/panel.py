@@ -121,3 +121,20 @@ def rates(amount: np.ndarray, days: np.ndarray) -> np.ndarray:
 def resample_counts(n: int, draws: int, rng: np.random.Generator) -> np.ndarray:
     """Bootstrap multiplicities (draws × n): how often each cluster is drawn."""
     return rng.multinomial(n, np.full(n, 1.0 / n), size=draws).astype(float)
+
+
+def parents(amounts: pd.DataFrame, services: list[str]) -> dict[tuple[str, str], str]:
+    """The row each panel row adds up into: a service's agency (``agency_l1 / agency_l2``,
+    when all its events are that agency's; '' when they are split between agencies), an
+    agency's the total ('all'), the total's nothing (''). An agency row is the sum of the
+    service rows that name it, and the total the sum of the agencies and of the services; the
+    report needs this to stop one hidden row coming back by subtraction."""
+    a = amounts[amounts["service_code"].isin(services)]
+    agency = a["agency_l1"].astype(str) + " / " + a["agency_l2"].astype(str)
+    by_service = agency.groupby(a["service_code"].astype(str)).agg(lambda x: sorted(set(x)))
+    out: dict[tuple[str, str], str] = {("total", "all"): ""}
+    for code, names in by_service.items():
+        out[("service", str(code))] = names[0] if len(names) == 1 else ""
+        for name in names:
+            out[("agency", name)] = "all"
+    return out

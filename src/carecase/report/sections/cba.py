@@ -20,7 +20,7 @@ from carecase.report.content import (
 from carecase.report.loaders import get, named_items, numeric, records
 from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.common import Context, not_run
-from carecase.report.sections.effects import few_user_keys
+from carecase.report.sections.effects import hidden_matched_keys
 
 # results.json key → block, in one place
 HEADLINE = "headline"
@@ -59,7 +59,7 @@ def few_evaluated_inputs(ctx: Context, results: dict[str, Any] | None) -> set[in
     if ctx.mode == "internal" or not results:
         return set()
     thin = eval_section.thin_windows(ctx, ctx.outs.table("evaluate", "matched"), eval_section.match_counts_table(ctx))
-    few_users, _ = few_user_keys(ctx)
+    few_users = hidden_matched_keys(ctx, eval_section.match_counts_table(ctx))
     if thin == set() and not few_users:
         return set()
     out = set()

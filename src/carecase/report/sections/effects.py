@@ -4,6 +4,7 @@ disclosed, and the chart rows drawn from what it shows."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from carecase.report.content import Column, Table, is_missing
@@ -18,6 +19,7 @@ from carecase.report.sections.windows import (
     window_label,
     window_order,
 )
+from carecase.report.suppression import secondary_lines
 
 # the estimates of a row resting on the matched people, and on the naive estimate's participants
 MATCHED_ESTIMATES = ("effect_matched", "ci_low_matched", "ci_high_matched", "mde_matched")
@@ -32,10 +34,10 @@ def _standard(df: pd.DataFrame | None, effect: str, n: str, users: str = "users"
     if cols["effect"] is None:
         return None
     out = pd.DataFrame(index=df.index)
-    for key in KEYS:
+    for key in (*KEYS, "parent"):
         c = pick(df, key)
         if c is not None:
-            out[key] = df[c].astype(str)
+            out[key] = df[c].fillna("").astype(str)
     for k, c in cols.items():
         out[k] = pd.to_numeric(df[c], errors="coerce") if c is not None else float("nan")
     return out
@@ -60,6 +62,8 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
     if not keys:
         return None
     both = n.merge(m, on=keys, how="outer", suffixes=("_naive", "_matched"))
+    if "parent" in n.columns or "parent" in m.columns:  # the row this one adds up into
+        both["parent"] = both.get("parent_matched", both.get("parent_naive"))
     if "window" in keys:
         order = {w: i for i, w in enumerate(window_order(both["window"].tolist()))}
         both = both.assign(_w=both["window"].map(order)).sort_values(["_w", *keys[1:]], kind="mergesort")
@@ -75,7 +79,8 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
         Column("mde_matched", "Matched minimum detectable effect", "num")]
     rows = []
     withheld: set[tuple[int, str]] = set()
-    for i, r in enumerate(both.to_dict("records")):
+    records = both.to_dict("records")
+    for i, r in enumerate(records):
         row = {c.key: clean_value(r.get(c.key)) for c in cols}
         if "window" in row:
             row["window"] = window_label(row["window"])
@@ -86,6 +91,10 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
                 withheld |= {(i, k) for k in MATCHED_ESTIMATES}
             if few(r.get("n_naive"), threshold) or few(r.get("users_naive"), threshold):
                 withheld |= {(i, k) for k in NAIVE_ESTIMATES}
+    if threshold is not None:  # a hidden row must not come back as a total less the rows shown
+        lines = sum_lines([_line_key(r) for r in records])
+        for group in (MATCHED_ESTIMATES, NAIVE_ESTIMATES):
+            withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines)
     note = ("Negative values are reductions. Naive: the participants' own change. "
             "Matched: their change minus the matched comparison group's change. Minimum detectable effect "
             "(Bloom 1995): the smallest true effect these numbers would show as significant at 5% "
@@ -98,6 +107,59 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
     # small numbers (and figures hidden elsewhere) are hidden, no complement down the column
     return Table("evaluation-effects", "Naive before/after and matched difference-in-differences, per person per year",
                  cols, rows, note=note, protect_columns=False, withheld=withheld)
+
+
+def _line_key(r: dict) -> tuple[str, str, str, str]:
+    """(window and measure, level, service or agency, the row it adds up into)."""
+    return (f"{r.get('window')}|{r.get('measure')}", str(r.get("key_type")), str(r.get("key")),
+            "" if is_missing(r.get("parent")) else str(r.get("parent")))
+
+
+def sum_lines(meta: list[tuple[str, str, str, str]]) -> list[list[int]]:
+    """Indices of rows that add up, within each window (and measure): each agency with the
+    services whose events are all that agency's (``parent``, from carecase evaluate), the
+    total with the agencies, and the total with the services. The estimates are differences
+    of rates over the same person-time, so they add up the same way."""
+    by_window: dict[str, list[int]] = {}
+    for i, m in enumerate(meta):
+        by_window.setdefault(m[0], []).append(i)
+    lines: list[list[int]] = []
+    for idx in by_window.values():
+        total = [i for i in idx if meta[i][1] == "total"]
+        agencies = [i for i in idx if meta[i][1] == "agency"]
+        services = [i for i in idx if meta[i][1] == "service"]
+        for a in agencies:
+            parts = [i for i in services if meta[i][3] == meta[a][2]]
+            if parts:
+                lines.append([a, *parts])
+        for parts in (agencies, services):
+            if total and parts:
+                lines.append([total[0], *parts])
+    return lines
+
+
+def protect_sums(withheld: set[tuple[int, str]], group: tuple[str, ...], values: list, lines: list[list[int]],
+                 ) -> set[tuple[int, str]]:
+    """Cells of ``group`` to withhold besides ``withheld`` so that no line of rows that add up
+    (:func:`sum_lines`) has exactly one row's estimates hidden: else the total less the rows
+    shown gives it back (one resident's residential care, as Adult Social Care less home care).
+    The complement is the line's smallest non-zero estimate (:func:`suppression.secondary_lines`)."""
+    n = len(values)
+    mask = np.array([(i, group[0]) in withheld for i in range(n)], dtype=bool)
+    v = np.array([float(x) if not is_missing(x) else np.nan for x in values], dtype=float)
+    hidden = secondary_lines(np.nan_to_num(v, nan=0.0), mask, lines)
+    return {(int(i), k) for i in np.flatnonzero(hidden & ~mask) for k in group}
+
+
+def withhold_rows_adding_up(t: Table, frame: pd.DataFrame, group: tuple[str, ...]) -> None:
+    """As :func:`protect_sums` for a table built from ``frame`` (windows labelled in the
+    table), its rows found by window, level and key; the ``parent`` column is the frame's."""
+    parent = {(window_label(r.get("window")), str(r.get("key_type")), str(r.get("key"))): r.get("parent")
+              for r in frame.to_dict("records")} if pick(frame, "parent") else {}
+    keyed = [{**r, "parent": parent.get((str(r.get("window")), str(r.get("key_type")), str(r.get("key"))))}
+             for r in t.rows]
+    lines = sum_lines([_line_key(r) for r in keyed])
+    t.withheld |= protect_sums(t.withheld, group, [r.get(group[0]) for r in t.rows], lines)
 
 
 def effect_chart_rows(table: Table) -> list[dict]:
@@ -170,3 +232,14 @@ def withhold_few_users(t: Table, few_keys: set[tuple[str, str, str]], columns: t
     for i, r in enumerate(t.rows):
         if (str(r.get("window")), str(r.get("key_type")), str(r.get("key"))) in few_keys:
             t.withheld |= {(i, k) for k in present}
+
+
+def hidden_matched_keys(ctx: Context, counts: Table | None) -> set[tuple[str, str, str]]:
+    """(window label, level, key) of the rows whose matched estimate the shared effects table
+    hides, for few users or as a complement (:func:`protect_sums`): a CBA input taken from one
+    would put it back in the report."""
+    table = effects_table(ctx, counts)
+    if table is None or ctx.mode == "internal":
+        return set()
+    return {(str(r.get("window")), str(r.get("key_type")), str(r.get("key")))
+            for i, r in enumerate(table.rows) if (i, "effect_matched") in table.hidden}

@@ -30,6 +30,7 @@ from carecase.report.sections.effects import (
     few_user_keys,
     side_by_side,
     withhold_few_users,
+    withhold_rows_adding_up,
 )
 from carecase.report.sections.outcomes import (
     OUTCOME_COUNTS,
@@ -260,6 +261,8 @@ def build(ctx: Context) -> Section:
                         rtm, RTM, note="Longest post window; every window is in out/evaluate/rtm.csv.")
         withhold_windows(t, thin, RTM_ESTIMATES)
         withhold_few_users(t, few_matched_users, RTM_ESTIMATES)
+        if ctx.mode != "internal":
+            withhold_rows_adding_up(t, rtm, RTM_ESTIMATES)
         shown = ctx.shown(t)
         if t.withheld and estimates_hidden(t, RTM_ESTIMATES):
             sec.blocks.append(Note(f"The participants' and comparison group's changes are not shown in a shared "
