@@ -108,3 +108,28 @@ def test_a_hidden_service_does_not_come_back_as_its_agency_less_the_others(tmp_p
     hidden = {4} | {i for i, _ in extra}
     assert 3 in hidden  # home care, the smallest in the agency's line
     assert all(len(hidden & set(line)) != 1 for line in lines)
+
+
+def test_cluster_warnings_in_a_shared_report_carry_no_counts(tmp_path: Path) -> None:
+    """The evaluate stage's "all 4 matched sets share people" printed a number matched that
+    the participants table hides; the shared report says the same without counts, the
+    internal report copies the stage's words."""
+    from carecase.report.content import Note
+
+    def notes(mode: str, n_clusters: int) -> list[str]:
+        root = write_project(tmp_path / f"{mode}{n_clusters}", mode=mode)
+        path = root / "out" / "evaluate" / "summary.json"
+        summary = json.loads(path.read_text())
+        summary.update(matching={"n_clusters": n_clusters},
+                       warnings=[f"... all 4 matched sets share people ... {n_clusters} cluster ..."])
+        path.write_text(json.dumps(summary))
+        section = next(s for s in project_report(Project.open(root)).sections if s.id == "evaluation")
+        return [b.text for b in section.blocks if isinstance(b, Note)]
+
+    shared = " ".join(notes("shared", 1))
+    assert "not estimable" in shared and "4 matched sets" not in shared
+    assert not any(ch.isdigit() for ch in shared.split("not estimable")[0])
+    assert "fewer than 20 independent clusters" in " ".join(notes("shared", 12))
+    assert "12" not in " ".join(notes("shared", 12))
+    assert not any("clusters" in n for n in notes("shared", 40))
+    assert any("all 4 matched sets" in n for n in notes("internal", 1))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from carecase.evaluate.config import RATE_MODEL_LABELS
+from carecase.evaluate.estimates import FEW_CLUSTERS, MIN_CLUSTERS
 from carecase.report import charts
 from carecase.report.content import Chart, Note, Paragraph, Section, Table
 from carecase.report.loaders import get, pick
@@ -147,6 +148,27 @@ def balance_gives_back_matched(ctx: Context, bal: pd.DataFrame, counts: Table | 
     return after_pins_matched(rows, int(shown_eligible), cfg.threshold, cfg.rounding_base, int(round(k)))
 
 
+def cluster_notes(ctx: Context) -> list[str]:
+    """The evaluate stage's warnings about its clusters of matched sets. Internal reports
+    copy them; shared ones say the same without the stage's counts (its "all 4 matched sets"
+    gave back a hidden number matched)."""
+    summary = outs_json(ctx, "summary.json")
+    if ctx.mode == "internal":
+        return [str(w) for w in get(summary, "warnings", default=[]) or []]
+    n = get(get(summary, "matching", default={}), "n_clusters")
+    if not isinstance(n, int | float):
+        return []
+    if n < MIN_CLUSTERS:
+        return ["The matched intervals, standard errors and minimum detectable effects are not estimable: "
+                "every matched set shares people with the others (controls reused by risk-set matching), so "
+                "the cluster bootstrap has nothing to resample."]
+    if n < FEW_CLUSTERS:
+        return [f"The matched intervals rest on fewer than {FEW_CLUSTERS} independent clusters of matched sets "
+                "(sets sharing a person are resampled together); with so few a cluster bootstrap's intervals "
+                "are too narrow (Cameron & Miller 2015): read them as a lower bound on the uncertainty."]
+    return []
+
+
 def outs_json(ctx: Context, name: str) -> dict:
     return ctx.outs.json("evaluate", name) or {}
 
@@ -166,9 +188,7 @@ def build(ctx: Context) -> Section:
     counts = match_counts_table(ctx)
     if counts is not None:
         sec.blocks.append(counts)
-    # the stage's warnings (few clusters: no interval, or intervals too narrow); text only
-    for line in (get(outs.json("evaluate", "summary.json") or {}, "warnings") or []):
-        sec.blocks.append(Note(str(line)))
+    sec.blocks.extend(Note(line) for line in cluster_notes(ctx))
     naive, matched = outs.table("evaluate", "naive"), outs.table("evaluate", "matched")
     thin = thin_windows(ctx, matched, counts)
     threshold = ctx.config.suppression.threshold
