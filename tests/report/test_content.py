@@ -174,9 +174,15 @@ def test_linkage_model_notes_are_shown_in_the_data_section(tmp_path: Path) -> No
     summary = json.loads(path.read_text())
     note = ("given_name 'All other comparisons': no true match in training showed this level, so its m "
             "probability is fixed at 0.0098, the Jeffreys estimate for none of 50 candidate profiles")
-    path.write_text(json.dumps({**summary, "notes": [note]}))
-    report = project_report(Project.open(root))
+    path.write_text(json.dumps({**summary, "notes": [note, "no probabilistic linkage: no NHS-identified records"]}))
+    report = project_report(Project.open(root))  # shared: the note without its figures
     data = next(s for s in report.sections if s.id == "data")
+    texts = [b.text for b in data.blocks if isinstance(b, Note)]
+    assert not any("0.0098" in t or "50 candidate" in t for t in texts)  # ½ ÷ (n + 1) gives n back
+    assert any("m probabilities were fixed at the Jeffreys estimate" in t for t in texts)
+    assert any("no probabilistic linkage" in t for t in texts)
+    internal = project_report(Project.open(root), mode="internal")
+    data = next(s for s in internal.sections if s.id == "data")
     assert any(isinstance(b, Note) and note in b.text for b in data.blocks)
 
 

@@ -86,6 +86,26 @@ def protect_together(sources: Table | None, by_method: Table | None, per_source:
     cell.withhold(lines, cfg)
 
 
+def link_notes(ctx: Context, notes: list[Any]) -> list[str]:
+    """The link stage's notes on its model. A level fixed in training names its m value, the
+    Jeffreys estimate ½ ÷ (n + 1) for n candidate profiles (identities from sources without
+    an NHS number, a count the linkage table may hide), so shared reports say it without
+    figures; notes with no figure are shown as they are."""
+    if ctx.mode == "internal":
+        return [str(n) for n in notes]
+    out, fixed = [], False
+    for note in map(str, notes):
+        if any(ch.isdigit() for ch in note):
+            fixed = True
+        else:
+            out.append(note)
+    if fixed:
+        out.append("some comparison levels showed no true match in training, so their m probabilities were "
+                   "fixed at the Jeffreys estimate (the levels and values are in the internal report and "
+                   "out/link/summary.json).")
+    return out
+
+
 def build(ctx: Context) -> Section:
     outs = ctx.outs
     sec = Section("data", "Data")
@@ -157,8 +177,7 @@ def build(ctx: Context) -> Section:
         sec.blocks.insert(chart_at, Chart("chart-data-linkage", "Records by linkage method",
                                           charts.hbar("Records by linkage method", ctx.shown(method_table),
                                                       "method", "records", "Records", fmt=",d")))
-    for note in link.get("notes") or []:  # model notes (levels fixed in training): no data values
-        sec.blocks.append(Note(f"Linkage model: {note}"))
+    sec.blocks.extend(Note(f"Linkage model: {note}") for note in link_notes(ctx, link.get("notes") or []))
     warnings = [str(w) for w in link.get("warnings") or []]
     if warnings and ctx.mode == "internal":
         sec.blocks.extend(Note(f"Linkage warning: {w}") for w in warnings)
