@@ -45,3 +45,18 @@ def test_k_to_1_and_no_binary_covariate() -> None:
     assert 15 in feasible_matched([(round(smd, 2), round(vr, 2))], range(11, 22), k=2)
     assert after_pins_matched([(smd, vr)], 20, 7, 5, k=2) == (
         len(feasible_matched([(round(smd, 2), round(vr, 2))], range(11, 22), k=2)) < 3)
+
+
+def test_a_binary_split_of_a_few_people_is_hidden() -> None:
+    """9 men of 19 participants is shown; 3 women of 12 participants is not (its SMD and
+    variance ratio, with the participants' number from cost ÷ cost per person, give the 3
+    back), nor is a matched control group with 2 men."""
+    from carecase.report.sections.evaluation import small_binary_groups
+
+    bal = pd.DataFrame({
+        "covariate": ["sex_M", "sex_F", "sex_M", "age"], "stage": ["before", "before", "after", "before"],
+        "binary": [True, True, True, False], "mean_treated": [9 / 19, 3 / 12, 0.5, 40.0],
+        "mean_control": [0.5, 0.5, 2 / 20, 41.0], "n_treated": [19, 12, 20, 19], "n_control": [4000, 4000, 20, 4000]})
+    assert small_binary_groups(bal, 7) == {("sex_F", "before"), ("sex_M", "after")}
+    weighted = bal.assign(mean_control=[0.5, 0.5, 0.1713, 41.0])  # entropy weights: not a count
+    assert small_binary_groups(weighted, 7) == {("sex_F", "before")}

@@ -19,7 +19,7 @@ import pandas as pd
 from carecase.evaluate.config import RATE_MODEL_LABELS
 from carecase.evaluate.estimates import FEW_CLUSTERS, MIN_CLUSTERS
 from carecase.report import charts
-from carecase.report.content import Chart, Note, Paragraph, Section, Table
+from carecase.report.content import Chart, Note, Paragraph, Section, Table, is_missing
 from carecase.report.loaders import get, pick
 from carecase.report.sections.balance_disclosure import after_pins_matched
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
@@ -148,6 +148,27 @@ def balance_gives_back_matched(ctx: Context, bal: pd.DataFrame, counts: Table | 
     return after_pins_matched(rows, int(shown_eligible), cfg.threshold, cfg.rounding_base, int(round(k)))
 
 
+def small_binary_groups(bal: pd.DataFrame, threshold: int) -> set[tuple[str, str]]:
+    """(covariate, stage) of the 0/1 covariates that 1..threshold people of either group have,
+    or lack (participants; the comparison pool before matching, the matched controls after,
+    counted where their weights are equal). With the number in the group (participants: cost
+    ÷ cost per person) the SMD and variance ratio give that split back: 9 men of 19
+    participants on a 300-person demo."""
+    need = ("covariate", "stage", "binary", "mean_treated", "mean_control", "n_treated", "n_control")
+    if any(pick(bal, c) is None for c in need):
+        return set()
+    out = set()
+    for r in bal[bal[pick(bal, "binary")].astype(bool)].to_dict("records"):
+        counts = []
+        for mean, n in (("mean_treated", "n_treated"), ("mean_control", "n_control")):
+            k = float(r[mean]) * float(r[n])
+            if abs(k - round(k)) < 1e-6:  # a count (equal weights)
+                counts += [round(k), int(r[n]) - round(k)]
+        if any(1 <= c <= threshold for c in counts):
+            out.add((str(r["covariate"]), str(r["stage"])))
+    return out
+
+
 def cluster_notes(ctx: Context) -> list[str]:
     """The evaluate stage's warnings about its clusters of matched sets. Internal reports
     copy them; shared ones say the same without the stage's counts (its "all 4 matched sets"
@@ -257,11 +278,23 @@ def build(ctx: Context) -> Section:
             stages = ("before",)
             note += (" Shared report: the balance after matching is not shown, as the number matched is "
                      "hidden (the after-matching statistics would give it back); it is in the internal report.")
-        sec.blocks.append(frame_table("evaluation-balance", "Covariate balance before and after matching", wide,
-                                      BALANCE, note=note))
-        if {"covariate", "smd_before"} <= set(wide.columns):
+        table = frame_table("evaluation-balance", "Covariate balance before and after matching", wide,
+                            BALANCE, note=note)
+        if ctx.mode != "internal":
+            few_split = small_binary_groups(bal, ctx.config.suppression.threshold)
+            for i, r in enumerate(table.rows):
+                for st in stages:
+                    if (str(r.get("covariate")), st) in few_split:
+                        table.withheld |= {(i, f"smd_{st}"), (i, f"vr_{st}")}
+            if table.withheld:
+                table.note += (f" Shared report: a 0/1 covariate's statistics are hidden where 1–"
+                               f"{ctx.config.suppression.threshold} people of either group have it, or lack it "
+                               "(they would give that number back).")
+        shown_rows = ctx.shown(table)
+        sec.blocks.append(table)
+        if {"covariate", "smd_before"} <= {c.key for c in table.columns}:
             rows = [{"covariate": str(r["covariate"]), "stage": st, "smd": abs(float(r[f"smd_{st}"]))}
-                    for r in wide.to_dict("records") for st in stages if pd.notna(r[f"smd_{st}"])]
+                    for r in shown_rows for st in stages if not is_missing(r.get(f"smd_{st}"))]
             sec.blocks.append(Chart("chart-evaluation-balance", "Balance (Love plot)",
                                     charts.love_plot("Balance (Love plot)", rows, "covariate", "smd", "stage")))
     rtm = outs.table("evaluate", "rtm")
