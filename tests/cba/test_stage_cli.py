@@ -208,3 +208,27 @@ def test_stage_draws_evaluated_effects_jointly_and_carries_the_balance_caveat(tm
     assert "not balanced (largest |SMD| 0.27)" in summary["headline"]
     r = json.loads((root / "out" / "cba" / "results.json").read_text())
     assert r["evaluation_balance"] == {"balanced": False, "max_abs_smd": 0.265}
+
+
+def test_a_project_whose_effects_all_rest_on_few_users_skips_the_cba(tmp_path: Path) -> None:
+    """A 150-person demo stopped at the CBA: every evaluated effect rested on fewer than
+    cba.from_evaluation.min_users users. The stage is skipped with a note (the pipeline goes
+    on to the report), and an earlier run's outputs are removed, not shown as this run's."""
+    effects = {"price_year": 2024, "windows": {"post_0_12": {"services": {
+        "AE_ATTEND": {"agency_l1": "NHS", "cost_ppy": {"effect": -100.0, "ci_low": -200.0, "ci_high": 0.0,
+                                                       "treated_users": 3, "control_users": 4}}}}}}
+    model = rich_model()
+    model["monte_carlo"]["draws"] = 100
+    root = _project(tmp_path, {"inline": model})
+    stage.run(Project.open(root))
+    assert (root / "out" / "cba" / "results.json").exists()
+    (root / "out" / "evaluate").mkdir(parents=True, exist_ok=True)
+    (root / "out" / "evaluate" / "effects.json").write_text(json.dumps(effects))
+    cohort = model["cohorts"][0]["name"]
+    root = _project(tmp_path, {"inline": model, "from_evaluation": {"cohort": cohort, "min_users": 10}})
+    summary = stage.run(Project.open(root))
+    assert summary["headline"].startswith("skipped: no evaluated effect in window 'post_0_12'")
+    assert "AE_ATTEND (3 participants, 4 comparison people)" in summary["notes"][0]
+    assert sorted(p.name for p in (root / "out" / "cba").iterdir()) == ["summary.json"]
+    res = CliRunner().invoke(app, ["cba", str(root)])
+    assert res.exit_code == 0 and "skipped" in res.output

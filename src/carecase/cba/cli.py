@@ -71,13 +71,12 @@ def register(app: typer.Typer) -> None:
             console = Console(width=200)
         if source.is_dir() or source.name == "carecase.yaml":
             # a project: the CBA stage itself (out/cba/, read by the report), as `carecase run`
-            from carecase.cba.stage import project_model
             from carecase.cba.stage import run as run_stage
             from carecase.core.project import Project
 
             project = Project.open(source)
             try:
-                if project_model(project) is None:
+                if project.config.cba.model is None and project.config.cba.inline is None:
                     raise CBAError(f"{project.root}/carecase.yaml has no cba.model or cba.inline: add "
                                    "`cba: {model: cba_model.yaml}` or `cba: {inline: {...}}` (docs/cba.md).")
                 if draws is not None:
@@ -87,11 +86,14 @@ def register(app: typer.Typer) -> None:
                 results = project.read_json("cba", "results.json")
             finally:
                 project.close()
-            print_results(results, console)
+            if results is not None:
+                print_results(results, console)
             console.print(summary["headline"], highlight=False, soft_wrap=True)
             for line in summary.get("notes") or []:
                 console.print(f"[yellow]Note:[/yellow] {line}", soft_wrap=True)
             console.print(f"Wrote {project.root / 'out' / 'cba'}")
+            if results is None:  # skipped: nothing to write to --json or --xlsx
+                return
         else:
             lookup = BUILTIN
             model = load_yaml_model(source, lookup)

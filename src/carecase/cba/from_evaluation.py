@@ -39,6 +39,10 @@ from carecase.core.services import BY_CODE
 from carecase.evaluate.power import Z95
 
 
+class NoEvidenceError(CBAError):
+    """Every evaluated effect was left out (too few users): the CBA stage is skipped, not failed."""
+
+
 def effect_records(effects: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(effects, dict):
         raise CBAError("effects.json: expected a mapping with 'windows' or 'effects'.")
@@ -223,6 +227,9 @@ def evaluation_outcomes(
     if few and notes is not None:
         notes.append(f"Left out of the CBA (cba.from_evaluation.min_users = {min_users}): the effect on "
                      + "; ".join(few) + " rests on too few people who used the service to be evidence.")
+    if not outcomes and few:
+        raise NoEvidenceError(f"no evaluated effect in window {window!r} rests on at least {min_users} users on "
+                              "each side (cba.from_evaluation.min_users): there is no evidence to value")
     if not outcomes:
         raise CBAError(f"effects.json: no effects for window {window!r}"
                        + (f" and services {', '.join(services)}" if services else "")

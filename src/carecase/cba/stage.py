@@ -14,7 +14,11 @@ from typing import Any
 import pandas as pd
 
 from carecase.cba.formatting import money, ratio_text
-from carecase.cba.from_evaluation import evaluation_correlation, evaluation_outcomes
+from carecase.cba.from_evaluation import (
+    NoEvidenceError,
+    evaluation_correlation,
+    evaluation_outcomes,
+)
 from carecase.cba.library_lookup import library_lookup
 from carecase.cba.load import model_from_dict, read_model_yaml
 from carecase.cba.model import CBAModel
@@ -143,13 +147,27 @@ def headline_text(results: dict[str, Any]) -> str:
     return text
 
 
+def _skip(project: Project, why: str, notes: list[str]) -> dict[str, Any]:
+    """Write a 'skipped' summary, and remove an earlier run's outputs (the report would show
+    them as this run's)."""
+    out = project.root / "out" / "cba"
+    if out.exists():
+        for path in sorted(out.iterdir()):
+            if path.is_file() and path.name != "summary.json":
+                path.unlink()
+    summary: dict[str, Any] = {"headline": f"skipped: {why}", "notes": notes}
+    project.write_json("cba", "summary.json", summary)
+    return summary
+
+
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
     notes: list[str] = []
-    found = project_model(project, notes)
+    try:
+        found = project_model(project, notes)
+    except NoEvidenceError as err:
+        return _skip(project, str(err), notes)
     if found is None:
-        summary: dict[str, Any] = {"headline": "skipped: no cba.model or cba.inline in carecase.yaml"}
-        project.write_json("cba", "summary.json", summary)
-        return summary
+        return _skip(project, "no cba.model or cba.inline in carecase.yaml", notes)
     task = progress.add_task("cba", total=2) if progress is not None else None
     model, lookup = found
     results = analyse(model, lookup, draws=project.config.cba.draws)
