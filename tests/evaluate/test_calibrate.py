@@ -35,3 +35,22 @@ def test_weighted_means_hit_the_target_and_total_is_kept(seed):
     assert w.sum() == pytest.approx(base.sum())
     assert (w > 0).all()
     assert (w @ x) / w.sum() == pytest.approx(target, abs=1e-6)
+
+
+def test_constant_control_covariates() -> None:
+    """A 70-person demo stopped with "zero-size array": every covariate was constant among the
+    matched controls, so nothing was left to solve. With each constant equal to the treated
+    mean the weights are balanced as they are; with one differing no weights can balance it
+    (None), where before it was dropped and the rest balanced as if it were."""
+    import numpy as np
+
+    from carecase.evaluate.calibrate import entropy_weights
+
+    x = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    base = np.array([1.0, 2.0, 1.0])
+    assert np.array_equal(entropy_weights(x, np.array([1.0, 0.0]), base), base)
+    assert entropy_weights(x, np.array([1.0, 0.2]), base) is None
+    mixed = np.array([[1.0, 0.0], [1.0, 2.0], [1.0, 4.0]])
+    assert entropy_weights(mixed, np.array([0.5, 2.0]), np.ones(3)) is None
+    w = entropy_weights(mixed, np.array([1.0, 3.0]), np.ones(3))
+    assert w is not None and np.isclose(w @ mixed[:, 1] / w.sum(), 3.0)

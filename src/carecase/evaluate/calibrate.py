@@ -36,7 +36,13 @@ def entropy_weights(
         return None
     sd = x.std(axis=0)
     keep = sd > 1e-12
-    z = (x[:, keep] - np.asarray(target, float)[keep]) / sd[keep]
+    target = np.asarray(target, float)
+    # a covariate every control shares: balanced only if the treated mean is that value too
+    if np.any(np.abs(x[0, ~keep] - target[~keep]) > 1e-9 * np.maximum(1.0, np.abs(target[~keep]))):
+        return None
+    if not keep.any():  # nothing varies, and every constant matches: the weights as they are
+        return base.copy()
+    z = (x[:, keep] - target[keep]) / sd[keep]
     q = base / base.sum()
     lam = np.zeros(z.shape[1])
 

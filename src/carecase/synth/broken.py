@@ -73,6 +73,8 @@ def plant(
     # rows outside the catalogue (mapped to 'ignore') are never broken or duplicated
     free = np.ones(n, dtype=bool) if in_scope is None else in_scope.copy()
     counts: dict[str, int] = {}
+    if n == 0:  # a small area can leave an extract empty: nothing to break
+        return Planted(table, person, kind, counts)
 
     def take(eligible: np.ndarray) -> np.ndarray:
         pool = np.nonzero(eligible & free)[0]

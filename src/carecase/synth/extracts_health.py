@@ -26,7 +26,7 @@ def _refs(prefix: str, size: int, width: int) -> pa.Array:
     import pyarrow.compute as pc
 
     seq = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, size + 1)), pa.string()), width, "0")
-    return pc.binary_join_element_wise(pa.array([prefix] * size), seq, "")
+    return pc.binary_join_element_wise(pa.array([prefix] * size, pa.string()), seq, "")  # typed: size may be 0
 
 
 def population_register(area: Area) -> Extract:
