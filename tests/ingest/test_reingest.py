@@ -179,3 +179,27 @@ def test_header_only_file_replacing_rows_is_a_warning(project_factory) -> None:
     assert s["headline"].endswith("; 1 warning(s)")
     s = run(p)  # still said on later runs, more briefly
     assert s["warnings"] == ["ae.csv (acute) has no data rows (a header only)."]
+
+
+def test_a_run_stopped_while_re_staging_after_linkage_is_finished_by_the_next(project_factory) -> None:
+    """After linkage dropped the identities, a run re-stages every file; if one file stops it
+    (delivered without its header), the next run must still re-stage the files not yet done,
+    not skip them as unchanged: linkage then found events with no identity, every run after
+    that stopped, and only deleting the store recovered."""
+    second = event_source("second", "b.csv")
+    p = project_factory({"sources": [event_source(), second]}, {"ae.csv": CSV1, "b.csv": CSV2})
+    run(p)
+    p.engine.drop("staging_identity")  # as the link stage does
+    good = (p.root / "b.csv").read_text()
+    (p.root / "b.csv").write_text("")
+    with pytest.raises(IngestError, match="empty"):
+        run(p)
+    (p.root / "b.csv").write_text(good)
+    s = run(p)
+    statuses = {src: [f["status"] for f in body["files"]] for src, body in s["sources"].items()}
+    assert statuses == {"acute": ["reprocessed"], "second": ["reprocessed"]}
+    staged = {r["record_id"] for r in table(p, "events_staged")}
+    assert staged and staged <= {r["record_id"] for r in table(p, "staging_identity")}
+    assert not p.engine.has_table("ingest_restage_pending")
+    again = run(p)  # and then it is a no-op again
+    assert {f["status"] for body in again["sources"].values() for f in body["files"]} == {"unchanged"}

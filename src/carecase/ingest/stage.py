@@ -93,6 +93,9 @@ def _known_files(project: Project) -> dict[tuple[str, str], dict[str, Any]]:
     return {(r["source"], r["path"]): r for r in rows}
 
 
+RESTAGE_PENDING = "ingest_restage_pending"  # a one-row table while a full re-stage is unfinished
+
+
 def _identities_dropped(engine: Any) -> bool:
     """True when an earlier linkage dropped ``staging_identity`` after ingest had created it.
 
@@ -138,7 +141,12 @@ def run(project: Project, progress: Any = None, strict: bool = False) -> dict[st
         engine.con.con.execute("SET enable_progress_bar = false")  # Rich shows progress
     # Linkage drops the identities it used (privacy.keep_linkage_staging: false) and links
     # globally, so a later run must re-stage every file, never a subset.
-    restage = _identities_dropped(engine)
+    # ... and until a run has re-staged them all: a run stopped by one unreadable file after
+    # re-staging some would otherwise leave the rest without identities, every later run
+    # skipping them as unchanged and linkage refusing the store (RESTAGE_PENDING).
+    restage = _identities_dropped(engine) or engine.has_table(RESTAGE_PENDING)
+    if restage:
+        engine.write(RESTAGE_PENDING, pa.table({"pending": [True]}))
     ensure_tables(engine)
     known = _known_files(project)
     states = _feed_states(project)
@@ -209,6 +217,8 @@ def run(project: Project, progress: Any = None, strict: bool = False) -> dict[st
             reports[(source, path)] = {**file_report(row, status, date_formats),
                                        **({"renamed_from": before["renamed_from"]} if "renamed_from" in before else {})}
     write_feed_state(engine, {n: f for n, f in states.items() if n in {fd.name for fd in feeds}})
+    if restage:
+        engine.drop(RESTAGE_PENDING)  # every file is staged again
     warnings += [f"{rel} ({source}) has no data rows (a header only)." for (source, rel), rep in sorted(reports.items())
                  if data_rows(rep) == 0 and (source, rel) not in emptied]
     materialise_lookups(engine, [lk.name for lk in cfg.ingest.lookups])
