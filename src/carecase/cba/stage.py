@@ -71,6 +71,7 @@ def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBA
     if cfg.from_evaluation is not None and isinstance(data, dict):
         link = cfg.from_evaluation
         effects = _read_effects(project.path(link.file))
+        _check_effects_priced_now(project, effects)
         extra, window, codes = evaluation_outcomes(
             effects, cohort=link.cohort, window=link.window, services=link.services,
             duration_years=link.duration_years, lag_years=link.lag_years,
@@ -84,6 +85,18 @@ def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBA
             data["correlations"] = list(data.get("correlations") or []) + [joint]
     lookup = project_lookup(project, data.get("price_base_year") if isinstance(data, dict) else None)
     return model_from_dict(data, source=source, lookup=lookup), lookup
+
+
+def _check_effects_priced_now(project: Project, effects: dict[str, Any]) -> None:
+    """Refuse evaluated effects whose £ were priced with other unit costs than the costs
+    stage's latest run (a cost override or price year changed, costs re-run, evaluate not):
+    the CBA would value them at the old costs, labelled with the new price year."""
+    priced = effects.get("costs_inputs_digest")
+    costs = project.read_json("costs", "summary.json") or {}
+    if priced and costs.get("inputs_digest") and priced != costs["inputs_digest"]:
+        raise CBAError("The evaluation's effects were priced with other unit costs than the costs stage's "
+                       "latest run (the costs settings or files changed since `carecase evaluate`). Run "
+                       "`carecase run PROJECT --only evaluate,cba,report`.")
 
 
 def project_index(project: Project) -> dict[int, float]:

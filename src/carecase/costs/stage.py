@@ -152,6 +152,23 @@ def check_events_current(project: Project) -> None:
         )
 
 
+def costs_inputs_digest(project: Project) -> str:
+    """SHA-256 of everything the costed events depend on besides the events: the costs
+    settings, the project period, and the content of each file they name (library,
+    overrides, price index), so that a changed override file or price year is caught even
+    when the settings' text is the same."""
+    cfg = project.config.costs
+    parts: dict[str, Any] = {"costs": cfg.model_dump(mode="json"),
+                             "period": [str(project.config.project.period_start),
+                                        str(project.config.project.period_end)]}
+    for name in ("library", "overrides", "deflator"):
+        value = getattr(cfg, name)
+        path = project.path(value) if value else None
+        if path is not None and path.is_file():
+            parts[f"{name}_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def check_costs_current(project: Project) -> None:
     """Fail when ``events`` is older than the staged ingest (:func:`check_events_current`) or
     has changed since the costs stage last ran.
@@ -185,6 +202,11 @@ def check_costs_current(project: Project) -> None:
     if costed_from and link_now and costed_from != link_now:
         raise CostError(f"The link stage has written different events (same row count, {now:,}) "
                         f"since the costs stage last ran. {fix}")
+    recorded = summary.get("inputs_digest")
+    if recorded and recorded != costs_inputs_digest(project):
+        raise CostError("The unit-cost settings or files (costs.price_year, costs.overrides, costs.library, "
+                        "costs.deflator, the service map, or the project period) have changed since the costs "
+                        f"stage last ran, so the costed events are out of date. {fix}")
 
 
 def map_frame(cfg: CostsConfig) -> pd.DataFrame:
@@ -315,6 +337,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "period": {"start": str(period.period_start), "end_inclusive": str(period.period_end)},
         "events": total_events,
         "events_digest": linked_events_digest(project),
+        "inputs_digest": costs_inputs_digest(project),
         "ingest_state": ingest_state(engine),
         "events_costed": total_events - n_unmapped,
         "events_unmapped": n_unmapped,

@@ -95,7 +95,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     if progress is not None:
         progress.advance(task)
     files = write_tables(project, result)
-    project.write_json(STAGE, "effects.json", result.effects)
+    # the unit costs its £ were priced with: the CBA refuses effects priced with other ones
+    costs = project.read_json("costs", "summary.json") or {}
+    project.write_json(STAGE, "effects.json", {**result.effects, "costs_inputs_digest": costs.get("inputs_digest")})
     if progress is not None:
         progress.advance(task)
     counts = dict(zip(result.match_counts["count"], result.match_counts["value"].astype(int), strict=True))
