@@ -56,3 +56,20 @@ def test_the_stage_warns_about_one_or_few_clusters() -> None:
     few = SimpleNamespace(matched=m, naive=naive, meta={"n_clusters": 12})
     assert "12 independent clusters" in cluster_warnings(few)[0]
     assert cluster_warnings(SimpleNamespace(matched=m, naive=naive, meta={"n_clusters": 20})) == []
+
+
+def test_an_eq5d_value_set_is_read_from_the_project_folder(tmp_path) -> None:
+    """value_set: eq5d_vs.csv was read from the shell's working directory, so `carecase run
+    PROJECT` from elsewhere (or the web app) stopped, or read another file of that name."""
+    from carecase.core.project import Project
+    from carecase.evaluate.stage import with_project_paths
+
+    (tmp_path / "carecase.yaml").write_text(
+        "project:\n  name: t\n  period_start: 2022-04-01\n  period_end: 2024-03-31\n"
+        "evaluation:\n  instruments:\n"
+        "    - {name: EQ5D, domains: [mo, sc, ua, pd, ad], scale_min: 1, scale_max: 5, scoring: eq5d,\n"
+        "       value_set: sets/eq5d_vs.csv}\n"
+        "    - {name: SWEMWBS, domains: [a, b, c, d, e, f, g], scale_min: 1, scale_max: 5}\n")
+    ev = with_project_paths(Project.open(tmp_path))
+    assert ev.instruments[0].value_set == str(tmp_path / "sets" / "eq5d_vs.csv")
+    assert ev.instruments[1].value_set is None

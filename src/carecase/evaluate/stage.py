@@ -16,7 +16,7 @@ from carecase.core.project import Project
 from carecase.core.text import signed_money
 from carecase.costs.stage import check_costs_current
 from carecase.evaluate.api import EvaluationResult, evaluate_project
-from carecase.evaluate.config import window_key
+from carecase.evaluate.config import EvaluationConfig, window_key
 from carecase.evaluate.estimates import FEW_CLUSTERS, MIN_CLUSTERS
 
 STAGE = "evaluate"
@@ -83,12 +83,22 @@ def cluster_warnings(result: EvaluationResult) -> list[str]:
     return []
 
 
+def with_project_paths(project: Project) -> EvaluationConfig:
+    """The evaluation settings with each instrument's ``value_set`` read relative to the
+    project folder, as every other path in carecase.yaml (it was read from the shell's
+    working directory: `carecase run` from elsewhere, or the web app, could not find it)."""
+    ev = project.config.evaluation
+    instruments = [i.model_copy(update={"value_set": str(project.path(i.value_set))}) if i.value_set else i
+                   for i in ev.instruments]
+    return ev.model_copy(update={"instruments": instruments})
+
+
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
     task = progress.add_task("evaluate", total=3) if progress is not None else None
     cfg = project.config
     check_costs_current(project)
     result = evaluate_project(
-        project.engine, cfg.evaluation, price_year=cfg.costs.price_year,
+        project.engine, with_project_paths(project), price_year=cfg.costs.price_year,
         period=(cfg.project.period_start, cfg.project.period_end),
         suppress_small=getattr(cfg.report, "mode", "shared") != "internal",
     )
