@@ -119,7 +119,7 @@ class InstrumentConfig(StrictModel):
         description="Assessment points in order; change is last minus first.",
     )
     value_set: str | None = Field(
-        None, description="EQ-5D value set CSV (dimension,level,decrement + constant row)."
+        None, description="EQ-5D value set CSV (dimension,level,decrement + constant row), relative to the project folder."
     )
 
     @model_validator(mode="after")
