@@ -82,3 +82,21 @@ def test_small_counts_suppressed():
     counts, flag = suppress_counts(pd.Series([0.0, 1, 7, 8, 30]), 8)
     assert counts.isna().tolist() == [False, True, True, False, False]
     assert flag.tolist() == [False, True, True, False, False]
+
+
+def test_two_readings_at_one_assessment_use_the_earliest_not_their_mean():
+    """Person b read twice at baseline (items 3 on 1 March, then 4 on 9 March): the items
+    were averaged to 3.5 and SWEMWBS stopped ("items must be whole numbers"). The earliest
+    reading is used, the result is the known answer above, and a note counts the people."""
+    import datetime as dt
+
+    s = _scores().assign(assessment_date=dt.date(2024, 3, 1))
+    again = s[(s.person_id == "b") & (s.assessment == "baseline")].assign(score=4.0, assessment_date=dt.date(2024, 3, 9))
+    notes: list[str] = []
+    out = instrument_changes(pd.concat([again, s], ignore_index=True), InstrumentConfig(name="SWEMWBS", scoring="swemwbs"),
+                             notes)
+    total = out[out["measure"] == "total"].iloc[0]
+    assert total["mean_change"] == pytest.approx(np.mean([17.98 - 17.43, 25.03 - 19.25, 25.03 - 35.00]))
+    assert notes == ["SWEMWBS: 1 person has two or more readings at one assessment point (baseline 1); the "
+                     "earliest reading of each was used. Keep one reading per assessment, or give repeat "
+                     "readings their own assessment names."]

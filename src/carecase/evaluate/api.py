@@ -147,13 +147,14 @@ def evaluate_project(
                                  observed=panel)
     rr = rate_ratios(panel, members, config.rate_models)
     counts = _match_counts(rows, members, excluded, starts)
-    outcomes = outcome_changes(engine, config.instruments)
+    outcome_notes: list[str] = []
+    outcomes = outcome_changes(engine, config.instruments, outcome_notes)
     cases = case_studies(engine, events, rows[rows["treated"]], config.case_studies,
                          (period_start, period_end), suppress=suppress_small)
     meta.update(n_treated=n_treated, n_clusters=int(members["cluster"].nunique()),
                 services=services, rate_model=config.rate_models[0], period_start=str(period_start),
                 period_end=str(period_end), price_year=price_year,
-                n_candidate_rows=int((~rows["treated"]).sum()))
+                n_candidate_rows=int((~rows["treated"]).sum()), outcome_notes=outcome_notes)
     parent = parents(amounts, services)
     naive_t, matched_t, rtm = (with_parent(t, parent) for t in (naive_t, matched_t, rtm))
     effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations)

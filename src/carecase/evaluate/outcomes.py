@@ -52,7 +52,30 @@ def _listed(values: pd.Series) -> str:
     return ", ".join(repr(v) for v in sorted(values.dropna().astype(str).unique())) or "none"
 
 
-def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig) -> pd.DataFrame:
+def earliest_reading(s: pd.DataFrame, instrument: str, notes: list[str] | None = None) -> pd.DataFrame:
+    """One reading per person, assessment and domain: the earliest by assessment date (then
+    the order stored). Two readings at one assessment point were averaged, which made a
+    SWEMWBS item 3.5 (refused as "not a whole number") and an EQ-5D level fall between two
+    levels; each such person is counted in ``notes``."""
+    keys = ["person_id", "assessment", "domain"]
+    dup = s.duplicated(keys, keep=False)
+    if not dup.any():
+        return s
+    order = ["assessment_date"] if "assessment_date" in s.columns else []
+    kept = s.sort_values([*keys, *order], kind="stable").drop_duplicates(keys, keep="first")
+    if notes is not None:
+        people = s.loc[dup, ["person_id", "assessment"]].drop_duplicates()
+        by_point = people.groupby("assessment").size()
+        n = len(people.person_id.unique())
+        notes.append(f"{instrument}: {n:,} {'person has' if n == 1 else 'people have'} two or more readings at one "
+                     "assessment point (" + ", ".join(f"{a} {n:,}" for a, n in by_point.items())
+                     + "); the earliest reading of each was used. Keep one reading per assessment, or "
+                     "give repeat readings their own assessment names.")
+    return kept
+
+
+def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig,
+                       notes: list[str] | None = None) -> pd.DataFrame:
     """Change per domain and in total for one instrument. EQ-5D's direction is the
     instrument's own: a lower level of a dimension is better, a higher index is better."""
     s = scores[scores["instrument"] == inst.name]
@@ -75,8 +98,8 @@ def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig) -> pd.DataF
         raise EvaluationError(
             f"outcome_scores: instrument {inst.name!r} has scores outside "
             f"[{inst.scale_min}, {inst.scale_max}]; fix the data or the instrument's scale_min/max.")
-    wide = s.assign(score=sc).pivot_table(index=["person_id", "assessment"], columns="domain",
-                                          values="score", aggfunc="mean")
+    s = earliest_reading(s.assign(score=sc), inst.name, notes)
+    wide = s.pivot_table(index=["person_id", "assessment"], columns="domain", values="score", aggfunc="first")
     rows = []
     measures = {str(c): wide[c] for c in sorted(wide.columns, key=str)}
     total = instrument_totals(wide, inst)
@@ -94,11 +117,12 @@ def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig) -> pd.DataF
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def outcome_changes(engine: Engine, instruments: list[InstrumentConfig]) -> pd.DataFrame:
+def outcome_changes(engine: Engine, instruments: list[InstrumentConfig],
+                    notes: list[str] | None = None) -> pd.DataFrame:
     if not instruments or not engine.has_table("outcome_scores"):
         return pd.DataFrame(columns=COLUMNS)
     scores = engine.to_pandas(engine.table("outcome_scores"))
-    frames = [instrument_changes(scores, inst) for inst in instruments]
+    frames = [instrument_changes(scores, inst, notes) for inst in instruments]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)

@@ -114,8 +114,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     summary = {
         "headline": headline(result),
         "match_counts": counts,
-        "matching": {k: v for k, v in result.meta.items() if k != "distance_weights"},
-        "warnings": cluster_warnings(result),
+        "matching": {k: v for k, v in result.meta.items() if k not in ("distance_weights", "outcome_notes")},
+        "warnings": [*cluster_warnings(result), *result.meta.get("outcome_notes", [])],
         "files": {**files, "effects": str(project.stage_dir(STAGE) / "effects.json")},
     }
     project.write_json(STAGE, "summary.json", summary)
