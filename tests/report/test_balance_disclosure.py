@@ -60,3 +60,16 @@ def test_a_binary_split_of_a_few_people_is_hidden() -> None:
     assert small_binary_groups(bal, 7) == {("sex_F", "before"), ("sex_M", "after")}
     weighted = bal.assign(mean_control=[0.5, 0.5, 0.1713, 41.0])  # entropy weights: not a count
     assert small_binary_groups(weighted, 7) == {("sex_F", "before")}
+
+
+def test_an_eq5d_index_is_shared_to_two_decimals() -> None:
+    """Shared outcome means are rounded to 1 decimal: an EQ-5D index gain of 0.155 read
+    0.2 (0.50 → 0.60), overstating it by 29%. A row whose means lie within [−1, 1] keeps 2."""
+    from carecase.report.sections.outcomes import outcomes_for_sharing
+
+    df = pd.DataFrame({"instrument": ["EQ5D", "SWEMWBS"], "measure": ["total", "total"],
+                       "mean_from": [0.4853, 19.23], "mean_to": [0.6401, 22.07],
+                       "mean_change": [0.1548, 2.84], "sd_change": [0.1521, 3.06], "t_p": [0.0123, 0.2]})
+    out = outcomes_for_sharing(df)
+    assert out["mean_change"].tolist() == [0.15, 2.8] and out["mean_from"].tolist() == [0.49, 19.2]
+    assert out["sd_change"].tolist() == [0.15, 3.1] and out["t_p"].tolist() == [0.012, 0.2]

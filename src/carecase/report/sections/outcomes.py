@@ -43,13 +43,18 @@ def p_for_sharing(p: float) -> float | str | None:
 
 
 def outcomes_for_sharing(df: pd.DataFrame) -> pd.DataFrame:
-    """Shared reports: outcome means, SDs and intervals to 1 decimal, p-values to 2
+    """Shared reports: outcome means, SDs and intervals to 1 decimal (2 on a row whose means
+    lie within [−1, 1], an EQ-5D index: to 1 decimal a 0.155 gain read 0.2), p-values to 2
     significant figures (or "<0.001")."""
     out = df.copy()
+    means = [c for c in (pick(out, n) for n in ("mean_from", "mean_to")) if c is not None]
+    index_scale = (out[means].apply(pd.to_numeric, errors="coerce").abs().max(axis=1) <= 1.0
+                   if means else pd.Series(False, index=out.index))
     for name in OUTCOME_MEANS:
         c = pick(out, name)
         if c is not None:
-            out[c] = pd.to_numeric(out[c], errors="coerce").round(1)
+            v = pd.to_numeric(out[c], errors="coerce")
+            out[c] = v.round(2).where(index_scale, v.round(1))
     for name in OUTCOME_P:
         c = pick(out, name)
         if c is not None:
@@ -65,7 +70,8 @@ def outcomes_table(ctx: Context, out: pd.DataFrame) -> Table:
             "are protected within each row (People = improved + no change + worse).")
     if ctx.mode != "internal":
         out = outcomes_for_sharing(out)
-        note += (" Means, SDs and intervals are shown to 1 decimal and p-values to 2 significant figures; "
+        note += (" Means, SDs and intervals are shown to 1 decimal (2 on a scale within −1 to 1, such as an "
+                 "EQ-5D index) and p-values to 2 significant figures; "
                  "a row's statistics are hidden with its number of people, and its p-values with any of "
                  "its improved / no change / worse counts.")
     return frame_table("evaluation-outcomes", "Outcome measures (change between assessments)", out,
