@@ -192,3 +192,10 @@ def test_an_effect_without_an_interval_is_refused() -> None:
         impacts_from_evaluation(_with_users(50, 50, ci=False), cohort="c")
     # a service left out for its users is not refused for its interval
     assert len(impacts_from_evaluation(_with_users(1, 1, ci=False), cohort="c", min_users=10)) == 1
+
+
+def test_the_source_writes_money_as_everywhere_else() -> None:
+    """'95% CI £-256.26 to £164.70' is now '-£256.26 to £164.70'."""
+    outs = impacts_from_evaluation({"effects": [{"window": "w", "service_code": "GP_APPT", "effect_gbp": -10,
+                                                 "ci95_gbp": [-256.26, 164.7]}]}, cohort="c")
+    assert outs[0]["source"].endswith("95% CI -£256.26 to £164.70")

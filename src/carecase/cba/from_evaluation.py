@@ -79,6 +79,11 @@ def effect_records(effects: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(records, key=lambda r: (str(r["window"]), str(r["service_code"])))
 
 
+def _pounds(v: float) -> str:
+    """-£256.26, as carecase writes money everywhere else (not £-256.26)."""
+    return f"{'-' if float(v) < 0 else ''}£{abs(float(v)):,.2f}"
+
+
 def impacts_from_evaluation(effects: dict[str, Any], **kw: Any) -> list[dict[str, Any]]:
     """Outcome definitions (dicts for ``CBAModel.outcomes``), one per service effect (see
     :func:`evaluation_outcomes`, which also says which window and services they are)."""
@@ -221,7 +226,7 @@ def evaluation_outcomes(
             "duration_years": duration_years, "lag_years": lag_years, "drop_off": drop_off,
             "confidence_grade": confidence_grade,
             "source": f"carecase evaluate effects.json, window {window}, matched comparison; "
-                      f"95% CI £{r['ci_low_gbp']:.2f} to £{r['ci_high_gbp']:.2f}",
+                      f"95% CI {_pounds(r['ci_low_gbp'])} to {_pounds(r['ci_high_gbp'])}",
         })
         codes.append(str(r["service_code"]))
     if few and notes is not None:
