@@ -53,7 +53,7 @@ def test_unknown_unit_cost_code() -> None:
 def test_agency_that_pays_nothing_and_benefits_nothing() -> None:
     d = simple_model(cashable={"Police": 0.5})
     msg = _err(d)
-    assert "cashable.Police = 'Police'" in msg and "pays nothing and benefits nothing" in msg
+    assert "cashable.Police = 0.5:" in msg and "pays nothing and benefits nothing" in msg  # its value, not its name
     d = simple_model(agencies=["LA", "Fire"])
     assert "agencies = 'Fire'" in _err(d)
 

@@ -189,7 +189,8 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
         for key, agencies in (("agencies", model.agencies or []), ("cashable", list(model.cashable))):
             for a in agencies:
                 if a not in active:
-                    out.append(_line(f"{key}.{a}" if key == "cashable" else key, a,
+                    out.append(_line(f"{key}.{a}" if key == "cashable" else key,
+                                     model.cashable[a] if key == "cashable" else a,
                                      "this agency pays nothing and benefits nothing; remove it or "
                                      f"give it a cost or a benefit. Active: {', '.join(sorted(active))}"))
         known = {s.path for s in numeric_inputs(model, lookup)}
