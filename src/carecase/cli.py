@@ -57,10 +57,11 @@ def run_stage(folder: Path, run_fn: Any, **kwargs: Any) -> tuple[dict[str, Any],
     """Open a project, run one stage's ``run(project, progress, **kwargs)`` with a progress
     bar and close the project: the stage commands all go through here."""
     from carecase.core.project import Project
+    from carecase.core.runlock import run_lock
 
     proj = Project.open(folder)
     try:
-        with make_progress() as progress:
+        with run_lock(proj.root), make_progress() as progress:
             summary = run_fn(proj, progress=progress, **kwargs)
     finally:
         proj.close()

@@ -63,9 +63,15 @@ def chosen_stages(only: list[str] | None) -> list[Stage]:
 
 
 def run_all(project: Project, progress: Any = None, only: list[str] | None = None) -> dict[str, Any]:
+    """Run the chosen stages in order, holding the project's run lock
+    (:func:`carecase.core.runlock.run_lock`: one run at a time, across processes)."""
+    from carecase.core.runlock import run_lock
+
     results: dict[str, Any] = {}
-    for stage in chosen_stages(only):
-        run = stage.runner()
-        assert run is not None
-        results[stage.name] = run(project, progress=progress)
+    stages = chosen_stages(only)
+    with run_lock(project.root):
+        for stage in stages:
+            run = stage.runner()
+            assert run is not None
+            results[stage.name] = run(project, progress=progress)
     return results

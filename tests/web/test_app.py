@@ -246,3 +246,22 @@ def test_a_table_is_read_only_as_far_as_the_limit(tmp_path, monkeypatch):
     assert len(client.get("/api/tables/audit/big?limit=4500").json()) == 4500
     monkeypatch.setattr(pq, "read_table", lambda *a, **k: pytest.fail("read the whole table"))
     assert client.get("/api/tables/audit/big?limit=2").json() == [{"n": 0}, {"n": 1}]
+
+
+def test_a_run_while_a_terminal_run_holds_the_project_is_a_409_and_the_page_says_it_failed(tmp_path):
+    """A terminal `carecase run` holds the project's run lock: a web run (even of the CBA
+    alone, which never opens the store) is refused with a 409, not run beside it; the index
+    page then says the last run failed rather than showing older headlines as if fresh."""
+    from carecase.core.runlock import RunInProgress, run_lock
+
+    root = make_project(tmp_path)
+    client = local_client(create_app(root), raise_server_exceptions=False)
+    with run_lock(root):
+        res = client.post("/api/run", json=["cba"])
+        with pytest.raises(RunInProgress, match="Another carecase run is in progress"):
+            with run_lock(root):
+                pass
+    assert res.status_code == 409 and "Another carecase run is in progress" in res.json()["detail"]
+    assert "The last run failed" in client.get("/").text
+    with run_lock(root):  # released: it can be taken again
+        pass

@@ -81,7 +81,9 @@ def register(app: typer.Typer) -> None:
                                    "`cba: {model: cba_model.yaml}` or `cba: {inline: {...}}` (docs/cba.md).")
                 if draws is not None:
                     project.config.cba.draws = draws
-                with console.status("Running the cost-benefit model…"):
+                from carecase.core.runlock import run_lock
+
+                with run_lock(project.root), console.status("Running the cost-benefit model…"):
                     summary = run_stage(project)
                 results = project.read_json("cba", "results.json")
             finally:

@@ -20,12 +20,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write out/report/report.html, report.xlsx and report.pdf (small numbers suppressed)."""
         from carecase.core.project import Project
+        from carecase.core.runlock import run_lock
         from carecase.report.stage import run
 
         console = Console()
         proj = Project.open(project)
         try:
-            with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+            with run_lock(proj.root), Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                           TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                           console=console) as progress:
                 summary = run(proj, progress=progress, internal=internal or None)

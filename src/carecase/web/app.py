@@ -34,6 +34,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from carecase.core.errors import CarecaseError, OutputError
 from carecase.core.project import Project
+from carecase.core.runlock import RunInProgress
 from carecase.pipeline import STAGES, available_stages, chosen_stages, run_all
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -162,6 +163,12 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             done = f" ({now.get('completed') or 0:g}/{now['total']:g})" if now.get("total") else ""
             running = (f"<p><strong>A run is in progress</strong> ({html.escape(', '.join(now['stages']))}):"
                        f" {step}{done}. Results below may change; reload when it ends.</p>")
+        elif now.get("last") and not now["last"].get("ok"):  # the page must not pass for fresh
+            last = now["last"]
+            running = (f"<p><strong>The last run failed</strong> ({html.escape(', '.join(last.get('stages') or []))}"
+                       f", finished {html.escape(str(last.get('finished', '')))}): "
+                       f"{html.escape(str(last.get('error', 'see the server log')))}. The results below are from "
+                       "earlier runs.</p>")
         name = html.escape(proj.config.project.name)
         return (
             "<!doctype html><html><head><meta charset='utf-8'><title>carecase</title>"
@@ -260,6 +267,9 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             proj = project()
             res = run_all(proj, progress=_Progress(status, status_lock), only=only)
             outcome["ok"] = True
+        except RunInProgress as err:  # a terminal `carecase run` (or stage command) holds the project
+            outcome["error"] = "another carecase run is in progress"
+            raise HTTPException(409, str(err)) from None
         except CarecaseError as err:
             outcome["error"] = str(err)
             raise HTTPException(400, str(err)) from None
