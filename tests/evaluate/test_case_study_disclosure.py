@@ -99,3 +99,20 @@ def test_overlapping_events_counts_quantities_and_spells(engine: Engine) -> None
         {"row_id": 1, "window": "jan", "area_of_need": "Mental health", "events": 1.0},
     ]
     assert not engine.has_table("_evaluate_case_overlap")
+
+
+def test_case_studies_of_named_participants(engine: Engine) -> None:
+    """evaluation.case_studies.people names the participants to write up (the issue's "for
+    chosen people"); the rows say how the cases were chosen, and an id that is not a
+    participant is an error naming it."""
+    from carecase.core.errors import EvaluationError
+    from carecase.evaluate.case_studies import HIGHEST_COST, NAMED
+
+    treated = pd.DataFrame({"row_id": [1], "person_id": ["p1"], "index_date": [pd.Timestamp(INDEX)]})
+    named = case_studies(engine, engine.table("costed_events"), treated, CaseStudyConfig(people=["p1"]),
+                         PERIOD, suppress=False)
+    assert set(named["case"]) == {"Case A"} and set(named["chosen_by"]) == {NAMED}
+    assert set(_cases(engine, suppress=False)["chosen_by"]) == {HIGHEST_COST}
+    with pytest.raises(EvaluationError, match="'p9' is not an eligible programme participant"):
+        case_studies(engine, engine.table("costed_events"), treated, CaseStudyConfig(people=["p1", "p9"]),
+                     PERIOD)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from carecase.core.engine import Engine
+from carecase.core.errors import EvaluationError
 from carecase.core.exact import exact_sum
 from carecase.costs.proration import event_span_days
 from carecase.evaluate.cohort import NAT
@@ -38,7 +39,9 @@ from carecase.evaluate.windows import (
 )
 
 COLUMNS = ["case", "area_of_need", "period", "months", "mean_cost_per_month", "events",
-           "events_suppressed"]
+           "events_suppressed", "chosen_by"]
+# how the cases were chosen (the report says which)
+NAMED, HIGHEST_COST = "named in evaluation.case_studies.people", "highest cost before joining"
 
 
 def suppress_counts(counts: pd.Series, below: int) -> tuple[pd.Series, pd.Series]:
@@ -69,11 +72,24 @@ def overlapping_events(engine: Engine, windows: pd.DataFrame, events: ir.Table, 
     return out.assign(area_of_need=out["area_of_need"].astype(str), events=out["events"].astype("float64"))
 
 
+def named_rows(treated: pd.DataFrame, people: list[str]) -> list[int]:
+    """The participants' rows (their first start) in the order named; an id that is not a
+    participant is an error naming it."""
+    first = treated.sort_values("row_id").drop_duplicates("person_id").set_index("person_id")["row_id"]
+    unknown = [p for p in people if p not in first.index]
+    if unknown:
+        raise EvaluationError(
+            f"evaluation.case_studies.people: {', '.join(map(repr, unknown[:5]))} "
+            f"{'is' if len(unknown) == 1 else 'are'} not an eligible programme participant's person_id. "
+            "Use the pseudonymous ids in out/link/people (or the internal report).")
+    return [int(first[p]) for p in dict.fromkeys(people)]
+
+
 def case_studies(engine: Engine, events: Any, treated: pd.DataFrame, cfg: CaseStudyConfig,
                  period: tuple[dt.date, dt.date], suppress: bool = True) -> pd.DataFrame:
     """Case-study rows for the ``cfg.count`` participants with the highest cost before;
     ``period`` is the project's (first, last) day of data."""
-    if cfg.count == 0 or treated.empty:
+    if (cfg.count == 0 and not cfg.people) or treated.empty:
         return pd.DataFrame(columns=COLUMNS)
     from carecase.core.dates import add_months_py
 
@@ -89,9 +105,12 @@ def case_studies(engine: Engine, events: Any, treated: pd.DataFrame, cfg: CaseSt
     amounts, pt = window_summaries(engine, windows, events, people, period[1],
                                    keys=("area_of_need",), name="_evaluate_case_windows",
                                    period_start=period[0])
-    pre_cost = amounts[amounts["window"] == "before"].groupby("row_id")["cost"].sum()
-    ranked = pre_cost.reset_index().sort_values(["cost", "row_id"], ascending=[False, True], kind="stable")
-    chosen = ranked["row_id"].head(cfg.count).tolist()
+    if cfg.people:
+        chosen = named_rows(t, cfg.people)
+    else:
+        pre_cost = amounts[amounts["window"] == "before"].groupby("row_id")["cost"].sum()
+        ranked = pre_cost.reset_index().sort_values(["cost", "row_id"], ascending=[False, True], kind="stable")
+        chosen = ranked["row_id"].head(cfg.count).tolist()
     if not chosen:
         return pd.DataFrame(columns=COLUMNS)
     label = {r: f"Case {string.ascii_uppercase[i]}" for i, r in enumerate(chosen)}
@@ -118,6 +137,7 @@ def case_studies(engine: Engine, events: Any, treated: pd.DataFrame, cfg: CaseSt
         "period": g["window"], "months": g["months"].round(2),
         "mean_cost_per_month": g["mean_cost_per_month"].round(2).where(~flag),
         "events": counts, "events_suppressed": flag.astype(bool),
+        "chosen_by": NAMED if cfg.people else HIGHEST_COST,
     })
     order = {"before": 0, "after": 1}
     return out.assign(_p=out["period"].map(order)).sort_values(

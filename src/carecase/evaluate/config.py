@@ -140,7 +140,12 @@ class InstrumentConfig(StrictModel):
 
 
 class CaseStudyConfig(StrictModel):
-    count: int = Field(3, ge=0, le=20, description="Participants auto-selected (highest pre cost).")
+    people: list[str] = Field(
+        default_factory=list, description="Participants to write up, by their pseudonymous person_id (as in "
+        "out/link/people and the internal outputs), in this order; when empty, the `count` with the highest "
+        "cost before joining (whose fall is mostly regression to the mean: the report says so).")
+    count: int = Field(3, ge=0, le=20, description="Participants auto-selected (highest pre cost) when "
+                       "`people` is empty.")
     window_months: int = Field(12, ge=1, le=60, description="Months before and after joining.")
     suppress_below: int = Field(8, ge=1, description="Counts 1..suppress_below-1 are suppressed.")
 

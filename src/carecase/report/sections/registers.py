@@ -108,8 +108,14 @@ def case_studies(ctx: Context) -> Section:
         if not all(c.lower().startswith("case") for c in names):
             for r in rows:
                 r["case"] = names[r["case"]]
+    chosen = {str(v) for v in df["chosen_by"].dropna()} if df is not None and "chosen_by" in df.columns else set()
+    how = (" They are the participants with the highest cost in the months before joining: people often "
+           "join at a crisis, so much of their fall would have happened anyway (regression to the mean); "
+           "read them beside the matched estimate, not as evidence of the effect."
+           if any(c.startswith("highest") for c in chosen) else
+           " They were chosen by the partnership (evaluation.case_studies.people)." if chosen else "")
     sec.blocks.append(Paragraph("Average cost per month by area of need before and after joining, for "
-                                "individual participants (pseudonymous)."))
+                                "individual participants (pseudonymous)." + how))
     note = ""
     if withheld:
         note = (f"£ a month resting on 1–{ctx.config.suppression.threshold} events (or an event count "
