@@ -265,3 +265,9 @@ def test_a_run_while_a_terminal_run_holds_the_project_is_a_409_and_the_page_says
     assert "The last run failed" in client.get("/").text
     with run_lock(root):  # released: it can be taken again
         pass
+
+
+def test_a_negative_limit_is_refused(tmp_path):
+    client = local_client(create_app(make_project(tmp_path)))
+    assert client.get("/api/tables/audit/cost_by_agency?limit=-5").status_code == 422
+    assert client.get("/api/tables/audit/cost_by_agency?limit=1").json() == [{"agency_l1": "NHS", "cost": 1000.0}]

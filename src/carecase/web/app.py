@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
@@ -203,7 +203,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         return sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
 
     @app.get("/api/tables/{stage}/{table}")
-    def table(stage: str, table: str, limit: int = 1000) -> JSONResponse:
+    def table(stage: str, table: str, limit: int = Query(1000, ge=0, le=100_000)) -> JSONResponse:
         _check_stage(stage)
         path = out / stage / f"{table}.parquet"
         if "/" in table or ".." in table or not path.exists():

@@ -30,8 +30,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve a project's results and report in the browser, local only by default.
 
-        Prints the URL to open, with a new access token that every request needs (another
-        user of a shared machine cannot read the app without it)."""
+        Prints the URL to open, with a new access token that every request needs (another user of a shared machine cannot read the app without it)."""  # noqa: E501 - one line: the help keeps line breaks
         from carecase.core.errors import CarecaseError
 
         try:
