@@ -215,3 +215,16 @@ def test_model_files_that_are_empty_or_not_utf8(tmp_path) -> None:
     latin.write_bytes(b"name: Caf\xe9 model\n")
     with pytest.raises(CBAError, match="latin.yaml: not UTF-8 text: line 1 has byte 0xE9"):
         load_yaml_model(latin)
+
+
+def test_an_unquoted_input_path_in_a_flow_mapping_gets_a_hint(tmp_path) -> None:
+    """overrides: {costs[1].amount: 3500} is not valid YAML ([ ] are flow syntax there)."""
+    import pytest
+
+    from carecase.cba.load import read_model_yaml
+    from carecase.core.errors import CBAError
+
+    p = tmp_path / "m.yaml"
+    p.write_text("scenarios:\n  - name: dear\n    overrides: {costs[1].amount: 3500}\n")
+    with pytest.raises(CBAError, match=r"line 3.*must be quoted: \{'costs\[1\].amount': 3500\}"):
+        read_model_yaml(p)

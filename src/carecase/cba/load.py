@@ -67,7 +67,14 @@ def read_model_yaml(path: str | Path) -> Any:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CBAError(f"{p}: not valid YAML{where}. Check indentation and quoting.") from None
+        hint = ""
+        if mark is not None:
+            text = p.read_text(encoding="utf-8").splitlines()
+            line = text[mark.line] if mark.line < len(text) else ""
+            if "{" in line and "[" in line:
+                hint = (" Inside { } an input path with [ ] must be quoted: {'costs[1].amount': 3500}, "
+                        "or write the overrides one per line.")
+        raise CBAError(f"{p}: not valid YAML{where}. Check indentation and quoting.{hint}") from None
     if isinstance(data, dict) and set(data) == {"cba"} and isinstance(data["cba"], dict):
         data = data["cba"]
     return data
