@@ -82,7 +82,10 @@ def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig,
     if s.empty:
         raise EvaluationError(
             f"evaluation.instruments names {inst.name!r}, but outcome_scores has no scores for it "
-            f"(instruments found: {_listed(scores['instrument'])}). Correct the name.")
+            f"(instruments found: {_listed(scores['instrument'])}). Correct the name; or, if the source "
+            "has its rows, ingest quarantined them (out/ingest/quarantine.csv says why: a score outside "
+            "the instrument's scale_min/scale_max, say, such as a 0-100 EQ-5D VAS column read as a 1-5 "
+            "item; declare that column as an instrument of its own).")
     if inst.domains:
         s = s[s["domain"].isin(inst.domains)]
     a0, a1 = inst.assessments[0], inst.assessments[-1]
