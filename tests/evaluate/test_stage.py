@@ -120,3 +120,19 @@ def test_a_service_code_no_event_has_is_refused(small_area):
                              period=(START, small_area.period_end))
     finally:
         engine.close()
+
+
+def test_the_cli_prints_the_outcome_measures() -> None:
+    """`carecase evaluate` printed no outcome table (the walkthrough had to open outcomes.csv)."""
+    import pandas as pd
+    from rich.console import Console
+
+    from carecase.evaluate.cli import outcomes_table
+
+    out = pd.DataFrame([{"instrument": "SWEMWBS", "measure": "total", "from_assessment": "baseline",
+                         "to_assessment": "12m", "n": 96, "mean_from": 19.2, "mean_to": 22.1, "mean_change": 2.9,
+                         "t_p": 0.0001, "improved": 70, "no_change": 10, "worse": 16}])
+    console = Console(width=100, record=True)
+    console.print(outcomes_table(out))
+    text = console.export_text()
+    assert "baseline → 12m" in text and "SWEMWBS total" in text and "+2.90" in text and "70/10/16" in text

@@ -48,6 +48,23 @@ def comparison_table(matched: pd.DataFrame, naive: pd.DataFrame, measure: str, w
     return table
 
 
+def outcomes_table(out: pd.DataFrame) -> Table:
+    """Outcome measures: change from the first to the last assessment, with the paired t-test's
+    p (the Wilcoxon test is in outcomes.csv)."""
+    first = out.iloc[0]
+    table = Table(title=f"Outcome measures, {first.from_assessment} → {first.to_assessment}", box=box.SIMPLE_HEAD)
+    for col in ("measure", "n", "before", "after", "change", "p (t)", "better/same/worse"):
+        table.add_column(col, justify="left" if col == "measure" else "right")
+    for r in out.itertuples(index=False):
+        table.add_row(f"{r.instrument} {r.measure}", f"{r.n:,}", _num(r.mean_from), _num(r.mean_to),
+                      _fmt(r.mean_change), _num(r.t_p, 3), f"{r.improved}/{r.no_change}/{r.worse}")
+    return table
+
+
+def _num(v: float | None, digits: int = 2) -> str:
+    return "–" if v is None or math.isnan(v) else f"{v:,.{digits}f}"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("evaluate")
     def evaluate_cmd(
@@ -70,6 +87,11 @@ def register(app: typer.Typer) -> None:
         naive = pd.read_parquet(folder / "naive.parquet")
         for window in sorted(matched["window"].unique(), key=window_key):
             console.print(comparison_table(matched, naive, measure, window))
+        outcomes_path = folder / "outcomes.parquet"
+        if outcomes_path.exists():
+            out = pd.read_parquet(outcomes_path)
+            if len(out):
+                console.print(outcomes_table(out))
         console.print("MDE: the smallest effect these data would show as significant "
                       "(5% two-sided, evaluation.power); smaller true effects may be missed.")
         console.print(summary["headline"])
