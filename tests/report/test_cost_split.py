@@ -30,3 +30,14 @@ def test_shared_audit_tables_show_total_cost_only(tmp_path: Path) -> None:
     assert "cost" in shared["audit-agency"] and "cost" in shared["audit-cohort"]
     internal = _columns(tmp_path, "internal")
     assert SPLIT <= internal["audit-agency"] and SPLIT <= internal["audit-service"]
+
+
+def test_the_shared_headline_rounds_the_people_as_the_tables_do() -> None:
+    """'across 4,002 people' beside a cohort table rounding everyone to 4,000: an exact total
+    beside rounded parts narrows them. The shared headline says 'about 4,000'."""
+    from carecase.report.sections.audit import shared_headline
+
+    summary = {"total_cost": 20526798.8, "people": 4002}
+    assert shared_headline(summary, None, None, None, 5) == "£20,526,799 across about 4,000 people"
+    assert shared_headline(summary, None, None, None) == "£20,526,799 across 4,002 people"
+    assert shared_headline({**summary, "people": 4000}, None, None, None, 5) == "£20,526,799 across 4,000 people"

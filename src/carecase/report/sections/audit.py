@@ -31,7 +31,7 @@ from carecase.report.sections.concentration import (
     top_group_blocks,
     total_spend,
 )
-from carecase.report.suppression import disclose_counts
+from carecase.report.suppression import disclose_counts, round_to_base
 
 __all__ = [  # the concentration names are re-exported: they were defined here
     "AGENCY", "COHORT", "COHORT_GROUPS", "CONCENTRATION", "COST_PARTS", "COST_SPLIT", "LOCALITY", "NEED", "SERVICE",
@@ -223,14 +223,16 @@ def year_agency_chart(ctx: Context, ya: pd.DataFrame, agency: Table | None) -> l
 
 
 def shared_headline(summary: dict[str, Any], group: dict[str, Any] | None, conc: Table | None,
-                    gini: Any) -> str | None:
+                    gini: Any, rounding_base: int = 1) -> str | None:
     """The audit headline rebuilt from the figures the shared report shows (the stage's
     headline names the top-N group's cost and the top 10%'s share whether or not they are
     hidden here); None without the summary's total_cost and people."""
     total, people = get(summary, "total_cost"), get(summary, "people")
     if total is None or people is None:
         return None
-    text = f"£{float(total):,.0f} across {int(people):,} people"
+    # the people rounded as the tables round counts (an exact total beside rounded parts narrows them)
+    shown = int(round_to_base(np.array([float(people)]), rounding_base)[0])
+    text = f"£{float(total):,.0f} across {'about ' if shown != int(people) else ''}{shown:,} people"
     window = get(summary, "window", default={})
     start, end = get(window, "start"), get(window, "end_inclusive")
     if start and end:
@@ -256,7 +258,8 @@ def build(ctx: Context) -> Section:
     internal = ctx.mode == "internal"
     summary = outs.json("audit", "summary.json") or {}
     spend = spend_concentration(ctx, summary)
-    headline = summary.get("headline") if internal else shared_headline(summary, spend.group, spend.table, spend.gini)
+    headline = summary.get("headline") if internal else shared_headline(summary, spend.group, spend.table, spend.gini,
+                                                                        ctx.config.suppression.rounding_base)
     if headline:
         sec.blocks.append(Paragraph(str(headline)))
     sec.blocks.extend(spend.blocks)
