@@ -76,7 +76,7 @@ def test_time_of_day_is_returned_apart() -> None:
     assert parse_dates(pa.array(["02/04/2019"]), "%d/%m/%Y", TODAY).seconds.tolist() == [0]
 
 
-@pytest.mark.parametrize("fmt", ["%y-%m-%d", "%d/%m", "%Y-%m-%d %Z", "%d/%m/%Y%"])
+@pytest.mark.parametrize("fmt", ["%y-%m-%d", "%d/%m", "%Y-%m-%d %Z", "%d/%m/%Y%", "%Y-%m %H:%M"])
 def test_unsupported_formats_are_refused(fmt: str) -> None:
     with pytest.raises(DateFormatError):
         format_pattern(fmt)
@@ -149,3 +149,13 @@ def test_inference_refuses_ambiguity(values: list[str], fragment: str) -> None:
     assert fragment in err.value.reason
     for v in values:
         assert v not in err.value.reason
+
+
+
+def test_a_month_only_format_reads_the_first_of_the_month() -> None:
+    """Monthly counts (GP appointments, caseloads) are often dated 2024-03 or Mar 2024: such a
+    format was refused ("needs a day"); it now reads the 1st of the month."""
+    p = parse_dates(pa.array(["2024-03", "2019-12", "2024-13", ""]), "%Y-%m", TODAY)
+    assert p.dates.to_pylist()[:2] == [dt.date(2024, 3, 1), dt.date(2019, 12, 1)]
+    assert p.status.tolist() == [OK, OK, IMPOSSIBLE, BLANK]
+    assert parse_dates(pa.array(["Mar 2024"]), "%b %Y", TODAY).dates.to_pylist() == [dt.date(2024, 3, 1)]

@@ -73,8 +73,11 @@ def _tokens(fmt: str) -> list[tuple[bool, str]]:
                 "%d %m %Y %H %M %S %b %B (use %Y for four-digit years)"
             )
         i += 2
-    if "Y" not in seen or not ({"m", "b", "B"} & seen) or "d" not in seen:
-        raise DateFormatError(f"format {fmt!r} needs a day (%d), a month (%m, %b or %B) and a year (%Y)")
+    if "Y" not in seen or not ({"m", "b", "B"} & seen):
+        raise DateFormatError(f"format {fmt!r} needs a month (%m, %b or %B) and a year (%Y), and a day (%d) "
+                              "unless the values are months (then the 1st of the month is read)")
+    if "d" not in seen and {"H", "M", "S"} & seen:
+        raise DateFormatError(f"format {fmt!r} has a time of day but no day (%d)")
     return out
 
 
@@ -135,7 +138,8 @@ def parse_dates(values: pa.Array | pa.ChunkedArray, fmt: str, today: dt.date) ->
     struct = pc.extract_regex(pc.fill_null(arr, ""), pattern=pattern)
     matched = struct.is_valid().to_numpy(zero_copy_only=False).astype(bool) & ~blank
     year = _ints(struct, "Y", matched)
-    day = _ints(struct, "d", matched)
+    # a month-only format (%Y-%m, monthly counts) reads the 1st of the month
+    day = _ints(struct, "d", matched) if "d" in names else np.ones(n, np.int64)
     if "m" in names:
         month = _ints(struct, "m", matched)
     elif "b" in names:
