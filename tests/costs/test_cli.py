@@ -8,9 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from carecase.cli import app
-from carecase.core.project import Project
-from carecase.costs.synthetic import synthetic_events, synthetic_people, synthetic_programme
 
+from .projects import small_project
 from .test_gmca import WORKBOOK
 
 runner = CliRunner()
@@ -23,13 +22,7 @@ def test_costs_show_lists_library() -> None:
 
 
 def test_costs_apply_and_audit(tmp_path: Path) -> None:
-    (tmp_path / "carecase.yaml").write_text(
-        "project:\n  name: t\n  period_start: 2022-04-01\n  period_end: 2024-03-31\n")
-    p = Project.open(tmp_path)
-    p.engine.write("events", synthetic_events(500, 40, 2))
-    p.engine.write("people", synthetic_people(40, 2))
-    p.engine.write("programme", synthetic_programme(40, 2))
-    p.close()
+    small_project(tmp_path, events=500, people=40, seed=2).close()
     res = runner.invoke(app, ["costs", "apply", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "500 of 500 events costed" in res.output

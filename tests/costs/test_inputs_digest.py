@@ -17,18 +17,8 @@ from carecase.core.errors import CBAError, CostError
 from carecase.core.project import Project
 from carecase.costs import stage as costs_stage
 from carecase.costs.stage import check_costs_current
-from carecase.costs.synthetic import synthetic_events, synthetic_people, synthetic_programme
 
-
-def make_project(folder: Path) -> Project:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "carecase.yaml").write_text(
-        "project:\n  name: t\n  period_start: 2022-04-01\n  period_end: 2024-03-31\n")
-    p = Project.open(folder)
-    p.engine.write("events", synthetic_events(2000, 200, 5))
-    p.engine.write("people", synthetic_people(200, 5))
-    p.engine.write("programme", synthetic_programme(200, 5))
-    return p
+from .projects import small_project
 
 
 def _reopen(p: Project, yaml_extra: str = "") -> Project:
@@ -40,7 +30,7 @@ def _reopen(p: Project, yaml_extra: str = "") -> Project:
 
 
 def test_a_changed_overrides_file_or_price_year_needs_the_costs_stage(tmp_path: Path) -> None:
-    p = make_project(tmp_path / "p")
+    p = small_project(tmp_path / "p")
     (p.root / "local.csv").write_text("code,value_type,value,price_year\nHE4.0,fiscal,180,2024\n")
     p = _reopen(p, "costs:\n  overrides: local.csv\n")
     costs_stage.run(p)
@@ -57,7 +47,7 @@ def test_a_changed_overrides_file_or_price_year_needs_the_costs_stage(tmp_path: 
 
 
 def test_the_cba_refuses_effects_priced_with_older_unit_costs(tmp_path: Path) -> None:
-    p = make_project(tmp_path / "p")
+    p = small_project(tmp_path / "p")
     costs_stage.run(p)
     digest = json.loads((p.out / "costs" / "summary.json").read_text())["inputs_digest"]
     _check_effects_priced_now(p, {"costs_inputs_digest": digest})

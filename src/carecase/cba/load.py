@@ -70,8 +70,8 @@ def read_model_yaml(path: str | Path) -> Any:
         hint = ""
         if mark is not None:
             text = p.read_text(encoding="utf-8").splitlines()
-            line = text[mark.line] if mark.line < len(text) else ""
-            if "{" in line and "[" in line:
+            bad = text[mark.line] if mark.line < len(text) else ""
+            if "{" in bad and "[" in bad:
                 hint = (" Inside { } an input path with [ ] must be quoted: {'costs[1].amount': 3500}, "
                         "or write the overrides one per line.")
         raise CBAError(f"{p}: not valid YAML{where}. Check indentation and quoting.{hint}") from None
