@@ -75,9 +75,11 @@ def few_evaluated_inputs(ctx: Context, results: dict[str, Any] | None) -> set[in
 
 
 def few_people_note(ctx: Context, what: str) -> Note:
-    return Note(f"{what} not shown in a shared report: the model's evaluated effects rest on "
-                f"1–{ctx.config.suppression.threshold} people (see the Evaluation section), and every result "
-                "of the model follows from them. They are in the internal report.")
+    return Note(f"{what} not shown in a shared report: one or more of the model's evaluated effects is "
+                f"hidden in the Evaluation section (it rests on 1–{ctx.config.suppression.threshold} people or "
+                "users of its service, or is hidden so that such an estimate cannot be worked out from the "
+                "rows that add up to it), and every result of the model follows from them. They are in the "
+                "internal report.")
 
 
 def _matrix(results: dict[str, Any], key: str, value: str) -> list[dict[str, Any]]:
