@@ -203,3 +203,15 @@ def test_a_run_stopped_while_re_staging_after_linkage_is_finished_by_the_next(pr
     assert not p.engine.has_table("ingest_restage_pending")
     again = run(p)  # and then it is a no-op again
     assert {f["status"] for body in again["sources"].values() for f in body["files"]} == {"unchanged"}
+
+
+def test_an_impossible_date_says_which_reason_applies(project_factory) -> None:
+    """'not a real calendar date, before 1900 or in the future' named three causes for one
+    row; a date after today now says so, and 31/02 is 'not a real calendar date'."""
+    csv = ("nhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n9434765919,A,AE,03/05/2999\n"
+           "4010232137,B,AE,31/02/2024\n")
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": csv})
+    run(p)
+    hints = {r["source_row"]: r["hint"] for r in table(p, "quarantine")}
+    assert hints[2].startswith("in the future (after ") and "correct it at source" in hints[2]
+    assert hints[3].startswith("not a real calendar date, or before 1900")

@@ -46,7 +46,7 @@ STAGE = "ingest"
 #: (3: the codes of rows ignored as unmapped, ``ingest_ignored_codes``, which a store written
 #: by an older carecase lacks for its unchanged files; 4: the sex codes no sex_map covers,
 #: ``ingest_unmapped_sex``, likewise).
-RULES_VERSION = 4
+RULES_VERSION = 5
 #: Roles in the order they are staged; within a role, feeds by name and files by path.
 ROLE_ORDER = {"population": 0, "events": 1, "programme": 2, "outcomes": 3, "lookup": 4}
 

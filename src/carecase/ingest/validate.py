@@ -113,6 +113,17 @@ def _infer_or_fail(b: Batch, d: DateField) -> str | None:
         ) from None
 
 
+def _in_the_future(values: pa.Array | pa.ChunkedArray, fmt: str, impossible: np.ndarray) -> np.ndarray:
+    """Which of the ``impossible`` dates are real dates after today (read again, the few of
+    them, with no upper limit), so that the quarantine says which reason applies."""
+    out = np.zeros(len(impossible), dtype=bool)
+    idx = np.flatnonzero(impossible)
+    if idx.size:
+        again = parse_dates(pc.take(values, pa.array(idx)), fmt, dt.date(9999, 12, 31))
+        out[idx[again.status == OK]] = True
+    return out
+
+
 def parse_date_fields(b: Batch, only: set[str] | None = None, skip: set[str] | None = None) -> None:
     """Parse date fields (all, ``only`` these or all but ``skip``); quarantine
     blank-required, unparseable and impossible dates."""
@@ -134,7 +145,11 @@ def parse_date_fields(b: Batch, only: set[str] | None = None, skip: set[str] | N
             b.tracker.fail(parsed_status == BLANK, "missing_value", d.column)
         show_fmt = f"{fmt!r} (e.g. {format_example(fmt)})" if fmt else "(none)"
         b.tracker.fail(parsed_status == UNPARSEABLE, "unparseable_date", d.column, format=show_fmt, key=d.key)
-        b.tracker.fail(parsed_status == IMPOSSIBLE, "impossible_date", d.column)
+        impossible = parsed_status == IMPOSSIBLE
+        future = _in_the_future(b.col(d.column), fmt, impossible) if fmt else impossible & False
+        b.tracker.fail(future, "impossible_date", d.column, why=f"in the future (after {b.ctx.today})")
+        b.tracker.fail(impossible & ~future, "impossible_date", d.column,
+                       why="not a real calendar date, or before 1900")
 
 
 @dataclass(frozen=True)
