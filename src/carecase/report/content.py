@@ -122,12 +122,6 @@ class Report:
     sections: list[Section]
     disclosure_note: str = ""
 
-    def __post_init__(self) -> None:
-        # a shared report's charts carry their values as shown, like its workbook (docs/report.md)
-        if self.mode == "shared":
-            for chart in self.charts():
-                chart.spec = chart_as_shown(chart.spec)
-
     @property
     def label(self) -> str:
         return INTERNAL_LABEL if self.mode == "internal" else ""

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from carecase.report.config import SuppressionConfig
-from carecase.report.content import Report, Table, is_missing
+from carecase.report.content import Report, Table, chart_as_shown, is_missing
 from carecase.report.suppression import disclose_counts, line_totals, primary_mask, secondary_lines
 
 
@@ -130,6 +130,9 @@ def disclose_table(table: Table, cfg: SuppressionConfig, mode: str) -> Table:
 def disclose_report(report: Report, cfg: SuppressionConfig) -> Report:
     for table in report.tables():
         disclose_table(table, cfg, report.mode)
+    if report.mode != "internal":  # charts carry their values as shown, like the workbook
+        for chart in report.charts():
+            chart.spec = chart_as_shown(chart.spec)
     if report.mode == "internal":
         report.disclosure_note = (
             "INTERNAL – NOT FOR SHARING: unsuppressed. Counts are shown as computed; "
