@@ -203,26 +203,19 @@ def effects_table(ctx: Context, counts: Table | None) -> Table | None:
     return table
 
 
-def few_user_keys(ctx: Context) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
-    """Shared reports: the (window label, key_type, key) whose matched estimates, and whose
-    naive estimates, rest on 1..threshold users of that service or agency (any measure).
-    Empty in internal reports, or when the tables predate the user counts."""
-    if ctx.mode == "internal":
-        return set(), set()
+def few_user_keys(ctx: Context) -> set[tuple[str, str, str]]:
+    """Shared reports: the (window label, key_type, key) whose matched estimates rest on
+    1..threshold users of that service or agency among the matched participants or
+    comparison people (any measure). Empty in internal reports, or when the tables predate
+    the user counts. (The naive estimates' users are read by :func:`side_by_side`.)"""
+    df = ctx.outs.table("evaluate", "matched")
+    if ctx.mode == "internal" or df is None or any(pick(df, k) is None for k in ("window", "key_type", "key")):
+        return set()
     threshold = ctx.config.suppression.threshold
-
-    def keys(df: pd.DataFrame | None, columns: tuple[str, ...]) -> set[tuple[str, str, str]]:
-        if df is None or any(pick(df, k) is None for k in ("window", "key_type", "key")):
-            return set()
-        present = [pick(df, c) for c in columns if pick(df, c) is not None]
-        out = set()
-        for r in df.to_dict("records"):
-            if any(few(r[c], threshold) for c in present):
-                out.add((window_label(r[pick(df, "window")]), str(r[pick(df, "key_type")]), str(r[pick(df, "key")])))
-        return out
-
-    return (keys(ctx.outs.table("evaluate", "matched"), ("treated_users", "control_users")),
-            keys(ctx.outs.table("evaluate", "naive"), ("users",)))
+    present = [c for c in (pick(df, "treated_users"), pick(df, "control_users")) if c is not None]
+    w, kt, k = pick(df, "window"), pick(df, "key_type"), pick(df, "key")
+    return {(window_label(r[w]), str(r[kt]), str(r[k])) for r in df.to_dict("records")
+            if any(few(r[c], threshold) for c in present)}
 
 
 def withhold_few_users(t: Table, few_keys: set[tuple[str, str, str]], columns: tuple[str, ...]) -> None:

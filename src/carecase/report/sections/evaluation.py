@@ -228,7 +228,7 @@ def build(ctx: Context) -> Section:
             sec.blocks.append(Chart("chart-evaluation-effects", title,
                                     charts.intervals(title, chart_rows, "label", "effect", "low", "high", "method",
                                                      "£ per person per year")))
-    few_matched_users, _ = few_user_keys(ctx)
+    few_matched_users = few_user_keys(ctx)
     rr = outs.table("evaluate", "rate_ratios")
     if rr is not None:
         t = frame_table("evaluation-rate-ratios", "Rate ratios (count models with person-time offset)",
