@@ -14,7 +14,7 @@ from carecase.audit.periods import (
     label_periods,
     person_month,
 )
-from carecase.core.dates import days_between
+from carecase.core.dates import days_between, registered_span
 from carecase.core.exact import exact_sum
 
 MONEY = ("cost", "fiscal_cost", "economic_cost")
@@ -86,16 +86,13 @@ def observed_days(population: ir.Table, people: ir.Table | None, start: dt.date,
     cols = {"registered_from", "registered_to", "date_of_death"}
     if people is None or not cols <= set(people.columns):
         return ids.mutate(days=whole)
-    one = ibis.interval(days=1)
     p = people.group_by(pid=people.person_id).aggregate(  # one row a person, on any engine
         reg_from=people.registered_from.cast("date").min(),
         reg_to=people.registered_to.cast("date").max(),
         death=people.date_of_death.cast("date").min(),
     )
     j = ids.left_join(p, ids.person_id == p.pid)
-    lo = ibis.greatest(ibis.literal(start), j.reg_from.coalesce(ibis.literal(start)))
-    hi = ibis.least(ibis.literal(end), (j.reg_to + one).coalesce(ibis.literal(end)),
-                    (j.death + one).coalesce(ibis.literal(end)))
+    lo, hi = registered_span(ibis.literal(start), ibis.literal(end), j.reg_from, j.reg_to, j.death)
     d = days_between(lo, hi)
     return j.select(j.person_id, days=ibis.ifelse(d > 0, d, 0))
 

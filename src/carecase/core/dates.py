@@ -28,6 +28,18 @@ def days_between(start: ir.DateValue, end: ir.DateValue) -> ir.IntegerValue:
     return end.delta(start, unit="day").cast("int64")
 
 
+def registered_span(start: ir.DateValue, end: ir.DateValue, registered_from: ir.DateValue,
+                    registered_to: ir.DateValue, died: ir.DateValue) -> tuple[ir.DateValue, ir.DateValue]:
+    """``[start, end)`` cut to a person's registration (``registered_from`` to
+    ``registered_to``, both days included) and death (the day of death is the last counted);
+    a null bound cuts nothing. The audit's person-time and the evaluation's observed windows
+    both use it. The span may come out empty (end before start): callers clamp."""
+    one = ibis.interval(days=1)
+    lo = ibis.greatest(start, registered_from.coalesce(start))
+    hi = ibis.least(end, (registered_to + one).coalesce(end), (died + one).coalesce(end))
+    return lo, hi
+
+
 def add_days(d: ir.DateValue, days: int | ir.IntegerValue) -> ir.DateValue:
     return d + ibis.interval(days=1) * days if not isinstance(days, int) else d + ibis.interval(days=days)
 

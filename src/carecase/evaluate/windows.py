@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from carecase.core.dates import days_between
+from carecase.core.dates import days_between, registered_span
 from carecase.core.engine import Engine
 from carecase.core.exact import exact_sum
 from carecase.costs.proration import event_span_days, overlap_share
@@ -96,8 +96,6 @@ def observed_windows(w: ir.Table, people: ir.Table, period_end: dt.date,
     window cut to registration, death, the data's period and a control's own later start.
     ``period_start`` is the first day of data: days before it are not observed (without it a
     window reaching back before the data would count those days as time with no use)."""
-    far = ibis.literal(FAR)
-    one = ibis.interval(days=1)
     p = people.select(
         pid=people.person_id,
         reg_from=people.registered_from.cast("date"),
@@ -105,16 +103,10 @@ def observed_windows(w: ir.Table, people: ir.Table, period_end: dt.date,
         death=people.date_of_death.cast("date"),
     )
     j = w.left_join(p, w.person_id == p.pid)
-    start = ibis.greatest(j.w_start, j.reg_from.coalesce(j.w_start))
+    start, end = registered_span(j.w_start, j.w_end, j.reg_from, j.reg_to, j.death)
     if period_start is not None:
         start = ibis.greatest(start, ibis.literal(period_start))
-    end = ibis.least(
-        j.w_end,
-        (j.reg_to + one).coalesce(far),
-        (j.death + one).coalesce(far),
-        ibis.literal(period_end + dt.timedelta(days=1)),
-        j.censor.coalesce(far),
-    )
+    end = ibis.least(end, ibis.literal(period_end + dt.timedelta(days=1)), j.censor.coalesce(ibis.literal(FAR)))
     end = ibis.greatest(end, start)
     out = j.select("row_id", "person_id", "window", obs_start=start, obs_end=end)
     return out.mutate(days=days_between(out.obs_start, out.obs_end))
