@@ -127,9 +127,10 @@ def _pairs():
                           "nhs_pseudo": ["N1", "N2", "N1"]})
 
 
-def test_check_decisions_refuses_pairs_this_run_did_not_score(tmp_path):
-    """A decision for a pair id the run does not have (a file from an older run, whose record
-    ids changed with the extract, or a typo) was silently ignored and still counted as applied."""
+def test_check_decisions_reports_pairs_this_run_did_not_score(tmp_path):
+    """A decision for a pair id the run does not have (its candidate now has an NHS number,
+    has left the extracts or changed details, or a typo) is not applied and said so with its
+    row; it was once silently ignored and still counted as applied."""
     import ibis
 
     from carecase.link.clerical import check_decisions
@@ -137,11 +138,25 @@ def test_check_decisions_refuses_pairs_this_run_did_not_score(tmp_path):
     path = _write(tmp_path / "d.csv", [{"pair_id": "C1", "decision": "match"},
                                        {"pair_id": "Cold", "decision": "non-match"}])
     decisions = ibis.memtable(load_decisions(path))
-    with pytest.raises(LinkError, match=r"1 of 2 decided pair\(s\) are not pairs this run scored: "
-                                        r"row 2, column pair_id = 'Cold'.*older run"):
-        check_decisions(path, decisions, _pairs())
+    applied, warnings = check_decisions(path, decisions, _pairs())
+    assert applied == 1
+    assert len(warnings) == 1
+    assert "1 decided pair(s) were not applied" in warnings[0]
+    assert "row 2 (Cold)" in warnings[0] and "d.csv" in warnings[0]
     ok = ibis.memtable(load_decisions(_write(tmp_path / "ok.csv", [{"pair_id": "C1", "decision": "match"}])))
-    check_decisions(path, ok, _pairs())
+    assert check_decisions(path, ok, _pairs()) == (1, [])
+
+
+def test_a_pair_with_several_reference_profiles_counts_once(tmp_path):
+    """A candidate pairs with each of a person's reference profiles under one pair id."""
+    import ibis
+
+    from carecase.link.clerical import check_decisions
+
+    pairs = ibis.memtable({"pair_id": ["C1", "C1"], "candidate_id": ["c:1", "c:1"],
+                           "nhs_pseudo": ["N1", "N1"]})
+    path = _write(tmp_path / "d.csv", [{"pair_id": "C1", "decision": "match"}])
+    assert check_decisions(path, ibis.memtable(load_decisions(path)), pairs) == (1, [])
 
 
 def test_check_decisions_refuses_one_record_matched_to_two_people(tmp_path):
@@ -156,7 +171,7 @@ def test_check_decisions_refuses_one_record_matched_to_two_people(tmp_path):
         check_decisions(path, ibis.memtable(load_decisions(path)), _pairs())
 
 
-def test_stale_decisions_stop_the_link_stage(new_project, config_for):
+def test_unscored_decisions_are_reported_not_applied(new_project, config_for):
     fab = fabricate(120, seed=5)
     project = new_project("stale", fab, keep_linkage_staging=True)
     decisions = _write(project.root / "decisions.csv", [{"pair_id": "C0123456789abcdef",
@@ -166,7 +181,63 @@ def test_stale_decisions_stop_the_link_stage(new_project, config_for):
     second = Project(root, validate_config(config_for(clerical_decisions=str(decisions),
                                                       keep_linkage_staging=True)))
     try:
-        with pytest.raises(LinkError, match="row 1, column pair_id = 'C0123456789abcdef'"):
-            run(second)
+        summary = run(second)
     finally:
         second.close()
+    assert summary["clerical_review"]["decisions"] == 1
+    assert summary["clerical_review"]["decisions_applied"] == 0
+    assert summary["clerical_review"]["decisions_not_applied"] == 1
+    assert any("row 1 (C0123456789abcdef)" in w for w in summary["warnings"])
+
+
+def _refreshed(fab, batch: str):
+    """``fab`` as a re-issued extract: every record id and batch id changed (as ingest makes
+    them from a new file's digest) and the rows in reverse order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def renamed(table: pa.Table) -> pa.Table:
+        out = table
+        for name in ("record_id", "batch_id"):
+            if name in out.column_names:
+                col = pc.replace_substring(out[name], ":b1:", f":{batch}:") if name == "record_id" \
+                    else pc.replace_substring(out[name], "b1", batch)
+                out = out.set_column(out.column_names.index(name), name, col)
+        return out.take(pa.array(range(out.num_rows - 1, -1, -1)))
+
+    tables = {k: renamed(t) if "record_id" in t.column_names else t for k, t in fab.tables.items()}
+    return type(fab)(tables=tables, truth=renamed(fab.truth))
+
+
+def test_decisions_survive_an_extract_refresh(new_project, config_for, tmp_path):
+    """Decisions made on one month's review still apply when every record id changes with a
+    re-issued extract: the pair id comes from the person and the candidate's details. Before,
+    the link stage stopped and every decision had to be made again."""
+    from carecase.link.fabricate import load_project
+
+    fab = fabricate(200, seed=11)
+    strict = {"match_probability": 0.999999, "clerical_lower": 0.5, "keep_linkage_staging": True}
+    first = new_project("month1", fab, **strict)
+    run(first)
+    review = _review(first)
+    assert len(review) >= 2
+    yes, no = review[0], review[1]
+    decisions = _write(tmp_path / "decisions.csv", [
+        {"pair_id": yes["pair_id"], "decision": "match"},
+        {"pair_id": no["pair_id"], "decision": "non-match"},
+    ])
+    config = config_for(clerical_decisions=str(decisions), **strict)
+    refreshed = _refreshed(fab, "b2")
+    second = load_project(tmp_path / "month2", refreshed, config)
+    try:
+        summary = run(second)
+        links = second.engine.table("record_links").to_pandas().set_index("record_id")
+    finally:
+        second.close()
+    assert summary["clerical_review"]["decisions_applied"] == 2, summary["warnings"]
+    cand = yes["record_id_candidate"].replace(":b1:", ":b2:")
+    ref = yes["record_id_reference"].replace(":b1:", ":b2:")
+    assert cand not in {yes["record_id_candidate"]}  # the record ids did change
+    assert links.loc[cand, "method"] == "clerical"
+    assert links.loc[cand, "person_id"] == links.loc[ref, "person_id"]
+    assert links.loc[no["record_id_candidate"].replace(":b1:", ":b2:"), "method"] != "clerical"

@@ -9,7 +9,10 @@ covers, the match weight and probability and the agreement level of each compari
 postcode of both sides, which a reviewer needs to decide.
 
 Reviewers fill in ``decision`` (match / non-match); point ``linkage.clerical_decisions`` at the
-file (or any CSV with pair_id and decision) and re-run: decisions override the model.
+file (or any CSV with pair_id and decision) and re-run: decisions override the model. A pair
+id is made from the person's NHS pseudonym and the candidate's details (``resolve.pair_id``),
+not from record ids, so decisions keep applying when extracts are refreshed; a decision whose
+pair this run did not score is reported, not applied.
 """
 
 from __future__ import annotations
@@ -92,24 +95,29 @@ def load_decisions(path: Path) -> pa.Table:
                      "row": pa.array([decided[i][1] for i in ids], pa.int64())})
 
 
-def check_decisions(path: Path, decisions: ir.Table, pairs: ir.Table, shown: int = 5) -> None:
-    """Every decided pair must be one this run scored (``pairs``, before decisions apply),
-    and no candidate may be decided a match to two different people; else a LinkError
-    naming the rows, so that no reviewer's decision is silently ignored."""
+def check_decisions(path: Path, decisions: ir.Table, pairs: ir.Table, shown: int = 5) -> tuple[int, list[str]]:
+    """Returns (decisions applied, warnings). A decided pair this run did not score (the
+    candidate now has an NHS number, left the extracts, has different details, or the id is
+    mistyped) is not applied and named in a warning with its row; a candidate decided a
+    match to two different people is a LinkError naming the rows. No reviewer's decision is
+    ignored without saying so."""
     p = pairs.select(p_pair=pairs.pair_id, candidate_id=pairs.candidate_id, nhs_pseudo=pairs.nhs_pseudo)
     j = decisions.left_join(p, decisions.pair_id == p.p_pair)
     rows = j.select("row", "pair_id", "decision", "candidate_id", "nhs_pseudo", known=j.p_pair.notnull())
-    found = rows.order_by("row").to_pyarrow().to_pylist()
+    # a candidate pairs with each of a person's reference profiles under one pair id
+    found = rows.distinct().order_by(["row", "candidate_id", "nhs_pseudo"]).to_pyarrow().to_pylist()
     unknown = [r for r in found if not r["known"]]
+    warnings = []
     if unknown:
-        listed = "; ".join(f"row {r['row']}, column pair_id = {r['pair_id']!r}" for r in unknown[:shown])
+        listed = "; ".join(f"row {r['row']} ({r['pair_id']})" for r in unknown[:shown])
         more = f" and {len(unknown) - shown} more" if len(unknown) > shown else ""
-        raise LinkError(
-            f"{path}: {len(unknown)} of {len(found)} decided pair(s) are not pairs this run "
-            f"scored: {listed}{more}. Pair ids are made from the two records' ids, which change "
-            "when an extract changes, so decisions from an older run (or a mistyped id) cannot "
-            f"be applied. Copy pair_id from the current out/link/{REVIEW_FILE} and decide those "
-            "pairs again, or remove these rows."
+        warnings.append(
+            f"{path}: {len(unknown)} decided pair(s) were not applied because this run did not "
+            f"score them: {listed}{more}. Pair ids stay the same from one extract to the next "
+            "while the candidate's details (names, date of birth, sex, postcode, local ID) and "
+            "the person are the same, so such a pair's candidate now has an NHS number, has left "
+            "the extracts or has different details (its new pair, if in the grey zone, is in "
+            f"out/link/{REVIEW_FILE}), or the id was mistyped. Remove these rows to silence this."
         )
     matched: dict[str, list[dict]] = {}
     for r in found:
@@ -123,6 +131,8 @@ def check_decisions(path: Path, decisions: ir.Table, pairs: ir.Table, shown: int
                 f"{path}: {listed} decide record {cand} a match to different people; a record "
                 "is one person: keep match on one of these rows and write non-match on the others."
             )
+    applied = len({r["row"] for r in found if r["known"]})
+    return applied, warnings
 
 
 def review_table(

@@ -15,7 +15,8 @@ class LinkageConfig(StrictModel):
         0.5, gt=0, lt=1, description="Pairs between this and match_probability go to clerical review."
     )
     clerical_decisions: str | None = Field(
-        None, description="CSV of reviewed pairs (pair_id, decision: match/non-match) fed back in."
+        None, description="CSV of reviewed pairs (pair_id, decision: match/non-match) fed back in. "
+        "Pair ids do not change when extracts are refreshed: keep one file and add to it."
     )
     max_pairs_u: float = Field(2e6, gt=0, description="Pairs sampled to estimate u probabilities.")
     seed: int = Field(20240401, description="Seed for the random pair sample that estimates u.")

@@ -112,7 +112,7 @@ def link(
             threshold=min(SCORE_FLOOR, settings.clerical_lower),
         )
         out.notes += fixed_m_notes(out.model.get("carecase_fixed_m", []))
-        pairs_expr = oriented_pairs(engine.table(scored_name), ref)
+        pairs_expr = oriented_pairs(engine.table(scored_name), ref, cands)
     else:
         out.notes.append(
             "no probabilistic linkage: "

@@ -29,24 +29,32 @@ def person_id(key: ir.StringValue) -> ir.StringValue:
     return ibis.literal("P") + key.hexdigest("sha256").substr(0, 16)
 
 
-def pair_id(reference_id: ir.StringValue, candidate_id: ir.StringValue) -> ir.StringValue:
-    return ibis.literal("C") + (reference_id + ibis.literal("|") + candidate_id).hexdigest(
+def pair_id(nhs_pseudo: ir.StringValue, profile_key: ir.StringValue) -> ir.StringValue:
+    """'C' and 16 hex characters of SHA-256 of the person's NHS pseudonym and the candidate
+    profile's key (``profiles.profile_key``). Neither changes when an extract is re-issued or
+    refreshed (record ids do), so a reviewer's decision on a pair ("this candidate is / is not
+    this person") still applies next month while the candidate's details are the same.
+    Candidate profiles pair with each of a person's reference profiles under one pair id."""
+    return ibis.literal("C") + (nhs_pseudo + ibis.literal("|") + profile_key).hexdigest(
         "sha256"
     ).substr(0, 16)
 
 
-def oriented_pairs(scored: ir.Table, reference: ir.Table) -> ir.Table:
+def oriented_pairs(scored: ir.Table, reference: ir.Table, candidates: ir.Table) -> ir.Table:
     """Scored pairs as (pair_id, reference_id, candidate_id, nhs_pseudo, match_weight,
-    match_probability, gamma_*), whichever side Splink put each dataset on."""
+    match_probability, gamma_*), whichever side Splink put each dataset on; ``candidates``
+    gives each candidate profile's ``profile_key``."""
     left_is_ref = scored.source_dataset_l == "reference"
     s = scored.mutate(
         reference_id=ibis.ifelse(left_is_ref, scored.unique_id_l, scored.unique_id_r),
         candidate_id=ibis.ifelse(left_is_ref, scored.unique_id_r, scored.unique_id_l),
     )
     ref = reference.select(ref_uid=reference.unique_id, nhs_pseudo=reference.nhs_pseudo)
-    j = s.inner_join(ref, s.reference_id == ref.ref_uid)
+    keys = candidates.filter(candidates.record_id == candidates.profile_id).select(
+        c_uid=candidates.profile_id, profile_key=candidates.profile_key)
+    j = s.inner_join(ref, s.reference_id == ref.ref_uid).inner_join(keys, s.candidate_id == keys.c_uid)
     return j.select(
-        pair_id=pair_id(j.reference_id, j.candidate_id),
+        pair_id=pair_id(j.nhs_pseudo, j.profile_key),
         reference_id=j.reference_id,
         candidate_id=j.candidate_id,
         nhs_pseudo=j.nhs_pseudo,

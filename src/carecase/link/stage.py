@@ -114,14 +114,16 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
             "privacy.keep_linkage_staging: true to be able to re-link without re-ingesting."
         )
     decisions = None
-    n_decisions = 0
+    n_decided = n_applied = 0
     if cfg.clerical_decisions:
         arrow = load_decisions(project.path(cfg.clerical_decisions))
-        n_decisions = arrow.num_rows
+        n_decided = arrow.num_rows
         decisions = engine.write(DECISIONS_TABLE, arrow)
     outcome = link(engine, identity, source_lookups(project), cfg, decisions)
     if decisions is not None and cfg.clerical_decisions:
-        check_decisions(project.path(cfg.clerical_decisions), decisions, engine.table(outcome.pairs))
+        n_applied, not_applied = check_decisions(project.path(cfg.clerical_decisions), decisions,
+                                                 engine.table(outcome.pairs))
+        outcome.warnings += not_applied
     step("records linked")
 
     links = engine.table("record_links")
@@ -169,7 +171,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "events": tables["events"],
         "events_digest": events_digest,
         "clerical_review": {"pairs": review_arrow.num_rows, "file": str(folder / REVIEW_FILE),
-                            "with_identity": keep, "decisions_applied": n_decisions},
+                            "with_identity": keep, "decisions": n_decided,
+                            "decisions_applied": n_applied,
+                            "decisions_not_applied": n_decided - n_applied},
         "model": _model_summary(outcome.model),
         "notes": outcome.notes,
         "warnings": outcome.warnings,
