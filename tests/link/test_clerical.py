@@ -219,6 +219,7 @@ def test_decisions_survive_an_extract_refresh(new_project, config_for, tmp_path)
     strict = {"match_probability": 0.999999, "clerical_lower": 0.5, "keep_linkage_staging": True}
     first = new_project("month1", fab, **strict)
     run(first)
+    before = first.engine.table("record_links").to_pandas()
     review = _review(first)
     assert len(review) >= 2
     yes, no = review[0], review[1]
@@ -241,3 +242,9 @@ def test_decisions_survive_an_extract_refresh(new_project, config_for, tmp_path)
     assert links.loc[cand, "method"] == "clerical"
     assert links.loc[cand, "person_id"] == links.loc[ref, "person_id"]
     assert links.loc[no["record_id_candidate"].replace(":b1:", ":b2:"), "method"] != "clerical"
+    # people no one links keep their person_id too (it was made from a record id)
+    before["record_id"] = before["record_id"].str.replace(":b1:", ":b2:")
+    both = before.merge(links, left_on="record_id", right_index=True, suffixes=("", "_after"))
+    unlinked = both[(both["method"] == "unlinked") & (both["method_after"] == "unlinked")]
+    assert len(unlinked) >= 5
+    assert (unlinked["person_id"] == unlinked["person_id_after"]).all()

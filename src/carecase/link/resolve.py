@@ -13,8 +13,10 @@ best match is chosen; a pair reviewed as ``match`` outranks every model score (m
 ``clerical``).
 
 person_id is 'P' + the first 16 hex characters of SHA-256 of 'N:<nhs_pseudo>' for a person
-with an NHS pseudonym, or of 'R:<smallest record_id>' for an unlinked profile: stable,
-deterministic and carrying no identifier.
+with an NHS pseudonym, or of 'K:<profile_key>' for an unlinked profile (its details'
+digest, ``profiles.profile_key``; 'R:<record_id>' for a record with no details at all):
+deterministic, carrying no identifier, and unchanged when an extract is refreshed while the
+person's details are the same.
 """
 
 from __future__ import annotations
@@ -120,7 +122,9 @@ def record_links(deterministic: ir.Table, candidates: ir.Table, best: ir.Table) 
     cand_links = c.select(
         record_id=c.record_id,
         person_key=ibis.ifelse(
-            linked, ibis.literal("N:") + c.b_nhs, ibis.literal("R:") + c.profile_id
+            linked, ibis.literal("N:") + c.b_nhs,
+            ibis.ifelse(c.profile_key.notnull(), ibis.literal("K:") + c.profile_key,
+                        ibis.literal("R:") + c.profile_id),
         ),
         method=ibis.ifelse(linked, c.b_method, ibis.literal("unlinked")),
         match_probability=ibis.ifelse(linked, c.b_prob, ibis.null("float64")),
