@@ -34,6 +34,16 @@ def test_paired_tests_known_answer_and_scipy():
     assert res["wilcoxon_stat"] == w.statistic and res["wilcoxon_p"] == pytest.approx(w.pvalue)
 
 
+def test_paired_t_when_differences_vary_only_slightly():
+    """Differences of 500, 500.001, 500.002, 499.999 have a spread: t is defined and agrees
+    with scipy (it was blanked because they were 'all close' to one another)."""
+    pre = np.zeros(4)
+    post = np.array([500.0, 500.001, 500.002, 499.999])
+    res = paired_tests(pre, post)
+    assert res["t_stat"] == pytest.approx(stats.ttest_rel(post, pre).statistic)
+    assert res["t_stat"] > 1e5
+
+
 def test_paired_tests_undefined_when_no_change():
     res = paired_tests(np.ones(5), np.ones(5))
     assert all(np.isnan(v) for v in res.values())
@@ -61,6 +71,21 @@ def test_ratio_interval_keeps_infinite_draws():
     assert hi[0] == pytest.approx(np.quantile(np.r_[np.zeros(5), finite], 0.975))
     lo, hi = ratio_percentile_ci(np.r_[finite, [np.inf]][:, None])  # one in 91: still finite
     assert np.isfinite(hi[0])
+
+
+@pytest.mark.parametrize("n_inf,infinite", [(24, False), (25, True), (26, True)])
+def test_ratio_interval_at_the_boundary_of_infinite_draws(n_inf, infinite):
+    """1,000 draws: the 97.5% quantile sits at order statistic 974.025 (numpy's linear rule),
+    so from 25 infinite draws on it leans on one and is +inf, as numpy gives on the raw draws.
+    It was once 0.025 × a stand-in value: 1.1e306, reported as a finite limit."""
+    draws = np.r_[np.linspace(1.0, 2.0, 1000 - n_inf), np.full(n_inf, np.inf)]
+    lo, hi = ratio_percentile_ci(draws[:, None])
+    assert bool(hi[0] == np.inf) is infinite
+    if n_inf <= 25:  # numpy on the raw draws (beyond, inf − inf gives it NaN)
+        assert hi[0] == np.quantile(draws, 0.975)
+    if not infinite:
+        assert hi[0] <= 2.0
+    assert lo[0] == pytest.approx(np.quantile(draws, 0.025))
 
 
 def test_matched_ratio_interval_unbounded_when_controls_rarely_have_events_after():

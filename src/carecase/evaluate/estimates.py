@@ -51,12 +51,23 @@ def percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, n
 
 def ratio_percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval of a ratio's bootstrap draws, infinite draws included (a resample
-    with no control events after gives +inf): when more than (1 − level)/2 of the draws are
-    infinite the upper limit is +inf, as the percentile bootstrap says (Efron & Tibshirani
-    1993, ch. 13). Only undefined draws (0/0) are left out."""
-    big = np.finfo(float).max / 4  # interpolating towards an infinite draw stays beyond big/2
+    with no control events after gives +inf), as the percentile bootstrap says (Efron &
+    Tibshirani 1993, ch. 13): a limit is +inf when the quantile (numpy's linear interpolation
+    between order statistics) takes any weight from an infinite draw, as it does on the raw
+    draws. With 1,000 draws the 97.5% limit is +inf from 25 infinite draws on. Only undefined
+    draws (0/0) are left out."""
+    draws = np.asarray(draws, dtype=float)
+    finite = np.where(np.isposinf(draws), np.nan, draws)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        top = np.nanmax(finite, axis=0)  # the largest finite draw of each column
+    big = np.finfo(float).max / 4
     lo, hi = percentile_ci(np.where(np.isposinf(draws), big, draws), level)
-    return np.where(lo >= big / 2, np.inf, lo), np.where(hi >= big / 2, np.inf, hi)
+    # interpolating between finite draws never passes the largest one: beyond it, the
+    # quantile leaned on an infinite draw
+    beyond_lo = np.isposinf(draws).any(axis=0) & ~(lo <= top)
+    beyond_hi = np.isposinf(draws).any(axis=0) & ~(hi <= top)
+    return np.where(beyond_lo, np.inf, lo), np.where(beyond_hi, np.inf, hi)
 
 
 def bootstrap_mean_ci(x: np.ndarray, draws: int, rng: np.random.Generator,
@@ -107,7 +118,7 @@ def paired_tests(pre: np.ndarray, post: np.ndarray) -> dict[str, float]:
         return out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if not np.allclose(d, d[0]):  # t undefined when every difference is the same
+        if np.ptp(d) > 0:  # t undefined when every difference is the same (no spread)
             t = stats.ttest_rel(post, pre)
             out["t_stat"], out["t_p"] = float(t.statistic), float(t.pvalue)
         if np.any(d != 0):
