@@ -34,6 +34,17 @@ def test_paired_tests_known_answer_and_scipy():
     assert res["wilcoxon_stat"] == w.statistic and res["wilcoxon_p"] == pytest.approx(w.pvalue)
 
 
+def test_wilcoxon_drops_zero_differences():
+    """Wilcoxon (1945) ranks only the non-zero differences: with 6 people unchanged the test
+    equals the one on the 5 who changed (d = 1, 2, 3, 4, -5: W+ = 10, W- = 5, exact p = 0.625
+    from the 32 equally likely sign patterns, 20 of them with min(W+, W-) ≤ 5)."""
+    pre = np.zeros(11)
+    post = np.array([0, 0, 0, 0, 0, 0, 1, 2, 3, 4, -5], dtype=float)
+    res = paired_tests(pre, post)
+    assert res["wilcoxon_stat"] == 5.0
+    assert res["wilcoxon_p"] == pytest.approx(0.625)
+
+
 def test_paired_t_when_differences_vary_only_slightly():
     """Differences of 500, 500.001, 500.002, 499.999 have a spread: t is defined and agrees
     with scipy (it was blanked because they were 'all close' to one another)."""

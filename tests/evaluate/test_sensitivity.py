@@ -28,7 +28,19 @@ def test_protective_ratio_uses_its_inverse_and_interval_through_one_is_one():
 
 def test_missing_or_impossible_ratios_give_nan():
     assert np.isnan(e_value(np.nan)) and np.isnan(e_value(0.0)) and np.isnan(e_value(-1.0))
-    assert np.isnan(e_value_ci(np.nan, 2.0)) and np.isnan(e_value_ci(0.0, 2.0))
+    assert np.isnan(e_value_ci(np.nan, 2.0)) and np.isnan(e_value_ci(-1.0, 2.0))
+    assert np.isnan(e_value_ci(2.0, 1.5))  # limits the wrong way round
+
+
+def test_unbounded_intervals_have_an_e_value():
+    """Rate models give (0, +inf) or (x, +inf) when one cluster holds every event of a
+    period; VanderWeele & Ding (2017) apply the formula to the limit nearest the null, 1 when
+    the interval contains it. These were NaN."""
+    assert float(e_value_ci(0.0, np.inf)) == 1.0
+    assert float(e_value_ci(0.0, 2.0)) == 1.0
+    assert float(e_value_ci(0.5, np.inf)) == 1.0
+    assert float(e_value_ci(1.5, np.inf)) == pytest.approx(1.5 + np.sqrt(1.5 * 0.5))  # 2.366
+    assert float(e_value_ci(0.0, 0.8)) == pytest.approx(1.25 + np.sqrt(1.25 * 0.25))  # 1.809
 
 
 ratios = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False)

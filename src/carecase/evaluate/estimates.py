@@ -4,7 +4,9 @@ Rates are ratio estimators: summed amount / summed observed person-years of a gr
 
 - Naive (treated only): ``post - pre``; 95% CI by the percentile bootstrap over treated
   people; per-person rate changes tested with the paired t-test (``scipy.stats.ttest_rel``)
-  and the Wilcoxon signed-rank test (``scipy.stats.wilcoxon``).
+  and the Wilcoxon signed-rank test (``scipy.stats.wilcoxon``, zero differences dropped
+  before ranking: Wilcoxon's own rule and the default of scipy and R's ``wilcox.test``, pinned
+  here; the test then rests on the people whose rate changed).
 - Matched DiD: ``(post_T - pre_T) - (post_C - pre_C)`` with control amounts weighted
   (1/k within a set; a control reused with replacement counts once per set); 95% CI by the
   percentile cluster bootstrap over matched sets (Austin & Small 2014, Stat Med 33:4306),
@@ -122,7 +124,7 @@ def paired_tests(pre: np.ndarray, post: np.ndarray) -> dict[str, float]:
             t = stats.ttest_rel(post, pre)
             out["t_stat"], out["t_p"] = float(t.statistic), float(t.pvalue)
         if np.any(d != 0):
-            w = stats.wilcoxon(post, pre)
+            w = stats.wilcoxon(post, pre, zero_method="wilcox")
             out["wilcoxon_stat"], out["wilcoxon_p"] = float(w.statistic), float(w.pvalue)
     return out
 

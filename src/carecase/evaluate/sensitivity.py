@@ -30,8 +30,12 @@ def e_value(rate_ratio: np.ndarray | float) -> np.ndarray:
 
 
 def e_value_ci(low: np.ndarray | float, high: np.ndarray | float) -> np.ndarray:
-    """E-value of the confidence limit closest to 1 (1 when the interval contains 1)."""
+    """E-value of the confidence limit closest to 1 (1 when the interval contains 1). An
+    unbounded interval is allowed: rate ratios give 0 or +inf limits when a resample or
+    cluster holds no events, so (0, +inf) gives 1 and (1.5, +inf) the E-value of 1.5. NaN
+    only where a limit is missing or impossible (negative, or low above high)."""
     lo, hi = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
     closest = np.where(lo > 1, lo, np.where(hi < 1, hi, 1.0))
-    ok = np.isfinite(lo) & np.isfinite(hi) & (lo > 0)
+    ok = ~np.isnan(lo) & ~np.isnan(hi) & (lo >= 0) & (lo <= hi)
+    ok &= (closest > 0) & np.isfinite(closest)  # (0, 0) or (+inf, +inf): no finite limit
     return np.where(ok, e_value(np.where(ok, closest, 1.0)), np.nan)
