@@ -5,6 +5,7 @@ import copy
 
 import pytest
 
+from carecase.cba.discounting import STANDARD, discount_factors
 from carecase.cba.load import load_yaml_model, model_from_dict
 from carecase.core.errors import CBAError
 
@@ -147,13 +148,24 @@ def test_discounting_rate_or_bands_need_schedule_custom() -> None:
     msg = _err(simple_model(discounting={"rate": 0.10}))
     assert ("discounting.rate = 0.1: rate is used only with schedule: custom (schedule: standard "
             "would ignore it); set schedule: custom to discount with it") in msg
-    msg = _err(simple_model(discounting={"schedule": "health", "bands": [[0, 0.07]]}))
-    assert "discounting.bands: bands is used only with schedule: custom (schedule: health" in msg
+    msg = _err(simple_model(discounting={"schedule": "standard", "bands": [[0, 0.07]]}))
+    assert "discounting.bands: bands is used only with schedule: custom (schedule: standard" in msg
     msg = _err(simple_model(discounting={"schedule": "custom", "rate": 0.03, "bands": [[0, 0.07]]}))
     assert "give rate or bands, not both" in msg
     for ok in ({"schedule": "custom", "rate": 0.1}, {"schedule": "custom", "bands": [[0, 0.1]]},
-               {"schedule": "health"}):
+               {"schedule": "standard"}):
         model_from_dict(simple_model(discounting=ok))
+
+
+def test_health_schedule_is_refused_for_costs_and_cash() -> None:
+    """HM Treasury, The Green Book (2022), Annex A6: the 1.5% health rate is for health effects
+    only; costs and £ savings take the standard 3.5%. Model-wide, it discounted everything at
+    1.5%: £250,000 now and £28,000 a year of savings in years 1–10 showed NPV +£8,221 where
+    the standard schedule gives −£17,135 (−250,000 + 28,000 × Σ 1.035^−t)."""
+    msg = _err(simple_model(discounting={"schedule": "health"}))
+    assert "discounting.schedule" in msg and "Annex A6" in msg and "Use schedule: standard" in msg
+    factors = discount_factors(11, STANDARD)
+    assert round(-250_000 + 28_000 * float(factors[1:].sum())) == -17_135
 
 
 def test_unit_cost_without_price_base_year_refused() -> None:

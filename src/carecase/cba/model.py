@@ -83,12 +83,29 @@ NEW_ECONOMY_GRADES: dict[int, float] = {1: 0.0, 2: 0.05, 3: 0.10, 4: 0.15, 5: 0.
 
 class Discounting(StrictModel):
     schedule: Literal["standard", "health", "custom"] = Field(
-        "standard", description="Green Book standard STPR (3.5%…), health (1.5%…) or custom."
+        "standard", description="Green Book standard STPR (3.5%…) or custom. 'health' is "
+        "refused: the Green Book's 1.5% is for health effects only, not costs or £ savings."
     )
     rate: float | None = Field(None, ge=0, lt=1, description="Custom: one constant rate.")
     bands: list[tuple[int, float]] | None = Field(
         None, description="Custom: [[first_year, rate], ...] starting at year 0."
     )
+
+    @field_validator("schedule")
+    @classmethod
+    def _no_model_wide_health_rate(cls, v: str) -> str:
+        """The health schedule once discounted every flow (costs, cash savings) at 1.5%,
+        which the Green Book keeps for health effects (QALYs, values of health and life):
+        £250k now against £28k a year of savings for ten years showed an NPV of +£8,221
+        where the standard schedule gives −£17,135."""
+        if v == "health":
+            raise ValueError(
+                "schedule: health would discount costs and cash savings at 1.5%, but the Green "
+                "Book (2022, Annex A6) keeps that rate for health effects (QALYs, values of "
+                "health and life); costs and £ savings, NHS ones included, are discounted at "
+                "the standard 3.5%. Use schedule: standard. carecase does not yet discount "
+                "health-effect outcomes separately (docs/cba.md)")
+        return v
 
     @field_validator("bands")
     @classmethod
