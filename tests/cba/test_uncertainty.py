@@ -30,9 +30,11 @@ def test_monte_carlo_is_reproducible_and_centred() -> None:
     b = monte_carlo(plan, draws=4000, seed=11)
     np.testing.assert_array_equal(a.npv, b.npv)
     base = run_values(plan, plan.central_values()).npv[0]
-    # inputs enter products, so the mean differs from the base case only through covariance-free
-    # nonlinearity; with independent draws and a multilinear model the means agree.
-    assert a.npv.mean() == pytest.approx(base, rel=0.03)
+    # inputs enter products of independent draws (a multilinear model) and each distribution
+    # is centred on its base value, so the mean NPV is the base NPV: within 4 Monte Carlo
+    # standard errors (3% was about 6 of them and would have missed a 3% bias)
+    se = a.npv.std(ddof=1) / np.sqrt(len(a.npv))
+    assert abs(a.npv.mean() - base) < 4 * se
     c = monte_carlo(plan, draws=4000, seed=12)
     assert not np.array_equal(a.npv, c.npv)
 

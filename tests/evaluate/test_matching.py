@@ -150,5 +150,8 @@ def test_balance_table_before_after():
     after = bal[bal.stage == "after"].iloc[0]
     assert after["smd"] == 0.0 and not after["imbalanced"]
     before = bal[bal.stage == "before"].iloc[0]
-    assert before["smd"] == pytest.approx(matching.smd(np.array([1.0, 3]), np.array([0.0, 1, 3])))
+    # Austin (2009) eq. 1 by hand: treated 1, 3 (mean 2, var 2); pool 0, 1, 3 (mean 4/3,
+    # var 7/3): (2 − 4/3) / sqrt((2 + 7/3) / 2) = 0.45291
+    assert before["smd"] == pytest.approx((2 - 4 / 3) / np.sqrt((2 + 7 / 3) / 2))
+    assert before["smd"] == pytest.approx(0.452911, abs=1e-6)
     assert before["imbalanced"]
