@@ -108,7 +108,7 @@ def test_matching_on_history_separates_lasting_need_from_a_one_off_crisis():
     assert _effect(with_history) == pytest.approx(0.0, abs=1e-9)
     controls = with_history.matched_sets
     assert with_history.meta["balanced"]
-    assert len(controls[~controls["treated"]]) == GROUP
+    assert len(controls[controls["role"] == "control"]) == GROUP
 
 
 def test_age_limits_use_completed_years():

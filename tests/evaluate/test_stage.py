@@ -68,8 +68,21 @@ def test_run_writes_tables_and_is_deterministic(project_dir):
     assert "post_0_12" in effects["windows"]
     matched = pd.read_parquet(project_dir / "out" / "evaluate" / "matched.parquet")
     assert {"effect_ppy", "ci_low", "ci_high", "key", "measure", "window"} <= set(matched.columns)
-    text = b"".join(first.values()).decode()
-    assert "P00" not in text  # no person identifiers in any output
+    # no person identifiers in any output but the matched sample, which exists to name them
+    text = b"".join(v for k, v in first.items() if not k.startswith("matched_sets")).decode()
+    assert "P00" not in text
+    sets = pd.read_parquet(project_dir / "out" / "evaluate" / "matched_sets.parquet")
+    assert list(sets.columns) == ["set_id", "cluster", "role", "person_id", "index_date", "weight", "row_id"]
+    counts = pd.read_parquet(project_dir / "out" / "evaluate" / "match_counts.parquet").set_index("count")["value"]
+    assert (sets["role"] == "participant").sum() == counts["treated_matched"]
+    assert sets.loc[sets["role"] == "control", "row_id"].nunique() == counts["control_rows_matched"]
+    # a control shares its participant's index date; a set's control weights sum to 1
+    first_date = sets.groupby("set_id")["index_date"].nunique()
+    assert (first_date == 1).all()
+    control_weight = sets[sets["role"] == "control"].groupby("set_id")["weight"].sum()
+    assert (sets["weight"] > 0).all()
+    if not summary["matching"]["calibrated"]:  # else entropy balancing set the weights
+        assert control_weight.to_numpy() == pytest.approx(1.0)
 
 
 def test_cli_prints_side_by_side(project_dir):

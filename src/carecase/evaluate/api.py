@@ -159,7 +159,28 @@ def evaluate_project(
     naive_t, matched_t, rtm = (with_parent(t, parent) for t in (naive_t, matched_t, rtm))
     effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations)
     return EvaluationResult(matched_t, naive_t, rr, balance, rtm, counts, outcomes, cases,
-                            members, effects, meta, panel)
+                            matched_sets_table(members, rows), effects, meta, panel)
+
+
+def matched_sets_table(members: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The matched sample, one row per member of a matched set, for re-analysis and audit
+    (as MatchIt's ``match.data``): set_id, cluster (sets sharing a person, resampled together),
+    role (participant / control), person_id (pseudonymous), index_date (the participant's
+    start, shared by its controls), weight (controls 1/k in the set, entropy-balanced where
+    calibrated) and row_id (the risk-set row)."""
+    r = rows.set_index("row_id")
+    ids = members["row_id"].to_numpy()
+    out = pd.DataFrame({
+        "set_id": members["set_id"].astype("int64").to_numpy(),
+        "cluster": members["cluster"].astype("int64").to_numpy(),
+        "role": np.where(members["treated"].to_numpy(bool), "participant", "control"),
+        "person_id": r.loc[ids, "person_id"].astype(str).to_numpy(),
+        "index_date": pd.to_datetime(r.loc[ids, "index_date"].to_numpy()).date,
+        "weight": members["weight"].astype(float).to_numpy(),
+        "row_id": ids.astype("int64"),
+    })
+    return out.sort_values(["set_id", "role", "person_id", "row_id"], ascending=[True, False, True, True],
+                           kind="stable").reset_index(drop=True)
 
 
 def with_parent(frame: pd.DataFrame, parent: dict[tuple[str, str], str]) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """``carecase evaluate``: run the evaluation on a project and write ``out/evaluate/``.
 
 Tables (Parquet and CSV, sorted by their keys): naive, matched (DiD), rate_ratios, balance,
-rtm, match_counts, outcomes, case_studies; plus ``effects.json`` (the CBA's input) and
-``summary.json``. Matched sets are written only as row numbers, never person ids.
+rtm, match_counts, outcomes, case_studies, matched_sets (who was matched to whom, by
+pseudonymous person_id: internal, like every table here); plus ``effects.json`` (the CBA's
+input) and ``summary.json``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ TABLE_KEYS: dict[str, list[str]] = {
     "match_counts": [],
     "outcomes": ["instrument", "measure"],
     "case_studies": ["case", "area_of_need"],
+    "matched_sets": ["set_id", "role", "person_id", "row_id"],
 }
 
 
