@@ -69,6 +69,28 @@ def test_byte_identical_copy_in_a_glob_gets_its_own_batch_and_is_quarantined(pro
     assert s["totals"]["rows_accepted"] == 2
 
 
+@pytest.mark.parametrize("keep_staging", [False, True])
+def test_a_copy_whose_name_sorts_first_keeps_the_store_whole(project_factory, keep_staging) -> None:
+    """A second download saved as 'a (1).csv' sorts before 'a.csv'. It took a.csv's batch id
+    (made from the content), so re-staging a.csv deleted the copy's rows: the summary counted
+    accepted rows the store did not hold; with the identities kept, every later ingest
+    stopped with 'this is a carecase bug'. A file already in the store keeps its batch id."""
+    p = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/a.csv": CSV1})
+    if keep_staging:
+        p = _reopen(p, lambda d: d.setdefault("privacy", {}).update(keep_linkage_staging=True))
+    first = run(p)
+    batch = first["sources"]["acute"]["files"][0]["batch_id"]
+    (p.root / "x" / "a (1).csv").write_text(CSV1)
+    for _ in range(2):
+        s = run(p)
+        _accounting(s)
+        files = {f["path"]: f for f in s["sources"]["acute"]["files"]}
+        assert files["x/a.csv"]["batch_id"] == batch != files["x/a (1).csv"]["batch_id"]
+        assert s["totals"]["rows_accepted"] == 2 == len(table(p, "events_staged"))
+        assert sum(f["rows_accepted"] for f in files.values()) == 2
+        assert len(_repeats(p)) == 2
+
+
 def test_same_file_named_by_a_second_source_is_quarantined(project_factory) -> None:
     p = project_factory({"sources": [event_source("ae_two"), event_source("ae_one")]}, {"ae.csv": CSV1})
     s = run(p)

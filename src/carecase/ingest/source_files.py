@@ -25,13 +25,17 @@ class SourceFile:
     batch_id: str  # the first 12 hex digits of the SHA-256 (see resolve_files)
 
 
-def resolve_files(project: Project, feed: Feed) -> list[SourceFile]:
+def resolve_files(project: Project, feed: Feed,
+                  known: dict[tuple[str, str], dict[str, Any]] | None = None) -> list[SourceFile]:
     """The files a feed's ``path`` (a file or a glob) names, sorted, with their hashes.
 
     A file's batch id is the first 12 hex digits of its SHA-256, so a renamed file keeps its
-    record ids. A byte-identical copy later in path order gets one made from its hash and
-    path instead (two batches of a source never share an id); its rows are quarantined as
-    repeats of the first copy's."""
+    record ids. A file already in the store (``known``: ingest_files by (source, path)) with
+    the same content keeps the id it was given, so that a byte-identical copy arriving
+    beside it never takes its id, whatever their names' order ('x (1).csv' sorts before
+    'x.csv'); such a copy, or any later copy in path order, gets an id made from its hash and
+    path (two batches of a source never share an id), and its rows are quarantined as
+    repeats of the earlier file's."""
     target = project.path(feed.path)
     if _GLOB_CHARS & set(feed.path):
         paths = [Path(p) for p in sorted(glob.glob(str(target), recursive=True)) if Path(p).is_file()]
@@ -39,16 +43,23 @@ def resolve_files(project: Project, feed: Feed) -> list[SourceFile]:
         paths = [target] if target.is_file() else []
     if not paths:
         raise IngestError(f"{feed.key}.path: no file matches '{feed.path}' (relative to {project.root}). Check the path or add the extract.")
-    out: list[SourceFile] = []
     root = project.root.resolve()
-    seen: set[str] = set()
-    for p in sorted(paths, key=lambda q: _rel(q, root)):
-        rel = _rel(p, root)
-        sha = file_sha256(p)
-        batch = sha[:12] if sha not in seen else hashlib.sha256(f"{sha}\0{rel}".encode()).hexdigest()[:12]
-        seen.add(sha)
-        out.append(SourceFile(rel, p, sha, batch))
-    return out
+    found = [(_rel(p, root), p) for p in paths]
+    found.sort(key=lambda rp: rp[0])
+    shas = {rel: file_sha256(p) for rel, p in found}
+    batch: dict[str, str] = {}
+    for rel, _ in found:  # ids already in the store stay with their files
+        prior = (known or {}).get((feed.name, rel))
+        if prior is not None and prior["sha256"] == shas[rel]:
+            batch[rel] = prior["batch_id"]
+    taken = set(batch.values())
+    for rel, _ in found:
+        if rel not in batch:
+            sha = shas[rel]
+            own = sha[:12] if sha[:12] not in taken else hashlib.sha256(f"{sha}\0{rel}".encode()).hexdigest()[:12]
+            batch[rel] = own
+            taken.add(own)
+    return [SourceFile(rel, p, shas[rel], batch[rel]) for rel, p in found]
 
 
 def _rel(p: Path, root: Path) -> str:

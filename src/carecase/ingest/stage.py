@@ -151,7 +151,7 @@ def run(project: Project, progress: Any = None, strict: bool = False) -> dict[st
     known = _known_files(project)
     states = _feed_states(project)
     today = dt.datetime.now(dt.UTC).date()
-    planned = {feed.name: resolve_files(project, feed) for feed in feeds}
+    planned = {feed.name: resolve_files(project, feed, known) for feed in feeds}
     order = sorted(feeds, key=lambda fd: (ROLE_ORDER[fd.role], fd.name))
     task = progress.add_task("ingest", total=sum(len(f) for f in planned.values())) if progress is not None else None
     reports: dict[tuple[str, str], dict[str, Any]] = {}
