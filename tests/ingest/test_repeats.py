@@ -91,6 +91,26 @@ def test_a_copy_whose_name_sorts_first_keeps_the_store_whole(project_factory, ke
         assert len(_repeats(p)) == 2
 
 
+def test_a_corrected_resend_is_not_called_a_copy(project_factory) -> None:
+    """A file re-sending record R1 with a corrected date beside a new record: the warning
+    said 'Remove the copy', which would lose the new row. It now says one repeat is a
+    correction whose earlier values were kept, and to keep the file."""
+    jan = "id,nhs,mrn,code,date\nR1,9434765919,A,AE,05/01/2024\nR2,4010232137,B,AE,06/01/2024\n"
+    fix = "id,nhs,mrn,code,date\nR1,9434765919,A,AE,15/01/2024\nR3,4010232137,B,AE,07/02/2024\n"
+    copy = jan
+    p = project_factory({"sources": [event_source(path="x/*.csv", record_id="id")]},
+                        {"x/a.csv": jan, "x/b.csv": fix, "x/c.csv": copy})
+    s = run(p)
+    _accounting(s)
+    b = next(w for w in s["warnings"] if w.startswith("x/b.csv"))
+    assert "1 of its rows repeat" in b and "1 of them have an earlier row's record ID but other values" in b
+    assert "keep the file" in b and "Remove the copy" not in b
+    c = next(w for w in s["warnings"] if w.startswith("x/c.csv"))
+    assert "every one of its 2 rows repeats" in c and "Remove the copy" in c and "corrections" not in c
+    hint = next(q["hint"] for q in table(p, "quarantine") if q["rule"] == "duplicate_other_file")
+    assert "replace the earlier file with the corrected one" in hint
+
+
 def test_same_file_named_by_a_second_source_is_quarantined(project_factory) -> None:
     p = project_factory({"sources": [event_source("ae_two"), event_source("ae_one")]}, {"ae.csv": CSV1})
     s = run(p)

@@ -33,7 +33,7 @@ RULES: dict[str, str] = {
     "outside_period": "the activity falls outside the project period {period}; this is expected for history in the extract - narrow the extract or widen project.period_start/period_end",
     "duplicate_row": "an exact copy of an earlier data row (the first copy is kept); remove the copy at source",
     "duplicate_key": "repeats an earlier row of the file: the same record ID, or (where the source declares no record_id) the same person, service, date and time, end and quantity (every mapped value); the first is kept. Remove or correct the repeat at source, or declare the source's record_id column if such rows are genuine",
-    "duplicate_other_file": "the same record was already read from another file (the first copy, by source name, file path and row, is kept): a re-sent or re-saved extract, or one file named by two sources; remove the copy or narrow the path so each extract is read once",
+    "duplicate_other_file": "the same record was already read from another file (the first copy, by source name, file path and row, is kept): a re-sent or re-saved extract, or one file named by two sources. A row with an earlier row's record ID but other values is a correction whose earlier values were kept: to apply it, replace the earlier file with the corrected one. Remove a file only when every row of it is a repeat (the ingest warning says so), or narrow the path so each extract is read once",
 }
 
 

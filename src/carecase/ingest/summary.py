@@ -27,11 +27,19 @@ def file_report(row: dict[str, Any], status: str, date_formats: dict[str, str]) 
 
 
 def _repeat_warnings(project: Project, file_reports: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """One line per file with rows quarantined as repeats of another file's rows."""
-    k = project.engine.table("ingest_row_keys")
-    k = k.filter(k.dup_row.notnull())
+    """One line per file with rows quarantined as repeats of another file's rows, telling a
+    copy (every row a repeat) from a file that also holds new rows, and saying how many
+    repeats are corrections (an earlier row's record ID with other values), whose earlier
+    values were kept."""
+    all_keys = project.engine.table("ingest_row_keys")
+    k = all_keys.filter(all_keys.dup_row.notnull())
+    d = all_keys.select(d_source=all_keys.source, d_path=all_keys.path, d_row=all_keys.source_row,
+                        d_h1=all_keys.h1, d_h2=all_keys.h2)
+    j = k.left_join(d, [k.dup_source == d.d_source, k.dup_path == d.d_path, k.dup_row == d.d_row])
+    changed = ((j.h1 != j.d_h1) | (j.h2 != j.d_h2)).fill_null(False)
     got = project.engine.to_arrow(
-        k.group_by(["source", "path", "dup_source", "dup_path"]).aggregate(n=k.source_row.count())
+        j.group_by(["source", "path", "dup_source", "dup_path"])
+        .aggregate(n=j.source_row.count(), changed=changed.cast("int64").sum())
         .order_by(["source", "path", "dup_source", "dup_path"])).to_pylist()
     per_file: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in got:
@@ -40,12 +48,23 @@ def _repeat_warnings(project: Project, file_reports: dict[str, list[dict[str, An
     out = []
     for (source, path), rows in sorted(per_file.items()):
         n = sum(int(r["n"]) for r in rows)
+        corrected = sum(int(r["changed"] or 0) for r in rows)
         others = ", ".join(f"{r['dup_path']}" + (f" ({r['dup_source']})" if r["dup_source"] != source else "")
                            for r in rows[:3]) + (" and others" if len(rows) > 3 else "")
         every = n == rows_by_file.get((source, path), -1)
         what = f"every one of its {n:,} rows repeats" if every else f"{n:,} of its rows repeat"
-        out.append(f"{path} ({source}): {what} rows already read from {others}; they were quarantined as "
-                   "duplicate_other_file and counted once. Remove the copy, or narrow the path so each extract is read once.")
+        text = (f"{path} ({source}): {what} rows already read from {others}; they were quarantined as "
+                "duplicate_other_file and counted once.")
+        if corrected:
+            text += (f" {corrected:,} of them have an earlier row's record ID but other values (corrections?): "
+                     "the earlier file's values were kept. To use the corrected rows, replace the earlier "
+                     "file with this one.")
+        if every and not corrected:
+            text += " Remove the copy, or narrow the path so each extract is read once."
+        elif not every:
+            text += (" Its other rows were accepted, so keep the file; if it is a cumulative extract, "
+                     "replace the earlier file with it rather than keeping both.")
+        out.append(text)
     return out
 
 
