@@ -28,7 +28,7 @@ from carecase.core.errors import AuditError
 from carecase.core.exact import exact_sum
 from carecase.core.output import write_table
 from carecase.core.project import Project
-from carecase.costs.stage import check_costs_current
+from carecase.costs.stage import check_costs_current, costs_stamp
 
 
 def window(project: Project) -> tuple[dt.date, dt.date]:
@@ -178,6 +178,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
             "(records not linked to a resident, or non-residents) but have a cost in the window or are in "
             "the programme: they are in every total and in the cohort table's 'rest of population' row. "
             "Many such people can mean that records failed to link (docs/linkage.md)."]
+    summary["costs_stamp"] = costs_stamp(project)  # the costed events it was made from
     project.write_json("audit", "summary.json", summary)
     step()
     return summary

@@ -25,9 +25,11 @@ from carecase.cba.model import CBAModel
 from carecase.cba.results import analyse
 from carecase.cba.unit_costs import BUILTIN, UnitCostLookup
 from carecase.cba.workbook import write_workbook
+from carecase.core.digest import file_sha256
 from carecase.core.errors import CBAError
 from carecase.core.output import write_table
 from carecase.core.project import Project
+from carecase.costs.stage import check_costs_current, costs_stamp
 
 TABLES = {
     "cba_costs": ("costs", ["item", "year"]),
@@ -88,14 +90,22 @@ def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBA
 
 
 def _check_effects_priced_now(project: Project, effects: dict[str, Any]) -> None:
-    """Refuse evaluated effects whose £ were priced with other unit costs than the costs
-    stage's latest run (a cost override or price year changed, costs re-run, evaluate not):
-    the CBA would value them at the old costs, labelled with the new price year."""
+    """Refuse evaluated effects made from other costed events than those now in force: priced
+    with other unit costs (a cost override or price year changed, costs re-run, evaluate not:
+    the CBA would value them at the old costs, labelled with the new price year), or
+    estimated from other events (a new month's extracts ingested and linked, evaluate not:
+    the CBA would pair last month's effects with this month's audit)."""
+    check_costs_current(project)  # the costed events themselves are current
     priced = effects.get("costs_inputs_digest")
     costs = project.read_json("costs", "summary.json") or {}
     if priced and costs.get("inputs_digest") and priced != costs["inputs_digest"]:
         raise CBAError("The evaluation's effects were priced with other unit costs than the costs stage's "
                        "latest run (the costs settings or files changed since `carecase evaluate`). Run "
+                       "`carecase run PROJECT --only evaluate,cba,report`.")
+    made_from, now = effects.get("costs_stamp"), costs_stamp(project)
+    if made_from and now and made_from != now:
+        raise CBAError("The evaluation's effects were estimated from other events than the costed events now "
+                       "in the store (ingest, link or costs has run since `carecase evaluate`). Run "
                        "`carecase run PROJECT --only evaluate,cba,report`.")
 
 
@@ -184,9 +194,12 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     task = progress.add_task("cba", total=2) if progress is not None else None
     model, lookup = found
     results = analyse(model, lookup, draws=project.config.cba.draws)
+    effects_sha256 = None
     if project.config.cba.from_evaluation is not None:  # the evidence's own caveat travels with it
-        effects = _read_effects(project.path(project.config.cba.from_evaluation.file))
+        effects_path = project.path(project.config.cba.from_evaluation.file)
+        effects = _read_effects(effects_path)
         results["evaluation_balance"] = effects.get("balance")
+        effects_sha256 = file_sha256(effects_path)
     if task is not None:
         progress.advance(task)
     out_dir = project.stage_dir("cba")
@@ -198,6 +211,6 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         progress.advance(task)
     summary = {"headline": headline_text(results), "files": files,  # type: ignore[dict-item]
                "results": results["headline"], "p_npv_positive": results.get("p_npv_positive"),
-               "notes": notes}
+               "notes": notes, "effects_sha256": effects_sha256}  # the evidence it used (report.freshness)
     project.write_json("cba", "summary.json", summary)
     return summary

@@ -142,7 +142,15 @@ def stale_events(engine: Engine) -> str | None:
 
 
 def check_events_current(project: Project) -> None:
-    """Fail when ingest has staged other rows since link wrote ``events`` (:func:`stale_events`)."""
+    """Fail when the last ingest stopped before re-staging every file, or ingest has staged
+    other rows since link wrote ``events`` (:func:`stale_events`)."""
+    from carecase.ingest.stage import RESTAGE_PENDING
+
+    if project.engine.has_table(RESTAGE_PENDING):
+        raise CostError(
+            "The last `carecase ingest` stopped before it had re-staged every extract (it named the "
+            "file it could not read), so the staged rows are incomplete. Fix that file and run "
+            "`carecase ingest PROJECT`, then `carecase run PROJECT`.")
     problem = stale_events(project.engine)
     if problem:
         raise CostError(
@@ -150,6 +158,18 @@ def check_events_current(project: Project) -> None:
             "`carecase costs apply PROJECT` (or `carecase run PROJECT`). Ingest has staged other "
             f"rows since link wrote table 'events': {problem}."
         )
+
+
+def costs_stamp(project: Project) -> str | None:
+    """A digest naming the costed events now in force (the link stage's events digest and row
+    count and the costs stage's inputs digest, from its summary); None before the costs stage
+    has run. The audit, the evaluation and its effects record it, so that the CBA and the
+    report can tell outputs made from other costed events (``report.freshness``)."""
+    summary = project.read_json("costs", "summary.json")
+    if not summary:
+        return None
+    parts = {k: summary.get(k) for k in ("events", "events_digest", "inputs_digest")}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def costs_inputs_digest(project: Project) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 from carecase.core.output import write_table
 from carecase.core.project import Project
 from carecase.core.text import signed_money
-from carecase.costs.stage import check_costs_current
+from carecase.costs.stage import check_costs_current, costs_stamp
 from carecase.evaluate.api import EvaluationResult, evaluate_project
 from carecase.evaluate.config import EvaluationConfig, window_key
 from carecase.evaluate.estimates import FEW_CLUSTERS, MIN_CLUSTERS
@@ -109,7 +109,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     files = write_tables(project, result)
     # the unit costs its £ were priced with: the CBA refuses effects priced with other ones
     costs = project.read_json("costs", "summary.json") or {}
-    project.write_json(STAGE, "effects.json", {**result.effects, "costs_inputs_digest": costs.get("inputs_digest")})
+    stamp = costs_stamp(project)  # the costed events it was made from (report.freshness)
+    project.write_json(STAGE, "effects.json", {**result.effects, "costs_inputs_digest": costs.get("inputs_digest"),
+                                                "costs_stamp": stamp})
     if progress is not None:
         progress.advance(task)
     counts = dict(zip(result.match_counts["count"], result.match_counts["value"].astype(int), strict=True))
@@ -118,6 +120,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "match_counts": counts,
         "matching": {k: v for k, v in result.meta.items() if k not in ("distance_weights", "outcome_notes")},
         "warnings": [*cluster_warnings(result), *result.meta.get("outcome_notes", [])],
+        "costs_stamp": stamp,
         "files": {**files, "effects": str(project.stage_dir(STAGE) / "effects.json")},
     }
     project.write_json(STAGE, "summary.json", summary)

@@ -11,6 +11,7 @@ from carecase.core.errors import ReportError
 from carecase.core.project import Project
 from carecase.report.build import build_report
 from carecase.report.content import Report
+from carecase.report.freshness import stale_outputs
 from carecase.report.html import render_html
 from carecase.report.pdf import find_chromium, html_to_pdf
 from carecase.report.xlsx import render_xlsx
@@ -35,7 +36,8 @@ def project_report(project: Project, mode: Literal["shared", "internal"] | None 
 
 def run(project: Project, progress: Any = None, internal: bool | None = None) -> dict[str, Any]:
     """Build the report once and write each configured format; ``internal=True`` overrides
-    ``report.mode`` for this run (unsuppressed, labelled)."""
+    ``report.mode`` for this run (unsuppressed, labelled). Refuses, writing nothing, when
+    the stages' outputs come from different data (``report.freshness``)."""
     cfg = project.config.report
     mode: Literal["shared", "internal"] = "internal" if internal else cfg.mode
     formats = list(cfg.formats)
@@ -45,6 +47,12 @@ def run(project: Project, progress: Any = None, internal: bool | None = None) ->
         if progress is not None and task is not None:
             progress.advance(task)
 
+    stale = stale_outputs(project)
+    if stale:
+        raise ReportError(
+            "The outputs under out/ are not all from the same data, so a report would mix them (for "
+            "example this month's ingest with last month's evaluation); nothing was written.\n  - "
+            + "\n  - ".join(stale) + "\nRun `carecase run PROJECT` to bring every stage up to date.")
     report = project_report(project, mode)
     step()
     out = project.stage_dir("report")
