@@ -178,3 +178,20 @@ def test_rows_ignored_at_ingest_are_listed(project: Project, monkeypatch: pytest
     assert "Extract rows ignored at ingest" in res.output
     assert "ambulance" in res.output and "outcome" in res.output and "'stc' is not 'STC'" in res.output
     assert "codes ignored (rows)" in res.output and "'HT' 1, 'stc' 1" in res.output
+
+
+def test_an_unfinished_ingest_stops_the_later_stages(project: Project) -> None:
+    """An ingest that re-stages every file (after linkage dropped the identities) and stops
+    on an unreadable one leaves its marker: costs and the audit ran on and printed fresh
+    headlines, saying nothing about the extracts missing from them."""
+    import pyarrow as pa
+
+    from carecase.ingest.stage import RESTAGE_PENDING
+
+    costs_stage.run(project)
+    project.engine.write(RESTAGE_PENDING, pa.table({"pending": [True]}))
+    for stage in (costs_stage, audit_stage):
+        with pytest.raises(CostError, match=r"The last `carecase ingest` stopped before it had re-staged"):
+            stage.run(project)
+    project.engine.drop(RESTAGE_PENDING)  # as a finished ingest does
+    costs_stage.run(project)

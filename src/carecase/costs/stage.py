@@ -141,9 +141,9 @@ def stale_events(engine: Engine) -> str | None:
     return shown
 
 
-def check_events_current(project: Project) -> None:
-    """Fail when the last ingest stopped before re-staging every file, or ingest has staged
-    other rows since link wrote ``events`` (:func:`stale_events`)."""
+def check_ingest_finished(project: Project) -> None:
+    """Fail when the last ingest stopped before it had re-staged every file (its marker
+    table is still there): the staged rows are then incomplete."""
     from carecase.ingest.stage import RESTAGE_PENDING
 
     if project.engine.has_table(RESTAGE_PENDING):
@@ -151,6 +151,12 @@ def check_events_current(project: Project) -> None:
             "The last `carecase ingest` stopped before it had re-staged every extract (it named the "
             "file it could not read), so the staged rows are incomplete. Fix that file and run "
             "`carecase ingest PROJECT`, then `carecase run PROJECT`.")
+
+
+def check_events_current(project: Project) -> None:
+    """Fail when the last ingest did not finish (:func:`check_ingest_finished`) or ingest has
+    staged other rows since link wrote ``events`` (:func:`stale_events`)."""
+    check_ingest_finished(project)
     problem = stale_events(project.engine)
     if problem:
         raise CostError(
@@ -204,6 +210,7 @@ def check_costs_current(project: Project) -> None:
     The events were checked against the staged ingest when the costs stage ran; that check
     (a scan of both tables) is repeated only when ingest's record (:func:`ingest_state`) has
     changed since."""
+    check_ingest_finished(project)
     summary = project.read_json("costs", "summary.json")
     state = (summary or {}).get("ingest_state")
     if not state or state != ingest_state(project.engine):
