@@ -84,7 +84,8 @@ def test_xlsx_sheet_dates_and_numbers(project_factory, tmp_path) -> None:
     assert quarantine_rules(p) == [(3, "impossible_date", "date")]
     src_bad = event_source(path="ae.xlsx", format={"type": "xlsx", "sheet": "Nope"})
     p2 = project_factory({"sources": [src_bad]}, {"ae.xlsx": path.read_bytes()}, sub="p2")
-    with pytest.raises(IngestError, match="no sheet named 'Nope'"):
+    with pytest.raises(IngestError, match=r"no sheet named 'Nope' \(ingest\.sources\[0\]\.format\.sheet\); "
+                                          r"sheets: \['Cover', 'Data'\]\. Set ingest\.sources\[0\]\.format\.sheet"):
         run(p2)
 
 
@@ -215,3 +216,13 @@ def test_blank_rows_are_counted_alike_in_csv_xlsx_and_parquet(project_factory, t
         assert s["totals"]["rows_blank"] == 3 and "3 blank" in s["headline"]
         assert table(p, "ingest_files")[0]["rows_blank"] == 3
     assert results == [(5, 2, 0, 0, 3)] * 3
+
+
+def test_read_errors_name_the_file_as_the_project_does(project_factory) -> None:
+    """A ragged row in extracts/police.csv was reported as 'police.csv: …', unlike every
+    other message, which names the path in the project."""
+    text = "nhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n9434765919,A,AE,05/01/2024,extra\n"
+    p = project_factory({"sources": [event_source(path="extracts/ae.csv")]}, {"extracts/ae.csv": text})
+    with pytest.raises(IngestError) as err:
+        run(p)
+    assert str(err.value).startswith("extracts/ae.csv: 1 row(s) do not have 4 fields like the header")

@@ -345,12 +345,12 @@ def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None],
         sheet = fmt.sheet if fmt.sheet is not None else 0
         if isinstance(sheet, int):
             if not 0 <= sheet < len(names):
-                raise IngestError(f"{path.name}: format.sheet {sheet} is out of range; the workbook has {len(names)} sheet(s): {names}.")
+                raise IngestError(f"{path.name}: {key}.sheet {sheet} is out of range; the workbook has {len(names)} sheet(s): {names}. Set {key}.sheet to one of them.")
             ws = wb[names[sheet]]
         elif sheet in names:
             ws = wb[sheet]
         else:
-            raise IngestError(f"{path.name}: no sheet named {sheet!r} (format.sheet); sheets: {names}.")
+            raise IngestError(f"{path.name}: no sheet named {sheet!r} ({key}.sheet); sheets: {names}. Set {key}.sheet to the sheet that holds the extract (a re-issued workbook may have renamed it).")
         rows = ws.iter_rows(values_only=True)
         for _ in range(fmt.skip_rows):
             next(rows, None)

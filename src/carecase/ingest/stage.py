@@ -121,7 +121,13 @@ def _stage_file(project: Project, feed: Feed, f: SourceFile, old_batch: str | No
     the check across files) never runs with two files' rows in memory."""
     cfg = project.config
     date_formats = {d.column: d.format for d in reversed(feed.date_fields())}
-    extract = read_extract(f.path, feed.format, date_formats, f"{feed.key}.format")
+    try:
+        extract = read_extract(f.path, feed.format, date_formats, f"{feed.key}.format")
+    except IngestError as err:  # name the file as the project does (extracts/x.csv), not x.csv
+        text, bare = str(err), f"{f.path.name}:"
+        if text.startswith(bare) and f.rel != f.path.name:
+            raise IngestError(f"{f.rel}:{text[len(bare):]}") from None
+        raise
     ctx = BatchContext(f.rel, f.batch_id, key, cfg.project.period_start, cfg.project.period_end, today)
     staged = validate_batch(feed, extract.table, ctx, None if repeats is None else known_repeats(repeats))
     row = {"source": feed.name, "path": f.rel, "sha256": f.sha256, "batch_id": f.batch_id,
