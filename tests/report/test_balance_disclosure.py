@@ -73,3 +73,22 @@ def test_an_eq5d_index_is_shared_to_two_decimals() -> None:
     out = outcomes_for_sharing(df)
     assert out["mean_change"].tolist() == [0.15, 2.8] and out["mean_from"].tolist() == [0.49, 19.2]
     assert out["sd_change"].tolist() == [0.15, 3.1] and out["t_p"].tolist() == [0.012, 0.2]
+
+
+def test_no_outcome_measures_build_a_shared_report(tmp_path) -> None:
+    """A project with no instruments (the template's default) stopped at the report: the
+    evaluation wrote its empty outcomes table with every column as text, and rounding the
+    means failed (ArrowNotImplementedError: abs of large_string). The table is now typed,
+    and the report copes with such a file written by an older run."""
+    import pyarrow.parquet as pq
+
+    from carecase.core.output import write_table
+    from carecase.evaluate.outcomes import no_outcomes
+    from carecase.report.sections.outcomes import outcomes_for_sharing
+
+    write_table(no_outcomes(), tmp_path, "outcomes")
+    schema = pq.read_schema(tmp_path / "outcomes.parquet")
+    assert str(schema.field("mean_from").type) == "double" and str(schema.field("n").type) == "int64"
+    old = pd.DataFrame({c: pd.Series(dtype="string[pyarrow]") for c in schema.names})
+    assert outcomes_for_sharing(old).empty
+    assert outcomes_for_sharing(pd.read_parquet(tmp_path / "outcomes.parquet")).empty

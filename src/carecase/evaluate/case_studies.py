@@ -40,6 +40,16 @@ from carecase.evaluate.windows import (
 
 COLUMNS = ["case", "area_of_need", "period", "months", "mean_cost_per_month", "events",
            "events_suppressed", "chosen_by"]
+_TYPES = {"case": "string", "area_of_need": "string", "period": "string", "months": "float64",
+          "mean_cost_per_month": "float64", "events": "float64", "events_suppressed": "bool",
+          "chosen_by": "string"}
+
+
+def no_cases() -> pd.DataFrame:
+    """The case-study table with no rows but its columns' types (as ``outcomes.no_outcomes``)."""
+    return pd.DataFrame({c: pd.Series(dtype=_TYPES[c]) for c in COLUMNS})
+
+
 # how the cases were chosen (the report says which)
 NAMED, HIGHEST_COST = "named in evaluation.case_studies.people", "highest cost before joining"
 
@@ -90,7 +100,7 @@ def case_studies(engine: Engine, events: Any, treated: pd.DataFrame, cfg: CaseSt
     """Case-study rows for the ``cfg.count`` participants with the highest cost before;
     ``period`` is the project's (first, last) day of data."""
     if (cfg.count == 0 and not cfg.people) or treated.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return no_cases()
     from carecase.core.dates import add_months_py
 
     t = treated.sort_values("row_id").reset_index(drop=True)
@@ -112,7 +122,7 @@ def case_studies(engine: Engine, events: Any, treated: pd.DataFrame, cfg: CaseSt
         ranked = pre_cost.reset_index().sort_values(["cost", "row_id"], ascending=[False, True], kind="stable")
         chosen = ranked["row_id"].head(cfg.count).tolist()
     if not chosen:
-        return pd.DataFrame(columns=COLUMNS)
+        return no_cases()
     label = {r: f"Case {string.ascii_uppercase[i]}" for i, r in enumerate(chosen)}
     a = amounts[amounts["row_id"].isin(chosen)]
     needs = sorted(a["area_of_need"].astype(str).unique())

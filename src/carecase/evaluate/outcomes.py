@@ -16,6 +16,14 @@ from carecase.evaluate.estimates import paired_tests
 COLUMNS = ["instrument", "measure", "from_assessment", "to_assessment", "n", "mean_from",
            "mean_to", "mean_change", "sd_change", "t_stat", "t_p", "wilcoxon_stat",
            "wilcoxon_p", "improved", "no_change", "worse"]
+_TEXT, _COUNTS = COLUMNS[:4], ("n", "improved", "no_change", "worse")
+
+
+def no_outcomes() -> pd.DataFrame:
+    """The outcomes table with no rows but its columns' types (an untyped empty frame was
+    written with every column as text, and the report's rounding of means then failed)."""
+    return pd.DataFrame({c: pd.Series(dtype="string" if c in _TEXT else "int64" if c in _COUNTS else "float64")
+                         for c in COLUMNS})
 
 
 def instrument_totals(wide: pd.DataFrame, inst: InstrumentConfig) -> pd.Series | None:
@@ -123,10 +131,10 @@ def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig,
 def outcome_changes(engine: Engine, instruments: list[InstrumentConfig],
                     notes: list[str] | None = None) -> pd.DataFrame:
     if not instruments or not engine.has_table("outcome_scores"):
-        return pd.DataFrame(columns=COLUMNS)
+        return no_outcomes()
     scores = engine.to_pandas(engine.table("outcome_scores"))
     frames = [instrument_changes(scores, inst, notes) for inst in instruments]
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame(columns=COLUMNS)
+        return no_outcomes()
     return pd.concat(frames, ignore_index=True).sort_values(["instrument", "measure"], kind="stable")

@@ -48,12 +48,13 @@ def outcomes_for_sharing(df: pd.DataFrame) -> pd.DataFrame:
     significant figures (or "<0.001")."""
     out = df.copy()
     means = [c for c in (pick(out, n) for n in ("mean_from", "mean_to")) if c is not None]
-    index_scale = (out[means].apply(pd.to_numeric, errors="coerce").abs().max(axis=1) <= 1.0
+    # as float: an empty column written as text stays text under to_numeric (and abs fails)
+    index_scale = (out[means].apply(pd.to_numeric, errors="coerce").astype(float).abs().max(axis=1) <= 1.0
                    if means else pd.Series(False, index=out.index))
     for name in OUTCOME_MEANS:
         c = pick(out, name)
         if c is not None:
-            v = pd.to_numeric(out[c], errors="coerce")
+            v = pd.to_numeric(out[c], errors="coerce").astype(float)
             out[c] = v.round(2).where(index_scale, v.round(1))
     for name in OUTCOME_P:
         c = pick(out, name)
