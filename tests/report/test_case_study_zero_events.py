@@ -4,10 +4,12 @@ gave a spell begun before it 0 events, and £ × months ÷ the unit cost gave it
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from carecase.core.project import Project
 from carecase.report.content import Table
@@ -57,3 +59,35 @@ def test_shared_report_never_shows_the_pounds_of_zero_events(tmp_path: Path) -> 
     values = {(r["area_of_need"], r["period"], r["gbp"]) for r in chart.spec["data"]["values"]}
     assert ("Mental health", "after", 240.41) not in values and ("Housing", "after", 60.74) not in values
     assert ("Physical health", "after", 40.0) in values
+
+
+def test_a_case_whose_pounds_are_all_missing_has_no_chart(tmp_path: Path) -> None:
+    """An internal report of cases whose £ the evaluation had blanked (events suppressed):
+    the chart had only null values, Vega-Lite drew it 1.8e308 px wide, and printing the PDF
+    never returned (a web run then held the project's run lock for good)."""
+    root = write_project(tmp_path / "p", mode="internal")
+    frame = _frame().assign(mean_cost_per_month=np.nan, events_suppressed=True)
+    frame.to_parquet(root / "out" / "evaluate" / "case_studies.parquet", index=False)
+    report = project_report(Project.open(root))
+    assert not [c for c in report.charts() if c.id.startswith("chart-case-")]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+                    reason="needs Chromium (make browser)")
+def test_printing_a_chart_with_no_finite_size_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    """Whatever the data, a chart drawn with no finite size (every value missing) is a chart
+    error the PDF printer reports, instead of waiting for ever in page.pdf."""
+    from carecase.core.errors import ReportError
+    from carecase.report import charts
+    from carecase.report.content import Chart, Report, Section
+    from carecase.report.html import render_html
+    from carecase.report.pdf import html_to_pdf
+
+    data = [{"area_of_need": "Housing", "period": p, "gbp": None} for p in ("before", "after")]
+    chart = Chart("chart-empty", "nothing", charts.grouped_bars("nothing", data, "area_of_need", "period",
+                                                                   "gbp", "£ per month"))
+    report = Report(title="t", subtitle="s", mode="internal", sections=[Section("s", "S", [chart])])
+    html = tmp_path / "r.html"
+    html.write_text(render_html(report, "*"), encoding="utf-8")
+    with pytest.raises(ReportError, match=r"no finite size \(nothing to plot\?\): chart-empty"):
+        html_to_pdf(html, tmp_path / "r.pdf")

@@ -108,8 +108,18 @@ TEMPLATE = """<!DOCTYPE html>
     var spec = JSON.parse(el.textContent);
     jobs.push(vegaEmbed(target, spec, {renderer: 'svg', actions: false}));
   });
-  Promise.all(jobs).then(function () { window.__carecaseChartsReady = true; },
-    function (err) { window.__carecaseChartsError = String(err); console.error(err); });
+  Promise.all(jobs).then(function () {
+    // a chart with nothing to scale (every value missing) is drawn 1.8e308 px wide, and
+    // Chromium's printer then never returns: report it as a chart error instead
+    var bad = [];
+    specs.forEach(function (el) {
+      var svg = document.getElementById(el.getAttribute('data-chart')).querySelector('svg');
+      var w = svg ? parseFloat(svg.getAttribute('width')) : 0, h = svg ? parseFloat(svg.getAttribute('height')) : 0;
+      if (svg && !(isFinite(w) && isFinite(h) && w < 1e5 && h < 1e5)) { bad.push(el.getAttribute('data-chart')); }
+    });
+    if (bad.length) { window.__carecaseChartsError = 'no finite size (nothing to plot?): ' + bad.join(', '); }
+    else { window.__carecaseChartsReady = true; }
+  }, function (err) { window.__carecaseChartsError = String(err); console.error(err); });
 })();
 </script>
 </body>

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -91,6 +92,14 @@ def case_rows(df: pd.DataFrame, threshold: int | None = None) -> list[dict[str, 
     return rows
 
 
+def _plottable(value: Any) -> bool:
+    """A finite number: a chart of missing values has no scale (and once hung the PDF)."""
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def case_studies(ctx: Context) -> Section:
     sec = Section("case-studies", "Economic case studies")
     if not ctx.outs.has_stage("evaluate"):
@@ -128,7 +137,7 @@ def case_studies(ctx: Context) -> Section:
     for case in sorted({r["case"] for r in rows}):
         data = [{"area_of_need": r["area_of_need"], "period": p, "gbp": r[k]}
                 for i, r in enumerate(rows) if r["case"] == case for p, k in (("before", "pre"), ("after", "post"))
-                if (i, k) not in withheld]  # a hidden £ is left out of the chart
+                if (i, k) not in withheld and _plottable(r[k])]  # a hidden or missing £ is left out
         if not data:
             continue
         cid = "".join(ch if ch.isalnum() else "-" for ch in case.lower())
