@@ -134,6 +134,18 @@ def test_invalid_yaml_names_the_line(tmp_path):
     assert "indentation" in str(caught.value)
 
 
+@pytest.mark.parametrize("bad", ["2023-09-31", "2024-13-45", "2023-02-29"])
+def test_a_date_the_calendar_lacks_names_its_key_and_line(tmp_path, bad):
+    """YAML reads 2023-09-31 as a date and Python refuses it: 'unexpected error: ValueError:
+    day is out of range for month … report it', with no key or line."""
+    text = template_text()
+    line = next(i for i, t in enumerate(text.splitlines(), start=1) if t.strip().startswith("period_end:"))
+    old = text.splitlines()[line - 1]
+    path = _write(tmp_path, text.replace(old, old.split(":")[0] + f": {bad}"))
+    with pytest.raises(ConfigError, match=rf"project\.period_end \(line {line}\): {bad} is not a real date"):
+        load_config(path)
+
+
 def test_tabs_are_reported_as_invalid_yaml(tmp_path):
     path = _write(tmp_path, "version: 1\nproject:\n\tname: x\n")
     with pytest.raises(ConfigError, match="not valid YAML at line 3"):

@@ -251,6 +251,8 @@ def load_yaml(path: Path) -> Any:
         ) from None
     try:
         return yaml.safe_load(text)
+    except ValueError as err:  # a date YAML reads as one but the calendar lacks: 2023-09-31
+        raise ConfigError(f"{path}: {_impossible_date(text) or err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -259,6 +261,36 @@ def load_yaml(path: Path) -> Any:
             f"{path}: not valid YAML{where}: {problem}. Check indentation (spaces, not tabs) "
             "and that values containing ':' are quoted."
         ) from None
+
+
+def _impossible_date(text: str) -> str | None:
+    """'project.period_end (line 5): 2023-09-31 is not a real date…' for the first value
+    YAML reads as a date that the calendar does not have; None if there is none."""
+    import datetime as dt
+
+    def walk(node: Any, path: str) -> str | None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                found = walk(value, f"{path}.{key.value}" if path else str(key.value))
+                if found:
+                    return found
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                found = walk(item, f"{path}[{i}]")
+                if found:
+                    return found
+        elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                dt.date.fromisoformat(node.value[:10])
+            except ValueError:
+                return (f"{path} (line {node.start_mark.line + 1}): {node.value} is not a real date. "
+                        "Write a date that exists, as YYYY-MM-DD (for example 2023-09-30).")
+        return None
+
+    try:
+        return walk(yaml.compose(text), "")
+    except yaml.YAMLError:
+        return None
 
 
 def load_config(path: str | Path) -> CarecaseConfig:
