@@ -139,10 +139,11 @@ def print_summaries(results: dict[str, Any]) -> None:
         text = (summary or {}).get("headline") if isinstance(summary, dict) else None
         table.add_row(stage, str(text or "done"))
     console.print(table)
+    from carecase.pipeline import caveats
+
     for stage, summary in results.items():  # what a stage asks the reader to check
-        if isinstance(summary, dict):
-            for line in [*(summary.get("warnings") or []), *(summary.get("notes") or [])]:
-                console.print(f"[yellow]{stage}:[/yellow] {line}", soft_wrap=True)
+        for line in caveats(summary):
+            console.print(f"[yellow]{stage}:[/yellow] {line}", soft_wrap=True)
 
 
 _STAGE_CLIS = ("synth", "ingest", "link", "costs", "audit", "evaluate", "cba", "report", "web")

@@ -75,3 +75,11 @@ def run_all(project: Project, progress: Any = None, only: list[str] | None = Non
             assert run is not None
             results[stage.name] = run(project, progress=progress)
     return results
+
+
+def caveats(summary: Any) -> list[str]:
+    """What a stage's summary asks the reader to check (its warnings, then its notes): the CLI
+    prints them after the headlines and the web page shows them under each stage's row."""
+    if not isinstance(summary, dict):
+        return []
+    return [str(x) for x in (*(summary.get("warnings") or []), *(summary.get("notes") or []))]

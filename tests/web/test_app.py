@@ -248,10 +248,12 @@ def test_a_table_is_read_only_as_far_as_the_limit(tmp_path, monkeypatch):
     assert client.get("/api/tables/audit/big?limit=2").json() == [{"n": 0}, {"n": 1}]
 
 
-def test_a_run_while_a_terminal_run_holds_the_project_is_a_409_and_the_page_says_it_failed(tmp_path):
+def test_a_run_while_a_terminal_run_holds_the_project_is_a_409_and_the_page_says_so(tmp_path):
     """A terminal `carecase run` holds the project's run lock: a web run (even of the CBA
-    alone, which never opens the store) is refused with a 409, not run beside it; the index
-    page then says the last run failed rather than showing older headlines as if fresh."""
+    alone, which never opens the store) is refused with a 409, not run beside it. While the
+    terminal run lasts the page says so; once it ends the page shows its results as current.
+    (The refused request was recorded as a failed run, and the page kept saying 'the results
+    below are from earlier runs' about the terminal run's fresh results.)"""
     from carecase.core.runlock import RunInProgress, run_lock
 
     root = make_project(tmp_path)
@@ -261,13 +263,66 @@ def test_a_run_while_a_terminal_run_holds_the_project_is_a_409_and_the_page_says
         with pytest.raises(RunInProgress, match="Another carecase run is in progress"):
             with run_lock(root):
                 pass
+        during = client.get("/").text
     assert res.status_code == 409 and "Another carecase run is in progress" in res.json()["detail"]
-    assert "The last run failed" in client.get("/").text
+    assert "Another carecase run is in progress</strong> on this project" in during
+    after = client.get("/").text
+    assert "The last run failed" not in after and "Another carecase run is in progress" not in after
     with run_lock(root):  # released: it can be taken again
         pass
+
+
+def test_the_page_shows_each_stage_s_caveats(tmp_path):
+    """The CLI prints each stage's warnings and notes after its table; the page showed the
+    headline only (no word of too few clusters, or of effects left out of the CBA)."""
+    root = make_project(tmp_path)
+    (root / "out" / "audit" / "summary.json").write_text(json.dumps(
+        {"headline": "£1,234", "warnings": ["read the <b>intervals</b> as a lower bound"], "notes": ["a note"]}))
+    page = local_client(create_app(root)).get("/").text
+    assert "read the &lt;b&gt;intervals&lt;/b&gt; as a lower bound" in page and "a note" in page
+
+
+def test_a_configuration_broken_while_the_app_runs_is_shown_not_a_500(tmp_path):
+    root = make_project(tmp_path)
+    client = local_client(create_app(root), raise_server_exceptions=False)
+    (root / "carecase.yaml").write_text(CONFIG.replace("period_end", "period_ned"))
+    page = client.get("/")
+    assert page.status_code == 200 and "carecase.yaml cannot be used" in page.text and "period_ned" in page.text
+    assert client.get("/api/results/audit").json()["headline"].startswith("£1,234")
+    assert client.head("/").status_code == 200
+
+
+def test_tables_keep_dates_as_dates(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = make_project(tmp_path)
+    pq.write_table(pa.table({"birth": [dt.date(1978, 9, 1)], "ratio": [float("inf")]}),
+                   root / "out" / "audit" / "dates.parquet")
+    rows = local_client(create_app(root)).get("/api/tables/audit/dates").json()
+    assert rows == [{"birth": "1978-09-01", "ratio": None}]
 
 
 def test_a_negative_limit_is_refused(tmp_path):
     client = local_client(create_app(make_project(tmp_path)))
     assert client.get("/api/tables/audit/cost_by_agency?limit=-5").status_code == 422
     assert client.get("/api/tables/audit/cost_by_agency?limit=1").json() == [{"agency_l1": "NHS", "cost": 1000.0}]
+
+
+def test_the_report_row_names_a_newer_internal_report(tmp_path):
+    """A run with report.mode: internal writes out/report/internal/, never served here: the
+    page showed the older shared report's headline as if it were the latest."""
+    import os
+
+    root = make_project(tmp_path)
+    shared, internal = root / "out" / "report", root / "out" / "report" / "internal"
+    internal.mkdir(parents=True)
+    (shared / "summary.json").write_text(json.dumps({"headline": "shared report: 27 tables"}))
+    (internal / "summary.json").write_text(json.dumps({"headline": "internal report: 28 tables"}))
+    os.utime(shared / "summary.json", (1_000_000_000, 1_000_000_000))
+    page = local_client(create_app(root)).get("/").text
+    assert "shared report: 27 tables — newer: internal report: 28 tables in out/report/internal/" in page
+    os.utime(shared / "summary.json", None)  # a shared report written since: no note
+    assert "newer:" not in local_client(create_app(root)).get("/").text

@@ -115,12 +115,19 @@ class Project:
         return value
 
     def read_json(self, stage: str, name: str) -> Any:
-        p = self.root / "out" / stage / name  # not self.out: a read never creates out/
-        if not p.exists():
-            return None
-        try:
-            return json.loads(p.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise OutputError(
-                f"{p} is damaged ({err}). Re-run the stage to rewrite it: "
-                f"`carecase run {self.root} --only {stage}`.") from None
+        return read_stage_json(self.root, stage, name)
+
+
+def read_stage_json(root: Path, stage: str, name: str) -> Any:
+    """``root/out/stage/name`` parsed, or None when absent; an OutputError naming the fix
+    when damaged. Needs no configuration (the web app reads results even while
+    carecase.yaml is being corrected)."""
+    p = root / "out" / stage / name  # not Project.out: a read never creates out/
+    if not p.exists():
+        return None
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise OutputError(
+            f"{p} is damaged ({err}). Re-run the stage to rewrite it: "
+            f"`carecase run {root} --only {stage}`.") from None

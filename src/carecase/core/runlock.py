@@ -69,3 +69,18 @@ def run_lock(root: str | Path) -> Iterator[None]:
             _unlock(fd)
     finally:
         os.close(fd)
+
+
+def is_held(root: str | Path) -> bool:
+    """Whether a run holds the project's lock now (taken and released at once when free)."""
+    path = Path(root) / LOCK_FILE
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        if not _try_lock(fd):
+            return True
+        _unlock(fd)
+        return False
+    finally:
+        os.close(fd)

@@ -33,9 +33,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from carecase.core.errors import CarecaseError, OutputError
-from carecase.core.project import Project
-from carecase.core.runlock import RunInProgress
-from carecase.pipeline import STAGES, available_stages, chosen_stages, run_all
+from carecase.core.project import Project, read_stage_json
+from carecase.core.runlock import RunInProgress, is_held
+from carecase.pipeline import STAGES, available_stages, caveats, chosen_stages, run_all
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
@@ -140,16 +140,26 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         with status_lock:
             return json.loads(json.dumps(status, default=str))
 
-    @app.get("/", response_class=HTMLResponse)
-    def index() -> str:
-        proj = project()
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    def index() -> HTMLResponse:
+        try:  # a configuration broken while the app runs is shown, not a bare 500
+            name, problem = html.escape(project_name()), ""
+        except CarecaseError as err:
+            name = html.escape(root.name)
+            problem = (f"<p><strong>carecase.yaml cannot be used</strong>: {html.escape(str(err))} "
+                       "Correct it and reload; runs are refused until then.</p>")
         rows = []
         for st in STAGES:
             try:
-                summary = proj.read_json(st.name, "summary.json")
+                summary = read_stage_json(root, st.name, "summary.json")
             except OutputError as err:  # one damaged file: say so in its row, show the rest
                 summary = {"headline": str(err)}
             headline = html.escape(str((summary or {}).get("headline", "not run")))
+            if st.name == "report":
+                headline += _internal_report_note()
+            notes = "".join(f"<li>{html.escape(line)}</li>" for line in caveats(summary))
+            if notes:  # what the CLI prints after its table: the reader must see it here too
+                headline += f"<ul class='caveats'>{notes}</ul>"
             rows.append(
                 f"<tr><td><a href='/api/results/{st.name}'>{st.name}</a></td>"
                 f"<td>{html.escape(st.description)}</td><td>{headline}</td></tr>"
@@ -163,19 +173,45 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             done = f" ({now.get('completed') or 0:g}/{now['total']:g})" if now.get("total") else ""
             running = (f"<p><strong>A run is in progress</strong> ({html.escape(', '.join(now['stages']))}):"
                        f" {step}{done}. Results below may change; reload when it ends.</p>")
+        elif is_held(root):  # a terminal `carecase run` (or a stage command) holds the project
+            running = ("<p><strong>Another carecase run is in progress</strong> on this project (a "
+                       "terminal <code>carecase run</code>?): runs from this page are refused until it "
+                       "ends, and the results below may change; reload when it ends.</p>")
         elif now.get("last") and not now["last"].get("ok"):  # the page must not pass for fresh
             last = now["last"]
+            error = str(last.get("error", "see the server log")).rstrip(".")
             running = (f"<p><strong>The last run failed</strong> ({html.escape(', '.join(last.get('stages') or []))}"
                        f", finished {html.escape(str(last.get('finished', '')))}): "
-                       f"{html.escape(str(last.get('error', 'see the server log')))}. The results below are from "
-                       "earlier runs.</p>")
-        name = html.escape(proj.config.project.name)
-        return (
+                       f"{html.escape(error)}. The results below are from earlier runs.</p>")
+        page = (
             "<!doctype html><html><head><meta charset='utf-8'><title>carecase</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 12px}</style></head>"
-            f"<body><h1>{name}</h1>{running}{link}<table><tr><th>stage</th><th>what</th>"
+            "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 12px;vertical-align:top}"
+            ".caveats{color:#7a4b00;margin:4px 0 0 0;padding-left:1.2em}</style></head>"
+            f"<body><h1>{name}</h1>{problem}{running}{link}<table><tr><th>stage</th><th>what</th>"
             f"<th>result</th></tr>{''.join(rows)}</table></body></html>"
         )
+        return HTMLResponse(page)
+
+    def project_name() -> str:
+        proj = project()
+        try:
+            return str(proj.config.project.name)
+        finally:
+            proj.close()
+
+    def _internal_report_note() -> str:
+        """The report row names an internal report newer than the shared one: it is written
+        to out/report/internal/ and never served here, so /report still opens the older
+        shared report."""
+        internal, shared = out / "report" / "internal" / "summary.json", out / "report" / "summary.json"
+        if not internal.exists() or (shared.exists() and shared.stat().st_mtime >= internal.stat().st_mtime):
+            return ""
+        try:
+            text = str((read_stage_json(root, "report", "internal/summary.json") or {}).get("headline", ""))
+        except OutputError:
+            text = ""
+        return html.escape(f" — newer: {text} in out/report/internal/ (not served here; the report "
+                           "linked above is the older shared one)")
 
     @app.get("/api/stages")
     def stages() -> list[dict[str, Any]]:
@@ -188,8 +224,8 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
     @app.get("/api/results/{stage}")
     def results(stage: str) -> JSONResponse:
         _check_stage(stage)
-        try:
-            summary = project().read_json(stage, "summary.json")
+        try:  # the file alone: the configuration may be mid-edit
+            summary = read_stage_json(root, stage, "summary.json")
         except OutputError as err:
             raise HTTPException(500, str(err)) from None
         if summary is None:
@@ -220,7 +256,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
             raise HTTPException(500, f"{path} is damaged ({err}). Re-run the stage to rewrite "
                                      f"it: `carecase run {root} --only {stage}`.") from None
-        return JSONResponse(json.loads(data.to_pandas().to_json(orient="records", date_format="iso")))
+        return JSONResponse([{k: _json_value(v) for k, v in r.items()} for r in data.to_pylist()])
 
     @app.get("/api/run")
     def run_progress() -> JSONResponse:
@@ -268,7 +304,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             res = run_all(proj, progress=_Progress(status, status_lock), only=only)
             outcome["ok"] = True
         except RunInProgress as err:  # a terminal `carecase run` (or stage command) holds the project
-            outcome["error"] = "another carecase run is in progress"
+            outcome["refused"] = True  # not a run: the page keeps what it said before
             raise HTTPException(409, str(err)) from None
         except CarecaseError as err:
             outcome["error"] = str(err)
@@ -284,11 +320,12 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             if proj is not None:
                 proj.close()
             with status_lock:
+                last = status.get("last_run") if outcome.get("refused") else {**outcome, "finished": _now()}
                 status.clear()
-                status.update(running=False, last={**outcome, "finished": _now()})
+                status.update(running=False, last=last, last_run=last)
         return JSONResponse(json.loads(json.dumps(res, default=str)))
 
-    @app.get("/report")
+    @app.api_route("/report", methods=["GET", "HEAD"])
     def report() -> FileResponse:
         path = out / "report" / "report.html"
         if not path.exists():
@@ -296,6 +333,27 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         return FileResponse(path, media_type="text/html")
 
     return app
+
+
+def _json_value(value: Any) -> Any:
+    """A table cell as JSON: dates as YYYY-MM-DD (not midnight timestamps), times as ISO
+    8601, infinite and missing numbers as null (JSON has no Infinity; the CSV and Parquet
+    files keep them)."""
+    import datetime as dt
+    import math
+    from decimal import Decimal
+
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value
 
 
 def _store_locked(err: BaseException) -> bool:
