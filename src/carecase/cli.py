@@ -117,7 +117,8 @@ def run(
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Argument(help="Folder for the demo (git-ignored 'demo/').")] = Path("demo"),
+    folder: Annotated[Path, typer.Argument(help="Folder for the demo (git-ignored 'demo/'): the project goes into FOLDER/area "
+                                           "(open it with `carecase web FOLDER/area`), its key into FOLDER/demo.key.")] = Path("demo"),
     people: Annotated[int, typer.Option(help="People in the synthetic area (50 to 5,000,000).")] = 4000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20240401,
 ) -> None:

@@ -32,8 +32,7 @@ def register(app: typer.Typer) -> None:
         second: Annotated[str | None, typer.Argument(show_default=False, hidden=True,
                                                      metavar="PROJECT")] = None,
     ) -> None:
-        """Link records to people (deterministic, then probabilistic); `link review PROJECT`
-        shows where the clerical-review file is."""
+        """Link records to people (deterministic, then probabilistic); `link review PROJECT` shows where the clerical-review file is."""  # noqa: E501 - one line: the help keeps line breaks
         if second is not None:
             if first != "review":
                 raise typer.BadParameter(

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
             "--internal", help="Unsuppressed internal report, labelled INTERNAL – NOT FOR SHARING, "
                                "written to out/report/internal/ (the shared report is left as it is).")] = False,
     ) -> None:
-        """Write out/report/report.html, report.xlsx and report.pdf (small numbers suppressed)."""
+        """Write out/report/report.html, report.xlsx and report.pdf: small numbers suppressed (report.mode: shared, the default); unsuppressed under out/report/internal/ with --internal or report.mode: internal."""  # noqa: E501 - one line: the help keeps line breaks
         from carecase.core.project import Project
         from carecase.core.runlock import run_lock
         from carecase.report.stage import run

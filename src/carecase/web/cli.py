@@ -16,6 +16,26 @@ def app_url(host: str, port: int, token: str) -> str:
     return f"http://{shown}:{port}/?token={token}"
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """A CarecaseError naming the fix when ``host:port`` cannot be bound (in use, most often:
+    the URL was printed, with a token the app already on that port refuses, and then the
+    bind failed)."""
+    import socket
+
+    from carecase.core.errors import CarecaseError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            raise CarecaseError(
+                f"Cannot serve on {host}:{port} ({err.strerror or err}): another app (an earlier "
+                "`carecase web`?) is using the port. Stop it, or choose another with --port."
+            ) from None
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def web(
@@ -23,7 +43,7 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option(
             help="Address to bind. Keep it local: the app serves row-level tables; any other "
             "address needs --allow-remote.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port.")] = 8000,
+        port: Annotated[int, typer.Option(min=1, max=65535, help="Port (1–65535).")] = 8000,
         allow_remote: Annotated[bool, typer.Option(
             help="Allow an address other than 127.0.0.1 / localhost / ::1 (the access token "
             "is still required).")] = False,
@@ -46,6 +66,7 @@ def register(app: typer.Typer) -> None:
                 f"--host {host} would serve the project's row-level tables beyond this machine. "
                 "Share the suppressed report instead, or add --allow-remote if you mean it."
             )
+        _check_port_free(host, port)  # before printing a URL that would not work
         token = new_token()
         application = create_app(project, host=host, token=token)
         typer.echo(f"carecase web: serving {Path(project).resolve()}\n"
