@@ -240,3 +240,39 @@ def test_an_unquoted_input_path_in_a_flow_mapping_gets_a_hint(tmp_path) -> None:
     p.write_text("scenarios:\n  - name: dear\n    overrides: {costs[1].amount: 3500}\n")
     with pytest.raises(CBAError, match=r"line 3.*must be quoted: \{'costs\[1\].amount': 3500\}"):
         read_model_yaml(p)
+
+
+def test_settings_that_would_change_nothing_are_refused() -> None:
+    """An expert review found settings accepted silently: `years: []` dropped a £120,000-a-year
+    cost (NPV −£235,866 → +£352,942), a repeated year counted once, a cohort on a per-year
+    cost, a cashable share for an agency with no fiscal benefit, a social value marked as a
+    transfer (dropped from public value)."""
+    def with_cost(**cost):
+        d = simple_model()
+        d["costs"][0].update(cost)
+        return d
+
+    assert ("costs[0].years = []: list at least one year, or remove years to charge the default"
+            in _err(with_cost(years=[])))
+    assert "year(s) 1 listed more than once" in _err(with_cost(kind="revenue", years=[0, 1, 1, 2]))
+    assert ("costs[0].cohort = 'c': cohort is read only for basis: per_participant costs"
+            in _err(with_cost(cohort="c")))
+    d = simple_model()
+    d["outcomes"][0]["values"].append({"agency": "Individual", "value_type": "social", "amount": 5})
+    d["cashable"] = {"Individual": 1.0}
+    assert ("cashable.Individual = 1.0: a cashable share applies to fiscal benefits" in _err(d))
+    d = simple_model()
+    d["outcomes"][0]["values"].append({"agency": "Individual", "value_type": "social", "amount": 5,
+                                       "transfer": True})
+    assert "outcomes[0].values[1].transfer = True: a transfer moves money between parties" in _err(d)
+    model_from_dict(simple_model(cashable={"LA": 0.5}))  # fiscal: fine
+
+
+def test_a_key_given_twice_in_a_model_file_is_refused(tmp_path) -> None:
+    """PyYAML keeps the second of two equal keys: `deadweight: 0.3` then `deadweight: 0.03`
+    changed the NPV from −£235,866 to −£213,762 with no error."""
+    path = tmp_path / "m.yaml"
+    path.write_text("name: x\nappraisal_years: 3\noutcomes:\n  - name: o\n    deadweight: 0.3\n"
+                    "    deadweight: 0.03\n")
+    with pytest.raises(CBAError, match=r"key 'deadweight' is given twice in one mapping \(line 5, then line 6\)"):
+        load_yaml_model(path)

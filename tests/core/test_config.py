@@ -146,6 +146,14 @@ def test_a_date_the_calendar_lacks_names_its_key_and_line(tmp_path, bad):
         load_config(path)
 
 
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path):
+    """PyYAML keeps the last of two equal keys silently; a copy-paste slip then changed the
+    settings with no word."""
+    path = _write(tmp_path, "version: 1\nproject:\n  name: x\n  name: y\n")
+    with pytest.raises(ConfigError, match=r"key 'name' is given twice in one mapping \(line 3, then line 4\)"):
+        load_config(path)
+
+
 def test_tabs_are_reported_as_invalid_yaml(tmp_path):
     path = _write(tmp_path, "version: 1\nproject:\n\tname: x\n")
     with pytest.raises(ConfigError, match="not valid YAML at line 3"):

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from carecase.cba.distributions import Distribution, Param, central
 from carecase.cba.model import CBAModel
 from carecase.cba.unit_costs import BUILTIN, UnitCostLookup, UnitValue, gdp_deflator
+from carecase.core import yamlfile
 from carecase.core.config import format_validation_error
 from carecase.core.errors import CBAError
 
@@ -55,7 +56,9 @@ def read_model_yaml(path: str | Path) -> Any:
     """The raw mapping of a model YAML (a top-level ``cba:`` wrapper is unwrapped)."""
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yamlfile.load(p.read_text(encoding="utf-8"))
+    except yamlfile.DuplicateKeyError as err:
+        raise CBAError(f"{p}: {err.explain()}") from None
     except FileNotFoundError:
         raise CBAError(f"{p}: no such CBA model file. See examples/cba_example.yaml.") from None
     except UnicodeDecodeError as err:
@@ -141,9 +144,27 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
         for y in cost.years or []:
             if not 0 <= y < n:
                 out.append(_line(f"costs[{i}].years", y, f"year must lie in 0–{n - 1}"))
+        if cost.years is not None and not cost.years:  # it charged nothing: the cost vanished
+            out.append(_line(f"costs[{i}].years", [], "list at least one year, or remove years to "
+                             "charge the default (capital: year 0; otherwise every year)"))
+        twice = sorted({y for y in cost.years or [] if (cost.years or []).count(y) > 1})
+        if twice:
+            out.append(_line(f"costs[{i}].years", cost.years, f"year(s) {', '.join(map(str, twice))} listed "
+                             "more than once; a per-year cost is charged once a year, so list each year once "
+                             "(raise amount for a bigger cost)"))
+        if cost.basis == "per_year" and cost.cohort is not None:
+            out.append(_line(f"costs[{i}].cohort", cost.cohort, "cohort is read only for basis: "
+                             "per_participant costs (a per-year cost is charged whoever is engaged); remove "
+                             "it, or use basis: per_participant"))
         cohort_ref(f"costs[{i}].cohort", cost.cohort, False)
     for i, o in enumerate(model.outcomes):
         cohort_ref(f"outcomes[{i}].cohort", o.cohort, True)
+        for j, v in enumerate(o.values or []):
+            if v.transfer and v.value_type == "social":
+                out.append(_line(f"outcomes[{i}].values[{j}].transfer", True,
+                                 "a transfer moves money between parties (benefit payments, taxes: fiscal "
+                                 "or economic values); a social value is not money that changes hands, so "
+                                 "it would be dropped from public value. Remove transfer: true"))
         if o.lag_years >= n:
             out.append(_line(f"outcomes[{i}].lag_years", o.lag_years,
                              f"the benefit would start after the appraisal period (years 0–{n - 1}), "
@@ -200,6 +221,14 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
                                      model.cashable[a] if key == "cashable" else a,
                                      "this agency pays nothing and benefits nothing; remove it or "
                                      f"give it a cost or a benefit. Active: {', '.join(sorted(active))}"))
+        fiscal = set(fiscal_beneficiaries(model, lookup))
+        for a in model.cashable:
+            if a in active and a not in fiscal:
+                out.append(_line(f"cashable.{a}", model.cashable[a],
+                                 "a cashable share applies to fiscal benefits (budget savings), and this "
+                                 "agency has none (its benefits are economic or social), so it would change "
+                                 "nothing; remove it. Agencies with fiscal benefits: "
+                                 + (", ".join(sorted(fiscal)) or "none")))
         known = {s.path for s in numeric_inputs(model, lookup)}
         for i, s in enumerate(model.scenarios):
             for path, value in s.overrides.items():
@@ -296,6 +325,17 @@ def beneficiaries(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[str
             out += [v.agency for v in o.values]
         elif o.unit_cost is not None:
             out += [c.agency_l1 for c in lookup.components(o.unit_cost)]
+    return out
+
+
+def fiscal_beneficiaries(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[str]:
+    """Agencies with a fiscal benefit (the only kind a cashable share applies to)."""
+    out: list[str] = []
+    for o in model.outcomes:
+        if o.values is not None:
+            out += [v.agency for v in o.values if v.value_type == "fiscal"]
+        elif o.unit_cost is not None:
+            out += [c.agency_l1 for c in lookup.components(o.unit_cost) if c.value_type == "fiscal"]
     return out
 
 

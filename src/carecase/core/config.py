@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from carecase.audit.config import AuditConfig
 from carecase.cba.config import CBASection
+from carecase.core import yamlfile
 from carecase.core.errors import ConfigError
 from carecase.core.model import StrictModel
 from carecase.costs.config import CostsConfig
@@ -250,7 +251,9 @@ def load_yaml(path: Path) -> Any:
             f"{path}: no such file. Create a project with `carecase init DIR`."
         ) from None
     try:
-        return yaml.safe_load(text)
+        return yamlfile.load(text)
+    except yamlfile.DuplicateKeyError as err:
+        raise ConfigError(f"{path}: {err.explain()}") from None
     except ValueError as err:  # a date YAML reads as one but the calendar lacks: 2023-09-31
         raise ConfigError(f"{path}: {_impossible_date(text) or err}") from None
     except yaml.YAMLError as err:
