@@ -139,3 +139,20 @@ def test_an_outcome_instrument_the_evaluation_does_not_declare_is_warned_of(proj
         "scores are not checked against a scale and the evaluation does not report it; declare it "
         "(name, domains, scale_min, scale_max)."]
     assert s["sources"]["outcomes_cnos"]["rows_accepted"] == 1
+
+
+def test_a_register_quarantined_whole_is_a_warning_naming_the_rule_and_fix(project_factory) -> None:
+    """Every date of birth written 03/06/1975 against dob_format %Y-%m-%d: all rows of the
+    population register were quarantined, ingest gave no warning, and linkage then failed
+    with 'could not be trained' and no cause."""
+    ids = {**IDS, "dob_format": "%Y-%m-%d"}
+    pop = {"path": "pop.csv", "format": {"type": "csv"}, "ids": ids}
+    csv = "nhs,first,last,dob,sex,pc\n9434765919,Ann,Lee,04/03/1950,F,M1 1AE\n4010232137,Bob,Ray,02/01/1940,M,M1 1AE\n"
+    p = project_factory({"population": pop}, {"pop.csv": csv})
+    s = run(p)
+    warning = next(w for w in s["warnings"] if w.startswith("ingest.population"))
+    assert "every one of its 2 rows were quarantined, 2 of them for unparseable_date, column dob" in warning
+    assert "Fix:" in warning and "out/ingest/quarantine.csv" in warning
+    ok = project_factory({"population": pop}, {"pop.csv": csv.replace("04/03/1950", "1950-03-04")
+                                                 .replace("02/01/1940", "1940-01-02")}, sub="ok")
+    assert not run(ok)["warnings"]

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from carecase.core.errors import IngestError
 from carecase.core.project import Project
@@ -74,6 +75,33 @@ def _ignores_unmapped(feed: Feed) -> bool:
     return svc is not None and bool(svc.column) and svc.unmapped == "ignore"
 
 
+#: A source with at least this share of its data rows quarantined gets a warning: nearly always
+#: one setting (a date format, a column) is wrong for the whole file, not the rows.
+MOSTLY_QUARANTINED = 0.5
+
+
+def _mostly_quarantined(feeds: list[Feed], sources: dict[str, Any], quarantine: pa.Table) -> list[str]:
+    """A warning for each source whose rows were mostly (or all) quarantined, naming the main
+    rule and its fix: a population register whose every date of birth failed the configured
+    format went by in silence, and linkage then failed without naming the cause."""
+    out = []
+    for feed in feeds:
+        src = sources[feed.name]
+        rows = src["rows_read"] - src["rows_blank"]
+        if not rows or src["rows_quarantined"] < MOSTLY_QUARANTINED * rows:
+            continue
+        rule, n = max(src["quarantined_by_rule"].items(), key=lambda kv: (kv[1], kv[0]))
+        at = pc.and_(pc.equal(quarantine.column("source"), feed.name), pc.equal(quarantine.column("rule"), rule))
+        first = quarantine.filter(at).slice(0, 1).to_pylist()
+        column = f", column {first[0]['column']}" if first and first[0].get("column") not in (None, "", "(row)") else ""
+        hint = f" Fix: {first[0]['hint']}." if first and first[0].get("hint") else ""
+        what = "every one of its" if src["rows_accepted"] == 0 else f"{src['rows_quarantined']:,} of its"
+        out.append(f"{feed.key} ({feed.name}, {feed.role}): {what} {rows:,} rows were quarantined, {n:,} of them "
+                   f"for {rule}{column}: a setting is probably wrong for the whole file.{hint} See "
+                   "out/ingest/quarantine.csv.")
+    return out
+
+
 def summarise(project: Project, feeds: list[Feed], quarantine: pa.Table, file_reports: dict[str, list[dict[str, Any]]],
               removed: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
     """The summary of a run (written to ``out/ingest/summary.json``): ``quarantine`` is the
@@ -114,7 +142,7 @@ def summarise(project: Project, feeds: list[Feed], quarantine: pa.Table, file_re
     )
     if removed:
         headline += f"; {len(removed)} file(s) no longer matched or configured were removed"
-    warnings = [*warnings, *_repeat_warnings(project, file_reports)]
+    warnings = [*warnings, *_repeat_warnings(project, file_reports), *_mostly_quarantined(feeds, sources, quarantine)]
     if warnings:
         headline += f"; {len(warnings)} warning(s)"
     return {"headline": headline, "sources": sources, "totals": t, "files_by_status": dict(sorted(status_totals.items())),

@@ -233,7 +233,8 @@ def _untrainable(err: Exception) -> LinkError:
     return LinkError(
         f"The probabilistic model could not be trained ({type(err).__name__}). There may "
         "be too few records without an NHS number, or too few sharing a date of birth "
-        "or postcode with the population. Check the linkage inputs."
+        "or postcode with the population (a population register whose rows were mostly quarantined "
+        "leaves almost nothing to compare with: see the ingest warnings and out/ingest/quarantine.csv)."
     )
 
 
