@@ -66,8 +66,9 @@ def test_match_counts_add_up(evaluated):
     c = dict(zip(result.match_counts["count"], result.match_counts["value"], strict=True))
     assert c["participants"] == len(area.programme)
     assert c["treated_matched"] + c["treated_unmatched"] == c["treated_eligible"]
-    assert c["treated_eligible"] + c["excluded_not_eligible_at_index"] + c[
-        "excluded_not_in_people"] + c["excluded_index_outside_period"] == c["participants"]
+    from carecase.evaluate.cohort import EXCLUSIONS
+
+    assert c["treated_eligible"] + sum(c[f"excluded_{k}"] for k in EXCLUSIONS) == c["participants"]
     assert c["control_rows_matched"] + c["candidate_rows_discarded"] == c["candidate_control_rows"]
 
 

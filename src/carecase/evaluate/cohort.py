@@ -56,6 +56,41 @@ def eligible_at(
     return ok
 
 
+#: Why a participant cannot be evaluated at their start (``risk_sets``' ``excluded``), in the
+#: order they are tested; each is counted, and the evaluate stage says so in a warning.
+EXCLUSIONS = {
+    "not_in_people": "not among the linked people",
+    "index_outside_period": "starting after the data's period",
+    "not_in_population": "not in the population register (evaluation.eligibility.population_only)",
+    "left_or_died_before_index": "deregistered or dead by their start",
+    "pre_period_before_data": "starting too early for a full pre-period inside the data",
+    "registered_after_pre_start": "registered after their pre-period began (evaluation.eligibility.require_full_pre)",
+    "age_outside_limits": "outside the age limits (evaluation.eligibility.min_age, max_age)",
+}
+
+
+def why_not_eligible(person: pd.DataFrame, when: np.datetime64, cfg: EvaluationConfig,
+                     period_start: dt.date) -> str | None:
+    """The first rule of :func:`eligible_at` that the one-row frame ``person`` fails at
+    ``when`` (a key of ``EXCLUSIONS``), or None when eligible."""
+    day = pd.Timestamp(when).date()
+    at = np.datetime64(day, "D")
+    pre_start = np.datetime64(add_months_py(day, -cfg.pre_months), "D")
+    reg_from = to_days(person["registered_from"])[0]
+    if cfg.eligibility.population_only and not bool(person["in_population"].fillna(False).iloc[0]):
+        return "not_in_population"
+    if to_days(person["registered_to"])[0] < at or to_days(person["date_of_death"])[0] <= at:
+        return "left_or_died_before_index"
+    if cfg.eligibility.require_full_pre and pre_start < np.datetime64(period_start, "D"):
+        return "pre_period_before_data"
+    if reg_from > (pre_start if cfg.eligibility.require_full_pre else at):
+        return "registered_after_pre_start"
+    age = completed_years(person["birth_date"], when)[0]
+    if age < cfg.eligibility.min_age or age > cfg.eligibility.max_age:
+        return "age_outside_limits"
+    return None
+
+
 def completed_years(birth: pd.Series, when: np.datetime64) -> np.ndarray:
     """Age in completed years at ``when`` (the age limits' sense: 18 from the 18th birthday,
     64 until the 65th; born 29 February, a year completes on 1 March); NaN without a birth date."""
@@ -94,7 +129,7 @@ def risk_sets(
     own_start = np.array([start_of.get(p, NAT) for p in people["person_id"]], dtype="datetime64[D]")
     pos = {p: i for i, p in enumerate(people["person_id"])}
     treated_rows: list[tuple[str, np.datetime64]] = []
-    reasons = {"not_in_people": 0, "not_eligible_at_index": 0, "index_outside_period": 0}
+    reasons = dict.fromkeys(EXCLUSIONS, 0)
     end = np.datetime64(period_end, "D")
     for person, day in zip(starts["person_id"], starts["index_date"], strict=True):
         i = pos.get(person)
@@ -103,7 +138,9 @@ def risk_sets(
         elif day > end:
             reasons["index_outside_period"] += 1
         elif not eligible_at(people.iloc[[i]], day, cfg, period_start)[0]:
-            reasons["not_eligible_at_index"] += 1
+            reason = why_not_eligible(people.iloc[[i]], day, cfg, period_start)
+            assert reason is not None, "why_not_eligible must name the rule eligible_at failed"
+            reasons[reason] += 1
         else:
             treated_rows.append((person, day))
     treated = pd.DataFrame(treated_rows, columns=["person_id", "index_date"])

@@ -68,6 +68,20 @@ def headline(result: EvaluationResult) -> str:
             f"{signed_money(row['effect_ppy'])} per person-year ({ci}){naive_txt}; {balance}")
 
 
+def excluded_warnings(result: EvaluationResult) -> list[str]:
+    """Participants the evaluation could not include, by reason (they were counted only in
+    the match counts table, so 28 matched of 32 in the register went unexplained)."""
+    from carecase.evaluate.cohort import EXCLUSIONS
+
+    counts = dict(zip(result.match_counts["count"], result.match_counts["value"].astype(int), strict=True))
+    parts = [f"{counts[f'excluded_{k}']:,} {what}" for k, what in EXCLUSIONS.items() if counts.get(f"excluded_{k}")]
+    if not parts:
+        return []
+    total = sum(counts.get(f"excluded_{k}", 0) for k in EXCLUSIONS)
+    return [f"{total:,} of {counts.get('participants', 0):,} programme participants could not be evaluated: "
+            + "; ".join(parts) + ". The matched estimate describes the others."]
+
+
 def cluster_warnings(result: EvaluationResult) -> list[str]:
     """What the number of independent clusters means for the matched intervals."""
     n = int(result.meta.get("n_clusters", 0))
@@ -119,7 +133,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "headline": headline(result),
         "match_counts": counts,
         "matching": {k: v for k, v in result.meta.items() if k not in ("distance_weights", "outcome_notes")},
-        "warnings": [*cluster_warnings(result), *result.meta.get("outcome_notes", [])],
+        "warnings": [*excluded_warnings(result), *cluster_warnings(result), *result.meta.get("outcome_notes", [])],
         "costs_stamp": stamp,
         "files": {**files, "effects": str(project.stage_dir(STAGE) / "effects.json")},
     }
