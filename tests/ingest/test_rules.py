@@ -137,6 +137,31 @@ def test_package_quantities(project_factory) -> None:
     assert "168" in hint and "ingest.sources[0].event.max_quantity" in hint
 
 
+def test_one_care_extract_with_hours_and_placements(project_factory) -> None:
+    """Councils' care extracts hold home care (hours a week) and residential placements (no
+    hours) in one file: every residential row was quarantined as missing_value, so the audit
+    had no residential care. A blank on a service counted in weeks is one placement a week;
+    home care still needs its hours."""
+    src = event_source(
+        "asc", "asc.csv",
+        event={"kind": "package", "service": {"column": "type", "map": {"HC": "ASC_HOMECARE", "RES": "ASC_RESIDENTIAL"}},
+               "start": {"column": "s", "format": "%Y-%m-%d"}, "end": {"column": "e", "format": "%Y-%m-%d"},
+               "quantity": "hours"},
+    )
+    csv = """
+        nhs,mrn,type,s,e,hours
+        9434765919,A,HC,2024-01-01,2024-02-01,10
+        9434765919,B,RES,2024-01-01,2024-02-01,
+        9434765919,C,HC,2024-01-01,2024-02-01,
+        """
+    p = project_factory({"sources": [src]}, {"asc.csv": csv})
+    run(p)
+    assert quarantine_rules(p) == [(3, "missing_value", "hours")]
+    assert [(e["source_row"], e["service_code"], e["quantity"], e["unit"])
+            for e in table(p, "events_staged", ["source_row"])] == [
+        (1, "ASC_HOMECARE", 10.0, "hour"), (2, "ASC_RESIDENTIAL", 1.0, "week")]
+
+
 def test_max_quantity_overrides_default(project_factory) -> None:
     src = event_source(
         "homecare", "hc.csv",

@@ -108,7 +108,8 @@ class EventMapping(StrictModel):
     start: DateColumn = Field(description="Event date, or start of a spell or package.")
     end: DateColumn | None = Field(None, description="End date (spells and packages).")
     quantity: str | None = Field(
-        None, description="Column with the count (count kind) or amount per week (package)."
+        None, description="Column with the count (count kind) or amount per week (package: hours "
+        "of home care; blank counts as 1 for a service counted in weeks, such as a residential placement)."
     )
     open_ended: Literal["period_end", "quarantine"] = Field(
         "period_end",

@@ -124,8 +124,11 @@ def stage_events(b: Batch) -> StagedBatch:
         qty, status = parse_numbers(b.col(ev.quantity))
         if ev.kind == "point":
             qty = np.where(status == BLANK, 1.0, qty)
-        else:
-            b.tracker.fail(status == BLANK, "missing_value", ev.quantity)
+        else:  # a package: a blank is one placement a week where the service is counted in
+            # weeks (residential care, in one extract with home care's hours); else required
+            per_week = pc.equal(units, "week").fill_null(False).to_numpy(zero_copy_only=False)
+            qty = np.where((status == BLANK) & per_week, 1.0, qty)
+            b.tracker.fail((status == BLANK) & ~per_week, "missing_value", ev.quantity)
         b.tracker.fail(status == UNPARSEABLE, "unparseable_number", ev.quantity)
         b.tracker.fail(qty < 0, "negative_quantity", ev.quantity)
         if ev.max_quantity is not None:

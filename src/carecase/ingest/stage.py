@@ -46,8 +46,9 @@ STAGE = "ingest"
 #: (3: the codes of rows ignored as unmapped, ``ingest_ignored_codes``, which a store written
 #: by an older carecase lacks for its unchanged files; 4: the sex codes no sex_map covers,
 #: ``ingest_unmapped_sex``, likewise; 6: the duplicate_other_file hint, stored with each
-#: quarantined row, tells a correction from a copy).
-RULES_VERSION = 6
+#: quarantined row, tells a correction from a copy; 7: a blank package quantity is one a week
+#: for a service counted in weeks).
+RULES_VERSION = 7
 #: Roles in the order they are staged; within a role, feeds by name and files by path.
 ROLE_ORDER = {"population": 0, "events": 1, "programme": 2, "outcomes": 3, "lookup": 4}
 
