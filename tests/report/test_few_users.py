@@ -84,7 +84,14 @@ def test_a_cba_input_resting_on_few_users_hides_the_cba_and_internal_shows_all(t
     register = _table(report, "assumptions-register")
     row = next(i for i, r in enumerate(register.rows) if "evaluated effect" in str(r["name"]))
     assert (row, "value") in register.hidden
+    # the reader is told which input and how to bring the results back (the CLI and
+    # summary.json said nothing, and the note named neither the input nor a fix)
+    assert report.warnings and f"the evaluated effect on {FEW}" in report.warnings[0]
+    assert "limit evaluation.services" in report.warnings[0]
+    note = next(b for b in cba.blocks if getattr(b, "text", "").startswith("The cost-benefit results"))
+    assert f"(the effect on {FEW})" in note.text and "limit evaluation.services" in note.text
     shown = _report(tmp_path / "ok", treated=30, control=30, naive=30, cba_input=True)
+    assert not shown.warnings
     assert any(isinstance(b, KeyFigures) for s in shown.sections if s.id == "cba" for b in s.blocks)
     internal = _report(tmp_path / "i", mode="internal", cba_input=True)
     assert not _table(internal, "evaluation-effects").hidden

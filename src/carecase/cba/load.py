@@ -221,9 +221,12 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
                                      model.cashable[a] if key == "cashable" else a,
                                      "this agency pays nothing and benefits nothing; remove it or "
                                      f"give it a cost or a benefit. Active: {', '.join(sorted(active))}"))
-        fiscal = set(fiscal_beneficiaries(model, lookup))
+        # an agency with benefits, none of them fiscal (the Individual's economic and social
+        # values); one with no benefit at all (its services' effects left out of a CBA built
+        # from the evaluation) is left alone
+        fiscal, benefiting = set(fiscal_beneficiaries(model, lookup)), set(beneficiaries(model, lookup))
         for a in model.cashable:
-            if a in active and a not in fiscal:
+            if a in benefiting and a not in fiscal:
                 out.append(_line(f"cashable.{a}", model.cashable[a],
                                  "a cashable share applies to fiscal benefits (budget savings), and this "
                                  "agency has none (its benefits are economic or social), so it would change "

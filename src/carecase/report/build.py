@@ -33,5 +33,7 @@ def build_report(out: Path, config: ReportConfig, project_name: str = "", area: 
     ctx = Context(StageOutputs(Path(out)), config, m, project_name)
     sections = [b(ctx) for b in BUILDERS]
     subtitle = " · ".join(p for p in (project_name, area, period) if p)
-    report = Report(title=config.title, subtitle=subtitle, mode=m, sections=sections)
+    warning = cba.withheld_warning(ctx, ctx.outs.json("cba", "results.json"))
+    report = Report(title=config.title, subtitle=subtitle, mode=m, sections=sections,
+                    warnings=[warning] if warning else [])
     return disclose_report(report, config.suppression)

@@ -35,3 +35,5 @@ def register(app: typer.Typer) -> None:
         console.print(summary["headline"], highlight=False, soft_wrap=True)
         for name, path in sorted(summary["files"].items()):
             console.print(f"  {name}: [bold]{path}[/bold]", highlight=False, soft_wrap=True)
+        for line in summary.get("warnings") or []:
+            console.print(f"[yellow]warning:[/yellow] {line}", highlight=False, soft_wrap=True)

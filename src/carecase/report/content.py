@@ -121,6 +121,7 @@ class Report:
     mode: Literal["shared", "internal"]
     sections: list[Section]
     disclosure_note: str = ""
+    warnings: list[str] = field(default_factory=list)  # for the reader of the CLI and summary.json
 
     @property
     def label(self) -> str:

@@ -70,7 +70,7 @@ def run(project: Project, progress: Any = None, internal: bool | None = None) ->
     if "xlsx" in formats:
         files["xlsx"] = str(render_xlsx(report, out / "report.xlsx", symbol))
         step()
-    warnings: list[str] = []
+    warnings: list[str] = list(report.warnings)
     if "pdf" in formats:
         try:
             find_chromium(cfg.chromium)
@@ -87,8 +87,10 @@ def run(project: Project, progress: Any = None, internal: bool | None = None) ->
                 f"{len(report.charts())} charts → {', '.join(sorted(files))}")
     if not_run:
         headline += f" (not run: {', '.join(not_run)})"
-    if warnings:
+    if any(w.startswith("PDF skipped") for w in warnings):
         headline += "; PDF skipped (no Chromium)"
+    if report.warnings:
+        headline += "; cost-benefit results withheld (see warnings)"
     summary = {"headline": headline, "files": files, "mode": mode, "warnings": warnings,
                "sections": [s.id for s in report.sections], "not_run": not_run,
                "tables": len(report.tables()), "charts": len(report.charts())}

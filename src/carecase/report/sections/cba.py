@@ -74,12 +74,40 @@ def few_evaluated_inputs(ctx: Context, results: dict[str, Any] | None) -> set[in
     return out
 
 
-def few_people_note(ctx: Context, what: str) -> Note:
-    return Note(f"{what} not shown in a shared report: one or more of the model's evaluated effects is "
+def withheld_inputs(ctx: Context, results: dict[str, Any] | None) -> list[str]:
+    """The labels of the CBA inputs whose evaluated effect the shared report hides, in
+    register order ('ASC_HOMECARE: evaluated effect (post_0_12)'); empty when none."""
+    few = few_evaluated_inputs(ctx, results)
+    items = named_items(get(results, "assumptions"), "name") if results else []
+    labels = [str(get(item, "label", "name", default="")).split(" — ")[0] for i, item in enumerate(items) if i in few]
+    return sorted(dict.fromkeys(label.split(":", 1)[0].strip() for label in labels if label))
+
+
+FEW_FIXES = ("To show them in a shared report, limit evaluation.services to the services the CBA "
+             "uses (a rare service hidden in the Evaluation section also hides the services that add "
+             "up with it), or evaluate more participants; the internal report "
+             "(`carecase report PROJECT --internal`, not for sharing) has them.")
+
+
+def withheld_warning(ctx: Context, results: dict[str, Any] | None) -> str | None:
+    """The report stage's warning when a shared report withholds the CBA's results (the CLI
+    and summary.json said nothing: the board report lost its NPV without a word)."""
+    names = withheld_inputs(ctx, results)
+    if not names:
+        return None
+    return ("The shared report withholds the cost-benefit results (NPV, ROI, who pays and who benefits): "
+            f"the evaluated effect on {', '.join(names)}, a CBA input, is hidden in the Evaluation section "
+            f"(it rests on 1–{ctx.config.suppression.threshold} people or users, or adds up with a row that "
+            "does). " + FEW_FIXES)
+
+
+def few_people_note(ctx: Context, what: str, results: dict[str, Any] | None = None) -> Note:
+    names = withheld_inputs(ctx, results)
+    which = f" (the effect on {', '.join(names)})" if names else ""
+    return Note(f"{what} not shown in a shared report: one or more of the model's evaluated effects{which} is "
                 f"hidden in the Evaluation section (it rests on 1–{ctx.config.suppression.threshold} people or "
                 "users of its service, or is hidden so that such an estimate cannot be worked out from the "
-                "rows that add up to it), and every result of the model follows from them. They are in the "
-                "internal report.")
+                "rows that add up to it), and every result of the model follows from them. " + FEW_FIXES)
 
 
 def _matrix(results: dict[str, Any], key: str, value: str) -> list[dict[str, Any]]:
@@ -149,7 +177,7 @@ def build(ctx: Context) -> Section:
             f"{get(model, 'discounting', default='Green Book')}. {get(model, 'description', default='')}".strip()))
     if few_evaluated_inputs(ctx, res):
         sec.blocks.append(few_people_note(ctx, "The cost-benefit results (NPV, ROI, who pays and who benefits, "
-                                               "sensitivity, scenarios) are"))
+                                               "sensitivity, scenarios) are", res))
         return sec
     sec.blocks.append(KeyFigures(headline_figures(get(res, HEADLINE, default={}), get(res, P_POSITIVE))))
     m = _matrix(res, MATRIX, "net")

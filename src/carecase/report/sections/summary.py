@@ -27,7 +27,7 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(Note("Not run: the cost-benefit analysis (out/cba/results.json) — NPV, ROI and "
                                "payback are not available.", kind="not_run"))
     elif cba_section.few_evaluated_inputs(ctx, res):
-        sec.blocks.append(cba_section.few_people_note(ctx, "NPV, ROI, payback and who benefits are"))
+        sec.blocks.append(cba_section.few_people_note(ctx, "NPV, ROI, payback and who benefits are", res))
     else:
         sec.blocks.append(KeyFigures(cba_section.headline_figures(get(res, "headline", default={}),
                                                                   get(res, "p_npv_positive"))))
