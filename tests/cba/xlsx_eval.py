@@ -1,9 +1,11 @@
-"""A tiny evaluator for the formulas the CBA workbook writes (SUM, SUMPRODUCT, SUMIF, IF,
-arithmetic, cross-sheet references), so tests can check that each formula recomputes the
-value cached beside it — without a spreadsheet application."""
+"""A tiny evaluator for the formulas the CBA workbook writes (SUM, SUMPRODUCT, SUMIF, INDEX,
+IF — lazy, as in Excel: only the branch taken is evaluated —, arithmetic, comparisons, TRUE and
+FALSE, cross-sheet references), so tests can check that each formula recomputes the value cached
+beside it, and edit an input cell and recompute — without a spreadsheet application."""
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -11,7 +13,6 @@ import openpyxl
 from openpyxl.utils import column_index_from_string
 
 REF = re.compile(r"(?:'([^']+)'!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
-STRING = re.compile(r'"[^"]*"')
 
 
 class Book:
@@ -27,6 +28,12 @@ class Book:
                 v = self.formula(sheet, v[1:])
             self.cache[key] = v
         return self.cache[key]
+
+    def set(self, sheet: str, row: int, col: int, value: Any) -> None:
+        """Edit a cell (1-based row and column), as a user would in Excel; every formula is then
+        recomputed on demand."""
+        self.wb[sheet].cell(row=row, column=col).value = value
+        self.cache.clear()
 
     def rng(self, sheet: str, c0: str, r0: str, c1: str, r1: str) -> list[Any]:
         a, b = column_index_from_string(c0), column_index_from_string(c1)
@@ -45,19 +52,43 @@ class Book:
                     return f"_rng({sh!r},{m.group(2)!r},{m.group(3)!r},{m.group(4)!r},{m.group(5)!r})"
                 return f"_cell({sh!r},{m.group(3)},{column_index_from_string(m.group(2))})"
             p = REF.sub(ref, p)
+            p = p.replace("<>", "!=")
             p = re.sub(r"(?<![<>=!])=(?!=)", "==", p)
             out.append(p)
-        expr = "".join(out)
-        env = {"_rng": self.rng, "_cell": self.cell, "SUM": lambda *a: sum(sum(x) if isinstance(x, list) else x for x in a),
+        tree = _LazyIf().visit(ast.parse("".join(out), mode="eval"))
+        code = compile(ast.fix_missing_locations(tree), "<formula>", "eval")
+        env = {"_rng": self.rng, "_cell": self.cell, "TRUE": True, "FALSE": False,
+               "SUM": lambda *a: sum(sum(x) if isinstance(x, list) else x for x in a),
                "SUMPRODUCT": lambda a, b: sum(x * y for x, y in zip(a, b, strict=True)),
-               "SUMIF": _sumif, "IF": lambda c, a, b: a if c else b}
-        return eval(expr, {"__builtins__": {}}, env)  # noqa: S307 - test helper on our own file
+               "SUMIF": _sumif, "INDEX": _index}
+        return eval(code, {"__builtins__": {}}, env)  # noqa: S307 - test helper on our own file
+
+
+class _LazyIf(ast.NodeTransformer):
+    """IF(c, a, b) → (a if c else b): Excel evaluates only the branch taken, so
+    =IF(B2=0,"",B3/B2) is "" rather than a division by zero when B2 is 0."""
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "IF":
+            c, a, *b = node.args
+            return ast.IfExp(test=c, body=a, orelse=b[0] if b else ast.Constant(False))
+        return node
 
 
 def _sumif(rng: list[Any], crit: Any, sums: list[float]) -> float:
     if isinstance(crit, str) and crit.startswith("<>"):
         return sum(s for r, s in zip(rng, sums, strict=True) if r != crit[2:])
+    if isinstance(crit, bool):  # TRUE matches a logical TRUE cell only, not the number 1
+        return sum(s for r, s in zip(rng, sums, strict=True) if isinstance(r, bool) and r is crit)
     return sum(s for r, s in zip(rng, sums, strict=True) if r == crit)
+
+
+def _index(rng: list[Any], n: Any) -> Any:
+    """INDEX over a one-column or one-row range, 1-based."""
+    if isinstance(n, bool) or int(n) != n or not 1 <= n <= len(rng):
+        raise ValueError(f"#REF!: INDEX position {n!r} outside 1…{len(rng)}")
+    return rng[int(n) - 1]
 
 
 def formula_cells(path: str) -> list[tuple[str, int, int]]:

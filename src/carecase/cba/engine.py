@@ -72,6 +72,8 @@ class Flows:
     gross: np.ndarray  # (D, C, Y)
     net: np.ndarray  # (D, C, Y)
     cashable_share: np.ndarray  # (D, C)
+    cost_units: np.ndarray  # (D, I, Y) what each cost's amount is multiplied by (1 in its years, or engaged people)
+    outcome_units: np.ndarray  # (D, outcomes, Y) successes flow (lag, duration, drop-off) × quantity
 
 
 def compile_model(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> Plan:
@@ -132,16 +134,15 @@ def evaluate(plan: Plan, values: dict[str, np.ndarray]) -> Flows:
 
     ob_c, ob_b = m.optimism_bias.costs, m.optimism_bias.benefits
     base = np.zeros((D, len(m.costs), Y))
+    cost_units = np.zeros((D, len(m.costs), Y))
     for i, cost in enumerate(m.costs):
-        amount = v(f"costs[{i}].amount")[:, None]
         if cost.basis == "per_participant":  # every year: whoever is engaged is paid for
             ks = [cohort_index[cost.cohort]] if cost.cohort else list(range(len(m.cohorts)))
-            base[:, i, :] = amount * engaged[:, ks, :].sum(axis=1)
-            continue
-        years = cost.years if cost.years is not None else ([0] if cost.kind == "capital" else range(Y))
-        mask = np.zeros(Y)
-        mask[list(years)] = 1.0
-        base[:, i, :] = amount * mask[None, :]
+            cost_units[:, i, :] = engaged[:, ks, :].sum(axis=1)
+        else:
+            years = cost.years if cost.years is not None else ([0] if cost.kind == "capital" else range(Y))
+            cost_units[:, i, list(years)] = 1.0
+        base[:, i, :] = v(f"costs[{i}].amount")[:, None] * cost_units[:, i, :]
     uplift = np.array([1.0 + ob_c[c.confidence_grade] for c in m.costs])
     cost_items = base * uplift[None, :, None]
 
@@ -173,7 +174,7 @@ def evaluate(plan: Plan, values: dict[str, np.ndarray]) -> Flows:
         agency = plan.agencies[comp.agency]
         if comp.value_type == 0 and agency in m.cashable:
             cash[:, j] = v(f"cashable.{agency}")
-    return Flows(engaged, successes, cost_items, base, gross, net, cash)
+    return Flows(engaged, successes, cost_items, base, gross, net, cash, cost_units, outcome_flow)
 
 
 def optimism_factor(gross: np.ndarray | float, ob: np.ndarray | float) -> np.ndarray:

@@ -73,15 +73,23 @@ def discount_table(plan: Plan) -> list[dict[str, Any]]:
             for y in range(plan.years)]
 
 
-def cost_rows(plan: Plan, fl: Flows) -> list[dict[str, Any]]:
+def _base(values: dict[str, np.ndarray], path: str) -> np.ndarray:
+    """The base-case value of one input as a length-1 array (the engine's v(path), D = 1)."""
+    return np.asarray(values[path], dtype=float).reshape(-1)[:1]
+
+
+def cost_rows(plan: Plan, fl: Flows, values: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     rows = []
+    units = fl.cost_units[0]  # × amount = the cost before optimism bias
     for i, c in enumerate(plan.model.costs):
         ob = plan.model.optimism_bias.costs[c.confidence_grade]
+        amount = float(_base(values, f"costs[{i}].amount")[0])
         for y in range(plan.years):
             adj = float(fl.cost_items[0, i, y])
             rows.append({"item": i, "name": c.name, "agency": c.agency, "agency_l2": c.agency_l2,
                          "kind": c.kind, "basis": c.basis, "confidence_grade": c.confidence_grade,
-                         "optimism_bias": ob, "year": y, "base": float(fl.cost_items_base[0, i, y]),
+                         "optimism_bias": ob, "amount": amount, "year": y,
+                         "units": float(units[i, y]), "base": float(fl.cost_items_base[0, i, y]),
                          "adjusted": adj, "discounted": adj * float(plan.factors[y])})
     return rows
 
@@ -89,6 +97,7 @@ def cost_rows(plan: Plan, fl: Flows) -> list[dict[str, Any]]:
 def benefit_rows(plan: Plan, fl: Flows, values: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     rows = []
     m = plan.model
+    units = fl.outcome_units[0]  # × £ per unit = gross
     for c, comp in enumerate(plan.components):
         o = m.outcomes[comp.outcome]
         adj = {k: float(values[f"outcomes[{comp.outcome}].{k}"][0])
@@ -105,7 +114,9 @@ def benefit_rows(plan: Plan, fl: Flows, values: dict[str, np.ndarray]) -> list[d
                 "component": c, "outcome": o.name, "agency": plan.agencies[comp.agency],
                 "agency_l2": comp.agency_l2, "value_type": VALUE_TYPES[comp.value_type],
                 "transfer": comp.transfer, "cashable_share": float(fl.cashable_share[0, c]),
-                "unit_value": float(values[comp.amount_path][0]), "year": y, "gross": g,
+                "confidence_grade": o.confidence_grade,
+                "unit_value": float(values[comp.amount_path][0]), "year": y,
+                "units": float(units[comp.outcome, y]), "gross": g,
                 **adj, "optimism_bias": ob, "optimism_factor": factor, "after_deadweight": a1,
                 "after_displacement": a2, "after_attribution": a3, "net": net,
                 "discounted": net * float(plan.factors[y]),
@@ -172,11 +183,13 @@ def analyse(model: CBAModel, lookup: UnitCostLookup = BUILTIN, *, draws: int | N
     out: dict[str, Any] = {
         "model": {"name": model.name, "description": model.description,
                   "appraisal_years": model.appraisal_years, "price_base_year": model.price_base_year,
-                  "discounting": model.discounting.schedule, "agencies": list(plan.agencies),
+                  "discounting": model.discounting.schedule,
+                  "discount_bands": [list(b) for b in model.discounting.schedule_bands()],
+                  "agencies": list(plan.agencies),
                   "years": list(range(plan.years))},
         "headline": headline(plan, t),
         "discount_factors": discount_table(plan),
-        "costs": cost_rows(plan, fl),
+        "costs": cost_rows(plan, fl, values),
         "benefits": benefit_rows(plan, fl, values),
         "matrix": {a: [r["net"] for r in matrix if r["agency"] == a] for a in plan.agencies},
         "matrix_discounted": {a: [r["net_discounted"] for r in matrix if r["agency"] == a]

@@ -1,0 +1,300 @@
+"""The audit workbook's sheets: Settings, Inputs, Discount factors, Costs and Benefits.
+
+Each writer records where its cells are in a :class:`Layout`, so later formulas can point at
+them.
+Live cells (the inputs the formulas read: £ per unit, amounts, adjustments, grades, the
+optimism-bias grade table, discount rates) are written as values; every step from them is an
+Excel formula cached with the Python result. ``units`` blocks are values computed by carecase
+(the cohort arithmetic is not in the workbook). The matrices, headlines and uncertainty are in
+workbook.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+DF_SHEET = "Discount factors"
+NOT_LIVE = ("computed by carecase when this workbook was written — values, NOT live: they do "
+            "not follow edits to this workbook (edit the model YAML and run carecase cba again)")
+
+
+def rng(sheet: str, row: int, c0: int, c1: int, absolute: bool = True) -> str:
+    """A one-row range on ``sheet`` (always quoted: the test evaluator needs the quotes)."""
+    a = xl_rowcol_to_cell(row, c0, row_abs=absolute, col_abs=absolute)
+    b = xl_rowcol_to_cell(row, c1, row_abs=absolute, col_abs=absolute)
+    return f"'{sheet}'!{a}:{b}"
+
+
+def col(sheet: str, c: int, r0: int, r1: int) -> str:
+    """A one-column absolute range on ``sheet``, rows r0…r1 (0-based)."""
+    name = xl_col_to_name(c)
+    return f"'{sheet}'!${name}${r0 + 1}:${name}${r1 + 1}"
+
+
+def cell(sheet: str, row: int, c: int) -> str:
+    return f"'{sheet}'!{xl_rowcol_to_cell(row, c, row_abs=True, col_abs=True)}"
+
+
+@dataclass
+class Formats:
+    bold: Any
+    money: Any
+    dec: Any
+    note: Any
+    live: Any  # a live input cell (shaded)
+
+
+@dataclass
+class Layout:
+    """Where the sheets put things (0-based rows and columns)."""
+
+    Y: int
+    df_row: str = ""  # the discount factors as a row, for SUMPRODUCT against year rows
+    ob_costs: str = ""  # Settings: grade → cost uplift (INDEX by grade)
+    ob_benefits: str = ""
+    cost_first: int = 2
+    cost_last: int = 1
+    cost_adj: int = 0  # first column of the adjusted-costs block
+    cost_pv: int = 0
+    ben_first: int = 2
+    ben_last: int = 1
+    ben_net: int = 0  # first column of the net-benefits block
+    ben_pv: int = 0
+    ben: dict[str, int] = field(default_factory=dict)  # Benefits meta column by name
+
+
+def settings_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -> None:
+    """Price base year, discounting, appraisal years, the (live) optimism-bias grade table and
+    the scenario and rollout results (values)."""
+    ws = wb.add_worksheet("Settings")
+    m = results["model"]
+    ws.write_string(0, 0, "Model settings", fm.bold)
+    ws.write_string(1, 0, "Values from the model YAML. The optimism-bias grade table is live: the Costs "
+                    "and Benefits optimism-bias cells look their confidence grade up in it.", fm.note)
+    pby = m.get("price_base_year")
+    rows: list[tuple[str, Any, str]] = [
+        ("model", m["name"], m.get("description") or ""),
+        ("price base year", pby if pby is not None else "not set",
+         "financial year (start year: 2024 = 2024/25) of every £ in this workbook"),
+        ("appraisal years", m["appraisal_years"],
+         f"years 0 … {m['appraisal_years'] - 1}; year 0 is not discounted"),
+        ("discounting schedule", m["discounting"],
+         "standard = HM Treasury Green Book (2022) STPR: 3.5% years 0–30, 3.0% 31–75, …; "
+         "the rate used in each year is on the Discount factors sheet (live)"),
+    ]
+    r = 2
+    for label, value, text in rows:
+        ws.write_string(r, 0, label)
+        ws.write(r, 1, value)
+        ws.write_string(r, 2, text, fm.note)
+        r += 1
+    ws.write_row(r, 0, ["discount rate bands", "from year", "rate"], fm.bold)
+    for start, rate in m.get("discount_bands", []):
+        r += 1
+        ws.write_number(r, 1, start)
+        ws.write_number(r, 2, rate)
+    r += 2
+    ob = results["optimism_bias"]
+    ws.write_string(r, 0, "Optimism bias by confidence grade (live)", fm.bold)
+    r += 1
+    ws.write_row(r, 0, ["confidence grade", "costs: cost × (1 + uplift)",
+                        "benefits: benefit × (1 − share); disbenefit × (1 + share)"], fm.bold)
+    first = r + 1
+    for g in range(1, 7):
+        r += 1
+        ws.write_number(r, 0, g)
+        ws.write_number(r, 1, ob["costs"][str(g)], fm.live)
+        ws.write_number(r, 2, ob["benefits"][str(g)], fm.live)
+    lay.ob_costs = col("Settings", 1, first, r)
+    lay.ob_benefits = col("Settings", 2, first, r)
+    r += 1
+    ws.write_string(r, 0, "source")
+    ws.write_string(r, 1, ob["source"])
+    r += 2
+    heads = ["NPV", "BCR", "payback year", "PV costs", "PV public value"]
+    for title, key, extra in (("Scenario results", "scenarios", ["description", "overrides"]),
+                              ("Rollout results", "rollouts", ["cohort", "eligible population",
+                                                               "capacity"])):
+        ws.write_string(r, 0, f"{title} — {NOT_LIVE}", fm.bold)
+        r += 1
+        ws.write_row(r, 0, [key[:-1], *extra, *heads], fm.bold)
+        if not results.get(key):
+            r += 1
+            ws.write_string(r, 0, "none in the model", fm.note)
+        for s in results.get(key, []):
+            r += 1
+            if key == "scenarios":
+                first_cols = [s["name"], s.get("description") or "",
+                              "; ".join(f"{p} = {v}" for p, v in s["overrides"].items())]
+            else:
+                first_cols = [s["name"], s["cohort"], s["eligible_population"],
+                              s["capacity"] if s["capacity"] is not None else "none"]
+            ws.write_row(r, 0, first_cols)
+            h = s["headline"]
+            c = len(first_cols)
+            ws.write_number(r, c, h["npv"], fm.money)
+            ws.write(r, c + 1, h["bcr"] if h["bcr"] is not None else "n/a", fm.dec)
+            ws.write(r, c + 2, h["payback_year"])
+            ws.write_number(r, c + 3, h["pv_costs"], fm.money)
+            ws.write_number(r, c + 4, h["pv_public_value"], fm.money)
+        r += 2
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 6, 18)
+
+
+def inputs_sheet(wb: Any, results: dict[str, Any], fm: Formats) -> None:
+    ws = wb.add_worksheet("Inputs")
+    heads = ["path", "input", "value / distribution", "central value", "source", "confidence grade"]
+    ws.write_row(0, 0, heads, fm.bold)
+    ws.write_string(0, 6, "the model's inputs as values: editing them here changes nothing "
+                    "(the live cells are on Costs, Benefits, Settings and Discount factors)", fm.note)
+    for r, a in enumerate(results["assumptions"], start=1):
+        ws.write_row(r, 0, [a["path"], a["label"], a["value"]])
+        ws.write_number(r, 3, a["central"])
+        ws.write_string(r, 4, a["source"] or "")
+        if a["confidence_grade"] is not None:
+            ws.write_number(r, 5, a["confidence_grade"])
+    ws.set_column(0, 1, 40)
+    ws.set_column(4, 4, 60)
+
+
+def discount_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -> None:
+    ws = wb.add_worksheet(DF_SHEET)
+    ws.write_row(0, 0, ["year", "rate", "discount factor"], fm.bold)
+    ws.write_string(0, 4, "DF(0) = 1; DF(t) = DF(t−1) / (1 + rate(t)) — HM Treasury Green Book "
+                    "(2022); the rates are live", fm.note)
+    for r, d in enumerate(results["discount_factors"], start=1):
+        ws.write_number(r, 0, d["year"])
+        ws.write_number(r, 1, d["rate"], fm.live)
+        if r == 1:
+            ws.write_number(r, 2, d["factor"], fm.dec)
+        else:
+            ws.write_formula(r, 2, f"=C{r}/(1+B{r + 1})", fm.dec, d["factor"])
+    ws.write_string(0, 6, "factors as a row", fm.note)
+    for y in range(lay.Y):
+        ws.write_formula(1, 6 + y, f"=C{y + 2}", fm.dec, results["discount_factors"][y]["factor"])
+    lay.df_row = rng(DF_SHEET, 1, 6, 6 + lay.Y - 1)
+
+
+def _grouped(rows: list[dict[str, Any]], key: str) -> list[list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row[key], []).append(row)
+    return [sorted(out[k], key=lambda x: x["year"]) for k in sorted(out)]
+
+
+def costs_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -> None:
+    ws = wb.add_worksheet("Costs")
+    Y = lay.Y
+    meta = ["item", "agency", "agency (level 2)", "kind", "basis", "confidence grade",
+            "optimism bias", "amount (£)"]
+    nm = len(meta)
+    ws.write_row(0, 0, meta, fm.bold)
+    ws.write_string(1, 6, "optimism bias = INDEX(Settings grade table, grade)", fm.note)
+    ws.write_string(1, nm, "units (values from carecase): 1 in a per-year cost's years, engaged "
+                    "people for a per-participant cost", fm.note)
+    ws.write_string(1, nm + Y, "cost before optimism bias = units × amount", fm.note)
+    ws.write_string(1, nm + 2 * Y, "adjusted = cost × (1 + optimism bias)", fm.note)
+    ws.write_string(1, nm + 3 * Y, "PV = SUMPRODUCT(adjusted, discount factors)", fm.note)
+    for y in range(Y):
+        ws.write(0, nm + y, f"units y{y}", fm.bold)
+        ws.write(0, nm + Y + y, f"base y{y}", fm.bold)
+        ws.write(0, nm + 2 * Y + y, f"adjusted y{y}", fm.bold)
+    lay.cost_adj, lay.cost_pv = nm + 2 * Y, nm + 3 * Y
+    ws.write(0, lay.cost_pv, "present value", fm.bold)
+    items = _grouped(results["costs"], "item")
+    lay.cost_first, lay.cost_last = 2, 2 + len(items) - 1
+    for k, rows in enumerate(items):
+        r = 2 + k
+        f = rows[0]
+        ws.write_row(r, 0, [f["name"], f["agency"], f["agency_l2"], f["kind"], f["basis"]])
+        ws.write_number(r, 5, f["confidence_grade"], fm.live)
+        ws.write_formula(r, 6, f"=INDEX({lay.ob_costs},{xl_rowcol_to_cell(r, 5)})", None,
+                         f["optimism_bias"])
+        ws.write_number(r, 7, f["amount"], fm.live)
+        ob = xl_rowcol_to_cell(r, 6, col_abs=True)
+        amount = xl_rowcol_to_cell(r, 7, col_abs=True)
+        for y, x in enumerate(rows):
+            ws.write_number(r, nm + y, x["units"])
+            ws.write_formula(r, nm + Y + y, f"={xl_rowcol_to_cell(r, nm + y)}*{amount}", fm.money,
+                             x["base"])
+            ws.write_formula(r, nm + 2 * Y + y, f"={xl_rowcol_to_cell(r, nm + Y + y)}*(1+{ob})",
+                             fm.money, x["adjusted"])
+        adj = rng("Costs", r, nm + 2 * Y, nm + 3 * Y - 1, False)
+        ws.write_formula(r, lay.cost_pv, f"=SUMPRODUCT({adj},{lay.df_row})", fm.money,
+                         sum(x["discounted"] for x in rows))
+
+
+BEN_META = ["outcome", "agency", "agency (level 2)", "value type", "transfer", "cashable share",
+            "confidence grade", "optimism bias", "£ per unit", "deadweight", "displacement",
+            "attribution"]
+BEN_STEPS = [
+    ("units", "units of outcome (values from carecase) = successes flow × quantity, lag, "
+     "duration and drop-off applied"),
+    ("gross", "gross = units × £ per unit"),
+    ("after_deadweight", "after deadweight = gross × (1 − deadweight)"),
+    ("after_displacement", "after displacement = previous × (1 − displacement)"),
+    ("after_attribution", "after attribution = previous × (1 − attribution)"),
+    ("net", "net = previous × (1 − optimism bias), or × (1 + optimism bias) where gross < 0 "
+     "(a disbenefit): the correction is always pessimistic"),
+]
+
+
+def benefits_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -> None:
+    ws = wb.add_worksheet("Benefits")
+    Y = lay.Y
+    bc = lay.ben = {name: i for i, name in enumerate(BEN_META)}
+    bm = len(BEN_META)
+    ws.write_row(0, 0, BEN_META, fm.bold)
+    ws.write_string(1, bc["optimism bias"], "optimism bias = INDEX(Settings grade table, grade)", fm.note)
+    for s, (key, text) in enumerate(BEN_STEPS):
+        ws.write_string(1, bm + s * Y, text, fm.note)
+        for y in range(Y):
+            ws.write(0, bm + s * Y + y, f"{key} y{y}", fm.bold)
+    lay.ben_net = bm + (len(BEN_STEPS) - 1) * Y
+    pv_col = lay.ben_pv = bm + len(BEN_STEPS) * Y
+    ws.write_row(0, pv_col, ["PV net", "PV public value", "PV cashable"], fm.bold)
+    ws.write_string(1, pv_col, "PV = SUMPRODUCT(net, factors); public value excludes transfers; "
+                    "cashable = fiscal PV × cashable share", fm.note)
+    comps = _grouped(results["benefits"], "component")
+    lay.ben_first, lay.ben_last = 2, 2 + len(comps) - 1
+    adjust_by = {"after_deadweight": "deadweight", "after_displacement": "displacement",
+                 "after_attribution": "attribution", "net": "optimism bias"}
+    for k, rows in enumerate(comps):
+        r = 2 + k
+        f = rows[0]
+        ws.write_row(r, 0, [f["outcome"], f["agency"], f["agency_l2"], f["value_type"]])
+        ws.write_boolean(r, bc["transfer"], f["transfer"])
+        ws.write_number(r, bc["cashable share"], f["cashable_share"], fm.live)
+        ws.write_number(r, bc["confidence grade"], f["confidence_grade"], fm.live)
+        grade = xl_rowcol_to_cell(r, bc["confidence grade"])
+        ws.write_formula(r, bc["optimism bias"], f"=INDEX({lay.ob_benefits},{grade})", None,
+                         f["optimism_bias"])
+        for name, key in (("£ per unit", "unit_value"), ("deadweight", "deadweight"),
+                          ("displacement", "displacement"), ("attribution", "attribution")):
+            ws.write_number(r, bc[name], f[key], fm.live)
+        unit = xl_rowcol_to_cell(r, bc["£ per unit"], col_abs=True)
+        for y, x in enumerate(rows):
+            ws.write_number(r, bm + y, x["units"])
+            ws.write_formula(r, bm + Y + y, f"={xl_rowcol_to_cell(r, bm + y)}*{unit}", fm.money,
+                             x["gross"])
+            for s, (key, _) in enumerate(BEN_STEPS[2:], start=2):
+                prev = xl_rowcol_to_cell(r, bm + (s - 1) * Y + y)
+                factor = xl_rowcol_to_cell(r, bc[adjust_by[key]], col_abs=True)
+                adjust = f"(1-{factor})"
+                if key == "net":  # optimism bias: 1 − OB for a benefit, 1 + OB for a disbenefit
+                    adjust = f"IF({xl_rowcol_to_cell(r, bm + Y + y)}<0,1+{factor},1-{factor})"
+                ws.write_formula(r, bm + s * Y + y, f"={prev}*{adjust}", fm.money, x[key])
+        pv = sum(x["discounted"] for x in rows)
+        net_rng = rng("Benefits", r, lay.ben_net, lay.ben_net + Y - 1, False)
+        ws.write_formula(r, pv_col, f"=SUMPRODUCT({net_rng},{lay.df_row})", fm.money, pv)
+        pvc = xl_rowcol_to_cell(r, pv_col)
+        ws.write_formula(r, pv_col + 1, f"=IF({xl_rowcol_to_cell(r, bc['transfer'])},0,{pvc})",
+                         fm.money, 0.0 if f["transfer"] else pv)
+        vt, share = xl_rowcol_to_cell(r, bc["value type"]), xl_rowcol_to_cell(r, bc["cashable share"])
+        ws.write_formula(r, pv_col + 2, f'=IF({vt}="fiscal",{pvc}*{share},0)', fm.money,
+                         pv * f["cashable_share"] if f["value_type"] == "fiscal" else 0.0)
+    ws.set_column(0, 0, 28)
