@@ -199,3 +199,39 @@ def test_the_source_writes_money_as_everywhere_else() -> None:
     outs = impacts_from_evaluation({"effects": [{"window": "w", "service_code": "GP_APPT", "effect_gbp": -10,
                                                  "ci95_gbp": [-256.26, 164.7]}]}, cohort="c")
     assert outs[0]["source"].endswith("95% CI -£256.26 to £164.70")
+
+
+def test_the_self_funded_part_of_a_care_effect_is_the_individuals() -> None:
+    """The evaluated £ of care is fiscal + economic (a third self-funded, docs/costs-and-audit.md):
+    the CBA booked all of it to the council as fiscal, so its Financial and Cashable ROI and
+    its who-benefits line counted self-funders' money (a walkthrough). With the evaluation's
+    fiscal_share of 2/3 the council gets two thirds and the Individual a third, from one draw."""
+    effects = {"windows": {"0-11": {"services": {"ASC_HOMECARE": {
+        "agency_l1": "Local Authority", "fiscal_share": 0.666667,
+        "cost_ppy": {"effect": -900.0, "ci_low": -1500.0, "ci_high": -300.0}}}}}}
+    outs = impacts_from_evaluation(effects, cohort="c", window="0-11", confidence_grade=1)
+    assert outs[0]["values"][0]["economic_share"] == pytest.approx(0.333333)
+    d = simple_model(discounting={"schedule": "custom", "rate": 0.0}, cashable={"Local Authority": 1.0})
+    d["cohorts"][0]["need"] = {0: 10}
+    d["costs"][0]["agency"] = "Local Authority"
+    d["outcomes"] = outs
+    r = analyse(model_from_dict(d), draws=500)
+    net = r["agency_net"]
+    assert net["Local Authority"]["fiscal_pv"] == pytest.approx(9000 * 0.666667)
+    assert net["Individual"]["economic_pv"] == pytest.approx(9000 * 0.333333)
+    assert r["headline"]["pv_public_value"] == pytest.approx(9000)  # public value: both parts
+    assert r["headline"]["pv_cashable"] == pytest.approx(9000 * 0.666667)
+    # one draw split, not two independent ones: the spread of the total is the evaluation's
+    assert r["npv_draws"]["sd"] == pytest.approx(10 * 1200 / (2 * Z95), rel=0.1)
+    whole = impacts_from_evaluation({"windows": {"0-11": {"services": {"AE_ATTEND": {
+        "fiscal_share": 1.0, "cost_ppy": {"effect": -1.0, "ci_low": -2.0, "ci_high": 0.0}}}}}}, cohort="c")
+    assert "economic_share" not in whole[0]["values"][0]
+
+
+def test_an_economic_share_only_splits_a_fiscal_value() -> None:
+    from carecase.cba.load import model_from_dict as load
+
+    d = simple_model()
+    d["outcomes"][0]["values"][0].update(value_type="social", economic_share=0.3)
+    with pytest.raises(CBAError, match="economic_share = 0.3: only a fiscal value that is not a transfer"):
+        load(d)

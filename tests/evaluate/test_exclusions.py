@@ -8,6 +8,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from carecase.evaluate.cohort import EXCLUSIONS, risk_sets
 from carecase.evaluate.config import EvaluationConfig
@@ -58,3 +59,25 @@ def test_the_stage_warns_with_the_reasons():
     assert text.startswith("2 of 32 programme participants could not be evaluated: 1 not in the population register")
     assert "1 starting too early for a full pre-period" in text and "age" not in text
     assert excluded_warnings(SimpleNamespace(match_counts=counts.assign(value=[32, 0, 0, 0]))) == []  # type: ignore[arg-type]
+
+
+def test_each_service_carries_the_fiscal_part_of_its_pounds():
+    """The evaluated £ of a service is fiscal + economic (self-funded care); effects.json gives
+    the fiscal part so that the CBA books the rest to the Individual. Transfers are left out,
+    as in the audit; a service with no £ has no share."""
+    import pyarrow as pa
+
+    from carecase.core.engine import connect_duckdb
+    from carecase.evaluate.api import fiscal_shares
+
+    engine = connect_duckdb()
+    try:
+        events = engine.memtable(pa.table({
+            "service_code": ["ASC_HOMECARE", "ASC_HOMECARE", "AE_ATTEND", "AE_ATTEND", "GP_APPT"],
+            "value_type": ["fiscal", "economic", "fiscal", "fiscal", "fiscal"],
+            "cost": [200.0, 100.0, 150.0, 999.0, 0.0],
+            "transfer": [False, False, False, True, False]}))
+        assert fiscal_shares(engine, events) == {"AE_ATTEND": 1.0, "ASC_HOMECARE": pytest.approx(2 / 3)}
+        assert fiscal_shares(engine, events.drop("value_type")) == {}
+    finally:
+        engine.close()

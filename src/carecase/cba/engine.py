@@ -26,7 +26,7 @@ import numpy as np
 
 from carecase.cba.discounting import discount_factors
 from carecase.cba.load import InputSpec, numeric_inputs, unit_components
-from carecase.cba.model import CBAModel
+from carecase.cba.model import INDIVIDUAL, CBAModel
 from carecase.cba.unit_costs import BUILTIN, UnitCostLookup
 
 VALUE_TYPES = ("fiscal", "economic", "social")
@@ -43,6 +43,7 @@ class Component:
     value_type: int
     transfer: bool
     amount_path: str
+    scale: float = 1.0  # the part of the input at amount_path this component takes (economic_share)
 
 
 @dataclass(frozen=True)
@@ -78,25 +79,27 @@ class Flows:
 
 def compile_model(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> Plan:
     inputs = tuple(numeric_inputs(model, lookup))
-    comps: list[tuple[int, str, str, str, bool, str]] = []
+    comps: list[tuple[int, str, str, str, bool, str, float]] = []
     for i, o in enumerate(model.outcomes):
         if o.values is not None:
             for j, v in enumerate(o.values):
-                comps.append((i, v.agency, v.agency_l2, v.value_type, v.transfer,
-                              f"outcomes[{i}].values[{j}].amount"))
+                path, share = f"outcomes[{i}].values[{j}].amount", v.economic_share
+                comps.append((i, v.agency, v.agency_l2, v.value_type, v.transfer, path, 1.0 - share))
+                if share > 0:  # one draw, split: the self-funded part is the Individual's
+                    comps.append((i, INDIVIDUAL, "", "economic", False, path, share))
         else:
             assert o.unit_cost is not None
             for j, (c, _) in enumerate(unit_components(model, o.unit_cost, lookup)):
                 comps.append((i, c.agency_l1, c.agency_l2, c.value_type, c.transfer,
-                              f"outcomes[{i}].unit_value[{j}]"))
+                              f"outcomes[{i}].unit_value[{j}]", 1.0))
     seen = list(model.agencies or [])
     for a in [c.agency for c in model.costs] + [c[1] for c in comps]:
         if a not in seen:
             seen.append(a)
     agencies = tuple(model.agencies or []) + tuple(sorted(set(seen) - set(model.agencies or [])))
     components = tuple(
-        Component(i, agencies.index(a), l2, VALUE_TYPES.index(vt), tr, p)
-        for i, a, l2, vt, tr, p in comps
+        Component(i, agencies.index(a), l2, VALUE_TYPES.index(vt), tr, p, k)
+        for i, a, l2, vt, tr, p, k in comps
     )
     factors = discount_factors(model.appraisal_years, model.discounting.schedule_bands())
     return Plan(model, factors, agencies, inputs, components)
@@ -165,7 +168,7 @@ def evaluate(plan: Plan, values: dict[str, np.ndarray]) -> Flows:
 
     comps = plan.components
     comp_outcome = np.array([c.outcome for c in comps], dtype=int)
-    amounts = np.stack([v(c.amount_path) for c in comps], axis=1)  # (D, C)
+    amounts = np.stack([v(c.amount_path) * c.scale for c in comps], axis=1)  # (D, C)
     gross = outcome_flow[:, comp_outcome, :] * amounts[:, :, None]
     ob_comp = ob[comp_outcome][None, :, None]
     net = gross * adjust[:, comp_outcome][:, :, None] * optimism_factor(gross, ob_comp)

@@ -215,14 +215,19 @@ def evaluation_outcomes(
             raise CBAError(f"effects.json: service {r['service_code']!r} has no agency_l1 and "
                            "is not in the service catalogue; add agency_l1.")
         sd = factor * (float(r["ci_high_gbp"]) - float(r["ci_low_gbp"])) / (2 * Z95)
+        value: dict[str, Any] = {"agency": agency,
+                                 "agency_l2": r.get("agency_l2") or (svc.agency_l2 if svc else ""),
+                                 "value_type": "fiscal",
+                                 "amount": {"dist": "normal", "mean": -factor * float(r["effect_gbp"]), "sd": sd}}
+        share = r.get("fiscal_share")
+        if share is not None and 0.0 <= float(share) < 1.0 - 1e-9:
+            # the £ effect is fiscal + economic (self-funders' part of care): the economic
+            # part is the Individual's, from the same draw, not the agency's budget
+            value["economic_share"] = round(1.0 - float(share), 6)
         outcomes.append({
             "name": f"{r['service_code']}: evaluated effect ({window})",
             "cohort": cohort,
-            "values": [{"agency": agency,
-                        "agency_l2": r.get("agency_l2") or (svc.agency_l2 if svc else ""),
-                        "value_type": "fiscal",
-                        "amount": {"dist": "normal", "mean": -factor * float(r["effect_gbp"]),
-                                   "sd": sd}}],
+            "values": [value],
             "duration_years": duration_years, "lag_years": lag_years, "drop_off": drop_off,
             "confidence_grade": confidence_grade,
             "source": f"carecase evaluate effects.json, window {window}, matched comparison; "

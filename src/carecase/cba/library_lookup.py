@@ -17,10 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.cba.model import INDIVIDUAL
 from carecase.cba.unit_costs import TableLookup, UnitCostLookup, UnitValue
 from carecase.core.services import SERVICES
 
-INDIVIDUAL = "Individual"
 #: Agency spellings of the service catalogue; a library spelling that differs only in case
 #: ("Local authority") is written the catalogue's way so one agency is not counted as two.
 CANONICAL = {s.agency_l1.lower(): s.agency_l1 for s in SERVICES}

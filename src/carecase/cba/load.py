@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from carecase.cba.distributions import Distribution, Param, central
-from carecase.cba.model import CBAModel
+from carecase.cba.model import INDIVIDUAL, CBAModel
 from carecase.cba.unit_costs import BUILTIN, UnitCostLookup, UnitValue, gdp_deflator
 from carecase.core import yamlfile
 from carecase.core.config import format_validation_error
@@ -160,6 +160,11 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
     for i, o in enumerate(model.outcomes):
         cohort_ref(f"outcomes[{i}].cohort", o.cohort, True)
         for j, v in enumerate(o.values or []):
+            if v.economic_share and (v.value_type != "fiscal" or v.transfer):
+                out.append(_line(f"outcomes[{i}].values[{j}].economic_share", v.economic_share,
+                                 "only a fiscal value that is not a transfer splits off an economic share "
+                                 "(the self-funded part of a cost an agency pays); remove it, or make the value "
+                                 "fiscal"))
             if v.transfer and v.value_type == "social":
                 out.append(_line(f"outcomes[{i}].values[{j}].transfer", True,
                                  "a transfer moves money between parties (benefit payments, taxes: fiscal "
@@ -325,7 +330,7 @@ def beneficiaries(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[str
     out: list[str] = []
     for o in model.outcomes:
         if o.values is not None:
-            out += [v.agency for v in o.values]
+            out += [a for v in o.values for a in (v.agency, *([INDIVIDUAL] if v.economic_share else []))]
         elif o.unit_cost is not None:
             out += [c.agency_l1 for c in lookup.components(o.unit_cost)]
     return out
@@ -379,8 +384,9 @@ def numeric_inputs(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[In
         g = o.confidence_grade
         if o.values is not None:
             for j, v in enumerate(o.values):
+                split = f"; {v.economic_share:.1%} of it economic to {INDIVIDUAL}" if v.economic_share else ""
                 add(f"outcomes[{i}].values[{j}].amount", v.amount, -INF, INF,
-                    f"{o.name}: £ per unit to {v.agency} ({v.value_type})", o.source, g)
+                    f"{o.name}: £ per unit to {v.agency} ({v.value_type}{split})", o.source, g)
         elif o.unit_cost is not None:
             for j, (uv, f) in enumerate(unit_components(model, o.unit_cost, lookup)):
                 add(f"outcomes[{i}].unit_value[{j}]", uv.value * f, -INF, INF,

@@ -73,6 +73,8 @@ def rate_in_year(value: Any, year: int) -> Param:
 RateByYear = Annotated[Any, BeforeValidator(_rate_by_year), _PARAM_SCHEMA]
 Grade = Annotated[int, Field(ge=1, le=6, description="Confidence grade 1 (best) to 6.")]
 ValueType = Literal["fiscal", "economic", "social"]
+#: The party that economic and social values go to: they are not an agency's budget.
+INDIVIDUAL = "Individual"
 
 #: New Economy / HM Treasury (2014), *Supporting public service transformation: cost benefit
 #: analysis guidance for local partnerships*, confidence-grade optimism-bias corrections
@@ -213,6 +215,10 @@ class OutcomeValue(StrictModel):
     value_type: ValueType
     amount: AnyNumber = Field(description="£ per unit of outcome.")
     transfer: bool = Field(False, description="A transfer payment: excluded from public value.")
+    economic_share: float = Field(
+        0.0, ge=0, le=1, description="Fiscal values only: the share of amount that is economic value to "
+        "the Individual rather than the agency's budget (self-funders' part of care costs), from the "
+        "same draw. 0.333 books a third of each £ to Individual (economic).")
 
 
 class Outcome(StrictModel):

@@ -115,7 +115,7 @@ def benefit_rows(plan: Plan, fl: Flows, values: dict[str, np.ndarray]) -> list[d
                 "agency_l2": comp.agency_l2, "value_type": VALUE_TYPES[comp.value_type],
                 "transfer": comp.transfer, "cashable_share": float(fl.cashable_share[0, c]),
                 "confidence_grade": o.confidence_grade,
-                "unit_value": float(values[comp.amount_path][0]), "year": y,
+                "unit_value": float(values[comp.amount_path][0]) * comp.scale, "year": y,
                 "units": float(units[comp.outcome, y]), "gross": g,
                 **adj, "optimism_bias": ob, "optimism_factor": factor, "after_deadweight": a1,
                 "after_displacement": a2, "after_attribution": a3, "net": net,

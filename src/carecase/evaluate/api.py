@@ -21,6 +21,7 @@ import pandas as pd
 from carecase.core.dates import month_index
 from carecase.core.engine import Engine
 from carecase.core.errors import EvaluationError
+from carecase.core.exact import exact_sum
 from carecase.core.random import generator
 from carecase.evaluate import cohort
 from carecase.evaluate.adjust import bias_corrected
@@ -82,6 +83,22 @@ def _events_table(engine: Engine) -> Any:
             return engine.table(name)
     raise EvaluationError("Neither 'costed_events' nor 'events' is in the store. Run "
                           "`carecase run PROJECT --only link --only costs` first.")
+
+
+def fiscal_shares(engine: Engine, events: Any) -> dict[str, float]:
+    """Per service, the fiscal part of its £ (transfers apart) across all costed events: the
+    rest is economic (self-funders' share of care costs). Each service is priced by one unit
+    cost whose split is fixed, so its matched £ effect splits in the same proportion, and the
+    CBA books the economic part to the Individual, not the agency's budget. Empty for events
+    that carry no value types (not costed by carecase)."""
+    if not {"value_type", "cost", "service_code"} <= set(events.columns):
+        return {}
+    t = events.filter(~events.transfer.fill_null(False)) if "transfer" in events.columns else events
+    cost = t.cost.cast("float64").coalesce(0.0)
+    agg = engine.to_pandas(t.group_by("service_code").aggregate(
+        total=exact_sum(cost), fiscal=exact_sum(cost, where=t.value_type == "fiscal")).order_by("service_code"))
+    return {str(r.service_code): float(r.fiscal) / float(r.total)
+            for r in agg.itertuples(index=False) if float(r.total) > 0}
 
 
 def _period(events: Any, engine: Engine) -> tuple[dt.date, dt.date]:
@@ -157,7 +174,7 @@ def evaluate_project(
                 n_candidate_rows=int((~rows["treated"]).sum()), outcome_notes=outcome_notes)
     parent = parents(amounts, services)
     naive_t, matched_t, rtm = (with_parent(t, parent) for t in (naive_t, matched_t, rtm))
-    effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations)
+    effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations, fiscal_shares(engine, events))
     return EvaluationResult(matched_t, naive_t, rr, balance, rtm, counts, outcomes, cases,
                             matched_sets_table(members, rows), effects, meta, panel)
 

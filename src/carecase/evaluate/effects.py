@@ -30,10 +30,13 @@ def _count(v: Any) -> int | None:
 
 def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame,
                     meta: dict[str, Any], cfg: EvaluationConfig,
-                    correlations: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
+                    correlations: dict[str, pd.DataFrame] | None = None,
+                    fiscal_shares: dict[str, float] | None = None) -> dict[str, Any]:
     """The payload; ``correlations`` (per window, services' £ effects over the bootstrap
     draws) becomes each window's ``cost_correlation`` ({services, matrix}), which the CBA uses
-    to draw the services' benefits jointly."""
+    to draw the services' benefits jointly; ``fiscal_shares`` (per service, the fiscal part of
+    its £, :func:`carecase.evaluate.api.fiscal_shares`) becomes each service's
+    ``fiscal_share``, so the CBA books the rest to the Individual."""
     key = ["window", "key_type", "key", "measure"]
     merged = matched.merge(
         naive[key + ["change_ppy", "ci_low", "ci_high"]].rename(
@@ -67,6 +70,8 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
             entry.update(agency_l1=svc.agency_l1 if svc else None,
                          agency_l2=svc.agency_l2 if svc else None,
                          unit=svc.unit if svc else None)
+            if fiscal_shares and k in fiscal_shares:
+                entry["fiscal_share"] = _num(fiscal_shares[k])
         elif key_type == "agency":
             l1, _, l2 = str(k).partition(" / ")
             entry.update(agency_l1=l1, agency_l2=l2)
