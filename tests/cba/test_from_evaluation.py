@@ -201,6 +201,16 @@ def test_the_source_writes_money_as_everywhere_else() -> None:
     assert outs[0]["source"].endswith("95% CI -£256.26 to £164.70")
 
 
+def test_an_uprated_effect_quotes_its_interval_at_the_same_prices() -> None:
+    """The mean was uprated to the model's price year while the source quoted the interval at
+    the evaluation's (−£200 to −£40 beside a mean of £130.52): they did not reconcile."""
+    effects = {"price_year": 2022, "windows": {"w": {"services": {"GP_APPT": {
+        "cost_ppy": {"effect": -120.0, "ci_low": -200.0, "ci_high": -40.0}}}}}}
+    out = impacts_from_evaluation(effects, cohort="c", price_base_year=2024, index={2022: 100.0, 2024: 108.0})[0]
+    assert out["values"][0]["amount"]["mean"] == pytest.approx(129.6)
+    assert out["source"].endswith("95% CI -£216.00 to -£43.20 at 2024/25 prices (uprated ×1.080000 from 2022/23)")
+
+
 def test_the_self_funded_part_of_a_care_effect_is_the_individuals() -> None:
     """The evaluated £ of care is fiscal + economic (a third self-funded, docs/costs-and-audit.md):
     the CBA booked all of it to the council as fiscal, so its Financial and Cashable ROI and

@@ -231,7 +231,9 @@ def evaluation_outcomes(
             "duration_years": duration_years, "lag_years": lag_years, "drop_off": drop_off,
             "confidence_grade": confidence_grade,
             "source": f"carecase evaluate effects.json, window {window}, matched comparison; "
-                      f"95% CI {_pounds(r['ci_low_gbp'])} to {_pounds(r['ci_high_gbp'])}",
+                      f"95% CI {_pounds(factor * float(r['ci_low_gbp']))} to {_pounds(factor * float(r['ci_high_gbp']))}"
+                      + (f" at {price_base_year}/{(price_base_year + 1) % 100:02d} prices (uprated ×{factor:.6f} from "
+                         f"{effects['price_year']}/{(int(effects['price_year']) + 1) % 100:02d})" if factor != 1.0 else ""),
         })
         codes.append(str(r["service_code"]))
     if few and notes is not None:
