@@ -276,3 +276,20 @@ def test_a_key_given_twice_in_a_model_file_is_refused(tmp_path) -> None:
                     "    deadweight: 0.03\n")
     with pytest.raises(CBAError, match=r"key 'deadweight' is given twice in one mapping \(line 5, then line 6\)"):
         load_yaml_model(path)
+
+
+def test_messages_name_the_fix_for_common_slips() -> None:
+    """From an expert review: 3.5 for a 3.5% rate, 2.5e4 (text to YAML 1.1), grade 7, and a
+    normal cost 'must lie in ≥ 0'."""
+    assert "A rate or share is a fraction: 0.035 for 3.5%" in _err(
+        simple_model(discounting={"schedule": "custom", "rate": 3.5}))
+    d = simple_model()
+    d["costs"][0]["amount"] = "2.5e4"
+    assert "'2.5e4' was read as text, not a number" in _err(d) and "2.5e+4" in _err(d)
+    d = simple_model()
+    d["costs"][0]["confidence_grade"] = 7
+    assert "Grades run from 1 (best: independently audited data) to 6" in _err(d)
+    d = simple_model()
+    d["costs"][0]["amount"] = {"dist": "normal", "mean": 10, "sd": 2}
+    assert "this amount must be ≥ 0, but a normal distribution ranges" in _err(d)
+    assert "problem(s) in the CBA model" in _err(d)

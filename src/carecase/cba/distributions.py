@@ -126,6 +126,14 @@ class Distribution:
 Param = float | Distribution
 
 
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_param(value: Any) -> Param:
     """A plain number or a ``{dist: ..., ...}`` mapping → float or :class:`Distribution`.
 
@@ -141,6 +149,9 @@ def parse_param(value: Any) -> Param:
             raise ValueError("expected a finite number")
         return float(value)
     if not isinstance(value, dict):
+        if isinstance(value, str) and _looks_numeric(value):  # YAML 1.1 reads 2.5e4 as text
+            raise ValueError(f"{value!r} was read as text, not a number (YAML needs a sign in the "
+                             "exponent): write it in full (25000) or as 2.5e+4")
         raise ValueError(
             "expected a number or a distribution such as {dist: normal, mean: 10, sd: 2}"
         )
@@ -205,8 +216,9 @@ def check_bounds(value: Param, low: float, high: float, what: str) -> Param:
     if lo < low or hi > high:
         rng = f"{low:g}–{high:g}" if math.isfinite(high) else f"≥ {low:g}"
         if isinstance(value, Distribution):
+            must = f"must lie in {rng}" if math.isfinite(high) else f"must be {rng}"
             raise ValueError(
-                f"{what} must lie in {rng}, but a {value.dist} distribution ranges "
+                f"{what} {must}, but a {value.dist} distribution ranges "
                 f"{lo:g} to {hi:g}; use a bounded one (beta, uniform, triangular or pert"
                 f"{'' if math.isfinite(high) else ', lognormal or gamma'}) within {rng}"
             )

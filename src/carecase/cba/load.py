@@ -99,7 +99,7 @@ def model_from_dict(
     try:
         model = CBAModel.model_validate(data)
     except ValidationError as err:
-        raise CBAError(format_validation_error(err, CBAModel, source)) from None
+        raise CBAError(format_validation_error(err, CBAModel, source, what="the CBA model")) from None
     check_model(model, source, lookup)
     return model
 

@@ -176,6 +176,12 @@ def _hint(e: Any) -> str:
         return ". Write dates as YYYY-MM-DD, e.g. 2024-04-01"
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == _SNAKE_CASE:
         return ". Use lower-case letters, digits and underscores, starting with a letter (e.g. 'acute_ae')"
+    value = e.get("input")
+    if (kind in ("less_than", "less_than_equal") and 1 in (ctx.get("lt"), ctx.get("le"))
+            and isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 100):
+        return f". A rate or share is a fraction: {value / 100:g} for {value:g}%"
+    if kind in ("less_than_equal", "greater_than_equal") and e["loc"] and e["loc"][-1] == "confidence_grade":
+        return ". Grades run from 1 (best: independently audited data) to 6 (uncorroborated opinion)"
     return ""
 
 
@@ -185,12 +191,13 @@ def format_validation_error(
     source: str | Path,
     node: yaml.Node | None = None,
     data: Any = None,
+    what: str = "the configuration",
 ) -> str:
     """One line per problem: where (key path, and YAML line when ``node`` is given), the bad
     value (scalars only, never a whole section), what is wrong and how to fix it.
 
     "Did you mean" prefers keys not already given (``data``: the validated input)."""
-    lines = [f"{source}: {err.error_count()} problem(s) in the configuration"]
+    lines = [f"{source}: {err.error_count()} problem(s) in {what}"]
     for e in err.errors(include_url=False):
         loc = tuple(e["loc"])
         path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc)
