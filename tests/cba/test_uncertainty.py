@@ -111,6 +111,16 @@ def test_switching_value_known_answer() -> None:
     d["outcomes"][0]["values"][0]["amount"] = 300  # switching capital 1354.5 > 10 × 100
     plan = _plan(d)
     spec = next(s for s in plan.inputs if s.path == "costs[0].amount")
+    beyond = switching_value(plan, spec)  # "none in range" once: it is found by widening
+    assert beyond["status"] == "found beyond the plausible range"
+    assert beyond["value"] == pytest.approx(300 * 4.5150523, rel=1e-6)
+    d["costs"][0]["amount"] = 0  # a placeholder cost of £0 searched only £0–£1
+    plan = _plan(d)
+    spec = next(s for s in plan.inputs if s.path == "costs[0].amount")
+    assert switching_value(plan, spec)["value"] == pytest.approx(300 * 4.5150523, rel=1e-6)
+    d["costs"][0]["amount"] = 2000  # more than the benefit at deadweight 0: no deadweight in 0–1 switches
+    plan = _plan(d)
+    spec = next(s for s in plan.inputs if s.path == "outcomes[0].deadweight")
     assert switching_value(plan, spec)["status"] == "none in range"
 
 

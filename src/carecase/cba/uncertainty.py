@@ -176,10 +176,28 @@ def npv_at(plan: Plan, path: str, x: float, base: dict[str, np.ndarray] | None =
     return float(run_values(plan, values).npv[0])
 
 
+#: Doublings of an unbounded side when the plausible range holds no switching value: up to
+#: 2^40 × the span, so that a cost of £20,000 whose NPV crosses zero at £738,672 (37 × its
+#: base, beyond the 10× range) is found, and a placeholder cost of £0 too.
+MAX_DOUBLINGS = 40
+
+
 def switching_value(plan: Plan, s: InputSpec) -> dict[str, Any]:
     base = plan.central_values()
     lo, hi = search_range(s)
     f_lo, f_hi = npv_at(plan, s.path, lo, base), npv_at(plan, s.path, hi, base)
+    plausible = (lo, hi)
+    for _ in range(MAX_DOUBLINGS):  # widen an unbounded side until NPV changes sign
+        if f_lo == 0 or f_hi == 0 or (f_lo > 0) != (f_hi > 0):
+            break
+        if math.isfinite(s.low) and math.isfinite(s.high):
+            break
+        if not math.isfinite(s.high):
+            hi = s.central + 2.0 * (hi - s.central) if hi > s.central else 2.0 * max(abs(hi), 1.0)
+            f_hi = npv_at(plan, s.path, hi, base)
+        if not math.isfinite(s.low) and (f_lo > 0) == (f_hi > 0):
+            lo = s.central - 2.0 * (s.central - lo) if lo < s.central else -2.0 * max(abs(lo), 1.0)
+            f_lo = npv_at(plan, s.path, lo, base)
     row: dict[str, Any] = {"path": s.path, "label": s.label, "base": s.central,
                            "search_low": lo, "search_high": hi}
     if f_lo == 0 or f_hi == 0:
@@ -190,7 +208,8 @@ def switching_value(plan: Plan, s: InputSpec) -> dict[str, Any]:
         x = brentq(lambda z: npv_at(plan, s.path, z, base), lo, hi, xtol=1e-12,
                    rtol=4 * np.finfo(float).eps, maxiter=500)
     change = (x - s.central) / s.central if s.central else None
-    return {**row, "value": float(x), "status": "found", "change": change,
+    status = "found" if plausible[0] <= x <= plausible[1] else "found beyond the plausible range"
+    return {**row, "value": float(x), "status": status, "change": change,
             "npv_at_value": npv_at(plan, s.path, x, base)}
 
 
