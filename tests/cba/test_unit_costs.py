@@ -88,6 +88,19 @@ def test_costs_library_adapter_splits_headline_into_agencies() -> None:
     assert [c.agency_l1 for c in lk.components("HO4.0")] == ["Local Authority"]
 
 
+def test_a_headline_whose_parts_name_another_agency_is_split() -> None:
+    """SS8.0, nursing care (GMCA Unit Cost Database v1.4, 2013/14): the headline names the
+    council, but its parts are the council's £355.87 a week (SS8.0.1) and the NHS-funded
+    nursing care contribution's £109.79 (SS8.0.2), £465.66 together. The NHS's share was
+    credited to the council in who pays / who benefits."""
+    from carecase.cba.library_lookup import library_lookup
+
+    comps = [(c.agency_l1, c.value_type, round(c.value, 2)) for c in library_lookup(2013).components("SS8.0")]
+    assert sorted(comps) == [("Individual", "economic", 177.93), ("Local Authority", "fiscal", 355.87),
+                             ("NHS", "fiscal", 109.79)]
+    assert [c.agency_l1 for c in library_lookup(2013).components("HO4.0")] == ["Local Authority"]
+
+
 def test_adapter_keeps_headline_when_constituents_do_not_add_up() -> None:
     import pandas as pd
 

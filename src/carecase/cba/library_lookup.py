@@ -4,9 +4,10 @@ overridden) values as the cost audit.
 
 Two CBA rules are applied to library rows:
 
-- a headline fiscal row whose agency is "Multiple" is replaced by its constituent rows
-  (``parent_code``), which name the agencies (E&E1.0 → DWP £9,234, a transfer, + NHS £566),
-  when those constituents add up to the headline (within 0.5%); otherwise the headline stays;
+- a headline fiscal row whose agency is "Multiple", or whose constituent rows (``parent_code``)
+  name another agency, is replaced by those constituents (E&E1.0 → DWP £9,234, a transfer, +
+  NHS £566; SS8.0 → the council's £355.87 + the NHS nursing contribution's £109.79) when they
+  add up to the headline (within 0.5%); otherwise the headline stays;
 - economic and social values accrue to individuals and the wider economy, not to an agency's
   budget, so they are assigned to the agency "Individual" whatever agency the library names.
 """
@@ -51,8 +52,13 @@ def lookup_from_library(lib: pd.DataFrame) -> TableLookup:
                                   year, _text(r.unit), f"{source}; {vt} value assigned to individuals"))
             continue
         kids = children.get(code)
-        if l1 == "Multiple" and kids is not None:
-            fiscal_kids = kids[kids["value_type"] == "fiscal"]
+        fiscal_kids = kids[kids["value_type"] == "fiscal"] if kids is not None else None
+        # a headline paid by several agencies is split into its constituents: those marked
+        # 'Multiple', and those whose parts name another agency (SS8.0 nursing care: the
+        # council's £355.87 and the NHS-funded nursing contribution's £109.79 a week, whose
+        # headline names the council; the NHS's share was credited to the council)
+        others = {_agency(_text(a)) for a in fiscal_kids["agency_l1"]} - {l1} if fiscal_kids is not None else set()
+        if fiscal_kids is not None and (l1 == "Multiple" or others):
             total = float(fiscal_kids["value"].sum())
             if total > 0 and abs(total - float(r.value)) <= 0.005 * float(r.value):
                 for k in fiscal_kids.itertuples(index=False):
