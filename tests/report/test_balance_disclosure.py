@@ -71,8 +71,12 @@ def test_an_eq5d_index_is_shared_to_two_decimals() -> None:
                        "mean_from": [0.4853, 19.23], "mean_to": [0.6401, 22.07],
                        "mean_change": [0.1548, 2.84], "sd_change": [0.1521, 3.06], "t_p": [0.0123, 0.2]})
     out = outcomes_for_sharing(df)
-    assert out["mean_change"].tolist() == [0.15, 2.8] and out["mean_from"].tolist() == [0.49, 19.2]
-    assert out["sd_change"].tolist() == [0.15, 3.1] and out["t_p"].tolist() == [0.012, 0.2]
+    assert out["mean_change"].tolist() == ["0.15", "2.8"] and out["mean_from"].tolist() == ["0.49", "19.2"]
+    assert out["sd_change"].tolist() == ["0.15", "3.1"] and out["t_p"].tolist() == [0.012, 0.2]
+    # a 1-decimal rounding is shown with 1 decimal (it read "4.00 → 4.90, change 1.00")
+    one = outcomes_for_sharing(pd.DataFrame({"mean_from": [3.96], "mean_to": [4.92], "mean_change": [0.96]}))
+    assert one.iloc[0].tolist() == ["4.0", "4.9", "1.0"]
+    assert outcomes_for_sharing(pd.DataFrame({"mean_from": [5.0], "mean_change": [-0.04]}))["mean_change"].tolist() == ["0.0"]
 
 
 def test_no_outcome_measures_build_a_shared_report(tmp_path) -> None:

@@ -369,11 +369,11 @@ def test_outcome_statistics_rounded_and_hidden_with_counts(tmp_path: Path) -> No
     worse count (an exact signed-rank p gives the number of non-zero changes back)."""
     t = _table(_report(tmp_path, _plant_outcomes), "evaluation-outcomes")
     six, twelve, eighteen = range(3)
-    assert t.cell(six, "mean_from") == (19.2, False) and t.cell(six, "sd_change") == (3.1, False)
+    assert t.cell(six, "mean_from") == ("19.2", False) and t.cell(six, "sd_change") == ("3.1", False)
     assert t.cell(six, "t_p") == (0.042, False) and t.cell(six, "wilcoxon_p") == ("<0.001", False)
     assert (twelve, "no_change") in t.hidden and (twelve, "worse") in t.hidden
     assert (twelve, "t_p") in t.hidden and (twelve, "wilcoxon_p") in t.hidden
-    assert t.cell(twelve, "mean_change") == (1.8, False)
+    assert t.cell(twelve, "mean_change") == ("1.8", False)
     stats = ("mean_from", "mean_to", "mean_change", "sd_change", "ci_low", "ci_high", "t_p", "wilcoxon_p")
     assert (eighteen, "n") in t.hidden and all((eighteen, k) in t.hidden for k in stats)
     internal = _table(_report(tmp_path / "i", _plant_outcomes, mode="internal"), "evaluation-outcomes")

@@ -42,6 +42,15 @@ def p_for_sharing(p: float) -> float | str | None:
     return float(f"{p:.2g}")
 
 
+def _decimals(x: float, places: int) -> str | None:
+    """``x`` rounded to ``places`` decimals as text, minus as in every other figure (−)."""
+    if not math.isfinite(x):
+        return None
+    r = round(x, places) + 0.0  # + 0.0: −0.0 reads 0.0
+    text = f"{r if r != 0 else 0.0:,.{places}f}"
+    return "−" + text[1:] if text.startswith("-") else text
+
+
 def outcomes_for_sharing(df: pd.DataFrame) -> pd.DataFrame:
     """Shared reports: outcome means, SDs and intervals to 1 decimal (2 on a row whose means
     lie within [−1, 1], an EQ-5D index: to 1 decimal a 0.155 gain read 0.2), p-values to 2
@@ -53,9 +62,11 @@ def outcomes_for_sharing(df: pd.DataFrame) -> pd.DataFrame:
                    if means else pd.Series(False, index=out.index))
     for name in OUTCOME_MEANS:
         c = pick(out, name)
-        if c is not None:
+        if c is not None:  # as text with the digits kept: 4.0, not 4.00 (a 1-decimal rounding
+            # printed with 2 read "4.00 → 4.90, change 1.00")
             v = pd.to_numeric(out[c], errors="coerce").astype(float)
-            out[c] = v.round(2).where(index_scale, v.round(1))
+            out[c] = pd.Series([_decimals(x, 2 if wide else 1) for x, wide in zip(v, index_scale, strict=True)],
+                               index=out.index, dtype=object)
     for name in OUTCOME_P:
         c = pick(out, name)
         if c is not None:
