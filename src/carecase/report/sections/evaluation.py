@@ -78,8 +78,9 @@ RATE_RATIOS = [F("window", "Window", "text"), F("key_type", "Level", "text"), F(
                F("e_value_ci", "E-value (95% limit)", "ratio"), F("note", "Note", "text")]
 RTM = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text"),
        F("measure", "Measure", "text"),
-       F("treated_change_ppy", "Participants' change", "num"), F("control_change_ppy", "Comparison change", "num"),
-       F("share_of_naive_change_seen_in_controls", "Share of naive change also seen in comparison", "pct")]
+       F("treated_change_ppy", "Matched participants' change", "num"), F("control_change_ppy", "Comparison change", "num"),
+       # the matched participants' change, not the naive one of all participants above it
+       F("share_of_naive_change_seen_in_controls", "Comparison change as a share of the matched participants'", "pct")]
 BALANCE = [F("covariate", "Covariate", "text"), F("smd_before", "SMD before", "ratio"),
            F("smd_after", "SMD after", "ratio"), F("vr_before", "Variance ratio before", "ratio"),
            F("vr_after", "Variance ratio after", "ratio"), F("flag", "|SMD| ≥ 0.1 after", "text")]
