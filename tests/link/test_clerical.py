@@ -248,3 +248,22 @@ def test_decisions_survive_an_extract_refresh(new_project, config_for, tmp_path)
     unlinked = both[(both["method"] == "unlinked") & (both["method_after"] == "unlinked")]
     assert len(unlinked) >= 5
     assert (unlinked["person_id"] == unlinked["person_id_after"]).all()
+
+
+def test_each_pair_names_its_extracts_and_rows(new_project):
+    """Without names (staging not kept) a pair showed only record ids such as
+    'housing:b1:159', a batch and not a file: reviewers had to look the batch up."""
+    import pyarrow as pa
+
+    fab = fabricate(200, seed=11)
+    project = new_project("where", fab, match_probability=0.999999, clerical_lower=0.5)
+    sources = sorted(set(fab.tables["staging_identity"].column("source").to_pylist()))
+    project.engine.write("ingest_files", pa.table({
+        "source": sources, "path": [f"extracts/{s}.csv" for s in sources], "batch_id": ["b1"] * len(sources)}))
+    run(project)
+    review = _review(project)
+    assert review
+    for row in review:
+        for side in ("reference", "candidate"):
+            source, _, data_row = row[f"record_id_{side}"].split(":")
+            assert row[f"file_{side}"] == f"extracts/{source}.csv" and row[f"row_{side}"] == data_row

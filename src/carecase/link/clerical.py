@@ -137,9 +137,13 @@ def check_decisions(path: Path, decisions: ir.Table, pairs: ir.Table, shown: int
 
 def review_table(
     best: ir.Table, candidates: ir.Table, reference: ir.Table, profiles: ir.Table,
-    with_identity: bool,
+    with_identity: bool, records: ir.Table | None = None, files: ir.Table | None = None,
 ) -> ir.Table:
-    """The grey-zone pairs for review, sorted by pair_id."""
+    """The grey-zone pairs for review, sorted by pair_id. With ``records`` (record_id, source,
+    batch_id, source_row: the staged identities) and ``files`` (ingest_files: source,
+    batch_id, path), each side also names its extract and data row (``file_reference``,
+    ``row_reference``, ``file_candidate``, ``row_candidate``): a record id names a batch, not
+    a file, and reviewers had to look it up."""
     grey = best.filter(best.review)
     sizes = candidates.group_by(c_pid=candidates.profile_id).aggregate(
         candidate_records=candidates.count()
@@ -160,5 +164,13 @@ def review_table(
         cand = profiles.select(c_uid=profiles.unique_id, **{f"{c}_candidate": profiles[c] for c in IDENTITY})
         out = out.left_join(ref, out.record_id_reference == ref.r_uid).drop("r_uid")
         out = out.left_join(cand, out.record_id_candidate == cand.c_uid).drop("c_uid")
+    if records is not None and files is not None:
+        f = files.select(f_source=files.source, f_batch=files.batch_id, f_path=files.path)
+        where = records.join(f, [records.source == f.f_source, records.batch_id == f.f_batch]).select(
+            w_id=records.record_id, w_path=f.f_path, w_row=records.source_row)
+        for side, col in (("reference", "record_id_reference"), ("candidate", "record_id_candidate")):
+            w = where.view()
+            out = out.left_join(w, out[col] == w.w_id).drop("w_id")
+            out = out.rename({f"file_{side}": "w_path", f"row_{side}": "w_row"})
     out = out.mutate(decision=ibis.literal("", "string"))
     return out.order_by("pair_id")

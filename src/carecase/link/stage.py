@@ -131,6 +131,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     review = review_table(
         engine.table(BEST), engine.table(CANDIDATES), engine.table(REFERENCE),
         engine.table(CANDIDATE_PROFILES), with_identity=keep,
+        records=identity.select("record_id", "source", "batch_id", "source_row"),
+        files=engine.table("ingest_files") if engine.has_table("ingest_files") else None,
     )
     review_arrow = engine.to_arrow(review)
     pacsv.write_csv(review_arrow, folder / REVIEW_FILE)
