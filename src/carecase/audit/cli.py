@@ -26,7 +26,7 @@ def audit(project: Annotated[Path, typer.Argument(help="Project folder (holding 
         console.print(f"[yellow]Note:[/yellow] {line}", soft_wrap=True)
     table = Table(title="Cost by agency")
     for col in ("agency", "service area", "cost", "share", "people"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # a number folds at 80 columns, never cut short
     for r in agency.sort_values("cost", ascending=False, kind="stable").itertuples(index=False):
         table.add_row(str(r.agency_l1), str(r.agency_l2), f"£{r.cost:,.0f}", f"{r.share_of_cost:.1%}", f"{r.people:,}")
     console.print(table)

@@ -18,7 +18,7 @@ def print_results(results: dict[str, Any], console: Console) -> None:
     h = results["headline"]
     t = Table(title=f"CBA: {results['model']['name']}")
     t.add_column("measure")
-    t.add_column("value", justify="right")
+    t.add_column("value", justify="right", overflow="fold")
     rows = [("Net present value", money(h["npv"])), ("Benefit-cost ratio", ratio_text(h["bcr"])),
             ("Financial ROI (fiscal)", ratio_text(h["roi_fiscal"])),
             ("Cashable ROI", ratio_text(h["roi_cashable"])),
@@ -37,8 +37,8 @@ def print_results(results: dict[str, Any], console: Console) -> None:
     m.add_column("agency", no_wrap=True)
     years = results["model"]["years"]
     for y in years:
-        m.add_column(f"y{y}", justify="right")
-    m.add_column("net PV", justify="right")
+        m.add_column(f"y{y}", justify="right", overflow="fold")
+    m.add_column("net PV", justify="right", overflow="fold")
     for agency, row in results["matrix"].items():
         m.add_row(agency, *[money(v) for v in row], money(results["agency_net"][agency]["net_pv"]))
     console.print(m)

@@ -17,8 +17,8 @@ if TYPE_CHECKING:  # pandas is imported by the command, not by `carecase --help`
 console = Console()
 
 
-def _fmt(v: float | None) -> str:
-    return "–" if v is None or math.isnan(v) else f"{v:+,.2f}"
+def _fmt(v: float | None, digits: int = 2) -> str:
+    return "–" if v is None or math.isnan(v) else f"{v:+,.{digits}f}"
 
 
 def comparison_table(matched: pd.DataFrame, naive: pd.DataFrame, measure: str, window: str) -> Table:
@@ -30,20 +30,21 @@ def comparison_table(matched: pd.DataFrame, naive: pd.DataFrame, measure: str, w
                   box=box.SIMPLE_HEAD)
     labels = ["all services" if kt == "total" else str(k) for kt, k in zip(j["key_type"], j["key"], strict=True)]
     codes = [x for x, kt in zip(labels, j["key_type"], strict=True) if kt == "service"]
-    table.add_column("service / agency", min_width=min(max(map(len, codes), default=12), 24))
+    d = 0 if measure == "cost" else 2  # whole £ a person-year: the pence are noise; 7 wide fits 80 columns
+    table.add_column("service / agency", min_width=min(max(map(len, codes), default=12), 16), max_width=16)
     for col in ("naive change", "naive 95% CI", "matched DiD", "matched 95% CI",
-                "MDE", "comparison change"):
-        table.add_column(col, justify="right")
+                "MDE", "control change"):  # folds, never cut to "+5,094.…" at 80 columns
+        table.add_column(col, justify="right", overflow="fold", max_width=7 if console.width < 110 else None)
     previous = None
     for label, r in zip(labels, j.itertuples(index=False), strict=True):
         if previous is not None and r.key_type != previous:
             table.add_section()
         previous = r.key_type
         table.add_row(
-            label, _fmt(r.change_ppy),
-            f"{_fmt(r.ci_low_naive)} to {_fmt(r.ci_high_naive)}", _fmt(r.effect_ppy),
-            f"{_fmt(r.ci_low)} to {_fmt(r.ci_high)}", _fmt(r.mde_ppy).lstrip("+"),
-            _fmt(r.control_post_ppy - r.control_pre_ppy),
+            label, _fmt(r.change_ppy, d),
+            f"{_fmt(r.ci_low_naive, d)} to {_fmt(r.ci_high_naive, d)}", _fmt(r.effect_ppy, d),
+            f"{_fmt(r.ci_low, d)} to {_fmt(r.ci_high, d)}", _fmt(r.mde_ppy, d).lstrip("+"),
+            _fmt(r.control_post_ppy - r.control_pre_ppy, d),
         )
     return table
 
@@ -54,7 +55,7 @@ def outcomes_table(out: pd.DataFrame) -> Table:
     first = out.iloc[0]
     table = Table(title=f"Outcome measures, {first.from_assessment} → {first.to_assessment}", box=box.SIMPLE_HEAD)
     for col in ("measure", "n", "before", "after", "change", "p (t)", "better/same/worse"):
-        table.add_column(col, justify="left" if col == "measure" else "right")
+        table.add_column(col, justify="left" if col == "measure" else "right", overflow="fold")
     for r in out.itertuples(index=False):
         table.add_row(f"{r.instrument} {r.measure}", f"{r.n:,}", _num(r.mean_from), _num(r.mean_to),
                       _fmt(r.mean_change), _num(r.t_p, 3), f"{r.improved}/{r.no_change}/{r.worse}")
