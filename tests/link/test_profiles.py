@@ -55,8 +55,19 @@ def test_candidate_profiles_group_identical_identities_across_sources():
         ("asc:b1:2", "asc", "L1", None, None, None, None, None, None),
         ("gp:b1:1", "gp", None, "N1", "ANN", "LEE", D, "F", "M1 1AA"),      # resolved: not a candidate
     ]
-    t = ibis.memtable(pa.Table.from_pylist([dict(zip(SCHEMA.names, r, strict=True)) for r in rows], SCHEMA))
+    from carecase.ingest.validate import with_identity_key
+
+    staged = with_identity_key(pa.Table.from_pylist([dict(zip(SCHEMA.names, r, strict=True)) for r in rows], SCHEMA),
+                               b"k" * 32)
+    t = ibis.memtable(staged)
     recs = {r["record_id"]: r for r in _run(candidate_records(t))}
+    # the profile key: equal for one identity in two sources, not for another postcode, none
+    # for an anonymous record, and keyed (another project key, another profile key)
+    assert recs["pol:b1:1"]["profile_key"] == recs["hou:b1:1"]["profile_key"] != recs["hou:b1:2"]["profile_key"]
+    assert recs["hou:b1:3"]["profile_key"] is None
+    other = {r["record_id"]: r for r in _run(candidate_records(ibis.memtable(with_identity_key(
+        staged.drop(["identity_h1", "identity_h2"]), b"x" * 32))))}
+    assert other["hou:b1:1"]["profile_key"] != recs["hou:b1:1"]["profile_key"]
     assert "gp:b1:1" not in recs
     assert recs["pol:b1:1"]["profile_id"] == "hou:b1:1"
     assert recs["hou:b1:2"]["profile_id"] == "hou:b1:2"

@@ -355,7 +355,27 @@ def identity_table(b: Batch, ident: Identity, accepted: pa.Array, record_id: pa.
         }
     ).filter(accepted)
     t = t.set_column(4, "nhs_pseudo", pseudonymise(t.column("nhs_pseudo"), key, dictionary=True))
-    return t.set_column(5, "local_pseudo", pseudonymise(t.column("local_pseudo"), key, dictionary=True))
+    t = t.set_column(5, "local_pseudo", pseudonymise(t.column("local_pseudo"), key, dictionary=True))
+    return with_identity_key(t, key)
+
+
+#: The staged identity values that name a candidate profile in linkage (link.profiles):
+#: the source where a local ID scopes it, the local pseudonym, names, date of birth, sex, postcode.
+IDENTITY_KEY_COLUMNS = ("local_pseudo", "given_name", "family_name", "dob", "sex", "postcode")
+
+
+def with_identity_key(t: pa.Table, key: bytes) -> pa.Table:
+    """``t`` (staged identities) with ``identity_h1`` and ``identity_h2``: two keyed 64-bit
+    hashes (SipHash under keys derived from the project key, as the row keys) of the values
+    that name a candidate profile. Linkage names an unlinked person and a clerical pair by
+    them, so both stay the same when an extract is refreshed; keyed, so that nobody without
+    the key can test a guessed name, date of birth and postcode against a person_id (an
+    unkeyed SHA-256 of them could be)."""
+    local = t.column("local_pseudo")
+    scope = pc.if_else(pc.is_valid(local), t.column("source"), pa.scalar(None, pa.string()))
+    h1, h2 = row_hashes([scope, *(t.column(c) for c in IDENTITY_KEY_COLUMNS)], "carecase-identity", key, t.num_rows)
+    return t.append_column("identity_h1", pa.array(h1, pa.int64())).append_column(
+        "identity_h2", pa.array(h2, pa.int64()))
 
 
 def finish(b: Batch, tables: dict[str, pa.Table], accepted: np.ndarray) -> StagedBatch:

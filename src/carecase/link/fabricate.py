@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from carecase.core.random import generator
+from carecase.ingest.validate import with_identity_key
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -194,6 +195,7 @@ def fabricate(
         "sex": pa.array(data["sex"], pa.string()),
         "postcode": pa.array(data["postcode"], pa.string()),
     })
+    identity = with_identity_key(identity, f"fabricate-{seed}".encode())  # as ingest stages them
     in_lookup = generator(seed, "link", "fabricate", "lookup").random(people) < 0.9
     lookup = pa.table({"local_pseudo": pa.array(local[:people][in_lookup], pa.string()),
                        "nhs_pseudo": pa.array(nhs[:people][in_lookup], pa.string())})

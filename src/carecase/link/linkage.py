@@ -35,7 +35,7 @@ from carecase.link.resolve import (
 
 IDENTITY_COLUMNS = (
     "record_id", "source", "batch_id", "source_row", "nhs_pseudo", "local_pseudo",
-    "given_name", "family_name", "dob", "sex", "postcode",
+    "given_name", "family_name", "dob", "sex", "postcode", "identity_h1", "identity_h2",
 )
 REFERENCE = "_link_reference"
 REFERENCE_MODEL = "_link_reference_model"

@@ -10,9 +10,10 @@ named by the smallest record_id it covers (an identifier-free, deterministic nam
 - Candidate profiles: distinct (local scope, local pseudonym, given, family, dob, sex,
   postcode) among records still unlinked; the local pseudonym only groups records inside
   its own source. A record with neither names, date of birth nor a local ID is a profile
-  of its own and cannot be scored. Each candidate profile also has a ``profile_key``, a
-  digest of those values that, unlike its name, does not change when an extract is
-  re-issued: clerical decisions are kept by it (``resolve.pair_id``).
+  of its own and cannot be scored. Each candidate profile also has a ``profile_key``: the
+  keyed hashes ingest made of those values (``identity_h1``, ``identity_h2``), which, unlike
+  its name, do not change when an extract is re-issued: clerical decisions and an unlinked
+  person's id are kept by it (``resolve.pair_id``, ``resolve.record_links``).
 """
 
 from __future__ import annotations
@@ -34,30 +35,22 @@ def reference_profiles(linked: ir.Table) -> ir.Table:
     return g.rename(nhs_pseudo="resolved_nhs")
 
 
-def profile_key(values: list[ir.Value]) -> ir.StringValue:
-    """SHA-256 (hex) of the values, each written as '0' when null or '1' and its text, joined
-    by the unit separator: equal values, equal key, from one extract to the next."""
-    parts = [ibis.ifelse(v.isnull(), ibis.literal("0"), ibis.literal("1") + v.cast("string"))
-             for v in values]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + ibis.literal("\x1f") + part
-    return joined.hexdigest("sha256")
-
-
 def candidate_records(linked: ir.Table) -> ir.Table:
     """Unlinked records with their ``profile_id`` (the smallest record_id of the profile),
-    ``profile_key`` (a digest of the values that define the profile, stable across extract
-    refreshes; null for an anonymous record) and whether the profile can be scored."""
+    ``profile_key`` (the keyed hashes of the values that define the profile, stable across
+    extract refreshes; null for an anonymous record) and whether the profile can be scored."""
     t = linked.filter(linked.resolved_nhs.isnull())
     scope = ibis.ifelse(t.local_pseudo.notnull(), t.source, ibis.null("string"))
     t = t.mutate(_scope=scope)
     keys = ["_scope", "local_pseudo", *IDENTITY]
     grouped = t.record_id.min().over(ibis.window(group_by=[t[k] for k in keys]))
     anonymous = ~_has_identity(t) & t.local_pseudo.isnull()
+    # the keyed hashes ingest made of exactly the values grouped on here (ingest.validate.
+    # with_identity_key): equal for every record of a profile, and the same next month
+    key = t.identity_h1.cast("string") + ibis.literal(":") + t.identity_h2.cast("string")
     return t.mutate(
         profile_id=ibis.ifelse(anonymous, t.record_id, grouped),
-        profile_key=ibis.ifelse(anonymous, ibis.null("string"), profile_key([t[k] for k in keys])),
+        profile_key=ibis.ifelse(anonymous, ibis.null("string"), key),
         scorable=_has_identity(t),
     ).drop("_scope")
 
