@@ -192,6 +192,11 @@ def evaluation_outcomes(
     if window not in windows:
         raise CBAError(f"cba.from_evaluation.window = {window!r}: not in effects.json; "
                        f"available: {', '.join(windows)}.")
+    uprated_note = ""  # the interval is quoted at the prices of the mean beside it
+    if factor != 1.0 and price_base_year is not None:
+        was = int(effects["price_year"])
+        uprated_note = (f" at {price_base_year}/{(price_base_year + 1) % 100:02d} prices (uprated ×{factor:.6f} "
+                        f"from {was}/{(was + 1) % 100:02d})")
     outcomes, codes, few = [], [], []
     for r in recs:
         if str(r["window"]) != window or (services and r["service_code"] not in services):
@@ -232,8 +237,7 @@ def evaluation_outcomes(
             "confidence_grade": confidence_grade,
             "source": f"carecase evaluate effects.json, window {window}, matched comparison; "
                       f"95% CI {_pounds(factor * float(r['ci_low_gbp']))} to {_pounds(factor * float(r['ci_high_gbp']))}"
-                      + (f" at {price_base_year}/{(price_base_year + 1) % 100:02d} prices (uprated ×{factor:.6f} from "
-                         f"{effects['price_year']}/{(int(effects['price_year']) + 1) % 100:02d})" if factor != 1.0 else ""),
+                      + uprated_note,
         })
         codes.append(str(r["service_code"]))
     if few and notes is not None:
