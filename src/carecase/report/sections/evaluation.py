@@ -206,7 +206,11 @@ def build(ctx: Context) -> Section:
         "matched on their service use in the year before, its trend, age, sex and deprivation "
         "(propensity-score matching in calendar time). The naive before/after change is shown "
         "beside the matched estimate: people often join at a crisis, so their use would have "
-        "fallen anyway (regression to the mean) and the naive change overstates the effect."))
+        "fallen anyway (regression to the mean) and the naive change overstates the effect. "
+        "How much depends on how participants were chosen: the comparison group's own change (the "
+        "regression-to-the-mean table) shows it for these data; where it is small, the naive change "
+        "is not much biased, and a matched estimate near zero may be matching's own error "
+        "(docs/evaluation.md, Known limitations)."))
     counts = match_counts_table(ctx)
     if counts is not None:
         sec.blocks.append(counts)
