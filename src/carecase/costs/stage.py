@@ -33,6 +33,7 @@ from carecase.costs.apply import cost_events, period_share
 from carecase.costs.config import CostsConfig
 from carecase.costs.library import load_library, near_miss_codes
 from carecase.costs.mapping import service_map
+from carecase.costs.overlaps import overlap_warning, overlapping_stays
 from carecase.ingest.ignored import summarise as ignored_codes
 
 
@@ -338,6 +339,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "cost_by_service": write_table(by_service_df, out, "cost_by_service",
                                        ["service_code", "value_type"]),
     }
+    overlaps = overlapping_stays(engine, engine.table("events"), stop)
+    warnings += overlap_warning(overlaps)
     total_events = int(engine.table("events").count().to_pyarrow().as_py())
     open_events = int(ce.filter(ce.activity_row & ce.open_ended).count().to_pyarrow().as_py())
     n_unmapped = int(unmapped_df["events"].sum()) if len(unmapped_df) else 0
@@ -377,6 +380,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "library_rows": len(lib),
         "overridden_rows": int((lib["provenance"] == "override").sum()),
         "index_approximate": bool(lib["index_approximate"].any()),
+        "overlapping_stays": overlaps,
         "warnings": warnings,
         "files": files,
     }
