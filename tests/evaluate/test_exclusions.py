@@ -81,3 +81,25 @@ def test_each_service_carries_the_fiscal_part_of_its_pounds():
         assert fiscal_shares(engine, events.drop("value_type")) == {}
     finally:
         engine.close()
+
+
+def test_units_are_labelled_with_what_they_count():
+    """effects.json labelled non-elective admissions 'bed day' (the catalogue's unit) while
+    they are costed per episode, so units counted admissions; drug treatment 'week' while
+    costed per year (0.067 was 3.5 weeks)."""
+    import pyarrow as pa
+
+    from carecase.core.engine import connect_duckdb
+    from carecase.evaluate.api import measured_units
+
+    engine = connect_duckdb()
+    try:
+        events = engine.memtable(pa.table({
+            "service_code": ["NEL_ADMIT", "DA_TREATMENT", "MH_INPATIENT", "AE_ATTEND", "AE_ATTEND"],
+            "basis": ["per_episode", "per_year", "per_day", "per_unit", "per_unit"],
+            "activity_row": [True] * 5}))
+        assert measured_units(engine, events) == {"AE_ATTEND": "attendance", "DA_TREATMENT": "year",
+                                                  "MH_INPATIENT": "bed day", "NEL_ADMIT": "episode"}
+        assert measured_units(engine, events.drop("basis")) == {}
+    finally:
+        engine.close()

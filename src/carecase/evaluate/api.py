@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -101,6 +102,32 @@ def fiscal_shares(engine: Engine, events: Any) -> dict[str, float]:
             for r in agg.itertuples(index=False) if float(r.total) > 0}
 
 
+#: A costing basis as the unit its ``units`` count (per_unit and per_day keep the service
+#: catalogue's own unit: an attendance, a bed day, a night).
+BASIS_UNITS = {"per_hour": "hour", "per_week": "week", "per_year": "year", "per_episode": "episode"}
+
+
+def measured_units(engine: Engine, events: Any) -> dict[str, str]:
+    """Per service, what its ``units`` measure counts: the costing basis (a non-elective
+    admission costed per episode counts episodes, not the catalogue's bed days; drug and
+    alcohol treatment costed per year counts years, not weeks). Empty for events that were
+    not costed by carecase."""
+    if not {"basis", "service_code"} <= set(events.columns):
+        return {}
+    from carecase.core.services import BY_CODE
+
+    t = events.filter(events.activity_row) if "activity_row" in events.columns else events
+    agg = engine.to_pandas(t.group_by(["service_code", "basis"]).aggregate(n=t.count())
+                           .order_by(["service_code", ibis.desc("n"), "basis"]))
+    out: dict[str, str] = {}
+    for r in agg.itertuples(index=False):
+        code = str(r.service_code)
+        if code not in out:
+            svc = BY_CODE.get(code)
+            out[code] = BASIS_UNITS.get(str(r.basis), svc.unit if svc else str(r.basis))
+    return out
+
+
 def _period(events: Any, engine: Engine) -> tuple[dt.date, dt.date]:
     agg = engine.to_pandas(events.aggregate(lo=events.start_date.min(), hi=events.start_date.max()))
     if agg.empty or pd.isna(agg["lo"].iloc[0]):
@@ -174,7 +201,8 @@ def evaluate_project(
                 n_candidate_rows=int((~rows["treated"]).sum()), outcome_notes=outcome_notes)
     parent = parents(amounts, services)
     naive_t, matched_t, rtm = (with_parent(t, parent) for t in (naive_t, matched_t, rtm))
-    effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations, fiscal_shares(engine, events))
+    effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations, fiscal_shares(engine, events),
+                              measured_units(engine, events))
     return EvaluationResult(matched_t, naive_t, rr, balance, rtm, counts, outcomes, cases,
                             matched_sets_table(members, rows), effects, meta, panel)
 

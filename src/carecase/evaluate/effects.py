@@ -31,12 +31,14 @@ def _count(v: Any) -> int | None:
 def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame,
                     meta: dict[str, Any], cfg: EvaluationConfig,
                     correlations: dict[str, pd.DataFrame] | None = None,
-                    fiscal_shares: dict[str, float] | None = None) -> dict[str, Any]:
+                    fiscal_shares: dict[str, float] | None = None,
+                    units: dict[str, str] | None = None) -> dict[str, Any]:
     """The payload; ``correlations`` (per window, services' £ effects over the bootstrap
     draws) becomes each window's ``cost_correlation`` ({services, matrix}), which the CBA uses
     to draw the services' benefits jointly; ``fiscal_shares`` (per service, the fiscal part of
     its £, :func:`carecase.evaluate.api.fiscal_shares`) becomes each service's
-    ``fiscal_share``, so the CBA books the rest to the Individual."""
+    ``fiscal_share``, so the CBA books the rest to the Individual; ``units`` (per service,
+    what its units measure counts, :func:`carecase.evaluate.api.measured_units`) its ``unit``."""
     key = ["window", "key_type", "key", "measure"]
     merged = matched.merge(
         naive[key + ["change_ppy", "ci_low", "ci_high"]].rename(
@@ -69,7 +71,7 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
             svc = BY_CODE.get(k)
             entry.update(agency_l1=svc.agency_l1 if svc else None,
                          agency_l2=svc.agency_l2 if svc else None,
-                         unit=svc.unit if svc else None)
+                         unit=(units or {}).get(k) or (svc.unit if svc else None))  # what units_ppy counts
             if fiscal_shares and k in fiscal_shares:
                 entry["fiscal_share"] = _num(fiscal_shares[k])
         elif key_type == "agency":
