@@ -60,3 +60,19 @@ def test_cost_per_observed_person_year() -> None:
     assert "person_days" not in got.columns
     plain = cohort_vs_population(totals, population, cohort, 1.0).to_pyarrow().to_pandas()
     assert "person_years" not in plain.columns
+
+
+def test_a_fully_observed_cohort_has_one_rate_per_year(tmp_path) -> None:
+    """cost_per_person_year (every person for the whole window) and cost_per_observed_person_year
+    (observed days ÷ 365.25) used two years: 12 calendar months and 365.25 days, £8,896.51 and
+    £8,892.86 on one demo, 8.7% apart for a February window. The stage's window years are its
+    days ÷ 365.25 (tests/audit/test_stage.py checks the stage passes them), so with everyone
+    observed throughout the two agree."""
+    import datetime as dt
+
+    start, end = dt.date(2024, 2, 1), dt.date(2024, 3, 1)
+    people, population, totals, cohort = tables()
+    obs = observed_days(population, None, start, end)
+    years = (end - start).days / 365.25
+    got = cohort_vs_population(totals, population, cohort, years, obs).to_pyarrow().to_pandas().set_index("group")
+    assert got.loc["cohort", "cost_per_person_year"] == pytest.approx(got.loc["cohort", "cost_per_observed_person_year"])

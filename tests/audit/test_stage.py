@@ -65,6 +65,9 @@ def test_tables_agree(ran: tuple[Project, dict, dict]) -> None:
         assert bpp.loc[bpp.grain == grain, "cost"].sum() == pytest.approx(total)
     cvp = read("cohort_vs_population").set_index("group")
     assert cvp.loc["all", "people"] == 300
+    # the window's years are its days ÷ 365.25 (2022-04-01 to 2024-03-31: 731 days), as for
+    # the observed person-years beside them; 24 calendar months made it 2.0
+    assert cvp.loc["all", "cost_per_person_year"] == pytest.approx(cvp.loc["all", "cost"] / 300 / (731 / 365.25))
     assert cvp.loc["cohort", "cost"] + cvp.loc["rest of population", "cost"] == pytest.approx(cvp.loc["all", "cost"])
     assert read("concentration").set_index("measure").loc["gini", "cost"] == pytest.approx(total)
     assert read("cost_by_agency")["share_of_cost"].sum() == pytest.approx(1.0)

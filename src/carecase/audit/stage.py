@@ -124,7 +124,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     population = audited_people(residents, totals, cohort)
     if cohort is None:
         cohort = population.limit(0)
-    years = period_weeks(start, end) / 52.0
+    # days ÷ 365.25, as the observed person-years beside it: a fully observed cohort then has
+    # one rate, not two (12 months as a year made a February window's 8.7% apart)
+    years = (end - start).days / 365.25
     observed = tables.observed_days(population, people, start, end)
     cvp = tables.cohort_vs_population(totals, population, cohort, years, observed)
     files["cohort_vs_population"] = write_table(cvp, out, "cohort_vs_population", ["group"])
