@@ -262,3 +262,34 @@ def test_define_view_gives_the_same_table_on_both_engines(engines, parquet):
         view = engine.define_view("pv_costed", events.mutate(double=events.cost * 2))
         rows[name] = engine.to_arrow(view.order_by("event_id")).to_pylist()
     assert rows["duckdb"] == rows["spark"] and len(rows["duckdb"]) == 400
+
+
+STAYS = pa.table({
+    "source": ["s"] * 6, "batch_id": ["b1"] * 6, "source_row": [1, 2, 3, 4, 5, 6],
+    "person_id": ["P1", "P1", "P1", "P2", "P2", "P3"],
+    "service_code": ["MH_INPATIENT", "MH_INPATIENT", "MH_INPATIENT", "HOU_TEMP_ACCOM", "HOU_TEMP_ACCOM", "AE_ATTEND"],
+    "kind": ["spell", "spell", "spell", "spell", "spell", "point"],
+    "start_date": [D(2024, 1, 1), D(2024, 1, 5), D(2024, 1, 20), D(2024, 3, 1), D(2024, 3, 30), D(2024, 1, 2)],
+    "end_date": [D(2024, 1, 11), D(2024, 1, 8), D(2024, 1, 25), None, D(2024, 4, 10), None],
+    "value_type": ["fiscal", "economic", "fiscal", "fiscal", "fiscal", "fiscal"],
+    "cost": [100.0, 50.0, 25.0, 10.0, 10.0, 5.0],
+    "basis": ["per_day", "per_day", "per_day", "per_day", "per_day", "per_unit"],
+    "activity_row": [True, True, True, True, True, True],
+})
+
+
+def test_stage_checks_added_in_stop_22_agree_on_both_engines(engines):
+    """The overlapping-stays check, the fiscal share and the measured unit of each service run
+    as Ibis on the store: the same answers on DuckDB and Spark."""
+    from carecase.costs.overlaps import overlapping_stays
+    from carecase.evaluate.api import fiscal_shares, measured_units
+
+    got = {}
+    for name, engine in engines.items():
+        t = engine.write("stays_events", STAYS)
+        got[name] = (overlapping_stays(engine, t, D(2024, 4, 1)), fiscal_shares(engine, t), measured_units(engine, t))
+    assert got["duckdb"] == got["spark"]
+    overlaps, shares, units = got["spark"]
+    assert (overlaps["pairs"], overlaps["days"]) == (2, 5.0)
+    assert shares["MH_INPATIENT"] == pytest.approx(125 / 175)
+    assert units == {"AE_ATTEND": "attendance", "HOU_TEMP_ACCOM": "night", "MH_INPATIENT": "bed day"}
