@@ -50,6 +50,18 @@ def evaluated_window(item: dict[str, Any]) -> str | None:
     return "" if "carecase evaluate" in str(get(item, "source", default="")) else None
 
 
+def _hidden_evaluation(ctx: Context) -> tuple[set[str] | None, set[tuple[str, str, str]]]:
+    """The windows whose matched estimates rest on few people, and the (window, level, key)
+    rows hidden for few users: read from the evaluation's tables once per report (the
+    executive summary, the CBA section, the register and the report's warning all ask)."""
+    if "hidden_evaluation" not in ctx.memo:
+        counts = eval_section.match_counts_table(ctx)
+        ctx.memo["hidden_evaluation"] = (
+            eval_section.thin_windows(ctx, ctx.outs.table("evaluate", "matched"), counts),
+            hidden_matched_keys(ctx, counts))
+    return ctx.memo["hidden_evaluation"]  # type: ignore[no-any-return]
+
+
 def few_evaluated_inputs(ctx: Context, results: dict[str, Any] | None) -> set[int]:
     """Shared reports: indices (in ``named_items`` order) of the assumptions whose value is an
     evaluated effect resting on 1..threshold people, matched people or users of that service
@@ -58,8 +70,7 @@ def few_evaluated_inputs(ctx: Context, results: dict[str, Any] | None) -> set[in
     NPV gives it back)."""
     if ctx.mode == "internal" or not results:
         return set()
-    thin = eval_section.thin_windows(ctx, ctx.outs.table("evaluate", "matched"), eval_section.match_counts_table(ctx))
-    few_users = hidden_matched_keys(ctx, eval_section.match_counts_table(ctx))
+    thin, few_users = _hidden_evaluation(ctx)
     if thin == set() and not few_users:
         return set()
     out = set()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -160,6 +160,8 @@ class Context:
     config: ReportConfig
     mode: str
     project_name: str = ""
+    # figures derived from the outputs that several sections need (read once per report)
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def shown(self, table: Table) -> list[dict[str, Any]]:
         """The table's rows after disclosure control — chart data from counts uses these,
