@@ -35,27 +35,6 @@ def first_starts(programme: pd.DataFrame) -> pd.DataFrame:
     return p.drop_duplicates("person_id")[["person_id", "index_date"]].reset_index(drop=True)
 
 
-def eligible_at(
-    people: pd.DataFrame, when: np.datetime64, cfg: EvaluationConfig, period_start: dt.date
-) -> np.ndarray:
-    """Boolean mask over ``people`` rows: eligible for the comparison at date ``when``."""
-    day = pd.Timestamp(when).date()
-    pre_start = np.datetime64(add_months_py(day, -cfg.pre_months), "D")
-    reg_from = to_days(people["registered_from"])
-    reg_to = to_days(people["registered_to"])
-    death = to_days(people["date_of_death"])
-    ok = ~(reg_to < when) & ~(death <= when)
-    if cfg.eligibility.require_full_pre:
-        ok &= ~(reg_from > pre_start) & (pre_start >= np.datetime64(period_start, "D"))
-    else:
-        ok &= ~(reg_from > when)
-    if cfg.eligibility.population_only:
-        ok &= people["in_population"].fillna(False).to_numpy(bool)
-    age = completed_years(people["birth_date"], when)
-    ok &= ~(age < cfg.eligibility.min_age) & ~(age > cfg.eligibility.max_age)
-    return ok
-
-
 #: Why a participant cannot be evaluated at their start (``risk_sets``' ``excluded``), in the
 #: order they are tested; each is counted, and the evaluate stage says so in a warning.
 EXCLUSIONS = {
@@ -69,26 +48,38 @@ EXCLUSIONS = {
 }
 
 
-def why_not_eligible(person: pd.DataFrame, when: np.datetime64, cfg: EvaluationConfig,
-                     period_start: dt.date) -> str | None:
-    """The first rule of :func:`eligible_at` that the one-row frame ``person`` fails at
-    ``when`` (a key of ``EXCLUSIONS``), or None when eligible."""
+def ineligible(people: pd.DataFrame, when: np.datetime64, cfg: EvaluationConfig,
+               period_start: dt.date) -> dict[str, np.ndarray]:
+    """Per eligibility rule (the keys of ``EXCLUSIONS`` that depend on the person, in their
+    order), a mask over ``people`` rows of those who fail it at date ``when``. The one
+    statement of the rules: :func:`eligible_at` and :func:`why_not_eligible` read them."""
     day = pd.Timestamp(when).date()
     at = np.datetime64(day, "D")
     pre_start = np.datetime64(add_months_py(day, -cfg.pre_months), "D")
-    reg_from = to_days(person["registered_from"])[0]
-    if cfg.eligibility.population_only and not bool(person["in_population"].fillna(False).iloc[0]):
-        return "not_in_population"
-    if to_days(person["registered_to"])[0] < at or to_days(person["date_of_death"])[0] <= at:
-        return "left_or_died_before_index"
-    if cfg.eligibility.require_full_pre and pre_start < np.datetime64(period_start, "D"):
-        return "pre_period_before_data"
-    if reg_from > (pre_start if cfg.eligibility.require_full_pre else at):
-        return "registered_after_pre_start"
-    age = completed_years(person["birth_date"], when)[0]
-    if age < cfg.eligibility.min_age or age > cfg.eligibility.max_age:
-        return "age_outside_limits"
-    return None
+    e, n = cfg.eligibility, len(people)
+    age = completed_years(people["birth_date"], when)
+    return {
+        "not_in_population": (np.full(n, e.population_only)
+                              & ~people["in_population"].fillna(False).to_numpy(bool)),
+        "left_or_died_before_index": (to_days(people["registered_to"]) < at) | (to_days(people["date_of_death"]) <= at),
+        "pre_period_before_data": np.full(n, e.require_full_pre and pre_start < np.datetime64(period_start, "D")),
+        "registered_after_pre_start": to_days(people["registered_from"]) > (pre_start if e.require_full_pre else at),
+        "age_outside_limits": (age < e.min_age) | (age > e.max_age),
+    }
+
+
+def eligible_at(
+    people: pd.DataFrame, when: np.datetime64, cfg: EvaluationConfig, period_start: dt.date
+) -> np.ndarray:
+    """Boolean mask over ``people`` rows: eligible for the comparison at date ``when``."""
+    return ~np.logical_or.reduce(list(ineligible(people, when, cfg, period_start).values()))
+
+
+def why_not_eligible(person: pd.DataFrame, when: np.datetime64, cfg: EvaluationConfig,
+                     period_start: dt.date) -> str | None:
+    """The first rule of :func:`ineligible` that the one-row frame ``person`` fails at
+    ``when`` (a key of ``EXCLUSIONS``), or None when eligible."""
+    return next((rule for rule, fails in ineligible(person, when, cfg, period_start).items() if fails[0]), None)
 
 
 def completed_years(birth: pd.Series, when: np.datetime64) -> np.ndarray:
