@@ -282,12 +282,13 @@ def test_stage_checks_added_in_stop_22_agree_on_both_engines(engines):
     """The overlapping-stays check, the fiscal share and the measured unit of each service run
     as Ibis on the store: the same answers on DuckDB and Spark."""
     from carecase.costs.overlaps import overlapping_stays
-    from carecase.evaluate.api import fiscal_shares, measured_units
+    from carecase.evaluate.costing import fiscal_shares, measured_units, service_costing
 
     got = {}
     for name, engine in engines.items():
         t = engine.write("stays_events", STAYS)
-        got[name] = (overlapping_stays(engine, t, D(2024, 4, 1)), fiscal_shares(engine, t), measured_units(engine, t))
+        costing = service_costing(engine, t)
+        got[name] = (overlapping_stays(engine, t, D(2024, 4, 1)), fiscal_shares(costing), measured_units(costing))
     assert got["duckdb"] == got["spark"]
     overlaps, shares, units = got["spark"]
     assert (overlaps["pairs"], overlaps["days"]) == (2, 5.0)

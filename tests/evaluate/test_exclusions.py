@@ -68,17 +68,18 @@ def test_each_service_carries_the_fiscal_part_of_its_pounds():
     import pyarrow as pa
 
     from carecase.core.engine import connect_duckdb
-    from carecase.evaluate.api import fiscal_shares
+    from carecase.evaluate.costing import fiscal_shares, service_costing
 
     engine = connect_duckdb()
     try:
         events = engine.memtable(pa.table({
             "service_code": ["ASC_HOMECARE", "ASC_HOMECARE", "AE_ATTEND", "AE_ATTEND", "GP_APPT"],
+            "basis": ["per_hour", "per_hour", "per_unit", "per_unit", "per_unit"],
             "value_type": ["fiscal", "economic", "fiscal", "fiscal", "fiscal"],
             "cost": [200.0, 100.0, 150.0, 999.0, 0.0],
             "transfer": [False, False, False, True, False]}))
-        assert fiscal_shares(engine, events) == {"AE_ATTEND": 1.0, "ASC_HOMECARE": pytest.approx(2 / 3)}
-        assert fiscal_shares(engine, events.drop("value_type")) == {}
+        assert fiscal_shares(service_costing(engine, events)) == {"AE_ATTEND": 1.0, "ASC_HOMECARE": pytest.approx(2 / 3)}
+        assert fiscal_shares(service_costing(engine, events.drop("value_type"))) == {}
     finally:
         engine.close()
 
@@ -90,16 +91,17 @@ def test_units_are_labelled_with_what_they_count():
     import pyarrow as pa
 
     from carecase.core.engine import connect_duckdb
-    from carecase.evaluate.api import measured_units
+    from carecase.evaluate.costing import measured_units, service_costing
 
     engine = connect_duckdb()
     try:
         events = engine.memtable(pa.table({
             "service_code": ["NEL_ADMIT", "DA_TREATMENT", "MH_INPATIENT", "AE_ATTEND", "AE_ATTEND"],
             "basis": ["per_episode", "per_year", "per_day", "per_unit", "per_unit"],
+            "value_type": ["fiscal"] * 5, "cost": [1.0] * 5,
             "activity_row": [True] * 5}))
-        assert measured_units(engine, events) == {"AE_ATTEND": "attendance", "DA_TREATMENT": "year",
-                                                  "MH_INPATIENT": "bed day", "NEL_ADMIT": "episode"}
-        assert measured_units(engine, events.drop("basis")) == {}
+        assert measured_units(service_costing(engine, events)) == {
+            "AE_ATTEND": "attendance", "DA_TREATMENT": "year", "MH_INPATIENT": "bed day", "NEL_ADMIT": "episode"}
+        assert measured_units(service_costing(engine, events.drop("basis"))) == {}
     finally:
         engine.close()

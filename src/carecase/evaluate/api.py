@@ -15,20 +15,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import ibis
 import numpy as np
 import pandas as pd
 
 from carecase.core.dates import month_index
 from carecase.core.engine import Engine
 from carecase.core.errors import EvaluationError
-from carecase.core.exact import exact_sum
 from carecase.core.random import generator
 from carecase.evaluate import cohort
 from carecase.evaluate.adjust import bias_corrected
 from carecase.evaluate.case_studies import case_studies
 from carecase.evaluate.clusters import shared_person_clusters
 from carecase.evaluate.config import EvaluationConfig
+from carecase.evaluate.costing import fiscal_shares, measured_units, service_costing
 from carecase.evaluate.effects import effects_payload
 from carecase.evaluate.estimates import matched_did, naive
 from carecase.evaluate.match_search import match
@@ -84,48 +83,6 @@ def _events_table(engine: Engine) -> Any:
             return engine.table(name)
     raise EvaluationError("Neither 'costed_events' nor 'events' is in the store. Run "
                           "`carecase run PROJECT --only link --only costs` first.")
-
-
-def fiscal_shares(engine: Engine, events: Any) -> dict[str, float]:
-    """Per service, the fiscal part of its £ (transfers apart) across all costed events: the
-    rest is economic (self-funders' share of care costs). Each service is priced by one unit
-    cost whose split is fixed, so its matched £ effect splits in the same proportion, and the
-    CBA books the economic part to the Individual, not the agency's budget. Empty for events
-    that carry no value types (not costed by carecase)."""
-    if not {"value_type", "cost", "service_code"} <= set(events.columns):
-        return {}
-    t = events.filter(~events.transfer.fill_null(False)) if "transfer" in events.columns else events
-    cost = t.cost.cast("float64").coalesce(0.0)
-    agg = engine.to_pandas(t.group_by("service_code").aggregate(
-        total=exact_sum(cost), fiscal=exact_sum(cost, where=t.value_type == "fiscal")).order_by("service_code"))
-    return {str(r.service_code): float(r.fiscal) / float(r.total)
-            for r in agg.itertuples(index=False) if float(r.total) > 0}
-
-
-#: A costing basis as the unit its ``units`` count (per_unit and per_day keep the service
-#: catalogue's own unit: an attendance, a bed day, a night).
-BASIS_UNITS = {"per_hour": "hour", "per_week": "week", "per_year": "year", "per_episode": "episode"}
-
-
-def measured_units(engine: Engine, events: Any) -> dict[str, str]:
-    """Per service, what its ``units`` measure counts: the costing basis (a non-elective
-    admission costed per episode counts episodes, not the catalogue's bed days; drug and
-    alcohol treatment costed per year counts years, not weeks). Empty for events that were
-    not costed by carecase."""
-    if not {"basis", "service_code"} <= set(events.columns):
-        return {}
-    from carecase.core.services import BY_CODE
-
-    t = events.filter(events.activity_row) if "activity_row" in events.columns else events
-    agg = engine.to_pandas(t.group_by(["service_code", "basis"]).aggregate(n=t.count())
-                           .order_by(["service_code", ibis.desc("n"), "basis"]))
-    out: dict[str, str] = {}
-    for r in agg.itertuples(index=False):
-        code = str(r.service_code)
-        if code not in out:
-            svc = BY_CODE.get(code)
-            out[code] = BASIS_UNITS.get(str(r.basis), svc.unit if svc else str(r.basis))
-    return out
 
 
 def _period(events: Any, engine: Engine) -> tuple[dt.date, dt.date]:
@@ -201,8 +158,9 @@ def evaluate_project(
                 n_candidate_rows=int((~rows["treated"]).sum()), outcome_notes=outcome_notes)
     parent = parents(amounts, services)
     naive_t, matched_t, rtm = (with_parent(t, parent) for t in (naive_t, matched_t, rtm))
-    effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations, fiscal_shares(engine, events),
-                              measured_units(engine, events))
+    costing = service_costing(engine, events)
+    effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations, fiscal_shares(costing),
+                              measured_units(costing))
     return EvaluationResult(matched_t, naive_t, rr, balance, rtm, counts, outcomes, cases,
                             matched_sets_table(members, rows), effects, meta, panel)
 

@@ -36,9 +36,9 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
     """The payload; ``correlations`` (per window, services' £ effects over the bootstrap
     draws) becomes each window's ``cost_correlation`` ({services, matrix}), which the CBA uses
     to draw the services' benefits jointly; ``fiscal_shares`` (per service, the fiscal part of
-    its £, :func:`carecase.evaluate.api.fiscal_shares`) becomes each service's
+    its £, :func:`carecase.evaluate.costing.fiscal_shares`) becomes each service's
     ``fiscal_share``, so the CBA books the rest to the Individual; ``units`` (per service,
-    what its units measure counts, :func:`carecase.evaluate.api.measured_units`) its ``unit``."""
+    what its units measure counts, :func:`carecase.evaluate.costing.measured_units`) its ``unit``."""
     key = ["window", "key_type", "key", "measure"]
     merged = matched.merge(
         naive[key + ["change_ppy", "ci_low", "ci_high"]].rename(
