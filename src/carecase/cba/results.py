@@ -73,17 +73,12 @@ def discount_table(plan: Plan) -> list[dict[str, Any]]:
             for y in range(plan.years)]
 
 
-def _base(values: dict[str, np.ndarray], path: str) -> np.ndarray:
-    """The base-case value of one input as a length-1 array (the engine's v(path), D = 1)."""
-    return np.asarray(values[path], dtype=float).reshape(-1)[:1]
-
-
 def cost_rows(plan: Plan, fl: Flows, values: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     rows = []
     units = fl.cost_units[0]  # × amount = the cost before optimism bias
     for i, c in enumerate(plan.model.costs):
         ob = plan.model.optimism_bias.costs[c.confidence_grade]
-        amount = float(_base(values, f"costs[{i}].amount")[0])
+        amount = float(values[f"costs[{i}].amount"][0])  # the base case, as unit_value below
         for y in range(plan.years):
             adj = float(fl.cost_items[0, i, y])
             rows.append({"item": i, "name": c.name, "agency": c.agency, "agency_l2": c.agency_l2,
