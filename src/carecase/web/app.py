@@ -33,7 +33,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from carecase.core.errors import CarecaseError, OutputError
-from carecase.core.project import Project, read_stage_json
+from carecase.core.project import Project, json_safe, read_stage_json
 from carecase.core.runlock import RunInProgress, is_held
 from carecase.pipeline import STAGES, available_stages, caveats, chosen_stages, run_all
 
@@ -337,23 +337,18 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
 
 def _json_value(value: Any) -> Any:
     """A table cell as JSON: dates as YYYY-MM-DD (not midnight timestamps), times as ISO
-    8601, infinite and missing numbers as null (JSON has no Infinity; the CSV and Parquet
-    files keep them)."""
+    8601, decimals as numbers; infinite and missing numbers null, as in every JSON carecase
+    writes (``json_safe``; the CSV and Parquet files keep them)."""
     import datetime as dt
-    import math
     from decimal import Decimal
 
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+    if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        value = float(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
+    if isinstance(value, dict):  # a struct or list column: its dates too
         return {k: _json_value(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_json_value(v) for v in value]
-    return value
+    return json_safe(float(value) if isinstance(value, Decimal) else value)
 
 
 def _store_locked(err: BaseException) -> bool:
