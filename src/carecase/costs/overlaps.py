@@ -41,14 +41,13 @@ def overlapping_stays(engine: Engine, events: Any, ongoing_to: dt.date) -> dict[
     j = a.join(b, [a.person_id == b.b_person, a.service_code == b.b_service, a.a_id < b.b_id,
                    a.a_start < b.b_end, b.b_start < a.a_end])
     days = days_between(ibis.greatest(j.a_start, j.b_start), ibis.least(j.a_end, j.b_end))
-    per = j.group_by("service_code").aggregate(
-        people=j.person_id.nunique(), pairs=j.count(), days=exact_sum(days.cast("float64")))
-    rows = engine.to_pandas(per.order_by("service_code")).to_dict("records")
-    people = int(engine.to_pandas(j.aggregate(n=j.person_id.nunique()))["n"].iloc[0]) if rows else 0
-    return {"people": people, "pairs": sum(int(r["pairs"]) for r in rows),
-            "days": sum(float(r["days"]) for r in rows),
-            "by_service": {str(r["service_code"]): {"people": int(r["people"]), "pairs": int(r["pairs"]),
-                                                    "days": float(r["days"])} for r in rows}}
+    # one row per service and person who has an overlap (few): the totals follow from them
+    per = engine.to_pandas(j.group_by(["service_code", "person_id"]).aggregate(
+        pairs=j.count(), days=exact_sum(days.cast("float64"))).order_by(["service_code", "person_id"]))
+    by_service = {str(code): {"people": len(g), "pairs": int(g["pairs"].sum()), "days": float(g["days"].sum())}
+                  for code, g in per.groupby("service_code", sort=True)}
+    return {"people": int(per["person_id"].nunique()), "pairs": int(per["pairs"].sum()),
+            "days": float(per["days"].sum()), "by_service": by_service}
 
 
 def overlap_warning(found: dict[str, Any]) -> list[str]:
