@@ -51,14 +51,14 @@ def test_each_exclusion_is_counted_under_its_own_reason():
 def test_the_stage_warns_with_the_reasons():
     from types import SimpleNamespace
 
-    from carecase.evaluate.stage import excluded_warnings
+    from carecase.evaluate.stage import excluded_warnings, match_count_dict
 
     counts = pd.DataFrame({"count": ["participants", "excluded_not_in_population", "excluded_pre_period_before_data",
                                      "excluded_age_outside_limits"], "value": [32, 1, 1, 0]})
-    text = excluded_warnings(SimpleNamespace(match_counts=counts))[0]  # type: ignore[arg-type]
+    text = excluded_warnings(match_count_dict(SimpleNamespace(match_counts=counts)))[0]  # type: ignore[arg-type]
     assert text.startswith("2 of 32 programme participants could not be evaluated: 1 not in the population register")
     assert "1 starting too early for a full pre-period" in text and "age" not in text
-    assert excluded_warnings(SimpleNamespace(match_counts=counts.assign(value=[32, 0, 0, 0]))) == []  # type: ignore[arg-type]
+    assert excluded_warnings({"participants": 32, "excluded_not_in_population": 0}) == []
 
 
 def test_each_service_carries_the_fiscal_part_of_its_pounds():

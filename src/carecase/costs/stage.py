@@ -211,11 +211,12 @@ def check_costs_current(project: Project) -> None:
     The events were checked against the staged ingest when the costs stage ran; that check
     (a scan of both tables) is repeated only when ingest's record (:func:`ingest_state`) has
     changed since."""
-    check_ingest_finished(project)
     summary = project.read_json("costs", "summary.json")
     state = (summary or {}).get("ingest_state")
     if not state or state != ingest_state(project.engine):
-        check_events_current(project)
+        check_events_current(project)  # checks that the last ingest finished, then the events
+    else:
+        check_ingest_finished(project)
     if not summary or "events" not in summary or not project.engine.has_table("events"):
         return
     fix = ("Run `carecase costs apply PROJECT` (or `carecase run PROJECT`) before the audit "

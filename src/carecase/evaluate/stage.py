@@ -68,12 +68,17 @@ def headline(result: EvaluationResult) -> str:
             f"{signed_money(row['effect_ppy'])} per person-year ({ci}){naive_txt}; {balance}")
 
 
-def excluded_warnings(result: EvaluationResult) -> list[str]:
-    """Participants the evaluation could not include, by reason (they were counted only in
-    the match counts table, so 28 matched of 32 in the register went unexplained)."""
+def match_count_dict(result: EvaluationResult) -> dict[str, int]:
+    """The match counts table (participants, matched, excluded by reason, ...) as count → value."""
+    return dict(zip(result.match_counts["count"], result.match_counts["value"].astype(int), strict=True))
+
+
+def excluded_warnings(counts: dict[str, int]) -> list[str]:
+    """Participants the evaluation could not include, by reason, from the match counts
+    (:func:`match_count_dict`): they were counted only in the match counts table, so 28
+    matched of 32 in the register went unexplained."""
     from carecase.evaluate.cohort import EXCLUSIONS
 
-    counts = dict(zip(result.match_counts["count"], result.match_counts["value"].astype(int), strict=True))
     parts = [f"{counts[f'excluded_{k}']:,} {what}" for k, what in EXCLUSIONS.items() if counts.get(f"excluded_{k}")]
     if not parts:
         return []
@@ -128,12 +133,12 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
                                                 "costs_stamp": stamp})
     if progress is not None:
         progress.advance(task)
-    counts = dict(zip(result.match_counts["count"], result.match_counts["value"].astype(int), strict=True))
+    counts = match_count_dict(result)
     summary = {
         "headline": headline(result),
         "match_counts": counts,
         "matching": {k: v for k, v in result.meta.items() if k not in ("distance_weights", "outcome_notes")},
-        "warnings": [*excluded_warnings(result), *cluster_warnings(result), *result.meta.get("outcome_notes", [])],
+        "warnings": [*excluded_warnings(counts), *cluster_warnings(result), *result.meta.get("outcome_notes", [])],
         "costs_stamp": stamp,
         "files": {**files, "effects": str(project.stage_dir(STAGE) / "effects.json")},
     }
