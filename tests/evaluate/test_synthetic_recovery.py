@@ -116,3 +116,22 @@ def test_outcomes_and_case_studies(evaluated):
     hidden = cs[cs["events_suppressed"]]
     assert len(hidden) and hidden["mean_cost_per_month"].isna().all()
     assert cs.loc[~cs["events_suppressed"] & (cs["months"] > 0), "mean_cost_per_month"].notna().all()
+
+
+def test_naive_of_the_matched_participants_is_their_own_change(evaluated):
+    """naive_matched (shown by shared reports in place of the naive where the unmatched are
+    few) is the naive before/after of the matched participants: the same people and the same
+    ratio of sums as the regression-to-the-mean table's participants' change, and its users
+    are the matched participants'; with some participants unmatched it differs from the naive
+    of all participants."""
+    _, result = evaluated
+    keys = ["window", "key_type", "key", "measure"]
+    both = result.naive_matched.merge(result.rtm, on=keys, suffixes=("", "_rtm"))
+    assert len(both) == len(result.rtm) > 0
+    assert both["change_ppy"].to_numpy() == pytest.approx(both["treated_change_ppy"].to_numpy(), rel=1e-9, abs=1e-9)
+    assert (both["users"] == both["treated_users"]).all()
+    assert (result.naive_matched["estimate"] == "naive before/after (matched participants only)").all()
+    counts = dict(zip(result.match_counts["count"], result.match_counts["value"], strict=True))
+    if counts.get("treated_unmatched", 0) > 0:
+        diff = result.naive_matched.merge(result.naive, on=keys, suffixes=("", "_all"))
+        assert (diff["change_ppy"] != diff["change_ppy_all"]).any()

@@ -27,7 +27,7 @@ def _report(tmp_path: Path, *, treated: int = 1, control: int = 40, naive: int =
     d = root / "out" / "evaluate"
     for name, cols in (("matched", {"treated_users": treated, "control_users": control}),
                        ("rtm", {"treated_users": treated, "control_users": control}),
-                       ("naive", {"users": naive})):
+                       ("naive", {"users": naive}), ("naive_matched", {"users": treated})):
         df = pd.read_parquet(d / f"{name}.parquet")
         for c, few in cols.items():
             df[c] = (df["key"] == FEW).map({True: few, False: 60})

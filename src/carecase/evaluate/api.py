@@ -48,6 +48,11 @@ class EvaluationResult:
     outcomes: pd.DataFrame
     case_studies: pd.DataFrame
     matched_sets: pd.DataFrame
+    # the naive before/after of the matched participants alone: a shared report shows it in
+    # place of the naive of all participants where those left unmatched are 1..threshold
+    # (the two naive figures, or the naive and the matched participants' own change, would
+    # give those few people's use by subtraction)
+    naive_matched: pd.DataFrame
     effects: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
     panel: Panel | None = None  # outcome amounts of treated + matched rows (for re-analysis)
@@ -146,6 +151,10 @@ def evaluate_project(
     matched_t, rtm = matched_did(did_panel, members, draws, generator(seed, "evaluate", "did-bootstrap"),
                                  power=config.power, correlations=correlations, persons=persons,
                                  observed=panel)
+    matched_treated = members.loc[members["treated"].to_numpy(bool), "row_id"].to_numpy()
+    naive_m = naive(panel, np.unique(matched_treated), draws,
+                    generator(seed, "evaluate", "naive-matched-bootstrap"), persons)
+    naive_m["estimate"] = "naive before/after (matched participants only)"
     rr = rate_ratios(panel, members, config.rate_models)
     counts = _match_counts(rows, members, excluded, starts)
     outcome_notes: list[str] = []
@@ -157,12 +166,12 @@ def evaluate_project(
                 period_end=str(period_end), price_year=price_year,
                 n_candidate_rows=int((~rows["treated"]).sum()), outcome_notes=outcome_notes)
     parent = parents(amounts, services)
-    naive_t, matched_t, rtm = (with_parent(t, parent) for t in (naive_t, matched_t, rtm))
+    naive_t, matched_t, rtm, naive_m = (with_parent(t, parent) for t in (naive_t, matched_t, rtm, naive_m))
     costing = service_costing(engine, events)
     effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations, fiscal_shares(costing),
                               measured_units(costing))
     return EvaluationResult(matched_t, naive_t, rr, balance, rtm, counts, outcomes, cases,
-                            matched_sets_table(members, rows), effects, meta, panel)
+                            matched_sets_table(members, rows), naive_m, effects, meta, panel)
 
 
 def matched_sets_table(members: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """``carecase evaluate``: run the evaluation on a project and write ``out/evaluate/``.
 
-Tables (Parquet and CSV, sorted by their keys): naive, matched (DiD), rate_ratios, balance,
+Tables (Parquet and CSV, sorted by their keys): naive, naive_matched (the naive before/after
+of the matched participants alone), matched (DiD), rate_ratios, balance,
 rtm, match_counts, outcomes, case_studies, matched_sets (who was matched to whom, by
 pseudonymous person_id: internal, like every table here); plus ``effects.json`` (the CBA's
 input) and ``summary.json``.
@@ -23,6 +24,7 @@ from carecase.evaluate.estimates import FEW_CLUSTERS, MIN_CLUSTERS
 STAGE = "evaluate"
 TABLE_KEYS: dict[str, list[str]] = {
     "naive": ["window", "key_type", "key", "measure"],
+    "naive_matched": ["window", "key_type", "key", "measure"],
     "matched": ["window", "key_type", "key", "measure"],
     "rate_ratios": ["window", "key_type", "key", "measure", "model"],
     "balance": ["stage", "covariate"],

@@ -20,7 +20,7 @@ from carecase.report.content import (
 from carecase.report.loaders import get, named_items, numeric, records
 from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.common import Context, not_run
-from carecase.report.sections.effects import hidden_matched_keys
+from carecase.report.sections.did_tables import hidden_matched_keys
 
 # results.json key → block, in one place
 HEADLINE = "headline"

@@ -10,7 +10,7 @@ import pandas as pd
 from carecase.report.content import Column, Table, is_missing
 from carecase.report.loaders import pick
 from carecase.report.sections.common import Context, clean_value
-from carecase.report.sections.participants import few, match_count
+from carecase.report.sections.participants import few
 from carecase.report.sections.windows import (
     KEYS,
     MONEY,
@@ -185,24 +185,6 @@ def effect_chart_rows(table: Table) -> list[dict]:
     return chart_rows
 
 
-def effects_table(ctx: Context, counts: Table | None) -> Table | None:
-    """The naive/matched table, disclosed. Shared reports hide the estimates resting on
-    1..threshold people, and the matched participants wherever the participants-and-
-    comparison table hides the number matched (the same figure)."""
-    naive, matched = ctx.outs.table("evaluate", "naive"), ctx.outs.table("evaluate", "matched")
-    shared = ctx.mode != "internal"
-    comparison, _ = match_count(counts, "control people matched")
-    table = side_by_side(naive, matched, ctx.config.suppression.threshold if shared else None,
-                         None if is_missing(comparison) else float(comparison))  # type: ignore[arg-type]
-    if table is None:
-        return None
-    _, matched_hidden = match_count(counts, "treated matched")
-    if shared and matched_hidden:
-        table.withheld |= {(i, "n_matched") for i in range(len(table.rows))}
-    ctx.shown(table)
-    return table
-
-
 def few_user_keys(ctx: Context) -> set[tuple[str, str, str]]:
     """Shared reports: the (window label, key_type, key) whose matched estimates rest on
     1..threshold users of that service or agency among the matched participants or
@@ -225,14 +207,3 @@ def withhold_few_users(t: Table, few_keys: set[tuple[str, str, str]], columns: t
     for i, r in enumerate(t.rows):
         if (str(r.get("window")), str(r.get("key_type")), str(r.get("key"))) in few_keys:
             t.withheld |= {(i, k) for k in present}
-
-
-def hidden_matched_keys(ctx: Context, counts: Table | None) -> set[tuple[str, str, str]]:
-    """(window label, level, key) of the rows whose matched estimate the shared effects table
-    hides, for few users or as a complement (:func:`protect_sums`): a CBA input taken from one
-    would put it back in the report."""
-    table = effects_table(ctx, counts)
-    if table is None or ctx.mode == "internal":
-        return set()
-    return {(str(r.get("window")), str(r.get("key_type")), str(r.get("key")))
-            for i, r in enumerate(table.rows) if (i, "effect_matched") in table.hidden}

@@ -23,15 +23,14 @@ from carecase.report.content import Chart, Note, Paragraph, Section, Table, is_m
 from carecase.report.loaders import get, pick
 from carecase.report.sections.balance_disclosure import after_pins_matched
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
+from carecase.report.sections.did_tables import RTM, RTM_ESTIMATES, did_tables, effects_table
 from carecase.report.sections.effects import (
     MATCHED_ESTIMATES,
     NAIVE_ESTIMATES,
     effect_chart_rows,
-    effects_table,
     few_user_keys,
     side_by_side,
     withhold_few_users,
-    withhold_rows_adding_up,
 )
 from carecase.report.sections.outcomes import (
     OUTCOME_COUNTS,
@@ -76,17 +75,11 @@ RATE_RATIOS = [F("window", "Window", "text"), F("key_type", "Level", "text"), F(
                F("rr_ci_low", "95% low", "ratio"), F("rr_ci_high", "95% high", "ratio"), F("rr_p", "p", "p"),
                F("alpha", "Dispersion α", "num"), F("e_value", "E-value", "ratio"),
                F("e_value_ci", "E-value (95% limit)", "ratio"), F("note", "Note", "text")]
-RTM = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text"),
-       F("measure", "Measure", "text"),
-       F("treated_change_ppy", "Matched participants' change", "num"), F("control_change_ppy", "Comparison change", "num"),
-       # the matched participants' change, not the naive one of all participants above it
-       F("share_of_naive_change_seen_in_controls", "Comparison change as a share of the matched participants'", "pct")]
 BALANCE = [F("covariate", "Covariate", "text"), F("smd_before", "SMD before", "ratio"),
            F("smd_after", "SMD after", "ratio"), F("vr_before", "Variance ratio before", "ratio"),
            F("vr_after", "Variance ratio after", "ratio"), F("flag", "|SMD| ≥ 0.1 after", "text")]
-# rate ratios and the regression-to-the-mean changes are estimated on the matched people too
+# rate ratios are estimated on the matched people too
 RATE_RATIO_ESTIMATES = ("rate_ratio", "rr_ci_low", "rr_ci_high", "rr_p", "alpha", "e_value", "e_value_ci")
-RTM_ESTIMATES = ("treated_change_ppy", "control_change_ppy", "share_of_naive_change_seen_in_controls")
 
 
 def _labelled_windows(df: pd.DataFrame) -> pd.DataFrame:
@@ -302,32 +295,18 @@ def build(ctx: Context) -> Section:
                     for r in shown_rows for st in stages if not is_missing(r.get(f"smd_{st}"))]
             sec.blocks.append(Chart("chart-evaluation-balance", "Balance (Love plot)",
                                     charts.love_plot("Balance (Love plot)", rows, "covariate", "smd", "stage")))
-    rtm = outs.table("evaluate", "rtm")
+    _, rtm = did_tables(ctx, counts)
     if rtm is not None:
-        rtm = only_measure(rtm, MONEY)
-        wc = pick(rtm, "window")
-        if wc and len(rtm):  # the longest window: the full series is in out/evaluate/rtm.csv
-            rtm = rtm[rtm[wc].astype(str) == window_order(rtm[wc].astype(str).tolist())[-1]]
         sec.blocks.append(Paragraph("Regression-to-the-mean diagnostic: the comparison group's own change "
                                     "over the same windows shows how much use would have fallen anyway."))
-        wcol = pick(rtm, "window")
-        last = None
-        if wcol:
-            last = window_label(window_order(rtm[wcol].astype(str).tolist())[-1]) if len(rtm) else None
-            rtm = rtm.assign(**{wcol: rtm[wcol].map(window_label)})
-        t = frame_table("evaluation-rtm", "Change in £ per person per year: participants and comparison group",
-                        rtm, RTM, note="Longest post window; every window is in out/evaluate/rtm.csv.")
-        withhold_windows(t, thin, RTM_ESTIMATES)
-        withhold_few_users(t, few_matched_users, RTM_ESTIMATES)
-        if ctx.mode != "internal":
-            withhold_rows_adding_up(t, rtm, RTM_ESTIMATES)
-        shown = ctx.shown(t)
-        if t.withheld and estimates_hidden(t, RTM_ESTIMATES):
+        last = str(rtm.rows[0].get("window")) if rtm.rows and "window" in {c.key for c in rtm.columns} else None
+        shown = ctx.shown(rtm)
+        if rtm.withheld and estimates_hidden(rtm, RTM_ESTIMATES):
             sec.blocks.append(Note(f"The participants' and comparison group's changes are not shown in a shared "
                                    f"report: they rest on 1–{threshold} matched people."))
         else:
-            sec.blocks.append(t)
-            keys = {c.key for c in t.columns}
+            sec.blocks.append(rtm)
+            keys = {c.key for c in rtm.columns}
             if {"key", "treated_change_ppy", "control_change_ppy"} <= keys:
                 rows = [{"key": r["key"], "group": g, "change": r[c]} for r in shown
                         if (r.get("measure") is None or is_money(r["measure"])) and r.get("window") == last

@@ -8,6 +8,7 @@ from carecase.report.loaders import get, named_items
 from carecase.report.sections import cba as cba_section
 from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.common import Context
+from carecase.report.sections.did_tables import naive_of_matched
 
 METHOD = (
     "How the figures were made: agency records were linked to people, every service contact was "
@@ -49,9 +50,11 @@ def build(ctx: Context) -> Section:
     effects = [r for i, r in totals if r.get("effect_matched") is not None
                and table is not None and (i, "effect_matched") not in table.hidden]
     if effects:
+        naive = ("naive before/after of the matched participants" if naive_of_matched(table)
+                 else "naive before/after")
         parts = [f"{r.get('window', 'after joining')}: {format_value(r['effect_matched'], 'gbp')} "
                  f"(95% CI {format_value(r['ci_low_matched'], 'gbp')} to {format_value(r['ci_high_matched'], 'gbp')}; "
-                 f"naive before/after {format_value(r['effect_naive'], 'gbp')})" for r in effects]
+                 f"{naive} {format_value(r['effect_naive'], 'gbp')})" for r in effects]
         sec.blocks.append(Paragraph("Headline effect on whole-system cost (matched comparison, change in £ per "
                                     "person per year; negative = saving): " + "; ".join(parts) + "."))
     elif table is not None and any((i, "effect_matched") in table.hidden for i, _ in totals):

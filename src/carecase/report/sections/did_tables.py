@@ -1,0 +1,211 @@
+"""The effects table (the naive before/after beside the matched difference-in-differences) and
+the regression-to-the-mean table, disclosed together (read once per report).
+
+The two tables are linked by arithmetic, so a shared report discloses them as one:
+
+- A row's matched DiD is the matched participants' change less the comparison group's change,
+  the two columns of the regression-to-the-mean table. A row hidden in either table is hidden
+  in both, and each table's complements (so that no hidden row comes back as a total less the
+  rows shown) are chosen again until neither hides anything more. Each table choosing its own
+  complements let one give back what the other hid (Adult Social Care's DiD, resting on 7
+  comparison people, as Ambulance's participants' less comparison change).
+- The naive change of all participants times their number, less the matched participants'
+  change times theirs, is the change of the participants left unmatched. Where those are
+  1..threshold people (overall, or among the users of a service or agency), the shared
+  report's naive column is the matched participants' own naive before/after
+  (``out/evaluate/naive_matched``), labelled so: the naive of all participants gave back
+  five unmatched people's £122,712, and one person's elective admissions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+
+from carecase.report.content import Table, is_missing
+from carecase.report.loaders import pick
+from carecase.report.sections.common import Context, F, frame_table
+from carecase.report.sections.effects import (
+    MATCHED_ESTIMATES,
+    NAIVE_ESTIMATES,
+    few_user_keys,
+    side_by_side,
+    withhold_few_users,
+    withhold_rows_adding_up,
+)
+from carecase.report.sections.participants import few, match_count, thin_windows, withhold_windows
+from carecase.report.sections.windows import KEYS, MONEY, only_measure, window_label, window_order
+
+RTM = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text"),
+       F("measure", "Measure", "text"),
+       F("treated_change_ppy", "Matched participants' change", "num"), F("control_change_ppy", "Comparison change", "num"),
+       # the matched participants' change, not the naive one of all participants above it
+       F("share_of_naive_change_seen_in_controls", "Comparison change as a share of the matched participants'", "pct")]
+# the regression-to-the-mean changes are estimated on the matched people too
+RTM_ESTIMATES = ("treated_change_ppy", "control_change_ppy", "share_of_naive_change_seen_in_controls")
+
+
+def unmatched_few(naive: pd.DataFrame | None, matched: pd.DataFrame | None, unmatched: object,
+                  threshold: int, shown: set[tuple[str, str, str]]) -> bool:
+    """Whether the rows ``shown`` by the regression-to-the-mean table (window label, level,
+    key) would let the naive figures give back 1..threshold people left unmatched: the
+    participants left unmatched overall (``unmatched``, from the match counts), or on one of
+    those rows as participants (``n`` against ``n_sets``) or as users of its service or
+    agency (``users`` against ``treated_users``)."""
+    if not shown:
+        return False
+    if few(unmatched, threshold):
+        return True
+    if naive is None or matched is None:
+        return False
+    n, m = only_measure(naive, MONEY), only_measure(matched, MONEY)
+    keys = [k for k in KEYS if pick(n, k) and pick(m, k)]
+    if "window" not in keys:
+        return False
+    left = pd.DataFrame({k: n[pick(n, k)].astype(str).to_numpy() for k in keys})
+    right = pd.DataFrame({k: m[pick(m, k)].astype(str).to_numpy() for k in keys})
+    for col, frame, source in (("n", left, n), ("users", left, n), ("n_sets", right, m), ("treated_users", right, m)):
+        c = pick(source, col)
+        frame[col] = pd.to_numeric(source[c], errors="coerce").to_numpy() if c else float("nan")
+    both = left.merge(right, on=keys, how="inner")
+    both = both[[(window_label(r["window"]), r.get("key_type", "total"), r.get("key", "")) in shown
+                 for r in both.to_dict("records")]]
+    gaps = pd.concat([both["n"] - both["n_sets"], both["users"] - both["treated_users"]])
+    return any(few(g, threshold) for g in gaps.tolist())
+
+
+def _key(r: dict[str, Any]) -> tuple[str, str, str]:
+    return (str(r.get("window")), str(r.get("key_type")), str(r.get("key")))
+
+
+def _rows_with(t: Table, keys: set[tuple[str, str, str]], columns: tuple[str, ...]) -> None:
+    present = [k for k in columns if any(c.key == k for c in t.columns)]
+    for i, r in enumerate(t.rows):
+        if _key(r) in keys:
+            t.withheld |= {(i, k) for k in present}
+
+
+def _hidden_keys(t: Table, column: str) -> set[tuple[str, str, str]]:
+    return {_key(r) for i, r in enumerate(t.rows) if (i, column) in t.withheld}
+
+
+def disclose_together(effects: Table, matched: pd.DataFrame, rtm: Table, rtm_frame: pd.DataFrame) -> None:
+    """Hide a row of either table in both and re-choose both tables' complements until
+    neither changes (each pass only adds hidden cells, so it ends)."""
+    while True:
+        size = (len(effects.withheld), len(rtm.withheld))
+        hidden = _hidden_keys(effects, "effect_matched") | _hidden_keys(rtm, "treated_change_ppy") \
+            | _hidden_keys(rtm, "control_change_ppy")
+        _rows_with(effects, hidden, MATCHED_ESTIMATES)
+        _rows_with(rtm, hidden, RTM_ESTIMATES)
+        withhold_rows_adding_up(effects, matched, MATCHED_ESTIMATES)
+        withhold_rows_adding_up(rtm, rtm_frame, RTM_ESTIMATES)
+        if (len(effects.withheld), len(rtm.withheld)) == size:
+            return
+
+
+def _rtm(ctx: Context, counts: Table | None) -> tuple[Table, pd.DataFrame] | None:
+    """The regression-to-the-mean table (£, the longest window) with its own withholding
+    (thin windows, few users), and the frame it was built from (windows labelled)."""
+    rtm = ctx.outs.table("evaluate", "rtm")
+    if rtm is None:
+        return None
+    rtm = only_measure(rtm, MONEY)
+    wcol = pick(rtm, "window")
+    if wcol and len(rtm):  # the longest window: the full series is in out/evaluate/rtm.csv
+        rtm = rtm[rtm[wcol].astype(str) == window_order(rtm[wcol].astype(str).tolist())[-1]]
+    if wcol:
+        rtm = rtm.assign(**{wcol: rtm[wcol].map(window_label)})
+    t = frame_table("evaluation-rtm", "Change in £ per person per year: participants and comparison group",
+                    rtm, RTM, note="Longest post window; every window is in out/evaluate/rtm.csv.")
+    withhold_windows(t, thin_windows(ctx, ctx.outs.table("evaluate", "matched"), counts), RTM_ESTIMATES)
+    withhold_few_users(t, few_user_keys(ctx), RTM_ESTIMATES)
+    return t, rtm
+
+
+def _effects(ctx: Context, counts: Table | None, rtm_shown: set[tuple[str, str, str]]) -> Table | None:
+    """The naive/matched table with its own withholding; in a shared report where the
+    regression-to-the-mean rows shown (``rtm_shown``) would let the naive figures give back
+    few unmatched participants (:func:`unmatched_few`), the naive columns are the matched
+    participants'."""
+    naive, matched = ctx.outs.table("evaluate", "naive"), ctx.outs.table("evaluate", "matched")
+    shared = ctx.mode != "internal"
+    threshold = ctx.config.suppression.threshold
+    unmatched, _ = match_count(counts, "treated unmatched")
+    of_matched = shared and unmatched_few(naive, matched, unmatched, threshold, rtm_shown)
+    if of_matched:
+        naive = ctx.outs.table("evaluate", "naive_matched")
+    comparison, _ = match_count(counts, "control people matched")
+    table = side_by_side(naive if naive is not None else ctx.outs.table("evaluate", "naive"), matched,
+                         threshold if shared else None,
+                         None if is_missing(comparison) else float(comparison))  # type: ignore[arg-type]
+    if table is None:
+        return None
+    _, matched_hidden = match_count(counts, "treated matched")
+    if shared and matched_hidden:
+        table.withheld |= {(i, "n_matched") for i in range(len(table.rows))}
+    if of_matched:
+        if naive is not None:
+            table.columns = [replace(c, label=f"{c.label} (matched participants)") if c.key in NAIVE_ESTIMATES
+                             else c for c in table.columns]
+        if naive is None:  # written before carecase wrote naive_matched: no naive to show
+            table.withheld |= {(i, k) for i in range(len(table.rows)) for k in NAIVE_ESTIMATES}
+            table.note += (f" Shared report: the naive figures are hidden, as 1–{threshold} participants were left "
+                           "unmatched; re-run `carecase evaluate PROJECT` to show the matched participants' "
+                           "own naive change instead.")
+        else:
+            table.note += (f" Shared report: the naive columns are the matched participants' own before/after "
+                           f"change, because 1–{threshold} participants (or users of a service among them) "
+                           "were left unmatched: with the naive change of all participants beside the "
+                           "matched participants' change, the difference would give those few people's use. "
+                           "The internal report has the naive change of all participants.")
+    return table
+
+
+def did_tables(ctx: Context, counts: Table | None) -> tuple[Table | None, Table | None]:
+    """(effects table, regression-to-the-mean table), disclosed (together in a shared report),
+    built once per report."""
+    if "did_tables" not in ctx.memo:
+        built = _rtm(ctx, counts)
+        rtm, frame = built if built is not None else (None, None)
+        shown: set[tuple[str, str, str]] = set()
+        if ctx.mode != "internal" and rtm is not None and frame is not None:
+            withhold_rows_adding_up(rtm, frame, RTM_ESTIMATES)
+            shown = {_key(r) for i, r in enumerate(rtm.rows) if (i, "treated_change_ppy") not in rtm.withheld
+                     and (i, "control_change_ppy") not in rtm.withheld}
+        effects = _effects(ctx, counts, shown)
+        matched = ctx.outs.table("evaluate", "matched")
+        if ctx.mode != "internal" and effects is not None and rtm is not None and frame is not None \
+                and matched is not None:
+            disclose_together(effects, only_measure(matched, MONEY), rtm, frame)
+        for t in (effects, rtm):
+            if t is not None:
+                ctx.shown(t)
+        ctx.memo["did_tables"] = (effects, rtm)
+    return ctx.memo["did_tables"]  # type: ignore[no-any-return]
+
+
+def effects_table(ctx: Context, counts: Table | None) -> Table | None:
+    """The naive/matched table, disclosed. Shared reports hide the estimates resting on
+    1..threshold people, the matched participants wherever the participants-and-comparison
+    table hides the number matched (the same figure), and whatever the regression-to-the-mean
+    table hides (:func:`disclose_together`)."""
+    return did_tables(ctx, counts)[0]
+
+
+def naive_of_matched(table: Table | None) -> bool:
+    """Whether the table's naive columns are the matched participants' (a shared report)."""
+    return table is not None and any(c.key == "effect_naive" and "matched participants" in c.label
+                                     for c in table.columns)
+
+
+def hidden_matched_keys(ctx: Context, counts: Table | None) -> set[tuple[str, str, str]]:
+    """(window label, level, key) of the rows whose matched estimate the shared effects table
+    hides, for few users or as a complement: a CBA input taken from one would put it back
+    in the report."""
+    table = effects_table(ctx, counts)
+    if table is None or ctx.mode == "internal":
+        return set()
+    return {_key(r) for i, r in enumerate(table.rows) if (i, "effect_matched") in table.hidden}

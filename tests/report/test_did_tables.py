@@ -1,0 +1,132 @@
+"""The effects table and the regression-to-the-mean table are disclosed together
+(carecase.report.sections.did_tables). Found by a disclosure review of the 4,000-person demo's
+shared workbook:
+
+- each table chose its own complements, so the effects table hid Ambulance with Adult Social
+  Care (7 comparison people) while the regression-to-the-mean table showed Ambulance's
+  participants' and comparison changes (DiD = their difference): Adult Social Care came back;
+- the naive change of all 250 participants beside the 245 matched participants' change gave
+  the 5 unmatched people's summed change (−£122,712), and one person's elective admissions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from carecase.core.project import Project
+from carecase.report.content import Report, Table, format_value
+from carecase.report.stage import project_report, run
+
+from .report_fixture_outputs import TRUTH_GBP, write_project
+
+LONGEST = "months 0–12 after"
+SERVICES = sorted(TRUTH_GBP)
+
+
+def _project(tmp_path: Path, mode: str = "shared") -> Path:
+    return write_project(tmp_path / "p", mode=mode)
+
+
+def _edit(root: Path, name: str, **columns: object) -> None:
+    path = root / "out" / "evaluate" / f"{name}.parquet"
+    df = pd.read_parquet(path)
+    for col, value in columns.items():
+        df[col] = value(df) if callable(value) else value
+    df.to_parquet(path, index=False)
+
+
+def _table(report: Report, tid: str) -> Table:
+    return next(t for t in report.tables() if t.id == tid)
+
+
+def test_a_row_hidden_in_either_table_is_hidden_in_both(tmp_path: Path) -> None:
+    """Temporary accommodation rests on 3 comparison users (hidden). The effects table's
+    complement is the smallest DiD (A&E); the regression-to-the-mean table's would be the
+    smallest participants' change, planted on NEL admissions. Alone, the latter showed A&E's
+    two changes and so A&E's DiD, and the total less the others gave temporary accommodation's
+    back. Together, no service's DiD follows from what either table shows."""
+    root = _project(tmp_path)
+    few = (lambda df: df["key"].map(lambda k: 3 if k == "HOU_TEMP_ACCOM" else 60))
+    _edit(root, "matched", treated_users=60, control_users=few)
+    _edit(root, "rtm", treated_users=60, control_users=few,
+          treated_change_ppy=lambda df: df["treated_change_ppy"].where(df["key"] != "NEL_ADMIT", -1.0))
+    report = project_report(Project.open(root))
+    effects, rtm = _table(report, "evaluation-effects"), _table(report, "evaluation-rtm")
+
+    def money(t: Table) -> list[tuple[int, dict]]:
+        return [(i, r) for i, r in enumerate(t.rows) if r.get("window") == LONGEST and r.get("measure") == "cost"]
+
+    did_known = {r["key"] for i, r in money(effects) if (i, "effect_matched") not in effects.hidden}
+    did_known |= {r["key"] for i, r in money(rtm) if (i, "treated_change_ppy") not in rtm.hidden
+                  and (i, "control_change_ppy") not in rtm.hidden}
+    assert "all" in did_known  # the total is shown, so one unknown service would follow from it
+    unknown = set(SERVICES) - did_known
+    assert "HOU_TEMP_ACCOM" in unknown and len(unknown) >= 2, unknown
+    hidden_effects = {r["key"] for i, r in money(effects) if (i, "effect_matched") in effects.hidden}
+    hidden_rtm = {r["key"] for i, r in money(rtm) if (i, "treated_change_ppy") in rtm.hidden}
+    assert hidden_effects == hidden_rtm == {"HOU_TEMP_ACCOM", "AE_ATTEND", "NEL_ADMIT"}
+
+
+def _naive_values(root: Path) -> dict[tuple[str, str], float]:
+    df = pd.read_parquet(root / "out" / "evaluate" / "naive.parquet")
+    return {(str(r["window"]), str(r["key"])): float(r["change_ppy"]) for r in df.to_dict("records")
+            if r["measure"] == "cost"}
+
+
+def test_few_unmatched_participants_show_the_matched_participants_naive(tmp_path: Path) -> None:
+    """The fixture has 120 participants, 118 matched: the naive of all 120 (planted £17.37
+    apart from the matched participants') would give the 2 unmatched people's change, so the
+    shared report's naive columns are the matched participants' own, labelled so; the
+    internal report keeps the naive of all participants."""
+    root = _project(tmp_path)
+    _edit(root, "naive", change_ppy=lambda df: df["change_ppy"] + 17.37, n=120)
+    of_all = _naive_values(root)
+    report = project_report(Project.open(root))
+    effects = _table(report, "evaluation-effects")
+    assert any("matched participants" in c.label for c in effects.columns if c.key == "effect_naive")
+    matched_naive = pd.read_parquet(root / "out" / "evaluate" / "naive_matched.parquet")
+    want = {(r["window"], r["key"]): r["change_ppy"] for r in matched_naive.to_dict("records") if r["measure"] == "cost"}
+    shown = [(i, r) for i, r in enumerate(effects.rows) if (i, "effect_naive") not in effects.hidden]
+    assert shown
+    raw_window = {"months 0–8 after": "post_0_8", LONGEST: "post_0_12"}
+    for _, r in shown:
+        assert r["effect_naive"] == want[(raw_window[r["window"]], r["key"])]
+    proj = Project.open(root)
+    proj.config.report.formats = ["html"]
+    html = Path(run(proj)["files"]["html"]).read_text(encoding="utf-8")
+    assert "matched participants" in html
+    for v in of_all.values():
+        assert format_value(v, "num") not in html, v
+    internal = project_report(Project.open(_project(tmp_path / "i", mode="internal")))
+    t = _table(internal, "evaluation-effects")
+    assert not any("matched participants" in c.label for c in t.columns if c.key == "effect_naive")
+
+
+def test_no_unmatched_participants_keep_the_naive_of_all(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    counts = root / "out" / "evaluate" / "match_counts.parquet"
+    mc = pd.read_parquet(counts)
+    mc.loc[mc["count"] == "treated_unmatched", "value"] = 0
+    mc.to_parquet(counts, index=False)
+    report = project_report(Project.open(root))
+    effects = _table(report, "evaluation-effects")
+    assert not any("matched participants" in c.label for c in effects.columns if c.key == "effect_naive")
+    assert any((i, "effect_naive") not in effects.hidden for i in range(len(effects.rows)))
+
+
+def test_few_unmatched_users_of_one_service_switch_the_naive_too(tmp_path: Path) -> None:
+    """Ten unmatched participants overall, but only one of them used NEL admissions: the naive
+    of all participants less the matched participants' change would be that person's."""
+    root = _project(tmp_path)
+    counts = root / "out" / "evaluate" / "match_counts.parquet"
+    mc = pd.read_parquet(counts)
+    mc.loc[mc["count"] == "treated_unmatched", "value"] = 10
+    mc.to_parquet(counts, index=False)
+    _edit(root, "naive", n=128, users=lambda df: df["key"].map(lambda k: 41 if k == "NEL_ADMIT" else 50))
+    _edit(root, "matched", treated_users=40, control_users=60)
+    _edit(root, "rtm", treated_users=40, control_users=60)
+    report = project_report(Project.open(root))
+    effects = _table(report, "evaluation-effects")
+    assert any("matched participants" in c.label for c in effects.columns if c.key == "effect_naive")
