@@ -46,9 +46,12 @@ def test_case_rows_hide_a_non_zero_pound_on_zero_or_missing_events() -> None:
 
 
 def test_shared_report_never_shows_the_pounds_of_zero_events(tmp_path: Path) -> None:
+    """With report.share_case_studies (the people consented to their case being shared)."""
     root = write_project(tmp_path / "p", mode="shared")
     _frame().to_parquet(root / "out" / "evaluate" / "case_studies.parquet", index=False)
-    report = project_report(Project.open(root))
+    proj = Project.open(root)
+    proj.config.report.share_case_studies = True
+    report = project_report(proj)
     t = next(t for t in report.tables() if t.id == "case-studies-table")
     assert isinstance(t, Table)
     at = {r["area_of_need"]: i for i, r in enumerate(t.rows)}
@@ -59,6 +62,28 @@ def test_shared_report_never_shows_the_pounds_of_zero_events(tmp_path: Path) -> 
     values = {(r["area_of_need"], r["period"], r["gbp"]) for r in chart.spec["data"]["values"]}
     assert ("Mental health", "after", 240.41) not in values and ("Housing", "after", 60.74) not in values
     assert ("Physical health", "after", 40.0) in values
+
+
+def test_shared_report_leaves_case_studies_out_unless_consented(tmp_path: Path) -> None:
+    """Each case is one person: suppressing their small event counts still left the others'
+    exact counts (£ a month × months ÷ unit cost: 8 police custody episodes) and a `*` told
+    that a known person had 1-7 mental-health stays. A shared report shows no case table, no
+    case chart and none of their £, only a note saying where they are and how to share them."""
+    root = write_project(tmp_path / "p", mode="shared")
+    _frame().to_parquet(root / "out" / "evaluate" / "case_studies.parquet", index=False)
+    proj = Project.open(root)
+    proj.config.report.formats = ["html"]
+    report = project_report(proj)
+    assert not [t for t in report.tables() if t.id == "case-studies-table"]
+    assert not [c for c in report.charts() if c.id.startswith("chart-case-")]
+    section = next(s for s in report.sections if s.id == "case-studies")
+    assert any("share_case_studies" in b.text for b in section.blocks)
+    from carecase.report.stage import run
+
+    html = Path(run(proj)["files"]["html"]).read_text(encoding="utf-8")
+    for v in _frame()["mean_cost_per_month"].dropna():
+        if v:
+            assert f"{v:,.2f}" not in html, v
 
 
 def test_a_case_whose_pounds_are_all_missing_has_no_chart(tmp_path: Path) -> None:

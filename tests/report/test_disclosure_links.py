@@ -30,11 +30,12 @@ from .report_fixture_outputs import write_project
 
 
 def _report(tmp_path: Path, plant: Callable[[Path], None] | None = None, mode: str = "shared",
-            rounding_base: int | None = None, top_n: int | None = None) -> Report:
+            rounding_base: int | None = None, top_n: int | None = None, share_cases: bool = False) -> Report:
     root = write_project(tmp_path / "p", mode=mode)
     if plant is not None:
         plant(root / "out")
     proj = Project.open(root)
+    proj.config.report.share_case_studies = share_cases
     if rounding_base is not None:
         proj.config.report.suppression.rounding_base = rounding_base
     if top_n is not None:
@@ -256,8 +257,9 @@ def _plant_cases(out: Path) -> None:
 
 def test_case_study_pounds_hidden_with_a_suppressed_count(tmp_path: Path) -> None:
     """£ a month × months ÷ unit cost = events: hidden (with the change) when the count is
-    suppressed by the evaluation or is 1..threshold, in the table and in the charts."""
-    report = _report(tmp_path, _plant_cases)
+    suppressed by the evaluation or is 1..threshold, in the table and in the charts (a shared
+    report with report.share_case_studies, the people having consented)."""
+    report = _report(tmp_path, _plant_cases, share_cases=True)
     t = _table(report, "case-studies-table")
     at = {(r["case"], r["area_of_need"]): i for i, r in enumerate(t.rows)}
     crime, housing, phys = at[("Case A", "Crime and justice")], at[("Case A", "Housing")], \

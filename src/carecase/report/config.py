@@ -71,6 +71,12 @@ class ReportConfig(StrictModel):
     suppression: SuppressionConfig = Field(
         default_factory=_default_suppression, description="Small-number suppression for shared outputs."
     )
+    share_case_studies: bool = Field(
+        False, description="Include the economic case studies in shared reports. Each case is one "
+        "person's service use month by month (with the unit costs their £ give their event counts "
+        "back), so small-number suppression cannot protect it: set true only with the people's "
+        "consent, as a published case study needs. Internal reports always include them."
+    )
     logic_model: LogicModel = Field(
         default_factory=LogicModel, description="The programme's logic model (theory of change); empty by "
         "default: the report then says none was given."

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from carecase.report import charts
-from carecase.report.content import Chart, Column, Paragraph, Section, Table
+from carecase.report.content import Chart, Column, Note, Paragraph, Section, Table
 from carecase.report.loaders import get, named_items, pick
 from carecase.report.sections import cba as cba_section
 from carecase.report.sections.common import Context, clean_value, missing_table, not_run
@@ -107,6 +107,15 @@ def case_studies(ctx: Context) -> Section:
         return sec
     df = ctx.outs.table("evaluate", "case_studies")
     shared = ctx.mode != "internal"
+    if shared and not ctx.config.share_case_studies and df is not None and len(df):
+        sec.blocks.append(Note(
+            "Not shown in a shared report: each economic case study is one person's service use, month "
+            "by month before and after joining, which small-number suppression cannot protect (with the "
+            "unit costs, their £ give their events back, and people close to the programme may know who "
+            "they are). They are in the internal report (`carecase report PROJECT --internal`, not for "
+            "sharing); to publish them, get the people's consent and set report.share_case_studies: true.",
+            kind="info"))
+        return sec
     rows = case_rows(df, ctx.config.suppression.threshold if shared else None) if df is not None else None
     if rows is None:
         sec.blocks.append(missing_table("evaluate", "case_studies"))
