@@ -73,6 +73,8 @@ def rate_in_year(value: Any, year: int) -> Param:
 RateByYear = Annotated[Any, BeforeValidator(_rate_by_year), _PARAM_SCHEMA]
 Grade = Annotated[int, Field(ge=1, le=6, description="Confidence grade 1 (best) to 6.")]
 ValueType = Literal["fiscal", "economic", "social"]
+#: How an outcome's values are discounted: on the model's schedule, or the Green Book health one.
+OutcomeDiscounting = Literal["standard", "health"]
 #: The party that economic and social values go to: they are not an agency's budget.
 INDIVIDUAL = "Individual"
 
@@ -86,7 +88,8 @@ NEW_ECONOMY_GRADES: dict[int, float] = {1: 0.0, 2: 0.05, 3: 0.10, 4: 0.15, 5: 0.
 class Discounting(StrictModel):
     schedule: Literal["standard", "health", "custom"] = Field(
         "standard", description="Green Book standard STPR (3.5%…) or custom. 'health' is "
-        "refused: the Green Book's 1.5% is for health effects only, not costs or £ savings."
+        "refused: the Green Book's 1.5% is for health effects only, not costs or £ savings; "
+        "mark health-effect outcomes with outcomes[].discounting: health instead."
     )
     rate: float | None = Field(None, ge=0, lt=1, description="Custom: one constant rate.")
     bands: list[tuple[int, float]] | None = Field(
@@ -105,8 +108,9 @@ class Discounting(StrictModel):
                 "schedule: health would discount costs and cash savings at 1.5%, but the Green "
                 "Book (2022, Annex A6) keeps that rate for health effects (QALYs, values of "
                 "health and life); costs and £ savings, NHS ones included, are discounted at "
-                "the standard 3.5%. Use schedule: standard. carecase does not yet discount "
-                "health-effect outcomes separately (docs/cba.md)")
+                "the standard 3.5%. Use schedule: standard, and set discounting: health on each "
+                "outcome whose values are health effects, which are then discounted on the "
+                "health schedule (docs/cba.md)")
         return v
 
     @field_validator("bands")
@@ -235,6 +239,12 @@ class Outcome(StrictModel):
     duration_years: int = Field(1, ge=1, description="Years a success keeps paying.")
     confidence_grade: Grade
     source: str = ""
+    discounting: OutcomeDiscounting = Field(
+        "standard", description="standard: this outcome's values are discounted on the model's "
+        "schedule (discounting.schedule), as costs are. health: its values are health effects "
+        "(QALYs, monetised values of health and life, WELLBYs), discounted on the Green Book "
+        "(2022, Annex A6) health schedule, 1.5% years 0–30 then declining; refused with "
+        "discounting.schedule: custom, which has no defined health counterpart.")
 
 
 class Scenario(StrictModel):
@@ -311,3 +321,20 @@ class CBAModel(StrictModel):
     sensitivity_swing: float = Field(
         0.2, gt=0, lt=1, description="± share for one-way sensitivity of fixed inputs."
     )
+
+    @field_validator("outcomes")
+    @classmethod
+    def _health_needs_a_green_book_schedule(cls, v: list[Outcome], info: ValidationInfo) -> list[Outcome]:
+        """The Green Book pairs its health schedule with its standard one; a custom rate has no
+        defined health counterpart (a 0% sensitivity run would still discount health effects at
+        1.5%, a 5% one would discount them below costs), so the pairing is refused."""
+        disc = info.data.get("discounting")
+        health = [f"outcomes[{i}] ({o.name})" for i, o in enumerate(v) if o.discounting == "health"]
+        if disc is not None and disc.schedule == "custom" and health:
+            raise ValueError(
+                f"{', '.join(health)}: discounting: health uses the Green Book health schedule, "
+                "which is paired with the standard schedule, but discounting.schedule is custom, "
+                "which has no defined health counterpart (a 0% sensitivity run would still "
+                "discount health effects at 1.5%). Use discounting.schedule: standard, or set "
+                "these outcomes to discounting: standard to discount them at the custom rate")
+        return v
