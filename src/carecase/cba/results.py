@@ -160,7 +160,9 @@ def matrix_rows(plan: Plan, t: Totals, fl: Flows) -> list[dict[str, Any]]:
                 "transfers_net": float(t.transfers[0, a, y]),
                 "cashable_net": float(t.cashable[0, a, y]),
                 "benefits": ben, "net": ben - cost, "costs_discounted": cost_d,
-                "benefits_discounted": ben_d, "net_discounted": ben_d - cost_d,
+                "benefits_discounted": ben_d,
+                "transfers_discounted": float(t.transfers_discounted[0, a, y]),
+                "net_discounted": ben_d - cost_d,
                 "cumulative_discounted": cum})
     return rows
 
