@@ -66,3 +66,24 @@ def rich_model() -> dict[str, Any]:
 def npv_of(data: dict[str, Any]) -> float:
     plan = compile_model(model_from_dict(copy.deepcopy(data)))
     return float(run_values(plan, plan.central_values()).npv[0])
+
+
+def health_model(health: str = "health") -> dict[str, Any]:
+    """31 years (0–30) on the standard schedule: £20,000 set-up cost in year 0 (NHS), a £500 a
+    year NHS saving and a £1,000 a year health effect (QALYs valued, Individual, social) in
+    years 1–30, the health effect's outcome discounted on ``health`` ("health" or "standard")."""
+    return {
+        "name": "health effects",
+        "appraisal_years": 31,
+        "cohorts": [{"name": "c", "need": {0: 1}, "engagement_rate": 1, "success_rate": 1}],
+        "costs": [{"name": "set-up", "agency": "NHS", "kind": "capital", "amount": 20000,
+                   "confidence_grade": 1}],
+        "outcomes": [
+            {"name": "QALYs gained", "cohort": "c", "lag_years": 1, "duration_years": 30,
+             "discounting": health, "confidence_grade": 1,
+             "values": [{"agency": "Individual", "value_type": "social", "amount": 1000}]},
+            {"name": "fewer admissions", "cohort": "c", "lag_years": 1, "duration_years": 30,
+             "confidence_grade": 1,
+             "values": [{"agency": "NHS", "value_type": "fiscal", "amount": 500}]},
+        ],
+    }

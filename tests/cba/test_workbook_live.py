@@ -12,9 +12,9 @@ import pytest
 
 from carecase.cba.load import model_from_dict
 from carecase.cba.results import analyse
-from carecase.cba.workbook import write_workbook
+from carecase.cba.workbook import PV_LABEL, write_workbook
 
-from .helpers import rich_model, simple_model
+from .helpers import health_model, rich_model, simple_model
 from .xlsx_eval import Book, formula_cells
 
 
@@ -126,7 +126,7 @@ def test_editing_unit_value_changes_npv_by_the_expected_amount(tmp_path) -> None
     b.set("Benefits", row, col, f["unit_value"] + delta)
     npv1 = b.cell("Headlines", rows["Net present value"], 2)
     assert npv1 - npv0 == pytest.approx(expected, rel=1e-9)
-    pv_row = _row_labelled(path, "Discounted", "public-value net, discounted = (benefits − transfers − costs) × discount factor")
+    pv_row = _row_labelled(path, "Discounted", PV_LABEL)
     assert b.cell("Discounted", pv_row, 2 + len(dfs)) == pytest.approx(npv1, rel=1e-9)
 
 
@@ -256,3 +256,37 @@ def test_payback_tolerance_matches_engine(tmp_path) -> None:
     assert -1e-9 < r["cashflow"]["Total (public value)"][0] < 0
     assert r["headline"]["payback_year"] == 0
     assert _headlines(_check_all(path), path)["Payback year"] == 0
+
+
+def test_health_outcome_workbook_recomputes_and_its_factor_is_live(tmp_path) -> None:
+    """A model with an outcome on the health schedule: every formula recomputes, the headlines
+    equal results.json, and the Discount factors health rate and the Benefits 'discounting' cell
+    drive the NPV (back to the all-standard NPV when the outcome is switched to standard)."""
+    r, path = _write(tmp_path, health_model())
+    standard = analyse(model_from_dict(health_model("standard")), uncertainty=False)
+    assert r["headline"]["npv"] > standard["headline"]["npv"] + 4000  # the schedule matters
+    b = _check_all(path)
+    got, h = _headlines(b, path), r["headline"]
+    for label, key in (("Net present value", "npv"), ("PV public-value benefits", "pv_public_value"),
+                       ("PV costs (after optimism bias)", "pv_costs")):
+        assert got[label] == pytest.approx(h[key], rel=1e-12), label
+    assert got["Payback year"] == h["payback_year"]
+    recon = _row_labelled(path, "Discounted", "Σ agency discounted net − PV transfers")
+    assert b.cell("Discounted", recon, 2) == pytest.approx(h["npv"], rel=1e-12)
+    # the health factor column: DF(1) 0.9852, DF(30) 0.6398 (Green Book 2022, Annex A6)
+    health_col = _header_col(path, "Discount factors", "health factor")
+    assert round(b.cell("Discount factors", 3, health_col), 4) == 0.9852
+    assert round(b.cell("Discount factors", 32, health_col), 4) == 0.6398
+    # health rate 1.5% → 3.5% in every year: the NPV falls to the all-standard one
+    rate_col = _header_col(path, "Discount factors", "health rate")
+    for row in range(3, 33):
+        b.set("Discount factors", row, rate_col, 0.035)
+    rows = _headline_rows(path)
+    assert b.cell("Headlines", rows["Net present value"], 2) == pytest.approx(
+        standard["headline"]["npv"], rel=1e-12)
+    b = Book(path)
+    b.set("Benefits", _component_row(path, "QALYs gained", "Individual"),
+          _header_col(path, "Benefits", "discounting"), "standard")
+    assert _headlines(b, path)["Net present value"] == pytest.approx(standard["headline"]["npv"],
+                                                                     rel=1e-12)
+    assert _headlines(b, path)["Payback year"] == standard["headline"]["payback_year"]

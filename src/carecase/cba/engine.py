@@ -16,6 +16,9 @@ Cabinet Office 2012 *A guide to Social Return on Investment*, stage 4):
   disbenefit smaller
 - cost(t) = amount × (1 + OB_cost(grade)) in the cost's years, or for per-participant costs
   amount × engaged(t) × (1 + OB_cost(grade)) in every year (they follow the cohort)
+- PV: costs and each benefit component × DF(t) of their schedule: the model's, or for an
+  outcome marked ``discounting: health`` the Green Book health schedule (1.5% years 0–30,
+  Annex A6), so year flows are discounted component by component before they are summed
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from carecase.cba.discounting import discount_factors
+from carecase.cba.discounting import HEALTH, discount_factors
 from carecase.cba.load import InputSpec, numeric_inputs, unit_components
 from carecase.cba.model import INDIVIDUAL, CBAModel
 from carecase.cba.unit_costs import BUILTIN, UnitCostLookup
@@ -49,10 +52,17 @@ class Component:
 @dataclass(frozen=True)
 class Plan:
     model: CBAModel
-    factors: np.ndarray
+    factors: np.ndarray  # (Y,) the model's schedule: costs, and outcomes discounted "standard"
     agencies: tuple[str, ...]
     inputs: tuple[InputSpec, ...]
     components: tuple[Component, ...]
+    health_factors: np.ndarray  # (Y,) the Green Book health schedule
+    component_factors: np.ndarray  # (C, Y) each component's outcome's factors
+
+    @property
+    def uses_health(self) -> bool:
+        """Whether any outcome is discounted on the health schedule."""
+        return any(o.discounting == "health" for o in self.model.outcomes)
 
     @property
     def years(self) -> int:
@@ -102,7 +112,11 @@ def compile_model(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> Plan:
         for i, a, l2, vt, tr, p, k in comps
     )
     factors = discount_factors(model.appraisal_years, model.discounting.schedule_bands())
-    return Plan(model, factors, agencies, inputs, components)
+    health = discount_factors(model.appraisal_years, HEALTH)
+    is_health = np.array([model.outcomes[c.outcome].discounting == "health" for c in components],
+                         dtype=bool).reshape(-1, 1)
+    comp_factors = np.where(is_health, health[None, :], factors[None, :])
+    return Plan(model, factors, agencies, inputs, components, health, comp_factors)
 
 
 def n_draws(values: dict[str, np.ndarray]) -> int:
@@ -188,13 +202,18 @@ def optimism_factor(gross: np.ndarray | float, ob: np.ndarray | float) -> np.nda
 
 @dataclass
 class Totals:
-    """Per-draw aggregates: (D, A, Y) year flows and (D,) headline metrics."""
+    """Per-draw aggregates: (D, A, Y) year flows and (D,) headline metrics. The ``_discounted``
+    flows are each component × its own factors, summed: the only right source of a PV."""
 
     costs: np.ndarray  # (D, A, Y)
     costs_in_kind: np.ndarray  # (D, A, Y)
     benefits: np.ndarray  # (D, A, V, Y) net, transfers included
     transfers: np.ndarray  # (D, A, Y) net transfer benefits
     cashable: np.ndarray  # (D, A, Y)
+    costs_discounted: np.ndarray  # (D, A, Y) on the model's schedule
+    benefits_discounted: np.ndarray  # (D, A, V, Y) each component on its outcome's schedule
+    transfers_discounted: np.ndarray  # (D, A, Y)
+    cashable_discounted: np.ndarray  # (D, A, Y)
     npv: np.ndarray
     pv_costs: np.ndarray
     pv_public_value: np.ndarray
@@ -225,29 +244,36 @@ def totals(plan: Plan, flows: Flows) -> Totals:
             return np.einsum("dky,km->dmy", flow, weights)
         return np.matmul(flow.transpose(0, 2, 1), weights).transpose(0, 2, 1)
 
-    D, Y = flows.net.shape[0], plan.years
+    D, Y, C = flows.net.shape[0], plan.years, len(plan.components)
+    f = plan.factors
     costs = by(flows.cost_items, cost_agency)
     costs_in_kind = by(flows.cost_items, cost_agency * in_kind[:, None])
-    benefits = by(flows.net, comp_av.reshape(len(plan.components), -1)).reshape(
-        D, A, len(VALUE_TYPES), Y)
+    cash_net = flows.net * flows.cashable_share[:, :, None]
+    benefits = by(flows.net, comp_av.reshape(C, -1)).reshape(D, A, len(VALUE_TYPES), Y)
     transfers = by(flows.net, comp_tr)
-    cashable = by(flows.net * flows.cashable_share[:, :, None], comp_av[:, :, 0])
-    f = plan.factors
-    pv_costs = costs.sum(axis=1) @ f
-    public_by_year = benefits.sum(axis=(1, 2)) - transfers.sum(axis=1)
-    pv_public = public_by_year @ f
-    net_by_year = public_by_year - costs.sum(axis=1)
-    cum = np.cumsum(net_by_year * f[None, :], axis=1)
+    cashable = by(cash_net, comp_av[:, :, 0])
+    net_disc = flows.net * plan.component_factors[None, :, :]  # each component, its own DF
+    costs_disc = costs * f
+    benefits_disc = by(net_disc, comp_av.reshape(C, -1)).reshape(D, A, len(VALUE_TYPES), Y)
+    transfers_disc = by(net_disc, comp_tr)
+    cashable_disc = by(cash_net * plan.component_factors[None, :, :], comp_av[:, :, 0])
+    pv_costs = costs_disc.sum(axis=(1, 2))
+    public_disc = benefits_disc.sum(axis=(1, 2)) - transfers_disc.sum(axis=1)  # (D, Y)
+    pv_public = public_disc.sum(axis=1)
+    cum = np.cumsum(public_disc - costs_disc.sum(axis=1), axis=1)
     stays = np.flip(np.cumprod(np.flip(cum >= -1e-9, axis=1), axis=1), axis=1).astype(bool)
     payback = np.where(stays.any(axis=1), np.argmax(stays, axis=1), -1)
-    pv_cash = cashable.sum(axis=1) @ f
+    pv_cash = cashable_disc.sum(axis=(1, 2))
+    cash_costs_disc = (costs - costs_in_kind) * f
     return Totals(
         costs=costs, costs_in_kind=costs_in_kind, benefits=benefits, transfers=transfers,
-        cashable=cashable, npv=pv_public - pv_costs, pv_costs=pv_costs, pv_public_value=pv_public,
-        pv_fiscal=benefits[:, :, 0, :].sum(axis=1) @ f, pv_cashable=pv_cash,
-        pv_transfers=transfers.sum(axis=1) @ f,
-        net_present_budget_impact=pv_cash - (costs - costs_in_kind).sum(axis=1) @ f,
-        agency_net_pv=(benefits.sum(axis=2) - costs) @ f, payback_year=payback,
+        cashable=cashable, costs_discounted=costs_disc, benefits_discounted=benefits_disc,
+        transfers_discounted=transfers_disc, cashable_discounted=cashable_disc,
+        npv=pv_public - pv_costs, pv_costs=pv_costs, pv_public_value=pv_public,
+        pv_fiscal=benefits_disc[:, :, 0, :].sum(axis=(1, 2)), pv_cashable=pv_cash,
+        pv_transfers=transfers_disc.sum(axis=(1, 2)),
+        net_present_budget_impact=pv_cash - cash_costs_disc.sum(axis=(1, 2)),
+        agency_net_pv=(benefits_disc.sum(axis=2) - costs_disc).sum(axis=2), payback_year=payback,
     )
 
 

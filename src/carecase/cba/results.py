@@ -12,6 +12,10 @@ Headline definitions (HM Treasury Green Book 2022; HM Treasury / New Economy 201
   of the period, else "not within the period"
 - ``net_present_budget_impact`` = PV(cashable fiscal benefits) − PV(cash costs, i.e. excluding
   in-kind contributions)
+
+Every PV discounts each benefit component on its outcome's schedule (the model's, or the
+Green Book health schedule for ``discounting: health``) and costs on the model's schedule, so
+the discounted figures here come from engine.py's ``*_discounted`` flows, not one factor row.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from carecase.cba.discounting import rates_by_year
+from carecase.cba.discounting import HEALTH, rates_by_year
 from carecase.cba.distributions import Distribution
 from carecase.cba.engine import (
     VALUE_TYPES,
@@ -68,9 +72,18 @@ def _f(x: float) -> float | None:
 
 
 def discount_table(plan: Plan) -> list[dict[str, Any]]:
+    """Rate and factor by year on the model's schedule; where an outcome is discounted on the
+    health schedule, its rate and factor too (``health_rate``, ``health_factor``)."""
     rates = rates_by_year(plan.years, plan.model.discounting.schedule_bands())
-    return [{"year": y, "rate": float(rates[y]) if y else 0.0, "factor": float(plan.factors[y])}
-            for y in range(plan.years)]
+    health = rates_by_year(plan.years, HEALTH) if plan.uses_health else None
+    rows = []
+    for y in range(plan.years):
+        row = {"year": y, "rate": float(rates[y]) if y else 0.0, "factor": float(plan.factors[y])}
+        if health is not None:
+            row.update(health_rate=float(health[y]) if y else 0.0,
+                       health_factor=float(plan.health_factors[y]))
+        rows.append(row)
+    return rows
 
 
 def cost_rows(plan: Plan, fl: Flows, values: dict[str, np.ndarray]) -> list[dict[str, Any]]:
@@ -95,6 +108,7 @@ def benefit_rows(plan: Plan, fl: Flows, values: dict[str, np.ndarray]) -> list[d
     units = fl.outcome_units[0]  # × £ per unit = gross
     for c, comp in enumerate(plan.components):
         o = m.outcomes[comp.outcome]
+        schedule = "health" if o.discounting == "health" else m.discounting.schedule
         adj = {k: float(values[f"outcomes[{comp.outcome}].{k}"][0])
                for k in ("deadweight", "displacement", "attribution")}
         ob = m.optimism_bias.benefits[o.confidence_grade]
@@ -114,14 +128,17 @@ def benefit_rows(plan: Plan, fl: Flows, values: dict[str, np.ndarray]) -> list[d
                 "units": float(units[comp.outcome, y]), "gross": g,
                 **adj, "optimism_bias": ob, "optimism_factor": factor, "after_deadweight": a1,
                 "after_displacement": a2, "after_attribution": a3, "net": net,
-                "discounted": net * float(plan.factors[y]),
+                "discount_schedule": schedule,
+                "discount_factor": float(plan.component_factors[c, y]),
+                "discounted": net * float(plan.component_factors[c, y]),
             })
     return rows
 
 
 def matrix_rows(plan: Plan, t: Totals, fl: Flows) -> list[dict[str, Any]]:
     """Agency × year: costs, gross and net benefits by value type, transfers, cashable,
-    undiscounted and discounted, and the cumulative discounted net."""
+    undiscounted and discounted, and the cumulative discounted net. ``discount_factor`` is the
+    model schedule's (costs'); benefits are discounted component by component (Totals)."""
     gross = np.zeros((len(plan.agencies), plan.years))
     for c, comp in enumerate(plan.components):
         gross[comp.agency] += fl.gross[0, c]
@@ -132,7 +149,9 @@ def matrix_rows(plan: Plan, t: Totals, fl: Flows) -> list[dict[str, Any]]:
             cost = float(t.costs[0, a, y])
             ben = float(t.benefits[0, a, :, y].sum())
             f = float(plan.factors[y])
-            cum += (ben - cost) * f
+            cost_d = float(t.costs_discounted[0, a, y])
+            ben_d = float(t.benefits_discounted[0, a, :, y].sum())
+            cum += ben_d - cost_d
             rows.append({
                 "agency": agency, "year": y, "discount_factor": f, "costs": cost,
                 "costs_in_kind": float(t.costs_in_kind[0, a, y]),
@@ -140,21 +159,24 @@ def matrix_rows(plan: Plan, t: Totals, fl: Flows) -> list[dict[str, Any]]:
                 **{f"{v}_net": float(t.benefits[0, a, k, y]) for k, v in enumerate(VALUE_TYPES)},
                 "transfers_net": float(t.transfers[0, a, y]),
                 "cashable_net": float(t.cashable[0, a, y]),
-                "benefits": ben, "net": ben - cost, "costs_discounted": cost * f,
-                "benefits_discounted": ben * f, "net_discounted": (ben - cost) * f,
+                "benefits": ben, "net": ben - cost, "costs_discounted": cost_d,
+                "benefits_discounted": ben_d,
+                "transfers_discounted": float(t.transfers_discounted[0, a, y]),
+                "net_discounted": ben_d - cost_d,
                 "cumulative_discounted": cum})
     return rows
 
 
 def agency_net(plan: Plan, t: Totals) -> dict[str, dict[str, float]]:
-    f = plan.factors
     out = {}
     for a, agency in enumerate(plan.agencies):
-        by_type = {f"{v}_pv": float(t.benefits[0, a, k, :] @ f) for k, v in enumerate(VALUE_TYPES)}
+        ben = t.benefits_discounted[0, a]  # (V, Y)
+        by_type = {f"{v}_pv": float(ben[k].sum()) for k, v in enumerate(VALUE_TYPES)}
         out[agency] = {
-            "costs_pv": float(t.costs[0, a] @ f), "benefits_pv": float(t.benefits[0, a].sum(0) @ f),
-            **by_type, "cashable_pv": float(t.cashable[0, a] @ f),
-            "transfers_pv": float(t.transfers[0, a] @ f), "net_pv": float(t.agency_net_pv[0, a]),
+            "costs_pv": float(t.costs_discounted[0, a].sum()), "benefits_pv": float(ben.sum()),
+            **by_type, "cashable_pv": float(t.cashable_discounted[0, a].sum()),
+            "transfers_pv": float(t.transfers_discounted[0, a].sum()),
+            "net_pv": float(t.agency_net_pv[0, a]),
         }
     return out
 
@@ -180,6 +202,8 @@ def analyse(model: CBAModel, lookup: UnitCostLookup = BUILTIN, *, draws: int | N
                   "appraisal_years": model.appraisal_years, "price_base_year": model.price_base_year,
                   "discounting": model.discounting.schedule,
                   "discount_bands": [list(b) for b in model.discounting.schedule_bands()],
+                  "health_discount_bands": [list(b) for b in HEALTH] if plan.uses_health else None,
+                  "health_outcomes": [o.name for o in model.outcomes if o.discounting == "health"],
                   "agencies": list(plan.agencies),
                   "years": list(range(plan.years))},
         "headline": headline(plan, t),
@@ -193,8 +217,8 @@ def analyse(model: CBAModel, lookup: UnitCostLookup = BUILTIN, *, draws: int | N
         "cashflow": {**{a: [r["cumulative_discounted"] for r in matrix if r["agency"] == a]
                         for a in plan.agencies},
                      "Total (public value)": np.cumsum(
-                         (t.benefits[0].sum(axis=(0, 1)) - t.transfers[0].sum(0)
-                          - t.costs[0].sum(0)) * plan.factors).tolist()},
+                         t.benefits_discounted[0].sum(axis=(0, 1))
+                         - t.transfers_discounted[0].sum(0) - t.costs_discounted[0].sum(0)).tolist()},
         "agency_net": agency_net(plan, t),
         "optimism_bias": {"costs": {str(k): v for k, v in model.optimism_bias.costs.items()},
                           "benefits": {str(k): v for k, v in model.optimism_bias.benefits.items()},

@@ -76,7 +76,8 @@ class Draws:
     payback_year: np.ndarray
 
 
-#: Most array cells (draws × (components + cost items + agencies × 5) × years) evaluated at
+#: Most array cells (draws × (components × 3 + cost items + agencies × 11) × years: the
+#: flows, each component discounted, and Totals' undiscounted and discounted aggregates) evaluated at
 #: once; larger runs go in chunks of draws, so memory stays bounded (same draws either way).
 CHUNK_CELLS = 20_000_000
 
@@ -89,7 +90,7 @@ def monte_carlo(plan: Plan, draws: int | None = None, seed: int | None = None) -
                        f"model's monte_carlo.draws ({mc.draws:,}).")
     n = draws or mc.draws
     values = sample_inputs(plan, n, mc.seed if seed is None else seed)
-    width = (len(plan.components) + len(plan.model.costs) + 5 * len(plan.agencies)) * plan.years
+    width = (3 * len(plan.components) + len(plan.model.costs) + 11 * len(plan.agencies)) * plan.years
     step = max(1, CHUNK_CELLS // max(width, 1))
     parts: list[Totals] = []
     for start in range(0, n, step):

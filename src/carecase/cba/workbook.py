@@ -2,10 +2,12 @@
 
 Sheets: Headlines (with a note of which cells are live), Settings (price base year,
 discounting, appraisal years, the optimism-bias grade table, scenario and rollout results),
-Inputs, Discount factors, Costs (units → base → adjusted → PV), Benefits (units → gross → net,
-one block per adjustment, the formula named above each block), Matrix, Discounted (agency rows,
-then the whole programme's public-value net, its cumulative row, the payback test and the
-reconciliation Σ agency net − PV transfers = NPV), and Uncertainty (values). Formulas are
+Inputs, Discount factors (the model's schedule, and the health schedule where an outcome is
+discounted on it), Costs (units → base → adjusted → PV), Benefits (units → gross → net →
+discounted, one block per step, the formula named above each block; each component discounted
+on its outcome's schedule), Matrix, Discounted (agency rows, then the whole programme's
+public-value net, its cumulative row, the payback test and the reconciliation Σ agency net −
+PV transfers = NPV), and Uncertainty (values). Formulas are
 written with their Python-computed results as cached values, so the file opens with numbers
 shown and ``openpyxl`` (``data_only=True``) reads back exactly the figures in results.json;
 editing a live cell (£ per unit, a cost amount, an adjustment, a grade, a discount rate)
@@ -22,12 +24,12 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from carecase.cba.workbook_benefits import benefits_sheet
 from carecase.cba.workbook_sheets import (
     DF_SHEET,
     NOT_LIVE,
     Formats,
     Layout,
-    benefits_sheet,
     col,
     costs_sheet,
     discount_sheet,
@@ -36,6 +38,8 @@ from carecase.cba.workbook_sheets import (
     settings_sheet,
 )
 
+PV_LABEL = ("public-value net, discounted = benefits discounted − transfers discounted − costs × "
+            "discount factor")
 #: engine.py's payback tolerance: the cumulative counts as ≥ 0 from −1e-9
 TOLERANCE = "-1E-9"
 NOT_WITHIN = "not within the period"
@@ -43,8 +47,9 @@ LIVE_NOTE = [
     "Which cells drive the results",
     "Live (shaded; edit one and every formula that depends on it recalculates, NPV and payback "
     "year included): Benefits — £ per unit, deadweight, displacement, attribution, cashable share, "
-    "confidence grade; Costs — amount (£), confidence grade; Settings — the optimism-bias grade "
-    "table; Discount factors — rate by year.",
+    "confidence grade (and discounting, where an outcome uses the health schedule); Costs — "
+    "amount (£), confidence grade; Settings — the optimism-bias grade table; Discount factors — "
+    "rate (and health rate) by year.",
     "Values (computed by carecase, not recalculated here): Benefits and Costs 'units' blocks "
     "(people in need × engagement × success, lag, duration, drop-off, quantity; engaged people "
     "for per-participant costs); the Inputs sheet; the Settings sheet's scenario and rollout "
@@ -96,8 +101,10 @@ def _matrix_sheets(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
     for name, key, disc in (("Matrix", "net", False), ("Discounted", "net_discounted", True)):
         ws = wb.add_worksheet(name)
         ws.write_string(0, 0, "agency", fm.bold)
-        ws.write_string(1, 0, ("net = benefits (all value types, transfers included) − costs"
-                               + (", × discount factor" if disc else "")), fm.note)
+        ws.write_string(1, 0, ("net = benefits (all value types, transfers included"
+                               + (", each discounted on its outcome's schedule: Benefits "
+                                  "'discounted') − costs × discount factor" if disc else ") − costs")),
+                        fm.note)
         for y in years:
             ws.write(0, 1 + y, f"y{y}", fm.bold)
         ws.write(0, 1 + Y, "total", fm.bold)
@@ -106,9 +113,9 @@ def _matrix_sheets(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
             ws.write_string(r, 0, agency)
             a_cell = xl_rowcol_to_cell(r, 0, col_abs=True)
             for y in years:
-                b = f"SUMIF({ben(1)},{a_cell},{ben(lay.ben_net + y)})"
+                b = f"SUMIF({ben(1)},{a_cell},{ben((lay.ben_disc if disc else lay.ben_net) + y)})"
                 c = f"SUMIF({cost(1)},{a_cell},{cost(lay.cost_adj + y)})"
-                formula = f"=({b}-{c})" + (f"*'{DF_SHEET}'!$C${y + 2}" if disc else "")
+                formula = f"={b}-{c}*'{DF_SHEET}'!$C${y + 2}" if disc else f"=({b}-{c})"
                 ws.write_formula(r, 1 + y, formula, fm.money, mrows[(agency, y)][key])
             ws.write_formula(r, 1 + Y, f"=SUM({rng(name, r, 1, Y, False)})", fm.money,
                              sum(mrows[(agency, y)][key] for y in years))
@@ -125,8 +132,9 @@ def _matrix_sheets(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
 
 
 def _public_value_rows(ws: Any, results: dict[str, Any], fm: Formats, lay: Layout, sum_row: int) -> str:
-    """The whole programme's public-value net by year (benefits − transfers − costs, discounted),
-    its cumulative row, the payback test row and the reconciliation with the agency rows."""
+    """The whole programme's public-value net by year (benefits − transfers, each component
+    discounted on its outcome's schedule, − costs × discount factor), its cumulative row, the
+    payback test row and the reconciliation with the agency rows."""
     Y, years, agencies = lay.Y, results["model"]["years"], results["model"]["agencies"]
     mrows = {(m["agency"], m["year"]): m for m in results["matrix_rows"]}
     ben, cost_col = _ben(lay), _cost(lay)
@@ -146,14 +154,16 @@ def _public_value_rows(ws: Any, results: dict[str, Any], fm: Formats, lay: Layou
     ws.write_string(r0 + 1, 0, "the agency rows above include transfers, which move money between "
                     "agencies: their sum is not the NPV and gives no payback year", fm.note)
     R = {k: r0 + 2 + i for i, k in enumerate(
-        ("benefits", "transfers", "costs", "df", "pv", "cum", "stays"))}
+        ("benefits", "transfers", "costs", "df", "benefits_d", "transfers_d", "pv", "cum", "stays"))}
     labels = {
         "benefits": ("benefits, all agencies (net, undiscounted)", "=SUM({b})"),
         "transfers": ("of which transfers (net, undiscounted)", "=SUMIF({tr},TRUE,{b})"),
         "costs": ("costs after optimism bias (undiscounted)", "=SUM({c})"),
-        "df": ("discount factor", f"='{DF_SHEET}'!$C${{y2}}"),
-        "pv": ("public-value net, discounted = (benefits − transfers − costs) × discount factor",
-               "=({B}-{T}-{C})*{D}"),
+        "df": ("discount factor (costs: the model's schedule)", f"='{DF_SHEET}'!$C${{y2}}"),
+        "benefits_d": ("benefits, discounted (each outcome on its schedule: Benefits 'discounted')",
+                       "=SUM({bd})"),
+        "transfers_d": ("of which transfers, discounted", "=SUMIF({tr},TRUE,{bd})"),
+        "pv": (PV_LABEL, "={BD}-{TD}-{C}*{D}"),
         "cum": ("cumulative public-value net, discounted", "={prev}+{P}"),
         "stays": (f"cumulative stays ≥ 0 (from {TOLERANCE}) from this year to the end: 1, else 0",
                   "=IF({U}>=" + TOLERANCE + ",{nxt},0)"),
@@ -161,7 +171,10 @@ def _public_value_rows(ws: Any, results: dict[str, Any], fm: Formats, lay: Layou
     cached = {
         "benefits": lambda y: total("benefits", y), "transfers": lambda y: total("transfers_net", y),
         "costs": lambda y: total("costs", y), "df": lambda y: dfs[y],
-        "pv": lambda y: (total("benefits", y) - total("transfers_net", y) - total("costs", y)) * dfs[y],
+        "benefits_d": lambda y: total("benefits_discounted", y),
+        "transfers_d": lambda y: total("transfers_discounted", y),
+        "pv": lambda y: (total("benefits_discounted", y) - total("transfers_discounted", y)
+                         - total("costs_discounted", y)),
         "cum": lambda y: cum[y], "stays": lambda y: stays[y],
     }
     for k, (label, template) in labels.items():
@@ -170,7 +183,8 @@ def _public_value_rows(ws: Any, results: dict[str, Any], fm: Formats, lay: Layou
             at = {n: xl_rowcol_to_cell(R[n], 1 + y) for n in R}
             formula = template.format(
                 b=ben(lay.ben_net + y), tr=ben(lay.ben["transfer"]), c=cost_col(lay.cost_adj + y),
-                y2=y + 2, B=at["benefits"], T=at["transfers"], C=at["costs"], D=at["df"],
+                bd=ben(lay.ben_disc + y), y2=y + 2, BD=at["benefits_d"], TD=at["transfers_d"],
+                C=at["costs"], D=at["df"],
                 P=at["pv"], U=at["cum"], prev=xl_rowcol_to_cell(R["cum"], y),
                 nxt=xl_rowcol_to_cell(R["stays"], 2 + y))
             if k == "cum" and y == 0:
@@ -179,7 +193,7 @@ def _public_value_rows(ws: Any, results: dict[str, Any], fm: Formats, lay: Layou
                 formula = f"=IF({at['cum']}>={TOLERANCE},1,0)"
             ws.write_formula(R[k], 1 + y, formula, None if k == "stays" else fm.dec if k == "df"
                              else fm.money, cached[k](y))
-        if k in ("benefits", "transfers", "costs", "pv"):
+        if k in ("benefits", "transfers", "costs", "benefits_d", "transfers_d", "pv"):
             ws.write_formula(R[k], 1 + Y, f"=SUM({rng('Discounted', R[k], 1, Y, False)})", fm.money,
                              sum(cached[k](y) for y in years))
     ws.write_string(R["pv"], 2 + Y, "total = NPV", fm.note)
@@ -190,8 +204,8 @@ def _public_value_rows(ws: Any, results: dict[str, Any], fm: Formats, lay: Layou
     recon = [
         ("Σ agency discounted net (transfers included)", f"={xl_rowcol_to_cell(sum_row, 1 + Y)}",
          agency_total),
-        ("PV transfers", f"=SUMPRODUCT({rng('Discounted', R['transfers'], 1, Y, False)},"
-                         f"{rng('Discounted', R['df'], 1, Y, False)})", h["pv_transfers"]),
+        ("PV transfers", f"=SUM({rng('Discounted', R['transfers_d'], 1, Y, False)})",
+         h["pv_transfers"]),
         ("Σ agency discounted net − PV transfers", f"=B{r + 2}-B{r + 3}",
          agency_total - h["pv_transfers"]),
         ("NPV (Headlines)", "='Headlines'!$B$6", h["npv"]),

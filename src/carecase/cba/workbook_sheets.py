@@ -1,12 +1,12 @@
-"""The audit workbook's sheets: Settings, Inputs, Discount factors, Costs and Benefits.
+"""The audit workbook's sheets: Settings, Inputs, Discount factors and Costs.
 
 Each writer records where its cells are in a :class:`Layout`, so later formulas can point at
 them.
 Live cells (the inputs the formulas read: £ per unit, amounts, adjustments, grades, the
 optimism-bias grade table, discount rates) are written as values; every step from them is an
 Excel formula cached with the Python result. ``units`` blocks are values computed by carecase
-(the cohort arithmetic is not in the workbook). The matrices, headlines and uncertainty are in
-workbook.py.
+(the cohort arithmetic is not in the workbook). The Benefits sheet is in workbook_benefits.py;
+the matrices, headlines and uncertainty are in workbook.py.
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ class Layout:
     ben_first: int = 2
     ben_last: int = 1
     ben_net: int = 0  # first column of the net-benefits block
+    ben_disc: int = 0  # first column of the discounted-benefits block
     ben_pv: int = 0
+    health: bool = False  # an outcome is discounted on the health schedule (Discount factors D:E)
     ben: dict[str, int] = field(default_factory=dict)  # Benefits meta column by name
 
 
@@ -85,6 +87,11 @@ def settings_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
          "standard = HM Treasury Green Book (2022) STPR: 3.5% years 0–30, 3.0% 31–75, …; "
          "the rate used in each year is on the Discount factors sheet (live)"),
     ]
+    if m.get("health_outcomes"):
+        rows.append(("health schedule: outcomes", ", ".join(m["health_outcomes"]),
+                     "their values are health effects, discounted on the Green Book (2022, Annex A6) "
+                     "health schedule: 1.5% years 0–30, 1.29% 31–75, …; costs and other outcomes on "
+                     "the schedule above (Discount factors sheet, health rate: live)"))
     r = 2
     for label, value, text in rows:
         ws.write_string(r, 0, label)
@@ -162,24 +169,39 @@ def inputs_sheet(wb: Any, results: dict[str, Any], fm: Formats) -> None:
 
 
 def discount_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -> None:
+    """Year, rate and factor on the model's schedule (columns A–C); where an outcome is
+    discounted on the health schedule, its rate and factor too (D–E)."""
     ws = wb.add_worksheet(DF_SHEET)
-    ws.write_row(0, 0, ["year", "rate", "discount factor"], fm.bold)
-    ws.write_string(0, 4, "DF(0) = 1; DF(t) = DF(t−1) / (1 + rate(t)) — HM Treasury Green Book "
-                    "(2022); the rates are live", fm.note)
-    for r, d in enumerate(results["discount_factors"], start=1):
+    dfs = results["discount_factors"]
+    lay.health = "health_factor" in dfs[0]
+    heads = ["year", "rate", "discount factor"] + (["health rate", "health factor"] if lay.health else [])
+    ws.write_row(0, 0, heads, fm.bold)
+    ws.write_string(0, 6, "DF(0) = 1; DF(t) = DF(t−1) / (1 + rate(t)) — HM Treasury Green Book "
+                    "(2022); the rates are live" + ("; health: Annex A6 health schedule, for "
+                    "outcomes marked discounting: health (Benefits)" if lay.health else "")
+                    + ". Factors as a row (row 2, from column H), for SUMPRODUCT", fm.note)
+    for r, d in enumerate(dfs, start=1):
         ws.write_number(r, 0, d["year"])
-        ws.write_number(r, 1, d["rate"], fm.live)
-        if r == 1:
-            ws.write_number(r, 2, d["factor"], fm.dec)
-        else:
-            ws.write_formula(r, 2, f"=C{r}/(1+B{r + 1})", fm.dec, d["factor"])
-    ws.write_string(0, 6, "factors as a row", fm.note)
+        cols = [(1, 2, "rate", "factor")] + ([(3, 4, "health_rate", "health_factor")]
+                                             if lay.health else [])
+        for rc, fc, rate, factor in cols:
+            ws.write_number(r, rc, d[rate], fm.live)
+            if r == 1:
+                ws.write_number(r, fc, d[factor], fm.dec)
+            else:
+                prev, rate_cell = xl_rowcol_to_cell(r - 1, fc), xl_rowcol_to_cell(r, rc)
+                ws.write_formula(r, fc, f"={prev}/(1+{rate_cell})", fm.dec, d[factor])
     for y in range(lay.Y):
-        ws.write_formula(1, 6 + y, f"=C{y + 2}", fm.dec, results["discount_factors"][y]["factor"])
-    lay.df_row = rng(DF_SHEET, 1, 6, 6 + lay.Y - 1)
+        ws.write_formula(1, 7 + y, f"=C{y + 2}", fm.dec, dfs[y]["factor"])
+    lay.df_row = rng(DF_SHEET, 1, 7, 7 + lay.Y - 1)
 
 
-def _grouped(rows: list[dict[str, Any]], key: str) -> list[list[dict[str, Any]]]:
+def factor_cell(y: int, health: bool = False) -> str:
+    """Year y's discount factor on Discount factors: the model's (C), or the health one (E)."""
+    return cell(DF_SHEET, y + 1, 4 if health else 2)
+
+
+def grouped(rows: list[dict[str, Any]], key: str) -> list[list[dict[str, Any]]]:
     out: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         out.setdefault(row[key], []).append(row)
@@ -205,7 +227,7 @@ def costs_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -> N
         ws.write(0, nm + 2 * Y + y, f"adjusted y{y}", fm.bold)
     lay.cost_adj, lay.cost_pv = nm + 2 * Y, nm + 3 * Y
     ws.write(0, lay.cost_pv, "present value", fm.bold)
-    items = _grouped(results["costs"], "item")
+    items = grouped(results["costs"], "item")
     lay.cost_first, lay.cost_last = 2, 2 + len(items) - 1
     for k, rows in enumerate(items):
         r = 2 + k
@@ -226,75 +248,3 @@ def costs_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -> N
         adj = rng("Costs", r, nm + 2 * Y, nm + 3 * Y - 1, False)
         ws.write_formula(r, lay.cost_pv, f"=SUMPRODUCT({adj},{lay.df_row})", fm.money,
                          sum(x["discounted"] for x in rows))
-
-
-BEN_META = ["outcome", "agency", "agency (level 2)", "value type", "transfer", "cashable share",
-            "confidence grade", "optimism bias", "£ per unit", "deadweight", "displacement",
-            "attribution"]
-BEN_STEPS = [
-    ("units", "units of outcome (values from carecase) = successes flow × quantity, lag, "
-     "duration and drop-off applied"),
-    ("gross", "gross = units × £ per unit"),
-    ("after_deadweight", "after deadweight = gross × (1 − deadweight)"),
-    ("after_displacement", "after displacement = previous × (1 − displacement)"),
-    ("after_attribution", "after attribution = previous × (1 − attribution)"),
-    ("net", "net = previous × (1 − optimism bias), or × (1 + optimism bias) where gross < 0 "
-     "(a disbenefit): the correction is always pessimistic"),
-]
-
-
-def benefits_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -> None:
-    ws = wb.add_worksheet("Benefits")
-    Y = lay.Y
-    bc = lay.ben = {name: i for i, name in enumerate(BEN_META)}
-    bm = len(BEN_META)
-    ws.write_row(0, 0, BEN_META, fm.bold)
-    ws.write_string(1, bc["optimism bias"], "optimism bias = INDEX(Settings grade table, grade)", fm.note)
-    for s, (key, text) in enumerate(BEN_STEPS):
-        ws.write_string(1, bm + s * Y, text, fm.note)
-        for y in range(Y):
-            ws.write(0, bm + s * Y + y, f"{key} y{y}", fm.bold)
-    lay.ben_net = bm + (len(BEN_STEPS) - 1) * Y
-    pv_col = lay.ben_pv = bm + len(BEN_STEPS) * Y
-    ws.write_row(0, pv_col, ["PV net", "PV public value", "PV cashable"], fm.bold)
-    ws.write_string(1, pv_col, "PV = SUMPRODUCT(net, factors); public value excludes transfers; "
-                    "cashable = fiscal PV × cashable share", fm.note)
-    comps = _grouped(results["benefits"], "component")
-    lay.ben_first, lay.ben_last = 2, 2 + len(comps) - 1
-    adjust_by = {"after_deadweight": "deadweight", "after_displacement": "displacement",
-                 "after_attribution": "attribution", "net": "optimism bias"}
-    for k, rows in enumerate(comps):
-        r = 2 + k
-        f = rows[0]
-        ws.write_row(r, 0, [f["outcome"], f["agency"], f["agency_l2"], f["value_type"]])
-        ws.write_boolean(r, bc["transfer"], f["transfer"])
-        ws.write_number(r, bc["cashable share"], f["cashable_share"], fm.live)
-        ws.write_number(r, bc["confidence grade"], f["confidence_grade"], fm.live)
-        grade = xl_rowcol_to_cell(r, bc["confidence grade"])
-        ws.write_formula(r, bc["optimism bias"], f"=INDEX({lay.ob_benefits},{grade})", None,
-                         f["optimism_bias"])
-        for name, key in (("£ per unit", "unit_value"), ("deadweight", "deadweight"),
-                          ("displacement", "displacement"), ("attribution", "attribution")):
-            ws.write_number(r, bc[name], f[key], fm.live)
-        unit = xl_rowcol_to_cell(r, bc["£ per unit"], col_abs=True)
-        for y, x in enumerate(rows):
-            ws.write_number(r, bm + y, x["units"])
-            ws.write_formula(r, bm + Y + y, f"={xl_rowcol_to_cell(r, bm + y)}*{unit}", fm.money,
-                             x["gross"])
-            for s, (key, _) in enumerate(BEN_STEPS[2:], start=2):
-                prev = xl_rowcol_to_cell(r, bm + (s - 1) * Y + y)
-                factor = xl_rowcol_to_cell(r, bc[adjust_by[key]], col_abs=True)
-                adjust = f"(1-{factor})"
-                if key == "net":  # optimism bias: 1 − OB for a benefit, 1 + OB for a disbenefit
-                    adjust = f"IF({xl_rowcol_to_cell(r, bm + Y + y)}<0,1+{factor},1-{factor})"
-                ws.write_formula(r, bm + s * Y + y, f"={prev}*{adjust}", fm.money, x[key])
-        pv = sum(x["discounted"] for x in rows)
-        net_rng = rng("Benefits", r, lay.ben_net, lay.ben_net + Y - 1, False)
-        ws.write_formula(r, pv_col, f"=SUMPRODUCT({net_rng},{lay.df_row})", fm.money, pv)
-        pvc = xl_rowcol_to_cell(r, pv_col)
-        ws.write_formula(r, pv_col + 1, f"=IF({xl_rowcol_to_cell(r, bc['transfer'])},0,{pvc})",
-                         fm.money, 0.0 if f["transfer"] else pv)
-        vt, share = xl_rowcol_to_cell(r, bc["value type"]), xl_rowcol_to_cell(r, bc["cashable share"])
-        ws.write_formula(r, pv_col + 2, f'=IF({vt}="fiscal",{pvc}*{share},0)', fm.money,
-                         pv * f["cashable_share"] if f["value_type"] == "fiscal" else 0.0)
-    ws.set_column(0, 0, 28)

@@ -173,6 +173,15 @@ def headline_figures(h: dict[str, Any], p_pos: Any) -> list[KeyFigure]:
     return [f for f in figs if f.value is not None]
 
 
+def _health_note(model: Any) -> str:
+    """Which outcomes' values (health effects) are discounted on the Green Book health schedule."""
+    names = get(model, "health_outcomes", default=None)
+    if not isinstance(names, list) or not names:
+        return ""
+    return (f"; health effects ({', '.join(str(n) for n in names)}) on the Green Book health "
+            "schedule (1.5% years 0–30, then declining)")
+
+
 def build(ctx: Context) -> Section:
     sec = Section("cba", "Cost-benefit analysis")
     res = ctx.outs.json("cba", "results.json")
@@ -185,7 +194,8 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(Paragraph(
             f"Model: {get(model, 'name', default='(unnamed)')}. Appraisal period {len(years) or get(model, 'appraisal_years')} "
             f"years from year 0, prices at {get(model, 'price_base_year', default='the base year')}, discounting: "
-            f"{get(model, 'discounting', default='Green Book')}. {get(model, 'description', default='')}".strip()))
+            f"{get(model, 'discounting', default='Green Book')}{_health_note(model)}. "
+            f"{get(model, 'description', default='')}".strip()))
     if few_evaluated_inputs(ctx, res):
         sec.blocks.append(few_people_note(ctx, "The cost-benefit results (NPV, ROI, who pays and who benefits, "
                                                "sensitivity, scenarios) are", res))

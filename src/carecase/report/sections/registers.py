@@ -42,7 +42,8 @@ METHOD_NOTES = [
     "treated at the index date), difference-in-differences per person per year with cluster "
     "bootstrap 95% intervals, and rate ratios from count models (Poisson and negative binomial) "
     "with a person-time offset and cluster-robust intervals.",
-    "Cost-benefit analysis: discounted at the Green Book rate; benefits adjusted for deadweight, "
+    "Cost-benefit analysis: discounted at the Green Book rates (standard; health effects, where "
+    "an outcome is marked so, on the health schedule); benefits adjusted for deadweight, "
     "attribution, displacement, drop-off and optimism bias by confidence grade; uncertainty by "
     "Monte Carlo simulation, one-way sensitivity (tornado) and switching values.",
 ]
