@@ -48,7 +48,10 @@ def test_a_row_hidden_in_either_table_is_hidden_in_both(tmp_path: Path) -> None:
     two changes and so A&E's DiD, and the total less the others gave temporary accommodation's
     back. Together, no service's DiD follows from what either table shows."""
     root = _project(tmp_path)
-    few = (lambda df: df["key"].map(lambda k: 3 if k == "HOU_TEMP_ACCOM" else 60))
+
+    def few(df: pd.DataFrame) -> pd.Series:
+        return df["key"].map(lambda k: 3 if k == "HOU_TEMP_ACCOM" else 60)
+
     _edit(root, "matched", treated_users=60, control_users=few)
     _edit(root, "rtm", treated_users=60, control_users=few,
           treated_change_ppy=lambda df: df["treated_change_ppy"].where(df["key"] != "NEL_ADMIT", -1.0))

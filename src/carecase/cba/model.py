@@ -139,7 +139,7 @@ class Outcome(StrictModel):
     discounting: OutcomeDiscounting = Field(
         "standard", description="standard: this outcome's values are discounted on the model's "
         "schedule (discounting.schedule), as costs are. health: its values are health effects "
-        "(QALYs, monetised values of health and life, WELLBYs), discounted on the Green Book "
+        "(QALYs, monetised values of health and life), discounted on the Green Book "
         "(2022, Annex A6) health schedule, 1.5% years 0–30 then declining; refused with "
         "discounting.schedule: custom, which has no defined health counterpart.")
 
