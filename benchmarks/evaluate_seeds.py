@@ -11,9 +11,13 @@ naive before/after (tests/e2e/recovery.py, shared with the multi-seed test). Not
     make evaluate-seeds                          # seeds 20240401 and 1 to 11
     python -m benchmarks.evaluate_seeds 12 13    # other seeds (added to the record)
     python -m benchmarks.evaluate_seeds --variant k3 --set '{"matching": {"k": 3}}' 1 2
+    python -m benchmarks.evaluate_seeds --people 16000 20240401 1 2   # a larger area
 
 A variant merges ``--set`` into the project's evaluation settings and is recorded under
-``variants[NAME]`` beside the default, so that the two can be read seed by seed.
+``variants[NAME]`` beside the default, so that the two can be read seed by seed. A larger area
+(``--people``, default settings) is recorded under ``sizes[PEOPLE]``: with four times the
+people the matched standard errors halve while a bias stays, so a bias that chance hides on
+4,000 people shows there.
 
 Besides each seed's checks, ``per_effect`` reads the criterion across seeds: for each planted
 effect, how many seeds' intervals contain the truth and the mean absolute error of the
@@ -31,7 +35,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.recovery import prepare, recovery
+from tests.e2e.recovery import PEOPLE, prepare, recovery
 
 from benchmarks.record import RESULTS, write_result
 
@@ -40,8 +44,9 @@ WORK = HERE / "work" / "evaluate_seeds"
 SEEDS = (20240401, *range(1, 12))
 
 
-def check(seed: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    return recovery(prepare(WORK / str(seed), seed), overrides)
+def check(seed: int, overrides: dict[str, Any] | None = None, people: int = PEOPLE) -> dict[str, Any]:
+    folder = WORK / str(seed) if people == PEOPLE else WORK / f"{people}_people" / str(seed)
+    return recovery(prepare(folder, seed, people), overrides)
 
 
 def per_effect(seeds: dict[str, Any]) -> list[dict[str, Any]]:
@@ -86,18 +91,21 @@ def rate_ratio_coverage(seeds: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def main(seeds: tuple[int, ...] = SEEDS, variant: str | None = None,
-         overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+         overrides: dict[str, Any] | None = None, people: int = PEOPLE) -> dict[str, Any]:
     previous = RESULTS / "evaluate_seeds.json"
     results: dict[str, Any] = json.loads(previous.read_text()) if previous.exists() else {}
     record = results
     if variant:
         record = results.setdefault("variants", {}).setdefault(variant, {})
         record["settings"] = overrides or {}
+    if people != PEOPLE:
+        record = results.setdefault("sizes", {}).setdefault(str(people), {})
     record.setdefault("seeds", {})
+    label = variant or ("default" if people == PEOPLE else f"{people:,} people")
     for seed in seeds:
-        row = check(seed, overrides)
+        row = check(seed, overrides, people)
         record["seeds"][str(seed)] = row
-        print(f"{variant or 'default'} seed {seed}: {row['covered']}/{row['effects']} intervals "
+        print(f"{label} seed {seed}: {row['covered']}/{row['effects']} intervals "
               f"contain the truth, matched closer for {row['closer']}, worst |SMD| "
               f"{row['worst_abs_smd']} ({row['evaluate_s']} s)", flush=True)
         record["per_effect"] = per_effect(record["seeds"])
@@ -123,7 +131,12 @@ if __name__ == "__main__":
     parser.add_argument("--variant", help="record under this name instead of the default")
     parser.add_argument("--set", dest="overrides", type=json.loads, default=None,
                         help="JSON merged into the evaluation settings (with --variant)")
+    parser.add_argument("--people", type=int, default=PEOPLE,
+                        help=f"people in each area (default {PEOPLE:,}, the demo's); another size "
+                        "is recorded under sizes[PEOPLE] with the default settings")
     args = parser.parse_args()
     if args.overrides and not args.variant:
         parser.error("--set needs --variant, so that the default's record stays the default's")
-    main(tuple(args.seeds) or SEEDS, args.variant, args.overrides)
+    if args.variant and args.people != PEOPLE:
+        parser.error("--variant runs on the demo's size; --people records the default settings")
+    main(tuple(args.seeds) or SEEDS, args.variant, args.overrides, args.people)
