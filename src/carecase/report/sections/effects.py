@@ -143,11 +143,13 @@ def protect_sums(withheld: set[tuple[int, str]], group: tuple[str, ...], values:
     """Cells of ``group`` to withhold besides ``withheld`` so that no line of rows that add up
     (:func:`sum_lines`) has exactly one row's estimates hidden: else the total less the rows
     shown gives it back (one resident's residential care, as Adult Social Care less home care).
-    The complement is the line's smallest non-zero estimate (:func:`suppression.secondary_lines`)."""
+    The complement is the line's first visible part in row order, whatever its value
+    (:func:`suppression.secondary_lines` ``by="order"``): chosen by value, its size would be
+    known from the rule, and with the pair's sum so would the hidden estimate's."""
     n = len(values)
     mask = np.array([(i, group[0]) in withheld for i in range(n)], dtype=bool)
     v = np.array([float(x) if not is_missing(x) else np.nan for x in values], dtype=float)
-    hidden = secondary_lines(np.nan_to_num(v, nan=0.0), mask, lines)
+    hidden = secondary_lines(v, mask, lines, by="order")
     return {(int(i), k) for i in np.flatnonzero(hidden & ~mask) for k in group}
 
 
