@@ -293,3 +293,20 @@ def test_messages_name_the_fix_for_common_slips() -> None:
     d["costs"][0]["amount"] = {"dist": "normal", "mean": 10, "sd": 2}
     assert "this amount must be ≥ 0, but a normal distribution ranges" in _err(d)
     assert "problem(s) in the CBA model" in _err(d)
+
+
+def test_schema_and_reference_problems_come_in_one_message() -> None:
+    """A schema error used to hide the cross-reference errors until it was fixed, so an
+    analyst met them one run later: now both come in one message."""
+    d = simple_model()
+    d["costs"][0]["amount"] = -5  # schema
+    d["outcomes"][0]["cohort"] = "cc"  # unknown cohort
+    d["outcomes"].append({"name": "library", "cohort": "c", "unit_cost": "NOT_A_CODE", "confidence_grade": 2})
+    msg = _err(d)
+    assert "costs[0].amount = -5" in msg
+    assert "outcomes[0].cohort = 'cc': unknown cohort. Did you mean 'c'?" in msg
+    assert "outcomes[1].unit_cost = 'NOT_A_CODE': unknown unit-cost code" in msg
+    assert "Also 2 cross-reference problem(s)" in msg
+    d["costs"][0]["amount"] = 100  # schema fixed: the same references, from the full check
+    msg = _err(d)
+    assert "Also" not in msg and "unknown cohort" in msg and "NOT_A_CODE" in msg

@@ -99,9 +99,41 @@ def model_from_dict(
     try:
         model = CBAModel.model_validate(data)
     except ValidationError as err:
-        raise CBAError(format_validation_error(err, CBAModel, source, what="the CBA model")) from None
+        message = format_validation_error(err, CBAModel, source, what="the CBA model")
+        also = raw_reference_problems(data, lookup)
+        if also:  # in the same message: else they came one run later, after the schema was fixed
+            message += (f"\nAlso {len(also)} cross-reference problem(s) (cohort names, unit-cost codes):\n"
+                        + "\n".join(also))
+        raise CBAError(message) from None
     check_model(model, source, lookup)
     return model
+
+
+def raw_reference_problems(data: dict[str, Any], lookup: UnitCostLookup = BUILTIN) -> list[str]:
+    """The cross-references that can be checked on a model that failed its schema: cohorts
+    named by costs, outcomes and rollouts, and outcomes' unit-cost codes (:func:`check_references`
+    checks these and more on a valid model)."""
+    def items(key: str) -> list[tuple[int, dict[str, Any]]]:
+        value = data.get(key)
+        return [(i, x) for i, x in enumerate(value) if isinstance(x, dict)] if isinstance(value, list) else []
+
+    names = [str(c["name"]) for _, c in items("cohorts") if isinstance(c.get("name"), str)]
+    out: list[str] = []
+    for key in ("costs", "outcomes", "rollouts"):
+        for i, x in items(key):
+            name = x.get("cohort")
+            if names and isinstance(name, str) and name not in names:
+                hint = difflib.get_close_matches(name, names, n=1)
+                did = f" Did you mean '{hint[0]}'?" if hint else ""
+                out.append(_line(f"{key}[{i}].cohort", name, f"unknown cohort.{did} Defined: {', '.join(names)}"))
+    codes = lookup.codes()
+    for i, o in items("outcomes"):
+        code = o.get("unit_cost")
+        if isinstance(code, str) and code not in codes:
+            hint = difflib.get_close_matches(code, codes, n=1)
+            did = f" Did you mean '{hint[0]}'?" if hint else ""
+            out.append(_line(f"outcomes[{i}].unit_cost", code, f"unknown unit-cost code.{did}"))
+    return out
 
 
 def check_model(model: CBAModel, source: str = "CBA model", lookup: UnitCostLookup = BUILTIN) -> None:
