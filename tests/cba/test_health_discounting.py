@@ -23,7 +23,7 @@ from carecase.cba.model import CBAModel
 from carecase.cba.results import analyse
 from carecase.cba.uncertainty import monte_carlo, sample_inputs, switching_value, tornado
 
-from .helpers import health_model
+from .helpers import health_model, rich_model
 
 
 def _plan(d: dict[str, Any]) -> Plan:
@@ -152,6 +152,8 @@ def test_marking_a_positive_outcome_health_never_lowers_its_pv(years, outcomes, 
     do not move."""
     k = data.draw(st.integers(0, len(outcomes) - 1))
     outcomes[k]["amount"] = data.draw(st.floats(1, 5000))
+    # a health effect is a social or economic value (a fiscal one, cash, is refused as health)
+    outcomes[k]["value_type"] = data.draw(st.sampled_from(("economic", "social")))
     d = _random_model(years, None, outcomes, 1000)
     t0 = _base(d)
     d["outcomes"][k]["discounting"] = "health"
@@ -237,3 +239,34 @@ def test_sensitivity_switching_values_and_scenarios_use_the_health_schedule() ->
     assert r["headline"]["npv"] == pytest.approx(1000 * HEALTH_ANNUITY + 500 * STANDARD_ANNUITY - 20000,
                                                  rel=1e-12)
     assert r["npv_draws"]["draws"] == 1000
+
+
+@pytest.mark.parametrize(("value", "where"), [
+    ({"agency": "NHS", "value_type": "fiscal", "amount": 28000}, "outcomes[0].values[0]"),
+    ({"agency": "DWP", "value_type": "economic", "amount": 500, "transfer": True}, "outcomes[0].values[0]"),
+])
+def test_a_cash_value_marked_health_is_refused(value, where) -> None:
+    """Green Book 2022 Annex A6: costs and £ savings, the NHS's included, take the standard
+    rate. £250,000 now against £28,000 a year of NHS savings for ten years: NPV −£17,135 at
+    3.5%, but marked health it showed +£8,221 (and a cash budget impact discounted at 1.5%)."""
+    d = {"name": "cash marked health", "appraisal_years": 11, "cashable": {"NHS": 1.0},
+         "cohorts": [{"name": "c", "need": {0: 1}, "engagement_rate": 1, "success_rate": 1}],
+         "costs": [{"name": "Build", "agency": "NHS", "kind": "capital", "amount": 250000, "confidence_grade": 1}],
+         "outcomes": [{"name": "Fewer admissions", "cohort": "c", "values": [value], "lag_years": 1,
+                       "duration_years": 10, "confidence_grade": 1, "discounting": "health"}]}
+    with pytest.raises(CBAError) as exc:
+        model_from_dict(d)
+    assert where in str(exc.value) and "standard rate even when the NHS" in str(exc.value)
+    d["outcomes"][0]["discounting"] = "standard"
+    if value["value_type"] == "fiscal":
+        plan = compile_model(model_from_dict(d))
+        assert run_values(plan, plan.central_values()).npv[0] == pytest.approx(-17135, abs=1)
+
+
+def test_a_unit_cost_outcome_marked_health_is_refused() -> None:
+    d = rich_model()
+    i = next(i for i, o in enumerate(d["outcomes"]) if o.get("unit_cost"))
+    d["outcomes"][i]["discounting"] = "health"
+    with pytest.raises(CBAError) as exc:
+        model_from_dict(d)
+    assert f"outcomes[{i}].discounting = 'health': a unit-cost outcome is a cost saving" in str(exc.value)

@@ -232,3 +232,20 @@ def test_a_project_whose_effects_all_rest_on_few_users_skips_the_cba(tmp_path: P
     assert sorted(p.name for p in (root / "out" / "cba").iterdir()) == ["summary.json"]
     res = CliRunner().invoke(app, ["cba", str(root)])
     assert res.exit_code == 0 and "skipped" in res.output
+
+
+def test_cli_names_the_outcomes_on_the_health_schedule(tmp_path: Path) -> None:
+    """The console showed the NPV but not which outcomes were discounted at 1.5%."""
+    import yaml
+
+    from .helpers import health_model
+
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(health_model()))
+    res = CliRunner().invoke(app, ["cba", str(path), "--draws", "200"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "health schedule (1.5% years 0–30, then declining): QALYs gained" in text.replace("│ ", "")
+    path.write_text(yaml.safe_dump(health_model("standard")))
+    res = CliRunner().invoke(app, ["cba", str(path), "--draws", "200"])
+    assert "health schedule" not in res.output

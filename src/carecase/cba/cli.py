@@ -14,6 +14,15 @@ from carecase.cba.config import MAX_DRAWS, MIN_DRAWS
 from carecase.cba.formatting import money, ratio_text
 
 
+def discounting_text(model: dict[str, Any]) -> str:
+    """The schedule, and the outcomes on the Green Book health schedule (results.json ``model``)."""
+    text = str(model.get("discounting", ""))
+    health = model.get("health_outcomes") or []
+    if health:
+        text += f"; health schedule (1.5% years 0–30, then declining): {', '.join(map(str, health))}"
+    return text
+
+
 def print_results(results: dict[str, Any], console: Console) -> None:
     h = results["headline"]
     t = Table(title=f"CBA: {results['model']['name']}")
@@ -30,6 +39,7 @@ def print_results(results: dict[str, Any], console: Console) -> None:
         p = results["npv_draws"]["percentiles"]
         rows += [("P(NPV > 0)", f"{results['p_npv_positive']:.1%}"),
                  ("NPV 5th–95th percentile", f"{money(p['p5'])} to {money(p['p95'])}")]
+    rows.append(("Discounting", discounting_text(results["model"])))
     for r in rows:
         t.add_row(*r)
     console.print(t)
