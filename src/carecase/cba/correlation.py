@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# the tolerance carecase.cba.load.check_correlations refuses a matrix below
+# the tolerance carecase.cba.checks.check_correlations refuses a matrix below
 PSD_TOLERANCE = 1e-8
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from carecase.cba.discounting import HEALTH, discount_factors
-from carecase.cba.load import InputSpec, numeric_inputs, unit_components
+from carecase.cba.inputs import InputSpec, numeric_inputs, unit_components
 from carecase.cba.model import INDIVIDUAL, CBAModel
 from carecase.cba.unit_costs import BUILTIN, UnitCostLookup
 

@@ -3,8 +3,8 @@
 Written in YAML (a standalone file, or inline under ``cba.inline`` in carecase.yaml) or built
 in Python. Every number may be a distribution (:mod:`carecase.cba.distributions`). Years run
 0 … ``appraisal_years`` − 1; year 0 is undiscounted. Cross-references (cohort names, unit-cost
-codes, agencies) are checked by :mod:`carecase.cba.load`, which turns every problem into one
-``CBAError`` naming the key path, the value and what is allowed. The model-wide settings
+codes, agencies) are checked by :mod:`carecase.cba.checks`; :mod:`carecase.cba.load` turns
+every problem into one ``CBAError`` naming the key path, the value and what is allowed. The model-wide settings
 (discounting, the optimism-bias grade table) are in :mod:`carecase.cba.model_settings`.
 """
 

@@ -38,7 +38,7 @@ from carecase.cba.engine import (
     ratio,
     totals,
 )
-from carecase.cba.load import describe_value
+from carecase.cba.inputs import describe_value
 from carecase.cba.model import CBAModel
 from carecase.cba.scenarios import run_rollouts, run_scenarios
 from carecase.cba.uncertainty import monte_carlo, monte_carlo_summary, switching_values, tornado

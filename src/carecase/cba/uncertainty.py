@@ -24,7 +24,7 @@ from scipy.optimize import brentq
 from carecase.cba.config import MAX_DRAWS, MIN_DRAWS
 from carecase.cba.distributions import Distribution
 from carecase.cba.engine import Plan, Totals, ratio, run_values
-from carecase.cba.load import InputSpec
+from carecase.cba.inputs import InputSpec
 from carecase.core.errors import CBAError
 from carecase.core.random import generator
 
