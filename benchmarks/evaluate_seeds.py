@@ -15,7 +15,7 @@ naive before/after (tests/e2e/recovery.py, shared with the multi-seed test). Not
 
 A variant merges ``--set`` into the project's evaluation settings and is recorded under
 ``variants[NAME]`` beside the default, so that the two can be read seed by seed. A larger area
-(``--people``, default settings) is recorded under ``sizes[PEOPLE]``: with four times the
+(``--people``) is recorded under ``sizes[PEOPLE]`` (a variant there under its ``variants``): with four times the
 people the matched standard errors halve while a bias stays, so a bias that chance hides on
 4,000 people shows there.
 
@@ -95,13 +95,13 @@ def main(seeds: tuple[int, ...] = SEEDS, variant: str | None = None,
     previous = RESULTS / "evaluate_seeds.json"
     results: dict[str, Any] = json.loads(previous.read_text()) if previous.exists() else {}
     record = results
-    if variant:
-        record = results.setdefault("variants", {}).setdefault(variant, {})
-        record["settings"] = overrides or {}
     if people != PEOPLE:
         record = results.setdefault("sizes", {}).setdefault(str(people), {})
+    if variant:
+        record = record.setdefault("variants", {}).setdefault(variant, {})
+        record["settings"] = overrides or {}
     record.setdefault("seeds", {})
-    label = variant or ("default" if people == PEOPLE else f"{people:,} people")
+    label = (variant or "default") + ("" if people == PEOPLE else f", {people:,} people")
     for seed in seeds:
         row = check(seed, overrides, people)
         record["seeds"][str(seed)] = row
@@ -133,10 +133,8 @@ if __name__ == "__main__":
                         help="JSON merged into the evaluation settings (with --variant)")
     parser.add_argument("--people", type=int, default=PEOPLE,
                         help=f"people in each area (default {PEOPLE:,}, the demo's); another size "
-                        "is recorded under sizes[PEOPLE] with the default settings")
+                        "is recorded under sizes[PEOPLE]")
     args = parser.parse_args()
     if args.overrides and not args.variant:
         parser.error("--set needs --variant, so that the default's record stays the default's")
-    if args.variant and args.people != PEOPLE:
-        parser.error("--variant runs on the demo's size; --people records the default settings")
     main(tuple(args.seeds) or SEEDS, args.variant, args.overrides, args.people)
