@@ -249,3 +249,28 @@ def test_cli_names_the_outcomes_on_the_health_schedule(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(health_model("standard")))
     res = CliRunner().invoke(app, ["cba", str(path), "--draws", "200"])
     assert "health schedule" not in res.output
+
+
+def test_a_long_appraisal_lists_years_down_the_page() -> None:
+    """31 years as columns folded every figure in two ('£1,' over '000'); beyond 8 years the
+    who-pays table has a row a year and an agency a column, figures whole."""
+    from rich.console import Console
+
+    from carecase.cba.cli import who_pays_table
+    from carecase.cba.load import model_from_dict
+    from carecase.cba.results import analyse
+
+    from .helpers import health_model, simple_model
+
+    results = analyse(model_from_dict(health_model()), draws=200)
+    console = Console(width=80, record=True)
+    console.print(who_pays_table(results))
+    text = console.export_text()
+    lines = [line for line in text.splitlines() if line.startswith("│ y")]
+    assert len(lines) == 31 and "£1,000" in lines[30] and "£500" in lines[30]
+    assert "net PV" in text and "£24,016" in text
+    short = analyse(model_from_dict(simple_model()), draws=200)
+    console = Console(width=120, record=True)
+    console.print(who_pays_table(short))
+    text = console.export_text()
+    assert "agency" in text and "y5" in text

@@ -43,15 +43,35 @@ def print_results(results: dict[str, Any], console: Console) -> None:
     for r in rows:
         t.add_row(*r)
     console.print(t)
-    m = Table(title="Who pays, who benefits (net £ by year, undiscounted; total discounted)")
-    m.add_column("agency", no_wrap=True)
-    years = results["model"]["years"]
-    for y in years:
-        m.add_column(f"y{y}", justify="right", overflow="fold")
-    m.add_column("net PV", justify="right", overflow="fold")
-    for agency, row in results["matrix"].items():
-        m.add_row(agency, *[money(v) for v in row], money(results["agency_net"][agency]["net_pv"]))
-    console.print(m)
+    console.print(who_pays_table(results))
+
+
+#: more years than this and the who-pays table lists years down the page, agencies across
+WIDE_YEARS = 8
+
+
+def who_pays_table(results: dict[str, Any]) -> Table:
+    """Net £ by agency and year (undiscounted) with each agency's net PV: agencies as rows,
+    or, for a long appraisal (31 years once folded every figure in two), years as rows."""
+    title = "Who pays, who benefits (net £ by year, undiscounted; total discounted)"
+    m = Table(title=title)
+    years, matrix = results["model"]["years"], results["matrix"]
+    net_pv = [money(results["agency_net"][a]["net_pv"]) for a in matrix]
+    if len(years) <= WIDE_YEARS:
+        m.add_column("agency", no_wrap=True)
+        for y in years:
+            m.add_column(f"y{y}", justify="right", overflow="fold")
+        m.add_column("net PV", justify="right", overflow="fold")
+        for (agency, row), pv in zip(matrix.items(), net_pv, strict=True):
+            m.add_row(agency, *[money(v) for v in row], pv)
+        return m
+    m.add_column("year", no_wrap=True)
+    for agency in matrix:
+        m.add_column(agency, justify="right", overflow="fold")
+    for k, y in enumerate(years):
+        m.add_row(f"y{y}", *[money(row[k]) for row in matrix.values()])
+    m.add_row("net PV", *net_pv, style="bold")
+    return m
 
 
 def register(app: typer.Typer) -> None:
