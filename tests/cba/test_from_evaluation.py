@@ -195,10 +195,13 @@ def test_an_effect_without_an_interval_is_refused() -> None:
 
 
 def test_the_source_writes_money_as_everywhere_else() -> None:
-    """'95% CI £-256.26 to £164.70' is now '-£256.26 to £164.70'."""
+    """'95% CI £-256.26 to £164.70' is now '-£256.26 to £164.70'; and it is the benefit's
+    interval (the change × −1), as its value is: the change's own beside the benefit read as
+    a value outside its interval (29.60 beside −£72.34 to £15.11 in the register)."""
     outs = impacts_from_evaluation({"effects": [{"window": "w", "service_code": "GP_APPT", "effect_gbp": -10,
                                                  "ci95_gbp": [-256.26, 164.7]}]}, cohort="c")
-    assert outs[0]["source"].endswith("95% CI -£256.26 to £164.70")
+    assert outs[0]["values"][0]["amount"]["mean"] == 10
+    assert "95% CI -£164.70 to £256.26; the benefit is the evaluated change × −1" in outs[0]["source"]
 
 
 def test_an_uprated_effect_quotes_its_interval_at_the_same_prices() -> None:
@@ -208,7 +211,7 @@ def test_an_uprated_effect_quotes_its_interval_at_the_same_prices() -> None:
         "cost_ppy": {"effect": -120.0, "ci_low": -200.0, "ci_high": -40.0}}}}}}
     out = impacts_from_evaluation(effects, cohort="c", price_base_year=2024, index={2022: 100.0, 2024: 108.0})[0]
     assert out["values"][0]["amount"]["mean"] == pytest.approx(129.6)
-    assert out["source"].endswith("95% CI -£216.00 to -£43.20 at 2024/25 prices (uprated ×1.080000 from 2022/23)")
+    assert "95% CI £43.20 to £216.00 at 2024/25 prices (uprated ×1.080000 from 2022/23); the benefit" in out["source"]
 
 
 def test_the_self_funded_part_of_a_care_effect_is_the_individuals() -> None:

@@ -235,9 +235,13 @@ def evaluation_outcomes(
             "values": [value],
             "duration_years": duration_years, "lag_years": lag_years, "drop_off": drop_off,
             "confidence_grade": confidence_grade,
+            # the interval on the benefit's scale, as its value (a fall in use is a benefit):
+            # the change's own interval beside a benefit of the opposite sign read as a value
+            # outside its interval
             "source": f"carecase evaluate effects.json, window {window}, matched comparison; "
-                      f"95% CI {_pounds(factor * float(r['ci_low_gbp']))} to {_pounds(factor * float(r['ci_high_gbp']))}"
-                      + uprated_note,
+                      f"95% CI {_pounds(-factor * float(r['ci_high_gbp']))} to "
+                      f"{_pounds(-factor * float(r['ci_low_gbp']))}{uprated_note}; the benefit is the "
+                      "evaluated change × −1 (a fall in use is a benefit)",
         })
         codes.append(str(r["service_code"]))
     if few and notes is not None:
