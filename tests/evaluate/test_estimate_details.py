@@ -37,6 +37,10 @@ def test_regression_to_the_mean_share() -> None:
     r = rtm.iloc[0]
     assert r["treated_change_ppy"] == pytest.approx(-7.5)
     assert r["share_of_naive_change_seen_in_controls"] == pytest.approx(0.4)
+    # controls rising while the participants fall: no share (it read as "-348.7%")
+    _, rtm = matched_did(_panel([10, 20], [5, 10], [10, 20], [12, 24]), _members(2), 50, generator(1, "t"))
+    assert rtm.iloc[0]["control_change_ppy"] > 0 > rtm.iloc[0]["treated_change_ppy"]
+    assert np.isnan(rtm.iloc[0]["share_of_naive_change_seen_in_controls"])
 
 
 def test_matched_se_is_the_sample_sd_of_the_bootstrap_effects() -> None:

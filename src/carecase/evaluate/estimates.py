@@ -235,7 +235,10 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.
     matched["n_control_rows"] = n_controls
     matched["n_clusters"] = len(ka)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where((rt[1:] - rt[0]) != 0, (rc[1:] - rc[0]) / (rt[1:] - rt[0]), np.nan)
+        # a share only where both groups moved the same way: a comparison fall beside a
+        # participants' rise read as "-348.7%" of it
+        dt_, dc_ = rt[1:] - rt[0], rc[1:] - rc[0]
+        share = np.where((dt_ != 0) & (np.sign(dt_) == np.sign(dc_)), dc_ / dt_, np.nan)
     rtm = _frame(panel, post_w, {
         "treated_pre_ppy": np.broadcast_to(rt[0], shape), "treated_post_ppy": rt[1:],
         "treated_change_ppy": rt[1:] - rt[0],

@@ -119,7 +119,8 @@ def _rtm(ctx: Context, counts: Table | None) -> tuple[Table, pd.DataFrame] | Non
     if wcol:
         rtm = rtm.assign(**{wcol: rtm[wcol].map(window_label)})
     t = frame_table("evaluation-rtm", "Change in £ per person per year: participants and comparison group",
-                    rtm, RTM, note="Longest post window; every window is in out/evaluate/rtm.csv.")
+                    rtm, RTM, note="Longest post window; every window is in out/evaluate/rtm.csv. The share is "
+                    "left blank where the two groups' use moved in opposite directions.")
     withhold_windows(t, thin_windows(ctx, ctx.outs.table("evaluate", "matched"), counts), RTM_ESTIMATES)
     withhold_few_users(t, few_user_keys(ctx), RTM_ESTIMATES)
     return t, rtm
