@@ -16,6 +16,7 @@ from carecase.report.content import (
     Paragraph,
     Section,
     Table,
+    format_value,
 )
 from carecase.report.loaders import get, named_items, numeric, records
 from carecase.report.sections import evaluation as eval_section
@@ -121,6 +122,23 @@ def few_people_note(ctx: Context, what: str, results: dict[str, Any] | None = No
                 "rows that add up to it), and every result of the model follows from them. " + FEW_FIXES)
 
 
+def costs_paragraph(results: dict[str, Any]) -> Paragraph | None:
+    """What the programme costs, for a report that withholds the results: the present value of
+    the costs (after optimism bias) in all and by paying agency. Every cost input is in the
+    assumptions register, which the report shows, so these figures disclose nothing more;
+    only the benefits rest on the evaluated effects."""
+    total = get(get(results, HEADLINE, default={}), "pv_costs")
+    rows = [(str(get(r, "agency")), get(r, "costs_pv")) for r in named_items(get(results, AGENCY_NET), "agency")]
+    paid = [(a, float(v)) for a, v in rows if v is not None and float(v) > 0]
+    if total is None:
+        return None
+    years = len(get(get(results, "model", default={}), "years") or [])
+    by = "; ".join(f"{a} {format_value(v, 'gbp')}" for a, v in sorted(paid, key=lambda x: (-x[1], x[0])))
+    return Paragraph(f"What the programme costs (not withheld: every cost input is in the assumptions "
+                     f"register): {format_value(float(total), 'gbp')} in present value over {years} years, "
+                     f"after optimism bias" + (f" ({by})" if by else "") + ".")
+
+
 def _matrix(results: dict[str, Any], key: str, value: str) -> list[dict[str, Any]]:
     years = get(get(results, "model", default={}), "years")
     rows = records(get(results, key), "agency", "year", value, columns=years)
@@ -199,6 +217,9 @@ def build(ctx: Context) -> Section:
     if few_evaluated_inputs(ctx, res):
         sec.blocks.append(few_people_note(ctx, "The cost-benefit results (NPV, ROI, who pays and who benefits, "
                                                "sensitivity, scenarios) are", res))
+        costs = costs_paragraph(res)
+        if costs is not None:
+            sec.blocks.append(costs)
         return sec
     sec.blocks.append(KeyFigures(headline_figures(get(res, HEADLINE, default={}), get(res, P_POSITIVE))))
     m = _matrix(res, MATRIX, "net")

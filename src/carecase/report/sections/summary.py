@@ -3,6 +3,8 @@ method in plain words — drawn from cba/results.json and evaluate/matched.parqu
 
 from __future__ import annotations
 
+from typing import Any
+
 from carecase.report.content import KeyFigures, Note, Paragraph, Section, format_value
 from carecase.report.loaders import get, named_items
 from carecase.report.sections import cba as cba_section
@@ -21,6 +23,36 @@ METHOD = (
 )
 
 
+def _num(v: object) -> float | None:
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def verdict(effects: list[dict[str, Any]]) -> str:
+    """What the headline intervals say, in words: whether each includes no change, and, where
+    all do, the smallest effect the study could have detected (the minimum detectable effect)."""
+    spans, mdes = [], []
+    for r in effects:
+        lo, hi = _num(r.get("ci_low_matched")), _num(r.get("ci_high_matched"))
+        if lo is None or hi is None:
+            return ""
+        spans.append(lo <= 0 <= hi)
+        mde = _num(r.get("mde_matched"))
+        if mde is not None:
+            mdes.append(abs(mde))
+    if all(spans):
+        text = ("Every interval includes no change: these data show no effect on whole-system cost "
+                "either way, which is not the same as showing there is none")
+        if mdes:
+            text += (f"; only an effect larger than about {format_value(min(mdes), 'gbp')} a person-year "
+                     "would probably have shown (the minimum detectable effect)")
+        return text + "."
+    clear = [str(r.get("window", "")) for r, s in zip(effects, spans, strict=True) if not s]
+    return f"The interval excludes no change for {', '.join(clear)}."
+
+
 def build(ctx: Context) -> Section:
     sec = Section("summary", "Executive summary")
     res = ctx.outs.json("cba", "results.json")
@@ -29,6 +61,9 @@ def build(ctx: Context) -> Section:
                                "payback are not available.", kind="not_run"))
     elif cba_section.few_evaluated_inputs(ctx, res):
         sec.blocks.append(cba_section.few_people_note(ctx, "NPV, ROI, payback and who benefits are", res))
+        costs = cba_section.costs_paragraph(res)
+        if costs is not None:
+            sec.blocks.append(costs)
     else:
         sec.blocks.append(KeyFigures(cba_section.headline_figures(get(res, "headline", default={}),
                                                                   get(res, "p_npv_positive"))))
@@ -56,7 +91,13 @@ def build(ctx: Context) -> Section:
                  f"(95% CI {format_value(r['ci_low_matched'], 'gbp')} to {format_value(r['ci_high_matched'], 'gbp')}; "
                  f"{naive} {format_value(r['effect_naive'], 'gbp')})" for r in effects]
         sec.blocks.append(Paragraph("Headline effect on whole-system cost (matched comparison, change in £ per "
-                                    "person per year; negative = saving): " + "; ".join(parts) + "."))
+                                    "person per year; negative = saving): " + "; ".join(parts) + ". "
+                                    + verdict(effects)))
+        if naive_of_matched(table):
+            sec.blocks.append(Paragraph(
+                "The naive figure here is the matched participants' own before/after change: a few "
+                "participants had no comparable non-participant, so they are in neither figure, and "
+                "the results may not describe them (the internal report's naive change includes them)."))
     elif table is not None and any((i, "effect_matched") in table.hidden for i, _ in totals):
         sec.blocks.append(Note("The headline effect on whole-system cost is not shown in a shared report: it rests "
                                f"on 1–{ctx.config.suppression.threshold} people.", kind="info"))

@@ -1,0 +1,59 @@
+"""What a board member reads in the executive summary (found by a reader's review of the
+demo's shared report): the headline intervals in words, what the programme costs when the
+results are withheld, and why the naive figure is the matched participants' own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from carecase.core.project import Project
+from carecase.report.content import Paragraph
+from carecase.report.sections.cba import costs_paragraph
+from carecase.report.sections.summary import verdict
+from carecase.report.stage import project_report
+
+from .report_fixture_outputs import write_project
+
+
+def _row(lo: float, hi: float, mde: float | None = 1900.0, window: str = "months 0–12 after") -> dict:
+    return {"window": window, "effect_matched": (lo + hi) / 2, "ci_low_matched": lo, "ci_high_matched": hi,
+            "mde_matched": mde}
+
+
+def test_verdict_says_what_the_intervals_show() -> None:
+    """'−£17 (95% CI −£1,290 to £1,267)' read as a saving; every interval spanning zero is
+    no evidence either way, and the minimum detectable effect says how big an effect could
+    have gone unseen."""
+    both = verdict([_row(-1454, 1142, 2100), _row(-1290, 1267, 1900)])
+    assert both.startswith("Every interval includes no change") and "£1,900" in both
+    assert "not the same as showing there is none" in both
+    clear = verdict([_row(-900, -100, window="months 0–8 after"), _row(-1290, 1267)])
+    assert clear == "The interval excludes no change for months 0–8 after."
+    assert verdict([_row(-10, 10, None)]).endswith("there is none.")
+    assert verdict([{"window": "w", "ci_low_matched": None, "ci_high_matched": 3}]) == ""
+
+
+def test_costs_are_shown_when_the_results_are_withheld() -> None:
+    res = {"headline": {"pv_costs": 1093919.4}, "model": {"years": [0, 1, 2, 3, 4]},
+           "agency_net": {"Local Authority": {"costs_pv": 766569.6}, "NHS": {"costs_pv": 246738.6},
+                          "DWP": {"costs_pv": 0.0}}}
+    p = costs_paragraph(res)
+    assert isinstance(p, Paragraph)
+    assert "£1,093,919 in present value over 5 years" in p.text
+    assert "(Local Authority £766,570; NHS £246,739)" in p.text and "DWP" not in p.text
+    assert costs_paragraph({"headline": {}}) is None
+
+
+def test_the_summary_explains_the_matched_participants_naive(tmp_path: Path) -> None:
+    """The fixture's 2 unmatched participants switch the naive to the matched participants'
+    (docs/report.md); the summary says who is left out, and gives the verdict."""
+    root = write_project(tmp_path / "p", mode="shared")
+    report = project_report(Project.open(root))
+    summary = next(s for s in report.sections if s.id == "summary")
+    text = " ".join(b.text for b in summary.blocks if isinstance(b, Paragraph))
+    assert "naive before/after of the matched participants" in text
+    assert "a few participants had no comparable non-participant" in text
+    internal = project_report(Project.open(write_project(tmp_path / "i", mode="internal")))
+    text = " ".join(b.text for s in internal.sections if s.id == "summary" for b in s.blocks
+                    if isinstance(b, Paragraph))
+    assert "no comparable non-participant" not in text and "naive before/after " in text
