@@ -57,3 +57,10 @@ def test_the_summary_explains_the_matched_participants_naive(tmp_path: Path) -> 
     text = " ".join(b.text for s in internal.sections if s.id == "summary" for b in s.blocks
                     if isinstance(b, Paragraph))
     assert "no comparable non-participant" not in text and "naive before/after " in text
+
+
+def test_the_legend_says_a_star_is_not_always_small(tmp_path: Path) -> None:
+    """'*' marked both a count of 1-7 and a figure hidden to protect one ('treated matched *',
+    really 245): the legend said only the first."""
+    report = project_report(Project.open(write_project(tmp_path / "p", mode="shared")))
+    assert "a '*' does not mean the figure is small" in report.disclosure_note

@@ -140,10 +140,11 @@ def disclose_report(report: Report, cfg: SuppressionConfig) -> Report:
         )
     else:
         report.disclosure_note = (
-            f"Disclosure control: counts from 1 to {cfg.threshold} are shown as '{cfg.symbol}'; "
-            f"other counts are rounded to the nearest {cfg.rounding_base}; further cells are "
-            "suppressed where a hidden count could otherwise be worked out from a total; costs "
-            "of suppressed counts are suppressed too. Totals are computed from the rounded "
-            "figures shown, so parts may not add exactly."
+            f"Disclosure control: '{cfg.symbol}' marks a hidden figure. It is either a count from 1 "
+            f"to {cfg.threshold} (or a figure resting on so few people), or a figure of any size "
+            "hidden so that such a one cannot be worked out from it by subtraction: a '"
+            f"{cfg.symbol}' does not mean the figure is small. Other counts are rounded to the "
+            f"nearest {cfg.rounding_base}; costs of hidden counts are hidden too. Totals are "
+            "computed from the rounded figures shown, so parts may not add exactly."
         )
     return report
