@@ -64,3 +64,9 @@ def test_the_legend_says_a_star_is_not_always_small(tmp_path: Path) -> None:
     really 245): the legend said only the first."""
     report = project_report(Project.open(write_project(tmp_path / "p", mode="shared")))
     assert "a '*' does not mean the figure is small" in report.disclosure_note
+
+
+def test_outcome_scores_say_they_have_no_comparison_group(tmp_path: Path) -> None:
+    report = project_report(Project.open(write_project(tmp_path / "p", mode="shared")))
+    table = next(t for t in report.tables() if t.id == "evaluation-outcomes")
+    assert "with no comparison group" in table.note and "may overstate" in table.note

@@ -78,7 +78,10 @@ def outcomes_for_sharing(df: pd.DataFrame) -> pd.DataFrame:
 def outcomes_table(ctx: Context, out: pd.DataFrame) -> Table:
     """The outcome measures table; in shared reports with the statistics rounded
     (outcomes_for_sharing)."""
-    note = ("Rows are different comparisons of the same people, so small numbers "
+    note = ("Participants' own change between assessments, with no comparison group: like the naive "
+            "before/after above, it may overstate what the programme did (people often join at a low "
+            "point and improve anyway), and it covers only those assessed at both points. "
+            "Rows are different comparisons of the same people, so small numbers "
             "are protected within each row (People = improved + no change + worse).")
     if ctx.mode != "internal":
         out = outcomes_for_sharing(out)
