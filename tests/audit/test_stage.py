@@ -200,5 +200,5 @@ def test_the_headline_names_the_people_its_top_cost_is_of(tmp_path: Path) -> Non
     p.engine.write("events", events.filter(pc.is_in(events["person_id"], pa.array(few))))
     costs_stage.run(p)
     au = audit_stage.run(p)
-    assert "top 4 cost £" in au["headline"]
+    assert "top 4 together cost £" in au["headline"]
     assert au["top_n"]["n"] == 4 and au["top_n"]["requested"] == 10

@@ -521,7 +521,7 @@ def test_top_n_shown_as_a_group_not_per_person(tmp_path: Path) -> None:
     assert row["cost_per_person"] == pytest.approx(86_309.288)
     assert row["share_of_cost"] == pytest.approx(863_092.88 / costs.sum())
     headline = next(b.text for s in report.sections if s.id == "audit" for b in s.blocks if isinstance(b, Paragraph))
-    assert "the 10 highest-cost people cost £8,298.97 a week" in headline
+    assert "the 10 highest-cost people together cost £8,298.97 a week (£829.90 each on average)" in headline
     # the reader's side: every "top k" figure and Lorenz point, 4000 unknowns would be slow;
     # the top 40 people (the top 1%) are the whole question, the rest is one lump
     rel = _ranked_relations(report, costs.size, lorenz=True)

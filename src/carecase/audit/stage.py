@@ -157,7 +157,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     summary = {
         "headline": (
             f"£{total:,.0f} across {len(per_person):,} people, {start} to {end - dt.timedelta(days=1)}; "
-            f"top {len(top)} cost £{top_total / weeks if weeks else 0:,.2f} a week; "
+            f"top {len(top)} together cost £{top_total / weeks if weeks else 0:,.2f} a week; "
             f"top 10% of people account for {top10:.0%} of cost (Gini {g:.2f})"
         ),
         "window": {"start": str(start), "end_inclusive": str(end - dt.timedelta(days=1)), "weeks": weeks},

@@ -238,7 +238,10 @@ def shared_headline(summary: dict[str, Any], group: dict[str, Any] | None, conc:
     if start and end:
         text += f", {start} to {end}"
     if group is not None and group.get("cost_per_week") is not None:
-        text += f"; the {group['people']} highest-cost people cost £{group['cost_per_week']:,.2f} a week"
+        each = (f" (£{group['cost_per_week'] / group['people']:,.2f} each on average)"
+                if isinstance(group.get("people"), int | float) and group["people"] else "")
+        text += (f"; the {group['people']} highest-cost people together cost £{group['cost_per_week']:,.2f} "
+                 f"a week{each}")
     if conc is not None:
         for i, r in enumerate(conc.shown):
             share = r.get("share_of_cost")
