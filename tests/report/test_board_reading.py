@@ -70,3 +70,23 @@ def test_outcome_scores_say_they_have_no_comparison_group(tmp_path: Path) -> Non
     report = project_report(Project.open(write_project(tmp_path / "p", mode="shared")))
     table = next(t for t in report.tables() if t.id == "evaluation-outcomes")
     assert "with no comparison group" in table.note and "may overstate" in table.note
+
+
+def test_the_audit_gives_its_price_year_and_the_costing_caveat(tmp_path: Path) -> None:
+    """The audit's £ had no price year, and the costs stage's warning that overlapping stays
+    are each costed in full (8,016 days on the demo) never reached the report's readers.
+    A shared report gives the caveat without its counts of people."""
+    import json
+
+    for mode in ("shared", "internal"):
+        root = write_project(tmp_path / mode, mode=mode)
+        (root / "out" / "costs").mkdir(parents=True, exist_ok=True)
+        (root / "out" / "costs" / "summary.json").write_text(json.dumps({
+            "price_year": 2024, "overlapping_stays": {"people": 41, "pairs": 152, "days": 8016.0},
+            "warnings": ["41 people have overlapping stays of one service (152 pairs, 8,016 days ...)"]}))
+        report = project_report(Project.open(root))
+        audit = next(s for s in report.sections if s.id == "audit")
+        text = " ".join(getattr(b, "text", "") for b in audit.blocks)
+        assert "All £ are at 2024/25 prices" in text
+        assert ("41 people" in text) == (mode == "internal")
+        assert "overlapping stays" in text

@@ -252,6 +252,28 @@ def shared_headline(summary: dict[str, Any], group: dict[str, Any] | None, conc:
     return text
 
 
+def costing_notes(ctx: Context) -> list[Block]:
+    """The price year of every £ in the audit, and the costs stage's warnings about the data
+    (overlapping stays each costed in full): a reader of the audit's totals needs both. A
+    shared report says what the warnings are about without their counts of people."""
+    costs = ctx.outs.json("costs", "summary.json") or {}
+    out: list[Block] = []
+    year = costs.get("price_year")
+    if isinstance(year, int):
+        out.append(Paragraph(f"All £ are at {year}/{(year + 1) % 100:02d} prices (financial year), "
+                             "from the unit costs in out/costs."))
+    warnings = [str(w) for w in costs.get("warnings") or []]
+    if warnings and ctx.mode == "internal":
+        out.extend(Note(f"Costing warning: {w}") for w in warnings)
+    elif (costs.get("overlapping_stays") or {}).get("pairs"):
+        out.append(Note("Data caveat: some people have overlapping stays of one service (two stays in "
+                        "the same days), each costed in full, so these totals may overstate their cost. "
+                        "The costs stage names the services and the days (out/costs/summary.json; the "
+                        "internal report); check the extracts for transfers recorded as new stays, "
+                        "re-sent rows or placements not closed."))
+    return out
+
+
 def build(ctx: Context) -> Section:
     outs = ctx.outs
     sec = Section("audit", "Whole-system cost audit")
@@ -265,6 +287,7 @@ def build(ctx: Context) -> Section:
                                                                         ctx.config.suppression.rounding_base)
     if headline:
         sec.blocks.append(Paragraph(str(headline)))
+    sec.blocks.extend(costing_notes(ctx))
     sec.blocks.extend(spend.blocks)
 
     cost_tables: dict[str, Table] = {}
