@@ -22,7 +22,7 @@ FEW = "MH_INPATIENT"
 
 
 def _report(tmp_path: Path, *, treated: int = 1, control: int = 40, naive: int = 1, mode: str = "shared",
-            cba_input: bool = False):
+            cba_input: bool = False, input_service: str = FEW):
     root = write_project(tmp_path / "p", mode=mode)
     d = root / "out" / "evaluate"
     for name, cols in (("matched", {"treated_users": treated, "control_users": control}),
@@ -38,7 +38,7 @@ def _report(tmp_path: Path, *, treated: int = 1, control: int = 40, naive: int =
         res["assumptions"].append({
             "path": "outcomes[1].values[0].amount", "central": -868.125, "confidence_grade": 2,
             "value": "normal(mean=-868.125, sd=312.4)",
-            "label": f"{FEW}: evaluated effect (post_0_12): £ per unit to NHS (fiscal)",
+            "label": f"{input_service}: evaluated effect (post_0_12): £ per unit to NHS (fiscal)",
             "source": "carecase evaluate effects.json, window post_0_12, matched comparison"})
         path.write_text(json.dumps(res))
     return project_report(Project.open(root))
@@ -86,10 +86,10 @@ def test_a_cba_input_resting_on_few_users_hides_the_cba_and_internal_shows_all(t
     assert (row, "value") in register.hidden
     # the reader is told which input and how to bring the results back (the CLI and
     # summary.json said nothing, and the note named neither the input nor a fix)
-    assert report.warnings and f"the evaluated effect on {FEW}" in report.warnings[0]
+    assert report.warnings and f"the effect on {FEW} rests on 1–7 people" in report.warnings[0]
     assert "limit evaluation.services" in report.warnings[0]
     note = next(b for b in cba.blocks if getattr(b, "text", "").startswith("The cost-benefit results"))
-    assert f"(the effect on {FEW})" in note.text and "limit evaluation.services" in note.text
+    assert f"the effect on {FEW} rests on 1–7 people" in note.text and "limit evaluation.services" in note.text
     shown = _report(tmp_path / "ok", treated=30, control=30, naive=30, cba_input=True)
     assert not shown.warnings
     assert any(isinstance(b, KeyFigures) for s in shown.sections if s.id == "cba" for b in s.blocks)
@@ -140,3 +140,13 @@ def test_cluster_warnings_in_a_shared_report_carry_no_counts(tmp_path: Path) -> 
     assert "12" not in " ".join(notes("shared", 12))
     assert not any("clusters" in n for n in notes("shared", 40))
     assert any("all 4 matched sets" in n for n in notes("internal", 1))
+
+
+def test_a_cba_input_hidden_only_as_a_complement_is_called_so(tmp_path: Path) -> None:
+    """A board reader took 'rests on 1–7 people' for an effect on 49 participants hidden only
+    to protect another row: the note and the warning now say which."""
+    report = _report(tmp_path, cba_input=True, input_service=COMPLEMENT)
+    note = next(b for s in report.sections if s.id == "cba" for b in s.blocks if "not shown" in getattr(b, "text", ""))
+    assert f"the effect on {COMPLEMENT} is hidden only to protect another estimate" in note.text
+    assert f"{COMPLEMENT} rests on" not in note.text
+    assert f"the effect on {COMPLEMENT} is hidden only to protect" in report.warnings[0]

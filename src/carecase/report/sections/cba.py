@@ -107,19 +107,42 @@ def withheld_warning(ctx: Context, results: dict[str, Any] | None) -> str | None
     names = withheld_inputs(ctx, results)
     if not names:
         return None
-    return ("The shared report withholds the cost-benefit results (NPV, ROI, who pays and who benefits): "
-            f"the evaluated effect on {', '.join(names)}, a CBA input, is hidden in the Evaluation section "
-            f"(it rests on 1–{ctx.config.suppression.threshold} people or users, or adds up with a row that "
-            "does). " + FEW_FIXES)
+    return ("The shared report withholds the cost-benefit results (NPV, ROI, who pays and who benefits), "
+            f"as CBA inputs are hidden in the Evaluation section: {why_hidden(ctx, names)}. " + FEW_FIXES)
+
+
+def why_hidden(ctx: Context, names: list[str]) -> str:
+    """Why each hidden CBA input is hidden: it rests on few people or users itself, or it is
+    hidden only to protect another estimate that does (a complement)."""
+    threshold = ctx.config.suppression.threshold
+    thin, _ = _hidden_evaluation(ctx)
+    primary = {k for _, kt, k in eval_section.few_user_keys(ctx) if kt == "service"}
+    own = [n for n in names if thin is None or n in primary]
+    guard = [n for n in names if n not in own]
+    why = []
+    if own:
+        why.append(f"the effect on {', '.join(own)} rests on 1–{threshold} people or users of the service")
+    if guard:
+        why.append(f"the effect on {', '.join(guard)} is hidden only to protect another estimate that rests "
+                   f"on 1–{threshold} people, which could otherwise be worked out from the rows that add up "
+                   "with it")
+    return "; and ".join(why)
 
 
 def few_people_note(ctx: Context, what: str, results: dict[str, Any] | None = None) -> Note:
+    """Why the CBA results are withheld, naming each hidden input and why it is hidden: it
+    rests on few people itself, or it is hidden to protect another row that does (a reader
+    took 'rests on 1–7 people' for an effect on 49 participants, hidden as a complement)."""
     names = withheld_inputs(ctx, results)
-    which = f" (the effect on {', '.join(names)})" if names else ""
-    return Note(f"{what} not shown in a shared report: one or more of the model's evaluated effects{which} is "
-                f"hidden in the Evaluation section (it rests on 1–{ctx.config.suppression.threshold} people or "
-                "users of its service, or is hidden so that such an estimate cannot be worked out from the "
-                "rows that add up to it), and every result of the model follows from them. " + FEW_FIXES)
+    threshold = ctx.config.suppression.threshold
+    if not names:
+        return Note(f"{what} not shown in a shared report: one or more of the model's evaluated effects is "
+                    f"hidden in the Evaluation section (it rests on 1–{threshold} people or users of its "
+                    "service, or is hidden so that such an estimate cannot be worked out from the rows that "
+                    "add up to it), and every result of the model follows from them. " + FEW_FIXES)
+    return Note(f"{what} not shown in a shared report: in the Evaluation section {why_hidden(ctx, names)}"
+                ". Every result of the model follows from its inputs, so with the others shown they "
+                "would give it back. " + FEW_FIXES)
 
 
 def costs_paragraph(results: dict[str, Any]) -> Paragraph | None:
