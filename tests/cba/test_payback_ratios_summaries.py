@@ -82,3 +82,19 @@ def test_switching_value_change_is_relative_to_the_base_value() -> None:
     spec = next(s for s in plan.inputs if s.path == "costs[0].amount")
     sv = switching_value(plan, spec)
     assert sv["change"] == pytest.approx(0.354515712641, rel=1e-9)
+
+
+def test_every_assumption_says_what_it_counts() -> None:
+    """The register's unit column was '–' for every input: a £3,200 keyworker cost could be per
+    person or per year."""
+    from carecase.cba.results import analyse
+
+    from .helpers import rich_model
+
+    res = analyse(model_from_dict(rich_model()), draws=200)
+    units = {a["path"]: a["unit"] for a in res["assumptions"]}
+    assert all(units.values()), [p for p, u in units.items() if not u]
+    assert units["costs[0].amount"] == "£ in year 0"  # capital, default year
+    per_participant = [p for p, u in units.items() if u == "£ per engaged participant a year"]
+    assert per_participant and units["cohorts[0].need.0"] == "people"
+    assert units["cohorts[0].engagement_rate"] == "share" and units["outcomes[0].deadweight"] == "share"

@@ -25,6 +25,7 @@ class InputSpec:
     label: str
     source: str
     confidence_grade: int | None
+    unit: str = ""  # what the number counts, for the assumptions register
 
     @property
     def central(self) -> float:
@@ -71,41 +72,47 @@ def numeric_inputs(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[In
     specs: list[InputSpec] = []
 
     def add(path: str, value: Param, low: float, high: float, label: str, source: str,
-            grade: int | None) -> None:
-        specs.append(InputSpec(path, value, low, high, label, source, grade))
+            grade: int | None, unit: str = "") -> None:
+        specs.append(InputSpec(path, value, low, high, label, source, grade, unit))
 
     for i, c in enumerate(model.cohorts):
         for y in sorted(c.need):
-            add(f"cohorts[{i}].need.{y}", c.need[y], 0, INF, f"{c.name}: in need, year {y}", c.source, None)
+            add(f"cohorts[{i}].need.{y}", c.need[y], 0, INF, f"{c.name}: in need, year {y}", c.source, None,
+                "people")
         for key in ("engagement_rate", "success_rate"):
             value = getattr(c, key)
             what = key.replace("_", " ")
             if isinstance(value, dict):
                 for y in value:
                     add(f"cohorts[{i}].{key}.{y}", value[y], 0, 1, f"{c.name}: {what} from year {y}",
-                        c.source, None)
+                        c.source, None, "share")
             else:
-                add(f"cohorts[{i}].{key}", value, 0, 1, f"{c.name}: {what}", c.source, None)
+                add(f"cohorts[{i}].{key}", value, 0, 1, f"{c.name}: {what}", c.source, None, "share")
     for i, cost in enumerate(model.costs):
         add(f"costs[{i}].amount", cost.amount, 0, INF, f"cost: {cost.name} ({cost.agency})",
-            cost.source, cost.confidence_grade)
+            cost.source, cost.confidence_grade,
+            "£ per engaged participant a year" if cost.basis == "per_participant" else
+            "£ in each year listed" if cost.years is not None else
+            "£ in year 0" if cost.kind == "capital" else "£ a year")
     for i, o in enumerate(model.outcomes):
         g = o.confidence_grade
         if o.values is not None:
             for j, v in enumerate(o.values):
                 split = f"; {v.economic_share:.1%} of it economic to {INDIVIDUAL}" if v.economic_share else ""
                 add(f"outcomes[{i}].values[{j}].amount", v.amount, -INF, INF,
-                    f"{o.name}: £ per unit to {v.agency} ({v.value_type}{split})", o.source, g)
+                    f"{o.name}: £ per unit to {v.agency} ({v.value_type}{split})", o.source, g, "£ per unit")
         elif o.unit_cost is not None:
             for j, (uv, f) in enumerate(unit_components(model, o.unit_cost, lookup)):
                 add(f"outcomes[{i}].unit_value[{j}]", uv.value * f, -INF, INF,
                     f"{o.name}: {o.unit_cost} £ per unit to {uv.agency_l1} ({uv.value_type})",
-                    uv.source + (f"; uprated ×{f:.6f} to {model.price_base_year}" if f != 1 else ""), g)
-        add(f"outcomes[{i}].quantity", o.quantity, 0, INF, f"{o.name}: units per success a year", o.source, g)
+                    uv.source + (f"; uprated ×{f:.6f} to {model.price_base_year}" if f != 1 else ""), g,
+                    "£ per unit")
+        add(f"outcomes[{i}].quantity", o.quantity, 0, INF, f"{o.name}: units per success a year", o.source, g,
+            "units per success a year")
         for k in ("deadweight", "displacement", "attribution", "drop_off"):
-            add(f"outcomes[{i}].{k}", getattr(o, k), 0, 1, f"{o.name}: {k.replace('_', '-')}", o.source, g)
+            add(f"outcomes[{i}].{k}", getattr(o, k), 0, 1, f"{o.name}: {k.replace('_', '-')}", o.source, g, "share")
     for a in sorted(model.cashable):
-        add(f"cashable.{a}", model.cashable[a], 0, 1, f"{a}: cashable share of fiscal benefit", "", None)
+        add(f"cashable.{a}", model.cashable[a], 0, 1, f"{a}: cashable share of fiscal benefit", "", None, "share")
     return specs
 
 

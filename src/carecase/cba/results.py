@@ -186,7 +186,7 @@ def assumptions(plan: Plan) -> list[dict[str, Any]]:
              "distribution": s.value.to_json() if isinstance(s.value, Distribution) else None,
              "central": s.central, "low_allowed": s.low if math.isfinite(s.low) else None,
              "high_allowed": s.high if math.isfinite(s.high) else None, "source": s.source,
-             "confidence_grade": s.confidence_grade} for s in plan.inputs]
+             "confidence_grade": s.confidence_grade, "unit": s.unit or None} for s in plan.inputs]
 
 
 def analyse(model: CBAModel, lookup: UnitCostLookup = BUILTIN, *, draws: int | None = None,
