@@ -19,7 +19,9 @@ METHOD = (
     "who had not joined (a matched comparison group), so that changes that would have happened "
     "anyway are not counted as programme benefits. The cost-benefit analysis follows the HM "
     "Treasury Green Book and its local-partnership CBA guidance: future values are discounted, "
-    "and benefits are reduced for deadweight, attribution, displacement and optimism bias."
+    "and benefits are reduced for deadweight, attribution, displacement and optimism bias (an "
+    "effect measured against the matched comparison group has already had what would have "
+    "happened anyway taken out, so its deadweight is 0 unless the model sets one)."
 )
 
 
