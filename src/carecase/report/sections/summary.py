@@ -21,7 +21,7 @@ METHOD = (
     "Treasury Green Book and its local-partnership CBA guidance: future values are discounted, "
     "and benefits are reduced for deadweight, attribution, displacement and optimism bias (an "
     "effect measured against the matched comparison group has already had what would have "
-    "happened anyway taken out, so its deadweight is 0 unless the model sets one)."
+    "happened anyway taken out, so carecase sets its deadweight to 0)."
 )
 
 
