@@ -305,7 +305,7 @@ def test_schema_and_reference_problems_come_in_one_message() -> None:
     msg = _err(d)
     assert "costs[0].amount = -5" in msg
     assert "outcomes[0].cohort = 'cc': unknown cohort. Did you mean 'c'?" in msg
-    assert "outcomes[1].unit_cost = 'NOT_A_CODE': unknown unit-cost code" in msg
+    assert "outcomes[1].unit_cost = 'NOT_A_CODE': unknown unit-cost code." in msg and "code.." not in msg
     assert "Also 2 cross-reference problem(s)" in msg
     d["costs"][0]["amount"] = 100  # schema fixed: the same references, from the full check
     msg = _err(d)

@@ -189,3 +189,4 @@ def test_an_estimate_complement_is_the_first_visible_part_never_the_sum_while_pa
     missing = np.array([3.0, 2.0, 1.0, np.nan, -1.0, 1.0])  # a missing estimate is no protection
     hidden = secondary_lines(missing, mask, _LINES, by="order")
     assert hidden[4] and not hidden[3] and all(hidden[line].sum() != 1 for line in _LINES)
+    assert hidden[1]  # line [1, 3, 4]: its only other part is missing, so the sum (agency 1) goes

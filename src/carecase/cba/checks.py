@@ -46,7 +46,7 @@ def raw_reference_problems(data: dict[str, Any], lookup: UnitCostLookup = BUILTI
         if isinstance(code, str) and code not in codes:
             hint = difflib.get_close_matches(code, codes, n=1)
             did = f" Did you mean '{hint[0]}'?" if hint else ""
-            out.append(_line(f"outcomes[{i}].unit_cost", code, f"unknown unit-cost code.{did}"))
+            out.append(_line(f"outcomes[{i}].unit_cost", code, f"unknown unit-cost code{did}"))
     return out
 
 

@@ -92,11 +92,13 @@ def monte_carlo(plan: Plan, draws: int | None = None, seed: int | None = None) -
     values = sample_inputs(plan, n, mc.seed if seed is None else seed)
     width = (3 * len(plan.components) + len(plan.model.costs) + 11 * len(plan.agencies)) * plan.years
     step = max(1, CHUNK_CELLS // max(width, 1))
-    parts: list[Totals] = []
+    fields = ("npv", "pv_costs", "pv_public_value", "agency_net_pv", "payback_year")
+    parts: list[tuple[np.ndarray, ...]] = []
     for start in range(0, n, step):
-        parts.append(run_values(plan, {k: v[start : start + step] for k, v in values.items()}))
-    return Draws(*(np.concatenate([getattr(t, f) for t in parts]) for f in
-                   ("npv", "pv_costs", "pv_public_value", "agency_net_pv", "payback_year")))
+        t = run_values(plan, {k: v[start : start + step] for k, v in values.items()})
+        parts.append(tuple(getattr(t, f) for f in fields))  # the chunk's year flows are let go
+        del t
+    return Draws(*(np.concatenate([part[i] for part in parts]) for i in range(len(fields))))
 
 
 def summarise(x: np.ndarray, bins: int) -> dict[str, Any]:

@@ -112,13 +112,12 @@ class Disclosed:
 
 def _next_part(values: np.ndarray, hidden: np.ndarray) -> int | None:
     """Index of the complement in one line whose first cell is the sum of the others: the
-    first visible part in the line's order, whatever its value; the sum only when no part is
-    left. Missing values come last."""
-    order = [*range(1, len(values)), 0]
-    for want_value in (True, False):
-        for i in order:
-            if not hidden[i] and (not want_value or not np.isnan(values[i])):
-                return i
+    first visible part with a value in the line's order, whatever the value; else the sum;
+    a missing part only when nothing else is left (hiding a blank protects nothing)."""
+    parts = range(1, len(values))
+    for i in [*(j for j in parts if not np.isnan(values[j])), 0, *(j for j in parts if np.isnan(values[j]))]:
+        if not hidden[i]:
+            return i
     return None
 
 
