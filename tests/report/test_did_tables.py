@@ -170,3 +170,31 @@ def test_few_unmatched_users_of_one_service_switch_the_naive_too(tmp_path: Path)
     report = project_report(Project.open(root))
     effects = _table(report, "evaluation-effects")
     assert any("matched participants" in c.label for c in effects.columns if c.key == "effect_naive")
+
+
+def test_the_naive_and_the_participants_change_are_one_figure(tmp_path: Path) -> None:
+    """A code review's reproduction: NEL admissions rest on 3 matched participant users, mental
+    health on 3 comparison users. The naive column (the matched participants' own, the same
+    figures as the regression-to-the-mean participants' change) hid NEL and A&E; the
+    regression-to-the-mean table hid NEL and mental health; with the total and the shown cells
+    of both, NEL's −1,890 came back. Now a row hidden in either is hidden in both."""
+    root = _project(tmp_path)
+
+    def treated(df: pd.DataFrame) -> pd.Series:
+        return df["key"].map(lambda k: 3 if k == "NEL_ADMIT" else 60)
+
+    def control(df: pd.DataFrame) -> pd.Series:
+        return df["key"].map(lambda k: 3 if k == "MH_INPATIENT" else 60)
+
+    _edit(root, "naive", users=60)
+    _edit(root, "naive_matched", users=treated)
+    _edit(root, "matched", treated_users=treated, control_users=control)
+    _edit(root, "rtm", treated_users=treated, control_users=control)
+    report = project_report(Project.open(root))
+    effects, rtm = _table(report, "evaluation-effects"), _table(report, "evaluation-rtm")
+    rows = [(i, r) for i, r in enumerate(effects.rows) if r.get("window") == LONGEST and r.get("measure") == "cost"]
+    known = {r["key"] for i, r in rows if (i, "effect_naive") not in effects.hidden}
+    known |= {r["key"] for i, r in enumerate(rtm.rows) if (i, "treated_change_ppy") not in rtm.hidden}
+    assert "all" in known
+    unknown = set(SERVICES) - known
+    assert "NEL_ADMIT" in unknown and len(unknown) >= 2, unknown

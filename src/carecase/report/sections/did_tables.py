@@ -93,11 +93,26 @@ def _hidden_keys(t: Table, column: str) -> set[tuple[str, str, str]]:
 
 def disclose_together(effects: Table, matched: pd.DataFrame, rtm: Table, rtm_frame: pd.DataFrame) -> None:
     """Hide a row of either table in both and re-choose both tables' complements until
-    neither changes (each pass only adds hidden cells, so it ends)."""
+    neither changes (each pass only adds hidden cells, so it ends).
+
+    The DiD is the participants' change less the comparison change; and the naive change is the
+    participants' change itself wherever it is of the same people (the matched participants'
+    naive, or no one left unmatched). A review found that a change resting on 3 people came
+    back: the naive column hid it and one complement, the regression-to-the-mean table hid it
+    and another, and the cells shown by the two together left it alone in its line. So the
+    rows the naive column hides in the regression-to-the-mean table's window are hidden there
+    (and in the DiD) too: the participants' changes unknown to a reader of both are then the
+    naive column's hidden rows, which its own complements keep at 0 or 2 or more a line. The
+    naive column need not hide the others' rows: with the participants' change known, the
+    comparison change and the DiD stay two unknowns a row (conservative where the naive is of
+    more people than the matched).
+    """
+    rtm_keys = {_key(r) for r in rtm.rows}
     while True:
         size = (len(effects.withheld), len(rtm.withheld))
-        hidden = _hidden_keys(effects, "effect_matched") | _hidden_keys(rtm, "treated_change_ppy") \
-            | _hidden_keys(rtm, "control_change_ppy")
+        hidden = _hidden_keys(rtm, "treated_change_ppy") | _hidden_keys(rtm, "control_change_ppy") \
+            | _hidden_keys(effects, "effect_matched") \
+            | (_hidden_keys(effects, "effect_naive") & rtm_keys)
         _rows_with(effects, hidden, MATCHED_ESTIMATES)
         _rows_with(rtm, hidden, RTM_ESTIMATES)
         withhold_rows_adding_up(effects, matched, MATCHED_ESTIMATES)
