@@ -8,7 +8,6 @@ from pathlib import Path
 
 from carecase.core.project import Project
 from carecase.report.content import Paragraph
-from carecase.report.sections.cba import costs_paragraph
 from carecase.report.sections.summary import verdict
 from carecase.report.stage import project_report
 
@@ -31,17 +30,6 @@ def test_verdict_says_what_the_intervals_show() -> None:
     assert clear == "The interval excludes no change for months 0–8 after."
     assert verdict([_row(-10, 10, None)]).endswith("there is none.")
     assert verdict([{"window": "w", "ci_low_matched": None, "ci_high_matched": 3}]) == ""
-
-
-def test_costs_are_shown_when_the_results_are_withheld() -> None:
-    res = {"headline": {"pv_costs": 1093919.4}, "model": {"years": [0, 1, 2, 3, 4]},
-           "agency_net": {"Local Authority": {"costs_pv": 766569.6}, "NHS": {"costs_pv": 246738.6},
-                          "DWP": {"costs_pv": 0.0}}}
-    p = costs_paragraph(res)
-    assert isinstance(p, Paragraph)
-    assert "£1,093,919 in present value over 5 years" in p.text
-    assert "(Local Authority £766,570; NHS £246,739)" in p.text and "DWP" not in p.text
-    assert costs_paragraph({"headline": {}}) is None
 
 
 def test_the_summary_explains_the_matched_participants_naive(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ FEW = "MH_INPATIENT"
 
 
 def _report(tmp_path: Path, *, treated: int = 1, control: int = 40, naive: int = 1, mode: str = "shared",
-            cba_input: bool = False, input_service: str = FEW):
+            cba_input: bool = False, input_service: str = FEW, input_path: str = "outcomes[1].values[0].amount"):
     root = write_project(tmp_path / "p", mode=mode)
     d = root / "out" / "evaluate"
     for name, cols in (("matched", {"treated_users": treated, "control_users": control}),
@@ -36,7 +36,7 @@ def _report(tmp_path: Path, *, treated: int = 1, control: int = 40, naive: int =
         path = root / "out" / "cba" / "results.json"
         res = json.loads(path.read_text())
         res["assumptions"].append({
-            "path": "outcomes[1].values[0].amount", "central": -868.125, "confidence_grade": 2,
+            "path": input_path, "central": -868.125, "confidence_grade": 2,
             "value": "normal(mean=-868.125, sd=312.4)",
             "label": f"{input_service}: evaluated effect (post_0_12): £ per unit to NHS (fiscal)",
             "source": "carecase evaluate effects.json, window post_0_12, matched comparison"})
@@ -150,3 +150,45 @@ def test_a_cba_input_hidden_only_as_a_complement_is_called_so(tmp_path: Path) ->
     assert f"the effect on {COMPLEMENT} is hidden only to protect another estimate" in note.text
     assert f"{COMPLEMENT} rests on" not in note.text
     assert f"the effect on {COMPLEMENT} is hidden only to protect" in report.warnings[0]
+
+
+def test_a_withheld_cba_still_says_what_the_programme_costs(tmp_path: Path) -> None:
+    """A board reader found no cost at all once the results were withheld; every cost input is
+    in the register, so the costs' present value discloses nothing more. Unless a cost or
+    cohort input is itself a hidden evaluated figure: then the costs would give it back."""
+    import json
+
+    report = _report(tmp_path / "a", cba_input=True)
+    res = json.loads((tmp_path / "a" / "p" / "out" / "cba" / "results.json").read_text())
+    pv = res["headline"]["pv_costs"]
+    for sid in ("summary", "cba"):
+        text = " ".join(getattr(b, "text", "") for s in report.sections if s.id == sid for b in s.blocks)
+        assert "What the programme costs" in text and f"£{pv:,.0f} in present value" in text, sid
+    odd = _report(tmp_path / "b", cba_input=True, input_path="cohorts[0].need.0")
+    text = " ".join(getattr(b, "text", "") for s in odd.sections for b in s.blocks)
+    assert "What the programme costs" not in text
+
+
+def test_a_thin_window_is_the_inputs_own_reason(tmp_path: Path) -> None:
+    """The CBA's window resting on 5 matched participants: its inputs were said to be hidden
+    'only to protect another estimate'."""
+    import json
+
+    import pandas as pd
+
+    root = write_project(tmp_path / "p", mode="shared")
+    path = root / "out" / "cba" / "results.json"
+    res = json.loads(path.read_text())
+    res["assumptions"].append({
+        "path": "outcomes[1].values[0].amount", "central": -868.125, "confidence_grade": 2,
+        "value": "normal(mean=-868.125, sd=312.4)",
+        "label": "NEL_ADMIT: evaluated effect (post_0_12): £ per unit to NHS (fiscal)",
+        "source": "carecase evaluate effects.json, window post_0_12, matched comparison"})
+    path.write_text(json.dumps(res))
+    m = root / "out" / "evaluate" / "matched.parquet"
+    df = pd.read_parquet(m)
+    df["n_sets"] = df["window"].map(lambda w: 5 if w == "post_0_12" else 118)
+    df.to_parquet(m, index=False)
+    report = project_report(Project.open(root))
+    assert "the effect on NEL_ADMIT rests on 1–7 people" in report.warnings[0]
+    assert "only to protect" not in report.warnings[0]

@@ -108,16 +108,34 @@ def withheld_warning(ctx: Context, results: dict[str, Any] | None) -> str | None
     if not names:
         return None
     return ("The shared report withholds the cost-benefit results (NPV, ROI, who pays and who benefits), "
-            f"as CBA inputs are hidden in the Evaluation section: {why_hidden(ctx, names)}. " + FEW_FIXES)
+            f"as CBA inputs are hidden in the Evaluation section: {why_hidden(ctx, results, names)}. " + FEW_FIXES)
 
 
-def why_hidden(ctx: Context, names: list[str]) -> str:
+def input_reasons(ctx: Context, results: dict[str, Any] | None) -> dict[str, bool]:
+    """Each hidden CBA input's service (as :func:`withheld_inputs` names it) → whether its own
+    estimate rests on few people (its window thin, or few users of it in that window), else
+    False: it is hidden only to protect another estimate (a complement)."""
+    thin, _ = _hidden_evaluation(ctx)
+    primary = eval_section.few_user_keys(ctx)
+    items = named_items(get(results, "assumptions"), "name") if results else []
+    out: dict[str, bool] = {}
+    for i in sorted(few_evaluated_inputs(ctx, results)):
+        item = items[i]
+        label = str(get(item, "label", "name", default="")).split(" — ")[0]
+        service = label.split(":", 1)[0].strip()
+        w = evaluated_window(item)
+        wl = eval_section.window_label(w) if w else ""
+        own = thin is None or not w or wl in thin or (wl, "service", service) in primary
+        out[service] = out.get(service, False) or own
+    return out
+
+
+def why_hidden(ctx: Context, results: dict[str, Any] | None, names: list[str]) -> str:
     """Why each hidden CBA input is hidden: it rests on few people or users itself, or it is
     hidden only to protect another estimate that does (a complement)."""
     threshold = ctx.config.suppression.threshold
-    thin, _ = _hidden_evaluation(ctx)
-    primary = {k for _, kt, k in eval_section.few_user_keys(ctx) if kt == "service"}
-    own = [n for n in names if thin is None or n in primary]
+    reasons = input_reasons(ctx, results)
+    own = [n for n in names if reasons.get(n, True)]
     guard = [n for n in names if n not in own]
     why = []
     if own:
@@ -140,16 +158,21 @@ def few_people_note(ctx: Context, what: str, results: dict[str, Any] | None = No
                     f"hidden in the Evaluation section (it rests on 1–{threshold} people or users of its "
                     "service, or is hidden so that such an estimate cannot be worked out from the rows that "
                     "add up to it), and every result of the model follows from them. " + FEW_FIXES)
-    return Note(f"{what} not shown in a shared report: in the Evaluation section {why_hidden(ctx, names)}"
+    return Note(f"{what} not shown in a shared report: in the Evaluation section {why_hidden(ctx, results, names)}"
                 ". Every result of the model follows from its inputs, so with the others shown they "
                 "would give it back. " + FEW_FIXES)
 
 
-def costs_paragraph(results: dict[str, Any]) -> Paragraph | None:
+def costs_paragraph(ctx: Context, results: dict[str, Any]) -> Paragraph | None:
     """What the programme costs, for a report that withholds the results: the present value of
     the costs (after optimism bias) in all and by paying agency. Every cost input is in the
     assumptions register, which the report shows, so these figures disclose nothing more;
-    only the benefits rest on the evaluated effects."""
+    only the benefits rest on the evaluated effects. None where the register hides a cost or
+    cohort input (one taken from the evaluation): the costs would give it back."""
+    items = named_items(get(results, "assumptions"), "name")
+    hidden = {str(get(items[i], "path", default="")) for i in few_evaluated_inputs(ctx, results) if i < len(items)}
+    if any(p.startswith(("costs[", "cohorts[")) for p in hidden):
+        return None
     total = get(get(results, HEADLINE, default={}), "pv_costs")
     rows = [(str(get(r, "agency")), get(r, "costs_pv")) for r in named_items(get(results, AGENCY_NET), "agency")]
     paid = [(a, float(v)) for a, v in rows if v is not None and float(v) > 0]
@@ -240,7 +263,7 @@ def build(ctx: Context) -> Section:
     if few_evaluated_inputs(ctx, res):
         sec.blocks.append(few_people_note(ctx, "The cost-benefit results (NPV, ROI, who pays and who benefits, "
                                                "sensitivity, scenarios) are", res))
-        costs = costs_paragraph(res)
+        costs = costs_paragraph(ctx, res)
         if costs is not None:
             sec.blocks.append(costs)
         return sec

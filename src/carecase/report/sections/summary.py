@@ -63,7 +63,7 @@ def build(ctx: Context) -> Section:
                                "payback are not available.", kind="not_run"))
     elif cba_section.few_evaluated_inputs(ctx, res):
         sec.blocks.append(cba_section.few_people_note(ctx, "NPV, ROI, payback and who benefits are", res))
-        costs = cba_section.costs_paragraph(res)
+        costs = cba_section.costs_paragraph(ctx, res)
         if costs is not None:
             sec.blocks.append(costs)
     else:
