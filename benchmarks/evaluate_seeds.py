@@ -24,7 +24,9 @@ effect, how many seeds' intervals contain the truth and the mean absolute error 
 matched and the naive estimates over all the seeds on record; ``rate_ratios``, for each
 rate model, how many intervals contain the planted rate ratio.
 
-Areas are kept under benchmarks/work/evaluate_seeds/ (git-ignored) and reused.
+Areas are kept under benchmarks/work/evaluate_seeds/ (git-ignored) and reused. Each seed's
+per-effect rows (``detail``, ``rate_ratio_detail``) go to benchmarks/work/evaluate_seeds_detail.json
+(git-ignored); the results file keeps each seed's summary and the aggregates computed from them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ from benchmarks.record import RESULTS, write_result
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work" / "evaluate_seeds"
+#: each seed's per-effect rows (git-ignored): the results file keeps summaries and aggregates
+DETAIL = HERE / "work" / "evaluate_seeds_detail.json"
+DETAIL_KEYS = ("detail", "rate_ratio_detail")
 SEEDS = (20240401, *range(1, 12))
 
 
@@ -90,10 +95,47 @@ def rate_ratio_coverage(seeds: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return dict(sorted(out.items()))
 
 
+def records(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every record in the results file with its key in the detail store: the default
+    (``4000/default``), its variants, and each size with its own variants."""
+    out = [(f"{PEOPLE}/default", results)]
+    out += [(f"{PEOPLE}/{v}", r) for v, r in sorted(results.get("variants", {}).items())]
+    for n, sized in sorted(results.get("sizes", {}).items()):
+        out.append((f"{n}/default", sized))
+        out += [(f"{n}/{v}", r) for v, r in sorted(sized.get("variants", {}).items())]
+    return out
+
+
+def move_details(results: dict[str, Any], store: dict[str, Any]) -> None:
+    """Move each seed's per-effect rows out of the results file (committed: the summaries and
+    the aggregates) into the detail store (git-ignored: the rows they were computed from; 5 MB
+    over 26 records)."""
+    for key, record in records(results):
+        for seed, row in record.get("seeds", {}).items():
+            moved = {k: row.pop(k) for k in DETAIL_KEYS if k in row}
+            if moved:
+                store.setdefault(key, {})[seed] = moved
+
+
+def aggregate(record: dict[str, Any], details: dict[str, Any]) -> None:
+    """``per_effect`` and ``rate_ratios`` over the record's seeds, from their detail rows; kept
+    as recorded when the detail store lacks a seed (a fresh clone has none)."""
+    seeds = record["seeds"]
+    if not all(s in details for s in seeds):
+        print(f"per_effect and rate_ratios kept as recorded: {DETAIL.name} lacks some of these seeds' "
+              "rows (re-run them to recompute)", flush=True)
+        return
+    full = {s: {**row, **details[s]} for s, row in seeds.items()}
+    record["per_effect"] = per_effect(full)
+    record["rate_ratios"] = rate_ratio_coverage(full)
+
+
 def main(seeds: tuple[int, ...] = SEEDS, variant: str | None = None,
          overrides: dict[str, Any] | None = None, people: int = PEOPLE) -> dict[str, Any]:
     previous = RESULTS / "evaluate_seeds.json"
     results: dict[str, Any] = json.loads(previous.read_text()) if previous.exists() else {}
+    store: dict[str, Any] = json.loads(DETAIL.read_text()) if DETAIL.exists() else {}
+    move_details(results, store)
     record = results
     if people != PEOPLE:
         record = results.setdefault("sizes", {}).setdefault(str(people), {})
@@ -101,15 +143,18 @@ def main(seeds: tuple[int, ...] = SEEDS, variant: str | None = None,
         record = record.setdefault("variants", {}).setdefault(variant, {})
         record["settings"] = overrides or {}
     record.setdefault("seeds", {})
+    key = f"{people}/{variant or 'default'}"
     label = (variant or "default") + ("" if people == PEOPLE else f", {people:,} people")
     for seed in seeds:
         row = check(seed, overrides, people)
+        store.setdefault(key, {})[str(seed)] = {k: row.pop(k) for k in DETAIL_KEYS if k in row}
         record["seeds"][str(seed)] = row
         print(f"{label} seed {seed}: {row['covered']}/{row['effects']} intervals "
               f"contain the truth, matched closer for {row['closer']}, worst |SMD| "
               f"{row['worst_abs_smd']} ({row['evaluate_s']} s)", flush=True)
-        record["per_effect"] = per_effect(record["seeds"])
-        record["rate_ratios"] = rate_ratio_coverage(record["seeds"])
+        aggregate(record, store.get(key, {}))
+        DETAIL.parent.mkdir(parents=True, exist_ok=True)
+        DETAIL.write_text(json.dumps(store, sort_keys=True, default=str) + "\n")
         write_result("evaluate_seeds", results)
     rows = record["seeds"].values()
     effects = record["per_effect"]
