@@ -14,6 +14,7 @@ solve NPV(x) = 0 with ``scipy.optimize.brentq`` over the input's search range.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -92,13 +93,13 @@ def monte_carlo(plan: Plan, draws: int | None = None, seed: int | None = None) -
     values = sample_inputs(plan, n, mc.seed if seed is None else seed)
     width = (3 * len(plan.components) + len(plan.model.costs) + 11 * len(plan.agencies)) * plan.years
     step = max(1, CHUNK_CELLS // max(width, 1))
-    fields = ("npv", "pv_costs", "pv_public_value", "agency_net_pv", "payback_year")
-    parts: list[tuple[np.ndarray, ...]] = []
+    names = [f.name for f in dataclasses.fields(Draws)]
+    parts: list[list[np.ndarray]] = []
     for start in range(0, n, step):
         t = run_values(plan, {k: v[start : start + step] for k, v in values.items()})
-        parts.append(tuple(getattr(t, f) for f in fields))  # the chunk's year flows are let go
-        del t
-    return Draws(*(np.concatenate([part[i] for part in parts]) for i in range(len(fields))))
+        parts.append([getattr(t, name) for name in names])
+        del t  # let the chunk's year flows go before the next chunk is evaluated (peak memory)
+    return Draws(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
 
 def summarise(x: np.ndarray, bins: int) -> dict[str, Any]:

@@ -63,6 +63,24 @@ def _hidden_evaluation(ctx: Context) -> tuple[set[str] | None, set[tuple[str, st
     return ctx.memo["hidden_evaluation"]  # type: ignore[no-any-return]
 
 
+def evaluated_items(results: dict[str, Any] | None) -> list[tuple[int, str, str]]:
+    """(index in ``named_items`` order, service, window label or '') of each assumption whose
+    value was taken from the evaluation."""
+    out = []
+    for i, item in enumerate(named_items(get(results, "assumptions"), "name") if results else []):
+        w = evaluated_window(item)
+        if w is not None:
+            service = str(get(item, "label", "name", default="")).split(":", 1)[0].strip()
+            out.append((i, service, eval_section.window_label(w) if w else ""))
+    return out
+
+
+def _rests_on(thin: set[str] | None, keys: set[tuple[str, str, str]], service: str, window: str) -> bool:
+    """Whether an evaluated input's row is among ``keys`` in its window, or its window (none
+    named, or thin) hides every estimate."""
+    return thin is None or not window or window in thin or (window, "service", service) in keys
+
+
 def few_evaluated_inputs(ctx: Context, results: dict[str, Any] | None) -> set[int]:
     """Shared reports: indices (in ``named_items`` order) of the assumptions whose value is an
     evaluated effect resting on 1..threshold people, matched people or users of that service
@@ -71,28 +89,17 @@ def few_evaluated_inputs(ctx: Context, results: dict[str, Any] | None) -> set[in
     NPV gives it back)."""
     if ctx.mode == "internal" or not results:
         return set()
-    thin, few_users = _hidden_evaluation(ctx)
-    if thin == set() and not few_users:
+    thin, hidden = _hidden_evaluation(ctx)
+    if thin == set() and not hidden:
         return set()
-    out = set()
-    for i, item in enumerate(named_items(get(results, "assumptions"), "name")):
-        w = evaluated_window(item)
-        if w is None:
-            continue
-        service = str(get(item, "label", "name", default="")).split(":", 1)[0].strip()
-        if (thin is None or not w or eval_section.window_label(w) in thin
-                or (eval_section.window_label(w), "service", service) in few_users):
-            out.add(i)
-    return out
+    return {i for i, service, window in evaluated_items(results) if _rests_on(thin, hidden, service, window)}
 
 
 def withheld_inputs(ctx: Context, results: dict[str, Any] | None) -> list[str]:
-    """The labels of the CBA inputs whose evaluated effect the shared report hides, in
-    register order ('ASC_HOMECARE: evaluated effect (post_0_12)'); empty when none."""
+    """The services of the CBA inputs whose evaluated effect the shared report hides, sorted
+    ('ASC_HOMECARE'); empty when none."""
     few = few_evaluated_inputs(ctx, results)
-    items = named_items(get(results, "assumptions"), "name") if results else []
-    labels = [str(get(item, "label", "name", default="")).split(" — ")[0] for i, item in enumerate(items) if i in few]
-    return sorted(dict.fromkeys(label.split(":", 1)[0].strip() for label in labels if label))
+    return sorted({service for i, service, _ in evaluated_items(results) if i in few and service})
 
 
 FEW_FIXES = ("To show them in a shared report, limit evaluation.services to the services the CBA "
@@ -117,16 +124,11 @@ def input_reasons(ctx: Context, results: dict[str, Any] | None) -> dict[str, boo
     False: it is hidden only to protect another estimate (a complement)."""
     thin, _ = _hidden_evaluation(ctx)
     primary = eval_section.few_user_keys(ctx)
-    items = named_items(get(results, "assumptions"), "name") if results else []
+    few = few_evaluated_inputs(ctx, results)
     out: dict[str, bool] = {}
-    for i in sorted(few_evaluated_inputs(ctx, results)):
-        item = items[i]
-        label = str(get(item, "label", "name", default="")).split(" — ")[0]
-        service = label.split(":", 1)[0].strip()
-        w = evaluated_window(item)
-        wl = eval_section.window_label(w) if w else ""
-        own = thin is None or not w or wl in thin or (wl, "service", service) in primary
-        out[service] = out.get(service, False) or own
+    for i, service, window in evaluated_items(results):
+        if i in few:
+            out[service] = out.get(service, False) or _rests_on(thin, primary, service, window)
     return out
 
 

@@ -300,7 +300,7 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(Paragraph("Regression-to-the-mean diagnostic: the comparison group's own change "
                                     "over the same windows shows how much use would have fallen anyway."))
         last = str(rtm.rows[0].get("window")) if rtm.rows and "window" in {c.key for c in rtm.columns} else None
-        shown = ctx.shown(rtm)
+        shown = rtm.shown  # disclosed by did_tables
         if rtm.withheld and estimates_hidden(rtm, RTM_ESTIMATES):
             sec.blocks.append(Note(f"The participants' and comparison group's changes are not shown in a shared "
                                    f"report: they rest on 1–{threshold} matched people."))

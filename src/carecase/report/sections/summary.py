@@ -3,10 +3,11 @@ method in plain words — drawn from cba/results.json and evaluate/matched.parqu
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from carecase.report.content import KeyFigures, Note, Paragraph, Section, format_value
-from carecase.report.loaders import get, named_items
+from carecase.report.loaders import get, named_items, numeric
 from carecase.report.sections import cba as cba_section
 from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.common import Context
@@ -25,24 +26,16 @@ METHOD = (
 )
 
 
-def _num(v: object) -> float | None:
-    try:
-        return float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
 def verdict(effects: list[dict[str, Any]]) -> str:
     """What the headline intervals say, in words: whether each includes no change, and, where
     all do, the smallest effect the study could have detected (the minimum detectable effect)."""
     spans, mdes = [], []
     for r in effects:
-        lo, hi = _num(r.get("ci_low_matched")), _num(r.get("ci_high_matched"))
-        if lo is None or hi is None:
+        lo, hi, mde = numeric([r.get("ci_low_matched"), r.get("ci_high_matched"), r.get("mde_matched")])
+        if math.isnan(lo) or math.isnan(hi):
             return ""
         spans.append(lo <= 0 <= hi)
-        mde = _num(r.get("mde_matched"))
-        if mde is not None:
+        if not math.isnan(mde):
             mdes.append(abs(mde))
     if all(spans):
         text = ("Every interval includes no change: these data show no effect on whole-system cost "
@@ -87,15 +80,15 @@ def build(ctx: Context) -> Section:
     effects = [r for i, r in totals if r.get("effect_matched") is not None
                and table is not None and (i, "effect_matched") not in table.hidden]
     if effects:
-        naive = ("naive before/after of the matched participants" if naive_of_matched(table)
-                 else "naive before/after")
+        of_matched = naive_of_matched(table)
+        naive = "naive before/after of the matched participants" if of_matched else "naive before/after"
         parts = [f"{r.get('window', 'after joining')}: {format_value(r['effect_matched'], 'gbp')} "
                  f"(95% CI {format_value(r['ci_low_matched'], 'gbp')} to {format_value(r['ci_high_matched'], 'gbp')}; "
                  f"{naive} {format_value(r['effect_naive'], 'gbp')})" for r in effects]
         sec.blocks.append(Paragraph("Headline effect on whole-system cost (matched comparison, change in £ per "
                                     "person per year; negative = saving): " + "; ".join(parts) + ". "
                                     + verdict(effects)))
-        if naive_of_matched(table):
+        if of_matched:
             sec.blocks.append(Paragraph(
                 "The naive figure here is the matched participants' own before/after change: a few "
                 "participants had no comparable non-participant, so they are in neither figure, and "
