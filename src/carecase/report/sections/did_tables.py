@@ -146,37 +146,33 @@ def _effects(ctx: Context, counts: Table | None, rtm_shown: set[tuple[str, str, 
     regression-to-the-mean rows shown (``rtm_shown``) would let the naive figures give back
     few unmatched participants (:func:`unmatched_few`), the naive columns are the matched
     participants'."""
-    naive, matched = ctx.outs.table("evaluate", "naive"), ctx.outs.table("evaluate", "matched")
+    all_naive, matched = ctx.outs.table("evaluate", "naive"), ctx.outs.table("evaluate", "matched")
     shared = ctx.mode != "internal"
     threshold = ctx.config.suppression.threshold
     unmatched, _ = match_count(counts, "treated unmatched")
-    of_matched = shared and unmatched_few(naive, matched, unmatched, threshold, rtm_shown)
-    if of_matched:
-        naive = ctx.outs.table("evaluate", "naive_matched")
+    of_matched = shared and unmatched_few(all_naive, matched, unmatched, threshold, rtm_shown)
+    naive = ctx.outs.table("evaluate", "naive_matched") if of_matched else all_naive
     comparison, _ = match_count(counts, "control people matched")
-    table = side_by_side(naive if naive is not None else ctx.outs.table("evaluate", "naive"), matched,
-                         threshold if shared else None,
+    table = side_by_side(all_naive if naive is None else naive, matched, threshold if shared else None,
                          None if is_missing(comparison) else float(comparison))  # type: ignore[arg-type]
     if table is None:
         return None
     _, matched_hidden = match_count(counts, "treated matched")
     if shared and matched_hidden:
         table.withheld |= {(i, "n_matched") for i in range(len(table.rows))}
-    if of_matched:
-        if naive is not None:
-            table.columns = [replace(c, label=f"{c.label} (matched participants)") if c.key in NAIVE_ESTIMATES
-                             else c for c in table.columns]
-        if naive is None:  # written before carecase wrote naive_matched: no naive to show
-            table.withheld |= {(i, k) for i in range(len(table.rows)) for k in NAIVE_ESTIMATES}
-            table.note += (f" Shared report: the naive figures are hidden, as 1–{threshold} participants were left "
-                           "unmatched; re-run `carecase evaluate PROJECT` to show the matched participants' "
-                           "own naive change instead.")
-        else:
-            table.note += (f" Shared report: the naive columns are the matched participants' own before/after "
-                           f"change, because 1–{threshold} participants (or users of a service among them) "
-                           "were left unmatched: with the naive change of all participants beside the "
-                           "matched participants' change, the difference would give those few people's use. "
-                           "The internal report has the naive change of all participants.")
+    if of_matched and naive is None:  # written before carecase wrote naive_matched: no naive to show
+        table.withheld |= {(i, k) for i in range(len(table.rows)) for k in NAIVE_ESTIMATES}
+        table.note += (f" Shared report: the naive figures are hidden, as 1–{threshold} participants were left "
+                       "unmatched; re-run `carecase evaluate PROJECT` to show the matched participants' "
+                       "own naive change instead.")
+    elif of_matched:
+        table.columns = [replace(c, label=f"{c.label} (matched participants)") if c.key in NAIVE_ESTIMATES
+                         else c for c in table.columns]
+        table.note += (f" Shared report: the naive columns are the matched participants' own before/after "
+                       f"change, because 1–{threshold} participants (or users of a service among them) "
+                       "were left unmatched: with the naive change of all participants beside the "
+                       "matched participants' change, the difference would give those few people's use. "
+                       "The internal report has the naive change of all participants.")
     return table
 
 
