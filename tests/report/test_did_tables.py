@@ -11,12 +11,14 @@ shared workbook:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from carecase.core.project import Project
-from carecase.report.content import Report, Table, format_value
+from carecase.report.content import KeyFigures, Note, Paragraph, Report, Table, format_value
 from carecase.report.stage import project_report, run
 
 from .report_fixture_outputs import TRUTH_GBP, write_project
@@ -198,3 +200,108 @@ def test_the_naive_and_the_participants_change_are_one_figure(tmp_path: Path) ->
     assert "all" in known
     unknown = set(SERVICES) - known
     assert "NEL_ADMIT" in unknown and len(unknown) >= 2, unknown
+
+
+def _plant_cba_inputs(root: Path, services: list[str], window: str = "post_0_12") -> None:
+    """The CBA takes the evaluated effect of ``services`` in ``window`` (labels and sources as
+    carecase.cba.from_evaluation writes them)."""
+    path = root / "out" / "cba" / "results.json"
+    res = json.loads(path.read_text())
+    res["assumptions"] += [{"path": f"outcomes[{i}].values[0].amount", "central": -100.0, "confidence_grade": 2,
+                            "value": "normal(mean=-100, sd=40)",
+                            "label": f"{s}: evaluated effect ({window}): £ per unit to NHS (fiscal)",
+                            "source": f"carecase evaluate effects.json, window {window}, matched comparison"}
+                           for i, s in enumerate(services)]
+    path.write_text(json.dumps(res))
+
+
+def _recoverable(effects: Table, rtm: Table) -> set[str]:
+    """Hidden figures of the longest window a reader can work out exactly: each row's DiD is
+    its participants' less its comparison change, the total row is the sum of the services in
+    each of the three, and the naive change is the participants' change (the same people)."""
+    keys = [*SERVICES, "all"]
+    names = [f"{m}:{k}" for m in ("D", "T", "C") for k in keys]
+    col = {n: i for i, n in enumerate(names)}
+    eqs: list[np.ndarray] = []
+
+    def eq(coefs: dict[str, float]) -> None:
+        row = np.zeros(len(names))
+        for n, c in coefs.items():
+            row[col[n]] = c
+        eqs.append(row)
+
+    for k in keys:
+        eq({f"D:{k}": 1.0, f"T:{k}": -1.0, f"C:{k}": 1.0})
+    for m in ("D", "T", "C"):
+        eq({f"{m}:all": 1.0, **{f"{m}:{s}": -1.0 for s in SERVICES}})
+    hidden: set[str] = set()
+    shown: set[str] = set()
+    for t, cells in ((effects, {"effect_matched": "D", "effect_naive": "T"}),
+                     (rtm, {"treated_change_ppy": "T", "control_change_ppy": "C"})):
+        for i, r in enumerate(t.rows):
+            if r.get("window") != LONGEST or r.get("measure", "cost") != "cost":
+                continue
+            for c, m in cells.items():
+                (hidden if (i, c) in t.hidden else shown).add(f"{m}:{r['key']}")
+    for n in sorted(shown):
+        eq({n: 1.0})
+    a = np.vstack(eqs)
+    out = set()
+    for n in sorted(hidden - shown):
+        e = np.zeros((1, len(names)))
+        e[0, col[n]] = 1.0
+        if np.linalg.matrix_rank(np.vstack([a, e])) == np.linalg.matrix_rank(a):
+            out.add(n)
+    return out
+
+
+def _few_temporary_accommodation(root: Path) -> None:
+    def few(df: pd.DataFrame) -> pd.Series:
+        return df["key"].map(lambda k: 3 if k == "HOU_TEMP_ACCOM" else 60)
+
+    _edit(root, "matched", treated_users=60, control_users=few)
+    _edit(root, "rtm", treated_users=60, control_users=few)
+
+
+def test_complements_avoid_the_cba_inputs_so_the_cba_is_shown(tmp_path: Path) -> None:
+    """The demo's shared report withheld its whole CBA: Adult Social Care rested on 7
+    comparison people, and its complement (the first row in order) was an effect the CBA
+    takes as an input. Here temporary accommodation rests on 3 comparison users and the CBA
+    takes A&E, mental health and NEL admissions (months 0–12): the complement is now the
+    total of that window, the CBA is shown, and nothing hidden can be worked out."""
+    root = _project(tmp_path)
+    _few_temporary_accommodation(root)
+    _plant_cba_inputs(root, ["AE_ATTEND", "MH_INPATIENT", "NEL_ADMIT"])
+    report = project_report(Project.open(root))
+    effects, rtm = _table(report, "evaluation-effects"), _table(report, "evaluation-rtm")
+    longest = {r["key"] for i, r in enumerate(effects.rows) if r["window"] == LONGEST and r["measure"] == "cost"
+               and (i, "effect_matched") in effects.hidden}
+    assert longest == {"HOU_TEMP_ACCOM", "all"}
+    assert "chosen from the rows the cost-benefit model does not use" in effects.note
+    cba = next(s for s in report.sections if s.id == "cba")
+    assert any(isinstance(b, KeyFigures) for b in cba.blocks)
+    assert not report.warnings
+    summary = next(s for s in report.sections if s.id == "summary")
+    text = " ".join(b.text for b in summary.blocks if isinstance(b, Paragraph | Note))
+    assert "months 0–12 after is not shown in a shared report: it is hidden only to protect" in text
+    assert _recoverable(effects, rtm) == set()
+    # the shorter window is not a CBA input: its complement is still the first row (A&E)
+    short = {r["key"] for i, r in enumerate(effects.rows) if r["window"] != LONGEST and r["measure"] == "cost"
+             and (i, "effect_matched") in effects.hidden}
+    assert short == {"AE_ATTEND", "HOU_TEMP_ACCOM"}
+
+
+def test_the_total_is_kept_when_a_cba_input_rests_on_few_people_itself(tmp_path: Path) -> None:
+    """Where a CBA input rests on few people itself, the CBA is withheld whatever the
+    complements, so nothing more is hidden for it: the total stays."""
+    root = _project(tmp_path)
+    _few_temporary_accommodation(root)
+    _plant_cba_inputs(root, ["AE_ATTEND", "HOU_TEMP_ACCOM"])
+    report = project_report(Project.open(root))
+    effects, rtm = _table(report, "evaluation-effects"), _table(report, "evaluation-rtm")
+    longest = {r["key"] for i, r in enumerate(effects.rows) if r["window"] == LONGEST and r["measure"] == "cost"
+               and (i, "effect_matched") in effects.hidden}
+    assert longest == {"AE_ATTEND", "HOU_TEMP_ACCOM"}
+    assert "cost-benefit model does not use" not in effects.note
+    assert report.warnings and "withholds the cost-benefit results" in report.warnings[0]
+    assert _recoverable(effects, rtm) == set()

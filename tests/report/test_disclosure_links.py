@@ -700,7 +700,8 @@ def test_effects_hidden_when_they_rest_on_few_matched_participants(tmp_path: Pat
 def test_effects_hidden_per_window_and_with_a_small_comparison_group(tmp_path: Path) -> None:
     """A window whose matched estimate rests on 5 people hides its matched estimates (the
     naive change, on 118 participants, stays) and its rate ratios; the chart (that window)
-    draws the naive estimates only, and the summary names the other window. A comparison
+    draws the naive estimates only, and the summary gives the other window's figure and says
+    why this one's is missing. A comparison
     group of 4 people hides every matched estimate."""
     report = _report(tmp_path, _plant_few_matched({"post_0_8": 118, "post_0_12": 5}, cba_window="post_0_8"))
     t = _table(report, "evaluation-effects")
@@ -715,7 +716,8 @@ def test_effects_hidden_per_window_and_with_a_small_comparison_group(tmp_path: P
         assert ((i, "rate_ratio") in rr.hidden) == (r["window"] == "months 0–12 after")
     summary = next(s for s in report.sections if s.id == "summary")
     text = " ".join(b.text for b in summary.blocks if isinstance(b, Paragraph))
-    assert "months 0–8 after" in text and "months 0–12 after" not in text
+    assert "months 0–8 after:" in text and "months 0–12 after:" not in text
+    assert "The headline effect for months 0–12 after is not shown in a shared report: it rests on 1–7 people." in text
     # the CBA takes the 118 people's window: shown
     assert any(isinstance(b, KeyFigures) for s in report.sections if s.id == "cba" for b in s.blocks)
     register = _table(report, "assumptions-register")

@@ -22,7 +22,8 @@ FEW = "MH_INPATIENT"
 
 
 def _report(tmp_path: Path, *, treated: int = 1, control: int = 40, naive: int = 1, mode: str = "shared",
-            cba_input: bool = False, input_service: str = FEW, input_path: str = "outcomes[1].values[0].amount"):
+            cba_input: bool = False, input_service: str | tuple[str, ...] = FEW,
+            input_path: str = "outcomes[1].values[0].amount"):
     root = write_project(tmp_path / "p", mode=mode)
     d = root / "out" / "evaluate"
     for name, cols in (("matched", {"treated_users": treated, "control_users": control}),
@@ -35,11 +36,12 @@ def _report(tmp_path: Path, *, treated: int = 1, control: int = 40, naive: int =
     if cba_input:
         path = root / "out" / "cba" / "results.json"
         res = json.loads(path.read_text())
-        res["assumptions"].append({
+        res["assumptions"] += [{
             "path": input_path, "central": -868.125, "confidence_grade": 2,
             "value": "normal(mean=-868.125, sd=312.4)",
-            "label": f"{input_service}: evaluated effect (post_0_12): £ per unit to NHS (fiscal)",
-            "source": "carecase evaluate effects.json, window post_0_12, matched comparison"})
+            "label": f"{service}: evaluated effect (post_0_12): £ per unit to NHS (fiscal)",
+            "source": "carecase evaluate effects.json, window post_0_12, matched comparison"}
+            for service in ((input_service,) if isinstance(input_service, str) else input_service)]
         path.write_text(json.dumps(res))
     return project_report(Project.open(root))
 
@@ -144,11 +146,13 @@ def test_cluster_warnings_in_a_shared_report_carry_no_counts(tmp_path: Path) -> 
 
 def test_a_cba_input_hidden_only_as_a_complement_is_called_so(tmp_path: Path) -> None:
     """A board reader took 'rests on 1–7 people' for an effect on 49 participants hidden only
-    to protect another row: the note and the warning now say which."""
-    report = _report(tmp_path, cba_input=True, input_service=COMPLEMENT)
+    to protect another row: the note and the warning now say which. (The CBA takes both the
+    service resting on one user and its complement: with only the complement as an input, the
+    complement would be chosen elsewhere and the CBA shown, test_did_tables.)"""
+    report = _report(tmp_path, cba_input=True, input_service=(COMPLEMENT, FEW))
     note = next(b for s in report.sections if s.id == "cba" for b in s.blocks if "not shown" in getattr(b, "text", ""))
     assert f"the effect on {COMPLEMENT} is hidden only to protect another estimate" in note.text
-    assert f"{COMPLEMENT} rests on" not in note.text
+    assert f"{COMPLEMENT} rests on" not in note.text and f"the effect on {FEW} rests on" in note.text
     assert f"the effect on {COMPLEMENT} is hidden only to protect" in report.warnings[0]
 
 

@@ -190,3 +190,39 @@ def test_an_estimate_complement_is_the_first_visible_part_never_the_sum_while_pa
     hidden = secondary_lines(missing, mask, _LINES, by="order")
     assert hidden[4] and not hidden[3] and all(hidden[line].sum() != 1 for line in _LINES)
     assert hidden[1]  # line [1, 3, 4]: its only other part is missing, so the sum (agency 1) goes
+
+
+@given(values=st.lists(_money, min_size=6, max_size=6), other=st.lists(_money, min_size=6, max_size=6),
+       primary=st.sets(st.integers(0, 5), min_size=1, max_size=2), keep=st.sets(st.integers(0, 5)))
+@settings(max_examples=200, deadline=None)
+def test_complements_with_kept_cells_do_not_depend_on_the_values(values, other, primary, keep):
+    """Cells another part of the report needs (the CBA's inputs) are chosen last; the choice
+    still depends on positions and on which cells are kept, never on values, and no line
+    keeps exactly one hidden cell."""
+    from carecase.report.suppression import secondary_lines
+
+    mask = np.array([i in primary for i in range(6)])
+    kept = np.array([i in keep for i in range(6)])
+    a = secondary_lines(np.array(values), mask, _LINES, by="order", keep=kept)
+    b = secondary_lines(np.array(other), mask, _LINES, by="order", keep=kept)
+    assert (a == b).all()
+    assert all(a[line].sum() != 1 for line in _LINES)
+    assert a[mask].all()
+
+
+def test_kept_cells_are_chosen_after_the_sum():
+    """Service 4 hidden; services 3 and 5 and agency 2 (made only of service 5) are the CBA's
+    inputs. Without keep the complement is service 3; with it, agency 1 (the sum of 3 and 4),
+    and then the total, so that no kept cell is hidden."""
+    from carecase.report.suppression import secondary_lines
+
+    mask = np.array([False, False, False, False, True, False])
+    values = np.array([3.0, 2.0, 1.0, 3.0, -1.0, 1.0])
+    assert secondary_lines(values, mask, _LINES, by="order").tolist() == [False, False, False, True, True, False]
+    kept = np.array([False, False, True, True, False, True])
+    hidden = secondary_lines(values, mask, _LINES, by="order", keep=kept)
+    assert hidden.tolist() == [True, True, False, False, True, False]
+    # a kept cell is still hidden when nothing else can protect the line
+    everything = np.array([True, True, True, True, False, True])
+    hidden = secondary_lines(values, mask, _LINES, by="order", keep=everything)
+    assert all(hidden[line].sum() != 1 for line in _LINES) and hidden[3]

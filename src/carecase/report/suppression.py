@@ -110,38 +110,49 @@ class Disclosed:
     hidden: np.ndarray
 
 
-def _next_part(values: np.ndarray, hidden: np.ndarray) -> int | None:
+def _next_part(values: np.ndarray, hidden: np.ndarray, keep: np.ndarray | None = None) -> int | None:
     """Index of the complement in one line whose first cell is the sum of the others: the
     first visible part with a value in the line's order, whatever the value; else the sum;
-    a missing part only when nothing else is left (hiding a blank protects nothing)."""
-    parts = range(1, len(values))
-    for i in [*(j for j in parts if not np.isnan(values[j])), 0, *(j for j in parts if np.isnan(values[j]))]:
+    a missing part only when nothing else is left (hiding a blank protects nothing).
+    ``keep`` (cells another part of the report needs shown, say the cost-benefit model's
+    inputs): the parts and the sum not kept come first, in that order, then the kept ones.
+    Both orders depend on positions and on which cells are kept, never on values."""
+    kept = np.zeros(len(values), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+    parts = [j for j in range(1, len(values)) if not np.isnan(values[j])]
+    blanks = [j for j in range(1, len(values)) if np.isnan(values[j])]
+    order = [*(j for j in parts if not kept[j]), *([0] if not kept[0] else []),
+             *(j for j in parts if kept[j]), *([0] if kept[0] else []), *blanks]
+    for i in order:
         if not hidden[i]:
             return i
     return None
 
 
 def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequence[int]],
-                    by: str = "value") -> np.ndarray:
+                    by: str = "value", keep: np.ndarray | None = None) -> np.ndarray:
     """Secondary suppression over arbitrary lines of a flat vector of cells (cells of one or
     several tables): extend ``mask`` until no line (a list of cell indices whose values add
     up, one being the sum of the others, or whose sum is published) holds exactly one hidden
     cell. ``by="value"``: complements chosen as in :func:`secondary_mask` (counts). ``by="order"``
     (signed estimates, each line's first cell the sum of the rest): the first visible part in
-    the line's order (:func:`_next_part`). A rule that picks by value is public, so it tells
-    the complement's size: hiding the smallest estimate bounded it by the smallest one shown,
-    and the hidden pair's published sum then pinned the protected estimate to within that
-    (a DiD resting on 7 comparison people, −£43.18, to between −£52.81 and −£23.61)."""
-    pick = _next_part if by == "order" else _pick_complement
+    the line's order (:func:`_next_part`), cells flagged in ``keep`` last. A rule that picks by
+    value is public, so it tells the complement's size: hiding the smallest estimate bounded
+    it by the smallest one shown, and the hidden pair's published sum then pinned the
+    protected estimate to within that (a DiD resting on 7 comparison people, −£43.18, to
+    between −£52.81 and −£23.61)."""
     v = np.asarray(values, dtype=float).ravel()
     hidden = np.asarray(mask, dtype=bool).ravel().copy()
+    kept = np.zeros(v.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool).ravel()
     idx = [np.asarray(line, dtype=int) for line in lines]
     changed = True
     while changed:
         changed = False
         for line in idx:
             if len(line) and hidden[line].sum() == 1:
-                k = pick(v[line], hidden[line])
+                if by == "order":
+                    k = _next_part(v[line], hidden[line], kept[line])
+                else:
+                    k = _pick_complement(v[line], hidden[line])
                 if k is not None:
                     hidden[line[k]] = True
                     changed = True

@@ -3,7 +3,6 @@ discounted cash flow by agency, tornado, NPV distribution, switching values, sce
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from carecase.report import charts
@@ -20,6 +19,7 @@ from carecase.report.content import (
 )
 from carecase.report.loaders import get, named_items, numeric, records
 from carecase.report.sections import evaluation as eval_section
+from carecase.report.sections.cba_inputs import evaluated_items
 from carecase.report.sections.common import Context, not_run
 from carecase.report.sections.did_tables import hidden_matched_keys
 
@@ -35,22 +35,6 @@ SCENARIOS = "scenarios"
 P_POSITIVE = "p_npv_positive"
 
 
-# an input taken from the evaluation (carecase.cba.from_evaluation): "AE_ATTEND: evaluated
-# effect (post_0_12): …", source "carecase evaluate effects.json, window post_0_12, …"
-EVALUATED_LABEL = re.compile(r"evaluated effect \(([^)]+)\)")
-EVALUATED_SOURCE = re.compile(r"evaluate effects\.json, window ([^,:;\s]+)")
-
-
-def evaluated_window(item: dict[str, Any]) -> str | None:
-    """The evaluation window an assumption's value was taken from ('' when it comes from the
-    evaluation without a window named); None for any other input."""
-    m = EVALUATED_LABEL.search(str(get(item, "label", "name", default="")))
-    m = m or EVALUATED_SOURCE.search(str(get(item, "source", default="")))
-    if m:
-        return m.group(1)
-    return "" if "carecase evaluate" in str(get(item, "source", default="")) else None
-
-
 def _hidden_evaluation(ctx: Context) -> tuple[set[str] | None, set[tuple[str, str, str]]]:
     """The windows whose matched estimates rest on few people, and the (window, level, key)
     rows hidden for few users: read from the evaluation's tables once per report (the
@@ -61,18 +45,6 @@ def _hidden_evaluation(ctx: Context) -> tuple[set[str] | None, set[tuple[str, st
             eval_section.thin_windows(ctx, ctx.outs.table("evaluate", "matched"), counts),
             hidden_matched_keys(ctx, counts))
     return ctx.memo["hidden_evaluation"]  # type: ignore[no-any-return]
-
-
-def evaluated_items(results: dict[str, Any] | None) -> list[tuple[int, str, str]]:
-    """(index in ``named_items`` order, service, window label or '') of each assumption whose
-    value was taken from the evaluation."""
-    out = []
-    for i, item in enumerate(named_items(get(results, "assumptions"), "name") if results else []):
-        w = evaluated_window(item)
-        if w is not None:
-            service = str(get(item, "label", "name", default="")).split(":", 1)[0].strip()
-            out.append((i, service, eval_section.window_label(w) if w else ""))
-    return out
 
 
 def _rests_on(thin: set[str] | None, keys: set[tuple[str, str, str]], service: str, window: str) -> bool:

@@ -19,6 +19,7 @@ The two tables are linked by arithmetic, so a shared report discloses them as on
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
@@ -26,6 +27,7 @@ import pandas as pd
 
 from carecase.report.content import Table, is_missing
 from carecase.report.loaders import pick
+from carecase.report.sections.cba_inputs import evaluated_rows
 from carecase.report.sections.common import Context, F, frame_table
 from carecase.report.sections.effects import (
     MATCHED_ESTIMATES,
@@ -91,7 +93,8 @@ def _hidden_keys(t: Table, column: str) -> set[tuple[str, str, str]]:
     return {_key(r) for i, r in enumerate(t.rows) if (i, column) in t.withheld}
 
 
-def disclose_together(effects: Table, matched: pd.DataFrame, rtm: Table, rtm_frame: pd.DataFrame) -> None:
+def disclose_together(effects: Table, matched: pd.DataFrame, rtm: Table, rtm_frame: pd.DataFrame,
+                      keep: Collection[tuple[str, str, str]] = ()) -> None:
     """Hide a row of either table in both and re-choose both tables' complements until
     neither changes (each pass only adds hidden cells, so it ends).
 
@@ -105,7 +108,8 @@ def disclose_together(effects: Table, matched: pd.DataFrame, rtm: Table, rtm_fra
     naive column's hidden rows, which its own complements keep at 0 or 2 or more a line. The
     naive column need not hide the others' rows: with the participants' change known, the
     comparison change and the DiD stay two unknowns a row (conservative where the naive is of
-    more people than the matched).
+    more people than the matched). ``keep``: rows chosen last as complements (the CBA's
+    inputs, :func:`did_tables`).
     """
     rtm_keys = {_key(r) for r in rtm.rows}
     while True:
@@ -115,8 +119,8 @@ def disclose_together(effects: Table, matched: pd.DataFrame, rtm: Table, rtm_fra
             | (_hidden_keys(effects, "effect_naive") & rtm_keys)
         _rows_with(effects, hidden, MATCHED_ESTIMATES)
         _rows_with(rtm, hidden, RTM_ESTIMATES)
-        withhold_rows_adding_up(effects, matched, MATCHED_ESTIMATES)
-        withhold_rows_adding_up(rtm, rtm_frame, RTM_ESTIMATES)
+        withhold_rows_adding_up(effects, matched, MATCHED_ESTIMATES, keep)
+        withhold_rows_adding_up(rtm, rtm_frame, RTM_ESTIMATES, keep)
         if (len(effects.withheld), len(rtm.withheld)) == size:
             return
 
@@ -141,7 +145,8 @@ def _rtm(ctx: Context, counts: Table | None) -> tuple[Table, pd.DataFrame] | Non
     return t, rtm
 
 
-def _effects(ctx: Context, counts: Table | None, rtm_shown: set[tuple[str, str, str]]) -> Table | None:
+def _effects(ctx: Context, counts: Table | None, rtm_shown: set[tuple[str, str, str]],
+             keep: Collection[tuple[str, str, str]] = ()) -> Table | None:
     """The naive/matched table with its own withholding; in a shared report where the
     regression-to-the-mean rows shown (``rtm_shown``) would let the naive figures give back
     few unmatched participants (:func:`unmatched_few`), the naive columns are the matched
@@ -154,7 +159,8 @@ def _effects(ctx: Context, counts: Table | None, rtm_shown: set[tuple[str, str, 
     naive = ctx.outs.table("evaluate", "naive_matched") if of_matched else all_naive
     comparison, _ = match_count(counts, "control people matched")
     table = side_by_side(all_naive if naive is None else naive, matched, threshold if shared else None,
-                         None if is_missing(comparison) else float(comparison))  # type: ignore[arg-type]
+                         None if is_missing(comparison) else float(comparison),  # type: ignore[arg-type]
+                         keep=keep)
     if table is None:
         return None
     _, matched_hidden = match_count(counts, "treated matched")
@@ -176,22 +182,56 @@ def _effects(ctx: Context, counts: Table | None, rtm_shown: set[tuple[str, str, 
     return table
 
 
+def _build(ctx: Context, counts: Table | None,
+           keep: Collection[tuple[str, str, str]] = ()) -> tuple[Table | None, Table | None]:
+    """(effects table, regression-to-the-mean table) with their withholding, disclosed
+    together in a shared report; ``keep``: rows chosen last as complements."""
+    built = _rtm(ctx, counts)
+    rtm, frame = built if built is not None else (None, None)
+    shown: set[tuple[str, str, str]] = set()
+    if ctx.mode != "internal" and rtm is not None and frame is not None:
+        withhold_rows_adding_up(rtm, frame, RTM_ESTIMATES, keep)
+        shown = {_key(r) for i, r in enumerate(rtm.rows) if (i, "treated_change_ppy") not in rtm.withheld
+                 and (i, "control_change_ppy") not in rtm.withheld}
+    effects = _effects(ctx, counts, shown, keep)
+    matched = ctx.outs.table("evaluate", "matched")
+    if ctx.mode != "internal" and effects is not None and rtm is not None and frame is not None \
+            and matched is not None:
+        disclose_together(effects, only_measure(matched, MONEY), rtm, frame, keep)
+    return effects, rtm
+
+
+def _withheld_keys(table: Table | None) -> set[tuple[str, str, str]]:
+    return set() if table is None else _hidden_keys(table, "effect_matched")
+
+
+KEPT_NOTE = ("Shared report: to protect estimates resting on few people, other rows are hidden too; "
+             "they are chosen from the rows the cost-benefit model does not use where that is enough, "
+             "so that its results can be shown (here: {rows}).")
+
+
 def did_tables(ctx: Context, counts: Table | None) -> tuple[Table | None, Table | None]:
     """(effects table, regression-to-the-mean table), disclosed (together in a shared report),
-    built once per report."""
+    built once per report.
+
+    A shared report hides, besides the estimates resting on few people, complements: rows
+    whose estimates would otherwise give those back from the rows that add up with them.
+    Chosen in row order, a complement can be an effect the cost-benefit model takes as an
+    input, and the report must then withhold the whole CBA (every result follows from its
+    inputs). So where that happens, the tables are disclosed again with the CBA's inputs (and
+    agencies made of them) chosen last, so that a complement is a row the model does not use,
+    or a total; that disclosure is used if it hides none of the CBA's inputs. Which rows are
+    kept depends on the model's inputs (published in its register), never on the values."""
     if "did_tables" not in ctx.memo:
-        built = _rtm(ctx, counts)
-        rtm, frame = built if built is not None else (None, None)
-        shown: set[tuple[str, str, str]] = set()
-        if ctx.mode != "internal" and rtm is not None and frame is not None:
-            withhold_rows_adding_up(rtm, frame, RTM_ESTIMATES)
-            shown = {_key(r) for i, r in enumerate(rtm.rows) if (i, "treated_change_ppy") not in rtm.withheld
-                     and (i, "control_change_ppy") not in rtm.withheld}
-        effects = _effects(ctx, counts, shown)
-        matched = ctx.outs.table("evaluate", "matched")
-        if ctx.mode != "internal" and effects is not None and rtm is not None and frame is not None \
-                and matched is not None:
-            disclose_together(effects, only_measure(matched, MONEY), rtm, frame)
+        effects, rtm = _build(ctx, counts)
+        inputs = evaluated_rows(ctx.outs.json("cba", "results.json")) if ctx.mode != "internal" else set()
+        if inputs & _withheld_keys(effects):
+            kept_effects, kept_rtm = _build(ctx, counts, inputs)
+            if kept_effects is not None and not inputs & _withheld_keys(kept_effects):
+                extra = sorted(_withheld_keys(kept_effects) - _withheld_keys(effects))
+                kept_effects.note += " " + KEPT_NOTE.format(rows="; ".join(
+                    f"{w}: {'all services' if level == 'total' else key}" for w, level, key in extra) or "none")
+                effects, rtm = kept_effects, kept_rtm
         for t in (effects, rtm):
             if t is not None:
                 ctx.shown(t)
@@ -205,6 +245,14 @@ def effects_table(ctx: Context, counts: Table | None) -> Table | None:
     table hides the number matched (the same figure), and whatever the regression-to-the-mean
     table hides (:func:`disclose_together`)."""
     return did_tables(ctx, counts)[0]
+
+
+def rests_on_few(ctx: Context, counts: Table | None, key: tuple[str, str, str]) -> bool:
+    """Whether the matched estimate of a row (window label, level, key) is hidden in a shared
+    report because it rests on 1..threshold people itself (its window thin, or few users of
+    its service or agency), not only as another's complement."""
+    thin = thin_windows(ctx, ctx.outs.table("evaluate", "matched"), counts)
+    return thin is None or key[0] in thin or key in few_user_keys(ctx)
 
 
 def naive_of_matched(table: Table | None) -> bool:

@@ -4,6 +4,8 @@ disclosed, and the chart rows drawn from what it shows."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -44,14 +46,15 @@ def _standard(df: pd.DataFrame | None, effect: str, n: str, users: str = "users"
 
 
 def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, threshold: int | None = None,
-                 comparison: float | None = None) -> Table | None:
+                 comparison: float | None = None, keep: Collection[tuple[str, str, str]] = ()) -> Table | None:
     """The naive/matched table (£ measures). With ``threshold`` (shared reports) the
     estimates resting on 1..threshold people are withheld: a row's matched DiD, interval and
     minimum detectable effect when its matched participants (or the matched comparison
     group's people, ``comparison``) are that few, or the users of its service or agency among
     either (``treated_users``, ``control_users``: a mean change times the participants is
     the users' own use); its naive change and interval when the naive estimate's
-    participants, or its users among them, are that few."""
+    participants, or its users among them, are that few. ``keep``: (window label, level,
+    key) of rows to choose last as complements (:func:`kept_rows`)."""
     # events and units are in the rate ratios
     naive = only_measure(naive, MONEY) if naive is not None else None
     matched = only_measure(matched, MONEY) if matched is not None else None
@@ -93,8 +96,10 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
                 withheld |= {(i, k) for k in NAIVE_ESTIMATES}
     if threshold is not None:  # a hidden row must not come back as a total less the rows shown
         lines = sum_lines([_line_key(r) for r in records])
+        labelled = [_line_key({**r, "window": window_label(r["window"])} if "window" in r else r) for r in records]
+        flags = kept_rows(labelled, set(keep)) if keep else None
         for group in (MATCHED_ESTIMATES, NAIVE_ESTIMATES):
-            withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines)
+            withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines, flags)
     note = ("Negative values are reductions. Naive: the participants' own change. "
             "Matched: their change minus the matched comparison group's change. Minimum detectable effect "
             "(Bloom 1995): the smallest true effect these numbers would show as significant at 5% "
@@ -139,29 +144,46 @@ def sum_lines(meta: list[tuple[str, str, str, str]]) -> list[list[int]]:
 
 
 def protect_sums(withheld: set[tuple[int, str]], group: tuple[str, ...], values: list, lines: list[list[int]],
-                 ) -> set[tuple[int, str]]:
+                 keep: list[bool] | None = None) -> set[tuple[int, str]]:
     """Cells of ``group`` to withhold besides ``withheld`` so that no line of rows that add up
     (:func:`sum_lines`) has exactly one row's estimates hidden: else the total less the rows
     shown gives it back (one resident's residential care, as Adult Social Care less home care).
     The complement is the line's first visible part in row order, whatever its value
     (:func:`suppression.secondary_lines` ``by="order"``): chosen by value, its size would be
-    known from the rule, and with the pair's sum so would the hidden estimate's."""
+    known from the rule, and with the pair's sum so would the hidden estimate's. Rows flagged
+    in ``keep`` are chosen last."""
     n = len(values)
     mask = np.array([(i, group[0]) in withheld for i in range(n)], dtype=bool)
     v = np.array([float(x) if not is_missing(x) else np.nan for x in values], dtype=float)
-    hidden = secondary_lines(v, mask, lines, by="order")
+    hidden = secondary_lines(v, mask, lines, by="order", keep=None if keep is None else np.array(keep, dtype=bool))
     return {(int(i), k) for i in np.flatnonzero(hidden & ~mask) for k in group}
 
 
-def withhold_rows_adding_up(t: Table, frame: pd.DataFrame, group: tuple[str, ...]) -> None:
+def kept_rows(meta: list[tuple[str, str, str, str]], keep: set[tuple[str, str, str]]) -> list[bool]:
+    """Which rows (:func:`_line_key` tuples) to hide last: those whose (window, level, key)
+    is in ``keep``, and each agency whose services in the table are all kept (hiding it
+    would hide one of them as its complement)."""
+    flags = [(m[0].split("|", 1)[0], m[1], m[2]) in keep for m in meta]
+    for i, m in enumerate(meta):
+        if m[1] == "agency":
+            parts = [j for j, p in enumerate(meta) if p[0] == m[0] and p[1] == "service" and p[3] == m[2]]
+            flags[i] = flags[i] or (bool(parts) and all(flags[j] for j in parts))
+    return flags
+
+
+def withhold_rows_adding_up(t: Table, frame: pd.DataFrame, group: tuple[str, ...],
+                            keep: Collection[tuple[str, str, str]] = ()) -> None:
     """As :func:`protect_sums` for a table built from ``frame`` (windows labelled in the
-    table), its rows found by window, level and key; the ``parent`` column is the frame's."""
+    table), its rows found by window, level and key; the ``parent`` column is the frame's.
+    ``keep``: (window label, level, key) of rows to choose last as complements."""
     parent = {(window_label(r.get("window")), str(r.get("key_type")), str(r.get("key"))): r.get("parent")
               for r in frame.to_dict("records")} if pick(frame, "parent") else {}
     keyed = [{**r, "parent": parent.get((str(r.get("window")), str(r.get("key_type")), str(r.get("key"))))}
              for r in t.rows]
-    lines = sum_lines([_line_key(r) for r in keyed])
-    t.withheld |= protect_sums(t.withheld, group, [r.get(group[0]) for r in t.rows], lines)
+    meta = [_line_key(r) for r in keyed]
+    lines = sum_lines(meta)
+    t.withheld |= protect_sums(t.withheld, group, [r.get(group[0]) for r in t.rows], lines,
+                               kept_rows(meta, set(keep)) if keep else None)
 
 
 def effect_chart_rows(table: Table) -> list[dict]:

@@ -11,7 +11,7 @@ from carecase.report.loaders import get, named_items, numeric
 from carecase.report.sections import cba as cba_section
 from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.common import Context
-from carecase.report.sections.did_tables import naive_of_matched
+from carecase.report.sections.did_tables import naive_of_matched, rests_on_few
 
 METHOD = (
     "How the figures were made: agency records were linked to people, every service contact was "
@@ -48,6 +48,27 @@ def verdict(effects: list[dict[str, Any]]) -> str:
     return f"The interval excludes no change for {', '.join(clear)}."
 
 
+def _hidden_totals(ctx: Context, windows: list[str]) -> str:
+    """Why the headline effect of each window in ``windows`` is not shown in a shared report:
+    it rests on few people, or it is hidden only to protect an estimate that does (a
+    complement: with the cost-benefit model's inputs shown, the total is the row left)."""
+    if not windows:
+        return ""
+    threshold = ctx.config.suppression.threshold
+    counts = eval_section.match_counts_table(ctx)
+    own = [w for w in windows if rests_on_few(ctx, counts, (w, "total", "all"))]
+    guard = [w for w in windows if w not in own]
+    text = []
+    if own:
+        text.append(f"The headline effect for {', '.join(own)} is not shown in a shared report: it rests on "
+                    f"1–{threshold} people.")
+    if guard:
+        text.append(f"The headline effect for {', '.join(guard)} is not shown in a shared report: it is hidden "
+                    f"only to protect an estimate that rests on 1–{threshold} people (Evaluation section), "
+                    "which the total less the rows shown would otherwise give back.")
+    return " ".join(text)
+
+
 def build(ctx: Context) -> Section:
     sec = Section("summary", "Executive summary")
     res = ctx.outs.json("cba", "results.json")
@@ -79,6 +100,8 @@ def build(ctx: Context) -> Section:
               if eval_section.is_money(r.get("measure", "cost")) and r.get("key_type", "total") == "total"]
     effects = [r for i, r in totals if r.get("effect_matched") is not None
                and table is not None and (i, "effect_matched") not in table.hidden]
+    hidden = [str(r.get("window", "")) for i, r in totals if table is not None and (i, "effect_matched") in table.hidden]
+    why = _hidden_totals(ctx, hidden)
     if effects:
         of_matched = naive_of_matched(table)
         naive = "naive before/after of the matched participants" if of_matched else "naive before/after"
@@ -87,15 +110,14 @@ def build(ctx: Context) -> Section:
                  f"{naive} {format_value(r['effect_naive'], 'gbp')})" for r in effects]
         sec.blocks.append(Paragraph("Headline effect on whole-system cost (matched comparison, change in £ per "
                                     "person per year; negative = saving): " + "; ".join(parts) + ". "
-                                    + verdict(effects)))
+                                    + verdict(effects) + (f" {why}" if why else "")))
         if of_matched:
             sec.blocks.append(Paragraph(
                 "The naive figure here is the matched participants' own before/after change: a few "
                 "participants had no comparable non-participant, so they are in neither figure, and "
                 "the results may not describe them (the internal report's naive change includes them)."))
-    elif table is not None and any((i, "effect_matched") in table.hidden for i, _ in totals):
-        sec.blocks.append(Note("The headline effect on whole-system cost is not shown in a shared report: it rests "
-                               f"on 1–{ctx.config.suppression.threshold} people.", kind="info"))
+    elif hidden:
+        sec.blocks.append(Note(why, kind="info"))
     elif matched is None:
         sec.blocks.append(Note("Not run: the matched evaluation (out/evaluate/matched.parquet).", kind="not_run"))
     sec.blocks.append(Paragraph(METHOD))
