@@ -70,8 +70,14 @@ def test_a_row_hidden_in_either_table_is_hidden_in_both(tmp_path: Path) -> None:
     unknown = set(SERVICES) - did_known
     assert "HOU_TEMP_ACCOM" in unknown and len(unknown) >= 2, unknown
     hidden_effects = {r["key"] for i, r in money(effects) if (i, "effect_matched") in effects.hidden}
-    hidden_rtm = {r["key"] for i, r in money(rtm) if (i, "treated_change_ppy") in rtm.hidden}
+    hidden_rtm = {r["key"] for i, r in money(rtm) if (i, "control_change_ppy") in rtm.hidden}
     assert hidden_effects == hidden_rtm and "HOU_TEMP_ACCOM" in hidden_effects
+    # the participants' change of those rows is the naive column's (the matched participants'):
+    # shown in both tables or in neither (a review found it hidden in one, printed in the other)
+    naive = {r["key"]: r["effect_naive"] for i, r in money(effects) if (i, "effect_naive") not in effects.hidden}
+    treated = {r["key"]: r["treated_change_ppy"] for i, r in money(rtm) if (i, "treated_change_ppy") not in rtm.hidden}
+    assert set(naive) == set(treated) and hidden_effects <= set(treated)
+    assert all(round(naive[k], 2) == round(treated[k], 2) for k in hidden_effects)
 
 
 def _tables(effects_hidden: set[str], rtm_hidden: set[str]) -> tuple[Table, Table, pd.DataFrame]:
@@ -305,3 +311,17 @@ def test_the_total_is_kept_when_a_cba_input_rests_on_few_people_itself(tmp_path:
     assert "cost-benefit model does not use" not in effects.note
     assert report.warnings and "withholds the cost-benefit results" in report.warnings[0]
     assert _recoverable(effects, rtm) == set()
+
+
+def test_a_participants_change_is_shown_only_where_the_naive_column_prints_the_same_figure(tmp_path: Path) -> None:
+    """The participants' change of a hidden row is shown in the regression-to-the-mean table
+    only when the naive column beside it prints that very figure; planted different, it stays
+    hidden (it would be a new figure), as do the comparison change and the share."""
+    root = _project(tmp_path)
+    _few_temporary_accommodation(root)
+    _edit(root, "rtm", treated_change_ppy=lambda df: df["treated_change_ppy"].where(df["key"] != "HOU_TEMP_ACCOM", -7.0))
+    report = project_report(Project.open(root))
+    rtm = _table(report, "evaluation-rtm")
+    row = next(i for i, r in enumerate(rtm.rows) if r["key"] == "HOU_TEMP_ACCOM")
+    assert {(row, "treated_change_ppy"), (row, "control_change_ppy"),
+            (row, "share_of_naive_change_seen_in_controls")} <= rtm.hidden

@@ -229,3 +229,12 @@ def test_rate_ratios_show_each_model_labelled(rendered: dict) -> None:
     assert "Dispersion α" in table and ">Model<" in table
     assert ">Poisson<" in table and ">Negative binomial<" in table
     assert "negative_binomial" not in table
+
+
+def test_a_hidden_cell_does_not_call_itself_small(rendered: dict) -> None:
+    """A disclosure review: every '*' had the tooltip 'suppressed (small number)', complements
+    of any size included, against the legend's 'a * does not mean the figure is small'."""
+    html = Path(rendered["summary"]["files"]["html"]).read_text(encoding="utf-8")
+    assert 'class="num suppressed"' in html
+    assert "small number)" not in html
+    assert 'title="hidden by disclosure control: a small number, or a figure of any size' in html

@@ -147,7 +147,7 @@ def _table(t: Table, symbol: str) -> str:
         for c in t.columns:
             value, hidden = t.cell(r, c.key)
             if hidden:
-                cells.append(f'<td class="num suppressed" title="suppressed (small number)">{_esc(symbol)}</td>')
+                cells.append(f'<td class="num suppressed" title="hidden by disclosure control: a small number, or a figure of any size that would give one back">{_esc(symbol)}</td>')
             else:
                 cells.append(f'<td class="{cls[c.key]}">{_esc(format_value(value, c.fmt))}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
