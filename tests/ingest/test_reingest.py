@@ -105,7 +105,9 @@ def test_failure_mid_replace_rolls_back(project_factory, monkeypatch: pytest.Mon
 
 
 def test_removed_source_is_removed(project_factory) -> None:
-    p = project_factory({"sources": [event_source("one"), event_source("two")]}, {"ae.csv": CSV1})
+    # "two" reads "one"'s file, so its every row is a repeat: warn, not stop
+    p = project_factory({"sources": [event_source("one"), event_source("two")], "all_quarantined": "warn"},
+                        {"ae.csv": CSV1})
     run(p)
     from carecase.core.project import Project
 
@@ -187,7 +189,8 @@ def test_a_run_stopped_while_re_staging_after_linkage_is_finished_by_the_next(pr
     not skip them as unchanged: linkage then found events with no identity, every run after
     that stopped, and only deleting the store recovered."""
     second = event_source("second", "b.csv")
-    p = project_factory({"sources": [event_source(), second]}, {"ae.csv": CSV1, "b.csv": CSV2})
+    p = project_factory({"sources": [event_source(), second], "all_quarantined": "warn"},
+                        {"ae.csv": CSV1, "b.csv": CSV2})
     run(p)
     p.engine.drop("staging_identity")  # as the link stage does
     good = (p.root / "b.csv").read_text()

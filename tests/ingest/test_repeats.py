@@ -112,7 +112,8 @@ def test_a_corrected_resend_is_not_called_a_copy(project_factory) -> None:
 
 
 def test_same_file_named_by_a_second_source_is_quarantined(project_factory) -> None:
-    p = project_factory({"sources": [event_source("ae_two"), event_source("ae_one")]}, {"ae.csv": CSV1})
+    p = project_factory({"sources": [event_source("ae_two"), event_source("ae_one")], "all_quarantined": "warn"},
+                        {"ae.csv": CSV1})
     s = run(p)
     _accounting(s)
     # the first copy by source name is kept, whatever the configuration order

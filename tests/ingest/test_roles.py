@@ -6,6 +6,8 @@ import datetime as dt
 import hashlib
 import hmac
 
+import pandas as pd
+
 from carecase.ingest.stage import run
 
 from .helpers import TEST_KEY, event_source, quarantine_rules, table
@@ -141,18 +143,54 @@ def test_an_outcome_instrument_the_evaluation_does_not_declare_is_warned_of(proj
     assert s["sources"]["outcomes_cnos"]["rows_accepted"] == 1
 
 
-def test_a_register_quarantined_whole_is_a_warning_naming_the_rule_and_fix(project_factory) -> None:
+def test_a_register_quarantined_whole_stops_the_run_naming_the_rule_and_fix(project_factory) -> None:
     """Every date of birth written 03/06/1975 against dob_format %Y-%m-%d: all rows of the
     population register were quarantined, ingest gave no warning, and linkage then failed
-    with 'could not be trained' and no cause."""
+    with 'could not be trained' and no cause. Then a warning; a new user still got a
+    finished report with A&E missing and exit code 0, so it is an error unless
+    ingest.all_quarantined is warn. These dates read as day/month or month/day alike, so
+    no format is suggested."""
+    import pytest
+
+    from carecase.core.errors import IngestError
+
     ids = {**IDS, "dob_format": "%Y-%m-%d"}
     pop = {"path": "pop.csv", "format": {"type": "csv"}, "ids": ids}
     csv = "nhs,first,last,dob,sex,pc\n9434765919,Ann,Lee,04/03/1950,F,M1 1AE\n4010232137,Bob,Ray,02/01/1940,M,M1 1AE\n"
     p = project_factory({"population": pop}, {"pop.csv": csv})
-    s = run(p)
+    with pytest.raises(IngestError) as err:
+        run(p)
+    msg = str(err.value)
+    assert "every one of its 2 rows was quarantined, 2 of them for unparseable_date, column dob" in msg
+    assert "Fix:" in msg and "ingest.all_quarantined: warn" in msg and "look like" not in msg
+    assert (p.out / "ingest" / "quarantine.csv").exists()  # written before stopping, to look at
+    warned = project_factory({"population": pop, "all_quarantined": "warn"}, {"pop.csv": csv}, sub="warn")
+    s = run(warned)
     warning = next(w for w in s["warnings"] if w.startswith("ingest.population"))
-    assert "every one of its 2 rows were quarantined, 2 of them for unparseable_date, column dob" in warning
+    assert "every one of its 2 rows was quarantined, 2 of them for unparseable_date, column dob" in warning
     assert "Fix:" in warning and "out/ingest/quarantine.csv" in warning
     ok = project_factory({"population": pop}, {"pop.csv": csv.replace("04/03/1950", "1950-03-04")
                                                  .replace("02/01/1940", "1940-01-02")}, sub="ok")
     assert not run(ok)["warnings"]
+
+
+def test_a_wrong_date_format_names_the_format_the_values_use(project_factory) -> None:
+    """A new user set %Y-%m-%d for dd/mm/yyyy dates: every row was quarantined with only
+    'does not match'. Where most of a column fails, the hint names the one format its values
+    match (never a value: dates of birth are identifiers); a few bad rows get no guess."""
+    ids = {**IDS, "dob_format": "%Y-%m-%d"}
+    pop = {"path": "pop.csv", "format": {"type": "csv"}, "ids": ids}
+    csv = "nhs,first,last,dob,sex,pc\n9434765919,Ann,Lee,24/03/1950,F,M1 1AE\n4010232137,Bob,Ray,02/01/1940,M,M1 1AE\n"
+    p = project_factory({"population": pop, "all_quarantined": "warn"}, {"pop.csv": csv})
+    s = run(p)
+    warning = next(w for w in s["warnings"] if w.startswith("ingest.population"))
+    assert "these values look like '%d/%m/%Y' (e.g. 05/01/2024)" in warning
+    assert "24/03/1950" not in warning
+    few = csv.replace("02/01/1940", "1940-01-02") + "9876543210,Cy,Day,1960-05-06,F,M1 1AE\n"
+    q = project_factory({"population": pop}, {"pop.csv": few}, sub="few")
+    s = run(q)
+    assert s["sources"]["population"]["rows_quarantined"] == 1
+    hints = pd.read_csv(q.out / "ingest" / "quarantine.csv")["hint"].tolist()
+    assert hints and all("does not match the date format" in h and "look like" not in h for h in hints)
+    hints = pd.read_csv(p.out / "ingest" / "quarantine.csv")["hint"].tolist()
+    assert len(hints) == 2 and all("look like '%d/%m/%Y'" in h for h in hints)

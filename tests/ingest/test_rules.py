@@ -101,7 +101,8 @@ def test_open_ended_quarantine(project_factory) -> None:
         event={"kind": "spell", "service": {"code": "NEL_ADMIT"}, "start": {"column": "adm", "format": "%Y-%m-%d"},
                "end": {"column": "dis", "format": "%Y-%m-%d"}, "open_ended": "quarantine"},
     )
-    p = project_factory({"sources": [src]}, {"ip.csv": "nhs,mrn,adm,dis\n9434765919,A,2024-01-01,\n"})
+    # its one row is quarantined on purpose: warn, not stop (ingest.all_quarantined)
+    p = project_factory({"sources": [src], "all_quarantined": "warn"}, {"ip.csv": "nhs,mrn,adm,dis\n9434765919,A,2024-01-01,\n"})
     run(p)
     assert quarantine_rules(p) == [(1, "missing_end", "dis")]
 
@@ -232,7 +233,7 @@ def test_unknown_service_code_in_map(project_factory) -> None:
 
 def test_strict_fails_after_writing_summary(project_factory) -> None:
     csv = "nhs,mrn,code,date\n9434765918,A,AE,05/01/2024\n"
-    p = project_factory({"sources": [event_source()]}, {"ae.csv": csv})
+    p = project_factory({"sources": [event_source()], "all_quarantined": "warn"}, {"ae.csv": csv})
     with pytest.raises(IngestError, match="--strict: 1 row"):
         run(p, strict=True)
     assert (p.out / "ingest" / "summary.json").exists()

@@ -194,6 +194,12 @@ class IngestConfig(StrictModel):
     lookups: list[LookupConfig] = Field(default_factory=list)
     programme: ProgrammeRegister | None = None
     outcomes: list[OutcomeReadings] = Field(default_factory=list)
+    all_quarantined: Literal["error", "warn"] = Field(
+        "error",
+        description="A source whose every row is quarantined (nearly always one wrong setting, such as a "
+        "date format, not bad data): error stops the run after ingest, with the quarantine written and the "
+        "fix named; warn goes on with a warning (the source then adds nothing to the costs).",
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> IngestConfig:

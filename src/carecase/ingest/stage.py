@@ -239,12 +239,30 @@ def run(project: Project, progress: Any = None, strict: bool = False) -> dict[st
     file_reports = {fd.name: [reports[(fd.name, f.rel)] for f in planned[fd.name]] for fd in feeds}
     summary = summarise(project, feeds, _write_tables(project), file_reports, removed, warnings)
     project.write_json(STAGE, "summary.json", summary)
+    failed = all_quarantined(summary)
+    if failed and cfg.ingest.all_quarantined == "error":
+        raise IngestError(
+            "Every row of " + ("a source" if len(failed) == 1 else f"{len(failed)} sources") + " was quarantined, "
+            "so the costs would leave it out without a word: " + " ".join(failed) + " Fix the setting and run "
+            "again (a file whose settings change is read again). If the source really has no valid rows, set "
+            "ingest.all_quarantined: warn to go on without it."
+        )
     if strict and summary["totals"]["rows_quarantined"] > 0:
         raise IngestError(
             f"--strict: {summary['totals']['rows_quarantined']} row(s) were quarantined "
             f"(see {project.stage_dir(STAGE) / 'quarantine.csv'}). Fix them at source, or run without --strict."
         )
     return summary
+
+
+def all_quarantined(summary: dict[str, Any]) -> list[str]:
+    """The warning of each source whose every row was quarantined (none accepted)."""
+    out = []
+    for name, src in sorted(summary["sources"].items()):
+        if src["rows_accepted"] == 0 and src["rows_quarantined"] > 0:
+            start = f"{src['config_key']} ({name}, "
+            out += [w for w in summary["warnings"] if w.startswith(start)] or [f"{src['config_key']} ({name})."]
+    return out
 
 
 def _write_tables(project: Project) -> pa.Table:

@@ -95,8 +95,9 @@ def _mostly_quarantined(feeds: list[Feed], sources: dict[str, Any], quarantine: 
         first = quarantine.filter(at).slice(0, 1).to_pylist()
         column = f", column {first[0]['column']}" if first and first[0].get("column") not in (None, "", "(row)") else ""
         hint = f" Fix: {first[0]['hint']}." if first and first[0].get("hint") else ""
-        what = "every one of its" if src["rows_accepted"] == 0 else f"{src['rows_quarantined']:,} of its"
-        out.append(f"{feed.key} ({feed.name}, {feed.role}): {what} {rows:,} rows were quarantined, {n:,} of them "
+        what = (f"every one of its {rows:,} rows was" if src["rows_accepted"] == 0
+                else f"{src['rows_quarantined']:,} of its {rows:,} rows were")
+        out.append(f"{feed.key} ({feed.name}, {feed.role}): {what} quarantined, {n:,} of them "
                    f"for {rule}{column}: a setting is probably wrong for the whole file.{hint} See "
                    "out/ingest/quarantine.csv.")
     return out

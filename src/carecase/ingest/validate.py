@@ -124,6 +124,22 @@ def _in_the_future(values: pa.Array | pa.ChunkedArray, fmt: str, impossible: np.
     return out
 
 
+def _seen_format(values: pa.Array | pa.ChunkedArray, unparseable: np.ndarray, filled: np.ndarray,
+                 today: dt.date) -> str:
+    """Where most of a column's dates do not match the configured format, the one format
+    they do match, for the hint ("; these values look like '%d/%m/%Y' (e.g. 31/01/2024)"):
+    a wrong format setting quarantined a whole file with only "does not match" to go on.
+    Only the format is named, never a value (dates of birth are identifiers). '' when few
+    fail, or when no single format reads them."""
+    if not unparseable.any() or unparseable.sum() < 0.5 * max(int(filled.sum()), 1):
+        return ""
+    try:
+        fmt = infer_date_format(pc.filter(values, pa.array(unparseable)), today)
+    except AmbiguousDates:
+        return ""
+    return f"; these values look like {fmt!r} (e.g. {format_example(fmt)})" if fmt else ""
+
+
 def parse_date_fields(b: Batch, only: set[str] | None = None, skip: set[str] | None = None) -> None:
     """Parse date fields (all, ``only`` these or all but ``skip``); quarantine
     blank-required, unparseable and impossible dates."""
@@ -144,7 +160,9 @@ def parse_date_fields(b: Batch, only: set[str] | None = None, skip: set[str] | N
         if d.required:
             b.tracker.fail(parsed_status == BLANK, "missing_value", d.column)
         show_fmt = f"{fmt!r} (e.g. {format_example(fmt)})" if fmt else "(none)"
-        b.tracker.fail(parsed_status == UNPARSEABLE, "unparseable_date", d.column, format=show_fmt, key=d.key)
+        unparseable = parsed_status == UNPARSEABLE
+        seen = _seen_format(b.col(d.column), unparseable, parsed_status != BLANK, b.ctx.today) if d.format else ""
+        b.tracker.fail(unparseable, "unparseable_date", d.column, format=show_fmt, key=d.key, seen=seen)
         impossible = parsed_status == IMPOSSIBLE
         future = _in_the_future(b.col(d.column), fmt, impossible) if fmt else impossible & False
         b.tracker.fail(future, "impossible_date", d.column, why=f"in the future (after {b.ctx.today})")
