@@ -22,6 +22,7 @@ from carecase.report import charts
 from carecase.report.content import Chart, Note, Paragraph, Section, Table, is_missing
 from carecase.report.loaders import get, pick
 from carecase.report.sections.balance_disclosure import after_pins_matched
+from carecase.report.sections.caveats import balance_caveat
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
 from carecase.report.sections.did_tables import RTM, RTM_ESTIMATES, did_tables, effects_table
 from carecase.report.sections.effects import (
@@ -170,7 +171,12 @@ def cluster_notes(ctx: Context) -> list[str]:
     summary = outs_json(ctx, "summary.json")
     if ctx.mode == "internal":
         return [str(w) for w in get(summary, "warnings", default=[]) or []]
-    n = get(get(summary, "matching", default={}), "n_clusters")
+    return cluster_caveat(ctx)
+
+
+def cluster_caveat(ctx: Context) -> list[str]:
+    """What the clusters of matched sets mean for the intervals, without counts (any mode)."""
+    n = get(get(outs_json(ctx, "summary.json"), "matching", default={}), "n_clusters")
     if not isinstance(n, int | float):
         return []
     if n < MIN_CLUSTERS:
@@ -208,6 +214,7 @@ def build(ctx: Context) -> Section:
     if counts is not None:
         sec.blocks.append(counts)
     sec.blocks.extend(Note(line) for line in cluster_notes(ctx))
+    sec.blocks.extend(Note(line, kind="warning") for line in balance_caveat(ctx))
     naive, matched = outs.table("evaluate", "naive"), outs.table("evaluate", "matched")
     thin = thin_windows(ctx, matched, counts)
     threshold = ctx.config.suppression.threshold

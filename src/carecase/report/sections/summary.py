@@ -10,6 +10,7 @@ from carecase.report.content import KeyFigures, Note, Paragraph, Section, format
 from carecase.report.loaders import get, named_items, numeric
 from carecase.report.sections import cba as cba_section
 from carecase.report.sections import evaluation as eval_section
+from carecase.report.sections.caveats import balance_caveat, data_caveats
 from carecase.report.sections.common import Context
 from carecase.report.sections.did_tables import naive_of_matched, rests_on_few
 
@@ -71,6 +72,9 @@ def _hidden_totals(ctx: Context, windows: list[str]) -> str:
 
 def build(ctx: Context) -> Section:
     sec = Section("summary", "Executive summary")
+    read_first = [*data_caveats(ctx), *balance_caveat(ctx), *eval_section.cluster_caveat(ctx)]
+    if read_first:
+        sec.blocks.append(Note("Read with care: " + " ".join(read_first), kind="warning"))
     res = ctx.outs.json("cba", "results.json")
     if res is None:
         sec.blocks.append(Note("Not run: the cost-benefit analysis (out/cba/results.json) — NPV, ROI and "
