@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.cba.evaluation_join import check_link_cohort, explain_generated
 from carecase.cba.formatting import money, ratio_text
 from carecase.cba.from_evaluation import (
     NoEvidenceError,
@@ -70,8 +71,11 @@ def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBA
         # the project's prices: its library is loaded, and evaluated effects are uprated, to
         # costs.price_year, so the model's own figures are read at that year too
         data = {**data, "price_base_year": project.config.costs.price_year}
+    model_file = cfg.model if cfg.inline is None else "cba.inline in carecase.yaml"
+    joined: tuple[int, str, list[str]] | None = None  # (first evaluated outcome, window, services)
     if cfg.from_evaluation is not None and isinstance(data, dict):
         link = cfg.from_evaluation
+        check_link_cohort(data, link.cohort, str(model_file))
         effects = _read_effects(project.path(link.file))
         _check_effects_priced_now(project, effects)
         extra, window, codes = evaluation_outcomes(
@@ -85,8 +89,16 @@ def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBA
         joint = evaluation_correlation(effects, window, codes, first, notes=notes)
         if joint is not None:
             data["correlations"] = list(data.get("correlations") or []) + [joint]
+        joined = first, window, codes
     lookup = project_lookup(project, data.get("price_base_year") if isinstance(data, dict) else None)
-    return model_from_dict(data, source=source, lookup=lookup), lookup
+    try:
+        model = model_from_dict(data, source=source, lookup=lookup)
+    except CBAError as err:
+        if joined is None:
+            raise
+        first, window, codes = joined
+        raise explain_generated(err, first, codes, window) from None
+    return model, lookup
 
 
 def _check_effects_priced_now(project: Project, effects: dict[str, Any]) -> None:

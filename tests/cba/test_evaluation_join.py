@@ -1,0 +1,95 @@
+"""Joining a user's CBA model to the evaluation (cba.from_evaluation): errors in the user's
+terms (carecase.cba.evaluation_join)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from carecase.cba import stage
+from carecase.core.errors import CBAError
+from carecase.core.project import Project
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cba_example.yaml"
+
+
+def _effect(agency: str, effect: float) -> dict[str, Any]:
+    return {"agency_l1": agency, "cost_ppy": {"effect": effect, "ci_low": effect - 100.0,
+                                              "ci_high": effect + 100.0, "treated_users": 40,
+                                              "control_users": 50}}
+
+
+#: The user's evaluation: temporary accommodation costs went up, A&E fell.
+EFFECTS = {"price_year": 2024, "windows": {"post_0_12": {"services": {
+    "AE_ATTEND": _effect("NHS", -20.0), "HOU_TEMP_ACCOM": _effect("Local Authority", 150.0)}}}}
+
+
+def _project(tmp_path: Path, link: dict[str, Any], model: dict[str, Any] | None = None,
+             effects: dict[str, Any] = EFFECTS) -> Project:
+    """A project whose CBA model file is the example's (cohort jobseekers; outcomes[1] 'Fewer
+    temporary accommodation weeks', valued with HO4.0), linked to ``effects``."""
+    data = model if model is not None else yaml.safe_load(EXAMPLE.read_text())
+    (tmp_path / "cba_model.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    cfg: dict[str, Any] = {"project": {"name": "t", "period_start": "2023-04-01", "period_end": "2024-03-31"},
+                           "cba": {"model": "cba_model.yaml", "draws": 100,
+                                   "from_evaluation": {"window": "post_0_12", **link}}}
+    (tmp_path / "carecase.yaml").write_text(yaml.safe_dump(cfg))
+    (tmp_path / "out" / "evaluate").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "out" / "evaluate" / "effects.json").write_text(json.dumps(effects))
+    return Project.open(tmp_path)
+
+
+def _error(project: Project) -> str:
+    with pytest.raises(CBAError) as err:
+        stage.project_model(project)
+    return str(err.value)
+
+
+def _model_without(drop: str) -> dict[str, Any]:
+    model = yaml.safe_load(EXAMPLE.read_text())
+    model["outcomes"] = [o for o in model["outcomes"] if o["name"] != drop]
+    model["scenarios"] = []
+    return model
+
+
+def test_a_link_cohort_the_model_lacks_is_named_as_the_user_wrote_it(tmp_path: Path) -> None:
+    """User report: `from_evaluation: {cohort: participants}` on a model whose cohort is
+    'jobseekers' gave "outcomes[2].cohort = 'participants': unknown cohort", an outcome the
+    user's file does not have. The message names the setting, the file, the value, the
+    model's cohorts and the fix."""
+    msg = _error(_project(tmp_path, {"cohort": "participants"}))
+    assert msg.startswith("carecase.yaml: cba.from_evaluation.cohort = 'participants': the CBA model "
+                          "(cba_model.yaml) has no cohort of that name; its cohorts: jobseekers.")
+    assert "Set cba.from_evaluation.cohort in carecase.yaml to one of jobseekers" in msg
+    assert "add a cohort named 'participants' with success_rate: 1" in msg
+    assert "outcomes[" not in msg
+
+
+def test_the_users_own_outcomes_keep_their_messages(tmp_path: Path) -> None:
+    """User report (outcomes[2].cohort): only the generated outcomes' messages change; a
+    cohort misspelt in the user's own outcome is reported at its own path, as before."""
+    model = _model_without("Fewer temporary accommodation weeks")
+    model["outcomes"][0]["cohort"] = "jobseeker"
+    msg = _error(_project(tmp_path, {"cohort": "jobseekers"}, model))
+    assert ("outcomes[0].cohort = 'jobseeker': unknown cohort. Did you mean 'jobseekers'? "
+            "Defined: jobseekers.") in msg
+    assert "Not in the model you wrote" not in msg
+
+
+def test_another_problem_on_an_added_outcome_says_where_it_came_from(tmp_path: Path) -> None:
+    """User report (outcomes[2] is not in my file): a problem the model's checks find on an
+    evaluated outcome (here its agency, spelt as the service catalogue does, against the
+    model's 'Local authority') says that outcome was added by cba.from_evaluation."""
+    model = _model_without("Fewer temporary accommodation weeks")
+    for item in model["costs"]:
+        item["agency"] = item["agency"].replace("Local Authority", "Local authority")
+    model["cashable"] = {"NHS": 0.25}
+    msg = _error(_project(tmp_path, {"cohort": "jobseekers"}, model))
+    assert "outcomes[2].values[0].agency = 'Local Authority': spelt differently" in msg
+    assert msg.endswith("Not in the model you wrote: outcomes[2] is the evaluated effect on HOU_TEMP_ACCOM "
+                        "(window post_0_12), added by cba.from_evaluation in carecase.yaml from the "
+                        "evaluation's effects file; the model's own outcome is outcomes[0].")
