@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from carecase.cba import stage
+from carecase.cba.library_lookup import library_lookup
 from carecase.core.errors import CBAError
 from carecase.core.project import Project
 
@@ -93,3 +94,16 @@ def test_another_problem_on_an_added_outcome_says_where_it_came_from(tmp_path: P
     assert msg.endswith("Not in the model you wrote: outcomes[2] is the evaluated effect on HOU_TEMP_ACCOM "
                         "(window post_0_12), added by cba.from_evaluation in carecase.yaml from the "
                         "evaluation's effects file; the model's own outcome is outcomes[0].")
+
+
+def test_the_library_says_which_code_rolls_up_to_which() -> None:
+    """User report (double counting): HO4.0N (a night) is derived from HO4.0 (the week) and
+    HE7.0.2 is a constituent of HE7.0, in the shipped and the project library alike; a lookup
+    that knows no roll-ups (any components/codes object) gives none."""
+    from carecase.cba.unit_costs import BUILTIN, TableLookup, rolls_up_to
+
+    for lookup in (BUILTIN, library_lookup(2024)):
+        assert rolls_up_to(lookup, "HO4.0N") == [("HO4.0", "derived from")]
+        assert rolls_up_to(lookup, "HE7.0.2") == [("HE7.0", "a constituent of")]
+        assert rolls_up_to(lookup, "HO4.0") == []
+    assert rolls_up_to(TableLookup([]), "HO4.0N") == []

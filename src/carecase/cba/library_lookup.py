@@ -10,6 +10,10 @@ Two CBA rules are applied to library rows:
   add up to the headline (within 0.5%); otherwise the headline stays;
 - economic and social values accrue to individuals and the wider economy, not to an agency's
   budget, so they are assigned to the agency "Individual" whatever agency the library names.
+
+The lookup also knows which code rolls up to which (:func:`~carecase.cba.unit_costs.rolls_up_to`):
+a constituent to its headline (``parent_code``), and a code carecase derives to the one it is
+derived from (HO4.0N, a night, from HO4.0, the week: :data:`carecase.costs.curate.DERIVED`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from carecase.cba.model import INDIVIDUAL
-from carecase.cba.unit_costs import TableLookup, UnitCostLookup, UnitValue
+from carecase.cba.unit_costs import RollUp, TableLookup, UnitCostLookup, UnitValue
 from carecase.core.services import SERVICES
 
 #: Agency spellings of the service catalogue; a library spelling that differs only in case
@@ -68,7 +72,23 @@ def lookup_from_library(lib: pd.DataFrame) -> TableLookup:
                 continue
         rows.append(UnitValue(code, float(r.value), l1, l2, "fiscal", bool(r.transfer), year,
                               _text(r.unit), source))
-    return TableLookup(rows)
+    return TableLookup(rows, _rolls_up(lib))
+
+
+def _rolls_up(lib: pd.DataFrame) -> dict[str, RollUp]:
+    """code → (the code it rolls up to, how): constituents to their headline, and the codes
+    carecase derives to their source code (both present in ``lib``)."""
+    from carecase.costs.curate import DERIVED
+
+    out: dict[str, RollUp] = {}
+    for code, parent in zip(lib["code"], lib["parent_code"], strict=True):
+        if _text(parent) and _text(parent) != str(code):
+            out[str(code)] = (_text(parent), "a constituent of")
+    codes = set(lib["code"].astype(str))
+    for new, old, *_ in DERIVED:
+        if new in codes and old in codes and new not in out:
+            out[new] = (old, "derived from")
+    return out
 
 
 def library_lookup(price_year: int, **load_kwargs: Any) -> UnitCostLookup:

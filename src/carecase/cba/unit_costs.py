@@ -12,6 +12,7 @@ years are financial years named by their start year (2012 = 2012/13), as in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, Protocol
@@ -42,19 +43,29 @@ class UnitCostLookup(Protocol):
     def codes(self) -> list[str]: ...
 
 
-class TableLookup:
-    """A lookup over a fixed list of :class:`UnitValue` rows (order kept)."""
+#: How a code rolls up to another: (the other code, how), e.g. ("HE7.0", "a constituent of").
+RollUp = tuple[str, str]
 
-    def __init__(self, rows: tuple[UnitValue, ...] | list[UnitValue]) -> None:
+
+class TableLookup:
+    """A lookup over a fixed list of :class:`UnitValue` rows (order kept), with the codes each
+    rolls up to (``rolls_up``: code → (code, how); see :func:`rolls_up_to`)."""
+
+    def __init__(self, rows: tuple[UnitValue, ...] | list[UnitValue],
+                 rolls_up: Mapping[str, RollUp] | None = None) -> None:
         self._by_code: dict[str, list[UnitValue]] = {}
         for row in rows:
             self._by_code.setdefault(row.code, []).append(row)
+        self._rolls_up = dict(rolls_up or {})
 
     def components(self, code: str) -> list[UnitValue]:
         return list(self._by_code[code])
 
     def codes(self) -> list[str]:
         return sorted(self._by_code)
+
+    def rolls_up(self, code: str) -> RollUp | None:
+        return self._rolls_up.get(code)
 
 
 class ShippedLibrary:
@@ -82,8 +93,30 @@ class ShippedLibrary:
     def codes(self) -> list[str]:
         return self._lookup().codes()
 
+    def rolls_up(self, code: str) -> RollUp | None:
+        return self._lookup().rolls_up(code)
+
 
 BUILTIN = ShippedLibrary()
+
+
+def rolls_up_to(lookup: UnitCostLookup, code: str) -> list[tuple[str, str]]:
+    """The codes ``code`` is a part of, nearest first, each with how: a constituent of its
+    headline (the library's ``parent_code``: HE7.0.2, non-elective episodes, of HE7.0, all
+    episodes), or derived from another code (HO4.0N, a temporary accommodation night, from
+    HO4.0, the week). The same cost under another code: never count both. A lookup without
+    ``rolls_up`` (any object with ``components`` and ``codes`` serves) knows none."""
+    step = getattr(lookup, "rolls_up", None)
+    out: list[tuple[str, str]] = []
+    seen = {code}
+    while step is not None:
+        up = step(code)
+        if up is None or up[0] in seen:
+            break
+        out.append(up)
+        seen.add(up[0])
+        code = up[0]
+    return out
 
 
 def gdp_deflator() -> dict[int, float]:
