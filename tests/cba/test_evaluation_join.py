@@ -1,5 +1,5 @@
 """Joining a user's CBA model to the evaluation (cba.from_evaluation): errors in the user's
-terms (carecase.cba.evaluation_join)."""
+terms, and each benefit counted once (carecase.cba.evaluation_join)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 
 from carecase.cba import stage
 from carecase.cba.library_lookup import library_lookup
-from carecase.core.errors import CBAError
+from carecase.core.errors import CBAError, ConfigError
 from carecase.core.project import Project
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cba_example.yaml"
@@ -30,7 +30,7 @@ EFFECTS = {"price_year": 2024, "windows": {"post_0_12": {"services": {
 
 
 def _project(tmp_path: Path, link: dict[str, Any], model: dict[str, Any] | None = None,
-             effects: dict[str, Any] = EFFECTS) -> Project:
+             costs: dict[str, Any] | None = None, effects: dict[str, Any] = EFFECTS) -> Project:
     """A project whose CBA model file is the example's (cohort jobseekers; outcomes[1] 'Fewer
     temporary accommodation weeks', valued with HO4.0), linked to ``effects``."""
     data = model if model is not None else yaml.safe_load(EXAMPLE.read_text())
@@ -38,6 +38,8 @@ def _project(tmp_path: Path, link: dict[str, Any], model: dict[str, Any] | None 
     cfg: dict[str, Any] = {"project": {"name": "t", "period_start": "2023-04-01", "period_end": "2024-03-31"},
                            "cba": {"model": "cba_model.yaml", "draws": 100,
                                    "from_evaluation": {"window": "post_0_12", **link}}}
+    if costs:
+        cfg["costs"] = costs
     (tmp_path / "carecase.yaml").write_text(yaml.safe_dump(cfg))
     (tmp_path / "out" / "evaluate").mkdir(parents=True, exist_ok=True)
     (tmp_path / "out" / "evaluate" / "effects.json").write_text(json.dumps(effects))
@@ -94,6 +96,93 @@ def test_another_problem_on_an_added_outcome_says_where_it_came_from(tmp_path: P
     assert msg.endswith("Not in the model you wrote: outcomes[2] is the evaluated effect on HOU_TEMP_ACCOM "
                         "(window post_0_12), added by cba.from_evaluation in carecase.yaml from the "
                         "evaluation's effects file; the model's own outcome is outcomes[0].")
+
+
+def test_an_outcome_valuing_an_evaluated_service_is_refused_as_double_counting(tmp_path: Path) -> None:
+    """User report: the model's own 'Fewer temporary accommodation weeks' (HO4.0, the week)
+    and the evaluated effect on HOU_TEMP_ACCOM (costed with HO4.0N, the night derived from
+    HO4.0) counted one saving twice: BCR 2.10 and P(NPV>0) 100% where the evaluation showed
+    costs going up. Refused, naming both, why, and the fixes."""
+    msg = _error(_project(tmp_path, {"cohort": "jobseekers"}))
+    assert ("  - outcomes[1] 'Fewer temporary accommodation weeks' (in cba_model.yaml) and the evaluated "
+            "effect on HOU_TEMP_ACCOM (window post_0_12) value the same cost: the outcome uses HO4.0; "
+            "HOU_TEMP_ACCOM is costed with HO4.0N, derived from HO4.0.") in msg
+    assert "HM Treasury Green Book counts each benefit once" in msg
+    assert "remove outcomes[1] 'Fewer temporary accommodation weeks' from cba_model.yaml" in msg
+    assert "cba.from_evaluation.services: [AE_ATTEND] (the services it takes now, less HOU_TEMP_ACCOM)" in msg
+    assert "cba.from_evaluation.not_double_counted: {'Fewer temporary accommodation weeks':" in msg
+    assert "E&E1.0" not in msg  # the other outcome values no evaluated service
+
+
+def test_each_fix_the_message_names_works(tmp_path: Path) -> None:
+    """User report (double counting): leaving the service out, or removing the outcome, runs."""
+    assert stage.project_model(_project(tmp_path, {"cohort": "jobseekers", "services": ["AE_ATTEND"]}))
+    model = _model_without("Fewer temporary accommodation weeks")
+    built = stage.project_model(_project(tmp_path, {"cohort": "jobseekers"}, model))
+    assert built is not None
+    assert [o.name for o in built[0].outcomes] == [
+        "Jobseeker enters work", "AE_ATTEND: evaluated effect (post_0_12)",
+        "HOU_TEMP_ACCOM: evaluated effect (post_0_12)"]
+
+
+def test_when_every_evaluated_service_is_valued_the_fix_is_to_drop_the_link(tmp_path: Path) -> None:
+    """User report (double counting): with nothing left to take, the message does not offer an
+    empty services list."""
+    effects = {"price_year": 2024, "windows": {"post_0_12": {"services": {
+        "HOU_TEMP_ACCOM": _effect("Local Authority", 150.0)}}}}
+    msg = _error(_project(tmp_path, {"cohort": "jobseekers"}, effects=effects))
+    assert "remove cba.from_evaluation from carecase.yaml" in msg and "services: []" not in msg
+
+
+@pytest.mark.parametrize(("code", "refused"), [
+    ("HE7.0", "NEL_ADMIT is costed with HE7.0.2, a constituent of HE7.0"),  # the headline of its cost
+    ("HE7.0.2", "both use unit cost HE7.0.2"),                             # its own code
+    ("HE7.0.1", None),  # elective episodes: a sibling constituent, another service
+])
+def test_a_headline_and_its_constituent_are_the_same_cost(tmp_path: Path, code: str,
+                                                          refused: str | None) -> None:
+    """User report (double counting): a tie by unit-cost code, or by a code rolling up to the
+    other (parent_code), is refused; two constituents of one headline are different services."""
+    effects = {"price_year": 2024, "windows": {"post_0_12": {"services": {"NEL_ADMIT": _effect("NHS", -300.0)}}}}
+    model = _model_without("Fewer temporary accommodation weeks")
+    model["outcomes"].append({"name": "Fewer admissions", "cohort": "jobseekers", "unit_cost": code,
+                              "confidence_grade": 4})
+    project = _project(tmp_path, {"cohort": "jobseekers"}, model, effects=effects)
+    if refused is None:
+        assert stage.project_model(project) is not None
+    else:
+        assert refused in _error(project)
+
+
+def test_the_projects_own_service_costs_decide_the_tie(tmp_path: Path) -> None:
+    """User report (double counting): the service is tied through the unit cost the project
+    costs it with (costs.service_costs), as the evaluation priced its effect."""
+    costs = {"service_costs": {"HOU_TEMP_ACCOM": "HO4.1"}}  # bed and breakfast, not the hostel
+    assert stage.project_model(_project(tmp_path, {"cohort": "jobseekers"}, costs=costs)) is not None
+    model = yaml.safe_load(EXAMPLE.read_text())
+    model["outcomes"][1]["unit_cost"] = "HO4.1"
+    msg = _error(_project(tmp_path, {"cohort": "jobseekers"}, model, costs=costs))
+    assert "value the same cost: both use unit cost HO4.1." in msg
+
+
+def test_a_different_benefit_is_kept_when_the_user_says_why(tmp_path: Path) -> None:
+    """User report (double counting): an outcome that is explicitly another benefit is kept
+    with cba.from_evaluation.not_double_counted, and the reason is in the stage's notes; a
+    blank reason or a name the model lacks is refused."""
+    why = "counts the children's placements, which the evaluation did not follow"
+    link = {"cohort": "jobseekers", "not_double_counted": {"Fewer temporary accommodation weeks": why}}
+    summary = stage.run(_project(tmp_path, link))
+    assert summary["headline"].startswith("NPV ")
+    assert ("outcomes[1] 'Fewer temporary accommodation weeks' is counted beside the evaluated effect on "
+            "HOU_TEMP_ACCOM (window post_0_12), which values the same cost (the outcome uses HO4.0; "
+            "HOU_TEMP_ACCOM is costed with HO4.0N, derived from HO4.0), because carecase.yaml says it is a "
+            f"different benefit (cba.from_evaluation.not_double_counted): {why}") in summary["notes"]
+    link["not_double_counted"] = {"Fewer temporary accommodation weeks": " "}
+    with pytest.raises(ConfigError, match="no reason given for 'Fewer temporary accommodation weeks'"):
+        stage.project_model(_project(tmp_path, link))
+    link["not_double_counted"] = {"Fewer TA weeks": why}
+    assert ("cba.from_evaluation.not_double_counted names 'Fewer TA weeks', not an outcome of the model "
+            "(cba_model.yaml)") in _error(_project(tmp_path, link))
 
 
 def test_the_library_says_which_code_rolls_up_to_which() -> None:

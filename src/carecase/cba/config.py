@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from carecase.core.model import StrictModel
 
@@ -20,7 +20,8 @@ class EvaluationLink(StrictModel):
     cohort: str = Field(description="Cohort of the model the effects apply to (success rate 1).")
     window: str | None = Field(None, description="Evaluation window to use, named `post_<from>_<to>` after "
                                "evaluation.post_windows (e.g. post_0_12); needed if several.")
-    services: list[str] | None = Field(None, description="Only these service codes (default all).")
+    services: list[str] | None = Field(None, description="Only these service codes (default all). "
+                                       "Leave out a service the model's own outcomes already value.")
     duration_years: int = Field(1, ge=1, description="Years each effect lasts.")
     lag_years: int = Field(0, ge=0, description="Years before the effect starts.")
     drop_off: float = Field(0.0, ge=0, le=1, description="Yearly fall after the first year.")
@@ -29,6 +30,22 @@ class EvaluationLink(StrictModel):
                            "participants, or comparison people, who used it (the effect of one resident's "
                            "care is not evidence; a note names each service left out). 0 keeps every service.")
     file: str = Field("out/evaluate/effects.json", description="Effects file, relative to the project.")
+    not_double_counted: dict[str, str] = Field(
+        default_factory=dict, description="Model outcome name → why it is a different benefit from the "
+        "evaluated effect that values the same unit cost (other people than those evaluated, or a cost "
+        "the evaluation does not measure). By default a model whose own outcome values the unit cost of "
+        "a service taken from the evaluation (the same code, or one rolling up to the other: a "
+        "constituent or derivation) is refused: the saving would be counted twice (Green Book: count "
+        "each benefit once). An outcome named here is kept, and the reason is printed in the stage's notes.")
+
+    @field_validator("not_double_counted")
+    @classmethod
+    def _reasons_given(cls, v: dict[str, str]) -> dict[str, str]:
+        blank = [name for name, why in v.items() if not why.strip()]
+        if blank:
+            raise ValueError(f"say why each outcome is a different benefit from the evaluated effect; "
+                             f"no reason given for {', '.join(map(repr, blank))}")
+        return v
 
 
 class CBASection(StrictModel):

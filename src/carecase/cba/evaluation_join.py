@@ -7,15 +7,23 @@ join is checked in the user's terms:
 - :func:`check_link_cohort`: ``cba.from_evaluation.cohort`` must name one of the model's
   cohorts (the problem was reported as ``outcomes[2].cohort``, an outcome the user's file
   does not have);
-- :func:`explain_generated`: any other problem found on an added outcome says where it came from.
+- :func:`explain_generated`: any other problem found on an added outcome says where it came from;
+- :func:`check_counted_once`: a model outcome of its own that values the same unit cost as an
+  evaluated effect it takes (the same code, or one rolling up to the other:
+  :func:`carecase.cba.unit_costs.rolls_up_to`) counts one saving twice, which the HM Treasury
+  Green Book rules out; refused unless ``cba.from_evaluation.not_double_counted`` names the
+  outcome and says why it is a different benefit.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from carecase.cba.model import CBAModel
+from carecase.cba.unit_costs import UnitCostLookup, rolls_up_to
 from carecase.core.errors import CBAError
 
 #: Where the link is written, as messages name it.
@@ -54,3 +62,79 @@ def explain_generated(err: CBAError, first: int, services: list[str], window: st
            "the model's own outcome is outcomes[0]" if first == 1 else "the model has no outcomes of its own")
     return CBAError(f"{err}\nNot in the model you wrote: {'; '.join(added)} (window {window}), added by "
                     f"{LINK} in carecase.yaml from the evaluation's effects file; {own}.")
+
+
+def check_counted_once(model: CBAModel, first: int, services: list[str], window: str,
+                       service_costs: Mapping[str, str], lookup: UnitCostLookup,
+                       not_double_counted: Mapping[str, str], model_file: str) -> list[str]:
+    """Refuse a model outcome of the user's own (outcomes before ``first``) that values the
+    unit cost of an evaluated service it takes (``services``, outcomes ``first`` on; each
+    service costed with ``service_costs[service]``), naming both and the fixes. An outcome
+    named in ``not_double_counted`` (outcome name → why it is a different benefit) is kept;
+    the notes returned say so."""
+    own = model.outcomes[:first]
+    names = [o.name for o in own]
+    unknown = [n for n in not_double_counted if n not in names]
+    if unknown:
+        raise CBAError(f"carecase.yaml: {LINK}.not_double_counted names {', '.join(map(repr, unknown))}, "
+                       f"not an outcome of the model ({model_file}); its outcomes: "
+                       f"{', '.join(map(repr, names))}. Write the outcome's name as the model does.")
+    ties: list[tuple[int, str, str, str]] = []  # (outcome index, its name, service, how they tie)
+    for i, o in enumerate(own):
+        for svc in services:
+            how = _same_cost(o.unit_cost, svc, service_costs.get(svc), lookup) if o.unit_cost else None
+            if how is not None:
+                ties.append((i, o.name, svc, how))
+    notes = [f"outcomes[{i}] {name!r} is counted beside the evaluated effect on {svc} (window {window}), "
+             f"which values the same cost ({how}), because carecase.yaml says it is a different benefit "
+             f"({LINK}.not_double_counted): {not_double_counted[name]}"
+             for i, name, svc, how in ties if name in not_double_counted]
+    refused = [t for t in ties if t[1] not in not_double_counted]
+    if refused:
+        raise CBAError(_double_count_message(refused, services, window, model_file))
+    return notes
+
+
+def _same_cost(outcome_code: str, service: str, service_code: str | None,
+               lookup: UnitCostLookup) -> str | None:
+    """How the outcome's unit cost and the service's are the same cost (one code, or one
+    rolling up to the other), in words, or None. Two constituents of one headline (HE7.0.1
+    elective and HE7.0.2 non-elective episodes, both of HE7.0) are different services: no tie."""
+    if service_code is None:
+        return None
+    if outcome_code == service_code:
+        return f"both use unit cost {outcome_code}"
+    for start, other in ((service_code, outcome_code), (outcome_code, service_code)):
+        chain = start
+        for code, how in rolls_up_to(lookup, start):
+            chain += f", {how} {code}"
+            if code == other:
+                return (f"the outcome uses {outcome_code}; {service} is costed with "
+                        + (f"{chain}" if start == service_code else f"{service_code}, and {chain}"))
+    return None
+
+
+def _double_count_message(ties: list[tuple[int, str, str, str]], services: list[str], window: str,
+                          model_file: str) -> str:
+    lines = [f"  - outcomes[{i}] {name!r} (in {model_file}) and the evaluated effect on {svc} "
+             f"(window {window}) value the same cost: {how}." for i, name, svc, how in ties]
+    tied = sorted({svc for _, _, svc, _ in ties})
+    kept = [s for s in services if s not in tied]
+    leave_out = (f"leave {', '.join(tied)} out of the evaluated effects: in carecase.yaml set "
+                 f"{LINK}.services: [{', '.join(kept)}] (the services it takes now, less "
+                 f"{', '.join(tied)})" if kept else
+                 f"remove {LINK} from carecase.yaml (the model's own outcomes value every service it takes)")
+    outcomes = "; ".join(f"outcomes[{i}] {name!r}" for i, name in sorted({(t[0], t[1]) for t in ties}))
+    example = ties[0][1]
+    return (
+        f"carecase.yaml: {LINK} adds evaluated effects that the model's own outcomes already value, "
+        "so the same saving would be counted twice:\n" + "\n".join(lines) + "\n"
+        "Both count the change in that service's cost for the people in the programme, so the "
+        "benefit, NPV, BCR and P(NPV>0) would be overstated; the HM Treasury Green Book counts each "
+        "benefit once. Fix one of:\n"
+        f"  - remove {outcomes} from {model_file} (the evaluation measured that change, "
+        "against a matched comparison group);\n"
+        f"  - or {leave_out};\n"
+        "  - or, only if the outcome is a different benefit (other people than those evaluated, or "
+        "a cost the evaluation does not measure), say why in carecase.yaml: "
+        f"{LINK}.not_double_counted: {{{example!r}: 'why it is a different benefit'}}.")

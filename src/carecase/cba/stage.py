@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from carecase.cba.evaluation_join import check_link_cohort, explain_generated
+from carecase.cba.evaluation_join import check_counted_once, check_link_cohort, explain_generated
 from carecase.cba.formatting import money, ratio_text
 from carecase.cba.from_evaluation import (
     NoEvidenceError,
@@ -98,7 +98,22 @@ def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBA
             raise
         first, window, codes = joined
         raise explain_generated(err, first, codes, window) from None
+    if joined is not None and cfg.from_evaluation is not None:
+        first, window, codes = joined
+        found = check_counted_once(model, first, codes, window, project_service_costs(project), lookup,
+                                   cfg.from_evaluation.not_double_counted, str(model_file))
+        if notes is not None:
+            notes.extend(found)
     return model, lookup
+
+
+def project_service_costs(project: Project) -> dict[str, str]:
+    """Service code → the unit-cost code the project costs it with (the default map with
+    costs.service_costs applied), as the evaluation priced its effects."""
+    from carecase.costs.mapping import service_map
+
+    c = project.config.costs
+    return {m.service_code: m.unit_cost_code for m in service_map(c.service_costs, c.service_basis)}
 
 
 def _check_effects_priced_now(project: Project, effects: dict[str, Any]) -> None:
