@@ -41,7 +41,8 @@ METHOD_NOTES = [
     "Evaluation: propensity-score nearest-neighbour matching in calendar time (controls not yet "
     "treated at the index date), difference-in-differences per person per year with cluster "
     "bootstrap 95% intervals, and rate ratios from count models (Poisson and negative binomial) "
-    "with a person-time offset and cluster-robust intervals.",
+    "with a person-time offset and delete-one-cluster jackknife intervals (each matched set, or "
+    "group of sets sharing a person, left out in turn).",
     "Cost-benefit analysis: discounted at the Green Book rates (standard; health effects, where "
     "an outcome is marked so, on the health schedule); benefits adjusted for deadweight, "
     "attribution, displacement, drop-off and optimism bias by confidence grade; uncertainty by "
