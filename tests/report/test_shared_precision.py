@@ -45,7 +45,7 @@ from carecase.report.xlsx import render_xlsx
 from .report_fixture_outputs import write_project
 from .test_disclosure_links import recoverable
 
-NUMERIC: tuple[Format, ...] = ("int", "count", "gbp", "gbp2", "pct", "ratio", "num", "p")
+NUMERIC: tuple[Format, ...] = ("int", "count", "gbp", "gbp2", "pct", "ratio", "factor", "num", "p")
 FORMAT_OF: dict[str, Format] = {v: k for k, v in EXCEL_FORMATS.items() if k not in ("text", "int")}  # type: ignore[misc]
 
 
@@ -114,9 +114,9 @@ def _summary_value(path: str, label: str) -> Any:
 
 
 ROWS = [{"label": "a", "int": 12, "count": 15, "gbp": 1234.567, "gbp2": 1234.567, "pct": 0.12345,
-         "ratio": 1.388888, "num": 0.004567, "p": 0.0004},
+         "ratio": 1.388888, "factor": 1.40631437, "num": 0.004567, "p": 0.0004},
         {"label": "b", "int": 3, "count": 20, "gbp": -10.5001, "gbp2": 8298.9712, "pct": 0.0285,
-         "ratio": 0.2946552314593388, "num": 1234.5678, "p": 0.01234}]
+         "ratio": 0.2946552314593388, "factor": 1.0, "num": 1234.5678, "p": 0.01234}]
 
 
 def _every_format(path: Path, mode: str) -> dict[str, list[Any]]:
@@ -133,12 +133,13 @@ def _every_format(path: Path, mode: str) -> dict[str, list[Any]]:
 
 def test_every_format_written_as_shown(tmp_path: Path) -> None:
     """Each format's cells hold the value its display rounds to: whole £, pence, 0.1 of a
-    percentage point, 2 decimals (3 significant figures below 0.01), p to 3 decimals or
-    "<0.001"; still numbers (so they sum), the £ total too. Internal: as computed."""
+    percentage point, 2 decimals (3 significant figures below 0.01), a factor to 4 decimals,
+    p to 3 decimals or "<0.001"; still numbers (so they sum), the £ total too. Internal: as computed."""
     got = _every_format(tmp_path / "shared.xlsx", "shared")
     assert got == {"Summary": [412_346, 1.84], "int": [12, 3, None], "count": [15, 20, None],
                    "gbp": [1235, -11, 1224], "gbp2": [1234.57, 8298.97, None], "pct": [0.123, 0.029, None],
-                   "ratio": [1.39, 0.29, None], "num": [0.00457, 1234.57, None], "p": ["<0.001", 0.012, None]}
+                   "ratio": [1.39, 0.29, None], "factor": [1.4063, 1.0, None], "num": [0.00457, 1234.57, None],
+                   "p": ["<0.001", 0.012, None]}
     assert all(isinstance(v, int | float) for f in NUMERIC if f != "p" for v in got[f] if v is not None)
     internal = _every_format(tmp_path / "internal.xlsx", "internal")
     assert internal["Summary"] == [412_345.67, 1.8449]

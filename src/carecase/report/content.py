@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-Format = Literal["text", "int", "count", "gbp", "gbp2", "pct", "ratio", "num", "p"]
+Format = Literal["text", "int", "count", "gbp", "gbp2", "pct", "ratio", "factor", "num", "p"]
 
 INTERNAL_LABEL = "INTERNAL – NOT FOR SHARING: unsuppressed"
 
@@ -170,6 +170,8 @@ def format_value(value: Any, fmt: Format) -> str:
         return f"{minus}{a * 100:,.1f}%"
     if fmt == "ratio":
         return f"{minus}{a:,.2f}"
+    if fmt == "factor":
+        return f"{minus}{a:,.4f}"
     if fmt == "p":
         return "<0.001" if a < 0.001 else f"{a:.3f}"
     if a != 0 and (a >= 1e6 or a < 0.01):
@@ -181,7 +183,8 @@ def shown_number(value: Any, fmt: Format) -> Any:
     """``value`` rounded to the digits :func:`format_value` prints, still a number: whole £
     (``gbp``, ``int``, ``count``), pence (``gbp2``), 0.1 of a percentage point (``pct``),
     2 decimals (``ratio``; ``num`` too, or 3 significant figures below 0.01 and from a
-    million) and 3 decimals for ``p`` (the text "<0.001" below). Shared reports write numbers
+    million), 4 decimals (``factor``: a multiplier such as an uprating factor) and 3 decimals
+    for ``p`` (the text "<0.001" below). Shared reports write numbers
     to the workbook and the charts' data this way: the extra digits of a full-precision
     figure can give back what the rounding hides (an SMD and a variance ratio to 16 digits
     give the numbers matched). Text, yes/no and missing values are returned as they are."""
@@ -195,6 +198,8 @@ def shown_number(value: Any, fmt: Format) -> Any:
         text = f"{v:.0f}"
     elif fmt in ("gbp2", "ratio"):
         text = f"{v:.2f}"
+    elif fmt == "factor":
+        text = f"{v:.4f}"
     elif fmt == "pct":  # as format_value: the percentage to 1 decimal
         text = str(Decimal(f"{v * 100:.1f}").scaleb(-2))
     elif fmt == "p":
@@ -241,6 +246,7 @@ EXCEL_FORMATS: dict[str, str] = {
     "gbp2": '"£"#,##0.00;[Red]-"£"#,##0.00',
     "pct": "0.0%",
     "ratio": "0.00",
+    "factor": "0.0000",
     "num": "#,##0.00",
     "p": "0.000",
     "text": "@",

@@ -126,7 +126,7 @@ TEMPLATE = """<!DOCTYPE html>
 </html>
 """
 
-_NUMERIC = {"int", "count", "gbp", "gbp2", "pct", "ratio", "num", "p"}
+_NUMERIC = {"int", "count", "gbp", "gbp2", "pct", "ratio", "factor", "num", "p"}
 
 
 def _esc(text: Any) -> str:
