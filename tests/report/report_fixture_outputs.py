@@ -1,4 +1,4 @@
-"""Realistic fake stage outputs (out/ingest … out/cba) for the report tests.
+"""Realistic fake stage outputs (out/ingest, out/link, out/costs … out/cba) for the report tests.
 
 The shapes follow docs/architecture.md and the stage briefs; a few identifier columns
 (names, NHS numbers) are planted in audit/evaluate tables, and a pseudonymisation key in the
@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from carecase.core.random import generator
+from carecase.costs.library import UPRATED_COLUMNS
 
 PLANTED_NAMES = ("Gwendolyn Ashcroft-Pryce", "Tobias Quennell", "Ffion Llewellyn-Barr")
 PLANTED_NHS = ("9434765919", "4010232137", "9990001234")
@@ -125,6 +126,66 @@ def write_audit(out: Path, rng: np.random.Generator) -> None:
            "total_cost": 5.5e6, "fiscal_cost": 5.5e6, "economic_cost": 0.0, "people": 1204, "gini": 0.62,
            "window": {"start": "2022-01-01", "end_inclusive": "2023-12-30", "weeks": 104.0},
            "top_n": {"n": 10, "cost": round(top10, 2), "cost_per_week": round(top10 / 104.0, 2)}},
+          d / "summary.json")
+
+
+GMCA = " (via New Economy / GMCA Unit Cost Database v1.4, CC BY 4.0)"
+# code, value type, description, unit, agency levels 1 and 2, source, base value and year,
+# uprating factor (HM Treasury GDP deflator to 2024/25), provenance; SS7.0 is in the library
+# but no service uses it, and the police custody cost is a local override
+UNIT_COSTS = (
+    ("CR7.0", "fiscal", "Criminal proceedings: Arrest - detained", "Per incident", "Police", None,
+     "Testshire Police custody costing 2024/25", 850.0, 2024, 1.0, "override"),
+    ("HE14.0.1", "fiscal", "Mental health inpatients - average cost per bed day, adults", "Per bed day", "NHS",
+     "Clinical Commissioning Group", "National Schedule of Reference Costs 2011-12" + GMCA, 410.0, 2011,
+     1.406314, "default"),
+    ("HE4.0", "fiscal", "A&E attendance (all scenarios)", "Per incident", "NHS", "Clinical Commissioning Group",
+     "National Schedule of Reference Costs 2011-12 (HRG codes VB01Z to VB11Z)" + GMCA, 109.0, 2011, 1.406314,
+     "default"),
+    ("HE7.0.2", "fiscal", "Hospital inpatients - average cost per episode, non-elective admissions",
+     "Per episode", "NHS", "Clinical Commissioning Group",
+     "Reference Cost Collection: National Schedule of Reference Costs - Year 2013-14" + GMCA, 1542.0, 2013,
+     1.355515, "default"),
+    ("HO4.0N", "fiscal", "Temporary accommodation - hostel, per night (weekly cost ÷ 7)", "Per night",
+     "Local authority", None, "Research briefing: Immediate costs to government of loss of home (Shelter, "
+     "2012)" + GMCA + "; carecase derivation from HO4.0", 15.35, 2010, 1.437819, "default"),
+    ("SS7.0", "economic", "Residential care for older people - average gross weekly expenditure per person",
+     "Per week", "Local Authority", "Social Services", "Personal Social Services: Expenditure and Unit Costs, "
+     "England - 2013-14" + GMCA, 179.4, 2013, 1.355515, "default"),
+    ("SS7.0", "fiscal", "Residential care for older people - average gross weekly expenditure per person",
+     "Per week", "Local Authority", "Social Services", "Personal Social Services: Expenditure and Unit Costs, "
+     "England - 2013-14" + GMCA, 358.8, 2013, 1.355515, "default"),
+)
+SERVICE_UNIT_COST = {"AE_ATTEND": ("HE4.0", "per_unit"), "NEL_ADMIT": ("HE7.0.2", "per_episode"),
+                     "MH_INPATIENT": ("HE14.0.1", "per_day"), "HOU_TEMP_ACCOM": ("HO4.0N", "per_day"),
+                     "POL_CUSTODY": ("CR7.0", "per_unit")}
+
+
+def write_costs(out: Path) -> None:
+    """Shapes as written by carecase.costs.stage: unit_costs (the library at the price year,
+    ``UPRATED_COLUMNS``), cost_by_service (with its counts, which the report never shows) and
+    summary.json (a subset: no events digest, so the report's freshness check passes)."""
+    d = out / "costs"
+    lib = pd.DataFrame([{
+        "code": code, "description": desc, "unit": unit, "agency_l1": l1, "agency_l2": l2, "value_type": vt,
+        "value": base * factor, "price_year": 2024, "source": source,
+        "url": "https://www.greatermanchester-ca.gov.uk/", "licence": "CC BY 4.0", "rag": "G", "grade": 3,
+        "transfer": False, "cashable": vt == "fiscal", "parent_code": None, "base_value": base,
+        "base_price_year": year, "uprate_factor": factor, "index_name": "hmt_gdp", "index_approximate": True,
+        "provenance": prov,
+    } for code, vt, desc, unit, l1, l2, source, base, year, factor, prov in UNIT_COSTS])
+    _write(lib[UPRATED_COLUMNS], d / "unit_costs.parquet")
+    value = {code: base * factor for code, _, _, _, _, _, _, base, _, factor, _ in UNIT_COSTS}
+    rows = [640, 212, 5, 88, 130]
+    units = [640.0, 212.0, 61.0, 400.0, 130.0]
+    _write(pd.DataFrame({
+        "service_code": list(SERVICES), "unit_cost_code": [SERVICE_UNIT_COST[s][0] for s in SERVICES],
+        "basis": [SERVICE_UNIT_COST[s][1] for s in SERVICES], "value_type": "fiscal", "transfer": False,
+        "rows": rows, "units": units,
+        "cost": [u * value[SERVICE_UNIT_COST[s][0]] for s, u in zip(SERVICES, units, strict=True)],
+        "cost_outside_period": 0.0, "open_ended": [0, 3, 1, 2, 0]}), d / "cost_by_service.parquet")
+    _json({"headline": "1,075 of 1,075 events costed at 2024/25 prices", "price_year": 2024,
+           "library_rows": len(lib), "overridden_rows": 1, "index_approximate": True, "warnings": []},
           d / "summary.json")
 
 
@@ -249,7 +310,8 @@ def write_cba(out: Path, rng: np.random.Generator) -> dict[str, Any]:
     return results
 
 
-def write_project(root: Path, seed: int = 7, stages: tuple[str, ...] = ("ingest", "audit", "evaluate", "cba"),
+def write_project(root: Path, seed: int = 7,
+                  stages: tuple[str, ...] = ("ingest", "costs", "audit", "evaluate", "cba"),
                   mode: str = "shared") -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "carecase.yaml").write_text(
@@ -263,6 +325,8 @@ def write_project(root: Path, seed: int = 7, stages: tuple[str, ...] = ("ingest"
     out = root / "out"
     if "ingest" in stages:
         write_ingest_link(out)
+    if "costs" in stages:
+        write_costs(out)
     if "audit" in stages:
         write_audit(out, generator(seed, "audit"))
     if "evaluate" in stages:

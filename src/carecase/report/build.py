@@ -9,7 +9,16 @@ from carecase.report.config import ReportConfig
 from carecase.report.content import Report
 from carecase.report.disclose import disclose_report
 from carecase.report.loaders import StageOutputs
-from carecase.report.sections import audit, cba, data, evaluation, logic, registers, summary
+from carecase.report.sections import (
+    audit,
+    cba,
+    data,
+    evaluation,
+    logic,
+    registers,
+    summary,
+    unit_costs,
+)
 from carecase.report.sections.common import Context
 
 BUILDERS = (
@@ -20,6 +29,7 @@ BUILDERS = (
     cba.build,
     logic.build,
     registers.case_studies,
+    unit_costs.build,
     registers.assumptions,
     registers.methods,
 )

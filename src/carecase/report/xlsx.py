@@ -1,12 +1,12 @@
 """Render the content model as an Excel workbook in the shape commissioners use.
 
 Sheets: ``Summary`` (title, disclosure note, key figures, contents), one sheet per table
-(frozen header, autofilter, £/% number formats, sensible widths, totals row) and the
-assumptions register as ``Assumptions``. Numbers are written as numbers (a suppressed cell
-as the suppression symbol); a shared report writes each as it is shown, rounded to its
+(frozen header, autofilter, £/% number formats, sensible widths, totals row), the
+assumptions register as ``Assumptions``, the unit costs used as ``Unit costs`` (their
+sources and uprating as ``Unit cost sources``). Numbers are written as numbers (a suppressed
+cell as the suppression symbol); a shared report writes each as it is shown, rounded to its
 format's digits (``content.shown_number``), since a number format only changes the display
-and the full value's extra digits can give back what the rounding hides. Bytes are
-deterministic: fixed creation date, fixed zip times.
+and the full value's extra digits can give back what the rounding hides. Bytes are deterministic: fixed creation date, fixed zip times.
 """
 
 from __future__ import annotations
@@ -48,8 +48,12 @@ def sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
+SHEET_TITLES = {"assumptions-register": "Assumptions", "unit-cost-register": "Unit costs",
+                "unit-cost-sources": "Unit cost sources"}
+
+
 def _sheet_title(t: Table) -> str:
-    return "Assumptions" if t.id == "assumptions-register" else t.id.replace("-", " ").capitalize()
+    return SHEET_TITLES.get(t.id) or t.id.replace("-", " ").capitalize()
 
 
 class _Formats:

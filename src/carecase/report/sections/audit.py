@@ -261,7 +261,8 @@ def costing_notes(ctx: Context) -> list[Block]:
     year = costs.get("price_year")
     if isinstance(year, int):
         out.append(Paragraph(f"All £ are at {year}/{(year + 1) % 100:02d} prices (financial year), "
-                             "from the unit costs in out/costs."))
+                             "from the unit costs listed, with their sources and how they were uprated, "
+                             "in the Unit costs section."))
     warnings = [str(w) for w in costs.get("warnings") or []]
     if warnings and ctx.mode == "internal":
         out.extend(Note(f"Costing warning: {w}") for w in warnings)

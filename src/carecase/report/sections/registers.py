@@ -36,8 +36,9 @@ REFERENCES = [
 METHOD_NOTES = [
     "Linkage: records sharing a pseudonymised NHS number are one person; others are linked "
     "probabilistically (Fellegi–Sunter, Splink) on name, date of birth, postcode and sex.",
-    "Costing: every event is costed with a unit cost uprated to the project price year; spells and "
-    "packages crossing period boundaries are split in proportion to the days in each period.",
+    "Costing: every event is costed with a unit cost uprated to the project price year (each is "
+    "listed, with its source and uprating, under Unit costs); spells and packages crossing period "
+    "boundaries are split in proportion to the days in each period.",
     "Evaluation: propensity-score nearest-neighbour matching in calendar time (controls not yet "
     "treated at the index date), difference-in-differences per person per year with cluster "
     "bootstrap 95% intervals, and rate ratios from count models (Poisson and negative binomial) "
