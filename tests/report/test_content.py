@@ -205,3 +205,13 @@ def test_linkage_warnings_in_the_data_section(tmp_path: Path) -> None:
             assert any(warning in n for n in notes)
         else:
             assert not any(warning in n for n in notes) and any("raised 1 warning(s)" in n for n in notes)
+
+
+def test_a_value_that_rounds_to_zero_has_no_minus_sign() -> None:
+    """A new user read the demo's 'Cashable ROI −0.00' (−0.000089) as a loss."""
+    from carecase.report.content import format_value
+
+    assert format_value(-8.9e-05, "ratio") == "0.00"
+    assert format_value(-0.004, "gbp") == "£0" and format_value(-0.0001, "pct") == "0.0%"
+    assert format_value(-0.6, "gbp") == "−£1" and format_value(-0.01, "ratio") == "−0.01"
+    assert format_value(-12.345, "gbp2") == "−£12.35" and format_value(-0.0012, "num") == "−0.0012"

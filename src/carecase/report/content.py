@@ -158,25 +158,32 @@ def format_value(value: Any, fmt: Format) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     v = float(value)
-    minus = "−" if v < 0 else ""
     a = abs(v)
-    if fmt in ("int", "count"):
-        return f"{minus}{a:,.0f}"
-    if fmt == "gbp":
-        return f"{minus}£{a:,.0f}"
+    body = _magnitude(a, fmt)
+    # a value that rounds to zero is shown without a sign ("Cashable ROI −0.00" read as a loss)
+    minus = "−" if v < 0 and any(ch in "123456789" for ch in body.split("e")[0]) else ""
+    if fmt == "gbp" or fmt == "gbp2":
+        return f"{minus}£{body}"
+    return f"{minus}{body}"
+
+
+def _magnitude(a: float, fmt: Format) -> str:
+    """The unsigned text of ``a`` in ``fmt`` (the £ sign added by :func:`format_value`)."""
+    if fmt in ("int", "count", "gbp"):
+        return f"{a:,.0f}"
     if fmt == "gbp2":
-        return f"{minus}£{a:,.2f}"
+        return f"{a:,.2f}"
     if fmt == "pct":
-        return f"{minus}{a * 100:,.1f}%"
+        return f"{a * 100:,.1f}%"
     if fmt == "ratio":
-        return f"{minus}{a:,.2f}"
+        return f"{a:,.2f}"
     if fmt == "factor":
-        return f"{minus}{a:,.4f}"
+        return f"{a:,.4f}"
     if fmt == "p":
         return "<0.001" if a < 0.001 else f"{a:.3f}"
     if a != 0 and (a >= 1e6 or a < 0.01):
-        return f"{minus}{a:,.3g}"
-    return f"{minus}{a:,.2f}"
+        return f"{a:,.3g}"
+    return f"{a:,.2f}"
 
 
 def shown_number(value: Any, fmt: Format) -> Any:

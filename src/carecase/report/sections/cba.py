@@ -264,15 +264,24 @@ def build(ctx: Context) -> Section:
     if tor:
         rows = [{"input": str(get(r, "label")), "npv_low": get(r, "npv_low"), "npv_high": get(r, "npv_high")}
                 for r in tor]
-        rows.sort(key=lambda r: -abs(float(r["npv_high"] or 0) - float(r["npv_low"] or 0)))
-        sec.blocks.append(Table("cba-tornado", "One-way sensitivity (NPV at low and high input values)",
-                                [Column("input", "Input"), Column("npv_low", "NPV at low", "gbp"),
-                                 Column("npv_high", "NPV at high", "gbp")], rows))
-        npv = get(get(res, HEADLINE, default={}), "npv")
-        sec.blocks.append(Chart("chart-cba-tornado", f"Tornado: NPV range by input (largest {TORNADO_CHART_ROWS})",
-                                charts.tornado("Tornado: NPV range by input", rows[:TORNADO_CHART_ROWS], "input",
-                                               "npv_low", "npv_high",
-                                               float(npv) if npv is not None else None)))
+        rows.sort(key=lambda r: -_swing(r))
+        flat = [r for r in rows if _swing(r) < 0.5]
+        rows = [r for r in rows if _swing(r) >= 0.5]
+        note = (f"{len(flat)} more input(s) leave the NPV unchanged to the pound at both ends (for example a "
+                "deadweight of 0, which ±20% leaves at 0) and are left out; every input is in "
+                "out/cba/cba_tornado.csv." if flat else "")
+        if not rows:
+            sec.blocks.append(Note("One-way sensitivity: no input moves the NPV by a pound between its low and "
+                                   "high values (out/cba/cba_tornado.csv)."))
+        else:
+            sec.blocks.append(Table("cba-tornado", "One-way sensitivity (NPV at low and high input values)",
+                                    [Column("input", "Input"), Column("npv_low", "NPV at low", "gbp"),
+                                     Column("npv_high", "NPV at high", "gbp")], rows, note=note))
+            npv = get(get(res, HEADLINE, default={}), "npv")
+            sec.blocks.append(Chart("chart-cba-tornado", f"Tornado: NPV range by input (largest {TORNADO_CHART_ROWS})",
+                                    charts.tornado("Tornado: NPV range by input", rows[:TORNADO_CHART_ROWS], "input",
+                                                   "npv_low", "npv_high",
+                                                   float(npv) if npv is not None else None)))
     draws = get(res, DRAWS, default={})
     hist = get(draws, "histogram", default={})
     edges = numeric(get(hist, "edges", default=[]))
@@ -310,3 +319,9 @@ def _pnum(key: str) -> float:
         return float(digits)
     except ValueError:
         return 0.0
+
+
+def _swing(row: dict[str, Any]) -> float:
+    """How far an input moves the NPV between its low and high values (£)."""
+    lo, hi = numeric([row.get("npv_low"), row.get("npv_high")])
+    return 0.0 if lo != lo or hi != hi else abs(hi - lo)
