@@ -100,6 +100,9 @@ def run(
     only: Annotated[list[str] | None, typer.Option(
         help="Run only these stages (repeat the option, or give a comma-separated list); "
         "an unknown name is an error.")] = None,
+    new_key: Annotated[bool, typer.Option("--new-key", help="Let ingest re-pseudonymise every extract under a "
+                                          "key other than the one the store was built with (see `carecase "
+                                          "ingest --help`); without it such a key is refused.")] = False,
 ) -> None:
     """Run every stage in order: ingest, link, costs, audit, evaluate, cba, report."""
     from carecase.core.project import Project
@@ -108,7 +111,7 @@ def run(
     proj = Project.open(project)
     try:
         with make_progress() as progress:
-            results = run_all(proj, progress=progress, only=only)
+            results = run_all(proj, progress=progress, only=only, new_key=new_key)
     finally:
         proj.close()
     print_summaries(results)

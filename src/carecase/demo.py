@@ -2,7 +2,9 @@
 
 The demo makes its own pseudonymisation key (derived from the seed, so reruns are
 byte-identical) and keeps it in ``<folder>/demo.key``, outside the project folder
-``<folder>/area``. Real projects must use a secret key: see docs/privacy.md.
+``<folder>/area``. Real projects must use a secret key: see docs/privacy.md. A demo run
+again with another seed (so another key) into the same folder regenerates every extract,
+so it re-pseudonymises on purpose (ingest's ``new_key``) rather than refusing the new key.
 """
 
 from __future__ import annotations
@@ -47,9 +49,9 @@ def run_demo(
     try:
         if progress_factory is not None:
             with progress_factory() as progress:
-                results = run_all(project, progress=progress)
+                results = run_all(project, progress=progress, new_key=True)
         else:
-            results = run_all(project)
+            results = run_all(project, new_key=True)
     finally:
         project.close()
     return results, project.out

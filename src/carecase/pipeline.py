@@ -62,18 +62,25 @@ def chosen_stages(only: list[str] | None) -> list[Stage]:
     return [s for s in stages if s.name in names]
 
 
-def run_all(project: Project, progress: Any = None, only: list[str] | None = None) -> dict[str, Any]:
+def run_all(project: Project, progress: Any = None, only: list[str] | None = None,
+            new_key: bool = False) -> dict[str, Any]:
     """Run the chosen stages in order, holding the project's run lock
-    (:func:`carecase.core.runlock.run_lock`: one run at a time, across processes)."""
+    (:func:`carecase.core.runlock.run_lock`: one run at a time, across processes).
+    ``new_key``: ingest may re-pseudonymise under a key other than the store's
+    (:func:`carecase.ingest.stage.run`)."""
     from carecase.core.runlock import run_lock
 
     results: dict[str, Any] = {}
     stages = chosen_stages(only)
+    if new_key and "ingest" not in [s.name for s in stages]:
+        raise ConfigError("--new-key re-pseudonymises at ingest, which the chosen stages leave out: "
+                          "add ingest to them, or drop --new-key.")
     with run_lock(project.root):
         for stage in stages:
             run = stage.runner()
             assert run is not None
-            results[stage.name] = run(project, progress=progress)
+            extra = {"new_key": True} if new_key and stage.name == "ingest" else {}
+            results[stage.name] = run(project, progress=progress, **extra)
     return results
 
 

@@ -11,18 +11,25 @@ from rich.table import Table
 
 console = Console()
 
+NEW_KEY_HELP = (
+    "Re-pseudonymise every extract under a key other than the one the store was built with "
+    "(rotating the key). Without it such a key is refused: every pseudonym and person_id would "
+    "change, and IDs in earlier outputs (reports, clerical review) would stop matching."
+)
+
 
 def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest(
         project: Annotated[Path, typer.Argument(help="Project folder (holding carecase.yaml).")],
         strict: Annotated[bool, typer.Option("--strict", help="Fail if any row is quarantined.")] = False,
+        new_key: Annotated[bool, typer.Option("--new-key", help=NEW_KEY_HELP)] = False,
     ) -> None:
         """Read, validate, quarantine and pseudonymise every configured extract."""
         from carecase.cli import run_stage
         from carecase.ingest.stage import run
 
-        summary, _ = run_stage(project, run, strict=strict)
+        summary, _ = run_stage(project, run, strict=strict, new_key=new_key)
         print_summary(summary)
 
     del ingest

@@ -36,6 +36,25 @@ def _check_key(text: str, where: str) -> bytes:
     return key.encode("utf-8")
 
 
+def key_source(project: Project) -> str:
+    """Where :func:`load_key` takes the key from, in words (never the key itself)."""
+    privacy = project.config.privacy
+    env = os.environ.get(privacy.key_env)
+    if env is not None and env.strip():
+        return f"the environment variable {privacy.key_env}"
+    return "privacy.key_file" if privacy.key_file else "nowhere"
+
+
+#: The message of :func:`key_check`: fixed, so the check tells keys apart and nothing else.
+_KEY_CHECK_MESSAGE = b"carecase key check v1"
+
+
+def key_check(key: bytes) -> str:
+    """An HMAC under the key of a fixed message, kept in the store (``ingest_key_check``) so
+    that a run under another key is noticed. It is never shown: it is derived from the key."""
+    return hmac.digest(key, _KEY_CHECK_MESSAGE, "sha256").hex()
+
+
 def load_key(project: Project) -> bytes:
     """The project's secret key as bytes (surrounding whitespace removed)."""
     privacy = project.config.privacy

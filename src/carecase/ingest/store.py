@@ -21,6 +21,7 @@ SCHEMAS: dict[str, pa.Schema] = {
                                ("rows_accepted", _I), ("rows_quarantined", _I), ("rows_out_of_scope", _I),
                                ("rows_blank", _I)]),
     "ingest_feed_state": pa.schema([("source", _S), ("fingerprint", _S)]),
+    "ingest_key_check": pa.schema([("check", _S)]),
     "quarantine": QUARANTINE_SCHEMA,
     "staging_identity": pa.schema([("record_id", _S), ("source", _S), ("batch_id", _S), ("source_row", _I),
                                    ("nhs_pseudo", _S), ("local_pseudo", _S), ("given_name", _S), ("family_name", _S),
@@ -197,6 +198,11 @@ def _replace_batch_generic(
 def write_feed_state(engine: Engine, states: dict[str, str]) -> None:
     rows = [{"source": s, "fingerprint": f} for s, f in sorted(states.items())]
     engine.write("ingest_feed_state", pa.Table.from_pylist(rows, schema=SCHEMAS["ingest_feed_state"]))
+
+
+def write_key_check(engine: Engine, check: str) -> None:
+    """Record the key check of the key the store is staged under (one row)."""
+    engine.write("ingest_key_check", pa.Table.from_pylist([{"check": check}], schema=SCHEMAS["ingest_key_check"]))
 
 
 def materialise_lookups(engine: Engine, names: list[str]) -> None:
