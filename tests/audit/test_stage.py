@@ -189,6 +189,25 @@ def test_people_outside_the_population_count_everywhere_their_cost_does(tmp_path
     assert cvp.loc["cohort", "people"] == len(cohort)
     # 296 residents + P00000000 and P00000003 (cost) + the participant: 3 outside, and a note
     assert au["outside_register"] == 3 and au["notes"][0].startswith("3 of the 299 people audited")
+    # the note says which row of the cohort table they are in: the participant outside the
+    # register is in the cohort row (it said all were in 'rest of population')
+    assert {"P00000000", "P00000003"}.isdisjoint(cohort)
+    assert au["outside_register_by_group"] == {"cohort": 1, "rest of population": 2}
+    assert ("1 programme participant(s) in the 'cohort' row and 2 other(s) in the 'rest of population' row"
+            in au["notes"][0])
+
+
+def test_the_outside_register_note_names_the_row_each_is_in() -> None:
+    """The note said everyone outside the register is in the 'rest of population' row; a
+    participant outside it is in the 'cohort' row."""
+    note = audit_stage.outside_note
+    assert "none of them in the programme, so all in the cohort table's 'rest of population' row" in note(2, 0, 50)
+    assert "all of them programme participants, in the cohort table's 'cohort' row" in note(2, 2, 50)
+    assert "they are in every total; a programme participant, in the cohort table's 'cohort' row." in note(1, 1, 50)
+    assert "3 programme participant(s) in the 'cohort' row and 1 other(s)" in note(4, 3, 50)
+    for n in (note(2, 0, 50), note(2, 2, 50), note(4, 3, 50)):
+        assert n.startswith(f"{n.split()[0]} of the 50 people audited are outside the population register")
+        assert "are in every total and in the cohort table's 'rest of population' row" not in n
 
 
 def test_the_headline_names_the_people_its_top_cost_is_of(tmp_path: Path) -> None:

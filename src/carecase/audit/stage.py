@@ -51,6 +51,26 @@ def audited_people(residents: ir.Table, totals: ir.Table, cohort: ir.Table | Non
     return out.filter(out.person_id.notnull())  # a row with no person is nobody
 
 
+def outside_note(outside: int, in_cohort: int, audited: int) -> str:
+    """The note on the ``outside`` of ``audited`` people outside the population register:
+    ``in_cohort`` of them are programme participants, in cohort_vs_population's 'cohort'
+    row (:func:`carecase.audit.tables.cohort_vs_population` groups by programme membership
+    alone); the rest are in its 'rest of population' row."""
+    rest = outside - in_cohort
+    if not rest:
+        where = ("all of them programme participants, in the cohort table's 'cohort' row" if outside > 1
+                 else "a programme participant, in the cohort table's 'cohort' row")
+    elif not in_cohort:
+        where = "none of them in the programme, so all in the cohort table's 'rest of population' row"
+    else:
+        where = (f"in the cohort table, {in_cohort:,} programme participant(s) in the 'cohort' row and "
+                 f"{rest:,} other(s) in the 'rest of population' row")
+    return (f"{outside:,} of the {audited:,} people audited are outside the population register "
+            "(records not linked to a resident, or non-residents) but have a cost in the window or are in "
+            f"the programme: they are in every total; {where}. "
+            "Many such people can mean that records failed to link (docs/linkage.md).")
+
+
 def concentration_frames(costs: pd.Series, points: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     x = np.sort(costs.to_numpy(dtype=float))  # row order from the engine is not fixed
     rows = []
@@ -175,11 +195,10 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     outside = int(len(per_person)) - int(residents.distinct().count().to_pyarrow().as_py())
     summary["outside_register"] = outside
     if outside:
-        summary["notes"] = [
-            f"{outside:,} of the {len(per_person):,} people audited are outside the population register "
-            "(records not linked to a resident, or non-residents) but have a cost in the window or are in "
-            "the programme: they are in every total and in the cohort table's 'rest of population' row. "
-            "Many such people can mean that records failed to link (docs/linkage.md)."]
+        in_cohort = int(population.anti_join(residents, "person_id").semi_join(cohort, "person_id")
+                        .count().to_pyarrow().as_py())
+        summary["outside_register_by_group"] = {"cohort": in_cohort, "rest of population": outside - in_cohort}
+        summary["notes"] = [outside_note(outside, in_cohort, int(len(per_person)))]
     summary["costs_stamp"] = costs_stamp(project)  # the costed events it was made from
     project.write_json("audit", "summary.json", summary)
     step()

@@ -333,9 +333,10 @@ def build(ctx: Context) -> Section:
     if coh is not None:
         t = frame_table("audit-cohort", "Programme cohort compared with the population",
                         coh, COHORT, extra=True, protect_columns=False,
-                        note="'all' = cohort + rest of population. The rest of the population is every "
-                             "resident not in the programme, and anyone outside the population register "
-                             "who has a cost in the window.")
+                        note="'all' = cohort + rest of population. The cohort is every programme "
+                             "participant, in the population register or not; the rest of the population "
+                             "is every resident not in the programme, and anyone else outside the "
+                             "population register who has a cost in the window.")
         relation = cohort_relation(t)
         if relation is None:
             t.protect_columns = True  # unknown groups: protect the whole column
