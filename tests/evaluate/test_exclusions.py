@@ -5,6 +5,7 @@ walkthrough found 2 of 32 gone from the estimate with no word, both filed under 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -105,3 +106,68 @@ def test_units_are_labelled_with_what_they_count():
         assert measured_units(service_costing(engine, events.drop("basis"))) == {}
     finally:
         engine.close()
+
+
+def test_the_warning_names_the_register_rows_of_those_not_evaluated(tmp_path):
+    """"1 of 13 participants ... not in the population register" did not say which: the
+    warning names the programme register's file and data rows (source_row, as the
+    quarantine numbers them), never an identifier."""
+    import pyarrow as pa
+
+    from carecase.core.project import Project
+    from carecase.evaluate.stage import run
+
+    from .synthetic import make_area
+
+    (tmp_path / "carecase.yaml").write_text(
+        "version: 1\nproject:\n  name: t\n  period_start: 2019-01-01\n  period_end: 2023-12-31\n"
+        "evaluation:\n  pre_months: 12\n  post_windows: [[0, 12]]\n  bootstrap_draws: 50\n")
+    area = make_area(450, 5, referral_prob=0.08, post_windows=((0, 12),))
+    participants = sorted(area.programme["person_id"].astype(str).unique())
+    outside = participants[1:3]
+    people = area.people.assign(in_population=~area.people["person_id"].isin(outside))
+    # the register as ingest staged it (record ids <source>:<batch>:<source_row>): one row
+    # per participant, alternately in two files (a glob), the second file's rows numbered from
+    # 6, and participants[1] on two rows; record_links maps records to people
+    staged, links, rows = [], [], {"reg/a.csv": 0, "reg/b.csv": 5}
+    for i, pid in enumerate(participants):
+        path = "reg/a.csv" if i % 2 == 0 else "reg/b.csv"
+        for _ in range(2 if pid == outside[0] else 1):
+            rows[path] += 1
+            rid = f"programme:{'aaaa' if path == 'reg/a.csv' else 'bbbb'}:{rows[path]}"
+            staged.append(rid)
+            links.append({"record_id": rid, "person_id": pid})
+    links.append({"record_id": "acute:cccc:1", "person_id": outside[0]})  # another source: not named
+    proj = Project.open(tmp_path)
+    try:
+        for name, frame in (("people", people), ("costed_events", area.events), ("programme", area.programme)):
+            proj.engine.write(name, frame)
+        proj.engine.write("record_links", pa.Table.from_pylist(links))
+        proj.engine.write("programme_staged", pa.table({"record_id": staged}))
+        proj.engine.write("ingest_files", pa.table({"source": ["programme", "programme", "acute"],
+                                                    "batch_id": ["aaaa", "bbbb", "cccc"],
+                                                    "path": ["reg/a.csv", "reg/b.csv", "ae.csv"]}))
+        summary = run(proj)
+    finally:
+        proj.close()
+    text = next(w for w in summary["warnings"] if "could not be evaluated" in w)
+    # participants[1] is the first in reg/b.csv (rows 6 and 7), participants[2] the second in reg/a.csv (row 2)
+    assert "2 not in the population register (evaluation.eligibility.population_only) " \
+           "(at reg/a.csv, row 2; reg/b.csv, rows 6, 7)" in text, text
+    assert "numbered as in out/ingest/quarantine.csv (the header is row 0)" in text
+    assert "ae.csv" not in text.replace("reg/a.csv", "")
+    for pid in participants:
+        assert pid not in text
+    assert not any(pid in json.dumps(summary) for pid in participants)
+
+
+def test_rows_text_shows_ten_rows_and_counts_the_rest():
+    from carecase.evaluate.stage import excluded_warnings, rows_text
+
+    assert rows_text({"r.csv": [14, 27]}) == "r.csv, rows 14, 27"
+    assert rows_text({"a.csv": list(range(1, 9)), "b.csv": [3, 4, 5]}) == \
+        "a.csv, rows 1, 2, 3, 4, 5, 6, 7, 8; b.csv, rows 3, 4 and 1 more"
+    # without the store's ingest and link tables (tables written by hand): counts alone
+    text = excluded_warnings({"participants": 13, "excluded_not_in_population": 1}, {})[0]
+    assert text == ("1 of 13 programme participants could not be evaluated: 1 not in the population register "
+                    "(evaluation.eligibility.population_only). The matched estimate describes the others.")

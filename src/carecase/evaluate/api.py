@@ -56,6 +56,9 @@ class EvaluationResult:
     effects: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
     panel: Panel | None = None  # outcome amounts of treated + matched rows (for re-analysis)
+    # the participants not evaluated, by reason (a key of cohort.EXCLUSIONS): pseudonymous
+    # person_ids, for finding their rows in the programme register; never in a summary
+    excluded: dict[str, list[str]] = field(default_factory=dict)
 
     def estimate(self, service: str, window: str, measure: str = "events",
                  rate_model: str | None = None) -> dict[str, float]:
@@ -171,7 +174,9 @@ def evaluate_project(
     effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations, fiscal_shares(costing),
                               measured_units(costing))
     return EvaluationResult(matched_t, naive_t, rr, balance, rtm, counts, outcomes, cases,
-                            matched_sets_table(members, rows), naive_m, effects, meta, panel)
+                            matched_sets_table(members, rows), naive_m, effects, meta, panel,
+                            excluded={r: list(ids) for r, ids in zip(excluded["reason"], excluded["person_ids"],
+                                                                   strict=True) if len(ids)})
 
 
 def matched_sets_table(members: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

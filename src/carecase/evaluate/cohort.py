@@ -111,7 +111,9 @@ def risk_sets(
 
     Returns ``(rows, excluded)``: ``rows`` has row_id, set_id (the treated row it may serve),
     person_id, index_date, treated (bool), censor (a control's own later start, else NaT);
-    ``excluded`` counts participants not eligible at their own index date, by reason.
+    ``excluded`` counts participants not eligible at their own index date, by reason
+    (``people``), and lists them (``person_ids``, sorted) so that the stage can say where
+    they are in the programme register.
     ``activity`` (person_id, month, events: events starting per calendar month index) steers
     the pool towards recently active people when the pool is capped.
     """
@@ -120,18 +122,18 @@ def risk_sets(
     own_start = np.array([start_of.get(p, NAT) for p in people["person_id"]], dtype="datetime64[D]")
     pos = {p: i for i, p in enumerate(people["person_id"])}
     treated_rows: list[tuple[str, np.datetime64]] = []
-    reasons = dict.fromkeys(EXCLUSIONS, 0)
+    reasons: dict[str, list[str]] = {k: [] for k in EXCLUSIONS}
     end = np.datetime64(period_end, "D")
     for person, day in zip(starts["person_id"], starts["index_date"], strict=True):
         i = pos.get(person)
         if i is None:
-            reasons["not_in_people"] += 1
+            reasons["not_in_people"].append(person)
         elif day > end:
-            reasons["index_outside_period"] += 1
+            reasons["index_outside_period"].append(person)
         elif not eligible_at(people.iloc[[i]], day, cfg, period_start)[0]:
             reason = why_not_eligible(people.iloc[[i]], day, cfg, period_start)
             assert reason is not None, "why_not_eligible must name the rule eligible_at failed"
-            reasons[reason] += 1
+            reasons[reason].append(person)
         else:
             treated_rows.append((person, day))
     treated = pd.DataFrame(treated_rows, columns=["person_id", "index_date"])
@@ -168,7 +170,8 @@ def risk_sets(
             }))
             next_id += n
     rows = pd.concat(frames, ignore_index=True)
-    excluded = pd.DataFrame({"reason": list(reasons), "people": list(reasons.values())})
+    excluded = pd.DataFrame({"reason": list(reasons), "people": [len(v) for v in reasons.values()],
+                             "person_ids": [sorted(map(str, v)) for v in reasons.values()]})
     return rows, excluded
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.core.engine import Engine
 from carecase.core.output import write_table
 from carecase.core.project import Project
 from carecase.core.text import signed_money
@@ -75,18 +76,66 @@ def match_count_dict(result: EvaluationResult) -> dict[str, int]:
     return dict(zip(result.match_counts["count"], result.match_counts["value"].astype(int), strict=True))
 
 
-def excluded_warnings(counts: dict[str, int]) -> list[str]:
+#: The programme register's feed (and source) name at ingest: its record ids start with it.
+REGISTER_SOURCE = "programme"
+
+
+def register_rows(engine: Engine, person_ids: list[str]) -> dict[str, list[int]]:
+    """Where ``person_ids`` are in the programme register: file path → its data rows, numbered
+    as the quarantine numbers them (``source_row``: 1-based, the header is row 0). Read from
+    the store: ``record_links`` (record → person), ``programme_staged`` (the register's
+    records, ``<source>:<batch_id>:<source_row>``) and ``ingest_files`` (batch → path); empty
+    where a store lacks them (tables written by hand). Rows only: never an identifier."""
+    needed = ("record_links", "programme_staged", "ingest_files")
+    if not person_ids or not all(engine.has_table(t) for t in needed):
+        return {}
+    links, staged = engine.table("record_links"), engine.table("programme_staged")
+    mine = links.filter(links.person_id.isin(sorted(set(person_ids)))).select("record_id")
+    found = engine.to_arrow(mine.semi_join(staged, "record_id")).column("record_id").to_pylist()
+    files = engine.table("ingest_files")
+    register = engine.to_arrow(files.filter(files.source == REGISTER_SOURCE).select("batch_id", "path"))
+    paths = {r["batch_id"]: r["path"] for r in register.to_pylist()}
+    out: dict[str, list[int]] = {}
+    for record in found:
+        source, batch, row = str(record).split(":", 2)
+        if source == REGISTER_SOURCE and batch in paths and row.isdigit():
+            out.setdefault(paths[batch], []).append(int(row))
+    return {path: sorted(set(rows)) for path, rows in sorted(out.items())}
+
+
+def rows_text(by_file: dict[str, list[int]], shown: int = 10) -> str:
+    """``programme/register.csv, rows 14, 27`` (files joined by '; '), the first ``shown``
+    rows in all and how many more."""
+    parts, left = [], shown
+    total = sum(len(r) for r in by_file.values())
+    for path, rows in by_file.items():
+        if left <= 0:
+            break
+        some = rows[:left]
+        left -= len(some)
+        parts.append(f"{path}, row{'s' if len(some) > 1 else ''} {', '.join(map(str, some))}")
+    more = f" and {total - shown:,} more" if total > shown else ""
+    return "; ".join(parts) + more
+
+
+def excluded_warnings(counts: dict[str, int], rows: dict[str, dict[str, list[int]]] | None = None) -> list[str]:
     """Participants the evaluation could not include, by reason, from the match counts
     (:func:`match_count_dict`): they were counted only in the match counts table, so 28
-    matched of 32 in the register went unexplained."""
+    matched of 32 in the register went unexplained. ``rows``: per reason, where they are in
+    the programme register (:func:`register_rows`), so the analyst can find them ("1 of 13
+    ... not in the population register" did not say which)."""
     from carecase.evaluate.cohort import EXCLUSIONS
 
-    parts = [f"{counts[f'excluded_{k}']:,} {what}" for k, what in EXCLUSIONS.items() if counts.get(f"excluded_{k}")]
+    rows = rows or {}
+    parts = [f"{counts[f'excluded_{k}']:,} {what}" + (f" (at {rows_text(rows[k])})" if rows.get(k) else "")
+             for k, what in EXCLUSIONS.items() if counts.get(f"excluded_{k}")]
     if not parts:
         return []
     total = sum(counts.get(f"excluded_{k}", 0) for k in EXCLUSIONS)
+    where = (" Rows are the programme register's data rows, numbered as in out/ingest/quarantine.csv "
+             "(the header is row 0)." if any(rows.get(k) for k in EXCLUSIONS) else "")
     return [f"{total:,} of {counts.get('participants', 0):,} programme participants could not be evaluated: "
-            + "; ".join(parts) + ". The matched estimate describes the others."]
+            + "; ".join(parts) + f". The matched estimate describes the others.{where}"]
 
 
 def cluster_warnings(result: EvaluationResult) -> list[str]:
@@ -140,7 +189,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "headline": headline(result),
         "match_counts": counts,
         "matching": {k: v for k, v in result.meta.items() if k not in ("distance_weights", "outcome_notes")},
-        "warnings": [*excluded_warnings(counts), *cluster_warnings(result), *result.meta.get("outcome_notes", [])],
+        "warnings": [*excluded_warnings(counts, {k: register_rows(project.engine, ids)
+                                                 for k, ids in result.excluded.items()}),
+                     *cluster_warnings(result), *result.meta.get("outcome_notes", [])],
         "costs_stamp": stamp,
         "files": {**files, "effects": str(project.stage_dir(STAGE) / "effects.json")},
     }
