@@ -70,6 +70,8 @@ def test_extracts_laid_out_as_the_template_says_ingest_cleanly(tmp_path, monkeyp
         assert s["totals"]["rows_quarantined"] == 0
         assert s["totals"]["rows_accepted"] == s["totals"]["rows_read"] == 8
         assert not [w for w in s["warnings"] if "sex_map" in w]
+        # its outcomes' instrument is declared (a new user's fresh template warned at once)
+        assert not [w for w in s["warnings"] if "not declared under evaluation.instruments" in w]
         names = project.engine.table("staging_identity")
         pop = names.filter(names.source == "population").order_by("source_row").to_pyarrow().to_pylist()
         assert [(r["given_name"], r["family_name"]) for r in pop] == [("AMELIA", "SMITH"), ("OLIVER", "DAVIES")]

@@ -14,7 +14,7 @@ from carecase.report.stage import project_report
 from .report_fixture_outputs import write_project
 
 
-def _row(lo: float, hi: float, mde: float | None = 1900.0, window: str = "months 0–12 after") -> dict:
+def _row(lo: float, hi: float, mde: float | None = 1900.0, window: str = "first 12 months after joining") -> dict:
     return {"window": window, "effect_matched": (lo + hi) / 2, "ci_low_matched": lo, "ci_high_matched": hi,
             "mde_matched": mde}
 
@@ -26,8 +26,8 @@ def test_verdict_says_what_the_intervals_show() -> None:
     both = verdict([_row(-1454, 1142, 2100), _row(-1290, 1267, 1900)])
     assert both.startswith("Every interval includes no change") and "£1,900" in both
     assert "not the same as showing there is none" in both
-    clear = verdict([_row(-900, -100, window="months 0–8 after"), _row(-1290, 1267)])
-    assert clear == "The interval excludes no change for months 0–8 after."
+    clear = verdict([_row(-900, -100, window="first 8 months after joining"), _row(-1290, 1267)])
+    assert clear == "The interval excludes no change for the first 8 months after joining."
     assert verdict([_row(-10, 10, None)]).endswith("there is none.")
     assert verdict([{"window": "w", "ci_low_matched": None, "ci_high_matched": 3}]) == ""
 

@@ -215,3 +215,16 @@ def test_a_value_that_rounds_to_zero_has_no_minus_sign() -> None:
     assert format_value(-0.004, "gbp") == "£0" and format_value(-0.0001, "pct") == "0.0%"
     assert format_value(-0.6, "gbp") == "−£1" and format_value(-0.01, "ratio") == "−0.01"
     assert format_value(-12.345, "gbp2") == "−£12.35" and format_value(-0.0012, "num") == "−0.0012"
+
+
+def test_window_labels_count_the_months_a_board_reads() -> None:
+    """post_0_12 covers months 0 to 11 from the index date: 'months 0–12 after' read as 13."""
+    from carecase.report.sections.windows import in_a_sentence, window_label
+
+    assert window_label("post_0_12") == "first 12 months after joining"
+    assert window_label("post_0_1") == "first month after joining"
+    assert window_label("post_3_12") == "months 4–12 after joining"
+    assert window_label("post_11_12") == "month 12 after joining"
+    assert window_label("custom") == "custom"
+    assert in_a_sentence(window_label("post_0_8")) == "the first 8 months after joining"
+    assert in_a_sentence(window_label("post_3_12")) == "months 4–12 after joining"

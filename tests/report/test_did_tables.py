@@ -23,7 +23,7 @@ from carecase.report.stage import project_report, run
 
 from .report_fixture_outputs import TRUTH_GBP, write_project
 
-LONGEST = "months 0–12 after"
+LONGEST = "first 12 months after joining"
 SERVICES = sorted(TRUTH_GBP)
 
 
@@ -138,7 +138,7 @@ def test_few_unmatched_participants_show_the_matched_participants_naive(tmp_path
     want = {(r["window"], r["key"]): r["change_ppy"] for r in matched_naive.to_dict("records") if r["measure"] == "cost"}
     shown = [(i, r) for i, r in enumerate(effects.rows) if (i, "effect_naive") not in effects.hidden]
     assert shown
-    raw_window = {"months 0–8 after": "post_0_8", LONGEST: "post_0_12"}
+    raw_window = {"first 8 months after joining": "post_0_8", LONGEST: "post_0_12"}
     for _, r in shown:
         assert r["effect_naive"] == want[(raw_window[r["window"]], r["key"])]
     proj = Project.open(root)
@@ -289,7 +289,7 @@ def test_complements_avoid_the_cba_inputs_so_the_cba_is_shown(tmp_path: Path) ->
     assert not report.warnings
     summary = next(s for s in report.sections if s.id == "summary")
     text = " ".join(b.text for b in summary.blocks if isinstance(b, Paragraph | Note))
-    assert "months 0–12 after is not shown in a shared report: it is hidden only to protect" in text
+    assert "the first 12 months after joining is not shown in a shared report: it is hidden only to protect" in text
     assert _recoverable(effects, rtm) == set()
     # the shorter window is not a CBA input: its complement is still the first row (A&E)
     short = {r["key"] for i, r in enumerate(effects.rows) if r["window"] != LONGEST and r["measure"] == "cost"

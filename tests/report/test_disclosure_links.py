@@ -706,18 +706,18 @@ def test_effects_hidden_per_window_and_with_a_small_comparison_group(tmp_path: P
     report = _report(tmp_path, _plant_few_matched({"post_0_8": 118, "post_0_12": 5}, cba_window="post_0_8"))
     t = _table(report, "evaluation-effects")
     for i, r in enumerate(t.rows):
-        late = r["window"] == "months 0–12 after"
+        late = r["window"] == "first 12 months after joining"
         for k in ("n_matched", "effect_matched", "ci_low_matched", "ci_high_matched"):
             assert ((i, k) in t.hidden) == late, (r["window"], k)
         assert (i, "effect_naive") not in t.hidden and t.shown[i]["effect_naive"] is not None
     assert {r["method"] for r in _chart_rows(report, "chart-evaluation-effects")} == {"naive"}
     rr = _table(report, "evaluation-rate-ratios")
     for i, r in enumerate(rr.rows):
-        assert ((i, "rate_ratio") in rr.hidden) == (r["window"] == "months 0–12 after")
+        assert ((i, "rate_ratio") in rr.hidden) == (r["window"] == "first 12 months after joining")
     summary = next(s for s in report.sections if s.id == "summary")
     text = " ".join(b.text for b in summary.blocks if isinstance(b, Paragraph))
-    assert "months 0–8 after:" in text and "months 0–12 after:" not in text
-    assert "The headline effect for months 0–12 after is not shown in a shared report: it rests on 1–7 people." in text
+    assert "first 8 months after joining:" in text and "first 12 months after joining:" not in text
+    assert "The headline effect for the first 12 months after joining is not shown in a shared report: it rests on 1–7 people." in text
     # the CBA takes the 118 people's window: shown
     assert any(isinstance(b, KeyFigures) for s in report.sections if s.id == "cba" for b in s.blocks)
     register = _table(report, "assumptions-register")

@@ -66,10 +66,10 @@ LOGIC_MODEL: dict[str, Any] = {
     "outputs": ["People engaged and with a support plan", "People housed in settled accommodation",
                 "Referrals accepted into treatment"],
     "outcomes": [
-        {"name": "Better mental wellbeing", "indicator": "SWEMWBS metric score change"},
+        {"name": "Better mental wellbeing", "indicator": "Complex Needs Outcome Scale score change (outcome measures)"},
         {"name": "Fewer crises", "indicator": "A&E attendances and non-elective admissions per person-year"},
         {"name": "Stable housing", "indicator": "Nights in temporary accommodation per person-year"},
-        {"name": "Less offending", "indicator": "Arrests and custody nights per person-year"},
+        {"name": "Less offending", "indicator": "Police custody episodes per person-year"},
     ],
     "impacts": ["Lower reactive whole-system cost", "Improved quality of life",
                 "Resources released for prevention"],

@@ -13,6 +13,7 @@ from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.caveats import balance_caveat, data_caveats
 from carecase.report.sections.common import Context
 from carecase.report.sections.did_tables import naive_of_matched, rests_on_few
+from carecase.report.sections.windows import in_a_sentence
 
 METHOD = (
     "How the figures were made: agency records were linked to people, every service contact was "
@@ -46,7 +47,7 @@ def verdict(effects: list[dict[str, Any]]) -> str:
                      "would probably have shown (the minimum detectable effect)")
         return text + "."
     clear = [str(r.get("window", "")) for r, s in zip(effects, spans, strict=True) if not s]
-    return f"The interval excludes no change for {', '.join(clear)}."
+    return f"The interval excludes no change for {', '.join(in_a_sentence(w) for w in clear)}."
 
 
 def _hidden_totals(ctx: Context, windows: list[str]) -> str:
@@ -61,10 +62,10 @@ def _hidden_totals(ctx: Context, windows: list[str]) -> str:
     guard = [w for w in windows if w not in own]
     text = []
     if own:
-        text.append(f"The headline effect for {', '.join(own)} is not shown in a shared report: it rests on "
+        text.append(f"The headline effect for {', '.join(in_a_sentence(w) for w in own)} is not shown in a shared report: it rests on "
                     f"1–{threshold} people.")
     if guard:
-        text.append(f"The headline effect for {', '.join(guard)} is not shown in a shared report: it is hidden "
+        text.append(f"The headline effect for {', '.join(in_a_sentence(w) for w in guard)} is not shown in a shared report: it is hidden "
                     f"only to protect an estimate that rests on 1–{threshold} people (Evaluation section), "
                     "which the total less the rows shown would otherwise give back.")
     return " ".join(text)

@@ -32,8 +32,21 @@ def only_measure(df: pd.DataFrame, keep: str) -> pd.DataFrame:
 
 
 def window_label(w: object) -> str:
+    """A post window in words: post_0_12 (months [0, 12) from the index date) is "first 12
+    months after joining", post_3_12 "months 4–12 after joining". "months 0–12 after" read
+    as thirteen months to a board."""
     m = re.fullmatch(r"post_(\d+)_(\d+)", str(w))
-    return f"months {m.group(1)}–{m.group(2)} after" if m else str(w)
+    if not m:
+        return str(w)
+    start, end = int(m.group(1)), int(m.group(2))
+    if start == 0:
+        return "first month after joining" if end == 1 else f"first {end} months after joining"
+    return f"month {end} after joining" if end == start + 1 else f"months {start + 1}–{end} after joining"
+
+
+def in_a_sentence(label: str) -> str:
+    """A window label inside a sentence: "for the first 12 months after joining"."""
+    return f"the {label}" if label.startswith("first ") else label
 
 
 def window_order(windows: list[str]) -> list[str]:
