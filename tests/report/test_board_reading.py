@@ -78,3 +78,15 @@ def test_the_audit_gives_its_price_year_and_the_costing_caveat(tmp_path: Path) -
         assert "All £ are at 2024/25 prices" in text
         assert ("41 people" in text) == (mode == "internal")
         assert "overlapping stays" in text
+
+
+def test_activity_is_shown_per_service_never_added_across_units(tmp_path: Path) -> None:
+    """A new user found 'Activity (units)' of an agency adding bed days, hours and
+    attendances (45,214.00). Agencies and areas of need now show no activity; services
+    show theirs, labelled as in each service's own unit."""
+    report = project_report(Project.open(write_project(tmp_path / "p")))
+    tables = {t.id: t for t in report.tables()}
+    for tid in ("audit-agency", "audit-need"):
+        assert not any(c.key == "activity" for c in tables[tid].columns), tid
+    (col,) = [c for c in tables["audit-service"].columns if c.key == "activity"]
+    assert "own unit" in col.label

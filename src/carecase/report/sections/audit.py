@@ -45,15 +45,18 @@ __all__ = [  # the concentration names are re-exported: they were defined here
 COST_PARTS = [F("cost", "Cost", "gbp", total=True, from_count="people"),
               F("fiscal_cost", "Fiscal cost", "gbp", total=True, from_count="people"),
               F("economic_cost", "Economic cost", "gbp", total=True, from_count="people"),
-              F("share_of_cost", "Share of cost", "pct", from_count="people"),
-              F("activity", "Activity (units)", "num", from_count="people")]
+              F("share_of_cost", "Share of cost", "pct", from_count="people")]
+# activity is in each service's own unit (attendances, bed days, hours, weeks): shown per
+# service only, never added up across services (an agency's "45,214 units" mixed them)
 AGENCY = [F("agency_l1", "Agency", "text"), F("agency_l2", "Part of agency", "text"),
           F("people", "People", "count", count=True),
           F("events", "Events", "count", count=True, total=True), *COST_PARTS]
 SERVICE = [F("service_code", "Service", "text"), F("agency_l1", "Agency", "text"),
            F("agency_l2", "Part of agency", "text"), F("area_of_need", "Area of need", "text"),
            F("people", "People", "count", count=True),
-           F("events", "Events", "count", count=True, total=True), *COST_PARTS]
+           F("events", "Events", "count", count=True, total=True), *COST_PARTS,
+           F("activity", "Activity (in the service's own unit: attendances, bed days, hours, weeks…)", "num",
+             from_count="people")]
 NEED = [F("area_of_need", "Area of need", "text"),
         F("people", "People", "count", count=True), *COST_PARTS]
 COHORT = [F("group", "Group", "text"),
@@ -71,7 +74,8 @@ LOCALITY = [F("locality", "Locality", "text"), F("service", "Demand", "text", so
             F("cost", "Cost", "gbp", total=True, from_count="people"),
             F("fiscal_cost", "Fiscal cost", "gbp", from_count="people"),
             F("economic_cost", "Economic cost", "gbp", from_count="people"),
-            F("activity", "Activity (units)", "num", from_count="people"),
+            F("activity", "Activity (weeks of residential care; nights of temporary accommodation)", "num",
+              from_count="people"),
             F("cost_per_person", "Cost per person", "gbp", from_count="people")]
 YEAR_AGENCY = ("year_label", "agency_l1", "cost")
 YEAR_AGENCY_KEYS = ("agency_l1", "agency_l2")  # the agency parts a year's cost is split by
@@ -302,6 +306,8 @@ def build(ctx: Context) -> Section:
         if df is None:
             pending.append(missing_table("audit", name))
             continue
+        if name != "cost_by_service":  # activity mixes units across services (see SERVICE)
+            df = df.drop(columns=[c for c in df.columns if str(c).lower() == "activity"])
         t = frame_table(tid, title, df, fields, extra=True, total_row=True, protect_rows=False,
                         sort_by=[cat])
         cost_tables[name] = t
