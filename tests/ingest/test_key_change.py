@@ -29,7 +29,9 @@ def _secrets(*keys: str) -> list[str]:
 
 
 def test_other_key_is_refused_before_anything_changes(project_factory, monkeypatch) -> None:
-    p = project_factory({"sources": [event_source(), event_source("gp", "gp.csv")]}, {"ae.csv": CSV1, "gp.csv": CSV1})
+    # gp.csv repeats ae.csv, so the gp source is all repeats: warn, not stop (ingest.all_quarantined)
+    p = project_factory({"sources": [event_source(), event_source("gp", "gp.csv")], "all_quarantined": "warn"},
+                        {"ae.csv": CSV1, "gp.csv": CSV1})
     run(p)
     before, state = _snapshot(p), table(p, "ingest_feed_state")
     monkeypatch.setenv("CARECASE_KEY", OTHER_KEY)
@@ -53,7 +55,7 @@ def test_new_key_re_pseudonymises_on_purpose(project_factory, monkeypatch) -> No
     monkeypatch.setenv("CARECASE_KEY", OTHER_KEY)
     s = run(p, new_key=True)
     assert _statuses(s) == ["reprocessed"]
-    assert any(w.startswith("--new-key: every file was pseudonymised again") for w in s["warnings"])
+    assert any(w.startswith("The pseudonymisation key changed: every file was pseudonymised again") for w in s["warnings"])
     new = {r["nhs_pseudo"] for r in table(p, "staging_identity")}
     assert new and not new & old
     blobs = [str(s), *(f.read_text(errors="replace") for f in p.out.rglob("*.csv")), *(
@@ -112,6 +114,6 @@ def test_cli_refuses_other_key_and_new_key_accepts_it(tmp_path) -> None:
         assert secret not in refused.stderr + refused.stdout
     ok = _carecase("ingest", str(p.root), "--new-key", cwd=tmp_path, key=OTHER_KEY)
     assert ok.returncode == 0, ok.stderr
-    assert "--new-key: every file was pseudonymised again" in " ".join(ok.stdout.split())
+    assert "The pseudonymisation key changed: every file was pseudonymised again" in " ".join(ok.stdout.split())
     helped = _carecase("ingest", "--help", cwd=tmp_path)
     assert "--new-key" in helped.stdout

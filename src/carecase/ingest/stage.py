@@ -146,7 +146,7 @@ def _key_warnings(project: Project, feeds: list[Feed], key: bytes, new_key: bool
             "changed: set the original key and run ingest again. From now on a different key is refused."]
 
 
-_REKEYED = ("--new-key: every file was pseudonymised again under a key other than the one the store was built "
+_REKEYED = ("The pseudonymisation key changed: every file was pseudonymised again under a key other than the one the store was built "
             "with, so every pseudonym and person_id changes. Pseudonymous IDs in earlier outputs (shared "
             "reports, out/link/clerical_review.csv and the clerical decisions) no longer match: run the "
             "later stages again and review clerical pairs afresh.")
