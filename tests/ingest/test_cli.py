@@ -51,3 +51,13 @@ def test_cli_prints_repeats_blank_rows_and_renames(tmp_path) -> None:
     (p.root / "x" / "a.csv").rename(p.root / "x" / "0.csv")
     out = _carecase("ingest", str(p.root), cwd=tmp_path)
     assert "renamed from x/a.csv" in " ".join(out.stdout.split())
+
+
+def test_narrow_terminal_folds_file_names_and_statuses_never_cuts_them(tmp_path) -> None:
+    """A new user at 80 columns saw 'extracts/…' and 'reprocess…' in the ingest tables."""
+    src = event_source(path="extracts/acute_trust_emergency_department_2024.csv")
+    p = make_project(tmp_path / "proj", {"sources": [src]}, {"extracts/acute_trust_emergency_department_2024.csv": CSV})
+    p.close()
+    out = _carecase("ingest", str(p.root), cwd=tmp_path, columns=80)
+    assert out.returncode == 0, out.stderr
+    assert "…" not in out.stdout

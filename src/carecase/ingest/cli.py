@@ -42,7 +42,8 @@ def print_summary(summary: dict) -> None:
         table = Table(title=f"{name} ({src['role']}, {src['config_key']})")
         counts = ("read", "accepted", "quarantined", "out of scope", "blank")
         for col in ("file", "status", *counts):
-            table.add_column(col, justify="right" if col in counts else "left")
+            # fold, never cut: at 80 columns the file and status were cut short ("extracts/…")
+            table.add_column(col, justify="right" if col in counts else "left", overflow="fold")
         by_rule = []  # under the table, whole: in a column a narrow terminal cut the reasons short
         for f in src["files"]:
             rules = ", ".join(f"{r} {n:,}" for r, n in f["quarantined_by_rule"].items())
