@@ -785,3 +785,36 @@ def test_balance_after_matching_shown_when_it_cannot_give_the_number_matched_bac
 
     report = _report(tmp_path, plant, rounding_base=1)
     assert {"smd_after", "vr_after"} <= {c.key for c in _table(report, "evaluation-balance").columns}
+
+
+def test_events_hidden_as_a_complement_take_their_pounds_and_activity_with_them(tmp_path: Path) -> None:
+    """Mental-health stays: 5 events of 3 people, hidden. The people's complement is the
+    smallest other people count (custody, 8 people, 60 events), the events' the smallest other
+    events count (homelessness applications, 9 events of 9 people), whose people, £ and
+    activity stayed shown: a point service's activity is its events, and its £ its events ×
+    the unit cost the Unit costs section publishes, so the hidden complement came straight
+    back. Now a row whose events are hidden has its people hidden, and so its £."""
+    rows = [("AE_ATTEND", "NHS", "Acute Trust", "Physical health", 151, 365, 55_950.22),
+            ("MH_INPATIENT", "NHS", "Mental Health Trust", "Mental health", 3, 5, 28_252.86),
+            ("GP_APPT", "NHS", "Primary Care", "Physical health", 245, 4448, 229_114.49),
+            ("HOU_HOMELESS_APP", "Local Authority", "Housing", "Housing", 9, 9, 4_852.80),
+            ("POL_CUSTODY", "Police", "Police", "Crime and justice", 8, 60, 55_781.14)]
+
+    def plant(out: Path) -> None:
+        sv = pd.DataFrame(rows, columns=["service_code", "agency_l1", "agency_l2", "area_of_need", "people",
+                                         "events", "cost"])
+        money = {"fiscal_cost": sv["cost"], "economic_cost": 0.0, "activity": sv["events"].astype(float),
+                 "share_of_cost": sv["cost"] / sv["cost"].sum()}
+        _write(sv.assign(**money), out / "audit" / "cost_by_service.parquet")
+        for keys, name in ((["agency_l1", "agency_l2"], "cost_by_agency"), (["area_of_need"], "cost_by_need")):
+            g = sv.assign(**money).groupby(keys, as_index=False)[["cost", "fiscal_cost", "economic_cost",
+                                                                   "share_of_cost", "events"]].sum()
+            g["people"] = sv.groupby(keys)["people"].max().to_numpy() + (sv.groupby(keys).size().to_numpy() > 1) * 2
+            _write(g if name == "cost_by_agency" else g.drop(columns="events"), out / "audit" / f"{name}.parquet")
+
+    report = _report(tmp_path, plant, rounding_base=1)
+    sv = _table(report, "audit-service")
+    events_hidden = [i for i in range(len(sv.rows)) if (i, "events") in sv.hidden]
+    assert len(events_hidden) >= 2
+    for i in events_hidden:
+        assert {(i, "people"), (i, "cost"), (i, "activity")} <= sv.hidden, sv.rows[i]["service_code"]
