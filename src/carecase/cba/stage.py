@@ -110,10 +110,12 @@ def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBA
 def project_service_costs(project: Project) -> dict[str, str]:
     """Service code → the unit-cost code the project costs it with (the default map with
     costs.service_costs applied), as the evaluation priced its effects."""
+    from carecase.core.services import catalogue
     from carecase.costs.mapping import service_map
 
     c = project.config.costs
-    return {m.service_code: m.unit_cost_code for m in service_map(c.service_costs, c.service_basis)}
+    return {m.service_code: m.unit_cost_code
+            for m in service_map(c.service_costs, c.service_basis, catalogue(project.config))}
 
 
 def _check_effects_priced_now(project: Project, effects: dict[str, Any]) -> None:

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from carecase.audit.config import AuditConfig
 from carecase.cba.config import CBASection
 from carecase.core import yamlfile
 from carecase.core.errors import ConfigError
 from carecase.core.model import StrictModel
+from carecase.core.services import CODE_PATTERN, DeclaredService, check_declared
 from carecase.costs.config import CostsConfig
 from carecase.evaluate.config import EvaluationConfig
 from carecase.ingest.config import IngestConfig, PrivacyConfig
@@ -74,6 +75,14 @@ class CarecaseConfig(StrictModel):
         default_factory=PrivacyConfig,
         description="The pseudonymisation key and what is kept after linkage (docs/privacy.md).",
     )
+    services: list[DeclaredService] = Field(
+        default_factory=list,
+        description="Services this project adds to the built-in catalogue (AE_ATTEND, NEL_ADMIT, "
+        "... DA_TREATMENT; see docs/ingest.md), e.g. outpatient appointments or probation "
+        "supervision. Every stage uses them like the built-ins: ingest maps extract codes to "
+        "them, costs prices them (each needs a costs.service_costs entry), the audit groups "
+        "them by agency and area of need, the evaluation estimates their effects.",
+    )
     ingest: IngestConfig = Field(
         default_factory=IngestConfig,
         description="The agency extracts, population register, lookups, programme register "
@@ -99,6 +108,30 @@ class CarecaseConfig(StrictModel):
     report: ReportConfig = Field(
         default_factory=ReportConfig, description="The HTML, Excel and PDF report."
     )
+
+    @field_validator("services")
+    @classmethod
+    def _services_apart(cls, v: list[DeclaredService]) -> list[DeclaredService]:
+        return check_declared(v)
+
+    @model_validator(mode="after")
+    def _declared_services_costed(self) -> CarecaseConfig:
+        """A declared service has no default unit cost: costs.service_costs must name one."""
+        for i, d in enumerate(self.services):
+            if d.code not in self.costs.service_costs:
+                raise ValueError(
+                    f"services[{i}] {d.code} has no unit cost: add it to costs.service_costs with a "
+                    "unit-cost code from the library (costs.library) or your costs.overrides CSV, "
+                    f"e.g. 'costs: {{service_costs: {{{d.code}: HE23.0}}}}' (and costs.service_basis "
+                    f"where its default basis, {_default_basis_text(d)} for a {d.kind} service "
+                    f"counted in {d.unit}s, is not how that unit cost is priced)")
+        return self
+
+
+def _default_basis_text(d: DeclaredService) -> str:
+    from carecase.costs.mapping import default_basis
+
+    return default_basis(d.service())
 
 
 # --------------------------------------------------------------------------- errors
@@ -174,8 +207,13 @@ def _hint(e: Any) -> str:
     ctx = e.get("ctx") or {}
     if kind.startswith("date_") or kind.startswith("datetime_"):
         return ". Write dates as YYYY-MM-DD, e.g. 2024-04-01"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == CODE_PATTERN:
+        return ". Use upper-case letters, digits and underscores, starting with a letter (e.g. 'OUTPATIENT_APPT')"
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == _SNAKE_CASE:
         return ". Use lower-case letters, digits and underscores, starting with a letter (e.g. 'acute_ae')"
+    if kind == "literal_error" and e["loc"][:1] == ("services",) and e["loc"][-1] == "kind":
+        return (". point: one event on a date; spell: start and end dates, days between; "
+                "package: start and end with an intensity a week; count: units on a date")
     value = e.get("input")
     if (kind in ("less_than", "less_than_equal") and 1 in (ctx.get("lt"), ctx.get("le"))
             and isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 100):

@@ -15,6 +15,12 @@ per_month  days × 12 / 365 × q              monthly unit costs
 per_year   days / 365 × q                   annual unit costs (a non-leap year costs 1 year)
 ========== ================================ ============================================
 
+A service the project declares (``services:`` in carecase.yaml) has no default: it must be in
+``costs.service_costs``; its basis is ``costs.service_basis`` or ``default_basis``, from its
+kind and unit: per_unit for a point or count service; for a spell or package, the basis its
+unit names (day, bed day or night: per_day; week: per_week; hour: per_hour; month:
+per_month; year: per_year), else per_episode (one cost per spell, e.g. a unit of 'stay').
+
 Acute admissions are costed per episode because the GMCA Unit Cost Database v1.4 has no
 acute bed-day cost; add one as a local override and set ``service_basis`` to ``per_day``.
 """
@@ -25,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from carecase.core.errors import ConfigError
-from carecase.core.services import BY_CODE, SERVICE_CODES
+from carecase.core.services import BY_CODE, Catalogue, Service, unknown_service
 
 
 @dataclass(frozen=True)
@@ -53,24 +59,42 @@ DEFAULT_MAP: tuple[ServiceCost, ...] = (
 )
 
 
+#: A spell or package service's unit → the basis that prices it (others: per_episode).
+UNIT_BASIS: dict[str, str] = {
+    "day": "per_day", "bed day": "per_day", "night": "per_day", "bed night": "per_day",
+    "week": "per_week", "hour": "per_hour", "month": "per_month", "year": "per_year",
+}
+
+
+def default_basis(svc: Service) -> str:
+    """The costing basis of a declared service that ``costs.service_basis`` leaves out."""
+    if svc.kind in ("point", "count"):
+        return "per_unit"
+    unit = " ".join(svc.unit.lower().split())
+    return UNIT_BASIS.get(unit, UNIT_BASIS.get(unit.removesuffix("s"), "per_episode"))
+
+
 def service_map(service_costs: Mapping[str, str] | None = None,
-                service_basis: Mapping[str, str] | None = None) -> list[ServiceCost]:
-    """The default map with a project's overrides applied (unknown service codes are errors)."""
+                service_basis: Mapping[str, str] | None = None,
+                services: Catalogue = BY_CODE) -> list[ServiceCost]:
+    """The default map with a project's overrides applied, for the project's catalogue
+    ``services`` (``catalogue(config)``): unknown service codes are errors, and so is a
+    declared service with no ``costs.service_costs`` entry."""
     by = {m.service_code: m for m in DEFAULT_MAP}
     for key, mapping in (("service_costs", service_costs or {}), ("service_basis", service_basis or {})):
         for svc in mapping:
-            if svc not in BY_CODE:
-                import difflib
-
-                hint = difflib.get_close_matches(svc, SERVICE_CODES, n=1)
-                extra = f" Did you mean {hint[0]!r}?" if hint else ""
-                raise ConfigError(f"costs.{key}: unknown service code {svc!r}.{extra}")
+            if svc not in services:
+                raise ConfigError(unknown_service(svc, services, f"costs.{key}"))
+    for svc in services:
+        if svc not in by and svc not in (service_costs or {}):
+            raise ConfigError(
+                f"costs.service_costs: the declared service {svc!r} has no unit cost; map it to a "
+                f"unit-cost code from the library or costs.overrides, e.g. service_costs: {{{svc}: HE23.0}}.")
     for svc, code in (service_costs or {}).items():
         old = by.get(svc)
-        basis = (service_basis or {}).get(svc) or (old.basis if old else None)
-        if basis is None:
-            raise ConfigError(f"costs.service_basis.{svc}: give a costing basis for this service.")
-        by[svc] = ServiceCost(svc, code, basis, "project override")
+        basis = (service_basis or {}).get(svc) or (old.basis if old else default_basis(services[svc]))
+        note = "project override" if old else "declared service"
+        by[svc] = ServiceCost(svc, code, basis, note)
     for svc, basis in (service_basis or {}).items():
         if svc not in (service_costs or {}) and svc in by:
             by[svc] = ServiceCost(svc, by[svc].unit_cost_code, basis, "project basis override")

@@ -29,6 +29,7 @@ from carecase.core.errors import CostError
 from carecase.core.exact import exact_sum
 from carecase.core.output import write_table
 from carecase.core.project import Project
+from carecase.core.services import BY_CODE, Catalogue, catalogue
 from carecase.costs.apply import cost_events, period_share
 from carecase.costs.config import CostsConfig
 from carecase.costs.library import load_library, near_miss_codes
@@ -188,6 +189,8 @@ def costs_inputs_digest(project: Project) -> str:
     parts: dict[str, Any] = {"costs": cfg.model_dump(mode="json"),
                              "period": [str(project.config.project.period_start),
                                         str(project.config.project.period_end)]}
+    if project.config.services:  # a declared service's kind and unit set its default basis
+        parts["services"] = [d.model_dump(mode="json") for d in project.config.services]
     for name in ("library", "overrides", "deflator"):
         value = getattr(cfg, name)
         path = project.path(value) if value else None
@@ -238,8 +241,9 @@ def check_costs_current(project: Project) -> None:
                         f"stage last ran, so the costed events are out of date. {fix}")
 
 
-def map_frame(cfg: CostsConfig) -> pd.DataFrame:
-    rows = service_map(cfg.service_costs, cfg.service_basis)
+def map_frame(cfg: CostsConfig, services: Catalogue = BY_CODE) -> pd.DataFrame:
+    """The service map (service_code, unit_cost_code, basis) for the project's catalogue."""
+    rows = service_map(cfg.service_costs, cfg.service_basis, services)
     return pd.DataFrame(
         {"service_code": [r.service_code for r in rows], "unit_cost_code": [r.unit_cost_code for r in rows],
          "basis": [r.basis for r in rows]}
@@ -310,7 +314,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
 
     new_codes: set[str] = set()
     lib = project_library(cfg, project, new_codes)
-    services = map_frame(cfg)
+    services = map_frame(cfg, catalogue(project.config))
     warnings = near_miss_codes(new_codes, set(lib["code"]), set(services["unit_cost_code"]))
     engine.write("unit_costs", lib)
     check_no_double_count(services, lib)

@@ -22,6 +22,7 @@ from carecase.core.dates import month_index
 from carecase.core.engine import Engine
 from carecase.core.errors import EvaluationError
 from carecase.core.random import generator
+from carecase.core.services import BY_CODE, Catalogue
 from carecase.evaluate import cohort
 from carecase.evaluate.adjust import bias_corrected
 from carecase.evaluate.case_studies import case_studies
@@ -106,9 +107,12 @@ def evaluate_project(
     price_year: int | None = None,
     period: tuple[dt.date, dt.date] | None = None,
     suppress_small: bool = True,
+    catalogue: Catalogue = BY_CODE,
 ) -> EvaluationResult:
     """Run the whole evaluation on the tables in ``engine`` (people, costed_events or events,
-    programme, optional outcome_scores). ``period`` defaults to the span of event dates."""
+    programme, optional outcome_scores). ``period`` defaults to the span of event dates;
+    ``catalogue`` is the project's service catalogue (``carecase.core.services.catalogue``:
+    built-ins and declared services), which says each service's kind, agency and unit."""
     events = _events_table(engine)
     people = engine.to_pandas(engine.table("people"))
     programme = engine.to_pandas(engine.table("programme"))
@@ -134,7 +138,7 @@ def evaluate_project(
     f_amounts, _ = window_summaries(engine, fw, events, engine.table("people"), period_end,
                                     period_start=period_start,
                                     keys=("service_code",))
-    members, balance, meta, x_match = match(rows, people, f_amounts, config, services)
+    members, balance, meta, x_match = match(rows, people, f_amounts, config, services, catalogue)
     person_of = rows.set_index("row_id")["person_id"]
     members["cluster"] = shared_person_clusters(
         members["set_id"].to_numpy(), person_of.loc[members["row_id"].to_numpy()].to_numpy())
@@ -172,7 +176,7 @@ def evaluate_project(
     naive_t, matched_t, rtm, naive_m = (with_parent(t, parent) for t in (naive_t, matched_t, rtm, naive_m))
     costing = service_costing(engine, events)
     effects = effects_payload(matched_t, naive_t, rr, meta, config, correlations, fiscal_shares(costing),
-                              measured_units(costing))
+                              measured_units(costing, catalogue), catalogue)
     return EvaluationResult(matched_t, naive_t, rr, balance, rtm, counts, outcomes, cases,
                             matched_sets_table(members, rows), naive_m, effects, meta, panel,
                             excluded={r: list(ids) for r, ids in zip(excluded["reason"], excluded["person_ids"],

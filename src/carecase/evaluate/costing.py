@@ -11,7 +11,7 @@ import pandas as pd
 
 from carecase.core.engine import Engine
 from carecase.core.exact import exact_sum
-from carecase.core.services import BY_CODE
+from carecase.core.services import BY_CODE, Catalogue
 
 #: A costing basis as the unit its ``units`` count (per_unit and per_day keep the service
 #: catalogue's own unit: an attendance, a bed day, a night).
@@ -43,7 +43,7 @@ def fiscal_shares(costing: pd.DataFrame) -> dict[str, float]:
     return {str(code): float(fiscal.get(code, 0.0)) / float(t) for code, t in total.items() if float(t) > 0}
 
 
-def measured_units(costing: pd.DataFrame) -> dict[str, str]:
+def measured_units(costing: pd.DataFrame, catalogue: Catalogue = BY_CODE) -> dict[str, str]:
     """Per service, what its ``units`` measure counts: the basis most of its events were
     costed on (a non-elective admission costed per episode counts episodes, not the
     catalogue's bed days; drug and alcohol treatment costed per year counts years)."""
@@ -54,6 +54,6 @@ def measured_units(costing: pd.DataFrame) -> dict[str, str]:
     out: dict[str, str] = {}
     for code, basis in zip(per["service_code"].astype(str), per["basis"].astype(str), strict=True):
         if code not in out:
-            svc = BY_CODE.get(code)
+            svc = catalogue.get(code)
             out[code] = BASIS_UNITS.get(basis, svc.unit if svc else basis)
     return out

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from carecase.core.services import BY_CODE
+from carecase.core.services import BY_CODE, Catalogue
 from carecase.evaluate.config import EvaluationConfig
 from carecase.evaluate.ratemodels import METHOD
 
@@ -32,13 +32,15 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
                     meta: dict[str, Any], cfg: EvaluationConfig,
                     correlations: dict[str, pd.DataFrame] | None = None,
                     fiscal_shares: dict[str, float] | None = None,
-                    units: dict[str, str] | None = None) -> dict[str, Any]:
+                    units: dict[str, str] | None = None,
+                    catalogue: Catalogue = BY_CODE) -> dict[str, Any]:
     """The payload; ``correlations`` (per window, services' £ effects over the bootstrap
     draws) becomes each window's ``cost_correlation`` ({services, matrix}), which the CBA uses
     to draw the services' benefits jointly; ``fiscal_shares`` (per service, the fiscal part of
     its £, :func:`carecase.evaluate.costing.fiscal_shares`) becomes each service's
     ``fiscal_share``, so the CBA books the rest to the Individual; ``units`` (per service,
-    what its units measure counts, :func:`carecase.evaluate.costing.measured_units`) its ``unit``."""
+    what its units measure counts, :func:`carecase.evaluate.costing.measured_units`) its ``unit``;
+    ``catalogue`` (the project's services) each service's agency and, failing ``units``, unit."""
     key = ["window", "key_type", "key", "measure"]
     merged = matched.merge(
         naive[key + ["change_ppy", "ci_low", "ci_high"]].rename(
@@ -68,7 +70,7 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
                     "estimate": _num(row.rate_ratio), "ci_low": _num(row.rr_ci_low),
                     "ci_high": _num(row.rr_ci_high), "model": rate_model}
         if key_type == "service":
-            svc = BY_CODE.get(k)
+            svc = catalogue.get(k)
             entry.update(agency_l1=svc.agency_l1 if svc else None,
                          agency_l2=svc.agency_l2 if svc else None,
                          unit=(units or {}).get(k) or (svc.unit if svc else None))  # what units_ppy counts

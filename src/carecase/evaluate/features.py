@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 
 from carecase.core.errors import EvaluationError
-from carecase.core.services import BY_CODE
+from carecase.core.services import BY_CODE, Catalogue
 from carecase.evaluate.cohort import age_years
 
 BASE = 0
 RICH = 1
 
 
-def _measure(service: str) -> str:
-    svc = BY_CODE.get(service)
+def _measure(service: str, catalogue: Catalogue = BY_CODE) -> str:
+    svc = catalogue.get(service)
     return "units" if svc is not None and svc.kind in ("spell", "package") else "events"
 
 
@@ -41,8 +41,10 @@ def covariates(
     level: int = RICH,
     history: bool = False,
     spell_measure: str = "units",
+    catalogue: Catalogue = BY_CODE,
 ) -> pd.DataFrame:
-    """Covariate frame indexed by row_id (sorted), one column per covariate."""
+    """Covariate frame indexed by row_id (sorted), one column per covariate; ``catalogue``
+    (the project's services) says which are spells or packages, measured in units."""
     ids = np.sort(rows["row_id"].to_numpy())
     a = amounts[amounts["service_code"].isin(services)]
     row_id = a["row_id"].to_numpy()
@@ -63,14 +65,14 @@ def covariates(
         return sum((col(measure, window, s) for s in services), np.zeros(len(ids)))
 
     def measure(service: str) -> str:
-        return "events" if spell_measure == "events" else _measure(service)
+        return "events" if spell_measure == "events" else _measure(service, catalogue)
 
     out: dict[str, np.ndarray] = {}
     for s in services:
         out[f"pre_{s}"] = np.log1p(col(measure(s), "pre", s))
     if spell_measure == "both":  # the spells too: the rate the difference compares
         for s in services:
-            if _measure(s) == "units":
+            if _measure(s, catalogue) == "units":
                 out[f"pre_spells_{s}"] = np.log1p(col("events", "pre", s))
     if history:
         for s in services:

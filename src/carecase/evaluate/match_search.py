@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from carecase.core.errors import EvaluationError
+from carecase.core.services import BY_CODE, Catalogue
 from carecase.evaluate import features, matching
 from carecase.evaluate.calibrate import entropy_weights
 from carecase.evaluate.config import EvaluationConfig
@@ -37,14 +38,14 @@ Best = tuple[float, pd.DataFrame, pd.DataFrame, dict[str, Any]]
 
 
 def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
-          cfg: EvaluationConfig, services: list[str],
+          cfg: EvaluationConfig, services: list[str], catalogue: Catalogue = BY_CODE,
           ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], pd.DataFrame]:
     """Returns (members, balance, meta, covariates); ``members`` has set_id, row_id,
     weight, treated; ``covariates`` is the rich covariate frame indexed by row_id."""
     m = cfg.matching
     history = m.history_months > 0
     x_rich = features.covariates(rows, people, amounts, cfg.pre_months, services, m.covariates,
-                                 features.RICH, history, m.spell_measure)
+                                 features.RICH, history, m.spell_measure, catalogue)
     x_base = features.base_covariates(x_rich, services)
     ids = x_rich.index.to_numpy()
     r = rows.set_index("row_id").loc[ids]

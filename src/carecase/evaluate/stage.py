@@ -16,6 +16,7 @@ import pandas as pd
 from carecase.core.engine import Engine
 from carecase.core.output import write_table
 from carecase.core.project import Project
+from carecase.core.services import catalogue
 from carecase.core.text import signed_money
 from carecase.costs.stage import check_costs_current, costs_stamp
 from carecase.evaluate.api import EvaluationResult, evaluate_project
@@ -173,6 +174,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         project.engine, with_project_paths(project), price_year=cfg.costs.price_year,
         period=(cfg.project.period_start, cfg.project.period_end),
         suppress_small=getattr(cfg.report, "mode", "shared") != "internal",
+        catalogue=catalogue(cfg),
     )
     if progress is not None:
         progress.advance(task)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from carecase.core.config import CarecaseConfig
 from carecase.core.errors import IngestError
-from carecase.core.services import BY_CODE, SERVICE_CODES
+from carecase.core.services import BY_CODE, Catalogue, catalogue, unknown_service
 from carecase.ingest.config import DateColumn, FileFormat, Identifiers
 from carecase.ingest.dates import DateFormatError, format_pattern
 
@@ -38,6 +38,8 @@ class Feed:
     spec: Any
     #: outcomes: (scale_min, scale_max) of the instrument in evaluation.instruments, and its key
     scale: tuple[float, float, str] | None = None
+    #: the project's service catalogue (built-ins and ``services:``): kinds, units, limits
+    services: Catalogue = BY_CODE
 
     def date_fields(self) -> list[DateField]:
         out: list[DateField] = []
@@ -111,12 +113,14 @@ def _slug(text: str) -> str:
 def feeds_from_config(cfg: CarecaseConfig) -> list[Feed]:
     """Every feed in a fixed order, with configuration checks that need the catalogue."""
     ing = cfg.ingest
+    services = catalogue(cfg)
     feeds: list[Feed] = []
     if ing.population is not None:
         p = ing.population
         feeds.append(Feed("population", "population", "ingest.population", p.path, p.format, p.ids, p))
     for i, s in enumerate(ing.sources):
-        feeds.append(Feed("events", s.name, f"ingest.sources[{i}]", s.path, s.format, s.ids, s))
+        feeds.append(Feed("events", s.name, f"ingest.sources[{i}]", s.path, s.format, s.ids, s,
+                          services=services))
     if ing.programme is not None:
         g = ing.programme
         feeds.append(Feed("programme", "programme", "ingest.programme", g.path, g.format, g.ids, g))
@@ -155,15 +159,16 @@ def _check_feed(feed: Feed) -> None:
         (v, f"{feed.key}.event.service.map.{k}") for k, v in sorted(ev.service.map.items())
     ]
     spans = {"point": "dated", "count": "dated", "spell": "span", "package": "package"}
+    services = feed.services
     for code, key in codes:
-        if code in BY_CODE and ev.kind == "package" and not ev.quantity and BY_CODE[code].unit == "hour":
+        if code in services and ev.kind == "package" and not ev.quantity and services[code].unit == "hour":
             raise IngestError(
                 f"{feed.key}.event.quantity: service {code!r} is costed per hour, so a package needs "
                 "the column holding hours per week; name it in event.quantity."
             )
-        if code not in BY_CODE:
-            raise IngestError(f"{key}: unknown service code {code!r}; allowed: {', '.join(SERVICE_CODES)}.")
-        svc_kind = BY_CODE[code].kind
+        if code not in services:
+            raise IngestError(unknown_service(code, services, key))
+        svc_kind = services[code].kind
         if spans[svc_kind] != spans[ev.kind]:
             raise IngestError(
                 f"{key}: service {code!r} is a {svc_kind} service but {feed.key}.event.kind is "

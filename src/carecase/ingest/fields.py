@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from carecase.core.services import BY_CODE
+from carecase.core.services import Catalogue
 from carecase.ingest.dates import BLANK, OK, UNPARSEABLE
 from carecase.ingest.ignored import TABLE as IGNORED_TABLE
 from carecase.ingest.ignored import count_codes
@@ -116,9 +116,10 @@ def stage_events(b: Batch) -> StagedBatch:
             end = pc.if_else(pa.array(blank_end), ongoing, end)
         b.tracker.fail(_valid(end) & _valid(start) & (_days(end) < _days(start)), "end_before_start", ev.end.column)
     # 4. quantity
-    catalogue = sorted(BY_CODE)
-    units = pc.take(pa.array([BY_CODE[c].unit for c in catalogue], pa.string()),
-                    pc.index_in(codes, value_set=pa.array(catalogue, pa.string())))
+    services = b.feed.services
+    listed = sorted(services)
+    units = pc.take(pa.array([services[c].unit for c in listed], pa.string()),
+                    pc.index_in(codes, value_set=pa.array(listed, pa.string())))
     quantity = np.where(np.full(n, ev.kind == "spell"), np.nan, 1.0)
     if ev.quantity and ev.kind != "spell":
         qty, status = parse_numbers(b.col(ev.quantity))
@@ -134,7 +135,7 @@ def stage_events(b: Batch) -> StagedBatch:
         if ev.max_quantity is not None:
             limit = np.full(n, float(ev.max_quantity))
         else:
-            limit = _default_limits(codes)
+            limit = _default_limits(codes, services)
         too_big = qty > limit
         if too_big.any():
             for lim in np.unique(limit[too_big]):
@@ -172,10 +173,11 @@ def stage_events(b: Batch) -> StagedBatch:
     return dataclasses.replace(staged, tables={**staged.tables, IGNORED_TABLE: ignored})
 
 
-def _default_limits(codes: pa.Array) -> np.ndarray:
-    """The plausible maximum quantity for each row's service unit."""
-    keys = sorted(BY_CODE)
-    limits = pa.array([float(DEFAULT_MAX_QUANTITY.get(BY_CODE[c].unit, FALLBACK_MAX_QUANTITY)) for c in keys])
+def _default_limits(codes: pa.Array, services: Catalogue) -> np.ndarray:
+    """The plausible maximum quantity for each row's service unit (``services``: the
+    project's catalogue)."""
+    keys = sorted(services)
+    limits = pa.array([float(DEFAULT_MAX_QUANTITY.get(services[c].unit, FALLBACK_MAX_QUANTITY)) for c in keys])
     picked = pc.take(limits, pc.index_in(codes, value_set=pa.array(keys, pa.string())))
     return pc.fill_null(picked, FALLBACK_MAX_QUANTITY).to_numpy(zero_copy_only=False)
 

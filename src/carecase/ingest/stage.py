@@ -9,6 +9,7 @@ Finding the files is in :mod:`carecase.ingest.source_files`, finding repeats in
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -20,6 +21,7 @@ import pyarrow as pa
 
 from carecase.core.errors import IngestError, PrivacyError
 from carecase.core.project import Project
+from carecase.core.services import BY_CODE
 from carecase.ingest.feeds import Feed, feeds_from_config
 from carecase.ingest.fields import BUILDERS
 from carecase.ingest.pseudonymise import key_check, key_source, load_key
@@ -61,10 +63,21 @@ def feed_fingerprint(project: Project, feed: Feed, key: bytes) -> str:
     payload = json.dumps(
         {"spec": feed.spec.model_dump(mode="json"), "role": feed.role, "rules": RULES_VERSION,
          "period": [str(project.config.project.period_start), str(project.config.project.period_end)],
-         **({"scale": list(feed.scale)} if feed.scale is not None else {})},
+         **({"scale": list(feed.scale)} if feed.scale is not None else {}),
+         **({"services": declared} if (declared := _declared_services(feed)) else {})},
         sort_keys=True,
     )
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def _declared_services(feed: Feed) -> list[dict[str, str]]:
+    """The project-declared services (``services:``) an event feed maps to: their kind and
+    unit shape its staged rows, so a change to them re-stages the feed."""
+    if feed.role != "events":
+        return []
+    svc = feed.spec.event.service
+    codes = sorted({svc.code} if svc.code else set(svc.map.values()))
+    return [dataclasses.asdict(feed.services[c]) for c in codes if c in feed.services and c not in BY_CODE]
 
 
 def _missing_column(feed: Feed, ctx: BatchContext, raw: pa.Table, col: str, key: str) -> str:

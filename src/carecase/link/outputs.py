@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from carecase.core.errors import LinkError
-from carecase.core.services import SERVICES
+from carecase.core.services import BY_CODE, Catalogue
 
 EVENT_COLUMNS = (
     "person_id", "agency_l1", "agency_l2", "service_code", "area_of_need", "kind",
@@ -88,18 +88,19 @@ def people(links: ir.Table, identity: ir.Table, population: ir.Table | None) -> 
     )
 
 
-def _service_needs() -> ir.Table:
+def _service_needs(services: Catalogue) -> ir.Table:
     return ibis.memtable(pa.table({
-        "s_code": [s.code for s in SERVICES],
-        "area_of_need": [s.area_of_need for s in SERVICES],
+        "s_code": pa.array([s.code for s in services.values()], pa.string()),
+        "area_of_need": pa.array([s.area_of_need for s in services.values()], pa.string()),
     }))
 
 
-def events(links: ir.Table, staged: ir.Table) -> ir.Table:
-    """Staged events with their person_id and the service's area of need."""
+def events(links: ir.Table, staged: ir.Table, services: Catalogue = BY_CODE) -> ir.Table:
+    """Staged events with their person_id and the service's area of need (from ``services``,
+    the project's catalogue: built-ins and declared services)."""
     lk = links.select(l_rid=links.record_id, person_id=links.person_id)
     j = staged.left_join(lk, staged.record_id == lk.l_rid)
-    needs = _service_needs()
+    needs = _service_needs(services)
     j = j.left_join(needs, j.service_code == needs.s_code)
     return j.select(*EVENT_COLUMNS)
 

@@ -19,6 +19,7 @@ from carecase.core.digest import file_sha256
 from carecase.core.engine import Engine
 from carecase.core.errors import LinkError
 from carecase.core.project import Project
+from carecase.core.services import BY_CODE, Catalogue, catalogue
 from carecase.link import outputs, quality
 from carecase.link.clerical import REVIEW_FILE, check_decisions, load_decisions, review_table
 from carecase.link.deterministic import lookup_table_name
@@ -138,7 +139,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     pacsv.write_csv(review_arrow, folder / REVIEW_FILE)
     step("clerical review written")
 
-    tables = _person_tables(engine, links, identity)
+    tables = _person_tables(engine, links, identity, catalogue(project.config))
     step("person tables built")
 
     report = _report(project, engine, links, identity)
@@ -203,14 +204,15 @@ def lowest_source(by_source: dict[str, dict[str, int]], overall: float, gap: flo
     return f"; lowest: {src} {shares[src]:.1%}" if shares[src] < overall - gap else ""
 
 
-def _person_tables(engine: Engine, links: ir.Table, identity: ir.Table) -> dict[str, int]:
+def _person_tables(engine: Engine, links: ir.Table, identity: ir.Table,
+                   services: Catalogue = BY_CODE) -> dict[str, int]:
     pop = _optional(engine, "population_staged")
     engine.write("people", outputs.people(links, identity, pop).order_by("person_id"))
     counts = {"people": int(_scalar(engine.table("people").count()))}
     staged_events = _optional(engine, "events_staged")
     if staged_events is None:
         raise LinkError("Table 'events_staged' is not in the store. Run `carecase ingest PROJECT`.")
-    ev = outputs.events(links, staged_events)
+    ev = outputs.events(links, staged_events, services)
     outputs.check_all_linked(ev, "events_staged")
     engine.write("events", ev.order_by(SORT_KEYS["events"]))
     counts["events"] = int(_scalar(engine.table("events").count()))

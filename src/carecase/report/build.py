@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from carecase.core.services import BY_CODE, Catalogue
 from carecase.report.config import ReportConfig
 from carecase.report.content import Report
 from carecase.report.disclose import disclose_report
@@ -36,11 +37,13 @@ BUILDERS = (
 
 
 def build_report(out: Path, config: ReportConfig, project_name: str = "", area: str = "",
-                 period: str = "", mode: Literal["shared", "internal"] | None = None) -> Report:
+                 period: str = "", mode: Literal["shared", "internal"] | None = None,
+                 services: Catalogue = BY_CODE) -> Report:
     """The whole report for the outputs under ``out`` (a project's out/ folder), with
-    disclosure control applied for ``mode`` (default: ``config.mode``)."""
+    disclosure control applied for ``mode`` (default: ``config.mode``); ``services``: the
+    project's service catalogue (``carecase.core.services.catalogue``)."""
     m = mode or config.mode
-    ctx = Context(StageOutputs(Path(out)), config, m, project_name)
+    ctx = Context(StageOutputs(Path(out)), config, m, project_name, services=services)
     sections = [b(ctx) for b in BUILDERS]
     subtitle = " · ".join(p for p in (project_name, area, period) if p)
     warning = cba.withheld_warning(ctx, ctx.outs.json("cba", "results.json"))

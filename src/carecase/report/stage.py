@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from carecase.core.errors import ReportError
 from carecase.core.project import Project
+from carecase.core.services import catalogue
 from carecase.report.build import build_report
 from carecase.report.content import Report
 from carecase.report.freshness import stale_outputs
@@ -29,7 +30,8 @@ def check_ids(report: Report) -> None:
 def project_report(project: Project, mode: Literal["shared", "internal"] | None = None) -> Report:
     cfg = project.config
     period = f"{cfg.project.period_start.isoformat()} to {cfg.project.period_end.isoformat()}"
-    report = build_report(project.out, cfg.report, cfg.project.name, cfg.project.area, period, mode)
+    report = build_report(project.out, cfg.report, cfg.project.name, cfg.project.area, period, mode,
+                          services=catalogue(cfg))
     check_ids(report)
     return report
 

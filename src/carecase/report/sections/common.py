@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.core.services import BY_CODE, Catalogue
 from carecase.report.config import ReportConfig
 from carecase.report.content import Column, Format, Note, Table, is_missing
 from carecase.report.disclose import disclose_table
@@ -160,6 +161,8 @@ class Context:
     config: ReportConfig
     mode: str
     project_name: str = ""
+    #: the project's service catalogue (built-ins and ``services:``): descriptions of codes
+    services: Catalogue = BY_CODE
     # figures derived from the outputs that several sections need (read once per report)
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from carecase.core.services import BY_CODE
+from carecase.core.services import BY_CODE, Catalogue
 from carecase.report.content import Block, Note, Paragraph, Section
 from carecase.report.sections.common import Context, F, Field, frame_table, missing_table, not_run
 
@@ -68,11 +68,12 @@ def _yes_no(v: Any) -> str | None:
     return None if text is None else ("yes" if text.lower() in ("true", "1", "yes") else "no")
 
 
-def used_unit_costs(library: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
+def used_unit_costs(library: pd.DataFrame, used: pd.DataFrame, services: Catalogue = BY_CODE) -> pd.DataFrame:
     """One row per (service, unit-cost code, value type) of ``used`` (out/costs/cost_by_service)
     with that code's library row (out/costs/unit_costs), in the report's columns; a code the
     library lacks keeps its row, with blanks. A transfer (a benefit payment, costed apart and
-    never added to the cost totals) says so in its value type."""
+    never added to the cost totals) says so in its value type. ``services``: the project's
+    catalogue, whose descriptions name the services."""
     keys = used[list(USED)].drop_duplicates()
     df = keys.merge(library, left_on=["unit_cost_code", "value_type"], right_on=["code", "value_type"], how="left")
 
@@ -84,7 +85,7 @@ def used_unit_costs(library: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
         return f"{a} – {b}" if a and b and a != b else a or b
 
     out = pd.DataFrame({
-        "service": [f"{BY_CODE[s].description} ({s})" if s in BY_CODE else s for s in df["service_code"]],
+        "service": [f"{services[s].description} ({s})" if s in services else s for s in df["service_code"]],
         "service_code": df["service_code"],
         "unit_cost_code": df["unit_cost_code"],
         "description": [_text(v) for v in col("description")],
@@ -177,7 +178,7 @@ def build(ctx: Context) -> Section:
     years = set(pd.to_numeric(library["price_year"], errors="coerce").dropna().astype(int)) \
         if "price_year" in library.columns else set()
     price_year = financial_year(years.pop() if len(years) == 1 else summary.get("price_year"))
-    df = used_unit_costs(library, used)
+    df = used_unit_costs(library, used, ctx.services)
     sec.blocks.append(Paragraph(explanation(df, price_year)))
     sec.blocks.append(frame_table("unit-cost-register", "Unit costs used in the costing", df,
                                   register_fields(price_year), note=register_note(df),
