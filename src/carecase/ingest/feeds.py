@@ -6,7 +6,7 @@ messages) and its columns."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from carecase.core.config import CarecaseConfig
@@ -39,7 +39,7 @@ class Feed:
     #: outcomes: (scale_min, scale_max) of the instrument in evaluation.instruments, and its key
     scale: tuple[float, float, str] | None = None
     #: the project's service catalogue (built-ins and ``services:``): kinds, units, limits
-    services: Catalogue = BY_CODE
+    services: Catalogue = field(default_factory=lambda: BY_CODE, compare=False, repr=False)
 
     def date_fields(self) -> list[DateField]:
         out: list[DateField] = []

@@ -162,7 +162,7 @@ class Context:
     mode: str
     project_name: str = ""
     #: the project's service catalogue (built-ins and ``services:``): descriptions of codes
-    services: Catalogue = BY_CODE
+    services: Catalogue = field(default_factory=lambda: BY_CODE, compare=False, repr=False)
     # figures derived from the outputs that several sections need (read once per report)
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
