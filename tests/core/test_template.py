@@ -68,7 +68,7 @@ def test_init_into_a_file_path_is_refused(tmp_path):
         write_template(target)
 
 
-OPTIONAL = re.compile(r"^(\s*)# ((?:\s*- )?\s*[a-z_]+:(?:\s.*)?)$")
+OPTIONAL = re.compile(r"^(\s*)# ((?:\s*- )?\s*(?:[a-z_][a-z0-9_]*|[A-Z][A-Z0-9_]*):(?:\s.*)?)$")
 
 
 def _uncommented(text: str) -> tuple[str, int]:
@@ -89,3 +89,5 @@ def test_commented_out_optional_keys_are_valid_when_switched_on():
     config = CarecaseConfig.model_validate(yaml.safe_load(text))
     assert config.engine.threads == 4
     assert config.privacy.key_file == "/secure/keys/carecase.key"
+    assert config.services[0].code == "OUTPATIENT_APPT" and config.services[0].kind == "point"
+    assert config.costs.service_costs == {"OUTPATIENT_APPT": "HE23.0"}

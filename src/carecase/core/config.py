@@ -109,6 +109,11 @@ class CarecaseConfig(StrictModel):
         default_factory=ReportConfig, description="The HTML, Excel and PDF report."
     )
 
+    @field_validator("services", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: Any) -> Any:
+        return [] if v is None else v  # 'services:' with its example commented out
+
     @field_validator("services")
     @classmethod
     def _services_apart(cls, v: list[DeclaredService]) -> list[DeclaredService]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -41,6 +41,11 @@ class CostsConfig(StrictModel):
         description="Value types costed per event: fiscal (public bodies), economic (e.g. the "
         "one-third of care paid by self-funders), social.",
     )
+
+    @field_validator("service_costs", "service_basis", mode="before")
+    @classmethod
+    def _blank_is_empty(cls, v: Any) -> Any:
+        return {} if v is None else v  # 'service_costs:' with its examples commented out
 
     @field_validator("value_types")
     @classmethod
