@@ -21,7 +21,7 @@ from carecase.audit.config import AuditConfig
 from carecase.cba.config import CBASection
 from carecase.core import yamlfile
 from carecase.core.errors import ConfigError
-from carecase.core.model import StrictModel
+from carecase.core.model import StrictModel, blank_allowed
 from carecase.core.services import CODE_PATTERN, DeclaredService, check_declared
 from carecase.costs.config import CostsConfig
 from carecase.evaluate.config import EvaluationConfig
@@ -82,6 +82,7 @@ class CarecaseConfig(StrictModel):
         "supervision. Every stage uses them like the built-ins: ingest maps extract codes to "
         "them, costs prices them (each needs a costs.service_costs entry), the audit groups "
         "them by agency and area of need, the evaluation estimates their effects.",
+        json_schema_extra=blank_allowed,
     )
     ingest: IngestConfig = Field(
         default_factory=IngestConfig,

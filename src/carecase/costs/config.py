@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from carecase.core.model import StrictModel
+from carecase.core.model import StrictModel, blank_allowed
 
 Basis = Literal["per_unit", "per_episode", "per_day", "per_week", "per_hour", "per_month", "per_year"]
 ValueType = Literal["fiscal", "economic", "social"]
@@ -29,12 +29,16 @@ class CostsConfig(StrictModel):
     )
     overrides: str | None = Field(None, description="CSV of local unit costs that take precedence.")
     service_costs: dict[str, str] = Field(
-        default_factory=dict, description="Service code → unit-cost code, overriding the default map."
+        default_factory=dict, json_schema_extra=blank_allowed,
+        description="Service code → unit-cost code, overriding the default map; every service "
+        "declared under services: needs one.",
     )
     service_basis: dict[str, Basis] = Field(
         default_factory=dict,
         description="Service code → costing basis (per_unit, per_episode, per_day, per_week, "
-        "per_hour, per_month, per_year), overriding the default map.",
+        "per_hour, per_month, per_year), overriding the default map (for a declared service, "
+        "the default follows its kind and unit: docs/costs-and-audit.md).",
+        json_schema_extra=blank_allowed,
     )
     value_types: list[ValueType] = Field(
         default_factory=lambda: list[ValueType](["fiscal", "economic"]),
