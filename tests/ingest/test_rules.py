@@ -270,3 +270,15 @@ def test_short_compact_dates_are_unparseable_not_misread(project_factory) -> Non
     assert [(r["source_row"], r["rule"], r["column"], r["value"]) for r in q] == [
         (2, "unparseable_date", "date", "202011"), (3, "unparseable_date", "date", "2024112")]
     assert "'%Y%m%d' (e.g. 20240105)" in q[0]["hint"] and "ingest.sources[0].event.start.format" in q[0]["hint"]
+
+
+def test_an_activity_code_in_another_case_says_so(project_factory) -> None:
+    """A new user's 'ta' against a map holding 'TA' got only 'not in the map'. Codes still
+    match exactly (a map may hold both); the hint says the code is there in another case."""
+    csv = "nhs,mrn,code,date\n9434765919,M1,AE,05/01/2024\n9434765919,M1,ae,06/01/2024\n9434765919,M1,ZZ,07/01/2024\n"
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": csv})
+    run(p)
+    rows = table(p, "quarantine", ["source_row"])
+    assert [(r["source_row"], r["rule"]) for r in rows] == [(2, "unmapped_service"), (3, "unmapped_service")]
+    assert "is there in another case (codes match exactly, case included)" in rows[0]["hint"]
+    assert "another case" not in rows[1]["hint"] and "ingest.sources[0].event.service.map" in rows[1]["hint"]

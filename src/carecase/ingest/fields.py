@@ -99,7 +99,16 @@ def stage_events(b: Batch) -> StagedBatch:
             b.tracker.exclude(unmapped)
             ignored = count_codes(raw_code, unmapped, s.name, b.ctx.file, b.ctx.batch_id)
         else:
-            b.tracker.fail(unmapped, "unmapped_service", ev.service.column, key=f"{b.feed.key}.event.service.map")
+            key = f"{b.feed.key}.event.service.map"
+            # 'ta' against a map holding 'TA': say so (codes match exactly, case included)
+            lower: dict[str, list[str]] = {}
+            for k in keys:
+                lower.setdefault(k.lower(), []).append(k)
+            folded = sorted(k for k, v in lower.items() if len(v) == 1)
+            other_case = unmapped & _valid(pc.index_in(pc.utf8_lower(raw_code), value_set=pa.array(folded, pa.string())))
+            b.tracker.fail(other_case, "unmapped_service", ev.service.column, key=key,
+                           why=" as written, but is there in another case (codes match exactly, case included)")
+            b.tracker.fail(unmapped, "unmapped_service", ev.service.column, key=key, why="")
     # 2. identifiers, 3. dates
     parse_date_fields(b, only={"dob"})
     ident = check_identity(b)

@@ -29,7 +29,7 @@ RULES: dict[str, str] = {
     "absurd_quantity": "the quantity is above the plausible maximum {limit}; correct it at source, or raise {key} if it is genuine",
     "score_out_of_range": "the score is outside the instrument's scale {scale} ({key}.scale_min/scale_max); correct it at source, or correct the scale",
     "invalid_decile": "a deprivation decile must be a whole number from 1 to 10; correct it at source",
-    "unmapped_service": "the activity code is not in {key}; add it to the map, or set unmapped: ignore to count such rows as out of scope",
+    "unmapped_service": "the activity code is not in {key}{why}; add it to the map, or set unmapped: ignore to count such rows as out of scope",
     "outside_period": "the activity falls outside the project period {period}; this is expected for history in the extract - narrow the extract or widen project.period_start/period_end",
     "duplicate_row": "an exact copy of an earlier data row (the first copy is kept); remove the copy at source",
     "duplicate_key": "repeats an earlier row of the file: the same record ID, or (where the source declares no record_id) the same person, service, date and time, end and quantity (every mapped value); the first is kept. Remove or correct the repeat at source, or declare the source's record_id column if such rows are genuine",
