@@ -818,3 +818,8 @@ def test_events_hidden_as_a_complement_take_their_pounds_and_activity_with_them(
     assert len(events_hidden) >= 2
     for i in events_hidden:
         assert {(i, "people"), (i, "cost"), (i, "activity")} <= sv.hidden, sv.rows[i]["service_code"]
+    # and the other way (a code review): a £ hidden with its people while its events showed
+    # was events × the unit cost (an A&E complement's 900 events)
+    for t in (sv, _table(report, "audit-agency")):
+        for i in range(len(t.rows)):
+            assert ((i, "people") in t.hidden) == ((i, "events") in t.hidden), (t.id, t.rows[i])

@@ -149,19 +149,21 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
                 if c.count and rows and (service, 0, c.key) in cell:
                     lines.append([cell(locality, i, c.key) for i in rows]
                                  + ([cell(service, j, c.key)] if j is not None else []))
-    # A row whose events are hidden (as a complement: 1..threshold events means as few people,
-    # hidden anyway) has its people hidden too, so its £ and activity go with them: with the
-    # unit costs published, a point service's £ is its events × its unit cost and its activity
-    # is its events, so events hidden while the £ showed came back by division. Each round
-    # only hides more, so it ends.
+    # A row's events and people are hidden together, so its £ and activity (which follow its
+    # people) go with both: with the unit costs published, a point service's £ is its events ×
+    # its unit cost and its activity is its events. Events hidden while the £ showed came back
+    # by division; and the £ hidden with its people came back as events shown × unit cost
+    # (an A&E complement's 900 events, and then the agency's £ less it gave a 3-person
+    # service's £). Each round only hides more, so it ends.
     while True:
         cell.withhold(lines, cfg, start_withheld=True)
-        more = [(t, i) for t in tables if any(c.key == "people" for c in t.columns)
-                for i in range(len(t.rows)) if (i, "events") in t.withheld and (i, "people") not in t.withheld]
+        more = [(t, i, other) for t in tables if {"people", "events"} <= {c.key for c in t.columns}
+                for i in range(len(t.rows)) for key, other in (("events", "people"), ("people", "events"))
+                if (i, key) in t.withheld and (i, other) not in t.withheld]
         if not more:
             return
-        for t, i in more:
-            t.withheld.add((i, "people"))
+        for t, i, other in more:
+            t.withheld.add((i, other))
 
 
 def _hidden_agency_parts(agency: Table | None, keys: list[str]) -> set[tuple[str, ...]]:

@@ -10,7 +10,10 @@ cost comes from* gives, per code and value type, the source, its own price year 
 the uprating factor and whether the index was approximate. The workbook has both as sheets.
 
 Unit costs are published prices, not counts of people, so nothing here is suppressed; the
-tables hold no count of events or people (``cost_by_service``'s counts are never read)."""
+tables hold no count of events or people (``cost_by_service``'s counts are never read). With
+them published, a point service's £ is its events × its unit cost: the audit's cost tables
+therefore hide a row's events and people together, and its £ with them
+(``audit.protect_cost_tables``)."""
 
 from __future__ import annotations
 
