@@ -194,3 +194,24 @@ def test_a_wrong_date_format_names_the_format_the_values_use(project_factory) ->
     assert hints and all("does not match the date format" in h and "look like" not in h for h in hints)
     hints = pd.read_csv(p.out / "ingest" / "quarantine.csv")["hint"].tolist()
     assert len(hints) == 2 and all("look like '%d/%m/%Y'" in h for h in hints)
+
+
+def test_all_quarantined_counts_only_rows_in_scope(project_factory) -> None:
+    """A code review: a source whose codes are mostly out of scope (unmapped: ignore) and
+    whose every other row was quarantined stopped with a bare message, and with
+    all_quarantined: warn went on without any warning (the share was taken of all rows)."""
+    import pytest
+
+    from carecase.core.errors import IngestError
+
+    src = event_source(event={"kind": "point", "start": {"column": "date", "format": "%d/%m/%Y"},
+                              "service": {"column": "code", "map": {"AE": "AE_ATTEND"}, "unmapped": "ignore"}})
+    csv = ("nhs,mrn,code,date\n" + "9434765919,M1,ZZ,05/01/2024\n" * 3
+           + "9434765919,M1,AE,2024-01-05\n9434765918,M2,AE,2024-01-06\n")
+    with pytest.raises(IngestError) as err:
+        run(project_factory({"sources": [src]}, {"ae.csv": csv}))
+    msg = str(err.value)
+    assert "Every row in scope of a source was quarantined" in msg
+    assert "every one of its 2 rows in scope was quarantined" in msg and "unparseable_date" in msg
+    s = run(project_factory({"sources": [src], "all_quarantined": "warn"}, {"ae.csv": csv}, sub="warn"))
+    assert any("every one of its 2 rows in scope was quarantined" in w for w in s["warnings"])

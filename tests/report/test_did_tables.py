@@ -325,3 +325,29 @@ def test_a_participants_change_is_shown_only_where_the_naive_column_prints_the_s
     row = next(i for i, r in enumerate(rtm.rows) if r["key"] == "HOU_TEMP_ACCOM")
     assert {(row, "treated_change_ppy"), (row, "control_change_ppy"),
             (row, "share_of_naive_change_seen_in_controls")} <= rtm.hidden
+
+
+def test_showing_participants_changes_is_undone_where_it_would_leave_one_hidden_in_a_line() -> None:
+    """A code review: the participants' changes are shown after both tables' complements were
+    chosen; a row with no naive figure beside it (here temporary accommodation) would be left
+    the only hidden one in its line, the total less the others. Then nothing is shown."""
+    from carecase.report.content import Column
+    from carecase.report.sections.did_tables import show_participants_change
+
+    _, rtm, frame = _tables(set(), {"HOU_TEMP_ACCOM", "AE_ATTEND"})
+    naive_rows = [{**r, "effect_naive": r["treated_change_ppy"]} for r in rtm.rows if r["key"] != "HOU_TEMP_ACCOM"]
+    effects = Table("e", "e", [Column("window", "w"), Column("key_type", "l"), Column("key", "k"),
+                               Column("effect_naive", "naive", "num")], naive_rows)
+    before = set(rtm.withheld)
+    show_participants_change(effects, rtm, frame)
+    assert rtm.withheld == before
+    # with the naive figure of every row, a change printed there is shown here too when the
+    # lines keep two hidden: hidden here AE, NEL and temporary accommodation; the naive
+    # column hides NEL and temporary accommodation, and prints AE's
+    _, rtm, frame = _tables(set(), {"HOU_TEMP_ACCOM", "AE_ATTEND", "NEL_ADMIT"})
+    every = [{**r, "effect_naive": r["treated_change_ppy"]} for r in rtm.rows]
+    effects = Table("e", "e", effects.columns, every,
+                    withheld={(i, "effect_naive") for i, r in enumerate(every) if r["key"] in {"HOU_TEMP_ACCOM", "NEL_ADMIT"}})
+    show_participants_change(effects, rtm, frame)
+    assert _hidden(rtm, "treated_change_ppy") == {"HOU_TEMP_ACCOM", "NEL_ADMIT"}
+    assert _hidden(rtm, "control_change_ppy") == {"HOU_TEMP_ACCOM", "AE_ATTEND", "NEL_ADMIT"}

@@ -313,7 +313,8 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     failed = all_quarantined(summary)
     if failed and cfg.ingest.all_quarantined == "error":
         raise IngestError(
-            "Every row of " + ("a source" if len(failed) == 1 else f"{len(failed)} sources") + " was quarantined, "
+            "Every row in scope of " + ("a source" if len(failed) == 1 else f"{len(failed)} sources")
+            + " was quarantined, "
             "so the costs would leave it out without a word: " + " ".join(failed) + " Fix the setting and run "
             "again (a file whose settings change is read again). If the source really has no valid rows, set "
             "ingest.all_quarantined: warn to go on without it."

@@ -87,7 +87,8 @@ def _mostly_quarantined(feeds: list[Feed], sources: dict[str, Any], quarantine: 
     out = []
     for feed in feeds:
         src = sources[feed.name]
-        rows = src["rows_read"] - src["rows_blank"]
+        # rows in scope: codes left out with unmapped: ignore are neither accepted nor bad
+        rows = src["rows_read"] - src["rows_blank"] - src["rows_out_of_scope"]
         if not rows or src["rows_quarantined"] < MOSTLY_QUARANTINED * rows:
             continue
         rule, n = max(src["quarantined_by_rule"].items(), key=lambda kv: (kv[1], kv[0]))
@@ -95,8 +96,9 @@ def _mostly_quarantined(feeds: list[Feed], sources: dict[str, Any], quarantine: 
         first = quarantine.filter(at).slice(0, 1).to_pylist()
         column = f", column {first[0]['column']}" if first and first[0].get("column") not in (None, "", "(row)") else ""
         hint = f" Fix: {first[0]['hint']}." if first and first[0].get("hint") else ""
-        what = (f"every one of its {rows:,} rows was" if src["rows_accepted"] == 0
-                else f"{src['rows_quarantined']:,} of its {rows:,} rows were")
+        scope = " in scope" if src["rows_out_of_scope"] else ""
+        what = (f"every one of its {rows:,} rows{scope} was" if src["rows_accepted"] == 0
+                else f"{src['rows_quarantined']:,} of its {rows:,} rows{scope} were")
         out.append(f"{feed.key} ({feed.name}, {feed.role}): {what} quarantined, {n:,} of them "
                    f"for {rule}{column}: a setting is probably wrong for the whole file.{hint} See "
                    "out/ingest/quarantine.csv.")

@@ -199,23 +199,29 @@ def _build(ctx: Context, counts: Table | None,
             and matched is not None:
         disclose_together(effects, only_measure(matched, MONEY), rtm, frame, keep)
         if naive_of_matched(effects):
-            show_participants_change(effects, rtm)
+            show_participants_change(effects, rtm, frame)
     return effects, rtm
 
 
-def show_participants_change(effects: Table, rtm: Table) -> None:
+def show_participants_change(effects: Table, rtm: Table, frame: pd.DataFrame) -> None:
     """Where the naive column is the matched participants' own change, a regression-to-the-mean
     row's participants' change is the same figure: show it wherever the naive column does (a
     review found it hidden in one table and printed in the other). Its comparison change and
     share stay hidden: with the participants' change known, the comparison change and the DiD
-    remain two unknowns a row, which the hidden rows' sums do not separate."""
+    remain two unknowns a row, which the hidden rows' sums do not separate. Undone if it left
+    a line of the participants' changes with one hidden cell (a row with no naive figure)."""
     naive = {_key(r): r.get("effect_naive") for i, r in enumerate(effects.rows)
              if (i, "effect_naive") not in effects.withheld and not is_missing(r.get("effect_naive"))}
+    before = set(rtm.withheld)
     for i, r in enumerate(rtm.rows):
         same = naive.get(_key(r))
         if same is not None and not is_missing(r.get("treated_change_ppy")) \
                 and round(float(same), 2) == round(float(r["treated_change_ppy"]), 2):
             rtm.withheld.discard((i, "treated_change_ppy"))
+    check = set(rtm.withheld)
+    withhold_rows_adding_up(rtm, frame, ("treated_change_ppy",))
+    if rtm.withheld != check:  # a line was left with one hidden participants' change
+        rtm.withheld = before
 
 
 def _withheld_keys(table: Table | None) -> set[tuple[str, str, str]]:
