@@ -94,3 +94,29 @@ def test_a_declared_service_with_no_unit_cost_is_refused_at_load() -> None:
     msg = refused(OUTPATIENT, costs={})
     assert "services[0] OUTPATIENT_APPT has no unit cost: add it to costs.service_costs" in msg
     assert "'costs: {service_costs: {OUTPATIENT_APPT: HE23.0}}'" in msg
+
+
+def test_a_declared_unit_has_one_spelling_for_every_stage() -> None:
+    """A code review: 'hours' was read as hours by costs but not matched to 'hour' by ingest,
+    so a home care package needed no quantity and was costed at 1 hour a week."""
+    from carecase.costs.mapping import default_basis
+
+    care = {**OUTPATIENT, "code": "HOMECARE_X", "kind": "package", "unit": "Hours",
+            "agency_l1": "Local Authority", "agency_l2": "Adult Social Care", "area_of_need": "Social care"}
+    cfg = load(care, costs={"service_costs": {"HOMECARE_X": "SS1.0"}})
+    svc = catalogue(cfg)["HOMECARE_X"]
+    assert svc.unit == "hour" and default_basis(svc) == "per_hour"
+    beds = {**care, "code": "RESPITE_X", "kind": "spell", "unit": "bed  Days"}
+    assert catalogue(load(beds, costs={"service_costs": {"RESPITE_X": "SS1.0"}}))["RESPITE_X"].unit == "bed day"
+
+
+def test_a_spell_or_package_in_a_unit_that_is_not_time_needs_its_basis_named() -> None:
+    """'placement' or 'visit' for a package silently became per_episode (each package costed
+    once). Refused unless costs.service_basis says how it is priced."""
+    care = {**OUTPATIENT, "code": "PLACEMENT_X", "kind": "package", "unit": "placement"}
+    msg = refused(care, costs={"service_costs": {"PLACEMENT_X": "SS1.0"}})
+    assert "services[0] PLACEMENT_X is a package counted in 'placement', which is not a unit of time" in msg
+    assert "costs.service_basis" in msg and "per_episode" in msg
+    ok = load(care, costs={"service_costs": {"PLACEMENT_X": "SS1.0"}, "service_basis": {"PLACEMENT_X": "per_episode"}})
+    assert catalogue(ok)["PLACEMENT_X"].unit == "placement"
+    assert load({**care, "kind": "point"}, costs={"service_costs": {"PLACEMENT_X": "SS1.0"}})  # points are counted

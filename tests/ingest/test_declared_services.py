@@ -19,8 +19,8 @@ from .helpers import PERIOD, event_source, table
 OUTPATIENT = {"code": "OUTPATIENT_APPT", "description": "Outpatient appointment", "agency_l1": "NHS",
               "agency_l2": "Acute Trust", "area_of_need": "Physical health", "kind": "point",
               "unit": "attendance"}
-NURSING = {"code": "COMMUNITY_NURSING", "description": "District nursing visit", "agency_l1": "NHS",
-           "agency_l2": "Community Trust", "area_of_need": "Physical health", "kind": "spell", "unit": "visit"}
+NURSING = {"code": "COMMUNITY_NURSING", "description": "District nursing episode", "agency_l1": "NHS",
+           "agency_l2": "Community Trust", "area_of_need": "Physical health", "kind": "spell", "unit": "day"}
 
 
 def project(root: Path, service_map: dict[str, str], csv: str) -> Project:

@@ -22,7 +22,7 @@ from carecase.cba.config import CBASection
 from carecase.core import yamlfile
 from carecase.core.errors import ConfigError
 from carecase.core.model import StrictModel, blank_allowed
-from carecase.core.services import CODE_PATTERN, DeclaredService, check_declared
+from carecase.core.services import CODE_PATTERN, TIME_UNITS, DeclaredService, check_declared
 from carecase.costs.config import CostsConfig
 from carecase.evaluate.config import EvaluationConfig
 from carecase.ingest.config import IngestConfig, PrivacyConfig
@@ -124,6 +124,13 @@ class CarecaseConfig(StrictModel):
     def _declared_services_costed(self) -> CarecaseConfig:
         """A declared service has no default unit cost: costs.service_costs must name one."""
         for i, d in enumerate(self.services):
+            if d.kind in ("spell", "package") and d.unit not in TIME_UNITS \
+                    and d.code not in self.costs.service_basis:
+                raise ValueError(
+                    f"services[{i}] {d.code} is a {d.kind} counted in {d.unit!r}, which is not a unit of "
+                    f"time ({', '.join(TIME_UNITS)}), so carecase cannot tell how to price its days: "
+                    "use one of those units, or name the basis in costs.service_basis (e.g. "
+                    f"'costs: {{service_basis: {{{d.code}: per_episode}}}}' to cost each {d.kind} once)")
             if d.code not in self.costs.service_costs:
                 raise ValueError(
                     f"services[{i}] {d.code} has no unit cost: add it to costs.service_costs with a "

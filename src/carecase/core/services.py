@@ -116,6 +116,14 @@ class DeclaredService(StrictModel):
             raise ValueError("must not be blank")
         return v
 
+    @field_validator("unit")
+    @classmethod
+    def _canonical_unit(cls, v: str) -> str:
+        """One spelling for every stage: ingest compared 'hours' with 'hour' exactly (so a home
+        care package counted 1 hour a week, quantity not required) while costs read it as
+        hours (a code review)."""
+        return canonical_unit(v)
+
     @field_validator("code")
     @classmethod
     def _not_built_in(cls, v: str) -> str:
@@ -130,6 +138,20 @@ class DeclaredService(StrictModel):
     def service(self) -> Service:
         return Service(self.code, self.description, self.agency_l1, self.agency_l2,
                        self.area_of_need, self.kind, self.unit)
+
+
+#: units a spell or package is counted in by time, and so priced by (costs.mapping.UNIT_BASIS)
+TIME_UNITS: tuple[str, ...] = ("day", "bed day", "night", "bed night", "week", "hour", "month", "year")
+
+
+def canonical_unit(unit: str) -> str:
+    """A unit in one spelling: lower case, single spaces, singular ('Hours' → 'hour',
+    'bed days' → 'bed day'); a unit carecase does not know is kept as written, lower case."""
+    u = " ".join(unit.lower().split())
+    known = {*TIME_UNITS, *(s.unit for s in SERVICES)}
+    if u not in known and u.endswith("s") and u[:-1] in known:
+        return u[:-1]
+    return u
 
 
 def check_declared(declared: list[DeclaredService]) -> list[DeclaredService]:

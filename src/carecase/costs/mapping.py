@@ -31,7 +31,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from carecase.core.errors import ConfigError
-from carecase.core.services import BY_CODE, Catalogue, Service, unknown_service
+from carecase.core.services import (
+    BY_CODE,
+    TIME_UNITS,
+    Catalogue,
+    Service,
+    canonical_unit,
+    unknown_service,
+)
 
 
 @dataclass(frozen=True)
@@ -64,14 +71,14 @@ UNIT_BASIS: dict[str, str] = {
     "day": "per_day", "bed day": "per_day", "night": "per_day", "bed night": "per_day",
     "week": "per_week", "hour": "per_hour", "month": "per_month", "year": "per_year",
 }
+assert set(UNIT_BASIS) == set(TIME_UNITS)
 
 
 def default_basis(svc: Service) -> str:
     """The costing basis of a declared service that ``costs.service_basis`` leaves out."""
     if svc.kind in ("point", "count"):
         return "per_unit"
-    unit = " ".join(svc.unit.lower().split())
-    return UNIT_BASIS.get(unit, UNIT_BASIS.get(unit.removesuffix("s"), "per_episode"))
+    return UNIT_BASIS.get(canonical_unit(svc.unit), "per_episode")
 
 
 def service_map(service_costs: Mapping[str, str] | None = None,
