@@ -185,6 +185,21 @@ def test_a_different_benefit_is_kept_when_the_user_says_why(tmp_path: Path) -> N
             "(cba_model.yaml)") in _error(_project(tmp_path, link))
 
 
+def test_an_entry_that_keeps_nothing_is_noted(tmp_path: Path) -> None:
+    """A code review: a not_double_counted entry naming an outcome that values no evaluated
+    service's cost was accepted in silence; the stage's notes now say it changes nothing."""
+    why = "counts the children's placements, which the evaluation did not follow"
+    model = yaml.safe_load(EXAMPLE.read_text())
+    names = [o["name"] for o in model["outcomes"]]
+    other = next(n for n in names if n != "Fewer temporary accommodation weeks")
+    link = {"cohort": "jobseekers",
+            "not_double_counted": {"Fewer temporary accommodation weeks": why, other: why}}
+    summary = stage.run(_project(tmp_path, link))
+    assert (f"cba.from_evaluation.not_double_counted names {other!r}, which values no evaluated service's "
+            "cost in window post_0_12: the entry changes nothing") in " ".join(summary["notes"])
+    assert not any("names 'Fewer temporary accommodation weeks', which values no" in n for n in summary["notes"])
+
+
 def test_the_library_says_which_code_rolls_up_to_which() -> None:
     """User report (double counting): HO4.0N (a night) is derived from HO4.0 (the week) and
     HE7.0.2 is a constituent of HE7.0, in the shipped and the project library alike; a lookup

@@ -46,3 +46,12 @@ def test_no_input_that_moves_the_npv_gives_a_note_not_an_empty_table(tmp_path: P
     assert not any(c.id == "chart-cba-tornado" for c in report.charts())
     notes = [b.text for s in report.sections if s.id == "cba" for b in s.blocks if isinstance(b, Note)]
     assert any("no input moves the NPV by a pound" in n for n in notes)
+
+
+def test_an_input_with_a_missing_npv_is_kept_last_not_called_flat(tmp_path: Path) -> None:
+    """A code review: a row with no NPV at one end was counted as leaving the NPV unchanged."""
+    gap = [{"path": "costs[9].amount", "label": "Unpriced input", "base": 1.0, "low": 0.5, "high": 1.5,
+            "npv_low": None, "npv_high": 400000.0}]
+    table, _ = _tornado(tmp_path, gap)
+    assert table is not None and table.rows[-1]["input"] == "Unpriced input"
+    assert "more input(s)" not in table.note

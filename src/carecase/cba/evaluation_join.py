@@ -89,6 +89,9 @@ def check_counted_once(model: CBAModel, first: int, services: list[str], window:
              f"which values the same cost ({how}), because carecase.yaml says it is a different benefit "
              f"({LINK}.not_double_counted): {not_double_counted[name]}"
              for i, name, svc, how in ties if name in not_double_counted]
+    idle = sorted(set(not_double_counted) - {name for _, name, _, _ in ties})
+    notes += [f"{LINK}.not_double_counted names {name!r}, which values no evaluated service's cost in window "
+              f"{window}: the entry changes nothing (remove it, or check the outcome's unit cost)" for name in idle]
     refused = [t for t in ties if t[1] not in not_double_counted]
     if refused:
         raise CBAError(_double_count_message(refused, services, window, model_file))

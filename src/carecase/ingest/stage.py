@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from carecase.core.errors import IngestError, PrivacyError
+from carecase.core.errors import IngestError
 from carecase.core.project import Project
 from carecase.core.services import BY_CODE
 from carecase.ingest.feeds import Feed, feeds_from_config
 from carecase.ingest.fields import BUILDERS
-from carecase.ingest.pseudonymise import key_check, key_source, load_key
+from carecase.ingest.key_guard import check_key
+from carecase.ingest.pseudonymise import key_check, load_key
 from carecase.ingest.read import header_looks_like_data, read_extract
 from carecase.ingest.repeats import find_repeats as find_repeats
 from carecase.ingest.repeats import known_repeats, stale_repeats
@@ -127,56 +128,16 @@ def _feed_states(project: Project) -> dict[str, str]:
     return {r["source"]: r["fingerprint"] for r in rows}
 
 
-def _key_warnings(project: Project, feeds: list[Feed], key: bytes, new_key: bool) -> list[str]:
-    """Refuse a key other than the one the store was staged under, unless ``new_key``; the
-    warnings to show. Runs before anything is written. Nothing derived from the key is shown.
-
-    The store keeps :func:`~carecase.ingest.pseudonymise.key_check` of its key. A store
-    written before it did (no check, but feed fingerprints) is judged by those: a key is
-    confirmed when one source's fingerprint matches under it; when none does, either every
-    source's settings changed (the period, say) or the key did, and that is only warned of."""
+def _fingerprints_confirm(project: Project, feeds: list[Feed], key: bytes) -> bool | None:
+    """For a store written before carecase recorded its key: whether one source's recorded
+    fingerprint matches under ``key`` (None for a new store, or one with no feed state)."""
     engine = project.engine
-    recorded: str | None = None
-    if engine.has_table("ingest_key_check"):
-        rows = engine.to_arrow(engine.table("ingest_key_check")).to_pylist()
-        recorded = rows[0]["check"] if rows else None
-    if recorded is not None:
-        if hmac.compare_digest(recorded, key_check(key)):
-            return []
-        if new_key:
-            return [_REKEYED]
-        raise PrivacyError(_key_differs(project))
     if not (engine.has_table("ingest_feed_state") and engine.has_table("ingest_files")):
-        return []  # a new store
+        return None
     states = _feed_states(project)
-    if not states or any(states.get(fd.name) == feed_fingerprint(project, fd, key) for fd in feeds):
-        return []
-    if new_key:
-        return [_REKEYED]
-    return [f"This store was built before carecase recorded its key, and no source's settings match under the "
-            f"key from {key_source(project)}: either every source's mapping (or the period) changed, or the key "
-            "did, and every file was staged again. If the key changed by mistake, every pseudonym and person_id "
-            "changed: set the original key and run ingest again. From now on a different key is refused."]
-
-
-_REKEYED = ("The pseudonymisation key changed: every file was pseudonymised again under a key other than the one the store was built "
-            "with, so every pseudonym and person_id changes. Pseudonymous IDs in earlier outputs (shared "
-            "reports, out/link/clerical_review.csv and the clerical decisions) no longer match: run the "
-            "later stages again and review clerical pairs afresh.")
-
-
-def _key_differs(project: Project) -> str:
-    where = key_source(project)
-    return (
-        f"The pseudonymisation key (from {where}) is not the key this project's store was built with, so "
-        "ingest stopped before changing anything. Under another key every pseudonym and person_id "
-        "changes, and pseudonymous IDs in earlier outputs (shared reports, out/link/clerical_review.csv and "
-        "the decisions fed back with linkage.clerical_decisions) would no longer match. "
-        "A different key is usually a mistake (the wrong key file or environment): set "
-        f"{project.config.privacy.key_env} (or privacy.key_file) to the original key and run again. To "
-        "re-pseudonymise everything under the new key on purpose (rotating the key), run "
-        f"`carecase ingest {project.root} --new-key` once (or `carecase run {project.root} --new-key`)."
-    )
+    if not states:
+        return None
+    return any(states.get(fd.name) == feed_fingerprint(project, fd, key) for fd in feeds)
 
 
 def _stage_file(project: Project, feed: Feed, f: SourceFile, old_batch: str | None, key: bytes,
@@ -214,7 +175,8 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     feeds = feeds_from_config(cfg)
     key = load_key(project) if feeds else b""
     engine = project.engine
-    warnings: list[str] = _key_warnings(project, feeds, key, new_key) if feeds else []
+    warnings: list[str] = (check_key(project, key, new_key, lambda: _fingerprints_confirm(project, feeds, key))
+                           if feeds else [])
     if engine.name == "duckdb":
         engine.con.con.execute("SET enable_progress_bar = false")  # Rich shows progress
     # Linkage drops the identities it used (privacy.keep_linkage_staging: false) and links

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from carecase.ingest.summary import MOSTLY_QUARANTINED
 from carecase.report.loaders import get
 from carecase.report.sections.common import Context
-
-#: as carecase.ingest.summary.MOSTLY_QUARANTINED: at least this share of a source's rows
-MOSTLY = 0.5
 
 
 def data_caveats(ctx: Context) -> list[str]:
@@ -20,9 +18,10 @@ def data_caveats(ctx: Context) -> list[str]:
     summary = ctx.outs.json("ingest", "summary.json") or {}
     out = []
     for name, src in sorted((get(summary, "sources", default={}) or {}).items()):
-        rows = _int(src, "rows_read") - _int(src, "rows_blank")
+        # rows in scope, as ingest counts them (codes left out with unmapped: ignore are not bad)
+        rows = _int(src, "rows_read") - _int(src, "rows_blank") - _int(src, "rows_out_of_scope")
         quarantined = _int(src, "rows_quarantined")
-        if rows <= 0 or quarantined < MOSTLY * rows:
+        if rows <= 0 or quarantined < MOSTLY_QUARANTINED * rows:
             continue
         if _int(src, "rows_accepted") == 0:
             out.append(f"Every row of the {name} extract was quarantined (failed validation), so its records "

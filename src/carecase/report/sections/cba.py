@@ -21,7 +21,7 @@ from carecase.report.loaders import get, named_items, numeric, records
 from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.cba_inputs import evaluated_items
 from carecase.report.sections.common import Context, not_run
-from carecase.report.sections.did_tables import hidden_matched_keys
+from carecase.report.sections.did_tables import hidden_matched_keys, rests_on_few
 
 # results.json key → block, in one place
 HEADLINE = "headline"
@@ -94,13 +94,13 @@ def input_reasons(ctx: Context, results: dict[str, Any] | None) -> dict[str, boo
     """Each hidden CBA input's service (as :func:`withheld_inputs` names it) → whether its own
     estimate rests on few people (its window thin, or few users of it in that window), else
     False: it is hidden only to protect another estimate (a complement)."""
-    thin, _ = _hidden_evaluation(ctx)
-    primary = eval_section.few_user_keys(ctx)
     few = few_evaluated_inputs(ctx, results)
+    counts = eval_section.match_counts_table(ctx)
     out: dict[str, bool] = {}
     for i, service, window in evaluated_items(results):
-        if i in few:
-            out[service] = out.get(service, False) or _rests_on(thin, primary, service, window)
+        if i in few:  # no window named: every window's estimates count, as thin
+            own = not window or rests_on_few(ctx, counts, (window, "service", service))
+            out[service] = out.get(service, False) or own
     return out
 
 
@@ -264,7 +264,7 @@ def build(ctx: Context) -> Section:
     if tor:
         rows = [{"input": str(get(r, "label")), "npv_low": get(r, "npv_low"), "npv_high": get(r, "npv_high")}
                 for r in tor]
-        rows.sort(key=lambda r: -_swing(r))
+        rows.sort(key=lambda r: -_swing(r) if _swing(r) != float("inf") else 1.0)  # a missing NPV last
         flat = [r for r in rows if _swing(r) < 0.5]
         rows = [r for r in rows if _swing(r) >= 0.5]
         note = (f"{len(flat)} more input(s) leave the NPV unchanged to the pound at both ends (for example a "
@@ -279,7 +279,9 @@ def build(ctx: Context) -> Section:
                                      Column("npv_high", "NPV at high", "gbp")], rows, note=note))
             npv = get(get(res, HEADLINE, default={}), "npv")
             sec.blocks.append(Chart("chart-cba-tornado", f"Tornado: NPV range by input (largest {TORNADO_CHART_ROWS})",
-                                    charts.tornado("Tornado: NPV range by input", rows[:TORNADO_CHART_ROWS], "input",
+                                    charts.tornado("Tornado: NPV range by input",
+                                                   [r for r in rows if _swing(r) != float("inf")][:TORNADO_CHART_ROWS],
+                                                   "input",
                                                    "npv_low", "npv_high",
                                                    float(npv) if npv is not None else None)))
     draws = get(res, DRAWS, default={})
@@ -322,6 +324,7 @@ def _pnum(key: str) -> float:
 
 
 def _swing(row: dict[str, Any]) -> float:
-    """How far an input moves the NPV between its low and high values (£)."""
+    """How far an input moves the NPV between its low and high values (£); infinite when
+    either is missing, so such a row is kept (shown with its blanks), never called flat."""
     lo, hi = numeric([row.get("npv_low"), row.get("npv_high")])
-    return 0.0 if lo != lo or hi != hi else abs(hi - lo)
+    return float("inf") if lo != lo or hi != hi else abs(hi - lo)

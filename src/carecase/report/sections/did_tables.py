@@ -252,8 +252,9 @@ def did_tables(ctx: Context, counts: Table | None) -> tuple[Table | None, Table 
             kept_effects, kept_rtm = _build(ctx, counts, inputs)
             if kept_effects is not None and not inputs & _withheld_keys(kept_effects):
                 extra = sorted(_withheld_keys(kept_effects) - _withheld_keys(effects))
-                kept_effects.note += " " + KEPT_NOTE.format(rows="; ".join(
-                    f"{w}: {'all services' if level == 'total' else key}" for w, level, key in extra) or "none")
+                if extra:
+                    kept_effects.note += " " + KEPT_NOTE.format(rows="; ".join(
+                        f"{w}: {'all services' if level == 'total' else key}" for w, level, key in extra))
                 effects, rtm = kept_effects, kept_rtm
         for t in (effects, rtm):
             if t is not None:
