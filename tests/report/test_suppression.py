@@ -226,3 +226,19 @@ def test_kept_cells_are_chosen_after_the_sum():
     everything = np.array([True, True, True, True, False, True])
     hidden = secondary_lines(values, mask, _LINES, by="order", keep=everything)
     assert all(hidden[line].sum() != 1 for line in _LINES) and hidden[3]
+
+
+def test_a_count_published_elsewhere_is_a_complement_only_when_nothing_else_is_left():
+    """Rows read 360 = accepted 357 + quarantined 3 + out of scope 0: the smallest visible
+    count (the accepted rows) was the complement, but the audit publishes it again; kept, the
+    complement is the rows read."""
+    from carecase.report.suppression import secondary_lines
+
+    values = np.array([360.0, 357.0, 3.0, 0.0])
+    mask = np.array([False, False, True, False])
+    line = [[0, 1, 2, 3]]
+    assert secondary_lines(values, mask, line).tolist() == [False, True, True, False]
+    kept = np.array([False, True, False, True])
+    assert secondary_lines(values, mask, line, keep=kept).tolist() == [True, False, True, False]
+    everything = np.array([True, True, False, True])
+    assert secondary_lines(values, mask, line, keep=everything).tolist() == [False, True, True, False]

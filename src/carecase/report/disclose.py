@@ -46,15 +46,17 @@ class CountCells:
         t, i, key = cell
         return (id(t), i, key) in self._number
 
-    def withhold(self, lines: list[list[int]], cfg: SuppressionConfig, start_withheld: bool = False) -> None:
+    def withhold(self, lines: list[list[int]], cfg: SuppressionConfig, start_withheld: bool = False,
+                 keep: set[int] | None = None) -> None:
         """Primary suppression of every cell, secondary over ``lines``, written into each
         table's ``withheld``; with ``start_withheld`` the cells already withheld count as
-        hidden from the start."""
+        hidden from the start; cells in ``keep`` (published elsewhere) are complements last."""
         hidden = primary_mask(self.values, cfg.threshold)
         if start_withheld:
             hidden |= np.array([(i, key) in t.withheld for t, i, key in self.cells], dtype=bool)
         if cfg.secondary and hidden.any():
-            hidden = secondary_lines(self.values, hidden, lines)
+            kept = np.array([n in (keep or set()) for n in range(len(self.cells))], dtype=bool)
+            hidden = secondary_lines(self.values, hidden, lines, keep=kept)
         for (t, i, key), h in zip(self.cells, hidden.tolist(), strict=True):
             if h:
                 t.withheld.add((i, key))

@@ -52,17 +52,20 @@ def primary_mask(counts: np.ndarray, threshold: int) -> np.ndarray:
         return (c > 0) & (c <= threshold) & ~np.isnan(c)
 
 
-def _pick_complement(values: np.ndarray, hidden: np.ndarray) -> int | None:
+def _pick_complement(values: np.ndarray, hidden: np.ndarray, keep: np.ndarray | None = None) -> int | None:
     """Index of the cell to suppress next in one line: smallest non-zero visible value,
-    then smallest zero; ties go to the earliest index. None when nothing is left."""
+    then smallest zero; ties go to the earliest index; cells flagged in ``keep`` (published
+    elsewhere in the report, so hiding them protects nothing) only when no other is left.
+    None when nothing is left."""
+    kept = np.zeros(len(values), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     candidates = [
-        (0 if v != 0 else 1, abs(v), i)
-        for i, (v, h) in enumerate(zip(values.tolist(), hidden.tolist(), strict=True))
+        (int(k), 0 if v != 0 else 1, abs(v), i)
+        for i, (v, h, k) in enumerate(zip(values.tolist(), hidden.tolist(), kept.tolist(), strict=True))
         if not h and not np.isnan(v)
     ]
     if not candidates:
         return None
-    return min(candidates)[2]
+    return min(candidates)[3]
 
 
 def secondary_mask(counts: np.ndarray, mask: np.ndarray, axes: tuple[int, ...] = (0, 1),
@@ -135,7 +138,7 @@ def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequen
     up, one being the sum of the others, or whose sum is published) holds exactly one hidden
     cell. ``by="value"``: complements chosen as in :func:`secondary_mask` (counts). ``by="order"``
     (signed estimates, each line's first cell the sum of the rest): the first visible part in
-    the line's order (:func:`_next_part`), cells flagged in ``keep`` last. A rule that picks by
+    the line's order (:func:`_next_part`). Either way cells flagged in ``keep`` go last. A rule that picks by
     value is public, so it tells the complement's size: hiding the smallest estimate bounded
     it by the smallest one shown, and the hidden pair's published sum then pinned the
     protected estimate to within that (a DiD resting on 7 comparison people, −£43.18, to
@@ -152,7 +155,7 @@ def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequen
                 if by == "order":
                     k = _next_part(v[line], hidden[line], kept[line])
                 else:
-                    k = _pick_complement(v[line], hidden[line])
+                    k = _pick_complement(v[line], hidden[line], kept[line])
                 if k is not None:
                     hidden[line[k]] = True
                     changed = True

@@ -83,7 +83,15 @@ def protect_together(sources: Table | None, by_method: Table | None, per_source:
             if by_method is not None and total is not None:
                 lines.append([cell(per_source, i, m) for i in range(len(per_source.rows))]
                              + [cell(by_method, total, "records")])
-    cell.withhold(lines, cfg)
+    # A source's accepted rows are published again by the audit (a point service's activity
+    # is its events, and its £ ÷ its published unit cost), and its rows out of scope by the
+    # costs note: hiding either as a complement protects nothing. A disclosure review worked
+    # a hidden 357 accepted homelessness applications back from the audit, and with it 3
+    # quarantined rows (read − accepted). So those two are complements only when nothing
+    # else is left: a row's complement is its rows read, whose column then needs its own.
+    keep = {cell(sources, i, k) for i in range(len(sources.rows)) for k in ("rows_accepted", "rows_out_of_scope")
+            if (sources, i, k) in cell} if sources is not None and sources.rows else set()
+    cell.withhold(lines, cfg, keep=keep)
 
 
 def link_notes(ctx: Context, notes: list[Any]) -> list[str]:
