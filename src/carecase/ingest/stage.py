@@ -42,7 +42,7 @@ from carecase.ingest.store import (
     write_key_check,
 )
 from carecase.ingest.summary import COUNTS as COUNTS
-from carecase.ingest.summary import data_rows, file_report, summarise
+from carecase.ingest.summary import data_rows, file_report, quarantine_warnings, summarise
 from carecase.ingest.validate import Batch, BatchContext, Repeats, StagedBatch
 
 STAGE = "ingest"
@@ -270,9 +270,10 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
                  "evaluation does not report it; declare it (name, domains, scale_min, scale_max)."
                  for fd in feeds if fd.role == "outcomes" and fd.scale is None]
     file_reports = {fd.name: [reports[(fd.name, f.rel)] for f in planned[fd.name]] for fd in feeds}
-    summary = summarise(project, feeds, _write_tables(project), file_reports, removed, warnings)
+    quarantine = _write_tables(project)
+    summary = summarise(project, feeds, quarantine, file_reports, removed, warnings)
     project.write_json(STAGE, "summary.json", summary)
-    failed = all_quarantined(summary)
+    failed = all_quarantined(feeds, summary, quarantine)
     if failed and cfg.ingest.all_quarantined == "error":
         raise IngestError(
             "Every row in scope of " + ("a source" if len(failed) == 1 else f"{len(failed)} sources")
@@ -289,14 +290,14 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     return summary
 
 
-def all_quarantined(summary: dict[str, Any]) -> list[str]:
-    """The warning of each source whose every row was quarantined (none accepted)."""
-    out = []
-    for name, src in sorted(summary["sources"].items()):
-        if src["rows_accepted"] == 0 and src["rows_quarantined"] > 0:
-            start = f"{src['config_key']} ({name}, "
-            out += [w for w in summary["warnings"] if w.startswith(start)] or [f"{src['config_key']} ({name})."]
-    return out
+def all_quarantined(feeds: list[Feed], summary: dict[str, Any], quarantine: pa.Table) -> list[str]:
+    """The warning of each source whose every row in scope was quarantined (none accepted;
+    its quarantined rows are then all its rows in scope, so it always has one)."""
+    sources = summary["sources"]
+    if not any(s["rows_accepted"] == 0 and s["rows_quarantined"] > 0 for s in sources.values()):
+        return []
+    texts = quarantine_warnings(feeds, sources, quarantine)
+    return [texts[name] for name in sorted(texts) if sources[name]["rows_accepted"] == 0]
 
 
 def _write_tables(project: Project) -> pa.Table:

@@ -80,11 +80,11 @@ def _ignores_unmapped(feed: Feed) -> bool:
 MOSTLY_QUARANTINED = 0.5
 
 
-def _mostly_quarantined(feeds: list[Feed], sources: dict[str, Any], quarantine: pa.Table) -> list[str]:
+def quarantine_warnings(feeds: list[Feed], sources: dict[str, Any], quarantine: pa.Table) -> dict[str, str]:
     """A warning for each source whose rows were mostly (or all) quarantined, naming the main
     rule and its fix: a population register whose every date of birth failed the configured
     format went by in silence, and linkage then failed without naming the cause."""
-    out = []
+    out: dict[str, str] = {}
     for feed in feeds:
         src = sources[feed.name]
         # rows in scope: codes left out with unmapped: ignore are neither accepted nor bad
@@ -99,9 +99,9 @@ def _mostly_quarantined(feeds: list[Feed], sources: dict[str, Any], quarantine: 
         scope = " in scope" if src["rows_out_of_scope"] else ""
         what = (f"every one of its {rows:,} rows{scope} was" if src["rows_accepted"] == 0
                 else f"{src['rows_quarantined']:,} of its {rows:,} rows{scope} were")
-        out.append(f"{feed.key} ({feed.name}, {feed.role}): {what} quarantined, {n:,} of them "
-                   f"for {rule}{column}: a setting is probably wrong for the whole file.{hint} See "
-                   "out/ingest/quarantine.csv.")
+        out[feed.name] = (f"{feed.key} ({feed.name}, {feed.role}): {what} quarantined, {n:,} of them "
+                          f"for {rule}{column}: a setting is probably wrong for the whole file.{hint} See "
+                          "out/ingest/quarantine.csv.")
     return out
 
 
@@ -145,7 +145,7 @@ def summarise(project: Project, feeds: list[Feed], quarantine: pa.Table, file_re
     )
     if removed:
         headline += f"; {len(removed)} file(s) no longer matched or configured were removed"
-    warnings = [*warnings, *_repeat_warnings(project, file_reports), *_mostly_quarantined(feeds, sources, quarantine)]
+    warnings = [*warnings, *_repeat_warnings(project, file_reports), *quarantine_warnings(feeds, sources, quarantine).values()]
     if warnings:
         headline += f"; {len(warnings)} warning(s)"
     return {"headline": headline, "sources": sources, "totals": t, "files_by_status": dict(sorted(status_totals.items())),

@@ -138,11 +138,12 @@ def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequen
     up, one being the sum of the others, or whose sum is published) holds exactly one hidden
     cell. ``by="value"``: complements chosen as in :func:`secondary_mask` (counts). ``by="order"``
     (signed estimates, each line's first cell the sum of the rest): the first visible part in
-    the line's order (:func:`_next_part`). Either way cells flagged in ``keep`` go last. A rule that picks by
-    value is public, so it tells the complement's size: hiding the smallest estimate bounded
+    the line's order (:func:`_next_part`). Either way cells flagged in ``keep`` go last. A
+    rule that picks by value is public, so it tells the complement's size: hiding the smallest estimate bounded
     it by the smallest one shown, and the hidden pair's published sum then pinned the
     protected estimate to within that (a DiD resting on 7 comparison people, −£43.18, to
     between −£52.81 and −£23.61)."""
+    pick = _next_part if by == "order" else _pick_complement
     v = np.asarray(values, dtype=float).ravel()
     hidden = np.asarray(mask, dtype=bool).ravel().copy()
     kept = np.zeros(v.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool).ravel()
@@ -152,10 +153,7 @@ def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequen
         changed = False
         for line in idx:
             if len(line) and hidden[line].sum() == 1:
-                if by == "order":
-                    k = _next_part(v[line], hidden[line], kept[line])
-                else:
-                    k = _pick_complement(v[line], hidden[line], kept[line])
+                k = pick(v[line], hidden[line], kept[line])
                 if k is not None:
                     hidden[line[k]] = True
                     changed = True

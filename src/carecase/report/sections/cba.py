@@ -3,6 +3,7 @@ discounted cash flow by agency, tornado, NPV distribution, switching values, sce
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from carecase.report import charts
@@ -264,10 +265,13 @@ def build(ctx: Context) -> Section:
     if tor:
         rows = [{"input": str(get(r, "label")), "npv_low": get(r, "npv_low"), "npv_high": get(r, "npv_high")}
                 for r in tor]
-        rows.sort(key=lambda r: -_swing(r) if _swing(r) != float("inf") else 1.0)  # a missing NPV last
-        flat = [r for r in rows if _swing(r) < 0.5]
-        rows = [r for r in rows if _swing(r) >= 0.5]
-        note = (f"{len(flat)} more input(s) leave the NPV unchanged to the pound at both ends (for example a "
+        swing = [_swing(r) for r in rows]
+        order = sorted(range(len(rows)), key=lambda i: (math.isinf(swing[i]), -swing[i]))  # a missing NPV last
+        flat = sum(s < 0.5 for s in swing)
+        moving = [i for i in order if swing[i] >= 0.5]
+        plotted = [rows[i] for i in moving if not math.isinf(swing[i])]
+        rows = [rows[i] for i in moving]
+        note = (f"{flat} more input(s) leave the NPV unchanged to the pound at both ends (for example a "
                 "deadweight of 0, which ±20% leaves at 0) and are left out; every input is in "
                 "out/cba/cba_tornado.csv." if flat else "")
         if not rows:
@@ -279,10 +283,8 @@ def build(ctx: Context) -> Section:
                                      Column("npv_high", "NPV at high", "gbp")], rows, note=note))
             npv = get(get(res, HEADLINE, default={}), "npv")
             sec.blocks.append(Chart("chart-cba-tornado", f"Tornado: NPV range by input (largest {TORNADO_CHART_ROWS})",
-                                    charts.tornado("Tornado: NPV range by input",
-                                                   [r for r in rows if _swing(r) != float("inf")][:TORNADO_CHART_ROWS],
-                                                   "input",
-                                                   "npv_low", "npv_high",
+                                    charts.tornado("Tornado: NPV range by input", plotted[:TORNADO_CHART_ROWS],
+                                                   "input", "npv_low", "npv_high",
                                                    float(npv) if npv is not None else None)))
     draws = get(res, DRAWS, default={})
     hist = get(draws, "histogram", default={})

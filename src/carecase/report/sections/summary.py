@@ -61,13 +61,14 @@ def _hidden_totals(ctx: Context, windows: list[str]) -> str:
     own = [w for w in windows if rests_on_few(ctx, counts, (w, "total", "all"))]
     guard = [w for w in windows if w not in own]
     text = []
+    def which(ws: list[str]) -> str:
+        return f"The headline effect for {', '.join(in_a_sentence(w) for w in ws)} is not shown in a shared report"
+
     if own:
-        text.append(f"The headline effect for {', '.join(in_a_sentence(w) for w in own)} is not shown in a shared report: it rests on "
-                    f"1–{threshold} people.")
+        text.append(f"{which(own)}: it rests on 1–{threshold} people.")
     if guard:
-        text.append(f"The headline effect for {', '.join(in_a_sentence(w) for w in guard)} is not shown in a shared report: it is hidden "
-                    f"only to protect an estimate that rests on 1–{threshold} people (Evaluation section), "
-                    "which the total less the rows shown would otherwise give back.")
+        text.append(f"{which(guard)}: it is hidden only to protect an estimate that rests on 1–{threshold} people "
+                    "(Evaluation section), which the total less the rows shown would otherwise give back.")
     return " ".join(text)
 
 
