@@ -119,6 +119,24 @@ def test_year_agency_chart_leaves_out_hidden_parts(tmp_path: Path) -> None:
     assert not determined(parts, relations, {"amb22": 1, "amb23": 1})
 
 
+def test_year_agency_chart_leaves_out_a_dominated_part(tmp_path: Path) -> None:
+    """A year's part that one person's cost makes up almost all of (the Acute Trust's
+    £500,000 in 2023, £480,000 of it one person's) is left out like a small one, and so is
+    its complement (2022: the Acute Trust's total is published)."""
+    def plant(out: Path) -> None:
+        _plant_year_agency(out)
+        path = out / "audit" / "cost_by_year_agency.parquet"
+        ya = pd.read_parquet(path)
+        heavy = (ya["agency_l2"] == "Acute Trust") & (ya["financial_year"] == 2023)
+        _write(ya.assign(largest_person_cost=np.where(heavy, 480_000.0, ya["cost"] / ya["people"] * 2),
+                         second_person_cost=np.where(heavy, 1_000.0, ya["cost"] / ya["people"])), path)
+
+    bars = {(r["year"], r["agency"]) for r in _chart_rows(_report(tmp_path, plant), "chart-audit-year-agency")}
+    assert ("2023/24", "NHS") not in bars and ("2022/23", "NHS") not in bars
+    internal = _chart_rows(_report(tmp_path / "i", plant, mode="internal"), "chart-audit-year-agency")
+    assert {(r["year"], r["agency"]) for r in internal} >= {("2023/24", "NHS"), ("2022/23", "NHS")}
+
+
 def test_year_agency_chart_internal_is_unsuppressed(tmp_path: Path) -> None:
     report = _report(tmp_path, _plant_year_agency, mode="internal")
     bars = {(r["year"], r["agency"]): r["cost"] for r in _chart_rows(report, "chart-audit-year-agency")}
@@ -179,18 +197,47 @@ def _plant_cost_tables(out: Path) -> None:
                       cost_per_person=loc["cost"] / loc["people"]), out / "audit" / "locality_demand.parquet")
 
 
-def test_cost_tables_do_not_give_each_other_back(tmp_path: Path) -> None:
+def _plant_dominated_custody(out: Path) -> None:
+    """The cost tables above with the two largest people's cost in each row (the audit
+    writes them): GP appointments' £229,114.49 for 245 people is £200,000 of one person and
+    £25,000 of another, so the second could estimate the first's within 3%; every other row
+    is spread."""
+    _plant_cost_tables(out)
+    for name in ("cost_by_service", "cost_by_agency", "cost_by_need", "locality_demand"):
+        path = out / "audit" / f"{name}.parquet"
+        df = pd.read_parquet(path)
+        spread = df["cost"] / df["people"].clip(lower=1)
+        big = pd.Series(1.5 * spread, index=df.index)
+        second = pd.Series(1.2 * spread, index=df.index)
+        one = df["people"] == 1
+        big[one], second[one] = df["cost"][one], 0.0
+        gp = df["service_code"] == "GP_APPT" if "service_code" in df else pd.Series(False, index=df.index)
+        big[gp], second[gp] = 200_000.0, 25_000.0
+        _write(df.assign(largest_person_cost=big, second_person_cost=second), path)
+
+
+@pytest.mark.parametrize("plant", [_plant_cost_tables, _plant_dominated_custody], ids=["counts", "dominance"])
+def test_cost_tables_do_not_give_each_other_back(tmp_path: Path, plant: Callable[[Path], None]) -> None:
     """Every service is one agency part's and one area of need's, and a kind of demand's
     localities add up to its service: the £ (and events, activity) of an agency or area of
     need is the sum of its services', and the people of one with a single service are that
     service's. With every shown cell, those relations, each table's shown totals and the total
     spend (published in the cohort table and the headline) as equations, no hidden £ or
-    events is recoverable, and no people count is shown in one table and hidden in another."""
-    report = _report(tmp_path, _plant_cost_tables, rounding_base=1)
+    events is recoverable, and no people count is shown in one table and hidden in another.
+    With the dominance rule, a cost one person makes up almost all of (GP appointments, 245
+    people) is hidden as a small number is, with complements so that no table gives it back."""
+    report = _report(tmp_path, plant, rounding_base=1)
     ag, nd, sv, lc = (_table(report, k) for k in ("audit-agency", "audit-need", "audit-service", "audit-locality"))
     code = {r["service_code"]: i for i, r in enumerate(sv.rows)}
     assert (code["HOU_TEMP_ACCOM"], "cost") in sv.hidden and (code["MH_INPATIENT"], "cost") in sv.hidden
     assert (code["HOU_HOMELESS_APP"], "cost") in sv.hidden  # else Housing − homeless applications = it
+    dominance = plant is _plant_dominated_custody
+    assert ((code["GP_APPT"], "cost") in sv.hidden) == dominance
+    primary = next(i for i, r in enumerate(ag.rows) if r["agency_l2"] == "Primary Care")  # its one service
+    assert ((primary, "cost") in ag.hidden) == dominance
+    assert ("dominance rule" in sv.note) == dominance
+    for t in report.tables():
+        assert not {"largest_person_cost", "second_person_cost"} & {c.key for c in t.columns}, t.id
     tables = (ag, nd, sv, lc)
     for key in ("cost", "activity", "events"):
         cell = {t.id: [f"{t.id}:{i}" for i in range(len(t.rows))] for t in tables}
@@ -217,8 +264,10 @@ def test_cost_tables_do_not_give_each_other_back(tmp_path: Path) -> None:
             parts = [j for j, s in enumerate(sv.rows) if all(s[k] == r[k] for k in names)]
             if len(parts) == 1:
                 assert ((i, "people") in t.hidden) == ((parts[0], "people") in sv.hidden), r
-    internal = _report(tmp_path / "i", _plant_cost_tables, mode="internal")
+    internal = _report(tmp_path / "i", plant, mode="internal")
     assert not _table(internal, "audit-service").hidden
+    for t in internal.tables():
+        assert not {"largest_person_cost", "second_person_cost"} & {c.key for c in t.columns}, t.id
 
 
 # ------------------------------------------------------------------ 3. concentration

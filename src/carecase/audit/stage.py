@@ -120,9 +120,13 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         ("cost_by_service", ["service_code", "agency_l1", "agency_l2", "area_of_need"]),
         ("cost_by_need", ["area_of_need"]),
     ):
-        files[name] = write_table(tables.cost_by(pm, keys), out, name, keys)
+        # activity per service only (an agency's would add bed days to hours); the two
+        # largest people's cost in each row, for the report's dominance rule
+        by = tables.with_largest_people(tables.cost_by(pm, keys, activity=name == "cost_by_service"), pm, keys)
+        files[name] = write_table(by, out, name, keys)
     files["cost_by_year_agency"] = write_table(
-        tables.cost_by_year_agency(pm), out, "cost_by_year_agency", ["financial_year", "agency_l1", "agency_l2"])
+        tables.cost_by_year_agency(pm, largest=True), out, "cost_by_year_agency",
+        ["financial_year", "agency_l1", "agency_l2"])
     step()
 
     # used three times below (cohort, top-N, concentration): computed once
@@ -161,9 +165,10 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     files["concentration"] = write_table(conc, out, "concentration", [])
     files["lorenz"] = write_table(lor, out, "lorenz", ["population_share"])
     if people is not None and "locality" in people.columns:
-        loc = tables.locality_demand(pm, people)
+        loc = tables.locality_demand(pm, people, largest=True)
     else:
-        loc = tables.locality_demand(pm, pm.select("person_id").distinct().mutate(locality=ibis.literal("Unknown")))
+        loc = tables.locality_demand(pm, pm.select("person_id").distinct().mutate(locality=ibis.literal("Unknown")),
+                                     largest=True)
     files["locality_demand"] = write_table(loc, out, "locality_demand", ["locality", "demand"])
     step()
 

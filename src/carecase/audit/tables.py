@@ -32,21 +32,54 @@ def cost_by_person_period(pm: ir.Table, grain: str) -> ir.Table:
     )
 
 
-def cost_by(pm: ir.Table, keys: list[str]) -> ir.Table:
+def cost_by(pm: ir.Table, keys: list[str], activity: bool = True) -> ir.Table:
     """Totals by ``keys`` with distinct people and share of all cost (0 for every group when
     nothing in the window has a cost, as in :func:`~carecase.audit.concentration.top_share`,
-    rather than 0 / 0)."""
+    rather than 0 / 0). ``activity`` (the sum of each event's units) only where every group
+    is one service: across services it adds bed days to hours and attendances."""
     total = exact_sum(pm.cost).as_scalar()
+    extra = {"activity": exact_sum(pm.activity)} if activity else {}
     return pm.group_by(keys).aggregate(
-        **_sums(pm), activity=exact_sum(pm.activity), people=pm.person_id.nunique()
+        **_sums(pm), **extra, people=pm.person_id.nunique()
     ).mutate(share_of_cost=lambda t: ibis.ifelse(total > 0, t.cost / total, 0.0))
 
 
-def cost_by_year_agency(pm: ir.Table) -> ir.Table:
+#: The columns :func:`with_largest_people` adds: the costs of the two people who cost most in
+#: a group (0 where it has fewer), for the report's dominance rule. Person-level figures:
+#: never shown, in the internal report or the shared one.
+LARGEST = ("largest_person_cost", "second_person_cost")
+
+
+def largest_people(t: ir.Table, keys: list[str]) -> ir.Table:
+    """The two largest per-person costs (``cost``) in each group of ``keys`` of ``t`` (a
+    table with ``person_id`` and ``cost``): columns ``keys`` and :data:`LARGEST`. Ties are
+    broken by person_id, so the figures do not depend on row order."""
+    pp = t.group_by([*keys, "person_id"]).aggregate(c=exact_sum(t.cost))
+    ranked = pp.mutate(_r=ibis.row_number().over(group_by=[pp[k] for k in keys],
+                                                 order_by=[ibis.desc(pp.c), pp.person_id]))
+    top = ranked.filter(ranked._r < 2)
+    return top.group_by(keys).aggregate(**{
+        LARGEST[0]: top.c.max(where=top._r == 0).coalesce(0.0),
+        LARGEST[1]: top.c.max(where=top._r == 1).coalesce(0.0),
+    })
+
+
+def with_largest_people(agg: ir.Table, t: ir.Table, keys: list[str]) -> ir.Table:
+    """``agg`` (one row per group of ``keys``, made from ``t``) with :data:`LARGEST` joined
+    on (null keys match null keys)."""
+    big = largest_people(t, keys)
+    big = big.select(**{f"_k_{k}": big[k] for k in keys}, **{c: big[c] for c in LARGEST})
+    j = agg.left_join(big, [agg[k].identical_to(big[f"_k_{k}"]) for k in keys])
+    return j.select(*agg.columns, *[j[c].coalesce(0.0).name(c) for c in LARGEST])
+
+
+def cost_by_year_agency(pm: ir.Table, largest: bool = False) -> ir.Table:
     t = label_periods(pm, "year")
-    return t.group_by(["period_index", "period", "agency_l1", "agency_l2"]).aggregate(
-        **_sums(t), people=t.person_id.nunique()
-    ).rename(financial_year="period_index", year_label="period")
+    keys = ["period_index", "period", "agency_l1", "agency_l2"]
+    out = t.group_by(keys).aggregate(**_sums(t), people=t.person_id.nunique())
+    if largest:
+        out = with_largest_people(out, t, keys)
+    return out.rename(financial_year="period_index", year_label="period")
 
 
 def person_totals(pm: ir.Table) -> ir.Table:
@@ -141,8 +174,9 @@ def cohort_vs_population(totals: ir.Table, population: ir.Table, cohort: ir.Tabl
     ).drop("person_days")
 
 
-def locality_demand(pm: ir.Table, people: ir.Table) -> ir.Table:
-    """People in residential placements and temporary accommodation, and their cost, by locality."""
+def locality_demand(pm: ir.Table, people: ir.Table, largest: bool = False) -> ir.Table:
+    """People in residential placements and temporary accommodation, and their cost, by
+    locality; with ``largest``, the two largest people's cost in each (:data:`LARGEST`)."""
     groups = {"ASC_RESIDENTIAL": "residential care", "HOU_TEMP_ACCOM": "temporary accommodation"}
     t = pm.filter(pm.service_code.isin(list(groups)))
     t = t.mutate(demand=t.service_code.cases(*groups.items(), else_="other"))
@@ -151,4 +185,5 @@ def locality_demand(pm: ir.Table, people: ir.Table) -> ir.Table:
     out = j.group_by(["locality", "demand"]).aggregate(
         people=j.person_id.nunique(), **_sums(j), activity=exact_sum(j.activity)
     )
-    return out.mutate(cost_per_person=out.cost / out.people)
+    out = out.mutate(cost_per_person=out.cost / out.people)
+    return with_largest_people(out, j, ["locality", "demand"]) if largest else out

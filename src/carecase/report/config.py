@@ -15,6 +15,20 @@ from pydantic import Field, model_validator
 from carecase.core.model import StrictModel
 
 
+class DominanceConfig(StrictModel):
+    rule: Literal["p_percent", "nk", "none"] = Field(
+        "p_percent",
+        description="How a cost dominated by one or two people is found (Hundepool et al. 2012, "
+        "Handbook on Statistical Disclosure Control, section 4.2): p_percent: hidden when the cost "
+        "less its two largest people's costs is under p% of the largest (the second-costliest "
+        "person could estimate the costliest person's cost within p%); nk: hidden when the n "
+        "largest people's costs are over k% of it; none: off.",
+    )
+    p: float = Field(10.0, gt=0, le=100, description="The p of the p% rule, in per cent.")
+    n: Literal[1, 2] = Field(2, description="The n of the (n,k) rule: 1 or 2 people.")
+    k: float = Field(85.0, gt=0, lt=100, description="The k of the (n,k) rule, in per cent.")
+
+
 class SuppressionConfig(StrictModel):
     threshold: int = Field(
         7, ge=0, description="Counts from 1 to this value are shown as the suppression symbol."
@@ -27,6 +41,13 @@ class SuppressionConfig(StrictModel):
         True,
         description="Complementary suppression: a row or column with exactly one suppressed "
         "cell has its next-smallest cell suppressed too, repeated until stable.",
+    )
+    dominance: DominanceConfig = Field(
+        default_factory=DominanceConfig,
+        description="Costs that one or two people dominate (the audit's cost by agency, area of "
+        "need, service, locality and year) are hidden with their row, whatever their number of "
+        "people: a cost of 10 people of which one accounts for 95% gives that person's cost "
+        "within 5%. Keep the parameters out of what you share: knowing them narrows a hidden cost.",
     )
     totals: Literal["displayed", "suppress"] = Field(
         "displayed",

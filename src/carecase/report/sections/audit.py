@@ -31,7 +31,13 @@ from carecase.report.sections.concentration import (
     top_group_blocks,
     total_spend,
 )
-from carecase.report.suppression import disclose_counts, round_to_base
+from carecase.report.suppression import (
+    close_gaps,
+    disclose_counts,
+    dominated,
+    primary_mask,
+    round_to_base,
+)
 
 __all__ = [  # the concentration names are re-exported: they were defined here
     "AGENCY", "COHORT", "COHORT_GROUPS", "CONCENTRATION", "COST_PARTS", "COST_SPLIT", "LOCALITY", "NEED", "SERVICE",
@@ -84,6 +90,49 @@ COHORT_GROUPS = ("all", "cohort", "rest")  # 'all' = cohort + rest of population
 LOCALITY_DEMAND = {"residential care": "ASC_RESIDENTIAL", "temporary accommodation": "HOU_TEMP_ACCOM"}
 
 
+#: the audit's columns of the two largest people's costs in a row (carecase.audit.tables.LARGEST):
+#: read for the dominance rule, never shown
+LARGEST = ("largest_person_cost", "second_person_cost")
+DOMINANCE_NOTE = ("{symbol} also hides a cost that one or two people's costs make up almost all of, "
+                  "whatever the number of people (a dominance rule).")
+
+
+def split_dominance(ctx: Context, df: pd.DataFrame, sort_by: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """``df`` sorted by ``sort_by`` (as :func:`frame_table` sorts it, so row i stays row i)
+    without the largest-people columns, and which of its rows the dominance rule
+    (``suppression.dominance``) hides: none in internal reports, or when the audit did not
+    write the columns."""
+    present = [c for c in sort_by if c in df.columns]
+    if present:
+        df = df.sort_values(present, kind="mergesort").reset_index(drop=True)
+    mask = np.zeros(len(df), dtype=bool)
+    if ctx.mode != "internal" and all(c in df.columns for c in (*LARGEST, "cost")):
+        mask = dominated(pd.to_numeric(df["cost"], errors="coerce").to_numpy(float),
+                         pd.to_numeric(df[LARGEST[0]], errors="coerce").to_numpy(float),
+                         pd.to_numeric(df[LARGEST[1]], errors="coerce").to_numpy(float),
+                         ctx.config.suppression.dominance)
+    return df.drop(columns=[c for c in LARGEST if c in df.columns]), mask
+
+
+def withhold_rows(t: Table, mask: np.ndarray, cfg: SuppressionConfig) -> None:
+    """Withhold every count of the rows in ``mask`` (their £ and activity follow their
+    people), and say so under the table where one of them is not a small number anyway."""
+    rows = np.flatnonzero(mask).tolist()
+    counts = [c.key for c in t.columns if c.count]
+    for i in rows:
+        t.withheld.update((i, key) for key in counts)
+    values = np.array([[_number(t.rows[i].get(key)) for key in counts] for i in rows], dtype=float)
+    if rows and counts and not primary_mask(values, cfg.threshold).any(axis=1).all():
+        t.note = f"{t.note} {DOMINANCE_NOTE.format(symbol=cfg.symbol)}".strip()
+
+
+def _number(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def cohort_relation(t: Table) -> tuple[int, ...] | None:
     """Row indices (all, cohort, rest) of the cohort table, when it has exactly those rows."""
     names = [str(r.get("group", "")).strip().lower() for r in t.rows]
@@ -114,6 +163,12 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
     if service is None or not service.rows:
         return
     cell = CountCells(tables)
+    # the rows hidden for what they are (a small number, a cost one or two people dominate),
+    # as their people cells: the ones no pair of sums may give back
+    primary = primary_mask(cell.values, cfg.threshold)
+    sensitive = {(id(t), i) for (t, i, key), p in zip(cell.cells, primary.tolist(), strict=True)
+                 if p or (i, key) in t.withheld}
+    protect = np.array([key == "people" and (id(t), i) in sensitive for t, i, key in cell.cells], dtype=bool)
     lines: list[list[int]] = []
     for t in tables:  # each table's own columns (its totals, and the total spend published elsewhere)
         for c in t.columns:
@@ -137,7 +192,12 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
             for c in t.columns:
                 if c.count and (service, 0, c.key) in cell:
                     lines.append([cell(t, i, c.key)] + [cell(service, j, c.key) for j in parts])
+            if parts and (t, i, "people") in cell and (service, 0, "people") in cell:
+                sums.append((cell(t, i, "people"), [cell(service, j, "people") for j in parts]))
 
+    # the same lines as sums for the £ a row's people stand for (rows are hidden whole):
+    # (the row, its parts); with each table's £ adding up to the total spend (published)
+    sums: list[tuple[int, list[int]]] = []
     link(agency, ("agency_l1", "agency_l2"))
     link(need, ("area_of_need",))
     if locality is not None and locality.rows and any(c.key == "service_code" for c in service.columns):
@@ -149,17 +209,28 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
                 if c.count and rows and (service, 0, c.key) in cell:
                     lines.append([cell(locality, i, c.key) for i in rows]
                                  + ([cell(service, j, c.key)] if j is not None else []))
+            if rows and j is not None and (locality, 0, "people") in cell and (service, 0, "people") in cell:
+                sums.append((cell(service, j, "people"), [cell(locality, i, "people") for i in rows]))
     # A row's events and people are hidden together, so its £ and activity (which follow its
     # people) go with both: with the unit costs published, a point service's £ is its events ×
     # its unit cost and its activity is its events. Events hidden while the £ showed came back
     # by division; and the £ hidden with its people came back as events shown × unit cost
     # (an A&E complement's 900 events, and then the agency's £ less it gave a 3-person
     # service's £). Each round only hides more, so it ends.
+    relations = [{**{total: 1.0}, **dict.fromkeys(parts, -1.0)} for total, parts in sums]
+    relations += [dict.fromkeys((cell(t, i, "people") for i in range(len(t.rows))), 1.0)
+                  for t in tables if t is not locality and (t, 0, "people") in cell]
     while True:
         cell.withhold(lines, cfg, start_withheld=True)
         more = [(t, i, other) for t in tables if {"people", "events"} <= {c.key for c in t.columns}
                 for i in range(len(t.rows)) for key, other in (("events", "people"), ("people", "events"))
                 if (i, key) in t.withheld and (i, other) not in t.withheld]
+        # two lines that each hide two cells can still give one back together (an area of
+        # need's £ less an agency's): hide more until no hidden row's £ follows from the sums
+        hid = np.array([(i, key) in t.withheld for t, i, key in cell.cells], dtype=bool)
+        if cfg.secondary and relations and hid.any():
+            closed = close_gaps(cell.values, hid, relations, protect)
+            more += [(cell.cells[n][0], cell.cells[n][1], cell.cells[n][2]) for n in np.flatnonzero(closed & ~hid)]
         if not more:
             return
         for t, i, other in more:
@@ -215,6 +286,11 @@ def year_agency_rows(ctx: Context, ya: pd.DataFrame, agency: Table | None) -> tu
         if tuple(v for v, k in zip(p, names, strict=True) if k in have) in hidden_parts:
             forced[i, :] = ~np.isnan(money[i, :])  # the years it has (an absent year is no cell)
     forced |= ~np.isnan(money) & np.isnan(count)  # a cost with no people count: cannot be shown
+    # a part-year one or two people dominate (a part made of several rows: any of them)
+    _, heavy = split_dominance(ctx, ya, [])
+    for rec, h in zip(df.to_dict("records"), heavy.tolist(), strict=True):
+        if h:
+            forced[pos_p[tuple(rec[k] for k in keys)], pos_y[rec[year]]] = True
     disc = disclose_counts(count, ctx.config.suppression, (0, 1), forced=forced)
     left_out = int((disc.hidden & ~np.isnan(money)).sum())
     rows = []
@@ -235,7 +311,8 @@ def year_agency_chart(ctx: Context, ya: pd.DataFrame, agency: Table | None) -> l
     note = ""
     if left_out:
         note = (f"Shared report: parts of an agency's yearly cost that rest on 1–{ctx.config.suppression.threshold} "
-                "people, or that would let such a cost be worked out from another figure, are left out of the bars.")
+                "people or that one or two people's costs make up almost all of, or that would let such a cost "
+                "be worked out from another figure, are left out of the bars.")
     return [Chart("chart-audit-year-agency", "Cost by year and agency",
                   charts.stacked_bars("Cost by year and agency", rows, "year", "cost", "agency"), note)]
 
@@ -322,14 +399,20 @@ def build(ctx: Context) -> Section:
             continue
         if name != "cost_by_service":  # activity mixes units across services (see SERVICE)
             df = df.drop(columns=[c for c in df.columns if str(c).lower() == "activity"])
+        df, heavy = split_dominance(ctx, df, [cat])
         t = frame_table(tid, title, df, fields, extra=True, total_row=True, protect_rows=False,
                         sort_by=[cat])
+        withhold_rows(t, heavy, ctx.config.suppression)
         cost_tables[name] = t
         pending.append((t, tid, title, cat))
     loc = audit_table(ctx, "locality_demand")
-    loc_table = None if loc is None else frame_table(
-        "audit-locality", "Residential and temporary accommodation demand by locality",
-        loc, LOCALITY, extra=True, total_row=True, sort_by=["locality", "service"], protect_rows=False)
+    loc_table = None
+    if loc is not None:
+        loc, heavy = split_dominance(ctx, loc, ["locality", "demand"])
+        loc_table = frame_table(
+            "audit-locality", "Residential and temporary accommodation demand by locality",
+            loc, LOCALITY, extra=True, total_row=True, sort_by=["locality", "service"], protect_rows=False)
+        withhold_rows(loc_table, heavy, ctx.config.suppression)
     if not internal:  # before any of them is disclosed (ctx.shown)
         protect_cost_tables(cost_tables.get("cost_by_agency"), cost_tables.get("cost_by_need"),
                             cost_tables.get("cost_by_service"), loc_table, ctx.config.suppression)

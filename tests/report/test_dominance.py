@@ -1,0 +1,109 @@
+"""The dominance rules for costs (a cost one or two people make up almost all of) and the
+check that no hidden cost follows from the sums a report publishes.
+
+Known answers from Hundepool et al. (2012), Handbook on Statistical Disclosure Control,
+section 4.2.2 (ESSnet SDC; the living edition at github.com/sdcTools/HandbookSDC, chapter 4):
+Example 1 (a cell safe by the (1,90) rule that the p% rule finds unsafe) and Example 2 (a cell
+safe by the p% rule at p = 10 that the (2, 90.9) rule finds unsafe), and its result A: a cell
+safe by the (2,k) rule with k = 100·100/(100+p) is safe by the p% rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from carecase.report.config import DominanceConfig
+from carecase.report.suppression import close_gaps, determined, dominated
+
+P10 = DominanceConfig(rule="p_percent", p=10)
+
+
+def _one(total: float, x1: float, x2: float, rule: DominanceConfig) -> bool:
+    return bool(dominated(np.array([total]), np.array([x1]), np.array([x2]), rule)[0])
+
+
+def test_handbook_example_1_p_percent_sees_the_second_largest() -> None:
+    """X = 100,000, x1 = 50,000, x2 = 49,000: safe by the (1,90) rule (50,000 < 90,000), but
+    the second largest estimates the largest as 51,000, within 2%: unsafe at p = 10."""
+    assert not _one(100_000, 50_000, 49_000, DominanceConfig(rule="nk", n=1, k=90))
+    assert _one(100_000, 50_000, 49_000, P10)
+    assert _one(100_000, 50_000, 49_000, DominanceConfig(rule="nk", n=2, k=85))
+
+
+def test_handbook_example_2_two_k_overprotects() -> None:
+    """X = 110,000, x1 = 52,000, x2 = 50,000: the estimate 60,000 is 15.4% over, safe at
+    p = 10; x1 + x2 = 102,000 > 100,000 = (100/110)·X, unsafe by (2, 90.9)."""
+    assert not _one(110_000, 52_000, 50_000, P10)
+    assert _one(110_000, 52_000, 50_000, DominanceConfig(rule="nk", n=2, k=100 * 100 / 110))
+
+
+def test_zero_and_missing_totals_and_the_rule_off() -> None:
+    got = dominated(np.array([0.0, np.nan, 100.0]), np.array([0.0, 5.0, 99.0]), np.array([0.0, 0.0, np.nan]), P10)
+    assert got.tolist() == [False, False, True]  # one person's £99 of £100
+    assert not _one(100.0, 99.0, 1.0, DominanceConfig(rule="none"))
+
+
+@given(st.lists(st.integers(0, 10**6), min_size=1, max_size=12), st.floats(1.0, 60.0))
+def test_safe_by_the_matching_two_k_rule_is_safe_by_p_percent(contributions: list[int], p: float) -> None:
+    """The handbook's result A, for any non-negative costs."""
+    x = sorted(contributions, reverse=True) + [0, 0]
+    total, x1, x2 = float(sum(x)), float(x[0]), float(x[1])
+    k = 100 * 100 / (100 + p)
+    assume(total > 0 and abs(x1 + x2 - k / 100 * total) > 1e-6 * total)
+    if not _one(total, x1, x2, DominanceConfig(rule="nk", n=2, k=k)):
+        assert not _one(total, x1, x2, DominanceConfig(rule="p_percent", p=p))
+
+
+@given(st.lists(st.integers(1, 10**5), min_size=2, max_size=10), st.integers(1, 10**5))
+def test_a_smaller_person_added_never_makes_a_cost_dominated(contributions: list[int], extra: int) -> None:
+    x = sorted(contributions, reverse=True)
+    assume(extra <= x[1])
+    before = _one(float(sum(x)), float(x[0]), float(x[1]), P10)
+    after = _one(float(sum(x) + extra), float(x[0]), float(x[1]), P10)
+    assert before or not after
+
+
+# --------------------------------------------------------------------- no cost from two sums
+
+# cells: 0 physical health, 1 acute trust, 2 A&E, 3 GP, 4 admissions; physical health = A&E +
+# GP + admissions, the acute trust = A&E + admissions (both published as sums)
+SUMS = [{0: 1.0, 2: -1.0, 3: -1.0, 4: -1.0}, {1: 1.0, 2: -1.0, 4: -1.0}]
+
+
+def test_two_lines_each_hiding_two_give_one_back() -> None:
+    hidden = np.array([False, False, True, True, True])
+    assert determined(hidden, SUMS).tolist() == [False, False, False, True, False]  # GP = 0 − 1
+
+
+def test_close_gaps_hides_another_sum() -> None:
+    values = np.array([500.0, 300.0, 150.0, 245.0, 56.0])
+    hidden = np.array([False, False, True, True, True])
+    protect = np.array([False, False, False, True, False])  # GP is the dominated cost
+    out = close_gaps(values, hidden, SUMS, protect)
+    assert out.tolist() == [True, False, True, True, True]  # physical health: GP's one sum with a cell left
+    assert not (determined(out, SUMS) & protect).any()
+    # a complement that follows from the sums is left as it is (nothing to protect in it)
+    assert close_gaps(values, hidden, SUMS, np.zeros(5, dtype=bool)).tolist() == hidden.tolist()
+
+
+@given(st.integers(0, 2**31 - 1))
+def test_close_gaps_leaves_no_protected_cell_determined(seed: int) -> None:
+    """Random sums over random cells: after close_gaps no protected cell is determined, the
+    hidden cells only grow, and running it again changes nothing."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 12))
+    values = rng.integers(0, 50, n).astype(float)
+    relations = []
+    for _ in range(int(rng.integers(1, 6))):
+        cells = rng.choice(n, size=int(rng.integers(2, n + 1)), replace=False)
+        relations.append({int(c): (1.0 if k == 0 else -1.0) for k, c in enumerate(cells)})
+    hidden = rng.random(n) < 0.3
+    protect = hidden & (rng.random(n) < 0.7)
+    out = close_gaps(values, hidden, relations, protect)
+    assert (out | hidden).tolist() == out.tolist()
+    stuck = determined(out, relations) & protect
+    for j in np.flatnonzero(stuck):  # only where every cell of its relations is hidden already
+        assert all(out[c] for r in relations if j in r for c in r)
+    assert close_gaps(values, out, relations, protect).tolist() == out.tolist()
