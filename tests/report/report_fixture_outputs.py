@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from carecase.core.random import generator
 from carecase.costs.library import UPRATED_COLUMNS
+from carecase.report.freshness import DOMINANCE_TABLES
 
 PLANTED_NAMES = ("Gwendolyn Ashcroft-Pryce", "Tobias Quennell", "Ffion Llewellyn-Barr")
 PLANTED_NHS = ("9434765919", "4010232137", "9990001234")
@@ -71,9 +72,19 @@ def write_ingest_link(out: Path) -> None:
     }, out / "link" / "summary.json")
 
 
+def spread_largest(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the two largest people's costs the audit writes for the dominance rule,
+    spread so that no row is dominated (3 and 2 times the row's cost per person)."""
+    each = (df["cost"] / df["people"].where(df["people"] > 0)).fillna(0.0)
+    largest = np.minimum(df["cost"], 3 * each)
+    return df.assign(largest_person_cost=largest, second_person_cost=np.minimum(df["cost"] - largest, 2 * each))
+
+
 def write_audit(out: Path, rng: np.random.Generator) -> None:
-    """Shapes as written by carecase.audit.stage (plus planted identifier columns)."""
+    """Shapes as written by carecase.audit.stage (plus planted identifier columns; the
+    agency and area-of-need tables' activity, which earlier audits wrote, the report drops)."""
     d = out / "audit"
+
     people = rng.integers(40, 900, len(AGENCIES))
     cost = np.round(rng.uniform(2e5, 4e6, len(AGENCIES)), 2)
     _write(pd.DataFrame({"agency_l1": list(AGENCIES), "agency_l2": ["Acute Trust", "Housing", "Police", "DWP"],
@@ -120,6 +131,8 @@ def write_audit(out: Path, rng: np.random.Generator) -> None:
                          "people": [14, 3, 22, 9, 0], "cost": [410000.0, 33000.0, 600000.0, 51000.0, 0.0],
                          "activity": [700.0, 90.0, 1000.0, 260.0, 0.0],
                          "postcode": ["ZZ1 1ZZ"] * 5}), d / "locality_demand.parquet")
+    for name in DOMINANCE_TABLES:
+        _write(spread_largest(pd.read_parquet(d / f"{name}.parquet")), d / f"{name}.parquet")
     top10 = float(cost[:10].sum())
     _json({"headline": f"£5,500,000 across 1,204 people, 2022-01-01 to 2023-12-30; top 10 cost £{top10 / 104.0:,.2f} "
                        "a week; top 10% of people account for 61% of cost (Gini 0.62)",

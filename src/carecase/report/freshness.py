@@ -9,7 +9,10 @@ stages leave:
 - the costed events are current (``costs.stage.check_costs_current``: the last ingest
   finished, link ran after it, costs after link, with today's unit-cost settings);
 - the audit and the evaluation were made from those costed events (their ``costs_stamp``);
-- the CBA used the evaluation's current ``effects.json`` (its ``effects_sha256``).
+- the CBA used the evaluation's current ``effects.json`` (its ``effects_sha256``)
+
+and, for a shared report with a dominance rule, that the audit wrote each row's two largest
+people's costs (:func:`dominance_inputs_missing`; an audit from before the rule did not).
 
 Outputs written before these records existed carry none and are not judged.
 """
@@ -19,6 +22,26 @@ from __future__ import annotations
 from carecase.core.digest import file_sha256
 from carecase.core.errors import CarecaseError
 from carecase.core.project import Project
+
+#: the audit tables the dominance rule reads, and the columns it reads in them
+DOMINANCE_TABLES = ("cost_by_agency", "cost_by_need", "cost_by_service", "cost_by_year_agency", "locality_demand")
+DOMINANCE_COLUMNS = ("largest_person_cost", "second_person_cost")
+
+
+def dominance_inputs_missing(project: Project) -> str | None:
+    """A line when an audit table a shared report protects lacks the two largest people's
+    costs (written by an audit from before the dominance rule): that report would publish a
+    cost one person makes up almost all of, with nothing said."""
+    import pyarrow.parquet as pq
+
+    folder = project.out / "audit"
+    lacking = [name for name in DOMINANCE_TABLES if (folder / f"{name}.parquet").is_file()
+               and not set(DOMINANCE_COLUMNS) <= set(pq.read_schema(folder / f"{name}.parquet").names)]
+    if not lacking:
+        return None
+    return (f"out/audit/{lacking[0]}.parquet has no {DOMINANCE_COLUMNS[0]}, which report.suppression.dominance "
+            "needs to hide a cost one or two people make up almost all of (the audit was run by an earlier "
+            "carecase); nothing was written. Run `carecase audit PROJECT`.")
 
 
 def stale_outputs(project: Project) -> list[str]:

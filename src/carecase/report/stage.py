@@ -12,7 +12,7 @@ from carecase.core.project import Project
 from carecase.core.services import catalogue
 from carecase.report.build import build_report
 from carecase.report.content import Report
-from carecase.report.freshness import stale_outputs
+from carecase.report.freshness import dominance_inputs_missing, stale_outputs
 from carecase.report.html import render_html
 from carecase.report.pdf import find_chromium, html_to_pdf
 from carecase.report.xlsx import render_xlsx
@@ -49,6 +49,10 @@ def run(project: Project, progress: Any = None, internal: bool | None = None) ->
         if progress is not None and task is not None:
             progress.advance(task)
 
+    if mode == "shared" and cfg.suppression.dominance.rule != "none":
+        missing = dominance_inputs_missing(project)
+        if missing:
+            raise ReportError(missing)
     stale = stale_outputs(project)
     if stale:
         raise ReportError(
