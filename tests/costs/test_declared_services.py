@@ -146,3 +146,43 @@ def test_a_declared_service_takes_its_default_basis_from_kind_and_unit() -> None
     cat = {"PROBATION_SUPERVISION": svc("spell", "week")}
     rows = {m.service_code: m for m in service_map({"PROBATION_SUPERVISION": "CR3.2"}, {}, cat)}
     assert (rows["PROBATION_SUPERVISION"].unit_cost_code, rows["PROBATION_SUPERVISION"].basis) == ("CR3.2", "per_week")
+
+
+def test_an_area_of_need_edited_after_link_is_refused_until_link_relabels(tmp_path: Path) -> None:
+    """Link copies each service's area of need from the catalogue into ``events``; edited in
+    carecase.yaml afterwards, the costs and the audit would group by the old one with nothing
+    said (ingest re-stages the same rows, so the staged-rows check cannot see it). Every later
+    stage stops, naming the service, the old and new area and the command, until link runs."""
+    from carecase.core.errors import CostError
+    from carecase.report.freshness import stale_outputs
+
+    root = tmp_path / "p"
+    p = open_project(root, config())
+    try:
+        for stage in (ingest_stage, link_stage, costs_stage, audit_stage):
+            stage.run(p)
+        assert (p.read_json("link", "summary.json") or {})["service_labels"]["OUTPATIENT_APPT"] == "Physical health"
+    finally:
+        p.close()
+    edited = config(services=[{**OUTPATIENT, "area_of_need": "Outpatient care"}, PROBATION])
+    p = open_project(root, edited)
+    try:
+        want = ("events were labelled with an older service catalogue: re-run `carecase link PROJECT`, "
+                "then `carecase costs apply PROJECT` (or `carecase run PROJECT`). services: in carecase.yaml "
+                "has changed since link wrote table 'events': OUTPATIENT_APPT area_of_need was "
+                "'Physical health', now 'Outpatient care'.")
+        for stage in (audit_stage, costs_stage):
+            with pytest.raises(CostError) as err:
+                stage.run(p)
+            assert str(err.value) == want
+        assert stale_outputs(p) == [f"costs: {want}"]
+        ingest_stage.run(p)  # re-stages the same rows: link has still to relabel them
+        with pytest.raises(CostError, match="older service catalogue"):
+            costs_stage.run(p)
+        for stage in (link_stage, costs_stage, audit_stage):
+            stage.run(p)
+        by_need = _read(p, "cost_by_need").groupby("area_of_need")["cost"].sum()
+        assert by_need["Outpatient care"] == pytest.approx(3 * 150.0)
+        assert stale_outputs(p) == []
+    finally:
+        p.close()

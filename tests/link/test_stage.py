@@ -102,6 +102,9 @@ def test_outputs_written_and_summary_json(linked):
     assert on_disk["headline"] == summary["headline"]
     # what the costs stage checks the costed events against (costs.stage.check_costs_current)
     assert on_disk["events_digest"] == hashlib.sha256((folder / "events.parquet").read_bytes()).hexdigest()
+    # and the area of need it gave each service (costs.stage.relabelled_services)
+    assert on_disk["service_labels"]["POL_CUSTODY"] == "Crime and justice"
+    assert set(on_disk["service_labels"]) == set(project.engine.table("events").to_pandas().service_code)
     hist = on_disk["match_weight_histogram"]
     assert sum(r["pairs"] for r in hist if r["population"] == "best_match_per_profile") > 0
     review = (folder / "clerical_review.csv").read_text().splitlines()[0].split(",")

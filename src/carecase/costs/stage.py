@@ -155,9 +155,51 @@ def check_ingest_finished(project: Project) -> None:
             "`carecase ingest PROJECT`, then `carecase run PROJECT`.")
 
 
+def relabelled_services(project: Project) -> str | None:
+    """How the project's service catalogue (``services:``) now labels the services in
+    ``events`` differently from when link wrote them, or None when it does not (or link
+    recorded no labels: a summary written before it did, or events written by other means).
+
+    Link copies each service's area of need from the catalogue into ``events``
+    (``service_labels`` in its summary); the costs, the audit and the evaluation group by
+    the copy, so an ``area_of_need`` edited in carecase.yaml after link would be shown under
+    the old name. Ingest re-stages the same rows after such an edit (the staged columns do not
+    include it), so :func:`stale_events` cannot see it."""
+    recorded = (project.read_json("link", "summary.json") or {}).get("service_labels")
+    if not isinstance(recorded, dict):
+        return None
+    services = catalogue(project.config)
+    changes = []
+    for code, was in sorted(recorded.items()):
+        svc = services.get(code)
+        now = svc.area_of_need if svc is not None else None
+        if now == was:
+            continue
+        if svc is None:
+            changes.append(f"{code} (area_of_need {was!r}) is no longer in the catalogue")
+        else:
+            changes.append(f"{code} area_of_need was {was!r}, now {now!r}")
+    if not changes:
+        return None
+    return "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more service(s)" if len(changes) > 5 else "")
+
+
+def check_events_labelled(project: Project) -> None:
+    """Fail when the service catalogue labels the services in ``events`` differently from
+    when link wrote them (:func:`relabelled_services`)."""
+    problem = relabelled_services(project)
+    if problem:
+        raise CostError(
+            "events were labelled with an older service catalogue: re-run `carecase link PROJECT`, "
+            "then `carecase costs apply PROJECT` (or `carecase run PROJECT`). services: in carecase.yaml "
+            f"has changed since link wrote table 'events': {problem}."
+        )
+
+
 def check_events_current(project: Project) -> None:
-    """Fail when the last ingest did not finish (:func:`check_ingest_finished`) or ingest has
-    staged other rows since link wrote ``events`` (:func:`stale_events`)."""
+    """Fail when the last ingest did not finish (:func:`check_ingest_finished`), ingest has
+    staged other rows since link wrote ``events`` (:func:`stale_events`) or the service
+    catalogue has changed since (:func:`check_events_labelled`)."""
     check_ingest_finished(project)
     problem = stale_events(project.engine)
     if problem:
@@ -166,6 +208,7 @@ def check_events_current(project: Project) -> None:
             "`carecase costs apply PROJECT` (or `carecase run PROJECT`). Ingest has staged other "
             f"rows since link wrote table 'events': {problem}."
         )
+    check_events_labelled(project)
 
 
 def costs_stamp(project: Project) -> str | None:
@@ -200,8 +243,8 @@ def costs_inputs_digest(project: Project) -> str:
 
 
 def check_costs_current(project: Project) -> None:
-    """Fail when ``events`` is older than the staged ingest (:func:`check_events_current`) or
-    has changed since the costs stage last ran.
+    """Fail when ``events`` is older than the staged ingest or the service catalogue
+    (:func:`check_events_current`) or has changed since the costs stage last ran.
 
     ``costed_events`` is a view of ``events``, so after a re-run of ingest or link it would cost
     the new events while ``unmapped_events`` and the costs summary still describe the old ones
@@ -213,13 +256,14 @@ def check_costs_current(project: Project) -> None:
 
     The events were checked against the staged ingest when the costs stage ran; that check
     (a scan of both tables) is repeated only when ingest's record (:func:`ingest_state`) has
-    changed since."""
+    changed since; the catalogue check (no scan) every time."""
     summary = project.read_json("costs", "summary.json")
     state = (summary or {}).get("ingest_state")
     if not state or state != ingest_state(project.engine):
         check_events_current(project)  # checks that the last ingest finished, then the events
     else:
         check_ingest_finished(project)
+        check_events_labelled(project)
     if not summary or "events" not in summary or not project.engine.has_table("events"):
         return
     fix = ("Run `carecase costs apply PROJECT` (or `carecase run PROJECT`) before the audit "

@@ -105,6 +105,16 @@ def events(links: ir.Table, staged: ir.Table, services: Catalogue = BY_CODE) -> 
     return j.select(*EVENT_COLUMNS)
 
 
+def needs_by_service(events: ir.Table) -> dict[str, str | None]:
+    """service code → the area of need ``events`` carries for it (what link labelled it with
+    from the catalogue; None for a code the catalogue did not have). Link records it in its
+    summary (``service_labels``) so that later stages can tell when the catalogue has changed
+    since (``costs.stage.relabelled_services``)."""
+    rows = events.select("service_code", "area_of_need").distinct().to_pyarrow().to_pylist()
+    return {r["service_code"]: r["area_of_need"]
+            for r in sorted(rows, key=lambda r: str(r["service_code"])) if r["service_code"] is not None}
+
+
 def check_all_linked(expr: ir.Table, table: str) -> None:
     """Every staged row must have an identity record (ingest writes both)."""
     orphans = expr.filter(expr.person_id.isnull())

@@ -154,6 +154,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     # the costs stage records this, so the audit and the evaluation can tell whether the
     # events they read (through the costed_events view) are the ones that were costed
     events_digest = file_sha256(folder / "events.parquet")
+    # and the area of need it gave each service, so that a later edit of a declared
+    # service's area_of_need is caught before the costs and the audit use the old one
+    labels = outputs.needs_by_service(engine.table("events"))
 
     if not keep:
         engine.drop("staging_identity")
@@ -173,6 +176,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "people": tables["people"],
         "events": tables["events"],
         "events_digest": events_digest,
+        "service_labels": labels,
         "clerical_review": {"pairs": review_arrow.num_rows, "file": str(folder / REVIEW_FILE),
                             "with_identity": keep, "decisions": n_decided,
                             "decisions_applied": n_applied,
