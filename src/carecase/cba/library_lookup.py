@@ -24,23 +24,34 @@ import pandas as pd
 
 from carecase.cba.model import INDIVIDUAL
 from carecase.cba.unit_costs import RollUp, TableLookup, UnitCostLookup, UnitValue
-from carecase.core.services import SERVICES
+from carecase.core.services import BY_CODE, SERVICES, Catalogue
 
-#: Agency spellings of the service catalogue; a library spelling that differs only in case
-#: ("Local authority") is written the catalogue's way so one agency is not counted as two.
+#: Agency spellings of the built-in service catalogue; a library spelling that differs only
+#: in case ("Local authority") is written the catalogue's way so one agency is not counted as
+#: two. A project's catalogue adds its declared services' agencies
+#: (:func:`canonical_agencies`, which the CBA stage passes as ``services``).
 CANONICAL = {s.agency_l1.lower(): s.agency_l1 for s in SERVICES}
 
 
-def _agency(name: str) -> str:
-    return CANONICAL.get(name.lower(), name)
+def canonical_agencies(services: Catalogue = BY_CODE) -> dict[str, str]:
+    """Lower-case agency → its spelling in ``services`` (a project's catalogue,
+    ``carecase.core.services.catalogue(config)``: the built-ins and its declared services, so
+    a local unit cost paid by 'probation' is 'Probation', as the evaluation names it)."""
+    return {s.agency_l1.lower(): s.agency_l1 for s in services.values()}
 
 
 def _text(v: Any) -> str:
     return "" if v is None or (isinstance(v, float) and v != v) or pd.isna(v) else str(v)
 
 
-def lookup_from_library(lib: pd.DataFrame) -> TableLookup:
-    """Build a lookup from a library table (``carecase.costs.library`` columns)."""
+def lookup_from_library(lib: pd.DataFrame, services: Catalogue = BY_CODE) -> TableLookup:
+    """Build a lookup from a library table (``carecase.costs.library`` columns), agencies
+    spelt as ``services`` spells them (the built-ins unless a project's catalogue is given)."""
+    canonical = canonical_agencies(services)
+
+    def _agency(name: str) -> str:
+        return canonical.get(name.lower(), name)
+
     lib = lib.sort_values(["code", "value_type"], kind="mergesort")
     children: dict[str, pd.DataFrame] = {
         str(k): g for k, g in lib[lib["parent_code"].notna()].groupby("parent_code", sort=True)
@@ -91,8 +102,10 @@ def _rolls_up(lib: pd.DataFrame) -> dict[str, RollUp]:
     return out
 
 
-def library_lookup(price_year: int, **load_kwargs: Any) -> UnitCostLookup:
-    """The project's library at ``price_year`` (``load_kwargs`` as for ``load_library``)."""
+def library_lookup(price_year: int, *, services: Catalogue = BY_CODE, **load_kwargs: Any) -> UnitCostLookup:
+    """The project's library at ``price_year`` (``load_kwargs`` as for ``load_library``), its
+    agencies spelt as the catalogue ``services`` spells them (the project's in the CBA stage:
+    ``catalogue(config)``; the built-ins by default)."""
     from carecase.costs.library import load_library
 
-    return lookup_from_library(load_library(price_year, **load_kwargs))
+    return lookup_from_library(load_library(price_year, **load_kwargs), services)

@@ -24,12 +24,13 @@ from carecase.cba.library_lookup import library_lookup
 from carecase.cba.load import model_from_dict, read_model_yaml
 from carecase.cba.model import CBAModel
 from carecase.cba.results import analyse
-from carecase.cba.unit_costs import BUILTIN, UnitCostLookup
+from carecase.cba.unit_costs import BUILTIN, ShippedLibrary, UnitCostLookup
 from carecase.cba.workbook import write_workbook
 from carecase.core.digest import file_sha256
 from carecase.core.errors import CBAError
 from carecase.core.output import write_table
 from carecase.core.project import Project
+from carecase.core.services import BY_CODE, catalogue
 from carecase.costs.stage import check_costs_current, costs_stamp
 
 TABLES = {
@@ -110,7 +111,6 @@ def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBA
 def project_service_costs(project: Project) -> dict[str, str]:
     """Service code → the unit-cost code the project costs it with (the default map with
     costs.service_costs applied), as the evaluation priced its effects."""
-    from carecase.core.services import catalogue
     from carecase.costs.mapping import service_map
 
     c = project.config.costs
@@ -146,13 +146,18 @@ def project_index(project: Project) -> dict[int, float]:
 
 
 def project_lookup(project: Project, price_base_year: int | None) -> UnitCostLookup:
-    """The project's unit-cost library as a lookup (cba.unit_costs: project), else BUILTIN."""
+    """The project's unit-cost library as a lookup (cba.unit_costs: project), else the shipped
+    one (BUILTIN); either way with agencies spelt as the project's catalogue spells them (its
+    declared services' agencies too: a local unit cost paid by 'probation' is the evaluation's
+    'Probation')."""
+    services = catalogue(project.config)
     if project.config.cba.unit_costs == "builtin":
-        return BUILTIN
+        return BUILTIN if services is BY_CODE else ShippedLibrary(services)
     c = project.config.costs
     year = price_base_year if isinstance(price_base_year, int) else c.price_year
-    return library_lookup(year, overrides=c.overrides, library=c.library, deflator=c.deflator,
-                          base=project.root, columns=getattr(c, "library_columns", None) or None)
+    return library_lookup(year, services=services, overrides=c.overrides, library=c.library,
+                          deflator=c.deflator, base=project.root,
+                          columns=getattr(c, "library_columns", None) or None)
 
 
 def _read_effects(path: Path) -> dict[str, Any]:

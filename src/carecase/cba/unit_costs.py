@@ -15,7 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from carecase.core.services import Catalogue
 
 ValueType = Literal["fiscal", "economic", "social"]
 
@@ -74,17 +77,20 @@ class ShippedLibrary:
     constituents for a "Multiple" headline, economic and social values to individuals).
     Read on first use. The CBA uprates each value to the model's ``price_base_year`` with
     :func:`gdp_deflator`, the index the costs stage uses, so the numbers equal the project
-    library's at that year when no local override applies."""
+    library's at that year when no local override applies. Agencies are spelt as the
+    catalogue ``services`` spells them (the built-ins unless a project's is given)."""
 
-    def __init__(self) -> None:
+    def __init__(self, services: Catalogue | None = None) -> None:
         self._table: TableLookup | None = None
+        self._services = services
 
     def _lookup(self) -> TableLookup:
         if self._table is None:
             from carecase.cba.library_lookup import lookup_from_library
+            from carecase.core.services import BY_CODE
             from carecase.costs.library import default_library
 
-            self._table = lookup_from_library(default_library())
+            self._table = lookup_from_library(default_library(), self._services or BY_CODE)
         return self._table
 
     def components(self, code: str) -> list[UnitValue]:
