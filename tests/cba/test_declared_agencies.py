@@ -1,7 +1,8 @@
 """A project's declared services (``services:``) in the CBA: the unit-cost lookup spells their
 agencies as the catalogue does, as it does the built-ins' ("Local authority" → "Local
 Authority"), so a local unit cost paid by 'probation' is the evaluation's 'Probation' (one
-agency, not two spellings the model refuses)."""
+agency, not two spellings the model refuses); and an evaluated effect that names no agency
+takes its declared service's."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 import yaml
 
 from carecase.cba import stage
+from carecase.cba.from_evaluation import evaluation_outcomes
 from carecase.cba.library_lookup import CANONICAL, lookup_from_library
+from carecase.core.errors import CBAError
 from carecase.core.project import Project
 from carecase.core.services import DeclaredService
 
@@ -106,3 +110,15 @@ def test_the_shipped_lookup_spells_agencies_as_the_project_does(tmp_path: Path) 
     assert {c.agency_l1 for c in stage.project_lookup(p, 2023).components("CR3.2")} == {"Criminal justice system"}
     assert {c.agency_l1 for c in stage.BUILTIN.components("CR3.2")} == {"Criminal Justice System"}
 
+
+def test_an_effect_with_no_agency_takes_its_declared_services(tmp_path: Path) -> None:
+    """An effects file that names no agency (a hand-made one) for a declared service: the
+    stage finds the agency in the project's catalogue; the built-ins alone do not have it."""
+    effects = _effects()
+    with pytest.raises(CBAError, match="is not in the service catalogue"):
+        evaluation_outcomes(effects, cohort="c", window="post_0_12")
+    p = _project(tmp_path / "p", effects=effects)
+    found = stage.project_model(p)
+    assert found is not None
+    evaluated = [o for o in found[0].outcomes if o.name.startswith("PROBATION_SUPERVISION")]
+    assert [(v.agency, v.agency_l2) for o in evaluated for v in o.values or []] == [("Probation", "Probation Service")]

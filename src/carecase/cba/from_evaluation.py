@@ -35,7 +35,7 @@ import numpy as np
 
 from carecase.cba.correlation import PSD_TOLERANCE, nearest_correlation, smallest_eigenvalue
 from carecase.core.errors import CBAError
-from carecase.core.services import BY_CODE
+from carecase.core.services import BY_CODE, Catalogue
 from carecase.evaluate.power import Z95
 
 
@@ -162,6 +162,7 @@ def evaluation_outcomes(
     index: dict[int, float] | None = None,
     min_users: int = 0,
     notes: list[str] | None = None,
+    catalogue: Catalogue = BY_CODE,
 ) -> tuple[list[dict[str, Any]], str, list[str]]:
     """(outcome definitions, one per service effect; the window; their service codes).
 
@@ -172,7 +173,11 @@ def evaluation_outcomes(
 
     When ``price_base_year`` and the file's ``price_year`` differ, £ are uprated with the
     financial-year price ``index`` ({year: index}; the project's ``costs.deflator`` in the
-    stage), by default the GDP deflator (:func:`carecase.cba.unit_costs.uprating_factor`)."""
+    stage), by default the GDP deflator (:func:`carecase.cba.unit_costs.uprating_factor`).
+
+    An effect without ``agency_l1`` takes its service's agency from ``catalogue`` (the
+    project's in the stage, ``carecase.core.services.catalogue(config)``, so that declared
+    services are known; the built-ins by default)."""
     recs = effect_records(effects)
     factor = 1.0
     if price_base_year is not None and effects.get("price_year") not in (None, price_base_year):
@@ -214,7 +219,7 @@ def evaluation_outcomes(
                 "cluster). Drawn with no spread, it would make the model look certain. Evaluate more "
                 "participants (or match without replacement), or leave the service out with "
                 "cba.from_evaluation.services.")
-        svc = BY_CODE.get(r["service_code"])
+        svc = catalogue.get(r["service_code"])
         agency = r.get("agency_l1") or (svc.agency_l1 if svc else None)
         if agency is None:
             raise CBAError(f"effects.json: service {r['service_code']!r} has no agency_l1 and "

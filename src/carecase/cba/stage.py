@@ -84,7 +84,7 @@ def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBA
             duration_years=link.duration_years, lag_years=link.lag_years,
             drop_off=link.drop_off, confidence_grade=link.confidence_grade,
             price_base_year=data.get("price_base_year"), index=project_index(project),
-            min_users=link.min_users, notes=notes)
+            min_users=link.min_users, notes=notes, catalogue=catalogue(project.config))
         first = len(data.get("outcomes") or [])
         data = {**data, "outcomes": list(data.get("outcomes") or []) + extra}
         joint = evaluation_correlation(effects, window, codes, first, notes=notes)
