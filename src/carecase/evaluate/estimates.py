@@ -100,6 +100,43 @@ def users(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None = None) 
     return per_person.sum(axis=0)
 
 
+def largest_shares(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None = None,
+                   weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The shares of a group's amount held by its largest and second-largest person, per
+    window (pre first) and column: two arrays (windows, columns), NaN where the group has no
+    amount. ``row_ids`` may repeat (a control matched in two sets) and each row counts with
+    its ``weight`` (a control's matching or calibration weight, as in the group's rate);
+    ``persons`` (aligned with ``panel.row_ids``) adds a person's rows together. The report's
+    dominance rule reads them: a rate one or two people's use makes up almost all of gives
+    their use back (the rate × the group's person-time)."""
+    pos = panel.position(np.asarray(row_ids))
+    a = np.abs(panel.amount[pos])
+    if weights is not None:
+        a = a * np.asarray(weights, dtype=float)[:, None, None]
+    if persons is not None and len(pos):
+        _, who = np.unique(np.asarray(persons)[pos].astype(str), return_inverse=True)
+        acc = np.zeros((int(who.max()) + 1, *a.shape[1:]))
+        np.add.at(acc, who, a)
+        a = acc
+    shape = panel.amount.shape[1:]
+    if not len(a):
+        return np.full(shape, np.nan), np.full(shape, np.nan)
+    top = -np.sort(-a, axis=0)[:2] if len(a) < 3 else -np.partition(-a, 1, axis=0)[:2]
+    total = a.sum(axis=0)
+    second = top[1] if len(top) > 1 else np.zeros(shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.where(total > 0, top[0] / total, np.nan), np.where(total > 0, second / total, np.nan))
+
+
+def share_columns(prefix: str, shares: tuple[np.ndarray, np.ndarray], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """:func:`largest_shares` as frame columns for the pre-period (the same in every post
+    window) and each post window: ``{prefix}pre_largest_share`` ... ``{prefix}post_second_share``."""
+    first, second = shares
+    return {f"{prefix}pre_largest_share": np.broadcast_to(first[0], shape), f"{prefix}pre_second_share":
+            np.broadcast_to(second[0], shape), f"{prefix}post_largest_share": first[1:],
+            f"{prefix}post_second_share": second[1:]}
+
+
 def _frame(panel: Panel, windows: list[str], values: dict[str, np.ndarray]) -> pd.DataFrame:
     """Tidy (window × column) frame from arrays shaped (post windows, Q)."""
     parts = []
@@ -146,6 +183,7 @@ def naive(panel: Panel, treated_rows: np.ndarray, draws: int,
         "change_ppy": change, "ci_low": lo, "ci_high": hi,
         "se": np.nanstd(boot[:, 1:] - boot[:, :1], axis=0, ddof=1),
         "users": users(panel, treated_rows, persons),
+        **share_columns("", largest_shares(panel, np.sort(treated_rows), persons), change.shape),
     })
     tests = []
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -222,6 +260,10 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.
     seen = panel if observed is None else observed
     group_users = {"treated_users": users(seen, row[is_t], persons),
                    "control_users": users(seen, row[~is_t], persons)}
+    weight = members["weight"].to_numpy(float)
+    group_users |= {**share_columns("treated_", largest_shares(seen, row[is_t], persons), did.shape),
+                    **share_columns("control_", largest_shares(seen, row[~is_t], persons, weight[~is_t]),
+                                    did.shape)}
     matched = _frame(panel, post_w, {
         "treated_pre_ppy": np.broadcast_to(rt[0], shape), "treated_post_ppy": rt[1:],
         "control_pre_ppy": np.broadcast_to(rc[0], shape), "control_post_ppy": rc[1:],

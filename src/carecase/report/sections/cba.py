@@ -114,11 +114,12 @@ def why_hidden(ctx: Context, results: dict[str, Any] | None, names: list[str]) -
     guard = [n for n in names if n not in own]
     why = []
     if own:
-        why.append(f"the effect on {', '.join(own)} rests on 1–{threshold} people or users of the service")
+        why.append(f"the effect on {', '.join(own)} rests on 1–{threshold} people or users of the service, "
+                   "or almost wholly on one or two people's use")
     if guard:
         why.append(f"the effect on {', '.join(guard)} is hidden only to protect another estimate that rests "
-                   f"on 1–{threshold} people, which could otherwise be worked out from the rows that add up "
-                   "with it")
+                   f"on 1–{threshold} people (or almost wholly on one or two), which could otherwise be worked "
+                   "out from the rows that add up with it")
     return "; and ".join(why)
 
 

@@ -160,7 +160,7 @@ def _effects(ctx: Context, counts: Table | None, rtm_shown: set[tuple[str, str, 
     comparison, _ = match_count(counts, "control people matched")
     table = side_by_side(all_naive if naive is None else naive, matched, threshold if shared else None,
                          None if is_missing(comparison) else float(comparison),  # type: ignore[arg-type]
-                         keep=keep)
+                         keep=keep, dominance=ctx.config.suppression.dominance if shared else None)
     if table is None:
         return None
     _, matched_hidden = match_count(counts, "treated matched")

@@ -9,6 +9,7 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
+from carecase.report.config import DominanceConfig
 from carecase.report.content import Column, Table, is_missing
 from carecase.report.loaders import pick
 from carecase.report.sections.common import Context, clean_value
@@ -21,14 +22,45 @@ from carecase.report.sections.windows import (
     window_label,
     window_order,
 )
-from carecase.report.suppression import secondary_lines
+from carecase.report.suppression import dominated, secondary_lines
 
 # the estimates of a row resting on the matched people, and on the naive estimate's participants
 MATCHED_ESTIMATES = ("effect_matched", "ci_low_matched", "ci_high_matched", "mde_matched")
 NAIVE_ESTIMATES = ("effect_naive", "ci_low_naive", "ci_high_naive")
 
 
-def _standard(df: pd.DataFrame | None, effect: str, n: str, users: str = "users") -> pd.DataFrame | None:
+#: the groups and periods whose rates a row publishes, as the prefixes of the evaluation's
+#: largest-people share columns (carecase.evaluate.estimates.share_columns)
+NAIVE_SHARES = ("pre_", "post_")
+MATCHED_SHARES = ("treated_pre_", "treated_post_", "control_pre_", "control_post_")
+
+
+def dominated_rows(df: pd.DataFrame, prefixes: tuple[str, ...], rule: DominanceConfig | None) -> np.ndarray:
+    """Rows of an evaluation table (naive or matched) a dominance rule hides: one or two
+    people's use makes up almost all of a group's amount in a period whose rate the row
+    publishes (:func:`carecase.report.suppression.dominated` on the stored shares). None, or
+    tables written before the shares: no row."""
+    out = np.zeros(len(df), dtype=bool)
+    if rule is None or rule.rule == "none":
+        return out
+    for prefix in prefixes:
+        first, second = pick(df, f"{prefix}largest_share"), pick(df, f"{prefix}second_share")
+        if first is None or second is None:
+            continue
+        s1 = pd.to_numeric(df[first], errors="coerce").to_numpy(float)
+        s2 = pd.to_numeric(df[second], errors="coerce").to_numpy(float)
+        out |= dominated(np.where(np.isnan(s1), np.nan, 1.0), s1, s2, rule)
+    return out
+
+
+def _flag(v: object) -> bool:
+    """A dominance flag after the outer merge: True only for a true boolean (a row missing
+    from one table has NaN there)."""
+    return isinstance(v, bool | np.bool_) and bool(v)
+
+
+def _standard(df: pd.DataFrame | None, effect: str, n: str, users: str = "users",
+              shares: tuple[str, ...] = (), rule: DominanceConfig | None = None) -> pd.DataFrame | None:
     if df is None:
         return None
     cols = {"effect": pick(df, effect), "ci_low": pick(df, "ci_low"), "ci_high": pick(df, "ci_high"), "n": pick(df, n),
@@ -42,11 +74,13 @@ def _standard(df: pd.DataFrame | None, effect: str, n: str, users: str = "users"
             out[key] = df[c].fillna("").astype(str)
     for k, c in cols.items():
         out[k] = pd.to_numeric(df[c], errors="coerce") if c is not None else float("nan")
+    out["dominated"] = dominated_rows(df, shares, rule)
     return out
 
 
 def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, threshold: int | None = None,
-                 comparison: float | None = None, keep: Collection[tuple[str, str, str]] = ()) -> Table | None:
+                 comparison: float | None = None, keep: Collection[tuple[str, str, str]] = (),
+                 dominance: DominanceConfig | None = None) -> Table | None:
     """The naive/matched table (£ measures). With ``threshold`` (shared reports) the
     estimates resting on 1..threshold people are withheld: a row's matched DiD, interval and
     minimum detectable effect when its matched participants (or the matched comparison
@@ -54,11 +88,14 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
     either (``treated_users``, ``control_users``: a mean change times the participants is
     the users' own use); its naive change and interval when the naive estimate's
     participants, or its users among them, are that few. ``keep``: (window label, level,
-    key) of rows to choose last as complements (:func:`kept_rows`)."""
+    key) of rows to choose last as complements (:func:`kept_rows`). ``dominance`` (shared
+    reports): the estimates whose rates one or two people's use makes up almost all of are
+    withheld as well (:func:`dominated_rows`)."""
     # events and units are in the rate ratios
     naive = only_measure(naive, MONEY) if naive is not None else None
     matched = only_measure(matched, MONEY) if matched is not None else None
-    n, m = _standard(naive, "change_ppy", "n"), _standard(matched, "effect_ppy", "n_sets", "treated_users")
+    n = _standard(naive, "change_ppy", "n", shares=NAIVE_SHARES, rule=dominance)
+    m = _standard(matched, "effect_ppy", "n_sets", "treated_users", shares=MATCHED_SHARES, rule=dominance)
     if n is None or m is None:
         return None
     keys = [k for k in KEYS if k in n.columns and k in m.columns]
@@ -90,9 +127,10 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
         rows.append(row)
         if threshold is not None:
             if any(few(v, threshold) for v in (r.get("n_matched"), comparison, r.get("users_matched"),
-                                                  r.get("cusers_matched"))):
+                                                  r.get("cusers_matched"))) or _flag(r.get("dominated_matched")):
                 withheld |= {(i, k) for k in MATCHED_ESTIMATES}
-            if few(r.get("n_naive"), threshold) or few(r.get("users_naive"), threshold):
+            if few(r.get("n_naive"), threshold) or few(r.get("users_naive"), threshold) \
+                    or _flag(r.get("dominated_naive")):
                 withheld |= {(i, k) for k in NAIVE_ESTIMATES}
     if threshold is not None:  # a hidden row must not come back as a total less the rows shown
         lines = sum_lines([_line_key(r) for r in records])
@@ -108,6 +146,9 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
     if withheld:
         note += (f" Shared report: estimates resting on 1–{threshold} people (participants, the matched "
                  "comparison group, or the people in either who used that service or agency) are hidden.")
+        if any(_flag(r.get("dominated_naive")) or _flag(r.get("dominated_matched")) for r in records):
+            note += (" So are estimates whose rates one or two people's use makes up almost all of, whatever "
+                     "the number of people (a dominance rule).")
     # the matched-participants column is the same people on every row, not a sum: only
     # small numbers (and figures hidden elsewhere) are hidden, no complement down the column
     return Table("evaluation-effects", "Naive before/after and matched difference-in-differences, per person per year",
@@ -209,19 +250,25 @@ def effect_chart_rows(table: Table) -> list[dict]:
     return chart_rows
 
 
-def few_user_keys(ctx: Context) -> set[tuple[str, str, str]]:
+def few_user_keys(ctx: Context, measure: str = MONEY) -> set[tuple[str, str, str]]:
     """Shared reports: the (window label, key_type, key) whose matched estimates rest on
     1..threshold users of that service or agency among the matched participants or
-    comparison people (any measure). Empty in internal reports, or when the tables predate
-    the user counts. (The naive estimates' users are read by :func:`side_by_side`.)"""
+    comparison people (any measure), or whose ``measure`` rows' rates one or two people's use
+    makes up almost all of (:func:`dominated_rows`: £ for the tables of £, events for the
+    rate ratios). Empty in internal reports, or when the tables predate the user counts.
+    (The naive estimates' users are read by :func:`side_by_side`.)"""
     df = ctx.outs.table("evaluate", "matched")
     if ctx.mode == "internal" or df is None or any(pick(df, k) is None for k in ("window", "key_type", "key")):
         return set()
     threshold = ctx.config.suppression.threshold
     present = [c for c in (pick(df, "treated_users"), pick(df, "control_users")) if c is not None]
     w, kt, k = pick(df, "window"), pick(df, "key_type"), pick(df, "key")
-    return {(window_label(r[w]), str(r[kt]), str(r[k])) for r in df.to_dict("records")
-            if any(few(r[c], threshold) for c in present)}
+    heavy = dominated_rows(df, MATCHED_SHARES, ctx.config.suppression.dominance)
+    mcol = pick(df, "measure")
+    if mcol is not None:
+        heavy &= (df[mcol].astype(str) == measure).to_numpy()
+    return {(window_label(r[w]), str(r[kt]), str(r[k])) for r, h in zip(df.to_dict("records"), heavy.tolist(), strict=True)
+            if h or any(few(r[c], threshold) for c in present)}
 
 
 def withhold_few_users(t: Table, few_keys: set[tuple[str, str, str]], columns: tuple[str, ...]) -> None:

@@ -233,7 +233,7 @@ def build(ctx: Context) -> Section:
             sec.blocks.append(Chart("chart-evaluation-effects", title,
                                     charts.intervals(title, chart_rows, "label", "effect", "low", "high", "method",
                                                      "£ per person per year")))
-    few_matched_users = few_user_keys(ctx)
+    few_matched_users = few_user_keys(ctx, "events")  # the rate ratios are of events
     rr = outs.table("evaluate", "rate_ratios")
     if rr is not None:
         t = frame_table("evaluation-rate-ratios", "Rate ratios (count models with person-time offset)",
@@ -260,7 +260,8 @@ def build(ctx: Context) -> Section:
         else:
             if t.withheld:
                 t.note += (f" Shared report: rate ratios resting on 1–{threshold} people (matched people, or "
-                           "the users of that service or agency among them) are hidden.")
+                           "the users of that service or agency among them), or on events one or two people "
+                           "make up almost all of (a dominance rule), are hidden.")
             sec.blocks.append(t)
     bal = outs.table("evaluate", "balance")
     matched_people = (match_count(counts, "treated matched")[0], match_count(counts, "control people matched")[0])

@@ -65,10 +65,11 @@ def _hidden_totals(ctx: Context, windows: list[str]) -> str:
         return f"The headline effect for {', '.join(in_a_sentence(w) for w in ws)} is not shown in a shared report"
 
     if own:
-        text.append(f"{which(own)}: it rests on 1–{threshold} people.")
+        text.append(f"{which(own)}: it rests on 1–{threshold} people, or almost wholly on one or two people's use.")
     if guard:
         text.append(f"{which(guard)}: it is hidden only to protect an estimate that rests on 1–{threshold} people "
-                    "(Evaluation section), which the total less the rows shown would otherwise give back.")
+                    "or almost wholly on one or two (Evaluation section), which the total less the rows shown "
+                    "would otherwise give back.")
     return " ".join(text)
 
 
