@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from carecase.core.random import generator
-from carecase.evaluate.estimates import matched_did, naive, users
+from carecase.evaluate.estimates import largest_shares, matched_did, naive, users
 from carecase.evaluate.panel import Panel
 
 
@@ -45,3 +45,41 @@ def test_naive_and_matched_tables_carry_the_users() -> None:
     got = m.set_index("key")[["treated_users", "control_users"]].to_dict("index")
     assert got == {"A": {"treated_users": 2, "control_users": 0}, "B": {"treated_users": 0, "control_users": 1}}
     assert rtm.set_index("key")["control_users"].to_dict() == {"A": 0, "B": 1}
+
+
+def test_largest_shares_by_person_with_weights() -> None:
+    """Shares of a group's use held by its largest and second-largest person, per window and
+    column, worked by hand: A before is row 1's 5 alone (1, 0), A after row 2's 2 alone;
+    B (row 4, 1 a window) with row 3 as the same person is one person (1, 0); a control
+    matched in two sets with weights 0.5 and 1.5 counts 2 × its use; no use: NaN."""
+    p = panel()
+    first, second = largest_shares(p, np.array([1, 2, 3, 4]))
+    assert first.tolist() == [[1.0, 1.0], [1.0, 1.0]] and second.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    amount = p.amount.copy()
+    amount[1, 0, 0] = 15.0  # row 2 also uses A before: A before is 15 of 20 and 5 of 20
+    q = Panel(p.row_ids, p.windows, p.columns, amount, p.days)
+    first, second = largest_shares(q, np.array([1, 2]))
+    assert first[0, 0] == 0.75 and second[0, 0] == 0.25
+    # row 1 twice (weights 0.5 + 1.5 = 2: 10, one person) beside row 2 (15): 15/25 and 10/25;
+    # without the persons each matching is its own contribution (7.5 and 2.5)
+    persons = np.array(["p1", "p2", "p3", "p3"])
+    first, second = largest_shares(q, np.array([1, 1, 2]), persons, weights=np.array([0.5, 1.5, 1.0]))
+    assert np.allclose([first[0, 0], second[0, 0]], [0.6, 0.4])
+    first, second = largest_shares(q, np.array([1, 1, 2]), weights=np.array([0.5, 1.5, 1.0]))
+    assert np.allclose([first[0, 0], second[0, 0]], [0.6, 0.3])
+    first, second = largest_shares(q, np.array([3]))
+    assert np.isnan(first).all() and np.isnan(second).all()
+
+
+def test_naive_and_matched_tables_carry_the_shares() -> None:
+    p = panel()
+    persons = np.array(["p1", "p2", "p3", "p4"])
+    nv = naive(p, np.array([1, 2]), 50, generator(1, "t", "n"), persons).set_index("key")
+    assert nv.loc["A", "pre_largest_share"] == 1.0 and nv.loc["A", "post_largest_share"] == 1.0
+    assert np.isnan(nv.loc["B", "pre_largest_share"])
+    members = pd.DataFrame({"set_id": [1, 1, 2, 2], "row_id": [1, 3, 2, 4],
+                            "treated": [True, False, True, False], "weight": [1.0] * 4})
+    m, rtm = matched_did(p, members, 50, generator(1, "t", "m"), persons=persons)
+    m = m.set_index("key")
+    assert m.loc["B", "control_pre_largest_share"] == 1.0 and m.loc["B", "control_post_second_share"] == 0.0
+    assert "treated_post_largest_share" in rtm.columns

@@ -237,13 +237,17 @@ def write_evaluate(out: Path, rng: np.random.Generator) -> None:
                             "treated_change_ppy": nv, "control_pre_ppy": 2950.0,
                             "control_post_ppy": 2950.0 + nv - m, "control_change_ppy": nv - m,
                             "share_of_naive_change_seen_in_controls": (nv - m) / nv})
-    _write(pd.DataFrame(naive), d / "naive.parquet")
+    # each group's largest and second-largest person's share of its use (no row dominated)
+    spread = {f"{period}_{rank}_share": share for period in ("pre", "post")
+              for rank, share in (("largest", 0.1), ("second", 0.06))}
+    groups = {f"{group}_{k}": v for group in ("treated", "control") for k, v in spread.items()}
+    _write(pd.DataFrame(naive).assign(**spread), d / "naive.parquet")
     # the matched participants' own naive (here the same figures: the naive's 118 are the matched)
-    _write(pd.DataFrame(naive).assign(estimate="naive before/after (matched participants only)"),
+    _write(pd.DataFrame(naive).assign(estimate="naive before/after (matched participants only)", **spread),
            d / "naive_matched.parquet")
-    _write(pd.DataFrame(matched), d / "matched.parquet")
+    _write(pd.DataFrame(matched).assign(**groups), d / "matched.parquet")
     _write(pd.DataFrame(rr), d / "rate_ratios.parquet")
-    _write(pd.DataFrame(rtm), d / "rtm.parquet")
+    _write(pd.DataFrame(rtm).assign(**groups), d / "rtm.parquet")
     covs = ["age", "deprivation_decile", "pre_cost", "pre_events_AE_ATTEND", "sex_female", "trend_cost"]
     bal = []
     for stage, lo, hi in (("after", 0.0, 0.09), ("before", 0.05, 0.6)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -56,22 +57,27 @@ def test_pdf_skipped_with_a_warning_without_chromium(tmp_path: Path, monkeypatch
     assert "make browser" in summary["warnings"][0]
 
 
-def test_shared_report_refuses_an_audit_without_the_largest_people(tmp_path: Path) -> None:
-    """An audit from before the dominance rule wrote no largest people's costs: the shared
-    report refuses, naming the file and the command, rather than publish a cost one person
-    makes up almost all of; the internal report, and a project with the rule off, go on."""
+@pytest.mark.parametrize(("stage", "name", "column"), [("audit", "cost_by_service", "largest_person_cost"),
+                                                      ("evaluate", "matched", "treated_pre_largest_share")])
+def test_shared_report_refuses_outputs_without_the_largest_people(tmp_path: Path, stage: str, name: str,
+                                                                  column: str) -> None:
+    """An audit or evaluation from before the dominance rule wrote no largest people's costs
+    or shares: the shared report refuses, naming the file and the command, rather than
+    publish a figure one person makes up almost all of; the internal report, and a project
+    with the rule off, go on."""
     import pandas as pd
 
     root = write_project(tmp_path / "p")
     yaml = root / "carecase.yaml"
     yaml.write_text(yaml.read_text() + "  formats: [html]\n")
-    path = root / "out/audit/cost_by_service.parquet"
-    pd.read_parquet(path).drop(columns=["largest_person_cost", "second_person_cost"]).to_parquet(path, index=False)
+    path = root / f"out/{stage}/{name}.parquet"
+    df = pd.read_parquet(path)
+    df.drop(columns=[c for c in df.columns if "largest" in c or "second" in c]).to_parquet(path, index=False)
     result = CliRunner().invoke(_app(), ["report", str(root)])
     assert result.exit_code != 0  # the ReportError (the carecase app prints it with its fix)
     said = str(result.exception)
-    assert "out/audit/cost_by_service.parquet has no largest_person_cost" in said
-    assert "carecase audit PROJECT" in said and not (root / "out/report/report.html").exists()
+    assert f"out/{stage}/{name}.parquet has no {column}" in said
+    assert f"carecase {stage} PROJECT" in said and not (root / "out/report/report.html").exists()
     assert CliRunner().invoke(_app(), ["report", str(root), "--internal"]).exit_code == 0
     yaml.write_text(yaml.read_text().replace("  formats: [html]\n", "  formats: [html]\n  suppression:\n"
                                              "    dominance: {rule: none}\n"))

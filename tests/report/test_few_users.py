@@ -23,7 +23,9 @@ FEW = "MH_INPATIENT"
 
 def _report(tmp_path: Path, *, treated: int = 1, control: int = 40, naive: int = 1, mode: str = "shared",
             cba_input: bool = False, input_service: str | tuple[str, ...] = FEW,
-            input_path: str = "outcomes[1].values[0].amount"):
+            input_path: str = "outcomes[1].values[0].amount", shares: dict[str, tuple[float, float]] | None = None):
+    """``shares``: column prefix (``treated_post_``, ``pre_``...) → the largest and second
+    person's shares of FEW's use there, in the tables that have that prefix."""
     root = write_project(tmp_path / "p", mode=mode)
     d = root / "out" / "evaluate"
     for name, cols in (("matched", {"treated_users": treated, "control_users": control}),
@@ -32,6 +34,9 @@ def _report(tmp_path: Path, *, treated: int = 1, control: int = 40, naive: int =
         df = pd.read_parquet(d / f"{name}.parquet")
         for c, few in cols.items():
             df[c] = (df["key"] == FEW).map({True: few, False: 60})
+        for prefix, (first, second) in (shares or {}).items():
+            if f"{prefix}largest_share" in df.columns:
+                df.loc[df["key"] == FEW, [f"{prefix}largest_share", f"{prefix}second_share"]] = [first, second]
         df.to_parquet(d / f"{name}.parquet", index=False)
     if cba_input:
         path = root / "out" / "cba" / "results.json"
@@ -70,6 +75,36 @@ def test_a_service_with_one_user_is_withheld_and_the_others_shown(tmp_path: Path
     assert _hidden_rows(rtm, "treated_change_ppy") == {FEW, COMPLEMENT} == _hidden_rows(rtm, "control_change_ppy")
     chart = next(c for c in report.charts() if c.id == "chart-evaluation-effects").spec["data"]["values"]
     assert FEW not in {r["label"] for r in chart} and chart
+
+
+def test_a_service_one_person_dominates_is_withheld_like_one_with_few_users(tmp_path: Path) -> None:
+    """60 users each side, but one participant's use after joining is 90% of the
+    participants' (the second's 6%): the rate × person-time gives that person's use within
+    5% of it, so the service is withheld as if it had one user, with the same complement;
+    the naive change, of all participants, too (its after-joining rate is the same people's)."""
+    report = _report(tmp_path, treated=60, control=60, naive=60,
+                     shares={"treated_post_": (0.9, 0.06), "post_": (0.9, 0.06)})
+    effects = _table(report, "evaluation-effects")
+    assert _hidden_rows(effects, "effect_matched") == {FEW, COMPLEMENT}
+    assert _hidden_rows(effects, "effect_naive") == {FEW, COMPLEMENT}
+    assert "dominance rule" in effects.note
+    assert _hidden_rows(_table(report, "evaluation-rate-ratios"), "rate_ratio") == {FEW}
+    rtm = _table(report, "evaluation-rtm")
+    assert _hidden_rows(rtm, "treated_change_ppy") == {FEW, COMPLEMENT}
+    # spread use (the largest 60%, the second 10%: the rest, 30%, is over 10% of the largest's) is shown
+    spread = _report(tmp_path / "s", treated=60, control=60, naive=60, shares={"treated_post_": (0.6, 0.1)})
+    assert not _hidden_rows(_table(spread, "evaluation-effects"), "effect_matched")
+    assert "dominance rule" not in _table(spread, "evaluation-effects").note
+    internal = _report(tmp_path / "i", treated=60, control=60, naive=60, mode="internal",
+                       shares={"treated_post_": (0.9, 0.06)})
+    assert not _table(internal, "evaluation-effects").hidden
+
+
+def test_a_dominated_comparison_group_hides_the_matched_estimates_only(tmp_path: Path) -> None:
+    report = _report(tmp_path, treated=60, control=60, naive=60, shares={"control_pre_": (0.97, 0.0)})
+    effects = _table(report, "evaluation-effects")
+    assert _hidden_rows(effects, "effect_matched") == {FEW, COMPLEMENT}
+    assert _hidden_rows(effects, "effect_naive") == set()
 
 
 def test_few_comparison_users_hide_the_matched_estimates_only(tmp_path: Path) -> None:

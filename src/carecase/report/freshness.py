@@ -28,20 +28,29 @@ DOMINANCE_TABLES = ("cost_by_agency", "cost_by_need", "cost_by_service", "cost_b
 DOMINANCE_COLUMNS = ("largest_person_cost", "second_person_cost")
 
 
+#: the evaluation tables it reads, and a column of the shares of use it reads in each
+DOMINANCE_EVALUATION = {"naive": "pre_largest_share", "naive_matched": "pre_largest_share",
+                        "matched": "treated_pre_largest_share"}
+
+
 def dominance_inputs_missing(project: Project) -> str | None:
-    """A line when an audit table a shared report protects lacks the two largest people's
-    costs (written by an audit from before the dominance rule): that report would publish a
-    cost one person makes up almost all of, with nothing said."""
+    """A line when an audit or evaluation table a shared report protects lacks the largest
+    people's costs or shares of use (written by a stage from before the dominance rule): that
+    report would publish a figure one person makes up almost all of, with nothing said."""
     import pyarrow.parquet as pq
 
-    folder = project.out / "audit"
-    lacking = [name for name in DOMINANCE_TABLES if (folder / f"{name}.parquet").is_file()
-               and not set(DOMINANCE_COLUMNS) <= set(pq.read_schema(folder / f"{name}.parquet").names)]
-    if not lacking:
-        return None
-    return (f"out/audit/{lacking[0]}.parquet has no {DOMINANCE_COLUMNS[0]}, which report.suppression.dominance "
-            "needs to hide a cost one or two people make up almost all of (the audit was run by an earlier "
-            "carecase); nothing was written. Run `carecase audit PROJECT`.")
+    def lacks(stage: str, name: str, columns: tuple[str, ...]) -> bool:
+        path = project.out / stage / f"{name}.parquet"
+        return path.is_file() and not set(columns) <= set(pq.read_schema(path).names)
+
+    wanted: list[tuple[str, str, tuple[str, ...]]] = [("audit", name, DOMINANCE_COLUMNS) for name in DOMINANCE_TABLES]
+    wanted += [("evaluate", name, (column,)) for name, column in DOMINANCE_EVALUATION.items()]
+    for stage, name, columns in wanted:
+        if lacks(stage, name, columns):
+            return (f"out/{stage}/{name}.parquet has no {columns[0]}, which report.suppression.dominance needs to "
+                    "hide a figure one or two people make up almost all of (the stage was run by an earlier "
+                    f"carecase); nothing was written. Run `carecase {stage} PROJECT`.")
+    return None
 
 
 def stale_outputs(project: Project) -> list[str]:
