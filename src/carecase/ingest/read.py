@@ -5,7 +5,9 @@ rules. Cells that a spreadsheet or Parquet file already stores as dates are writ
 text in the column's configured format (ISO when none), so they parse like any other value.
 Blank rows (every cell empty or whitespace, an empty line in a CSV) are not data rows, in
 every format alike: they are counted (``Extract.blank_rows``) and skipped; ``source_row``
-(added by the caller) counts the other rows from 1.
+(added by the caller) counts the other rows from 1. ``Extract.file_lines`` says where each row
+is as the user sees the file: its line in a CSV (from 1, every line counted; see
+:mod:`carecase.ingest.lines`), its sheet row in a workbook; none for Parquet.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -27,6 +30,7 @@ import pyarrow.parquet as pq
 
 from carecase.core.errors import IngestError
 from carecase.ingest.config import FileFormat
+from carecase.ingest.lines import csv_lines
 
 #: A header name that looks like a value, not a column name: an NHS-number shape, five or
 #: more digits in a row (record and person IDs), a number or a date.
@@ -81,10 +85,14 @@ def _title_message(path: Path, fmt: FileFormat, key: str, n: int, what: str) -> 
 
 @dataclass(frozen=True)
 class Extract:
-    """A file's data rows as a table of (non-null) strings, and how many blank rows it had."""
+    """A file's data rows as a table of (non-null) strings, how many blank rows it had, and
+    where each row is in the file as its user sees it (``file_lines``, int64, one per row:
+    the line where a CSV row starts, counting every line from 1; a workbook's sheet row;
+    None for Parquet, or a CSV whose lines could not be told)."""
 
     table: pa.Table
     blank_rows: int
+    file_lines: np.ndarray | None = None
 
 
 def _check_header(names: list[str], path: Path) -> list[str]:
@@ -232,7 +240,7 @@ def _row_length_error(path: Path, fmt: FileFormat, key: str, width: int, texts: 
             "carecase stops rather than drop rows.")
 
 
-def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int]:
+def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.ndarray | None]:
     if len(fmt.delimiter) != 1:
         raise IngestError(f"{path.name}: {key}.delimiter must be one character, got {fmt.delimiter!r}.")
     bad_rows: list[str] = []
@@ -291,14 +299,16 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int]:
         )
     except (pa.ArrowInvalid, LookupError, UnicodeError) as err:
         if "Empty CSV file" in str(err):
-            return pa.table({h: pa.array([], pa.string()) for h in header}), len(blank)
+            return pa.table({h: pa.array([], pa.string()) for h in header}), len(blank), np.zeros(0, np.int64)
         raise IngestError(_csv_problem(path, fmt, err, key)) from None
     finally:
         if source is not path:
             source.close()
     if bad_rows:
         raise IngestError(_row_length_error(path, fmt, key, len(header), bad_rows))
-    return table, len(blank)
+    lines = csv_lines(path, fmt.encoding, fmt.skip_rows, fmt.delimiter, len(header), table.num_rows, len(blank),
+                      lambda: _records(path, fmt, fmt.delimiter))
+    return table, len(blank), lines
 
 
 def _csv_problem(path: Path, fmt: FileFormat, err: Exception, key: str) -> str:
@@ -334,6 +344,8 @@ def _cell_text(v: object, date_fmt: str | None) -> str:
 
 
 def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None], key: str = "format") -> pa.Table:
+    """The sheet's rows after the header (blank ones too), whose sheet rows follow the
+    header's: openpyxl yields a row for every sheet row from row 1, empty ones included."""
     import openpyxl
 
     try:
@@ -424,14 +436,17 @@ def _blank_rows(table: pa.Table) -> pa.Array:
 
 def read_extract(path: Path, fmt: FileFormat, date_formats: dict[str, str | None] | None = None,
                  key: str = "format") -> Extract:
-    """The file's data rows as a table of (non-null) strings, one column per header name, and
-    the number of blank rows skipped. ``key`` is the configuration key of ``fmt`` (messages)."""
+    """The file's data rows as a table of (non-null) strings, one column per header name, the
+    number of blank rows skipped and each row's line (or sheet row) in the file. ``key`` is
+    the configuration key of ``fmt`` (messages)."""
     formats = date_formats or {}
     blank = 0
+    lines: np.ndarray | None = None
     if fmt.type == "csv":
-        table, blank = _read_csv(path, fmt, key)
+        table, blank, lines = _read_csv(path, fmt, key)
     elif fmt.type == "xlsx":
         table = _read_xlsx(path, fmt, formats, key)
+        lines = np.arange(fmt.skip_rows + 2, fmt.skip_rows + 2 + table.num_rows, dtype=np.int64)
     else:
         table = _read_parquet(path, formats)
     table = table.combine_chunks()
@@ -440,5 +455,7 @@ def read_extract(path: Path, fmt: FileFormat, date_formats: dict[str, str | None
         n_empty = int(pc.sum(empty).as_py() or 0)
         if n_empty:
             table = table.filter(pc.invert(empty)).combine_chunks()
+            if lines is not None:
+                lines = lines[~empty.to_numpy(zero_copy_only=False)]
             blank += n_empty
-    return Extract(table, blank)
+    return Extract(table, blank, lines)

@@ -1,0 +1,261 @@
+"""Where each data row of a CSV file starts: its line in the file, numbered as a text editor
+numbers them (from 1, every line counted: rows skipped above the header, the header, blank
+lines, and each line of a quoted cell that holds line breaks; a row whose cell spans lines is
+at the line where it starts). Quarantine rows carry it (``file_line``) beside ``source_row``,
+which counts data rows only.
+
+The lines are found in the file's bytes with numpy, with no Python loop over the rows, where
+the encoding writes line breaks, the delimiter and quotes as single ASCII bytes (UTF-8,
+Latin-1, cp1252 and the other one-byte encodings), and checked against the rows Arrow read:
+
+- every line after the header is one record when Arrow read as many records as there are
+  lines (no quoted cell holds a line break), so the records are the lines;
+- otherwise a line break ends a record where an even number of quotes precede it (from the
+  first data line), which is how Arrow reads a file whose quotes are all well placed (an
+  opening quote starts a field, a closing quote ends one, ``""`` inside quotes is a quote);
+- the blank records (no character but spaces, tabs, line breaks, delimiters and quotes) are
+  told apart as Arrow does: an empty line is a row of empty cells, another blank record with
+  too few or too many fields for the header is left out (counted as blank).
+
+Where the bytes cannot be read so (another encoding, a stray quote, or counts that disagree
+with Arrow's), the csv module reads the file again (its ``line_num``); where that disagrees
+with Arrow too, the lines are unknown (None)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import functools
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+#: Bytes compared at once while looking for line breaks and quotes (bounds the temporaries).
+SCAN_BYTES = 1 << 26
+#: Bytes of records looked at together when telling blank records from data.
+GROUP_BYTES = 1 << 24
+
+LF, CR, TAB, SPACE = 10, 13, 9, 32
+#: Bytes a blank record may hold besides the delimiter and the quote (spaces, tab, line breaks).
+BLANK_BYTES = (TAB, LF, 11, 12, CR, SPACE)
+
+
+@functools.lru_cache(maxsize=32)
+def single_byte_ascii(encoding: str) -> bool:
+    """True when ``encoding`` writes every ASCII character as that one byte and no byte of a
+    non-ASCII character is an ASCII byte: UTF-8 and the one-byte encodings (Latin-1, cp1252,
+    ...), not UTF-16, Shift-JIS or EBCDIC."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return False
+    if name in ("utf-8", "utf-8-sig"):
+        return True
+    ascii_bytes = bytes(range(128))
+    try:
+        same = ascii_bytes.decode(encoding) == ascii_bytes.decode("ascii")
+    except (UnicodeDecodeError, LookupError):
+        return False
+    # a one-byte encoding reads 256 bytes as 256 characters (undefined ones replaced)
+    return same and len(bytes(range(256)).decode(encoding, errors="replace")) == 256
+
+
+def _positions(buf: np.ndarray, byte: int, start: int = 0) -> np.ndarray:
+    """Offsets (from 0) of ``byte`` in ``buf[start:]``, scanned a chunk at a time."""
+    parts = [np.zeros(0, np.int64)]
+    for lo in range(start, buf.size, SCAN_BYTES):
+        parts.append(np.flatnonzero(buf[lo:lo + SCAN_BYTES] == byte).astype(np.int64) + lo)
+    return np.concatenate(parts)
+
+
+def line_breaks(buf: np.ndarray) -> np.ndarray:
+    """Offsets of the bytes that end a line: each LF, and each CR not followed by an LF (a
+    CR LF pair ends its line at the LF), as Arrow, the csv module and editors read them."""
+    lf = _positions(buf, LF)
+    cr = _positions(buf, CR)
+    if cr.size == 0:
+        return lf
+    after = cr + 1
+    lone = cr[(after >= buf.size) | (buf[np.minimum(after, buf.size - 1)] != LF)]
+    return np.union1d(lf, lone) if lone.size else lf
+
+
+def _quotes_well_placed(buf: np.ndarray, quotes: np.ndarray, start: int, delim: int, quote: int) -> bool:
+    """True when every quote from ``start`` on is placed as RFC 4180 places it, so that an
+    even count of quotes before a byte means it is outside quotes, as Arrow reads it."""
+    if quotes.size % 2:
+        return False
+    opening, closing = quotes[0::2], quotes[1::2]
+    before = buf[np.maximum(opening - 1, 0)]
+    ok_open = (opening == start) | (before == delim) | (before == LF) | (before == CR) | (before == quote)
+    after_pos = closing + 1
+    after = buf[np.minimum(after_pos, buf.size - 1)]
+    ok_close = (after_pos >= buf.size) | (after == delim) | (after == LF) | (after == CR) | (after == quote)
+    return bool(ok_open.all() and ok_close.all())
+
+
+#: Leading bytes of each record looked at one by one before the rest are scanned whole.
+LEADING_BYTES = 4
+
+
+def _maybe_blank(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """The records (indices) that may be blank: no data byte among their first
+    :data:`LEADING_BYTES` (a quoted first cell or an empty one starts with a quote or a
+    delimiter, so the first byte alone would leave most records of such files to scan)."""
+    maybe = np.arange(starts.size)
+    for k in range(LEADING_BYTES):
+        if maybe.size == 0:
+            break
+        at = starts[maybe] + k
+        inside = at < ends[maybe]
+        maybe = maybe[~(inside & data[buf[np.minimum(at, buf.size - 1)]])]
+    return maybe
+
+
+def _any_in_segments(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """For each segment ``[starts[i], ends[i])`` (sorted, not overlapping, none empty):
+    whether it holds a byte that ``lut`` marks."""
+    out = np.zeros(starts.size, bool)
+    i = 0
+    while i < starts.size:
+        j = max(i + 1, int(np.searchsorted(ends, starts[i] + GROUP_BYTES, side="right")))
+        lo = int(starts[i])
+        marked = lut[buf[lo:int(ends[j - 1])]]
+        bounds = np.empty(2 * (j - i), np.int64)
+        bounds[0::2], bounds[1::2] = starts[i:j] - lo, ends[i:j] - lo
+        out[i:j] = np.logical_or.reduceat(marked, bounds[:-1])[0::2]
+        i = j
+    return out
+
+
+def _blank_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, delim: int,
+                  quote: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """For blank records ``[starts[i], ends[i])``: how many fields each splits into (its
+    delimiters outside quotes, plus one) and whether it is empty (nothing but its line
+    break). None when a quote in one is not well placed (Arrow may read it otherwise)."""
+    fields = np.zeros(starts.size, np.int64)
+    empty = np.zeros(starts.size, bool)
+    lengths = ends - starts
+    i = 0
+    while i < starts.size:
+        budget = np.cumsum(lengths[i:])
+        j = i + max(1, int(np.searchsorted(budget, GROUP_BYTES, side="right")))
+        lens = lengths[i:j]
+        offs = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        seg = np.repeat(np.arange(j - i), lens)
+        pos = np.arange(int(lens.sum())) - offs[seg]  # offset within its record
+        vals = buf[starts[i:j][seg] + pos]
+        is_q = vals == quote
+        before = np.cumsum(is_q) - is_q
+        before = before - before[offs][seg]  # quotes before each byte, within its record
+        n_q = np.add.reduceat(is_q, offs)
+        if n_q.any():
+            last = pos == lens[seg] - 1
+            prev = np.concatenate([[0], vals[:-1]])
+            nxt = np.concatenate([vals[1:], [0]])
+            opening = is_q & (before % 2 == 0)
+            closing = is_q & (before % 2 == 1)
+            ok_open = (pos == 0) | (prev == delim) | (prev == quote)
+            ok_close = last | (nxt == delim) | (nxt == quote) | (nxt == LF) | (nxt == CR)
+            if (n_q % 2).any() or (opening & ~ok_open).any() or (closing & ~ok_close).any():
+                return None
+        outside = (vals == delim) & (before % 2 == 0)
+        fields[i:j] = np.add.reduceat(outside, offs) + 1
+        empty[i:j] = np.add.reduceat((vals != LF) & (vals != CR), offs) == 0
+        i = j
+    return fields, empty
+
+
+def _records(buf: np.ndarray, skip_rows: int, n_records: int, delim: int,
+             quote: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(0-based line, start offset, end offset) of each record after the header, the header
+    being the line after ``skip_rows`` lines; None when they cannot be told from the bytes
+    or their count is not ``n_records``."""
+    size = buf.size
+    breaks = line_breaks(buf)
+    first = skip_rows + 1  # the first data line (0-based)
+    if first > breaks.size or breaks[first - 1] + 1 >= size:  # nothing after the header
+        empty = np.zeros(0, np.int64)
+        return (empty, empty, empty) if n_records == 0 else None
+    data_start = int(breaks[first - 1]) + 1
+    rest = breaks[first:]
+    starts = np.concatenate([[data_start], rest + 1])
+    lines = np.arange(first, first + starts.size, dtype=np.int64)
+    if starts[-1] >= size:  # the file ends with a line break
+        starts, lines = starts[:-1], lines[:-1]
+    if starts.size != n_records:  # a quoted cell holds a line break: records span lines
+        quotes = _positions(buf, quote, data_start)
+        if not _quotes_well_placed(buf, quotes, data_start, delim, quote):
+            return None
+        ends_record = np.searchsorted(quotes, rest) % 2 == 0
+        keep = np.concatenate([[True], ends_record])
+        starts, lines = np.concatenate([[data_start], rest + 1])[keep], np.arange(first, first + rest.size + 1)[keep]
+        if starts[-1] >= size:
+            starts, lines = starts[:-1], lines[:-1]
+        if starts.size != n_records:
+            return None
+    ends = np.concatenate([starts[1:], [size]]).astype(np.int64)
+    return lines, starts.astype(np.int64), ends
+
+
+def _from_bytes(path: Path, skip_rows: int, delimiter: str, width: int, n_rows: int,
+                n_dropped: int) -> np.ndarray | None:
+    delim, quote = ord(delimiter), ord('"')
+    if path.stat().st_size == 0:
+        return np.zeros(0, np.int64) if n_rows == 0 else None
+    buf = np.memmap(path, dtype=np.uint8, mode="r")
+    try:
+        found = _records(buf, skip_rows, n_rows + n_dropped, delim, quote)
+        if found is None:
+            return None
+        lines, starts, ends = found
+        data = np.ones(256, bool)
+        data[[*BLANK_BYTES, delim, quote]] = False
+        kept = np.ones(starts.size, bool)
+        maybe = _maybe_blank(buf, starts, ends, data)
+        if maybe.size:
+            blank = maybe[~_any_in_segments(buf, starts[maybe], ends[maybe], data)]
+            counted = _blank_fields(buf, starts[blank], ends[blank], delim, quote)
+            if counted is None:
+                return None
+            fields, empty = counted
+            kept[blank] = empty | (fields == width)  # Arrow reads an empty line as a row of empty cells
+        if int(kept.sum()) != n_rows:
+            return None
+        return lines[kept] + 1
+    finally:
+        del buf
+
+
+Records = Callable[[], Iterator[tuple[int, list[str]]]]
+
+
+def _from_csv_module(records: Records, width: int, n_rows: int) -> np.ndarray | None:
+    """The lines from the csv module's records (first line, fields), header first."""
+    out: list[int] = []
+    it = records()
+    next(it, None)  # the header
+    for line, fields in it:
+        if not fields or len(fields) == width:  # Arrow reads an empty line as a row; leaves out other widths
+            out.append(line)
+    return np.asarray(out, np.int64) if len(out) == n_rows else None
+
+
+def csv_lines(path: Path, encoding: str, skip_rows: int, delimiter: str, width: int, n_rows: int, n_dropped: int,
+              records: Records) -> np.ndarray | None:
+    """The 1-based line of the file where each of the ``n_rows`` rows Arrow read from a CSV
+    starts (``n_dropped``: records Arrow left out for their field count; ``width``: the
+    header's); ``records`` gives the csv module's (first line, fields) of every record, the
+    header first, for files the bytes cannot tell. None when neither agrees with Arrow."""
+    if n_rows == 0:
+        return np.zeros(0, np.int64)
+    if single_byte_ascii(encoding) and len(delimiter.encode("utf-8")) == 1 and delimiter != '"':
+        found = _from_bytes(path, skip_rows, delimiter, width, n_rows, n_dropped)
+        if found is not None:
+            return found
+    try:
+        return _from_csv_module(records, width, n_rows)
+    except (csv.Error, UnicodeError, OSError, io.UnsupportedOperation):
+        return None

@@ -1,0 +1,120 @@
+"""Each row read from an extract knows where its user sees it: the line of a CSV where it
+starts (every line counted from 1, a quoted cell over several lines counted whole), a
+workbook's sheet row; none for Parquet (Extract.file_lines)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from carecase.ingest import lines as lines_mod
+from carecase.ingest.config import FileFormat
+from carecase.ingest.read import read_extract
+
+
+def test_xlsx_sheet_rows_and_parquet(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in (["Title"], ["a", "b"], ["1", "2"], [None, None], [" ", ""], ["3", "4"]):
+        ws.append(r)
+    wb.save(tmp_path / "x.xlsx")
+    got = read_extract(tmp_path / "x.xlsx", FileFormat(type="xlsx", skip_rows=1))
+    assert got.table.column("a").to_pylist() == ["1", "3"] and got.blank_rows == 2
+    assert got.file_lines.tolist() == [3, 6]
+    pq.write_table(pa.table({"a": ["1", "", "3"]}), tmp_path / "x.parquet")
+    got = read_extract(tmp_path / "x.parquet", FileFormat(type="parquet"))
+    assert got.table.num_rows == 2 and got.file_lines is None
+
+
+def test_a_stray_quote_falls_back_to_the_csv_module(tmp_path: Path, monkeypatch) -> None:
+    """A quote inside an unquoted cell (5'10") would throw the count of quotes out; the
+    csv module reads such a file."""
+    path = tmp_path / "x.csv"
+    path.write_text('a,b\n5\'10",x\n\n1,"two\nlines"\n3,4\n')
+    fmt = FileFormat(type="csv")
+    assert lines_mod._from_bytes(path, 0, ",", 2, 3, 0) is None
+    assert read_extract(path, fmt).file_lines.tolist() == [2, 4, 6]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252", "utf-8"])
+def test_encodings(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes("Titel £\na;b\n1;é\n\n\"2\n2\";x\n".encode(encoding))
+    got = read_extract(path, FileFormat(type="csv", encoding=encoding, delimiter=";", skip_rows=1))
+    assert got.table.column("a").to_pylist() == ["1", "2\n2"]
+    assert got.file_lines.tolist() == [3, 5]
+    assert lines_mod.single_byte_ascii(encoding) == (encoding != "utf-16")
+
+
+def test_line_breaks_lf_crlf_and_lone_cr() -> None:
+    buf = np.frombuffer(b"a\r\nb\rc\nd\r", np.uint8)
+    assert lines_mod.line_breaks(buf).tolist() == [2, 4, 6, 8]
+
+
+# ---------------------------------------------------------------- property: lines are where the rows start
+
+CELLS = ["a", "b c", "", " ", "x,y", 'say "hi"', "two\nlines", "two\r\nlines", "\n", "£5", "9434765919"]
+
+
+@st.composite
+def csv_files(draw) -> tuple[str, int, list[int]]:
+    """A CSV, its skip_rows and the line where each of its data rows (not blank) starts."""
+    width = draw(st.integers(1, 4))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    out = io.StringIO()
+    # a lone CR ends lines (old Mac files); the csv module quotes a cell holding a line break
+    # only when it is a character of the line terminator, so such files quote every cell
+    quoting = csv.QUOTE_ALL if newline == "\r" else draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
+    writer = csv.writer(out, lineterminator=newline, quoting=quoting)
+    skip = draw(st.integers(0, 3))
+    for _ in range(skip):
+        out.write(draw(st.sampled_from(["Title", "run 2024, all sites", ""])) + newline)
+    writer.writerow([f"c{i}" for i in range(width)])
+    starts = []
+    for kind, cells in draw(st.lists(st.tuples(st.integers(0, 9), st.lists(st.sampled_from(CELLS), min_size=width,
+                                                                           max_size=width)), max_size=25)):
+        line = len(re.findall(r"\r\n|\r|\n", out.getvalue())) + 1
+        if kind == 0:
+            out.write(newline)  # an empty line
+        elif kind == 1:
+            out.write("  " + newline)
+        else:
+            writer.writerow(cells)
+            if any(c.strip() for c in cells):
+                starts.append(line)
+    text = out.getvalue()
+    if starts and draw(st.booleans()):  # no line break after the last row
+        text = text.rstrip("\r\n")
+    return text, skip, starts
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(csv_files())
+def test_lines_are_where_the_rows_start(tmp_path: Path, monkeypatch, made) -> None:
+    text, skip, starts = made
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode("utf-8"))
+    fmt = FileFormat(type="csv", skip_rows=skip)
+    found = []
+    with monkeypatch.context() as m:  # a file the csv module writes never needs the csv module to read its lines
+        m.setattr(lines_mod, "_from_bytes", lambda *a, _f=lines_mod._from_bytes: found.append(_f(*a)) or found[-1])
+        got = read_extract(path, fmt)
+    assert not found or found[-1] is not None  # (not called for a file of no rows)
+    lines = got.file_lines
+    assert lines is not None and lines.dtype == np.int64 and lines.size == got.table.num_rows
+    assert lines.tolist() == starts
+    source_row = np.arange(1, lines.size + 1)
+    assert (np.diff(lines) > 0).all() and (lines >= source_row + skip + 1).all()
+    with monkeypatch.context() as m:  # the csv module finds the same lines
+        m.setattr(lines_mod, "_from_bytes", lambda *a, **k: None)
+        assert read_extract(path, fmt).file_lines.tolist() == starts
