@@ -50,8 +50,8 @@ def test_crlf_resave_in_a_glob_is_quarantined_not_counted_twice(project_factory)
     assert (files["x/a.csv"]["rows_accepted"], files["x/a_copy.csv"]["rows_accepted"]) == (2, 0)
     assert files["x/a_copy.csv"]["quarantined_by_rule"] == {"duplicate_other_file": 2, "nhs_number_invalid": 1}
     assert len(table(p, "events_staged")) == 2 and len(table(p, "staging_identity")) == 2
-    assert _repeats(p) == [("acute", "x/a_copy.csv", 1, "same as x/a.csv row 1"),
-                           ("acute", "x/a_copy.csv", 2, "same as x/a.csv row 2")]
+    assert _repeats(p) == [("acute", "x/a_copy.csv", 1, "same as x/a.csv row 1 (line 2)"),
+                           ("acute", "x/a_copy.csv", 2, "same as x/a.csv row 2 (line 3)")]
     assert any("x/a_copy.csv (acute)" in w and "x/a.csv" in w for w in s["warnings"])
     again = run(p)
     assert {f["status"] for f in again["sources"]["acute"]["files"]} == {"unchanged"}
@@ -119,8 +119,8 @@ def test_same_file_named_by_a_second_source_is_quarantined(project_factory) -> N
     # the first copy by source name is kept, whatever the configuration order
     assert (s["sources"]["ae_one"]["rows_accepted"], s["sources"]["ae_two"]["rows_accepted"]) == (2, 0)
     assert {r["source"] for r in table(p, "events_staged")} == {"ae_one"}
-    assert _repeats(p) == [("ae_two", "ae.csv", 1, "same as ae_one: ae.csv row 1"),
-                           ("ae_two", "ae.csv", 2, "same as ae_one: ae.csv row 2")]
+    assert _repeats(p) == [("ae_two", "ae.csv", 1, "same as ae_one: ae.csv row 1 (line 2)"),
+                           ("ae_two", "ae.csv", 2, "same as ae_one: ae.csv row 2 (line 3)")]
     assert s["totals"]["rows_accepted"] == 2
 
 
@@ -173,7 +173,7 @@ def test_record_ids_tell_rows_of_two_sources_apart(project_factory) -> None:
     p = project_factory({"sources": srcs}, {"a.csv": csv_a, "b.csv": csv_b})
     s = run(p)
     assert (s["sources"]["one"]["rows_accepted"], s["sources"]["two"]["rows_accepted"]) == (2, 1)
-    assert _repeats(p) == [("two", "b.csv", 1, "same as one: a.csv row 1")]
+    assert _repeats(p) == [("two", "b.csv", 1, "same as one: a.csv row 1 (line 2)")]
 
 
 # ---------------------------------------------------------------- 2. renamed extracts
@@ -261,7 +261,7 @@ def test_counts_with_other_quantities_are_kept_and_record_ids_decide(project_fac
     assert [e["source_row"] for e in table(p2, "events_staged", ["source_row"])] == [1, 2, 3]
     q = table(p2, "quarantine")
     assert [(r["source_row"], r["rule"], r["column"], r["value"]) for r in q] == [
-        (4, "duplicate_key", "row_id", "same record ID as row 3")]
+        (4, "duplicate_key", "row_id", "same record ID as row 3 (line 4)")]
 
 
 def test_repeated_record_id_in_a_later_file_of_the_source(project_factory) -> None:
@@ -271,7 +271,7 @@ def test_repeated_record_id_in_a_later_file_of_the_source(project_factory) -> No
     p = project_factory({"sources": [src]}, {"x/a.csv": jan, "x/b.csv": feb})
     run(p)
     # AE1 again (a corrected date): a repeat; AE2 has a1's values but its own ID: kept
-    assert _repeats(p) == [("acute", "x/b.csv", 1, "same as x/a.csv row 1")]
+    assert _repeats(p) == [("acute", "x/b.csv", 1, "same as x/a.csv row 1 (line 2)")]
     assert len(table(p, "events_staged")) == 2
 
 

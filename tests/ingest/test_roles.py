@@ -124,7 +124,7 @@ def test_a_local_id_mapped_to_two_nhs_numbers_is_warned_of(project_factory) -> N
     p = project_factory({"sources": [src], "lookups": [lk]}, files)
     s = run(p)
     assert s["warnings"] == [
-        "lookup hou: 1 local ID(s) map to more than one NHS number (lk.csv row 1, lk.csv row 3); linkage "
+        "lookup hou: 1 local ID(s) map to more than one NHS number (lk.csv row 1 (line 2), lk.csv row 3 (line 4)); linkage "
         "cannot use them, so their records are matched on name and date of birth instead, or stay "
         "unlinked. Correct the lookup so each local ID has one NHS number."]
 

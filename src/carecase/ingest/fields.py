@@ -297,10 +297,11 @@ def stage_lookup(b: Batch) -> StagedBatch:
     table = pa.table({
         "lookup": _const(b.feed.name.removeprefix("lookup_"), n, pa.string()),
         "batch_id": _const(b.ctx.batch_id, n, pa.string()), "source_row": source_row,
+        "file_line": pa.nulls(n, pa.int64()) if b.lines is None else pa.array(b.lines, pa.int64()),
         "local_pseudo": local, "nhs_pseudo": normalise_nhs_number(raw_nhs),
     }).filter(accepted)
-    table = table.set_column(3, "local_pseudo", pseudonymise(table.column("local_pseudo"), b.ctx.key))
-    table = table.set_column(4, "nhs_pseudo", pseudonymise(table.column("nhs_pseudo"), b.ctx.key))
+    table = table.set_column(4, "local_pseudo", pseudonymise(table.column("local_pseudo"), b.ctx.key))
+    table = table.set_column(5, "nhs_pseudo", pseudonymise(table.column("nhs_pseudo"), b.ctx.key))
     return finish(b, {"ingest_lookup_rows": table}, accepted_np)
 
 

@@ -3,6 +3,10 @@
 Each row is quarantined for the first rule it fails, in the order rules are checked, so the
 quarantine has one row per quarantined source row and
 ``rows_read = rows_accepted + rows_quarantined + rows_out_of_scope`` always holds.
+
+A quarantined row is named by ``source_row`` (its data row: the header is row 0, blank rows
+are not counted) and ``file_line``, where its user finds it: the line of a CSV where the row
+starts (every line counted from 1) or a workbook's sheet row; null for Parquet.
 """
 
 from __future__ import annotations
@@ -68,6 +72,44 @@ class RuleTracker:
         self.rule[hit] = len(self.names) - 1
 
 
+#: How a row's ``file_line`` reads in a message, by file type: (before, after) the number,
+#: as other carecase messages name a CSV's lines ('row 1 (line 2)'). Parquet has no lines,
+#: so its rows are named by ``source_row`` alone.
+LINE_WORDS = {"csv": (" (line ", ")"), "xlsx": (" (sheet row ", ")")}
+
+
+def line_suffix(lines: pa.Array | np.ndarray, file_type: str | pa.Array) -> pa.Array:
+    """For each row, where its user finds it, by its file's type: ' (line 59)' for a CSV,
+    ' (sheet row 59)' for a workbook, '' for Parquet or a null line (not known)."""
+    lines = lines if isinstance(lines, pa.Array) else pa.array(lines, pa.int64())
+    n = len(lines)
+    types = pa.repeat(pa.scalar(file_type, pa.string()), n) if isinstance(file_type, str) else file_type
+    text = lines.cast(pa.string())
+    out = pa.repeat(pa.scalar("", pa.string()), n)
+    for ftype, (before, after) in LINE_WORDS.items():
+        hit = pc.fill_null(pc.and_(pc.equal(types, ftype), pc.is_valid(lines)), False)
+        out = pc.if_else(hit, pc.binary_join_element_wise(pa.scalar(before), text, pa.scalar(after), ""), out)
+    return out
+
+
+def row_names(prefix: str, rows: np.ndarray, lines: np.ndarray | None, file_type: str) -> pa.Array:
+    """``prefix`` and each data row with where its user finds it: 'same as row 57 (line 59)'
+    for a CSV, 'same as row 57 (sheet row 59)' for a workbook, 'same as row 57' where no
+    line is known (``lines`` None: Parquet)."""
+    text = pc.binary_join_element_wise(pa.scalar(prefix), pa.array(rows, pa.int64()).cast(pa.string()), "")
+    if lines is None:
+        return text
+    return pc.binary_join_element_wise(text, line_suffix(lines, file_type), "")
+
+
+def row_name(row: int, line: int | None, file_type: str) -> str:
+    """'row 57 (line 59)', 'row 57 (sheet row 59)', or 'row 57' (no line known)."""
+    if line is None or file_type not in LINE_WORDS:
+        return f"row {row}"
+    before, after = LINE_WORDS[file_type]
+    return f"row {row}{before}{line}{after}"
+
+
 def repeated(value: str, n: int) -> pa.Array:
     """``value`` on each of ``n`` rows as a dictionary array: one byte a row, where a plain
     string array holds a copy of the text on every row (at 10M rows a path of 50 characters
@@ -84,9 +126,11 @@ def quarantine_table(
     source: str,
     batch_id: str,
     file: str,
+    file_line: np.ndarray | None = None,
 ) -> pa.Table:
     """The quarantine rows: the failing column's raw value (identifier values withheld;
-    ``values`` overrides the shown value per failure index, e.g. 'same as row 3')."""
+    ``values`` overrides the shown value per failure index, e.g. 'same as row 3'), and each
+    row's ``file_line`` (null where ``file_line`` is None: a Parquet file)."""
     parts = []
     for idx, (rule, column, hint) in enumerate(tracker.names):
         rows = np.flatnonzero(tracker.rule == idx)
@@ -109,6 +153,8 @@ def quarantine_table(
                     "batch_id": pa.repeat(pa.scalar(batch_id, pa.string()), rows.size),
                     "file": pa.repeat(pa.scalar(file, pa.string()), rows.size),
                     "source_row": pa.array(source_row[rows], pa.int64()),
+                    "file_line": (pa.nulls(rows.size, pa.int64()) if file_line is None
+                                  else pa.array(file_line[rows], pa.int64())),
                     "column": pa.repeat(pa.scalar(column, pa.string()), rows.size),
                     "value": shown.cast(pa.string()),
                     "rule": pa.repeat(pa.scalar(rule, pa.string()), rows.size),
@@ -124,19 +170,25 @@ def quarantine_table(
 #: One row per row that passed every rule of its own file (before the check across files):
 #: keyed hashes of its mapped values (h1, h2) and of its record ID (r1, r2; null when none),
 #: and the earlier file's row it repeats (dup_*; null when none). ``grp`` is the target
-#: table's role: rows repeat each other only within one.
+#: table's role: rows repeat each other only within one. ``file_line``: the row's line in
+#: its file (see :data:`QUARANTINE_SCHEMA`), so a repeat names the earlier row's line too
+#: (``dup_line``; a re-saved earlier file whose rows moved down a line restages the repeats).
 ROW_KEYS_SCHEMA = pa.schema(
     [
         ("grp", pa.string()), ("source", pa.string()), ("path", pa.string()), ("batch_id", pa.string()),
-        ("source_row", pa.int64()), ("h1", pa.int64()), ("h2", pa.int64()), ("r1", pa.int64()), ("r2", pa.int64()),
-        ("dup_source", pa.string()), ("dup_path", pa.string()), ("dup_row", pa.int64()),
+        ("source_row", pa.int64()), ("file_line", pa.int64()), ("h1", pa.int64()), ("h2", pa.int64()),
+        ("r1", pa.int64()), ("r2", pa.int64()),
+        ("dup_source", pa.string()), ("dup_path", pa.string()), ("dup_row", pa.int64()), ("dup_line", pa.int64()),
     ]
 )
 
+#: One row per quarantined row: ``source_row`` counts data rows (the header is row 0, blank
+#: rows are not counted); ``file_line`` is where a user sees the row (a CSV's line where it
+#: starts, every line counted from 1; a workbook's sheet row; null for Parquet).
 QUARANTINE_SCHEMA = pa.schema(
     [
         ("source", pa.string()), ("batch_id", pa.string()), ("file", pa.string()),
-        ("source_row", pa.int64()), ("column", pa.string()), ("value", pa.string()),
+        ("source_row", pa.int64()), ("file_line", pa.int64()), ("column", pa.string()), ("value", pa.string()),
         ("rule", pa.string()), ("hint", pa.string()),
     ]
 )

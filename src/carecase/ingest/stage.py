@@ -94,14 +94,17 @@ def _missing_column(feed: Feed, ctx: BatchContext, raw: pa.Table, col: str, key:
             f"Columns found: {', '.join(names)}. Correct {key} or the file's header.")
 
 
-def validate_batch(feed: Feed, raw: pa.Table, ctx: BatchContext, repeats: Repeats | None = None) -> StagedBatch:
+def validate_batch(feed: Feed, raw: pa.Table, ctx: BatchContext, repeats: Repeats | None = None,
+                   lines: np.ndarray | None = None) -> StagedBatch:
     """Validate one file's rows (all strings) into store rows and quarantine rows;
-    ``repeats`` finds the rows that repeat rows of earlier files (None: not checked)."""
+    ``repeats`` finds the rows that repeat rows of earlier files (None: not checked);
+    ``lines``: each row's line (sheet row) in the file, for the quarantine (None: unknown)."""
     missing = [(col, key) for col, key in feed.required_columns() if col not in raw.column_names]
     if missing:
         col, key = missing[0]
         raise IngestError(_missing_column(feed, ctx, raw, col, key))
-    batch = Batch(feed, raw, ctx, RuleTracker(raw.num_rows), np.zeros(raw.num_rows, dtype=bool), repeats=repeats)
+    batch = Batch(feed, raw, ctx, RuleTracker(raw.num_rows), np.zeros(raw.num_rows, dtype=bool), repeats=repeats,
+                  lines=lines)
     return BUILDERS[feed.role](batch)
 
 
@@ -141,10 +144,12 @@ def _fingerprints_confirm(project: Project, feeds: list[Feed], key: bytes) -> bo
 
 
 def _stage_file(project: Project, feed: Feed, f: SourceFile, old_batch: str | None, key: bytes,
-                today: dt.date, repeats: pa.Table | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+                today: dt.date, repeats: pa.Table | None = None,
+                file_types: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """Read, validate and stage one file, replacing its earlier batch in one transaction;
     ``repeats``: its rows that repeat rows of earlier files (see
-    :func:`~carecase.ingest.repeats.stale_repeats`). Returns the file's ``ingest_files`` row
+    :func:`~carecase.ingest.repeats.stale_repeats`; ``file_types``: each source's file type, to
+    name the earlier rows' lines). Returns the file's ``ingest_files`` row
     and its date formats: the rows themselves are let go once stored, so the next file (or
     the check across files) never runs with two files' rows in memory."""
     cfg = project.config
@@ -157,7 +162,8 @@ def _stage_file(project: Project, feed: Feed, f: SourceFile, old_batch: str | No
             raise IngestError(f"{f.rel}:{text[len(bare):]}") from None
         raise
     ctx = BatchContext(f.rel, f.batch_id, key, cfg.project.period_start, cfg.project.period_end, today)
-    staged = validate_batch(feed, extract.table, ctx, None if repeats is None else known_repeats(repeats))
+    found = None if repeats is None else known_repeats(repeats, file_types or {})
+    staged = validate_batch(feed, extract.table, ctx, found, extract.file_lines)
     row = {"source": feed.name, "path": f.rel, "sha256": f.sha256, "batch_id": f.batch_id,
            "rows_read": staged.rows_read + extract.blank_rows, "rows_accepted": staged.rows_accepted,
            "rows_quarantined": staged.rows_quarantined, "rows_out_of_scope": staged.rows_out_of_scope,
@@ -248,11 +254,12 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     # or changed) is staged again with them. Its rows and their keys do not change, so once
     # is enough, and an interrupted run is put right by the next.
     by_name = {fd.name: fd for fd in feeds}
+    file_types: dict[str, str] = {fd.name: fd.format.type for fd in feeds}
     files = {(fd.name, f.rel): f for fd in feeds for f in planned[fd.name]}
     for grp in sorted({fd.role for fd in feeds}, key=ROLE_ORDER.__getitem__):
         for (source, path), repeats in stale_repeats(engine, grp).items():
             feed, f = by_name[source], files[(source, path)]
-            row, date_formats = _stage_file(project, feed, f, f.batch_id, key, today, repeats)
+            row, date_formats = _stage_file(project, feed, f, f.batch_id, key, today, repeats, file_types)
             before = reports[(source, path)]
             status = "reprocessed" if before["status"] == "unchanged" else before["status"]
             reports[(source, path)] = {**file_report(row, status, date_formats),
@@ -263,7 +270,8 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     warnings += [f"{rel} ({source}) has no data rows (a header only)." for (source, rel), rep in sorted(reports.items())
                  if data_rows(rep) == 0 and (source, rel) not in emptied]
     materialise_lookups(engine, [lk.name for lk in cfg.ingest.lookups])
-    warnings += lookup_conflicts(engine, [lk.name for lk in cfg.ingest.lookups])
+    warnings += lookup_conflicts(engine, [lk.name for lk in cfg.ingest.lookups],
+                                 {lk.name: lk.format.type for lk in cfg.ingest.lookups})
     warnings += sex_code_warnings(engine, feeds)
     warnings += [f"{fd.key}: instrument {fd.spec.instrument!r} is not declared under "
                  "evaluation.instruments, so its scores are not checked against a scale and the "

@@ -10,7 +10,7 @@ from carecase.core.engine import Engine
 from carecase.core.errors import IngestError
 from carecase.ingest.ignored import SCHEMA as IGNORED_SCHEMA
 from carecase.ingest.ignored import TABLE as IGNORED_TABLE
-from carecase.ingest.rules import QUARANTINE_SCHEMA, ROW_KEYS_SCHEMA
+from carecase.ingest.rules import QUARANTINE_SCHEMA, ROW_KEYS_SCHEMA, row_name
 from carecase.ingest.sex_codes import TABLE as SEX_TABLE
 from carecase.ingest.validate import StagedBatch
 
@@ -35,7 +35,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "programme_staged": pa.schema([("record_id", _S), ("start_date", _D), ("end_date", _D)]),
     "outcomes_staged": pa.schema([("record_id", _S), ("instrument", _S), ("assessment", _S),
                                   ("assessment_date", _D), ("domain", _S), ("score", _F)]),
-    "ingest_lookup_rows": pa.schema([("lookup", _S), ("batch_id", _S), ("source_row", _I),
+    "ingest_lookup_rows": pa.schema([("lookup", _S), ("batch_id", _S), ("source_row", _I), ("file_line", _I),
                                      ("local_pseudo", _S), ("nhs_pseudo", _S)]),
     "ingest_row_keys": ROW_KEYS_SCHEMA,
     IGNORED_TABLE: IGNORED_SCHEMA,
@@ -213,10 +213,12 @@ def materialise_lookups(engine: Engine, names: list[str]) -> None:
         engine.write(f"lookup_{name}", expr.order_by(["local_pseudo", "nhs_pseudo"]))
 
 
-def lookup_conflicts(engine: Engine, names: list[str], shown: int = 10) -> list[str]:
+def lookup_conflicts(engine: Engine, names: list[str], file_types: dict[str, str] | None = None,
+                     shown: int = 10) -> list[str]:
     """A warning for each lookup that maps a local ID to more than one NHS number: linkage
     cannot use such an ID (it is ambiguous), so its records go to probabilistic linkage. The
-    rows are named by file and row (never by value: both are identifiers)."""
+    rows are named by file, row and line (``file_types``: each lookup's file type, which says
+    how its line reads), never by value: both are identifiers."""
     rows, files = engine.table("ingest_lookup_rows"), engine.table("ingest_files")
     out = []
     for name in names:
@@ -226,12 +228,13 @@ def lookup_conflicts(engine: Engine, names: list[str], shown: int = 10) -> list[
         hit = mine.inner_join(bad, mine.local_pseudo == bad.bad_local)
         f = files.filter(files.source == f"lookup_{name}").select(f_batch="batch_id", path="path")
         hit = hit.inner_join(f, hit.batch_id == f.f_batch)
-        found = hit.select("local_pseudo", "path", "source_row").order_by(
+        found = hit.select("local_pseudo", "path", "source_row", "file_line").order_by(
             ["path", "source_row"]).to_pyarrow().to_pylist()
         if not found:
             continue
         ids = {r["local_pseudo"] for r in found}
-        where = ", ".join(f"{r['path']} row {r['source_row']}" for r in found[:shown])
+        ftype = (file_types or {}).get(name, "")
+        where = ", ".join(f"{r['path']} {row_name(r['source_row'], r['file_line'], ftype)}" for r in found[:shown])
         more = f" and {len(found) - shown} more" if len(found) > shown else ""
         out.append(
             f"lookup {name}: {len(ids):,} local ID(s) map to more than one NHS number ({where}{more}); "

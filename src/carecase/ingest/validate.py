@@ -39,12 +39,15 @@ from carecase.ingest.rules import (
     ROW_KEYS_SCHEMA,
     RuleTracker,
     later_duplicates,
+    line_suffix,
     quarantine_table,
     repeated,
+    row_names,
 )
 
 #: Finds, for a batch's row keys (source_row, h1, h2, r1, r2), the rows that repeat a row of
-#: an earlier file: a table (source_row, dup_source, dup_path, dup_row). Set by the stage.
+#: an earlier file: a table (source_row, dup_source, dup_path, dup_row, dup_line, dup_type:
+#: the earlier row's line in its file and that file's type). Set by the stage.
 Repeats = Callable[[pa.Table], pa.Table]
 
 
@@ -74,10 +77,15 @@ class Batch:
     repeats: Repeats | None = None
     row_keys: pa.Table | None = None
     unmapped_sex: np.ndarray | None = None  # rows whose sex code ids.sex_map does not cover
+    lines: np.ndarray | None = None  # each row's line (sheet row) in its file; None: Parquet
 
     @property
     def n(self) -> int:
         return self.raw.num_rows
+
+    @property
+    def file_type(self) -> str:
+        return self.feed.format.type
 
     def col(self, name: str) -> pa.Array:
         return self.raw.column(name).combine_chunks()
@@ -280,13 +288,15 @@ def flag_duplicates(b: Batch, key_columns: dict[str, pa.Array], constants: tuple
     same_source = pc.equal(found.column("dup_source"), b.feed.name)
     where = pc.if_else(same_source, found.column("dup_path"),
                        pc.binary_join_element_wise(found.column("dup_source"), found.column("dup_path"), ": "))
-    text = pc.binary_join_element_wise("same as ", where, " row ", found.column("dup_row").cast(pa.string()), "")
+    text = pc.binary_join_element_wise("same as ", where, " row ", found.column("dup_row").cast(pa.string()),
+                                       line_suffix(found.column("dup_line").combine_chunks(),
+                                                   found.column("dup_type").combine_chunks()), "")
     shown = np.full(b.n, "", dtype=object)
     shown[idx] = text.to_numpy(zero_copy_only=False)
     b.shown[before] = pa.array(shown, pa.string())
     # the applied state, compared with what the store implies on every later run
     at = pc.index_in(b.row_keys.column("source_row"), value_set=found.column("source_row"))
-    for name in ("dup_source", "dup_path", "dup_row"):
+    for name in ("dup_source", "dup_path", "dup_row", "dup_line"):
         col = pc.take(found.column(name), at)
         b.row_keys = b.row_keys.set_column(b.row_keys.schema.get_field_index(name), name, col)
 
@@ -334,10 +344,11 @@ def _row_keys(b: Batch, rows: np.ndarray, key_columns: dict[str, pa.Array], cons
         r1, r2 = pc.if_else(valid, pa.array(a), none), pc.if_else(valid, pa.array(c), none)
     const = {"grp": b.feed.role, "source": b.feed.name, "path": b.ctx.file, "batch_id": b.ctx.batch_id}
     cols = {k: repeated(v, m) for k, v in const.items()}
-    t = pa.table({**cols, "source_row": pa.array(rows + 1, pa.int64()), "h1": pa.array(h1, pa.int64()),
+    lines = pa.nulls(m, pa.int64()) if b.lines is None else pa.array(b.lines[rows], pa.int64())
+    t = pa.table({**cols, "source_row": pa.array(rows + 1, pa.int64()), "file_line": lines, "h1": pa.array(h1, pa.int64()),
                   "h2": pa.array(h2, pa.int64()), "r1": r1, "r2": r2,
                   "dup_source": pa.nulls(m, pa.string()), "dup_path": pa.nulls(m, pa.string()),
-                  "dup_row": pa.nulls(m, pa.int64())})
+                  "dup_row": pa.nulls(m, pa.int64()), "dup_line": pa.nulls(m, pa.int64())})
     return t  # ROW_KEYS_SCHEMA, with the constant text columns dictionary-encoded
 
 
@@ -350,9 +361,11 @@ def _fail_dups(b: Batch, rows: np.ndarray, dup: np.ndarray, first: np.ndarray, r
     before = len(b.tracker.names)
     b.tracker.fail(mask, rule, column)
     if len(b.tracker.names) > before:
-        shown = np.full(b.n, "", dtype=object)
-        shown[rows[dup]] = [f"{same} {int(r)}" for r in first[dup]]
-        b.shown[before] = pa.array(shown, pa.string())
+        firsts = first[dup]
+        names = row_names(f"{same} ", firsts, None if b.lines is None else b.lines[firsts - 1], b.file_type)
+        at = np.full(b.n, -1, np.int64)
+        at[rows[dup]] = np.arange(firsts.size)
+        b.shown[before] = pc.fill_null(pc.take(names, pa.array(at, mask=at < 0)), "")
 
 
 def identity_table(b: Batch, ident: Identity, accepted: pa.Array, record_id: pa.Array, source_row: pa.Array) -> pa.Table:
@@ -399,7 +412,8 @@ def with_identity_key(t: pa.Table, key: bytes) -> pa.Table:
 def finish(b: Batch, tables: dict[str, pa.Table], accepted: np.ndarray) -> StagedBatch:
     source_row = np.arange(1, b.n + 1, dtype=np.int64)
     quarantine = quarantine_table(
-        b.tracker, b.raw, source_row, b.feed.identifier_columns(), b.shown, b.feed.name, b.ctx.batch_id, b.ctx.file
+        b.tracker, b.raw, source_row, b.feed.identifier_columns(), b.shown, b.feed.name, b.ctx.batch_id, b.ctx.file,
+        b.lines,
     )
     quarantined = int((b.tracker.rule >= 0).sum())
     out_of_scope = int(b.out_of_scope.sum())
