@@ -115,6 +115,10 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     files["cost_by_person_period"] = write_table(
         bpp, out, "cost_by_person_period",
         ["grain", "person_id", "period_index", "agency_l1", "agency_l2", "service_code", "area_of_need"])
+    # each person's cost per service line over the window (the person × month table summed
+    # over months: a twelfth or less of its rows), from which the two largest people of each
+    # agency, area of need and service are found
+    person_lines = engine.write("audit_person_line_totals", tables.person_line_totals(pm))
     for name, keys in (
         ("cost_by_agency", ["agency_l1", "agency_l2"]),
         ("cost_by_service", ["service_code", "agency_l1", "agency_l2", "area_of_need"]),
@@ -122,7 +126,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     ):
         # activity per service only (an agency's would add bed days to hours); the two
         # largest people's cost in each row, for the report's dominance rule
-        by = tables.with_largest_people(tables.cost_by(pm, keys, activity=name == "cost_by_service"), pm, keys)
+        by = tables.with_largest_people(tables.cost_by(pm, keys, activity=name == "cost_by_service"),
+                                        person_lines, keys)
         files[name] = write_table(by, out, name, keys)
     files["cost_by_year_agency"] = write_table(
         tables.cost_by_year_agency(pm, largest=True), out, "cost_by_year_agency",

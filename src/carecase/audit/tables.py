@@ -50,6 +50,12 @@ def cost_by(pm: ir.Table, keys: list[str], activity: bool = True) -> ir.Table:
 LARGEST = ("largest_person_cost", "second_person_cost")
 
 
+def person_line_totals(pm: ir.Table) -> ir.Table:
+    """Each person's cost per agency × service × area of need over the whole window: the
+    input :func:`largest_people` needs for those keys, far smaller than the month table."""
+    return pm.group_by(GROUP_COLUMNS).aggregate(cost=exact_sum(pm.cost))
+
+
 def largest_people(t: ir.Table, keys: list[str]) -> ir.Table:
     """The two largest per-person costs (``cost``) in each group of ``keys`` of ``t`` (a
     table with ``person_id`` and ``cost``): columns ``keys`` and :data:`LARGEST`. Ties are
