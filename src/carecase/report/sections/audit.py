@@ -425,8 +425,11 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(t)
         shown = ctx.shown(t)
         if {cat, "cost"} <= {c.key for c in t.columns}:
-            rows = [{cat: r[cat], "cost": r["cost"]} for r in shown]
-            sec.blocks.append(Chart(f"chart-{tid}", title, charts.hbar(title, rows, cat, "cost")))
+            # the bars shown: a hidden cost is no bar (a chart of none is left out: Vega
+            # warns of an infinite extent)
+            rows = [{cat: r[cat], "cost": r["cost"]} for r in shown if r.get("cost") is not None]
+            if rows:
+                sec.blocks.append(Chart(f"chart-{tid}", title, charts.hbar(title, rows, cat, "cost")))
 
     ya = audit_table(ctx, "cost_by_year_agency")
     if ya is not None and all(pick(ya, c) for c in YEAR_AGENCY):
