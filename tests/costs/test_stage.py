@@ -35,11 +35,16 @@ TA = (
 AMB = f"nhs,date,outcome\n{NHS[3]},2023-05-01,STC\n{NHS[4]},2023-05-02,stc\n{NHS[5]},2023-05-03,HT\n"
 
 
-def _sources(ta_level2: str = "Housing") -> list[dict[str, Any]]:
+# the temporary accommodation source's service and its agency_l2 (a source's agency is its
+# service's: the configuration is refused otherwise)
+TA_SERVICE = ("HOU_TEMP_ACCOM", "Housing")
+
+
+def _sources(ta_service: tuple[str, str] = TA_SERVICE) -> list[dict[str, Any]]:
     return [
         {"name": "temp_accom", "path": "ta.csv", "format": {"type": "csv"},
-         "agency": {"level1": "Local Authority", "level2": ta_level2}, "ids": {"nhs_number": "nhs"},
-         "event": {"kind": "spell", "service": {"code": "HOU_TEMP_ACCOM"},
+         "agency": {"level1": "Local Authority", "level2": ta_service[1]}, "ids": {"nhs_number": "nhs"},
+         "event": {"kind": "spell", "service": {"code": ta_service[0]},
                    "start": {"column": "start", "format": "%Y-%m-%d"},
                    "end": {"column": "end", "format": "%Y-%m-%d"}}},
         {"name": "ambulance", "path": "amb.csv", "format": {"type": "csv"},
@@ -50,9 +55,9 @@ def _sources(ta_level2: str = "Housing") -> list[dict[str, Any]]:
     ]
 
 
-def write_config(root: Path, ta_level2: str = "Housing") -> None:
+def write_config(root: Path, ta_service: tuple[str, str] = TA_SERVICE) -> None:
     cfg = {"project": {"name": "t", "period_start": PERIOD[0], "period_end": PERIOD[1]},
-           "engine": {"threads": 2}, "ingest": {"sources": _sources(ta_level2)}}
+           "engine": {"threads": 2}, "ingest": {"sources": _sources(ta_service)}}
     (root / "carecase.yaml").write_text(yaml.safe_dump(cfg, sort_keys=True))
 
 
@@ -145,7 +150,7 @@ def test_a_source_re_staged_under_the_same_batch_is_caught(project: Project) -> 
     count, other values): the digest of the rows differs."""
     costs_stage.run(project)
     project.close()
-    write_config(project.root, ta_level2="Housing Options")
+    write_config(project.root, ta_service=("DA_TREATMENT", "Public Health"))
     p = Project.open(project.root)
     try:
         ingest_stage.run(p)

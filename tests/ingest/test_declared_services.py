@@ -23,14 +23,14 @@ NURSING = {"code": "COMMUNITY_NURSING", "description": "District nursing episode
            "agency_l2": "Community Trust", "area_of_need": "Physical health", "kind": "spell", "unit": "day"}
 
 
-def project(root: Path, service_map: dict[str, str], csv: str) -> Project:
+def project(root: Path, service_map: dict[str, str], csv: str, **source: Any) -> Project:
     root.mkdir(parents=True)
     cfg: dict[str, Any] = {
         "project": {"name": "t", "period_start": PERIOD[0], "period_end": PERIOD[1]},
         "services": [OUTPATIENT, NURSING],
         "costs": {"service_costs": {"OUTPATIENT_APPT": "HE23.0", "COMMUNITY_NURSING": "HE23.0"}},
         "ingest": {"sources": [event_source(event={"service": {"column": "code", "map": service_map}},
-                                            path="acute.csv")]},
+                                            path="acute.csv", **source)]},
     }
     (root / "carecase.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     (root / "acute.csv").write_text(csv)
@@ -64,7 +64,8 @@ def test_an_unknown_code_lists_the_declared_services_and_how_to_declare_one(tmp_
 
 
 def test_a_declared_spell_service_in_a_point_source_is_refused(tmp_path: Path) -> None:
-    p = project(tmp_path / "p", {"DN": "COMMUNITY_NURSING"}, "nhs,mrn,code,date\n")
+    p = project(tmp_path / "p", {"DN": "COMMUNITY_NURSING"}, "nhs,mrn,code,date\n",
+                agency={"level1": "NHS", "level2": "Community Trust"})
     try:
         with pytest.raises(IngestError, match=r"map.DN: service 'COMMUNITY_NURSING' is a spell service but "
                                               r"ingest.sources\[0\].event.kind is 'point'"):

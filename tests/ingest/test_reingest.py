@@ -68,7 +68,9 @@ def test_glob_adds_and_removes_files(project_factory) -> None:
 def test_changed_mapping_reprocesses_unchanged_file(project_factory) -> None:
     p = project_factory({"sources": [event_source()]}, {"ae.csv": CSV1})
     run(p)
-    cfg = (p.root / "carecase.yaml").read_text().replace("AE: AE_ATTEND", "AE: GP_APPT")
+    # GP appointments are Primary Care's: a source's agency is its services' (refused otherwise)
+    cfg = (p.root / "carecase.yaml").read_text().replace("AE: AE_ATTEND", "AE: GP_APPT").replace(
+        "level2: Acute Trust", "level2: Primary Care")
     (p.root / "carecase.yaml").write_text(cfg)
     from carecase.core.project import Project
 
@@ -156,6 +158,7 @@ def test_interrupted_run_then_changed_mapping_is_rebuilt(project_factory) -> Non
 
     data = yaml.safe_load((p.root / "carecase.yaml").read_text())
     data["ingest"]["sources"][0]["event"]["service"]["map"] = {"AE": "GP_APPT"}
+    data["ingest"]["sources"][0]["agency"]["level2"] = "Primary Care"  # GP_APPT's agency
     data["ingest"]["sources"][1]["event"]["start"]["format"] = "%d/%m/%Y"
     (p.root / "carecase.yaml").write_text(yaml.safe_dump(data))
     p2 = Project.open(p.root)

@@ -125,7 +125,9 @@ def test_same_file_named_by_a_second_source_is_quarantined(project_factory) -> N
 
 
 def test_other_agency_or_service_is_not_a_repeat(project_factory) -> None:
-    other = event_source("community", agency={"level1": "NHS", "level2": "Community Trust"})
+    # a source's agency is its services' (checked at load), so another agency is another service
+    other = event_source("ambulance", agency={"level1": "NHS", "level2": "Ambulance Trust"},
+                         event={"service": {"column": "code", "map": {"AE": "AMBULANCE"}}})
     p = project_factory({"sources": [event_source(), other]}, {"ae.csv": CSV1})
     s = run(p)
     assert s["totals"]["rows_accepted"] == 4 and not _repeats(p)
@@ -243,6 +245,7 @@ def test_same_day_repeats_at_other_times_are_kept(project_factory) -> None:
 
 def test_counts_with_other_quantities_are_kept_and_record_ids_decide(project_factory) -> None:
     gp = event_source("gp", "gp.csv", ids={"nhs_number": "nhs", "local_id": None},
+                      agency={"level1": "NHS", "level2": "Primary Care"},
                       event={"kind": "count", "service": {"code": "GP_APPT"},
                              "start": {"column": "month", "format": "%Y-%m-%d"}, "quantity": "n"})
     csv = ("row_id,practice,nhs,month,n\n"

@@ -12,6 +12,9 @@ from carecase.ingest.stage import run
 
 from .helpers import event_source, quarantine_rules, table
 
+# care packages are Adult Social Care's: a source's agency is its services' (refused otherwise)
+ASC = {"level1": "Local Authority", "level2": "Adult Social Care"}
+
 D = dt.date
 
 
@@ -110,6 +113,7 @@ def test_open_ended_quarantine(project_factory) -> None:
 def test_package_quantities(project_factory) -> None:
     src = event_source(
         "homecare", "hc.csv",
+        agency=ASC,
         event={"kind": "package", "service": {"code": "ASC_HOMECARE"}, "start": {"column": "s", "format": "%Y-%m-%d"},
                "end": {"column": "e", "format": "%Y-%m-%d"}, "quantity": "hours"},
     )
@@ -145,6 +149,7 @@ def test_one_care_extract_with_hours_and_placements(project_factory) -> None:
     home care still needs its hours."""
     src = event_source(
         "asc", "asc.csv",
+        agency=ASC,
         event={"kind": "package", "service": {"column": "type", "map": {"HC": "ASC_HOMECARE", "RES": "ASC_RESIDENTIAL"}},
                "start": {"column": "s", "format": "%Y-%m-%d"}, "end": {"column": "e", "format": "%Y-%m-%d"},
                "quantity": "hours"},
@@ -166,6 +171,7 @@ def test_one_care_extract_with_hours_and_placements(project_factory) -> None:
 def test_max_quantity_overrides_default(project_factory) -> None:
     src = event_source(
         "homecare", "hc.csv",
+        agency=ASC,
         event={"kind": "package", "service": {"code": "ASC_HOMECARE"}, "start": {"column": "s", "format": "%Y-%m-%d"},
                "end": {"column": "e", "format": "%Y-%m-%d"}, "quantity": "hours", "max_quantity": 40},
     )
@@ -243,6 +249,7 @@ def test_strict_fails_after_writing_summary(project_factory) -> None:
 def test_homecare_package_needs_quantity_column(project_factory) -> None:
     src = event_source(
         "homecare", "hc.csv",
+        agency=ASC,
         event={"kind": "package", "service": {"code": "ASC_HOMECARE"}, "start": {"column": "s", "format": "%Y-%m-%d"},
                "end": {"column": "e", "format": "%Y-%m-%d"}},
     )

@@ -12,7 +12,7 @@ import pytest
 
 from carecase.core.config import load_config, validate_config
 from carecase.core.errors import SynthError
-from carecase.core.services import SERVICE_CODES
+from carecase.core.services import BY_CODE, SERVICE_CODES
 from carecase.synth import SynthResult, generate, nhs_number_is_valid
 
 from .conftest import PEOPLE, read_entry
@@ -40,7 +40,11 @@ def test_config_is_valid_and_complete(area: SynthResult, config: dict[str, Any])
     assert {s.format.type for s in ing.sources} == {"csv", "xlsx", "parquet"}
     mapped = set()
     for s in ing.sources:
-        mapped |= {s.event.service.code} if s.event.service.code else set(s.event.service.map.values())
+        codes = {s.event.service.code} if s.event.service.code else set(s.event.service.map.values())
+        mapped |= codes
+        # each source is filed under its services' catalogue agency (carecase.yaml is refused otherwise)
+        assert {(BY_CODE[c].agency_l1, BY_CODE[c].agency_l2) for c in codes} == {
+            (s.agency.level1, s.agency.level2)}, s.name
     assert mapped == set(SERVICE_CODES)  # every catalogue service appears, mapped to catalogue codes
     assert cfg.project.period_start.isoformat() == "2019-04-01"
     assert cfg.project.period_end.isoformat() == "2024-03-31"

@@ -21,8 +21,15 @@ from carecase.audit.config import AuditConfig
 from carecase.cba.config import CBASection
 from carecase.core import yamlfile
 from carecase.core.errors import ConfigError
-from carecase.core.model import StrictModel, blank_allowed
-from carecase.core.services import CODE_PATTERN, TIME_UNITS, DeclaredService, check_declared
+from carecase.core.model import SettingError, StrictModel, blank_allowed
+from carecase.core.services import (
+    CODE_PATTERN,
+    TIME_UNITS,
+    DeclaredService,
+    catalogue,
+    check_declared,
+    folded,
+)
 from carecase.costs.config import CostsConfig
 from carecase.evaluate.config import EvaluationConfig
 from carecase.ingest.config import IngestConfig, PrivacyConfig
@@ -140,6 +147,76 @@ class CarecaseConfig(StrictModel):
                     f"counted in {d.unit}s, is not how that unit cost is priced)")
         return self
 
+    @model_validator(mode="after")
+    def _sources_agree_with_catalogue(self) -> CarecaseConfig:
+        """A source's agency is its services' catalogue agency (``source_agency_problem``)."""
+        problem = source_agency_problem(self)
+        if problem is not None:
+            raise problem
+        return self
+
+
+def _agency(l1: str, l2: str) -> str:
+    return f"{l1} / {l2}"
+
+
+def source_agency_problem(config: CarecaseConfig) -> SettingError | None:
+    """The first source whose ``agency`` is not the catalogue agency of a service it maps a
+    code to, as an error at ``ingest.sources[i].agency.level1`` (or ``level2``) that says
+    how to fix it; None when every source agrees with the catalogue.
+
+    Ingest stamps each event with its source's agency, and the audit and the evaluation's
+    agency rows group by it; the evaluation's per-service effects and the CBA take a
+    service's agency from the catalogue. A source labelled otherwise would put the same
+    cost under two agencies in one report, so it is refused at load. Codes the catalogue
+    does not have are left to ingest, which names them with the codes allowed."""
+    services = catalogue(config)
+    declared = {d.code: i for i, d in enumerate(config.services)}
+    for i, s in enumerate(config.ingest.sources):
+        ev = s.event.service
+        by_code: dict[str, list[str]] = {ev.code: []} if ev.code else {}
+        for k, v in sorted(ev.map.items()):
+            by_code.setdefault(v, []).append(k)
+        mapped = [services[c] for c in by_code if c in services]
+        mine = (s.agency.level1, s.agency.level2)
+        wrong = [svc for svc in mapped if (svc.agency_l1, svc.agency_l2) != mine]
+        if not wrong:
+            continue
+        svc = wrong[0]
+        field = "level1" if svc.agency_l1 != s.agency.level1 else "level2"
+        keys = by_code[svc.code]
+        what = ("every row (event.service.code)" if not keys else
+                f"activity code {keys[0]!r} (event.service.map.{keys[0]})" if len(keys) == 1 else
+                f"activity codes {', '.join(repr(k) for k in keys)} (event.service.map)")
+        src, cat = _agency(*mine), _agency(svc.agency_l1, svc.agency_l2)
+        where = f"services[{declared[svc.code]}]" if svc.code in declared else "built in"
+        message = (f"source '{s.name}' maps {what} to service {svc.code} ({where}), whose agency is "
+                   f"{cat}, not this source's {src}: the audit would count that cost under {src} "
+                   f"and the evaluation's service effects and the CBA under {cat}")
+        others = [f"{o.code} ({_agency(o.agency_l1, o.agency_l2)})" for o in wrong[1:]]
+        if others:
+            message += f"; so would its other service(s) {', '.join(others)}"
+        agencies = list(dict.fromkeys((o.agency_l1, o.agency_l2) for o in mapped))
+        setting = f"ingest.sources[{i}].agency"
+        if folded(src) == folded(cat):
+            message += (f". The two differ only in case, spacing or punctuation, but every stage "
+                        f"groups by the exact text: write {setting} as the catalogue does, "
+                        f"{{level1: {svc.agency_l1}, level2: {svc.agency_l2}}}")
+        elif len(agencies) == 1:
+            message += (f". Set {setting} to {{level1: {svc.agency_l1}, level2: {svc.agency_l2}}}; "
+                        f"or, if {src} is right, map its codes to a service of {src}, declaring one "
+                        f"under services: (agency_l1: {s.agency.level1}, agency_l2: "
+                        f"{s.agency.level2}, and a costs.service_costs entry) where none fits")
+        else:
+            message += (f". Its codes map to services of {len(agencies)} agencies "
+                        f"({', '.join(_agency(*a) for a in agencies)}) and a source has one: read an "
+                        "extract that holds several agencies' activity as one source per agency, "
+                        "each naming the same path with that agency, mapping that agency's codes "
+                        f"and unmapped: ignore; or map the codes to services of {src}, declaring "
+                        "them under services: where none fits")
+        return SettingError(message, ("ingest", "sources", i, "agency", field), getattr(s.agency, field))
+    return None
+
 
 def _default_basis_text(d: DeclaredService) -> str:
     from carecase.costs.mapping import default_basis
@@ -245,12 +322,18 @@ def format_validation_error(
     what: str = "the configuration",
 ) -> str:
     """One line per problem: where (key path, and YAML line when ``node`` is given), the bad
-    value (scalars only, never a whole section), what is wrong and how to fix it.
+    value (scalars only, never a whole section), what is wrong and how to fix it. A
+    ``SettingError`` raised by a check of the whole configuration is reported at the setting
+    it names.
 
     "Did you mean" prefers keys not already given (``data``: the validated input)."""
     lines = [f"{source}: {err.error_count()} problem(s) in {what}"]
     for e in err.errors(include_url=False):
         loc = tuple(e["loc"])
+        setting = (e.get("ctx") or {}).get("error")
+        if isinstance(setting, SettingError):  # a check of the whole config names its setting
+            e = {**e, "loc": (*loc, *setting.loc), "input": setting.value}
+            loc = tuple(e["loc"])
         path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc)
         path = path.replace(".[", "[") or "(top level)"
         line = _line_of(node, loc[:-1] if e["type"] == "missing" else loc)

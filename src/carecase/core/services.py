@@ -74,7 +74,7 @@ SERVICE_CODES: tuple[str, ...] = tuple(s.code for s in SERVICES)
 AREAS_OF_NEED: tuple[str, ...] = tuple(dict.fromkeys(s.area_of_need for s in SERVICES))
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
     """Text as the eye reads it: case, spacing and punctuation aside ('Mental  Health.')."""
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
@@ -166,10 +166,10 @@ def check_declared(declared: list[DeclaredService]) -> list[DeclaredService]:
         seen[d.code] = i
     for field, label, known in (("area_of_need", "area of need", AREAS_OF_NEED),
                                 ("agency_l1", "agency", tuple(dict.fromkeys(s.agency_l1 for s in SERVICES)))):
-        spelt: dict[str, str] = {_folded(k): k for k in known}
+        spelt: dict[str, str] = {folded(k): k for k in known}
         for i, d in enumerate(declared):
             value = getattr(d, field)
-            first = spelt.setdefault(_folded(value), value)
+            first = spelt.setdefault(folded(value), value)
             if first != value:
                 raise ValueError(
                     f"services[{i}].{field} {value!r} differs from the {label} {first!r} only in "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from carecase.core.model import StrictModel
 
@@ -40,8 +40,24 @@ class FileFormat(StrictModel):
 
 
 class Agency(StrictModel):
-    level1: str = Field(description="Agency level 1, e.g. NHS, Local Authority, Police.")
-    level2: str = Field(description="Agency level 2, e.g. Acute Trust, Adult Social Care, Housing.")
+    """The agency the source's events are filed under. It must be the agency (``agency_l1`` and
+    ``agency_l2``) of every service the source maps codes to, built in or declared under
+    ``services:``, so that a service's cost sits under one agency in the audit, the evaluation
+    and the CBA alike; carecase.yaml is refused otherwise. Read an extract that holds several
+    agencies' activity as one source per agency (docs/ingest.md)."""
+
+    level1: str = Field(
+        description="Agency level 1, e.g. NHS, Local Authority, Police: the agency_l1 of every "
+        "service the source maps codes to (built in, or declared under services:).")
+    level2: str = Field(
+        description="Agency level 2, e.g. Acute Trust, Adult Social Care, Housing: the agency_l2 "
+        "of every service the source maps codes to.")
+
+    @field_validator("level1", "level2")
+    @classmethod
+    def _spaced(cls, v: str) -> str:
+        """One spelling for comparing with the catalogue (stray or doubled spaces dropped)."""
+        return " ".join(v.split())
 
 
 class Identifiers(StrictModel):
