@@ -70,7 +70,9 @@ def test_a_service_with_one_user_is_withheld_and_the_others_shown(tmp_path: Path
     assert _hidden_rows(effects, "effect_matched") == {FEW, COMPLEMENT}
     assert _hidden_rows(effects, "effect_naive") == {FEW, COMPLEMENT}
     assert _hidden_rows(effects, "ci_low_naive") == {FEW, COMPLEMENT}
-    assert _hidden_rows(_table(report, "evaluation-rate-ratios"), "rate_ratio") == {FEW}  # ratios do not add up
+    # ratios do not add up, but a complement's ratio is its DiD's rates again (a point service's
+    # £ is its events × one unit cost): hidden with it
+    assert _hidden_rows(_table(report, "evaluation-rate-ratios"), "rate_ratio") == {FEW, COMPLEMENT}
     rtm = _table(report, "evaluation-rtm")
     assert _hidden_rows(rtm, "treated_change_ppy") == {FEW, COMPLEMENT} == _hidden_rows(rtm, "control_change_ppy")
     chart = next(c for c in report.charts() if c.id == "chart-evaluation-effects").spec["data"]["values"]
@@ -88,7 +90,7 @@ def test_a_service_one_person_dominates_is_withheld_like_one_with_few_users(tmp_
     assert _hidden_rows(effects, "effect_matched") == {FEW, COMPLEMENT}
     assert _hidden_rows(effects, "effect_naive") == {FEW, COMPLEMENT}
     assert "dominance rule" in effects.note
-    assert _hidden_rows(_table(report, "evaluation-rate-ratios"), "rate_ratio") == {FEW}
+    assert _hidden_rows(_table(report, "evaluation-rate-ratios"), "rate_ratio") == {FEW, COMPLEMENT}
     rtm = _table(report, "evaluation-rtm")
     assert _hidden_rows(rtm, "treated_change_ppy") == {FEW, COMPLEMENT}
     # spread use (the largest 60%, the second 10%: the rest, 30%, is over 10% of the largest's) is shown

@@ -24,7 +24,13 @@ from carecase.report.loaders import get, pick
 from carecase.report.sections.balance_disclosure import after_pins_matched
 from carecase.report.sections.caveats import balance_caveat
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
-from carecase.report.sections.did_tables import RTM, RTM_ESTIMATES, did_tables, effects_table
+from carecase.report.sections.did_tables import (
+    RTM,
+    RTM_ESTIMATES,
+    did_tables,
+    effects_table,
+    hidden_matched_keys,
+)
 from carecase.report.sections.effects import (
     MATCHED_ESTIMATES,
     NAIVE_ESTIMATES,
@@ -80,7 +86,7 @@ BALANCE = [F("covariate", "Covariate", "text"), F("smd_before", "SMD before", "r
            F("smd_after", "SMD after", "ratio"), F("vr_before", "Variance ratio before", "ratio"),
            F("vr_after", "Variance ratio after", "ratio"), F("flag", "|SMD| ≥ 0.1 after", "text")]
 # rate ratios are estimated on the matched people too
-RATE_RATIO_ESTIMATES = ("rate_ratio", "rr_ci_low", "rr_ci_high", "rr_p", "alpha", "e_value", "e_value_ci")
+RATE_RATIO_ESTIMATES = ("rate_ratio", "rr_ci_low", "rr_ci_high", "rr_p", "alpha", "e_value", "e_value_ci", "note")
 
 
 def _labelled_windows(df: pd.DataFrame) -> pd.DataFrame:
@@ -253,6 +259,12 @@ def build(ctx: Context) -> Section:
                         "effect (VanderWeele & Ding 2017).")
         withhold_windows(t, thin, RATE_RATIO_ESTIMATES)
         withhold_few_users(t, few_matched_users, RATE_RATIO_ESTIMATES)
+        # a row whose matched DiD the effects table hides (for few users, a dominance rule or
+        # as a complement) has its ratios hidden too: for a point service (£ = events × one
+        # unit cost) the ratio is (participants' post ÷ pre) ÷ (comparison post ÷ pre) of the
+        # same rates, and with the naive change and another window's comparison change shown
+        # a disclosure review worked adult social care's hidden DiD back to within 5% from it
+        withhold_few_users(t, hidden_matched_keys(ctx, counts), RATE_RATIO_ESTIMATES)
         ctx.shown(t)
         if t.withheld and estimates_hidden(t, RATE_RATIO_ESTIMATES):
             sec.blocks.append(Note(f"The rate ratios are not shown in a shared report: they rest on 1–{threshold} "
