@@ -179,6 +179,9 @@ def test_a_service_used_by_few_people_is_left_out_with_a_note() -> None:
     outs, _, codes = evaluation_outcomes(_with_users(1, 0), cohort="c", min_users=10, notes=notes)
     assert codes == ["AE_ATTEND"] and len(outs) == 1
     assert "ASC_RESIDENTIAL (1 participant, 0 comparison people)" in notes[0] and "min_users = 10" in notes[0]
+    left: list[str] = []  # the codes alone, for the report (which names them without counts)
+    evaluation_outcomes(_with_users(1, 0), cohort="c", min_users=10, left_out=left)
+    assert left == ["ASC_RESIDENTIAL"]
     assert evaluation_outcomes(_with_users(1, 0), cohort="c", min_users=0)[2] == ["AE_ATTEND", "ASC_RESIDENTIAL"]
     assert evaluation_outcomes(_with_users(12, 10), cohort="c", min_users=10)[2] == ["AE_ATTEND", "ASC_RESIDENTIAL"]
     with pytest.raises(CBAError, match="rests on at least 500 users on each side"):

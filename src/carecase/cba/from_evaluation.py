@@ -163,12 +163,13 @@ def evaluation_outcomes(
     min_users: int = 0,
     notes: list[str] | None = None,
     catalogue: Catalogue = BY_CODE,
+    left_out: list[str] | None = None,
 ) -> tuple[list[dict[str, Any]], str, list[str]]:
     """(outcome definitions, one per service effect; the window; their service codes).
 
     A service whose effect rests on fewer than ``min_users`` matched participants or
     comparison people who used it (effects.json's ``treated_users`` / ``control_users``) is
-    left out, with a line in ``notes``. An effect with no 95% interval (the evaluation could
+    left out, with a line in ``notes`` and its code in ``left_out``. An effect with no 95% interval (the evaluation could
     not estimate one) is refused: drawn with no spread, it would make the model look certain.
 
     When ``price_base_year`` and the file's ``price_year`` differ, £ are uprated with the
@@ -211,6 +212,8 @@ def evaluation_outcomes(
             t, c = r.get("treated_users"), r.get("control_users")
             few.append(f"{r['service_code']} ({t} participant{'' if t == 1 else 's'}, "
                        f"{c} comparison {'person' if c == 1 else 'people'})")
+            if left_out is not None:
+                left_out.append(str(r["service_code"]))
             continue
         if r.get("ci_low_gbp") is None or r.get("ci_high_gbp") is None:
             raise CBAError(

@@ -52,10 +52,12 @@ def model_for_project(project: Project) -> CBAModel | None:
     return None if found is None else found[0]
 
 
-def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBAModel, UnitCostLookup] | None:
+def project_model(project: Project, notes: list[str] | None = None,
+                  left_out: list[str] | None = None) -> tuple[CBAModel, UnitCostLookup] | None:
     """(model, the unit-cost lookup it was checked against), or None when there is no model.
     What the reader should know about how the model was built (an evaluated correlation
-    matrix repaired) is appended to ``notes``."""
+    matrix repaired) is appended to ``notes``; the services whose evaluated effects were left
+    out for too few users (``cba.from_evaluation.min_users``) to ``left_out``."""
     cfg = project.config.cba
     if cfg.inline is not None:
         data: Any = dict(cfg.inline)
@@ -84,7 +86,7 @@ def project_model(project: Project, notes: list[str] | None = None) -> tuple[CBA
             duration_years=link.duration_years, lag_years=link.lag_years,
             drop_off=link.drop_off, confidence_grade=link.confidence_grade,
             price_base_year=data.get("price_base_year"), index=project_index(project),
-            min_users=link.min_users, notes=notes, catalogue=catalogue(project.config))
+            min_users=link.min_users, notes=notes, catalogue=catalogue(project.config), left_out=left_out)
         first = len(data.get("outcomes") or [])
         data = {**data, "outcomes": list(data.get("outcomes") or []) + extra}
         joint = evaluation_correlation(effects, window, codes, first, notes=notes)
@@ -219,8 +221,9 @@ def _skip(project: Project, why: str, notes: list[str]) -> dict[str, Any]:
 
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
     notes: list[str] = []
+    left_out: list[str] = []
     try:
-        found = project_model(project, notes)
+        found = project_model(project, notes, left_out)
     except NoEvidenceError as err:
         return _skip(project, str(err), notes)
     if found is None:
@@ -233,6 +236,10 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         effects_path = project.path(project.config.cba.from_evaluation.file)
         effects = _read_effects(effects_path)
         results["evaluation_balance"] = effects.get("balance")
+        # services named, not their counts: the report says which evaluated effects the model
+        # leaves out (a board read adult social care's absence as no effect)
+        results["evaluation_left_out"] = {"services": left_out,
+                                          "min_users": project.config.cba.from_evaluation.min_users}
         effects_sha256 = file_sha256(effects_path)
     if task is not None:
         progress.advance(task)

@@ -23,6 +23,7 @@ from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.cba_inputs import evaluated_items
 from carecase.report.sections.common import Context, not_run
 from carecase.report.sections.did_tables import hidden_matched_keys, rests_on_few
+from carecase.report.sections.windows import plain_windows
 
 # results.json key → block, in one place
 HEADLINE = "headline"
@@ -175,11 +176,23 @@ def _matrix(results: dict[str, Any], key: str, value: str) -> list[dict[str, Any
 
 TRANSFER_NOTE = ("Agency positions include transfers (e.g. benefit payments moving between the state and "
                  "individuals), so they do not add up to the NPV, which excludes transfers.")
+NO_TRANSFER_NOTE = "The agencies' positions add up to the NPV (the model has no transfers)."
+
+
+def transfer_note(results: dict[str, Any]) -> str:
+    """The note under the agency tables: whether their positions add up to the NPV (a board
+    reader checked that they did while the note said they did not)."""
+    moved = get(get(results, HEADLINE, default={}), "pv_transfers")
+    try:
+        none = moved is not None and abs(float(moved)) < 0.005
+    except (TypeError, ValueError):
+        none = False
+    return NO_TRANSFER_NOTE if none else TRANSFER_NOTE
 CASHFLOW_TOTAL = {"total_public_value": "Total (public value)"}
 TORNADO_CHART_ROWS = 15
 
 
-def matrix_table(rows: list[dict[str, Any]], value: str, tid: str, title: str) -> Table:
+def matrix_table(rows: list[dict[str, Any]], value: str, tid: str, title: str, note: str = TRANSFER_NOTE) -> Table:
     years = sorted({r["year"] for r in rows}, key=lambda y: str(y).zfill(6))
     agencies = sorted({r["agency"] for r in rows})
     lookup = {(r["agency"], r["year"]): r[value] for r in rows}
@@ -192,25 +205,57 @@ def matrix_table(rows: list[dict[str, Any]], value: str, tid: str, title: str) -
             row[f"y{y}"] = lookup.get((a, y))
         row["total"] = sum(v for y in years if (v := lookup.get((a, y))) is not None)
         body.append(row)
-    return Table(tid, title, cols, body, note=TRANSFER_NOTE)
+    return Table(tid, title, cols, body, note=note)
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return a is not None and b is not None and abs(float(a) - float(b)) < 0.005
+    except (TypeError, ValueError):
+        return False
 
 
 def headline_figures(h: dict[str, Any], p_pos: Any) -> list[KeyFigure]:
+    """The CBA's headline tiles: what it costs and what it returns (present values) first, so
+    that a ratio of 0.00 reads as benefits far below costs, not as a figure missing."""
     payback = get(h, "payback_year")
+    fiscal_only = _same(get(h, "pv_public_value"), get(h, "pv_fiscal"))
     figs = [
+        KeyFigure("Costs", get(h, "pv_costs"), "gbp", "present value, raised for optimism bias"),
+        KeyFigure("Benefits", get(h, "pv_public_value"), "gbp",
+                  "present value, after deadweight, attribution, displacement and optimism bias"),
         KeyFigure("Net present value", get(h, "npv"), "gbp", "discounted benefits − discounted costs"),
         KeyFigure("Benefit-cost ratio", get(h, "bcr"), "ratio", "£ of benefit per £1 of cost"),
         KeyFigure("Financial ROI", get(h, "roi_fiscal"), "ratio", "fiscal benefits ÷ costs"),
         KeyFigure("Cashable ROI", get(h, "roi_cashable"), "ratio", "cashable fiscal benefits ÷ costs"),
         KeyFigure("Public value ROI", get(h, "roi_public_value"), "ratio",
-                  "fiscal + economic + social benefits ÷ costs"),
+                  "fiscal benefits only: no economic or social benefit is valued in this model" if fiscal_only
+                  else "fiscal + economic + social benefits ÷ costs"),
         KeyFigure("Payback", f"year {payback}" if isinstance(payback, int | float) else
                   (payback or "not within the period"), "text", "first year cumulative discounted net ≥ 0"),
-        KeyFigure("Net present budget impact", get(h, "net_present_budget_impact"), "gbp", "cashable, to budgets"),
+        KeyFigure("Net present budget impact", get(h, "net_present_budget_impact"), "gbp",
+                  "cashable benefits − cash costs (costs given in kind, such as seconded staff, are left out)"),
     ]
     if p_pos is not None:
         figs.append(KeyFigure("Chance NPV > 0", p_pos, "pct", "Monte Carlo"))
     return [f for f in figs if f.value is not None]
+
+
+def left_out_paragraph(results: dict[str, Any]) -> Paragraph | None:
+    """Which evaluated effects the model leaves out for resting on too few users (named, not
+    counted): a board read adult social care's absence from the CBA as no effect."""
+    left = get(results, "evaluation_left_out", default={})
+    services = [str(s) for s in (get(left, "services", default=[]) or [])]
+    if not services:
+        return None
+    n = get(left, "min_users")
+    fewer = f"fewer than {n} people on either side" if isinstance(n, int | float) else "too few people"
+    names = services[0] if len(services) == 1 else f"{', '.join(services[:-1])} and {services[-1]}"
+    return Paragraph(f"Left out of the cost-benefit model: the evaluated effect{'s' if len(services) > 1 else ''} "
+                     f"on {names}, which {'rests' if len(services) == 1 else 'rest'} on {fewer} (participants or "
+                     "comparison group) who used the service: too few to be evidence either way "
+                     "(cba.from_evaluation.min_users). Their cost is in the audit; their change, if any, is "
+                     "not in these results.")
 
 
 def _health_note(model: Any) -> str:
@@ -244,11 +289,15 @@ def build(ctx: Context) -> Section:
             sec.blocks.append(costs)
         return sec
     sec.blocks.append(KeyFigures(headline_figures(get(res, HEADLINE, default={}), get(res, P_POSITIVE))))
+    left = left_out_paragraph(res)
+    if left is not None:
+        sec.blocks.append(left)
     m = _matrix(res, MATRIX, "net")
     if m:
         sec.blocks.append(Paragraph("Who pays and who benefits: each agency's net position by year "
                                     "(benefits minus costs, £; positive = the agency gains)."))
-        sec.blocks.append(matrix_table(m, "net", "cba-matrix", "Who pays, who benefits: net £ by agency and year"))
+        sec.blocks.append(matrix_table(m, "net", "cba-matrix", "Who pays, who benefits: net £ by agency and year",
+                                       transfer_note(res)))
         sec.blocks.append(Chart("chart-cba-matrix", "Who pays, who benefits (net £)",
                                 charts.heatmap("Who pays, who benefits (net £)", m, "year", "agency", "net")))
     net = named_items(get(res, AGENCY_NET), "agency")
@@ -256,7 +305,7 @@ def build(ctx: Context) -> Section:
         rows = [{"agency": str(r["agency"]), "net": get(r, "net_pv")} for r in net]
         sec.blocks.append(Table("cba-agency-net", "Net present position by agency",
                                 [Column("agency", "Agency"), Column("net", "Net present value", "gbp")],
-                                sorted(rows, key=lambda r: r["agency"]), note=TRANSFER_NOTE))
+                                sorted(rows, key=lambda r: r["agency"]), note=transfer_note(res)))
     cf = [{**r, "agency": CASHFLOW_TOTAL.get(r["agency"], r["agency"])} for r in _matrix(res, CASHFLOW, "cumulative")]
     if cf:
         sec.blocks.append(Chart("chart-cba-cashflow", "Cumulative discounted cash flow by agency",
@@ -264,7 +313,7 @@ def build(ctx: Context) -> Section:
                                              "agency")))
     tor = named_items(get(res, TORNADO), "input")
     if tor:
-        rows = [{"input": str(get(r, "label")), "npv_low": get(r, "npv_low"), "npv_high": get(r, "npv_high")}
+        rows = [{"input": plain_windows(get(r, "label")), "npv_low": get(r, "npv_low"), "npv_high": get(r, "npv_high")}
                 for r in tor]
         swing = [_swing(r) for r in rows]
         order = sorted(range(len(rows)), key=lambda i: (math.isinf(swing[i]), -swing[i]))  # a missing NPV last
@@ -303,7 +352,7 @@ def build(ctx: Context) -> Section:
     sw = named_items(get(res, SWITCHING), "input")
     if sw:
         # value: the switching value; status says why there is none ("none in range", …)
-        rows = [{"input": str(get(r, "label")), "base": get(r, "base"),
+        rows = [{"input": plain_windows(get(r, "label")), "base": get(r, "base"),
                  "switching_value": get(r, "value", "status", default="none in range")}
                 for r in sw]
         sec.blocks.append(Table("cba-switching", "Switching values (input value at which NPV = 0)",

@@ -13,6 +13,7 @@ from carecase.report.content import Chart, Column, Note, Paragraph, Section, Tab
 from carecase.report.loaders import get, named_items, pick
 from carecase.report.sections import cba as cba_section
 from carecase.report.sections.common import Context, clean_value, missing_table, not_run
+from carecase.report.sections.windows import plain_windows
 
 # register column → key of an entry in out/cba/results.json "assumptions"
 ASSUMPTION = {"name": "label", "path": "path", "value": "value", "central": "central", "unit": "unit",
@@ -170,8 +171,16 @@ def assumptions(ctx: Context) -> Section:
     for r in rows:
         if isinstance(r["value"], dict | list):
             r["value"] = str(r["value"])
-    sec.blocks.append(Paragraph("Every input to the cost-benefit model with its source and confidence "
-                                "grade (1 = independently audited, up to 6 = opinion; New Economy 2014)."))
+        for k in ("name", "source"):  # "evaluated effect (post_0_12)" → "(first 12 months after joining)"
+            if isinstance(r[k], str):
+                r[k] = plain_windows(r[k])
+    evaluated = any("evaluated effect" in str(r["name"]) for r in rows)
+    sec.blocks.append(Paragraph(
+        "Every input to the cost-benefit model with its source and confidence grade (1 = independently "
+        "audited, up to 6 = opinion; New Economy 2014)."
+        + (" An evaluated effect enters as a benefit to the agency that pays for the service: a positive "
+           "value is a saving, so its value and interval are the Evaluation section's change with the sign "
+           "turned (a rise in use is a negative benefit)." if evaluated else "")))
     # shared reports: an evaluated effect resting on 1..threshold people is hidden (its value,
     # central value and source, which quotes its interval)
     few = cba_section.few_evaluated_inputs(ctx, res)

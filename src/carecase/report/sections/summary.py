@@ -22,7 +22,8 @@ METHOD = (
     "who had not joined (a matched comparison group), so that changes that would have happened "
     "anyway are not counted as programme benefits. The cost-benefit analysis follows the HM "
     "Treasury Green Book and its local-partnership CBA guidance: future values are discounted, "
-    "and benefits are reduced for deadweight, attribution, displacement and optimism bias (an "
+    "costs are raised and benefits reduced for optimism bias, and benefits reduced for deadweight, "
+    "attribution and displacement (an "
     "effect measured against the matched comparison group has already had what would have "
     "happened anyway taken out, so carecase sets its deadweight to 0)."
 )
@@ -127,5 +128,7 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(Note(why, kind="info"))
     elif matched is None:
         sec.blocks.append(Note("Not run: the matched evaluation (out/evaluate/matched.parquet).", kind="not_run"))
-    sec.blocks.append(Paragraph(METHOD))
+    year = (ctx.outs.json("costs", "summary.json") or {}).get("price_year")
+    sec.blocks.append(Paragraph(METHOD.replace("at one price year", f"at {year}/{(year + 1) % 100:02d} prices")
+                                if isinstance(year, int) else METHOD))
     return sec

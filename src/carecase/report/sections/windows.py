@@ -44,6 +44,12 @@ def window_label(w: object) -> str:
     return f"month {end} after joining" if end == start + 1 else f"months {start + 1}–{end} after joining"
 
 
+def plain_windows(text: object) -> str:
+    """Every window code in ``text`` (a CBA input's label or source: "evaluated effect
+    (post_0_12)") in words, as :func:`window_label` writes it."""
+    return re.sub(r"\bpost_\d+_\d+\b", lambda m: window_label(m.group(0)), str(text))
+
+
 def in_a_sentence(label: str) -> str:
     """A window label inside a sentence: "for the first 12 months after joining"."""
     return f"the {label}" if label.startswith("first ") else label

@@ -1,0 +1,52 @@
+"""What a board reads first about the CBA (found by a board member's reading of the demo's
+shared report): what it costs and returns beside the ratios, whether the agencies' positions
+add up to the NPV, and which evaluated effects the model leaves out."""
+
+from __future__ import annotations
+
+from carecase.report.sections.cba import (
+    NO_TRANSFER_NOTE,
+    TRANSFER_NOTE,
+    headline_figures,
+    left_out_paragraph,
+    transfer_note,
+)
+from carecase.report.sections.windows import plain_windows
+
+# the demo's headline (out/cba/results.json)
+DEMO = {"npv": -1089729.18, "bcr": 0.0038, "pv_costs": 1093918.77, "pv_public_value": 4189.59,
+        "pv_fiscal": 4189.59, "pv_transfers": 0.0, "roi_fiscal": 0.0038, "roi_cashable": -0.0000891,
+        "roi_public_value": 0.0038, "payback_year": "not within the period", "net_present_budget_impact": -766667.05}
+
+
+def test_costs_and_benefits_come_first_and_public_value_says_what_it_counts() -> None:
+    figs = headline_figures(DEMO, 0.0)
+    assert [f.label for f in figs[:3]] == ["Costs", "Benefits", "Net present value"]
+    assert figs[0].value == 1093918.77 and figs[1].value == 4189.59
+    public = next(f for f in figs if f.label == "Public value ROI")
+    assert "no economic or social benefit is valued" in public.detail
+    budget = next(f for f in figs if f.label == "Net present budget impact")
+    assert "in kind" in budget.detail
+    mixed = headline_figures({**DEMO, "pv_public_value": 9000.0}, None)
+    assert next(f for f in mixed if f.label == "Public value ROI").detail == "fiscal + economic + social benefits ÷ costs"
+
+
+def test_the_agency_note_says_whether_positions_add_up_to_the_npv() -> None:
+    assert transfer_note({"headline": DEMO}) == NO_TRANSFER_NOTE
+    assert transfer_note({"headline": {**DEMO, "pv_transfers": 1200.0}}) == TRANSFER_NOTE
+    assert transfer_note({}) == TRANSFER_NOTE  # not known: the cautious note
+
+
+def test_left_out_effects_are_named_without_their_counts() -> None:
+    text = left_out_paragraph({"evaluation_left_out": {"services": ["ASC_HOMECARE", "ASC_RESIDENTIAL"],
+                                                       "min_users": 10}}).text
+    assert "effects on ASC_HOMECARE and ASC_RESIDENTIAL, which rest on fewer than 10 people" in text
+    assert left_out_paragraph({"evaluation_left_out": {"services": [], "min_users": 10}}) is None
+    assert left_out_paragraph({}) is None
+
+
+def test_window_codes_in_cba_labels_read_as_words() -> None:
+    assert plain_windows("AE_ATTEND: evaluated effect (post_0_12): £ per unit") == \
+        "AE_ATTEND: evaluated effect (first 12 months after joining): £ per unit"
+    assert plain_windows("window post_3_12, matched") == "window months 4–12 after joining, matched"
+    assert plain_windows("no window here") == "no window here"
