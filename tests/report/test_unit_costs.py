@@ -90,7 +90,7 @@ def test_unit_cost_tables_match_the_costs_outputs(fake_project: Path, mode: str)
         assert not {c.key for c in t.columns} & {"rows", "units", "people", "events", "cost"}
         cells = {v for row in t.shown for v in row.values()}
         assert not cells & ({float(v) for v in used["rows"]} | {float(v) for v in used["units"]})
-    assert {c.label for c in register.columns} >= {"Cost at 2024/25 prices (£)", "Paying agency", "Figure from"}
+    assert {c.label for c in register.columns} >= {"Cost at 2024/25 prices (£)", "Agency in the source", "Figure from"}
 
 
 def test_the_paragraph_says_the_price_year_the_uprating_and_the_override(fake_project: Path) -> None:
@@ -128,7 +128,7 @@ def test_the_workbook_and_the_html_have_the_unit_costs(rendered: dict[str, Any])
     assert {"Unit costs", "Unit cost sources"} <= set(wb.sheetnames)
     rows = list(wb["Unit costs"].iter_rows(values_only=True))
     header = rows.index(next(r for r in rows if r[0] == "Service"))
-    assert rows[header][:8] == ("Service", "Unit-cost code", "Description", "Unit", "Paying agency", "Value type",
+    assert rows[header][:8] == ("Service", "Unit-cost code", "Description", "Unit", "Agency in the source", "Value type",
                                 "Cost at 2024/25 prices (£)", "Figure from")
     ae = next(r for r in rows[header + 1:] if r[1] == "HE4.0")
     assert ae[0] == "A&E attendance (AE_ATTEND)" and ae[6] == round(109.0 * 1.406314, 2)

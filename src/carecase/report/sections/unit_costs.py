@@ -48,7 +48,7 @@ def cost_at(price_year: str | None) -> Field:
 
 def register_fields(price_year: str | None) -> list[Field]:
     return [F("service", "Service"), F("unit_cost_code", "Unit-cost code"), F("description", "Description"),
-            F("unit", "Unit"), F("agency", "Paying agency"), F("value_type", "Value type"), cost_at(price_year),
+            F("unit", "Unit"), F("agency", "Agency in the source"), F("value_type", "Value type"), cost_at(price_year),
             F("origin", "Figure from")]
 
 
@@ -122,7 +122,9 @@ def register_note(df: pd.DataFrame) -> str:
             "partnership's own figure, from the CSV named by costs.overrides")
     if (df["origin"] == ORIGIN["imported"]).any():
         text += "; 'local library' = from the library CSV named by costs.library"
-    return text + ". 'Where each unit cost comes from' gives each figure's source and how it was uprated."
+    return text + (". 'Agency in the source' is the agency the source's unit cost was measured in; the audit "
+                   "charges each service's cost to that service's own agency (Cost by service). 'Where each unit "
+                   "cost comes from' gives each figure's source and how it was uprated.")
 
 
 def sources_note(df: pd.DataFrame, price_year: str | None) -> str:
