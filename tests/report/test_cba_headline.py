@@ -50,3 +50,32 @@ def test_window_codes_in_cba_labels_read_as_words() -> None:
         "AE_ATTEND: evaluated effect (first 12 months after joining): £ per unit"
     assert plain_windows("window post_3_12, matched") == "window months 4–12 after joining, matched"
     assert plain_windows("no window here") == "no window here"
+
+
+def test_summary_names_the_services_whose_use_changed_clearly(tmp_path) -> None:  # noqa: ANN001
+    """From the rate ratios the Evaluation section shows (longest window, negative binomial,
+    interval excluding 1); a hidden ratio is never named."""
+    import pandas as pd
+
+    from carecase.core.project import Project
+    from carecase.report.stage import project_report
+
+    from .report_fixture_outputs import write_project
+
+    root = write_project(tmp_path / "p")
+    path = root / "out/evaluate/rate_ratios.parquet"
+    rr = pd.read_parquet(path)
+    nb12 = (rr["model"] == "negative_binomial") & (rr["window"] == "post_0_12")
+    rr.loc[nb12 & (rr["key"] == "NEL_ADMIT"), ["rate_ratio", "rr_ci_low", "rr_ci_high"]] = [1.4, 1.1, 1.8]
+    rr.loc[nb12 & (rr["key"] == "MH_INPATIENT"), ["rate_ratio", "rr_ci_low", "rr_ci_high"]] = [0.3, 0.1, 0.7]
+    rr.to_parquet(path, index=False)
+    matched = root / "out/evaluate/matched.parquet"
+    m = pd.read_parquet(matched)  # mental-health stays: 3 matched participants used them
+    m.assign(treated_users=(m["key"] == "MH_INPATIENT").map({True: 3, False: 60}), control_users=60).to_parquet(
+        matched, index=False)
+    report = project_report(Project.open(root))
+    text = " ".join(getattr(b, "text", "") for b in report.sections[0].blocks)
+    assert "Service use that changed clearly" in text
+    assert ": more (rate ratio 1.40, 95% CI 1.10–1.80)" in text
+    assert "0.82" not in text  # the fixture's others: 0.82 (0.67–1.00) includes no change
+    assert "0.30" not in text  # hidden: it rests on 3 people

@@ -103,6 +103,47 @@ def _labelled_models(df: pd.DataFrame) -> pd.DataFrame:
     return df if m is None else df.assign(**{m: df[m].map(lambda v: RATE_MODEL_LABELS.get(str(v), v))})
 
 
+def rate_ratio_table(ctx: Context, counts: Table | None) -> Table | None:
+    """The rate-ratio table, disclosed (once per report: the executive summary names the
+    changes it shows): hidden where its window is thin, where the matched people using a
+    service are few or one or two dominate its events, and wherever the effects table hides
+    the row's matched DiD."""
+    if "rate_ratios" in ctx.memo:
+        return ctx.memo["rate_ratios"]  # type: ignore[no-any-return]
+    rr = ctx.outs.table("evaluate", "rate_ratios")
+    if rr is None:
+        ctx.memo["rate_ratios"] = None
+        return None
+    thin = thin_windows(ctx, ctx.outs.table("evaluate", "matched"), counts)
+    few_matched_users = few_user_keys(ctx, "events")  # the rate ratios are of events
+    t = frame_table("evaluation-rate-ratios", "Rate ratios (count models with person-time offset)",
+                    _labelled_models(_labelled_windows(only_measure(rr, "events"))),
+                    RATE_RATIOS,
+                    note="Poisson and negative binomial models estimate the same rate ratio "
+                    "and both have cluster jackknife intervals (each matched set, or group of "
+                    "sets sharing a person, left out in turn); the negative binomial's α "
+                    "measures how far use varies between people beyond chance (0 = none), "
+                    "and a gap between the two models is worth reading. On synthetic areas these "
+                    "intervals contain the true ratio about 94% of the time (the misses are bias "
+                    "that matching leaves): read the matched difference beside them. "
+                    "E-value: how strongly an unmeasured confounder would have to be "
+                    "associated with both joining the programme and the outcome (as a risk "
+                    "ratio, beyond the matched covariates) to explain the rate ratio away; "
+                    "the 95% limit's E-value is 1 when the interval already includes no "
+                    "effect (VanderWeele & Ding 2017).")
+    withhold_windows(t, thin, RATE_RATIO_ESTIMATES)
+    withhold_few_users(t, few_matched_users, RATE_RATIO_ESTIMATES)
+    # a row whose matched DiD the effects table hides (for few users, a dominance rule or
+    # as a complement) has its ratios hidden too: for a point service (£ = events × one
+    # unit cost) the ratio is (participants' post ÷ pre) ÷ (comparison post ÷ pre) of the
+    # same rates, and with the naive change and another window's comparison change shown
+    # a disclosure review worked adult social care's hidden DiD back to within 5% from it
+    withhold_few_users(t, hidden_matched_keys(ctx, counts), RATE_RATIO_ESTIMATES)
+    ctx.shown(t)
+    ctx.memo["rate_ratios"] = t
+    return t
+
+
 def balance_wide(bal: pd.DataFrame) -> pd.DataFrame:
     """Balance as one row per covariate (smd/vr before and after) from the stage's long table."""
     stage, smd = pick(bal, "stage"), pick(bal, "smd")
@@ -221,8 +262,7 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(counts)
     sec.blocks.extend(Note(line) for line in cluster_notes(ctx))
     sec.blocks.extend(Note(line, kind="warning") for line in balance_caveat(ctx))
-    naive, matched = outs.table("evaluate", "naive"), outs.table("evaluate", "matched")
-    thin = thin_windows(ctx, matched, counts)
+    naive = outs.table("evaluate", "naive")
     threshold = ctx.config.suppression.threshold
     table = effects_table(ctx, counts)
     if table is None:
@@ -239,33 +279,8 @@ def build(ctx: Context) -> Section:
             sec.blocks.append(Chart("chart-evaluation-effects", title,
                                     charts.intervals(title, chart_rows, "label", "effect", "low", "high", "method",
                                                      "£ per person per year")))
-    few_matched_users = few_user_keys(ctx, "events")  # the rate ratios are of events
-    rr = outs.table("evaluate", "rate_ratios")
-    if rr is not None:
-        t = frame_table("evaluation-rate-ratios", "Rate ratios (count models with person-time offset)",
-                        _labelled_models(_labelled_windows(only_measure(rr, "events"))),
-                        RATE_RATIOS,
-                        note="Poisson and negative binomial models estimate the same rate ratio "
-                        "and both have cluster jackknife intervals (each matched set, or group of "
-                        "sets sharing a person, left out in turn); the negative binomial's α "
-                        "measures how far use varies between people beyond chance (0 = none), "
-                        "and a gap between the two models is worth reading. On synthetic areas these "
-                        "intervals contain the true ratio about 94% of the time (the misses are bias "
-                        "that matching leaves): read the matched difference beside them. "
-                        "E-value: how strongly an unmeasured confounder would have to be "
-                        "associated with both joining the programme and the outcome (as a risk "
-                        "ratio, beyond the matched covariates) to explain the rate ratio away; "
-                        "the 95% limit's E-value is 1 when the interval already includes no "
-                        "effect (VanderWeele & Ding 2017).")
-        withhold_windows(t, thin, RATE_RATIO_ESTIMATES)
-        withhold_few_users(t, few_matched_users, RATE_RATIO_ESTIMATES)
-        # a row whose matched DiD the effects table hides (for few users, a dominance rule or
-        # as a complement) has its ratios hidden too: for a point service (£ = events × one
-        # unit cost) the ratio is (participants' post ÷ pre) ÷ (comparison post ÷ pre) of the
-        # same rates, and with the naive change and another window's comparison change shown
-        # a disclosure review worked adult social care's hidden DiD back to within 5% from it
-        withhold_few_users(t, hidden_matched_keys(ctx, counts), RATE_RATIO_ESTIMATES)
-        ctx.shown(t)
+    t = rate_ratio_table(ctx, counts)
+    if t is not None:
         if t.withheld and estimates_hidden(t, RATE_RATIO_ESTIMATES):
             sec.blocks.append(Note(f"The rate ratios are not shown in a shared report: they rest on 1–{threshold} "
                                    "matched people. They are in the internal report."))

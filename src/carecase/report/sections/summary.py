@@ -74,6 +74,40 @@ def _hidden_totals(ctx: Context, windows: list[str]) -> str:
     return " ".join(text)
 
 
+def clear_changes(ctx: Context) -> str:
+    """The services whose use changed clearly against the comparison group, from the rate
+    ratios the Evaluation section shows (the longest window, the negative binomial where
+    fitted, 95% interval excluding 1), with the caution that some of many tests pass by
+    chance; "" when none (a board asked what actually changed: A&E down, GP appointments up)."""
+    t = eval_section.rate_ratio_table(ctx, eval_section.match_counts_table(ctx))
+    if t is None:
+        return ""
+    rows = [r for i, r in enumerate(t.shown) if (i, "rate_ratio") not in t.hidden and r.get("key_type") == "service"]
+    windows = [str(r.get("window")) for r in t.rows]  # rows are in window order
+    if not rows or not windows:
+        return ""
+    last = windows[-1]
+    models = {str(r.get("model")) for r in rows}
+    model = "Negative binomial" if "Negative binomial" in models else sorted(models)[0]
+    chosen = [r for r in rows if str(r.get("window")) == last and str(r.get("model")) == model]
+    tested = len(chosen)
+    clear = []
+    for r in sorted(chosen, key=lambda r: str(r.get("key"))):
+        lo, hi, rr = r.get("rr_ci_low"), r.get("rr_ci_high"), r.get("rate_ratio")
+        if not all(isinstance(v, int | float) for v in (lo, hi, rr)):
+            continue
+        if hi < 1 or lo > 1:  # type: ignore[operator]
+            code = str(r.get("key"))
+            name = ctx.services[code].description if code in ctx.services else code
+            clear.append(f"{name}: {'less' if hi < 1 else 'more'} (rate ratio {rr:.2f}, 95% CI {lo:.2f}–{hi:.2f})")  # type: ignore[operator]
+    if not clear:
+        return ""
+    return (f"Service use that changed clearly against the comparison group ({in_a_sentence(last)}, "
+            f"{model.lower()} model): " + "; ".join(clear) + f". {tested} services are shown there; a service "
+            "whose use did not change would still show such a change about one time in twenty, by chance "
+            "(Evaluation section, rate ratios).")
+
+
 def build(ctx: Context) -> Section:
     sec = Section("summary", "Executive summary")
     read_first = [*data_caveats(ctx), *balance_caveat(ctx), *eval_section.cluster_caveat(ctx)]
@@ -126,6 +160,9 @@ def build(ctx: Context) -> Section:
                 "the results may not describe them (the internal report's naive change includes them)."))
     elif hidden:
         sec.blocks.append(Note(why, kind="info"))
+    changed = clear_changes(ctx)
+    if changed:
+        sec.blocks.append(Paragraph(changed))
     elif matched is None:
         sec.blocks.append(Note("Not run: the matched evaluation (out/evaluate/matched.parquet).", kind="not_run"))
     year = (ctx.outs.json("costs", "summary.json") or {}).get("price_year")
