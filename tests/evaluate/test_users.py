@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from carecase.core.random import generator
-from carecase.evaluate.estimates import largest_shares, matched_did, naive, users
+from carecase.evaluate.estimates import largest_change_shares, largest_shares, matched_did, naive, users
 from carecase.evaluate.panel import Panel
 
 
@@ -83,3 +83,18 @@ def test_naive_and_matched_tables_carry_the_shares() -> None:
     m = m.set_index("key")
     assert m.loc["B", "control_pre_largest_share"] == 1.0 and m.loc["B", "control_post_second_share"] == 0.0
     assert "treated_post_largest_share" in rtm.columns
+
+
+def test_largest_change_shares_by_absolute_part() -> None:
+    """Each person's part of the group's change is post ÷ the group's post days − pre ÷ its pre
+    days: row 1 falls by 5, row 2 rises by 2 (equal days), so the parts' sizes are 5 and 2:
+    shares 5/7 and 2/7 (a change of −3 net); a weight of 2 on row 2 doubles its amount (4)
+    and its days (three years' days each side): parts −5 and +4 over them, shares 5/9 and 4/9."""
+    p = panel()
+    first, second = largest_change_shares(p, np.array([1, 2]))
+    assert first.shape == (1, 2) and np.allclose([first[0, 0], second[0, 0]], [5 / 7, 2 / 7])
+    assert np.isnan(first[0, 1])  # B: neither row 1 nor 2 uses it
+    first, second = largest_change_shares(p, np.array([1, 2]), weights=np.array([1.0, 2.0]))
+    assert np.allclose([first[0, 0], second[0, 0]], [5 / 9, 4 / 9])
+    nv = naive(p, np.array([1, 2]), 50, generator(1, "t", "n")).set_index("key")
+    assert np.isclose(nv.loc["A", "change_largest_share"], 5 / 7)

@@ -109,6 +109,18 @@ def test_a_dominated_comparison_group_hides_the_matched_estimates_only(tmp_path:
     assert _hidden_rows(effects, "effect_naive") == set()
 
 
+def test_a_change_one_participant_makes_up_hides_the_naive_change(tmp_path: Path) -> None:
+    """Both rates spread, but one participant's part is 95% of all the movement in the
+    participants' use: the naive change × participants would be that person's change. (The
+    matched DiD goes with it: the naive change here is the matched participants' own change,
+    the DiD's first term.)"""
+    report = _report(tmp_path, treated=60, control=60, naive=60, shares={"change_": (0.95, 0.02)})
+    effects = _table(report, "evaluation-effects")
+    assert FEW in _hidden_rows(effects, "effect_naive") and FEW in _hidden_rows(effects, "effect_matched")
+    spread = _report(tmp_path / "s", treated=60, control=60, naive=60, shares={"change_": (0.5, 0.2)})
+    assert not _hidden_rows(_table(spread, "evaluation-effects"), "effect_naive")
+
+
 def test_few_comparison_users_hide_the_matched_estimates_only(tmp_path: Path) -> None:
     report = _report(tmp_path, treated=30, control=3, naive=30)
     effects = _table(report, "evaluation-effects")

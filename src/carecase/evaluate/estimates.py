@@ -100,6 +100,29 @@ def users(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None = None) 
     return per_person.sum(axis=0)
 
 
+def _by_person(panel: Panel, row_ids: np.ndarray, values: np.ndarray, persons: np.ndarray | None) -> np.ndarray:
+    """``values`` (one per row of ``row_ids``, leading axis) added up per person."""
+    if persons is None or not len(values):
+        return values
+    pos = panel.position(np.asarray(row_ids))
+    _, who = np.unique(np.asarray(persons)[pos].astype(str), return_inverse=True)
+    acc = np.zeros((int(who.max()) + 1, *values.shape[1:]))
+    np.add.at(acc, who, values)
+    return acc
+
+
+def _top_two(a: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The largest and second-largest of non-negative ``a`` (people first) as shares of its
+    sum over people; NaN where the sum is 0."""
+    if not len(a):
+        return np.full(shape, np.nan), np.full(shape, np.nan)
+    top = -np.sort(-a, axis=0)[:2] if len(a) < 3 else -np.partition(-a, 1, axis=0)[:2]
+    total = a.sum(axis=0)
+    second = top[1] if len(top) > 1 else np.zeros(shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.where(total > 0, top[0] / total, np.nan), np.where(total > 0, second / total, np.nan))
+
+
 def largest_shares(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None = None,
                    weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The shares of a group's amount held by its largest and second-largest person, per
@@ -113,28 +136,43 @@ def largest_shares(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None
     a = np.abs(panel.amount[pos])
     if weights is not None:
         a = a * np.asarray(weights, dtype=float)[:, None, None]
-    if persons is not None and len(pos):
-        _, who = np.unique(np.asarray(persons)[pos].astype(str), return_inverse=True)
-        acc = np.zeros((int(who.max()) + 1, *a.shape[1:]))
-        np.add.at(acc, who, a)
-        a = acc
-    shape = panel.amount.shape[1:]
-    if not len(a):
-        return np.full(shape, np.nan), np.full(shape, np.nan)
-    top = -np.sort(-a, axis=0)[:2] if len(a) < 3 else -np.partition(-a, 1, axis=0)[:2]
-    total = a.sum(axis=0)
-    second = top[1] if len(top) > 1 else np.zeros(shape)
+    return _top_two(_by_person(panel, row_ids, a, persons), panel.amount.shape[1:])
+
+
+def largest_change_shares(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None = None,
+                          weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The same for the group's change (post rate − pre rate, each over the group's
+    person-time): each person's part of it is their post amount ÷ the group's post days less
+    their pre amount ÷ its pre days, and the shares are of the parts' sizes (the handbook's
+    advice for contributions of both signs: judge them by absolute value). Arrays (post
+    windows, columns). A change that one person's new placement makes up almost all of, with
+    little else moving, gives that placement back (the mean change × the participants) though
+    both rates may pass. Where others' changes are large but cancel (the demo's adult social
+    care: one resident's placement is 83% of the net change but 21% of all the movement), the
+    part is not read from the change without the others' net, which is not published."""
+    pos = panel.position(np.asarray(row_ids))
+    w = np.ones(len(pos)) if weights is None else np.asarray(weights, dtype=float)
+    a = panel.amount[pos] * w[:, None, None]
+    days = (panel.days[pos] * w[:, None]).sum(axis=0)  # windows
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (np.where(total > 0, top[0] / total, np.nan), np.where(total > 0, second / total, np.nan))
+        per_day = np.where(days[None, :, None] > 0, a / days[None, :, None], 0.0)
+    parts = np.abs(_by_person(panel, row_ids, per_day[:, 1:, :] - per_day[:, :1, :], persons))
+    return _top_two(parts, (panel.amount.shape[1] - 1, panel.amount.shape[2]))
 
 
-def share_columns(prefix: str, shares: tuple[np.ndarray, np.ndarray], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+def share_columns(prefix: str, shares: tuple[np.ndarray, np.ndarray], shape: tuple[int, ...],
+                  change: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """:func:`largest_shares` as frame columns for the pre-period (the same in every post
-    window) and each post window: ``{prefix}pre_largest_share`` ... ``{prefix}post_second_share``."""
+    window) and each post window: ``{prefix}pre_largest_share`` ... ``{prefix}post_second_share``;
+    with ``change`` (:func:`largest_change_shares`), ``{prefix}change_largest_share`` and
+    ``{prefix}change_second_share``."""
     first, second = shares
-    return {f"{prefix}pre_largest_share": np.broadcast_to(first[0], shape), f"{prefix}pre_second_share":
-            np.broadcast_to(second[0], shape), f"{prefix}post_largest_share": first[1:],
-            f"{prefix}post_second_share": second[1:]}
+    out = {f"{prefix}pre_largest_share": np.broadcast_to(first[0], shape), f"{prefix}pre_second_share":
+           np.broadcast_to(second[0], shape), f"{prefix}post_largest_share": first[1:],
+           f"{prefix}post_second_share": second[1:]}
+    if change is not None:
+        out |= {f"{prefix}change_largest_share": change[0], f"{prefix}change_second_share": change[1]}
+    return out
 
 
 def _frame(panel: Panel, windows: list[str], values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -183,7 +221,8 @@ def naive(panel: Panel, treated_rows: np.ndarray, draws: int,
         "change_ppy": change, "ci_low": lo, "ci_high": hi,
         "se": np.nanstd(boot[:, 1:] - boot[:, :1], axis=0, ddof=1),
         "users": users(panel, treated_rows, persons),
-        **share_columns("", largest_shares(panel, np.sort(treated_rows), persons), change.shape),
+        **share_columns("", largest_shares(panel, np.sort(treated_rows), persons), change.shape,
+                        largest_change_shares(panel, np.sort(treated_rows), persons)),
     })
     tests = []
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -261,9 +300,10 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.
     group_users = {"treated_users": users(seen, row[is_t], persons),
                    "control_users": users(seen, row[~is_t], persons)}
     weight = members["weight"].to_numpy(float)
-    group_users |= {**share_columns("treated_", largest_shares(seen, row[is_t], persons), did.shape),
+    group_users |= {**share_columns("treated_", largest_shares(seen, row[is_t], persons), did.shape,
+                                    largest_change_shares(seen, row[is_t], persons)),
                     **share_columns("control_", largest_shares(seen, row[~is_t], persons, weight[~is_t]),
-                                    did.shape)}
+                                    did.shape, largest_change_shares(seen, row[~is_t], persons, weight[~is_t]))}
     matched = _frame(panel, post_w, {
         "treated_pre_ppy": np.broadcast_to(rt[0], shape), "treated_post_ppy": rt[1:],
         "control_pre_ppy": np.broadcast_to(rc[0], shape), "control_post_ppy": rc[1:],

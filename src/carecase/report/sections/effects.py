@@ -31,8 +31,9 @@ NAIVE_ESTIMATES = ("effect_naive", "ci_low_naive", "ci_high_naive")
 
 #: the groups and periods whose rates a row publishes, as the prefixes of the evaluation's
 #: largest-people share columns (carecase.evaluate.estimates.share_columns)
-NAIVE_SHARES = ("pre_", "post_")
-MATCHED_SHARES = ("treated_pre_", "treated_post_", "control_pre_", "control_post_")
+NAIVE_SHARES = ("pre_", "post_", "change_")
+MATCHED_SHARES = ("treated_pre_", "treated_post_", "treated_change_", "control_pre_", "control_post_",
+                  "control_change_")
 
 
 def dominated_rows(df: pd.DataFrame, prefixes: tuple[str, ...], rule: DominanceConfig | None) -> np.ndarray:
