@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 
 from carecase.core.random import generator
-from carecase.evaluate.estimates import largest_change_shares, largest_shares, matched_did, naive, users
+from carecase.evaluate.estimates import (
+    largest_change_shares,
+    largest_shares,
+    matched_did,
+    naive,
+    users,
+)
 from carecase.evaluate.panel import Panel
 
 
