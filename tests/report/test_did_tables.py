@@ -289,12 +289,15 @@ def test_complements_avoid_the_cba_inputs_so_the_cba_is_shown(tmp_path: Path) ->
     assert not report.warnings
     summary = next(s for s in report.sections if s.id == "summary")
     text = " ".join(b.text for b in summary.blocks if isinstance(b, Paragraph | Note))
-    assert "the first 12 months after joining is not shown in a shared report: it is hidden only to protect" in text
+    assert "the first 8 and 12 months after joining is not shown in a shared report: it is hidden only to protect" \
+        in text
     assert _recoverable(effects, rtm) == set()
-    # the shorter window is not a CBA input: its complement is still the first row (A&E)
+    # the shorter window is not the CBA's, but its complement is the total too, not the first
+    # row (A&E): windows overlap, and A&E shown at 12 months stood in for A&E hidden at 8 (a
+    # disclosure review recovered a hidden DiD to within 6% from the next window's figure)
     short = {r["key"] for i, r in enumerate(effects.rows) if r["window"] != LONGEST and r["measure"] == "cost"
              and (i, "effect_matched") in effects.hidden}
-    assert short == {"AE_ATTEND", "HOU_TEMP_ACCOM"}
+    assert short == {"all", "HOU_TEMP_ACCOM"}
 
 
 def test_the_total_is_kept_when_a_cba_input_rests_on_few_people_itself(tmp_path: Path) -> None:

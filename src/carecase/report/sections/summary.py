@@ -13,7 +13,7 @@ from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.caveats import balance_caveat, data_caveats
 from carecase.report.sections.common import Context
 from carecase.report.sections.did_tables import naive_of_matched, rests_on_few
-from carecase.report.sections.windows import in_a_sentence
+from carecase.report.sections.windows import in_a_sentence, windows_in_words
 
 METHOD = (
     "How the figures were made: agency records were linked to people, every service contact was "
@@ -63,7 +63,7 @@ def _hidden_totals(ctx: Context, windows: list[str]) -> str:
     guard = [w for w in windows if w not in own]
     text = []
     def which(ws: list[str]) -> str:
-        return f"The headline effect for {', '.join(in_a_sentence(w) for w in ws)} is not shown in a shared report"
+        return f"The headline effect for {windows_in_words(ws)} is not shown in a shared report"
 
     if own:
         text.append(f"{which(own)}: it rests on 1–{threshold} people, or almost wholly on one or two people's use.")

@@ -50,6 +50,17 @@ def plain_windows(text: object) -> str:
     return re.sub(r"\bpost_\d+_\d+\b", lambda m: window_label(m.group(0)), str(text))
 
 
+def windows_in_words(labels: list[str]) -> str:
+    """Window labels joined for a sentence: "the first 8, 11 and 12 months after joining"
+    when all are first-N-months windows, else each :func:`in_a_sentence`, joined with "and"."""
+    firsts = [re.fullmatch(r"first (\d+) months after joining", x) for x in labels]
+    if len(labels) > 1 and all(firsts):
+        n = [m.group(1) for m in firsts if m]
+        return f"the first {', '.join(n[:-1])} and {n[-1]} months after joining"
+    words = [in_a_sentence(x) for x in labels]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def in_a_sentence(label: str) -> str:
     """A window label inside a sentence: "for the first 12 months after joining"."""
     return f"the {label}" if label.startswith("first ") else label
