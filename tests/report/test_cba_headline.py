@@ -79,3 +79,18 @@ def test_summary_names_the_services_whose_use_changed_clearly(tmp_path) -> None:
     assert ": more (rate ratio 1.40, 95% CI 1.10–1.80)" in text
     assert "0.82" not in text  # the fixture's others: 0.82 (0.67–1.00) includes no change
     assert "0.30" not in text  # hidden: it rests on 3 people
+
+
+def test_the_register_prints_an_evaluated_effect_to_the_pence_in_shared_reports(tmp_path) -> None:  # noqa: ANN001
+    """The stage writes a distribution's parameters to 6 significant figures; the Evaluation
+    section prints the same estimate to 2 decimals (a disclosure review: extra digits)."""
+    from .test_few_users import _report
+
+    def value(report) -> str:  # noqa: ANN001
+        t = next(t for t in report.tables() if t.id == "assumptions-register")
+        return next(r["value"] for r in t.shown if "evaluated effect" in str(r["name"]))
+
+    shared = _report(tmp_path / "s", treated=30, control=30, naive=30, cba_input=True)
+    assert value(shared) == "normal(mean=-868.12, sd=312.40)"  # -868.125 is stored just under it
+    internal = _report(tmp_path / "i", treated=30, control=30, naive=30, cba_input=True, mode="internal")
+    assert value(internal) == "normal(mean=-868.125, sd=312.4)"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -171,6 +172,10 @@ def assumptions(ctx: Context) -> Section:
     for r in rows:
         if isinstance(r["value"], dict | list):
             r["value"] = str(r["value"])
+        if ctx.mode != "internal" and isinstance(r["value"], str) and "evaluated effect" in str(r["name"]):
+            # a distribution's £ to the pence, as the tables print them (the stage writes 6
+            # significant figures: extra digits of an estimate the Evaluation section rounds)
+            r["value"] = re.sub(r"-?\d+\.\d+", lambda m: f"{float(m.group(0)):.2f}", r["value"])
         for k in ("name", "source"):  # "evaluated effect (post_0_12)" → "(first 12 months after joining)"
             if isinstance(r[k], str):
                 r[k] = plain_windows(r[k])
