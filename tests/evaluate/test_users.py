@@ -66,13 +66,13 @@ def test_largest_shares_by_person_with_weights() -> None:
     q = Panel(p.row_ids, p.windows, p.columns, amount, p.days)
     first, second = largest_shares(q, np.array([1, 2]))
     assert first[0, 0] == 0.75 and second[0, 0] == 0.25
-    # row 1 twice (weights 0.5 + 1.5 = 2: 10, one person) beside row 2 (15): 15/25 and 10/25;
-    # without the persons each matching is its own contribution (7.5 and 2.5)
+    # row 1 twice (weights 0.5 + 1.5 = 2: 10, one person) beside row 2 (15): 15/25 and 10/25
     persons = np.array(["p1", "p2", "p3", "p3"])
     first, second = largest_shares(q, np.array([1, 1, 2]), persons, weights=np.array([0.5, 1.5, 1.0]))
     assert np.allclose([first[0, 0], second[0, 0]], [0.6, 0.4])
+    # without the persons a row is one contribution still (a row matched twice is one row)
     first, second = largest_shares(q, np.array([1, 1, 2]), weights=np.array([0.5, 1.5, 1.0]))
-    assert np.allclose([first[0, 0], second[0, 0]], [0.6, 0.3])
+    assert np.allclose([first[0, 0], second[0, 0]], [0.6, 0.4])
     first, second = largest_shares(q, np.array([3]))
     assert np.isnan(first).all() and np.isnan(second).all()
 

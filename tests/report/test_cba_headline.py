@@ -10,6 +10,7 @@ from carecase.report.sections.cba import (
     headline_figures,
     left_out_paragraph,
     transfer_note,
+    valued_types,
 )
 from carecase.report.sections.windows import plain_windows
 
@@ -20,27 +21,36 @@ DEMO = {"npv": -1089729.18, "bcr": 0.0038, "pv_costs": 1093918.77, "pv_public_va
 
 
 def test_costs_and_benefits_come_first_and_public_value_says_what_it_counts() -> None:
-    figs = headline_figures(DEMO, 0.0)
+    figs = headline_figures(DEMO, 0.0, {"fiscal"})
     assert [f.label for f in figs[:3]] == ["Costs", "Benefits", "Net present value"]
     assert figs[0].value == 1093918.77 and figs[1].value == 4189.59
     public = next(f for f in figs if f.label == "Public value ROI")
     assert "no economic or social benefit is valued" in public.detail
     budget = next(f for f in figs if f.label == "Net present budget impact")
     assert "in kind" in budget.detail
-    mixed = headline_figures({**DEMO, "pv_public_value": 9000.0}, None)
-    assert next(f for f in mixed if f.label == "Public value ROI").detail == "fiscal + economic + social benefits ÷ costs"
+    for types in ({"fiscal", "social"}, None):  # social value valued, or the benefit rows unknown
+        mixed = headline_figures({**DEMO, "pv_public_value": 9000.0}, None, types)
+        assert next(f for f in mixed if f.label == "Public value ROI").detail == \
+            "fiscal + economic + social benefits ÷ costs"
+    # read from the benefit rows, transfers aside (a code review: comparing two PVs called a
+    # model with no benefits, or one with fiscal transfers, fiscal-only or not)
+    rows = [{"value_type": "fiscal", "transfer": False}, {"value_type": "fiscal", "transfer": True}]
+    assert valued_types({"benefits": rows}) == {"fiscal"} and valued_types({}) is None
 
 
 def test_the_agency_note_says_whether_positions_add_up_to_the_npv() -> None:
-    assert transfer_note({"headline": DEMO}) == NO_TRANSFER_NOTE
-    assert transfer_note({"headline": {**DEMO, "pv_transfers": 1200.0}}) == TRANSFER_NOTE
+    """From the benefit rows: a transfer component at all (transfers that net to £0 in
+    present value still move money between agencies)."""
+    assert transfer_note({"benefits": [{"transfer": False}]}) == NO_TRANSFER_NOTE
+    assert transfer_note({"benefits": [{"transfer": False}, {"transfer": True}]}) == TRANSFER_NOTE
     assert transfer_note({}) == TRANSFER_NOTE  # not known: the cautious note
 
 
 def test_left_out_effects_are_named_without_their_counts() -> None:
     text = left_out_paragraph({"evaluation_left_out": {"services": ["ASC_HOMECARE", "ASC_RESIDENTIAL"],
                                                        "min_users": 10}}).text
-    assert "effects on ASC_HOMECARE and ASC_RESIDENTIAL, which rest on fewer than 10 people" in text
+    assert ("effects on Home care package (ASC_HOMECARE) and Residential care placement (ASC_RESIDENTIAL), "
+            "which rest on fewer than 10 people") in text
     assert left_out_paragraph({"evaluation_left_out": {"services": [], "min_users": 10}}) is None
     assert left_out_paragraph({}) is None
 

@@ -83,3 +83,16 @@ def test_shared_report_refuses_outputs_without_the_largest_people(tmp_path: Path
                                              "    dominance: {rule: none}\n"))
     result = CliRunner().invoke(_app(), ["report", str(root)])
     assert result.exit_code == 0, result.output
+
+
+def test_shared_report_refuses_an_evaluation_without_the_change_shares(tmp_path: Path) -> None:
+    """An evaluation written with the rates' shares but before the change's: refused, naming
+    the first column it lacks (a code review: one proxy column was checked)."""
+    import pandas as pd
+
+    root = write_project(tmp_path / "p")
+    path = root / "out/evaluate/naive.parquet"
+    df = pd.read_parquet(path)
+    df.drop(columns=["change_largest_share", "change_second_share"]).to_parquet(path, index=False)
+    result = CliRunner().invoke(_app(), ["report", str(root)])
+    assert result.exit_code != 0 and "out/evaluate/naive.parquet has no change_largest_share" in str(result.exception)

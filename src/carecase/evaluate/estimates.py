@@ -101,11 +101,15 @@ def users(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None = None) 
 
 
 def _by_person(panel: Panel, row_ids: np.ndarray, values: np.ndarray, persons: np.ndarray | None) -> np.ndarray:
-    """``values`` (one per row of ``row_ids``, leading axis) added up per person."""
-    if persons is None or not len(values):
+    """``values`` (one per row of ``row_ids``, leading axis) added up per person; without
+    ``persons``, per row (a row matched in two sets is still one contribution)."""
+    if not len(values):
         return values
-    pos = panel.position(np.asarray(row_ids))
-    _, who = np.unique(np.asarray(persons)[pos].astype(str), return_inverse=True)
+    if persons is None:
+        _, who = np.unique(np.asarray(row_ids), return_inverse=True)
+    else:
+        pos = panel.position(np.asarray(row_ids))
+        _, who = np.unique(np.asarray(persons)[pos].astype(str), return_inverse=True)
     acc = np.zeros((int(who.max()) + 1, *values.shape[1:]))
     np.add.at(acc, who, values)
     return acc

@@ -70,6 +70,9 @@ class Table:
     # cells hidden in shared reports whatever their value, because another figure of the
     # report hides what they would reveal (a source's hidden count, a related table's cell)
     withheld: set[tuple[int, str]] = field(default_factory=set)
+    # rows whose £ a reader must not bound within this many £ above it (a cost one or two
+    # people dominate: its upper protection level, carecase.report.relations)
+    protection: dict[int, float] = field(default_factory=dict)
     # filled by disclosure control
     shown: list[dict[str, Any]] = field(default_factory=list)
     hidden: set[tuple[int, str]] = field(default_factory=set)

@@ -28,9 +28,12 @@ DOMINANCE_TABLES = ("cost_by_agency", "cost_by_need", "cost_by_service", "cost_b
 DOMINANCE_COLUMNS = ("largest_person_cost", "second_person_cost")
 
 
-#: the evaluation tables it reads, and a column of the shares of use it reads in each
-DOMINANCE_EVALUATION = {"naive": "pre_largest_share", "naive_matched": "pre_largest_share",
-                        "matched": "treated_pre_largest_share"}
+#: the evaluation tables it reads, and the share columns it reads in each
+#: (carecase.report.sections.effects NAIVE_SHARES / MATCHED_SHARES)
+_NAIVE = tuple(f"{p}{r}_share" for p in ("pre_", "post_", "change_") for r in ("largest", "second"))
+_MATCHED = tuple(f"{g}{p}{r}_share" for g in ("treated_", "control_") for p in ("pre_", "post_", "change_")
+                 for r in ("largest", "second"))
+DOMINANCE_EVALUATION = {"naive": _NAIVE, "naive_matched": _NAIVE, "matched": _MATCHED}
 
 
 def dominance_inputs_missing(project: Project) -> str | None:
@@ -44,10 +47,12 @@ def dominance_inputs_missing(project: Project) -> str | None:
         return path.is_file() and not set(columns) <= set(pq.read_schema(path).names)
 
     wanted: list[tuple[str, str, tuple[str, ...]]] = [("audit", name, DOMINANCE_COLUMNS) for name in DOMINANCE_TABLES]
-    wanted += [("evaluate", name, (column,)) for name, column in DOMINANCE_EVALUATION.items()]
+    wanted += [("evaluate", name, columns) for name, columns in DOMINANCE_EVALUATION.items()]
     for stage, name, columns in wanted:
         if lacks(stage, name, columns):
-            return (f"out/{stage}/{name}.parquet has no {columns[0]}, which report.suppression.dominance needs to "
+            have = set(pq.read_schema(project.out / stage / f"{name}.parquet").names)
+            missing = next(c for c in columns if c not in have)
+            return (f"out/{stage}/{name}.parquet has no {missing}, which report.suppression.dominance needs to "
                     "hide a figure one or two people make up almost all of (the stage was run by an earlier "
                     f"carecase); nothing was written. Run `carecase {stage} PROJECT`.")
     return None

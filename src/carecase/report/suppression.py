@@ -32,7 +32,7 @@ never suppressed or counted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,59 +184,6 @@ def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequen
                     hidden[line[k]] = True
                     changed = True
     return hidden
-
-
-def determined(hidden: np.ndarray, relations: Sequence[Mapping[int, float]]) -> np.ndarray:
-    """Which hidden cells a reader can work out exactly: each relation is Σ coefficient × cell
-    = a published constant (a total, or 0 for a row that is the sum of others); the visible
-    cells move to the constant's side, and a hidden cell is determined when it is a linear
-    combination of the relations over the hidden cells alone (its component is 0 in every
-    vector of their null space)."""
-    h = np.flatnonzero(np.asarray(hidden, dtype=bool))
-    out = np.zeros(len(hidden), dtype=bool)
-    pos = {int(c): j for j, c in enumerate(h)}
-    rows = [[r.get(int(c), 0.0) for c in h] for r in relations if any(int(c) in pos for c in r)]
-    if not rows or not len(h):
-        return out
-    a = np.array(rows, dtype=float)
-    _, sv, vt = np.linalg.svd(a)
-    rank = int((sv > 1e-9 * max(1.0, float(sv.max(initial=0.0)))).sum())
-    null = vt[rank:].T  # hidden cells × null-space dimensions
-    free = np.abs(null).max(axis=1, initial=0.0) > 1e-9 if null.size else np.zeros(len(h), dtype=bool)
-    out[h[~free]] = True
-    return out
-
-
-def close_gaps(values: np.ndarray, mask: np.ndarray, relations: Sequence[Mapping[int, float]],
-               protect: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
-    """Extend ``mask`` until no cell of ``protect`` (the cells hidden for what they are: a
-    small number, a dominated cost; not their complements) is :func:`determined` by
-    ``relations``.
-
-    Line-by-line secondary suppression leaves every line with two hidden cells or none, but
-    two lines can still give a cell back together: an area of need's £ less an agency's, when
-    the agency's services are the area's other services (GP appointments = physical health −
-    the acute trust, its two services hidden beside it). For the first determined cell, a
-    visible cell of a relation holding it is hidden (chosen as :func:`secondary_lines` chooses
-    a complement: smallest non-zero first, ``keep`` last), and the check runs again. A cell
-    whose relations have nothing left to hide is left as it is (its relations' constants are
-    what give it back)."""
-    v = np.asarray(values, dtype=float).ravel()
-    hidden = np.asarray(mask, dtype=bool).ravel().copy()
-    kept = np.zeros(v.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool).ravel()
-    guard = np.asarray(protect, dtype=bool).ravel()
-    stuck: set[int] = set()
-    while True:
-        found = [int(j) for j in np.flatnonzero(determined(hidden, relations) & guard) if int(j) not in stuck]
-        if not found:
-            return hidden
-        j = found[0]
-        cand = sorted({int(c) for r in relations if j in r for c in r if r[c] != 0 and not hidden[int(c)]})
-        k = _pick_complement(v[cand], hidden[cand], kept[cand]) if cand else None
-        if k is None:
-            stuck.add(j)
-        else:
-            hidden[cand[k]] = True
 
 
 def disclose_counts(

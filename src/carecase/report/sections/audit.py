@@ -15,6 +15,7 @@ from carecase.report.config import SuppressionConfig
 from carecase.report.content import Block, Chart, Note, Paragraph, Section, Table
 from carecase.report.disclose import CountCells
 from carecase.report.loaders import get, pick
+from carecase.report.relations import close_gaps, protect_magnitudes, protection_level
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
 from carecase.report.sections.concentration import (
     CONCENTRATION,
@@ -31,13 +32,7 @@ from carecase.report.sections.concentration import (
     top_group_blocks,
     total_spend,
 )
-from carecase.report.suppression import (
-    close_gaps,
-    disclose_counts,
-    dominated,
-    primary_mask,
-    round_to_base,
-)
+from carecase.report.suppression import disclose_counts, dominated, primary_mask, round_to_base
 
 __all__ = [  # the concentration names are re-exported: they were defined here
     "AGENCY", "COHORT", "COHORT_GROUPS", "CONCENTRATION", "COST_PARTS", "COST_SPLIT", "LOCALITY", "NEED", "SERVICE",
@@ -99,28 +94,31 @@ DOMINANCE_NOTE = ("{symbol} also hides a cost that one or two people's costs mak
 
 def split_dominance(ctx: Context, df: pd.DataFrame, sort_by: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """``df`` sorted by ``sort_by`` (as :func:`frame_table` sorts it, so row i stays row i)
-    without the largest-people columns, and which of its rows the dominance rule
-    (``suppression.dominance``) hides: none in internal reports, or when the audit did not
-    write the columns."""
+    without the largest-people columns, and each row's upper protection level under the
+    dominance rule (``suppression.dominance``; > 0 where the rule hides the row): all 0 in
+    internal reports, or when the audit did not write the columns."""
     present = [c for c in sort_by if c in df.columns]
     if present:
         df = df.sort_values(present, kind="mergesort").reset_index(drop=True)
-    mask = np.zeros(len(df), dtype=bool)
+    level = np.zeros(len(df), dtype=float)
     if ctx.mode != "internal" and all(c in df.columns for c in (*LARGEST, "cost")):
-        mask = dominated(pd.to_numeric(df["cost"], errors="coerce").to_numpy(float),
-                         pd.to_numeric(df[LARGEST[0]], errors="coerce").to_numpy(float),
-                         pd.to_numeric(df[LARGEST[1]], errors="coerce").to_numpy(float),
-                         ctx.config.suppression.dominance)
-    return df.drop(columns=[c for c in LARGEST if c in df.columns]), mask
+        x, x1, x2 = (pd.to_numeric(df[c], errors="coerce").to_numpy(float) for c in ("cost", *LARGEST))
+        rule = ctx.config.suppression.dominance
+        level = np.where(dominated(x, x1, x2, rule), np.maximum(protection_level(x, x1, x2, rule), 0.01), 0.0)
+    return df.drop(columns=[c for c in LARGEST if c in df.columns]), level
 
 
-def withhold_rows(t: Table, mask: np.ndarray, cfg: SuppressionConfig) -> None:
-    """Withhold every count of the rows in ``mask`` (their £ and activity follow their
-    people), and say so under the table where one of them is not a small number anyway."""
-    rows = np.flatnonzero(mask).tolist()
+def withhold_rows(t: Table, level: np.ndarray, cfg: SuppressionConfig) -> None:
+    """Withhold every count of the rows a dominance rule hides (``level`` > 0: their £ and
+    activity follow their people), record how uncertain their £ must stay
+    (``Table.protection``), and say so under the table where one of them is not a small
+    number anyway."""
+    level = np.asarray(level, dtype=float)
+    rows = np.flatnonzero(level > 0).tolist()
     counts = [c.key for c in t.columns if c.count]
     for i in rows:
         t.withheld.update((i, key) for key in counts)
+        t.protection[i] = float(level[i])
     values = np.array([[_number(t.rows[i].get(key)) for key in counts] for i in rows], dtype=float)
     if rows and counts and not primary_mask(values, cfg.threshold).any(axis=1).all():
         t.note = f"{t.note} {DOMINANCE_NOTE.format(symbol=cfg.symbol)}".strip()
@@ -220,6 +218,11 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
     relations = [{**{total: 1.0}, **dict.fromkeys(parts, -1.0)} for total, parts in sums]
     relations += [dict.fromkeys((cell(t, i, "people") for i in range(len(t.rows))), 1.0)
                   for t in tables if t is not locality and (t, 0, "people") in cell]
+    # each row's £ on its people cell, and how far above it a reader's bound must stay
+    money = np.array([_number(t.rows[i].get("cost")) if key == "people" else np.nan
+                      for t, i, key in cell.cells], dtype=float)
+    required = np.array([t.protection.get(i, 0.0) if key == "people" else 0.0
+                         for t, i, key in cell.cells], dtype=float)
     while True:
         cell.withhold(lines, cfg, start_withheld=True)
         more = [(t, i, other) for t in tables if {"people", "events"} <= {c.key for c in t.columns}
@@ -230,6 +233,8 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
         hid = np.array([(i, key) in t.withheld for t, i, key in cell.cells], dtype=bool)
         if cfg.secondary and relations and hid.any():
             closed = close_gaps(cell.values, hid, relations, protect)
+            # and a dominated row's £ not bounded within its protection level
+            closed = protect_magnitudes(money, closed, relations, required)
             more += [(cell.cells[n][0], cell.cells[n][1], cell.cells[n][2]) for n in np.flatnonzero(closed & ~hid)]
         if not more:
             return

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from carecase.core.services import BY_CODE, Catalogue
 from carecase.report import charts
 from carecase.report.content import (
     Chart,
@@ -114,13 +115,14 @@ def why_hidden(ctx: Context, results: dict[str, Any] | None, names: list[str]) -
     own = [n for n in names if reasons.get(n, True)]
     guard = [n for n in names if n not in own]
     why = []
+    heavy = ctx.config.suppression.dominance.rule != "none"
     if own:
-        why.append(f"the effect on {', '.join(own)} rests on 1–{threshold} people or users of the service, "
-                   "or almost wholly on one or two people's use")
+        why.append(f"the effect on {', '.join(own)} rests on 1–{threshold} people or users of the service"
+                   + (", or almost wholly on one or two people's use" if heavy else ""))
     if guard:
         why.append(f"the effect on {', '.join(guard)} is hidden only to protect another estimate that rests "
-                   f"on 1–{threshold} people (or almost wholly on one or two), which could otherwise be worked "
-                   "out from the rows that add up with it")
+                   f"on 1–{threshold} people" + (" (or almost wholly on one or two)" if heavy else "")
+                   + ", which could otherwise be worked out from the rows that add up with it")
     return "; and ".join(why)
 
 
@@ -179,15 +181,30 @@ TRANSFER_NOTE = ("Agency positions include transfers (e.g. benefit payments movi
 NO_TRANSFER_NOTE = "The agencies' positions add up to the NPV (the model has no transfers)."
 
 
+def _benefit_rows(results: dict[str, Any]) -> list[Any] | None:
+    """The model's benefit rows (results.json ``benefits``), or None when it has none listed."""
+    rows = get(results, "benefits", default=None)
+    return rows if isinstance(rows, list) and rows else None
+
+
 def transfer_note(results: dict[str, Any]) -> str:
     """The note under the agency tables: whether their positions add up to the NPV (a board
-    reader checked that they did while the note said they did not)."""
-    moved = get(get(results, HEADLINE, default={}), "pv_transfers")
-    try:
-        none = moved is not None and abs(float(moved)) < 0.005
-    except (TypeError, ValueError):
-        none = False
-    return NO_TRANSFER_NOTE if none else TRANSFER_NOTE
+    reader checked that they did while the note said they did not). Read from the model's
+    benefit rows (a transfer component at all, not a present value that may net to 0); the
+    cautious note when they are not there."""
+    rows = _benefit_rows(results)
+    if rows is None:
+        return TRANSFER_NOTE
+    return TRANSFER_NOTE if any(get(r, "transfer", default=False) is True for r in rows) else NO_TRANSFER_NOTE
+
+
+def valued_types(results: dict[str, Any]) -> set[str] | None:
+    """The value types (fiscal, economic, social) of the model's benefits that are not
+    transfers; None when the rows are not there."""
+    rows = _benefit_rows(results)
+    if rows is None:
+        return None
+    return {str(get(r, "value_type")) for r in rows if get(r, "transfer", default=False) is not True}
 CASHFLOW_TOTAL = {"total_public_value": "Total (public value)"}
 TORNADO_CHART_ROWS = 15
 
@@ -208,18 +225,13 @@ def matrix_table(rows: list[dict[str, Any]], value: str, tid: str, title: str, n
     return Table(tid, title, cols, body, note=note)
 
 
-def _same(a: Any, b: Any) -> bool:
-    try:
-        return a is not None and b is not None and abs(float(a) - float(b)) < 0.005
-    except (TypeError, ValueError):
-        return False
-
-
-def headline_figures(h: dict[str, Any], p_pos: Any) -> list[KeyFigure]:
+def headline_figures(h: dict[str, Any], p_pos: Any, types: set[str] | None = None) -> list[KeyFigure]:
     """The CBA's headline tiles: what it costs and what it returns (present values) first, so
-    that a ratio of 0.00 reads as benefits far below costs, not as a figure missing."""
+    that a ratio of 0.00 reads as benefits far below costs, not as a figure missing.
+    ``types``: the value types its benefits have (:func:`valued_types`), to say when only
+    fiscal benefits are valued."""
     payback = get(h, "payback_year")
-    fiscal_only = _same(get(h, "pv_public_value"), get(h, "pv_fiscal"))
+    fiscal_only = types == {"fiscal"}
     figs = [
         KeyFigure("Costs", get(h, "pv_costs"), "gbp", "present value, raised for optimism bias"),
         KeyFigure("Benefits", get(h, "pv_public_value"), "gbp",
@@ -241,11 +253,13 @@ def headline_figures(h: dict[str, Any], p_pos: Any) -> list[KeyFigure]:
     return [f for f in figs if f.value is not None]
 
 
-def left_out_paragraph(results: dict[str, Any]) -> Paragraph | None:
-    """Which evaluated effects the model leaves out for resting on too few users (named, not
-    counted): a board read adult social care's absence from the CBA as no effect."""
+def left_out_paragraph(results: dict[str, Any], catalogue: Catalogue = BY_CODE) -> Paragraph | None:
+    """Which evaluated effects the model leaves out for resting on too few users (named by
+    the catalogue's description, not counted): a board read adult social care's absence from
+    the CBA as no effect."""
     left = get(results, "evaluation_left_out", default={})
-    services = [str(s) for s in (get(left, "services", default=[]) or [])]
+    services = [f"{catalogue[c].description} ({c})" if c in catalogue else c
+                for c in (str(s) for s in (get(left, "services", default=[]) or []))]
     if not services:
         return None
     n = get(left, "min_users")
@@ -288,8 +302,9 @@ def build(ctx: Context) -> Section:
         if costs is not None:
             sec.blocks.append(costs)
         return sec
-    sec.blocks.append(KeyFigures(headline_figures(get(res, HEADLINE, default={}), get(res, P_POSITIVE))))
-    left = left_out_paragraph(res)
+    sec.blocks.append(KeyFigures(headline_figures(get(res, HEADLINE, default={}), get(res, P_POSITIVE),
+                                                  valued_types(res))))
+    left = left_out_paragraph(res, ctx.services)
     if left is not None:
         sec.blocks.append(left)
     m = _matrix(res, MATRIX, "net")

@@ -65,19 +65,22 @@ def _hidden_totals(ctx: Context, windows: list[str]) -> str:
     def which(ws: list[str]) -> str:
         return f"The headline effect for {windows_in_words(ws)} is not shown in a shared report"
 
+    heavy = ctx.config.suppression.dominance.rule != "none"
     if own:
-        text.append(f"{which(own)}: it rests on 1–{threshold} people, or almost wholly on one or two people's use.")
+        text.append(f"{which(own)}: it rests on 1–{threshold} people"
+                    + (", or almost wholly on one or two people's use." if heavy else "."))
     if guard:
         text.append(f"{which(guard)}: it is hidden only to protect an estimate that rests on 1–{threshold} people "
-                    "or almost wholly on one or two (Evaluation section), which the total less the rows shown "
-                    "would otherwise give back.")
+                    + ("or almost wholly on one or two " if heavy else "")
+                    + "(Evaluation section), which the total less the rows shown would otherwise give back.")
     return " ".join(text)
 
 
 def clear_changes(ctx: Context) -> str:
     """The services whose use changed clearly against the comparison group, from the rate
-    ratios the Evaluation section shows (the longest window, the negative binomial where
-    fitted, 95% interval excluding 1), with the caution that some of many tests pass by
+    ratios the Evaluation section shows (the last window in natural order, as the
+    regression-to-the-mean table takes it; the negative binomial where fitted; a 95% interval
+    excluding 1 as printed, to 2 decimals), with the caution that some of many tests pass by
     chance; "" when none (a board asked what actually changed: A&E down, GP appointments up)."""
     t = eval_section.rate_ratio_table(ctx, eval_section.match_counts_table(ctx))
     if t is None:
@@ -96,6 +99,7 @@ def clear_changes(ctx: Context) -> str:
         lo, hi, rr = r.get("rr_ci_low"), r.get("rr_ci_high"), r.get("rate_ratio")
         if not all(isinstance(v, int | float) for v in (lo, hi, rr)):
             continue
+        lo, hi = round(float(lo), 2), round(float(hi), 2)  # type: ignore[arg-type]  # as printed
         if hi < 1 or lo > 1:  # type: ignore[operator]
             code = str(r.get("key"))
             name = ctx.services[code].description if code in ctx.services else code
@@ -124,7 +128,8 @@ def build(ctx: Context) -> Section:
             sec.blocks.append(costs)
     else:
         sec.blocks.append(KeyFigures(cba_section.headline_figures(get(res, "headline", default={}),
-                                                                  get(res, "p_npv_positive"))))
+                                                                  get(res, "p_npv_positive"),
+                                                                  cba_section.valued_types(res))))
         net = [(str(r["agency"]), get(r, "net_pv")) for r in
                named_items(get(res, cba_section.AGENCY_NET), "agency")]
         net = [(a, float(v)) for a, v in net if v is not None]
@@ -160,11 +165,11 @@ def build(ctx: Context) -> Section:
                 "the results may not describe them (the internal report's naive change includes them)."))
     elif hidden:
         sec.blocks.append(Note(why, kind="info"))
+    elif matched is None:
+        sec.blocks.append(Note("Not run: the matched evaluation (out/evaluate/matched.parquet).", kind="not_run"))
     changed = clear_changes(ctx)
     if changed:
         sec.blocks.append(Paragraph(changed))
-    elif matched is None:
-        sec.blocks.append(Note("Not run: the matched evaluation (out/evaluate/matched.parquet).", kind="not_run"))
     year = (ctx.outs.json("costs", "summary.json") or {}).get("price_year")
     sec.blocks.append(Paragraph(METHOD.replace("at one price year", f"at {year}/{(year + 1) % 100:02d} prices")
                                 if isinstance(year, int) else METHOD))
