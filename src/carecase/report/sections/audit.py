@@ -156,7 +156,14 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
     are lines of one secondary suppression, for every count column the tables share (people,
     and events where present): a cost hidden in one table (say temporary accommodation's, 3
     people) is not given back by another (the Housing agency's cost less homeless
-    applications'). Money columns follow their people count (``from_count``)."""
+    applications'). Money columns follow their people count (``from_count``).
+
+    Then the same sums are solved together (:mod:`carecase.report.relations`): while a row
+    hidden for what it is (a small number, or a cost the dominance rule flags) can be worked
+    out exactly from them, or a dominated row's £ can be bounded within its upper protection
+    level (``Table.protection``), more rows are hidden; and a row's events and people are
+    hidden together, both ways. Rows are hidden whole, so the people cells stand for the
+    rows in the sums."""
     tables = [t for t in (agency, need, service, locality) if t is not None and t.rows]
     if service is None or not service.rows:
         return
