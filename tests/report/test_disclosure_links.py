@@ -165,6 +165,28 @@ def test_cohort_hidden_with_its_complement(tmp_path: Path) -> None:
     assert t.relations == [(0, 1, 2)]
 
 
+def test_a_cohort_one_person_dominates_is_hidden_with_its_complement(tmp_path: Path) -> None:
+    """A cohort of 30 whose £ is 95% one person's residential placement: hidden as a small
+    cohort is, with the rest of the population ('all' stays); spread, it is shown."""
+    def plant(largest: float) -> Callable[[Path], None]:
+        def go(out: Path) -> None:
+            _write(pd.DataFrame({"group": ["all", "cohort", "rest of population"], "people": [900, 30, 870],
+                                 "people_with_cost": [880, 30, 850], "cost": [3_000_000.0, 500_000.0, 2_500_000.0],
+                                 "cost_per_person": [3333.33, 16666.67, 2873.56],
+                                 "largest_person_cost": [largest, largest, 60_000.0],
+                                 "second_person_cost": [10_000.0, 10_000.0, 50_000.0]}),
+                   out / "audit" / "cohort_vs_population.parquet")
+        return go
+
+    t = _table(_report(tmp_path / "d", plant(475_000.0), rounding_base=1), "audit-cohort")
+    for key in ("people", "cost", "cost_per_person"):
+        assert (1, key) in t.hidden and (2, key) in t.hidden and (0, key) not in t.hidden, key
+    assert "dominance rule" in t.note
+    spread = _table(_report(tmp_path / "s", plant(40_000.0), rounding_base=1), "audit-cohort")
+    assert not spread.hidden
+    assert not {"largest_person_cost", "second_person_cost"} & {c.key for c in t.columns}
+
+
 # ------------------------------------------------------------------ 2b. cost by agency / area of need / service / locality
 
 # (service, agency_l1, agency_l2, area_of_need, people, events, cost): the 250-person demo's

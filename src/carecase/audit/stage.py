@@ -157,7 +157,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     # one rate, not two (12 months as a year made a February window's 8.7% apart)
     years = (end - start).days / 365.25
     observed = tables.observed_days(population, people, start, end)
-    cvp = tables.cohort_vs_population(totals, population, cohort, years, observed)
+    cvp = tables.cohort_vs_population(totals, population, cohort, years, observed, largest=True)
     files["cohort_vs_population"] = write_table(cvp, out, "cohort_vs_population", ["group"])
     top = tables.top_n_from(totals, cfg.top_n, start, end).to_pyarrow().to_pandas()
     files["top_n"] = write_table(top, out, "top_n", ["rank"])

@@ -137,7 +137,7 @@ def observed_days(population: ir.Table, people: ir.Table | None, start: dt.date,
 
 
 def cohort_vs_population(totals: ir.Table, population: ir.Table, cohort: ir.Table,
-                         years: float, observed: ir.Table | None = None) -> ir.Table:
+                         years: float, observed: ir.Table | None = None, largest: bool = False) -> ir.Table:
     """Cohort (people in the programme) against the rest of the population and everyone.
 
     ``population``: one row per person_id (zero-cost people count in the denominators).
@@ -146,7 +146,8 @@ def cohort_vs_population(totals: ir.Table, population: ir.Table, cohort: ir.Tabl
     ``person_years`` (observed days ÷ 365.25) and ``cost_per_observed_person_year`` (cost ÷
     person_years), which does not dilute the rate of people who died, moved away or arrived
     during the window. All of a person's cost in the window counts, including any outside
-    their registration.
+    their registration. With ``largest``, each group's two costliest people's cost
+    (:data:`LARGEST`, for the report's dominance rule).
     """
     flagged = population.select("person_id").distinct()
     c = cohort.select("person_id").distinct().mutate(_in=ibis.literal(True))
@@ -171,6 +172,12 @@ def cohort_vs_population(totals: ir.Table, population: ir.Table, cohort: ir.Tabl
         cost_per_person=out.cost / out.people,
         cost_per_person_year=out.cost / out.people / years,
     )
+    if largest:
+        people = j.select("person_id", "group", "cost")
+        big = largest_people(people, ["group"]).union(
+            largest_people(people.mutate(group=ibis.literal("all")), ["group"]))
+        out = out.left_join(big, "group").select(
+            out, *[big[c].coalesce(0.0).name(c) for c in LARGEST])
     if observed is None:
         return out
     py = out.person_days.cast("float64") / 365.25

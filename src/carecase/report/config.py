@@ -46,8 +46,8 @@ class SuppressionConfig(StrictModel):
         default_factory=DominanceConfig,
         description="Figures that one or two people dominate are hidden with their row, whatever "
         "their number of people: the total £ of each row of the audit's cost by agency, area of "
-        "need, service, locality and year (not its fiscal and economic parts separately, nor the "
-        "cohort table), and the evaluation's rates and changes per group. A cost of 10 people of "
+        "need, service, locality and year and of the cohort table (not its fiscal and economic "
+        "parts separately), and the evaluation's rates and changes per group. A cost of 10 people of "
         "which one accounts for 95% gives that person's cost within 5%. Keep the parameters out "
         "of what you share: knowing them narrows a hidden cost.",
     )

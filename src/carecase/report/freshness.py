@@ -24,7 +24,8 @@ from carecase.core.errors import CarecaseError
 from carecase.core.project import Project
 
 #: the audit tables the dominance rule reads, and the columns it reads in them
-DOMINANCE_TABLES = ("cost_by_agency", "cost_by_need", "cost_by_service", "cost_by_year_agency", "locality_demand")
+DOMINANCE_TABLES = ("cost_by_agency", "cost_by_need", "cost_by_service", "cost_by_year_agency", "locality_demand",
+                    "cohort_vs_population")
 DOMINANCE_COLUMNS = ("largest_person_cost", "second_person_cost")
 
 

@@ -449,12 +449,14 @@ def build(ctx: Context) -> Section:
 
     coh = audit_table(ctx, "cohort_vs_population")
     if coh is not None:
+        coh, heavy = split_dominance(ctx, coh, [])  # a cohort whose £ one or two people make up
         t = frame_table("audit-cohort", "Programme cohort compared with the population",
                         coh, COHORT, extra=True, protect_columns=False,
                         note="'all' = cohort + rest of population. The cohort is every programme "
                              "participant, in the population register or not; the rest of the population "
                              "is every resident not in the programme, and anyone else outside the "
                              "population register who has a cost in the window.")
+        withhold_rows(t, heavy, ctx.config.suppression)
         relation = cohort_relation(t)
         if relation is None:
             t.protect_columns = True  # unknown groups: protect the whole column
