@@ -118,3 +118,38 @@ def test_lines_are_where_the_rows_start(tmp_path: Path, monkeypatch, made) -> No
     with monkeypatch.context() as m:  # the csv module finds the same lines
         m.setattr(lines_mod, "_from_bytes", lambda *a, **k: None)
         assert read_extract(path, fmt).file_lines.tolist() == starts
+
+
+# ---------------------------------------------------------------- the quotes, counted a chunk at a time
+
+def _inside_whole(buf: np.ndarray, start: int, breaks: np.ndarray, delim: int, quote: int) -> np.ndarray | None:
+    """_inside_quotes with every quote's offset at once (as it was before it counted a chunk
+    at a time)."""
+    quotes = np.flatnonzero(buf[start:] == quote) + start
+    if quotes.size % 2:
+        return None
+    opening, closing = quotes[0::2], quotes[1::2]
+    edge = np.isin(np.arange(256), [delim, 10, 13, quote])
+    ok_open = (opening == start) | edge[buf[np.maximum(opening - 1, 0)]]
+    ok_close = (closing + 1 >= buf.size) | edge[buf[np.minimum(closing + 1, buf.size - 1)]]
+    if not (ok_open.all() and ok_close.all()):
+        return None
+    return np.searchsorted(quotes, breaks) % 2 == 1
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(['"', ",", "\n", "\r", "a", '""', '","', '"\n"']), max_size=40), st.integers(0, 5),
+       st.integers(1, 9))
+def test_quotes_counted_a_chunk_at_a_time(monkeypatch, parts: list[str], start: int, chunk: int) -> None:
+    """Whatever the chunk, each line break is found inside or outside quotes as when every
+    quote is counted at once, and a misplaced or odd quote is found in any chunk."""
+    buf = np.frombuffer("".join(parts).encode() or b"a", np.uint8)
+    start = min(start, buf.size - 1)
+    breaks = lines_mod.line_breaks(buf)
+    breaks = breaks[breaks >= start]
+    want = _inside_whole(buf, start, breaks, ord(","), ord('"'))
+    monkeypatch.setattr(lines_mod, "QUOTE_SCAN_BYTES", chunk)
+    got = lines_mod._inside_quotes(buf, start, breaks, ord(","), ord('"'))
+    assert (got is None) == (want is None)
+    if want is not None:
+        assert got.tolist() == want.tolist()
