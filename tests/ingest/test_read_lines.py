@@ -153,3 +153,20 @@ def test_quotes_counted_a_chunk_at_a_time(monkeypatch, parts: list[str], start: 
     assert (got is None) == (want is None)
     if want is not None:
         assert got.tolist() == want.tolist()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(csv_files(), st.integers(1, 7), st.integers(1, 3))
+def test_lines_found_in_small_chunks(tmp_path: Path, monkeypatch, made, quote_chunk: int, record_block: int) -> None:
+    """The quotes counted and the records' leading bytes looked at a few at a time: the
+    same lines."""
+    text, skip, starts = made
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode("utf-8"))
+    monkeypatch.setattr(lines_mod, "QUOTE_SCAN_BYTES", quote_chunk)
+    monkeypatch.setattr(lines_mod, "RECORD_BLOCK", record_block)
+    found = []
+    with monkeypatch.context() as m:
+        m.setattr(lines_mod, "_from_bytes", lambda *a, _f=lines_mod._from_bytes: found.append(_f(*a)) or found[-1])
+        assert read_extract(path, FileFormat(type="csv", skip_rows=skip)).file_lines.tolist() == starts
+    assert not found or found[-1] is not None

@@ -127,20 +127,27 @@ def _inside_quotes(buf: np.ndarray, start: int, breaks: np.ndarray, delim: int, 
 
 #: Leading bytes of each record looked at one by one before the rest are scanned whole.
 LEADING_BYTES = 4
+#: Records whose leading bytes are looked at together (bounds the temporaries).
+RECORD_BLOCK = 1 << 20
 
 
 def _maybe_blank(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, data: np.ndarray) -> np.ndarray:
     """The records (indices) that may be blank: no data byte among their first
     :data:`LEADING_BYTES` (a quoted first cell or an empty one starts with a quote or a
-    delimiter, so the first byte alone would leave most records of such files to scan)."""
-    maybe = np.arange(starts.size)
-    for k in range(LEADING_BYTES):
-        if maybe.size == 0:
-            break
-        at = starts[maybe] + k
-        inside = at < ends[maybe]
-        maybe = maybe[~(inside & data[buf[np.minimum(at, buf.size - 1)]])]
-    return maybe
+    delimiter, so the first byte alone would leave most records of such files to scan).
+    Looked at :data:`RECORD_BLOCK` records at a time."""
+    found = [np.zeros(0, np.int64)]
+    for lo in range(0, starts.size, RECORD_BLOCK):
+        block_starts, block_ends = starts[lo:lo + RECORD_BLOCK], ends[lo:lo + RECORD_BLOCK]
+        maybe = np.arange(block_starts.size)
+        for k in range(LEADING_BYTES):
+            if maybe.size == 0:
+                break
+            at = block_starts[maybe] + k
+            inside = at < block_ends[maybe]
+            maybe = maybe[~(inside & data[buf[np.minimum(at, buf.size - 1)]])]
+        found.append(maybe + lo)
+    return np.concatenate(found)
 
 
 def _any_in_segments(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lut: np.ndarray) -> np.ndarray:
@@ -201,7 +208,7 @@ def _records(buf: np.ndarray, skip_rows: int, n_records: int, delim: int,
              quote: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(0-based line, start offset, end offset) of each record after the header, the header
     being the line after ``skip_rows`` lines; None when they cannot be told from the bytes
-    or their count is not ``n_records``."""
+    or their count is not ``n_records``. The starts and ends are views of one array."""
     size = buf.size
     breaks = line_breaks(buf)
     first = skip_rows + 1  # the first data line (0-based)
@@ -210,22 +217,33 @@ def _records(buf: np.ndarray, skip_rows: int, n_records: int, delim: int,
         return (empty, empty, empty) if n_records == 0 else None
     data_start = int(breaks[first - 1]) + 1
     rest = breaks[first:]
-    starts = np.concatenate([[data_start], rest + 1])
-    lines = np.arange(first, first + starts.size, dtype=np.int64)
-    if starts[-1] >= size:  # the file ends with a line break
-        starts, lines = starts[:-1], lines[:-1]
-    if starts.size != n_records:  # a quoted cell holds a line break: records span lines
-        inside = _inside_quotes(buf, data_start, rest, delim, quote)
-        if inside is None:
+    closed = int(rest.size > 0 and int(rest[-1]) == size - 1)  # the file ends with a line break
+    ends_record: np.ndarray | None = None  # which line breaks end a record (None: every one)
+    if rest.size + 1 - closed != n_records:  # a quoted cell holds a line break: records span lines
+        ends_record = _inside_quotes(buf, data_start, rest, delim, quote)
+        if ends_record is None:
             return None
-        keep = np.concatenate([[True], ~inside])
-        starts, lines = np.concatenate([[data_start], rest + 1])[keep], np.arange(first, first + rest.size + 1)[keep]
-        if starts[-1] >= size:
-            starts, lines = starts[:-1], lines[:-1]
-        if starts.size != n_records:
+        np.logical_not(ends_record, out=ends_record)
+        # (a last line break, at the end of the file, ends a record: an even number of quotes precede it)
+        if int(np.count_nonzero(ends_record)) + 1 - closed != n_records:
             return None
-    ends = np.concatenate([starts[1:], [size]]).astype(np.int64)
-    return lines, starts.astype(np.int64), ends
+    n_ends = n_records - 1 + closed
+    bounds = np.empty(n_records + 1, np.int64)  # where each record starts, then the end of the file
+    bounds[0] = data_start
+    if ends_record is None:
+        bounds[1:n_ends + 1] = rest
+        del breaks, rest
+        lines = np.arange(first, first + n_records, dtype=np.int64)
+    else:
+        at = np.flatnonzero(ends_record)  # (take unbuffered: compress would hold two more arrays as large)
+        np.take(rest, at, out=bounds[1:n_ends + 1], mode="clip")
+        del breaks, rest
+        lines = np.empty(n_records, np.int64)
+        lines[0] = first
+        np.add(at[:n_records - 1], first + 1, out=lines[1:])
+    bounds[1:n_ends + 1] += 1
+    bounds[-1] = size
+    return lines, bounds[:-1], bounds[1:]
 
 
 def _from_bytes(path: Path, skip_rows: int, delimiter: str, width: int, n_rows: int,
@@ -252,7 +270,10 @@ def _from_bytes(path: Path, skip_rows: int, delimiter: str, width: int, n_rows: 
             kept[blank] = empty | (fields == width)  # Arrow reads an empty line as a row of empty cells
         if int(kept.sum()) != n_rows:
             return None
-        return lines[kept] + 1
+        if not kept.all():
+            lines = lines[kept]
+        lines += 1
+        return lines
     finally:
         del buf
 
