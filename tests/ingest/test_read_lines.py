@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from carecase.core.errors import IngestError
 from carecase.ingest import lines as lines_mod
 from carecase.ingest.config import FileFormat
 from carecase.ingest.read import read_extract
@@ -170,3 +171,50 @@ def test_lines_found_in_small_chunks(tmp_path: Path, monkeypatch, made, quote_ch
         m.setattr(lines_mod, "_from_bytes", lambda *a, _f=lines_mod._from_bytes: found.append(_f(*a)) or found[-1])
         assert read_extract(path, FileFormat(type="csv", skip_rows=skip)).file_lines.tolist() == starts
     assert not found or found[-1] is not None
+
+
+# ---------------------------------------------------------------- empty lines between the skipped rows and the header
+
+HEADER_AFTER_EMPTY_LINES = [
+    # (text, skip_rows, the data rows' first cells, their lines, blank rows)
+    ("Title\n\na,b\n1,2\n", 1, ["1"], [4], 0),
+    ("Title\n\na,b\n1,2\n", 2, ["1"], [4], 0),
+    ("\na,b\n1,2\n", 0, ["1"], [3], 0),
+    ("Title\n\n\na,b\n1,2\n\n3,4", 1, ["1", "3"], [5, 7], 1),
+    ('Title\n\na,b\n"1\n1",2\n3,4\n', 1, ["1\n1", "3"], [4, 6], 0),
+]
+
+
+@pytest.mark.parametrize("reader", ["bytes", "csv module"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+@pytest.mark.parametrize(("text", "skip", "first_cells", "lines", "blank"), HEADER_AFTER_EMPTY_LINES)
+def test_empty_lines_before_the_header_are_passed_over(tmp_path: Path, monkeypatch, reader: str, newline: str,
+                                                      encoding: str, text: str, skip: int, first_cells: list[str],
+                                                      lines: list[int], blank: int) -> None:
+    """format.skip_rows counts lines, blank ones too; empty lines after them are passed over to
+    the header, by the header's read and the data's alike: the header is never read again as a
+    data row, and each row's line counts every line of the file."""
+    found: list[object] = []
+    if reader == "csv module":
+        monkeypatch.setattr(lines_mod, "_from_bytes", lambda *a, **k: None)
+    else:
+        monkeypatch.setattr(lines_mod, "_from_bytes", lambda *a, _f=lines_mod._from_bytes: found.append(_f(*a)) or found[-1])
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.replace("\n", newline).encode(encoding))
+    got = read_extract(path, FileFormat(type="csv", encoding=encoding, skip_rows=skip))
+    assert bool(found and found[-1] is not None) == (reader == "bytes" and encoding == "utf-8")  # UTF-16: the csv module
+    assert got.table.column_names == ["a", "b"]
+    assert got.table.column("a").to_pylist() == [c.replace("\n", newline) for c in first_cells]
+    assert got.blank_rows == blank
+    assert got.file_lines is not None and got.file_lines.tolist() == lines
+
+
+def test_a_title_below_empty_lines_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "police.csv"
+    path.write_text("\nPolice custody extract\nnhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n")
+    with pytest.raises(IngestError, match=r"police\.csv: line 2 looks like a title above the header \(one filled "
+                                          r"cell, then line 3 holds column names\): set f\.skip_rows: 2 to start"):
+        read_extract(path, FileFormat(type="csv"), key="f")
+    got = read_extract(path, FileFormat(type="csv", skip_rows=2))
+    assert got.table.column("nhs").to_pylist() == ["9434765919"] and got.file_lines.tolist() == [4]

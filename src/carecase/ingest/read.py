@@ -16,6 +16,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,12 +76,14 @@ def title_rows(rows: list[list[str]]) -> int:
     return 0
 
 
-def _title_message(path: Path, fmt: FileFormat, key: str, n: int, what: str) -> str:
-    first = fmt.skip_rows + 1
-    rows = f"{what} {first}" if n == 1 else f"{what}s {first}-{fmt.skip_rows + n}"
+def _title_message(path: Path, above: int, key: str, n: int, what: str) -> str:
+    """The message for ``n`` title rows read as the header, with ``above`` lines (sheet rows)
+    above them."""
+    first = above + 1
+    rows = f"{what} {first}" if n == 1 else f"{what}s {first}-{above + n}"
     return (f"{path.name}: {rows} {'looks' if n == 1 else 'look'} like a title above the header (one filled "
-            f"cell, then {what} {fmt.skip_rows + n + 1} holds column names): set {key}.skip_rows: "
-            f"{fmt.skip_rows + n} to start at the header.")
+            f"cell, then {what} {above + n + 1} holds column names): set {key}.skip_rows: "
+            f"{above + n} to start at the header.")
 
 
 @dataclass(frozen=True)
@@ -150,19 +153,44 @@ def _open_text(path: Path, fmt: FileFormat) -> io.TextIOWrapper:
     return io.TextIOWrapper(raw, encoding=_text_encoding(fmt), errors="replace", newline="")
 
 
-def _records(path: Path, fmt: FileFormat, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(first line number, fields) of each CSV record after ``format.skip_rows`` lines, read
-    in Python. Only for messages about a file that Arrow could not read as it should."""
+#: A line with nothing but its line break (as the file is opened, with ``newline=""``).
+_EMPTY_LINES = ("\n", "\r\n", "\r")
+
+
+def _to_header(fh: io.TextIOWrapper, skip_rows: int) -> tuple[int, str]:
+    """Reads ``fh`` past ``skip_rows`` lines (blank ones counted) and the empty lines after
+    them: (the lines above the header, the header's line; '' at the end of the file)."""
+    for _ in range(skip_rows):
+        if not fh.readline():
+            return skip_rows, ""
+    above, line = skip_rows, fh.readline()
+    while line in _EMPTY_LINES:
+        above, line = above + 1, fh.readline()
+    return above, line
+
+
+def _lines_above_header(path: Path, fmt: FileFormat) -> int:
+    """The lines above a CSV's header: ``format.skip_rows``, and the empty lines after them
+    (passed over to the header, never read as a data row)."""
     with _open_text(path, fmt) as fh:
-        for _ in range(fmt.skip_rows):
-            if not fh.readline():
-                return
-        reader = csv.reader(fh, delimiter=delimiter)
-        line = fmt.skip_rows + 1
+        return _to_header(fh, fmt.skip_rows)[0]
+
+
+def _records(path: Path, fmt: FileFormat, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, fields) of each CSV record from the header on (after
+    ``format.skip_rows`` lines and the empty lines after them), read in Python. For messages
+    about a file that Arrow could not read as it should, and the lines of one whose bytes
+    cannot tell them."""
+    with _open_text(path, fmt) as fh:
+        above, head = _to_header(fh, fmt.skip_rows)
+        if not head:
+            return
+        reader = csv.reader(itertools.chain([head], fh), delimiter=delimiter)
+        line = above + 1
         try:
             for fields in reader:
                 yield line, fields
-                line = fmt.skip_rows + reader.line_num + 1
+                line = above + reader.line_num + 1
         except csv.Error:
             return
 
@@ -258,10 +286,11 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
                               invalid_row_handler=_invalid)
     source = _csv_input(path, fmt)
     try:
+        above = _lines_above_header(path, fmt)  # the header is the line after them, for both reads
         head = pcsv.open_csv(
             source,
-            read_options=pcsv.ReadOptions(encoding=fmt.encoding, skip_rows=fmt.skip_rows, autogenerate_column_names=True, block_size=1 << 16),
-            parse_options=pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True,
+            read_options=pcsv.ReadOptions(encoding=fmt.encoding, skip_rows=above, autogenerate_column_names=True, block_size=1 << 16),
+            parse_options=pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True, ignore_empty_lines=False,
                                             invalid_row_handler=lambda row: "skip"),
             convert_options=pcsv.ConvertOptions(strings_can_be_null=False),
         )
@@ -285,13 +314,13 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
         top = [rec[1] for _, rec in zip(range(TITLE_ROWS_SEEN), _records(path, fmt, fmt.delimiter), strict=False)]
         n_title = title_rows(top)
         if n_title:
-            raise IngestError(_title_message(path, fmt, key, n_title, "line"))
+            raise IngestError(_title_message(path, above, key, n_title, "line"))
     header = [str(h) for h in _check_header(names, path)]
     source = _csv_input(path, fmt)
     try:
         table = pcsv.read_csv(
             source,
-            read_options=pcsv.ReadOptions(encoding=fmt.encoding, skip_rows=fmt.skip_rows + 1, column_names=header),
+            read_options=pcsv.ReadOptions(encoding=fmt.encoding, skip_rows=above + 1, column_names=header),
             parse_options=parse,
             convert_options=pcsv.ConvertOptions(
                 column_types={h: pa.string() for h in header}, strings_can_be_null=False, quoted_strings_can_be_null=False
@@ -306,7 +335,7 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
             source.close()
     if bad_rows:
         raise IngestError(_row_length_error(path, fmt, key, len(header), bad_rows))
-    lines = csv_lines(path, fmt.encoding, fmt.skip_rows, fmt.delimiter, len(header), table.num_rows, len(blank),
+    lines = csv_lines(path, fmt.encoding, above, fmt.delimiter, len(header), table.num_rows, len(blank),
                       lambda: _records(path, fmt, fmt.delimiter))
     return table, len(blank), lines
 
@@ -375,7 +404,7 @@ def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None],
         wb.close()
     n_title = title_rows([[_cell_text(v, None) for v in r] for r in [head, *data[: TITLE_ROWS_SEEN - 1]]])
     if n_title:
-        raise IngestError(_title_message(path, fmt, key, n_title, "sheet row"))
+        raise IngestError(_title_message(path, fmt.skip_rows, key, n_title, "sheet row"))
     header = _check_header([_cell_text(v, None) for v in head[: last + 1]], path)
     fmts = [date_formats.get(h) for h in header]
     width = len(header)
