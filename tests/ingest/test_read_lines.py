@@ -218,3 +218,32 @@ def test_a_title_below_empty_lines_names_its_line(tmp_path: Path) -> None:
         read_extract(path, FileFormat(type="csv"), key="f")
     got = read_extract(path, FileFormat(type="csv", skip_rows=2))
     assert got.table.column("nhs").to_pylist() == ["9434765919"] and got.file_lines.tolist() == [4]
+
+
+@pytest.mark.parametrize(("rows", "skip", "lines"), [
+    ([["Title"], [None, None], ["a", "b"], ["1", "2"], [None, None], ["3", "4"]], 1, [4, 6]),
+    ([["Title"], [None, None], ["a", "b"], ["1", "2"], [None, None], ["3", "4"]], 2, [4, 6]),
+    ([[None], ["", None], ["a", "b"], ["1", "2"], [None, None], ["3", "4"]], 0, [4, 6]),
+])
+def test_empty_sheet_rows_before_the_header_are_passed_over(tmp_path: Path, rows: list, skip: int,
+                                                            lines: list[int]) -> None:
+    """In a workbook as in a CSV: format.skip_rows counts sheet rows, empty ones too, and
+    empty sheet rows after them are passed over to the header."""
+    wb = openpyxl.Workbook()
+    for r in rows:
+        wb.active.append(r)
+    wb.save(tmp_path / "x.xlsx")
+    got = read_extract(tmp_path / "x.xlsx", FileFormat(type="xlsx", skip_rows=skip))
+    assert got.table.column_names == ["a", "b"] and got.table.column("a").to_pylist() == ["1", "3"]
+    assert got.blank_rows == 1 and got.file_lines.tolist() == lines
+
+
+def test_a_title_below_an_empty_sheet_row_names_its_row(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    for r in ([None], ["Police custody extract"], ["nhs", "mrn"], ["9434765919", "A"]):
+        wb.active.append(r)
+    wb.save(tmp_path / "x.xlsx")
+    with pytest.raises(IngestError, match=r"x\.xlsx: sheet row 2 looks like a title above the header \(one filled "
+                                          r"cell, then sheet row 3 holds column names\): set f\.skip_rows: 2 to start"):
+        read_extract(tmp_path / "x.xlsx", FileFormat(type="xlsx"), key="f")
+    assert read_extract(tmp_path / "x.xlsx", FileFormat(type="xlsx", skip_rows=2)).file_lines.tolist() == [4]

@@ -36,8 +36,8 @@ class FileFormat(StrictModel):
     encoding: str = Field("utf-8", description="CSV text encoding (e.g. utf-8, cp1252).")
     delimiter: str = Field(",", description="CSV delimiter.")
     sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index.")
-    skip_rows: int = Field(0, ge=0, description="Lines (sheet rows) above the header row, blank ones counted; in a "
-                                                 "CSV, empty lines after them are passed over to the header.")
+    skip_rows: int = Field(0, ge=0, description="Lines (sheet rows) above the header row, blank ones counted; "
+                                                 "empty lines (sheet rows) after them are passed over to the header.")
 
 
 class Agency(StrictModel):

@@ -372,9 +372,12 @@ def _cell_text(v: object, date_fmt: str | None) -> str:
     return str(v)
 
 
-def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None], key: str = "format") -> pa.Table:
+def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None],
+               key: str = "format") -> tuple[pa.Table, int]:
     """The sheet's rows after the header (blank ones too), whose sheet rows follow the
-    header's: openpyxl yields a row for every sheet row from row 1, empty ones included."""
+    header's: openpyxl yields a row for every sheet row from row 1, empty ones included; and
+    the sheet rows above the header (``format.skip_rows`` and the empty rows after them,
+    passed over to the header as a CSV's empty lines are)."""
     import openpyxl
 
     try:
@@ -395,7 +398,9 @@ def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None],
         rows = ws.iter_rows(values_only=True)
         for _ in range(fmt.skip_rows):
             next(rows, None)
-        head = next(rows, None)
+        above, head = fmt.skip_rows, next(rows, None)
+        while head is not None and all(v is None or v == "" for v in head):
+            above, head = above + 1, next(rows, None)
         if head is None:
             raise IngestError(f"{path.name}: the sheet is empty; it needs at least a header row.")
         last = max((i for i, v in enumerate(head) if v not in (None, "")), default=-1)
@@ -404,17 +409,18 @@ def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None],
         wb.close()
     n_title = title_rows([[_cell_text(v, None) for v in r] for r in [head, *data[: TITLE_ROWS_SEEN - 1]]])
     if n_title:
-        raise IngestError(_title_message(path, fmt.skip_rows, key, n_title, "sheet row"))
+        raise IngestError(_title_message(path, above, key, n_title, "sheet row"))
     header = _check_header([_cell_text(v, None) for v in head[: last + 1]], path)
     fmts = [date_formats.get(h) for h in header]
     width = len(header)
-    extra = [fmt.skip_rows + i + 2 for i, r in enumerate(data) if any(_cell_text(v, None).strip() for v in r[width:])]
+    extra = [above + i + 2 for i, r in enumerate(data) if any(_cell_text(v, None).strip() for v in r[width:])]
     if extra:
         raise IngestError(f"{path.name}: sheet row(s) {extra[:5]} have values beyond the last named column; name every "
                           f"column in the header (or, if the header is further down, set {key}.skip_rows to the rows "
                           "above it).")
     cols = list(zip(*[tuple(r[:width]) + (None,) * (width - len(r[:width])) for r in data], strict=False)) if data else [()] * width
-    return pa.table({h: pa.array([_cell_text(v, f) for v in col], pa.string()) for h, col, f in zip(header, cols, fmts, strict=True)})
+    return pa.table({h: pa.array([_cell_text(v, f) for v in col], pa.string())
+                     for h, col, f in zip(header, cols, fmts, strict=True)}), above
 
 
 def _column_text(col: pa.ChunkedArray, date_fmt: str | None) -> pa.Array:
@@ -474,8 +480,8 @@ def read_extract(path: Path, fmt: FileFormat, date_formats: dict[str, str | None
     if fmt.type == "csv":
         table, blank, lines = _read_csv(path, fmt, key)
     elif fmt.type == "xlsx":
-        table = _read_xlsx(path, fmt, formats, key)
-        lines = np.arange(fmt.skip_rows + 2, fmt.skip_rows + 2 + table.num_rows, dtype=np.int64)
+        table, above = _read_xlsx(path, fmt, formats, key)
+        lines = np.arange(above + 2, above + 2 + table.num_rows, dtype=np.int64)
     else:
         table = _read_parquet(path, formats)
     table = table.combine_chunks()
