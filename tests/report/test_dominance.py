@@ -96,6 +96,16 @@ def test_close_gaps_hides_another_sum() -> None:
     assert close_gaps(values, hidden, SUMS, np.zeros(5, dtype=bool)).tolist() == hidden.tolist()
 
 
+def _random_sums(rng: np.random.Generator, n: int, count: int, row_is_sum: bool) -> list[dict[int, float]]:
+    """``count`` random relations over ``n`` cells: each a first cell that is the sum of the
+    others (``row_is_sum``), or a published total of its cells."""
+    out = []
+    for _ in range(count):
+        cells = rng.choice(n, size=int(rng.integers(2, n + 1)), replace=False)
+        out.append({int(c): (1.0 if k == 0 or not row_is_sum else -1.0) for k, c in enumerate(cells)})
+    return out
+
+
 @given(st.integers(0, 2**31 - 1))
 def test_close_gaps_leaves_no_protected_cell_determined(seed: int) -> None:
     """Random sums over random cells: after close_gaps no protected cell is determined, the
@@ -103,10 +113,7 @@ def test_close_gaps_leaves_no_protected_cell_determined(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(3, 12))
     values = rng.integers(0, 50, n).astype(float)
-    relations = []
-    for _ in range(int(rng.integers(1, 6))):
-        cells = rng.choice(n, size=int(rng.integers(2, n + 1)), replace=False)
-        relations.append({int(c): (1.0 if k == 0 else -1.0) for k, c in enumerate(cells)})
+    relations = _random_sums(rng, n, int(rng.integers(1, 6)), row_is_sum=True)
     hidden = rng.random(n) < 0.3
     protect = hidden & (rng.random(n) < 0.7)
     out = close_gaps(values, hidden, relations, protect)
@@ -173,10 +180,7 @@ def test_protect_magnitudes_meets_every_level_it_can(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(3, 10))
     values = rng.integers(1, 1000, n).astype(float)
-    relations = []
-    for _ in range(int(rng.integers(1, 5))):
-        cells = rng.choice(n, size=int(rng.integers(2, n + 1)), replace=False)
-        relations.append({int(c): 1.0 for c in cells})  # a published total of these cells
+    relations = _random_sums(rng, n, int(rng.integers(1, 5)), row_is_sum=False)  # published totals
     hidden = rng.random(n) < 0.4
     need = np.where(hidden & (rng.random(n) < 0.5), rng.integers(1, 500, n).astype(float), 0.0)
     out = protect_magnitudes(values, hidden, relations, need)
