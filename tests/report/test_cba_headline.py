@@ -104,3 +104,19 @@ def test_the_register_prints_an_evaluated_effect_to_the_pence_in_shared_reports(
     assert value(shared) == "normal(mean=-868.12, sd=312.40)"  # -868.125 is stored just under it
     internal = _report(tmp_path / "i", treated=30, control=30, naive=30, cba_input=True, mode="internal")
     assert value(internal) == "normal(mean=-868.125, sd=312.4)"
+
+
+def test_the_method_notes_explain_the_terms_a_board_meets(tmp_path) -> None:  # noqa: ANN001
+    """A board member found DiD, person-year, SMD, MDE, E-value, deadweight and cashable used
+    unexplained: the method notes open with a glossary of them, in shared and internal reports."""
+    from carecase.core.project import Project
+    from carecase.report.stage import project_report
+
+    from .report_fixture_outputs import write_project
+
+    report = project_report(Project.open(write_project(tmp_path / "p")))
+    table = next(t for t in report.tables() if t.id == "glossary")
+    terms = " ".join(str(r["term"]) for r in table.rows)
+    for word in ("Person-year", "DiD", "MDE", "E-value", "SMD", "Deadweight", "Cashable", "Optimism bias", "*"):
+        assert word in terms, word
+    assert not table.hidden

@@ -14,6 +14,7 @@ from carecase.report.content import Chart, Column, Note, Paragraph, Section, Tab
 from carecase.report.loaders import get, named_items, pick
 from carecase.report.sections import cba as cba_section
 from carecase.report.sections.common import Context, clean_value, missing_table, not_run
+from carecase.report.sections.glossary import glossary
 from carecase.report.sections.windows import plain_windows
 
 # register column → key of an entry in out/cba/results.json "assumptions"
@@ -204,6 +205,7 @@ def assumptions(ctx: Context) -> Section:
 
 def methods(ctx: Context) -> Section:
     sec = Section("methods", "Method notes and references")
+    sec.blocks.append(glossary())
     for note in METHOD_NOTES:
         sec.blocks.append(Paragraph(note))
     sec.blocks.append(Table("references", "References", [Column("reference", "Reference")],
