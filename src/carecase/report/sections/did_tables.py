@@ -139,7 +139,8 @@ def _rtm(ctx: Context, counts: Table | None) -> tuple[Table, pd.DataFrame] | Non
         rtm = rtm.assign(**{wcol: rtm[wcol].map(window_label)})
     t = frame_table("evaluation-rtm", "Change in £ per person per year: participants and comparison group",
                     rtm, RTM, note="Longest post window; every window is in out/evaluate/rtm.csv. The share is "
-                    "left blank where the two groups' use moved in opposite directions.")
+                    "left blank where the two groups' use moved in opposite directions; over 100%, the comparison "
+                    "group's use moved more than the participants' (the matched effect is then the other way).")
     withhold_windows(t, thin_windows(ctx, ctx.outs.table("evaluate", "matched"), counts), RTM_ESTIMATES)
     withhold_few_users(t, few_user_keys(ctx), RTM_ESTIMATES)
     return t, rtm
