@@ -19,7 +19,8 @@ from carecase.report.content import Report, Table, chart_as_shown, is_missing
 from carecase.report.suppression import disclose_counts, line_totals, primary_mask, secondary_lines
 
 
-def _as_float(v: Any) -> float:
+def as_float(v: Any) -> float:
+    """A cell's value as a float: NaN for a missing value, text or anything not a number."""
     if is_missing(v) or isinstance(v, str):
         return float("nan")
     try:
@@ -37,7 +38,7 @@ class CountCells:
     def __init__(self, tables: list[Table]) -> None:
         self.cells = [(t, i, c.key) for t in tables for i in range(len(t.rows)) for c in t.columns if c.count]
         self._number = {(id(t), i, key): n for n, (t, i, key) in enumerate(self.cells)}
-        self.values = np.array([_as_float(t.rows[i].get(key)) for t, i, key in self.cells], dtype=float)
+        self.values = np.array([as_float(t.rows[i].get(key)) for t, i, key in self.cells], dtype=float)
 
     def __call__(self, t: Table, i: int, key: str) -> int:
         return self._number[(id(t), i, key)]
@@ -66,7 +67,7 @@ def _raw_totals(table: Table) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for col in table.columns:
         if col.total:
-            vals = [_as_float(r.get(col.key)) for r in table.rows]
+            vals = [as_float(r.get(col.key)) for r in table.rows]
             out[col.key] = float(np.nansum(vals)) if any(not np.isnan(v) for v in vals) else None
     return out
 
@@ -82,7 +83,7 @@ def disclose_table(table: Table, cfg: SuppressionConfig, mode: str) -> Table:
     counts = [c for c in table.columns if c.count]
     col_hidden: dict[str, np.ndarray] = {}
     if counts:
-        matrix = np.array([[_as_float(r.get(c.key)) for c in counts] for r in table.rows], dtype=float)
+        matrix = np.array([[as_float(r.get(c.key)) for c in counts] for r in table.rows], dtype=float)
         axes = tuple(a for a, on in ((0, table.protect_columns), (1, table.protect_rows and len(counts) > 1)) if on)
         forced = np.array([[(i, c.key) in table.withheld for c in counts] for i in range(len(table.rows))],
                           dtype=bool).reshape(matrix.shape)
@@ -114,7 +115,7 @@ def disclose_table(table: Table, cfg: SuppressionConfig, mode: str) -> Table:
         for c in table.columns:
             if not c.total:
                 continue
-            shown = np.array([_as_float(r.get(c.key)) for r in table.shown], dtype=float)
+            shown = np.array([as_float(r.get(c.key)) for r in table.shown], dtype=float)
             hid = col_hidden.get(c.key, np.zeros(len(shown), dtype=bool))
             tot = line_totals(shown.reshape(-1, 1), hid.reshape(-1, 1), axis=0, mode=cfg.totals)
             hidden_total = bool(tot.hidden[0]) or (cfg.totals == "suppress" and any_hidden)

@@ -23,18 +23,24 @@ from carecase.core.digest import file_sha256
 from carecase.core.errors import CarecaseError
 from carecase.core.project import Project
 
-#: the audit tables the dominance rule reads, and the columns it reads in them
+#: the audit tables the dominance rule reads (each with the two largest people's costs)
 DOMINANCE_TABLES = ("cost_by_agency", "cost_by_need", "cost_by_service", "cost_by_year_agency", "locality_demand",
                     "cohort_vs_population")
-DOMINANCE_COLUMNS = ("largest_person_cost", "second_person_cost")
 
 
-#: the evaluation tables it reads, and the share columns it reads in each
-#: (carecase.report.sections.effects NAIVE_SHARES / MATCHED_SHARES)
-_NAIVE = tuple(f"{p}{r}_share" for p in ("pre_", "post_", "change_") for r in ("largest", "second"))
-_MATCHED = tuple(f"{g}{p}{r}_share" for g in ("treated_", "control_") for p in ("pre_", "post_", "change_")
-                 for r in ("largest", "second"))
-DOMINANCE_EVALUATION = {"naive": _NAIVE, "naive_matched": _NAIVE, "matched": _MATCHED}
+def _dominance_columns() -> list[tuple[str, str, tuple[str, ...]]]:
+    """(stage, table, the columns the dominance rule reads there), from the report's own
+    names: the audit's largest people (sections.audit.LARGEST) and the evaluation's shares
+    (sections.effects NAIVE_SHARES, MATCHED_SHARES)."""
+    from carecase.report.sections.audit import LARGEST
+    from carecase.report.sections.effects import MATCHED_SHARES, NAIVE_SHARES
+
+    def shares(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(f"{p}{rank}_share" for p in prefixes for rank in ("largest", "second"))
+
+    return ([("audit", name, LARGEST) for name in DOMINANCE_TABLES]
+            + [("evaluate", name, shares(NAIVE_SHARES)) for name in ("naive", "naive_matched")]
+            + [("evaluate", "matched", shares(MATCHED_SHARES))])
 
 
 def dominance_inputs_missing(project: Project) -> str | None:
@@ -43,17 +49,14 @@ def dominance_inputs_missing(project: Project) -> str | None:
     report would publish a figure one person makes up almost all of, with nothing said."""
     import pyarrow.parquet as pq
 
-    def lacks(stage: str, name: str, columns: tuple[str, ...]) -> bool:
+    for stage, name, columns in _dominance_columns():
         path = project.out / stage / f"{name}.parquet"
-        return path.is_file() and not set(columns) <= set(pq.read_schema(path).names)
-
-    wanted: list[tuple[str, str, tuple[str, ...]]] = [("audit", name, DOMINANCE_COLUMNS) for name in DOMINANCE_TABLES]
-    wanted += [("evaluate", name, columns) for name, columns in DOMINANCE_EVALUATION.items()]
-    for stage, name, columns in wanted:
-        if lacks(stage, name, columns):
-            have = set(pq.read_schema(project.out / stage / f"{name}.parquet").names)
-            missing = next(c for c in columns if c not in have)
-            return (f"out/{stage}/{name}.parquet has no {missing}, which report.suppression.dominance needs to "
+        if not path.is_file():
+            continue
+        have = set(pq.read_schema(path).names)
+        missing = [c for c in columns if c not in have]
+        if missing:
+            return (f"out/{stage}/{name}.parquet has no {missing[0]}, which report.suppression.dominance needs to "
                     "hide a figure one or two people make up almost all of (the stage was run by an earlier "
                     f"carecase); nothing was written. Run `carecase {stage} PROJECT`.")
     return None

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from carecase.report.config import DominanceConfig
-from carecase.report.suppression import _pick_complement
+from carecase.report.suppression import pick_complement
 
 Relations = Sequence[Mapping[int, float]]
 TOL = 1e-9
@@ -92,7 +92,7 @@ def close_gaps(values: np.ndarray, mask: np.ndarray, relations: Relations,
         j = found[0]
         used = _relations_giving(hidden, relations, j)
         cand = sorted({int(c) for i in used for c, coef in relations[i].items() if coef != 0 and not hidden[int(c)]})
-        k = _pick_complement(v[cand], hidden[cand], kept[cand]) if cand else None
+        k = pick_complement(v[cand], hidden[cand], kept[cand]) if cand else None
         if k is None:
             stuck.add(j)
         else:

@@ -78,7 +78,7 @@ def dominated(total: np.ndarray, largest: np.ndarray, second: np.ndarray, rule: 
     return present & out
 
 
-def _pick_complement(values: np.ndarray, hidden: np.ndarray, keep: np.ndarray | None = None) -> int | None:
+def pick_complement(values: np.ndarray, hidden: np.ndarray, keep: np.ndarray | None = None) -> int | None:
     """Index of the cell to suppress next in one line: smallest non-zero visible value,
     then smallest zero; ties go to the earliest index; cells flagged in ``keep`` (published
     elsewhere in the report, so hiding them protects nothing) only when no other is left.
@@ -109,21 +109,21 @@ def secondary_mask(counts: np.ndarray, mask: np.ndarray, axes: tuple[int, ...] =
             rows = np.asarray(group, dtype=int)
             for c in range(values.shape[1]):
                 if hidden[rows, c].sum() == 1:
-                    k = _pick_complement(values[rows, c], hidden[rows, c])
+                    k = pick_complement(values[rows, c], hidden[rows, c])
                     if k is not None:
                         hidden[rows[k], c] = True
                         changed = True
         if 1 in axes:
             for r in range(values.shape[0]):
                 if hidden[r].sum() == 1:
-                    j = _pick_complement(values[r], hidden[r])
+                    j = pick_complement(values[r], hidden[r])
                     if j is not None:
                         hidden[r, j] = True
                         changed = True
         if 0 in axes:
             for c in range(values.shape[1]):
                 if hidden[:, c].sum() == 1:
-                    i = _pick_complement(values[:, c], hidden[:, c])
+                    i = pick_complement(values[:, c], hidden[:, c])
                     if i is not None:
                         hidden[i, c] = True
                         changed = True
@@ -169,7 +169,7 @@ def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequen
     it by the smallest one shown, and the hidden pair's published sum then pinned the
     protected estimate to within that (a DiD resting on 7 comparison people, −£43.18, to
     between −£52.81 and −£23.61)."""
-    pick = _next_part if by == "order" else _pick_complement
+    pick = _next_part if by == "order" else pick_complement
     v = np.asarray(values, dtype=float).ravel()
     hidden = np.asarray(mask, dtype=bool).ravel().copy()
     kept = np.zeros(v.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool).ravel()

@@ -13,7 +13,7 @@ import pandas as pd
 from carecase.report import charts
 from carecase.report.config import SuppressionConfig
 from carecase.report.content import Block, Chart, Note, Paragraph, Section, Table
-from carecase.report.disclose import CountCells
+from carecase.report.disclose import CountCells, as_float
 from carecase.report.loaders import get, pick
 from carecase.report.relations import close_gaps, protect_magnitudes, protection_level
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
@@ -119,16 +119,9 @@ def withhold_rows(t: Table, level: np.ndarray, cfg: SuppressionConfig) -> None:
     for i in rows:
         t.withheld.update((i, key) for key in counts)
         t.protection[i] = float(level[i])
-    values = np.array([[_number(t.rows[i].get(key)) for key in counts] for i in rows], dtype=float)
+    values = np.array([[as_float(t.rows[i].get(key)) for key in counts] for i in rows], dtype=float)
     if rows and counts and not primary_mask(values, cfg.threshold).any(axis=1).all():
         t.note = f"{t.note} {DOMINANCE_NOTE.format(symbol=cfg.symbol)}".strip()
-
-
-def _number(v: Any) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return float("nan")
 
 
 def cohort_relation(t: Table) -> tuple[int, ...] | None:
@@ -216,20 +209,20 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
                                  + ([cell(service, j, c.key)] if j is not None else []))
             if rows and j is not None and (locality, 0, "people") in cell and (service, 0, "people") in cell:
                 sums.append((cell(service, j, "people"), [cell(locality, i, "people") for i in rows]))
+    relations = [{**{total: 1.0}, **dict.fromkeys(parts, -1.0)} for total, parts in sums]
+    relations += [dict.fromkeys((cell(t, i, "people") for i in range(len(t.rows))), 1.0)
+                  for t in tables if t is not locality and (t, 0, "people") in cell]
+    # each row's £ on its people cell, and how far above it a reader's bound must stay
+    money = np.array([as_float(t.rows[i].get("cost")) if key == "people" else np.nan
+                      for t, i, key in cell.cells], dtype=float)
+    required = np.array([t.protection.get(i, 0.0) if key == "people" else 0.0
+                         for t, i, key in cell.cells], dtype=float)
     # A row's events and people are hidden together, so its £ and activity (which follow its
     # people) go with both: with the unit costs published, a point service's £ is its events ×
     # its unit cost and its activity is its events. Events hidden while the £ showed came back
     # by division; and the £ hidden with its people came back as events shown × unit cost
     # (an A&E complement's 900 events, and then the agency's £ less it gave a 3-person
     # service's £). Each round only hides more, so it ends.
-    relations = [{**{total: 1.0}, **dict.fromkeys(parts, -1.0)} for total, parts in sums]
-    relations += [dict.fromkeys((cell(t, i, "people") for i in range(len(t.rows))), 1.0)
-                  for t in tables if t is not locality and (t, 0, "people") in cell]
-    # each row's £ on its people cell, and how far above it a reader's bound must stay
-    money = np.array([_number(t.rows[i].get("cost")) if key == "people" else np.nan
-                      for t, i, key in cell.cells], dtype=float)
-    required = np.array([t.protection.get(i, 0.0) if key == "people" else 0.0
-                         for t, i, key in cell.cells], dtype=float)
     while True:
         cell.withhold(lines, cfg, start_withheld=True)
         more = [(t, i, other) for t in tables if {"people", "events"} <= {c.key for c in t.columns}

@@ -13,6 +13,15 @@ from carecase.report.loaders import get
 from carecase.report.sections.common import Context
 
 
+def rests_on(ctx: Context, users: bool = False) -> str:
+    """What an estimate hidden for its own sake rests on, as every "why hidden" sentence puts
+    it: "1–7 people" (``users``: "or users of the service"), and where a dominance rule is on,
+    ", or almost wholly on one or two people's use"."""
+    cfg = ctx.config.suppression
+    text = f"1–{cfg.threshold} people" + (" or users of the service" if users else "")
+    return text + (", or almost wholly on one or two people's use" if cfg.dominance.rule != "none" else "")
+
+
 def data_caveats(ctx: Context) -> list[str]:
     """One line per source whose rows were mostly (or all) quarantined."""
     summary = ctx.outs.json("ingest", "summary.json") or {}

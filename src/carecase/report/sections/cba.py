@@ -21,6 +21,7 @@ from carecase.report.content import (
 )
 from carecase.report.loaders import get, named_items, numeric, records
 from carecase.report.sections import evaluation as eval_section
+from carecase.report.sections.caveats import rests_on
 from carecase.report.sections.cba_inputs import evaluated_items
 from carecase.report.sections.common import Context, not_run
 from carecase.report.sections.did_tables import hidden_matched_keys, rests_on_few
@@ -110,19 +111,15 @@ def input_reasons(ctx: Context, results: dict[str, Any] | None) -> dict[str, boo
 def why_hidden(ctx: Context, results: dict[str, Any] | None, names: list[str]) -> str:
     """Why each hidden CBA input is hidden: it rests on few people or users itself, or it is
     hidden only to protect another estimate that does (a complement)."""
-    threshold = ctx.config.suppression.threshold
     reasons = input_reasons(ctx, results)
     own = [n for n in names if reasons.get(n, True)]
     guard = [n for n in names if n not in own]
     why = []
-    heavy = ctx.config.suppression.dominance.rule != "none"
     if own:
-        why.append(f"the effect on {', '.join(own)} rests on 1–{threshold} people or users of the service"
-                   + (", or almost wholly on one or two people's use" if heavy else ""))
+        why.append(f"the effect on {', '.join(own)} rests on {rests_on(ctx, users=True)}")
     if guard:
         why.append(f"the effect on {', '.join(guard)} is hidden only to protect another estimate that rests "
-                   f"on 1–{threshold} people" + (" (or almost wholly on one or two)" if heavy else "")
-                   + ", which could otherwise be worked out from the rows that add up with it")
+                   f"on {rests_on(ctx)}, which could otherwise be worked out from the rows that add up with it")
     return "; and ".join(why)
 
 

@@ -257,7 +257,15 @@ def few_user_keys(ctx: Context, measure: str = MONEY) -> set[tuple[str, str, str
     comparison people (any measure), or whose ``measure`` rows' rates one or two people's use
     makes up almost all of (:func:`dominated_rows`: £ for the tables of £, events for the
     rate ratios). Empty in internal reports, or when the tables predate the user counts.
-    (The naive estimates' users are read by :func:`side_by_side`.)"""
+    (The naive estimates' users are read by :func:`side_by_side`.) Worked out once per
+    report and measure: every row's "why hidden" asks."""
+    memo = f"few_user_keys:{measure}"
+    if memo not in ctx.memo:
+        ctx.memo[memo] = _few_user_keys(ctx, measure)
+    return set(ctx.memo[memo])
+
+
+def _few_user_keys(ctx: Context, measure: str) -> set[tuple[str, str, str]]:
     df = ctx.outs.table("evaluate", "matched")
     if ctx.mode == "internal" or df is None or any(pick(df, k) is None for k in ("window", "key_type", "key")):
         return set()

@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from carecase.core.dates import fiscal_year_label
 from carecase.report.content import KeyFigures, Note, Paragraph, Section, format_value
 from carecase.report.loaders import get, named_items, numeric
 from carecase.report.sections import cba as cba_section
 from carecase.report.sections import evaluation as eval_section
-from carecase.report.sections.caveats import balance_caveat, data_caveats
+from carecase.report.sections.caveats import balance_caveat, data_caveats, rests_on
 from carecase.report.sections.common import Context
 from carecase.report.sections.did_tables import naive_of_matched, rests_on_few
 from carecase.report.sections.windows import in_a_sentence, windows_in_words
@@ -57,22 +58,19 @@ def _hidden_totals(ctx: Context, windows: list[str]) -> str:
     complement: with the cost-benefit model's inputs shown, the total is the row left)."""
     if not windows:
         return ""
-    threshold = ctx.config.suppression.threshold
     counts = eval_section.match_counts_table(ctx)
     own = [w for w in windows if rests_on_few(ctx, counts, (w, "total", "all"))]
     guard = [w for w in windows if w not in own]
     text = []
+
     def which(ws: list[str]) -> str:
         return f"The headline effect for {windows_in_words(ws)} is not shown in a shared report"
 
-    heavy = ctx.config.suppression.dominance.rule != "none"
     if own:
-        text.append(f"{which(own)}: it rests on 1–{threshold} people"
-                    + (", or almost wholly on one or two people's use." if heavy else "."))
+        text.append(f"{which(own)}: it rests on {rests_on(ctx)}.")
     if guard:
-        text.append(f"{which(guard)}: it is hidden only to protect an estimate that rests on 1–{threshold} people "
-                    + ("or almost wholly on one or two " if heavy else "")
-                    + "(Evaluation section), which the total less the rows shown would otherwise give back.")
+        text.append(f"{which(guard)}: it is hidden only to protect an estimate that rests on {rests_on(ctx)} "
+                    "(Evaluation section), which the total less the rows shown would otherwise give back.")
     return " ".join(text)
 
 
@@ -171,6 +169,6 @@ def build(ctx: Context) -> Section:
     if changed:
         sec.blocks.append(Paragraph(changed))
     year = (ctx.outs.json("costs", "summary.json") or {}).get("price_year")
-    sec.blocks.append(Paragraph(METHOD.replace("at one price year", f"at {year}/{(year + 1) % 100:02d} prices")
+    sec.blocks.append(Paragraph(METHOD.replace("at one price year", f"at {fiscal_year_label(year)} prices")
                                 if isinstance(year, int) else METHOD))
     return sec

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.core.dates import fiscal_year_label
 from carecase.core.services import BY_CODE, Catalogue
 from carecase.report.content import Block, Note, Paragraph, Section
 from carecase.report.sections.common import Context, F, Field, frame_table, missing_table, not_run
@@ -39,7 +40,7 @@ def financial_year(year: Any) -> str | None:
         y = int(year)
     except (TypeError, ValueError):
         return None
-    return f"{y}/{(y + 1) % 100:02d}"
+    return fiscal_year_label(y)
 
 
 def cost_at(price_year: str | None) -> Field:
