@@ -10,6 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from carecase.core.errors import IngestError
+from carecase.ingest.config import FileFormat
+from carecase.ingest.read import read_extract
 from carecase.ingest.stage import run
 
 from .helpers import event_source, quarantine_rules, table
@@ -58,6 +60,21 @@ def test_empty_file_and_header_only(project_factory) -> None:
     p2 = project_factory({"sources": [event_source()]}, {"ae.csv": "nhs,mrn,code,date\n"}, sub="p2")
     s = run(p2)
     assert s["totals"]["rows_read"] == 0
+
+
+@pytest.mark.parametrize("text", ["nhs,mrn,code,date", "\n  \nnhs,mrn,code,date", "nhs,mrn,code,date\r\n"])
+def test_a_header_alone_is_an_empty_extract_with_or_without_a_line_break(tmp_path, text: str) -> None:
+    """Arrow cannot read a lone line without a line break; the header is read, not 'the file
+    is empty'."""
+    (tmp_path / "x.csv").write_text(text, newline="")
+    got = read_extract(tmp_path / "x.csv", FileFormat(type="csv"))
+    assert got.table.column_names == ["nhs", "mrn", "code", "date"] and got.table.num_rows == 0
+
+
+def test_a_lone_header_on_the_wrong_delimiter_says_which(tmp_path) -> None:
+    (tmp_path / "x.csv").write_text("nhs;mrn;code;date")
+    with pytest.raises(IngestError, match=r"x\.csv: the header has a single column\. The file looks semicolon-delimited"):
+        read_extract(tmp_path / "x.csv", FileFormat(type="csv"), key="f")
 
 
 def test_duplicate_header_refused(project_factory) -> None:

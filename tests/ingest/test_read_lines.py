@@ -182,6 +182,9 @@ HEADER_AFTER_EMPTY_LINES = [
     ("\na,b\n1,2\n", 0, ["1"], [3], 0),
     ("Title\n\n\na,b\n1,2\n\n3,4", 1, ["1", "3"], [5, 7], 1),
     ('Title\n\na,b\n"1\n1",2\n3,4\n', 1, ["1\n1", "3"], [4, 6], 0),
+    # blank lines of whitespace, delimiters or empty quotes: passed over as empty ones are
+    (" \n\t\na,b\n1,2\n", 0, ["1"], [4], 0),
+    ('Title\n,\n"",""\n  ,\na,b\n1,2\n', 1, ["1"], [6], 0),
 ]
 
 
@@ -224,6 +227,7 @@ def test_a_title_below_empty_lines_names_its_line(tmp_path: Path) -> None:
     ([["Title"], [None, None], ["a", "b"], ["1", "2"], [None, None], ["3", "4"]], 1, [4, 6]),
     ([["Title"], [None, None], ["a", "b"], ["1", "2"], [None, None], ["3", "4"]], 2, [4, 6]),
     ([[None], ["", None], ["a", "b"], ["1", "2"], [None, None], ["3", "4"]], 0, [4, 6]),
+    ([[" "], ["\t", None], ["a", "b"], ["1", "2"], [None, None], ["3", "4"]], 0, [4, 6]),
 ])
 def test_empty_sheet_rows_before_the_header_are_passed_over(tmp_path: Path, rows: list, skip: int,
                                                             lines: list[int]) -> None:

@@ -37,7 +37,7 @@ class FileFormat(StrictModel):
     delimiter: str = Field(",", description="CSV delimiter.")
     sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index.")
     skip_rows: int = Field(0, ge=0, description="Lines (sheet rows) above the header row, blank ones counted; "
-                                                 "empty lines (sheet rows) after them are passed over to the header.")
+                                                 "blank lines (sheet rows: empty, whitespace or delimiters only) after them are passed over to the header.")
 
 
 class Agency(StrictModel):

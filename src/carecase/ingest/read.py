@@ -153,27 +153,31 @@ def _open_text(path: Path, fmt: FileFormat) -> io.TextIOWrapper:
     return io.TextIOWrapper(raw, encoding=_text_encoding(fmt), errors="replace", newline="")
 
 
-#: A line with nothing but its line break (as the file is opened, with ``newline=""``).
-_EMPTY_LINES = ("\n", "\r\n", "\r")
+def _blank_line(line: str, delimiter: str) -> bool:
+    """A line of empty cells: nothing but whitespace, delimiters and quotes (an empty line,
+    ``  ``, ``,,,`` or ``"",""``); not the end of the file ('')."""
+    return bool(line) and not line.replace(delimiter, "").replace('"', "").strip()
 
 
-def _to_header(fh: io.TextIOWrapper, skip_rows: int) -> tuple[int, str]:
-    """Reads ``fh`` past ``skip_rows`` lines (blank ones counted) and the empty lines after
+def _to_header(fh: io.TextIOWrapper, skip_rows: int, delimiter: str) -> tuple[int, str]:
+    """Reads ``fh`` past ``skip_rows`` lines (blank ones counted) and the blank lines after
     them: (the lines above the header, the header's line; '' at the end of the file)."""
     for _ in range(skip_rows):
         if not fh.readline():
             return skip_rows, ""
     above, line = skip_rows, fh.readline()
-    while line in _EMPTY_LINES:
+    while _blank_line(line, delimiter):
         above, line = above + 1, fh.readline()
     return above, line
 
 
-def _lines_above_header(path: Path, fmt: FileFormat) -> int:
-    """The lines above a CSV's header: ``format.skip_rows``, and the empty lines after them
-    (passed over to the header, never read as a data row)."""
+def _header_line(path: Path, fmt: FileFormat) -> tuple[int, str, bool]:
+    """The lines above a CSV's header (``format.skip_rows``, and the blank lines after them,
+    passed over to the header, never read as a data row), the header's line, and whether it
+    is the file's last line."""
     with _open_text(path, fmt) as fh:
-        return _to_header(fh, fmt.skip_rows)[0]
+        above, head = _to_header(fh, fmt.skip_rows, fmt.delimiter)
+        return above, head, fh.read(1) == ""
 
 
 def _records(path: Path, fmt: FileFormat, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -182,7 +186,7 @@ def _records(path: Path, fmt: FileFormat, delimiter: str) -> Iterator[tuple[int,
     about a file that Arrow could not read as it should, and the lines of one whose bytes
     cannot tell them."""
     with _open_text(path, fmt) as fh:
-        above, head = _to_header(fh, fmt.skip_rows)
+        above, head = _to_header(fh, fmt.skip_rows, fmt.delimiter)
         if not head:
             return
         reader = csv.reader(itertools.chain([head], fh), delimiter=delimiter)
@@ -284,9 +288,20 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
 
     parse = pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True, ignore_empty_lines=False,
                               invalid_row_handler=_invalid)
+    try:
+        above, head_line, last = _header_line(path, fmt)  # the header is the line after them, for both reads
+    except (LookupError, UnicodeError) as err:
+        raise IngestError(_csv_problem(path, fmt, err, key)) from None
+    if not head_line:
+        raise IngestError(f"{path.name}: the file is empty; it needs at least a header row.")
+    if last:  # a header and nothing after it (Arrow cannot read a lone line without a line break)
+        names = next(csv.reader([head_line], delimiter=fmt.delimiter), [])
+        fix = _delimiter_fix(path, fmt, key) if len(names) == 1 else ""
+        if fix:
+            raise IngestError(f"{path.name}: the header has a single column. {fix}")
+        return pa.table({h: pa.array([], pa.string()) for h in _check_header(names, path)}), 0, np.zeros(0, np.int64)
     source = _csv_input(path, fmt)
     try:
-        above = _lines_above_header(path, fmt)  # the header is the line after them, for both reads
         head = pcsv.open_csv(
             source,
             read_options=pcsv.ReadOptions(encoding=fmt.encoding, skip_rows=above, autogenerate_column_names=True, block_size=1 << 16),
@@ -399,7 +414,7 @@ def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None],
         for _ in range(fmt.skip_rows):
             next(rows, None)
         above, head = fmt.skip_rows, next(rows, None)
-        while head is not None and all(v is None or v == "" for v in head):
+        while head is not None and all(not _cell_text(v, None).strip() for v in head):  # blank: whitespace at most
             above, head = above + 1, next(rows, None)
         if head is None:
             raise IngestError(f"{path.name}: the sheet is empty; it needs at least a header row.")
