@@ -120,3 +120,14 @@ def test_the_method_notes_explain_the_terms_a_board_meets(tmp_path) -> None:  # 
     for word in ("Person-year", "DiD", "MDE", "E-value", "SMD", "Deadweight", "Cashable", "Optimism bias", "*"):
         assert word in terms, word
     assert not table.hidden
+
+
+def test_lists_and_windows_read_as_a_sentence() -> None:
+    from carecase.report.sections.common import in_a_list
+    from carecase.report.sections.windows import windows_in_words
+
+    assert [in_a_list(w) for w in ([], ["a"], ["a", "b"], ["a", "b", "c"])] == ["", "a", "a and b", "a, b and c"]
+    assert windows_in_words(["first 8 months after joining", "first 12 months after joining"]) == \
+        "the first 8 and 12 months after joining"
+    assert windows_in_words(["first 12 months after joining", "months 4–12 after joining"]) == \
+        "the first 12 months after joining and months 4–12 after joining"

@@ -23,7 +23,7 @@ from carecase.report.loaders import get, named_items, numeric, records
 from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.caveats import rests_on
 from carecase.report.sections.cba_inputs import evaluated_items
-from carecase.report.sections.common import Context, not_run
+from carecase.report.sections.common import Context, in_a_list, not_run
 from carecase.report.sections.did_tables import hidden_matched_keys, rests_on_few
 from carecase.report.sections.windows import plain_windows
 
@@ -261,7 +261,7 @@ def left_out_paragraph(results: dict[str, Any], catalogue: Catalogue = BY_CODE) 
         return None
     n = get(left, "min_users")
     fewer = f"fewer than {n} people on either side" if isinstance(n, int | float) else "too few people"
-    names = services[0] if len(services) == 1 else f"{', '.join(services[:-1])} and {services[-1]}"
+    names = in_a_list(services)
     return Paragraph(f"Left out of the cost-benefit model: the evaluated effect{'s' if len(services) > 1 else ''} "
                      f"on {names}, which {'rests' if len(services) == 1 else 'rest'} on {fewer} (participants or "
                      "comparison group) who used the service: too few to be evidence either way "

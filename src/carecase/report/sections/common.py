@@ -140,6 +140,11 @@ def frame_table(
                  total_row=total_row, protect_rows=protect_rows, protect_columns=protect_columns)
 
 
+def in_a_list(words: list[str]) -> str:
+    """Words joined for a sentence: "a", "a and b", "a, b and c" (no serial comma)."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}" if words else ""
+
+
 def not_run(stage: str, what: str) -> Note:
     return Note(
         f"Not run: {what} — no output from the {stage} stage was found under out/{stage}/. "

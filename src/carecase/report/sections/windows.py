@@ -11,6 +11,7 @@ import pandas as pd
 
 from carecase.evaluate.config import window_key
 from carecase.report.loaders import pick
+from carecase.report.sections.common import in_a_list
 
 # the columns the evaluate stage writes (out/evaluate/naive, matched, rate_ratios, rtm, …)
 KEYS = ("window", "key_type", "key", "measure")
@@ -56,9 +57,8 @@ def windows_in_words(labels: list[str]) -> str:
     firsts = [re.fullmatch(r"first (\d+) months after joining", x) for x in labels]
     if len(labels) > 1 and all(firsts):
         n = [m.group(1) for m in firsts if m]
-        return f"the first {', '.join(n[:-1])} and {n[-1]} months after joining"
-    words = [in_a_sentence(x) for x in labels]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+        return f"the first {in_a_list(n)} months after joining"
+    return in_a_list([in_a_sentence(x) for x in labels])
 
 
 def in_a_sentence(label: str) -> str:
