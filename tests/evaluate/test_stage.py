@@ -83,6 +83,11 @@ def test_run_writes_tables_and_is_deterministic(project_dir):
     assert (sets["weight"] > 0).all()
     if not summary["matching"]["calibrated"]:  # else entropy balancing set the weights
         assert control_weight.to_numpy() == pytest.approx(1.0)
+    # the settings the report's method text is written from (it reads outputs, not the config)
+    assert {k: summary["matching"][k] for k in ("k", "replacement", "pre_months", "covariates", "exact",
+                                                 "history_months", "spell_measure")} == \
+        {"k": 1, "replacement": True, "pre_months": 12, "covariates": [], "exact": [], "history_months": 0,
+         "spell_measure": "units"}
 
 
 def test_cli_prints_side_by_side(project_dir):

@@ -171,7 +171,11 @@ def evaluate_project(
     meta.update(n_treated=n_treated, n_clusters=int(members["cluster"].nunique()),
                 services=services, rate_model=config.rate_models[0], period_start=str(period_start),
                 period_end=str(period_end), price_year=price_year,
-                n_candidate_rows=int((~rows["treated"]).sum()), outcome_notes=outcome_notes)
+                n_candidate_rows=int((~rows["treated"]).sum()), outcome_notes=outcome_notes,
+                # the settings the report's method text names (it reads outputs, not the config)
+                k=config.matching.k, replacement=config.matching.replacement, pre_months=config.pre_months,
+                covariates=list(config.matching.covariates), exact=list(config.matching.exact),
+                history_months=config.matching.history_months, spell_measure=config.matching.spell_measure)
     parent = parents(amounts, services)
     naive_t, matched_t, rtm, naive_m = (with_parent(t, parent) for t in (naive_t, matched_t, rtm, naive_m))
     costing = service_costing(engine, events)

@@ -32,6 +32,10 @@ from carecase.evaluate.calibrate import entropy_weights
 from carecase.evaluate.config import EvaluationConfig
 
 MAX_REWEIGHT = 10
+#: the attempts: (propensity covariates, covariate-distance matching); reweighting from the
+#: attempt after FIRST_DISTANCE_STEP (numbered from 1, as ``meta["iteration"]``)
+PLAN: tuple[tuple[str, bool], ...] = (("base", False), ("rich", False)) + (("rich", True),) * (1 + MAX_REWEIGHT)
+FIRST_DISTANCE_STEP = 3
 
 
 Best = tuple[float, pd.DataFrame, pd.DataFrame, dict[str, Any]]
@@ -91,8 +95,7 @@ def _search(inp: _Inputs, cfg: EvaluationConfig, calibrate: bool) -> Best | None
     names, z = inp.names, inp.z
     weights = np.ones(z.shape[1])
     best: Best | None = None
-    plan = [("base", False), ("rich", False)] + [("rich", True)] * (1 + MAX_REWEIGHT)
-    for step, (ps, distance) in enumerate(plan, start=1):
+    for step, (ps, distance) in enumerate(PLAN, start=1):
         logit = inp.logits[ps]
         caliper = m.caliper * float(np.std(logit, ddof=1))
         metric = z * np.sqrt(weights) if distance else None

@@ -39,6 +39,7 @@ from carecase.report.sections.effects import (
     side_by_side,
     withhold_few_users,
 )
+from carecase.report.sections.method import method_paragraph
 from carecase.report.sections.outcomes import (
     OUTCOME_COUNTS,
     OUTCOME_MEANS,
@@ -248,10 +249,8 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(not_run("evaluate", "the impact evaluation"))
         return sec
     sec.blocks.append(Paragraph(
-        "Participants were compared with similar people who had not (yet) joined the programme, "
-        "matched on their service use in the year before, its trend, age, sex and deprivation "
-        "(propensity-score matching in calendar time). The naive before/after change is shown "
-        "beside the matched estimate: people often join at a crisis, so their use would have "
+        method_paragraph(get(outs_json(ctx, "summary.json"), "matching", default={}) or {}) + " "
+        "The naive before/after change is shown beside the matched estimate: people often join at a crisis, so their use would have "
         "fallen anyway (regression to the mean) and the naive change overstates the effect. "
         "How much depends on how participants were chosen: the comparison group's own change (the "
         "regression-to-the-mean table) shows it for these data; where it is small, the naive change "

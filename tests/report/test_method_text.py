@@ -1,0 +1,46 @@
+"""The evaluation's method is described as the run did it (summary.json's ``matching``), not
+as the default would: a statistical reviewer found the report saying "propensity-score
+matching ... on service use in the year before, its trend, age, sex and deprivation" of a
+demo matched by covariate distance on richer covariates."""
+
+from __future__ import annotations
+
+from carecase.evaluate.match_search import FIRST_DISTANCE_STEP, PLAN
+from carecase.report.sections.method import method_paragraph
+
+DEMO = {"distance": "covariates within caliper", "propensity_covariates": "rich", "iteration": 8,
+        "calibrated": False, "k": 1, "replacement": True, "pre_months": 12, "covariates": [], "exact": [],
+        "history_months": 0}
+
+
+def test_the_demo_run_is_described_as_covariate_distance_matching_on_the_rich_covariates() -> None:
+    text = method_paragraph(DEMO)
+    assert "measured as a distance across all of these" in text
+    assert "weighted up where a first match left it unbalanced" in text
+    assert "in its last 3 months, all use in its last 3 months and last month, its trend and its cost in £" in text
+    assert "matched on the propensity score" not in text and "entropy" not in text
+    assert "the most similar person" in text and "control for more than one participant" in text
+
+
+def test_each_setting_changes_the_words() -> None:
+    plain = method_paragraph(dict(DEMO, iteration=FIRST_DISTANCE_STEP))
+    assert "measured as a distance" in plain and "weighted up" not in plain
+    ps = method_paragraph(dict(DEMO, distance="propensity score", propensity_covariates="base", iteration=1))
+    assert "matched on the propensity score (the modelled chance of joining) from each service's use in the " \
+           "year before joining, all use in its last 3 months and its trend, age, sex and deprivation." in ps
+    other = method_paragraph(dict(DEMO, k=3, replacement=False, pre_months=18, exact=["sex", "locality"],
+                                  covariates=["imd_score"], history_months=12, calibrated=True))
+    assert "the 3 most similar people" in other and "in the 18 months before joining" in other
+    assert "each service's use in the year before that" in other and "deprivation and imd_score" in other
+    assert "Matches had the same sex and locality." in other
+    assert "No person was the control for more than one participant." in other
+    assert "entropy balancing" in other
+
+
+def test_outputs_without_the_settings_get_the_default_sentence() -> None:
+    assert method_paragraph({}).startswith("Each participant was compared with the most similar person")
+
+
+def test_the_step_numbering_agrees_with_the_match_search() -> None:
+    assert PLAN[FIRST_DISTANCE_STEP - 1][1] and not PLAN[FIRST_DISTANCE_STEP - 2][1]
+    assert all(distance for _, distance in PLAN[FIRST_DISTANCE_STEP - 1:])
