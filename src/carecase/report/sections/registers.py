@@ -42,8 +42,10 @@ METHOD_NOTES = [
     "Costing: every event is costed with a unit cost uprated to the project price year (each is "
     "listed, with its source and uprating, under Unit costs); spells and packages crossing period "
     "boundaries are split in proportion to the days in each period.",
-    "Evaluation: propensity-score nearest-neighbour matching in calendar time (controls not yet "
-    "treated at the index date), difference-in-differences per person per year with cluster "
+    "Evaluation: nearest-neighbour matching in calendar time (controls not yet treated at the index "
+    "date), on the propensity score or, where that leaves the groups unbalanced, on covariate distance "
+    "within a propensity-score caliper (the Evaluation section says which this run used), "
+    "difference-in-differences per person per year with cluster "
     "bootstrap 95% intervals, and rate ratios from count models (Poisson and negative binomial) "
     "with a person-time offset and delete-one-cluster jackknife intervals (each matched set, or "
     "group of sets sharing a person, left out in turn).",
