@@ -118,3 +118,25 @@ def test_title_rows() -> None:
     assert title_rows([["a"], ["1"], ["2"]]) == 0  # a single-column file
     assert title_rows([["Title"], ["9434765919", "05/01/2024"]]) == 0  # data, not column names
     assert title_rows([["Title"], ["a", "a"]]) == 0
+
+
+@pytest.mark.parametrize(("text", "both"), [
+    (b"A&E attendances export\r\nNHS_Number,ArrivalDate,Complaint\r\n9434765919,05/05/2023,Fall \x96 caf\xe9\r\n", True),
+    (b"a,b\n1,2,3\xe9\n", False),  # a row of the wrong width with a byte that is not UTF-8
+])
+def test_windows_1252_bytes_read_as_utf8_say_so_without_a_traceback(tmp_path, capfd, text: bytes, both: bool) -> None:
+    """Arrow decodes a row it cannot parse as UTF-8 for the invalid-row handler; a cp1252 byte
+    there failed inside Arrow (a traceback on stderr) and the read ended as 'could not read the
+    CSV (CSV parse error)', naming neither the encoding nor the title row (a new user's Excel
+    export). Each fault is named, with its fix."""
+    path = tmp_path / "ae.csv"
+    path.write_bytes(text)
+    with pytest.raises(IngestError) as err:
+        read_extract(path, FileFormat(type="csv"), key="f")
+    msg = str(err.value)
+    assert msg.startswith("ae.csv: the bytes are not valid utf-8 text. Set f.encoding to the file's encoding")
+    assert ("line 1 looks like a title above the header" in msg and "set f.skip_rows: 1" in msg) == both
+    assert "Exception ignored" not in capfd.readouterr().err
+    if both:
+        got = read_extract(path, FileFormat(type="csv", encoding="cp1252", skip_rows=1)).table
+        assert got.to_pylist() == [{"NHS_Number": "9434765919", "ArrivalDate": "05/05/2023", "Complaint": "Fall – café"}]

@@ -13,11 +13,13 @@ is as the user sees the file: its line in a CSV (from 1, every line counted; see
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
 import itertools
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,6 +274,28 @@ def _row_length_error(path: Path, fmt: FileFormat, key: str, width: int, texts: 
             "carecase stops rather than drop rows.")
 
 
+@contextlib.contextmanager
+def _undecodable_rows() -> Iterator[list[UnicodeDecodeError]]:
+    """Arrow hands a row it cannot parse to the invalid-row handler as text decoded as UTF-8;
+    a row whose bytes are not UTF-8 fails there, inside Arrow, which reports the error as
+    'unraisable' (a traceback on stderr) and then fails the read as a parse error. Caught
+    here, so that the message can say what is wrong: the file is not in its encoding."""
+    caught: list[UnicodeDecodeError] = []
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, UnicodeDecodeError):
+            caught.append(unraisable.exc_value)
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield caught
+    finally:
+        sys.unraisablehook = previous
+
+
 def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.ndarray | None]:
     if len(fmt.delimiter) != 1:
         raise IngestError(f"{path.name}: {key}.delimiter must be one character, got {fmt.delimiter!r}.")
@@ -302,20 +326,22 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
         return pa.table({h: pa.array([], pa.string()) for h in _check_header(names, path)}), 0, np.zeros(0, np.int64)
     source = _csv_input(path, fmt)
     try:
-        head = pcsv.open_csv(
-            source,
-            read_options=pcsv.ReadOptions(encoding=fmt.encoding, skip_rows=above, autogenerate_column_names=True, block_size=1 << 16),
-            parse_options=pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True, ignore_empty_lines=False,
-                                            invalid_row_handler=lambda row: "skip"),
-            convert_options=pcsv.ConvertOptions(strings_can_be_null=False),
-        )
-        first = head.read_next_batch()
+        with _undecodable_rows() as undecodable:
+            head = pcsv.open_csv(
+                source,
+                read_options=pcsv.ReadOptions(encoding=fmt.encoding, skip_rows=above, autogenerate_column_names=True,
+                                              block_size=1 << 16),
+                parse_options=pcsv.ParseOptions(delimiter=fmt.delimiter, newlines_in_values=True,
+                                                ignore_empty_lines=False, invalid_row_handler=lambda row: "skip"),
+                convert_options=pcsv.ConvertOptions(strings_can_be_null=False),
+            )
+            first = head.read_next_batch()
     except StopIteration:
         raise IngestError(f"{path.name}: the file is empty; it needs at least a header row.") from None
     except (pa.ArrowInvalid, LookupError, UnicodeError) as err:
         if "Empty CSV file" in str(err):
             raise IngestError(f"{path.name}: the file is empty; it needs at least a header row.") from None
-        raise IngestError(_csv_problem(path, fmt, err, key)) from None
+        raise IngestError(_csv_problem(path, fmt, err, key, bool(undecodable))) from None
     finally:
         if source is not path:
             source.close()
@@ -333,18 +359,18 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
     header = [str(h) for h in _check_header(names, path)]
     source = _csv_input(path, fmt)
     try:
-        table = pcsv.read_csv(
-            source,
-            read_options=pcsv.ReadOptions(encoding=fmt.encoding, skip_rows=above + 1, column_names=header),
-            parse_options=parse,
-            convert_options=pcsv.ConvertOptions(
-                column_types={h: pa.string() for h in header}, strings_can_be_null=False, quoted_strings_can_be_null=False
-            ),
-        )
+        with _undecodable_rows() as undecodable:
+            table = pcsv.read_csv(
+                source,
+                read_options=pcsv.ReadOptions(encoding=fmt.encoding, skip_rows=above + 1, column_names=header),
+                parse_options=parse,
+                convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                    strings_can_be_null=False, quoted_strings_can_be_null=False),
+            )
     except (pa.ArrowInvalid, LookupError, UnicodeError) as err:
         if "Empty CSV file" in str(err):
             return pa.table({h: pa.array([], pa.string()) for h in header}), len(blank), np.zeros(0, np.int64)
-        raise IngestError(_csv_problem(path, fmt, err, key)) from None
+        raise IngestError(_csv_problem(path, fmt, err, key, bool(undecodable))) from None
     finally:
         if source is not path:
             source.close()
@@ -355,14 +381,21 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
     return table, len(blank), lines
 
 
-def _csv_problem(path: Path, fmt: FileFormat, err: Exception, key: str) -> str:
+def _csv_problem(path: Path, fmt: FileFormat, err: Exception, key: str, undecodable: bool = False) -> str:
+    """The message for a CSV Arrow could not read; ``undecodable``: a row's bytes were not
+    UTF-8 (:func:`_undecodable_rows`), whatever Arrow's own message says."""
     text = str(err)
-    if "UTF8" in text or "utf-8" in text.lower() or isinstance(err, UnicodeError):
+    if undecodable or "UTF8" in text or "utf-8" in text.lower() or isinstance(err, UnicodeError):
         msg = (f"{path.name}: the bytes are not valid {fmt.encoding} text. Set {key}.encoding "
                "to the file's encoding (e.g. cp1252 or latin-1 for Excel exports).")
         if _bom_length(path, fmt):
             msg += (" The file starts with a UTF-8 byte-order mark although the rest is not UTF-8 (Excel "
                     "writes one); carecase skips the mark whatever the encoding.")
+        above = _header_line(path, fmt)[0]
+        top = [rec[1] for _, rec in zip(range(TITLE_ROWS_SEEN), _records(path, fmt, fmt.delimiter), strict=False)]
+        n_title = title_rows(top)
+        if n_title:  # both faults at once (an Excel export with a title): name both
+            msg += " Also: " + _title_message(path, above, key, n_title, "line").removeprefix(f"{path.name}: ")
         return msg
     if isinstance(err, LookupError):
         return f"{path.name}: unknown {key}.encoding {fmt.encoding!r}; use e.g. utf-8, cp1252, latin-1."
