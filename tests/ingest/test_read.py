@@ -243,3 +243,28 @@ def test_read_errors_name_the_file_as_the_project_does(project_factory) -> None:
     with pytest.raises(IngestError) as err:
         run(p)
     assert str(err.value).startswith("extracts/ae.csv: 1 row(s) do not have 4 fields like the header")
+
+
+def test_a_date_with_a_time_and_an_excel_scientific_nhs_number_say_what_they_are(project_factory) -> None:
+    """A new user's A&E export: '05/05/2023 14:30' under '%d/%m/%Y' was quarantined with only
+    'does not match', and Excel's '9.43477E+09' with only 'not a valid NHS number'. Each says
+    what it is and the fix; a plain bad value keeps the plain hint."""
+    rows = ("nhs,mrn,code,date\n"
+            "9434765919,M1,AE,05/05/2023\n"
+            "9434765919,M1,AE,06/05/2023 14:30\n"
+            "9434765919,M1,AE,07/05/2023 14:30:05\n"
+            "9434765919,M1,AE,not a date\n"
+            "9.43477E+09,M2,AE,05/05/2023\n"
+            "9434765918,M3,AE,05/05/2023\n")
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": rows})
+    run(p)
+    hints = {r["source_row"]: (r["rule"], r["hint"]) for r in table(p, "quarantine")}
+    assert sorted(hints) == [2, 3, 4, 5, 6]
+    assert hints[2] == ("unparseable_date", "does not match the date format '%d/%m/%Y' (e.g. 05/01/2024); the value "
+                        "has a time of day after the date: '%d/%m/%Y %H:%M' reads it; correct the value, or set "
+                        "ingest.sources[0].event.start.format to the format the file uses")
+    assert "'%d/%m/%Y %H:%M:%S' reads it" in hints[3][1]
+    assert hints[4][0] == "unparseable_date" and "time of day" not in hints[4][1]
+    assert hints[5][0] == "nhs_number_invalid" and "Excel" in hints[5][1] and "format the column as text" in hints[5][1]
+    assert hints[6] == ("nhs_number_invalid", "not a valid NHS number (10 digits passing the Modulus 11 check); "
+                        "correct it at source, or leave it blank if unknown")

@@ -24,6 +24,7 @@ from carecase.ingest.validate import (
     StagedBatch,
     accepted_rows,
     check_identity,
+    fail_nhs_numbers,
     finish,
     finish_with_identity,
     flag_duplicates,
@@ -289,7 +290,7 @@ def stage_lookup(b: Batch) -> StagedBatch:
     b.tracker.fail(~_valid(local), "blank_identifier", s.local_id)
     raw_nhs = b.col(s.nhs_number)
     valid = nhs_number_valid(raw_nhs)
-    b.tracker.fail(~valid, "nhs_number_invalid", s.nhs_number)
+    fail_nhs_numbers(b, raw_nhs, ~valid, s.nhs_number)
     flag_duplicates(b, {})  # a repeated pair is harmless: lookup_<name> holds distinct pairs
     accepted_np = b.tracker.open
     accepted = pa.array(accepted_np)

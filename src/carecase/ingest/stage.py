@@ -51,8 +51,9 @@ STAGE = "ingest"
 #: by an older carecase lacks for its unchanged files; 4: the sex codes no sex_map covers,
 #: ``ingest_unmapped_sex``, likewise; 6: the duplicate_other_file hint, stored with each
 #: quarantined row, tells a correction from a copy; 7: a blank package quantity is one a week
-#: for a service counted in weeks; 8: staged identities carry their keyed identity hashes).
-RULES_VERSION = 8
+#: for a service counted in weeks; 8: staged identities carry their keyed identity hashes;
+#: 9: the hints for a date with a time of day and an NHS number in Excel's scientific notation).
+RULES_VERSION = 9
 #: Roles in the order they are staged; within a role, feeds by name and files by path.
 ROLE_ORDER = {"population": 0, "events": 1, "programme": 2, "outcomes": 3, "lookup": 4}
 

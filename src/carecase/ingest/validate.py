@@ -148,6 +148,33 @@ def _seen_format(values: pa.Array | pa.ChunkedArray, unparseable: np.ndarray, fi
     return f"; these values look like {fmt!r} (e.g. {format_example(fmt)})" if fmt else ""
 
 
+#: a time of day after a date: 14:30 or 14:30:05 (the directives each reads)
+_TIMES = ((r"\s+\d{1,2}:\d{2}:\d{2}$", " %H:%M:%S"), (r"\s+\d{1,2}:\d{2}$", " %H:%M"))
+
+
+def _with_a_time(values: pa.Array | pa.ChunkedArray, unparseable: np.ndarray, fmt: str,
+                 today: dt.date) -> list[tuple[np.ndarray, str]]:
+    """The ``unparseable`` values that are a date in ``fmt`` followed by a time of day
+    ("05/05/2023 14:30" read with '%d/%m/%Y'), each with the format that reads them: a new
+    user's rows were quarantined with only "does not match" to go on. Empty when ``fmt``
+    has a time already."""
+    idx = np.flatnonzero(unparseable)
+    if not idx.size or "%H" in fmt:
+        return []
+    text = pc.utf8_trim_whitespace(pc.take(values, pa.array(idx)).cast(pa.string()))
+    out = []
+    for pattern, directive in _TIMES:
+        has = pc.fill_null(pc.match_substring_regex(text, pattern), False).to_numpy(zero_copy_only=False).astype(bool)
+        if has.any():
+            dates = pc.replace_substring_regex(text, pattern, "")
+            ok = has & (parse_dates(dates, fmt, today).status == OK)
+            mask = np.zeros(len(unparseable), bool)
+            mask[idx[ok]] = True
+            if mask.any():
+                out.append((mask, fmt + directive))
+    return out
+
+
 def parse_date_fields(b: Batch, only: set[str] | None = None, skip: set[str] | None = None) -> None:
     """Parse date fields (all, ``only`` these or all but ``skip``); quarantine
     blank-required, unparseable and impossible dates."""
@@ -170,12 +197,31 @@ def parse_date_fields(b: Batch, only: set[str] | None = None, skip: set[str] | N
         show_fmt = f"{fmt!r} (e.g. {format_example(fmt)})" if fmt else "(none)"
         unparseable = parsed_status == UNPARSEABLE
         seen = _seen_format(b.col(d.column), unparseable, parsed_status != BLANK, b.ctx.today) if d.format else ""
+        if fmt and not seen:
+            for timed, with_time in _with_a_time(b.col(d.column), unparseable, fmt, b.ctx.today):
+                b.tracker.fail(timed, "unparseable_date", d.column, format=show_fmt, key=d.key,
+                               seen=f"; the value has a time of day after the date: {with_time!r} reads it")
         b.tracker.fail(unparseable, "unparseable_date", d.column, format=show_fmt, key=d.key, seen=seen)
         impossible = parsed_status == IMPOSSIBLE
         future = _in_the_future(b.col(d.column), fmt, impossible) if fmt else impossible & False
         b.tracker.fail(future, "impossible_date", d.column, why=f"in the future (after {b.ctx.today})")
         b.tracker.fail(impossible & ~future, "impossible_date", d.column,
                        why="not a real calendar date, or before 1900")
+
+
+#: a number as Excel shows a long one in scientific notation (9.43477E+09), digits lost
+_SCIENTIFIC = r"^\s*\d(\.\d+)?[eE]\+?\d+\s*$"
+EXCEL_SCIENTIFIC = (": it is in the scientific notation Excel shows a long number in (such as 9.43477E+09), "
+                    "which has lost its last digits; format the column as text in Excel and export it again")
+
+
+def fail_nhs_numbers(b: Batch, raw: pa.Array | pa.ChunkedArray, bad: np.ndarray, column: str) -> None:
+    """Quarantine the ``bad`` NHS numbers, saying so where Excel's scientific notation has
+    lost their digits (a generic 'not a valid NHS number' left a new user guessing)."""
+    sci = pc.fill_null(pc.match_substring_regex(raw.cast(pa.string()), _SCIENTIFIC), False)
+    b.tracker.fail(bad & sci.to_numpy(zero_copy_only=False).astype(bool), "nhs_number_invalid", column,
+                   why=EXCEL_SCIENTIFIC)
+    b.tracker.fail(bad, "nhs_number_invalid", column, why="")
 
 
 @dataclass(frozen=True)
@@ -205,7 +251,7 @@ def check_identity(b: Batch) -> Identity:
         norm = normalise_nhs_number(raw)
         valid = nhs_number_valid(norm)  # normalising is idempotent
         present = pc.is_valid(norm).to_numpy(zero_copy_only=False)
-        b.tracker.fail(present & ~valid, "nhs_number_invalid", ids.nhs_number)
+        fail_nhs_numbers(b, raw, present & ~valid, ids.nhs_number)
         nhs = pc.if_else(pa.array(valid), norm, pa.scalar(None, pa.string()))
     local = normalise_local_id(b.col(ids.local_id)) if ids.local_id else _nulls(n)
     if ids.full_name:
