@@ -140,3 +140,27 @@ def test_windows_1252_bytes_read_as_utf8_say_so_without_a_traceback(tmp_path, ca
     if both:
         got = read_extract(path, FileFormat(type="csv", encoding="cp1252", skip_rows=1)).table
         assert got.to_pylist() == [{"NHS_Number": "9434765919", "ArrivalDate": "05/05/2023", "Complaint": "Fall – café"}]
+
+
+def test_a_two_row_header_names_the_cells_and_the_skip_rows_that_starts_at_the_header(tmp_path) -> None:
+    """A merged 'Package dates' cell above the real header: the message named only
+    'position(s) [2]'; it names the sheet row and cell, and the skip_rows to set where the
+    row below looks like the header."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Client", None, "Package dates", None])
+    ws.merge_cells("C1:D1")
+    ws.append(["Client", "Service", "Start", "End"])
+    ws.append(["C1", "HC", "01/01/2024", "02/02/2024"])
+    wb.save(tmp_path / "asc.xlsx")
+    with pytest.raises(IngestError) as err:
+        read_extract(tmp_path / "asc.xlsx", FileFormat(type="xlsx"), key="f")
+    assert str(err.value) == ("asc.xlsx: the header (sheet row 1) has no name in column B (cell B1). Sheet row 2 "
+                              "looks like the header (a two-row header, or a merged cell above it): set f.skip_rows: "
+                              "1 to start there.")
+    assert read_extract(tmp_path / "asc.xlsx", FileFormat(type="xlsx", skip_rows=1)).table.column_names == \
+        ["Client", "Service", "Start", "End"]
+    (tmp_path / "asc.csv").write_text("\nClient,,Package dates,\nC1,HC,1,2\n")
+    with pytest.raises(IngestError, match=r"^asc\.csv: the header \(line 2\) has no name in columns 2, 4\. Give "
+                                          r"every column a name, or set f\.skip_rows to start at the header\.$"):
+        read_extract(tmp_path / "asc.csv", FileFormat(type="csv"), key="f")

@@ -20,7 +20,7 @@ import io
 import itertools
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,13 +100,54 @@ class Extract:
     file_lines: np.ndarray | None = None
 
 
-def _check_header(names: list[str], path: Path) -> list[str]:
+def _column_letters(i: int) -> str:
+    """A sheet's column letters for the 0-based column ``i``: A, ..., Z, AA, ..."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+@dataclass(frozen=True)
+class HeaderPlace:
+    """Where a header row is, for messages: the CSV line or sheet row (1-based), the rows
+    above it, the row after it (cell texts) and the setting to change (``key``.skip_rows)."""
+
+    what: str  # "line" or "sheet row"
+    above: int
+    below: Callable[[], list[str]]  # read only for a message
+    key: str = "format"
+
+
+def _blank_names_message(path: Path, clean: list[str], at: HeaderPlace | None) -> str:
+    """A header with unnamed columns: which (column letters and cells in a sheet), and where
+    the row below looks like the header (a two-row header, a merged cell above it) the
+    ``skip_rows`` that starts there."""
+    blank = [i for i, n in enumerate(clean) if not n]
+    if at is None:
+        return (f"{path.name}: header has blank column name(s) at position(s) {[i + 1 for i in blank]}; "
+                "give every column a name (or set format.skip_rows).")
+    row = at.above + 1
+    cols = ([f"{_column_letters(i)} (cell {_column_letters(i)}{row})" for i in blank] if at.what == "sheet row"
+            else [f"{i + 1}" for i in blank])
+    msg = (f"{path.name}: the header ({at.what} {row}) has no name in column{'s' if len(blank) > 1 else ''} "
+           f"{', '.join(cols)}.")
+    below = [c.strip() for c in at.below()]
+    filled = [c for c in below if c]
+    if len(filled) >= len([n for n in clean if n]) and len(set(filled)) == len(filled) and not header_looks_like_data(filled):
+        return (f"{msg} {at.what.capitalize()} {row + 1} looks like the header (a two-row header, or a merged cell "
+                f"above it): set {at.key}.skip_rows: {row} to start there.")
+    return f"{msg} Give every column a name, or set {at.key}.skip_rows to start at the header."
+
+
+def _check_header(names: list[str], path: Path, at: HeaderPlace | None = None) -> list[str]:
     clean = [str(n).strip() for n in names]
     if (any(not n for n in clean) or len(set(clean)) < len(clean)) and header_looks_like_data(clean):
         raise IngestError(f"{path.name}: {HEADER_IS_DATA}.")
     if any(not n for n in clean):
-        pos = [i + 1 for i, n in enumerate(clean) if not n]
-        raise IngestError(f"{path.name}: header has blank column name(s) at position(s) {pos}; give every column a name (or set format.skip_rows).")
+        raise IngestError(_blank_names_message(path, clean, at))
     dupes = sorted({n for n in clean if clean.count(n) > 1})
     if dupes:
         raise IngestError(f"{path.name}: header repeats column name(s) {dupes}; rename them so each column is unique.")
@@ -356,7 +397,12 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
         n_title = title_rows(top)
         if n_title:
             raise IngestError(_title_message(path, above, key, n_title, "line"))
-    header = [str(h) for h in _check_header(names, path)]
+    def below() -> list[str]:
+        records = _records(path, fmt, fmt.delimiter)
+        next(records, None)
+        return next((rec for _, rec in records if not _is_blank(rec)), [])
+
+    header = [str(h) for h in _check_header(names, path, HeaderPlace("line", above, below, key))]
     source = _csv_input(path, fmt)
     try:
         with _undecodable_rows() as undecodable:
@@ -458,7 +504,11 @@ def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None],
     n_title = title_rows([[_cell_text(v, None) for v in r] for r in [head, *data[: TITLE_ROWS_SEEN - 1]]])
     if n_title:
         raise IngestError(_title_message(path, above, key, n_title, "sheet row"))
-    header = _check_header([_cell_text(v, None) for v in head[: last + 1]], path)
+    def below() -> list[str]:
+        return next(([_cell_text(v, None) for v in r] for r in data if any(_cell_text(v, None).strip() for v in r)), [])
+
+    header = _check_header([_cell_text(v, None) for v in head[: last + 1]], path,
+                           HeaderPlace("sheet row", above, below, key))
     fmts = [date_formats.get(h) for h in header]
     width = len(header)
     extra = [above + i + 2 for i, r in enumerate(data) if any(_cell_text(v, None).strip() for v in r[width:])]
