@@ -10,7 +10,8 @@ import pytest
 
 from carecase.core.errors import IngestError
 from carecase.ingest.config import FileFormat
-from carecase.ingest.read import read_extract, title_rows
+from carecase.ingest.header import title_rows
+from carecase.ingest.read import read_extract
 from carecase.ingest.stage import run
 
 from .helpers import event_source, table

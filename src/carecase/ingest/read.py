@@ -18,9 +18,8 @@ import csv
 import datetime as dt
 import io
 import itertools
-import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,60 +32,16 @@ import pyarrow.parquet as pq
 
 from carecase.core.errors import IngestError
 from carecase.ingest.config import FileFormat
+from carecase.ingest.header import (
+    TITLE_ROWS_SEEN,
+    HeaderPlace,
+    check_header,
+    title_message,
+    title_rows,
+)
 from carecase.ingest.lines import csv_lines
 
-#: A header name that looks like a value, not a column name: an NHS-number shape, five or
-#: more digits in a row (record and person IDs), a number or a date.
-_DATA_LIKE = re.compile(
-    r"[0-9]{3}[\s-]?[0-9]{3}[\s-]?[0-9]{4}|[0-9]{5}|^\s*[+-]?[0-9]+([.,][0-9]+)?\s*$"
-    r"|[0-9]{1,4}[/.-][0-9]{1,2}[/.-][0-9]{1,4}"
-)
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-HEADER_IS_DATA = ("the first line looks like data, not a header (its values are withheld here): is the header "
-                  "row missing? Add it, or set format.skip_rows if the header comes further down")
-
-
-def looks_like_data(name: str) -> bool:
-    """True when a header name looks like a data value (it may be an identifier, so it is
-    never echoed in a message)."""
-    return bool(_DATA_LIKE.search(str(name)))
-
-
-def header_looks_like_data(names: list[str]) -> bool:
-    return any(looks_like_data(n) for n in names)
-
-
-#: Rows looked at (from the first) for a title above the header.
-TITLE_ROWS_SEEN = 10
-
-
-def title_rows(rows: list[list[str]]) -> int:
-    """How many rows at the top of ``rows`` (cell texts, from the row read as the header) are
-    a title above the header: the first has exactly one filled cell, it and any further rows
-    of at most one filled cell (a subtitle, a blank row) are followed by a row of two or more
-    distinct filled cells none of which looks like data (column names). 0 when the first
-    row is not such a title."""
-    filled = [[c.strip() for c in r if c is not None and c.strip()] for r in rows[:TITLE_ROWS_SEEN]]
-    if not filled or len(filled[0]) != 1:
-        return 0
-    for i, cells in enumerate(filled[1:], start=1):
-        if len(cells) <= 1:
-            continue
-        if len(set(cells)) == len(cells) and not header_looks_like_data(cells):
-            return i
-        return 0
-    return 0
-
-
-def _title_message(path: Path, above: int, key: str, n: int, what: str) -> str:
-    """The message for ``n`` title rows read as the header, with ``above`` lines (sheet rows)
-    above them."""
-    first = above + 1
-    rows = f"{what} {first}" if n == 1 else f"{what}s {first}-{above + n}"
-    return (f"{path.name}: {rows} {'looks' if n == 1 else 'look'} like a title above the header (one filled "
-            f"cell, then {what} {above + n + 1} holds column names): set {key}.skip_rows: "
-            f"{above + n} to start at the header.")
-
 
 @dataclass(frozen=True)
 class Extract:
@@ -98,60 +53,6 @@ class Extract:
     table: pa.Table
     blank_rows: int
     file_lines: np.ndarray | None = None
-
-
-def _column_letters(i: int) -> str:
-    """A sheet's column letters for the 0-based column ``i``: A, ..., Z, AA, ..."""
-    out = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
-@dataclass(frozen=True)
-class HeaderPlace:
-    """Where a header row is, for messages: the CSV line or sheet row (1-based), the rows
-    above it, the row after it (cell texts) and the setting to change (``key``.skip_rows)."""
-
-    what: str  # "line" or "sheet row"
-    above: int
-    below: Callable[[], list[str]]  # read only for a message
-    key: str = "format"
-
-
-def _blank_names_message(path: Path, clean: list[str], at: HeaderPlace | None) -> str:
-    """A header with unnamed columns: which (column letters and cells in a sheet), and where
-    the row below looks like the header (a two-row header, a merged cell above it) the
-    ``skip_rows`` that starts there."""
-    blank = [i for i, n in enumerate(clean) if not n]
-    if at is None:
-        return (f"{path.name}: header has blank column name(s) at position(s) {[i + 1 for i in blank]}; "
-                "give every column a name (or set format.skip_rows).")
-    row = at.above + 1
-    cols = ([f"{_column_letters(i)} (cell {_column_letters(i)}{row})" for i in blank] if at.what == "sheet row"
-            else [f"{i + 1}" for i in blank])
-    msg = (f"{path.name}: the header ({at.what} {row}) has no name in column{'s' if len(blank) > 1 else ''} "
-           f"{', '.join(cols)}.")
-    below = [c.strip() for c in at.below()]
-    filled = [c for c in below if c]
-    if len(filled) >= len([n for n in clean if n]) and len(set(filled)) == len(filled) and not header_looks_like_data(filled):
-        return (f"{msg} {at.what.capitalize()} {row + 1} looks like the header (a two-row header, or a merged cell "
-                f"above it): set {at.key}.skip_rows: {row} to start there.")
-    return f"{msg} Give every column a name, or set {at.key}.skip_rows to start at the header."
-
-
-def _check_header(names: list[str], path: Path, at: HeaderPlace | None = None) -> list[str]:
-    clean = [str(n).strip() for n in names]
-    if (any(not n for n in clean) or len(set(clean)) < len(clean)) and header_looks_like_data(clean):
-        raise IngestError(f"{path.name}: {HEADER_IS_DATA}.")
-    if any(not n for n in clean):
-        raise IngestError(_blank_names_message(path, clean, at))
-    dupes = sorted({n for n in clean if clean.count(n) > 1})
-    if dupes:
-        raise IngestError(f"{path.name}: header repeats column name(s) {dupes}; rename them so each column is unique.")
-    return clean
 
 
 def _text_encoding(fmt: FileFormat) -> str:
@@ -364,7 +265,7 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
         fix = _delimiter_fix(path, fmt, key) if len(names) == 1 else ""
         if fix:
             raise IngestError(f"{path.name}: the header has a single column. {fix}")
-        return pa.table({h: pa.array([], pa.string()) for h in _check_header(names, path)}), 0, np.zeros(0, np.int64)
+        return pa.table({h: pa.array([], pa.string()) for h in check_header(names, path)}), 0, np.zeros(0, np.int64)
     source = _csv_input(path, fmt)
     try:
         with _undecodable_rows() as undecodable:
@@ -396,13 +297,13 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
         top = [rec[1] for _, rec in zip(range(TITLE_ROWS_SEEN), _records(path, fmt, fmt.delimiter), strict=False)]
         n_title = title_rows(top)
         if n_title:
-            raise IngestError(_title_message(path, above, key, n_title, "line"))
+            raise IngestError(title_message(path, above, key, n_title, "line"))
     def below() -> list[str]:
         records = _records(path, fmt, fmt.delimiter)
         next(records, None)
         return next((rec for _, rec in records if not _is_blank(rec)), [])
 
-    header = [str(h) for h in _check_header(names, path, HeaderPlace("line", above, below, key))]
+    header = [str(h) for h in check_header(names, path, HeaderPlace("line", above, below, key))]
     source = _csv_input(path, fmt)
     try:
         with _undecodable_rows() as undecodable:
@@ -441,7 +342,7 @@ def _csv_problem(path: Path, fmt: FileFormat, err: Exception, key: str, undecoda
         top = [rec[1] for _, rec in zip(range(TITLE_ROWS_SEEN), _records(path, fmt, fmt.delimiter), strict=False)]
         n_title = title_rows(top)
         if n_title:  # both faults at once (an Excel export with a title): name both
-            msg += " Also: " + _title_message(path, above, key, n_title, "line").removeprefix(f"{path.name}: ")
+            msg += " Also: " + title_message(path, above, key, n_title, "line").removeprefix(f"{path.name}: ")
         return msg
     if isinstance(err, LookupError):
         return f"{path.name}: unknown {key}.encoding {fmt.encoding!r}; use e.g. utf-8, cp1252, latin-1."
@@ -503,11 +404,11 @@ def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None],
         wb.close()
     n_title = title_rows([[_cell_text(v, None) for v in r] for r in [head, *data[: TITLE_ROWS_SEEN - 1]]])
     if n_title:
-        raise IngestError(_title_message(path, above, key, n_title, "sheet row"))
+        raise IngestError(title_message(path, above, key, n_title, "sheet row"))
     def below() -> list[str]:
         return next(([_cell_text(v, None) for v in r] for r in data if any(_cell_text(v, None).strip() for v in r)), [])
 
-    header = _check_header([_cell_text(v, None) for v in head[: last + 1]], path,
+    header = check_header([_cell_text(v, None) for v in head[: last + 1]], path,
                            HeaderPlace("sheet row", above, below, key))
     fmts = [date_formats.get(h) for h in header]
     width = len(header)
@@ -549,7 +450,7 @@ def _read_parquet(path: Path, date_formats: dict[str, str | None]) -> pa.Table:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as err:
         raise IngestError(f"{path.name}: not a readable Parquet file ({type(err).__name__}).") from None
-    header = _check_header(table.column_names, path)
+    header = check_header(table.column_names, path)
     columns = {}
     for i, h in enumerate(header):
         try:

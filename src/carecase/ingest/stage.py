@@ -24,9 +24,10 @@ from carecase.core.project import Project
 from carecase.core.services import BY_CODE
 from carecase.ingest.feeds import Feed, feeds_from_config
 from carecase.ingest.fields import BUILDERS
+from carecase.ingest.header import header_looks_like_data
 from carecase.ingest.key_guard import check_key
 from carecase.ingest.pseudonymise import key_check, load_key
-from carecase.ingest.read import header_looks_like_data, read_extract
+from carecase.ingest.read import read_extract
 from carecase.ingest.repeats import find_repeats as find_repeats
 from carecase.ingest.repeats import known_repeats, stale_repeats
 from carecase.ingest.rules import RuleTracker
