@@ -324,3 +324,20 @@ def test_row_hashes_do_not_depend_on_the_chunk_size(monkeypatch):
     chunked = validate.row_hashes(cols, "p", b"k" * 32, 35)
     assert all(np.array_equal(a, b) for a, b in zip(whole, chunked, strict=True))
     assert whole[0][0] == whole[0][4] and whole[0][1] != whole[0][2]  # null is not empty text
+
+
+def test_same_day_repeats_without_a_record_id_or_a_time_are_warned_about(project_factory) -> None:
+    """Two attendances by one person on one day, in a source with neither a record ID nor a
+    time of day, are one row repeated: the second is quarantined (as documented), and the
+    summary now says why and what to declare (a new user lost genuine same-day attendances)."""
+    rows = "nhs,mrn,code,date,complaint\n9434765919,M1,AE,05/05/2023,fall\n9434765919,M1,AE,05/05/2023,chest pain\n"
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": rows})
+    warned = [w for w in run(p)["warnings"] if "no record_id and its dates no time of day" in w]
+    assert len(warned) == 1 and warned[0].startswith("ingest.sources[0] (acute): 1 row(s) quarantined as duplicate_key")
+    assert "set ingest.sources[0].record_id" in warned[0]
+    with_id = event_source(record_id="mrn")
+    p2 = project_factory({"sources": [with_id]}, {"ae.csv": rows}, sub="p2")
+    assert not [w for w in run(p2)["warnings"] if "no record_id and its dates no time of day" in w]
+    timed = event_source(event={"start": {"column": "date", "format": "%d/%m/%Y %H:%M"}})
+    p3 = project_factory({"sources": [timed]}, {"ae.csv": rows.replace("2023,", "2023 10:00,")}, sub="p3")
+    assert not [w for w in run(p3)["warnings"] if "no record_id and its dates no time of day" in w]

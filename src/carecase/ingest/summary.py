@@ -80,6 +80,27 @@ def _ignores_unmapped(feed: Feed) -> bool:
 MOSTLY_QUARANTINED = 0.5
 
 
+def same_day_warnings(feeds: list[Feed], file_reports: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """A warning for each event source with no ``record_id`` and dates without a time of day
+    whose rows were quarantined as ``duplicate_key``: there, two genuine events by one person
+    on one day (two A&E attendances) are one row repeated, and the second is quarantined, so
+    the user should know and can declare what tells them apart."""
+    out = []
+    for feed in feeds:
+        if feed.role != "events" or getattr(feed.spec, "record_id", None):
+            continue
+        reports = file_reports.get(feed.name, [])
+        n = sum(r.get("quarantined_by_rule", {}).get("duplicate_key", 0) for r in reports)
+        timed = any("%H" in str(r.get("date_formats", {}).get("start", "")) for r in reports)
+        if n and not timed:
+            out.append(f"{feed.key} ({feed.name}): {n:,} row(s) quarantined as duplicate_key, the same person, "
+                       "service, date and quantity as an earlier row. The source has no record_id and its dates no "
+                       "time of day, so two genuine events on one day (two attendances) look like one row repeated. "
+                       f"If it can have them, set {feed.key}.record_id to the column that identifies each record "
+                       "(an attendance or appointment ID), or read the time of day with the start date.")
+    return out
+
+
 def quarantine_warnings(feeds: list[Feed], sources: dict[str, Any], quarantine: pa.Table) -> dict[str, str]:
     """A warning for each source whose rows were mostly (or all) quarantined, naming the main
     rule and its fix: a population register whose every date of birth failed the configured
@@ -145,7 +166,8 @@ def summarise(project: Project, feeds: list[Feed], quarantine: pa.Table, file_re
     )
     if removed:
         headline += f"; {len(removed)} file(s) no longer matched or configured were removed"
-    warnings = [*warnings, *_repeat_warnings(project, file_reports), *quarantine_warnings(feeds, sources, quarantine).values()]
+    warnings = [*warnings, *_repeat_warnings(project, file_reports), *same_day_warnings(feeds, file_reports),
+                *quarantine_warnings(feeds, sources, quarantine).values()]
     if warnings:
         headline += f"; {len(warnings)} warning(s)"
     return {"headline": headline, "sources": sources, "totals": t, "files_by_status": dict(sorted(status_totals.items())),
