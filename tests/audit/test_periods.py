@@ -123,3 +123,12 @@ def test_financial_quarter_labels() -> None:
     assert q["period"].tolist() == ["2023/24 Q4", "2024/25 Q1", "2024/25 Q3"]
     y = label_periods(t, "year").order_by("month").to_pyarrow().to_pandas()
     assert y["period"].tolist() == ["2023/24", "2024/25", "2024/25"]
+
+
+def test_a_count_over_a_week_is_split_by_its_days_and_a_point_is_not() -> None:
+    """A weekly count (ingest's event.covers: week) from 29 January, £700: 3 days (£300) in
+    January and 4 (£400) in February; a point event stays whole in its month."""
+    got = months([("P1", "count", D(2024, 1, 29), D(2024, 2, 5), 700, "fiscal"),
+                  ("P2", "point", D(2024, 1, 31), D(2024, 2, 1), 50, "fiscal")], D(2023, 4, 1), D(2025, 4, 1))
+    assert got["person_id"].tolist() == ["P1", "P1", "P2"]
+    assert got["cost"].tolist() == pytest.approx([300.0, 400.0, 50.0])

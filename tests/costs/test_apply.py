@@ -237,3 +237,17 @@ def test_activity_rows_count_each_event_once(seed: int) -> None:
     counted = costed.groupby(["source", "batch_id", "source_row"])["activity_row"].sum()
     assert (counted == 1).all()
     assert len(counted) == events.num_rows - int(unmapped["events"].sum() if len(unmapped) else 0)
+
+
+def test_a_count_over_a_month_spans_its_days_and_keeps_its_quantity() -> None:
+    """A monthly GP count (ingest's event.covers: month, written 1 March to 1 April) of 3
+    appointments: 3 units at the GP consultation's unit cost, over the month's 31 days
+    (cost_end_date 1 April), so that the audit and the evaluation split it by days; a count
+    of one day is one day."""
+    costed, _ = run(events_of([("P1", "GP_APPT", "count", D(2023, 3, 1), D(2023, 4, 1), 3.0),
+                               ("P2", "GP_APPT", "count", D(2023, 3, 1), None, 3.0)]))
+    by = costed[costed["activity_row"]].set_index("person_id")
+    assert by.loc["P1", "days"] == 31 and by.loc["P1", "cost_end_date"] == D(2023, 4, 1)
+    assert by.loc["P2", "days"] == 1 and by.loc["P2", "cost_end_date"] == D(2023, 3, 2)
+    assert by.loc["P1", "units"] == by.loc["P2", "units"] == 3.0
+    assert by.loc["P1", "cost"] == pytest.approx(3 * by.loc["P1", "unit_cost"])

@@ -106,3 +106,25 @@ def test_days_before_the_data_starts_are_not_observed(engine):
     a = amounts.set_index("service_code")
     assert a.loc["NEL_ADMIT", "units"] == pytest.approx(6.0)  # January's 4 nights are before the data
     assert a.loc["AE_ATTEND", "events"] == 2
+
+
+def test_a_monthly_count_is_spread_over_its_month(engine):
+    """A monthly GP count (ingest's event.covers: month: 1 March to 1 April) of 31
+    appointments, with a programme start on 16 March: 15 before and 16 after, events and
+    units alike. A statistical reviewer found the whole month counted before the start (its
+    row is dated the 1st), about half the start month's later appointments in the pre-period.
+    A count of one day is whole where its day is."""
+    engine.write("counts", pd.DataFrame({
+        "person_id": ["p1", "p1"], "agency_l1": "NHS", "agency_l2": "Primary Care",
+        "area_of_need": "Physical health", "service_code": ["GP_APPT", "GP_APPT"], "kind": ["count", "count"],
+        "start_date": pd.to_datetime(["2020-03-01", "2020-03-20"]),
+        "end_date": pd.to_datetime(["2020-04-01", None]), "quantity": [31.0, 5.0],
+    }))
+    w = pd.DataFrame({"row_id": [1, 2], "person_id": ["p1", "p1"], "window": ["pre", "post"],
+                      "w_start": pd.to_datetime(["2020-02-01", "2020-03-16"]),
+                      "w_end": pd.to_datetime(["2020-03-16", "2020-05-01"]), "censor": pd.NaT})
+    amounts, _ = window_summaries(engine, w, engine.table("counts"), engine.table("people"),
+                                  D(2020, 12, 31), keys=("service_code",))
+    a = amounts.set_index("window")
+    assert a.loc["pre", "events"] == pytest.approx(15.0) and a.loc["pre", "units"] == pytest.approx(15.0)
+    assert a.loc["post", "events"] == pytest.approx(16.0 + 5.0) and a.loc["post", "units"] == pytest.approx(21.0)

@@ -268,3 +268,23 @@ def test_a_date_with_a_time_and_an_excel_scientific_nhs_number_say_what_they_are
     assert hints[5][0] == "nhs_number_invalid" and "Excel" in hints[5][1] and "format the column as text" in hints[5][1]
     assert hints[6] == ("nhs_number_invalid", "not a valid NHS number (10 digits passing the Modulus 11 check); "
                         "correct it at source, or leave it blank if unknown")
+
+
+def test_a_monthly_count_covers_its_calendar_month(project_factory) -> None:
+    """event.covers: month writes each count over the calendar month holding its date (from
+    the 1st to the next month's 1st), whatever day it is dated; week, the 7 days from it; a
+    covers setting on another kind is refused."""
+    rows = "nhs,mrn,code,date,n\n9434765919,M1,GP,15/05/2023,4\n9434765919,M1,GP,01/12/2023,2\n"
+    for covers, want in (("month", [(D(2023, 5, 1), D(2023, 6, 1)), (D(2023, 12, 1), D(2024, 1, 1))]),
+                         ("week", [(D(2023, 5, 15), D(2023, 5, 22)), (D(2023, 12, 1), D(2023, 12, 8))]),
+                         ("day", [(D(2023, 5, 15), None), (D(2023, 12, 1), None)])):
+        src = event_source(event={"kind": "count", "service": {"column": "code", "map": {"GP": "GP_APPT"}},
+                                  "quantity": "n", "covers": covers},
+                           agency={"level1": "NHS", "level2": "Primary Care"})
+        p = project_factory({"sources": [src]}, {"ae.csv": rows}, sub=covers)
+        run(p)
+        got = [(r["start_date"], r["end_date"]) for r in table(p, "events_staged", ["start_date"])]
+        assert got == want, covers
+    bad = event_source(event={"covers": "month"})
+    with pytest.raises(Exception, match="covers: 'month' is for kind 'count'"):
+        project_factory({"sources": [bad]}, {"ae.csv": rows}, sub="bad")

@@ -83,11 +83,12 @@ def split_by_month(costed: ir.Table, start: dt.date, end: dt.date, lines: ir.Tab
     t = costed.select(*keep)
     t = t.filter((t.start_date < we) & (t.cost_end_date > ws))
     t = _with_line(t, service_lines(costed) if lines is None else lines)
-    # One pass, no union: a point/count event (or a one-day spell) is a range of one month
-    # with share 1 (a union of two branches makes engines materialise the input twice).
+    # One pass, no union: a point event (or a one-day spell or count) is a range of one month
+    # with share 1 (a union of two branches makes engines materialise the input twice); a count
+    # over a week or month (ingest's event.covers) is split by its days, as a spell is.
     # Overlaps are counted in whole days as integers (days since 1970-01-01); each month's
     # first and next-first day come from a small calendar table, not date functions per row.
-    single = t.kind.isin(["point", "count"]) | (t.days == 1)
+    single = (t.kind == "point") | (t.days == 1)
     first_m, last_m = month_index_py(start), month_index_py(end - dt.timedelta(days=1))
     m0 = ibis.greatest(month_index(t.start_date), first_m)
     m1 = ibis.ifelse(single, m0, ibis.least(month_index(t.cost_end_date - ibis.interval(days=1)), last_m))

@@ -9,7 +9,8 @@ Kinds:
 - ``point``: one event on one date (an attendance); quantity = number of events (default 1).
 - ``spell``: start and end dates; bed days / nights = days between (discharge day excluded).
 - ``package``: start and end dates with an intensity per week (hours per week, or 1 placement).
-- ``count``: a count of units on one date (e.g. 6 GP appointments in a month).
+- ``count``: a count of units on one date, or over the week or calendar month its source
+  says each count covers (``event.covers``: 6 GP appointments in a month, spread over it).
 
 The twelve services below are built in. A project adds its own (outpatient appointments,
 community nursing, probation...) under ``services:`` in carecase.yaml (``DeclaredService``);

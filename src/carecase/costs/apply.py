@@ -92,7 +92,9 @@ def cost_events(
     if closed_sources:
         at_stop = at_stop & ~ok.source.isin(list(closed_sources))
     open_ended = ranged & (ok.end_date.isnull() | at_stop.fill_null(False))
-    end = ibis.ifelse(ranged, ok.end_date.coalesce(stop), ok.start_date)
+    # a count over a week or month (ingest's event.covers) spans its days, as a spell does
+    spans = ranged | ((ok.kind == "count") & ok.end_date.notnull())
+    end = ibis.ifelse(spans, ok.end_date.coalesce(stop), ok.start_date)
     days = ibis.greatest(days_between(ok.start_date, end), ibis.literal(1, "int64"))
     q = ok.quantity.cast("float64").coalesce(ibis.literal(1.0))
     intensity = ibis.ifelse(ok.kind == "package", q, ibis.literal(1.0))

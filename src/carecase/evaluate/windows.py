@@ -62,6 +62,20 @@ def event_units(t: ir.Table) -> ir.FloatingValue:
     )
 
 
+def events_inside(j: ir.Table, share: ir.FloatingValue) -> ir.FloatingValue:
+    """The events of each row of ``j`` inside its window ``[obs_start, obs_end)``: a point's
+    quantity (default 1) and a spell or package (1) where it starts inside; a count spread
+    over the days it covers (``share`` of it: the part inside; a count of one day is whole
+    where its day is inside)."""
+    starts_inside = (j.start_date >= j.obs_start) & (j.start_date < j.obs_end)
+    quantity = j.quantity.coalesce(1.0)
+    return ibis.cases(
+        (j.kind == "count", quantity * share),
+        (starts_inside, ibis.ifelse(j.kind == "point", quantity, ibis.literal(1.0))),
+        else_=ibis.literal(0.0),
+    )
+
+
 def prepare_events(events: ir.Table) -> ir.Table:
     """The columns the summaries need; ``costed_events`` supplies units and £, plain
     ``events`` get natural units and £0.
@@ -142,12 +156,8 @@ def window_summaries(
         [ev.person_id == o.opid, ev.start_date < o.obs_end, ev.ev_end > o.obs_start],
     )
     share = overlap_share(j, j.obs_start, j.obs_end)
-    starts_inside = (j.start_date >= j.obs_start) & (j.start_date < j.obs_end)
-    n_events = ibis.ifelse(
-        j.kind.isin(["point", "count"]), j.quantity.coalesce(1.0), ibis.literal(1.0)
-    )
     j = j.mutate(
-        _events=ibis.ifelse(starts_inside & j.counted, n_events, ibis.literal(0.0)),
+        _events=ibis.ifelse(j.counted, events_inside(j, share), ibis.literal(0.0)),
         _units=ibis.ifelse(j.counted, j.units * share, ibis.literal(0.0)),
         _cost=j.cost * share,
     )

@@ -136,6 +136,13 @@ class EventMapping(StrictModel):
     max_quantity: float | None = Field(
         None, gt=0, description="Quantities above this are absurd and quarantined."
     )
+    covers: Literal["day", "week", "month"] = Field(
+        "day",
+        description="count kind: the time each count covers: day (its date alone), week (the 7 days from "
+        "its date) or month (the calendar month holding its date: a monthly extract, dated the 1st or any "
+        "day). The count is spread evenly over it, so a month split by a programme start date or an "
+        "evaluation window counts in part on each side.",
+    )
 
     @model_validator(mode="after")
     def _end_for_spells(self) -> EventMapping:
@@ -143,6 +150,9 @@ class EventMapping(StrictModel):
             raise ValueError(f"kind '{self.kind}' needs an 'end' date column")
         if self.kind == "count" and not self.quantity:
             raise ValueError("kind 'count' needs a 'quantity' column")
+        if self.covers != "day" and self.kind != "count":
+            raise ValueError(f"covers: {self.covers!r} is for kind 'count' (a number of units over a time); "
+                             f"a {self.kind} has its own dates")
         return self
 
 

@@ -83,6 +83,19 @@ def _label(names: list[str]) -> str:
     return "(" + ", ".join(names) + ")"
 
 
+def count_span(start: pa.Array, covers: str) -> tuple[pa.Array, pa.Array]:
+    """The days a count covers, ``[start, end)``: the 7 days from its date (``week``), or the
+    calendar month holding it (``month``: from the 1st to the next month's 1st)."""
+    days = _days(start).astype("datetime64[D]")  # a null's sentinel day is masked below
+    if covers == "week":
+        first, nxt = days, days + np.timedelta64(7, "D")
+    else:
+        month = days.astype("datetime64[M]")
+        first, nxt = month.astype("datetime64[D]"), (month + 1).astype("datetime64[D]")
+    mask = ~_valid(start)
+    return (pa.array(first, pa.date32(), mask=mask), pa.array(nxt, pa.date32(), mask=mask))
+
+
 def stage_events(b: Batch) -> StagedBatch:
     s, ev, n = b.feed.spec, b.feed.spec.event, b.n
     ignored: pa.Table | None = None
@@ -116,6 +129,8 @@ def stage_events(b: Batch) -> StagedBatch:
     parse_date_fields(b, skip={"dob"})
     start = b.dates["start"]
     end = pa.nulls(n, pa.date32())
+    if ev.kind == "count" and ev.covers != "day":
+        start, end = count_span(start, ev.covers)
     if ev.kind in ("spell", "package"):
         end = b.dates.get("end", end)
         blank_end = pc.equal(pc.utf8_trim_whitespace(b.col(ev.end.column)), "").to_numpy(zero_copy_only=False)

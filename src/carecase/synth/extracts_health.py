@@ -200,7 +200,7 @@ def gp_appointments(area: Area, seed: int) -> Extract:
         "ids": {"nhs_number": "nhs_number"},
         "event": {"kind": "count", "service": {"code": "GP_APPT"},
                   "start": {"column": "appointment_month", "format": "%Y-%m-%d"},
-                  "quantity": "appointments_attended", "max_quantity": 100},
+                  "quantity": "appointments_attended", "max_quantity": 100, "covers": "month"},
     }
     return finish(rng, "gp_appointments", table, person, layout, day, None, nhs, area.period.first_day,
                   stem="extracts/gp_appointments_monthly", file_type="csv", entry=entry)
