@@ -144,6 +144,11 @@ def test_truth_has_what_tests_need(area: SynthResult, truth: dict[str, Any]) -> 
             assert w["change_events_per_person_year"] == pytest.approx((e["rate_ratio"] - 1) * cf, abs=1e-5)
             assert w["change_units_per_person_year"] == pytest.approx(
                 w["change_events_per_person_year"] * e["mean_units_per_event"], rel=1e-4, abs=1e-5)
+    # the truth names its units, which are not always the evaluation's (a reviewer compared
+    # bed days with episodes): days of a stay, weeks of a treatment, hours, or the event
+    assert {c: e["generator_unit"] for c, e in effects.items() if c in ("NEL_ADMIT", "DA_TREATMENT", "ASC_HOMECARE",
+                                                                       "AE_ATTEND")} == \
+        {"NEL_ADMIT": "day", "DA_TREATMENT": "week", "ASC_HOMECARE": "hour", "AE_ATTEND": "event"}
     links = pq.read_table(area.folder / "truth" / "true_links.parquet")
     assert set(links.column_names) == {"source", "source_row", "person_key", "broken_kind"}
 

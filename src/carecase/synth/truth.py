@@ -75,6 +75,18 @@ def expected_rates(area: Area, window: tuple[int, int]) -> dict[str, float]:
     return {k: (v / exposure * DAYS_PER_YEAR if exposure else 0.0) for k, v in counts.items()}
 
 
+def generator_unit(sp: params.ServiceParams) -> str:
+    """What the truth's units of ``sp`` are (:func:`mean_units_per_event`): hours of home care,
+    weeks of a placement or treatment, days of a stay, or the event itself. Not always the
+    evaluation's units, which are the costing basis's: an admission costed per episode counts
+    episodes, a treatment costed per year counts years; compare events across the two."""
+    if sp.length_shape is None:
+        return "event"
+    if sp.code == "ASC_HOMECARE":
+        return "hour"
+    return "week" if sp.code in ("ASC_RESIDENTIAL", "DA_TREATMENT") else "day"
+
+
 def effects_truth(area: Area, windows: tuple[tuple[int, int], ...]) -> dict[str, Any]:
     cf = {window_key(w): expected_rates(area, w) for w in windows}
     pre = expected_rates(area, (-12, 0))
@@ -93,6 +105,7 @@ def effects_truth(area: Area, windows: tuple[tuple[int, int], ...]) -> dict[str,
             "rate_ratio": sp.effect,
             "pre_12_months_events_per_person_year": round(pre[sp.code], 6),
             "mean_units_per_event": round(units, 6),
+            "generator_unit": generator_unit(sp),
             "windows": per_window,
         }
     return out
@@ -143,7 +156,10 @@ README = """\
 - `truth.json`: the planted programme effect per service (`rate_ratio` multiplies a
   participant's rate from their start date on; per post window, the counterfactual
   events per person-year and the implied change in events and units per person per year,
-  units counted before truncation at the period end), the broken rows planted per
+  units counted before truncation at the period end, in the generator's unit named by
+  `generator_unit`: days of a stay, weeks of a placement or treatment, hours of home care;
+  not the evaluation's units where the costing basis differs, such as admissions costed per
+  episode or treatment per year, so compare events), the broken rows planted per
   source and kind (ingest must quarantine exactly these), rows outside the catalogue per
   source (mapped to 'ignore'), typos planted in identity fields, the population size and
   the number of programme participants.
