@@ -228,3 +228,19 @@ def test_bias_correction_removes_linear_covariate_gap():
     adj, _ = matched_did(bias_corrected(panel, members, x), members, 50, generator(1, "a"))
     assert abs(raw.iloc[0]["effect_ppy"]) > 1.0
     assert adj.iloc[0]["effect_ppy"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_signed_rank_test_of_pounds_is_the_test_of_events_at_one_unit_cost():
+    """£ rates are the unit cost times event rates, so their signed-rank test is the same
+    test; a reviewer found A&E's £ p-value 7.7e-17 against its events' 1.6e-16 because float
+    rounding broke the ties (and kept zeros) among differences equal in exact arithmetic."""
+    rng = np.random.default_rng(7)
+    days = rng.choice([365.0, 366.0, 200.0], 300)
+    before, after = rng.poisson(2.0, 300).astype(float), rng.poisson(1.5, 300).astype(float)
+    events = paired_tests(before / days * YEAR, after / days * YEAR)
+    pounds = paired_tests(153.29 * before / days * YEAR, 153.29 * after / days * YEAR)
+    raw = stats.wilcoxon(153.29 * after / days * YEAR - 153.29 * before / days * YEAR)
+    assert raw.pvalue != pytest.approx(events["wilcoxon_p"], rel=1e-9)  # the noise this guards against
+    assert pounds["wilcoxon_stat"] == events["wilcoxon_stat"]
+    assert pounds["wilcoxon_p"] == pytest.approx(events["wilcoxon_p"], rel=1e-12)
+    assert pounds["t_p"] == pytest.approx(events["t_p"], rel=1e-9)

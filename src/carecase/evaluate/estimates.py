@@ -191,10 +191,25 @@ def _frame(panel: Panel, windows: list[str], values: dict[str, np.ndarray]) -> p
     return pd.concat(parts, ignore_index=True)
 
 
+#: significant digits the signed-rank test ranks differences to (float64 keeps about 15)
+RANK_DIGITS = 12
+
+
+def significant(d: np.ndarray, digits: int = RANK_DIGITS) -> np.ndarray:
+    """``d`` rounded to ``digits`` significant digits of its largest magnitude: rates in £
+    are unit cost × rates in events, but rounding leaves differences that are equal (or
+    zero) in exact arithmetic a few units of the last place apart, so the signed-rank test
+    broke their ties (or kept a zero) and gave £ a p-value other than its events'."""
+    scale = float(np.max(np.abs(d))) if len(d) else 0.0
+    if not np.isfinite(scale) or scale == 0.0:
+        return d
+    return np.round(d, digits - 1 - int(np.floor(np.log10(scale))))
+
+
 def paired_tests(pre: np.ndarray, post: np.ndarray) -> dict[str, float]:
     """Paired t-test and Wilcoxon signed-rank on per-person rates (NaN when undefined)."""
     out = {"t_stat": np.nan, "t_p": np.nan, "wilcoxon_stat": np.nan, "wilcoxon_p": np.nan}
-    d = post - pre
+    d = significant(post - pre)
     if len(d) < 2:
         return out
     with warnings.catch_warnings():
@@ -203,7 +218,7 @@ def paired_tests(pre: np.ndarray, post: np.ndarray) -> dict[str, float]:
             t = stats.ttest_rel(post, pre)
             out["t_stat"], out["t_p"] = float(t.statistic), float(t.pvalue)
         if np.any(d != 0):
-            w = stats.wilcoxon(post, pre, zero_method="wilcox")
+            w = stats.wilcoxon(d, zero_method="wilcox")
             out["wilcoxon_stat"], out["wilcoxon_p"] = float(w.statistic), float(w.pvalue)
     return out
 
