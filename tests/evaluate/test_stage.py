@@ -102,6 +102,10 @@ def test_cli_prints_side_by_side(project_dir):
     assert result.exit_code == 0, result.output
     assert "naive" in result.output and "matched" in result.output
     assert "AE_ATTEND" in result.output
+    # 5 of the area's 76 participants are left unmatched: the line says whom each column covers
+    text = " ".join(result.output.split())
+    assert "The naive columns are all 76 participants; the matched DiD is the 71 matched" in text
+    assert "naive_matched.csv" in text
 
 
 def test_headline_reports_the_longest_window_not_the_last_as_text():
@@ -122,6 +126,64 @@ def test_headline_reports_the_longest_window_not_the_last_as_text():
                           for w, e in zip(windows, [-11, -12, -8], strict=True)])
     text = headline(SimpleNamespace(matched=matched, naive=naive, meta={"balanced": True}))
     assert "post_0_12: -£12 per person-year (95% CI -£13 to -£11); naive -£120" in text
+
+
+def test_the_headline_says_whom_each_naive_covers():
+    """The matched DiD covers the matched participants only; the demo's headline set it beside
+    the naive of all 250 (-£1,516) though the 245 matched participants' own naive was -£1,046:
+    a third of the gap was the 5 heaviest users left unmatched. Both are given where some
+    participants were left unmatched, and only the one where none were."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from carecase.evaluate.stage import headline
+
+    base = {"window": "post_0_12", "key_type": "total", "key": "all", "measure": "cost"}
+    matched = pd.DataFrame([{**base, "n_sets": 245, "effect_ppy": -17.0, "ci_low": -1290.0, "ci_high": 1267.0}])
+    naive = pd.DataFrame([{**base, "n": 250, "change_ppy": -1515.9}])
+    naive_matched = pd.DataFrame([{**base, "n": 245, "change_ppy": -1046.0}])
+    result = SimpleNamespace(matched=matched, naive=naive, naive_matched=naive_matched,
+                             meta={"balanced": True, "n_treated": 250})
+    assert headline(result) == ("245 matched participants, post_0_12: -£17 per person-year (95% CI -£1,290 to "
+                                "+£1,267); naive -£1,516 (all 250 participants; -£1,046 for the 245 matched); "
+                                "balanced")
+    everyone = SimpleNamespace(matched=matched, naive=naive.assign(n=245), naive_matched=naive_matched,
+                               meta={"balanced": True, "n_treated": 245})
+    assert "; naive -£1,516; balanced" in headline(everyone)
+
+
+def test_the_cli_says_whom_the_naive_columns_cover():
+    """The side-by-side table's naive columns are all participants, its matched DiD the matched
+    ones: a line after the tables says so, with the matched participants' own naive (an eighth
+    column would not fit 80 characters)."""
+    import pandas as pd
+
+    from carecase.evaluate.cli import populations_line
+
+    own = pd.DataFrame([{"window": w, "key_type": "total", "key": "all", "measure": m, "change_ppy": v}
+                        for w, m, v in (("post_0_8", "cost", -1043.03), ("post_0_12", "cost", -1046.0),
+                                        ("post_0_12", "events", -1.448))])
+    counts = {"treated_eligible": 250, "treated_matched": 245}
+    line = populations_line(counts, own, "cost", ["post_0_8", "post_0_12"], "out/evaluate/naive_matched.csv")
+    assert line == ("The naive columns are all 250 participants; the matched DiD is the 245 matched participants' "
+                    "(the 5 left unmatched had no control close enough, matching.caliper). The matched "
+                    "participants' own naive change, all services: post_0_8 -£1,043, post_0_12 -£1,046 "
+                    "(out/evaluate/naive_matched.csv).")
+    assert "post_0_12 -1.45 (" in populations_line(counts, own, "events", ["post_0_12"], "f")
+    assert populations_line(counts, own, "units", ["post_0_12"], "f").endswith("own naive change is in f.")
+    assert populations_line({"treated_eligible": 245, "treated_matched": 245}, own, "cost", ["post_0_12"], "f") is None
+    comparison = evaluate_cli.comparison_table(
+        pd.DataFrame([{"window": "post_0_12", "key_type": "total", "key": "all", "measure": "cost",
+                       "effect_ppy": -17.0, "ci_low": -1290.0, "ci_high": 1267.0, "mde_ppy": 1900.0,
+                       "control_pre_ppy": 3000.0, "control_post_ppy": 2000.0}]),
+        pd.DataFrame([{"window": "post_0_12", "key_type": "total", "key": "all", "measure": "cost",
+                       "change_ppy": -1516.0, "ci_low": -2000.0, "ci_high": -1000.0}]), "cost", "post_0_12")
+    from rich.console import Console
+
+    console = Console(width=80, record=True)
+    console.print(comparison)
+    assert max(len(x) for x in console.export_text().splitlines()) <= 80
 
 
 def test_a_service_code_no_event_has_is_refused(small_area):

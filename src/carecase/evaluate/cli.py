@@ -49,6 +49,33 @@ def comparison_table(matched: pd.DataFrame, naive: pd.DataFrame, measure: str, w
     return table
 
 
+def populations_line(counts: dict[str, int], naive_matched: pd.DataFrame | None, measure: str,
+                     windows: list[str], where: str) -> str | None:
+    """Whom the tables' columns cover, where some participants were left unmatched: the naive
+    columns all N participants, the matched DiD the M matched (the table has no room for an
+    eighth column at 80 characters), with the matched participants' own naive change of all
+    services per window, which is the like-for-like figure (None when every participant was
+    matched)."""
+    n_all, n_matched = int(counts.get("treated_eligible", 0)), int(counts.get("treated_matched", 0))
+    if n_all <= n_matched:
+        return None
+    from carecase.core.text import signed_money
+
+    line = (f"The naive columns are all {n_all:,} participants; the matched DiD is the {n_matched:,} matched "
+            f"participants' (the {n_all - n_matched:,} left unmatched had no control close enough, "
+            "matching.caliper).")
+    own = []
+    if naive_matched is not None and len(naive_matched):
+        t = naive_matched[(naive_matched["key_type"] == "total") & (naive_matched["measure"] == measure)]
+        by_window = dict(zip(t["window"], t["change_ppy"], strict=True))
+        own = [f"{w} {signed_money(float(by_window[w])) if measure == 'cost' else _fmt(float(by_window[w]))}"
+               for w in windows if w in by_window]
+    what = "The matched participants' own naive change"
+    if own:
+        return f"{line} {what}, all services: {', '.join(own)} ({where})."
+    return f"{line} {what} is in {where}."
+
+
 def outcomes_table(out: pd.DataFrame) -> Table:
     """Outcome measures: change from the first to the last assessment, with the paired t-test's
     p (the Wilcoxon test is in outcomes.csv)."""
@@ -72,7 +99,9 @@ def register(app: typer.Typer) -> None:
         project: Annotated[Path, typer.Argument(help="Project folder (holding carecase.yaml).")],
         measure: Annotated[str, typer.Option(help="events, units or cost.")] = "cost",
     ) -> None:
-        """Naive before/after and matched difference-in-differences, side by side."""
+        """Naive before/after and matched difference-in-differences, side by side.
+
+        Where participants were left unmatched, a line after the tables says that the naive columns are all participants and the matched DiD the matched ones, with the matched participants' own naive change (out/evaluate/naive_matched.csv)."""  # noqa: E501 - one line: the help keeps line breaks
         import pandas as pd
 
         from carecase.cli import run_stage
@@ -86,8 +115,15 @@ def register(app: typer.Typer) -> None:
         folder = out / STAGE
         matched = pd.read_parquet(folder / "matched.parquet")
         naive = pd.read_parquet(folder / "naive.parquet")
-        for window in sorted(matched["window"].unique(), key=window_key):
+        windows = sorted(matched["window"].unique(), key=window_key)
+        for window in windows:
             console.print(comparison_table(matched, naive, measure, window))
+        own_path = folder / "naive_matched.parquet"
+        line = populations_line(summary.get("match_counts") or {},
+                                pd.read_parquet(own_path) if own_path.exists() else None, measure, windows,
+                                str(folder / "naive_matched.csv"))
+        if line:
+            console.print(line, soft_wrap=True)
         outcomes_path = folder / "outcomes.parquet"
         if outcomes_path.exists():
             out = pd.read_parquet(outcomes_path)

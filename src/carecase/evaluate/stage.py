@@ -57,10 +57,7 @@ def headline(result: EvaluationResult) -> str:
     if total.empty:
         return f"{result.meta.get('n_treated', 0)} participants evaluated"
     row = total.loc[max(total.index, key=lambda i: window_key(total.at[i, "window"]))]
-    naive = result.naive
-    nrow = naive[(naive["key_type"] == "total") & (naive["measure"] == "cost")
-                 & (naive["window"] == row["window"])]
-    naive_txt = f"; naive {signed_money(nrow['change_ppy'].iloc[0])}" if len(nrow) else ""
+    naive_txt = _naive_text(result, str(row["window"]), int(row["n_sets"]))
     balance = "balanced" if result.meta.get("balanced") else "NOT balanced (see balance table)"
     if result.meta.get("calibrated"):
         balance += ", controls entropy-balanced"
@@ -70,6 +67,33 @@ def headline(result: EvaluationResult) -> str:
         ci = f"95% CI {signed_money(row['ci_low'])} to {signed_money(row['ci_high'])}"
     return (f"{int(row['n_sets'])} matched participants, {row['window']}: "
             f"{signed_money(row['effect_ppy'])} per person-year ({ci}){naive_txt}; {balance}")
+
+
+def _total_cost(frame: pd.DataFrame | None, window: str) -> pd.Series | None:
+    """The whole-system £ row of a naive table in ``window`` (None when absent)."""
+    if frame is None or not len(frame):
+        return None
+    rows = frame[(frame["key_type"] == "total") & (frame["measure"] == "cost") & (frame["window"] == window)]
+    return rows.iloc[0] if len(rows) else None
+
+
+def _naive_text(result: EvaluationResult, window: str, n_matched: int) -> str:
+    """"; naive -£1,516", and where some participants were left unmatched, whom each naive
+    covers: "; naive -£1,516 (all 250 participants; -£1,046 for the 245 matched)". The
+    matched DiD is of the matched participants alone, so the naive of all participants beside
+    it is not like for like: the unmatched are the heaviest users, whose fall is largest."""
+    all_row = _total_cost(result.naive, window)
+    if all_row is None:
+        return ""
+    text = f"; naive {signed_money(all_row['change_ppy'])}"
+    n_all = int(all_row["n"]) if "n" in all_row.index and pd.notna(all_row["n"]) \
+        else int(result.meta.get("n_treated", 0))
+    if n_all <= n_matched:
+        return text
+    own = _total_cost(getattr(result, "naive_matched", None), window)
+    matched_txt = (f"; {signed_money(own['change_ppy'])} for the {n_matched:,} matched" if own is not None
+                   else f"; the matched DiD is of the {n_matched:,} matched")
+    return f"{text} (all {n_all:,} participants{matched_txt})"
 
 
 def match_count_dict(result: EvaluationResult) -> dict[str, int]:

@@ -180,7 +180,59 @@ def _effects(ctx: Context, counts: Table | None, rtm_shown: set[tuple[str, str, 
                        "were left unmatched: with the naive change of all participants beside the "
                        "matched participants' change, the difference would give those few people's use. "
                        "The internal report has the naive change of all participants.")
+    elif (populations := naive_populations(counts)) is not None:
+        table.columns = [replace(c, label=f"{c.label} (all participants)") if c.key in NAIVE_ESTIMATES
+                         else c for c in table.columns]
+        table.note += " " + populations_note(ctx, populations)
     return table
+
+
+def naive_populations(counts: Table | None) -> tuple[int, int] | None:
+    """(participants, matched participants) from the match counts where some participants
+    were left unmatched: the naive estimate is then of more people than the matched one, and
+    not like for like with it (None when every participant was matched, or the counts are
+    not known)."""
+    def number(item: str) -> int | None:
+        v, _ = match_count(counts, item)
+        return int(v) if isinstance(v, int | float) and not is_missing(v) else None
+
+    matched, unmatched, eligible = number("treated matched"), number("treated unmatched"), number("treated eligible")
+    if matched is None:
+        return None
+    if unmatched is None:
+        unmatched = None if eligible is None else eligible - matched
+    return (matched + unmatched, matched) if unmatched is not None and unmatched > 0 else None
+
+
+def populations_note(ctx: Context, populations: tuple[int, int]) -> str:
+    """Whom the naive and the matched figures cover, where they differ: counts only in an
+    internal report (a shared one may hide them)."""
+    n_all, n_matched = populations
+    why = ("had no comparable non-participant; such people are often the heaviest users, whose use falls "
+           "most, so part of the gap between the naive and the matched figures is theirs, not regression to "
+           "the mean")
+    if ctx.mode == "internal":
+        return (f"The naive figures are the change of all {n_all:,} participants; the matched figures are of the "
+                f"{n_matched:,} matched participants alone (the {n_all - n_matched:,} left unmatched {why}). "
+                "The matched participants' own naive change is the participants' change in the "
+                "regression-to-the-mean table (every window: out/evaluate/naive_matched.csv).")
+    return ("The naive figures are the change of all participants, including those left unmatched; the matched "
+            f"figures are of the matched participants alone (those left unmatched {why}). The "
+            "regression-to-the-mean table gives the matched participants' own change where it can be shown.")
+
+
+def matched_naive_totals(ctx: Context) -> dict[str, float]:
+    """Window label → the matched participants' own naive change in whole-system £ a
+    person-year (out/evaluate/naive_matched; empty where it is missing)."""
+    frame = ctx.outs.table("evaluate", "naive_matched")
+    if frame is None:
+        return {}
+    cols = {k: pick(frame, k) for k in ("window", "key_type", "measure", "change_ppy")}
+    if any(c is None for c in cols.values()):
+        return {}
+    rows = frame[(frame[cols["key_type"]].astype(str) == "total") & (frame[cols["measure"]].astype(str) == MONEY)]
+    return {window_label(w): float(v) for w, v in zip(rows[cols["window"]], rows[cols["change_ppy"]], strict=True)
+            if not is_missing(v)}
 
 
 def _build(ctx: Context, counts: Table | None,

@@ -13,7 +13,13 @@ from carecase.report.sections import cba as cba_section
 from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.caveats import balance_caveat, data_caveats, rests_on
 from carecase.report.sections.common import Context
-from carecase.report.sections.did_tables import naive_of_matched, rests_on_few
+from carecase.report.sections.did_tables import (
+    matched_naive_totals,
+    naive_of_matched,
+    naive_populations,
+    populations_note,
+    rests_on_few,
+)
 from carecase.report.sections.windows import in_a_sentence, windows_in_words
 
 METHOD = (
@@ -50,6 +56,25 @@ def verdict(effects: list[dict[str, Any]]) -> str:
         return text + "."
     clear = [str(r.get("window", "")) for r, s in zip(effects, spans, strict=True) if not s]
     return f"The interval excludes no change for {', '.join(in_a_sentence(w) for w in clear)}."
+
+
+def _naive_words(ctx: Context, row: dict[str, Any], of_matched: bool,
+                 populations: tuple[int, int] | None) -> str:
+    """The naive figure beside a headline effect, saying whom it covers: the matched
+    participants (a shared report with few left unmatched), all participants where some were
+    left unmatched (an internal report also gives the matched participants' own, the like for
+    like figure), or simply "naive before/after" where everyone was matched."""
+    value = format_value(row["effect_naive"], "gbp")
+    if of_matched:
+        return f"naive before/after of the matched participants {value}"
+    if populations is None:
+        return f"naive before/after {value}"
+    n_all, n_matched = populations
+    if ctx.mode != "internal":
+        return f"naive before/after of all participants, matched or not, {value}"
+    own = matched_naive_totals(ctx).get(str(row.get("window", "")))
+    text = f"naive before/after of all {n_all:,} participants {value}"
+    return text + (f", of the {n_matched:,} matched {format_value(own, 'gbp')}" if own is not None else "")
 
 
 def _hidden_totals(ctx: Context, windows: list[str]) -> str:
@@ -149,13 +174,15 @@ def build(ctx: Context) -> Section:
     why = _hidden_totals(ctx, hidden)
     if effects:
         of_matched = naive_of_matched(table)
-        naive = "naive before/after of the matched participants" if of_matched else "naive before/after"
+        populations = None if of_matched else naive_populations(eval_section.match_counts_table(ctx))
         parts = [f"{r.get('window', 'after joining')}: {format_value(r['effect_matched'], 'gbp')} "
                  f"(95% CI {format_value(r['ci_low_matched'], 'gbp')} to {format_value(r['ci_high_matched'], 'gbp')}; "
-                 f"{naive} {format_value(r['effect_naive'], 'gbp')})" for r in effects]
+                 f"{_naive_words(ctx, r, of_matched, populations)})" for r in effects]
         sec.blocks.append(Paragraph("Headline effect on whole-system cost (matched comparison, change in £ per "
                                     "person per year; negative = saving): " + "; ".join(parts) + ". "
                                     + verdict(effects) + (f" {why}" if why else "")))
+        if populations is not None:
+            sec.blocks.append(Paragraph(populations_note(ctx, populations)))
         if of_matched:
             sec.blocks.append(Paragraph(
                 "The naive figure here is the matched participants' own before/after change: a few "
