@@ -63,3 +63,34 @@ def test_unbalanced_matching_and_few_clusters_are_said_without_counts(tmp_path: 
     assert "fewer than 20 independent clusters" in note and "lower bound on the uncertainty" in note
     assert "6 " not in note and "0.31" not in note
     assert any("still differ" in w for w in _warnings(report, "evaluation"))
+
+
+def test_a_window_running_past_the_data_is_read_first(tmp_path: Path) -> None:
+    """A post window that runs past the data ("post_12_24: +£257 per person-year" with on
+    average 43% of it observed) was reported like any other. The summary and the shared
+    Evaluation section say so, without the stage's counts or range; the internal report has
+    the stage's warning itself."""
+    warning = ("post_12_24 runs past the data: the data end on 2025-03-31, so on average only 43% of this window "
+               "lies within them for the 20 matched participants (from 13% to 78% each). ...")
+    for mode in ("shared", "internal"):
+        root = write_project(tmp_path / mode, mode=mode)
+
+        def partial(d: dict) -> None:
+            d["window_coverage"] = {"post_0_8": {"share": 1.0, "low": 1.0, "high": 1.0, "n": 20},
+                                    "post_0_12": {"share": 0.43, "low": 0.13, "high": 0.78, "n": 20}}
+            d["matching"] = {"period_end": "2025-03-31"}
+            d["warnings"] = [warning]
+
+        _edit_json(root / "out" / "evaluate" / "summary.json", partial)
+        report = project_report(Project.open(root))
+        (note,) = [w for w in _warnings(report, "summary") if w.startswith("Read with care")]
+        assert ("The matched estimate for the first 12 months after joining rests on part of that window: the data "
+                "end on 2025-03-31, so on average only 43% of it lies within the data") in note
+        assert "first 8 months" not in note and "78%" not in note and "20 matched" not in note
+        evaluation = [getattr(b, "text", "") for s in report.sections if s.id == "evaluation" for b in s.blocks
+                      if isinstance(b, Note)]
+        if mode == "shared":
+            assert any("rests on part of that window" in t for t in evaluation)
+            assert warning not in evaluation
+        else:
+            assert warning in evaluation

@@ -35,7 +35,7 @@ from carecase.evaluate.match_search import match
 from carecase.evaluate.outcomes import outcome_changes
 from carecase.evaluate.panel import Panel, build_panel, parents
 from carecase.evaluate.ratemodels import rate_ratios
-from carecase.evaluate.windows import window_summaries
+from carecase.evaluate.windows import window_coverage, window_summaries
 
 
 @dataclass
@@ -145,9 +145,9 @@ def evaluate_project(
     treated_rows = rows.loc[rows["treated"], "row_id"].to_numpy()
     keep = np.union1d(treated_rows, members["row_id"].to_numpy())
     out_rows = rows[rows["row_id"].isin(keep)]
+    out_windows = cohort.outcome_windows(out_rows, config)
     amounts, person_time = window_summaries(
-        engine, cohort.outcome_windows(out_rows, config), events, engine.table("people"), period_end,
-        period_start=period_start)
+        engine, out_windows, events, engine.table("people"), period_end, period_start=period_start)
     windows = ["pre", *[f"post_{a}_{b}" for a, b in config.post_windows]]
     panel = build_panel(amounts, person_time, services, windows, keep)
     draws, seed = config.bootstrap_draws, config.seed
@@ -169,6 +169,8 @@ def evaluate_project(
     cases = case_studies(engine, events, rows[rows["treated"]], config.case_studies,
                          (period_start, period_end), suppress=suppress_small)
     meta.update(n_treated=n_treated, n_clusters=int(members["cluster"].nunique()),
+                # how much of each post window the data cover for the matched participants
+                window_coverage=window_coverage(out_windows, np.unique(matched_treated), period_end),
                 services=services, rate_model=config.rate_models[0], period_start=str(period_start),
                 period_end=str(period_end), price_year=price_year,
                 n_candidate_rows=int((~rows["treated"]).sum()), outcome_notes=outcome_notes,

@@ -17,6 +17,9 @@ from carecase.core.model import StrictModel
 RateModel = Literal["poisson", "negative_binomial"]
 RATE_MODELS: tuple[RateModel, ...] = ("poisson", "negative_binomial")
 RATE_MODEL_LABELS: dict[str, str] = {"poisson": "Poisson", "negative_binomial": "Negative binomial"}
+#: a post window of which the matched participants have, on average, less than this share
+#: within the data (before project.period_end) is named in a warning (evaluate.windows.window_coverage)
+WINDOW_COVERAGE_MIN = 0.9
 
 
 class Eligibility(StrictModel):

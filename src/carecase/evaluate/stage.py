@@ -20,7 +20,7 @@ from carecase.core.services import catalogue
 from carecase.core.text import signed_money
 from carecase.costs.stage import check_costs_current, costs_stamp
 from carecase.evaluate.api import EvaluationResult, evaluate_project
-from carecase.evaluate.config import EvaluationConfig, window_key
+from carecase.evaluate.config import WINDOW_COVERAGE_MIN, EvaluationConfig, window_key
 from carecase.evaluate.estimates import FEW_CLUSTERS, MIN_CLUSTERS
 
 STAGE = "evaluate"
@@ -65,8 +65,32 @@ def headline(result: EvaluationResult) -> str:
         ci = f"95% CI not estimable: {int(row['n_clusters'])} cluster of matched sets"
     else:
         ci = f"95% CI {signed_money(row['ci_low'])} to {signed_money(row['ci_high'])}"
+    cover = (result.meta.get("window_coverage") or {}).get(str(row["window"])) or {}
+    partial = (f"; only {cover['share']:.0%} of {row['window']} within the data (see warnings)"
+               if cover.get("share", 1.0) < WINDOW_COVERAGE_MIN else "")
     return (f"{int(row['n_sets'])} matched participants, {row['window']}: "
-            f"{signed_money(row['effect_ppy'])} per person-year ({ci}){naive_txt}; {balance}")
+            f"{signed_money(row['effect_ppy'])} per person-year ({ci}){naive_txt}; {balance}{partial}")
+
+
+def window_warnings(coverage: dict[str, dict[str, float]], period_end: object) -> list[str]:
+    """One line per post window of which the matched participants have, on average, less than
+    :data:`~carecase.evaluate.config.WINDOW_COVERAGE_MIN` within the data (a window running
+    past the project period's end): its estimate was reported like any other's, though it
+    rests on the earliest joiners and on the window's early months."""
+    out = []
+    for window in sorted(coverage, key=window_key):
+        c = coverage[window]
+        if c.get("share", 1.0) >= WINDOW_COVERAGE_MIN:
+            continue
+        n = int(c.get("n", 0))
+        out.append(
+            f"{window} runs past the data: the data end on {period_end}, so on average only {c['share']:.0%} of "
+            f"this window lies within them for the {n:,} matched participant{'s' if n != 1 else ''} (from "
+            f"{c['low']:.0%} to {c['high']:.0%} each). Its estimate rests on the earliest joiners and on the "
+            "window's early months (later joiners are seen in its first months only, or not at all), not on "
+            "the whole window for everyone: read it as such, or leave the window out of "
+            f"evaluation.post_windows until the data cover it (flagged under {WINDOW_COVERAGE_MIN:.0%}).")
+    return out
 
 
 def _total_cost(frame: pd.DataFrame | None, window: str) -> pd.Series | None:
@@ -214,10 +238,16 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     summary = {
         "headline": headline(result),
         "match_counts": counts,
-        "matching": {k: v for k, v in result.meta.items() if k not in ("distance_weights", "outcome_notes")},
+        "matching": {k: v for k, v in result.meta.items()
+                     if k not in ("distance_weights", "outcome_notes", "window_coverage")},
+        # per post window, the share of it within the data for the matched participants
+        # (mean, lowest, highest, how many): the report's caveat reads it
+        "window_coverage": result.meta.get("window_coverage", {}),
         "warnings": [*excluded_warnings(counts, {k: register_rows(project.engine, ids)
                                                  for k, ids in result.excluded.items()}),
-                     *cluster_warnings(result), *result.meta.get("outcome_notes", [])],
+                     *cluster_warnings(result),
+                     *window_warnings(result.meta.get("window_coverage", {}), result.meta.get("period_end")),
+                     *result.meta.get("outcome_notes", [])],
         "costs_stamp": stamp,
         "files": {**files, "effects": str(project.stage_dir(STAGE) / "effects.json")},
     }

@@ -17,6 +17,7 @@ import datetime as dt
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -124,6 +125,26 @@ def observed_windows(w: ir.Table, people: ir.Table, period_end: dt.date,
     end = ibis.greatest(end, start)
     out = j.select("row_id", "person_id", "window", obs_start=start, obs_end=end)
     return out.mutate(days=days_between(out.obs_start, out.obs_end))
+
+
+def window_coverage(windows: pd.DataFrame, row_ids: object, period_end: dt.date) -> dict[str, dict[str, float]]:
+    """Per post window, how much of it lies within the data for the rows ``row_ids`` (the
+    matched participants): each row's share of its window ``[w_start, w_end)`` before the day
+    after ``period_end``, averaged (``share``), with the smallest and largest (``low``,
+    ``high``) and the number of rows (``n``). Only the data's end cuts here, not leaving the
+    area or dying (censoring, which the person-time rates allow for): a window running past
+    the data rests on the earliest joiners and on its own early months."""
+    w = windows[windows["row_id"].isin(pd.Index(row_ids)) & windows["window"].astype(str).str.startswith("post_")]
+    start = pd.to_datetime(w["w_start"]).to_numpy("datetime64[D]")
+    end = pd.to_datetime(w["w_end"]).to_numpy("datetime64[D]")
+    stop = np.minimum(end, np.datetime64(period_end + dt.timedelta(days=1), "D"))
+    full = (end - start).astype("int64").astype(float)
+    inside = np.clip((stop - start).astype("int64"), 0, None).astype(float)
+    share = pd.Series(np.divide(inside, full, out=np.zeros_like(full), where=full > 0), index=w.index)
+    out: dict[str, dict[str, float]] = {}
+    for name, s in share.groupby(w["window"].astype(str), sort=True):
+        out[str(name)] = {"share": float(s.mean()), "low": float(s.min()), "high": float(s.max()), "n": int(len(s))}
+    return out
 
 
 def window_summaries(

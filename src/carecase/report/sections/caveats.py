@@ -1,6 +1,6 @@
 """What a board must read before the figures: a source whose rows were mostly quarantined
 (its service use is missing from every total), matched groups left unbalanced, intervals
-resting on few clusters. The CLI printed these; the report's executive summary did not, so a
+resting on few clusters, a post window running past the data. The CLI printed these; the report's executive summary did not, so a
 shared report read "£861 (95% CI £135 to £1,683)" with no word that matching had failed.
 No counts: a shared report may not print them (a count of rows or clusters can be small)."""
 
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from carecase.evaluate.config import WINDOW_COVERAGE_MIN
 from carecase.ingest.summary import MOSTLY_QUARANTINED
 from carecase.report.loaders import get
 from carecase.report.sections.common import Context
+from carecase.report.sections.windows import in_a_sentence, window_label, window_order
 
 
 def rests_on(ctx: Context, users: bool = False) -> str:
@@ -50,6 +52,26 @@ def balance_caveat(ctx: Context) -> list[str]:
             "characteristics they were matched on (a standardised mean difference of 0.1 or more): the "
             "matched estimate may carry that difference as well as the programme's effect. The balance "
             "table in the Evaluation section shows which, where it can be shown."]
+
+
+def window_caveat(ctx: Context) -> list[str]:
+    """One line per post window that runs past the data (``evaluate/summary.json`` →
+    ``window_coverage``: on average less than ``WINDOW_COVERAGE_MIN`` of it within the data for
+    the matched participants), without the stage's counts or its range (the largest share is
+    one person's, and gives back when they joined)."""
+    summary = ctx.outs.json("evaluate", "summary.json") or {}
+    coverage = get(summary, "window_coverage", default={}) or {}
+    end = get(get(summary, "matching", default={}) or {}, "period_end")
+    out = []
+    for window in window_order([str(w) for w in coverage] if isinstance(coverage, dict) else []):
+        share = get(coverage[window], "share")
+        if not isinstance(share, int | float) or share >= WINDOW_COVERAGE_MIN:
+            continue
+        when = f"the data end on {end}, so " if end else ""
+        out.append(f"The matched estimate for {in_a_sentence(window_label(window))} rests on part of that window: "
+                   f"{when}on average only {share:.0%} of it lies within the data for the matched participants. "
+                   "It describes the earliest joiners and the window's early months more than the whole window.")
+    return out
 
 
 def _int(src: Any, key: str) -> int:

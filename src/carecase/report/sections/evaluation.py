@@ -22,7 +22,7 @@ from carecase.report import charts
 from carecase.report.content import Chart, Note, Paragraph, Section, Table, is_missing
 from carecase.report.loaders import get, pick
 from carecase.report.sections.balance_disclosure import after_pins_matched
-from carecase.report.sections.caveats import balance_caveat
+from carecase.report.sections.caveats import balance_caveat, window_caveat
 from carecase.report.sections.common import Context, F, frame_table, missing_table, not_run
 from carecase.report.sections.did_tables import (
     RTM,
@@ -214,8 +214,9 @@ def small_binary_groups(bal: pd.DataFrame, threshold: int) -> set[tuple[str, str
 
 def cluster_notes(ctx: Context) -> list[str]:
     """The evaluate stage's warnings about its clusters of matched sets. Internal reports
-    copy them; shared ones say the same without the stage's counts (its "all 4 matched sets"
-    gave back a hidden number matched)."""
+    copy them (and with them the stage's other warnings: participants left out, windows
+    running past the data, outcome notes); shared ones say the same without the stage's
+    counts (its "all 4 matched sets" gave back a hidden number matched)."""
     summary = outs_json(ctx, "summary.json")
     if ctx.mode == "internal":
         return [str(w) for w in get(summary, "warnings", default=[]) or []]
@@ -260,6 +261,8 @@ def build(ctx: Context) -> Section:
     if counts is not None:
         sec.blocks.append(counts)
     sec.blocks.extend(Note(line) for line in cluster_notes(ctx))
+    if ctx.mode != "internal":  # internal: the stage's own warning is among cluster_notes
+        sec.blocks.extend(Note(line, kind="warning") for line in window_caveat(ctx))
     sec.blocks.extend(Note(line, kind="warning") for line in balance_caveat(ctx))
     naive = outs.table("evaluate", "naive")
     threshold = ctx.config.suppression.threshold

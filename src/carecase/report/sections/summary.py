@@ -11,7 +11,7 @@ from carecase.report.content import KeyFigures, Note, Paragraph, Section, format
 from carecase.report.loaders import get, named_items, numeric
 from carecase.report.sections import cba as cba_section
 from carecase.report.sections import evaluation as eval_section
-from carecase.report.sections.caveats import balance_caveat, data_caveats, rests_on
+from carecase.report.sections.caveats import balance_caveat, data_caveats, rests_on, window_caveat
 from carecase.report.sections.common import Context
 from carecase.report.sections.did_tables import (
     matched_naive_totals,
@@ -137,7 +137,7 @@ def clear_changes(ctx: Context) -> str:
 
 def build(ctx: Context) -> Section:
     sec = Section("summary", "Executive summary")
-    read_first = [*data_caveats(ctx), *balance_caveat(ctx), *eval_section.cluster_caveat(ctx)]
+    read_first = [*data_caveats(ctx), *balance_caveat(ctx), *eval_section.cluster_caveat(ctx), *window_caveat(ctx)]
     if read_first:
         sec.blocks.append(Note("Read with care: " + " ".join(read_first), kind="warning"))
     res = ctx.outs.json("cba", "results.json")
