@@ -100,3 +100,22 @@ def test_two_readings_at_one_assessment_use_the_earliest_not_their_mean():
     assert notes == ["SWEMWBS: 1 person has two or more readings at one assessment point (baseline 1); the "
                      "earliest reading of each was used. Keep one reading per assessment, or give repeat "
                      "readings their own assessment names."]
+
+
+def test_readings_at_an_unlisted_assessment_point_are_counted_not_dropped_in_silence():
+    """Rows at a point the instrument does not list ('6m', 'Baseline') were dropped without a
+    word (an error came only when none matched). Ingest quarantines them; scores it did not
+    check (tables written by hand, assessments changed since ingest) are counted in a note."""
+    s = _scores()
+    extra = s[s.assessment == "baseline"].assign(assessment="6m")
+    typo = s[(s.assessment == "baseline") & (s.person_id == "a")].assign(assessment="Baseline")
+    notes: list[str] = []
+    out = instrument_changes(pd.concat([s, extra, typo], ignore_index=True),
+                             InstrumentConfig(name="SWEMWBS", scoring="swemwbs"), notes)
+    assert out[out["measure"] == "total"].iloc[0]["n"] == 3  # the listed points, as before
+    assert notes == ["SWEMWBS: 4 readings (person and assessment point) at '6m', 'Baseline', not among the "
+                     "instrument's assessments (baseline, follow_up), were not used. Add the label to the "
+                     "instrument's assessments in evaluation.instruments (in order), or correct the data."]
+    clean: list[str] = []
+    instrument_changes(s, InstrumentConfig(name="SWEMWBS", scoring="swemwbs"), clean)
+    assert clean == []

@@ -113,6 +113,38 @@ def test_outcome_scores_outside_the_instruments_scale_are_quarantined(project_fa
     assert (counts["rows_read"], counts["rows_accepted"], counts["rows_quarantined"]) == (5, 2, 3)
 
 
+def test_outcome_rows_at_an_unlisted_assessment_point_are_quarantined(project_factory) -> None:
+    """Rows at an assessment point the instrument does not list were staged, and the
+    evaluation then dropped them without a word (an error only when none matched): 40 '6m'
+    readings of an instrument listing [baseline, 8m] vanished. They are quarantined with the
+    fix, and a warning counts them with the labels found."""
+    out = {"instrument": "cnos", "path": "cnos.csv", "format": {"type": "csv"}, "ids": {"local_id": "client"},
+           "date": {"column": "when", "format": "%Y-%m-%d"}, "assessment": "point",
+           "domains": {"housing": "h"}}
+    evaluation = {"instruments": [{"name": "cnos", "scale_min": 1, "scale_max": 10,
+                                   "assessments": ["baseline", "8m"]}]}
+    csv = ("client,when,point,h\nc1,2024-01-01,baseline,3\nc1,2024-05-01,6m,4\nc1,2024-09-01,8m,5\n"
+           "c2,2024-01-01,Baseline,2\nc2,2024-05-01,6m,11\nc3,2024-05-01, 8m ,6\nc4,2024-01-01,baseline,3\n"
+           "c4,2024-09-01,8m,4\n")
+    p = project_factory({"outcomes": [out]}, {"cnos.csv": csv}, evaluation=evaluation)
+    s = run(p)
+    # row 5's score is out of range: it is named for that first, whatever its point
+    assert quarantine_rules(p) == [(2, "unknown_assessment", "point"), (4, "unknown_assessment", "point"),
+                                   (5, "score_out_of_range", "h")]
+    q = table(p, "quarantine", ["source_row"])
+    assert [r["value"] for r in q[:2]] == ["6m", "Baseline"]
+    assert ("not one of the instrument's (baseline, 8m: evaluation.instruments[0].assessments)" in q[0]["hint"]
+            and "add the label to evaluation.instruments[0].assessments" in q[0]["hint"])
+    counts = s["sources"]["outcomes_cnos"]
+    assert (counts["rows_read"], counts["rows_accepted"], counts["rows_quarantined"]) == (8, 5, 3)
+    assert {r["assessment"] for r in table(p, "outcomes_staged")} == {"baseline", "8m"}
+    assert s["warnings"] == [
+        "ingest.outcomes[0] (cnos): 2 rows quarantined as unknown_assessment: the assessment points "
+        "'6m', 'Baseline' are not in evaluation.instruments[0].assessments (baseline, 8m), so the evaluation "
+        "would not read them. Add the label to evaluation.instruments[0].assessments (in order) or correct "
+        "the data, and run ingest again; the rows are in out/ingest/quarantine.csv."]
+
+
 def test_a_local_id_mapped_to_two_nhs_numbers_is_warned_of(project_factory) -> None:
     """Linkage ignores an ambiguous local ID; ingest accepted both rows without a word."""
     src = event_source("housing", "hou.csv", ids={"nhs_number": None, "local_id": "ref", "lookup": "hou"},

@@ -119,7 +119,8 @@ class InstrumentConfig(StrictModel):
         "is fixed: lower dimension levels and a higher index are better).")
     assessments: list[str] = Field(
         default_factory=lambda: ["baseline", "follow_up"],
-        description="Assessment points in order; change is last minus first.",
+        description="Assessment points in order; change is last minus first. Ingest quarantines "
+        "this instrument's rows at any other point (unknown_assessment).",
     )
     value_set: str | None = Field(
         None, description="EQ-5D value set CSV (dimension,level,decrement + constant row), relative to the project folder."

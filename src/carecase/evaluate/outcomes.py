@@ -82,6 +82,25 @@ def earliest_reading(s: pd.DataFrame, instrument: str, notes: list[str] | None =
     return kept
 
 
+def unknown_points(s: pd.DataFrame, inst: InstrumentConfig, notes: list[str] | None) -> None:
+    """Count in ``notes`` the readings of ``inst`` (``s``: its scores) at assessment points its
+    ``assessments`` do not list, which are not used: they were dropped without a word. Ingest
+    quarantines such rows (``unknown_assessment``); this catches scores it did not check
+    (tables written by hand, or assessments changed since ingest ran)."""
+    if notes is None or s.empty:
+        return
+    points = s["assessment"].astype("string")
+    odd = s[~points.isin(inst.assessments).fillna(False).to_numpy(bool)]
+    if odd.empty:
+        return
+    readings = len(odd[["person_id", "assessment"]].drop_duplicates())
+    labels = _listed(odd["assessment"])
+    notes.append(f"{inst.name}: {readings:,} reading{'s' if readings != 1 else ''} (person and assessment point) at "
+                 f"{labels}, not among the instrument's assessments ({', '.join(inst.assessments)}), "
+                 f"{'were' if readings != 1 else 'was'} not used. Add the label to the instrument's assessments "
+                 "in evaluation.instruments (in order), or correct the data.")
+
+
 def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig,
                        notes: list[str] | None = None) -> pd.DataFrame:
     """Change per domain and in total for one instrument. EQ-5D's direction is the
@@ -96,6 +115,7 @@ def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig,
             "item; declare that column as an instrument of its own).")
     if inst.domains:
         s = s[s["domain"].isin(inst.domains)]
+    unknown_points(s, inst, notes)
     a0, a1 = inst.assessments[0], inst.assessments[-1]
     missing = [a for a in (a0, a1) if not (s["assessment"] == a).any()]
     if missing:

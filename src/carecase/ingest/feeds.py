@@ -38,6 +38,9 @@ class Feed:
     spec: Any
     #: outcomes: (scale_min, scale_max) of the instrument in evaluation.instruments, and its key
     scale: tuple[float, float, str] | None = None
+    #: outcomes: the instrument's assessment points (evaluation.instruments[].assessments);
+    #: a row at any other point is quarantined (unknown_assessment)
+    assessments: tuple[str, ...] | None = None
     #: the project's service catalogue (built-ins and ``services:``): kinds, units, limits
     services: Catalogue = field(default_factory=lambda: BY_CODE, compare=False, repr=False)
 
@@ -128,9 +131,11 @@ def feeds_from_config(cfg: CarecaseConfig) -> list[Feed]:
         name = f"outcomes_{_slug(o.instrument)}"
         if any(f.name == name for f in feeds):
             name = f"{name}_{i}"
-        scale = next(((inst.scale_min, inst.scale_max, f"evaluation.instruments[{k}]")
-                      for k, inst in enumerate(cfg.evaluation.instruments) if inst.name == o.instrument), None)
-        feeds.append(Feed("outcomes", name, f"ingest.outcomes[{i}]", o.path, o.format, o.ids, o, scale))
+        inst = next(((k, inst) for k, inst in enumerate(cfg.evaluation.instruments) if inst.name == o.instrument),
+                    None)
+        scale = (inst[1].scale_min, inst[1].scale_max, f"evaluation.instruments[{inst[0]}]") if inst else None
+        points = tuple(inst[1].assessments) if inst else None
+        feeds.append(Feed("outcomes", name, f"ingest.outcomes[{i}]", o.path, o.format, o.ids, o, scale, points))
     for i, lk in enumerate(ing.lookups):
         feeds.append(Feed("lookup", f"lookup_{lk.name}", f"ingest.lookups[{i}]", lk.path, lk.format, None, lk))
     names = [f.name for f in feeds]

@@ -281,6 +281,13 @@ def stage_outcomes(b: Batch) -> StagedBatch:
         for domain in sorted(s.domains):
             b.tracker.fail((scores[domain] < low) | (scores[domain] > high), "score_out_of_range",
                            s.domains[domain], scale=f"{low:g}-{high:g}", key=key)
+    if b.feed.assessments is not None and b.feed.scale is not None:  # the instrument is declared
+        # after the scores' checks (a bad score at any point is named as such): the evaluation
+        # reads only the instrument's assessment points, and dropped a row at another one there
+        # without a word
+        known = pc.fill_null(pc.is_in(assessment, value_set=pa.array(list(b.feed.assessments), pa.string())), False)
+        b.tracker.fail(pc.invert(known).to_numpy(zero_copy_only=False), "unknown_assessment", s.assessment,
+                       points=", ".join(b.feed.assessments), key=b.feed.scale[2])
     person, mapped = _person_key(b, ident)
     score_keys = {f"score_{d}": pa.array(v, pa.float64(), mask=np.isnan(v)) for d, v in scores.items()}
     flag_duplicates(b, {**person, "assessment": assessment, "date": b.dates["date"], **score_keys}, (s.instrument,),

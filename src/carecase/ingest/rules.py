@@ -31,6 +31,7 @@ RULES: dict[str, str] = {
     "unparseable_number": "not a number; correct the value at source",
     "negative_quantity": "the quantity is negative; correct it at source",
     "absurd_quantity": "the quantity is above the plausible maximum {limit}; correct it at source, or raise {key} if it is genuine",
+    "unknown_assessment": "the assessment point is not one of the instrument's ({points}: {key}.assessments), so the evaluation would not read it; add the label to {key}.assessments, in order, or correct the value at source",
     "score_out_of_range": "the score is outside the instrument's scale {scale} ({key}.scale_min/scale_max); correct it at source, or correct the scale",
     "invalid_decile": "a deprivation decile must be a whole number from 1 to 10; correct it at source",
     "unmapped_service": "the activity code is not in {key}{why}; add it to the map, or set unmapped: ignore to count such rows as out of scope",

@@ -67,6 +67,7 @@ def feed_fingerprint(project: Project, feed: Feed, key: bytes) -> str:
         {"spec": feed.spec.model_dump(mode="json"), "role": feed.role, "rules": RULES_VERSION,
          "period": [str(project.config.project.period_start), str(project.config.project.period_end)],
          **({"scale": list(feed.scale)} if feed.scale is not None else {}),
+         **({"assessments": list(feed.assessments)} if feed.assessments is not None else {}),
          **({"services": declared} if (declared := _declared_services(feed)) else {})},
         sort_keys=True,
     )

@@ -126,6 +126,32 @@ def quarantine_warnings(feeds: list[Feed], sources: dict[str, Any], quarantine: 
     return out
 
 
+def assessment_warnings(feeds: list[Feed], quarantine: pa.Table, shown: int = 10) -> list[str]:
+    """One line per outcome feed with rows quarantined as ``unknown_assessment``: how many,
+    the assessment labels found that its instrument does not list, and the fix (the
+    evaluation read only the listed points and dropped the other rows without a word)."""
+    out = []
+    for feed in feeds:
+        if feed.role != "outcomes" or feed.assessments is None or feed.scale is None:
+            continue
+        at = pc.and_(pc.equal(quarantine.column("source"), feed.name),
+                     pc.equal(quarantine.column("rule"), "unknown_assessment"))
+        rows = quarantine.filter(at)
+        if not rows.num_rows:
+            continue
+        labels = sorted({str(v) for v in rows.column("value").to_pylist() if v is not None})
+        listed = ", ".join(repr(v) for v in labels[:shown]) + (f" and {len(labels) - shown:,} more"
+                                                                if len(labels) > shown else "")
+        key = feed.scale[2]
+        out.append(f"{feed.key} ({feed.spec.instrument}): {rows.num_rows:,} row{'s' if rows.num_rows != 1 else ''} "
+                   f"quarantined as unknown_assessment: the assessment point{'s' if len(labels) != 1 else ''} "
+                   f"{listed} {'are' if len(labels) != 1 else 'is'} not in {key}.assessments "
+                   f"({', '.join(feed.assessments)}), so the evaluation would not read "
+                   f"{'them' if rows.num_rows != 1 else 'it'}. Add the label to {key}.assessments (in order) "
+                   "or correct the data, and run ingest again; the rows are in out/ingest/quarantine.csv.")
+    return out
+
+
 def summarise(project: Project, feeds: list[Feed], quarantine: pa.Table, file_reports: dict[str, list[dict[str, Any]]],
               removed: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
     """The summary of a run (written to ``out/ingest/summary.json``): ``quarantine`` is the
@@ -167,7 +193,7 @@ def summarise(project: Project, feeds: list[Feed], quarantine: pa.Table, file_re
     if removed:
         headline += f"; {len(removed)} file(s) no longer matched or configured were removed"
     warnings = [*warnings, *_repeat_warnings(project, file_reports), *same_day_warnings(feeds, file_reports),
-                *quarantine_warnings(feeds, sources, quarantine).values()]
+                *quarantine_warnings(feeds, sources, quarantine).values(), *assessment_warnings(feeds, quarantine)]
     if warnings:
         headline += f"; {len(warnings)} warning(s)"
     return {"headline": headline, "sources": sources, "totals": t, "files_by_status": dict(sorted(status_totals.items())),
