@@ -90,6 +90,78 @@ def test_run_writes_tables_and_is_deterministic(project_dir):
          "spell_measure": "units"}
 
 
+def test_a_failed_run_leaves_no_results_and_the_report_refuses(project_dir, tmp_path):
+    """After a failed `carecase evaluate` the previous run's tables and effects.json stayed
+    under out/evaluate/, so a later report (or CBA) read stale results with nothing said. A
+    failed run now removes them and says why in summary.json, and the report refuses it; a
+    run that succeeds writes them all again."""
+    import shutil
+
+    from carecase.core.errors import EvaluationError, ReportError
+    from carecase.report.freshness import stale_outputs
+    from carecase.report.stage import run as report_run
+
+    root = tmp_path / "copy"
+    shutil.copytree(project_dir, root)
+    proj = Project.open(root)
+    try:
+        run(proj)  # a good run first: its outputs are what must not survive
+        assert (root / "out" / "evaluate" / "effects.json").exists()
+    finally:
+        proj.close()
+    (root / "carecase.yaml").write_text(YAML.replace("  bootstrap_draws: 200\n",
+                                                     "  bootstrap_draws: 200\n  services: [AE_ATTENDANCE]\n"))
+    proj = Project.open(root)
+    try:
+        with pytest.raises(EvaluationError, match="AE_ATTENDANCE"):
+            run(proj)
+        left = sorted(p.name for p in (root / "out" / "evaluate").iterdir())
+        assert left == ["summary.json"]
+        summary = json.loads((root / "out" / "evaluate" / "summary.json").read_text())
+        assert summary["headline"].startswith("failed: evaluation.services lists 'AE_ATTENDANCE'")
+        (problem,) = [p for p in stale_outputs(proj) if p.startswith("evaluate:")]
+        assert problem.startswith("evaluate: the last `carecase evaluate` failed (evaluation.services lists")
+        assert "run `carecase evaluate PROJECT`" in problem
+        with pytest.raises(ReportError, match="the last `carecase evaluate` failed"):
+            report_run(proj)
+    finally:
+        proj.close()
+    (root / "carecase.yaml").write_text(YAML)
+    proj = Project.open(root)
+    try:
+        run(proj)
+        assert not [p for p in stale_outputs(proj) if p.startswith("evaluate:")]
+        assert all((root / "out" / "evaluate" / f"{name}.parquet").exists() for name in TABLE_KEYS)
+    finally:
+        proj.close()
+
+
+def test_a_stopped_run_says_so(tmp_path, monkeypatch):
+    """Stopped part-way (Ctrl-C), a run leaves no tables it had begun to write beside an
+    earlier summary, and says it did not finish."""
+    from carecase.evaluate import stage
+
+    (tmp_path / "carecase.yaml").write_text(YAML)
+    folder = tmp_path / "out" / "evaluate"
+    folder.mkdir(parents=True)
+    (folder / "matched.parquet").write_bytes(b"an earlier run's")
+
+    def stopped(project, progress=None):
+        (folder / "naive.csv").write_text("half written")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stage, "_run", stopped)
+    proj = Project.open(tmp_path)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            stage.run(proj)
+    finally:
+        proj.close()
+    assert sorted(p.name for p in folder.iterdir()) == ["summary.json"]
+    assert json.loads((folder / "summary.json").read_text()) == {
+        "failed": "it was stopped (interrupted)", "headline": "failed: it was stopped (interrupted)"}
+
+
 def test_cli_prints_side_by_side(project_dir):
     app = typer.Typer()
     evaluate_cli.register(app)

@@ -67,3 +67,28 @@ def test_stale_stages_are_named_until_the_pipeline_has_caught_up(refreshed):
     assert "cba: out/cba/ was made from an earlier evaluation's effects.json" in _report_problems(area)
     results = _stages(area, "cba", "report")
     assert results["report"]["files"]
+
+
+def test_a_failed_evaluation_is_refused_not_read(tmp_path):
+    """A failed `carecase evaluate` removes its outputs and says why in summary.json; the report
+    names it rather than read an earlier run's tables or drop the evaluation in silence."""
+    import json
+
+    from carecase.report.freshness import stale_outputs
+
+    from .report_fixture_outputs import write_project
+
+    root = write_project(tmp_path / "p")
+    assert not stale_outputs(Project.open(root))
+    (root / "out" / "evaluate" / "summary.json").write_text(json.dumps(
+        {"headline": "failed: evaluation.services lists 'AE_ATTENDANCE', which no event has.",
+         "failed": "evaluation.services lists 'AE_ATTENDANCE', which no event has."}))
+    project = Project.open(root)
+    try:
+        assert stale_outputs(project) == [
+            "evaluate: the last `carecase evaluate` failed (evaluation.services lists 'AE_ATTENDANCE', which no "
+            "event has), so out/evaluate/ holds no results; fix that and run `carecase evaluate PROJECT` (or delete "
+            "out/evaluate/ to report without the evaluation)."]
+    finally:
+        project.close()
+    assert "the last `carecase evaluate` failed" in _report_problems(root)

@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Naive before/after and matched difference-in-differences, side by side.
 
-        Where participants were left unmatched, a line after the tables says that the naive columns are all participants and the matched DiD the matched ones, with the matched participants' own naive change (out/evaluate/naive_matched.csv)."""  # noqa: E501 - one line: the help keeps line breaks
+        Where participants were left unmatched, a line after the tables says that the naive columns are all participants and the matched DiD the matched ones, with the matched participants' own naive change (out/evaluate/naive_matched.csv). A failed run leaves no outputs (the previous run's are removed; summary.json says why), and the report refuses to run until one succeeds."""  # noqa: E501 - one line: the help keeps line breaks
         import pandas as pd
 
         from carecase.cli import run_stage

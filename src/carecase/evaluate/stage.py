@@ -214,7 +214,38 @@ def with_project_paths(project: Project) -> EvaluationConfig:
     return ev.model_copy(update={"instruments": instruments})
 
 
+#: what summary.json says while a run is under way, and after one that was killed before it
+#: could say why (report.freshness refuses out/evaluate/ while it holds ``failed``)
+UNFINISHED = "the evaluation did not finish (it was stopped before writing its results)"
+
+
+def clear_outputs(project: Project, why: str) -> None:
+    """Remove every output of an earlier run and leave a summary.json saying why there are
+    none (``failed``): a later report or CBA must not read an earlier run's tables as this
+    one's (after a failed run they stayed, and a report read them with nothing said)."""
+    folder = project.stage_dir(STAGE)
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            path.unlink()
+    project.write_json(STAGE, "summary.json", {"headline": f"failed: {why}", "failed": why})
+
+
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
+    """Run the evaluation and write out/evaluate/. An earlier run's outputs are removed first,
+    and a run that fails (or is stopped) leaves none, with a summary.json whose ``failed``
+    says why: the report then refuses to run (report.freshness) rather than show stale
+    results, and the CBA finds no effects.json."""
+    clear_outputs(project, UNFINISHED)
+    try:
+        return _run(project, progress)
+    except BaseException as err:
+        why = ("it was stopped (interrupted)" if isinstance(err, KeyboardInterrupt)
+               else " ".join(str(err).split()) or type(err).__name__)
+        clear_outputs(project, why)
+        raise
+
+
+def _run(project: Project, progress: Any = None) -> dict[str, Any]:
     task = progress.add_task("evaluate", total=3) if progress is not None else None
     cfg = project.config
     check_costs_current(project)

@@ -9,7 +9,9 @@ stages leave:
 - the costed events are current (``costs.stage.check_costs_current``: the last ingest
   finished, link ran after it, costs after link, with today's unit-cost settings);
 - the audit and the evaluation were made from those costed events (their ``costs_stamp``);
-- the CBA used the evaluation's current ``effects.json`` (its ``effects_sha256``)
+- the CBA used the evaluation's current ``effects.json`` (its ``effects_sha256``);
+- the last evaluation did not fail (a failed or stopped ``carecase evaluate`` removes its
+  outputs and leaves a summary.json whose ``failed`` says why)
 
 and, for a shared report with a dominance rule, that the audit wrote each row's two largest
 people's costs (:func:`dominance_inputs_missing`; an audit from before the rule did not).
@@ -72,6 +74,11 @@ def stale_outputs(project: Project) -> list[str]:
             check_costs_current(project)
         except CarecaseError as err:
             problems.append(f"costs: {err}")
+    failed = (project.read_json("evaluate", "summary.json") or {}).get("failed")
+    if failed:  # its outputs were removed: a report would drop the evaluation, or an older one's be read
+        problems.append(f"evaluate: the last `carecase evaluate` failed ({str(failed).rstrip('.')}), so out/evaluate/ "
+                        "holds no results; fix that and run `carecase evaluate PROJECT` (or delete out/evaluate/ to "
+                        "report without the evaluation).")
     stamp = costs_stamp(project)
     for stage in ("audit", "evaluate"):
         made_from = (project.read_json(stage, "summary.json") or {}).get("costs_stamp")
