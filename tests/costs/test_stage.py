@@ -176,13 +176,59 @@ def test_rows_ignored_at_ingest_are_listed(project: Project, monkeypatch: pytest
         "source": "ambulance", "config_key": "ingest.sources[1].event.service", "column": "outcome",
         "mapped_codes": ["STC"], "rows_ignored": 2, "rows_read": 3,
         "codes": [{"code": "HT", "rows": 1}, {"code": "stc", "rows": 1}], "other_codes": 0, "other_rows": 0,
+        "rows_mapped_by_other_sources": 0, "codes_mapped_by_other_sources": [],
     }]
-    assert "2 extract rows ignored at ingest (unmapped: ignore): ambulance 2" in summary["headline"]
+    assert ("2 extract rows ignored at ingest (unmapped: ignore) and costed by no source: ambulance 2"
+            in summary["headline"])
     res = CliRunner().invoke(app, ["costs", "apply", str(project.root)], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "Extract rows ignored at ingest" in res.output
     assert "ambulance" in res.output and "outcome" in res.output and "'stc' is not 'STC'" in res.output
     assert "codes ignored (rows)" in res.output and "'HT' 1, 'stc' 1" in res.output
+
+
+def test_rows_another_source_on_the_file_maps_are_not_never_costed(tmp_path: Path) -> None:
+    """One extract read as one source per agency (docs/ingest.md), each mapping its codes and
+    ignoring the rest: the other source's codes were listed as 'never costed' (every row of
+    the file but those of the code no source maps), and the row that both ignore twice."""
+    root = tmp_path / "mixed"
+    root.mkdir()
+    def source(name: str, level2: str, code: str, service: str) -> dict[str, Any]:
+        return {"name": name, "path": "urgent.csv", "format": {"type": "csv"},
+                "agency": {"level1": "NHS", "level2": level2}, "ids": {"nhs_number": "nhs"},
+                "event": {"kind": "point", "service": {"column": "type", "map": {code: service},
+                                                       "unmapped": "ignore"},
+                          "start": {"column": "date", "format": "%Y-%m-%d"}}}
+    cfg = {"project": {"name": "t", "period_start": PERIOD[0], "period_end": PERIOD[1]},
+           "engine": {"threads": 2},
+           "ingest": {"sources": [source("acute", "Acute Trust", "AE", "AE_ATTEND"),
+                                  source("ambulance", "Ambulance Trust", "AMB", "AMBULANCE")]}}
+    (root / "carecase.yaml").write_text(yaml.safe_dump(cfg, sort_keys=True))
+    (root / "urgent.csv").write_text(f"nhs,date,type\n{NHS[0]},2023-05-01,AE\n{NHS[1]},2023-05-02,AE\n"
+                                     f"{NHS[2]},2023-05-03,AMB\n{NHS[3]},2023-05-04,XX\n")
+    p = Project.open(root)
+    try:
+        ingest_stage.run(p)
+        link_stage.run(p)
+        summary = costs_stage.run(p)
+    finally:
+        p.close()
+    ignored = summary["ignored_at_ingest"]
+    by = {r["source"]: r for r in ignored["by_source"]}
+    assert (by["acute"]["rows_ignored"], by["acute"]["codes"]) == (1, [{"code": "XX", "rows": 1}])
+    assert by["acute"]["rows_mapped_by_other_sources"] == 1
+    assert by["acute"]["codes_mapped_by_other_sources"] == [{"code": "AMB", "rows": 1, "sources": ["ambulance"]}]
+    assert (by["ambulance"]["rows_ignored"], by["ambulance"]["codes"]) == (1, [{"code": "XX", "rows": 1}])
+    assert by["ambulance"]["codes_mapped_by_other_sources"] == [{"code": "AE", "rows": 2, "sources": ["acute"]}]
+    assert ignored["rows"] == 1  # the one XX row, which both sources ignore
+    assert ("; 1 extract row ignored at ingest (unmapped: ignore) and costed by no source: acute 1, ambulance 1 "
+            "(a row that several sources reading one file ignore counted once)") in summary["headline"]
+    res = CliRunner().invoke(app, ["costs", "apply", str(root)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    table = res.output[res.output.index("┏"):res.output.index("Rows whose code")]
+    assert "'XX' 1" in table and "AMB'" not in table and "'AE'" not in table
+    assert ("Not counted above, as another source reading the same file maps them: acute ignored 'AMB' 1 "
+            "(mapped by ambulance); ambulance ignored 'AE' 2 (mapped by acute).") in " ".join(res.output.split())
 
 
 def test_an_unfinished_ingest_stops_the_later_stages(project: Project) -> None:

@@ -127,3 +127,25 @@ def test_store_of_an_older_carecase_records_codes_of_unchanged_files(project_fac
     s = run(p)
     assert s["sources"]["acute"]["files"][0]["status"] == "reprocessed"
     assert _codes(s)["codes"] == [{"code": "stc", "rows": 2}, {"code": "XYZ", "rows": 1}]
+
+
+def test_mapped_by_siblings_only_on_the_same_file_sheet_and_column() -> None:
+    """Codes another source maps are taken by it only where it reads the same rows: the same
+    path, sheet and code column; a map key recorded otherwise (withheld) is never matched."""
+    from carecase.ingest.config import SourceConfig
+    from carecase.ingest.ignored import mapped_by_siblings
+
+    def src(name: str, codes: dict[str, str], **over) -> SourceConfig:
+        return SourceConfig.model_validate(event_source(
+            name=name, path="urgent.xlsx", format={"type": "xlsx", "sheet": over.pop("sheet", "A")},
+            event={"service": {"column": over.pop("column", "code"), "map": codes,
+                               "unmapped": over.pop("unmapped", "ignore")}}))
+
+    sources = [src("acute", {"AE": "AE_ATTEND"}), src("amb", {"AMB": "AMBULANCE", "0123456789": "AMBULANCE"}),
+               src("other_sheet", {"OS": "AE_ATTEND"}, sheet="B"), src("other_col", {"OC": "AE_ATTEND"}, column="x"),
+               src("strict", {"ST": "AE_ATTEND"}, unmapped="quarantine")]
+    files = [(s.name, "urgent.xlsx") for s in sources] + [("acute", "more.xlsx")]
+    assert mapped_by_siblings(sources, files) == {
+        ("acute", "urgent.xlsx"): {"AMB": ["amb"], "ST": ["strict"]},
+        ("amb", "urgent.xlsx"): {"AE": ["acute"], "ST": ["strict"]},
+    }

@@ -42,9 +42,10 @@ def apply_cmd(project: Annotated[Path, typer.Argument(help="Project folder (hold
     console.print(summary["headline"])
     for warning in summary.get("warnings", []):
         console.print(f"[yellow]Warning:[/yellow] {warning}", soft_wrap=True)
-    ignored = summary.get("ignored_at_ingest", {}).get("by_source", [])
+    by_source = summary.get("ignored_at_ingest", {}).get("by_source", [])
+    ignored = [r for r in by_source if r["rows_ignored"]]
     if ignored:
-        table = Table(title="Extract rows ignored at ingest (unmapped: ignore), never costed")
+        table = Table(title="Extract rows ignored at ingest (unmapped: ignore) and costed by no source")
         for col in ("source", "code column", "rows ignored", "of rows read", "codes ignored (rows)",
                     "codes kept (map)"):
             table.add_column(col, overflow="fold")
@@ -59,6 +60,15 @@ def apply_cmd(project: Annotated[Path, typer.Argument(help="Project folder (hold
                       + ") are left out of every cost; codes match exactly ('stc' is not 'STC'). Check the "
                       "codes in those columns and add any that belong to the map, or set unmapped: quarantine "
                       "to list each such row, with its code, in the ingest quarantine.")
+    elsewhere = [r for r in by_source if r.get("codes_mapped_by_other_sources")]
+    if elsewhere:
+        # codes come from the extract: printed without markup
+        console.print("Not counted above, as another source reading the same file maps them: "
+                      + "; ".join(f"{r['source']} ignored "
+                                  + ", ".join(f"{c['code']!r} {c['rows']:,} (mapped by {', '.join(c['sources'])})"
+                                              for c in r["codes_mapped_by_other_sources"])
+                                  for r in elsewhere) + ".",
+                      markup=False, highlight=False, soft_wrap=True)
 
 
 @costs_app.command("show")

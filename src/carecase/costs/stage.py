@@ -35,6 +35,7 @@ from carecase.costs.config import CostsConfig
 from carecase.costs.library import load_library, near_miss_codes
 from carecase.costs.mapping import service_map
 from carecase.costs.overlaps import overlap_warning, overlapping_stays
+from carecase.ingest.ignored import mapped_by_siblings, shared_rows, sibling_rows
 from carecase.ingest.ignored import summarise as ignored_codes
 
 
@@ -300,34 +301,50 @@ def closed_sources(project: Project) -> list[str]:
     return sorted(s.name for s in project.config.ingest.sources if s.event.open_ended == "quarantine")
 
 
-def ignored_rows(project: Project) -> list[dict[str, Any]]:
+def ignored_rows(project: Project) -> tuple[list[dict[str, Any]], int]:
     """Rows that ingest left out as out of scope, per event source whose service codes are
-    mapped with ``unmapped: ignore`` (codes not in its ``map``): from ``ingest_files``, the
-    counts ingest recorded per file, and from ``ingest_ignored_codes`` which codes, most rows
-    first (the first 20 listed, the rest counted in ``other_codes`` and ``other_rows``; each
-    code as ingest recorded it: cut to 30 characters, one that looks like an identifier
-    withheld). A store that ingest has not re-run on since it recorded codes lists none."""
+    mapped with ``unmapped: ignore`` (codes not in its ``map``) and that no other source maps,
+    and how many extract rows they are in all. From ``ingest_files``, the counts ingest
+    recorded per file, and from ``ingest_ignored_codes`` which codes, most rows first (the
+    first 20 listed, the rest counted in ``other_codes`` and ``other_rows``; each code as
+    ingest recorded it: cut to 30 characters, one that looks like an identifier withheld).
+
+    A file that several sources read, one per agency (docs/ingest.md), has each source's codes
+    ignored by the others: rows whose code another source reading the same file (same path,
+    sheet and code column) maps are staged by that source (costed, or quarantined there), so they are not counted in ``rows_ignored``
+    but in ``rows_mapped_by_other_sources``, with ``codes_mapped_by_other_sources``
+    (``[{"code", "rows", "sources"}]``). A row that every such source ignores is in each one's
+    ``rows_ignored`` but counted once in the total. A store that ingest has not re-run on
+    since it recorded codes lists no codes and tells no sources apart."""
     engine = project.engine
-    srcs = {s.name: (i, s) for i, s in enumerate(project.config.ingest.sources)
+    sources = project.config.ingest.sources
+    srcs = {s.name: (i, s) for i, s in enumerate(sources)
             if s.event.service.column and s.event.service.unmapped == "ignore"}
     if not srcs or not engine.has_table("ingest_files"):
-        return []
+        return [], 0
     f = engine.table("ingest_files")
+    files = [(r["source"], r["path"]) for r in engine.to_arrow(f.select("source", "path")).to_pylist()]
+    siblings = mapped_by_siblings(sources, files)
+    taken = sibling_rows(engine, siblings)
     f = f.filter(f.source.isin(list(srcs)))
     got = f.group_by("source").aggregate(rows=f.rows_out_of_scope.sum(), read=f.rows_read.sum())
-    codes = ignored_codes(engine, sorted(srcs))
+    codes = ignored_codes(engine, sorted(srcs), siblings=siblings)
     out = []
     for r in sorted(got.to_pyarrow().to_pylist(), key=lambda r: str(r["source"])):
         if not r["rows"]:
             continue
         i, src = srcs[r["source"]]
+        elsewhere = taken.get(r["source"], [])
+        n_elsewhere = sum(c["rows"] for c in elsewhere)
         out.append({
             "source": r["source"], "config_key": f"ingest.sources[{i}].event.service",
             "column": src.event.service.column, "mapped_codes": sorted(src.event.service.map),
-            "rows_ignored": int(r["rows"]), "rows_read": int(r["read"]),
+            "rows_ignored": int(r["rows"]) - n_elsewhere, "rows_read": int(r["read"]),
             **codes.get(r["source"], {"codes": [], "other_codes": 0, "other_rows": 0}),
+            "rows_mapped_by_other_sources": n_elsewhere, "codes_mapped_by_other_sources": elsewhere,
         })
-    return out
+    total = sum(r["rows_ignored"] for r in out) - shared_rows(engine, sources, files)
+    return out, total
 
 
 def cost_by_service(costed: ir.Table, start: dt.date, end: dt.date) -> ir.Table:
@@ -397,8 +414,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     total = _money(by_service_df, "cost", vts, transfer=False)
     outside = _money(by_service_df, "cost_outside_period", vts, transfer=False)
     transfers = _money(by_service_df, "cost", vts, transfer=True)
-    ignored = ignored_rows(project)
-    n_ignored = sum(r["rows_ignored"] for r in ignored)
+    ignored, n_ignored = ignored_rows(project)
+    uncosted = [r for r in ignored if r["rows_ignored"]]
     n_outside = sum(outside.values())
     summary = {
         "headline": (
@@ -409,8 +426,10 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
             + (f" (£{n_outside:,.0f} of spells outside the period not counted)" if n_outside >= 0.5 else "")
             + (f"; £{sum(transfers.values()):,.0f} of transfers not added" if sum(transfers.values()) >= 0.5 else "")
             + (f"; {n_unmapped:,} unmapped (see out/costs/unmapped_events.csv)" if n_unmapped else "")
-            + (f"; {n_ignored:,} extract rows ignored at ingest (unmapped: ignore): "
-               + ", ".join(f"{r['source']} {r['rows_ignored']:,}" for r in ignored) if n_ignored else "")
+            + (f"; {n_ignored:,} extract row{'s' if n_ignored != 1 else ''} ignored at ingest (unmapped: ignore) "
+               "and costed by no source: " + ", ".join(f"{r['source']} {r['rows_ignored']:,}" for r in uncosted)
+               + (" (a row that several sources reading one file ignore counted once)"
+                  if n_ignored < sum(r["rows_ignored"] for r in uncosted) else "") if n_ignored else "")
         ),
         "price_year": cfg.price_year,
         "period": {"start": str(period.period_start), "end_inclusive": str(period.period_end)},

@@ -7,10 +7,15 @@ recorded as it may be shown: surrounding whitespace trimmed, control characters 
 with '?', cut to :data:`MAX_CODE_CHARS` characters (the last one '…' when cut), blank as
 :data:`BLANK_CODE`, and one that looks like an identifier (:data:`IDENTIFIER_LIKE`) as
 :data:`WITHHELD_CODE`: such a code never reaches the store, the summaries or the terminal.
-Codes that are shown alike (two cut to the same text, two withheld) are counted together."""
+Codes that are shown alike (two cut to the same text, two withheld) are counted together.
+
+A file that several sources read, each mapping its agency's codes and ignoring the rest (one
+source per agency, docs/ingest.md), has each source's rows ignored by the others: those rows are
+not left out of the project, and :func:`mapped_by_siblings` says which they are."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import ibis
@@ -58,16 +63,71 @@ def count_codes(codes: pa.Array, ignored: np.ndarray, source: str, path: str, ba
                      "code": per.column("code"), "rows": per.column("rows")}, schema=SCHEMA)
 
 
-def summarise(engine: Any, sources: list[str] | None = None, top: int = TOP_CODES) -> dict[str, dict[str, Any]]:
+#: ``{(source, path): {code: [the other sources reading that file that map the code]}}``
+Siblings = dict[tuple[str, str], dict[str, list[str]]]
+
+
+def _readers(sources: Iterable[Any], files: Iterable[tuple[str, str]]) -> list[tuple[str, list[Any]]]:
+    """The event sources (configurations) with a code column that read one file the same way
+    (the same path, sheet and code column), per such file, for files read by two or more."""
+    by_name = {s.name: s for s in sources}
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for source, path in sorted(set(files)):
+        src = by_name.get(source)
+        if src is not None and src.event.service.column:
+            key = (path, repr(src.format.sheet), src.event.service.column)
+            groups.setdefault(key, []).append(src)
+    return [(path, srcs) for (path, _, _), srcs in sorted(groups.items()) if len(srcs) > 1]
+
+
+def mapped_by_siblings(sources: Iterable[Any], files: Iterable[tuple[str, str]]) -> Siblings:
+    """For each file (``files``: (source, path) pairs, as in ``ingest_files``) of an event source
+    with ``unmapped: ignore`` (of the configured ``sources``), the codes that another event source
+    reading the same file (the same path, sheet and code column) maps, with those sources: such
+    rows are out of scope for the one source and taken by the other, not left out of the project.
+    A map key that is not recorded as written (one cut or withheld as an identifier) is left out:
+    its rows cannot be told apart among the recorded codes, so they stay counted as ignored."""
+    out: Siblings = {}
+    for path, srcs in _readers(sources, files):
+        for src in srcs:
+            if src.event.service.unmapped != "ignore":
+                continue
+            taken: dict[str, list[str]] = {}
+            for other in srcs:
+                if other is src:
+                    continue
+                keys = sorted(other.event.service.map)
+                shown = shown_codes(pa.array(keys, pa.string())).to_pylist()
+                for key, as_shown in zip(keys, shown, strict=True):
+                    if key == as_shown:
+                        taken.setdefault(key, []).append(other.name)
+            if taken:
+                out[(src.name, path)] = {code: sorted(names) for code, names in sorted(taken.items())}
+    return out
+
+
+def _mapped(t: Any, siblings: Mapping[tuple[str, str], Mapping[str, list[str]]]) -> Any:
+    """The rows of ``t`` (the table's columns) whose code a sibling source maps."""
+    hit = ibis.literal(False)
+    for (source, path), codes in siblings.items():
+        hit |= (t.source == source) & (t.path == path) & t.code.isin(sorted(codes))
+    return hit
+
+
+def summarise(engine: Any, sources: list[str] | None = None, top: int = TOP_CODES,
+              siblings: Siblings | None = None) -> dict[str, dict[str, Any]]:
     """Per source (of ``sources``, or all) with ignored rows: its codes over every file,
     most rows first (then by code), the first ``top`` of them listed, the rest counted:
-    ``{"codes": [{"code", "rows"}], "other_codes": int, "other_rows": int}``. Empty
-    without the table (a store no ingest of this version has written)."""
+    ``{"codes": [{"code", "rows"}], "other_codes": int, "other_rows": int}``; the codes
+    that ``siblings`` (:func:`mapped_by_siblings`) says another source on the file maps are
+    left out. Empty without the table (a store no ingest of this version has written)."""
     if not engine.has_table(TABLE):
         return {}
     t = engine.table(TABLE)
     if sources is not None:
         t = t.filter(t.source.isin(sources)) if sources else t.limit(0)
+    if siblings:
+        t = t.filter(~_mapped(t, siblings))
     g = t.group_by(["source", "code"]).aggregate(rows=t.rows.sum())
     w = ibis.window(group_by=g.source, order_by=[ibis.desc(g.rows), g.code])
     ranked = g.mutate(_n=ibis.row_number().over(w))
@@ -81,6 +141,46 @@ def summarise(engine: Any, sources: list[str] | None = None, top: int = TOP_CODE
         entry["other_codes"] = int(r["codes"]) - len(entry["codes"])
         entry["other_rows"] = int(r["rows"]) - sum(c["rows"] for c in entry["codes"])
     return dict(sorted(out.items()))
+
+
+def sibling_rows(engine: Any, siblings: Siblings) -> dict[str, list[dict[str, Any]]]:
+    """Per source, the rows of each code it ignored that another source on the same file maps
+    (``siblings``: :func:`mapped_by_siblings`): ``[{"code", "rows", "sources"}]``, by code,
+    over all its files (``sources``: those that map the code on any of them)."""
+    if not siblings or not engine.has_table(TABLE):
+        return {}
+    t = engine.table(TABLE)
+    got = engine.to_arrow(t.filter(_mapped(t, siblings)).select("source", "path", "code", "rows")).to_pylist()
+    per: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in got:
+        entry = per.setdefault(r["source"], {}).setdefault(r["code"], {"code": r["code"], "rows": 0, "sources": set()})
+        entry["rows"] += int(r["rows"])
+        entry["sources"].update(siblings[(r["source"], r["path"])][r["code"]])
+    return {src: [{**e, "sources": sorted(e["sources"])} for _, e in sorted(codes.items())]
+            for src, codes in sorted(per.items())}
+
+
+def shared_rows(engine: Any, sources: Iterable[Any], files: Iterable[tuple[str, str]]) -> int:
+    """The ignored rows counted more than once because several sources with ``unmapped: ignore``
+    read the same file (as :func:`mapped_by_siblings`: ``sources`` configured, ``files`` read)
+    and each ignores them, no other source mapping them: a row of code 'XX' that every source
+    reading the file ignores is one extract row, in each source's count."""
+    if not engine.has_table(TABLE):
+        return 0
+    sources, files = list(sources), list(files)
+    t = engine.table(TABLE)
+    siblings = mapped_by_siblings(sources, files)
+    if siblings:
+        t = t.filter(~_mapped(t, siblings))
+    extra = 0
+    for path, srcs in _readers(sources, files):
+        names = sorted(s.name for s in srcs if s.event.service.unmapped == "ignore")
+        if len(names) < 2:
+            continue
+        g = t.filter((t.path == path) & t.source.isin(names))
+        per = g.group_by("code").aggregate(total=g.rows.sum(), once=g.rows.max())
+        extra += int(engine.to_arrow(per.aggregate(n=(per.total - per.once).sum())).column("n")[0].as_py() or 0)
+    return extra
 
 
 def describe(entry: dict[str, Any]) -> str:
