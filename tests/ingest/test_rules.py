@@ -192,6 +192,27 @@ def test_unmapped_ignore_is_counted_out_of_scope(project_factory) -> None:
     assert (f["rows_read"], f["rows_accepted"], f["rows_quarantined"], f["rows_out_of_scope"]) == (3, 1, 0, 2)
 
 
+def test_a_file_read_by_two_sources_is_one_file(project_factory) -> None:
+    """One extract read as one source per agency: the headline counted it once per source
+    ('3 file(s)' for two files); rows stay counted per source, so that rows read = accepted +
+    quarantined + out of scope + blank holds in the totals, and the headline says so."""
+    def src(name: str, level2: str, code: str, service: str) -> dict:
+        return event_source(name, "urgent.csv", agency={"level1": "NHS", "level2": level2},
+                            event={"service": {"column": "code", "map": {code: service}, "unmapped": "ignore"}})
+    csv = "nhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n9434765919,A,AMB,06/01/2024\n9434765919,A,XX,07/01/2024\n"
+    p = project_factory({"sources": [src("acute", "Acute Trust", "AE", "AE_ATTEND"),
+                                     src("ambulance", "Ambulance Trust", "AMB", "AMBULANCE"),
+                                     event_source("gp", "gp.csv")]},
+                        {"urgent.csv": csv, "gp.csv": "nhs,mrn,code,date\n9434765919,A,AE,09/01/2024\n"})
+    s = run(p)
+    assert (s["files"], s["files_read_by_several_sources"]) == (2, {"urgent.csv": 2})
+    assert s["totals"] == {"rows_read": 7, "rows_accepted": 3, "rows_quarantined": 0, "rows_out_of_scope": 4,
+                           "rows_blank": 0}
+    assert s["headline"].startswith("2 file(s) from 3 source(s) (urgent.csv read by 2 sources; rows and statuses "
+                                    "are counted per source): 7 rows read, 3 accepted, 0 quarantined, "
+                                    "4 out of scope (3 new)")
+
+
 def test_ambiguous_dates_stop_with_the_key_to_set(project_factory) -> None:
     src = event_source(event={"start": {"column": "date"}})
     csv = "nhs,mrn,code,date\n9434765919,A,AE,01/02/2024\n9434765919,A,AE,05/06/2024\n"

@@ -152,6 +152,14 @@ def assessment_warnings(feeds: list[Feed], quarantine: pa.Table, shown: int = 10
     return out
 
 
+def shared_files(shared: dict[str, int], top: int = 3) -> str:
+    """``extracts/urgent.csv read by 2 sources`` for the files (path: sources) several sources
+    read, the first ``top`` named and the rest counted."""
+    named = [f"{path} read by {n} sources" for path, n in list(shared.items())[:top]]
+    rest = len(shared) - len(named)
+    return ", ".join(named) + (f" and {rest} more file(s) read by several sources" if rest else "")
+
+
 def summarise(project: Project, feeds: list[Feed], quarantine: pa.Table, file_reports: dict[str, list[dict[str, Any]]],
               removed: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
     """The summary of a run (written to ``out/ingest/summary.json``): ``quarantine`` is the
@@ -183,8 +191,12 @@ def summarise(project: Project, feeds: list[Feed], quarantine: pa.Table, file_re
             sources[feed.name]["ignored_codes"] = ignored.get(
                 feed.name, {"codes": [], "other_codes": 0, "other_rows": 0})
     t = {c: int(totals[c]) for c in counts}
+    readers: dict[str, int] = Counter(rep["path"] for reps in file_reports.values() for rep in reps)
+    shared = {path: n for path, n in sorted(readers.items()) if n > 1}
     headline = (
-        f"{sum(len(v) for v in file_reports.values())} file(s) from {len(feeds)} source(s): "
+        f"{len(readers)} file(s) from {len(feeds)} source(s)"
+        + (" (" + shared_files(shared) + "; rows and statuses are counted per source)" if shared else "")
+        + ": "
         f"{t['rows_read']:,} rows read, {t['rows_accepted']:,} accepted, {t['rows_quarantined']:,} quarantined, "
         f"{t['rows_out_of_scope']:,} out of scope"
         + (f", {t['rows_blank']:,} blank" if t["rows_blank"] else "")
@@ -196,5 +208,6 @@ def summarise(project: Project, feeds: list[Feed], quarantine: pa.Table, file_re
                 *quarantine_warnings(feeds, sources, quarantine).values(), *assessment_warnings(feeds, quarantine)]
     if warnings:
         headline += f"; {len(warnings)} warning(s)"
-    return {"headline": headline, "sources": sources, "totals": t, "files_by_status": dict(sorted(status_totals.items())),
+    return {"headline": headline, "sources": sources, "totals": t, "files": len(readers),
+            "files_read_by_several_sources": shared, "files_by_status": dict(sorted(status_totals.items())),
             "removed": removed, "warnings": warnings}
