@@ -186,6 +186,28 @@ def test_linkage_model_notes_are_shown_in_the_data_section(tmp_path: Path) -> No
     assert any(isinstance(b, Note) and note in b.text for b in data.blocks)
 
 
+def test_the_data_section_names_the_inputs_by_role(tmp_path: Path) -> None:
+    """'8 agency extract(s) were read' counted the population and programme registers, the
+    ID lookups and the outcome readings as agency extracts."""
+    import json
+
+    from carecase.report.content import Paragraph
+
+    root = write_project(tmp_path / "p")
+    path = root / "out" / "ingest" / "summary.json"
+    summary = json.loads(path.read_text())
+    acute = summary["sources"]["acute"]
+    summary["sources"].update({name: {**acute, "role": role} for name, role in [
+        ("population", "population"), ("programme", "programme"), ("lookup_asc", "lookup"),
+        ("lookup_housing", "lookup"), ("outcomes_star", "outcomes")]})
+    path.write_text(json.dumps(summary))
+    data = next(s for s in project_report(Project.open(root)).sections if s.id == "data")
+    text = " ".join(b.text for b in data.blocks if isinstance(b, Paragraph))
+    assert ("Data were read, validated and pseudonymised from 3 agency activity sources, the population register, "
+            "the programme register, 2 ID lookups and 1 outcome measure.") in text
+    assert "agency extract" not in text
+
+
 def test_linkage_warnings_in_the_data_section(tmp_path: Path) -> None:
     """The link stage's warnings (say, names missing from the population register) are in
     the internal report's Data section; a shared report says there are some (their text can

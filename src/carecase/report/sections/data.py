@@ -19,7 +19,7 @@ from carecase.report.content import (
 )
 from carecase.report.disclose import CountCells
 from carecase.report.loaders import get, named_items
-from carecase.report.sections.common import Context, not_run
+from carecase.report.sections.common import Context, in_a_list, not_run
 
 # the keys of out/ingest/summary.json and out/link/summary.json, in one place
 SOURCE_COLUMNS = [
@@ -47,6 +47,32 @@ def _sources(summary: Any) -> list[dict[str, Any]]:
                                                       if isinstance(f, dict) and f.get("status")}))
         out.append({**s, "status": status or None})
     return out
+
+
+def _n(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def inputs_in_words(sources: list[dict[str, Any]]) -> str:
+    """``5 agency activity sources, the population register, the programme register, 1 ID
+    lookup and 1 outcome measure``: the ingest summary's sources by role. They were all
+    called agency extracts, the registers and lookups among them."""
+    roles = [str(s.get("role") or "") for s in sources]
+    parts = []
+    if n := roles.count("events"):
+        parts.append(_n(n, "agency activity source", "agency activity sources"))
+    if "population" in roles:
+        parts.append("the population register")
+    if "programme" in roles:
+        parts.append("the programme register")
+    if n := roles.count("lookup"):
+        parts.append(_n(n, "ID lookup", "ID lookups"))
+    if n := roles.count("outcomes"):
+        parts.append(_n(n, "outcome measure", "outcome measures"))
+    known = ("events", "population", "programme", "lookup", "outcomes")
+    if n := sum(r not in known for r in roles):
+        parts.append(_n(n, "other source", "other sources"))
+    return in_a_list(parts) or "no source"
 
 
 def protect_together(sources: Table | None, by_method: Table | None, per_source: Table | None,
@@ -124,7 +150,7 @@ def build(ctx: Context) -> Section:
     else:
         sources = sorted(_sources(ingest), key=lambda s: str(s["source"]))
         sec.blocks.append(Paragraph(
-            f"{len(sources)} agency extract(s) were read, validated and pseudonymised. Rows that "
+            f"Data were read, validated and pseudonymised from {inputs_in_words(sources)}. Rows that "
             "failed validation were quarantined (kept aside with the reason), not silently dropped."))
         rows = [{c.key: s.get(c.key) for c in SOURCE_COLUMNS} for s in sources]
         source_table = Table("data-sources", "Rows read, accepted and quarantined by source",
