@@ -234,6 +234,34 @@ def test_a_project_whose_effects_all_rest_on_few_users_skips_the_cba(tmp_path: P
     assert res.exit_code == 0 and "skipped" in res.output
 
 
+def test_an_agency_whose_effects_were_left_out_for_few_users_is_refused_saying_so(tmp_path: Path) -> None:
+    """cashable.Police with police custody evaluated but used by fewer than min_users people:
+    the error said Police 'pays nothing and benefits nothing', blaming the entry without
+    saying that the evaluation's effect on police custody was left out, nor how to value it."""
+    effects = {"price_year": 2024, "windows": {"post_0_12": {"services": {
+        "AE_ATTEND": {"agency_l1": "NHS", "cost_ppy": {"effect": -100.0, "ci_low": -200.0, "ci_high": 0.0,
+                                                       "treated_users": 40, "control_users": 38}},
+        "POL_CUSTODY": {"agency_l1": "Police", "cost_ppy": {"effect": -50.0, "ci_low": -90.0, "ci_high": -10.0,
+                                                            "treated_users": 7, "control_users": 2}}}}}}
+    model = simple_model(cashable={"NHS": 0.2, "Police": 0.1})
+    (tmp_path / "out" / "evaluate").mkdir(parents=True)
+    (tmp_path / "out" / "evaluate" / "effects.json").write_text(json.dumps(effects))
+    root = _project(tmp_path, {"inline": model, "from_evaluation": {"cohort": "c", "window": "post_0_12",
+                                                                    "min_users": 5}})
+    with pytest.raises(CBAError) as err:
+        stage.run(Project.open(root))
+    msg = " ".join(str(err.value).split())
+    assert ("cashable.Police = 0.1: this agency pays nothing and benefits nothing: Police's evaluated effect "
+            "(POL_CUSTODY) was left out by cba.from_evaluation.min_users = 5 (POL_CUSTODY: 7 participants / "
+            "2 comparison people who used it), so the CBA values no benefit to Police. Either remove "
+            "cashable.Police, or lower cba.from_evaluation.min_users to 2 to value it, knowing that") in msg
+    assert "rests on 1–7 users (report.suppression.threshold)" in msg
+    # with the entry removed, the CBA runs without Police
+    root = _project(tmp_path, {"inline": simple_model(cashable={"NHS": 0.2}),
+                               "from_evaluation": {"cohort": "c", "window": "post_0_12", "min_users": 5}})
+    assert stage.run(Project.open(root))["headline"].startswith("NPV £")
+
+
 def test_cli_names_the_outcomes_on_the_health_schedule(tmp_path: Path) -> None:
     """The console showed the NPV but not which outcomes were discounted at 1.5%."""
     import yaml

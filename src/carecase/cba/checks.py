@@ -7,6 +7,7 @@ that failed its schema (:func:`raw_reference_problems`)."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -50,14 +51,21 @@ def raw_reference_problems(data: dict[str, Any], lookup: UnitCostLookup = BUILTI
     return out
 
 
-def check_model(model: CBAModel, source: str = "CBA model", lookup: UnitCostLookup = BUILTIN) -> None:
-    """Raise one CBAError listing every cross-reference problem (nothing else is computed)."""
-    problems = check_references(model, lookup)
+def check_model(model: CBAModel, source: str = "CBA model", lookup: UnitCostLookup = BUILTIN,
+                idle: Mapping[str, tuple[str, str]] | None = None) -> None:
+    """Raise one CBAError listing every cross-reference problem (nothing else is computed);
+    ``idle``: as :func:`check_references`."""
+    problems = check_references(model, lookup, idle)
     if problems:
         raise CBAError(f"{source}: {len(problems)} problem(s) in the CBA model\n" + "\n".join(problems))
 
 
-def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[str]:
+def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN,
+                     idle: Mapping[str, tuple[str, str]] | None = None) -> list[str]:
+    """Every cross-reference problem, a line each. ``idle``: per agency whose evaluated
+    effects were left out of the model (:func:`carecase.cba.evaluation_join.left_out_agencies`),
+    why and how to value them, said when the model names that agency but it neither pays nor
+    benefits."""
     out: list[str] = []
     n = model.appraisal_years
     names = [c.name for c in model.cohorts]
@@ -169,10 +177,16 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[
         for key, agencies in (("agencies", model.agencies or []), ("cashable", list(model.cashable))):
             for a in agencies:
                 if a not in active:
-                    out.append(_line(f"{key}.{a}" if key == "cashable" else key,
-                                     model.cashable[a] if key == "cashable" else a,
-                                     "this agency pays nothing and benefits nothing; remove it or "
-                                     f"give it a cost or a benefit. Active: {', '.join(sorted(active))}"))
+                    path = f"{key}.{a}" if key == "cashable" else key
+                    if idle and a in idle:
+                        why, lower = idle[a]
+                        entry = path if key == "cashable" else f"{a!r} from agencies"
+                        message = (f"this agency pays nothing and benefits nothing: {why}. Either remove "
+                                   f"{entry}, or {lower}")
+                    else:
+                        message = ("this agency pays nothing and benefits nothing; remove it or "
+                                   f"give it a cost or a benefit. Active: {', '.join(sorted(active))}")
+                    out.append(_line(path, model.cashable[a] if key == "cashable" else a, message))
         # an agency with benefits, none of them fiscal (the Individual's economic and social
         # values); one with no benefit at all (its services' effects left out of a CBA built
         # from the evaluation) is left alone

@@ -8,6 +8,10 @@ join is checked in the user's terms:
   cohorts (the problem was reported as ``outcomes[2].cohort``, an outcome the user's file
   does not have);
 - :func:`explain_generated`: any other problem found on an added outcome says where it came from;
+- :func:`left_out_agencies`: an agency the model names (``cashable``, ``agencies``) that has
+  no benefit because its evaluated effects were left out for too few users
+  (``cba.from_evaluation.min_users``) is refused saying so, not only that it "pays nothing and
+  benefits nothing";
 - :func:`check_counted_once`: a model outcome of its own that values the same unit cost as an
   evaluated effect it takes (the same code, or one rolling up to the other:
   :func:`carecase.cba.unit_costs.rolls_up_to`) counts one saving twice, which the HM Treasury
@@ -47,6 +51,45 @@ def check_link_cohort(data: Any, cohort: str, model_file: str) -> None:
         "model as outcomes of this cohort (per treated person), so it must be one of the model's. "
         f"Set {LINK}.cohort in carecase.yaml to one of {', '.join(names)} (a cohort whose "
         f"success_rate is 1), or add a cohort named {cohort!r} with success_rate: 1 to the model.")
+
+
+def left_out_agencies(effects: list[dict[str, Any]], min_users: int,
+                      threshold: int = 7) -> dict[str, tuple[str, str]]:
+    """Per agency with evaluated effects left out for too few users (``effects``: as
+    :func:`carecase.cba.from_evaluation.evaluation_outcomes` lists them), why it has no
+    benefit from them and how to value them: ``(why, lower)``, read by
+    :func:`carecase.cba.checks.check_references` for an agency that neither pays nor benefits.
+    ``threshold``: the shared report's small-number threshold (``report.suppression.threshold``),
+    at or under which it withholds the CBA's results built on such an effect."""
+    by_agency: dict[str, list[dict[str, Any]]] = {}
+    for e in effects:
+        if e.get("agency"):
+            by_agency.setdefault(str(e["agency"]), []).append(e)
+    out: dict[str, tuple[str, str]] = {}
+    for agency, left in sorted(by_agency.items()):
+        codes = [str(e["service_code"]) for e in left]
+        several = len(left) > 1
+        counts = "; ".join(
+            f"{e['service_code']}: {_people(e.get('treated_users'), 'participant', 'participants')} / "
+            f"{_people(e.get('control_users'), 'comparison person', 'comparison people')} who used it"
+            for e in left)
+        why = (f"{agency}'s evaluated effect{'s' if several else ''} ({', '.join(codes)}) "
+               f"{'were' if several else 'was'} left out by {LINK}.min_users = {min_users} ({counts}), "
+               f"so the CBA values no benefit to {agency}")
+        fewest = min((min(u) for e in left if (u := [int(e[k]) for k in ("treated_users", "control_users")
+                                                      if e.get(k) is not None])), default=0)
+        lower = (f"lower {LINK}.min_users to {fewest} to value {'them' if several else 'it'}, knowing that "
+                 f"{'effects' if several else 'an effect'} resting on so few people's use "
+                 f"{'are' if several else 'is'} their story rather than evidence"
+                 + (", and that a shared report withholds the CBA's results (NPV, ROI, who pays and who "
+                    f"benefits) while an effect it values rests on 1–{threshold} users "
+                    "(report.suppression.threshold)" if 0 < fewest <= threshold else ""))
+        out[agency] = (why, lower)
+    return out
+
+
+def _people(n: Any, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}" if n is not None else f"? {many}"
 
 
 def explain_generated(err: CBAError, first: int, services: list[str], window: str) -> CBAError:

@@ -164,12 +164,14 @@ def evaluation_outcomes(
     notes: list[str] | None = None,
     catalogue: Catalogue = BY_CODE,
     left_out: list[str] | None = None,
+    left_out_effects: list[dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], str, list[str]]:
     """(outcome definitions, one per service effect; the window; their service codes).
 
     A service whose effect rests on fewer than ``min_users`` matched participants or
     comparison people who used it (effects.json's ``treated_users`` / ``control_users``) is
-    left out, with a line in ``notes`` and its code in ``left_out``. An effect with no 95% interval (the evaluation could
+    left out, with a line in ``notes``, its code in ``left_out`` and its code, agency and users
+    (``{"service_code", "agency", "treated_users", "control_users"}``) in ``left_out_effects``. An effect with no 95% interval (the evaluation could
     not estimate one) is refused: drawn with no spread, it would make the model look certain.
 
     When ``price_base_year`` and the file's ``price_year`` differ, £ are uprated with the
@@ -214,6 +216,11 @@ def evaluation_outcomes(
                        f"{c} comparison {'person' if c == 1 else 'people'})")
             if left_out is not None:
                 left_out.append(str(r["service_code"]))
+            if left_out_effects is not None:
+                svc = catalogue.get(r["service_code"])
+                left_out_effects.append({"service_code": str(r["service_code"]),
+                                         "agency": r.get("agency_l1") or (svc.agency_l1 if svc else None),
+                                         "treated_users": t, "control_users": c})
             continue
         if r.get("ci_low_gbp") is None or r.get("ci_high_gbp") is None:
             raise CBAError(

@@ -9,6 +9,7 @@ nor benefit, scenario paths). Nothing is computed from a model that fails either
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,11 @@ def load_yaml_model(path: str | Path, lookup: UnitCostLookup = BUILTIN) -> CBAMo
 
 
 def model_from_dict(
-    data: Any, source: str = "CBA model", lookup: UnitCostLookup = BUILTIN
+    data: Any, source: str = "CBA model", lookup: UnitCostLookup = BUILTIN,
+    idle: Mapping[str, tuple[str, str]] | None = None,
 ) -> CBAModel:
+    """The model in ``data``, validated and checked (:func:`carecase.cba.checks.check_model`;
+    ``idle``: agencies whose evaluated effects were left out, as it reads them)."""
     if data is None:
         raise CBAError(f"{source}: the CBA model is empty; write name:, appraisal_years:, "
                        "cohorts:, costs: and outcomes: (see examples/cba_example.yaml).")
@@ -76,5 +80,5 @@ def model_from_dict(
             message += (f"\nAlso {len(also)} cross-reference problem(s) (cohort names, unit-cost codes):\n"
                         + "\n".join(also))
         raise CBAError(message) from None
-    check_model(model, source, lookup)
+    check_model(model, source, lookup, idle)
     return model

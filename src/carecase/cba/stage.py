@@ -13,7 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from carecase.cba.evaluation_join import check_counted_once, check_link_cohort, explain_generated
+from carecase.cba.evaluation_join import (
+    check_counted_once,
+    check_link_cohort,
+    explain_generated,
+    left_out_agencies,
+)
 from carecase.cba.formatting import money, ratio_text
 from carecase.cba.from_evaluation import (
     NoEvidenceError,
@@ -76,6 +81,7 @@ def project_model(project: Project, notes: list[str] | None = None,
         data = {**data, "price_base_year": project.config.costs.price_year}
     model_file = cfg.model if cfg.inline is None else "cba.inline in carecase.yaml"
     joined: tuple[int, str, list[str]] | None = None  # (first evaluated outcome, window, services)
+    left_effects: list[dict[str, Any]] = []  # left out for too few users: code, agency, users
     if cfg.from_evaluation is not None and isinstance(data, dict):
         link = cfg.from_evaluation
         check_link_cohort(data, link.cohort, str(model_file))
@@ -86,7 +92,8 @@ def project_model(project: Project, notes: list[str] | None = None,
             duration_years=link.duration_years, lag_years=link.lag_years,
             drop_off=link.drop_off, confidence_grade=link.confidence_grade,
             price_base_year=data.get("price_base_year"), index=project_index(project),
-            min_users=link.min_users, notes=notes, catalogue=catalogue(project.config), left_out=left_out)
+            min_users=link.min_users, notes=notes, catalogue=catalogue(project.config), left_out=left_out,
+            left_out_effects=left_effects)
         first = len(data.get("outcomes") or [])
         data = {**data, "outcomes": list(data.get("outcomes") or []) + extra}
         joint = evaluation_correlation(effects, window, codes, first, notes=notes)
@@ -95,7 +102,10 @@ def project_model(project: Project, notes: list[str] | None = None,
         joined = first, window, codes
     lookup = project_lookup(project, data.get("price_base_year") if isinstance(data, dict) else None)
     try:
-        model = model_from_dict(data, source=source, lookup=lookup)
+        idle = left_out_agencies(left_effects, cfg.from_evaluation.min_users,
+                                 project.config.report.suppression.threshold) \
+            if cfg.from_evaluation is not None else None
+        model = model_from_dict(data, source=source, lookup=lookup, idle=idle)
     except CBAError as err:
         if joined is None:
             raise
