@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from html import unescape as html_unescape
 from pathlib import Path
 
 import openpyxl
@@ -154,6 +155,34 @@ def test_missing_stages_say_not_run(tmp_path: Path) -> None:
     html = Path(summary["files"]["html"]).read_text(encoding="utf-8")
     assert "Not run: the whole-system cost audit" in html
     assert "Net present value" in html
+
+
+def test_a_project_without_a_cba_model_says_to_add_one(tmp_path: Path) -> None:
+    """With `cba: {}` (the template's) the cba stage skips, and the report said 'no output
+    from the cba stage was found... Run `carecase cba PROJECT`', which only errors for want of
+    a model; and its headline listed the executive summary as not run, which was written."""
+    root = write_project(tmp_path / "p", stages=("ingest", "costs", "audit", "evaluate"))
+    (root / "out" / "cba").mkdir()
+    (root / "out" / "cba" / "summary.json").write_text(
+        json.dumps({"headline": "skipped: no cba.model or cba.inline in carecase.yaml", "notes": []}))
+    summary = _html_xlsx(root)
+    html = " ".join(Path(summary["files"]["html"]).read_text(encoding="utf-8").split())
+    assert ("Not configured: the cost-benefit analysis — carecase.yaml has no CBA model (cba.model or "
+            "cba.inline), so the cba stage has nothing to run and skips. To add one,") in html
+    assert "docs/cba.md" in html and "Run `carecase cba PROJECT`" not in html
+    assert ("Not configured: the cost-benefit analysis (NPV, ROI and payback) — carecase.yaml has no CBA "
+            "model (cba.model or cba.inline); the Cost-benefit analysis section says how to add one.") in html
+    assert summary["not_run"] == ["assumptions", "cba"]  # not the executive summary, which was written
+    assert "(not run: assumptions, cba); no CBA model configured (cba.model or cba.inline" in summary["headline"]
+    # a model configured, the stage skipped for want of evidence: its reason, not 'run the stage'
+    with (root / "carecase.yaml").open("a") as f:
+        f.write("cba:\n  model: cba.yaml\n  from_evaluation: {cohort: c}\n")
+    why = "no evaluated effect in window 'post_0_12' rests on at least 10 users on each side"
+    (root / "out" / "cba" / "summary.json").write_text(json.dumps({"headline": f"skipped: {why}", "notes": []}))
+    summary = _html_xlsx(root)
+    html = " ".join(Path(summary["files"]["html"]).read_text(encoding="utf-8").split())
+    assert html_unescape(f"Not run: the cost-benefit analysis — the cba stage skipped: {why}") in html_unescape(html)
+    assert "no CBA model configured" not in summary["headline"]
 
 
 def test_nothing_run_still_renders(tmp_path: Path) -> None:

@@ -12,6 +12,9 @@ from carecase.core.model import StrictModel
 #: Allowed Monte Carlo draws: the model's ``monte_carlo.draws``, ``cba.draws`` and
 #: ``carecase cba --draws`` (kept here, a light module the CLI can import at start-up).
 MIN_DRAWS, MAX_DRAWS = 2, 1_000_000
+#: Why the cba stage skips a project without a model (its headline: ``skipped: ...``; the
+#: report tells it from other skips, to say how to add a model).
+NO_MODEL = "no cba.model or cba.inline in carecase.yaml"
 
 
 class EvaluationLink(StrictModel):

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.cba.config import NO_MODEL
 from carecase.cba.evaluation_join import (
     check_counted_once,
     check_link_cohort,
@@ -237,7 +238,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     except NoEvidenceError as err:
         return _skip(project, str(err), notes)
     if found is None:
-        return _skip(project, "no cba.model or cba.inline in carecase.yaml", notes)
+        return _skip(project, NO_MODEL, notes)
     task = progress.add_task("cba", total=2) if progress is not None else None
     model, lookup = found
     results = analyse(model, lookup, draws=project.config.cba.draws)

@@ -38,12 +38,14 @@ BUILDERS = (
 
 def build_report(out: Path, config: ReportConfig, project_name: str = "", area: str = "",
                  period: str = "", mode: Literal["shared", "internal"] | None = None,
-                 services: Catalogue = BY_CODE) -> Report:
+                 services: Catalogue = BY_CODE, cba_configured: bool = True) -> Report:
     """The whole report for the outputs under ``out`` (a project's out/ folder), with
     disclosure control applied for ``mode`` (default: ``config.mode``); ``services``: the
-    project's service catalogue (``carecase.core.services.catalogue``)."""
+    project's service catalogue (``carecase.core.services.catalogue``); ``cba_configured``:
+    whether the project has a CBA model (``cba.model`` or ``cba.inline``)."""
     m = mode or config.mode
-    ctx = Context(StageOutputs(Path(out)), config, m, project_name, services=services)
+    ctx = Context(StageOutputs(Path(out)), config, m, project_name, services=services,
+                  cba_configured=cba_configured)
     sections = [b(ctx) for b in BUILDERS]
     subtitle = " · ".join(p for p in (project_name, area, period) if p)
     warning = cba.withheld_warning(ctx, ctx.outs.json("cba", "results.json"))

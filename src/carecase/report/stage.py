@@ -11,7 +11,7 @@ from carecase.core.errors import ReportError
 from carecase.core.project import Project
 from carecase.core.services import catalogue
 from carecase.report.build import build_report
-from carecase.report.content import Report
+from carecase.report.content import Note, Report
 from carecase.report.freshness import dominance_inputs_missing, stale_outputs
 from carecase.report.html import render_html
 from carecase.report.pdf import find_chromium, html_to_pdf
@@ -27,11 +27,25 @@ def check_ids(report: Report) -> None:
         raise ReportError(f"report content has duplicate ids {dupes}; every table and chart needs its own id")
 
 
+def cba_configured(project: Project) -> bool:
+    """Whether carecase.yaml has a CBA model (the cba stage skips without one)."""
+    return project.config.cba.model is not None or project.config.cba.inline is not None
+
+
+def not_run_sections(report: Report) -> list[str]:
+    """The sections with nothing but notes, one of them saying a stage's output is missing:
+    a section that shows something (the executive summary's evaluation, beside its note that
+    the CBA's figures are missing) was listed as not run."""
+    return sorted(s.id for s in report.sections
+                  if all(isinstance(b, Note) for b in s.blocks) and any(b.kind == "not_run" for b in s.blocks
+                                                                         if isinstance(b, Note)))
+
+
 def project_report(project: Project, mode: Literal["shared", "internal"] | None = None) -> Report:
     cfg = project.config
     period = f"{cfg.project.period_start.isoformat()} to {cfg.project.period_end.isoformat()}"
     report = build_report(project.out, cfg.report, cfg.project.name, cfg.project.area, period, mode,
-                          services=catalogue(cfg))
+                          services=catalogue(cfg), cba_configured=cba_configured(project))
     check_ids(report)
     return report
 
@@ -88,11 +102,13 @@ def run(project: Project, progress: Any = None, internal: bool | None = None) ->
         if "html" not in formats:
             Path(html_path).unlink(missing_ok=True)
         step()
-    not_run = sorted({s.id for s in report.sections for b in s.blocks if getattr(b, "kind", "") == "not_run"})
+    not_run = not_run_sections(report)
     headline = (f"{mode} report: {len(report.sections)} sections, {len(report.tables())} tables, "
                 f"{len(report.charts())} charts → {', '.join(sorted(files))}")
     if not_run:
         headline += f" (not run: {', '.join(not_run)})"
+    if not cba_configured(project) and not (project.out / "cba" / "results.json").exists():
+        headline += "; no CBA model configured (cba.model or cba.inline; docs/cba.md)"
     if any(w.startswith("PDF skipped") for w in warnings):
         headline += "; PDF skipped (no Chromium)"
     if report.warnings:

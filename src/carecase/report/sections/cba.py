@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from carecase.cba.config import NO_MODEL
 from carecase.core.services import BY_CODE, Catalogue
 from carecase.report import charts
 from carecase.report.content import (
@@ -278,11 +279,33 @@ def _health_note(model: Any) -> str:
             "schedule (1.5% years 0–30, then declining)")
 
 
+def no_results(ctx: Context, what: str, here: bool = True) -> Note:
+    """Why there is no out/cba/results.json, with the fix that applies: carecase.yaml has no
+    CBA model (running the stage only errors: add one), the stage skipped for a reason it
+    gave (out/cba/summary.json), or the stage has not run. ``here``: the CBA section, which
+    says how to add a model; other sections point to it."""
+    if not ctx.cba_configured and not here:
+        return Note(f"Not configured: {what} — carecase.yaml has no CBA model (cba.model or cba.inline); the "
+                    "Cost-benefit analysis section says how to add one.", kind="not_run")
+    if not ctx.cba_configured:
+        return Note(f"Not configured: {what} — carecase.yaml has no CBA model (cba.model or cba.inline), so "
+                    "the cba stage has nothing to run and skips. To add one, write the model (cohorts, costs "
+                    "and outcomes) in a file named by cba.model or under cba.inline; cba.from_evaluation adds "
+                    "the evaluated effects to it as outcomes (docs/cba.md; examples/cba_example.yaml). Then "
+                    "run `carecase run PROJECT` (or `carecase cba PROJECT`) and rebuild the report.",
+                    kind="not_run")
+    headline = str(get(ctx.outs.json("cba", "summary.json"), "headline", default="") or "")
+    if headline.startswith("skipped: ") and headline != f"skipped: {NO_MODEL}":  # from before a model was added
+        return Note(f"Not run: {what} — the cba stage skipped: {headline.removeprefix('skipped: ')} "
+                    "(out/cba/summary.json; docs/cba.md).", kind="not_run")
+    return not_run("cba", what)
+
+
 def build(ctx: Context) -> Section:
     sec = Section("cba", "Cost-benefit analysis")
     res = ctx.outs.json("cba", "results.json")
     if res is None:
-        sec.blocks.append(not_run("cba", "the cost-benefit analysis"))
+        sec.blocks.append(no_results(ctx, "the cost-benefit analysis"))
         return sec
     model = get(res, "model", default={})
     if model:

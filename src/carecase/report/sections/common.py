@@ -168,6 +168,9 @@ class Context:
     project_name: str = ""
     #: the project's service catalogue (built-ins and ``services:``): descriptions of codes
     services: Catalogue = field(default_factory=lambda: BY_CODE, compare=False, repr=False)
+    #: whether carecase.yaml has a CBA model (``cba.model`` or ``cba.inline``): without one the
+    #: cba stage skips, and the report says how to add one rather than to run the stage
+    cba_configured: bool = True
     # figures derived from the outputs that several sections need (read once per report)
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -169,7 +169,8 @@ def assumptions(ctx: Context) -> Section:
     res = ctx.outs.json("cba", "results.json")
     items = named_items(get(res, "assumptions"), "name") if res else []
     if not items:
-        sec.blocks.append(not_run("cba", "the assumptions register"))
+        sec.blocks.append(cba_section.no_results(ctx, "the assumptions register", here=False) if res is None
+                          else not_run("cba", "the assumptions register"))
         return sec
     rows = [{k: clean_value(get(r, key)) for k, key in ASSUMPTION.items()} for r in items]
     for r in rows:

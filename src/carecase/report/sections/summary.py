@@ -142,8 +142,8 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(Note("Read with care: " + " ".join(read_first), kind="warning"))
     res = ctx.outs.json("cba", "results.json")
     if res is None:
-        sec.blocks.append(Note("Not run: the cost-benefit analysis (out/cba/results.json) — NPV, ROI and "
-                               "payback are not available.", kind="not_run"))
+        sec.blocks.append(cba_section.no_results(ctx, "the cost-benefit analysis (NPV, ROI and payback)",
+                                                    here=False))
     elif cba_section.few_evaluated_inputs(ctx, res):
         sec.blocks.append(cba_section.few_people_note(ctx, "NPV, ROI, payback and who benefits are", res))
         costs = cba_section.costs_paragraph(ctx, res)
