@@ -58,6 +58,48 @@ def test_programme_register(project_factory) -> None:
     assert table(p, "programme_staged")[0]["record_id"].startswith("programme:")
 
 
+def test_date_formats_are_reported_for_unchanged_files(project_factory) -> None:
+    """The population register's date formats (dob_format, registered_from/to, date of death)
+    were `{}` in out/ingest/summary.json whenever its file was unchanged, as for every source:
+    only a file read in that run reported them. They are kept with the file's batch."""
+    pop = {"path": "pop.csv", "format": {"type": "csv"}, "ids": IDS,
+           "registered_from": {"column": "from", "format": "%Y-%m-%d"},
+           "registered_to": {"column": "to", "format": "%Y-%m-%d"}, "date_of_death": {"column": "dod"}}
+    prog = {"path": "prog.csv", "format": {"type": "csv"}, "ids": {"nhs_number": "nhs"},
+            "start": {"column": "joined", "format": "%d/%m/%Y"}}
+    files = {"pop.csv": "nhs,first,last,dob,sex,pc,from,to,dod\n9434765919,Ann,Lee,1950-03-04,F,M1 1AE,2010-01-01,,"
+                        "2024-01-13\n",
+             "prog.csv": "nhs,joined\n9434765919,01/06/2023\n",
+             "ae.csv": "nhs,mrn,code,date\n9434765919,A,AE,13/01/2024\n"}
+    p = project_factory({"population": pop, "programme": prog, "sources": [event_source(
+        event={"start": {"column": "date"}})]}, files)
+    want = {"population": {"dob": "%Y-%m-%d", "registered_from": "%Y-%m-%d", "registered_to": "%Y-%m-%d",
+                           "date_of_death": "%Y-%m-%d (inferred)"},
+            "programme": {"start": "%d/%m/%Y"}, "acute": {"start": "%d/%m/%Y (inferred)"}}
+    first = run(p)["sources"]
+    assert {k: first[k]["files"][0]["date_formats"] for k in want} == want
+    again = run(p)["sources"]
+    assert {k: again[k]["files"][0]["status"] for k in want} == dict.fromkeys(want, "unchanged")
+    assert {k: again[k]["files"][0]["date_formats"] for k in want} == want
+
+
+def test_a_store_without_date_formats_reads_its_files_again_once(project_factory, monkeypatch) -> None:
+    """A store written before ``ingest_date_formats`` (older rules, no table): every file is
+    staged again once, so an unchanged file's date formats are known from then on."""
+    from carecase.ingest import stage as ingest_stage
+
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": "nhs,mrn,code,date\n9434765919,A,AE,13/01/2024\n"})
+    current = ingest_stage.RULES_VERSION
+    monkeypatch.setattr(ingest_stage, "RULES_VERSION", current - 1)
+    run(p)
+    p.engine.drop("ingest_date_formats")
+    monkeypatch.setattr(ingest_stage, "RULES_VERSION", current)
+    f = run(p)["sources"]["acute"]["files"][0]
+    assert (f["status"], f["date_formats"]) == ("reprocessed", {"start": "%d/%m/%Y"})
+    f = run(p)["sources"]["acute"]["files"][0]
+    assert (f["status"], f["date_formats"]) == ("unchanged", {"start": "%d/%m/%Y"})
+
+
 def test_outcome_readings_long_format(project_factory) -> None:
     out = {"instrument": "Outcomes Star", "path": "star.csv", "format": {"type": "csv"}, "ids": {"local_id": "client"},
            "date": {"column": "when", "format": "%Y-%m-%d"}, "assessment": "point",

@@ -45,9 +45,11 @@ def test_spark_matches_duckdb(tmp_path) -> None:
             s = run(p)
             assert s["sources"]["acute"]["files"][0]["status"] == "replaced"
             assert s["sources"]["other"]["files"][0]["status"] == "unchanged"
+            assert s["sources"]["other"]["files"][0]["date_formats"] == {"start": "%d/%m/%Y"}
             assert [(n, s["sources"][n]["ignored_codes"]["codes"]) for n in ("acute", "other")] == [
                 ("acute", [{"code": "XX", "rows": 1}]), ("other", [{"code": "XX", "rows": 1}])]
-        for name in ("events_staged", "staging_identity", "quarantine", "ingest_files", "ingest_ignored_codes"):
+        for name in ("events_staged", "staging_identity", "quarantine", "ingest_files", "ingest_ignored_codes",
+                     "ingest_date_formats"):
             assert _rows(spark, name) == _rows(duck, name), name
         assert len(_rows(spark, "ingest_ignored_codes")) == 2
         assert len(_rows(spark, "events_staged")) == 1 + 1

@@ -39,6 +39,7 @@ from carecase.ingest.store import (
     lookup_conflicts,
     materialise_lookups,
     replace_batch,
+    stored_date_formats,
     write_feed_state,
     write_key_check,
 )
@@ -53,7 +54,9 @@ STAGE = "ingest"
 #: ``ingest_unmapped_sex``, likewise; 6: the duplicate_other_file hint, stored with each
 #: quarantined row, tells a correction from a copy; 7: a blank package quantity is one a week
 #: for a service counted in weeks; 8: staged identities carry their keyed identity hashes;
-#: 9: the hints for a date with a time of day and an NHS number in Excel's scientific notation).
+#: 9: the hints for a date with a time of day and an NHS number in Excel's scientific notation,
+#: and the date formats each file was read with, ``ingest_date_formats``, reported for an
+#: unchanged file, which a store written by an older carecase lacks).
 RULES_VERSION = 9
 #: Roles in the order they are staged; within a role, feeds by name and files by path.
 ROLE_ORDER = {"population": 0, "events": 1, "programme": 2, "outcomes": 3, "lookup": 4}
@@ -200,6 +203,7 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     if feeds:
         write_key_check(engine, key_check(key))
     known = _known_files(project)
+    formats = stored_date_formats(engine)
     states = _feed_states(project)
     today = dt.datetime.now(dt.UTC).date()
     planned = {feed.name: resolve_files(project, feed, known) for feed in feeds}
@@ -231,7 +235,8 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
             prior = known.get((feed.name, f.rel))
             if (prior is not None and prior["sha256"] == f.sha256 and prior["batch_id"] == f.batch_id
                     and not config_changed and not restage):
-                reports[(feed.name, f.rel)] = file_report(prior, "unchanged", {})
+                reports[(feed.name, f.rel)] = file_report(
+                    prior, "unchanged", formats.get((feed.name, f.rel, prior["batch_id"]), {}))
             else:
                 row, date_formats = _stage_file(project, feed, f, prior["batch_id"] if prior else None, key, today)
                 if prior is None:

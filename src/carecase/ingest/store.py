@@ -40,6 +40,10 @@ SCHEMAS: dict[str, pa.Schema] = {
     "ingest_row_keys": ROW_KEYS_SCHEMA,
     IGNORED_TABLE: IGNORED_SCHEMA,
     SEX_TABLE: IGNORED_SCHEMA,
+    # the date format each date field of a file was read with (given, or inferred), for its
+    # report when the file is unchanged and not read again
+    "ingest_date_formats": pa.schema([("source", _S), ("path", _S), ("batch_id", _S), ("field", _S),
+                                      ("format", _S)]),
 }
 LOOKUP_SCHEMA = pa.schema([("local_pseudo", _S), ("nhs_pseudo", _S)])
 
@@ -55,6 +59,7 @@ _BATCH_ROWS: dict[str, str] = {
     "ingest_row_keys": "source = $source AND batch_id = $batch",
     IGNORED_TABLE: "source = $source AND batch_id = $batch",
     SEX_TABLE: "source = $source AND batch_id = $batch",
+    "ingest_date_formats": "source = $source AND batch_id = $batch",
 }
 
 
@@ -115,6 +120,26 @@ def _text_dictionary(typ: pa.DataType, want: pa.DataType) -> bool:
     return pa.types.is_dictionary(typ) and typ.value_type == want and pa.types.is_string(want)
 
 
+def _inserts(staged: StagedBatch, file_row: dict[str, Any]) -> dict[str, pa.Table]:
+    """Every table's rows for one staged file."""
+    inserts = dict(staged.tables)
+    inserts["quarantine"] = staged.quarantine
+    inserts["ingest_files"] = pa.Table.from_pylist([file_row], schema=SCHEMAS["ingest_files"])
+    inserts["ingest_date_formats"] = pa.Table.from_pylist(
+        [{"source": file_row["source"], "path": file_row["path"], "batch_id": file_row["batch_id"], "field": k,
+          "format": v} for k, v in sorted(staged.date_formats.items())], schema=SCHEMAS["ingest_date_formats"])
+    return inserts
+
+
+def stored_date_formats(engine: Engine) -> dict[tuple[str, str, str], dict[str, str]]:
+    """Per (source, path, batch_id), the date format of each date field, as staged."""
+    t = engine.table("ingest_date_formats")
+    out: dict[tuple[str, str, str], dict[str, str]] = {}
+    for r in engine.to_arrow(t.order_by(["source", "path", "batch_id", "field"])).to_pylist():
+        out.setdefault((r["source"], r["path"], r["batch_id"]), {})[r["field"]] = r["format"]
+    return out
+
+
 def replace_batch(
     engine: Engine,
     source: str,
@@ -138,9 +163,7 @@ def replace_batch(
                 used = {k: v for k, v in params.items() if f"${k}" in where}
                 raw.execute(f"DELETE FROM {table} WHERE {where}", used)
         if staged is not None and file_row is not None:
-            inserts = dict(staged.tables)
-            inserts["quarantine"] = staged.quarantine
-            inserts["ingest_files"] = pa.Table.from_pylist([file_row], schema=SCHEMAS["ingest_files"])
+            inserts = _inserts(staged, file_row)
             for table, rows in sorted(inserts.items()):
                 raw.register("_carecase_batch", _conform(rows, table, dictionaries=True))
                 raw.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _carecase_batch")
@@ -186,9 +209,7 @@ def _replace_batch_generic(
 
     inserts: dict[str, pa.Table] = {}
     if staged is not None and file_row is not None:
-        inserts = dict(staged.tables)
-        inserts["quarantine"] = staged.quarantine
-        inserts["ingest_files"] = pa.Table.from_pylist([file_row], schema=SCHEMAS["ingest_files"])
+        inserts = _inserts(staged, file_row)
     for table in ["ingest_files", *_BATCH_ROWS]:
         current = engine.to_arrow(engine.table(table)).cast(SCHEMAS[table])
         parts = [keep(table, current)] + ([_conform(inserts[table], table)] if table in inserts else [])
