@@ -40,7 +40,8 @@ class SuppressionConfig(StrictModel):
     secondary: bool = Field(
         True,
         description="Complementary suppression: a row or column with exactly one suppressed "
-        "cell has its next-smallest cell suppressed too, repeated until stable.",
+        "cell has its next-smallest cell suppressed too, repeated until stable (the audit's cost "
+        "tables choose their complements jointly: the fewest rows that protect every hidden one).",
     )
     dominance: DominanceConfig = Field(
         default_factory=DominanceConfig,

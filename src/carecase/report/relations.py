@@ -17,7 +17,9 @@ the constant's side; the hidden cells are then the unknowns of a linear system.
   it (a linear programme: the relations, every hidden value ≥ 0) must exceed it by its upper
   protection level, else the second-costliest person, subtracting their own cost, still
   estimates the costliest within p% (Hundepool et al. 2012, Handbook on Statistical
-  Disclosure Control, §4.2: protection levels for secondary suppression).
+  Disclosure Control, §4.2: protection levels for secondary suppression);
+* :func:`giving_back` and :func:`capacity_cut` — what any suppression that protects a cell
+  must hide, for :mod:`carecase.report.complements`, which chooses complements jointly.
 """
 
 from __future__ import annotations
@@ -60,14 +62,32 @@ def determined(hidden: np.ndarray, relations: Relations) -> np.ndarray:
     return out
 
 
-def _relations_giving(hidden: np.ndarray, relations: Relations, j: int) -> list[int]:
-    """The relations a combination that gives hidden cell ``j`` back uses (the least-norm
-    one: coefficients y with Σ y_r × relation r over the hidden cells = cell j)."""
+def _combination(hidden: np.ndarray, relations: Relations, j: int) -> np.ndarray:
+    """The least-norm coefficients y (one per relation) with Σ y_r × relation r over the
+    hidden cells = hidden cell ``j``: the combination a reader uses to give it back."""
     h = np.flatnonzero(hidden)
     a = _matrix(relations, h)
     target = (h == j).astype(float)
     y, *_ = np.linalg.lstsq(a.T, target, rcond=None)
-    return [i for i, v in enumerate(y.tolist()) if abs(v) > 1e-7]
+    return np.asarray(y, dtype=float)
+
+
+def _relations_giving(hidden: np.ndarray, relations: Relations, j: int) -> list[int]:
+    """The relations a combination that gives hidden cell ``j`` back uses."""
+    return [i for i, v in enumerate(_combination(hidden, relations, j).tolist()) if abs(v) > 1e-7]
+
+
+def giving_back(hidden: np.ndarray, relations: Relations, j: int) -> np.ndarray:
+    """For a :func:`determined` hidden cell ``j``: the shown cells a reader's combination of
+    relations reads to give it back (True where the combination's coefficient is not 0; the
+    cell itself and the other hidden cells have none). Hiding one of them breaks that
+    combination, and nothing short of that does: every suppression that keeps them all shown
+    gives ``j`` back the same way."""
+    hid = np.asarray(hidden, dtype=bool)
+    combined = _combination(hid, relations, j) @ _matrix(relations, np.arange(hid.size))
+    out = np.abs(combined) > 1e-7 * max(1.0, float(np.abs(combined).max(initial=0.0)))
+    out[j] = False
+    return out & ~hid
 
 
 def close_gaps(values: np.ndarray, mask: np.ndarray, relations: Relations,
@@ -117,24 +137,37 @@ def protection_level(total: np.ndarray, largest: np.ndarray, second: np.ndarray,
     return np.where(x > 0, np.maximum(level, 0.0), 0.0)
 
 
-def _bound(values: np.ndarray, hidden: np.ndarray, relations: Relations, j: int) -> tuple[float, list[int]]:
-    """(:func:`upper_bound` of cell ``j``, the relations that bind it: non-zero dual values of
-    the linear programme)."""
+def _solve_bound(values: np.ndarray, hidden: np.ndarray, relations: Relations, j: int) -> tuple[float, np.ndarray | None]:
+    """(:func:`upper_bound` of cell ``j``, the dual values u of the relations: the bound is
+    Σ_r u_r × relation r's constant less its shown cells; None when unbounded or not solved)."""
     h = np.flatnonzero(np.asarray(hidden, dtype=bool))
     v = np.nan_to_num(np.asarray(values, dtype=float))
     a = _matrix(relations, h)
     rows = np.flatnonzero(np.abs(a).sum(axis=1) > 0)
     if not len(rows):
-        return float("inf"), []
+        return float("inf"), None
     a = a[rows]
     c = -(h == j).astype(float)
     res = linprog(c, A_eq=a, b_eq=a @ v[h], bounds=(0, None), method="highs")
     if res.status == 3:  # unbounded: no relation caps it
-        return float("inf"), []
+        return float("inf"), None
     if res.status != 0:  # not solved: taken as pinned at its value, so more is hidden
-        return float(v[j]), [int(r) for r in rows]
-    duals = np.asarray(res.eqlin.marginals, dtype=float)
-    return float(-res.fun), [int(rows[i]) for i in np.flatnonzero(np.abs(duals) > 1e-9)]
+        return float(v[j]), None
+    u = np.zeros(len(relations))
+    u[rows] = -np.asarray(res.eqlin.marginals, dtype=float)  # the marginals are of min −x_j
+    return float(-res.fun), u
+
+
+def _bound(values: np.ndarray, hidden: np.ndarray, relations: Relations, j: int) -> tuple[float, list[int]]:
+    """(:func:`upper_bound` of cell ``j``, the relations that bind it: non-zero dual values of
+    the linear programme; every relation with a hidden cell when it was not solved)."""
+    bound, u = _solve_bound(values, hidden, relations, j)
+    if u is None:
+        if bound == float("inf"):
+            return bound, []
+        a = _matrix(relations, np.flatnonzero(np.asarray(hidden, dtype=bool)))
+        return bound, [int(r) for r in np.flatnonzero(np.abs(a).sum(axis=1) > 0)]
+    return bound, [int(r) for r in np.flatnonzero(np.abs(u) > 1e-9)]
 
 
 def upper_bound(values: np.ndarray, hidden: np.ndarray, relations: Relations, j: int) -> float:
@@ -142,6 +175,30 @@ def upper_bound(values: np.ndarray, hidden: np.ndarray, relations: Relations, j:
     ``values``) with every hidden value ≥ 0: what a reader can bound it by. Infinite when no
     relation bounds it."""
     return _bound(values, hidden, relations, j)[0]
+
+
+def capacity_cut(values: np.ndarray, hidden: np.ndarray, relations: Relations, j: int,
+                 level: float) -> np.ndarray | None:
+    """Where hidden cell ``j``'s :func:`upper_bound` falls short of its value plus ``level``:
+    a weight ≥ 0 per cell such that every suppression that lifts the bound that far hides
+    cells whose weights add up to ``level`` or more (a capacity constraint of the attacker
+    problem, Fischetti and Salazar-González 2001, as in Hundepool et al. 2012, §4.4).
+
+    From the linear programme's dual values u, each cell's reduced cost r = Σ u × relation −
+    (1 on ``j``): while every hidden cell has r ≥ 0, u still bounds ``j`` by its value +
+    Σ r × value over the hidden cells. So a suppression must hide a cell with r < 0 (it frees
+    u's bound: weight ``level``) or hidden cells whose r × value add up to ``level`` (each
+    weighs min(r × value, ``level``)); the suppression at hand weighs less than ``level``.
+    None when the bound is far enough already, infinite, or the programme was not solved."""
+    v = np.abs(np.nan_to_num(np.asarray(values, dtype=float).ravel()))
+    hid = np.asarray(hidden, dtype=bool).ravel()
+    bound, u = _solve_bound(v, hid, relations, j)
+    if u is None or bound >= v[j] + level - 1e-6 * max(1.0, v[j]):
+        return None
+    r = u @ _matrix(relations, np.arange(v.size))
+    r[j] -= 1.0
+    frees = (r < -1e-9) & ~hid  # the hidden ones are ≥ 0 at the optimum (rounding aside)
+    return np.where(frees, level, np.minimum(np.clip(r, 0.0, None) * v, level))
 
 
 def protect_magnitudes(values: np.ndarray, mask: np.ndarray, relations: Relations,

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from carecase.report import charts
+from carecase.report.complements import joint_complements
 from carecase.report.config import SuppressionConfig
 from carecase.report.content import Block, Chart, Note, Paragraph, Section, Table
 from carecase.report.disclose import CountCells, as_float
@@ -151,12 +152,17 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
     people) is not given back by another (the Housing agency's cost less homeless
     applications'). Money columns follow their people count (``from_count``).
 
-    Then the same sums are solved together (:mod:`carecase.report.relations`): while a row
-    hidden for what it is (a small number, or a cost the dominance rule flags) can be worked
-    out exactly from them, or a dominated row's £ can be bounded within its upper protection
-    level (``Table.protection``), more rows are hidden; and a row's events and people are
-    hidden together, both ways. Rows are hidden whole, so the people cells stand for the
-    rows in the sums."""
+    The complements are chosen jointly (:func:`carecase.report.complements.joint_complements`:
+    the fewest rows, then the smallest, such that no line holds exactly one hidden row and no
+    row hidden for what it is — a small number, or a cost the dominance rule flags — can be
+    worked out from the sums, nor a dominated row's £ bounded within its upper protection
+    level, ``Table.protection``); line by line, one complement at a time, one dominated
+    service hid every service. Then the same sums are checked again as before
+    (:mod:`carecase.report.relations`; nothing more is hidden when the joint choice met them,
+    and they finish the line-by-line choice the code falls back on when the programme has no
+    solution): while such a row can be worked out or bounded too closely, more rows are
+    hidden; and a row's events and people are hidden together, both ways. Rows are hidden
+    whole, so the people cells stand for the rows in the sums."""
     tables = [t for t in (agency, need, service, locality) if t is not None and t.rows]
     if service is None or not service.rows:
         return
@@ -217,6 +223,15 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
                       for t, i, key in cell.cells], dtype=float)
     required = np.array([t.protection.get(i, 0.0) if key == "people" else 0.0
                          for t, i, key in cell.cells], dtype=float)
+    if cfg.secondary:  # every complement chosen at once; the checks below then find nothing more
+        start = primary | np.array([(i, key) in t.withheld for t, i, key in cell.cells], dtype=bool)
+        whole = [[cell(t, i, c.key) for c in t.columns if c.count] for t in tables for i in range(len(t.rows))]
+        joint = joint_complements(cell.values, start, lines, together=whole, relations=relations,
+                                  protect=protect, money=money, required=required)
+        if joint is not None:  # else line by line, below, as before
+            for n in np.flatnonzero(joint & ~start).tolist():
+                t, i, key = cell.cells[n]
+                t.withheld.add((i, key))
     # A row's events and people are hidden together, so its £ and activity (which follow its
     # people) go with both: with the unit costs published, a point service's £ is its events ×
     # its unit cost and its activity is its events. Events hidden while the £ showed came back
