@@ -178,3 +178,89 @@ def test_an_engine_leaves_no_scratch_folder_behind(tmp_path, monkeypatch):
     assert scratch.parent == tmp_path
     engine.close()
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- erase (docs/privacy.md)
+SECRET = pa.table({
+    "name": [f"QXWJSURNAME{i % 397:03d}" for i in range(60_000)],
+    "postcode": [f"QZ{i % 89} {i % 7}ZZ" for i in range(60_000)],
+})
+MARKS = [b"QXWJSURNAME", b"QZ"]
+
+
+def _files(store):
+    return {p.name: p.read_bytes() for p in sorted(store.parent.glob(store.name + "*"))}
+
+
+def _store_with_secret(tmp_path):
+    store = tmp_path / "store.duckdb"
+    engine = connect_duckdb(store, threads=2)
+    engine.write("kept", ARROW)
+    engine.write("secret", SECRET)
+    engine.define_view("kept_view", engine.table("kept").filter(engine.table("kept").n >= 2))
+    engine.con.con.execute("CHECKPOINT")
+    assert b"QXWJSURNAME" in _files(store)["store.duckdb"]
+    return store, engine
+
+
+def test_drop_alone_leaves_the_rows_in_the_file(tmp_path):
+    """Why erase exists: DuckDB's DROP TABLE (even with CHECKPOINT and VACUUM) leaves the
+    dropped values in the file's free blocks. Should DuckDB ever clear them, this fails: then
+    erase's rewrite could go."""
+    store, engine = _store_with_secret(tmp_path)
+    engine.drop("secret")
+    for statement in ("CHECKPOINT", "VACUUM", "CHECKPOINT"):
+        engine.con.con.execute(statement)
+    engine.close()
+    assert b"QXWJSURNAME" in _files(store)["store.duckdb"]
+
+
+def test_erase_leaves_no_byte_of_the_dropped_rows_in_the_store(tmp_path):
+    store, engine = _store_with_secret(tmp_path)
+    store.chmod(0o640)
+    engine.con.con.execute("SET enable_progress_bar = false")
+    before = engine.to_arrow(engine.table("kept"))
+    try:
+        engine.erase(["secret"])
+        files = _files(store)
+        assert list(files) == ["store.duckdb"]  # no WAL, no copy left beside it
+        assert not [m for m in MARKS if m in files["store.duckdb"]]
+        assert (store.stat().st_mode & 0o777) == 0o640
+        # the same store on a new connection: tables row for row, views, the settings
+        assert not engine.has_table("secret")
+        assert engine.to_arrow(engine.table("kept")).equals(before)
+        assert engine.to_arrow(engine.table("kept_view")).num_rows == 1
+        raw = engine.con.con
+        assert raw.execute("SELECT current_setting('threads'), current_setting('TimeZone'), "
+                           "current_setting('enable_progress_bar')").fetchone() == (2, "UTC", False)
+        engine.write("after", ARROW)
+    finally:
+        engine.close()
+    again = connect_duckdb(store)
+    try:
+        assert again.has_table("after") and again.has_table("kept_view")
+    finally:
+        again.close()
+
+
+def test_erase_refuses_while_another_connection_holds_the_store(tmp_path):
+    """A second connection in the process shares the database and would go on writing to
+    the old file: the store is left as it was, and the engine still works."""
+    import duckdb
+
+    store, engine = _store_with_secret(tmp_path)
+    other = duckdb.connect(str(store), config={"threads": 2})  # as the engine opened it
+    try:
+        with pytest.raises(EngineError, match="still open through another connection"):
+            engine.erase(["secret"])
+        assert list(_files(store)) == ["store.duckdb"]
+        assert engine.has_table("kept") and not engine.has_table("secret")
+    finally:
+        other.close()
+        engine.close()
+
+
+def test_erase_in_memory_drops(duck):
+    duck.write("secret", SECRET)
+    duck.erase(["secret", "never_made"])
+    assert not duck.has_table("secret")

@@ -27,6 +27,7 @@ from carecase.core.dates import (
 )
 from carecase.core.engine import Engine, connect_duckdb, connect_spark
 from carecase.core.engine_gaps import GAPS
+from carecase.core.errors import EngineError
 from carecase.core.random import generator
 from carecase.costs.proration import event_span_days, overlap_share
 
@@ -294,3 +295,26 @@ def test_stage_checks_added_in_stop_22_agree_on_both_engines(engines):
     assert (overlaps["pairs"], overlaps["days"]) == (2, 5.0)
     assert shares["MH_INPATIENT"] == pytest.approx(125 / 175)
     assert units == {"AE_ATTEND": "attendance", "HOU_TEMP_ACCOM": "night", "MH_INPATIENT": "bed day"}
+
+
+def test_erase_on_spark_deletes_the_table_files_or_fails_loudly(engines, tmp_path):
+    """Engine.erase (docs/privacy.md): on Spark a dropped managed table's folder goes, and so
+    does the Parquet hand-over the engine wrote it through; an external table keeps its
+    files, so erase stops with an error naming them."""
+    from urllib.parse import urlparse
+
+    spark = engines["spark"]
+    spark.write("erase_me", WRITE_DATA)
+    described = spark._spark.sql("DESCRIBE TABLE EXTENDED erase_me").collect()
+    folder = Path(urlparse([r[1] for r in described if r[0] == "Location"][0]).path)
+    assert folder.is_dir() and (spark.workdir / "erase_me.parquet").exists()
+    spark.erase(["erase_me", "never_made"])
+    assert not spark.has_table("erase_me")
+    assert not folder.exists() and not (spark.workdir / "erase_me.parquet").exists()
+
+    outside = tmp_path / "external"
+    spark._spark.createDataFrame([("p1",)], "person_id string").write.parquet(str(outside))
+    spark._spark.sql(f"CREATE TABLE erase_external USING parquet LOCATION '{outside}'")
+    with pytest.raises(EngineError, match="erase_external"):
+        spark.erase(["erase_external"])
+    assert not spark.has_table("erase_external") and outside.exists()

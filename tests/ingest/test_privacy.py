@@ -46,3 +46,27 @@ def test_no_identifier_or_key_outside_staging_identity(project_factory) -> None:
     assert "ZEBEDEE" in ident and "QQ9 9ZZ" in ident
     for secret in (TEST_KEY, "9434765919", "MRN77123"):
         assert secret not in ident
+
+
+def test_linkage_erases_the_staged_identities_from_the_store_file(project_factory) -> None:
+    """Once linked, the staged names and postcode are gone from the store's bytes (and no WAL
+    keeps them), not only from its tables: DuckDB's DROP TABLE alone leaves them in the file
+    (docs/privacy.md)."""
+    from carecase.link.stage import run as link
+
+    p = project_factory({"sources": [event_source(ids=IDS)]}, {"ae.csv": CSV})
+    run(p)
+    store = p.path(p.config.engine.database)
+    staged = [b"ZEBEDEE", b"QUIXOTIC", b"QQ9 9ZZ"]
+
+    def store_bytes() -> bytes:
+        return b"".join(f.read_bytes() for f in sorted(store.parent.glob(store.name + "*")) if f.is_file())
+
+    p.engine.con.con.execute("CHECKPOINT")
+    assert all(s in store_bytes() for s in staged)  # the check can see them
+    link(p)
+    p.close()
+    assert [f.name for f in store.parent.glob(store.name + "*")] == [store.name]
+    found = store_bytes()
+    assert not [s for s in staged if s in found]
+    assert not [s for s in SECRETS if s.encode() in found]

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import os
 import shutil
+import stat
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -65,12 +68,22 @@ def _patch_duckdb_dbapi() -> None:
 _patch_duckdb_dbapi()
 
 
+#: Connection settings a reopened DuckDB connection keeps (:meth:`Engine.erase` reopens it):
+#: the ones carecase sets, at connect time or later (ingest turns the progress bar off).
+_DUCKDB_SETTINGS = ("threads", "memory_limit", "TimeZone", "enable_progress_bar")
+#: The name under which :meth:`Engine.erase` attaches the fresh copy of the store.
+_REWRITE_ALIAS = "_carecase_rewrite"
+
+
 @dataclass
 class Engine:
     name: Backend
     con: Any  # ibis backend
     _spark: Any = None
     _workdir: Path | None = field(default=None, repr=False)
+    #: DuckDB: the database file (None: in memory) and connect_duckdb's options, to reopen it
+    _path: Path | None = field(default=None, repr=False)
+    _options: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def workdir(self) -> Path:
@@ -137,6 +150,95 @@ class Engine:
         elif self.has_table(name):
             self.con.drop_table(name)
 
+    def erase(self, names: Sequence[str]) -> None:
+        """Drop the tables (or views) ``names`` so that their rows leave the store's files,
+        not only its catalogue: for tables that held identifiers (docs/privacy.md).
+
+        DuckDB: ``DROP TABLE`` only marks a table's blocks free in the database file; their
+        bytes (values, and column statistics) stay there until the space is reused, and
+        neither ``CHECKPOINT`` nor ``VACUUM`` clears them. So after dropping, the whole
+        database is copied into a fresh file beside it (``COPY FROM DATABASE``: tables with
+        their rows in order, views, macros, sequences), which replaces the store
+        (``os.replace``, with the store's permission bits and, where allowed, its group), and
+        the connection is reopened on it with the settings it had. Whatever was dropped or
+        deleted earlier (Splink's working tables, replaced ingest batches) goes too. The WAL is
+        checkpointed first and neither file keeps one. An in-memory database has no file: the
+        tables are only dropped. Expressions made before the call belong to the old
+        connection: take tables from the engine again.
+
+        Spark: a managed table is a folder of files, and ``DROP TABLE`` deletes it; this checks
+        that each dropped table's folder is gone (an :class:`EngineError` if one is left, as
+        for an external table) and deletes the engine's Parquet hand-over of each.
+
+        Either way a deleted file is deleted, not overwritten: its blocks are the file
+        system's free space, as with any deleted file (keep the store on an encrypted disk).
+        """
+        if self.name == "spark":
+            self._erase_spark(names)
+            return
+        for name in names:
+            self.drop(name)
+        if self._path is not None:
+            self._rewrite_duckdb(self._path)
+
+    def _rewrite_duckdb(self, path: Path) -> None:
+        raw = self.con.con
+        settings = {k: _setting(raw, k) for k in _DUCKDB_SETTINGS}
+        fresh = path.with_name(path.name + ".rewrite")
+        _remove_with_wal(fresh)  # left by a run that stopped part-way
+        raw.execute("CHECKPOINT")
+        catalog = raw.execute("SELECT current_database()").fetchone()[0]
+        raw.execute(f"ATTACH {_sql_text(str(fresh))} AS {_REWRITE_ALIAS}")
+        try:
+            try:
+                raw.execute(f"COPY FROM DATABASE {_sql_name(catalog)} TO {_REWRITE_ALIAS}")
+                raw.execute(f"CHECKPOINT {_REWRITE_ALIAS}")
+            finally:
+                raw.execute(f"DETACH {_REWRITE_ALIAS}")
+        except BaseException:
+            _remove_with_wal(fresh)
+            raise
+        self.con.disconnect()
+        try:
+            _check_closed(path)
+            if _wal(fresh).exists():  # DETACH after CHECKPOINT leaves none
+                raise EngineError(f"{_wal(fresh)} was left after copying the store; run the stage again.")
+            _keep_access(path, fresh)
+            os.replace(fresh, path)
+            _sync_folder(path.parent)
+        finally:
+            _remove_with_wal(fresh)
+            self.con = _open_duckdb(path, **self._options)
+            raw = self.con.con
+            for key, value in settings.items():
+                if _setting(raw, key) != value:
+                    raw.execute(f"SET {key} = {_sql_text(str(value))}")
+
+    def _erase_spark(self, names: Sequence[str]) -> None:
+        session = self._spark
+        locations = {}
+        for name in names:
+            if self.has_table(name):
+                described = session.sql(f"DESCRIBE TABLE EXTENDED `{name}`").collect()
+                found = [r[1] for r in described if r[0] == "Location"]
+                if found:
+                    locations[name] = found[0]
+            self.drop(name)
+        jvm, hadoop = session._jvm, session._jsc.hadoopConfiguration()
+        left = []
+        for name, where in sorted(locations.items()):
+            folder = jvm.org.apache.hadoop.fs.Path(where)
+            if folder.getFileSystem(hadoop).exists(folder):
+                left.append(f"{name} ({where})")
+        for name in names:
+            if self._workdir is not None:
+                (self._workdir / f"{name}.parquet").unlink(missing_ok=True)
+        if left:
+            raise EngineError(
+                f"Dropped table(s) {', '.join(left)} still have their files (an external table, "
+                "or a file system that kept them): delete those folders by hand."
+            )
+
     def memtable(self, data: pa.Table | Any, name: str | None = None) -> ir.Table:
         """A small in-memory table usable in expressions on this engine."""
         arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
@@ -180,14 +282,85 @@ def _content_digest(arrow: pa.Table) -> str:
 def connect_duckdb(path: str | Path | None = None, threads: int | None = None,
                    memory_limit: str | None = None) -> Engine:
     """A DuckDB engine on a file (or in memory when ``path`` is None)."""
-    kwargs: dict[str, Any] = {}
+    options: dict[str, Any] = {}
     if threads:
-        kwargs["threads"] = threads
+        options["threads"] = threads
     if memory_limit:
-        kwargs["memory_limit"] = memory_limit
-    con = ibis.duckdb.connect(str(path) if path else ":memory:", **kwargs)
+        options["memory_limit"] = memory_limit
+    file = Path(path).absolute() if path else None
+    return Engine("duckdb", _open_duckdb(file, **options), _path=file, _options=options)
+
+
+def _open_duckdb(path: Path | None, **options: Any) -> Any:
+    con = ibis.duckdb.connect(str(path) if path else ":memory:", **options)
     con.raw_sql("SET TimeZone = 'UTC'")
-    return Engine("duckdb", con)
+    return con
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_name(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _setting(raw: Any, name: str) -> Any:
+    return raw.execute("SELECT current_setting(?)", [name]).fetchone()[0]
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _remove_with_wal(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    _wal(path).unlink(missing_ok=True)
+
+
+def _check_closed(path: Path) -> None:
+    """Raise unless the DuckDB database ``path`` is closed, with no WAL beside it. Another
+    connection in this process (``duckdb.connect`` of the same file shares the database)
+    would go on writing to the old file once it is replaced, and a WAL left beside the store
+    would be replayed into the new one. DuckDB refuses to open a database read-only while
+    this process has it open read-write."""
+    import duckdb
+
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.ConnectionException:
+        raise EngineError(
+            f"{path} is still open through another connection in this process, so it could not "
+            "be rewritten; rows of dropped tables may remain in the file. Close the other "
+            "connection and run the stage again."
+        ) from None
+    if _wal(path).exists():
+        raise EngineError(f"{_wal(path)} was left after closing the store, so it could not be "
+                          "rewritten; rows of dropped tables may remain in the file. Run the stage again.")
+
+
+def _keep_access(old: Path, new: Path) -> None:
+    """Give ``new`` the permission bits and group of ``old``; where the group cannot be kept,
+    only the owner may read ``new`` (never more people than before)."""
+    st = old.stat()
+    mode = stat.S_IMODE(st.st_mode)
+    if new.stat().st_gid != st.st_gid:
+        try:
+            os.chown(new, -1, st.st_gid)
+        except OSError:
+            mode &= 0o700
+    os.chmod(new, mode)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; elsewhere a no-op)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 _SPARK_SESSION: Any = None

@@ -27,7 +27,7 @@ class PrivacyConfig(StrictModel):
     keep_linkage_staging: bool = Field(
         False,
         description="Keep names, dates of birth and postcodes in the linkage staging area "
-        "after linkage (default: dropped).",
+        "after linkage (default: erased, the store file rewritten without them; docs/privacy.md).",
     )
 
 

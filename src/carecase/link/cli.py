@@ -76,5 +76,6 @@ def _review(folder: Path) -> None:
     console.print(
         "The file holds record ids and agreement levels only. To review with names and dates of "
         "birth, set privacy.keep_linkage_staging: true, re-run ingest and link, review, then set it "
-        "back to false and run ingest and link once more (the identities then leave the store).",
+        "back to false and run ingest and link once more: that link run erases the identities from the "
+        "store (it drops them and rewrites the store file without them).",
         soft_wrap=True)

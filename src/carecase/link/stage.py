@@ -2,7 +2,8 @@
 ``record_links``, ``people``, ``events``, ``programme`` and ``outcome_scores`` (see
 docs/architecture.md), the clerical-review file and the linkage report under ``out/link/``.
 Afterwards ``staging_identity`` and the working tables (which hold names, dates of birth and
-postcodes) are dropped unless ``privacy.keep_linkage_staging`` is true.
+postcodes) are erased unless ``privacy.keep_linkage_staging`` is true: dropped, and the store
+rewritten so that their bytes leave its file too (:meth:`Engine.erase`).
 """
 
 from __future__ import annotations
@@ -158,13 +159,13 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     # service's area_of_need is caught before the costs and the audit use the old one
     labels = outputs.needs_by_service(engine.table("events"))
 
-    if not keep:
-        engine.drop("staging_identity")
-    for t in WORK_TABLES:
-        if not keep or t in (PAIRS, BEST):
+    inputs = [DECISIONS_TABLE, TRUTH_TABLE]
+    if keep:
+        for t in [PAIRS, BEST, *inputs]:
             engine.drop(t)
-    engine.drop(DECISIONS_TABLE)
-    engine.drop(TRUTH_TABLE)
+    else:
+        # identities must leave the store file, not only its catalogue (docs/privacy.md)
+        engine.erase(["staging_identity", *WORK_TABLES, *inputs])
     step("staging dropped" if not keep else "staging kept")
 
     by_method = report["records_by_method_total"]
