@@ -264,3 +264,15 @@ def test_erase_in_memory_drops(duck):
     duck.write("secret", SECRET)
     duck.erase(["secret", "never_made"])
     assert not duck.has_table("secret")
+
+
+def test_erase_finds_a_store_opened_by_a_relative_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    engine = connect_duckdb("relative.duckdb")
+    try:
+        engine.write("secret", SECRET)
+        engine.con.con.execute("CHECKPOINT")
+        engine.erase(["secret"])
+        assert b"QXWJSURNAME" not in (tmp_path / "relative.duckdb").read_bytes()
+    finally:
+        engine.close()

@@ -68,9 +68,9 @@ def _patch_duckdb_dbapi() -> None:
 _patch_duckdb_dbapi()
 
 
-#: Connection settings a reopened DuckDB connection keeps (:meth:`Engine.erase` reopens it):
-#: the ones carecase sets, at connect time or later (ingest turns the progress bar off).
-_DUCKDB_SETTINGS = ("threads", "memory_limit", "TimeZone", "enable_progress_bar")
+#: Connection settings a reopened DuckDB connection keeps (:meth:`Engine.erase` reopens it
+#: with connect_duckdb's options): the ones carecase changes after connecting.
+_DUCKDB_SETTINGS = ("threads", "TimeZone", "enable_progress_bar")
 #: The name under which :meth:`Engine.erase` attaches the fresh copy of the store.
 _REWRITE_ALIAS = "_carecase_rewrite"
 
@@ -81,8 +81,7 @@ class Engine:
     con: Any  # ibis backend
     _spark: Any = None
     _workdir: Path | None = field(default=None, repr=False)
-    #: DuckDB: the database file (None: in memory) and connect_duckdb's options, to reopen it
-    _path: Path | None = field(default=None, repr=False)
+    #: DuckDB: connect_duckdb's options (threads, memory_limit), to reopen the connection
     _options: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -158,7 +157,7 @@ class Engine:
         bytes (values, and column statistics) stay there until the space is reused, and
         neither ``CHECKPOINT`` nor ``VACUUM`` clears them. So after dropping, the whole
         database is copied into a fresh file beside it (``COPY FROM DATABASE``: tables with
-        their rows in order, views, macros, sequences), which replaces the store
+        their rows in order, views and macros), which replaces the store
         (``os.replace``, with the store's permission bits and, where allowed, its group), and
         the connection is reopened on it with the settings it had. Whatever was dropped or
         deleted earlier (Splink's working tables, replaced ingest batches) goes too. The WAL is
@@ -178,8 +177,10 @@ class Engine:
             return
         for name in names:
             self.drop(name)
-        if self._path is not None:
-            self._rewrite_duckdb(self._path)
+        found = self.con.con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+        if found and found[0]:  # not in memory
+            self._rewrite_duckdb(Path(found[0]).absolute())
 
     def _rewrite_duckdb(self, path: Path) -> None:
         raw = self.con.con
@@ -287,11 +288,10 @@ def connect_duckdb(path: str | Path | None = None, threads: int | None = None,
         options["threads"] = threads
     if memory_limit:
         options["memory_limit"] = memory_limit
-    file = Path(path).absolute() if path else None
-    return Engine("duckdb", _open_duckdb(file, **options), _path=file, _options=options)
+    return Engine("duckdb", _open_duckdb(path, **options), _options=options)
 
 
-def _open_duckdb(path: Path | None, **options: Any) -> Any:
+def _open_duckdb(path: str | Path | None, **options: Any) -> Any:
     con = ibis.duckdb.connect(str(path) if path else ":memory:", **options)
     con.raw_sql("SET TimeZone = 'UTC'")
     return con
