@@ -83,6 +83,11 @@ def test_run_writes_tables_and_is_deterministic(project_dir):
     assert (sets["weight"] > 0).all()
     if not summary["matching"]["calibrated"]:  # else entropy balancing set the weights
         assert control_weight.to_numpy() == pytest.approx(1.0)
+    # the controls' effective number (Kish): their count when the weights are equal
+    w = sets.loc[sets["role"] == "control", "weight"].to_numpy()
+    assert summary["matching"]["control_rows"] == len(w)
+    assert summary["matching"]["control_ess"] == pytest.approx(w.sum() ** 2 / (w**2).sum(), abs=0.05)
+    assert ("count as" in summary["headline"]) == summary["matching"]["calibrated"]
     # the settings the report's method text is written from (it reads outputs, not the config)
     assert {k: summary["matching"][k] for k in ("k", "replacement", "pre_months", "covariates", "exact",
                                                  "history_months", "spell_measure")} == \

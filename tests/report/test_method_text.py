@@ -44,3 +44,24 @@ def test_outputs_without_the_settings_get_the_default_sentence() -> None:
 def test_the_step_numbering_agrees_with_the_match_search() -> None:
     assert PLAN[FIRST_DISTANCE_STEP - 1][1] and not PLAN[FIRST_DISTANCE_STEP - 2][1]
     assert all(distance for _, distance in PLAN[FIRST_DISTANCE_STEP - 1:])
+
+
+def test_entropy_weights_far_from_equal_are_said_with_their_effective_number() -> None:
+    """Demo seed: entropy balancing weights the 243 controls 0.002 to 7.8, an effective 99;
+    the £ of rare costly services then rests on a few controls, which the method text says."""
+    weighted = dict(DEMO, calibrated=True, control_rows=243, control_ess=98.8)
+    assert "the 243 controls count as 99 (effective sample size)" in method_paragraph(weighted)
+    nearly_equal = dict(weighted, control_ess=230.0)
+    assert "effective sample size" not in method_paragraph(nearly_equal)
+
+
+def test_the_effective_number_of_weights_is_kish_s() -> None:
+    """Kish (1965, Survey Sampling, §11.7): (Σw)²/Σw²; equal weights give their count, and
+    weights 1, 1, 1, 5 give 64/28."""
+    import numpy as np
+
+    from carecase.evaluate.match_search import effective_number
+
+    assert effective_number(np.ones(7)) == 7.0
+    assert effective_number(np.array([1.0, 1, 1, 5])) == 64 / 28
+    assert effective_number(np.zeros(3)) == 0.0

@@ -71,7 +71,17 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
         again = _search(inputs, cfg, calibrate=True)
         if again is not None and again[0] < best[0]:
             best = again
-    return best[1], best[2], best[3], x_rich
+    members, meta = best[1], best[3]
+    control = members.loc[~members["treated"].to_numpy(bool), "weight"].to_numpy(float)
+    meta["control_rows"], meta["control_ess"] = int(control.size), round(effective_number(control), 1)
+    return members, best[2], meta, x_rich
+
+
+def effective_number(weights: np.ndarray) -> float:
+    """The effective number of weighted rows, (Σw)² / Σw² (Kish 1965): their count when the
+    weights are equal, fewer the more unequal they are (entropy balancing)."""
+    sq = float((weights**2).sum())
+    return float(weights.sum() ** 2 / sq) if sq > 0 else 0.0
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,9 @@ def headline(result: EvaluationResult) -> str:
     balance = "balanced" if result.meta.get("balanced") else "NOT balanced (see balance table)"
     if result.meta.get("calibrated"):
         balance += ", controls entropy-balanced"
+        ess, rows = result.meta.get("control_ess"), result.meta.get("control_rows")
+        if isinstance(ess, int | float) and isinstance(rows, int) and rows:
+            balance += f" (their unequal weights count as {ess:,.0f} of {rows:,} controls)"
     if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
         ci = f"95% CI not estimable: {int(row['n_clusters'])} cluster of matched sets"
     else:

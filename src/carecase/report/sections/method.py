@@ -10,6 +10,9 @@ from typing import Any
 from carecase.evaluate.match_search import FIRST_DISTANCE_STEP
 from carecase.report.sections.common import in_a_list
 
+#: weights count as fewer than this share of the controls: the method text says so
+UNEQUAL = 0.8
+
 #: the words for each covariate set of the match search (evaluate.features BASE and RICH)
 COVARIATE_WORDS = {
     "base": "each service's use in the {pre} before joining, all use in its last 3 months and its trend",
@@ -66,4 +69,9 @@ def method_paragraph(matching: dict[str, Any]) -> str:
     if matching.get("calibrated"):
         text += (" Matching alone left the groups unbalanced, so the controls were then weighted (entropy "
                  "balancing) so that every characteristic's average equals the participants'.")
+        ess, rows = matching.get("control_ess"), matching.get("control_rows")
+        if isinstance(ess, int | float) and isinstance(rows, int) and rows and ess < UNEQUAL * rows:
+            text += (f" The weights are far from equal: the {rows:,} controls count as {ess:,.0f} (effective "
+                     "sample size), so the estimates, those of rarely used costly services most, are less "
+                     "precise than the number of controls suggests.")
     return text
