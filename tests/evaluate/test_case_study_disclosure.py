@@ -116,3 +116,23 @@ def test_case_studies_of_named_participants(engine: Engine) -> None:
     with pytest.raises(EvaluationError, match="'p9' is not an eligible programme participant"):
         case_studies(engine, engine.table("costed_events"), treated, CaseStudyConfig(people=["p1", "p9"]),
                      PERIOD)
+
+
+def test_a_count_over_a_week_running_into_a_window_counts_whole(engine: Engine) -> None:
+    """A weekly count (ingest's event.covers: week) of 2 appointments over 29 December to 5
+    January counts 2 in each window it overlaps, as a spell does, so the after window's £ is
+    suppressed: counted by its share (4/7 of 2, rounded to 1, or for a later start 0) its £
+    was shown beside no events and gave the count and the participant's start day back (a
+    code reviewer's finding)."""
+    engine.write("counted", pd.DataFrame([
+        {**_event("GP_APPT", "Primary care", "count", "2020-12-29", "2021-01-05", 2.0, 84.0)}]))
+    treated = pd.DataFrame({"row_id": [1], "person_id": ["p1"], "index_date": [pd.Timestamp(INDEX)]})
+    def cases(suppress: bool) -> pd.DataFrame:
+        return case_studies(engine, engine.table("counted"), treated, CaseStudyConfig(count=1), PERIOD,
+                            suppress=suppress).set_index(["area_of_need", "period"])
+
+    full, out = cases(False), cases(True)
+    for period in ("before", "after"):
+        assert full.loc[("Primary care", period), "events"] == 2
+        assert bool(out.loc[("Primary care", period), "events_suppressed"])
+        assert pd.isna(out.loc[("Primary care", period), "mean_cost_per_month"])

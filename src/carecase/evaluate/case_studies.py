@@ -28,7 +28,7 @@ import pandas as pd
 from carecase.core.engine import Engine
 from carecase.core.errors import EvaluationError
 from carecase.core.exact import exact_sum
-from carecase.costs.proration import event_span_days, overlap_share
+from carecase.costs.proration import event_span_days
 from carecase.evaluate.cohort import NAT
 from carecase.evaluate.config import CaseStudyConfig
 from carecase.evaluate.windows import (
@@ -63,8 +63,8 @@ def suppress_counts(counts: pd.Series, below: int) -> tuple[pd.Series, pd.Series
 def overlapping_events(engine: Engine, windows: pd.DataFrame, events: ir.Table, people: ir.Table,
                        period: tuple[dt.date, dt.date]) -> pd.DataFrame:
     """Events per (row_id, window, area_of_need) that overlap the observed window (cut as in
-    :func:`carecase.evaluate.windows.observed_windows`): point rows count their quantity, count
-    rows the part of it inside (all of it for a count of one day), spells and packages 1, whether they start inside the window or before it and run into it.
+    :func:`carecase.evaluate.windows.observed_windows`): point and count rows count their
+    quantity (a count over a month whole, as a spell), spells and packages 1, whether they start inside the window or before it and run into it.
     Only an event's activity row counts (as in the window summaries)."""
     w = engine.memtable(window_table(windows), name="_evaluate_case_overlap")
     obs = observed_windows(w, people, period[1], period[0])
@@ -74,10 +74,10 @@ def overlapping_events(engine: Engine, windows: pd.DataFrame, events: ir.Table, 
     ev = ev.mutate(ev_end=ev.start_date + ibis.interval(days=1) * event_span_days(ev))
     j = ev.filter(ev.counted).join(
         o, [ev.person_id == o.opid, ev.start_date < o.obs_end, ev.ev_end > o.obs_start])
-    n = ibis.cases((j.kind == "point", j.quantity.coalesce(1.0)),
-                   # a count over a week or month (ingest's event.covers): the part inside
-                   (j.kind == "count", j.quantity.coalesce(1.0) * overlap_share(j, j.obs_start, j.obs_end)),
-                   else_=ibis.literal(1.0))
+    # a count over a week or month (ingest's event.covers) overlapping the window counts whole,
+    # as a spell running into it does: a fraction of one (0.45 of an appointment, rounded to 0)
+    # would show its £ beside no events, and the £ give back the count and the start day
+    n = ibis.ifelse(j.kind.isin(["point", "count"]), j.quantity.coalesce(1.0), ibis.literal(1.0))
     j = j.mutate(_n=n)
     agg = j.group_by(["row_id", "window", "area_of_need"]).aggregate(events=exact_sum(j._n))
     out = engine.to_pandas(agg.order_by(["row_id", "window", "area_of_need"]))

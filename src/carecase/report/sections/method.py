@@ -71,7 +71,10 @@ def method_paragraph(matching: dict[str, Any]) -> str:
                  "balancing) so that every characteristic's average equals the participants'.")
         ess, rows = matching.get("control_ess"), matching.get("control_rows")
         if isinstance(ess, int | float) and isinstance(rows, int) and rows and ess < UNEQUAL * rows:
-            text += (f" The weights are far from equal: the {rows:,} controls count as {ess:,.0f} (effective "
-                     "sample size), so the estimates, those of rarely used costly services most, are less "
-                     "precise than the number of controls suggests.")
+            # a share, rounded, never the counts: the number of controls is the number of matched
+            # participants, which a shared report may hide (it gives the unmatched by subtraction)
+            share = max(10, int(round(100 * ess / rows, -1)))
+            text += (f" The weights are far from equal: the controls count as about {share}% of their number "
+                     "(the effective sample size), so the estimates, those of rarely used costly services "
+                     "most, are less precise than the number of controls suggests.")
     return text
