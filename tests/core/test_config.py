@@ -81,6 +81,11 @@ CASES = [
     ("probability out of range", _set(("linkage", "match_probability"), 1.5),
      ["linkage.match_probability = 1.5", "less than 1"]),
     ("unsupported version", _set(("version",), 2), ["version = 2", "Input should be 1"]),
+    ("a time basis for a point service", _set(("costs",), {"service_basis": {"GP_APPT": "per_day"}}),
+     ["costs.service_basis.GP_APPT = 'per_day': GP_APPT is a point service",
+      "Use per_unit (each unit, the quantity of a row) or per_episode"]),
+    ("covers on a point source", _set((*SRC0, "event", "covers"), "month"),
+     ["covers: 'month' is for kind 'count'"]),
 ]
 
 

@@ -148,6 +148,23 @@ class CarecaseConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _dated_services_priced_per_unit(self) -> CarecaseConfig:
+        """A point or count service (an attendance, a number of appointments) is priced per
+        unit or per episode: a time basis (per day, week, month, year, hour) prices the days
+        an event spans, one for a point, so it would ignore the quantity (12 nights in a
+        monthly count became 31 units, or 1)."""
+        services = catalogue(self)
+        for code, basis in sorted(self.costs.service_basis.items()):
+            svc = services.get(code)
+            if svc is not None and svc.kind in ("point", "count") and basis not in ("per_unit", "per_episode"):
+                raise ValueError(
+                    f"costs.service_basis.{code} = {basis!r}: {code} is a {svc.kind} service (a number of "
+                    f"{svc.unit}s on a date), so a time basis would price the days its rows span, not their "
+                    "quantity. Use per_unit (each unit, the quantity of a row) or per_episode; to price "
+                    f"by time, declare the service as a spell or package (services:) with a unit of time")
+        return self
+
+    @model_validator(mode="after")
     def _sources_agree_with_catalogue(self) -> CarecaseConfig:
         """A source's agency is its services' catalogue agency (``source_agency_problem``)."""
         problem = source_agency_problem(self)
