@@ -22,8 +22,9 @@ row in the audit's cost tables hid every service). Here every complement is chos
 * objective: the fewest units hidden — a hidden row costs the reader its people, events, £
   and activity whatever its size —, ties to the smallest units (by their first count: a
   row's people; the line-by-line rule's preference, the least information lost), then to
-  the earliest. The weights are integers, each unit a distinct one, so the optimum HiGHS
-  proves (to a gap of 0) is the same on every run.
+  the earliest. The weights are integers, each unit a distinct one; two sets of units can
+  still weigh the same (ranks 0 + 3 and 1 + 2), and HiGHS, proving the optimum to a gap of 0
+  with no time limit, breaks such a tie the same way on every run of one install.
 
 The caller keeps its own exact checks after it (they find nothing more when every cut was
 met). None is returned when HiGHS gives no solution, so that the caller goes on line by
@@ -41,7 +42,6 @@ from carecase.report.relations import Relations, capacity_cut, determined, givin
 
 #: solves with the cuts found so far; a report's tables need a handful
 ROUNDS = 50
-TIME_LIMIT_S = 30.0
 
 
 def units_of(n: int, together: Sequence[Sequence[int]]) -> np.ndarray:
@@ -115,10 +115,14 @@ def _cuts(hidden: np.ndarray, unit: np.ndarray, can_hide: np.ndarray, relations:
 def _solve(weight: np.ndarray, fixed: np.ndarray, can_hide: np.ndarray, rows: list[np.ndarray],
            least: list[float]) -> np.ndarray | None:
     """The optimal units to hide (every row · hidden ≥ its ``least``), or None when HiGHS
-    proves there are none or gives up."""
+    proves there are none. Two choices of equal weight (the same number of rows hidden and the
+    same sum of ranks) are told apart by HiGHS, which is deterministic for one install (scipy,
+    which bundles it, is pinned in requirements/constraints.txt)."""
     constraints = [LinearConstraint(np.vstack(rows), np.asarray(least), np.inf)] if rows else []
     res = milp(weight, integrality=np.ones(len(weight)), bounds=Bounds(fixed.astype(float), can_hide.astype(float)),
-               constraints=constraints, options={"mip_rel_gap": 0.0, "time_limit": TIME_LIMIT_S})
+               # no time limit: a report's tables are a few dozen rows, solved in milliseconds, and
+               # a limit would make what is hidden depend on how busy the machine was
+               constraints=constraints, options={"mip_rel_gap": 0.0})
     if res.status != 0 or res.x is None:
         return None
     return np.asarray(res.x) > 0.5
