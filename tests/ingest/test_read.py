@@ -288,3 +288,17 @@ def test_a_monthly_count_covers_its_calendar_month(project_factory) -> None:
     bad = event_source(event={"covers": "month"})
     with pytest.raises(Exception, match="covers: 'month' is for kind 'count'"):
         project_factory({"sources": [bad]}, {"ae.csv": rows}, sub="bad")
+
+
+def test_two_rows_of_one_month_repeat_each_other_when_counts_cover_months(project_factory) -> None:
+    """With covers: month, rows dated the 1st and the 15th of one month with the same count
+    are one month counted twice: the second is a duplicate_key (a code reviewer's finding);
+    with covers: day they are two dates."""
+    rows = "nhs,mrn,code,date,n\n9434765919,M1,GP,01/05/2023,4\n9434765919,M1,GP,15/05/2023,4\n"
+    for covers, quarantined in (("month", [(2, "duplicate_key", "(row)")]), ("day", [])):
+        src = event_source(event={"kind": "count", "service": {"column": "code", "map": {"GP": "GP_APPT"}},
+                                  "quantity": "n", "covers": covers},
+                           agency={"level1": "NHS", "level2": "Primary Care"})
+        p = project_factory({"sources": [src]}, {"ae.csv": rows}, sub=covers)
+        run(p)
+        assert [(r, rule) for r, rule, _ in quarantine_rules(p)] == [(r, rule) for r, rule, _ in quarantined], covers

@@ -3,8 +3,9 @@ months, financial quarters and financial years.
 
 An event occupying ``[start_date, cost_end_date)`` contributes to each month it overlaps the
 share ``overlap_days / span_days`` of its cost (carecase.costs.proration), so the months of
-any partition of time sum to the event's cost inside the window. Point and count events sit
-in one day. Quarters and years are unions of whole months, so they are rolled up from the
+any partition of time sum to the event's cost inside the window. Point events sit in one
+day, as does a count of one day; a count over a week or month (ingest's ``event.covers``)
+is split by its days like a spell. Quarters and years are unions of whole months, so they are rolled up from the
 month table and stay additive.
 
 Periods: ``month`` = calendar month (label ``2023-04``); ``quarter`` = UK financial quarter

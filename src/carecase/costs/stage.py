@@ -423,7 +423,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
             f"{(cfg.price_year + 1) % 100:02d} prices, {period.period_start} to {period.period_end}: "
             f"£{total.get('fiscal', 0.0):,.0f} fiscal"
             + (f", £{total['economic']:,.0f} economic" if "economic" in total else "")
-            + (f" (£{n_outside:,.0f} of spells outside the period not counted)" if n_outside >= 0.5 else "")
+            + (f" (£{n_outside:,.0f} of stays and counts outside the period not counted)" if n_outside >= 0.5 else "")
             + (f"; £{sum(transfers.values()):,.0f} of transfers not added" if sum(transfers.values()) >= 0.5 else "")
             + (f"; {n_unmapped:,} unmapped (see out/costs/unmapped_events.csv)" if n_unmapped else "")
             + (f"; {n_ignored:,} extract row{'s' if n_ignored != 1 else ''} ignored at ingest (unmapped: ignore) "

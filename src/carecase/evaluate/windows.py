@@ -6,9 +6,11 @@ this computes the days the person was observed inside ``[w_start, w_end)`` — c
 the day after the period end and the row's own ``censor`` date (a control's own programme
 start) — and the events, units and £ in that observed span per service and agency.
 
-Spells and packages are split across windows in proportion to time with
-:func:`carecase.costs.proration.overlap_share`; ``events`` counts what *starts* inside the
-observed span (point/count rows count their quantity, spells/packages count 1).
+Spells, packages and counts over a week or month (ingest's ``event.covers``) are split
+across windows in proportion to time with :func:`carecase.costs.proration.overlap_share`;
+``events`` counts what *starts* inside the observed span (a point row its quantity, a spell
+or package 1), except a count, whose quantity is spread over its days like its units
+(:func:`events_inside`).
 """
 
 from __future__ import annotations

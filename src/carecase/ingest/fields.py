@@ -179,7 +179,11 @@ def stage_events(b: Batch) -> StagedBatch:
     end_ts = timestamp(b, "end") if "end" in b.dates else pa.nulls(n, pa.int64())
     end_ts = pc.if_else(pc.is_valid(end_ts), end_ts, pc.multiply(end.cast(pa.int32()).cast(pa.int64()), 86400))
     qty_key = pa.array(quantity, pa.float64(), mask=np.isnan(quantity))
-    key_columns = {**person, "service": codes, "start": timestamp(b, "start"), "end": end_ts, "quantity": qty_key}
+    # a count over a week or month is keyed by the days it covers: two rows of one month
+    # (dated the 1st and the 15th) are one month counted twice
+    start_ts = (pc.multiply(start.cast(pa.int32()).cast(pa.int64()), 86400)
+                if ev.kind == "count" and ev.covers != "day" else timestamp(b, "start"))
+    key_columns = {**person, "service": codes, "start": start_ts, "end": end_ts, "quantity": qty_key}
     flag_duplicates(b, key_columns, (s.agency.level1, s.agency.level2, ev.kind),
                     _label([*mapped, "service", "start", *(["end"] if ev.kind in ("spell", "package") else []),
                             *(["quantity"] if ev.quantity and ev.kind != "spell" else [])]))

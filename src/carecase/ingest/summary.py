@@ -92,10 +92,13 @@ def same_day_warnings(feeds: list[Feed], file_reports: dict[str, list[dict[str, 
         reports = file_reports.get(feed.name, [])
         n = sum(r.get("quarantined_by_rule", {}).get("duplicate_key", 0) for r in reports)
         timed = any("%H" in str(r.get("date_formats", {}).get("start", "")) for r in reports)
+        covers = getattr(getattr(feed.spec, "event", None), "covers", "day")
         if n and not timed:
+            what = ("two genuine events on one day (two attendances)" if covers == "day" else
+                    f"two genuine counts for one {covers} (from two practices, say)")
             out.append(f"{feed.key} ({feed.name}): {n:,} row(s) quarantined as duplicate_key, the same person, "
                        "service, date and quantity as an earlier row. The source has no record_id and its dates no "
-                       "time of day, so two genuine events on one day (two attendances) look like one row repeated. "
+                       f"time of day, so {what} look like one row repeated. "
                        f"If it can have them, set {feed.key}.record_id to the column that identifies each record "
                        "(an attendance or appointment ID), or read the time of day with the start date.")
     return out

@@ -40,8 +40,8 @@ METHOD_NOTES = [
     "Linkage: records sharing a pseudonymised NHS number are one person; others are linked "
     "probabilistically (Fellegi–Sunter, Splink) on name, date of birth, postcode and sex.",
     "Costing: every event is costed with a unit cost uprated to the project price year (each is "
-    "listed, with its source and uprating, under Unit costs); spells and packages crossing period "
-    "boundaries are split in proportion to the days in each period.",
+    "listed, with its source and uprating, under Unit costs); spells, packages and counts over a "
+    "week or month crossing period boundaries are split in proportion to the days in each period.",
     "Evaluation: nearest-neighbour matching in calendar time (controls not yet treated at the index "
     "date), on the propensity score or, where that leaves the groups unbalanced, on covariate distance "
     "within a propensity-score caliper (the Evaluation section says which this run used), "
