@@ -165,3 +165,20 @@ def test_a_two_row_header_names_the_cells_and_the_skip_rows_that_starts_at_the_h
     with pytest.raises(IngestError, match=r"^asc\.csv: the header \(line 2\) has no name in columns 2, 4\. Give "
                                           r"every column a name, or set f\.skip_rows to start at the header\.$"):
         read_extract(tmp_path / "asc.csv", FileFormat(type="csv"), key="f")
+
+
+def test_an_unknown_encoding_is_named_whatever_its_spelling(tmp_path) -> None:
+    """'utf-8x' was taken for bad bytes ('not valid utf-8x text'), and after a later change a
+    traceback (the file read again in it); it is an unknown encoding, like 'nope'."""
+    (tmp_path / "x.csv").write_bytes(b"a,b\n1,2\n")
+    for enc in ("utf-8x", "nope"):
+        with pytest.raises(IngestError, match=rf"^x\.csv: unknown f\.encoding '{enc}'; use e\.g\. utf-8"):
+            read_extract(tmp_path / "x.csv", FileFormat(type="csv", encoding=enc), key="f")
+
+
+def test_a_two_row_header_with_blank_lines_between_names_the_real_header_line(tmp_path) -> None:
+    (tmp_path / "asc.csv").write_text("Client,,Package dates,\n\n\nClient,Service,Start,End\nC1,HC,1,2\n")
+    with pytest.raises(IngestError, match=r"Line 4 looks like the header .*set f\.skip_rows: 1 to start there"):
+        read_extract(tmp_path / "asc.csv", FileFormat(type="csv"), key="f")
+    got = read_extract(tmp_path / "asc.csv", FileFormat(type="csv", skip_rows=1)).table
+    assert got.column_names == ["Client", "Service", "Start", "End"]

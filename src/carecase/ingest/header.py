@@ -80,7 +80,7 @@ class HeaderPlace:
 
     what: str  # "line" or "sheet row"
     above: int
-    below: Callable[[], list[str]]  # read only for a message
+    below: Callable[[], tuple[int, list[str]]]  # the next non-blank row (its number, cells); for messages
     key: str = "format"
 
 
@@ -97,11 +97,12 @@ def _blank_names_message(path: Path, clean: list[str], at: HeaderPlace | None) -
             else [f"{i + 1}" for i in blank])
     msg = (f"{path.name}: the header ({at.what} {row}) has no name in column{'s' if len(blank) > 1 else ''} "
            f"{', '.join(cols)}.")
-    below = [c.strip() for c in at.below()]
-    filled = [c for c in below if c]
+    next_row, cells = at.below()
+    filled = [c.strip() for c in cells if c.strip()]
     if len(filled) >= len([n for n in clean if n]) and len(set(filled)) == len(filled) and not header_looks_like_data(filled):
-        return (f"{msg} {at.what.capitalize()} {row + 1} looks like the header (a two-row header, or a merged cell "
-                f"above it): set {at.key}.skip_rows: {row} to start there.")
+        # blank rows between the two are passed over to the header, so skip_rows is this row's
+        return (f"{msg} {at.what.capitalize()} {next_row} looks like the header (a two-row header, or a merged "
+                f"cell above it): set {at.key}.skip_rows: {row} to start there.")
     return f"{msg} Give every column a name, or set {at.key}.skip_rows to start at the header."
 
 

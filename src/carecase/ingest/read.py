@@ -241,6 +241,10 @@ def _undecodable_rows() -> Iterator[list[UnicodeDecodeError]]:
 def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.ndarray | None]:
     if len(fmt.delimiter) != 1:
         raise IngestError(f"{path.name}: {key}.delimiter must be one character, got {fmt.delimiter!r}.")
+    try:
+        codecs.lookup(fmt.encoding)
+    except LookupError as err:  # before any read: Arrow's error would be taken for bad bytes
+        raise IngestError(_csv_problem(path, fmt, err, key)) from None
     bad_rows: list[str] = []
     blank: list[int] = []
 
@@ -298,10 +302,10 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
         n_title = title_rows(top)
         if n_title:
             raise IngestError(title_message(path, above, key, n_title, "line"))
-    def below() -> list[str]:
+    def below() -> tuple[int, list[str]]:
         records = _records(path, fmt, fmt.delimiter)
         next(records, None)
-        return next((rec for _, rec in records if not _is_blank(rec)), [])
+        return next(((line, rec) for line, rec in records if not _is_blank(rec)), (0, []))
 
     header = [str(h) for h in check_header(names, path, HeaderPlace("line", above, below, key))]
     source = _csv_input(path, fmt)
@@ -332,20 +336,23 @@ def _csv_problem(path: Path, fmt: FileFormat, err: Exception, key: str, undecoda
     """The message for a CSV Arrow could not read; ``undecodable``: a row's bytes were not
     UTF-8 (:func:`_undecodable_rows`), whatever Arrow's own message says."""
     text = str(err)
+    if isinstance(err, LookupError):
+        return f"{path.name}: unknown {key}.encoding {fmt.encoding!r}; use e.g. utf-8, cp1252, latin-1."
     if undecodable or "UTF8" in text or "utf-8" in text.lower() or isinstance(err, UnicodeError):
         msg = (f"{path.name}: the bytes are not valid {fmt.encoding} text. Set {key}.encoding "
                "to the file's encoding (e.g. cp1252 or latin-1 for Excel exports).")
         if _bom_length(path, fmt):
             msg += (" The file starts with a UTF-8 byte-order mark although the rest is not UTF-8 (Excel "
                     "writes one); carecase skips the mark whatever the encoding.")
-        above = _header_line(path, fmt)[0]
-        top = [rec[1] for _, rec in zip(range(TITLE_ROWS_SEEN), _records(path, fmt, fmt.delimiter), strict=False)]
+        try:  # the lines read again with undecodable bytes replaced (an unknown encoding: no more)
+            above = _header_line(path, fmt)[0]
+            top = [rec[1] for _, rec in zip(range(TITLE_ROWS_SEEN), _records(path, fmt, fmt.delimiter), strict=False)]
+        except (LookupError, UnicodeError):
+            return msg
         n_title = title_rows(top)
         if n_title:  # both faults at once (an Excel export with a title): name both
             msg += " Also: " + title_message(path, above, key, n_title, "line").removeprefix(f"{path.name}: ")
         return msg
-    if isinstance(err, LookupError):
-        return f"{path.name}: unknown {key}.encoding {fmt.encoding!r}; use e.g. utf-8, cp1252, latin-1."
     first_line = text.splitlines()[0] if text else type(err).__name__
     # Arrow messages may quote row text; keep only the message head without values.
     return f"{path.name}: could not read the CSV ({first_line.split(':')[0]}). Check {key}.delimiter, quoting and {key}.skip_rows."
@@ -405,8 +412,9 @@ def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None],
     n_title = title_rows([[_cell_text(v, None) for v in r] for r in [head, *data[: TITLE_ROWS_SEEN - 1]]])
     if n_title:
         raise IngestError(title_message(path, above, key, n_title, "sheet row"))
-    def below() -> list[str]:
-        return next(([_cell_text(v, None) for v in r] for r in data if any(_cell_text(v, None).strip() for v in r)), [])
+    def below() -> tuple[int, list[str]]:
+        return next(((above + 2 + i, [_cell_text(v, None) for v in r]) for i, r in enumerate(data)
+                     if any(_cell_text(v, None).strip() for v in r)), (0, []))
 
     header = check_header([_cell_text(v, None) for v in head[: last + 1]], path,
                            HeaderPlace("sheet row", above, below, key))
