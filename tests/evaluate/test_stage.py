@@ -157,7 +157,9 @@ def test_a_stopped_run_says_so(tmp_path, monkeypatch):
 
     monkeypatch.setattr(stage, "_run", stopped)
     proj = Project.open(tmp_path)
-    try:
+    try:  # a programme to evaluate (without one the stage skips: tests/evaluate/test_skip.py)
+        proj.engine.write("programme", pd.DataFrame({"person_id": ["P1"], "start_date": pd.to_datetime(["2021-01-01"]),
+                                                     "end_date": pd.to_datetime([None])}))
         with pytest.raises(KeyboardInterrupt):
             stage.run(proj)
     finally:

@@ -112,6 +112,9 @@ def register(app: typer.Typer) -> None:
         if measure not in ("events", "units", "cost"):
             raise ConfigError(f"--measure {measure!r}: use events, units or cost.")
         summary, out = run_stage(project, run)
+        if summary.get("skipped"):
+            console.print(summary["headline"], soft_wrap=True)
+            return
         folder = out / STAGE
         matched = pd.read_parquet(folder / "matched.parquet")
         naive = pd.read_parquet(folder / "naive.parquet")

@@ -222,6 +222,25 @@ def with_project_paths(project: Project) -> EvaluationConfig:
 UNFINISHED = "the evaluation did not finish (it was stopped before writing its results)"
 
 
+#: why a project without a programme register is not evaluated (an audit-only project)
+NO_REGISTER = ("no programme register is configured (ingest.programme), so there is no one to evaluate; "
+               "add one to evaluate a programme (docs/evaluation.md)")
+
+
+def skip(project: Project, why: str) -> dict[str, Any]:
+    """Remove every output of an earlier run and leave a summary.json saying why the stage
+    did nothing (``skipped``): unlike a failure, the report goes on without the evaluation
+    (an audit-only project; a failed run made its report refuse until out/evaluate/ was
+    deleted)."""
+    folder = project.stage_dir(STAGE)
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            path.unlink()
+    summary = {"headline": f"skipped: {why}", "skipped": why}
+    project.write_json(STAGE, "summary.json", summary)
+    return summary
+
+
 def clear_outputs(project: Project, why: str) -> None:
     """Remove every output of an earlier run and leave a summary.json saying why there are
     none (``failed``): a later report or CBA must not read an earlier run's tables as this
@@ -238,6 +257,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     and a run that fails (or is stopped) leaves none, with a summary.json whose ``failed``
     says why: the report then refuses to run (report.freshness) rather than show stale
     results, and the CBA finds no effects.json."""
+    if project.config.ingest.programme is None and not project.engine.has_table("programme"):
+        return skip(project, NO_REGISTER)  # (a programme table written by hand is evaluated)
     clear_outputs(project, UNFINISHED)
     try:
         return _run(project, progress)

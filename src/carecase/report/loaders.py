@@ -51,8 +51,12 @@ class StageOutputs:
         return df
 
     def has_stage(self, stage: str) -> bool:
+        """Whether the stage left outputs: not when its summary says it was ``skipped`` (the
+        evaluation of a project with no programme register)."""
         d = self.out / stage
-        return d.is_dir() and any(d.iterdir())
+        if not (d.is_dir() and any(d.iterdir())):
+            return False
+        return not (self.json(stage, "summary.json") or {}).get("skipped")
 
 
 def pick(df: pd.DataFrame | None, *candidates: str) -> str | None:

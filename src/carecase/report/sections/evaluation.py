@@ -246,6 +246,10 @@ def outs_json(ctx: Context, name: str) -> dict:
 def build(ctx: Context) -> Section:
     outs = ctx.outs
     sec = Section("evaluation", "Evaluation")
+    skipped = outs_json(ctx, "summary.json").get("skipped")
+    if skipped:
+        sec.blocks.append(Note(f"Not run: {str(skipped).rstrip('.')}.", kind="not_run"))
+        return sec
     if not outs.has_stage("evaluate"):
         sec.blocks.append(not_run("evaluate", "the impact evaluation"))
         return sec
