@@ -169,6 +169,10 @@ def top_group_blocks(ctx: Context, row: dict[str, Any], shown: bool, reason: str
                   [{c.key: row.get(c.key) for c in cols}], note=note)]
 
 
+#: decimal places of a shared report's Lorenz points (0.1%)
+SHARE_DIGITS = 3
+
+
 def lorenz_rows(ctx: Context, lor: pd.DataFrame, population: int | None, published: list[int],
                 forbidden: list[int]) -> tuple[list[dict[str, Any]], int]:
     """Chart rows {people_share, cost_share} and how many of the stage's points were left out.
@@ -188,7 +192,10 @@ def lorenz_rows(ctx: Context, lor: pd.DataFrame, population: int | None, publish
     whole = [(a, b, population - round(a * population)) for a, b in pts
              if abs(a * population - round(a * population)) < 1e-6]
     ok = nested_groups([k for _, _, k in whole], ctx.config.suppression.threshold, population, published, forbidden)
-    rows = [{"people_share": a, "cost_share": b} for (a, b, _), good in zip(whole, ok, strict=True) if good]
+    # to 0.1%, as a reader sees them: a share at full precision (40/4,002 = 0.009995002...)
+    # gave back the exact number of people, which the report shows rounded
+    rows = [{"people_share": round(a, SHARE_DIGITS), "cost_share": round(b, SHARE_DIGITS)}
+            for (a, b, _), good in zip(whole, ok, strict=True) if good]
     return rows, len(pts) - len(rows)
 
 
