@@ -134,3 +134,23 @@ def test_activity_is_shown_per_service_never_added_across_units(tmp_path: Path) 
         assert not any(c.key == "activity" for c in tables[tid].columns), tid
     (col,) = [c for c in tables["audit-service"].columns if c.key == "activity"]
     assert "own unit" in col.label
+
+
+def test_entropy_balanced_zeros_say_the_weighting_made_them(tmp_path: Path) -> None:
+    """'SMD after 0.00' on every row beside 'adequate when |SMD| < 0.1' read as perfect
+    matching (a board reader); where the controls were entropy-balanced the balance table says
+    the zeros show the weighting worked, and the method says how unequal the weights are."""
+    import json
+
+    root = write_project(tmp_path / "p", mode="internal")
+    path = root / "out" / "evaluate" / "summary.json"
+    summary = json.loads(path.read_text())
+    summary["matching"] = {**summary.get("matching", {}), "calibrated": True, "control_rows": 200,
+                           "control_ess": 81.0}
+    path.write_text(json.dumps(summary))
+    report = project_report(Project.open(root))
+    balance = next(t for t in report.tables() if t.id == "evaluation-balance")
+    assert "an SMD of 0.00 after shows that the weighting worked" in balance.note
+    section = next(s for s in report.sections if s.id == "evaluation")
+    text = " ".join(b.text for b in section.blocks if isinstance(b, Paragraph))
+    assert "the controls count as about 40% of their number" in text

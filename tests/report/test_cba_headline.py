@@ -131,3 +131,15 @@ def test_lists_and_windows_read_as_a_sentence() -> None:
         "the first 8 and 12 months after joining"
     assert windows_in_words(["first 12 months after joining", "months 4–12 after joining"]) == \
         "the first 12 months after joining and months 4–12 after joining"
+
+
+def test_benefits_below_zero_say_what_the_ratios_mean() -> None:
+    """A board member read 'benefit-cost ratio −0.07' as a small return: where the benefits'
+    present value is below zero a paragraph says the measured changes cost more than they
+    saved, and that an intended increase counts as a cost."""
+    from carecase.report.sections.cba import negative_benefits_note
+
+    note = negative_benefits_note({"pv_public_value": -79_334.2, "bcr": -0.07})
+    assert note is not None and note.text.startswith("The benefits are below zero (−£79,334 in present value)")
+    assert "not a small return" in note.text and "counts here as a cost, not a failure" in note.text
+    assert negative_benefits_note({"pv_public_value": 1.0}) is None and negative_benefits_note({}) is None

@@ -247,8 +247,23 @@ def headline_figures(h: dict[str, Any], p_pos: Any, types: set[str] | None = Non
                   "cashable benefits − cash costs (costs given in kind, such as seconded staff, are left out)"),
     ]
     if p_pos is not None:
-        figs.append(KeyFigure("Chance NPV > 0", p_pos, "pct", "Monte Carlo"))
+        figs.append(KeyFigure("Chance NPV > 0", p_pos, "pct",
+                              "Monte Carlo over this model's uncertain inputs, under its assumptions"))
     return [f for f in figs if f.value is not None]
+
+
+def negative_benefits_note(h: dict[str, Any]) -> Paragraph | None:
+    """Where the benefits' present value is below zero, what the ratios below zero mean: a
+    board member read 'benefit-cost ratio −0.07' as a small return."""
+    pv = get(h, "pv_public_value")
+    if not isinstance(pv, int | float) or pv >= 0:
+        return None
+    return Paragraph(
+        f"The benefits are below zero ({format_value(pv, 'gbp')} in present value): the changes in service use "
+        "measured against the comparison group cost more than they saved, so the benefit-cost ratio and the "
+        "returns on investment are below zero. That is not a small return: on these figures the programme's "
+        "costs bring no saving. An increase the programme set out to make (more treatment, more GP contact) "
+        "counts here as a cost, not a failure: the logic model says which changes were intended.")
 
 
 def left_out_paragraph(results: dict[str, Any], catalogue: Catalogue = BY_CODE) -> Paragraph | None:
@@ -324,6 +339,9 @@ def build(ctx: Context) -> Section:
         return sec
     sec.blocks.append(KeyFigures(headline_figures(get(res, HEADLINE, default={}), get(res, P_POSITIVE),
                                                   valued_types(res))))
+    negative = negative_benefits_note(get(res, HEADLINE, default={}))
+    if negative is not None:
+        sec.blocks.append(negative)
     left = left_out_paragraph(res, ctx.services)
     if left is not None:
         sec.blocks.append(left)

@@ -307,6 +307,11 @@ def build(ctx: Context) -> Section:
     else:
         wide = balance_wide(bal)
         note = "Balance is adequate when |SMD| < 0.1 (Austin 2009)."
+        if get(get(outs_json(ctx, "summary.json"), "matching", default={}), "calibrated"):
+            note += (" After matching, the controls were weighted (entropy balancing) so that each covariate's "
+                     "weighted mean equals the participants': an SMD of 0.00 after shows that the weighting "
+                     "worked, not that the matched people were alike (the method above says how unequal the "
+                     "weights are).")
         stages: tuple[str, ...] = ("before", "after")
         if ctx.mode != "internal" and match_count(counts, "treated matched")[1] and balance_gives_back_matched(
                 ctx, bal, counts):

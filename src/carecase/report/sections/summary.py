@@ -153,6 +153,9 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(KeyFigures(cba_section.headline_figures(get(res, "headline", default={}),
                                                                   get(res, "p_npv_positive"),
                                                                   cba_section.valued_types(res))))
+        negative = cba_section.negative_benefits_note(get(res, "headline", default={}))
+        if negative is not None:
+            sec.blocks.append(negative)
         net = [(str(r["agency"]), get(r, "net_pv")) for r in
                named_items(get(res, cba_section.AGENCY_NET), "agency")]
         net = [(a, float(v)) for a, v in net if v is not None]
