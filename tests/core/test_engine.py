@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import ibis
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -243,21 +245,154 @@ def test_erase_leaves_no_byte_of_the_dropped_rows_in_the_store(tmp_path):
         again.close()
 
 
+def _as_it_was(store, engine, before):
+    """The store after an erase that stopped: the same file, byte for byte, nothing beside it,
+    and the engine working on it, the tables to erase still there (the stage can run again)."""
+    assert _files(store) == {"store.duckdb": before}
+    assert engine.has_table("secret") and engine.table("secret").count().execute() == SECRET.num_rows
+    assert engine.to_arrow(engine.table("kept")).equals(ARROW)
+    assert engine.to_arrow(engine.table("kept_view")).num_rows == 1
+
+
 def test_erase_refuses_while_another_connection_holds_the_store(tmp_path):
     """A second connection in the process shares the database and would go on writing to
-    the old file: the store is left as it was, and the engine still works."""
+    the old file: erase refuses before erasing anything, the store is left as it was, and
+    the engine still works; once the other connection is closed erase goes through."""
     import duckdb
 
     store, engine = _store_with_secret(tmp_path)
+    before = store.read_bytes()
     other = duckdb.connect(str(store), config={"threads": 2})  # as the engine opened it
     try:
-        with pytest.raises(EngineError, match="still open through another connection"):
+        with pytest.raises(EngineError, match="still open through another connection") as err:
             engine.erase(["secret"])
-        assert list(_files(store)) == ["store.duckdb"]
-        assert engine.has_table("kept") and not engine.has_table("secret")
+        assert "Nothing was erased" in str(err.value) and "carecase link" in str(err.value)
+        _as_it_was(store, engine, before)
     finally:
         other.close()
+    try:
+        engine.erase(["secret"])
+        assert not engine.has_table("secret") and b"QXWJSURNAME" not in store.read_bytes()
+    finally:
         engine.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="RLIMIT_FSIZE is POSIX")
+def test_erase_leaves_the_store_as_it_was_when_the_copy_cannot_be_written(tmp_path):
+    """A full disk while the fresh copy is written (here a file size limit: DuckDB's writes
+    past it fail as they would on a full disk): an EngineError says what failed and that
+    nothing was erased, the half-written copy is removed, and the store is as it was."""
+    import resource
+    import signal
+
+    store, engine = _store_with_secret(tmp_path)
+    # more to copy than the limit lets the fresh file hold (random numbers do not compress)
+    engine.write("bulk", pa.table({"x": np.random.default_rng(0).integers(0, 2**62, 300_000)}))
+    engine.con.con.execute("CHECKPOINT")
+    before = store.read_bytes()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    ignored = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, hard))
+    try:
+        with pytest.raises(EngineError, match="Could not copy") as err:
+            engine.erase(["secret"])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, ignored)
+    try:
+        message = str(err.value)
+        assert "Nothing was erased" in message and "room for a second copy" in message
+        assert "carecase link" in message
+        _as_it_was(store, engine, before)
+        engine.erase(["secret"])  # with room, it goes through
+        assert not engine.has_table("secret") and b"QXWJSURNAME" not in store.read_bytes()
+        assert engine.table("bulk").count().execute() == 300_000
+    finally:
+        engine.close()
+
+
+def test_erase_leaves_the_store_as_it_was_when_it_cannot_be_replaced(tmp_path, monkeypatch):
+    """os.replace refused (on Windows, a store another program has open): an EngineError,
+    the fresh copy removed, the store as it was."""
+    import carecase.core.engine as engine_module
+
+    store, engine = _store_with_secret(tmp_path)
+    before = store.read_bytes()
+
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied", str(dst))
+
+    monkeypatch.setattr(engine_module.os, "replace", refuse)
+    try:
+        with pytest.raises(EngineError, match="Could not replace") as err:
+            engine.erase(["secret"])
+        assert "Nothing was erased" in str(err.value) and "Permission denied" in str(err.value)
+        _as_it_was(store, engine, before)
+    finally:
+        engine.close()
+
+
+def test_erase_keeps_everything_else_as_copy_from_database_does(tmp_path):
+    """The fresh file holds what COPY FROM DATABASE would copy once the erased entries are
+    dropped: tables with their rows in order, constraints, defaults, indexes, views, macros,
+    sequences (where they had got to) and types; and no byte of the erased rows."""
+    import duckdb
+
+    store = tmp_path / "store.duckdb"
+    raw = duckdb.connect(str(store))
+    raw.execute("""
+        CREATE SEQUENCE ids START 5;
+        SELECT nextval('ids');
+        CREATE TYPE mood AS ENUM ('calm', 'cross');
+        CREATE TABLE kept(id BIGINT PRIMARY KEY DEFAULT nextval('ids'), v VARCHAR DEFAULT 'x'
+                          CHECK (v <> 'bad'), m mood, u BIGINT UNIQUE);
+        INSERT INTO kept (v, m, u) SELECT 'r' || i, 'calm', hash(i) // 2 FROM range(200000) t(i);
+        CREATE INDEX kept_v ON kept(v);
+        CREATE SCHEMA other;
+        CREATE TABLE other.more AS SELECT i FROM range(10) t(i);
+        CREATE TABLE secret AS SELECT 'QXWJSURNAME' || i AS name FROM range(50000) t(i);
+        CREATE VIEW kept_view AS SELECT * FROM kept WHERE u < 0;
+        CREATE VIEW secret_view AS SELECT * FROM secret;
+        CREATE MACRO plus_one(x) AS x + 1;
+        CREATE MACRO kept_rows() AS TABLE SELECT * FROM kept;
+        CHECKPOINT;
+    """)
+    raw.close()
+    reference = tmp_path / "reference.duckdb"
+    reference.write_bytes(store.read_bytes())
+    raw = duckdb.connect(str(reference))
+    raw.execute("DROP VIEW secret_view; DROP TABLE secret")
+    raw.execute(f"ATTACH '{tmp_path / 'copied.duckdb'}' AS copied")
+    raw.execute("COPY FROM DATABASE reference TO copied")
+    raw.close()
+
+    engine = connect_duckdb(store)
+    engine.erase(["secret", "secret_view"])
+    engine.close()
+    assert b"QXWJSURNAME" not in store.read_bytes()
+    raw = duckdb.connect()
+    raw.execute(f"ATTACH '{store}' AS erased (READ_ONLY)")
+    raw.execute(f"ATTACH '{tmp_path / 'copied.duckdb'}' AS copied (READ_ONLY)")
+    listings = [
+        "SELECT schema_name, table_name, sql FROM duckdb_tables() WHERE database_name = ?",
+        "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = ? AND NOT internal",
+        "SELECT index_name, sql FROM duckdb_indexes() WHERE database_name = ?",
+        "SELECT sequence_name, start_value, last_value FROM duckdb_sequences() WHERE database_name = ?",
+        "SELECT function_name, macro_definition FROM duckdb_functions() WHERE database_name = ? "
+        "AND NOT internal",
+        "SELECT type_name FROM duckdb_types() WHERE database_name = ? AND NOT internal",
+        "SELECT table_name, constraint_text FROM duckdb_constraints() WHERE database_name = ?",
+    ]
+    for listing in listings:
+        got = raw.execute(listing + " ORDER BY ALL", ["erased"]).fetchall()
+        assert got and got == raw.execute(listing + " ORDER BY ALL", ["copied"]).fetchall()
+    for table in ("main.kept", "other.more"):  # row for row, in order
+        got, want = (raw.execute(f"SELECT * FROM {db}.{table}").fetchall() for db in ("erased", "copied"))
+        assert got == want
+    # stored in the order they were inserted
+    assert raw.execute("SELECT list(u ORDER BY rowid) FROM erased.kept").fetchone()[0] == [
+        v // 2 for v in raw.execute("SELECT list(hash(i) ORDER BY i) FROM range(200000) t(i)").fetchone()[0]]
+    raw.close()
 
 
 def test_erase_in_memory_drops(duck):

@@ -78,3 +78,41 @@ def test_kept_staging_keeps_the_identities_in_the_store(tmp_path, distinctive):
     finally:
         project.close()
     assert len(_found(_store_bytes(project), values)) > 0.9 * len(values)
+
+
+def test_a_failed_erase_leaves_the_stage_to_run_again(tmp_path, distinctive, monkeypatch):
+    """When the store cannot be replaced by its fresh copy (on Windows, a store another
+    program has open), the link stage stops with an EngineError saying nothing was erased, and
+    the store still holds the staging tables, so running link again (here with the store free)
+    erases them; before, the tables were dropped first and the second run found no
+    staging_identity."""
+    import os
+
+    import carecase.core.engine as engine_module
+    from carecase.core.errors import EngineError
+
+    project = make_project(tmp_path / "retried", distinctive)
+    store = Path(project.path(project.config.engine.database)).absolute()
+    values = _identifiers(distinctive)
+    replace = os.replace
+
+    def refuse_the_store(src, dst):
+        if Path(dst).absolute() == store:
+            raise PermissionError(13, "Permission denied", str(dst))
+        replace(src, dst)
+
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(engine_module.os, "replace", refuse_the_store)
+            with pytest.raises(EngineError, match="Nothing was erased"):
+                run(project)
+        assert project.engine.has_table("staging_identity")
+        project.engine.con.con.execute("CHECKPOINT")
+        assert len(_found(_store_bytes(project), values)) > 0.9 * len(values)
+        summary = run(project)
+        assert summary["staging_dropped"] is True
+        assert not project.engine.has_table("staging_identity")
+    finally:
+        project.close()
+    assert set(_store_bytes(project)) == {"carecase.duckdb"}
+    assert not _found(_store_bytes(project), values)

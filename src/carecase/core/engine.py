@@ -71,8 +71,12 @@ _patch_duckdb_dbapi()
 #: Connection settings a reopened DuckDB connection keeps (:meth:`Engine.erase` reopens it
 #: with connect_duckdb's options): the ones carecase changes after connecting.
 _DUCKDB_SETTINGS = ("threads", "TimeZone", "enable_progress_bar")
-#: The name under which :meth:`Engine.erase` attaches the fresh copy of the store.
+#: The names under which :meth:`Engine.erase` attaches the store (read-only) and its fresh copy.
+_STORE_ALIAS = "_carecase_store"
 _REWRITE_ALIAS = "_carecase_rewrite"
+#: What :meth:`Engine.erase`'s errors say when it stopped before replacing the store.
+_NOTHING_ERASED = "Nothing was erased: the store is as it was, those tables included."
+_RUN_AGAIN = "run the stage again (`carecase link PROJECT` erases the linkage staging tables)"
 
 
 @dataclass
@@ -155,15 +159,21 @@ class Engine:
 
         DuckDB: ``DROP TABLE`` only marks a table's blocks free in the database file; their
         bytes (values, and column statistics) stay there until the space is reused, and
-        neither ``CHECKPOINT`` nor ``VACUUM`` clears them. So after dropping, the whole
-        database is copied into a fresh file beside it (``COPY FROM DATABASE``: tables with
-        their rows in order, views and macros), which replaces the store
-        (``os.replace``, with the store's permission bits and, where allowed, its group), and
-        the connection is reopened on it with the settings it had. Whatever was dropped or
-        deleted earlier (Splink's working tables, replaced ingest batches) goes too. The WAL is
-        checkpointed first and neither file keeps one. An in-memory database has no file: the
-        tables are only dropped. Expressions made before the call belong to the old
-        connection: take tables from the engine again.
+        neither ``CHECKPOINT`` nor ``VACUUM`` clears them. So the store is copied into a fresh
+        file beside it without ``names`` (:func:`_copy_store`: every other table with its rows
+        in order, views, macros, sequences, types, indexes and constraints, as
+        ``COPY FROM DATABASE`` copies them), the fresh file replaces the store (``os.replace``,
+        with the store's permission bits and, where allowed, its group), and the connection is
+        reopened on it with the settings it had. Whatever was dropped or deleted earlier
+        (Splink's working tables, replaced ingest batches) goes too. The WAL is checkpointed
+        first and neither file keeps one. Nothing is dropped from the store itself: the copy
+        reads it read-only, so until the fresh file replaces it, it is as it was. When a check
+        fails (another connection to the store in this process), the copy cannot be written
+        (a full disk) or the store cannot be replaced, an :class:`EngineError` says so and
+        that nothing was erased, and the store still holds ``names``: the stage that erases
+        them can simply be run again. An in-memory database has no file: the tables are only
+        dropped. Expressions made before the call belong to the old connection: take tables
+        from the engine again.
 
         Spark: a managed table is a folder of files, and ``DROP TABLE`` deletes it; this checks
         that each dropped table's folder is gone (an :class:`EngineError` if one is left, as
@@ -175,37 +185,38 @@ class Engine:
         if self.name == "spark":
             self._erase_spark(names)
             return
-        for name in names:
-            self.drop(name)
         found = self.con.con.execute(
             "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-        if found and found[0]:  # not in memory
-            self._rewrite_duckdb(Path(found[0]).absolute())
+        if not (found and found[0]):  # in memory
+            for name in names:
+                self.drop(name)
+            return
+        self._rewrite_duckdb(Path(found[0]).absolute(), names)
 
-    def _rewrite_duckdb(self, path: Path) -> None:
+    def _rewrite_duckdb(self, path: Path, names: Sequence[str]) -> None:
         raw = self.con.con
         settings = {k: _setting(raw, k) for k in _DUCKDB_SETTINGS}
+        # the copy runs on a connection of its own, with this one's limits and spill folder
+        config = {k: str(_setting(raw, k)) for k in ("threads", "memory_limit", "temp_directory")}
+        present = [name for name in names if self.has_table(name)]
+        what = ", ".join(present) or "the dropped tables' rows"
         fresh = path.with_name(path.name + ".rewrite")
-        _remove_with_wal(fresh)  # left by a run that stopped part-way
         raw.execute("CHECKPOINT")
-        catalog = raw.execute("SELECT current_database()").fetchone()[0]
-        raw.execute(f"ATTACH {_sql_text(str(fresh))} AS {_REWRITE_ALIAS}")
-        try:
-            try:
-                raw.execute(f"COPY FROM DATABASE {_sql_name(catalog)} TO {_REWRITE_ALIAS}")
-                raw.execute(f"CHECKPOINT {_REWRITE_ALIAS}")
-            finally:
-                raw.execute(f"DETACH {_REWRITE_ALIAS}")
-        except BaseException:
-            _remove_with_wal(fresh)
-            raise
         self.con.disconnect()
         try:
-            _check_closed(path)
-            if _wal(fresh).exists():  # DETACH after CHECKPOINT leaves none
-                raise EngineError(f"{_wal(fresh)} was left after copying the store; run the stage again.")
+            _check_closed(path, what)
+            _copy_store(path, fresh, names, config, what)
+            _check_closed(path, what)
             _keep_access(path, fresh)
-            os.replace(fresh, path)
+            try:
+                os.replace(fresh, path)
+            except OSError as err:
+                raise EngineError(
+                    f"Could not replace {path} with its fresh copy ({err.strerror or err}), so "
+                    f"{what} could not be erased from it. {_NOTHING_ERASED} Make sure no other "
+                    "program has the store open (on Windows an open file cannot be replaced), "
+                    f"then {_RUN_AGAIN}."
+                ) from err
             _sync_folder(path.parent)
         finally:
             _remove_with_wal(fresh)
@@ -236,8 +247,9 @@ class Engine:
                 (self._workdir / f"{name}.parquet").unlink(missing_ok=True)
         if left:
             raise EngineError(
-                f"Dropped table(s) {', '.join(left)} still have their files (an external table, "
-                "or a file system that kept them): delete those folders by hand."
+                f"Table(s) {', '.join(left)} were dropped from the catalogue but their files are "
+                "still there (an external table, or a file system that kept them), so their rows "
+                "were not erased; the other tables were. Delete those folders by hand."
             )
 
     def memtable(self, data: pa.Table | Any, name: str | None = None) -> ir.Table:
@@ -318,7 +330,7 @@ def _remove_with_wal(path: Path) -> None:
     _wal(path).unlink(missing_ok=True)
 
 
-def _check_closed(path: Path) -> None:
+def _check_closed(path: Path, what: str) -> None:
     """Raise unless the DuckDB database ``path`` is closed, with no WAL beside it. Another
     connection in this process (``duckdb.connect`` of the same file shares the database)
     would go on writing to the old file once it is replaced, and a WAL left beside the store
@@ -330,13 +342,77 @@ def _check_closed(path: Path) -> None:
         duckdb.connect(str(path), read_only=True).close()
     except duckdb.ConnectionException:
         raise EngineError(
-            f"{path} is still open through another connection in this process, so it could not "
-            "be rewritten; rows of dropped tables may remain in the file. Close the other "
-            "connection and run the stage again."
+            f"{path} is still open through another connection in this process, so {what} could "
+            f"not be erased from it. {_NOTHING_ERASED} Close the other connection, then "
+            f"{_RUN_AGAIN}."
         ) from None
     if _wal(path).exists():
-        raise EngineError(f"{_wal(path)} was left after closing the store, so it could not be "
-                          "rewritten; rows of dropped tables may remain in the file. Run the stage again.")
+        raise EngineError(f"{_wal(path)} was left after closing the store, so {what} could not be "
+                          f"erased from it. {_NOTHING_ERASED} Then {_RUN_AGAIN}.")
+
+
+def _copy_store(store: Path, fresh: Path, names: Sequence[str], config: dict[str, str],
+                what: str) -> None:
+    """Write into the new file ``fresh`` a copy of the DuckDB database ``store`` without the
+    tables and views ``names`` of its main schema, which are never read: every other table with
+    its rows in their order, and the views, macros, sequences, types, indexes and constraints,
+    as ``COPY FROM DATABASE`` copies them (its schema part copies every entry, the erased ones
+    still empty; they are dropped from the copy before any row is written, and each other
+    table is filled as its data part fills it, ``INSERT INTO ... SELECT *``). ``store`` is
+    attached read-only, on a connection of its own: whatever fails, it is left as it was, and
+    an :class:`EngineError` says what failed (its text can hold no erased value, since none
+    is read). The copy is one transaction (one commit, not one a table, as
+    ``COPY FROM DATABASE``'s data part is one statement). ``fresh`` is left without a WAL."""
+    import duckdb
+
+    to, source = _REWRITE_ALIAS, _STORE_ALIAS
+    try:
+        _remove_with_wal(fresh)  # left by a run that stopped part-way
+        # rows are read in the order they are stored, and inserted in that order
+        con = duckdb.connect(":memory:", config={**config, "preserve_insertion_order": True})
+        try:
+            con.execute(f"ATTACH {_sql_text(str(store))} AS {source} (READ_ONLY)")
+            con.execute(f"ATTACH {_sql_text(str(fresh))} AS {to}")
+            con.execute("BEGIN")
+            con.execute(f"COPY FROM DATABASE {source} TO {to} (SCHEMA)")
+            for name in names:
+                for kind, listing, column in (("VIEW", "duckdb_views()", "view_name"),
+                                              ("TABLE", "duckdb_tables()", "table_name")):
+                    if con.execute(f"SELECT 1 FROM {listing} WHERE database_name = ? "
+                                   f"AND schema_name = 'main' AND {column} = ?",
+                                   [to, name]).fetchall():
+                        con.execute(f"DROP {kind} {to}.main.{_sql_name(name)}")
+            tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                                 "WHERE database_name = ? ORDER BY table_oid", [to]).fetchall()
+            for schema, table in tables:  # in the order they were made: references first
+                qualified = f"{_sql_name(schema)}.{_sql_name(table)}"
+                con.execute(f"INSERT INTO {to}.{qualified} SELECT * FROM {source}.{qualified}")
+            con.execute("COMMIT")
+            con.execute(f"CHECKPOINT {to}")
+            con.execute(f"DETACH {to}")
+        finally:
+            con.close()
+        if _wal(fresh).exists():  # DETACH after CHECKPOINT leaves none
+            raise OSError(f"{_wal(fresh).name} was left beside the copy")
+    except (duckdb.Error, OSError) as err:
+        _remove_with_wal(fresh)
+        raise EngineError(
+            f"Could not copy {store} into a fresh file beside it ({fresh.name}: "
+            f"{_first_line(err)}), so {what} could not be erased from it. {_NOTHING_ERASED} "
+            "Make sure the disk has room for a second copy of the store "
+            f"({_megabytes(store)}), then {_RUN_AGAIN}."
+        ) from err
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _megabytes(path: Path) -> str:
+    try:
+        return f"up to {max(path.stat().st_size / 1e6, 0.1):,.1f} MB"
+    except OSError:
+        return "up to the store's size"
 
 
 def _keep_access(old: Path, new: Path) -> None:

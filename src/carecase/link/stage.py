@@ -2,8 +2,8 @@
 ``record_links``, ``people``, ``events``, ``programme`` and ``outcome_scores`` (see
 docs/architecture.md), the clerical-review file and the linkage report under ``out/link/``.
 Afterwards ``staging_identity`` and the working tables (which hold names, dates of birth and
-postcodes) are erased unless ``privacy.keep_linkage_staging`` is true: dropped, and the store
-rewritten so that their bytes leave its file too (:meth:`Engine.erase`).
+postcodes) are erased unless ``privacy.keep_linkage_staging`` is true: the store is rewritten
+without them, so that their bytes leave its file too (:meth:`Engine.erase`).
 """
 
 from __future__ import annotations
