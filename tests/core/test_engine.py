@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import ibis
 import numpy as np
@@ -328,6 +329,61 @@ def test_erase_leaves_the_store_as_it_was_when_it_cannot_be_replaced(tmp_path, m
             engine.erase(["secret"])
         assert "Nothing was erased" in str(err.value) and "Permission denied" in str(err.value)
         _as_it_was(store, engine, before)
+    finally:
+        engine.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name != "posix", reason="POSIX links")
+@pytest.mark.parametrize("given", ["as duckdb reports it", "as opened"])
+def test_erase_rewrites_the_file_a_symbolic_link_names(tmp_path, given):
+    """proj/store.duckdb -> ../secure/store.duckdb: the file in secure/ is rewritten and the
+    link kept; replacing the link with a plain file would put the store in proj/ (perhaps an
+    unencrypted disk) and leave every erased value in secure/store.duckdb. DuckDB 2.0 reports
+    the file's real path (duckdb_databases), which erase goes by; erase resolves the path it is
+    given too, as the second case checks with the link's path (as a DuckDB that kept the
+    path it was opened by would report it)."""
+    secure, proj = tmp_path / "secure", tmp_path / "proj"
+    secure.mkdir()
+    proj.mkdir()
+    real, engine = _store_with_secret(secure)
+    engine.close()
+    link = proj / "store.duckdb"
+    link.symlink_to(Path("..") / "secure" / "store.duckdb")
+    engine = connect_duckdb(link, threads=2)
+    try:
+        if given == "as opened":
+            engine._rewrite_duckdb(link, ["secret"])
+        else:
+            engine.erase(["secret"])
+        assert link.is_symlink() and link.resolve() == real.resolve()
+        assert sorted(p.name for p in proj.iterdir()) == ["store.duckdb"]
+        assert sorted(p.name for p in secure.iterdir()) == ["store.duckdb"]
+        assert not [m for m in MARKS if m in real.read_bytes()]
+        assert not engine.has_table("secret")
+        assert engine.to_arrow(engine.table("kept")).equals(ARROW)
+        engine.write("after", ARROW)
+    finally:
+        engine.close()
+    again = connect_duckdb(real)
+    try:
+        assert again.has_table("after") and again.has_table("kept_view")
+    finally:
+        again.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "link"), reason="hard links")
+def test_erase_refuses_a_store_with_another_hard_link(tmp_path):
+    """Replacing one name of a file leaves its bytes under the other: refused before
+    anything is erased, the store as it was."""
+    store, engine = _store_with_secret(tmp_path)
+    before = store.read_bytes()
+    os.link(store, tmp_path / "elsewhere")
+    try:
+        with pytest.raises(EngineError, match="other hard link") as err:
+            engine.erase(["secret"])
+        assert "Nothing was erased" in str(err.value)
+        assert engine.has_table("secret") and store.read_bytes() == before
+        assert (tmp_path / "elsewhere").read_bytes() == before
     finally:
         engine.close()
 

@@ -164,7 +164,11 @@ class Engine:
         in order, views, macros, sequences, types, indexes and constraints, as
         ``COPY FROM DATABASE`` copies them), the fresh file replaces the store (``os.replace``,
         with the store's permission bits and, where allowed, its group), and the connection is
-        reopened on it with the settings it had. Whatever was dropped or deleted earlier
+        reopened on it with the settings it had. The file replaced is the store's real file,
+        with the fresh one written beside it: a store opened through a symbolic link keeps its
+        link, and the file the link names is the one rewritten. A store file with other hard
+        links is refused (an :class:`EngineError`): replacing one name would leave every erased
+        value under the others. Whatever was dropped or deleted earlier
         (Splink's working tables, replaced ingest batches) goes too. The WAL is checkpointed
         first and neither file keeps one. Nothing is dropped from the store itself: the copy
         reads it read-only, so until the fresh file replaces it, it is as it was. When a check
@@ -193,20 +197,32 @@ class Engine:
             return
         self._rewrite_duckdb(Path(found[0]).absolute(), names)
 
-    def _rewrite_duckdb(self, path: Path, names: Sequence[str]) -> None:
+    def _rewrite_duckdb(self, opened: Path, names: Sequence[str]) -> None:
+        # the file itself: through a symbolic link the link would be replaced and the file it
+        # names (perhaps on another, encrypted, disk) keep every erased value
+        path = opened.resolve()
         raw = self.con.con
         settings = {k: _setting(raw, k) for k in _DUCKDB_SETTINGS}
         # the copy runs on a connection of its own, with this one's limits and spill folder
         config = {k: str(_setting(raw, k)) for k in ("threads", "memory_limit", "temp_directory")}
         present = [name for name in names if self.has_table(name)]
         what = ", ".join(present) or "the dropped tables' rows"
-        fresh = path.with_name(path.name + ".rewrite")
+        links = path.stat().st_nlink
+        if links > 1:  # replacing one name of the file leaves its bytes under the others
+            raise EngineError(
+                f"{path} has {links - 1} other hard link(s) (other names for the same file), so "
+                f"{what} could not be erased from it: replacing the store with a copy without "
+                f"them would leave them in the file under the other name(s). {_NOTHING_ERASED} "
+                "Remove the other link(s), or copy the store to a file of its own and name that "
+                f"in engine.database, then {_RUN_AGAIN}."
+            )
+        fresh = path.with_name(path.name + ".rewrite")  # beside the file: same disk
         raw.execute("CHECKPOINT")
         self.con.disconnect()
         try:
-            _check_closed(path, what)
+            _check_closed(path, what, opened)
             _copy_store(path, fresh, names, config, what)
-            _check_closed(path, what)
+            _check_closed(path, what, opened)
             _keep_access(path, fresh)
             try:
                 os.replace(fresh, path)
@@ -220,7 +236,7 @@ class Engine:
             _sync_folder(path.parent)
         finally:
             _remove_with_wal(fresh)
-            self.con = _open_duckdb(path, **self._options)
+            self.con = _open_duckdb(opened, **self._options)
             raw = self.con.con
             for key, value in settings.items():
                 if _setting(raw, key) != value:
@@ -330,12 +346,13 @@ def _remove_with_wal(path: Path) -> None:
     _wal(path).unlink(missing_ok=True)
 
 
-def _check_closed(path: Path, what: str) -> None:
-    """Raise unless the DuckDB database ``path`` is closed, with no WAL beside it. Another
-    connection in this process (``duckdb.connect`` of the same file shares the database)
-    would go on writing to the old file once it is replaced, and a WAL left beside the store
-    would be replayed into the new one. DuckDB refuses to open a database read-only while
-    this process has it open read-write."""
+def _check_closed(path: Path, what: str, opened: Path | None = None) -> None:
+    """Raise unless the DuckDB database ``path`` is closed, with no WAL beside it (nor beside
+    ``opened``, the symbolic link it was opened through, after which DuckDB names its WAL).
+    Another connection in this process (``duckdb.connect`` of the same file shares the
+    database) would go on writing to the old file once it is replaced, and a WAL left beside
+    the store would be replayed into the new one. DuckDB refuses to open a database read-only
+    while this process has it open read-write (through any of its names)."""
     import duckdb
 
     try:
@@ -346,9 +363,10 @@ def _check_closed(path: Path, what: str) -> None:
             f"not be erased from it. {_NOTHING_ERASED} Close the other connection, then "
             f"{_RUN_AGAIN}."
         ) from None
-    if _wal(path).exists():
-        raise EngineError(f"{_wal(path)} was left after closing the store, so {what} could not be "
-                          f"erased from it. {_NOTHING_ERASED} Then {_RUN_AGAIN}.")
+    for wal in sorted({_wal(path), _wal(opened or path)}):
+        if wal.exists():
+            raise EngineError(f"{wal} was left after closing the store, so {what} could not be "
+                              f"erased from it. {_NOTHING_ERASED} Then {_RUN_AGAIN}.")
 
 
 def _copy_store(store: Path, fresh: Path, names: Sequence[str], config: dict[str, str],
