@@ -239,6 +239,11 @@ def test_erase_leaves_no_byte_of_the_dropped_rows_in_the_store(tmp_path):
         engine.write("after", ARROW)
     finally:
         engine.close()
+    _reopened_with_writes(store)
+
+
+def _reopened_with_writes(store):
+    """The erased store opened again holds what was written after the swap, and its views."""
     again = connect_duckdb(store)
     try:
         assert again.has_table("after") and again.has_table("kept_view")
@@ -364,11 +369,7 @@ def test_erase_rewrites_the_file_a_symbolic_link_names(tmp_path, given):
         engine.write("after", ARROW)
     finally:
         engine.close()
-    again = connect_duckdb(real)
-    try:
-        assert again.has_table("after") and again.has_table("kept_view")
-    finally:
-        again.close()
+    _reopened_with_writes(real)
 
 
 @pytest.mark.skipif(not hasattr(os, "link"), reason="hard links")
