@@ -121,9 +121,15 @@ class Engine:
         if self.name == "duckdb":
             return self.con.create_table(name, arrow, overwrite=overwrite)
         # Spark: go through Parquet with the Arrow schema (no pandas NaN/NULL casts under ANSI).
-        path = self.workdir / f"{name}.parquet"
+        path = self._handover(name)
         pq.write_table(arrow, path)
         return self.con.create_table(name, self.con.read_parquet(str(path)), overwrite=overwrite)
+
+    def _handover(self, name: str) -> Path:
+        """Where Spark is handed table ``name`` as Parquet: named ``table_<name>``, since Hadoop
+        passes over a file whose name starts with ``_`` or ``.`` (a temporary ``_evaluate_windows``
+        was read as no file: 'Unable to infer schema for Parquet')."""
+        return self.workdir / f"table_{name}.parquet"
 
     def define_view(self, name: str, expr: ir.Table) -> ir.Table:
         """``name`` as a derived table computed whenever it is read, from the tables ``expr``
@@ -260,7 +266,7 @@ class Engine:
                 left.append(f"{name} ({where})")
         for name in names:
             if self._workdir is not None:
-                (self._workdir / f"{name}.parquet").unlink(missing_ok=True)
+                self._handover(name).unlink(missing_ok=True)
         if left:
             raise EngineError(
                 f"Table(s) {', '.join(left)} were dropped from the catalogue but their files are "
