@@ -185,3 +185,18 @@ def _swemwbs_scores(pids: np.ndarray, starts: np.ndarray, seed: int) -> pd.DataF
                 "domain": f"item{j + 1}", "score": items[:, j].astype(float),
             }))
     return pd.concat(frames, ignore_index=True)
+
+
+def evaluate_area(root, area: Area) -> dict:
+    """Run the evaluation stage on the project at ``root`` (its carecase.yaml written) with
+    the area's people, costed events and programme written to its store; its summary."""
+    from carecase.core.project import Project
+    from carecase.evaluate.stage import run
+
+    project = Project.open(root)
+    try:
+        for name, frame in (("people", area.people), ("costed_events", area.events), ("programme", area.programme)):
+            project.engine.write(name, frame)
+        return run(project)
+    finally:
+        project.close()

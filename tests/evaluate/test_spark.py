@@ -8,10 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from carecase.core.project import Project
-from carecase.evaluate.stage import run
-
-from .synthetic import make_area
+from .synthetic import evaluate_area, make_area
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]  # one Spark session
 
@@ -33,13 +30,7 @@ evaluation:
 def _evaluate(root: Path, backend: str, area) -> tuple[dict, dict[str, bytes]]:
     root.mkdir(parents=True)
     (root / "carecase.yaml").write_text(YAML.format(backend=backend))
-    project = Project.open(root)
-    try:
-        for name, frame in (("people", area.people), ("costed_events", area.events), ("programme", area.programme)):
-            project.engine.write(name, frame)
-        summary = run(project)
-    finally:
-        project.close()
+    summary = evaluate_area(root, area)
     files = {p.name: p.read_bytes() for p in sorted((root / "out" / "evaluate").iterdir()) if p.suffix == ".csv"}
     return summary, files
 

@@ -11,13 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from carecase.core.project import Project
 from carecase.evaluate import cohort
 from carecase.evaluate.config import EvaluationConfig
-from carecase.evaluate.stage import run, window_warnings
+from carecase.evaluate.stage import window_warnings
 from carecase.evaluate.windows import window_coverage
 
-from .synthetic import make_area
+from .synthetic import evaluate_area, make_area
 
 
 def test_the_share_of_each_window_within_the_data() -> None:
@@ -58,14 +57,7 @@ evaluation:
 
 def test_the_stage_warns_of_a_window_past_the_data(tmp_path: Path) -> None:
     (tmp_path / "carecase.yaml").write_text(YAML)
-    area = make_area(450, 5, referral_prob=0.08, post_windows=((0, 12),))
-    proj = Project.open(tmp_path)
-    try:
-        for name, frame in (("people", area.people), ("costed_events", area.events), ("programme", area.programme)):
-            proj.engine.write(name, frame)
-        summary = run(proj)
-    finally:
-        proj.close()
+    summary = evaluate_area(tmp_path, make_area(450, 5, referral_prob=0.08, post_windows=((0, 12),)))
     cover = summary["window_coverage"]
     assert cover["post_12_24"]["share"] < 0.9 <= cover["post_0_12"]["share"]
     lines = [w for w in summary["warnings"] if "runs past the data" in w]
