@@ -220,14 +220,7 @@ def headline_text(results: dict[str, Any]) -> str:
 def _skip(project: Project, why: str, notes: list[str]) -> dict[str, Any]:
     """Write a 'skipped' summary, and remove an earlier run's outputs (the report would show
     them as this run's)."""
-    out = project.root / "out" / "cba"
-    if out.exists():
-        for path in sorted(out.iterdir()):
-            if path.is_file() and path.name != "summary.json":
-                path.unlink()
-    summary: dict[str, Any] = {"headline": f"skipped: {why}", "notes": notes}
-    project.write_json("cba", "summary.json", summary)
-    return summary
+    return project.replace_outputs("cba", {"headline": f"skipped: {why}", "notes": notes})
 
 
 def run(project: Project, progress: Any = None) -> dict[str, Any]:

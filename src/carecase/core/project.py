@@ -82,6 +82,16 @@ class Project:
             self._engine = None
 
     # ------------------------------------------------------------------ summaries
+    def replace_outputs(self, stage: str, summary: dict[str, Any]) -> dict[str, Any]:
+        """Remove every file an earlier run of ``stage`` left and write ``summary`` as its
+        summary.json: a stage that skips or fails leaves no tables a later stage or report
+        could read as this run's."""
+        for path in sorted(self.stage_dir(stage).iterdir()):
+            if path.is_file():
+                path.unlink()
+        self.write_json(stage, "summary.json", summary)
+        return summary
+
     def write_json(self, stage: str, name: str, payload: Any) -> Path:
         """Write a stage's JSON output deterministically (sorted keys); NaN and ±inf become
         null so the file is valid JSON for every reader; paths inside the project are written

@@ -232,24 +232,14 @@ def skip(project: Project, why: str) -> dict[str, Any]:
     did nothing (``skipped``): unlike a failure, the report goes on without the evaluation
     (an audit-only project; a failed run made its report refuse until out/evaluate/ was
     deleted)."""
-    folder = project.stage_dir(STAGE)
-    for path in sorted(folder.iterdir()):
-        if path.is_file():
-            path.unlink()
-    summary = {"headline": f"skipped: {why}", "skipped": why}
-    project.write_json(STAGE, "summary.json", summary)
-    return summary
+    return project.replace_outputs(STAGE, {"headline": f"skipped: {why}", "skipped": why})
 
 
 def clear_outputs(project: Project, why: str) -> None:
     """Remove every output of an earlier run and leave a summary.json saying why there are
     none (``failed``): a later report or CBA must not read an earlier run's tables as this
     one's (after a failed run they stayed, and a report read them with nothing said)."""
-    folder = project.stage_dir(STAGE)
-    for path in sorted(folder.iterdir()):
-        if path.is_file():
-            path.unlink()
-    project.write_json(STAGE, "summary.json", {"headline": f"failed: {why}", "failed": why})
+    project.replace_outputs(STAGE, {"headline": f"failed: {why}", "failed": why})
 
 
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
