@@ -246,7 +246,9 @@ def outs_json(ctx: Context, name: str) -> dict:
 def build(ctx: Context) -> Section:
     outs = ctx.outs
     sec = Section("evaluation", "Evaluation")
-    skipped = outs_json(ctx, "summary.json").get("skipped")
+    summary = outs_json(ctx, "summary.json")
+    matching = get(summary, "matching", default={})
+    skipped = summary.get("skipped")
     if skipped:
         sec.blocks.append(Note(f"Not run: {str(skipped).rstrip('.')}.", kind="not_run"))
         return sec
@@ -254,7 +256,7 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(not_run("evaluate", "the impact evaluation"))
         return sec
     sec.blocks.append(Paragraph(
-        method_paragraph(get(outs_json(ctx, "summary.json"), "matching", default={}) or {}) + " "
+        method_paragraph(matching) + " "
         "The naive before/after change is shown beside the matched estimate: people often join at a crisis, so their use would have "
         "fallen anyway (regression to the mean) and the naive change overstates the effect. "
         "How much depends on how participants were chosen: the comparison group's own change (the "
@@ -307,7 +309,7 @@ def build(ctx: Context) -> Section:
     else:
         wide = balance_wide(bal)
         note = "Balance is adequate when |SMD| < 0.1 (Austin 2009)."
-        if get(get(outs_json(ctx, "summary.json"), "matching", default={}), "calibrated"):
+        if get(matching, "calibrated"):
             note += (" After matching, the controls were weighted (entropy balancing) so that each covariate's "
                      "weighted mean equals the participants': an SMD of 0.00 after shows that the weighting "
                      "worked, not that the matched people were alike (the method above says how unequal the "
