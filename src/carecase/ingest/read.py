@@ -298,10 +298,9 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
         fix = _delimiter_fix(path, fmt, key)
         if fix:
             raise IngestError(f"{path.name}: the header has a single column. {fix}")
-        top = [rec[1] for _, rec in zip(range(TITLE_ROWS_SEEN), _records(path, fmt, fmt.delimiter), strict=False)]
-        n_title = title_rows(top)
-        if n_title:
-            raise IngestError(title_message(path, above, key, n_title, "line"))
+        title = _csv_title(path, fmt, above, key)
+        if title:
+            raise IngestError(title)
     def below() -> tuple[int, list[str]]:
         records = _records(path, fmt, fmt.delimiter)
         next(records, None)
@@ -332,6 +331,13 @@ def _read_csv(path: Path, fmt: FileFormat, key: str) -> tuple[pa.Table, int, np.
     return table, len(blank), lines
 
 
+def _csv_title(path: Path, fmt: FileFormat, above: int, key: str) -> str | None:
+    """The message for a title above a CSV's header (``above`` lines before it), or None."""
+    top = [rec[1] for _, rec in zip(range(TITLE_ROWS_SEEN), _records(path, fmt, fmt.delimiter), strict=False)]
+    n_title = title_rows(top)
+    return title_message(path, above, key, n_title, "line") if n_title else None
+
+
 def _csv_problem(path: Path, fmt: FileFormat, err: Exception, key: str, undecodable: bool = False) -> str:
     """The message for a CSV Arrow could not read; ``undecodable``: a row's bytes were not
     UTF-8 (:func:`_undecodable_rows`), whatever Arrow's own message says."""
@@ -344,15 +350,10 @@ def _csv_problem(path: Path, fmt: FileFormat, err: Exception, key: str, undecoda
         if _bom_length(path, fmt):
             msg += (" The file starts with a UTF-8 byte-order mark although the rest is not UTF-8 (Excel "
                     "writes one); carecase skips the mark whatever the encoding.")
-        try:  # the lines read again with undecodable bytes replaced (an unknown encoding: no more)
-            above = _header_line(path, fmt)[0]
-            top = [rec[1] for _, rec in zip(range(TITLE_ROWS_SEEN), _records(path, fmt, fmt.delimiter), strict=False)]
-        except (LookupError, UnicodeError):
-            return msg
-        n_title = title_rows(top)
-        if n_title:  # both faults at once (an Excel export with a title): name both
-            msg += " Also: " + title_message(path, above, key, n_title, "line").removeprefix(f"{path.name}: ")
-        return msg
+        # both faults at once (an Excel export with a title): name both; the lines are read
+        # with undecodable bytes replaced (an unknown encoding was refused before any read)
+        title = _csv_title(path, fmt, _header_line(path, fmt)[0], key)
+        return f"{msg} Also: {title.removeprefix(f'{path.name}: ')}" if title else msg
     first_line = text.splitlines()[0] if text else type(err).__name__
     # Arrow messages may quote row text; keep only the message head without values.
     return f"{path.name}: could not read the CSV ({first_line.split(':')[0]}). Check {key}.delimiter, quoting and {key}.skip_rows."
