@@ -87,12 +87,12 @@ def same_day_warnings(feeds: list[Feed], file_reports: dict[str, list[dict[str, 
     the user should know and can declare what tells them apart."""
     out = []
     for feed in feeds:
-        if feed.role != "events" or getattr(feed.spec, "record_id", None):
+        if feed.role != "events" or feed.spec.record_id:  # an event feed's spec is a SourceConfig
             continue
         reports = file_reports.get(feed.name, [])
         n = sum(r.get("quarantined_by_rule", {}).get("duplicate_key", 0) for r in reports)
         timed = any("%H" in str(r.get("date_formats", {}).get("start", "")) for r in reports)
-        covers = getattr(getattr(feed.spec, "event", None), "covers", "day")
+        covers = feed.spec.event.covers
         if n and not timed:
             what = ("two genuine events on one day (two attendances)" if covers == "day" else
                     f"two genuine counts for one {covers} (from two practices, say)")
