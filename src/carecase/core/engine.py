@@ -264,8 +264,8 @@ class Engine:
             folder = jvm.org.apache.hadoop.fs.Path(where)
             if folder.getFileSystem(hadoop).exists(folder):
                 left.append(f"{name} ({where})")
-        for name in names:
-            if self._workdir is not None:
+        if self._workdir is not None:
+            for name in names:
                 self._handover(name).unlink(missing_ok=True)
         if left:
             raise EngineError(
