@@ -266,6 +266,15 @@ def negative_benefits_note(h: dict[str, Any]) -> Paragraph | None:
         "counts here as a cost, not a failure: the logic model says which changes were intended.")
 
 
+def headline_blocks(results: dict[str, Any]) -> list[KeyFigures | Paragraph]:
+    """The headline tiles and, where the benefits are below zero, what that means: the CBA
+    section and the executive summary open with them."""
+    h = get(results, HEADLINE, default={})
+    negative = negative_benefits_note(h)
+    tiles = KeyFigures(headline_figures(h, get(results, P_POSITIVE), valued_types(results)))
+    return [tiles] if negative is None else [tiles, negative]
+
+
 def left_out_paragraph(results: dict[str, Any], catalogue: Catalogue = BY_CODE) -> Paragraph | None:
     """Which evaluated effects the model leaves out for resting on too few users (named by
     the catalogue's description, not counted): a board read adult social care's absence from
@@ -302,7 +311,7 @@ def no_results(ctx: Context, what: str, here: bool = True) -> Note:
     if not ctx.cba_configured and not here:
         return Note(f"Not configured: {what} — carecase.yaml has no CBA model (cba.model or cba.inline); the "
                     "Cost-benefit analysis section says how to add one.", kind="not_run")
-    if not ctx.cba_configured:
+    if not ctx.cba_configured:  # the CBA section itself: how to add one
         return Note(f"Not configured: {what} — carecase.yaml has no CBA model (cba.model or cba.inline), so "
                     "the cba stage has nothing to run and skips. To add one, write the model (cohorts, costs "
                     "and outcomes) in a file named by cba.model or under cba.inline; cba.from_evaluation adds "
@@ -337,11 +346,7 @@ def build(ctx: Context) -> Section:
         if costs is not None:
             sec.blocks.append(costs)
         return sec
-    sec.blocks.append(KeyFigures(headline_figures(get(res, HEADLINE, default={}), get(res, P_POSITIVE),
-                                                  valued_types(res))))
-    negative = negative_benefits_note(get(res, HEADLINE, default={}))
-    if negative is not None:
-        sec.blocks.append(negative)
+    sec.blocks.extend(headline_blocks(res))
     left = left_out_paragraph(res, ctx.services)
     if left is not None:
         sec.blocks.append(left)

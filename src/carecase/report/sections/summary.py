@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from carecase.core.dates import fiscal_year_label
-from carecase.report.content import KeyFigures, Note, Paragraph, Section, format_value
+from carecase.report.content import Note, Paragraph, Section, format_value
 from carecase.report.loaders import get, named_items, numeric
 from carecase.report.sections import cba as cba_section
 from carecase.report.sections import evaluation as eval_section
@@ -150,12 +150,7 @@ def build(ctx: Context) -> Section:
         if costs is not None:
             sec.blocks.append(costs)
     else:
-        sec.blocks.append(KeyFigures(cba_section.headline_figures(get(res, "headline", default={}),
-                                                                  get(res, "p_npv_positive"),
-                                                                  cba_section.valued_types(res))))
-        negative = cba_section.negative_benefits_note(get(res, "headline", default={}))
-        if negative is not None:
-            sec.blocks.append(negative)
+        sec.blocks.extend(cba_section.headline_blocks(res))
         net = [(str(r["agency"]), get(r, "net_pv")) for r in
                named_items(get(res, cba_section.AGENCY_NET), "agency")]
         net = [(a, float(v)) for a, v in net if v is not None]
