@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from carecase.core import store_rewrite
 from carecase.core.errors import EngineError
 
 Backend = Literal["duckdb", "spark"]
@@ -71,12 +70,6 @@ _patch_duckdb_dbapi()
 #: Connection settings a reopened DuckDB connection keeps (:meth:`Engine.erase` reopens it
 #: with connect_duckdb's options): the ones carecase changes after connecting.
 _DUCKDB_SETTINGS = ("threads", "TimeZone", "enable_progress_bar")
-#: The names under which :meth:`Engine.erase` attaches the store (read-only) and its fresh copy.
-_STORE_ALIAS = "_carecase_store"
-_REWRITE_ALIAS = "_carecase_rewrite"
-#: What :meth:`Engine.erase`'s errors say when it stopped before replacing the store.
-_NOTHING_ERASED = "Nothing was erased: the store is as it was, those tables included."
-_RUN_AGAIN = "run the stage again (`carecase link PROJECT` erases the linkage staging tables)"
 
 
 @dataclass
@@ -166,8 +159,8 @@ class Engine:
         DuckDB: ``DROP TABLE`` only marks a table's blocks free in the database file; their
         bytes (values, and column statistics) stay there until the space is reused, and
         neither ``CHECKPOINT`` nor ``VACUUM`` clears them. So the store is copied into a fresh
-        file beside it without ``names`` (:func:`_copy_store`: every other table with its rows
-        in order, views, macros, sequences, types, indexes and constraints, as
+        file beside it without ``names`` (:mod:`carecase.core.store_rewrite`: every other
+        table with its rows in order, views, macros, sequences, types, indexes and constraints, as
         ``COPY FROM DATABASE`` copies them), the fresh file replaces the store (``os.replace``,
         with the store's permission bits and, where allowed, its group), and the connection is
         reopened on it with the settings it had. The file replaced is the store's real file,
@@ -204,49 +197,25 @@ class Engine:
         self._rewrite_duckdb(Path(found[0]).absolute(), names)
 
     def _rewrite_duckdb(self, opened: Path, names: Sequence[str]) -> None:
-        # the file itself: through a symbolic link the link would be replaced and the file it
-        # names (perhaps on another, encrypted, disk) keep every erased value
-        path = opened.resolve()
         raw = self.con.con
         settings = {k: _setting(raw, k) for k in _DUCKDB_SETTINGS}
         # the copy runs on a connection of its own, with this one's limits and spill folder
         config = {k: str(_setting(raw, k)) for k in ("threads", "memory_limit", "temp_directory")}
-        present = [name for name in names if self.has_table(name)]
-        what = ", ".join(present) or "the dropped tables' rows"
-        links = path.stat().st_nlink
-        if links > 1:  # replacing one name of the file leaves its bytes under the others
-            raise EngineError(
-                f"{path} has {links - 1} other hard link(s) (other names for the same file), so "
-                f"{what} could not be erased from it: replacing the store with a copy without "
-                f"them would leave them in the file under the other name(s). {_NOTHING_ERASED} "
-                "Remove the other link(s), or copy the store to a file of its own and name that "
-                f"in engine.database, then {_RUN_AGAIN}."
-            )
-        fresh = path.with_name(path.name + ".rewrite")  # beside the file: same disk
+        what = ", ".join(name for name in names if self.has_table(name)) or "the dropped tables' rows"
+        # the file itself: through a symbolic link the link would be replaced and the file it
+        # names (perhaps on another, encrypted, disk) keep every erased value
+        path = opened.resolve()
+        store_rewrite.refuse_hard_links(path, what)
         raw.execute("CHECKPOINT")
         self.con.disconnect()
         try:
-            _check_closed(path, what, opened)
-            _copy_store(path, fresh, names, config, what)
-            _check_closed(path, what, opened)
-            _keep_access(path, fresh)
-            try:
-                os.replace(fresh, path)
-            except OSError as err:
-                raise EngineError(
-                    f"Could not replace {path} with its fresh copy ({err.strerror or err}), so "
-                    f"{what} could not be erased from it. {_NOTHING_ERASED} Make sure no other "
-                    "program has the store open (on Windows an open file cannot be replaced), "
-                    f"then {_RUN_AGAIN}."
-                ) from err
-            _sync_folder(path.parent)
+            store_rewrite.replace_with_copy(path, opened, names, config, what)
         finally:
-            _remove_with_wal(fresh)
             self.con = _open_duckdb(opened, **self._options)
             raw = self.con.con
             for key, value in settings.items():
                 if _setting(raw, key) != value:
-                    raw.execute(f"SET {key} = {_sql_text(str(value))}")
+                    raw.execute(f"SET {key} = {store_rewrite.sql_text(str(value))}")
 
     def _erase_spark(self, names: Sequence[str]) -> None:
         session = self._spark
@@ -331,136 +300,9 @@ def _open_duckdb(path: str | Path | None, **options: Any) -> Any:
     return con
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _sql_name(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
-
-
 def _setting(raw: Any, name: str) -> Any:
     return raw.execute("SELECT current_setting(?)", [name]).fetchone()[0]
 
-
-def _wal(path: Path) -> Path:
-    return path.with_name(path.name + ".wal")
-
-
-def _remove_with_wal(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    _wal(path).unlink(missing_ok=True)
-
-
-def _check_closed(path: Path, what: str, opened: Path | None = None) -> None:
-    """Raise unless the DuckDB database ``path`` is closed, with no WAL beside it (nor beside
-    ``opened``, the symbolic link it was opened through, after which DuckDB names its WAL).
-    Another connection in this process (``duckdb.connect`` of the same file shares the
-    database) would go on writing to the old file once it is replaced, and a WAL left beside
-    the store would be replayed into the new one. DuckDB refuses to open a database read-only
-    while this process has it open read-write (through any of its names)."""
-    import duckdb
-
-    try:
-        duckdb.connect(str(path), read_only=True).close()
-    except duckdb.ConnectionException:
-        raise EngineError(
-            f"{path} is still open through another connection in this process, so {what} could "
-            f"not be erased from it. {_NOTHING_ERASED} Close the other connection, then "
-            f"{_RUN_AGAIN}."
-        ) from None
-    for wal in sorted({_wal(path), _wal(opened or path)}):
-        if wal.exists():
-            raise EngineError(f"{wal} was left after closing the store, so {what} could not be "
-                              f"erased from it. {_NOTHING_ERASED} Then {_RUN_AGAIN}.")
-
-
-def _copy_store(store: Path, fresh: Path, names: Sequence[str], config: dict[str, str],
-                what: str) -> None:
-    """Write into the new file ``fresh`` a copy of the DuckDB database ``store`` without the
-    tables and views ``names`` of its main schema, which are never read: every other table with
-    its rows in their order, and the views, macros, sequences, types, indexes and constraints,
-    as ``COPY FROM DATABASE`` copies them (its schema part copies every entry, the erased ones
-    still empty; they are dropped from the copy before any row is written, and each other
-    table is filled as its data part fills it, ``INSERT INTO ... SELECT *``). ``store`` is
-    attached read-only, on a connection of its own: whatever fails, it is left as it was, and
-    an :class:`EngineError` says what failed (its text can hold no erased value, since none
-    is read). The copy is one transaction (one commit, not one a table, as
-    ``COPY FROM DATABASE``'s data part is one statement). ``fresh`` is left without a WAL."""
-    import duckdb
-
-    to, source = _REWRITE_ALIAS, _STORE_ALIAS
-    try:
-        _remove_with_wal(fresh)  # left by a run that stopped part-way
-        # rows are read in the order they are stored, and inserted in that order
-        con = duckdb.connect(":memory:", config={**config, "preserve_insertion_order": True})
-        try:
-            con.execute(f"ATTACH {_sql_text(str(store))} AS {source} (READ_ONLY)")
-            con.execute(f"ATTACH {_sql_text(str(fresh))} AS {to}")
-            con.execute("BEGIN")
-            con.execute(f"COPY FROM DATABASE {source} TO {to} (SCHEMA)")
-            for name in names:
-                for kind, listing, column in (("VIEW", "duckdb_views()", "view_name"),
-                                              ("TABLE", "duckdb_tables()", "table_name")):
-                    if con.execute(f"SELECT 1 FROM {listing} WHERE database_name = ? "
-                                   f"AND schema_name = 'main' AND {column} = ?",
-                                   [to, name]).fetchall():
-                        con.execute(f"DROP {kind} {to}.main.{_sql_name(name)}")
-            tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
-                                 "WHERE database_name = ? ORDER BY table_oid", [to]).fetchall()
-            for schema, table in tables:  # in the order they were made: references first
-                qualified = f"{_sql_name(schema)}.{_sql_name(table)}"
-                con.execute(f"INSERT INTO {to}.{qualified} SELECT * FROM {source}.{qualified}")
-            con.execute("COMMIT")
-            con.execute(f"CHECKPOINT {to}")
-            con.execute(f"DETACH {to}")
-        finally:
-            con.close()
-        if _wal(fresh).exists():  # DETACH after CHECKPOINT leaves none
-            raise OSError(f"{_wal(fresh).name} was left beside the copy")
-    except (duckdb.Error, OSError) as err:
-        _remove_with_wal(fresh)
-        raise EngineError(
-            f"Could not copy {store} into a fresh file beside it ({fresh.name}: "
-            f"{_first_line(err)}), so {what} could not be erased from it. {_NOTHING_ERASED} "
-            "Make sure the disk has room for a second copy of the store "
-            f"({_megabytes(store)}), then {_RUN_AGAIN}."
-        ) from err
-
-
-def _first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [type(err).__name__])[0]
-
-
-def _megabytes(path: Path) -> str:
-    try:
-        return f"up to {max(path.stat().st_size / 1e6, 0.1):,.1f} MB"
-    except OSError:
-        return "up to the store's size"
-
-
-def _keep_access(old: Path, new: Path) -> None:
-    """Give ``new`` the permission bits and group of ``old``; where the group cannot be kept,
-    only the owner may read ``new`` (never more people than before)."""
-    st = old.stat()
-    mode = stat.S_IMODE(st.st_mode)
-    if new.stat().st_gid != st.st_gid:
-        try:
-            os.chown(new, -1, st.st_gid)
-        except OSError:
-            mode &= 0o700
-    os.chmod(new, mode)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX; elsewhere a no-op)."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _SPARK_SESSION: Any = None
