@@ -67,13 +67,15 @@ def _match_counts(df: pd.DataFrame) -> Table:
 
 
 def match_counts_table(ctx: Context) -> Table | None:
-    """The participants-and-comparison table, disclosed; None without out/evaluate/match_counts."""
-    counts = ctx.outs.table("evaluate", "match_counts")
-    if counts is None:
-        return None
-    t = _match_counts(counts)
-    ctx.shown(t)
-    return t
+    """The participants-and-comparison table, disclosed; None without out/evaluate/match_counts.
+    Built once a report (the sections that read it share it; none changes it)."""
+    if "match_counts" not in ctx.memo:
+        counts = ctx.outs.table("evaluate", "match_counts")
+        t = None if counts is None else _match_counts(counts)
+        if t is not None:
+            ctx.shown(t)
+        ctx.memo["match_counts"] = t
+    return ctx.memo["match_counts"]  # type: ignore[no-any-return]
 
 
 def match_count(counts: Table | None, item: str) -> tuple[object, bool]:
