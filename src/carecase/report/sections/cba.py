@@ -177,6 +177,12 @@ def _matrix(results: dict[str, Any], key: str, value: str) -> list[dict[str, Any
 TRANSFER_NOTE = ("Agency positions include transfers (e.g. benefit payments moving between the state and "
                  "individuals), so they do not add up to the NPV, which excludes transfers.")
 NO_TRANSFER_NOTE = "The agencies' positions add up to the NPV (the model has no transfers)."
+UNDISCOUNTED_NOTE = ("Undiscounted £, each year's as it falls: the agencies' totals are not present values and do "
+                     "not add up to the NPV, which discounts every year after year 0 (their net present values, in "
+                     "the net present position by agency, do).")
+UNDISCOUNTED_TRANSFER_NOTE = ("Undiscounted £, each year's as it falls, including transfers (e.g. benefit payments "
+                              "moving between the state and individuals): the agencies' totals do not add up to the "
+                              "NPV, which discounts every year after year 0 and excludes transfers.")
 
 
 def _benefit_rows(results: dict[str, Any]) -> list[Any] | None:
@@ -194,6 +200,14 @@ def transfer_note(results: dict[str, Any]) -> str:
     if rows is None:
         return TRANSFER_NOTE
     return TRANSFER_NOTE if any(get(r, "transfer", default=False) is True for r in rows) else NO_TRANSFER_NOTE
+
+
+def undiscounted_note(results: dict[str, Any]) -> str:
+    """The note under the year-by-year table of agencies' net £: undiscounted, so its totals
+    never add up to the NPV (the demo's add up to −£1,251,134 against an NPV of −£1,173,253,
+    under a note that said they added up to it); transfers, where the model has any (or its
+    benefit rows are not there), are a second reason."""
+    return UNDISCOUNTED_NOTE if transfer_note(results) == NO_TRANSFER_NOTE else UNDISCOUNTED_TRANSFER_NOTE
 
 
 def valued_types(results: dict[str, Any]) -> set[str] | None:
@@ -355,7 +369,7 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(Paragraph("Who pays and who benefits: each agency's net position by year "
                                     "(benefits minus costs, £; positive = the agency gains)."))
         sec.blocks.append(matrix_table(m, "net", "cba-matrix", "Who pays, who benefits: net £ by agency and year",
-                                       transfer_note(res)))
+                                       undiscounted_note(res)))
         sec.blocks.append(Chart("chart-cba-matrix", "Who pays, who benefits (net £)",
                                 charts.heatmap("Who pays, who benefits (net £)", m, "year", "agency", "net")))
     net = named_items(get(res, AGENCY_NET), "agency")
