@@ -44,3 +44,35 @@ def test_the_undiscounted_note_names_transfers_where_there_are_any() -> None:
     assert "transfers" in with_transfer and "not add up to the NPV" in with_transfer
     assert "transfers" in undiscounted_note({})  # benefit rows not there: the cautious note
     assert "transfers" not in undiscounted_note({"benefits": [{"transfer": False}]})
+
+
+# the demo's results.json "model" block (price_base_year 2024 = 2024/25; standard schedule)
+GREEN_BOOK = [[0, 0.035], [31, 0.03], [76, 0.025], [126, 0.02], [201, 0.015], [301, 0.01]]
+DEMO_MODEL = {"name": "Caxton complex-needs team", "price_base_year": 2024, "discounting": "standard",
+              "discount_bands": GREEN_BOOK, "years": [0, 1, 2, 3, 4]}
+
+
+def test_the_model_paragraph_gives_the_price_year_and_the_discount_rate() -> None:
+    """The paragraph said 'prices at 2024, discounting: standard': a financial year read as a
+    calendar one, and no rate. HM Treasury Green Book (2022) Table 8: 3.5% for years 0–30,
+    3.0% for 31–75; year 0 is not discounted (DF(0) = 1)."""
+    from carecase.report.sections.cba import _discount_text, _prices
+
+    assert _prices(DEMO_MODEL) == "2024/25 prices"
+    assert _prices({"price_base_year": 2009}) == "2009/10 prices"
+    assert _discount_text(DEMO_MODEL) == ("discounted at 3.5% a year (year 0 is not discounted); "
+                                          "HM Treasury Green Book, standard schedule")
+    forty = {**DEMO_MODEL, "years": list(range(40))}  # years 0–39 reach the 3.0% band
+    assert _discount_text(forty).startswith("discounted at 3.5% from year 1, 3% from year 31")
+    custom = {"discounting": "custom", "discount_bands": [[0, 0.015]], "years": [0, 1, 2]}
+    assert _discount_text(custom) == "discounted at 1.5% a year (year 0 is not discounted); custom schedule"
+    assert _discount_text({"discounting": "standard"}) == "discounting: standard"  # an older results.json
+
+
+def test_the_payback_tile_says_stays_not_first_touches() -> None:
+    """payback_year is the first year from which the cumulative discounted net stays ≥ 0 to the
+    end of the period (docs/cba.md), not the first year it reaches 0."""
+    from carecase.report.sections.cba import headline_figures
+
+    payback = next(f for f in headline_figures({"payback_year": 3}, None) if f.label == "Payback")
+    assert payback.value == "year 3" and "stays ≥ 0 to the end of the period" in payback.detail

@@ -256,7 +256,8 @@ def headline_figures(h: dict[str, Any], p_pos: Any, types: set[str] | None = Non
                   "fiscal benefits only: no economic or social benefit is valued in this model" if fiscal_only
                   else "fiscal + economic + social benefits ÷ costs"),
         KeyFigure("Payback", f"year {payback}" if isinstance(payback, int | float) else
-                  (payback or "not within the period"), "text", "first year cumulative discounted net ≥ 0"),
+                  (payback or "not within the period"), "text",
+                  "first year from which the cumulative discounted net stays ≥ 0 to the end of the period"),
         KeyFigure("Net present budget impact", get(h, "net_present_budget_impact"), "gbp",
                   "cashable benefits − cash costs (costs given in kind, such as seconded staff, are left out)"),
     ]
@@ -317,6 +318,42 @@ def _health_note(model: Any) -> str:
             "schedule (1.5% years 0–30, then declining)")
 
 
+def _prices(model: Any) -> str:
+    """'2024/25 prices': the price base year is a financial year named by its start year, as
+    the rest of the report writes it (the paragraph said 'prices at 2024')."""
+    year = get(model, "price_base_year", default=None)
+    if isinstance(year, int | float) and not isinstance(year, bool):
+        y = int(year)
+        return f"{y}/{(y + 1) % 100:02d} prices"
+    return "prices at the base year"
+
+
+def _discount_text(model: Any) -> str:
+    """The rates the model discounts by within its period (the paragraph named the schedule,
+    'standard', but not the rate): 'discounted at 3.5% a year (year 0 is not discounted); HM
+    Treasury Green Book, standard schedule'; a period that reaches the next band lists each."""
+    schedule = get(model, "discounting", default=None)
+    bands = get(model, "discount_bands", default=None)
+    years = get(model, "years", default=None) or []
+    last = len(years) - 1 if years else get(model, "appraisal_years", default=None)
+    if not isinstance(bands, list) or not bands or not isinstance(last, int | float):
+        return f"discounting: {schedule or 'Green Book'}"
+    within = [(int(b[0]), float(b[1])) for b in bands if int(b[0]) <= max(int(last), 1)]
+    if not within:
+        return f"discounting: {schedule or 'Green Book'}"
+    first_paid = [(max(start, 1), rate) for start, rate in within]
+
+    def pct(rate: float) -> str:
+        return f"{rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+    if len(first_paid) == 1:
+        rates = f"{pct(first_paid[0][1])} a year (year 0 is not discounted)"
+    else:
+        rates = ", ".join(f"{pct(r)} from year {s}" for s, r in first_paid) + " (year 0 is not discounted)"
+    source = "HM Treasury Green Book, standard schedule" if schedule == "standard" else f"{schedule} schedule"
+    return f"discounted at {rates}; {source}"
+
+
 def no_results(ctx: Context, what: str, here: bool = True) -> Note:
     """Why there is no out/cba/results.json, with the fix that applies: carecase.yaml has no
     CBA model (running the stage only errors: add one), the stage skipped for a reason it
@@ -350,8 +387,7 @@ def build(ctx: Context) -> Section:
         years = get(model, "years", default=[])
         sec.blocks.append(Paragraph(
             f"Model: {get(model, 'name', default='(unnamed)')}. Appraisal period {len(years) or get(model, 'appraisal_years')} "
-            f"years from year 0, prices at {get(model, 'price_base_year', default='the base year')}, discounting: "
-            f"{get(model, 'discounting', default='Green Book')}{_health_note(model)}. "
+            f"years from year 0, {_prices(model)}, {_discount_text(model)}{_health_note(model)}. "
             f"{get(model, 'description', default='')}".strip()))
     if few_evaluated_inputs(ctx, res):
         sec.blocks.append(few_people_note(ctx, "The cost-benefit results (NPV, ROI, who pays and who benefits, "
