@@ -24,7 +24,8 @@ effect, how many seeds' intervals contain the truth and the mean absolute error 
 matched and the naive estimates over all the seeds on record; ``rate_ratios``, for each
 rate model, how many intervals contain the planted rate ratio.
 
-Areas are kept under benchmarks/work/evaluate_seeds/ (git-ignored) and reused. Each seed's
+Areas are kept under benchmarks/work/evaluate_seeds/ (git-ignored) and reused while the code
+that makes them is unchanged (``tests.e2e.recovery.code_stamp``); a stale area is made again. Each seed's
 per-effect rows (``detail``, ``rate_ratio_detail``) go to benchmarks/work/evaluate_seeds_detail.json
 (git-ignored); the results file keeps each seed's summary and the aggregates computed from them.
 """

@@ -18,23 +18,55 @@ from typing import Any
 PEOPLE = 4000  # the demo's size
 
 
+#: the subpackages whose code does not touch a prepared area (it stops after costs)
+AFTER_COSTS = ("evaluate", "cba", "report", "web")
+
+
+def code_stamp() -> str:
+    """A digest of the carecase code and data that make a prepared area (the generator, the
+    demo's configuration, ingest, link, costs and the core): everything but the stages after
+    costs. A prepared area made by other code is stale (an area made before the GP extract
+    declared ``covers: month`` measured the old extract) and is made again."""
+    import hashlib
+
+    import carecase
+
+    root = Path(carecase.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        rel = path.relative_to(root)
+        if rel.parts[0] in AFTER_COSTS:
+            continue
+        digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def prepare(folder: Path, seed: int, people: int = PEOPLE) -> Path:
     """The synthetic area for ``seed`` in ``folder`` with ingest, link and costs run (reused
-    when ``folder`` already holds it); returns the project folder."""
+    when ``folder`` already holds it, made by the same code: :func:`code_stamp`); returns the
+    project folder."""
+    import shutil
+
     from carecase.core.project import Project
     from carecase.demo import prepare_demo
     from carecase.pipeline import run_all
 
     done = folder / "_prepared"
-    if not done.exists():
-        area = prepare_demo(folder, people, seed)
-        project = Project.open(area)
-        try:
-            run_all(project, only=["ingest", "link", "costs"])
-        finally:
-            project.close()
-        done.write_text(str(area))
-    return Path(done.read_text())
+    stamp = f"{code_stamp()} {people} {seed}"
+    if done.exists() and (folder / "_stamp").exists() and (folder / "_stamp").read_text() == stamp:
+        return Path(done.read_text())
+    if folder.exists():  # stale, or a run that stopped part-way: made again from nothing
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    area = prepare_demo(folder, people, seed)
+    project = Project.open(area)
+    try:
+        run_all(project, only=["ingest", "link", "costs"])
+    finally:
+        project.close()
+    done.write_text(str(area))
+    (folder / "_stamp").write_text(stamp)
+    return area
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
