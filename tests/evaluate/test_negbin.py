@@ -177,6 +177,61 @@ def test_saturated_cells_with_equal_person_time_give_the_ratio_of_mean_ratios():
     assert nb["rr_ci_low"] < nb["rate_ratio"] < nb["rr_ci_high"]
 
 
+def test_saturated_cells_with_unequal_person_time_weight_rows_by_t_over_one_plus_alpha_mu():
+    """What the negative binomial estimates when person-time differs (docs/evaluation.md,
+    Known limitations). NB2's score for β is Σ w x (y − μ)/(1 + αμ) (Cameron & Trivedi 2013,
+    *Regression Analysis of Count Data*, 2nd ed., §3.3.1), so with one parameter per cell and
+    ``μ = λ_c t`` each cell's rate solves ``λ_c = Σ w y/(1+αλ_c t) / Σ w t/(1+αλ_c t)``: a mean
+    of the rows' rates y/t weighted by ``w t/(1 + αλ_c t)``, where Poisson's (the ratio of
+    pooled rates) weights by ``w t``. The weights do not involve y: a heavy user is not
+    down-weighted, a long row is. When the rate is unrelated to person-time both weightings
+    estimate the same ratio; here, as for the synthetic area's controls censored early (at
+    their own start, in the crisis before it), the short rows have twice the rate, count more
+    in NB2's control rate after, and its ratio is below Poisson's."""
+    rng = generator(11, "unequal-person-time")
+    n = 400
+    treated = np.repeat([1.0, 0.0], n)
+    t_post = np.where((treated == 0) & (rng.random(2 * n) < 0.2), 0.25, 1.0)  # controls censored
+    rate_post = np.where(t_post < 1, 2.0, 1.0) * np.where(treated == 1, 1.3, 1.0) * 6.0
+    shape = 2.0  # α = 1/2
+
+    def nb_draw(mean):
+        return rng.negative_binomial(shape, shape / (shape + mean)).astype(float)
+
+    y_pre, y_post = nb_draw(6.0 * np.ones(2 * n)), nb_draw(rate_post * t_post)
+    w = np.where(treated == 1, 1.0, rng.choice([0.5, 1.0, 1.5], 2 * n))
+    y, t = np.r_[y_pre, y_post], np.r_[np.ones(2 * n), t_post]
+    tr, post, ww = np.r_[treated, treated], np.r_[np.zeros(2 * n), np.ones(2 * n)], np.r_[w, w]
+    args = (y, t, tr, post, ww, np.r_[np.arange(2 * n), np.arange(2 * n)])
+    nb = interaction_rate_ratio(*args, model="negative_binomial")
+    poisson = interaction_rate_ratio(*args, model="poisson")
+    alpha = float(nb["alpha"])
+    assert alpha > 0
+
+    def nb_rate(m):  # the cell's score equation by fixed-point iteration
+        lam = np.sum(ww[m] * y[m]) / np.sum(ww[m] * t[m])
+        for _ in range(200):
+            d = 1 + alpha * lam * t[m]
+            lam = np.sum(ww[m] * y[m] / d) / np.sum(ww[m] * t[m] / d)
+        return lam
+
+    def pooled(m):
+        return np.sum(ww[m] * y[m]) / np.sum(ww[m] * t[m])
+
+    def ratio(rate):
+        return (rate((tr == 1) & (post == 1)) / rate((tr == 1) & (post == 0))
+                / (rate((tr == 0) & (post == 1)) / rate((tr == 0) & (post == 0))))
+
+    assert nb["rate_ratio"] == pytest.approx(ratio(nb_rate), rel=1e-7)
+    assert poisson["rate_ratio"] == pytest.approx(ratio(pooled), rel=1e-10)
+    assert nb["rate_ratio"] < poisson["rate_ratio"] - 0.05
+    # the short rows alone make the difference: without them the two agree
+    keep = np.r_[np.ones(2 * n, bool), t_post == 1] & np.r_[t_post == 1, np.ones(2 * n, bool)]
+    sub = tuple(a[keep] for a in args)
+    assert interaction_rate_ratio(*sub, model="negative_binomial")["rate_ratio"] == pytest.approx(
+        interaction_rate_ratio(*sub, model="poisson")["rate_ratio"], rel=1e-7)
+
+
 def test_unknown_rate_model_is_refused():
     args = (np.ones(4), np.ones(4), np.array([1.0, 0, 1, 0]), np.array([0.0, 0, 1, 1]), np.ones(4),
             np.arange(4))

@@ -13,9 +13,17 @@ Two models (``evaluation.rate_models``; the first listed is the one ``effects.js
   ``nbreg [pweight]``. Its α is reported: how far use varies between people beyond Poisson
   chance.
 
-Both estimate the same rate ratio and stay consistent when the variance is misspecified;
-they differ in how they weight heavy and light users, so a gap between them is worth
-reading. Their intervals come from the delete-one-cluster jackknife (CV3) over matched sets,
+The design is saturated (one rate per group × period), so each cell's rate solves its own
+score equation: Poisson's is the ratio of pooled rates, Σ w y / Σ w t, each row's rate y/t
+weighted by its person-time w t; NB2's, Σ w (y − λt)/(1 + αλt) = 0 (Cameron & Trivedi 2013,
+§3.3.1), weights it by w t/(1 + αλt), so that a short row counts for more than its
+person-time (the weight does not involve y: heavy users are not down-weighted). Both stay
+consistent when the variance is misspecified, and they estimate the same ratio when a row's
+rate is unrelated to its person-time. Where it is not (people whose follow-up is cut short,
+by death or, for a control, by their own programme start, using services at a different
+rate) the two estimate different ratios, and a gap between them says so; on the synthetic
+area NB2's lies below the planted ratio more often (docs/evaluation.md, Known limitations).
+Their intervals come from the delete-one-cluster jackknife (CV3) over matched sets,
 sets that share a person taken as one cluster (``evaluate.clusters``), with ``t(G−1)``
 critical values (``evaluate.jackknife``; MacKinnon, Nielsen & Webb 2023): the sandwich (CV1)
 covered the planted ratios less often than nominal on the synthetic area because a rare
