@@ -39,11 +39,30 @@ def print_results(results: dict[str, Any], console: Console) -> None:
         p = results["npv_draws"]["percentiles"]
         rows += [("P(NPV > 0)", f"{results['p_npv_positive']:.1%}"),
                  ("NPV 5th–95th percentile", f"{money(p['p5'])} to {money(p['p95'])}")]
+    rows += break_even_rows(results.get("break_even") or {})
     rows.append(("Discounting", discounting_text(results["model"])))
     for r in rows:
         t.add_row(*r)
     console.print(t)
     console.print(who_pays_table(results))
+
+
+def break_even_rows(be: dict[str, Any]) -> list[tuple[str, str]]:
+    """Break-even per participant-year beside the model's own (results.json ``break_even``):
+    as measured where the outcomes share their adjustments, else after them."""
+    rows = []
+    measured = be.get("benefit_measured_per_participant_year")
+    key, own, how = (("benefit_measured_per_participant_year", "estimated_measured_per_participant_year",
+                      "as measured") if measured is not None else
+                     ("benefit_per_participant_year", "estimated_per_participant_year", "after adjustments"))
+    if be.get(key) is not None:
+        model = f"; the model's {money(be[own])}" if be.get(own) is not None else ""
+        rows.append(("Break-even benefit per participant-year", f"{money(be[key])} {how}{model}"))
+    if be.get("cost_per_participant_year") is not None:
+        cost = be.get("cost_break_even_per_participant_year")
+        rows += [("Cost per participant-year", money(be["cost_per_participant_year"])),
+                 ("Break-even cost per participant-year", money(cost) if cost is not None else "none (benefits ≤ 0)")]
+    return rows
 
 
 #: more years than this and the who-pays table lists years down the page, agencies across
@@ -85,7 +104,7 @@ def register(app: typer.Typer) -> None:
             help=f"Monte Carlo draws, {MIN_DRAWS:,}–{MAX_DRAWS:,} (default: the model's "
             "monte_carlo.draws; for a project, cba.draws).")] = None,
     ) -> None:
-        """Cost-benefit analysis: NPV, ratios, payback, who pays / who benefits, uncertainty.
+        """Cost-benefit analysis: NPV, ratios, payback, break-even, who pays / who benefits, uncertainty.
 
         Given a project folder, runs its CBA stage and writes out/cba/ (as `carecase run --only cba`); given a model YAML, prints the results (and writes only what --json / --xlsx ask for).
 

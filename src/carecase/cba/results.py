@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from carecase.cba.break_even import break_even
 from carecase.cba.discounting import HEALTH, rates_by_year
 from carecase.cba.distributions import Distribution
 from carecase.cba.engine import (
@@ -224,6 +225,7 @@ def analyse(model: CBAModel, lookup: UnitCostLookup = BUILTIN, *, draws: int | N
                           "benefits": {str(k): v for k, v in model.optimism_bias.benefits.items()},
                           "source": model.optimism_bias.source},
         "assumptions": assumptions(plan),
+        "break_even": break_even(plan, fl, t),
         "scenarios": run_scenarios(plan, headline),
         "rollouts": run_rollouts(plan, headline, lookup),
     }

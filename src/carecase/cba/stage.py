@@ -2,7 +2,7 @@
 
 Writes ``out/cba/results.json`` (keys in docs/cba.md), ``summary.json``, ``model.xlsx`` and
 tables (Parquet and CSV, sorted): ``cba_costs``, ``cba_benefits``, ``cba_matrix``,
-``cba_tornado``, ``cba_assumptions``.
+``cba_tornado``, ``cba_assumptions`` and ``cba_break_even`` (one row).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.cba.break_even import evaluated_saving
 from carecase.cba.config import NO_MODEL
 from carecase.cba.evaluation_join import (
     check_counted_once,
@@ -45,6 +46,7 @@ TABLES = {
     "cba_matrix": ("matrix_rows", ["agency", "year"]),
     "cba_tornado": ("tornado", ["path"]),
     "cba_assumptions": ("assumptions", ["path"]),
+    "cba_break_even": ("break_even", []),  # one row (results.json's break_even; basis as JSON)
 }
 
 # results.json holds figures the shared report may withhold (an effect resting on a few people)
@@ -59,11 +61,13 @@ def model_for_project(project: Project) -> CBAModel | None:
 
 
 def project_model(project: Project, notes: list[str] | None = None,
-                  left_out: list[str] | None = None) -> tuple[CBAModel, UnitCostLookup] | None:
+                  left_out: list[str] | None = None,
+                  evaluated: dict[str, Any] | None = None) -> tuple[CBAModel, UnitCostLookup] | None:
     """(model, the unit-cost lookup it was checked against), or None when there is no model.
     What the reader should know about how the model was built (an evaluated correlation
     matrix repaired) is appended to ``notes``; the services whose evaluated effects were left
-    out for too few users (``cba.from_evaluation.min_users``) to ``left_out``."""
+    out for too few users (``cba.from_evaluation.min_users``) to ``left_out``; where effects
+    were taken from the evaluation, ``evaluated`` gets their ``outcomes`` (indices) and ``window``."""
     cfg = project.config.cba
     if cfg.inline is not None:
         data: Any = dict(cfg.inline)
@@ -101,6 +105,8 @@ def project_model(project: Project, notes: list[str] | None = None,
         if joint is not None:
             data["correlations"] = list(data.get("correlations") or []) + [joint]
         joined = first, window, codes
+        if evaluated is not None:
+            evaluated.update(outcomes=list(range(first, first + len(codes))), window=window)
     lookup = project_lookup(project, data.get("price_base_year") if isinstance(data, dict) else None)
     try:
         idle = left_out_agencies(left_effects, cfg.from_evaluation.min_users,
@@ -183,7 +189,7 @@ def _read_effects(path: Path) -> dict[str, Any]:
 def write_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, str]:
     files: dict[str, str] = {}
     for name, (key, sort) in TABLES.items():
-        rows = results.get(key) or []
+        rows = _rows(results, key)
         df = pd.DataFrame(rows)
         for col in df.columns:
             if df[col].dtype == object:
@@ -193,6 +199,16 @@ def write_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, str]:
     write_workbook(results, out_dir / "model.xlsx")
     files["workbook"] = "out/cba/model.xlsx"
     return files
+
+
+def _rows(results: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The rows of results.json's ``key`` (a dotted path into a mapping); a mapping is one row."""
+    value: Any = results
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if isinstance(value, dict):
+        return [value]
+    return list(value or [])
 
 
 def _cell_text(v: Any) -> str | None:
@@ -226,8 +242,9 @@ def _skip(project: Project, why: str, notes: list[str]) -> dict[str, Any]:
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
     notes: list[str] = []
     left_out: list[str] = []
+    evaluated: dict[str, Any] = {}
     try:
-        found = project_model(project, notes, left_out)
+        found = project_model(project, notes, left_out, evaluated)
     except NoEvidenceError as err:
         return _skip(project, str(err), notes)
     if found is None:
@@ -245,6 +262,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         results["evaluation_left_out"] = {"services": left_out,
                                           "min_users": project.config.cba.from_evaluation.min_users}
         effects_sha256 = file_sha256(effects_path)
+        if evaluated.get("outcomes"):  # the saving the evaluation estimated, beside break-even
+            results["break_even"]["evaluated"] = evaluated_saving(model, evaluated["outcomes"],
+                                                                  evaluated.get("window"))
     if task is not None:
         progress.advance(task)
     out_dir = project.stage_dir("cba")

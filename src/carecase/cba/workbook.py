@@ -7,7 +7,8 @@ discounted on it), Costs (units → base → adjusted → PV), Benefits (units �
 discounted, one block per step, the formula named above each block; each component discounted
 on its outcome's schedule), Matrix, Discounted (agency rows, then the whole programme's
 public-value net, its cumulative row, the payback test and the reconciliation Σ agency net −
-PV transfers = NPV), and Uncertainty (values). Formulas are
+PV transfers = NPV), Break-even (formulas over the Headlines' PV costs and PV public value;
+carecase.cba.workbook_break_even) and Uncertainty (values). Formulas are
 written with their Python-computed results as cached values, so the file opens with numbers
 shown and ``openpyxl`` (``data_only=True``) reads back exactly the figures in results.json;
 editing a live cell (£ per unit, a cost amount, an adjustment, a grade, a discount rate)
@@ -25,6 +26,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from carecase.cba.workbook_benefits import benefits_sheet
+from carecase.cba.workbook_break_even import break_even_sheet
 from carecase.cba.workbook_sheets import (
     DF_SHEET,
     NOT_LIVE,
@@ -78,6 +80,7 @@ def write_workbook(results: dict[str, Any], path: str | Path) -> Path:
     benefits_sheet(wb, results, fm, lay)
     stays = _matrix_sheets(wb, results, fm, lay)
     _headlines(headline_ws, results, fm, lay, stays)
+    break_even_sheet(wb, results, fm)
     _uncertainty_sheet(wb, results, fm)
     wb.close()
     return path

@@ -1,0 +1,195 @@
+"""Break-even (threshold) analysis: what the programme would need to save per participant per
+year for NPV = 0, and the most it could cost per participant per year for NPV ≥ 0.
+
+The pure functions take year flows and discount factors (HM Treasury *Green Book* 2022,
+Table 8 and Annex A6: DF(0) = 1, DF(t) = Π 1/(1 + r(k)); :mod:`carecase.cba.discounting`):
+
+- the **benefit stream** s(t): participant-years of benefit in year t. A participant who
+  succeeds in year y benefits (1 − drop_off)^(k − lag) in year y + k for lag ≤ k < lag +
+  duration (the engine's outcome flow for one £ a year), cut at the end of the period;
+- its present value S = Σ_t s(t) × DF(t) — with one participant a year for n years, no lag,
+  a one-year duration and no drop-off, the annuity-due factor Σ_{t<n} DF(t) (4.6731 for five
+  years at 3.5%);
+- **break-even benefit** b* = (PV costs − PV other benefits) / (adjustment × S): the £ a
+  year per participant which, through the model's adjustments (``adjustment`` = net £ per
+  measured £: (1 − deadweight)(1 − displacement)(1 − attribution)(1 − optimism bias)),
+  makes NPV = other + b* × adjustment × S − PV costs = 0. A break-even below zero (other
+  benefits already cover the costs) is a disbenefit, which optimism bias enlarges
+  (``disbenefit_adjustment``, with 1 + optimism bias);
+- **break-even cost** c* = PV benefits / E, E = Σ_t engaged(t) × DF(t): the largest cost per
+  engaged participant-year (all costs, after optimism bias, as a present value per
+  discounted participant-year) at which NPV ≥ 0 with the benefits as estimated; beside it
+  the programme's own, PV costs / E.
+
+:func:`break_even` applies them to a compiled model's base case (its costs, cohorts, outcome
+lag, duration, drop-off and discounting as configured). In the Monte Carlo, a draw's benefits
+beat its break-even exactly when its NPV > 0, so the share of draws above break-even is
+``p_npv_positive`` (results.json), not repeated here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from carecase.cba.distributions import Distribution, central
+from carecase.cba.engine import Flows, Plan, Totals
+from carecase.cba.model import CBAModel
+from carecase.evaluate.power import Z95
+
+#: What the Monte Carlo says about break-even, in one place (results.json ``break_even.uncertainty``).
+UNCERTAINTY_NOTE = ("A Monte Carlo draw's benefits exceed its break-even exactly when its NPV > 0, so the "
+                    "share of draws above break-even is p_npv_positive.")
+NO_COST_BREAK_EVEN = "none: the estimated benefits are not above zero, so no cost breaks even"
+
+
+def benefit_stream(successes: Sequence[float] | np.ndarray, lag_years: int = 0, duration_years: int = 1,
+                   drop_off: float = 0.0) -> np.ndarray:
+    """Participant-years of benefit by year: ``successes[y]`` people who succeed in year y each
+    give (1 − drop_off)^(k − lag) in year y + k for lag ≤ k < lag + duration, within the
+    period (len(successes) years)."""
+    s = np.asarray(successes, dtype=float)
+    years = len(s)
+    out = np.zeros(years)
+    for k in range(lag_years, min(lag_years + duration_years, years)):
+        out[k:] += s[: years - k] * (1.0 - drop_off) ** (k - lag_years)
+    return out
+
+
+def discounted_total(stream: Sequence[float] | np.ndarray, factors: Sequence[float] | np.ndarray) -> float:
+    """Σ_t stream(t) × DF(t): discounted participant-years (an annuity factor for a stream of 1s)."""
+    return float(np.dot(np.asarray(stream, dtype=float), np.asarray(factors, dtype=float)))
+
+
+def break_even_benefit(pv_costs: float, stream: Sequence[float] | np.ndarray,
+                       factors: Sequence[float] | np.ndarray, *, adjustment: float = 1.0,
+                       disbenefit_adjustment: float | None = None,
+                       other_benefits_pv: float = 0.0) -> float | None:
+    """The benefit per participant per year b* (measured £, before ``adjustment``) at which
+    NPV = ``other_benefits_pv`` + b* × adjustment × S − ``pv_costs`` = 0, S the discounted
+    ``stream``. Where b* is below zero the adjustment of a disbenefit applies
+    (``disbenefit_adjustment``, default ``adjustment``). None when S or the adjustment is 0
+    (no benefit can make up the costs)."""
+    total = discounted_total(stream, factors)
+    needed = pv_costs - other_benefits_pv
+    adj = adjustment if needed >= 0 or disbenefit_adjustment is None else disbenefit_adjustment
+    if total <= 0 or adj <= 0:
+        return None
+    return needed / (adj * total)
+
+
+def npv_at_benefit(benefit: float, pv_costs: float, stream: Sequence[float] | np.ndarray,
+                   factors: Sequence[float] | np.ndarray, *, adjustment: float = 1.0,
+                   disbenefit_adjustment: float | None = None, other_benefits_pv: float = 0.0) -> float:
+    """NPV with a benefit of ``benefit`` measured £ per participant-year (the inverse of
+    :func:`break_even_benefit`)."""
+    adj = adjustment if benefit >= 0 or disbenefit_adjustment is None else disbenefit_adjustment
+    return other_benefits_pv + benefit * adj * discounted_total(stream, factors) - pv_costs
+
+
+def break_even_cost(pv_benefits: float, engaged: Sequence[float] | np.ndarray,
+                    factors: Sequence[float] | np.ndarray) -> float | None:
+    """The largest cost per engaged participant-year (PV costs ÷ discounted engaged
+    participant-years) at which NPV ≥ 0: PV benefits ÷ E. None when nobody is engaged or the
+    benefits are not above zero (no cost of £0 or more breaks even)."""
+    total = discounted_total(engaged, factors)
+    if total <= 0 or pv_benefits <= 0:
+        return None
+    return pv_benefits / total
+
+
+def _same(values: list[Any]) -> Any:
+    """The one value every item shares, else None."""
+    return values[0] if values and all(np.isclose(v, values[0], rtol=0, atol=1e-12) for v in values) else None
+
+
+def break_even(plan: Plan, flows: Flows, t: Totals) -> dict[str, Any]:
+    """Results.json's ``break_even`` for the base case (draw 0) of a run (docs/cba.md).
+
+    The reference participant is a success of the outcomes' cohorts (all of them where they
+    differ); the stream follows the outcomes' lag, duration and drop-off where they share
+    them (the evaluated effects do), else a benefit in the year of success; it is discounted
+    on the outcomes' schedule where they share it, else the model's. The measured break-even
+    (before deadweight, displacement, attribution and optimism bias) is given where every
+    outcome has the same adjustments, as the evaluated effects have."""
+    m = plan.model
+    central = plan.central_values()
+
+    def c(path: str) -> float:
+        return float(central[path][0])
+
+    idx = range(len(m.outcomes))
+    cohorts = sorted({o.cohort for o in m.outcomes})
+    index = {co.name: k for k, co in enumerate(m.cohorts)}
+    successes = flows.successes[0, [index[n] for n in cohorts], :].sum(axis=0)
+    lag = _same([float(o.lag_years) for o in m.outcomes])
+    duration = _same([float(o.duration_years) for o in m.outcomes])
+    drop = _same([c(f"outcomes[{i}].drop_off") for i in idx])
+    shared = None not in (lag, duration, drop)
+    stream = benefit_stream(successes, int(lag), int(duration), float(drop)) if shared \
+        else benefit_stream(successes)
+    health = {o.discounting == "health" for o in m.outcomes}
+    factors = plan.health_factors if health == {True} else plan.factors
+    ob = m.optimism_bias.benefits
+    kept = [(1 - c(f"outcomes[{i}].deadweight")) * (1 - c(f"outcomes[{i}].displacement"))
+            * (1 - c(f"outcomes[{i}].attribution")) for i in idx]
+    saving = _same([k * (1 - ob[o.confidence_grade]) for k, o in zip(kept, m.outcomes, strict=True)])
+    disbenefit = _same([k * (1 + ob[o.confidence_grade]) for k, o in zip(kept, m.outcomes, strict=True)])
+    pv_costs, pv_public = float(t.pv_costs[0]), float(t.pv_public_value[0])
+    public = np.array([not comp.transfer for comp in plan.components], dtype=float)
+    pv_gross = float((flows.gross[0] * plan.component_factors * public[:, None]).sum())
+    total = discounted_total(stream, factors)
+    engaged = flows.engaged[0].sum(axis=0)
+    engaged_pv = discounted_total(engaged, plan.factors)
+    net = break_even_benefit(pv_costs, stream, factors)
+    measured = None if saving is None else break_even_benefit(
+        pv_costs, stream, factors, adjustment=saving, disbenefit_adjustment=disbenefit)
+    cost = break_even_cost(pv_public, engaged, plan.factors)
+    return {
+        "benefit_per_participant_year": net,
+        "benefit_measured_per_participant_year": measured,
+        "adjustment": saving,
+        "estimated_per_participant_year": pv_public / total if total > 0 else None,
+        "estimated_measured_per_participant_year": pv_gross / total if total > 0 else None,
+        "participant_years": float(stream.sum()),
+        "participant_years_discounted": total,
+        "cost_per_participant_year": pv_costs / engaged_pv if engaged_pv > 0 else None,
+        "cost_break_even_per_participant_year": cost,
+        "cost_status": "found" if cost is not None else NO_COST_BREAK_EVEN,
+        "engaged_years_discounted": engaged_pv,
+        "pv_costs": pv_costs,
+        "pv_public_value": pv_public,
+        "basis": {"cohorts": cohorts, "lag_years": int(lag) if shared else 0,
+                  "duration_years": int(duration) if shared else 1,
+                  "drop_off": float(drop) if shared else 0.0,
+                  "profile": "the outcomes'" if shared else "the year of success (the outcomes' profiles differ)",
+                  "discounting": "health" if health == {True} else m.discounting.schedule,
+                  "price_base_year": m.price_base_year},
+        "uncertainty": UNCERTAINTY_NOTE,
+    }
+
+
+def evaluated_saving(model: CBAModel, outcomes: Sequence[int], window: str | None = None) -> dict[str, Any]:
+    """The saving per participant per year the evaluation estimated, for the services the
+    model values (outcomes ``outcomes``, each one evaluated effect: its first value's amount,
+    £ per participant-year at the model's prices): their sum, and its 95% interval from their
+    spread drawn jointly (the model's correlation group, as the Monte Carlo draws them; mean ±
+    1.959964 sd, exact for jointly normal effects). Measured £, before the model's
+    adjustments: compare it with ``benefit_measured_per_participant_year``."""
+    paths = [f"outcomes[{i}].values[0].amount" for i in outcomes]
+    values = [model.outcomes[i].values[0].amount for i in outcomes]  # type: ignore[index]
+    mean = np.array([central(v) for v in values])
+    sd = np.array([float(v._frozen().std()) if isinstance(v, Distribution) else 0.0 for v in values])
+    corr = np.eye(len(paths))
+    for group in model.correlations:
+        pos = {p: k for k, p in enumerate(group.inputs)}
+        for a, pa in enumerate(paths):
+            for b, pb in enumerate(paths):
+                if a != b and pa in pos and pb in pos:
+                    corr[a, b] = group.matrix[pos[pa]][pos[pb]]
+    spread = float(np.sqrt(max(float(sd @ corr @ sd), 0.0)))
+    total = float(mean.sum())
+    return {"window": window, "services": [model.outcomes[i].name.split(":", 1)[0] for i in outcomes],
+            "mean": total, "sd": spread, "ci_low": total - Z95 * spread, "ci_high": total + Z95 * spread}

@@ -1,0 +1,221 @@
+"""Break-even (threshold) analysis: known answers by hand, and properties through the engine."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from carecase.cba.break_even import (
+    benefit_stream,
+    break_even_benefit,
+    break_even_cost,
+    discounted_total,
+    evaluated_saving,
+    npv_at_benefit,
+)
+from carecase.cba.discounting import discount_factors
+from carecase.cba.load import model_from_dict
+from carecase.cba.results import analyse
+
+from .helpers import simple_model
+
+#: Green Book (2022), Table 8: 3.5% a year for years 0–30, year 0 undiscounted (DF(0) = 1), so
+#: DF(1..4) = 1/1.035^t = 0.966184, 0.933511, 0.901943, 0.871442 and the five-year
+#: annuity-due factor Σ_{t=0..4} DF(t) = 4.673079 (worked by hand).
+ANNUITY_5Y = 1 + 0.966184 + 0.933511 + 0.901943 + 0.871442
+
+
+def programme(**over: Any) -> dict[str, Any]:
+    """20 participants a year for five years at the standard 3.5%: £60,000 set-up in year 0
+    and £100,000 a year to run, a saving per participant in the year they take part."""
+    m: dict[str, Any] = {
+        "name": "annuity", "appraisal_years": 5, "discounting": {"schedule": "standard"},
+        "cohorts": [{"name": "c", "need": {y: 20 for y in range(5)}, "engagement_rate": 1, "success_rate": 1}],
+        "costs": [{"name": "set-up", "agency": "LA", "kind": "capital", "amount": 60000, "confidence_grade": 1},
+                  {"name": "team", "agency": "LA", "kind": "revenue", "amount": 100000, "confidence_grade": 1}],
+        "outcomes": [{"name": "saving", "cohort": "c", "confidence_grade": 1,
+                      "values": [{"agency": "NHS", "value_type": "fiscal", "amount": 4000}]}],
+    }
+    m.update(over)
+    return m
+
+
+def test_the_annuity_factor_is_the_green_books() -> None:
+    factors = discount_factors(5)
+    assert discounted_total(np.ones(5), factors) == pytest.approx(ANNUITY_5Y, abs=1e-5)
+    assert factors[1] == pytest.approx(0.9662, abs=5e-5)  # the Green Book's published DF(1)
+
+
+def test_break_even_by_hand_with_the_green_book_annuity() -> None:
+    """PV costs = 60,000 + 100,000 × 4.673079 = 527,307.9; discounted participant-years =
+    20 × 4.673079 = 93.46158; break-even = 527,307.9 / 93.46158 = £5,641.97 per participant
+    per year (£5,000 to run plus 60,000 / 93.46158 = £641.97 of set-up)."""
+    r = analyse(model_from_dict(programme()), uncertainty=False)
+    be = r["break_even"]
+    assert r["headline"]["pv_costs"] == pytest.approx(60000 + 100000 * ANNUITY_5Y, abs=1)
+    assert be["participant_years_discounted"] == pytest.approx(20 * ANNUITY_5Y, abs=1e-3)
+    assert be["benefit_per_participant_year"] == pytest.approx(5641.97, abs=0.05)
+    assert be["benefit_measured_per_participant_year"] == pytest.approx(5641.97, abs=0.05)
+    # the model's own benefit (£4,000) and what it could cost: PV benefits / engaged participant-years
+    assert be["estimated_per_participant_year"] == pytest.approx(4000)
+    assert be["cost_per_participant_year"] == pytest.approx(5641.97, abs=0.05)
+    assert be["cost_break_even_per_participant_year"] == pytest.approx(4000)
+    # the gap times the discounted participant-years is the NPV
+    gap = be["estimated_per_participant_year"] - be["benefit_per_participant_year"]
+    assert gap * be["participant_years_discounted"] == pytest.approx(r["headline"]["npv"], abs=1e-6)
+
+
+def test_drop_off_lag_and_the_adjustments_by_hand() -> None:
+    """One person succeeds in year 0 and saves for three years, falling 20% a year: stream
+    1, 0.8, 0.64, so S = 1 + 0.8 × 0.966184 + 0.64 × 0.933511 = 2.370394; a £10,000 cost
+    breaks even at 10,000 / 2.370394 = £4,218.71 after the adjustments, and with deadweight
+    20% and optimism bias 5% (grade 2) at 4,218.71 / (0.8 × 0.95) = £5,550.93 as measured."""
+    assert benefit_stream([1, 0, 0, 0, 0], 0, 3, 0.2) == pytest.approx([1, 0.8, 0.64, 0, 0])
+    assert benefit_stream([1, 0, 0, 0, 0], 1, 3, 0.2) == pytest.approx([0, 1, 0.8, 0.64, 0])
+    m = programme(cohorts=[{"name": "c", "need": {0: 1}, "engagement_rate": 1, "success_rate": 1}],
+                  costs=[{"name": "x", "agency": "LA", "kind": "capital", "amount": 10000, "confidence_grade": 1}])
+    m["outcomes"][0].update(duration_years=3, drop_off=0.2, deadweight=0.2, confidence_grade=2)
+    be = analyse(model_from_dict(m), uncertainty=False)["break_even"]
+    assert be["participant_years_discounted"] == pytest.approx(2.370394, abs=1e-5)
+    assert be["benefit_per_participant_year"] == pytest.approx(4218.71, abs=0.01)
+    assert be["adjustment"] == pytest.approx(0.76)
+    assert be["benefit_measured_per_participant_year"] == pytest.approx(5550.93, abs=0.01)
+    assert be["basis"] == {"cohorts": ["c"], "lag_years": 0, "duration_years": 3, "drop_off": 0.2,
+                           "profile": "the outcomes'", "discounting": "standard", "price_base_year": None}
+
+
+def test_no_cost_breaks_even_when_the_benefits_are_below_zero() -> None:
+    assert break_even_cost(-5.0, [1, 1], [1, 0.9]) is None
+    assert break_even_cost(5.0, [0, 0], [1, 0.9]) is None
+    assert break_even_benefit(10.0, [0, 0], [1, 0.9]) is None
+    m = programme()
+    m["outcomes"][0]["values"][0]["amount"] = -100
+    be = analyse(model_from_dict(m), uncertainty=False)["break_even"]
+    assert be["cost_break_even_per_participant_year"] is None and be["cost_status"].startswith("none")
+
+
+def test_a_break_even_below_zero_is_a_disbenefit_enlarged_by_optimism_bias() -> None:
+    """Other benefits already cover the costs: the break-even is a disbenefit, which optimism
+    bias enlarges (× 1.05 at grade 2), so its measured size is the net ÷ 1.05."""
+    b = break_even_benefit(100.0, [1.0], [1.0], adjustment=0.95, disbenefit_adjustment=1.05,
+                           other_benefits_pv=205.0)
+    assert b == pytest.approx(-105.0 / 1.05)
+    assert npv_at_benefit(b, 100.0, [1.0], [1.0], adjustment=0.95, disbenefit_adjustment=1.05,
+                          other_benefits_pv=205.0) == pytest.approx(0.0, abs=1e-9)
+
+
+years = st.integers(min_value=1, max_value=12)
+
+
+@st.composite
+def models(draw: st.DrawFn) -> dict[str, Any]:
+    n = draw(years)
+    need = {y: draw(st.integers(0, 60)) for y in range(n) if draw(st.booleans()) or y == 0}
+    need[0] = max(need[0], 1)
+    m = programme(appraisal_years=n, cohorts=[{
+        "name": "c", "need": need, "engagement_rate": draw(st.floats(0.1, 1)),
+        "success_rate": draw(st.floats(0.1, 1))}])
+    m["costs"] = [
+        {"name": "set-up", "agency": "LA", "kind": "capital", "amount": draw(st.floats(0, 1e6)),
+         "confidence_grade": draw(st.integers(1, 6))},
+        {"name": "keyworker", "agency": "LA", "kind": "revenue", "basis": "per_participant",
+         "amount": draw(st.floats(1, 1e4)), "confidence_grade": draw(st.integers(1, 6))}]
+    m["outcomes"][0].update(
+        lag_years=draw(st.integers(0, max(0, n - 1))), duration_years=draw(st.integers(1, 6)),
+        drop_off=draw(st.floats(0, 0.9)), deadweight=draw(st.floats(0, 0.8)),
+        attribution=draw(st.floats(0, 0.5)), confidence_grade=draw(st.integers(1, 6)),
+        discounting=draw(st.sampled_from(["standard", "health"])))
+    if m["outcomes"][0]["discounting"] == "health":  # a health effect is valued, not cash
+        m["outcomes"][0]["values"] = [{"agency": "Individual", "value_type": "social", "amount": 4000}]
+    return m
+
+
+@settings(max_examples=60, deadline=None)
+@given(models())
+def test_npv_at_the_break_even_benefit_is_zero(m: dict[str, Any]) -> None:
+    """Put the measured break-even saving in as the outcome's £ and the engine's NPV is 0
+    (lag, duration, drop-off, deadweight, attribution, optimism bias and the health schedule
+    as configured); scale every cost to the break-even cost and NPV is 0 too."""
+    be = analyse(model_from_dict(m), uncertainty=False)["break_even"]
+    b = be["benefit_measured_per_participant_year"]
+    if b is None:  # no participant-year of benefit within the period
+        assert be["participant_years_discounted"] == pytest.approx(0.0)
+        return
+    at = copy.deepcopy(m)
+    at["outcomes"][0]["values"][0]["amount"] = b
+    r = analyse(model_from_dict(at), uncertainty=False)
+    assert r["headline"]["npv"] == pytest.approx(0.0, abs=1e-6 * max(1.0, r["headline"]["pv_costs"]))
+    assert r["break_even"]["estimated_measured_per_participant_year"] == pytest.approx(b)
+    c, now = r["break_even"]["cost_break_even_per_participant_year"], r["break_even"]["cost_per_participant_year"]
+    if c is not None and now:
+        scaled = copy.deepcopy(at)
+        for cost in scaled["costs"]:
+            cost["amount"] *= c / now
+        assert analyse(model_from_dict(scaled), uncertainty=False)["headline"]["npv"] == pytest.approx(
+            0.0, abs=1e-6 * max(1.0, r["headline"]["pv_costs"]))
+
+
+@given(st.floats(0, 1e7), st.floats(0, 1e7), st.lists(st.floats(0, 100), min_size=1, max_size=20),
+       st.floats(0.05, 1), st.floats(0, 1e6))
+def test_break_even_rises_with_cost_and_zeroes_the_npv(c1: float, c2: float, stream: list[float],
+                                                       adj: float, other: float) -> None:
+    factors = discount_factors(len(stream))
+    lo, hi = sorted((c1, c2))
+    b_lo = break_even_benefit(lo, stream, factors, adjustment=adj, disbenefit_adjustment=adj * 1.1,
+                              other_benefits_pv=other)
+    b_hi = break_even_benefit(hi, stream, factors, adjustment=adj, disbenefit_adjustment=adj * 1.1,
+                              other_benefits_pv=other)
+    if discounted_total(stream, factors) <= 0:
+        assert b_lo is None and b_hi is None
+        return
+    assert b_lo is not None and b_hi is not None and b_lo <= b_hi
+    npv = npv_at_benefit(b_hi, hi, stream, factors, adjustment=adj, disbenefit_adjustment=adj * 1.1,
+                         other_benefits_pv=other)
+    assert npv == pytest.approx(0.0, abs=1e-6 * max(1.0, hi, other))
+
+
+def test_the_evaluated_saving_sums_the_effects_drawn_jointly() -> None:
+    """Two evaluated effects, sd 50 and 80, correlated 0.6: their sum's sd is
+    sqrt(50² + 80² + 2 × 0.6 × 50 × 80) = 115.84; the interval is the sum ± 1.959964 sd."""
+    d = simple_model()
+    d["outcomes"] = d["outcomes"] + [
+        {"name": f"{code}: evaluated effect (w)", "cohort": "c", "confidence_grade": 2,
+         "values": [{"agency": "NHS", "value_type": "fiscal", "amount": {"dist": "normal", "mean": mean, "sd": sd}}]}
+        for code, mean, sd in (("AE_ATTEND", 100.0, 50.0), ("GP_APPT", -40.0, 80.0))]
+    d["correlations"] = [{"inputs": ["outcomes[1].values[0].amount", "outcomes[2].values[0].amount"],
+                          "matrix": [[1, 0.6], [0.6, 1]]}]
+    ev = evaluated_saving(model_from_dict(d), [1, 2], "w")
+    sd = float(np.sqrt(50**2 + 80**2 + 2 * 0.6 * 50 * 80))
+    assert ev["services"] == ["AE_ATTEND", "GP_APPT"] and ev["mean"] == pytest.approx(60.0)
+    assert ev["sd"] == pytest.approx(sd) and ev["ci_low"] == pytest.approx(60 - 1.959964 * sd, abs=1e-4)
+
+
+@pytest.mark.parametrize("amount", [4000, -100])
+def test_the_workbook_recalculates_break_even_from_the_headlines(tmp_path, amount: int) -> None:
+    """The Break-even sheet's formulas (over the Headlines' PV costs and PV public value) give
+    results.json's figures; with benefits below zero the break-even cost is blank (none)."""
+    import openpyxl
+
+    from carecase.cba.workbook import write_workbook
+
+    from .xlsx_eval import Book, formula_cells
+
+    m = programme()
+    m["outcomes"][0]["values"][0]["amount"] = amount
+    r = analyse(model_from_dict(m), uncertainty=False)
+    path = str(tmp_path / "m.xlsx")
+    write_workbook(r, path)
+    book, be = Book(path), r["break_even"]
+    got = {row: book.cell("Break-even", row, col) for sheet, row, col in formula_cells(path) if sheet == "Break-even"}
+    assert got[4] == pytest.approx(be["benefit_per_participant_year"])
+    assert got[5] == pytest.approx(be["benefit_measured_per_participant_year"])
+    assert got[6] == pytest.approx(be["estimated_per_participant_year"])
+    assert got[8] == pytest.approx(be["cost_per_participant_year"])
+    assert got[9] == (pytest.approx(4000) if amount > 0 else "")
+    ws = openpyxl.load_workbook(path, data_only=True)["Break-even"]
+    assert ws.cell(4, 2).value == pytest.approx(be["benefit_per_participant_year"])  # cached: opens with numbers
