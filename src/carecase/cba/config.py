@@ -33,6 +33,14 @@ class EvaluationLink(StrictModel):
                            "participants, or comparison people, who used it (the effect of one resident's "
                            "care is not evidence; a note names each service left out). 0 keeps every service.")
     file: str = Field("out/evaluate/effects.json", description="Effects file, relative to the project.")
+    intended: list[str] = Field(
+        default_factory=list, description="Services whose change the programme intends, by service code "
+        "(GP_APPT) or area of need (Substance misuse: every service in it): more GP appointments, drug and "
+        "alcohol treatment, home care instead of residential care. Their evaluated effects are marked "
+        "intended (outcomes[].intended), so the CBA and the report show their cost (an increase the "
+        "programme chose, not a failure) apart from the benefits of the demand it aims to avoid (A&E, "
+        "emergency admissions, custody). Presentation only: NPV, BCR and every other figure are unchanged. "
+        "An entry that is neither a service nor an area of need of the project's catalogue is refused.")
     not_double_counted: dict[str, str] = Field(
         default_factory=dict, description="Model outcome name → why it is a different benefit from the "
         "evaluated effect that values the same unit cost (other people than those evaluated, or a cost "

@@ -29,13 +29,14 @@ ci_high_gbp and optionally agency_l1 / agency_l2):
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import numpy as np
 
 from carecase.cba.correlation import PSD_TOLERANCE, nearest_correlation, smallest_eigenvalue
 from carecase.core.errors import CBAError
-from carecase.core.services import BY_CODE, Catalogue
+from carecase.core.services import BY_CODE, Catalogue, folded
 from carecase.evaluate.power import Z95
 
 
@@ -77,6 +78,31 @@ def effect_records(effects: dict[str, Any]) -> list[dict[str, Any]]:
             raise CBAError(f"effects.json: effect [{i}] ({r['service_code']}, window "
                            f"{r['window']}): ci_low_gbp > ci_high_gbp.")
     return sorted(records, key=lambda r: (str(r["window"]), str(r["service_code"])))
+
+
+def intended_services(entries: list[str], catalogue: Catalogue = BY_CODE) -> set[str]:
+    """The service codes ``cba.from_evaluation.intended`` names: each entry a service code of
+    ``catalogue`` or an area of need (every service in it; case, spacing and punctuation aside).
+    An entry that is neither is refused, with the nearest code or area."""
+    areas: dict[str, list[str]] = {}
+    for code, svc in catalogue.items():
+        areas.setdefault(folded(svc.area_of_need), []).append(code)
+    codes: set[str] = set()
+    unknown = []
+    for entry in entries:
+        if entry in catalogue:
+            codes.add(entry)
+        elif folded(entry) in areas:
+            codes.update(areas[folded(entry)])
+        else:
+            names = list(catalogue) + sorted({svc.area_of_need for svc in catalogue.values()})
+            hint = difflib.get_close_matches(entry, names, n=1)
+            unknown.append(repr(entry) + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+    if unknown:
+        raise CBAError(f"cba.from_evaluation.intended: {', '.join(unknown)} is neither a service code nor an area "
+                       f"of need; services: {', '.join(catalogue)}; areas of need: "
+                       f"{', '.join(sorted({svc.area_of_need for svc in catalogue.values()}))}.")
+    return codes
 
 
 def _pounds(v: float) -> str:
@@ -165,6 +191,7 @@ def evaluation_outcomes(
     catalogue: Catalogue = BY_CODE,
     left_out: list[str] | None = None,
     left_out_effects: list[dict[str, Any]] | None = None,
+    intended: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[list[dict[str, Any]], str, list[str]]:
     """(outcome definitions, one per service effect; the window; their service codes).
 
@@ -180,7 +207,10 @@ def evaluation_outcomes(
 
     An effect without ``agency_l1`` takes its service's agency from ``catalogue`` (the
     project's in the stage, ``carecase.core.services.catalogue(config)``, so that declared
-    services are known; the built-ins by default)."""
+    services are known; the built-ins by default).
+
+    The outcome of a service in ``intended`` (codes: :func:`intended_services`) is marked
+    ``intended: true``: a change the programme set out to make (carecase.cba.benefit_split)."""
     recs = effect_records(effects)
     factor = 1.0
     if price_base_year is not None and effects.get("price_year") not in (None, price_base_year):
@@ -258,6 +288,8 @@ def evaluation_outcomes(
                       f"{_pounds(-factor * float(r['ci_low_gbp']))}{uprated_note}; the benefit is the "
                       "evaluated change × −1 (a fall in use is a benefit)",
         })
+        if str(r["service_code"]) in intended:  # a change the programme set out to make
+            outcomes[-1]["intended"] = True
         codes.append(str(r["service_code"]))
     if few and notes is not None:
         notes.append(f"Left out of the CBA (cba.from_evaluation.min_users = {min_users}): the effect on "

@@ -142,6 +142,12 @@ class Outcome(StrictModel):
         "(QALYs, monetised values of health and life), discounted on the Green Book "
         "(2022, Annex A6) health schedule, 1.5% years 0–30 then declining; refused with "
         "discounting.schedule: custom, which has no defined health counterpart.")
+    intended: bool = Field(
+        False, description="True when this outcome is a change the programme set out to make (more GP "
+        "appointments, drug and alcohol treatment, home care instead of residential care) rather than "
+        "demand it aims to avoid. Its value, usually below zero (the cost of the extra use), is shown "
+        "apart from the benefits of avoided demand as a cost the programme chose, not a failure; the "
+        "NPV and every other figure are unchanged (results.json benefit_split; docs/cba.md).")
 
 
 class Scenario(StrictModel):

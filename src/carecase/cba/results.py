@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from carecase.cba.benefit_split import benefit_split
 from carecase.cba.break_even import break_even
 from carecase.cba.discounting import HEALTH, rates_by_year
 from carecase.cba.distributions import Distribution
@@ -226,6 +227,7 @@ def analyse(model: CBAModel, lookup: UnitCostLookup = BUILTIN, *, draws: int | N
                           "source": model.optimism_bias.source},
         "assumptions": assumptions(plan),
         "break_even": break_even(plan, fl, t),
+        "benefit_split": benefit_split(plan, fl.net[0], t),
         "scenarios": run_scenarios(plan, headline),
         "rollouts": run_rollouts(plan, headline, lookup),
     }

@@ -2,7 +2,7 @@
 
 Writes ``out/cba/results.json`` (keys in docs/cba.md), ``summary.json``, ``model.xlsx`` and
 tables (Parquet and CSV, sorted): ``cba_costs``, ``cba_benefits``, ``cba_matrix``,
-``cba_tornado``, ``cba_assumptions`` and ``cba_break_even`` (one row).
+``cba_tornado``, ``cba_assumptions``, ``cba_break_even`` (one row) and ``cba_benefit_split``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from carecase.cba.from_evaluation import (
     NoEvidenceError,
     evaluation_correlation,
     evaluation_outcomes,
+    intended_services,
 )
 from carecase.cba.library_lookup import library_lookup
 from carecase.cba.load import model_from_dict, read_model_yaml
@@ -47,6 +48,7 @@ TABLES = {
     "cba_tornado": ("tornado", ["path"]),
     "cba_assumptions": ("assumptions", ["path"]),
     "cba_break_even": ("break_even", []),  # one row (results.json's break_even; basis as JSON)
+    "cba_benefit_split": ("benefit_split.outcomes", ["outcome"]),
 }
 
 # results.json holds figures the shared report may withhold (an effect resting on a few people)
@@ -92,13 +94,14 @@ def project_model(project: Project, notes: list[str] | None = None,
         check_link_cohort(data, link.cohort, str(model_file))
         effects = _read_effects(project.path(link.file))
         _check_effects_priced_now(project, effects)
+        intended = intended_services(link.intended, catalogue(project.config))
         extra, window, codes = evaluation_outcomes(
             effects, cohort=link.cohort, window=link.window, services=link.services,
             duration_years=link.duration_years, lag_years=link.lag_years,
             drop_off=link.drop_off, confidence_grade=link.confidence_grade,
             price_base_year=data.get("price_base_year"), index=project_index(project),
             min_users=link.min_users, notes=notes, catalogue=catalogue(project.config), left_out=left_out,
-            left_out_effects=left_effects)
+            left_out_effects=left_effects, intended=intended)
         first = len(data.get("outcomes") or [])
         data = {**data, "outcomes": list(data.get("outcomes") or []) + extra}
         joint = evaluation_correlation(effects, window, codes, first, notes=notes)
@@ -202,7 +205,8 @@ def write_outputs(results: dict[str, Any], out_dir: Path) -> dict[str, str]:
 
 
 def _rows(results: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    """The rows of results.json's ``key`` (a dotted path into a mapping); a mapping is one row."""
+    """The rows of results.json's ``key`` (a dotted path into a mapping: benefit_split.outcomes);
+    a mapping is one row."""
     value: Any = results
     for part in key.split("."):
         value = value.get(part) if isinstance(value, dict) else None
