@@ -1,5 +1,6 @@
-"""Cost-benefit section (out/cba/results.json): who pays / who benefits, cumulative
-discounted cash flow by agency, tornado, NPV distribution, switching values, scenarios."""
+"""Cost-benefit section (out/cba/results.json): who pays / who benefits, break-even, avoided
+demand apart from intended increases, cumulative discounted cash flow by agency, tornado, NPV
+distribution, switching values, scenarios."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ from carecase.report.content import (
 from carecase.report.loaders import get, named_items, numeric, records
 from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.caveats import rests_on
+from carecase.report.sections.cba_break_even import (
+    break_even_paragraph,
+    break_even_table,
+    split_blocks,
+)
 from carecase.report.sections.cba_inputs import evaluated_items
 from carecase.report.sections.common import Context, in_a_list, not_run
 from carecase.report.sections.did_tables import hidden_matched_keys, rests_on_few
@@ -267,9 +273,11 @@ def headline_figures(h: dict[str, Any], p_pos: Any, types: set[str] | None = Non
     return [f for f in figs if f.value is not None]
 
 
-def negative_benefits_note(h: dict[str, Any]) -> Paragraph | None:
+def negative_benefits_note(h: dict[str, Any], split: bool = False) -> Paragraph | None:
     """Where the benefits' present value is below zero, what the ratios below zero mean: a
-    board member read 'benefit-cost ratio −0.07' as a small return."""
+    board member read 'benefit-cost ratio −0.07' as a small return. ``split``: the model marks
+    intended changes, whose cost the break-even paragraphs show apart (results.json
+    ``benefit_split``)."""
     pv = get(h, "pv_public_value")
     if not isinstance(pv, int | float) or pv >= 0:
         return None
@@ -278,16 +286,28 @@ def negative_benefits_note(h: dict[str, Any]) -> Paragraph | None:
         "measured against the comparison group cost more than they saved, so the benefit-cost ratio and the "
         "returns on investment are below zero. That is not a small return: on these figures the programme's "
         "costs bring no saving. An increase the programme set out to make (more treatment, more GP contact) "
-        "counts here as a cost, not a failure: the logic model says which changes were intended.")
+        "counts here as a cost, not a failure: the logic model says which changes were intended"
+        + ("; the increases the configuration marks as intended are shown apart from avoided demand below."
+           if split else "."))
 
 
 def headline_blocks(results: dict[str, Any]) -> list[KeyFigures | Paragraph]:
     """The headline tiles and, where the benefits are below zero, what that means: the CBA
     section and the executive summary open with them."""
     h = get(results, HEADLINE, default={})
-    negative = negative_benefits_note(h)
+    negative = negative_benefits_note(h, bool(get(get(results, "benefit_split", default={}), "intended_outcomes")))
     tiles = KeyFigures(headline_figures(h, get(results, P_POSITIVE), valued_types(results)))
     return [tiles] if negative is None else [tiles, negative]
+
+
+def break_even_blocks(results: dict[str, Any], catalogue: Catalogue = BY_CODE) -> list[Paragraph | Table]:
+    """Break-even in words and figures, then avoided demand apart from intended increases
+    (sections/cba_break_even.py); empty for a results.json without them."""
+    blocks: list[Paragraph | Table] = []
+    for block in (break_even_paragraph(results), break_even_table(results)):
+        if block is not None:
+            blocks.append(block)
+    return blocks + split_blocks(results, catalogue)
 
 
 def left_out_paragraph(results: dict[str, Any], catalogue: Catalogue = BY_CODE) -> Paragraph | None:
@@ -400,6 +420,7 @@ def build(ctx: Context) -> Section:
     left = left_out_paragraph(res, ctx.services)
     if left is not None:
         sec.blocks.append(left)
+    sec.blocks.extend(break_even_blocks(res, ctx.services))
     m = _matrix(res, MATRIX, "net")
     if m:
         sec.blocks.append(Paragraph("Who pays and who benefits: each agency's net position by year "

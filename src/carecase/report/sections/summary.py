@@ -1,5 +1,5 @@
-"""Executive summary: NPV, ROI, payback, who benefits, headline effects with intervals and the
-method in plain words — drawn from cba/results.json and evaluate/matched.parquet."""
+"""Executive summary: NPV, ROI, payback, who benefits, break-even, avoided demand apart from
+intended increases, headline effects with intervals and the method in plain words — drawn from cba/results.json and evaluate/matched.parquet."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from carecase.report.loaders import get, named_items, numeric
 from carecase.report.sections import cba as cba_section
 from carecase.report.sections import evaluation as eval_section
 from carecase.report.sections.caveats import balance_caveat, data_caveats, rests_on, window_caveat
+from carecase.report.sections.cba_break_even import break_even_paragraph, split_blocks
 from carecase.report.sections.common import Context
 from carecase.report.sections.did_tables import (
     matched_naive_totals,
@@ -160,6 +161,9 @@ def build(ctx: Context) -> Section:
             text = "Who benefits: " + (", ".join(f"{a} ({format_value(v, 'gbp')})" for a, v in gain) or "no agency")
             text += ". Net contributors: " + (", ".join(f"{a} ({format_value(v, 'gbp')})" for a, v in pay) or "none")
             sec.blocks.append(Paragraph(text + " (net present values over the appraisal period)."))
+        for block in (break_even_paragraph(res), *split_blocks(res, ctx.services)):
+            if isinstance(block, Paragraph):  # the words; the CBA section has the tables
+                sec.blocks.append(block)
     matched = ctx.outs.table("evaluate", "matched")
     # the disclosed effects table: a shared report's summary shows no estimate the evaluation
     # section hides (an effect resting on 1..threshold matched people)

@@ -1,0 +1,99 @@
+"""Break-even and avoided demand apart from intended increases, as a board reads them: in the
+CBA section and the executive summary, in the Excel workbook, and withheld with the CBA's
+other results where a shared report withholds them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+
+from carecase.core.project import Project
+from carecase.report.content import Paragraph, Table
+from carecase.report.sections.cba_break_even import (
+    break_even_paragraph,
+    break_even_table,
+    split_blocks,
+)
+from carecase.report.stage import project_report
+from carecase.report.xlsx import render_xlsx
+
+from .report_fixture_outputs import write_project
+from .test_few_users import _report
+
+# the demo's break-even (seed 20240401): benefits below zero, an increase estimated
+DEMO = {"model": {"years": [0, 1, 2, 3, 4], "price_base_year": 2024}, "p_npv_positive": 0.0,
+        "break_even": {"benefit_per_participant_year": 5202.03, "benefit_measured_per_participant_year": 5475.82,
+                       "adjustment": 0.95, "estimated_per_participant_year": -377.27,
+                       "cost_per_participant_year": 5202.03, "cost_break_even_per_participant_year": None,
+                       "evaluated": {"mean": -313.89, "ci_low": -1933.21, "ci_high": 1305.42}}}
+
+
+def _text(report, sid: str) -> str:
+    return " ".join(getattr(b, "text", "") for s in report.sections if s.id == sid for b in s.blocks)
+
+
+def test_the_board_reads_break_even_beside_the_estimate_in_words() -> None:
+    text = break_even_paragraph(DEMO).text  # type: ignore[union-attr]
+    assert text.startswith("Break-even: to cover its costs over the 5-year appraisal period, 2024/25 prices")
+    assert "save about £5,476 per participant per year, as savings are measured (the model counts that as £5,202 after" \
+        in text
+    assert ("The saving the evaluation estimated, for the services the model values, is £314 more cost per "
+            "participant per year (95% interval from £1,933 more cost to £1,305 saved): £5,790 a year short of "
+            "break-even, and short of it even at the top of its interval") in text
+    assert "The programme costs £5,202 per participant per year" in text and "no cost breaks even" in text
+    assert "break-even in 0.0% of the simulations: that is the chance NPV > 0" in text
+    above = {**DEMO, "break_even": {**DEMO["break_even"], "evaluated": {"mean": 6000.0, "ci_low": 5000.0,
+                                                                           "ci_high": 7000.0}}}
+    assert "£524 a year above break-even; break-even lies within its interval" in break_even_paragraph(above).text  # type: ignore[union-attr]
+    assert break_even_paragraph({}) is None and break_even_table({}) is None and split_blocks({}) == []
+
+
+def test_the_split_adds_up_to_the_npv() -> None:
+    res = json.loads(json.dumps({"benefit_split": {
+        "avoided_demand_pv": 1000.0, "intended_pv": -400.0, "pv_costs": 900.0, "npv": -300.0,
+        "intended_outcomes": ["GP_APPT: evaluated effect (post_0_12)", "Tenancy kept"],
+        "outcomes": [{"name": "AE_ATTEND: evaluated effect (post_0_12)", "intended": False},
+                     {"name": "GP_APPT: evaluated effect (post_0_12)", "intended": True},
+                     {"name": "Tenancy kept", "intended": True}]}}))
+    para, table = split_blocks(res)
+    assert isinstance(para, Paragraph) and isinstance(table, Table)
+    assert "services the programme aims to use less of (A&E attendance) came to £1,000" in para.text
+    assert "the changes it set out to make (GP appointment and Tenancy kept) to −£400 — a cost the programme " \
+           "chose, not a failure" in para.text
+    assert "£1,000 − £400 − £900 = NPV −£300" in para.text
+    values = [r["pv"] for r in table.rows]
+    assert sum(values[:-1]) == values[-1] == -300.0
+    unmarked = {"benefit_split": {**res["benefit_split"], "intended_outcomes": []}}
+    assert split_blocks(unmarked) == []  # nothing marked: nothing new to show
+
+
+def test_shown_in_the_section_the_summary_and_the_workbook(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p")
+    report = project_report(Project.open(root))
+    cba, summary = _text(report, "cba"), _text(report, "summary")
+    for text in (cba, summary):
+        assert "Break-even: to cover its costs" in text and "£1,870 per participant per year" in text
+        assert "£902,346 − £247,654" not in text  # the NPV's sum: avoided − intended − costs
+        assert "£1,150,000 − £247,654 − £490,000 = NPV £412,346" in text
+    ids = {t.id for t in report.tables()}
+    assert {"cba-break-even", "cba-benefit-split"} <= ids
+    path = render_xlsx(report, tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(path)
+    sheets = {ws.title: ws for ws in wb.worksheets}
+    assert "Cba break even" in sheets and "Cba benefit split" in sheets
+    cells = [c for row in sheets["Cba break even"].iter_rows(values_only=True) for c in row]
+    assert 1870.0 in cells and 1200.0 in cells  # as shown: whole £ in a shared report
+    summary_cells = " ".join(str(c) for row in sheets["Summary"].iter_rows(values_only=True) for c in row if c)
+    assert "Break-even: to cover its costs" in summary_cells
+
+
+def test_withheld_with_the_cbas_other_results(tmp_path: Path) -> None:
+    """A CBA input resting on few people withholds the NPV; break-even (PV costs ÷ the
+    participant-years, beside the benefits) and the split would give the benefits back."""
+    report = _report(tmp_path / "s", cba_input=True)
+    for sid in ("summary", "cba"):
+        text = _text(report, sid)
+        assert "Break-even" not in text and "Avoided demand" not in text, sid
+    assert not {"cba-break-even", "cba-benefit-split"} & {t.id for t in report.tables()}
