@@ -43,12 +43,24 @@ def _period(results: dict[str, Any]) -> str:
 
 def _estimate(be: dict[str, Any]) -> tuple[float | None, float | None, float | None, str]:
     """(the measured saving per participant-year the reader compares with break-even, its
-    95% interval low and high or None, what it is)."""
+    95% interval low and high or None, where it comes from: a key of ``_FOUND``)."""
     ev = get(be, "evaluated", default=None)
     if isinstance(ev, dict) and _number(get(ev, "mean")) is not None:
-        return (_number(get(ev, "mean")), _number(get(ev, "ci_low")), _number(get(ev, "ci_high")),
-                "the evaluation estimated, for the services the model values,")
-    return _number(get(be, "estimated_measured_per_participant_year")), None, None, "the model's inputs give"
+        return _number(get(ev, "mean")), _number(get(ev, "ci_low")), _number(get(ev, "ci_high")), "evaluation"
+    return _number(get(be, "estimated_measured_per_participant_year")), None, None, "inputs"
+
+
+#: what was estimated, in words: [source][a saving?] ("the saving ... is £314 more cost" would
+#: read as a contradiction)
+_FOUND = {
+    "evaluation": {
+        True: ". The saving the evaluation estimated, for the services the model values, is {gbp} per "
+              "participant per year",
+        False: ". For the services the model values, the evaluation estimated no saving but {gbp} more "
+               "cost per participant per year"},
+    "inputs": {True: ". The saving the model's inputs give is {gbp} per participant per year",
+               False: ". The model's inputs give no saving but {gbp} more cost per participant per year"},
+}
 
 
 def _against(estimate: float, low: float | None, high: float | None, needed: float) -> str:
@@ -85,8 +97,8 @@ def break_even_paragraph(results: dict[str, Any]) -> Paragraph | None:
         if estimate is not None:
             ci = (f" (95% interval from {_saving(low)} to {_saving(high)})"
                   if low is not None and high is not None else "")
-            text += (f". The saving {what} is {_saving(estimate)} per participant per year{ci}: "
-                     + _against(estimate, low, high, measured))
+            found = _FOUND[what][estimate >= 0].format(gbp=_gbp(abs(estimate)))
+            text += found + ci + ": " + _against(estimate, low, high, measured)
     else:  # the outcomes' adjustments differ: the figures after them
         estimate = _number(get(be, "estimated_per_participant_year"))
         text += (f"bring benefits of about {_gbp(net)} per participant per year after the model's adjustments"
