@@ -93,3 +93,68 @@ def test_every_swemwbs_raw_score_converts_as_published():
     (mutation testing: 24 → 21.45 instead of 21.54 survived)."""
     raw = np.arange(7, 36)
     np.testing.assert_array_equal(scoring.swemwbs_metric(raw), np.array(PUBLISHED_SWEMWBS))
+
+
+#: EQ-5D-3L UK TTO value set (MVH study; Dolan P. Modeling valuations for EuroQol health
+#: states. Med Care 1997;35:1095–1108, Table 3, N3 model): published decrements, used here
+#: only as a known-answer test of the additive structure, not shipped in the package.
+DOLAN_1997 = [("MO", 2, 0.069), ("MO", 3, 0.314), ("SC", 2, 0.104), ("SC", 3, 0.214),
+              ("UA", 2, 0.036), ("UA", 3, 0.094), ("PD", 2, 0.123), ("PD", 3, 0.386),
+              ("AD", 2, 0.071), ("AD", 3, 0.236), ("constant", None, 0.081), ("N3", None, 0.269)]
+
+
+def _value_set(tmp_path, rows):
+    path = tmp_path / "vs.csv"
+    pd.DataFrame(rows, columns=["dimension", "level", "decrement"]).to_csv(path, index=False)
+    return scoring.load_value_set(path)
+
+
+@pytest.mark.parametrize(("state", "index"), [
+    ("11111", 1.000),   # full health: no constant
+    ("11223", 0.255),   # the EQ-5D-3L user guide's worked example: 1 − .081 − .036 − .123 − .236 − .269
+    ("21111", 0.850),   # 1 − .081 − .069
+    ("22222", 0.516),   # 1 − .081 − .069 − .104 − .036 − .123 − .071
+    ("11113", 0.414),   # one level 3: constant and N3
+    ("33333", -0.594),  # the worst state, as published
+])
+def test_eq5d_3l_uk_tto_known_answers(tmp_path, state, index):
+    vs = _value_set(tmp_path, DOLAN_1997)
+    profile = pd.DataFrame([[int(c) for c in state]], columns=["MO", "SC", "UA", "PD", "AD"])
+    assert scoring.eq5d_index(profile, vs)[0] == pytest.approx(index, abs=5e-4)
+
+
+def test_eq5d_missing_dimension_gives_no_index(tmp_path):
+    """One dimension unanswered: no index (no imputation), as the EQ-5D user guides say."""
+    vs = _value_set(tmp_path, DOLAN_1997)
+    profile = pd.DataFrame({"MO": [1.0], "SC": [np.nan], "UA": [1.0], "PD": [1.0], "AD": [1.0]})
+    assert np.isnan(scoring.eq5d_index(profile, vs)[0])
+
+
+def test_eq5d_index_needs_every_dimension_of_the_value_set(tmp_path):
+    """Scores with four of the five dimensions (an AD column missing from the source, or
+    evaluation.instruments[].domains listing four) gave an index as if AD were at level 1:
+    11113 read 1.0 instead of 0.414. The dimensions must match the value set's."""
+    vs = _value_set(tmp_path, DOLAN_1997)
+    four = pd.DataFrame({"MO": [1], "SC": [1], "UA": [1], "PD": [1]})
+    with pytest.raises(EvaluationError, match=r"'AD'"):
+        scoring.eq5d_index(four, vs)
+    renamed = pd.DataFrame({"MO": [1], "SC": [1], "UA": [1], "PD": [1], "ANX": [3]})
+    with pytest.raises(EvaluationError, match=r"'ANX'"):
+        scoring.eq5d_index(renamed, vs)
+
+
+def test_eq5d_levels_must_be_whole_numbers(tmp_path):
+    """A level of 2.5 was read as level 2 (int() truncates), so its index was wrong without a word."""
+    vs = _value_set(tmp_path, DOLAN_1997)
+    profile = pd.DataFrame({"MO": [2.5], "SC": [1], "UA": [1], "PD": [1], "AD": [1]})
+    with pytest.raises(EvaluationError, match="whole"):
+        scoring.eq5d_index(profile, vs)
+
+
+def test_eq5d_value_set_term_without_a_level_other_than_constant_or_n3_is_named(tmp_path):
+    """A term this additive form does not know (e.g. an 'N45' interaction of some 5L value
+    sets) stopped with "cannot convert float NaN to integer"; it is now named."""
+    vs = _value_set(tmp_path, [*DOLAN_1997, ("N45", None, 0.05)])
+    profile = pd.DataFrame({"MO": [1], "SC": [1], "UA": [1], "PD": [1], "AD": [1]})
+    with pytest.raises(EvaluationError, match="N45"):
+        scoring.eq5d_index(profile, vs)

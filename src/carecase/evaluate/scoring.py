@@ -76,19 +76,46 @@ def load_value_set(path: str | Path) -> pd.DataFrame:
     return vs
 
 
+#: Value-set terms without a level: ``constant`` (taken off when any dimension is above
+#: level 1) and ``N3`` (when any dimension is at level 3), as in Dolan (1997).
+_TERMS = ("constant", "N3")
+
+
 def eq5d_index(profiles: pd.DataFrame, value_set: pd.DataFrame) -> np.ndarray:
-    """EQ-5D index per row of ``profiles`` (columns = dimensions, values = levels)."""
+    """EQ-5D index per row of ``profiles`` (columns = dimensions, values = levels): 1 − the
+    decrement of each dimension's level − ``constant`` (any level above 1) − ``N3`` (any
+    level 3). NaN where a dimension is missing (no level is imputed). The columns must be
+    the value set's dimensions, every one: an index from four of five read the fifth as
+    level 1."""
     vs = value_set.copy()
-    special = vs[vs["dimension"].isin(["constant", "N3"])]
-    table = vs[~vs["dimension"].isin(["constant", "N3"])]
-    dec = {(str(d), int(lv)): float(v) for d, lv, v in zip(table["dimension"], table["level"], table["decrement"], strict=True)}
+    vs["dimension"] = vs["dimension"].astype(str)
+    special = vs[vs["dimension"].isin(_TERMS)]
+    table = vs[~vs["dimension"].isin(_TERMS)]
+    blank = table[pd.to_numeric(table["level"], errors="coerce").isna()]
+    if len(blank):
+        raise EvaluationError(
+            f"EQ-5D value set: {', '.join(map(repr, sorted(set(blank['dimension']))))} "
+            f"{'has' if blank['dimension'].nunique() == 1 else 'have'} no level. The only terms without a level "
+            "are 'constant' (any dimension above level 1) and 'N3' (any dimension at level 3); a value set "
+            "with other terms (interactions such as N45, D1 or I2) is not of this additive form.")
+    dims = set(table["dimension"])
+    cols = {str(c) for c in profiles.columns}
+    if dims != cols:
+        lacking, extra = sorted(dims - cols), sorted(cols - dims)
+        raise EvaluationError(
+            "EQ-5D index needs a score for every dimension of the value set, named as it names them: "
+            + "; ".join([*([f"the scores have no {', '.join(map(repr, lacking))}"] if lacking else []),
+                         *([f"the value set has no {', '.join(map(repr, extra))}"] if extra else [])])
+            + ". Name the domains as the value set does (ingest.outcomes[].domains), and leave "
+            "evaluation.instruments[].domains empty or list every dimension.")
+    dec = {(d, int(lv)): float(v) for d, lv, v in zip(table["dimension"], table["level"], table["decrement"], strict=True)}
     levels = profiles.to_numpy(float)
+    known = ~np.isnan(levels)
+    if np.any(known & (levels != np.round(levels))):
+        raise EvaluationError(f"EQ-5D levels must be whole numbers; found {np.unique(levels[known & (levels != np.round(levels))])[:5]}.")
     total = np.zeros(len(profiles))
     for j, dim in enumerate(profiles.columns):
         col = levels[:, j]
-        known = {lv for d, lv in dec if d == str(dim)}
-        if not known:
-            raise EvaluationError(f"EQ-5D value set has no rows for dimension {dim!r}.")
         for lv in np.unique(col[~np.isnan(col)]):
             if int(lv) != 1 and (str(dim), int(lv)) not in dec:
                 raise EvaluationError(f"EQ-5D value set has no decrement for {dim!r} level {int(lv)}.")
