@@ -119,3 +119,25 @@ def test_readings_at_an_unlisted_assessment_point_are_counted_not_dropped_in_sil
     clean: list[str] = []
     instrument_changes(s, InstrumentConfig(name="SWEMWBS", scoring="swemwbs"), clean)
     assert clean == []
+
+
+def test_people_without_both_readings_or_a_total_are_counted_not_dropped_in_silence():
+    """d was read at baseline only; e at both points but with item 3 unanswered at follow-up
+    (no SWEMWBS total: it is not scored from incomplete items). Both were left out of the
+    total's n (3) without a word; a note now counts them, and e stays in the other items' rows."""
+    s = _scores()
+    d = s[(s.person_id == "a") & (s.assessment == "baseline")].assign(person_id="d")
+    e = s[s.person_id == "b"].assign(person_id="e")
+    e = e[~((e.assessment == "follow_up") & (e.domain == "item3"))]
+    notes: list[str] = []
+    out = instrument_changes(pd.concat([s, d, e], ignore_index=True),
+                             InstrumentConfig(name="SWEMWBS", scoring="swemwbs"), notes)
+    n = out.set_index("measure")["n"]
+    assert (n["total"], n["item1"], n["item3"]) == (3, 4, 3)
+    assert notes == ["SWEMWBS: 2 of the 5 people with a reading at baseline or follow_up are not in the change "
+                     "in total: 1 has no reading at follow_up; 1 has an item missing at one of them, so no total "
+                     "(a total is not scored from incomplete items: none is imputed). Each domain's n counts "
+                     "the people with that domain at both points."]
+    clean: list[str] = []
+    instrument_changes(s, InstrumentConfig(name="SWEMWBS", scoring="swemwbs"), clean)
+    assert clean == []

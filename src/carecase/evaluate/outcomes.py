@@ -101,6 +101,43 @@ def unknown_points(s: pd.DataFrame, inst: InstrumentConfig, notes: list[str] | N
                  "in evaluation.instruments (in order), or correct the data.")
 
 
+def _people(n: int) -> str:
+    return f"{n:,} {'person' if n == 1 else 'people'}"
+
+
+def left_out(s: pd.DataFrame, total: pd.Series | None, inst: InstrumentConfig, a0: str, a1: str,
+             notes: list[str] | None) -> None:
+    """Count in ``notes`` the people with a reading (any score) at ``a0`` or ``a1`` who are not
+    in the change in total (or, with no total, in the change at all): a reading at one point
+    only (lost to follow-up, or no baseline), or readings at both with an item missing at one
+    of them, so no total. They were left out of ``n`` without a word."""
+    if notes is None:
+        return
+    read = s[s["score"].notna()]
+    p0 = set(read.loc[read["assessment"] == a0, "person_id"])
+    p1 = set(read.loc[read["assessment"] == a1, "person_id"])
+    everyone, both = p0 | p1, p0 & p1
+    parts = [f"{len(p0 - p1):,} {'has' if len(p0 - p1) == 1 else 'have'} no reading at {a1}"] if p0 - p1 else []
+    if p1 - p0:
+        parts.append(f"{len(p1 - p0):,} {'has' if len(p1 - p0) == 1 else 'have'} no reading at {a0}")
+    no_total: set[object] = set()
+    if total is not None:
+        tv = total.unstack("assessment")
+        complete = set(tv[[a0, a1]].dropna().index) if a0 in tv.columns and a1 in tv.columns else set()
+        no_total = both - complete
+        if no_total:
+            unit = "dimension" if inst.scoring == "eq5d" else "item"
+            parts.append(f"{len(no_total):,} {'has' if len(no_total) == 1 else 'have'} {'an' if unit == 'item' else 'a'} "
+                         f"{unit} missing at one of them, so no total (a total is not scored from incomplete "
+                         f"{unit}s: none is imputed)")
+    if not parts:
+        return
+    out = len(everyone) - len(both) + len(no_total)
+    notes.append(f"{inst.name}: {out:,} of the {_people(len(everyone))} with a reading at {a0} or {a1} "
+                 f"{'is' if out == 1 else 'are'} not in the change{' in total' if total is not None else ''}: "
+                 + "; ".join(parts) + ". Each domain's n counts the people with that domain at both points.")
+
+
 def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig,
                        notes: list[str] | None = None) -> pd.DataFrame:
     """Change per domain and in total for one instrument. EQ-5D's direction is the
@@ -136,6 +173,7 @@ def instrument_changes(scores: pd.DataFrame, inst: InstrumentConfig,
     total = instrument_totals(wide, inst)
     if total is not None:
         measures["total"] = total
+    left_out(s, total, inst, a0, a1, notes)
     for name, series in measures.items():
         pv = series.unstack("assessment")
         if a0 not in pv.columns or a1 not in pv.columns:
