@@ -154,3 +154,23 @@ def test_entropy_balanced_zeros_say_the_weighting_made_them(tmp_path: Path) -> N
     section = next(s for s in report.sections if s.id == "evaluation")
     text = " ".join(b.text for b in section.blocks if isinstance(b, Paragraph))
     assert "the controls count as about 40% of their number" in text
+
+
+def test_outcome_scores_say_how_each_total_is_scored_and_which_way_is_better(tmp_path: Path) -> None:
+    """The table gave a 'total' row per instrument without saying what the total is (a sum, the
+    SWEMWBS metric score from the Warwick conversion table, an EQ-5D index) or which way is
+    better, though improved / worse follow it. The evaluate stage records each instrument's
+    scoring; the note says it."""
+    import json
+
+    root = write_project(tmp_path / "p", mode="shared")
+    path = root / "out" / "evaluate" / "summary.json"
+    summary = json.loads(path.read_text())
+    summary["matching"] = {**summary.get("matching", {}), "instruments": {
+        "SWEMWBS": {"scoring": "swemwbs", "higher_is_better": True, "assessments": ["baseline", "6m", "12m"]}}}
+    path.write_text(json.dumps(summary))
+    table = next(t for t in project_report(Project.open(root)).tables() if t.id == "evaluation-outcomes")
+    assert ("SWEMWBS: the total is the SWEMWBS metric score (7 items 1–5 summed, 7–35, converted with the "
+            "Warwick Medical School conversion table; not scored with an item missing); higher is better; "
+            "change from baseline to 12m (6m not used).") in table.note
+    assert "paired t-test and the Wilcoxon signed-rank test" in table.note

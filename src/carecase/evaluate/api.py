@@ -174,6 +174,10 @@ def evaluate_project(
                 services=services, rate_model=config.rate_models[0], period_start=str(period_start),
                 period_end=str(period_end), price_year=price_year,
                 n_candidate_rows=int((~rows["treated"]).sum()), outcome_notes=outcome_notes,
+                # how each instrument's total is scored and which way is better (the report says so)
+                instruments={i.name: {"scoring": i.scoring, "assessments": list(i.assessments),
+                                      "higher_is_better": None if i.scoring == "eq5d" else i.higher_is_better}
+                             for i in config.instruments},
                 # the settings the report's method text names (it reads outputs, not the config)
                 k=config.matching.k, replacement=config.matching.replacement, pre_months=config.pre_months,
                 covariates=list(config.matching.covariates), exact=list(config.matching.exact),

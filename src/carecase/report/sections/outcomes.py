@@ -75,6 +75,41 @@ def outcomes_for_sharing(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: What an instrument's total is, by its scoring (evaluation.instruments[].scoring).
+TOTALS = {
+    "sum": "the sum of its domains (not scored with a domain missing)",
+    "wemwbs": "the WEMWBS total (14 items 1–5 summed, 14–70; not scored with an item missing)",
+    "swemwbs": "the SWEMWBS metric score (7 items 1–5 summed, 7–35, converted with the Warwick Medical "
+               "School conversion table; not scored with an item missing)",
+    "eq5d": "the EQ-5D index from the value set supplied (1 − the decrements of each dimension's level and "
+            "the value set's constant and N3 terms; not scored with a dimension missing)",
+}
+
+
+def scoring_notes(instruments: object) -> list[str]:
+    """One sentence per instrument from the evaluate stage's record of its scoring (summary.json
+    matching.instruments): what its total is, which way is better, and the points compared."""
+    if not isinstance(instruments, dict):
+        return []
+    out = []
+    for name, spec in instruments.items():
+        if not isinstance(spec, dict):
+            continue
+        scoring, points = str(spec.get("scoring")), [str(p) for p in spec.get("assessments") or []]
+        total = f"the total is {TOTALS[scoring]}" if scoring in TOTALS else "no total (domains only)"
+        if scoring == "eq5d":
+            way = "a lower dimension level and a higher index are better"
+        else:
+            way = "higher is better" if spec.get("higher_is_better", True) else "lower is better"
+        text = f"{name}: {total}; {way}"
+        if len(points) >= 2:
+            text += f"; change from {points[0]} to {points[-1]}"
+            if len(points) > 2:
+                text += f" ({', '.join(points[1:-1])} not used)"
+        out.append(text + ".")
+    return out
+
+
 def outcomes_table(ctx: Context, out: pd.DataFrame) -> Table:
     """The outcome measures table; in shared reports with the statistics rounded
     (outcomes_for_sharing)."""
@@ -82,7 +117,14 @@ def outcomes_table(ctx: Context, out: pd.DataFrame) -> Table:
             "before/after above, it may overstate what the programme did (people often join at a low "
             "point and improve anyway), and it covers only those assessed at both points. "
             "Rows are different comparisons of the same people, so small numbers "
-            "are protected within each row (People = improved + no change + worse).")
+            "are protected within each row (People = improved + no change + worse). Change is the later "
+            "score less the earlier; improved and worse follow each instrument's direction; p-values are "
+            "from the paired t-test and the Wilcoxon signed-rank test (zero changes dropped).")
+    summary = ctx.outs.json("evaluate", "summary.json") or {}
+    matching = summary.get("matching") if isinstance(summary, dict) else None
+    scored = scoring_notes(matching.get("instruments") if isinstance(matching, dict) else None)
+    if scored:
+        note += " " + " ".join(scored)
     if ctx.mode != "internal":
         out = outcomes_for_sharing(out)
         note += (" Means, SDs and intervals are shown to 1 decimal (2 on a scale within −1 to 1, such as an "
