@@ -123,7 +123,9 @@ class InstrumentConfig(StrictModel):
         "this instrument's rows at any other point (unknown_assessment).",
     )
     value_set: str | None = Field(
-        None, description="EQ-5D value set CSV (dimension,level,decrement + constant row), relative to the project folder."
+        None, description="EQ-5D value set CSV, relative to the project folder: columns dimension,level,decrement, "
+        "a row for each dimension (named as the domains, all of them) and level above 1, and optional 'constant' and "
+        "'N3' rows with no level (an additive 3L or 5L value set; a crosswalk is not of this form)."
     )
 
     @model_validator(mode="after")
