@@ -98,8 +98,30 @@ def test_two_readings_at_one_assessment_use_the_earliest_not_their_mean():
     total = out[out["measure"] == "total"].iloc[0]
     assert total["mean_change"] == pytest.approx(np.mean([17.98 - 17.43, 25.03 - 19.25, 25.03 - 35.00]))
     assert notes == ["SWEMWBS: 1 person has two or more readings at one assessment point (baseline 1); the "
-                     "earliest reading of each was used. Keep one reading per assessment, or give repeat "
-                     "readings their own assessment names."]
+                     "earliest sitting of each was used, all its items from that sitting. Keep one reading per "
+                     "assessment, or give repeat readings their own assessment names."]
+
+
+def test_repeat_readings_at_one_point_are_not_mixed_across_sittings():
+    """Person b's baseline: a partial sitting on 28 February (item 1 only, score 1), then a
+    full one on 1 March (all items 3). Taking each item's earliest reading made a total of
+    1 + 3 × 6 = 19 from two sittings; the earliest sitting has no total (an item missing), so
+    b is left out of the change in total, and counted (a and c as in the known answer)."""
+    import datetime as dt
+
+    s = _scores().assign(assessment_date=dt.date(2024, 3, 1))
+    partial = s[(s.person_id == "b") & (s.assessment == "baseline") & (s.domain == "item1")].assign(
+        score=1.0, assessment_date=dt.date(2024, 2, 28))
+    notes: list[str] = []
+    out = instrument_changes(pd.concat([s, partial], ignore_index=True),
+                             InstrumentConfig(name="SWEMWBS", scoring="swemwbs"), notes)
+    total = out[out["measure"] == "total"].iloc[0]
+    assert total["n"] == 2
+    assert total["mean_change"] == pytest.approx(np.mean([17.98 - 17.43, 25.03 - 35.00]))
+    item1 = out[out["measure"] == "item1"].iloc[0]
+    assert item1["n"] == 3 and item1["mean_change"] == pytest.approx((1 + 3 - 1) / 3)  # b: 1 -> 4
+    assert any("1 person has two or more readings" in n for n in notes)
+    assert any("not in the change in total" in n or "item missing" in n for n in notes), notes
 
 
 def test_readings_at_an_unlisted_assessment_point_are_counted_not_dropped_in_silence():

@@ -61,24 +61,31 @@ def _listed(values: pd.Series) -> str:
 
 
 def earliest_reading(s: pd.DataFrame, instrument: str, notes: list[str] | None = None) -> pd.DataFrame:
-    """One reading per person, assessment and domain: the earliest by assessment date (then
-    the order stored). Two readings at one assessment point were averaged, which made a
-    SWEMWBS item 3.5 (refused as "not a whole number") and an EQ-5D level fall between two
-    levels; each such person is counted in ``notes``."""
+    """One reading per person, assessment and domain, all from one sitting: the earliest
+    assessment date of that person and point (undated readings only where none is dated), then
+    the order stored. Two readings at one assessment point were averaged, which made a SWEMWBS
+    item 3.5 (refused as "not a whole number") and an EQ-5D level fall between two levels; and
+    taking each item's earliest reading on its own mixed two sittings into one total (a partial
+    sitting's item beside a later sitting's others). An earliest sitting without every item
+    gives no total, as any reading with an item missing does (counted by :func:`left_out`).
+    Each person with repeat readings is counted in ``notes``."""
     keys = ["person_id", "assessment", "domain"]
     dup = s.duplicated(keys, keep=False)
     if not dup.any():
         return s
-    order = ["assessment_date"] if "assessment_date" in s.columns else []
-    kept = s.sort_values([*keys, *order], kind="stable").drop_duplicates(keys, keep="first")
+    people = s.loc[dup, ["person_id", "assessment"]].drop_duplicates()
+    if "assessment_date" in s.columns:
+        dated = pd.to_datetime(s["assessment_date"])
+        first = dated.groupby([s["person_id"], s["assessment"]]).transform("min")
+        s = s[dated.eq(first) | first.isna()]  # the earliest sitting; undated only where none is dated
+    kept = s.sort_values(keys, kind="stable").drop_duplicates(keys, keep="first")
     if notes is not None:
-        people = s.loc[dup, ["person_id", "assessment"]].drop_duplicates()
         by_point = people.groupby("assessment").size()
         n = len(people.person_id.unique())
         notes.append(f"{instrument}: {n:,} {'person has' if n == 1 else 'people have'} two or more readings at one "
                      "assessment point (" + ", ".join(f"{a} {n:,}" for a, n in by_point.items())
-                     + "); the earliest reading of each was used. Keep one reading per assessment, or "
-                     "give repeat readings their own assessment names.")
+                     + "); the earliest sitting of each was used, all its items from that sitting. Keep one "
+                     "reading per assessment, or give repeat readings their own assessment names.")
     return kept
 
 
