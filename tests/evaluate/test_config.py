@@ -37,6 +37,10 @@ def test_instrument_rules():
     with pytest.raises(ValidationError, match="EQ-5D fixes the direction"):
         InstrumentConfig(name="EQ-5D", scoring="eq5d", value_set="vs.csv", higher_is_better=True)
     assert InstrumentConfig(name="EQ-5D", scoring="eq5d", value_set="vs.csv").scoring == "eq5d"
+    for scoring in ("wemwbs", "swemwbs"):  # false would swap improved and worse
+        with pytest.raises(ValidationError, match=f"{scoring.upper()} fixes the direction"):
+            InstrumentConfig(name="W", scoring=scoring, higher_is_better=False)
+        assert InstrumentConfig(name="W", scoring=scoring).higher_is_better
 
 
 @pytest.mark.parametrize(("given", "mode"), [(True, "always"), (False, "never"), ("auto", "auto")])

@@ -116,7 +116,8 @@ class InstrumentConfig(StrictModel):
     scale_max: float = Field(5, description="Highest possible domain score.")
     higher_is_better: bool = Field(
         True, description="Direction of improvement of the domains and the total (EQ-5D's "
-        "is fixed: lower dimension levels and a higher index are better).")
+        "is fixed: lower dimension levels and a higher index are better; WEMWBS and SWEMWBS: "
+        "higher is better, and false is refused).")
     assessments: list[str] = Field(
         default_factory=lambda: ["baseline", "follow_up"],
         description="Assessment points in order; change is last minus first. Ingest quarantines "
@@ -140,6 +141,9 @@ class InstrumentConfig(StrictModel):
         if self.scoring == "eq5d" and "higher_is_better" in self.model_fields_set and self.higher_is_better:
             raise ValueError("EQ-5D fixes the direction: a higher level of a dimension is worse "
                              "and a higher index is better; leave higher_is_better out")
+        if self.scoring in ("wemwbs", "swemwbs") and not self.higher_is_better:
+            raise ValueError(f"{self.scoring.upper()} fixes the direction: a higher score is better "
+                             "(more wellbeing); leave higher_is_better out")
         if self.scoring == "eq5d" and not self.value_set:
             raise ValueError("scoring 'eq5d' needs value_set: a CSV of the value set you licence")
         return self
