@@ -158,6 +158,16 @@ def test_run_body_is_bounded_and_checked(tmp_path, monkeypatch):
         assert res.status_code == 400, body
 
 
+def test_a_deeply_nested_body_is_a_400_not_a_500(tmp_path, monkeypatch):
+    """30,000 nested brackets fit in 64 KiB and overflowed json.loads' recursion: a 500
+    and a traceback in the terminal, not a message."""
+    monkeypatch.setattr(web_app, "run_all", lambda *a, **k: pytest.fail("a run started"))
+    client = local_client(create_app(make_project(tmp_path)), raise_server_exceptions=False)
+    res = client.post("/api/run", content=b"[" * 30_000 + b"]" * 30_000,
+                      headers={"content-type": "application/json"})
+    assert res.status_code == 400 and "not valid JSON" in res.json()["detail"]
+
+
 def test_requests_naming_another_host_are_refused(tmp_path):
     """A DNS-rebinding page (attacker.example resolving to 127.0.0.1) read row-level tables."""
     app = create_app(make_project(tmp_path))

@@ -276,7 +276,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
                                          "list of stage names.")
         try:
             only = json.loads(body) if body.strip() else None
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # nested too deep
             raise HTTPException(400, 'The body is not valid JSON: send a list such as ["cba", "report"].') from None
         if only is not None and not (isinstance(only, list) and all(isinstance(s, str) for s in only)):
             raise HTTPException(400, 'Send a list of stage names such as ["cba", "report"], or null.')
