@@ -298,6 +298,8 @@ def test_a_configuration_broken_while_the_app_runs_is_shown_not_a_500(tmp_path):
     (root / "carecase.yaml").write_text(CONFIG.replace("period_end", "period_ned"))
     page = client.get("/")
     assert page.status_code == 200 and "carecase.yaml cannot be used" in page.text and "period_ned" in page.text
+    # one problem a line, as the CLI prints them (HTML ran them together into one line)
+    assert "<br>  - project.period_end" in page.text and "<br>  - project.period_ned" in page.text
     assert client.get("/api/results/audit").json()["headline"].startswith("£1,234")
     assert client.head("/").status_code == 200
 

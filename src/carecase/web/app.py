@@ -146,7 +146,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             name, problem = html.escape(project_name()), ""
         except CarecaseError as err:
             name = html.escape(root.name)
-            problem = (f"<p><strong>carecase.yaml cannot be used</strong>: {html.escape(str(err))} "
+            problem = (f"<p><strong>carecase.yaml cannot be used</strong>: {_lines(str(err))}<br>"
                        "Correct it and reload; runs are refused until then.</p>")
         rows = []
         for st in STAGES:
@@ -182,7 +182,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             error = str(last.get("error", "see the server log")).rstrip(".")
             running = (f"<p><strong>The last run failed</strong> ({html.escape(', '.join(last.get('stages') or []))}"
                        f", finished {html.escape(str(last.get('finished', '')))}): "
-                       f"{html.escape(error)}. The results below are from earlier runs.</p>")
+                       f"{_lines(error)}. The results below are from earlier runs.</p>")
         page = (
             "<!doctype html><html><head><meta charset='utf-8'><title>carecase</title>"
             "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 12px;vertical-align:top}"
@@ -333,6 +333,11 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         return FileResponse(path, media_type="text/html")
 
     return app
+
+
+def _lines(text: str) -> str:
+    """A message as HTML, its lines kept (a configuration error lists one problem a line)."""
+    return "<br>".join(html.escape(line) for line in text.splitlines())
 
 
 def _json_value(value: Any) -> Any:
