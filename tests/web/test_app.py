@@ -230,6 +230,9 @@ def test_cli_refuses_a_remote_bind_and_prints_the_url(tmp_path, monkeypatch):
     assert served == [{"host": "127.0.0.1", "port": 8123, "log_level": "warning"}]
     res = CliRunner().invoke(app, ["web", str(root), "--host", "0.0.0.0", "--allow-remote"])
     assert res.exit_code == 0 and served[-1]["host"] == "0.0.0.0"
+    # given the project's carecase.yaml (as Project.open allows), it names the project folder
+    res = CliRunner().invoke(app, ["web", str(root / "carecase.yaml")])
+    assert res.exit_code == 0 and f"serving {root.resolve()}\n" in res.output
 
 
 def test_a_run_that_cannot_open_the_project_does_not_stay_running(tmp_path):

@@ -100,6 +100,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
     # that serves row-level tables.
     app = FastAPI(title="carecase", description="Results of one carecase project.",
                   docs_url=None, redoc_url=None)
+    app.state.root = root  # the project folder (given its carecase.yaml, the folder holding it)
     allowed_hosts = None if host.strip().lower() in WILDCARD_HOSTS else (
         {*LOOPBACK_HOSTS, _host_name(host if ":" not in host else f"[{host}]")})
     cookie = "carecase_" + hashlib.sha256((token or "").encode()).hexdigest()[:12]

@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
         _check_port_free(host, port)  # before printing a URL that would not work
         token = new_token()
         application = create_app(project, host=host, token=token)
-        typer.echo(f"carecase web: serving {Path(project).resolve()}\n"
+        typer.echo(f"carecase web: serving {application.state.root}\n"
                    f"  open {app_url(host, port, token)}\n"
                    "  (the token in the URL is needed; Ctrl+C stops the app)")
         uvicorn.run(application, host=host, port=port, log_level="warning")
