@@ -341,3 +341,29 @@ def test_the_report_row_names_a_newer_internal_report(tmp_path):
     assert "shared report: 27 tables — newer: internal report: 28 tables in out/report/internal/" in page
     os.utime(shared / "summary.json", None)  # a shared report written since: no note
     assert "newer:" not in local_client(create_app(root)).get("/").text
+
+
+def test_the_shared_report_s_workbook_and_pdf_can_be_downloaded_never_the_internal_one(tmp_path):
+    """The app served report.html alone: the shared Excel workbook and PDF the report stage
+    writes beside it could not be had from the app. The internal report is never served."""
+    root = make_project(tmp_path)
+    shared, internal = root / "out" / "report", root / "out" / "report" / "internal"
+    internal.mkdir(parents=True)
+    for folder, text in ((shared, b"shared"), (internal, b"INTERNAL")):
+        for ext in ("html", "xlsx", "pdf"):
+            (folder / f"report.{ext}").write_bytes(text + b" " + ext.encode())
+    client = local_client(create_app(root))
+    page = client.get("/").text
+    assert "href='/report'" in page and "href='/report.xlsx'" in page and "href='/report.pdf'" in page
+    xlsx = client.get("/report.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content == b"shared xlsx"
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="report.xlsx"' in xlsx.headers["content-disposition"]
+    pdf = client.get("/report.pdf")
+    assert pdf.status_code == 200 and pdf.content == b"shared pdf" and pdf.headers["content-type"] == "application/pdf"
+    assert client.head("/report.pdf").status_code == 200
+    for path in ("/report.html", "/report.csv", "/report.internal", "/internal/report.pdf"):
+        assert client.get(path).status_code == 404, path
+    (shared / "report.pdf").unlink()
+    assert client.get("/report.pdf").status_code == 404
+    assert "href='/report.pdf'" not in client.get("/").text

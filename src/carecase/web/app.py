@@ -41,6 +41,11 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 MAX_RUN_BODY = 64 * 1024
 TOKEN_PARAM = "token"
+#: the shared report's other files, served as downloads: extension → (label, media type)
+REPORT_DOWNLOADS = {
+    "xlsx": ("Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": ("PDF", "application/pdf"),
+}
 
 
 def new_token() -> str:
@@ -166,7 +171,10 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
                 f"<td>{html.escape(st.description)}</td><td>{headline}</td></tr>"
             )
         report = out / "report" / "report.html"
-        link = "<p><a href='/report'>Open the report</a></p>" if report.exists() else ""
+        links = (["<a href='/report'>Open the report</a>"] if report.exists() else []) + [
+            f"<a href='/report.{ext}'>download report.{ext}</a> ({label})" for ext, (label, _) in REPORT_DOWNLOADS.items()
+            if (out / "report" / f"report.{ext}").exists()]
+        link = f"<p>{' · '.join(links)}</p>" if links else ""
         now = run_status()
         running = ""
         if now["running"]:
@@ -332,6 +340,16 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         if not path.exists():
             raise HTTPException(404, "No report yet: run `carecase report PROJECT`.")
         return FileResponse(path, media_type="text/html")
+
+    @app.api_route("/report.{ext}", methods=["GET", "HEAD"])
+    def report_file(ext: str) -> FileResponse:
+        """The shared report's workbook or PDF (never out/report/internal/)."""
+        if ext not in REPORT_DOWNLOADS:
+            raise HTTPException(404, f"No report.{ext}: the report is /report, /report.xlsx or /report.pdf.")
+        path = out / "report" / f"report.{ext}"
+        if not path.exists():
+            raise HTTPException(404, f"No report.{ext} yet: run `carecase report PROJECT`.")
+        return FileResponse(path, media_type=REPORT_DOWNLOADS[ext][1], filename=f"report.{ext}")
 
     return app
 
