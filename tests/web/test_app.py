@@ -279,8 +279,10 @@ def test_a_run_while_a_terminal_run_holds_the_project_is_a_409_and_the_page_says
         during = client.get("/").text
     assert res.status_code == 409 and "Another carecase run is in progress" in res.json()["detail"]
     assert "Another carecase run is in progress</strong> on this project" in during
+    assert "id='run-all' disabled" in during  # the page's run buttons wait for it
     after = client.get("/").text
     assert "The last run failed" not in after and "Another carecase run is in progress" not in after
+    assert "id='run-all'>" in after
     with run_lock(root):  # released: it can be taken again
         pass
 
@@ -303,6 +305,7 @@ def test_a_configuration_broken_while_the_app_runs_is_shown_not_a_500(tmp_path):
     assert page.status_code == 200 and "carecase.yaml cannot be used" in page.text and "period_ned" in page.text
     # one problem a line, as the CLI prints them (HTML ran them together into one line)
     assert "<br>  - project.period_end" in page.text and "<br>  - project.period_ned" in page.text
+    assert "id='run-all' disabled" in page.text  # runs are refused until it is corrected
     assert client.get("/api/results/audit").json()["headline"].startswith("£1,234")
     assert client.head("/").status_code == 200
 

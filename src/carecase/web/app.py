@@ -48,6 +48,52 @@ REPORT_DOWNLOADS = {
 }
 
 
+#: the page's run buttons: POST /api/run with the ticked stages (or null for every stage) as
+#: JSON, show GET /api/run's progress meanwhile, reload the page when the run ends, else
+#: show why it did not run
+RUN_SCRIPT = """
+(() => {
+  const form = document.getElementById('run'), out = document.getElementById('run-status');
+  const buttons = form.querySelectorAll('button');
+  const poll = async () => {
+    try {
+      const s = await (await fetch('/api/run')).json();
+      if (s.running) {
+        const done = s.total ? ` (${s.completed || 0}/${s.total})` : '';
+        out.textContent = `Running ${s.stages.join(', ')}: ${s.step || 'starting'}${done}…`;
+      }
+    } catch (e) { /* the run's own answer says what went wrong */ }
+  };
+  const run = async (stages) => {
+    buttons.forEach((b) => { b.disabled = true; });
+    out.textContent = 'Starting…';
+    const timer = setInterval(poll, 1000);
+    try {
+      const res = await fetch('/api/run', {method: 'POST', body: JSON.stringify(stages),
+                                           headers: {'Content-Type': 'application/json'}});
+      if (res.ok) { location.reload(); return; }
+      let detail = `${res.status} ${res.statusText}: the terminal running carecase web shows why`;
+      try { detail = (await res.json()).detail || detail; } catch (e) { /* not JSON */ }
+      out.textContent = res.status === 409 ? `Not run: ${detail}`
+        : `The run did not finish: ${detail}\nReload the page to see each stage's results now.`;
+    } catch (e) {
+      out.textContent = `No answer from the app (${e}): is carecase web still running?`;
+    } finally {
+      clearInterval(timer);
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const ticked = Array.from(document.querySelectorAll("input[name=stage]:checked"), (b) => b.value);
+    if (ticked.length === 0) { out.textContent = 'Tick the stages to run, or run every stage.'; return; }
+    run(ticked);
+  });
+  document.getElementById('run-all').addEventListener('click', () => run(null));
+})();
+"""
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -155,6 +201,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             problem = (f"<p><strong>carecase.yaml cannot be used</strong>: {_lines(str(err))}<br>"
                        "Correct it and reload; runs are refused until then.</p>")
         rows = []
+        can_run = {s.name for s in available_stages()}
         for st in STAGES:
             try:
                 summary = read_stage_json(root, st.name, "summary.json")
@@ -166,8 +213,10 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             notes = "".join(f"<li>{html.escape(line)}</li>" for line in caveats(summary))
             if notes:  # what the CLI prints after its table: the reader must see it here too
                 headline += f"<ul class='caveats'>{notes}</ul>"
+            tick = (f"<input type='checkbox' name='stage' value='{st.name}' form='run' "
+                    f"aria-label='run {st.name}'>" if st.name in can_run else "")
             rows.append(
-                f"<tr><td><a href='/api/results/{st.name}'>{st.name}</a></td>"
+                f"<tr><td>{tick}</td><td><a href='/api/results/{st.name}'>{st.name}</a></td>"
                 f"<td>{html.escape(st.description)}</td><td>{headline}</td></tr>"
             )
         report = out / "report" / "report.html"
@@ -176,13 +225,13 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             if (out / "report" / f"report.{ext}").exists()]
         link = f"<p>{' · '.join(links)}</p>" if links else ""
         now = run_status()
-        running = ""
+        running, held = "", False
         if now["running"]:
             step = html.escape(str(now.get("step") or "starting"))
             done = f" ({now.get('completed') or 0:g}/{now['total']:g})" if now.get("total") else ""
             running = (f"<p><strong>A run is in progress</strong> ({html.escape(', '.join(now['stages']))}):"
                        f" {step}{done}. Results below may change; reload when it ends.</p>")
-        elif is_held(root):  # a terminal `carecase run` (or a stage command) holds the project
+        elif held := is_held(root):  # a terminal `carecase run` (or a stage command) holds the project
             running = ("<p><strong>Another carecase run is in progress</strong> on this project (a "
                        "terminal <code>carecase run</code>?): runs from this page are refused until it "
                        "ends, and the results below may change; reload when it ends.</p>")
@@ -192,12 +241,22 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             running = (f"<p><strong>The last run failed</strong> ({html.escape(', '.join(last.get('stages') or []))}"
                        f", finished {html.escape(str(last.get('finished', '')))}): "
                        f"{_lines(error)}. The results below are from earlier runs.</p>")
+        blocked = " disabled" if now["running"] or held or problem else ""
+        form = (
+            "<form id='run'><button type='submit'" + blocked + ">Run the ticked stages</button> "
+            "<button type='button' id='run-all'" + blocked + ">Run every stage</button> "
+            "<small>in pipeline order, as <code>carecase run PROJECT --only …</code> (or without "
+            "<code>--only</code>) does; one run at a time</small> <span id='run-status' role='status'>"
+            "</span></form>"
+        )
         page = (
             "<!doctype html><html><head><meta charset='utf-8'><title>carecase</title>"
             "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 12px;vertical-align:top}"
-            ".caveats{color:#7a4b00;margin:4px 0 0 0;padding-left:1.2em}</style></head>"
-            f"<body><h1>{name}</h1>{problem}{running}{link}<table><tr><th>stage</th><th>what</th>"
-            f"<th>result</th></tr>{''.join(rows)}</table></body></html>"
+            ".caveats{color:#7a4b00;margin:4px 0 0 0;padding-left:1.2em}#run{margin:1em 0}"
+            "#run-status{display:block;margin-top:.5em;white-space:pre-wrap}</style></head>"
+            f"<body><h1>{name}</h1>{problem}{running}{link}<table><tr><th>run</th><th>stage</th>"
+            f"<th>what</th><th>result</th></tr>{''.join(rows)}</table>{form}"
+            f"<script>{RUN_SCRIPT}</script></body></html>"
         )
         return HTMLResponse(page)
 

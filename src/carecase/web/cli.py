@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
             help="Allow an address other than 127.0.0.1 / localhost / ::1 (the access token "
             "is still required).")] = False,
     ) -> None:
-        """Serve a project's results and report in the browser, local only by default.
+        """Serve a project's results and report in the browser, and run its stages there; local only by default.
 
         Prints the URL to open, with a new access token that every request needs (another user of a shared machine cannot read the app without it)."""  # noqa: E501 - one line: the help keeps line breaks
         from carecase.core.errors import CarecaseError

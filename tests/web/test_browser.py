@@ -1,0 +1,96 @@
+"""The page's run buttons in headless Chromium, against the app served by uvicorn: ticking a
+stage and pressing "Run the ticked stages" runs it (the same call as `carecase run --only`),
+"Run every stage" runs them all, and a refused run says why. (The page offered no way to
+run a stage, though it spoke of "runs from this page".)"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+import carecase.web.app as web_app
+from carecase.core.runlock import RunInProgress
+from carecase.web.app import create_app
+
+from .test_app import make_project
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+                       reason="needs Chromium (make browser)"),
+]
+
+TOKEN = "browser-test-token"
+
+
+@pytest.fixture()
+def served(tmp_path, monkeypatch):  # noqa: ANN201 - (url, project root, calls)
+    import uvicorn
+
+    root = make_project(tmp_path)
+    calls: list[list[str] | None] = []
+
+    def fake_run_all(project, progress=None, only=None):
+        calls.append(only)
+        if only == ["link"]:
+            raise RunInProgress("Another carecase run is in progress on this project.")
+        (root / "out" / "cba").mkdir(exist_ok=True)
+        (root / "out" / "cba" / "summary.json").write_text(json.dumps({"headline": f"ran {only}"}))
+        return {"cba": {"headline": "done"}}
+
+    monkeypatch.setattr(web_app, "run_all", fake_run_all)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(root, token=TOKEN), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", root, calls
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_the_page_runs_the_ticked_stages_or_every_stage(served):
+    from playwright.sync_api import sync_playwright
+
+    from carecase.report.pdf import find_chromium
+
+    url, root, calls = served
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=find_chromium(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{url}/?token={TOKEN}")
+            page.click("#run button[type=submit]")  # nothing ticked: says so, runs nothing
+            assert "Tick the stages to run" in page.text_content("#run-status")
+            assert calls == []
+            page.check("input[name=stage][value=cba]")
+            with page.expect_navigation():  # the page reloads when the run ends
+                page.click("#run button[type=submit]")
+            assert calls == [["cba"]]
+            assert "ran ['cba']" in page.content()
+            with page.expect_navigation():
+                page.click("#run-all")
+            assert calls[-1] is None and "ran None" in page.content()
+            page.check("input[name=stage][value=link]")
+            page.click("#run button[type=submit]")
+            page.wait_for_function("() => document.getElementById('run-status').textContent.startsWith('Not run')")
+            assert "Another carecase run is in progress" in page.text_content("#run-status")
+            assert not page.is_disabled("#run-all")  # usable again
+            assert errors == []
+        finally:
+            browser.close()
