@@ -370,3 +370,17 @@ def test_the_shared_report_s_workbook_and_pdf_can_be_downloaded_never_the_intern
     (shared / "report.pdf").unlink()
     assert client.get("/report.pdf").status_code == 404
     assert "href='/report.pdf'" not in client.get("/").text
+
+
+def test_an_unexpected_error_in_a_run_says_what_and_where_the_traceback_is(tmp_path, monkeypatch):
+    """The page said only 'internal error (ValueError)': neither what went wrong nor where to
+    look (the CLI prints the message and how to get the traceback)."""
+    def broken(project, progress=None, only=None):
+        raise ValueError("cannot convert float NaN to integer")
+
+    monkeypatch.setattr(web_app, "run_all", broken)
+    client = local_client(create_app(make_project(tmp_path)), raise_server_exceptions=False)
+    assert client.post("/api/run", json=["cba"]).status_code == 500
+    page = client.get("/").text
+    assert "The last run failed" in page and "ValueError: cannot convert float NaN to integer" in page
+    assert "the terminal running `carecase web` shows the traceback" in page

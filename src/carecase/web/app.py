@@ -382,7 +382,8 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
                 outcome["error"] = "store in use by another process"
                 raise HTTPException(409, "The store is in use by another carecase process (a "
                                          "`carecase run` in a terminal?): try again when it ends.") from None
-            outcome["error"] = f"internal error ({type(err).__name__})"
+            outcome["error"] = (f"unexpected error ({type(err).__name__}: {err}); the terminal running "
+                                "`carecase web` shows the traceback: report it")
             raise
         finally:
             if proj is not None:
