@@ -119,6 +119,7 @@ def test_a_second_run_while_one_is_going_is_refused_and_progress_is_shown(tmp_pa
     assert calls == [["cba"]]  # the refused run never started
     done = client.get("/api/run").json()
     assert not done["running"] and done["last"]["ok"] and done["last"]["stages"] == ["cba"]
+    assert set(done) == {"running", "last"}  # no copy of `last` as an undocumented `last_run`
     assert client.post("/api/run", json=["cba"]).status_code == 200  # the lock was released
 
 

@@ -389,9 +389,9 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             if proj is not None:
                 proj.close()
             with status_lock:
-                last = status.get("last_run") if outcome.get("refused") else {**outcome, "finished": _now()}
+                last = status.get("last") if outcome.get("refused") else {**outcome, "finished": _now()}
                 status.clear()
-                status.update(running=False, last=last, last_run=last)
+                status.update(running=False, last=last)
         return JSONResponse(json.loads(json.dumps(res, default=str)))
 
     @app.api_route("/report", methods=["GET", "HEAD"])
