@@ -385,3 +385,36 @@ def test_an_unexpected_error_in_a_run_says_what_and_where_the_traceback_is(tmp_p
     page = client.get("/").text
     assert "The last run failed" in page and "ValueError: cannot convert float NaN to integer" in page
     assert "the terminal running `carecase web` shows the traceback" in page
+
+
+def test_a_page_load_does_not_refuse_a_terminal_run_that_starts_meanwhile(tmp_path):
+    """Each page load asks is_held, which takes the project's run lock for an instant: a
+    `carecase run` starting in that instant was refused ('Another carecase run is in
+    progress') with no run in progress. Pages loading without pause stand in for the app."""
+    import subprocess
+    import sys
+    import time
+
+    from carecase.core.runlock import RunInProgress, run_lock
+
+    root = make_project(tmp_path)
+    with run_lock(root):  # creates .carecase.lock
+        pass
+    poller = subprocess.Popen([sys.executable, "-c", (
+        "import sys; from carecase.core.runlock import is_held\n"
+        f"print('ready', flush=True)\nwhile True: is_held({str(root)!r})")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert poller.stdout is not None and poller.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        refused = 0
+        for _ in range(300):
+            try:
+                with run_lock(root):
+                    pass
+            except RunInProgress:
+                refused += 1
+    finally:
+        poller.kill()
+        poller.wait(10)
+    assert refused == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,18 @@ def _unlock(fd: int) -> None:
     fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def _try_lock_a_while(fd: int, seconds: float = 0.5) -> bool:
+    """The lock, tried again for up to ``seconds``: :func:`is_held` (the web page asks it on
+    every load) takes the lock for an instant, and a run starting in that instant was refused
+    as if another run held the project. A real run holds it far longer."""
+    deadline = time.monotonic() + seconds
+    while not _try_lock(fd):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 @contextmanager
 def run_lock(root: str | Path) -> Iterator[None]:
     """Hold the project's run lock for the ``with`` block; :class:`RunInProgress` when
@@ -59,7 +72,7 @@ def run_lock(root: str | Path) -> Iterator[None]:
     path = Path(root) / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        if not _try_lock(fd):
+        if not _try_lock_a_while(fd):
             raise RunInProgress(
                 f"Another carecase run is in progress on {Path(root).name} (it holds {path.name}). "
                 "Wait for it to end, then run again.")
