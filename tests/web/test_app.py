@@ -49,13 +49,15 @@ def test_index_lists_stages_and_headlines(tmp_path):
 def test_results_and_tables(tmp_path):
     client = local_client(create_app(make_project(tmp_path)))
     assert client.get("/api/results/audit").json()["headline"].startswith("£1,234")
-    assert client.get("/api/results/cba").status_code == 404
+    missing = client.get("/api/results/cba")
+    assert missing.status_code == 404 and f"carecase run {tmp_path.resolve()} --only cba" in missing.json()["detail"]
     assert client.get("/api/results/nonsense").status_code == 404
     assert client.get("/api/tables/audit").json() == ["cost_by_agency"]
     rows = client.get("/api/tables/audit/cost_by_agency").json()
     assert rows == [{"agency_l1": "NHS", "cost": 1000.0}, {"agency_l1": "Police", "cost": 234.0}]
     assert client.get("/api/tables/audit/missing").status_code == 404
-    assert client.get("/report").status_code == 404
+    report = client.get("/report")  # the fix names this project, not PROJECT
+    assert report.status_code == 404 and f"carecase run {tmp_path.resolve()} --only report" in report.json()["detail"]
 
 
 def test_damaged_outputs_give_a_message_not_a_traceback(tmp_path):

@@ -297,7 +297,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         except OutputError as err:
             raise HTTPException(500, str(err)) from None
         if summary is None:
-            raise HTTPException(404, f"Stage '{stage}' has not been run for this project.")
+            raise HTTPException(404, f"Stage '{stage}' has not been run for this project: {_how_to_run(root, stage)}")
         return JSONResponse(summary)
 
     @app.get("/api/tables/{stage}")
@@ -398,7 +398,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
     def report() -> FileResponse:
         path = out / "report" / "report.html"
         if not path.exists():
-            raise HTTPException(404, "No report yet: run `carecase report PROJECT`.")
+            raise HTTPException(404, f"No report yet: {_how_to_run(root, 'report')}")
         return FileResponse(path, media_type="text/html")
 
     @app.api_route("/report.{ext}", methods=["GET", "HEAD"])
@@ -408,10 +408,15 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             raise HTTPException(404, f"No report.{ext}: the report is /report, /report.xlsx or /report.pdf.")
         path = out / "report" / f"report.{ext}"
         if not path.exists():
-            raise HTTPException(404, f"No report.{ext} yet: run `carecase report PROJECT`.")
+            raise HTTPException(404, f"No report.{ext} yet: {_how_to_run(root, 'report')}")
         return FileResponse(path, media_type=REPORT_DOWNLOADS[ext][1], filename=f"report.{ext}")
 
     return app
+
+
+def _how_to_run(root: Path, stage: str) -> str:
+    return (f"tick {stage} on the app's page (/) and press Run the ticked stages, or run "
+            f"`carecase run {root} --only {stage}`.")
 
 
 def _lines(text: str) -> str:
