@@ -420,3 +420,21 @@ def test_a_page_load_does_not_refuse_a_terminal_run_that_starts_meanwhile(tmp_pa
         poller.kill()
         poller.wait(10)
     assert refused == 0
+
+
+def test_the_report_row_says_when_stages_ran_after_the_report(tmp_path):
+    """A run of the CBA alone (from the page or a terminal) left the page linking the report
+    built on the earlier CBA, with nothing said."""
+    import os
+
+    root = make_project(tmp_path)
+    (root / "out" / "report").mkdir()
+    (root / "out" / "report" / "summary.json").write_text(json.dumps({"headline": "shared report: 27 tables"}))
+    (root / "out" / "report" / "report.html").write_text("<html></html>")
+    os.utime(root / "out" / "audit" / "summary.json", (1_000_000_000, 1_000_000_000))
+    page = local_client(create_app(root)).get("/").text
+    assert "older than" not in page
+    os.utime(root / "out" / "audit" / "summary.json", None)
+    os.utime(root / "out" / "report" / "summary.json", (1_000_000_000, 1_000_000_000))
+    page = local_client(create_app(root)).get("/").text
+    assert "shared report: 27 tables — older than the audit results run since: run the report stage" in page

@@ -209,7 +209,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
                 summary = {"headline": str(err)}
             headline = html.escape(str((summary or {}).get("headline", "not run")))
             if st.name == "report":
-                headline += _internal_report_note()
+                headline += _internal_report_note() + _stale_report_note()
             notes = "".join(f"<li>{html.escape(line)}</li>" for line in caveats(summary))
             if notes:  # what the CLI prints after its table: the reader must see it here too
                 headline += f"<ul class='caveats'>{notes}</ul>"
@@ -266,6 +266,21 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             return str(proj.config.project.name)
         finally:
             proj.close()
+
+    def _stale_report_note() -> str:
+        """The report row names the stages run since the shared report was written (a run of
+        the CBA alone from the page left /report showing the earlier CBA, with nothing said)."""
+        shared = out / "report" / "summary.json"
+        if not shared.exists():
+            return ""
+        written = shared.stat().st_mtime
+        later = [st.name for st in STAGES if st.name != "report"
+                 and (out / st.name / "summary.json").exists()
+                 and (out / st.name / "summary.json").stat().st_mtime > written]
+        if not later:
+            return ""
+        return html.escape(f" — older than the {', '.join(later)} results run since: run the report "
+                           "stage to bring the report up to date")
 
     def _internal_report_note() -> str:
         """The report row names an internal report newer than the shared one: it is written
