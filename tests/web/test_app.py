@@ -74,6 +74,11 @@ def test_damaged_outputs_give_a_message_not_a_traceback(tmp_path):
     assert "--only audit" in res.json()["detail"]
     res = client.get("/api/tables/audit/bad")
     assert res.status_code == 500 and "bad.parquet is damaged" in res.json()["detail"]
+    (root / "out" / "audit" / "summary.json").write_text('["valid JSON, not a summary"]')
+    page = client.get("/")  # was a bare 500: list has no .get
+    assert page.status_code == 200 and "summary.json is damaged (not a JSON object)" in page.text
+    res = client.get("/api/results/audit")
+    assert res.status_code == 500 and "--only audit" in res.json()["detail"]
 
 
 def test_run_refuses_unknown_or_no_stages(tmp_path):

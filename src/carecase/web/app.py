@@ -204,7 +204,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         can_run = {s.name for s in available_stages()}
         for st in STAGES:
             try:
-                summary = read_stage_json(root, st.name, "summary.json")
+                summary = _read_summary(root, st.name)
             except OutputError as err:  # one damaged file: say so in its row, show the rest
                 summary = {"headline": str(err)}
             headline = html.escape(str((summary or {}).get("headline", "not run")))
@@ -290,7 +290,8 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         if not internal.exists() or (shared.exists() and shared.stat().st_mtime >= internal.stat().st_mtime):
             return ""
         try:
-            text = str((read_stage_json(root, "report", "internal/summary.json") or {}).get("headline", ""))
+            found = read_stage_json(root, "report", "internal/summary.json")
+            text = str(found.get("headline", "")) if isinstance(found, dict) else ""
         except OutputError:
             text = ""
         return html.escape(f" — newer: {text} in out/report/internal/ (not served here; the report "
@@ -308,7 +309,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
     def results(stage: str) -> JSONResponse:
         _check_stage(stage)
         try:  # the file alone: the configuration may be mid-edit
-            summary = read_stage_json(root, stage, "summary.json")
+            summary = _read_summary(root, stage)
         except OutputError as err:
             raise HTTPException(500, str(err)) from None
         if summary is None:
@@ -427,6 +428,16 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         return FileResponse(path, media_type=REPORT_DOWNLOADS[ext][1], filename=f"report.{ext}")
 
     return app
+
+
+def _read_summary(root: Path, stage: str) -> dict[str, Any] | None:
+    """``out/STAGE/summary.json``, or None when the stage has not run; an OutputError naming
+    the fix when it is damaged, or valid JSON but not an object (the page was a bare 500)."""
+    summary = read_stage_json(root, stage, "summary.json")
+    if summary is not None and not isinstance(summary, dict):
+        raise OutputError(f"{root / 'out' / stage / 'summary.json'} is damaged (not a JSON object). Re-run "
+                          f"the stage to rewrite it: `carecase run {root} --only {stage}`.")
+    return summary
 
 
 def _how_to_run(root: Path, stage: str) -> str:
