@@ -34,9 +34,13 @@ def served(tmp_path, monkeypatch):  # noqa: ANN201 - (url, project root, calls)
 
     root = make_project(tmp_path)
     calls: list[list[str] | None] = []
+    release = threading.Event()
 
     def fake_run_all(project, progress=None, only=None):
         calls.append(only)
+        if only == ["audit"]:  # a long run: until the test releases it
+            progress.add_task("audit: costs by person", total=4)
+            assert release.wait(30)
         if only == ["link"]:
             raise RunInProgress("Another carecase run is in progress on this project.")
         (root / "out" / "cba").mkdir(exist_ok=True)
@@ -56,8 +60,9 @@ def served(tmp_path, monkeypatch):  # noqa: ANN201 - (url, project root, calls)
             break
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", root, calls
+        yield f"http://127.0.0.1:{port}", root, calls, release
     finally:
+        release.set()
         server.should_exit = True
         thread.join(10)
 
@@ -67,7 +72,7 @@ def test_the_page_runs_the_ticked_stages_or_every_stage(served):
 
     from carecase.report.pdf import find_chromium
 
-    url, root, calls = served
+    url, root, calls, _ = served
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=find_chromium(), args=["--no-sandbox"])
         try:
@@ -92,5 +97,32 @@ def test_the_page_runs_the_ticked_stages_or_every_stage(served):
             assert "Another carecase run is in progress" in page.text_content("#run-status")
             assert not page.is_disabled("#run-all")  # usable again
             assert errors == []
+        finally:
+            browser.close()
+
+
+def test_a_page_opened_during_a_run_shows_its_progress_and_reloads_when_it_ends(served):
+    """The page said 'reload when it ends' about a run started in another tab, and showed
+    the step it was at when loaded, however long the run went on."""
+    from playwright.sync_api import sync_playwright
+
+    from carecase.report.pdf import find_chromium
+
+    url, root, calls, release = served
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=find_chromium(), args=["--no-sandbox"])
+        try:
+            first, second = browser.new_page(), browser.new_page()
+            first.goto(f"{url}/?token={TOKEN}")
+            first.check("input[name=stage][value=audit]")
+            first.click("#run button[type=submit]")
+            first.wait_for_function("() => document.getElementById('run-status').textContent.includes('audit: costs')")
+            second.goto(f"{url}/?token={TOKEN}")
+            assert "A run is in progress" in second.content() and second.is_disabled("#run-all")
+            second.wait_for_function("() => document.getElementById('run-status').textContent.includes('audit: costs')")
+            with second.expect_navigation(timeout=15_000), first.expect_navigation(timeout=15_000):
+                release.set()
+            assert "A run is in progress" not in second.content() and not second.is_disabled("#run-all")
+            assert "ran ['audit']" in second.content() and calls == [["audit"]]
         finally:
             browser.close()

@@ -55,14 +55,15 @@ RUN_SCRIPT = """
 (() => {
   const form = document.getElementById('run'), out = document.getElementById('run-status');
   const buttons = form.querySelectorAll('button');
-  const poll = async () => {
+  const poll = async () => {  // the run's progress in the status line; whether one is going
     try {
       const s = await (await fetch('/api/run')).json();
       if (s.running) {
         const done = s.total ? ` (${s.completed || 0}/${s.total})` : '';
         out.textContent = `Running ${s.stages.join(', ')}: ${s.step || 'starting'}${done}…`;
       }
-    } catch (e) { /* the run's own answer says what went wrong */ }
+      return s.running;
+    } catch (e) { return null; /* the run's own answer says what went wrong */ }
   };
   const run = async (stages) => {
     buttons.forEach((b) => { b.disabled = true; });
@@ -90,6 +91,11 @@ RUN_SCRIPT = """
     run(ticked);
   });
   document.getElementById('run-all').addEventListener('click', () => run(null));
+  if (form.dataset.running) {  // a run started elsewhere (another tab): reload when it ends
+    const watch = setInterval(async () => {
+      if (await poll() === false) { clearInterval(watch); location.reload(); }
+    }, 1000);
+  }
 })();
 """
 
@@ -230,7 +236,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             step = html.escape(str(now.get("step") or "starting"))
             done = f" ({now.get('completed') or 0:g}/{now['total']:g})" if now.get("total") else ""
             running = (f"<p><strong>A run is in progress</strong> ({html.escape(', '.join(now['stages']))}):"
-                       f" {step}{done}. Results below may change; reload when it ends.</p>")
+                       f" {step}{done}. Results below may change; the page reloads when it ends.</p>")
         elif held := is_held(root):  # a terminal `carecase run` (or a stage command) holds the project
             running = ("<p><strong>Another carecase run is in progress</strong> on this project (a "
                        "terminal <code>carecase run</code>?): runs from this page are refused until it "
@@ -243,7 +249,8 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
                        f"{_lines(error)}. The results below are from earlier runs.</p>")
         blocked = " disabled" if now["running"] or held or problem else ""
         form = (
-            "<form id='run'><button type='submit'" + blocked + ">Run the ticked stages</button> "
+            "<form id='run'" + (" data-running='1'" if now["running"] else "") + "><button type='submit'"
+            + blocked + ">Run the ticked stages</button> "
             "<button type='button' id='run-all'" + blocked + ">Run every stage</button> "
             "<small>in pipeline order, as <code>carecase run PROJECT --only …</code> (or without "
             "<code>--only</code>) does; one run at a time</small> <span id='run-status' role='status'>"
