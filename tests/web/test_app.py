@@ -209,6 +209,17 @@ def test_token_is_required_when_set(tmp_path):
     assert client.get("/api/tables/audit/cost_by_agency").status_code == 200  # the cookie
 
 
+def test_nothing_the_app_serves_is_kept_in_the_browser_s_cache(tmp_path):
+    """Row-level tables and unsuppressed summaries were served with no Cache-Control: a
+    browser keeps such responses in its cache on disk, beyond the app's token."""
+    root = make_project(tmp_path)
+    (root / "out" / "report").mkdir()
+    (root / "out" / "report" / "report.html").write_text("<html></html>")
+    client = local_client(create_app(root))
+    for path in ("/", "/api/tables/audit/cost_by_agency", "/api/results/audit", "/api/run", "/report"):
+        assert client.get(path).headers.get("cache-control") == "no-store", path
+
+
 def test_reading_does_not_create_out_and_no_cdn_docs(tmp_path):
     (tmp_path / "carecase.yaml").write_text(CONFIG)
     client = local_client(create_app(tmp_path))

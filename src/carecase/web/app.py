@@ -12,6 +12,7 @@ Guards, because ``/api/tables`` serves row-level tables (``link/people``, ``link
   ``carecase web`` always sets one.
 - ``host``: when bound to a loopback or named address, a request whose ``Host`` header names
   another host is refused (a DNS-rebinding page would otherwise read the tables).
+- ``Cache-Control: no-store`` on every response: the browser keeps no copy on disk.
 - ``POST /api/run`` needs a JSON body (``Content-Type: application/json``, at most 64 KiB),
   so a cross-site form or beacon cannot start a run; one run at a time (409 for a second
   one); ``GET /api/run`` reports its progress.
@@ -189,6 +190,8 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             response.set_cookie(cookie, token or "", httponly=True, samesite="strict")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")  # the token is in the URL
+        # row-level tables and unsuppressed figures: not kept in the browser's disk cache
+        response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     def project() -> Project:
