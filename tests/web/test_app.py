@@ -454,3 +454,12 @@ def test_the_report_row_says_when_stages_ran_after_the_report(tmp_path):
     os.utime(root / "out" / "report" / "summary.json", (1_000_000_000, 1_000_000_000))
     page = local_client(create_app(root)).get("/").text
     assert "shared report: 27 tables — older than the audit results run since: run the report stage" in page
+
+
+def test_null_or_an_empty_body_runs_every_stage_as_the_readme_says(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(web_app, "run_all", lambda project, progress=None, only=None: calls.append(only) or {})
+    client = local_client(create_app(make_project(tmp_path)))
+    for body in (b"null", b"", b"  "):
+        assert client.post("/api/run", content=body, headers={"content-type": "application/json"}).status_code == 200
+    assert calls == [None, None, None]
