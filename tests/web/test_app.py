@@ -363,6 +363,11 @@ def test_the_report_row_names_a_newer_internal_report(tmp_path):
     assert "shared report: 27 tables — newer: internal report: 28 tables in out/report/internal/" in page
     os.utime(shared / "summary.json", None)  # a shared report written since: no note
     assert "newer:" not in local_client(create_app(root)).get("/").text
+    (shared / "summary.json").unlink()  # only ever internal: no "report linked above" to speak of
+    page = local_client(create_app(root)).get("/").text
+    assert "linked above" not in page and "Open the report" not in page
+    assert "not run (no shared report); an internal one was written: internal report: 28 tables" in page
+    assert "set report.mode: shared and run the report stage" in page
 
 
 def test_the_shared_report_s_workbook_and_pdf_can_be_downloaded_never_the_internal_one(tmp_path):

@@ -304,6 +304,10 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             text = str(found.get("headline", "")) if isinstance(found, dict) else ""
         except OutputError:
             text = ""
+        if not shared.exists():  # report.mode: internal from the start: nothing is linked above
+            return html.escape(f" (no shared report); an internal one was written: {text} in "
+                               "out/report/internal/ (never served here). For a report to share, set "
+                               "report.mode: shared and run the report stage")
         return html.escape(f" — newer: {text} in out/report/internal/ (not served here; the report "
                            "linked above is the older shared one)")
 
