@@ -320,7 +320,7 @@ def test_erase_leaves_the_store_as_it_was_when_the_copy_cannot_be_written(tmp_pa
 def test_erase_leaves_the_store_as_it_was_when_it_cannot_be_replaced(tmp_path, monkeypatch):
     """os.replace refused (on Windows, a store another program has open): an EngineError,
     the fresh copy removed, the store as it was."""
-    import carecase.core.store_rewrite as engine_module
+    import carecase.core.store_rewrite as store_rewrite
 
     store, engine = _store_with_secret(tmp_path)
     before = store.read_bytes()
@@ -328,7 +328,7 @@ def test_erase_leaves_the_store_as_it_was_when_it_cannot_be_replaced(tmp_path, m
     def refuse(src, dst):
         raise PermissionError(13, "Permission denied", str(dst))
 
-    monkeypatch.setattr(engine_module.os, "replace", refuse)
+    monkeypatch.setattr(store_rewrite.os, "replace", refuse)
     try:
         with pytest.raises(EngineError, match="Could not replace") as err:
             engine.erase(["secret"])

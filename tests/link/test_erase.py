@@ -88,7 +88,7 @@ def test_a_failed_erase_leaves_the_stage_to_run_again(tmp_path, distinctive, mon
     staging_identity."""
     import os
 
-    import carecase.core.engine as engine_module
+    import carecase.core.store_rewrite as store_rewrite
     from carecase.core.errors import EngineError
 
     project = make_project(tmp_path / "retried", distinctive)
@@ -103,7 +103,7 @@ def test_a_failed_erase_leaves_the_stage_to_run_again(tmp_path, distinctive, mon
 
     try:
         with monkeypatch.context() as patched:
-            patched.setattr(engine_module.os, "replace", refuse_the_store)
+            patched.setattr(store_rewrite.os, "replace", refuse_the_store)
             with pytest.raises(EngineError, match="Nothing was erased"):
                 run(project)
         assert project.engine.has_table("staging_identity")
