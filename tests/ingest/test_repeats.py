@@ -326,6 +326,21 @@ def test_row_hashes_do_not_depend_on_the_chunk_size(monkeypatch):
     assert whole[0][0] == whole[0][4] and whole[0][1] != whole[0][2]  # null is not empty text
 
 
+def test_row_hash_keys_carry_more_than_64_bits_of_the_project_key() -> None:
+    """The SipHash keys behind the stored row and identity hashes (``ingest_row_keys``, the
+    unlinked person_ids and clerical pair ids) are 16 bytes for pandas; 16 hex characters
+    would carry only 64 bits of them, within reach of a search from one known row."""
+    import secrets
+
+    from carecase.ingest import validate
+
+    keys = [validate._hash_key(secrets.token_bytes(32), label) for label in ("1", "2") for _ in range(40)]
+    assert all(len(k) == 16 and len(k.encode("utf-8")) == 16 for k in keys)
+    # 7 bits a character (128 values), not 4 (the 16 characters of a hex digest)
+    assert len({c for k in keys for c in k}) > 64
+    assert validate._hash_key(b"k" * 32, "1") != validate._hash_key(b"k" * 32, "2")
+
+
 def test_same_day_repeats_without_a_record_id_or_a_time_are_warned_about(project_factory) -> None:
     """Two attendances by one person on one day, in a source with neither a record ID nor a
     time of day, are one row repeated: the second is quarantined (as documented), and the

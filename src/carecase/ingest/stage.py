@@ -56,8 +56,9 @@ STAGE = "ingest"
 #: for a service counted in weeks; 8: staged identities carry their keyed identity hashes;
 #: 9: the hints for a date with a time of day and an NHS number in Excel's scientific notation,
 #: and the date formats each file was read with, ``ingest_date_formats``, reported for an
-#: unchanged file, which a store written by an older carecase lacks).
-RULES_VERSION = 9
+#: unchanged file, which a store written by an older carecase lacks; 10: the keyed row and
+#: identity hashes under 112-bit SipHash keys, ``validate._hash_key``, where they had 64).
+RULES_VERSION = 10
 #: Roles in the order they are staged; within a role, feeds by name and files by path.
 ROLE_ORDER = {"population": 0, "events": 1, "programme": 2, "outcomes": 3, "lookup": 4}
 

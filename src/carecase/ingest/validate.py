@@ -348,8 +348,13 @@ def flag_duplicates(b: Batch, key_columns: dict[str, pa.Array], constants: tuple
 
 
 def _hash_key(key: bytes, label: str) -> str:
-    """A 16-character SipHash key derived from the project key (pandas.util.hash_array)."""
-    return hmac.new(key, f"carecase-row-key:{label}".encode(), "sha256").hexdigest()[:16]
+    """A SipHash key derived from the project key for pandas.util.hash_array, which takes 16
+    characters and encodes them as UTF-8, needing 16 bytes: each of the HMAC's first 16 bytes
+    kept to its low 7 bits (one byte of UTF-8 each), so the key carries 112 bits. The first 16
+    characters of the hex digest, used before ``RULES_VERSION`` 10, carried only 64: one
+    known row and its stored hash were enough to search every key (2^64 SipHash calls)."""
+    digest = hmac.new(key, f"carecase-row-key:{label}".encode(), "sha256").digest()
+    return "".join(chr(b & 0x7F) for b in digest[:16])
 
 
 #: Rows hashed at once: the joined text goes through a Python object array, so a bounded
