@@ -10,6 +10,7 @@ so it re-pseudonymises on purpose (ingest's ``new_key``) rather than refusing th
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,23 @@ def demo_key(seed: int) -> str:
     return hashlib.sha256(f"carecase-demo-key:{seed}".encode()).hexdigest()
 
 
+def write_demo_key(path: Path, seed: int) -> None:
+    """Write the demo's key readable by its owner alone (0600, as a real key file should be:
+    ingest warns about one that other users can read), an existing file's permissions too."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(demo_key(seed) + "\n")
+    if os.name == "posix":
+        os.chmod(path, 0o600)
+
+
 def prepare_demo(folder: str | Path, people: int, seed: int) -> Path:
     """Generate the synthetic area into ``folder/area`` and its key into ``folder/demo.key``."""
     from carecase.synth import generate
 
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
-    (root / "demo.key").write_text(demo_key(seed) + "\n")
+    write_demo_key(root / "demo.key", seed)
     area = root / "area"
     generate(area, people=people, seed=seed)
     return area

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carecase.core.errors import PrivacyError
-from carecase.ingest.pseudonymise import load_key, pseudonymise
+from carecase.ingest.pseudonymise import key_file_warning, load_key, pseudonymise
 
 from .helpers import TEST_KEY, event_source, make_project
 
@@ -51,6 +52,44 @@ def test_key_file_outside_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     (tmp_path / "secret.key").write_text("a-long-secret-from-a-file\n")
     p = _project(tmp_path, {"key_file": str(tmp_path / "secret.key")})
     assert load_key(p) == b"a-long-secret-from-a-file"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_key_file_that_others_can_read_is_warned_about(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest warns (naming the file and its mode, never the key) when other users of the
+    machine can read the key file; a file only its owner reads, or the environment variable,
+    gives no warning."""
+    from carecase.ingest.stage import run
+
+    monkeypatch.delenv("CARECASE_KEY")
+    key = tmp_path / "secret.key"
+    key.write_text("a-long-secret-from-a-file\n")
+    key.chmod(0o644)
+    p = make_project(tmp_path / "p", {"sources": [event_source()]},
+                     {"ae.csv": "nhs,mrn,code,date\n9434765919,M1,AE,05/06/2023\n"}, privacy={"key_file": str(key)})
+    warning = key_file_warning(p)
+    assert warning is not None and "644" in warning and "chmod 600" in warning
+    assert "a-long-secret" not in warning
+    assert any("privacy.key_file" in w and "644" in w for w in run(p)["warnings"])
+    key.chmod(0o600)
+    assert key_file_warning(p) is None
+    key.chmod(0o640)
+    assert key_file_warning(p) is not None
+    monkeypatch.setenv("CARECASE_KEY", TEST_KEY)
+    assert key_file_warning(p) is None
+    p.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_demo_key_is_readable_by_its_owner_alone(tmp_path: Path) -> None:
+    from carecase.demo import demo_key, write_demo_key
+
+    path = tmp_path / "demo.key"
+    path.write_text("old\n")
+    path.chmod(0o644)  # an earlier demo's key, written before the demo restricted it
+    write_demo_key(path, 11)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.read_text() == demo_key(11) + "\n"
 
 
 def test_key_file_inside_project_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,15 +55,44 @@ def key_check(key: bytes) -> str:
     return hmac.digest(key, _KEY_CHECK_MESSAGE, "sha256").hex()
 
 
+def _key_file_path(project: Project) -> Path | None:
+    """``privacy.key_file`` resolved (relative to the project folder), or None when the key
+    comes from the environment variable or no key file is given."""
+    privacy = project.config.privacy
+    env = os.environ.get(privacy.key_env)
+    if (env is not None and env.strip()) or not privacy.key_file:
+        return None
+    path = Path(privacy.key_file).expanduser()
+    return (path if path.is_absolute() else project.root / path).resolve()
+
+
+def key_file_warning(project: Project) -> str | None:
+    """A warning when the key is read from ``privacy.key_file`` and the file's permissions
+    let other users of the machine read it (POSIX group or other bits), naming its mode and
+    path, never the key; None otherwise (the environment variable, no such bits, Windows)."""
+    path = _key_file_path(project)
+    if path is None or os.name != "posix":
+        return None
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None  # load_key says what is wrong with it
+    if not mode & 0o077:
+        return None
+    return (f"privacy.key_file ({path}) can be read by other users of this machine (permissions "
+            f"{mode:03o}): with the key, anyone who also reads the store or an output can recompute "
+            "the pseudonym of any NHS number they guess. Let only its owner read it "
+            f"(chmod 600 {path}), or set the environment variable {project.config.privacy.key_env} instead.")
+
+
 def load_key(project: Project) -> bytes:
     """The project's secret key as bytes (surrounding whitespace removed)."""
     privacy = project.config.privacy
     env = os.environ.get(privacy.key_env)
     if env is not None and env.strip():
         return _check_key(env, f"environment variable {privacy.key_env}")
-    if privacy.key_file:
-        path = Path(privacy.key_file).expanduser()
-        path = (path if path.is_absolute() else project.root / path).resolve()
+    path = _key_file_path(project)
+    if path is not None:
         if path.is_relative_to(project.root.resolve()):
             raise PrivacyError(
                 "privacy.key_file points inside the project folder, so the key would travel "

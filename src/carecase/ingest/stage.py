@@ -26,7 +26,7 @@ from carecase.ingest.feeds import Feed, feeds_from_config
 from carecase.ingest.fields import BUILDERS
 from carecase.ingest.header import header_looks_like_data
 from carecase.ingest.key_guard import check_key
-from carecase.ingest.pseudonymise import key_check, load_key
+from carecase.ingest.pseudonymise import key_check, key_file_warning, load_key
 from carecase.ingest.read import read_extract
 from carecase.ingest.repeats import find_repeats as find_repeats
 from carecase.ingest.repeats import known_repeats, stale_repeats
@@ -190,6 +190,8 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     engine = project.engine
     warnings: list[str] = (check_key(project, key, new_key, lambda: _fingerprints_confirm(project, feeds, key))
                            if feeds else [])
+    if feeds and (open_key := key_file_warning(project)):
+        warnings.append(open_key)
     if engine.name == "duckdb":
         engine.con.con.execute("SET enable_progress_bar = false")  # Rich shows progress
     # Linkage drops the identities it used (privacy.keep_linkage_staging: false) and links
