@@ -31,7 +31,6 @@ from carecase.evaluate.config import EvaluationConfig
 from carecase.evaluate.costing import fiscal_shares, measured_units, service_costing
 from carecase.evaluate.effects import effects_payload
 from carecase.evaluate.estimates import matched_did, naive
-from carecase.evaluate.ipcw import ipcw_panel
 from carecase.evaluate.match_search import match
 from carecase.evaluate.outcomes import outcome_changes
 from carecase.evaluate.panel import Panel, build_panel, parents
@@ -154,11 +153,7 @@ def evaluate_project(
     draws, seed = config.bootstrap_draws, config.seed
     persons = person_of.loc[panel.row_ids].to_numpy()  # people, for counting users
     naive_t = naive(panel, treated_rows, draws, generator(seed, "evaluate", "naive-bootstrap"), persons)
-    weighted, ipcw_meta = panel, dict[str, float]()
-    if config.matching.ipcw and config.matching.censor_controls:
-        weighted, ipcw_meta = ipcw_panel(engine, panel, members, out_rows, events, engine.table("people"),
-                                         period_end, period_start, services, list(config.post_windows))
-    did_panel = bias_corrected(weighted, members, x_match) if config.bias_correction else weighted
+    did_panel = bias_corrected(panel, members, x_match) if config.bias_correction else panel
     correlations: dict[str, pd.DataFrame] = {}
     matched_t, rtm = matched_did(did_panel, members, draws, generator(seed, "evaluate", "did-bootstrap"),
                                  power=config.power, correlations=correlations, persons=persons,
@@ -167,7 +162,7 @@ def evaluate_project(
     naive_m = naive(panel, np.unique(matched_treated), draws,
                     generator(seed, "evaluate", "naive-matched-bootstrap"), persons)
     naive_m["estimate"] = "naive before/after (matched participants only)"
-    rr = rate_ratios(weighted, members, config.rate_models)
+    rr = rate_ratios(panel, members, config.rate_models)
     counts = _match_counts(rows, members, excluded, starts)
     outcome_notes: list[str] = []
     outcomes = outcome_changes(engine, config.instruments, outcome_notes)
@@ -186,8 +181,7 @@ def evaluate_project(
                 # the settings the report's method text names (it reads outputs, not the config)
                 k=config.matching.k, replacement=config.matching.replacement, pre_months=config.pre_months,
                 covariates=list(config.matching.covariates), exact=list(config.matching.exact),
-                history_months=config.matching.history_months, spell_measure=config.matching.spell_measure,
-                **({"ipcw": ipcw_meta} if ipcw_meta else {}))
+                history_months=config.matching.history_months, spell_measure=config.matching.spell_measure)
     parent = parents(amounts, services)
     naive_t, matched_t, rtm, naive_m = (with_parent(t, parent) for t in (naive_t, matched_t, rtm, naive_m))
     costing = service_costing(engine, events)

@@ -210,12 +210,6 @@ def outcome_windows(rows: pd.DataFrame, cfg: EvaluationConfig) -> pd.DataFrame:
     return _windows(rows, spec, censor=cfg.matching.censor_controls)
 
 
-def month_windows(rows: pd.DataFrame, spec: dict[str, tuple[int, int]]) -> pd.DataFrame:
-    """Window rows ``spec`` (name: [from, to) months from the index date), controls censored
-    at their own start: the months of the censoring weights (``evaluate.ipcw``)."""
-    return _windows(rows, spec, censor=True)
-
-
 def _windows(rows: pd.DataFrame, spec: dict[str, tuple[int, int]], censor: bool) -> pd.DataFrame:
     index = rows["index_date"].to_numpy().astype("datetime64[D]")
     unique, inverse = np.unique(index, return_inverse=True)

@@ -73,15 +73,6 @@ class MatchingConfig(StrictModel):
         description="Cut a control's follow-up at their own later programme start (else keep "
         "it, diluting the effect towards zero).",
     )
-    ipcw: bool = Field(
-        False,
-        description="Weight each censored-at-start control's post-period person-time by the "
-        "inverse probability of staying uncensored (not yet started) to that month, given "
-        "their use in the month and three months before by area of need (pooled logistic, "
-        "stabilised, truncated at the 99th percentile; Robins & Finkelstein 2000): controls who "
-        "start are in a crisis before it, so their censoring is informative. Needs "
-        "censor_controls. Measured in docs/evaluation.md, Known limitations.",
-    )
     calibrate: Literal["auto", "always", "never"] = Field(
         "auto",
         description="Entropy-balance the matched controls' weights so their weighted "
