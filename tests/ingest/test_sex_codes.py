@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from carecase.cli import app
 from carecase.core.project import Project
 from carecase.ingest.ignored import WITHHELD_CODE
-from carecase.ingest.sex_codes import MANY_CODES, unmapped_mask
+from carecase.ingest.sex_codes import MANY_CODES, NOT_A_SEX_CODE, shown_as_sex_code, unmapped_mask
 from carecase.ingest.stage import run
 
 from .helpers import event_source, table
@@ -89,6 +89,22 @@ def test_identifier_like_or_many_values_are_withheld(project_factory) -> None:
         assert f"{WITHHELD_CODE} 1 row" in warning and "9434765919" not in warning
     finally:
         q.close()
+
+
+def test_a_name_in_the_sex_column_is_withheld(project_factory) -> None:
+    """A name typed into the sex field ('QUACKENBUSH Zebedee') was echoed in the warning, the
+    summary and ingest_unmapped_sex; a longer code that is not a sex word is withheld, short
+    codes and sex words ('Fem', 'Females', 'Not stated') are still shown for the sex_map."""
+    csv = ("NHSNumber,Sex,DateOfBirth\n9434765919,QUACKENBUSH Zebedee,1950-03-04\n"
+           "4010232137,Females,1940-01-02\n9434765919,Fem,1951-01-01\n4010232137,Not stated,1941-01-01\n")
+    p = project_factory({"population": POP}, {"population.csv": csv})
+    (warning,) = _sex_warnings(run(p))
+    assert "QUACKENBUSH" not in warning and "Zebedee" not in warning
+    assert f"{NOT_A_SEX_CODE} 1 row" in warning
+    assert "'Females' 1 row" in warning and "'Fem' 1 row" in warning and "'Not stated' 1 row" in warning
+    assert "QUACKENBUSH" not in str(table(p, "ingest_unmapped_sex"))
+    assert [shown_as_sex_code(c) for c in ("X", "Mal", "Male/Man", "non-binary", "Unkn", "Mark", "Smith")] == [
+        True, True, False, True, True, False, False]
 
 
 def test_cli_prints_the_warning(project_factory) -> None:

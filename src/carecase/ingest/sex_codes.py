@@ -8,9 +8,11 @@ in ``ingest_unmapped_sex`` (source, path, batch_id, code, rows; the schema of
 later runs. A blank value, and ``U`` itself, are not unmapped (they are read as ``U`` rightly);
 without a ``sex_map`` neither are the NHS codes for "not known" and "not specified", 0 and 9.
 Codes are recorded as :func:`carecase.ingest.ignored.shown_codes` shows them (an
-identifier-like code withheld); a file with more than :data:`MAX_CODES` different unmapped
-values (the column is probably not a sex column, and may hold names) has its values withheld
-altogether.
+identifier-like code withheld), and a code of more than three characters that is not a sex word
+(:data:`SEX_WORDS`, or the start of one: 'Fem', 'Unkn') withheld as :data:`NOT_A_SEX_CODE`: a
+sex column holds short codes, and longer free text there may be a name typed into the wrong
+field; a file with more than :data:`MAX_CODES` different unmapped values (the column is
+probably not a sex column) has its values withheld altogether.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ MAX_CODES = 10
 MANY_CODES = "(withheld: many different values)"
 #: Values that, without a ``sex_map``, are read as U rightly (``DEFAULT_SEX`` maps the M/F ones).
 DEFAULT_UNKNOWN = ("U", "UNKNOWN", "NOT KNOWN", "NOT SPECIFIED", "0", "9")
+#: Words a sex column's codes are made of: a longer code shown is one of these (upper case,
+#: runs of spaces, '-', '_' and '/' as one space), the start of one, or one with a plural 'S'.
+SEX_WORDS = ("MALE", "FEMALE", "MAN", "WOMAN", "MEN", "WOMEN", "BOY", "GIRL", "UNKNOWN", "NOT KNOWN",
+             "NOT SPECIFIED", "NOT STATED", "NOT RECORDED", "UNSPECIFIED", "UNDISCLOSED", "OTHER",
+             "INDETERMINATE", "INTERSEX", "NON BINARY", "NONBINARY", "PREFER NOT TO SAY", "DECLINED",
+             "REFUSED", "NULL", "NONE", "N A", "TRANS", "TRANSGENDER", "MISSING")
+NOT_A_SEX_CODE = "(withheld: text that is not a sex code, perhaps a name)"
 
 
 def unmapped_mask(values: pa.Array | pa.ChunkedArray, sex_map: dict[str, str]) -> np.ndarray:
@@ -51,10 +60,34 @@ def count(values: pa.Array | pa.ChunkedArray, rows: np.ndarray, source: str, pat
         values = values.combine_chunks()
     per = count_codes(values, rows, source, path, batch_id)
     if per.num_rows <= MAX_CODES:
-        return per
+        return _withhold_free_text(per)
     total = int(pc.sum(per.column("rows")).as_py() or 0)
     return pa.table({"source": [source], "path": [path], "batch_id": [batch_id], "code": [MANY_CODES],
                      "rows": [total]}, schema=SCHEMA)
+
+
+def shown_as_sex_code(code: str) -> bool:
+    """Whether an unmapped sex code may be shown: three characters or fewer, or made of a sex
+    word (:data:`SEX_WORDS`); a label such as '(blank)' or '(withheld: …)' is kept."""
+    if code.startswith("(") or len(code) <= 3:
+        return True
+    words = " ".join("".join(c if c.isalnum() else " " for c in code.upper()).split())
+    return any(w.startswith(words) or words in (w, w + "S") for w in SEX_WORDS)
+
+
+def _withhold_free_text(per: pa.Table) -> pa.Table:
+    """``per`` (one batch's counts by shown code) with each code :func:`shown_as_sex_code`
+    refuses counted as :data:`NOT_A_SEX_CODE` (one row for all of them)."""
+    codes = per.column("code").to_pylist()
+    keep = [shown_as_sex_code(c) for c in codes]
+    if all(keep):
+        return per
+    hidden = int(pc.sum(per.column("rows").filter(pa.array([not k for k in keep]))).as_py() or 0)
+    kept = per.filter(pa.array(keep))
+    first = per.slice(0, 1).to_pylist()[0]
+    extra = pa.table({"source": [first["source"]], "path": [first["path"]], "batch_id": [first["batch_id"]],
+                      "code": [NOT_A_SEX_CODE], "rows": [hidden]}, schema=SCHEMA)
+    return pa.concat_tables([kept, extra]).sort_by("code")
 
 
 def _shown(code: str, rows: int) -> str:
