@@ -219,3 +219,56 @@ def test_the_workbook_recalculates_break_even_from_the_headlines(tmp_path, amoun
     assert got[9] == (pytest.approx(4000) if amount > 0 else "")
     ws = openpyxl.load_workbook(path, data_only=True)["Break-even"]
     assert ws.cell(4, 2).value == pytest.approx(be["benefit_per_participant_year"])  # cached: opens with numbers
+
+
+def _saving_and_increase(saved: float, rose: float, cost: float, grade: int = 2) -> dict[str, Any]:
+    """One participant, one year: a saving and an intended increase (grade 2: optimism bias 5%)."""
+    return programme(appraisal_years=1, cohorts=[{"name": "c", "need": {0: 1}, "engagement_rate": 1,
+                                                  "success_rate": 1}],
+                     costs=[{"name": "x", "agency": "LA", "kind": "capital", "amount": cost, "confidence_grade": 1}],
+                     outcomes=[{"name": "AE: saved", "cohort": "c", "confidence_grade": grade,
+                                "values": [{"agency": "NHS", "value_type": "fiscal", "amount": saved}]},
+                               {"name": "GP: rose", "cohort": "c", "confidence_grade": grade, "intended": True,
+                                "values": [{"agency": "NHS", "value_type": "fiscal", "amount": -rose}]}])
+
+
+def test_the_measured_break_even_counts_optimism_bias_on_increases() -> None:
+    """£100 saved and £60 more cost, measured, at 5% optimism bias: 95 − 63 = £32 net against a
+    £37 cost, NPV −£5. The measured £40 is above 37 / 0.95 = £38.95 but the NPV is below zero:
+    the break-even as measured is 40 + 5 / 0.95 = £45.26 (each extra £ saved nets 95p)."""
+    m = _saving_and_increase(100, 60, 37)
+    r = analyse(model_from_dict(m), uncertainty=False)
+    be = r["break_even"]
+    assert r["headline"]["npv"] == pytest.approx(-5.0)
+    assert be["estimated_measured_per_participant_year"] == pytest.approx(40.0)
+    assert be["benefit_measured_per_participant_year"] == pytest.approx(40 + 5 / 0.95)
+    # the gap as measured × adjustment × S is the NPV, as it is after the adjustments
+    gap = be["estimated_measured_per_participant_year"] - be["benefit_measured_per_participant_year"]
+    assert gap * be["adjustment"] * be["participant_years_discounted"] == pytest.approx(r["headline"]["npv"])
+    at = copy.deepcopy(m)  # save the break-even, the increase as it is: NPV 0
+    at["outcomes"][0]["values"][0]["amount"] += -gap
+    assert analyse(model_from_dict(at), uncertainty=False)["headline"]["npv"] == pytest.approx(0.0, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0, 1e4, allow_subnormal=False), st.floats(0, 1e4, allow_subnormal=False),
+       st.floats(0, 2e4, allow_subnormal=False), st.integers(1, 6))
+def test_above_break_even_as_measured_exactly_when_npv_is_above_zero(saved: float, rose: float, cost: float,
+                                                                     grade: int) -> None:
+    r = analyse(model_from_dict(_saving_and_increase(saved, rose, cost, grade)), uncertainty=False)
+    be, npv = r["break_even"], r["headline"]["npv"]
+    gap = be["estimated_measured_per_participant_year"] - be["benefit_measured_per_participant_year"]
+    assert gap * be["adjustment"] * be["participant_years_discounted"] == pytest.approx(npv, abs=1e-6 * max(1, cost))
+
+
+def test_the_workbook_s_measured_break_even_counts_increases(tmp_path) -> None:
+    from carecase.cba.workbook import write_workbook
+
+    from .xlsx_eval import Book, formula_cells
+
+    r = analyse(model_from_dict(_saving_and_increase(100, 60, 37)), uncertainty=False)
+    path = str(tmp_path / "m.xlsx")
+    write_workbook(r, path)
+    book = Book(path)
+    got = {row: book.cell("Break-even", row, col) for sheet, row, col in formula_cells(path) if sheet == "Break-even"}
+    assert got[5] == pytest.approx(r["break_even"]["benefit_measured_per_participant_year"])

@@ -24,7 +24,7 @@ from .test_few_users import _report
 
 # the demo's break-even (seed 20240401): benefits below zero, an increase estimated
 DEMO = {"model": {"years": [0, 1, 2, 3, 4], "price_base_year": 2024}, "p_npv_positive": 0.0,
-        "break_even": {"benefit_per_participant_year": 5202.03, "benefit_measured_per_participant_year": 5475.82,
+        "break_even": {"benefit_per_participant_year": 5202.03, "benefit_measured_per_participant_year": 5559.01,
                        "adjustment": 0.95, "estimated_per_participant_year": -377.27,
                        "cost_per_participant_year": 5202.03, "cost_break_even_per_participant_year": None,
                        "evaluated": {"mean": -313.89, "ci_low": -1933.21, "ci_high": 1305.42}}}
@@ -37,17 +37,17 @@ def _text(report, sid: str) -> str:
 def test_the_board_reads_break_even_beside_the_estimate_in_words() -> None:
     text = break_even_paragraph(DEMO).text  # type: ignore[union-attr]
     assert text.startswith("Break-even: to cover its costs over the 5-year appraisal period, 2024/25 prices")
-    assert "save about £5,476 per participant per year, as savings are measured (the model counts that as £5,202 after" \
+    assert "save about £5,559 per participant per year, as savings are measured (the model counts that as £5,202 after" \
         in text
     assert ("For the services the model values, the evaluation estimated no saving but £314 more cost per "
-            "participant per year (95% interval from £1,933 more cost to £1,305 saved): £5,790 a year short of "
+            "participant per year (95% interval from £1,933 more cost to £1,305 saved): £5,873 a year short of "
             "break-even, and short of it even at the top of its interval") in text
     assert "The programme costs £5,202 per participant per year" in text and "no cost breaks even" in text
     assert "break-even in 0.0% of the simulations: that is the chance NPV > 0" in text
     above = {**DEMO, "break_even": {**DEMO["break_even"], "evaluated": {"mean": 6000.0, "ci_low": 5000.0,
                                                                            "ci_high": 7000.0}}}
     assert ("The saving the evaluation estimated, for the services the model values, is £6,000 per participant "
-            "per year (95% interval from £5,000 saved to £7,000 saved): £524 a year above break-even; break-even "
+            "per year (95% interval from £5,000 saved to £7,000 saved): £441 a year above break-even; break-even "
             "lies within its interval") in break_even_paragraph(above).text  # type: ignore[union-attr]
     assert break_even_paragraph({}) is None and break_even_table({}) is None and split_blocks({}) == []
 

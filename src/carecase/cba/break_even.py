@@ -16,6 +16,11 @@ Table 8 and Annex A6: DF(0) = 1, DF(t) = Π 1/(1 + r(k)); :mod:`carecase.cba.dis
   makes NPV = other + b* × adjustment × S − PV costs = 0. A break-even below zero (other
   benefits already cover the costs) is a disbenefit, which optimism bias enlarges
   (``disbenefit_adjustment``, with 1 + optimism bias);
+- **measured break-even** (:func:`measured_break_even`) = (PV gross − NPV / adjustment) / S:
+  the saving as measured at which NPV = 0, with any increases among the benefits as
+  estimated. It equals PV costs / (adjustment × S) only where every benefit is a saving: an
+  increase loses (1 + bias), not (1 − bias), so a measured saving of PV costs /
+  (adjustment × S) made up of savings and increases leaves NPV < 0;
 - **break-even cost** c* = PV benefits / E, E = Σ_t engaged(t) × DF(t): the largest cost per
   engaged participant-year (all costs, after optimism bias, as a present value per
   discounted participant-year) at which NPV ≥ 0 with the benefits as estimated; beside it
@@ -89,6 +94,20 @@ def npv_at_benefit(benefit: float, pv_costs: float, stream: Sequence[float] | np
     return other_benefits_pv + benefit * adj * discounted_total(stream, factors) - pv_costs
 
 
+def measured_break_even(pv_costs: float, pv_public: float, pv_gross: float, total: float,
+                        adjustment: float) -> float | None:
+    """The saving per participant per year *as measured* (before the adjustments) at which
+    NPV = 0: the model's measured benefit per participant-year, pv_gross / S, less the NPV
+    the adjusted saving must make up, (pv_public − pv_costs) / (adjustment × S). A change in
+    savings moves the NPV by adjustment × S a £, whatever the mix of savings and increases;
+    where an increase (a disbenefit) is among the benefits, optimism bias enlarges it
+    (× (1 + bias)), so the measured break-even is above pv_costs / (adjustment × S), which
+    only holds where every benefit is a saving. None when S or the adjustment is 0."""
+    if total <= 0 or adjustment <= 0:
+        return None
+    return (pv_gross - (pv_public - pv_costs) / adjustment) / total
+
+
 def break_even_cost(pv_benefits: float, engaged: Sequence[float] | np.ndarray,
                     factors: Sequence[float] | np.ndarray) -> float | None:
     """The largest cost per engaged participant-year (PV costs ÷ discounted engaged
@@ -136,7 +155,6 @@ def break_even(plan: Plan, flows: Flows, t: Totals) -> dict[str, Any]:
     kept = [(1 - c(f"outcomes[{i}].deadweight")) * (1 - c(f"outcomes[{i}].displacement"))
             * (1 - c(f"outcomes[{i}].attribution")) for i in idx]
     saving = _same([k * (1 - ob[o.confidence_grade]) for k, o in zip(kept, m.outcomes, strict=True)])
-    disbenefit = _same([k * (1 + ob[o.confidence_grade]) for k, o in zip(kept, m.outcomes, strict=True)])
     pv_costs, pv_public = float(t.pv_costs[0]), float(t.pv_public_value[0])
     public = np.array([not comp.transfer for comp in plan.components], dtype=float)
     pv_gross = float((flows.gross[0] * plan.component_factors * public[:, None]).sum())
@@ -144,8 +162,7 @@ def break_even(plan: Plan, flows: Flows, t: Totals) -> dict[str, Any]:
     engaged = flows.engaged[0].sum(axis=0)
     engaged_pv = discounted_total(engaged, plan.factors)
     net = break_even_benefit(pv_costs, stream, factors)
-    measured = None if saving is None else break_even_benefit(
-        pv_costs, stream, factors, adjustment=saving, disbenefit_adjustment=disbenefit)
+    measured = None if saving is None else measured_break_even(pv_costs, pv_public, pv_gross, total, saving)
     cost = break_even_cost(pv_public, engaged, plan.factors)
     return {
         "benefit_per_participant_year": net,

@@ -43,9 +43,15 @@ def break_even_sheet(wb: Any, results: dict[str, Any], fm: Formats) -> None:
     formula(3, "Break-even benefit after adjustments (£ per participant-year)", f"=IF(B2=0,\"\",{PV_COSTS}/B2)",
             be.get("benefit_per_participant_year"), "PV costs ÷ S: NPV = 0")
     measured = be.get("benefit_measured_per_participant_year")
-    if measured is not None and measured >= 0:
-        formula(4, "Break-even saving as measured (£ per participant-year)", "=IF(B3=0,\"\",B4/B3)",
-                measured, "before the adjustments: compare with the evaluated saving")
+    net, adj = be.get("benefit_per_participant_year"), be.get("adjustment")
+    if measured is not None and measured >= 0 and net is not None and adj:
+        # what optimism bias adds on increases among the benefits: measured − net ÷ adjustment
+        value(9, "Increases' extra optimism bias, as measured (£ per participant-year)", measured - net / adj,
+              "(PV gross − PV public value ÷ adjustment) ÷ S: 0 where every benefit is a saving; an increase "
+              f"loses (1 + bias), not (1 − bias): {NOT_LIVE}", money=True)
+        formula(4, "Break-even saving as measured (£ per participant-year)", "=IF(B3=0,\"\",B4/B3+B10)",
+                measured, "before the adjustments, with the increases as estimated: compare with the evaluated "
+                "saving")
     else:
         value(4, "Break-even saving as measured (£ per participant-year)", measured,
               "before the adjustments (a disbenefit: optimism bias enlarges it)", money=True)
@@ -58,7 +64,7 @@ def break_even_sheet(wb: Any, results: dict[str, Any], fm: Formats) -> None:
     formula(8, "Break-even cost per participant-year", f"=IF(B7>0,IF({PV_PUBLIC}>0,{PV_PUBLIC}/B7,\"\"),\"\")",
             be.get("cost_break_even_per_participant_year"),
             f"PV public value ÷ E: the most it could cost for NPV ≥ 0; blank = {NO_COST_BREAK_EVEN}")
-    r = 10
+    r = 11
     ev = be.get("evaluated")
     if isinstance(ev, dict):
         for k, label in (("mean", "Evaluated saving (£ per participant-year)"), ("ci_low", "95% interval from"),
