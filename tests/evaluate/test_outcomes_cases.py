@@ -163,3 +163,24 @@ def test_people_without_both_readings_or_a_total_are_counted_not_dropped_in_sile
     clean: list[str] = []
     instrument_changes(s, InstrumentConfig(name="SWEMWBS", scoring="swemwbs"), clean)
     assert clean == []
+
+
+def test_a_sitting_over_two_days_keeps_its_total_when_someone_else_has_a_repeat_reading():
+    """c answered baseline items 1–3 on 1 March and 4–7 on 2 March: one reading an item, no
+    repeat. b read item 1 twice at baseline (1 March, then again 5 March). Only b's repeat is
+    a choice of sitting; c's items on 2 March were dropped as 'not the earliest sitting' because
+    someone else had a repeat, leaving c with no total."""
+    import datetime as dt
+
+    s = _scores().assign(assessment_date=dt.date(2024, 3, 1))
+    late = (s.person_id == "c") & (s.assessment == "baseline") & s.domain.isin([f"item{j}" for j in range(4, 8)])
+    s.loc[late, "assessment_date"] = dt.date(2024, 3, 2)
+    repeat = s[(s.person_id == "b") & (s.assessment == "baseline") & (s.domain == "item1")].assign(
+        score=5.0, assessment_date=dt.date(2024, 3, 5))
+    notes: list[str] = []
+    out = instrument_changes(pd.concat([s, repeat], ignore_index=True),
+                             InstrumentConfig(name="SWEMWBS", scoring="swemwbs"), notes)
+    total = out[out["measure"] == "total"].iloc[0]
+    assert total["n"] == 3  # a, b (its first sitting) and c
+    assert total["mean_change"] == pytest.approx(np.mean([17.98 - 17.43, 25.03 - 19.25, 25.03 - 35.00]))
+    assert not any("not in the change" in n for n in notes), notes

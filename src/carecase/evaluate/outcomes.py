@@ -63,8 +63,9 @@ def _listed(values: pd.Series) -> str:
 def earliest_reading(s: pd.DataFrame, instrument: str, notes: list[str] | None = None) -> pd.DataFrame:
     """One reading per person, assessment and domain, all from one sitting: the earliest
     assessment date of that person and point (undated readings only where none is dated), then
-    the order stored. Two readings at one assessment point were averaged, which made a SWEMWBS
-    item 3.5 (refused as "not a whole number") and an EQ-5D level fall between two levels; and
+    the order stored — for a person and point with a repeat reading only: items read on two
+    days without a repeat are one sitting, kept whole. Two readings at one assessment point
+    were averaged, which made a SWEMWBS item 3.5 (refused as "not a whole number") and an EQ-5D level fall between two levels; and
     taking each item's earliest reading on its own mixed two sittings into one total (a partial
     sitting's item beside a later sitting's others). An earliest sitting without every item
     gives no total, as any reading with an item missing does (counted by :func:`left_out`).
@@ -77,7 +78,11 @@ def earliest_reading(s: pd.DataFrame, instrument: str, notes: list[str] | None =
     if "assessment_date" in s.columns:
         dated = pd.to_datetime(s["assessment_date"])
         first = dated.groupby([s["person_id"], s["assessment"]]).transform("min")
-        s = s[dated.eq(first) | first.isna()]  # the earliest sitting; undated only where none is dated
+        # only where a person has a repeat reading at that point: one reading an item over two
+        # days is one sitting, whoever else repeated one
+        repeated = pd.MultiIndex.from_frame(s[["person_id", "assessment"]]).isin(
+            pd.MultiIndex.from_frame(people))
+        s = s[~repeated | dated.eq(first) | first.isna()]  # the earliest sitting; undated only where none is
     kept = s.sort_values(keys, kind="stable").drop_duplicates(keys, keep="first")
     if notes is not None:
         by_point = people.groupby("assessment").size()
