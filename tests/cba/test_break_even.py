@@ -272,3 +272,54 @@ def test_the_workbook_s_measured_break_even_counts_increases(tmp_path) -> None:
     book = Book(path)
     got = {row: book.cell("Break-even", row, col) for sheet, row, col in formula_cells(path) if sheet == "Break-even"}
     assert got[5] == pytest.approx(r["break_even"]["benefit_measured_per_participant_year"])
+
+
+@pytest.mark.parametrize("cost", [60.0, 35.0, 200.0])
+def test_the_evaluated_services_break_even_keeps_the_model_s_other_benefits(cost: float) -> None:
+    """The model values its own outcome (£30 a participant-year, from the year after, for two
+    years: £54.14 net) beside one evaluated effect (£10). The whole model's measured
+    break-even is on another stream and counts the £30, so the £10 evaluated is not comparable
+    with it; the evaluated service's own break-even is £10 − NPV ÷ (0.95 × S), S = 1, while it
+    is a saving (cost £60: £6.17; £200), and an increase the other benefits can carry,
+    enlarged by optimism bias, where they more than cover the costs (£35: −£18.23, not
+    −£20.15); saving that in it gives NPV = 0."""
+    from carecase.cba.break_even import evaluated_break_even
+    from carecase.cba.engine import compile_model
+
+    m = _saving_and_increase(10, 0, cost)
+    m.update(appraisal_years=3)
+    m["outcomes"] = [
+        {"name": "Tenancy kept", "cohort": "c", "confidence_grade": 2, "lag_years": 1, "duration_years": 2,
+         "values": [{"agency": "LA", "value_type": "fiscal", "amount": 30}]},
+        {"name": "AE_ATTEND: evaluated effect (w)", "cohort": "c", "confidence_grade": 2,
+         "values": [{"agency": "NHS", "value_type": "fiscal", "amount": 10}]}]
+    model = model_from_dict(m)
+    r = analyse(model, uncertainty=False)
+    npv = r["headline"]["npv"]
+    ev = evaluated_saving(model, [1], "w")
+    own = evaluated_break_even(compile_model(model), [1], ev["mean"], npv)
+    assert own is not None and (ev["mean"] >= own) == (npv >= 0)
+    if own >= 0:  # a saving: each £ of it nets 95p (S = 1: one success, year 0 only)
+        assert (ev["mean"] - own) * 0.95 == pytest.approx(npv)
+    at = copy.deepcopy(m)
+    at["outcomes"][1]["values"][0]["amount"] = own
+    assert analyse(model_from_dict(at), uncertainty=False)["headline"]["npv"] == pytest.approx(0.0, abs=1e-9)
+    assert evaluated_break_even(compile_model(model), [], 0.0, npv) is None
+
+
+def test_the_stage_gives_the_evaluated_services_their_own_break_even(tmp_path) -> None:
+    """A project whose model values its own outcome (breaches, two years, grade 3) beside the
+    evaluated effects: results.json's evaluated saving carries the break-even it is compared
+    with, on which side of it lying as the NPV says."""
+    import json
+
+    from carecase.cba import stage
+
+    from .test_declared_agencies import _project
+
+    p = _project(tmp_path / "p")
+    stage.run(p)
+    r = json.loads((tmp_path / "p" / "out" / "cba" / "results.json").read_text())
+    ev, npv = r["break_even"]["evaluated"], r["headline"]["npv"]
+    assert r["break_even"]["benefit_measured_per_participant_year"] is None  # the adjustments differ
+    assert isinstance(ev["break_even"], float) and (ev["mean"] >= ev["break_even"]) == (npv >= 0)

@@ -99,3 +99,19 @@ def test_withheld_with_the_cbas_other_results(tmp_path: Path) -> None:
         text = _text(report, sid)
         assert "Break-even" not in text and "Avoided demand" not in text, sid
     assert not {"cba-break-even", "cba-benefit-split"} & {t.id for t in report.tables()}
+
+
+def test_the_evaluated_saving_is_compared_with_its_own_break_even() -> None:
+    """A model that values more than the evaluated services: NPV > 0, the whole model's
+    measured break-even £36.84 is above the £10 evaluated, which needs only £6.84 with the
+    model's other benefits as they are: the paragraph compares £10 with £6.84, above."""
+    res = {"model": {"years": [0], "price_base_year": 2024},
+           "break_even": {"benefit_per_participant_year": 35.0, "benefit_measured_per_participant_year": 36.84,
+                          "adjustment": 0.95, "cost_per_participant_year": 35.0,
+                          "evaluated": {"mean": 10.0, "ci_low": 5.0, "ci_high": 15.0, "break_even": 6.84}}}
+    text = break_even_paragraph(res).text  # type: ignore[union-attr]
+    assert ("save about £7 per participant per year, as savings are measured in the services the evaluation "
+            "measured, with the model's other benefits as they are") in text
+    assert "£3 a year above break-even" in text and "short" not in text
+    measures = [r["measure"] for r in break_even_table(res).rows]  # type: ignore[union-attr]
+    assert any(m.startswith("Break-even saving in the services the evaluation measured") for m in measures)

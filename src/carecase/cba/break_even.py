@@ -35,12 +35,13 @@ beat its break-even exactly when its NPV > 0, so the share of draws above break-
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from carecase.cba.distributions import Distribution, central
-from carecase.cba.engine import Flows, Plan, Totals
+from carecase.cba.engine import Flows, Plan, Totals, evaluate
 from carecase.cba.model import CBAModel
 from carecase.evaluate.power import Z95
 
@@ -124,6 +125,53 @@ def _same(values: list[Any]) -> Any:
     return values[0] if values and all(np.isclose(v, values[0], rtol=0, atol=1e-12) for v in values) else None
 
 
+@dataclass(frozen=True)
+class _Basis:
+    """The participant-years of benefit of some outcomes, and the net £ per measured £."""
+
+    cohorts: list[str]
+    stream: np.ndarray
+    factors: np.ndarray
+    shared: bool  # whether the outcomes share lag, duration and drop-off (the stream follows them)
+    lag: int
+    duration: int
+    drop: float
+    health: bool
+    adjustment: float | None  # None where the outcomes' adjustments differ
+    disbenefit: float | None  # the same with 1 + optimism bias: an increase's net £ per measured £
+
+
+def _basis(plan: Plan, flows: Flows, idx: Sequence[int]) -> _Basis:
+    """The benefit stream of the outcomes ``idx`` (a success of their cohorts; their lag,
+    duration and drop-off where they share them, else the year of success), discounted on
+    their schedule where they share it, else the model's; their shared adjustment."""
+    m = plan.model
+    central = plan.central_values()
+    outcomes = [m.outcomes[i] for i in idx]
+
+    def c(path: str) -> float:
+        return float(central[path][0])
+
+    cohorts = sorted({o.cohort for o in outcomes})
+    index = {co.name: k for k, co in enumerate(m.cohorts)}
+    successes = flows.successes[0, [index[n] for n in cohorts], :].sum(axis=0)
+    lag = _same([float(o.lag_years) for o in outcomes])
+    duration = _same([float(o.duration_years) for o in outcomes])
+    drop = _same([c(f"outcomes[{i}].drop_off") for i in idx])
+    shared = None not in (lag, duration, drop)
+    stream = benefit_stream(successes, int(lag), int(duration), float(drop)) if shared \
+        else benefit_stream(successes)
+    health = {o.discounting == "health" for o in outcomes} == {True}
+    ob = m.optimism_bias.benefits
+    kept = [(1 - c(f"outcomes[{i}].deadweight")) * (1 - c(f"outcomes[{i}].displacement"))
+            * (1 - c(f"outcomes[{i}].attribution")) for i in idx]
+    saving = _same([k * (1 - ob[o.confidence_grade]) for k, o in zip(kept, outcomes, strict=True)])
+    disbenefit = _same([k * (1 + ob[o.confidence_grade]) for k, o in zip(kept, outcomes, strict=True)])
+    return _Basis(cohorts, stream, plan.health_factors if health else plan.factors, shared,
+                  int(lag) if shared else 0, int(duration) if shared else 1, float(drop) if shared else 0.0,
+                  health, saving, disbenefit)
+
+
 def break_even(plan: Plan, flows: Flows, t: Totals) -> dict[str, Any]:
     """Results.json's ``break_even`` for the base case (draw 0) of a run (docs/cba.md).
 
@@ -134,27 +182,8 @@ def break_even(plan: Plan, flows: Flows, t: Totals) -> dict[str, Any]:
     (before deadweight, displacement, attribution and optimism bias) is given where every
     outcome has the same adjustments, as the evaluated effects have."""
     m = plan.model
-    central = plan.central_values()
-
-    def c(path: str) -> float:
-        return float(central[path][0])
-
-    idx = range(len(m.outcomes))
-    cohorts = sorted({o.cohort for o in m.outcomes})
-    index = {co.name: k for k, co in enumerate(m.cohorts)}
-    successes = flows.successes[0, [index[n] for n in cohorts], :].sum(axis=0)
-    lag = _same([float(o.lag_years) for o in m.outcomes])
-    duration = _same([float(o.duration_years) for o in m.outcomes])
-    drop = _same([c(f"outcomes[{i}].drop_off") for i in idx])
-    shared = None not in (lag, duration, drop)
-    stream = benefit_stream(successes, int(lag), int(duration), float(drop)) if shared \
-        else benefit_stream(successes)
-    health = {o.discounting == "health" for o in m.outcomes}
-    factors = plan.health_factors if health == {True} else plan.factors
-    ob = m.optimism_bias.benefits
-    kept = [(1 - c(f"outcomes[{i}].deadweight")) * (1 - c(f"outcomes[{i}].displacement"))
-            * (1 - c(f"outcomes[{i}].attribution")) for i in idx]
-    saving = _same([k * (1 - ob[o.confidence_grade]) for k, o in zip(kept, m.outcomes, strict=True)])
+    b = _basis(plan, flows, range(len(m.outcomes)))
+    stream, factors, saving = b.stream, b.factors, b.adjustment
     pv_costs, pv_public = float(t.pv_costs[0]), float(t.pv_public_value[0])
     public = np.array([not comp.transfer for comp in plan.components], dtype=float)
     pv_gross = float((flows.gross[0] * plan.component_factors * public[:, None]).sum())
@@ -178,14 +207,42 @@ def break_even(plan: Plan, flows: Flows, t: Totals) -> dict[str, Any]:
         "engaged_years_discounted": engaged_pv,
         "pv_costs": pv_costs,
         "pv_public_value": pv_public,
-        "basis": {"cohorts": cohorts, "lag_years": int(lag) if shared else 0,
-                  "duration_years": int(duration) if shared else 1,
-                  "drop_off": float(drop) if shared else 0.0,
-                  "profile": "the outcomes'" if shared else "the year of success (the outcomes' profiles differ)",
-                  "discounting": "health" if health == {True} else m.discounting.schedule,
+        "basis": {"cohorts": b.cohorts, "lag_years": b.lag, "duration_years": b.duration, "drop_off": b.drop,
+                  "profile": "the outcomes'" if b.shared else "the year of success (the outcomes' profiles differ)",
+                  "discounting": "health" if b.health else m.discounting.schedule,
                   "price_base_year": m.price_base_year},
         "uncertainty": UNCERTAINTY_NOTE,
     }
+
+
+def evaluated_break_even(plan: Plan, outcomes: Sequence[int], saving: float, npv: float) -> float | None:
+    """The saving per participant per year, as measured, that the evaluated services
+    (outcomes ``outcomes``, one profile and one adjustment: cba.from_evaluation makes them so)
+    would need for NPV = 0 with the model's other benefits as they are: ``saving`` (their
+    evaluated sum, £ per participant-year) less ``npv`` ÷ (adjustment × S), S their own
+    discounted participant-years — each £ more saved adds adjustment × S to the NPV. Where the
+    model values nothing else it is ``benefit_measured_per_participant_year``; where it does,
+    that figure (all the benefits, on all the outcomes' stream) is not comparable with the
+    evaluated saving. Where the other benefits more than cover the costs, the savings needed
+    can fall to nothing, and below that the services may cost more: an increase, which
+    optimism bias enlarges (net £ per measured £ with 1 + bias). None where the outcomes
+    differ in profile or adjustment, or S is 0."""
+    if not outcomes:
+        return None
+    flows = evaluate(plan, plan.central_values())
+    b = _basis(plan, flows, outcomes)
+    total = discounted_total(b.stream, b.factors)
+    if not b.shared or b.adjustment is None or b.disbenefit is None or b.adjustment <= 0 or total <= 0:
+        return None
+    chosen = set(outcomes)
+    pv = [float(flows.gross[0, c] @ plan.component_factors[c]) for c, comp in enumerate(plan.components)
+          if comp.outcome in chosen and not comp.transfer]
+    saved = sum(v for v in pv if v > 0) / total  # measured £ a participant-year that fewer savings take off first
+    change = -npv / (b.adjustment * total)
+    if change >= -saved:
+        return saving + change
+    rest = npv - saved * b.adjustment * total  # every saving gone: the rest is more cost
+    return saving - saved - rest / (b.disbenefit * total)
 
 
 def evaluated_saving(model: CBAModel, outcomes: Sequence[int], window: str | None = None) -> dict[str, Any]:

@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from carecase.cba.break_even import evaluated_saving
+from carecase.cba.break_even import evaluated_break_even, evaluated_saving
 from carecase.cba.config import NO_MODEL
+from carecase.cba.engine import compile_model
 from carecase.cba.evaluation_join import (
     check_counted_once,
     check_link_cohort,
@@ -267,8 +268,11 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
                                           "min_users": project.config.cba.from_evaluation.min_users}
         effects_sha256 = file_sha256(effects_path)
         if evaluated.get("outcomes"):  # the saving the evaluation estimated, beside break-even
-            results["break_even"]["evaluated"] = evaluated_saving(model, evaluated["outcomes"],
-                                                                  evaluated.get("window"))
+            ev = evaluated_saving(model, evaluated["outcomes"], evaluated.get("window"))
+            # what those services would need to save, the model's other benefits as they are
+            ev["break_even"] = evaluated_break_even(compile_model(model, lookup), evaluated["outcomes"],
+                                                    ev["mean"], float(results["headline"]["npv"]))
+            results["break_even"]["evaluated"] = ev
     if task is not None:
         progress.advance(task)
     out_dir = project.stage_dir("cba")

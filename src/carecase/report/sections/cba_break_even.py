@@ -88,17 +88,23 @@ def break_even_paragraph(results: dict[str, Any]) -> Paragraph | None:
         return None
     text = "Break-even: to cover its costs " + _period(results) + ", the programme would need to "
     adj = _number(get(be, "adjustment"))
-    if measured is not None:
-        text += f"save about {_gbp(measured)} per participant per year, as savings are measured"
-        if net is not None and adj is not None and abs(adj - 1) > 1e-9:
+    estimate, low, high, what = _estimate(be)
+    # the evaluated services' own break-even, the model's other benefits as they are: the one
+    # the evaluated saving is compared with (the whole model's is not, where it values more)
+    own = _number(get(get(be, "evaluated", default={}), "break_even")) if what == "evaluation" else None
+    needed = own if own is not None else measured
+    if needed is not None:
+        text += f"save about {_gbp(needed)} per participant per year, as savings are measured"
+        if own is not None and (measured is None or abs(own - measured) > 0.005):
+            text += " in the services the evaluation measured, with the model's other benefits as they are"
+        elif net is not None and adj is not None and abs(adj - 1) > 1e-9:
             text += (f" (the model counts that as {_gbp(net)} after its reductions for optimism bias, deadweight, "
                      "displacement and attribution)")
-        estimate, low, high, what = _estimate(be)
         if estimate is not None:
             ci = (f" (95% interval from {_saving(low)} to {_saving(high)})"
                   if low is not None and high is not None else "")
             found = _FOUND[what][estimate >= 0].format(gbp=_gbp(abs(estimate)))
-            text += found + ci + ": " + _against(estimate, low, high, measured)
+            text += found + ci + ": " + _against(estimate, low, high, needed)
     else:  # the outcomes' adjustments differ: the figures after them
         estimate = _number(get(be, "estimated_per_participant_year"))
         text += (f"bring benefits of about {_gbp(net)} per participant per year after the model's adjustments"
@@ -131,6 +137,11 @@ def break_even_table(results: dict[str, Any]) -> Table | None:
                     "attribution)", "value": get(be, "benefit_per_participant_year")},
     ]
     if isinstance(ev, dict) and ev:
+        own = _number(get(ev, "break_even"))
+        measured = _number(get(be, "benefit_measured_per_participant_year"))
+        if own is not None and (measured is None or abs(own - measured) > 0.005):
+            rows.append({"measure": "Break-even saving in the services the evaluation measured, as measured (the "
+                                    "model's other benefits as they are)", "value": own})
         rows.append({"measure": "Saving the evaluation estimated (services the model values)",
                      "value": get(ev, "mean"), "ci_low": get(ev, "ci_low"), "ci_high": get(ev, "ci_high")})
     rows += [
