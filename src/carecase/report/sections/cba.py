@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from carecase.cba.config import NO_MODEL
+from carecase.core.dates import fiscal_year_label
 from carecase.core.services import BY_CODE, Catalogue
 from carecase.report import charts
 from carecase.report.content import (
@@ -343,8 +344,7 @@ def _prices(model: Any) -> str:
     the rest of the report writes it (the paragraph said 'prices at 2024')."""
     year = get(model, "price_base_year", default=None)
     if isinstance(year, int | float) and not isinstance(year, bool):
-        y = int(year)
-        return f"{y}/{(y + 1) % 100:02d} prices"
+        return f"{fiscal_year_label(int(year))} prices"
     return "prices at the base year"
 
 
