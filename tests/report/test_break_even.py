@@ -98,6 +98,7 @@ def test_withheld_with_the_cbas_other_results(tmp_path: Path) -> None:
     for sid in ("summary", "cba"):
         text = _text(report, sid)
         assert "Break-even" not in text and "Avoided demand" not in text, sid
+        assert "break-even" in text, sid  # the note on what is withheld names it
     assert not {"cba-break-even", "cba-benefit-split"} & {t.id for t in report.tables()}
 
 

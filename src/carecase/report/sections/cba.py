@@ -410,7 +410,7 @@ def build(ctx: Context) -> Section:
             f"years from year 0, {_prices(model)}, {_discount_text(model)}{_health_note(model)}. "
             f"{get(model, 'description', default='')}".strip()))
     if few_evaluated_inputs(ctx, res):
-        sec.blocks.append(few_people_note(ctx, "The cost-benefit results (NPV, ROI, who pays and who benefits, "
+        sec.blocks.append(few_people_note(ctx, "The cost-benefit results (NPV, ROI, break-even, who pays and who benefits, "
                                                "sensitivity, scenarios) are", res))
         costs = costs_paragraph(ctx, res)
         if costs is not None:

@@ -146,7 +146,7 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(cba_section.no_results(ctx, "the cost-benefit analysis (NPV, ROI and payback)",
                                                     here=False))
     elif cba_section.few_evaluated_inputs(ctx, res):
-        sec.blocks.append(cba_section.few_people_note(ctx, "NPV, ROI, payback and who benefits are", res))
+        sec.blocks.append(cba_section.few_people_note(ctx, "NPV, ROI, payback, break-even and who benefits are", res))
         costs = cba_section.costs_paragraph(ctx, res)
         if costs is not None:
             sec.blocks.append(costs)
