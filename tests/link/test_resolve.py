@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 
 import ibis
 import pyarrow as pa
@@ -16,14 +17,19 @@ THRESHOLD, LOWER = 0.95, 0.5
 CON = ibis.duckdb.connect()
 
 
-def _pairs(rows: list[tuple[str, str, str, float]]) -> ibis.Table:
-    """rows of (pair_id, reference_id, candidate_id/nhs, probability)."""
+def _weight(p: float) -> float:
+    """Splink's match weight: log2 of the posterior odds."""
+    return math.log2(p / (1 - p))
+
+
+def _pairs(rows: list[tuple]) -> ibis.Table:
+    """rows of (pair_id, reference_id, candidate_id/nhs, probability[, match weight])."""
     data = {
         "pair_id": [r[0] for r in rows],
         "reference_id": [r[1] for r in rows],
         "candidate_id": [r[2] for r in rows],
         "nhs_pseudo": ["N" + r[1] for r in rows],
-        "match_weight": [0.0 for _ in rows],
+        "match_weight": [r[4] if len(r) > 4 else _weight(r[3]) for r in rows],
         "match_probability": [r[3] for r in rows],
         **{g: [1 for _ in rows] for g in GAMMAS},
     }
@@ -45,11 +51,13 @@ def _best(pairs, decisions=None) -> dict[str, dict]:
 
 def test_best_match_and_methods():
     best = _best(_pairs([
-        ("p1", "r1", "c1", 0.99), ("p2", "r2", "c1", 0.97),   # c1: two links, best wins
+        ("p1", "r1", "c1", 0.9999), ("p2", "r2", "c1", 0.01),  # c1: best wins, far ahead
         ("p3", "r3", "c2", 0.80),                            # c2: grey zone → review
         ("p4", "r4", "c3", 0.20),                            # c3: below review
     ]))
     assert best["c1"]["reference_id"] == "r1" and best["c1"]["method"] == "probabilistic"
+    assert best["c1"]["next_person_probability"] == pytest.approx(0.01)
+    assert best["c2"]["next_person_probability"] is None
     assert best["c2"]["method"] is None and best["c2"]["review"] is True
     assert best["c3"]["method"] is None and best["c3"]["review"] is False
 
@@ -57,6 +65,41 @@ def test_best_match_and_methods():
 def test_ties_break_on_nhs_pseudo_then_reference():
     best = _best(_pairs([("p1", "r2", "c1", 0.99), ("p2", "r1", "c1", 0.99)]))
     assert best["c1"]["reference_id"] == "r1"
+
+
+def test_two_people_scoring_high_is_review_not_a_link():
+    """Two different people with the same name and date of birth each scored 0.9999 against
+    a record without a postcode; the record linked to whichever had the smaller NHS
+    pseudonym. It is one of them at most, so it is each with probability about one half:
+    it goes to clerical review, and the reviewer sees the other person's score."""
+    best = _best(_pairs([("p1", "r1", "c1", 0.9999), ("p2", "r2", "c1", 0.9999),   # a tie
+                         ("p3", "r3", "c2", 0.999), ("p4", "r4", "c2", 0.99)]))  # close second
+    for cand, second in (("c1", 0.9999), ("c2", 0.99)):
+        assert best[cand]["method"] is None and best[cand]["review"] is True, cand
+        assert best[cand]["next_person_probability"] == pytest.approx(second)
+    assert best["c1"]["person_probability"] == pytest.approx(0.5, abs=1e-3)
+
+
+def test_a_far_second_person_leaves_the_link_and_one_person_keeps_its_probability():
+    """Twins (same family name, date of birth and postcode): the right twin scores weight
+    27.6, the other 14.7: the record is the first with probability 1 - 1.3e-4, so it links.
+    Two reference profiles of one person are not competitors."""
+    pairs = _pairs([("p1", "r1", "c1", 1 - 2 ** -27.6), ("p2", "r2", "c1", 1 - 2 ** -14.7),
+                    ("p3", "r3", "c2", 0.97), ("p4", "r4", "c2", 0.96)])
+    pairs = pairs.mutate(nhs_pseudo=ibis.ifelse(pairs.reference_id == "r4", "Nr3", pairs.nhs_pseudo))
+    best = _best(pairs)
+    assert best["c1"]["reference_id"] == "r1" and best["c1"]["method"] == "probabilistic"
+    o1, o2 = 2 ** 27.6 - 1, 2 ** 14.7 - 1  # odds of p = 1 - 2^-w
+    assert best["c1"]["person_probability"] == pytest.approx(o1 / (1 + o1 + o2), abs=1e-9)
+    assert best["c2"]["method"] == "probabilistic" and best["c2"]["next_person_probability"] is None
+    assert best["c2"]["person_probability"] == pytest.approx(0.97)
+
+
+def test_best_pair_by_weight_where_probabilities_round_to_one():
+    """Above a weight of about 53 every probability is 1.0 in floating point: the pair of
+    larger weight is the best, not the smaller NHS pseudonym."""
+    best = _best(_pairs([("p1", "r1", "c1", 1.0, 60.0), ("p2", "r2", "c1", 1.0, 70.0)]))
+    assert best["c1"]["reference_id"] == "r2" and best["c1"]["method"] == "probabilistic"
 
 
 def test_clerical_match_outranks_model_and_non_match_removes_pair():
@@ -83,7 +126,11 @@ def test_one_best_pair_per_candidate_with_consistent_method(rows):
     best = _best(pairs)
     assert set(best) == {f"c{c}" for c, _, _ in rows}
     for cand, row in best.items():
-        top = max(p for c, _, p in rows if f"c{c}" == cand)
+        scores = [p for c, _, p in rows if f"c{c}" == cand]  # each reference is one person
+        top = max(scores)
+        odds = [p / (1 - p) for p in scores]
+        person = max(odds) / (1 + sum(odds))
         assert row["match_probability"] == pytest.approx(top)
-        assert (row["method"] == "probabilistic") == (top >= THRESHOLD)
-        assert row["review"] == (LOWER <= top < THRESHOLD)
+        assert row["person_probability"] == pytest.approx(person)
+        assert (row["method"] == "probabilistic") == (person >= THRESHOLD)
+        assert row["review"] == (top >= LOWER and person < THRESHOLD)

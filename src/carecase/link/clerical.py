@@ -3,8 +3,11 @@
 ``clerical_review.csv`` lists each candidate profile whose best pair scores between
 ``linkage.clerical_lower`` and ``linkage.match_probability``: pair_id, the two record ids
 that name the profiles (the smallest record_id of each), how many records the candidate
-covers, the match weight and probability and the agreement level of each comparison
-(gamma_*: -1 missing, 0 disagree, higher = closer agreement). Only when
+covers, the match weight and probability, the probability that the candidate is that person
+among every person it was scored against (``person_probability``) and the best score with any
+other person (``next_person_probability``: a pair scoring above ``match_probability`` is here
+when a second person scores close to it, ``resolve``), and the agreement level of each
+comparison (gamma_*: -1 missing, 0 disagree, higher = closer agreement). Only when
 ``privacy.keep_linkage_staging`` is true does it also carry the names, date of birth, sex and
 postcode of both sides, which a reviewer needs to decide.
 
@@ -156,6 +159,8 @@ def review_table(
         "candidate_records": g.candidate_records.cast("int64"),
         "match_weight": g.match_weight,
         "match_probability": g.match_probability,
+        "person_probability": g.person_probability,
+        "next_person_probability": g.next_person_probability,
         **{c: g[c] for c in GAMMAS},
     }
     out = g.select(**cols)

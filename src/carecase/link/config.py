@@ -9,10 +9,12 @@ from carecase.core.model import StrictModel
 
 class LinkageConfig(StrictModel):
     match_probability: float = Field(
-        0.95, gt=0, lt=1, description="Pairs at or above this match probability are links."
+        0.95, gt=0, lt=1, description="A record links to its best person when the probability that it "
+        "is that person (its pair's, shared among every person it was scored against) is at or above this."
     )
     clerical_lower: float = Field(
-        0.5, gt=0, lt=1, description="Pairs between this and match_probability go to clerical review."
+        0.5, gt=0, lt=1, description="A record that does not link but whose best pair scores at least this goes to "
+        "clerical review."
     )
     clerical_decisions: str | None = Field(
         None, description="CSV of reviewed pairs (pair_id, decision: match/non-match) fed back in. "

@@ -8,6 +8,17 @@ people's service use). Each candidate profile takes its highest-probability pair
 broken by the smaller NHS pseudonym, then reference profile id, so results are
 deterministic.
 
+A record is one person at most, so the pairwise probabilities of a candidate's pairs with
+*different* people are not each the probability that it is that person: two people with the
+same name and date of birth each score 0.9999 against a record that has no postcode, and the
+record is either at best. The probability that the candidate is its best person is taken
+among every person it was scored against (``person_probability``): with posterior odds
+o = 2^match_weight for each person (the best pair of each), o_best / (1 + Σ o). With one
+person scored it is the pair's own probability. A candidate links when that reaches the
+threshold; otherwise, when its best pair scores at least ``clerical_lower``, it goes to
+clerical review, where ``next_person_probability`` (the best pair with anyone else) shows a
+close second. Without this, the tie went to the smaller NHS pseudonym, an arbitrary person.
+
 Clerical decisions override the model: a pair reviewed as ``non-match`` is removed before the
 best match is chosen; a pair reviewed as ``match`` outranks every model score (method
 ``clerical``).
@@ -23,6 +34,7 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 
 GAMMAS = ("gamma_given_name", "gamma_family_name", "gamma_dob", "gamma_postcode", "gamma_sex")
 
@@ -75,37 +87,77 @@ def apply_decisions(pairs: ir.Table, decisions: ir.Table | None) -> ir.Table:
     return j.filter(j.decision.isnull() | (j.decision != "non-match"))
 
 
+def _with_person_probability(best: ir.Table, pairs: ir.Table) -> ir.Table:
+    """``best`` (one pair per candidate) with ``person_probability``, the probability that the
+    candidate is the best pair's person given that it is at most one of the people it was
+    scored against, and ``next_person_probability``, its best pair's probability with any
+    other person (null when it was scored against that person only). A person's odds are
+    2^match_weight of their best pair, summed relative to the largest so that none
+    overflows: o / (1 + Σ o) = (o / o_max) / (1 / o_max + Σ o / o_max)."""
+    ln2 = ibis.literal(float(np.log(2.0)), "float64")
+    per = pairs.group_by(["candidate_id", "nhs_pseudo"]).aggregate(
+        _w=pairs.match_weight.cast("float64").max(), _p=pairs.match_probability.max()
+    )
+    per = per.mutate(_w_max=per._w.max().over(ibis.window(group_by=per.candidate_id)))
+    per = per.mutate(_rel=((per._w - per._w_max) * ln2).exp())
+    tot = per.group_by(t_cand=per.candidate_id).aggregate(
+        _w_max=per._w_max.max(), _sum_rel=per._rel.sum()
+    )
+    mine = per.select(m_cand=per.candidate_id, m_nhs=per.nhs_pseudo, _m_rel=per._rel)
+    j = best.left_join(tot, best.candidate_id == tot.t_cand).drop("t_cand")
+    j = j.left_join(mine, [j.candidate_id == mine.m_cand, j.nhs_pseudo == mine.m_nhs]).drop(
+        "m_cand", "m_nhs")
+    b = best.select(b_cand=best.candidate_id, b_nhs=best.nhs_pseudo)
+    others = per.join(b, per.candidate_id == b.b_cand)
+    others = others.filter(others.nhs_pseudo != others.b_nhs)
+    nxt = others.group_by(n_cand=others.candidate_id).aggregate(
+        next_person_probability=others._p.max())
+    j = j.left_join(nxt, j.candidate_id == nxt.n_cand).drop("n_cand")
+    shared = j._m_rel / (((-j._w_max) * ln2).exp() + j._sum_rel)
+    # one person scored: the pair's own probability, exactly (no rounding across a threshold)
+    person = ibis.ifelse(j.next_person_probability.isnull(), j.match_probability, shared)
+    return j.mutate(
+        person_probability=person.cast("float64"),
+        next_person_probability=j.next_person_probability.cast("float64"),
+    ).drop("_w_max", "_sum_rel", "_m_rel")
+
+
 def best_matches(pairs: ir.Table, threshold: float, clerical_lower: float) -> ir.Table:
-    """One row per candidate profile that has a pair: its best pair, with ``method``
-    ('clerical', 'probabilistic' or null) and ``review`` (true in the grey zone)."""
+    """One row per candidate profile that has a pair: its best pair (highest match weight:
+    the probability rounds to 1.0 above a weight of about 53 and then no longer tells pairs
+    apart), with ``person_probability`` and ``next_person_probability`` (see the module's
+    notes), ``method`` ('clerical', 'probabilistic' or null) and ``review`` (true when it
+    neither links nor is decided but its best pair scores at least ``clerical_lower``: the
+    grey zone, or a close second person)."""
     is_match = (pairs.decision == "match").fill_null(False)
     ranked = pairs.mutate(_clerical=is_match.cast("int8"))
     w = ibis.window(
         group_by=ranked.candidate_id,
         order_by=[
             ibis.desc(ranked._clerical),
-            ibis.desc(ranked.match_probability),
+            ibis.desc(ranked.match_weight),
             ranked.nhs_pseudo,
             ranked.reference_id,
         ],
     )
     ranked = ranked.mutate(_rank=ibis.row_number().over(w))
-    best = ranked.filter(ranked._rank == 0)
+    best = _with_person_probability(ranked.filter(ranked._rank == 0), pairs)
     p = best.match_probability
     method = ibis.cases(
         (best._clerical == 1, "clerical"),
-        (p >= threshold, "probabilistic"),
+        (best.person_probability >= threshold, "probabilistic"),
         else_=ibis.null("string"),
     )
-    review = (best._clerical == 0) & (p >= clerical_lower) & (p < threshold)
+    review = (best._clerical == 0) & (p >= clerical_lower) & (best.person_probability < threshold)
     return best.mutate(method=method, review=review).drop("_clerical", "_rank")
 
 
 def record_links(deterministic: ir.Table, candidates: ir.Table, best: ir.Table) -> ir.Table:
     """record_id, person_id, method, match_probability for every staging record.
 
-    ``match_probability`` is the model's score for probabilistic and clerical links and null
-    for deterministic links and unlinked records."""
+    ``match_probability`` is, for probabilistic and clerical links, the probability that the
+    record is that person (``person_probability``: the pair's score shared among every person
+    the record was scored against), and null for deterministic links and unlinked records."""
     det = deterministic.filter(deterministic.resolved_nhs.notnull())
     det_links = det.select(
         record_id=det.record_id,
@@ -115,7 +167,7 @@ def record_links(deterministic: ir.Table, candidates: ir.Table, best: ir.Table) 
     )
     b = best.filter(best.method.notnull()).select(
         b_cand=best.candidate_id, b_nhs=best.nhs_pseudo, b_method=best.method,
-        b_prob=best.match_probability,
+        b_prob=best.person_probability,
     )
     c = candidates.left_join(b, candidates.profile_id == b.b_cand)
     linked = c.b_nhs.notnull()
