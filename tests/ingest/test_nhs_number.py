@@ -82,3 +82,33 @@ def test_vectorised_matches_scalar_reference(values: list[str | None]) -> None:
         return c != 10 and c == int(s[9])
 
     assert nhs_number_valid(values).tolist() == [ref(v) for v in values]
+
+
+def test_placeholders_of_ten_identical_digits_pass_modulus_11_and_are_found() -> None:
+    """The weights 10..2 sum to 54 ≡ 10 ≡ −1 (mod 11), so d repeated ten times has check digit
+    d: 0000000000 and 9999999999, the usual 'unknown patient' fillers, pass the check."""
+    from carecase.ingest.nhs_number import nhs_number_placeholder
+
+    same = [str(d) * 10 for d in range(10)]
+    assert nhs_number_valid(same).all()
+    assert nhs_number_placeholder(same + ["999 999 9999", "9434765919", None, ""]).tolist() == [True] * 11 + [False] * 3
+
+
+def test_a_placeholder_nhs_number_is_quarantined_not_linked(project_factory) -> None:
+    """Rows of two different patients both carrying the A&E system's filler 0000000000 were
+    staged with one NHS pseudonym, and linkage made them one person. Both are quarantined as
+    nhs_number_invalid, with a hint naming the placeholder; a valid number is kept."""
+    from carecase.ingest.stage import run
+
+    from .helpers import event_source, table
+
+    rows = ("nhs,mrn,code,date\n"
+            "0000000000,M1,AE,05/05/2023\n"
+            "000 000 0000,M2,AE,06/05/2023\n"
+            "9434765919,M3,AE,07/05/2023\n")
+    project = project_factory({"sources": [event_source()]}, {"ae.csv": rows})
+    run(project)
+    q = {r["source_row"]: (r["rule"], r["hint"]) for r in table(project, "quarantine")}
+    assert sorted(q) == [1, 2]
+    assert all(rule == "nhs_number_invalid" and "placeholder" in hint for rule, hint in q.values())
+    assert [r["source_row"] for r in table(project, "staging_identity")] == [3]

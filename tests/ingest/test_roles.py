@@ -30,7 +30,7 @@ def test_population_register(project_factory) -> None:
         nhs,first,last,dob,sex,pc,imd,loc,from,to,dod
         9434765919,Ann,Lee,1950-03-04,F,m1 1ae,3,North,2010-01-01,,
         4010232137,Bob,Ray,1940-01-02,M,,11,South,2010-01-01,,
-        0000000000,Cy,Oh,1960-01-01,U,,2.5,,,,
+        1234567881,Cy,Oh,1960-01-01,U,,2.5,,,,
         9434765919,Dee,Ng,1970-01-01,F,,,East,2020-01-01,2019-01-01,
         9434765919,Ed,Yu,1971-01-01,M,,10, West ,2020-01-01,2021-01-01,2021-01-01
         """

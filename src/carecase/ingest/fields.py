@@ -14,7 +14,7 @@ from carecase.core.services import Catalogue
 from carecase.ingest.dates import BLANK, OK, UNPARSEABLE
 from carecase.ingest.ignored import TABLE as IGNORED_TABLE
 from carecase.ingest.ignored import count_codes
-from carecase.ingest.nhs_number import nhs_number_valid, normalise_nhs_number
+from carecase.ingest.nhs_number import normalise_nhs_number
 from carecase.ingest.normalise import normalise_local_id
 from carecase.ingest.pseudonymise import pseudonymise
 from carecase.ingest.rules import repeated
@@ -31,6 +31,7 @@ from carecase.ingest.validate import (
     parse_date_fields,
     record_ids,
     timestamp,
+    usable_nhs_numbers,
 )
 
 NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -315,7 +316,7 @@ def stage_lookup(b: Batch) -> StagedBatch:
     local = normalise_local_id(b.col(s.local_id))
     b.tracker.fail(~_valid(local), "blank_identifier", s.local_id)
     raw_nhs = b.col(s.nhs_number)
-    valid = nhs_number_valid(raw_nhs)
+    valid = usable_nhs_numbers(normalise_nhs_number(raw_nhs))
     fail_nhs_numbers(b, raw_nhs, ~valid, s.nhs_number)
     flag_duplicates(b, {})  # a repeated pair is harmless: lookup_<name> holds distinct pairs
     accepted_np = b.tracker.open

@@ -4,6 +4,12 @@ The check (NHS Digital, "NHS Number" data dictionary / NHS Number standard ISB 0
 multiply the first nine digits by the weights 10, 9, ..., 2, sum, take the remainder
 modulo 11 and subtract it from 11. A result of 11 means a check digit of 0; a result of 10
 means the number is invalid; otherwise the result must equal the tenth digit.
+
+Every number of ten identical digits (0000000000, 1111111111, ..., 9999999999) passes the
+check (the weights sum to 54, and 54·d ≡ −d mod 11, so the check digit is d itself), and
+such numbers are the placeholders systems write for an unknown patient. They are never a
+person's number, and linking on one would make every record carrying it one person:
+:func:`nhs_number_placeholder` finds them, and ingest rejects them with the invalid numbers.
 """
 
 from __future__ import annotations
@@ -58,3 +64,11 @@ def nhs_number_valid(values: pa.Array | pa.ChunkedArray | Sequence[str | None]) 
     ok = (check != 10) & (check == digits[:, 9])
     valid[np.flatnonzero(shape_np)] = ok
     return valid
+
+
+def nhs_number_placeholder(values: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.ndarray:
+    """True where the value (after :func:`normalise_nhs_number`) is ten identical digits: it
+    passes the Modulus 11 check but is a placeholder for an unknown number, never issued."""
+    norm = normalise_nhs_number(values)
+    same = pc.match_substring_regex(norm, pattern=r"^(?:0{10}|1{10}|2{10}|3{10}|4{10}|5{10}|6{10}|7{10}|8{10}|9{10})$")
+    return pc.fill_null(same, False).to_numpy(zero_copy_only=False).astype(bool)

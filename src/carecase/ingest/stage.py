@@ -58,8 +58,9 @@ STAGE = "ingest"
 #: and the date formats each file was read with, ``ingest_date_formats``, reported for an
 #: unchanged file, which a store written by an older carecase lacks; 10: the keyed row and
 #: identity hashes under 112-bit SipHash keys, ``validate._hash_key``, where they had 64; and
-#: ``ingest_unmapped_sex`` withholding a code that is not a sex word, ``sex_codes``).
-RULES_VERSION = 10
+#: ``ingest_unmapped_sex`` withholding a code that is not a sex word, ``sex_codes``; 11: an NHS
+#: number of ten identical digits, a placeholder that passes Modulus 11, is invalid).
+RULES_VERSION = 11
 #: Roles in the order they are staged; within a role, feeds by name and files by path.
 ROLE_ORDER = {"population": 0, "events": 1, "programme": 2, "outcomes": 3, "lookup": 4}
 

@@ -26,7 +26,11 @@ from carecase.ingest.dates import (
     parse_dates,
 )
 from carecase.ingest.feeds import DateField, Feed
-from carecase.ingest.nhs_number import nhs_number_valid, normalise_nhs_number
+from carecase.ingest.nhs_number import (
+    nhs_number_placeholder,
+    nhs_number_valid,
+    normalise_nhs_number,
+)
 from carecase.ingest.normalise import (
     normalise_local_id,
     normalise_name,
@@ -215,12 +219,24 @@ EXCEL_SCIENTIFIC = (": it is in the scientific notation Excel shows a long numbe
                     "which has lost its last digits; format the column as text in Excel and export it again")
 
 
+PLACEHOLDER = (": ten identical digits pass the Modulus 11 check but are a placeholder for an unknown "
+               "number, never a person's (linked on, every record carrying it would be one person)")
+
+
+def usable_nhs_numbers(norm: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """True where a normalised NHS number passes the Modulus 11 check and is not a
+    placeholder of ten identical digits (:func:`nhs_number_placeholder`)."""
+    return nhs_number_valid(norm) & ~nhs_number_placeholder(norm)
+
+
 def fail_nhs_numbers(b: Batch, raw: pa.Array | pa.ChunkedArray, bad: np.ndarray, column: str) -> None:
     """Quarantine the ``bad`` NHS numbers, saying so where Excel's scientific notation has
-    lost their digits (a generic 'not a valid NHS number' left a new user guessing)."""
+    lost their digits (a generic 'not a valid NHS number' left a new user guessing) and where
+    the number is a placeholder of ten identical digits."""
     sci = pc.fill_null(pc.match_substring_regex(raw.cast(pa.string()), _SCIENTIFIC), False)
     b.tracker.fail(bad & sci.to_numpy(zero_copy_only=False).astype(bool), "nhs_number_invalid", column,
                    why=EXCEL_SCIENTIFIC)
+    b.tracker.fail(bad & nhs_number_placeholder(raw), "nhs_number_invalid", column, why=PLACEHOLDER)
     b.tracker.fail(bad, "nhs_number_invalid", column, why="")
 
 
@@ -249,7 +265,7 @@ def check_identity(b: Batch) -> Identity:
     if ids.nhs_number:
         raw = b.col(ids.nhs_number)
         norm = normalise_nhs_number(raw)
-        valid = nhs_number_valid(norm)  # normalising is idempotent
+        valid = usable_nhs_numbers(norm)  # normalising is idempotent
         present = pc.is_valid(norm).to_numpy(zero_copy_only=False)
         fail_nhs_numbers(b, raw, present & ~valid, ids.nhs_number)
         nhs = pc.if_else(pa.array(valid), norm, pa.scalar(None, pa.string()))

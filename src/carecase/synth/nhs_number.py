@@ -84,7 +84,9 @@ def generate_nhs_numbers(rng: np.random.Generator, count: int) -> np.ndarray:
     draw = min(space, count + count // 8 + 64)  # enough that `count` have a check digit
     stems = prefix + rng.choice(space, size=draw, replace=False).astype(np.int64)
     checks = check_digits(stems)
-    stems, checks = stems[checks >= 0], checks[checks >= 0]
+    # 999999999 gives 9999999999, a placeholder ingest rejects (ten identical digits)
+    keep = (checks >= 0) & (stems != 999_999_999)
+    stems, checks = stems[keep], checks[keep]
     return stems[:count] * 10 + checks[:count]
 
 
