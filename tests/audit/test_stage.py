@@ -221,3 +221,20 @@ def test_the_headline_names_the_people_its_top_cost_is_of(tmp_path: Path) -> Non
     au = audit_stage.run(p)
     assert "top 4 together cost £" in au["headline"]
     assert au["top_n"]["n"] == 4 and au["top_n"]["requested"] == 10
+
+
+def test_each_service_says_what_its_activity_counts(ran: tuple[Project, dict, dict]) -> None:
+    """A finance reviewer read DA_TREATMENT's activity (152.93, costed per year) under a
+    header naming 'the service's own unit' (the catalogue's: week) as weeks, and NEL_ADMIT's
+    (costed per episode) as bed days. cost_by_service names the unit its activity counts,
+    from the basis each service was costed on."""
+    p, _, _ = ran
+    by = pd.read_parquet(p.out / "audit" / "cost_by_service.parquet").set_index("service_code")
+    expected = {"AE_ATTEND": "attendance", "NEL_ADMIT": "episode", "EL_ADMIT": "episode",
+                "MH_INPATIENT": "bed day", "GP_APPT": "appointment", "ASC_HOMECARE": "hour",
+                "ASC_RESIDENTIAL": "week", "HOU_TEMP_ACCOM": "night", "DA_TREATMENT": "year"}
+    for code, unit in expected.items():
+        if code in by.index:
+            assert by.loc[code, "activity_unit"] == unit, code
+    assert list(by.reset_index().columns).index("activity_unit") == list(by.reset_index().columns).index("activity") + 1
+    assert by["activity_unit"].notna().all()

@@ -51,3 +51,21 @@ def test_financial_year_labels_are_read_as_their_start_year(tmp_path: Path) -> N
     idx = read_index_csv(p)
     assert idx.values == {2020: 100.0, 2021: 103.0}
     assert uprate(100, 2020, 2021, idx) == pytest.approx(103)
+
+
+def test_activity_unit_is_what_the_basis_counts_not_the_catalogue_unit() -> None:
+    """An admission costed per episode counts episodes (its catalogue unit is 'bed day');
+    drug treatment costed per year counts years (catalogue unit 'week'); a per-day stay keeps
+    its own day-type unit; a point service per unit keeps its own unit."""
+    from carecase.core.services import BY_CODE
+    from carecase.costs.mapping import activity_unit
+
+    assert activity_unit("per_episode", BY_CODE["NEL_ADMIT"]) == "episode"
+    assert activity_unit("per_day", BY_CODE["NEL_ADMIT"]) == "bed day"
+    assert activity_unit("per_year", BY_CODE["DA_TREATMENT"]) == "year"
+    assert activity_unit("per_week", BY_CODE["DA_TREATMENT"]) == "week"
+    assert activity_unit("per_day", BY_CODE["HOU_TEMP_ACCOM"]) == "night"
+    assert activity_unit("per_day", BY_CODE["ASC_RESIDENTIAL"]) == "day"  # a week-unit service costed by day
+    assert activity_unit("per_unit", BY_CODE["AE_ATTEND"]) == "attendance"
+    assert activity_unit("per_unit", BY_CODE["ASC_HOMECARE"]) == "episode"  # a package per unit: one an event
+    assert activity_unit("per_month", None) == "month"

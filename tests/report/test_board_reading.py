@@ -133,7 +133,25 @@ def test_activity_is_shown_per_service_never_added_across_units(tmp_path: Path) 
     for tid in ("audit-agency", "audit-need"):
         assert not any(c.key == "activity" for c in tables[tid].columns), tid
     (col,) = [c for c in tables["audit-service"].columns if c.key == "activity"]
-    assert "own unit" in col.label
+    assert "own unit" not in col.label  # a per-episode admission's activity is not bed days
+    (unit,) = [c for c in tables["audit-service"].columns if c.key == "activity_unit"]
+    # an audit from before activity_unit (this fixture's) says the unit is not recorded
+    assert all("not recorded" in str(r["activity_unit"]) for r in tables["audit-service"].rows)
+
+
+def test_each_service_names_the_unit_its_activity_counts(tmp_path: Path) -> None:
+    """A finance reviewer read drug treatment's activity (152.93, costed per year) under
+    'Activity (in the service's own unit: ... weeks…)' as weeks, and admissions costed per
+    episode as bed days: the service table names each row's unit, from the audit."""
+    import pandas as pd
+
+    root = write_project(tmp_path / "p")
+    path = root / "out" / "audit" / "cost_by_service.parquet"
+    df = pd.read_parquet(path)
+    df.assign(activity_unit=["unit-" + str(c) for c in df["service_code"]]).to_parquet(path)
+    report = project_report(Project.open(root))
+    table = next(t for t in report.tables() if t.id == "audit-service")
+    assert [r["activity_unit"] for r in table.rows] == ["unit-" + str(r["service_code"]) for r in table.rows]
 
 
 def test_entropy_balanced_zeros_say_the_weighting_made_them(tmp_path: Path) -> None:
@@ -174,3 +192,4 @@ def test_outcome_scores_say_how_each_total_is_scored_and_which_way_is_better(tmp
             "Warwick Medical School conversion table; not scored with an item missing); higher is better; "
             "change from baseline to 12m (6m not used).") in table.note
     assert "paired t-test and the Wilcoxon signed-rank test" in table.note
+

@@ -28,7 +28,9 @@ from carecase.core.errors import AuditError
 from carecase.core.exact import exact_sum
 from carecase.core.output import write_table
 from carecase.core.project import Project
-from carecase.costs.stage import check_costs_current, costs_stamp
+from carecase.core.services import catalogue
+from carecase.costs.mapping import activity_unit
+from carecase.costs.stage import check_costs_current, costs_stamp, map_frame
 
 
 def window(project: Project) -> tuple[dt.date, dt.date]:
@@ -69,6 +71,19 @@ def outside_note(outside: int, in_cohort: int, audited: int) -> str:
             "(records not linked to a resident, or non-residents) but have a cost in the window or are in "
             f"the programme: they are in every total; {where}. "
             "Many such people can mean that records failed to link (docs/linkage.md).")
+
+
+def activity_units(project: Project) -> ir.Table:
+    """Per service, the unit its ``activity`` in cost_by_service counts
+    (:func:`carecase.costs.mapping.activity_unit` of the basis the costs stage costed it on:
+    the same settings, as :func:`check_costs_current` has checked)."""
+    services = catalogue(project.config)
+    sm = map_frame(project.config.costs, services)
+    return ibis.memtable(pd.DataFrame({
+        "_unit_service": sm["service_code"].astype(str),
+        "activity_unit": [activity_unit(str(b), services.get(str(c)))
+                          for c, b in zip(sm["service_code"], sm["basis"], strict=True)],
+    }))
 
 
 def concentration_frames(costs: pd.Series, points: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -128,6 +143,12 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         # largest people's cost in each row, for the report's dominance rule
         by = tables.with_largest_people(tables.cost_by(pm, keys, activity=name == "cost_by_service"),
                                         person_lines, keys)
+        if name == "cost_by_service":  # what its activity counts: episodes, bed days, years…
+            units = activity_units(project)
+            j = by.left_join(units, by.service_code == units._unit_service)
+            cols = list(by.columns)
+            at = cols.index("activity") + 1
+            by = j.select(*cols[:at], "activity_unit", *cols[at:])
         files[name] = write_table(by, out, name, keys)
     files["cost_by_year_agency"] = write_table(
         tables.cost_by_year_agency(pm, largest=True), out, "cost_by_year_agency",

@@ -74,6 +74,29 @@ UNIT_BASIS: dict[str, str] = {
 assert set(UNIT_BASIS) == set(TIME_UNITS)
 
 
+#: What one unit of activity is under each costing basis (``units`` of costed_events). A
+#: service's own unit (the catalogue's) names it only for a point or count costed per unit and
+#: for a day-type unit costed per day: a non-elective admission costed per episode counts
+#: episodes, not the catalogue's bed days; drug treatment costed per year counts years.
+BASIS_ACTIVITY_UNIT: dict[str, str] = {
+    "per_episode": "episode", "per_day": "day", "per_week": "week", "per_hour": "hour",
+    "per_month": "month", "per_year": "year",
+}
+
+
+def activity_unit(basis: str, svc: Service | None) -> str:
+    """The unit (singular) in which an event costed on ``basis`` counts its activity: a point
+    or count service's own unit per_unit (an attendance, an appointment); a spell or package
+    per_unit counts 1 an event (an episode); per_day the service's own day-type unit (bed
+    day, night) or day; the other bases their time unit (week, hour, month, year) or episode."""
+    ranged = svc is not None and svc.kind in ("spell", "package")
+    if basis == "per_unit":
+        return "episode" if ranged or svc is None else canonical_unit(svc.unit)
+    if basis == "per_day" and svc is not None and UNIT_BASIS.get(canonical_unit(svc.unit)) == "per_day":
+        return canonical_unit(svc.unit)
+    return BASIS_ACTIVITY_UNIT.get(basis, basis)
+
+
 def default_basis(svc: Service) -> str:
     """The costing basis of a declared service that ``costs.service_basis`` leaves out."""
     if svc.kind in ("point", "count"):

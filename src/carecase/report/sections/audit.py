@@ -48,8 +48,11 @@ COST_PARTS = [F("cost", "Cost", "gbp", total=True, from_count="people"),
               F("fiscal_cost", "Fiscal cost", "gbp", total=True, from_count="people"),
               F("economic_cost", "Economic cost", "gbp", total=True, from_count="people"),
               F("share_of_cost", "Share of cost", "pct", from_count="people")]
-# activity is in each service's own unit (attendances, bed days, hours, weeks): shown per
-# service only, never added up across services (an agency's "45,214 units" mixed them)
+# activity is in the unit each service was costed in (attendances, bed days, episodes, hours,
+# weeks, years: the audit's activity_unit, beside it): shown per service only, never added up
+# across services (an agency's "45,214 units" mixed them). Not "the service's own unit": a
+# non-elective admission costed per episode counts episodes, not its catalogue unit's bed
+# days, and drug treatment costed per year counts years, not weeks
 AGENCY = [F("agency_l1", "Agency", "text"), F("agency_l2", "Part of agency", "text"),
           F("people", "People", "count", count=True),
           F("events", "Events", "count", count=True, total=True), *COST_PARTS]
@@ -57,8 +60,8 @@ SERVICE = [F("service_code", "Service", "text"), F("agency_l1", "Agency", "text"
            F("agency_l2", "Part of agency", "text"), F("area_of_need", "Area of need", "text"),
            F("people", "People", "count", count=True),
            F("events", "Events", "count", count=True, total=True), *COST_PARTS,
-           F("activity", "Activity (in the service's own unit: attendances, bed days, hours, weeks…)", "num",
-             from_count="people")]
+           F("activity", "Activity", "num", from_count="people"),
+           F("activity_unit", "Unit of activity (as costed)", "text")]
 NEED = [F("area_of_need", "Area of need", "text"),
         F("people", "People", "count", count=True), *COST_PARTS]
 COHORT = [F("group", "Group", "text"),
@@ -419,6 +422,8 @@ def build(ctx: Context) -> Section:
             continue
         if name != "cost_by_service":  # activity mixes units across services (see SERVICE)
             df = df.drop(columns=[c for c in df.columns if str(c).lower() == "activity"])
+        elif "activity" in df.columns and "activity_unit" not in df.columns:  # an audit from before it
+            df = df.assign(activity_unit="not recorded: re-run `carecase audit`")
         df, heavy = split_dominance(ctx, df, [cat])
         t = frame_table(tid, title, df, fields, extra=True, total_row=True, protect_rows=False,
                         sort_by=[cat])
