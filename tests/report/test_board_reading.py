@@ -193,3 +193,35 @@ def test_outcome_scores_say_how_each_total_is_scored_and_which_way_is_better(tmp
             "change from baseline to 12m (6m not used).") in table.note
     assert "paired t-test and the Wilcoxon signed-rank test" in table.note
 
+
+def test_the_audit_says_its_cost_adds_what_people_pay_themselves(tmp_path: Path) -> None:
+    """The demo's shared report put £2,945,690 under 'Local Authority – Adult Social Care'
+    in Cost by agency, £981,897 of it the third of care that self-funders pay (the library's
+    economic value), with no word of it: a council budget reader took it for the council's
+    spend. The audit section says that cost adds economic to fiscal cost and names the
+    services whose economic part sits under their provider's agency; figures only internally."""
+    import json
+
+    import pandas as pd
+
+    for mode in ("shared", "internal"):
+        root = write_project(tmp_path / mode, mode=mode)
+        audit = root / "out" / "audit" / "summary.json"
+        s = json.loads(audit.read_text())
+        s.update(value_types=["economic", "fiscal"], fiscal_cost=4_500_000.0, economic_cost=1_000_000.0)
+        audit.write_text(json.dumps(s))
+        path = root / "out" / "costs" / "cost_by_service.parquet"
+        by = pd.read_parquet(path)
+        eco = by.iloc[[0]].assign(service_code="ASC_RESIDENTIAL", value_type="economic", cost=1_000_000.0)
+        pd.concat([by, eco]).to_parquet(path)
+        report = project_report(Project.open(root))
+        section = next(s for s in report.sections if s.id == "audit")
+        text = " ".join(getattr(b, "text", "") for b in section.blocks)
+        assert "fiscal cost (what public bodies pay) plus economic cost" in text
+        assert "(ASC_RESIDENTIAL) is shown under the agency that provides it" in text
+        assert ("£1,000,000 economic" in text) == (mode == "internal")
+    # none where the audit adds no economic cost (the fixture as written)
+    report = project_report(Project.open(write_project(tmp_path / "none")))
+    section = next(s for s in report.sections if s.id == "audit")
+    assert "plus economic cost" not in " ".join(getattr(b, "text", "") for b in section.blocks)
+

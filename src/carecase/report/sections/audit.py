@@ -370,6 +370,41 @@ def shared_headline(summary: dict[str, Any], group: dict[str, Any] | None, conc:
     return text
 
 
+def economic_services(ctx: Context) -> list[str]:
+    """The services with an economic cost (out/costs/cost_by_service): codes, not counts."""
+    by = ctx.outs.table("costs", "cost_by_service")
+    if by is None or not {"service_code", "value_type", "cost"} <= set(by.columns):
+        return []
+    eco = by[(by["value_type"].astype(str) == "economic") & (pd.to_numeric(by["cost"], errors="coerce") > 0)]
+    if "transfer" in eco.columns:
+        eco = eco[~eco["transfer"].fillna(False).astype(bool)]
+    return sorted({str(c) for c in eco["service_code"]})
+
+
+def economic_note(ctx: Context) -> list[Block]:
+    """Where the audit's cost adds economic cost (audit.value_types; in the default library
+    the third of residential and home care that people pay for themselves) to what public
+    bodies pay, say so: the tables show it under the agency that provides the service, so a
+    budget reader took that agency's row for its own spend. No figure in a shared report
+    (the economic total is a third of adult social care's cost, which may be hidden)."""
+    summary = ctx.outs.json("audit", "summary.json") or {}
+    economic = get(summary, "economic_cost")
+    if "economic" not in (get(summary, "value_types", default=[]) or []) or not economic or float(economic) <= 0:
+        return []
+    services = economic_services(ctx)
+    which = f" ({', '.join(services)})" if services else ""
+    amounts = ""
+    if ctx.mode == "internal" and get(summary, "fiscal_cost") is not None:
+        amounts = (f": here £{float(get(summary, 'fiscal_cost')):,.0f} fiscal and £{float(economic):,.0f} "
+                   "economic")
+    return [Paragraph(
+        "Cost in this section is fiscal cost (what public bodies pay) plus economic cost (the rest of a "
+        f"service's cost, such as the share of care that people pay for themselves){amounts}. The economic "
+        f"part of a service{which} is shown under the agency that provides it, so that agency's cost is more "
+        "than it pays itself; the fiscal and economic split of every row is in out/audit and "
+        + ("these tables." if ctx.mode == "internal" else "the internal report."))]
+
+
 def costing_notes(ctx: Context) -> list[Block]:
     """The price year of every £ in the audit, and the costs stage's warnings about the data
     (overlapping stays each costed in full): a reader of the audit's totals needs both. A
@@ -381,6 +416,7 @@ def costing_notes(ctx: Context) -> list[Block]:
         out.append(Paragraph(f"All £ are at {year}/{(year + 1) % 100:02d} prices (financial year), "
                              "from the unit costs listed, with their sources and how they were uprated, "
                              "in the Unit costs section."))
+    out.extend(economic_note(ctx))
     warnings = [str(w) for w in costs.get("warnings") or []]
     if warnings and ctx.mode == "internal":
         out.extend(Note(f"Costing warning: {w}") for w in warnings)
