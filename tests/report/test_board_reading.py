@@ -225,3 +225,21 @@ def test_the_audit_says_its_cost_adds_what_people_pay_themselves(tmp_path: Path)
     section = next(s for s in report.sections if s.id == "audit")
     assert "plus economic cost" not in " ".join(getattr(b, "text", "") for b in section.blocks)
 
+
+def test_the_workbook_gives_the_gini_with_the_concentration_table(tmp_path: Path) -> None:
+    """The HTML gave the Gini coefficient as a paragraph after 'Concentration of spend', which
+    the workbook (tables only) left out: a reviewer checking the report's Excel sheets found
+    no Gini. It is the concentration table's note, so its sheet carries it."""
+    import openpyxl
+
+    from carecase.report.xlsx import render_xlsx
+
+    for mode in ("shared", "internal"):
+        report = project_report(Project.open(write_project(tmp_path / mode, mode=mode)))
+        table = next(t for t in report.tables() if t.id == "audit-concentration")
+        assert table.note.startswith("Gini coefficient of cost per person: 0.62 ")
+        section = next(s for s in report.sections if s.id == "audit")
+        assert sum("Gini coefficient" in (getattr(b, "text", "") or "") for b in section.blocks) == 0  # not twice
+        wb = openpyxl.load_workbook(render_xlsx(report, tmp_path / f"{mode}.xlsx"))
+        cells = [str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row if v]
+        assert any(c.startswith("Gini coefficient of cost per person: 0.62") for c in cells)

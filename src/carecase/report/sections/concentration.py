@@ -266,11 +266,15 @@ def spend_concentration(ctx: Context, summary: dict[str, Any]) -> SpendConcentra
                 note="Cost per week = cost over the period ÷ weeks observed in the period. Internal report only: "
                      "shared reports show these people as a group."))
 
+    if gini is not None:
+        sentence = (f"Gini coefficient of cost per person: {float(gini):.2f} "
+                    "(0 = everyone costs the same; 1 = one person accounts for all spend).")
+        if conc_table is not None:  # the table's note, so the workbook's sheet has it too
+            conc_table.note = f"{sentence} {conc_table.note}".strip()
+        else:
+            blocks.append(Paragraph(sentence))
     if conc_table is not None:
         blocks.append(conc_table)
-    if gini is not None:
-        blocks.append(Paragraph(f"Gini coefficient of cost per person: {float(gini):.2f} "
-                                "(0 = everyone costs the same; 1 = one person accounts for all spend)."))
     lor = audit_table(ctx, "lorenz")
     if lor is not None and pick(lor, "population_share") and pick(lor, "cost_share"):
         published = conc_shown + ([int(group["people"])] if group is not None else [])
