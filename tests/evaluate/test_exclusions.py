@@ -104,6 +104,11 @@ def test_units_are_labelled_with_what_they_count():
         assert measured_units(service_costing(engine, events)) == {
             "AE_ATTEND": "attendance", "DA_TREATMENT": "year", "MH_INPATIENT": "bed day", "NEL_ADMIT": "episode"}
         assert measured_units(service_costing(engine, events.drop("basis"))) == {}
+        # per month, and a stay costed per stay: the catalogue's units (weeks, bed days) were used
+        other = engine.memtable(pa.table({
+            "service_code": ["ASC_HOMECARE", "MH_INPATIENT"], "basis": ["per_month", "per_unit"],
+            "value_type": ["fiscal"] * 2, "cost": [1.0] * 2, "activity_row": [True] * 2}))
+        assert measured_units(service_costing(engine, other)) == {"ASC_HOMECARE": "month", "MH_INPATIENT": "episode"}
     finally:
         engine.close()
 

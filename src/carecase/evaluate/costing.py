@@ -12,10 +12,8 @@ import pandas as pd
 from carecase.core.engine import Engine
 from carecase.core.exact import exact_sum
 from carecase.core.services import BY_CODE, Catalogue
+from carecase.costs.mapping import activity_unit
 
-#: A costing basis as the unit its ``units`` count (per_unit and per_day keep the service
-#: catalogue's own unit: an attendance, a bed day, a night).
-BASIS_UNITS = {"per_hour": "hour", "per_week": "week", "per_year": "year", "per_episode": "episode"}
 COLUMNS = ["service_code", "basis", "value_type", "cost", "activity"]
 
 
@@ -53,7 +51,6 @@ def measured_units(costing: pd.DataFrame, catalogue: Catalogue = BY_CODE) -> dic
     per = per.sort_values(["service_code", "activity", "basis"], ascending=[True, False, True], kind="stable")
     out: dict[str, str] = {}
     for code, basis in zip(per["service_code"].astype(str), per["basis"].astype(str), strict=True):
-        if code not in out:
-            svc = catalogue.get(code)
-            out[code] = BASIS_UNITS.get(basis, svc.unit if svc else basis)
+        if code not in out:  # as the audit names it (cost_by_service's activity_unit)
+            out[code] = activity_unit(basis, catalogue.get(code))
     return out
