@@ -911,3 +911,17 @@ def test_events_hidden_as_a_complement_take_their_pounds_and_activity_with_them(
     for t in (sv, _table(report, "audit-agency")):
         for i in range(len(t.rows)):
             assert ((i, "people") in t.hidden) == ((i, "events") in t.hidden), (t.id, t.rows[i])
+
+
+def test_outcome_note_names_intervals_only_where_shown(tmp_path: Path) -> None:
+    """The demo's outcomes have no interval columns: the shared note said 'Means, SDs and
+    intervals are shown to 1 decimal' beside a table with no interval."""
+    def plant(out: Path) -> None:
+        _plant_outcomes(out)
+        path = out / "evaluate" / "outcomes.parquet"
+        _write(pd.read_parquet(path).drop(columns=["ci_low", "ci_high"]), path)
+
+    without = _table(_report(tmp_path, plant), "evaluation-outcomes")
+    assert "Means and SDs are shown to 1 decimal" in without.note and "intervals" not in without.note
+    with_ci = _table(_report(tmp_path / "ci", _plant_outcomes), "evaluation-outcomes")
+    assert "Means, SDs and intervals are shown to 1 decimal" in with_ci.note

@@ -126,9 +126,11 @@ def outcomes_table(ctx: Context, out: pd.DataFrame) -> Table:
     if scored:
         note += " " + " ".join(scored)
     if ctx.mode != "internal":
+        # "intervals" only where the evaluate stage wrote them (the demo's outcomes have none)
+        ci = any(c is not None and out[c].notna().any() for c in (pick(out, "ci_low"), pick(out, "ci_high")))
         out = outcomes_for_sharing(out)
-        note += (" Means, SDs and intervals are shown to 1 decimal (2 on a scale within −1 to 1, such as an "
-                 "EQ-5D index) and p-values to 2 significant figures; "
+        note += (f" Means{', SDs and intervals' if ci else ' and SDs'} are shown to 1 decimal (2 on a scale within "
+                 "−1 to 1, such as an EQ-5D index) and p-values to 2 significant figures; "
                  "a row's statistics are hidden with its number of people, and its p-values with any of "
                  "its improved / no change / worse counts.")
     return frame_table("evaluation-outcomes", "Outcome measures (change between assessments)", out,
