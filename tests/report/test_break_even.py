@@ -116,3 +116,13 @@ def test_the_evaluated_saving_is_compared_with_its_own_break_even() -> None:
     assert "£3 a year above break-even" in text and "short" not in text
     measures = [r["measure"] for r in break_even_table(res).rows]  # type: ignore[union-attr]
     assert any(m.startswith("Break-even saving in the services the evaluation measured") for m in measures)
+
+
+def test_break_even_names_the_evaluated_services_the_model_leaves_out() -> None:
+    """The executive summary hides the whole-system effect and then gives 'the services the
+    model values' £314: a board read it as the whole system, with adult social care left out."""
+    left = {**DEMO, "evaluation_left_out": {"min_users": 10, "services": ["ASC_HOMECARE", "ASC_RESIDENTIAL"]}}
+    text = break_even_paragraph(left).text  # type: ignore[union-attr]
+    assert ("For the services the model values (all the evaluated services but Home care package and Residential "
+            "care placement, which too few people used), the evaluation estimated no saving but £314 more cost") in text
+    assert "For the services the model values, the evaluation" in break_even_paragraph(DEMO).text  # type: ignore[union-attr]

@@ -305,7 +305,7 @@ def break_even_blocks(results: dict[str, Any], catalogue: Catalogue = BY_CODE) -
     """Break-even in words and figures, then avoided demand apart from intended increases
     (sections/cba_break_even.py); empty for a results.json without them."""
     blocks: list[Paragraph | Table] = []
-    for block in (break_even_paragraph(results), break_even_table(results)):
+    for block in (break_even_paragraph(results, catalogue), break_even_table(results)):
         if block is not None:
             blocks.append(block)
     return blocks + split_blocks(results, catalogue)

@@ -54,13 +54,24 @@ def _estimate(be: dict[str, Any]) -> tuple[float | None, float | None, float | N
 #: read as a contradiction)
 _FOUND = {
     "evaluation": {
-        True: ". The saving the evaluation estimated, for the services the model values, is {gbp} per "
+        True: ". The saving the evaluation estimated, for the services the model values{left}, is {gbp} per "
               "participant per year",
-        False: ". For the services the model values, the evaluation estimated no saving but {gbp} more "
+        False: ". For the services the model values{left}, the evaluation estimated no saving but {gbp} more "
                "cost per participant per year"},
     "inputs": {True: ". The saving the model's inputs give is {gbp} per participant per year",
                False: ". The model's inputs give no saving but {gbp} more cost per participant per year"},
 }
+
+
+def _left_out(results: dict[str, Any], catalogue: Catalogue) -> str:
+    """Which evaluated services the model leaves out for too few users, in words: without it
+    the executive summary's "the services the model values" read as the whole system (adult
+    social care was left out, and the whole-system effect hidden)."""
+    codes = [str(c) for c in get(get(results, "evaluation_left_out", default={}), "services", default=[]) or []]
+    if not codes:
+        return ""
+    names = in_a_list([catalogue[c].description if c in catalogue else c for c in codes])
+    return f" (all the evaluated services but {names}, which too few people used)"
 
 
 def _against(estimate: float, low: float | None, high: float | None, needed: float) -> str:
@@ -75,7 +86,7 @@ def _against(estimate: float, low: float | None, high: float | None, needed: flo
     return where + "; break-even lies within its interval"
 
 
-def break_even_paragraph(results: dict[str, Any]) -> Paragraph | None:
+def break_even_paragraph(results: dict[str, Any], catalogue: Catalogue = BY_CODE) -> Paragraph | None:
     """The board's question in words: what the programme would need to save per participant
     per year to break even, beside what was estimated; what it could cost; and where the
     uncertainty analysis says how often the savings reach break-even (P(NPV > 0))."""
@@ -103,7 +114,7 @@ def break_even_paragraph(results: dict[str, Any]) -> Paragraph | None:
         if estimate is not None:
             ci = (f" (95% interval from {_saving(low)} to {_saving(high)})"
                   if low is not None and high is not None else "")
-            found = _FOUND[what][estimate >= 0].format(gbp=_gbp(abs(estimate)))
+            found = _FOUND[what][estimate >= 0].format(gbp=_gbp(abs(estimate)), left=_left_out(results, catalogue))
             text += found + ci + ": " + _against(estimate, low, high, needed)
     else:  # the outcomes' adjustments differ: the figures after them
         estimate = _number(get(be, "estimated_per_participant_year"))

@@ -161,7 +161,7 @@ def build(ctx: Context) -> Section:
             text = "Who benefits: " + (", ".join(f"{a} ({format_value(v, 'gbp')})" for a, v in gain) or "no agency")
             text += ". Net contributors: " + (", ".join(f"{a} ({format_value(v, 'gbp')})" for a, v in pay) or "none")
             sec.blocks.append(Paragraph(text + " (net present values over the appraisal period)."))
-        for block in (break_even_paragraph(res), *split_blocks(res, ctx.services)):
+        for block in (break_even_paragraph(res, ctx.services), *split_blocks(res, ctx.services)):
             if isinstance(block, Paragraph):  # the words; the CBA section has the tables
                 sec.blocks.append(block)
     matched = ctx.outs.table("evaluate", "matched")
