@@ -52,6 +52,32 @@ def test_the_board_reads_break_even_beside_the_estimate_in_words() -> None:
     assert break_even_paragraph({}) is None and break_even_table({}) is None and split_blocks({}) == []
 
 
+def test_a_break_even_beyond_what_the_services_cost_before_is_said_to_be_out_of_reach() -> None:
+    """A board member asked whether break-even was possible at all: the demo needs about £5,559
+    a year from services that cost the participants less than that before they joined."""
+    ev = {**DEMO["break_even"]["evaluated"], "break_even": 5559.01, "participants_cost_before": 3100.0,
+          "pre_months": 12}
+    text = break_even_paragraph({**DEMO, "break_even": {**DEMO["break_even"], "evaluated": ev}}).text  # type: ignore[union-attr]
+    assert ("Break-even (£5,559 a year) is more than these services cost for the participants in the 12 months "
+            "before they joined (£3,100 per person-year): even if they stopped using them altogether, the savings "
+            "would not reach it.") in text
+    within = {**ev, "participants_cost_before": 9000.0}
+    assert "stopped using them" not in break_even_paragraph(  # type: ignore[union-attr]
+        {**DEMO, "break_even": {**DEMO["break_even"], "evaluated": within}}).text
+
+
+def test_what_the_evaluated_services_cost_before_is_summed_from_the_effects() -> None:
+    from carecase.cba.break_even import cost_before
+
+    effects = {"price_year": 2024, "windows": {"post_0_12": {"services": {
+        "AE_ATTEND": {"cost_ppy": {"treated_pre": 257.33}}, "NEL_ADMIT": {"cost_ppy": {"treated_pre": 1000.0}},
+        "GP_APPT": {"cost_ppy": {"treated_pre": 300.0}}}}}}
+    ev = {"window": "post_0_12", "services": ["AE_ATTEND", "NEL_ADMIT"]}
+    assert cost_before(effects, ev, 2024) == 1257.33
+    assert cost_before(effects, ev, 2023) is None  # another price year: not uprated here
+    assert cost_before(effects, {**ev, "services": ["AE_ATTEND", "MH_INPATIENT"]}, 2024) is None
+
+
 def test_the_split_adds_up_to_the_npv() -> None:
     res = json.loads(json.dumps({"benefit_split": {
         "avoided_demand_pv": 1000.0, "intended_pv": -400.0, "pv_costs": 900.0, "npv": -300.0,

@@ -267,3 +267,23 @@ def evaluated_saving(model: CBAModel, outcomes: Sequence[int], window: str | Non
     total = float(mean.sum())
     return {"window": window, "services": [model.outcomes[i].name.split(":", 1)[0] for i in outcomes],
             "mean": total, "sd": spread, "ci_low": total - Z95 * spread, "ci_high": total + Z95 * spread}
+
+
+def cost_before(effects: dict[str, Any], evaluated: dict[str, Any], price_year: int | None) -> float | None:
+    """What the services of ``evaluated`` (:func:`evaluated_saving`) cost for the matched
+    participants in the pre-period, £ per person-year (effects.json's ``cost_ppy.treated_pre``
+    in ``evaluated``'s window, summed): a saving in those services cannot exceed it unless their
+    use would have risen without the programme, so a break-even above it is out of reach of
+    those services alone. None where a service has no such figure, or the effects are priced
+    in another year than the model (they would need uprating)."""
+    if price_year is None or effects.get("price_year") != price_year:
+        return None
+    window = (effects.get("windows") or {}).get(evaluated.get("window") or "")
+    services = (window or {}).get("services") or {}
+    total = 0.0
+    for code in evaluated.get("services") or []:
+        before = ((services.get(code) or {}).get("cost_ppy") or {}).get("treated_pre")
+        if not isinstance(before, int | float) or isinstance(before, bool):
+            return None
+        total += float(before)
+    return total

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from carecase.cba.break_even import evaluated_break_even, evaluated_saving
+from carecase.cba.break_even import cost_before, evaluated_break_even, evaluated_saving
 from carecase.cba.config import NO_MODEL
 from carecase.cba.engine import compile_model
 from carecase.cba.evaluation_join import (
@@ -272,6 +272,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
             # what those services would need to save, the model's other benefits as they are
             ev["break_even"] = evaluated_break_even(compile_model(model, lookup), evaluated["outcomes"],
                                                     ev["mean"], float(results["headline"]["npv"]))
+            ev["participants_cost_before"] = cost_before(effects, ev, model.price_base_year)
+            ev["pre_months"] = effects.get("pre_months")
             results["break_even"]["evaluated"] = ev
     if task is not None:
         progress.advance(task)

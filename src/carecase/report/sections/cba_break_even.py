@@ -86,6 +86,20 @@ def _against(estimate: float, low: float | None, high: float | None, needed: flo
     return where + "; break-even lies within its interval"
 
 
+def _out_of_reach(ev: Any, needed: float) -> str:
+    """Where break-even is above what the evaluated services cost for the participants before
+    they joined: no fall in their use of those services alone could reach it (a board member
+    asked whether break-even was possible at all)."""
+    before = _number(get(ev, "participants_cost_before")) if isinstance(ev, dict) else None
+    if before is None or needed <= before:
+        return ""
+    months = get(ev, "pre_months")
+    when = f"in the {months} months before they joined" if isinstance(months, int) else "before they joined"
+    return (f". Break-even ({_gbp(needed)} a year) is more than these services cost for the participants {when} "
+            f"({_gbp(before)} per person-year): even if they stopped using them altogether, the savings would not "
+            "reach it")
+
+
 def break_even_paragraph(results: dict[str, Any], catalogue: Catalogue = BY_CODE) -> Paragraph | None:
     """The board's question in words: what the programme would need to save per participant
     per year to break even, beside what was estimated; what it could cost; and where the
@@ -116,6 +130,7 @@ def break_even_paragraph(results: dict[str, Any], catalogue: Catalogue = BY_CODE
                   if low is not None and high is not None else "")
             found = _FOUND[what][estimate >= 0].format(gbp=_gbp(abs(estimate)), left=_left_out(results, catalogue))
             text += found + ci + ": " + _against(estimate, low, high, needed)
+            text += _out_of_reach(get(be, "evaluated", default={}), needed) if what == "evaluation" else ""
     else:  # the outcomes' adjustments differ: the figures after them
         estimate = _number(get(be, "estimated_per_participant_year"))
         text += (f"bring benefits of about {_gbp(net)} per participant per year after the model's adjustments"
