@@ -152,3 +152,22 @@ def test_break_even_names_the_evaluated_services_the_model_leaves_out() -> None:
     assert ("For the services the model values (all the evaluated services but Home care package and Residential "
             "care placement, which too few people used), the evaluation estimated no saving but £314 more cost") in text
     assert "For the services the model values, the evaluation" in break_even_paragraph(DEMO).text  # type: ignore[union-attr]
+
+
+def test_the_summary_gives_the_outcome_scores_as_the_evaluation_shows_them(tmp_path: Path) -> None:
+    """A board read the report without learning that the participants' outcome scores rose:
+    the executive summary quotes each instrument's change in total from the disclosed table,
+    never a figure it hides (the fixture's 12m row rests on 5 people)."""
+    for mode, expected in (
+            ("shared", "SWEMWBS total, baseline to 6m: mean change +2.9 (95 people, 70 improved; paired t-test p < 0.001)"),
+            ("internal", "SWEMWBS total, baseline to 6m: mean change +2.90 (96 people, 70 improved; paired t-test "
+                         "p = 0.0001)")):
+        root = write_project(tmp_path / mode, mode=mode)
+        project = Project.open(root)
+        try:
+            text = _text(project_report(project), "summary")
+        finally:
+            project.close()
+        assert "Outcome measures (the participants' own change, with no comparison group" in text
+        assert expected in text, text
+        assert ("baseline to 12m" in text) == (mode == "internal")

@@ -45,8 +45,8 @@ from carecase.report.sections.outcomes import (
     OUTCOME_MEANS,
     OUTCOME_P,
     OUTCOMES,
+    disclosed_outcomes,
     outcomes_for_sharing,
-    outcomes_table,
     p_for_sharing,
 )
 from carecase.report.sections.participants import (
@@ -365,7 +365,7 @@ def build(ctx: Context) -> Section:
                                             charts.grouped_bars(f"£ change per person per year by group ({last})",
                                                                 rows, "key", "group", "change",
                                                                 "£ per person per year")))
-    out = outs.table("evaluate", "outcomes")
-    if out is not None:
-        sec.blocks.append(outcomes_table(ctx, out))
+    outcomes = disclosed_outcomes(ctx)
+    if outcomes is not None:
+        sec.blocks.append(outcomes)
     return sec

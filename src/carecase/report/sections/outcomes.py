@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from carecase.report.content import Table
+from carecase.report.content import Table, format_value
 from carecase.report.loaders import pick
 from carecase.report.sections.common import Context, F, frame_table
 
@@ -135,3 +135,53 @@ def outcomes_table(ctx: Context, out: pd.DataFrame) -> Table:
                  "its improved / no change / worse counts.")
     return frame_table("evaluation-outcomes", "Outcome measures (change between assessments)", out,
                        OUTCOMES, protect_columns=False, note=note)
+
+
+def disclosed_outcomes(ctx: Context) -> Table | None:
+    """The outcome measures table, disclosed, built once a report (the Evaluation section shows
+    it; the executive summary quotes it); None without out/evaluate/outcomes."""
+    if "outcomes_table" not in ctx.memo:
+        out = ctx.outs.table("evaluate", "outcomes")
+        table = outcomes_table(ctx, out) if out is not None else None
+        if table is not None:
+            ctx.shown(table)
+        ctx.memo["outcomes_table"] = table
+    return ctx.memo["outcomes_table"]  # type: ignore[no-any-return]
+
+
+def _signed(v: object) -> str:
+    """A mean change as shown (a number, or a shared report's rounded text), with its sign."""
+    if isinstance(v, int | float):
+        return f"{v:+,.2f}"
+    text = str(v)
+    return text if text.startswith(("-", "−")) or text.strip("0.") == "" else "+" + text
+
+
+def outcomes_in_brief(ctx: Context) -> str:
+    """For the executive summary: each instrument's change in total as the Evaluation section's
+    disclosed outcomes table shows it (a hidden figure is left out, never worked round), with
+    its caveat (no comparison group); "" where there is none to show (a board read the report
+    without learning that the participants' outcome scores rose)."""
+    table = disclosed_outcomes(ctx)
+    if table is None:
+        return ""
+    parts = []
+    for i, r in enumerate(table.shown):
+        if str(r.get("measure")) != "total" or any((i, c) in table.hidden for c in ("n", "mean_change")):
+            continue
+        change, n = r.get("mean_change"), r.get("n")
+        if change is None or n is None:
+            continue
+        text = (f"{r.get('instrument')} total, {r.get('from_assessment')} to {r.get('to_assessment')}: mean change "
+                f"{_signed(change)} ({format_value(n, 'count')} people")
+        improved = r.get("improved")
+        if improved is not None and (i, "improved") not in table.hidden:
+            text += f", {format_value(improved, 'count')} improved"
+        p = r.get("t_p")
+        if p is not None and (i, "t_p") not in table.hidden:
+            text += f"; paired t-test p {'< 0.001' if p == '<0.001' else f'= {p}'}"
+        parts.append(text + ")")
+    if not parts:
+        return ""
+    return ("Outcome measures (the participants' own change, with no comparison group, so part of it may have "
+            "happened anyway): " + "; ".join(parts) + " (Evaluation section, outcome measures).")

@@ -21,6 +21,7 @@ from carecase.report.sections.did_tables import (
     populations_note,
     rests_on_few,
 )
+from carecase.report.sections.outcomes import outcomes_in_brief
 from carecase.report.sections.windows import in_a_sentence, windows_in_words
 
 METHOD = (
@@ -197,6 +198,9 @@ def build(ctx: Context) -> Section:
     changed = clear_changes(ctx)
     if changed:
         sec.blocks.append(Paragraph(changed))
+    scores = outcomes_in_brief(ctx)
+    if scores:
+        sec.blocks.append(Paragraph(scores))
     year = (ctx.outs.json("costs", "summary.json") or {}).get("price_year")
     sec.blocks.append(Paragraph(METHOD.replace("at one price year", f"at {fiscal_year_label(year)} prices")
                                 if isinstance(year, int) else METHOD))
