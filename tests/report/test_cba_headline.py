@@ -81,12 +81,19 @@ def test_summary_names_the_services_whose_use_changed_clearly(tmp_path) -> None:
     rr.to_parquet(path, index=False)
     matched = root / "out/evaluate/matched.parquet"
     m = pd.read_parquet(matched)  # mental-health stays: 3 matched participants used them
-    m.assign(treated_users=(m["key"] == "MH_INPATIENT").map({True: 3, False: 60}), control_users=60).to_parquet(
-        matched, index=False)
+    m = m.assign(treated_users=(m["key"] == "MH_INPATIENT").map({True: 3, False: 60}), control_users=60)
+    m.to_parquet(matched, index=False)
     report = project_report(Project.open(root))
     text = " ".join(getattr(b, "text", "") for b in report.sections[0].blocks)
     assert "Service use that changed clearly" in text
-    assert ": more (rate ratio 1.40, 95% CI 1.10–1.80)" in text
+    assert ": more (rate ratio 1.40, 95% CI 1.10–1.80)" in text  # its £ interval excludes no change
+    # use changed clearly, its £ did not: said (a board read A&E's rate ratio 0.64 as a saving)
+    nel = (m["key"] == "NEL_ADMIT") & (m["window"] == "post_0_12") & (m["measure"] == "cost")
+    m.loc[nel, ["effect_ppy", "ci_low", "ci_high"]] = [120.0, -40.0, 280.0]
+    m.to_parquet(matched, index=False)
+    text = " ".join(getattr(b, "text", "") for b in project_report(Project.open(root)).sections[0].blocks)
+    assert (": more (rate ratio 1.40, 95% CI 1.10–1.80; its £ change, £120 a person-year (95% CI −£40 to £280), "
+            "includes no change)") in text
     assert "0.82" not in text  # the fixture's others: 0.82 (0.67–1.00) includes no change
     assert "0.30" not in text  # hidden: it rests on 3 people
 

@@ -115,6 +115,7 @@ def clear_changes(ctx: Context) -> str:
     if not rows or not windows:
         return ""
     last = windows[-1]
+    money = _money_effects(ctx, last)
     models = {str(r.get("model")) for r in rows}
     model = "Negative binomial" if "Negative binomial" in models else sorted(models)[0]
     chosen = [r for r in rows if str(r.get("window")) == last and str(r.get("model")) == model]
@@ -128,13 +129,33 @@ def clear_changes(ctx: Context) -> str:
         if hi < 1 or lo > 1:  # type: ignore[operator]
             code = str(r.get("key"))
             name = ctx.services[code].description if code in ctx.services else code
-            clear.append(f"{name}: {'less' if hi < 1 else 'more'} (rate ratio {rr:.2f}, 95% CI {lo:.2f}–{hi:.2f})")  # type: ignore[operator]
+            text = f"{name}: {'less' if hi < 1 else 'more'} (rate ratio {rr:.2f}, 95% CI {lo:.2f}–{hi:.2f}"  # type: ignore[operator]
+            gbp = money.get(code)
+            if gbp is not None and gbp[1] <= 0 <= gbp[2]:  # use fell clearly, its £ not: a board read savings
+                text += (f"; its £ change, {format_value(gbp[0], 'gbp')} a person-year (95% CI "
+                         f"{format_value(gbp[1], 'gbp')} to {format_value(gbp[2], 'gbp')}), includes no change")
+            clear.append(text + ")")
     if not clear:
         return ""
     return (f"Service use that changed clearly against the comparison group ({in_a_sentence(last)}, "
             f"{model.lower()} model): " + "; ".join(clear) + f". {tested} services are shown there; a service "
             "whose use did not change would still show such a change about one time in twenty, by chance "
             "(Evaluation section, rate ratios).")
+
+
+def _money_effects(ctx: Context, window: str) -> dict[str, tuple[float, float, float]]:
+    """Per service, its matched £ effect and 95% interval in ``window`` as the Evaluation
+    section's disclosed effects table shows them (a hidden one left out)."""
+    table = eval_section.effects_table(ctx, eval_section.match_counts_table(ctx))
+    out: dict[str, tuple[float, float, float]] = {}
+    for i, r in enumerate(table.shown if table else []):
+        cells = ("effect_matched", "ci_low_matched", "ci_high_matched")
+        values = [r.get(c) for c in cells]
+        if (r.get("key_type") == "service" and str(r.get("window")) == window and eval_section.is_money(r.get("measure"))
+                and table is not None and not any((i, c) in table.hidden for c in cells)
+                and all(isinstance(v, int | float) for v in values)):
+            out[str(r.get("key"))] = (float(values[0]), float(values[1]), float(values[2]))  # type: ignore[arg-type]
+    return out
 
 
 def build(ctx: Context) -> Section:
