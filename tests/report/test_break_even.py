@@ -43,6 +43,9 @@ def test_the_board_reads_break_even_beside_the_estimate_in_words() -> None:
             "participant per year (95% interval from £1,933 more cost to £1,305 saved): £5,873 a year short of "
             "break-even, and short of it even at the top of its interval") in text
     assert "The programme costs £5,202 per participant per year" in text and "no cost breaks even" in text
+    # why £5,559 becomes £5,202 (a 6% cut where optimism bias is 5%), and why £5,202 is there twice
+    assert "optimism bias counts each saving for less and each increase for more" in text
+    assert "the same figure as break-even after the adjustments, as it must be" in text
     assert "break-even in 0.0% of the simulations: that is the chance NPV > 0" in text
     above = {**DEMO, "break_even": {**DEMO["break_even"], "evaluated": {"mean": 6000.0, "ci_low": 5000.0,
                                                                            "ci_high": 7000.0}}}

@@ -123,8 +123,9 @@ def break_even_paragraph(results: dict[str, Any], catalogue: Catalogue = BY_CODE
         if own is not None and (measured is None or abs(own - measured) > 0.005):
             text += " in the services the evaluation measured, with the model's other benefits as they are"
         elif net is not None and adj is not None and abs(adj - 1) > 1e-9:
-            text += (f" (the model counts that as {_gbp(net)} after its reductions for optimism bias, deadweight, "
-                     "displacement and attribution)")
+            text += (f" (the model counts that as {_gbp(net)} after its adjustments: optimism bias counts each "
+                     "saving for less and each increase for more, and any deadweight, displacement and attribution "
+                     "take their shares)")
         if estimate is not None:
             ci = (f" (95% interval from {_saving(low)} to {_saving(high)})"
                   if low is not None and high is not None else "")
@@ -139,8 +140,11 @@ def break_even_paragraph(results: dict[str, Any], catalogue: Catalogue = BY_CODE
     text += "."
     cost, breaks = _number(get(be, "cost_per_participant_year")), _number(get(be, "cost_break_even_per_participant_year"))
     if cost is not None:
+        same = net is not None and abs(net - cost) < 0.005
         text += (f" The programme costs {_gbp(cost)} per participant per year (all its costs after optimism "
-                 "bias, per participant-year, in present values); ")
+                 "bias, per participant-year, in present values"
+                 + ("; the same figure as break-even after the adjustments, as it must be where costs and "
+                    "benefits are counted over the same participant-years" if same else "") + "); ")
         text += (f"with the benefits as estimated it would break even at a cost of up to {_gbp(breaks)}."
                  if breaks is not None else "with the benefits as estimated no cost breaks even, as they are not "
                  "above zero.")
