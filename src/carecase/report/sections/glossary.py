@@ -27,6 +27,13 @@ TERMS: list[tuple[str, str]] = [
      "effect away; larger is more robust."),
     ("SMD (standardised mean difference)", "How far apart the two groups are on a characteristic, in "
      "standard deviations; under 0.1 counts as balanced."),
+    ("Entropy balancing", "Weights on the comparison group's people, chosen so that the weighted group "
+     "matches the participants exactly on average on each characteristic matched on. Unequal weights make "
+     "the comparison group count as fewer people: its effective size."),
+    ("Rate ratio dispersion (α)", "How far service use varies between people beyond chance (0: not at all); "
+     "from the negative binomial model."),
+    ("Cluster jackknife", "A way of finding an interval: each group of matched people is left out in turn "
+     "and the estimate made again; how much it moves gives the interval."),
     ("Net present value (NPV)", "Benefits less costs over the appraisal period, with future £ discounted "
      "(HM Treasury Green Book rates)."),
     ("Benefit-cost ratio (BCR), ROI", "£ of benefit per £1 of cost; below 1 the programme costs more than "
@@ -40,6 +47,17 @@ TERMS: list[tuple[str, str]] = [
      "benefits lowered, more for weaker evidence."),
     ("Cashable", "The part of a saving that can be released from a budget as money, rather than freed "
      "capacity."),
+    ("Public value", "All the benefits the model values, fiscal (public budgets), economic (for example "
+     "self-funded care) and social, less transfers such as benefit payments, which move money "
+     "without creating value."),
+    ("Net present budget impact", "Cashable benefits less the cash costs, in present values: what the "
+     "budgets gain or lose in money (in-kind costs left out)."),
+    ("Break-even", "The saving per participant per year at which benefits equal costs (NPV = 0)."),
+    ("Avoided demand, intended increase", "A fall in use of a service the programme aims to reduce, and a "
+     "rise it set out to make (more treatment, more GP contact): the second is a cost the programme chose."),
+    ("Lorenz curve, Gini", "How unevenly cost is spread across people: the curve shows the share of cost "
+     "carried by each share of people; the Gini is 0 when everyone costs the same and near 1 when a few "
+     "people carry almost all of it."),
     ("Suppressed cell (*)", "A figure hidden to protect people: it rests on a few people, one or two "
      "people make up almost all of it, or it would let such a figure be worked out from others."),
 ]
