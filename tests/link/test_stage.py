@@ -217,3 +217,21 @@ def test_truth_keyed_by_source_row(tmp_path, fab: Fabricated):
         _truth_by_record(truth, ibis.memtable(ident)).order_by("record_id")).to_pylist()
     expected = sorted(zip(ident["record_id"].to_pylist(), ["1", "1", "2", "3", "3"], strict=True))
     assert [(r["record_id"], r["true_person"]) for r in got] == expected
+
+
+def test_match_rates_by_group_and_quality_by_source(linked):
+    """out/link/match_rates: records and share linked per source × group × level (each
+    group adding up to its source), and, with a truth, precision and recall per source."""
+    project, summary = linked
+    rows = pq.read_table(project.stage_dir("link") / "match_rates.parquet").to_pylist()
+    assert rows == summary["match_rates"]
+    by = {(r["source"], r["group"], r["level"]): r for r in rows}
+    for source, methods in summary["records_by_method"].items():
+        assert by[source, "all", "all"]["records"] == sum(methods.values())
+        for group in ("age_band", "sex", "deprivation_decile"):
+            assert sum(r["records"] for k, r in by.items() if k[:2] == (source, group)) == sum(methods.values())
+    assert {k[2] for k in by if k[1] == "age_band"} > {"0-17", "75+"}
+    assert isinstance(summary["match_rate_gaps"], list)
+    q = summary["truth_by_source"]
+    assert set(q) == set(summary["records_by_method"])
+    assert q["housing"]["precision"] >= 0.95 and q["housing"]["recall"] >= 0.9

@@ -74,3 +74,45 @@ def weight_histogram(pairs: ir.Table, population: str) -> ir.Table:
         bin_upper=g.bin_lower + WEIGHT_BIN,
         pairs=g.pairs.cast("int64"),
     ).order_by("bin_lower")
+
+
+def _pairs_by_source(j: ir.Table, keys: list[str]) -> ir.Table:
+    """(source, pairs): per source, the pairs of records in one ``keys`` group of which at
+    least one record is from that source: C(n, 2) − C(n − s, 2) summed over the groups, n
+    the group's records and s those from the source."""
+    n = j.group_by(keys).aggregate(n=j.count())
+    s = j.group_by([*keys, "source"]).aggregate(s=j.count())
+    both = s.inner_join(n, keys)
+    rest = both.n - both.s
+    pairs = both.n * (both.n - 1) / 2 - rest * (rest - 1) / 2
+    g = both.mutate(pairs=pairs).group_by("source").aggregate(pairs=ibis._.pairs.sum())
+    return g.select("source", pairs=g.pairs.cast("int64"))
+
+
+def evaluate_by_source(pred_links: ir.Table, true_links: ir.Table,
+                       identity: ir.Table) -> dict[str, dict[str, float | int | None]]:
+    """Pairwise precision, recall and F1 per source, over the pairs with at least one record
+    from that source (its records' links to every other record, as the pooled measures of
+    :func:`evaluate_against_truth` count them), for the records present in the truth."""
+    p = pred_links.select(record_id=pred_links.record_id, pred=pred_links.person_id)
+    t = true_links.select(t_rid=true_links.record_id, true=true_links.true_person.cast("string"))
+    j = p.inner_join(t, p.record_id == t.t_rid).select("record_id", "pred", "true")
+    src = identity.select(s_rid=identity.record_id, source=identity.source)
+    j = j.inner_join(src, j.record_id == src.s_rid).select("record_id", "pred", "true", "source")
+    tp = _pairs_by_source(j, ["pred", "true"]).rename(tp="pairs")
+    predicted = _pairs_by_source(j, ["pred"]).rename(predicted="pairs")
+    actual = _pairs_by_source(j, ["true"]).rename(actual="pairs")
+    sources = j.select("source").distinct()
+    out = sources.left_join(tp, "source").left_join(predicted, "source").left_join(actual, "source")
+    rows = out.select("source", "tp", "predicted", "actual").order_by("source").to_pyarrow().to_pylist()
+    result: dict[str, dict[str, float | int | None]] = {}
+    for r in rows:
+        tp_n, pred_n, true_n = (int(r[k] or 0) for k in ("tp", "predicted", "actual"))
+        precision = tp_n / pred_n if pred_n else None
+        recall = tp_n / true_n if true_n else None
+        f1 = (2 * precision * recall / (precision + recall)
+              if precision is not None and recall is not None and precision + recall > 0 else None)
+        result[str(r["source"])] = {"precision": precision, "recall": recall, "f1": f1,
+                                    "true_positive_pairs": tp_n, "predicted_pairs": pred_n,
+                                    "true_pairs": true_n}
+    return result

@@ -21,7 +21,7 @@ from carecase.core.engine import Engine
 from carecase.core.errors import LinkError
 from carecase.core.project import Project
 from carecase.core.services import BY_CODE, Catalogue, catalogue
-from carecase.link import outputs, quality
+from carecase.link import match_rates, outputs, quality
 from carecase.link.clerical import REVIEW_FILE, check_decisions, load_decisions, review_table
 from carecase.link.deterministic import lookup_table_name
 from carecase.link.linkage import (
@@ -268,6 +268,8 @@ def _report(project: Project, engine: Engine, links: ir.Table, identity: ir.Tabl
             "are not kept); best_match_per_profile: each candidate profile's best pair"
         ),
         "truth": None,
+        "truth_by_source": None,
+        **_match_rates(project, engine, links, identity),
     }
     cfg = project.config.linkage
     if cfg.truth:
@@ -281,7 +283,28 @@ def _report(project: Project, engine: Engine, links: ir.Table, identity: ir.Tabl
             "sources_without_nhs_numbers": quality.evaluate_against_truth(scoped, truth),
             "all_records": quality.evaluate_against_truth(links, truth),
         }
+        report["truth_by_source"] = quality.evaluate_by_source(links, truth, identity)
     return report
+
+
+def _match_rates(project: Project, engine: Engine, links: ir.Table,
+                 identity: ir.Table) -> dict[str, Any]:
+    """out/link/match_rates (source × group × level) and the levels linked more than
+    ``match_rates.GAP`` less often than their source (docs/linkage.md)."""
+    groups = match_rates.record_groups(
+        links, identity, _optional(engine, "events_staged"), _optional(engine, "population_staged"),
+        project.config.project.period_start)
+    rows = write_files(project, match_rates.match_rates(groups), "match_rates").to_pylist()
+    return {
+        "match_rates": rows,
+        "match_rate_gaps": match_rates.gaps(rows),
+        "match_rate_note": (
+            f"age at the record's own date (an event's start), else at period_start; deprivation "
+            f"decile of the record's own postcode where the population register holds it with one "
+            f"decile; a level is flagged when linked more than {match_rates.GAP * 100:.0f} percentage points less "
+            f"often than its source, with at least {match_rates.MIN_RECORDS} records"
+        ),
+    }
 
 
 def _read_truth(path: Path) -> pa.Table:
