@@ -925,3 +925,77 @@ def test_outcome_note_names_intervals_only_where_shown(tmp_path: Path) -> None:
     assert "Means and SDs are shown to 1 decimal" in without.note and "intervals" not in without.note
     with_ci = _table(_report(tmp_path / "ci", _plant_outcomes), "evaluation-outcomes")
     assert "Means, SDs and intervals are shown to 1 decimal" in with_ci.note
+
+
+# ------------------------------------------------------------------ 6b. match rates by group
+
+
+def _plant_match_rates(out: Path) -> None:
+    """Housing's 1,483 records (1,456 linked, 27 unlinked) by sex and by age band, with small
+    cells (3 of unknown sex, 5 unlinked women, 2 unlinked aged 0-17); women flagged."""
+    path = out / "link" / "summary.json"
+    link = json.loads(path.read_text())
+
+    def row(group: str, level: str, records: int, linked: int) -> dict[str, Any]:
+        return {"source": "housing", "group": group, "level": level, "records": records, "linked": linked,
+                "unlinked": records - linked, "linked_share": linked / records, "nhs_number": 0, "lookup": 0,
+                "probabilistic": linked, "clerical": 0}
+    link["match_rates"] = [
+        row("all", "all", 1483, 1456),
+        row("sex", "F", 700, 695), row("sex", "M", 780, 759), row("sex", "not known", 3, 2),
+        row("age_band", "0-17", 40, 38), row("age_band", "18-24", 600, 590), row("age_band", "25-34", 843, 828),
+    ]
+    link["match_rate_gaps"] = [{"source": "housing", "group": "sex", "level": "not known", "records": 3,
+                                "linked_share": 2 / 3, "source_linked_share": 1456 / 1483, "gap": 0.3}]
+    path.write_text(json.dumps(link))
+
+
+def test_match_rates_by_group_not_given_back_by_the_other_linkage_tables(tmp_path: Path) -> None:
+    """Records, linked and unlinked by source and group are protected with their rows
+    (records = linked + unlinked), each group's levels (they add up to the source's row) and
+    the source's figures in the other Data tables (accepted rows, records by method)."""
+    report = _report(tmp_path, _plant_match_rates, rounding_base=1)
+    src, per, rates = (_table(report, k) for k in ("data-sources", "data-linkage-sources", "data-linkage-groups"))
+    assert {r["source"] for r in rates.rows} == {"housing"}
+    unknown_sex = next(i for i, r in enumerate(rates.rows) if r["level"] == "not known")
+    assert (unknown_sex, "records") in rates.hidden and (unknown_sex, "linked_share") in rates.hidden
+    women = next(i for i, r in enumerate(rates.rows) if r["level"] == "F")
+    assert (women, "unlinked") in rates.hidden and (women, "linked_share") in rates.hidden
+    tables = (src, per, rates)
+    cells = {f"{t.id}:{i}:{c.key}": (t, i, c.key) for t in tables for i in range(len(t.rows))
+             for c in t.columns if c.count}
+    unknown = [k for k, (t, i, key) in cells.items() if (i, key) in t.hidden]
+    rel: list[dict[str, float]] = []
+    for i in range(len(src.rows)):
+        rel.append({f"data-sources:{i}:rows_read": 1, f"data-sources:{i}:rows_accepted": -1,
+                    f"data-sources:{i}:rows_quarantined": -1, f"data-sources:{i}:rows_out_of_scope": -1})
+    methods = [c.key for c in per.columns if c.count]
+    at = {r["source"]: i for i, r in enumerate(src.rows)}
+    for i, r in enumerate(per.rows):
+        rel.append({**{f"data-linkage-sources:{i}:{m}": 1 for m in methods},
+                    f"data-sources:{at[r['source']]}:rows_accepted": -1})
+    h = next(i for i, r in enumerate(per.rows) if r["source"] == "housing")
+    g = "data-linkage-groups"
+    for i in range(len(rates.rows)):
+        rel.append({f"{g}:{i}:records": 1, f"{g}:{i}:linked": -1, f"{g}:{i}:unlinked": -1})
+    for group in rates.relations:
+        for k in ("records", "linked", "unlinked"):
+            rel.append({f"{g}:{group[0]}:{k}": 1, **{f"{g}:{i}:{k}": -1 for i in group[1:]}})
+    total = next(i for i, r in enumerate(rates.rows) if r["level"] == "")
+    rel.append({f"{g}:{total}:records": 1, f"data-sources:{at['housing']}:rows_accepted": -1})
+    rel.append({f"{g}:{total}:unlinked": 1, f"data-linkage-sources:{h}:unlinked": -1})
+    rel.append({f"{g}:{total}:linked": 1, **{f"data-linkage-sources:{h}:{m}": -1 for m in methods if m != "unlinked"}})
+    for t in (src, per):
+        for c in t.columns:
+            if c.count and t.totals and t.totals.get(c.key) is not None:
+                rel.append({f"{t.id}:{i}:{c.key}": 1 for i in range(len(t.rows))})
+    assert unknown and not recoverable(unknown, rel)
+    text = " ".join(b.text for s in report.sections for b in s.blocks if isinstance(b, Paragraph))
+    assert "Possible source of bias" in text and "housing: sex not known" in text
+    assert "67%" not in text  # shared: the group is named, its rate (of 3 records) is not
+
+
+def test_match_rates_internal_report_gives_the_rates(tmp_path: Path) -> None:
+    report = _report(tmp_path, _plant_match_rates, mode="internal")
+    text = " ".join(b.text for s in report.sections for b in s.blocks if isinstance(b, Paragraph))
+    assert "housing: sex not known (67% linked against 98%)" in text

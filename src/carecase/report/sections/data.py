@@ -19,6 +19,7 @@ from carecase.report.content import (
 )
 from carecase.report.disclose import CountCells
 from carecase.report.loaders import get, named_items
+from carecase.report.sections import match_rates
 from carecase.report.sections.common import Context, in_a_list, not_run
 
 # the keys of out/ingest/summary.json and out/link/summary.json, in one place
@@ -76,7 +77,7 @@ def inputs_in_words(sources: list[dict[str, Any]]) -> str:
 
 
 def protect_together(sources: Table | None, by_method: Table | None, per_source: Table | None,
-                     cfg: SuppressionConfig) -> None:
+                     cfg: SuppressionConfig, rates: Table | None = None) -> None:
     """Secondary suppression across the Data section's count tables, written into each
     table's ``withheld`` cells (shared reports).
 
@@ -87,10 +88,16 @@ def protect_together(sources: Table | None, by_method: Table | None, per_source:
     with its total, are lines of one secondary suppression: a count hidden in one table
     (say a source's 3 quarantined rows, read − accepted − out of scope) is not given back by
     another (the linked records of that source add up to its accepted rows)."""
-    tables = [t for t in (sources, by_method, per_source) if t is not None and t.rows]
+    tables = [t for t in (sources, by_method, per_source, rates) if t is not None and t.rows]
     cell = CountCells(tables)
     lines: list[list[int]] = []
+    if rates is not None and rates.rows:  # its own rows and groups, and its figures the others publish
+        def held(t: Table | None) -> Table | None:
+            return t if any(t is u for u in tables) else None
+        lines += match_rates.lines(cell, rates, held(sources), held(per_source))
     for t in tables:  # each table's own rows (read = accepted + quarantined + out of scope), then columns
+        if t is rates:
+            continue
         counts = [c.key for c in t.columns if c.count]
         if t.protect_rows and len(counts) > 1:
             lines += [[cell(t, i, k) for k in counts] for i in range(len(t.rows))]
@@ -205,8 +212,12 @@ def build(ctx: Context) -> Section:
                                       "protected together with the rows-by-source and records-by-method "
                                       "tables, so none can be worked out from another.")
         sec.blocks.append(per_source_table)
+    rates_table = match_rates.table(link)
+    if rates_table is not None:
+        sec.blocks.append(rates_table)
+        sec.blocks.append(match_rates.gaps_paragraph(link, rates_table, ctx.mode == "internal"))
     if ctx.mode != "internal":
-        protect_together(source_table, method_table, per_source_table, ctx.config.suppression)
+        protect_together(source_table, method_table, per_source_table, ctx.config.suppression, rates_table)
     if method_table is not None:
         sec.blocks.insert(chart_at, Chart("chart-data-linkage", "Records by linkage method",
                                           charts.hbar("Records by linkage method", ctx.shown(method_table),
