@@ -1,9 +1,11 @@
 """The probabilistic (Fellegi–Sunter) linkage model, built with Splink 5.
 
 Comparisons:
-- given name and family name: exact, Jaro–Winkler ≥ 0.92, ≥ 0.80, else — with
-  term-frequency adjustments on exact agreement (a match on SMITH is weaker evidence than on
-  a rare name);
+- given name and family name: exact, the two names swapped (given = the other's family
+  and family = the other's given), Jaro–Winkler ≥ 0.92, ≥ 0.80, else — with term-frequency
+  adjustments on exact agreement (a match on SMITH is weaker evidence than on a rare name).
+  The swap is weighed once, in the given-name comparison; the family-name comparison's swap
+  level has m = u (see :func:`_name_comparison`);
 - date of birth: exact, day and month swapped (US-style keying), one of day/month/year
   differs, else;
 - postcode: exact, same sector ('AB1 2'), same district ('AB1'), else (people move within
@@ -27,7 +29,10 @@ match in the synthetic area has a date of birth with one part wrong) is left unt
 Splink then scores it with m = 1e-6. Either level's m is fixed at the Jeffreys estimate of a
 proportion seen 0 times in n trials, 0.5 / (n + 1), with n the number of candidate profiles
 (the most true matches the training can hold), and the model is trained again; the fixed
-levels are listed in the linkage summary.
+levels are listed in the linkage summary. Likewise a level no pair of the random sample for
+u falls in (given and family name swapped: two random people almost never have each other's
+names) has its u fixed at ½ / (N + 1), N the pairs sampled (``max_pairs_u``), rather than
+Splink's default u, which is not estimated from the data (``carecase_fixed_u`` in the model).
 """
 
 from __future__ import annotations
@@ -126,6 +131,42 @@ def _dob_comparison() -> Any:
     )
 
 
+#: m = u of the family-name comparison's swap level: a Bayes factor of 1 (any equal pair would do).
+SWAP_NEUTRAL = 1e-4
+SWAPPED = "given_name and family_name swapped"
+
+
+def _name_comparison(column: str, *, weighs_swap: bool) -> Any:
+    """Jaro–Winkler levels on ``column`` (exact, term-frequency adjusted; ≥ 0.92; ≥ 0.80),
+    with a level for given and family name swapped (each equal to the other's other name:
+    Splink's ColumnsReversedLevel, as in its ForenameSurnameComparison) after the exact one.
+    The swap is one observation seen by both name comparisons, so it is weighed once: trained
+    in the given-name comparison (``weighs_swap``), and in the family-name one fixed at
+    m = u (Bayes factor 1) so that a swapped pair is not also scored as a family name that
+    disagrees."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    swapped: Any = cll.ColumnsReversedLevel("given_name", "family_name", symmetrical=True)
+    if weighs_swap:
+        swapped = swapped.configure(label_for_charts=SWAPPED)
+    else:
+        swapped = swapped.configure(label_for_charts=f"{SWAPPED} (weighed in given_name)",
+                                    m_probability=SWAP_NEUTRAL, u_probability=SWAP_NEUTRAL,
+                                    fix_m_probability=True, fix_u_probability=True)
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
+            swapped,
+            cll.JaroWinklerLevel(column, 0.92),
+            cll.JaroWinklerLevel(column, 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def _postcode_comparison() -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -152,12 +193,8 @@ def settings() -> Any:
         link_type="link_only",
         unique_id_column_name="unique_id",
         comparisons=[
-            cl.JaroWinklerAtThresholds("given_name", [0.92, 0.8]).configure(
-                term_frequency_adjustments=True
-            ),
-            cl.JaroWinklerAtThresholds("family_name", [0.92, 0.8]).configure(
-                term_frequency_adjustments=True
-            ),
+            _name_comparison("given_name", weighs_swap=True),
+            _name_comparison("family_name", weighs_swap=False),
             _dob_comparison(),
             _postcode_comparison(),
             cl.ExactMatch("sex"),
@@ -221,6 +258,31 @@ def unobserved_levels(model: Mapping[str, Any]) -> list[tuple[str, str]]:
         for lv in c.get("comparison_levels", [])
         if not lv.get("is_null_level") and lv.get("m_probability") is None
     ]
+
+
+def unobserved_u_levels(model: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(comparison, level label) of each non-null level that no pair of the random sample
+    fell in, so that its u was left unestimated (Splink would then score it with a default u
+    of its own, not one estimated from the data): a rare level such as given and family name
+    swapped."""
+    return [
+        (str(c.get("output_column_name")), str(lv.get("label_for_charts")))
+        for c in model.get("comparisons", [])
+        for lv in c.get("comparison_levels", [])
+        if not lv.get("is_null_level") and lv.get("u_probability") is None
+    ]
+
+
+def with_u(spec: dict[str, Any], fixed_u: Mapping[tuple[str, str], float]) -> dict[str, Any]:
+    """``spec`` (changed in place) with the u probability of each level in ``fixed_u`` set
+    and fixed."""
+    for comparison in spec["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            key = (comparison["output_column_name"], level["label_for_charts"])
+            if key in fixed_u:
+                level["u_probability"] = fixed_u[key]
+                level["fix_u_probability"] = True
+    return spec
 
 
 def jeffreys_zero(n: int) -> float:
@@ -308,15 +370,21 @@ def train_and_predict(
                              max_pairs_u=max_pairs_u, deterministic_recall=deterministic_recall)
     trained = linker.misc.save_model_to_json(out_path=None)
     unseen = unobserved_levels(trained)
-    if unseen:  # no pair fell in them, so EM is the same without them: set m, no retraining
+    # u of a level no sampled pair fell in: the Jeffreys estimate for none of max_pairs_u
+    fixed_u = {level: jeffreys_zero(int(max_pairs_u)) for level in unobserved_u_levels(trained)}
+    if unseen or fixed_u:  # no pair fell in them, so EM is the same without them: no retraining
         for level in unseen:
             fixed_m[level] = jeffreys_zero(n_candidates)
-        linker = _linker(ref, cand, with_m(trained, fixed_m))
+        linker = _linker(ref, cand, with_u(with_m(trained, fixed_m), fixed_u))
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     model = linker.misc.save_model_to_json(out_path=None)
     model["carecase_fixed_m"] = [
         {"comparison": c, "level": label, "m": m, "candidate_profiles": n_candidates}
         for (c, label), m in sorted(fixed_m.items())
+    ]
+    model["carecase_fixed_u"] = [
+        {"comparison": c, "level": label, "u": u, "pairs_sampled": int(max_pairs_u)}
+        for (c, label), u in sorted(fixed_u.items())
     ]
     scored = engine.con.table(predictions.physical_name)
     keep = ["source_dataset_l", "source_dataset_r", "unique_id_l", "unique_id_r"]

@@ -346,7 +346,8 @@ def _model_summary(model: dict[str, Any] | None) -> dict[str, Any] | None:
         name = comp.get("output_column_name")
         levels[name] = [
             {"label": lv.get("label_for_charts"), "m": lv.get("m_probability"),
-             "u": lv.get("u_probability"), "m_fixed": bool(lv.get("fix_m_probability"))}
+             "u": lv.get("u_probability"), "m_fixed": bool(lv.get("fix_m_probability")),
+             "u_fixed": bool(lv.get("fix_u_probability"))}
             for lv in comp.get("comparison_levels", []) if not lv.get("is_null_level")
         ]
     return {"probability_two_random_records_match":
