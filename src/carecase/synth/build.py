@@ -15,7 +15,7 @@ from carecase.synth import identity, params, programme_files
 from carecase.synth.extract import Extract
 from carecase.synth.model import Area, simulate
 from carecase.synth.project_yaml import POST_WINDOWS, project_config, write_config
-from carecase.synth.truth import effects_truth, true_links, write_truth
+from carecase.synth.truth import effects_truth, true_links, unregistered_truth, write_truth
 from carecase.synth.writers import write_table
 
 FORMATS = ("realistic", "fast")
@@ -61,11 +61,13 @@ def _steps(area: Area, seed: int) -> list[tuple[str, Any]]:
 def generate(
     folder: str | Path, people: int, seed: int, *, start: dt.date = dt.date(2019, 4, 1),
     years: int = 5, formats: str = "realistic", progress: Any = None,
+    unregistered: float = params.UNREGISTERED_SHARE,
 ) -> SynthResult:
     """Synthesise ``people`` residents of a fictional area over ``years`` from ``start`` and
     write a complete carecase project into ``folder``: carecase.yaml, extracts/, programme/
     and truth/. ``formats='fast'`` writes Parquet where the realistic mix has XLSX.
-    ``progress`` is a rich.progress.Progress or None."""
+    ``progress`` is a rich.progress.Progress or None. ``unregistered``: people off the
+    population register, as a share of ``people`` (``synth.unregistered``; 0 for none)."""
     if formats not in FORMATS:
         raise SynthError(f"formats = {formats!r}: use one of {', '.join(FORMATS)}.")
     t0 = time.perf_counter()
@@ -77,7 +79,7 @@ def generate(
         if progress is not None:
             progress.update(task, advance=1, description=f"synth: {what}")
 
-    area = simulate(seed, people, start, years)
+    area = simulate(seed, people, start, years, unregistered)
     advance("people, crises, programme and service use")
     sources: list[Extract] = []
     lookups: list[Extract] = []
@@ -107,6 +109,7 @@ def generate(
         "seed": seed,
         "people": people,
         "participants": int(area.programme.person.size),
+        "unregistered": unregistered_truth(area, everything),
         "period": {"start": area.period.start.isoformat(), "end": area.period.last_date.isoformat()},
         "formats": formats,
         "effects": effects_truth(area, POST_WINDOWS),

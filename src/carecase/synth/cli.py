@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from carecase.synth.params import UNREGISTERED_SHARE
+
 
 def register(app: typer.Typer) -> None:
     @app.command("synth")
@@ -20,6 +22,9 @@ def register(app: typer.Typer) -> None:
             help="Length of the period in years, 3 to 20 (a year before the programme and a "
             "year of follow-up are needed).")] = 5,
         formats: Annotated[str, typer.Option(help="realistic: CSV/XLSX/Parquet mix; fast: no XLSX.")] = "realistic",
+        unregistered: Annotated[float, typer.Option(
+            help="People off the population register (no NHS number: housing and police records "
+            "only), as a share of --people (0 to 0.5).")] = UNREGISTERED_SHARE,
     ) -> None:
         """Synthesise a multi-agency area (extracts, programme files, carecase.yaml, truth/)."""
         from rich.table import Table
@@ -34,7 +39,7 @@ def register(app: typer.Typer) -> None:
             raise SynthError(f"--start {start!r} is not a date; write it as YYYY-MM-DD, e.g. 2019-04-01.") from None
         with make_progress() as progress:
             result = generate(folder, people=people, seed=seed, start=first, years=years,
-                              formats=formats, progress=progress)
+                              formats=formats, progress=progress, unregistered=unregistered)
         table = Table(title=f"Synthetic area in {result.folder}")
         table.add_column("file")
         table.add_column("rows", justify="right")

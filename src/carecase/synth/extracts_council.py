@@ -4,6 +4,8 @@ alcohol treatment (NHS number sometimes recorded)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,7 +19,8 @@ from carecase.synth.formatting import date_strings, datetime_strings
 from carecase.synth.identity import recorded_identity
 from carecase.synth.model import Area
 from carecase.synth.nhs_number import format_nhs
-from carecase.synth.population import NONE
+from carecase.synth.population import NONE, People
+from carecase.synth.unregistered import with_unregistered
 
 LOOKUP_COVERAGE = 0.7  # share of social-care clients in the council's NHS number lookup
 
@@ -28,8 +31,8 @@ def _local_ids(seed: int, people: int, prefix: str) -> pa.Array:
     return pc.binary_join_element_wise(pa.array([prefix] * people), pc.cast(pa.array(perm), pa.string()), "")
 
 
-def _names_block(rng: np.random.Generator, area: Area, person: np.ndarray) -> tuple[dict, dict[str, int]]:
-    ident = recorded_identity(rng, area.people, person)
+def _names_block(rng: np.random.Generator, people: People, person: np.ndarray) -> tuple[dict, dict[str, int]]:
+    ident = recorded_identity(rng, people, person)
     return {"given": ident.given, "family": ident.family, "dob": ident.dob, "postcode": ident.postcode}, ident.typos
 
 
@@ -45,7 +48,7 @@ def social_care(area: Area, seed: int) -> tuple[Extract, Extract]:
     o = np.lexsort((~is_hc, person, day))
     person, day, end, qty, is_hc = person[o], day[o], end[o], qty[o], is_hc[o]
     local = _local_ids(seed, len(area.people), "ASC")
-    ident, typos = _names_block(rng, area, person)
+    ident, typos = _names_block(rng, area.people, person)
     service_type = np.where(is_hc, "HC", np.where(rng.random(o.size) < 0.6, "RES", "NUR"))
     table = pa.table({
         "Person_ID": local.take(pa.array(person)),
@@ -100,95 +103,111 @@ def _name_only_ids(given: str, family: str, dob: str, dob_format: str, postcode:
     return out
 
 
+def _kinds(layout: Layout, first_ref: int) -> Layout:
+    """``layout``, without broken rows for the rows of people off the register (``first_ref`` > 0:
+    appended after the registered people's; see synth.unregistered)."""
+    return layout if first_ref == 0 else replace(layout, kinds=())
+
+
 def homelessness_applications(area: Area, seed: int) -> Extract:
-    rng = generator(seed, "synth", "extract", "housing_apps")
-    ev = area.events["HOU_HOMELESS_APP"]
-    o = np.lexsort((ev.person, ev.day))
-    person, day = ev.person[o], ev.day[o]
-    ident, typos = _names_block(rng, area, person)
-    table = pa.table({
-        "CaseRef": _refs("HOML-", o.size, 6),
-        "ApplicationDate": date_strings(day, "%d/%m/%Y"),
-        "ApplicantForename": ident["given"],
-        "ApplicantSurname": ident["family"],
-        "ApplicantDOB": date_strings(ident["dob"], "%d/%m/%Y"),
-        "LastSettledPostcode": ident["postcode"],
-        "Outcome": _codes(rng, ["Prevention duty", "Relief duty", "Main duty", "Not homeless"], [4, 3, 2, 1], o.size),
-    })
-    layout = Layout("ApplicationDate", "%d/%m/%Y",
-                    ("ApplicantForename", "ApplicantSurname", "ApplicantDOB", "LastSettledPostcode"),
-                    kinds=("impossible_date", "blank_identifier", "duplicate_row"))
-    entry = {
-        "agency": {"level1": "Local Authority", "level2": "Housing"},
-        "ids": _name_only_ids("ApplicantForename", "ApplicantSurname", "ApplicantDOB", "%d/%m/%Y",
-                              "LastSettledPostcode"),
-        "event": {"kind": "point", "service": {"code": "HOU_HOMELESS_APP"},
-                  "start": {"column": "ApplicationDate", "format": "%d/%m/%Y"}},
-    }
-    return finish(rng, "housing_applications", table, person, layout, day, None, None, area.period.first_day,
-                  stem="extracts/housing_homelessness_applications", file_type="csv", entry=entry, typos=typos)
+    def build(rng: np.random.Generator, people: People, ev: ServiceEvents, first_ref: int) -> Extract:
+        o = np.lexsort((ev.person, ev.day))
+        person, day = ev.person[o], ev.day[o]
+        ident, typos = _names_block(rng, people, person)
+        table = pa.table({
+            "CaseRef": _refs("HOML-", o.size, 6, first_ref),
+            "ApplicationDate": date_strings(day, "%d/%m/%Y"),
+            "ApplicantForename": ident["given"],
+            "ApplicantSurname": ident["family"],
+            "ApplicantDOB": date_strings(ident["dob"], "%d/%m/%Y"),
+            "LastSettledPostcode": ident["postcode"],
+            "Outcome": _codes(rng, ["Prevention duty", "Relief duty", "Main duty", "Not homeless"], [4, 3, 2, 1], o.size),
+        })
+        layout = Layout("ApplicationDate", "%d/%m/%Y",
+                        ("ApplicantForename", "ApplicantSurname", "ApplicantDOB", "LastSettledPostcode"),
+                        kinds=("impossible_date", "blank_identifier", "duplicate_row"))
+        entry = {
+            "agency": {"level1": "Local Authority", "level2": "Housing"},
+            "ids": _name_only_ids("ApplicantForename", "ApplicantSurname", "ApplicantDOB", "%d/%m/%Y",
+                                  "LastSettledPostcode"),
+            "event": {"kind": "point", "service": {"code": "HOU_HOMELESS_APP"},
+                      "start": {"column": "ApplicationDate", "format": "%d/%m/%Y"}},
+        }
+        return finish(rng, "housing_applications", table, person, _kinds(layout, first_ref), day, None, None,
+                      area.period.first_day, stem="extracts/housing_homelessness_applications", file_type="csv",
+                      entry=entry, typos=typos)
+
+    main = build(generator(seed, "synth", "extract", "housing_apps"), area.people,
+                 area.events["HOU_HOMELESS_APP"], 0)
+    return with_unregistered(main, area.unregistered, "HOU_HOMELESS_APP", seed, "housing_apps", build)
 
 
 def temporary_accommodation(area: Area, seed: int) -> Extract:
-    rng = generator(seed, "synth", "extract", "housing_ta")
-    ev = area.events["HOU_TEMP_ACCOM"]
-    assert ev.end is not None
-    o = np.lexsort((ev.person, ev.day))
-    person, day, end = ev.person[o], ev.day[o], ev.end[o]
-    ident, typos = _names_block(rng, area, person)
-    nights = pa.array(np.where(end == NONE, 0, end - day).astype(np.int64), mask=end == NONE)
-    table = pa.table({
-        "PlacementRef": _refs("TA", o.size, 6),
-        "Forename": ident["given"],
-        "Surname": ident["family"],
-        "DateOfBirth": date_strings(ident["dob"], "%Y-%m-%d"),
-        "Postcode": ident["postcode"],
-        "AccommodationType": _codes(rng, ["B&B", "Hostel", "Private sector leased", "Council stock"], [3, 3, 2, 2], o.size),
-        "PlacementStart": date_strings(day, "%Y-%m-%d"),
-        "PlacementEnd": date_strings(end, "%Y-%m-%d"),
-        "Nights": nights,
-    })
-    layout = Layout("PlacementStart", "%Y-%m-%d", ("Forename", "Surname", "DateOfBirth", "Postcode"),
-                    end_column="PlacementEnd", end_format="%Y-%m-%d",
-                    kinds=("impossible_date", "end_before_start", "blank_identifier", "duplicate_row"))
-    entry = {
-        "agency": {"level1": "Local Authority", "level2": "Housing"},
-        "ids": _name_only_ids("Forename", "Surname", "DateOfBirth", "%Y-%m-%d", "Postcode"),
-        "event": {"kind": "spell", "service": {"code": "HOU_TEMP_ACCOM"},
-                  "start": {"column": "PlacementStart", "format": "%Y-%m-%d"},
-                  "end": {"column": "PlacementEnd", "format": "%Y-%m-%d"}},
-    }
-    return finish(rng, "temporary_accommodation", table, person, layout, day, end, None, area.period.first_day,
-                  stem="extracts/housing_temporary_accommodation", file_type="csv", entry=entry, typos=typos)
+    def build(rng: np.random.Generator, people: People, ev: ServiceEvents, first_ref: int) -> Extract:
+        assert ev.end is not None
+        o = np.lexsort((ev.person, ev.day))
+        person, day, end = ev.person[o], ev.day[o], ev.end[o]
+        ident, typos = _names_block(rng, people, person)
+        nights = pa.array(np.where(end == NONE, 0, end - day).astype(np.int64), mask=end == NONE)
+        table = pa.table({
+            "PlacementRef": _refs("TA", o.size, 6, first_ref),
+            "Forename": ident["given"],
+            "Surname": ident["family"],
+            "DateOfBirth": date_strings(ident["dob"], "%Y-%m-%d"),
+            "Postcode": ident["postcode"],
+            "AccommodationType": _codes(rng, ["B&B", "Hostel", "Private sector leased", "Council stock"], [3, 3, 2, 2], o.size),
+            "PlacementStart": date_strings(day, "%Y-%m-%d"),
+            "PlacementEnd": date_strings(end, "%Y-%m-%d"),
+            "Nights": nights,
+        })
+        layout = Layout("PlacementStart", "%Y-%m-%d", ("Forename", "Surname", "DateOfBirth", "Postcode"),
+                        end_column="PlacementEnd", end_format="%Y-%m-%d",
+                        kinds=("impossible_date", "end_before_start", "blank_identifier", "duplicate_row"))
+        entry = {
+            "agency": {"level1": "Local Authority", "level2": "Housing"},
+            "ids": _name_only_ids("Forename", "Surname", "DateOfBirth", "%Y-%m-%d", "Postcode"),
+            "event": {"kind": "spell", "service": {"code": "HOU_TEMP_ACCOM"},
+                      "start": {"column": "PlacementStart", "format": "%Y-%m-%d"},
+                      "end": {"column": "PlacementEnd", "format": "%Y-%m-%d"}},
+        }
+        return finish(rng, "temporary_accommodation", table, person, _kinds(layout, first_ref), day, end, None,
+                      area.period.first_day, stem="extracts/housing_temporary_accommodation", file_type="csv",
+                      entry=entry, typos=typos)
+
+    main = build(generator(seed, "synth", "extract", "housing_ta"), area.people, area.events["HOU_TEMP_ACCOM"], 0)
+    return with_unregistered(main, area.unregistered, "HOU_TEMP_ACCOM", seed, "housing_ta", build)
 
 
 def police_custody(area: Area, seed: int) -> Extract:
-    rng = generator(seed, "synth", "extract", "police")
-    ev = area.events["POL_CUSTODY"]
-    minutes = rng.integers(0, 1440, ev.day.size)
-    o = np.lexsort((ev.person, minutes, ev.day))
-    person, day, minutes = ev.person[o], ev.day[o], minutes[o]
-    ident, typos = _names_block(rng, area, person)
-    table = pa.table({
-        "CustodyRecordNo": _refs("CX/CUS/", o.size, 7),
-        "ArrestDateTime": datetime_strings(day, minutes, "%Y-%m-%d", "T", "%H:%M:%S"),
-        "Surname": pc.utf8_upper(ident["family"]),
-        "Forenames": ident["given"],
-        "DOB": date_strings(ident["dob"], "%d.%m.%Y"),
-        "Sex": pa.array(np.where(area.people.male[person], "M", "F")),
-        "HomePostcode": ident["postcode"],
-        "OffenceGroup": _codes(rng, ["Violence", "Theft", "Drugs", "Public order", "Criminal damage"], [3, 3, 2, 2, 1], o.size),
-    })
-    layout = Layout("ArrestDateTime", "%Y-%m-%dT%H:%M:%S", ("Surname", "Forenames", "DOB", "HomePostcode"),
-                    kinds=("impossible_date", "blank_identifier", "duplicate_row"))
-    entry = {
-        "agency": {"level1": "Police", "level2": "Police"},
-        "ids": _name_only_ids("Forenames", "Surname", "DOB", "%d.%m.%Y", "HomePostcode", "Sex", {"M": "M", "F": "F"}),
-        "event": {"kind": "point", "service": {"code": "POL_CUSTODY"},
-                  "start": {"column": "ArrestDateTime", "format": "%Y-%m-%dT%H:%M:%S"}},
-    }
-    return finish(rng, "police_custody", table, person, layout, day, None, None, area.period.first_day,
-                  stem="extracts/police_custody", file_type="csv", entry=entry, typos=typos)
+    def build(rng: np.random.Generator, people: People, ev: ServiceEvents, first_ref: int) -> Extract:
+        minutes = rng.integers(0, 1440, ev.day.size)
+        o = np.lexsort((ev.person, minutes, ev.day))
+        person, day, minutes = ev.person[o], ev.day[o], minutes[o]
+        ident, typos = _names_block(rng, people, person)
+        table = pa.table({
+            "CustodyRecordNo": _refs("CX/CUS/", o.size, 7, first_ref),
+            "ArrestDateTime": datetime_strings(day, minutes, "%Y-%m-%d", "T", "%H:%M:%S"),
+            "Surname": pc.utf8_upper(ident["family"]),
+            "Forenames": ident["given"],
+            "DOB": date_strings(ident["dob"], "%d.%m.%Y"),
+            "Sex": pa.array(np.where(people.male[person], "M", "F")),
+            "HomePostcode": ident["postcode"],
+            "OffenceGroup": _codes(rng, ["Violence", "Theft", "Drugs", "Public order", "Criminal damage"], [3, 3, 2, 2, 1], o.size),
+        })
+        layout = Layout("ArrestDateTime", "%Y-%m-%dT%H:%M:%S", ("Surname", "Forenames", "DOB", "HomePostcode"),
+                        kinds=("impossible_date", "blank_identifier", "duplicate_row"))
+        entry = {
+            "agency": {"level1": "Police", "level2": "Police"},
+            "ids": _name_only_ids("Forenames", "Surname", "DOB", "%d.%m.%Y", "HomePostcode", "Sex", {"M": "M", "F": "F"}),
+            "event": {"kind": "point", "service": {"code": "POL_CUSTODY"},
+                      "start": {"column": "ArrestDateTime", "format": "%Y-%m-%dT%H:%M:%S"}},
+        }
+        return finish(rng, "police_custody", table, person, _kinds(layout, first_ref), day, None, None,
+                      area.period.first_day, stem="extracts/police_custody", file_type="csv", entry=entry,
+                      typos=typos)
+
+    main = build(generator(seed, "synth", "extract", "police"), area.people, area.events["POL_CUSTODY"], 0)
+    return with_unregistered(main, area.unregistered, "POL_CUSTODY", seed, "police", build)
 
 
 NHS_RECORDED_SHARE = 0.6  # drug and alcohol episodes with an NHS number
@@ -202,7 +221,7 @@ def drug_alcohol_treatment(area: Area, seed: int) -> Extract:
     person, day, end = ev.person[o], ev.day[o], ev.end[o]
     recorded = rng.random(o.size) < NHS_RECORDED_SHARE
     nhs = np.where(recorded, area.people.nhs[person], -1)
-    ident, typos = _names_block(rng, area, person)
+    ident, typos = _names_block(rng, area.people, person)
     table = pa.table({
         "client_ref": _local_ids(seed, len(area.people), "DA").take(pa.array(person)),
         "nhs_number": pc.if_else(pa.array(recorded), format_nhs(np.maximum(nhs, 0)), pa.nulls(o.size, pa.string())),

@@ -22,10 +22,11 @@ def _codes(rng: np.random.Generator, choices: list[str], weights: list[float], s
     return pa.array(choices).take(pa.array(rng.choice(len(choices), size=size, p=w)))
 
 
-def _refs(prefix: str, size: int, width: int) -> pa.Array:
+def _refs(prefix: str, size: int, width: int, start: int = 0) -> pa.Array:
+    """``prefix`` and the numbers ``start`` + 1 … ``start`` + ``size``, zero-padded to ``width``."""
     import pyarrow.compute as pc
 
-    seq = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, size + 1)), pa.string()), width, "0")
+    seq = pc.utf8_lpad(pc.cast(pa.array(np.arange(start + 1, start + size + 1)), pa.string()), width, "0")
     return pc.binary_join_element_wise(pa.array([prefix] * size, pa.string()), seq, "")  # typed: size may be 0
 
 

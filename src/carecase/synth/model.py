@@ -17,6 +17,7 @@ from carecase.synth.activity import (
 )
 from carecase.synth.dynamics import Crises, Programme, refer_at_peaks, simulate_crises
 from carecase.synth.population import People, Period, make_people, make_period
+from carecase.synth.unregistered import Unregistered, simulate_unregistered
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Area:
     # activity present in extracts but outside the catalogue (mapped to 'ignore')
     out_of_scope: dict[str, ServiceEvents] = field(default_factory=dict)
     derived: dict[str, Any] = field(default_factory=dict, repr=False)  # computed once, reused
+    # people off the population register (synth.unregistered), or None
+    unregistered: Unregistered | None = None
 
 
 def check_arguments(people: int, start: dt.date, years: int) -> None:
@@ -47,8 +50,13 @@ def check_arguments(people: int, start: dt.date, years: int) -> None:
         raise SynthError(f"start = {start.isoformat()}: the period must start on the 1st of a month.")
 
 
-def simulate(seed: int, people: int, start: dt.date = dt.date(2019, 4, 1), years: int = 5) -> Area:
+def simulate(seed: int, people: int, start: dt.date = dt.date(2019, 4, 1), years: int = 5,
+             unregistered: float = params.UNREGISTERED_SHARE) -> Area:
+    """The area: ``people`` on the population register and ``round(unregistered × people)``
+    off it (``synth.unregistered``)."""
     check_arguments(people, start, years)
+    if not 0 <= unregistered <= 0.5:
+        raise SynthError(f"unregistered = {unregistered}: use a share from 0 to 0.5 of the registered people.")
     period = make_period(start, years)
     folk = make_people(seed, people, period)
     crises = simulate_crises(seed, folk, period)
@@ -73,4 +81,5 @@ def simulate(seed: int, people: int, start: dt.date = dt.date(2019, 4, 1), years
         seed, folk, period, segments, maternity, share=share, effect=1.0, stream="maternity",
         eligible=women,
     )
+    area.unregistered = simulate_unregistered(seed, people, unregistered, period)
     return area

@@ -81,3 +81,11 @@ OUTCOME_BASELINE_MEAN = 3.6
 OUTCOME_TRUE_CHANGE: dict[str, float] = {"baseline": 0.0, "8m": 1.5, "11m": 2.0}
 OUTCOME_ASSESSMENT_MONTHS: dict[str, int] = {"baseline": 0, "8m": 8, "11m": 11}
 OUTCOME_MISSING_SHARE: dict[str, float] = {"baseline": 0.0, "8m": 0.1, "11m": 0.15}
+
+# People off the population register (no GP registration, so no NHS number on any record):
+# often rough sleepers and people in temporary accommodation. Their number is this share of
+# the registered people; their complexity z is shifted up, so they are over-represented
+# among people with housing and police contact. They appear only in these name-only sources.
+UNREGISTERED_SHARE = 0.03
+UNREGISTERED_COMPLEXITY_SHIFT = 1.25
+UNREGISTERED_SERVICES: tuple[str, ...] = ("HOU_HOMELESS_APP", "HOU_TEMP_ACCOM", "POL_CUSTODY")

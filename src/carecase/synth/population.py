@@ -88,7 +88,9 @@ class People:
         return np.where(self.death != NONE, np.minimum(end, self.death + 1), end).astype(np.int32)
 
 
-def make_people(seed: int, count: int, period: Period) -> People:
+def make_people(seed: int, count: int, period: Period, complexity_shift: float = 0.0) -> People:
+    """``count`` people; ``complexity_shift`` is added to every person's complexity z (the
+    people off the register, ``synth.unregistered``, are shifted up)."""
     rng = generator(seed, "synth", "people")
     n = count
     nhs = generate_nhs_numbers(generator(seed, "synth", "nhs_numbers"), n)
@@ -111,7 +113,7 @@ def make_people(seed: int, count: int, period: Period) -> People:
     typical = np.array([loc[2] for loc in names.LOCALITIES])
     decile = np.clip(typical[locality] + rng.integers(-2, 3, n), 1, 10).astype(np.int32)
 
-    z = rng.standard_normal(n) + 0.12 * (5.5 - decile)
+    z = rng.standard_normal(n) + 0.12 * (5.5 - decile) + complexity_shift
     span = period.end_day - period.first_day
     joined_late = rng.random(n) < 0.07
     earliest = np.maximum(dob + 16 * 365, to_day(dt.date(1985, 1, 1)))

@@ -140,6 +140,25 @@ def true_links(extracts: list[Extract]) -> pa.Table:
     return pa.concat_tables(parts, promote_options="permissive").unify_dictionaries().combine_chunks()
 
 
+def unregistered_truth(area: Area, extracts: list[Extract]) -> dict[str, Any]:
+    """The people off the population register (``synth.unregistered``): how many there are,
+    how many have a row in some extract, their rows per source, and their person_key range
+    (above the registered people's, with no register row)."""
+    u = area.unregistered
+    first = len(area.people)
+    rows = {e.name: int((e.person >= first).sum()) for e in extracts if e.person.size == e.table.num_rows}
+    seen = np.unique(np.concatenate([e.person[e.person >= first] for e in extracts] or [np.zeros(0, np.int64)]))
+    return {
+        "people": 0 if u is None else len(u.people),
+        "with_records": int(seen.size),
+        "rows": {k: v for k, v in sorted(rows.items()) if v},
+        "person_key_from": first + 1,
+        "share": round((0 if u is None else len(u.people)) / first, 6),
+        "note": "people off the population register: no NHS number on any record, no register row; "
+        "their rows are appended after the registered people's in each name-only source",
+    }
+
+
 def write_truth(folder: Path, payload: dict[str, Any], links: pa.Table) -> None:
     import json
 
@@ -162,10 +181,12 @@ README = """\
   episode or treatment per year, so compare events), the broken rows planted per
   source and kind (ingest must quarantine exactly these), rows outside the catalogue per
   source (mapped to 'ignore'), typos planted in identity fields, the population size and
-  the number of programme participants.
+  the number of programme participants; `unregistered`: the people off the population
+  register (no NHS number on any record), their rows per source and their first person_key.
 - `true_links.parquet`: `source`, 1-based `source_row` (header = row 0) → `person_key`
   (the true person: 1-based person number; the same number in every source is the same
-  person), plus `broken_kind` where the row was broken on purpose.
+  person; a person_key above `truth.json`'s `people` is someone off the register, who has
+  no register row), plus `broken_kind` where the row was broken on purpose.
 
 Nothing in the pipeline reads this folder.
 """
