@@ -38,7 +38,9 @@ def test_a_level_no_match_shows_is_fixed_and_the_model_trains(small):
         if level["m_fixed"] and not level["label"].startswith(f"{SWAPPED} (weighed in")  # m = u by design
     }
     assert ("given_name", "All other comparisons") in fixed
-    assert all(m == pytest.approx(jeffreys_zero(50)) for m in fixed.values())  # 50 profiles
+    # 61 candidate profiles: 50 of registered people, 11 of people off the register (synth)
+    assert small["unregistered"]["profiles"] == 11
+    assert all(m == pytest.approx(jeffreys_zero(61)) for m in fixed.values())
     assert any("given_name 'All other comparisons'" in note for note in small["notes"])
 
 

@@ -27,6 +27,14 @@ class LinkageConfig(StrictModel):
         description="Share of true matches the exact name + date of birth rule is believed to "
         "find; used to estimate the prior probability that two records match.",
     )
+    link_unregistered: bool = Field(
+        True,
+        description="After linking to the people on the population register, deduplicate the records "
+        "still unlinked among themselves (people off the register: often rough sleepers and people in "
+        "temporary accommodation), with the register model's comparisons and trained m/u, clustering "
+        "pairs at match_probability; each cluster is one person (method 'unregistered'). False: every "
+        "unlinked record's profile stays a person of its own.",
+    )
     truth: str | None = Field(
         None,
         description="CSV or Parquet of known links (record_id, true_person), e.g. from synthetic "

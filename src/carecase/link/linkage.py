@@ -1,4 +1,5 @@
-"""Linkage end to end on the store: deterministic, then probabilistic, then resolution.
+"""Linkage end to end on the store: deterministic, then probabilistic, then resolution, then
+the records still unlinked deduplicated among themselves (``residual``: people off the register).
 
 ``link(engine, identity, lookups, settings, decisions)`` is the public API: it writes
 ``record_links`` (and the working tables listed in ``WORK_TABLES``) and returns a
@@ -25,6 +26,8 @@ from carecase.link.profiles import (
     comparison_columns,
     reference_profiles,
 )
+from carecase.link.residual import TABLES as RESIDUAL_TABLES
+from carecase.link.residual import dedupe_unregistered
 from carecase.link.resolve import (
     GAMMAS,
     apply_decisions,
@@ -43,7 +46,7 @@ CANDIDATES = "_link_candidates"
 CANDIDATE_PROFILES = "_link_candidate_profiles"
 PAIRS = "_link_pairs"
 BEST = "_link_best"
-WORK_TABLES = (REFERENCE, REFERENCE_MODEL, CANDIDATES, CANDIDATE_PROFILES, PAIRS, BEST)
+WORK_TABLES = (REFERENCE, REFERENCE_MODEL, CANDIDATES, CANDIDATE_PROFILES, PAIRS, BEST, *RESIDUAL_TABLES)
 #: Pairs scoring below this probability are not kept (they are never links nor reviews).
 SCORE_FLOOR = 0.001
 
@@ -61,6 +64,8 @@ class LinkOutcome:
     model: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: counts from deduplicating the unlinked records (people off the register), or None
+    unregistered: dict[str, Any] | None = None
 
 
 def check_identity(identity: ir.Table) -> None:
@@ -128,7 +133,15 @@ def link(
             apply_decisions(pairs, decisions), settings.match_probability, settings.clerical_lower
         ).order_by("candidate_id"),
     )
-    links = record_links(linked, cands, best)
+    clusters = None
+    if settings.link_unregistered and out.model is not None:
+        residual = dedupe_unregistered(
+            engine, cands, best, engine.table(REFERENCE_MODEL), out.model,
+            threshold=settings.match_probability, score_floor=min(SCORE_FLOOR, settings.clerical_lower),
+            deterministic_recall=settings.deterministic_recall,
+        )
+        clusters, out.unregistered = residual.clusters, residual.summary
+    links = record_links(linked, cands, best, clusters)
     _check_person_ids(links)
     engine.write(out.record_links, links.drop("_person_key").order_by("record_id"))
     return out

@@ -25,7 +25,9 @@ best match is chosen; a pair reviewed as ``match`` outranks every model score (m
 
 person_id is 'P' + the first 16 hex characters of SHA-256 of 'N:<nhs_pseudo>' for a person
 with an NHS pseudonym, or of 'K:<profile_key>' for an unlinked profile (its details'
-digest, ``profiles.profile_key``; 'R:<record_id>' for a record with no details at all):
+digest, ``profiles.profile_key``; for a person off the register whose profiles were
+clustered, ``residual``, the smallest profile key of the cluster; 'R:<record_id>' for a record
+with no details at all):
 deterministic, carrying no identifier, and unchanged when an extract is refreshed while the
 person's details are the same.
 """
@@ -152,12 +154,16 @@ def best_matches(pairs: ir.Table, threshold: float, clerical_lower: float) -> ir
     return best.mutate(method=method, review=review).drop("_clerical", "_rank")
 
 
-def record_links(deterministic: ir.Table, candidates: ir.Table, best: ir.Table) -> ir.Table:
+def record_links(deterministic: ir.Table, candidates: ir.Table, best: ir.Table,
+                 clusters: ir.Table | None = None) -> ir.Table:
     """record_id, person_id, method, match_probability for every staging record.
 
     ``match_probability`` is, for probabilistic and clerical links, the probability that the
     record is that person (``person_probability``: the pair's score shared among every person
-    the record was scored against), and null for deterministic links and unlinked records."""
+    the record was scored against), and null for deterministic links and unlinked records.
+    ``clusters`` (profile_id, cluster_key: ``residual.dedupe_unregistered``) joins unlinked
+    profiles into people off the register: their person key is 'K:' + the cluster's smallest
+    profile key and their method ``unregistered`` (match_probability null)."""
     det = deterministic.filter(deterministic.resolved_nhs.notnull())
     det_links = det.select(
         record_id=det.record_id,
@@ -170,15 +176,23 @@ def record_links(deterministic: ir.Table, candidates: ir.Table, best: ir.Table) 
         b_prob=best.person_probability,
     )
     c = candidates.left_join(b, candidates.profile_id == b.b_cand)
+    if clusters is None:
+        c = c.mutate(_cluster=ibis.null("string"))
+    else:
+        cl = clusters.select(k_pid=clusters.profile_id, _cluster=clusters.cluster_key)
+        c = c.left_join(cl, c.profile_id == cl.k_pid).drop("k_pid")
     linked = c.b_nhs.notnull()
+    clustered = ~linked & c._cluster.notnull()
     cand_links = c.select(
         record_id=c.record_id,
-        person_key=ibis.ifelse(
-            linked, ibis.literal("N:") + c.b_nhs,
-            ibis.ifelse(c.profile_key.notnull(), ibis.literal("K:") + c.profile_key,
-                        ibis.literal("R:") + c.profile_id),
+        person_key=ibis.cases(
+            (linked, ibis.literal("N:") + c.b_nhs),
+            (clustered, ibis.literal("K:") + c._cluster),
+            (c.profile_key.notnull(), ibis.literal("K:") + c.profile_key),
+            else_=ibis.literal("R:") + c.profile_id,
         ),
-        method=ibis.ifelse(linked, c.b_method, ibis.literal("unlinked")),
+        method=ibis.cases((linked, c.b_method), (clustered, ibis.literal("unregistered")),
+                          else_=ibis.literal("unlinked")),
         match_probability=ibis.ifelse(linked, c.b_prob, ibis.null("float64")),
     )
     allr = ibis.union(det_links, cand_links, distinct=False)

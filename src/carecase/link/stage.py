@@ -34,6 +34,7 @@ from carecase.link.linkage import (
     WORK_TABLES,
     link,
 )
+from carecase.link.residual import METHOD as UNREGISTERED
 
 STAGE = "link"
 # Small inputs stored under plain names (on Spark, Engine.memtable's '_mem_' Parquet file
@@ -170,7 +171,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
 
     by_method = report["records_by_method_total"]
     total = sum(by_method.values())
-    linked = total - by_method.get("unlinked", 0)
+    linked = total - by_method.get("unlinked", 0) - by_method.get(UNREGISTERED, 0)
     summary: dict[str, Any] = {
         **report,
         "records": total,
@@ -185,6 +186,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         "model": _model_summary(outcome.model),
         "notes": outcome.notes,
         "warnings": outcome.warnings,
+        "unregistered": outcome.unregistered,
         "staging_dropped": not keep,
         "files": files,
     }
@@ -202,7 +204,8 @@ def lowest_source(by_source: dict[str, dict[str, int]], overall: float, gap: flo
     """'; lowest: police 43.2%' when a source's share of records linked to a person with an
     NHS number is more than ``gap`` below the overall share (which a large source hides: a
     95.7% headline had police at 43%); '' otherwise."""
-    shares = {src: 1 - m.get("unlinked", 0) / n for src, m in by_source.items() if (n := sum(m.values()))}
+    shares = {src: 1 - (m.get("unlinked", 0) + m.get(UNREGISTERED, 0)) / n
+              for src, m in by_source.items() if (n := sum(m.values()))}
     if not shares:
         return ""
     src = min(sorted(shares), key=lambda k: shares[k])

@@ -1,0 +1,216 @@
+"""People off the population register: the records still unlinked, deduplicated among themselves.
+
+The register step (``linkage``) can only join a record to a person with an NHS number. The
+records of someone not on the register (no GP registration: often rough sleepers and people in
+temporary accommodation) were each their own "person", so one homeless person's housing
+application, temporary accommodation stays and custody records, with slightly different
+details, became several people and their whole-system cost was split. Here the residual
+candidate profiles (scorable, not linked to a registered person) are compared with each other
+(Splink, ``dedupe_only``) and clustered.
+
+The model is the register model, reused: its comparisons and blocking rules, its m
+probabilities (trained by EM on the register step's far larger set of pairs, from the same
+sources with the same recording errors) and u probabilities (chance agreement, estimated on
+the area's population). Training again on the residuals alone would run EM on a few hundred
+profiles of a few dozen people, where levels go unseen and m would be unstable. Only the prior
+(λ, the probability that two random residual profiles are one person) is re-estimated, from
+the residuals, with the same exact given + family name + date-of-birth rule and assumed recall
+(deterministic, no sampling; the register λ is kept when the rule finds no pair).
+Term-frequency adjustments use the names' frequencies among the register's and the residual
+profiles together, not among the residuals alone, where one person's repeated profiles would
+make their own name look common.
+
+Pairs scoring at least ``linkage.match_probability`` whose dates of birth agree at least in
+part (:func:`linking`) are clustered by connected components (Splink's clustering), and
+same-source records sharing a local ID are joined too (a local ID
+is one person inside its own agency). A cluster's person key is its smallest profile key (the
+keyed hashes of its details, ``profiles.profile_key``), so ``person_id`` is the one its
+smallest profile would have alone: re-running gives the same ids while the details do, and a
+singleton keeps the id it had before this step. No record in a cluster has an NHS number or a
+lookup to one (the pool is the records with neither); :func:`check_no_nhs` fails loudly if one
+ever has.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from carecase.core.engine import Engine
+from carecase.core.errors import LinkError
+from carecase.link.model import MODEL_COLUMNS, SPLINK_LOG_LEVEL, splink_db_api
+from carecase.link.profiles import comparison_columns
+
+RESIDUAL = "_link_residual_profiles"
+RESIDUAL_PAIRS = "_link_residual_pairs"
+CLUSTERS = "_link_residual_clusters"
+COMPONENTS = "_link_residual_components"
+EDGES = "_link_residual_edges"
+TF_TABLES = ("_link_residual_tf_given_name", "_link_residual_tf_family_name")
+#: Working tables, erased with linkage's (the residual profiles hold names and dates of birth).
+TABLES = (RESIDUAL, RESIDUAL_PAIRS, CLUSTERS, COMPONENTS, EDGES, *TF_TABLES)
+#: The method of a record joined to other records of a person off the register.
+METHOD = "unregistered"
+
+
+@dataclass
+class Residual:
+    """What the step did: the clusters table (profile_id, cluster_key, cluster_profiles), or
+    None when it did not run, and counts for the linkage report (no data values)."""
+
+    clusters: ir.Table | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def residual_profiles(candidates: ir.Table, best: ir.Table) -> ir.Table:
+    """The scorable candidate profiles that did not link to a registered person (best pair
+    with no method), with the columns the model compares."""
+    linked = best.filter(best.method.notnull()).select(l_cand=best.candidate_id)
+    c = candidates.filter(
+        candidates.scorable & (candidates.record_id == candidates.profile_id)
+        & candidates.nhs_pseudo.isnull() & candidates.resolved_nhs.isnull()
+    )
+    c = c.anti_join(linked, c.profile_id == linked.l_cand)
+    prof = c.select(unique_id=c.profile_id, given_name=c.given_name, family_name=c.family_name,
+                    dob=c.dob, sex=c.sex, postcode=c.postcode)
+    return comparison_columns(prof).select(*MODEL_COLUMNS)
+
+
+def _tf_table(engine: Engine, name: str, column: str, reference: ir.Table, residual: ir.Table) -> str:
+    both = ibis.union(reference.select(v=reference[column]), residual.select(v=residual[column]),
+                      distinct=False)
+    both = both.filter(both.v.notnull())
+    g = both.group_by("v").aggregate(n=both.count())
+    total = g.n.sum().over(ibis.window())
+    engine.write(name, g.select(**{column: g.v, f"tf_{column}": (g.n / total).cast("float64")}).order_by(column))
+    return name
+
+
+def local_id_edges(candidates: ir.Table, residual: ir.Table) -> ir.Table:
+    """(unique_id_l, unique_id_r) joining each residual profile to the smallest residual
+    profile with the same source and local ID."""
+    c = candidates.filter(candidates.local_pseudo.notnull())
+    c = c.semi_join(residual, c.profile_id == residual.unique_id)
+    c = c.select("source", "local_pseudo", "profile_id").distinct()
+    first = c.profile_id.min().over(ibis.window(group_by=[c.source, c.local_pseudo]))
+    e = c.select(unique_id_l=first, unique_id_r=c.profile_id)
+    return e.filter(e.unique_id_l != e.unique_id_r)
+
+
+def dedupe_unregistered(
+    engine: Engine, candidates: ir.Table, best: ir.Table, reference: ir.Table,
+    model: dict[str, Any], *, threshold: float, score_floor: float, deterministic_recall: float,
+) -> Residual:
+    """Cluster the residual candidate profiles (see the module's notes) and write
+    :data:`CLUSTERS`: profile_id, cluster_key (the smallest profile key of its cluster) and
+    cluster_profiles, for every residual profile in a cluster of two or more."""
+    residual = engine.write(RESIDUAL, residual_profiles(candidates, best).order_by("unique_id"))
+    n = int(residual.count().to_pyarrow().as_py())
+    out = Residual(summary={"profiles": n, "profiles_joined": 0, "people": n, "probability_two_random_records_match": None})
+    if n < 2:
+        return out
+    pairs, lam = _score(engine, residual, reference, model, score_floor, deterministic_recall)
+    out.summary["probability_two_random_records_match"] = lam
+    edges = ibis.union(
+        pairs.filter(linking(pairs, threshold)).select("unique_id_l", "unique_id_r"),
+        local_id_edges(candidates, residual), distinct=True,
+    )
+    comp = _components(engine, residual, edges)
+    keys = candidates.filter(candidates.record_id == candidates.profile_id).select(
+        k_pid=candidates.profile_id, profile_key=candidates.profile_key)
+    j = comp.inner_join(keys, comp.unique_id == keys.k_pid)
+    w = ibis.window(group_by=j.cluster_id)
+    j = j.mutate(cluster_key=j.profile_key.min().over(w), cluster_profiles=j.count().over(w))
+    clusters = engine.write(CLUSTERS, j.filter(j.cluster_profiles > 1).select(
+        profile_id=j.unique_id, cluster_key=j.cluster_key,
+        cluster_profiles=j.cluster_profiles.cast("int64")).order_by("profile_id"))
+    check_no_nhs(clusters, candidates)
+    joined = int(clusters.count().to_pyarrow().as_py())
+    groups = int(clusters.cluster_key.nunique().to_pyarrow().as_py())
+    out.clusters = clusters
+    out.summary.update(profiles_joined=joined, people=n - joined + groups, clusters=groups,
+                       pairs_at_threshold=int(pairs.filter(pairs.match_probability >= threshold)
+                                              .count().to_pyarrow().as_py()),
+                       pairs_joined=int(pairs.filter(linking(pairs, threshold)).count().to_pyarrow().as_py()))
+    return out
+
+
+def linking(pairs: ir.Table, threshold: float) -> ir.BooleanValue:
+    """A residual pair joins its two profiles when it scores at least ``threshold`` and their
+    dates of birth agree at least in part (exact, day and month swapped, one part different)
+    or one is missing: not at Splink's else level (``gamma_dob`` 0). Clustering chains pairs,
+    so one wrong pair merges two whole people; two people of the same rare name at the same
+    address (a mother and daughter) scored 0.99 on name and postcode alone."""
+    return (pairs.match_probability >= threshold) & (pairs.gamma_dob != 0)
+
+
+def check_no_nhs(clusters: ir.Table, candidates: ir.Table) -> None:
+    """Fail when a cluster holds a record with an NHS number or a lookup to one (two people on
+    the register must never be merged through a person off it)."""
+    c = candidates.semi_join(clusters, candidates.profile_id == clusters.profile_id)
+    bad = int(c.filter(c.nhs_pseudo.notnull() | c.resolved_nhs.notnull()).count().to_pyarrow().as_py())
+    if bad:
+        raise LinkError(
+            f"{bad} record(s) with an NHS number reached the clustering of people off the register; "
+            "this is a bug: report it with the record counts (no identifiers)."
+        )
+
+
+def _score(engine: Engine, residual: ir.Table, reference: ir.Table, model: dict[str, Any],
+           score_floor: float, deterministic_recall: float) -> tuple[ir.Table, float | None]:
+    """Scored pairs among the residual profiles (unique_id_l, unique_id_r, match_probability)
+    with the register model, λ re-estimated; and that λ."""
+    import logging
+
+    from splink import Linker, block_on
+
+    db = splink_db_api(engine)
+    spec = copy.deepcopy({k: v for k, v in model.items() if not k.startswith("carecase_")})
+    spec["link_type"] = "dedupe_only"
+    table = db.register(RESIDUAL, dataset_display_name="residual")
+    linker = Linker(table, spec, log_level=SPLINK_LOG_LEVEL)
+    for name in ("splink", "py4j"):
+        logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
+    ref = reference.select(*MODEL_COLUMNS)
+    for tf_name, column in zip(TF_TABLES, ("given_name", "family_name"), strict=True):
+        _tf_table(engine, tf_name, column, ref, residual)
+        linker.table_management.register_term_frequency_lookup(db.register(tf_name), column)
+    lam_before = spec.get("probability_two_random_records_match")
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("given_name", "family_name", "dob")], recall=deterministic_recall)
+    except Exception:  # noqa: BLE001 - Splink raises plain errors when the rule finds no pair
+        pass
+    lam: Any = linker._settings_obj._probability_two_random_records_match
+    if not lam or lam <= 0 or lam >= 1:
+        lam = lam_before
+        linker._settings_obj._probability_two_random_records_match = lam
+    predictions = linker.inference.predict(threshold_match_probability=score_floor)
+    scored = engine.con.table(predictions.physical_name)
+    pairs = engine.write(RESIDUAL_PAIRS, scored.select(
+        "unique_id_l", "unique_id_r", match_probability=scored.match_probability.cast("float64"),
+        match_weight=scored.match_weight.cast("float64"), gamma_dob=scored.gamma_dob.cast("int32"),
+    ).order_by(["unique_id_l", "unique_id_r"]))
+    linker.table_management.delete_tables_created_by_splink_from_db()
+    return pairs, (float(lam) if lam is not None else None)
+
+
+def _components(engine: Engine, nodes: ir.Table, edges: ir.Table) -> ir.Table:
+    """(unique_id, cluster_id) of every node: connected components of ``edges`` (Splink's
+    clustering), each node its own cluster when it has none."""
+    from splink.internals.clustering import cluster_pairwise_predictions_at_threshold
+
+    db = splink_db_api(engine)
+    name = EDGES
+    engine.write(name, edges)
+    result = cluster_pairwise_predictions_at_threshold(
+        db.register(RESIDUAL), db.register(name), db, "unique_id")
+    comp = engine.con.table(result.physical_name)
+    out = engine.write(COMPONENTS, comp.select(
+        unique_id=comp.unique_id.cast("string"), cluster_id=comp.cluster_id.cast("string")))
+    db.delete_tables_created_by_splink_from_db()
+    return out
