@@ -3,7 +3,8 @@
 Linkage error that differs between groups biases an evaluation built on the linked data
 (Bohensky et al. 2010; Harron et al. 2017, *Big Data & Society*). So besides records by
 method per source, the link stage counts, for every source and every level of each group,
-the records, those linked to a person with an NHS number, and the methods that linked them
+the records, those linked to a person (on the register, or off it: method ``unregistered``),
+and the methods that linked them
 (``out/link/match_rates``). Groups are read from each record's own details, not from the
 person it linked to (which an unlinked record has not got):
 
@@ -38,7 +39,7 @@ import ibis.expr.types as ir
 AGE_BANDS = (("0-17", 0), ("18-24", 18), ("25-34", 25), ("35-44", 35), ("45-54", 45),
              ("55-64", 55), ("65-74", 65), ("75+", 75))
 GROUPS = ("all", "age_band", "sex", "deprivation_decile")
-METHODS = ("nhs_number", "lookup", "probabilistic", "clerical", "unlinked")
+METHODS = ("nhs_number", "lookup", "probabilistic", "clerical", "unregistered", "unlinked")
 NOT_KNOWN = "not known"
 #: A level is flagged when its match rate is more than this below its source's.
 GAP = 0.05
