@@ -36,4 +36,7 @@ def test_the_headline_names_a_source_that_links_much_worse_than_the_rest() -> No
                  "housing": {"probabilistic": 14, "unlinked": 1}}
     assert lowest_source(by_source, 0.957) == "; lowest: police 43.2%"
     assert lowest_source({"ae": {"nhs_number": 800}, "gp": {"nhs_number": 99, "unlinked": 1}}, 0.999) == ""
+    # temporary accommodation's records of people off the register are not a failure to link
+    tacc = {"gp": {"nhs_number": 9000}, "tacc": {"nhs_number": 72, "unregistered": 28}}
+    assert lowest_source(tacc, 0.99) == "; lowest: tacc 72.0% (28.0% people off the register)"
     assert lowest_source({}, 1.0) == ""

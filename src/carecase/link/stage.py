@@ -203,13 +203,18 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
 def lowest_source(by_source: dict[str, dict[str, int]], overall: float, gap: float = 0.05) -> str:
     """'; lowest: police 43.2%' when a source's share of records linked to a person with an
     NHS number is more than ``gap`` below the overall share (which a large source hides: a
-    95.7% headline had police at 43%); '' otherwise."""
+    95.7% headline had police at 43%), with the share linked to people off the register where
+    any were ('(28.0% people off the register)'); '' otherwise."""
     shares = {src: 1 - (m.get("unlinked", 0) + m.get(UNREGISTERED, 0)) / n
               for src, m in by_source.items() if (n := sum(m.values()))}
     if not shares:
         return ""
     src = min(sorted(shares), key=lambda k: shares[k])
-    return f"; lowest: {src} {shares[src]:.1%}" if shares[src] < overall - gap else ""
+    if shares[src] >= overall - gap:
+        return ""
+    off = by_source[src].get(UNREGISTERED, 0) / sum(by_source[src].values())
+    # a source of people the register does not know (temporary accommodation) is not a failure to link
+    return f"; lowest: {src} {shares[src]:.1%}" + (f" ({off:.1%} people off the register)" if off else "")
 
 
 def _person_tables(engine: Engine, links: ir.Table, identity: ir.Table,
