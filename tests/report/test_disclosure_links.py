@@ -387,6 +387,27 @@ def _plant_gp_source(out: Path) -> None:
     path.write_text(json.dumps(link))
 
 
+
+def _data_relations(src: Table, per: Table, tables: tuple[Table, ...]
+                    ) -> tuple[list[str], list[dict[str, float]], list[str], dict[str, int]]:
+    """The hidden count cells of ``tables`` and the Data section's relations a reader can
+    use: each source's rows read = accepted + quarantined + out of scope, and its records by
+    method adding up to its accepted rows; with the method columns and each source's row."""
+    cells = {f"{t.id}:{i}:{c.key}": (t, i, c.key) for t in tables for i in range(len(t.rows))
+             for c in t.columns if c.count}
+    unknown = [k for k, (t, i, key) in cells.items() if (i, key) in t.hidden]
+    rel: list[dict[str, float]] = []
+    for i in range(len(src.rows)):
+        rel.append({f"data-sources:{i}:rows_read": 1, f"data-sources:{i}:rows_accepted": -1,
+                    f"data-sources:{i}:rows_quarantined": -1, f"data-sources:{i}:rows_out_of_scope": -1})
+    methods = [c.key for c in per.columns if c.count]
+    at = {r["source"]: i for i, r in enumerate(src.rows)}
+    for i, r in enumerate(per.rows):
+        rel.append({**{f"data-linkage-sources:{i}:{m}": 1 for m in methods},
+                    f"data-sources:{at[r['source']]}:rows_accepted": -1})
+    return unknown, rel, methods, at
+
+
 def test_source_counts_not_given_back_by_linkage_table(tmp_path: Path) -> None:
     """Rows read/accepted/quarantined by source and records by source and method are
     protected together: no hidden count follows from every shown count, the row relation
@@ -402,22 +423,7 @@ def test_source_counts_not_given_back_by_linkage_table(tmp_path: Path) -> None:
     assert (gp, "rows_accepted") not in src.hidden
     gp_link = next(i for i, r in enumerate(per.rows) if r["source"] == "gp")
     assert (gp_link, "nhs_number") not in per.hidden  # the accepted rows, shown
-    cells = {}
-    for t in (src, meth, per):
-        for i in range(len(t.rows)):
-            for c in t.columns:
-                if c.count:
-                    cells[f"{t.id}:{i}:{c.key}"] = (t, i, c.key)
-    unknown = [k for k, (t, i, key) in cells.items() if (i, key) in t.hidden]
-    rel: list[dict[str, float]] = []
-    for i in range(len(src.rows)):
-        rel.append({f"data-sources:{i}:rows_read": 1, f"data-sources:{i}:rows_accepted": -1,
-                    f"data-sources:{i}:rows_quarantined": -1, f"data-sources:{i}:rows_out_of_scope": -1})
-    methods = [c.key for c in per.columns if c.count]
-    at = {r["source"]: i for i, r in enumerate(src.rows)}
-    for i, r in enumerate(per.rows):
-        rel.append({**{f"data-linkage-sources:{i}:{m}": 1 for m in methods},
-                    f"data-sources:{at[r['source']]}:rows_accepted": -1})
+    unknown, rel, methods, at = _data_relations(src, per, (src, meth, per))
     mat = {r["method"]: i for i, r in enumerate(meth.rows)}
     for m in methods:
         rel.append({**{f"data-linkage-sources:{i}:{m}": 1 for i in range(len(per.rows))},
@@ -961,19 +967,7 @@ def test_match_rates_by_group_not_given_back_by_the_other_linkage_tables(tmp_pat
     assert (unknown_sex, "records") in rates.hidden and (unknown_sex, "linked_share") in rates.hidden
     women = next(i for i, r in enumerate(rates.rows) if r["level"] == "F")
     assert (women, "unlinked") in rates.hidden and (women, "linked_share") in rates.hidden
-    tables = (src, per, rates)
-    cells = {f"{t.id}:{i}:{c.key}": (t, i, c.key) for t in tables for i in range(len(t.rows))
-             for c in t.columns if c.count}
-    unknown = [k for k, (t, i, key) in cells.items() if (i, key) in t.hidden]
-    rel: list[dict[str, float]] = []
-    for i in range(len(src.rows)):
-        rel.append({f"data-sources:{i}:rows_read": 1, f"data-sources:{i}:rows_accepted": -1,
-                    f"data-sources:{i}:rows_quarantined": -1, f"data-sources:{i}:rows_out_of_scope": -1})
-    methods = [c.key for c in per.columns if c.count]
-    at = {r["source"]: i for i, r in enumerate(src.rows)}
-    for i, r in enumerate(per.rows):
-        rel.append({**{f"data-linkage-sources:{i}:{m}": 1 for m in methods},
-                    f"data-sources:{at[r['source']]}:rows_accepted": -1})
+    unknown, rel, methods, at = _data_relations(src, per, (src, per, rates))
     h = next(i for i, r in enumerate(per.rows) if r["source"] == "housing")
     g = "data-linkage-groups"
     for i in range(len(rates.rows)):

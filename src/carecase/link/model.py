@@ -220,12 +220,22 @@ def settings_dict(dialect: str, fixed_m: Mapping[tuple[str, str], float]) -> dic
 def with_m(spec: dict[str, Any], fixed_m: Mapping[tuple[str, str], float]) -> dict[str, Any]:
     """``spec`` (a Splink settings or model dictionary, changed in place) with the m
     probability of each level named in ``fixed_m`` set and fixed."""
+    return _with_fixed(spec, fixed_m, "m")
+
+
+def with_u(spec: dict[str, Any], fixed_u: Mapping[tuple[str, str], float]) -> dict[str, Any]:
+    """``spec`` (changed in place) with the u probability of each level in ``fixed_u`` set
+    and fixed."""
+    return _with_fixed(spec, fixed_u, "u")
+
+
+def _with_fixed(spec: dict[str, Any], fixed: Mapping[tuple[str, str], float], which: str) -> dict[str, Any]:
     for comparison in spec["comparisons"]:
         for level in comparison["comparison_levels"]:
             key = (comparison["output_column_name"], level["label_for_charts"])
-            if key in fixed_m:
-                level["m_probability"] = fixed_m[key]
-                level["fix_m_probability"] = True
+            if key in fixed:
+                level[f"{which}_probability"] = fixed[key]
+                level[f"fix_{which}_probability"] = True
     return spec
 
 
@@ -272,17 +282,6 @@ def unobserved_u_levels(model: Mapping[str, Any]) -> list[tuple[str, str]]:
         if not lv.get("is_null_level") and lv.get("u_probability") is None
     ]
 
-
-def with_u(spec: dict[str, Any], fixed_u: Mapping[tuple[str, str], float]) -> dict[str, Any]:
-    """``spec`` (changed in place) with the u probability of each level in ``fixed_u`` set
-    and fixed."""
-    for comparison in spec["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            key = (comparison["output_column_name"], level["label_for_charts"])
-            if key in fixed_u:
-                level["u_probability"] = fixed_u[key]
-                level["fix_u_probability"] = True
-    return spec
 
 
 def jeffreys_zero(n: int) -> float:
