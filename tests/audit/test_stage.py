@@ -208,6 +208,12 @@ def test_the_outside_register_note_names_the_row_each_is_in() -> None:
     for n in (note(2, 0, 50), note(2, 2, 50), note(4, 3, 50)):
         assert n.startswith(f"{n.split()[0]} of the 50 people audited are outside the population register")
         assert "are in every total and in the cohort table's 'rest of population' row" not in n
+    # people off the register whose records the link stage joined are expected, not a failure to link
+    joined = note(53, 0, 4053, 25)
+    assert joined.endswith("25 of them are people off the register whose records were joined to each other "
+                           "(docs/linkage.md, step 5, people off the register); among the others, many people can mean "
+                           "that records failed to link.")
+    assert note(2, 0, 50).endswith("Many such people can mean that records failed to link (docs/linkage.md).")
 
 
 def test_the_headline_names_the_people_its_top_cost_is_of(tmp_path: Path) -> None:

@@ -53,11 +53,13 @@ def audited_people(residents: ir.Table, totals: ir.Table, cohort: ir.Table | Non
     return out.filter(out.person_id.notnull())  # a row with no person is nobody
 
 
-def outside_note(outside: int, in_cohort: int, audited: int) -> str:
+def outside_note(outside: int, in_cohort: int, audited: int, joined: int = 0) -> str:
     """The note on the ``outside`` of ``audited`` people outside the population register:
     ``in_cohort`` of them are programme participants, in cohort_vs_population's 'cohort'
     row (:func:`carecase.audit.tables.cohort_vs_population` groups by programme membership
-    alone); the rest are in its 'rest of population' row."""
+    alone); the rest are in its 'rest of population' row. ``joined``: the people off the
+    register whose records the link stage joined to each other (its summary's
+    ``unregistered.clusters``), who are expected, not a failure to link."""
     rest = outside - in_cohort
     if not rest:
         where = ("all of them programme participants, in the cohort table's 'cohort' row" if outside > 1
@@ -70,7 +72,10 @@ def outside_note(outside: int, in_cohort: int, audited: int) -> str:
     return (f"{outside:,} of the {audited:,} people audited are outside the population register "
             "(records not linked to a resident, or non-residents) but have a cost in the window or are in "
             f"the programme: they are in every total; {where}. "
-            "Many such people can mean that records failed to link (docs/linkage.md).")
+            + (f"{joined:,} of them {'is a person' if joined == 1 else 'are people'} off the register whose "
+               "records were joined to each other (docs/linkage.md, step 5, people off the register); among the "
+               "others, many people can mean that records failed to link." if joined else
+               "Many such people can mean that records failed to link (docs/linkage.md)."))
 
 
 def activity_units(project: Project) -> ir.Table:
@@ -229,7 +234,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         in_cohort = int(population.anti_join(residents, "person_id").semi_join(cohort, "person_id")
                         .count().to_pyarrow().as_py())
         summary["outside_register_by_group"] = {"cohort": in_cohort, "rest of population": outside - in_cohort}
-        summary["notes"] = [outside_note(outside, in_cohort, int(len(per_person)))]
+        link = project.read_json("link", "summary.json") or {}
+        joined = int(((link.get("unregistered") or {}) if isinstance(link, dict) else {}).get("clusters") or 0)
+        summary["notes"] = [outside_note(outside, in_cohort, int(len(per_person)), min(joined, outside))]
     summary["costs_stamp"] = costs_stamp(project)  # the costed events it was made from
     project.write_json("audit", "summary.json", summary)
     step()
