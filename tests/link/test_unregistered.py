@@ -109,3 +109,25 @@ def test_the_switch_leaves_every_unlinked_profile_a_person(tmp_path, fab: Fabric
     assert summary["unregistered"] is None
     assert "unregistered" not in summary["records_by_method_total"]
     assert rows["housing:b9:1"]["person_id"] != rows["police:b9:1"]["person_id"]
+
+
+def test_a_record_without_a_date_of_birth_does_not_chain_two_people(tmp_path, fab: Fabricated):
+    """Clustering chains pairs: a record with no date of birth scores on name and postcode
+    alone (Splink's null level) against both of two people of the same name and address with
+    different dates of birth; it must not merge them into one person."""
+    from carecase.link.fabricate import load_project, project_config
+    from carecase.link.stage import run
+
+    bridge = ("police:b9:3", "police", None, "Ottoline", "Brackenbury", None, "F", "OL1 2AB")
+    INLINE.append(bridge)
+    try:
+        data = _with_inline(fab)
+    finally:
+        INLINE.remove(bridge)
+    project = load_project(tmp_path / "bridge", data, project_config())
+    try:
+        run(project)
+        rows = {r["record_id"]: r for r in project.engine.table("record_links").to_pyarrow().to_pylist()}
+    finally:
+        project.close()
+    assert rows["housing:b9:2"]["person_id"] != rows["police:b9:2"]["person_id"]

@@ -23,7 +23,8 @@ make their own name look common.
 Pairs scoring at least ``linkage.match_probability`` whose dates of birth agree at least in
 part (:func:`linking`) are clustered by connected components (Splink's clustering), and
 same-source records sharing a local ID are joined too (a local ID
-is one person inside its own agency). A cluster's person key is its smallest profile key (the
+is one person inside its own agency); a profile with no date of birth never chains two people whose
+dates of birth are known (:func:`_clusters_without_dob_bridges`). A cluster's person key is its smallest profile key (the
 keyed hashes of its details, ``profiles.profile_key``), so ``person_id`` is the one its
 smallest profile would have alone: re-running gives the same ids while the details do, and a
 singleton keeps the id it had before this step. No record in a cluster has an NHS number or a
@@ -50,9 +51,11 @@ RESIDUAL_PAIRS = "_link_residual_pairs"
 CLUSTERS = "_link_residual_clusters"
 COMPONENTS = "_link_residual_components"
 EDGES = "_link_residual_edges"
+DOB_COMPONENTS = "_link_residual_dob_components"
+DOB_EDGES = "_link_residual_dob_edges"
 TF_TABLES = ("_link_residual_tf_given_name", "_link_residual_tf_family_name")
 #: Working tables, erased with linkage's (the residual profiles hold names and dates of birth).
-TABLES = (RESIDUAL, RESIDUAL_PAIRS, CLUSTERS, COMPONENTS, EDGES, *TF_TABLES)
+TABLES = (RESIDUAL, RESIDUAL_PAIRS, CLUSTERS, COMPONENTS, EDGES, DOB_COMPONENTS, DOB_EDGES, *TF_TABLES)
 #: The method of a record joined to other records of a person off the register.
 METHOD = "unregistered"
 
@@ -115,11 +118,8 @@ def dedupe_unregistered(
         return out
     pairs, lam = _score(engine, residual, reference, model, score_floor, deterministic_recall)
     out.summary["probability_two_random_records_match"] = lam
-    edges = ibis.union(
-        pairs.filter(linking(pairs, threshold)).select("unique_id_l", "unique_id_r"),
-        local_id_edges(candidates, residual), distinct=True,
-    )
-    comp = _components(engine, residual, edges)
+    comp = _clusters_without_dob_bridges(engine, residual, pairs.filter(linking(pairs, threshold)),
+                                         local_id_edges(candidates, residual))
     keys = candidates.filter(candidates.record_id == candidates.profile_id).select(
         k_pid=candidates.profile_id, profile_key=candidates.profile_key)
     j = comp.inner_join(keys, comp.unique_id == keys.k_pid)
@@ -144,7 +144,8 @@ def linking(pairs: ir.Table, threshold: float) -> ir.BooleanValue:
     dates of birth agree at least in part (exact, day and month swapped, one part different)
     or one is missing: not at Splink's else level (``gamma_dob`` 0). Clustering chains pairs,
     so one wrong pair merges two whole people; two people of the same rare name at the same
-    address (a mother and daughter) scored 0.99 on name and postcode alone."""
+    address (a mother and daughter) scored 0.99 on name and postcode alone. A pair with a
+    date of birth missing links here, but may not chain people: :func:`_clusters_without_dob_bridges`."""
     return (pairs.match_probability >= threshold) & (pairs.gamma_dob != 0)
 
 
@@ -199,18 +200,44 @@ def _score(engine: Engine, residual: ir.Table, reference: ir.Table, model: dict[
     return pairs, (float(lam) if lam is not None else None)
 
 
-def _components(engine: Engine, nodes: ir.Table, edges: ir.Table) -> ir.Table:
+def _clusters_without_dob_bridges(engine: Engine, residual: ir.Table, linked: ir.Table,
+                                  local: ir.Table) -> ir.Table:
+    """(unique_id, cluster_id): connected components of the linking pairs and local-ID edges,
+    except that a profile with no date of birth may not chain people together. A pair where
+    a date of birth is missing (``gamma_dob`` -1) scores on names and postcode alone, so one
+    such record at the address of two people of the same name with different dates of birth
+    links to both, and connected components would merge them. So components are made first
+    from the pairs whose dates of birth agree at least in part and from local IDs; then again
+    with the pairs missing a date of birth as well, and such a wider component is kept only
+    where it joins at most one of the first components holding a date of birth; elsewhere
+    its profiles keep their first component (the record without a date of birth stays apart)."""
+    dob_edges = ibis.union(linked.filter(linked.gamma_dob > 0).select("unique_id_l", "unique_id_r"),
+                           local, distinct=True)
+    all_edges = ibis.union(linked.select("unique_id_l", "unique_id_r"), local, distinct=True)
+    first = _components(engine, residual, dob_edges, DOB_EDGES, DOB_COMPONENTS)
+    wide = _components(engine, residual, all_edges, EDGES, COMPONENTS)
+    dob = residual.select(d_uid=residual.unique_id, has_dob=residual.dob.notnull())
+    f = first.select(f_uid=first.unique_id, first_id=first.cluster_id)
+    j = wide.inner_join(f, wide.unique_id == f.f_uid).inner_join(dob, wide.unique_id == dob.d_uid)
+    dated = ibis.ifelse(j.has_dob, j.first_id, ibis.null("string"))
+    j = j.mutate(_dated=dated.nunique().over(ibis.window(group_by=j.cluster_id)))
+    return j.select(unique_id=j.unique_id,
+                    cluster_id=ibis.ifelse(j._dated > 1, ibis.literal("1:") + j.first_id,
+                                           ibis.literal("2:") + j.cluster_id))
+
+
+def _components(engine: Engine, nodes: ir.Table, edges: ir.Table, edges_name: str = EDGES,
+                out_name: str = COMPONENTS) -> ir.Table:
     """(unique_id, cluster_id) of every node: connected components of ``edges`` (Splink's
     clustering), each node its own cluster when it has none."""
     from splink.internals.clustering import cluster_pairwise_predictions_at_threshold
 
     db = splink_db_api(engine)
-    name = EDGES
-    engine.write(name, edges)
+    engine.write(edges_name, edges)
     result = cluster_pairwise_predictions_at_threshold(
-        db.register(RESIDUAL), db.register(name), db, "unique_id")
+        db.register(RESIDUAL), db.register(edges_name), db, "unique_id")
     comp = engine.con.table(result.physical_name)
-    out = engine.write(COMPONENTS, comp.select(
+    out = engine.write(out_name, comp.select(
         unique_id=comp.unique_id.cast("string"), cluster_id=comp.cluster_id.cast("string")))
     db.delete_tables_created_by_splink_from_db()
     return out
