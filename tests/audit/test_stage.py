@@ -197,6 +197,27 @@ def test_people_outside_the_population_count_everywhere_their_cost_does(tmp_path
             in au["notes"][0])
 
 
+def test_the_outside_note_counts_the_audited_people_off_the_register(tmp_path: Path) -> None:
+    """The note's people off the register are those audited (with a record of method
+    'unregistered'), not the link stage's count of clusters, most of whom may have no cost."""
+    import pyarrow as pa
+
+    p = make_project(tmp_path / "proj")
+    people = p.engine.table("people").to_pyarrow()
+    outside = {"P00000000", "P00000003"}
+    flags = [pid not in outside for pid in people["person_id"].to_pylist()]
+    p.engine.write("people", people.set_column(people.schema.get_field_index("in_population"),
+                                               "in_population", pa.array(flags)))
+    p.engine.write("record_links", pa.table({
+        "record_id": ["r1", "r2", "r3"], "person_id": ["P00000000", "P00000000", "P00000003"],
+        "method": ["unregistered", "unregistered", "unlinked"]}))
+    p.write_json("link", "summary.json", {"unregistered": {"clusters": 25}})
+    costs_stage.run(p)
+    au = audit_stage.run(p)
+    assert au["outside_register"] == 2
+    assert "1 of them is a person off the register whose records were joined" in au["notes"][0]
+
+
 def test_the_outside_register_note_names_the_row_each_is_in() -> None:
     """The note said everyone outside the register is in the 'rest of population' row; a
     participant outside it is in the 'cohort' row."""

@@ -53,13 +53,25 @@ def audited_people(residents: ir.Table, totals: ir.Table, cohort: ir.Table | Non
     return out.filter(out.person_id.notnull())  # a row with no person is nobody
 
 
+def joined_off_register(engine: Any, outside: ir.Table) -> int:
+    """How many of the ``outside`` people (person_id) are people off the register whose records
+    the link stage joined to each other (a record of theirs has method 'unregistered' in
+    record_links): counted among the people audited, not the link stage's clusters, some of
+    whom have no cost in the window."""
+    if not engine.has_table("record_links"):
+        return 0
+    links = engine.table("record_links")
+    joined = links.filter(links.method == "unregistered").select("person_id")
+    return int(outside.semi_join(joined, "person_id").select("person_id").distinct().count().to_pyarrow().as_py())
+
+
 def outside_note(outside: int, in_cohort: int, audited: int, joined: int = 0) -> str:
     """The note on the ``outside`` of ``audited`` people outside the population register:
     ``in_cohort`` of them are programme participants, in cohort_vs_population's 'cohort'
     row (:func:`carecase.audit.tables.cohort_vs_population` groups by programme membership
     alone); the rest are in its 'rest of population' row. ``joined``: the people off the
-    register whose records the link stage joined to each other (its summary's
-    ``unregistered.clusters``), who are expected, not a failure to link."""
+    register whose records the link stage joined to each other (:func:`joined_off_register`),
+    who are expected, not a failure to link."""
     rest = outside - in_cohort
     if not rest:
         where = ("all of them programme participants, in the cohort table's 'cohort' row" if outside > 1
@@ -234,9 +246,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         in_cohort = int(population.anti_join(residents, "person_id").semi_join(cohort, "person_id")
                         .count().to_pyarrow().as_py())
         summary["outside_register_by_group"] = {"cohort": in_cohort, "rest of population": outside - in_cohort}
-        link = project.read_json("link", "summary.json") or {}
-        joined = int(((link.get("unregistered") or {}) if isinstance(link, dict) else {}).get("clusters") or 0)
-        summary["notes"] = [outside_note(outside, in_cohort, int(len(per_person)), min(joined, outside))]
+        summary["notes"] = [outside_note(outside, in_cohort, int(len(per_person)),
+                                         joined_off_register(engine, population.anti_join(residents, "person_id")))]
     summary["costs_stamp"] = costs_stamp(project)  # the costed events it was made from
     project.write_json("audit", "summary.json", summary)
     step()
