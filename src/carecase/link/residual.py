@@ -220,9 +220,11 @@ def _clusters_without_dob_bridges(engine: Engine, residual: ir.Table, linked: ir
     f = first.select(f_uid=first.unique_id, first_id=first.cluster_id)
     j = wide.inner_join(f, wide.unique_id == f.f_uid).inner_join(dob, wide.unique_id == dob.d_uid)
     dated = ibis.ifelse(j.has_dob, j.first_id, ibis.null("string"))
-    j = j.mutate(_dated=dated.nunique().over(ibis.window(group_by=j.cluster_id)))
+    w = ibis.window(group_by=j.cluster_id)  # min and max, not a distinct count: Spark has none over a window
+    j = j.mutate(_lo=dated.min().over(w), _hi=dated.max().over(w))
+    bridged = (j._lo != j._hi).fill_null(False)  # two first components with a date of birth
     return j.select(unique_id=j.unique_id,
-                    cluster_id=ibis.ifelse(j._dated > 1, ibis.literal("1:") + j.first_id,
+                    cluster_id=ibis.ifelse(bridged, ibis.literal("1:") + j.first_id,
                                            ibis.literal("2:") + j.cluster_id))
 
 
