@@ -235,3 +235,18 @@ def test_match_rates_by_group_and_quality_by_source(linked):
     q = summary["truth_by_source"]
     assert set(q) == set(summary["records_by_method"])
     assert q["housing"]["precision"] >= 0.95 and q["housing"]["recall"] >= 0.9
+
+
+def test_an_unseen_u_is_fixed_for_the_pairs_actually_sampled(linked):
+    """A small area has fewer reference × candidate pairs than max_pairs_u (3e5 here); Splink
+    then samples every pair, so a level none of them falls in has its u fixed at the Jeffreys
+    estimate for those pairs, not for max_pairs_u (which made u too small and the level's
+    weight too large)."""
+    from carecase.link.model import jeffreys_zero, pairs_sampled
+
+    _, summary = linked
+    fixed = [lv for levels in summary["model"]["comparisons"].values() for lv in levels
+             if lv["u_fixed"] and not lv["label"].endswith("(weighed in given_name)")]
+    assert fixed  # names swapped: no random pair of the small area carries each other's names
+    assert all(lv["u"] > jeffreys_zero(300_000) for lv in fixed)
+    assert pairs_sampled(3e5, 600, 300) == 180_000 and pairs_sampled(2e6, 6000, 2000) == 2_000_000

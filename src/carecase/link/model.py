@@ -31,7 +31,8 @@ proportion seen 0 times in n trials, 0.5 / (n + 1), with n the number of candida
 (the most true matches the training can hold), and the model is trained again; the fixed
 levels are listed in the linkage summary. Likewise a level no pair of the random sample for
 u falls in (given and family name swapped: two random people almost never have each other's
-names) has its u fixed at ½ / (N + 1), N the pairs sampled (``max_pairs_u``), rather than
+names) has its u fixed at ½ / (N + 1), N the pairs sampled (``max_pairs_u``, or every pair
+when there are fewer: :func:`pairs_sampled`), rather than
 Splink's default u, which is not estimated from the data (``carecase_fixed_u`` in the model).
 """
 
@@ -284,6 +285,12 @@ def unobserved_u_levels(model: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 
+def pairs_sampled(max_pairs_u: float, n_reference: int, n_candidates: int) -> int:
+    """The pairs Splink's random sample for u compares: ``max_pairs_u``, or every reference ×
+    candidate pair when there are fewer (a small area: it then takes every record)."""
+    return int(min(max_pairs_u, n_reference * n_candidates))
+
+
 def jeffreys_zero(n: int) -> float:
     """Posterior mean of a proportion seen 0 times in ``n`` trials under the Jeffreys prior
     Beta(½, ½): (0 + ½) / (n + 1)."""
@@ -369,8 +376,10 @@ def train_and_predict(
                              max_pairs_u=max_pairs_u, deterministic_recall=deterministic_recall)
     trained = linker.misc.save_model_to_json(out_path=None)
     unseen = unobserved_levels(trained)
-    # u of a level no sampled pair fell in: the Jeffreys estimate for none of max_pairs_u
-    fixed_u = {level: jeffreys_zero(int(max_pairs_u)) for level in unobserved_u_levels(trained)}
+    # u of a level no sampled pair fell in: the Jeffreys estimate for none of the pairs sampled
+    sampled = pairs_sampled(max_pairs_u, int(engine.table(reference_table).count().to_pyarrow().as_py()),
+                            n_candidates)
+    fixed_u = {level: jeffreys_zero(sampled) for level in unobserved_u_levels(trained)}
     if unseen or fixed_u:  # no pair fell in them, so EM is the same without them: no retraining
         for level in unseen:
             fixed_m[level] = jeffreys_zero(n_candidates)
@@ -382,7 +391,7 @@ def train_and_predict(
         for (c, label), m in sorted(fixed_m.items())
     ]
     model["carecase_fixed_u"] = [
-        {"comparison": c, "level": label, "u": u, "pairs_sampled": int(max_pairs_u)}
+        {"comparison": c, "level": label, "u": u, "pairs_sampled": sampled}
         for (c, label), u in sorted(fixed_u.items())
     ]
     scored = engine.con.table(predictions.physical_name)
