@@ -184,7 +184,7 @@ def _score(engine: Engine, residual: ir.Table, reference: ir.Table, model: dict[
     try:
         linker.training.estimate_probability_two_random_records_match(
             [block_on("given_name", "family_name", "dob")], recall=deterministic_recall)
-    except Exception:  # noqa: BLE001 - Splink raises plain errors when the rule finds no pair
+    except ValueError:  # Splink: no pair found, or more than the recall allows; an engine error is raised
         pass
     lam: Any = linker._settings_obj._probability_two_random_records_match
     if not lam or lam <= 0 or lam >= 1:
