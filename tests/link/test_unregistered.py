@@ -82,9 +82,15 @@ def test_a_cluster_never_takes_a_record_with_an_nhs_number(links):
 
 
 def test_summary_counts_the_people_off_the_register(links):
-    _, summary, _ = links
+    by_id, summary, _ = links
     u = summary["unregistered"]
     assert u["profiles"] > u["people"] >= 2 and u["clusters"] >= 1
+    # the largest cluster, for watching chaining: at least two profiles, at most its records
+    per_person: dict[str, int] = {}
+    for r in by_id.values():
+        if r["method"] == "unregistered":
+            per_person[r["person_id"]] = per_person.get(r["person_id"], 0) + 1
+    assert 2 <= u["largest_cluster_profiles"] <= max(per_person.values())
     assert summary["records_by_method_total"]["unregistered"] >= 2
 
 

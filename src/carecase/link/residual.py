@@ -131,8 +131,11 @@ def dedupe_unregistered(
     check_no_nhs(clusters, candidates)
     joined = int(clusters.count().to_pyarrow().as_py())
     groups = int(clusters.cluster_key.nunique().to_pyarrow().as_py())
+    largest = clusters.cluster_profiles.max().to_pyarrow().as_py()
     out.clusters = clusters
+    # the largest cluster, to watch for chaining (one wrong pair merges two whole people)
     out.summary.update(profiles_joined=joined, people=n - joined + groups, clusters=groups,
+                       largest_cluster_profiles=int(largest or 0),
                        pairs_at_threshold=int(pairs.filter(pairs.match_probability >= threshold)
                                               .count().to_pyarrow().as_py()),
                        pairs_joined=int(pairs.filter(linking(pairs, threshold)).count().to_pyarrow().as_py()))
