@@ -107,6 +107,8 @@ def test_outputs_written_and_summary_json(linked):
     assert set(on_disk["service_labels"]) == set(project.engine.table("events").to_pandas().service_code)
     hist = on_disk["match_weight_histogram"]
     assert sum(r["pairs"] for r in hist if r["population"] == "best_match_per_profile") > 0
+    # people off the register: the same keys whether or not two or more residual profiles were left
+    assert {"profiles", "people", "clusters", "largest_cluster_profiles", "pairs_joined"} <= set(on_disk["unregistered"])
     review = (folder / "clerical_review.csv").read_text().splitlines()[0].split(",")
     assert not {c.strip('"') for c in review} & {f"{c}_candidate" for c in IDENTIFYING}
 

@@ -113,7 +113,9 @@ def dedupe_unregistered(
     cluster_profiles, for every residual profile in a cluster of two or more."""
     residual = engine.write(RESIDUAL, residual_profiles(candidates, best).order_by("unique_id"))
     n = int(residual.count().to_pyarrow().as_py())
-    out = Residual(summary={"profiles": n, "profiles_joined": 0, "people": n, "probability_two_random_records_match": None})
+    out = Residual(summary={"profiles": n, "profiles_joined": 0, "people": n, "clusters": 0,
+                            "largest_cluster_profiles": 0, "pairs_at_threshold": 0, "pairs_joined": 0,
+                            "probability_two_random_records_match": None})
     if n < 2:
         return out
     pairs, lam = _score(engine, residual, reference, model, score_floor, deterministic_recall)
