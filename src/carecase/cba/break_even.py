@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from carecase.cba.distributions import Distribution, central
-from carecase.cba.engine import Flows, Plan, Totals, evaluate
+from carecase.cba.engine import Flows, Plan, Totals, evaluate, outcome_stream
 from carecase.cba.model import CBAModel
 from carecase.evaluate.power import Z95
 
@@ -56,12 +56,8 @@ def benefit_stream(successes: Sequence[float] | np.ndarray, lag_years: int = 0, 
     """Participant-years of benefit by year: ``successes[y]`` people who succeed in year y each
     give (1 − drop_off)^(k − lag) in year y + k for lag ≤ k < lag + duration, within the
     period (len(successes) years)."""
-    s = np.asarray(successes, dtype=float)
-    years = len(s)
-    out = np.zeros(years)
-    for k in range(lag_years, min(lag_years + duration_years, years)):
-        out[k:] += s[: years - k] * (1.0 - drop_off) ** (k - lag_years)
-    return out
+    s = np.asarray(successes, dtype=float)[None, :]
+    return outcome_stream(s, lag_years, duration_years, np.array([drop_off], dtype=float))[0]
 
 
 def discounted_total(stream: Sequence[float] | np.ndarray, factors: Sequence[float] | np.ndarray) -> float:

@@ -123,6 +123,22 @@ def n_draws(values: dict[str, np.ndarray]) -> int:
     return max((np.size(v) for v in values.values()), default=1)
 
 
+def outcome_stream(successes: np.ndarray, lag_years: int, duration_years: int,
+                   drop_off: np.ndarray) -> np.ndarray:
+    """Per draw (rows) and year, what the successes of each year (``successes``, draws ×
+    years) give: each success in year y gives (1 − drop_off)^(k − lag) in year y + k for
+    lag ≤ k < lag + duration, within the period. One formula for the Monte Carlo and for
+    break-even's participant-years (:func:`carecase.cba.break_even.benefit_stream`)."""
+    draws, years = successes.shape
+    since = np.arange(years) - lag_years
+    active = (since >= 0) & (since < duration_years)
+    g = np.where(active[None, :], (1.0 - drop_off)[:, None] ** np.maximum(since, 0)[None, :], 0.0)
+    flow = np.zeros((draws, years))
+    for k in np.nonzero(active)[0]:
+        flow[:, k:] += successes[:, : years - k] * g[:, k : k + 1]
+    return flow
+
+
 def evaluate(plan: Plan, values: dict[str, np.ndarray]) -> Flows:
     m, Y = plan.model, plan.years
     D = n_draws(values)
@@ -163,19 +179,12 @@ def evaluate(plan: Plan, values: dict[str, np.ndarray]) -> Flows:
     uplift = np.array([1.0 + ob_c[c.confidence_grade] for c in m.costs])
     cost_items = base * uplift[None, :, None]
 
-    lags = np.arange(Y)
     outcome_flow = np.zeros((D, len(m.outcomes), Y))
     adjust = np.ones((D, len(m.outcomes)))
     ob = np.array([ob_b[o.confidence_grade] for o in m.outcomes])
     for i, o in enumerate(m.outcomes):
-        drop = v(f"outcomes[{i}].drop_off")
-        since = lags - o.lag_years
-        active = (since >= 0) & (since < o.duration_years)
-        g = np.where(active[None, :], (1.0 - drop)[:, None] ** np.maximum(since, 0)[None, :], 0.0)
-        succ = successes[:, cohort_index[o.cohort], :]
-        flow = np.zeros((D, Y))
-        for lag in np.nonzero(active)[0]:
-            flow[:, lag:] += succ[:, : Y - lag] * g[:, lag : lag + 1]
+        flow = outcome_stream(successes[:, cohort_index[o.cohort], :], o.lag_years, o.duration_years,
+                              v(f"outcomes[{i}].drop_off"))
         outcome_flow[:, i, :] = flow * v(f"outcomes[{i}].quantity")[:, None]
         adjust[:, i] = ((1 - v(f"outcomes[{i}].deadweight")) * (1 - v(f"outcomes[{i}].displacement"))
                         * (1 - v(f"outcomes[{i}].attribution")))
