@@ -243,11 +243,11 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     outside = int(len(per_person)) - int(residents.distinct().count().to_pyarrow().as_py())
     summary["outside_register"] = outside
     if outside:
-        in_cohort = int(population.anti_join(residents, "person_id").semi_join(cohort, "person_id")
-                        .count().to_pyarrow().as_py())
+        off_register = population.anti_join(residents, "person_id")
+        in_cohort = int(off_register.semi_join(cohort, "person_id").count().to_pyarrow().as_py())
         summary["outside_register_by_group"] = {"cohort": in_cohort, "rest of population": outside - in_cohort}
         summary["notes"] = [outside_note(outside, in_cohort, int(len(per_person)),
-                                         joined_off_register(engine, population.anti_join(residents, "person_id")))]
+                                         joined_off_register(engine, off_register))]
     summary["costs_stamp"] = costs_stamp(project)  # the costed events it was made from
     project.write_json("audit", "summary.json", summary)
     step()

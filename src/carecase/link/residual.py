@@ -131,16 +131,18 @@ def dedupe_unregistered(
         profile_id=j.unique_id, cluster_key=j.cluster_key,
         cluster_profiles=j.cluster_profiles.cast("int64")).order_by("profile_id"))
     check_no_nhs(clusters, candidates)
-    joined = int(clusters.count().to_pyarrow().as_py())
-    groups = int(clusters.cluster_key.nunique().to_pyarrow().as_py())
-    largest = clusters.cluster_profiles.max().to_pyarrow().as_py()
+    sizes = engine.to_arrow(clusters.aggregate(
+        joined=clusters.count(), groups=clusters.cluster_key.nunique(),
+        largest=clusters.cluster_profiles.max())).to_pylist()[0]
+    scored = engine.to_arrow(pairs.aggregate(
+        at_threshold=(pairs.match_probability >= threshold).cast("int64").sum(),
+        joined=linking(pairs, threshold).cast("int64").sum())).to_pylist()[0]
+    joined, groups = int(sizes["joined"]), int(sizes["groups"])
     out.clusters = clusters
     # the largest cluster, to watch for chaining (one wrong pair merges two whole people)
     out.summary.update(profiles_joined=joined, people=n - joined + groups, clusters=groups,
-                       largest_cluster_profiles=int(largest or 0),
-                       pairs_at_threshold=int(pairs.filter(pairs.match_probability >= threshold)
-                                              .count().to_pyarrow().as_py()),
-                       pairs_joined=int(pairs.filter(linking(pairs, threshold)).count().to_pyarrow().as_py()))
+                       largest_cluster_profiles=int(sizes["largest"] or 0),
+                       pairs_at_threshold=int(scored["at_threshold"] or 0), pairs_joined=int(scored["joined"] or 0))
     return out
 
 

@@ -26,12 +26,10 @@ import pyarrow as pa
 from carecase.core.random import generator
 from carecase.synth import params
 from carecase.synth.activity import ServiceEvents, build_segments, service_events
-from carecase.synth.broken import KINDS
+from carecase.synth.broken import kind_code
 from carecase.synth.dynamics import Programme, simulate_crises
 from carecase.synth.extract import Extract
 from carecase.synth.population import People, Period, make_people
-
-KIND_DUPLICATE = KINDS.index("duplicate_row") + 1
 
 
 @dataclass
@@ -75,7 +73,7 @@ def with_unregistered(
     if unregistered is None or unregistered.events[code].person.size == 0:
         return main
     rng = generator(seed, "synth", "extract", stream, "unregistered")
-    first_ref = int((main.kind != KIND_DUPLICATE).sum())
+    first_ref = int((main.kind != kind_code("duplicate_row")).sum())
     extra = build(rng, unregistered.people, unregistered.events[code], first_ref)
     typos = {k: main.typos.get(k, 0) + extra.typos.get(k, 0) for k in main.typos.keys() | extra.typos.keys()}
     broken = {k: main.broken.get(k, 0) + extra.broken.get(k, 0) for k in main.broken.keys() | extra.broken.keys()}
