@@ -284,7 +284,7 @@ def test_the_evaluated_services_break_even_keeps_the_model_s_other_benefits(cost
     enlarged by optimism bias, where they more than cover the costs (£35: −£18.23, not
     −£20.15); saving that in it gives NPV = 0."""
     from carecase.cba.break_even import evaluated_break_even
-    from carecase.cba.engine import compile_model
+    from carecase.cba.engine import compile_model, evaluate
 
     m = _saving_and_increase(10, 0, cost)
     m.update(appraisal_years=3)
@@ -297,14 +297,19 @@ def test_the_evaluated_services_break_even_keeps_the_model_s_other_benefits(cost
     r = analyse(model, uncertainty=False)
     npv = r["headline"]["npv"]
     ev = evaluated_saving(model, [1], "w")
-    own = evaluated_break_even(compile_model(model), [1], ev["mean"], npv)
+    plan = compile_model(model)
+    flows = evaluate(plan, plan.central_values())
+    own = evaluated_break_even(plan, flows, [1], ev["mean"], npv)
+    # analyse gives the same figure from its own base case
+    assert analyse(model, uncertainty=False, evaluated=[1], evaluated_window="w")[
+        "break_even"]["evaluated"] == {**ev, "break_even": pytest.approx(own)}
     assert own is not None and (ev["mean"] >= own) == (npv >= 0)
     if own >= 0:  # a saving: each £ of it nets 95p (S = 1: one success, year 0 only)
         assert (ev["mean"] - own) * 0.95 == pytest.approx(npv)
     at = copy.deepcopy(m)
     at["outcomes"][1]["values"][0]["amount"] = own
     assert analyse(model_from_dict(at), uncertainty=False)["headline"]["npv"] == pytest.approx(0.0, abs=1e-9)
-    assert evaluated_break_even(compile_model(model), [], 0.0, npv) is None
+    assert evaluated_break_even(plan, flows, [], 0.0, npv) is None
 
 
 def test_the_stage_gives_the_evaluated_services_their_own_break_even(tmp_path) -> None:

@@ -23,11 +23,10 @@ from carecase.cba.engine import Plan, Totals
 def outcome_public_pv(plan: Plan, net: np.ndarray) -> np.ndarray:
     """(outcomes,) each outcome's present value of public-value benefit (its components' net
     flows × their own discount factors, transfers excluded), from one draw's ``net`` (C, Y)."""
-    out = np.zeros(len(plan.model.outcomes))
-    for c, comp in enumerate(plan.components):
-        if not comp.transfer:
-            out[comp.outcome] += float(net[c] @ plan.component_factors[c])
-    return out
+    outcome = np.array([comp.outcome for comp in plan.components], dtype=np.int64)
+    public = plan.public_value
+    return np.bincount(outcome[public], weights=plan.component_pv(net)[public],
+                       minlength=len(plan.model.outcomes)).astype(float)
 
 
 def benefit_split(plan: Plan, net: np.ndarray, t: Totals) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from carecase.cba.distributions import Distribution, central
-from carecase.cba.engine import Flows, Plan, Totals, evaluate, outcome_stream
+from carecase.cba.engine import Flows, Plan, Totals, outcome_stream
 from carecase.cba.model import CBAModel
 from carecase.evaluate.power import Z95
 
@@ -181,8 +181,7 @@ def break_even(plan: Plan, flows: Flows, t: Totals) -> dict[str, Any]:
     b = _basis(plan, flows, range(len(m.outcomes)))
     stream, factors, saving = b.stream, b.factors, b.adjustment
     pv_costs, pv_public = float(t.pv_costs[0]), float(t.pv_public_value[0])
-    public = np.array([not comp.transfer for comp in plan.components], dtype=float)
-    pv_gross = float((flows.gross[0] * plan.component_factors * public[:, None]).sum())
+    pv_gross = float(plan.component_pv(flows.gross[0])[plan.public_value].sum())
     total = discounted_total(stream, factors)
     engaged = flows.engaged[0].sum(axis=0)
     engaged_pv = discounted_total(engaged, plan.factors)
@@ -211,7 +210,8 @@ def break_even(plan: Plan, flows: Flows, t: Totals) -> dict[str, Any]:
     }
 
 
-def evaluated_break_even(plan: Plan, outcomes: Sequence[int], saving: float, npv: float) -> float | None:
+def evaluated_break_even(plan: Plan, flows: Flows, outcomes: Sequence[int], saving: float,
+                         npv: float) -> float | None:
     """The saving per participant per year, as measured, that the evaluated services
     (outcomes ``outcomes``, one profile and one adjustment: cba.from_evaluation makes them so)
     would need for NPV = 0 with the model's other benefits as they are: ``saving`` (their
@@ -222,18 +222,17 @@ def evaluated_break_even(plan: Plan, outcomes: Sequence[int], saving: float, npv
     evaluated saving. Where the other benefits more than cover the costs, the savings needed
     can fall to nothing, and below that the services may cost more: an increase, which
     optimism bias enlarges (net £ per measured £ with 1 + bias). None where the outcomes
-    differ in profile or adjustment, or S is 0."""
+    differ in profile or adjustment, or S is 0. ``flows`` are the base case's (draw 0), as
+    :func:`break_even` takes them."""
     if not outcomes:
         return None
-    flows = evaluate(plan, plan.central_values())
     b = _basis(plan, flows, outcomes)
     total = discounted_total(b.stream, b.factors)
     if not b.shared or b.adjustment is None or b.disbenefit is None or b.adjustment <= 0 or total <= 0:
         return None
-    chosen = set(outcomes)
-    pv = [float(flows.gross[0, c] @ plan.component_factors[c]) for c, comp in enumerate(plan.components)
-          if comp.outcome in chosen and not comp.transfer]
-    saved = sum(v for v in pv if v > 0) / total  # measured £ a participant-year that fewer savings take off first
+    chosen = np.isin([comp.outcome for comp in plan.components], list(outcomes)) & plan.public_value
+    pv = plan.component_pv(flows.gross[0])[chosen]
+    saved = float(pv[pv > 0].sum()) / total  # measured £ a participant-year that fewer savings take off first
     change = -npv / (b.adjustment * total)
     if change >= -saved:
         return saving + change

@@ -71,6 +71,16 @@ class Plan:
     def central_values(self) -> dict[str, np.ndarray]:
         return {s.path: np.array([s.central]) for s in self.inputs}
 
+    def component_pv(self, flows: np.ndarray) -> np.ndarray:
+        """(C,) each component's present value of one draw's flows (C, Y), on its own
+        outcome's discount factors."""
+        return np.einsum("cy,cy->c", flows, self.component_factors)
+
+    @property
+    def public_value(self) -> np.ndarray:
+        """(C,) whether each component counts in public value (transfers do not)."""
+        return np.array([not comp.transfer for comp in self.components], dtype=bool)
+
 
 @dataclass
 class Flows:

@@ -21,12 +21,13 @@ the discounted figures here come from engine.py's ``*_discounted`` flows, not on
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from carecase.cba.benefit_split import benefit_split
-from carecase.cba.break_even import break_even
+from carecase.cba.break_even import break_even, evaluated_break_even, evaluated_saving
 from carecase.cba.discounting import HEALTH, rates_by_year
 from carecase.cba.distributions import Distribution
 from carecase.cba.engine import (
@@ -192,8 +193,12 @@ def assumptions(plan: Plan) -> list[dict[str, Any]]:
 
 
 def analyse(model: CBAModel, lookup: UnitCostLookup = BUILTIN, *, draws: int | None = None,
-            uncertainty: bool = True) -> dict[str, Any]:
-    """Every CBA output as a JSON-able dict (keys in docs/cba.md)."""
+            uncertainty: bool = True, evaluated: Sequence[int] = (),
+            evaluated_window: str | None = None) -> dict[str, Any]:
+    """Every CBA output as a JSON-able dict (keys in docs/cba.md). ``evaluated``: the outcomes
+    that are evaluated effects (cba.from_evaluation, their window ``evaluated_window``): their
+    saving and its own break-even go under ``break_even`` → ``evaluated``, from the same base
+    case as the rest."""
     plan = compile_model(model, lookup)
     values = plan.central_values()
     fl = evaluate(plan, values)
@@ -231,6 +236,10 @@ def analyse(model: CBAModel, lookup: UnitCostLookup = BUILTIN, *, draws: int | N
         "scenarios": run_scenarios(plan, headline),
         "rollouts": run_rollouts(plan, headline, lookup),
     }
+    if evaluated:  # the saving the evaluation estimated, and what those services would need to save
+        ev = evaluated_saving(model, evaluated, evaluated_window)
+        ev["break_even"] = evaluated_break_even(plan, fl, evaluated, ev["mean"], float(t.npv[0]))
+        out["break_even"]["evaluated"] = ev
     if uncertainty:
         mc = monte_carlo(plan, draws=draws)
         out.update(monte_carlo_summary(plan, mc))

@@ -13,9 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from carecase.cba.break_even import cost_before, evaluated_break_even, evaluated_saving
+from carecase.cba.break_even import cost_before
 from carecase.cba.config import NO_MODEL
-from carecase.cba.engine import compile_model
 from carecase.cba.evaluation_join import (
     check_counted_once,
     check_link_cohort,
@@ -256,7 +255,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         return _skip(project, NO_MODEL, notes)
     task = progress.add_task("cba", total=2) if progress is not None else None
     model, lookup = found
-    results = analyse(model, lookup, draws=project.config.cba.draws)
+    # the evaluated services' saving and its own break-even come from the same base case
+    results = analyse(model, lookup, draws=project.config.cba.draws,
+                      evaluated=evaluated.get("outcomes") or (), evaluated_window=evaluated.get("window"))
     effects_sha256 = None
     if project.config.cba.from_evaluation is not None:  # the evidence's own caveat travels with it
         effects_path = project.path(project.config.cba.from_evaluation.file)
@@ -267,14 +268,10 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         results["evaluation_left_out"] = {"services": left_out,
                                           "min_users": project.config.cba.from_evaluation.min_users}
         effects_sha256 = file_sha256(effects_path)
-        if evaluated.get("outcomes"):  # the saving the evaluation estimated, beside break-even
-            ev = evaluated_saving(model, evaluated["outcomes"], evaluated.get("window"))
-            # what those services would need to save, the model's other benefits as they are
-            ev["break_even"] = evaluated_break_even(compile_model(model, lookup), evaluated["outcomes"],
-                                                    ev["mean"], float(results["headline"]["npv"]))
+        ev = results["break_even"].get("evaluated")
+        if ev is not None:  # what the participants' evaluated services cost before they joined
             ev["participants_cost_before"] = cost_before(effects, ev, model.price_base_year)
             ev["pre_months"] = effects.get("pre_months")
-            results["break_even"]["evaluated"] = ev
     if task is not None:
         progress.advance(task)
     out_dir = project.stage_dir("cba")
