@@ -112,3 +112,14 @@ def test_a_placeholder_nhs_number_is_quarantined_not_linked(project_factory) -> 
     assert sorted(q) == [1, 2]
     assert all(rule == "nhs_number_invalid" and "placeholder" in hint for rule, hint in q.values())
     assert [r["source_row"] for r in table(project, "staging_identity")] == [3]
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789 -", max_size=12),
+                          st.sampled_from(["0000000000", "9999999999", "943 476 5919", "4010232137"])),
+                max_size=30))
+def test_usable_is_valid_and_not_a_placeholder(values: list[str | None]) -> None:
+    """nhs_number_usable normalises once and agrees with the two checks it combines."""
+    from carecase.ingest.nhs_number import nhs_number_placeholder, nhs_number_usable
+
+    expected = nhs_number_valid(values) & ~nhs_number_placeholder(values)
+    assert nhs_number_usable(values).tolist() == expected.tolist()

@@ -45,7 +45,10 @@ def normalise_nhs_number(values: pa.Array | pa.ChunkedArray | Sequence[str | Non
 def nhs_number_valid(values: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.ndarray:
     """True where the value (after :func:`normalise_nhs_number`) is ten ASCII digits whose
     tenth digit is the Modulus 11 check digit of the first nine. Null/blank → False."""
-    norm = normalise_nhs_number(values)
+    return _valid(normalise_nhs_number(values))
+
+
+def _valid(norm: pa.Array | pa.ChunkedArray) -> np.ndarray:
     shape = pc.fill_null(pc.match_substring_regex(norm, pattern=r"^[0-9]{10}$"), False)
     shape_np = shape.to_numpy(zero_copy_only=False).astype(bool)
     valid = np.zeros(len(norm), dtype=bool)
@@ -69,6 +72,16 @@ def nhs_number_valid(values: pa.Array | pa.ChunkedArray | Sequence[str | None]) 
 def nhs_number_placeholder(values: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.ndarray:
     """True where the value (after :func:`normalise_nhs_number`) is ten identical digits: it
     passes the Modulus 11 check but is a placeholder for an unknown number, never issued."""
+    return _placeholder(normalise_nhs_number(values))
+
+
+def nhs_number_usable(values: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.ndarray:
+    """True where the value (normalised once) passes the Modulus 11 check and is not a
+    placeholder: :func:`nhs_number_valid` and not :func:`nhs_number_placeholder`."""
     norm = normalise_nhs_number(values)
+    return _valid(norm) & ~_placeholder(norm)
+
+
+def _placeholder(norm: pa.Array | pa.ChunkedArray) -> np.ndarray:
     same = pc.match_substring_regex(norm, pattern=r"^(?:0{10}|1{10}|2{10}|3{10}|4{10}|5{10}|6{10}|7{10}|8{10}|9{10})$")
     return pc.fill_null(same, False).to_numpy(zero_copy_only=False).astype(bool)

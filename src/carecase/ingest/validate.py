@@ -28,7 +28,7 @@ from carecase.ingest.dates import (
 from carecase.ingest.feeds import DateField, Feed
 from carecase.ingest.nhs_number import (
     nhs_number_placeholder,
-    nhs_number_valid,
+    nhs_number_usable,
     normalise_nhs_number,
 )
 from carecase.ingest.normalise import (
@@ -226,7 +226,7 @@ PLACEHOLDER = (": ten identical digits pass the Modulus 11 check but are a place
 def usable_nhs_numbers(norm: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """True where a normalised NHS number passes the Modulus 11 check and is not a
     placeholder of ten identical digits (:func:`nhs_number_placeholder`)."""
-    return nhs_number_valid(norm) & ~nhs_number_placeholder(norm)
+    return nhs_number_usable(norm)
 
 
 def fail_nhs_numbers(b: Batch, raw: pa.Array | pa.ChunkedArray, bad: np.ndarray, column: str) -> None:
