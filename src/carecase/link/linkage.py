@@ -111,7 +111,7 @@ def link(
     if n_ref and n_cand:
         out.warnings += names_warning(ref, cands)
         scored_name, out.model = train_and_predict(
-            engine, REFERENCE_MODEL, CANDIDATE_PROFILES, n_candidates=n_cand,
+            engine, REFERENCE_MODEL, CANDIDATE_PROFILES, n_reference=n_ref, n_candidates=n_cand,
             seed=settings.seed, max_pairs_u=settings.max_pairs_u,
             deterministic_recall=settings.deterministic_recall,
             threshold=min(SCORE_FLOOR, settings.clerical_lower),

@@ -320,11 +320,12 @@ def _train(linker: Any, *, seed: int, max_pairs_u: float, deterministic_recall: 
         training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
 
 
-def _linker(ref: Any, cand: Any, spec: dict[str, Any]) -> Any:
-    """A Splink linker on the two registered tables, with Splink's logging kept quiet."""
+def quiet_linker(tables: Any, spec: dict[str, Any]) -> Any:
+    """A Splink linker on the registered table(s) ``tables`` (a list of two to link, one to
+    dedupe), with Splink's logging kept quiet."""
     from splink import Linker
 
-    linker = Linker([ref, cand], spec, log_level=SPLINK_LOG_LEVEL)
+    linker = Linker(tables, spec, log_level=SPLINK_LOG_LEVEL)
     for name in ("splink", "py4j"):  # Linker() re-enables logging at the level given
         logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
     return linker
@@ -336,7 +337,7 @@ def _trained_linker(engine: Engine, db: Any, ref: Any, cand: Any,
     """A trained Splink linker; each level EM drives to m = 0 is added to ``fixed_m`` at the
     Jeffreys estimate and the model trained again."""
     while True:
-        linker = _linker(ref, cand, settings_dict(db.sql_dialect.sql_dialect_str, fixed_m))
+        linker = quiet_linker([ref, cand], settings_dict(db.sql_dialect.sql_dialect_str, fixed_m))
         try:
             _train(linker, seed=seed, max_pairs_u=max_pairs_u,
                    deterministic_recall=deterministic_recall, engine=engine)
@@ -355,6 +356,7 @@ def train_and_predict(
     reference_table: str,
     candidate_table: str,
     *,
+    n_reference: int,
     n_candidates: int,
     seed: int,
     max_pairs_u: float,
@@ -362,7 +364,7 @@ def train_and_predict(
     threshold: float,
 ) -> tuple[str, dict[str, Any]]:
     """Train the model on the two stored tables and score candidate pairs at or above
-    ``threshold``. ``n_candidates``: the rows of ``candidate_table``. Returns the name of the
+    ``threshold``. ``n_reference``, ``n_candidates``: the rows of the two tables. Returns the name of the
     stored table of scored pairs (unique_id_l, unique_id_r, match_weight, match_probability,
     gamma_<comparison>) and the trained model as JSON (m and u per level, λ). Splink's
     working tables are deleted afterwards."""
@@ -377,13 +379,12 @@ def train_and_predict(
     trained = linker.misc.save_model_to_json(out_path=None)
     unseen = unobserved_levels(trained)
     # u of a level no sampled pair fell in: the Jeffreys estimate for none of the pairs sampled
-    sampled = pairs_sampled(max_pairs_u, int(engine.table(reference_table).count().to_pyarrow().as_py()),
-                            n_candidates)
+    sampled = pairs_sampled(max_pairs_u, n_reference, n_candidates)
     fixed_u = {level: jeffreys_zero(sampled) for level in unobserved_u_levels(trained)}
     if unseen or fixed_u:  # no pair fell in them, so EM is the same without them: no retraining
         for level in unseen:
             fixed_m[level] = jeffreys_zero(n_candidates)
-        linker = _linker(ref, cand, with_u(with_m(trained, fixed_m), fixed_u))
+        linker = quiet_linker([ref, cand], with_u(with_m(trained, fixed_m), fixed_u))
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     model = linker.misc.save_model_to_json(out_path=None)
     model["carecase_fixed_m"] = [

@@ -43,7 +43,7 @@ import ibis.expr.types as ir
 
 from carecase.core.engine import Engine
 from carecase.core.errors import LinkError
-from carecase.link.model import MODEL_COLUMNS, SPLINK_LOG_LEVEL, splink_db_api
+from carecase.link.model import MODEL_COLUMNS, quiet_linker, splink_db_api
 from carecase.link.profiles import comparison_columns
 
 RESIDUAL = "_link_residual_profiles"
@@ -172,17 +172,13 @@ def _score(engine: Engine, residual: ir.Table, reference: ir.Table, model: dict[
            score_floor: float, deterministic_recall: float) -> tuple[ir.Table, float | None]:
     """Scored pairs among the residual profiles (unique_id_l, unique_id_r, match_probability)
     with the register model, λ re-estimated; and that λ."""
-    import logging
-
-    from splink import Linker, block_on
+    from splink import block_on
 
     db = splink_db_api(engine)
     spec = copy.deepcopy({k: v for k, v in model.items() if not k.startswith("carecase_")})
     spec["link_type"] = "dedupe_only"
     table = db.register(RESIDUAL, dataset_display_name="residual")
-    linker = Linker(table, spec, log_level=SPLINK_LOG_LEVEL)
-    for name in ("splink", "py4j"):
-        logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
+    linker = quiet_linker(table, spec)
     ref = reference.select(*MODEL_COLUMNS)
     for tf_name, column in zip(TF_TABLES, ("given_name", "family_name"), strict=True):
         _tf_table(engine, tf_name, column, ref, residual)
