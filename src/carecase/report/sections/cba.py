@@ -8,7 +8,6 @@ import math
 from typing import Any
 
 from carecase.cba.config import NO_MODEL
-from carecase.core.dates import fiscal_year_label
 from carecase.core.services import BY_CODE, Catalogue
 from carecase.report import charts
 from carecase.report.content import (
@@ -31,7 +30,7 @@ from carecase.report.sections.cba_break_even import (
     split_blocks,
 )
 from carecase.report.sections.cba_inputs import evaluated_items
-from carecase.report.sections.common import Context, in_a_list, not_run
+from carecase.report.sections.common import Context, in_a_list, not_run, price_year_phrase
 from carecase.report.sections.did_tables import hidden_matched_keys, rests_on_few
 from carecase.report.sections.windows import plain_windows
 
@@ -342,10 +341,7 @@ def _health_note(model: Any) -> str:
 def _prices(model: Any) -> str:
     """'2024/25 prices': the price base year is a financial year named by its start year, as
     the rest of the report writes it (the paragraph said 'prices at 2024')."""
-    year = get(model, "price_base_year", default=None)
-    if isinstance(year, int | float) and not isinstance(year, bool):
-        return f"{fiscal_year_label(int(year))} prices"
-    return "prices at the base year"
+    return price_year_phrase(model) or "prices at the base year"
 
 
 def _discount_text(model: Any) -> str:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from carecase.core.dates import fiscal_year_label
 from carecase.core.services import BY_CODE, Catalogue
 from carecase.report.content import Column, Paragraph, Table, format_value
 from carecase.report.loaders import get
-from carecase.report.sections.common import in_a_list
+from carecase.report.sections.common import in_a_list, price_year_phrase
 
 BREAK_EVEN = "break_even"
 SPLIT = "benefit_split"
@@ -36,9 +35,8 @@ def _number(v: Any) -> float | None:
 def _period(results: dict[str, Any]) -> str:
     model = get(results, "model", default={})
     years = len(get(model, "years", default=[]) or []) or get(model, "appraisal_years")
-    year = get(model, "price_base_year")
-    prices = f", {fiscal_year_label(year)} prices" if isinstance(year, int) else ""
-    return f"over the {years}-year appraisal period{prices}, discounted as the Green Book sets out"
+    prices = price_year_phrase(model)
+    return f"over the {years}-year appraisal period{', ' + prices if prices else ''}, discounted as the Green Book sets out"
 
 
 def _estimate(be: dict[str, Any]) -> tuple[float | None, float | None, float | None, str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.core.dates import fiscal_year_label
 from carecase.core.services import BY_CODE, Catalogue
 from carecase.report.config import ReportConfig
 from carecase.report.content import Column, Format, Note, Table, is_missing
@@ -143,6 +144,15 @@ def frame_table(
 def in_a_list(words: list[str]) -> str:
     """Words joined for a sentence: "a", "a and b", "a, b and c" (no serial comma)."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}" if words else ""
+
+
+def price_year_phrase(model: Any) -> str | None:
+    """'2024/25 prices' for a CBA model's ``price_base_year`` (a financial year named by its
+    start year, as the report writes it everywhere), or None where the year is missing."""
+    year = model.get("price_base_year") if isinstance(model, dict) else None
+    if isinstance(year, int | float) and not isinstance(year, bool):
+        return f"{fiscal_year_label(int(year))} prices"
+    return None
 
 
 def not_run(stage: str, what: str) -> Note:
