@@ -1,6 +1,7 @@
 """README.md and docs/*.md stay true to the repository and the CLI: every relative link
 resolves (the file, and the heading an anchor names), and every `carecase COMMAND` they show
-is a command of the CLI, with options that command has."""
+is a command of the CLI, with options that command has; every `carecase.module.name` they
+name exists."""
 
 from __future__ import annotations
 
@@ -99,3 +100,31 @@ def test_the_check_sees_a_wrong_command_and_a_wrong_option() -> None:
     assert _check(["costs", "show", "--price-year", "2024"], root) is None
     assert _check(["costs", "apply", "PROJECT"], root) is None
     assert _check(["--debug", "run", "myarea", "--only", "ingest"], root) is None
+
+
+DOTTED = re.compile(r"`(carecase(?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
+FILE_NAMES = ("yaml", "duckdb")  # `carecase.yaml`, `carecase.duckdb(.wal)`: project files
+
+
+def test_every_python_name_in_the_docs_exists() -> None:
+    """`carecase.x.y.name` in README/docs is a module, or an attribute of one."""
+    import importlib
+
+    wrong = []
+    for doc in DOCS:
+        for name in sorted(set(DOTTED.findall(doc.read_text(encoding="utf-8")))):
+            parts = name.split(".")
+            if parts[1] in FILE_NAMES:
+                continue
+            for i in range(len(parts), 0, -1):
+                try:
+                    obj = importlib.import_module(".".join(parts[:i]))
+                except ModuleNotFoundError:
+                    continue
+                break
+            for attr in parts[i:]:
+                if not hasattr(obj, attr):
+                    wrong.append(f"{doc.name}: {name}")
+                    break
+                obj = getattr(obj, attr)
+    assert not wrong, wrong
