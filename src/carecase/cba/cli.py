@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
     def cba_command(
         source: Annotated[Path, typer.Argument(help="A CBA model YAML, or a project folder.")],
         json_out: Annotated[Path | None, typer.Option("--json", help="Write every output here.")] = None,
-        xlsx_out: Annotated[Path | None, typer.Option("--xlsx", help="Write the audit workbook here.")] = None,
+        xlsx_out: Annotated[Path | None, typer.Option("--xlsx", help="Write the calculation workbook (every step as Excel formulas) here.")] = None,
         draws: Annotated[int | None, typer.Option(
             min=MIN_DRAWS, max=MAX_DRAWS,
             help=f"Monte Carlo draws, {MIN_DRAWS:,}–{MAX_DRAWS:,} (default: the model's "

@@ -1,4 +1,4 @@
-"""The audit workbook: every step of the CBA as Excel formulas an analyst can follow.
+"""The calculation workbook: every step of the CBA as Excel formulas an analyst can follow.
 
 Sheets: Headlines (with a note of which cells are live), Settings (price base year,
 discounting, appraisal years, the optimism-bias grade table, scenario and rollout results),

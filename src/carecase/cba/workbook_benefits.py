@@ -1,4 +1,4 @@
-"""The audit workbook's Benefits sheet: each benefit component from units to its present value.
+"""The calculation workbook's Benefits sheet: each benefit component from units to its present value.
 
 One row per component (outcome × agency × value type); blocks of one column a year: units
 (values from carecase), gross, after deadweight, displacement and attribution, net (optimism

@@ -1,4 +1,4 @@
-"""The audit workbook's sheets: Settings, Inputs, Discount factors and Costs.
+"""The calculation workbook's sheets: Settings, Inputs, Discount factors and Costs.
 
 Each writer records where its cells are in a :class:`Layout`, so later formulas can point at
 them.
