@@ -55,7 +55,8 @@ def test_unmapped_sex_codes_are_counted_and_warned_of(project_factory) -> None:
 
 def test_default_sex_codes_and_an_event_source(project_factory) -> None:
     """Without a sex_map the default codes apply: 0 and 9 (not known, not specified) are
-    rightly U; 'X' is not covered. An event source is checked like the register."""
+    rightly U; 'X' is not covered. An event source is checked like the register. The warning
+    lists every default code (it listed U, 0 and 9 for U, not UNKNOWN, NOT KNOWN, NOT SPECIFIED)."""
     src = event_source(ids={"nhs_number": "nhs", "local_id": "mrn", "sex": "gender"})
     csv = ("nhs,mrn,code,date,gender\n"
            "9434765919,A,AE,05/01/2024,1\n"
@@ -66,7 +67,8 @@ def test_default_sex_codes_and_an_event_source(project_factory) -> None:
     p = project_factory({"sources": [src]}, {"ae.csv": csv})
     (warning,) = _sex_warnings(run(p))
     assert warning.startswith("ae.csv: gender values that the default sex codes (M, MALE, 1 for M; F, FEMALE, 2 for F; "
-                              "U, 0, 9 for U) do not cover were read as U (not known): 'X' 1 row.")
+                              "U, UNKNOWN, NOT KNOWN, NOT SPECIFIED, 0, 9 for U) do not cover were read as U "
+                              "(not known): 'X' 1 row.")
     assert "Set ingest.sources[0].ids.sex_map to map every code" in warning
 
 

@@ -62,8 +62,21 @@ def count(values: pa.Array | pa.ChunkedArray, rows: np.ndarray, source: str, pat
     if per.num_rows <= MAX_CODES:
         return _withhold_free_text(per)
     total = int(pc.sum(per.column("rows")).as_py() or 0)
-    return pa.table({"source": [source], "path": [path], "batch_id": [batch_id], "code": [MANY_CODES],
-                     "rows": [total]}, schema=SCHEMA)
+    return _one_row(source, path, batch_id, MANY_CODES, total)
+
+
+def _one_row(source: str, path: str, batch_id: str, code: str, rows: int) -> pa.Table:
+    """One batch's count of one (withheld) code, in the table's schema."""
+    return pa.table({"source": [source], "path": [path], "batch_id": [batch_id], "code": [code],
+                     "rows": [rows]}, schema=SCHEMA)
+
+
+def default_codes_text() -> str:
+    """The codes read without a ``sex_map``, as the warning names them: 'M, MALE, 1 for M; F,
+    FEMALE, 2 for F; U, UNKNOWN, NOT KNOWN, NOT SPECIFIED, 0, 9 for U' (from :data:`DEFAULT_SEX`
+    and :data:`DEFAULT_UNKNOWN`, so the warning cannot drift from what is read)."""
+    parts = [", ".join(k for k, v in DEFAULT_SEX.items() if v == sex) + f" for {sex}" for sex in ("M", "F")]
+    return "; ".join([*parts, ", ".join(DEFAULT_UNKNOWN) + " for U"])
 
 
 def shown_as_sex_code(code: str) -> bool:
@@ -85,8 +98,7 @@ def _withhold_free_text(per: pa.Table) -> pa.Table:
     hidden = int(pc.sum(per.column("rows").filter(pa.array([not k for k in keep]))).as_py() or 0)
     kept = per.filter(pa.array(keep))
     first = per.slice(0, 1).to_pylist()[0]
-    extra = pa.table({"source": [first["source"]], "path": [first["path"]], "batch_id": [first["batch_id"]],
-                      "code": [NOT_A_SEX_CODE], "rows": [hidden]}, schema=SCHEMA)
+    extra = _one_row(first["source"], first["path"], first["batch_id"], NOT_A_SEX_CODE, hidden)
     return pa.concat_tables([kept, extra]).sort_by("code")
 
 
@@ -119,8 +131,8 @@ def warnings(engine: Any, feeds: list[Any]) -> list[str]:
             out.append(f"{path}: {feed.ids.sex} values not in {key} were read as U (not known): {listed}. "
                        f"Add each to {key} with its M, F or U.")
         else:
-            out.append(f"{path}: {feed.ids.sex} values that the default sex codes (M, MALE, 1 for M; F, FEMALE, 2 "
-                       f"for F; U, 0, 9 for U) do not cover were read as U (not known): {listed}. Set {key} to "
+            out.append(f"{path}: {feed.ids.sex} values that the default sex codes ({default_codes_text()}) "
+                       f"do not cover were read as U (not known): {listed}. Set {key} to "
                        "map every code the file uses to M, F or U.")
         if any(c == MANY_CODES for c, _ in codes):
             out[-1] += f" So many different values suggest {feed.key}.ids.sex names the wrong column."
