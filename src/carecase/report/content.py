@@ -91,6 +91,9 @@ class Chart:
     title: str
     spec: dict[str, Any]
     description: str = ""
+    # the id of the table that gives the chart's figures; without one the HTML gives the
+    # chart's own data as a table (its text alternative, WCAG 1.1.1)
+    table: str = ""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 
+from carecase.report.chart_text import chart_block
 from carecase.report.content import (
     Chart,
     Diagram,
@@ -51,6 +52,8 @@ table { border-collapse: collapse; width: 100%; margin: 6px 0 4px; font-size: 12
 th, td { border-bottom: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; }
 th { background: #eef2f7; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tbody th, tfoot th { background: none; font-weight: normal; }
+tfoot th { font-weight: bold; border-top: 2px solid var(--ink); }
 td.suppressed { color: var(--muted); }
 tfoot td { font-weight: bold; border-top: 2px solid var(--ink); }
 .table-note, .chart-note { font-size: 12px; color: var(--muted); margin: 2px 0 12px; }
@@ -63,10 +66,15 @@ h3 { break-after: avoid; page-break-after: avoid; }
 .chart { margin: 8px 0 16px; min-height: 60px; }
 .diagram { margin: 8px 0 16px; break-inside: avoid; }
 .vega-embed .vega-actions { display: none; }
+.chart-data { font-size: 12px; margin: 0 0 12px; } .chart-data summary { color: var(--accent); cursor: pointer; }
+.skip-link { position: absolute; left: 8px; top: -40px; background: #fff; color: var(--accent); padding: 6px 10px;
+  border: 2px solid var(--accent); z-index: 10; }
+.skip-link:focus { top: 8px; }
+a:focus-visible, summary:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 @page { size: A4; margin: 14mm 12mm 16mm; }
 @media print {
   body { font-size: 11.5px; } main { max-width: none; padding: 0; }
-  nav.toc { display: none; } h2 { break-before: auto; break-after: avoid; }
+  nav.toc, .skip-link, .chart-data { display: none; } h2 { break-before: auto; break-after: avoid; }
   table { break-inside: auto; } tr { break-inside: avoid; } thead { display: table-header-group; }
   /* every printed page carries the label in its header and footer (see pdf.py) */
 }
@@ -83,6 +91,7 @@ TEMPLATE = """<!DOCTYPE html>
 <script>{{ bundle }}</script>
 </head>
 <body data-mode="{{ report.mode }}">
+{% if report.sections %}<a class="skip-link" href="#{{ report.sections[0].id }}">Skip the contents list</a>{% endif %}
 {% if report.label %}<div class="internal-banner" role="note">{{ report.label }}</div>{% endif %}
 <main>
 <header class="title">
@@ -90,7 +99,7 @@ TEMPLATE = """<!DOCTYPE html>
 {% if report.subtitle %}<p class="subtitle">{{ report.subtitle }}</p>{% endif %}
 </header>
 <p class="disclosure">{{ report.disclosure_note }}</p>
-<nav class="toc"><ol>{% for s in report.sections %}<li><a href="#{{ s.id }}">{{ s.title }}</a></li>{% endfor %}</ol></nav>
+<nav class="toc" aria-label="Contents"><ol>{% for s in report.sections %}<li><a href="#{{ s.id }}">{{ s.title }}</a></li>{% endfor %}</ol></nav>
 {% for s in report.sections %}
 <section id="{{ s.id }}">
 <h2>{{ s.title }}</h2>
@@ -139,7 +148,10 @@ def _json_for_script(spec: dict[str, Any]) -> str:
 
 
 def _table(t: Table, symbol: str) -> str:
+    """A table named by its heading (and described by its note); where its first column is
+    text, each row's first cell is that row's header (WCAG 1.3.1)."""
     cls = {c.key: "num" if c.fmt in _NUMERIC else "" for c in t.columns}
+    row_key = t.columns[0].key if t.columns and t.columns[0].fmt == "text" else None
     head = "".join(f'<th class="{cls[c.key]}" scope="col">{_esc(c.label)}</th>' for c in t.columns)
     body = []
     for r in range(len(t.rows)):
@@ -148,6 +160,8 @@ def _table(t: Table, symbol: str) -> str:
             value, hidden = t.cell(r, c.key)
             if hidden:
                 cells.append(f'<td class="num suppressed" title="hidden by disclosure control: a small number, or a figure of any size that would give one back">{_esc(symbol)}</td>')
+            elif c.key == row_key:
+                cells.append(f'<th scope="row">{_esc(format_value(value, c.fmt))}</th>')
             else:
                 cells.append(f'<td class="{cls[c.key]}">{_esc(format_value(value, c.fmt))}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -160,16 +174,18 @@ def _table(t: Table, symbol: str) -> str:
             elif c.key in t.totals:
                 cells.append(f'<td class="num">{_esc(format_value(t.totals[c.key], c.fmt))}</td>')
             else:
-                cells.append("<td>Total</td>" if i == 0 else "<td></td>")
+                cells.append('<th scope="row">Total</th>' if i == 0 else "<td></td>")
         foot = "<tfoot><tr>" + "".join(cells) + "</tr></tfoot>"
-    note = f'<p class="table-note">{_esc(t.note)}</p>' if t.note else ""
+    tid = _esc(t.id)
+    note = f'<p class="table-note" id="{tid}-note">{_esc(t.note)}</p>' if t.note else ""
     if not t.rows:
-        return f'<h3 id="{_esc(t.id)}">{_esc(t.title)}</h3><p class="table-note">No rows.</p>{note}'
-    return (f'<h3 id="{_esc(t.id)}">{_esc(t.title)}</h3><table><thead><tr>{head}</tr></thead>'
+        return f'<h3 id="{tid}">{_esc(t.title)}</h3><p class="table-note">No rows.</p>{note}'
+    described = f' aria-describedby="{tid}-note"' if t.note else ""
+    return (f'<h3 id="{tid}">{_esc(t.title)}</h3><table aria-labelledby="{tid}"{described}><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody>{foot}</table>{note}')
 
 
-def _block(b: Any, symbol: str) -> str:
+def _block(b: Any, symbol: str, table_titles: dict[str, str]) -> str:
     if isinstance(b, Paragraph):
         return f"<p>{_esc(b.text)}</p>"
     if isinstance(b, Note):
@@ -184,13 +200,14 @@ def _block(b: Any, symbol: str) -> str:
     if isinstance(b, Table):
         return _table(b, symbol)
     if isinstance(b, Chart):
-        return (f'<figure class="chart-block"><h3>{_esc(b.title)}</h3><div class="chart" id="{_esc(b.id)}" '
-                f'role="img" aria-label="{_esc(b.title)}"></div>'
-                f'<script type="application/json" data-chart="{_esc(b.id)}">{_json_for_script(b.spec)}</script>'
-                + (f'<p class="chart-note">{_esc(b.description)}</p>' if b.description else "") + "</figure>")
+        return chart_block(b, _json_for_script(b.spec), table_titles)
     if isinstance(b, Diagram):
-        return (f'<figure class="chart-block"><h3>{_esc(b.title)}</h3>'
-                f'<div class="diagram" id="{_esc(b.id)}">{b.svg}</div></figure>')
+        text = ""
+        if b.description:  # the diagram's content in words: its SVG is one image to a screen reader
+            text = (f'<details class="chart-data"><summary>The diagram as text</summary>'
+                    f'<p id="{_esc(b.id)}-text">{_esc(b.description)}</p></details>')
+        return (f'<figure class="chart-block"><h3>'
+                f'{_esc(b.title)}</h3><div class="diagram" id="{_esc(b.id)}">{b.svg}</div>{text}</figure>')
     raise TypeError(f"unknown block {type(b).__name__}")  # pragma: no cover - programming error
 
 
@@ -206,9 +223,10 @@ def vega_bundle() -> str:
 def render_html(report: Report, symbol: str = "*") -> str:
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     tmpl = env.from_string(TEMPLATE)
+    titles = {t.id: t.title for t in report.tables() if t.rows}
     return tmpl.render(
         report=report,
         css=jinja2.utils.markupsafe.Markup(CSS),
         bundle=jinja2.utils.markupsafe.Markup(vega_bundle()),
-        render=lambda b: jinja2.utils.markupsafe.Markup(_block(b, symbol)),
+        render=lambda b: jinja2.utils.markupsafe.Markup(_block(b, symbol, titles)),
     )

@@ -490,7 +490,7 @@ def build(ctx: Context) -> Section:
             # warns of an infinite extent)
             rows = [{cat: r[cat], "cost": r["cost"]} for r in shown if r.get("cost") is not None]
             if rows:
-                sec.blocks.append(Chart(f"chart-{tid}", title, charts.hbar(title, rows, cat, "cost")))
+                sec.blocks.append(Chart(f"chart-{tid}", title, charts.hbar(title, rows, cat, "cost"), table=t.id))
 
     ya = audit_table(ctx, "cost_by_year_agency")
     if ya is not None and all(pick(ya, c) for c in YEAR_AGENCY):

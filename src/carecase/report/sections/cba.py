@@ -424,7 +424,8 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(matrix_table(m, "net", "cba-matrix", "Who pays, who benefits: net £ by agency and year",
                                        undiscounted_note(res)))
         sec.blocks.append(Chart("chart-cba-matrix", "Who pays, who benefits (net £)",
-                                charts.heatmap("Who pays, who benefits (net £)", m, "year", "agency", "net")))
+                                charts.heatmap("Who pays, who benefits (net £)", m, "year", "agency", "net"),
+                                table="cba-matrix"))
     net = named_items(get(res, AGENCY_NET), "agency")
     if net:
         rows = [{"agency": str(r["agency"]), "net": get(r, "net_pv")} for r in net]
@@ -460,7 +461,8 @@ def build(ctx: Context) -> Section:
             sec.blocks.append(Chart("chart-cba-tornado", f"Tornado: NPV range by input (largest {TORNADO_CHART_ROWS})",
                                     charts.tornado("Tornado: NPV range by input", plotted[:TORNADO_CHART_ROWS],
                                                    "input", "npv_low", "npv_high",
-                                                   float(npv) if npv is not None else None)))
+                                                   float(npv) if npv is not None else None),
+                                    table="cba-tornado"))
     draws = get(res, DRAWS, default={})
     hist = get(draws, "histogram", default={})
     edges = numeric(get(hist, "edges", default=[]))

@@ -221,7 +221,8 @@ def build(ctx: Context) -> Section:
     if method_table is not None:
         sec.blocks.insert(chart_at, Chart("chart-data-linkage", "Records by linkage method",
                                           charts.hbar("Records by linkage method", ctx.shown(method_table),
-                                                      "method", "records", "Records", fmt=",d")))
+                                                      "method", "records", "Records", fmt=",d"),
+                                          table=method_table.id))
     sec.blocks.extend(Note(f"Linkage model: {note}") for note in link_notes(ctx, link.get("notes") or []))
     warnings = [str(w) for w in link.get("warnings") or []]
     if warnings and ctx.mode == "internal":

@@ -286,7 +286,7 @@ def build(ctx: Context) -> Section:
             title = f"Change in £ per person per year, 95% intervals ({chart_rows[0]['window']})"
             sec.blocks.append(Chart("chart-evaluation-effects", title,
                                     charts.intervals(title, chart_rows, "label", "effect", "low", "high", "method",
-                                                     "£ per person per year")))
+                                                     "£ per person per year"), table="evaluation-effects"))
     t = rate_ratio_table(ctx, counts)
     if t is not None:
         if t.withheld and estimates_hidden(t, RATE_RATIO_ESTIMATES):
@@ -342,7 +342,8 @@ def build(ctx: Context) -> Section:
             rows = [{"covariate": str(r["covariate"]), "stage": st, "smd": abs(float(r[f"smd_{st}"]))}
                     for r in shown_rows for st in stages if not is_missing(r.get(f"smd_{st}"))]
             sec.blocks.append(Chart("chart-evaluation-balance", "Balance (Love plot)",
-                                    charts.love_plot("Balance (Love plot)", rows, "covariate", "smd", "stage")))
+                                    charts.love_plot("Balance (Love plot)", rows, "covariate", "smd", "stage"),
+                                    table="evaluation-balance"))
     _, rtm = did_tables(ctx, counts)
     if rtm is not None:
         sec.blocks.append(Paragraph("Regression-to-the-mean diagnostic: the comparison group's own change "
@@ -364,7 +365,8 @@ def build(ctx: Context) -> Section:
                     sec.blocks.append(Chart("chart-evaluation-rtm", f"£ change per person per year by group ({last})",
                                             charts.grouped_bars(f"£ change per person per year by group ({last})",
                                                                 rows, "key", "group", "change",
-                                                                "£ per person per year")))
+                                                                "£ per person per year"),
+                                            table="evaluation-rtm"))
     outcomes = disclosed_outcomes(ctx)
     if outcomes is not None:
         sec.blocks.append(outcomes)

@@ -61,6 +61,16 @@ def logic_svg(model: LogicModel) -> str:
             f'role="img" aria-label="Logic model" font-family="sans-serif">{defs}' + "".join(parts) + "</svg>")
 
 
+def logic_text(model: LogicModel) -> str:
+    """The diagram in words, column by column (its text alternative)."""
+    columns = [("Inputs", list(model.inputs)), ("Activities", list(model.activities)),
+               ("Outputs", list(model.outputs)),
+               ("Outcomes", [f"{o.name} (indicator: {o.indicator})" if o.indicator else o.name
+                             for o in model.outcomes]),
+               ("Impacts", list(model.impacts))]
+    return " → ".join(f"{title}: {'; '.join(items) if items else 'none given'}." for title, items in columns)
+
+
 def build(ctx: Context) -> Section:
     model = ctx.config.logic_model
     sec = Section("logic-model", "Logic model")
@@ -71,7 +81,7 @@ def build(ctx: Context) -> Section:
         return sec
     sec.blocks.append(Paragraph("The programme's theory of change, as declared in the configuration "
                                 "(report.logic_model). Each outcome is linked to the indicator that measures it."))
-    sec.blocks.append(Diagram("diagram-logic-model", "Logic model", logic_svg(model)))
+    sec.blocks.append(Diagram("diagram-logic-model", "Logic model", logic_svg(model), logic_text(model)))
     if model.outcomes:
         sec.blocks.append(Table("logic-outcomes", "Outcomes and their indicators",
                                 [Column("outcome", "Outcome"), Column("indicator", "Indicator"),

@@ -160,7 +160,8 @@ def case_studies(ctx: Context) -> Section:
         cid = "".join(ch if ch.isalnum() else "-" for ch in case.lower())
         sec.blocks.append(Chart(f"chart-case-{cid}", f"{case}: £ per month before and after",
                                 charts.grouped_bars(f"{case}: £ per month before and after", data,
-                                                    "area_of_need", "period", "gbp", "£ per month")))
+                                                    "area_of_need", "period", "gbp", "£ per month"),
+                                table="case-studies-table"))
     return sec
 
 
