@@ -23,6 +23,13 @@ GBP = "$,.0f"  # rendered with the en-GB locale below: "$" is the £ sign
 D3_FORMATS: dict[str, str] = {"gbp": GBP, "gbp2": "$,.2f", "pct": ".1%", "int": ",d", "count": ",d"}
 """Tooltip formats for a value shown as a table column of that format (others: 2 decimals)."""
 LOCALE = {"number": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["£", ""]}}
+CATEGORY_COLOURS = ["#005eb8", "#c24e00", "#00796b", "#8e44ad", "#6d4c41", "#ad1457", "#5d6d7e", "#a65e00"]
+"""Series colours, each at least 3:1 against the white page (WCAG 1.4.11; Vega's default
+palette has orange, teal, yellow, pink and grey below it), the first two blue and orange
+(told apart with any colour vision). Lines also differ in dash and points in shape (1.4.1)."""
+HEAT_COLOURS = ["#d6604d", "#f7f7f7", "#4393c3"]
+"""The heat map's diverging colours (net loss, 0, net gain): light enough that its black
+labels keep 4.5:1 on every cell (WCAG 1.4.3), where Vega's redblue ends near black."""
 
 
 def _clean(v: Any) -> Any:
@@ -44,7 +51,8 @@ def _base(title: str, rows: list[dict[str, Any]], shown: dict[str, Format], heig
         "width": WIDTH,
         "height": height,
         "data": {"values": values(rows)},
-        "config": {"view": {"stroke": None}, "axis": {"labelLimit": 220}, "locale": LOCALE},
+        "config": {"view": {"stroke": None}, "axis": {"labelLimit": 220}, "locale": LOCALE,
+                   "range": {"category": CATEGORY_COLOURS}},
         "usermeta": {"shown": dict(shown)},
     }
 
@@ -121,7 +129,7 @@ def heatmap(title: str, rows: list[dict[str, Any]], x: str, y: str, value: str) 
         {"mark": {"type": "rect"},
          "encoding": {**enc_xy,
                       "color": {"field": value, "type": "quantitative", "title": "£ net",
-                                "scale": {"scheme": "redblue", "domainMid": 0}},
+                                "scale": {"range": HEAT_COLOURS, "domainMid": 0}},
                       "tooltip": [{"field": y, "type": "nominal"}, {"field": x, "type": "ordinal"},
                                   {"field": value, "type": "quantitative", "format": GBP}]}},
         {"mark": {"type": "text", "fontSize": 10},
@@ -139,6 +147,7 @@ def lines(title: str, rows: list[dict[str, Any]], x: str, y: str, color: str,
              "x": {"field": x, "type": "ordinal", "title": x.replace("_", " ")},
              "y": {"field": y, "type": "quantitative", "axis": _money_axis(y_title)},
              "color": {"field": color, "type": "nominal", "title": None},
+             "strokeDash": {"field": color, "type": "nominal", "title": None},
              "tooltip": [{"field": color, "type": "nominal"}, {"field": x, "type": "ordinal"},
                          {"field": y, "type": "quantitative", "format": GBP}]}},
         {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#666"},
@@ -204,7 +213,8 @@ def intervals(title: str, rows: list[dict[str, Any]], category: str, est: str, l
                       "x2": {"field": hi}, "color": {"field": color, "type": "nominal", "title": None}}},
         {"mark": {"type": "point", "filled": True, "size": 60},
          "encoding": {"y": y, "yOffset": off, "x": {"field": est, "type": "quantitative"},
-                      "color": {"field": color, "type": "nominal", "title": None}, "tooltip": tip}},
+                      "color": {"field": color, "type": "nominal", "title": None},
+                      "shape": {"field": color, "type": "nominal", "title": None}, "tooltip": tip}},
         {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#666"}, "encoding": {"x": {"datum": 0}}},
     ]
     return spec
