@@ -2,7 +2,9 @@
 
 The page is opened from the file (no network: every request other than the report file
 itself is aborted), the printer waits until every Vega chart has rendered, then prints A4
-with page numbers — and, for an internal report, the INTERNAL label on every page.
+with page numbers — and, for an internal report, the INTERNAL label on every page. The PDF
+is tagged (its structure tree follows the HTML's headings, tables and lists) and has the
+headings as bookmarks; its title is the page's ``<title>``.
 """
 
 from __future__ import annotations
@@ -86,7 +88,10 @@ def html_to_pdf(html_path: Path, pdf_path: Path, label: str = "", chromium: str 
                     raise ReportError(f"{html_path}: a chart failed to render in Chromium ({error}); "
                                       "the PDF was not written. Check the chart specs (tests/report).")
                 page.emulate_media(media="print")
-                printed = page.pdf(format="A4", print_background=True,
+                # tagged: headings, tables, lists and the <html lang> carried into the PDF's structure
+                # tree, which screen readers read (Playwright's default is an untagged PDF);
+                # outline: the headings as the PDF's bookmarks
+                printed = page.pdf(format="A4", print_background=True, tagged=True, outline=True,
                                    display_header_footer=True, header_template=_header(label),
                                    footer_template=_footer(label),
                                    margin={"top": "16mm", "bottom": "16mm", "left": "12mm", "right": "12mm"})
