@@ -178,9 +178,9 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             if notes:  # what the CLI prints after its table: the reader must see it here too
                 headline += f"<ul class='caveats'>{notes}</ul>"
             tick = (f"<input type='checkbox' name='stage' value='{st.name}' form='run' "
-                    f"aria-label='run {st.name}'>" if st.name in can_run else "")
-            rows.append(
-                f"<tr><td>{tick}</td><td><a href='/api/results/{st.name}'>{st.name}</a></td>"
+                    f"aria-label='Run the {st.name} stage'>" if st.name in can_run else "")
+            rows.append(  # the stage's name heads its row (WCAG 1.3.1)
+                f"<tr><td>{tick}</td><th scope='row'><a href='/api/results/{st.name}'>{st.name}</a></th>"
                 f"<td>{html.escape(st.description)}</td><td>{headline}</td></tr>"
             )
         report = out / "report" / "report.html"
@@ -215,12 +215,19 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             "</span></form>"
         )
         page = (
-            "<!doctype html><html><head><meta charset='utf-8'><title>carecase</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td{padding:4px 12px;vertical-align:top}"
+            # lang, a title naming the project, a main landmark, a table with a caption and
+            # column and row headers (WCAG 3.1.1, 2.4.2, 1.3.1)
+            "<!doctype html><html lang='en-GB'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{name} – carecase</title>"
+            "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 12px;vertical-align:top}"
+            "th{text-align:left}tbody th{font-weight:normal}caption{text-align:left;font-weight:bold}"
             ".caveats{color:#7a4b00;margin:4px 0 0 0;padding-left:1.2em}#run{margin:1em 0}"
             "#run-status{display:block;margin-top:.5em;white-space:pre-wrap}</style></head>"
-            f"<body><h1>{name}</h1>{problem}{running}{link}<table><tr><th>run</th><th>stage</th>"
-            f"<th>what</th><th>result</th></tr>{''.join(rows)}</table>{form}"
+            f"<body><main><h1>{name}</h1>{problem}{running}{link}<table><caption>Stages: tick those to "
+            "run; each stage's name opens its results (JSON)</caption><thead><tr><th scope='col'>run</th>"
+            "<th scope='col'>stage</th><th scope='col'>what</th><th scope='col'>result</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>{form}</main>"
             f"<script>{RUN_SCRIPT}</script></body></html>"
         )
         return HTMLResponse(page)

@@ -1,19 +1,22 @@
 (() => {
   const form = document.getElementById('run'), out = document.getElementById('run-status');
   const buttons = form.querySelectorAll('button');
+  // the status line is a live region: a screen reader speaks every change, so the same
+  // progress polled each second is not written again (it would be read out each time)
+  const say = (text) => { if (out.textContent !== text) { out.textContent = text; } };
   const poll = async () => {  // the run's progress in the status line; whether one is going
     try {
       const s = await (await fetch('/api/run')).json();
       if (s.running) {
         const done = s.total ? ` (${s.completed || 0}/${s.total})` : '';
-        out.textContent = `Running ${s.stages.join(', ')}: ${s.step || 'starting'}${done}…`;
+        say(`Running ${s.stages.join(', ')}: ${s.step || 'starting'}${done}…`);
       }
       return s.running;
     } catch (e) { return null; /* the run's own answer says what went wrong */ }
   };
   const run = async (stages) => {
     buttons.forEach((b) => { b.disabled = true; });
-    out.textContent = 'Starting…';
+    say('Starting…');
     const timer = setInterval(poll, 1000);
     try {
       const res = await fetch('/api/run', {method: 'POST', body: JSON.stringify(stages),
