@@ -259,6 +259,18 @@ def test_no_identifier_left_in_the_store_file(area):
     assert not found, found[:10]
 
 
+def test_the_shared_pdf_is_tagged_for_screen_readers(area):
+    """The report's PDF carries a structure tree (tagged: headings and tables for a screen
+    reader, PDF/UA's first requirement), its language and its title (docs/report.md,
+    Accessibility). Playwright prints untagged by default."""
+    import re
+
+    pdf = (area.project / "out" / "report" / "report.pdf").read_bytes()
+    assert b"/StructTreeRoot" in pdf and b"/MarkInfo" in pdf
+    assert re.search(rb"/Lang\s*\(en-GB\)", pdf)
+    assert re.search(rb"/Title\s*\(", pdf) and b"/Outlines" in pdf
+
+
 def _text_of(path):
     if path.suffix == ".parquet":
         return pd.read_parquet(path).astype(str).to_csv()
