@@ -159,3 +159,17 @@ def test_the_fixture_reports_charts_each_point_to_a_table_or_carry_their_data(re
     for _, a in tree.tags:
         if a.get("aria-labelledby"):
             assert all(i in ids for i in a["aria-labelledby"].split()), a
+
+
+def test_the_top_of_the_report_links_to_the_glossary() -> None:
+    """Abbreviations are explained in the closing glossary, not at first use: the top of the
+    report says so and links to it (and does not where the report has no glossary)."""
+    from carecase.report.content import Column, Report, Section, Table
+    from carecase.report.html import render_html
+    from carecase.report.sections.glossary import glossary
+
+    other = Table("t", "A table", [Column("a", "A")], [{"a": "x"}])
+    with_it = render_html(Report("R", "", "shared", [Section("s", "S", [other, glossary()])]))
+    without = render_html(Report("R", "", "shared", [Section("s", "S", [other])]))
+    assert '<a href="#glossary">glossary</a>' in with_it and 'id="glossary"' in with_it
+    assert 'href="#glossary"' not in without

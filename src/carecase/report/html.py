@@ -99,6 +99,7 @@ TEMPLATE = """<!DOCTYPE html>
 {% if report.subtitle %}<p class="subtitle">{{ report.subtitle }}</p>{% endif %}
 </header>
 <p class="disclosure">{{ report.disclosure_note }}</p>
+{% if glossary %}<p class="glossary-link">Abbreviations and terms (NPV, BCR, DiD, SMD, A&amp;E and others) are explained in the <a href="#{{ glossary }}">glossary</a> at the end.</p>{% endif %}
 <nav class="toc" aria-label="Contents"><ol>{% for s in report.sections %}<li><a href="#{{ s.id }}">{{ s.title }}</a></li>{% endfor %}</ol></nav>
 {% for s in report.sections %}
 <section id="{{ s.id }}">
@@ -220,12 +221,17 @@ def vega_bundle() -> str:
     return bundle.replace("</script", "<\\/script")
 
 
+#: the glossary table's id (report/sections/glossary.py): the top of the report links to it
+GLOSSARY_ID = "glossary"
+
+
 def render_html(report: Report, symbol: str = "*") -> str:
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     tmpl = env.from_string(TEMPLATE)
     titles = {t.id: t.title for t in report.tables() if t.rows}
     return tmpl.render(
         report=report,
+        glossary=GLOSSARY_ID if GLOSSARY_ID in titles else None,  # abbreviations are explained there
         css=jinja2.utils.markupsafe.Markup(CSS),
         bundle=jinja2.utils.markupsafe.Markup(vega_bundle()),
         render=lambda b: jinja2.utils.markupsafe.Markup(_block(b, symbol, titles)),
