@@ -62,7 +62,7 @@ let writes = 0, text = '';
 const out = {get textContent() { return text; }, set textContent(v) { writes += 1; text = v; }};
 const form = {dataset: {running: '1'}, querySelectorAll: () => [], addEventListener: () => {}};
 const runAll = {addEventListener: () => {}};
-globalThis.document = {getElementById: (id) => ({run: form, 'run-status': out, 'run-all': runAll})[id],
+globalThis.document = {getElementById: (id) => ({run: form, 'run-status': out, 'run-all': runAll, 'run-error': {}})[id],
                        querySelectorAll: () => []};
 globalThis.location = {reload: () => {}};
 const ticks = [];

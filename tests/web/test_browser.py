@@ -81,7 +81,7 @@ def test_the_page_runs_the_ticked_stages_or_every_stage(served):
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"{url}/?token={TOKEN}")
             page.click("#run button[type=submit]")  # nothing ticked: says so, runs nothing
-            assert "Tick the stages to run" in page.text_content("#run-status")
+            assert "Tick the stages to run" in page.text_content("#run-error")  # an alert
             assert calls == []
             page.check("input[name=stage][value=cba]")
             with page.expect_navigation():  # the page reloads when the run ends
@@ -93,8 +93,8 @@ def test_the_page_runs_the_ticked_stages_or_every_stage(served):
             assert calls[-1] is None and "ran None" in page.content()
             page.check("input[name=stage][value=link]")
             page.click("#run button[type=submit]")
-            page.wait_for_function("() => document.getElementById('run-status').textContent.startsWith('Not run')")
-            assert "Another carecase run is in progress" in page.text_content("#run-status")
+            page.wait_for_function("() => document.getElementById('run-error').textContent.startsWith('Not run')")
+            assert "Another carecase run is in progress" in page.text_content("#run-error")
             assert not page.is_disabled("#run-all")  # usable again
             assert errors == []
         finally:
@@ -117,6 +117,10 @@ def test_a_page_opened_during_a_run_shows_its_progress_and_reloads_when_it_ends(
             first.check("input[name=stage][value=audit]")
             first.click("#run button[type=submit]")
             first.wait_for_function("() => document.getElementById('run-status').textContent.includes('audit: costs')")
+            # the clicked button keeps the keyboard focus while the run goes on (a disabled
+            # button loses it, WCAG 2.4.3), marked aria-disabled
+            assert first.evaluate("() => document.activeElement === document.querySelector('#run button[type=submit]')")
+            assert first.get_attribute("#run button[type=submit]", "aria-disabled") == "true"
             second.goto(f"{url}/?token={TOKEN}")
             assert "A run is in progress" in second.content() and second.is_disabled("#run-all")
             second.wait_for_function("() => document.getElementById('run-status').textContent.includes('audit: costs')")

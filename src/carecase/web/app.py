@@ -212,7 +212,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             "<button type='button' id='run-all'" + blocked + ">Run every stage</button> "
             "<small>in pipeline order, as <code>carecase run PROJECT --only …</code> (or without "
             "<code>--only</code>) does; one run at a time</small> <span id='run-status' role='status'>"
-            "</span></form>"
+            "</span><span id='run-error' role='alert'></span></form>"
         )
         page = (
             # lang, a title naming the project, a main landmark, a table with a caption and
@@ -223,7 +223,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 12px;vertical-align:top}"
             "th{text-align:left}tbody th{font-weight:normal}caption{text-align:left;font-weight:bold}"
             ".caveats{color:#7a4b00;margin:4px 0 0 0;padding-left:1.2em}#run{margin:1em 0}"
-            "#run-status{display:block;margin-top:.5em;white-space:pre-wrap}</style></head>"
+            "#run-status,#run-error{display:block;margin-top:.5em;white-space:pre-wrap}</style></head>"
             f"<body><main><h1>{name}</h1>{problem}{running}{link}<table><caption>Stages: tick those to "
             "run; each stage's name opens its results (JSON)</caption><thead><tr><th scope='col'>run</th>"
             "<th scope='col'>stage</th><th scope='col'>what</th><th scope='col'>result</th></tr></thead>"
