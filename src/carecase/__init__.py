@@ -6,4 +6,16 @@ The pipeline runs one way through the stage subpackages:
 The CLI (``carecase.cli``) and the web app (``carecase.web``) call the same public API.
 """
 
+import os as _os
+
+# One BLAS thread, so that the same inputs give the same bytes on any machine. OpenBLAS (numpy's
+# and scipy's) splits some products and factorisations by its thread count (X'v in the
+# propensity fit, weighted column means, least squares, statsmodels' GLM), and the last bits of
+# a propensity score, and so of evaluate/summary.json's caliper, then depend on the number of
+# cores or on OMP_NUM_THREADS. A BLAS reads these when it is loaded: this holds where carecase
+# is imported before numpy (the CLI, the web app, `python -m carecase`); a program that imports
+# numpy first must set OPENBLAS_NUM_THREADS=1 itself (docs/architecture.md).
+for _name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+    _os.environ[_name] = "1"
+
 __version__ = "0.1.0"
