@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import random
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,7 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import carecase
 from carecase.core.random import generator
 
 
@@ -135,3 +138,40 @@ def test_a_draw_from_carecase_code_is_caught_even_behind_an_allowed_library(rng_
                                 np=np)
     assert 0 <= via_library(library_draw) < 1  # hypothesis' own use is allowed
     rng_guard.restore()  # that draw moved the global state; put it back for the teardown check
+
+
+# ------------------------------------------------------------------- every module, statically
+
+_SRC_ROOT = Path(carecase.__file__).resolve().parent
+
+
+def _global_randomness(tree: ast.AST) -> list[tuple[int, str]]:
+    """Where a module can draw from global or unseeded random state, whether or not a test
+    runs that line (the guard above catches only the lines the tests run)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name == "random" for a in node.names):
+            found.append((node.lineno, "import random"))
+        elif isinstance(node, ast.ImportFrom) and node.module == "random":
+            found.append((node.lineno, "from random import"))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name, keywords = node.func.attr, {k.arg for k in node.keywords}
+            if name == "default_rng" and not node.args and not keywords:
+                found.append((node.lineno, "default_rng() without a seed"))
+            elif name == "rvs" and "random_state" not in keywords:
+                found.append((node.lineno, "rvs() without random_state"))
+    return found
+
+
+def test_no_module_draws_from_global_or_unseeded_random_state():
+    offenders = [f"{path.relative_to(_SRC_ROOT)}:{line}: {what}"
+                 for path in sorted(_SRC_ROOT.rglob("*.py"))
+                 for line, what in _global_randomness(ast.parse(path.read_text(encoding="utf-8")))]
+    assert not offenders, offenders
+
+
+def test_the_static_scan_finds_each_kind_of_draw():
+    code = ("import random\nfrom random import choice\nimport numpy as np\n"
+            "np.random.default_rng()\nscipy.stats.norm.rvs(size=3)\n"
+            "np.random.default_rng(7)\nscipy.stats.norm.rvs(size=3, random_state=rng)\n")
+    assert [line for line, _ in _global_randomness(ast.parse(code))] == [1, 2, 4, 5]

@@ -1,6 +1,8 @@
 """Seeded randomness. Every random draw in carecase comes from a ``numpy.random.Generator``
 made here from an explicit seed; the global numpy / ``random`` state is never used
-(tests/core/test_random_guard.py enforces this by poisoning the global RNG)."""
+(tests/conftest.py poisons the global generators during every test; ruff NPY002 and
+tests/core/test_random.py scan every module for legacy numpy, `random`, seedless
+`default_rng()` and `rvs()` without `random_state`)."""
 
 from __future__ import annotations
 
