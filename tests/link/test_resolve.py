@@ -6,6 +6,7 @@ import hashlib
 import math
 
 import ibis
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -134,3 +135,34 @@ def test_one_best_pair_per_candidate_with_consistent_method(rows):
         assert row["person_probability"] == pytest.approx(person)
         assert (row["method"] == "probabilistic") == (person >= THRESHOLD)
         assert row["review"] == (top >= LOWER and person < THRESHOLD)
+
+
+def test_person_probability_is_the_same_bytes_on_any_number_of_threads():
+    """person_probability divides by a sum over every person a candidate was scored against; a
+    float sum's last bits depended on the order DuckDB's threads added in, so
+    record_links.match_probability changed from run to run on a large pairs table (three row
+    groups here: 40,000 candidates, each scored against 8 people)."""
+    from carecase.core.random import generator
+
+    rng = generator(20240401, "resolve", "threads")
+    n_cand, each = 40_000, 8
+    n = n_cand * each
+    order = rng.permutation(n)
+    cand = np.repeat(np.arange(n_cand), each)[order]
+    ref = rng.integers(0, 10**6, n)
+    weight = rng.normal(0.0, 6.0, n)
+    table = pa.table({
+        "pair_id": pa.array(np.arange(n).astype(str)), "reference_id": pa.array(ref.astype(str)),
+        "candidate_id": pa.array(cand.astype(str)), "nhs_pseudo": pa.array(ref.astype(str)),
+        "match_weight": weight, "match_probability": 1.0 / (1.0 + 2.0 ** -weight),
+        **{g: pa.array(np.ones(n, np.int32)) for g in GAMMAS},
+    })
+    con = ibis.duckdb.connect()
+    pairs = con.create_table("pairs", table)
+    digests = set()
+    for threads in (1, 4, 4, 4):
+        con.raw_sql(f"SET threads = {threads}")
+        out = con.to_pyarrow(best_matches(apply_decisions(pairs, None), THRESHOLD, LOWER)
+                             .order_by("candidate_id"))
+        digests.add(hashlib.sha256(np.asarray(out["person_probability"]).tobytes()).hexdigest())
+    assert len(digests) == 1

@@ -17,3 +17,15 @@ def exact_sum(x: ir.NumericValue, where: ir.BooleanValue | None = None) -> ir.Fl
     """Sum of ``x`` (rows where ``where`` holds) as DECIMAL(38, 10), returned as float64;
     0 when nothing is summed."""
     return x.cast(EXACT).sum(where=where).cast("float64").coalesce(0.0)
+
+
+#: For sums of values in [0, 1] (shares, odds relative to the largest): each value to 30 decimal
+#: places, far below float64's precision of a total of at least 1, leaving 8 digits for the total.
+EXACT_FRACTION = "decimal(38, 30)"
+
+
+def exact_fraction_sum(x: ir.NumericValue) -> ir.FloatingValue:
+    """Sum of ``x`` (values in [0, 1], fewer than 10⁸ of them) as DECIMAL(38, 30), returned as
+    float64: the same bytes whatever order a parallel engine adds in, where a float sum's last
+    bits change from run to run."""
+    return x.cast(EXACT_FRACTION).sum().cast("float64")

@@ -38,6 +38,8 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
+from carecase.core.exact import exact_fraction_sum
+
 GAMMAS = ("gamma_given_name", "gamma_family_name", "gamma_dob", "gamma_postcode", "gamma_sex")
 
 
@@ -102,8 +104,10 @@ def _with_person_probability(best: ir.Table, pairs: ir.Table) -> ir.Table:
     )
     per = per.mutate(_w_max=per._w.max().over(ibis.window(group_by=per.candidate_id)))
     per = per.mutate(_rel=((per._w - per._w_max) * ln2).exp())
+    # an exact sum: a float sum's last bits depend on the order DuckDB's threads add in, and
+    # person_probability is written to record_links and compared with the threshold
     tot = per.group_by(t_cand=per.candidate_id).aggregate(
-        _w_max=per._w_max.max(), _sum_rel=per._rel.sum()
+        _w_max=per._w_max.max(), _sum_rel=exact_fraction_sum(per._rel)
     )
     mine = per.select(m_cand=per.candidate_id, m_nhs=per.nhs_pseudo, _m_rel=per._rel)
     j = best.left_join(tot, best.candidate_id == tot.t_cand).drop("t_cand")
