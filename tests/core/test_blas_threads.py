@@ -44,3 +44,44 @@ def test_import_pins_openblas_to_one_thread():
         [sys.executable, "-c", "import os, carecase; print(os.environ['OPENBLAS_NUM_THREADS'])"],
         env={**os.environ, "OPENBLAS_NUM_THREADS": "8"}, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "1"
+
+
+def _in_process_digest() -> str:
+    import hashlib
+
+    import numpy as np
+
+    from carecase.core.random import generator
+    from carecase.evaluate.matching import column_moments, logit_propensity
+
+    rng = generator(20240401, "blas-threads")
+    x = rng.normal(size=(60_000, 12))
+    treated = rng.random(60_000) < 0.05
+    mean, var = column_moments(x, rng.random(60_000))
+    parts = (logit_propensity(x, treated), mean, var)
+    return hashlib.sha256(b"".join(np.ascontiguousarray(p).tobytes() for p in parts)).hexdigest()
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: BLAS runs on one thread anyway")
+def test_one_blas_thread_holds_where_numpy_was_loaded_first():
+    """The tests, like a notebook that imported pandas, load numpy before carecase, so the
+    environment variable comes too late: inside one_blas_thread (around evaluate_project and
+    cba's analyse) the propensity score has the bits of a one-thread process."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from carecase.core.blas import one_blas_thread
+
+    with threadpool_limits(limits=max(2, os.cpu_count() or 2), user_api="blas"):  # as a many-core machine
+        assert max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas") >= 2
+        with one_blas_thread():
+            assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == {1}
+            digest = _in_process_digest()
+    assert digest == _digest("1")
+
+
+def test_the_evaluation_and_the_cba_run_on_one_blas_thread():
+    from carecase.cba.results import analyse
+    from carecase.evaluate.api import evaluate_project
+
+    for fn in (evaluate_project, analyse):
+        assert getattr(fn, "__wrapped__", None) is not None, fn  # on_one_blas_thread

@@ -46,6 +46,7 @@ from carecase.cba.model import CBAModel
 from carecase.cba.scenarios import run_rollouts, run_scenarios
 from carecase.cba.uncertainty import monte_carlo, monte_carlo_summary, switching_values, tornado
 from carecase.cba.unit_costs import BUILTIN, UnitCostLookup
+from carecase.core.blas import on_one_blas_thread
 
 NOT_WITHIN = "not within the period"
 
@@ -192,6 +193,7 @@ def assumptions(plan: Plan) -> list[dict[str, Any]]:
              "confidence_grade": s.confidence_grade, "unit": s.unit or None} for s in plan.inputs]
 
 
+@on_one_blas_thread  # the same bits on any machine (core/blas.py)
 def analyse(model: CBAModel, lookup: UnitCostLookup = BUILTIN, *, draws: int | None = None,
             uncertainty: bool = True, evaluated: Sequence[int] = (),
             evaluated_window: str | None = None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from carecase.core.blas import on_one_blas_thread
 from carecase.core.dates import month_index
 from carecase.core.engine import Engine
 from carecase.core.errors import EvaluationError
@@ -101,6 +102,7 @@ def _period(events: Any, engine: Engine) -> tuple[dt.date, dt.date]:
     return pd.Timestamp(agg["lo"].iloc[0]).date(), pd.Timestamp(agg["hi"].iloc[0]).date()
 
 
+@on_one_blas_thread  # the same bits on any machine (core/blas.py)
 def evaluate_project(
     engine: Engine,
     config: EvaluationConfig,
