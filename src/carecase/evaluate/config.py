@@ -66,7 +66,8 @@ class MatchingConfig(StrictModel):
     replacement: bool = Field(True, description="A control may be matched to several treated.")
     pool_size: int = Field(
         400, ge=20, le=100_000,
-        description="Candidate controls sampled (seeded) per index month from the eligible people.",
+        description="Candidate controls per index month, where more people are eligible: half the "
+        "most recently active, half a seeded random sample of the rest.",
     )
     censor_controls: bool = Field(
         True,
