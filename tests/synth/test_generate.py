@@ -151,6 +151,9 @@ def test_truth_has_what_tests_need(area: SynthResult, truth: dict[str, Any]) -> 
         {"NEL_ADMIT": "day", "DA_TREATMENT": "week", "ASC_HOMECARE": "hour", "AE_ATTEND": "event"}
     links = pq.read_table(area.folder / "truth" / "true_links.parquet")
     assert set(links.column_names) == {"source", "source_row", "person_key", "broken_kind"}
+    # no wrong NHS numbers unless asked for (synth.wrong_nhs): the demo area is as it was
+    assert truth["wrong_nhs_numbers"] == {"share": 0.0, "rows": {}, "file": None}
+    assert not (area.folder / "truth" / "wrong_nhs_numbers.parquet").exists()
 
 
 def test_same_seed_same_bytes_different_seed_different(tmp_path: Path) -> None:
@@ -177,6 +180,7 @@ def test_fast_formats_write_no_xlsx(tmp_path: Path) -> None:
         ({"people": 10}, "at least 50"),
         ({"years": 2}, "3 to 20 years"),
         ({"formats": "pdf"}, "realistic, fast"),
+        ({"wrong_nhs_share": 0.6}, "0 to 0.5 of the rows with an NHS number"),
     ],
 )
 def test_impossible_parameters_are_refused(tmp_path: Path, kwargs: dict[str, Any], message: str) -> None:

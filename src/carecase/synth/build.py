@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from carecase.core.errors import SynthError
 from carecase.synth import extracts_council as council
 from carecase.synth import extracts_health as health
-from carecase.synth import identity, params, programme_files
+from carecase.synth import identity, params, programme_files, wrong_nhs
 from carecase.synth.extract import Extract
 from carecase.synth.model import Area, simulate
 from carecase.synth.project_yaml import POST_WINDOWS, project_config, write_config
@@ -41,7 +44,7 @@ class SynthResult:
                 f"({planted:,} broken on purpose) in {self.seconds:.1f}s")
 
 
-def _steps(area: Area, seed: int) -> list[tuple[str, Any]]:
+def _steps(area: Area, seed: int, wrong: float = 0.0) -> list[tuple[str, Any]]:
     return [
         ("population register", lambda: health.population_register(area)),
         ("A&E attendances", lambda: health.ae_attendances(area, seed)),
@@ -53,7 +56,7 @@ def _steps(area: Area, seed: int) -> list[tuple[str, Any]]:
         ("homelessness applications", lambda: council.homelessness_applications(area, seed)),
         ("temporary accommodation", lambda: council.temporary_accommodation(area, seed)),
         ("police custody", lambda: council.police_custody(area, seed)),
-        ("drug and alcohol treatment", lambda: council.drug_alcohol_treatment(area, seed)),
+        ("drug and alcohol treatment", lambda: council.drug_alcohol_treatment(area, seed, wrong)),
         ("programme register", lambda: programme_files.register(area)),
     ]
 
@@ -61,15 +64,19 @@ def _steps(area: Area, seed: int) -> list[tuple[str, Any]]:
 def generate(
     folder: str | Path, people: int, seed: int, *, start: dt.date = dt.date(2019, 4, 1),
     years: int = 5, formats: str = "realistic", progress: Any = None,
-    unregistered: float = params.UNREGISTERED_SHARE,
+    unregistered: float = params.UNREGISTERED_SHARE, wrong_nhs_share: float = params.WRONG_NHS_SHARE,
 ) -> SynthResult:
     """Synthesise ``people`` residents of a fictional area over ``years`` from ``start`` and
     write a complete carecase project into ``folder``: carecase.yaml, extracts/, programme/
     and truth/. ``formats='fast'`` writes Parquet where the realistic mix has XLSX.
     ``progress`` is a rich.progress.Progress or None. ``unregistered``: people off the
-    population register, as a share of ``people`` (``synth.unregistered``; 0 for none)."""
+    population register, as a share of ``people`` (``synth.unregistered``; 0 for none).
+    ``wrong_nhs_share``: the share of drug and alcohol treatment episodes with an NHS number that
+    carry someone else's (``synth.wrong_nhs``; 0, the default, for none): listed in
+    ``truth/wrong_nhs_numbers.parquet``."""
     if formats not in FORMATS:
         raise SynthError(f"formats = {formats!r}: use one of {', '.join(FORMATS)}.")
+    wrong_nhs.check_share(wrong_nhs_share)
     t0 = time.perf_counter()
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
@@ -84,7 +91,7 @@ def generate(
     sources: list[Extract] = []
     lookups: list[Extract] = []
     population = register = None
-    for label, build in _steps(area, seed):
+    for label, build in _steps(area, seed, wrong_nhs_share):
         made = build()
         if isinstance(made, tuple):
             sources.append(made[0])
@@ -127,15 +134,24 @@ def generate(
         "crises": {"episodes": int(area.crises.person.size),
                    "end_probability_per_month": params.CRISIS_END_PROB},
     }
+    wrong = wrong_nhs.truth_rows(sources)
+    truth["wrong_nhs_numbers"] = {
+        "share": wrong_nhs_share,
+        "rows": {s: int(n) for s, n in sorted(Counter(wrong.column("source").to_pylist()).items())},
+        "file": "truth/wrong_nhs_numbers.parquet" if wrong.num_rows else None,
+    }
     write_truth(root, truth, true_links(everything))
+    truth_files = ["truth/truth.json", "truth/true_links.parquet", "truth/README.md"]
+    if wrong.num_rows:
+        pq.write_table(wrong, root / "truth" / "wrong_nhs_numbers.parquet")
+        truth_files.append("truth/wrong_nhs_numbers.parquet")
     advance("truth written")
     result = SynthResult(
         folder=root, config_path=config_path, seed=seed, people=people,
         participants=int(area.programme.person.size),
         rows={e.name: e.table.num_rows for e in everything},
         broken={e.name: dict(e.broken) for e in sources},
-        files=sorted([e.path(formats) for e in everything] + ["carecase.yaml", "truth/truth.json",
-                                                              "truth/true_links.parquet", "truth/README.md"]),
+        files=sorted([e.path(formats) for e in everything] + ["carecase.yaml", *truth_files]),
     )
     result.seconds = time.perf_counter() - t0
     if progress is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from carecase.synth.params import UNREGISTERED_SHARE
+from carecase.synth.params import UNREGISTERED_SHARE, WRONG_NHS_SHARE
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +25,9 @@ def register(app: typer.Typer) -> None:
         unregistered: Annotated[float, typer.Option(
             help="People off the population register (no NHS number: housing and police records "
             "only), as a share of --people (0 to 0.5).")] = UNREGISTERED_SHARE,
+        wrong_nhs: Annotated[float, typer.Option(
+            help="Share of the drug and alcohol treatment episodes with an NHS number that carry someone "
+            "else's (0 to 0.5; listed in truth/wrong_nhs_numbers.parquet).")] = WRONG_NHS_SHARE,
     ) -> None:
         """Synthesise a multi-agency area (extracts, programme files, carecase.yaml, truth/)."""
         from rich.table import Table
@@ -39,7 +42,8 @@ def register(app: typer.Typer) -> None:
             raise SynthError(f"--start {start!r} is not a date; write it as YYYY-MM-DD, e.g. 2019-04-01.") from None
         with make_progress() as progress:
             result = generate(folder, people=people, seed=seed, start=first, years=years,
-                              formats=formats, progress=progress, unregistered=unregistered)
+                              formats=formats, progress=progress, unregistered=unregistered,
+                              wrong_nhs_share=wrong_nhs)
         table = Table(title=f"Synthetic area in {result.folder}")
         table.add_column("file")
         table.add_column("rows", justify="right")

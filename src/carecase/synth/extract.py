@@ -29,6 +29,9 @@ class Extract:
     sheet: str | None = None
     title_rows: tuple[str, ...] = ()  # XLSX report title lines above the header
     typos: dict[str, int] = field(default_factory=dict)
+    # per row, the person whose NHS number it wrongly carries (-1: its own), or None where
+    # none was planted (synth.wrong_nhs)
+    wrong_nhs: np.ndarray | None = None
 
     def written_type(self, formats: str) -> str:
         return "parquet" if formats == "fast" and self.file_type == "xlsx" else self.file_type

@@ -21,6 +21,7 @@ from carecase.synth.model import Area
 from carecase.synth.nhs_number import format_nhs
 from carecase.synth.population import NONE, People
 from carecase.synth.unregistered import with_unregistered
+from carecase.synth.wrong_nhs import plant as plant_wrong_nhs
 
 LOOKUP_COVERAGE = 0.7  # share of social-care clients in the council's NHS number lookup
 
@@ -213,7 +214,9 @@ def police_custody(area: Area, seed: int) -> Extract:
 NHS_RECORDED_SHARE = 0.6  # drug and alcohol episodes with an NHS number
 
 
-def drug_alcohol_treatment(area: Area, seed: int) -> Extract:
+def drug_alcohol_treatment(area: Area, seed: int, wrong_nhs: float = 0.0) -> Extract:
+    """``wrong_nhs``: the share of the episodes with an NHS number that carry someone else's
+    (``synth.wrong_nhs``; 0 for none)."""
     rng = generator(seed, "synth", "extract", "drug_alcohol")
     ev = area.events["DA_TREATMENT"]
     assert ev.end is not None
@@ -245,5 +248,6 @@ def drug_alcohol_treatment(area: Area, seed: int) -> Extract:
                   "start": {"column": "triage_date", "format": "%Y-%m-%d"},
                   "end": {"column": "discharge_date", "format": "%Y-%m-%d"}},
     }
-    return finish(rng, "drug_alcohol_treatment", table, person, layout, day, end, nhs, area.period.first_day,
+    made = finish(rng, "drug_alcohol_treatment", table, person, layout, day, end, nhs, area.period.first_day,
                   stem="extracts/drug_alcohol_treatment", file_type="parquet", entry=entry, typos=typos)
+    return plant_wrong_nhs(made, "nhs_number", area.people, seed, wrong_nhs)

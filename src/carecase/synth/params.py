@@ -89,3 +89,8 @@ OUTCOME_MISSING_SHARE: dict[str, float] = {"baseline": 0.0, "8m": 0.1, "11m": 0.
 UNREGISTERED_SHARE = 0.03
 UNREGISTERED_COMPLEXITY_SHIFT = 1.25
 UNREGISTERED_SERVICES: tuple[str, ...] = ("HOU_HOMELESS_APP", "HOU_TEMP_ACCOM", "POL_CUSTODY")
+
+# Records carrying someone else's valid NHS number (synth.wrong_nhs): the share of the drug and
+# alcohol treatment episodes with an NHS number (the NHS-numbered source that also records names,
+# date of birth and sex). 0: none, so the demo area is as before.
+WRONG_NHS_SHARE = 0.0

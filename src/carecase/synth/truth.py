@@ -187,6 +187,9 @@ README = """\
   (the true person: 1-based person number; the same number in every source is the same
   person; a person_key above `truth.json`'s `people` is someone off the register, who has
   no register row), plus `broken_kind` where the row was broken on purpose.
+- `wrong_nhs_numbers.parquet` (only when `--wrong-nhs` planted some): `source`, `source_row`,
+  `person_key` (the row's true person) and `nhs_person_key` (the person whose NHS number
+  it carries instead of its own); `truth.json`'s `wrong_nhs_numbers` counts them per source.
 
 Nothing in the pipeline reads this folder.
 """
