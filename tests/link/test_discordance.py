@@ -53,6 +53,7 @@ def _identity() -> ibis.Table:
         "given_name": pa.array(cols[3], pa.string()), "family_name": pa.array(cols[4], pa.string()),
         "dob": pa.array(cols[5], pa.date32()), "sex": pa.array(cols[6], pa.string()),
         "postcode": pa.nulls(len(ROWS), pa.string()),
+        "identity_h1": pa.array(range(len(ROWS)), pa.int64()), "identity_h2": pa.array(range(len(ROWS)), pa.int64()),
     }))
 
 
@@ -87,3 +88,19 @@ def test_register_records_are_the_reference_and_others_compare_among_themselves(
     assert not any(rid in checks for rid in ("r01", "r10", "r11", "r20"))
     assert checks["r30"]["compared_with"] == "other records" and not checks["r30"]["discordant"]
     assert [k for k, r in sorted(checks.items()) if r["discordant"]] == ["r03", "r21"]
+
+
+def test_unlinking_sends_the_flagged_records_to_probabilistic_linkage():
+    """linkage.unlink_discordant: the flagged records lose the NHS number's link (and so are
+    candidates for the model, as records without one); every other record keeps its link."""
+    from carecase.link.profiles import candidate_records
+
+    con = ibis.duckdb.connect()
+    linked = link_deterministic(_identity(), {})
+    checks = con.create_table("checks", con.to_pyarrow(discordance.check(linked)))
+    out = {r["record_id"]: r for r in con.to_pyarrow(discordance.unlink(linked, checks)).to_pylist()}
+    assert {k for k, r in out.items() if r["resolved_nhs"] is None} == {"r03", "r21"}
+    assert out["r03"]["method"] is None and out["r03"]["nhs_pseudo"] == "N1"
+    assert out["r02"]["method"] == "nhs_number" and len(out) == len(ROWS)
+    cands = con.to_pyarrow(candidate_records(discordance.unlink(linked, checks))).column("record_id")
+    assert sorted(cands.to_pylist()) == ["r03", "r21"]

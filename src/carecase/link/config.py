@@ -35,6 +35,15 @@ class LinkageConfig(StrictModel):
         "pairs at match_probability; each cluster is one person (method 'unregistered'). False: every "
         "unlinked record's profile stays a person of its own.",
     )
+    unlink_discordant: bool = Field(
+        False,
+        description="A record linked on an NHS number whose own date of birth disagrees with that person's "
+        "population-register record beyond a typing slip, and whose given name, family name or sex does too, "
+        "may carry someone else's NHS number (carecase.link.discordance). Such records are always counted "
+        "(summary.json nhs_discordance) and listed for review in out/link/nhs_number_discordance.csv. False "
+        "(default): they stay linked on the number. True: they are unlinked from it and go to probabilistic "
+        "linkage as records without one.",
+    )
     truth: str | None = Field(
         None,
         description="CSV or Parquet of known links (record_id, true_person), e.g. from synthetic "

@@ -147,3 +147,58 @@ def unlink(linked: ir.Table, checks: ir.Table) -> ir.Table:
         resolved_nhs=ibis.ifelse(off, ibis.null("string"), j.resolved_nhs),
         method=ibis.ifelse(off, ibis.null("string"), j.method),
     ).drop("f_rid")
+
+
+REVIEW_FILE = "nhs_number_discordance.csv"
+RULE = ("date of birth different beyond a typing slip (not day and month swapped, two or more of day, month "
+        "and year different) and given name, family name or sex different too, against the person's "
+        "population-register record (or, without one, every other record of the person)")
+
+
+def review_table(checks: ir.Table, links: ir.Table, records: ir.Table | None = None,
+                 files: ir.Table | None = None) -> ir.Table:
+    """The discordant records for clerical review, sorted by record_id: ``record_id``,
+    ``source``, ``file`` and ``row`` (the extract and its data row, with ``records`` and
+    ``files`` as for the clerical file), ``linked_on`` (nhs_number or lookup), ``method`` and
+    ``person_id`` (how and to whom the record is linked now), ``reference_record_id`` and
+    ``compared_with``, and ``disagreeing``: the fields that disagree, e.g. 'dob;given_name;sex'.
+    Pseudonymous ids and field names only: never a name, date of birth or NHS number."""
+    d = checks.filter(checks.discordant)
+    words = [ibis.ifelse(d[f"{f}_disagrees"], ibis.literal(f), ibis.literal("")) for f in FIELDS]
+    joined = words[0]
+    for w in words[1:]:
+        joined = joined + ibis.literal(" ") + w
+    lk = links.select(l_rid=links.record_id, person_id=links.person_id, l_method=links.method)
+    j = d.left_join(lk, d.record_id == lk.l_rid)
+    out = j.select(
+        "record_id", "source", linked_on=j.method, method=j.l_method, person_id=j.person_id,
+        reference_record_id=j.reference_record_id, compared_with=j.compared_with,
+        disagreeing=joined.strip().re_replace(" +", ";"),
+    )
+    if records is not None and files is not None:
+        f = files.select(f_source=files.source, f_batch=files.batch_id, file=files.path)
+        where = records.join(f, [records.source == f.f_source, records.batch_id == f.f_batch]).select(
+            w_id=records.record_id, file=f.file, row=records.source_row)
+        out = out.left_join(where, out.record_id == where.w_id).drop("w_id")
+        out = out.relocate("file", "row", after="source")
+    return out.order_by("record_id")
+
+
+def summary(checks: ir.Table, review: list[dict], unlinked: bool, file: str) -> dict:
+    """Counts for summary.json's ``nhs_discordance`` (no data values): records ``checked``,
+    ``flagged``, flagged ``by_source``, ``fields`` (flagged records disagreeing on each field),
+    ``method_now`` (how the flagged records are linked now: nhs_number or lookup when kept,
+    else probabilistic, clerical or unlinked), ``unlinked`` (``linkage.unlink_discordant``)."""
+    checked = int(checks.count().to_pyarrow().as_py())
+    by_source: dict[str, int] = {}
+    fields = dict.fromkeys(FIELDS, 0)
+    now: dict[str, int] = {}
+    for r in review:
+        by_source[r["source"]] = by_source.get(r["source"], 0) + 1
+        now[str(r["method"])] = now.get(str(r["method"]), 0) + 1
+        for f in str(r["disagreeing"]).split(";"):
+            if f in fields:
+                fields[f] += 1
+    return {"checked": checked, "flagged": len(review), "by_source": dict(sorted(by_source.items())),
+            "fields": fields, "method_now": dict(sorted(now.items())), "unlinked": unlinked,
+            "file": file, "rule": RULE}

@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 
 from carecase.core.engine import Engine
 from carecase.core.errors import LinkError
+from carecase.link import discordance
 from carecase.link.config import LinkageConfig
 from carecase.link.deterministic import link_deterministic
 from carecase.link.model import MODEL_COLUMNS, train_and_predict
@@ -46,7 +47,9 @@ CANDIDATES = "_link_candidates"
 CANDIDATE_PROFILES = "_link_candidate_profiles"
 PAIRS = "_link_pairs"
 BEST = "_link_best"
-WORK_TABLES = (REFERENCE, REFERENCE_MODEL, CANDIDATES, CANDIDATE_PROFILES, PAIRS, BEST, *RESIDUAL_TABLES)
+#: records linked on an NHS number, checked against the person's details (link.discordance)
+DISCORDANCE = "_link_discordance"
+WORK_TABLES = (DISCORDANCE, REFERENCE, REFERENCE_MODEL, CANDIDATES, CANDIDATE_PROFILES, PAIRS, BEST, *RESIDUAL_TABLES)
 #: Pairs scoring below this probability are not kept (they are never links nor reviews).
 SCORE_FLOOR = 0.001
 
@@ -61,6 +64,7 @@ class LinkOutcome:
     best: str = BEST
     reference: str = REFERENCE
     candidate_profiles: str = CANDIDATE_PROFILES
+    discordance: str = DISCORDANCE
     model: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -99,6 +103,9 @@ def link(
     check_identity(identity)
     out = LinkOutcome()
     linked = link_deterministic(identity.select(*IDENTITY_COLUMNS), lookups)
+    checks = engine.write(DISCORDANCE, discordance.check(linked).order_by("record_id"))
+    if settings.unlink_discordant:
+        linked = discordance.unlink(linked, checks)
     ref = engine.write(REFERENCE, comparison_columns(reference_profiles(linked)).order_by("unique_id"))
     cands = engine.write(CANDIDATES, candidate_records(linked).order_by("record_id"))
     profiles = engine.write(

@@ -21,7 +21,7 @@ from carecase.core.engine import Engine
 from carecase.core.errors import LinkError
 from carecase.core.project import Project
 from carecase.core.services import BY_CODE, Catalogue, catalogue
-from carecase.link import match_rates, outputs, quality
+from carecase.link import discordance, match_rates, outputs, quality
 from carecase.link.clerical import REVIEW_FILE, check_decisions, load_decisions, review_table
 from carecase.link.deterministic import lookup_table_name
 from carecase.link.linkage import (
@@ -131,14 +131,19 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
 
     links = engine.table("record_links")
     keep = project.config.privacy.keep_linkage_staging
+    records = identity.select("record_id", "source", "batch_id", "source_row")
+    files = engine.table("ingest_files") if engine.has_table("ingest_files") else None
     review = review_table(
         engine.table(BEST), engine.table(CANDIDATES), engine.table(REFERENCE),
-        engine.table(CANDIDATE_PROFILES), with_identity=keep,
-        records=identity.select("record_id", "source", "batch_id", "source_row"),
-        files=engine.table("ingest_files") if engine.has_table("ingest_files") else None,
+        engine.table(CANDIDATE_PROFILES), with_identity=keep, records=records, files=files,
     )
     review_arrow = engine.to_arrow(review)
     pacsv.write_csv(review_arrow, folder / REVIEW_FILE)
+    # records whose NHS number may be someone else's: counted, and listed for review
+    discordant = engine.to_arrow(discordance.review_table(engine.table(outcome.discordance), links, records, files))
+    pacsv.write_csv(discordant, folder / discordance.REVIEW_FILE)
+    nhs_discordance = discordance.summary(engine.table(outcome.discordance), discordant.to_pylist(),
+                                          cfg.unlink_discordant, str(folder / discordance.REVIEW_FILE))
     step("clerical review written")
 
     tables = _person_tables(engine, links, identity, catalogue(project.config))
@@ -183,6 +188,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
                             "with_identity": keep, "decisions": n_decided,
                             "decisions_applied": n_applied,
                             "decisions_not_applied": n_decided - n_applied},
+        "nhs_discordance": nhs_discordance,
         "model": _model_summary(outcome.model),
         "notes": outcome.notes,
         "warnings": outcome.warnings,

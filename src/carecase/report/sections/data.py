@@ -19,7 +19,7 @@ from carecase.report.content import (
 )
 from carecase.report.disclose import CountCells
 from carecase.report.loaders import get, named_items
-from carecase.report.sections import match_rates
+from carecase.report.sections import match_rates, nhs_discordance
 from carecase.report.sections.common import Context, in_a_list, not_run
 
 # the keys of out/ingest/summary.json and out/link/summary.json, in one place
@@ -246,4 +246,7 @@ def build(ctx: Context) -> Section:
     else:
         sec.blocks.append(Paragraph("No truth sample was supplied (linkage.truth), so linkage precision and "
                                     "recall were not measured."))
+    discordant = nhs_discordance.paragraph(link, ctx.config.suppression, ctx.mode != "internal")
+    if discordant is not None:
+        sec.blocks.append(discordant)
     return sec
