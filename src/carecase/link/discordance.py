@@ -91,7 +91,7 @@ def check(linked: ir.Table) -> ir.Table:
     t = linked.filter(linked.resolved_nhs.notnull() & linked.method.isin(METHODS))
     t = t.mutate(_register=(t.source == POPULATION_SOURCE).fill_null(False))
     w = ibis.window(group_by=[t[k] for k in _KEYS])
-    t = t.mutate(_pid=t.record_id.min().over(w), _n=t.count().over(w))
+    t = t.mutate(_pid=t.record_id.min().over(w), _n=t.record_id.count().over(w))
     person = ibis.window(group_by=t.resolved_nhs)
     t = t.mutate(_has_register=t._register.cast("int8").max().over(person) == 1)
     prof = t.filter(t.record_id == t._pid)
