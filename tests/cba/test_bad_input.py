@@ -207,6 +207,23 @@ def test_a_benefit_that_starts_after_the_period_is_refused() -> None:
     assert f"outcomes[0].lag_years = {d['appraisal_years']}: the benefit would start after" in msg
 
 
+def test_a_benefit_that_starts_after_the_period_for_a_late_cohort_is_refused() -> None:
+    """A new user's housing-first model: need only in year 4 of six, lag 2: every success's
+    benefit fell in year 6 or later, so the outcome counted nothing (PV benefits £0 from it)
+    with no error, as a lag longer than the period is refused."""
+    d = simple_model()
+    d["cohorts"][0]["need"] = {0: 0, 4: 10}
+    d["outcomes"][0]["lag_years"] = 2
+    msg = _err(d)
+    assert ("outcomes[0].lag_years = 2: cohort 'c' has nobody in need before year 4 (its need), so "
+            "this outcome's benefit would start in year 6, after the appraisal period (years 0–5)") in msg
+    d["outcomes"][0]["lag_years"] = 1  # year 5: inside the period, counted
+    model_from_dict(d)
+    d["outcomes"][0]["lag_years"] = 2  # a rollout of the cohort replaces its need from year 0
+    d["rollouts"] = [{"name": "r", "cohort": "c", "eligible_population": 100, "uptake": [0.1]}]
+    model_from_dict(d)
+
+
 def test_empty_uptake_and_empty_need_are_refused() -> None:
     """uptake: [] crashed (IndexError); need: {} silently modelled nobody."""
     d = rich_model()

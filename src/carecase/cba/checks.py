@@ -129,6 +129,8 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN,
             out.append(_line(f"outcomes[{i}].lag_years", o.lag_years,
                              f"the benefit would start after the appraisal period (years 0–{n - 1}), "
                              "so it would count nothing; shorten lag_years or lengthen appraisal_years"))
+        else:
+            out.extend(_starts_too_late(model, i, o))
         if (o.unit_cost is None) == (o.values is None):
             out.append(_line(f"outcomes[{i}]", o.name, "give exactly one of unit_cost or values"))
         elif o.values is not None and not o.values:
@@ -238,6 +240,27 @@ def check_agency_names(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> lis
             out.append(_line(path, name, f"spelt differently from {seen[1]!r} ({seen[0]}); agencies "
                              "are matched by exact name, so spell it the same everywhere"))
     return out
+
+
+def _starts_too_late(model: CBAModel, i: int, o: Any) -> list[str]:
+    """An outcome whose cohort has nobody in need until so late that year of need + lag_years
+    is past the period counts nothing, as a lag longer than the period does (a rollout of the
+    cohort, which replaces its need from year 0, is left alone)."""
+    n = model.appraisal_years
+    cohorts = [c for c in model.cohorts if c.name == o.cohort] if o.cohort is not None else (
+        list(model.cohorts) if len(model.cohorts) == 1 else [])
+    if len(cohorts) != 1 or any(r.cohort in (None, cohorts[0].name) for r in model.rollouts):
+        return []
+    c = cohorts[0]
+    years = [y for y, v in c.need.items() if 0 <= y < n and not (isinstance(v, (int, float)) and v == 0)]
+    if not years or min(years) + o.lag_years < n:
+        return []
+    first = min(years)
+    return [_line(f"outcomes[{i}].lag_years", o.lag_years,
+                  f"cohort '{c.name}' has nobody in need before year {first} (its need), so this "
+                  f"outcome's benefit would start in year {first + o.lag_years}, after the appraisal "
+                  f"period (years 0–{n - 1}), and it would count nothing; shorten lag_years, bring the "
+                  "cohort's need earlier or lengthen appraisal_years")]
 
 
 def _health_is_not_cash(i: int, o: Any) -> list[str]:
