@@ -327,3 +327,13 @@ def test_schema_and_reference_problems_come_in_one_message() -> None:
     d["costs"][0]["amount"] = 100  # schema fixed: the same references, from the full check
     msg = _err(d)
     assert "Also" not in msg and "unknown cohort" in msg and "NOT_A_CODE" in msg
+
+
+def test_a_price_base_year_past_the_deflator_names_the_fix() -> None:
+    """price_base_year: 2025 (a new user's 'this year') was refused with only 'the GDP deflator
+    covers 1990–2024', not what to do."""
+    d = simple_model(price_base_year=2025)
+    d["outcomes"][0] = {"name": "x", "cohort": "c", "unit_cost": "HE4.0", "confidence_grade": 1}
+    msg = _err(d)
+    assert "cannot uprate 2011 prices to 2025: the GDP deflator covers 1990–2024. Set price_base_year " \
+        "to a year it covers (the latest: 2024 for 2024/25)" in msg

@@ -189,6 +189,23 @@ def test_stage_model_without_price_base_year_takes_costs_price_year(tmp_path: Pa
     assert built is not None and built[0].price_base_year == 2024
 
 
+def test_a_price_base_year_the_projects_index_lacks_names_the_models_setting(tmp_path: Path) -> None:
+    """price_base_year: 2025 in a project's model was refused by the price index's message
+    'Set costs.price_year inside that range' (costs.price_year was 2024, inside it): the
+    setting to change is the model's."""
+    model = simple_model(price_base_year=2025)
+    model["outcomes"].append({"name": "work", "cohort": "c", "unit_cost": "E&E1.0",
+                              "confidence_grade": 1})
+    root = _project(tmp_path, {"inline": model, "draws": 100})
+    with pytest.raises(CBAError) as exc:
+        stage.project_model(Project.open(root))
+    msg = str(exc.value)
+    assert "cba.inline: price_base_year = 2025: the project's price index (costs.deflator = 'hmt_gdp') " \
+        "covers 1990–2024, so its unit costs cannot be priced at 2025/26" in msg
+    assert "(the latest: 2024 for 2024/25), or leave it out to use costs.price_year (2024)" in msg
+    assert "Set costs.price_year" not in msg
+
+
 def test_stage_draws_evaluated_effects_jointly_and_carries_the_balance_caveat(tmp_path: Path) -> None:
     """The project's model gets effects.json's correlation as a correlations group over the
     evaluated outcomes, and an unbalanced evaluation is named in the headline line."""

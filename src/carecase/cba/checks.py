@@ -153,7 +153,12 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN,
                         out.append(_line(f"outcomes[{i}].unit_cost", o.unit_cost,
                                          f"cannot uprate {uv.price_year} prices to "
                                          f"{model.price_base_year}: the GDP deflator covers "
-                                         f"{min(idx)}–{max(idx)}"))
+                                         f"{min(idx)}–{max(idx)}. Set price_base_year to a "
+                                         f"year it covers (the latest: {max(idx)} for "
+                                         f"{_fy(max(idx))}) and give the model's own £ at that "
+                                         "year's prices; or value the codes from a project's "
+                                         "library (cba.unit_costs: project) with a costs.deflator "
+                                         "index that covers it"))
     if model.price_base_year is None:
         published = _published_price_years(model, lookup)
         if published:

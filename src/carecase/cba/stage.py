@@ -86,6 +86,7 @@ def project_model(project: Project, notes: list[str] | None = None,
         # the project's prices: its library is loaded, and evaluated effects are uprated, to
         # costs.price_year, so the model's own figures are read at that year too
         data = {**data, "price_base_year": project.config.costs.price_year}
+    _check_price_base_year(project, data, source)
     model_file = cfg.model if cfg.inline is None else "cba.inline in carecase.yaml"
     joined: tuple[int, str, list[str]] | None = None  # (first evaluated outcome, window, services)
     left_effects: list[dict[str, Any]] = []  # left out for too few users: code, agency, users
@@ -165,6 +166,29 @@ def project_index(project: Project) -> dict[int, float]:
     from carecase.costs.uprate import load_index
 
     return dict(load_index(project.config.costs.deflator, base=project.root).values)
+
+
+def _check_price_base_year(project: Project, data: Any, source: str) -> None:
+    """A model's price_base_year that the project's price index does not cover was refused by
+    the costs stage's message, which told the user to move costs.price_year (already inside
+    the range): name the model's setting instead."""
+    year = data.get("price_base_year") if isinstance(data, dict) else None
+    cfg = project.config.cba
+    if not isinstance(year, int) or isinstance(year, bool) or (
+            cfg.unit_costs == "builtin" and cfg.from_evaluation is None):
+        return
+    index = project_index(project)
+    if not index or year in index:
+        return
+    c = project.config.costs
+    what = "its unit costs" + (" and the evaluated effects" if cfg.from_evaluation is not None else "")
+    latest = max(index)
+    raise CBAError(
+        f"{source}: price_base_year = {year}: the project's price index (costs.deflator = "
+        f"{str(c.deflator)!r}) covers {min(index)}–{latest}, so {what} cannot be priced at "
+        f"{year}/{(year + 1) % 100:02d}. Set the model's price_base_year to a year it covers (the "
+        f"latest: {latest} for {latest}/{(latest + 1) % 100:02d}), or leave it out to use "
+        f"costs.price_year ({c.price_year}); or give a longer index CSV as costs.deflator.")
 
 
 def project_lookup(project: Project, price_base_year: int | None) -> UnitCostLookup:
