@@ -337,3 +337,12 @@ def test_a_price_base_year_past_the_deflator_names_the_fix() -> None:
     msg = _err(d)
     assert "cannot uprate 2011 prices to 2025: the GDP deflator covers 1990–2024. Set price_base_year " \
         "to a year it covers (the latest: 2024 for 2024/25)" in msg
+
+
+def test_a_scenario_on_lag_years_says_it_cannot_be_overridden() -> None:
+    """A scenario 'benefits start a year later' (outcomes[0].lag_years: 2) was told 'no such
+    input. Did you mean ...quantity?', which would change something else."""
+    d = simple_model(scenarios=[{"name": "later", "overrides": {"outcomes[0].lag_years": 2}}])
+    msg = _err(d)
+    assert "scenarios[0].overrides.outcomes[0].lag_years = 2.0: lag_years shapes the model rather than" in msg
+    assert "run a copy of the model with it changed" in msg and "Did you mean" not in msg

@@ -18,6 +18,13 @@ from carecase.cba.model import CBAModel
 from carecase.cba.unit_costs import BUILTIN, UnitCostLookup, gdp_deflator
 from carecase.core.errors import CBAError
 
+# settings a scenario's override path may end in that are not numeric inputs: a scenario that
+# moved lag_years was told "no such input. Did you mean 'outcomes[3].quantity'?"
+_STRUCTURAL = frozenset({"lag_years", "duration_years", "confidence_grade", "appraisal_years",
+                         "price_base_year", "years", "kind", "basis", "discounting", "schedule",
+                         "rate", "bands", "cohort", "unit_cost", "intended", "value_type",
+                         "transfer", "agency"})
+
 
 def _line(path: str, value: Any, message: str) -> str:
     shown = repr(value)
@@ -209,6 +216,15 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN,
         for i, s in enumerate(model.scenarios):
             for path, value in s.overrides.items():
                 if path not in known:
+                    key = path.rsplit(".", 1)[-1]
+                    if key in _STRUCTURAL:
+                        out.append(_line(f"scenarios[{i}].overrides.{path}", value,
+                                         f"{key} shapes the model rather than being one of its inputs, "
+                                         "so a scenario cannot override it (scenarios change the numbers "
+                                         "listed under 'assumptions': amounts, rates, shares, quantities, "
+                                         f"need); to compare another {key}, run a copy of the model with "
+                                         "it changed"))
+                        continue
                     hint = difflib.get_close_matches(path, sorted(known), n=1)
                     did = f" Did you mean '{hint[0]}'?" if hint else ""
                     out.append(_line(f"scenarios[{i}].overrides.{path}", value,
