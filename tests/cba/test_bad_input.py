@@ -346,3 +346,22 @@ def test_a_scenario_on_lag_years_says_it_cannot_be_overridden() -> None:
     msg = _err(d)
     assert "scenarios[0].overrides.outcomes[0].lag_years = 2.0: lag_years shapes the model rather than" in msg
     assert "run a copy of the model with it changed" in msg and "Did you mean" not in msg
+
+
+def test_drop_off_without_a_duration_is_refused() -> None:
+    """A new user's 'benefits start a year after and fade 30% a year' as lag_years: 1 and
+    drop_off: 0.3, duration_years left at its default of 1: every benefit lasted one year and
+    the drop-off changed nothing (a housing-first model's PV public-value benefits £614,822 → £262,350),
+    with no error."""
+    d = simple_model()
+    d["outcomes"][0].pop("duration_years")
+    d["outcomes"][0]["drop_off"] = 0.3
+    msg = _err(d)
+    assert "outcomes[0].drop_off = 0.3: with duration_years 1 (the default) a success pays for one year only" in msg
+    assert "lag_years: 1, duration_years: 4, drop_off: 0.3" in msg
+    d["outcomes"][0]["drop_off"] = {"dist": "uniform", "min": 0.1, "max": 0.4}
+    assert "outcomes[0].drop_off" in _err(d)
+    d["outcomes"][0]["drop_off"] = 0.0  # no drop-off: a one-year benefit is fine
+    model_from_dict(d)
+    d["outcomes"][0].update(drop_off=0.3, duration_years=4)
+    model_from_dict(d)

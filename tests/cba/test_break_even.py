@@ -125,9 +125,10 @@ def models(draw: st.DrawFn) -> dict[str, Any]:
          "confidence_grade": draw(st.integers(1, 6))},
         {"name": "keyworker", "agency": "LA", "kind": "revenue", "basis": "per_participant",
          "amount": draw(st.floats(1, 1e4)), "confidence_grade": draw(st.integers(1, 6))}]
+    duration = draw(st.integers(1, 6))
     m["outcomes"][0].update(
-        lag_years=draw(st.integers(0, max(0, n - 1))), duration_years=draw(st.integers(1, 6)),
-        drop_off=draw(st.floats(0, 0.9)), deadweight=draw(st.floats(0, 0.8)),
+        lag_years=draw(st.integers(0, max(0, n - 1))), duration_years=duration,
+        drop_off=draw(st.floats(0, 0.9)) if duration > 1 else 0.0, deadweight=draw(st.floats(0, 0.8)),
         attribution=draw(st.floats(0, 0.5)), confidence_grade=draw(st.integers(1, 6)),
         discounting=draw(st.sampled_from(["standard", "health"])))
     if m["outcomes"][0]["discounting"] == "health":  # a health effect is valued, not cash

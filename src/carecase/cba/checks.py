@@ -138,6 +138,13 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN,
                              "so it would count nothing; shorten lag_years or lengthen appraisal_years"))
         else:
             out.extend(_starts_too_late(model, i, o))
+        if o.duration_years == 1 and not (isinstance(o.drop_off, (int, float)) and o.drop_off == 0):
+            out.append(_line(f"outcomes[{i}].drop_off", o.drop_off,
+                             "with duration_years 1 (the default) a success pays for one year only, so "
+                             "drop-off, the fall in each year after the first, would change nothing; give "
+                             "duration_years, the number of years the benefit lasts (benefits that start a "
+                             "year after success and fade 30% a year for four years: lag_years: 1, "
+                             "duration_years: 4, drop_off: 0.3), or remove drop_off"))
         if (o.unit_cost is None) == (o.values is None):
             out.append(_line(f"outcomes[{i}]", o.name, "give exactly one of unit_cost or values"))
         elif o.values is not None and not o.values:
