@@ -365,3 +365,16 @@ def test_drop_off_without_a_duration_is_refused() -> None:
     model_from_dict(d)
     d["outcomes"][0].update(drop_off=0.3, duration_years=4)
     model_from_dict(d)
+
+
+def test_an_agency_spelt_as_carecase_costs_show_lists_it_is_told_the_librarys_spelling() -> None:
+    """`carecase costs show` lists HO4.0's agency as 'Local authority' (the database's text);
+    a user who paid with that spelling was told to 'spell it the same everywhere', though the
+    library's side ('Local Authority', normalised) is not theirs to change."""
+    d = simple_model(price_base_year=2024)
+    d["costs"][0]["agency"] = "Local authority"
+    d["outcomes"][0] = {"name": "ta", "cohort": "c", "unit_cost": "HO4.0", "confidence_grade": 1}
+    msg = _err(d)
+    assert ("outcomes[0].unit_cost HO4.0 = 'Local Authority': spelt differently from 'Local authority' "
+            "(costs[0].agency); agencies are matched by exact name, the unit-cost library spells it "
+            "'Local Authority', so write 'Local Authority' at costs[0].agency and everywhere") in msg

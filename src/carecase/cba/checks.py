@@ -265,8 +265,11 @@ def check_agency_names(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> lis
         key = " ".join(name.split()).casefold()
         seen = first.setdefault(key, (path, name))
         if seen[1] != name:
+            fix = "so spell it the same everywhere"
+            if ".unit_cost " in path and ".unit_cost " not in seen[0]:  # the library's spelling wins
+                fix = f"the unit-cost library spells it {name!r}, so write {name!r} at {seen[0]} and everywhere"
             out.append(_line(path, name, f"spelt differently from {seen[1]!r} ({seen[0]}); agencies "
-                             "are matched by exact name, so spell it the same everywhere"))
+                             f"are matched by exact name, {fix}"))
     return out
 
 
