@@ -329,3 +329,16 @@ def test_the_stage_gives_the_evaluated_services_their_own_break_even(tmp_path) -
     ev, npv = r["break_even"]["evaluated"], r["headline"]["npv"]
     assert r["break_even"]["benefit_measured_per_participant_year"] is None  # the adjustments differ
     assert isinstance(ev["break_even"], float) and (ev["mean"] >= ev["break_even"]) == (npv >= 0)
+
+
+def test_the_terminal_says_which_participant_year_each_break_even_counts() -> None:
+    """Both break-even rows said 'per participant-year' but count different years: a year of
+    benefit to a successful participant (S) and a participant engaged in a year (E); a new
+    user read them as the same (a CBA authoring review)."""
+    from carecase.cba.cli import break_even_rows
+
+    rows = dict(break_even_rows({"benefit_per_participant_year": 5641.97, "estimated_per_participant_year": 100.0,
+                                 "cost_per_participant_year": 1711.95, "cost_break_even_per_participant_year": 30.0}))
+    assert "successful participant" in rows["Break-even benefit per participant-year of benefit"]
+    assert rows["Cost per participant engaged a year"] == "£1,712"
+    assert rows["Break-even cost per participant engaged a year"] == "£30"

@@ -57,11 +57,15 @@ def break_even_rows(be: dict[str, Any]) -> list[tuple[str, str]]:
                      ("benefit_per_participant_year", "estimated_per_participant_year", "after adjustments"))
     if be.get(key) is not None:
         model = f"; the model's {money(be[own])}" if be.get(own) is not None else ""
-        rows.append(("Break-even benefit per participant-year", f"{money(be[key])} {how}{model}"))
+        # a year of benefit to a successful participant (results.json's S), not an entrant's year
+        rows.append(("Break-even benefit per participant-year of benefit",
+                     f"{money(be[key])} {how}{model} (a year of benefit to a successful participant)"))
     if be.get("cost_per_participant_year") is not None:
         cost = be.get("cost_break_even_per_participant_year")
-        rows += [("Cost per participant-year", money(be["cost_per_participant_year"])),
-                 ("Break-even cost per participant-year", money(cost) if cost is not None else "none (benefits ≤ 0)")]
+        rows += [("Cost per participant engaged a year",  # results.json's E: people engaged each year
+                  money(be["cost_per_participant_year"])),
+                 ("Break-even cost per participant engaged a year",
+                  money(cost) if cost is not None else "none (benefits ≤ 0)")]
     return rows
 
 
