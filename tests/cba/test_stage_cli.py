@@ -79,6 +79,19 @@ def test_cli_on_example(tmp_path: Path) -> None:
     assert r["npv_draws"]["draws"] == 500 and xl.exists()
 
 
+def test_cli_writes_a_model_file_s_tables(tmp_path: Path) -> None:
+    """--tables writes what a project's out/cba/ holds (who pays and who benefits by agency
+    and year, pasteable into a board paper), for a model file run on its own."""
+    import pandas as pd
+
+    out = tmp_path / "tables"
+    res = CliRunner().invoke(app, ["cba", str(EXAMPLE), "--tables", str(out), "--draws", "500"])
+    assert res.exit_code == 0, res.output
+    matrix = pd.read_csv(out / "cba_matrix.csv")
+    assert {"agency", "year"} <= set(matrix.columns) and "Local Authority" in set(matrix["agency"])
+    assert (out / "cba_break_even.csv").exists() and (out / "model.xlsx").exists()
+
+
 def test_cli_on_project_folder(tmp_path: Path) -> None:
     shutil.copy(EXAMPLE, tmp_path / "cba.yaml")
     root = _project(tmp_path, {"model": "cba.yaml", "draws": 100})

@@ -103,6 +103,10 @@ def register(app: typer.Typer) -> None:
         source: Annotated[Path, typer.Argument(help="A CBA model YAML, or a project folder.")],
         json_out: Annotated[Path | None, typer.Option("--json", help="Write every output here.")] = None,
         xlsx_out: Annotated[Path | None, typer.Option("--xlsx", help="Write the calculation workbook (every step as Excel formulas) here.")] = None,
+        tables_out: Annotated[Path | None, typer.Option(
+            "--tables", help="Write the result tables here as CSV and Parquet, as a project's out/cba/ "
+            "holds them (cba_matrix: who pays and who benefits, by agency and year; costs, benefits, "
+            "break-even, assumptions, tornado), with the workbook model.xlsx.")] = None,
         draws: Annotated[int | None, typer.Option(
             min=MIN_DRAWS, max=MAX_DRAWS,
             help=f"Monte Carlo draws, {MIN_DRAWS:,}–{MAX_DRAWS:,} (default: the model's "
@@ -110,7 +114,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Cost-benefit analysis: NPV, ratios, payback, break-even, who pays / who benefits, uncertainty.
 
-        Given a project folder, runs its CBA stage and writes out/cba/ (as `carecase run --only cba`); given a model YAML, prints the results (and writes only what --json / --xlsx ask for).
+        Given a project folder, runs its CBA stage and writes out/cba/ (as `carecase run --only cba`); given a model YAML, prints the results (and writes only what --json / --xlsx / --tables ask for).
 
         A model file's unit_cost codes are valued from carecase's shipped unit-cost library, uprated to the model's price_base_year with the GDP deflator; a project folder uses its own library (cba.unit_costs)."""  # noqa: E501 - one line: the help keeps line breaks
         from carecase.cba.load import load_yaml_model
@@ -162,3 +166,9 @@ def register(app: typer.Typer) -> None:
         if xlsx_out is not None:
             write_workbook(results, xlsx_out)
             console.print(f"Wrote {xlsx_out}")
+        if tables_out is not None:  # pasteable into a board paper: who pays, who benefits, when
+            from carecase.cba.stage import write_outputs
+
+            tables_out.mkdir(parents=True, exist_ok=True)
+            write_outputs(results, tables_out)
+            console.print(f"Wrote the tables to {tables_out}")
