@@ -132,11 +132,16 @@ def test_switching_value_zeroes_npv(capital: float, deadweight: float, benefit: 
     d["outcomes"][0]["deadweight"] = deadweight
     d["outcomes"][0]["values"][0]["amount"] = benefit
     plan = _plan(d)
+    found = set()
     for spec in plan.inputs:
         sv = switching_value(plan, spec)
         if sv["value"] is not None:
+            found.add(spec.path)
             assert abs(npv_at(plan, spec.path, sv["value"])) < 1e-6
             assert sv["search_low"] <= sv["value"] <= sv["search_high"]
+    # the benefits are always above zero, so the capital cost always has a switching value:
+    # the checks above cannot pass by finding none
+    assert "costs[0].amount" in found
 
 
 def test_chunked_monte_carlo_equals_one_batch(monkeypatch) -> None:
