@@ -86,3 +86,21 @@ def test_a_missing_birth_date_is_an_unknown_age_not_minus_25_quadrillion_years()
     np.testing.assert_array_equal(frame["age_unknown"].to_numpy(), unknown.to_numpy().astype(float))
     complete = features.covariates(*_inputs(1), 12, SERVICES, [], features.RICH)
     assert "age_unknown" not in complete.columns
+
+
+def test_age_is_days_over_the_julian_year() -> None:
+    """Age in years is days ÷ 365.25 (the Julian year, the mean calendar year of 365¼ days:
+    IAU's definition of the year as 365.25 days of 86,400 s): born 1 January 1990, on
+    1 January 2020 after 10,957 days, 29.998631 (÷ 365 would give 30.019); a leap-day birth
+    a year later is 366 ÷ 365.25; no birth date is NaN."""
+    import numpy as np
+    import pandas as pd
+
+    from carecase.evaluate.cohort import age_years
+
+    born = pd.Series(pd.to_datetime(["1990-01-01", "2020-02-29", None]))
+    when = np.array(["2020-01-01", "2021-03-01", "2021-03-01"], dtype="datetime64[D]")
+    age = age_years(born, when)
+    assert age[0] == pytest.approx(10957 / 365.25, abs=1e-12) and round(age[0], 6) == 29.998631
+    assert age[1] == pytest.approx(366 / 365.25, abs=1e-12)
+    assert np.isnan(age[2])
