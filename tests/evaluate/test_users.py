@@ -12,8 +12,10 @@ from carecase.core.random import generator
 from carecase.evaluate.estimates import (
     largest_change_shares,
     largest_shares,
+    largest_step_shares,
     matched_did,
     naive,
+    nested_pairs,
     users,
 )
 from carecase.evaluate.panel import Panel
@@ -104,3 +106,31 @@ def test_largest_change_shares_by_absolute_part() -> None:
     assert np.allclose([first[0, 0], second[0, 0]], [5 / 9, 4 / 9])
     nv = naive(p, np.array([1, 2]), 50, generator(1, "t", "n")).set_index("key")
     assert np.isclose(nv.loc["A", "change_largest_share"], 5 / 7)
+
+
+def test_nested_pairs_are_a_window_and_one_inside_it() -> None:
+    """A window and a shorter one inside it (same start, or same end: 0–12 less 3–12 is 0–3);
+    windows that only overlap (0–8, 3–12) are not a pair."""
+    assert nested_pairs(["post_0_8", "post_0_11", "post_0_12", "post_3_12"]) == [[], [0], [0, 1, 3], []]
+
+
+def test_step_shares_see_the_months_one_window_adds_to_another() -> None:
+    """0–8 and 0–12 months: ten people fall to nothing in months 0–8 and are back at their
+    pre-period rate in months 8–12; one person uses nothing until months 8–12 (600). Each
+    window's change is spread (the ten falls), but the change over months 8–12 alone, which
+    the two windows' changes give, is that one person's: step share 1."""
+    k = 10
+    amount = np.zeros((k + 1, 3, 1))
+    amount[:k, 0, 0] = 365.0  # 1 a day before joining
+    amount[:k, 2, 0] = 120.0  # nothing in months 0–8, 1 a day in months 8–12
+    amount[k, 2, 0] = 600.0
+    days = np.tile([365.0, 240.0, 360.0], (k + 1, 1))
+    cols = pd.DataFrame({"key_type": ["service"], "key": ["A"], "measure": ["cost"]})
+    p = Panel(np.arange(1, k + 2), ("pre", "post_0_8", "post_0_12"), cols, amount, days)
+    rows = np.arange(1, k + 2)
+    change, _ = largest_change_shares(p, rows)
+    assert change[0, 0] < 0.2 and change[1, 0] < 0.3
+    first, second = largest_step_shares(p, rows)
+    assert np.isnan(first[0, 0]) and first[1, 0] > 0.999 and second[1, 0] < 1e-3
+    nv = naive(p, rows, 50, generator(1, "t", "n")).set_index("window")
+    assert np.isnan(nv.loc["post_0_8", "step_largest_share"]) and nv.loc["post_0_12", "step_largest_share"] > 0.999

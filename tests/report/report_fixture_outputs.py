@@ -238,7 +238,7 @@ def write_evaluate(out: Path, rng: np.random.Generator) -> None:
                             "control_post_ppy": 2950.0 + nv - m, "control_change_ppy": nv - m,
                             "share_of_naive_change_seen_in_controls": (nv - m) / nv})
     # each group's largest and second-largest person's share of its use (no row dominated)
-    spread = {f"{period}_{rank}_share": share for period in ("pre", "post", "change")
+    spread = {f"{period}_{rank}_share": share for period in ("pre", "post", "change", "step")
               for rank, share in (("largest", 0.1), ("second", 0.06))}
     groups = {f"{group}_{k}": v for group in ("treated", "control") for k, v in spread.items()}
     _write(pd.DataFrame(naive).assign(**spread), d / "naive.parquet")

@@ -18,6 +18,7 @@ Rates are ratio estimators: summed amount / summed observed person-years of a gr
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -164,18 +165,66 @@ def largest_change_shares(panel: Panel, row_ids: np.ndarray, persons: np.ndarray
     return _top_two(parts, (panel.amount.shape[1] - 1, panel.amount.shape[2]))
 
 
+def _window_months(name: str) -> tuple[int, int] | None:
+    m = re.fullmatch(r"post_(\d+)_(\d+)", str(name))
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def nested_pairs(windows: tuple[str, ...] | list[str]) -> list[list[int]]:
+    """For each post window ``[s, b)`` (``post_s_b``), the indices (among ``windows``) of the
+    shorter windows it contains (``[s, a)`` with a < b, or any ``[t, a)`` inside it): with both
+    published, a reader has the change over the months the longer adds alone (for ``[s, a)``:
+    (b − s) × the longer window's change − (a − s) × the shorter's, ÷ (b − a), where everyone
+    is observed throughout)."""
+    months = [_window_months(w) for w in windows]
+    return [[j for j, other in enumerate(months) if mine and other and other != mine
+             and mine[0] <= other[0] and other[1] <= mine[1]] for mine in months]
+
+
+def largest_step_shares(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None = None,
+                        weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`largest_change_shares` for the months a post window adds to each shorter window
+    inside it (:func:`nested_pairs`: with 0–11 and 0–12 months both published, the change in
+    month 12 alone follows from them), each step's amount and days the longer
+    window's less the shorter's. A window with several shorter ones carries the step its two
+    largest people's parts dominate most (the p% rule's margin, remainder ÷ largest, least);
+    a window with none, NaN. Arrays (post windows, columns)."""
+    post = list(panel.windows[1:])
+    shape = (len(post), panel.amount.shape[2])
+    first, second = np.full(shape, np.nan), np.full(shape, np.nan)
+    margin = np.full(shape, np.inf)
+    for b, shorter in enumerate(nested_pairs(post)):
+        for a in shorter:
+            amount = panel.amount[:, [0, b + 1], :].copy()
+            days = panel.days[:, [0, b + 1]].copy()
+            amount[:, 1] -= panel.amount[:, a + 1]
+            days[:, 1] -= panel.days[:, a + 1]
+            step = Panel(panel.row_ids, ("pre", f"{post[a]}..{post[b]}"), panel.columns, amount, days)
+            f, s = largest_change_shares(step, row_ids, persons, weights)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m = np.where(f[0] > 0, (1.0 - f[0] - s[0]) / f[0], np.inf)
+            worse = ~np.isnan(f[0]) & (np.isnan(first[b]) | (m < margin[b]))
+            first[b], second[b], margin[b] = (np.where(worse, f[0], first[b]), np.where(worse, s[0], second[b]),
+                                              np.where(worse, m, margin[b]))
+    return first, second
+
+
 def share_columns(prefix: str, shares: tuple[np.ndarray, np.ndarray], shape: tuple[int, ...],
-                  change: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                  change: tuple[np.ndarray, np.ndarray] | None = None,
+                  step: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """:func:`largest_shares` as frame columns for the pre-period (the same in every post
     window) and each post window: ``{prefix}pre_largest_share`` ... ``{prefix}post_second_share``;
     with ``change`` (:func:`largest_change_shares`), ``{prefix}change_largest_share`` and
-    ``{prefix}change_second_share``."""
+    ``{prefix}change_second_share``; with ``step`` (:func:`largest_step_shares`),
+    ``{prefix}step_largest_share`` and ``{prefix}step_second_share``."""
     first, second = shares
     out = {f"{prefix}pre_largest_share": np.broadcast_to(first[0], shape), f"{prefix}pre_second_share":
            np.broadcast_to(second[0], shape), f"{prefix}post_largest_share": first[1:],
            f"{prefix}post_second_share": second[1:]}
     if change is not None:
         out |= {f"{prefix}change_largest_share": change[0], f"{prefix}change_second_share": change[1]}
+    if step is not None:
+        out |= {f"{prefix}step_largest_share": step[0], f"{prefix}step_second_share": step[1]}
     return out
 
 
@@ -241,7 +290,8 @@ def naive(panel: Panel, treated_rows: np.ndarray, draws: int,
         "se": np.nanstd(boot[:, 1:] - boot[:, :1], axis=0, ddof=1),
         "users": users(panel, treated_rows, persons),
         **share_columns("", largest_shares(panel, np.sort(treated_rows), persons), change.shape,
-                        largest_change_shares(panel, np.sort(treated_rows), persons)),
+                        largest_change_shares(panel, np.sort(treated_rows), persons),
+                        largest_step_shares(panel, np.sort(treated_rows), persons)),
     })
     tests = []
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -320,9 +370,11 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.
                    "control_users": users(seen, row[~is_t], persons)}
     weight = members["weight"].to_numpy(float)
     group_users |= {**share_columns("treated_", largest_shares(seen, row[is_t], persons), did.shape,
-                                    largest_change_shares(seen, row[is_t], persons)),
+                                    largest_change_shares(seen, row[is_t], persons),
+                                    largest_step_shares(seen, row[is_t], persons)),
                     **share_columns("control_", largest_shares(seen, row[~is_t], persons, weight[~is_t]),
-                                    did.shape, largest_change_shares(seen, row[~is_t], persons, weight[~is_t]))}
+                                    did.shape, largest_change_shares(seen, row[~is_t], persons, weight[~is_t]),
+                                    largest_step_shares(seen, row[~is_t], persons, weight[~is_t]))}
     matched = _frame(panel, post_w, {
         "treated_pre_ppy": np.broadcast_to(rt[0], shape), "treated_post_ppy": rt[1:],
         "control_pre_ppy": np.broadcast_to(rc[0], shape), "control_post_ppy": rc[1:],

@@ -1,0 +1,134 @@
+"""A published change that one person's own change makes up (an SDC review of the dominance
+rule, which was first written for levels). A small generated evaluation, run through the
+evaluation's own estimates (carecase.evaluate.estimates.naive, seeded, 12 participants of
+one service), planted into the fixture project's tables, and the shared report read back
+from its HTML and XLSX:
+
+- one participant's new placement is almost all of the participants' change: mean change ×
+  participants is that person's cost. The change rule (the parts' sizes) hides it;
+- two nested windows (0–8 and 0–12 months) whose changes are each spread over many people's
+  falls, while the change over months 8–12 alone, which the two give (12 × the 0–12 change
+  − 8 × the 0–8 change, ÷ 4), is one person's: the report printed both, and a reader had
+  that person's months 8–12 cost within 1%. The step rule (``step_`` shares) hides the
+  longer window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+
+from carecase.core.project import Project
+from carecase.core.random import generator
+from carecase.evaluate.estimates import naive
+from carecase.evaluate.panel import Panel
+from carecase.report.content import Table
+from carecase.report.stage import project_report, run
+
+from .report_fixture_outputs import write_project
+
+SERVICE = "HOU_TEMP_ACCOM"
+N = 12
+DAYS = {"pre": 365.25, "post_0_8": 8 * 365.25 / 12, "post_0_12": 365.25}
+
+
+def _panel(kind: str, seed: int = 20240401) -> Panel:
+    """12 participants' cost of SERVICE before joining and in the first 8 and 12 months."""
+    rng = generator(seed, "sdc", kind)
+    amount = np.zeros((N, 3, 1))
+    if kind == "placement":  # person 0: a placement from joining; the others' use barely moves
+        base = rng.uniform(200, 400, N - 1)
+        amount[1:, 0, 0] = base
+        amount[1:, 1, 0] = base * 8 / 12 * rng.uniform(0.95, 1.05, N - 1)
+        amount[1:, 2, 0] = amount[1:, 1, 0] + base * 4 / 12 * rng.uniform(0.95, 1.05, N - 1)
+        amount[0, 1:, 0] = [20_000.0, 30_000.0]
+    else:  # "step": the others fall to nothing for 8 months, then are back; person 0 starts in month 8
+        base = rng.uniform(2_000, 4_000, N - 1)
+        amount[1:, 0, 0] = base
+        amount[1:, 2, 0] = base * 4 / 12 * rng.uniform(0.99, 1.01, N - 1)
+        amount[0, 2, 0] = 10_000.0
+    cols = pd.DataFrame({"key_type": ["service"], "key": [SERVICE], "measure": ["cost"]})
+    days = np.tile([DAYS["pre"], DAYS["post_0_8"], DAYS["post_0_12"]], (N, 1))
+    return Panel(np.arange(1, N + 1), ("pre", "post_0_8", "post_0_12"), cols, amount, days)
+
+
+def _plant(root: Path, frame: pd.DataFrame) -> None:
+    """The generated naive estimates as SERVICE's £ rows: the naive tables (all participants and
+    the matched ones: here the same people), and the participants' side of the matched tables."""
+    d = root / "out" / "evaluate"
+    gen = frame.set_index("window")
+    share = [c for c in frame.columns if c.endswith(("_largest_share", "_second_share"))]
+    for name in ("naive", "naive_matched", "matched", "rtm"):
+        df = pd.read_parquet(d / f"{name}.parquet")
+        for w in gen.index:
+            at = (df["key"] == SERVICE) & (df["measure"] == "cost") & (df["window"] == w)
+            g = gen.loc[w]
+            if name.startswith("naive"):
+                df.loc[at, ["change_ppy", "ci_low", "ci_high", "pre_ppy", "post_ppy"]] = [
+                    g["change_ppy"], g["ci_low"], g["ci_high"], g["pre_ppy"], g["post_ppy"]]
+                df.loc[at, share] = g[share].to_numpy(float)
+                df.loc[at, ["n", "users"]] = [N, N]
+            else:
+                df.loc[at, [f"treated_{c}" for c in share]] = g[share].to_numpy(float)
+                if name == "rtm":
+                    df.loc[at, "treated_change_ppy"] = g["change_ppy"]
+        df.to_parquet(d / f"{name}.parquet", index=False)
+
+
+def _shared(tmp_path: Path, kind: str) -> tuple[Path, pd.DataFrame]:
+    root = write_project(tmp_path / kind)
+    frame = naive(_panel(kind), np.arange(1, N + 1), 200, generator(1, "sdc", "boot"))
+    _plant(root, frame)
+    return root, frame
+
+
+def _effects(root: Path) -> Table:
+    return next(t for t in project_report(Project.open(root)).tables() if t.id == "evaluation-effects")
+
+
+def _naive_hidden(t: Table) -> dict[str, bool]:
+    return {str(r["window"]): (i, "effect_naive") in t.hidden for i, r in enumerate(t.rows)
+            if r["key"] == SERVICE}
+
+
+def _xlsx_numbers(path: Path) -> list[float]:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    return [float(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row
+            if isinstance(c, int | float) and not isinstance(c, bool)]
+
+
+def test_one_persons_placement_is_the_groups_change(tmp_path: Path) -> None:
+    root, frame = _shared(tmp_path, "placement")
+    twelve = frame.set_index("window").loc["post_0_12"]
+    # what a reader would do: the mean change × the participants is person 0's £30,000 within 2%
+    assert abs(twelve["change_ppy"] * N - 30_000) < 0.02 * 30_000
+    assert twelve["change_largest_share"] > 0.95
+    assert _naive_hidden(_effects(root)) == {"first 8 months after joining": True,
+                                             "first 12 months after joining": True}
+
+
+def test_two_nested_windows_give_one_persons_months_8_to_12(tmp_path: Path) -> None:
+    root, frame = _shared(tmp_path, "step")
+    g = frame.set_index("window")
+    d8, d12 = float(g.loc["post_0_8", "change_ppy"]), float(g.loc["post_0_12", "change_ppy"])
+    # each window's change is spread over the others' falls...
+    assert g["change_largest_share"].max() < 0.35
+    # ...but with both printed a reader has months 8–12 alone: person 0's £10,000 within 1%
+    step_total = (12 * d12 - 8 * d8) / 4 * N * 4 / 12
+    assert abs(step_total - 10_000) < 0.01 * 10_000
+    assert g.loc["post_0_12", "step_largest_share"] > 0.99
+    effects = _effects(root)
+    assert _naive_hidden(effects) == {"first 8 months after joining": False, "first 12 months after joining": True}
+    assert "dominance rule" in effects.note
+    # the written files agree: the 12-month change is in neither the HTML nor the workbook
+    proj = Project.open(root)
+    proj.config.report.formats = ["html", "xlsx"]
+    files = run(proj)["files"]
+    html = Path(files["html"]).read_text(encoding="utf-8")
+    numbers = _xlsx_numbers(Path(files["xlsx"]))
+    assert f"{abs(d8):,.2f}" in html and any(abs(x - d8) < 1 for x in numbers)
+    assert f"{abs(d12):,.0f}" not in html and not any(abs(x - d12) < 1 for x in numbers)
+
