@@ -19,23 +19,29 @@ from its HTML and XLSX:
 
 from __future__ import annotations
 
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import openpyxl
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from carecase.core.project import Project
 from carecase.core.random import generator
 from carecase.evaluate.estimates import naive
 from carecase.evaluate.panel import Panel
+from carecase.report.config import DominanceConfig
 from carecase.report.content import Table
+from carecase.report.sections.effects import NAIVE_SHARES, dominated_rows
 from carecase.report.stage import project_report, run
 
 from .report_fixture_outputs import write_project
 
 SERVICE = "HOU_TEMP_ACCOM"
 N = 12
+P10 = DominanceConfig(rule="p_percent", p=10)
 DAYS = {"pre": 365.25, "post_0_8": 8 * 365.25 / 12, "post_0_12": 365.25}
 
 
@@ -153,3 +159,50 @@ def test_a_placement_among_changes_that_cancel_is_shown(tmp_path: Path) -> None:
     assert abs(twelve["change_ppy"] * N - 30_000) < 0.01 * 30_000
     assert _naive_hidden(_effects(root)) == {"first 8 months after joining": False,
                                              "first 12 months after joining": False}
+
+
+MONTHS = (8, 11, 12)  # the default post windows, 0–8, 0–11 and 0–12 months
+
+
+PERSON = st.tuples(st.sampled_from([0, 10, 300, 1_000]),  # a month's cost before joining
+                   st.sampled_from([0.0, 0.0, 1.0, 2.0]),  # times that in months 0–8 (then back)
+                   st.integers(0, 12),  # a month after joining with a spike (12: none)
+                   st.sampled_from([0, 40, 3_000, 20_000]))
+
+
+def _months(person: tuple[int, float, int, int]) -> list[float]:
+    base, first_eight, spike_at, spike = person
+    after = [base * first_eight] * 8 + [float(base)] * 4
+    if spike_at < 12:
+        after[spike_at] += spike
+    return [float(base)] * 12 + after
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(PERSON, min_size=8, max_size=14))
+def test_no_two_windows_shown_give_a_dominated_step(people: list[tuple[int, float, int, int]]) -> None:
+    """For any people's monthly costs (12 months before joining, 12 after: a steady level, a
+    different one in the first 8 months after, a spike), every pair of windows the dominance
+    rule leaves shown (one inside the other) gives a change over the months between them
+    whose parts, worked out here from the months themselves, pass the p% rule by size: no
+    reader of the two windows' changes has one person's part of it."""
+    month_days = 30.0
+    m = np.array([_months(p) for p in people], dtype=float)
+    amount = np.zeros((len(m), 1 + len(MONTHS), 1))
+    amount[:, 0, 0] = m[:, :12].sum(axis=1)
+    for w, end in enumerate(MONTHS):
+        amount[:, w + 1, 0] = m[:, 12:12 + end].sum(axis=1)
+    days = np.tile([12 * month_days, *(end * month_days for end in MONTHS)], (len(m), 1))
+    cols = pd.DataFrame({"key_type": ["service"], "key": [SERVICE], "measure": ["cost"]})
+    windows = ("pre", *(f"post_0_{end}" for end in MONTHS))
+    rows = np.arange(1, len(m) + 1)
+    frame = naive(Panel(rows, windows, cols, amount, days), rows, 50, generator(1, "sdc", "prop"))
+    hidden = dominated_rows(frame, NAIVE_SHARES, P10)
+    shown = [end for end, h in zip(MONTHS, hidden.tolist(), strict=True) if not h]
+    pre = m[:, :12].sum(axis=1) / (len(m) * 12 * month_days)
+    for a, b in combinations(shown, 2):
+        step = m[:, 12 + a:12 + b].sum(axis=1) / (len(m) * (b - a) * month_days)
+        parts = np.sort(np.abs(step - pre))[::-1]
+        total = parts.sum()
+        if total > 1e-12 * max(1.0, float(np.abs(m).max())):
+            assert total - parts[0] - parts[1] >= P10.p / 100 * parts[0] - 1e-9 * total
