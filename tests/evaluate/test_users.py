@@ -16,6 +16,7 @@ from carecase.evaluate.estimates import (
     matched_did,
     naive,
     nested_pairs,
+    unmatched_change_columns,
     users,
 )
 from carecase.evaluate.panel import Panel
@@ -134,3 +135,15 @@ def test_step_shares_see_the_months_one_window_adds_to_another() -> None:
     assert np.isnan(first[0, 0]) and first[1, 0] > 0.999 and second[1, 0] < 1e-3
     nv = naive(p, rows, 50, generator(1, "t", "n")).set_index("window")
     assert np.isnan(nv.loc["post_0_8", "step_largest_share"]) and nv.loc["post_0_12", "step_largest_share"] > 0.999
+
+
+def test_unmatched_change_shares_are_the_unmatched_participants() -> None:
+    """Rows 1 and 2 participants, row 2 left unmatched: the unmatched change is row 2's alone
+    (A: 1, 0); none left unmatched: NaN."""
+    p = panel()
+    cols = unmatched_change_columns(p, np.array([1, 2]), np.array([1]))
+    assert cols["unmatched_change_largest_share"].tolist()[0] == 1.0
+    assert cols["unmatched_change_second_share"].tolist()[0] == 0.0
+    assert np.isnan(cols["unmatched_change_largest_share"][1])  # B: row 2 never uses it
+    none_left = unmatched_change_columns(p, np.array([1, 2]), np.array([1, 2]))
+    assert np.isnan(none_left["unmatched_change_largest_share"]).all()

@@ -241,7 +241,8 @@ def write_evaluate(out: Path, rng: np.random.Generator) -> None:
     spread = {f"{period}_{rank}_share": share for period in ("pre", "post", "change", "step")
               for rank, share in (("largest", 0.1), ("second", 0.06))}
     groups = {f"{group}_{k}": v for group in ("treated", "control") for k, v in spread.items()}
-    _write(pd.DataFrame(naive).assign(**spread), d / "naive.parquet")
+    unmatched = {f"unmatched_change_{rank}_share": share for rank, share in (("largest", 0.1), ("second", 0.06))}
+    _write(pd.DataFrame(naive).assign(**spread, **unmatched), d / "naive.parquet")
     # the matched participants' own naive (here the same figures: the naive's 118 are the matched)
     _write(pd.DataFrame(naive).assign(estimate="naive before/after (matched participants only)", **spread),
            d / "naive_matched.parquet")

@@ -206,3 +206,32 @@ def test_no_two_windows_shown_give_a_dominated_step(people: list[tuple[int, floa
         total = parts.sum()
         if total > 1e-12 * max(1.0, float(np.abs(m).max())):
             assert total - parts[0] - parts[1] >= P10.p / 100 * parts[0] - 1e-9 * total
+
+
+def _unmatched(tmp_path: Path, shares: tuple[float, float]) -> Table:
+    """20 participants left unmatched (not few), the naive table of all 138 beside the matched
+    118's; ``shares``: the largest and second unmatched participant's part of the unmatched
+    participants' change of SERVICE in every window."""
+    root = write_project(tmp_path)
+    d = root / "out" / "evaluate"
+    counts = pd.read_parquet(d / "match_counts.parquet").set_index("count")
+    counts.loc[["participants", "treated_eligible", "treated_unmatched"], "value"] = [142, 138, 20]
+    counts.reset_index().to_parquet(d / "match_counts.parquet", index=False)
+    df = pd.read_parquet(d / "naive.parquet")
+    df["n"] = 138
+    df.loc[df["key"] == SERVICE, ["unmatched_change_largest_share", "unmatched_change_second_share"]] = list(shares)
+    df.to_parquet(d / "naive.parquet", index=False)
+    return _effects(root)
+
+
+def test_the_unmatched_participants_change_one_person_makes_up(tmp_path: Path) -> None:
+    """The naive change of all participants × their person-time, less the matched participants'
+    (the regression-to-the-mean table's participants' change) × theirs, is the change of the
+    20 left unmatched: where one of them is 95% of its movement, that person's change. The
+    shared report then shows the matched participants' own naive change, as it does where few
+    were left unmatched; with the change spread, the naive change of all participants."""
+    dominated = _unmatched(tmp_path / "d", (0.95, 0.02))
+    label = next(c.label for c in dominated.columns if c.key == "effect_naive")
+    assert "matched participants" in label and "dominance rule" in dominated.note
+    spread = _unmatched(tmp_path / "s", (0.3, 0.2))
+    assert "all participants" in next(c.label for c in spread.columns if c.key == "effect_naive")

@@ -31,7 +31,7 @@ from carecase.evaluate.clusters import shared_person_clusters
 from carecase.evaluate.config import EvaluationConfig
 from carecase.evaluate.costing import fiscal_shares, measured_units, service_costing
 from carecase.evaluate.effects import effects_payload
-from carecase.evaluate.estimates import matched_did, naive
+from carecase.evaluate.estimates import matched_did, naive, unmatched_change_columns
 from carecase.evaluate.match_search import match
 from carecase.evaluate.outcomes import outcome_changes
 from carecase.evaluate.panel import Panel, build_panel, parents
@@ -164,6 +164,7 @@ def evaluate_project(
     naive_m = naive(panel, np.unique(matched_treated), draws,
                     generator(seed, "evaluate", "naive-matched-bootstrap"), persons)
     naive_m["estimate"] = "naive before/after (matched participants only)"
+    naive_t = naive_t.assign(**unmatched_change_columns(panel, treated_rows, matched_treated, persons))
     rr = rate_ratios(panel, members, config.rate_models)
     counts = _match_counts(rows, members, excluded, starts)
     outcome_notes: list[str] = []

@@ -209,6 +209,21 @@ def largest_step_shares(panel: Panel, row_ids: np.ndarray, persons: np.ndarray |
     return first, second
 
 
+def unmatched_change_columns(panel: Panel, treated_rows: np.ndarray, matched_rows: np.ndarray,
+                             persons: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """:func:`largest_change_shares` of the participants left unmatched (``treated_rows`` not
+    in ``matched_rows``), as columns of the naive table (window-major, as :func:`_frame`):
+    ``unmatched_change_largest_share``, ``unmatched_change_second_share``, NaN where every
+    participant was matched. The naive change of all participants × their person-time, less
+    the matched participants' × theirs, is the unmatched participants' change × theirs: the
+    report's dominance rule reads these where it publishes both."""
+    rows = np.setdiff1d(np.unique(treated_rows), np.unique(matched_rows))
+    shape = (len(panel.windows) - 1, panel.amount.shape[2])
+    first, second = (largest_change_shares(panel, rows, persons) if len(rows)
+                     else (np.full(shape, np.nan), np.full(shape, np.nan)))
+    return {"unmatched_change_largest_share": first.reshape(-1), "unmatched_change_second_share": second.reshape(-1)}
+
+
 def share_columns(prefix: str, shares: tuple[np.ndarray, np.ndarray], shape: tuple[int, ...],
                   change: tuple[np.ndarray, np.ndarray] | None = None,
                   step: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:

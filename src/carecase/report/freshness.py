@@ -35,13 +35,14 @@ def _dominance_columns() -> list[tuple[str, str, tuple[str, ...]]]:
     names: the audit's largest people (sections.audit.LARGEST) and the evaluation's shares
     (sections.effects NAIVE_SHARES, MATCHED_SHARES)."""
     from carecase.report.sections.audit import LARGEST
-    from carecase.report.sections.effects import MATCHED_SHARES, NAIVE_SHARES
+    from carecase.report.sections.effects import MATCHED_SHARES, NAIVE_SHARES, UNMATCHED_SHARES
 
     def shares(prefixes: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(f"{p}{rank}_share" for p in prefixes for rank in ("largest", "second"))
 
     return ([("audit", name, LARGEST) for name in DOMINANCE_TABLES]
-            + [("evaluate", name, shares(NAIVE_SHARES)) for name in ("naive", "naive_matched")]
+            + [("evaluate", "naive", shares(NAIVE_SHARES + UNMATCHED_SHARES))]
+            + [("evaluate", "naive_matched", shares(NAIVE_SHARES))]
             + [("evaluate", "matched", shares(MATCHED_SHARES))])
 
 

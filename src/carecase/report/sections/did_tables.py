@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.report.config import DominanceConfig
 from carecase.report.content import Table, is_missing
 from carecase.report.loaders import pick
 from carecase.report.sections.cba_inputs import evaluated_rows
@@ -32,6 +33,8 @@ from carecase.report.sections.common import Context, F, frame_table
 from carecase.report.sections.effects import (
     MATCHED_ESTIMATES,
     NAIVE_ESTIMATES,
+    UNMATCHED_SHARES,
+    dominated_rows,
     few_user_keys,
     side_by_side,
     withhold_few_users,
@@ -76,6 +79,24 @@ def unmatched_few(naive: pd.DataFrame | None, matched: pd.DataFrame | None, unma
                  for r in both.to_dict("records")]]
     gaps = pd.concat([both["n"] - both["n_sets"], both["users"] - both["treated_users"]])
     return any(few(g, threshold) for g in gaps.tolist())
+
+
+def unmatched_dominated(naive: pd.DataFrame | None, shown: set[tuple[str, str, str]],
+                        rule: DominanceConfig | None) -> bool:
+    """Whether, on a row the regression-to-the-mean table shows (window label, level, key),
+    the change of the participants left unmatched, which the naive change of all participants
+    beside the matched participants' change gives (each × its person-time), is one that one
+    or two of them make up almost all of (the naive table's ``unmatched_change_`` shares,
+    :func:`carecase.evaluate.estimates.unmatched_change_columns`; a table without them: no)."""
+    if naive is None or rule is None or not shown:
+        return False
+    n = only_measure(naive, MONEY)
+    cols = [pick(n, k) for k in ("window", "key_type", "key")]
+    if any(c is None for c in cols):
+        return False
+    flags = dominated_rows(n, UNMATCHED_SHARES, rule)
+    keys = zip(*(n[c].astype(str).tolist() for c in cols), strict=True)  # type: ignore[index]
+    return any(f and (window_label(w), kt, k) in shown for f, (w, kt, k) in zip(flags.tolist(), keys, strict=True))
 
 
 def _key(r: dict[str, Any]) -> tuple[str, str, str]:
@@ -156,7 +177,9 @@ def _effects(ctx: Context, counts: Table | None, rtm_shown: set[tuple[str, str, 
     shared = ctx.mode != "internal"
     threshold = ctx.config.suppression.threshold
     unmatched, _ = match_count(counts, "treated unmatched")
-    of_matched = shared and unmatched_few(all_naive, matched, unmatched, threshold, rtm_shown)
+    rule = ctx.config.suppression.dominance if shared else None
+    few_left = shared and unmatched_few(all_naive, matched, unmatched, threshold, rtm_shown)
+    of_matched = few_left or (shared and unmatched_dominated(all_naive, rtm_shown, rule))
     naive = ctx.outs.table("evaluate", "naive_matched") if of_matched else all_naive
     comparison, _ = match_count(counts, "control people matched")
     table = side_by_side(all_naive if naive is None else naive, matched, threshold if shared else None,
@@ -175,9 +198,11 @@ def _effects(ctx: Context, counts: Table | None, rtm_shown: set[tuple[str, str, 
     elif of_matched:
         table.columns = [replace(c, label=f"{c.label} (matched participants)") if c.key in NAIVE_ESTIMATES
                          else c for c in table.columns]
+        why = (f"1–{threshold} participants (or users of a service among them) were left unmatched" if few_left
+               else "one or two of the participants left unmatched make up almost all of those participants' "
+               "change (a dominance rule)")
         table.note += (f" Shared report: the naive columns are the matched participants' own before/after "
-                       f"change, because 1–{threshold} participants (or users of a service among them) "
-                       "were left unmatched: with the naive change of all participants beside the "
+                       f"change, because {why}: with the naive change of all participants beside the "
                        "matched participants' change, the difference would give those few people's use. "
                        "The internal report has the naive change of all participants.")
     elif (populations := naive_populations(counts)) is not None:

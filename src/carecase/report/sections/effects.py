@@ -34,6 +34,10 @@ NAIVE_ESTIMATES = ("effect_naive", "ci_low_naive", "ci_high_naive")
 #: change over the months a window adds to a shorter one inside it, which the two
 #: windows' published changes give (carecase.evaluate.estimates.largest_step_shares)
 NAIVE_SHARES = ("pre_", "post_", "change_", "step_")
+#: the naive table's shares of the change of the participants left unmatched, which the naive
+#: change of all participants beside the matched participants' gives
+#: (carecase.evaluate.estimates.unmatched_change_columns)
+UNMATCHED_SHARES = ("unmatched_change_",)
 MATCHED_SHARES = ("treated_pre_", "treated_post_", "treated_change_", "treated_step_", "control_pre_",
                   "control_post_", "control_change_", "control_step_")
 
