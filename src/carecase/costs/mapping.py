@@ -129,3 +129,42 @@ def service_map(service_costs: Mapping[str, str] | None = None,
         if svc not in (service_costs or {}) and svc in by:
             by[svc] = ServiceCost(svc, by[svc].unit_cost_code, basis, "project basis override")
     return [by[k] for k in sorted(by)]
+
+
+#: The time a unit cost's ``unit`` text prices (its last time word: 'Per claimant per year' is
+#: a year), and the basis that counts it. A unit with no time word ('Per incident', 'Per
+#: episode') prices an event: per_unit or per_episode.
+_UNIT_TIME = {"hour": "per_hour", "day": "per_day", "night": "per_day", "week": "per_week",
+              "month": "per_month", "year": "per_year", "annum": "per_year"}
+EVENT_BASES = ("per_unit", "per_episode")
+
+
+def priced_basis(unit_text: str) -> str | None:
+    """The basis a unit cost's ``unit`` ('Per week', 'Per bed day', 'Per person per year')
+    prices by, 'event' for a unit with no time word ('Per incident'), None for no text."""
+    words = "".join(c if c.isalpha() else " " for c in unit_text.lower()).split()
+    if not words:
+        return None
+    times = [_UNIT_TIME[w.rstrip("s")] for w in words if w.rstrip("s") in _UNIT_TIME]
+    return times[-1] if times else "event"
+
+
+def basis_mismatches(rows: list[tuple[str, str, str, str]]) -> list[str]:
+    """Services whose costing basis counts another time than their unit cost prices, each as a
+    sentence with the fix. ``rows``: (service_code, basis, unit_cost_code, the unit cost's
+    ``unit`` text). A week's price counted per day would cost each day as a week (7 times too
+    much); an annual price counted per episode would cost each episode as a year. per_unit is
+    never refused: a count's quantity is in whatever unit its price is (weeks of support at a
+    weekly cost)."""
+    out = []
+    for service, basis, code, unit in rows:
+        priced = priced_basis(unit)
+        if priced is None or basis in (priced, "per_unit") or (priced == "event" and basis in EVENT_BASES):
+            continue
+        want = "per_unit or per_episode" if priced == "event" else priced
+        out.append(f"{service}: costed {basis}, but its unit cost {code} is {unit.strip()!r}, so each "
+                   f"{BASIS_ACTIVITY_UNIT.get(basis, 'unit')} would be priced as that. Set "
+                   f"costs.service_basis.{service} to {want}, or map it (costs.service_costs or "
+                   f"costs.overrides) to a unit cost priced {basis.replace('_', ' ')} (a local cost's unit "
+                   "text in costs.overrides is read the same way: correct it if it is wrong).")
+    return out

@@ -33,7 +33,7 @@ from carecase.core.services import BY_CODE, Catalogue, catalogue
 from carecase.costs.apply import cost_events, period_share
 from carecase.costs.config import CostsConfig
 from carecase.costs.library import load_library, near_miss_codes
-from carecase.costs.mapping import service_map
+from carecase.costs.mapping import basis_mismatches, service_map
 from carecase.costs.overlaps import overlap_warning, overlapping_stays
 from carecase.ingest.ignored import mapped_by_siblings, shared_rows, sibling_rows
 from carecase.ingest.ignored import summarise as ignored_codes
@@ -47,6 +47,17 @@ def project_library(cfg: CostsConfig, project: Project,
         cfg.price_year, overrides=cfg.overrides, library=cfg.library, deflator=cfg.deflator,
         base=project.root, columns=cfg.library_columns or None, new_codes=new_codes,
     )
+
+
+def check_bases(service_map: pd.DataFrame, lib: pd.DataFrame) -> None:
+    """Refuse a service whose costing basis counts another time than its unit cost prices
+    (costs.mapping.basis_mismatches): a weekly price counted per day cost each day as a week."""
+    units = dict(zip(lib["code"], lib["unit"].fillna("").astype(str), strict=True))
+    rows = [(str(r.service_code), str(r.basis), str(r.unit_cost_code), units.get(str(r.unit_cost_code), ""))
+            for r in service_map.itertuples(index=False)]
+    problems = basis_mismatches(rows)
+    if problems:
+        raise CostError("Costing basis and unit cost disagree (docs/costs-and-audit.md):\n- " + "\n- ".join(problems))
 
 
 def check_no_double_count(service_map: pd.DataFrame, lib: pd.DataFrame) -> None:
@@ -379,6 +390,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     warnings = near_miss_codes(new_codes, set(lib["code"]), set(services["unit_cost_code"]))
     engine.write("unit_costs", lib)
     check_no_double_count(services, lib)
+    check_bases(services, lib)
     wanted = lib[lib["value_type"].isin(cfg.value_types)][["code", "value_type", "value", "cashable", "transfer"]]
     uc = engine.write("_costs_unit_values", wanted.reset_index(drop=True))
     sm = engine.write("_costs_service_map", services)
