@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from carecase.core.errors import CarecaseError
+from carecase.core.errors import CarecaseError, interrupted
 
 app = typer.Typer(
     name="carecase",
@@ -169,10 +169,22 @@ _register_stage_commands()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode Typer *returns* the code of a `typer.Exit` raised in a
+        # command, and turns Ctrl-C (KeyboardInterrupt) into a returned 130: both used to
+        # end in exit status 0, so an interrupted `carecase run` looked like a finished one.
+        # DuckDB turns a Ctrl-C during a query into an error of its own, which a stage may
+        # wrap in another ("the model could not be trained"): see `interrupted`.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool) and code:
+            if code == 130:
+                _say_interrupted()
+            sys.exit(code)
     except CarecaseError as err:
         if _STATE["debug"]:
             raise
+        if interrupted(err):
+            _say_interrupted()
+            sys.exit(130)
         err_console.print(Text.assemble(("error: ", "bold red"), str(err)), highlight=False)
         sys.exit(err.exit_code)
     except (typer.Exit, SystemExit) as ex:
@@ -189,6 +201,9 @@ def main() -> None:
             sys.exit(getattr(err, "exit_code", 2))
         if _STATE["debug"]:
             raise
+        if interrupted(err):
+            _say_interrupted()
+            sys.exit(130)
         err_console.print(
             Text.assemble(
                 ("unexpected error: ", "bold red"),
@@ -196,3 +211,10 @@ def main() -> None:
             )
         )
         sys.exit(1)
+
+
+def _say_interrupted() -> None:
+    err_console.print(Text.assemble(
+        ("interrupted: ", "bold red"),
+        "the stage that was running did not finish. Run the same command again: each stage "
+        "redoes its work, and the report refuses outputs that no longer match."), highlight=False)

@@ -110,3 +110,54 @@ def test_a_run_prints_each_stages_warnings_and_notes() -> None:
     text = buffer.export_text()
     assert "ingest: outcome instrument not declared" in text
     assert "link: dob level fixed" in text
+
+
+def test_an_interrupted_or_failed_command_exits_non_zero(monkeypatch, capsys) -> None:
+    """Without standalone mode Typer returns (does not raise) the code of a `typer.Exit` and
+    of Ctrl-C, and `main` dropped it: a run stopped by Ctrl-C during link, or `carecase link
+    review` with no review file, exited 0, so a script's `carecase run X && publish` went on.
+    Ctrl-C during a DuckDB query (DuckDB raises its own error, wrapped by the stage) was
+    reported as the stage's failure ("could not be trained ... too few records")."""
+    import typer
+
+    import carecase.cli as cli
+
+    fake = typer.Typer()
+
+    @fake.command()
+    def stop() -> None:
+        raise KeyboardInterrupt
+
+    @fake.command()
+    def fail() -> None:
+        raise typer.Exit(1)
+
+    @fake.command()
+    def ok() -> None:
+        pass
+
+    @fake.command()
+    def query() -> None:  # what DuckDB raises when Ctrl-C stops a query, wrapped by a stage
+        from carecase.core.errors import LinkError
+
+        try:
+            raise RuntimeError("Query interrupted")
+        except RuntimeError as err:
+            raise LinkError("The probabilistic model could not be trained (SplinkException).") from err
+
+    monkeypatch.setattr(cli, "app", fake)
+    def status(*args: str) -> int:
+        monkeypatch.setattr(sys, "argv", ["carecase", *args])
+        try:
+            cli.main()
+        except SystemExit as ended:
+            return int(ended.code or 0)
+        return 0
+
+    assert status("ok") == 0
+    assert status("fail") == 1
+    assert status("stop") == 130
+    assert "interrupted: the stage that was running did not finish" in capsys.readouterr().err
+    assert status("query") == 130
+    err = capsys.readouterr().err
+    assert "interrupted: the stage" in err and "could not be trained" not in err

@@ -66,3 +66,23 @@ class ReportError(CarecaseError):
 
 class OutputError(CarecaseError):
     """A stage's output file is damaged: re-run the stage."""
+
+
+#: What DuckDB raises when Ctrl-C stops a query (it takes the KeyboardInterrupt itself):
+#: ``RuntimeError: Query interrupted`` in this release, ``InterruptException`` in others.
+_INTERRUPT_MESSAGES = ("Query interrupted", "INTERRUPT Error")
+
+
+def interrupted(err: BaseException | None) -> bool:
+    """Whether ``err``, or an exception it was raised from or while handling, is Ctrl-C:
+    a KeyboardInterrupt, or the error DuckDB turns one into when it stops a query (which
+    Splink and the stages may wrap in errors of their own)."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, KeyboardInterrupt) or type(err).__name__ == "InterruptException":
+            return True
+        if isinstance(err, RuntimeError) and any(m in str(err) for m in _INTERRUPT_MESSAGES):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
