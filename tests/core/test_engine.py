@@ -468,3 +468,24 @@ def test_erase_finds_a_store_opened_by_a_relative_path(tmp_path, monkeypatch):
         assert b"QXWJSURNAME" not in (tmp_path / "relative.duckdb").read_bytes()
     finally:
         engine.close()
+
+
+def test_a_store_table_without_a_column_its_readers_need_says_which_stage_to_run(duck):
+    """A store from an earlier carecase (or a table changed by hand) lacking a column of a
+    link output: the audit stopped with `unexpected error: IbisTypeError: Column
+    'area_of_need' is not found`, the evaluation with `KeyError: 'deprivation_decile'`."""
+    from carecase.core.contracts import EVENT_COLUMNS, PEOPLE_COLUMNS
+
+    events = {c: pa.array([], pa.string()) for c in EVENT_COLUMNS if c != "area_of_need"}
+    duck.write("events", pa.table(events))
+    with pytest.raises(EngineError, match=r"Table 'events' in the store has no column 'area_of_need'.*"
+                                          r"`carecase run PROJECT`"):
+        duck.table("events")
+    people = {c: pa.array([], pa.string()) for c in PEOPLE_COLUMNS if c not in ("sex", "deprivation_decile")}
+    duck.write("people", pa.table(people))
+    with pytest.raises(EngineError, match=r"no column 'sex' \(and 1 more\)"):
+        duck.table("people")
+    duck.write("people", pa.table({c: pa.array([], pa.string()) for c in [*PEOPLE_COLUMNS, "extra"]}))
+    assert "extra" in duck.table("people").columns  # more columns are no problem
+    duck.write("anything_else", pa.table({"x": [1]}))
+    assert duck.table("anything_else").columns == ("x",)

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from carecase.core import store_rewrite
+from carecase.core.contracts import missing_columns_message
 from carecase.core.errors import EngineError
 
 Backend = Literal["duckdb", "spark"]
@@ -96,7 +97,11 @@ class Engine:
                 f"Table '{name}' is not in the store. Run the stage that makes it first "
                 "(`carecase run PROJECT` runs every stage in order)."
             )
-        return self.con.table(name)
+        table = self.con.table(name)
+        missing = missing_columns_message(name, list(table.columns))
+        if missing:
+            raise EngineError(missing)
+        return table
 
     def has_table(self, name: str) -> bool:
         return name in self.con.list_tables()

@@ -15,19 +15,14 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+# the columns of the tables link writes are defined once, in core (Engine.table checks them)
+from carecase.core.contracts import EVENT_COLUMNS as EVENT_COLUMNS
+from carecase.core.contracts import OUTCOME_COLUMNS as OUTCOME_COLUMNS
+from carecase.core.contracts import PEOPLE_COLUMNS as PEOPLE_COLUMNS
+from carecase.core.contracts import PROGRAMME_COLUMNS as PROGRAMME_COLUMNS
 from carecase.core.errors import LinkError
 from carecase.core.services import BY_CODE, Catalogue
 
-EVENT_COLUMNS = (
-    "person_id", "agency_l1", "agency_l2", "service_code", "area_of_need", "kind",
-    "start_date", "end_date", "quantity", "unit", "source", "batch_id", "source_row",
-)
-PEOPLE_COLUMNS = (
-    "person_id", "sex", "birth_date", "deprivation_decile", "locality", "registered_from",
-    "registered_to", "date_of_death", "in_population",
-)
-PROGRAMME_COLUMNS = ("person_id", "start_date", "end_date")
-OUTCOME_COLUMNS = ("person_id", "instrument", "assessment", "assessment_date", "domain", "score")
 POPULATION_SCHEMA = pa.schema([
     ("record_id", pa.string()), ("deprivation_decile", pa.int64()), ("locality", pa.string()),
     ("registered_from", pa.date32()), ("registered_to", pa.date32()),
