@@ -221,3 +221,35 @@ def test_an_impossible_date_says_which_reason_applies(project_factory) -> None:
     hints = {r["source_row"]: r["hint"] for r in table(p, "quarantine")}
     assert hints[2].startswith("in the future (after ") and "correct it at source" in hints[2]
     assert hints[3].startswith("not a real calendar date, or before 1900")
+
+
+def test_a_removed_file_or_source_is_a_warning_naming_it(project_factory) -> None:
+    """An agency that stops sending a file (one of a glob's files gone, or its source taken
+    out of carecase.yaml) took its rows out of every total with only '1 file(s) ... were
+    removed' in the headline: nothing said which, and no warning (the CLI, the web page)."""
+    src = event_source(path="extracts/*.csv")
+    p = project_factory({"sources": [src, event_source("other", path="other.csv")]},
+                        {"extracts/jan.csv": CSV1, "extracts/feb.csv": CSV2.replace("/01/", "/02/"),
+                         "other.csv": CSV2.replace("/01/", "/03/")})
+    assert not [w for w in run(p)["warnings"] if "removed" in w]
+    (p.root / "extracts" / "jan.csv").unlink()
+    s = run(p)
+    (warning,) = [w for w in s["warnings"] if "removed" in w]
+    assert warning.startswith("extracts/jan.csv (acute) is gone, or no longer matched by its source's path: its 3 row(s)")
+    assert "put the extract back" in warning
+    import yaml
+
+    from carecase.core.project import Project
+
+    data = yaml.safe_load((p.root / "carecase.yaml").read_text())
+    data["ingest"]["sources"] = data["ingest"]["sources"][:1]
+    (p.root / "carecase.yaml").write_text(yaml.safe_dump(data))
+    p2 = Project.open(p.root)
+    p.close()
+    try:
+        s = run(p2)
+        (warning,) = [w for w in s["warnings"] if "removed" in w]
+        assert warning.startswith("other.csv (other) belongs to a source no longer in carecase.yaml: its 2 row(s)")
+        assert not [w for w in run(p2)["warnings"] if "removed" in w]  # said on the run that removed it
+    finally:
+        p2.close()

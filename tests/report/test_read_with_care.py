@@ -94,3 +94,21 @@ def test_a_window_running_past_the_data_is_read_first(tmp_path: Path) -> None:
             assert warning not in evaluation
         else:
             assert warning in evaluation
+
+
+def test_files_the_last_ingest_removed_are_named_first(tmp_path: Path) -> None:
+    """A source that stopped sending (its file gone from the extracts) left every total
+    smaller, and the report said nothing: its row simply dropped out of the sources table."""
+    root = write_project(tmp_path / "p")
+
+    def gone(d: dict) -> None:
+        d["removed"] = [{"source": "police", "path": "extracts/custody_b.csv", "rows_read": 3},
+                        {"source": "housing", "path": "extracts/ta.csv", "rows_read": 40}]
+
+    _edit_json(root / "out" / "ingest" / "summary.json", gone)
+    report = project_report(Project.open(root))
+    (note,) = [w for w in _warnings(report, "summary") if w.startswith("Read with care")]
+    assert ("The last ingest removed 2 files no longer received or configured, so every figure in this report "
+            "leaves out their records: extracts/custody_b.csv (police) and extracts/ta.csv (housing).") in note
+    assert " 3 " not in note and "40" not in note  # no counts of rows
+    assert [w for w in _warnings(report, "data") if "extracts/custody_b.csv (police)" in w]

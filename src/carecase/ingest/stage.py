@@ -228,6 +228,14 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
         replace_batch(engine, source, path, was["batch_id"], None, None)
         if (source, path) not in old_paths:
             removed.append({"source": source, "path": path, "rows_read": was["rows_read"]})
+            # said as a warning, not only counted in the headline: an agency that stopped
+            # sending a file leaves every total without its rows, and the report says so too
+            why = ("is gone, or no longer matched by its source's path" if source in {fd.name for fd in feeds}
+                   else "belongs to a source no longer in carecase.yaml")
+            warnings.append(
+                f"{path} ({source}) {why}: its {was['rows_read']:,} row(s) read were removed from the store, "
+                "so every total now leaves them out. If the agency still sends it, put the extract back "
+                "(or the source in carecase.yaml) and run again.")
     known = {k: v for k, v in known.items() if k in current}
     # 2. Every new, changed or reconfigured file, checked against its own rows.
     for feed in order:

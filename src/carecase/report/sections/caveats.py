@@ -1,5 +1,5 @@
 """What a board must read before the figures: a source whose rows were mostly quarantined
-(its service use is missing from every total), matched groups left unbalanced, intervals
+(its service use is missing from every total), files the last ingest removed, matched groups left unbalanced, intervals
 resting on few clusters, a post window running past the data. The CLI printed these; the report's executive summary did not, so a
 shared report read "£861 (95% CI £135 to £1,683)" with no word that matching had failed.
 No counts: a shared report may not print them (a count of rows or clusters can be small)."""
@@ -24,10 +24,26 @@ def rests_on(ctx: Context, users: bool = False) -> str:
     return text + (", or almost wholly on one or two people's use" if cfg.dominance.rule != "none" else "")
 
 
+def removed_files(summary: Any) -> str | None:
+    """A line naming the files the last ingest removed (no longer matched or configured: an
+    agency that stopped sending one), whose rows every figure now leaves out; None when it
+    removed none. Paths and sources only, no counts of rows."""
+    items = get(summary, "removed", default=[]) or []
+    named = [f"{r.get('path')} ({r.get('source')})" for r in items if isinstance(r, dict)]
+    if not named:
+        return None
+    files = "1 file" if len(named) == 1 else f"{len(named)} files"
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    return (f"The last ingest removed {files} no longer received or configured, so every figure in this "
+            f"report leaves out their records: {listed}. If an agency still sends one, put the extract back "
+            "and run carecase again.")
+
+
 def data_caveats(ctx: Context) -> list[str]:
-    """One line per source whose rows were mostly (or all) quarantined."""
+    """One line per source whose rows were mostly (or all) quarantined, and one naming the
+    files the last ingest removed."""
     summary = ctx.outs.json("ingest", "summary.json") or {}
-    out = []
+    out = [gone] if (gone := removed_files(summary)) else []
     for name, src in sorted((get(summary, "sources", default={}) or {}).items()):
         # rows in scope, as ingest counts them (codes left out with unmapped: ignore are not bad)
         rows = _int(src, "rows_read") - _int(src, "rows_blank") - _int(src, "rows_out_of_scope")

@@ -20,6 +20,7 @@ from carecase.report.content import (
 from carecase.report.disclose import CountCells
 from carecase.report.loaders import get, named_items
 from carecase.report.sections import match_rates, nhs_discordance
+from carecase.report.sections.caveats import removed_files
 from carecase.report.sections.common import Context, in_a_list, not_run
 
 # the keys of out/ingest/summary.json and out/link/summary.json, in one place
@@ -163,6 +164,8 @@ def build(ctx: Context) -> Section:
         source_table = Table("data-sources", "Rows read, accepted and quarantined by source",
                              SOURCE_COLUMNS, rows, total_row=True)  # read = accepted + quarantined + out of scope
         sec.blocks.append(source_table)
+        if gone := removed_files(ingest):  # also under "Read with care" in the summary
+            sec.blocks.append(Note(gone, kind="warning"))
         reasons = []
         for s in sources:
             for reason, n in sorted((get(s, REASONS) or {}).items()):
