@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from carecase.core.errors import CarecaseError, interrupted
+from carecase.core.errors import CarecaseError, file_problem, interrupted
 
 app = typer.Typer(
     name="carecase",
@@ -204,6 +204,9 @@ def main() -> None:
         if interrupted(err):
             _say_interrupted()
             sys.exit(130)
+        if (problem := file_problem(err)) is not None:
+            err_console.print(Text.assemble(("error: ", "bold red"), problem), highlight=False)
+            sys.exit(1)
         err_console.print(
             Text.assemble(
                 ("unexpected error: ", "bold red"),
@@ -218,3 +221,4 @@ def _say_interrupted() -> None:
         ("interrupted: ", "bold red"),
         "the stage that was running did not finish. Run the same command again: each stage "
         "redoes its work, and the report refuses outputs that no longer match."), highlight=False)
+

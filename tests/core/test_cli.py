@@ -161,3 +161,46 @@ def test_an_interrupted_or_failed_command_exits_non_zero(monkeypatch, capsys) ->
     assert status("query") == 130
     err = capsys.readouterr().err
     assert "interrupted: the stage" in err and "could not be trained" not in err
+
+
+def test_a_file_that_cannot_be_written_is_named_with_the_fix_not_as_a_bug(monkeypatch, capsys) -> None:
+    """out/report not writable (or the disk full) stopped the report with `unexpected error:
+    PermissionError ... Run again with --debug for the traceback, and report it`."""
+    import errno
+
+    import typer
+
+    import carecase.cli as cli
+
+    fake = typer.Typer()
+    raised: list[BaseException] = []
+
+    @fake.command()
+    def write() -> None:
+        raise raised[0]
+
+    @fake.command()
+    def other() -> None:  # two commands, so that `write` is named as a subcommand
+        pass
+
+    monkeypatch.setattr(cli, "app", fake)
+    monkeypatch.setattr(sys, "argv", ["carecase", "write"])
+    for err, fix in ((PermissionError(errno.EACCES, "Permission denied", "/p/out/report/report.pdf"), "ls -l"),
+                     (OSError(errno.ENOSPC, "No space left on device", "/p/out/evaluate/matched.csv"),
+                      "the disk is full"),
+                     (OSError(errno.EROFS, "Read-only file system", "/p/out/report/report.html"), "read-only")):
+        raised[:] = [err]
+        try:
+            cli.main()
+        except SystemExit as ended:
+            assert ended.code == 1
+        stderr = capsys.readouterr().err
+        assert stderr.startswith("error: could not write or read"), stderr
+        assert str(err.filename) in stderr.replace("\n", "") and fix in stderr.replace("\n", " ")
+        assert "unexpected error" not in stderr and "report it" not in stderr
+    raised[:] = [OSError(errno.EBADF, "Bad file descriptor")]  # anything else is still a bug to report
+    try:
+        cli.main()
+    except SystemExit as ended:
+        assert ended.code == 1
+    assert "unexpected error" in capsys.readouterr().err

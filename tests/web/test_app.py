@@ -468,3 +468,20 @@ def test_null_or_an_empty_body_runs_every_stage_as_the_readme_says(tmp_path, mon
     for body in (b"null", b"", b"  "):
         assert client.post("/api/run", content=body, headers={"content-type": "application/json"}).status_code == 200
     assert calls == [None, None, None]
+
+
+def test_a_run_stopped_by_a_file_it_cannot_write_names_the_file_and_the_fix(tmp_path, monkeypatch):
+    """out/report not writable (or the disk full): the page said 'unexpected error ...
+    report it', as for a carecase bug."""
+    import errno
+
+    def unwritable(project, progress=None, only=None):
+        raise PermissionError(errno.EACCES, "Permission denied", "/p/out/report/report.pdf")
+
+    monkeypatch.setattr(web_app, "run_all", unwritable)
+    client = local_client(create_app(make_project(tmp_path)), raise_server_exceptions=False)
+    res = client.post("/api/run", json=["report"])
+    assert res.status_code == 400
+    assert res.json()["detail"].startswith("could not write or read /p/out/report/report.pdf: Permission denied")
+    last = client.get("/api/run").json()["last"]
+    assert last["ok"] is False and "unexpected error" not in last["error"] and "ls -l" in last["error"]

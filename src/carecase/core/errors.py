@@ -7,6 +7,8 @@ postcode) or the pseudonymisation key: see docs/privacy.md.
 
 from __future__ import annotations
 
+import errno
+
 
 class CarecaseError(Exception):
     """Base class for every error carecase raises on purpose."""
@@ -86,3 +88,32 @@ def interrupted(err: BaseException | None) -> bool:
             return True
         err = err.__cause__ or err.__context__
     return False
+
+
+#: what to do about a file that could not be written or read, by errno
+_FILE_FIXES = {
+    errno.EACCES: "check that you may write to it and to its folder (ls -l), or run as the user who owns "
+                  "the project",
+    errno.EPERM: "check that you may write to it and to its folder (ls -l; a file marked immutable or "
+                 "in use by another program cannot be replaced)",
+    errno.EROFS: "the disk it is on is mounted read-only: move the project to a writable disk",
+    errno.ENOSPC: "the disk is full: free some space (or move the project) and run again",
+    errno.EDQUOT: "your disk quota is used up: free some space and run again",
+}
+
+
+def file_problem(err: BaseException) -> str | None:
+    """One line for a file carecase could not write or read (permissions, a full or read-only
+    disk), naming the path and what to do; None for any other error. A stage stopped so was
+    reported as a carecase bug ("unexpected error ... report it")."""
+    if isinstance(err, OSError) and err.errno in _FILE_FIXES:
+        where = f" {err.filename}" if err.filename else ""
+        return (f"could not write or read{where}: {err.strerror}. Fix: {_FILE_FIXES[err.errno]}. "
+                "The stage stopped part-way: run the same command again once fixed.")
+    text = str(err)
+    if type(err).__module__.startswith("duckdb") and ("No space left" in text or "Permission denied" in text
+                                                      or "Read-only file system" in text):
+        return (f"the store could not be written ({text.splitlines()[0] if text else type(err).__name__}). "
+                "Fix: free disk space, or check the permissions of the project folder and its store, "
+                "then run the same command again.")
+    return None

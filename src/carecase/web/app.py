@@ -32,7 +32,7 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from carecase.core.errors import CarecaseError, OutputError
+from carecase.core.errors import CarecaseError, OutputError, file_problem
 from carecase.core.project import Project, json_safe
 from carecase.core.runlock import RunInProgress
 from carecase.pipeline import STAGES, available_stages, chosen_stages, run_all
@@ -247,6 +247,9 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
                 outcome["error"] = "store in use by another process"
                 raise HTTPException(409, "The store is in use by another carecase process (a "
                                          "`carecase run` in a terminal?): try again when it ends.") from None
+            if (problem := file_problem(err)) is not None:  # permissions, a full or read-only disk
+                outcome["error"] = problem
+                raise HTTPException(400, problem) from None
             outcome["error"] = (f"unexpected error ({type(err).__name__}: {err}); the terminal running "
                                 "`carecase web` shows the traceback: report it")
             raise
