@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,21 @@ def test_key_file_outside_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     (tmp_path / "secret.key").write_text("a-long-secret-from-a-file\n")
     p = _project(tmp_path, {"key_file": str(tmp_path / "secret.key")})
     assert load_key(p) == b"a-long-secret-from-a-file"
+
+
+def test_a_missing_key_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'privacy.key_file cannot be read (missing or no permission)' left the analyst to work
+    out which file a relative key_file (the demo's ../demo.key) named, and which of the two."""
+    monkeypatch.delenv("CARECASE_KEY")
+    p = _project(tmp_path, {"key_file": "../gone.key"})
+    gone = (tmp_path / "gone.key").resolve()
+    with pytest.raises(PrivacyError, match=rf"^privacy.key_file \({re.escape(str(gone))}\) does not exist\. "
+                                           r"Check the path in carecase.yaml \(it is relative to the project "
+                                           r"folder\), or set the environment variable CARECASE_KEY\."):
+        load_key(p)
+    (tmp_path / "gone.key").mkdir()  # there, but not a file that can be read
+    with pytest.raises(PrivacyError, match=r"\) cannot be read \(Is a directory\)"):
+        load_key(p)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")

@@ -102,10 +102,12 @@ def load_key(project: Project) -> bytes:
             )
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError:
+        except OSError as err:  # the path (never the key) says which file, resolved from the project
+            why = ("does not exist" if isinstance(err, FileNotFoundError)
+                   else f"cannot be read ({err.strerror or type(err).__name__})")
             raise PrivacyError(
-                "privacy.key_file cannot be read (missing or no permission). Check the path in "
-                f"carecase.yaml, or set the environment variable {privacy.key_env}."
+                f"privacy.key_file ({path}) {why}. Check the path in carecase.yaml (it is relative "
+                f"to the project folder), or set the environment variable {privacy.key_env}."
             ) from None
         return _check_key(text, "privacy.key_file")
     raise PrivacyError(
