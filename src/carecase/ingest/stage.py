@@ -22,6 +22,7 @@ import pyarrow as pa
 from carecase.core.errors import IngestError
 from carecase.core.project import Project
 from carecase.core.services import BY_CODE
+from carecase.ingest.coverage import early_stops
 from carecase.ingest.feeds import Feed, feeds_from_config
 from carecase.ingest.fields import BUILDERS
 from carecase.ingest.header import header_looks_like_data
@@ -294,6 +295,8 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     warnings += lookup_conflicts(engine, [lk.name for lk in cfg.ingest.lookups],
                                  {lk.name: lk.format.type for lk in cfg.ingest.lookups})
     warnings += sex_code_warnings(engine, feeds)
+    warnings += early_stops(engine, [(fd.name, fd.key) for fd in feeds if fd.role == "events"],
+                            cfg.project.period_start, cfg.project.period_end)
     warnings += [f"{fd.key}: instrument {fd.spec.instrument!r} is not declared under "
                  "evaluation.instruments, so its scores are not checked against a scale and the "
                  "evaluation does not report it; declare it (name, domains, scale_min, scale_max)."
