@@ -4,6 +4,9 @@ that it never replaces the shared report in the folder docs/privacy.md says to s
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +21,10 @@ from carecase.report.pdf import find_chromium, html_to_pdf
 from carecase.report.xlsx import render_xlsx
 
 INTERNAL_DIR = "internal"  # out/report/internal/: never shared
+#: the report's files, report.<ext>
+REPORT_FORMATS = ("html", "pdf", "xlsx")
+#: the scratch folder's prefix, inside out/report/ (or internal/), while the files are written
+WRITING = ".writing-"
 
 
 def check_ids(report: Report) -> None:
@@ -80,28 +87,45 @@ def run(project: Project, progress: Any = None, internal: bool | None = None) ->
         out = out / INTERNAL_DIR
         out.mkdir(exist_ok=True)
     symbol = cfg.suppression.symbol
-    files: dict[str, str] = {}
-    html_path = out / "report.html"
-    if "html" in formats or "pdf" in formats:
-        html_path.write_text(render_html(report, symbol), encoding="utf-8")
-        if "html" in formats:
-            files["html"] = str(html_path)
-            step()
-    if "xlsx" in formats:
-        files["xlsx"] = str(render_xlsx(report, out / "report.xlsx", symbol))
-        step()
     warnings: list[str] = list(report.warnings)
-    if "pdf" in formats:
-        try:
-            find_chromium(cfg.chromium)
-        except ReportError as err:  # no browser on this machine: the other formats still stand
-            warnings.append(f"PDF skipped: {err}")
-        else:
-            files["pdf"] = str(html_to_pdf(html_path, out / "report.pdf", report.label, cfg.chromium,
-                                             dated=project.config.project.period_end))
-        if "html" not in formats:
-            Path(html_path).unlink(missing_ok=True)
-        step()
+    for stale_dir in out.glob(f"{WRITING}*"):  # a run killed while writing (kill -9) left it
+        shutil.rmtree(stale_dir, ignore_errors=True)
+    # every format is written beside the others in a scratch folder and moved into place only
+    # when all are written: a failure part-way (a full disk, Chromium crashing) left this
+    # run's HTML beside the last run's PDF and workbook; and a format not written this run
+    # (PDF skipped: no Chromium; a format dropped from report.formats) is removed, not left
+    # from an earlier run beside the new ones (the web app served such a PDF)
+    scratch = Path(tempfile.mkdtemp(prefix=WRITING, dir=out))
+    try:
+        written: list[str] = []
+        html_path = scratch / "report.html"
+        if "html" in formats or "pdf" in formats:
+            html_path.write_text(render_html(report, symbol), encoding="utf-8")
+            if "html" in formats:
+                written.append("html")
+                step()
+        if "xlsx" in formats:
+            render_xlsx(report, scratch / "report.xlsx", symbol)
+            written.append("xlsx")
+            step()
+        if "pdf" in formats:
+            try:
+                find_chromium(cfg.chromium)
+            except ReportError as err:  # no browser on this machine: the other formats still stand
+                warnings.append(f"PDF skipped: {err}")
+            else:
+                html_to_pdf(html_path, scratch / "report.pdf", report.label, cfg.chromium,
+                            dated=project.config.project.period_end)
+                written.append("pdf")
+            step()
+        for ext in REPORT_FORMATS:
+            if ext in written:
+                os.replace(scratch / f"report.{ext}", out / f"report.{ext}")
+            else:
+                (out / f"report.{ext}").unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    files = {ext: str(out / f"report.{ext}") for ext in sorted(written)}
     not_run = not_run_sections(report)
     headline = (f"{mode} report: {len(report.sections)} sections, {len(report.tables())} tables, "
                 f"{len(report.charts())} charts → {', '.join(sorted(files))}")
