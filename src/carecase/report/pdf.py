@@ -60,6 +60,23 @@ def stamp_pdf_dates(pdf: bytes, when: dt.date) -> bytes:
     return _PDF_DATE.sub(fixed, pdf)
 
 
+#: a tagged PDF's structure element ids, ``/ID (node00000118)``: Chromium numbers them by a
+#: counter of the page's DOM nodes, which the charts' drawing moves from run to run
+_NODE_ID = re.compile(rb"\((node)(\d{8})\)")
+
+
+def stable_node_ids(pdf: bytes) -> bytes:
+    """``pdf`` with its structure element ids renumbered 1, 2, 3… in their own order, so that
+    the same report prints the same bytes (Chromium's counter gave node00000117 on one run and
+    node00000119 on the next). The order is kept, so the ID name tree stays sorted, and each
+    id keeps its length, so no byte offset moves."""
+    found = sorted({int(m.group(2)) for m in _NODE_ID.finditer(pdf)})
+    rank = {n: i + 1 for i, n in enumerate(found)}
+    if not found or len(str(len(found))) > 8:
+        return pdf
+    return _NODE_ID.sub(lambda m: b"(node" + b"%08d" % rank[int(m.group(2))] + b")", pdf)
+
+
 def html_to_pdf(html_path: Path, pdf_path: Path, label: str = "", chromium: str | None = None,
                 dated: dt.date | None = None) -> Path:
     """Render ``html_path`` to ``pdf_path``; raise ReportError if a chart fails to render.
@@ -98,6 +115,7 @@ def html_to_pdf(html_path: Path, pdf_path: Path, label: str = "", chromium: str 
             finally:
                 browser.close()
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        printed = stable_node_ids(printed)
         pdf_path.write_bytes(printed if dated is None else stamp_pdf_dates(printed, dated))
     except PlaywrightError as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
