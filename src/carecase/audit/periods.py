@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from carecase.core.dates import month_index, month_index_py
-from carecase.core.exact import EXACT
+from carecase.core.exact import EXACT, EXACT_PART
 
 GROUP_COLUMNS = ["person_id", "agency_l1", "agency_l2", "service_code", "area_of_need"]
 
@@ -125,7 +125,8 @@ def person_line_month(
     zero = ibis.literal(0).cast(EXACT)
 
     def part(x: ir.NumericValue, when: ir.BooleanValue) -> ir.DecimalValue:
-        return ibis.ifelse(when, x.cast(EXACT), zero).sum()
+        # EXACT_PART: the sum of up to three parts then stays at scale 10 on Spark too.
+        return ibis.ifelse(when, x.cast(EXACT), zero).sum().cast(EXACT_PART)
 
     sums = {"_f": part(s.cost, s.value_type == "fiscal"), "_e": part(s.cost, s.value_type == "economic"),
             "_a": part(s.units, s.value_type == primary)}
@@ -133,7 +134,7 @@ def person_line_month(
     if others:
         sums["_o"] = part(s.cost, s.value_type.isin(others))
     g = s.group_by(["person_id", "line", "month"]).aggregate(**sums)
-    total = g._f + g._e + (g._o if others else zero)
+    total = g._f + g._e + g._o if others else g._f + g._e
 
     def out(x: ir.DecimalValue) -> ir.FloatingValue:
         return x.cast("float64").coalesce(0.0)
