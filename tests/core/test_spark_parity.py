@@ -369,3 +369,34 @@ def test_counts_over_a_week_or_month_are_spread_alike_on_both_engines(engines):
         got[name] = {(int(r.row_id), r.window): round(float(r.events), 9) for r in amounts.itertuples()}
     assert got["duckdb"] == got["spark"]
     assert got["spark"] == {(1, "pre"): 15.0 + 4.0, (2, "post"): 16.0, (3, "jan"): 3.0, (4, "post"): 5.0}
+
+
+_WRITE_IN_A_NEW_PROCESS = """
+import sys
+import pyarrow as pa
+from carecase.core.engine import connect_spark
+engine = connect_spark("local[1]", sys.argv[1])
+before = sorted(t for t in engine.con.list_tables() if not t.startswith("ibis_"))
+engine.write("kept", pa.table({"n": pa.array([int(sys.argv[2])], pa.int64())}))
+print(before, engine.to_arrow(engine.table("kept")).column("n").to_pylist())
+"""
+
+
+def test_a_spark_store_outlives_its_process(tmp_path):
+    """A table one process writes to the project's warehouse is in the next process's
+    catalogue, and can be written again there: stages run as separate commands
+    (`carecase run`, then `carecase audit` or `carecase report`, or `carecase run` again). With
+    Spark's in-memory catalogue the next process saw no tables (the audit found no
+    costed_events) and writing one again failed with LOCATION_ALREADY_EXISTS."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    runs = [subprocess.run([sys.executable, "-c", _WRITE_IN_A_NEW_PROCESS, str(tmp_path / "wh"), str(i)],
+                           capture_output=True, text=True, env=env, timeout=300) for i in (1, 2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    assert runs[0].stdout.split("\n")[-2] == "[] [1]"
+    assert runs[1].stdout.split("\n")[-2] == "['kept'] [2]"
+    assert (tmp_path / "wh" / "_metastore").is_dir()  # the catalogue, kept with the tables

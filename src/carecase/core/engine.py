@@ -348,8 +348,22 @@ def spark_session(master: str = "local[2]", warehouse: str | Path | None = None)
     )
     # Without a project warehouse, use a fresh temporary one: Spark's default (./spark-warehouse)
     # would collide with tables left there by an earlier run (LOCATION_ALREADY_EXISTS).
-    where = Path(warehouse) if warehouse else spark_scratch() / "warehouse"
-    builder = builder.config("spark.sql.warehouse.dir", str(where.resolve()))
+    where = (Path(warehouse) if warehouse else spark_scratch() / "warehouse").resolve()
+    builder = builder.config("spark.sql.warehouse.dir", str(where))
+    # Spark's default catalogue is in memory: a table written in one process would be gone
+    # from the catalogue in the next, while its folder stays (a second `carecase run` then
+    # failed with LOCATION_ALREADY_EXISTS, and `carecase audit` after `carecase run` found no
+    # costed_events). The catalogue is kept with the tables instead: Hive's metastore in an
+    # embedded Derby database inside the warehouse (one process at a time, as DuckDB's store).
+    metastore = where / "_metastore"
+    builder = (
+        builder.enableHiveSupport()
+        .config("spark.hadoop.javax.jdo.option.ConnectionURL",
+                f"jdbc:derby:;databaseName={metastore / 'derby'};create=true")
+        .config("spark.driver.extraJavaOptions",
+                f"-Dderby.system.home={metastore} -Dderby.stream.error.file={metastore / 'derby.log'}")
+        .config("spark.hadoop.hive.exec.scratchdir", str(spark_scratch() / "hive"))
+    )
     try:
         _SPARK_SESSION = builder.getOrCreate()
     except Exception as err:  # Java missing or wrong version
