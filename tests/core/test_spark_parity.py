@@ -29,7 +29,7 @@ from carecase.core.dates import (
 from carecase.core.engine import Engine, connect_duckdb, connect_spark
 from carecase.core.engine_gaps import GAPS
 from carecase.core.errors import EngineError
-from carecase.core.exact import EXACT_PART
+from carecase.core.exact import EXACT, EXACT_PART
 from carecase.core.random import generator
 from carecase.costs.proration import event_span_days, overlap_share
 
@@ -190,8 +190,18 @@ def _gap_decimal_add_precision_loss(engine: Engine) -> bool:
     return row["wide"] == 0
 
 
+def _gap_double_to_decimal_cast(engine: Engine) -> bool:
+    """True when the engine shows the documented behaviour: 10695.09427962905 (exactly
+    10695.0942796290491969...) cast to DECIMAL(38, 10) rounds up, from its shortest decimal
+    form, where DuckDB rounds the exact value down. Found in the audit's person-month costs."""
+    t = engine.write("gap_cast", pa.table({"x": pa.array([10695.09427962905], pa.float64())}))
+    [row] = engine.to_arrow(t.select(d=t.x.cast(EXACT))).to_pylist()
+    return row["d"] == decimal.Decimal("10695.0942796291")
+
+
 GAP_CHECKS = {"ibis_month_delta": _gap_ibis_month_delta,
-              "decimal_add_precision_loss": _gap_decimal_add_precision_loss}
+              "decimal_add_precision_loss": _gap_decimal_add_precision_loss,
+              "double_to_decimal_cast": _gap_double_to_decimal_cast}
 
 
 @pytest.mark.parametrize("gap", GAPS, ids=[g.operation for g in GAPS])

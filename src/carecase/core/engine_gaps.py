@@ -31,4 +31,14 @@ GAPS: tuple[Gap, ...] = (
         "(0.0000000001 + 0.0000000001 = 0); carecase casts DECIMAL sums that it adds to "
         "carecase.core.exact.EXACT_PART, DECIMAL(36, 10), first.",
     ),
+    Gap(
+        "double_to_decimal_cast",
+        "spark",
+        "different-result",
+        "CAST of a float64 to DECIMAL(38, 10) rounds the shortest decimal that prints it on "
+        "Spark (10695.09427962905 -> 10695.0942796291), the exact binary value on DuckDB "
+        "(10695.094279629049... -> 10695.0942796290): about 1 value in 1,000 differs in its "
+        "tenth decimal place, so exact sums of float64 money (carecase.core.exact) can differ "
+        "between the engines in their last digits (not yet worked around).",
+    ),
 )
