@@ -43,6 +43,11 @@ def test_spark_links_like_duckdb(tmp_path: Path, config_for):
         links = pq.read_table(folder / "out" / "link" / "record_links.parquet").to_pandas()
         results[backend] = (summary, links.set_index("record_id"))
     (_, duck), (s_spark, spark) = results["duckdb"], results["spark"]
+    # u from every pair of the sample (all of them here: fewer than max_pairs_u) on both
+    # engines; Splink's default stopped at hash-chosen chunks that differ by engine.
+    u = {b: {(c, lv["label"]): lv["u"] for c, levels in r[0]["model"]["comparisons"].items() for lv in levels}
+         for b, r in results.items()}
+    assert u["spark"] == pytest.approx(u["duckdb"], rel=1e-12, abs=0)
     assert s_spark["truth"]["sources_without_nhs_numbers"]["precision"] >= 0.98
     assert s_spark["truth"]["sources_without_nhs_numbers"]["recall"] >= 0.95
     deterministic = duck.method.isin(["nhs_number", "lookup"])
