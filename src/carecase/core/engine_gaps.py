@@ -41,4 +41,14 @@ GAPS: tuple[Gap, ...] = (
         "tenth decimal place, so exact sums of float64 money (carecase.core.exact) can differ "
         "between the engines in their last digits (not yet worked around).",
     ),
+    Gap(
+        "splink_jaro_winkler",
+        "spark",
+        "different-result",
+        "Splink's Jaro-Winkler on Spark (the UDF in its jar) is not DuckDB's "
+        "jaro_winkler_similarity: CARL/CLAIRE scores 0.7875 on Spark, 0.825 on DuckDB (about 1 "
+        "name pair in 80 scores differently; 4 in 79,800 fall on the other side of the 0.8 or "
+        "0.92 level), so a few pairs land in another name level and u and match weights "
+        "differ (not worked around).",
+    ),
 )
