@@ -1,5 +1,8 @@
-"""Known differences between engines, as data. Tests read this list: each gap is
-asserted to raise the named error on the engine that lacks the feature (never skipped)."""
+"""Known differences between engines, as data. Tests read this list
+(tests/core/test_spark_parity.py): each gap's ``error`` names what the engine that differs
+does, and its check asserts exactly that there (never skipped): a raised error by name, or
+``different-result``, where both engines run the operation and the check shows the results
+differ as the note says (and that carecase's own way round it agrees on both)."""
 
 from __future__ import annotations
 
