@@ -2,7 +2,7 @@
 (tests/core/test_spark_parity.py): each gap's ``error`` names what the engine that differs
 does, and its check asserts exactly that there (never skipped): a raised error by name, or
 ``different-result``, where both engines run the operation and the check shows the results
-differ as the note says (and that carecase's own way round it agrees on both)."""
+differ as the note says (and, where carecase works round it, that its way agrees on both)."""
 
 from __future__ import annotations
 
