@@ -39,7 +39,6 @@ def test_two_largest_people_per_row_duckdb() -> None:
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")
 def test_two_largest_people_per_row_spark() -> None:
-    pytest.importorskip("pyspark")
     from carecase.core.engine import connect_spark
 
     assert _got(connect_spark()) == WANT

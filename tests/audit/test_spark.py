@@ -32,7 +32,6 @@ def _run(engine) -> tuple[float, int, dict]:
 
 
 def test_spark_matches_duckdb() -> None:
-    pytest.importorskip("pyspark")
     from carecase.core.engine import connect_spark
 
     d = _run(connect_duckdb())
@@ -65,7 +64,6 @@ def _totals_and_digests(engine) -> tuple[tuple[float, float, int], bool]:
 def test_spark_costs_totals_and_staged_digest_match_duckdb() -> None:
     """The costs stage's period totals and its events-versus-staged digest run on Spark (no
     XOR aggregate there) and give DuckDB's totals."""
-    pytest.importorskip("pyspark")
     from carecase.core.engine import connect_spark
 
     d, d_ok = _totals_and_digests(connect_duckdb())
@@ -93,7 +91,6 @@ def test_person_month_costs_are_the_same_bytes_on_spark(value_types) -> None:
     both engines: on Spark, adding two DECIMAL(38, 10) sums rounded the total to 9, then 8,
     decimal places (engine gap decimal_add_precision_loss), so the audit's £ totals differed
     from DuckDB's in their last digits."""
-    pytest.importorskip("pyspark")
     from carecase.core.engine import connect_spark
 
     d = _person_month_rows(connect_duckdb(), value_types)

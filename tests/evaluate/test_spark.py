@@ -36,7 +36,6 @@ def _evaluate(root: Path, backend: str, area) -> tuple[dict, dict[str, bytes]]:
 
 
 def test_the_evaluation_on_spark_is_duckdb_s(tmp_path: Path) -> None:
-    pytest.importorskip("pyspark")
     area = make_area(450, 5, referral_prob=0.08, post_windows=((0, 12),))
     duck, duck_files = _evaluate(tmp_path / "duckdb", "duckdb", area)
     spark, spark_files = _evaluate(tmp_path / "spark", "spark", area)
