@@ -141,8 +141,8 @@ def test_the_warning_names_the_register_rows_of_those_not_evaluated(tmp_path):
             rows[path] += 1
             rid = f"programme:{'aaaa' if path == 'reg/a.csv' else 'bbbb'}:{rows[path]}"
             staged.append(rid)
-            links.append({"record_id": rid, "person_id": pid})
-    links.append({"record_id": "acute:cccc:1", "person_id": outside[0]})  # another source: not named
+            links.append({"record_id": rid, "person_id": pid, "method": "nhs_number"})
+    links.append({"record_id": "acute:cccc:1", "person_id": outside[0], "method": "nhs_number"})  # another source
     proj = Project.open(tmp_path)
     try:
         for name, frame in (("people", people), ("costed_events", area.events), ("programme", area.programme)):

@@ -24,6 +24,7 @@ import pyarrow as pa
 from carecase.audit import tables
 from carecase.audit.concentration import gini, lorenz, period_weeks, top_share
 from carecase.audit.periods import label_lines, person_line_month, service_lines
+from carecase.core.contracts import STORE_COLUMNS
 from carecase.core.errors import AuditError
 from carecase.core.exact import exact_sum
 from carecase.core.output import write_table
@@ -119,6 +120,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     engine = project.engine
     if not engine.has_table("costed_events"):
         raise AuditError("Table 'costed_events' is not in the store: run `carecase costs apply PROJECT` first.")
+    engine.check_columns(*STORE_COLUMNS)  # a store from an earlier carecase: say which stage to run
     check_costs_current(project)
     start, end = window(project)
     steps = 5 + len(cfg.periods)

@@ -21,7 +21,8 @@ PEOPLE_COLUMNS = (
 )
 PROGRAMME_COLUMNS = ("person_id", "start_date", "end_date")
 OUTCOME_COLUMNS = ("person_id", "instrument", "assessment", "assessment_date", "domain", "score")
-RECORD_LINK_COLUMNS = ("record_id", "person_id", "method", "match_probability")
+#: (link writes match_probability too: no later stage reads it from the store)
+RECORD_LINK_COLUMNS = ("record_id", "person_id", "method")
 
 #: table → (the stage that writes it, the columns the stages after it may read)
 STORE_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -97,11 +97,18 @@ class Engine:
                 f"Table '{name}' is not in the store. Run the stage that makes it first "
                 "(`carecase run PROJECT` runs every stage in order)."
             )
-        table = self.con.table(name)
-        missing = missing_columns_message(name, list(table.columns))
-        if missing:
-            raise EngineError(missing)
-        return table
+        return self.con.table(name)
+
+    def check_columns(self, *names: str) -> None:
+        """Refuse a store table among ``names`` that lacks a column of its contract
+        (:mod:`carecase.core.contracts`: written by an earlier carecase, or changed by hand),
+        naming the table, the column and the fix; a table not in the store is left to the
+        stage's own check. The stages that read link's tables call it first."""
+        for name in names:
+            if self.has_table(name):
+                missing = missing_columns_message(name, list(self.con.table(name).columns))
+                if missing:
+                    raise EngineError(missing)
 
     def has_table(self, name: str) -> bool:
         return name in self.con.list_tables()

@@ -24,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from carecase.core.contracts import STORE_COLUMNS
 from carecase.core.engine import Engine
 from carecase.core.errors import CostError
 from carecase.core.exact import exact_sum
@@ -382,6 +383,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     engine = project.engine
     period = project.config.project
     task = progress.add_task("costs", total=3) if progress is not None else None
+    engine.check_columns(*STORE_COLUMNS)  # a store from an earlier carecase: say which stage to run
     check_events_current(project)
 
     new_codes: set[str] = set()

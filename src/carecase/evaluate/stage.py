@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecase.core.contracts import STORE_COLUMNS
 from carecase.core.engine import Engine
 from carecase.core.output import write_table
 from carecase.core.project import Project
@@ -251,6 +252,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         return skip(project, NO_REGISTER)  # (a programme table written by hand is evaluated)
     clear_outputs(project, UNFINISHED)
     try:
+        project.engine.check_columns(*STORE_COLUMNS)  # a store from an earlier carecase: say which stage to run
         return _run(project, progress)
     except BaseException as err:
         why = ("it was stopped (interrupted)" if isinstance(err, KeyboardInterrupt)
