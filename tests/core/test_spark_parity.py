@@ -427,3 +427,21 @@ def test_a_spark_store_outlives_its_process(tmp_path):
     assert runs[0].stdout.split("\n")[-2] == "[] [1]"
     assert runs[1].stdout.split("\n")[-2] == "['kept'] [2]"
     assert (tmp_path / "wh" / "_metastore").is_dir()  # the catalogue, kept with the tables
+
+
+def test_two_projects_in_one_process_keep_their_own_tables(tmp_path) -> None:
+    """One Spark session (and catalogue) per process: a second project opened in it read and
+    wrote the first one's tables (the evaluation's Spark test found an audit test's
+    events_staged and refused its costs as stale). Each warehouse is a database of its own."""
+    import pyarrow as pa
+
+    from carecase.core.engine import connect_spark
+
+    first = connect_spark(warehouse=tmp_path / "first")
+    first.write("only_in_first", pa.table({"x": [1]}))
+    second = connect_spark(warehouse=tmp_path / "second")
+    assert not second.has_table("only_in_first")
+    second.write("only_in_first", pa.table({"x": [2, 3]}))
+    again = connect_spark(warehouse=tmp_path / "first")
+    assert again.table("only_in_first").to_pyarrow()["x"].to_pylist() == [1]
+    assert (tmp_path / "first" / "tables").is_dir() and (tmp_path / "second" / "tables").is_dir()

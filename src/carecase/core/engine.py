@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import itertools
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -379,8 +380,21 @@ def spark_session(master: str = "local[2]", warehouse: str | Path | None = None)
     return _SPARK_SESSION
 
 
+_SPARK_SCRATCH_STORES = itertools.count(1)
+
+
 def connect_spark(master: str = "local[2]", warehouse: str | Path | None = None) -> Engine:
+    """An engine on the process's Spark session whose tables are the project's own: a
+    database (namespace) named by the warehouse's path, its tables under that warehouse. The
+    session, its catalogue and its default warehouse are one per process (the first
+    project's): without a database of their own, a second project opened in the same process
+    (the tests) read and wrote the first one's tables. Without ``warehouse``, a fresh scratch
+    database each call."""
     session = spark_session(master, warehouse)
+    where = (Path(warehouse) if warehouse else spark_scratch() / f"store{next(_SPARK_SCRATCH_STORES)}").resolve()
+    database = "carecase_" + hashlib.sha256(str(where).encode()).hexdigest()[:12]
+    session.sql(f"CREATE DATABASE IF NOT EXISTS `{database}` LOCATION '{(where / 'tables').as_uri()}'")
+    session.catalog.setCurrentDatabase(database)
     con = ibis.pyspark.connect(session)
     return Engine("spark", con, _spark=session)
 
