@@ -210,6 +210,12 @@ def window_name(window: tuple[int, int]) -> str:
     return f"post_{window[0]}_{window[1]}"
 
 
+def window_months(name: object) -> tuple[int, int] | None:
+    """The window a :func:`window_name` names (``post_0_12`` → (0, 12)); None for any other name."""
+    m = re.fullmatch(r"post_(\d+)_(\d+)", str(name))
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def window_key(name: object) -> list[int | str]:
     """Natural sort key: ``post_0_8`` before ``post_0_11`` (numbers as numbers, not text)."""
     return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", str(name))]

@@ -18,13 +18,13 @@ Rates are ratio estimators: summed amount / summed observed person-years of a gr
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from carecase.evaluate.config import window_months
 from carecase.evaluate.panel import (
     DAYS_PER_YEAR,
     Panel,
@@ -165,18 +165,13 @@ def largest_change_shares(panel: Panel, row_ids: np.ndarray, persons: np.ndarray
     return _top_two(parts, (panel.amount.shape[1] - 1, panel.amount.shape[2]))
 
 
-def _window_months(name: str) -> tuple[int, int] | None:
-    m = re.fullmatch(r"post_(\d+)_(\d+)", str(name))
-    return (int(m.group(1)), int(m.group(2))) if m else None
-
-
 def nested_pairs(windows: tuple[str, ...] | list[str]) -> list[list[int]]:
     """For each post window ``[s, b)`` (``post_s_b``), the indices (among ``windows``) of the
     shorter windows it contains (``[s, a)`` with a < b, or any ``[t, a)`` inside it): with both
     published, a reader has the change over the months the longer adds alone (for ``[s, a)``:
     (b − s) × the longer window's change − (a − s) × the shorter's, ÷ (b − a), where everyone
     is observed throughout)."""
-    months = [_window_months(w) for w in windows]
+    months = [window_months(w) for w in windows]
     return [[j for j, other in enumerate(months) if mine and other and other != mine
              and mine[0] <= other[0] and other[1] <= mine[1]] for mine in months]
 

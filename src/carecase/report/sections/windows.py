@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 
-from carecase.evaluate.config import window_key
+from carecase.evaluate.config import window_key, window_months
 from carecase.report.loaders import pick
 from carecase.report.sections.common import in_a_list
 
@@ -36,10 +36,10 @@ def window_label(w: object) -> str:
     """A post window in words: post_0_12 (months [0, 12) from the index date) is "first 12
     months after joining", post_3_12 "months 4–12 after joining". "months 0–12 after" read
     as thirteen months to a board."""
-    m = re.fullmatch(r"post_(\d+)_(\d+)", str(w))
-    if not m:
+    months = window_months(w)
+    if months is None:
         return str(w)
-    start, end = int(m.group(1)), int(m.group(2))
+    start, end = months
     if start == 0:
         return "first month after joining" if end == 1 else f"first {end} months after joining"
     return f"month {end} after joining" if end == start + 1 else f"months {start + 1}–{end} after joining"
