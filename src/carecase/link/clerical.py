@@ -138,6 +138,15 @@ def check_decisions(path: Path, decisions: ir.Table, pairs: ir.Table, shown: int
     return applied, warnings
 
 
+def record_places(records: ir.Table, files: ir.Table) -> ir.Table:
+    """Where each record is in its extract: ``w_id`` (record_id), ``w_path`` (the file) and
+    ``w_row`` (its data row), from ``records`` (record_id, source, batch_id, source_row: the
+    staged identities) and ``files`` (ingest_files: source, batch_id, path)."""
+    f = files.select(f_source=files.source, f_batch=files.batch_id, f_path=files.path)
+    return records.join(f, [records.source == f.f_source, records.batch_id == f.f_batch]).select(
+        w_id=records.record_id, w_path=f.f_path, w_row=records.source_row)
+
+
 def review_table(
     best: ir.Table, candidates: ir.Table, reference: ir.Table, profiles: ir.Table,
     with_identity: bool, records: ir.Table | None = None, files: ir.Table | None = None,
@@ -170,9 +179,7 @@ def review_table(
         out = out.left_join(ref, out.record_id_reference == ref.r_uid).drop("r_uid")
         out = out.left_join(cand, out.record_id_candidate == cand.c_uid).drop("c_uid")
     if records is not None and files is not None:
-        f = files.select(f_source=files.source, f_batch=files.batch_id, f_path=files.path)
-        where = records.join(f, [records.source == f.f_source, records.batch_id == f.f_batch]).select(
-            w_id=records.record_id, w_path=f.f_path, w_row=records.source_row)
+        where = record_places(records, files)
         for side, col in (("reference", "record_id_reference"), ("candidate", "record_id_candidate")):
             w = where.view()
             out = out.left_join(w, out[col] == w.w_id).drop("w_id")

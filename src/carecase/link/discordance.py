@@ -49,6 +49,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from carecase.link.clerical import record_places
+
 #: staging_identity.source of the population register's records (ingest.feeds names it so)
 POPULATION_SOURCE = "population"
 METHODS = ("nhs_number", "lookup")
@@ -176,9 +178,7 @@ def review_table(checks: ir.Table, links: ir.Table, records: ir.Table | None = N
         disagreeing=joined.strip().re_replace(" +", ";"),
     )
     if records is not None and files is not None:
-        f = files.select(f_source=files.source, f_batch=files.batch_id, file=files.path)
-        where = records.join(f, [records.source == f.f_source, records.batch_id == f.f_batch]).select(
-            w_id=records.record_id, file=f.file, row=records.source_row)
+        where = record_places(records, files).rename(file="w_path", row="w_row")
         out = out.left_join(where, out.record_id == where.w_id).drop("w_id")
         out = out.relocate("file", "row", after="source")
     return out.order_by("record_id")
