@@ -13,8 +13,9 @@ import os as _os
 # propensity fit, weighted column means, least squares, statsmodels' GLM), and the last bits of
 # a propensity score, and so of evaluate/summary.json's caliper, then depend on the number of
 # cores or on OMP_NUM_THREADS. A BLAS reads these when it is loaded: this holds where carecase
-# is imported before numpy (the CLI, the web app, `python -m carecase`); a program that imports
-# numpy first must set OPENBLAS_NUM_THREADS=1 itself (docs/architecture.md).
+# is imported before numpy (the CLI, the web app, `python -m carecase`); where numpy was loaded
+# first, the evaluation and the CBA still run on one thread (carecase.core.blas,
+# docs/architecture.md).
 for _name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
     _os.environ[_name] = "1"
 
