@@ -14,7 +14,7 @@ from carecase.core.services import Catalogue
 from carecase.ingest.dates import BLANK, OK, UNPARSEABLE
 from carecase.ingest.ignored import TABLE as IGNORED_TABLE
 from carecase.ingest.ignored import count_codes
-from carecase.ingest.nhs_number import normalise_nhs_number
+from carecase.ingest.nhs_number import normalise_nhs_number, usable_normalised
 from carecase.ingest.normalise import normalise_local_id
 from carecase.ingest.pseudonymise import pseudonymise
 from carecase.ingest.rules import repeated
@@ -31,7 +31,6 @@ from carecase.ingest.validate import (
     parse_date_fields,
     record_ids,
     timestamp,
-    usable_nhs_numbers,
 )
 
 NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -316,7 +315,8 @@ def stage_lookup(b: Batch) -> StagedBatch:
     local = normalise_local_id(b.col(s.local_id))
     b.tracker.fail(~_valid(local), "blank_identifier", s.local_id)
     raw_nhs = b.col(s.nhs_number)
-    valid = usable_nhs_numbers(normalise_nhs_number(raw_nhs))
+    nhs = normalise_nhs_number(raw_nhs)
+    valid = usable_normalised(nhs)
     fail_nhs_numbers(b, raw_nhs, ~valid, s.nhs_number)
     flag_duplicates(b, {})  # a repeated pair is harmless: lookup_<name> holds distinct pairs
     accepted_np = b.tracker.open
@@ -326,7 +326,7 @@ def stage_lookup(b: Batch) -> StagedBatch:
         "lookup": _const(b.feed.name.removeprefix("lookup_"), n, pa.string()),
         "batch_id": _const(b.ctx.batch_id, n, pa.string()), "source_row": source_row,
         "file_line": pa.nulls(n, pa.int64()) if b.lines is None else pa.array(b.lines, pa.int64()),
-        "local_pseudo": local, "nhs_pseudo": normalise_nhs_number(raw_nhs),
+        "local_pseudo": local, "nhs_pseudo": nhs,
     }).filter(accepted)
     table = table.set_column(4, "local_pseudo", pseudonymise(table.column("local_pseudo"), b.ctx.key))
     table = table.set_column(5, "nhs_pseudo", pseudonymise(table.column("nhs_pseudo"), b.ctx.key))

@@ -78,7 +78,12 @@ def nhs_number_placeholder(values: pa.Array | pa.ChunkedArray | Sequence[str | N
 def nhs_number_usable(values: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> np.ndarray:
     """True where the value (normalised once) passes the Modulus 11 check and is not a
     placeholder: :func:`nhs_number_valid` and not :func:`nhs_number_placeholder`."""
-    norm = normalise_nhs_number(values)
+    return usable_normalised(normalise_nhs_number(values))
+
+
+def usable_normalised(norm: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """:func:`nhs_number_usable` of numbers already normalised (:func:`normalise_nhs_number`),
+    for a caller that keeps the normalised column: not normalised again."""
     return _valid(norm) & ~_placeholder(norm)
 
 

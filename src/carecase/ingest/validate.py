@@ -28,8 +28,8 @@ from carecase.ingest.dates import (
 from carecase.ingest.feeds import DateField, Feed
 from carecase.ingest.nhs_number import (
     nhs_number_placeholder,
-    nhs_number_usable,
     normalise_nhs_number,
+    usable_normalised,
 )
 from carecase.ingest.normalise import (
     normalise_local_id,
@@ -223,12 +223,6 @@ PLACEHOLDER = (": ten identical digits pass the Modulus 11 check but are a place
                "number, never a person's (linked on, every record carrying it would be one person)")
 
 
-def usable_nhs_numbers(norm: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """True where a normalised NHS number passes the Modulus 11 check and is not a
-    placeholder of ten identical digits (:func:`nhs_number_placeholder`)."""
-    return nhs_number_usable(norm)
-
-
 def fail_nhs_numbers(b: Batch, raw: pa.Array | pa.ChunkedArray, bad: np.ndarray, column: str) -> None:
     """Quarantine the ``bad`` NHS numbers, saying so where Excel's scientific notation has
     lost their digits (a generic 'not a valid NHS number' left a new user guessing) and where
@@ -265,7 +259,7 @@ def check_identity(b: Batch) -> Identity:
     if ids.nhs_number:
         raw = b.col(ids.nhs_number)
         norm = normalise_nhs_number(raw)
-        valid = usable_nhs_numbers(norm)  # normalising is idempotent
+        valid = usable_normalised(norm)
         present = pc.is_valid(norm).to_numpy(zero_copy_only=False)
         fail_nhs_numbers(b, raw, present & ~valid, ids.nhs_number)
         nhs = pc.if_else(pa.array(valid), norm, pa.scalar(None, pa.string()))
