@@ -16,6 +16,7 @@ from carecase.cba.distributions import Distribution
 from carecase.cba.inputs import beneficiaries, fiscal_beneficiaries, numeric_inputs, payers
 from carecase.cba.model import CBAModel
 from carecase.cba.unit_costs import BUILTIN, UnitCostLookup, gdp_deflator
+from carecase.core.dates import fiscal_year_label
 from carecase.core.errors import CBAError
 
 # settings a scenario's override path may end in that are not numeric inputs: a scenario that
@@ -169,7 +170,7 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN,
                                          f"{model.price_base_year}: the GDP deflator covers "
                                          f"{min(idx)}–{max(idx)}. Set price_base_year to a "
                                          f"year it covers (the latest: {max(idx)} for "
-                                         f"{_fy(max(idx))}) and give the model's own £ at that "
+                                         f"{fiscal_year_label(max(idx))}) and give the model's own £ at that "
                                          "year's prices; or value the codes from a project's "
                                          "library (cba.unit_costs: project) with a costs.deflator "
                                          "index that covers it"))
@@ -313,10 +314,6 @@ def _health_is_not_cash(i: int, o: Any) -> list[str]:
             for j, v in enumerate(o.values or []) if v.value_type == "fiscal" or v.transfer]
 
 
-def _fy(year: int) -> str:
-    return f"{year}/{(year + 1) % 100:02d}"
-
-
 def _published_price_years(model: CBAModel, lookup: UnitCostLookup) -> list[str]:
     """'CODE YYYY/YY' for each library code the outcomes use (unknown codes are reported
     elsewhere), in first-use order."""
@@ -328,7 +325,7 @@ def _published_price_years(model: CBAModel, lookup: UnitCostLookup) -> list[str]
             years = sorted({c.price_year for c in lookup.components(o.unit_cost)})
         except KeyError:
             continue
-        out[o.unit_cost] = f"{o.unit_cost} {', '.join(_fy(y) for y in years)}"
+        out[o.unit_cost] = f"{o.unit_cost} {', '.join(fiscal_year_label(y) for y in years)}"
     return list(out.values())
 
 

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from carecase.cba.correlation import PSD_TOLERANCE, nearest_correlation, smallest_eigenvalue
+from carecase.core.dates import fiscal_year_label
 from carecase.core.errors import CBAError
 from carecase.core.services import BY_CODE, Catalogue, folded
 from carecase.evaluate.power import Z95
@@ -233,8 +234,8 @@ def evaluation_outcomes(
     uprated_note = ""  # the interval is quoted at the prices of the mean beside it
     if factor != 1.0 and price_base_year is not None:
         was = int(effects["price_year"])
-        uprated_note = (f" at {price_base_year}/{(price_base_year + 1) % 100:02d} prices (uprated ×{factor:.6f} "
-                        f"from {was}/{(was + 1) % 100:02d})")
+        uprated_note = (f" at {fiscal_year_label(price_base_year)} prices (uprated ×{factor:.6f} "
+                        f"from {fiscal_year_label(was)})")
     outcomes, codes, few = [], [], []
     for r in recs:
         if str(r["window"]) != window or (services and r["service_code"] not in services):

@@ -34,6 +34,7 @@ from carecase.cba.model import CBAModel
 from carecase.cba.results import analyse
 from carecase.cba.unit_costs import BUILTIN, ShippedLibrary, UnitCostLookup
 from carecase.cba.workbook import write_workbook
+from carecase.core.dates import fiscal_year_label
 from carecase.core.digest import file_sha256
 from carecase.core.errors import CBAError
 from carecase.core.output import write_table
@@ -186,8 +187,8 @@ def _check_price_base_year(project: Project, data: Any, source: str) -> None:
     raise CBAError(
         f"{source}: price_base_year = {year}: the project's price index (costs.deflator = "
         f"{str(c.deflator)!r}) covers {min(index)}–{latest}, so {what} cannot be priced at "
-        f"{year}/{(year + 1) % 100:02d}. Set the model's price_base_year to a year it covers (the "
-        f"latest: {latest} for {latest}/{(latest + 1) % 100:02d}), or leave it out to use "
+        f"{fiscal_year_label(year)}. Set the model's price_base_year to a year it covers (the "
+        f"latest: {latest} for {fiscal_year_label(latest)}), or leave it out to use "
         f"costs.price_year ({c.price_year}); or give a longer index CSV as costs.deflator.")
 
 

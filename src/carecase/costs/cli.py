@@ -11,6 +11,8 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
+from carecase.core.dates import fiscal_year_label
+
 console = Console()
 
 
@@ -95,7 +97,7 @@ def show_cmd(
         lib = load_library(year)
     if code:
         lib = lib[lib["code"].str.startswith(code)]
-    table = Table(title=f"Unit costs at {year}/{(year + 1) % 100:02d} prices")
+    table = Table(title=f"Unit costs at {fiscal_year_label(year)} prices")
     for col in ("code", "type", "description", "unit", "agency", "base", "value", "rag", "from"):
         table.add_column(col, overflow="fold")
     for r in lib.itertuples(index=False):

@@ -25,6 +25,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from carecase.core.contracts import STORE_COLUMNS
+from carecase.core.dates import fiscal_year_label
 from carecase.core.engine import Engine
 from carecase.core.errors import CostError
 from carecase.core.exact import exact_sum
@@ -433,8 +434,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     n_outside = sum(outside.values())
     summary = {
         "headline": (
-            f"{total_events - n_unmapped:,} of {total_events:,} events costed at {cfg.price_year}/"
-            f"{(cfg.price_year + 1) % 100:02d} prices, {period.period_start} to {period.period_end}: "
+            f"{total_events - n_unmapped:,} of {total_events:,} events costed at "
+            f"{fiscal_year_label(cfg.price_year)} prices, {period.period_start} to {period.period_end}: "
             f"£{total.get('fiscal', 0.0):,.0f} fiscal"
             + (f", £{total['economic']:,.0f} economic" if "economic" in total else "")
             + (f" (£{n_outside:,.0f} of stays and counts outside the period not counted)" if n_outside >= 0.5 else "")

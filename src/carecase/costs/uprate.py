@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from carecase.core.dates import fiscal_year_label
 from carecase.core.errors import CostError
 from carecase.costs.csvfile import columns_found, financial_year, read_utf8_csv
 
@@ -46,7 +47,7 @@ class PriceIndex:
         for y in (from_year, to_year):
             if y not in self.values:
                 raise CostError(
-                    f"Price index {self.name!r} has no value for financial year {y}/{(y + 1) % 100:02d} "
+                    f"Price index {self.name!r} has no value for financial year {fiscal_year_label(y)} "
                     f"(it covers {min(self.values)}-{max(self.values)}). Set costs.price_year inside "
                     "that range or supply a longer index CSV as costs.deflator."
                 )

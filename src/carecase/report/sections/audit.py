@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from carecase.core.dates import fiscal_year_label
 from carecase.report import charts
 from carecase.report.complements import joint_complements
 from carecase.report.config import SuppressionConfig
@@ -413,7 +414,7 @@ def costing_notes(ctx: Context) -> list[Block]:
     out: list[Block] = []
     year = costs.get("price_year")
     if isinstance(year, int):
-        out.append(Paragraph(f"All £ are at {year}/{(year + 1) % 100:02d} prices (financial year), "
+        out.append(Paragraph(f"All £ are at {fiscal_year_label(year)} prices (financial year), "
                              "from the unit costs listed, with their sources and how they were uprated, "
                              "in the Unit costs section."))
     out.extend(economic_note(ctx))
