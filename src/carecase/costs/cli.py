@@ -11,8 +11,6 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from carecase.core.dates import fiscal_year_label
-
 console = Console()
 
 
@@ -80,6 +78,7 @@ def show_cmd(
     code: Annotated[str | None, typer.Option(help="Show only codes starting with this.")] = None,
 ) -> None:
     """List the unit-cost library, uprated, with sources."""
+    from carecase.core.dates import fiscal_year_label  # not at import: --help loads no engine
     from carecase.costs.library import load_library
 
     if project is not None:
