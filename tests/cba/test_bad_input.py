@@ -378,3 +378,24 @@ def test_an_agency_spelt_as_carecase_costs_show_lists_it_is_told_the_librarys_sp
     assert ("outcomes[0].unit_cost HO4.0 = 'Local Authority': spelt differently from 'Local authority' "
             "(costs[0].agency); agencies are matched by exact name, the unit-cost library spells it "
             "'Local Authority', so write 'Local Authority' at costs[0].agency and everywhere") in msg
+
+
+@pytest.mark.parametrize("key", ["cohorts", "costs", "outcomes"])
+def test_two_items_of_one_name_are_refused(key: str) -> None:
+    """Results, tables and the workbook list cohorts, costs and outcomes by name: a second
+    item of the same name would merge with the first or hide it, so it is refused, naming both."""
+    d = rich_model()
+    d[key].append(copy.deepcopy(d[key][0]))
+    last = len(d[key]) - 1
+    msg = _err(d)
+    assert f"{key}[{last}].name = {d[key][0]['name']!r}" in msg
+    assert f"names must be unique ({key}[0] has it too)" in msg
+    assert f"{key}[0].name" not in msg  # the first of the name is not the one to rename
+
+
+def test_two_scenarios_of_one_name_are_refused() -> None:
+    d = rich_model()
+    d["scenarios"] = [{"name": "low", "overrides": {"outcomes[0].deadweight": 0.5}},
+                      {"name": "low", "overrides": {"outcomes[0].deadweight": 0.6}}]
+    msg = _err(d)
+    assert "scenarios[1].name = 'low': scenario names must be unique (scenarios[0] has it too)" in msg

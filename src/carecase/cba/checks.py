@@ -1,4 +1,4 @@
-"""Checks that span a valid CBA model (cohort names, unit-cost codes and a price base year
+"""Checks that span a valid CBA model (unique cohort, cost, outcome, scenario and rollout names, unit-cost codes and a price base year
 for them, years inside the period, no years on per-participant costs, agencies that neither
 pay nor benefit, health discounting only on health effects, correlation groups), each problem
 a line ``path = value: what is allowed``; and the references that can be checked on a model
@@ -77,9 +77,18 @@ def check_references(model: CBAModel, lookup: UnitCostLookup = BUILTIN,
     out: list[str] = []
     n = model.appraisal_years
     names = [c.name for c in model.cohorts]
+    for key, what in (("cohorts", "cohort"), ("costs", "cost"), ("outcomes", "outcome"),
+                      ("scenarios", "scenario"), ("rollouts", "rollout")):
+        # results, tables and the workbook list these by name: two of one name would show as
+        # one row, or one would hide the other
+        items = getattr(model, key)
+        seen = [x.name for x in items]
+        for i, x in enumerate(items):
+            first = seen.index(x.name)
+            if first != i:
+                out.append(_line(f"{key}[{i}].name", x.name, f"{what} names must be unique "
+                                 f"({key}[{first}] has it too); rename one"))
     for i, c in enumerate(model.cohorts):
-        if names.count(c.name) > 1:
-            out.append(_line(f"cohorts[{i}].name", c.name, "cohort names must be unique"))
         for y in c.need:
             if not 0 <= y < n:
                 out.append(_line(f"cohorts[{i}].need", y, f"year must lie in 0–{n - 1}"))
