@@ -172,6 +172,12 @@ def test_entropy_balanced_zeros_say_the_weighting_made_them(tmp_path: Path) -> N
     section = next(s for s in report.sections if s.id == "evaluation")
     text = " ".join(b.text for b in section.blocks if isinstance(b, Paragraph))
     assert "the controls count as about 40% of their number" in text
+    # approximate balance (matching.balance_tolerance): the means are near, not equal
+    summary["matching"]["balance_tolerance"] = 0.05
+    path.write_text(json.dumps(summary))
+    balance = next(t for t in project_report(Project.open(root)).tables() if t.id == "evaluation-balance")
+    assert "is within 0.05 standard deviations of the participants': an SMD of about 0.05 or less" in balance.note
+    assert "0.00" not in balance.note
 
 
 def test_outcome_scores_say_how_each_total_is_scored_and_which_way_is_better(tmp_path: Path) -> None:

@@ -69,3 +69,13 @@ def test_the_effective_number_of_weights_is_kish_s() -> None:
     assert effective_number(np.ones(7)) == 7.0
     assert effective_number(np.array([1.0, 1, 1, 5])) == 64 / 28
     assert effective_number(np.zeros(3)) == 0.0
+
+
+def test_approximate_balance_is_said_as_a_tolerance_not_equality() -> None:
+    """With ``matching.balance_tolerance`` the weighted means need only come within that many
+    standard deviations of the participants': the method must not say they are equal."""
+    exact = method_paragraph(dict(DEMO, calibrated=True))
+    assert "every characteristic's average equals the participants'" in exact
+    tolerant = method_paragraph(dict(DEMO, calibrated=True, balance_tolerance=0.05))
+    assert "every characteristic's average is within 0.05 standard deviations of the participants'" in tolerant
+    assert "equals" not in tolerant

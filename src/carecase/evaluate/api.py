@@ -184,7 +184,8 @@ def evaluate_project(
                 # the settings the report's method text names (it reads outputs, not the config)
                 k=config.matching.k, replacement=config.matching.replacement, pre_months=config.pre_months,
                 covariates=list(config.matching.covariates), exact=list(config.matching.exact),
-                history_months=config.matching.history_months, spell_measure=config.matching.spell_measure)
+                history_months=config.matching.history_months, spell_measure=config.matching.spell_measure,
+                balance_tolerance=config.matching.balance_tolerance)
     parent = parents(amounts, services)
     naive_t, matched_t, rtm, naive_m = (with_parent(t, parent) for t in (naive_t, matched_t, rtm, naive_m))
     costing = service_costing(engine, events)

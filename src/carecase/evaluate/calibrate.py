@@ -12,6 +12,14 @@ that the weighted control mean of every covariate equals the treated mean exactl
 where ``λ`` minimises the convex dual ``log Σ_i w0_i exp(λ · (z_i − m_t))`` (Newton's method;
 ``z`` standardised covariates, ``m_t`` the treated means). The weights keep the total of
 ``w0``; the DiD uses them as the controls' ``weight`` column.
+
+With a tolerance ``δ`` > 0 (approximate balance; Zubizarreta 2015, JASA 110:910, and for the
+entropy form Wang & Zubizarreta 2020, Biometrika 107:93) each weighted control mean need only
+lie within ``δ`` standard deviations of the treated mean: the weights stay nearer their
+matching weights (a larger effective number of controls, so a less noisy estimate) where exact
+equality would stretch them. Its dual adds ``δ · Σ|λ_j|`` to the one above; a covariate whose
+constraint is slack keeps ``λ_j = 0`` (solved by accelerated proximal gradient, FISTA: Beck &
+Teboulle 2009).
 """
 
 from __future__ import annotations
@@ -71,3 +79,62 @@ def entropy_weights(
         lam, value, w = lam - t * step, new_value, new_w
     grad = w @ z
     return w * base.sum() if np.max(np.abs(grad)) < 1e-6 else None
+
+
+def tolerant_entropy_weights(
+    x_control: np.ndarray,
+    target: np.ndarray,
+    base: np.ndarray,
+    scale: np.ndarray,
+    tolerance: float,
+    max_iter: int = 20000,
+    tol: float = 1e-7,
+) -> np.ndarray | None:
+    """Weights (same total as ``base``) nearest ``base`` in Kullback–Leibler divergence whose
+    weighted mean of each column of ``x_control`` is within ``tolerance`` × ``scale`` of
+    ``target`` (``scale``: each covariate's standard deviation; a column with none must equal
+    its target already). ``None`` when no such weights are found."""
+    x = np.asarray(x_control, float)
+    base = np.asarray(base, float)
+    if x.ndim != 2 or len(x) == 0 or base.sum() <= 0:
+        return None
+    scale = np.asarray(scale, float)
+    target = np.asarray(target, float)
+    keep = scale > 1e-12
+    q = base / base.sum()
+    if np.any(np.abs(q @ x[:, ~keep] - target[~keep]) > 1e-9 * np.maximum(1.0, np.abs(target[~keep]))):
+        return None
+    if not keep.any():
+        return base.copy()
+    z = (x[:, keep] - target[keep]) / scale[keep]
+
+    def smooth(lam: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        eta = z @ lam
+        top = eta.max()
+        e = q * np.exp(eta - top)
+        w = e / e.sum()
+        return float(np.log(e.sum()) + top), w @ z, w
+
+    def shrink(v: np.ndarray, t: float) -> np.ndarray:  # the proximal step of t·δ·Σ|λ|
+        return np.sign(v) * np.maximum(np.abs(v) - t * tolerance, 0.0)
+
+    lam = np.zeros(z.shape[1])
+    ahead, momentum = lam.copy(), 1.0
+    step = 1.0 / max(float((z**2).sum(axis=1).max()), 1e-12)  # 1 / a bound on the gradient's Lipschitz constant
+    for _ in range(max_iter):
+        f_ahead, g_ahead, _ = smooth(ahead)
+        while True:  # backtracking: the quadratic bound must hold at the step
+            new = shrink(ahead - step * g_ahead, step)
+            f_new, g_new, w = smooth(new)
+            d = new - ahead
+            if f_new <= f_ahead + g_ahead @ d + (d @ d) / (2 * step) + 1e-15:
+                break
+            step /= 2.0
+        # optimality: the weighted mean gap is −δ·sign(λ) where λ ≠ 0 and within ±δ where λ = 0
+        gap = np.where(new != 0, np.abs(g_new + tolerance * np.sign(new)), np.maximum(np.abs(g_new) - tolerance, 0.0))
+        if gap.max() < tol:
+            return w * base.sum()
+        nxt = (1.0 + np.sqrt(1.0 + 4.0 * momentum**2)) / 2.0
+        ahead = new + ((momentum - 1.0) / nxt) * (new - lam)
+        lam, momentum = new, nxt
+    return None

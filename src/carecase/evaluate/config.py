@@ -82,6 +82,13 @@ class MatchingConfig(StrictModel):
         "(true and false mean always and never).",
     )
     smd_threshold: float = Field(0.1, gt=0, le=1, description="|SMD| at or above this fails balance.")
+    balance_tolerance: float = Field(
+        0.0, ge=0, lt=1,
+        description="With calibration, how far (in pooled standard deviations) each weighted "
+        "control mean may stay from the treated mean: 0 balances exactly (entropy balancing); "
+        "more keeps the weights nearer equal (approximate balance, Wang & Zubizarreta 2020). "
+        "Keep it below smd_threshold.",
+    )
     history_months: int = Field(
         0, ge=0, le=48,
         description="Months of use before the pre-period added to the propensity model, per "

@@ -28,7 +28,7 @@ import pandas as pd
 from carecase.core.errors import EvaluationError
 from carecase.core.services import BY_CODE, Catalogue
 from carecase.evaluate import features, matching
-from carecase.evaluate.calibrate import entropy_weights
+from carecase.evaluate.calibrate import entropy_weights, tolerant_entropy_weights
 from carecase.evaluate.config import EvaluationConfig
 
 MAX_REWEIGHT = 10
@@ -113,7 +113,7 @@ def _search(inp: _Inputs, cfg: EvaluationConfig, calibrate: bool) -> Best | None
                                               inp.exact, m.k, caliper, m.replacement, metric)
         if members.empty:
             continue
-        calibrated = _calibrate(members, inp.x) if calibrate else None
+        calibrated = _calibrate(members, inp.x, m.balance_tolerance) if calibrate else None
         if calibrated is not None:
             members = calibrated
         bal = matching.balance_table(inp.x, inp.treated, members, m.smd_threshold, inp.before)
@@ -135,15 +135,23 @@ def _search(inp: _Inputs, cfg: EvaluationConfig, calibrate: bool) -> Best | None
     return best
 
 
-def _calibrate(members: pd.DataFrame, x: pd.DataFrame) -> pd.DataFrame | None:
+def _calibrate(members: pd.DataFrame, x: pd.DataFrame, tolerance: float = 0.0) -> pd.DataFrame | None:
     """``members`` with the controls' weights entropy-balanced to the matched treated
-    covariate means; ``None`` when that is infeasible."""
+    covariate means (within ``tolerance`` pooled standard deviations, the treated and the
+    matched controls' before weighting, when it is above 0); ``None`` when that is infeasible."""
     t = members["treated"].to_numpy(bool)
     if t.all():
         return None
-    target = x.loc[members.loc[t, "row_id"].to_numpy()].to_numpy(float).mean(axis=0)
+    xt = x.loc[members.loc[t, "row_id"].to_numpy()].to_numpy(float)
+    target = xt.mean(axis=0)
     xc = x.loc[members.loc[~t, "row_id"].to_numpy()].to_numpy(float)
-    w = entropy_weights(xc, target, members.loc[~t, "weight"].to_numpy(float))
+    base = members.loc[~t, "weight"].to_numpy(float)
+    if tolerance > 0:
+        v_t = matching.column_moments(xt, np.ones(len(xt)))[1]
+        v_c = matching.column_moments(xc, base)[1]
+        w = tolerant_entropy_weights(xc, target, base, np.sqrt((v_t + v_c) / 2.0), tolerance)
+    else:
+        w = entropy_weights(xc, target, base)
     if w is None:
         return None
     out = members.copy()

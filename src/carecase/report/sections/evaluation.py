@@ -309,7 +309,13 @@ def build(ctx: Context) -> Section:
     else:
         wide = balance_wide(bal)
         note = "Balance is adequate when |SMD| < 0.1 (Austin 2009)."
-        if get(matching, "calibrated"):
+        tolerance = get(matching, "balance_tolerance")
+        if get(matching, "calibrated") and isinstance(tolerance, int | float) and tolerance > 0:
+            note += (" After matching, the controls were weighted (entropy balancing) so that each covariate's "
+                     f"weighted mean is within {tolerance:g} standard deviations of the participants': an SMD "
+                     f"of about {tolerance:.2f} or less after shows that the weighting worked, not that the matched "
+                     "people were alike (the method above says how unequal the weights are).")
+        elif get(matching, "calibrated"):
             note += (" After matching, the controls were weighted (entropy balancing) so that each covariate's "
                      "weighted mean equals the participants': an SMD of 0.00 after shows that the weighting "
                      "worked, not that the matched people were alike (the method above says how unequal the "

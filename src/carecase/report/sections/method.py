@@ -67,8 +67,11 @@ def method_paragraph(matching: dict[str, Any]) -> str:
     elif reuse is False:
         text += " No person was the control for more than one participant."
     if matching.get("calibrated"):
+        tolerance = matching.get("balance_tolerance")
         text += (" Matching alone left the groups unbalanced, so the controls were then weighted (entropy "
-                 "balancing) so that every characteristic's average equals the participants'.")
+                 "balancing) so that every characteristic's average "
+                 + (f"is within {tolerance:g} standard deviations of the participants'."
+                    if isinstance(tolerance, int | float) and tolerance > 0 else "equals the participants'."))
         ess, rows = matching.get("control_ess"), matching.get("control_rows")
         if isinstance(ess, int | float) and isinstance(rows, int) and rows and ess < UNEQUAL * rows:
             # a share, rounded, never the counts: the number of controls is the number of matched
