@@ -67,6 +67,11 @@ def _tokens(fmt: str) -> list[tuple[bool, str]]:
                 raise DateFormatError(f"format {fmt!r} repeats %{d}")
             seen.add(d)
             out.append((True, d))
+        elif d == "y":
+            raise DateFormatError(
+                f"format {fmt!r} uses %y: carecase never reads a two-digit year (is 24 1924 or 2024?). Export the "
+                "column with four-digit years (in Excel, format it as dd/mm/yyyy or dd-mmm-yyyy) and use %Y"
+            )
         else:
             raise DateFormatError(
                 f"format {fmt!r} uses %{d}, which carecase does not read; supported: "

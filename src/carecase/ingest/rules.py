@@ -23,7 +23,7 @@ MAX_VALUE_CHARS = 80
 RULES: dict[str, str] = {
     "blank_identifier": "no usable identifier (NHS number, local ID, or name with date of birth); add one at source or remove the row",
     "nhs_number_invalid": "not a valid NHS number (10 digits passing the Modulus 11 check){why}; correct it at source, or leave it blank if unknown",
-    "unparseable_date": "does not match the date format {format}{seen}; correct the value, or set {key} to the format the file uses",
+    "unparseable_date": "does not match the date format {format}{seen}; {fix}",
     "impossible_date": "{why}; correct it at source",
     "missing_value": "a required value is blank; fill it in at source",
     "end_before_start": "the end date is before the start date; correct the dates at source",

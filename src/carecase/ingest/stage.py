@@ -60,8 +60,10 @@ STAGE = "ingest"
 #: unchanged file, which a store written by an older carecase lacks; 10: the keyed row and
 #: identity hashes under 112-bit SipHash keys, ``validate._hash_key``, where they had 64; and
 #: ``ingest_unmapped_sex`` withholding a code that is not a sex word, ``sex_codes``; 11: an NHS
-#: number of ten identical digits, a placeholder that passes Modulus 11, is invalid).
-RULES_VERSION = 11
+#: number of ten identical digits, a placeholder that passes Modulus 11, is invalid; 12: the
+#: unparseable_date hints for an Excel serial number and a two-digit year, and the format a
+#: mostly misread column looks like named only on the rows it reads).
+RULES_VERSION = 12
 #: Roles in the order they are staged; within a role, feeds by name and files by path.
 ROLE_ORDER = {"population": 0, "events": 1, "programme": 2, "outcomes": 3, "lookup": 4}
 

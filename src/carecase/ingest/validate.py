@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carecase.core.errors import IngestError
-from carecase.ingest import sex_codes
+from carecase.ingest import date_hints, sex_codes
 from carecase.ingest.dates import (
     BLANK,
     IMPOSSIBLE,
@@ -119,6 +119,9 @@ def _infer_or_fail(b: Batch, d: DateField) -> str | None:
                 suggest = f"set {d.key} to one of {', '.join(repr(f) for f in err.formats)}"
         else:
             example, suggest = "", f"set {d.key} to the strptime format the file uses, e.g. '%d/%m/%Y'"
+            if cause := date_hints.column_cause(b.col(d.column), b.ctx.today, d.key):
+                raise IngestError(f"{b.ctx.file}: cannot tell the date format of column '{d.column}' ({d.name}): "
+                                  f"{cause}") from None
         raise IngestError(
             f"{b.ctx.file}: cannot tell the date format of column '{d.column}' ({d.name}): "
             f"{err.reason}. {example}To fix it, {suggest}."
@@ -137,19 +140,24 @@ def _in_the_future(values: pa.Array | pa.ChunkedArray, fmt: str, impossible: np.
 
 
 def _seen_format(values: pa.Array | pa.ChunkedArray, unparseable: np.ndarray, filled: np.ndarray,
-                 today: dt.date) -> str:
+                 today: dt.date) -> tuple[np.ndarray, str]:
     """Where most of a column's dates do not match the configured format, the one format
     they do match, for the hint ("; these values look like '%d/%m/%Y' (e.g. 31/01/2024)"):
     a wrong format setting quarantined a whole file with only "does not match" to go on.
-    Only the format is named, never a value (dates of birth are identifiers). '' when few
-    fail, or when no single format reads them."""
+    Only the format is named, never a value (dates of birth are identifiers). Returns the
+    rows that format reads (the hint is theirs alone: an Excel serial number beside them is
+    not read by it) and the hint; no rows and '' when few fail, or no single format reads them."""
+    none = np.zeros(len(unparseable), dtype=bool)
     if not unparseable.any() or unparseable.sum() < 0.5 * max(int(filled.sum()), 1):
-        return ""
+        return none, ""
     try:
         fmt = infer_date_format(pc.filter(values, pa.array(unparseable)), today)
     except AmbiguousDates:
-        return ""
-    return f"; these values look like {fmt!r} (e.g. {format_example(fmt)})" if fmt else ""
+        return none, ""
+    if not fmt:
+        return none, ""
+    return (unparseable & (parse_dates(values, fmt, today).status == OK),
+            f"; these values look like {fmt!r} (e.g. {format_example(fmt)})")
 
 
 #: a time of day after a date: 14:30 or 14:30:05 (the directives each reads)
@@ -200,12 +208,17 @@ def parse_date_fields(b: Batch, only: set[str] | None = None, skip: set[str] | N
             b.tracker.fail(parsed_status == BLANK, "missing_value", d.column)
         show_fmt = f"{fmt!r} (e.g. {format_example(fmt)})" if fmt else "(none)"
         unparseable = parsed_status == UNPARSEABLE
-        seen = _seen_format(b.col(d.column), unparseable, parsed_status != BLANK, b.ctx.today) if d.format else ""
-        if fmt and not seen:
-            for timed, with_time in _with_a_time(b.col(d.column), unparseable, fmt, b.ctx.today):
-                b.tracker.fail(timed, "unparseable_date", d.column, format=show_fmt, key=d.key,
+        values, fix = b.col(d.column), f"correct the value, or set {d.key} to the format the file uses"
+        if fmt:
+            for timed, with_time in _with_a_time(values, unparseable, fmt, b.ctx.today):
+                b.tracker.fail(timed, "unparseable_date", d.column, format=show_fmt, fix=fix,
                                seen=f"; the value has a time of day after the date: {with_time!r} reads it")
-        b.tracker.fail(unparseable, "unparseable_date", d.column, format=show_fmt, key=d.key, seen=seen)
+        if d.format:
+            reads, seen = _seen_format(values, unparseable, parsed_status != BLANK, b.ctx.today)
+            b.tracker.fail(reads, "unparseable_date", d.column, format=show_fmt, fix=fix, seen=seen)
+        for rows, cause, fix_it in date_hints.explain(values, unparseable, b.ctx.today, d.key):
+            b.tracker.fail(rows, "unparseable_date", d.column, format=show_fmt, fix=fix_it, seen=cause)
+        b.tracker.fail(unparseable, "unparseable_date", d.column, format=show_fmt, fix=fix, seen="")
         impossible = parsed_status == IMPOSSIBLE
         future = _in_the_future(b.col(d.column), fmt, impossible) if fmt else impossible & False
         b.tracker.fail(future, "impossible_date", d.column, why=f"in the future (after {b.ctx.today})")
