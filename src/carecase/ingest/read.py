@@ -31,6 +31,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from carecase.core.errors import IngestError
+from carecase.ingest.columns import date_format_of
 from carecase.ingest.config import FileFormat
 from carecase.ingest.header import (
     TITLE_ROWS_SEEN,
@@ -419,7 +420,7 @@ def _read_xlsx(path: Path, fmt: FileFormat, date_formats: dict[str, str | None],
 
     header = check_header([_cell_text(v, None) for v in head[: last + 1]], path,
                            HeaderPlace("sheet row", above, below, key))
-    fmts = [date_formats.get(h) for h in header]
+    fmts = [date_format_of(date_formats, h) for h in header]
     width = len(header)
     extra = [above + i + 2 for i, r in enumerate(data) if any(_cell_text(v, None).strip() for v in r[width:])]
     if extra:
@@ -463,7 +464,7 @@ def _read_parquet(path: Path, date_formats: dict[str, str | None]) -> pa.Table:
     columns = {}
     for i, h in enumerate(header):
         try:
-            columns[h] = _column_text(table.column(i), date_formats.get(h))
+            columns[h] = _column_text(table.column(i), date_format_of(date_formats, h))
         except IngestError as err:
             raise IngestError(f"{path.name}: '{h}' is a {err}") from None
     return pa.table(columns)

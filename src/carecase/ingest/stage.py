@@ -22,6 +22,7 @@ import pyarrow as pa
 from carecase.core.errors import IngestError
 from carecase.core.project import Project
 from carecase.core.services import BY_CODE
+from carecase.ingest.columns import rename_alike
 from carecase.ingest.coverage import early_stops
 from carecase.ingest.feeds import Feed, feeds_from_config
 from carecase.ingest.fields import BUILDERS
@@ -111,6 +112,7 @@ def validate_batch(feed: Feed, raw: pa.Table, ctx: BatchContext, repeats: Repeat
     """Validate one file's rows (all strings) into store rows and quarantine rows;
     ``repeats`` finds the rows that repeat rows of earlier files (None: not checked);
     ``lines``: each row's line (sheet row) in the file, for the quarantine (None: unknown)."""
+    raw = rename_alike(raw, feed.required_columns(), ctx.file)
     missing = [(col, key) for col, key in feed.required_columns() if col not in raw.column_names]
     if missing:
         col, key = missing[0]
