@@ -21,6 +21,7 @@ WITHHELD = "<withheld>"
 MAX_VALUE_CHARS = 80
 
 RULES: dict[str, str] = {
+    "total_row": "a totals row (its {where} reads Total or the like), not anyone's record; it is left out and counted here. Delete it from the extract, or leave it",
     "blank_identifier": "no usable identifier (NHS number, local ID, or name with date of birth); add one at source or remove the row",
     "nhs_number_invalid": "not a valid NHS number (10 digits passing the Modulus 11 check){why}; correct it at source, or leave it blank if unknown",
     "unparseable_date": "does not match the date format {format}{seen}; {fix}",

@@ -47,6 +47,7 @@ from carecase.ingest.store import (
 )
 from carecase.ingest.summary import COUNTS as COUNTS
 from carecase.ingest.summary import data_rows, file_report, quarantine_warnings, summarise
+from carecase.ingest.totals import flag_total_rows
 from carecase.ingest.validate import Batch, BatchContext, Repeats, StagedBatch
 
 STAGE = "ingest"
@@ -63,8 +64,9 @@ STAGE = "ingest"
 #: ``ingest_unmapped_sex`` withholding a code that is not a sex word, ``sex_codes``; 11: an NHS
 #: number of ten identical digits, a placeholder that passes Modulus 11, is invalid; 12: the
 #: unparseable_date hints for an Excel serial number and a two-digit year, and the format a
-#: mostly misread column looks like named only on the rows it reads).
-RULES_VERSION = 12
+#: mostly misread column looks like named only on the rows it reads; 13: a totals row is
+#: quarantined as total_row, where one with its dates filled in was staged as a person).
+RULES_VERSION = 13
 #: Roles in the order they are staged; within a role, feeds by name and files by path.
 ROLE_ORDER = {"population": 0, "events": 1, "programme": 2, "outcomes": 3, "lookup": 4}
 
@@ -119,6 +121,7 @@ def validate_batch(feed: Feed, raw: pa.Table, ctx: BatchContext, repeats: Repeat
         raise IngestError(_missing_column(feed, ctx, raw, col, key))
     batch = Batch(feed, raw, ctx, RuleTracker(raw.num_rows), np.zeros(raw.num_rows, dtype=bool), repeats=repeats,
                   lines=lines)
+    flag_total_rows(batch)
     return BUILDERS[feed.role](batch)
 
 
