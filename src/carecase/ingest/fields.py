@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carecase.core.services import Catalogue
+from carecase.ingest import number_hints
 from carecase.ingest.dates import BLANK, OK, UNPARSEABLE
 from carecase.ingest.ignored import TABLE as IGNORED_TABLE
 from carecase.ingest.ignored import count_codes
@@ -52,6 +53,14 @@ def parse_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     ok = shaped & np.isfinite(nums)
     status = np.where(blank, BLANK, np.where(ok, OK, UNPARSEABLE)).astype(np.int8)
     return np.where(ok, nums, np.nan), status
+
+
+def fail_numbers(b: Batch, values: pa.Array, unparseable: np.ndarray, column: str) -> None:
+    """Quarantine the ``unparseable`` numbers, saying where a spreadsheet's number format is
+    the cause (thousands separators, a decimal comma, a currency sign, brackets)."""
+    for rows, why in number_hints.explain(values, unparseable):
+        b.tracker.fail(rows, "unparseable_number", column, why=why)
+    b.tracker.fail(unparseable, "unparseable_number", column, why="")
 
 
 def _days(arr: pa.Array) -> np.ndarray:
@@ -155,7 +164,7 @@ def stage_events(b: Batch) -> StagedBatch:
             per_week = pc.equal(units, "week").fill_null(False).to_numpy(zero_copy_only=False)
             qty = np.where((status == BLANK) & per_week, 1.0, qty)
             b.tracker.fail((status == BLANK) & ~per_week, "missing_value", ev.quantity)
-        b.tracker.fail(status == UNPARSEABLE, "unparseable_number", ev.quantity)
+        fail_numbers(b, b.col(ev.quantity), status == UNPARSEABLE, ev.quantity)
         b.tracker.fail(qty < 0, "negative_quantity", ev.quantity)
         if ev.max_quantity is not None:
             limit = np.full(n, float(ev.max_quantity))
@@ -278,7 +287,7 @@ def stage_outcomes(b: Batch) -> StagedBatch:
     scores: dict[str, np.ndarray] = {}
     for domain in sorted(s.domains):
         nums, status = parse_numbers(b.col(s.domains[domain]))
-        b.tracker.fail(status == UNPARSEABLE, "unparseable_number", s.domains[domain])
+        fail_numbers(b, b.col(s.domains[domain]), status == UNPARSEABLE, s.domains[domain])
         scores[domain] = nums
     if b.feed.scale is not None:  # after every domain's number check: first rule per row
         low, high, key = b.feed.scale

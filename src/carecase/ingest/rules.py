@@ -29,7 +29,7 @@ RULES: dict[str, str] = {
     "missing_value": "a required value is blank; fill it in at source",
     "end_before_start": "the end date is before the start date; correct the dates at source",
     "missing_end": "no end date and {key} is 'quarantine'; add the end date, or set it to 'period_end' to treat the row as ongoing",
-    "unparseable_number": "not a number; correct the value at source",
+    "unparseable_number": "not a number{why}; correct the value at source",
     "negative_quantity": "the quantity is negative; correct it at source",
     "absurd_quantity": "the quantity is above the plausible maximum {limit}; correct it at source, or raise {key} if it is genuine",
     "unknown_assessment": "the assessment point is not one of the instrument's ({points}: {key}.assessments), so the evaluation would not read it; add the label to {key}.assessments, in order, or correct the value at source",

@@ -65,8 +65,9 @@ STAGE = "ingest"
 #: number of ten identical digits, a placeholder that passes Modulus 11, is invalid; 12: the
 #: unparseable_date hints for an Excel serial number and a two-digit year, and the format a
 #: mostly misread column looks like named only on the rows it reads; 13: a totals row is
-#: quarantined as total_row, where one with its dates filled in was staged as a person).
-RULES_VERSION = 13
+#: quarantined as total_row, where one with its dates filled in was staged as a person; 14:
+#: the unparseable_number hints for thousands separators, a decimal comma, a currency sign).
+RULES_VERSION = 14
 #: Roles in the order they are staged; within a role, feeds by name and files by path.
 ROLE_ORDER = {"population": 0, "events": 1, "programme": 2, "outcomes": 3, "lookup": 4}
 
