@@ -247,3 +247,90 @@ def test_the_unmatched_participants_change_one_person_makes_up(tmp_path: Path) -
     assert "matched participants" in label and "dominance rule" in dominated.note
     spread = _unmatched(tmp_path / "s", (0.3, 0.2))
     assert "all participants" in next(c.label for c in spread.columns if c.key == "effect_naive")
+
+
+N_MATCHED, N_UNMATCHED = 118, 20
+
+
+def _with_unmatched() -> Panel:
+    """SERVICE for 118 matched participants (rows 1–118: each about half their pre-period use
+    after joining, a spread fall) and 20 left unmatched (rows 119–138): row 119 has a £20,000
+    placement in months 0–8 and nothing before; the other 19 keep their use in months 0–8 and
+    have none in months 8–12. The comparison group used nothing (its change is 0)."""
+    rng = generator(20240401, "sdc", "unmatched")
+    n = N_MATCHED + N_UNMATCHED
+    amount = np.zeros((n, 3, 1))
+    base = rng.uniform(2_000, 4_000, n)
+    amount[:, 0, 0] = base
+    half = base[:N_MATCHED] * 0.5
+    amount[:N_MATCHED, 1, 0] = half * 8 / 12 * rng.uniform(0.9, 1.1, N_MATCHED)
+    amount[:N_MATCHED, 2, 0] = amount[:N_MATCHED, 1, 0] + half * 4 / 12 * rng.uniform(0.9, 1.1, N_MATCHED)
+    rest = base[N_MATCHED + 1:]
+    amount[N_MATCHED + 1:, 1, 0] = amount[N_MATCHED + 1:, 2, 0] = rest * 8 / 12 * rng.uniform(0.98, 1.02, len(rest))
+    amount[N_MATCHED, :, 0] = [0.0, 20_000.0, 20_000.0]
+    cols = pd.DataFrame({"key_type": ["service"], "key": [SERVICE], "measure": ["cost"]})
+    days = np.tile([DAYS["pre"], DAYS["post_0_8"], DAYS["post_0_12"]], (n, 1))
+    return Panel(np.arange(1, n + 1), ("pre", "post_0_8", "post_0_12"), cols, amount, days)
+
+
+def _plant_unmatched(root: Path, everyone: pd.DataFrame, matched: pd.DataFrame) -> None:
+    """SERVICE's £ rows: the naive change of all 138 participants (with the unmatched
+    participants' shares), the matched 118's own naive, and their DiD (the comparison group's
+    change being 0, the matched participants' change itself); 20 left unmatched in the counts."""
+    d = root / "out" / "evaluate"
+    counts = pd.read_parquet(d / "match_counts.parquet").set_index("count")
+    counts.loc[["participants", "treated_eligible", "treated_unmatched"], "value"] = [142, 138, 20]
+    counts.reset_index().to_parquet(d / "match_counts.parquet", index=False)
+    share = [c for c in matched.columns if c.endswith(("_largest_share", "_second_share"))]
+    estimates = ["change_ppy", "ci_low", "ci_high", "pre_ppy", "post_ppy", "n", "users"]
+    for name, gen in (("naive", everyone), ("naive_matched", matched), ("matched", matched), ("rtm", matched)):
+        df = pd.read_parquet(d / f"{name}.parquet")
+        if name == "naive":
+            df["n"] = N_MATCHED + N_UNMATCHED
+        for w, g in gen.set_index("window").iterrows():
+            at = (df["key"] == SERVICE) & (df["measure"] == "cost") & (df["window"] == w)
+            if name.startswith("naive"):
+                own = share + (["unmatched_change_largest_share", "unmatched_change_second_share"]
+                               if name == "naive" else [])
+                df.loc[at, estimates + own] = g[estimates + own].to_numpy(float)
+            else:
+                df.loc[at, [f"treated_{c}" for c in share]] = g[share].to_numpy(float)
+                df.loc[at, [f"control_{c}" for c in share]] = np.nan
+                df.loc[at, ["treated_pre_ppy", "treated_post_ppy", "control_pre_ppy", "control_post_ppy"]] = [
+                    g["pre_ppy"], g["post_ppy"], 0.0, 0.0]
+                change = "effect_ppy" if name == "matched" else "treated_change_ppy"
+                df.loc[at, change] = g["change_ppy"]
+                if name == "rtm":
+                    df.loc[at, ["control_change_ppy", "share_of_naive_change_seen_in_controls"]] = [0.0, 0.0]
+        df.to_parquet(d / f"{name}.parquet", index=False)
+
+
+def test_a_shorter_window_gives_one_unmatched_persons_change(tmp_path: Path) -> None:
+    """The regression-to-the-mean table prints the matched participants' change of the longest
+    window only, and the unmatched check read that window alone. But the DiD of every window is
+    printed, and where the comparison group's change is 0 (nobody outside the programme used
+    the service) or small, it is the matched participants' change: 138 × the 0–8 month naive
+    change − 118 × the 0–8 month DiD is row 119's £20,000 placement (£30,000 a year) within
+    5%, though every printed change is spread over many people. So every window's rows are
+    judged, and the shared report shows the matched participants' own naive change."""
+    p = _with_unmatched()
+    rows = np.arange(1, N_MATCHED + N_UNMATCHED + 1)
+    no_tests = {"t_stat": np.nan, "t_p": np.nan, "wilcoxon_stat": np.nan, "wilcoxon_p": np.nan}
+    with mock.patch.object(estimates, "paired_tests", lambda pre, post: dict(no_tests)):
+        everyone = naive(p, rows, 50, generator(1, "sdc", "all"))
+        matched = naive(p, rows[:N_MATCHED], 50, generator(1, "sdc", "matched"))
+    everyone = everyone.assign(**estimates.unmatched_change_columns(p, rows, rows[:N_MATCHED]))
+    a, m = everyone.set_index("window"), matched.set_index("window")
+    # every change a shared report would print passes the rules...
+    for frame in (a, m):
+        assert not dominated_rows(frame.reset_index(), NAIVE_SHARES, P10).any()
+    # ...the unmatched participants' 0–12 month change is spread (the old check's window)...
+    assert not dominated_rows(a.loc[["post_0_12"]].reset_index(), ("unmatched_change_",), P10).any()
+    # ...but their 0–8 month change, which the printed 0–8 month figures give, is row 119's
+    left = (N_MATCHED + N_UNMATCHED) * a.loc["post_0_8", "change_ppy"] - N_MATCHED * m.loc["post_0_8", "change_ppy"]
+    assert abs(left - 30_000) < 0.05 * 30_000
+    root = write_project(tmp_path / "unmatched")
+    _plant_unmatched(root, everyone, matched)
+    effects = _effects(root)
+    label = next(c.label for c in effects.columns if c.key == "effect_naive")
+    assert "matched participants" in label and "dominance rule" in effects.note

@@ -11,10 +11,14 @@ The two tables are linked by arithmetic, so a shared report discloses them as on
   comparison people, as Ambulance's participants' less comparison change).
 - The naive change of all participants times their number, less the matched participants'
   change times theirs, is the change of the participants left unmatched. Where those are
-  1..threshold people (overall, or among the users of a service or agency), the shared
-  report's naive column is the matched participants' own naive before/after
-  (``out/evaluate/naive_matched``), labelled so: the naive of all participants gave back
-  five unmatched people's £122,712, and one person's elective admissions.
+  1..threshold people (overall, or among the users of a service or agency), or one or two
+  of them make up almost all of that change, the shared report's naive column is the matched
+  participants' own naive before/after (``out/evaluate/naive_matched``), labelled so: the
+  naive of all participants gave back five unmatched people's £122,712, and one person's
+  elective admissions. That is judged in every window (:func:`did_rows`), not only the
+  regression-to-the-mean table's: another window's DiD is the matched participants' change
+  less a comparison change that can be 0 or small, and a 0–8 month naive beside it gave one
+  unmatched person's placement within 5% (tests/report/test_change_dominance.py).
 """
 
 from __future__ import annotations
@@ -54,8 +58,9 @@ RTM_ESTIMATES = ("treated_change_ppy", "control_change_ppy", "share_of_naive_cha
 
 def unmatched_few(naive: pd.DataFrame | None, matched: pd.DataFrame | None, unmatched: object,
                   threshold: int, shown: set[tuple[str, str, str]]) -> bool:
-    """Whether the rows ``shown`` by the regression-to-the-mean table (window label, level,
-    key) would let the naive figures give back 1..threshold people left unmatched: the
+    """Whether the rows ``shown`` (window label, level, key: those the regression-to-the-mean
+    table shows, and :func:`did_rows` in the other windows) would let the naive figures give
+    back 1..threshold people left unmatched: the
     participants left unmatched overall (``unmatched``, from the match counts), or on one of
     those rows as participants (``n`` against ``n_sets``) or as users of its service or
     agency (``users`` against ``treated_users``)."""
@@ -83,8 +88,8 @@ def unmatched_few(naive: pd.DataFrame | None, matched: pd.DataFrame | None, unma
 
 def unmatched_dominated(naive: pd.DataFrame | None, shown: set[tuple[str, str, str]],
                         rule: DominanceConfig | None) -> bool:
-    """Whether, on a row the regression-to-the-mean table shows (window label, level, key),
-    the change of the participants left unmatched, which the naive change of all participants
+    """Whether, on a row ``shown`` (window label, level, key: as :func:`unmatched_few`), the
+    change of the participants left unmatched, which the naive change of all participants
     beside the matched participants' change gives (each × its person-time), is one that one
     or two of them make up almost all of (the naive table's ``unmatched_change_`` shares,
     :func:`carecase.evaluate.estimates.unmatched_change_columns`; a table without them: no)."""
@@ -169,10 +174,11 @@ def _rtm(ctx: Context, counts: Table | None) -> tuple[Table, pd.DataFrame] | Non
 
 def _effects(ctx: Context, counts: Table | None, rtm_shown: set[tuple[str, str, str]],
              keep: Collection[tuple[str, str, str]] = ()) -> Table | None:
-    """The naive/matched table with its own withholding; in a shared report where the
-    regression-to-the-mean rows shown (``rtm_shown``) would let the naive figures give back
-    few unmatched participants (:func:`unmatched_few`), the naive columns are the matched
-    participants'."""
+    """The naive/matched table with its own withholding; in a shared report where the rows
+    whose matched participants' change a reader has (``rtm_shown``: the regression-to-the-mean
+    table's, and :func:`did_rows`) would let the naive figures give back few unmatched
+    participants (:func:`unmatched_few`) or one dominating them (:func:`unmatched_dominated`),
+    the naive columns are the matched participants'."""
     all_naive, matched = ctx.outs.table("evaluate", "naive"), ctx.outs.table("evaluate", "matched")
     shared = ctx.mode != "internal"
     threshold = ctx.config.suppression.threshold
@@ -267,18 +273,46 @@ def _build(ctx: Context, counts: Table | None,
     built = _rtm(ctx, counts)
     rtm, frame = built if built is not None else (None, None)
     shown: set[tuple[str, str, str]] = set()
-    if ctx.mode != "internal" and rtm is not None and frame is not None:
-        withhold_rows_adding_up(rtm, frame, RTM_ESTIMATES, keep)
-        shown = {_key(r) for i, r in enumerate(rtm.rows) if (i, "treated_change_ppy") not in rtm.withheld
-                 and (i, "control_change_ppy") not in rtm.withheld}
-    effects = _effects(ctx, counts, shown, keep)
     matched = ctx.outs.table("evaluate", "matched")
+    if ctx.mode != "internal":
+        if rtm is not None and frame is not None:
+            withhold_rows_adding_up(rtm, frame, RTM_ESTIMATES, keep)
+            shown = {_key(r) for i, r in enumerate(rtm.rows) if (i, "treated_change_ppy") not in rtm.withheld
+                     and (i, "control_change_ppy") not in rtm.withheld}
+        rtm_windows = set() if frame is None or pick(frame, "window") is None \
+            else set(frame[pick(frame, "window")].astype(str))
+        thin = thin_windows(ctx, matched, counts)
+        if thin is not None:  # the DiDs of thin windows, and of rows on few users, are hidden
+            shown |= did_rows(matched, rtm_windows | thin) - few_user_keys(ctx)
+    effects = _effects(ctx, counts, shown, keep)
     if ctx.mode != "internal" and effects is not None and rtm is not None and frame is not None \
             and matched is not None:
         disclose_together(effects, only_measure(matched, MONEY), rtm, frame, keep)
         if naive_of_matched(effects):
             show_participants_change(effects, rtm, frame)
     return effects, rtm
+
+
+def did_rows(matched: pd.DataFrame | None, skip: Collection[str]) -> set[tuple[str, str, str]]:
+    """(window label, level, key) of the matched table's £ rows in every window but ``skip``
+    (window labels: the regression-to-the-mean table's, whose rows it shows or hides itself).
+
+    Outside that table's window the matched participants' change is not printed, but a reader
+    has it nearly: it is the DiD plus the comparison group's change, which is small beside one
+    unmatched person's placement, and nothing at all where no comparison person used the
+    service (the DiD is then the matched participants' change itself). The naive change of all
+    participants beside it then gives the unmatched participants' change in that window as it
+    does in the longest, so :func:`unmatched_few` and :func:`unmatched_dominated` judge these
+    rows too (all but those whose DiD rests on few people, which :func:`_build` leaves out:
+    whether the effects table hides others' as complements is not known yet)."""
+    if matched is None:
+        return set()
+    m = only_measure(matched, MONEY)
+    cols = [pick(m, k) for k in ("window", "key_type", "key")]
+    if any(c is None for c in cols):
+        return set()
+    keys = zip(*(m[c].astype(str).tolist() for c in cols), strict=True)  # type: ignore[index]
+    return {(window_label(w), kt, k) for w, kt, k in keys if window_label(w) not in skip}
 
 
 def show_participants_change(effects: Table, rtm: Table, frame: pd.DataFrame) -> None:
