@@ -9,17 +9,15 @@ import numpy as np
 import pandas as pd
 
 from carecase.core.random import generator
-from carecase.evaluate.estimates import (
+from carecase.evaluate.derived import carriers, derived_periods, redundant_windows
+from carecase.evaluate.estimates import matched_did, naive, users
+from carecase.evaluate.panel import Panel
+from carecase.evaluate.shares import (
     largest_change_shares,
     largest_shares,
     largest_step_shares,
-    matched_did,
-    naive,
-    nested_pairs,
     unmatched_change_columns,
-    users,
 )
-from carecase.evaluate.panel import Panel
 
 
 def panel() -> Panel:
@@ -109,10 +107,34 @@ def test_largest_change_shares_by_absolute_part() -> None:
     assert np.isclose(nv.loc["A", "change_largest_share"], 5 / 7)
 
 
-def test_nested_pairs_are_a_window_and_one_inside_it() -> None:
-    """A window and a shorter one inside it (same start, or same end: 0–12 less 3–12 is 0–3);
-    windows that only overlap (0–8, 3–12) are not a pair."""
-    assert nested_pairs(["post_0_8", "post_0_11", "post_0_12", "post_3_12"]) == [[], [0], [0, 1, 3], []]
+def _periods(windows: list[str]) -> set[tuple[float, ...]]:
+    return {tuple(float(v) for v in row) for row in derived_periods(windows)}
+
+
+def test_derived_periods_are_the_stretches_of_months_the_windows_add_up_to() -> None:
+    """Nested windows give the months one adds to the other (0–12 less 3–12 is 0–3); 0–8 and
+    4–12 alone give nothing but themselves, and with 0–12 beside them every part: months
+    8–12, months 0–4 and their overlap, months 4–8 (0–8 + 4–12 − 0–12)."""
+    assert _periods(["post_0_8", "post_0_12"]) == {(1, 0), (0, 1), (-1, 1)}
+    assert _periods(["post_0_12", "post_3_12"]) == {(1, 0), (0, 1), (1, -1)}
+    assert _periods(["post_0_8", "post_4_12"]) == {(1, 0), (0, 1)}
+    three = _periods(["post_0_8", "post_4_12", "post_0_12"])
+    assert {(-1, 0, 1), (0, -1, 1), (1, 1, -1)} <= three and len(three) == 7  # every union of the 3 parts
+    assert not redundant_windows(["post_0_8", "post_4_12", "post_0_12"]).any()
+    assert redundant_windows(["post_0_4", "post_4_8", "post_0_8"]).all()
+
+
+def test_the_longest_window_carries_a_derived_figure() -> None:
+    """The window hidden where a figure several windows give is dominated: the longest it takes
+    (0–12 beside 0–8 or 3–12, as for nested windows), the later of two equal ones (4–12 beside
+    0–8); where a window's months are others' (0–4, 4–8, 0–8), every window that could stand in."""
+    w = ["post_0_8", "post_4_12", "post_0_12", "post_3_12"]
+    none = np.zeros(4, dtype=bool)
+    assert carriers(np.array([-1.0, 0, 1, 0]), w, none) == [2]
+    assert carriers(np.array([0.0, 0, 1, -1]), w, none) == [2]
+    assert carriers(np.array([1.0, -1, 0, 0]), w, none) == [1]
+    dependent = ["post_0_4", "post_4_8", "post_0_8"]
+    assert carriers(np.array([1.0, 0, -0.5]), dependent, redundant_windows(dependent)) == [0, 1, 2]
 
 
 def test_step_shares_see_the_months_one_window_adds_to_another() -> None:
@@ -147,3 +169,53 @@ def test_unmatched_change_shares_are_the_unmatched_participants() -> None:
     assert np.isnan(cols["unmatched_change_largest_share"][1])  # B: row 2 never uses it
     none_left = unmatched_change_columns(p, np.array([1, 2]), np.array([1, 2]))
     assert np.isnan(none_left["unmatched_change_largest_share"]).all()
+
+
+def _steady_then_placement(windows: tuple[str, ...], k: int = 10) -> tuple[Panel, np.ndarray]:
+    """Ten people at 1 a day before joining and half that in every month after (a spread fall
+    that stays), and one who uses nothing until a placement of 600 in months 8–12. Windows
+    over 12 months before and ``windows`` after (each month 30 days)."""
+    months = [tuple(int(x) for x in w.split("_")[1:]) for w in windows]
+    amount = np.zeros((k + 1, 1 + len(windows), 1))
+    amount[:k, 0, 0] = 360.0
+    for i, (s, e) in enumerate(months):
+        amount[:k, i + 1, 0] = 15.0 * (e - s)
+        amount[k, i + 1, 0] = 150.0 * max(0, min(e, 12) - max(s, 8))
+    days = np.tile([360.0, *(30.0 * (e - s) for s, e in months)], (k + 1, 1))
+    cols = pd.DataFrame({"key_type": ["service"], "key": ["A"], "measure": ["cost"]})
+    return Panel(np.arange(1, k + 2), ("pre", *windows), cols, amount, days), np.arange(1, k + 2)
+
+
+def test_overlapping_windows_give_one_persons_months_8_to_12() -> None:
+    """0–8 and 4–12 months, neither inside the other: each window's change is the ten people's
+    falls (spread), but the two changes' difference cancels the pre-period and everyone whose
+    use after joining is steady: 8 months' person-time × (x₀₋₈ − x₄₋₁₂) is use in months 0–4
+    less use in months 8–12, −600, the one person's placement. Before, no rule judged the pair
+    (NaN); now 4–12 (the later of two equal windows) carries that figure, dominated."""
+    p, rows = _steady_then_placement(("post_0_8", "post_4_12"))
+    first, second = largest_change_shares(p, rows)
+    assert np.all(1 - first - second >= 0.1 * first)  # each window's change passes the p% rule (p = 10)
+    nv = naive(p, rows, 50, generator(1, "t", "o")).set_index("window")
+    x08, x412 = nv.loc["post_0_8", "change_ppy"], nv.loc["post_4_12", "change_ppy"]
+    person_time = len(rows) * 240.0 / 365.25  # 8 months of 30 days each, in person-years
+    assert abs((x08 - x412) * person_time - (-600.0)) < 1e-6
+    first, second = largest_step_shares(p, rows)
+    assert np.isnan(first[0, 0]) and first[1, 0] > 0.999 and second[1, 0] < 1e-3
+
+
+def test_nested_windows_give_the_difference_of_their_rates() -> None:
+    """0–8 and 0–12: the months 8–12 change against the pre-period (the step) is spread over the
+    ten people's falls, but 0–12's rate less 0–8's is the placement alone (the others' use is
+    the same in both): 12 × (x₀₋₁₂ − x₀₋₈) × the person-years of one month… gives the 600 back.
+    The step's own shares pass; the difference's do not."""
+    p, rows = _steady_then_placement(("post_0_8", "post_0_12"))
+    nv = naive(p, rows, 50, generator(1, "t", "d")).set_index("window")
+    x08, x012 = nv.loc["post_0_8", "change_ppy"], nv.loc["post_0_12", "change_ppy"]
+    # x₀₋₁₂ − x₀₋₈ = the placement ÷ 12 months' person-time (it adds nothing to months 0–8)
+    assert abs((x012 - x08) * len(rows) * 360.0 / 365.25 - 600.0) < 1e-6
+    step = p.amount[:, 2, 0] - p.amount[:, 1, 0]  # months 8–12, each person
+    parts = np.abs(step / (len(rows) * 120.0) - p.amount[:, 0, 0] / (len(rows) * 360.0))
+    top = np.sort(parts)[::-1]
+    assert parts.sum() - top[0] - top[1] > 0.5 * top[0]  # the step against the pre-period: passes the p% rule
+    first, _ = largest_step_shares(p, rows)
+    assert first[1, 0] > 0.999

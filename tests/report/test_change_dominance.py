@@ -35,6 +35,7 @@ from carecase.core.random import generator
 from carecase.evaluate import estimates
 from carecase.evaluate.estimates import naive
 from carecase.evaluate.panel import Panel
+from carecase.evaluate.shares import unmatched_change_columns
 from carecase.report.config import DominanceConfig
 from carecase.report.content import Table
 from carecase.report.sections.effects import NAIVE_SHARES, dominated_rows
@@ -319,7 +320,7 @@ def test_a_shorter_window_gives_one_unmatched_persons_change(tmp_path: Path) -> 
     with mock.patch.object(estimates, "paired_tests", lambda pre, post: dict(no_tests)):
         everyone = naive(p, rows, 50, generator(1, "sdc", "all"))
         matched = naive(p, rows[:N_MATCHED], 50, generator(1, "sdc", "matched"))
-    everyone = everyone.assign(**estimates.unmatched_change_columns(p, rows, rows[:N_MATCHED]))
+    everyone = everyone.assign(**unmatched_change_columns(p, rows, rows[:N_MATCHED]))
     a, m = everyone.set_index("window"), matched.set_index("window")
     # every change a shared report would print passes the rules...
     for frame in (a, m):

@@ -31,11 +31,12 @@ from carecase.evaluate.clusters import shared_person_clusters
 from carecase.evaluate.config import EvaluationConfig
 from carecase.evaluate.costing import fiscal_shares, measured_units, service_costing
 from carecase.evaluate.effects import effects_payload
-from carecase.evaluate.estimates import matched_did, naive, unmatched_change_columns
+from carecase.evaluate.estimates import matched_did, naive
 from carecase.evaluate.match_search import match
 from carecase.evaluate.outcomes import outcome_changes
 from carecase.evaluate.panel import Panel, build_panel, parents
 from carecase.evaluate.ratemodels import rate_ratios
+from carecase.evaluate.shares import unmatched_change_columns
 from carecase.evaluate.windows import window_coverage, window_summaries
 
 

@@ -92,7 +92,7 @@ def unmatched_dominated(naive: pd.DataFrame | None, shown: set[tuple[str, str, s
     change of the participants left unmatched, which the naive change of all participants
     beside the matched participants' change gives (each × its person-time), is one that one
     or two of them make up almost all of (the naive table's ``unmatched_change_`` shares,
-    :func:`carecase.evaluate.estimates.unmatched_change_columns`; a table without them: no)."""
+    :func:`carecase.evaluate.shares.unmatched_change_columns`; a table without them: no)."""
     if naive is None or rule is None or not shown:
         return False
     n = only_measure(naive, MONEY)

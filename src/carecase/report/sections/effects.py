@@ -30,13 +30,13 @@ NAIVE_ESTIMATES = ("effect_naive", "ci_low_naive", "ci_high_naive")
 
 
 #: the groups and periods whose rates a row publishes, as the prefixes of the evaluation's
-#: largest-people share columns (carecase.evaluate.estimates.share_columns); ``step_``: the
-#: change over the months a window adds to a shorter one inside it, which the two
-#: windows' published changes give (carecase.evaluate.estimates.largest_step_shares)
+#: largest-people share columns (carecase.evaluate.shares.share_columns); ``step_``: the
+#: figures a window's published change gives with other windows' (the change over the months
+#: it adds to a shorter one, the difference of two windows' rates: carecase.evaluate.derived)
 NAIVE_SHARES = ("pre_", "post_", "change_", "step_")
 #: the naive table's shares of the change of the participants left unmatched, which the naive
 #: change of all participants beside the matched participants' gives
-#: (carecase.evaluate.estimates.unmatched_change_columns)
+#: (carecase.evaluate.shares.unmatched_change_columns)
 UNMATCHED_SHARES = ("unmatched_change_",)
 MATCHED_SHARES = ("treated_pre_", "treated_post_", "treated_change_", "treated_step_", "control_pre_",
                   "control_post_", "control_change_", "control_step_")
@@ -155,9 +155,9 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
                  "comparison group, or the people in either who used that service or agency) are hidden.")
         if any(_flag(r.get("dominated_naive")) or _flag(r.get("dominated_matched")) for r in records):
             note += (" So are estimates whose rates or changes one or two people's use makes up almost all of, "
-                     "whatever the number of people (a dominance rule), and a window's estimates where the change "
-                     "over the months it adds to a shorter window (the two windows' changes give it) is such a "
-                     "change.")
+                     "whatever the number of people (a dominance rule), and a window's estimates where a figure "
+                     "its change gives with another window's (the change over the months it adds to a shorter "
+                     "window, or the difference between the two) is such a change.")
     # the matched-participants column is the same people on every row, not a sum: only
     # small numbers (and figures hidden elsewhere) are hidden, no complement down the column
     return Table("evaluation-effects", "Naive before/after and matched difference-in-differences, per person per year",
