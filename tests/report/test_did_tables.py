@@ -354,3 +354,50 @@ def test_showing_participants_changes_is_undone_where_it_would_leave_one_hidden_
     show_participants_change(effects, rtm, frame)
     assert _hidden(rtm, "treated_change_ppy") == {"HOU_TEMP_ACCOM", "NEL_ADMIT"}
     assert _hidden(rtm, "control_change_ppy") == {"HOU_TEMP_ACCOM", "AE_ATTEND", "NEL_ADMIT"}
+
+
+def _side_by_side_frames(few_users: dict, step_shares: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Naive and matched £ rows for two windows: the total adding up agencies A, B and C.
+    ``few_users``: (window, key) → users among the participants; ``step_shares``: (window,
+    key) → the largest person's share of a figure the windows give together."""
+    rows = []
+    for w in ("post_0_8", "post_0_12"):
+        for level, key, value in (("total", "all", 10.0), ("agency", "A", 4.0), ("agency", "B", 3.0),
+                                  ("agency", "C", 3.0)):
+            share = step_shares.get((w, key), np.nan)
+            rows.append({"window": w, "key_type": level, "key": key, "measure": "cost", "parent": "",
+                         "value": value, "users": few_users.get((w, key), 50), "step": share})
+    base = pd.DataFrame(rows)
+    naive = base.assign(change_ppy=base["value"], ci_low=base["value"] - 1, ci_high=base["value"] + 1, n=50,
+                        step_largest_share=base["step"], step_second_share=0.0)
+    matched = base.assign(effect_ppy=base["value"], ci_low=base["value"] - 1, ci_high=base["value"] + 1,
+                          n_sets=50, treated_users=base["users"], control_users=50, mde_ppy=1.0,
+                          treated_step_largest_share=base["step"], treated_step_second_share=0.0)
+    return (naive.drop(columns=["value", "users", "step"]).assign(users=base["users"]),
+            matched.drop(columns=["value", "users", "step"]))
+
+
+def test_a_window_hiding_rows_for_a_figure_of_two_windows_keeps_the_others_complements() -> None:
+    """Agency A rests on few users in both windows; B and C are CBA inputs, chosen last as
+    complements, so the total is hidden with A in both windows (the demo's case: adult social
+    care protected by the whole-system total). The first 8 months also hide B and C for a
+    figure the two windows give together (one person's months 8–12): with A, B and C hidden
+    there, that window alone would need no complement and show its total, and the total less
+    the 12-month B and C put in for the 8-month ones would give the 8-month A back. The
+    complements of rows hidden in their own right are chosen first, the same in every window,
+    so the total stays hidden in both."""
+    from carecase.report.config import DominanceConfig
+    from carecase.report.sections.effects import side_by_side
+
+    few = {("post_0_8", "A"): 3, ("post_0_12", "A"): 3}
+    step = {("post_0_8", "B"): 0.99, ("post_0_8", "C"): 0.99}
+    naive, matched = _side_by_side_frames(few, step)
+    keep = {(label, "agency", k) for label in ("first 8 months after joining", "first 12 months after joining")
+            for k in "BC"}
+    t = side_by_side(naive, matched, threshold=7, comparison=50, keep=keep,
+                     dominance=DominanceConfig(rule="p_percent", p=10))
+    assert t is not None
+    hidden = {(r["window"], r["key"]) for i, r in enumerate(t.rows) if (i, "effect_matched") in t.withheld}
+    assert ("first 8 months after joining", "all") in hidden and ("first 12 months after joining", "all") in hidden
+    assert {("first 8 months after joining", k) for k in "ABC"} <= hidden
+    assert ("first 12 months after joining", "B") not in hidden and ("first 12 months after joining", "C") not in hidden

@@ -130,9 +130,10 @@ def redundant_windows(windows: Sequence[str]) -> np.ndarray:
 
 def carriers(coefficients: np.ndarray, windows: Sequence[str], redundant: np.ndarray) -> list[int]:
     """The windows whose estimates are hidden where a figure with ``coefficients`` (over
-    ``windows``) is dominated: the longest window it takes (the later of equal ones), as a
-    window beside a shorter one inside it is hidden and the shorter stays; every window it
-    takes, and every window that could stand in for one, where some could (:func:`redundant_windows`)."""
+    ``windows``) is dominated: the shortest window it takes (the later of equal ones), so
+    that the longest stays, the whole year a cost-benefit model annualises (hiding any one of
+    the windows a figure takes removes it); every window it takes, and every window that could
+    stand in for one, where some could (:func:`redundant_windows`)."""
     scale = float(np.max(np.abs(coefficients))) if coefficients.size else 0.0
     used = [i for i, c in enumerate(coefficients.tolist()) if scale > 0 and abs(c) > 1e-9 * scale]
     if not used:
@@ -140,4 +141,4 @@ def carriers(coefficients: np.ndarray, windows: Sequence[str], redundant: np.nda
     if redundant[used].any():
         return sorted(set(used) | set(np.flatnonzero(redundant).tolist()))
     months = [window_months(windows[i]) or (0, 0) for i in used]
-    return [max(zip(used, months, strict=True), key=lambda t: (t[1][1] - t[1][0], t[1][0]))[0]]
+    return [min(zip(used, months, strict=True), key=lambda t: (t[1][1] - t[1][0], -t[1][0]))[0]]

@@ -82,6 +82,10 @@ def _standard(df: pd.DataFrame | None, effect: str, n: str, users: str = "users"
     for k, c in cols.items():
         out[k] = pd.to_numeric(df[c], errors="coerce") if c is not None else float("nan")
     out["dominated"] = dominated_rows(df, shares, rule)
+    # hidden only for a figure the windows give together (step_ shares): such a row gets its
+    # complements after the others (side_by_side)
+    own = tuple(p for p in shares if not p.endswith("step_"))
+    out["dominated_by_step"] = out["dominated"] & ~dominated_rows(df, own, rule)
     return out
 
 
@@ -126,6 +130,7 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
         Column("mde_matched", "Matched minimum detectable effect", "num")]
     rows = []
     withheld: set[tuple[int, str]] = set()
+    by_step: set[tuple[int, str]] = set()  # hidden only for a figure the windows give together
     records = both.to_dict("records")
     for i, r in enumerate(records):
         row = {c.key: clean_value(r.get(c.key)) for c in cols}
@@ -135,14 +140,28 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
         if threshold is not None:
             if any(few(v, threshold) for v in (r.get("n_matched"), comparison, r.get("users_matched"),
                                                   r.get("cusers_matched"))) or _flag(r.get("dominated_matched")):
-                withheld |= {(i, k) for k in MATCHED_ESTIMATES}
+                steps = _flag(r.get("dominated_by_step_matched")) and not any(
+                    few(v, threshold) for v in (r.get("n_matched"), comparison, r.get("users_matched"),
+                                                r.get("cusers_matched")))
+                (by_step if steps else withheld).update((i, k) for k in MATCHED_ESTIMATES)
             if few(r.get("n_naive"), threshold) or few(r.get("users_naive"), threshold) \
                     or _flag(r.get("dominated_naive")):
-                withheld |= {(i, k) for k in NAIVE_ESTIMATES}
+                steps = _flag(r.get("dominated_by_step_naive")) and not (
+                    few(r.get("n_naive"), threshold) or few(r.get("users_naive"), threshold))
+                (by_step if steps else withheld).update((i, k) for k in NAIVE_ESTIMATES)
     if threshold is not None:  # a hidden row must not come back as a total less the rows shown
         lines = sum_lines([_line_key(r) for r in records])
         labelled = [_line_key({**r, "window": window_label(r["window"])} if "window" in r else r) for r in records]
         flags = kept_rows(labelled, set(keep)) if keep else None
+        # Complements in two rounds. First for the rows hidden in their own right, which hide
+        # the same rows in every window (inputs chosen last everywhere); then for the rows a
+        # window hides for a figure it gives with another (only the window carrying it). In
+        # one round a window with such rows could need no complement where the others do,
+        # and the complement it shows (the whole-system total) less a neighbouring window's
+        # figure for the same row would give the others' protected estimate back.
+        for group in (MATCHED_ESTIMATES, NAIVE_ESTIMATES):
+            withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines, flags)
+        withheld |= by_step
         for group in (MATCHED_ESTIMATES, NAIVE_ESTIMATES):
             withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines, flags)
     note = ("Negative values are reductions. Naive: the participants' own change. "
