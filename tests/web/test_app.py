@@ -202,10 +202,14 @@ def test_token_is_required_when_set(tmp_path):
     assert client.post("/api/run", json=["cba"]).status_code == 401
     assert client.get("/?token=wrong").status_code == 401
     assert client.get("/api/stages", headers={"authorization": "Bearer s3cret-token"}).status_code == 200
-    first = client.get("/?token=s3cret-token")
-    assert first.status_code == 200 and "samesite=strict" in first.headers["set-cookie"].lower()
+    first = client.get("/?token=s3cret-token", follow_redirects=False)
+    # the cookie is set and the page opened without the token in its URL (the address bar, a
+    # screen share, the browser's history)
+    assert first.status_code == 303 and first.headers["location"] == "/"
+    assert "samesite=strict" in first.headers["set-cookie"].lower()
     assert "httponly" in first.headers["set-cookie"].lower()
     assert first.headers["referrer-policy"] == "no-referrer"
+    assert client.get("/").status_code == 200
     assert client.get("/api/tables/audit/cost_by_agency").status_code == 200  # the cookie
 
 
@@ -215,9 +219,11 @@ def test_nothing_the_app_serves_is_kept_in_the_browser_s_cache(tmp_path):
     root = make_project(tmp_path)
     (root / "out" / "report").mkdir()
     (root / "out" / "report" / "report.html").write_text("<html></html>")
+    (root / "out" / "report" / "summary.json").write_text('{"mode": "shared"}')
     client = local_client(create_app(root))
     for path in ("/", "/api/tables/audit/cost_by_agency", "/api/results/audit", "/api/run", "/report"):
-        assert client.get(path).headers.get("cache-control") == "no-store", path
+        res = client.get(path)
+        assert res.status_code == 200 and res.headers.get("cache-control") == "no-store", path
 
 
 def test_reading_does_not_create_out_and_no_cdn_docs(tmp_path):
@@ -379,6 +385,7 @@ def test_the_shared_report_s_workbook_and_pdf_can_be_downloaded_never_the_intern
     for folder, text in ((shared, b"shared"), (internal, b"INTERNAL")):
         for ext in ("html", "xlsx", "pdf"):
             (folder / f"report.{ext}").write_bytes(text + b" " + ext.encode())
+        (folder / "summary.json").write_text(json.dumps({"mode": "shared" if text == b"shared" else "internal"}))
     client = local_client(create_app(root))
     page = client.get("/").text
     assert "href='/report'" in page and "href='/report.xlsx'" in page and "href='/report.pdf'" in page

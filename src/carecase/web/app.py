@@ -9,13 +9,21 @@ Guards, because ``/api/tables`` serves row-level tables (``link/people``, ``link
 - ``token``: every request must carry the access token (``?token=`` once, then a cookie, or
   ``Authorization: Bearer``), so another user of a shared server cannot read the app on
   127.0.0.1, and a web page the analyst visits cannot use the analyst's cookie (``SameSite``);
-  ``carecase web`` always sets one.
+  ``carecase web`` always sets one. A page's URL given with the token (``/?token=``) is
+  redirected to the same page without it, once the cookie is set.
 - ``host``: when bound to a loopback or named address, a request whose ``Host`` header names
   another host is refused (a DNS-rebinding page would otherwise read the tables).
-- ``Cache-Control: no-store`` on every response: the browser keeps no copy on disk.
+- ``Cache-Control: no-store`` on every response: the browser keeps no copy on disk; and
+  ``Content-Security-Policy`` (the page runs its own script alone and is never framed; the
+  report runs sandboxed, in an origin of its own), ``X-Frame-Options``, ``nosniff``
+  (web/security.py).
+- Files: a table is served only when it is one of its stage folder's own ``*.parquet`` files
+  (a name is never joined to a path; a link to a file elsewhere is not served); the report
+  only from out/report/ and only when its summary.json says ``mode: shared``.
 - ``POST /api/run`` needs a JSON body (``Content-Type: application/json``, at most 64 KiB),
-  so a cross-site form or beacon cannot start a run; one run at a time (409 for a second
-  one); ``GET /api/run`` reports its progress.
+  so a cross-site form or beacon cannot start a run, and is refused (403) when its ``Origin``
+  is not the app (a page on another port of 127.0.0.1 is same-site: it gets the cookie); one
+  run at a time (409 for a second one); ``GET /api/run`` reports its progress.
 """
 
 from __future__ import annotations
@@ -27,21 +35,36 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from carecase.core.errors import CarecaseError, OutputError, file_problem
 from carecase.core.project import Project, json_safe
 from carecase.core.runlock import RunInProgress
 from carecase.pipeline import STAGES, available_stages, chosen_stages, run_all
-from carecase.web.page import REPORT_DOWNLOADS, index_page, read_summary
+from carecase.web.page import PAGE_CSP, REPORT_DOWNLOADS, UNSHARED, index_page, read_summary
+from carecase.web.security import (
+    HEADERS,
+    REPORT_CSP,
+    SAFE_METHODS,
+    same_origin,
+    shared_report_file,
+    table_path,
+    table_paths,
+)
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 MAX_RUN_BODY = 64 * 1024
 TOKEN_PARAM = "token"
+#: pages a browser opens: the token given in their URL is moved to the cookie and the URL
+#: shown without it (not left in the address bar, a screen share or the history)
+PAGES = ("/", "/report")
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -110,8 +133,13 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
         if allowed_hosts is not None and _host_name(request.headers.get("host", "")) not in allowed_hosts:
-            return JSONResponse({"detail": "Unknown host: open the app at the address "
-                                           "`carecase web` printed."}, status_code=421)
+            return _secured(JSONResponse({"detail": "Unknown host: open the app at the address "
+                                                    "`carecase web` printed."}, status_code=421))
+        if request.method not in SAFE_METHODS and not same_origin(
+                request.headers.get("origin"), request.headers.get("host", ""), request.url.scheme):
+            # a page on another port of 127.0.0.1 is same-site: the SameSite cookie is sent
+            return _secured(JSONResponse({"detail": "Cross-origin request refused: use the app's "
+                                                    "own page."}, status_code=403))
         from_query = False
         if token is not None:
             given = [request.cookies.get(cookie, "")]
@@ -122,18 +150,19 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
             if query is not None:
                 given.append(query)
             if not any(secrets.compare_digest(g.encode(), token.encode()) for g in given if g):
-                return JSONResponse({"detail": "This app needs its access token: open the URL "
-                                               "`carecase web` printed (…/?token=…)."},
-                                    status_code=401)
+                return _secured(JSONResponse({"detail": "This app needs its access token: open the "
+                                                        "URL `carecase web` printed (…/?token=…)."},
+                                             status_code=401))
             from_query = query is not None and secrets.compare_digest(query.encode(), token.encode())
-        response: Response = await call_next(request)
+        response: Response
+        if from_query and request.method in ("GET", "HEAD") and request.url.path in PAGES:
+            rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != TOKEN_PARAM])
+            response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
+        else:
+            response = await call_next(request)
         if from_query:
             response.set_cookie(cookie, token or "", httponly=True, samesite="strict")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")  # the token is in the URL
-        # row-level tables and unsuppressed figures: not kept in the browser's disk cache
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+        return _secured(response)
 
     def project() -> Project:
         return Project.open(root)
@@ -144,7 +173,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
 
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def index() -> HTMLResponse:
-        return HTMLResponse(index_page(root, run_status()))
+        return HTMLResponse(index_page(root, run_status()), headers={"Content-Security-Policy": PAGE_CSP})
 
     @app.get("/api/stages")
     def stages() -> list[dict[str, Any]]:
@@ -168,15 +197,14 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
     @app.get("/api/tables/{stage}")
     def tables(stage: str) -> list[str]:
         _check_stage(stage)
-        folder = out / stage
-        return sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []
+        return sorted(table_paths(out / stage))
 
     @app.get("/api/tables/{stage}/{table}")
     def table(stage: str, table: str, limit: int = Query(1000, ge=0, le=100_000)) -> JSONResponse:
         _check_stage(stage)
-        path = out / stage / f"{table}.parquet"
-        if "/" in table or ".." in table or not path.exists():
-            raise HTTPException(404, f"No table '{table}' for stage '{stage}'.")
+        path = table_path(out / stage, table)  # one of the folder's own tables, never a joined name
+        if path is None:
+            raise HTTPException(404, f"No table '{table}' for stage '{stage}': /api/tables/{stage} lists them.")
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -264,22 +292,35 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
 
     @app.api_route("/report", methods=["GET", "HEAD"])
     def report() -> FileResponse:
-        path = out / "report" / "report.html"
-        if not path.exists():
-            raise HTTPException(404, f"No report yet: {_how_to_run(root, 'report')}")
-        return FileResponse(path, media_type="text/html")
+        path = _shared_report("report.html", "No report yet")
+        # in an origin of its own (sandbox): no script in it can read the tables or use the cookie
+        return FileResponse(path, media_type="text/html", headers={"Content-Security-Policy": REPORT_CSP})
 
     @app.api_route("/report.{ext}", methods=["GET", "HEAD"])
     def report_file(ext: str) -> FileResponse:
         """The shared report's workbook or PDF (never out/report/internal/)."""
         if ext not in REPORT_DOWNLOADS:
             raise HTTPException(404, f"No report.{ext}: the report is /report, /report.xlsx or /report.pdf.")
-        path = out / "report" / f"report.{ext}"
-        if not path.exists():
-            raise HTTPException(404, f"No report.{ext} yet: {_how_to_run(root, 'report')}")
+        path = _shared_report(f"report.{ext}", f"No report.{ext} yet")
         return FileResponse(path, media_type=REPORT_DOWNLOADS[ext][1], filename=f"report.{ext}")
 
+    def _shared_report(name: str, missing: str) -> Path:
+        """out/report/NAME, the shared report's (an internal report is never served)."""
+        path = out / "report" / name
+        served = shared_report_file(out / "report", name)
+        if served is None:
+            raise HTTPException(404, f"out/report/{name} is {UNSHARED}." if path.exists()
+                                else f"{missing}: {_how_to_run(root, 'report')}")
+        return served
+
     return app
+
+
+def _secured(response: Response) -> Response:
+    """The headers every response carries (a route may set its own Content-Security-Policy)."""
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _how_to_run(root: Path, stage: str) -> str:

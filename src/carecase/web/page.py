@@ -14,6 +14,7 @@ from carecase.core.errors import CarecaseError, OutputError
 from carecase.core.project import Project, read_stage_json
 from carecase.core.runlock import is_held
 from carecase.pipeline import STAGES, available_stages, caveats
+from carecase.web.security import csp_hash, shared_report_file
 
 #: the shared report's other files, served as downloads: extension → (label, media type)
 REPORT_DOWNLOADS = {
@@ -25,6 +26,18 @@ REPORT_DOWNLOADS = {
 #: stage) as JSON, show GET /api/run's progress meanwhile, reload the page when the run ends,
 #: else show why it did not run
 RUN_SCRIPT = resources.files("carecase.web").joinpath("run.js").read_text(encoding="utf-8")
+
+#: the page's one style sheet, inline (the page's Content-Security-Policy allows it by its hash)
+STYLE = ("body{font-family:sans-serif;margin:2em}td,th{padding:4px 12px;vertical-align:top}"
+         "th{text-align:left}tbody th{font-weight:normal}caption{text-align:left;font-weight:bold}"
+         ".caveats{color:#7a4b00;margin:4px 0 0 0;padding-left:1.2em}#run{margin:1em 0}"
+         "#run-status,#run-error{display:block;margin-top:.5em;white-space:pre-wrap}")
+
+#: the page's Content-Security-Policy: its own inline script and style alone (by hash), fetches
+#: to the app alone, never framed
+PAGE_CSP = (f"default-src 'none'; script-src {csp_hash(RUN_SCRIPT)}; style-src {csp_hash(STYLE)}; "
+            "connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'")
 
 
 def index_page(root: Path, now: dict[str, Any]) -> str:
@@ -46,7 +59,7 @@ def index_page(root: Path, now: dict[str, Any]) -> str:
             summary = {"headline": str(err)}
         headline = html.escape(str((summary or {}).get("headline", "not run")))
         if st.name == "report":
-            headline += _internal_report_note(root) + _stale_report_note(root)
+            headline += _internal_report_note(root) + _stale_report_note(root) + _unshared_report_note(root)
         notes = "".join(f"<li>{html.escape(line)}</li>" for line in caveats(summary))
         if notes:  # what the CLI prints after its table: the reader must see it here too
             headline += f"<ul class='caveats'>{notes}</ul>"
@@ -56,10 +69,10 @@ def index_page(root: Path, now: dict[str, Any]) -> str:
             f"<tr><td>{tick}</td><th scope='row'><a href='/api/results/{st.name}'>{st.name}</a></th>"
             f"<td>{html.escape(st.description)}</td><td>{headline}</td></tr>"
         )
-    report = out / "report" / "report.html"
-    links = (["<a href='/report'>Open the report</a>"] if report.exists() else []) + [
+    shared = out / "report"
+    links = (["<a href='/report'>Open the report</a>"] if shared_report_file(shared, "report.html") else []) + [
         f"<a href='/report.{ext}'>download report.{ext}</a> ({label})" for ext, (label, _) in REPORT_DOWNLOADS.items()
-        if (out / "report" / f"report.{ext}").exists()]
+        if shared_report_file(shared, f"report.{ext}")]
     link = f"<p>{' · '.join(links)}</p>" if links else ""
     running, held = "", False
     if now["running"]:
@@ -92,10 +105,7 @@ def index_page(root: Path, now: dict[str, Any]) -> str:
         "<!doctype html><html lang='en-GB'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{name} – carecase</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 12px;vertical-align:top}"
-        "th{text-align:left}tbody th{font-weight:normal}caption{text-align:left;font-weight:bold}"
-        ".caveats{color:#7a4b00;margin:4px 0 0 0;padding-left:1.2em}#run{margin:1em 0}"
-        "#run-status,#run-error{display:block;margin-top:.5em;white-space:pre-wrap}</style></head>"
+        f"<style>{STYLE}</style></head>"
         f"<body><main><h1>{name}</h1>{problem}{running}{link}<table><caption>Stages: tick those to "
         "run; each stage's name opens its results (JSON)</caption><thead><tr><th scope='col'>run</th>"
         "<th scope='col'>stage</th><th scope='col'>what</th><th scope='col'>result</th></tr></thead>"
@@ -127,6 +137,23 @@ def _stale_report_note(root: Path) -> str:
         return ""
     return html.escape(f" — older than the {', '.join(later)} results run since: run the report "
                        "stage to bring the report up to date")
+
+def _unshared_report_note(root: Path) -> str:
+    """The report row says why report files in out/report/ are not served: they are not
+    the shared report (an older carecase wrote an internal report there)."""
+    folder = root / "out" / "report"
+    kept = [f"report.{ext}" for ext in ("html", *REPORT_DOWNLOADS)
+            if (folder / f"report.{ext}").exists() and not shared_report_file(folder, f"report.{ext}")]
+    if not kept:
+        return ""
+    return html.escape(f" — {', '.join(kept)} in out/report/ not served: {UNSHARED}")
+
+
+#: why a report file in out/report/ is not served (the page's report row, /report's 404)
+UNSHARED = ("not the shared report the report stage writes there (out/report/summary.json does not "
+            "say mode: shared, as after an older carecase wrote an internal report there, or the file "
+            "is a link to another place); run the report stage with report.mode: shared")
+
 
 def _internal_report_note(root: Path) -> str:
     """The report row names an internal report newer than the shared one: it is written
