@@ -82,3 +82,32 @@ def test_effects_json_carries_the_first_rate_model():
         out = effects_payload(matched, naive, rr, {}, EvaluationConfig(rate_models=models))
         got = out["windows"]["post_0_12"]["services"]["AE_ATTEND"]["events_ppy"]["rate_ratio"]
         assert got["estimate"] == expected and got["model"] == models[0]
+
+
+def test_effects_json_rate_ratio_says_why_a_limit_is_null_and_is_only_on_services():
+    """JSON has no infinity: an unbounded rate-ratio limit (inf in rate_ratios) is written as
+    null, which read alone is the same as 'not estimable'; the block carries the
+    rate_ratios table's ``note`` so an evaluator can tell which. Rate ratios are fitted per
+    service only, so an agency or the total gets no (always empty) rate_ratio block."""
+    import math
+
+    import pandas as pd
+
+    from carecase.evaluate.effects import effects_payload
+
+    base = {"effect_ppy": -0.5, "ci_low": -0.9, "ci_high": -0.1, "mde_ppy": 0.3,
+            "treated_pre_ppy": 3.0, "treated_post_ppy": 2.0, "control_pre_ppy": 3.0,
+            "control_post_ppy": 2.5, "n_sets": 10}
+    keys = [{"window": "post_0_12", "key_type": kt, "key": k, "measure": "events"}
+            for kt, k in (("service", "ASC_HOMECARE"), ("agency", "Local Authority / Adult Social Care"),
+                          ("total", "all"))]
+    matched = pd.DataFrame([{**k, **base} for k in keys])
+    naive = pd.DataFrame([{**k, "change_ppy": -1.0, "ci_low": -1.5, "ci_high": -0.5} for k in keys])
+    note = "interval unbounded: one cluster holds all of a period's events"
+    rr = pd.DataFrame([{**keys[0], "model": "poisson", "rate_ratio": 0.51, "rr_ci_low": 0.0,
+                        "rr_ci_high": math.inf, "note": note}])
+    w = effects_payload(matched, naive, rr, {}, EvaluationConfig())["windows"]["post_0_12"]
+    got = w["services"]["ASC_HOMECARE"]["events_ppy"]["rate_ratio"]
+    assert got["estimate"] == 0.51 and got["ci_high"] is None and got["note"] == note
+    assert "rate_ratio" not in w["agencies"]["Local Authority / Adult Social Care"]["events_ppy"]
+    assert "rate_ratio" not in w["total"]["all"]["events_ppy"]

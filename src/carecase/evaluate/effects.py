@@ -1,6 +1,7 @@
 """``effects.json``: what the CBA consumes — per post window, per service and agency, the
-matched effect per person per year (events, units, £) with its 95% CI, the rate ratio with
-its CI (from the first of ``evaluation.rate_models``) and the naive estimate beside it.
+matched effect per person per year (events, units, £) with its 95% CI, for a service the rate
+ratio with its CI and ``note`` (from the first of ``evaluation.rate_models``; agencies and the
+total have none) and the naive estimate beside it.
 Negative effects are reductions in use/cost."""
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
     rate_model = cfg.rate_models[0]
     if len(rr):
         rr = rr[rr["model"] == rate_model]
-    merged = merged.merge(rr[key + ["rate_ratio", "rr_ci_low", "rr_ci_high"]], on=key, how="left") \
-        if len(rr) else merged.assign(rate_ratio=None, rr_ci_low=None, rr_ci_high=None)
+    if len(rr) and "note" not in rr.columns:
+        rr = rr.assign(note="")
+    merged = merged.merge(rr[key + ["rate_ratio", "rr_ci_low", "rr_ci_high", "note"]], on=key, how="left") \
+        if len(rr) else merged.assign(rate_ratio=None, rr_ci_low=None, rr_ci_high=None, note=None)
     windows: dict[str, Any] = {}
     for (window, key_type, k), g in merged.groupby(["window", "key_type", "key"], sort=True):
         entry: dict[str, Any] = {}
@@ -65,10 +68,14 @@ def effects_payload(matched: pd.DataFrame, naive: pd.DataFrame, rr: pd.DataFrame
                 "treated_users": _count(getattr(row, "treated_users", None)),
                 "control_users": _count(getattr(row, "control_users", None)),
             }
-            if row.measure in ("events", "units"):
+            if key_type == "service" and row.measure in ("events", "units"):
+                # rate ratios are fitted per service only; JSON has no infinity, so an
+                # unbounded limit is null and ``note`` (the rate_ratios table's) says why,
+                # as it does for a ratio that could not be estimated
+                note = row.note if isinstance(row.note, str) else ""
                 entry[f"{row.measure}_ppy"]["rate_ratio"] = {
                     "estimate": _num(row.rate_ratio), "ci_low": _num(row.rr_ci_low),
-                    "ci_high": _num(row.rr_ci_high), "model": rate_model}
+                    "ci_high": _num(row.rr_ci_high), "model": rate_model, "note": note}
         if key_type == "service":
             svc = catalogue.get(k)
             entry.update(agency_l1=svc.agency_l1 if svc else None,
