@@ -244,3 +244,22 @@ def test_the_signed_rank_test_of_pounds_is_the_test_of_events_at_one_unit_cost()
     assert pounds["wilcoxon_stat"] == events["wilcoxon_stat"]
     assert pounds["wilcoxon_p"] == pytest.approx(events["wilcoxon_p"], rel=1e-12)
     assert pounds["t_p"] == pytest.approx(events["t_p"], rel=1e-9)
+
+
+def test_signed_rank_ties_survive_summation_noise_and_pounds_match_events() -> None:
+    """Differences equal in exact arithmetic but a few 1e-13 apart (each event's share is
+    summed at 10 decimal places) are tied, wherever a rounding boundary falls between them,
+    and near-zero ones dropped: the £ rates (events × a unit cost, with their own noise) give
+    the events' statistic and p-value, and both equal those of the exact differences."""
+    from carecase.evaluate.estimates import paired_tests
+
+    # 0.500000000005 lies on a boundary of rounding to 12 significant digits of the largest
+    exact = np.array([0.500000000005, 0.500000000005, -1.2, 3.0, 2.5, 1.7, -0.500000000005,
+                      0.0, 2.5, 1.1])
+    noisy = exact + np.array([-1e-13, 1e-13, 0, 0, 3e-13, 0, 2e-13, 1e-13, -2e-13, 0])
+    pre = np.full(len(exact), 4.0)
+    ref = paired_tests(pre, pre + exact)
+    for d in (noisy, noisy * 51.509552, exact * 51.509552 + 4e-12):
+        got = paired_tests(np.zeros(len(d)), d)
+        assert got["wilcoxon_stat"] == ref["wilcoxon_stat"]
+        assert got["wilcoxon_p"] == pytest.approx(ref["wilcoxon_p"], rel=1e-12)
