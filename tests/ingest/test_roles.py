@@ -289,3 +289,28 @@ def test_all_quarantined_counts_only_rows_in_scope(project_factory) -> None:
     assert "every one of its 2 rows in scope was quarantined" in msg and "unparseable_date" in msg
     s = run(project_factory({"sources": [src], "all_quarantined": "warn"}, {"ae.csv": csv}, sub="warn"))
     assert any("every one of its 2 rows in scope was quarantined" in w for w in s["warnings"])
+
+
+def test_a_few_bad_rows_in_a_small_file_are_not_called_a_wrong_setting(project_factory) -> None:
+    """A 3-row file with a totals row and one bad date was 'mostly quarantined' (2 of 3) and
+    warned that 'a setting is probably wrong for the whole file', for total_row. The warning
+    now needs at least MOSTLY_MIN_ROWS rows quarantined for one rule in one column (a source
+    quarantined whole is always named: test above); totals rows do not count towards it."""
+    from carecase.ingest.summary import MOSTLY_MIN_ROWS
+
+    small = "nhs,mrn,code,date\n9434765919,M1,AE,05/01/2024\n4010232137,M2,AE,2024-01-06\nTotal,,,2\n"
+    s = run(project_factory({"sources": [event_source()]}, {"ae.csv": small}))
+    assert s["sources"]["acute"]["quarantined_by_rule"] == {"total_row": 1, "unparseable_date": 1}
+    assert not [w for w in s["warnings"] if "setting is probably wrong" in w]
+    # the case the warning is for: a date format wrong for most of a file with rows accepted
+    bad = "".join(f"9434765919,M1,AE,2024-01-{d:02d}\n" for d in range(1, MOSTLY_MIN_ROWS + 1))
+    big = "nhs,mrn,code,date\n9434765919,M1,AE,05/02/2024\n4010232137,M2,AE,06/02/2024\n" + bad + "Total,,,12\n"
+    s = run(project_factory({"sources": [event_source()]}, {"ae.csv": big}, sub="big"))
+    warned = [w for w in s["warnings"] if "setting is probably wrong" in w]
+    assert len(warned) == 1 and warned[0].startswith(
+        f"ingest.sources[0] (acute, events): {MOSTLY_MIN_ROWS + 1} of its {MOSTLY_MIN_ROWS + 3} rows were "
+        f"quarantined, {MOSTLY_MIN_ROWS} of them for unparseable_date, column date:")
+    # one fewer bad row is below the minimum
+    fewer = big.replace("9434765919,M1,AE,2024-01-01\n", "")
+    s = run(project_factory({"sources": [event_source()]}, {"ae.csv": fewer}, sub="fewer"))
+    assert not [w for w in s["warnings"] if "setting is probably wrong" in w]

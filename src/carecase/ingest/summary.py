@@ -78,6 +78,10 @@ def _ignores_unmapped(feed: Feed) -> bool:
 #: A source with at least this share of its data rows quarantined gets a warning: nearly always
 #: one setting (a date format, a column) is wrong for the whole file, not the rows.
 MOSTLY_QUARANTINED = 0.5
+#: ... when at least this many of them broke one rule in one column (a source with rows
+#: accepted; one quarantined whole is always named): in a small file, a totals row and one bad
+#: row are half of it without any setting being wrong.
+MOSTLY_MIN_ROWS = 10
 
 
 def same_day_warnings(feeds: list[Feed], file_reports: dict[str, list[dict[str, Any]]]) -> list[str]:
@@ -106,8 +110,14 @@ def same_day_warnings(feeds: list[Feed], file_reports: dict[str, list[dict[str, 
 
 def quarantine_warnings(feeds: list[Feed], sources: dict[str, Any], quarantine: pa.Table) -> dict[str, str]:
     """A warning for each source whose rows were mostly (or all) quarantined, naming the main
-    rule and its fix: a population register whose every date of birth failed the configured
-    format went by in silence, and linkage then failed without naming the cause."""
+    rule, its column and its fix: a population register whose every date of birth failed the
+    configured format went by in silence, and linkage then failed without naming the cause.
+
+    A source quarantined whole is always named. One with rows accepted is named when at least
+    :data:`MOSTLY_QUARANTINED` of its rows other than totals rows were quarantined and at
+    least :data:`MOSTLY_MIN_ROWS` of them for one rule in one column, the mark of one setting
+    wrong for the whole file; a totals row (``total_row``) is no such mark and is the main rule
+    only where nothing else was quarantined."""
     out: dict[str, str] = {}
     for feed in feeds:
         src = sources[feed.name]
@@ -115,13 +125,26 @@ def quarantine_warnings(feeds: list[Feed], sources: dict[str, Any], quarantine: 
         rows = src["rows_read"] - src["rows_blank"] - src["rows_out_of_scope"]
         if not rows or src["rows_quarantined"] < MOSTLY_QUARANTINED * rows:
             continue
-        rule, n = max(src["quarantined_by_rule"].items(), key=lambda kv: (kv[1], kv[0]))
-        at = pc.and_(pc.equal(quarantine.column("source"), feed.name), pc.equal(quarantine.column("rule"), rule))
-        first = quarantine.filter(at).slice(0, 1).to_pylist()
-        column = f", column {first[0]['column']}" if first and first[0].get("column") not in (None, "", "(row)") else ""
+        mine = quarantine.filter(pc.equal(quarantine.column("source"), feed.name))
+        groups = mine.group_by(["rule", "column"]).aggregate([([], "count_all")]).to_pylist()
+        if not groups:
+            continue
+        whole = src["rows_accepted"] == 0
+        totals = sum(g["count_all"] for g in groups if g["rule"] == "total_row")
+        main = max([g for g in groups if g["rule"] != "total_row"] or groups,
+                   key=lambda g: (g["count_all"], g["rule"], g["column"] or ""))
+        rule, n = main["rule"], int(main["count_all"])
+        if not whole and (n < MOSTLY_MIN_ROWS or rule == "total_row"
+                          or src["rows_quarantined"] - totals < MOSTLY_QUARANTINED * (rows - totals)):
+            continue
+        at = pc.equal(mine.column("rule"), rule)
+        at = pc.and_(at, pc.is_null(mine.column("column")) if main["column"] is None
+                     else pc.equal(mine.column("column"), main["column"]))
+        first = mine.filter(at).slice(0, 1).to_pylist()
+        column = f", column {main['column']}" if main["column"] not in (None, "", "(row)") else ""
         hint = f" Fix: {first[0]['hint']}." if first and first[0].get("hint") else ""
         scope = " in scope" if src["rows_out_of_scope"] else ""
-        what = (f"every one of its {rows:,} rows{scope} was" if src["rows_accepted"] == 0
+        what = (f"every one of its {rows:,} rows{scope} was" if whole
                 else f"{src['rows_quarantined']:,} of its {rows:,} rows{scope} were")
         out[feed.name] = (f"{feed.key} ({feed.name}, {feed.role}): {what} quarantined, {n:,} of them "
                           f"for {rule}{column}: a setting is probably wrong for the whole file.{hint} See "
