@@ -38,9 +38,9 @@ def test_an_exact_name_wins_and_two_alike_names_stop_ingest(project_factory) -> 
     two = "nhs,mrn,code,Date,DATE\n9434765919,M1,AE,05/01/2024,05/01/2024\n"
     with pytest.raises(IngestError) as err:
         run(project_factory({"sources": [event_source()]}, {"ae.csv": two}, sub="two"))
-    assert str(err.value) == ("ae.csv: column 'date' (named by ingest.sources[0].event.start) is not in the file as "
-                              "written, and 2 columns differ from it only in case or spacing: 'Date', 'DATE'. Set "
-                              "ingest.sources[0].event.start to the one to read.")
+    assert str(err.value) == ("ae.csv: column 'date' (named by ingest.sources[0].event.start.column) is not in the "
+                              "file as written, and 2 columns differ from it only in case or spacing: 'Date', 'DATE'. "
+                              "Set ingest.sources[0].event.start.column to the one to read.")
 
 
 def test_a_workbook_date_column_spelled_alike_is_written_in_its_format(project_factory) -> None:
@@ -59,3 +59,32 @@ def test_a_workbook_date_column_spelled_alike_is_written_in_its_format(project_f
     s = run(p)["sources"]["acute"]
     assert (s["rows_accepted"], s["rows_quarantined"]) == (1, 0)
     assert table(p, "events_staged")[0]["start_date"] == dt.date(2024, 1, 5)
+
+
+def test_a_missing_column_quotes_the_header_and_names_a_near_miss(project_factory) -> None:
+    """The message listed the header unquoted (Columns found: nhs, mrn, code, Start Date), so a
+    space left out or a zero-width space from a copied header could not be seen. Names that
+    differ only in case and runs of whitespace are read (above); what is still missed, a name
+    differing only in a space left out or invisible characters, is now named with the fix."""
+    src = event_source(event={"start": {"column": "Start Date", "format": "%d/%m/%Y"}})
+    joined = "nhs,mrn,code,startdate\n9434765919,M1,AE,05/01/2024\n"
+    with pytest.raises(IngestError) as err:
+        run(project_factory({"sources": [src]}, {"ae.csv": joined}))
+    assert str(err.value) == (
+        "ae.csv: column 'Start Date' (named by ingest.sources[0].event.start.column) is not in the file. "
+        "Columns found: 'nhs', 'mrn', 'code', 'startdate'. 'startdate' differs from 'Start Date' only in spacing "
+        "or case: set ingest.sources[0].event.start.column: \"startdate\", or correct the file's header.")
+    hidden = "nhs,mrn,code,Start\u200bDate\n9434765919,M1,AE,05/01/2024\n"
+    with pytest.raises(IngestError) as err:
+        run(project_factory({"sources": [src]}, {"ae.csv": hidden}, sub="zw"))
+    msg = str(err.value)
+    assert "'Start\\u200bDate' differs from 'Start Date' only in spacing or case and invisible characters" in msg
+    assert 'set ingest.sources[0].event.start.column: "Start\\u200bDate"' in msg and "\u200b" not in msg
+    # the setting it gives reads the file
+    fixed = event_source(event={"start": {"column": "Start\u200bDate", "format": "%d/%m/%Y"}})
+    assert run(project_factory({"sources": [fixed]}, {"ae.csv": hidden}, sub="ok"))["totals"]["rows_accepted"] == 1
+    other = "nhs,mrn,code,Started\n9434765919,M1,AE,05/01/2024\n"
+    with pytest.raises(IngestError) as err:
+        run(project_factory({"sources": [src]}, {"ae.csv": other}, sub="other"))
+    assert str(err.value).endswith("Columns found: 'nhs', 'mrn', 'code', 'Started'. Correct "
+                                   "ingest.sources[0].event.start.column or the file's header.")

@@ -200,7 +200,7 @@ def test_headerless_file_never_echoes_its_first_line(project_factory, first_line
 
 def test_wrong_header_still_lists_the_columns(project_factory) -> None:
     p = project_factory({"sources": [event_source()]}, {"ae.csv": "nhs,mrn,activity,date\n9434765919,A,AE,05/01/2024\n"})
-    with pytest.raises(IngestError, match=r"Columns found: nhs, mrn, activity, date\."):
+    with pytest.raises(IngestError, match=r"Columns found: 'nhs', 'mrn', 'activity', 'date'\. Correct"):
         run(p)
 
 

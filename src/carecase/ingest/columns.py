@@ -7,6 +7,7 @@ such name, and two such names stop ingest with both."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 import pyarrow as pa
@@ -17,6 +18,13 @@ from carecase.core.errors import IngestError
 def column_key(name: str) -> str:
     """A column name compared without case and with runs of whitespace as one space."""
     return " ".join(str(name).split()).casefold()
+
+
+def loose_key(name: str) -> str:
+    """A column name compared without case, whitespace or invisible (format) characters:
+    ``StartDate``, ``Start Date`` and ``Start\u200bdate`` alike. Only for naming a near
+    miss in a message, never for reading a column."""
+    return "".join(ch for ch in str(name) if not ch.isspace() and unicodedata.category(ch) != "Cf").casefold()
 
 
 def renames(wanted: Iterable[tuple[str, str]], found: list[str], file: str) -> dict[str, str]:

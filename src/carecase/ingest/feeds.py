@@ -104,7 +104,9 @@ class Feed:
             out.extend((col, f"{self.key}.domains.{dom}") for dom, col in s.domains.items())
         elif self.role == "lookup":
             out += [(s.local_id, f"{self.key}.local_id"), (s.nhs_number, f"{self.key}.nhs_number")]
-        out.extend((d.column, d.key.removesuffix(".format").removesuffix("_format")) for d in self.date_fields())
+        # the key of the column itself: event.start.column beside event.start.format, ids.dob beside ids.dob_format
+        out.extend((d.column, d.key.removesuffix(".format") + ".column" if d.key.endswith(".format")
+                    else d.key.removesuffix("_format")) for d in self.date_fields())
         return out
 
 

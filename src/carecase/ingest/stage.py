@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import unicodedata
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import pyarrow as pa
 from carecase.core.errors import IngestError
 from carecase.core.project import Project
 from carecase.core.services import BY_CODE
-from carecase.ingest.columns import rename_alike
+from carecase.ingest.columns import loose_key, rename_alike
 from carecase.ingest.coverage import early_stops
 from carecase.ingest.feeds import Feed, feeds_from_config
 from carecase.ingest.fields import BUILDERS
@@ -97,17 +98,46 @@ def _declared_services(feed: Feed) -> list[dict[str, str]]:
     return [dataclasses.asdict(feed.services[c]) for c in codes if c in feed.services and c not in BY_CODE]
 
 
+def _yaml_text(text: str) -> str:
+    """``text`` as a double-quoted YAML string, its invisible and control characters escaped
+    (``"Start\\u200bDate"``) so that it can be copied into carecase.yaml."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif unicodedata.category(ch).startswith("C"):
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def _missing_column(feed: Feed, ctx: BatchContext, raw: pa.Table, col: str, key: str) -> str:
-    """The message for a mapped column missing from the file. Header names that look like
-    data (a headerless file) are never echoed: they may be identifiers."""
+    """The message for a mapped column missing from the file, with the header names quoted
+    (``repr``, so stray or invisible characters show) and the one that differs from it only
+    in spacing (a space left out, a zero-width space), case or invisible characters named with
+    the setting that reads it: names that differ only in case and runs of whitespace are read
+    already (:mod:`carecase.ingest.columns`). Header names that look like data (a headerless
+    file) are never echoed: they may be identifiers."""
     names = raw.column_names
     if header_looks_like_data(names):
         expected = ", ".join(sorted({c for c, _ in feed.required_columns()}))
         return (f"{ctx.file}: column '{col}' (named by {key}) is not in the file, and the first line looks like "
                 "data, not a header (its values are withheld here): is the header row missing? Add the header "
                 f"(the mapping reads columns {expected}), or set {feed.key}.format.skip_rows if it comes further down.")
-    return (f"{ctx.file}: column '{col}' (named by {key}) is not in the file. "
-            f"Columns found: {', '.join(names)}. Correct {key} or the file's header.")
+    found = ", ".join(repr(n) for n in names)
+    near = [n for n in names if loose_key(n) == loose_key(col)]
+    if near:
+        invisible = any(unicodedata.category(ch) == "Cf" for ch in near[0] + col)
+        which = (f"{near[0]!r} differs" if len(near) == 1
+                 else f"{', '.join(repr(n) for n in near)} differ")
+        fix = (f"set {key}: {_yaml_text(near[0])}" if len(near) == 1 else f"set {key} to the one to read")
+        return (f"{ctx.file}: column {col!r} (named by {key}) is not in the file. Columns found: {found}. "
+                f"{which} from {col!r} only in spacing or case"
+                + (" and invisible characters (shown as \\u escapes)" if invisible else "")
+                + f": {fix}, or correct the file's header.")
+    return (f"{ctx.file}: column {col!r} (named by {key}) is not in the file. "
+            f"Columns found: {found}. Correct {key} or the file's header.")
 
 
 def validate_batch(feed: Feed, raw: pa.Table, ctx: BatchContext, repeats: Repeats | None = None,
