@@ -33,8 +33,9 @@ def test_a_utf8_byte_order_mark_is_skipped_whatever_the_encoding(tmp_path, encod
 def test_a_bom_file_that_is_not_utf8_says_so(tmp_path) -> None:
     path = tmp_path / "asc.csv"
     path.write_bytes(BOM + ROWS.encode("cp1252"))
-    with pytest.raises(IngestError, match=r"not valid utf-8 text\. Set key\.encoding .* starts with a UTF-8 "
-                                          r"byte-order mark although the rest is not UTF-8"):
+    with pytest.raises(IngestError, match=r"not valid utf-8 text: the first byte that is not, 0xEB, is on line 2 "
+                                          r"\(byte offset 35 of the file, counted from 0\)\. Set key\.encoding .* "
+                                          r"starts with a UTF-8 byte-order mark although the rest is not UTF-8"):
         read_extract(path, FileFormat(type="csv"), key="key")
     # UTF-8 with a mark, as before
     path.write_bytes(BOM + ROWS.encode("utf-8"))
@@ -135,7 +136,8 @@ def test_windows_1252_bytes_read_as_utf8_say_so_without_a_traceback(tmp_path, ca
     with pytest.raises(IngestError) as err:
         read_extract(path, FileFormat(type="csv"), key="f")
     msg = str(err.value)
-    assert msg.startswith("ae.csv: the bytes are not valid utf-8 text. Set f.encoding to the file's encoding")
+    assert msg.startswith("ae.csv: the bytes are not valid utf-8 text: the first byte that is not, ")
+    assert "Set f.encoding to the file's encoding: f.encoding: cp1252 for a Windows (Excel) export" in msg
     assert ("line 1 looks like a title above the header" in msg and "set f.skip_rows: 1" in msg) == both
     assert "Exception ignored" not in capfd.readouterr().err
     if both:
@@ -182,3 +184,36 @@ def test_a_two_row_header_with_blank_lines_between_names_the_real_header_line(tm
         read_extract(tmp_path / "asc.csv", FileFormat(type="csv"), key="f")
     got = read_extract(tmp_path / "asc.csv", FileFormat(type="csv", skip_rows=1)).table
     assert got.column_names == ["Client", "Service", "Start", "End"]
+
+
+def test_bytes_not_in_the_encoding_name_their_line_offset_and_the_setting(tmp_path, monkeypatch) -> None:
+    """'not valid utf-8 text' named neither the line nor the byte, so a user with one stray
+    cp1252 byte in a million rows could not find it. The line is counted from the bytes
+    before it, decoded a chunk at a time (a chunk of 7 bytes here, so that rows, a
+    multi-line cell and a UTF-8 character straddle chunks), never split into lines in Python."""
+    from carecase.ingest import read
+
+    monkeypatch.setattr(read, "DECODE_CHUNK", 7)
+    head = "nhs,name,note\n9434765919,Zoë,\"two\nlines\"\n4010232137,Renée,ok\n".encode()
+    path = tmp_path / "asc.csv"
+    path.write_bytes(BOM + head + b"9434765918,Ren\xe9e,ok\n")
+    with pytest.raises(IngestError) as err:
+        read_extract(path, FileFormat(type="csv"), key="f")
+    offset = len(BOM + head) + 14
+    assert str(err.value).startswith(
+        f"asc.csv: the bytes are not valid utf-8 text: the first byte that is not, 0xE9, is on line 5 (byte "
+        f"offset {offset} of the file, counted from 0). Set f.encoding to the file's encoding: f.encoding: cp1252 "
+        "for a Windows (Excel) export, which reads 0xE9 as '\u00e9' (or latin-1).")
+    assert "Ren" not in str(err.value)  # one byte, never the value
+    assert read.first_bad_byte(path, "utf-8", 3) == read.BadByte(offset, 5, 0xE9)
+    assert read.first_bad_byte(path, "utf-8", len(BOM + head) + 15) is None
+    # a character cut off by the end of the file, and a byte cp1252 has no character for
+    path.write_bytes(b"a,b\n1,\xe2\x80")
+    assert read.first_bad_byte(path, "utf-8") == read.BadByte(6, 2, 0xE2)
+    path.write_bytes(b"a,b\n\n1,\x81\n")
+    with pytest.raises(IngestError) as err:
+        read_extract(path, FileFormat(type="csv", encoding="cp1252"), key="f")
+    assert str(err.value) == ("asc.csv: the bytes are not valid cp1252 text: the first byte that is not, 0x81, is on "
+                              "line 3 (byte offset 7 of the file, counted from 0). Set f.encoding to the file's "
+                              "encoding (e.g. cp1252 or latin-1 for Excel exports).")
+    assert read.first_bad_byte(path, "utf-16") is None  # its line breaks are not one byte

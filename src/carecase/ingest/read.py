@@ -40,9 +40,11 @@ from carecase.ingest.header import (
     title_message,
     title_rows,
 )
-from carecase.ingest.lines import csv_lines
+from carecase.ingest.lines import csv_lines, single_byte_ascii
 
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+#: Bytes decoded at a time when looking for the first byte a file's encoding cannot read.
+DECODE_CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class Extract:
@@ -339,6 +341,68 @@ def _csv_title(path: Path, fmt: FileFormat, above: int, key: str) -> str | None:
     return title_message(path, above, key, n_title, "line") if n_title else None
 
 
+@dataclass(frozen=True)
+class BadByte:
+    """The first byte of a file that its encoding cannot read: its offset from the start of
+    the file (counted from 0, any byte-order mark included), its line (line breaks before it,
+    plus 1: every line counted from 1, as a text editor numbers them) and its value."""
+
+    offset: int
+    line: int
+    value: int
+
+
+def first_bad_byte(path: Path, encoding: str, start: int = 0) -> BadByte | None:
+    """The first byte from ``start`` that ``encoding`` cannot read, or None (none; or an
+    encoding such as UTF-16 whose line breaks are not one byte each). The file is decoded a
+    chunk at a time and the line is found by counting line-break bytes before the offset, so
+    a large file is never held or split into lines in Python."""
+    if not single_byte_ascii(encoding):
+        return None
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    breaks = 0
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        pos = start  # the offset of the next chunk
+        while True:
+            chunk = fh.read(DECODE_CHUNK)
+            held = decoder.getstate()[0]  # an unfinished UTF-8 character's bytes (never a line break)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as err:
+                data = bytes(err.object)  # the held bytes, then the chunk
+                return BadByte(pos - len(held) + err.start, breaks + data.count(b"\n", 0, err.start) + 1,
+                               data[err.start])
+            if not chunk:
+                return None
+            breaks += chunk.count(b"\n")
+            pos += len(chunk)
+
+
+def _encoding_message(path: Path, fmt: FileFormat, key: str) -> str:
+    """The message for a file its encoding cannot read: where the first such byte is (its
+    line and offset) and, where cp1252 reads it, that setting. One byte is shown, as hex and
+    as the cp1252 character: never a value."""
+    head = f"{path.name}: the bytes are not valid {fmt.encoding} text"
+    fix = f"Set {key}.encoding to the file's encoding (e.g. cp1252 or latin-1 for Excel exports)."
+    try:
+        bad = first_bad_byte(path, fmt.encoding, _bom_length(path, fmt))
+    except (OSError, LookupError):
+        bad = None
+    if bad is None:
+        return f"{head}. {fix}"
+    head += (f": the first byte that is not, 0x{bad.value:02X}, is on line {bad.line} (byte offset "
+             f"{bad.offset:,} of the file, counted from 0).")
+    try:
+        as_cp1252 = bytes([bad.value]).decode("cp1252")
+    except UnicodeDecodeError:
+        return f"{head} {fix}"
+    if codecs.lookup(fmt.encoding).name == "cp1252" or bad.value < 0x80 or not as_cp1252.isprintable():
+        return f"{head} {fix}"
+    return (f"{head} Set {key}.encoding to the file's encoding: {key}.encoding: cp1252 for a Windows (Excel) "
+            f"export, which reads 0x{bad.value:02X} as {as_cp1252!r} (or latin-1).")
+
+
 def _csv_problem(path: Path, fmt: FileFormat, err: Exception, key: str, undecodable: bool = False) -> str:
     """The message for a CSV Arrow could not read; ``undecodable``: a row's bytes were not
     UTF-8 (:func:`_undecodable_rows`), whatever Arrow's own message says."""
@@ -346,8 +410,7 @@ def _csv_problem(path: Path, fmt: FileFormat, err: Exception, key: str, undecoda
     if isinstance(err, LookupError):
         return f"{path.name}: unknown {key}.encoding {fmt.encoding!r}; use e.g. utf-8, cp1252, latin-1."
     if undecodable or "UTF8" in text or "utf-8" in text.lower() or isinstance(err, UnicodeError):
-        msg = (f"{path.name}: the bytes are not valid {fmt.encoding} text. Set {key}.encoding "
-               "to the file's encoding (e.g. cp1252 or latin-1 for Excel exports).")
+        msg = _encoding_message(path, fmt, key)
         if _bom_length(path, fmt):
             msg += (" The file starts with a UTF-8 byte-order mark although the rest is not UTF-8 (Excel "
                     "writes one); carecase skips the mark whatever the encoding.")
