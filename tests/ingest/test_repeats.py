@@ -111,6 +111,48 @@ def test_a_corrected_resend_is_not_called_a_copy(project_factory) -> None:
     assert "replace the earlier file with the corrected one" in hint
 
 
+def test_a_corrected_resend_without_record_ids_is_told_from_an_additional_extract(project_factory) -> None:
+    """Without a record_id, a file re-sent under a new name with one row's date corrected has
+    that row as a new row: both the earlier and the corrected version are staged (a correction
+    cannot be told from a new record). The warning said 'keep the file', which for a corrected
+    re-send keeps the wrong version too. It now says how many of the earlier file's rows the
+    file lacks, tells an additional extract (keep both) from a corrected re-send (remove the
+    earlier file so this one replaces it) and says that a record_id would tell them apart."""
+    jan = "nhs,mrn,code,date\n9434765919,A,AE,05/01/2024\n4010232137,B,AE,06/01/2024\n9434765927,C,AE,07/01/2024\n"
+    resent = jan.replace("07/01/2024", "17/01/2024")
+    p = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/a.csv": jan, "x/b.csv": resent})
+    s = run(p)
+    _accounting(s)
+    assert len(table(p, "events_staged")) == 4  # as documented: the earlier and the corrected row
+    (b,) = [w for w in s["warnings"] if w.startswith("x/b.csv")]
+    assert b == ("x/b.csv (acute): 2 of its rows repeat rows already read from x/a.csv; they were quarantined as "
+                 "duplicate_other_file and counted once. Its other 1 row(s) were accepted. x/a.csv has 1 row(s) that "
+                 "this file lacks: as many as this file's new rows, as in a corrected re-send, where each corrected "
+                 "row is one of each. The source has no record_id, so carecase cannot tell a corrected row from a new "
+                 "one. If this is an additional extract (new records beside those of x/a.csv), keep both files. If it "
+                 "is a corrected re-send of x/a.csv, each row it corrects is staged twice, with its earlier values and "
+                 "its corrected ones: remove x/a.csv (move it out of the folder the path reads, or narrow the path) so "
+                 "that this file replaces it, and run ingest again. If the extract has a record ID, set the source's "
+                 "record_id to it, so that corrections are told from new records.")
+    assert "keep the file" not in b
+    # following it: the corrected row is staged once
+    (p.root / "x" / "a.csv").unlink()
+    s = run(p)
+    assert len(table(p, "events_staged")) == 3 and not [w for w in s["warnings"] if "repeat" in w]
+    # an additional extract overlapping the earlier one: the same two cases, with its counts
+    feb = "nhs,mrn,code,date\n9434765927,C,AE,07/01/2024\n9434765919,A,AE,05/02/2024\n4010232137,B,AE,06/02/2024\n"
+    q = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/a.csv": jan, "x/b.csv": feb}, sub="q")
+    (b,) = [w for w in run(q)["warnings"] if w.startswith("x/b.csv")]
+    assert "1 of its rows repeat" in b and "Its other 2 row(s) were accepted. x/a.csv has 2 row(s) that this file " \
+        "lacks. The source has no record_id" in b and "keep both files" in b
+    # a cumulative extract holds every earlier row: nothing to replace
+    more = jan + "9434765919,A,AE,05/02/2024\n"
+    r = project_factory({"sources": [event_source(path="x/*.csv")]}, {"x/a.csv": jan, "x/b.csv": more}, sub="r")
+    (b,) = [w for w in run(r)["warnings"] if w.startswith("x/b.csv")]
+    assert b.endswith("It holds every row of x/a.csv as well, and 1 more (a cumulative extract, or a re-send with "
+                      "rows added): nothing is counted twice, and x/a.csv can be removed.")
+
+
 def test_same_file_named_by_a_second_source_is_quarantined(project_factory) -> None:
     p = project_factory({"sources": [event_source("ae_two"), event_source("ae_one")], "all_quarantined": "warn"},
                         {"ae.csv": CSV1})

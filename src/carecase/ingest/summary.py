@@ -31,7 +31,10 @@ def _repeat_warnings(project: Project, file_reports: dict[str, list[dict[str, An
     """One line per file with rows quarantined as repeats of another file's rows, telling a
     copy (every row a repeat) from a file that also holds new rows, and saying how many
     repeats are corrections (an earlier row's record ID with other values), whose earlier
-    values were kept."""
+    values were kept. Where the source has no record ID, a corrected row cannot be told from
+    a new one and both versions are staged: the line then tells an additional extract (keep
+    both files) from a corrected re-send (remove the earlier file so this one replaces it),
+    with how many of the earlier file's rows the file lacks."""
     all_keys = project.engine.table("ingest_row_keys")
     k = all_keys.filter(all_keys.dup_row.notnull())
     d = all_keys.select(d_source=all_keys.source, d_path=all_keys.path, d_row=all_keys.source_row,
@@ -40,19 +43,26 @@ def _repeat_warnings(project: Project, file_reports: dict[str, list[dict[str, An
     changed = ((j.h1 != j.d_h1) | (j.h2 != j.d_h2)).fill_null(False)
     got = project.engine.to_arrow(
         j.group_by(["source", "path", "dup_source", "dup_path"])
-        .aggregate(n=j.source_row.count(), changed=changed.cast("int64").sum())
+        .aggregate(n=j.source_row.count(), changed=changed.cast("int64").sum(), hit=j.dup_row.nunique(),
+                   with_ids=j.r1.notnull().cast("int64").sum())
         .order_by(["source", "path", "dup_source", "dup_path"])).to_pylist()
+    if not got:
+        return []
+    keyed = {(r["source"], r["path"]): int(r["n"]) for r in project.engine.to_arrow(
+        all_keys.group_by(["source", "path"]).aggregate(n=all_keys.source_row.count())).to_pylist()}
     per_file: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in got:
         per_file.setdefault((r["source"], r["path"]), []).append(r)
-    rows_by_file = {(src, rep["path"]): data_rows(rep) for src, reps in file_reports.items() for rep in reps}
+    reports = {(src, rep["path"]): rep for src, reps in file_reports.items() for rep in reps}
     out = []
     for (source, path), rows in sorted(per_file.items()):
         n = sum(int(r["n"]) for r in rows)
         corrected = sum(int(r["changed"] or 0) for r in rows)
+        with_ids = any(int(r["with_ids"] or 0) for r in rows)
         others = ", ".join(f"{r['dup_path']}" + (f" ({r['dup_source']})" if r["dup_source"] != source else "")
                            for r in rows[:3]) + (" and others" if len(rows) > 3 else "")
-        every = n == rows_by_file.get((source, path), -1)
+        report = reports.get((source, path))
+        every = report is not None and n == data_rows(report)
         what = f"every one of its {n:,} rows repeats" if every else f"{n:,} of its rows repeat"
         text = (f"{path} ({source}): {what} rows already read from {others}; they were quarantined as "
                 "duplicate_other_file and counted once.")
@@ -62,11 +72,43 @@ def _repeat_warnings(project: Project, file_reports: dict[str, list[dict[str, An
                      "file with this one.")
         if every and not corrected:
             text += " Remove the copy, or narrow the path so each extract is read once."
-        elif not every:
+        elif not every and with_ids:
             text += (" Its other rows were accepted, so keep the file; if it is a cumulative extract, "
                      "replace the earlier file with it rather than keeping both.")
+        elif not every:
+            accepted = int(report["rows_accepted"]) if report is not None else 0
+            text += " " + _resend_or_more(rows, others, accepted, keyed)
         out.append(text)
     return out
+
+
+def _resend_or_more(rows: list[dict[str, Any]], others: str, accepted: int, keyed: dict[tuple[str, str], int]) -> str:
+    """The advice for a file of a source without record IDs that repeats some rows of the
+    earlier file(s) ``others`` and holds ``accepted`` rows they lack: an additional extract
+    is kept beside them; a corrected re-send must replace them, as each row it corrects was
+    staged twice (the earlier values and the corrected ones are different rows)."""
+    missing = None
+    if len(rows) == 1:
+        earlier = keyed.get((rows[0]["dup_source"], rows[0]["dup_path"]))
+        missing = None if earlier is None else max(earlier - int(rows[0]["hit"] or 0), 0)
+    if missing == 0:
+        return (f"It holds every row of {others} as well, and {accepted:,} more (a cumulative extract, or a re-send "
+                f"with rows added): nothing is counted twice, and {others} can be removed.")
+    them = "it" if len(rows) == 1 else "them"
+    lacks = ""
+    if missing is not None:
+        lacks = f" {others} has {missing:,} row(s) that this file lacks"
+        # a re-send correcting a few rows shares the rest: as many rows on each side, most rows shared
+        resend = missing == accepted and int(rows[0]["n"]) > missing
+        lacks += (": as many as this file's new rows, as in a corrected re-send, where each corrected row is one of "
+                  "each." if resend else ".")
+    return (f"Its other {accepted:,} row(s) were accepted.{lacks} The source has no record_id, so carecase cannot "
+            "tell a corrected row from a new one. If this is an additional extract (new records beside those of "
+            f"{others}), keep both files. If it is a corrected re-send of {others}, each row it corrects is staged "
+            f"twice, with its earlier values and its corrected ones: remove {others} (move {them} out of the folder "
+            f"the path reads, or narrow the path) so that this file replaces {them}, and run ingest again. If the "
+            "extract has a record ID, set the source's record_id to it, so that corrections are told from new "
+            "records.")
 
 
 def _ignores_unmapped(feed: Feed) -> bool:
