@@ -7,6 +7,9 @@ STAMP := $(VENV)/.carecase-installed
 DEMO_DIR ?= demo
 DEMO_PEOPLE ?= 4000
 DEMO_SEED ?= 20240401
+# pytest-xdist workers: the CPUs this process may use, at least 2 and at most 4 (Spark and
+# the end-to-end area each keep one worker busy; more than 4 mostly wait on them)
+WORKERS ?= $(shell $(PY) -c "import os; n = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 2); print(max(2, min(4, n)))" 2>/dev/null || echo 2)
 
 .PHONY: demo test test-fast test-explore bench evaluate-seeds lint venv browser clean docs
 
@@ -31,14 +34,14 @@ demo: $(STAMP)
 	$(BIN)/carecase demo $(DEMO_DIR) --people $(DEMO_PEOPLE) --seed $(DEMO_SEED)
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup -q
 
 # Property tests with fresh random examples (make test uses the same examples every run).
 test-explore: $(STAMP)
-	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -n 2 -q -m "not spark and not browser and not slow" --ignore=tests/e2e
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -n $(WORKERS) -q -m "not spark and not browser and not slow" --ignore=tests/e2e
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -m "not spark and not browser and not slow"
+	$(BIN)/python -m pytest -n $(WORKERS) -q -m "not spark and not browser and not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all

@@ -1,5 +1,7 @@
-"""Issue 5's multi-seed check on the full synthetic area: five more seeds of the demo area
-(only the seed changes), each through ingest, link, costs and the evaluation."""
+"""Issue 5's multi-seed check on the full synthetic area: three more seeds of the demo area
+(only the seed changes), each through ingest, link, costs and the evaluation. It ran on five
+seeds (135 intervals, at least 122 covering) until make test neared its 10-minute limit; the
+twelve seeds are measured by make evaluate-seeds (docs/evaluation.md, Known limitations)."""
 
 from __future__ import annotations
 
@@ -7,30 +9,29 @@ import pytest
 
 from .recovery import prepare, recovery
 
-SEEDS = (1, 2, 3, 4, 5)
+SEEDS = (1, 2, 3)
 
 
 @pytest.mark.slow
 def test_matched_intervals_cover_at_the_nominal_rate_over_seeds(tmp_path_factory):
-    """Over 5 seeds × 27 planted effects (135 nominal 95% intervals; expected 128) at least
-    122 contain the truth: fewer has probability under 1% if coverage is 95% (binomial,
-    treating the intervals as independent). With matching alone (no entropy balancing where
-    it fails to balance) this area gave 114. The matched estimates are also, in total, less
-    than half as far from the truth as the naive ones, and the naive ones lean towards the
-    larger reductions that regression to the mean predicts.
+    """Over 3 seeds × 27 planted effects (81 nominal 95% intervals; expected 77) at least 72
+    contain the truth: fewer has probability 0.7% if coverage is 95% (binomial, treating the
+    intervals as independent; 72 or fewer, 2.0%). These seeds gave 78 (docs/evaluation.md). The
+    matched estimates are also, in total, less than half as far from the truth as the naive
+    ones, and the naive ones lean towards the larger reductions that regression to the mean
+    predicts.
 
     Rate ratios: each count model's intervals (cluster jackknife) and the bootstrap interval
-    of the ratio cover the planted ratio at least 108 times in 135 (80%). They cover less
-    often than nominal on this area (measured 121 for each of the three on these seeds, where
-    the sandwich errors gave 116 Poisson and 117 negative binomial; docs/evaluation.md, Known
+    of the ratio cover the planted ratio at least 65 times in 81 (80%). They cover less often
+    than nominal on this area (measured 76, 77 and 76 on these seeds; docs/evaluation.md, Known
     limitations), so this floor is a guard against a broken interval (a wrong standard error,
     a model that stops fitting), not a calibration claim."""
     rows = [recovery(prepare(tmp_path_factory.mktemp(f"seed{seed}"), seed)) for seed in SEEDS]
     effects = [e for r in rows for e in r["detail"]]
     covered = sum(e["covered"] for e in effects)
-    assert len(effects) == 135
+    assert len(effects) == 81
     per_seed = {r["seed"]: (r["covered"], r["closer"], r["worst_abs_smd"]) for r in rows}
-    assert covered >= 122, per_seed
+    assert covered >= 72, per_seed
     err_matched = sum(abs(e["matched"] - e["truth"]) for e in effects)
     err_naive = sum(abs(e["naive"] - e["truth"]) for e in effects)
     assert err_matched < 0.5 * err_naive, (err_matched, err_naive)
@@ -38,5 +39,5 @@ def test_matched_intervals_cover_at_the_nominal_rate_over_seeds(tmp_path_factory
     ratios = [x for r in rows for x in r["rate_ratio_detail"]]
     for model in ("poisson", "negative_binomial", "ratio_of_rates_bootstrap"):
         mine = [x for x in ratios if x["model"] == model]
-        assert len(mine) == 135, model
-        assert sum(x["covered"] for x in mine) >= 108, (model, {r["seed"]: r["rate_ratios_covered"] for r in rows})
+        assert len(mine) == 81, model
+        assert sum(x["covered"] for x in mine) >= 65, (model, {r["seed"]: r["rate_ratios_covered"] for r in rows})
