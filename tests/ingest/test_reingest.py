@@ -196,6 +196,11 @@ def test_a_run_stopped_while_re_staging_after_linkage_is_finished_by_the_next(pr
     s = run(p)
     statuses = {src: [f["status"] for f in body["files"]] for src, body in s["sources"].items()}
     assert statuses == {"acute": ["reprocessed"], "second": ["reprocessed"]}
+    # the headline says why files that did not change read 'reprocessed'; the next run skips them
+    assert s["restaged_all"] and "every file staged again: linkage removed the identities" in s["headline"]
+    again = run(p)
+    assert "restaged_all" not in again and "staged again" not in again["headline"]
+    assert {f["status"] for body in again["sources"].values() for f in body["files"]} == {"unchanged"}
     staged = {r["record_id"] for r in table(p, "events_staged")}
     assert staged and staged <= {r["record_id"] for r in table(p, "staging_identity")}
     assert not p.engine.has_table("ingest_restage_pending")

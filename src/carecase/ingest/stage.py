@@ -342,6 +342,10 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     file_reports = {fd.name: [reports[(fd.name, f.rel)] for f in planned[fd.name]] for fd in feeds}
     quarantine = _write_tables(project)
     summary = summarise(project, feeds, quarantine, file_reports, removed, warnings)
+    if restage and feeds:  # say why files that did not change read 'reprocessed'
+        summary["restaged_all"] = True
+        summary["headline"] += ("; every file staged again: linkage removed the identities it used "
+                                "(privacy.keep_linkage_staging: false), and links every file together")
     project.write_json(STAGE, "summary.json", summary)
     failed = all_quarantined(feeds, summary, quarantine)
     if failed and cfg.ingest.all_quarantined == "error":
