@@ -137,18 +137,16 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
         if "window" in row:
             row["window"] = window_label(row["window"])
         rows.append(row)
-        if threshold is not None:
-            if any(few(v, threshold) for v in (r.get("n_matched"), comparison, r.get("users_matched"),
-                                                  r.get("cusers_matched"))) or _flag(r.get("dominated_matched")):
-                steps = _flag(r.get("dominated_by_step_matched")) and not any(
-                    few(v, threshold) for v in (r.get("n_matched"), comparison, r.get("users_matched"),
-                                                r.get("cusers_matched")))
-                (by_step if steps else withheld).update((i, k) for k in MATCHED_ESTIMATES)
-            if few(r.get("n_naive"), threshold) or few(r.get("users_naive"), threshold) \
-                    or _flag(r.get("dominated_naive")):
-                steps = _flag(r.get("dominated_by_step_naive")) and not (
-                    few(r.get("n_naive"), threshold) or few(r.get("users_naive"), threshold))
-                (by_step if steps else withheld).update((i, k) for k in NAIVE_ESTIMATES)
+        if threshold is None:
+            continue
+        for side, people, group in (
+                ("matched", (r.get("n_matched"), comparison, r.get("users_matched"), r.get("cusers_matched")),
+                 MATCHED_ESTIMATES),
+                ("naive", (r.get("n_naive"), r.get("users_naive")), NAIVE_ESTIMATES)):
+            rests_on_few = any(few(v, threshold) for v in people)
+            if rests_on_few or _flag(r.get(f"dominated_{side}")):
+                steps_only = not rests_on_few and _flag(r.get(f"dominated_by_step_{side}"))
+                (by_step if steps_only else withheld).update((i, k) for k in group)
     if threshold is not None:  # a hidden row must not come back as a total less the rows shown
         lines = sum_lines([_line_key(r) for r in records])
         labelled = [_line_key({**r, "window": window_label(r["window"])} if "window" in r else r) for r in records]
