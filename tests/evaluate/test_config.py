@@ -111,3 +111,18 @@ def test_effects_json_rate_ratio_says_why_a_limit_is_null_and_is_only_on_service
     assert got["estimate"] == 0.51 and got["ci_high"] is None and got["note"] == note
     assert "rate_ratio" not in w["agencies"]["Local Authority / Adult Social Care"]["events_ppy"]
     assert "rate_ratio" not in w["total"]["all"]["events_ppy"]
+
+
+def test_at_most_six_post_windows_as_the_disclosure_check_can_judge() -> None:
+    """The step shares judge every period and difference of periods the windows give together
+    (carecase.evaluate.derived): 2^windows periods and their pairs. Eight nested windows took
+    20 s a call on 600 people; more than six are refused when the configuration is read, not
+    after the matching, and the derived-figure limit agrees."""
+    from carecase.evaluate.derived import MAX_RANK, derived_periods
+
+    six = [(0, m) for m in (3, 6, 9, 12, 18, 24)]
+    EvaluationConfig.model_validate({"post_windows": six})
+    with pytest.raises(ValidationError, match="at most 6"):
+        EvaluationConfig.model_validate({"post_windows": [*six, (0, 36)]})
+    assert MAX_RANK == EvaluationConfig.model_fields["post_windows"].metadata[0].max_length
+    assert len(derived_periods([window_name(w) for w in six])) == 2**6 - 1

@@ -171,8 +171,10 @@ class CaseStudyConfig(StrictModel):
 class EvaluationConfig(StrictModel):
     pre_months: int = Field(12, ge=4, le=60, description="Months before the index date.")
     post_windows: list[tuple[int, int]] = Field(
-        default_factory=lambda: [(0, 8), (0, 11), (0, 12)],
-        description="Post windows as [from_month, to_month) after the index date.",
+        default_factory=lambda: [(0, 8), (0, 11), (0, 12)], max_length=6,
+        description="Post windows as [from_month, to_month) after the index date; at most 6: the "
+        "disclosure check judges every period and difference of periods the windows give together "
+        "(2^windows of them), which grows too long beyond that.",
     )
     eligibility: Eligibility = Field(default_factory=lambda: Eligibility.model_validate({}))
     matching: MatchingConfig = Field(default_factory=lambda: MatchingConfig.model_validate({}))
