@@ -27,6 +27,35 @@ from __future__ import annotations
 import numpy as np
 
 
+def _standardised(x_control: np.ndarray, target: np.ndarray, base: np.ndarray,
+                  scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The covariates that vary, centred on ``target`` and divided by ``scale`` (default:
+    their standard deviation among the controls), and the base weights as shares: ``(z, q)``;
+    ``z`` has no columns when nothing varies. ``None`` when no weights can balance: no
+    controls, no base weight, or a covariate every control shares whose value is not the
+    target."""
+    x = np.asarray(x_control, float)
+    base = np.asarray(base, float)
+    if x.ndim != 2 or len(x) == 0 or base.sum() <= 0:
+        return None
+    scale = x.std(axis=0) if scale is None else np.asarray(scale, float)
+    target = np.asarray(target, float)
+    keep = scale > 1e-12
+    # a covariate every control shares: balanced only if the treated mean is that value too
+    if np.any(np.abs(x[0, ~keep] - target[~keep]) > 1e-9 * np.maximum(1.0, np.abs(target[~keep]))):
+        return None
+    return (x[:, keep] - target[keep]) / scale[keep], base / base.sum()
+
+
+def _tilted(z: np.ndarray, q: np.ndarray, multipliers: np.ndarray) -> tuple[float, np.ndarray]:
+    """The dual's log-partition ``log Σ q_i exp(λ · z_i)`` (computed without overflow) and the
+    weights it gives, ``q_i exp(λ · z_i)`` normalised."""
+    eta = z @ multipliers
+    top = eta.max() if len(eta) else 0.0
+    e = q * np.exp(eta - top)
+    return float(np.log(e.sum()) + top), e / e.sum()
+
+
 def entropy_weights(
     x_control: np.ndarray,
     target: np.ndarray,
@@ -38,29 +67,15 @@ def entropy_weights(
     """Weights (same total as ``base``) whose weighted mean of ``x_control`` equals
     ``target``; ``None`` when the moment conditions cannot be met (the target outside the
     controls' convex hull) or Newton's method does not converge."""
-    x = np.asarray(x_control, float)
+    prepared = _standardised(x_control, target, base)
+    if prepared is None:
+        return None
+    z, q = prepared
     base = np.asarray(base, float)
-    if x.ndim != 2 or len(x) == 0 or base.sum() <= 0:
-        return None
-    sd = x.std(axis=0)
-    keep = sd > 1e-12
-    target = np.asarray(target, float)
-    # a covariate every control shares: balanced only if the treated mean is that value too
-    if np.any(np.abs(x[0, ~keep] - target[~keep]) > 1e-9 * np.maximum(1.0, np.abs(target[~keep]))):
-        return None
-    if not keep.any():  # nothing varies, and every constant matches: the weights as they are
+    if not z.shape[1]:  # nothing varies, and every constant matches: the weights as they are
         return base.copy()
-    z = (x[:, keep] - target[keep]) / sd[keep]
-    q = base / base.sum()
     lam = np.zeros(z.shape[1])
-
-    def dual(multipliers: np.ndarray) -> tuple[float, np.ndarray]:
-        eta = z @ multipliers
-        top = eta.max() if len(eta) else 0.0
-        e = q * np.exp(eta - top)
-        return float(np.log(e.sum()) + top), e / e.sum()
-
-    value, w = dual(lam)
+    value, w = _tilted(z, q, lam)
     for _ in range(max_iter):
         grad = w @ z
         if np.max(np.abs(grad)) < tol:
@@ -70,7 +85,7 @@ def entropy_weights(
         step = np.linalg.solve(hess, grad)
         t = 1.0
         while t > 1e-10:  # backtracking line search on the convex dual
-            new_value, new_w = dual(lam - t * step)
+            new_value, new_w = _tilted(z, q, lam - t * step)
             if new_value <= value - 1e-4 * t * float(grad @ step):
                 break
             t /= 2.0
@@ -94,26 +109,17 @@ def tolerant_entropy_weights(
     weighted mean of each column of ``x_control`` is within ``tolerance`` × ``scale`` of
     ``target`` (``scale``: each covariate's standard deviation; a column with none must equal
     its target already). ``None`` when no such weights are found."""
-    x = np.asarray(x_control, float)
+    prepared = _standardised(x_control, target, base, scale)
+    if prepared is None:
+        return None
+    z, q = prepared
     base = np.asarray(base, float)
-    if x.ndim != 2 or len(x) == 0 or base.sum() <= 0:
-        return None
-    scale = np.asarray(scale, float)
-    target = np.asarray(target, float)
-    keep = scale > 1e-12
-    q = base / base.sum()
-    if np.any(np.abs(q @ x[:, ~keep] - target[~keep]) > 1e-9 * np.maximum(1.0, np.abs(target[~keep]))):
-        return None
-    if not keep.any():
+    if not z.shape[1]:
         return base.copy()
-    z = (x[:, keep] - target[keep]) / scale[keep]
 
     def smooth(lam: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        eta = z @ lam
-        top = eta.max()
-        e = q * np.exp(eta - top)
-        w = e / e.sum()
-        return float(np.log(e.sum()) + top), w @ z, w
+        value, w = _tilted(z, q, lam)
+        return value, w @ z, w
 
     def shrink(v: np.ndarray, t: float) -> np.ndarray:  # the proximal step of t·δ·Σ|λ|
         return np.sign(v) * np.maximum(np.abs(v) - t * tolerance, 0.0)
