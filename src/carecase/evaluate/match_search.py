@@ -149,7 +149,7 @@ def _calibrate(members: pd.DataFrame, x: pd.DataFrame, tolerance: float = 0.0) -
     if tolerance > 0:
         v_t = matching.column_moments(xt, np.ones(len(xt)))[1]
         v_c = matching.column_moments(xc, base)[1]
-        w = tolerant_entropy_weights(xc, target, base, np.sqrt((v_t + v_c) / 2.0), tolerance)
+        w = tolerant_entropy_weights(xc, target, base, matching.pooled_sd(v_t, v_c), tolerance)
     else:
         w = entropy_weights(xc, target, base)
     if w is None:

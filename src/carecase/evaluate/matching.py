@@ -181,10 +181,15 @@ def column_moments(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return mean, var
 
 
+def pooled_sd(v_t: np.ndarray, v_c: np.ndarray) -> np.ndarray:
+    """The standard deviation an SMD divides by: √((s²_t + s²_c) / 2) (Austin 2009, eq. 1)."""
+    return np.sqrt((v_t + v_c) / 2.0)
+
+
 def _smd_vr(m_t: np.ndarray, v_t: np.ndarray, m_c: np.ndarray, v_c: np.ndarray,
             ) -> tuple[np.ndarray, np.ndarray]:
     """Standardised mean differences and variance ratios from the groups' moments."""
-    pooled = np.sqrt((v_t + v_c) / 2.0)
+    pooled = pooled_sd(v_t, v_c)
     diff = m_t - m_c
     with np.errstate(divide="ignore", invalid="ignore"):
         s = np.where(pooled > 0, diff / pooled, np.where(diff == 0, 0.0, np.sign(diff) * np.inf))
