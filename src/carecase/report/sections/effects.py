@@ -81,11 +81,13 @@ def _standard(df: pd.DataFrame | None, effect: str, n: str, users: str = "users"
             out[key] = df[c].fillna("").astype(str)
     for k, c in cols.items():
         out[k] = pd.to_numeric(df[c], errors="coerce") if c is not None else float("nan")
-    out["dominated"] = dominated_rows(df, shares, rule)
-    # hidden only for a figure the windows give together (step_ shares): such a row gets its
-    # complements after the others (side_by_side)
-    own = tuple(p for p in shares if not p.endswith("step_"))
-    out["dominated_by_step"] = out["dominated"] & ~dominated_rows(df, own, rule)
+    # a row's own rates and changes, and the figures the windows give together (step_
+    # shares): a row hidden for the latter alone gets its complements after the others
+    # (side_by_side)
+    own = dominated_rows(df, tuple(p for p in shares if not p.endswith("step_")), rule)
+    steps = dominated_rows(df, tuple(p for p in shares if p.endswith("step_")), rule)
+    out["dominated"] = own | steps
+    out["dominated_by_step"] = steps & ~own
     return out
 
 
