@@ -6,6 +6,8 @@ person called TOTAL with the file's summed quantity."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -14,6 +16,11 @@ from carecase.ingest.validate import Batch
 
 #: Total, Totals, Grand total, Sub-total, Subtotal, Sub total, with a colon or not, any case
 TOTAL_WORDS = r"(?i)^(grand\s+|sub[-\s]?)?totals?\s*:?$"
+
+
+def _word(text: pa.Array) -> pa.Array:
+    """The quarantine shows the word itself: a label, never an identifier."""
+    return pc.fill_null(text, "").cast(pa.string())
 
 
 def flag_total_rows(b: Batch) -> None:
@@ -26,7 +33,4 @@ def flag_total_rows(b: Batch) -> None:
     for column in dict.fromkeys([b.raw.column_names[0], *ids]):
         text = pc.utf8_trim_whitespace(b.col(column))
         hit = pc.fill_null(pc.match_substring_regex(text, TOTAL_WORDS), False).to_numpy(zero_copy_only=False)
-        before = len(b.tracker.names)
-        b.tracker.fail(np.asarray(hit, dtype=bool), "total_row", column, where=repr(column))
-        if len(b.tracker.names) > before:
-            b.shown[before] = pc.fill_null(text, "").cast(pa.string())
+        b.fail_showing(np.asarray(hit, dtype=bool), "total_row", column, partial(_word, text), where=repr(column))

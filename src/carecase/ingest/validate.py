@@ -94,6 +94,16 @@ class Batch:
     def col(self, name: str) -> pa.Array:
         return self.raw.column(name).combine_chunks()
 
+    def fail_showing(self, mask: np.ndarray, rule: str, column: str, shown: Callable[[], pa.Array],
+                     **hint_args: object) -> None:
+        """``tracker.fail``, with the text the quarantine shows for the rows instead of their
+        value (``shown()``, one string per row), computed and kept only when the rule was
+        recorded: kept regardless, it would go to the next rule recorded, whose index it takes."""
+        before = len(self.tracker.names)
+        self.tracker.fail(mask, rule, column, **hint_args)
+        if len(self.tracker.names) > before:
+            self.shown[before] = shown()
+
 
 @dataclass(frozen=True)
 class StagedBatch:
@@ -352,17 +362,19 @@ def flag_duplicates(b: Batch, key_columns: dict[str, pa.Array], constants: tuple
     idx = found.column("source_row").to_numpy() - 1
     mask = np.zeros(b.n, bool)
     mask[idx] = True
-    before = len(b.tracker.names)
-    b.tracker.fail(mask, "duplicate_other_file", "(row)")
-    same_source = pc.equal(found.column("dup_source"), b.feed.name)
-    where = pc.if_else(same_source, found.column("dup_path"),
-                       pc.binary_join_element_wise(found.column("dup_source"), found.column("dup_path"), ": "))
-    text = pc.binary_join_element_wise("same as ", where, " row ", found.column("dup_row").cast(pa.string()),
-                                       line_suffix(found.column("dup_line").combine_chunks(),
-                                                   found.column("dup_type").combine_chunks()), "")
-    shown = np.full(b.n, "", dtype=object)
-    shown[idx] = text.to_numpy(zero_copy_only=False)
-    b.shown[before] = pa.array(shown, pa.string())
+
+    def same_as() -> pa.Array:
+        same_source = pc.equal(found.column("dup_source"), b.feed.name)
+        where = pc.if_else(same_source, found.column("dup_path"),
+                           pc.binary_join_element_wise(found.column("dup_source"), found.column("dup_path"), ": "))
+        text = pc.binary_join_element_wise("same as ", where, " row ", found.column("dup_row").cast(pa.string()),
+                                           line_suffix(found.column("dup_line").combine_chunks(),
+                                                       found.column("dup_type").combine_chunks()), "")
+        shown = np.full(b.n, "", dtype=object)
+        shown[idx] = text.to_numpy(zero_copy_only=False)
+        return pa.array(shown, pa.string())
+
+    b.fail_showing(mask, "duplicate_other_file", "(row)", same_as)
     # the applied state, compared with what the store implies on every later run
     at = pc.index_in(b.row_keys.column("source_row"), value_set=found.column("source_row"))
     for name in ("dup_source", "dup_path", "dup_row", "dup_line"):
@@ -432,14 +444,15 @@ def _fail_dups(b: Batch, rows: np.ndarray, dup: np.ndarray, first: np.ndarray, r
         return
     mask = np.zeros(b.n, bool)
     mask[rows[dup]] = True
-    before = len(b.tracker.names)
-    b.tracker.fail(mask, rule, column)
-    if len(b.tracker.names) > before:
+
+    def first_rows() -> pa.Array:
         firsts = first[dup]
         names = row_names(f"{same} ", firsts, None if b.lines is None else b.lines[firsts - 1], b.file_type)
         at = np.full(b.n, -1, np.int64)
         at[rows[dup]] = np.arange(firsts.size)
-        b.shown[before] = pc.fill_null(pc.take(names, pa.array(at, mask=at < 0)), "")
+        return pc.fill_null(pc.take(names, pa.array(at, mask=at < 0)), "")
+
+    b.fail_showing(mask, rule, column, first_rows)
 
 
 def identity_table(b: Batch, ident: Identity, accepted: pa.Array, record_id: pa.Array, source_row: pa.Array) -> pa.Table:
