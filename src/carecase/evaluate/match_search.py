@@ -50,19 +50,23 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
     history = m.history_months > 0
     x_rich = features.covariates(rows, people, amounts, cfg.pre_months, services, m.covariates,
                                  features.RICH, history, m.spell_measure, catalogue)
-    x_base = features.base_covariates(x_rich, services)
     ids = x_rich.index.to_numpy()
     r = rows.set_index("row_id").loc[ids]
     treated = r["treated"].to_numpy(bool)
-    logits = {"base": matching.logit_propensity(x_base, treated),
-              "rich": matching.logit_propensity(x_rich, treated)}
-    varies = x_rich.to_numpy(float).std(axis=0) > 1e-12
+    # standardised once: the base covariates are a subset of the rich, each column scaled on
+    # its own, so their columns of ``z`` are what standardising them alone would give
+    z, varies = matching.standardise_columns(x_rich)
+    names = list(x_rich.columns[varies])
+    base = set(features.base_covariates(x_rich.iloc[:0], services).columns)
+    z_base = z[:, [j for j, n in enumerate(names) if n in base]]
+    logits = {"base": matching.logit_from_standardised(z_base, treated),
+              "rich": matching.logit_from_standardised(z, treated)}
+    del z_base
     # integer codes, computed once: every attempt compares them for each treated row
     person = matching.text_codes(r["person_id"].to_numpy())
     exact = matching.text_codes(features.exact_keys(rows, people, m.exact))
     inputs = _Inputs(x_rich, treated, r["set_id"].to_numpy(), ids, person, exact, logits,
-                     matching.balance_before(x_rich, treated, m.smd_threshold),
-                     list(x_rich.columns[varies]), matching.standardise(x_rich))
+                     matching.balance_before(x_rich, treated, m.smd_threshold), names, z)
     best = _search(inputs, cfg, calibrate=m.calibrate == "always")
     if best is None:
         raise EvaluationError("No treated person found a control within the caliper; widen "

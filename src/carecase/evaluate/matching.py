@@ -76,24 +76,35 @@ def _weighted_gram(x: np.ndarray, root_w: np.ndarray, block: int = 16_384) -> np
 
 def standardise(x: pd.DataFrame | np.ndarray) -> np.ndarray:
     """Columns centred and scaled to unit SD; constant columns dropped."""
+    return standardise_columns(x)[0]
+
+
+def standardise_columns(x: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`standardise`, with the mask of the columns kept (those that vary). Each column
+    is scaled on its own, so the columns of a subset of ``x`` standardised are the same
+    columns of the whole standardised, to the last bit."""
     values = np.asarray(x, dtype=float)
     sd = values.std(axis=0)
     keep = sd > 1e-12
     kept = values[:, keep]
     kept -= kept.mean(axis=0)  # in place: ``kept`` is already a copy
     kept /= sd[keep]
-    return kept
+    return kept, keep
 
 
 def logit_propensity(x: pd.DataFrame, treated: np.ndarray) -> np.ndarray:
     """Logit of the fitted propensity score for every row of ``x``."""
+    return logit_from_standardised(standardise(x), treated)
+
+
+def logit_from_standardised(z: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """:func:`logit_propensity` from covariates already standardised (:func:`standardise`)."""
     if treated.sum() == 0 or (~treated).sum() == 0:
         raise EvaluationError(
             "Propensity model needs treated and candidate controls; found "
             f"{int(treated.sum())} treated and {int((~treated).sum())} candidates. Check the "
             "programme register and evaluation.eligibility."
         )
-    z = standardise(x)
     design = np.column_stack([np.ones(len(z)), z])
     return design @ fit_logistic(design, treated.astype(float))
 
@@ -177,8 +188,11 @@ def column_moments(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray
     sw = w.sum()
     mean = w @ x / sw
     denom = sw - (w**2).sum() / sw
-    var = w @ (x - mean) ** 2 / denom if denom > 0 else np.zeros(x.shape[1])
-    return mean, var
+    if denom <= 0:
+        return mean, np.zeros(x.shape[1])
+    dev = x - mean
+    dev *= dev  # squared in place: one rows × columns temporary, not two
+    return mean, w @ dev / denom
 
 
 def pooled_sd(v_t: np.ndarray, v_c: np.ndarray) -> np.ndarray:
@@ -220,15 +234,20 @@ def _balance_rows(stage: str, names: list[str], xt: np.ndarray, xc: np.ndarray, 
     m_t, v_t = column_moments(xt, np.ones(len(xt)))
     m_c, v_c = column_moments(xc, wc)
     s, vr = _smd_vr(m_t, v_t, m_c, v_c)
-    both = np.vstack([np.asarray(xt, float).reshape(len(xt), -1), np.asarray(xc, float).reshape(len(xc), -1)])
     return pd.DataFrame({
         "covariate": names, "stage": stage, "mean_treated": m_t, "mean_control": m_c,
         "smd": s, "variance_ratio": vr, "imbalanced": np.abs(s) >= threshold,
         "n_treated": len(xt), "n_control": len(xc),
         # a 0/1 covariate: its SMD and variance ratio are functions of the group sizes and
         # how many have it (the report needs to know, docs/report.md)
-        "binary": np.all((both == 0) | (both == 1), axis=0),
+        "binary": _zero_one(xt) & _zero_one(xc),
     })
+
+
+def _zero_one(x: np.ndarray) -> np.ndarray:
+    """Per column: does every row hold 0 or 1?"""
+    x = np.asarray(x, float).reshape(len(x), -1)
+    return np.all((x == 0) | (x == 1), axis=0)
 
 
 def balance_before(x: pd.DataFrame, treated: np.ndarray, threshold: float) -> pd.DataFrame:
