@@ -28,7 +28,8 @@ def test_spark_links_like_duckdb(tmp_path: Path, config_for):
     fab = fabricate(150, seed=21)
     results = {}
     for backend in ("duckdb", "spark"):
-        cfg = config_for(max_pairs_u=1e5)
+        # fewer than its ~16,000 pairs: u from carecase's own sample, the same on both engines
+        cfg = config_for(max_pairs_u=8_000)
         cfg["engine"] = {"backend": backend}
         folder = tmp_path / backend
         folder.mkdir()
@@ -43,10 +44,12 @@ def test_spark_links_like_duckdb(tmp_path: Path, config_for):
         links = pq.read_table(folder / "out" / "link" / "record_links.parquet").to_pandas()
         results[backend] = (summary, links.set_index("record_id"))
     (_, duck), (s_spark, spark) = results["duckdb"], results["spark"]
-    # u from every pair of the sample (all of them here: fewer than max_pairs_u) on both
-    # engines; Splink's default stopped at hash-chosen chunks that differ by engine.
+    # u from every pair of carecase's sample of profiles (model.u_sample), chosen alike on
+    # both engines; Splink's own sample is chosen by each engine's hash()
     u = {b: {(c, lv["label"]): lv["u"] for c, levels in r[0]["model"]["comparisons"].items() for lv in levels}
          for b, r in results.items()}
+    assert results["spark"][0]["model"]["u_sample"] == results["duckdb"][0]["model"]["u_sample"]
+    assert "md5" in results["duckdb"][0]["model"]["u_sample"]["rule"]
     assert u["spark"] == pytest.approx(u["duckdb"], rel=1e-12, abs=0)
     assert s_spark["truth"]["sources_without_nhs_numbers"]["precision"] >= 0.98
     assert s_spark["truth"]["sources_without_nhs_numbers"]["recall"] >= 0.95

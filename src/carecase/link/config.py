@@ -20,8 +20,10 @@ class LinkageConfig(StrictModel):
         None, description="CSV of reviewed pairs (pair_id, decision: match/non-match) fed back in. "
         "Pair ids do not change when extracts are refreshed: keep one file and add to it."
     )
-    max_pairs_u: float = Field(2e6, gt=0, description="Pairs sampled to estimate u probabilities.")
-    seed: int = Field(20240401, description="Seed for the random pair sample that estimates u.")
+    max_pairs_u: float = Field(2e6, ge=1, description="Most pairs compared to estimate u probabilities: "
+                               "where the reference × candidate pairs are more, every pair of a seeded "
+                               "sample of each table (the same on every engine).")
+    seed: int = Field(20240401, description="Seed for the sample of profiles that estimates u.")
     deterministic_recall: float = Field(
         0.8, gt=0, le=1,
         description="Share of true matches the exact name + date of birth rule is believed to "

@@ -39,6 +39,7 @@ Splink's default u, which is not estimated from the data (``carecase_fixed_u`` i
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -55,6 +56,8 @@ MODEL_COLUMNS = (
 COMPARISONS = ("given_name", "family_name", "dob", "postcode", "sex")
 SPLINK_LOG_LEVEL = logging.ERROR
 PAIRS_TABLE = "_link_scored_pairs"
+#: the samples of reference and candidate profiles whose pairs estimate u (u_sample)
+U_SAMPLE_TABLES = ("_link_u_reference", "_link_u_candidates")
 
 
 @contextmanager
@@ -230,6 +233,18 @@ def with_u(spec: dict[str, Any], fixed_u: Mapping[tuple[str, str], float]) -> di
     return _with_fixed(spec, fixed_u, "u")
 
 
+def with_u_values(spec: dict[str, Any], u: Mapping[tuple[str, str], float]) -> dict[str, Any]:
+    """``spec`` (changed in place) with the u probability of each level in ``u`` set, not
+    marked fixed (EM keeps every u as it is: ``fix_u_probabilities`` is Splink's default;
+    "fixed" in the model means set at the Jeffreys estimate, ``with_u``)."""
+    for comparison in spec["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            key = (comparison["output_column_name"], level["label_for_charts"])
+            if key in u:
+                level["u_probability"] = u[key]
+    return spec
+
+
 def _with_fixed(spec: dict[str, Any], fixed: Mapping[tuple[str, str], float], which: str) -> dict[str, Any]:
     for comparison in spec["comparisons"]:
         for level in comparison["comparison_levels"]:
@@ -285,10 +300,57 @@ def unobserved_u_levels(model: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 
+def u_sample_rows(max_pairs_u: float, n_reference: int, n_candidates: int) -> tuple[int, int]:
+    """The reference and candidate profiles whose every pair estimates u: all of them where
+    their pairs fit in ``max_pairs_u``; else the same share p of each table (Splink's rule,
+    p² × pairs = ``max_pairs_u``), rounded down so that the pairs never exceed it."""
+    if n_reference * n_candidates <= max_pairs_u:
+        return n_reference, n_candidates
+    p = math.sqrt(max_pairs_u / (n_reference * n_candidates))
+    cand = max(1, math.floor(p * n_candidates))
+    ref = max(1, min(n_reference, math.floor(p * n_reference), math.floor(max_pairs_u / cand)))
+    return ref, max(1, min(cand, math.floor(max_pairs_u / ref)))
+
+
 def pairs_sampled(max_pairs_u: float, n_reference: int, n_candidates: int) -> int:
-    """The pairs Splink's random sample for u compares: ``max_pairs_u``, or every reference ×
-    candidate pair when there are fewer (a small area: it then takes every record)."""
-    return int(min(max_pairs_u, n_reference * n_candidates))
+    """The pairs the random sample for u compares (:func:`u_sample_rows`): about
+    ``max_pairs_u``, or every reference × candidate pair when there are fewer."""
+    ref, cand = u_sample_rows(max_pairs_u, n_reference, n_candidates)
+    return ref * cand
+
+
+def u_sample(engine: Engine, table: str, rows: int, seed: int, name: str) -> str:
+    """Store as ``name`` the ``rows`` profiles of ``table`` whose MD5 of ``unique_id`` and
+    the seed comes first: a seeded random sample (the IDs are not random, their digests are)
+    that is the same on every engine, where Splink's own sample uses each engine's ``hash()``."""
+    t = engine.table(table)
+    key = (t.unique_id.cast("string") + f"_{seed}").hexdigest("md5")
+    chosen = t.mutate(_u_key=key).order_by(["_u_key", "unique_id"]).limit(rows).drop("_u_key")
+    engine.write(name, chosen.order_by("unique_id"))
+    return name
+
+
+def sampled_u(engine: Engine, db: Any, reference_table: str, candidate_table: str,
+              rows: tuple[int, int], seed: int) -> dict[tuple[str, str], float]:
+    """u per (comparison, level label) counted over every pair of the two samples
+    (:func:`u_sample`); a level no pair falls in is left out (``unobserved_u_levels``)."""
+    names = (u_sample(engine, reference_table, rows[0], seed, U_SAMPLE_TABLES[0]),
+             u_sample(engine, candidate_table, rows[1], seed, U_SAMPLE_TABLES[1]))
+    ref = db.register(names[0], dataset_display_name="u_reference")
+    cand = db.register(names[1], dataset_display_name="u_candidates")
+    linker = quiet_linker([ref, cand], settings_dict(db.sql_dialect.sql_dialect_str, {}))
+    # max_pairs = the samples' pairs: Splink's proportion is then 1, so it samples no further
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=float(rows[0] * rows[1]), seed=seed, min_count_per_level=None)
+    model = linker.misc.save_model_to_json(out_path=None)
+    linker.table_management.delete_tables_created_by_splink_from_db()
+    for name in names:
+        engine.drop(name)
+    return {
+        (str(c["output_column_name"]), str(lv["label_for_charts"])): float(lv["u_probability"])
+        for c in model["comparisons"] for lv in c["comparison_levels"]
+        if not lv.get("is_null_level") and lv.get("u_probability") is not None
+    }
 
 
 def jeffreys_zero(n: int) -> float:
@@ -307,7 +369,7 @@ def _untrainable(err: Exception) -> LinkError:
 
 
 def _train(linker: Any, *, seed: int, max_pairs_u: float, deterministic_recall: float,
-           engine: Engine) -> None:
+           engine: Engine, u_known: bool = False) -> None:
     from splink import block_on
 
     training = linker.training
@@ -317,7 +379,9 @@ def _train(linker: Any, *, seed: int, max_pairs_u: float, deterministic_recall: 
     # Every pair of the sample, not only chunks until each level is seen 100 times (Splink's
     # default): the chunks are chosen by the engine's own hash(), so u differed between DuckDB
     # and Spark even where every pair fits in max_pairs_u, and rested on ~1% of the pairs.
-    training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed, min_count_per_level=None)
+    # Where they do not fit, u comes from our own sample (sampled_u) and is fixed in the settings.
+    if not u_known:
+        training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed, min_count_per_level=None)
     with one_thread(engine):
         training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
         training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
@@ -336,14 +400,18 @@ def quiet_linker(tables: Any, spec: dict[str, Any]) -> Any:
 
 def _trained_linker(engine: Engine, db: Any, ref: Any, cand: Any,
                     fixed_m: dict[tuple[str, str], float], n_candidates: int, *, seed: int,
-                    max_pairs_u: float, deterministic_recall: float) -> Any:
+                    max_pairs_u: float, deterministic_recall: float,
+                    known_u: Mapping[tuple[str, str], float] | None = None) -> Any:
     """A trained Splink linker; each level EM drives to m = 0 is added to ``fixed_m`` at the
-    Jeffreys estimate and the model trained again."""
+    Jeffreys estimate and the model trained again. ``known_u``: u already estimated
+    (:func:`sampled_u`), fixed instead of estimated here."""
     while True:
-        linker = quiet_linker([ref, cand], settings_dict(db.sql_dialect.sql_dialect_str, fixed_m))
+        spec = settings_dict(db.sql_dialect.sql_dialect_str, fixed_m)
+        linker = quiet_linker([ref, cand], spec if known_u is None else with_u_values(spec, known_u))
         try:
             _train(linker, seed=seed, max_pairs_u=max_pairs_u,
-                   deterministic_recall=deterministic_recall, engine=engine)
+                   deterministic_recall=deterministic_recall, engine=engine,
+                   u_known=known_u is not None)
             return linker
         except (LinkError, ImportError):
             raise
@@ -375,14 +443,19 @@ def train_and_predict(
         logging.getLogger(name).setLevel(SPLINK_LOG_LEVEL)
     db = splink_db_api(engine)
     fixed_m: dict[tuple[str, str], float] = {}
+    rows = u_sample_rows(max_pairs_u, n_reference, n_candidates)
+    # every pair, or our own sample's pairs: Splink's sample would differ by engine
+    known_u = (None if rows == (n_reference, n_candidates)
+               else sampled_u(engine, db, reference_table, candidate_table, rows, seed))
     ref = db.register(reference_table, dataset_display_name="reference")
     cand = db.register(candidate_table, dataset_display_name="candidates")
     linker = _trained_linker(engine, db, ref, cand, fixed_m, n_candidates, seed=seed,
-                             max_pairs_u=max_pairs_u, deterministic_recall=deterministic_recall)
+                             max_pairs_u=max_pairs_u, deterministic_recall=deterministic_recall,
+                             known_u=known_u)
     trained = linker.misc.save_model_to_json(out_path=None)
     unseen = unobserved_levels(trained)
     # u of a level no sampled pair fell in: the Jeffreys estimate for none of the pairs sampled
-    sampled = pairs_sampled(max_pairs_u, n_reference, n_candidates)
+    sampled = rows[0] * rows[1]
     fixed_u = {level: jeffreys_zero(sampled) for level in unobserved_u_levels(trained)}
     if unseen or fixed_u:  # no pair fell in them, so EM is the same without them: no retraining
         for level in unseen:
@@ -394,6 +467,11 @@ def train_and_predict(
         {"comparison": c, "level": label, "m": m, "candidate_profiles": n_candidates}
         for (c, label), m in sorted(fixed_m.items())
     ]
+    model["carecase_u_sample"] = {
+        "reference_profiles": rows[0], "candidate_profiles": rows[1], "pairs": sampled,
+        "rule": "every pair" if known_u is None
+        else f"the profiles first by md5(unique_id || '_{seed}'): the same on every engine",
+    }
     model["carecase_fixed_u"] = [
         {"comparison": c, "level": label, "u": u, "pairs_sampled": sampled}
         for (c, label), u in sorted(fixed_u.items())

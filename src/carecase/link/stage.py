@@ -365,4 +365,5 @@ def _model_summary(model: dict[str, Any] | None) -> dict[str, Any] | None:
             for lv in comp.get("comparison_levels", []) if not lv.get("is_null_level")
         ]
     return {"probability_two_random_records_match":
-            model.get("probability_two_random_records_match"), "comparisons": levels}
+            model.get("probability_two_random_records_match"), "comparisons": levels,
+            "u_sample": model.get("carecase_u_sample")}
