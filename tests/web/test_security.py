@@ -141,3 +141,32 @@ def test_the_token_leaves_a_page_s_url(tmp_path):
     assert client.get("/report").content == b"shared html"
     # an API URL given the token is answered, not redirected (a script may use ?token=)
     assert client.get("/api/stages?token=t0ken", follow_redirects=False).status_code == 200
+
+
+def test_an_unexpected_error_is_a_plain_500_with_the_headers_every_response_carries(tmp_path, monkeypatch):
+    """An exception no route handles was answered by Starlette's ServerErrorMiddleware,
+    outside the app's guard: no Content-Security-Policy, X-Frame-Options or no-store (a
+    browser could keep it, frame it), and no word of where the traceback is. Now it is a
+    plain message that names none of the exception's text (a row's value, as here); the
+    exception still reaches the server, whose log keeps the traceback."""
+    app = create_app(make_project(tmp_path))
+
+    @app.get("/api/boom")
+    def boom() -> None:
+        raise ValueError("invalid literal for int(): 'NHS 943 476 5919'")
+
+    def broken(folder):
+        raise KeyError("person_id 'P-000123'")
+
+    monkeypatch.setattr(web_app, "table_paths", broken)  # a dependency of a real route
+    client = local_client(app, raise_server_exceptions=False)
+    for path in ("/api/boom", "/api/tables/audit"):
+        res = client.get(path)
+        assert res.status_code == 500, path
+        for name, value in web_app.HEADERS.items():
+            assert res.headers.get(name) == value, (path, name)
+        detail = res.json()["detail"]
+        assert "terminal running `carecase web`" in detail, path
+        assert "943" not in res.text and "P-000123" not in res.text and "Error" not in res.text, path
+    with pytest.raises(ValueError, match="NHS 943"):  # the server sees it, and logs its traceback
+        local_client(app).get("/api/boom")

@@ -13,7 +13,9 @@ Guards, because ``/api/tables`` serves row-level tables (``link/people``, ``link
   redirected to the same page without it, once the cookie is set.
 - ``host``: when bound to a loopback or named address, a request whose ``Host`` header names
   another host is refused (a DNS-rebinding page would otherwise read the tables).
-- ``Cache-Control: no-store`` on every response: the browser keeps no copy on disk; and
+- ``Cache-Control: no-store`` on every response (an unexpected error's 500 included: it is
+  answered outside ``guard``, by a handler that adds the headers and says no more than that
+  the request failed; the traceback goes to the server's log): the browser keeps no copy on disk; and
   ``Content-Security-Policy`` (the page runs its own script alone and is never framed; the
   report runs sandboxed, in an origin of its own), ``X-Frame-Options``, ``nosniff``
   (web/security.py).
@@ -63,6 +65,10 @@ TOKEN_PARAM = "token"
 #: pages a browser opens: the token given in their URL is moved to the cookie and the URL
 #: shown without it (not left in the address bar, a screen share or the history)
 PAGES = ("/", "/report")
+#: the answer to an exception no route handles: its text may hold a row's value (a pandas or
+#: DuckDB message quoting a cell), so it is left to the server's log
+UNEXPECTED = ("Unexpected error: the request failed. The terminal running `carecase web` shows "
+              "the traceback: report it.")
 
 
 def new_token() -> str:
@@ -129,6 +135,13 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
     run_lock = threading.Lock()
     status_lock = threading.Lock()
     status: dict[str, Any] = {"running": False, "last": None}
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        """Starlette's ServerErrorMiddleware answers with this, outside ``guard`` (so the
+        headers are added here), then raises the exception again: the server logs it."""
+        return _secured(JSONResponse({"detail": UNEXPECTED}, status_code=500))
+
+    app.add_exception_handler(Exception, unexpected)
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
