@@ -2,7 +2,10 @@
 
 It calls the same public API as the CLI (``carecase.pipeline``, ``carecase.core.project``).
 It binds to 127.0.0.1 by default: the store holds pseudonymised row-level data, so the app is
-for the analyst's own machine; share the suppressed report, not the app.
+for the analyst's own machine; share the suppressed report, not the app. Bound to any other
+address (``carecase web --allow-remote``) it is *shared-only*: it serves its page and the
+shared report's files (``SHARED_PATHS``) and refuses everything else (403, saying why and how
+to get the full app), unless ``remote_full_access`` (``--remote-full-access``) is given.
 
 Guards, because ``/api/tables`` serves row-level tables (``link/people``, ``link/events``…):
 
@@ -19,6 +22,8 @@ Guards, because ``/api/tables`` serves row-level tables (``link/people``, ``link
   ``Content-Security-Policy`` (the page runs its own script alone and is never framed; the
   report runs sandboxed, in an origin of its own), ``X-Frame-Options``, ``nosniff``
   (web/security.py).
+- ``shared_only``: a request for anything but the page (which then lists the shared report's
+  files alone: no stage's headline, caveats or run form) and the shared report is a 403.
 - Files: a table is served only when it is one of its stage folder's own ``*.parquet`` files
   (a name is never joined to a path; a link to a file elsewhere is not served); the report
   only from out/report/ and only when its summary.json says ``mode: shared``.
@@ -47,11 +52,19 @@ from carecase.core.errors import CarecaseError, OutputError, file_problem
 from carecase.core.project import Project, json_safe
 from carecase.core.runlock import RunInProgress
 from carecase.pipeline import STAGES, available_stages, chosen_stages, run_all
-from carecase.web.page import PAGE_CSP, REPORT_DOWNLOADS, UNSHARED, index_page, read_summary
+from carecase.web.page import (
+    PAGE_CSP,
+    REPORT_DOWNLOADS,
+    UNSHARED,
+    index_page,
+    read_summary,
+    shared_page,
+)
 from carecase.web.security import (
     HEADERS,
     REPORT_CSP,
     SAFE_METHODS,
+    is_local,
     same_origin,
     shared_report_file,
     table_path,
@@ -65,6 +78,16 @@ TOKEN_PARAM = "token"
 #: pages a browser opens: the token given in their URL is moved to the cookie and the URL
 #: shown without it (not left in the address bar, a screen share or the history)
 PAGES = ("/", "/report")
+#: what a shared-only app serves: its page and the shared report's files
+SHARED_PATHS = ("/", "/report", *(f"/report.{ext}" for ext in REPORT_DOWNLOADS))
+#: why a shared-only app refuses the rest, and how to get it
+SHARED_ONLY = ("Refused: this carecase web app listens beyond the analyst's machine (carecase web "
+               "--allow-remote), so it serves the shared report alone: /report, /report.xlsx and "
+               "/report.pdf, small numbers suppressed. Each stage's results and tables (row-level, "
+               "unsuppressed) and runs are for the analyst's own machine: run `carecase web PROJECT` "
+               "there, on 127.0.0.1 (the default), or start this app with --allow-remote "
+               "--remote-full-access, which serves the row-level data to anyone on the network "
+               "who has the token.")
 #: the answer to an exception no route handles: its text may hold a row's value (a pandas or
 #: DuckDB message quoting a cell), so it is left to the server's log
 UNEXPECTED = ("Unexpected error: the request failed. The terminal running `carecase web` shows "
@@ -116,10 +139,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str | None = None) -> FastAPI:
+def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str | None = None,
+               remote_full_access: bool = False) -> FastAPI:
     """The app for one project. ``host`` is the address it is bound to (requests naming
     another host are refused unless it is a wildcard such as 0.0.0.0); ``token``, when given,
-    is required on every request."""
+    is required on every request. Bound to an address other than 127.0.0.1 / localhost / ::1
+    the app is shared-only (``app.state.shared_only``: its page and the shared report alone)
+    unless ``remote_full_access``."""
     first = Project.open(project_dir)  # validate the configuration up front
     root = first.root
     first.close()
@@ -129,6 +155,7 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
     app = FastAPI(title="carecase", description="Results of one carecase project.",
                   docs_url=None, redoc_url=None)
     app.state.root = root  # the project folder (given its carecase.yaml, the folder holding it)
+    shared_only = app.state.shared_only = not is_local(host) and not remote_full_access
     allowed_hosts = None if host.strip().lower() in WILDCARD_HOSTS else (
         {*LOOPBACK_HOSTS, _host_name(host if ":" not in host else f"[{host}]")})
     cookie = "carecase_" + hashlib.sha256((token or "").encode()).hexdigest()[:12]
@@ -167,6 +194,8 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
                                                         "URL `carecase web` printed (…/?token=…)."},
                                              status_code=401))
             from_query = query is not None and secrets.compare_digest(query.encode(), token.encode())
+        if shared_only and request.url.path not in SHARED_PATHS:
+            return _secured(JSONResponse({"detail": SHARED_ONLY}, status_code=403))
         response: Response
         if from_query and request.method in ("GET", "HEAD") and request.url.path in PAGES:
             rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != TOKEN_PARAM])
@@ -186,7 +215,8 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
 
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def index() -> HTMLResponse:
-        return HTMLResponse(index_page(root, run_status()), headers={"Content-Security-Policy": PAGE_CSP})
+        page = shared_page(root) if shared_only else index_page(root, run_status())
+        return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
 
     @app.get("/api/stages")
     def stages() -> list[dict[str, Any]]:

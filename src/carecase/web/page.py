@@ -69,10 +69,7 @@ def index_page(root: Path, now: dict[str, Any]) -> str:
             f"<tr><td>{tick}</td><th scope='row'><a href='/api/results/{st.name}'>{st.name}</a></th>"
             f"<td>{html.escape(st.description)}</td><td>{headline}</td></tr>"
         )
-    shared = out / "report"
-    links = (["<a href='/report'>Open the report</a>"] if shared_report_file(shared, "report.html") else []) + [
-        f"<a href='/report.{ext}'>download report.{ext}</a> ({label})" for ext, (label, _) in REPORT_DOWNLOADS.items()
-        if shared_report_file(shared, f"report.{ext}")]
+    links = _report_links(out / "report")
     link = f"<p>{' · '.join(links)}</p>" if links else ""
     running, held = "", False
     if now["running"]:
@@ -113,6 +110,37 @@ def index_page(root: Path, now: dict[str, Any]) -> str:
         f"<script>{RUN_SCRIPT}</script></body></html>"
     )
     return page
+
+
+def shared_page(root: Path) -> str:
+    """The page of a shared-only app (bound beyond this machine): the shared report's links
+    and why there is nothing else (no stage's headline or caveats: they give exact counts,
+    small ones included; no run form)."""
+    try:
+        name = html.escape(project_name(root))
+    except CarecaseError:  # its message may quote the configuration: not for this page
+        name = html.escape(root.name)
+    links = _report_links(root / "out" / "report")
+    report = (f"<ul>{''.join(f'<li>{link}</li>' for link in links)}</ul>" if links else
+              "<p>No shared report yet: the analyst runs the report stage with "
+              "<code>report.mode: shared</code>, then it appears here.</p>")
+    return (
+        "<!doctype html><html lang='en-GB'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{name} – carecase shared report</title><style>{STYLE}</style></head>"
+        f"<body><main><h1>{name}</h1>{report}"
+        "<p>This app listens beyond the analyst's machine, so it serves the shared report alone "
+        "(small numbers suppressed). Each stage's results and tables, which hold unsuppressed, "
+        "row-level data, and runs are for the analyst's own machine: <code>carecase web "
+        "PROJECT</code> there, on 127.0.0.1.</p></main></body></html>"
+    )
+
+
+def _report_links(shared: Path) -> list[str]:
+    """Links to the shared report (out/report/) and its downloads, each while it is served."""
+    return (["<a href='/report'>Open the report</a>"] if shared_report_file(shared, "report.html") else []) + [
+        f"<a href='/report.{ext}'>download report.{ext}</a> ({label})" for ext, (label, _) in REPORT_DOWNLOADS.items()
+        if shared_report_file(shared, f"report.{ext}")]
 
 
 def project_name(root: Path) -> str:

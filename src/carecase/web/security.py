@@ -42,6 +42,15 @@ HEADERS = {
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
+#: the addresses that reach this machine alone: an app bound to any other serves the shared
+#: report alone unless told otherwise (``carecase web --remote-full-access``)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def is_local(host: str) -> bool:
+    """Whether an address to bind reaches this machine alone (``[::1]`` as ``::1``)."""
+    return host.strip().lower().removeprefix("[").removesuffix("]") in LOCAL_HOSTS
+
 
 def same_origin(origin: str | None, host: str, scheme: str) -> bool:
     """Whether a request's ``Origin`` header (absent: not a browser's cross-origin request)
