@@ -85,6 +85,12 @@ def _row_echelon(m: np.ndarray) -> tuple[list[list[Fraction]], list[int]]:
     return rows[:r], pivots
 
 
+def rank(m: np.ndarray) -> int:
+    """The rank of a small 0/1 matrix (rows: windows' :func:`month_cover`), exactly: whether a
+    window's months are a combination of others' is a yes or no, with no tolerance to pick."""
+    return len(_row_echelon(m)[1])
+
+
 def derived_periods(windows: Sequence[str]) -> np.ndarray:
     """Every stretch of months (not necessarily one run) whose amount and person-time a
     reader can add up from the windows (names ``post_s_e``; others take no part): rows of

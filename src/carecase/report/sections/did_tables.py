@@ -45,6 +45,7 @@ from carecase.report.sections.effects import (
     withhold_rows_adding_up,
 )
 from carecase.report.sections.participants import few, match_count, thin_windows, withhold_windows
+from carecase.report.sections.window_spans import hide_derivable_windows, labelled_months
 from carecase.report.sections.windows import KEYS, MONEY, only_measure, window_label, window_order
 
 RTM = [F("window", "Window", "text"), F("key_type", "Level", "text"), F("key", "Service / agency", "text"),
@@ -138,6 +139,7 @@ def disclose_together(effects: Table, matched: pd.DataFrame, rtm: Table, rtm_fra
     inputs, :func:`did_tables`).
     """
     rtm_keys = {_key(r) for r in rtm.rows}
+    months = labelled_months(effects, matched)  # a row hidden in one window hidden in others
     while True:
         size = (len(effects.withheld), len(rtm.withheld))
         hidden = _hidden_keys(rtm, "treated_change_ppy") | _hidden_keys(rtm, "control_change_ppy") \
@@ -145,6 +147,7 @@ def disclose_together(effects: Table, matched: pd.DataFrame, rtm: Table, rtm_fra
             | (_hidden_keys(effects, "effect_naive") & rtm_keys)
         _rows_with(effects, hidden, MATCHED_ESTIMATES)
         _rows_with(rtm, hidden, RTM_ESTIMATES)
+        effects.withheld |= hide_derivable_windows(effects.withheld, MATCHED_ESTIMATES, effects.rows, months)
         withhold_rows_adding_up(effects, matched, MATCHED_ESTIMATES, keep)
         withhold_rows_adding_up(rtm, rtm_frame, RTM_ESTIMATES, keep)
         if (len(effects.withheld), len(rtm.withheld)) == size:

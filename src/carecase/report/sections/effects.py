@@ -9,11 +9,13 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
+from carecase.evaluate.config import window_months
 from carecase.report.config import DominanceConfig
 from carecase.report.content import Column, Table, is_missing
 from carecase.report.loaders import pick
 from carecase.report.sections.common import Context, clean_value
 from carecase.report.sections.participants import few
+from carecase.report.sections.window_spans import hide_derivable_windows
 from carecase.report.sections.windows import (
     KEYS,
     MONEY,
@@ -133,6 +135,7 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
     rows = []
     withheld: set[tuple[int, str]] = set()
     by_step: set[tuple[int, str]] = set()  # hidden only for a figure the windows give together
+    by_span: set[tuple[int, str]] = set()  # hidden as other windows of the row would give a hidden one
     records = both.to_dict("records")
     for i, r in enumerate(records):
         row = {c.key: clean_value(r.get(c.key)) for c in cols}
@@ -164,6 +167,18 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
         withheld |= by_step
         for group in (MATCHED_ESTIMATES, NAIVE_ESTIMATES):
             withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines, flags)
+        # then until neither adds a cell: no hidden window of a row follows from its windows
+        # shown (0–4 and 4–8 give 0–8), and each window newly hidden gets its complements
+        months = [window_months(r.get("window")) for r in records]
+        while True:
+            size = len(withheld)
+            for group in (MATCHED_ESTIMATES, NAIVE_ESTIMATES):
+                spans = hide_derivable_windows(withheld, group, rows, months)
+                by_span |= spans - withheld
+                withheld |= spans
+                withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines, flags)
+            if len(withheld) == size:
+                break
     note = ("Negative values are reductions. Naive: the participants' own change. "
             "Matched: their change minus the matched comparison group's change. Minimum detectable effect "
             "(Bloom 1995): the smallest true effect these numbers would show as significant at 5% "
@@ -177,6 +192,10 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
                      "whatever the number of people (a dominance rule), and a window's estimates where a figure "
                      "its change gives with another window's (the change over the months it adds to a shorter "
                      "window, or the difference between the two) is such a change.")
+        if by_span:
+            note += (" Where a window's months are those of other windows added up or taken away (months 0–8 "
+                     "as 0–4 and 4–8), a row hidden in one window is hidden in as many more as it takes for "
+                     "the windows shown not to give it back.")
     # the matched-participants column is the same people on every row, not a sum: only
     # small numbers (and figures hidden elsewhere) are hidden, no complement down the column
     return Table("evaluation-effects", "Naive before/after and matched difference-in-differences, per person per year",
