@@ -127,6 +127,17 @@ class Engine:
         arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
         return self._write_arrow(name, arrow, overwrite)
 
+    def create_empty(self, name: str, schema: pa.Schema) -> ir.Table:
+        """An empty table ``name`` with ``schema``, replacing any table of that name.
+
+        Spark: made in the catalogue alone, where :meth:`write` of an empty Arrow table runs
+        two jobs and writes a Parquet hand-over and a table file (about half a second a
+        table; ingest makes 15 in a new store). The columns and their types are the same."""
+        if self.name == "duckdb":
+            return self.write(name, schema.empty_table())
+        self.drop(name)
+        return self.con.create_table(name, schema=ibis.schema(schema))
+
     def _write_arrow(self, name: str, arrow: pa.Table, overwrite: bool) -> ir.Table:
         if self.name == "duckdb":
             return self.con.create_table(name, arrow, overwrite=overwrite)

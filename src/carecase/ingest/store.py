@@ -87,7 +87,7 @@ def ensure_tables(engine: Engine) -> None:
     missing = [name for name in SCHEMAS if name not in existing]
     if engine.name != "duckdb":
         for name in missing:
-            engine.write(name, SCHEMAS[name].empty_table())
+            engine.create_empty(name, SCHEMAS[name])
         return
     if not missing:
         return
