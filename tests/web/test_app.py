@@ -492,3 +492,17 @@ def test_a_run_stopped_by_a_file_it_cannot_write_names_the_file_and_the_fix(tmp_
     assert res.json()["detail"].startswith("could not write or read /p/out/report/report.pdf: Permission denied")
     last = client.get("/api/run").json()["last"]
     assert last["ok"] is False and "unexpected error" not in last["error"] and "ls -l" in last["error"]
+
+
+def test_the_openapi_schema_gives_each_operation_its_own_id(tmp_path):
+    """/openapi.json without FastAPI's duplicate-ID warning: a route of GET and HEAD gave both
+    the same operation ID. HEAD is still answered."""
+    import warnings
+
+    client = local_client(create_app(make_project(tmp_path)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        schema = client.get("/openapi.json").json()
+    ids = [op["operationId"] for ops in schema["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids)) and "/report.{ext}" in schema["paths"]
+    assert client.head("/report").status_code in (200, 404)

@@ -213,7 +213,10 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         with status_lock:
             return json.loads(json.dumps(status, default=str))
 
-    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    # HEAD beside GET, kept out of the schema: one route of both methods gave both the same
+    # OpenAPI operation ID (FastAPI warned of duplicates on every /openapi.json)
+    @app.head("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
         page = shared_page(root) if shared_only else index_page(root, run_status())
         return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
@@ -333,13 +336,15 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
                 status.update(running=False, last=last)
         return JSONResponse(json.loads(json.dumps(res, default=str)))
 
-    @app.api_route("/report", methods=["GET", "HEAD"])
+    @app.head("/report", include_in_schema=False)
+    @app.get("/report")
     def report() -> FileResponse:
         path = _shared_report("report.html", "No report yet")
         # in an origin of its own (sandbox): no script in it can read the tables or use the cookie
         return FileResponse(path, media_type="text/html", headers={"Content-Security-Policy": REPORT_CSP})
 
-    @app.api_route("/report.{ext}", methods=["GET", "HEAD"])
+    @app.head("/report.{ext}", include_in_schema=False)
+    @app.get("/report.{ext}")
     def report_file(ext: str) -> FileResponse:
         """The shared report's workbook or PDF (never out/report/internal/)."""
         if ext not in REPORT_DOWNLOADS:
