@@ -173,3 +173,17 @@ def test_web_help_states_the_modes_and_the_privacy_risk():
     text = " ".join(res.output.replace("│", " ").split())
     assert "--remote-full-access" in text and "PRIVACY RISK" in text
     assert "row-level tables" in text and "serves the shared report alone" in text
+
+
+def test_a_remote_app_without_a_report_names_no_folder(tmp_path):
+    """With no report written, the local app says how to run the report stage, naming the
+    project's folder; a remote reader is told only that the analyst has to run it."""
+    import shutil
+
+    root = remote_project(tmp_path)
+    shutil.rmtree(root / "out" / "report")
+    local = TestClient(create_app(root), base_url="http://127.0.0.1:8000")
+    assert str(root) in local.get("/report").json()["detail"]
+    res = remote_client(create_app(root, host="0.0.0.0", token=TOKEN)).get("/report")
+    assert res.status_code == 404 and str(root) not in res.text and str(tmp_path) not in res.text
+    assert "report.mode: shared" in res.json()["detail"]

@@ -357,8 +357,11 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
         path = out / "report" / name
         served = shared_report_file(out / "report", name)
         if served is None:
+            # a remote reader is told neither the project's folder nor how to run its stages
+            how = ("the analyst runs the report stage with report.mode: shared." if shared_only
+                   else _how_to_run(root, "report"))
             raise HTTPException(404, f"out/report/{name} is {UNSHARED}." if path.exists()
-                                else f"{missing}: {_how_to_run(root, 'report')}")
+                                else f"{missing}: {how}")
         return served
 
     return app
