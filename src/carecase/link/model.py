@@ -237,21 +237,18 @@ def with_u_values(spec: dict[str, Any], u: Mapping[tuple[str, str], float]) -> d
     """``spec`` (changed in place) with the u probability of each level in ``u`` set, not
     marked fixed (EM keeps every u as it is: ``fix_u_probabilities`` is Splink's default;
     "fixed" in the model means set at the Jeffreys estimate, ``with_u``)."""
+    return _with_fixed(spec, u, "u", fix=False)
+
+
+def _with_fixed(spec: dict[str, Any], values: Mapping[tuple[str, str], float], which: str,
+                fix: bool = True) -> dict[str, Any]:
     for comparison in spec["comparisons"]:
         for level in comparison["comparison_levels"]:
             key = (comparison["output_column_name"], level["label_for_charts"])
-            if key in u:
-                level["u_probability"] = u[key]
-    return spec
-
-
-def _with_fixed(spec: dict[str, Any], fixed: Mapping[tuple[str, str], float], which: str) -> dict[str, Any]:
-    for comparison in spec["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            key = (comparison["output_column_name"], level["label_for_charts"])
-            if key in fixed:
-                level[f"{which}_probability"] = fixed[key]
-                level[f"fix_{which}_probability"] = True
+            if key in values:
+                level[f"{which}_probability"] = values[key]
+                if fix:
+                    level[f"fix_{which}_probability"] = True
     return spec
 
 
