@@ -126,11 +126,16 @@ def _one_block(columns: dict[str, np.ndarray], ids: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(values, index=pd.Index(ids, name="row_id"), columns=list(columns), copy=False)
 
 
+def rich_only(services: list[str]) -> set[str]:
+    """The covariates the rich level (``level=RICH``) adds to the base."""
+    return {f"last3_{s}" for s in services} | {"last1_events", "pre_cost"}
+
+
 def base_covariates(rich: pd.DataFrame, services: list[str]) -> pd.DataFrame:
     """The base covariates (``level=BASE``) taken from the rich frame, which holds them all,
     instead of computing them a second time."""
-    rich_only = {f"last3_{s}" for s in services} | {"last1_events", "pre_cost"}
-    return rich[[c for c in rich.columns if c not in rich_only]]
+    extra = rich_only(services)
+    return rich[[c for c in rich.columns if c not in extra]]
 
 
 def exact_keys(rows: pd.DataFrame, people: pd.DataFrame, exact: list[str]) -> np.ndarray:

@@ -57,11 +57,10 @@ def match(rows: pd.DataFrame, people: pd.DataFrame, amounts: pd.DataFrame,
     # its own, so their columns of ``z`` are what standardising them alone would give
     z, varies = matching.standardise_columns(x_rich)
     names = list(x_rich.columns[varies])
-    base = set(features.base_covariates(x_rich.iloc[:0], services).columns)
-    z_base = z[:, [j for j, n in enumerate(names) if n in base]]
+    extra = features.rich_only(services)
+    z_base = z[:, [j for j, n in enumerate(names) if n not in extra]]
     logits = {"base": matching.logit_from_standardised(z_base, treated),
               "rich": matching.logit_from_standardised(z, treated)}
-    del z_base
     # integer codes, computed once: every attempt compares them for each treated row
     person = matching.text_codes(r["person_id"].to_numpy())
     exact = matching.text_codes(features.exact_keys(rows, people, m.exact))
