@@ -62,6 +62,7 @@ from carecase.web.page import (
 )
 from carecase.web.security import (
     HEADERS,
+    LOCAL_HOSTS,
     REPORT_CSP,
     SAFE_METHODS,
     is_local,
@@ -71,7 +72,8 @@ from carecase.web.security import (
     table_paths,
 )
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+#: the local addresses (security.LOCAL_HOSTS) as a Host header names them (IPv6 in brackets)
+LOOPBACK_HOSTS = tuple(f"[{h}]" if ":" in h else h for h in LOCAL_HOSTS)
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 MAX_RUN_BODY = 64 * 1024
 TOKEN_PARAM = "token"
