@@ -88,13 +88,9 @@ def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
 
     ``overrides`` (for example ``{"matching": {"k": 3}}``) are merged into the project's
     evaluation settings and validated, to measure a variant on the same area."""
-    import pandas as pd
-
     from carecase.core.project import Project
     from carecase.evaluate.api import evaluate_project
-    from carecase.synth.truth import planted_effects
 
-    truth = json.loads((area / "truth" / "truth.json").read_text())
     project = Project.open(area)
     cfg = project.config
     settings = cfg.evaluation
@@ -107,12 +103,36 @@ def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
     finally:
         project.close()
     seconds = time.perf_counter() - t0
+    truth = json.loads((area / "truth" / "truth.json").read_text())
+    return score(truth, res.matched, res.naive, res.rate_ratios, res.balance,
+                 calibrated=bool(res.meta.get("calibrated")), seconds=seconds)
+
+
+def recovery_of_outputs(area: Path) -> dict[str, Any]:
+    """:func:`recovery` of the evaluation the pipeline already ran on ``area``: its tables in
+    out/evaluate (written before any suppression) instead of a second run."""
+    import pandas as pd
+
+    folder = area / "out" / "evaluate"
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet")
+              for name in ("matched", "naive", "rate_ratios", "balance")}
+    summary = json.loads((folder / "summary.json").read_text())
+    truth = json.loads((area / "truth" / "truth.json").read_text())
+    return score(truth, **tables, calibrated=bool(summary["matching"].get("calibrated")), seconds=None)
+
+
+def score(truth: dict[str, Any], matched: Any, naive: Any, rate_ratios: Any, balance: Any,
+          calibrated: bool, seconds: float | None) -> dict[str, Any]:
+    """The evaluation's tables against the generator's truth (truth/truth.json)."""
+    import pandas as pd
+
+    from carecase.synth.truth import planted_effects
 
     def by_service(df: pd.DataFrame) -> pd.DataFrame:
         df = df[(df["key_type"] == "service") & (df["measure"] == "events")]
         return df.set_index(["key", "window"])
 
-    matched, naive = by_service(res.matched), by_service(res.naive)
+    matched, naive = by_service(matched), by_service(naive)
     effects = []
     for code, window, t in planted_effects(truth):
         m = matched.loc[(code, window)]
@@ -125,7 +145,7 @@ def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
     boot = matched.reset_index().rename(columns={  # the bootstrap interval of the same ratio
         "ratio_of_ratios": "rate_ratio", "ratio_ci_low": "rr_ci_low", "ratio_ci_high": "rr_ci_high",
     }).assign(model="ratio_of_rates_bootstrap")
-    intervals = pd.concat([by_service(res.rate_ratios).reset_index()[cols], boot[cols]], ignore_index=True)
+    intervals = pd.concat([by_service(rate_ratios).reset_index()[cols], boot[cols]], ignore_index=True)
     ratios = []
     for r in intervals.itertuples(index=False):
         planted = truth["effects"].get(r.key, {}).get("rate_ratio", 1.0)
@@ -137,13 +157,13 @@ def recovery(area: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
                        "covered": bool(r.rr_ci_low <= planted <= r.rr_ci_high)})
     rr_covered = {m: sum(x["covered"] for x in ratios if x["model"] == m)
                   for m in sorted({x["model"] for x in ratios})}
-    after = res.balance[res.balance["stage"] == "after"]
+    after = balance[balance["stage"] == "after"]
     worst = after.loc[after["smd"].abs().idxmax()]
     return {
         "seed": truth["seed"], "effects": len(effects),
         "covered": sum(e["covered"] for e in effects), "closer": sum(e["closer"] for e in effects),
         "worst_abs_smd": round(abs(float(worst["smd"])), 3), "worst_covariate": str(worst["covariate"]),
-        "calibrated": bool(res.meta.get("calibrated")),
-        "evaluate_s": round(seconds, 1), "detail": effects,
+        "calibrated": calibrated,
+        "evaluate_s": None if seconds is None else round(seconds, 1), "detail": effects,
         "rate_ratios_covered": rr_covered, "rate_ratio_detail": ratios,
     }
