@@ -8,6 +8,9 @@ import pytest
 
 from .synthetic import SERVICES
 
+# the module's tests on one xdist worker, so its shared fixture is built once, not on each
+pytestmark = pytest.mark.xdist_group("evaluate-synthetic_recovery")
+
 PLANTED = list(SERVICES)
 
 

@@ -16,6 +16,9 @@ from carecase.demo import prepare_demo
 from carecase.link.model import SWAPPED, jeffreys_zero
 from carecase.pipeline import run_all
 
+# the module's tests on one xdist worker, so its shared fixture is built once, not on each
+pytestmark = pytest.mark.xdist_group("link-small_area")
+
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> dict:

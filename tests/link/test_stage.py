@@ -7,9 +7,13 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from carecase.link.fabricate import Fabricated
 from carecase.link.stage import run
+
+# the module's tests on one xdist worker, so its shared fixture is built once, not on each
+pytestmark = pytest.mark.xdist_group("link-stage")
 
 IDENTIFYING = {"given_name", "family_name", "dob", "postcode", "nhs_pseudo", "local_pseudo"}
 
@@ -192,8 +196,6 @@ def test_lookups_for_registers_use_ingest_feed_names(config_for):
 
 
 def test_empty_staging_after_an_earlier_linkage_is_explained(new_project, fab: Fabricated):
-    import pytest
-
     from carecase.core.errors import LinkError
 
     project = new_project("empty", fab)

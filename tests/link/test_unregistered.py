@@ -18,6 +18,9 @@ from carecase.ingest.validate import with_identity_key
 from carecase.link.fabricate import Fabricated
 from carecase.link.residual import check_no_nhs
 
+# the module's tests on one xdist worker, so its shared fixture is built once, not on each
+pytestmark = pytest.mark.xdist_group("link-unregistered")
+
 KEY_COLUMNS = ("identity_h1", "identity_h2")
 # (record_id, source, nhs_pseudo, given, family, dob, sex, postcode)
 INLINE = [

@@ -22,6 +22,9 @@ from carecase.demo import write_demo_key
 from carecase.pipeline import run_all
 from carecase.synth import generate
 
+# the module's tests on one xdist worker, so its shared fixture is built once, not on each
+pytestmark = pytest.mark.xdist_group("link-wrong_nhs_numbers")
+
 PEOPLE, SEED, SHARE = 800, 5, 0.5
 
 

@@ -18,6 +18,9 @@ from carecase.report.content import Chart, Column, Diagram, Report, Section, Tab
 from carecase.report.html import CSS, render_html
 from carecase.report.sections.logic import logic_text
 
+# the module's tests on one xdist worker, so its shared fixture is built once, not on each
+pytestmark = pytest.mark.xdist_group("report-accessibility")
+
 
 class _Tree(HTMLParser):
     """Start tags with their attributes and the text inside each element with an id."""
