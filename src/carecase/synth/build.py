@@ -65,6 +65,7 @@ def generate(
     folder: str | Path, people: int, seed: int, *, start: dt.date = dt.date(2019, 4, 1),
     years: int = 5, formats: str = "realistic", progress: Any = None,
     unregistered: float = params.UNREGISTERED_SHARE, wrong_nhs_share: float = params.WRONG_NHS_SHARE,
+    identity_noise: float = 1.0,
 ) -> SynthResult:
     """Synthesise ``people`` residents of a fictional area over ``years`` from ``start`` and
     write a complete carecase project into ``folder``: carecase.yaml, extracts/, programme/
@@ -73,10 +74,13 @@ def generate(
     population register, as a share of ``people`` (``synth.unregistered``; 0 for none).
     ``wrong_nhs_share``: the share of drug and alcohol treatment episodes with an NHS number that
     carry someone else's (``synth.wrong_nhs``; 0, the default, for none): listed in
-    ``truth/wrong_nhs_numbers.parquet``."""
+    ``truth/wrong_nhs_numbers.parquet``. ``identity_noise`` multiplies the rates at which
+    agencies record a name, birth date or postcode wrongly (``synth.identity.TYPO_RATES``;
+    1, the default, as they are; 0 to 10), for an area harder (or easier) to link."""
     if formats not in FORMATS:
         raise SynthError(f"formats = {formats!r}: use one of {', '.join(FORMATS)}.")
     wrong_nhs.check_share(wrong_nhs_share)
+    rates = identity.typo_rates(identity_noise)
     t0 = time.perf_counter()
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
@@ -87,6 +91,7 @@ def generate(
             progress.update(task, advance=1, description=f"synth: {what}")
 
     area = simulate(seed, people, start, years, unregistered)
+    area.typo_rates = rates
     advance("people, crises, programme and service use")
     sources: list[Extract] = []
     lookups: list[Extract] = []
@@ -127,7 +132,7 @@ def generate(
         "rows": {e.name: e.table.num_rows for e in everything},
         "files": {e.name: e.path(formats) for e in everything},
         "typos": {e.name: e.typos for e in sources if e.typos},
-        "typo_rates": identity.TYPO_RATES,
+        "typo_rates": area.typo_rates,
         "outcomes": {"instrument": params.OUTCOME_INSTRUMENT, "domains": list(params.OUTCOME_DOMAINS),
                      "assessments": outcome_truth,
                      "note": "true change before rounding and clipping scores to 1-10"},

@@ -28,6 +28,9 @@ def register(app: typer.Typer) -> None:
         wrong_nhs: Annotated[float, typer.Option(
             help="Share of the drug and alcohol treatment episodes with an NHS number that carry someone "
             "else's (0 to 0.5; listed in truth/wrong_nhs_numbers.parquet).")] = WRONG_NHS_SHARE,
+        identity_noise: Annotated[float, typer.Option(
+            help="Multiply the rates at which agencies record names, birth dates and postcodes "
+            "wrongly (0 to 10; 1 is the usual; above 1, an area harder to link).")] = 1.0,
     ) -> None:
         """Synthesise a multi-agency area (extracts, programme files, carecase.yaml, truth/)."""
         from rich.table import Table
@@ -43,7 +46,7 @@ def register(app: typer.Typer) -> None:
         with make_progress() as progress:
             result = generate(folder, people=people, seed=seed, start=first, years=years,
                               formats=formats, progress=progress, unregistered=unregistered,
-                              wrong_nhs_share=wrong_nhs)
+                              wrong_nhs_share=wrong_nhs, identity_noise=identity_noise)
         table = Table(title=f"Synthetic area in {result.folder}")
         table.add_column("file")
         table.add_column("rows", justify="right")

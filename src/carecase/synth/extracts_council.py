@@ -4,6 +4,7 @@ alcohol treatment (NHS number sometimes recorded)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -32,8 +33,9 @@ def _local_ids(seed: int, people: int, prefix: str) -> pa.Array:
     return pc.binary_join_element_wise(pa.array([prefix] * people), pc.cast(pa.array(perm), pa.string()), "")
 
 
-def _names_block(rng: np.random.Generator, people: People, person: np.ndarray) -> tuple[dict, dict[str, int]]:
-    ident = recorded_identity(rng, people, person)
+def _names_block(rng: np.random.Generator, people: People, person: np.ndarray,
+                 rates: Mapping[str, float]) -> tuple[dict, dict[str, int]]:
+    ident = recorded_identity(rng, people, person, rates)
     return {"given": ident.given, "family": ident.family, "dob": ident.dob, "postcode": ident.postcode}, ident.typos
 
 
@@ -49,7 +51,7 @@ def social_care(area: Area, seed: int) -> tuple[Extract, Extract]:
     o = np.lexsort((~is_hc, person, day))
     person, day, end, qty, is_hc = person[o], day[o], end[o], qty[o], is_hc[o]
     local = _local_ids(seed, len(area.people), "ASC")
-    ident, typos = _names_block(rng, area.people, person)
+    ident, typos = _names_block(rng, area.people, person, area.typo_rates)
     service_type = np.where(is_hc, "HC", np.where(rng.random(o.size) < 0.6, "RES", "NUR"))
     table = pa.table({
         "Person_ID": local.take(pa.array(person)),
@@ -114,7 +116,7 @@ def homelessness_applications(area: Area, seed: int) -> Extract:
     def build(rng: np.random.Generator, people: People, ev: ServiceEvents, first_ref: int) -> Extract:
         o = np.lexsort((ev.person, ev.day))
         person, day = ev.person[o], ev.day[o]
-        ident, typos = _names_block(rng, people, person)
+        ident, typos = _names_block(rng, people, person, area.typo_rates)
         table = pa.table({
             "CaseRef": _refs("HOML-", o.size, 6, first_ref),
             "ApplicationDate": date_strings(day, "%d/%m/%Y"),
@@ -148,7 +150,7 @@ def temporary_accommodation(area: Area, seed: int) -> Extract:
         assert ev.end is not None
         o = np.lexsort((ev.person, ev.day))
         person, day, end = ev.person[o], ev.day[o], ev.end[o]
-        ident, typos = _names_block(rng, people, person)
+        ident, typos = _names_block(rng, people, person, area.typo_rates)
         nights = pa.array(np.where(end == NONE, 0, end - day).astype(np.int64), mask=end == NONE)
         table = pa.table({
             "PlacementRef": _refs("TA", o.size, 6, first_ref),
@@ -184,7 +186,7 @@ def police_custody(area: Area, seed: int) -> Extract:
         minutes = rng.integers(0, 1440, ev.day.size)
         o = np.lexsort((ev.person, minutes, ev.day))
         person, day, minutes = ev.person[o], ev.day[o], minutes[o]
-        ident, typos = _names_block(rng, people, person)
+        ident, typos = _names_block(rng, people, person, area.typo_rates)
         table = pa.table({
             "CustodyRecordNo": _refs("CX/CUS/", o.size, 7, first_ref),
             "ArrestDateTime": datetime_strings(day, minutes, "%Y-%m-%d", "T", "%H:%M:%S"),
@@ -224,7 +226,7 @@ def drug_alcohol_treatment(area: Area, seed: int, wrong_nhs: float = 0.0) -> Ext
     person, day, end = ev.person[o], ev.day[o], ev.end[o]
     recorded = rng.random(o.size) < NHS_RECORDED_SHARE
     nhs = np.where(recorded, area.people.nhs[person], -1)
-    ident, typos = _names_block(rng, area.people, person)
+    ident, typos = _names_block(rng, area.people, person, area.typo_rates)
     table = pa.table({
         "client_ref": _local_ids(seed, len(area.people), "DA").take(pa.array(person)),
         "nhs_number": pc.if_else(pa.array(recorded), format_nhs(np.maximum(nhs, 0)), pa.nulls(o.size, pa.string())),

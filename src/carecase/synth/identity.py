@@ -4,6 +4,7 @@ day and month swapped, missing postcode, an old or new address)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -11,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from carecase.core.errors import SynthError
 from carecase.synth import names
 from carecase.synth.population import People
 
@@ -23,6 +25,17 @@ TYPO_RATES: dict[str, float] = {
     "postcode_missing": 0.06,
     "postcode_moved": 0.10,
 }
+#: the largest ``identity_noise``: at 10 times, a record's postcode is never its current one
+MAX_IDENTITY_NOISE = 10.0
+
+
+def typo_rates(noise: float = 1.0) -> dict[str, float]:
+    """:data:`TYPO_RATES` each multiplied by ``noise`` (``synth --identity-noise``; at most
+    1): 0 for identifiers recorded without error, above 1 for an area harder to link."""
+    if not 0 <= noise <= MAX_IDENTITY_NOISE:
+        raise SynthError(f"identity_noise = {noise}: use a multiple of the usual error rates from 0 to "
+                         f"{MAX_IDENTITY_NOISE:g} (1 is the usual).")
+    return {k: min(1.0, r * noise) for k, r in TYPO_RATES.items()}
 
 
 @dataclass
@@ -76,11 +89,13 @@ def clean_identity(people: People, person: np.ndarray) -> Identity:
     return Identity(given, family, people.dob[person].copy(), postcode, {})
 
 
-def recorded_identity(rng: np.random.Generator, people: People, person: np.ndarray) -> Identity:
-    """Identity fields as another agency records them, with typos at TYPO_RATES."""
+def recorded_identity(rng: np.random.Generator, people: People, person: np.ndarray,
+                      rates: Mapping[str, float] = TYPO_RATES) -> Identity:
+    """Identity fields as another agency records them, with typos at ``rates`` (one for
+    each key of :data:`TYPO_RATES`)."""
     n = person.size
     ident = clean_identity(people, person)
-    hit = {k: rng.random(n) < r for k, r in TYPO_RATES.items()}
+    hit = {k: rng.random(n) < rates[k] for k in TYPO_RATES}
     gi = person_given_index(people)[person]
 
     flat, off, cnt = _variants(GIVEN)

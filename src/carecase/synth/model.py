@@ -16,6 +16,7 @@ from carecase.synth.activity import (
     service_events,
 )
 from carecase.synth.dynamics import Crises, Programme, refer_at_peaks, simulate_crises
+from carecase.synth.identity import TYPO_RATES
 from carecase.synth.population import People, Period, make_people, make_period
 from carecase.synth.unregistered import Unregistered, simulate_unregistered
 
@@ -34,6 +35,8 @@ class Area:
     derived: dict[str, Any] = field(default_factory=dict, repr=False)  # computed once, reused
     # people off the population register (synth.unregistered), or None
     unregistered: Unregistered | None = None
+    # how often each agency records an identifier wrongly (synth --identity-noise scales them)
+    typo_rates: dict[str, float] = field(default_factory=lambda: dict(TYPO_RATES))
 
 
 def check_arguments(people: int, start: dt.date, years: int) -> None:
