@@ -19,4 +19,10 @@ import os as _os
 for _name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
     _os.environ[_name] = "1"
 
+# numpy's transparent-huge-page advice off (unless NUMPY_MADVISE_HUGEPAGE is already set): it
+# made the evaluation twice as slow here, and changes no result (carecase.core.pages).
+from carecase.core.pages import numpy_small_pages as _numpy_small_pages  # noqa: E402
+
+_numpy_small_pages()
+
 __version__ = "0.1.0"
