@@ -205,6 +205,21 @@ def test_empty_staging_after_an_earlier_linkage_is_explained(new_project, fab: F
         run(project)
 
 
+def test_a_nicknames_file_that_is_not_there_is_named_before_linkage(new_project, fab: Fabricated):
+    from carecase.core.errors import LinkError
+
+    project = new_project("nicknames", fab, nicknames="short_forms.csv")
+    with pytest.raises(LinkError, match=r"short_forms\.csv: linkage\.nicknames names a file that does not exist"):
+        run(project)
+
+
+def test_the_summary_says_which_short_forms_the_model_knew(linked):
+    from carecase.link.nicknames import forms_for
+
+    _, summary = linked
+    assert summary["nicknames"] == {"list": "built-in", "short_forms": len(forms_for(None))}
+
+
 def test_truth_keyed_by_source_row(tmp_path, fab: Fabricated):
     """carecase.synth writes truth as (source, source_row, person_key)."""
     import ibis

@@ -26,7 +26,7 @@ def _report(tmp_path: Path, transfer: bool):  # noqa: ANN202
 
 def test_the_undiscounted_year_table_does_not_say_it_adds_up_to_the_npv(tmp_path: Path) -> None:
     """The demo's who-pays table (net £ by agency and year, undiscounted) carried 'The agencies'
-    positions add up to the NPV': its totals add up to −£1,251,134, the NPV is −£1,173,253
+    positions add up to the NPV': its totals added up to −£1,251,134, the NPV was −£1,173,253
     (each year after year 0 discounted at 3.5%). Only the present-value table adds up to it."""
     results, report = _report(tmp_path, transfer=False)
     tables = {t.id: t for t in report.tables()}

@@ -20,6 +20,12 @@ class LinkageConfig(StrictModel):
         None, description="CSV of reviewed pairs (pair_id, decision: match/non-match) fed back in. "
         "Pair ids do not change when extracts are refreshed: keep one file and add to it."
     )
+    nicknames: str | None = Field(
+        None, description="CSV of given names' short forms (header name,short_form; one pair a row, "
+        "e.g. WILLIAM,BILL) for the given-name level 'one a short form of the other'. Replaces the "
+        "built-in list of common English short forms (carecase.link.nicknames); a header alone turns "
+        "the level off.",
+    )
     max_pairs_u: float = Field(2e6, ge=1, description="Most pairs compared to estimate u probabilities: "
                                "where the reference × candidate pairs are more, every pair of a seeded "
                                "sample of each table (the same on every engine).")

@@ -98,19 +98,21 @@ def link(
     lookups: Mapping[str, ir.Table],
     settings: LinkageConfig,
     decisions: ir.Table | None = None,
+    forms: Mapping[str, str] | None = None,
 ) -> LinkOutcome:
-    """Link every staging record to one person and write ``record_links``."""
+    """Link every staging record to one person and write ``record_links``. ``forms``: the
+    given names' short forms (link.nicknames.forms_for; None: the built-in list)."""
     check_identity(identity)
     out = LinkOutcome()
     linked = link_deterministic(identity.select(*IDENTITY_COLUMNS), lookups)
     checks = engine.write(DISCORDANCE, discordance.check(linked).order_by("record_id"))
     if settings.unlink_discordant:
         linked = discordance.unlink(linked, checks)
-    ref = engine.write(REFERENCE, comparison_columns(reference_profiles(linked)).order_by("unique_id"))
+    ref = engine.write(REFERENCE, comparison_columns(reference_profiles(linked), forms).order_by("unique_id"))
     cands = engine.write(CANDIDATES, candidate_records(linked).order_by("record_id"))
     profiles = engine.write(
         CANDIDATE_PROFILES,
-        comparison_columns(candidate_profiles(cands)).select(*MODEL_COLUMNS).order_by("unique_id"),
+        comparison_columns(candidate_profiles(cands), forms).select(*MODEL_COLUMNS).order_by("unique_id"),
     )
     engine.write(REFERENCE_MODEL, ref.select(*MODEL_COLUMNS).order_by("unique_id"))
     n_ref = int(ref.count().to_pyarrow().as_py())
@@ -145,7 +147,7 @@ def link(
         residual = dedupe_unregistered(
             engine, cands, best, engine.table(REFERENCE_MODEL), out.model,
             threshold=settings.match_probability, score_floor=min(SCORE_FLOOR, settings.clerical_lower),
-            deterministic_recall=settings.deterministic_recall,
+            deterministic_recall=settings.deterministic_recall, forms=forms,
         )
         clusters, out.unregistered = residual.clusters, residual.summary
     links = record_links(linked, cands, best, clusters)

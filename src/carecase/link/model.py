@@ -3,7 +3,9 @@
 Comparisons:
 - given name and family name: exact, the two names swapped (given = the other's family
   and family = the other's given), Jaro–Winkler ≥ 0.92, ≥ 0.80, else — with term-frequency
-  adjustments on exact agreement (a match on SMITH is weaker evidence than on a rare name).
+  adjustments on exact agreement (a match on SMITH is weaker evidence than on a rare name);
+  the given name also has a level for a short form (BILL and WILLIAM: link.nicknames) after
+  Jaro–Winkler ≥ 0.92.
   The swap is weighed once, in the given-name comparison; the family-name comparison's swap
   level has m = u (see :func:`_name_comparison`);
 - date of birth: exact, day and month swapped (US-style keying), one of day/month/year
@@ -49,7 +51,8 @@ from carecase.core.errors import LinkError, UnsupportedOnEngine
 
 #: The comparison columns each side must carry (see ``profiles.comparison_columns``).
 MODEL_COLUMNS = (
-    "unique_id", "given_name", "family_name", "given_prefix", "family_prefix", "dob",
+    "unique_id", "given_name", "family_name", "given_prefix", "family_prefix", "given_first",
+    "given_forms", "dob",
     "dob_year", "dob_month", "dob_day", "sex", "postcode", "postcode_sector",
     "postcode_district",
 )
@@ -138,12 +141,17 @@ def _dob_comparison() -> Any:
 #: m = u of the family-name comparison's swap level: a Bayes factor of 1 (any equal pair would do).
 SWAP_NEUTRAL = 1e-4
 SWAPPED = "given_name and family_name swapped"
+#: the given-name level for a short form (BILL and WILLIAM; link.nicknames)
+SHORT_FORM = "one given name a short form of the other"
 
 
 def _name_comparison(column: str, *, weighs_swap: bool) -> Any:
     """Jaro–Winkler levels on ``column`` (exact, term-frequency adjusted; ≥ 0.92; ≥ 0.80),
     with a level for given and family name swapped (each equal to the other's other name:
-    Splink's ColumnsReversedLevel, as in its ForenameSurnameComparison) after the exact one.
+    Splink's ColumnsReversedLevel, as in its ForenameSurnameComparison) after the exact one,
+    and for the given name a level after Jaro–Winkler ≥ 0.92 for a short form (the first
+    given names differ, but one is a short form of the other or both are of one name: their
+    ``given_forms`` intersect; link.nicknames).
     The swap is one observation seen by both name comparisons, so it is weighed once: trained
     in the given-name comparison (``weighs_swap``), and in the family-name one fixed at
     m = u (Bayes factor 1) so that a swapped pair is not also scored as a family name that
@@ -158,6 +166,11 @@ def _name_comparison(column: str, *, weighs_swap: bool) -> Any:
         swapped = swapped.configure(label_for_charts=f"{SWAPPED} (weighed in given_name)",
                                     m_probability=SWAP_NEUTRAL, u_probability=SWAP_NEUTRAL,
                                     fix_m_probability=True, fix_u_probability=True)
+    short_form: list[Any] = []
+    if column == "given_name":  # first given names differ, but their forms share a full name
+        short_form = [cll.And(cll.ArrayIntersectLevel("given_forms", 1),
+                              cll.Not(cll.ExactMatchLevel("given_first")))
+                      .configure(label_for_charts=SHORT_FORM)]
     return cl.CustomComparison(
         output_column_name=column,
         comparison_levels=[
@@ -165,6 +178,7 @@ def _name_comparison(column: str, *, weighs_swap: bool) -> Any:
             cll.ExactMatchLevel(column).configure(tf_adjustment_column=column),
             swapped,
             cll.JaroWinklerLevel(column, 0.92),
+            *short_form,
             cll.JaroWinklerLevel(column, 0.8),
             cll.ElseLevel(),
         ],

@@ -18,6 +18,8 @@ named by the smallest record_id it covers (an identifier-free, deterministic nam
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import ibis
 import ibis.expr.types as ir
 
@@ -63,8 +65,16 @@ def candidate_profiles(candidates: ir.Table) -> ir.Table:
     )
 
 
-def comparison_columns(t: ir.Table) -> ir.Table:
-    """Add the derived columns the model compares and blocks on (see link.model)."""
+def comparison_columns(t: ir.Table, forms: Mapping[str, str] | None = None) -> ir.Table:
+    """Add the derived columns the model compares and blocks on (see link.model). ``forms``:
+    each short form of a given name → its forms joined by commas (link.nicknames.forms_for;
+    None: the built-in list)."""
+    from carecase.link.nicknames import SEPARATOR, forms_for
+
+    if forms is None:
+        forms = forms_for(None)
+    first = t.given_name.split(" ")[0]
+    named = first.substitute(dict(forms), else_=first) if forms else first
     pc = t.postcode.strip().upper()
     full = pc.length() >= 5  # anything shorter is not a full postcode: no sector/district
     return t.mutate(
@@ -73,6 +83,10 @@ def comparison_columns(t: ir.Table) -> ir.Table:
         # sex were penalised and EM learned that 44% of matches differ in sex (demo area).
         sex=ibis.ifelse(t.sex.isin(("M", "F")), t.sex, ibis.null("string")),
         given_prefix=t.given_name.substr(0, 2),
+        # the first given name, and its forms: itself and every full name it is a short form
+        # of (BILL: BILL, WILLIAM), for the level "one is a short form of the other"
+        given_first=first,
+        given_forms=ibis.ifelse(first.isnull(), ibis.null("array<string>"), named.split(SEPARATOR)),
         family_prefix=t.family_name.substr(0, 2),
         dob_year=t.dob.year().cast("int32"),
         dob_month=t.dob.month().cast("int32"),

@@ -35,6 +35,7 @@ ever has.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,8 @@ class Residual:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def residual_profiles(candidates: ir.Table, best: ir.Table) -> ir.Table:
+def residual_profiles(candidates: ir.Table, best: ir.Table,
+                      forms: Mapping[str, str] | None = None) -> ir.Table:
     """The scorable candidate profiles that did not link to a registered person (best pair
     with no method), with the columns the model compares."""
     linked = best.filter(best.method.notnull()).select(l_cand=best.candidate_id)
@@ -80,7 +82,7 @@ def residual_profiles(candidates: ir.Table, best: ir.Table) -> ir.Table:
     c = c.anti_join(linked, c.profile_id == linked.l_cand)
     prof = c.select(unique_id=c.profile_id, given_name=c.given_name, family_name=c.family_name,
                     dob=c.dob, sex=c.sex, postcode=c.postcode)
-    return comparison_columns(prof).select(*MODEL_COLUMNS)
+    return comparison_columns(prof, forms).select(*MODEL_COLUMNS)
 
 
 def _tf_table(engine: Engine, name: str, column: str, reference: ir.Table, residual: ir.Table) -> str:
@@ -107,11 +109,12 @@ def local_id_edges(candidates: ir.Table, residual: ir.Table) -> ir.Table:
 def dedupe_unregistered(
     engine: Engine, candidates: ir.Table, best: ir.Table, reference: ir.Table,
     model: dict[str, Any], *, threshold: float, score_floor: float, deterministic_recall: float,
+    forms: Mapping[str, str] | None = None,
 ) -> Residual:
     """Cluster the residual candidate profiles (see the module's notes) and write
     :data:`CLUSTERS`: profile_id, cluster_key (the smallest profile key of its cluster) and
     cluster_profiles, for every residual profile in a cluster of two or more."""
-    residual = engine.write(RESIDUAL, residual_profiles(candidates, best).order_by("unique_id"))
+    residual = engine.write(RESIDUAL, residual_profiles(candidates, best, forms).order_by("unique_id"))
     n = int(residual.count().to_pyarrow().as_py())
     out = Residual(summary={"profiles": n, "profiles_joined": 0, "people": n, "clusters": 0,
                             "largest_cluster_profiles": 0, "pairs_at_threshold": 0, "pairs_joined": 0,

@@ -34,6 +34,7 @@ from carecase.link.linkage import (
     WORK_TABLES,
     link,
 )
+from carecase.link.nicknames import forms_for
 from carecase.link.residual import METHOD as UNREGISTERED
 
 STAGE = "link"
@@ -90,6 +91,16 @@ def _scalar(expr: Any) -> Any:
     return expr.to_pyarrow().as_py()
 
 
+def _nicknames_file(project: Project, name: str | None) -> Path | None:
+    if name is None:
+        return None
+    path = project.path(name)
+    if not path.is_file():
+        raise LinkError(f"{path}: linkage.nicknames names a file that does not exist. Point it at a CSV "
+                        "with the header name,short_form, or remove the setting to use the built-in list.")
+    return path
+
+
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
     cfg = project.config.linkage
     engine = project.engine
@@ -116,13 +127,14 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
             f"({project.config.engine.database}) and run `carecase run PROJECT` again; set "
             "privacy.keep_linkage_staging: true to be able to re-link without re-ingesting."
         )
+    forms = forms_for(_nicknames_file(project, cfg.nicknames))
     decisions = None
     n_decided = n_applied = 0
     if cfg.clerical_decisions:
         arrow = load_decisions(project.path(cfg.clerical_decisions))
         n_decided = arrow.num_rows
         decisions = engine.write(DECISIONS_TABLE, arrow)
-    outcome = link(engine, identity, source_lookups(project), cfg, decisions)
+    outcome = link(engine, identity, source_lookups(project), cfg, decisions, forms)
     if decisions is not None and cfg.clerical_decisions:
         n_applied, not_applied = check_decisions(project.path(cfg.clerical_decisions), decisions,
                                                  engine.table(outcome.pairs))
@@ -189,6 +201,8 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
                             "decisions_applied": n_applied,
                             "decisions_not_applied": n_decided - n_applied},
         "nhs_discordance": nhs_discordance,
+        # which short forms of given names the model knew (link.nicknames): a count, no names
+        "nicknames": {"list": cfg.nicknames or "built-in", "short_forms": len(forms)},
         "model": _model_summary(outcome.model),
         "notes": outcome.notes,
         "warnings": outcome.warnings,

@@ -210,7 +210,7 @@ def transfer_note(results: dict[str, Any]) -> str:
 
 def undiscounted_note(results: dict[str, Any]) -> str:
     """The note under the year-by-year table of agencies' net £: undiscounted, so its totals
-    never add up to the NPV (the demo's add up to −£1,251,134 against an NPV of −£1,173,253,
+    never add up to the NPV (the demo's once added up to −£1,251,134 against an NPV of −£1,173,253,
     under a note that said they added up to it); transfers, where the model has any (or its
     benefit rows are not there), are a second reason."""
     return UNDISCOUNTED_NOTE if transfer_note(results) == NO_TRANSFER_NOTE else UNDISCOUNTED_TRANSFER_NOTE
