@@ -40,6 +40,8 @@ ROWS = [
     ("r23", "drugs", "N4", "MARY", "JONES", D(1905, 7, 20), "F"),  # a DOB badly wrong alone: not flagged
     ("r30", "council", "N5", "TOM", "REED", D(1990, 2, 2), "M"),  # no register record: records agree
     ("r31", "council", "N5", "TOM", "REED", D(1990, 2, 2), "M"),
+    ("r40", "population", "N6", "WILLIAM", "BOYD", D(1970, 5, 5), "M"),
+    ("r41", "drugs", "N6", "BILL", "BOYD", D(1907, 9, 15), "M"),  # a short form, DOB badly wrong: not flagged
 ]
 
 
@@ -78,6 +80,19 @@ def test_typos_and_changed_names_are_not_flagged(checks):
     assert not checks["r22"]["discordant"]  # a different family name alone
     assert checks["r23"]["dob_disagrees"] and not checks["r23"]["discordant"]  # the date alone
     assert not checks["r02"]["discordant"]
+
+
+def test_a_short_form_of_the_given_name_agrees_as_in_the_model(checks):
+    """BILL against the register's WILLIAM is a short form (link.nicknames), as the
+    probabilistic model's given-name level has it, so only the date of birth disagrees; with
+    no list of short forms (a region's empty ``linkage.nicknames``) the given name disagrees
+    too and the record is flagged."""
+    assert not checks["r41"]["given_name_disagrees"] and checks["r41"]["dob_disagrees"]
+    assert not checks["r41"]["discordant"]
+    con = ibis.duckdb.connect()
+    bare = {r["record_id"]: r for r in con.to_pyarrow(
+        discordance.check(link_deterministic(_identity(), {}), {})).to_pylist()}
+    assert bare["r41"]["given_name_disagrees"] and bare["r41"]["discordant"]
 
 
 def test_twins_with_their_own_numbers_are_not_flagged(checks):

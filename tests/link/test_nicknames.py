@@ -21,6 +21,7 @@ from carecase.link.nicknames import (
     forms_mapping,
     pairs_built_in,
     read_pairs,
+    related_pairs,
 )
 from carecase.link.profiles import comparison_columns
 
@@ -121,3 +122,24 @@ def test_a_bad_list_is_refused_naming_the_row_column_and_value(tmp_path, text, m
     with pytest.raises(ConfigError) as err:
         read_pairs(path)
     assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_related_pairs_are_the_short_forms_of_one_name_in_both_orders():
+    pairs = related_pairs(forms_mapping([("WILLIAM", "BILL"), ("WILLIAM", "WILL"),
+                                         ("CHRISTOPHER", "CHRIS"), ("CHRISTINE", "CHRIS")]))
+    assert pairs == {
+        "BILL,WILLIAM", "WILLIAM,BILL", "WILL,WILLIAM", "WILLIAM,WILL", "BILL,WILL", "WILL,BILL",
+        "CHRIS,CHRISTOPHER", "CHRISTOPHER,CHRIS", "CHRIS,CHRISTINE", "CHRISTINE,CHRIS"}
+    assert related_pairs({}) == frozenset()
+
+
+@given(st.lists(st.tuples(st.sampled_from(["WILLIAM", "ROBERT", "CHRISTINE", "CHRISTOPHER"]),
+                          st.sampled_from(["BILL", "BOB", "CHRIS", "ROB", "WILL"])), max_size=10),
+       st.sampled_from(["WILLIAM", "ROBERT", "CHRISTINE", "CHRISTOPHER", "BILL", "BOB", "CHRIS", "ROB", "WILL", "ZED"]),
+       st.sampled_from(["WILLIAM", "ROBERT", "CHRISTINE", "CHRISTOPHER", "BILL", "BOB", "CHRIS", "ROB", "WILL", "ZED"]))
+def test_related_pairs_agree_with_the_forms_the_model_intersects(pairs, a, b):
+    """The discordance check's pair list and the model's array level say the same thing."""
+    forms = forms_mapping(pairs)
+    fa = set(forms.get(a, a).split(","))
+    fb = set(forms.get(b, b).split(","))
+    assert (f"{a},{b}" in related_pairs(forms)) == (a != b and bool(fa & fb))

@@ -28,7 +28,9 @@ matching record is enough) and can be compared with at least one:
 - date of birth: not equal, not day and month swapped, and at least two of day, month and
   year different (one part wrong is a typing slip the probabilistic model also forgives);
 - given name, family name: not equal, not within two edits (a transposed pair of letters
-  is two), and not equal to the other record's other name (the two names swapped);
+  is two), and not equal to the other record's other name (the two names swapped); a given
+  name also agrees when one first given name is a short form of the other (BILL and WILLIAM,
+  as the probabilistic model's level: link.nicknames);
 - sex: M against F (U or missing is no evidence).
 
 A record is **discordant** when its date of birth disagrees AND at least one of given name,
@@ -46,10 +48,13 @@ The result table holds record ids, pseudonyms and true/false flags, never a valu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import ibis
 import ibis.expr.types as ir
 
 from carecase.link.clerical import record_places
+from carecase.link.nicknames import forms_for, short_form_of
 
 #: staging_identity.source of the population register's records (ingest.feeds names it so)
 POPULATION_SOURCE = "population"
@@ -82,14 +87,16 @@ def _status(comparable: ir.BooleanValue, agrees: ir.BooleanValue) -> ir.IntegerV
     return ibis.ifelse(comparable, agrees.cast("int8"), ibis.null("int8"))
 
 
-def check(linked: ir.Table) -> ir.Table:
+def check(linked: ir.Table, forms: Mapping[str, str] | None = None) -> ir.Table:
     """Every record linked on an NHS number that could be checked (a date of birth, and a
     register record or another record of the person to compare with), with :data:`COLUMNS`:
     which fields disagree and whether it is ``discordant``. ``linked`` is
     ``link_deterministic``'s output (record_id, source, identity columns, resolved_nhs,
     method). ``reference_record_id`` is the smallest record id it was compared with;
     ``compared_with`` is 'population register' or 'other records'. Register records
-    themselves are the reference and are not checked."""
+    themselves are the reference and are not checked. ``forms``: the given names' short
+    forms (link.nicknames.forms_for; None: the built-in list)."""
+    forms = forms_for(None) if forms is None else forms
     t = linked.filter(linked.resolved_nhs.notnull() & linked.method.isin(METHODS))
     t = t.mutate(_register=(t.source == POPULATION_SOURCE).fill_null(False))
     w = ibis.window(group_by=[t[k] for k in _KEYS])
@@ -112,7 +119,8 @@ def check(linked: ir.Table) -> ir.Table:
         compared_register=j.r_register,
         dob=_status(j.dob.notnull() & j.r_dob.notnull(), ~dob_disagrees(j.dob, j.r_dob)),
         given_name=_status(j.given_name.notnull() & j.r_given.notnull(),
-                           name_agrees(j.given_name, j.r_given, j.r_family)),
+                           name_agrees(j.given_name, j.r_given, j.r_family)
+                           | short_form_of(j.given_name, j.r_given, forms).fill_null(False)),
         family_name=_status(j.family_name.notnull() & j.r_family.notnull(),
                             name_agrees(j.family_name, j.r_family, j.r_given)),
         sex=_status(known_sex.fill_null(False), j.sex == j.r_sex),

@@ -105,7 +105,7 @@ def link(
     check_identity(identity)
     out = LinkOutcome()
     linked = link_deterministic(identity.select(*IDENTITY_COLUMNS), lookups)
-    checks = engine.write(DISCORDANCE, discordance.check(linked).order_by("record_id"))
+    checks = engine.write(DISCORDANCE, discordance.check(linked, forms).order_by("record_id"))
     if settings.unlink_discordant:
         linked = discordance.unlink(linked, checks)
     ref = engine.write(REFERENCE, comparison_columns(reference_profiles(linked), forms).order_by("unique_id"))

@@ -24,6 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 #: between the forms of a name in :func:`forms_mapping`'s values
 SEPARATOR = ","
@@ -154,3 +158,45 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
 def forms_for(path: Path | None) -> Mapping[str, str]:
     """The forms mapping of ``linkage.nicknames`` (a CSV), or of the built-in list when None."""
     return forms_mapping(pairs_built_in() if path is None else read_pairs(path))
+
+
+def first_given(name: ir.StringValue) -> ir.StringValue:
+    """The first word of a normalised given name (ingest leaves one space between words)."""
+    return name.split(" ")[0]
+
+
+def forms_of(first: ir.StringValue, forms: Mapping[str, str]) -> ir.ArrayValue:
+    """The forms of each first given name (:func:`forms_mapping`) as an array: itself and
+    every full name it is a short form of; null where the name is. An Ibis expression, the
+    same on DuckDB and Spark."""
+    import ibis
+
+    named = first.substitute(dict(forms), else_=first) if forms else first
+    return ibis.ifelse(first.isnull(), ibis.null("array<string>"), named.split(SEPARATOR))
+
+
+def related_pairs(forms: Mapping[str, str]) -> frozenset[str]:
+    """Every ordered pair of different first given names whose forms share a name, as
+    ``"A,B"``: a short form and its full name (BILL,WILLIAM and WILLIAM,BILL) and two short
+    forms of one name (BILLY,WILL)."""
+    members: dict[str, set[str]] = {}
+    for short, joined in forms.items():
+        for name in joined.split(SEPARATOR):
+            members.setdefault(name, {name}).add(short)
+    return frozenset(f"{a}{SEPARATOR}{b}" for group in members.values() for a in group for b in group
+                     if a != b)
+
+
+def short_form_of(a: ir.StringValue, b: ir.StringValue, forms: Mapping[str, str]) -> ir.BooleanValue:
+    """Whether the first given names of ``a`` and ``b`` differ but one is a short form of the
+    other, or both are of one name (their forms share a name): the model's level "one given
+    name a short form of the other" (link.model), as an expression that is the same on DuckDB
+    and Spark (a list of the related pairs, :func:`related_pairs`, where the model compares
+    arrays: Ibis writes an array intersection for DuckDB with a lambda syntax DuckDB 1.5
+    refuses)."""
+    import ibis
+
+    pairs = sorted(related_pairs(forms))
+    if not pairs:
+        return ibis.literal(False)
+    return (first_given(a) + SEPARATOR + first_given(b)).isin(pairs)

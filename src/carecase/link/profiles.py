@@ -69,12 +69,11 @@ def comparison_columns(t: ir.Table, forms: Mapping[str, str] | None = None) -> i
     """Add the derived columns the model compares and blocks on (see link.model). ``forms``:
     each short form of a given name → its forms joined by commas (link.nicknames.forms_for;
     None: the built-in list)."""
-    from carecase.link.nicknames import SEPARATOR, forms_for
+    from carecase.link.nicknames import first_given, forms_for, forms_of
 
     if forms is None:
         forms = forms_for(None)
-    first = t.given_name.split(" ")[0]
-    named = first.substitute(dict(forms), else_=first) if forms else first
+    first = first_given(t.given_name)
     pc = t.postcode.strip().upper()
     full = pc.length() >= 5  # anything shorter is not a full postcode: no sector/district
     return t.mutate(
@@ -86,7 +85,7 @@ def comparison_columns(t: ir.Table, forms: Mapping[str, str] | None = None) -> i
         # the first given name, and its forms: itself and every full name it is a short form
         # of (BILL: BILL, WILLIAM), for the level "one is a short form of the other"
         given_first=first,
-        given_forms=ibis.ifelse(first.isnull(), ibis.null("array<string>"), named.split(SEPARATOR)),
+        given_forms=forms_of(first, forms),
         family_prefix=t.family_name.substr(0, 2),
         dob_year=t.dob.year().cast("int32"),
         dob_month=t.dob.month().cast("int32"),
