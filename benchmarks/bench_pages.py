@@ -2,9 +2,10 @@
 
 The evaluation stage on the demo's area (4,000 people, seed 20240401; quick: 1,500), run in
 one process with numpy's advice on (numpy's default: ``madvise(MADV_HUGEPAGE)`` for every
-array of 4 MiB or more) and off (what ``import carecase`` sets), after one warm-up run, alternately,
-``repeats`` times each. Records wall, user and system seconds and minor page faults of each run, the ratio of the
-medians (on / off), and checks that both settings write the same bytes to out/evaluate. The
+array of 4 MiB or more) and off (what ``import carecase`` sets), after one warm-up run,
+alternately, ``repeats`` times each. Records wall, user and system seconds and minor page
+faults of each run, the ratio of the medians (on / off), and checks that both settings write
+the same bytes to out/evaluate. The
 area is kept under benchmarks/work/pages/ (git-ignored) and made again when the code that
 prepares it changes (tests/e2e/recovery.py's stamp).
 """

@@ -8,8 +8,9 @@ bootstrap's resamples), and on the 2-core virtual machines this project is built
 on, clearing pages became half its CPU time (``perf``: ``clear_page_erms`` 52% of samples).
 With the advice off the demo's evaluation took 16.5 s instead of 33.4 s (system time 3.5 s
 instead of 19 to 20 s; ``python -m benchmarks.bench_pages`` measures the two side by side on
-any machine, ``benchmarks/results/pages.json``), and the whole demo 39 s instead of 52 s. The results are the same bytes either way: the advice
-changes how memory is mapped, not what is computed.
+any machine, ``benchmarks/results/pages.json``), and the whole demo 39 s instead of 52 s.
+The results are the same bytes either way: the advice changes how memory is mapped, not
+what is computed.
 
 ``import carecase`` sets ``NUMPY_MADVISE_HUGEPAGE=0`` for a numpy not yet loaded, and turns the
 advice off in one already loaded (a notebook that imported pandas first, the tests). A value

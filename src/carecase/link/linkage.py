@@ -21,6 +21,7 @@ from carecase.link import discordance
 from carecase.link.config import LinkageConfig
 from carecase.link.deterministic import link_deterministic
 from carecase.link.model import MODEL_COLUMNS, train_and_predict
+from carecase.link.nicknames import forms_for
 from carecase.link.profiles import (
     candidate_profiles,
     candidate_records,
@@ -103,6 +104,7 @@ def link(
     """Link every staging record to one person and write ``record_links``. ``forms``: the
     given names' short forms (link.nicknames.forms_for; None: the built-in list)."""
     check_identity(identity)
+    forms = forms_for(None) if forms is None else forms  # once, for every step below
     out = LinkOutcome()
     linked = link_deterministic(identity.select(*IDENTITY_COLUMNS), lookups)
     checks = engine.write(DISCORDANCE, discordance.check(linked, forms).order_by("record_id"))

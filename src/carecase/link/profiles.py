@@ -23,6 +23,8 @@ from collections.abc import Mapping
 import ibis
 import ibis.expr.types as ir
 
+from carecase.link.nicknames import first_given, forms_for, forms_of
+
 IDENTITY = ("given_name", "family_name", "dob", "sex", "postcode")
 
 
@@ -69,8 +71,6 @@ def comparison_columns(t: ir.Table, forms: Mapping[str, str] | None = None) -> i
     """Add the derived columns the model compares and blocks on (see link.model). ``forms``:
     each short form of a given name → its forms joined by commas (link.nicknames.forms_for;
     None: the built-in list)."""
-    from carecase.link.nicknames import first_given, forms_for, forms_of
-
     if forms is None:
         forms = forms_for(None)
     first = first_given(t.given_name)
