@@ -43,7 +43,10 @@ def test_spark_links_like_duckdb(tmp_path: Path, config_for):
             project.close()
         links = pq.read_table(folder / "out" / "link" / "record_links.parquet").to_pandas()
         results[backend] = (summary, links.set_index("record_id"))
-    (_, duck), (s_spark, spark) = results["duckdb"], results["spark"]
+    (s_duck, duck), (s_spark, spark) = results["duckdb"], results["spark"]
+    # the pairs for clerical review, off the register as well as on it, alike on both engines
+    assert s_spark["clerical_review"]["pairs"] == s_duck["clerical_review"]["pairs"]
+    assert s_spark["unregistered"]["pairs_for_review"] == s_duck["unregistered"]["pairs_for_review"]
     # u from every pair of carecase's sample of profiles (model.u_sample), chosen alike on
     # both engines; Splink's own sample is chosen by each engine's hash()
     u = {b: {(c, lv["label"]): lv["u"] for c, levels in r[0]["model"]["comparisons"].items() for lv in levels}

@@ -140,3 +140,110 @@ def test_a_record_without_a_date_of_birth_does_not_chain_two_people(tmp_path, fa
     finally:
         project.close()
     assert rows["housing:b9:2"]["person_id"] != rows["police:b9:2"]["person_id"]
+
+
+# ---------------------------------------------------------------- clerical review off the register
+
+OTTOLINE = ("housing:b9:2", "police:b9:2")  # same name and address, dates of birth wholly different
+ZEBEDEE = ("housing:b9:1", "police:b9:1")   # one person, joined by the model
+
+
+def _run(root, data, **config):
+    """Link ``data`` in a project at ``root``: (record links by id, summary, review rows,
+    residual pair ids by their two record ids; the last only with keep_linkage_staging)."""
+    import csv
+
+    from carecase.link.fabricate import load_project, project_config
+    from carecase.link.residual import RESIDUAL_PAIRS
+    from carecase.link.stage import run
+
+    project = load_project(root, data, project_config(**config))
+    try:
+        summary = run(project)
+        links = {r["record_id"]: r for r in project.engine.table("record_links").to_pyarrow().to_pylist()}
+        ids = {}
+        if project.engine.has_table(RESIDUAL_PAIRS):
+            for p in project.engine.table(RESIDUAL_PAIRS).to_pyarrow().to_pylist():
+                ids[frozenset((p["unique_id_l"], p["unique_id_r"]))] = p["pair_id"]
+    finally:
+        project.close()
+    with open(summary["clerical_review"]["file"], newline="", encoding="utf-8") as f:
+        review = list(csv.DictReader(f))
+    return links, summary, review, ids
+
+
+@pytest.fixture(scope="module")
+def reviewed(tmp_path_factory: pytest.TempPathFactory, fab: Fabricated):
+    """The inline area linked with its identities kept (for the pair ids), then again with a
+    reviewer's decisions: the two Ottolines are one person (a date of birth mistyped), the two
+    Zebedees are not."""
+    data = _with_inline(fab)
+    first = _run(tmp_path_factory.mktemp("review1"), data, keep_linkage_staging=True)
+    ids = first[3]
+    decisions = tmp_path_factory.mktemp("decisions") / "decisions.csv"
+    decisions.write_text("pair_id,decision\n"
+                         f"{ids[frozenset(OTTOLINE)]},match\n"
+                         f"{ids[frozenset(ZEBEDEE)]},non-match\n", encoding="utf-8")
+    second = _run(tmp_path_factory.mktemp("review2"), data, clerical_decisions=str(decisions))
+    return first, second
+
+
+def test_a_pair_off_the_register_kept_apart_is_offered_for_review(reviewed):
+    """Residual pairs were never offered for review: two records of people off the register
+    (rough sleepers, people in temporary accommodation) that scored high but stayed apart
+    had no way to be joined by a person who knows them."""
+    (links, summary, review, ids), _ = reviewed
+    assert links[OTTOLINE[0]]["person_id"] != links[OTTOLINE[1]]["person_id"]
+    off = [r for r in review if r["pair_kind"] == "off_register"]
+    row = next(r for r in off if {r["record_id_reference"], r["record_id_candidate"]} == set(OTTOLINE))
+    assert row["pair_id"] == ids[frozenset(OTTOLINE)] and row["pair_id"].startswith("U")
+    assert float(row["match_probability"]) >= 0.5
+    assert row["person_probability"] == "" and row["decision"] == ""
+    assert row["given_name_reference"] == row["given_name_candidate"] == "Ottoline"  # identities kept
+    # a pair whose records are one person already is not asked about
+    assert not any({r["record_id_reference"], r["record_id_candidate"]} == set(ZEBEDEE) for r in review)
+    assert summary["unregistered"]["pairs_for_review"] == len(off)
+    assert {r["pair_kind"] for r in review} <= {"register", "off_register"}
+
+
+def test_decisions_join_and_separate_records_off_the_register(reviewed):
+    _, (links, summary, review, _) = reviewed
+    a, b = (links[r] for r in OTTOLINE)
+    assert a["person_id"] == b["person_id"] and a["method"] == b["method"] == "unregistered"
+    z1, z2 = (links[r] for r in ZEBEDEE)
+    assert z1["person_id"] != z2["person_id"]
+    assert {z1["method"], z2["method"]} == {"unlinked"}
+    assert summary["clerical_review"]["decisions"] == summary["clerical_review"]["decisions_applied"] == 2
+    assert not [w for w in summary["warnings"] if "not applied" in w]
+    decided = {r["pair_id"] for r in review}
+    assert not any({r["record_id_reference"], r["record_id_candidate"]} == set(OTTOLINE) for r in review), decided
+
+
+def test_a_non_match_still_chained_through_other_pairs_is_named(tmp_path, fab: Fabricated):
+    """Clustering chains pairs: a pair decided non-match whose records other pairs still join
+    stays one person, and the warning names the decision's row."""
+    third = ("tempacc:b9:4", "tempacc", None, "Zebedee", "Quixley", dt.date(1980, 2, 3), "M", None)
+    INLINE.append(third)
+    try:
+        data = _with_inline(fab)
+    finally:
+        INLINE.remove(third)
+    ids = _run(tmp_path / "first", data, keep_linkage_staging=True)[3]
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(f"pair_id,decision\n{ids[frozenset(ZEBEDEE)]},non-match\n", encoding="utf-8")
+    links, summary, _, _ = _run(tmp_path / "second", data, clerical_decisions=str(decisions))
+    assert links[ZEBEDEE[0]]["person_id"] == links[ZEBEDEE[1]]["person_id"]
+    warning = next(w for w in summary["warnings"] if "decided non-match are still one person" in w)
+    assert f"row 1 ({ids[frozenset(ZEBEDEE)]})" in warning
+
+
+def test_a_residual_pair_id_is_the_same_whichever_side_each_profile_is_on():
+    import hashlib
+
+    from carecase.link.residual import pair_id
+
+    t = ibis.memtable({"a": ["k2", "k1", "k9:1"], "b": ["k1", "k2", "k10:3"]})
+    got = t.select(p=pair_id(t.a, t.b)).to_pyarrow()["p"].to_pylist()
+    want = ["U" + hashlib.sha256(b"k1|k2").hexdigest()[:16]] * 2 + [
+        "U" + hashlib.sha256(b"k10:3|k9:1").hexdigest()[:16]]  # text order, as the engines compare
+    assert got == want

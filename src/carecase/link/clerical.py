@@ -16,6 +16,11 @@ file (or any CSV with pair_id and decision) and re-run: decisions override the m
 id is made from the person's NHS pseudonym and the candidate's details (``resolve.pair_id``),
 not from record ids, so decisions keep applying when extracts are refreshed; a decision whose
 pair this run did not score is reported, not applied.
+
+Pairs of records of people off the register (``residual``) are in the same file with
+``pair_kind`` off_register ("are these two records one person?"; the register's pairs are
+``register``: "is this record this person?"), ids starting 'U', and decisions on them are fed
+back in the same decisions file.
 """
 
 from __future__ import annotations
@@ -98,13 +103,19 @@ def load_decisions(path: Path) -> pa.Table:
                      "row": pa.array([decided[i][1] for i in ids], pa.int64())})
 
 
-def check_decisions(path: Path, decisions: ir.Table, pairs: ir.Table, shown: int = 5) -> tuple[int, list[str]]:
+def check_decisions(path: Path, decisions: ir.Table, pairs: ir.Table, shown: int = 5,
+                    residual_pairs: ir.Table | None = None) -> tuple[int, list[str]]:
     """Returns (decisions applied, warnings). A decided pair this run did not score (the
     candidate now has an NHS number, left the extracts, has different details, or the id is
     mistyped) is not applied and named in a warning with its row; a candidate decided a
     match to two different people is a LinkError naming the rows. No reviewer's decision is
-    ignored without saying so."""
+    ignored without saying so. ``residual_pairs`` (pair_id): the pairs of records off the
+    register scored this run (``residual``), whose decisions apply there."""
     p = pairs.select(p_pair=pairs.pair_id, candidate_id=pairs.candidate_id, nhs_pseudo=pairs.nhs_pseudo)
+    if residual_pairs is not None:
+        off = residual_pairs.select(p_pair=residual_pairs.pair_id, candidate_id=ibis.null("string"),
+                                    nhs_pseudo=ibis.null("string")).distinct()
+        p = ibis.union(p, off, distinct=False)
     j = decisions.left_join(p, decisions.pair_id == p.p_pair)
     rows = j.select("row", "pair_id", "decision", "candidate_id", "nhs_pseudo", known=j.p_pair.notnull())
     # a candidate pairs with each of a person's reference profiles under one pair id
@@ -124,7 +135,7 @@ def check_decisions(path: Path, decisions: ir.Table, pairs: ir.Table, shown: int
         )
     matched: dict[str, list[dict]] = {}
     for r in found:
-        if r["decision"] == "match":
+        if r["decision"] == "match" and r["candidate_id"] is not None:
             matched.setdefault(r["candidate_id"], []).append(r)
     for cand in sorted(matched, key=lambda c: matched[c][0]["row"]):
         group = matched[cand]
@@ -147,15 +158,24 @@ def record_places(records: ir.Table, files: ir.Table) -> ir.Table:
         w_id=records.record_id, w_path=f.f_path, w_row=records.source_row)
 
 
+#: ``pair_kind`` of a pair in the review file: a candidate and a person on the register
+#: (``resolve``), or two records of people off it (``residual``)
+PAIR_KINDS = ("register", "off_register")
+
+
 def review_table(
     best: ir.Table, candidates: ir.Table, reference: ir.Table, profiles: ir.Table,
     with_identity: bool, records: ir.Table | None = None, files: ir.Table | None = None,
+    residual: ir.Table | None = None,
 ) -> ir.Table:
     """The grey-zone pairs for review, sorted by pair_id. With ``records`` (record_id, source,
     batch_id, source_row: the staged identities) and ``files`` (ingest_files: source,
     batch_id, path), each side also names its extract and data row (``file_reference``,
     ``row_reference``, ``file_candidate``, ``row_candidate``): a record id names a batch, not
-    a file, and reviewers had to look it up."""
+    a file, and reviewers had to look it up. ``residual`` (``residual.REVIEW``: pair_id,
+    unique_id_l, unique_id_r, match_weight, match_probability, gamma_*) adds the pairs of
+    records off the register, ``pair_kind`` off_register, the smaller profile id as the
+    reference side and no person probabilities (no person on the register is involved)."""
     grey = best.filter(best.review)
     sizes = candidates.group_by(c_pid=candidates.profile_id).aggregate(
         candidate_records=candidates.count()
@@ -163,18 +183,37 @@ def review_table(
     g = grey.left_join(sizes, grey.candidate_id == sizes.c_pid)
     cols: dict[str, ir.Value] = {
         "pair_id": g.pair_id,
+        "pair_kind": ibis.literal(PAIR_KINDS[0], "string"),
         "record_id_reference": g.reference_id,
         "record_id_candidate": g.candidate_id,
         "candidate_records": g.candidate_records.cast("int64"),
-        "match_weight": g.match_weight,
-        "match_probability": g.match_probability,
-        "person_probability": g.person_probability,
-        "next_person_probability": g.next_person_probability,
-        **{c: g[c] for c in GAMMAS},
+        "match_weight": g.match_weight.cast("float64"),
+        "match_probability": g.match_probability.cast("float64"),
+        "person_probability": g.person_probability.cast("float64"),
+        "next_person_probability": g.next_person_probability.cast("float64"),
+        **{c: g[c].cast("int32") for c in GAMMAS},
     }
     out = g.select(**cols)
+    lookup = reference.select("unique_id", *IDENTITY)
+    if residual is not None:
+        r = residual.left_join(sizes, residual.unique_id_r == sizes.c_pid)
+        out = ibis.union(out, r.select(
+            pair_id=r.pair_id,
+            pair_kind=ibis.literal(PAIR_KINDS[1], "string"),
+            record_id_reference=r.unique_id_l,
+            record_id_candidate=r.unique_id_r,
+            candidate_records=r.candidate_records.cast("int64"),
+            match_weight=r.match_weight.cast("float64"),
+            match_probability=r.match_probability.cast("float64"),
+            person_probability=ibis.null("float64"),
+            next_person_probability=ibis.null("float64"),
+            **{c: r[c].cast("int32") for c in GAMMAS},
+        ), distinct=False)
+        # an off-register pair's reference side is a candidate profile (record ids are unique
+        # across the store, so the two lists never share an id)
+        lookup = ibis.union(lookup, profiles.select("unique_id", *IDENTITY), distinct=False)
     if with_identity:
-        ref = reference.select(r_uid=reference.unique_id, **{f"{c}_reference": reference[c] for c in IDENTITY})
+        ref = lookup.select(r_uid=lookup.unique_id, **{f"{c}_reference": lookup[c] for c in IDENTITY})
         cand = profiles.select(c_uid=profiles.unique_id, **{f"{c}_candidate": profiles[c] for c in IDENTITY})
         out = out.left_join(ref, out.record_id_reference == ref.r_uid).drop("r_uid")
         out = out.left_join(cand, out.record_id_candidate == cand.c_uid).drop("c_uid")

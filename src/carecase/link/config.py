@@ -14,7 +14,8 @@ class LinkageConfig(StrictModel):
     )
     clerical_lower: float = Field(
         0.5, gt=0, lt=1, description="A record that does not link but whose best pair scores at least this goes to "
-        "clerical review."
+        "clerical review; so does a pair of records of people off the register that scores at least this and "
+        "stays apart (link_unregistered)."
     )
     clerical_decisions: str | None = Field(
         None, description="CSV of reviewed pairs (pair_id, decision: match/non-match) fed back in. "

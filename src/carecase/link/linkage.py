@@ -28,8 +28,9 @@ from carecase.link.profiles import (
     comparison_columns,
     reference_profiles,
 )
+from carecase.link.residual import RESIDUAL_PAIRS, dedupe_unregistered
+from carecase.link.residual import REVIEW as RESIDUAL_REVIEW
 from carecase.link.residual import TABLES as RESIDUAL_TABLES
-from carecase.link.residual import dedupe_unregistered
 from carecase.link.resolve import (
     GAMMAS,
     apply_decisions,
@@ -71,6 +72,9 @@ class LinkOutcome:
     warnings: list[str] = field(default_factory=list)
     #: counts from deduplicating the unlinked records (people off the register), or None
     unregistered: dict[str, Any] | None = None
+    #: that step's scored pairs and its pairs for clerical review (tables), when it ran
+    residual_pairs: str | None = None
+    residual_review: str | None = None
 
 
 def check_identity(identity: ir.Table) -> None:
@@ -150,8 +154,12 @@ def link(
             engine, cands, best, engine.table(REFERENCE_MODEL), out.model,
             threshold=settings.match_probability, score_floor=min(SCORE_FLOOR, settings.clerical_lower),
             deterministic_recall=settings.deterministic_recall, forms=forms,
+            clerical_lower=settings.clerical_lower, decisions=decisions,
         )
         clusters, out.unregistered = residual.clusters, residual.summary
+        out.warnings += residual.warnings
+        if residual.pairs is not None:
+            out.residual_pairs, out.residual_review = RESIDUAL_PAIRS, RESIDUAL_REVIEW
     links = record_links(linked, cands, best, clusters)
     _check_person_ids(links)
     engine.write(out.record_links, links.drop("_person_key").order_by("record_id"))

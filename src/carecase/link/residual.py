@@ -30,6 +30,16 @@ smallest profile would have alone: re-running gives the same ids while the detai
 singleton keeps the id it had before this step. No record in a cluster has an NHS number or a
 lookup to one (the pool is the records with neither); :func:`check_no_nhs` fails loudly if one
 ever has.
+
+Clerical review reaches these pairs too. A pair of residual profiles scoring at least
+``linkage.clerical_lower`` whose profiles end in different people (below the threshold, dates
+of birth wholly different, or kept apart by the date-of-birth rule) is listed for review
+(:data:`REVIEW`, ``clerical_review.csv`` with ``pair_kind`` off_register). Its pair id is
+'U' and 16 hex characters of SHA-256 of the two profiles' keys in order (:func:`pair_id`), so
+a decision keeps applying while both profiles' details are the same. A pair decided a match
+joins its two profiles whatever it scored, as a pair whose dates of birth agree does; one
+decided a non-match is no longer an edge, and a warning says so when other pairs still join
+its profiles into one person (clustering chains pairs: decide those pairs too).
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ from carecase.core.engine import Engine
 from carecase.core.errors import LinkError
 from carecase.link.model import MODEL_COLUMNS, quiet_linker, splink_db_api
 from carecase.link.profiles import comparison_columns
+from carecase.link.resolve import GAMMAS
 
 RESIDUAL = "_link_residual_profiles"
 RESIDUAL_PAIRS = "_link_residual_pairs"
@@ -54,20 +65,37 @@ COMPONENTS = "_link_residual_components"
 EDGES = "_link_residual_edges"
 DOB_COMPONENTS = "_link_residual_dob_components"
 DOB_EDGES = "_link_residual_dob_edges"
+REVIEW = "_link_residual_review"
 TF_TABLES = ("_link_residual_tf_given_name", "_link_residual_tf_family_name")
 #: Working tables, erased with linkage's (the residual profiles hold names and dates of birth).
-TABLES = (RESIDUAL, RESIDUAL_PAIRS, CLUSTERS, COMPONENTS, EDGES, DOB_COMPONENTS, DOB_EDGES, *TF_TABLES)
+TABLES = (RESIDUAL, RESIDUAL_PAIRS, CLUSTERS, COMPONENTS, EDGES, DOB_COMPONENTS, DOB_EDGES, REVIEW,
+          *TF_TABLES)
 #: The method of a record joined to other records of a person off the register.
 METHOD = "unregistered"
 
 
 @dataclass
 class Residual:
-    """What the step did: the clusters table (profile_id, cluster_key, cluster_profiles), or
-    None when it did not run, and counts for the linkage report (no data values)."""
+    """What the step did: the clusters table (profile_id, cluster_key, cluster_profiles), the
+    scored pairs (with ``pair_id``) and the pairs for clerical review, or None when it did not
+    run; counts for the linkage report (no data values) and warnings."""
 
     clusters: ir.Table | None = None
+    pairs: ir.Table | None = None
+    review: ir.Table | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def pair_id(key_a: ir.StringValue, key_b: ir.StringValue) -> ir.StringValue:
+    """'U' and 16 hex characters of SHA-256 of two residual profiles' keys
+    (``profiles.profile_key``), the smaller first: the same whichever side Splink put each
+    profile on, and unchanged while both profiles' details are (record ids change when an
+    extract is re-issued). 'U' tells it from a pair with a person on the register ('C',
+    ``resolve.pair_id``)."""
+    lo = ibis.ifelse(key_a <= key_b, key_a, key_b)
+    hi = ibis.ifelse(key_a <= key_b, key_b, key_a)
+    return ibis.literal("U") + (lo + ibis.literal("|") + hi).hexdigest("sha256").substr(0, 16)
 
 
 def residual_profiles(candidates: ir.Table, best: ir.Table,
@@ -109,24 +137,33 @@ def local_id_edges(candidates: ir.Table, residual: ir.Table) -> ir.Table:
 def dedupe_unregistered(
     engine: Engine, candidates: ir.Table, best: ir.Table, reference: ir.Table,
     model: dict[str, Any], *, threshold: float, score_floor: float, deterministic_recall: float,
-    forms: Mapping[str, str] | None = None,
+    forms: Mapping[str, str] | None = None, clerical_lower: float = 1.0,
+    decisions: ir.Table | None = None,
 ) -> Residual:
     """Cluster the residual candidate profiles (see the module's notes) and write
     :data:`CLUSTERS`: profile_id, cluster_key (the smallest profile key of its cluster) and
-    cluster_profiles, for every residual profile in a cluster of two or more."""
+    cluster_profiles, for every residual profile in a cluster of two or more; and
+    :data:`REVIEW`, the pairs scoring at least ``clerical_lower`` whose profiles stay apart
+    and that ``decisions`` (pair_id, decision, row: ``clerical.load_decisions``) do not
+    decide."""
     residual = engine.write(RESIDUAL, residual_profiles(candidates, best, forms).order_by("unique_id"))
     n = int(residual.count().to_pyarrow().as_py())
     out = Residual(summary={"profiles": n, "profiles_joined": 0, "people": n, "clusters": 0,
                             "largest_cluster_profiles": 0, "pairs_at_threshold": 0, "pairs_joined": 0,
-                            "probability_two_random_records_match": None})
+                            "pairs_for_review": 0, "probability_two_random_records_match": None})
     if n < 2:
         return out
-    pairs, lam = _score(engine, residual, reference, model, score_floor, deterministic_recall)
-    out.summary["probability_two_random_records_match"] = lam
-    comp = _clusters_without_dob_bridges(engine, residual, pairs.filter(linking(pairs, threshold)),
-                                         local_id_edges(candidates, residual))
     keys = candidates.filter(candidates.record_id == candidates.profile_id).select(
         k_pid=candidates.profile_id, profile_key=candidates.profile_key)
+    pairs, lam = _score(engine, residual, reference, model, score_floor, deterministic_recall, keys)
+    out.pairs = pairs
+    out.summary["probability_two_random_records_match"] = lam
+    decided = _decided(pairs, decisions)
+    match = (decided.decision == "match").fill_null(False)
+    non_match = (decided.decision == "non-match").fill_null(False)
+    edges = decided.filter((linking(decided, threshold) & ~non_match) | match)
+    comp = _clusters_without_dob_bridges(engine, residual, edges, local_id_edges(candidates, residual),
+                                         confirmed=decided.filter(match).select("unique_id_l", "unique_id_r"))
     j = comp.inner_join(keys, comp.unique_id == keys.k_pid)
     w = ibis.window(group_by=j.cluster_id)
     j = j.mutate(cluster_key=j.profile_key.min().over(w), cluster_profiles=j.count().over(w))
@@ -134,6 +171,11 @@ def dedupe_unregistered(
         profile_id=j.unique_id, cluster_key=j.cluster_key,
         cluster_profiles=j.cluster_profiles.cast("int64")).order_by("profile_id"))
     check_no_nhs(clusters, candidates)
+    apart = _apart(decided, comp)
+    out.review = engine.write(REVIEW, apart.filter(
+        apart.decision.isnull() & (apart.match_probability >= clerical_lower) & apart._apart
+    ).drop("decision", "_apart").order_by("pair_id"))
+    out.warnings += _joined_despite(apart.filter(non_match_of(apart) & ~apart._apart), decisions)
     sizes = engine.to_arrow(clusters.aggregate(
         joined=clusters.count(), groups=clusters.cluster_key.nunique(),
         largest=clusters.cluster_profiles.max())).to_pylist()[0]
@@ -142,11 +184,50 @@ def dedupe_unregistered(
         joined=linking(pairs, threshold).cast("int64").sum())).to_pylist()[0]
     joined, groups = int(sizes["joined"]), int(sizes["groups"])
     out.clusters = clusters
+    out.summary["pairs_for_review"] = int(out.review.count().to_pyarrow().as_py())
     # the largest cluster, to watch for chaining (one wrong pair merges two whole people)
     out.summary.update(profiles_joined=joined, people=n - joined + groups, clusters=groups,
                        largest_cluster_profiles=int(sizes["largest"] or 0),
                        pairs_at_threshold=int(scored["at_threshold"] or 0), pairs_joined=int(scored["joined"] or 0))
     return out
+
+
+def _decided(pairs: ir.Table, decisions: ir.Table | None) -> ir.Table:
+    """``pairs`` with ``decision`` (match, non-match or null) from the reviewers' decisions."""
+    if decisions is None:
+        return pairs.mutate(decision=ibis.null("string"))
+    d = decisions.select(d_pair=decisions.pair_id, decision=decisions.decision)
+    return pairs.left_join(d, pairs.pair_id == d.d_pair).drop("d_pair")
+
+
+def non_match_of(pairs: ir.Table) -> ir.BooleanValue:
+    return (pairs.decision == "non-match").fill_null(False)
+
+
+def _apart(pairs: ir.Table, comp: ir.Table) -> ir.Table:
+    """``pairs`` with ``_apart``: true when its two profiles end in different people."""
+    a = comp.select(a_uid=comp.unique_id, a_cluster=comp.cluster_id)
+    b = comp.select(b_uid=comp.unique_id, b_cluster=comp.cluster_id)
+    j = pairs.inner_join(a, pairs.unique_id_l == a.a_uid).inner_join(b, pairs.unique_id_r == b.b_uid)
+    return j.mutate(_apart=j.a_cluster != j.b_cluster).drop("a_uid", "a_cluster", "b_uid", "b_cluster")
+
+
+def _joined_despite(decided_apart: ir.Table, decisions: ir.Table | None, shown: int = 5) -> list[str]:
+    """A warning naming the decisions' rows of pairs decided non-match whose profiles other
+    pairs still join into one person."""
+    if decisions is None:
+        return []
+    d = decisions.select(d_pair=decisions.pair_id, row=decisions.row)
+    j = decided_apart.inner_join(d, decided_apart.pair_id == d.d_pair)
+    rows = j.select("row", "pair_id").distinct().order_by(["row", "pair_id"]).to_pyarrow().to_pylist()
+    if not rows:
+        return []
+    listed = "; ".join(f"row {r['row']} ({r['pair_id']})" for r in rows[:shown])
+    more = f" and {len(rows) - shown} more" if len(rows) > shown else ""
+    return [f"{len(rows)} pair(s) of records off the register decided non-match are still one person, "
+            f"joined through other pairs of theirs that link: {listed}{more}. Clustering chains pairs; "
+            "find the pairs that join them (out/link/ with privacy.keep_linkage_staging: true keeps "
+            "the scored pairs) and decide those non-match too, or decide this pair match."]
 
 
 def linking(pairs: ir.Table, threshold: float) -> ir.BooleanValue:
@@ -172,9 +253,10 @@ def check_no_nhs(clusters: ir.Table, candidates: ir.Table) -> None:
 
 
 def _score(engine: Engine, residual: ir.Table, reference: ir.Table, model: dict[str, Any],
-           score_floor: float, deterministic_recall: float) -> tuple[ir.Table, float | None]:
-    """Scored pairs among the residual profiles (unique_id_l, unique_id_r, match_probability)
-    with the register model, λ re-estimated; and that λ."""
+           score_floor: float, deterministic_recall: float, keys: ir.Table) -> tuple[ir.Table, float | None]:
+    """Scored pairs among the residual profiles (pair_id, unique_id_l, unique_id_r,
+    match_weight, match_probability, gamma_*) with the register model, λ re-estimated; and
+    that λ. ``keys``: (k_pid, profile_key) of every candidate profile."""
     from splink import block_on
 
     db = splink_db_api(engine)
@@ -198,16 +280,20 @@ def _score(engine: Engine, residual: ir.Table, reference: ir.Table, model: dict[
         linker._settings_obj._probability_two_random_records_match = lam
     predictions = linker.inference.predict(threshold_match_probability=score_floor)
     scored = engine.con.table(predictions.physical_name)
-    pairs = engine.write(RESIDUAL_PAIRS, scored.select(
-        "unique_id_l", "unique_id_r", match_probability=scored.match_probability.cast("float64"),
-        match_weight=scored.match_weight.cast("float64"), gamma_dob=scored.gamma_dob.cast("int32"),
+    ka = keys.select(a_pid=keys.k_pid, a_key=keys.profile_key)
+    kb = keys.select(b_pid=keys.k_pid, b_key=keys.profile_key)
+    s = scored.inner_join(ka, scored.unique_id_l == ka.a_pid).inner_join(kb, scored.unique_id_r == kb.b_pid)
+    pairs = engine.write(RESIDUAL_PAIRS, s.select(
+        pair_id=pair_id(s.a_key, s.b_key), unique_id_l=s.unique_id_l, unique_id_r=s.unique_id_r,
+        match_weight=s.match_weight.cast("float64"), match_probability=s.match_probability.cast("float64"),
+        **{g: s[g].cast("int32") for g in GAMMAS},
     ).order_by(["unique_id_l", "unique_id_r"]))
     linker.table_management.delete_tables_created_by_splink_from_db()
     return pairs, (float(lam) if lam is not None else None)
 
 
 def _clusters_without_dob_bridges(engine: Engine, residual: ir.Table, linked: ir.Table,
-                                  local: ir.Table) -> ir.Table:
+                                  local: ir.Table, confirmed: ir.Table | None = None) -> ir.Table:
     """(unique_id, cluster_id): connected components of the linking pairs and local-ID edges,
     except that a profile with no date of birth may not chain people together. A pair where
     a date of birth is missing (``gamma_dob`` -1) scores on names and postcode alone, so one
@@ -216,9 +302,12 @@ def _clusters_without_dob_bridges(engine: Engine, residual: ir.Table, linked: ir
     from the pairs whose dates of birth agree at least in part and from local IDs; then again
     with the pairs missing a date of birth as well, and such a wider component is kept only
     where it joins at most one of the first components holding a date of birth; elsewhere
-    its profiles keep their first component (the record without a date of birth stays apart)."""
+    its profiles keep their first component (the record without a date of birth stays apart).
+    ``confirmed`` pairs (decided a match by a reviewer) count as pairs whose dates of birth
+    agree."""
+    sure = [local] if confirmed is None else [local, confirmed]
     dob_edges = ibis.union(linked.filter(linked.gamma_dob > 0).select("unique_id_l", "unique_id_r"),
-                           local, distinct=True)
+                           *sure, distinct=True)
     all_edges = ibis.union(linked.select("unique_id_l", "unique_id_r"), local, distinct=True)
     first = _components(engine, residual, dob_edges, DOB_EDGES, DOB_COMPONENTS)
     wide = _components(engine, residual, all_edges, EDGES, COMPONENTS)

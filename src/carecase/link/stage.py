@@ -136,8 +136,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
         decisions = engine.write(DECISIONS_TABLE, arrow)
     outcome = link(engine, identity, source_lookups(project), cfg, decisions, forms)
     if decisions is not None and cfg.clerical_decisions:
-        n_applied, not_applied = check_decisions(project.path(cfg.clerical_decisions), decisions,
-                                                 engine.table(outcome.pairs))
+        n_applied, not_applied = check_decisions(
+            project.path(cfg.clerical_decisions), decisions, engine.table(outcome.pairs),
+            residual_pairs=engine.table(outcome.residual_pairs) if outcome.residual_pairs else None)
         outcome.warnings += not_applied
     step("records linked")
 
@@ -148,6 +149,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     review = review_table(
         engine.table(BEST), engine.table(CANDIDATES), engine.table(REFERENCE),
         engine.table(CANDIDATE_PROFILES), with_identity=keep, records=records, files=files,
+        residual=engine.table(outcome.residual_review) if outcome.residual_review else None,
     )
     review_arrow = engine.to_arrow(review)
     pacsv.write_csv(review_arrow, folder / REVIEW_FILE)
