@@ -37,4 +37,22 @@ def test_link_review_without_a_folder_asks_for_it(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert "needs the project folder" in result.output
     usage = CliRunner().invoke(app, ["link", "--help"]).output
-    assert "second" not in usage and "review|PROJECT" in usage
+    assert "second" not in usage and "review|nicknames|PROJECT" in usage
+
+
+def test_link_nicknames_writes_the_built_in_list_as_a_file_linkage_reads(tmp_path, monkeypatch):
+    """A region extends the built-in short forms by editing this file: it must be a valid
+    linkage.nicknames file that gives the built-in list's forms exactly."""
+    from carecase.link.nicknames import forms_for, pairs_built_in, read_pairs
+
+    monkeypatch.chdir(tmp_path)
+    printed = CliRunner().invoke(app, ["link", "nicknames"])
+    assert printed.exit_code == 0 and printed.output.startswith("name,short_form\nABIGAIL,ABBIE\n")
+    written = CliRunner().invoke(app, ["link", "nicknames", "mine.csv"])
+    assert written.exit_code == 0, written.output
+    path = tmp_path / "mine.csv"
+    assert path.read_text(encoding="utf-8") == printed.output
+    assert read_pairs(path) == pairs_built_in()
+    assert forms_for(path) == forms_for(None)
+    again = CliRunner().invoke(app, ["link", "nicknames", "mine.csv"])
+    assert again.exit_code == 2 and "exists" in again.output

@@ -1,5 +1,6 @@
 """``carecase link PROJECT`` runs linkage; ``carecase link review PROJECT`` says where the
-clerical-review file is and how to feed decisions back."""
+clerical-review file is and how to feed decisions back; ``carecase link nicknames [FILE]``
+writes the built-in short forms of given names, a start for ``linkage.nicknames``."""
 
 from __future__ import annotations
 
@@ -27,12 +28,16 @@ def review_location(project_dir: Path) -> tuple[Path, int | None]:
 def register(app: typer.Typer) -> None:
     @app.command("link")
     def link_command(
-        first: Annotated[str, typer.Argument(metavar="review|PROJECT",
-                                             help="Project folder; or 'review' then the folder.")],
+        first: Annotated[str, typer.Argument(
+            metavar="review|nicknames|PROJECT",
+            help="Project folder; or 'review' then the folder; or 'nicknames' and optionally a file to write.")],
         second: Annotated[str | None, typer.Argument(show_default=False, hidden=True,
                                                      metavar="PROJECT")] = None,
     ) -> None:
-        """Link records to people (deterministic, then probabilistic); `link review PROJECT` shows where the clerical-review file is."""  # noqa: E501 - one line: the help keeps line breaks
+        """Link records to people (deterministic, then probabilistic); `link review PROJECT` shows where the clerical-review file is; `link nicknames [FILE]` writes the built-in short forms of given names (CSV), to edit for linkage.nicknames."""  # noqa: E501 - one line: the help keeps line breaks
+        if first == "nicknames" and not (Path(first) / "carecase.yaml").exists():
+            _nicknames(None if second is None else Path(second))
+            return
         if second is not None:
             if first != "review":
                 raise typer.BadParameter(
@@ -59,6 +64,23 @@ def _run(folder: Path) -> None:
     for note in summary.get("notes", []):
         console.print(f"Note: {note}", soft_wrap=True)
     console.print(f"Linkage report: [bold]{out / 'link' / 'summary.json'}[/bold]")
+
+
+def _nicknames(out: Path | None) -> None:
+    from carecase.link.nicknames import SHORT_FORMS, built_in_csv
+
+    text = built_in_csv()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists():
+        raise typer.BadParameter(f"{out} exists; name a new file (carecase does not overwrite a list you may "
+                                 "have edited).")
+    out.write_text(text, encoding="utf-8")
+    console.print(
+        f"Wrote the built-in short forms of {len(SHORT_FORMS)} given names ({text.count(chr(10)) - 1} pairs) to "
+        f"{out}. Edit it (keep the rows you want, add your region's own), then set linkage.nicknames: {out.resolve()} in "
+        "carecase.yaml: the file replaces the built-in list.", soft_wrap=True, highlight=False)
 
 
 def _review(folder: Path) -> None:

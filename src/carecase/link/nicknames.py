@@ -110,6 +110,13 @@ def pairs_built_in() -> list[tuple[str, str]]:
     return sorted({(name, short) for name, shorts in SHORT_FORMS.items() for short in shorts})
 
 
+def built_in_csv() -> str:
+    """The built-in list as a ``linkage.nicknames`` CSV (header ``name,short_form``, one pair
+    a row, sorted): ``carecase link nicknames`` writes it, as a start for a region's own list
+    (which replaces the built-in one, so keep the rows you want and add your own)."""
+    return "name,short_form\n" + "".join(f"{name},{short}\n" for name, short in pairs_built_in())
+
+
 def forms_mapping(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Each short form → its forms, itself and every full name it is a short form of, sorted
     and joined by commas (a name not in the mapping has itself as its only form; a normalised
