@@ -42,6 +42,10 @@ ROWS = [
     ("r31", "council", "N5", "TOM", "REED", D(1990, 2, 2), "M"),
     ("r40", "population", "N6", "WILLIAM", "BOYD", D(1970, 5, 5), "M"),
     ("r41", "drugs", "N6", "BILL", "BOYD", D(1907, 9, 15), "M"),  # a short form, DOB badly wrong: not flagged
+    ("r50", "population", "N7", "MARY ANN", "LOWE", D(1944, 4, 4), "F"),
+    ("r51", "drugs", "N7", "MARY", "LOWE", D(1909, 8, 14), "F"),  # no middle name, DOB badly wrong: not flagged
+    ("r52", "drugs", "N7", "ANN", "LOWE", D(1909, 8, 14), "F"),  # known by her middle name: not flagged
+    ("r53", "drugs", "N7", "ROSE ANN", "LOWE", D(1909, 8, 14), "F"),  # another first name: flagged
 ]
 
 
@@ -95,6 +99,17 @@ def test_a_short_form_of_the_given_name_agrees_as_in_the_model(checks):
     assert bare["r41"]["given_name_disagrees"] and bare["r41"]["discordant"]
 
 
+def test_a_middle_name_on_one_record_only_agrees(checks):
+    """MARY (no middle name) and ANN (known by her middle name) against the register's MARY
+    ANN: one's first given name is among the other's given names, so only the date of birth
+    disagrees and the record is not flagged. ROSE ANN against MARY ANN shares a name, but
+    neither first given name is among the other's: a different given name."""
+    for rid in ("r51", "r52"):
+        assert not checks[rid]["given_name_disagrees"] and checks[rid]["dob_disagrees"], rid
+        assert not checks[rid]["discordant"], rid
+    assert checks["r53"]["given_name_disagrees"] and checks["r53"]["discordant"]
+
+
 def test_twins_with_their_own_numbers_are_not_flagged(checks):
     assert not checks["r12"]["discordant"] and not checks["r13"]["discordant"]
 
@@ -102,7 +117,7 @@ def test_twins_with_their_own_numbers_are_not_flagged(checks):
 def test_register_records_are_the_reference_and_others_compare_among_themselves(checks):
     assert not any(rid in checks for rid in ("r01", "r10", "r11", "r20"))
     assert checks["r30"]["compared_with"] == "other records" and not checks["r30"]["discordant"]
-    assert [k for k, r in sorted(checks.items()) if r["discordant"]] == ["r03", "r21"]
+    assert [k for k, r in sorted(checks.items()) if r["discordant"]] == ["r03", "r21", "r53"]
 
 
 def test_unlinking_sends_the_flagged_records_to_probabilistic_linkage():
@@ -114,8 +129,22 @@ def test_unlinking_sends_the_flagged_records_to_probabilistic_linkage():
     linked = link_deterministic(_identity(), {})
     checks = con.create_table("checks", con.to_pyarrow(discordance.check(linked)))
     out = {r["record_id"]: r for r in con.to_pyarrow(discordance.unlink(linked, checks)).to_pylist()}
-    assert {k for k, r in out.items() if r["resolved_nhs"] is None} == {"r03", "r21"}
+    assert {k for k, r in out.items() if r["resolved_nhs"] is None} == {"r03", "r21", "r53"}
     assert out["r03"]["method"] is None and out["r03"]["nhs_pseudo"] == "N1"
     assert out["r02"]["method"] == "nhs_number" and len(out) == len(ROWS)
     cands = con.to_pyarrow(candidate_records(discordance.unlink(linked, checks))).column("record_id")
-    assert sorted(cands.to_pylist()) == ["r03", "r21"]
+    assert sorted(cands.to_pylist()) == ["r03", "r21", "r53"]
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")  # one Spark session for every Spark test
+def test_the_check_is_the_same_on_spark(checks):
+    """The rule is one Ibis expression (names split into words, short forms as a list of
+    pairs); on Spark, whose split takes a regular expression, it flags the same records for
+    the same fields."""
+    from carecase.core.engine import connect_spark
+
+    spark = connect_spark()
+    spark.write("discordance_identity", _identity().to_pyarrow())
+    got = spark.to_arrow(discordance.check(link_deterministic(spark.table("discordance_identity"), {})))
+    assert {r["record_id"]: r for r in got.to_pylist()} == checks

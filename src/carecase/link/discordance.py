@@ -29,8 +29,10 @@ matching record is enough) and can be compared with at least one:
   year different (one part wrong is a typing slip the probabilistic model also forgives);
 - given name, family name: not equal, not within two edits (a transposed pair of letters
   is two), and not equal to the other record's other name (the two names swapped); a given
-  name also agrees when one first given name is a short form of the other (BILL and WILLIAM,
-  as the probabilistic model's level: link.nicknames);
+  name also agrees when the first given name of one is among the given names of the other
+  (a middle name on one record only, MARY ANN and MARY; or a person known by their middle
+  name, MARY ANN and ANN) or one first given name is a short form of the other (BILL and
+  WILLIAM, as the probabilistic model's level: link.nicknames);
 - sex: M against F (U or missing is no evidence).
 
 A record is **discordant** when its date of birth disagrees AND at least one of given name,
@@ -54,7 +56,7 @@ import ibis
 import ibis.expr.types as ir
 
 from carecase.link.clerical import record_places
-from carecase.link.nicknames import forms_for, short_form_of
+from carecase.link.nicknames import first_given, forms_for, short_form_of
 
 #: staging_identity.source of the population register's records (ingest.feeds names it so)
 POPULATION_SOURCE = "population"
@@ -80,6 +82,12 @@ def name_agrees(a: ir.StringValue, b: ir.StringValue, b_other: ir.StringValue) -
     """``a`` is ``b`` give or take :data:`NAME_EDITS` edits, or the other record's other name
     (given and family name swapped)."""
     return (a == b) | (a.levenshtein(b) <= NAME_EDITS) | (a == b_other).fill_null(False)
+
+
+def one_of_the_given_names(a: ir.StringValue, b: ir.StringValue) -> ir.BooleanValue:
+    """The first given name of ``a`` is one of ``b``'s given names, or the first of ``b`` one
+    of ``a``'s (normalised names: one space between words)."""
+    return (b.split(" ").contains(first_given(a)) | a.split(" ").contains(first_given(b))).fill_null(False)
 
 
 def _status(comparable: ir.BooleanValue, agrees: ir.BooleanValue) -> ir.IntegerValue:
@@ -120,6 +128,7 @@ def check(linked: ir.Table, forms: Mapping[str, str] | None = None) -> ir.Table:
         dob=_status(j.dob.notnull() & j.r_dob.notnull(), ~dob_disagrees(j.dob, j.r_dob)),
         given_name=_status(j.given_name.notnull() & j.r_given.notnull(),
                            name_agrees(j.given_name, j.r_given, j.r_family)
+                           | one_of_the_given_names(j.given_name, j.r_given)
                            | short_form_of(j.given_name, j.r_given, forms).fill_null(False)),
         family_name=_status(j.family_name.notnull() & j.r_family.notnull(),
                             name_agrees(j.family_name, j.r_family, j.r_given)),
