@@ -247,3 +247,17 @@ def test_a_residual_pair_id_is_the_same_whichever_side_each_profile_is_on():
     want = ["U" + hashlib.sha256(b"k1|k2").hexdigest()[:16]] * 2 + [
         "U" + hashlib.sha256(b"k10:3|k9:1").hexdigest()[:16]]  # text order, as the engines compare
     assert got == want
+
+
+def test_a_decision_off_the_register_is_reported_when_the_step_is_off(reviewed, tmp_path, fab: Fabricated):
+    """With linkage.link_unregistered false no pair of records off the register is scored, so
+    a decision on one is not applied, and the warning says why, naming its row."""
+    ids = reviewed[0][3]
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(f"pair_id,decision\n{ids[frozenset(OTTOLINE)]},match\n", encoding="utf-8")
+    links, summary, _, _ = _run(tmp_path / "off", _with_inline(fab), link_unregistered=False,
+                                clerical_decisions=str(decisions))
+    assert links[OTTOLINE[0]]["person_id"] != links[OTTOLINE[1]]["person_id"]
+    assert summary["clerical_review"]["decisions_applied"] == 0
+    warning = next(w for w in summary["warnings"] if "not applied" in w)
+    assert f"row 1 ({ids[frozenset(OTTOLINE)]})" in warning and "link_unregistered: true" in " ".join(warning.split())

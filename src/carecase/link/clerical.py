@@ -131,7 +131,9 @@ def check_decisions(path: Path, decisions: ir.Table, pairs: ir.Table, shown: int
             "while the candidate's details (names, date of birth, sex, postcode, local ID) and "
             "the person are the same, so such a pair's candidate now has an NHS number, has left "
             "the extracts or has different details (its new pair, if in the grey zone, is in "
-            f"out/link/{REVIEW_FILE}), or the id was mistyped. Remove these rows to silence this."
+            f"out/link/{REVIEW_FILE}), or the id was mistyped. A pair of records off the register "
+            "(an id starting U) is scored only with linkage.link_unregistered: true, and only while "
+            "neither record links to a person on the register. Remove these rows to silence this."
         )
     matched: dict[str, list[dict]] = {}
     for r in found:
