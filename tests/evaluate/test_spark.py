@@ -40,5 +40,6 @@ def test_the_evaluation_on_spark_is_duckdb_s(tmp_path: Path) -> None:
     duck, duck_files = _evaluate(tmp_path / "duckdb", "duckdb", area)
     spark, spark_files = _evaluate(tmp_path / "spark", "spark", area)
     assert spark["headline"] == duck["headline"] and "matched participants" in duck["headline"]
-    assert set(duck_files) >= {"matched.csv", "naive.csv", "balance.csv", "rate_ratios.csv", "case_studies.csv"}
+    assert set(duck_files) >= {"matched.csv", "naive.csv", "balance.csv", "rate_ratios.csv", "case_studies.csv",
+                               "trajectory.csv"}
     assert spark_files == duck_files

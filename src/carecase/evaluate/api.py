@@ -37,6 +37,7 @@ from carecase.evaluate.outcomes import outcome_changes
 from carecase.evaluate.panel import Panel, build_panel, parents
 from carecase.evaluate.ratemodels import rate_ratios
 from carecase.evaluate.shares import unmatched_change_columns
+from carecase.evaluate.trajectory import monthly
 from carecase.evaluate.windows import window_coverage, window_summaries
 
 
@@ -62,6 +63,9 @@ class EvaluationResult:
     # the participants not evaluated, by reason (a key of cohort.EXCLUSIONS): pseudonymous
     # person_ids, for finding their rows in the programme register; never in a summary
     excluded: dict[str, list[str]] = field(default_factory=dict)
+    # month by month around the index date, participants and matched controls
+    # (evaluate.trajectory: each month's rates and its difference-in-differences)
+    trajectory: pd.DataFrame | None = None
 
     def estimate(self, service: str, window: str, measure: str = "events",
                  rate_model: str | None = None) -> dict[str, float]:
@@ -167,6 +171,12 @@ def evaluate_project(
     naive_m["estimate"] = "naive before/after (matched participants only)"
     naive_t = naive_t.assign(**unmatched_change_columns(panel, treated_rows, matched_treated, persons))
     rr = rate_ratios(panel, members, config.rate_models)
+    month_rows = cohort.month_windows(out_rows, config)
+    m_amounts, m_time = window_summaries(engine, month_rows, events, engine.table("people"),
+                                         period_end, period_start=period_start, name="_evaluate_months")
+    month_panel = build_panel(m_amounts, m_time, services, list(dict.fromkeys(month_rows["window"])), keep)
+    months = monthly(month_panel, members, config.pre_months, draws,
+                     generator(seed, "evaluate", "trajectory-bootstrap"), persons)
     counts = _match_counts(rows, members, excluded, starts)
     outcome_notes: list[str] = []
     outcomes = outcome_changes(engine, config.instruments, outcome_notes)
@@ -195,7 +205,8 @@ def evaluate_project(
     return EvaluationResult(matched_t, naive_t, rr, balance, rtm, counts, outcomes, cases,
                             matched_sets_table(members, rows), naive_m, effects, meta, panel,
                             excluded={r: list(ids) for r, ids in zip(excluded["reason"], excluded["person_ids"],
-                                                                   strict=True) if len(ids)})
+                                                                   strict=True) if len(ids)},
+                            trajectory=with_parent(months, parent))
 
 
 def matched_sets_table(members: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

@@ -210,6 +210,14 @@ def outcome_windows(rows: pd.DataFrame, cfg: EvaluationConfig) -> pd.DataFrame:
     return _windows(rows, spec, censor=cfg.matching.censor_controls)
 
 
+def month_windows(rows: pd.DataFrame, cfg: EvaluationConfig) -> pd.DataFrame:
+    """Window rows for the month-by-month trajectory (``evaluate.trajectory``): each month from
+    the pre-period's first to the longest post window's last (controls censored)."""
+    from carecase.evaluate.trajectory import month_spec
+
+    return _windows(rows, month_spec(cfg.pre_months, cfg.post_windows), censor=cfg.matching.censor_controls)
+
+
 def _windows(rows: pd.DataFrame, spec: dict[str, tuple[int, int]], censor: bool) -> pd.DataFrame:
     index = rows["index_date"].to_numpy().astype("datetime64[D]")
     unique, inverse = np.unique(index, return_inverse=True)

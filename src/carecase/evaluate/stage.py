@@ -3,7 +3,8 @@
 Tables (Parquet and CSV, sorted by their keys): naive, naive_matched (the naive before/after
 of the matched participants alone), matched (DiD), rate_ratios, balance,
 rtm, match_counts, outcomes, case_studies, matched_sets (who was matched to whom, by
-pseudonymous person_id: internal, like every table here); plus ``effects.json`` (the CBA's
+pseudonymous person_id: internal, like every table here), trajectory (month by month around
+the index date, participants and matched controls: evaluate.trajectory); plus ``effects.json`` (the CBA's
 input) and ``summary.json``.
 """
 
@@ -36,6 +37,7 @@ TABLE_KEYS: dict[str, list[str]] = {
     "outcomes": ["instrument", "measure"],
     "case_studies": ["case", "area_of_need"],
     "matched_sets": ["set_id", "role", "person_id", "row_id"],
+    "trajectory": ["month", "key_type", "key", "measure"],
 }
 
 

@@ -59,6 +59,7 @@ from carecase.report.sections.participants import (
     thin_windows,
     withhold_windows,
 )
+from carecase.report.sections.trajectory import trajectory_blocks
 from carecase.report.sections.windows import (
     KEYS,
     MONEY,
@@ -374,6 +375,7 @@ def build(ctx: Context) -> Section:
                                                                 rows, "key", "group", "change",
                                                                 "£ per person per year"),
                                             table="evaluation-rtm"))
+    sec.blocks.extend(trajectory_blocks(ctx))
     outcomes = disclosed_outcomes(ctx)
     if outcomes is not None:
         sec.blocks.append(outcomes)
