@@ -97,7 +97,13 @@ def users(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None = None) 
     row_ids = np.unique(row_ids)
     pos = panel.position(row_ids)
     a = panel.amount[pos]
-    used = (a[:, :1, :] != 0) | (a[:, 1:, :] != 0)  # rows × post windows × columns
+    return people_using((a[:, :1, :] != 0) | (a[:, 1:, :] != 0), pos, persons)  # rows × post windows × columns
+
+
+def people_using(used: np.ndarray, pos: np.ndarray, persons: np.ndarray | None) -> np.ndarray:
+    """How many distinct people have ``used`` true (rows first: the panel rows at ``pos``),
+    per cell of the other axes; ``persons`` (aligned with the panel's rows) maps rows to
+    people, so a person's two rows count once; without it each row is a person."""
     if persons is None:
         return used.sum(axis=0)
     _, who = np.unique(np.asarray(persons)[pos].astype(str), return_inverse=True)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carecase.evaluate.estimates import percentile_ci
+from carecase.evaluate.estimates import people_using, percentile_ci
 from carecase.evaluate.panel import Panel, cluster_sums, rates, resample_counts, set_sums
 from carecase.evaluate.shares import largest_shares
 
@@ -51,15 +51,8 @@ def month_spec(pre_months: int, post_windows: list[tuple[int, int]] | tuple[tupl
 
 def _users(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None) -> np.ndarray:
     """Distinct people among ``row_ids`` with a non-zero amount in each month: (months, columns)."""
-    row_ids = np.unique(row_ids)
-    pos = panel.position(row_ids)
-    used = panel.amount[pos] != 0
-    if persons is None:
-        return used.sum(axis=0)
-    _, who = np.unique(np.asarray(persons)[pos].astype(str), return_inverse=True)
-    per_person = np.zeros((int(who.max()) + 1 if who.size else 0, *used.shape[1:]), dtype=bool)
-    np.logical_or.at(per_person, who, used)
-    return per_person.sum(axis=0)
+    pos = panel.position(np.unique(row_ids))
+    return people_using(panel.amount[pos] != 0, pos, persons)
 
 
 def monthly(panel: Panel, members: pd.DataFrame, pre_months: int, draws: int, rng: np.random.Generator,
