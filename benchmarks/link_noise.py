@@ -70,6 +70,10 @@ def measure(noise: float, people: int = PEOPLE, seed: int = SEED) -> dict[str, A
         "ingest_and_link_s": round(seconds, 1),
         "sources_without_nhs_numbers": kept(summary["truth"]["sources_without_nhs_numbers"]),
         "sources": {s: kept(summary["truth_by_source"][s]) for s in NAME_ONLY},
+        # the reviewers' workload: pairs in clerical_review.csv, and of them the pairs of
+        # records off the register (pair_kind off_register)
+        "clerical_review_pairs": summary["clerical_review"]["pairs"],
+        "off_register_pairs_for_review": (summary.get("unregistered") or {}).get("pairs_for_review"),
     }
 
 
