@@ -53,11 +53,15 @@ def test_the_shared_report_shows_the_months_of_the_whole_system_cost(tmp_path):
     assert [r["month"] for r in table.rows] == list(MONTHS)  # the total £ only, months in order
     assert len(chart.spec["data"]["values"]) == 2 * len(MONTHS)
     assert {v["group"] for v in chart.spec["data"]["values"]} == {"participants", "comparison group"}
+    effect = next(c for c in report.charts() if c.id == "chart-evaluation-trajectory-effect")
+    assert effect.table == "evaluation-trajectory"
+    assert [v["difference"] for v in effect.spec["data"]["values"]] == [0.0] * 12 + [-50.0] * 12
+    assert {(v["low"], v["high"]) for v in effect.spec["data"]["values"]} == {(-400.0, 300.0)}
 
 
 def test_a_month_resting_on_few_people_withholds_the_chart(tmp_path):
     section = _evaluation(_report(tmp_path, few_month=4))
-    assert not any(getattr(b, "id", "") in ("chart-evaluation-trajectory", "evaluation-trajectory")
+    assert not any(getattr(b, "id", "").startswith(("chart-evaluation-trajectory", "evaluation-trajectory"))
                    for b in section.blocks)
     note = next(b for b in section.blocks if isinstance(b, Note) and "month-by-month" in b.text)
     assert "1–7 people" in note.text and "internal report" in note.text

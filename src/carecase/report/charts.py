@@ -220,6 +220,27 @@ def intervals(title: str, rows: list[dict[str, Any]], category: str, est: str, l
     return spec
 
 
+def event_study(title: str, rows: list[dict[str, Any]], x: str, est: str, lo: str, hi: str,
+                y_title: str) -> dict[str, Any]:
+    """Each period's estimate with its 95% interval along a numeric time axis (months from
+    joining), a dashed rule at no effect and a solid one where the programme starts (between
+    month −1 and month 0); values shown as whole £ (``gbp``), as their table."""
+    spec = _base(title, rows, {est: "gbp", lo: "gbp", hi: "gbp"})
+    xs = {"field": x, "type": "quantitative", "title": x.replace("_", " "), "axis": {"tickMinStep": 1}}
+    tip = [{"field": x, "type": "quantitative"}, {"field": est, "type": "quantitative", "format": GBP},
+           {"field": lo, "type": "quantitative", "format": GBP}, {"field": hi, "type": "quantitative", "format": GBP}]
+    spec["layer"] = [
+        {"mark": {"type": "rule", "color": CATEGORY_COLOURS[0]},
+         "encoding": {"x": xs, "y": {"field": lo, "type": "quantitative", "axis": _money_axis(y_title)},
+                      "y2": {"field": hi}}},
+        {"mark": {"type": "point", "filled": True, "size": 50, "color": CATEGORY_COLOURS[0]},
+         "encoding": {"x": xs, "y": {"field": est, "type": "quantitative"}, "tooltip": tip}},
+        {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#666"}, "encoding": {"y": {"datum": 0}}},
+        {"mark": {"type": "rule", "color": "#666"}, "encoding": {"x": {"datum": -0.5}}},
+    ]
+    return spec
+
+
 def love_plot(title: str, rows: list[dict[str, Any]], covariate: str, smd: str, stage: str) -> dict[str, Any]:
     spec = _base(title, rows, {smd: "ratio"}, height=max(140, 22 * len({r.get(covariate) for r in rows})))
     spec["layer"] = [

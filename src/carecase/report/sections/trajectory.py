@@ -61,7 +61,8 @@ def withheld_reason(ctx: Context, months: pd.DataFrame) -> str | None:
 
 
 def trajectory_blocks(ctx: Context) -> list[Chart | Note | Paragraph | Table]:
-    """The chart, its table and a sentence on how to read them; a note instead where a shared
+    """The two charts (both groups' £, and each month's difference-in-differences with its
+    interval), their table and a sentence on how to read them; a note instead where a shared
     report withholds them; nothing for outputs written before the months were."""
     months = _total_cost(ctx.outs.table("evaluate", "trajectory"))
     if months is None:
@@ -85,6 +86,15 @@ def trajectory_blocks(ctx: Context) -> list[Chart | Note | Paragraph | Table]:
                                                               ("comparison group", "control_ppy"))
             if r[c] is not None and np.isfinite(r[c])]
     title = "Whole-system £ per person per year, month by month from joining"
+    effect_rows = [{"month_from_joining": int(r["month"]), "difference": float(r["difference_ppy"]),
+                    "low": float(r["ci_low"]), "high": float(r["ci_high"])}
+                   for r in months.to_dict("records")
+                   if all(r[c] is not None and np.isfinite(r[c]) for c in ("difference_ppy", "ci_low", "ci_high"))]
+    effect_title = "Difference between the groups less the pre-period's, month by month, 95% intervals"
+    effect_chart = ([Chart("chart-evaluation-trajectory-effect", effect_title,
+                           charts.event_study(effect_title, effect_rows, "month_from_joining", "difference", "low",
+                                              "high", "£ per person per year"), table=TABLE_ID)]
+                    if effect_rows else [])
     return [
         Paragraph("Month by month: each group's whole-system £ around the index date. People often join after a "
                   "crisis, so use typically rises towards the index date and falls after it in both groups; the "
@@ -92,5 +102,6 @@ def trajectory_blocks(ctx: Context) -> list[Chart | Note | Paragraph | Table]:
                   "(the difference column)."),
         Chart("chart-evaluation-trajectory", title, charts.lines(title, rows, "month_from_joining", "cost", "group",
                                                                "£ per person per year"), table=TABLE_ID),
+        *effect_chart,
         table,
     ]
