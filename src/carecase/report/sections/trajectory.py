@@ -1,4 +1,4 @@
-"""The evaluation's month-by-month chart (out/evaluate/trajectory): the participants' and the
+"""The evaluation's month-by-month charts (out/evaluate/trajectory): the participants' and the
 matched comparison group's whole-system £ a person-year in each month around the index date,
 with each month's difference-in-differences against the pre-period and its 95% interval.
 
@@ -71,7 +71,7 @@ def trajectory_blocks(ctx: Context) -> list[Chart | Note | Paragraph | Table]:
     if ctx.mode != "internal":
         why = withheld_reason(ctx, months)
         if why is not None:
-            return [Note(f"The month-by-month chart is not shown in a shared report: {why}. It is in the internal "
+            return [Note(f"The month-by-month charts are not shown in a shared report: {why}. They are in the internal "
                          "report and in out/evaluate/trajectory.csv.")]
     table = frame_table(TABLE_ID, "Whole-system £ per person per year, month by month from joining", months, FIELDS,
                         protect_rows=False, protect_columns=False,
