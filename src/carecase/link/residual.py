@@ -56,7 +56,7 @@ from carecase.core.engine import Engine
 from carecase.core.errors import LinkError
 from carecase.link.model import MODEL_COLUMNS, quiet_linker, splink_db_api
 from carecase.link.profiles import comparison_columns
-from carecase.link.resolve import GAMMAS
+from carecase.link.resolve import GAMMAS, with_decisions
 
 RESIDUAL = "_link_residual_profiles"
 RESIDUAL_PAIRS = "_link_residual_pairs"
@@ -158,10 +158,9 @@ def dedupe_unregistered(
     pairs, lam = _score(engine, residual, reference, model, score_floor, deterministic_recall, keys)
     out.pairs = pairs
     out.summary["probability_two_random_records_match"] = lam
-    decided = _decided(pairs, decisions)
+    decided = with_decisions(pairs, decisions)
     match = (decided.decision == "match").fill_null(False)
-    non_match = (decided.decision == "non-match").fill_null(False)
-    edges = decided.filter((linking(decided, threshold) & ~non_match) | match)
+    edges = decided.filter((linking(decided, threshold) & ~non_match_of(decided)) | match)
     comp = _clusters_without_dob_bridges(engine, residual, edges, local_id_edges(candidates, residual),
                                          confirmed=decided.filter(match).select("unique_id_l", "unique_id_r"))
     j = comp.inner_join(keys, comp.unique_id == keys.k_pid)
@@ -184,20 +183,12 @@ def dedupe_unregistered(
         joined=linking(pairs, threshold).cast("int64").sum())).to_pylist()[0]
     joined, groups = int(sizes["joined"]), int(sizes["groups"])
     out.clusters = clusters
-    out.summary["pairs_for_review"] = int(out.review.count().to_pyarrow().as_py())
     # the largest cluster, to watch for chaining (one wrong pair merges two whole people)
-    out.summary.update(profiles_joined=joined, people=n - joined + groups, clusters=groups,
+    out.summary.update(pairs_for_review=int(out.review.count().to_pyarrow().as_py()),
+                       profiles_joined=joined, people=n - joined + groups, clusters=groups,
                        largest_cluster_profiles=int(sizes["largest"] or 0),
                        pairs_at_threshold=int(scored["at_threshold"] or 0), pairs_joined=int(scored["joined"] or 0))
     return out
-
-
-def _decided(pairs: ir.Table, decisions: ir.Table | None) -> ir.Table:
-    """``pairs`` with ``decision`` (match, non-match or null) from the reviewers' decisions."""
-    if decisions is None:
-        return pairs.mutate(decision=ibis.null("string"))
-    d = decisions.select(d_pair=decisions.pair_id, decision=decisions.decision)
-    return pairs.left_join(d, pairs.pair_id == d.d_pair).drop("d_pair")
 
 
 def non_match_of(pairs: ir.Table) -> ir.BooleanValue:

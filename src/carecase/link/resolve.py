@@ -82,12 +82,18 @@ def oriented_pairs(scored: ir.Table, reference: ir.Table, candidates: ir.Table) 
     )
 
 
-def apply_decisions(pairs: ir.Table, decisions: ir.Table | None) -> ir.Table:
-    """Add ``decision`` ('match', 'non-match' or null) and drop reviewed non-matches."""
+def with_decisions(pairs: ir.Table, decisions: ir.Table | None) -> ir.Table:
+    """``pairs`` (with ``pair_id``) with ``decision``: 'match', 'non-match' or null, from the
+    reviewers' ``decisions`` (pair_id, decision)."""
     if decisions is None:
         return pairs.mutate(decision=ibis.null("string"))
     d = decisions.select(d_pair=decisions.pair_id, decision=decisions.decision)
-    j = pairs.left_join(d, pairs.pair_id == d.d_pair).drop("d_pair")
+    return pairs.left_join(d, pairs.pair_id == d.d_pair).drop("d_pair")
+
+
+def apply_decisions(pairs: ir.Table, decisions: ir.Table | None) -> ir.Table:
+    """Add ``decision`` ('match', 'non-match' or null) and drop reviewed non-matches."""
+    j = with_decisions(pairs, decisions)
     return j.filter(j.decision.isnull() | (j.decision != "non-match"))
 
 
