@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from carecase.core.random import generator
+from carecase.evaluate.cohort import month_spec
 from carecase.evaluate.panel import Panel
-from carecase.evaluate.trajectory import COLUMNS, month_spec, monthly
+from carecase.evaluate.trajectory import COLUMNS, monthly
 
 YEAR = 365.25
 

@@ -174,7 +174,8 @@ def evaluate_project(
     month_rows = cohort.month_windows(out_rows, config)
     m_amounts, m_time = window_summaries(engine, month_rows, events, engine.table("people"),
                                          period_end, period_start=period_start, name="_evaluate_months")
-    month_panel = build_panel(m_amounts, m_time, services, list(dict.fromkeys(month_rows["window"])), keep)
+    month_panel = build_panel(m_amounts, m_time, services, list(cohort.month_spec(config.pre_months,
+                                                                                 config.post_windows)), keep)
     months = monthly(month_panel, members, config.pre_months, draws,
                      generator(seed, "evaluate", "trajectory-bootstrap"), persons)
     counts = _match_counts(rows, members, excluded, starts)

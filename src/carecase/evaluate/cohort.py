@@ -210,11 +210,21 @@ def outcome_windows(rows: pd.DataFrame, cfg: EvaluationConfig) -> pd.DataFrame:
     return _windows(rows, spec, censor=cfg.matching.censor_controls)
 
 
+#: a month's window name for the month-by-month trajectory: ``month_-12`` … ``month_11``
+MONTH_PREFIX = "month_"
+
+
+def month_spec(pre_months: int, post_windows: list[tuple[int, int]] | tuple[tuple[int, int], ...]
+               ) -> dict[str, tuple[int, int]]:
+    """Window name → (from, to) months from the index date, one per month from
+    ``-pre_months`` to the end of the longest post window."""
+    last = max((b for _, b in post_windows), default=0)
+    return {f"{MONTH_PREFIX}{m}": (m, m + 1) for m in range(-pre_months, last)}
+
+
 def month_windows(rows: pd.DataFrame, cfg: EvaluationConfig) -> pd.DataFrame:
     """Window rows for the month-by-month trajectory (``evaluate.trajectory``): each month from
     the pre-period's first to the longest post window's last (controls censored)."""
-    from carecase.evaluate.trajectory import month_spec
-
     return _windows(rows, month_spec(cfg.pre_months, cfg.post_windows), censor=cfg.matching.censor_controls)
 
 

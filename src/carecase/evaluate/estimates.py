@@ -19,6 +19,7 @@ Rates are ratio estimators: summed amount / summed observed person-years of a gr
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -112,12 +113,13 @@ def people_using(used: np.ndarray, pos: np.ndarray, persons: np.ndarray | None) 
     return per_person.sum(axis=0)
 
 
-def _frame(panel: Panel, windows: list[str], values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Tidy (window × column) frame from arrays shaped (post windows, Q)."""
+def tidy_frame(panel: Panel, windows: Sequence[str | int], values: dict[str, np.ndarray], label: str = "window") -> pd.DataFrame:
+    """Tidy (window × column) frame from arrays shaped (windows, Q); the windows' names in the
+    column ``label``."""
     parts = []
     for i, w in enumerate(windows):
         part = panel.columns.copy()
-        part.insert(0, "window", w)
+        part.insert(0, label, w)
         for name, arr in values.items():
             part[name] = arr[i]
         parts.append(part)
@@ -184,7 +186,7 @@ def naive(panel: Panel, treated_rows: np.ndarray, draws: int,
     boot = rates(ba, bd)
     change = point[1:] - point[0]
     lo, hi = percentile_ci(boot[:, 1:] - boot[:, :1])
-    frame = _frame(panel, post_w, {
+    frame = tidy_frame(panel, post_w, {
         "pre_ppy": np.broadcast_to(point[0], change.shape), "post_ppy": point[1:],
         "change_ppy": change, "ci_low": lo, "ci_high": hi,
         "se": np.nanstd(boot[:, 1:] - boot[:, :1], axis=0, ddof=1),
@@ -275,7 +277,7 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.
                     **share_columns("control_", largest_shares(seen, row[~is_t], persons, weight[~is_t]),
                                     did.shape, largest_change_shares(seen, row[~is_t], persons, weight[~is_t]),
                                     largest_step_shares(seen, row[~is_t], persons, weight[~is_t]))}
-    matched = _frame(panel, post_w, {
+    matched = tidy_frame(panel, post_w, {
         "treated_pre_ppy": np.broadcast_to(rt[0], shape), "treated_post_ppy": rt[1:],
         "control_pre_ppy": np.broadcast_to(rc[0], shape), "control_post_ppy": rc[1:],
         "effect_ppy": did, "ci_low": lo, "ci_high": hi,
@@ -292,7 +294,7 @@ def matched_did(panel: Panel, members: pd.DataFrame, draws: int, rng: np.random.
         # participants' rise read as "-348.7%" of it
         dt_, dc_ = rt[1:] - rt[0], rc[1:] - rc[0]
         share = np.where((dt_ != 0) & (np.sign(dt_) == np.sign(dc_)), dc_ / dt_, np.nan)
-    rtm = _frame(panel, post_w, {
+    rtm = tidy_frame(panel, post_w, {
         "treated_pre_ppy": np.broadcast_to(rt[0], shape), "treated_post_ppy": rt[1:],
         "treated_change_ppy": rt[1:] - rt[0],
         "control_pre_ppy": np.broadcast_to(rc[0], shape), "control_post_ppy": rc[1:],

@@ -8,7 +8,7 @@ the crisis before referral, how far the comparison group's use falls too (regres
 mean), whether the two groups moved together before the programme and when an effect starts.
 
 Each month ``m`` is ``[index date + m months, index date + m + 1 months)`` in calendar months
-(``carecase.core.dates.add_months_py``), from ``-pre_months`` to the end of the longest post
+(``carecase.core.dates.add_months_py``; ``cohort.month_spec``), from ``-pre_months`` to the end of the longest post
 window; the months tile the pre-period and every post window exactly, so the months' rates
 pooled by person-time are the window rates of the ``rtm`` and ``matched`` tables. A month's
 rate is per person-year, as every ``*_ppy`` figure (``treated_ppy``: Σ amount ÷ Σ observed
@@ -29,24 +29,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carecase.evaluate.estimates import people_using, percentile_ci
-from carecase.evaluate.panel import Panel, cluster_sums, rates, resample_counts, set_sums
+from carecase.evaluate.cohort import MONTH_PREFIX
+from carecase.evaluate.estimates import MIN_CLUSTERS, people_using, percentile_ci, tidy_frame
+from carecase.evaluate.panel import (
+    DAYS_PER_YEAR,
+    Panel,
+    cluster_sums,
+    rates,
+    resample_counts,
+    set_sums,
+)
 from carecase.evaluate.shares import largest_shares
 
-#: a month's window name in the panel: ``month_-12`` … ``month_11``
-PREFIX = "month_"
 COLUMNS = ("month", "key_type", "key", "measure", "treated_ppy", "control_ppy", "difference_ppy",
            "ci_low", "ci_high", "treated_person_years", "control_person_years", "treated_users",
            "control_users", "treated_largest_share", "treated_second_share", "control_largest_share",
            "control_second_share")
-
-
-def month_spec(pre_months: int, post_windows: list[tuple[int, int]] | tuple[tuple[int, int], ...]
-               ) -> dict[str, tuple[int, int]]:
-    """Window name → (from, to) months from the index date, one per month from
-    ``-pre_months`` to the end of the longest post window."""
-    last = max((b for _, b in post_windows), default=0)
-    return {f"{PREFIX}{m}": (m, m + 1) for m in range(-pre_months, last)}
 
 
 def _users(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None) -> np.ndarray:
@@ -56,13 +54,13 @@ def _users(panel: Panel, row_ids: np.ndarray, persons: np.ndarray | None) -> np.
 
 
 def monthly(panel: Panel, members: pd.DataFrame, pre_months: int, draws: int, rng: np.random.Generator,
-            persons: np.ndarray | None = None, min_clusters: int = 2) -> pd.DataFrame:
+            persons: np.ndarray | None = None, min_clusters: int = MIN_CLUSTERS) -> pd.DataFrame:
     """The trajectory table (:data:`COLUMNS`, a row per month and panel column, months in
     order) from a panel whose windows are the months of :func:`month_spec` and the matched
     sets ``members`` (set_id, row_id, treated, weight, cluster)."""
-    months = np.array([int(w.removeprefix(PREFIX)) for w in panel.windows])
+    months = np.array([int(w.removeprefix(MONTH_PREFIX)) for w in panel.windows])
     if not len(months) or np.any(np.diff(months) != 1):
-        raise ValueError("the panel's windows must be consecutive months (trajectory.month_spec)")
+        raise ValueError("the panel's windows must be consecutive months (cohort.month_spec)")
     pre = months < 0
     ta, td, ca, cd = set_sums(panel, members)
     rt, rc = rates(ta.sum(0), td.sum(0)), rates(ca.sum(0), cd.sum(0))
@@ -87,21 +85,14 @@ def monthly(panel: Panel, members: pd.DataFrame, pre_months: int, draws: int, rn
     c_large, c_second = largest_shares(panel, row[~is_t], persons, weight[~is_t])
     values = {
         "treated_ppy": rt, "control_ppy": rc, "difference_ppy": diff, "ci_low": lo, "ci_high": hi,
-        "treated_person_years": np.broadcast_to((td.sum(0) / 365.25)[:, None], rt.shape),
-        "control_person_years": np.broadcast_to((cd.sum(0) / 365.25)[:, None], rt.shape),
+        "treated_person_years": np.broadcast_to((td.sum(0) / DAYS_PER_YEAR)[:, None], rt.shape),
+        "control_person_years": np.broadcast_to((cd.sum(0) / DAYS_PER_YEAR)[:, None], rt.shape),
         "treated_users": _users(panel, row[is_t], persons),
         "control_users": _users(panel, row[~is_t], persons),
         "treated_largest_share": t_large, "treated_second_share": t_second,
         "control_largest_share": c_large, "control_second_share": c_second,
     }
-    parts = []
-    for i, m in enumerate(months):
-        part = panel.columns.copy()
-        part.insert(0, "month", int(m))
-        for name, arr in values.items():
-            part[name] = arr[i]
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
+    out = tidy_frame(panel, [int(m) for m in months], values, label="month")
     out["treated_users"] = out["treated_users"].astype("int64")
     out["control_users"] = out["control_users"].astype("int64")
     return out[list(COLUMNS)]

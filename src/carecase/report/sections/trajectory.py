@@ -21,6 +21,7 @@ from carecase.report.content import Chart, Note, Paragraph, Table
 from carecase.report.loaders import pick
 from carecase.report.sections.common import Context, F, frame_table
 from carecase.report.sections.effects import MATCHED_SHARES, dominated_rows
+from carecase.report.sections.windows import MONEY
 from carecase.report.suppression import primary_mask
 
 TABLE_ID = "evaluation-trajectory"
@@ -37,7 +38,7 @@ def _total_cost(df: pd.DataFrame | None) -> pd.DataFrame | None:
     kt, m = pick(df, "key_type"), pick(df, "measure")
     if kt is None or m is None:
         return None
-    out = df[(df[kt].astype(str) == "total") & (df[m].astype(str) == "cost")]
+    out = df[(df[kt].astype(str) == "total") & (df[m].astype(str) == MONEY)]
     return out if len(out) else None
 
 
