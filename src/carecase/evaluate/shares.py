@@ -12,6 +12,11 @@ from carecase.evaluate.panel import Panel
 #: derived figures judged at once (bounds the memory of people × figures × columns)
 CHUNK = 8
 
+#: margins (remainder ÷ largest) this close are a tie, kept by the first figure in
+#: derived_figures' order: several figures of a window can be wholly one or two people's
+#: (margin 0), and which one showed was decided by rounding in the last digits of the amounts
+MARGIN_TIE = 1e-9
+
 
 def _by_person(panel: Panel, row_ids: np.ndarray, values: np.ndarray, persons: np.ndarray | None) -> np.ndarray:
     """``values`` (one per row of ``row_ids``, leading axis) added up per person; without
@@ -129,7 +134,7 @@ def largest_step_shares(panel: Panel, row_ids: np.ndarray, persons: np.ndarray |
             m = np.where(f > 0, (1.0 - f - s) / f, np.inf)
         for k, (_, at) in enumerate(block):
             for b in at:
-                worse = ~np.isnan(f[k]) & (np.isnan(first[b]) | (m[k] < margin[b]))
+                worse = ~np.isnan(f[k]) & (np.isnan(first[b]) | (m[k] < margin[b] - MARGIN_TIE))
                 first[b], second[b], margin[b] = (np.where(worse, f[k], first[b]), np.where(worse, s[k], second[b]),
                                                   np.where(worse, m[k], margin[b]))
     return first, second
