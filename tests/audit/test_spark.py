@@ -8,6 +8,7 @@ import pytest
 
 from carecase.audit.periods import person_month
 from carecase.core.engine import connect_duckdb
+from carecase.core.exact import exact_sum
 from carecase.costs.apply import cost_events
 from carecase.costs.config import CostsConfig
 from carecase.costs.library import load_library
@@ -26,21 +27,22 @@ def _run(engine) -> tuple[float, int, dict]:
     costed, unmapped = cost_events(ev, u, sm, dt.date(2024, 3, 31))
     ce = engine.write("costed_events", costed)
     pm = person_month(ce, dt.date(2022, 4, 1), dt.date(2024, 4, 1), ["fiscal", "economic"])
-    df = pm.to_pyarrow().to_pandas()
-    by_month = df.groupby("month")["cost"].sum().round(6).to_dict()
-    return float(df["cost"].sum()), int(ce.count().to_pyarrow().as_py()), by_month
+    total = engine.to_arrow(pm.aggregate(cost=exact_sum(pm.cost))).to_pylist()[0]["cost"]
+    by_month = engine.to_arrow(pm.group_by("month").aggregate(cost=exact_sum(pm.cost)).order_by("month"))
+    return total, int(ce.count().to_pyarrow().as_py()), by_month.to_pylist()
 
 
 def test_spark_matches_duckdb() -> None:
+    """The audit's exact sums of person-month costs, in total and by month, are the same
+    float64s on both engines (tests/core/test_spark_parity.py shows the values that need the
+    10⁻⁸ grid: engine gap double_to_decimal_cast)."""
     from carecase.core.engine import connect_spark
 
     d = _run(connect_duckdb())
     s = _run(connect_spark())
     assert s[1] == d[1]
-    assert s[0] == pytest.approx(d[0], rel=1e-12)
-    assert s[2].keys() == d[2].keys()
-    for k in d[2]:
-        assert s[2][k] == pytest.approx(d[2][k], rel=1e-9)
+    assert s[0] == d[0] > 0
+    assert s[2] == d[2] and len(d[2]) == 24
 
 
 def _totals_and_digests(engine) -> tuple[tuple[float, float, int], bool]:
@@ -55,21 +57,21 @@ def _totals_and_digests(engine) -> tuple[tuple[float, float, int], bool]:
     sm = engine.write("sm", map_frame(CostsConfig()))
     costed, _ = cost_events(ev, u, sm, dt.date(2024, 3, 31), ["src_housing"])
     ce = engine.write("costed_events", costed)
-    bs = cost_by_service(ce, dt.date(2022, 4, 1), dt.date(2024, 4, 1)).to_pyarrow().to_pandas()
+    bs = engine.to_arrow(cost_by_service(ce, dt.date(2022, 4, 1), dt.date(2024, 4, 1))).to_pylist()
     same = _batch_digests(ev) == _batch_digests(engine.write("events_staged", events))
     differs = _batch_digests(ev) != _batch_digests(staged)
-    return (float(bs.cost.sum()), float(bs.cost_outside_period.sum()), int(bs.open_ended.sum())), same and differs
+    return sorted(bs, key=repr), same and differs
 
 
 def test_spark_costs_totals_and_staged_digest_match_duckdb() -> None:
-    """The costs stage's period totals and its events-versus-staged digest run on Spark (no
-    XOR aggregate there) and give DuckDB's totals."""
+    """The costs stage's period totals (exact sums) and its events-versus-staged digest run on
+    Spark (no XOR aggregate there) and give DuckDB's rows, float64 for float64."""
     from carecase.core.engine import connect_spark
 
     d, d_ok = _totals_and_digests(connect_duckdb())
     s, s_ok = _totals_and_digests(connect_spark())
     assert d_ok and s_ok
-    assert s[0] == pytest.approx(d[0], rel=1e-12) and s[1] == pytest.approx(d[1], rel=1e-12) and s[2] == d[2]
+    assert len(d) > 0 and s == d
 
 
 def _person_month_rows(engine, value_types: list[str]) -> list[tuple]:

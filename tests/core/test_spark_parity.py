@@ -29,7 +29,7 @@ from carecase.core.dates import (
 from carecase.core.engine import Engine, connect_duckdb, connect_spark
 from carecase.core.engine_gaps import GAPS
 from carecase.core.errors import EngineError
-from carecase.core.exact import EXACT, EXACT_PART
+from carecase.core.exact import EXACT, EXACT_PART, GRID_BOUND, exact_sum, exact_value
 from carecase.core.random import generator
 from carecase.costs.proration import event_span_days, overlap_share
 
@@ -193,9 +193,11 @@ def _gap_decimal_add_precision_loss(engine: Engine) -> bool:
 def _gap_double_to_decimal_cast(engine: Engine) -> bool:
     """True when the engine shows the documented behaviour: 10695.09427962905 (exactly
     10695.0942796290491969...) cast to DECIMAL(38, 10) rounds up, from its shortest decimal
-    form, where DuckDB rounds the exact value down. Found in the audit's person-month costs."""
+    form, where DuckDB rounds the exact value down. Found in the audit's person-month costs.
+    carecase's way, the value on the 10⁻⁸ grid (exact_value), is the same on every engine."""
     t = engine.write("gap_cast", pa.table({"x": pa.array([10695.09427962905], pa.float64())}))
-    [row] = engine.to_arrow(t.select(d=t.x.cast(EXACT))).to_pylist()
+    [row] = engine.to_arrow(t.select(d=t.x.cast(EXACT), grid=exact_value(t.x))).to_pylist()
+    assert row["grid"] == decimal.Decimal("10695.09427963"), engine.name
     return row["d"] == decimal.Decimal("10695.0942796291")
 
 
@@ -231,6 +233,28 @@ def test_every_documented_engine_gap_behaves_as_documented(engines, gap):
     assert check(engines[gap.engine]), f"{gap.operation} no longer differs on {gap.engine}"
     for other in sorted(set(engines) - {gap.engine}):
         assert not check(engines[other]), f"{gap.operation} also shows on {other}"
+
+
+def test_exact_values_and_sums_are_the_same_on_both_engines(engines):
+    """20,000 seeded float64s of every size below 2²⁵ (money and quantities as the stages
+    make them: products and quotients, with many digits): the raw cast to DECIMAL(38, 10)
+    differs between the engines for some (gap double_to_decimal_cast, so the sample is large
+    enough to show it), while exact_value gives the same decimals on both, and exact_sum the
+    same total."""
+    rng = generator(20261206, "tests", "exact_values")
+    size = rng.uniform(-8, np.log10(GRID_BOUND / 1.1), 20_000)
+    xs = (rng.choice([-1.0, 1.0], 20_000) * 10.0**size * rng.uniform(1, 1.1, 20_000)).tolist()
+    out = {}
+    for name, engine in engines.items():
+        t = engine.write("exact_many", pa.table({"i": np.arange(len(xs)), "x": pa.array(xs, pa.float64())}))
+        rows = engine.to_arrow(t.select("i", raw=t.x.cast(EXACT), grid=exact_value(t.x)).order_by("i")).to_pylist()
+        [total] = engine.to_arrow(t.aggregate(s=exact_sum(t.x))).to_pylist()
+        out[name] = rows, total["s"]
+    (duck_rows, duck_total), (spark_rows, spark_total) = out["duckdb"], out["spark"]
+    raw_differs = sum(d["raw"] != s["raw"] for d, s in zip(duck_rows, spark_rows, strict=True))
+    assert raw_differs > 0
+    assert [r["grid"] for r in spark_rows] == [r["grid"] for r in duck_rows]
+    assert spark_total == duck_total
 
 
 def test_ibis_month_delta_gap_values(engines):

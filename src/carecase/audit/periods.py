@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from carecase.core.dates import month_index, month_index_py
-from carecase.core.exact import EXACT, EXACT_PART
+from carecase.core.exact import EXACT, EXACT_PART, exact_value
 
 GROUP_COLUMNS = ["person_id", "agency_l1", "agency_l2", "service_code", "area_of_need"]
 
@@ -126,7 +126,7 @@ def person_line_month(
 
     def part(x: ir.NumericValue, when: ir.BooleanValue) -> ir.DecimalValue:
         # EXACT_PART: the sum of up to three parts then stays at scale 10 on Spark too.
-        return ibis.ifelse(when, x.cast(EXACT), zero).sum().cast(EXACT_PART)
+        return ibis.ifelse(when, exact_value(x), zero).sum().cast(EXACT_PART)
 
     sums = {"_f": part(s.cost, s.value_type == "fiscal"), "_e": part(s.cost, s.value_type == "economic"),
             "_a": part(s.units, s.value_type == primary)}
