@@ -35,7 +35,7 @@ def _run(engine) -> tuple[float, int, dict]:
 def test_spark_matches_duckdb() -> None:
     """The audit's exact sums of person-month costs, in total and by month, are the same
     float64s on both engines (tests/core/test_spark_parity.py shows the values that need the
-    10⁻⁸ grid: engine gap double_to_decimal_cast)."""
+    decimal grids: engine gap double_to_decimal_cast)."""
     from carecase.core.engine import connect_spark
 
     d = _run(connect_duckdb())

@@ -29,7 +29,7 @@ from carecase.core.dates import (
 from carecase.core.engine import Engine, connect_duckdb, connect_spark
 from carecase.core.engine_gaps import GAPS
 from carecase.core.errors import EngineError
-from carecase.core.exact import EXACT, EXACT_PART, GRID_BOUND, exact_sum, exact_value
+from carecase.core.exact import MAX_VALUE, UNIT, exact_sum, from_units, units
 from carecase.core.random import generator
 from carecase.costs.proration import event_span_days, overlap_share
 
@@ -180,13 +180,14 @@ def _gap_ibis_month_delta(engine: Engine) -> bool:
 
 def _gap_decimal_add_precision_loss(engine: Engine) -> bool:
     """True when the engine shows the documented behaviour: 0.0000000001 + 0.0000000001 as
-    DECIMAL(38, 10)s loses its tenth decimal place (0), where DuckDB gives 0.0000000002; the
-    same sum of DECIMAL(36, 10)s (EXACT_PART) is exact on every engine."""
+    DECIMAL(38, 10)s loses its tenth decimal place (0), where DuckDB gives 0.0000000002;
+    carecase's way, sums of whole numbers of 10⁻¹⁰s (scale 0), adds exactly on every engine."""
     one = decimal.Decimal("0.0000000001")
-    t = engine.write("gap_decimal", pa.table({"x": pa.array([one], pa.decimal128(38, 10))}))
-    p = t.x.cast(EXACT_PART)
-    [row] = engine.to_arrow(t.select(wide=t.x + t.x, part=p + p)).to_pylist()
-    assert row["part"] == 2 * one, engine.name
+    t = engine.write("gap_decimal", pa.table({"x": pa.array([one], pa.decimal128(38, 10)),
+                                              "u": pa.array([1], pa.int64())}))
+    s = t.aggregate(wide=t.x.sum(), part=t.u.cast(UNIT).sum())
+    [row] = engine.to_arrow(s.select(wide=s.wide + s.wide, part=s.part + s.part)).to_pylist()
+    assert row["part"] == 2, engine.name
     return row["wide"] == 0
 
 
@@ -194,10 +195,11 @@ def _gap_double_to_decimal_cast(engine: Engine) -> bool:
     """True when the engine shows the documented behaviour: 10695.09427962905 (exactly
     10695.0942796290491969...) cast to DECIMAL(38, 10) rounds up, from its shortest decimal
     form, where DuckDB rounds the exact value down. Found in the audit's person-month costs.
-    carecase's way, the value on the 10⁻⁸ grid (exact_value), is the same on every engine."""
+    carecase's way, whole numbers of 10⁻¹⁰s from float64 arithmetic (units), is the same on
+    every engine."""
     t = engine.write("gap_cast", pa.table({"x": pa.array([10695.09427962905], pa.float64())}))
-    [row] = engine.to_arrow(t.select(d=t.x.cast(EXACT), grid=exact_value(t.x))).to_pylist()
-    assert row["grid"] == decimal.Decimal("10695.09427963"), engine.name
+    [row] = engine.to_arrow(t.select(d=t.x.cast("decimal(38, 10)"), u=units(t.x))).to_pylist()
+    assert row["u"] == 106950942796290, engine.name
     return row["d"] == decimal.Decimal("10695.0942796291")
 
 
@@ -236,25 +238,34 @@ def test_every_documented_engine_gap_behaves_as_documented(engines, gap):
 
 
 def test_exact_values_and_sums_are_the_same_on_both_engines(engines):
-    """20,000 seeded float64s of every size below 2²⁵ (money and quantities as the stages
-    make them: products and quotients, with many digits): the raw cast to DECIMAL(38, 10)
-    differs between the engines for some (gap double_to_decimal_cast, so the sample is large
-    enough to show it), while exact_value gives the same decimals on both, and exact_sum the
-    same total."""
+    """20,000 seeded float64s of every size below 10⁸ (money and quantities as the stages make
+    them: products and quotients, with many digits), in 200 groups: the raw cast to
+    DECIMAL(38, 10) differs between the engines for some (gap double_to_decimal_cast, so the
+    sample is large enough to show it), while units, every group's exact_sum and the total are
+    the same on both. Totals of every size and sign convert alike (from_units)."""
     rng = generator(20261206, "tests", "exact_values")
-    size = rng.uniform(-8, np.log10(GRID_BOUND / 1.1), 20_000)
+    size = rng.uniform(-10, np.log10(MAX_VALUE / 1.1), 20_000)
     xs = (rng.choice([-1.0, 1.0], 20_000) * 10.0**size * rng.uniform(1, 1.1, 20_000)).tolist()
+    big = [int(v) * int(s) for v, s in zip(rng.integers(1, 2**62, 300, dtype=np.int64), rng.choice([-1, 1], 300),
+                                      strict=True)]
+    big = [v * 2 ** int(k) for v, k in zip(big, rng.integers(0, 60, 300), strict=True)]  # up to 2¹²¹
     out = {}
     for name, engine in engines.items():
-        t = engine.write("exact_many", pa.table({"i": np.arange(len(xs)), "x": pa.array(xs, pa.float64())}))
-        rows = engine.to_arrow(t.select("i", raw=t.x.cast(EXACT), grid=exact_value(t.x)).order_by("i")).to_pylist()
+        t = engine.write("exact_many", pa.table({"i": np.arange(len(xs)), "g": np.arange(len(xs)) % 200,
+                                                 "x": pa.array(xs, pa.float64())}))
+        rows = engine.to_arrow(t.select("i", raw=t.x.cast("decimal(38, 10)"), u=units(t.x)).order_by("i")).to_pylist()
+        groups = engine.to_arrow(t.group_by("g").aggregate(s=exact_sum(t.x)).order_by("g")).to_pylist()
         [total] = engine.to_arrow(t.aggregate(s=exact_sum(t.x))).to_pylist()
-        out[name] = rows, total["s"]
-    (duck_rows, duck_total), (spark_rows, spark_total) = out["duckdb"], out["spark"]
-    raw_differs = sum(d["raw"] != s["raw"] for d, s in zip(duck_rows, spark_rows, strict=True))
+        b = engine.write("exact_big", pa.table({"i": np.arange(len(big)), "s": [str(v) for v in big]}))
+        converted = engine.to_arrow(b.select("i", f=from_units(b.s.cast("decimal(38, 0)"))).order_by("i")).to_pylist()
+        out[name] = rows, groups, total["s"], [r["f"] for r in converted]
+    duck, spark = out["duckdb"], out["spark"]
+    raw_differs = sum(d["raw"] != s["raw"] for d, s in zip(duck[0], spark[0], strict=True))
     assert raw_differs > 0
-    assert [r["grid"] for r in spark_rows] == [r["grid"] for r in duck_rows]
-    assert spark_total == duck_total
+    assert [r["u"] for r in spark[0]] == [r["u"] for r in duck[0]]
+    assert spark[1] == duck[1] and len(duck[1]) == 200
+    assert spark[2] == duck[2]
+    assert spark[3] == duck[3] == [float(v) / 10**10 for v in big]
 
 
 def test_ibis_month_delta_gap_values(engines):

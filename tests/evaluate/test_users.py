@@ -229,7 +229,7 @@ def test_equally_dominated_figures_are_a_tie_not_decided_by_rounding() -> None:
     make up wholly, one person's (shares 1 and 0) and two people's (0.8 and 0.2): each has the
     p% rule's margin 0, and rounding put the latter's a few 10⁻¹⁷ below zero for some sizes of
     the amounts, so which showed depended on the last digits (the demo's adult social care
-    changed with the 10⁻⁸ grid of exact sums). Margins within MARGIN_TIE are a tie, kept by the
+    changed with a change in the rounding of exact sums). Margins within MARGIN_TIE are a tie, kept by the
     first figure: the same shares at every size."""
     shown = set()
     for scale in np.linspace(1.0, 3.0, 201):

@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from carecase.core.dates import month_index, month_index_py
-from carecase.core.exact import EXACT, EXACT_PART, exact_value
+from carecase.core.exact import UNIT, from_units, units
 
 GROUP_COLUMNS = ["person_id", "agency_l1", "agency_l2", "service_code", "area_of_need"]
 
@@ -115,18 +115,19 @@ def person_line_month(
     """:func:`person_month` keyed by ``line`` instead of its four labels (label it with
     :func:`label_lines`). This is the table the audit stores: narrow, so cheap to write.
 
-    The sums are exact (:func:`exact_sum`'s DECIMAL) and written as sums of CASE values, not
-    FILTERed sums, which engines aggregate more slowly. ``cost`` is fiscal + economic (+ the
-    other chosen value types) added as DECIMALs before the cast, so it equals the sum of every
-    row's cost exactly — one sum fewer per group."""
+    The sums are exact (:func:`carecase.core.exact.units`: whole numbers of 10⁻¹⁰s) and written
+    as sums of CASE values, not FILTERed sums, which engines aggregate more slowly. ``cost`` is
+    fiscal + economic (+ the other chosen value types) added as whole numbers before the
+    conversion to float64, so it equals the sum of every row's cost exactly — one sum fewer
+    per group."""
     split = split_by_month(costed, start, end, lines)
     s = split.filter(split.value_type.isin(value_types) & ~split.transfer)
     primary = "fiscal" if "fiscal" in value_types else sorted(value_types)[0]
-    zero = ibis.literal(0).cast(EXACT)
+    zero = ibis.literal(0).cast(UNIT)
 
     def part(x: ir.NumericValue, when: ir.BooleanValue) -> ir.DecimalValue:
-        # EXACT_PART: the sum of up to three parts then stays at scale 10 on Spark too.
-        return ibis.ifelse(when, exact_value(x), zero).sum().cast(EXACT_PART)
+        # whole numbers (scale 0): the sum of up to three parts is exact on Spark too
+        return ibis.ifelse(when, units(x), zero).sum()
 
     sums = {"_f": part(s.cost, s.value_type == "fiscal"), "_e": part(s.cost, s.value_type == "economic"),
             "_a": part(s.units, s.value_type == primary)}
@@ -137,7 +138,7 @@ def person_line_month(
     total = g._f + g._e + g._o if others else g._f + g._e
 
     def out(x: ir.DecimalValue) -> ir.FloatingValue:
-        return x.cast("float64").coalesce(0.0)
+        return from_units(x).coalesce(0.0)
 
     return g.select("person_id", "line", "month", cost=out(total), fiscal_cost=out(g._f),
                     economic_cost=out(g._e), activity=out(g._a))

@@ -31,8 +31,8 @@ GAPS: tuple[Gap, ...] = (
         "different-result",
         "Adding two DECIMAL(38, 10) values needs 39 digits: DuckDB keeps scale 10, Spark "
         "(spark.sql.decimalOperations.allowPrecisionLoss, its default) rounds the sum to scale 9 "
-        "(0.0000000001 + 0.0000000001 = 0); carecase casts DECIMAL sums that it adds to "
-        "carecase.core.exact.EXACT_PART, DECIMAL(36, 10), first.",
+        "(0.0000000001 + 0.0000000001 = 0); carecase's exact sums are whole numbers of 10^-10s "
+        "(carecase.core.exact.units, scale 0), which add without loss on both.",
     ),
     Gap(
         "double_to_decimal_cast",
@@ -41,9 +41,9 @@ GAPS: tuple[Gap, ...] = (
         "CAST of a float64 to DECIMAL(38, 10) rounds the shortest decimal that prints it on "
         "Spark (10695.09427962905 -> 10695.0942796291), the exact binary value on DuckDB "
         "(10695.094279629049... -> 10695.0942796290): about 1 value in 1,000 differs in its "
-        "tenth decimal place. carecase.core.exact puts each value on the 10^-8 grid first "
-        "(exact_value: floor(x * 10^8 + 0.5) / 10^8, float64 arithmetic that both engines do "
-        "alike), which both engines cast to the same decimal below 2^25, so exact sums agree.",
+        "tenth decimal place. carecase.core.exact never casts a float64 to a DECIMAL: it rounds "
+        "in float64 arithmetic, which both engines do alike (units: floor(x * 10^10 + 0.5)), "
+        "and casts that whole number, so exact sums agree.",
     ),
     Gap(
         "splink_jaro_winkler",

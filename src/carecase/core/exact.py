@@ -1,56 +1,63 @@
-"""Exact sums in the engine: the same inputs give the same bytes.
+"""Exact sums in the engine: the same inputs give the same bytes, on every engine.
 
 A floating-point sum depends on the order of its additions, and a parallel engine adds in a
 different order from run to run, so the last digits of a total would change between runs.
-Casting each value to DECIMAL(38, 10) first makes the sum exact, so independent of row order,
-thread count and engine; the result is returned as float64.
+Here each value is rounded half up to 10 decimal places and held as a whole number of 10⁻¹⁰s
+(:func:`units`), and the whole numbers are summed as a DECIMAL of scale 0: exact, so
+independent of row order, thread count and engine; the total comes back as float64
+(:func:`from_units`).
 
-A float64 is put on the 10⁻⁸ grid before that cast (:func:`exact_value`): the engines cast a
-float64 to DECIMAL differently (Spark rounds its shortest printed form, DuckDB its exact binary
-value: engine gap ``double_to_decimal_cast``), and both give the same decimal for a float64
-that is the nearest one to a multiple of 10⁻⁸ (below 2²⁵ in size).
+Every step is chosen to be the same on DuckDB and Spark (tests/core/test_spark_parity.py):
+
+- the rounding is float64 arithmetic, ``floor(x × 10¹⁰ + 0.5)``, which both do alike
+  (IEEE 754), then a cast of that whole number to BIGINT (exact) and to DECIMAL(18, 0) (exact).
+  A float64 cast straight to a DECIMAL is not the same: Spark rounds its shortest printed form,
+  DuckDB its exact binary value (engine gap ``double_to_decimal_cast``);
+- sums of scale-0 DECIMALs, and such sums added together, lose nothing on either engine
+  (Spark rounds a DECIMAL(38, 10) sum of two to fewer places: gap ``decimal_add_precision_loss``);
+- the total goes to float64 as DuckDB converts a 128-bit integer correctly rounded below 2⁶³ and
+  from −2⁵³, and Spark always; outside that range it goes through its decimal digits, which
+  both parse correctly rounded; then ÷ 10¹⁰.
+
+One row's value must be below 10⁸ (£100 million) in size: the BIGINT and DECIMAL(18, 0) casts
+fail loudly above it, on both engines, rather than lose digits.
 """
 
 from __future__ import annotations
 
+import decimal
+
 import ibis
 import ibis.expr.types as ir
 
-EXACT = "decimal(38, 10)"
-
-#: Values are rounded to multiples of 10⁻⁸ (a millionth of a penny, of a bed day) before they
-#: are summed exactly. The float64 nearest such a multiple m is within half its spacing of m,
-#: under 0.5 × 10⁻⁸ while the value is below 2²⁵ (33,554,432), so DuckDB (rounding the exact
-#: binary value) and Spark (rounding the shortest decimal that prints it, which is m itself)
-#: both cast it to m. Larger values (£33.5 million in one row) keep their float64 value and may
-#: differ between the engines in their eighth decimal place.
-GRID = 10**8
-GRID_BOUND = 2.0**25
-_ON_GRID = "decimal(38, 8)"
-
-#: For DECIMAL sums that are added together afterwards (at most three): adding two
-#: DECIMAL(38, 10)s needs 39 digits, which DuckDB keeps at scale 10 but Spark (its default
-#: spark.sql.decimalOperations.allowPrecisionLoss) rounds to scale 9, and 8 after a third
-#: term, so the total would differ between engines (carecase.core.engine_gaps). Parts cast
-#: to DECIMAL(36, 10) first (up to 10^26) add up to at most 38 digits at scale 10 on both.
-EXACT_PART = "decimal(36, 10)"
+#: a value is held as a whole number of these (10⁻¹⁰: a hundred-millionth of a penny)
+PER_UNIT = 10**10
+#: one row's units: 18 digits, so values below 10⁸ in size (the cast fails above)
+UNIT = "decimal(18, 0)"
+MAX_VALUE = 1e8
 
 
-def exact_value(x: ir.NumericValue) -> ir.DecimalValue:
-    """``x`` rounded half up to a multiple of 10⁻⁸, as DECIMAL(38, 10): the same decimal on
-    every engine (values below :data:`GRID_BOUND` in size; larger ones are cast as they are).
-    The rounding is float64 arithmetic, which every engine does alike (IEEE 754):
-    ``floor(x × 10⁸ + 0.5) / 10⁸``."""
-    x = x.cast("float64")
-    bounded = ibis.greatest(ibis.least(x, GRID_BOUND), -GRID_BOUND)  # floor's BIGINT cannot overflow
-    on_grid = (bounded * float(GRID) + 0.5).floor() / float(GRID)
-    return ibis.ifelse(x.abs() < GRID_BOUND, on_grid, x).cast(_ON_GRID).cast(EXACT)
+def units(x: ir.NumericValue) -> ir.DecimalValue:
+    """``x`` rounded half up to 10 decimal places, as a whole number of 10⁻¹⁰s (DECIMAL(18, 0)):
+    ``floor(x × 10¹⁰ + 0.5)``, the same on every engine."""
+    return (x.cast("float64") * float(PER_UNIT) + 0.5).floor().cast(UNIT)
+
+
+def from_units(total: ir.DecimalValue) -> ir.FloatingValue:
+    """A sum of :func:`units` as float64 (÷ 10¹⁰), the same on every engine: converted
+    directly where DuckDB's 128-bit integer conversion is correctly rounded (from −2⁵³ to below
+    2⁶³, totals from about −£900,000 to £920 million), else through its decimal digits."""
+    direct = total.cast("float64")
+    parsed = total.cast("string").cast("float64")
+    low, high = (ibis.literal(decimal.Decimal(v), type="decimal(38, 0)") for v in (-(2**53), 2**63))
+    exact = ibis.ifelse((total >= low) & (total < high), direct, parsed)
+    return exact / float(PER_UNIT)
 
 
 def exact_sum(x: ir.NumericValue, where: ir.BooleanValue | None = None) -> ir.FloatingValue:
-    """Sum of ``x`` (rows where ``where`` holds), each value on the 10⁻⁸ grid
-    (:func:`exact_value`), as DECIMAL(38, 10), returned as float64; 0 when nothing is summed."""
-    return exact_value(x).sum(where=where).cast("float64").coalesce(0.0)
+    """Sum of ``x`` (rows where ``where`` holds), each value rounded to 10 decimal places
+    (:func:`units`), exact, returned as float64; 0 when nothing is summed."""
+    return from_units(units(x).sum(where=where)).coalesce(0.0)
 
 
 #: For sums of values in [0, 1] (shares, odds relative to the largest): each value to 30 decimal

@@ -134,8 +134,8 @@ RANK_TOLERANCE = 1e-7
 def significant(d: np.ndarray, tolerance: float = RANK_TOLERANCE) -> np.ndarray:
     """``d`` with sizes that are equal up to ``tolerance`` × its largest magnitude made equal
     (and those that near to zero made zero), signs kept: rates in £ are unit cost × rates in
-    events, and each event's share is summed exactly (on the 10⁻⁸ grid, at 10 decimal places;
-    ``core.exact``), so differences equal in exact arithmetic come out up to about 1e-9 of
+    events, and each event's share is summed exactly at 10 decimal places
+    (``core.exact``), so differences equal in exact arithmetic come out up to about 1e-9 of
     the largest apart. Rounding to a fixed number of digits still split such a pair wherever a
     rounding boundary fell between them: the demo's GP appointments gave £ a signed-rank p
     other than its events' (0.02826 against 0.02829; 0.02849 in exact arithmetic). Sizes are
