@@ -47,7 +47,7 @@ def test_known_values(duck: Engine) -> None:
 def test_a_value_of_100_million_or_more_in_one_row_fails_loudly(duck: Engine) -> None:
     """A row's units must fit DECIMAL(18, 0): above, the cast fails rather than lose digits."""
     t = duck.write("exact_big", pa.table({"x": pa.array([MAX_VALUE * 1.5], pa.float64())}))
-    with pytest.raises(Exception, match="(?i)out of range|overflow|could not convert|cast"):
+    with pytest.raises(Exception, match="(?i)out of range|overflow|could not (convert|cast)"):
         duck.to_arrow(t.select(u=units(t.x)))
 
 

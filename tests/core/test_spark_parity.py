@@ -268,6 +268,18 @@ def test_exact_values_and_sums_are_the_same_on_both_engines(engines):
     assert spark[3] == duck[3] == [float(v) / 10**10 for v in big]
 
 
+@pytest.mark.parametrize("value", [1.5e8, 5e9, 1e30])
+def test_a_row_of_100_million_or_more_fails_loudly_on_both_engines(engines, value):
+    """One row's units must fit DECIMAL(18, 0) (carecase.core.exact.MAX_VALUE): above it both
+    engines fail the cast (Spark with ANSI on; its FLOOR saturates at the largest BIGINT, which
+    still overflows the DECIMAL) rather than lose digits or give NULL."""
+    for name, engine in engines.items():
+        t = engine.write("exact_big_row", pa.table({"x": pa.array([value], pa.float64())}))
+        with pytest.raises(Exception, match="(?i)out of range|overflow|cannot be represented|could not (convert|cast)"):
+            engine.to_arrow(t.aggregate(s=exact_sum(t.x)))
+        assert name in ("duckdb", "spark")
+
+
 def test_ibis_month_delta_gap_values(engines):
     """The gap in numbers: Ibis delta(unit='month') gives 1 on DuckDB and 0 on Spark."""
     duck = _date_table(engines["duckdb"]).column("ibis_months").to_pylist()[0]

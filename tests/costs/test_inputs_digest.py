@@ -54,3 +54,16 @@ def test_the_cba_refuses_effects_priced_with_older_unit_costs(tmp_path: Path) ->
     _check_effects_priced_now(p, {})  # an effects file from elsewhere: nothing to compare
     with pytest.raises(CBAError, match="priced with other unit costs"):
         _check_effects_priced_now(p, {"costs_inputs_digest": "0" * 64})
+
+
+def test_a_unit_cost_too_large_for_exact_sums_is_named_with_its_fix(tmp_path: Path) -> None:
+    """A row of £100 million or more cannot be summed exactly (carecase.core.exact.MAX_VALUE):
+    the costs stage names the service, its unit cost and the fix, where the engine said only
+    that a number could not be cast to DECIMAL(18, 0)."""
+    p = small_project(tmp_path / "p")
+    (p.root / "local.csv").write_text("code,value_type,value,price_year\nHE4.0,fiscal,250000000,2024\n")
+    p = _reopen(p, "costs:\n  overrides: local.csv\n")
+    with pytest.raises(CostError, match=r"£100,000,000 or more in one row.*\(unit cost HE4\.0\).*"
+                                        r"the largest £[0-9,]+\.00 = [0-9.]+ units? × £250,000,000\.00.*costs\.overrides"):
+        costs_stage.run(p)
+    p.close()

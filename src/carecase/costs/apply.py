@@ -158,3 +158,17 @@ def period_share(costed: ir.Table, start: dt.date, end: dt.date) -> ir.FloatingV
     hi = ibis.least(costed.cost_end_date, ibis.date(end))
     inside = ibis.greatest(days_between(lo, hi), ibis.literal(0, "int64"))
     return inside.cast("float64") / costed.days.cast("float64")
+
+
+def too_large(costed: ir.Table, limit: float) -> list[dict]:
+    """The services whose costed rows reach ``limit`` in size (cost or units): the exact sums
+    (carecase.core.exact) hold one row's value below it. Per service code and unit-cost code:
+    rows, the largest cost and that row's units and unit cost (no person or event named)."""
+    big = costed.filter((costed.cost.abs() >= limit) | (costed.units.abs() >= limit))
+    ranked = big.mutate(_r=ibis.row_number().over(
+        group_by=[big.service_code, big.unit_cost_code],
+        order_by=[ibis.desc(big.cost.abs()), big.units, big.unit_cost]))
+    worst = ranked.filter(ranked._r == 0).select("service_code", "unit_cost_code", "cost", "units", "unit_cost")
+    rows = big.group_by(["service_code", "unit_cost_code"]).aggregate(rows=big.count())
+    out = rows.inner_join(worst, ["service_code", "unit_cost_code"]).order_by(["service_code", "unit_cost_code"])
+    return out.to_pyarrow().to_pylist()
