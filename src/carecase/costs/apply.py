@@ -28,8 +28,11 @@ from collections.abc import Sequence
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from carecase.core.dates import days_between
+from carecase.core.errors import CostError
+from carecase.core.exact import MAX_VALUE
 from carecase.ingest.fields import period_end_exclusive
 
 KINDS = ("point", "count", "spell", "package")
@@ -172,3 +175,27 @@ def too_large(costed: ir.Table, limit: float) -> list[dict]:
     rows = big.group_by(["service_code", "unit_cost_code"]).aggregate(rows=big.count())
     out = rows.inner_join(worst, ["service_code", "unit_cost_code"]).order_by(["service_code", "unit_cost_code"])
     return out.to_pyarrow().to_pylist()
+
+
+def exactly_summed(ce: ir.Table, by_service: ir.Table) -> pd.DataFrame:
+    """``by_service`` computed; where the engine cannot hold a row's value as a whole number of
+    10⁻¹⁰s (carecase.core.exact.MAX_VALUE, £100 million a row), a CostError naming the services,
+    their largest row and the fix, instead of the engine's cast error."""
+    try:
+        return by_service.to_pyarrow().to_pandas()
+    except Exception as err:
+        found = too_large(ce, MAX_VALUE)
+        if not found:
+            raise
+        shown = "; ".join(
+            f"{r['service_code']} (unit cost {r['unit_cost_code']}): {r['rows']:,} row(s), the largest "
+            f"£{r['cost']:,.2f} = {r['units']:,g} unit{'' if r['units'] == 1 else 's'} × £{r['unit_cost']:,.2f}"
+            for r in found[:5])
+        raise CostError(
+            f"Some costed events are £{MAX_VALUE:,.0f} or more in one row (or {MAX_VALUE:,.0f} units or "
+            f"more), more than carecase's exact sums hold: {shown}"
+            + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
+            + ". This is almost always a unit cost in the wrong units (pence, a year's cost on a daily "
+            "basis) or a quantity typed wrongly. Check that unit cost (costs.overrides, costs.library, "
+            "`carecase costs show PROJECT`) and the services' basis in carecase.yaml, or lower the "
+            "extract's event.max_quantity so that ingest quarantines such rows.") from err

@@ -28,11 +28,11 @@ from carecase.core.contracts import STORE_COLUMNS
 from carecase.core.dates import fiscal_year_label
 from carecase.core.engine import Engine
 from carecase.core.errors import CostError
-from carecase.core.exact import MAX_VALUE, exact_sum
+from carecase.core.exact import exact_sum
 from carecase.core.output import write_table
 from carecase.core.project import Project
 from carecase.core.services import BY_CODE, Catalogue, catalogue
-from carecase.costs.apply import cost_events, period_share, too_large
+from carecase.costs.apply import cost_events, exactly_summed, period_share
 from carecase.costs.config import CostsConfig
 from carecase.costs.library import load_library, near_miss_codes
 from carecase.costs.mapping import basis_mismatches, service_map
@@ -379,30 +379,6 @@ def _money(by_service: pd.DataFrame, column: str, value_types: list[str], transf
     return {vt: round(float(rows.loc[rows.value_type == vt, column].sum()), 2) for vt in value_types}
 
 
-def _exactly_summed(ce: ir.Table, by_service: ir.Table) -> pd.DataFrame:
-    """``by_service`` computed; where the engine cannot hold a row's value as a whole number of
-    10⁻¹⁰s (carecase.core.exact.MAX_VALUE, £100 million a row), a CostError naming the services,
-    their largest row and the fix, instead of the engine's cast error."""
-    try:
-        return by_service.to_pyarrow().to_pandas()
-    except Exception as err:
-        found = too_large(ce, MAX_VALUE)
-        if not found:
-            raise
-        shown = "; ".join(
-            f"{r['service_code']} (unit cost {r['unit_cost_code']}): {r['rows']:,} row(s), the largest "
-            f"£{r['cost']:,.2f} = {r['units']:,g} unit{'' if r['units'] == 1 else 's'} × £{r['unit_cost']:,.2f}"
-            for r in found[:5])
-        raise CostError(
-            f"Some costed events are £{MAX_VALUE:,.0f} or more in one row (or {MAX_VALUE:,.0f} units or "
-            f"more), more than carecase's exact sums hold: {shown}"
-            + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
-            + ". This is almost always a unit cost in the wrong units (pence, a year's cost on a daily "
-            "basis) or a quantity typed wrongly. Check that unit cost (costs.overrides, costs.library, "
-            "`carecase costs show PROJECT`) and the services' basis in carecase.yaml, or lower the "
-            "extract's event.max_quantity so that ingest quarantines such rows.") from err
-
-
 def run(project: Project, progress: Any = None) -> dict[str, Any]:
     cfg = project.config.costs
     engine = project.engine
@@ -436,7 +412,7 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     stop = period.period_end + dt.timedelta(days=1)
     by_service = cost_by_service(ce, period.period_start, stop)
     out = project.stage_dir("costs")
-    by_service_df = _exactly_summed(ce, by_service)
+    by_service_df = exactly_summed(ce, by_service)
     unmapped_df = engine.table("unmapped_events").to_pyarrow().to_pandas()
     files = {
         "unit_costs": write_table(lib, out, "unit_costs", ["code", "value_type"]),
