@@ -15,9 +15,10 @@ Every step is chosen to be the same on DuckDB and Spark (tests/core/test_spark_p
   DuckDB its exact binary value (engine gap ``double_to_decimal_cast``);
 - sums of scale-0 DECIMALs, and such sums added together, lose nothing on either engine
   (Spark rounds a DECIMAL(38, 10) sum of two to fewer places: gap ``decimal_add_precision_loss``);
-- the total goes to float64 as DuckDB converts a 128-bit integer correctly rounded below 2⁶³ and
-  from −2⁵³, and Spark always; outside that range it goes through its decimal digits, which
-  both parse correctly rounded; then ÷ 10¹⁰.
+- the total goes to float64 directly where DuckDB's conversion of a 128-bit integer is
+  correctly rounded (from −2⁵³ to below 2⁶³; Spark's always is), and through its decimal digits
+  elsewhere (both engines parse those correctly rounded); then ÷ 10¹⁰, a second rounding that
+  both do alike.
 
 One row's value must be below 10⁸ (£100 million) in size: the BIGINT and DECIMAL(18, 0) casts
 fail loudly above it, on both engines, rather than lose digits.
