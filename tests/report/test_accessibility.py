@@ -176,3 +176,26 @@ def test_the_top_of_the_report_links_to_the_glossary() -> None:
     without = render_html(Report("R", "", "shared", [Section("s", "S", [other])]))
     assert '<a href="#glossary">glossary</a>' in with_it and 'id="glossary"' in with_it
     assert 'href="#glossary"' not in without
+
+
+def test_a_hidden_cell_reads_as_hidden_not_as_its_symbol() -> None:
+    """A screen reader met the symbol of a hidden cell and said "star" (docs/report.md listed it
+    under "Not yet"). The symbol is now for the eye only (aria-hidden) and the cell's text for a
+    screen reader is the word "hidden", in body cells and in the Total row alike; the title
+    still gives the reason to a mouse user."""
+    rows = [{"agency": "NHS", "people": 3}, {"agency": "Police", "people": 20}]
+    table = Table("t-hid", "People by agency", [Column("agency", "Agency"),
+                                                Column("people", "People", "count", count=True, total=True)],
+                  rows, total_row=True)
+    table.totals = {"people": 23}
+    table.hidden = {(0, "people")}
+    table.hidden_totals = {"people"}
+    html = render_html(Report("Title", "Sub", "shared", [Section("one", "One", [table])]), symbol="*")
+    cells = re.findall(r'<td class="num suppressed"[^>]*>(.*?)</td>', html)
+    assert len(cells) == 2
+    for cell in cells:
+        assert cell == '<span aria-hidden="true">*</span><span class="visually-hidden">hidden</span>'
+    start = html.index('<table aria-labelledby="t-hid"')
+    spoken = re.sub(r'<span aria-hidden="true">[^<]*</span>', "", html[start:html.index("</table>", start)])
+    assert "*" not in re.sub(r"<[^>]+>", " ", spoken) and "hidden" in spoken
+    assert ".visually-hidden {" in CSS and "clip: rect(0 0 0 0)" in CSS

@@ -55,6 +55,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tbody th, tfoot th { background: none; font-weight: normal; }
 tfoot th { font-weight: bold; border-top: 2px solid var(--ink); }
 td.suppressed { color: var(--muted); }
+.visually-hidden { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 tfoot td { font-weight: bold; border-top: 2px solid var(--ink); }
 .table-note, .chart-note { font-size: 12px; color: var(--muted); margin: 2px 0 12px; }
 .note { padding: 6px 10px; border-radius: 4px; margin: 8px 0; font-size: 13px; }
@@ -148,6 +150,18 @@ def _json_for_script(spec: dict[str, Any]) -> str:
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
+#: what a screen reader says for a hidden cell, in place of the symbol ("star")
+HIDDEN_WORD = "hidden"
+HIDDEN_TITLE = "hidden by disclosure control: a small number, or a figure of any size that would give one back"
+
+
+def _hidden_cell(symbol: str) -> str:
+    """A cell hidden by disclosure control: the symbol for the eye (hidden from screen readers),
+    the word "hidden" for a screen reader (visually hidden), the reason as its title."""
+    return (f'<td class="num suppressed" title="{HIDDEN_TITLE}"><span aria-hidden="true">{_esc(symbol)}</span>'
+            f'<span class="visually-hidden">{HIDDEN_WORD}</span></td>')
+
+
 def _table(t: Table, symbol: str) -> str:
     """A table named by its heading (and described by its note); where its first column is
     text, each row's first cell is that row's header (WCAG 1.3.1)."""
@@ -160,7 +174,7 @@ def _table(t: Table, symbol: str) -> str:
         for c in t.columns:
             value, hidden = t.cell(r, c.key)
             if hidden:
-                cells.append(f'<td class="num suppressed" title="hidden by disclosure control: a small number, or a figure of any size that would give one back">{_esc(symbol)}</td>')
+                cells.append(_hidden_cell(symbol))
             elif c.key == row_key:
                 cells.append(f'<th scope="row">{_esc(format_value(value, c.fmt))}</th>')
             else:
@@ -171,7 +185,7 @@ def _table(t: Table, symbol: str) -> str:
         cells = []
         for i, c in enumerate(t.columns):
             if c.key in t.hidden_totals:
-                cells.append(f'<td class="num suppressed">{_esc(symbol)}</td>')
+                cells.append(_hidden_cell(symbol))
             elif c.key in t.totals:
                 cells.append(f'<td class="num">{_esc(format_value(t.totals[c.key], c.fmt))}</td>')
             else:
