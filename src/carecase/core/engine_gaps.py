@@ -46,6 +46,17 @@ GAPS: tuple[Gap, ...] = (
         "and casts that whole number, so exact sums agree.",
     ),
     Gap(
+        "float_exp_last_bit",
+        "spark",
+        "different-result",
+        "exp() of a float64 is Java's on Spark and the C library's on DuckDB, and about 1 value in "
+        "10 differs in its last bit (exp(-9.453911688259707): 7.838235746546746e-05 on Spark, "
+        "...745e-05 on DuckDB and numpy). Linkage's person probability is built from 2^(w - w_max) "
+        "(carecase.link.resolve) and Splink's match probabilities from its own powers, so they can "
+        "differ between the engines in their last bit (not worked around; a probability within a "
+        "bit of linkage.threshold could fall on either side).",
+    ),
+    Gap(
         "splink_jaro_winkler",
         "spark",
         "different-result",
