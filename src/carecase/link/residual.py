@@ -56,7 +56,7 @@ from carecase.core.engine import Engine
 from carecase.core.errors import LinkError
 from carecase.link.model import MODEL_COLUMNS, quiet_linker, splink_db_api
 from carecase.link.profiles import comparison_columns
-from carecase.link.resolve import GAMMAS, with_decisions
+from carecase.link.resolve import GAMMAS, decided_non_match, with_decisions
 
 RESIDUAL = "_link_residual_profiles"
 RESIDUAL_PAIRS = "_link_residual_pairs"
@@ -160,7 +160,7 @@ def dedupe_unregistered(
     out.summary["probability_two_random_records_match"] = lam
     decided = with_decisions(pairs, decisions)
     match = (decided.decision == "match").fill_null(False)
-    edges = decided.filter((linking(decided, threshold) & ~non_match_of(decided)) | match)
+    edges = decided.filter((linking(decided, threshold) & ~decided_non_match(decided)) | match)
     comp = _clusters_without_dob_bridges(engine, residual, edges, local_id_edges(candidates, residual),
                                          confirmed=decided.filter(match).select("unique_id_l", "unique_id_r"))
     j = comp.inner_join(keys, comp.unique_id == keys.k_pid)
@@ -174,7 +174,7 @@ def dedupe_unregistered(
     out.review = engine.write(REVIEW, apart.filter(
         apart.decision.isnull() & (apart.match_probability >= clerical_lower) & apart._apart
     ).drop("decision", "_apart").order_by("pair_id"))
-    out.warnings += _joined_despite(apart.filter(non_match_of(apart) & ~apart._apart), decisions)
+    out.warnings += _joined_despite(apart.filter(decided_non_match(apart) & ~apart._apart), decisions)
     sizes = engine.to_arrow(clusters.aggregate(
         joined=clusters.count(), groups=clusters.cluster_key.nunique(),
         largest=clusters.cluster_profiles.max())).to_pylist()[0]
@@ -189,10 +189,6 @@ def dedupe_unregistered(
                        largest_cluster_profiles=int(sizes["largest"] or 0),
                        pairs_at_threshold=int(scored["at_threshold"] or 0), pairs_joined=int(scored["joined"] or 0))
     return out
-
-
-def non_match_of(pairs: ir.Table) -> ir.BooleanValue:
-    return (pairs.decision == "non-match").fill_null(False)
 
 
 def _apart(pairs: ir.Table, comp: ir.Table) -> ir.Table:

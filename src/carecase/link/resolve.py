@@ -91,10 +91,16 @@ def with_decisions(pairs: ir.Table, decisions: ir.Table | None) -> ir.Table:
     return pairs.left_join(d, pairs.pair_id == d.d_pair).drop("d_pair")
 
 
+def decided_non_match(pairs: ir.Table) -> ir.BooleanValue:
+    """True where a reviewer decided the pair (``decision``, :func:`with_decisions`) a
+    non-match; false where undecided or decided a match."""
+    return (pairs.decision == "non-match").fill_null(False)
+
+
 def apply_decisions(pairs: ir.Table, decisions: ir.Table | None) -> ir.Table:
     """Add ``decision`` ('match', 'non-match' or null) and drop reviewed non-matches."""
     j = with_decisions(pairs, decisions)
-    return j.filter(j.decision.isnull() | (j.decision != "non-match"))
+    return j.filter(~decided_non_match(j))
 
 
 def _with_person_probability(best: ir.Table, pairs: ir.Table) -> ir.Table:
