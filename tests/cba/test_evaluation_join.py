@@ -29,11 +29,21 @@ EFFECTS = {"price_year": 2024, "windows": {"post_0_12": {"services": {
     "AE_ATTEND": _effect("NHS", -20.0), "HOU_TEMP_ACCOM": _effect("Local Authority", 150.0)}}}}
 
 
+def _example() -> dict[str, Any]:
+    """The example model made linkable: its cohort's success_rate 1 (the evaluated effects are
+    per participant), without the scenario that lowers it."""
+    model = yaml.safe_load(EXAMPLE.read_text())
+    model["cohorts"][0]["success_rate"] = 1
+    for scenario in model["scenarios"]:
+        scenario["overrides"].pop("cohorts[0].success_rate", None)
+    return model
+
+
 def _project(tmp_path: Path, link: dict[str, Any], model: dict[str, Any] | None = None,
              costs: dict[str, Any] | None = None, effects: dict[str, Any] = EFFECTS) -> Project:
-    """A project whose CBA model file is the example's (cohort jobseekers; outcomes[1] 'Fewer
+    """A project whose CBA model file is the example's made linkable (cohort jobseekers; outcomes[1] 'Fewer
     temporary accommodation weeks', valued with HO4.0), linked to ``effects``."""
-    data = model if model is not None else yaml.safe_load(EXAMPLE.read_text())
+    data = model if model is not None else _example()
     (tmp_path / "cba_model.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     cfg: dict[str, Any] = {"project": {"name": "t", "period_start": "2023-04-01", "period_end": "2024-03-31"},
                            "cba": {"model": "cba_model.yaml", "draws": 100,
@@ -53,7 +63,7 @@ def _error(project: Project) -> str:
 
 
 def _model_without(drop: str) -> dict[str, Any]:
-    model = yaml.safe_load(EXAMPLE.read_text())
+    model = _example()
     model["outcomes"] = [o for o in model["outcomes"] if o["name"] != drop]
     model["scenarios"] = []
     return model
@@ -159,7 +169,7 @@ def test_the_projects_own_service_costs_decide_the_tie(tmp_path: Path) -> None:
     costs it with (costs.service_costs), as the evaluation priced its effect."""
     costs = {"service_costs": {"HOU_TEMP_ACCOM": "HO4.1"}}  # bed and breakfast, not the hostel
     assert stage.project_model(_project(tmp_path, {"cohort": "jobseekers"}, costs=costs)) is not None
-    model = yaml.safe_load(EXAMPLE.read_text())
+    model = _example()
     model["outcomes"][1]["unit_cost"] = "HO4.1"
     msg = _error(_project(tmp_path, {"cohort": "jobseekers"}, model, costs=costs))
     assert "value the same cost: both use unit cost HO4.1." in msg
@@ -189,7 +199,7 @@ def test_an_entry_that_keeps_nothing_is_noted(tmp_path: Path) -> None:
     """A code review: a not_double_counted entry naming an outcome that values no evaluated
     service's cost was accepted in silence; the stage's notes now say it changes nothing."""
     why = "counts the children's placements, which the evaluation did not follow"
-    model = yaml.safe_load(EXAMPLE.read_text())
+    model = _example()
     names = [o["name"] for o in model["outcomes"]]
     other = next(n for n in names if n != "Fewer temporary accommodation weeks")
     link = {"cohort": "jobseekers",
@@ -211,3 +221,30 @@ def test_the_library_says_which_code_rolls_up_to_which() -> None:
         assert rolls_up_to(lookup, "HE7.0.2") == [("HE7.0", "a constituent of")]
         assert rolls_up_to(lookup, "HO4.0") == []
     assert rolls_up_to(TableLookup([]), "HO4.0N") == []
+
+
+@pytest.mark.parametrize(("rate", "scenario", "named"), [
+    ({"dist": "pert", "min": 0.15, "mode": 0.25, "max": 0.4}, None, "success_rate = a distribution"),
+    (0.3, None, "success_rate = 0.3"),
+    ({0: 1, 2: 0.5}, None, "success_rate.2 = 0.5"),
+    (1, 0.15, "scenarios[0] (Pessimistic) overrides cohorts[0].success_rate = 0.15"),
+])
+def test_a_linked_cohort_with_a_success_rate_below_one_is_refused(
+        tmp_path: Path, rate: Any, scenario: float | None, named: str) -> None:
+    """Review finding: linked to a cohort with success_rate 0.3, every evaluated saving (the
+    mean change per participant, failures included) was multiplied by 0.3 again: an A&E saving
+    of £1,000 a participant for 100 participants gave £30,000 of benefits, and the NPV of a
+    £50,000 programme turned from +£50,000 to −£20,000, with no warning."""
+    model = _example()
+    model["cohorts"][0]["success_rate"] = rate
+    if scenario is not None:
+        model["scenarios"][0]["overrides"]["cohorts[0].success_rate"] = scenario
+    msg = _error(_project(tmp_path, {"cohort": "jobseekers", "services": ["AE_ATTEND"]}, model))
+    assert msg.startswith(f"cba_model.yaml: cohorts[0] ('jobseekers') {named}: ")
+    assert "Give this cohort success_rate: 1" in msg
+
+
+def test_a_linked_cohort_whose_success_rate_is_one_in_every_year_is_accepted(tmp_path: Path) -> None:
+    model = _example()
+    model["cohorts"][0]["success_rate"] = {0: 1, 3: 1.0}
+    assert stage.project_model(_project(tmp_path, {"cohort": "jobseekers", "services": ["AE_ATTEND"]}, model))

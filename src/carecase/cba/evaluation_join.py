@@ -7,6 +7,9 @@ join is checked in the user's terms:
 - :func:`check_link_cohort`: ``cba.from_evaluation.cohort`` must name one of the model's
   cohorts (the problem was reported as ``outcomes[2].cohort``, an outcome the user's file
   does not have);
+- :func:`check_success_rate`: that cohort's ``success_rate`` must be 1 in every year and
+  scenario: the evaluated effects are per treated person, the unsuccessful included, so a
+  lower rate would scale every evaluated saving down a second time;
 - :func:`explain_generated`: any other problem found on an added outcome says where it came from;
 - :func:`left_out_agencies`: an agency the model names (``cashable``, ``agencies``) that has
   no benefit because its evaluated effects were left out for too few users
@@ -51,6 +54,31 @@ def check_link_cohort(data: Any, cohort: str, model_file: str) -> None:
         "model as outcomes of this cohort (per treated person), so it must be one of the model's. "
         f"Set {LINK}.cohort in carecase.yaml to one of {', '.join(names)} (a cohort whose "
         f"success_rate is 1), or add a cohort named {cohort!r} with success_rate: 1 to the model.")
+
+
+def check_success_rate(model: CBAModel, cohort: str, model_file: str) -> None:
+    """Refuse a linked cohort whose ``success_rate`` is not 1 (in any year, as a distribution,
+    or in a scenario's override): the matched effect is the mean change per participant, those
+    it did not help included, so multiplying it by a success rate counts the failures twice."""
+    index = next(i for i, c in enumerate(model.cohorts) if c.name == cohort)
+    rate = model.cohorts[index].success_rate
+    by_year = rate if isinstance(rate, dict) else {0: rate}
+    wrong = [(f"success_rate.{y}" if isinstance(rate, dict) else "success_rate", v)
+             for y, v in by_year.items() if not (isinstance(v, float) and v == 1.0)]
+    prefix = f"cohorts[{index}].success_rate"
+    wrong += [(f"scenarios[{i}] ({s.name}) overrides {path}", v)
+              for i, s in enumerate(model.scenarios) for path, v in s.overrides.items()
+              if (path == prefix or path.startswith(prefix + ".")) and v != 1.0]
+    if not wrong:
+        return
+    where, value = wrong[0]
+    shown = value if isinstance(value, float) else "a distribution"
+    raise CBAError(
+        f"{model_file}: cohorts[{index}] ({cohort!r}) {where} = {shown}: {LINK}.cohort adds the "
+        "evaluated effects to this cohort, and they are already the mean change per participant, "
+        "those the programme did not help included; a success rate below 1 would scale every "
+        "evaluated saving down a second time. Give this cohort success_rate: 1 (and no scenario "
+        "override of it), or link the effects to a cohort of their own with success_rate: 1.")
 
 
 def left_out_agencies(effects: list[dict[str, Any]], min_users: int,

@@ -18,6 +18,7 @@ from carecase.cba.config import NO_MODEL
 from carecase.cba.evaluation_join import (
     check_counted_once,
     check_link_cohort,
+    check_success_rate,
     explain_generated,
     left_out_agencies,
 )
@@ -125,6 +126,7 @@ def project_model(project: Project, notes: list[str] | None = None,
         raise explain_generated(err, first, codes, window) from None
     if joined is not None and cfg.from_evaluation is not None:
         first, window, codes = joined
+        check_success_rate(model, cfg.from_evaluation.cohort, str(model_file))
         found = check_counted_once(model, first, codes, window, project_service_costs(project), lookup,
                                    cfg.from_evaluation.not_double_counted, str(model_file))
         if notes is not None:
