@@ -399,3 +399,17 @@ def test_two_scenarios_of_one_name_are_refused() -> None:
                       {"name": "low", "overrides": {"outcomes[0].deadweight": 0.6}}]
     msg = _err(d)
     assert "scenarios[1].name = 'low': scenario names must be unique (scenarios[0] has it too)" in msg
+
+
+def test_a_cost_uplift_of_200_percent_is_accepted_and_a_benefit_share_of_1_is_not() -> None:
+    """Review finding: a cost uplift of 1 or more (costs × (1 + uplift)) was refused as outside
+    0–1, though HM Treasury's supplementary guidance on optimism bias gives upper bounds up to
+    200% (equipment and development projects' capital costs). Benefits are × (1 − share), so a
+    share of 1 or more stays refused; a cost uplift above 500% is refused as a likely
+    percentage written as a whole number."""
+    grades = {1: 0, 2: 0.1, 3: 0.2, 4: 0.5, 5: 1.0, 6: 2.0}
+    model = model_from_dict(simple_model(optimism_bias={"costs": grades}))
+    assert model.optimism_bias.costs[6] == 2.0
+    assert "each correction must lie in 0–1" in _err(simple_model(optimism_bias={"benefits": grades}))
+    msg = _err(simple_model(optimism_bias={"costs": {**grades, 6: 40}}))
+    assert "optimism_bias.costs" in msg and "each cost uplift must lie in 0–5" in msg

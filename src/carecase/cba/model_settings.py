@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
@@ -86,23 +87,48 @@ class Discounting(StrictModel):
         return ((0, float(self.rate)),)
 
 
-def _grade_table(v: dict[int, float]) -> dict[int, float]:
+#: The largest cost uplift accepted: 500%. HM Treasury's supplementary guidance on optimism
+#: bias goes up to 200% (capital costs of equipment and development projects, upper bound);
+#: a larger figure is more likely a percentage written as a whole number (40 for 40%).
+MAX_COST_UPLIFT = 5.0
+
+
+def _grades(v: dict[int, float]) -> dict[int, float]:
     if sorted(v) != [1, 2, 3, 4, 5, 6]:
         raise ValueError("give a correction for each grade 1, 2, 3, 4, 5 and 6")
+    if any(not math.isfinite(x) for x in v.values()):
+        raise ValueError("each correction must be a finite number")
+    return v
+
+
+def _cost_uplifts(v: dict[int, float]) -> dict[int, float]:
+    """Costs are × (1 + uplift): any uplift from 0 to 500% (HM Treasury's upper bounds reach
+    200%)."""
+    _grades(v)
+    if any(not 0 <= x <= MAX_COST_UPLIFT for x in v.values()):
+        raise ValueError("each cost uplift must lie in 0–5 (0.4 for 40%, 2 for 200%: HM Treasury's "
+                         "upper bound for equipment and development projects' capital costs)")
+    return v
+
+
+def _benefit_shares(v: dict[int, float]) -> dict[int, float]:
+    """Benefits are × (1 − share), so a share must be below 1 (1 would remove every benefit)."""
+    _grades(v)
     if any(not 0 <= x < 1 for x in v.values()):
         raise ValueError("each correction must lie in 0–1 (0.4 for 40%)")
     return v
 
 
-GradeTable = Annotated[dict[int, float], AfterValidator(_grade_table)]
+CostUplifts = Annotated[dict[int, float], AfterValidator(_cost_uplifts)]
+BenefitShares = Annotated[dict[int, float], AfterValidator(_benefit_shares)]
 
 
 class OptimismBias(StrictModel):
-    costs: GradeTable = Field(
+    costs: CostUplifts = Field(
         default_factory=lambda: dict(NEW_ECONOMY_GRADES),
-        description="Grade → uplift on costs (cost × (1 + uplift)).",
+        description="Grade → uplift on costs (cost × (1 + uplift)), 0 to 5 (500%).",
     )
-    benefits: GradeTable = Field(
+    benefits: BenefitShares = Field(
         default_factory=lambda: dict(NEW_ECONOMY_GRADES),
         description="Grade → pessimistic correction of benefits: a benefit × (1 − share), "
         "a disbenefit (negative value) × (1 + share).",
