@@ -49,14 +49,18 @@ def correlate(values: dict[str, np.ndarray], normals: dict[str, Any], matrix: np
     """Make the normal inputs ``normals`` (path → Distribution, in the matrix's order) jointly
     normal with correlation ``matrix``, in place: each input's own standard normal draws
     z = (x − mean)/sd are combined as L z, L the lower Cholesky factor, so the first input's
-    draws are unchanged (to rounding) and every input keeps its mean and sd."""
+    draws are unchanged (to rounding) and every input keeps its mean and sd. An input with
+    sd 0 is a constant: its correlations are set to 0 before factoring, else its z of 0 would
+    take the share ρ² of each partner's variance away (sd 50 drawn as 30 at ρ = 0.8)."""
     paths = list(normals)
     mean = np.array([normals[p].params["mean"] for p in paths])
     sd = np.array([normals[p].params["sd"] for p in paths])
     z = np.stack([values[p] for p in paths], axis=1)
-    safe = np.where(sd > 0, sd, 1.0)
+    constant = ~(sd > 0)
+    safe = np.where(constant, 1.0, sd)
     z = (z - mean) / safe
     k = len(paths)
+    matrix = np.where(constant[:, None] | constant[None, :], np.eye(k), matrix)
     try:
         factor = np.linalg.cholesky(matrix)
     except np.linalg.LinAlgError:  # semi-definite (two inputs perfectly correlated): a tiny ridge
