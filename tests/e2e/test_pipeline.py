@@ -343,3 +343,24 @@ def test_rerunning_the_pipeline_never_duplicates(area):
     finally:
         project.close()
     assert counts() == before
+
+
+def test_the_effects_docs_cba_md_works_through_are_the_demos(area):
+    """docs/cba.md works the optimism bias through on the demo's evaluated effects (ten
+    services at 0–12 months); tests/cba/test_documented_demo_figures.py recomputes its figures
+    from these values, which went stale once (it pinned an earlier demo's £476.79 of savings
+    while the doc quoted £334.29). The e2e area is the demo seed."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "cba" / "test_documented_demo_figures.py"
+    spec = importlib.util.spec_from_file_location("documented_demo_figures", path)
+    assert spec is not None and spec.loader is not None
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+
+    effects = json.loads((area.project / "out" / "evaluate" / "effects.json").read_text())
+    services = effects["windows"]["post_0_12"]["services"]
+    valued = {code: -row["cost_ppy"]["effect"] for code, row in services.items()
+              if min(row["cost_ppy"]["treated_users"], row["cost_ppy"]["control_users"]) >= 10}
+    assert valued == pytest.approx(figures.DEMO_BENEFITS, abs=1e-6)

@@ -6,14 +6,15 @@ benefit to the agency that bears it), sd = (CI high − CI low) / (2 × 1.959964
 interval. The measured effect therefore drives both the benefit and its uncertainty. The
 services' effects come from one matched sample and share people, so they are drawn jointly,
 correlated as they were over the evaluation's bootstrap (:func:`evaluation_correlation`);
-drawn independently, the spread of their total would be wrong (on the demo, ten services:
-an sd of £794 a person-year independently, £826 jointly). A matrix that is not
+drawn independently, the spread of their total would be wrong (docs/cba.md gives the demo's
+figures). A matrix that is not
 positive semi-definite (few matched sets make it singular, and rounding can tip it below
 zero) is replaced by the nearest correlation matrix (Higham 2002,
 :mod:`carecase.cba.correlation`), or, should that not converge, by independence; either way
 a note says which and why (:func:`usable_correlation`).
 Deadweight is 0 by default because the comparison group already nets off what would have
-happened anyway; use a cohort whose success rate is 1 (the effect is per treated person).
+happened anyway; the cohort's success rate must be 1 (the effect is per treated person, so
+the stage refuses any other: :func:`carecase.cba.evaluation_join.check_success_rate`).
 
 Accepted shapes (all give records with window, service_code, effect_gbp, ci_low_gbp,
 ci_high_gbp and optionally agency_l1 / agency_l2):
