@@ -375,7 +375,7 @@ def build(ctx: Context) -> Section:
                                                                 rows, "key", "group", "change",
                                                                 "£ per person per year"),
                                             table="evaluation-rtm"))
-    sec.blocks.extend(trajectory_blocks(ctx))
+    sec.blocks.extend(trajectory_blocks(ctx, did_tables(ctx, counts)))
     outcomes = disclosed_outcomes(ctx)
     if outcomes is not None:
         sec.blocks.append(outcomes)

@@ -5,10 +5,14 @@ with each month's difference-in-differences against the pre-period and its 95% i
 Disclosure in a shared report is all or nothing: the months are shown only when every
 month's figure for both groups rests on more than the small-number threshold of people with
 any use that month and no month is dominated by one or two people's use (the report's
-dominance rule), and the whole-system £ rows of every post window of the matched table pass
-the same tests; else a note says where the chart is (the internal report). So no month can
+dominance rule), the whole-system £ rows of every post window of the matched table pass
+the same tests, and the report's effects and regression-to-the-mean tables hide no cell of a
+whole-system £ row (for any reason: few people, dominance, or as the complement that protects
+another row); else a note says where the chart is (the internal report). So no month can
 come back by subtracting the shown months from a window's rate, and no hidden window total
-from the months.
+from the months (pooled by person-time the months are the windows' rates: a disclosure
+review had the demo's hidden whole-system totals back from them to within £1, and with them
+an agency's hidden 8-month change, one person's use, by subtracting the other agencies').
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from carecase.report.content import Chart, Note, Paragraph, Table
 from carecase.report.loaders import pick
 from carecase.report.sections.common import Context, F, frame_table
 from carecase.report.sections.effects import MATCHED_SHARES, dominated_rows
-from carecase.report.sections.windows import MONEY
+from carecase.report.sections.windows import MONEY, is_money
 from carecase.report.suppression import primary_mask
 
 TABLE_ID = "evaluation-trajectory"
@@ -42,8 +46,19 @@ def _total_cost(df: pd.DataFrame | None) -> pd.DataFrame | None:
     return out if len(out) else None
 
 
-def withheld_reason(ctx: Context, months: pd.DataFrame) -> str | None:
-    """Why a shared report may not show the months (None: it may)."""
+def hides_a_total(table: Table | None) -> bool:
+    """Whether a disclosed table hides any cell of a whole-system £ row."""
+    if table is None:
+        return False
+    keys = [c.key for c in table.columns]
+    return any(str(r.get("key_type")) == "total" and (r.get("measure") is None or is_money(r["measure"]))
+               and any((i, k) in table.hidden for k in keys) for i, r in enumerate(table.rows))
+
+
+def withheld_reason(ctx: Context, months: pd.DataFrame,
+                    disclosed: tuple[Table | None, ...] = ()) -> str | None:
+    """Why a shared report may not show the months (None: it may); ``disclosed``: the report's
+    effects and regression-to-the-mean tables after disclosure control."""
     supp = ctx.config.suppression
     few = primary_mask(months["treated_users"].to_numpy(float), supp.threshold) | primary_mask(
         months["control_users"].to_numpy(float), supp.threshold)
@@ -58,19 +73,22 @@ def withheld_reason(ctx: Context, months: pd.DataFrame) -> str | None:
     if len(users) < 2 or any(primary_mask(matched[c].to_numpy(float), supp.threshold).any() for c in users) \
             or dominated_rows(matched, MATCHED_SHARES, supp.dominance).any():
         return "a window's whole-system figure is hidden"
+    if any(hides_a_total(t) for t in disclosed):
+        return "a window's whole-system figure is hidden"
     return None
 
 
-def trajectory_blocks(ctx: Context) -> list[Chart | Note | Paragraph | Table]:
+def trajectory_blocks(ctx: Context, disclosed: tuple[Table | None, ...] = ()) -> list[Chart | Note | Paragraph | Table]:
     """The two charts (both groups' £, and each month's difference-in-differences with its
     interval), their table and a sentence on how to read them; a note instead where a shared
-    report withholds them; nothing for outputs written before the months were."""
+    report withholds them (``disclosed``: the effects and regression-to-the-mean tables as the
+    report shows them); nothing for outputs written before the months were."""
     months = _total_cost(ctx.outs.table("evaluate", "trajectory"))
     if months is None:
         return []
     months = months.sort_values("month", kind="stable")
     if ctx.mode != "internal":
-        why = withheld_reason(ctx, months)
+        why = withheld_reason(ctx, months, disclosed)
         if why is not None:
             return [Note(f"The month-by-month charts are not shown in a shared report: {why}. They are in the internal "
                          "report and in out/evaluate/trajectory.csv.")]
