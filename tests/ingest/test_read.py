@@ -302,3 +302,33 @@ def test_two_rows_of_one_month_repeat_each_other_when_counts_cover_months(projec
         p = project_factory({"sources": [src]}, {"ae.csv": rows}, sub=covers)
         run(p)
         assert [(r, rule) for r, rule, _ in quarantine_rules(p)] == [(r, rule) for r, rule, _ in quarantined], covers
+
+
+@pytest.mark.parametrize(("first_line", "looks"), [
+    ("Ryan,Bird,AE,Home", "holds none of the columns the mapping reads"),
+    ("HOML-001,Ryan,31 Mar 1956,CX2 4UT", "looks like data"),
+    ("Ryan,Bird,March 31 1956,AE", "looks like data"),
+])
+def test_a_first_line_of_names_is_never_echoed(project_factory, first_line: str, looks: str) -> None:
+    """Disclosure review: a headerless extract whose first row was 'HOML-001', '06 Apr 2019',
+    'Ryan', 'Bird', '31 Mar 1956', 'CX2 4UT' got "Columns found: 'HOML-001', '06 Apr 2019',
+    'Ryan', …" (a person's name, date of birth and postcode) in the error the CLI and the web
+    app show: only figures were recognised as data. Now dates with a month's name and
+    postcodes look like data, and a first line holding none of the mapped columns is never
+    echoed, since no pattern tells a name from a column name."""
+    text = first_line + "\n4010232137,B,AE,06/01/2024\n"
+    p = project_factory({"sources": [event_source()]}, {"ae.csv": text})
+    with pytest.raises(IngestError) as err:
+        run(p)
+    msg = str(err.value)
+    assert looks in msg and "withheld here" in msg and "the mapping reads columns" in msg
+    for value in ("Ryan", "Bird", "HOML", "1956", "CX2", "Home"):
+        assert value not in msg
+
+
+def test_a_header_with_a_mapped_column_is_echoed_when_another_is_missing(project_factory) -> None:
+    text = "nhs,mrn,Code ,date\n9434765919,A1,AE,05/01/2024\n"
+    p = project_factory({"sources": [event_source(event={"kind": "point", "service": {"column": "code_x", "map": {"AE": "AE_ATTEND"}}, "start": {"column": "date", "format": "%d/%m/%Y"}})]}, {"ae.csv": text})
+    with pytest.raises(IngestError) as err:
+        run(p)
+    assert "Columns found: 'nhs', 'mrn', 'Code', 'date'" in str(err.value)

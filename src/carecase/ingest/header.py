@@ -11,11 +11,17 @@ from pathlib import Path
 
 from carecase.core.errors import IngestError
 
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 #: A header name that looks like a value, not a column name: an NHS-number shape, five or
-#: more digits in a row (record and person IDs), a number or a date.
+#: more digits in a row (record and person IDs), a number, a date (in figures, or with the
+#: month's name: 31 Mar 1956, March 31, 1956), or a UK postcode (CX2 4UT).
 _DATA_LIKE = re.compile(
     r"[0-9]{3}[\s-]?[0-9]{3}[\s-]?[0-9]{4}|[0-9]{5}|^\s*[+-]?[0-9]+([.,][0-9]+)?\s*$"
     r"|[0-9]{1,4}[/.-][0-9]{1,2}[/.-][0-9]{1,4}"
+    rf"|\b[0-9]{{1,2}}(?:st|nd|rd|th)?[\s/.-]+{_MONTH}[\s/.,-]+[0-9]{{2,4}}\b"
+    rf"|\b{_MONTH}\s+[0-9]{{1,2}}(?:st|nd|rd|th)?,?\s+[0-9]{{4}}\b"
+    r"|\b[a-z]{1,2}[0-9][a-z0-9]?\s*[0-9][a-z]{2}\b",
+    re.IGNORECASE,
 )
 HEADER_IS_DATA = ("the first line looks like data, not a header (its values are withheld here): is the header "
                   "row missing? Add it, or set format.skip_rows if the header comes further down")

@@ -117,14 +117,20 @@ def _missing_column(feed: Feed, ctx: BatchContext, raw: pa.Table, col: str, key:
     (``repr``, so stray or invisible characters show) and the one that differs from it only
     in spacing (a space left out, a zero-width space), case or invisible characters named with
     the setting that reads it: names that differ only in case and runs of whitespace are read
-    already (:mod:`carecase.ingest.columns`). Header names that look like data (a headerless
-    file) are never echoed: they may be identifiers."""
+    already (:mod:`carecase.ingest.columns`). The header is echoed only when it holds at least
+    one of the columns the mapping reads (so it is a header): the first line of a headerless
+    file may be a person's name, date of birth and postcode, which no pattern can tell from
+    column names ('Ryan', 'Bird'); nor when any of its names looks like data."""
     names = raw.column_names
-    if header_looks_like_data(names):
-        expected = ", ".join(sorted({c for c, _ in feed.required_columns()}))
-        return (f"{ctx.file}: column '{col}' (named by {key}) is not in the file, and the first line looks like "
-                "data, not a header (its values are withheld here): is the header row missing? Add the header "
-                f"(the mapping reads columns {expected}), or set {feed.key}.format.skip_rows if it comes further down.")
+    mapped = sorted({c for c, _ in feed.required_columns()})
+    known = {loose_key(c) for c in mapped}
+    if header_looks_like_data(names) or not any(loose_key(n) in known for n in names):
+        looks = ("the first line looks like data, not a header" if header_looks_like_data(names)
+                 else "the first line holds none of the columns the mapping reads")
+        return (f"{ctx.file}: column '{col}' (named by {key}) is not in the file, and {looks} (its names are "
+                "withheld here: they may be a person's details): is the header row missing? Add the header "
+                f"(the mapping reads columns {', '.join(mapped)}), correct the mapping to the file's column names, "
+                f"or set {feed.key}.format.skip_rows if the header comes further down.")
     found = ", ".join(repr(n) for n in names)
     near = [n for n in names if loose_key(n) == loose_key(col)]
     if near:
