@@ -80,6 +80,28 @@ def test_overrides_take_precedence(tmp_path: Path) -> None:
     assert lookup("LOC1", lib).iloc[0].provenance == "override"
 
 
+def test_an_override_of_the_value_alone_keeps_the_librarys_flags(tmp_path: Path) -> None:
+    """Review finding: overriding only the value of E&E1.3 (Jobseeker's Allowance, a transfer)
+    made it an ordinary cost with no RAG rating: the overrides file's blank transfer, cashable
+    and rag were filled with False, fiscal-cashable and '' before the merge, so they replaced
+    the library's instead of inheriting them as documented. A new code's blanks still read as
+    a library row's (not a transfer, cashable when fiscal)."""
+    default = lookup("E&E1.3", load_library(2024), value_type="fiscal").iloc[0]
+    assert default.transfer and default.rag == "G"
+    ov = tmp_path / "local.csv"
+    ov.write_text("code,value_type,value,price_year,source,description,unit\n"
+                  "E&E1.3,fiscal,80,2024,local,,\nLOC1,fiscal,50,2024,local,Local day centre,Per day\n")
+    lib = load_library(2024, overrides=ov)
+    jsa = lookup("E&E1.3", lib, value_type="fiscal").iloc[0]
+    assert jsa.value == pytest.approx(80) and jsa.provenance == "override"
+    assert (jsa.transfer, jsa.cashable, jsa.rag, jsa.grade) == (True, default.cashable, "G", default.grade)
+    new = lookup("LOC1", lib).iloc[0]
+    assert (new.transfer, new.cashable, new.rag) == (False, True, "")
+    ov.write_text("code,value_type,value,price_year,transfer,rag\nE&E1.3,fiscal,80,2024,false,A\n")
+    jsa = lookup("E&E1.3", load_library(2024, overrides=ov), value_type="fiscal").iloc[0]
+    assert (jsa.transfer, jsa.rag) == (False, "A")  # written flags still override
+
+
 def test_new_override_code_needs_description(tmp_path: Path) -> None:
     ov = tmp_path / "local.csv"
     ov.write_text("code,value_type,value,price_year\nNEW1,fiscal,5,2023\n")

@@ -46,18 +46,35 @@ def default_library_path() -> Path:
     return Path(str(resources.files("carecase.costs") / "data" / "default_library.csv"))
 
 
-def _bool_col(s: pd.Series, name: str, where: str, default: pd.Series) -> pd.Series:
+def _bool_col(s: pd.Series, name: str, where: str, default: pd.Series | None) -> pd.Series:
+    """A true/false column; blanks take ``default`` (None: stay blank, as pandas' nullable
+    boolean)."""
     text = s.astype("string").str.strip().str.lower().fillna("")
     bad = ~text.isin(list(_BOOL))
     if bad.any():
         i = int(bad.to_numpy().nonzero()[0][0])
         raise CostError(f"{where} row {i + 1}, column {name}: {s.iloc[i]!r} is not true/false.")
     mapped = text.map(_BOOL).astype("object")
+    if default is None:
+        return mapped.astype("boolean")
     return mapped.where(mapped.notna(), default).astype(bool)
 
 
-def validate_library(df: pd.DataFrame, where: str, complete: bool = True) -> pd.DataFrame:
-    """Check and normalise a library table; rows are 1-based data rows in messages."""
+def fill_flags(lib: pd.DataFrame) -> pd.DataFrame:
+    """Blank flags as a library row without them reads: not a transfer, cashable when fiscal,
+    no RAG rating."""
+    out = lib.copy()
+    out["transfer"] = out["transfer"].astype("object").where(out["transfer"].notna(), False).astype(bool)
+    out["cashable"] = out["cashable"].astype("object").where(
+        out["cashable"].notna(), out["value_type"] == "fiscal").astype(bool)
+    out["rag"] = out["rag"].astype("string").fillna("")
+    return out
+
+
+def validate_library(df: pd.DataFrame, where: str, complete: bool = True, fill: bool = True) -> pd.DataFrame:
+    """Check and normalise a library table; rows are 1-based data rows in messages. With
+    ``fill`` false (an overrides file), blank transfer, cashable and rag stay blank, so that
+    the library's own value is kept for them (:func:`apply_overrides`)."""
     missing = [c for c in (LIBRARY_COLUMNS if complete else REQUIRED) if c not in df.columns]
     if missing:
         raise CostError(
@@ -90,13 +107,17 @@ def validate_library(df: pd.DataFrame, where: str, complete: bool = True) -> pd.
             raise CostError(f"{where} row {i + 1}, column {col}: {df[col].iloc[i]!r} {fix}.")
     out["value"] = value.astype(float)
     out["price_year"] = year.astype(int)
-    out["rag"] = out["rag"].astype("string").str.strip().str.upper().fillna("")
-    if (~out["rag"].isin(["G", "A", "R", ""])).any():
-        i = int((~out["rag"].isin(["G", "A", "R", ""])).to_numpy().nonzero()[0][0])
+    rag = out["rag"].astype("string").str.strip().str.upper()
+    bad_rag = ~rag.fillna("").isin(["G", "A", "R", ""])
+    if bad_rag.any():
+        i = int(bad_rag.to_numpy().nonzero()[0][0])
         raise CostError(f"{where} row {i + 1}, column rag: {out['rag'].iloc[i]!r} must be G, A or R.")
+    out["rag"] = rag.where(rag != "", pd.NA)
     out["grade"] = grade.astype("Int64")
-    out["transfer"] = _bool_col(out["transfer"], "transfer", where, pd.Series(False, index=out.index))
-    out["cashable"] = _bool_col(out["cashable"], "cashable", where, out["value_type"] == "fiscal")
+    out["transfer"] = _bool_col(out["transfer"], "transfer", where, None)
+    out["cashable"] = _bool_col(out["cashable"], "cashable", where, None)
+    if fill:
+        out = fill_flags(out)
     for c in ("description", "unit", "agency_l1", "agency_l2", "source", "url", "licence", "parent_code"):
         out[c] = out[c].astype("string").str.strip()
     dup = out.duplicated(["code", "value_type"], keep=False)
@@ -110,13 +131,13 @@ def validate_library(df: pd.DataFrame, where: str, complete: bool = True) -> pd.
 
 
 def read_library_csv(path: str | Path, complete: bool = True,
-                     what: str = "the unit-cost library CSV (costs.library)") -> pd.DataFrame:
+                     what: str = "the unit-cost library CSV (costs.library)", fill: bool = True) -> pd.DataFrame:
     """A library CSV (``what`` names it in messages); it must be UTF-8 (see costs.csvfile)."""
     p = Path(path)
     if not p.exists():
         raise CostError(f"{p}: unit-cost library file not found. Set costs.library to 'default' or a CSV path.")
     df = read_utf8_csv(p, what, dtype="string", keep_default_na=False, na_values=[""])
-    return validate_library(df, str(p), complete)
+    return validate_library(df, str(p), complete, fill)
 
 
 def default_library() -> pd.DataFrame:
@@ -152,14 +173,16 @@ def import_user_library(
 
 
 def apply_overrides(base: pd.DataFrame, overrides: pd.DataFrame) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
-    """Override rows replace base rows with the same (code, value_type); blanks inherit."""
+    """Override rows replace base rows with the same (code, value_type); blanks inherit (a
+    transfer overridden for its value alone stays a transfer), and a new code's blank flags
+    read as in a library (:func:`fill_flags`)."""
     keys = ["code", "value_type"]
     merged = overrides.merge(base, on=keys, how="left", suffixes=("", "_base"))
     for c in LIBRARY_COLUMNS:
         if c in keys or f"{c}_base" not in merged.columns:
             continue
         merged[c] = merged[c].where(merged[c].notna(), merged[f"{c}_base"])
-    merged = merged[LIBRARY_COLUMNS]
+    merged = fill_flags(merged[LIBRARY_COLUMNS])
     new_keys = set(zip(merged["code"], merged["value_type"], strict=True))
     kept = base[[(k not in new_keys) for k in zip(base["code"], base["value_type"], strict=True)]]
     return pd.concat([kept, merged], ignore_index=True), new_keys
@@ -206,7 +229,8 @@ def load_library(
         lib = import_user_library(resolve(library), columns) if columns else read_library_csv(resolve(library))
         lib["provenance"] = "imported"
     if overrides:
-        ov = read_library_csv(resolve(overrides), complete=False, what="the overrides CSV (costs.overrides)")
+        ov = read_library_csv(resolve(overrides), complete=False, what="the overrides CSV (costs.overrides)",
+                              fill=False)
         if new_codes is not None:
             new_codes.update(set(ov["code"]) - set(lib["code"]))
         lib, keys = apply_overrides(lib.drop(columns="provenance"), ov)
