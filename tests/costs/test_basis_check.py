@@ -45,3 +45,17 @@ def test_a_count_per_unit_may_count_weeks_and_an_event_cost_may_be_per_episode()
                              ("Z", "per_unit", "HE4.0", "Per incident")]) == []
     (only,) = basis_mismatches([("A", "per_day", "HE4.0", "Per incident")])
     assert only.startswith("A: costed per_day") and "to per_unit or per_episode" in only
+
+
+def test_per_unit_on_a_placement_priced_by_time_is_refused() -> None:
+    """Review finding: service_basis ASC_RESIDENTIAL: per_unit passed the check, and a 366-day
+    placement was costed as one week of SS7.0 (£729.54 where 366/7 weeks is £38,145): on a
+    spell or package per_unit counts the stay once, as per_episode does, which is refused
+    against a weekly price. On a count it counts the quantity in the price's own unit."""
+    cfg = CostsConfig(service_basis={"ASC_RESIDENTIAL": "per_unit"})
+    with pytest.raises(CostError) as err:
+        check_bases(map_frame(cfg), LIB)
+    assert "ASC_RESIDENTIAL: costed per_unit" in str(err.value)
+    assert "costs.service_basis.ASC_RESIDENTIAL to per_week" in str(err.value)
+    assert basis_mismatches([("S", "per_unit", "X", "Per placement")], ranged={"S"}) == []
+    assert basis_mismatches([("C", "per_unit", "SS7.0", "Per week")], ranged={"S"}) == []

@@ -6,7 +6,8 @@ Bases (units per event; ``days`` = ``max(end - start, 1)``, ``q`` = ``coalesce(q
 ========== ================================ ============================================
 basis      units                            used for
 ========== ================================ ============================================
-per_unit   q (point/count); 1 (spell/package) attendances, arrests, applications
+per_unit   q (point/count); 1 (spell/package, attendances, arrests, applications
+           only against an event's price)
 per_episode 1                               an admission costed per spell
 per_day    days × q (package) / days (spell) bed days, nights
 per_week   days / 7 × q (package) / days/7   residential placements (q = 1 a week)
@@ -27,7 +28,7 @@ acute bed-day cost; add one as a local override and set ``service_basis`` to ``p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from carecase.core.errors import ConfigError
@@ -149,17 +150,20 @@ def priced_basis(unit_text: str) -> str | None:
     return times[-1] if times else "event"
 
 
-def basis_mismatches(rows: list[tuple[str, str, str, str]]) -> list[str]:
+def basis_mismatches(rows: list[tuple[str, str, str, str]], ranged: Collection[str] = ()) -> list[str]:
     """Services whose costing basis counts another time than their unit cost prices, each as a
     sentence with the fix. ``rows``: (service_code, basis, unit_cost_code, the unit cost's
-    ``unit`` text). A week's price counted per day would cost each day as a week (7 times too
-    much); an annual price counted per episode would cost each episode as a year. per_unit is
-    never refused: a count's quantity is in whatever unit its price is (weeks of support at a
-    weekly cost)."""
+    ``unit`` text); ``ranged``: the services whose rows are spells or packages. A week's price
+    counted per day would cost each day as a week (7 times too much); an annual price counted
+    per episode would cost each episode as a year. per_unit on a point or count is never
+    refused: a count's quantity is in whatever unit its price is (weeks of support at a weekly
+    cost); on a spell or package it counts the stay once, as per_episode does, so it is refused
+    against a time price (a year's residential placement was costed as one week)."""
     out = []
     for service, basis, code, unit in rows:
         priced = priced_basis(unit)
-        if priced is None or basis in (priced, "per_unit") or (priced == "event" and basis in EVENT_BASES):
+        per_unit_ok = basis == "per_unit" and (service not in ranged or priced == "event")
+        if priced is None or basis == priced or per_unit_ok or (priced == "event" and basis in EVENT_BASES):
             continue
         want = "per_unit or per_episode" if priced == "event" else priced
         out.append(f"{service}: costed {basis}, but its unit cost {code} is {unit.strip()!r}, so each "

@@ -51,13 +51,15 @@ def project_library(cfg: CostsConfig, project: Project,
     )
 
 
-def check_bases(service_map: pd.DataFrame, lib: pd.DataFrame) -> None:
+def check_bases(service_map: pd.DataFrame, lib: pd.DataFrame, services: Catalogue = BY_CODE) -> None:
     """Refuse a service whose costing basis counts another time than its unit cost prices
-    (costs.mapping.basis_mismatches): a weekly price counted per day cost each day as a week."""
+    (costs.mapping.basis_mismatches): a weekly price counted per day cost each day as a week,
+    and one counted per unit on a placement (a spell) each placement as one week."""
     units = dict(zip(lib["code"], lib["unit"].fillna("").astype(str), strict=True))
     rows = [(str(r.service_code), str(r.basis), str(r.unit_cost_code), units.get(str(r.unit_cost_code), ""))
             for r in service_map.itertuples(index=False)]
-    problems = basis_mismatches(rows)
+    ranged = {code for code, svc in services.items() if svc.kind in ("spell", "package")}
+    problems = basis_mismatches(rows, ranged)
     if problems:
         raise CostError("Costing basis and unit cost disagree (docs/costs-and-audit.md):\n- " + "\n- ".join(problems))
 
@@ -389,11 +391,12 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
 
     new_codes: set[str] = set()
     lib = project_library(cfg, project, new_codes)
-    services = map_frame(cfg, catalogue(project.config))
+    known = catalogue(project.config)
+    services = map_frame(cfg, known)
     warnings = near_miss_codes(new_codes, set(lib["code"]), set(services["unit_cost_code"]))
     engine.write("unit_costs", lib)
     check_no_double_count(services, lib)
-    check_bases(services, lib)
+    check_bases(services, lib, known)
     wanted = lib[lib["value_type"].isin(cfg.value_types)][["code", "value_type", "value", "cashable", "transfer"]]
     uc = engine.write("_costs_unit_values", wanted.reset_index(drop=True))
     sm = engine.write("_costs_service_map", services)
