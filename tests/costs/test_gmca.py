@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from carecase.costs.curate import build_default_library
+from carecase.costs.curate import TRANSFERS, build_default_library
 from carecase.costs.gmca import gmca_gdp_index, import_gmca, uprate_gmca
 from carecase.costs.library import default_library
 
@@ -84,3 +84,15 @@ def test_shipped_default_library_equals_rebuild() -> None:
         check_dtype=False,
     )
     assert (shipped["value"].to_numpy() == rebuilt["value"].to_numpy()).all()
+
+
+def test_benefit_payments_are_imported_as_transfers(ucd: pd.DataFrame) -> None:
+    """Review finding: every imported row had transfer False, so a project using the imported
+    library counted Jobseeker's Allowance (E&E1.3) and the benefits a claimant entering work
+    saves (E&E1.0.1) as public value, which the default library flags as transfers. Weekly
+    awards (allowances, Housing Benefit) are transfers; the DWP's costs of processing or
+    maintaining a claim, and the NHS's share, are not."""
+    flagged = set(ucd.loc[ucd["transfer"], "code"])
+    assert {"E&E1.0.1", "E&E1.3", "E&E2.0.1", "E&E3.0.1", "E&E9.0", "HO7.0", "E&E5.0"} <= flagged
+    assert not flagged & {"E&E1.0", "E&E1.0.2", "E&E1.6", "E&E1.7", "E&E9.1", "HO8.0", "HE4.0", "SS7.0"}
+    assert flagged & set(TRANSFERS) == set(TRANSFERS)  # the shipped library's two among them

@@ -62,7 +62,7 @@ SELECTION: dict[str, str] = {
     "E&E1.0.2": "jobseeker entering work: NHS saving from improved health",
     "E&E1.3": "Jobseeker's Allowance, single 25 or over, per week (transfer)",
 }
-TRANSFERS = frozenset({"E&E1.0.1", "E&E1.3"})
+TRANSFERS = frozenset({"E&E1.0.1", "E&E1.3"})  # the selection's transfers (import_gmca flags them)
 # Derived rows: (new code, from code, divisor, unit, description suffix)
 DERIVED = (("HO4.0N", "HO4.0", 7.0, "Per night", "per night (weekly cost ÷ 7)"),)
 

@@ -29,6 +29,27 @@ THEME_SHEETS = (
     "Social Services",
 )
 ATTRIBUTION = "New Economy / GMCA Unit Cost Database v1.4, CC BY 4.0"
+
+#: Benefit payments the workbook marks by no column of its own: the Green Book counts them as
+#: transfers (a saving to DWP is a loss to the claimant), never as public value. Codes known
+#: in v1.4 (the constituents of a worklessness headline that are the benefits saved), and
+#: by rule any DWP fiscal value priced per week (an allowance's or Housing Benefit's weekly
+#: award) or described as the fiscal benefit of a workless claimant entering work. The costs
+#: of processing or maintaining claims are real resources, not transfers.
+KNOWN_TRANSFERS = frozenset({"E&E1.0.1", "E&E1.3", "E&E2.0.1", "E&E3.0.1", "E&E2.7"})
+
+
+def is_transfer(code: str, value_type: str, agency: str, unit: str, description: str) -> bool:
+    """Whether a workbook row is a benefit payment (a transfer): see :data:`KNOWN_TRANSFERS`."""
+    if code in KNOWN_TRANSFERS:
+        return True
+    if value_type != "fiscal" or agency.strip().upper() != "DWP":
+        return False
+    text = description.lower()
+    if "cost of" in text or "costs of" in text:
+        return False
+    weekly = unit.strip().lower() == "per week"
+    return weekly or "fiscal benefit from a workless claimant entering work" in text
 GMCA_URL = "https://www.greatermanchester-ca.gov.uk/what-we-do/research/research-cost-benefit-analysis/"
 GMCA_LICENCE = "CC BY 4.0"
 # (value column, year column, workbook-uprated column), 1-based, for each value type
@@ -154,7 +175,8 @@ def import_gmca(path: str | Path) -> pd.DataFrame:
                     "licence": GMCA_LICENCE,
                     "rag": rag,
                     "grade": RAG_GRADE.get(rag),
-                    "transfer": False,
+                    "transfer": is_transfer(code, vtype, _text(ws.cell(r, 6).value), _text(ws.cell(r, 5).value),
+                                            _text(detail.value)),
                     "cashable": vtype == "fiscal",
                     "parent_code": this_parent,
                     "theme": sheet,
