@@ -90,7 +90,9 @@ def test_gini_bounds_and_lorenz_shape(x: list[float]) -> None:
     g = gini(a)
     assert -1e-9 <= g < 1.0
     pop, cum = lorenz(a)
-    assert cum[0] == pytest.approx(0) and cum[-1] == pytest.approx(1)
+    # the ends exactly (review: the demo's lorenz.csv ended at 1.000000000000001, the cumulative
+    # sum and the total added in different orders)
+    assert cum[0] == 0.0 and cum[-1] == 1.0 and np.all(cum <= 1.0)
     assert np.all(np.diff(cum) >= -1e-12) and np.all(cum <= pop + 1e-9)
 
 

@@ -54,7 +54,8 @@ def lorenz(costs: np.ndarray, points: int = 101) -> tuple[np.ndarray, np.ndarray
     pop = people / x.size
     if x.sum() <= 0:
         return pop, pop.copy()
-    cum = np.concatenate([[0.0], np.cumsum(x)]) / x.sum()
+    cum = np.minimum(np.concatenate([[0.0], np.cumsum(x)]) / x.sum(), 1.0)
+    cum[-1] = 1.0  # everyone's share is all of it (the two sums' rounding put 1.000000000000001)
     return pop, cum[people]
 
 
