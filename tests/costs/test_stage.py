@@ -246,3 +246,35 @@ def test_an_unfinished_ingest_stops_the_later_stages(project: Project) -> None:
             stage.run(project)
     project.engine.drop(RESTAGE_PENDING)  # as a finished ingest does
     costs_stage.run(project)
+
+
+def test_a_unit_cost_code_not_in_the_library_is_refused(project: Project, tmp_path: Path) -> None:
+    """User review: service_costs {AMBULANCE: HE3.0.9} (a typo) passed, every conveyance was
+    unmapped, the run went on and the report said every contact was costed. The message names
+    the setting, the value, the nearest code and the fixes. A code the default map gives a
+    service with no events here (a library of the user's own without it) is not refused."""
+    cfg = yaml.safe_load((project.root / "carecase.yaml").read_text())
+    cfg["costs"] = {"service_costs": {"AMBULANCE": "HE3.0.9"}}
+    (project.root / "carecase.yaml").write_text(yaml.safe_dump(cfg))
+    project.close()
+    reopened = Project.open(project.root)
+    try:
+        with pytest.raises(CostError) as err:
+            costs_stage.run(reopened)
+    finally:
+        reopened.close()
+    msg = str(err.value)
+    assert "costs.service_costs.AMBULANCE = 'HE3.0.9', which is not in the unit-cost library" in msg
+    assert "Did you mean 'HE3.0.2'?" in msg and "add it in costs.overrides" in msg
+
+
+def test_a_default_code_missing_from_the_users_library_is_refused_only_where_it_has_events() -> None:
+    from carecase.costs.config import CostsConfig
+    from carecase.costs.library import load_library
+
+    lib = load_library(2024)
+    lib = lib[lib["code"] != "HE4.0"]
+    services = costs_stage.map_frame(CostsConfig())
+    costs_stage.check_codes_exist(services, lib, CostsConfig(), used={"AMBULANCE"})
+    with pytest.raises(CostError, match="AE_ATTEND is costed with 'HE4.0' by default, which is not in the"):
+        costs_stage.check_codes_exist(services, lib, CostsConfig(), used={"AE_ATTEND"})

@@ -112,3 +112,16 @@ def test_files_the_last_ingest_removed_are_named_first(tmp_path: Path) -> None:
             "leaves out their records: extracts/custody_b.csv (police) and extracts/ta.csv (housing).") in note
     assert " 3 " not in note and "40" not in note  # no counts of rows
     assert [w for w in _warnings(report, "data") if "extracts/custody_b.csv (police)" in w]
+
+
+def test_events_that_could_not_be_costed_are_said_first_as_a_share(tmp_path: Path) -> None:
+    """User review: with 899 of 1,079 events unmapped the summary still said every service
+    contact was costed. Now it says, as a rounded share, that some could not be."""
+    root = write_project(tmp_path / "p")
+    _edit_json(root / "out" / "costs" / "summary.json", lambda d: d.update(events=1079, events_unmapped=899))
+    report = project_report(Project.open(root))
+    (note,) = [w for w in _warnings(report, "summary") if w.startswith("Read with care")]
+    assert "Some service events (83% of them) could not be costed" in note and "899" not in note
+    _edit_json(root / "out" / "costs" / "summary.json", lambda d: d.update(events_unmapped=3))
+    (note,) = [w for w in _warnings(project_report(Project.open(root)), "summary") if w.startswith("Read with care")]
+    assert "(under 1% of them)" in note

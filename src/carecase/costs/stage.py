@@ -16,6 +16,7 @@ totals over the same period; ``costed_events.cost`` stays the whole event's cost
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import json
 from typing import Any
@@ -62,6 +63,28 @@ def check_bases(service_map: pd.DataFrame, lib: pd.DataFrame, services: Catalogu
     problems = basis_mismatches(rows, ranged)
     if problems:
         raise CostError("Costing basis and unit cost disagree (docs/costs-and-audit.md):\n- " + "\n- ".join(problems))
+
+
+def check_codes_exist(service_map: pd.DataFrame, lib: pd.DataFrame, cfg: CostsConfig, used: set[str]) -> None:
+    """Refuse a service mapped to a unit-cost code the library does not have: one the project
+    maps (``costs.service_costs``), or one the default map gives a service that has events (a
+    library of the user's own without it). A typo (HE4.9 for HE4.0) left every A&E attendance
+    unmapped, the run went on, and the report said every contact was costed."""
+    codes = set(lib["code"])
+    problems = []
+    for r in service_map.itertuples(index=False):
+        svc, code = str(r.service_code), str(r.unit_cost_code)
+        if code in codes or (svc not in cfg.service_costs and svc not in used):
+            continue
+        near = difflib.get_close_matches(code, sorted(codes), n=1, cutoff=0.6)
+        hint = f" Did you mean {near[0]!r}?" if near else ""
+        where = (f"costs.service_costs.{svc} = {code!r}" if svc in cfg.service_costs
+                 else f"{svc} is costed with {code!r} by default")
+        problems.append(f"{where}, which is not in the unit-cost library (costs.library with "
+                        f"costs.overrides).{hint} Correct the code, add it in costs.overrides, or map "
+                        f"{svc} to another code in costs.service_costs.")
+    if problems:
+        raise CostError("Unit-cost code(s) not in the library (docs/costs-and-audit.md):\n- " + "\n- ".join(problems))
 
 
 def check_no_double_count(service_map: pd.DataFrame, lib: pd.DataFrame) -> None:
@@ -395,6 +418,9 @@ def run(project: Project, progress: Any = None) -> dict[str, Any]:
     services = map_frame(cfg, known)
     warnings = near_miss_codes(new_codes, set(lib["code"]), set(services["unit_cost_code"]))
     engine.write("unit_costs", lib)
+    events = engine.table("events")
+    used = set(events.select("service_code").distinct().to_pyarrow().column(0).to_pylist())
+    check_codes_exist(services, lib, cfg, used)
     check_no_double_count(services, lib)
     check_bases(services, lib, known)
     wanted = lib[lib["value_type"].isin(cfg.value_types)][["code", "value_type", "value", "cashable", "transfer"]]

@@ -39,11 +39,27 @@ def removed_files(summary: Any) -> str | None:
             "and run carecase again.")
 
 
+def uncosted_caveat(ctx: Context) -> list[str]:
+    """A line where some events could not be costed (``costs/summary.json`` →
+    ``events_unmapped``): the costs leave them out. A share rounded to a whole per cent (or
+    "under 1%"), never a count."""
+    costs = ctx.outs.json("costs", "summary.json") or {}
+    unmapped, events = _int(costs, "events_unmapped"), _int(costs, "events")
+    if unmapped <= 0 or events <= 0:
+        return []
+    share = unmapped / events
+    part = "under 1%" if share < 0.01 else f"{share:.0%}"
+    return [f"Some service events ({part} of them) could not be costed (no unit cost of the value types "
+            "used), so every cost in this report leaves them out; out/costs/unmapped_events.csv lists "
+            "them by service and reason."]
+
+
 def data_caveats(ctx: Context) -> list[str]:
-    """One line per source whose rows were mostly (or all) quarantined, and one naming the
-    files the last ingest removed."""
+    """One line per source whose rows were mostly (or all) quarantined, one naming the files
+    the last ingest removed, and one where events could not be costed."""
     summary = ctx.outs.json("ingest", "summary.json") or {}
     out = [gone] if (gone := removed_files(summary)) else []
+    out += uncosted_caveat(ctx)
     for name, src in sorted((get(summary, "sources", default={}) or {}).items()):
         # rows in scope, as ingest counts them (codes left out with unmapped: ignore are not bad)
         rows = _int(src, "rows_read") - _int(src, "rows_blank") - _int(src, "rows_out_of_scope")

@@ -25,7 +25,7 @@ from carecase.report.sections.outcomes import outcomes_in_brief
 from carecase.report.sections.windows import in_a_sentence, windows_in_words
 
 METHOD = (
-    "How the figures were made: agency records were linked to people, every service contact was "
+    "How the figures were made: agency records were linked to people, service contacts were "
     "costed with published unit costs at one price year, and the programme's effect was measured "
     "by comparing participants' service use before and after joining with that of similar people "
     "who had not joined (a matched comparison group), so that changes that would have happened "
