@@ -15,7 +15,7 @@ BASE = {"project": {"name": "t", "period_start": "2023-04-01", "period_end": "20
 OUTPATIENT = {"code": "OUTPATIENT_APPT", "description": "Outpatient appointment", "agency_l1": "NHS",
               "agency_l2": "Acute Trust", "area_of_need": "Physical health", "kind": "point",
               "unit": "attendance"}
-COSTED = {"service_costs": {"OUTPATIENT_APPT": "HE23.0"}}
+COSTED = {"service_costs": {"OUTPATIENT_APPT": "HE8.0"}}
 
 
 def load(*services: dict[str, Any], costs: dict[str, Any] | None = None) -> Any:
@@ -93,7 +93,7 @@ def test_an_agency_differing_only_in_case_is_refused() -> None:
 def test_a_declared_service_with_no_unit_cost_is_refused_at_load() -> None:
     msg = refused(OUTPATIENT, costs={})
     assert "services[0] OUTPATIENT_APPT has no unit cost: add it to costs.service_costs" in msg
-    assert "'costs: {service_costs: {OUTPATIENT_APPT: HE23.0}}'" in msg
+    assert "'costs: {service_costs: {OUTPATIENT_APPT: <unit-cost code>}}'" in msg
 
 
 def test_a_declared_unit_has_one_spelling_for_every_stage() -> None:

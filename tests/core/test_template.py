@@ -90,4 +90,4 @@ def test_commented_out_optional_keys_are_valid_when_switched_on():
     assert config.engine.threads == 4
     assert config.privacy.key_file == "/secure/keys/carecase.key"
     assert config.services[0].code == "OUTPATIENT_APPT" and config.services[0].kind == "point"
-    assert config.costs.service_costs == {"OUTPATIENT_APPT": "HE23.0"}
+    assert config.costs.service_costs == {"OUTPATIENT_APPT": "HE8.0"}

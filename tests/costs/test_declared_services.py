@@ -128,7 +128,7 @@ def test_a_declared_service_with_no_unit_cost_is_refused_naming_the_setting(tmp_
         open_project(tmp_path / "p", cfg)
     msg = str(err.value)
     assert "services[1] PROBATION_SUPERVISION has no unit cost" in msg
-    assert "costs.service_costs" in msg and "PROBATION_SUPERVISION: HE23.0" in msg
+    assert "costs.service_costs" in msg and "PROBATION_SUPERVISION: <unit-cost code>" in msg
     assert "per_week for a spell service counted in weeks" in msg  # the basis it would get
 
 

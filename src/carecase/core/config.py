@@ -142,7 +142,7 @@ class CarecaseConfig(StrictModel):
                 raise ValueError(
                     f"services[{i}] {d.code} has no unit cost: add it to costs.service_costs with a "
                     "unit-cost code from the library (costs.library) or your costs.overrides CSV, "
-                    f"e.g. 'costs: {{service_costs: {{{d.code}: HE23.0}}}}' (and costs.service_basis "
+                    f"e.g. 'costs: {{service_costs: {{{d.code}: <unit-cost code>}}}}' (and costs.service_basis "
                     f"where its default basis, {_default_basis_text(d)} for a {d.kind} service "
                     f"counted in {d.unit}s, is not how that unit cost is priced)")
         return self

@@ -34,6 +34,7 @@ SELECTION: dict[str, str] = {
     "HE7.0": "hospital inpatient episode (elective and non-elective)",
     "HE7.0.1": "elective inpatient episode",
     "HE7.0.2": "non-elective inpatient episode",
+    "HE8.0": "hospital outpatient attendance (the template's example for a declared outpatient service)",
     "HE14.0": "mental health inpatient bed day",
     "HE14.0.1": "mental health inpatient bed day, adults",
     "HE20.2": "GP face-to-face consultation",
@@ -63,6 +64,10 @@ SELECTION: dict[str, str] = {
     "E&E1.3": "Jobseeker's Allowance, single 25 or over, per week (transfer)",
 }
 TRANSFERS = frozenset({"E&E1.0.1", "E&E1.3"})  # the selection's transfers (import_gmca flags them)
+# Unit texts corrected: (code → unit, why). HE8.0's figure is Reference Costs' average per
+# outpatient attendance, but the workbook's unit cell says 'Per admission'.
+UNIT_CORRECTIONS = {"HE8.0": ("Per attendance", "the workbook's unit text 'Per admission' corrected: the "
+                                                "figure is the average cost per outpatient attendance")}
 # Derived rows: (new code, from code, divisor, unit, description suffix)
 DERIVED = (("HO4.0N", "HO4.0", 7.0, "Per night", "per night (weekly cost ÷ 7)"),)
 
@@ -74,6 +79,10 @@ def build_default_library(workbook: str | Path) -> pd.DataFrame:
         raise ValueError(f"codes not in workbook: {missing}")
     lib = full[full["code"].isin(list(SELECTION))].copy()
     lib["transfer"] = lib["code"].isin(list(TRANSFERS))
+    for code, (unit, why) in UNIT_CORRECTIONS.items():
+        at = lib["code"] == code
+        lib.loc[at, "unit"] = unit
+        lib.loc[at, "source"] = lib.loc[at, "source"] + f"; carecase: {why}"
     extra = []
     for new, old, div, unit, suffix in DERIVED:
         rows = lib[lib["code"] == old].copy()

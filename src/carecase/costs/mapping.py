@@ -120,7 +120,7 @@ def service_map(service_costs: Mapping[str, str] | None = None,
         if svc not in by and svc not in (service_costs or {}):
             raise ConfigError(
                 f"costs.service_costs: the declared service {svc!r} has no unit cost; map it to a "
-                f"unit-cost code from the library or costs.overrides, e.g. service_costs: {{{svc}: HE23.0}}.")
+                f"unit-cost code from the library or costs.overrides, e.g. service_costs: {{{svc}: <unit-cost code>}}.")
     for svc, code in (service_costs or {}).items():
         old = by.get(svc)
         basis = (service_basis or {}).get(svc) or (old.basis if old else default_basis(services[svc]))
