@@ -401,3 +401,42 @@ def test_a_window_hiding_rows_for_a_figure_of_two_windows_keeps_the_others_compl
     assert ("first 8 months after joining", "all") in hidden and ("first 12 months after joining", "all") in hidden
     assert {("first 8 months after joining", k) for k in "ABC"} <= hidden
     assert ("first 12 months after joining", "B") not in hidden and ("first 12 months after joining", "C") not in hidden
+
+
+def test_hidden_rows_a_shown_total_gives_together_rest_on_more_than_the_threshold(tmp_path: Path) -> None:
+    """Disclosure review (1,500-person demo): adult social care and mental health were hidden
+    in every window (each on few users), the total shown, so the total less the agencies shown
+    gave their sum, which rested on 4 to 7 participants. Two hidden rows passed the old rule
+    (never exactly one hidden in a line). Now a line whose total is shown also hides a row on
+    more than the threshold's people, so the hidden rows together rest on more than it."""
+    root = _project(tmp_path)
+
+    def users(df: pd.DataFrame) -> pd.Series:
+        return df["key"].map(lambda k: 3 if k in ("AE_ATTEND", "NEL_ADMIT") else 60)
+
+    _edit(root, "matched", treated_users=users, control_users=60)
+    _edit(root, "rtm", treated_users=users, control_users=60)
+    report = project_report(Project.open(root))
+    effects = _table(report, "evaluation-effects")
+    for window in {r["window"] for r in effects.rows}:
+        rows = [(i, r) for i, r in enumerate(effects.rows) if r["window"] == window and r.get("measure") == "cost"]
+        hidden = {r["key"] for i, r in rows if (i, "effect_matched") in effects.hidden}
+        assert {"AE_ATTEND", "NEL_ADMIT"} <= hidden
+        # the total is hidden, or so is a service on more than 7 people
+        assert "all" in hidden or hidden & {"MH_INPATIENT", "HOU_TEMP_ACCOM"}, (window, hidden)
+
+
+def test_a_zero_row_of_no_one_is_no_complement() -> None:
+    """Disclosure review (250-person demo): the acute trust (6 users) was hidden with housing
+    and ambulance as complements, each exactly 0 with 0 users: the total less the rows shown
+    was the acute trust's figure. A complement must rest on more than the threshold."""
+    from carecase.report.suppression import secondary_lines
+
+    # total, then four parts: the first on 6 people (hidden), two zeros of no one, one on 40
+    values = np.array([-1109.56, -1109.56, 0.0, 0.0, -35.0 + 35.0])
+    people = np.array([60, 6, 0, 0, 40])
+    mask = np.array([False, True, False, False, False])
+    old = secondary_lines(values, mask, [[0, 1, 2, 3, 4]], by="order")
+    assert old.tolist() == [False, True, True, False, False]  # a zero of no one: no protection
+    new = secondary_lines(values, mask, [[0, 1, 2, 3, 4]], by="order", people=people, threshold=7)
+    assert new[4] and new[1]  # the part on 40 people is hidden with it

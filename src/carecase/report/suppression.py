@@ -139,16 +139,21 @@ class Disclosed:
     hidden: np.ndarray
 
 
-def _next_part(values: np.ndarray, hidden: np.ndarray, keep: np.ndarray | None = None) -> int | None:
+def _next_part(values: np.ndarray, hidden: np.ndarray, keep: np.ndarray | None = None,
+               big: np.ndarray | None = None) -> int | None:
     """Index of the complement in one line whose first cell is the sum of the others: the
     first visible part with a value in the line's order, whatever the value; else the sum;
     a missing part only when nothing else is left (hiding a blank protects nothing).
     ``keep`` (cells another part of the report needs shown, say the cost-benefit model's
     inputs): the parts and the sum not kept come first, in that order, then the kept ones.
-    Both orders depend on positions and on which cells are kept, never on values."""
+    Both orders depend on positions and on which cells are kept, never on values. ``big``
+    (cells resting on more people than the threshold): only those parts, then the sum (see
+    :func:`secondary_lines`)."""
     kept = np.zeros(len(values), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
-    parts = [j for j in range(1, len(values)) if not np.isnan(values[j])]
+    parts = [j for j in range(1, len(values)) if not np.isnan(values[j]) and (big is None or big[j])]
     blanks = [j for j in range(1, len(values)) if np.isnan(values[j])]
+    if big is not None:
+        blanks = []
     order = [*(j for j in parts if not kept[j]), *([0] if not kept[0] else []),
              *(j for j in parts if kept[j]), *([0] if kept[0] else []), *blanks]
     for i in order:
@@ -158,7 +163,8 @@ def _next_part(values: np.ndarray, hidden: np.ndarray, keep: np.ndarray | None =
 
 
 def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequence[int]],
-                    by: str = "value", keep: np.ndarray | None = None) -> np.ndarray:
+                    by: str = "value", keep: np.ndarray | None = None,
+                    people: np.ndarray | None = None, threshold: int = 0) -> np.ndarray:
     """Secondary suppression over arbitrary lines of a flat vector of cells (cells of one or
     several tables): extend ``mask`` until no line (a list of cell indices whose values add
     up, one being the sum of the others, or whose sum is published) holds exactly one hidden
@@ -168,21 +174,38 @@ def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequen
     rule that picks by value is public, so it tells the complement's size: hiding the smallest estimate bounded
     it by the smallest one shown, and the hidden pair's published sum then pinned the
     protected estimate to within that (a DiD resting on 7 comparison people, −£43.18, to
-    between −£52.81 and −£23.61)."""
+    between −£52.81 and −£23.61).
+
+    ``people`` (``by="order"``: the number of people each cell rests on, NaN where unknown):
+    where a line's sum is shown, its hidden parts' sum is published by subtraction, and it
+    rests on the people of those parts together, who may be few though no part is alone (one
+    home-care user and five mental-health users). Only the parts' own counts are known, not
+    how many people they share, so such a line must also hide a part resting on more than
+    ``threshold`` people (the first in order, see :func:`_next_part`; the sum where none
+    is): then the hidden parts together rest on more than ``threshold``. A part of 0 people
+    (an estimate of exactly 0) protects nothing."""
     pick = _next_part if by == "order" else pick_complement
     v = np.asarray(values, dtype=float).ravel()
     hidden = np.asarray(mask, dtype=bool).ravel().copy()
     kept = np.zeros(v.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool).ravel()
+    big = None if people is None or by != "order" else np.asarray(people, dtype=float).ravel() > threshold
     idx = [np.asarray(line, dtype=int) for line in lines]
     changed = True
     while changed:
         changed = False
         for line in idx:
-            if len(line) and hidden[line].sum() == 1:
-                k = pick(v[line], hidden[line], kept[line])
-                if k is not None:
-                    hidden[line[k]] = True
-                    changed = True
+            if not len(line):
+                continue
+            h = hidden[line]
+            if h.sum() == 1:
+                k = pick(v[line], h, kept[line])
+            elif big is not None and not h[0] and h[1:].any() and not (h[1:] & big[line[1:]]).any():
+                k = _next_part(v[line], h, kept[line], big[line])
+            else:
+                continue
+            if k is not None:
+                hidden[line[k]] = True
+                changed = True
     return hidden
 
 

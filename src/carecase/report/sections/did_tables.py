@@ -121,7 +121,7 @@ def _hidden_keys(t: Table, column: str) -> set[tuple[str, str, str]]:
 
 
 def disclose_together(effects: Table, matched: pd.DataFrame, rtm: Table, rtm_frame: pd.DataFrame,
-                      keep: Collection[tuple[str, str, str]] = ()) -> None:
+                      keep: Collection[tuple[str, str, str]] = (), threshold: int | None = None) -> None:
     """Hide a row of either table in both and re-choose both tables' complements until
     neither changes (each pass only adds hidden cells, so it ends).
 
@@ -148,8 +148,8 @@ def disclose_together(effects: Table, matched: pd.DataFrame, rtm: Table, rtm_fra
         _rows_with(effects, hidden, MATCHED_ESTIMATES)
         _rows_with(rtm, hidden, RTM_ESTIMATES)
         effects.withheld |= hide_derivable_windows(effects.withheld, MATCHED_ESTIMATES, effects.rows, months)
-        withhold_rows_adding_up(effects, matched, MATCHED_ESTIMATES, keep)
-        withhold_rows_adding_up(rtm, rtm_frame, RTM_ESTIMATES, keep)
+        withhold_rows_adding_up(effects, matched, MATCHED_ESTIMATES, keep, threshold)
+        withhold_rows_adding_up(rtm, rtm_frame, RTM_ESTIMATES, keep, threshold)
         if (len(effects.withheld), len(rtm.withheld)) == size:
             return
 
@@ -279,7 +279,7 @@ def _build(ctx: Context, counts: Table | None,
     matched = ctx.outs.table("evaluate", "matched")
     if ctx.mode != "internal":
         if rtm is not None and frame is not None:
-            withhold_rows_adding_up(rtm, frame, RTM_ESTIMATES, keep)
+            withhold_rows_adding_up(rtm, frame, RTM_ESTIMATES, keep, ctx.config.suppression.threshold)
             shown = {_key(r) for i, r in enumerate(rtm.rows) if (i, "treated_change_ppy") not in rtm.withheld
                      and (i, "control_change_ppy") not in rtm.withheld}
         rtm_windows = set() if frame is None or pick(frame, "window") is None \
@@ -290,9 +290,9 @@ def _build(ctx: Context, counts: Table | None,
     effects = _effects(ctx, counts, shown, keep)
     if ctx.mode != "internal" and effects is not None and rtm is not None and frame is not None \
             and matched is not None:
-        disclose_together(effects, only_measure(matched, MONEY), rtm, frame, keep)
+        disclose_together(effects, only_measure(matched, MONEY), rtm, frame, keep, ctx.config.suppression.threshold)
         if naive_of_matched(effects):
-            show_participants_change(effects, rtm, frame)
+            show_participants_change(effects, rtm, frame, ctx.config.suppression.threshold)
     return effects, rtm
 
 
@@ -318,7 +318,7 @@ def did_rows(matched: pd.DataFrame | None, skip: Collection[str]) -> set[tuple[s
     return {(window_label(w), kt, k) for w, kt, k in keys if window_label(w) not in skip}
 
 
-def show_participants_change(effects: Table, rtm: Table, frame: pd.DataFrame) -> None:
+def show_participants_change(effects: Table, rtm: Table, frame: pd.DataFrame, threshold: int | None = None) -> None:
     """Where the naive column is the matched participants' own change, a regression-to-the-mean
     row's participants' change is the same figure: show it wherever the naive column does (a
     review found it hidden in one table and printed in the other). Its comparison change and
@@ -334,7 +334,7 @@ def show_participants_change(effects: Table, rtm: Table, frame: pd.DataFrame) ->
                 and round(float(same), 2) == round(float(r["treated_change_ppy"]), 2):
             rtm.withheld.discard((i, "treated_change_ppy"))
     check = set(rtm.withheld)
-    withhold_rows_adding_up(rtm, frame, ("treated_change_ppy",))
+    withhold_rows_adding_up(rtm, frame, ("treated_change_ppy",), threshold=threshold, people=("treated_users",))
     if rtm.withheld != check:  # a line was left with one hidden participants' change
         rtm.withheld = before
 

@@ -154,6 +154,8 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
                 (by_step if steps_only else withheld).update((i, k) for k in group)
     if threshold is not None:  # a hidden row must not come back as a total less the rows shown
         lines = sum_lines([_line_key(r) for r in records])
+        users_of: dict[tuple[str, ...], list] = {MATCHED_ESTIMATES: [_fewest(r.get("users_matched"), r.get("cusers_matched")) for r in records],
+                  NAIVE_ESTIMATES: [r.get("users_naive") for r in records]}
         labelled = [_line_key({**r, "window": window_label(r["window"])} if "window" in r else r) for r in records]
         flags = kept_rows(labelled, set(keep)) if keep else None
         # Complements in two rounds. First for the rows hidden in their own right, which hide
@@ -163,10 +165,12 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
         # and the complement it shows (the whole-system total) less a neighbouring window's
         # figure for the same row would give the others' protected estimate back.
         for group in (MATCHED_ESTIMATES, NAIVE_ESTIMATES):
-            withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines, flags)
+            withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines, flags,
+                                     users_of[group], threshold)
         withheld |= by_step
         for group in (MATCHED_ESTIMATES, NAIVE_ESTIMATES):
-            withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines, flags)
+            withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines, flags,
+                                     users_of[group], threshold)
         # then until neither adds a cell: no hidden window of a row follows from its windows
         # shown (0–4 and 4–8 give 0–8), and each window newly hidden gets its complements
         months = [window_months(r.get("window")) for r in records]
@@ -176,7 +180,8 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
                 spans = hide_derivable_windows(withheld, group, rows, months)
                 by_span |= spans - withheld
                 withheld |= spans
-                withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines, flags)
+                withheld |= protect_sums(withheld, group, [r.get(group[0]) for r in rows], lines, flags,
+                                         users_of[group], threshold)
             if len(withheld) == size:
                 break
     note = ("Negative values are reductions. Naive: the participants' own change. "
@@ -200,6 +205,12 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
     # small numbers (and figures hidden elsewhere) are hidden, no complement down the column
     return Table("evaluation-effects", "Naive before/after and matched difference-in-differences, per person per year",
                  cols, rows, note=note, protect_columns=False, withheld=withheld)
+
+
+def _fewest(*counts: object) -> float:
+    """The smallest of a row's people counts (NaN when any is missing: unknown)."""
+    values = [float(c) if not is_missing(c) else np.nan for c in counts]  # type: ignore[arg-type]
+    return float("nan") if any(np.isnan(v) for v in values) else min(values)
 
 
 def _line_key(r: dict) -> tuple[str, str, str, str]:
@@ -232,18 +243,26 @@ def sum_lines(meta: list[tuple[str, str, str, str]]) -> list[list[int]]:
 
 
 def protect_sums(withheld: set[tuple[int, str]], group: tuple[str, ...], values: list, lines: list[list[int]],
-                 keep: list[bool] | None = None) -> set[tuple[int, str]]:
+                 keep: list[bool] | None = None, people: list | None = None,
+                 threshold: int = 0) -> set[tuple[int, str]]:
     """Cells of ``group`` to withhold besides ``withheld`` so that no line of rows that add up
     (:func:`sum_lines`) has exactly one row's estimates hidden: else the total less the rows
     shown gives it back (one resident's residential care, as Adult Social Care less home care).
     The complement is the line's first visible part in row order, whatever its value
     (:func:`suppression.secondary_lines` ``by="order"``): chosen by value, its size would be
     known from the rule, and with the pair's sum so would the hidden estimate's. Rows flagged
-    in ``keep`` are chosen last."""
+    in ``keep`` are chosen last. ``people`` (each row's people for this group's estimates): a
+    line whose sum is shown must also hide a row resting on more than ``threshold`` people,
+    else its hidden rows' sum, published by subtraction, may rest on a few (a disclosure
+    review had adult social care and mental health together, 4 to 7 participants, from the
+    total less the agencies shown; :func:`suppression.secondary_lines`)."""
     n = len(values)
     mask = np.array([(i, group[0]) in withheld for i in range(n)], dtype=bool)
     v = np.array([float(x) if not is_missing(x) else np.nan for x in values], dtype=float)
-    hidden = secondary_lines(v, mask, lines, by="order", keep=None if keep is None else np.array(keep, dtype=bool))
+    counts = None if people is None else np.array(
+        [float(x) if not is_missing(x) else np.nan for x in people], dtype=float)
+    hidden = secondary_lines(v, mask, lines, by="order", keep=None if keep is None else np.array(keep, dtype=bool),
+                             people=counts, threshold=threshold)
     return {(int(i), k) for i in np.flatnonzero(hidden & ~mask) for k in group}
 
 
@@ -260,18 +279,29 @@ def kept_rows(meta: list[tuple[str, str, str, str]], keep: set[tuple[str, str, s
 
 
 def withhold_rows_adding_up(t: Table, frame: pd.DataFrame, group: tuple[str, ...],
-                            keep: Collection[tuple[str, str, str]] = ()) -> None:
+                            keep: Collection[tuple[str, str, str]] = (), threshold: int | None = None,
+                            people: tuple[str, ...] = ("treated_users", "control_users")) -> None:
     """As :func:`protect_sums` for a table built from ``frame`` (windows labelled in the
     table), its rows found by window, level and key; the ``parent`` column is the frame's.
-    ``keep``: (window label, level, key) of rows to choose last as complements."""
-    parent = {(window_label(r.get("window")), str(r.get("key_type")), str(r.get("key"))): r.get("parent")
-              for r in frame.to_dict("records")} if pick(frame, "parent") else {}
-    keyed = [{**r, "parent": parent.get((str(r.get("window")), str(r.get("key_type")), str(r.get("key"))))}
-             for r in t.rows]
+    ``keep``: (window label, level, key) of rows to choose last as complements. With
+    ``threshold``, each row rests on the fewest of the frame's ``people`` columns (the
+    participants and comparison people who used it), and a line whose sum is shown hides a
+    row resting on more than that (:func:`protect_sums`)."""
+    records = frame.to_dict("records")
+
+    def key(r: dict) -> tuple[str, str, str]:
+        return str(r.get("window")), str(r.get("key_type")), str(r.get("key"))
+
+    labelled = {(window_label(r.get("window")), str(r.get("key_type")), str(r.get("key"))): r for r in records}
+    parent = {k: r.get("parent") for k, r in labelled.items()} if pick(frame, "parent") else {}
+    keyed = [{**r, "parent": parent.get(key(r))} for r in t.rows]
     meta = [_line_key(r) for r in keyed]
     lines = sum_lines(meta)
+    columns = [c for c in (pick(frame, p) for p in people) if c is not None]
+    counts = [_fewest(*(labelled.get(key(r), {}).get(c) for c in columns)) for r in t.rows] \
+        if threshold is not None and columns else None
     t.withheld |= protect_sums(t.withheld, group, [r.get(group[0]) for r in t.rows], lines,
-                               kept_rows(meta, set(keep)) if keep else None)
+                               kept_rows(meta, set(keep)) if keep else None, counts, threshold or 0)
 
 
 def effect_chart_rows(table: Table) -> list[dict]:
