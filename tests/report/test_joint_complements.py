@@ -251,3 +251,25 @@ def test_never_more_rows_than_line_by_line(seed: int) -> None:
         lines = _tables(services, {})
     assert sum(len({i for i, _ in t.hidden}) for t in joint) <= sum(len({i for i, _ in t.hidden}) for t in lines)
 
+
+
+def test_hidden_people_in_a_line_include_one_of_more_than_the_threshold() -> None:
+    """Disclosure review (300-person demo): adult social care and the mental health trust were
+    hidden, the total spend shown, so the spend less the agencies shown gave their £ together,
+    resting on 8 people: above the threshold by one, and only because they shared none. Only
+    each row's own people are known, so a line whose hidden people cells are all of 0 to 7
+    hides one of more than 7 too, jointly and line by line alike."""
+    from carecase.report.suppression import secondary_lines
+
+    values = np.array([60.0, 3.0, 4.0, 50.0, 0.0])  # the line's total, then its rows
+    mask = np.array([False, True, True, False, False])
+    lines = [[0, 1, 2, 3, 4]]
+    people = np.ones(5, dtype=bool)
+    assert joint_complements(values, mask, lines).tolist() == mask.tolist()  # two hidden: enough before
+    joint = joint_complements(values, mask, lines, people=people, threshold=7)
+    assert joint is not None and joint[1] and joint[2] and (joint[0] or joint[3]) and not joint[4]
+    by_line = secondary_lines(values, mask, lines, people=values, threshold=7)
+    assert by_line.tolist() == [False, True, True, True, False]  # the smallest of more than 7
+    few = np.array([6.0, 3.0, 3.0, 0.0])  # a line of few people only: nothing more to hide
+    assert secondary_lines(few, np.array([False, True, True, False]), [[0, 1, 2, 3]], people=few,
+                           threshold=7).tolist() == [False, True, True, False]

@@ -94,6 +94,35 @@ def _line_rows(lines: Sequence[Sequence[int]], unit: np.ndarray, can_hide: np.nd
     return out
 
 
+def _union_rows(lines: Sequence[Sequence[int]], unit: np.ndarray, can_hide: np.ndarray, values: np.ndarray,
+                people: np.ndarray, threshold: int) -> list[np.ndarray]:
+    """One row ≥ 0 per people cell of 0 to ``threshold`` in a line of people cells: (the
+    line's units on more than ``threshold`` people, hidden) − (that cell's unit, hidden). A
+    line publishes its hidden cells' sum, and with it their £ together, which rests on their
+    people together: only each row's own count is known, not how many they share, so a hidden
+    line holds a row on more than ``threshold`` (a row of 0 people protects nothing)."""
+    m = len(can_hide)
+    out = []
+    for line in lines:
+        cells = [int(c) for c in line if people[int(c)] and not np.isnan(values[int(c)])]
+        big = [c for c in cells if abs(values[c]) > threshold]
+        small = {int(unit[c]) for c in cells if abs(values[c]) <= threshold}
+        if not small:
+            continue
+        row_big = np.zeros(m)
+        row_big[np.unique(unit[big]).astype(int)] = 1.0
+        row_big *= can_hide
+        if not row_big.any():  # a line of few people only: nothing in it can protect the rest
+            continue
+        for u in sorted(small):
+            if row_big[u]:
+                continue
+            row = row_big.copy()
+            row[u] = -1.0
+            out.append(row)
+    return out
+
+
 def _cuts(hidden: np.ndarray, unit: np.ndarray, can_hide: np.ndarray, relations: Relations,
           protect: np.ndarray, money: np.ndarray, required: np.ndarray) -> Iterator[np.ndarray]:
     """The cuts (rows ≥ 1 over the units) this suppression falls short of."""
@@ -131,12 +160,15 @@ def _solve(weight: np.ndarray, fixed: np.ndarray, can_hide: np.ndarray, rows: li
 def joint_complements(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequence[int]],
                       together: Sequence[Sequence[int]] = (), relations: Relations = (),
                       protect: np.ndarray | None = None, money: np.ndarray | None = None,
-                      required: np.ndarray | None = None) -> np.ndarray | None:
+                      required: np.ndarray | None = None, people: np.ndarray | None = None,
+                      threshold: int = 0) -> np.ndarray | None:
     """``mask`` extended by the fewest complements (see the module) over a flat vector of
     cells: ``values`` their counts; ``lines`` lists of cells that add up; ``together`` groups
     of cells hidden together; ``relations`` the published sums (:mod:`~carecase.report.relations`)
     that must not give back a ``protect`` cell, nor bound a cell's ``money`` within its
-    ``required`` upper protection. None when no solution came back."""
+    ``required`` upper protection; ``people`` the cells that count people: a line's hidden
+    people cells include one of more than ``threshold`` (:func:`_union_rows`). None when no
+    solution came back."""
     v = np.asarray(values, dtype=float).ravel()
     n = v.size
     start = np.asarray(mask, dtype=bool).ravel()
@@ -153,6 +185,8 @@ def joint_complements(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequ
     can_hide[unit[~np.isnan(v)]] = True
     weight = _weights(v, unit, m)
     rows = _line_rows(lines, unit, can_hide)
+    if people is not None:
+        rows += _union_rows(lines, unit, can_hide, v, np.asarray(people, dtype=bool).ravel(), threshold)
     least = [0.0] * len(rows)
     hidden = start.copy()
     for _ in range(ROUNDS):

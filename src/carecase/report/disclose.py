@@ -48,16 +48,20 @@ class CountCells:
         return (id(t), i, key) in self._number
 
     def withhold(self, lines: list[list[int]], cfg: SuppressionConfig, start_withheld: bool = False,
-                 keep: set[int] | None = None) -> None:
+                 keep: set[int] | None = None, people: str | None = None) -> None:
         """Primary suppression of every cell, secondary over ``lines``, written into each
         table's ``withheld``; with ``start_withheld`` the cells already withheld count as
-        hidden from the start; cells in ``keep`` (published elsewhere) are complements last."""
+        hidden from the start; cells in ``keep`` (published elsewhere) are complements last;
+        ``people``: the column key of the cells that count people, whose hidden cells in a
+        line must include one of more than the threshold (:func:`secondary_lines`)."""
         hidden = primary_mask(self.values, cfg.threshold)
         if start_withheld:
             hidden |= np.array([(i, key) in t.withheld for t, i, key in self.cells], dtype=bool)
         if cfg.secondary and hidden.any():
             kept = np.array([n in (keep or set()) for n in range(len(self.cells))], dtype=bool)
-            hidden = secondary_lines(self.values, hidden, lines, keep=kept)
+            counts = None if people is None else np.where(
+                np.array([key == people for _, _, key in self.cells], dtype=bool), self.values, np.nan)
+            hidden = secondary_lines(self.values, hidden, lines, keep=kept, people=counts, threshold=cfg.threshold)
         for (t, i, key), h in zip(self.cells, hidden.tolist(), strict=True):
             if h:
                 t.withheld.add((i, key))

@@ -183,12 +183,17 @@ def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequen
     how many people they share, so such a line must also hide a part resting on more than
     ``threshold`` people (the first in order, see :func:`_next_part`; the sum where none
     is): then the hidden parts together rest on more than ``threshold``. A part of 0 people
-    (an estimate of exactly 0) protects nothing."""
+    (an estimate of exactly 0) protects nothing.
+    ``by="value"`` with ``people`` (NaN for the cells that do not count people): a line whose
+    hidden people cells include none of more than ``threshold`` hides its smallest visible one
+    that is (where the line has one)."""
     pick = _next_part if by == "order" else pick_complement
     v = np.asarray(values, dtype=float).ravel()
     hidden = np.asarray(mask, dtype=bool).ravel().copy()
     kept = np.zeros(v.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool).ravel()
-    big = None if people is None or by != "order" else np.asarray(people, dtype=float).ravel() > threshold
+    counts = None if people is None else np.asarray(people, dtype=float).ravel()
+    big = None if counts is None else counts > threshold
+    counted = None if counts is None else ~np.isnan(counts)
     idx = [np.asarray(line, dtype=int) for line in lines]
     changed = True
     while changed:
@@ -197,10 +202,15 @@ def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequen
             if not len(line):
                 continue
             h = hidden[line]
+            k: int | None
             if h.sum() == 1:
                 k = pick(v[line], h, kept[line])
-            elif big is not None and not h[0] and h[1:].any() and not (h[1:] & big[line[1:]]).any():
+            elif big is None or counted is None:
+                continue
+            elif by == "order" and not h[0] and h[1:].any() and not (h[1:] & big[line[1:]]).any():
                 k = _next_part(v[line], h, kept[line], big[line])
+            elif by != "order" and (h & counted[line]).any() and not (h & big[line]).any():
+                k = pick_complement(v[line], h | ~big[line], kept[line])
             else:
                 continue
             if k is not None:

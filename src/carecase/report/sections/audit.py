@@ -230,8 +230,10 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
     if cfg.secondary:  # every complement chosen at once; the checks below then find nothing more
         start = primary | np.array([(i, key) in t.withheld for t, i, key in cell.cells], dtype=bool)
         whole = [[cell(t, i, c.key) for c in t.columns if c.count] for t in tables for i in range(len(t.rows))]
+        is_people = np.array([key == "people" for _, _, key in cell.cells], dtype=bool)
         joint = joint_complements(cell.values, start, lines, together=whole, relations=relations,
-                                  protect=protect, money=money, required=required)
+                                  protect=protect, money=money, required=required, people=is_people,
+                                  threshold=cfg.threshold)
         if joint is not None:  # else line by line, below, as before
             for n in np.flatnonzero(joint & ~start).tolist():
                 t, i, key = cell.cells[n]
@@ -243,7 +245,7 @@ def protect_cost_tables(agency: Table | None, need: Table | None, service: Table
     # (an A&E complement's 900 events, and then the agency's £ less it gave a 3-person
     # service's £). Each round only hides more, so it ends.
     while True:
-        cell.withhold(lines, cfg, start_withheld=True)
+        cell.withhold(lines, cfg, start_withheld=True, people="people")
         more = [(t, i, other) for t in tables if {"people", "events"} <= {c.key for c in t.columns}
                 for i in range(len(t.rows)) for key, other in (("events", "people"), ("people", "events"))
                 if (i, key) in t.withheld and (i, other) not in t.withheld]
