@@ -176,3 +176,19 @@ def test_rows_text_shows_ten_rows_and_counts_the_rest():
     text = excluded_warnings({"participants": 13, "excluded_not_in_population": 1}, {})[0]
     assert text == ("1 of 13 programme participants could not be evaluated: 1 not in the population register "
                     "(evaluation.eligibility.population_only). The matched estimate describes the others.")
+
+
+def test_no_one_eligible_says_why_and_from_when():
+    """User review: start dates in the data's first year gave only "No programme participant
+    is eligible at their start date; check the programme register dates": the counts by
+    reason were known and the earliest start a full pre-period allows was not said."""
+    from carecase.evaluate.api import no_one_eligible
+
+    starts = pd.DataFrame({"person_id": ["P3", "P6"], "index_date": [D("2022-09-01"), D("2023-06-01")]})
+    cfg = EvaluationConfig.model_validate({"pre_months": 12, "eligibility": {"min_age": 18}})
+    rows, excluded = risk_sets(_people(), starts, cfg, dt.date(2022, 4, 1), dt.date(2024, 3, 31))
+    assert not rows["treated"].any()
+    msg = no_one_eligible(excluded, cfg, dt.date(2022, 4, 1), dt.date(2024, 3, 31))
+    assert msg.startswith("No programme participant is eligible at their start date (1 starting too early for "
+                          "a full pre-period inside the data; 1 outside the age limits")
+    assert "a participant needs a start date from 2023-04-01 (a full pre-period inside the data) up to 2024-03-31" in msg

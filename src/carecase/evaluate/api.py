@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from carecase.core.blas import on_one_blas_thread
-from carecase.core.dates import month_index
+from carecase.core.dates import add_months_py, month_index
 from carecase.core.engine import Engine
 from carecase.core.errors import EvaluationError
 from carecase.core.random import generator
@@ -100,6 +100,23 @@ def _events_table(engine: Engine) -> Any:
                           "`carecase run PROJECT --only link --only costs` first.")
 
 
+def no_one_eligible(excluded: pd.DataFrame, config: EvaluationConfig,
+                    period_start: dt.date, period_end: dt.date) -> str:
+    """Why no participant could be evaluated: the counts by reason (``cohort.risk_sets``'
+    ``excluded``), and the first date a full pre-period allows. A user whose programme
+    started in the data's first year was told only to check the register's dates."""
+
+    counts = dict(zip(excluded["reason"], excluded["people"], strict=True))
+    parts = [f"{counts[k]:,} {what}" for k, what in cohort.EXCLUSIONS.items() if counts.get(k)]
+    earliest = add_months_py(period_start, config.pre_months)
+    why = f" ({'; '.join(parts)})" if parts else ""
+    return (f"No programme participant is eligible at their start date{why}. With the data from "
+            f"{period_start} to {period_end} and evaluation.pre_months = {config.pre_months}, a "
+            f"participant needs a start date from {earliest} (a full pre-period inside the data) up to "
+            f"{period_end}. Check the programme register's start dates, project.period_start and "
+            "evaluation.pre_months, and evaluation.eligibility.")
+
+
 def _period(events: Any, engine: Engine) -> tuple[dt.date, dt.date]:
     agg = engine.to_pandas(events.aggregate(lo=events.start_date.min(), hi=events.start_date.max()))
     if agg.empty or pd.isna(agg["lo"].iloc[0]):
@@ -139,8 +156,7 @@ def evaluate_project(
     rows, excluded = cohort.risk_sets(people, starts, config, period_start, period_end, activity)
     n_treated = int(rows["treated"].sum())
     if n_treated == 0:
-        raise EvaluationError("No programme participant is eligible at their start date; check "
-                              "the programme register dates and evaluation.eligibility.")
+        raise EvaluationError(no_one_eligible(excluded, config, period_start, period_end))
     fw = cohort.feature_windows(rows, config.pre_months, config.matching.history_months)
     f_amounts, _ = window_summaries(engine, fw, events, engine.table("people"), period_end,
                                     period_start=period_start,
