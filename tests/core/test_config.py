@@ -86,6 +86,10 @@ CASES = [
       "Use per_unit (each unit, the quantity of a row) or per_episode"]),
     ("covers on a point source", _set((*SRC0, "event", "covers"), "month"),
      ["covers: 'month' is for kind 'count'"]),
+    # a new user removed the template's outcomes block and was told at the evaluation
+    ("an instrument with no readings", _pop(("ingest", "outcomes")),
+     ["evaluation.instruments[0].name", "'wellbeing_star' has no readings: ingest.outcomes has no entries. Add an "
+      "ingest.outcomes entry with instrument: wellbeing_star"]),
 ]
 
 

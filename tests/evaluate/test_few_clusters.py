@@ -69,7 +69,11 @@ def test_an_eq5d_value_set_is_read_from_the_project_folder(tmp_path) -> None:
         "evaluation:\n  instruments:\n"
         "    - {name: EQ5D, domains: [mo, sc, ua, pd, ad], scale_min: 1, scale_max: 5, scoring: eq5d,\n"
         "       value_set: sets/eq5d_vs.csv}\n"
-        "    - {name: SWEMWBS, domains: [a, b, c, d, e, f, g], scale_min: 1, scale_max: 5}\n")
+        "    - {name: SWEMWBS, domains: [a, b, c, d, e, f, g], scale_min: 1, scale_max: 5}\n"
+        "ingest:\n  outcomes:\n" + "".join(
+            f"    - {{instrument: {name}, path: o.csv, format: {{type: csv}}, ids: {{nhs_number: nhs}},\n"
+            "       date: {column: d, format: '%Y-%m-%d'}, assessment: a, domains: {a: a}}\n"
+            for name in ("EQ5D", "SWEMWBS")))
     ev = with_project_paths(Project.open(tmp_path))
     assert ev.instruments[0].value_set == str(tmp_path / "sets" / "eq5d_vs.csv")
     assert ev.instruments[1].value_set is None

@@ -30,6 +30,10 @@ evaluation:
   instruments:
     - name: SWEMWBS
       scoring: swemwbs
+ingest:  # not run here (the tables are written to the store), but the instrument needs readings
+  outcomes:
+    - {instrument: SWEMWBS, path: o.csv, format: {type: csv}, ids: {nhs_number: nhs},
+       date: {column: d, format: '%Y-%m-%d'}, assessment: a, domains: {a: a}}
 """
 
 

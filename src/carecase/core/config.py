@@ -165,6 +165,22 @@ class CarecaseConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _instruments_have_readings(self) -> CarecaseConfig:
+        """An instrument in evaluation.instruments needs its readings under ingest.outcomes: a
+        user who removed the template's outcomes block was told only at the evaluation, after
+        four stages had run."""
+        read = {o.instrument for o in self.ingest.outcomes}
+        for i, inst in enumerate(self.evaluation.instruments):
+            if inst.name not in read:
+                where = (f"ingest.outcomes reads {', '.join(repr(n) for n in sorted(read))}" if read
+                         else "ingest.outcomes has no entries")
+                raise SettingError(
+                    f"{inst.name!r} has no readings: {where}. Add an ingest.outcomes entry with instrument: "
+                    f"{inst.name} (docs/ingest.md), or remove evaluation.instruments[{i}] if you have no "
+                    "outcome scores", ("evaluation", "instruments", i, "name"), inst.name)
+        return self
+
+    @model_validator(mode="after")
     def _sources_agree_with_catalogue(self) -> CarecaseConfig:
         """A source's agency is its services' catalogue agency (``source_agency_problem``)."""
         problem = source_agency_problem(self)
