@@ -332,3 +332,20 @@ def test_a_header_with_a_mapped_column_is_echoed_when_another_is_missing(project
     with pytest.raises(IngestError) as err:
         run(p)
     assert "Columns found: 'nhs', 'mrn', 'Code', 'date'" in str(err.value)
+
+
+@pytest.mark.parametrize(("named", "content", "fragment"), [
+    ("xlsx", b"nhs,mrn,code,date\n", "ingest.sources[0].format.type is xlsx, but the file is a text (CSV) file: "
+                                     "set ingest.sources[0].format.type: csv"),
+    ("csv", b"PK\x03\x04rest-of-a-zip", "format.type is csv, but the file is an .xlsx workbook: "
+                                        "set ingest.sources[0].format.type: xlsx"),
+    ("csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel .xls workbook: save it from Excel as .xlsx"),
+    ("parquet", b"nhs,mrn\n", "format.type is parquet, but the file is a text (CSV) file"),
+])
+def test_a_file_of_another_type_than_its_setting_names_the_fix(project_factory, named, content, fragment) -> None:
+    """User review: a CSV left under type: xlsx said only 'not a readable .xlsx workbook
+    (InvalidFileException)', with no setting and no fix."""
+    p = project_factory({"sources": [event_source(format={"type": named})]}, {"ae.csv": content})
+    with pytest.raises(IngestError) as err:
+        run(p)
+    assert fragment in str(err.value)

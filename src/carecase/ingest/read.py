@@ -541,6 +541,39 @@ def _blank_rows(table: pa.Table) -> pa.Array:
     return blank
 
 
+def file_kind(path: Path) -> str:
+    """What a file's first bytes say it is: ``xlsx`` (a ZIP container), ``xls`` (an old Excel
+    workbook), ``parquet`` or ``text``."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    return "text"
+
+
+_KIND_WORDS = {"xlsx": "an .xlsx workbook", "xls": "an old Excel .xls workbook", "parquet": "a Parquet file",
+               "text": "a text (CSV) file"}
+
+
+def check_kind(path: Path, fmt: FileFormat, key: str) -> None:
+    """Refuse a file whose contents are not its ``format.type``, naming the setting that reads
+    it: a CSV named under type: xlsx said only 'not a readable .xlsx workbook
+    (InvalidFileException)'."""
+    kind = file_kind(path)
+    want = {"csv": "text", "xlsx": "xlsx", "parquet": "parquet"}[fmt.type]
+    if kind == want or path.stat().st_size == 0:
+        return
+    if kind == "xls":
+        fix = "save it from Excel as .xlsx (or CSV) and point the path at that file"
+    else:
+        fix = f"set {key}.type: {'csv' if kind == 'text' else kind}, or point the path at the {fmt.type} file"
+    raise IngestError(f"{path.name}: {key}.type is {fmt.type}, but the file is {_KIND_WORDS[kind]}: {fix}.")
+
+
 def read_extract(path: Path, fmt: FileFormat, date_formats: dict[str, str | None] | None = None,
                  key: str = "format") -> Extract:
     """The file's data rows as a table of (non-null) strings, one column per header name, the
@@ -549,6 +582,7 @@ def read_extract(path: Path, fmt: FileFormat, date_formats: dict[str, str | None
     formats = date_formats or {}
     blank = 0
     lines: np.ndarray | None = None
+    check_kind(path, fmt, key)
     if fmt.type == "csv":
         table, blank, lines = _read_csv(path, fmt, key)
     elif fmt.type == "xlsx":
