@@ -261,3 +261,46 @@ def test_a_decision_off_the_register_is_reported_when_the_step_is_off(reviewed, 
     assert summary["clerical_review"]["decisions_applied"] == 0
     warning = next(w for w in summary["warnings"] if "not applied" in w)
     assert f"row 1 ({ids[frozenset(OTTOLINE)]})" in warning and "link_unregistered: true" in " ".join(warning.split())
+
+
+# ---------------------------------------------------------------- twins off the register
+
+TWINS = [
+    # (names as ingest stages them, in capitals: the short forms are listed so)
+    # twins off the register: same family name, date of birth, sex and postcode, given names
+    # wholly different (the pair scored 0.9998 on the rest, given-name level 0: one person)
+    ("housing:b9:11", "housing", None, "OLIVER", "SMITH", dt.date(1990, 1, 1), "M", "ZZ1 1AA"),
+    ("police:b9:11", "police", None, "OLIVER", "SMITH", dt.date(1990, 1, 1), "M", None),
+    ("housing:b9:12", "housing", None, "HARRY", "SMITH", dt.date(1990, 1, 1), "M", "ZZ1 1AA"),
+    # one person off the register under a short form and its full name (level: a short form
+    # of the other), and under a name Jaro-Winkler finds close: each pair still joins
+    ("housing:b9:13", "housing", None, "WILLIAM", "QUORNBY", dt.date(1968, 9, 14), "M", "ZZ4 4DD"),
+    ("police:b9:13", "police", None, "BILL", "QUORNBY", dt.date(1968, 9, 14), "M", "ZZ4 4DD"),
+    ("housing:b9:14", "housing", None, "JONATHAN", "PETTIFER", dt.date(1972, 3, 30), "M", "ZZ5 5EE"),
+    ("police:b9:14", "police", None, "JON", "PETTIFER", dt.date(1972, 3, 30), "M", "ZZ5 5EE"),
+]
+
+
+def test_twins_off_the_register_are_two_people_and_offered_for_review(tmp_path, fab: Fabricated):
+    """Twins share date of birth, family name and postcode, which outweighed a wholly
+    different given name (OLIVER and HARRY SMITH: p = 0.9998), so twins off the register were
+    merged into one person (registered twins are kept apart by the register). A residual pair
+    whose given names wholly disagree (Splink's else level, ``gamma_given_name`` 0) no longer
+    chains, and goes to clerical review; a short form (BILL, WILLIAM) or a close spelling
+    (JON, JONATHAN) still joins."""
+    INLINE.extend(TWINS)
+    try:
+        data = _with_inline(fab)
+    finally:
+        del INLINE[-len(TWINS):]
+    links, summary, review, _ = _run(tmp_path / "twins", data)
+    oliver = {links[r]["person_id"] for r in ("housing:b9:11", "police:b9:11")}
+    assert len(oliver) == 1  # one twin's two records are one person
+    assert links["housing:b9:12"]["person_id"] not in oliver
+    assert links["housing:b9:12"]["method"] == "unlinked"
+    off = [{r["record_id_reference"], r["record_id_candidate"]} for r in review if r["pair_kind"] == "off_register"]
+    assert {"housing:b9:11", "housing:b9:12"} in off
+    for a, b in (("housing:b9:13", "police:b9:13"), ("housing:b9:14", "police:b9:14")):
+        assert links[a]["person_id"] == links[b]["person_id"], (a, b)
+        assert links[a]["method"] == "unregistered"
+    assert summary["unregistered"]["pairs_for_review"] == len(off)

@@ -21,7 +21,7 @@ profiles together, not among the residuals alone, where one person's repeated pr
 make their own name look common.
 
 Pairs scoring at least ``linkage.match_probability`` whose dates of birth agree at least in
-part (:func:`linking`) are clustered by connected components (Splink's clustering), and
+part and whose given names are not wholly different (:func:`linking`: twins share the rest) are clustered by connected components (Splink's clustering), and
 same-source records sharing a local ID are joined too (a local ID
 is one person inside its own agency); a profile with no date of birth never chains two people whose
 dates of birth are known (:func:`_clusters_without_dob_bridges`). A cluster's person key is its smallest profile key (the
@@ -33,7 +33,7 @@ ever has.
 
 Clerical review reaches these pairs too. A pair of residual profiles scoring at least
 ``linkage.clerical_lower`` whose profiles end in different people (below the threshold, dates
-of birth wholly different, or kept apart by the date-of-birth rule) is listed for review
+of birth or given names wholly different, or kept apart by the date-of-birth rule) is listed for review
 (:data:`REVIEW`, ``clerical_review.csv`` with ``pair_kind`` off_register). Its pair id is
 'U' and 16 hex characters of SHA-256 of the two profiles' keys in order (:func:`pair_id`), so
 a decision keeps applying while both profiles' details are the same. A pair decided a match
@@ -218,13 +218,19 @@ def _joined_despite(decided_apart: ir.Table, decisions: ir.Table | None, shown: 
 
 
 def linking(pairs: ir.Table, threshold: float) -> ir.BooleanValue:
-    """A residual pair joins its two profiles when it scores at least ``threshold`` and their
+    """A residual pair joins its two profiles when it scores at least ``threshold``, their
     dates of birth agree at least in part (exact, day and month swapped, one part different)
-    or one is missing: not at Splink's else level (``gamma_dob`` 0). Clustering chains pairs,
+    or one is missing: not at Splink's else level (``gamma_dob`` 0), and their given names
+    are not wholly different: not at the given name's else level (``gamma_given_name`` 0;
+    exact, swapped with the family name, Jaro-Winkler ≥ 0.92 or ≥ 0.80, one a short form of
+    the other, BILL and WILLIAM, or one missing all join). Clustering chains pairs,
     so one wrong pair merges two whole people; two people of the same rare name at the same
-    address (a mother and daughter) scored 0.99 on name and postcode alone. A pair with a
-    date of birth missing links here, but may not chain people: :func:`_clusters_without_dob_bridges`."""
-    return (pairs.match_probability >= threshold) & (pairs.gamma_dob != 0)
+    address (a mother and daughter) scored 0.99 on name and postcode alone, and twins (OLIVER
+    and HARRY SMITH, one date of birth and postcode) 0.9998 on all but the given name. A pair
+    with a date of birth missing links here, but may not chain people:
+    :func:`_clusters_without_dob_bridges`."""
+    return ((pairs.match_probability >= threshold) & (pairs.gamma_dob != 0)
+            & (pairs.gamma_given_name != 0))
 
 
 def check_no_nhs(clusters: ir.Table, candidates: ir.Table) -> None:
