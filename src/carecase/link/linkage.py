@@ -213,16 +213,31 @@ def _check_person_ids(links: ir.Table) -> None:
 
 
 def fixed_m_notes(fixed: list[dict[str, Any]]) -> list[str]:
-    """One line for the comparison levels whose m probability training could not estimate
-    (each level listed in the model's ``carecase_fixed_m``): a line each when one or two,
-    else one line naming them all (a project whose names are missing had 14 such lines)."""
+    """One line for the comparison levels whose m probability training could not estimate or
+    left below the Jeffreys floor (each level listed in the model's ``carecase_fixed_m``;
+    ``trained_m`` above 0 for the latter): a line each when one or two, else one line naming
+    them all (a project whose names are missing had 14 such lines)."""
+    def floored(f: dict[str, Any]) -> bool:
+        return bool(f.get("trained_m"))  # 0 (exactly 0) and None (untrained) are "no match showed it"
+
     if len(fixed) <= 2:
-        return [f"{f['comparison']} '{f['level']}': no true match in training showed this level, so its m "
+        return [f"{f['comparison']} '{f['level']}': training put its m probability at {f['trained_m']:.3g}, "
+                f"below the Jeffreys estimate for none of {f['candidate_profiles']:,} candidate profiles, so it "
+                f"is fixed at that estimate, {f['m']:.3g} (one disagreeing field would otherwise veto a match)"
+                if floored(f) else
+                f"{f['comparison']} '{f['level']}': no true match in training showed this level, so its m "
                 f"probability is fixed at {f['m']:.3g}, the Jeffreys estimate for none of "
                 f"{f['candidate_profiles']:,} candidate profiles" for f in fixed]
-    levels = "; ".join(f"{f['comparison']} '{f['level']}' ({f['m']:.3g})" for f in fixed)
-    n = sorted({int(f["candidate_profiles"]) for f in fixed})
-    return [f"{len(fixed)} comparison levels showed no true match in training, so their m probabilities are "
-            f"fixed at the Jeffreys estimate for none of {', '.join(f'{v:,}' for v in n)} candidate profiles "
-            f"(½ ÷ (n + 1)): {levels}. Many such levels can mean a comparison field is missing on one side "
-            "(names in the population register, say)."]
+    levels = "; ".join(f"{f['comparison']} '{f['level']}' ({f['m']:.3g}"
+                       + (f", trained {f['trained_m']:.3g})" if floored(f) else ")") for f in fixed)
+    n = ", ".join(f"{v:,}" for v in sorted({int(f["candidate_profiles"]) for f in fixed}))
+    low = sum(floored(f) for f in fixed)
+    unseen = len(fixed) - low
+    hint = (" Many such levels can mean a comparison field is missing on one side "
+            "(names in the population register, say)." if unseen > 2 else "")
+    if not low:
+        return [f"{len(fixed)} comparison levels showed no true match in training, so their m probabilities are "
+                f"fixed at the Jeffreys estimate for none of {n} candidate profiles (½ ÷ (n + 1)): {levels}.{hint}"]
+    return [f"{len(fixed)} comparison levels have their m probability fixed at the Jeffreys estimate for none of "
+            f"{n} candidate profiles (½ ÷ (n + 1)): {unseen} showed no true match in training, and training left "
+            f"{low} below that estimate (one disagreeing field would otherwise veto a match): {levels}.{hint}"]

@@ -31,7 +31,13 @@ match in the synthetic area has a date of birth with one part wrong) is left unt
 Splink then scores it with m = 1e-6. Either level's m is fixed at the Jeffreys estimate of a
 proportion seen 0 times in n trials, 0.5 / (n + 1), with n the number of candidate profiles
 (the most true matches the training can hold), and the model is trained again; the fixed
-levels are listed in the linkage summary. Likewise a level no pair of the random sample for
+levels are listed in the linkage summary. That estimate is also the floor of every m: EM
+more often drives a level close to 0 than to exactly 0 (the demo area's sex and date of
+birth else levels: m = 7.6e-36 and 9.9e-71), which weighed one disagreeing field 50 to 230
+bits against a match, so that a pair identical but for sex M against F was split and not
+even offered for review. A level EM leaves below the floor is fixed at it in the same way
+and the model trained again (:func:`below_floor`; its trained m is kept in
+``carecase_fixed_m`` as ``trained_m``). Likewise a level no pair of the random sample for
 u falls in (given and family name swapped: two random people almost never have each other's
 names) has its u fixed at ½ / (N + 1), N the pairs sampled (``max_pairs_u``, or every pair
 when there are fewer: :func:`pairs_sampled`), rather than
@@ -374,6 +380,22 @@ def sampled_u(engine: Engine, db: Any, reference_table: str, candidate_table: st
     }
 
 
+def below_floor(model: Mapping[str, Any], floor: float) -> dict[tuple[str, str], float]:
+    """(comparison, level label) → m of each non-null level whose m training left below
+    ``floor`` (the Jeffreys estimate for none of n, :func:`jeffreys_zero`) and that is not
+    fixed: EM drives a level few true matches show towards 0 without reaching it (1e-20,
+    1e-71), and such an m vetoes a match on that field's disagreement alone. A level with no
+    m (untrained: :func:`unobserved_levels`) or a fixed one (the family name's swap level,
+    m = u by design) is left out."""
+    return {
+        (str(c.get("output_column_name")), str(lv.get("label_for_charts"))): float(lv["m_probability"])
+        for c in model.get("comparisons", [])
+        for lv in c.get("comparison_levels", [])
+        if not lv.get("is_null_level") and not lv.get("fix_m_probability")
+        and lv.get("m_probability") is not None and float(lv["m_probability"]) < floor
+    }
+
+
 def jeffreys_zero(n: int) -> float:
     """Posterior mean of a proportion seen 0 times in ``n`` trials under the Jeffreys prior
     Beta(½, ½): (0 + ½) / (n + 1)."""
@@ -424,10 +446,15 @@ def quiet_linker(tables: Any, spec: dict[str, Any]) -> Any:
 def _trained_linker(engine: Engine, db: Any, ref: Any, cand: Any,
                     fixed_m: dict[tuple[str, str], float], n_candidates: int, *, seed: int,
                     max_pairs_u: float, deterministic_recall: float,
-                    known_u: Mapping[tuple[str, str], float] | None = None) -> Any:
-    """A trained Splink linker; each level EM drives to m = 0 is added to ``fixed_m`` at the
-    Jeffreys estimate and the model trained again. ``known_u``: u already estimated
+                    known_u: Mapping[tuple[str, str], float] | None = None,
+                    trained_m: dict[tuple[str, str], float] | None = None) -> Any:
+    """A trained Splink linker; each level EM drives to m = 0, or below that floor
+    (:func:`below_floor`), is added to ``fixed_m`` at the Jeffreys estimate and the model
+    trained again (each pass fixes at least one more level, so it ends); ``trained_m`` gets
+    the m EM gave each (0 for a level at exactly 0). ``known_u``: u already estimated
     (:func:`sampled_u`), fixed instead of estimated here."""
+    floor = jeffreys_zero(n_candidates)
+    trained = {} if trained_m is None else trained_m
     while True:
         spec = settings_dict(db.sql_dialect.sql_dialect_str, fixed_m)
         linker = quiet_linker([ref, cand], spec if known_u is None else with_u_values(spec, known_u))
@@ -435,14 +462,21 @@ def _trained_linker(engine: Engine, db: Any, ref: Any, cand: Any,
             _train(linker, seed=seed, max_pairs_u=max_pairs_u,
                    deterministic_recall=deterministic_recall, engine=engine,
                    u_known=known_u is not None)
-            return linker
         except (LinkError, ImportError):
             raise
         except Exception as err:  # Splink raises plain exceptions for untrainable data
             level = zero_m_level(err)  # the next Linker reuses this one's cached tables
             if level is None or level in fixed_m:
                 raise _untrainable(err) from err  # the cause is shown only with --debug
-            fixed_m[level] = jeffreys_zero(n_candidates)
+            fixed_m[level] = floor
+            trained[level] = 0.0
+            continue
+        low = below_floor(linker.misc.save_model_to_json(out_path=None), floor)
+        if not low:
+            return linker
+        for level, m in low.items():  # fixed levels are never below the floor: each is new
+            fixed_m[level] = floor
+            trained[level] = m
 
 
 def train_and_predict(
@@ -472,9 +506,10 @@ def train_and_predict(
                else sampled_u(engine, db, reference_table, candidate_table, rows, seed))
     ref = db.register(reference_table, dataset_display_name="reference")
     cand = db.register(candidate_table, dataset_display_name="candidates")
+    trained_m: dict[tuple[str, str], float] = {}
     linker = _trained_linker(engine, db, ref, cand, fixed_m, n_candidates, seed=seed,
                              max_pairs_u=max_pairs_u, deterministic_recall=deterministic_recall,
-                             known_u=known_u)
+                             known_u=known_u, trained_m=trained_m)
     trained = linker.misc.save_model_to_json(out_path=None)
     unseen = unobserved_levels(trained)
     # u of a level no sampled pair fell in: the Jeffreys estimate for none of the pairs sampled
@@ -486,8 +521,11 @@ def train_and_predict(
         linker = quiet_linker([ref, cand], with_u(with_m(trained, fixed_m), fixed_u))
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     model = linker.misc.save_model_to_json(out_path=None)
+    # trained_m: EM's m of a level fixed for falling below the floor (0: exactly 0; None:
+    # no pair of its training block fell in it)
     model["carecase_fixed_m"] = [
-        {"comparison": c, "level": label, "m": m, "candidate_profiles": n_candidates}
+        {"comparison": c, "level": label, "m": m, "candidate_profiles": n_candidates,
+         "trained_m": trained_m.get((c, label))}
         for (c, label), m in sorted(fixed_m.items())
     ]
     model["carecase_u_sample"] = {
