@@ -11,7 +11,7 @@ from carecase.link.profiles import candidate_profiles, candidate_records, compar
 
 SCHEMA = pa.schema([
     ("record_id", pa.string()), ("source", pa.string()), ("local_pseudo", pa.string()),
-    ("resolved_nhs", pa.string()), ("given_name", pa.string()), ("family_name", pa.string()),
+    ("resolved_nhs", pa.string()), ("nhs_pseudo", pa.string()), ("given_name", pa.string()), ("family_name", pa.string()),
     ("dob", pa.date32()), ("sex", pa.string()), ("postcode", pa.string()),
 ])
 D = dt.date(1980, 7, 3)
@@ -46,14 +46,14 @@ def test_an_unknown_sex_is_no_evidence_either_way():
 
 def test_candidate_profiles_group_identical_identities_across_sources():
     rows = [
-        ("hou:b1:1", "hou", None, None, "ANN", "LEE", D, "F", "M1 1AA"),
-        ("pol:b1:1", "pol", None, None, "ANN", "LEE", D, "F", "M1 1AA"),   # same identity
-        ("hou:b1:2", "hou", None, None, "ANN", "LEE", D, "F", None),       # differs: postcode
-        ("hou:b1:3", "hou", None, None, None, None, None, None, None),      # anonymous
-        ("hou:b1:4", "hou", None, None, None, None, None, None, None),      # anonymous
-        ("asc:b1:1", "asc", "L1", None, None, None, None, None, None),     # local ID only
-        ("asc:b1:2", "asc", "L1", None, None, None, None, None, None),
-        ("gp:b1:1", "gp", None, "N1", "ANN", "LEE", D, "F", "M1 1AA"),      # resolved: not a candidate
+        ("hou:b1:1", "hou", None, None, None, "ANN", "LEE", D, "F", "M1 1AA"),
+        ("pol:b1:1", "pol", None, None, None, "ANN", "LEE", D, "F", "M1 1AA"),   # same identity
+        ("hou:b1:2", "hou", None, None, None, "ANN", "LEE", D, "F", None),       # differs: postcode
+        ("hou:b1:3", "hou", None, None, None, None, None, None, None, None),      # anonymous
+        ("hou:b1:4", "hou", None, None, None, None, None, None, None, None),      # anonymous
+        ("asc:b1:1", "asc", "L1", None, None, None, None, None, None, None),     # local ID only
+        ("asc:b1:2", "asc", "L1", None, None, None, None, None, None, None),
+        ("gp:b1:1", "gp", None, "N1", "N1", "ANN", "LEE", D, "F", "M1 1AA"),     # resolved: not a candidate
     ]
     from carecase.ingest.validate import with_identity_key
 
@@ -75,3 +75,31 @@ def test_candidate_profiles_group_identical_identities_across_sources():
     assert recs["asc:b1:2"]["profile_id"] == "asc:b1:1" and not recs["asc:b1:2"]["scorable"]
     profiles = sorted(r["unique_id"] for r in _run(candidate_profiles(candidate_records(t))))
     assert profiles == ["hou:b1:1", "hou:b1:2"]
+
+
+def test_a_record_with_an_nhs_number_never_shares_a_profile_with_records_without_one():
+    """A record the discordance check unlinked from its NHS number (linkage.unlink_discordant)
+    keeps the number and stays out of the pool of people off the register; grouped on its
+    details alone it shared a profile with records of the same details that have none, and
+    the residual step, which reads a profile's first record, either stopped ("a record with
+    an NHS number reached the clustering") or kept them all out, by record-id order."""
+    from carecase.ingest.validate import with_identity_key
+
+    for first in ("alpha", "zeta"):  # the record without a number before, then after, the one with
+        rows = [
+            (f"{first}:b1:1", first, None, None, None, "KEZ", "QUORN", D, "F", "ZZ9 9ZZ"),
+            ("drug:b1:1", "drug", None, None, "N9", "KEZ", "QUORN", D, "F", "ZZ9 9ZZ"),  # unlinked, keeps N9
+            ("drug:b1:2", "drug", None, None, "N9", "KEZ", "QUORN", D, "F", "ZZ9 9ZZ"),
+            ("drug:b1:3", "drug", None, None, "N8", "KEZ", "QUORN", D, "F", "ZZ9 9ZZ"),
+        ]
+        staged = with_identity_key(
+            pa.Table.from_pylist([dict(zip(SCHEMA.names, r, strict=True)) for r in rows], SCHEMA), b"k" * 32)
+        recs = {r["record_id"]: r for r in _run(candidate_records(ibis.memtable(staged)))}
+        plain, n9, n9b, n8 = (recs[r[0]] for r in rows)
+        assert len({plain["profile_id"], n9["profile_id"], n8["profile_id"]}) == 3, first
+        assert n9b["profile_id"] == n9["profile_id"] == "drug:b1:1" and n9b["profile_key"] == n9["profile_key"]
+        assert len({plain["profile_key"], n9["profile_key"], n8["profile_key"]}) == 3, first
+        # the key of a profile without a number is the one it always had (its person_id with it)
+        h = next(r for r in staged.to_pylist() if r["record_id"] == f"{first}:b1:1")
+        assert plain["profile_key"] == f"{h['identity_h1']}:{h['identity_h2']}"
+        assert plain["profile_id"] == f"{first}:b1:1"

@@ -304,3 +304,35 @@ def test_twins_off_the_register_are_two_people_and_offered_for_review(tmp_path, 
         assert links[a]["person_id"] == links[b]["person_id"], (a, b)
         assert links[a]["method"] == "unregistered"
     assert summary["unregistered"]["pairs_for_review"] == len(off)
+
+
+# ---------------------------------------------------------------- a discordant record's NHS number
+
+@pytest.mark.parametrize("other", ["alpha", "zeta"])  # its record id before, then after, the drug record's
+def test_a_record_unlinked_as_discordant_keeps_its_number_apart_from_records_without_one(tmp_path, fab, other):
+    """With linkage.unlink_discordant a record whose NHS number is someone else's is unlinked
+    from it but keeps it, so it may not join people off the register. Grouped on its details
+    alone it shared a profile with a record of the same details and no number: with that
+    record's id first the link stage stopped ("1 record(s) with an NHS number reached the
+    clustering of people off the register; this is a bug"), with its own first the whole
+    profile was kept out and the two records became one person, leaving the woman's third
+    record (no postcode) apart."""
+    registered = next(r for r in fab.tables["staging_identity"].to_pylist() if r["record_id"] == "gp:b1:2")
+    rows = [
+        # an off-register woman's drug-treatment record carrying a registered man's NHS number
+        ("drug:b9:1", "drug", registered["nhs_pseudo"], "KEZIAH", "QUORNBY", dt.date(1985, 2, 2), "F", "ZZ9 9ZZ"),
+        # her records with no number: the same details, and one without a postcode
+        (f"{other}:b9:1", other, None, "KEZIAH", "QUORNBY", dt.date(1985, 2, 2), "F", "ZZ9 9ZZ"),
+        ("police:b9:9", "police", None, "KEZIAH", "QUORNBY", dt.date(1985, 2, 2), "F", None),
+    ]
+    INLINE.extend(rows)
+    try:
+        data = _with_inline(fab)
+    finally:
+        del INLINE[-len(rows):]
+    links, summary, _, _ = _run(tmp_path / other, data, unlink_discordant=True)
+    assert summary["nhs_discordance"]["flagged"] == 1
+    drug, same, police = (links[r[0]] for r in rows)
+    assert drug["method"] == "unlinked" and drug["person_id"] != links["gp:b1:2"]["person_id"]
+    assert same["person_id"] == police["person_id"] != drug["person_id"]
+    assert same["method"] == police["method"] == "unregistered"

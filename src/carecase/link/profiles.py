@@ -7,13 +7,20 @@ named by the smallest record_id it covers (an identifier-free, deterministic nam
 
 - Reference profiles: distinct (NHS pseudonym, given, family, dob, sex, postcode) among
   records linked deterministically.
-- Candidate profiles: distinct (local scope, local pseudonym, given, family, dob, sex,
-  postcode) among records still unlinked; the local pseudonym only groups records inside
-  its own source. A record with neither names, date of birth nor a local ID is a profile
-  of its own and cannot be scored. Each candidate profile also has a ``profile_key``: the
-  keyed hashes ingest made of those values (``identity_h1``, ``identity_h2``), which, unlike
-  its name, do not change when an extract is re-issued: clerical decisions and an unlinked
-  person's id are kept by it (``resolve.pair_id``, ``resolve.record_links``).
+- Candidate profiles: distinct (local scope, local pseudonym, NHS pseudonym, given, family,
+  dob, sex, postcode) among records still unlinked; the local pseudonym only groups records
+  inside its own source. A record still unlinked has an NHS pseudonym only when the
+  discordance check set it aside (``linkage.unlink_discordant``); such a record never shares
+  a profile with records that have none (or another), which are pooled with the people off
+  the register (``residual``) while it may not be: grouped on its details alone, it lent its
+  number to the records with the same details, or they lent it theirs, and the step either
+  stopped ("a record with an NHS number reached the clustering") or kept them all out,
+  depending on which record id came first. A record with neither names, date of birth nor a
+  local ID is a profile of its own and cannot be scored. Each candidate profile also has a
+  ``profile_key``: the keyed hashes ingest made of its local scope, pseudonym and details
+  (``identity_h1``, ``identity_h2``), and after them its NHS pseudonym where it has one;
+  unlike its name, they do not change when an extract is re-issued: clerical decisions and
+  an unlinked person's id are kept by it (``resolve.pair_id``, ``resolve.record_links``).
 """
 
 from __future__ import annotations
@@ -41,17 +48,24 @@ def reference_profiles(linked: ir.Table) -> ir.Table:
 
 def candidate_records(linked: ir.Table) -> ir.Table:
     """Unlinked records with their ``profile_id`` (the smallest record_id of the profile),
-    ``profile_key`` (the keyed hashes of the values that define the profile, stable across
-    extract refreshes; null for an anonymous record) and whether the profile can be scored."""
+    ``profile_key`` (the keyed hashes of the values that define the profile, and its NHS
+    pseudonym where it has one, stable across extract refreshes; null for an anonymous
+    record) and whether the profile can be scored. Every record of a profile has the same
+    NHS pseudonym, or none."""
     t = linked.filter(linked.resolved_nhs.isnull())
     scope = ibis.ifelse(t.local_pseudo.notnull(), t.source, ibis.null("string"))
     t = t.mutate(_scope=scope)
-    keys = ["_scope", "local_pseudo", *IDENTITY]
+    # the NHS pseudonym too: a record unlinked from its number as discordant keeps it, and
+    # must not share a profile (nor its key) with records that have none
+    keys = ["_scope", "local_pseudo", "nhs_pseudo", *IDENTITY]
     grouped = t.record_id.min().over(ibis.window(group_by=[t[k] for k in keys]))
     anonymous = ~_has_identity(t) & t.local_pseudo.isnull()
-    # the keyed hashes ingest made of exactly the values grouped on here (ingest.validate.
-    # with_identity_key): equal for every record of a profile, and the same next month
+    # the keyed hashes ingest made of the values grouped on here but the NHS pseudonym
+    # (ingest.validate.with_identity_key), and that pseudonym where there is one: equal for
+    # every record of a profile, different between profiles, and the same next month. A
+    # record without one keeps the key it always had (its person_id and decisions with it).
     key = t.identity_h1.cast("string") + ibis.literal(":") + t.identity_h2.cast("string")
+    key = ibis.ifelse(t.nhs_pseudo.isnull(), key, key + ibis.literal(":N:") + t.nhs_pseudo)
     return t.mutate(
         profile_id=ibis.ifelse(anonymous, t.record_id, grouped),
         profile_key=ibis.ifelse(anonymous, ibis.null("string"), key),

@@ -103,6 +103,8 @@ def residual_profiles(candidates: ir.Table, best: ir.Table,
     """The scorable candidate profiles that did not link to a registered person (best pair
     with no method), with the columns the model compares."""
     linked = best.filter(best.method.notnull()).select(l_cand=best.candidate_id)
+    # a profile's first record stands for all of it: its records share one NHS pseudonym or
+    # none (profiles.candidate_records)
     c = candidates.filter(
         candidates.scorable & (candidates.record_id == candidates.profile_id)
         & candidates.nhs_pseudo.isnull() & candidates.resolved_nhs.isnull()
