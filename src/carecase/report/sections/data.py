@@ -142,9 +142,9 @@ def link_notes(ctx: Context, notes: list[Any]) -> list[str]:
         else:
             out.append(note)
     if fixed:
-        out.append("some comparison levels showed no true match in training, so their m probabilities were "
-                   "fixed at the Jeffreys estimate (the levels and values are in the internal report and "
-                   "out/link/summary.json).")
+        out.append("some comparison levels showed no true match in training, or almost none, so their m "
+                   "probabilities were fixed at the Jeffreys estimate (the levels and values are in the "
+                   "internal report and out/link/summary.json).")
     return out
 
 
