@@ -97,7 +97,9 @@ def register(app: typer.Typer) -> None:
     @app.command("evaluate")
     def evaluate_cmd(
         project: Annotated[Path, typer.Argument(help="Project folder (holding carecase.yaml).")],
-        measure: Annotated[str, typer.Option(help="events, units or cost.")] = "cost",
+        measure: Annotated[str, typer.Option(
+            help="What the printed tables show: events, units or cost. The files, the headline and the "
+                 "report keep every measure (effects.json, matched.csv).")] = "cost",
     ) -> None:
         """Naive before/after and matched difference-in-differences, side by side.
 
