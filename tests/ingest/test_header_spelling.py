@@ -88,3 +88,16 @@ def test_a_missing_column_quotes_the_header_and_names_a_near_miss(project_factor
         run(project_factory({"sources": [src]}, {"ae.csv": other}, sub="other"))
     assert str(err.value).endswith("Columns found: 'nhs', 'mrn', 'code', 'Started'. Correct "
                                    "ingest.sources[0].event.start.column or the file's header.")
+
+
+def test_a_file_of_a_glob_quarantined_whole_is_warned_of(project_factory) -> None:
+    """User review: a month's A&E extract whose every NHS number was in Excel's scientific
+    notation was quarantined whole, with exit 0 and no warning, as the source's other month
+    was fine: a lost month reads as a fall in activity."""
+    jan = "nhs,mrn,code,date\n9434765919,M1,AE,05/01/2024\n"
+    feb = "nhs,mrn,code,date\n9.43477E+09,M2,AE,06/02/2024\n9.43477E+09,M3,AE,07/02/2024\n"
+    p = project_factory({"sources": [event_source(path="ae_*.csv")]}, {"ae_jan.csv": jan, "ae_feb.csv": feb})
+    summary = run(p)
+    (line,) = [w for w in summary["warnings"] if "ae_feb.csv" in w]
+    assert line.startswith("ae_feb.csv (acute): every one of its 2 rows in scope was quarantined")
+    assert not any("ae_jan.csv" in w for w in summary["warnings"])

@@ -346,6 +346,7 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
                  "evaluation does not report it; declare it (name, domains, scale_min, scale_max)."
                  for fd in feeds if fd.role == "outcomes" and fd.scale is None]
     file_reports = {fd.name: [reports[(fd.name, f.rel)] for f in planned[fd.name]] for fd in feeds}
+    warnings += whole_file_quarantined(file_reports)
     quarantine = _write_tables(project)
     summary = summarise(project, feeds, quarantine, file_reports, removed, warnings)
     if restage and feeds:  # say why files that did not change read 'reprocessed'
@@ -368,6 +369,22 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
             f"(see {project.stage_dir(STAGE) / 'quarantine.csv'}). Fix them at source, or run without --strict."
         )
     return summary
+
+
+def whole_file_quarantined(file_reports: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """One line per file whose every row in scope was quarantined while other files of its
+    source were accepted: a month's extract lost whole (every NHS number in Excel's
+    scientific notation) passed with no warning, and would read as a fall in activity.
+    (A source with no row accepted at all is :func:`all_quarantined`'s.)"""
+    out = []
+    for source, reps in sorted(file_reports.items()):
+        if not any(r["rows_accepted"] for r in reps):
+            continue
+        out += [f"{r['path']} ({source}): every one of its {r['rows_quarantined']:,} rows in scope was quarantined, "
+                "so the figures leave this file out while they count the source's other files (a lost month "
+                "reads as a fall in activity). out/ingest/quarantine.csv says why, row by row."
+                for r in reps if r["rows_accepted"] == 0 and r["rows_quarantined"] > 0]
+    return out
 
 
 def all_quarantined(feeds: list[Feed], summary: dict[str, Any], quarantine: pa.Table) -> list[str]:
