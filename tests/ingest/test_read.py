@@ -349,3 +349,15 @@ def test_a_file_of_another_type_than_its_setting_names_the_fix(project_factory, 
     with pytest.raises(IngestError) as err:
         run(p)
     assert fragment in str(err.value)
+
+
+def test_every_missing_extract_is_named_at_once(project_factory) -> None:
+    """User review: missing extracts came out one per run (population, then housing, then
+    outcomes). Every feed whose path matches no file is named in one error."""
+    sources = [event_source(path="missing/*.csv"), event_source(name="other", path="gone.csv")]
+    p = project_factory({"sources": sources}, {})
+    with pytest.raises(IngestError) as err:
+        run(p)
+    msg = str(err.value)
+    assert msg.startswith("2 extracts are missing:\n- ingest.sources[0].path: no file matches 'missing/*.csv'")
+    assert "\n- ingest.sources[1].path: no file matches 'gone.csv'" in msg

@@ -256,7 +256,7 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     formats = stored_date_formats(engine)
     states = _feed_states(project)
     today = dt.datetime.now(dt.UTC).date()
-    planned = {feed.name: resolve_files(project, feed, known) for feed in feeds}
+    planned = planned_files(project, feeds, known)
     order = sorted(feeds, key=lambda fd: (ROLE_ORDER[fd.role], fd.name))
     task = progress.add_task("ingest", total=sum(len(f) for f in planned.values())) if progress is not None else None
     reports: dict[tuple[str, str], dict[str, Any]] = {}
@@ -369,6 +369,26 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
             f"(see {project.stage_dir(STAGE) / 'quarantine.csv'}). Fix them at source, or run without --strict."
         )
     return summary
+
+
+def planned_files(project: Project, feeds: list[Feed], known: dict[tuple[str, str], dict[str, Any]]
+                  ) -> dict[str, list[SourceFile]]:
+    """Each feed's files; every feed whose path matches no file is named in one error (a user
+    missing three extracts found them out one run at a time)."""
+    planned: dict[str, list[SourceFile]] = {}
+    missing: list[str] = []
+    for feed in feeds:
+        try:
+            planned[feed.name] = resolve_files(project, feed, known)
+        except IngestError as err:
+            if "no file matches" not in str(err):
+                raise
+            missing.append(str(err))
+    if len(missing) == 1:
+        raise IngestError(missing[0])
+    if missing:
+        raise IngestError(f"{len(missing)} extracts are missing:\n- " + "\n- ".join(missing))
+    return planned
 
 
 def whole_file_quarantined(file_reports: dict[str, list[dict[str, Any]]]) -> list[str]:
