@@ -125,3 +125,21 @@ def test_events_that_could_not_be_costed_are_said_first_as_a_share(tmp_path: Pat
     _edit_json(root / "out" / "costs" / "summary.json", lambda d: d.update(events_unmapped=3))
     (note,) = [w for w in _warnings(project_report(Project.open(root)), "summary") if w.startswith("Read with care")]
     assert "(under 1% of them)" in note
+
+
+def test_a_data_project_whose_core_stages_have_not_run_says_so_first(tmp_path: Path) -> None:
+    """User review: in a project where nothing had run the report came out with ten sections
+    and said only 'Not run: the matched evaluation'. A project reading extracts whose core
+    stages have no outputs now opens by naming them; a CBA-only project (no extracts) does not."""
+    from carecase.report.build import build_report
+
+    root = write_project(tmp_path / "p", stages=("cba",))
+    cfg = Project.open(root).config
+    for data, expect in ((True, True), (False, False)):
+        report = build_report(root / "out", cfg.report, data_configured=data)
+        notes = [w for w in _warnings(report, "summary") if w.startswith("Read with care")]
+        assert bool(notes) is expect
+    (note,) = [w for w in _warnings(build_report(root / "out", cfg.report, data_configured=True), "summary")
+               if w.startswith("Read with care")]
+    assert ("This report is incomplete: ingest, link, costs and audit have not run in this project, so it has "
+            "no data, no people, no costs, no cost audit behind its figures.") in note

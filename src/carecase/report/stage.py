@@ -52,7 +52,8 @@ def project_report(project: Project, mode: Literal["shared", "internal"] | None 
     cfg = project.config
     period = f"{cfg.project.period_start.isoformat()} to {cfg.project.period_end.isoformat()}"
     report = build_report(project.out, cfg.report, cfg.project.name, cfg.project.area, period, mode,
-                          services=catalogue(cfg), cba_configured=cba_configured(project))
+                          services=catalogue(cfg), cba_configured=cba_configured(project),
+                          data_configured=bool(cfg.ingest.sources or cfg.ingest.population))
     check_ids(report)
     return report
 

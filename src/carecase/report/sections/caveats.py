@@ -39,6 +39,26 @@ def removed_files(summary: Any) -> str | None:
             "and run carecase again.")
 
 
+#: The stages a data project's report is built on, and what each gives it.
+CORE_STAGES = {"ingest": "no data", "link": "no people", "costs": "no costs", "audit": "no cost audit"}
+
+
+def unrun_caveat(ctx: Context) -> list[str]:
+    """A line naming the core stages that have not run in a project that reads extracts: a
+    new user's report of a project where nothing had run had ten sections, and said only
+    'Not run: the matched evaluation'."""
+    if not ctx.data_configured:
+        return []
+    missing = [s for s in CORE_STAGES if ctx.outs.json(s, "summary.json") is None]
+    if not missing:
+        return []
+    names = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+    lacks = ", ".join(CORE_STAGES[s] for s in missing)
+    return [f"This report is incomplete: {names} {'has' if len(missing) == 1 else 'have'} not run in this "
+            f"project, so it has {lacks} behind its figures. Run `carecase run PROJECT`, which runs every stage "
+            "in order."]
+
+
 def uncosted_caveat(ctx: Context) -> list[str]:
     """A line where some events could not be costed (``costs/summary.json`` →
     ``events_unmapped``): the costs leave them out. A share rounded to a whole per cent (or
@@ -58,7 +78,7 @@ def data_caveats(ctx: Context) -> list[str]:
     """One line per source whose rows were mostly (or all) quarantined, one naming the files
     the last ingest removed, and one where events could not be costed."""
     summary = ctx.outs.json("ingest", "summary.json") or {}
-    out = [gone] if (gone := removed_files(summary)) else []
+    out = unrun_caveat(ctx) + ([gone] if (gone := removed_files(summary)) else [])
     out += uncosted_caveat(ctx)
     for name, src in sorted((get(summary, "sources", default={}) or {}).items()):
         # rows in scope, as ingest counts them (codes left out with unmapped: ignore are not bad)

@@ -181,6 +181,10 @@ class Context:
     #: whether carecase.yaml has a CBA model (``cba.model`` or ``cba.inline``): without one the
     #: cba stage skips, and the report says how to add one rather than to run the stage
     cba_configured: bool = True
+    #: whether carecase.yaml reads extracts (ingest sources or a population register): then a
+    #: core stage with no outputs makes the report incomplete, said first (a CBA-only project
+    #: has none to run)
+    data_configured: bool = False
     # figures derived from the outputs that several sections need (read once per report)
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
