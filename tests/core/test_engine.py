@@ -65,7 +65,7 @@ def test_write_overwrites_by_default(duck):
 
 
 def test_missing_table_error_says_which_stage_to_run(duck):
-    with pytest.raises(EngineError, match="Table 'events' is not in the store. Run the stage"):
+    with pytest.raises(EngineError, match="Table 'events' is not in the store: the link stage makes it"):
         duck.table("events")
 
 
@@ -489,3 +489,14 @@ def test_a_store_table_without_a_column_its_readers_need_says_which_stage_to_run
     duck.check_columns("people", "programme")  # more columns, and a table not in the store, are no problem
     duck.write("anything_else", pa.table({"x": [1]}))
     duck.check_columns("anything_else")
+
+
+def test_a_missing_table_names_the_stage_that_makes_it_and_those_before(duck):
+    """User review: the evaluation run first was told to run link and costs, which would have
+    failed for want of ingest; a table's message names its stage and every stage before it."""
+    with pytest.raises(EngineError) as err:
+        duck.table("costed_events")
+    assert str(err.value) == ("Table 'costed_events' is not in the store: the costs stage makes it. Run `carecase run "
+                              "PROJECT --only ingest,link,costs` (or `carecase run PROJECT`, every stage in order).")
+    with pytest.raises(EngineError, match="Run the stage that makes it first"):
+        duck.table("nothing_makes_this")

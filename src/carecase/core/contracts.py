@@ -34,6 +34,29 @@ STORE_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+#: the stages in order, and the tables each writes that a later stage reads
+STAGE_ORDER = ("ingest", "link", "costs", "audit", "evaluate", "cba", "report")
+MADE_BY: dict[str, str] = {
+    **{name: stage for name, (stage, _) in STORE_COLUMNS.items()},
+    "events_staged": "ingest", "population_staged": "ingest", "programme_staged": "ingest",
+    "outcomes_staged": "ingest",
+    "costed_events": "costs", "unit_costs": "costs", "unmapped_events": "costs",
+}
+
+
+def missing_table_message(name: str) -> str:
+    """What to run for a store table that is not there: the stage that makes it, after the
+    stages before it (a new user running the evaluation first was told to run link and costs,
+    which would have failed for want of ingest)."""
+    stage = MADE_BY.get(name)
+    if stage is None:
+        return (f"Table '{name}' is not in the store. Run the stage that makes it first "
+                "(`carecase run PROJECT` runs every stage in order).")
+    before = STAGE_ORDER[:STAGE_ORDER.index(stage) + 1]
+    return (f"Table '{name}' is not in the store: the {stage} stage makes it. Run `carecase run PROJECT --only "
+            f"{','.join(before)}` (or `carecase run PROJECT`, every stage in order).")
+
+
 def missing_columns_message(name: str, columns: list[str]) -> str | None:
     """A message when store table ``name`` (with ``columns``) lacks a column of its contract,
     naming the first missing one and the fix; None when it has them all or has no contract."""

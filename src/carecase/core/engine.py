@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from carecase.core import store_rewrite
-from carecase.core.contracts import missing_columns_message
+from carecase.core.contracts import missing_columns_message, missing_table_message
 from carecase.core.errors import EngineError
 
 Backend = Literal["duckdb", "spark"]
@@ -94,10 +94,7 @@ class Engine:
     # ------------------------------------------------------------------ tables
     def table(self, name: str) -> ir.Table:
         if not self.has_table(name):
-            raise EngineError(
-                f"Table '{name}' is not in the store. Run the stage that makes it first "
-                "(`carecase run PROJECT` runs every stage in order)."
-            )
+            raise EngineError(missing_table_message(name))
         return self.con.table(name)
 
     def check_columns(self, *names: str) -> None:

@@ -97,7 +97,7 @@ def _events_table(engine: Engine) -> Any:
         if engine.has_table(name):
             return engine.table(name)
     raise EvaluationError("Neither 'costed_events' nor 'events' is in the store. Run "
-                          "`carecase run PROJECT --only link --only costs` first.")
+                          "`carecase run PROJECT --only ingest,link,costs` first.")
 
 
 def no_one_eligible(excluded: pd.DataFrame, config: EvaluationConfig,

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -50,6 +50,9 @@ from carecase.ingest.summary import COUNTS as COUNTS
 from carecase.ingest.summary import data_rows, file_report, quarantine_warnings, summarise
 from carecase.ingest.totals import flag_total_rows
 from carecase.ingest.validate import Batch, BatchContext, Repeats, StagedBatch
+
+if TYPE_CHECKING:
+    from carecase.core.engine import Engine
 
 STAGE = "ingest"
 #: Bumped when validation rules change what a file stages, so every file is staged again
@@ -346,7 +349,7 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
                  "evaluation does not report it; declare it (name, domains, scale_min, scale_max)."
                  for fd in feeds if fd.role == "outcomes" and fd.scale is None]
     file_reports = {fd.name: [reports[(fd.name, f.rel)] for f in planned[fd.name]] for fd in feeds}
-    warnings += whole_file_quarantined(file_reports)
+    warnings += whole_file_quarantined(file_reports, engine)
     quarantine = _write_tables(project)
     summary = summarise(project, feeds, quarantine, file_reports, removed, warnings)
     if restage and feeds:  # say why files that did not change read 'reprocessed'
@@ -391,20 +394,28 @@ def planned_files(project: Project, feeds: list[Feed], known: dict[tuple[str, st
     return planned
 
 
-def whole_file_quarantined(file_reports: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """One line per file whose every row in scope was quarantined while other files of its
-    source were accepted: a month's extract lost whole (every NHS number in Excel's
-    scientific notation) passed with no warning, and would read as a fall in activity.
-    (A source with no row accepted at all is :func:`all_quarantined`'s.)"""
-    out = []
-    for source, reps in sorted(file_reports.items()):
-        if not any(r["rows_accepted"] for r in reps):
-            continue
-        out += [f"{r['path']} ({source}): every one of its {r['rows_quarantined']:,} rows in scope was quarantined, "
-                "so the figures leave this file out while they count the source's other files (a lost month "
-                "reads as a fall in activity). out/ingest/quarantine.csv says why, row by row."
-                for r in reps if r["rows_accepted"] == 0 and r["rows_quarantined"] > 0]
-    return out
+#: Quarantine rules of a repeated row: a file of nothing else is a copy, which the repeats'
+#: own warning names ("Remove the copy"), not a file lost
+REPEAT_RULES = ("duplicate_row", "duplicate_key", "duplicate_other_file")
+
+
+def whole_file_quarantined(file_reports: dict[str, list[dict[str, Any]]], engine: Engine) -> list[str]:
+    """One line per file whose every row in scope was quarantined, not all as repeats, while
+    other files of its source were accepted: a month's extract lost whole (every NHS number
+    in Excel's scientific notation) passed with no warning, and would read as a fall in
+    activity. (A source with no row accepted at all is :func:`all_quarantined`'s.)"""
+    lost = [(source, r) for source, reps in sorted(file_reports.items()) if any(x["rows_accepted"] for x in reps)
+            for r in reps if r["rows_accepted"] == 0 and r["rows_quarantined"] > 0]
+    if not lost:
+        return []
+    q = engine.table("quarantine")
+    other = q.filter(~q.rule.isin(list(REPEAT_RULES)))
+    batches = {(b["source"], b["batch_id"])
+               for b in engine.to_arrow(other.select("source", "batch_id").distinct()).to_pylist()}
+    return [f"{r['path']} ({source}): every one of its {r['rows_quarantined']:,} rows in scope was quarantined, "
+            "so the figures leave this file out while they count the source's other files (a lost month "
+            "reads as a fall in activity). out/ingest/quarantine.csv says why, row by row."
+            for source, r in lost if (source, r["batch_id"]) in batches]
 
 
 def all_quarantined(feeds: list[Feed], summary: dict[str, Any], quarantine: pa.Table) -> list[str]:
