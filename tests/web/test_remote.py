@@ -187,3 +187,20 @@ def test_a_remote_app_without_a_report_names_no_folder(tmp_path):
     res = remote_client(create_app(root, host="0.0.0.0", token=TOKEN)).get("/report")
     assert res.status_code == 404 and str(root) not in res.text and str(tmp_path) not in res.text
     assert "report.mode: shared" in res.json()["detail"]
+
+
+@pytest.mark.parametrize("host", ["10.1.2.3:8000/report?", "10.1.2.3:8000/report#", "10.1.2.3:8000 /x",
+                                  "10.1.2.3:8000\\report"])
+def test_a_host_header_carrying_a_path_is_refused(tmp_path, monkeypatch, host):
+    """Web review: with Starlette before 1.0.1, request.url was rebuilt from the Host header, so
+    'Host: h:p/report?' made the shared-only guard read the path /report while the router
+    served /api/tables/link/people (CVE-2026-48710). The guard now reads the routing path,
+    and any Host that is more than a host and a port is refused on every bind."""
+    monkeypatch.setattr(web_app, "run_all", lambda *a, **k: pytest.fail("a run started"))
+    app = create_app(remote_project(tmp_path), host="0.0.0.0", token=TOKEN)
+    client = remote_client(app)
+    for res in (client.get("/api/tables/link/people", headers={"host": host}),
+                client.post("/api/run", json=None, headers={"host": host})):
+        assert res.status_code == 400 and "P-000123" not in res.text
+    assert web_app.well_formed_host("[::1]:8000") and web_app.well_formed_host("analysis_01.council.local")
+    assert not web_app.well_formed_host("10.1.2.3:8000/report?")

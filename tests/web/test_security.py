@@ -99,6 +99,16 @@ def test_a_link_in_out_to_a_file_elsewhere_is_not_served(tmp_path):
     (root / "out" / "link").symlink_to(elsewhere, target_is_directory=True)
     assert client.get("/api/tables/link").json() == ["secret"]
     assert client.get("/api/tables/link/secret").status_code == 200
+    # nor a stage's summary.json (web review: /api/results/costs served a JSON file outside the
+    # project), nor the shared report's, which says whether the report is shared
+    (elsewhere / "outside.json").write_text('{"secret": "S3CRET-VALUE"}')
+    (root / "out" / "costs").mkdir()
+    (root / "out" / "costs" / "summary.json").symlink_to(elsewhere / "outside.json")
+    res = client.get("/api/results/costs")
+    assert res.status_code == 500 and "S3CRET" not in res.text and "not a plain file" in res.text
+    (report / "summary.json").rename(elsewhere / "report_summary.json")
+    (report / "summary.json").symlink_to(elsewhere / "report_summary.json")
+    assert client.get("/report").status_code == 404
 
 
 @pytest.mark.parametrize("table", ["..", "a\\..\\..\\b", "\\\\server\\share\\x", "D:x", "C:\\x", ".hidden",

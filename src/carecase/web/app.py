@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import threading
 from datetime import UTC, datetime
@@ -98,6 +99,17 @@ UNEXPECTED = ("Unexpected error: the request failed. The terminal running `carec
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+#: a Host header as RFC 9110 allows it: a name or IPv4 address, or a bracketed IPv6 address,
+#: and an optional port; nothing else (a '/', '?' or '#' in it made older Starlette read the
+#: request's path from the header: CVE-2026-48710)
+_HOST = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$")
+
+
+def well_formed_host(header: str) -> bool:
+    """Whether a ``Host`` header is only a host and an optional port."""
+    return bool(_HOST.match(header.strip().lower()))
 
 
 def _host_name(header: str) -> str:
@@ -174,7 +186,10 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
-        if allowed_hosts is not None and _host_name(request.headers.get("host", "")) not in allowed_hosts:
+        host = request.headers.get("host", "")
+        if not well_formed_host(host):  # on every bind, a wildcard one too
+            return _secured(JSONResponse({"detail": "Malformed Host header."}, status_code=400))
+        if allowed_hosts is not None and _host_name(host) not in allowed_hosts:
             return _secured(JSONResponse({"detail": "Unknown host: open the app at the address "
                                                     "`carecase web` printed."}, status_code=421))
         if request.method not in SAFE_METHODS and not same_origin(
@@ -196,10 +211,12 @@ def create_app(project_dir: str | Path, *, host: str = "127.0.0.1", token: str |
                                                         "URL `carecase web` printed (…/?token=…)."},
                                              status_code=401))
             from_query = query is not None and secrets.compare_digest(query.encode(), token.encode())
-        if shared_only and request.url.path not in SHARED_PATHS:
+        # the path the router reads (request.url is rebuilt from the Host header)
+        path = request.scope.get("path", "")
+        if shared_only and path not in SHARED_PATHS:
             return _secured(JSONResponse({"detail": SHARED_ONLY}, status_code=403))
         response: Response
-        if from_query and request.method in ("GET", "HEAD") and request.url.path in PAGES:
+        if from_query and request.method in ("GET", "HEAD") and path in PAGES:
             rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != TOKEN_PARAM])
             response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
         else:

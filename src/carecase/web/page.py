@@ -206,7 +206,16 @@ def _internal_report_note(root: Path) -> str:
 
 def read_summary(root: Path, stage: str) -> dict[str, Any] | None:
     """``out/STAGE/summary.json``, or None when the stage has not run; an OutputError naming
-    the fix when it is damaged, or valid JSON but not an object (the page was a bare 500)."""
+    the fix when it is damaged, or valid JSON but not an object (the page was a bare 500).
+    A summary.json that is a link to a file elsewhere is not read (as tables are not served:
+    a review had /api/results/costs serve a JSON file outside the project)."""
+    from carecase.web.security import in_folder
+
+    folder = root / "out" / stage
+    if (folder / "summary.json").exists() and not in_folder(folder / "summary.json", folder):
+        raise OutputError(f"{folder / 'summary.json'} is not a plain file in {folder} (a link to a file "
+                          f"elsewhere?): the app reads no file outside the project's out/. Re-run the stage: "
+                          f"`carecase run {root} --only {stage}`.")
     summary = read_stage_json(root, stage, "summary.json")
     if summary is not None and not isinstance(summary, dict):
         raise OutputError(f"{root / 'out' / stage / 'summary.json'} is damaged (not a JSON object). Re-run "

@@ -70,7 +70,7 @@ def same_origin(origin: str | None, host: str, scheme: str) -> bool:
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
-def _in_folder(path: Path, folder: Path) -> bool:
+def in_folder(path: Path, folder: Path) -> bool:
     """``path`` is a plain file whose real place is ``folder`` itself (a symbolic link or a
     Windows junction to a file elsewhere is not served; a stage folder that is itself a link,
     out/ on another drive, still is)."""
@@ -85,7 +85,7 @@ def table_paths(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
     return {p.stem: p for p in sorted(folder.glob("*.parquet"))
-            if _TABLE_NAME.fullmatch(p.stem) and _in_folder(p, folder)}
+            if _TABLE_NAME.fullmatch(p.stem) and in_folder(p, folder)}
 
 
 def table_path(folder: Path, table: str) -> Path | None:
@@ -102,7 +102,7 @@ def shared_report_file(report_dir: Path, name: str) -> Path | None:
     summary.json says ``mode: shared``): an internal report goes to out/report/internal/,
     but carecase before that wrote it here, over the shared one, and the app served it."""
     path = report_dir / name
-    if not _in_folder(path, report_dir):
+    if not in_folder(path, report_dir) or not in_folder(report_dir / "summary.json", report_dir):
         return None
     try:
         summary = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
