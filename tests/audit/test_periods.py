@@ -19,13 +19,15 @@ D = dt.date
 ENG = connect_duckdb()
 
 
-def costed_of(rows: list[tuple]) -> pa.Table:
-    """rows: (person, kind, start, end_exclusive, cost, value_type)."""
+def costed_of(rows: list[tuple], transfer: list[bool] | None = None) -> pa.Table:
+    """rows: (person, kind, start, end_exclusive, cost, value_type); ``transfer`` per row
+    (default none)."""
     n = len(rows)
     return pa.table({
         "person_id": [r[0] for r in rows], "agency_l1": ["LA"] * n, "agency_l2": ["ASC"] * n,
         "service_code": ["ASC_RESIDENTIAL"] * n, "area_of_need": ["Social care"] * n,
-        "kind": [r[1] for r in rows], "value_type": [r[5] for r in rows], "transfer": [False] * n,
+        "kind": [r[1] for r in rows], "value_type": [r[5] for r in rows],
+        "transfer": transfer if transfer is not None else [False] * n,
         "start_date": pa.array([r[2] for r in rows], pa.date32()),
         "cost_end_date": pa.array([r[3] for r in rows], pa.date32()),
         "days": pa.array([max((r[3] - r[2]).days, 1) for r in rows], pa.int64()),
@@ -37,6 +39,17 @@ def months(rows: list[tuple], start: dt.date, end: dt.date) -> pd.DataFrame:
     t = ENG.write("_costed", costed_of(rows))
     pm = person_month(t, start, end, ["fiscal", "economic"])
     return pm.order_by(["person_id", "month"]).to_pyarrow().to_pandas()
+
+
+def test_transfers_are_never_added() -> None:
+    """Benefit payments are transfers (HM Treasury Green Book): never added to a person's cost.
+    A test review removed the exclusion and every audit test passed, as no fixture had one:
+    £200 of care beside a £50 benefit payment in the same month costs £200."""
+    rows = [("P1", "point", D(2024, 1, 5), D(2024, 1, 6), 200, "fiscal"),
+            ("P1", "point", D(2024, 1, 9), D(2024, 1, 10), 50, "fiscal")]
+    t = ENG.write("_costed", costed_of(rows, transfer=[False, True]))
+    got = person_month(t, D(2023, 4, 1), D(2025, 4, 1), ["fiscal", "economic"]).to_pyarrow().to_pandas()
+    assert got["cost"].tolist() == pytest.approx([200.0])
 
 
 def test_spell_split_across_months() -> None:

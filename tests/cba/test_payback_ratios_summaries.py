@@ -60,6 +60,11 @@ def test_summary_sd_is_the_sample_sd() -> None:
     assert s["sd"] == pytest.approx(np.sqrt(5 / 3))
     assert s["mean"] == 2.5 and s["percentiles"]["p50"] == 2.5
     assert s["histogram"]["counts"] == [1, 1, 1, 1]
+    # skewed, so the mean is not the median (a test review reported the median as the mean
+    # and [1, 2, 3, 4] still passed): [1, 2, 3, 10] → mean 4, median 2.5, SD sqrt(50/3)
+    skewed = summarise(np.array([1.0, 2.0, 3.0, 10.0]), bins=4)
+    assert skewed["mean"] == 4.0 and skewed["percentiles"]["p50"] == 2.5
+    assert skewed["sd"] == pytest.approx(np.sqrt(50 / 3))
 
 
 def test_probabilities_of_positive_npv_and_payback_within_period() -> None:

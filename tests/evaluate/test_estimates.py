@@ -125,6 +125,11 @@ def test_bootstrap_agrees_with_scipy_bootstrap():
     se = x.std(ddof=1) / np.sqrt(len(x))
     assert lo == pytest.approx(ref.low, abs=0.15 * se)
     assert hi == pytest.approx(ref.high, abs=0.15 * se)
+    # an exact case the tolerance above cannot blur (a test review replaced the percentile step
+    # by mean ± 1.96 SD, and by no resampling at all, and the comparison still passed): of two
+    # values 0 and 1 a resample's mean is 0, 0.5 or 1 (chances 1/4, 1/2, 1/4), so the 2.5th and
+    # 97.5th percentiles are 0 and 1; normal theory gives 0.5 ± 0.69, outside the data
+    assert bootstrap_mean_ci(np.array([0.0, 1.0]), 4000, generator(1, "ours")) == (0.0, 1.0)
 
 
 def _panel(pre_t, post_t, pre_c, post_c, days=YEAR):

@@ -155,3 +155,19 @@ def test_balance_table_before_after():
     assert before["smd"] == pytest.approx((2 - 4 / 3) / np.sqrt((2 + 7 / 3) / 2))
     assert before["smd"] == pytest.approx(0.452911, abs=1e-6)
     assert before["imbalanced"]
+
+
+def test_a_tie_goes_to_the_first_person_id_then_row_and_the_caliper_is_inclusive():
+    """A test review found the tie above broken the same way by row order and person order, so
+    swapping the two keys passed, and no candidate sat on the caliper, so '<' for '<=' passed.
+    Here row 1 is person b and row 2 person a, 0.3 away each: person a (row 2) is taken. With
+    binary-exact logits a candidate exactly one caliper away (1.0 to 1.25, caliper 0.25) is in."""
+    set_id, row_id, person, treated, logit, exact = _sets()
+    person = person.copy()
+    person[1], person[2] = "b", "a"
+    m = matching.nearest_neighbours(set_id, row_id, person, treated, logit, exact, 2, 0.31, True)
+    assert m[m.set_id == 0].row_id.tolist() == [0, 2, 4]
+    edge = matching.nearest_neighbours(np.zeros(3, int), np.arange(3), np.array(["t", "x", "y"]),
+                                       np.array([True, False, False]), np.array([1.0, 1.25, 1.25 + 2**-20]),
+                                       np.full(3, ""), 2, 0.25, True)
+    assert edge.row_id.tolist() == [0, 1]
