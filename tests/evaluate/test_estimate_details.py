@@ -73,6 +73,14 @@ def test_paired_tests_leave_out_people_without_person_time() -> None:
     assert n["n"] == 2
     assert n["mean_person_change"] == pytest.approx(-7.5)
     assert np.isfinite(n["t_stat"])
+    # skewed changes, so the mean is not the median (a test review took the median and two
+    # people still passed): −5, −10 and −30 (a fourth person unobserved before) → mean −15
+    skewed = _panel([10, 20, 40, 4], [5, 10, 10, 6], [], [])
+    days = skewed.days.copy()
+    days[3, 0] = 0.0
+    skewed = Panel(skewed.row_ids, skewed.windows, skewed.columns, skewed.amount, days)
+    m = naive(skewed, np.array([0, 1, 2, 3]), 50, generator(1, "n")).iloc[0]
+    assert m["n"] == 3 and m["mean_person_change"] == pytest.approx(-15.0)
 
 
 def test_smd_at_the_threshold_fails_balance() -> None:
