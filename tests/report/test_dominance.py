@@ -191,3 +191,17 @@ def test_protect_magnitudes_meets_every_level_it_can(seed: int) -> None:
             everything = upper_bound(values, np.ones(n, dtype=bool), relations, int(j))
             assert everything < values[j] + need[j] + 1e-6 or all(
                 out[c] for r in relations if int(j) in r for c in r), (bound, values[j], need[j])
+
+
+def test_the_rules_boundaries_follow_the_handbook_inequalities() -> None:
+    """Hundepool et al. (2012) §4.2.2: sensitive when X − x₁ − x₂ < (p/100)·x₁ (strictly), and
+    for (n,k) when the n largest exceed k% of X (strictly). A mutation review turned each '<'
+    into '<=' and no test failed. With p = 10 and x₁ = 100, x₂ = 50: X = 160 leaves exactly 10
+    to the others (safe), X = 159 leaves 9 (sensitive); (2, 85): x₁ + x₂ = 85 of X = 100 is
+    safe, of X = 99 (85.9%) sensitive."""
+    p = DominanceConfig(rule="p_percent", p=10.0)
+    got = dominated(np.array([160.0, 159.0]), np.array([100.0, 100.0]), np.array([50.0, 50.0]), p)
+    assert got.tolist() == [False, True]
+    nk = DominanceConfig(rule="nk", n=2, k=85.0)
+    got = dominated(np.array([100.0, 99.0]), np.array([60.0, 60.0]), np.array([25.0, 25.0]), nk)
+    assert got.tolist() == [False, True]
