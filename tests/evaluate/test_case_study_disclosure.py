@@ -81,9 +81,18 @@ def test_the_pounds_of_a_spell_begun_before_the_window_are_suppressed(engine: En
 
 
 def test_no_shown_pound_rests_on_zero_events(engine: Engine) -> None:
-    """Every £ a month the evaluation shows is £0 or rests on a count it also shows (≥ 8)."""
+    """Every £ a month the evaluation shows is £0 or rests on a count it also shows (≥ 8).
+    With the fixture alone no £ was shown, so the check held of nothing (a mutation review
+    suppressed every count and it passed): 8 A&E attendances after joining are shown, £ and
+    count, and the 1-event stays are not."""
+    events = engine.to_pandas(engine.table("costed_events"))
+    extra = pd.DataFrame([_event("AE_ATTEND", "Physical health", "point", f"2021-0{m}-10", None, 1.0, 300.0)
+                          for m in range(2, 10)])
+    engine.write("costed_events", pd.concat([events, extra], ignore_index=True))
     out = _cases(engine, suppress=True)
     shown = out[out["mean_cost_per_month"].notna() & (out["mean_cost_per_month"] != 0)]
+    assert shown.index.tolist() == [("Physical health", "after")]
+    assert shown["events"].tolist() == [8] and not bool(shown["events_suppressed"].iloc[0])
     assert (shown["events"] >= 8).all()
 
 
