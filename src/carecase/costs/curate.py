@@ -7,9 +7,10 @@ catalogue plus the headline costs a CBA of a complex-needs programme typically u
 tests/costs/test_curate.py checks that the shipped CSV equals a rebuild whenever the
 workbook is available.
 
-Flags set here (the workbook has no such columns):
+Flags (the workbook has no such columns):
 - ``transfer``: benefit payments are transfers (a saving to DWP is a loss to the claimant),
-  counted in a fiscal view but excluded from public value (HM Treasury Green Book).
+  counted in a fiscal view but excluded from public value (HM Treasury Green Book); set by
+  the importer (:func:`carecase.costs.gmca.is_transfer`), which flags this selection's two.
 - ``cashable``: fiscal values default to cashable, economic and social values never are.
 - ``grade``: carecase convention 3/4/5 from the workbook's G/A/R rating.
 """
@@ -63,7 +64,6 @@ SELECTION: dict[str, str] = {
     "E&E1.0.2": "jobseeker entering work: NHS saving from improved health",
     "E&E1.3": "Jobseeker's Allowance, single 25 or over, per week (transfer)",
 }
-TRANSFERS = frozenset({"E&E1.0.1", "E&E1.3"})  # the selection's transfers (import_gmca flags them)
 # Unit texts corrected: (code → unit, why). HE8.0's figure is Reference Costs' average per
 # outpatient attendance, but the workbook's unit cell says 'Per admission'.
 UNIT_CORRECTIONS = {"HE8.0": ("Per attendance", "the workbook's unit text 'Per admission' corrected: the "
@@ -78,7 +78,7 @@ def build_default_library(workbook: str | Path) -> pd.DataFrame:
     if missing:
         raise ValueError(f"codes not in workbook: {missing}")
     lib = full[full["code"].isin(list(SELECTION))].copy()
-    lib["transfer"] = lib["code"].isin(list(TRANSFERS))
+    # transfers as import_gmca flags them (carecase.costs.gmca.is_transfer): E&E1.0.1 and E&E1.3
     for code, (unit, why) in UNIT_CORRECTIONS.items():
         at = lib["code"] == code
         lib.loc[at, "unit"] = unit

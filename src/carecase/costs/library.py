@@ -46,18 +46,15 @@ def default_library_path() -> Path:
     return Path(str(resources.files("carecase.costs") / "data" / "default_library.csv"))
 
 
-def _bool_col(s: pd.Series, name: str, where: str, default: pd.Series | None) -> pd.Series:
-    """A true/false column; blanks take ``default`` (None: stay blank, as pandas' nullable
-    boolean)."""
+def _bool_col(s: pd.Series, name: str, where: str) -> pd.Series:
+    """A true/false column, blanks left blank (pandas' nullable boolean): :func:`fill_flags`
+    fills them, or an override inherits the library's (:func:`apply_overrides`)."""
     text = s.astype("string").str.strip().str.lower().fillna("")
     bad = ~text.isin(list(_BOOL))
     if bad.any():
         i = int(bad.to_numpy().nonzero()[0][0])
         raise CostError(f"{where} row {i + 1}, column {name}: {s.iloc[i]!r} is not true/false.")
-    mapped = text.map(_BOOL).astype("object")
-    if default is None:
-        return mapped.astype("boolean")
-    return mapped.where(mapped.notna(), default).astype(bool)
+    return text.map(_BOOL).astype("object").astype("boolean")
 
 
 def fill_flags(lib: pd.DataFrame) -> pd.DataFrame:
@@ -114,8 +111,8 @@ def validate_library(df: pd.DataFrame, where: str, complete: bool = True, fill: 
         raise CostError(f"{where} row {i + 1}, column rag: {out['rag'].iloc[i]!r} must be G, A or R.")
     out["rag"] = rag.where(rag != "", pd.NA)
     out["grade"] = grade.astype("Int64")
-    out["transfer"] = _bool_col(out["transfer"], "transfer", where, None)
-    out["cashable"] = _bool_col(out["cashable"], "cashable", where, None)
+    out["transfer"] = _bool_col(out["transfer"], "transfer", where)
+    out["cashable"] = _bool_col(out["cashable"], "cashable", where)
     if fill:
         out = fill_flags(out)
     for c in ("description", "unit", "agency_l1", "agency_l2", "source", "url", "licence", "parent_code"):

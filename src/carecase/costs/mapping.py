@@ -6,8 +6,7 @@ Bases (units per event; ``days`` = ``max(end - start, 1)``, ``q`` = ``coalesce(q
 ========== ================================ ============================================
 basis      units                            used for
 ========== ================================ ============================================
-per_unit   q (point/count); 1 (spell/package, attendances, arrests, applications
-           only against an event's price)
+per_unit   q (point/count); 1 (spell/package) attendances, arrests, applications
 per_episode 1                               an admission costed per spell
 per_day    days × q (package) / days (spell) bed days, nights
 per_week   days / 7 × q (package) / days/7   residential placements (q = 1 a week)
@@ -15,6 +14,9 @@ per_hour   days / 7 × q                     home care (q = hours a week)
 per_month  days × 12 / 365 × q              monthly unit costs
 per_year   days / 365 × q                   annual unit costs (a non-leap year costs 1 year)
 ========== ================================ ============================================
+
+per_unit on a spell or package counts the stay once, so it is accepted only against a unit
+cost that prices an event (:func:`basis_mismatches`).
 
 A service the project declares (``services:`` in carecase.yaml) has no default: it must be in
 ``costs.service_costs``; its basis is ``costs.service_basis`` or ``default_basis``, from its

@@ -127,8 +127,9 @@ def _missing_column(feed: Feed, ctx: BatchContext, raw: pa.Table, col: str, key:
     names = raw.column_names
     mapped = sorted({c for c, _ in feed.required_columns()})
     known = {loose_key(c) for c in mapped}
-    if header_looks_like_data(names) or not any(loose_key(n) in known for n in names):
-        looks = ("the first line looks like data, not a header" if header_looks_like_data(names)
+    data_like = header_looks_like_data(names)
+    if data_like or not any(loose_key(n) in known for n in names):
+        looks = ("the first line looks like data, not a header" if data_like
                  else "the first line holds none of the columns the mapping reads")
         return (f"{ctx.file}: column '{col}' (named by {key}) is not in the file, and {looks} (its names are "
                 "withheld here: they may be a person's details): is the header row missing? Add the header "

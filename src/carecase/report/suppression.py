@@ -151,9 +151,7 @@ def _next_part(values: np.ndarray, hidden: np.ndarray, keep: np.ndarray | None =
     :func:`secondary_lines`)."""
     kept = np.zeros(len(values), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     parts = [j for j in range(1, len(values)) if not np.isnan(values[j]) and (big is None or big[j])]
-    blanks = [j for j in range(1, len(values)) if np.isnan(values[j])]
-    if big is not None:
-        blanks = []
+    blanks = [j for j in range(1, len(values)) if np.isnan(values[j])] if big is None else []
     order = [*(j for j in parts if not kept[j]), *([0] if not kept[0] else []),
              *(j for j in parts if kept[j]), *([0] if kept[0] else []), *blanks]
     for i in order:
@@ -191,9 +189,8 @@ def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequen
     v = np.asarray(values, dtype=float).ravel()
     hidden = np.asarray(mask, dtype=bool).ravel().copy()
     kept = np.zeros(v.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool).ravel()
-    counts = None if people is None else np.asarray(people, dtype=float).ravel()
-    big = None if counts is None else counts > threshold
-    counted = None if counts is None else ~np.isnan(counts)
+    counts = np.full(v.size, np.nan) if people is None else np.asarray(people, dtype=float).ravel()
+    big, counted = counts > threshold, ~np.isnan(counts)  # NaN: not counted, never big
     idx = [np.asarray(line, dtype=int) for line in lines]
     changed = True
     while changed:
@@ -205,7 +202,7 @@ def secondary_lines(values: np.ndarray, mask: np.ndarray, lines: Sequence[Sequen
             k: int | None
             if h.sum() == 1:
                 k = pick(v[line], h, kept[line])
-            elif big is None or counted is None:
+            elif people is None:
                 continue
             elif by == "order" and not h[0] and h[1:].any() and not (h[1:] & big[line[1:]]).any():
                 k = _next_part(v[line], h, kept[line], big[line])

@@ -14,7 +14,7 @@ from carecase.core.errors import CarecaseError, OutputError
 from carecase.core.project import Project, read_stage_json
 from carecase.core.runlock import is_held
 from carecase.pipeline import STAGES, available_stages, caveats
-from carecase.web.security import csp_hash, shared_report_file
+from carecase.web.security import csp_hash, in_folder, shared_report_file
 
 #: the shared report's other files, served as downloads: extension → (label, media type)
 REPORT_DOWNLOADS = {
@@ -209,8 +209,6 @@ def read_summary(root: Path, stage: str) -> dict[str, Any] | None:
     the fix when it is damaged, or valid JSON but not an object (the page was a bare 500).
     A summary.json that is a link to a file elsewhere is not read (as tables are not served:
     a review had /api/results/costs serve a JSON file outside the project)."""
-    from carecase.web.security import in_folder
-
     folder = root / "out" / stage
     if (folder / "summary.json").exists() and not in_folder(folder / "summary.json", folder):
         raise OutputError(f"{folder / 'summary.json'} is not a plain file in {folder} (a link to a file "
@@ -218,7 +216,7 @@ def read_summary(root: Path, stage: str) -> dict[str, Any] | None:
                           f"`carecase run {root} --only {stage}`.")
     summary = read_stage_json(root, stage, "summary.json")
     if summary is not None and not isinstance(summary, dict):
-        raise OutputError(f"{root / 'out' / stage / 'summary.json'} is damaged (not a JSON object). Re-run "
+        raise OutputError(f"{folder / 'summary.json'} is damaged (not a JSON object). Re-run "
                           f"the stage to rewrite it: `carecase run {root} --only {stage}`.")
     return summary
 

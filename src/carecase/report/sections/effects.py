@@ -154,8 +154,9 @@ def side_by_side(naive: pd.DataFrame | None, matched: pd.DataFrame | None, thres
                 (by_step if steps_only else withheld).update((i, k) for k in group)
     if threshold is not None:  # a hidden row must not come back as a total less the rows shown
         lines = sum_lines([_line_key(r) for r in records])
-        users_of: dict[tuple[str, ...], list] = {MATCHED_ESTIMATES: [_fewest(r.get("users_matched"), r.get("cusers_matched")) for r in records],
-                  NAIVE_ESTIMATES: [r.get("users_naive") for r in records]}
+        users_of: dict[tuple[str, ...], list] = {
+            MATCHED_ESTIMATES: [_fewest(r.get("users_matched"), r.get("cusers_matched")) for r in records],
+            NAIVE_ESTIMATES: [r.get("users_naive") for r in records]}
         labelled = [_line_key({**r, "window": window_label(r["window"])} if "window" in r else r) for r in records]
         flags = kept_rows(labelled, set(keep)) if keep else None
         # Complements in two rounds. First for the rows hidden in their own right, which hide

@@ -50,9 +50,10 @@ def hides_a_total(table: Table | None) -> bool:
     """Whether a disclosed table hides any cell of a whole-system £ row."""
     if table is None:
         return False
-    keys = [c.key for c in table.columns]
-    return any(str(r.get("key_type")) == "total" and (r.get("measure") is None or is_money(r["measure"]))
-               and any((i, k) in table.hidden for k in keys) for i, r in enumerate(table.rows))
+    hidden_rows = {i for i, _ in table.hidden}
+    return any(str(table.rows[i].get("key_type")) == "total"
+               and (table.rows[i].get("measure") is None or is_money(table.rows[i]["measure"]))
+               for i in hidden_rows)
 
 
 def withheld_reason(ctx: Context, months: pd.DataFrame,
@@ -71,9 +72,8 @@ def withheld_reason(ctx: Context, months: pd.DataFrame,
         return "the matched estimates are missing"
     users = [c for c in ("treated_users", "control_users") if c in matched.columns]
     if len(users) < 2 or any(primary_mask(matched[c].to_numpy(float), supp.threshold).any() for c in users) \
-            or dominated_rows(matched, MATCHED_SHARES, supp.dominance).any():
-        return "a window's whole-system figure is hidden"
-    if any(hides_a_total(t) for t in disclosed):
+            or dominated_rows(matched, MATCHED_SHARES, supp.dominance).any() \
+            or any(hides_a_total(t) for t in disclosed):
         return "a window's whole-system figure is hidden"
     return None
 
