@@ -117,3 +117,28 @@ def test_participants_scale_with_population() -> None:
     assert target_participants(4000) == 250
     assert target_participants(100_000) == 6250
     assert 150 <= target_participants(4000) <= 400
+
+
+def test_participant_counterfactuals_add_up_to_the_truth(area: SynthResult, truth: dict[str, Any]) -> None:
+    """truth/participant_counterfactuals.parquet person by person: summed over every
+    participant it gives truth.json's counterfactual rate and change for every service and
+    window; a subset gives that subset's own effect (the heaviest users left out, as a
+    caliper leaves them, the effect in events is smaller for a service whose rate ratio is
+    not 1, since the rate ratio multiplies a lower counterfactual rate)."""
+    from carecase.synth.truth import planted_effects, planted_effects_among
+
+    cf = pd.read_parquet(area.folder / "truth" / "participant_counterfactuals.parquet")
+    assert len(cf) == truth["participants"] * len(truth["effects"]["AE_ATTEND"]["windows"])
+    assert not cf.duplicated(["person_key", "window"]).any()
+    for window, rows in cf.groupby("window"):
+        for code, eff in truth["effects"].items():
+            rate = rows[code].sum() / rows["days"].sum() * 365.25
+            assert rate == pytest.approx(eff["windows"][window]["counterfactual_events_per_person_year"], abs=2e-6)
+    everyone = list(planted_effects_among(truth, cf, cf["person_key"].unique()))
+    assert [(c, w) for c, w, _ in everyone] == [(c, w) for c, w, _ in planted_effects(truth)]
+    assert [t for *_, t in everyone] == pytest.approx([t for *_, t in planted_effects(truth)], abs=2e-6)
+    heavy = cf[cf["window"] == "0-12"].assign(r=lambda d: d["GP_APPT"] / d["days"].clip(lower=1))
+    light = heavy.sort_values(["r", "person_key"])["person_key"].iloc[: len(heavy) // 2]
+    gp_all = dict(((c, w), t) for c, w, t in everyone)[("GP_APPT", "post_0_12")]
+    gp_light = dict(((c, w), t) for c, w, t in planted_effects_among(truth, cf, light))[("GP_APPT", "post_0_12")]
+    assert 0 < gp_light < gp_all  # GP appointments' planted rate ratio is above 1

@@ -18,7 +18,13 @@ from carecase.synth import identity, params, programme_files, wrong_nhs
 from carecase.synth.extract import Extract
 from carecase.synth.model import Area, simulate
 from carecase.synth.project_yaml import POST_WINDOWS, project_config, write_config
-from carecase.synth.truth import effects_truth, true_links, unregistered_truth, write_truth
+from carecase.synth.truth import (
+    effects_truth,
+    participant_counterfactuals,
+    true_links,
+    unregistered_truth,
+    write_truth,
+)
 from carecase.synth.writers import write_table
 
 FORMATS = ("realistic", "fast")
@@ -145,8 +151,9 @@ def generate(
         "rows": {s: int(n) for s, n in sorted(Counter(wrong.column("source").to_pylist()).items())},
         "file": "truth/wrong_nhs_numbers.parquet" if wrong.num_rows else None,
     }
-    write_truth(root, truth, true_links(everything))
-    truth_files = ["truth/truth.json", "truth/true_links.parquet", "truth/README.md"]
+    write_truth(root, truth, true_links(everything), participant_counterfactuals(area, POST_WINDOWS))
+    truth_files = ["truth/truth.json", "truth/true_links.parquet",
+                   "truth/participant_counterfactuals.parquet", "truth/README.md"]
     if wrong.num_rows:
         pq.write_table(wrong, root / "truth" / "wrong_nhs_numbers.parquet")
         truth_files.append("truth/wrong_nhs_numbers.parquet")

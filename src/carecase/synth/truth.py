@@ -53,9 +53,9 @@ def _participant_rates(area: Area) -> tuple[Segments, dict[str, np.ndarray]]:
     return area.derived["participant_rates"]
 
 
-def expected_counts(area: Area, window: tuple[int, int]) -> tuple[dict[str, float], float]:
-    """Participants' expected events per service in ``window`` (months from each start date,
-    30.4375-day months) WITHOUT the programme, and their person-days in the area there."""
+def _window_overlap(area: Area, window: tuple[int, int]) -> tuple[Segments, dict[str, np.ndarray], np.ndarray]:
+    """Participants' segments, each service's counterfactual rate per day in them, and each
+    segment's days inside ``window`` (months from its person's start date, 30.4375-day months)."""
     prog = area.programme
     start = np.full(len(area.people), NONE, dtype=np.int64)
     start[prog.person] = prog.start_day
@@ -63,10 +63,40 @@ def expected_counts(area: Area, window: tuple[int, int]) -> tuple[dict[str, floa
     t = start[seg.person]
     lo_w = t + int(round(window[0] * DAYS_PER_MONTH))
     hi_w = t + int(round(window[1] * DAYS_PER_MONTH))
-    overlap = np.clip(np.minimum(seg.hi, hi_w) - np.maximum(seg.lo, lo_w), 0, None)
+    return seg, rates, np.clip(np.minimum(seg.hi, hi_w) - np.maximum(seg.lo, lo_w), 0, None)
+
+
+def expected_counts(area: Area, window: tuple[int, int]) -> tuple[dict[str, float], float]:
+    """Participants' expected events per service in ``window`` (months from each start date,
+    30.4375-day months) WITHOUT the programme, and their person-days in the area there."""
+    seg, rates, overlap = _window_overlap(area, window)
     exposure = float(overlap[seg.severity == 0].sum())
     counts = {code: float((per_day * overlap).sum()) for code, per_day in rates.items()}
     return counts, exposure
+
+
+def participant_counterfactuals(area: Area, windows: tuple[tuple[int, int], ...]) -> pa.Table:
+    """:func:`expected_counts` person by person: for each participant (``person_key``, 1-based
+    as in true_links) and post window (``window``, ``"0-8"``), their person-days in the area
+    there (``days``) and each service's expected events without the programme (a column per
+    service code). Summed over every participant they give ``truth.json``'s counterfactual
+    rates; summed over a subset, the truth for those people alone: the matched participants,
+    whom a caliper-matched estimate describes (:func:`planted_effects_among`)."""
+    people = np.sort(area.programme.person)
+    parts = []
+    for window in windows:
+        seg, rates, overlap = _window_overlap(area, window)
+        slot = np.searchsorted(people, seg.person)  # every segment here is a participant's
+        cols: dict[str, Any] = {
+            "person_key": pa.array((people + 1).astype(np.int32)),
+            "window": pa.array([window_key(window)] * people.size),
+            "days": pa.array(np.bincount(slot, weights=np.where(seg.severity == 0, overlap, 0),
+                                         minlength=people.size).astype(np.float64)),
+        }
+        for code, per_day in sorted(rates.items()):
+            cols[code] = pa.array(np.bincount(slot, weights=per_day * overlap, minlength=people.size))
+        parts.append(pa.table(cols))
+    return pa.concat_tables(parts)
 
 
 def expected_rates(area: Area, window: tuple[int, int]) -> dict[str, float]:
@@ -122,6 +152,26 @@ def planted_effects(truth: dict[str, Any]) -> Iterator[tuple[str, str, float]]:
             yield code, f"post_{start}_{end}", w["change_events_per_person_year"]
 
 
+def planted_effects_among(truth: dict[str, Any], counterfactuals: Any,
+                          person_keys: Any) -> Iterator[tuple[str, str, float]]:
+    """:func:`planted_effects` for the participants ``person_keys`` alone (1-based, as in
+    true_links): (rate ratio − 1) × their counterfactual events per person-year in each
+    window, from ``truth/participant_counterfactuals.parquet`` (``counterfactuals``, a
+    DataFrame). An estimate that leaves some participants out (caliper matching drops those
+    with no comparable control, the heaviest users) estimates the effect on the rest; this is
+    that effect. Every participant gives :func:`planted_effects`'s figures."""
+    mine = counterfactuals[counterfactuals["person_key"].isin(set(int(k) for k in person_keys))]
+    sums = mine.groupby("window").sum(numeric_only=True)
+    for code, eff in sorted(truth["effects"].items()):
+        if eff["rate_ratio"] == 1.0:
+            continue
+        for window in sorted(eff["windows"]):
+            start, end = window.split("-")
+            days = float(sums.loc[window, "days"]) if window in sums.index else 0.0
+            rate = float(sums.loc[window, code]) / days * DAYS_PER_YEAR if days else 0.0
+            yield code, f"post_{start}_{end}", (eff["rate_ratio"] - 1.0) * rate
+
+
 def true_links(extracts: list[Extract]) -> pa.Table:
     parts = []
     for e in extracts:
@@ -159,13 +209,15 @@ def unregistered_truth(area: Area, extracts: list[Extract]) -> dict[str, Any]:
     }
 
 
-def write_truth(folder: Path, payload: dict[str, Any], links: pa.Table) -> None:
+def write_truth(folder: Path, payload: dict[str, Any], links: pa.Table, counterfactuals: pa.Table) -> None:
     import json
 
     d = folder / "truth"
     d.mkdir(parents=True, exist_ok=True)
     (d / "truth.json").write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
     pq.write_table(links, d / "true_links.parquet", compression="zstd", compression_level=1)
+    pq.write_table(counterfactuals, d / "participant_counterfactuals.parquet",
+                   compression="zstd", compression_level=1)
     (d / "README.md").write_text(README)
 
 
@@ -190,6 +242,12 @@ README = """\
 - `wrong_nhs_numbers.parquet` (only when `--wrong-nhs` planted some): `source`, `source_row`,
   `person_key` (the row's true person) and `nhs_person_key` (the person whose NHS number
   it carries instead of its own); `truth.json`'s `wrong_nhs_numbers` counts them per source.
+- `participant_counterfactuals.parquet`: per participant (`person_key`) and post window
+  (`window`, months from their start date), their days in the area there (`days`) and each
+  service's expected events without the programme (a column per service code). Summed over
+  all participants they give `truth.json`'s counterfactual rates; summed over the matched
+  participants, the effect a caliper-matched estimate describes (it leaves out the
+  participants with no comparable control).
 
 Nothing in the pipeline reads this folder.
 """
