@@ -99,6 +99,42 @@ def test_run_writes_tables_and_is_deterministic(project_dir):
          "spell_measure": "units"}
 
 
+def test_calibrated_weights_meet_the_participants_means(project_dir, tmp_path):
+    """What entropy balancing promises of the weights it writes (Hainmueller 2012, Political
+    Analysis 20:25: the balance, normalising and non-negativity constraints of its
+    reweighting problem; evaluate.calibrate keeps the base weights' total): every control's
+    weight positive, the weighted control mean of each covariate equal to the matched
+    participants' mean, and the total of the matching weights kept. With k = 2 those are 1/2 a control, 1 a set, so the
+    control weights total the number of matched participants, not the number of control rows
+    (about twice as many). The test above checks the sets' weights only when uncalibrated."""
+    import shutil
+
+    root = tmp_path / "calibrated"
+    shutil.copytree(project_dir, root, ignore=shutil.ignore_patterns("out"))
+    (root / "carecase.yaml").write_text(YAML.replace(
+        "  bootstrap_draws: 200\n", "  bootstrap_draws: 50\n  matching: {calibrate: always, k: 2}\n"))
+    proj = Project.open(root)
+    try:
+        summary = run(proj)
+    finally:
+        proj.close()
+    assert summary["matching"]["calibrated"]
+    out = root / "out" / "evaluate"
+    sets = pd.read_parquet(out / "matched_sets.parquet")
+    controls = sets[sets["role"] == "control"]
+    participants = int((sets["role"] == "participant").sum())
+    assert (controls["weight"] > 0).all()
+    assert len(controls) > 1.5 * participants  # two controls to most sets: the totals differ
+    assert controls["weight"].sum() == pytest.approx(participants, rel=1e-9)
+    # the weights are not the matching weights left as they were
+    assert controls["weight"].std() > 0.01
+    after = pd.read_parquet(out / "balance.parquet").query("stage == 'after'")
+    assert len(after) > 5
+    assert (after["n_control"] == len(controls)).all() and (after["n_treated"] == participants).all()
+    assert after["mean_control"].to_numpy() == pytest.approx(after["mean_treated"].to_numpy(), rel=1e-6, abs=1e-9)
+    assert after["smd"].abs().max() < 1e-6
+
+
 def test_a_failed_run_leaves_no_results_and_the_report_refuses(project_dir, tmp_path):
     """After a failed `carecase evaluate` the previous run's tables and effects.json stayed
     under out/evaluate/, so a later report (or CBA) read stale results with nothing said. A
