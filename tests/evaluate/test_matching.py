@@ -40,6 +40,31 @@ def test_weighted_smd_known_answer():
         matching.smd(t, np.array([1.0, 2])))
 
 
+def test_variance_ratio_when_the_controls_do_not_vary():
+    """The variance ratio is s²_t / s²_c (Austin 2009, Stat Med 28:3083). Where the controls'
+    variance is 0 the ratio has no finite value, and the balance table says so: +inf when the
+    participants vary (1,2,3: s² = 1), never a finite number that would read as balanced or as
+    a small imbalance; 1 when neither group varies (equal spread, nothing to rescale), never
+    0/0 = nan. The controls' variance is 0 when they share one value, when there is a single
+    control, and when one weight carries them all (Σw − Σw²/Σw = 0, column_moments). The SMD
+    beside it keeps the same convention for the means: ±inf, 0 when they are equal."""
+    t = np.array([1.0, 2, 3])
+    assert matching.variance_ratio(t, np.array([5.0, 5, 5])) == np.inf
+    assert matching.variance_ratio(t, np.array([4.0])) == np.inf
+    assert matching.variance_ratio(t, np.array([4.0, 9.0]), np.array([1.0, 0.0])) == np.inf
+    assert matching.variance_ratio(np.array([2.0, 2, 2]), np.array([5.0, 5])) == 1.0
+    assert matching.variance_ratio(np.array([2.0]), np.array([2.0])) == 1.0
+    assert matching.smd(np.array([2.0, 2, 2]), np.array([5.0, 5])) == -np.inf
+    assert matching.smd(np.array([2.0, 2, 2]), np.array([2.0, 2])) == 0.0
+    # the balance table's rows use the same rule, column by column
+    x = pd.DataFrame({"varies": [1.0, 2, 3, 5, 5, 5], "constant": [2.0, 2, 2, 5, 5, 5]}, index=range(6))
+    treated = np.array([True, True, True, False, False, False])
+    members = pd.DataFrame({"set_id": [0, 0, 1, 1, 2, 2], "row_id": [0, 3, 1, 4, 2, 5],
+                            "weight": [1.0] * 6, "treated": treated[[0, 3, 1, 4, 2, 5]]})
+    bal = matching.balance_table(x, treated, members, 0.1).query("stage == 'after'").set_index("covariate")
+    assert bal.loc["varies", "variance_ratio"] == np.inf and bal.loc["constant", "variance_ratio"] == 1.0
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(-100, 100), min_size=3, max_size=20),
        st.lists(st.floats(-100, 100), min_size=3, max_size=20),
