@@ -91,6 +91,36 @@ def test_tornado_ranges() -> None:
     assert swings == sorted(swings, reverse=True)
 
 
+def test_tornado_bars_of_a_negative_input_and_a_negative_npv() -> None:
+    """Each bar's ``low``/``high`` are the input's own low and high values (low ≤ high, also
+    for a negative one, whose −20% end is the higher), ``npv_low``/``npv_high`` the NPV at
+    each (the report's "NPV at low/high input value", in either order), ``swing`` the
+    distance between them (docs/cba.md, Tornado). The simple model with its outcome a £30 a
+    year disbenefit, discounted at 3.5% (discount factor 1/(1 + r)^t, HM Treasury Green Book
+    2022): NPV = −100 − 30·a, a = Σ_{t=1..5} 1.035^−t = 4.5150524, so −235.45. Its amount (−30, ±20%) runs from −36 to −24: NPV −100 − 36a = −262.54 to
+    −100 − 24a = −208.36, swing 12a = 54.18; the capital cost (100) from 80 to 120: NPV
+    −80 − 30a = −215.45 to −255.45, swing 40. Equal swings (need, units per success and the
+    amount, 12a each) are in path order."""
+    d = simple_model()
+    d["outcomes"][0]["values"][0]["amount"] = -30
+    plan = _plan(d)
+    a = sum(1.035**-t for t in range(1, 6))
+    assert run_values(plan, plan.central_values()).npv[0] == pytest.approx(-100 - 30 * a)
+    rows = tornado(plan)
+    by_path = {r["path"]: r for r in rows}
+    amount = by_path["outcomes[0].values[0].amount"]
+    assert (amount["base"], amount["low"], amount["high"]) == pytest.approx((-30, -36, -24))
+    assert (amount["npv_low"], amount["npv_high"]) == pytest.approx((-100 - 36 * a, -100 - 24 * a))
+    assert amount["swing"] == pytest.approx(12 * a)
+    cost = by_path["costs[0].amount"]
+    assert (cost["low"], cost["high"]) == pytest.approx((80, 120))
+    assert (cost["npv_low"], cost["npv_high"]) == pytest.approx((-80 - 30 * a, -120 - 30 * a))
+    assert cost["swing"] == pytest.approx(40)
+    assert all(r["low"] <= r["base"] <= r["high"] and r["swing"] >= 0 for r in rows)
+    assert [r["path"] for r in rows[:4]] == ["cohorts[0].need.0", "outcomes[0].quantity",
+                                             "outcomes[0].values[0].amount", "costs[0].amount"]
+
+
 def test_sensitivity_range_clipped_to_allowed() -> None:
     d = simple_model()
     d["outcomes"][0]["deadweight"] = 0.9
