@@ -164,8 +164,8 @@ def test_matched_did_interval_contains_every_planted_effect(area):
     """The issue's criterion, read against the effect on the people the estimate describes:
     the matched participants. Caliper matching leaves out participants with no comparable
     control (8 of 250 here, the heaviest users), so its estimand is the effect on the rest
-    (Stuart 2010, Stat Sci 25:1, section 6.1; Morris, White & Crowther 2019, Stat Med 38:2074,
-    section 3: coverage is of the estimand's true value). For GP appointments (planted rate
+    (Stuart 2010, Stat Sci 25:1; Morris, White & Crowther 2019, Stat Med 38:2074:
+    coverage is of the estimand's true value). For GP appointments (planted rate
     ratio 1.3) that effect is smaller in events than on everyone, as the ratio multiplies a
     lower counterfactual rate. All 27 intervals contain it on this seed."""
     misses = _misses(area, _planted_among_matched(area))
