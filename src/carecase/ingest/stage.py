@@ -43,13 +43,14 @@ from carecase.ingest.store import (
     materialise_lookups,
     replace_batch,
     stored_date_formats,
+    stored_misread_dates,
     write_feed_state,
     write_key_check,
 )
 from carecase.ingest.summary import COUNTS as COUNTS
 from carecase.ingest.summary import data_rows, file_report, quarantine_warnings, summarise
 from carecase.ingest.totals import flag_total_rows
-from carecase.ingest.validate import Batch, BatchContext, Repeats, StagedBatch
+from carecase.ingest.validate import Batch, BatchContext, DateRead, Repeats, StagedBatch
 
 if TYPE_CHECKING:
     from carecase.core.engine import Engine
@@ -202,14 +203,15 @@ def _fingerprints_confirm(project: Project, feeds: list[Feed], key: bytes) -> bo
 
 
 def _stage_file(project: Project, feed: Feed, f: SourceFile, old_batch: str | None, key: bytes,
-                today: dt.date, repeats: pa.Table | None = None,
-                file_types: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+                today: dt.date, repeats: pa.Table | None = None, file_types: dict[str, str] | None = None
+                ) -> tuple[dict[str, Any], dict[str, str], dict[str, DateRead]]:
     """Read, validate and stage one file, replacing its earlier batch in one transaction;
     ``repeats``: its rows that repeat rows of earlier files (see
     :func:`~carecase.ingest.repeats.stale_repeats`; ``file_types``: each source's file type, to
-    name the earlier rows' lines). Returns the file's ``ingest_files`` row
-    and its date formats: the rows themselves are let go once stored, so the next file (or
-    the check across files) never runs with two files' rows in memory."""
+    name the earlier rows' lines). Returns the file's ``ingest_files`` row, its date formats
+    and how they read its values (:class:`DateRead`): the rows themselves are let go once
+    stored, so the next file (or the check across files) never runs with two files' rows in
+    memory."""
     cfg = project.config
     date_formats = {d.column: d.format for d in reversed(feed.date_fields())}
     try:
@@ -228,7 +230,7 @@ def _stage_file(project: Project, feed: Feed, f: SourceFile, old_batch: str | No
            "rows_blank": extract.blank_rows}
     del extract
     replace_batch(project.engine, feed.name, f.rel, old_batch, staged, row)
-    return row, staged.date_formats
+    return row, staged.date_formats, staged.date_reads
 
 
 def run(project: Project, progress: Any = None, strict: bool = False, new_key: bool = False) -> dict[str, Any]:
@@ -258,6 +260,7 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
         write_key_check(engine, key_check(key))
     known = _known_files(project)
     formats = stored_date_formats(engine)
+    misread = stored_misread_dates(engine)
     states = _feed_states(project)
     today = dt.datetime.now(dt.UTC).date()
     planned = planned_files(project, feeds, known)
@@ -297,15 +300,17 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
             prior = known.get((feed.name, f.rel))
             if (prior is not None and prior["sha256"] == f.sha256 and prior["batch_id"] == f.batch_id
                     and not config_changed and not restage):
-                reports[(feed.name, f.rel)] = file_report(
-                    prior, "unchanged", formats.get((feed.name, f.rel, prior["batch_id"]), {}))
+                batch = (feed.name, f.rel, prior["batch_id"])
+                reports[(feed.name, f.rel)] = file_report(prior, "unchanged", formats.get(batch, {}),
+                                                          misread.get(batch, {}))
             else:
-                row, date_formats = _stage_file(project, feed, f, prior["batch_id"] if prior else None, key, today)
+                row, date_formats, reads = _stage_file(project, feed, f, prior["batch_id"] if prior else None, key,
+                                                       today)
                 if prior is None:
                     status = "renamed" if (feed.name, f.rel) in renamed else "new"
                 else:
                     status = "replaced" if prior["sha256"] != f.sha256 else "reprocessed"
-                rep = file_report(row, status, date_formats)
+                rep = file_report(row, status, date_formats, reads)
                 if status == "renamed":
                     rep["renamed_from"] = renamed[(feed.name, f.rel)]
                 reports[(feed.name, f.rel)] = rep
@@ -329,10 +334,10 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     for grp in sorted({fd.role for fd in feeds}, key=ROLE_ORDER.__getitem__):
         for (source, path), repeats in stale_repeats(engine, grp).items():
             feed, f = by_name[source], files[(source, path)]
-            row, date_formats = _stage_file(project, feed, f, f.batch_id, key, today, repeats, file_types)
+            row, date_formats, reads = _stage_file(project, feed, f, f.batch_id, key, today, repeats, file_types)
             before = reports[(source, path)]
             status = "reprocessed" if before["status"] == "unchanged" else before["status"]
-            reports[(source, path)] = {**file_report(row, status, date_formats),
+            reports[(source, path)] = {**file_report(row, status, date_formats, reads),
                                        **({"renamed_from": before["renamed_from"]} if "renamed_from" in before else {})}
     write_feed_state(engine, {n: f for n, f in states.items() if n in {fd.name for fd in feeds}})
     if restage:

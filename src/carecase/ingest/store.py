@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pyarrow as pa
@@ -12,7 +13,7 @@ from carecase.ingest.ignored import SCHEMA as IGNORED_SCHEMA
 from carecase.ingest.ignored import TABLE as IGNORED_TABLE
 from carecase.ingest.rules import QUARANTINE_SCHEMA, ROW_KEYS_SCHEMA, row_name
 from carecase.ingest.sex_codes import TABLE as SEX_TABLE
-from carecase.ingest.validate import StagedBatch
+from carecase.ingest.validate import DateRead, StagedBatch
 
 _S, _I, _D, _F = pa.string(), pa.int64(), pa.date32(), pa.float64()
 
@@ -41,9 +42,13 @@ SCHEMAS: dict[str, pa.Schema] = {
     IGNORED_TABLE: IGNORED_SCHEMA,
     SEX_TABLE: IGNORED_SCHEMA,
     # the date format each date field of a file was read with (given, or inferred), for its
-    # report when the file is unchanged and not read again
+    # report when the file is unchanged and not read again; how many of the field's filled
+    # values it did not read, and, where that is most of them, what is wrong and the fix
+    # (``DateRead``: a row is quarantined for its first problem only, so a second wrong date
+    # column of a file is known from here alone)
     "ingest_date_formats": pa.schema([("source", _S), ("path", _S), ("batch_id", _S), ("field", _S),
-                                      ("format", _S)]),
+                                      ("format", _S), ("column", _S), ("filled", _I), ("unread", _I),
+                                      ("misread", _S)]),
 }
 LOOKUP_SCHEMA = pa.schema([("local_pseudo", _S), ("nhs_pseudo", _S)])
 
@@ -125,9 +130,11 @@ def _inserts(staged: StagedBatch, file_row: dict[str, Any]) -> dict[str, pa.Tabl
     inserts = dict(staged.tables)
     inserts["quarantine"] = staged.quarantine
     inserts["ingest_files"] = pa.Table.from_pylist([file_row], schema=SCHEMAS["ingest_files"])
+    reads = staged.date_reads
     inserts["ingest_date_formats"] = pa.Table.from_pylist(
         [{"source": file_row["source"], "path": file_row["path"], "batch_id": file_row["batch_id"], "field": k,
-          "format": v} for k, v in sorted(staged.date_formats.items())], schema=SCHEMAS["ingest_date_formats"])
+          "format": v, **(dataclasses.asdict(reads[k]) if k in reads else {})}
+         for k, v in sorted(staged.date_formats.items())], schema=SCHEMAS["ingest_date_formats"])
     return inserts
 
 
@@ -137,6 +144,18 @@ def stored_date_formats(engine: Engine) -> dict[tuple[str, str, str], dict[str, 
     out: dict[tuple[str, str, str], dict[str, str]] = {}
     for r in engine.to_arrow(t.order_by(["source", "path", "batch_id", "field"])).to_pylist():
         out.setdefault((r["source"], r["path"], r["batch_id"]), {})[r["field"]] = r["format"]
+    return out
+
+
+def stored_misread_dates(engine: Engine) -> dict[tuple[str, str, str], dict[str, DateRead]]:
+    """Per (source, path, batch_id), each date field whose format did not read most of the
+    file's filled values, as staged (``misread`` set; see :class:`DateRead`)."""
+    t = engine.table("ingest_date_formats")
+    t = t.filter(t.misread.notnull())
+    out: dict[tuple[str, str, str], dict[str, DateRead]] = {}
+    for r in engine.to_arrow(t.order_by(["source", "path", "batch_id", "field"])).to_pylist():
+        out.setdefault((r["source"], r["path"], r["batch_id"]), {})[r["field"]] = DateRead(
+            r["column"], r["filled"], r["unread"], r["misread"])
     return out
 
 

@@ -3,6 +3,7 @@ read is accepted, quarantined, out of scope or blank), the headline and the warn
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from typing import Any
 
@@ -13,6 +14,7 @@ from carecase.core.errors import IngestError
 from carecase.core.project import Project
 from carecase.ingest.feeds import Feed
 from carecase.ingest.ignored import summarise as ignored_codes
+from carecase.ingest.validate import DateRead
 
 COUNTS = ("rows_read", "rows_accepted", "rows_quarantined", "rows_out_of_scope", "rows_blank")
 
@@ -22,9 +24,13 @@ def data_rows(row: dict[str, Any]) -> int:
     return int(row["rows_read"]) - int(row.get("rows_blank") or 0)
 
 
-def file_report(row: dict[str, Any], status: str, date_formats: dict[str, str]) -> dict[str, Any]:
+def file_report(row: dict[str, Any], status: str, date_formats: dict[str, str],
+                date_reads: dict[str, DateRead] | None = None) -> dict[str, Any]:
+    """A file's report; ``misread_dates``: each date field whose format did not read most of
+    its filled values, with its column, counts and fix (:class:`DateRead`)."""
+    misread = {k: dataclasses.asdict(r) for k, r in sorted((date_reads or {}).items()) if r.misread}
     return {"path": row["path"], "batch_id": row["batch_id"], **{k: int(row[k] or 0) for k in COUNTS},
-            "status": status, "date_formats": date_formats}
+            "status": status, "date_formats": date_formats, "misread_dates": misread}
 
 
 def _repeat_warnings(project: Project, file_reports: dict[str, list[dict[str, Any]]]) -> list[str]:

@@ -3,6 +3,7 @@ rows, the identity rows and the quarantine, all as Arrow tables. Pure: no I/O, n
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hmac
 from collections.abc import Callable
@@ -65,6 +66,19 @@ class BatchContext:
     today: dt.date
 
 
+@dataclass(frozen=True)
+class DateRead:
+    """How a date field's format read one file's values: ``filled`` values (not blank),
+    ``unread`` of them not in its shape (unparseable), and, where the format was given and
+    did not read at least half of them (a wrong setting, not bad rows), ``misread``: what is
+    wrong and the fix, naming formats only, never a value."""
+
+    column: str
+    filled: int
+    unread: int
+    misread: str | None = None
+
+
 @dataclass
 class Batch:
     """Working state while one batch is validated."""
@@ -77,6 +91,7 @@ class Batch:
     dates: dict[str, pa.Array] = field(default_factory=dict)
     times: dict[str, np.ndarray] = field(default_factory=dict)  # time of day in seconds
     date_formats: dict[str, str] = field(default_factory=dict)
+    date_reads: dict[str, DateRead] = field(default_factory=dict)
     shown: dict[int, pa.Array] = field(default_factory=dict)
     repeats: Repeats | None = None
     row_keys: pa.Table | None = None
@@ -116,6 +131,7 @@ class StagedBatch:
     tables: dict[str, pa.Table]  # store table name → rows for this batch
     quarantine: pa.Table
     date_formats: dict[str, str]
+    date_reads: dict[str, DateRead] = field(default_factory=dict)  # by date field, as date_formats
 
 
 def _infer_or_fail(b: Batch, d: DateField) -> str | None:
@@ -150,24 +166,44 @@ def _in_the_future(values: pa.Array | pa.ChunkedArray, fmt: str, impossible: np.
 
 
 def _seen_format(values: pa.Array | pa.ChunkedArray, unparseable: np.ndarray, filled: np.ndarray,
-                 today: dt.date) -> tuple[np.ndarray, str]:
+                 today: dt.date) -> tuple[np.ndarray, str, str | None]:
     """Where most of a column's dates do not match the configured format, the one format
     they do match, for the hint ("; these values look like '%d/%m/%Y' (e.g. 31/01/2024)"):
     a wrong format setting quarantined a whole file with only "does not match" to go on.
     Only the format is named, never a value (dates of birth are identifiers). Returns the
     rows that format reads (the hint is theirs alone: an Excel serial number beside them is
-    not read by it) and the hint; no rows and '' when few fail, or no single format reads them."""
+    not read by it), the hint and the format; no rows, '' and None when few fail, or no single
+    format reads them."""
     none = np.zeros(len(unparseable), dtype=bool)
-    if not unparseable.any() or unparseable.sum() < 0.5 * max(int(filled.sum()), 1):
-        return none, ""
+    if not _mostly(unparseable, filled):
+        return none, "", None
     try:
         fmt = infer_date_format(pc.filter(values, pa.array(unparseable)), today)
     except AmbiguousDates:
-        return none, ""
+        return none, "", None
     if not fmt:
-        return none, ""
+        return none, "", None
     return (unparseable & (parse_dates(values, fmt, today).status == OK),
-            f"; these values look like {fmt!r} (e.g. {format_example(fmt)})")
+            f"; these values look like {fmt!r} (e.g. {format_example(fmt)})", fmt)
+
+
+def _mostly(unparseable: np.ndarray, filled: np.ndarray) -> bool:
+    """Whether at least half of a column's filled values are unparseable: its format, not
+    its rows, is wrong."""
+    return bool(unparseable.any()) and unparseable.sum() >= 0.5 * max(int(filled.sum()), 1)
+
+
+def _misread(d: DateField, show_fmt: str, seen: str, looks: str | None, values: pa.Array | pa.ChunkedArray,
+             today: dt.date) -> str:
+    """For a date field whose format did not read most of a file's values, what is wrong and
+    the fix for the column as a whole (set the format its values look like), for the message
+    of a source quarantined whole or mostly: a row is quarantined for its first problem only,
+    so a second wrong date column never shows in the quarantine. Formats only, never a value."""
+    if looks:
+        return f"do not match the date format {show_fmt}{seen}. Fix: set {d.key}: {looks!r}."
+    if cause := date_hints.column_cause(values, today, d.key):
+        return f"do not match the date format {show_fmt}: {cause}"
+    return f"do not match the date format {show_fmt}. Fix: set {d.key} to the format the file uses."
 
 
 #: a time of day after a date: 14:30 or 14:30:05 (the directives each reads)
@@ -223,9 +259,15 @@ def parse_date_fields(b: Batch, only: set[str] | None = None, skip: set[str] | N
             for timed, with_time in _with_a_time(values, unparseable, fmt, b.ctx.today):
                 b.tracker.fail(timed, "unparseable_date", d.column, format=show_fmt, fix=fix,
                                seen=f"; the value has a time of day after the date: {with_time!r} reads it")
+        filled = parsed_status != BLANK
+        if fmt:
+            b.date_reads[d.name] = DateRead(d.column, int(filled.sum()), int(unparseable.sum()))
         if d.format:
-            reads, seen = _seen_format(values, unparseable, parsed_status != BLANK, b.ctx.today)
+            reads, seen, looks = _seen_format(values, unparseable, filled, b.ctx.today)
             b.tracker.fail(reads, "unparseable_date", d.column, format=show_fmt, fix=fix, seen=seen)
+            if _mostly(unparseable, filled):
+                b.date_reads[d.name] = dataclasses.replace(
+                    b.date_reads[d.name], misread=_misread(d, show_fmt, seen, looks, values, b.ctx.today))
         for rows, cause, fix_it in date_hints.explain(values, unparseable, b.ctx.today, d.key):
             b.tracker.fail(rows, "unparseable_date", d.column, format=show_fmt, fix=fix_it, seen=cause)
         b.tracker.fail(unparseable, "unparseable_date", d.column, format=show_fmt, fix=fix, seen="")
@@ -515,7 +557,8 @@ def finish(b: Batch, tables: dict[str, pa.Table], accepted: np.ndarray) -> Stage
     if b.unmapped_sex is not None and b.feed.ids is not None and b.feed.ids.sex:
         tables[sex_codes.TABLE] = sex_codes.count(b.col(b.feed.ids.sex), b.unmapped_sex & accepted, b.feed.name,
                                                   b.ctx.file, b.ctx.batch_id)
-    return StagedBatch(b.n, n_accepted, quarantined, out_of_scope, tables, quarantine, dict(b.date_formats))
+    return StagedBatch(b.n, n_accepted, quarantined, out_of_scope, tables, quarantine, dict(b.date_formats),
+                       dict(b.date_reads))
 
 
 @dataclass(frozen=True)
