@@ -194,10 +194,46 @@ def quarantine_warnings(feeds: list[Feed], sources: dict[str, Any], quarantine: 
         scope = " in scope" if src["rows_out_of_scope"] else ""
         what = (f"every one of its {rows:,} rows{scope} was" if whole
                 else f"{src['rows_quarantined']:,} of its {rows:,} rows{scope} were")
+        others = other_misread_dates(feed, src["files"], rule, main["column"])
         out[feed.name] = (f"{feed.key} ({feed.name}, {feed.role}): {what} quarantined, {n:,} of them "
-                          f"for {rule}{column}: a setting is probably wrong for the whole file.{hint} See "
+                          f"for {rule}{column}: a setting is probably wrong for the whole file.{hint}{others} See "
                           "out/ingest/quarantine.csv.")
     return out
+
+
+def other_misread_dates(feed: Feed, files: list[dict[str, Any]], rule: str, column: str | None) -> str:
+    """The date columns of a source, other than the main rule's (``rule``, ``column``), whose
+    format did not read most of their filled values (the files' ``misread_dates``), each with
+    its own fix, as sentences to follow the main rule's; '' when none. A row is quarantined
+    for its first problem only, so a register whose dates of birth and of death both had the
+    wrong format named the date of birth alone, and the user found the second a run later."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for rep in files:
+        for name, r in rep.get("misread_dates", {}).items():
+            found.setdefault(name, []).append(r)
+    date = rule == "unparseable_date"
+    names = [d.name for d in feed.date_fields() if d.name in found
+             and not (date and found[d.name][0]["column"] == column)]
+    if not names:
+        return ""
+    parts = []
+    for name in names:
+        reads = found[name]
+        filled, unread = sum(r["filled"] for r in reads), sum(r["unread"] for r in reads)
+        where = f" in {len(reads)} files" if len(reads) > 1 else ""
+        worst = max(reads, key=lambda r: r["unread"])  # the fix of the file with the most values misread
+        parts.append((reads[0]["column"], f"{unread:,} of its {filled:,} filled values{where} {worst['misread']}"))
+    values = "the file's values" if len(files) == 1 else "its files' values"
+    why = (f"so the quarantine names {column} alone" if date
+           else "so the quarantine may not name " + ("it" if len(parts) == 1 else "them"))
+    either = " either" if date else ""
+    if len(parts) == 1:
+        col, text = parts[0]
+        return (f" The date format of column {col} does not read {values}{either} (each row is quarantined for its "
+                f"first problem only, {why}): {text}")
+    return (f" The date formats of {len(parts)} {'more ' if date else ''}columns do not read {values}{either} "
+            f"(each row is quarantined for its first problem only, {why}): "
+            + " ".join(f"column {col}: {text}" for col, text in parts))
 
 
 def assessment_warnings(feeds: list[Feed], quarantine: pa.Table, shown: int = 10) -> list[str]:
