@@ -12,6 +12,15 @@ from carecase.core.model import StrictModel
 #: Allowed Monte Carlo draws: the model's ``monte_carlo.draws``, ``cba.draws`` and
 #: ``carecase cba --draws`` (kept here, a light module the CLI can import at start-up).
 MIN_DRAWS, MAX_DRAWS = 2, 1_000_000
+#: Allowed ``first_financial_year`` (the model's and ``cba.first_financial_year``): a financial
+#: year's start year, the range ``price_base_year`` accepts.
+MIN_FINANCIAL_YEAR, MAX_FINANCIAL_YEAR = 1990, 2100
+#: What ``first_financial_year`` means, in the model and in carecase.yaml's ``cba:`` section.
+FIRST_FINANCIAL_YEAR = (
+    "Financial year (start year: 2025 = 2025/26, April to March) that year 0 of the appraisal is. "
+    "Labels only: every year shown (report tables and charts, the workbook, the payback year, "
+    "results.json's financial_year beside each year) also names its financial year, e.g. "
+    "'2025/26 (year 0)'; no figure changes. Not set: years are numbered 0, 1, … only.")
 #: Why the cba stage skips a project without a model (its headline: ``skipped: ...``; the
 #: report tells it from other skips, to say how to add a model).
 NO_MODEL = "no cba.model or cba.inline in carecase.yaml"
@@ -72,6 +81,11 @@ class CBASection(StrictModel):
         description="project: the project's unit-cost library (costs: section) at the model's "
         "price_base_year (else costs.price_year); builtin: the shipped default library at its published price years (no local overrides), uprated by the CBA.",
     )
+    first_financial_year: int | None = Field(
+        None, ge=MIN_FINANCIAL_YEAR, le=MAX_FINANCIAL_YEAR,
+        description=FIRST_FINANCIAL_YEAR + " Used where the model leaves its own first_financial_year "
+        "out; a model that gives another year is refused. No default: carecase does not guess it "
+        "from the data's dates.")
 
     @model_validator(mode="after")
     def _one_source(self) -> CBASection:

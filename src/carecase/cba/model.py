@@ -22,7 +22,13 @@ from pydantic import (
     model_validator,
 )
 
-from carecase.cba.config import MAX_DRAWS, MIN_DRAWS
+from carecase.cba.config import (
+    FIRST_FINANCIAL_YEAR,
+    MAX_DRAWS,
+    MAX_FINANCIAL_YEAR,
+    MIN_DRAWS,
+    MIN_FINANCIAL_YEAR,
+)
 from carecase.cba.distributions import Param, check_bounds, parse_param
 from carecase.cba.model_settings import Discounting, OptimismBias
 from carecase.core.model import StrictModel
@@ -206,6 +212,8 @@ class CBAModel(StrictModel):
     price_base_year: int | None = Field(
         None, ge=1990, le=2100, description="Financial year (start year) of the prices."
     )
+    first_financial_year: int | None = Field(
+        None, ge=MIN_FINANCIAL_YEAR, le=MAX_FINANCIAL_YEAR, description=FIRST_FINANCIAL_YEAR)
     discounting: Discounting = Field(default_factory=lambda: Discounting.model_validate({}))
     optimism_bias: OptimismBias = Field(default_factory=lambda: OptimismBias.model_validate({}))
     agencies: list[str] | None = Field(None, description="Display order of agencies (optional).")

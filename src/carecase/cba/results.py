@@ -13,6 +13,11 @@ Headline definitions (HM Treasury Green Book 2022; HM Treasury / New Economy 201
 - ``net_present_budget_impact`` = PV(cashable fiscal benefits) − PV(cash costs, i.e. excluding
   in-kind contributions)
 
+Where the model names the financial year of year 0 (``first_financial_year``), each row with a
+``year`` also has its ``financial_year`` ("2025/26"), ``model`` has ``first_financial_year``
+and ``financial_years``, and a headline with a payback year its ``payback_financial_year``;
+without it none of these keys is written (the results are as before, byte for byte).
+
 Every PV discounts each benefit component on its outcome's schedule (the model's, or the
 Green Book health schedule for ``discounting: health``) and costs on the model's schedule, so
 the discounted figures here come from engine.py's ``*_discounted`` flows, not one factor row.
@@ -41,6 +46,7 @@ from carecase.cba.engine import (
     ratio,
     totals,
 )
+from carecase.cba.formatting import financial_year
 from carecase.cba.inputs import describe_value
 from carecase.cba.model import CBAModel
 from carecase.cba.scenarios import run_rollouts, run_scenarios
@@ -54,7 +60,7 @@ NOT_WITHIN = "not within the period"
 
 def headline(plan: Plan, t: Totals, i: int = 0) -> dict[str, Any]:
     pb = int(t.payback_year[i])
-    return {
+    out = {
         "npv": float(t.npv[i]),
         "bcr": _f(ratio(t.pv_public_value, t.pv_costs)[i]),
         "roi_public_value": _f(ratio(t.pv_public_value, t.pv_costs)[i]),
@@ -68,6 +74,25 @@ def headline(plan: Plan, t: Totals, i: int = 0) -> dict[str, Any]:
         "pv_cashable": float(t.pv_cashable[i]),
         "pv_transfers": float(t.pv_transfers[i]),
     }
+    fy = financial_year(pb, plan.model.first_financial_year) if pb >= 0 else None
+    if fy is not None:
+        out["payback_financial_year"] = fy
+    return out
+
+
+def with_financial_years(out: dict[str, Any], first_financial_year: int | None) -> dict[str, Any]:
+    """``financial_year`` beside ``year`` in every row of the year-by-year outputs, and the
+    model's ``first_financial_year`` and ``financial_years``; ``out`` unchanged where the model
+    does not name the financial year of year 0."""
+    if first_financial_year is None:
+        return out
+    model = out["model"]
+    model["first_financial_year"] = first_financial_year
+    model["financial_years"] = [financial_year(y, first_financial_year) for y in model["years"]]
+    for key in ("discount_factors", "costs", "benefits", "matrix_rows"):
+        for row in out[key]:
+            row["financial_year"] = financial_year(row["year"], first_financial_year)
+    return out
 
 
 def _f(x: float) -> float | None:
@@ -247,7 +272,7 @@ def analyse(model: CBAModel, lookup: UnitCostLookup = BUILTIN, *, draws: int | N
         out.update(monte_carlo_summary(plan, mc))
         out["tornado"] = tornado(plan)
         out["switching_values"] = switching_values(plan)
-    return clean(out)
+    return clean(with_financial_years(out, model.first_financial_year))
 
 
 def clean(obj: Any) -> Any:

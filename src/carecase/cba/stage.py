@@ -88,6 +88,7 @@ def project_model(project: Project, notes: list[str] | None = None,
         # the project's prices: its library is loaded, and evaluated effects are uprated, to
         # costs.price_year, so the model's own figures are read at that year too
         data = {**data, "price_base_year": project.config.costs.price_year}
+    data = _first_financial_year(project, data, source)
     _check_price_base_year(project, data, source)
     model_file = cfg.model if cfg.inline is None else "cba.inline in carecase.yaml"
     joined: tuple[int, str, list[str]] | None = None  # (first evaluated outcome, window, services)
@@ -169,6 +170,25 @@ def project_index(project: Project) -> dict[int, float]:
     from carecase.costs.uprate import load_index
 
     return dict(load_index(project.config.costs.deflator, base=project.root).values)
+
+
+def _first_financial_year(project: Project, data: Any, source: str) -> Any:
+    """The model with carecase.yaml's ``cba.first_financial_year`` where the model leaves its
+    own out (a model file shared by projects that start in different years); refused where
+    the model names another year (which one labels the years would be a guess). Neither set:
+    the model as it is (years numbered only; nothing is taken from the data's dates)."""
+    year = project.config.cba.first_financial_year
+    if year is None or not isinstance(data, dict):
+        return data
+    own = data.get("first_financial_year")
+    if own is None:
+        return {**data, "first_financial_year": year}
+    if own != year:
+        raise CBAError(f"{source}: first_financial_year = {own!r}, but carecase.yaml's "
+                       f"cba.first_financial_year = {year}: two financial years for year 0. Give it in "
+                       "one place (the model, or cba.first_financial_year for this project), or make "
+                       "them the same.")
+    return data
 
 
 def _check_price_base_year(project: Project, data: Any, source: str) -> None:
@@ -254,6 +274,8 @@ def _cell_text(v: Any) -> str | None:
 def headline_text(results: dict[str, Any]) -> str:
     h = results["headline"]
     text = f"NPV {money(h['npv'])}, BCR {ratio_text(h['bcr'])}, payback {h['payback_year']}"
+    if h.get("payback_financial_year"):  # the model names year 0's financial year
+        text += f" ({h['payback_financial_year']})"
     if results.get("p_npv_positive") is not None:
         text += f", P(NPV>0) {results['p_npv_positive']:.0%}"
     balance = results.get("evaluation_balance") or {}
