@@ -1,5 +1,5 @@
 """A tiny evaluator for the formulas the CBA workbook writes (SUM, SUMPRODUCT, SUMIF, INDEX,
-IF — lazy, as in Excel: only the branch taken is evaluated —, arithmetic, comparisons, TRUE and
+IF — lazy, as in Excel: only the branch taken is evaluated —, ISNUMBER, RIGHT, CONCATENATE, arithmetic, comparisons, TRUE and
 FALSE, cross-sheet references), so tests can check that each formula recomputes the value cached
 beside it, and edit an input cell and recompute — without a spreadsheet application."""
 
@@ -60,7 +60,8 @@ class Book:
         env = {"_rng": self.rng, "_cell": self.cell, "TRUE": True, "FALSE": False,
                "SUM": lambda *a: sum(sum(x) if isinstance(x, list) else x for x in a),
                "SUMPRODUCT": lambda a, b: sum(x * y for x, y in zip(a, b, strict=True)),
-               "SUMIF": _sumif, "INDEX": _index}
+               "SUMIF": _sumif, "INDEX": _index, "ISNUMBER": _isnumber, "RIGHT": _right,
+               "CONCATENATE": lambda *a: "".join(_text(x) for x in a)}
         return eval(code, {"__builtins__": {}}, env)  # noqa: S307 - test helper on our own file
 
 
@@ -89,6 +90,21 @@ def _index(rng: list[Any], n: Any) -> Any:
     if isinstance(n, bool) or int(n) != n or not 1 <= n <= len(rng):
         raise ValueError(f"#REF!: INDEX position {n!r} outside 1…{len(rng)}")
     return rng[int(n) - 1]
+
+
+def _isnumber(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _text(x: Any) -> str:
+    """A value as Excel turns it into text: a whole number without a decimal point (2028)."""
+    if _isnumber(x) and float(x).is_integer():
+        return str(int(x))
+    return str(x)
+
+
+def _right(x: Any, n: int) -> str:
+    return _text(x)[-int(n):] if n else ""
 
 
 def formula_cells(path: str) -> list[tuple[str, int, int]]:

@@ -71,7 +71,7 @@ def write_workbook(results: dict[str, Any], path: str | Path) -> Path:
                  dec=wb.add_format({"num_format": "0.0000"}),
                  note=wb.add_format({"italic": True, "font_color": "#555555"}),
                  live=wb.add_format({"bg_color": "#FFF2CC"}))
-    lay = Layout(Y=len(results["model"]["years"]))
+    lay = Layout(Y=len(results["model"]["years"]), first_fy=results["model"].get("first_financial_year"))
     headline_ws = wb.add_worksheet("Headlines")
     settings_sheet(wb, results, fm, lay)
     inputs_sheet(wb, results, fm)
@@ -109,7 +109,7 @@ def _matrix_sheets(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
                                   "'discounted') − costs × discount factor" if disc else ") − costs")),
                         fm.note)
         for y in years:
-            ws.write(0, 1 + y, f"y{y}", fm.bold)
+            ws.write(0, 1 + y, lay.heading(y), fm.bold)
         ws.write(0, 1 + Y, "total", fm.bold)
         for a_i, agency in enumerate(agencies):
             r = 2 + a_i
@@ -250,11 +250,18 @@ def _headlines(ws: Any, results: dict[str, Any], fm: Formats, lay: Layout, stays
         ("PV transfers (net)", "pv_transfers", f"={pv_transfers}",
          "in the agency rows, not in public value: Σ agency net − PV transfers = NPV (Discounted)"),
     ]
+    if lay.first_fy_cell:  # live: follows the payback year above and Settings' first financial year
+        pb = f"B{2 + [key for _, key, _, _ in lines].index('payback_year')}"  # its cell (row 1 is headings)
+        fy = f"{lay.first_fy_cell}+{pb}"
+        lines.append(("Payback financial year", "payback_financial_year",
+                      f'=IF(ISNUMBER({pb}),CONCATENATE({fy},"/",RIGHT({fy}+1,2)),{pb})',
+                      "the financial year of the payback year (a year 0 of 2025 on Settings is "
+                      "2025/26); 'not within the period' as the payback year"))
     for r, (label, key, formula, text) in enumerate(lines, start=1):
         ws.write_string(r, 0, label)
-        value = h[key]
+        value = h.get(key, h["payback_year"]) if key == "payback_financial_year" else h[key]
         ratio = "ratio" in label or "ROI" in label or "return" in label
-        fmt = None if key == "payback_year" else fm.dec if ratio else fm.money
+        fmt = None if key.startswith("payback") else fm.dec if ratio else fm.money
         ws.write_formula(r, 1, formula, fmt, value if value is not None else "")
         ws.write_string(r, 2, text, fm.note)
     r = len(lines) + 2

@@ -42,7 +42,7 @@ def benefits_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
     for s, (key, text) in enumerate(BEN_STEPS):
         ws.write_string(1, bm + s * Y, text, fm.note)
         for y in range(Y):
-            ws.write(0, bm + s * Y + y, f"{key} y{y}", fm.bold)
+            ws.write(0, bm + s * Y + y, f"{key} {lay.heading(y)}", fm.bold)
     lay.ben_net = bm + (len(BEN_STEPS) - 2) * Y
     lay.ben_disc = bm + (len(BEN_STEPS) - 1) * Y
     pv_col = lay.ben_pv = bm + len(BEN_STEPS) * Y

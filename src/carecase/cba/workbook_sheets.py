@@ -16,6 +16,8 @@ from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from carecase.cba.formatting import financial_year, year_heading
+
 DF_SHEET = "Discount factors"
 NOT_LIVE = ("computed by carecase when this workbook was written — values, NOT live: they do "
             "not follow edits to this workbook (edit the model YAML and run carecase cba again)")
@@ -66,6 +68,12 @@ class Layout:
     ben_pv: int = 0
     health: bool = False  # an outcome is discounted on the health schedule (Discount factors D:E)
     ben: dict[str, int] = field(default_factory=dict)  # Benefits meta column by name
+    first_fy: int | None = None  # the model's first_financial_year (year 0's), else None
+    first_fy_cell: str = ""  # Settings: that year, for the Headlines' payback financial year
+
+    def heading(self, y: int) -> str:
+        """Year y's heading: 'y3', or '2028/29 (y3)' where the model names year 0's financial year."""
+        return year_heading(y, self.first_fy, short=True)
 
 
 def settings_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -> None:
@@ -83,6 +91,10 @@ def settings_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
          "financial year (start year: 2024 = 2024/25) of every £ in this workbook"),
         ("appraisal years", m["appraisal_years"],
          f"years 0 … {m['appraisal_years'] - 1}; year 0 is not discounted"),
+        *([("first financial year", lay.first_fy,
+            f"financial year (start year) that year 0 is: {financial_year(0, lay.first_fy)}; labels "
+            "only (the year headings, written by carecase, and the payback financial year on "
+            "Headlines, which follows this cell)")] if lay.first_fy is not None else []),
         ("discounting schedule", m["discounting"],
          "standard = HM Treasury Green Book (2022) STPR: 3.5% years 0–30, 3.0% 31–75, …; "
          "the rate used in each year is on the Discount factors sheet (live)"),
@@ -96,6 +108,8 @@ def settings_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
     for label, value, text in rows:
         ws.write_string(r, 0, label)
         ws.write(r, 1, value)
+        if label == "first financial year":
+            lay.first_fy_cell = cell("Settings", r, 1)
         ws.write_string(r, 2, text, fm.note)
         r += 1
     ws.write_row(r, 0, ["discount rate bands", "from year", "rate"], fm.bold)
@@ -122,6 +136,8 @@ def settings_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
     ws.write_string(r, 1, ob["source"])
     r += 2
     heads = ["NPV", "BCR", "payback year", "PV costs", "PV public value"]
+    if lay.first_fy is not None:
+        heads.append("payback financial year")
     for title, key, extra in (("Scenario results", "scenarios", ["description", "overrides"]),
                               ("Rollout results", "rollouts", ["cohort", "eligible population",
                                                                "capacity"])):
@@ -147,6 +163,8 @@ def settings_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
             ws.write(r, c + 2, h["payback_year"])
             ws.write_number(r, c + 3, h["pv_costs"], fm.money)
             ws.write_number(r, c + 4, h["pv_public_value"], fm.money)
+            if lay.first_fy is not None:
+                ws.write(r, c + 5, h.get("payback_financial_year") or h["payback_year"])
         r += 2
     ws.set_column(0, 0, 30)
     ws.set_column(1, 6, 18)
@@ -176,12 +194,16 @@ def discount_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
     lay.health = "health_factor" in dfs[0]
     heads = ["year", "rate", "discount factor"] + (["health rate", "health factor"] if lay.health else [])
     ws.write_row(0, 0, heads, fm.bold)
+    if lay.first_fy is not None:  # a label column beside the numbers (F: free of the health columns)
+        ws.write_string(0, 5, "financial year", fm.bold)
     ws.write_string(0, 6, "DF(0) = 1; DF(t) = DF(t−1) / (1 + rate(t)) — HM Treasury Green Book "
                     "(2022); the rates are live" + ("; health: Annex A6 health schedule, for "
                     "outcomes marked discounting: health (Benefits)" if lay.health else "")
                     + ". Factors as a row (row 2, from column H), for SUMPRODUCT", fm.note)
     for r, d in enumerate(dfs, start=1):
         ws.write_number(r, 0, d["year"])
+        if lay.first_fy is not None:
+            ws.write_string(r, 5, financial_year(d["year"], lay.first_fy) or "")
         cols = [(1, 2, "rate", "factor")] + ([(3, 4, "health_rate", "health_factor")]
                                              if lay.health else [])
         for rc, fc, rate, factor in cols:
@@ -222,9 +244,9 @@ def costs_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -> N
     ws.write_string(1, nm + 2 * Y, "adjusted = cost × (1 + optimism bias)", fm.note)
     ws.write_string(1, nm + 3 * Y, "PV = SUMPRODUCT(adjusted, discount factors)", fm.note)
     for y in range(Y):
-        ws.write(0, nm + y, f"units y{y}", fm.bold)
-        ws.write(0, nm + Y + y, f"base y{y}", fm.bold)
-        ws.write(0, nm + 2 * Y + y, f"adjusted y{y}", fm.bold)
+        ws.write(0, nm + y, f"units {lay.heading(y)}", fm.bold)
+        ws.write(0, nm + Y + y, f"base {lay.heading(y)}", fm.bold)
+        ws.write(0, nm + 2 * Y + y, f"adjusted {lay.heading(y)}", fm.bold)
     lay.cost_adj, lay.cost_pv = nm + 2 * Y, nm + 3 * Y
     ws.write(0, lay.cost_pv, "present value", fm.bold)
     items = grouped(results["costs"], "item")
