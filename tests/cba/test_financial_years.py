@@ -166,3 +166,31 @@ def test_the_stage_writes_the_labels_in_a_project(tmp_path: Path) -> None:
     matrix = pd.read_csv(out / "cba_matrix.csv")
     assert list(matrix["year"]) == list(range(6))
     assert list(matrix["financial_year"]) == r["model"]["financial_years"]
+
+
+def test_carecase_cba_prints_the_financial_years() -> None:
+    """`carecase cba`'s tables: the who-pays columns (or, for a long appraisal, rows) and the
+    payback year name the financial year where the model names year 0's; else as before."""
+    from rich.console import Console
+
+    from carecase.cba.cli import print_results, who_pays_table
+
+    from .helpers import health_model
+
+    def printed(results: dict[str, Any], table: bool = False) -> str:
+        console = Console(width=240, record=True)
+        if table:
+            console.print(who_pays_table(results))
+        else:
+            print_results(results, console)
+        return console.export_text()
+
+    labelled = printed(analyse(model_from_dict(simple_model(first_financial_year=2025)), draws=50))
+    assert "2025/26 (y0)" in labelled and "2030/31 (y5)" in labelled
+    assert any("Payback year" in line and "4 (2029/30)" in line for line in labelled.splitlines())
+    plain = printed(analyse(model_from_dict(simple_model()), draws=50))
+    assert "2025/26" not in plain and " y0 " in plain
+    assert any("Payback year" in line and line.rstrip(" │").endswith(" 4") for line in plain.splitlines())
+    long = printed(analyse(model_from_dict({**health_model(), "first_financial_year": 2025}), draws=50), table=True)
+    rows = [line for line in long.splitlines() if line.startswith("│ 20")]
+    assert len(rows) == 31 and rows[0].startswith("│ 2025/26 (y0)") and rows[30].startswith("│ 2055/56 (y30)")

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from carecase.cba.config import MAX_DRAWS, MIN_DRAWS
-from carecase.cba.formatting import money, ratio_text
+from carecase.cba.formatting import money, ratio_text, year_heading
 
 
 def discounting_text(model: dict[str, Any]) -> str:
@@ -32,7 +32,8 @@ def print_results(results: dict[str, Any], console: Console) -> None:
             ("Financial ROI (fiscal)", ratio_text(h["roi_fiscal"])),
             ("Cashable ROI", ratio_text(h["roi_cashable"])),
             ("Public-value return", ratio_text(h["roi_public_value"])),
-            ("Payback year", str(h["payback_year"])),
+            ("Payback year", str(h["payback_year"]) + (f" ({h['payback_financial_year']})"
+                                                      if h.get("payback_financial_year") else "")),
             ("Net present budget impact", money(h["net_present_budget_impact"])),
             ("PV costs", money(h["pv_costs"])), ("PV public-value benefits", money(h["pv_public_value"]))]
     if results.get("p_npv_positive") is not None:
@@ -79,11 +80,12 @@ def who_pays_table(results: dict[str, Any]) -> Table:
     title = "Who pays, who benefits (net £ by year, undiscounted; total discounted)"
     m = Table(title=title)
     years, matrix = results["model"]["years"], results["matrix"]
+    first = results["model"].get("first_financial_year")  # '2025/26 (y0)' where the model names it
     net_pv = [money(results["agency_net"][a]["net_pv"]) for a in matrix]
     if len(years) <= WIDE_YEARS:
         m.add_column("agency", no_wrap=True)
         for y in years:
-            m.add_column(f"y{y}", justify="right", overflow="fold")
+            m.add_column(year_heading(y, first, short=True), justify="right", overflow="fold")
         m.add_column("net PV", justify="right", overflow="fold")
         for (agency, row), pv in zip(matrix.items(), net_pv, strict=True):
             m.add_row(agency, *[money(v) for v in row], pv)
@@ -92,7 +94,7 @@ def who_pays_table(results: dict[str, Any]) -> Table:
     for agency in matrix:
         m.add_column(agency, justify="right", overflow="fold")
     for k, y in enumerate(years):
-        m.add_row(f"y{y}", *[money(row[k]) for row in matrix.values()])
+        m.add_row(year_heading(y, first, short=True), *[money(row[k]) for row in matrix.values()])
     m.add_row("net PV", *net_pv, style="bold")
     return m
 
