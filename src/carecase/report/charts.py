@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from carecase.cba.formatting import financial_year
 from carecase.report.content import Format
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
@@ -59,6 +60,34 @@ def _base(title: str, rows: list[dict[str, Any]], shown: dict[str, Format], heig
 
 def _money_axis(title: str) -> dict[str, Any]:
     return {"title": title, "format": GBP}
+
+
+def financial_year_axis(first: int | None) -> dict[str, Any] | None:
+    """An axis of appraisal years (the field stays the year number, so years sort as numbers)
+    labelled with the financial year each falls in, year 0 being ``first`` (a start year:
+    2025 → '2025/26', '2026/27', …; 1999 → '1999/00', as the report writes price years);
+    None where the model does not name year 0's financial year (the axis is then the year)."""
+    if first is None:
+        return None
+    year = f"({int(first)} + toNumber(datum.value))"
+    return {"title": f"Financial year (year 0 = {financial_year(0, first)})",
+            "labelExpr": f"{year} + '/' + slice('0' + (({year} + 1) % 100), -2)"}
+
+
+def _year_x(x: str, axis: dict[str, Any] | None) -> dict[str, Any]:
+    """An ordinal x encoding of years: titled by its field, or with a labelled ``axis``
+    (:func:`financial_year_axis`), which carries its own title."""
+    if axis is None:
+        return {"field": x, "type": "ordinal", "title": x.replace("_", " ")}
+    return {"field": x, "type": "ordinal", "axis": dict(axis)}
+
+
+def _year_tooltip(rows: list[dict[str, Any]], x: str) -> list[dict[str, Any]]:
+    """The year's tooltip field, and its financial year where the rows carry one."""
+    out: list[dict[str, Any]] = [{"field": x, "type": "ordinal"}]
+    if any("financial_year" in r for r in rows):
+        out.append({"field": "financial_year", "type": "nominal", "title": "financial year"})
+    return out
 
 
 def hbar(title: str, rows: list[dict[str, Any]], category: str, value: str,
@@ -119,10 +148,12 @@ def lorenz(title: str, rows: list[dict[str, Any]], x: str, y: str) -> dict[str, 
     return spec
 
 
-def heatmap(title: str, rows: list[dict[str, Any]], x: str, y: str, value: str) -> dict[str, Any]:
+def heatmap(title: str, rows: list[dict[str, Any]], x: str, y: str, value: str,
+            x_axis: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``x_axis``: labels for the x values (:func:`financial_year_axis`), else the values."""
     spec = _base(title, rows, {value: "gbp"}, height=max(120, 36 * len({r.get(y) for r in rows})))
     enc_xy = {
-        "x": {"field": x, "type": "ordinal", "title": x.replace("_", " ")},
+        "x": _year_x(x, x_axis),
         "y": {"field": y, "type": "nominal", "title": None},
     }
     spec["layer"] = [
@@ -130,7 +161,7 @@ def heatmap(title: str, rows: list[dict[str, Any]], x: str, y: str, value: str) 
          "encoding": {**enc_xy,
                       "color": {"field": value, "type": "quantitative", "title": "£ net",
                                 "scale": {"range": HEAT_COLOURS, "domainMid": 0}},
-                      "tooltip": [{"field": y, "type": "nominal"}, {"field": x, "type": "ordinal"},
+                      "tooltip": [{"field": y, "type": "nominal"}, *_year_tooltip(rows, x),
                                   {"field": value, "type": "quantitative", "format": GBP}]}},
         {"mark": {"type": "text", "fontSize": 10},
          "encoding": {**enc_xy, "text": {"field": value, "type": "quantitative", "format": ".3~s"}}},
@@ -139,16 +170,17 @@ def heatmap(title: str, rows: list[dict[str, Any]], x: str, y: str, value: str) 
 
 
 def lines(title: str, rows: list[dict[str, Any]], x: str, y: str, color: str,
-          y_title: str = "£") -> dict[str, Any]:
+          y_title: str = "£", x_axis: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``x_axis``: labels for the x values (:func:`financial_year_axis`), else the values."""
     spec = _base(title, rows, {y: "gbp"})
     spec["layer"] = [
         {"mark": {"type": "line", "point": True},
          "encoding": {
-             "x": {"field": x, "type": "ordinal", "title": x.replace("_", " ")},
+             "x": _year_x(x, x_axis),
              "y": {"field": y, "type": "quantitative", "axis": _money_axis(y_title)},
              "color": {"field": color, "type": "nominal", "title": None},
              "strokeDash": {"field": color, "type": "nominal", "title": None},
-             "tooltip": [{"field": color, "type": "nominal"}, {"field": x, "type": "ordinal"},
+             "tooltip": [{"field": color, "type": "nominal"}, *_year_tooltip(rows, x),
                          {"field": y, "type": "quantitative", "format": GBP}]}},
         {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#666"},
          "encoding": {"y": {"datum": 0}}},

@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from carecase.cba.config import NO_MODEL
+from carecase.cba.formatting import financial_year, payback_words, year_heading
 from carecase.core.services import BY_CODE, Catalogue
 from carecase.report import charts
 from carecase.report.content import (
@@ -168,6 +169,22 @@ def costs_paragraph(ctx: Context, results: dict[str, Any]) -> Paragraph | None:
                      f"after optimism bias" + (f" ({by})" if by else "") + ".")
 
 
+def first_financial_year(results: Any) -> int | None:
+    """The financial year (start year) of year 0 where the model names it (results.json
+    ``model.first_financial_year``: 2025 = 2025/26), else None: years are numbered only."""
+    year = get(get(results, "model", default={}), "first_financial_year")
+    return int(year) if isinstance(year, int | float) and not isinstance(year, bool) else None
+
+
+def with_financial_year(rows: list[dict[str, Any]], first: int | None) -> list[dict[str, Any]]:
+    """Chart rows with each numbered year's ``financial_year`` ('2025/26') for the tooltip;
+    the rows as they are where the model does not name year 0's financial year."""
+    if first is None:
+        return rows
+    return [{**r, "financial_year": financial_year(r["year"], first)} if isinstance(r["year"], int) else r
+            for r in rows]
+
+
 def _matrix(results: dict[str, Any], key: str, value: str) -> list[dict[str, Any]]:
     years = get(get(results, "model", default={}), "years")
     rows = records(get(results, key), "agency", "year", value, columns=years)
@@ -227,11 +244,15 @@ CASHFLOW_TOTAL = {"total_public_value": "Total (public value)"}
 TORNADO_CHART_ROWS = 15
 
 
-def matrix_table(rows: list[dict[str, Any]], value: str, tid: str, title: str, note: str = TRANSFER_NOTE) -> Table:
+def matrix_table(rows: list[dict[str, Any]], value: str, tid: str, title: str, note: str = TRANSFER_NOTE,
+                 first: int | None = None) -> Table:
+    """Agencies × years; ``first``: the financial year of year 0 (start year), which heads each
+    year's column as '2025/26 (year 0)' (else 'Year 0')."""
     years = sorted({r["year"] for r in rows}, key=lambda y: str(y).zfill(6))
     agencies = sorted({r["agency"] for r in rows})
     lookup = {(r["agency"], r["year"]): r[value] for r in rows}
-    cols = [Column("agency", "Agency")] + [Column(f"y{y}", f"Year {y}", "gbp") for y in years]
+    cols = [Column("agency", "Agency")] + [
+        Column(f"y{y}", year_heading(y, first) if isinstance(y, int) else f"Year {y}", "gbp") for y in years]
     cols.append(Column("total", "All years (undiscounted)", "gbp"))
     body = []
     for a in agencies:
@@ -243,11 +264,13 @@ def matrix_table(rows: list[dict[str, Any]], value: str, tid: str, title: str, n
     return Table(tid, title, cols, body, note=note)
 
 
-def headline_figures(h: dict[str, Any], p_pos: Any, types: set[str] | None = None) -> list[KeyFigure]:
+def headline_figures(h: dict[str, Any], p_pos: Any, types: set[str] | None = None,
+                     first: int | None = None) -> list[KeyFigure]:
     """The CBA's headline tiles: what it costs and what it returns (present values) first, so
     that a ratio of 0.00 reads as benefits far below costs, not as a figure missing.
     ``types``: the value types its benefits have (:func:`valued_types`), to say when only
-    fiscal benefits are valued."""
+    fiscal benefits are valued; ``first``: the financial year of year 0, which the payback
+    year names ('year 3, 2028/29')."""
     payback = get(h, "payback_year")
     fiscal_only = types == {"fiscal"}
     figs = [
@@ -261,8 +284,7 @@ def headline_figures(h: dict[str, Any], p_pos: Any, types: set[str] | None = Non
         KeyFigure("Public value ROI", get(h, "roi_public_value"), "ratio",
                   "fiscal benefits only: no economic or social benefit is valued in this model" if fiscal_only
                   else "fiscal + economic + social benefits ÷ costs"),
-        KeyFigure("Payback", f"year {payback}" if isinstance(payback, int | float) else
-                  (payback or "not within the period"), "text",
+        KeyFigure("Payback", payback_words(payback, first), "text",
                   "first year from which the cumulative discounted net stays ≥ 0 to the end of the period"),
         KeyFigure("Net present budget impact", get(h, "net_present_budget_impact"), "gbp",
                   "cashable benefits − cash costs (costs given in kind, such as seconded staff, are left out)"),
@@ -296,7 +318,8 @@ def headline_blocks(results: dict[str, Any]) -> list[KeyFigures | Paragraph]:
     section and the executive summary open with them."""
     h = get(results, HEADLINE, default={})
     negative = negative_benefits_note(h, bool(get(get(results, "benefit_split", default={}), "intended_outcomes")))
-    tiles = KeyFigures(headline_figures(h, get(results, P_POSITIVE), valued_types(results)))
+    tiles = KeyFigures(headline_figures(h, get(results, P_POSITIVE), valued_types(results),
+                                        first_financial_year(results)))
     return [tiles] if negative is None else [tiles, negative]
 
 
@@ -399,11 +422,15 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(no_results(ctx, "the cost-benefit analysis"))
         return sec
     model = get(res, "model", default={})
+    first = first_financial_year(res)
     if model:
         years = get(model, "years", default=[])
+        n = len(years) or get(model, "appraisal_years")
+        span = "" if first is None or not isinstance(n, int) else \
+            f" ({financial_year(0, first)}) to year {n - 1} ({financial_year(n - 1, first)})"
         sec.blocks.append(Paragraph(
-            f"Model: {get(model, 'name', default='(unnamed)')}. Appraisal period {len(years) or get(model, 'appraisal_years')} "
-            f"years from year 0, {_prices(model)}, {_discount_text(model)}{_health_note(model)}. "
+            f"Model: {get(model, 'name', default='(unnamed)')}. Appraisal period {n} "
+            f"years from year 0{span}, {_prices(model)}, {_discount_text(model)}{_health_note(model)}. "
             f"{get(model, 'description', default='')}".strip()))
     if few_evaluated_inputs(ctx, res):
         sec.blocks.append(few_people_note(ctx, "The cost-benefit results (NPV, ROI, break-even, who pays and who benefits, "
@@ -422,9 +449,10 @@ def build(ctx: Context) -> Section:
         sec.blocks.append(Paragraph("Who pays and who benefits: each agency's net position by year "
                                     "(benefits minus costs, £; positive = the agency gains)."))
         sec.blocks.append(matrix_table(m, "net", "cba-matrix", "Who pays, who benefits: net £ by agency and year",
-                                       undiscounted_note(res)))
+                                       undiscounted_note(res), first))
         sec.blocks.append(Chart("chart-cba-matrix", "Who pays, who benefits (net £)",
-                                charts.heatmap("Who pays, who benefits (net £)", m, "year", "agency", "net"),
+                                charts.heatmap("Who pays, who benefits (net £)", with_financial_year(m, first),
+                                               "year", "agency", "net", x_axis=charts.financial_year_axis(first)),
                                 table="cba-matrix"))
     net = named_items(get(res, AGENCY_NET), "agency")
     if net:
@@ -435,8 +463,8 @@ def build(ctx: Context) -> Section:
     cf = [{**r, "agency": CASHFLOW_TOTAL.get(r["agency"], r["agency"])} for r in _matrix(res, CASHFLOW, "cumulative")]
     if cf:
         sec.blocks.append(Chart("chart-cba-cashflow", "Cumulative discounted cash flow by agency",
-                                charts.lines("Cumulative discounted cash flow by agency", cf, "year", "cumulative",
-                                             "agency")))
+                                charts.lines("Cumulative discounted cash flow by agency", with_financial_year(cf, first),
+                                             "year", "cumulative", "agency", x_axis=charts.financial_year_axis(first))))
     tor = named_items(get(res, TORNADO), "input")
     if tor:
         rows = [{"input": plain_windows(get(r, "label")), "npv_low": get(r, "npv_low"), "npv_high": get(r, "npv_high")}
