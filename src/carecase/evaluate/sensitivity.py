@@ -10,8 +10,10 @@ the estimate to no effect (VanderWeele & Ding 2017, Ann Intern Med 167:268, eq. 
 
 For the interval, the same formula is applied to the limit closest to 1; it is 1 when the
 interval contains 1 (no confounding is needed to make it compatible with no effect). The
-programme's rate ratio is used on the risk-ratio scale, as the paper does for rate ratios of
-rare outcomes. An E-value is a scale for judging robustness, not a test: read it beside the
+programme's rate ratio goes into the formula as it is, as the authors' own implementation
+does (R package EValue, ``evalues.RR``: "a risk ratio or rate ratio"). That reads the
+confounder's strength on the rate-ratio scale; the paper converts only odds and hazard ratios
+of common outcomes, which a rate ratio from a count model is not. An E-value is a scale for judging robustness, not a test: read it beside the
 balance table and the regression-to-the-mean diagnostic.
 """
 
