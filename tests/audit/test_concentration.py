@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,6 +12,8 @@ from hypothesis import strategies as st
 from carecase.audit.concentration import gini, lorenz, period_weeks, top_share
 from carecase.audit.tables import top_n
 from carecase.core.engine import connect_duckdb
+
+from .point_events import ae_attendances
 
 D = dt.date
 
@@ -69,16 +70,7 @@ def test_top_n_cost_per_week_complex_needs_audit() -> None:
     assert sum(costs) == 863092
     n = len(costs) + 5
     eng = connect_duckdb()
-    costed = eng.write("costed", pa.table({
-        "person_id": [f"P{i:02d}" for i in range(n)],
-        "agency_l1": ["NHS"] * n, "agency_l2": ["Acute"] * n, "service_code": ["AE_ATTEND"] * n,
-        "area_of_need": ["Physical health"] * n, "value_type": ["fiscal"] * n, "transfer": [False] * n,
-        "kind": ["point"] * n,
-        "start_date": pa.array([D(2023, 1, 5)] * n, pa.date32()),
-        "cost_end_date": pa.array([D(2023, 1, 6)] * n, pa.date32()),
-        "days": pa.array([1] * n, pa.int64()), "units": [1.0] * n,
-        "cost": [*costs, 10.0, 10.0, 5.0, 5.0, 1.0],
-    }))
+    costed = eng.write("costed", ae_attendances([f"P{i:02d}" for i in range(n)], [*costs, 10.0, 10.0, 5.0, 5.0, 1.0]))
     top = top_n(costed, 10, D(2022, 4, 1), D(2024, 4, 1)).to_pyarrow().to_pandas()
     assert top["rank"].tolist() == list(range(1, 11))
     assert top["cost"].sum() == pytest.approx(863092)

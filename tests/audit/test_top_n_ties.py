@@ -13,6 +13,8 @@ import pytest
 from carecase.audit.tables import top_n, top_n_from
 from carecase.core.engine import connect_duckdb
 
+from .point_events import ae_attendances
+
 D = dt.date
 START, END = D(2022, 4, 1), D(2024, 4, 1)  # 104 weeks
 
@@ -54,18 +56,8 @@ def test_top_n_from_costed_events_breaks_ties_by_person_id() -> None:
     """The same through ``top_n``: totals summed from events (P01's £300 is £200 + £100), cost
     per week over 104 weeks."""
     rows = [(p, c) for p, c in TOTALS if p != "P01"] + [("P01", 200.0), ("P01", 100.0)]
-    n = len(rows)
     eng = connect_duckdb()
-    costed = eng.write("costed_ties", pa.table({
-        "person_id": [p for p, _ in rows],
-        "agency_l1": ["NHS"] * n, "agency_l2": ["Acute"] * n, "service_code": ["AE_ATTEND"] * n,
-        "area_of_need": ["Physical health"] * n, "value_type": ["fiscal"] * n, "transfer": [False] * n,
-        "kind": ["point"] * n,
-        "start_date": pa.array([D(2023, 1, 5)] * n, pa.date32()),
-        "cost_end_date": pa.array([D(2023, 1, 6)] * n, pa.date32()),
-        "days": pa.array([1] * n, pa.int64()), "units": [1.0] * n,
-        "cost": [c for _, c in rows],
-    }))
+    costed = eng.write("costed_ties", ae_attendances([p for p, _ in rows], [c for _, c in rows]))
     top = top_n(costed, 4, START, END)
     assert _ranked(top) == WANT_4
     df = top.to_pyarrow().to_pandas().sort_values("rank")
