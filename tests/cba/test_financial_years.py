@@ -10,6 +10,7 @@ tables write 1999-00; the project's slash is kept)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +75,13 @@ def _keys(obj: Any) -> set[str]:
 
 
 def _strip(obj: Any) -> Any:
+    """``obj`` without the label keys, and an input's ' (2025/26)' after its year taken out."""
     if isinstance(obj, dict):
         return {k: _strip(v) for k, v in obj.items() if k not in LABELS}
     if isinstance(obj, list):
         return [_strip(v) for v in obj]
+    if isinstance(obj, str):
+        return re.sub(r"(year \d+) \(\d{4}/\d{2}\)", r"\1", obj)
     return obj
 
 
@@ -194,3 +198,21 @@ def test_carecase_cba_prints_the_financial_years() -> None:
     long = printed(analyse(model_from_dict({**health_model(), "first_financial_year": 2025}), draws=50), table=True)
     rows = [line for line in long.splitlines() if line.startswith("│ 20")]
     assert len(rows) == 31 and rows[0].startswith("│ 2025/26 (y0)") and rows[30].startswith("│ 2055/56 (y30)")
+
+
+def test_the_inputs_of_a_year_name_its_financial_year_only_when_set() -> None:
+    """The assumptions register, the tornado and the switching values label a cohort's need
+    and its rates by year; with first_financial_year they name the financial year too."""
+    from carecase.cba.inputs import numeric_inputs
+
+    def labels(**over: Any) -> list[str]:
+        m = simple_model(**over)
+        m["cohorts"] = [{"name": "c", "need": {0: 10, 2: 5}, "engagement_rate": {0: 1, 1: 0.5},
+                         "success_rate": 1}]
+        return [s.label for s in numeric_inputs(model_from_dict(m)) if s.path.startswith("cohorts")]
+
+    assert labels() == ["c: in need, year 0", "c: in need, year 2", "c: engagement rate from year 0",
+                        "c: engagement rate from year 1", "c: success rate"]
+    assert labels(first_financial_year=2025) == [
+        "c: in need, year 0 (2025/26)", "c: in need, year 2 (2027/28)", "c: engagement rate from year 0 (2025/26)",
+        "c: engagement rate from year 1 (2026/27)", "c: success rate"]

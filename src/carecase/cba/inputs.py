@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 
 from carecase.cba.distributions import Distribution, Param, central
+from carecase.cba.formatting import financial_year
 from carecase.cba.model import INDIVIDUAL, CBAModel
 from carecase.cba.unit_costs import BUILTIN, UnitCostLookup, UnitValue, gdp_deflator
 
@@ -75,16 +76,20 @@ def numeric_inputs(model: CBAModel, lookup: UnitCostLookup = BUILTIN) -> list[In
             grade: int | None, unit: str = "") -> None:
         specs.append(InputSpec(path, value, low, high, label, source, grade, unit))
 
+    def year(y: int) -> str:  # 'year 2', or 'year 2 (2027/28)' where the model names year 0's
+        fy = financial_year(y, model.first_financial_year)
+        return f"year {y}" + (f" ({fy})" if fy else "")
+
     for i, c in enumerate(model.cohorts):
         for y in sorted(c.need):
-            add(f"cohorts[{i}].need.{y}", c.need[y], 0, INF, f"{c.name}: in need, year {y}", c.source, None,
+            add(f"cohorts[{i}].need.{y}", c.need[y], 0, INF, f"{c.name}: in need, {year(y)}", c.source, None,
                 "people")
         for key in ("engagement_rate", "success_rate"):
             value = getattr(c, key)
             what = key.replace("_", " ")
             if isinstance(value, dict):
                 for y in value:
-                    add(f"cohorts[{i}].{key}.{y}", value[y], 0, 1, f"{c.name}: {what} from year {y}",
+                    add(f"cohorts[{i}].{key}.{y}", value[y], 0, 1, f"{c.name}: {what} from {year(y)}",
                         c.source, None, "share")
             else:
                 add(f"cohorts[{i}].{key}", value, 0, 1, f"{c.name}: {what}", c.source, None, "share")
