@@ -120,6 +120,28 @@ def test_a_spell_source_with_both_dates_misread_names_start_and_end(project_fact
     assert "Fix: set ingest.sources[0].event.end.format: '%d/%m/%Y'." in msg
 
 
+def test_a_column_misread_in_one_file_of_a_glob_names_that_file_not_a_new_setting(project_factory) -> None:
+    """A supplier changed its discharge dates to day first in one month's file (a.csv, 4 rows)
+    while the other (b.csv, 6 rows) still writes the configured '%Y-%m-%d'; admissions are day
+    first in both, so every row is quarantined. The column's format reads 6 of its 10 values:
+    the message counts the one file's values as that file's, names it, and says to convert it,
+    not to change the setting (which would misread b.csv). Found by review: it read '4 of its
+    4 filled values' and offered the day-first format for the whole source."""
+    src = event_source("inpatient", "ip/*.csv", event={
+        "kind": "spell", "service": {"code": "NEL_ADMIT"}, "start": {"column": "adm", "format": "%Y-%m-%d"},
+        "end": {"column": "dis", "format": "%Y-%m-%d"}})
+    a = "nhs,mrn,adm,dis\n" + "".join(f"9434765919,M{i},{13 + i}/01/2024,{14 + i}/02/2024\n" for i in range(4))
+    b = "nhs,mrn,adm,dis\n" + "".join(f"4010232137,N{i},{13 + i}/03/2024,2024-04-{14 + i}\n" for i in range(6))
+    msg = _stop(project_factory({"sources": [src]}, {"ip/a.csv": a, "ip/b.csv": b}))
+    assert "every one of its 10 rows was quarantined, 10 of them for unparseable_date, column adm" in msg
+    assert ("The date format of column dis does not read its files' values either (each row is quarantined for its "
+            "first problem only, so the quarantine names adm alone): 4 of the 4 filled values in 1 of its 2 files "
+            "(ip/a.csv) do not match the date format '%Y-%m-%d' (e.g. 2024-01-05)") in msg
+    assert ("Its other files read with this format, so changing the setting would misread them: convert that file "
+            "to the configured format, or give it a source of its own.") in msg
+    assert "event.end.format: '%d/%m/%Y'" not in msg
+
+
 @pytest.mark.parametrize(("ends", "fix"), [
     # Excel serial numbers (45366 is 15/03/2024): no strptime format reads them, so the Excel fix
     (["45366", "45367.5"], ": its values are numbers, as Excel writes dates (days from 1900: 45366 is 15/03/2024) in "

@@ -50,7 +50,8 @@ LIVE_NOTE = [
     "Live (shaded; edit one and every formula that depends on it recalculates, NPV and payback "
     "year included): Benefits — £ per unit, deadweight, displacement, attribution, cashable share, "
     "confidence grade (and discounting, where an outcome uses the health schedule); Costs — "
-    "amount (£), confidence grade; Settings — the optimism-bias grade table; Discount factors — "
+    "amount (£), confidence grade; Settings — the optimism-bias grade table (and the first "
+    "financial year, where the model sets one: the payback financial year follows it); Discount factors — "
     "rate (and health rate) by year.",
     "Values (computed by carecase, not recalculated here): Benefits and Costs 'units' blocks "
     "(people in need × engagement × success, lag, duration, drop-off, quantity; engaged people "

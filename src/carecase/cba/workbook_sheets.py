@@ -107,9 +107,11 @@ def settings_sheet(wb: Any, results: dict[str, Any], fm: Formats, lay: Layout) -
     r = 2
     for label, value, text in rows:
         ws.write_string(r, 0, label)
-        ws.write(r, 1, value)
-        if label == "first financial year":
+        if label == "first financial year":  # live: the payback financial year follows it
+            ws.write_number(r, 1, value, fm.live)
             lay.first_fy_cell = cell("Settings", r, 1)
+        else:
+            ws.write(r, 1, value)
         ws.write_string(r, 2, text, fm.note)
         r += 1
     ws.write_row(r, 0, ["discount rate bands", "from year", "rate"], fm.bold)

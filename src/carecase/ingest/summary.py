@@ -210,7 +210,7 @@ def other_misread_dates(feed: Feed, files: list[dict[str, Any]], rule: str, colu
     found: dict[str, list[dict[str, Any]]] = {}
     for rep in files:
         for name, r in rep.get("misread_dates", {}).items():
-            found.setdefault(name, []).append(r)
+            found.setdefault(name, []).append({**r, "path": rep["path"]})
     date = rule == "unparseable_date"
     names = [d.name for d in feed.date_fields() if d.name in found
              and not (date and found[d.name][0]["column"] == column)]
@@ -220,9 +220,19 @@ def other_misread_dates(feed: Feed, files: list[dict[str, Any]], rule: str, colu
     for name in names:
         reads = found[name]
         filled, unread = sum(r["filled"] for r in reads), sum(r["unread"] for r in reads)
-        where = f" in {len(reads)} files" if len(reads) > 1 else ""
         worst = max(reads, key=lambda r: r["unread"])  # the fix of the file with the most values misread
-        parts.append((reads[0]["column"], f"{unread:,} of its {filled:,} filled values{where} {worst['misread']}"))
+        if len(reads) == len(files):
+            where = f" in {len(reads)} files" if len(reads) > 1 else ""
+            parts.append((reads[0]["column"], f"{unread:,} of its {filled:,} filled values{where} {worst['misread']}"))
+            continue
+        # some of the source's files read with the format: a new setting would misread them
+        paths = ", ".join(r["path"] for r in reads)
+        parts.append((reads[0]["column"], f"{unread:,} of the {filled:,} filled values in {len(reads)} of its "
+                      f"{len(files)} files ({paths}) {_without_fix(worst['misread'])} Its other files read "
+                      "with this format, so changing the setting would misread them: convert "
+                      + ("that file" if len(reads) == 1 else "those files")
+                      + " to the configured format, or give " + ("it" if len(reads) == 1 else "them")
+                      + " a source of " + ("its" if len(reads) == 1 else "their") + " own."))
     values = "the file's values" if len(files) == 1 else "its files' values"
     why = (f"so the quarantine names {column} alone" if date
            else "so the quarantine may not name " + ("it" if len(parts) == 1 else "them"))
@@ -234,6 +244,14 @@ def other_misread_dates(feed: Feed, files: list[dict[str, Any]], rule: str, colu
     return (f" The date formats of {len(parts)} {'more ' if date else ''}columns do not read {values}{either} "
             f"(each row is quarantined for its first problem only, {why}): "
             + " ".join(f"column {col}: {text}" for col, text in parts))
+
+
+def _without_fix(misread: str) -> str:
+    """A misread column's text (:class:`~carecase.ingest.validate.DateRead`) up to its fix."""
+    for mark in (". Fix: ", ". To fix it, "):
+        if mark in misread:
+            return misread.split(mark, 1)[0] + "."
+    return misread
 
 
 def assessment_warnings(feeds: list[Feed], quarantine: pa.Table, shown: int = 10) -> list[str]:
