@@ -66,15 +66,21 @@ def explain(values: pa.Array | pa.ChunkedArray, unparseable: np.ndarray, today: 
 def column_cause(values: pa.Array | pa.ChunkedArray, today: dt.date, key: str) -> str:
     """For a column no date format reads (its format could not be inferred), what most of its
     filled values are and the fix, as one sentence; '' when they have no known shape."""
+    parts = column_cause_parts(values, today, key)
+    return "" if parts is None else f"{parts[0]}. {parts[1]}"
+
+
+def column_cause_parts(values: pa.Array | pa.ChunkedArray, today: dt.date, key: str) -> tuple[str, str] | None:
+    """:func:`column_cause` as (what most of the filled values are, the fix), or None."""
     text = _text(values)
     filled = pc.not_equal(text, "").to_numpy(zero_copy_only=False).astype(bool)
     if not filled.any():
-        return ""
+        return None
     half = 0.5 * int(filled.sum())
     if excel_serials(text, today).sum() >= half:
-        return (f"its values are numbers, as Excel writes dates (days from 1900: 45366 is 15/03/2024) in a column "
-                f"not formatted as dates. To fix it, {SERIAL_FIX.format(key=key)}.")
+        return ("its values are numbers, as Excel writes dates (days from 1900: 45366 is 15/03/2024) in a column "
+                "not formatted as dates", f"To fix it, {SERIAL_FIX.format(key=key)}.")
     if two_digit_years(text).sum() >= half:
-        return ("its values have two-digit years, which carecase never reads (is 24 1924 or 2024?). To fix it, "
-                f"{TWO_DIGIT_FIX.format(key=key)}.")
-    return ""
+        return ("its values have two-digit years, which carecase never reads (is 24 1924 or 2024?)",
+                f"To fix it, {TWO_DIGIT_FIX.format(key=key)}.")
+    return None

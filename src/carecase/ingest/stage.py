@@ -42,8 +42,7 @@ from carecase.ingest.store import (
     lookup_conflicts,
     materialise_lookups,
     replace_batch,
-    stored_date_formats,
-    stored_misread_dates,
+    stored_date_reads,
     write_feed_state,
     write_key_check,
 )
@@ -259,8 +258,7 @@ def run(project: Project, progress: Any = None, strict: bool = False, new_key: b
     if feeds:
         write_key_check(engine, key_check(key))
     known = _known_files(project)
-    formats = stored_date_formats(engine)
-    misread = stored_misread_dates(engine)
+    formats, misread = stored_date_reads(engine)
     states = _feed_states(project)
     today = dt.datetime.now(dt.UTC).date()
     planned = planned_files(project, feeds, known)

@@ -48,7 +48,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     # column of a file is known from here alone)
     "ingest_date_formats": pa.schema([("source", _S), ("path", _S), ("batch_id", _S), ("field", _S),
                                       ("format", _S), ("column", _S), ("filled", _I), ("unread", _I),
-                                      ("misread", _S)]),
+                                      ("misread", _S), ("fix", _S)]),
 }
 LOOKUP_SCHEMA = pa.schema([("local_pseudo", _S), ("nhs_pseudo", _S)])
 
@@ -138,25 +138,21 @@ def _inserts(staged: StagedBatch, file_row: dict[str, Any]) -> dict[str, pa.Tabl
     return inserts
 
 
-def stored_date_formats(engine: Engine) -> dict[tuple[str, str, str], dict[str, str]]:
-    """Per (source, path, batch_id), the date format of each date field, as staged."""
+def stored_date_reads(engine: Engine) -> tuple[dict[tuple[str, str, str], dict[str, str]],
+                                                dict[tuple[str, str, str], dict[str, DateRead]]]:
+    """Per (source, path, batch_id), as staged: the date format of each date field, and each
+    date field whose format did not read most of the file's filled values (``misread`` set;
+    see :class:`DateRead`). One read of ``ingest_date_formats`` for both."""
     t = engine.table("ingest_date_formats")
-    out: dict[tuple[str, str, str], dict[str, str]] = {}
+    formats: dict[tuple[str, str, str], dict[str, str]] = {}
+    misread: dict[tuple[str, str, str], dict[str, DateRead]] = {}
     for r in engine.to_arrow(t.order_by(["source", "path", "batch_id", "field"])).to_pylist():
-        out.setdefault((r["source"], r["path"], r["batch_id"]), {})[r["field"]] = r["format"]
-    return out
-
-
-def stored_misread_dates(engine: Engine) -> dict[tuple[str, str, str], dict[str, DateRead]]:
-    """Per (source, path, batch_id), each date field whose format did not read most of the
-    file's filled values, as staged (``misread`` set; see :class:`DateRead`)."""
-    t = engine.table("ingest_date_formats")
-    t = t.filter(t.misread.notnull())
-    out: dict[tuple[str, str, str], dict[str, DateRead]] = {}
-    for r in engine.to_arrow(t.order_by(["source", "path", "batch_id", "field"])).to_pylist():
-        out.setdefault((r["source"], r["path"], r["batch_id"]), {})[r["field"]] = DateRead(
-            r["column"], r["filled"], r["unread"], r["misread"])
-    return out
+        batch = (r["source"], r["path"], r["batch_id"])
+        formats.setdefault(batch, {})[r["field"]] = r["format"]
+        if r["misread"] is not None:
+            misread.setdefault(batch, {})[r["field"]] = DateRead(r["column"], r["filled"], r["unread"],
+                                                                 r["misread"], r["fix"])
+    return formats, misread
 
 
 def replace_batch(

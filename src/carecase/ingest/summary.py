@@ -223,12 +223,13 @@ def other_misread_dates(feed: Feed, files: list[dict[str, Any]], rule: str, colu
         worst = max(reads, key=lambda r: r["unread"])  # the fix of the file with the most values misread
         if len(reads) == len(files):
             where = f" in {len(reads)} files" if len(reads) > 1 else ""
-            parts.append((reads[0]["column"], f"{unread:,} of its {filled:,} filled values{where} {worst['misread']}"))
+            parts.append((reads[0]["column"],
+                          f"{unread:,} of its {filled:,} filled values{where} {worst['misread']} {worst['fix']}"))
             continue
         # some of the source's files read with the format: a new setting would misread them
         paths = ", ".join(r["path"] for r in reads)
         parts.append((reads[0]["column"], f"{unread:,} of the {filled:,} filled values in {len(reads)} of its "
-                      f"{len(files)} files ({paths}) {_without_fix(worst['misread'])} Its other files read "
+                      f"{len(files)} files ({paths}) {worst['misread']} Its other files read "
                       "with this format, so changing the setting would misread them: convert "
                       + ("that file" if len(reads) == 1 else "those files")
                       + " to the configured format, or give " + ("it" if len(reads) == 1 else "them")
@@ -244,14 +245,6 @@ def other_misread_dates(feed: Feed, files: list[dict[str, Any]], rule: str, colu
     return (f" The date formats of {len(parts)} {'more ' if date else ''}columns do not read {values}{either} "
             f"(each row is quarantined for its first problem only, {why}): "
             + " ".join(f"column {col}: {text}" for col, text in parts))
-
-
-def _without_fix(misread: str) -> str:
-    """A misread column's text (:class:`~carecase.ingest.validate.DateRead`) up to its fix."""
-    for mark in (". Fix: ", ". To fix it, "):
-        if mark in misread:
-            return misread.split(mark, 1)[0] + "."
-    return misread
 
 
 def assessment_warnings(feeds: list[Feed], quarantine: pa.Table, shown: int = 10) -> list[str]:

@@ -71,12 +71,13 @@ class DateRead:
     """How a date field's format read one file's values: ``filled`` values (not blank),
     ``unread`` of them not in its shape (unparseable), and, where the format was given and
     did not read at least half of them (a wrong setting, not bad rows), ``misread``: what is
-    wrong and the fix, naming formats only, never a value."""
+    wrong, and ``fix``: the fix for the whole column, naming formats only, never a value."""
 
     column: str
     filled: int
     unread: int
     misread: str | None = None
+    fix: str | None = None
 
 
 @dataclass
@@ -194,16 +195,16 @@ def _mostly(unparseable: np.ndarray, filled: np.ndarray) -> bool:
 
 
 def _misread(d: DateField, show_fmt: str, seen: str, looks: str | None, values: pa.Array | pa.ChunkedArray,
-             today: dt.date) -> str:
+             today: dt.date) -> tuple[str, str]:
     """For a date field whose format did not read most of a file's values, what is wrong and
     the fix for the column as a whole (set the format its values look like), for the message
     of a source quarantined whole or mostly: a row is quarantined for its first problem only,
     so a second wrong date column never shows in the quarantine. Formats only, never a value."""
     if looks:
-        return f"do not match the date format {show_fmt}{seen}. Fix: set {d.key}: {looks!r}."
-    if cause := date_hints.column_cause(values, today, d.key):
-        return f"do not match the date format {show_fmt}: {cause}"
-    return f"do not match the date format {show_fmt}. Fix: set {d.key} to the format the file uses."
+        return f"do not match the date format {show_fmt}{seen}.", f"Fix: set {d.key}: {looks!r}."
+    if cause := date_hints.column_cause_parts(values, today, d.key):
+        return f"do not match the date format {show_fmt}: {cause[0]}.", cause[1]
+    return f"do not match the date format {show_fmt}.", f"Fix: set {d.key} to the format the file uses."
 
 
 #: a time of day after a date: 14:30 or 14:30:05 (the directives each reads)
@@ -266,8 +267,8 @@ def parse_date_fields(b: Batch, only: set[str] | None = None, skip: set[str] | N
             reads, seen, looks = _seen_format(values, unparseable, filled, b.ctx.today)
             b.tracker.fail(reads, "unparseable_date", d.column, format=show_fmt, fix=fix, seen=seen)
             if _mostly(unparseable, filled):
-                b.date_reads[d.name] = dataclasses.replace(
-                    b.date_reads[d.name], misread=_misread(d, show_fmt, seen, looks, values, b.ctx.today))
+                wrong, fix_all = _misread(d, show_fmt, seen, looks, values, b.ctx.today)
+                b.date_reads[d.name] = dataclasses.replace(b.date_reads[d.name], misread=wrong, fix=fix_all)
         for rows, cause, fix_it in date_hints.explain(values, unparseable, b.ctx.today, d.key):
             b.tracker.fail(rows, "unparseable_date", d.column, format=show_fmt, fix=fix_it, seen=cause)
         b.tracker.fail(unparseable, "unparseable_date", d.column, format=show_fmt, fix=fix, seen="")
