@@ -38,6 +38,10 @@ class IngestError(CarecaseError):
     """An extract could not be read, mapped or validated."""
 
 
+class MissingExtract(IngestError):
+    """No file matches a source's configured path."""
+
+
 class PrivacyError(CarecaseError):
     """The pseudonymisation key is missing or would leak."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from carecase.core.digest import file_sha256
-from carecase.core.errors import IngestError
+from carecase.core.errors import MissingExtract
 from carecase.core.project import Project
 from carecase.ingest.feeds import Feed
 
@@ -42,7 +42,7 @@ def resolve_files(project: Project, feed: Feed,
     else:
         paths = [target] if target.is_file() else []
     if not paths:
-        raise IngestError(f"{feed.key}.path: no file matches '{feed.path}' (relative to {project.root}). Check the path or add the extract.")
+        raise MissingExtract(f"{feed.key}.path: no file matches '{feed.path}' (relative to {project.root}). Check the path or add the extract.")
     root = project.root.resolve()
     found = [(_rel(p, root), p) for p in paths]
     found.sort(key=lambda rp: rp[0])

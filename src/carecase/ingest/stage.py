@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from carecase.core.errors import IngestError
+from carecase.core.errors import IngestError, MissingExtract
 from carecase.core.project import Project
 from carecase.core.services import BY_CODE
 from carecase.ingest.columns import loose_key, rename_alike
@@ -387,9 +387,7 @@ def planned_files(project: Project, feeds: list[Feed], known: dict[tuple[str, st
     for feed in feeds:
         try:
             planned[feed.name] = resolve_files(project, feed, known)
-        except IngestError as err:
-            if "no file matches" not in str(err):
-                raise
+        except MissingExtract as err:
             missing.append(str(err))
     if len(missing) == 1:
         raise IngestError(missing[0])
