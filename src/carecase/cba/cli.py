@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from carecase.cba.config import MAX_DRAWS, MIN_DRAWS
-from carecase.cba.formatting import money, ratio_text, year_heading
+from carecase.cba.formatting import money, payback_text, ratio_text, year_heading
 
 
 def discounting_text(model: dict[str, Any]) -> str:
@@ -32,8 +32,7 @@ def print_results(results: dict[str, Any], console: Console) -> None:
             ("Financial ROI (fiscal)", ratio_text(h["roi_fiscal"])),
             ("Cashable ROI", ratio_text(h["roi_cashable"])),
             ("Public-value return", ratio_text(h["roi_public_value"])),
-            ("Payback year", str(h["payback_year"]) + (f" ({h['payback_financial_year']})"
-                                                      if h.get("payback_financial_year") else "")),
+            ("Payback year", payback_text(h)),
             ("Net present budget impact", money(h["net_present_budget_impact"])),
             ("PV costs", money(h["pv_costs"])), ("PV public-value benefits", money(h["pv_public_value"]))]
     if results.get("p_npv_positive") is not None:

@@ -5,9 +5,12 @@ the financial year of year 0 (``first_financial_year``), as ``2028/29 (year 3)``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from carecase.core.text import money
 
-__all__ = ["financial_year", "money", "payback_words", "ratio_text", "year_heading"]
+__all__ = ["financial_year", "money", "payback_text", "payback_words", "ratio_text", "year_heading"]
 
 
 def ratio_text(x: float | None) -> str:
@@ -47,3 +50,10 @@ def payback_words(payback: object, first_financial_year: int | None) -> str:
         return str(payback) if payback is not None else "not within the period"
     fy = financial_year(int(payback), first_financial_year)
     return f"year {int(payback)}" + (f", {fy}" if fy is not None else "")
+
+
+def payback_text(headline: Mapping[str, Any]) -> str:
+    """A headline's payback year as ``carecase cba`` and the stage's headline line write it:
+    ``4``, with the financial year where the model names year 0's, ``4 (2029/30)``."""
+    fy = headline.get("payback_financial_year")
+    return str(headline["payback_year"]) + (f" ({fy})" if fy else "")

@@ -22,7 +22,7 @@ from carecase.cba.evaluation_join import (
     explain_generated,
     left_out_agencies,
 )
-from carecase.cba.formatting import money, ratio_text
+from carecase.cba.formatting import money, payback_text, ratio_text
 from carecase.cba.from_evaluation import (
     NoEvidenceError,
     evaluation_correlation,
@@ -273,9 +273,7 @@ def _cell_text(v: Any) -> str | None:
 
 def headline_text(results: dict[str, Any]) -> str:
     h = results["headline"]
-    text = f"NPV {money(h['npv'])}, BCR {ratio_text(h['bcr'])}, payback {h['payback_year']}"
-    if h.get("payback_financial_year"):  # the model names year 0's financial year
-        text += f" ({h['payback_financial_year']})"
+    text = f"NPV {money(h['npv'])}, BCR {ratio_text(h['bcr'])}, payback {payback_text(h)}"
     if results.get("p_npv_positive") is not None:
         text += f", P(NPV>0) {results['p_npv_positive']:.0%}"
     balance = results.get("evaluation_balance") or {}
